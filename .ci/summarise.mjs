@@ -1,0 +1,20 @@
+// Sums every package's vitest JSON report into the one closing line CI reads.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+let passed = 0
+let failed = 0
+let skipped = 0
+for (const group of ['packages', 'apps']) {
+  if (!existsSync(group)) continue
+  for (const name of readdirSync(group)) {
+    const file = join(group, name, '.vitest-results.json')
+    if (!existsSync(file)) continue
+    const report = JSON.parse(readFileSync(file, 'utf8'))
+    passed += report.numPassedTests
+    failed += report.numFailedTests + (report.success === false && report.numFailedTests === 0 ? 1 : 0)
+    skipped += report.numPendingTests + report.numTodoTests
+    console.log(`${group}/${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
+  }
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)

@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url'
+import type { ViteUserConfig } from 'vitest/config'
+
+/**
+ * Shared vitest settings: workspace packages resolve to their TypeScript sources, so library
+ * tests never need a build first (see docs/stack-notes: a Vite alias, not resolve conditions).
+ */
+export const shared: ViteUserConfig = {
+  resolve: {
+    alias: [
+      {
+        find: /^@aegis\/(config|vault|guard|ledger|policy|proxy|mcp|identity|inspect)$/,
+        replacement: fileURLToPath(new URL('./packages/$1/src/index.ts', import.meta.url)),
+      },
+    ],
+  },
+  test: {
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+}
