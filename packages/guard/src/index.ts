@@ -1,1 +1,34 @@
-export {}
+export { type AllowList, addressVerdict, parseAllowList } from './address.js'
+export {
+  DEFAULT_PORT,
+  type DomainPattern,
+  defaultTarget,
+  findAllowlistMatch,
+  matchesAllowlist,
+  type ParseDomainPatternResult,
+  type ParseTargetHostResult,
+  parseDomainPattern,
+  parseTargetHost,
+} from './domain.js'
+export { forwardRequestHeaders, forwardResponseHeaders } from './headers.js'
+export { normalizeHostname } from './hostname.js'
+export {
+  type GatePath,
+  type GatePathRefusal,
+  INTERNAL_SERVICE,
+  type SplitGatePathResult,
+  splitGatePath,
+} from './path.js'
+export {
+  isRefusalCode,
+  PROBLEM_TYPE_PREFIX,
+  type ProblemDocument,
+  problemDocument,
+  REFUSAL_STATUS,
+  REFUSAL_TITLE,
+  type Refusal,
+  type RefusalCode,
+  refuse,
+} from './problem.js'
+export { parseRate, type Rate, type RateCheck, RateLimiter, type RateLimiterOptions } from './rate.js'
+export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'

@@ -1,0 +1,145 @@
+/**
+ * Header policy between the agent and the upstream: forward end-to-end headers, strip hop-by-hop
+ * ones, anything that steers the gate or the upstream's view of the request, and the credential's
+ * own header (which the gate injects itself).
+ */
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy proxy ones). */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+/**
+ * Request headers never forwarded: routing and identity headers the gate owns (`host`,
+ * `authorization`), method/URL overrides, client-address claims, and framing the gate redoes
+ * (`content-length`; `expect`, which undici refuses).
+ */
+const REQUEST_DROPPED: ReadonlySet<string> = new Set([
+  'host',
+  'authorization',
+  'x-target-host',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'x-cluster-client-ip',
+  'content-length',
+  'expect',
+])
+
+const REQUEST_DROPPED_PREFIXES = ['x-aegis-', 'x-forwarded-', 'proxy-'] as const
+const RESPONSE_DROPPED_PREFIXES = ['x-aegis-'] as const
+
+/** RFC 9110 token characters. */
+const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** True when a header value holds CR, LF, NUL or another control character (HTAB is allowed). */
+function hasUnsafeValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true
+  }
+  return false
+}
+
+function startsWithAny(name: string, prefixes: readonly string[]): boolean {
+  for (const prefix of prefixes) if (name.startsWith(prefix)) return true
+  return false
+}
+
+/** Adds the (lower-cased) header names listed in a `Connection` value to `into`. */
+function addConnectionTokens(value: string, into: Set<string>): void {
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase()
+    if (name.length > 0) into.add(name)
+  }
+}
+
+/**
+ * Filters Node's `req.rawHeaders` (alternating name, value, as received) into the flat
+ * `[name, value, …]` array undici's `request({ headers })` accepts, keeping the original name
+ * casing, order and duplicates of every header that survives.
+ *
+ * Dropped: hop-by-hop headers, every header named in any `Connection` value, `host`,
+ * `authorization`, `proxy-*`, `x-aegis-*`, `x-target-host`, method/URL overrides
+ * (`x-http-method-override`, `x-http-method`, `x-method-override`, `x-original-url`,
+ * `x-rewrite-url`), client-address claims (`forwarded`, `x-forwarded-*`, `x-real-ip`,
+ * `x-client-ip`, `true-client-ip`, `x-cluster-client-ip`), `content-length` and `expect` (the
+ * caller re-frames the body), the names in `drop` (lower-case; e.g. the credential's own header),
+ * names that are not RFC 9110 tokens, and values holding CR, LF, NUL or other control characters.
+ * `cookie` is end-to-end and is kept.
+ */
+export function forwardRequestHeaders(rawHeaders: readonly string[], drop?: ReadonlySet<string>): string[] {
+  let named: Set<string> | null = null
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]
+    const value = rawHeaders[i + 1]
+    if (name !== undefined && value !== undefined && name.toLowerCase() === 'connection') {
+      named ??= new Set()
+      addConnectionTokens(value, named)
+    }
+  }
+
+  const out: string[] = []
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]
+    const value = rawHeaders[i + 1]
+    if (typeof name !== 'string' || typeof value !== 'string') continue
+    if (!TOKEN_RE.test(name) || hasUnsafeValue(value)) continue
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || REQUEST_DROPPED.has(lower)) continue
+    if (startsWithAny(lower, REQUEST_DROPPED_PREFIXES)) continue
+    if (named?.has(lower) || drop?.has(lower)) continue
+    out.push(name, value)
+  }
+  return out
+}
+
+/**
+ * Filters an upstream response's headers (undici's lower-cased object) for the agent: drops
+ * hop-by-hop headers, every header named in `Connection`, `x-aegis-*` (only the gate speaks for
+ * Aegis), the names in `drop` (lower-case), names that are not tokens, and values holding control
+ * characters (array values keep their safe entries). Returns a new null-prototype object.
+ */
+export function forwardResponseHeaders(
+  raw: Readonly<Record<string, string | string[] | undefined>>,
+  drop?: ReadonlySet<string>,
+): Record<string, string | string[]> {
+  let named: Set<string> | null = null
+  for (const key of Object.keys(raw)) {
+    if (key.toLowerCase() !== 'connection') continue
+    const value = raw[key]
+    if (value === undefined) continue
+    named ??= new Set()
+    for (const v of Array.isArray(value) ? value : [value]) addConnectionTokens(v, named)
+  }
+
+  const out: Record<string, string | string[]> = Object.create(null)
+  for (const key of Object.keys(raw)) {
+    const value = raw[key]
+    if (value === undefined || !TOKEN_RE.test(key)) continue
+    const lower = key.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || startsWithAny(lower, RESPONSE_DROPPED_PREFIXES)) continue
+    if (named?.has(lower) || drop?.has(lower)) continue
+    if (Array.isArray(value)) {
+      const safe = value.filter((v) => typeof v === 'string' && !hasUnsafeValue(v))
+      if (safe.length > 0) out[key] = safe
+    } else if (typeof value === 'string' && !hasUnsafeValue(value)) {
+      out[key] = value
+    }
+  }
+  return out
+}

@@ -1,0 +1,98 @@
+/**
+ * The refusal vocabulary shared by the gate and the MCP server, and its RFC 9457 problem document.
+ */
+
+/** Every status a refusal may carry, by stable code (interface contract §4). */
+export const REFUSAL_STATUS = {
+  bad_request: 400,
+  agent_auth_required: 401,
+  agent_auth_invalid: 401,
+  grant_denied: 403,
+  scope_denied: 403,
+  policy_denied: 403,
+  domain_denied: 403,
+  address_denied: 403,
+  body_inspection: 403,
+  credential_expired: 403,
+  service_not_found: 404,
+  body_too_large: 413,
+  rate_limited: 429,
+  upstream_unreachable: 502,
+  shutting_down: 503,
+  ledger_unavailable: 503,
+  upstream_timeout: 504,
+} as const satisfies Record<string, number>
+
+/** A stable refusal code; it is also sent as the `X-Aegis-Block` response header. */
+export type RefusalCode = keyof typeof REFUSAL_STATUS
+
+/** Human titles, one per code (the `title` member of the problem document). */
+export const REFUSAL_TITLE: Readonly<Record<RefusalCode, string>> = {
+  bad_request: 'Bad request',
+  agent_auth_required: 'Agent authentication required',
+  agent_auth_invalid: 'Agent token not recognised',
+  grant_denied: 'Agent not granted this credential',
+  scope_denied: 'Method outside the credential scopes',
+  policy_denied: 'Refused by policy',
+  domain_denied: 'Target not in the credential allowlist',
+  address_denied: 'Target address not allowed',
+  body_inspection: 'Outbound request carries a secret',
+  credential_expired: 'Credential expired',
+  service_not_found: 'No credential for this service',
+  body_too_large: 'Request body too large',
+  rate_limited: 'Rate limit exceeded',
+  upstream_unreachable: 'Upstream unreachable',
+  shutting_down: 'Gate is shutting down',
+  ledger_unavailable: 'Audit ledger unavailable',
+  upstream_timeout: 'Upstream timed out',
+}
+
+/** Prefix of every problem `type`; the full URI is `urn:aegis:problem:<code>`. */
+export const PROBLEM_TYPE_PREFIX = 'urn:aegis:problem:'
+
+/** A pipeline refusal. `detail` and `extra` are shown to the agent: never put a secret in them. */
+export interface Refusal {
+  code: RefusalCode
+  detail: string
+  /** Extra members for the problem document, e.g. `{ retryAfter: 3 }` or `{ allowed: [...] }`. */
+  extra?: Record<string, unknown>
+}
+
+/** An RFC 9457 `application/problem+json` document. */
+export interface ProblemDocument {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: RefusalCode
+  instance?: string
+  [member: string]: unknown
+}
+
+/** Type guard for codes read back from storage or the wire. */
+export function isRefusalCode(value: unknown): value is RefusalCode {
+  return typeof value === 'string' && Object.hasOwn(REFUSAL_STATUS, value)
+}
+
+/** Builds a refusal. */
+export function refuse(code: RefusalCode, detail: string, extra?: Record<string, unknown>): Refusal {
+  return extra === undefined ? { code, detail } : { code, detail, extra }
+}
+
+/**
+ * The problem document for a refusal: `type`, `title`, `status`, `detail`, `code`, optional
+ * `instance` (e.g. the request id), then the refusal's `extra` members (which cannot override the
+ * standard ones).
+ */
+export function problemDocument(refusal: Refusal, instance?: string): ProblemDocument {
+  const { code } = refusal
+  return {
+    ...refusal.extra,
+    type: `${PROBLEM_TYPE_PREFIX}${code}`,
+    title: REFUSAL_TITLE[code],
+    status: REFUSAL_STATUS[code],
+    detail: refusal.detail,
+    code,
+    ...(instance === undefined ? {} : { instance }),
+  }
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest'
+import { splitGatePath } from '../src/index.ts'
+
+describe('splitGatePath: accepted targets keep path and query byte for byte', () => {
+  const cases: [raw: string, service: string, path: string, query: string, hasQuery: boolean][] = [
+    ['/slack/api/chat.postMessage?x=1', 'slack', '/api/chat.postMessage', 'x=1', true],
+    ['/slack', 'slack', '/', '', false],
+    ['/slack/', 'slack', '/', '', false],
+    ['/slack?x=1', 'slack', '/', 'x=1', true],
+    ['/slack/api/', 'slack', '/api/', '', false],
+    ['/slack/api?', 'slack', '/api', '', true],
+    ['/github/repos/o/r/issues?state=open&per_page=100', 'github', '/repos/o/r/issues', 'state=open&per_page=100', true],
+    ['/gh-2/a%20b/%C3%A9t%C3%A9', 'gh-2', '/a%20b/%C3%A9t%C3%A9', '', false],
+    ['/my_svc/x/y.json', 'my_svc', '/x/y.json', '', false],
+    ['/s/a//b', 's', '/a//b', '', false],
+    ['/s/..foo/foo../.../.well-known', 's', '/..foo/foo../.../.well-known', '', false],
+    ['/s/a%2Bb%3D', 's', '/a%2Bb%3D', '', false],
+    ['/s/x?text=line1%0Aline2&q=%2e%2e%2f', 's', '/x', 'text=line1%0Aline2&q=%2e%2e%2f', true],
+    ['/s/x?a=1?b=2', 's', '/x', 'a=1?b=2', true],
+    ['/s/x?q=/../etc', 's', '/x', 'q=/../etc', true],
+    ['/s/100%2525', 's', '/100%2525', '', false],
+    ['/_aegis/health', '_aegis', '/health', '', false],
+    ['/0/x', '0', '/x', '', false],
+  ]
+  it.each(cases)('%s', (raw, service, path, query, hasQuery) => {
+    const result = splitGatePath(raw)
+    expect(result).toEqual({
+      ok: true,
+      service,
+      path,
+      query,
+      hasQuery,
+      forward: hasQuery ? `${path}?${query}` : path,
+    })
+  })
+})
+
+describe('splitGatePath: refused targets', () => {
+  const cases: [raw: string, detail: RegExp][] = [
+    // Not origin-form / no service
+    ['', /empty/],
+    ['slack/api', /start with/],
+    ['http://evil.com/slack/x', /start with/],
+    ['https://api.slack.com/x', /start with/],
+    ['api.slack.com:443', /start with/],
+    ['*', /start with/],
+    ['/', /missing service/],
+    ['//x', /missing service/],
+    ['//evil.com/x', /missing service/],
+    ['/?x=1', /missing service/],
+    // Service grammar
+    ['/Slack/x', /invalid service/],
+    ['/-slack/x', /invalid service/],
+    ['/_other/x', /invalid service/],
+    ['/sl%61ck/x', /invalid service/],
+    ['/sl.ack/x', /invalid service/],
+    ['/../x', /invalid service/],
+    ['/%2e%2e/x', /invalid service/],
+    ['/s:x/y', /invalid service/],
+    ['/s@evil/x', /invalid service/],
+    [`/${'a'.repeat(101)}/x`, /too long/],
+    // Raw dot segments
+    ['/s/../x', /dot segment/],
+    ['/s/./x', /dot segment/],
+    ['/s/a/..', /dot segment/],
+    ['/s/a/.', /dot segment/],
+    ['/s/a/../../admin', /dot segment/],
+    ['/s/..;/admin', /dot segment/],
+    ['/s/.;x/admin', /dot segment/],
+    // Encoded dot segments, every case mix
+    ['/s/%2e%2e/x', /percent-encoded dot segment/],
+    ['/s/%2E%2E/x', /percent-encoded dot segment/],
+    ['/s/%2e%2E/x', /percent-encoded dot segment/],
+    ['/s/.%2e/x', /percent-encoded dot segment/],
+    ['/s/%2e./x', /percent-encoded dot segment/],
+    ['/s/%2e/x', /percent-encoded dot segment/],
+    ['/s/a/%2e%2e', /percent-encoded dot segment/],
+    ['/s/%2e%2e;x/admin', /percent-encoded dot segment/],
+    // Double and triple encoding
+    ['/s/%252e%252e/x', /multiply encoded/],
+    ['/s/%252E./x', /multiply encoded/],
+    ['/s/%25%32%65%25%32%65/x', /multiply encoded/],
+    ['/s/a%252fb', /slash.*multiply encoded/],
+    ['/s/a%255cb', /backslash.*multiply encoded/],
+    ['/s/a%2500b', /NUL.*multiply encoded/],
+    ['/s/%25252e%25252e/x', /multiply encoded/],
+    ['/s/%2525252525252e', /too many layers/],
+    // Encoded separators and NUL in the path
+    ['/s/a%2fb', /percent-encoded slash/],
+    ['/s/a%2Fb', /percent-encoded slash/],
+    ['/s/..%2f..%2fadmin', /percent-encoded slash/],
+    ['/s/a%5cb', /percent-encoded backslash/],
+    ['/s/a%5C..%5Cb', /percent-encoded backslash/],
+    ['/s/a%00b', /percent-encoded NUL/],
+    ['/s/a%0d%0aHost:evil', /percent-encoded control/],
+    ['/s/a%7f', /percent-encoded control/],
+    // Raw forbidden characters
+    ['/s/a\\b', /backslash/],
+    ['/s\\..\\x', /backslash/],
+    ['/s/a\0b', /NUL/],
+    ['/s/a b', /control, space/],
+    ['/s/a\tb', /control, space/],
+    ['/s/a\r\nHost: evil', /control, space/],
+    ['/s/a\x7fb', /control, space/],
+    ['/s/caf\u00e9', /non-ASCII/],
+    ['/s/\u2025/x', /non-ASCII/],
+    ['/s/x#frag', /fragment/],
+    ['/s/x?q=1#frag', /fragment/],
+    ['/s/api.slack.com#@evil', /fragment/],
+    // Malformed percent-encoding
+    ['/s/%zz', /malformed percent-encoding in path/],
+    ['/s/%4', /malformed percent-encoding in path/],
+    ['/s/%', /malformed percent-encoding in path/],
+    ['/s/a%g0', /malformed percent-encoding in path/],
+    ['/s/%%30%30', /malformed percent-encoding in path/],
+    // Empty segment right after the service
+    ['/s//evil.com/x', /empty path segment/],
+    ['/s//', /empty path segment/],
+    // Query
+    ['/s/x?q=%zz', /malformed percent-encoding in query/],
+    ['/s/x?q=100%', /malformed percent-encoding in query/],
+    ['/s/x?q=%4', /malformed percent-encoding in query/],
+    ['/s/x?q=a%00b', /NUL in query/],
+    ['/s/x?q=a\0b', /NUL/],
+    ['/s/x?q=a\r\nb', /control/],
+    ['/s/x?q=a b', /control, space/],
+  ]
+  it.each(cases)('%j', (raw, detail) => {
+    const result = splitGatePath(raw)
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.detail).toMatch(detail)
+  })
+
+  it('never echoes the query (which may carry a secret) in the refusal', () => {
+    const result = splitGatePath('/s/x?token=sk-live-SECRET%zz')
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.detail).not.toContain('SECRET')
+  })
+
+  it('treats a non-string input as refused', () => {
+    expect(splitGatePath(undefined as unknown as string).ok).toBe(false)
+  })
+})
