@@ -1,0 +1,81 @@
+import { stringify } from 'csv-stringify/sync'
+import { BackpressureWriter } from './output.js'
+import type { ExportFormat, LedgerEntry } from './types.js'
+
+/** CSV columns, in order; the header row uses these (camelCase, as in the JSON shape). */
+export const CSV_COLUMNS: readonly (keyof LedgerEntry)[] = [
+  'id',
+  'time',
+  'requestId',
+  'channel',
+  'agent',
+  'credential',
+  'service',
+  'targetHost',
+  'method',
+  'path',
+  'decision',
+  'code',
+  'status',
+  'durationMs',
+  'bytesIn',
+  'bytesOut',
+  'dryRun',
+  'redactions',
+  'inspection',
+  'event',
+  'detail',
+]
+
+/** Leading characters that make a spreadsheet treat a cell as a formula. */
+const FORMULA_START = /^[=+\-@\t\r]/
+
+/** Prefixes `'` to a text cell a spreadsheet would evaluate. Numbers are left alone. */
+export function neutraliseFormula(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value
+}
+
+/** RFC 4180 records (CRLF, quoting as needed) with formula neutralisation of text cells. */
+function csvRecords(records: unknown[][]): string {
+  return stringify(records, { record_delimiter: 'windows', cast: { string: neutraliseFormula } })
+}
+
+/** Flush to the output once this many characters are buffered. */
+const CHUNK = 64 * 1024
+
+/**
+ * Streams entries to `out` in the given format. json is one array written incrementally, jsonl
+ * one entry per line, csv a header row plus one record per entry. Resolves with the row count.
+ */
+export async function writeExport(
+  format: ExportFormat,
+  entries: Iterable<LedgerEntry>,
+  out: NodeJS.WritableStream,
+): Promise<{ rows: number }> {
+  const writer = new BackpressureWriter(out)
+  let rows = 0
+  let buffer = ''
+  const push = async (text: string): Promise<void> => {
+    buffer += text
+    if (buffer.length >= CHUNK) {
+      const chunk = buffer
+      buffer = ''
+      await writer.write(chunk)
+    }
+  }
+  try {
+    if (format === 'csv') await push(csvRecords([[...CSV_COLUMNS]]))
+    if (format === 'json') await push('[')
+    for (const entry of entries) {
+      if (format === 'csv') await push(csvRecords([CSV_COLUMNS.map((key) => entry[key] ?? null)]))
+      else if (format === 'json') await push(`${rows === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`)
+      else await push(`${JSON.stringify(entry)}\n`)
+      rows++
+    }
+    if (format === 'json') buffer += rows === 0 ? ']\n' : '\n]\n'
+    if (buffer !== '') await writer.write(buffer)
+    return { rows }
+  } finally {
+    writer.release()
+  }
+}

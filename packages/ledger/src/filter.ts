@@ -1,0 +1,49 @@
+import { LedgerError } from './errors.js'
+import type { LedgerFilter, LedgerStatsFilter } from './types.js'
+
+/** A WHERE clause with named parameters, plus a key naming its shape (for statement caching). */
+export interface Where {
+  /** `WHERE …` or the empty string. */
+  sql: string
+  params: Record<string, string | number>
+  /** Same shape ⇒ same SQL text, so one prepared statement per shape. */
+  shape: string
+}
+
+function bound(value: Date | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new LedgerError('invalid_filter', `Invalid ledger filter: bad ${name}`)
+  }
+  return value.getTime()
+}
+
+/** Builds the WHERE clause shared by `query`, `iterate`, `exportTo` and `stats`. */
+export function buildWhere(filter: LedgerFilter & LedgerStatsFilter): Where {
+  const terms: string[] = []
+  const params: Record<string, string | number> = {}
+  let shape = ''
+  const add = (flag: string, term: string, param?: [string, string | number]): void => {
+    terms.push(term)
+    shape += flag
+    if (param) params[param[0]] = param[1]
+  }
+  if (filter.service !== undefined) add('s', 'service = @service', ['service', String(filter.service)])
+  if (filter.agent !== undefined) add('a', 'agent = @agent', ['agent', String(filter.agent)])
+  if (filter.blocked === true) add('b', "decision = 'blocked'")
+  if (filter.system === true) add('y', "decision = 'system'")
+  const since = bound(filter.since, 'since')
+  if (since !== undefined) add('f', 'ts >= @since', ['since', since])
+  const until = bound(filter.until, 'until')
+  if (until !== undefined) add('u', 'ts < @until', ['until', until])
+  return { sql: terms.length ? `WHERE ${terms.join(' AND ')}` : '', params, shape }
+}
+
+/** A positive integer row limit, or the fallback when none was given. */
+export function limitOf(limit: number | undefined, fallback: number): number {
+  if (limit === undefined) return fallback
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new LedgerError('invalid_filter', 'Invalid ledger filter: limit must be a positive integer')
+  }
+  return limit
+}

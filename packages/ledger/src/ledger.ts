@@ -1,0 +1,265 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { LedgerError } from './errors.js'
+import { writeExport } from './export.js'
+import { buildWhere, limitOf, type Where } from './filter.js'
+import { GroupCommit } from './group-commit.js'
+import { type CompleteParams, completeParams, type EntryRow, requestRow, systemRow, toEntry } from './rows.js'
+import * as schema from './schema.js'
+import type {
+  ExportFormat,
+  LedgerEntry,
+  LedgerEntryInput,
+  LedgerFilter,
+  LedgerMetrics,
+  LedgerOutcome,
+  LedgerStats,
+  LedgerStatsFilter,
+} from './types.js'
+
+/** The drizzle migrations shipped with the package (same relative path from src/ and dist/). */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../drizzle', import.meta.url))
+
+export interface OpenLedgerOptions {
+  /** The ledger's SQLite file (the CLI uses `<dataDir>/ledger.db`). Created with mode 0600. */
+  file: string
+  /** How long a write waits for a lock held by another connection. Default 5000 ms. */
+  busyTimeoutMs?: number
+}
+
+type Statement = Database.Statement
+type StoredRow = EntryRow & { id: number }
+
+const COLUMNS =
+  'time, ts, request_id, channel, agent, credential, service, target_host, method, path, decision, code, ' +
+  'status, duration_ms, bytes_in, bytes_out, dry_run, redactions, inspection, event, detail'
+const VALUES = COLUMNS.split(', ')
+  .map((c) => `@${c}`)
+  .join(', ')
+
+const INSERT = `INSERT INTO entries (${COLUMNS}) VALUES (${VALUES})`
+const COMPLETE = `UPDATE entries SET
+  decision = coalesce(@decision, decision), code = coalesce(@code, code), status = coalesce(@status, status),
+  duration_ms = @duration_ms, bytes_in = @bytes_in, bytes_out = @bytes_out,
+  redactions = coalesce(@redactions, redactions), inspection = coalesce(@inspection, inspection)
+  WHERE id = @id AND channel <> 'system'`
+
+const FORMATS = new Set<ExportFormat>(['csv', 'json', 'jsonl'])
+
+/** Opens (creating when needed) and migrates a ledger file. Synchronous. */
+export function openLedger(options: OpenLedgerOptions): Ledger {
+  const { file } = options
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  let client: Database.Database | undefined
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+    // Create the file ourselves so it is never world-readable, not even for an instant.
+    closeSync(openSync(file, 'a', 0o600))
+    chmodSync(file, 0o600)
+    client = new Database(file)
+    client.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`)
+    client.pragma('journal_mode = WAL')
+    client.pragma('synchronous = NORMAL')
+    migrate(drizzle({ client, schema }), { migrationsFolder: MIGRATIONS_DIR })
+    return new Ledger(client, file, busyTimeoutMs)
+  } catch (cause) {
+    client?.close()
+    throw new LedgerError('write_failed', `Cannot open the ledger at ${file}`, { cause })
+  }
+}
+
+/**
+ * The audit ledger. Writes are group-committed: see `append`. Reads run on the same connection
+ * (`query`, `stats`, both bounded) or on a private read-only connection (`iterate`, `exportTo`), so
+ * a long export never blocks the writer.
+ */
+export class Ledger {
+  private readonly batcher: GroupCommit<EntryRow, CompleteParams>
+  private readonly insert: Statement
+  private readonly update: Statement
+  private readonly statements = new Map<string, Statement>()
+  private readonly readers = new Set<Database.Database>()
+  private closed = false
+
+  /** Use `openLedger`. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+    private readonly busyTimeoutMs: number,
+  ) {
+    this.insert = db.prepare(INSERT)
+    this.update = db.prepare(COMPLETE)
+    const writeBatch = db.transaction((rows: EntryRow[], completions: CompleteParams[]) => {
+      const ids = rows.map((row) => Number(this.insert.run(row).lastInsertRowid))
+      let completed = 0
+      for (const params of completions) completed += this.update.run(params).changes > 0 ? 1 : 0
+      return { ids, completed }
+    })
+    this.batcher = new GroupCommit(
+      (rows, completions) => writeBatch(rows, completions),
+      (cause) => new LedgerError('write_failed', 'Ledger write failed', { cause }),
+    )
+  }
+
+  /**
+   * Queues a request entry. Resolves with its id only after the transaction holding it committed
+   * (one transaction per event-loop turn for everything queued); rejects when that transaction
+   * failed, when the entry is malformed, or when the ledger is closed. Never silently dropped.
+   */
+  append(entry: LedgerEntryInput): Promise<number> {
+    if (this.closed) return Promise.reject(new LedgerError('closed', 'Ledger is closed'))
+    try {
+      return this.batcher.append(requestRow(entry))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Records how a request ended (an UPDATE batched with the next flush). Fire-and-forget: a crash
+   * before the flush loses it, the entry itself is already durable.
+   */
+  complete(id: number, outcome: LedgerOutcome): void {
+    const params = this.closed ? null : completeParams(id, outcome)
+    if (params === null) this.batcher.drop()
+    else this.batcher.complete(params)
+  }
+
+  /** Appends a system entry (`gate_start`, `gate_stop`, …) with the same durability as `append`. */
+  system(event: string, detail?: string): Promise<number> {
+    if (this.closed) return Promise.reject(new LedgerError('closed', 'Ledger is closed'))
+    try {
+      return this.batcher.append(systemRow(event, detail))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** Matching entries, newest first; at most `limit` (default 20). */
+  query(filter: LedgerFilter = {}): LedgerEntry[] {
+    this.assertOpen()
+    const where = buildWhere(filter)
+    const limit = limitOf(filter.limit, 20)
+    const statement = this.cached(`q:${where.shape}`, () =>
+      this.db.prepare(`SELECT * FROM entries ${where.sql} ORDER BY ts DESC, id DESC LIMIT @limit`),
+    )
+    return (statement.all({ ...where.params, limit }) as StoredRow[]).map(toEntry)
+  }
+
+  /**
+   * Streams matching entries oldest first (better-sqlite3 `.iterate()`, on a private read-only
+   * connection that is closed when the iteration ends). Consume it fully or `break` out of it.
+   */
+  iterate(filter: LedgerFilter = {}): IterableIterator<LedgerEntry> {
+    this.assertOpen()
+    const where = buildWhere(filter)
+    const limit = limitOf(filter.limit, -1)
+    return this.stream(where, limit)
+  }
+
+  /** Counts by decision, service, agent and code, computed in SQL. `total` excludes system entries. */
+  stats(filter: LedgerStatsFilter = {}): LedgerStats {
+    this.assertOpen()
+    const where = buildWhere({
+      agent: filter.agent,
+      service: filter.service,
+      since: filter.since,
+      until: filter.until,
+    })
+    const requests = where.sql ? `${where.sql} AND decision <> 'system'` : "WHERE decision <> 'system'"
+    const totals = this.cached(`st:${where.shape}`, () =>
+      this.db.prepare(`SELECT
+          count(*) FILTER (WHERE decision <> 'system') AS total,
+          count(*) FILTER (WHERE decision = 'allowed') AS allowed,
+          count(*) FILTER (WHERE decision = 'blocked') AS blocked,
+          count(*) FILTER (WHERE decision = 'failed') AS failed,
+          count(*) FILTER (WHERE decision = 'system') AS system
+          FROM entries ${where.sql}`),
+    ).get(where.params) as Omit<LedgerStats, 'byService' | 'byAgent' | 'byCode'>
+    const group = (column: string): Record<string, number> => {
+      const statement = this.cached(`sg:${column}:${where.shape}`, () =>
+        this.db
+          .prepare(
+            `SELECT ${column} AS key, count(*) AS n FROM entries ${requests} AND ${column} IS NOT NULL
+             GROUP BY ${column} ORDER BY n DESC, key`,
+          )
+          .raw(true),
+      )
+      return Object.fromEntries(statement.all(where.params) as [string, number][])
+    }
+    return { ...totals, byService: group('service'), byAgent: group('agent'), byCode: group('code') }
+  }
+
+  /**
+   * Streams matching entries (oldest first) to `out` as csv, json or jsonl, waiting for 'drain'
+   * whenever `out` asks for it. Does not end `out`. Resolves with the number of rows written.
+   */
+  async exportTo(
+    format: ExportFormat,
+    filter: LedgerFilter,
+    out: NodeJS.WritableStream,
+  ): Promise<{ rows: number }> {
+    if (!FORMATS.has(format)) {
+      throw new LedgerError('invalid_filter', 'Invalid export format: expected csv, json or jsonl')
+    }
+    return writeExport(format, this.iterate(filter), out)
+  }
+
+  /** Writes everything queued now. Rejects if that write failed (its appends were rejected too). */
+  async flush(): Promise<void> {
+    const error = this.batcher.flushNow()
+    if (error) throw error
+  }
+
+  /** Group-commit counters, for metrics. */
+  get metrics(): LedgerMetrics {
+    return this.batcher.metrics()
+  }
+
+  /** Flushes queued appends and completions, then closes every connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    try {
+      await this.flush()
+    } finally {
+      for (const reader of this.readers) reader.close()
+      this.readers.clear()
+      this.db.close()
+    }
+  }
+
+  private *stream(where: Where, limit: number): Generator<LedgerEntry, void, undefined> {
+    const reader = new Database(this.file, { readonly: true, fileMustExist: true })
+    this.readers.add(reader)
+    try {
+      reader.pragma(`busy_timeout = ${this.busyTimeoutMs}`)
+      const statement = reader.prepare(
+        `SELECT * FROM entries ${where.sql} ORDER BY ts ASC, id ASC LIMIT @limit`,
+      )
+      for (const row of statement.iterate({ ...where.params, limit }) as IterableIterator<StoredRow>) {
+        yield toEntry(row)
+      }
+    } finally {
+      this.readers.delete(reader)
+      if (reader.open) reader.close()
+    }
+  }
+
+  private cached(key: string, make: () => Statement): Statement {
+    let statement = this.statements.get(key)
+    if (!statement) {
+      statement = make()
+      this.statements.set(key, statement)
+    }
+    return statement
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LedgerError('closed', 'Ledger is closed')
+  }
+}

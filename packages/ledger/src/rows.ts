@@ -1,0 +1,200 @@
+import { LedgerError } from './errors.js'
+import type { Decision, LedgerEntry, LedgerEntryInput, LedgerOutcome, RequestChannel } from './types.js'
+
+/** A row of `entries` as better-sqlite3 reads and writes it (named parameters = column names). */
+export interface EntryRow {
+  id?: number
+  time: string
+  ts: number
+  request_id: string | null
+  channel: RequestChannel | 'system'
+  agent: string | null
+  credential: string | null
+  service: string | null
+  target_host: string | null
+  method: string | null
+  path: string | null
+  decision: Decision
+  code: string | null
+  status: number | null
+  duration_ms: number | null
+  bytes_in: number | null
+  bytes_out: number | null
+  dry_run: string | null
+  redactions: number | null
+  inspection: string | null
+  event: string | null
+  detail: string | null
+}
+
+/** Named parameters of the completion UPDATE. */
+export interface CompleteParams {
+  id: number
+  decision: string | null
+  code: string | null
+  status: number | null
+  duration_ms: number
+  bytes_in: number
+  bytes_out: number
+  redactions: number | null
+  inspection: string | null
+}
+
+const CHANNELS = new Set(['gate', 'mcp'])
+const DECISIONS = new Set(['allowed', 'blocked', 'failed'])
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/
+const EVENT = /^[a-z][a-z0-9_]{0,63}$/
+/** Kinds of findings only: `warn:github-token`, `block:aws-key,warn:jwt`. */
+const INSPECTION = /^[A-Za-z0-9:_,.-]{1,200}$/
+
+/** Longest stored path; longer paths are cut (the gate's URL limit is far below this anyway). */
+export const MAX_PATH = 2048
+const MAX_NAME = 256
+const MAX_DETAIL = 500
+
+function invalid(field: string): never {
+  throw new LedgerError('invalid_entry', `Invalid ledger entry: bad ${field}`)
+}
+
+function optionalText(value: unknown, field: string, max = MAX_NAME): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string') invalid(field)
+  return value.length > max ? value.slice(0, max) : value
+}
+
+/** Non-negative safe integer, or null for anything else (a bad metric is not worth a refusal). */
+function count(value: unknown): number | null {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return null
+  return Math.min(Math.round(value), Number.MAX_SAFE_INTEGER)
+}
+
+function httpStatus(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 999 ? value : null
+}
+
+/** Cuts the query string and fragment: a path in the ledger never carries either. */
+export function stripQuery(path: string): string {
+  const cut = path.search(/[?#]/)
+  const bare = cut === -1 ? path : path.slice(0, cut)
+  return bare.length > MAX_PATH ? bare.slice(0, MAX_PATH) : bare
+}
+
+function timeOf(time: Date | undefined): { time: string; ts: number } {
+  const when = time ?? new Date()
+  if (!(when instanceof Date) || Number.isNaN(when.getTime())) invalid('time')
+  return { time: when.toISOString(), ts: when.getTime() }
+}
+
+/** Validates a request entry and turns it into a row. Throws `LedgerError('invalid_entry')`. */
+export function requestRow(input: LedgerEntryInput): EntryRow {
+  if (typeof input !== 'object' || input === null) invalid('entry')
+  if (typeof input.requestId !== 'string' || input.requestId === '' || input.requestId.length > MAX_NAME) {
+    invalid('requestId')
+  }
+  if (!CHANNELS.has(input.channel)) invalid('channel')
+  if (!DECISIONS.has(input.decision)) invalid('decision')
+  if (typeof input.method !== 'string' || !METHOD.test(input.method)) invalid('method')
+  if (typeof input.path !== 'string') invalid('path')
+  const inspection = optionalText(input.inspection, 'inspection')
+  if (inspection !== null && !INSPECTION.test(inspection)) invalid('inspection')
+  return {
+    ...timeOf(input.time),
+    request_id: input.requestId,
+    channel: input.channel,
+    agent: optionalText(input.agent, 'agent'),
+    credential: optionalText(input.credential, 'credential'),
+    service: optionalText(input.service, 'service'),
+    target_host: optionalText(input.targetHost, 'targetHost'),
+    method: input.method,
+    path: stripQuery(input.path),
+    decision: input.decision,
+    code: optionalText(input.code, 'code'),
+    status: httpStatus(input.status),
+    duration_ms: count(input.durationMs),
+    bytes_in: count(input.bytesIn),
+    bytes_out: count(input.bytesOut),
+    dry_run: optionalText(input.dryRun, 'dryRun'),
+    redactions: count(input.redactions),
+    inspection,
+    event: null,
+    detail: null,
+  }
+}
+
+/** A system entry (`gate_start`, `gate_stop`, …). Throws `LedgerError('invalid_entry')`. */
+export function systemRow(event: string, detail?: string): EntryRow {
+  if (typeof event !== 'string' || !EVENT.test(event)) invalid('event')
+  return {
+    ...timeOf(undefined),
+    request_id: null,
+    channel: 'system',
+    agent: null,
+    credential: null,
+    service: null,
+    target_host: null,
+    method: null,
+    path: null,
+    decision: 'system',
+    code: null,
+    status: null,
+    duration_ms: null,
+    bytes_in: null,
+    bytes_out: null,
+    dry_run: null,
+    redactions: null,
+    inspection: null,
+    event,
+    detail: optionalText(detail, 'detail', MAX_DETAIL),
+  }
+}
+
+/**
+ * Parameters for a completion. Completions are best-effort, so malformed optional fields are
+ * dropped rather than thrown; returns null when the id itself is unusable.
+ */
+export function completeParams(id: number, outcome: LedgerOutcome): CompleteParams | null {
+  if (!Number.isSafeInteger(id) || id <= 0 || typeof outcome !== 'object' || outcome === null) return null
+  const text = (value: unknown): string | null =>
+    typeof value === 'string' && value !== '' ? value.slice(0, MAX_NAME) : null
+  const inspection = text(outcome.inspection)
+  return {
+    id,
+    decision:
+      typeof outcome.decision === 'string' && DECISIONS.has(outcome.decision) ? outcome.decision : null,
+    code: text(outcome.code),
+    status: httpStatus(outcome.status),
+    duration_ms: count(outcome.durationMs) ?? 0,
+    bytes_in: count(outcome.bytesIn) ?? 0,
+    bytes_out: count(outcome.bytesOut) ?? 0,
+    redactions: count(outcome.redactions),
+    inspection: inspection !== null && INSPECTION.test(inspection) ? inspection : null,
+  }
+}
+
+/** The `--json` entry shape; optional keys are left out when the column is null. */
+export function toEntry(row: EntryRow & { id: number }): LedgerEntry {
+  const entry: LedgerEntry = {
+    id: row.id,
+    time: row.time,
+    requestId: row.request_id,
+    channel: row.channel,
+    agent: row.agent,
+    credential: row.credential,
+    service: row.service,
+    targetHost: row.target_host,
+    method: row.method,
+    path: row.path,
+    decision: row.decision,
+    code: row.code,
+    status: row.status,
+    durationMs: row.duration_ms,
+    bytesIn: row.bytes_in,
+    bytesOut: row.bytes_out,
+  }
+  if (row.dry_run !== null) entry.dryRun = row.dry_run
+  if (row.redactions !== null) entry.redactions = row.redactions
+  if (row.inspection !== null) entry.inspection = row.inspection
+  if (row.event !== null) entry.event = row.event
+  if (row.detail !== null) entry.detail = row.detail
+  return entry
+}

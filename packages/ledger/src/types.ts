@@ -1,0 +1,127 @@
+/** Where a request came in. */
+export type RequestChannel = 'gate' | 'mcp'
+
+/** What happened to a request. `system` is reserved for system entries. */
+export type RequestDecision = 'allowed' | 'blocked' | 'failed'
+
+export type Decision = RequestDecision | 'system'
+
+/**
+ * One request as the gate/MCP server hands it to `Ledger.append`. Never put a secret, token,
+ * query string, header or body in any field.
+ */
+export interface LedgerEntryInput {
+  /** When the request arrived; defaults to the time of `append`. */
+  time?: Date
+  requestId: string
+  channel: RequestChannel
+  agent?: string | null
+  credential?: string | null
+  service?: string | null
+  targetHost?: string | null
+  method: string
+  /** Request path; anything from `?` or `#` on is cut off before storing. */
+  path: string
+  decision: RequestDecision
+  code?: string | null
+  status?: number | null
+  durationMs?: number | null
+  bytesIn?: number | null
+  bytesOut?: number | null
+  /** Dry-run mode: the code the request would have been refused with. */
+  dryRun?: string | null
+  redactions?: number | null
+  /** Kinds of findings only, e.g. `warn:github-token`. */
+  inspection?: string | null
+}
+
+/** What `Ledger.complete` records once the response is done. */
+export interface LedgerOutcome {
+  decision?: RequestDecision
+  code?: string
+  status?: number
+  durationMs: number
+  bytesIn: number
+  bytesOut: number
+  redactions?: number
+  inspection?: string
+}
+
+/** A stored entry, in the `--json` shape of interface.md §6. Optional keys are absent when unset. */
+export interface LedgerEntry {
+  id: number
+  time: string
+  requestId: string | null
+  channel: RequestChannel | 'system'
+  agent: string | null
+  credential: string | null
+  service: string | null
+  targetHost: string | null
+  method: string | null
+  path: string | null
+  decision: Decision
+  code: string | null
+  status: number | null
+  durationMs: number | null
+  bytesIn: number | null
+  bytesOut: number | null
+  dryRun?: string
+  redactions?: number
+  inspection?: string
+  event?: string
+  detail?: string
+}
+
+/**
+ * Which entries to read. Without `blocked`/`system` every entry (requests and system events)
+ * matches; `blocked` keeps only refused requests, `system` only system events.
+ */
+export interface LedgerFilter {
+  service?: string
+  agent?: string
+  blocked?: boolean
+  system?: boolean
+  /** Inclusive lower bound. */
+  since?: Date
+  /** Exclusive upper bound. */
+  until?: Date
+  /** `query` default 20; `iterate`/`exportTo` default: no limit. */
+  limit?: number
+}
+
+export interface LedgerStatsFilter {
+  agent?: string
+  service?: string
+  since?: Date
+  until?: Date
+}
+
+/** `ledger stats --json`. `total` counts requests only; `system` counts system entries. */
+export interface LedgerStats {
+  total: number
+  allowed: number
+  blocked: number
+  failed: number
+  system: number
+  byService: Record<string, number>
+  byAgent: Record<string, number>
+  byCode: Record<string, number>
+}
+
+export type ExportFormat = 'csv' | 'json' | 'jsonl'
+
+/** Counters for `/_aegis/metrics`. */
+export interface LedgerMetrics {
+  /** Committed group-commit transactions. */
+  batches: number
+  /** Entries (requests and system) committed. */
+  appended: number
+  /** Completions applied. */
+  completed: number
+  /** Transactions that failed; their appends were rejected. */
+  failedBatches: number
+  /** Completions lost (write failure, unknown id, or after close). */
+  droppedCompletes: number
+  /** Appends and completions queued, not yet written. */
+  pending: number
+}

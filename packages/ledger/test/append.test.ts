@@ -1,0 +1,282 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type Ledger, LedgerError, openLedger } from '../src/index.js'
+import { entry, tempLedgerFile } from './helpers.js'
+
+const open: Ledger[] = []
+const others: Database.Database[] = []
+
+function ledgerAt(file: string, busyTimeoutMs?: number): Ledger {
+  const ledger = openLedger({ file, busyTimeoutMs })
+  open.push(ledger)
+  return ledger
+}
+
+/** A second, independent connection to the same file — what another process would see. */
+function secondConnection(file: string): Database.Database {
+  const db = new Database(file)
+  others.push(db)
+  return db
+}
+
+afterEach(async () => {
+  for (const db of others.splice(0)) if (db.open) db.close()
+  for (const ledger of open.splice(0)) await ledger.close()
+})
+
+describe('group commit', () => {
+  it('writes every append queued in one event-loop turn in a single transaction', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    const ids = await Promise.all(Array.from({ length: 200 }, () => ledger.append(entry())))
+    expect(new Set(ids).size).toBe(200)
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(ledger.metrics).toMatchObject({ batches: 1, appended: 200, failedBatches: 0, pending: 0 })
+
+    await Promise.all([ledger.append(entry()), ledger.system('gate_start')])
+    expect(ledger.metrics).toMatchObject({ batches: 2, appended: 202 })
+  })
+
+  it('resolves an append only once its row is readable from another connection', async () => {
+    const file = tempLedgerFile()
+    const ledger = ledgerAt(file)
+    const reader = secondConnection(file)
+    const count = reader.prepare('SELECT count(*) AS n FROM entries')
+    const byId = reader.prepare('SELECT request_id, path FROM entries WHERE id = ?')
+
+    const pending = ledger.append(entry({ requestId: 'visible-1' }))
+    expect(count.get()).toEqual({ n: 0 }) // queued, not yet written
+    expect(ledger.metrics.pending).toBe(1)
+    const seenAtResolution = await pending.then((id) => byId.get(id))
+    expect(seenAtResolution).toEqual({ request_id: 'visible-1', path: '/repos/acme/app' })
+  })
+
+  it('rejects every append of a batch whose transaction fails, and recovers afterwards', async () => {
+    const file = tempLedgerFile()
+    const ledger = ledgerAt(file, 20)
+    const blocker = secondConnection(file)
+    blocker.exec('BEGIN EXCLUSIVE')
+    blocker
+      .prepare("INSERT INTO entries (time, ts, channel, decision) VALUES ('x', 0, 'system', 'system')")
+      .run()
+
+    const results = await Promise.allSettled([
+      ledger.append(entry()),
+      ledger.append(entry()),
+      ledger.system('x'),
+    ])
+    for (const result of results) {
+      expect(result.status).toBe('rejected')
+      const reason = (result as PromiseRejectedResult).reason
+      expect(reason).toBeInstanceOf(LedgerError)
+      expect(reason).toMatchObject({ code: 'write_failed', message: 'Ledger write failed' })
+    }
+    expect(ledger.metrics).toMatchObject({ batches: 0, failedBatches: 1, appended: 0 })
+
+    blocker.exec('ROLLBACK')
+    const id = await ledger.append(entry({ requestId: 'after-recovery' }))
+    const rows = blocker.prepare('SELECT id, request_id FROM entries').all()
+    expect(rows).toEqual([{ id, request_id: 'after-recovery' }])
+  })
+
+  it('rejects appends after close instead of dropping them', async () => {
+    const ledger = openLedger({ file: tempLedgerFile() })
+    await ledger.close()
+    await expect(ledger.append(entry())).rejects.toMatchObject({ code: 'closed' })
+    await expect(ledger.system('gate_stop')).rejects.toMatchObject({ code: 'closed' })
+    expect(() => ledger.query({})).toThrow('Ledger is closed')
+  })
+
+  it('close() commits queued appends and completions', async () => {
+    const file = tempLedgerFile()
+    const ledger = openLedger({ file })
+    const id = await ledger.append(entry())
+    const late = ledger.append(entry({ requestId: 'queued-at-close' }))
+    ledger.complete(id, { status: 201, durationMs: 7, bytesIn: 3, bytesOut: 4 })
+    await ledger.close()
+    await expect(late).resolves.toBeGreaterThan(id)
+
+    const reopened = ledgerAt(file)
+    const [newest, first] = reopened.query({})
+    expect(newest?.requestId).toBe('queued-at-close')
+    expect(first).toMatchObject({ id, status: 201, durationMs: 7, bytesIn: 3, bytesOut: 4 })
+  })
+
+  it('flush() writes the queue at once', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    const pending = ledger.append(entry())
+    await ledger.flush()
+    expect(ledger.metrics).toMatchObject({ batches: 1, pending: 0 })
+    expect(ledger.query({})).toHaveLength(1)
+    await pending
+  })
+})
+
+describe('entry validation', () => {
+  it('rejects a malformed entry alone; its batch neighbours still commit', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    const bad = [
+      entry({ channel: 'system' as never }),
+      entry({ decision: 'system' as never }),
+      entry({ method: 'GET /x' }),
+      entry({ requestId: '' }),
+      entry({ inspection: 'found ghp_0123456789abcdef in body' }),
+      entry({ time: new Date(Number.NaN) }),
+      entry({ agent: 42 as never }),
+    ]
+    const good = ledger.append(entry({ requestId: 'good' }))
+    const results = await Promise.allSettled(bad.map((e) => ledger.append(e)))
+    for (const result of results) {
+      expect(result).toMatchObject({ status: 'rejected', reason: { code: 'invalid_entry' } })
+    }
+    await expect(good).resolves.toBeTypeOf('number')
+    expect(ledger.query({}).map((e) => e.requestId)).toEqual(['good'])
+    await expect(ledger.system('Gate Start!')).rejects.toMatchObject({ code: 'invalid_entry' })
+  })
+
+  it('never stores the query string or fragment of a path', async () => {
+    const file = tempLedgerFile()
+    const ledger = openLedger({ file })
+    await ledger.append(entry({ path: '/search?q=SENSITIVE-QUERY-VALUE&key=abc#FRAGMENT-VALUE' }))
+    await ledger.append(entry({ path: '/a#frag?x=FRAGMENT-QUERY' }))
+    expect(ledger.query({}).map((e) => e.path)).toEqual(['/a', '/search'])
+    await ledger.close()
+    const dir = dirname(file)
+    for (const name of readdirSync(dir)) {
+      const bytes = readFileSync(join(dir, name)).toString('latin1')
+      expect(bytes).not.toContain('SENSITIVE-QUERY-VALUE')
+      expect(bytes).not.toContain('FRAGMENT')
+    }
+  })
+
+  it('stores the given time as ISO 8601 UTC with milliseconds, and now by default', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    await ledger.append(entry({ requestId: 'given', time: new Date('2026-03-01T10:00:00+02:00') }))
+    await ledger.append(entry({ requestId: 'now' }))
+    const [now, given] = ledger.query({})
+    expect(given?.time).toBe('2026-03-01T08:00:00.000Z')
+    expect(now?.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+    expect(Math.abs(Date.parse(now?.time ?? '') - Date.now())).toBeLessThan(60_000)
+  })
+})
+
+describe('complete', () => {
+  it('updates status, duration, bytes and findings in a batched UPDATE', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    const id = await ledger.append(entry())
+    expect(ledger.query({})[0]).toMatchObject({
+      status: null,
+      durationMs: null,
+      bytesIn: null,
+      bytesOut: null,
+    })
+    ledger.complete(id, {
+      status: 200,
+      durationMs: 12.4,
+      bytesIn: 10,
+      bytesOut: 2048,
+      redactions: 2,
+      inspection: 'warn:github-token',
+    })
+    expect(ledger.metrics.pending).toBe(1)
+    await ledger.flush()
+    expect(ledger.query({})[0]).toMatchObject({
+      id,
+      decision: 'allowed',
+      status: 200,
+      durationMs: 12,
+      bytesIn: 10,
+      bytesOut: 2048,
+      redactions: 2,
+      inspection: 'warn:github-token',
+    })
+    expect(ledger.metrics.completed).toBe(1)
+  })
+
+  it('can turn an allowed request into a failed one', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    const id = await ledger.append(entry())
+    ledger.complete(id, {
+      decision: 'failed',
+      code: 'upstream_timeout',
+      status: 504,
+      durationMs: 30000,
+      bytesIn: 0,
+      bytesOut: 0,
+    })
+    await ledger.flush()
+    expect(ledger.query({})[0]).toMatchObject({ decision: 'failed', code: 'upstream_timeout', status: 504 })
+  })
+
+  it('never rewrites a system entry, and counts completions that found no row', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    const id = await ledger.system('gate_start', 'listening on http://127.0.0.1:3100')
+    ledger.complete(id, { decision: 'blocked', status: 403, durationMs: 1, bytesIn: 1, bytesOut: 1 })
+    ledger.complete(999_999, { status: 200, durationMs: 1, bytesIn: 1, bytesOut: 1 })
+    ledger.complete(-1, { status: 200, durationMs: 1, bytesIn: 1, bytesOut: 1 })
+    await ledger.flush()
+    expect(ledger.query({})[0]).toEqual({
+      id,
+      time: expect.any(String),
+      requestId: null,
+      channel: 'system',
+      agent: null,
+      credential: null,
+      service: null,
+      targetHost: null,
+      method: null,
+      path: null,
+      decision: 'system',
+      code: null,
+      status: null,
+      durationMs: null,
+      bytesIn: null,
+      bytesOut: null,
+      event: 'gate_start',
+      detail: 'listening on http://127.0.0.1:3100',
+    })
+    expect(ledger.metrics).toMatchObject({ completed: 0, droppedCompletes: 3 })
+  })
+
+  it('drops an inspection value that is not a list of finding kinds', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    const id = await ledger.append(entry())
+    ledger.complete(id, {
+      status: 200,
+      durationMs: 1,
+      bytesIn: 1,
+      bytesOut: 1,
+      inspection: 'token ghp_abc found',
+    })
+    await ledger.flush()
+    expect(ledger.query({})[0]).not.toHaveProperty('inspection')
+  })
+})
+
+describe('file', () => {
+  it('keeps the database, WAL and shared-memory files private (0600) in WAL mode', async () => {
+    const file = join(tempLedgerFile(), '..', 'nested', 'ledger.db')
+    const ledger = ledgerAt(file)
+    await ledger.append(entry())
+    for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+      expect((statSync(name).mode & 0o777).toString(8)).toBe('600')
+    }
+    const reader = secondConnection(file)
+    expect(reader.pragma('journal_mode', { simple: true })).toBe('wal')
+  })
+
+  it('reopens an existing ledger (migrations are idempotent) with its entries intact', async () => {
+    const file = tempLedgerFile()
+    const first = openLedger({ file })
+    const id = await first.append(entry())
+    await first.close()
+    const again = ledgerAt(file)
+    expect(again.query({}).map((e) => e.id)).toEqual([id])
+  })
+
+  it('reports a file it cannot open as a LedgerError', () => {
+    const file = tempLedgerFile()
+    expect(() => openLedger({ file: join(file, 'x', '\0bad') })).toThrow(LedgerError)
+  })
+})
