@@ -1,0 +1,33 @@
+import { stringify } from 'yaml'
+import type { AegisConfig } from './load.ts'
+import { formatResolveEntry } from './upstream.ts'
+
+/** What a masked secret looks like in rendered output. */
+export const SECRET_MASK = '********'
+
+export interface RenderOptions {
+  /** Show `vault.master_key` and `webhooks[].secret` as `********`. */
+  maskSecrets: boolean
+}
+
+/**
+ * The resolved configuration as YAML in the file shape (snake_case), ready to be loaded again.
+ * `source` is left out; `gate.upstream.resolve` is written in its map form.
+ */
+export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
+  const { source: _source, gate, vault, webhooks, ...rest } = config
+  const hide = (secret: string) => (opts.maskSecrets ? SECRET_MASK : secret)
+  const shape = {
+    gate: {
+      ...gate,
+      upstream: {
+        ...gate.upstream,
+        resolve: Object.fromEntries(gate.upstream.resolve.map(formatResolveEntry)),
+      },
+    },
+    vault: { ...vault, ...(vault.master_key !== undefined && { master_key: hide(vault.master_key) }) },
+    ...rest,
+    webhooks: webhooks.map((hook) => ({ ...hook, secret: hide(hook.secret) })),
+  }
+  return stringify(shape, { lineWidth: 0 })
+}

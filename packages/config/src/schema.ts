@@ -1,0 +1,173 @@
+import { z } from 'zod'
+import { isIpOrCidr, parseResolveEntry, parseResolveMapping, type ResolveEntry } from './upstream.ts'
+
+export const POLICY_MODES = ['enforce', 'dry-run', 'off'] as const
+export const POLICY_DEFAULTS = ['allow', 'deny'] as const
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LOG_FORMATS = ['json', 'pretty'] as const
+export const MCP_TRANSPORTS = ['stdio', 'http'] as const
+export const WEBHOOK_EVENTS = [
+  'blocked_request',
+  'credential_expiry',
+  'rate_limit_exceeded',
+  'agent_auth_failure',
+  'body_inspection',
+] as const
+
+/** Vault names: they become file names, so a small safe alphabet. */
+export const VAULT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
+const LOCAL_WEBHOOK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+const MAX_TIMER_MS = 2_147_483_647
+
+const port = z.number().int().min(0).max(65535)
+const filePath = z.string().min(1, 'expected a non-empty path')
+const host = z.string().regex(/^[^\s/]+$/, 'expected a host name or IP address')
+
+const caFile = z
+  .union([filePath, z.array(filePath)], { error: 'expected a path or a list of paths' })
+  .transform((value) => (typeof value === 'string' ? [value] : value))
+
+const resolve = z
+  .union([z.array(z.string()), z.record(z.string(), z.string())], {
+    error: 'expected a list of "host:port:address:port" or a map of "host:port" to "address:port"',
+  })
+  .transform((value, ctx) => {
+    const entries: ResolveEntry[] = []
+    const seen = new Set<string>()
+    const pairs: [string | number, ResolveEntry | string][] = Array.isArray(value)
+      ? value.map((text, index) => [index, parseResolveEntry(text)])
+      : Object.entries(value).map(([key, target]) => [key, parseResolveMapping(key, target)])
+    for (const [at, parsed] of pairs) {
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed, path: [at] })
+        continue
+      }
+      const id = `${parsed.host}:${parsed.port}`
+      if (seen.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate entry for ${id}`, path: [at] })
+      seen.add(id)
+      entries.push(parsed)
+    }
+    return entries
+  })
+
+const webhookUrl = z.string().superRefine((text, ctx) => {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected an absolute URL' })
+    return
+  }
+  const localHttp = url.protocol === 'http:' && LOCAL_WEBHOOK_HOSTS.has(url.hostname)
+  if (url.protocol !== 'https:' && !localHttp) {
+    ctx.addIssue({ code: 'custom', message: 'expected an https URL (http only for localhost/127.0.0.1)' })
+  }
+  if (url.username !== '' || url.password !== '') {
+    ctx.addIssue({ code: 'custom', message: 'credentials in the URL are not allowed; use secret' })
+  }
+})
+
+const webhook = z.strictObject({
+  url: webhookUrl,
+  events: z
+    .array(z.enum(WEBHOOK_EVENTS))
+    .min(1, 'expected at least one event')
+    .transform((events) => [...new Set(events)]),
+  secret: z.string().min(1, 'expected a non-empty signing secret'),
+})
+
+type TlsInput = { enabled?: boolean | undefined; cert?: string | undefined; key?: string | undefined }
+
+/** Cross-field TLS rules; only checked on the merged layers (a flag may supply what the file lacks). */
+function checkTls(tls: TlsInput, ctx: z.RefinementCtx): void {
+  if (tls.enabled === false) return
+  if (tls.enabled === true) {
+    for (const part of ['cert', 'key'] as const) {
+      if (tls[part] === undefined)
+        ctx.addIssue({ code: 'custom', message: 'required when TLS is enabled', path: [part] })
+    }
+    return
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    const missing = tls.cert === undefined ? 'cert' : 'key'
+    const given = missing === 'cert' ? 'key' : 'cert'
+    ctx.addIssue({ code: 'custom', message: `required together with gate.tls.${given}`, path: [missing] })
+  }
+}
+
+function buildSchema(crossChecks: boolean) {
+  const tls = z
+    .strictObject({ enabled: z.boolean().optional(), cert: filePath.optional(), key: filePath.optional() })
+    .superRefine((value, ctx) => {
+      if (crossChecks) checkTls(value, ctx)
+    })
+    .transform((t) => ({
+      enabled: t.enabled ?? (t.cert !== undefined && t.key !== undefined),
+      cert: t.cert,
+      key: t.key,
+    }))
+
+  const upstream = z.strictObject({
+    ca_file: caFile.default([]),
+    resolve: resolve.default([]),
+    allow_private: z
+      .array(z.string().refine(isIpOrCidr, 'expected an IP address or CIDR range like 10.0.0.0/8'))
+      .default([]),
+  })
+
+  const gate = z.strictObject({
+    host: host.default('127.0.0.1'),
+    port: port.default(3100),
+    tls: tls.prefault({}),
+    require_agent_auth: z.boolean().default(false),
+    policy_mode: z.enum(POLICY_MODES).default('enforce'),
+    policies_dir: filePath.optional(),
+    policy_default: z.enum(POLICY_DEFAULTS).default('allow'),
+    max_body_size: z.number().int().positive().default(1_048_576),
+    request_timeout: z.number().int().positive().max(MAX_TIMER_MS).default(30_000),
+    shutdown_timeout: z.number().int().nonnegative().max(MAX_TIMER_MS).default(10_000),
+    upstream: upstream.prefault({}),
+  })
+
+  const vault = z.strictObject({
+    name: z
+      .string()
+      .regex(
+        VAULT_NAME,
+        'expected lower-case letters, digits, "-" or "_" (max 63, starting with a letter or digit)',
+      )
+      .default('default'),
+    data_dir: filePath.default('./.aegis'),
+    master_key: z.string().min(1, 'expected a non-empty key').optional(),
+    salt: z.string().min(1, 'expected a non-empty salt').optional(),
+  })
+
+  const observability = z.strictObject({
+    log_level: z.enum(LOG_LEVELS).default('info'),
+    log_format: z.enum(LOG_FORMATS).default('json'),
+    metrics: z.boolean().default(true),
+  })
+
+  return z.strictObject({
+    gate: gate.prefault({}),
+    vault: vault.prefault({}),
+    observability: observability.prefault({}),
+    dashboard: z.strictObject({ enabled: z.boolean().default(false), port: port.default(3200) }).prefault({}),
+    mcp: z
+      .strictObject({ transport: z.enum(MCP_TRANSPORTS).default('stdio'), port: port.default(3300) })
+      .prefault({}),
+    webhooks: z.array(webhook).default([]),
+  })
+}
+
+/** The whole `aegis.config.yaml`: strict (unknown keys are errors), defaults applied, cross-field checks. */
+export const configSchema = buildSchema(true)
+
+/** Same shape without cross-field checks: validates one layer (file, env or flags) on its own. */
+export const layerSchema = buildSchema(false)
+
+/** The resolved configuration as the file shape (snake_case), paths absolute after loading. */
+export type ConfigValues = z.output<typeof configSchema>
+
+/** What a config file (or a layer of overrides) may contain. */
+export type ConfigInput = z.input<typeof configSchema>

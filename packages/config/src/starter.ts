@@ -1,0 +1,72 @@
+export interface StarterOptions {
+  /** Written as `vault.master_key` only when given (`aegis init --write-secrets`). */
+  masterKey?: string | undefined
+  /** `vault.data_dir` (default `./.aegis`, relative to this file). */
+  dataDir?: string | undefined
+}
+
+/** A YAML scalar that reads back as exactly `text` (a JSON string is a valid double-quoted scalar). */
+function quote(text: string): string {
+  return JSON.stringify(text)
+}
+
+/**
+ * The commented `aegis.config.yaml` that `aegis init` writes. Valid as it stands; every value shown is
+ * the built-in default unless given here.
+ */
+export function starterConfigYaml(opts: StarterOptions = {}): string {
+  const masterKey =
+    opts.masterKey === undefined
+      ? '  # master_key: set AEGIS_MASTER_KEY instead of storing the key here'
+      : [
+          '  # The vault master key. Anyone who can read this file can decrypt the vault:',
+          '  # keep the file mode 0600, and prefer AEGIS_MASTER_KEY in production.',
+          `  master_key: ${quote(opts.masterKey)}`,
+        ].join('\n')
+  return `# Aegis configuration. Precedence: CLI flags > AEGIS_* environment variables > this file > defaults.
+# Relative paths below resolve against this file's folder.
+
+gate:
+  host: 127.0.0.1            # bind address (AEGIS_GATE_HOST)
+  port: 3100                 # 0 picks a free port (AEGIS_GATE_PORT)
+  require_agent_auth: false  # require X-Aegis-Agent tokens (AEGIS_REQUIRE_AGENT_AUTH)
+  policy_mode: enforce       # enforce | dry-run | off (AEGIS_POLICY_MODE)
+  policy_default: allow      # allow | deny, for agents without a policy file
+  # policies_dir: ./policies # (AEGIS_POLICIES_DIR)
+  max_body_size: 1048576     # bytes
+  request_timeout: 30000     # ms
+  shutdown_timeout: 10000    # ms
+  # tls:                     # HTTPS on the gate; enabled when cert and key are both given
+  #   cert: ./certs/aegis.crt
+  #   key: ./certs/aegis.key
+  # upstream:
+  #   ca_file: ./certs/internal-ca.pem         # extra CAs trusted for upstream TLS
+  #   resolve:                                 # static address overrides, like curl --resolve
+  #     "api.example.com:443": "127.0.0.1:8443"
+  #   allow_private: [10.0.0.0/8]              # private ranges the gate may dial
+
+vault:
+  name: default              # (AEGIS_VAULT)
+  data_dir: ${quote(opts.dataDir ?? './.aegis')}   # (AEGIS_DATA_DIR)
+${masterKey}
+
+observability:
+  log_level: info            # fatal | error | warn | info | debug | trace | silent (AEGIS_LOG_LEVEL)
+  log_format: json           # json | pretty (AEGIS_LOG_FORMAT)
+  metrics: true              # /_aegis/metrics
+
+dashboard:
+  enabled: false
+  port: 3200
+
+mcp:
+  transport: stdio           # stdio | http
+  port: 3300
+
+webhooks: []
+# webhooks:
+#   - url: https://hooks.example.com/aegis
+#     events: [blocked_request, credential_expiry]
+#     secret: your-hmac-signing-secret
+`
+}

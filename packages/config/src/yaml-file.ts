@@ -1,0 +1,128 @@
+import { readFileSync, statSync } from 'node:fs'
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type YAMLError,
+} from 'yaml'
+import { ConfigError, type KeyPath } from './errors.ts'
+
+/** A parsed config file: its plain value plus a way to find the line of a key path. */
+export interface ConfigFile {
+  path: string
+  /** The name used in messages (relative to cwd when inside it). */
+  display: string
+  /** Permission bits (`mode & 0o777`). */
+  mode: number
+  /** Top-level mapping, with YAML `null` values removed (an empty key means "not set"). */
+  value: Record<string, unknown>
+  /** 1-based line of the key (or item) at `path`, or of its nearest ancestor present in the file. */
+  lineOf(path: KeyPath): number | null
+}
+
+const MAX_ALIASES = 100
+
+/** Drops `null` map values recursively. Object.fromEntries never touches prototypes. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls)
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    const entries = Object.entries(value).filter(([, v]) => v !== null)
+    return Object.fromEntries(entries.map(([k, v]) => [k, withoutNulls(v)]))
+  }
+  return value
+}
+
+function lineFinder(doc: Document, lines: LineCounter): (path: KeyPath) => number | null {
+  const lineAt = (node: unknown): number | null => {
+    const range = (node as Partial<Node> | null | undefined)?.range
+    return range ? lines.linePos(range[0]).line : null
+  }
+  /** Line of the key `path[n]` inside its parent, or null when absent. */
+  const lineOfExact = (path: KeyPath): number | null => {
+    if (path.length === 0) return lineAt(doc.contents) ?? 1
+    const parent = doc.getIn(path.slice(0, -1), true)
+    const last = path[path.length - 1]
+    if (isMap(parent)) {
+      const pair = parent.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(last),
+      )
+      return pair ? (lineAt(pair.key) ?? lineAt(pair.value)) : null
+    }
+    if (isSeq(parent) && typeof last === 'number') return lineAt(parent.items[last])
+    return null
+  }
+  return (path) => {
+    for (let length = path.length; length >= 0; length--) {
+      const line = lineOfExact(path.slice(0, length))
+      if (line !== null) return line
+    }
+    return null
+  }
+}
+
+/** yaml messages of these kinds quote source text (maybe a secret): describe them generically. */
+const QUOTING_ERRORS: Partial<Record<YAMLError['code'], string>> = {
+  BAD_DQ_ESCAPE: 'invalid escape sequence in a double-quoted string',
+  BAD_SCALAR_START: 'a plain value cannot start with this character (quote the value)',
+  UNEXPECTED_TOKEN: 'unexpected token',
+  TAG_RESOLVE_FAILED: 'unresolved tag',
+  BAD_PROP_ORDER: 'anchors and tags must come after the indicator',
+}
+
+function syntaxSummary(error: YAMLError): string {
+  const generic = QUOTING_ERRORS[error.code]
+  if (generic) return generic
+  const first = error.message.split('\n')[0] ?? ''
+  return first.split(': ')[0]?.replace(/ at line \d+, column \d+:?$/, '') || error.code
+}
+
+function fail(display: string, file: string, line: number | null, message: string): never {
+  throw new ConfigError(`${display}${line === null ? '' : `:${line}`}: ${message}`, { file, line })
+}
+
+/**
+ * Reads and parses a config file. YAML syntax errors and a non-mapping top level are ConfigErrors
+ * naming the line; the message never quotes the file's text (it may hold a secret).
+ */
+export function readConfigFile(file: string, display: string): ConfigFile {
+  let text: string
+  let mode: number
+  try {
+    const stat = statSync(file)
+    if (!stat.isFile()) fail(display, file, null, 'not a regular file')
+    mode = stat.mode & 0o777
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error'
+    fail(
+      display,
+      file,
+      null,
+      code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code})`,
+    )
+  }
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const syntax = doc.errors[0]
+  if (syntax) {
+    fail(display, file, lines.linePos(syntax.pos[0]).line, `YAML syntax error: ${syntaxSummary(syntax)}`)
+  }
+  let value: unknown
+  try {
+    value = withoutNulls(doc.toJS({ maxAliasCount: MAX_ALIASES }))
+  } catch {
+    fail(display, file, null, 'YAML error: too many or unresolved aliases')
+  }
+  const lineOf = lineFinder(doc, lines)
+  if (value === undefined || value === null) value = {}
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    fail(display, file, lineOf([]), 'expected a mapping of sections (gate, vault, ...) at the top level')
+  }
+  return { path: file, display, mode, value: value as Record<string, unknown>, lineOf }
+}
