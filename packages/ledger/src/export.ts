@@ -35,9 +35,17 @@ export function neutraliseFormula(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value
 }
 
-/** RFC 4180 records (CRLF, quoting as needed) with formula neutralisation of text cells. */
+/**
+ * RFC 4180 records (CRLF, quoting as needed) with formula neutralisation of text cells.
+ * `quoted_match`: with a CRLF record delimiter, csv-stringify quotes a field only when it holds the
+ * whole `\r\n`, so a lone CR or LF would otherwise end up bare in the output.
+ */
 function csvRecords(records: unknown[][]): string {
-  return stringify(records, { record_delimiter: 'windows', cast: { string: neutraliseFormula } })
+  return stringify(records, {
+    record_delimiter: 'windows',
+    quoted_match: /[\r\n]/,
+    cast: { string: neutraliseFormula },
+  })
 }
 
 /** Flush to the output once this many characters are buffered. */

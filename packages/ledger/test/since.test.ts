@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { parseSince } from '../src/index.js'
+
+describe('parseSince', () => {
+  it('reads a date as midnight UTC', () => {
+    expect(parseSince('2026-03-01').toISOString()).toBe('2026-03-01T00:00:00.000Z')
+    expect(parseSince('2024-02-29').toISOString()).toBe('2024-02-29T00:00:00.000Z')
+  })
+
+  it('takes a full ISO 8601 time as given', () => {
+    expect(parseSince('2026-03-01T10:30:00Z').toISOString()).toBe('2026-03-01T10:30:00.000Z')
+    expect(parseSince('2026-03-01T10:30:00.250+02:00').toISOString()).toBe('2026-03-01T08:30:00.250Z')
+    expect(parseSince('2026-03-01T10:30-0500').toISOString()).toBe('2026-03-01T15:30:00.000Z')
+  })
+
+  it('reads a time without an offset as UTC, like a date', () => {
+    expect(parseSince('2026-03-01T10:30:00').toISOString()).toBe('2026-03-01T10:30:00.000Z')
+  })
+
+  it.each([
+    'yesterday',
+    '',
+    '2026-3-1',
+    '2026-02-30',
+    '2026-13-01',
+    '2026-03-01T24:00:00Z',
+    '2026-03-01T10:60Z',
+    '2026-03-01 10:00:00',
+    '1700000000',
+    '2026-03-01T10:00:00Z junk',
+  ])('refuses %j', (text) => {
+    expect(() => parseSince(text)).toThrow(
+      `Invalid --since value "${text}": expected a date (YYYY-MM-DD) or an ISO 8601 time`,
+    )
+  })
+})
