@@ -35,6 +35,9 @@ const V4_DENIED: readonly V4Range[] = [
   [v4(224, 0, 0, 0), 4, 'multicast'],
   [v4(255, 255, 255, 255), 32, 'broadcast'],
   [v4(240, 0, 0, 0), 4, 'reserved'],
+  [v4(192, 175, 48, 0), 24, 'as112'],
+  [v4(192, 31, 196, 0), 24, 'as112'],
+  [v4(192, 52, 193, 0), 24, 'amt'],
 ]
 
 /** IPv6 ranges denied outright (the IPv4-embedding ranges are handled before this table). */
@@ -80,8 +83,22 @@ function parseStrict(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   // Only canonical dotted-quad IPv4: `127.1`, `0x7f.0.0.1`, `0177.0.0.1` or `2130706433` are refused
   // because other parsers read them differently.
   if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text)
-  if (text.includes(':') && ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text)
-  return null
+  if (!text.includes(':') || !ipaddr.IPv6.isValid(text)) return null
+  const zoneAt = text.indexOf('%')
+  const bare = zoneAt === -1 ? text : text.slice(0, zoneAt)
+  if (bare.includes('.')) {
+    // An embedded dotted quad must be canonical too (ipaddr.js would read `0177` as octal).
+    const dotted = bare.slice(bare.lastIndexOf(':') + 1)
+    if (!ipaddr.IPv4.isValidFourPartDecimal(dotted)) return null
+    // ipaddr.js reads `::a.b.c.d` as IPv4-mapped; RFC 4291 says it is IPv4-compatible (::/96).
+    if (bare === `::${dotted}`) {
+      const [a = 0, b = 0, c = 0, d = 0] = ipaddr.IPv4.parse(dotted).octets
+      const addr = new ipaddr.IPv6([0, 0, 0, 0, 0, 0, (a << 8) | b, (c << 8) | d])
+      if (zoneAt !== -1) addr.zoneId = text.slice(zoneAt + 1)
+      return addr
+    }
+  }
+  return ipaddr.IPv6.parse(text)
 }
 
 function v4Number(addr: ipaddr.IPv4): number {
@@ -157,7 +174,13 @@ export function addressVerdict(ip: string, allow?: AllowList): string | null {
   const addr = parseStrict(ip)
   if (addr === null) return 'invalid'
   if (allowed(addr, allow)) return null
-  if (addr.kind() === 'ipv4') return verdictV4(v4Number(addr as ipaddr.IPv4))
+  if (addr.kind() === 'ipv4') {
+    const reason = verdictV4(v4Number(addr as ipaddr.IPv4))
+    if (reason !== null) return reason
+    // Any range ipaddr.js knows as special and the table above does not.
+    const range = (addr as ipaddr.IPv4).range()
+    return range === 'unicast' ? null : range
+  }
   return verdictV6(addr as ipaddr.IPv6)
 }
 

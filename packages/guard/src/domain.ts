@@ -26,7 +26,7 @@ export type ParseTargetHostResult =
 /** The port a target without an explicit port is dialled on. */
 export const DEFAULT_PORT = 443
 const PORT_RE = /^[1-9][0-9]{0,4}$/
-const IP_LIKE_RE = /^(?:[0-9.]+|0x[0-9a-f.x]*|\[.*\]|[0-9a-f:]*:[0-9a-f:.]*)$/i
+const IP_LIKE_RE = /^(?:[0-9.]+|0x[0-9a-f.x]*|\[.*|[0-9a-f:]*:[0-9a-f:.]*)$/i
 const TLDTS_OPTIONS = { allowPrivateDomains: true, extractHostname: false } as const
 
 function parsePort(text: string): number | null {

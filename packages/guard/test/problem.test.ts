@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest'
+import {
+  isRefusalCode,
+  problemDocument,
+  REFUSAL_STATUS,
+  REFUSAL_TITLE,
+  type RefusalCode,
+  refuse,
+} from '../src/index.ts'
+
+/** The interface contract §4 table. */
+const CONTRACT: [RefusalCode, number][] = [
+  ['bad_request', 400],
+  ['agent_auth_required', 401],
+  ['agent_auth_invalid', 401],
+  ['grant_denied', 403],
+  ['scope_denied', 403],
+  ['policy_denied', 403],
+  ['domain_denied', 403],
+  ['address_denied', 403],
+  ['body_inspection', 403],
+  ['credential_expired', 403],
+  ['service_not_found', 404],
+  ['body_too_large', 413],
+  ['rate_limited', 429],
+  ['upstream_unreachable', 502],
+  ['upstream_timeout', 504],
+  ['shutting_down', 503],
+]
+
+describe('refusal vocabulary', () => {
+  it.each(CONTRACT)('%s has status %i and a title', (code, status) => {
+    expect(REFUSAL_STATUS[code]).toBe(status)
+    expect(REFUSAL_TITLE[code].length).toBeGreaterThan(3)
+    expect(isRefusalCode(code)).toBe(true)
+  })
+
+  it('adds only ledger_unavailable (503) beyond the contract table', () => {
+    const extra = Object.keys(REFUSAL_STATUS).filter((c) => !CONTRACT.some(([k]) => k === c))
+    expect(extra).toEqual(['ledger_unavailable'])
+    expect(REFUSAL_STATUS.ledger_unavailable).toBe(503)
+  })
+
+  it.each(['toString', '__proto__', 'nope', '', 42])('isRefusalCode(%j) is false', (value) => {
+    expect(isRefusalCode(value)).toBe(false)
+  })
+})
+
+describe('problemDocument', () => {
+  it('builds an RFC 9457 document with code and extra members', () => {
+    const doc = problemDocument(
+      refuse('rate_limited', 'Agent rate limit 50/min exceeded', { retryAfter: 3 }),
+      'req_1',
+    )
+    expect(doc).toEqual({
+      type: 'urn:aegis:problem:rate_limited',
+      title: 'Rate limit exceeded',
+      status: 429,
+      detail: 'Agent rate limit 50/min exceeded',
+      code: 'rate_limited',
+      instance: 'req_1',
+      retryAfter: 3,
+    })
+  })
+
+  it('omits instance and extra when not given', () => {
+    const doc = problemDocument(refuse('domain_denied', 'evil.com is not allowed'))
+    expect(Object.keys(doc).sort()).toEqual(['code', 'detail', 'status', 'title', 'type'])
+  })
+
+  it('extra members cannot override the standard ones', () => {
+    const doc = problemDocument(
+      refuse('scope_denied', 'DELETE not in scopes', {
+        status: 200,
+        code: 'ok',
+        type: 'x',
+        allowed: ['read'],
+      }),
+    )
+    expect(doc.status).toBe(403)
+    expect(doc.code).toBe('scope_denied')
+    expect(doc.type).toBe('urn:aegis:problem:scope_denied')
+    expect(doc.allowed).toEqual(['read'])
+  })
+
+  it('serialises to JSON', () => {
+    const json = JSON.stringify(problemDocument(refuse('bad_request', 'dot segment in path')))
+    expect(JSON.parse(json)).toMatchObject({ status: 400, code: 'bad_request' })
+  })
+})
