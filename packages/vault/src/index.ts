@@ -1,1 +1,40 @@
-export {}
+/**
+ * @aegis/vault — the encrypted credential store: AES-256-GCM secrets bound to their vault and row,
+ * a PBKDF2-HMAC-SHA512 key per vault, one SQLite file per vault.
+ */
+export {
+  credentialContext,
+  deriveKey,
+  deriveKeySync,
+  ENVELOPE_VERSION,
+  generateMasterKey,
+  generateSalt,
+  KDF,
+  keyCheckContext,
+  open,
+  SALT_BYTES,
+  seal,
+} from './crypto.ts'
+export { MIGRATIONS_DIR } from './db.ts'
+export { VaultError, type VaultErrorCode } from './errors.ts'
+export { isExpired } from './expiry.ts'
+export {
+  type CreateVaultOptions,
+  createVault,
+  destroyVault,
+  listVaults,
+  type OpenVaultOptions,
+  openVault,
+} from './manage.ts'
+export { Secret } from './secret.ts'
+export type {
+  AuthType,
+  BodyInspection,
+  Credential,
+  CredentialInfo,
+  CredentialPatch,
+  NewCredential,
+  Scope,
+  VaultInfo,
+} from './types.ts'
+export { Vault } from './vault.ts'

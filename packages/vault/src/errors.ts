@@ -1,0 +1,49 @@
+/** Stable machine-readable reasons a vault operation failed. */
+export type VaultErrorCode =
+  | 'invalid_master_key'
+  | 'no_vault'
+  | 'exists'
+  | 'not_found'
+  | 'duplicate'
+  | 'invalid_input'
+  | 'corrupt'
+  | 'io'
+
+/**
+ * The only error type the vault throws on purpose. The message is one line, meant for users, and
+ * never contains a secret or the master key.
+ */
+export class VaultError extends Error {
+  override readonly name = 'VaultError'
+  readonly code: VaultErrorCode
+
+  constructor(code: VaultErrorCode, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+/** `Database file is corrupted: <path>` — the one message for a DB file sqlite cannot use. */
+export function corruptDatabase(file: string): VaultError {
+  return new VaultError('corrupt', `Database file is corrupted: ${file}`)
+}
+
+const CORRUPT_SQLITE_CODES = /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|IOERR)/
+
+/**
+ * Maps an unexpected error from sqlite or the file system to a VaultError. Messages from
+ * better-sqlite3 and node:fs name files and constraints, never bound values.
+ */
+export function toVaultError(err: unknown, file: string): VaultError {
+  if (err instanceof VaultError) return err
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : ''
+  if (CORRUPT_SQLITE_CODES.test(code)) return corruptDatabase(file)
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) {
+    return new VaultError('io', `Database is busy (locked by another process): ${file}`)
+  }
+  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY')) {
+    return new VaultError('io', `Database is read-only: ${file}`)
+  }
+  const reason = err instanceof Error ? err.message.split('\n')[0] : 'unknown error'
+  return new VaultError('io', `Vault I/O error on ${file}: ${reason}`)
+}

@@ -1,0 +1,197 @@
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { count } from 'drizzle-orm'
+import { generateSalt, KDF, KEY_CHECK_PLAINTEXT, keyCheckContext, open, seal } from './crypto.ts'
+import { type Connection, connect, migrateDatabase, readMeta } from './db.ts'
+import { corruptDatabase, toVaultError, VaultError } from './errors.ts'
+import {
+  createPrivateFile,
+  ensurePrivateDir,
+  removeDatabaseFiles,
+  restrictDatabaseFiles,
+  vaultFileName,
+  vaultsDir,
+} from './files.ts'
+import { cachedVaultKey } from './keycache.ts'
+import { readRegistry, writeRegistry } from './registry.ts'
+import { credentials, meta } from './schema.ts'
+import type { VaultInfo } from './types.ts'
+import { validateVaultName } from './validate.ts'
+import { Vault } from './vault.ts'
+
+/** Format version of the vault database (stored in its meta table). */
+const FORMAT_VERSION = '1'
+
+export interface CreateVaultOptions {
+  dataDir: string
+  name: string
+  masterKey: string
+  /** KDF salt (16-64 bytes); a random 32-byte salt when omitted. */
+  salt?: Buffer
+}
+
+export interface OpenVaultOptions {
+  dataDir: string
+  name: string
+  masterKey: string
+}
+
+function checkMasterKey(masterKey: unknown): string {
+  if (typeof masterKey !== 'string' || masterKey.length === 0) {
+    throw new VaultError('invalid_input', 'master key must be a non-empty string')
+  }
+  return masterKey
+}
+
+function checkSalt(salt: Buffer | undefined): Buffer {
+  if (salt === undefined) return generateSalt()
+  if (!Buffer.isBuffer(salt) || salt.length < 16 || salt.length > 64) {
+    throw new VaultError('invalid_input', 'salt must be 16 to 64 bytes')
+  }
+  return salt
+}
+
+/**
+ * Creates a new vault: `<dataDir>/vaults/<name>.db` (0600) plus its entry in `<dataDir>/vaults.json`.
+ * Throws `exists` when the vault (or a stray database file of that name) is already there.
+ */
+export function createVault(opts: CreateVaultOptions): Vault {
+  const name = validateVaultName(opts.name)
+  const masterKey = checkMasterKey(opts.masterKey)
+  const salt = checkSalt(opts.salt)
+  const dataDir = resolve(opts.dataDir)
+  const registry = readRegistry(dataDir)
+  if (registry.vaults.some((v) => v.name === name))
+    throw new VaultError('exists', `Vault "${name}" already exists`)
+  const file = join(dataDir, vaultFileName(name))
+  if (existsSync(file)) throw new VaultError('exists', `Vault "${name}" already exists: ${file} is present`)
+
+  try {
+    ensurePrivateDir(dataDir)
+    ensurePrivateDir(vaultsDir(dataDir))
+  } catch (err) {
+    throw toVaultError(err, dataDir)
+  }
+  const key = cachedVaultKey(masterKey, salt, KDF.iterations)
+  const createdAt = new Date().toISOString()
+  let conn: Connection | undefined
+  let created = false
+  try {
+    createPrivateFile(file)
+    created = true
+    conn = connect(file)
+    migrateDatabase(conn)
+    const values = {
+      format_version: FORMAT_VERSION,
+      vault_name: name,
+      kdf: KDF.name,
+      kdf_iterations: String(KDF.iterations),
+      salt: salt.toString('hex'),
+      key_check: seal(key, KEY_CHECK_PLAINTEXT, keyCheckContext(name)).toString('base64'),
+      created_at: createdAt,
+    }
+    const db = conn.db
+    conn.client.transaction(() => {
+      for (const [k, value] of Object.entries(values)) db.insert(meta).values({ key: k, value }).run()
+    })()
+    restrictDatabaseFiles(file)
+    const latest = readRegistry(dataDir)
+    if (latest.vaults.some((v) => v.name === name))
+      throw new VaultError('exists', `Vault "${name}" already exists`)
+    latest.vaults.push({ name, file: vaultFileName(name), salt: salt.toString('hex'), createdAt })
+    writeRegistry(dataDir, latest)
+    return new Vault({ name, file, conn, key })
+  } catch (err) {
+    conn?.client.close()
+    if (created) removeDatabaseFiles(file)
+    throw toVaultError(err, file)
+  }
+}
+
+/**
+ * Opens an existing vault. Throws `no_vault` (not in the registry), `invalid_master_key`
+ * (`Invalid master key`; nothing on disk is changed) or `corrupt`.
+ */
+export function openVault(opts: OpenVaultOptions): Vault {
+  const name = validateVaultName(opts.name)
+  const masterKey = checkMasterKey(opts.masterKey)
+  const dataDir = resolve(opts.dataDir)
+  const entry = readRegistry(dataDir).vaults.find((v) => v.name === name)
+  if (!entry) throw new VaultError('no_vault', `No vault named "${name}" in ${dataDir}`)
+  const file = join(dataDir, entry.file)
+  if (!existsSync(file)) throw new VaultError('corrupt', `Database file is missing: ${file}`)
+
+  let conn: Connection | undefined
+  try {
+    conn = connect(file)
+    const m = readMeta(conn, file)
+    if (m.get('format_version') !== FORMAT_VERSION || m.get('kdf') !== KDF.name) throw corruptDatabase(file)
+    if (m.get('vault_name') !== name) {
+      throw new VaultError(
+        'corrupt',
+        `${file} belongs to another vault (${JSON.stringify(m.get('vault_name'))})`,
+      )
+    }
+    if (m.get('salt') !== entry.salt) {
+      throw new VaultError('corrupt', `The salt of vault "${name}" in vaults.json does not match ${file}`)
+    }
+    const iterations = Number(m.get('kdf_iterations'))
+    if (!Number.isSafeInteger(iterations) || iterations < KDF.iterations) throw corruptDatabase(file)
+    const check = m.get('key_check')
+    if (check === undefined) throw corruptDatabase(file)
+    const key = cachedVaultKey(masterKey, Buffer.from(entry.salt, 'hex'), iterations)
+    try {
+      open(key, Buffer.from(check, 'base64'), keyCheckContext(name))
+    } catch {
+      throw new VaultError('invalid_master_key', 'Invalid master key')
+    }
+    // Only now, with the key verified, may anything be written.
+    migrateDatabase(conn)
+    restrictDatabaseFiles(file)
+    return new Vault({ name, file, conn, key })
+  } catch (err) {
+    conn?.client.close()
+    throw toVaultError(err, file)
+  }
+}
+
+/** Vaults listed in `<dataDir>/vaults.json` (empty when there is none), with credential counts. */
+export function listVaults(dataDir: string): VaultInfo[] {
+  const dir = resolve(dataDir)
+  return readRegistry(dir).vaults.map((v) => {
+    const file = join(dir, v.file)
+    const info: VaultInfo = { name: v.name, file, createdAt: v.createdAt }
+    const n = countCredentials(file)
+    if (n !== undefined) info.credentials = n
+    return info
+  })
+}
+
+function countCredentials(file: string): number | undefined {
+  if (!existsSync(file)) return undefined
+  let conn: Connection | undefined
+  try {
+    conn = connect(file)
+    return conn.db.select({ n: count() }).from(credentials).get()?.n
+  } catch {
+    return undefined
+  } finally {
+    conn?.client.close()
+  }
+}
+
+/** Deletes a vault's database (and -wal/-shm) and its registry entry. Throws `no_vault`. */
+export function destroyVault(dataDir: string, name: string): void {
+  validateVaultName(name)
+  const dir = resolve(dataDir)
+  const registry = readRegistry(dir)
+  const file = join(dir, vaultFileName(name))
+  const listed = registry.vaults.some((v) => v.name === name)
+  if (!listed && !existsSync(file)) throw new VaultError('no_vault', `No vault named "${name}" in ${dir}`)
+  try {
+    removeDatabaseFiles(file)
+  } catch (err) {
+    throw toVaultError(err, file)
+  }
+  if (listed) writeRegistry(dir, { version: 1, vaults: registry.vaults.filter((v) => v.name !== name) })
+}

@@ -1,0 +1,78 @@
+import type { Scope } from '@aegis/guard'
+import type { Secret } from './secret.ts'
+
+export type { Scope }
+
+/** How the gate injects the secret into the upstream request. */
+export type AuthType = 'bearer' | 'header' | 'basic' | 'query'
+/** What the gate does when an outbound request carries a vault secret. */
+export type BodyInspection = 'off' | 'warn' | 'block'
+
+/** Input to `Vault.add`. */
+export interface NewCredential {
+  name: string
+  service: string
+  secret: string | Secret
+  domains: string[]
+  /** Default `bearer`. */
+  authType?: AuthType
+  /** Required for (and only allowed with) `authType: 'header'`. */
+  headerName?: string | null
+  /** Only with `authType: 'query'`; default `key`. */
+  queryParam?: string | null
+  /** Default `['*']`. */
+  scopes?: Scope[]
+  /** Expires this many days from now. Exclusive with `expiresAt`. */
+  ttlDays?: number | null
+  /** Explicit expiry (ISO 8601 string or Date). Exclusive with `ttlDays`. */
+  expiresAt?: string | Date | null
+  /** A rate string such as `100/min` (see guard `parseRate`); null for none. */
+  rateLimit?: string | null
+  /** Default `block`. */
+  bodyInspection?: BodyInspection
+}
+
+/** Input to `Vault.update`: every field optional; `null` clears the optional ones. */
+export interface CredentialPatch {
+  domains?: string[]
+  authType?: AuthType
+  headerName?: string | null
+  queryParam?: string | null
+  scopes?: Scope[]
+  rateLimit?: string | null
+  bodyInspection?: BodyInspection
+  ttlDays?: number | null
+  expiresAt?: string | Date | null
+}
+
+/** Credential metadata; never contains the secret. */
+export interface CredentialInfo {
+  id: string
+  name: string
+  service: string
+  domains: string[]
+  authType: AuthType
+  headerName: string | null
+  queryParam: string | null
+  scopes: Scope[]
+  /** ISO 8601 UTC, or null when the credential never expires. */
+  expiresAt: string | null
+  rateLimit: string | null
+  bodyInspection: BodyInspection
+  createdAt: string
+  updatedAt: string
+  rotatedAt: string | null
+}
+
+/** A credential with its decrypted secret. */
+export type Credential = CredentialInfo & { secret: Secret }
+
+/** One entry of `listVaults`. */
+export interface VaultInfo {
+  name: string
+  /** Absolute path of the vault's database file. */
+  file: string
+  createdAt: string
+  /** Number of credentials, when the database could be read. */
+  credentials?: number
+}

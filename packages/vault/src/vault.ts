@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto'
+import { eq, sql } from 'drizzle-orm'
+import { credentialContext, open, seal } from './crypto.ts'
+import type { Connection } from './db.ts'
+import { toVaultError, VaultError } from './errors.ts'
+import { type CredentialRow, credentials } from './schema.ts'
+import { Secret } from './secret.ts'
+import type {
+  AuthType,
+  BodyInspection,
+  Credential,
+  CredentialInfo,
+  CredentialPatch,
+  NewCredential,
+  Scope,
+} from './types.ts'
+import {
+  type CredentialFields,
+  validateCredentialName,
+  validateNewCredential,
+  validatePatch,
+  validateSecret,
+} from './validate.ts'
+
+/** What `createVault`/`openVault` hand to the Vault: an open, verified, migrated connection. */
+export interface VaultHandle {
+  name: string
+  file: string
+  conn: Connection
+  key: Buffer
+}
+
+function prepareStatements(conn: Connection) {
+  const { db, client } = conn
+  const p = (name: string) => sql.placeholder(name)
+  // `set()` takes SQL, not bare placeholders.
+  const s = (name: string) => sql`${sql.placeholder(name)}`
+  return {
+    byName: db
+      .select()
+      .from(credentials)
+      .where(eq(credentials.name, p('name')))
+      .prepare(),
+    byService: db
+      .select({ name: credentials.name })
+      .from(credentials)
+      .where(eq(credentials.service, p('service')))
+      .prepare(),
+    all: db.select().from(credentials).orderBy(credentials.name).prepare(),
+    insert: db
+      .insert(credentials)
+      .values({
+        id: p('id'),
+        name: p('name'),
+        service: p('service'),
+        secret: p('secret'),
+        domains: p('domains'),
+        authType: p('authType'),
+        headerName: p('headerName'),
+        queryParam: p('queryParam'),
+        scopes: p('scopes'),
+        expiresAt: p('expiresAt'),
+        rateLimit: p('rateLimit'),
+        bodyInspection: p('bodyInspection'),
+        createdAt: p('createdAt'),
+        updatedAt: p('updatedAt'),
+        rotatedAt: p('rotatedAt'),
+      })
+      .prepare(),
+    updateFields: db
+      .update(credentials)
+      .set({
+        domains: s('domains'),
+        authType: s('authType'),
+        headerName: s('headerName'),
+        queryParam: s('queryParam'),
+        scopes: s('scopes'),
+        expiresAt: s('expiresAt'),
+        rateLimit: s('rateLimit'),
+        bodyInspection: s('bodyInspection'),
+        updatedAt: s('updatedAt'),
+      })
+      .where(eq(credentials.id, p('id')))
+      .prepare(),
+    updateSecret: db
+      .update(credentials)
+      .set({ secret: s('secret'), rotatedAt: s('now'), updatedAt: s('now') })
+      .where(eq(credentials.id, p('id')))
+      .prepare(),
+    remove: db
+      .delete(credentials)
+      .where(eq(credentials.id, p('id')))
+      .prepare(),
+    dataVersion: client.prepare('PRAGMA data_version').pluck(),
+  }
+}
+
+type Statements = ReturnType<typeof prepareStatements>
+
+/**
+ * An open vault: one SQLite connection plus the derived key. Obtain one from `createVault` or
+ * `openVault`; call `close()` when done. Every mutation runs in its own `BEGIN IMMEDIATE`
+ * transaction, so several processes may write the same vault.
+ */
+export class Vault {
+  readonly name: string
+  readonly file: string
+  readonly #conn: Connection
+  readonly #key: Buffer
+  readonly #stmts: Statements
+  #writes = 0
+  #closed = false
+
+  /** @internal Use `createVault` or `openVault`. */
+  constructor(handle: VaultHandle) {
+    this.name = handle.name
+    this.file = handle.file
+    this.#conn = handle.conn
+    this.#key = handle.key
+    this.#stmts = prepareStatements(handle.conn)
+  }
+
+  /** Adds a credential. Throws `invalid_input` or `duplicate` (name or service taken). */
+  add(input: NewCredential): CredentialInfo {
+    const now = new Date()
+    const fields = validateNewCredential(input, now)
+    const id = randomUUID()
+    const stamp = now.toISOString()
+    return this.#write(() => {
+      if (this.#stmts.byName.get({ name: fields.name })) {
+        throw new VaultError('duplicate', `A credential named "${fields.name}" already exists`)
+      }
+      const holder = this.#stmts.byService.get({ service: fields.service })
+      if (holder) {
+        throw new VaultError(
+          'duplicate',
+          `Service "${fields.service}" is already used by credential "${holder.name}"`,
+        )
+      }
+      const row: CredentialRow = {
+        ...toColumns(fields),
+        id,
+        name: fields.name,
+        service: fields.service,
+        secret: seal(this.#key, fields.secret, credentialContext(this.name, id)),
+        createdAt: stamp,
+        updatedAt: stamp,
+        rotatedAt: null,
+      }
+      this.#stmts.insert.run(row)
+      return toInfo(row)
+    })
+  }
+
+  /** The credential with its decrypted secret, or undefined when there is none of that name. */
+  get(name: string): Credential | undefined {
+    const row = this.#read(() => this.#stmts.byName.get({ name: validateCredentialName(name) }))
+    return row === undefined ? undefined : this.#decrypt(row)
+  }
+
+  /** Metadata of every credential, ordered by name. Never decrypts. */
+  list(): CredentialInfo[] {
+    return this.#read(() => this.#stmts.all.all()).map(toInfo)
+  }
+
+  /** Every credential, decrypted (for the gate's snapshot). Throws `corrupt` if any fails to decrypt. */
+  loadAll(): Credential[] {
+    return this.#read(() => this.#stmts.all.all()).map((row) => this.#decrypt(row))
+  }
+
+  /** Changes metadata. `null` clears `rateLimit`, `ttlDays`/`expiresAt`. Throws `not_found`. */
+  update(name: string, patch: CredentialPatch): CredentialInfo {
+    const now = new Date()
+    return this.#write(() => {
+      const row = this.#require(name)
+      const current = toInfo(row)
+      const fields = validatePatch(current, patch, now)
+      const next: CredentialRow = { ...row, ...toColumns(fields), updatedAt: now.toISOString() }
+      this.#stmts.updateFields.run(next)
+      return toInfo(next)
+    })
+  }
+
+  /** Replaces the secret (new nonce, same binding) and sets `rotatedAt`. Throws `not_found`. */
+  rotate(name: string, secret: string | Secret): CredentialInfo {
+    const value = validateSecret(secret)
+    const stamp = new Date().toISOString()
+    return this.#write(() => {
+      const row = this.#require(name)
+      const sealed = seal(this.#key, value, credentialContext(this.name, row.id))
+      this.#stmts.updateSecret.run({ id: row.id, secret: sealed, now: stamp })
+      return toInfo({ ...row, secret: sealed, rotatedAt: stamp, updatedAt: stamp })
+    })
+  }
+
+  /** Deletes a credential. Throws `not_found`. */
+  remove(name: string): void {
+    this.#write(() => {
+      const row = this.#require(name)
+      this.#stmts.remove.run({ id: row.id })
+    })
+  }
+
+  /**
+   * An opaque string that changes after any commit to this vault, by this connection or any other
+   * (including other processes). Cheap: no table read. Poll it to know when to reload.
+   */
+  changeToken(): string {
+    const version = this.#read(() => this.#stmts.dataVersion.get())
+    return `${String(version)}:${this.#writes}`
+  }
+
+  /** Closes the connection. Further calls throw `io`. Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#conn.client.close()
+  }
+
+  #require(name: string): CredentialRow {
+    const row = this.#stmts.byName.get({ name: validateCredentialName(name) })
+    if (row === undefined) throw new VaultError('not_found', `No credential named "${name}"`)
+    return row
+  }
+
+  #decrypt(row: CredentialRow): Credential {
+    let plaintext: Buffer
+    try {
+      plaintext = open(this.#key, row.secret, credentialContext(this.name, row.id))
+    } catch {
+      throw new VaultError(
+        'corrupt',
+        `Credential "${row.name}" cannot be decrypted: its stored ciphertext failed authentication (modified or copied from elsewhere)`,
+      )
+    }
+    return { ...toInfo(row), secret: new Secret(plaintext.toString('utf8')) }
+  }
+
+  #read<T>(fn: () => T): T {
+    this.#assertOpen()
+    try {
+      return fn()
+    } catch (err) {
+      throw toVaultError(err, this.file)
+    }
+  }
+
+  #write<T>(fn: () => T): T {
+    this.#assertOpen()
+    try {
+      const result = this.#conn.client.transaction(fn).immediate()
+      this.#writes++
+      return result
+    } catch (err) {
+      throw toVaultError(err, this.file)
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new VaultError('io', `Vault "${this.name}" is closed`)
+  }
+}
+
+/** The metadata columns of a row, from validated fields. */
+function toColumns(fields: CredentialFields) {
+  return {
+    domains: JSON.stringify(fields.domains),
+    authType: fields.authType,
+    headerName: fields.headerName,
+    queryParam: fields.queryParam,
+    scopes: JSON.stringify(fields.scopes),
+    expiresAt: fields.expiresAt,
+    rateLimit: fields.rateLimit,
+    bodyInspection: fields.bodyInspection,
+  }
+}
+
+function parseStringArray(text: string, row: CredentialRow, column: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text)
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
+  } catch {
+    // fall through
+  }
+  throw new VaultError('corrupt', `Credential "${row.name}" has an unreadable ${column} column`)
+}
+
+const AUTH_TYPES = new Set<string>(['bearer', 'header', 'basic', 'query'])
+const BODY_MODES = new Set<string>(['off', 'warn', 'block'])
+const SCOPES = new Set<string>(['read', 'write', '*'])
+
+function toInfo(row: CredentialRow): CredentialInfo {
+  const scopes = parseStringArray(row.scopes, row, 'scopes')
+  // Fail closed on rows edited behind the vault's back: the gate relies on these enums.
+  if (
+    !AUTH_TYPES.has(row.authType) ||
+    !BODY_MODES.has(row.bodyInspection) ||
+    !scopes.every((s) => SCOPES.has(s))
+  ) {
+    throw new VaultError('corrupt', `Credential "${row.name}" has invalid stored settings`)
+  }
+  return {
+    id: row.id,
+    name: row.name,
+    service: row.service,
+    domains: parseStringArray(row.domains, row, 'domains'),
+    authType: row.authType as AuthType,
+    headerName: row.headerName,
+    queryParam: row.queryParam,
+    scopes: scopes as Scope[],
+    expiresAt: row.expiresAt,
+    rateLimit: row.rateLimit,
+    bodyInspection: row.bodyInspection as BodyInspection,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    rotatedAt: row.rotatedAt,
+  }
+}
