@@ -1,1 +1,14 @@
-export {}
+export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
+export type { RequestContext } from './context.js'
+export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
+export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
+export { runStages, type Stage } from './pipeline.js'
+export {
+  buildSnapshot,
+  type CredentialSource,
+  type LiveCredential,
+  LiveState,
+  type Snapshot,
+} from './snapshot.js'
+export type { Channel, GateRequest } from './types.js'
+export type { DialTarget, LookupFunction, ResolveEntry } from './upstream/resolve.js'

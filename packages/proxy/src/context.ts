@@ -1,0 +1,46 @@
+import type { Refusal } from '@aegis/guard'
+import type { LiveCredential, Snapshot } from './snapshot.js'
+import type { GateRequest } from './types.js'
+import type { DialTarget } from './upstream/resolve.js'
+
+/**
+ * What the stages learn about one request as it moves through the pipeline. Each stage reads what
+ * earlier stages filled in and adds its own part; none of it outlives the request.
+ */
+export interface RequestContext {
+  readonly req: GateRequest
+  /** The snapshot taken when the request arrived: every stage sees the same state. */
+  readonly snapshot: Snapshot
+  /** Epoch ms the decisions are made at. */
+  readonly now: number
+  service: string | null
+  /** Path without the service segment or the query, exactly as sent (`/api/x`). */
+  path: string
+  /** Query without the `?`, exactly as sent. */
+  query: string
+  credential: LiveCredential | null
+  /** The validated upstream host and port (from `X-Target-Host` or the credential's default). */
+  target: { host: string; port: number } | null
+  /** Where the request goes, once the destination stages accepted it. */
+  dial: DialTarget | null
+  /** Rate budget to spend once every refusing stage has passed. */
+  readonly commits: Array<() => void>
+  /** Set when a stage recorded something that does not refuse (e.g. a dry-run policy verdict). */
+  dryRun: Refusal | null
+}
+
+export function createContext(req: GateRequest, snapshot: Snapshot, now: number): RequestContext {
+  return {
+    req,
+    snapshot,
+    now,
+    service: null,
+    path: '',
+    query: '',
+    credential: null,
+    target: null,
+    dial: null,
+    commits: [],
+    dryRun: null,
+  }
+}

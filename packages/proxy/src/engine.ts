@@ -1,0 +1,202 @@
+import type { Readable } from 'node:stream'
+import {
+  type ProblemDocument,
+  problemDocument,
+  RateLimiter,
+  REFUSAL_STATUS,
+  type Refusal,
+  refuse,
+} from '@aegis/guard'
+import type { Logger } from 'pino'
+import { type AuditSink, auditEntry } from './audit.js'
+import { createContext, type RequestContext } from './context.js'
+import { describeError, upstreamFailure } from './errors.js'
+import { runStages, type Stage } from './pipeline.js'
+import type { LiveState } from './snapshot.js'
+import { address } from './stages/address.js'
+import { bodySize } from './stages/body-size.js'
+import { expiry } from './stages/expiry.js'
+import { credentialRate } from './stages/rate.js'
+import { route } from './stages/route.js'
+import { scope } from './stages/scope.js'
+import { service } from './stages/service.js'
+import { target } from './stages/target.js'
+import type { GateRequest } from './types.js'
+import type { PinnedDispatchers } from './upstream/dispatcher.js'
+import { forward } from './upstream/forward.js'
+import type { AddressResolver } from './upstream/resolve.js'
+
+export interface GateLimits {
+  /** Largest request body forwarded, in bytes. */
+  maxBodySize: number
+  /** Upstream deadline in ms (see the interface contract §6). */
+  requestTimeout: number
+}
+
+export interface EngineOptions {
+  state: LiveState
+  audit: AuditSink
+  logger: Logger
+  limits: GateLimits
+  resolver: AddressResolver
+  dispatchers: PinnedDispatchers
+  limiter?: RateLimiter
+}
+
+/** The request was refused (or failed upstream): send this problem document. */
+export interface RefusedOutcome {
+  kind: 'refused'
+  refusal: Refusal
+  status: number
+  problem: ProblemDocument
+}
+
+/** The upstream answered: stream `body` to the agent, then call `finish`. */
+export interface ForwardedOutcome {
+  kind: 'forwarded'
+  status: number
+  headers: Record<string, string | string[]>
+  body: Readable
+  finish(result: { bytesOut: number; error?: unknown }): void
+}
+
+export type Outcome = RefusedOutcome | ForwardedOutcome
+
+/**
+ * Channel-agnostic core of the gate: runs the pipeline for one canonical request, records it,
+ * forwards it, and hands the adapter either a problem document or the upstream's response.
+ */
+export class GateEngine {
+  readonly #options: EngineOptions
+  readonly #stages: readonly Stage[]
+
+  constructor(options: EngineOptions) {
+    this.#options = options
+    const limiter = options.limiter ?? new RateLimiter()
+    this.#stages = [
+      route,
+      service,
+      expiry,
+      scope,
+      target,
+      bodySize(options.limits.maxBodySize),
+      address(options.resolver),
+      credentialRate(limiter),
+    ]
+  }
+
+  async process(req: GateRequest): Promise<Outcome> {
+    const ctx = createContext(req, this.#options.state.current, Date.now())
+    const refusal = await runStages(this.#stages, ctx)
+    if (refusal !== undefined) return this.#refuse(ctx, refusal)
+
+    let entryId: number
+    try {
+      entryId = await this.#options.audit.append(auditEntry(ctx, undefined, null))
+    } catch (error) {
+      this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'ledger write failed')
+      return this.#refused(
+        ctx,
+        refuse('ledger_unavailable', 'The audit ledger cannot be written; nothing was forwarded'),
+      )
+    }
+    return this.#forward(ctx, entryId)
+  }
+
+  /** Refuses a request before the pipeline runs (the gate is draining, the request is malformed). */
+  reject(req: GateRequest, refusal: Refusal): Promise<RefusedOutcome> {
+    return this.#refuse(createContext(req, this.#options.state.current, Date.now()), refusal)
+  }
+
+  async #forward(ctx: RequestContext, entryId: number): Promise<Outcome> {
+    const { dispatchers, limits, audit, logger } = this.#options
+    const dial = ctx.dial
+    if (dial === null) return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
+    let response: Awaited<ReturnType<typeof forward>>
+    try {
+      response = await forward(ctx, dispatchers.get(dial), {
+        maxBodySize: limits.maxBodySize,
+        requestTimeoutMs: limits.requestTimeout,
+      })
+    } catch (error) {
+      const refusal = upstreamFailure(error, dial.host)
+      const status = REFUSAL_STATUS[refusal.code]
+      audit.complete(entryId, {
+        decision: refusal.code === 'body_too_large' ? 'blocked' : 'failed',
+        code: refusal.code,
+        status,
+        durationMs: Date.now() - ctx.req.receivedAt,
+        bytesIn: 0,
+        bytesOut: 0,
+      })
+      logger.warn(
+        { reqId: ctx.req.id, service: ctx.service, code: refusal.code, err: describeError(error) },
+        'upstream request failed',
+      )
+      return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
+    }
+    return {
+      kind: 'forwarded',
+      status: response.status,
+      headers: response.headers,
+      body: response.body,
+      finish: ({ bytesOut, error }) => {
+        const durationMs = Date.now() - ctx.req.receivedAt
+        audit.complete(entryId, {
+          decision: error === undefined ? 'allowed' : 'failed',
+          code: error === undefined ? null : 'upstream_unreachable',
+          status: response.status,
+          durationMs,
+          bytesIn: response.bytesIn(),
+          bytesOut,
+        })
+        logger.info(
+          {
+            reqId: ctx.req.id,
+            channel: ctx.req.channel,
+            service: ctx.service,
+            method: ctx.req.method,
+            path: ctx.path,
+            status: response.status,
+            durationMs,
+            ...(error === undefined ? {} : { err: describeError(error) }),
+          },
+          'request forwarded',
+        )
+      },
+    }
+  }
+
+  /** Records a refusal decided by the pipeline, then describes it. */
+  async #refuse(ctx: RequestContext, refusal: Refusal): Promise<RefusedOutcome> {
+    const status = REFUSAL_STATUS[refusal.code]
+    try {
+      const id = await this.#options.audit.append(auditEntry(ctx, refusal, status))
+      this.#options.audit.complete(id, {
+        durationMs: Date.now() - ctx.req.receivedAt,
+        bytesIn: 0,
+        bytesOut: 0,
+      })
+    } catch (error) {
+      this.#options.logger.error({ reqId: ctx.req.id, err: describeError(error) }, 'ledger write failed')
+    }
+    return this.#refused(ctx, refusal)
+  }
+
+  #refused(ctx: RequestContext, refusal: Refusal): RefusedOutcome {
+    const status = REFUSAL_STATUS[refusal.code]
+    this.#options.logger.info(
+      {
+        reqId: ctx.req.id,
+        channel: ctx.req.channel,
+        service: ctx.service,
+        method: ctx.req.method,
+        path: ctx.service === null ? undefined : ctx.path,
+        status,
+        code: refusal.code,
+      },
+      'request refused',
+    )
+    return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
+  }
+}

@@ -1,0 +1,38 @@
+import { type Refusal, refuse } from '@aegis/guard'
+import { BodyTooLargeError } from './upstream/body.js'
+import { UpstreamDeadlineError } from './upstream/forward.js'
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
+function causeOf(error: unknown): unknown {
+  return error instanceof Error && error.name === 'AbortError' && error.cause !== undefined
+    ? error.cause
+    : error
+}
+
+/**
+ * Maps an upstream failure to the refusal the agent sees. Messages are generic: a TLS or socket
+ * error can carry addresses and certificate details that are none of the agent's business.
+ */
+export function upstreamFailure(error: unknown, host: string, signalReason?: unknown): Refusal {
+  const cause = signalReason ?? causeOf(error)
+  if (cause instanceof BodyTooLargeError || error instanceof BodyTooLargeError) {
+    const limit = cause instanceof BodyTooLargeError ? cause.limit : (error as BodyTooLargeError).limit
+    return refuse('body_too_large', `Request body is over the limit of ${limit} bytes`, { limit })
+  }
+  const code = (cause as { code?: unknown } | null)?.code
+  if (cause instanceof UpstreamDeadlineError || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+    return refuse('upstream_timeout', `${host} did not answer in time`)
+  }
+  return refuse('upstream_unreachable', `${host} could not be reached`)
+}
+
+/** A short, safe description of an upstream error for the log (codes and names, never payloads). */
+export function describeError(error: unknown): string {
+  const cause = causeOf(error)
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code
+    return typeof code === 'string' ? `${cause.name}:${code}` : cause.name
+  }
+  return typeof cause
+}

@@ -1,0 +1,37 @@
+import type { Socket } from 'node:net'
+import { problemDocument, REFUSAL_STATUS, type Refusal, refuse } from '@aegis/guard'
+
+/** Picks the refusal for a request Node's HTTP parser rejected (bad framing, oversized headers). */
+export function parserRefusal(error: Error & { code?: string }): Refusal {
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return refuse('headers_too_large', 'Request headers are too large')
+  }
+  return refuse('bad_request', `Malformed HTTP request (${error.code ?? 'parse error'})`)
+}
+
+/** Writes a minimal problem+json response straight to the socket and closes it. */
+export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: string): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const status = REFUSAL_STATUS[refusal.code]
+  const body = JSON.stringify(problemDocument(refusal, requestId))
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+      'content-type: application/problem+json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-aegis-block: ${refusal.code}\r\n` +
+      `x-request-id: ${requestId}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  )
+}
+
+/** Method and target from the start of a rejected request, when they are readable. */
+export function requestLine(raw: Buffer | undefined): { method: string; target: string } {
+  const text = raw?.subarray(0, 2048).toString('latin1') ?? ''
+  const match = /^([A-Z]{1,16}) (\S{1,2048}) HTTP\/1\.[01]\r?\n/.exec(text)
+  return match ? { method: match[1] ?? 'UNKNOWN', target: match[2] ?? '' } : { method: 'UNKNOWN', target: '' }
+}

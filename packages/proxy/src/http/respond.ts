@@ -1,0 +1,37 @@
+import type { ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ProblemDocument, Refusal } from '@aegis/guard'
+
+/** Writes an RFC 9457 problem document, with the stable code in `X-Aegis-Block`. */
+export function sendProblem(
+  res: ServerResponse,
+  status: number,
+  refusal: Refusal,
+  problem: ProblemDocument,
+  options: { requestId: string; close?: boolean },
+): void {
+  const body = JSON.stringify(problem)
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(body),
+    'x-aegis-block': refusal.code,
+    'x-request-id': options.requestId,
+    'cache-control': 'no-store',
+  }
+  const retryAfter = refusal.extra?.retryAfter
+  if (typeof retryAfter === 'number') headers['retry-after'] = retryAfter
+  if (options.close) headers.connection = 'close'
+  res.writeHead(status, headers)
+  res.end(body)
+}
+
+/** Streams `body` into `res` with backpressure, counting bytes. Resolves with the count. */
+export async function pump(body: Readable, res: ServerResponse): Promise<number> {
+  let bytes = 0
+  body.on('data', (chunk: Buffer) => {
+    bytes += chunk.length
+  })
+  await pipeline(body, res)
+  return bytes
+}

@@ -1,0 +1,121 @@
+import { type DomainPattern, parseDomainPattern, parseRate, type Rate, type Scope } from '@aegis/guard'
+import type { Credential } from '@aegis/vault'
+
+/** Where the gate reads credentials from. `@aegis/vault`'s `Vault` satisfies it. */
+export interface CredentialSource {
+  loadAll(): Credential[]
+  /** Cheap token that changes whenever the store changes (in this or another process). */
+  changeToken(): string
+}
+
+/** A credential prepared for the hot path: parsed once per snapshot, never per request. */
+export interface LiveCredential {
+  readonly id: string
+  readonly name: string
+  readonly service: string
+  readonly domains: readonly DomainPattern[]
+  readonly scopes: readonly Scope[]
+  readonly expiresAt: number | null
+  readonly rate: Rate | null
+  readonly authType: Credential['authType']
+  readonly headerName: string | null
+  readonly queryParam: string | null
+  readonly bodyInspection: Credential['bodyInspection']
+  /** The secret value. Lives only in this process's memory. */
+  readonly secret: string
+}
+
+/** An immutable view of the store; swapped whole when the store changes. */
+export interface Snapshot {
+  readonly version: string
+  readonly byService: ReadonlyMap<string, LiveCredential>
+  /** Every secret value, for the inspection and redaction stages. */
+  readonly secrets: readonly string[]
+}
+
+export function buildSnapshot(version: string, credentials: readonly Credential[]): Snapshot {
+  const byService = new Map<string, LiveCredential>()
+  const secrets: string[] = []
+  for (const c of credentials) {
+    const domains: DomainPattern[] = []
+    for (const text of c.domains) {
+      const parsed = parseDomainPattern(text)
+      // The vault validated these on write; anything unparseable now is dropped (fails closed).
+      if (parsed.ok) domains.push(parsed.pattern)
+    }
+    const secret = c.secret.reveal()
+    secrets.push(secret)
+    byService.set(c.service, {
+      id: c.id,
+      name: c.name,
+      service: c.service,
+      domains,
+      scopes: c.scopes,
+      expiresAt: c.expiresAt === null ? null : Date.parse(c.expiresAt),
+      rate: c.rateLimit === null ? null : parseRate(c.rateLimit),
+      authType: c.authType,
+      headerName: c.headerName,
+      queryParam: c.queryParam,
+      bodyInspection: c.bodyInspection,
+      secret,
+    })
+  }
+  return { version, byService, secrets }
+}
+
+export const EMPTY_SNAPSHOT: Snapshot = { version: '', byService: new Map(), secrets: [] }
+
+export interface LiveStateOptions {
+  source: CredentialSource
+  /** How often to compare the store's change token. Default 250 ms. */
+  pollIntervalMs?: number
+  onReload?: (snapshot: Snapshot) => void
+  onError?: (error: unknown) => void
+}
+
+/**
+ * Holds the current snapshot and swaps it when the store changes. A timer compares the store's
+ * change token (a pragma read, no table scan); credentials are decrypted only on change.
+ */
+export class LiveState {
+  #current: Snapshot = EMPTY_SNAPSHOT
+  #timer: NodeJS.Timeout | null = null
+  readonly #options: LiveStateOptions
+
+  constructor(options: LiveStateOptions) {
+    this.#options = options
+    this.refresh()
+  }
+
+  get current(): Snapshot {
+    return this.#current
+  }
+
+  /** Re-reads the store if its change token moved. Returns true when a new snapshot was built. */
+  refresh(): boolean {
+    const { source } = this.#options
+    const token = source.changeToken()
+    if (token === this.#current.version) return false
+    this.#current = buildSnapshot(token, source.loadAll())
+    this.#options.onReload?.(this.#current)
+    return true
+  }
+
+  start(): void {
+    if (this.#timer) return
+    this.#timer = setInterval(() => {
+      try {
+        this.refresh()
+      } catch (error) {
+        // Keep serving the last good snapshot; the caller decides how loudly to say so.
+        this.#options.onError?.(error)
+      }
+    }, this.#options.pollIntervalMs ?? 250)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+  }
+}

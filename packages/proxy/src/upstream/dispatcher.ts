@@ -1,0 +1,75 @@
+import { rootCertificates } from 'node:tls'
+import { buildConnector, Pool } from 'undici'
+import type { DialTarget } from './resolve.js'
+
+export interface DispatcherOptions {
+  /** Extra PEM CA certificates trusted for upstream TLS, on top of the system roots. */
+  ca?: ReadonlyArray<string | Buffer>
+  connectTimeoutMs: number
+  /** Connections per upstream address. */
+  connections?: number
+  /** Most pools kept; the least recently used one is closed beyond this. */
+  maxPools?: number
+}
+
+/**
+ * Keep-alive connection pools, one per (host, checked address). Each pool's connector dials the
+ * address the resolver checked and never looks the name up again, while TLS (SNI and certificate
+ * verification) and the Host header use the host name.
+ */
+export class PinnedDispatchers {
+  readonly #pools = new Map<string, Pool>()
+  readonly #options: DispatcherOptions
+  readonly #connect: buildConnector.connector
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options
+    this.#connect = buildConnector({
+      ca:
+        options.ca === undefined || options.ca.length === 0
+          ? undefined
+          : [...rootCertificates, ...options.ca],
+      timeout: options.connectTimeoutMs,
+      rejectUnauthorized: true,
+    })
+  }
+
+  get(dial: DialTarget): Pool {
+    const key = `${dial.host}:${dial.port}@${dial.address}:${dial.addressPort}`
+    let pool = this.#pools.get(key)
+    if (pool !== undefined) {
+      // Refresh its place in the LRU order.
+      this.#pools.delete(key)
+      this.#pools.set(key, pool)
+      return pool
+    }
+    const connect = this.#connect
+    pool = new Pool(`https://${dial.host}:${dial.port}`, {
+      connections: this.#options.connections ?? 128,
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      pipelining: 1,
+      connect: (opts, callback) =>
+        connect(
+          { ...opts, hostname: dial.address, port: String(dial.addressPort), servername: dial.host },
+          callback,
+        ),
+    })
+    this.#pools.set(key, pool)
+    const max = this.#options.maxPools ?? 256
+    if (this.#pools.size > max) {
+      const oldest = this.#pools.keys().next().value
+      if (oldest !== undefined) {
+        void this.#pools.get(oldest)?.close()
+        this.#pools.delete(oldest)
+      }
+    }
+    return pool
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()]
+    this.#pools.clear()
+    await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())))
+  }
+}

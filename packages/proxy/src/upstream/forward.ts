@@ -1,0 +1,90 @@
+import type { Readable } from 'node:stream'
+import { forwardRequestHeaders, forwardResponseHeaders } from '@aegis/guard'
+import type { Dispatcher, Pool } from 'undici'
+import type { RequestContext } from '../context.js'
+import { credentialHeaderName, credentialHeaderValue, upstreamQuery } from '../inject.js'
+import { ByteLimit } from './body.js'
+
+export interface ForwardLimits {
+  maxBodySize: number
+  /** Deadline from forwarding until the response headers are complete, and the longest body pause. */
+  requestTimeoutMs: number
+}
+
+export interface UpstreamResponse {
+  status: number
+  headers: Record<string, string | string[]>
+  body: Readable
+  /** Request body bytes sent upstream. */
+  bytesIn(): number
+}
+
+/** Raised when the total deadline passes before the upstream's headers are complete. */
+export class UpstreamDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`No response headers within ${ms} ms`)
+    this.name = 'UpstreamDeadlineError'
+  }
+}
+
+function requestBody(
+  ctx: RequestContext,
+  limits: ForwardLimits,
+): { body: Dispatcher.DispatchOptions['body']; counter: () => number } {
+  const body = ctx.req.body
+  if (body === null) return { body: null, counter: () => 0 }
+  if (body instanceof Uint8Array) return { body, counter: () => body.byteLength }
+  const limit = new ByteLimit(limits.maxBodySize)
+  body.on('error', (error) => limit.destroy(error))
+  body.pipe(limit)
+  return { body: limit, counter: () => limit.bytes }
+}
+
+/**
+ * Sends the request to the dial target with the credential injected: the agent's own credential
+ * headers, hop-by-hop and override headers are gone, and the upstream sees one value — the vault's.
+ * Redirects are handed back, never followed; nothing is retried.
+ */
+export async function forward(
+  ctx: RequestContext,
+  pool: Pool,
+  limits: ForwardLimits,
+): Promise<UpstreamResponse> {
+  const credential = ctx.credential
+  if (credential === null) throw new Error('forward() needs a credential')
+  const injectName = credentialHeaderName(credential)
+  const drop = injectName === null ? undefined : new Set([injectName])
+  const headers = forwardRequestHeaders(ctx.req.rawHeaders, drop)
+  const injectValue = credentialHeaderValue(credential)
+  if (injectName !== null && injectValue !== null) headers.push(injectName, injectValue)
+  if (ctx.req.contentLength !== null) headers.push('content-length', String(ctx.req.contentLength))
+
+  const query = upstreamQuery(ctx.query, credential)
+  const path = query === '' ? ctx.path : `${ctx.path}?${query}`
+  const { body, counter } = requestBody(ctx, limits)
+
+  const controller = new AbortController()
+  const deadline = setTimeout(
+    () => controller.abort(new UpstreamDeadlineError(limits.requestTimeoutMs)),
+    limits.requestTimeoutMs,
+  )
+  try {
+    const response = await pool.request({
+      path,
+      method: ctx.req.method as Dispatcher.HttpMethod,
+      headers,
+      body,
+      signal: controller.signal,
+      headersTimeout: limits.requestTimeoutMs,
+      bodyTimeout: limits.requestTimeoutMs,
+    })
+    return {
+      status: response.statusCode,
+      headers: forwardResponseHeaders(response.headers),
+      body: response.body,
+      bytesIn: counter,
+    }
+  } finally {
+    clearTimeout(deadline)
+  }
+}

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { send } from './fixtures/client.js'
+import { type Harness, startHarness } from './fixtures/harness.js'
+
+/** A resolver answering from a table, counting calls: stands in for an attacker-controlled zone. */
+function zone(table: Record<string, string[] | (() => string[])>) {
+  const calls: string[] = []
+  const lookup = async (host: string) => {
+    calls.push(host)
+    const entry = table[host]
+    const addresses = typeof entry === 'function' ? entry() : entry
+    if (!addresses) throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' })
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
+  }
+  return { lookup, calls }
+}
+
+describe('private-address guard', () => {
+  const forbidden: Record<string, string[]> = {
+    'loop.example.test': ['127.0.0.1'],
+    'ten.example.test': ['10.1.2.3'],
+    'meta.example.test': ['169.254.169.254'],
+    'cgnat.example.test': ['100.64.0.1'],
+    'v6loop.example.test': ['::1'],
+    'mapped.example.test': ['::ffff:127.0.0.1'],
+    'nat64.example.test': ['64:ff9b::a9fe:a9fe'],
+    'ula.example.test': ['fd00:ec2::254'],
+    'mixed.example.test': ['93.184.216.34', '192.168.1.1'],
+    'zero.example.test': ['0.0.0.0'],
+  }
+  const dns = zone({ ...forbidden, 'gone.example.test': [] })
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ gate: { upstream: { lookup: dns.lookup } } })
+    h.add({ name: 'any', service: 'any', secret: 's', domains: ['*.example.test'] })
+  })
+  afterAll(() => h.close())
+
+  for (const host of Object.keys(forbidden)) {
+    it(`refuses ${host} → ${forbidden[host]?.join(', ')}`, async () => {
+      const reply = await send(h.port, '/any/x', { headers: { 'X-Target-Host': host } })
+      expect(reply.status).toBe(403)
+      expect(reply.headers['x-aegis-block']).toBe('address_denied')
+    })
+  }
+
+  it('answers 502 when the name does not resolve', async () => {
+    const reply = await send(h.port, '/any/x', { headers: { 'X-Target-Host': 'nowhere.example.test' } })
+    expect(reply.status).toBe(502)
+    expect(reply.headers['x-aegis-block']).toBe('upstream_unreachable')
+  })
+})
+
+describe('DNS rebinding', () => {
+  // First answer: the (allowed) test upstream. Every later answer: a loopback address that is not.
+  let answers = 0
+  const dns = zone({
+    'rebind.example.test': () => (answers++ === 0 ? ['127.0.0.1'] : ['127.0.0.3']),
+  })
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ gate: { upstream: { lookup: dns.lookup, allowPrivate: ['127.0.0.1/32'] } } })
+    // Allowlist entries may name a port: point this one at the test upstream's.
+    h.add({ name: 'r', service: 'r', secret: 's', domains: [`rebind.example.test:${h.upstream.port}`] })
+  })
+  afterAll(() => h.close())
+
+  it('dials the address it checked and never resolves twice for one request', async () => {
+    const port = h.upstream.port
+    const reply = await send(h.port, '/r/x', { headers: { 'X-Target-Host': `rebind.example.test:${port}` } })
+    // Answered by the upstream on 127.0.0.1 (the checked address), with one lookup in all: the
+    // connector never asked the zone again, so its second (loopback) answer had no effect.
+    expect(reply.status).toBe(200)
+    expect(h.upstream.received.at(-1)?.headers.host).toBe(`rebind.example.test:${port}`)
+    expect(dns.calls.filter((c) => c === 'rebind.example.test')).toHaveLength(1)
+    const again = await send(h.port, '/r/x', { headers: { 'X-Target-Host': `rebind.example.test:${port}` } })
+    expect(again.status).toBe(403)
+    expect(again.headers['x-aegis-block']).toBe('address_denied')
+  })
+})
+
+describe('upstream failures', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({
+      gate: { limits: { requestTimeout: 400 } },
+      extraResolve: [{ host: 'closed.example.test', port: 443, address: '127.0.0.1', addressPort: 1 }],
+    })
+    h.add({ name: 'slow', service: 'slow', secret: 's' })
+    h.add({ name: 'closed', service: 'closed', secret: 's', domains: ['closed.example.test'] })
+    h.add({
+      name: 'wrongname',
+      service: 'wrongname',
+      secret: 's',
+      domains: ['other.test', 'nomatch.example.test'],
+    })
+  })
+  afterAll(() => h.close())
+
+  it('answers 504 when the upstream is too slow', async () => {
+    const reply = await send(h.port, '/slow/slow/2000')
+    expect(reply.status).toBe(504)
+    expect(reply.headers['x-aegis-block']).toBe('upstream_timeout')
+    await h.ledger.flush()
+    const entry = h.ledger.query({ limit: 5 }).find((e) => e.requestId === reply.headers['x-request-id'])
+    expect(entry).toMatchObject({ decision: 'failed', code: 'upstream_timeout', status: 504 })
+  })
+
+  it('answers 502 when the upstream refuses connections', async () => {
+    const reply = await send(h.port, '/closed/x')
+    expect(reply.status).toBe(502)
+    expect(reply.headers['x-aegis-block']).toBe('upstream_unreachable')
+    expect(reply.json().detail).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/)
+  })
+})
+
+describe('upstream TLS', () => {
+  it('refuses an upstream whose certificate is not trusted', async () => {
+    const h = await startHarness({ gate: { upstream: { ca: [] } } })
+    try {
+      h.add({ name: 's', service: 's', secret: 'never-sent' })
+      const reply = await send(h.port, '/s/x')
+      expect(reply.status).toBe(502)
+      expect(h.upstream.received).toHaveLength(0)
+    } finally {
+      await h.close()
+    }
+  })
+})
