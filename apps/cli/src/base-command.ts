@@ -1,0 +1,138 @@
+/**
+ * AegisCommand — the base every `aegis` command extends.
+ *
+ *   export default class LedgerShow extends AegisCommand<typeof LedgerShow> {
+ *     static override flags = { limit: Flags.integer({ default: 20 }) }
+ *     async run() {
+ *       const config = this.loadAegisConfig()     // parsed once; ConfigError → one-line error, exit 1
+ *       ...
+ *       return rows                               // with --json, oclif prints this as one JSON document
+ *     }
+ *   }
+ *
+ * What it gives a command:
+ * - Flags: every command gets `--config <file>` (base flag) and `--json` (`enableJsonFlag`). With
+ *   `--json`, `this.log` is silent and the value `run()` returns is printed as JSON; a command that
+ *   prints nothing useful can return undefined. Set `static override enableJsonFlag = false` to opt out.
+ * - `this.flags` / `this.args`: parsed and typed in `init()`.
+ * - `loadAegisConfig()`: the resolved `AegisConfig` (flags > env > file > defaults), memoised.
+ * - `masterKey()`: `AEGIS_MASTER_KEY` or `vault.master_key`; missing → `AEGIS_MASTER_KEY is not set`.
+ * - `activeVaultName()`, `dataDir()`: from the config (`AEGIS_VAULT` / `vault.name`, `vault.data_dir`).
+ * - `withVault(fn, name?)`: opens a vault with the master key, runs `fn`, always closes it.
+ * - `fail(message)`: throws a `CliError` (one line on stderr, exit 1).
+ * - Error handling (`catch`): CliError, ConfigError, VaultError and any other error → one line
+ *   `Error: <message>` on stderr and exit 1 (or the error's own oclif exit code), a stack only when
+ *   `DEBUG=aegis*`; oclif parse errors (unknown flag, missing required flag, bad option) keep oclif's
+ *   message and exit 2. In `--json` mode stdout stays empty on error.
+ */
+import { type AegisConfig, loadConfig } from '@aegis/config'
+import { openVault, type Vault } from '@aegis/vault'
+import { Command, Flags, type Interfaces } from '@oclif/core'
+import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
+
+/** Flags every Aegis command accepts, plus the command's own. */
+export type AegisFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof AegisCommand)['baseFlags'] & T['flags']
+>
+/** Arguments of a command. */
+export type AegisArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+export abstract class AegisCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    config: Flags.string({
+      description: 'Config file (default: ./aegis.config.yaml, or $AEGIS_CONFIG)',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  protected flags!: AegisFlags<T>
+  protected args!: AegisArgs<T>
+  #config: AegisConfig | undefined
+
+  override async init(): Promise<void> {
+    await super.init()
+    const { args, flags } = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof AegisCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as AegisFlags<T>
+    this.args = args as AegisArgs<T>
+  }
+
+  /** The resolved configuration, loaded once per command run. Throws ConfigError. */
+  protected loadAegisConfig(): AegisConfig {
+    if (!this.#config) {
+      this.#config = loadConfig({ cwd: process.cwd(), env: process.env, file: this.flags.config })
+    }
+    return this.#config
+  }
+
+  /** The master key (env wins over the file, as layered by @aegis/config). */
+  protected masterKey(): string {
+    const key = this.loadAegisConfig().vault.master_key
+    if (!key) {
+      throw new CliError(
+        'AEGIS_MASTER_KEY is not set (export AEGIS_MASTER_KEY=<key from aegis init>, or run aegis init --write-secrets)',
+      )
+    }
+    return key
+  }
+
+  /** Absolute data directory (`vault.data_dir`, `AEGIS_DATA_DIR`). */
+  protected dataDir(): string {
+    return this.loadAegisConfig().vault.data_dir
+  }
+
+  /** The vault commands act on (`AEGIS_VAULT`, `vault.name`). */
+  protected activeVaultName(): string {
+    return this.loadAegisConfig().vault.name
+  }
+
+  /** Opens a vault (default: the active one), runs `fn`, and closes the vault whatever happens. */
+  protected async withVault<R>(fn: (vault: Vault) => R | Promise<R>, name?: string): Promise<R> {
+    const vault = openVault({
+      dataDir: this.dataDir(),
+      name: name ?? this.activeVaultName(),
+      masterKey: this.masterKey(),
+    })
+    try {
+      return await fn(vault)
+    } finally {
+      vault.close()
+    }
+  }
+
+  /** Stops the command with a one-line error and exit status 1. */
+  protected fail(message: string): never {
+    throw new CliError(message)
+  }
+
+  /** One line per error, no stack unless DEBUG=aegis*; parse errors stay oclif's (exit 2). */
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
+    if (err.oclif?.exit !== undefined && (err as { code?: string }).code === 'EEXIT') throw err
+    if (isParseError(err)) {
+      process.exitCode = err.oclif?.exit ?? 2
+      throw redactUnexpectedArgs(err)
+    }
+    process.stderr.write(`${errorLine(err)}\n`)
+    if (debugEnabled(process.env.DEBUG) && err.stack) process.stderr.write(`${err.stack}\n`)
+    return this.exit(exitCodeOf(err))
+  }
+}
+
+/**
+ * 1 for every failure after parsing; a CliError's own code; an explicit `this.error(msg, { exit: n })`
+ * code other than oclif's default 2 (status 2 is reserved for parser errors).
+ */
+function exitCodeOf(err: Error & { oclif?: { exit?: number } }): number {
+  if (err instanceof CliError) return err.exitCode
+  const exit = err.oclif?.exit
+  return exit !== undefined && exit !== 2 ? exit : 1
+}

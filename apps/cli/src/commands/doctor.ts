@@ -1,0 +1,89 @@
+import { AegisCommand } from '../base-command.js'
+import {
+  type CheckResult,
+  checkDataDir,
+  checkExpiry,
+  checkLedger,
+  checkMasterKey,
+  checkPermissions,
+  checkRegistry,
+  checkVault,
+} from '../lib/doctor-checks.js'
+import { renderTable } from '../lib/table.js'
+
+/** `aegis doctor --json`. */
+export interface DoctorResult {
+  ok: boolean
+  checks: CheckResult[]
+}
+
+const MARKS = { pass: 'ok', warn: 'WARN', fail: 'FAIL' } as const
+
+export default class Doctor extends AegisCommand<typeof Doctor> {
+  static override summary = 'Check the installation: config, key, data directory, vault, ledger, expiry'
+  static override description =
+    'Each check passes, warns or fails; the exit status is 1 when any check fails.'
+  static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json']
+
+  async run(): Promise<DoctorResult> {
+    const checks = await this.runChecks()
+    const ok = !checks.some((c) => c.status === 'fail')
+    this.log(
+      renderTable(
+        ['', 'CHECK', 'RESULT'],
+        checks.map((c) => [MARKS[c.status], c.name, c.message]),
+      ),
+    )
+    const count = (status: CheckResult['status']) => checks.filter((c) => c.status === status).length
+    this.log('')
+    this.log(`${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed`)
+    if (!ok) process.exitCode = 1
+    return { ok, checks }
+  }
+
+  private async runChecks(): Promise<CheckResult[]> {
+    let config: ReturnType<AegisCommand<typeof Doctor>['loadAegisConfig']>
+    try {
+      config = this.loadAegisConfig()
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      return [{ name: 'config', status: 'fail', message }]
+    }
+    const checks: CheckResult[] = [
+      {
+        name: 'config',
+        status: 'pass',
+        message: config.source.file
+          ? `${config.source.file} is valid`
+          : 'no config file; defaults and AEGIS_* are valid',
+      },
+    ]
+    const dataDir = config.vault.data_dir
+    const name = config.vault.name
+    checks.push(checkMasterKey(config, Boolean(process.env.AEGIS_MASTER_KEY)))
+    const dataDirCheck = checkDataDir(dataDir)
+    checks.push(dataDirCheck)
+    if (dataDirCheck.status !== 'fail') {
+      const registry = checkRegistry(dataDir, name)
+      checks.push(registry)
+      if (registry.status !== 'fail') {
+        const { vault, results } = checkVault({
+          dataDir,
+          name,
+          masterKey: config.vault.master_key ?? undefined,
+        })
+        checks.push(...results)
+        if (vault) {
+          try {
+            checks.push(checkExpiry(vault.list(), new Date()))
+          } finally {
+            vault.close()
+          }
+        }
+      }
+    }
+    checks.push(...checkPermissions(config, dataDir))
+    if (dataDirCheck.status !== 'fail') checks.push(await checkLedger(dataDir))
+    return checks
+  }
+}

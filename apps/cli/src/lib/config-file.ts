@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto'
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { CliError } from './errors.js'
+
+/** Where `aegis init` writes the config: `--config`, else `$AEGIS_CONFIG`, else `./aegis.config.yaml`. */
+export function initConfigPath(cwd: string, flag: string | undefined, envPath: string | undefined): string {
+  return resolve(cwd, flag || envPath || 'aegis.config.yaml')
+}
+
+/**
+ * Writes `content` to a new hidden temp file beside `target` (mode 0600 when `secret`, else 0644)
+ * and returns its path. Pair with `commitFile` / `discardFile`.
+ */
+export function stageFile(target: string, content: string, secret: boolean): string {
+  const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
+  const mode = secret ? 0o600 : 0o644
+  const fd = openSync(tmp, 'wx', mode)
+  try {
+    const data = Buffer.from(content, 'utf8')
+    let written = 0
+    while (written < data.length) written += writeSync(fd, data, written)
+    fsyncSync(fd)
+  } catch (err) {
+    closeSync(fd)
+    rmSync(tmp, { force: true })
+    throw err
+  }
+  closeSync(fd)
+  chmodSync(tmp, mode)
+  return tmp
+}
+
+/** Moves a staged file into place; never replaces an existing file (hard link, then unlink). */
+export function commitFile(staged: string, target: string): void {
+  try {
+    linkSync(staged, target)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') throw new CliError(`File already exists: ${target}`)
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err
+    // No hard links on this file system: fall back to check-then-rename.
+    if (existsSync(target)) throw new CliError(`File already exists: ${target}`)
+    renameSync(staged, target)
+    return
+  }
+  rmSync(staged, { force: true })
+}
+
+/** Removes a staged file (no error when it is gone). */
+export function discardFile(staged: string): void {
+  rmSync(staged, { force: true })
+}

@@ -1,0 +1,40 @@
+import type { AuthType, BodyInspection, Scope } from '@aegis/vault'
+import { Flags } from '@oclif/core'
+import { splitList } from './lists.js'
+
+export const AUTH_TYPES = ['bearer', 'header', 'basic', 'query'] as const satisfies readonly AuthType[]
+export const BODY_INSPECTION = ['off', 'warn', 'block'] as const satisfies readonly BodyInspection[]
+
+/** Flags shared by `vault add` and `vault update` (values are checked by the vault, not here). */
+export const credentialFlags = {
+  domains: Flags.string({
+    description: 'Comma-separated allowed hosts, e.g. api.slack.com,*.slack.com',
+  }),
+  'auth-type': Flags.option({ description: 'How the gate injects the secret', options: AUTH_TYPES })(),
+  'header-name': Flags.string({ description: 'Header that carries the secret (with --auth-type header)' }),
+  'query-param': Flags.string({
+    description: 'Query parameter that carries the secret (with --auth-type query)',
+  }),
+  scopes: Flags.string({ description: 'Comma-separated: read, write, or * (all methods)' }),
+  ttl: Flags.string({ description: 'Days until the credential expires' }),
+  'rate-limit': Flags.string({ description: 'Requests per window, e.g. 100/min, 1000/hour, 10/sec' }),
+  'body-inspection': Flags.option({
+    description: 'What to do when an outbound request carries a vault secret',
+    options: BODY_INSPECTION,
+  })(),
+}
+
+/** `read,write` → scopes; unknown words are passed on so the vault names them in its error. */
+export function parseScopes(value: string): Scope[] {
+  return splitList(value) as Scope[]
+}
+
+/**
+ * `--ttl` text → days: decimal digits (optionally signed) become a number, `none` becomes null (no
+ * expiry), anything else NaN, which the vault refuses with a message naming the field.
+ */
+export function parseTtl(text: string): number | null {
+  const value = text.trim()
+  if (value.toLowerCase() === 'none') return null
+  return /^[+-]?\d+$/.test(value) ? Number(value) : Number.NaN
+}

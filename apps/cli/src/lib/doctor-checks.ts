@@ -1,0 +1,192 @@
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import type { AegisConfig } from '@aegis/config'
+import { openLedger } from '@aegis/ledger'
+import { type CredentialInfo, isExpired, listVaults, openVault, type Vault } from '@aegis/vault'
+
+export type CheckStatus = 'pass' | 'warn' | 'fail'
+
+/** One line of `aegis doctor`. */
+export interface CheckResult {
+  name: string
+  status: CheckStatus
+  message: string
+}
+
+const pass = (name: string, message: string): CheckResult => ({ name, status: 'pass', message })
+const warn = (name: string, message: string): CheckResult => ({ name, status: 'warn', message })
+const fail = (name: string, message: string): CheckResult => ({ name, status: 'fail', message })
+
+const DAY_MS = 86_400_000
+/** Credentials expiring within this many days are reported. */
+export const EXPIRY_WARNING_DAYS = 7
+
+/** `0o755` → `0755`. */
+export function octalMode(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`
+}
+
+function errorMessage(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ')
+}
+
+/** Master key present (env wins over the file; @aegis/config did the layering). */
+export function checkMasterKey(config: AegisConfig, envHasKey: boolean): CheckResult {
+  if (!config.vault.master_key) {
+    return fail('master key', 'AEGIS_MASTER_KEY is not set (export it, or run aegis init --write-secrets)')
+  }
+  return pass(
+    'master key',
+    envHasKey ? 'set by AEGIS_MASTER_KEY' : `set in ${config.source.file ?? 'the config'}`,
+  )
+}
+
+/** The data directory exists and only its owner can enter it. */
+export function checkDataDir(dataDir: string): CheckResult {
+  if (!existsSync(dataDir)) return fail('data dir', `${dataDir} does not exist (run aegis init)`)
+  const stat = statSync(dataDir)
+  if (!stat.isDirectory()) return fail('data dir', `${dataDir} is not a directory`)
+  if ((stat.mode & 0o077) !== 0) {
+    return warn(
+      'data dir',
+      `${dataDir} is mode ${octalMode(stat.mode)}, expected 0700 (run: chmod 700 ${dataDir})`,
+    )
+  }
+  return pass('data dir', `${dataDir} (0700)`)
+}
+
+/** `vaults.json` parses and lists the active vault. */
+export function checkRegistry(dataDir: string, active: string): CheckResult {
+  const file = join(dataDir, 'vaults.json')
+  if (!existsSync(file)) return fail('vaults.json', `${file} is missing (run aegis init)`)
+  try {
+    const vaults = listVaults(dataDir)
+    const names = vaults.map((v) => v.name)
+    if (!names.includes(active)) {
+      return fail(
+        'vaults.json',
+        `active vault "${active}" is not registered (vaults: ${names.join(', ') || 'none'})`,
+      )
+    }
+    return pass('vaults.json', `${vaults.length} vault(s): ${names.join(', ')}`)
+  } catch (err) {
+    return fail('vaults.json', errorMessage(err))
+  }
+}
+
+/** Result of opening the active vault: the open vault (caller closes it) and the two check lines. */
+export interface VaultChecks {
+  vault: Vault | null
+  results: CheckResult[]
+}
+
+/**
+ * Opens the active vault (database readable, schema and key check) and decrypts every credential
+ * (`loadAll`): a wrong key or a damaged row shows up here rather than at the gate.
+ */
+export function checkVault(opts: {
+  dataDir: string
+  name: string
+  masterKey: string | undefined
+}): VaultChecks {
+  if (!opts.masterKey) {
+    return { vault: null, results: [warn('vault database', 'not checked: no master key')] }
+  }
+  let vault: Vault
+  try {
+    vault = openVault({ dataDir: opts.dataDir, name: opts.name, masterKey: opts.masterKey })
+  } catch (err) {
+    if (err instanceof Error && (err as { code?: unknown }).code === 'invalid_master_key') {
+      return {
+        vault: null,
+        results: [
+          pass('vault database', `vault "${opts.name}" opens`),
+          fail('key', `${errorMessage(err)}: the master key does not match vault "${opts.name}"`),
+        ],
+      }
+    }
+    return { vault: null, results: [fail('vault database', errorMessage(err))] }
+  }
+  const results = [pass('vault database', `vault "${opts.name}" opens with the expected schema`)]
+  try {
+    const all = vault.loadAll()
+    results.push(pass('key', `master key decrypts all ${all.length} credential(s)`))
+  } catch (err) {
+    results.push(fail('key', `decrypt test failed: ${errorMessage(err)}`))
+  }
+  return { vault, results }
+}
+
+/** Expired credentials fail; credentials expiring within 7 days warn. */
+export function checkExpiry(credentials: readonly CredentialInfo[], now: Date): CheckResult {
+  const expired = credentials.filter((c) => isExpired(c, now))
+  if (expired.length > 0) {
+    return fail(
+      'expiry',
+      `expired: ${expired.map((c) => `${c.name} (${c.expiresAt?.slice(0, 10)})`).join(', ')}`,
+    )
+  }
+  const horizon = new Date(now.getTime() + EXPIRY_WARNING_DAYS * DAY_MS)
+  const soon = credentials.filter((c) => isExpired(c, horizon))
+  if (soon.length > 0) {
+    const list = soon.map((c) => `${c.name} (${c.expiresAt?.slice(0, 10)})`).join(', ')
+    return warn('expiry', `expiring within ${EXPIRY_WARNING_DAYS} days: ${list}`)
+  }
+  return pass('expiry', `no credential expired or expiring within ${EXPIRY_WARNING_DAYS} days`)
+}
+
+/** Files under the data directory readable by group/others. */
+function exposedFiles(dataDir: string): string[] {
+  const out: string[] = []
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else if (entry.isFile() && (statSync(path).mode & 0o077) !== 0) {
+        out.push(`${relative(dataDir, path)} (${octalMode(statSync(path).mode)})`)
+      }
+    }
+  }
+  walk(dataDir)
+  return out
+}
+
+/**
+ * A config file holding the master key must not be readable by others (fail: the key leaks);
+ * vault, registry and ledger files should be 0600 (warn).
+ */
+export function checkPermissions(config: AegisConfig, dataDir: string): CheckResult[] {
+  const results: CheckResult[] = []
+  const warnings = config.source.warnings
+  if (warnings.length > 0) results.push(fail('config permissions', warnings.join('; ')))
+  else if (config.source.file) {
+    const mode = config.source.mode === null ? '' : ` (${octalMode(config.source.mode)})`
+    results.push(pass('config permissions', `${config.source.file}${mode} exposes no secret`))
+  }
+  if (existsSync(dataDir)) {
+    try {
+      const exposed = exposedFiles(dataDir)
+      results.push(
+        exposed.length > 0
+          ? warn('file permissions', `readable by group/others, expected 0600: ${exposed.join(', ')}`)
+          : pass('file permissions', 'every file in the data directory is private (0600)'),
+      )
+    } catch (err) {
+      results.push(fail('file permissions', `cannot inspect ${dataDir}: ${errorMessage(err)}`))
+    }
+  }
+  return results
+}
+
+/** `<data_dir>/ledger.db` opens (and migrates) when present. */
+export async function checkLedger(dataDir: string): Promise<CheckResult> {
+  const file = join(dataDir, 'ledger.db')
+  if (!existsSync(file)) return pass('ledger', 'no ledger yet (the gate creates it on first start)')
+  try {
+    const ledger = openLedger({ file })
+    await ledger.close()
+    return pass('ledger', `${file} opens`)
+  } catch (err) {
+    return fail('ledger', errorMessage(err))
+  }
+}

@@ -1,0 +1,131 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { listFiles, parseJson, removeDir, runCli, snapshot, tempDir } from './helpers/run-cli.js'
+
+const KEY = 'test-master-key-0123456789abcdef0123456789'
+const dirs: string[] = []
+function fresh(): string {
+  const dir = tempDir()
+  dirs.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) removeDir(dir)
+})
+
+describe('aegis init', () => {
+  it('generates a key, prints it once with the export hint, and keeps it out of the files', async () => {
+    const dir = fresh()
+    const result = await runCli(['init'], { cwd: dir })
+    expect(result.code).toBe(0)
+    const match = /export AEGIS_MASTER_KEY=(\S+)/.exec(result.stdout)
+    expect(match).not.toBeNull()
+    const key = match?.[1] ?? ''
+    expect(key.length).toBeGreaterThanOrEqual(40)
+    const config = readFileSync(join(dir, 'aegis.config.yaml'), 'utf8')
+    expect(config).not.toContain(key)
+    expect(parse(config).vault.master_key).toBeUndefined()
+    expect(statSync(join(dir, '.aegis')).mode & 0o777).toBe(0o700)
+    expect(listFiles(join(dir, '.aegis'))).toEqual(['vaults.json', 'vaults/default.db'])
+    for (const file of listFiles(dir)) expect(readFileSync(join(dir, file)).includes(key)).toBe(false)
+
+    // The printed key opens the new vault.
+    const list = await runCli(['vault', 'list', '--json'], { cwd: dir, env: { AEGIS_MASTER_KEY: key } })
+    expect(list.code).toBe(0)
+    expect(parseJson(list)).toEqual([])
+  })
+
+  it('--json gives {configPath, dataDir, masterKey} and nothing else on stdout', async () => {
+    const dir = fresh()
+    const result = await runCli(['init', '--json'], { cwd: dir })
+    expect(result.code).toBe(0)
+    const out = parseJson<Record<string, unknown>>(result)
+    expect(out.configPath).toBe(join(dir, 'aegis.config.yaml'))
+    expect(out.dataDir).toBe(join(dir, '.aegis'))
+    expect(typeof out.masterKey).toBe('string')
+    const two = await runCli(['init', '--json'], { cwd: fresh() })
+    expect(parseJson<{ masterKey: string }>(two).masterKey).not.toBe(out.masterKey)
+  })
+
+  it('--write-secrets stores the key in a 0600 config file and does not print it', async () => {
+    const dir = fresh()
+    const result = await runCli(['init', '--write-secrets', '--json'], { cwd: dir })
+    expect(result.code).toBe(0)
+    const out = parseJson<Record<string, unknown>>(result)
+    expect(out).not.toHaveProperty('masterKey')
+    const file = join(dir, 'aegis.config.yaml')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const key = parse(readFileSync(file, 'utf8')).vault.master_key as string
+    expect(key.length).toBeGreaterThanOrEqual(40)
+    expect(result.stdout).not.toContain(key)
+    // Later commands find the key in the file.
+    const list = await runCli(['vault', 'list'], { cwd: dir })
+    expect(list.code).toBe(0)
+  })
+
+  it('uses AEGIS_MASTER_KEY when set and never prints it', async () => {
+    const dir = fresh()
+    const result = await runCli(['init'], { cwd: dir, env: { AEGIS_MASTER_KEY: KEY } })
+    expect(result.code).toBe(0)
+    expect(result.stdout + result.stderr).not.toContain(KEY)
+    const json = await runCli(['init', '--json', '--config', 'other.yaml'], {
+      cwd: fresh(),
+      env: { AEGIS_MASTER_KEY: KEY },
+    })
+    expect(parseJson(json)).not.toHaveProperty('masterKey')
+    const list = await runCli(['vault', 'list'], { cwd: dir, env: { AEGIS_MASTER_KEY: KEY } })
+    expect(list.code).toBe(0)
+    const wrong = await runCli(['vault', 'list'], { cwd: dir, env: { AEGIS_MASTER_KEY: `${KEY}x` } })
+    expect(wrong.code).toBe(1)
+  })
+
+  it('refuses a second init and changes nothing', async () => {
+    const dir = fresh()
+    expect((await runCli(['init'], { cwd: dir })).code).toBe(0)
+    const before = snapshot(dir)
+    for (const args of [['init'], ['init', '--write-secrets'], ['init', '--json']]) {
+      const again = await runCli(args, { cwd: dir })
+      expect(again.code).toBe(1)
+      expect(again.stderr.trim()).toMatch(/^Error: Config file already exists: .*aegis\.config\.yaml/)
+      expect(again.stderr.trim().split('\n')).toHaveLength(1)
+      expect(again.stdout).toBe('')
+    }
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('refuses when the vault exists even though the config file does not, leaving no config behind', async () => {
+    const dir = fresh()
+    expect((await runCli(['init'], { cwd: dir })).code).toBe(0)
+    const config = readFileSync(join(dir, 'aegis.config.yaml'))
+    removeDir(join(dir, 'aegis.config.yaml'))
+    const before = snapshot(dir)
+    const again = await runCli(['init', '--write-secrets'], { cwd: dir })
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/^Error: Vault "default" already exists/)
+    expect(existsSync(join(dir, 'aegis.config.yaml'))).toBe(false)
+    expect(snapshot(dir)).toEqual(before)
+    writeFileSync(join(dir, 'aegis.config.yaml'), config)
+  })
+
+  it('honours --config and AEGIS_DATA_DIR', async () => {
+    const dir = fresh()
+    const result = await runCli(['init', '--config', 'conf/aegis.yaml', '--json'], {
+      cwd: dir,
+      env: { AEGIS_DATA_DIR: 'state' },
+    })
+    // The folder of --config must exist; init does not create it.
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^Error: Folder does not exist: .*conf\n$/)
+    expect(existsSync(join(dir, 'conf'))).toBe(false)
+
+    const ok = await runCli(['init', '--config', 'custom.yaml', '--json'], {
+      cwd: dir,
+      env: { AEGIS_DATA_DIR: 'state' },
+    })
+    expect(ok.code).toBe(0)
+    expect(parseJson(ok)).toMatchObject({ configPath: join(dir, 'custom.yaml'), dataDir: join(dir, 'state') })
+    expect(existsSync(join(dir, 'state', 'vaults.json'))).toBe(true)
+  })
+})
