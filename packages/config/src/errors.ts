@@ -40,7 +40,10 @@ export type KeyPath = readonly PropertyKey[]
 
 /** One flattened validation problem. */
 export interface Problem {
+  /** Where the problem is (for finding its line). */
   path: KeyPath
+  /** The dotted key path as shown to users. */
+  key: string
   message: string
   unknownKey: boolean
 }
@@ -63,6 +66,12 @@ function cleanMessage(message: string): string {
   return message.replace(/^Invalid input: /, '')
 }
 
+/**
+ * Config keys are short snake_case words; an unknown key that is not (a pasted secret used as a key,
+ * say) is described by its length, not repeated.
+ */
+const PLAUSIBLE_KEY = /^[a-z_][a-z0-9_-]{0,31}$/
+
 /** A union branch that failed only because the value had another type at its root. */
 function wrongTypeOnly(issues: readonly z.core.$ZodIssue[]): boolean {
   return issues.every((issue) => issue.path.length === 0 && issue.code === 'invalid_type')
@@ -74,14 +83,18 @@ export function flattenIssues(issues: readonly z.core.$ZodIssue[], base: KeyPath
   for (const issue of issues) {
     const path = [...base, ...issue.path]
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        out.push({ path: [...path, key], message: 'unknown key', unknownKey: true })
+      for (const key of issue.keys) {
+        const shown = PLAUSIBLE_KEY.test(key)
+          ? formatKey([...path, key])
+          : [formatKey(path), `<${key.length}-character name>`].filter(Boolean).join('.')
+        out.push({ path: [...path, key], key: shown, message: 'unknown key', unknownKey: true })
+      }
     } else if (issue.code === 'invalid_union') {
       const branch = issue.errors.find((branchIssues) => !wrongTypeOnly(branchIssues))
       if (branch) out.push(...flattenIssues(branch, path))
-      else out.push({ path, message: cleanMessage(issue.message), unknownKey: false })
+      else out.push({ path, key: formatKey(path), message: cleanMessage(issue.message), unknownKey: false })
     } else {
-      out.push({ path, message: cleanMessage(issue.message), unknownKey: false })
+      out.push({ path, key: formatKey(path), message: cleanMessage(issue.message), unknownKey: false })
     }
   }
   return out

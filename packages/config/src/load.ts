@@ -78,7 +78,7 @@ function displayName(cwd: string, file: string): string {
 
 function fileProblem(file: ConfigFile, problem: Problem, problems: string[]): ConfigError {
   const line = file.lineOf(problem.path)
-  const key = formatKey(problem.path)
+  const key = problem.key
   const where = `${file.display}${line === null ? '' : `:${line}`}`
   const message = problem.unknownKey
     ? `${where}: unknown key "${key}"`
@@ -87,7 +87,7 @@ function fileProblem(file: ConfigFile, problem: Problem, problems: string[]): Co
 }
 
 function flagProblem(problem: Problem, problems: string[]): ConfigError {
-  const key = formatKey(problem.path)
+  const key = problem.key
   const what = problem.unknownKey ? `unknown key "${key}"` : `${key}: ${problem.message}`
   return new ConfigError(`${what} (command-line option)`, { key, problems })
 }
@@ -132,12 +132,12 @@ function mergedProblem(
     if (hasPath(layers.flags, path)) return flagProblem(problem, [])
     const variable = layers.env.origins.get(formatKey(path))
     if (variable !== undefined) {
-      const key = formatKey(problem.path)
+      const key = problem.key
       return new ConfigError(`${variable}: ${key}: ${problem.message}`, { variable, key })
     }
     if (layers.file && hasPath(layers.file.value, path)) return fileProblem(layers.file, problem, [])
   }
-  const key = formatKey(problem.path)
+  const key = problem.key
   return new ConfigError(`${key}: ${problem.message}`, { key })
 }
 

@@ -1,0 +1,74 @@
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { configSchema, DEFAULT_CONFIG_FILE, findConfigFile, loadConfig } from '../src/index.ts'
+import { tempDir, writeFile } from './helpers.ts'
+
+describe('defaults', () => {
+  it('applies every default when there is no file, env or flag', () => {
+    const cwd = tempDir()
+    const config = loadConfig({ cwd, env: {} })
+    expect(config).toEqual({
+      gate: {
+        host: '127.0.0.1',
+        port: 3100,
+        tls: { enabled: false },
+        require_agent_auth: false,
+        policy_mode: 'enforce',
+        policy_default: 'allow',
+        max_body_size: 1_048_576,
+        request_timeout: 30_000,
+        shutdown_timeout: 10_000,
+        upstream: { ca_file: [], resolve: [], allow_private: [] },
+      },
+      vault: { name: 'default', data_dir: join(cwd, '.aegis') },
+      observability: { log_level: 'info', log_format: 'json', metrics: true },
+      dashboard: { enabled: false, port: 3200 },
+      mcp: { transport: 'stdio', port: 3300 },
+      webhooks: [],
+      source: { file: null, dir: cwd, mode: null, warnings: [] },
+    })
+    expect(config.gate.policies_dir).toBeUndefined()
+    expect(config.vault.master_key).toBeUndefined()
+  })
+
+  it('treats an empty file, a comment-only file and empty sections as defaults', () => {
+    const cwd = tempDir()
+    const baseline = loadConfig({ cwd, env: {} })
+    for (const text of ['', '# nothing here\n', 'gate:\nvault:\n  master_key:\n']) {
+      const file = writeFile(cwd, DEFAULT_CONFIG_FILE, text)
+      const config = loadConfig({ cwd, env: {} })
+      expect(config.source.file).toBe(file)
+      expect({ ...config, source: null }).toEqual({ ...baseline, source: null })
+    }
+  })
+
+  it('exposes the schema, which fills defaults for a partial input', () => {
+    const parsed = configSchema.parse({ gate: { port: 0 } })
+    expect(parsed.gate.port).toBe(0)
+    expect(parsed.gate.host).toBe('127.0.0.1')
+    expect(parsed.vault.data_dir).toBe('./.aegis')
+  })
+})
+
+describe('findConfigFile', () => {
+  it('prefers --config, then AEGIS_CONFIG, then ./aegis.config.yaml', () => {
+    const cwd = tempDir()
+    expect(findConfigFile(cwd, {})).toBeNull()
+    const local = writeFile(cwd, DEFAULT_CONFIG_FILE, '')
+    expect(findConfigFile(cwd, {})).toBe(local)
+    expect(findConfigFile(cwd, { AEGIS_CONFIG: 'env.yaml' })).toBe(join(cwd, 'env.yaml'))
+    expect(findConfigFile(cwd, { AEGIS_CONFIG: 'env.yaml' }, 'sub/flag.yaml')).toBe(
+      join(cwd, 'sub/flag.yaml'),
+    )
+  })
+
+  it('returns an explicitly named file even when it does not exist', () => {
+    const cwd = tempDir()
+    expect(findConfigFile(cwd, {}, '/nowhere/aegis.yaml')).toBe('/nowhere/aegis.yaml')
+  })
+
+  it('ignores an empty AEGIS_CONFIG', () => {
+    const cwd = tempDir()
+    expect(findConfigFile(cwd, { AEGIS_CONFIG: '' })).toBeNull()
+  })
+})
