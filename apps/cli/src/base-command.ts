@@ -15,7 +15,9 @@
  *   `--json`, `this.log` is silent and the value `run()` returns is printed as JSON; a command that
  *   prints nothing useful can return undefined. Set `static override enableJsonFlag = false` to opt out.
  * - `this.flags` / `this.args`: parsed and typed in `init()`.
- * - `loadAegisConfig()`: the resolved `AegisConfig` (flags > env > file > defaults), memoised.
+ * - `loadAegisConfig(overrides?)`: the resolved `AegisConfig` (flags > env > file > defaults), memoised;
+ *   a command with config-backed flags passes them as `overrides` on its first call.
+ * - `openActiveVault()`: the active vault, for long-running commands that close it themselves.
  * - `masterKey()`: `AEGIS_MASTER_KEY` or `vault.master_key`; missing → `AEGIS_MASTER_KEY is not set`.
  * - `activeVaultName()`, `dataDir()`: from the config (`AEGIS_VAULT` / `vault.name`, `vault.data_dir`).
  * - `withVault(fn, name?)`: opens a vault with the master key, runs `fn`, always closes it.
@@ -25,7 +27,7 @@
  *   `DEBUG=aegis*`; oclif parse errors (unknown flag, missing required flag, bad option) keep oclif's
  *   message and exit 2. In `--json` mode stdout stays empty on error.
  */
-import { type AegisConfig, loadConfig } from '@aegis/config'
+import { type AegisConfig, type ConfigOverrides, loadConfig } from '@aegis/config'
 import { openVault, type Vault } from '@aegis/vault'
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
@@ -65,9 +67,9 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
   }
 
   /** The resolved configuration, loaded once per command run. Throws ConfigError. */
-  protected loadAegisConfig(): AegisConfig {
+  protected loadAegisConfig(overrides?: ConfigOverrides): AegisConfig {
     if (!this.#config) {
-      this.#config = loadConfig({ cwd: process.cwd(), env: process.env, file: this.flags.config })
+      this.#config = loadConfig({ cwd: process.cwd(), env: process.env, file: this.flags.config, overrides })
     }
     return this.#config
   }
@@ -91,6 +93,11 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
   /** The vault commands act on (`AEGIS_VAULT`, `vault.name`). */
   protected activeVaultName(): string {
     return this.loadAegisConfig().vault.name
+  }
+
+  /** Opens the active vault for a long-running command; the caller closes it. */
+  protected openActiveVault(): Vault {
+    return openVault({ dataDir: this.dataDir(), name: this.activeVaultName(), masterKey: this.masterKey() })
   }
 
   /** Opens a vault (default: the active one), runs `fn`, and closes the vault whatever happens. */

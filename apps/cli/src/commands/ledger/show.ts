@@ -1,0 +1,60 @@
+import type { LedgerEntry } from '@aegis/ledger'
+import { Flags } from '@oclif/core'
+import { AegisCommand } from '../../base-command.js'
+import { sinceFlag, withLedger } from '../../lib/ledger-file.js'
+import { renderTable } from '../../lib/table.js'
+
+export default class LedgerShow extends AegisCommand<typeof LedgerShow> {
+  static override summary = 'Show recent audit ledger entries, newest first'
+  static override examples = [
+    '<%= config.bin %> ledger show',
+    '<%= config.bin %> ledger show --service slack --limit 50',
+    '<%= config.bin %> ledger show --blocked --since 2026-03-01',
+    '<%= config.bin %> ledger show --system',
+  ]
+
+  static override flags = {
+    service: Flags.string({ description: 'Only requests for this service' }),
+    agent: Flags.string({ description: 'Only requests made by this agent' }),
+    blocked: Flags.boolean({ description: 'Only refused requests', exclusive: ['system'] }),
+    system: Flags.boolean({ description: 'Only gate start and stop events', exclusive: ['blocked'] }),
+    since: Flags.string({ description: 'From this date (YYYY-MM-DD, UTC) or ISO 8601 time' }),
+    limit: Flags.integer({ description: 'How many entries', default: 20, min: 1, max: 100_000 }),
+  }
+
+  async run(): Promise<LedgerEntry[]> {
+    const { flags } = this
+    const since = sinceFlag(flags.since)
+    const rows = await withLedger(this.dataDir(), (ledger) =>
+      ledger.query({
+        service: flags.service,
+        agent: flags.agent,
+        blocked: flags.blocked || undefined,
+        system: flags.system || undefined,
+        since,
+        limit: flags.limit,
+      }),
+    )
+    if (rows.length === 0) {
+      this.log('No ledger entries match.')
+    } else {
+      this.log(
+        renderTable(
+          ['TIME', 'DECISION', 'STATUS', 'CODE', 'AGENT', 'SERVICE', 'METHOD', 'PATH', 'MS'],
+          rows.map((e) => [
+            e.time,
+            e.dryRun ? `${e.decision} (dry-run: ${e.dryRun})` : e.decision,
+            e.status === null ? '' : String(e.status),
+            e.code ?? e.event ?? '',
+            e.agent ?? '',
+            e.service ?? '',
+            e.method ?? '',
+            e.path ?? e.detail ?? '',
+            e.durationMs === null ? '' : String(e.durationMs),
+          ]),
+        ),
+      )
+    }
+    return rows
+  }
+}

@@ -1,0 +1,28 @@
+import { join } from 'node:path'
+import { type Ledger, openLedger, parseSince } from '@aegis/ledger'
+import { CliError } from './errors.js'
+
+/** The audit ledger lives beside the vaults: `<data_dir>/ledger.db`. */
+export function ledgerPath(dataDir: string): string {
+  return join(dataDir, 'ledger.db')
+}
+
+/** Opens the ledger for reading or writing; closes it after `fn` whatever happens. */
+export async function withLedger<R>(dataDir: string, fn: (ledger: Ledger) => R | Promise<R>): Promise<R> {
+  const ledger = openLedger({ file: ledgerPath(dataDir) })
+  try {
+    return await fn(ledger)
+  } finally {
+    await ledger.close()
+  }
+}
+
+/** `--since` as a Date, or a one-line error naming the flag. */
+export function sinceFlag(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined
+  try {
+    return parseSince(text)
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : `Invalid --since value "${text}"`)
+  }
+}

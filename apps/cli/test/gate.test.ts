@@ -1,0 +1,278 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
+import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
+import { BIN, listFiles, removeDir, runCli, tempDir } from './helpers/run-cli.js'
+
+const SECRET = 'xoxb-quickstart-secret-7f3a'
+
+interface RunningGate {
+  child: ChildProcess
+  port: number
+  output: () => string
+}
+
+/** Starts `aegis gate` in the background and waits for its "listening on" line. */
+async function startGate(cwd: string, args: string[]): Promise<RunningGate> {
+  const child = spawn(process.execPath, [BIN, 'gate', '--port', '0', ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d
+  })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    out += d
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gate did not start:\n${out}`)), 15_000)
+    child.stdout?.on('data', () => {
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(Number(match[1]))
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`gate exited ${code}:\n${out}`)))
+  })
+  return { child, port, output: () => out }
+}
+
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d: string) => {
+        body += d
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+let upstream: TestUpstream
+let caFile: string
+let pkiDir: string
+beforeAll(async () => {
+  upstream = await startUpstream()
+  pkiDir = tempDir()
+  caFile = join(pkiDir, 'ca.pem')
+  writeFileSync(caFile, testPki().caCert)
+})
+afterAll(async () => {
+  await upstream.close()
+  removeDir(pkiDir)
+})
+
+describe('aegis gate (quick start)', () => {
+  let dir: string
+  let gate: RunningGate
+  const resolveFlag = () => `api.example.test:443:127.0.0.1:${upstream.port}`
+
+  beforeAll(async () => {
+    dir = tempDir()
+    expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
+    const added = await runCli(
+      [
+        'vault',
+        'add',
+        '--name',
+        'slack-bot',
+        '--service',
+        'slack',
+        '--secret',
+        '-',
+        '--domains',
+        'api.example.test',
+      ],
+      { cwd: dir, input: `${SECRET}\n` },
+    )
+    expect(added.code, added.stderr).toBe(0)
+    gate = await startGate(dir, ['--upstream-ca', caFile, '--resolve', resolveFlag()])
+  })
+  afterAll(() => {
+    gate.child.kill('SIGKILL')
+    removeDir(dir)
+  })
+
+  it('injects the credential for a plain request, as in the quick start', async () => {
+    const reply = await get(gate.port, '/slack/api/auth.test', { 'X-Target-Host': 'api.example.test' })
+    expect(reply.status).toBe(200)
+    expect(upstream.received.at(-1)?.headers.authorization).toBe(`Bearer ${SECRET}`)
+  })
+
+  it('warns that agent authentication is off', () => {
+    expect(gate.output()).toContain('Agent authentication is off')
+  })
+
+  it('serves a credential added by another process within a second', async () => {
+    const added = await runCli(
+      [
+        'vault',
+        'add',
+        '--name',
+        'gh',
+        '--service',
+        'github',
+        '--secret',
+        '-',
+        '--domains',
+        'api.example.test',
+      ],
+      { cwd: dir, input: 'ghp_second' },
+    )
+    expect(added.code, added.stderr).toBe(0)
+    const started = Date.now()
+    let status = 0
+    while (Date.now() - started < 1500) {
+      status = (await get(gate.port, '/github/user')).status
+      if (status === 200) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(status).toBe(200)
+    expect(Date.now() - started).toBeLessThan(1200)
+    expect(upstream.received.at(-1)?.headers.authorization).toBe('Bearer ghp_second')
+  })
+
+  it('stops cleanly on SIGTERM and the ledger tells the story', async () => {
+    await get(gate.port, '/nope/x')
+    gate.child.kill('SIGTERM')
+    const [code] = await once(gate.child, 'exit')
+    expect(code).toBe(0)
+    expect(gate.output()).not.toContain(SECRET)
+    expect(gate.output()).not.toContain('ghp_second')
+
+    const shown = await runCli(['ledger', 'show', '--json', '--limit', '100'], { cwd: dir })
+    expect(shown.code, shown.stderr).toBe(0)
+    const entries = JSON.parse(shown.stdout) as Array<Record<string, unknown>>
+    expect(entries.filter((e) => e.decision === 'system').map((e) => e.event)).toEqual([
+      'gate_stop',
+      'gate_start',
+    ])
+    expect(entries.find((e) => e.service === 'slack')).toMatchObject({
+      decision: 'allowed',
+      status: 200,
+      credential: 'slack-bot',
+      targetHost: 'api.example.test',
+      path: '/api/auth.test',
+      channel: 'gate',
+    })
+    expect(entries.find((e) => e.code === 'service_not_found')).toMatchObject({
+      decision: 'blocked',
+      status: 404,
+    })
+
+    const stats = await runCli(['ledger', 'stats', '--json'], { cwd: dir })
+    const blocked = entries.filter((e) => e.decision === 'blocked').length
+    expect(blocked).toBeGreaterThanOrEqual(1)
+    expect(JSON.parse(stats.stdout)).toMatchObject({ total: entries.length - 2, blocked, system: 2 })
+
+    const csv = await runCli(['ledger', 'export', '-f', 'csv'], { cwd: dir })
+    expect(csv.code).toBe(0)
+    expect(csv.stdout.split('\r\n')[0]).toContain('requestId')
+    const jsonl = await runCli(['ledger', 'export', '-f', 'jsonl', '--service', 'slack'], { cwd: dir })
+    const lines = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(lines.every((l) => l.service === 'slack')).toBe(true)
+
+    for (const file of listFiles(dir)) {
+      const bytes = (await import('node:fs')).readFileSync(join(dir, file))
+      if (file.endsWith('aegis.config.yaml')) continue
+      expect(bytes.includes(Buffer.from(SECRET)), file).toBe(false)
+    }
+  })
+})
+
+describe('aegis gate durability', () => {
+  it('has a ledger entry for every request an upstream received, even after kill -9', async () => {
+    const dir = tempDir()
+    try {
+      await runCli(['init', '--write-secrets'], { cwd: dir })
+      await runCli(
+        ['vault', 'add', '--name', 'k', '--service', 'k', '--secret', '-', '--domains', 'api.example.test'],
+        {
+          cwd: dir,
+          input: 'kill-secret',
+        },
+      )
+      const gate = await startGate(dir, [
+        '--upstream-ca',
+        caFile,
+        '--resolve',
+        `api.example.test:443:127.0.0.1:${upstream.port}`,
+      ])
+      const before = upstream.received.length
+      let sent = 0
+      const loops = Array.from({ length: 8 }, async (_, worker) => {
+        while (gate.child.exitCode === null && gate.child.signalCode === null) {
+          const n = sent++
+          await get(gate.port, `/k/durable/${worker}-${n}`).catch(() => undefined)
+        }
+      })
+      while (upstream.received.length - before < 200) await new Promise((r) => setTimeout(r, 10))
+      gate.child.kill('SIGKILL')
+      await Promise.all(loops)
+      const reached = upstream.received
+        .slice(before)
+        .map((r) => r.url)
+        .filter((u) => u.startsWith('/durable/'))
+      expect(reached.length).toBeGreaterThanOrEqual(200)
+      const exported = await runCli(['ledger', 'export', '-f', 'jsonl'], { cwd: dir })
+      const paths = new Set(
+        exported.stdout
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { path: string }).path),
+      )
+      const missing = reached.filter((u) => !paths.has(u))
+      expect(missing).toEqual([])
+    } finally {
+      removeDir(dir)
+    }
+  })
+})
+
+describe('aegis gate errors', () => {
+  it('says clearly that the port is in use', async () => {
+    const dir = tempDir()
+    const blocker = createServer().listen(0, '127.0.0.1')
+    await once(blocker, 'listening')
+    const port = (blocker.address() as import('node:net').AddressInfo).port
+    try {
+      await runCli(['init', '--write-secrets'], { cwd: dir })
+      const result = await runCli(['gate', '--port', String(port)], { cwd: dir })
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(`Port ${port} is already in use`)
+    } finally {
+      blocker.close()
+      removeDir(dir)
+    }
+  })
+
+  it('names an unreadable --upstream-ca file', async () => {
+    const dir = tempDir()
+    try {
+      await runCli(['init', '--write-secrets'], { cwd: dir })
+      const result = await runCli(['gate', '--upstream-ca', 'missing.pem'], { cwd: dir })
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/missing\.pem/)
+    } finally {
+      removeDir(dir)
+    }
+  })
+})
