@@ -8,49 +8,26 @@ import {
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { refuse } from '@aegis/guard'
-import pino, { type Logger } from 'pino'
-import type { AuditSink } from './audit.js'
-import { GateEngine, type GateLimits, type Outcome } from './engine.js'
+import type { Outcome } from './engine.js'
 import { describeError } from './errors.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
 import { pump, sendProblem } from './http/respond.js'
-import { type CredentialSource, LiveState } from './snapshot.js'
-import { PinnedDispatchers } from './upstream/dispatcher.js'
-import { AddressResolver, type LookupFunction, type ResolveEntry } from './upstream/resolve.js'
+import { createPipeline, type PipelineOptions } from './setup.js'
 
-export interface GateOptions {
-  /** The credential store; polled for changes, decrypted into memory once per change. */
-  credentials: CredentialSource
-  /** The audit ledger. Nothing is forwarded before its entry is committed here. */
-  audit: AuditSink
-  logger?: Logger
+export interface GateOptions extends PipelineOptions {
   /** Interface to bind. Default 127.0.0.1. */
   host?: string
   /** Port to bind; 0 takes a free port. Default 3100. */
   port?: number
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer }
-  limits?: Partial<GateLimits> & {
+  limits?: PipelineOptions['limits'] & {
     /** How long `close()` waits for in-flight requests, ms. Default 10000. */
     shutdownTimeout?: number
     /** Largest request header block, bytes; larger is 431. Default 16384. */
     maxHeaderSize?: number
   }
-  upstream?: {
-    /** Extra CA certificates (PEM contents) trusted for upstream TLS. */
-    ca?: ReadonlyArray<string | Buffer>
-    /** Static `host:port → address:port` overrides; trusted by the address guard. */
-    resolve?: readonly ResolveEntry[]
-    /** CIDRs that may be dialled although private. */
-    allowPrivate?: readonly string[]
-    /** Name resolution to use instead of the system resolver (e.g. a DNS-over-HTTPS client). */
-    lookup?: LookupFunction
-    /** Connections per upstream address. Default 128. */
-    connections?: number
-  }
-  /** How often the store's change token is compared, ms. Default 250. */
-  pollIntervalMs?: number
 }
 
 export interface ListeningAddress {
@@ -70,47 +47,13 @@ export interface Gate {
   refresh(): void
 }
 
-const DEFAULTS = {
-  host: '127.0.0.1',
-  port: 3100,
-  maxBodySize: 1_048_576,
-  requestTimeout: 30_000,
-  shutdownTimeout: 10_000,
-  maxHeaderSize: 16_384,
-}
+const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000, maxHeaderSize: 16_384 }
 
 /** Creates the gate: the HTTP adapter around the one request pipeline. */
 export function createGate(options: GateOptions): Gate {
-  const logger = options.logger ?? pino({ level: 'info' })
-  const limits = {
-    maxBodySize: options.limits?.maxBodySize ?? DEFAULTS.maxBodySize,
-    requestTimeout: options.limits?.requestTimeout ?? DEFAULTS.requestTimeout,
-  }
+  const pipeline = createPipeline(options)
+  const { engine, state, logger } = pipeline
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
-  const state = new LiveState({
-    source: options.credentials,
-    pollIntervalMs: options.pollIntervalMs,
-    onReload: (snapshot) => logger.info({ credentials: snapshot.byService.size }, 'credentials loaded'),
-    onError: (error) =>
-      logger.error({ err: describeError(error) }, 'credential reload failed; serving the last good set'),
-  })
-  const dispatchers = new PinnedDispatchers({
-    ca: options.upstream?.ca,
-    connectTimeoutMs: limits.requestTimeout,
-    connections: options.upstream?.connections,
-  })
-  const engine = new GateEngine({
-    state,
-    audit: options.audit,
-    logger,
-    limits,
-    resolver: new AddressResolver({
-      overrides: options.upstream?.resolve,
-      allowPrivate: options.upstream?.allowPrivate,
-      lookup: options.upstream?.lookup,
-    }),
-    dispatchers,
-  })
 
   let draining = false
   let inFlight = 0
@@ -212,7 +155,7 @@ export function createGate(options: GateOptions): Gate {
       throw error
     }
     server = s
-    state.start()
+    pipeline.start()
     const address = s.address()
     const bound = typeof address === 'object' && address !== null ? address.port : port
     const scheme = options.tls ? 'https' : 'http'
@@ -225,7 +168,6 @@ export function createGate(options: GateOptions): Gate {
   async function close(): Promise<void> {
     if (draining) return
     draining = true
-    state.stop()
     const s = server
     if (s !== null) {
       const closed = new Promise<void>((resolve) => s.close(() => resolve()))
@@ -241,7 +183,7 @@ export function createGate(options: GateOptions): Gate {
       s.closeAllConnections()
       await closed
     }
-    await dispatchers.close()
+    await pipeline.close()
     if (s !== null) await options.audit.system('gate_stop', 'drained and stopped')
   }
 

@@ -1,0 +1,88 @@
+import pino, { type Logger } from 'pino'
+import type { AuditSink } from './audit.js'
+import { GateEngine, type GateLimits } from './engine.js'
+import { describeError } from './errors.js'
+import { type CredentialSource, LiveState } from './snapshot.js'
+import { PinnedDispatchers } from './upstream/dispatcher.js'
+import { AddressResolver, type LookupFunction, type ResolveEntry } from './upstream/resolve.js'
+
+/** Everything the pipeline needs, whichever channel (HTTP gate, MCP server) feeds it. */
+export interface PipelineOptions {
+  /** The credential store; polled for changes, decrypted into memory once per change. */
+  credentials: CredentialSource
+  /** The audit ledger. Nothing is forwarded before its entry is committed here. */
+  audit: AuditSink
+  logger?: Logger
+  limits?: Partial<GateLimits>
+  upstream?: {
+    /** Extra CA certificates (PEM contents) trusted for upstream TLS. */
+    ca?: ReadonlyArray<string | Buffer>
+    /** Static `host:port → address:port` overrides; trusted by the address guard. */
+    resolve?: readonly ResolveEntry[]
+    /** CIDRs that may be dialled although private. */
+    allowPrivate?: readonly string[]
+    /** Name resolution to use instead of the system resolver (e.g. a DNS-over-HTTPS client). */
+    lookup?: LookupFunction
+    /** Connections per upstream address. Default 128. */
+    connections?: number
+  }
+  /** How often the store's change token is compared, ms. Default 250. */
+  pollIntervalMs?: number
+}
+
+/** A running pipeline: the engine plus the live state and connection pools it owns. */
+export interface Pipeline {
+  readonly engine: GateEngine
+  readonly state: LiveState
+  readonly logger: Logger
+  /** Starts watching the store for changes. */
+  start(): void
+  /** Stops watching and closes upstream connections. */
+  close(): Promise<void>
+}
+
+export const DEFAULT_LIMITS: GateLimits = { maxBodySize: 1_048_576, requestTimeout: 30_000 }
+
+/** Builds the one request pipeline. `createGate` and the MCP server both start here. */
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const logger = options.logger ?? pino({ level: 'info' })
+  const limits: GateLimits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) }
+  const state = new LiveState({
+    source: options.credentials,
+    pollIntervalMs: options.pollIntervalMs,
+    onReload: (snapshot) => logger.info({ credentials: snapshot.byService.size }, 'credentials loaded'),
+    onError: (error) =>
+      logger.error({ err: describeError(error) }, 'credential reload failed; serving the last good set'),
+  })
+  const dispatchers = new PinnedDispatchers({
+    ca: options.upstream?.ca,
+    connectTimeoutMs: limits.requestTimeout,
+    connections: options.upstream?.connections,
+  })
+  const engine = new GateEngine({
+    state,
+    audit: options.audit,
+    logger,
+    limits,
+    resolver: new AddressResolver({
+      overrides: options.upstream?.resolve,
+      allowPrivate: options.upstream?.allowPrivate,
+      lookup: options.upstream?.lookup,
+    }),
+    dispatchers,
+  })
+  return {
+    engine,
+    state,
+    logger,
+    start: () => state.start(),
+    close: async () => {
+      state.stop()
+      await dispatchers.close()
+    },
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
