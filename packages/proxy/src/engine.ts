@@ -62,6 +62,16 @@ export interface ForwardedOutcome {
 
 export type Outcome = RefusedOutcome | ForwardedOutcome
 
+/** What an agent may know about a service: never a secret. */
+export interface ServiceSummary {
+  name: string
+  service: string
+  domains: string[]
+  scopes: string[]
+  authType: string
+  expiresAt: string | null
+}
+
 /**
  * Channel-agnostic core of the gate: runs the pipeline for one canonical request, records it,
  * forwards it, and hands the adapter either a problem document or the upstream's response.
@@ -101,6 +111,27 @@ export class GateEngine {
       )
     }
     return this.#forward(ctx, entryId)
+  }
+
+  /**
+   * The services a caller may use, for discovery (the MCP `aegis_list_services` tool). Names,
+   * domains and scopes only.
+   */
+  services(
+    _agentToken: string | null,
+  ): { ok: true; services: ServiceSummary[] } | { ok: false; refusal: Refusal } {
+    const services: ServiceSummary[] = []
+    for (const c of this.#options.state.current.byService.values()) {
+      services.push({
+        name: c.name,
+        service: c.service,
+        domains: c.domains.map((d) => d.text),
+        scopes: [...c.scopes],
+        authType: c.authType,
+        expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString(),
+      })
+    }
+    return { ok: true, services }
   }
 
   /** Refuses a request before the pipeline runs (the gate is draining, the request is malformed). */

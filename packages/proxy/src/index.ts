@@ -1,6 +1,6 @@
 export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
 export type { RequestContext } from './context.js'
-export type { ForwardedOutcome, RefusedOutcome } from './engine.js'
+export type { ForwardedOutcome, RefusedOutcome, ServiceSummary } from './engine.js'
 export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
 export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
 export { runStages, type Stage } from './pipeline.js'
