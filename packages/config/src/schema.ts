@@ -124,6 +124,7 @@ function buildSchema(crossChecks: boolean) {
     policies_dir: filePath.optional(),
     policy_default: z.enum(POLICY_DEFAULTS).default('allow'),
     max_body_size: z.number().int().positive().default(1_048_576),
+    agent_max_in_flight: z.number().int().positive().max(100_000).default(64),
     request_timeout: z.number().int().positive().max(MAX_TIMER_MS).default(30_000),
     shutdown_timeout: z.number().int().nonnegative().max(MAX_TIMER_MS).default(10_000),
     upstream: upstream.prefault({}),

@@ -16,6 +16,7 @@ describe('defaults', () => {
         policy_mode: 'enforce',
         policy_default: 'allow',
         max_body_size: 1_048_576,
+        agent_max_in_flight: 64,
         request_timeout: 30_000,
         shutdown_timeout: 10_000,
         upstream: { ca_file: [], resolve: [], allow_private: [] },
