@@ -63,6 +63,8 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
     checks.push(checkMasterKey(config, Boolean(process.env.AEGIS_MASTER_KEY)))
     const dataDirCheck = checkDataDir(dataDir)
     checks.push(dataDirCheck)
+    // Before anything opens a database: opening one resets its mode to 0600.
+    const permissions = checkPermissions(config, dataDir)
     if (dataDirCheck.status !== 'fail') {
       const registry = checkRegistry(dataDir, name)
       checks.push(registry)
@@ -82,7 +84,7 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
         }
       }
     }
-    checks.push(...checkPermissions(config, dataDir))
+    checks.push(...permissions)
     if (dataDirCheck.status !== 'fail') checks.push(await checkLedger(dataDir))
     return checks
   }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { type CredentialJson, credentialJson } from '../../lib/credential-view.js'
+import { CliError } from '../../lib/errors.js'
 import { readSecret } from '../../lib/secret-input.js'
 
 export default class VaultRotate extends AegisCommand<typeof VaultRotate> {
@@ -18,8 +19,8 @@ export default class VaultRotate extends AegisCommand<typeof VaultRotate> {
   async run(): Promise<CredentialJson> {
     const { name } = this.flags
     const info = await this.withVault(async (vault) => {
-      // Fail on an unknown name before asking for a secret.
-      vault.get(name)
+      // Fail on an unknown name before anyone types a secret (the vault would refuse it afterwards).
+      if (!vault.list().some((c) => c.name === name)) throw new CliError(`No credential named "${name}"`)
       const secret = await readSecret({ flag: this.flags.secret, prompt: `New secret for ${name}` })
       return vault.rotate(name, secret)
     })

@@ -1,0 +1,136 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  initProject,
+  type Project,
+  parseJson,
+  removeDir,
+  runCli,
+  snapshot,
+  tempDir,
+} from './helpers/run-cli.js'
+
+describe('config validate / show', () => {
+  let p: Project
+  beforeAll(async () => {
+    p = await initProject()
+  })
+  afterAll(() => {
+    if (p) removeDir(p.dir)
+  })
+
+  it('validate prints OK and the file; --json gives {valid, file, warnings}', async () => {
+    const r = await p.run(['config', 'validate'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(`OK: ${join(p.dir, 'aegis.config.yaml')} is valid\n`)
+    const json = parseJson(await p.run(['config', 'validate', '--json']))
+    expect(json).toEqual({ valid: true, file: join(p.dir, 'aegis.config.yaml'), warnings: [] })
+  })
+
+  it('validate without any config file accepts the defaults', async () => {
+    const dir = tempDir()
+    try {
+      const r = await runCli(['config', 'validate', '--json'], { cwd: dir })
+      expect(r.code).toBe(0)
+      expect(parseJson(r)).toMatchObject({ valid: true, file: null })
+    } finally {
+      removeDir(dir)
+    }
+  })
+
+  const broken: [string, string, RegExp][] = [
+    ['wrong type', 'gate:\n  port: "not a number"\n', /gate\.port/],
+    ['unknown key', 'gate:\n  port: 3100\n  prot: 3101\n', /gate\.prot.*unknown key|unknown key.*gate\.prot/],
+    ['unknown top-level key', 'vault:\n  name: default\nvalut:\n  name: x\n', /valut/],
+    ['invalid YAML', 'gate: [1, 2\n', /bad\.yaml/],
+  ]
+  for (const [what, yaml, keyPattern] of broken) {
+    it(`a config with a ${what} fails at validate and at every other command, naming file and key`, async () => {
+      writeFileSync(join(p.dir, 'bad.yaml'), yaml)
+      const before = snapshot(p.dir)
+      for (const args of [
+        ['config', 'validate', '--config', 'bad.yaml'],
+        ['config', 'show', '--config', 'bad.yaml'],
+        ['vault', 'list', '--config', 'bad.yaml'],
+        [
+          'vault',
+          'add',
+          '--config',
+          'bad.yaml',
+          '--name',
+          'x',
+          '--service',
+          'x',
+          '--domains',
+          'a.example',
+          '--secret',
+          'y',
+        ],
+      ]) {
+        const r = await p.run(args)
+        expect(r.code, args.join(' ')).toBe(1)
+        expect(r.stdout).toBe('')
+        expect(r.stderr).toMatch(/^Error: /)
+        expect(r.stderr).toMatch(/bad\.yaml/)
+        expect(r.stderr).toMatch(keyPattern)
+        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
+      }
+      // AEGIS_CONFIG works like --config.
+      const viaEnv = await p.run(['config', 'validate'], { env: { AEGIS_CONFIG: 'bad.yaml' } })
+      expect(viaEnv.code).toBe(1)
+      expect(snapshot(p.dir)).toEqual(before)
+    })
+  }
+
+  it('an invalid AEGIS_* variable is an error naming the variable', async () => {
+    const r = await p.run(['config', 'validate'], { env: { AEGIS_GATE_PORT: 'eighty' } })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^Error: .*AEGIS_GATE_PORT/)
+  })
+
+  it('a missing --config file is an error', async () => {
+    const r = await p.run(['vault', 'list', '--config', 'nope.yaml'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^Error: .*nope\.yaml/)
+  })
+
+  it('show prints the resolved config with env overrides applied and the master key masked', async () => {
+    const dir = tempDir()
+    try {
+      const init = await runCli(['init', '--write-secrets'], { cwd: dir })
+      expect(init.code).toBe(0)
+      const { parse } = await import('yaml')
+      const { readFileSync } = await import('node:fs')
+      const key = parse(readFileSync(join(dir, 'aegis.config.yaml'), 'utf8')).vault.master_key as string
+      writeFileSync(
+        join(dir, 'aegis.config.yaml'),
+        `${readFileSync(join(dir, 'aegis.config.yaml'), 'utf8')}\n`.replace(
+          'webhooks: []',
+          'webhooks:\n  - url: https://hooks.example.com/aegis\n    events: [blocked_request]\n    secret: hmac-signing-secret-value\n',
+        ),
+        { mode: 0o600 },
+      )
+      const env = { AEGIS_GATE_PORT: '4100', AEGIS_MASTER_KEY: 'env-master-key-value-123456' }
+      const show = await runCli(['config', 'show'], { cwd: dir, env })
+      expect(show.code).toBe(0)
+      expect(show.stdout).toMatch(/port: 4100/)
+      const json = await runCli(['config', 'show', '--json'], { cwd: dir, env })
+      expect(json.code).toBe(0)
+      const config = parseJson<{ gate: { port: number }; vault: { master_key: string; data_dir: string } }>(
+        json,
+      )
+      expect(config.gate.port).toBe(4100)
+      expect(config.vault.data_dir).toBe(join(dir, '.aegis'))
+      expect(config.vault.master_key).toMatch(/^\*+$/)
+      for (const out of [show, json]) {
+        const all = out.stdout + out.stderr
+        expect(all).not.toContain(key)
+        expect(all).not.toContain('env-master-key-value-123456')
+        expect(all).not.toContain('hmac-signing-secret-value')
+      }
+    } finally {
+      removeDir(dir)
+    }
+  })
+})
