@@ -23,8 +23,9 @@
  * - `withVault(fn, name?)`: opens a vault with the master key, runs `fn`, always closes it.
  * - `fail(message)`: throws a `CliError` (one line on stderr, exit 1).
  * - Error handling (`catch`): CliError, ConfigError, VaultError and any other error → one line
- *   `Error: <message>` on stderr and exit 1 (or the error's own oclif exit code), a stack only when
- *   `DEBUG=aegis*`; oclif parse errors (unknown flag, missing required flag, bad option) keep oclif's
+ *   `Error: <message>` on stderr and exit 1 (a CliError's `exitCode`, or an explicit
+ *   `this.error(msg, { exit: n })` other than 2), a stack only when `DEBUG=aegis*`; VaultError
+ *   validation messages name CLI flags (`--header-name`, not `headerName`); oclif parse errors (unknown flag, missing required flag, bad option) keep oclif's
  *   message and exit 2. In `--json` mode stdout stays empty on error.
  */
 import { type AegisConfig, type ConfigOverrides, loadConfig } from '@aegis/config'

@@ -205,18 +205,11 @@ describe('vault credential commands', () => {
     ])
     expect(clear.code).toBe(0)
     expect(parseJson(clear)).toMatchObject({ rateLimit: null, expiresAt: null })
-    const auth = await p.run([
-      'vault',
-      'update',
-      '--name',
-      'github-bot',
-      '--auth-type',
-      'bearer',
-      '--header-name',
-      'none',
-    ])
-    // Switching away from header needs the header name cleared; the vault says so.
-    expect(auth.code).toBe(1)
+    // Switching away from header auth drops the header name.
+    const auth = await p.run(['vault', 'update', '--name', 'github-bot', '--auth-type', 'bearer', '--json'])
+    expect(auth.code).toBe(0)
+    expect(parseJson(auth)).toMatchObject({ authType: 'bearer' })
+    expect(parseJson(auth)).not.toHaveProperty('headerName')
     const nothing = await p.run(['vault', 'update', '--name', 'github-bot'])
     expect(nothing.code).toBe(1)
     expect(nothing.stderr).toBe('Error: Nothing to update: give at least one setting flag\n')
