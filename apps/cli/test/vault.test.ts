@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -510,14 +510,11 @@ describe('vault credential commands', () => {
   })
 
   it('an unreadable database file is a one-line error', async () => {
-    if (process.getuid?.() === 0) {
-      // root reads any file regardless of mode; use a directory in the file's place instead.
-    }
+    // A directory in the database file's place: unreadable as a file even for root.
     const q = await initProject()
     try {
       const db = join(q.dataDir, 'vaults', 'default.db')
       removeDir(db)
-      const { mkdirSync } = await import('node:fs')
       mkdirSync(db)
       const before = snapshot(q.dir)
       const r = await q.run(['vault', 'list'])
