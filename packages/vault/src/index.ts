@@ -1,7 +1,16 @@
 /**
  * @aegis/vault — the encrypted credential store: AES-256-GCM secrets bound to their vault and row,
- * a PBKDF2-HMAC-SHA512 key per vault, one SQLite file per vault.
+ * a PBKDF2-HMAC-SHA512 key per vault, one SQLite file per vault; agent identities (hashed tokens)
+ * and their grants live in the same file.
  */
+export {
+  AGENT_TOKEN_BYTES,
+  AGENT_TOKEN_PREFIX,
+  agentTokenPrefix,
+  hashAgentToken,
+  isAgentTokenShape,
+} from './agent-token.ts'
+export { MAX_IN_FLIGHT_LIMIT } from './agent-validate.ts'
 export {
   credentialContext,
   deriveKey,
@@ -28,11 +37,16 @@ export {
 } from './manage.ts'
 export { Secret } from './secret.ts'
 export type {
+  AgentInfo,
+  AgentLimits,
+  AgentRecord,
+  AgentWithToken,
   AuthType,
   BodyInspection,
   Credential,
   CredentialInfo,
   CredentialPatch,
+  NewAgent,
   NewCredential,
   Scope,
   VaultInfo,

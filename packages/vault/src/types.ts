@@ -76,3 +76,54 @@ export interface VaultInfo {
   /** Number of credentials, when the database could be read. */
   credentials?: number
 }
+
+/** Input to `Vault.addAgent`. */
+export interface NewAgent {
+  /** `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`, unique among agents. */
+  name: string
+  /** A rate string such as `50/min` (see guard `parseRate`); null or absent for none. */
+  rateLimit?: string | null
+  /** Most requests this agent may have in flight at once (positive); null or absent for no cap. */
+  maxInFlight?: number | null
+}
+
+/** Input to `Vault.setAgentLimits`: absent keeps a value, `null` clears it. */
+export interface AgentLimits {
+  rateLimit?: string | null
+  maxInFlight?: number | null
+}
+
+/** Agent metadata; never contains the token or its hash. */
+export interface AgentInfo {
+  id: string
+  name: string
+  /** The token's first characters (e.g. `aegis_AbCdEf`), to tell tokens apart. */
+  prefix: string
+  rateLimit: string | null
+  maxInFlight: number | null
+  /** Names of the credentials this agent is granted, sorted. */
+  grants: string[]
+  createdAt: string
+  updatedAt: string
+  /** When the token was last regenerated (ISO 8601 UTC), or null. */
+  tokenRotatedAt: string | null
+}
+
+/** What `addAgent` / `regenerateAgentToken` return: the only time the token is available. */
+export interface AgentWithToken {
+  agent: AgentInfo
+  token: string
+}
+
+/** An agent as the gate's snapshot needs it (`Vault.loadAgents`). */
+export interface AgentRecord {
+  id: string
+  name: string
+  prefix: string
+  /** SHA-256 of the token (32 bytes); see `hashAgentToken`. */
+  tokenHash: Buffer
+  rateLimit: string | null
+  maxInFlight: number | null
+  /** Ids of the credentials this agent is granted. */
+  grants: string[]
+}

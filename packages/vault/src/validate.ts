@@ -183,7 +183,8 @@ function validateScopes(scopes: unknown): Scope[] {
   return out
 }
 
-function validateRate(rateLimit: unknown): string | null {
+/** A rate string → its canonical text (`parseRate`), or null for none. Throws `invalid_input`. */
+export function validateRate(rateLimit: unknown): string | null {
   if (rateLimit === undefined || rateLimit === null) return null
   if (typeof rateLimit !== 'string') throw invalid('rateLimit must be a string such as 100/min')
   try {
@@ -227,7 +228,8 @@ function validateExpiry(ttlDays: unknown, expiresAt: unknown, now: Date): string
   return null
 }
 
-function checkObject(
+/** Throws unless `input` is a plain object whose keys are all in `allowed`. */
+export function checkObject(
   input: unknown,
   allowed: Set<string>,
   what: string,

@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
+import { AgentStore } from './agent-store.ts'
 import { credentialContext, open, seal } from './crypto.ts'
 import type { Connection } from './db.ts'
 import { toVaultError, VaultError } from './errors.ts'
 import { type CredentialRow, credentials } from './schema.ts'
 import { Secret } from './secret.ts'
 import type {
+  AgentInfo,
+  AgentLimits,
+  AgentRecord,
+  AgentWithToken,
   AuthType,
   BodyInspection,
   Credential,
   CredentialInfo,
   CredentialPatch,
+  NewAgent,
   NewCredential,
   Scope,
 } from './types.ts'
@@ -108,6 +114,7 @@ export class Vault {
   readonly #conn: Connection
   readonly #key: Buffer
   readonly #stmts: Statements
+  readonly #agents: AgentStore
   #writes = 0
   #closed = false
 
@@ -118,6 +125,7 @@ export class Vault {
     this.#conn = handle.conn
     this.#key = handle.key
     this.#stmts = prepareStatements(handle.conn)
+    this.#agents = new AgentStore(handle.conn)
   }
 
   /** Adds a credential. Throws `invalid_input` or `duplicate` (name or service taken). */
@@ -193,7 +201,64 @@ export class Vault {
     })
   }
 
-  /** Deletes a credential. Throws `not_found`. */
+  /**
+   * Registers an agent and returns its new token — the only time the token is available; the vault
+   * keeps its SHA-256 and a 12-character display prefix. Throws `invalid_input` or `duplicate`.
+   */
+  addAgent(input: NewAgent): AgentWithToken {
+    return this.#write(() => this.#agents.add(input))
+  }
+
+  /** Every agent (no token, no hash) with its granted credential names, ordered by name. */
+  listAgents(): AgentInfo[] {
+    return this.#read(() => this.#agents.list())
+  }
+
+  /** One agent, or undefined when there is none of that name. */
+  getAgent(name: string): AgentInfo | undefined {
+    return this.#read(() => this.#agents.get(name))
+  }
+
+  /** Deletes an agent and its grants. Throws `not_found` (`No agent named "x"`). */
+  removeAgent(name: string): void {
+    this.#write(() => this.#agents.remove(name))
+  }
+
+  /**
+   * Replaces an agent's token: the old one stops matching at once (its hash is gone). Returns the
+   * new token, once. Grants and limits are kept. Throws `not_found`.
+   */
+  regenerateAgentToken(name: string): AgentWithToken {
+    return this.#write(() => this.#agents.regenerate(name))
+  }
+
+  /**
+   * Lets an agent use a credential. Idempotent: returns false when the grant already existed.
+   * Throws `not_found` naming the unknown agent or credential.
+   */
+  grant(agentName: string, credentialName: string): boolean {
+    return this.#write(() => this.#agents.grant(agentName, credentialName))
+  }
+
+  /**
+   * Takes a credential away from an agent. Idempotent: returns false when there was no such grant.
+   * Throws `not_found` naming the unknown agent or credential.
+   */
+  revoke(agentName: string, credentialName: string): boolean {
+    return this.#write(() => this.#agents.revoke(agentName, credentialName))
+  }
+
+  /** Sets or clears (`null`) an agent's rate limit and in-flight cap; absent keys are kept. */
+  setAgentLimits(name: string, limits: AgentLimits): AgentInfo {
+    return this.#write(() => this.#agents.setLimits(name, limits))
+  }
+
+  /** Every agent with its token hash and granted credential ids (for the gate's snapshot). */
+  loadAgents(): AgentRecord[] {
+    return this.#read(() => this.#agents.loadAll())
+  }
+
+  /** Deletes a credential and every grant of it. Throws `not_found`. */
   remove(name: string): void {
     this.#write(() => {
       const row = this.#require(name)
