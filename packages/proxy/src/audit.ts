@@ -46,7 +46,7 @@ export function auditEntry(
   return {
     requestId: ctx.req.id,
     channel: ctx.req.channel,
-    agent: null,
+    agent: ctx.agent?.name ?? null,
     credential: ctx.credential?.name ?? null,
     service: ctx.service,
     targetHost: ctx.target?.host ?? null,

@@ -1,5 +1,5 @@
 import type { Refusal } from '@aegis/guard'
-import type { LiveCredential, Snapshot } from './snapshot.js'
+import type { LiveAgent, LiveCredential, Snapshot } from './snapshot.js'
 import type { GateRequest } from './types.js'
 import type { DialTarget } from './upstream/resolve.js'
 
@@ -14,6 +14,8 @@ export interface RequestContext {
   /** Epoch ms the decisions are made at. */
   readonly now: number
   service: string | null
+  /** The authenticated agent, or null when none was presented (agent auth off). */
+  agent: LiveAgent | null
   /** Path without the service segment or the query, exactly as sent (`/api/x`). */
   path: string
   /** Query without the `?`, exactly as sent. */
@@ -25,6 +27,8 @@ export interface RequestContext {
   dial: DialTarget | null
   /** Rate budget to spend once every refusing stage has passed. */
   readonly commits: Array<() => void>
+  /** What to give back when the request completes (in-flight slots). */
+  readonly releases: Array<() => void>
   /** Set when a stage recorded something that does not refuse (e.g. a dry-run policy verdict). */
   dryRun: Refusal | null
 }
@@ -35,12 +39,14 @@ export function createContext(req: GateRequest, snapshot: Snapshot, now: number)
     snapshot,
     now,
     service: null,
+    agent: null,
     path: '',
     query: '',
     credential: null,
     target: null,
     dial: null,
     commits: [],
+    releases: [],
     dryRun: null,
   }
 }

@@ -11,11 +11,14 @@ import type { Logger } from 'pino'
 import { type AuditSink, auditEntry } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import { describeError, upstreamFailure } from './errors.js'
-import { runStages, type Stage } from './pipeline.js'
+import { InFlight } from './in-flight.js'
+import { runStages, type Stage, type SyncStage } from './pipeline.js'
 import type { LiveState } from './snapshot.js'
 import { address } from './stages/address.js'
+import { agentLimits } from './stages/agent-limits.js'
 import { bodySize } from './stages/body-size.js'
 import { expiry } from './stages/expiry.js'
+import { grant, identity } from './stages/identity.js'
 import { credentialRate } from './stages/rate.js'
 import { route } from './stages/route.js'
 import { scope } from './stages/scope.js'
@@ -29,6 +32,8 @@ import type { AddressResolver } from './upstream/resolve.js'
 export interface GateLimits {
   /** Largest request body forwarded, in bytes. */
   maxBodySize: number
+  /** Requests one agent may have in flight at once (an agent's own setting wins). */
+  agentMaxInFlight: number
   /** Upstream deadline in ms (see the interface contract §6). */
   requestTimeout: number
 }
@@ -40,6 +45,8 @@ export interface EngineOptions {
   limits: GateLimits
   resolver: AddressResolver
   dispatchers: PinnedDispatchers
+  /** Refuse requests that carry no agent token. */
+  requireAgentAuth?: boolean
   limiter?: RateLimiter
 }
 
@@ -62,6 +69,21 @@ export interface ForwardedOutcome {
 
 export type Outcome = RefusedOutcome | ForwardedOutcome
 
+/** The stand-in request a discovery call is authenticated as. */
+const DISCOVERY_REQUEST: GateRequest = {
+  id: 'discovery',
+  channel: 'mcp',
+  receivedAt: 0,
+  method: 'GET',
+  target: '/',
+  rawHeaders: [],
+  agentToken: null,
+  targetHost: null,
+  contentLength: null,
+  body: null,
+  clientAddress: null,
+}
+
 /** What an agent may know about a service: never a secret. */
 export interface ServiceSummary {
   name: string
@@ -79,18 +101,24 @@ export interface ServiceSummary {
 export class GateEngine {
   readonly #options: EngineOptions
   readonly #stages: readonly Stage[]
+  readonly #identity: SyncStage
 
   constructor(options: EngineOptions) {
     this.#options = options
     const limiter = options.limiter ?? new RateLimiter()
+    const inFlight = new InFlight()
+    this.#identity = identity(options.requireAgentAuth ?? false)
     this.#stages = [
       route,
+      this.#identity,
       service,
+      grant,
       expiry,
       scope,
       target,
       bodySize(options.limits.maxBodySize),
       address(options.resolver),
+      agentLimits(limiter, inFlight, options.limits.agentMaxInFlight),
       credentialRate(limiter),
     ]
   }
@@ -142,7 +170,10 @@ export class GateEngine {
   async #forward(ctx: RequestContext, entryId: number): Promise<Outcome> {
     const { dispatchers, limits, audit, logger } = this.#options
     const dial = ctx.dial
-    if (dial === null) return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
+    if (dial === null) {
+      release(ctx)
+      return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
+    }
     let response: Awaited<ReturnType<typeof forward>>
     try {
       response = await forward(ctx, dispatchers.get(dial), {
@@ -150,6 +181,7 @@ export class GateEngine {
         requestTimeoutMs: limits.requestTimeout,
       })
     } catch (error) {
+      release(ctx)
       const refusal = upstreamFailure(error, dial.host)
       const status = REFUSAL_STATUS[refusal.code]
       audit.complete(entryId, {
@@ -172,6 +204,7 @@ export class GateEngine {
       headers: response.headers,
       body: response.body,
       finish: ({ bytesOut, error }) => {
+        release(ctx)
         const durationMs = Date.now() - ctx.req.receivedAt
         audit.complete(entryId, {
           decision: error === undefined ? 'allowed' : 'failed',
@@ -230,4 +263,9 @@ export class GateEngine {
     )
     return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
   }
+}
+
+/** Gives back what the request held (in-flight slots) exactly once. */
+function release(ctx: RequestContext): void {
+  for (const give of ctx.releases.splice(0)) give()
 }

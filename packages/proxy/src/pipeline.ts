@@ -7,6 +7,9 @@ import type { StageResult } from './types.js'
  */
 export type Stage = (ctx: RequestContext) => StageResult | Promise<StageResult>
 
+/** A stage that never waits. */
+export type SyncStage = (ctx: RequestContext) => StageResult
+
 /**
  * Runs the stages in order and stops at the first refusal. When every stage passed, the rate
  * budget the stages reserved is spent — synchronously after the last stage, so no other request

@@ -3,6 +3,7 @@ import type { AuditSink } from './audit.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
 import { type CredentialSource, LiveState } from './snapshot.js'
+import type { PolicyMode } from './types.js'
 import { PinnedDispatchers } from './upstream/dispatcher.js'
 import { AddressResolver, type LookupFunction, type ResolveEntry } from './upstream/resolve.js'
 
@@ -28,6 +29,16 @@ export interface PipelineOptions {
   }
   /** How often the store's change token is compared, ms. Default 250. */
   pollIntervalMs?: number
+  /** Refuse requests without an agent token (`X-Aegis-Agent`). A token that is sent is always checked. */
+  requireAgentAuth?: boolean
+  /** YAML agent policies, hot-reloaded from `dir`. */
+  policies?: {
+    /** Where the policy files are; without one, every agent has no policy file. */
+    dir?: string
+    mode: PolicyMode
+    /** What an agent without a policy file may do. Default allow (grants and scopes only). */
+    defaultPolicy?: 'allow' | 'deny'
+  }
 }
 
 /** A running pipeline: the engine plus the live state and connection pools it owns. */
@@ -41,7 +52,11 @@ export interface Pipeline {
   close(): Promise<void>
 }
 
-export const DEFAULT_LIMITS: GateLimits = { maxBodySize: 1_048_576, requestTimeout: 30_000 }
+export const DEFAULT_LIMITS: GateLimits = {
+  maxBodySize: 1_048_576,
+  requestTimeout: 30_000,
+  agentMaxInFlight: 64,
+}
 
 /** Builds the one request pipeline. `createGate` and the MCP server both start here. */
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -60,6 +75,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     connections: options.upstream?.connections,
   })
   const engine = new GateEngine({
+    requireAgentAuth: options.requireAgentAuth,
     state,
     audit: options.audit,
     logger,
@@ -75,7 +91,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     engine,
     state,
     logger,
-    start: () => state.start(),
+    start: () => {
+      state.start()
+    },
     close: async () => {
       state.stop()
       await dispatchers.close()

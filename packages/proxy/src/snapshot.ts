@@ -1,9 +1,23 @@
 import { type DomainPattern, parseDomainPattern, parseRate, type Rate, type Scope } from '@aegis/guard'
 import type { Credential } from '@aegis/vault'
 
-/** Where the gate reads credentials from. `@aegis/vault`'s `Vault` satisfies it. */
+/** An agent as the store hands it to the gate: its token only as a SHA-256 hash. */
+export interface AgentRecord {
+  id: string
+  name: string
+  prefix: string
+  tokenHash: Buffer
+  rateLimit: string | null
+  maxInFlight: number | null
+  /** Ids of the credentials the agent is granted. */
+  grants: string[]
+}
+
+/** Where the gate reads credentials and agents from. `@aegis/vault`'s `Vault` satisfies it. */
 export interface CredentialSource {
   loadAll(): Credential[]
+  /** Agents and their grants; a source without agents has none. */
+  loadAgents?(): AgentRecord[]
   /** Cheap token that changes whenever the store changes (in this or another process). */
   changeToken(): string
 }
@@ -25,15 +39,32 @@ export interface LiveCredential {
   readonly secret: string
 }
 
+/** An agent prepared for the hot path. */
+export interface LiveAgent {
+  readonly id: string
+  readonly name: string
+  readonly prefix: string
+  readonly tokenHash: Buffer
+  readonly rate: Rate | null
+  readonly maxInFlight: number | null
+  readonly grants: ReadonlySet<string>
+}
+
 /** An immutable view of the store; swapped whole when the store changes. */
 export interface Snapshot {
   readonly version: string
   readonly byService: ReadonlyMap<string, LiveCredential>
+  /** Agents by the hex SHA-256 of their token. */
+  readonly agentsByHash: ReadonlyMap<string, LiveAgent>
   /** Every secret value, for the inspection and redaction stages. */
   readonly secrets: readonly string[]
 }
 
-export function buildSnapshot(version: string, credentials: readonly Credential[]): Snapshot {
+export function buildSnapshot(
+  version: string,
+  credentials: readonly Credential[],
+  agents: readonly AgentRecord[] = [],
+): Snapshot {
   const byService = new Map<string, LiveCredential>()
   const secrets: string[] = []
   for (const c of credentials) {
@@ -60,10 +91,27 @@ export function buildSnapshot(version: string, credentials: readonly Credential[
       secret,
     })
   }
-  return { version, byService, secrets }
+  const agentsByHash = new Map<string, LiveAgent>()
+  for (const a of agents) {
+    agentsByHash.set(a.tokenHash.toString('hex'), {
+      id: a.id,
+      name: a.name,
+      prefix: a.prefix,
+      tokenHash: a.tokenHash,
+      rate: a.rateLimit === null ? null : parseRate(a.rateLimit),
+      maxInFlight: a.maxInFlight,
+      grants: new Set(a.grants),
+    })
+  }
+  return { version, byService, agentsByHash, secrets }
 }
 
-export const EMPTY_SNAPSHOT: Snapshot = { version: '', byService: new Map(), secrets: [] }
+export const EMPTY_SNAPSHOT: Snapshot = {
+  version: '',
+  byService: new Map(),
+  agentsByHash: new Map(),
+  secrets: [],
+}
 
 export interface LiveStateOptions {
   source: CredentialSource
@@ -96,7 +144,7 @@ export class LiveState {
     const { source } = this.#options
     const token = source.changeToken()
     if (token === this.#current.version) return false
-    this.#current = buildSnapshot(token, source.loadAll())
+    this.#current = buildSnapshot(token, source.loadAll(), source.loadAgents?.() ?? [])
     this.#options.onReload?.(this.#current)
     return true
   }

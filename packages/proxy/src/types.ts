@@ -32,3 +32,6 @@ export interface GateRequest {
 
 /** Outcome of a stage: nothing (continue) or a refusal that ends the request. */
 export type StageResult = Refusal | undefined
+
+/** How policies apply: refuse, record what would be refused, or ignore them. */
+export type PolicyMode = 'enforce' | 'dry-run' | 'off'

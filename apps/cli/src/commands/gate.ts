@@ -14,6 +14,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
   static override examples = [
     '<%= config.bin %> gate',
     '<%= config.bin %> gate --port 0',
+    '<%= config.bin %> gate --require-agent-auth --policies-dir ./policies --policy-mode dry-run',
     '<%= config.bin %> gate --tls --cert ./certs/aegis.crt --key ./certs/aegis.key',
     '<%= config.bin %> gate --upstream-ca ./internal-ca.pem --resolve api.internal.test:443:10.0.0.5:8443',
   ]
@@ -28,6 +29,15 @@ export default class Gate extends AegisCommand<typeof Gate> {
     tls: Flags.boolean({ description: 'Serve HTTPS (needs --cert and --key, or gate.tls in the config)' }),
     cert: Flags.string({ description: 'TLS certificate (PEM) for --tls' }),
     key: Flags.string({ description: 'TLS private key (PEM) for --tls' }),
+    'require-agent-auth': Flags.boolean({
+      description: 'Refuse requests without a valid X-Aegis-Agent token',
+      allowNo: true,
+    }),
+    'policies-dir': Flags.string({ description: 'Folder of YAML agent policies (hot-reloaded)' }),
+    'policy-mode': Flags.string({
+      description: 'enforce: refuse; dry-run: forward and record what would be refused; off: ignore policies',
+      options: ['enforce', 'dry-run', 'off'],
+    }),
     'upstream-ca': Flags.string({
       description: 'Extra CA certificate (PEM file) trusted for upstream TLS; repeatable',
       multiple: true,
@@ -49,6 +59,9 @@ export default class Gate extends AegisCommand<typeof Gate> {
           flags.tls || flags.cert || flags.key
             ? { enabled: flags.tls || undefined, cert: flags.cert, key: flags.key }
             : undefined,
+        require_agent_auth: flags['require-agent-auth'],
+        policies_dir: flags['policies-dir'],
+        policy_mode: flags['policy-mode'] as 'enforce' | 'dry-run' | 'off' | undefined,
         upstream: { ca_file: flags['upstream-ca'], resolve: flags.resolve },
       },
     })
@@ -75,8 +88,18 @@ export default class Gate extends AegisCommand<typeof Gate> {
         maxBodySize: gateConfig.max_body_size,
         requestTimeout: gateConfig.request_timeout,
         shutdownTimeout: gateConfig.shutdown_timeout,
+        agentMaxInFlight: gateConfig.agent_max_in_flight,
       },
       upstream: { ca, resolve: gateConfig.upstream.resolve, allowPrivate: gateConfig.upstream.allow_private },
+      requireAgentAuth: gateConfig.require_agent_auth,
+      policies:
+        gateConfig.policies_dir === undefined && gateConfig.policy_default === 'allow'
+          ? undefined
+          : {
+              dir: gateConfig.policies_dir,
+              mode: gateConfig.policy_mode,
+              defaultPolicy: gateConfig.policy_default,
+            },
     })
 
     let address: Awaited<ReturnType<typeof gate.listen>>

@@ -1,0 +1,173 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { Vault } from '@aegis/vault'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AgentRecord, CredentialSource } from '../src/index.js'
+import { send } from './fixtures/client.js'
+import { type Harness, startHarness } from './fixtures/harness.js'
+
+const token = () => `aegis_${randomBytes(32).toString('base64url')}`
+const hash = (t: string) => createHash('sha256').update(t).digest()
+
+/** Agents held in memory beside the real vault, as the store would hand them to the gate. */
+function agentSource(vault: Vault, agents: AgentRecord[], version: { n: number }): CredentialSource {
+  return {
+    loadAll: () => vault.loadAll(),
+    loadAgents: () => agents,
+    changeToken: () => `${vault.changeToken()}/${version.n}`,
+  }
+}
+
+describe('agent identity and grants', () => {
+  const alice = token()
+  const bob = token()
+  const agents: AgentRecord[] = []
+  const version = { n: 0 }
+  let h: Harness
+
+  beforeAll(async () => {
+    h = await startHarness({
+      gate: { requireAgentAuth: true, limits: { agentMaxInFlight: 1 } },
+      source: (vault) => agentSource(vault, agents, version),
+    })
+    h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-1' })
+    h.add({ name: 'github-bot', service: 'github', secret: 'ghp-1' })
+    const slackId = h.vault.get('slack-bot')?.id ?? ''
+    agents.push(
+      {
+        id: 'a1',
+        name: 'alice',
+        prefix: alice.slice(0, 12),
+        tokenHash: hash(alice),
+        rateLimit: '3/min',
+        maxInFlight: null,
+        grants: [slackId],
+      },
+      {
+        id: 'b1',
+        name: 'bob',
+        prefix: bob.slice(0, 12),
+        tokenHash: hash(bob),
+        rateLimit: null,
+        maxInFlight: null,
+        grants: [],
+      },
+    )
+    version.n++
+    h.gate.refresh()
+  })
+  afterAll(() => h.close())
+
+  it('refuses a request without a token when agent auth is required', async () => {
+    const reply = await send(h.port, '/slack/x')
+    expect(reply.status).toBe(401)
+    expect(reply.headers['x-aegis-block']).toBe('agent_auth_required')
+  })
+
+  it('refuses an unknown or malformed token', async () => {
+    for (const bad of [token(), 'aegis_short', `${alice}x`, alice.toUpperCase(), `${alice.slice(0, -1)}!`]) {
+      const reply = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bad } })
+      expect(reply.status, bad.slice(0, 10)).toBe(401)
+      expect(reply.headers['x-aegis-block']).toBe('agent_auth_invalid')
+    }
+  })
+
+  it('refuses a repeated agent header', async () => {
+    const reply = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': [alice, bob] } })
+    expect(reply.headers['x-aegis-block']).toBe('agent_auth_invalid')
+  })
+
+  it('forwards for a granted agent, records it, and never forwards the token', async () => {
+    const reply = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': alice } })
+    expect(reply.status).toBe(200)
+    const got = h.upstream.received.at(-1)
+    expect(got?.headers['x-aegis-agent']).toBeUndefined()
+    expect(JSON.stringify(got?.headers)).not.toContain(alice)
+    await h.ledger.flush()
+    const entry = h.ledger.query({ limit: 10 }).find((e) => e.requestId === reply.headers['x-request-id'])
+    expect(entry?.agent).toBe('alice')
+    expect(JSON.stringify(h.ledger.query({ limit: 100 }))).not.toContain(alice)
+  })
+
+  it('refuses a credential the agent is not granted', async () => {
+    const reply = await send(h.port, '/github/x', { headers: { 'X-Aegis-Agent': alice } })
+    expect(reply.status).toBe(403)
+    expect(reply.headers['x-aegis-block']).toBe('grant_denied')
+    const none = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })
+    expect(none.headers['x-aegis-block']).toBe('grant_denied')
+  })
+
+  it('applies the agent rate limit, and refusals do not spend it', async () => {
+    // alice: 3/min. One was spent above; refused requests below must not count.
+    await send(h.port, '/github/x', { headers: { 'X-Aegis-Agent': alice } })
+    await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': alice, 'X-Target-Host': 'evil.test' } })
+    expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': alice } })).status).toBe(200)
+    expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': alice } })).status).toBe(200)
+    const limited = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': alice } })
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+  })
+
+  it('caps requests in flight per agent', async () => {
+    agents[1] = { ...(agents[1] as AgentRecord), grants: [h.vault.get('slack-bot')?.id ?? ''] }
+    version.n++
+    h.gate.refresh()
+    const slow = send(h.port, '/slack/slow/300', { headers: { 'X-Aegis-Agent': bob } })
+    await new Promise((r) => setTimeout(r, 80))
+    const second = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })
+    expect(second.status).toBe(429)
+    expect(second.headers['retry-after']).toBe('1')
+    expect((await slow).status).toBe(200)
+    // The slot is given back when the first completes.
+    expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })).status).toBe(200)
+  })
+
+  it('takes revocation and regeneration effect on the next snapshot', async () => {
+    agents[1] = { ...(agents[1] as AgentRecord), grants: [] }
+    version.n++
+    h.gate.refresh()
+    expect(
+      (await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })).headers['x-aegis-block'],
+    ).toBe('grant_denied')
+    const renewed = token()
+    agents[0] = { ...(agents[0] as AgentRecord), tokenHash: hash(renewed) }
+    version.n++
+    h.gate.refresh()
+    expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': alice } })).status).toBe(401)
+  })
+})
+
+describe('agent tokens without required auth', () => {
+  const carol = token()
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({
+      source: (vault) =>
+        agentSource(
+          vault,
+          [
+            {
+              id: 'c1',
+              name: 'carol',
+              prefix: carol.slice(0, 12),
+              tokenHash: hash(carol),
+              rateLimit: null,
+              maxInFlight: null,
+              grants: [],
+            },
+          ],
+          { n: 1 },
+        ),
+    })
+    h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-1' })
+  })
+  afterAll(() => h.close())
+
+  it('lets anonymous requests through but still verifies a token that is sent', async () => {
+    expect((await send(h.port, '/slack/x')).status).toBe(200)
+    expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': token() } })).status).toBe(401)
+    // A valid token is used for identity and grants.
+    expect(
+      (await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': carol } })).headers['x-aegis-block'],
+    ).toBe('grant_denied')
+  })
+})
