@@ -146,10 +146,16 @@ export class GateEngine {
    * domains and scopes only.
    */
   services(
-    _agentToken: string | null,
+    agentToken: string | null,
   ): { ok: true; services: ServiceSummary[] } | { ok: false; refusal: Refusal } {
+    const snapshot = this.#options.state.current
+    const now = Date.now()
+    const ctx = createContext({ ...DISCOVERY_REQUEST, agentToken, receivedAt: now }, snapshot, now)
+    const refusal = this.#identity(ctx)
+    if (refusal !== undefined) return { ok: false, refusal }
     const services: ServiceSummary[] = []
-    for (const c of this.#options.state.current.byService.values()) {
+    for (const c of snapshot.byService.values()) {
+      if (ctx.agent !== null && !ctx.agent.grants.has(c.id)) continue
       services.push({
         name: c.name,
         service: c.service,

@@ -6,11 +6,13 @@ export { createGate, type Gate, type GateOptions, type ListeningAddress } from '
 export { runStages, type Stage } from './pipeline.js'
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
 export {
+  type AgentRecord,
   buildSnapshot,
   type CredentialSource,
+  type LiveAgent,
   type LiveCredential,
   LiveState,
   type Snapshot,
 } from './snapshot.js'
-export type { Channel, GateRequest } from './types.js'
+export type { Channel, GateRequest, PolicyMode } from './types.js'
 export type { DialTarget, LookupFunction, ResolveEntry } from './upstream/resolve.js'
