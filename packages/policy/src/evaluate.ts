@@ -1,0 +1,132 @@
+/**
+ * evaluatePolicy / decideForAgent: pure, synchronous decisions. Nothing here spends rate budget.
+ */
+import { splitGatePath } from '@aegis/guard'
+import type { PolicyError } from './errors.ts'
+import { MAX_MATCHED_PATH_LENGTH } from './path-pattern.ts'
+import type { PolicySet } from './policy-set.ts'
+import { windowOpen } from './time-window.ts'
+import type { AgentPolicy, PolicyDecision, PolicyRequest, PolicyRule, RuleRef } from './types.ts'
+
+const MAX_ECHOED_PATH = 200
+
+function ref(policy: AgentPolicy, rule: PolicyRule): RuleRef {
+  return { index: rule.index, file: policy.file, line: rule.line, service: rule.service }
+}
+
+function where(policy: AgentPolicy, rule: PolicyRule): string {
+  return `${policy.file}:${rule.line} (rules[${rule.index}])`
+}
+
+/** The request for messages; long paths are cut (the path is agent-controlled). */
+/** The request for messages: never the query (it may carry a secret); long values are cut. */
+function describe(request: PolicyRequest): string {
+  const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text)
+  const path = String(request.path).split(/[?#]/)[0] ?? ''
+  return `${cut(String(request.method), 20)} ${cut(String(request.service), 100)} ${cut(path, MAX_ECHOED_PATH)}`
+}
+
+/**
+ * Defence in depth: the path must be one the gate would forward as it is (leading `/`, no query,
+ * no traversal or encoded separators, per `splitGatePath`). Anything else is refused outright.
+ */
+function canonicalPathProblem(path: string): string | null {
+  if (typeof path !== 'string' || !path.startsWith('/')) return 'the path does not start with /'
+  if (path.length > MAX_MATCHED_PATH_LENGTH)
+    return `the path is longer than ${MAX_MATCHED_PATH_LENGTH} characters`
+  const split = splitGatePath(`/policy${path}`)
+  if (!split.ok || split.hasQuery || split.path !== path)
+    return 'the path is not in canonical form (the gate refuses it)'
+  return null
+}
+
+function ruleMatches(rule: PolicyRule, request: PolicyRequest): boolean {
+  if (rule.service !== request.service) return false
+  if (rule.methods !== null && !rule.methods.has(request.method)) return false
+  if (rule.paths !== null && !rule.paths.some((pattern) => pattern.matches(request.path))) return false
+  return true
+}
+
+/** `policy file F failed to load: line 7: rules[0].paths[1]: invalid regular expression: …` */
+function failure(error: PolicyError | undefined): string {
+  if (error === undefined) return 'a policy file failed to load'
+  const parts = [error.line === null ? null : `line ${error.line}`, error.path || null, error.reason]
+  return `policy file ${error.file} failed to load: ${parts.filter((p) => p !== null).join(': ')}`
+}
+
+function denied(rule: RuleRef | null, reason: string): PolicyDecision {
+  return { allowed: false, code: 'policy_denied', rule, reason }
+}
+
+/**
+ * Evaluates a request against one agent's rules, in order. The first rule whose service, method
+ * and path match and whose time window is open allows (with that rule's rate, if any). A request
+ * that matched rules only outside their windows is refused naming the first such window; a request
+ * no rule matches is refused. A path the gate would not forward as it is (traversal, query, over
+ * `MAX_MATCHED_PATH_LENGTH`) is refused whatever the rules say.
+ */
+export function evaluatePolicy(policy: AgentPolicy, request: PolicyRequest): PolicyDecision {
+  const pathProblem = canonicalPathProblem(request.path)
+  if (pathProblem !== null) return denied(null, `${describe(request)} is refused: ${pathProblem}`)
+  let closed: PolicyRule | null = null
+  for (const rule of policy.rules) {
+    if (!ruleMatches(rule, request)) continue
+    if (rule.window !== null && !windowOpen(rule.window, request.now)) {
+      closed ??= rule
+      continue
+    }
+    return {
+      allowed: true,
+      rule: ref(policy, rule),
+      rate: rule.rate === null ? null : { key: rule.rateKey, rate: rule.rate },
+      reason: `allowed by ${where(policy, rule)}`,
+    }
+  }
+  if (closed?.window) {
+    return denied(
+      ref(policy, closed),
+      `${describe(request)} is allowed by ${where(policy, closed)} only between ${closed.window.text}; the time window is closed now`,
+    )
+  }
+  return denied(null, `no rule in ${policy.file} allows ${describe(request)} for agent ${policy.agent}`)
+}
+
+/** What to do for agents that have no policy file. */
+export interface DecideOptions {
+  defaultPolicy: 'allow' | 'deny'
+}
+
+/**
+ * The decision for `agent` under a loaded policy set, failing closed: an agent whose file failed to
+ * load is refused everything; while any file's agent cannot be told, every agent without a valid
+ * policy is refused; an agent with no policy file is allowed only when `defaultPolicy` is `allow`.
+ */
+export function decideForAgent(
+  set: PolicySet,
+  agent: string,
+  request: PolicyRequest,
+  options: DecideOptions,
+): PolicyDecision {
+  const broken = set.broken.get(agent)
+  if (broken !== undefined) {
+    return denied(null, `${failure(broken[0])}; agent ${agent} is denied everything until it is fixed`)
+  }
+  const policy = set.policies.get(agent)
+  if (policy !== undefined) return evaluatePolicy(policy, request)
+  const unknown = set.unattributed[0]
+  if (unknown !== undefined) {
+    return denied(
+      null,
+      `${failure(set.broken.get(unknown)?.[0])} and names no readable agent; agents without a valid policy are denied until it is fixed`,
+    )
+  }
+  if (options.defaultPolicy === 'deny') {
+    return denied(null, `agent ${agent} has no policy file and the default policy is deny`)
+  }
+  return {
+    allowed: true,
+    rule: null,
+    rate: null,
+    reason: `agent ${agent} has no policy file; the default policy allows`,
+  }
+}

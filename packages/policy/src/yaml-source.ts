@@ -1,0 +1,101 @@
+/**
+ * Reading a policy file's YAML with positions: the plain value, a line finder for field paths,
+ * and a best-effort agent name even when the rest of the file is broken.
+ */
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type YAMLError,
+} from 'yaml'
+
+export type FieldPath = readonly (string | number)[]
+
+export interface YamlSource {
+  /** The document as plain data (undefined when the YAML itself is invalid). */
+  value: unknown
+  /** The first YAML syntax error, if any. */
+  syntax: { line: number; reason: string } | null
+  /** 1-based line of the field at `path`, or of its nearest ancestor present in the file. */
+  lineOf(path: FieldPath): number
+}
+
+const MAX_ALIASES = 50
+
+/** yaml messages that quote source text are described generically; others keep their first clause. */
+function syntaxReason(error: YAMLError): string {
+  const first = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?.*$/, '')
+  return `YAML syntax error: ${first || error.code}`
+}
+
+function lineFinder(doc: Document, lines: LineCounter): (path: FieldPath) => number {
+  const lineAt = (node: unknown): number | null => {
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range
+    return range ? lines.linePos(range[0]).line : null
+  }
+  const exact = (path: FieldPath): number | null => {
+    if (path.length === 0) return lineAt(doc.contents)
+    const parent = doc.getIn(path.slice(0, -1), true)
+    const last = path[path.length - 1]
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === last)
+      return pair ? (lineAt(pair.key) ?? lineAt(pair.value)) : null
+    }
+    if (isSeq(parent) && typeof last === 'number') return lineAt(parent.items[last])
+    return null
+  }
+  return (path) => {
+    for (let length = path.length; length >= 0; length--) {
+      const line = exact(path.slice(0, length))
+      if (line !== null) return line
+    }
+    return 1
+  }
+}
+
+/** Parses YAML text with line positions. Never throws. */
+export function readYaml(text: string): YamlSource {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const lineOf = lineFinder(doc, lines)
+  const error = doc.errors[0]
+  if (error) {
+    return {
+      value: undefined,
+      syntax: { line: lines.linePos(error.pos[0]).line, reason: syntaxReason(error) },
+      lineOf,
+    }
+  }
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIASES }), syntax: null, lineOf }
+  } catch {
+    return {
+      value: undefined,
+      syntax: { line: 1, reason: 'YAML error: too many or unresolved aliases' },
+      lineOf,
+    }
+  }
+}
+
+const AGENT_LINE = /^agent:[ \t]*(["']?)([A-Za-z0-9][A-Za-z0-9._-]{0,63})\1[ \t]*(#.*)?$/m
+
+/**
+ * The agent a (possibly broken) policy file is for: its top-level `agent` value when that is a
+ * valid name, else a top-level `agent: name` line; null when neither can be read.
+ */
+export function readAgentName(
+  text: string,
+  value: unknown,
+  isAgentName: (name: string) => boolean,
+): string | null {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const agent = (value as Record<string, unknown>).agent
+    if (typeof agent === 'string' && isAgentName(agent)) return agent
+  }
+  const line = AGENT_LINE.exec(text)
+  return line?.[2] !== undefined && isAgentName(line[2]) ? line[2] : null
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest'
+import { compilePathPattern, MAX_MATCHED_PATH_LENGTH } from '../src/path-pattern.ts'
+
+function compile(source: string) {
+  const result = compilePathPattern(source, 1)
+  if (!result.ok) throw new Error(result.reason)
+  return result.pattern
+}
+
+function refusal(source: string): string {
+  const result = compilePathPattern(source, 1)
+  if (result.ok) throw new Error(`pattern ${source} was accepted`)
+  return result.reason
+}
+
+describe('path patterns are anchored on the whole path', () => {
+  it('the brief example matches the endpoint family and nothing around it', () => {
+    const p = compile('/api/conversations.*')
+    expect(p.matches('/api/conversations.list')).toBe(true)
+    expect(p.matches('/api/conversations.history')).toBe(true)
+    expect(p.matches('/api/conversations')).toBe(true)
+    expect(p.matches('/x/api/conversations.list')).toBe(false)
+    expect(p.matches('api/conversations.list')).toBe(false)
+    expect(p.matches('/api/chat.postMessage')).toBe(false)
+  })
+
+  it('never matches a substring: prefix, suffix and traversal tricks', () => {
+    const p = compile('/api/conversations\\.list')
+    expect(p.matches('/api/conversations.list')).toBe(true)
+    expect(p.matches('/api/conversations.list/../../admin')).toBe(false)
+    expect(p.matches('/admin/api/conversations.list')).toBe(false)
+    expect(p.matches('/api/conversations.list?x=1')).toBe(false)
+    expect(p.matches('/api/conversations.list/')).toBe(false)
+    expect(p.matches('/api/conversationsXlist')).toBe(false)
+  })
+
+  it('a pattern cannot escape the anchors with alternation', () => {
+    const p = compile('/a|/b')
+    expect(p.matches('/a')).toBe(true)
+    expect(p.matches('/b')).toBe(true)
+    expect(p.matches('/a/admin')).toBe(false)
+    expect(p.matches('/admin/b')).toBe(false)
+    expect(refusal('/a)|(.*')).toMatch(/invalid regular expression/)
+  })
+
+  it('user anchors are harmless', () => {
+    const p = compile('^/repos/myorg/.*$')
+    expect(p.matches('/repos/myorg/app/issues')).toBe(true)
+    expect(p.matches('/repos/other/app')).toBe(false)
+  })
+
+  it('a literal path matches exactly, case-sensitively', () => {
+    const p = compile('/api/auth-test')
+    expect(p.matches('/api/auth-test')).toBe(true)
+    expect(p.matches('/API/auth-test')).toBe(false)
+    expect(p.matches('/api/auth-test/')).toBe(false)
+    expect(p.matches('/api/auth-testx')).toBe(false)
+  })
+
+  it('"." in a pattern is any character; \\. is a dot', () => {
+    expect(compile('/api/auth.test').matches('/api/authXtest')).toBe(true)
+    expect(compile('/api/auth\\.test').matches('/api/authXtest')).toBe(false)
+  })
+
+  it('segment patterns do not cross slashes', () => {
+    const p = compile('/repos/[^/]+/[^/]+/pulls/[0-9]+')
+    expect(p.matches('/repos/org/app/pulls/12')).toBe(true)
+    expect(p.matches('/repos/org/app/x/pulls/12')).toBe(false)
+  })
+
+  it('paths longer than the limit never match', () => {
+    const p = compile('/files/.*')
+    expect(p.matches(`/files/${'a'.repeat(MAX_MATCHED_PATH_LENGTH)}`)).toBe(false)
+    expect(p.matches(`/files/${'a'.repeat(100)}`)).toBe(true)
+  })
+})
+
+describe('invalid and risky patterns are refused at load', () => {
+  it('syntax errors name the problem', () => {
+    expect(refusal('/api/(unclosed')).toBe('invalid regular expression: Unterminated group')
+    expect(refusal('/api/[z-a]')).toMatch(/^invalid regular expression: Range out of order/)
+    expect(refusal('/api/{')).toMatch(/^invalid regular expression/)
+  })
+
+  it('patterns that can never match a gate path are refused', () => {
+    expect(refusal('api/users')).toMatch(/can never match: gate paths start with \//)
+    expect(refusal('api/.*')).toMatch(/can never match/)
+  })
+
+  const exponential = [
+    '/(a+)+',
+    '/(.*)*',
+    '/(a*)*b',
+    '/(?:[a-z]+/)*',
+    '/(a?a)*',
+    '/(x+x+)+y',
+    '/(a+){2,}',
+    '/(a+){2,5}',
+  ]
+  for (const source of exponential) {
+    it(`nested quantifier ${source} is refused`, () => {
+      expect(refusal(source)).toMatch(/^nested quantifier/)
+    })
+  }
+
+  const ambiguous = ['/(a|a)*', '/(a|ab)+', '/(?:x|x)*y', '/(a|)*', '/((a|a)b)*', '/([a-z]|[0-9a])*']
+  for (const source of ambiguous) {
+    it(`ambiguous alternation ${source} is refused`, () => {
+      expect(refusal(source)).toMatch(/^ambiguous alternatives/)
+    })
+  }
+
+  const polynomial = ['/.*a.*a.*b', '/.*.*.*', '/x/.*/.*/.*', '/.{0,100}.{0,100}.{0,100}', '/(?:.*x|y).*.*']
+  for (const source of polynomial) {
+    it(`overlapping wide quantifiers ${source} are refused`, () => {
+      expect(refusal(source)).toMatch(/^more than 2 wide quantifiers/)
+    })
+  }
+
+  it('back-references are refused', () => {
+    expect(refusal('/(a)\\1')).toMatch(/back-references/)
+    expect(refusal('/(?<x>a)\\k<x>')).toMatch(/back-references/)
+  })
+
+  const fine = [
+    '/api/conversations.*',
+    '/repos/myorg/.*',
+    '/repos/[^/]+/[^/]+/issues/[0-9]+(/comments)?',
+    '/v1/(users|groups)/[a-z0-9-]+',
+    '/a/(?:x|y)*',
+    '/files/.*\\.json',
+    '/api/.*/messages/.*',
+    '/(?!admin)[a-z]+/.*',
+    '/x{1,3}',
+  ]
+  for (const source of fine) {
+    it(`reasonable pattern ${source} is accepted`, () => {
+      expect(compilePathPattern(source, 1).ok).toBe(true)
+    })
+  }
+
+  it('accepted patterns with two overlapping wildcards stay fast on hostile paths', () => {
+    const p = compile('/api/.*/messages/.*x')
+    const hostile = `/api/${'/messages/'.repeat(400)}`.slice(0, MAX_MATCHED_PATH_LENGTH)
+    expect(p.matches(hostile)).toBe(false)
+  })
+})
