@@ -1,0 +1,44 @@
+import { Flags } from '@oclif/core'
+import { AegisCommand } from '../../base-command.js'
+import {
+  type AgentTokenJson,
+  agentTokenJson,
+  inFlagTerms,
+  parseMaxInFlight,
+  parseRateFlag,
+  tokenLines,
+} from './list.js'
+
+export default class AgentAdd extends AegisCommand<typeof AgentAdd> {
+  static override summary = 'Register an agent and print its token (once)'
+  static override description =
+    'The vault keeps only a SHA-256 hash of the token, so it is printed this one time. The new agent ' +
+    'may use no credential until you grant one: aegis agent grant --agent <name> --credential <name>.'
+  static override examples = [
+    '<%= config.bin %> agent add --name research-bot',
+    '<%= config.bin %> agent add --name research-bot --rate-limit 50/min --max-in-flight 4 --json',
+  ]
+  static override flags = {
+    name: Flags.string({ description: 'Unique agent name ([A-Za-z0-9._-], up to 64)', required: true }),
+    'rate-limit': Flags.string({ description: 'Requests per window for this agent, e.g. 50/min' }),
+    'max-in-flight': Flags.string({ description: 'Most concurrent requests for this agent' }),
+  }
+
+  async run(): Promise<AgentTokenJson> {
+    const f = this.flags
+    const { agent, token } = await this.withVault((vault) => {
+      try {
+        return vault.addAgent({
+          name: f.name,
+          ...(f['rate-limit'] !== undefined && { rateLimit: parseRateFlag(f['rate-limit']) }),
+          ...(f['max-in-flight'] !== undefined && { maxInFlight: parseMaxInFlight(f['max-in-flight']) }),
+        })
+      } catch (err) {
+        throw inFlagTerms(err, {})
+      }
+    })
+    this.log(`Added agent ${agent.name} (token prefix ${agent.prefix}…)`)
+    for (const line of tokenLines(token)) this.log(line)
+    return agentTokenJson(agent, token)
+  }
+}
