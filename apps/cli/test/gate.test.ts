@@ -198,6 +198,87 @@ describe('aegis gate (quick start)', () => {
   })
 })
 
+describe('aegis gate with agent auth', () => {
+  it('admits a granted agent and applies revocation and regeneration within a second', async () => {
+    const dir = tempDir()
+    try {
+      await runCli(['init', '--write-secrets'], { cwd: dir })
+      await runCli(
+        [
+          'vault',
+          'add',
+          '--name',
+          'slack-bot',
+          '--service',
+          'slack',
+          '--secret',
+          '-',
+          '--domains',
+          'api.example.test',
+        ],
+        {
+          cwd: dir,
+          input: 'xoxb-agent-test',
+        },
+      )
+      const added = await runCli(['agent', 'add', '--name', 'research-bot', '--json'], { cwd: dir })
+      const { token } = JSON.parse(added.stdout) as { token: string }
+      await runCli(['agent', 'grant', '--agent', 'research-bot', '--credential', 'slack-bot'], { cwd: dir })
+      const gate = await startGate(dir, [
+        '--require-agent-auth',
+        '--upstream-ca',
+        caFile,
+        '--resolve',
+        `api.example.test:443:127.0.0.1:${upstream.port}`,
+      ])
+      try {
+        expect(gate.output()).not.toContain('Agent authentication is off')
+        expect((await get(gate.port, '/slack/x')).status).toBe(401)
+        expect((await get(gate.port, '/slack/x', { 'X-Aegis-Agent': token })).status).toBe(200)
+
+        const within = async (want: number, headers: Record<string, string>) => {
+          const started = Date.now()
+          while (Date.now() - started < 1000) {
+            if ((await get(gate.port, '/slack/x', headers)).status === want) return Date.now() - started
+            await new Promise((r) => setTimeout(r, 25))
+          }
+          throw new Error(`status ${want} not seen within 1 s`)
+        }
+        await runCli(['agent', 'revoke', '--agent', 'research-bot', '--credential', 'slack-bot'], {
+          cwd: dir,
+        })
+        await within(403, { 'X-Aegis-Agent': token })
+        await runCli(['agent', 'grant', '--agent', 'research-bot', '--credential', 'slack-bot'], { cwd: dir })
+        await within(200, { 'X-Aegis-Agent': token })
+        const renewed = await runCli(['agent', 'regenerate', '--name', 'research-bot', '--json'], {
+          cwd: dir,
+        })
+        const fresh = (JSON.parse(renewed.stdout) as { token: string }).token
+        await within(401, { 'X-Aegis-Agent': token })
+        expect((await get(gate.port, '/slack/x', { 'X-Aegis-Agent': fresh })).status).toBe(200)
+        await runCli(['agent', 'remove', '--name', 'research-bot'], { cwd: dir })
+        await within(401, { 'X-Aegis-Agent': fresh })
+        expect(gate.output()).not.toContain(token)
+        expect(gate.output()).not.toContain(fresh)
+      } finally {
+        gate.child.kill('SIGTERM')
+        await once(gate.child, 'exit')
+      }
+      const shown = JSON.parse(
+        (await runCli(['ledger', 'show', '--json', '--limit', '500'], { cwd: dir })).stdout,
+      ) as Array<{
+        agent: string | null
+        code: string | null
+      }>
+      expect(shown.some((e) => e.agent === 'research-bot' && e.code === null)).toBe(true)
+      expect(shown.some((e) => e.agent === 'research-bot' && e.code === 'grant_denied')).toBe(true)
+      expect(shown.some((e) => e.code === 'agent_auth_invalid')).toBe(true)
+    } finally {
+      removeDir(dir)
+    }
+  })
+})
+
 describe('aegis gate durability', () => {
   it('has a ledger entry for every request an upstream received, even after kill -9', async () => {
     const dir = tempDir()

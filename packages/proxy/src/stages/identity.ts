@@ -1,9 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { refuse } from '@aegis/guard'
+import { hashAgentToken, isAgentTokenShape } from '@aegis/vault'
 import type { Stage, SyncStage } from '../pipeline.js'
-
-/** Agent tokens: `aegis_` and 43 base64url characters (256 random bits). */
-const TOKEN_SHAPE = /^aegis_[A-Za-z0-9_-]{43}$/
 
 /**
  * Who is calling. A token that is sent is always verified — an invalid one is refused, never
@@ -17,8 +15,8 @@ export function identity(requireAgentAuth: boolean): SyncStage {
       if (requireAgentAuth) return refuse('agent_auth_required', 'Send your agent token in X-Aegis-Agent')
       return undefined
     }
-    if (!TOKEN_SHAPE.test(token)) return refuse('agent_auth_invalid', 'The agent token is not recognised')
-    const hash = createHash('sha256').update(token).digest()
+    if (!isAgentTokenShape(token)) return refuse('agent_auth_invalid', 'The agent token is not recognised')
+    const hash = hashAgentToken(token)
     const agent = ctx.snapshot.agentsByHash.get(hash.toString('hex'))
     if (agent === undefined || !timingSafeEqual(agent.tokenHash, hash)) {
       return refuse('agent_auth_invalid', 'The agent token is not recognised')
