@@ -1,1 +1,22 @@
-export {}
+/**
+ * @aegis/mcp — the Model Context Protocol face of Aegis. The tools build the same canonical
+ * request as the HTTP gate and run it through the same engine, so every check, the ledger entry
+ * and the credential injection are the gate's own.
+ */
+export { createMcpHttpServer, type McpHttpServer, type McpHttpServerOptions } from './http.js'
+export { type ProxyRequestArgs, toGateRequest } from './request.js'
+export { DEFAULT_MAX_RESPONSE_BYTES, type ProxyResponse } from './response.js'
+export { createMcpServer, type McpServerOptions } from './server.js'
+export {
+  type McpConfig,
+  McpStartError,
+  pipelineOptions,
+  type RunningMcp,
+  type StartMcpOptions,
+  startMcp,
+} from './start.js'
+export { type StdioStreams, serveStdio } from './stdio.js'
+export { HEALTH_TOOL } from './tools/health.js'
+export { LIST_SERVICES_TOOL, type ServiceListing } from './tools/list-services.js'
+export { HTTP_METHODS, PROXY_REQUEST_TOOL } from './tools/proxy-request.js'
+export { MCP_PACKAGE_VERSION } from './version.js'

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { problemDocument, refuse } from '@aegis/guard'
+import type { GateEngine, GateRequest, Pipeline } from '@aegis/proxy'
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { Drain } from './drain.js'
+import { allowedHosts, allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
+import { buildMcpServer } from './server.js'
+
+type Logger = Pipeline['logger']
+
+export interface McpHttpServerOptions {
+  engine: GateEngine
+  logger: Logger
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string
+  /** Port to bind; 0 takes a free port. Default 3300. */
+  port?: number
+  /**
+   * Browser origins allowed to call (exact `scheme://host:port`). The server's own
+   * `http://localhost:<port>` and `http://127.0.0.1:<port>` are always allowed, and so are
+   * requests without an `Origin` (non-browser clients); any other origin is refused (403).
+   */
+  allowedOrigins?: readonly string[]
+  /** Largest upstream response body returned to the client, bytes. Default 1 MiB. */
+  maxResponseBytes?: number
+  /** Largest MCP request message accepted, bytes. Default 4 MiB. */
+  maxMessageBytes?: number
+  version?: string
+}
+
+export interface McpHttpServer {
+  /** Binds and starts serving `POST /mcp`; resolves with the endpoint URL once listening. */
+  listen(): Promise<{ host: string; port: number; url: string }>
+  /** Stops accepting, lets running tool calls finish (up to `timeoutMs`, default 10 s), closes. */
+  close(timeoutMs?: number): Promise<void>
+}
+
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1_048_576
+const MCP_PATH = '/mcp'
+
+/**
+ * The streamable HTTP transport, stateless: every `POST /mcp` gets a new MCP server bound to the
+ * bearer token it carried, on the one shared engine. Only local `Host` values are served, a foreign
+ * `Origin` is refused, and a request without `Authorization: Bearer <agent token>` is 401.
+ */
+export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServer {
+  const { engine, logger } = options
+  const host = options.host ?? '127.0.0.1'
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  const drain = new Drain()
+  let hosts = new Set<string>()
+  let origins = new Set<string>()
+  let server: Server | null = null
+
+  function deny(
+    res: ServerResponse,
+    status: number,
+    code: string,
+    detail: string,
+    extra: Record<string, string> = {},
+  ) {
+    const body = JSON.stringify({
+      type: `urn:aegis:problem:${code}`,
+      title: status === 403 ? 'Forbidden' : 'Request refused',
+      status,
+      detail,
+      code,
+    })
+    res.writeHead(status, {
+      'content-type': 'application/problem+json',
+      'cache-control': 'no-store',
+      ...extra,
+    })
+    res.end(body)
+  }
+
+  async function unauthenticated(req: IncomingMessage, res: ServerResponse, token: string | null) {
+    const refusal =
+      token === null
+        ? refuse('agent_auth_required', 'Send your agent token as "Authorization: Bearer <token>"')
+        : null
+    const found = refusal === null && token !== null ? engine.services(token) : null
+    const final = refusal ?? (found !== null && !found.ok ? found.refusal : null)
+    if (final === null) return false
+    if (final.code !== 'agent_auth_required' && final.code !== 'agent_auth_invalid') return false
+    // Record the refusal like the gate records one (ledger entry, log line), then answer 401.
+    const outcome = await engine.reject(standIn(req), final).catch(() => null)
+    const problem = outcome?.problem ?? problemDocument(final)
+    res.writeHead(401, {
+      'content-type': 'application/problem+json',
+      'cache-control': 'no-store',
+      'www-authenticate': 'Bearer realm="aegis"',
+      'x-aegis-block': final.code,
+    })
+    res.end(JSON.stringify(problem))
+    return true
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const hostHeader = (req.headers.host ?? '').toLowerCase()
+    if (!hosts.has(hostHeader)) {
+      logger.warn({ channel: 'mcp' }, 'MCP request with a foreign Host header refused')
+      return deny(res, 403, 'host_denied', 'The Host header does not name this local server')
+    }
+    if (!originAllowed(req.headers.origin, origins)) {
+      logger.warn({ channel: 'mcp' }, 'MCP request from a foreign Origin refused')
+      return deny(res, 403, 'origin_denied', 'Requests from this Origin are not allowed')
+    }
+    const path = (req.url ?? '').split('?')[0]
+    if (path !== MCP_PATH) return deny(res, 404, 'not_found', `The MCP endpoint is ${MCP_PATH}`)
+    if (req.method !== 'POST') {
+      return deny(res, 405, 'method_not_allowed', 'This stateless MCP endpoint takes POST only', {
+        allow: 'POST',
+      })
+    }
+    const token = bearerToken(req.headers.authorization)
+    if (await unauthenticated(req, res, token)) return
+    if (drain.closing) return deny(res, 503, 'shutting_down', 'The MCP server is shutting down')
+
+    const message = await readMessage(req, maxMessageBytes)
+    if (message.kind === 'too_large') {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+      res.end(JSON.stringify(rpcError(-32600, `Message over ${maxMessageBytes} bytes`)))
+      res.once('finish', () => req.socket.destroy())
+      return
+    }
+    if (message.kind === 'invalid') {
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(rpcError(-32700, 'Parse error: the body is not JSON')))
+      return
+    }
+
+    const mcp = buildMcpServer(
+      { engine, agentToken: token, maxResponseBytes: options.maxResponseBytes, version: options.version },
+      drain,
+    )
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    })
+    res.on('close', () => {
+      void transport.close().catch(() => undefined)
+      void mcp.close().catch(() => undefined)
+    })
+    await mcp.connect(transport)
+    await transport.handleRequest(req, res, message.value)
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, 'MCP HTTP request failed')
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(rpcError(-32603, 'Internal error')))
+      } else res.destroy()
+    })
+  }
+
+  async function listen() {
+    const s = createServer(onRequest)
+    const port = options.port ?? 3300
+    s.listen(port, host)
+    try {
+      await Promise.race([
+        once(s, 'listening'),
+        once(s, 'error').then(([error]) => {
+          throw error
+        }),
+      ])
+    } catch (error) {
+      const code = (error as { code?: string }).code
+      if (code === 'EADDRINUSE') throw new Error(`Port ${port} is already in use`)
+      if (code === 'EACCES') throw new Error(`Permission denied binding ${host}:${port}`)
+      throw error
+    }
+    server = s
+    const address = s.address()
+    const bound = typeof address === 'object' && address !== null ? address.port : port
+    hosts = allowedHosts(host, bound)
+    origins = allowedOrigins(bound, options.allowedOrigins)
+    const shown = host.includes(':') ? `[${host}]` : host
+    return { host, port: bound, url: `http://${shown}:${bound}${MCP_PATH}` }
+  }
+
+  async function close(timeoutMs = 10_000) {
+    const s = server
+    server = null
+    const closed = s === null ? Promise.resolve() : new Promise<void>((resolve) => s.close(() => resolve()))
+    s?.closeIdleConnections()
+    await drain.close(timeoutMs)
+    s?.closeAllConnections()
+    await closed
+  }
+
+  return { listen, close }
+}
+
+type Message = { kind: 'ok'; value: unknown } | { kind: 'too_large' } | { kind: 'invalid' }
+
+/** Reads one JSON message, refusing past `limit` without reading the rest (the connection is closed). */
+function readMessage(req: IncomingMessage, limit: number): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let total = 0
+    const onData = (chunk: Buffer) => {
+      total += chunk.length
+      if (total > limit) {
+        req.off('data', onData)
+        req.off('end', onEnd)
+        req.pause()
+        resolve({ kind: 'too_large' })
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      try {
+        resolve({ kind: 'ok', value: JSON.parse(Buffer.concat(chunks, total).toString('utf8')) })
+      } catch {
+        resolve({ kind: 'invalid' })
+      }
+    }
+    req.on('data', onData)
+    req.once('end', onEnd)
+    req.once('error', reject)
+  })
+}
+
+function rpcError(code: number, message: string) {
+  return { jsonrpc: '2.0', error: { code, message }, id: null }
+}
+
+/** The canonical request an unauthenticated HTTP call is recorded as. */
+function standIn(req: IncomingMessage): GateRequest {
+  return {
+    id: randomUUID(),
+    channel: 'mcp',
+    receivedAt: Date.now(),
+    method: req.method ?? 'POST',
+    target: MCP_PATH,
+    rawHeaders: [],
+    agentToken: null,
+    targetHost: null,
+    contentLength: null,
+    body: null,
+    clientAddress: req.socket.remoteAddress ?? null,
+  }
+}

@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs'
+import {
+  type AuditSink,
+  type CredentialSource,
+  createPipeline,
+  type Pipeline,
+  type PipelineOptions,
+  type ResolveEntry,
+} from '@aegis/proxy'
+import { Drain } from './drain.js'
+import { createMcpHttpServer } from './http.js'
+import { buildMcpServer } from './server.js'
+import { type StdioStreams, serveStdio } from './stdio.js'
+
+type Logger = Pipeline['logger']
+
+/** The configuration keys the MCP server reads: the gate's pipeline settings and `mcp.*`. */
+export interface McpConfig {
+  gate: {
+    max_body_size: number
+    request_timeout: number
+    shutdown_timeout: number
+    agent_max_in_flight?: number
+    require_agent_auth: boolean
+    policy_mode: 'enforce' | 'dry-run' | 'off'
+    policies_dir?: string | undefined
+    policy_default: 'allow' | 'deny'
+    upstream: {
+      /** PEM files with extra CAs trusted for upstream TLS (read at start). */
+      ca_file: readonly string[]
+      resolve: readonly ResolveEntry[]
+      allow_private: readonly string[]
+    }
+  }
+  mcp: { transport: 'stdio' | 'http'; port: number }
+}
+
+export interface StartMcpOptions {
+  /** `AegisConfig` from `@aegis/config` fits; only these keys are read. */
+  config: McpConfig
+  /** The open vault: credentials are decrypted into memory and reloaded when it changes. */
+  vault: CredentialSource
+  /** The open ledger: every tool call is recorded before anything is forwarded. */
+  ledger: AuditSink
+  /** Must not write to stdout when serving stdio. */
+  logger: Logger
+  /** The stdio client's identity (the app reads `AEGIS_AGENT_TOKEN`). HTTP clients send their own. */
+  agentToken: string | null
+  /** Overrides `config.mcp.transport`. */
+  transport?: 'stdio' | 'http'
+  /** HTTP only: interface (default 127.0.0.1) and port (default `config.mcp.port`; 0 = free port). */
+  host?: string
+  port?: number
+  /** HTTP only: browser origins allowed besides the server's own. */
+  allowedOrigins?: readonly string[]
+  /** Stdio only: streams to use instead of `process.stdin` / `process.stdout`. */
+  stdio?: StdioStreams
+  maxResponseBytes?: number
+  version?: string
+}
+
+export interface RunningMcp {
+  transport: 'stdio' | 'http'
+  /** The HTTP endpoint (`http://127.0.0.1:3300/mcp`), or null for stdio. */
+  url: string | null
+  /** Resolves when the stdio client has gone (its input ended); for HTTP, only after `close`. */
+  readonly done: Promise<void>
+  /** Refuses new calls, lets running ones finish (`gate.shutdown_timeout`), stops the pipeline. */
+  close(): Promise<void>
+}
+
+/** Thrown for a setup problem the user can fix (an unreadable CA file); the message says which. */
+export class McpStartError extends Error {
+  override readonly name = 'McpStartError'
+}
+
+/** The pipeline settings the gate uses, from the same configuration keys. */
+export function pipelineOptions(
+  config: McpConfig,
+  deps: { vault: CredentialSource; ledger: AuditSink; logger: Logger },
+): PipelineOptions {
+  const gate = config.gate
+  return {
+    credentials: deps.vault,
+    audit: deps.ledger,
+    logger: deps.logger,
+    limits: {
+      maxBodySize: gate.max_body_size,
+      requestTimeout: gate.request_timeout,
+      ...(gate.agent_max_in_flight === undefined ? {} : { agentMaxInFlight: gate.agent_max_in_flight }),
+    },
+    upstream: {
+      ca: gate.upstream.ca_file.map(readCa),
+      resolve: gate.upstream.resolve,
+      allowPrivate: gate.upstream.allow_private,
+    },
+    requireAgentAuth: gate.require_agent_auth,
+    policies:
+      gate.policies_dir === undefined && gate.policy_default === 'allow'
+        ? undefined
+        : { dir: gate.policies_dir, mode: gate.policy_mode, defaultPolicy: gate.policy_default },
+  }
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unreadable'
+    throw new McpStartError(`Cannot read gate.upstream.ca_file ${file} (${code})`)
+  }
+}
+
+/**
+ * Starts the MCP server on the one request pipeline, over stdio or streamable HTTP, with the
+ * gate's settings. Both `aegis mcp serve` and the standalone `aegis-mcp` start here.
+ */
+export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
+  const { config, logger } = options
+  const transport = options.transport ?? config.mcp.transport
+  const shutdownTimeout = config.gate.shutdown_timeout
+  const pipeline = createPipeline(pipelineOptions(config, options))
+  pipeline.start()
+  let stopped = false
+  let markDone: () => void = () => undefined
+  const done = new Promise<void>((resolve) => {
+    markDone = resolve
+  })
+
+  try {
+    if (transport === 'http') {
+      const http = createMcpHttpServer({
+        engine: pipeline.engine,
+        logger,
+        host: options.host,
+        port: options.port ?? config.mcp.port,
+        allowedOrigins: options.allowedOrigins,
+        maxResponseBytes: options.maxResponseBytes,
+        version: options.version,
+      })
+      const address = await http.listen()
+      await options.ledger.system('mcp_start', `listening on ${address.url}`)
+      return {
+        transport,
+        url: address.url,
+        done,
+        close: async () => {
+          if (stopped) return
+          stopped = true
+          await http.close(shutdownTimeout)
+          await pipeline.close()
+          await options.ledger.system('mcp_stop', 'stopped')
+          markDone()
+        },
+      }
+    }
+
+    const drain = new Drain()
+    const server = buildMcpServer(
+      {
+        engine: pipeline.engine,
+        agentToken: options.agentToken,
+        maxResponseBytes: options.maxResponseBytes,
+        version: options.version,
+      },
+      drain,
+    )
+    const input = options.stdio?.input ?? process.stdin
+    input.once('end', markDone)
+    input.once('close', markDone)
+    await serveStdio(server, options.stdio)
+    await options.ledger.system('mcp_start', 'serving stdio')
+    return {
+      transport,
+      url: null,
+      done,
+      close: async () => {
+        if (stopped) return
+        stopped = true
+        await drain.close(shutdownTimeout)
+        await server.close()
+        await pipeline.close()
+        await options.ledger.system('mcp_stop', 'stopped')
+        markDone()
+      },
+    }
+  } catch (error) {
+    await pipeline.close()
+    throw error
+  }
+}

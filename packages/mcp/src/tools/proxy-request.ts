@@ -1,0 +1,113 @@
+import { refuse } from '@aegis/guard'
+import type { GateEngine } from '@aegis/proxy'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { z } from 'zod'
+import type { Drain } from '../drain.js'
+import { headerProblem, type ProxyRequestArgs, toGateRequest } from '../request.js'
+import { encodeBody, headerValue, type ProxyResponse, readBounded } from '../response.js'
+import { jsonResult, problemResult, refusalResult } from '../results.js'
+
+export const PROXY_REQUEST_TOOL = 'aegis_proxy_request'
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+
+export const proxyRequestInput = {
+  service: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[^/?#\s]+$/, 'a service name is one path segment: no "/", "?", "#" or spaces')
+    .describe('The service to call, as listed by aegis_list_services (e.g. "slack")'),
+  path: z
+    .string()
+    .max(8192)
+    .startsWith('/', 'the path starts with "/"')
+    .describe('Upstream path starting with "/", optionally with "?query" (e.g. "/api/auth.test?x=1")'),
+  method: z.enum(HTTP_METHODS).default('GET').describe('HTTP method (default GET)'),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Extra request headers. Credentials are injected by Aegis: do not send any.'),
+  body: z.string().optional().describe('Request body as text (e.g. JSON); set content-type in headers'),
+  targetHost: z
+    .string()
+    .min(1)
+    .max(261)
+    .optional()
+    .describe("Upstream host; must be in the credential's allowlist. Default: its first domain"),
+}
+
+export const proxyRequestOutput = {
+  status: z.number().int(),
+  headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  body: z.string(),
+  bodyEncoding: z.enum(['utf8', 'base64']),
+}
+
+export interface ProxyToolContext {
+  engine: GateEngine
+  agentToken: string | null
+  maxResponseBytes: number
+  drain: Drain
+}
+
+/**
+ * Runs one `aegis_proxy_request` call through the pipeline, exactly as the HTTP gate runs
+ * `{method} /{service}{path}`: every check, the ledger entry and the credential injection happen
+ * in the engine. A refusal comes back as an error result holding the gate's problem document.
+ */
+export function proxyRequest(ctx: ProxyToolContext, args: ProxyRequestArgs): Promise<CallToolResult> {
+  return ctx.drain.track(async () => {
+    const req = toGateRequest(args, ctx.agentToken)
+    const { engine } = ctx
+    if (ctx.drain.closing) {
+      const outcome = await engine.reject(req, refuse('shutting_down', 'The MCP server is shutting down'))
+      return problemResult(outcome.problem)
+    }
+    const malformed = headerProblem(args.headers)
+    if (malformed !== null) {
+      const outcome = await engine.reject(req, refuse(malformed.code, malformed.detail))
+      return problemResult(outcome.problem)
+    }
+
+    let outcome: Awaited<ReturnType<GateEngine['process']>>
+    try {
+      outcome = await engine.process(req)
+    } catch {
+      return refusalResult(refuse('upstream_unreachable', 'The request could not be completed'), req.id)
+    }
+    if (outcome.kind === 'refused') return problemResult(outcome.problem)
+
+    let read: Awaited<ReturnType<typeof readBounded>>
+    try {
+      read = await readBounded(outcome.body, ctx.maxResponseBytes)
+    } catch (error) {
+      outcome.body.destroy()
+      outcome.finish({ bytesOut: 0, error })
+      return refusalResult(
+        refuse('upstream_unreachable', 'The upstream response broke off before it was complete'),
+        req.id,
+      )
+    }
+    if (!read.ok) {
+      outcome.finish({ bytesOut: 0, error: new Error('response over the MCP size limit') })
+      return problemResult({
+        type: 'urn:aegis:problem:response_too_large',
+        title: 'Response too large',
+        status: 502,
+        detail: `The upstream response is over the MCP limit of ${ctx.maxResponseBytes} bytes; nothing was returned`,
+        code: 'response_too_large',
+        limit: ctx.maxResponseBytes,
+        upstreamStatus: outcome.status,
+        instance: req.id,
+      })
+    }
+    outcome.finish({ bytesOut: read.bytes.length })
+    const response: ProxyResponse = {
+      status: outcome.status,
+      headers: outcome.headers,
+      ...encodeBody(read.bytes, headerValue(outcome.headers, 'content-type')),
+    }
+    return jsonResult(response)
+  })
+}

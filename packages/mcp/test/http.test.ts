@@ -1,0 +1,186 @@
+import { request } from 'node:http'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMcpHttpServer, type McpHttpServer } from '../src/index.ts'
+import { silentLogger, startWorld, type World } from './fixtures/world.ts'
+
+let w: World
+let server: McpHttpServer
+let url: string
+let port: number
+let alice: string
+let bob: string
+beforeAll(async () => {
+  w = await startWorld()
+  w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-http-1' })
+  w.add({ name: 'github-bot', service: 'github', secret: 'ghp-http-1' })
+  alice = w.vault.addAgent({ name: 'alice' }).token
+  bob = w.vault.addAgent({ name: 'bob' }).token
+  w.vault.grant('alice', 'slack-bot')
+  w.vault.grant('bob', 'github-bot')
+  w.pipeline.state.refresh()
+  server = createMcpHttpServer({
+    engine: w.pipeline.engine,
+    logger: silentLogger(),
+    port: 0,
+    allowedOrigins: ['https://trusted.example'],
+  })
+  ;({ url, port } = await server.listen())
+})
+afterAll(async () => {
+  await server.close()
+  await w.close()
+})
+
+async function connect(token: string): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  })
+  const client = new Client({ name: 'http-agent', version: '1.0.0' })
+  await client.connect(transport)
+  return client
+}
+
+interface RawReply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+const INITIALIZE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+})
+
+function post(
+  headers: Record<string, string>,
+  body = INITIALIZE,
+  path = '/mcp',
+  method = 'POST',
+): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (d: string) => {
+          text += d
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('streamable HTTP transport', () => {
+  it('makes a real proxied call with a bearer token', async () => {
+    const client = await connect(alice)
+    const result = (await client.callTool({
+      name: 'aegis_proxy_request',
+      arguments: { service: 'slack', path: '/over-http' },
+    })) as CallToolResult
+    expect(result.isError).toBeFalsy()
+    expect(result.structuredContent).toMatchObject({ status: 200 })
+    expect(w.upstream.received.at(-1)?.headers.authorization).toBe('Bearer xoxb-http-1')
+    await w.ledger.flush()
+    const entry = w.ledger.query({ limit: 20 }).find((e) => e.path === '/over-http')
+    expect(entry).toMatchObject({ channel: 'mcp', agent: 'alice', decision: 'allowed' })
+    await client.close()
+  })
+
+  it('binds each request to its own bearer token', async () => {
+    const [a, b] = await Promise.all([connect(alice), connect(bob)])
+    const [la, lb] = await Promise.all([
+      a.callTool({ name: 'aegis_list_services', arguments: {} }),
+      b.callTool({ name: 'aegis_list_services', arguments: {} }),
+    ])
+    const names = (r: unknown) =>
+      ((r as CallToolResult).structuredContent as { services: Array<{ service: string }> }).services.map(
+        (s) => s.service,
+      )
+    expect(names(la)).toEqual(['slack'])
+    expect(names(lb)).toEqual(['github'])
+    const denied = (await b.callTool({
+      name: 'aegis_proxy_request',
+      arguments: { service: 'slack', path: '/x' },
+    })) as CallToolResult
+    expect(denied.isError).toBe(true)
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('answers 401 agent_auth_required without a bearer token', async () => {
+    for (const headers of [{}, { authorization: 'Basic YTpi' }, { authorization: 'Bearer' }] as Record<
+      string,
+      string
+    >[]) {
+      const reply = await post({ host: `127.0.0.1:${port}`, ...headers })
+      expect(reply.status).toBe(401)
+      expect(reply.headers['content-type']).toBe('application/problem+json')
+      expect(reply.headers['www-authenticate']).toMatch(/^Bearer/)
+      expect(JSON.parse(reply.body)).toMatchObject({ code: 'agent_auth_required', status: 401 })
+    }
+  })
+
+  it('answers 401 agent_auth_invalid for an unknown token, before any MCP message is handled', async () => {
+    const reply = await post({
+      host: `127.0.0.1:${port}`,
+      authorization: 'Bearer aegis_unknownunknownunknownunknownunknownunknow',
+    })
+    expect(reply.status).toBe(401)
+    expect(JSON.parse(reply.body)).toMatchObject({ code: 'agent_auth_invalid' })
+    expect(reply.body).not.toContain('unknownunknown')
+  })
+
+  it('refuses a foreign Host (DNS rebinding) with 403, even with a valid token', async () => {
+    for (const host of ['evil.test', `evil.test:${port}`, `127.0.0.1:${port + 1}`, 'localhost']) {
+      const reply = await post({ host, authorization: `Bearer ${alice}` })
+      expect(reply.status, host).toBe(403)
+      expect(JSON.parse(reply.body)).toMatchObject({ code: 'host_denied' })
+    }
+  })
+
+  it('refuses a foreign Origin with 403 and accepts local and configured ones', async () => {
+    for (const origin of [
+      'https://evil.test',
+      'null',
+      `http://localhost:${port + 1}`,
+      `https://localhost:${port}`,
+    ]) {
+      const reply = await post({ host: `localhost:${port}`, origin, authorization: `Bearer ${alice}` })
+      expect(reply.status, origin).toBe(403)
+      expect(JSON.parse(reply.body)).toMatchObject({ code: 'origin_denied' })
+    }
+    for (const origin of [
+      `http://localhost:${port}`,
+      `http://127.0.0.1:${port}`,
+      'https://trusted.example',
+    ]) {
+      const reply = await post({ host: `localhost:${port}`, origin, authorization: `Bearer ${alice}` })
+      expect(reply.status, origin).toBe(200)
+    }
+  })
+
+  it('serves only POST /mcp', async () => {
+    const auth = { host: `127.0.0.1:${port}`, authorization: `Bearer ${alice}` }
+    expect((await post(auth, INITIALIZE, '/other')).status).toBe(404)
+    expect((await post(auth, '', '/mcp', 'GET')).status).toBe(405)
+    expect((await post(auth, '{not json')).status).toBe(400)
+  })
+})

@@ -1,0 +1,125 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js'
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type McpConfig, McpStartError, startMcp } from '../src/index.ts'
+import { silentLogger, startWorld, type World } from './fixtures/world.ts'
+
+let w: World
+let config: McpConfig
+beforeAll(async () => {
+  w = await startWorld()
+  w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-start-1' })
+  const caFile = join(w.dataDir, 'ca.pem')
+  writeFileSync(caFile, w.caCert)
+  config = {
+    gate: {
+      max_body_size: 1_048_576,
+      request_timeout: 30_000,
+      shutdown_timeout: 2_000,
+      require_agent_auth: false,
+      policy_mode: 'enforce',
+      policy_default: 'allow',
+      upstream: { ca_file: [caFile], resolve: w.resolve ?? [], allow_private: [] },
+    },
+    mcp: { transport: 'stdio', port: 0 },
+  }
+})
+afterAll(() => w.close())
+
+/** A client transport over a pair of in-process streams, as a host speaks to a stdio server. */
+function streamClient(toServer: PassThrough, fromServer: PassThrough): Transport {
+  const buffer = new ReadBuffer()
+  const transport: Transport = {
+    start: async () => {
+      fromServer.on('data', (chunk: Buffer) => {
+        buffer.append(chunk)
+        for (let m = buffer.readMessage(); m !== null; m = buffer.readMessage()) transport.onmessage?.(m)
+      })
+    },
+    send: async (message: JSONRPCMessage) => {
+      toServer.write(serializeMessage(message))
+    },
+    close: async () => {
+      toServer.end()
+      transport.onclose?.()
+    },
+  }
+  return transport
+}
+
+describe('startMcp', () => {
+  it('serves stdio with the configured upstream settings and stops when the input ends', async () => {
+    const input = new PassThrough()
+    const output = new PassThrough()
+    const running = await startMcp({
+      config,
+      vault: w.vault,
+      ledger: w.ledger,
+      logger: silentLogger(),
+      agentToken: null,
+      stdio: { input, output },
+    })
+    expect(running).toMatchObject({ transport: 'stdio', url: null })
+    const client = new Client({ name: 'stdio-agent', version: '1' })
+    await client.connect(streamClient(input, output))
+    const result = (await client.callTool({
+      name: 'aegis_proxy_request',
+      arguments: { service: 'slack', path: '/via-start' },
+    })) as CallToolResult
+    expect(result.structuredContent).toMatchObject({ status: 200 })
+    expect(w.upstream.received.at(-1)?.headers.authorization).toBe('Bearer xoxb-start-1')
+    await client.close()
+    await running.done
+    await running.close()
+    await w.ledger.flush()
+    const events = w.ledger.query({ system: true, limit: 10 }).map((e) => e.event)
+    expect(events.slice(0, 2)).toEqual(['mcp_stop', 'mcp_start'])
+  })
+
+  it('serves streamable HTTP when asked to', async () => {
+    const token = w.vault.addAgent({ name: 'http-start' }).token
+    w.vault.grant('http-start', 'slack-bot')
+    const running = await startMcp({
+      config,
+      vault: w.vault,
+      ledger: w.ledger,
+      logger: silentLogger(),
+      agentToken: null,
+      transport: 'http',
+      port: 0,
+    })
+    expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/)
+    const client = new Client({ name: 'http-agent', version: '1' })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(running.url ?? ''), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    )
+    const result = (await client.callTool({ name: 'aegis_health', arguments: {} })) as CallToolResult
+    expect(result.structuredContent).toMatchObject({ status: 'ok', services: 1 })
+    await client.close()
+    await running.close()
+  })
+
+  it('names an unreadable CA file', async () => {
+    const broken = {
+      ...config,
+      gate: { ...config.gate, upstream: { ...config.gate.upstream, ca_file: ['/nope/ca.pem'] } },
+    }
+    const start = startMcp({
+      config: broken,
+      vault: w.vault,
+      ledger: w.ledger,
+      logger: silentLogger(),
+      agentToken: null,
+    })
+    await expect(start).rejects.toThrow(McpStartError)
+    await expect(start).rejects.toThrow('Cannot read gate.upstream.ca_file /nope/ca.pem (ENOENT)')
+  })
+})
