@@ -152,7 +152,13 @@ export function checkPolicy(text: string, file: string): PolicyCheck {
     ])
   }
   const parsed = policySchema.safeParse(source.value)
-  if (!parsed.success) return fail(agent, issueErrors(file, source, parsed.error.issues))
+  if (!parsed.success) {
+    const errors = issueErrors(file, source, parsed.error.issues)
+    return fail(
+      agent,
+      errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+    )
+  }
   const input: PolicyInput = parsed.data
   const problems: Problem[] = []
   const rules: PolicyRule[] = []
