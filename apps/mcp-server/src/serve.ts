@@ -1,0 +1,95 @@
+import { join } from 'node:path'
+import { loadConfig } from '@aegis/config'
+import { openLedger } from '@aegis/ledger'
+import { startMcp } from '@aegis/mcp'
+import { openVault } from '@aegis/vault'
+import pino from 'pino'
+import type { CliArgs } from './args.js'
+
+/** A problem the user can fix; printed as one line, exit status 1. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError'
+}
+
+/** `<paste …>` values left in a host config by `aegis mcp config`. */
+const PLACEHOLDER = /^<.*>$/
+
+export interface ServeOptions {
+  args: CliArgs
+  env: Record<string, string | undefined>
+  cwd: string
+  version: string
+  /** Where human-readable status lines go (stderr). */
+  status: (line: string) => void
+}
+
+/**
+ * Loads the config, opens the vault and ledger, serves MCP until the client goes away (stdio) or a
+ * signal arrives, then closes everything (the ledger is flushed last).
+ */
+export async function serve(options: ServeOptions): Promise<void> {
+  const { args, env } = options
+  const config = loadConfig({
+    cwd: options.cwd,
+    env,
+    file: args.config,
+    overrides: { mcp: { transport: args.transport, port: args.port } },
+  })
+  const masterKey = config.vault.master_key
+  if (masterKey === undefined || masterKey === '') {
+    throw new StartupError(
+      'AEGIS_MASTER_KEY is not set (set it in the MCP host config, or keep vault.master_key in a 0600 config file named by AEGIS_CONFIG)',
+    )
+  }
+  if (PLACEHOLDER.test(masterKey))
+    throw new StartupError('AEGIS_MASTER_KEY still holds a placeholder: set the real key')
+  const agentToken = env.AEGIS_AGENT_TOKEN?.trim() || null
+  if (agentToken !== null && PLACEHOLDER.test(agentToken)) {
+    throw new StartupError(
+      'AEGIS_AGENT_TOKEN still holds a placeholder: set the token from `aegis agent add`',
+    )
+  }
+
+  const logger = pino(
+    { level: config.observability.log_level, base: { service: 'aegis-mcp' } },
+    pino.destination({ fd: 2, sync: true }),
+  )
+  const vault = openVault({ dataDir: config.vault.data_dir, name: config.vault.name, masterKey })
+  let ledger: ReturnType<typeof openLedger>
+  try {
+    ledger = openLedger({ file: join(config.vault.data_dir, 'ledger.db') })
+  } catch (error) {
+    vault.close()
+    throw error
+  }
+
+  let running: Awaited<ReturnType<typeof startMcp>>
+  try {
+    running = await startMcp({ config, vault, ledger, logger, agentToken, version: options.version })
+  } catch (error) {
+    await ledger.close()
+    vault.close()
+    throw error
+  }
+  if (running.url !== null)
+    options.status(`Aegis MCP server listening on ${running.url} (vault "${vault.name}")`)
+  else logger.info({ vault: vault.name }, 'Aegis MCP server on stdio')
+  if (!config.gate.require_agent_auth && agentToken === null && running.transport === 'stdio') {
+    logger.warn(
+      'Agent authentication is off and AEGIS_AGENT_TOKEN is not set: this client may use every credential',
+    )
+  }
+
+  const signal = await new Promise<NodeJS.Signals | 'input closed'>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    void running.done.then(() => resolve('input closed'))
+  })
+  logger.info({ reason: signal }, 'shutting down')
+  try {
+    await running.close()
+  } finally {
+    await ledger.close()
+    vault.close()
+  }
+}
