@@ -8,7 +8,8 @@
  * - a repeated group with alternatives that can start with the same character or be empty,
  *   e.g. `(a|a)*`, `(a|ab)+` — exponential;
  * - three or more wide quantifiers in a row that can all match the same text, e.g. `.*a.*a.*`
- *   — polynomial (n³). Two are allowed; paths are bounded in length.
+ *   — polynomial (n³). Two are allowed; paths are bounded in length. A group counts with the
+ *   most wide quantifiers any of its alternatives holds, e.g. `.+(?:[^/]+x+)?` counts 3.
  */
 import {
   type CharSet,
@@ -94,10 +95,17 @@ function containsQuantifier(node: RegexNode): boolean {
   return false
 }
 
-function hasWide(node: RegexNode): boolean {
-  if (node.kind === 'repeat') return isWide(node.max) || hasWide(node.node)
-  if (node.kind === 'group') return node.alternatives.some((seq) => seq.some(hasWide))
-  return false
+/**
+ * How many wide quantifiers one path through the node can chain: a wide repeat counts 1 (its body
+ * has no quantifier once the exponential check passed), a group the most of any alternative.
+ */
+function wideWeight(node: RegexNode): number {
+  if (node.kind === 'repeat')
+    return isWide(node.max) ? Math.max(1, wideWeight(node.node)) : wideWeight(node.node)
+  if (node.kind === 'group') {
+    return Math.max(0, ...node.alternatives.map((seq) => seq.reduce((sum, n) => sum + wideWeight(n), 0)))
+  }
+  return 0
 }
 
 /** Alternatives inside a repeated group must be told apart by their first character. */
@@ -152,25 +160,35 @@ function flatten(seq: readonly RegexNode[]): RegexNode[] {
   )
 }
 
+/**
+ * Counts wide quantifiers that can take turns consuming the same text. A run only ends at an item
+ * that must consume a character none of the run's quantifiers can match (e.g. the `/` in
+ * `[^/]+/[^/]+`); a wide item with no such character joins the run, conservatively.
+ */
 function polynomialRisk(seq: readonly RegexNode[]): string | null {
   let run = 0
-  let last: CharSet = emptySet()
+  let runChars: CharSet = emptySet()
   for (const item of flatten(seq)) {
-    if (item.kind === 'group') {
-      for (const branch of item.alternatives) {
+    const group = item.kind === 'repeat' ? item.node : item
+    if (group.kind === 'group') {
+      for (const branch of group.alternatives) {
         const inner = polynomialRisk(branch)
         if (inner !== null) return inner
       }
     }
     const chars = charsOf(item)
-    if (hasWide(item)) {
-      run = run > 0 && intersects(last, chars) ? run + 1 : 1
-      last = chars
+    const weight = wideWeight(item)
+    const separates = run > 0 && minLength(item) > 0 && !intersects(runChars, chars)
+    if (separates) {
+      run = 0
+      runChars = emptySet()
+    }
+    if (weight > 0) {
+      run += weight
+      runChars = union(runChars, chars)
       if (run > MAX_OVERLAPPING) {
         return `more than ${MAX_OVERLAPPING} wide quantifiers (*, +, {n,}) in a row can match the same text (e.g. .*a.*a.*), which can take polynomial time; bound path segments with [^/]* or [^/]+`
       }
-    } else if (run > 0 && minLength(item) > 0 && !intersects(last, chars)) {
-      run = 0
     }
   }
   return null
