@@ -1,0 +1,36 @@
+import { Args } from '@oclif/core'
+import { AegisCommand } from '../../base-command.js'
+import { hostConfig, hostConfigNotes, MCP_HOSTS, type McpHost } from '../../lib/mcp-host-config.js'
+
+export default class McpConfig extends AegisCommand<typeof McpConfig> {
+  static override summary =
+    'Print the MCP server entry for Claude Desktop, Cursor or VS Code (JSON, no secrets)'
+  static override description =
+    "The snippet starts the server with npx and names this project's config file (AEGIS_CONFIG). It never holds the master key or an agent token: VS Code prompts for them, and for Claude and Cursor you fill the placeholders from your secret store. What to do next is printed on stderr."
+
+  static override examples = [
+    '<%= config.bin %> mcp config claude',
+    '<%= config.bin %> mcp config cursor --json',
+    '<%= config.bin %> mcp config vscode > .vscode/mcp.json',
+  ]
+
+  static override args = {
+    host: Args.string({ description: 'The MCP host', required: true, options: [...MCP_HOSTS] }),
+  }
+
+  async run(): Promise<Record<string, unknown>> {
+    const config = this.loadAegisConfig()
+    const host = this.args.host as McpHost
+    const fromEnv = process.env.AEGIS_MASTER_KEY
+    const input = {
+      configFile: config.source.file,
+      dataDir: config.vault.data_dir,
+      vault: process.env.AEGIS_VAULT ? config.vault.name : null,
+      needsMasterKey: !(config.vault.master_key !== undefined && (fromEnv === undefined || fromEnv === '')),
+    }
+    const snippet = hostConfig(host, input)
+    this.log(JSON.stringify(snippet, null, 2))
+    for (const note of hostConfigNotes(host, input)) process.stderr.write(`${note}\n`)
+    return snippet
+  }
+}

@@ -1,0 +1,81 @@
+import { openLedger } from '@aegis/ledger'
+import { type RunningMcp, startMcp } from '@aegis/mcp'
+import { Flags } from '@oclif/core'
+import { AegisCommand } from '../../base-command.js'
+import { ledgerPath } from '../../lib/ledger-file.js'
+import { createLogger } from '../../lib/logger.js'
+import { upstreamFlags, upstreamOverrides } from '../../lib/upstream-flags.js'
+
+export default class McpServe extends AegisCommand<typeof McpServe> {
+  static override summary =
+    'Start the MCP server on the gate pipeline (stdio for MCP hosts, or streamable HTTP)'
+  static override description =
+    `Every tool call runs through the same checks as the gate and is recorded in the ledger with channel "mcp".
+Over stdio the client's identity is AEGIS_AGENT_TOKEN (never a flag); stdout then carries only the MCP protocol and logs go to stderr.
+Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <agent token>".`
+  static override enableJsonFlag = false
+
+  static override examples = [
+    'AEGIS_AGENT_TOKEN=aegis_… <%= config.bin %> mcp serve',
+    '<%= config.bin %> mcp serve --transport http --port 3300',
+    '<%= config.bin %> mcp serve --upstream-ca ./internal-ca.pem --resolve api.internal.test:443:10.0.0.5:8443',
+  ]
+
+  static override flags = {
+    transport: Flags.string({
+      description: 'stdio (for MCP hosts) or http (streamable HTTP on 127.0.0.1); default mcp.transport',
+      options: ['stdio', 'http'],
+    }),
+    port: Flags.integer({
+      description: 'Port for --transport http; 0 picks a free port (default mcp.port, 3300)',
+      min: 0,
+      max: 65535,
+    }),
+    ...upstreamFlags,
+  }
+
+  async run(): Promise<void> {
+    const { flags } = this
+    const config = this.loadAegisConfig({
+      mcp: { transport: flags.transport as 'stdio' | 'http' | undefined, port: flags.port },
+      gate: { upstream: upstreamOverrides(flags) },
+    })
+    const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
+    const logger = createLogger(config)
+    const vault = this.openActiveVault()
+    const ledger = openLedger({ file: ledgerPath(this.dataDir()) })
+
+    let running: RunningMcp
+    try {
+      running = await startMcp({ config, vault, ledger, logger, agentToken, version: this.config.version })
+    } catch (error) {
+      await ledger.close()
+      vault.close()
+      this.fail(error instanceof Error ? error.message : String(error))
+    }
+    if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${vault.name}")`)
+    else logger.info({ vault: vault.name }, 'Aegis MCP server on stdio')
+    if (!config.gate.require_agent_auth && agentToken === null && running.transport === 'stdio') {
+      this.warn(
+        'Agent authentication is off and AEGIS_AGENT_TOKEN is not set: this client may use every credential',
+      )
+    }
+
+    const reason = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'))
+      process.once('SIGTERM', () => resolve('SIGTERM'))
+      void running.done.then(() => resolve('input closed'))
+    })
+    logger.info({ reason }, 'shutting down')
+    try {
+      await running.close()
+    } catch (error) {
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed')
+    } finally {
+      await ledger.close()
+      vault.close()
+      logger.flush?.()
+    }
+    if (running.transport === 'http') this.log('Aegis MCP server stopped')
+  }
+}

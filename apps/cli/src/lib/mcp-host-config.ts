@@ -1,0 +1,87 @@
+/**
+ * Snippets for MCP hosts' config files. They hold where Aegis finds its config, never a secret:
+ * values that are secret are VS Code secret-storage inputs, or placeholders the user fills from a
+ * secret store (the server refuses to start while a `<…>` placeholder is left).
+ */
+
+export const MCP_HOSTS = ['claude', 'cursor', 'vscode'] as const
+export type McpHost = (typeof MCP_HOSTS)[number]
+
+export const SERVER_PACKAGE = '@aegis/mcp-server'
+export const MASTER_KEY_PLACEHOLDER = '<paste master key>'
+export const AGENT_TOKEN_PLACEHOLDER = '<paste agent token>'
+
+export interface HostConfigInput {
+  /** Absolute config file, or null when there is none (then `dataDir` locates the vault). */
+  configFile: string | null
+  dataDir: string
+  /** Set when the active vault was chosen by `AEGIS_VAULT`, which the host will not have. */
+  vault: string | null
+  /** False when the config file itself holds `vault.master_key`. */
+  needsMasterKey: boolean
+}
+
+/** Where each host reads its MCP servers from. */
+export const HOST_FILES: Record<McpHost, string> = {
+  claude:
+    'claude_desktop_config.json (macOS: ~/Library/Application Support/Claude/, Windows: %APPDATA%\\Claude\\)',
+  cursor: '.cursor/mcp.json in your project, or ~/.cursor/mcp.json for every project',
+  vscode: '.vscode/mcp.json in your workspace (or the user mcp.json: "MCP: Open User Configuration")',
+}
+
+function locationEnv(input: HostConfigInput): Record<string, string> {
+  const env: Record<string, string> =
+    input.configFile === null ? { AEGIS_DATA_DIR: input.dataDir } : { AEGIS_CONFIG: input.configFile }
+  if (input.vault !== null) env.AEGIS_VAULT = input.vault
+  return env
+}
+
+/** The JSON document to paste into the host's MCP config. */
+export function hostConfig(host: McpHost, input: HostConfigInput): Record<string, unknown> {
+  const launch = { command: 'npx', args: ['-y', SERVER_PACKAGE] }
+  if (host === 'vscode') {
+    const inputs = [
+      ...(input.needsMasterKey
+        ? [{ type: 'promptString', id: 'aegis-master-key', description: 'Aegis master key', password: true }]
+        : []),
+      { type: 'promptString', id: 'aegis-agent-token', description: 'Aegis agent token', password: true },
+    ]
+    const env = {
+      ...locationEnv(input),
+      ...(input.needsMasterKey ? { AEGIS_MASTER_KEY: `\${input:aegis-master-key}` } : {}),
+      AEGIS_AGENT_TOKEN: `\${input:aegis-agent-token}`,
+    }
+    return { inputs, servers: { aegis: { type: 'stdio', ...launch, env } } }
+  }
+  const env = {
+    ...locationEnv(input),
+    ...(input.needsMasterKey ? { AEGIS_MASTER_KEY: MASTER_KEY_PLACEHOLDER } : {}),
+    AEGIS_AGENT_TOKEN: AGENT_TOKEN_PLACEHOLDER,
+  }
+  return { mcpServers: { aegis: { ...launch, env } } }
+}
+
+/** What the user must still do, for stderr. */
+export function hostConfigNotes(host: McpHost, input: HostConfigInput): string[] {
+  const notes = [`Paste this into ${HOST_FILES[host]}.`]
+  if (host === 'vscode') {
+    notes.push(
+      `VS Code asks for ${input.needsMasterKey ? 'the master key and ' : ''}the agent token on first start and keeps them in its secret storage; nothing secret is in this file.`,
+    )
+  } else {
+    const values = input.needsMasterKey ? 'AEGIS_MASTER_KEY and AEGIS_AGENT_TOKEN' : 'AEGIS_AGENT_TOKEN'
+    notes.push(
+      `Replace the "<paste …>" placeholders for ${values} with the values from your secret store; this output holds no secret, and the server will not start while a placeholder is left.`,
+    )
+  }
+  if (!input.needsMasterKey) notes.push('The master key is read from vault.master_key in the config file.')
+  notes.push(
+    'Get an agent token with `aegis agent add --name <name>` and grant it credentials with `aegis agent grant`.',
+  )
+  if (input.configFile === null) {
+    notes.push(
+      'No config file was found: the snippet names the data directory (AEGIS_DATA_DIR) instead of AEGIS_CONFIG.',
+    )
+  }
+  return notes
+}

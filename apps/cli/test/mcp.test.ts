@@ -1,0 +1,198 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
+import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
+import {
+  addCredential,
+  BIN,
+  initProject,
+  type Project,
+  parseJson,
+  removeDir,
+  runCli,
+  tempDir,
+} from './helpers/run-cli.js'
+
+const SECRET = 'xoxb-cli-mcp-secret-3e8d'
+
+let project: Project
+let upstream: TestUpstream
+let token: string
+let caFile: string
+beforeAll(async () => {
+  project = await initProject()
+  upstream = await startUpstream()
+  caFile = join(project.dir, 'ca.pem')
+  writeFileSync(caFile, testPki().caCert)
+  await addCredential(
+    project,
+    ['--name', 'slack-bot', '--service', 'slack', '--domains', 'api.example.test'],
+    SECRET,
+  )
+  const added = await project.run(['agent', 'add', '--name', 'desktop', '--json'])
+  if (added.code !== 0) throw new Error(added.stderr)
+  token = parseJson<{ token: string }>(added).token
+  const granted = await project.run(['agent', 'grant', '--agent', 'desktop', '--credential', 'slack-bot'])
+  if (granted.code !== 0) throw new Error(granted.stderr)
+})
+afterAll(async () => {
+  await upstream.close()
+  removeDir(project.dir)
+})
+
+describe('aegis mcp config', () => {
+  for (const host of ['claude', 'cursor', 'vscode'] as const) {
+    for (const json of [false, true]) {
+      it(`${host}${json ? ' --json' : ''}: one JSON document, with the config path and no secret`, async () => {
+        const result = await project.run(['mcp', 'config', host, ...(json ? ['--json'] : [])], {
+          env: { AEGIS_AGENT_TOKEN: token },
+        })
+        expect(result.code, result.stderr).toBe(0)
+        const doc =
+          parseJson<
+            Record<
+              string,
+              Record<string, { command: string; args: string[]; env: Record<string, string>; type?: string }>
+            >
+          >(result)
+        const server = host === 'vscode' ? doc.servers?.aegis : doc.mcpServers?.aegis
+        expect(server?.command).toBe('npx')
+        expect(server?.args).toEqual(['-y', '@aegis/mcp-server'])
+        expect(server?.env.AEGIS_CONFIG).toBe(join(project.dir, 'aegis.config.yaml'))
+        if (host === 'vscode') {
+          expect(server?.type).toBe('stdio')
+          expect(server?.env.AEGIS_MASTER_KEY).toBe(`\${input:aegis-master-key}`)
+          expect(server?.env.AEGIS_AGENT_TOKEN).toBe(`\${input:aegis-agent-token}`)
+          expect(doc.inputs).toEqual(
+            expect.arrayContaining([expect.objectContaining({ id: 'aegis-agent-token', password: true })]),
+          )
+        } else {
+          expect(server?.env.AEGIS_MASTER_KEY).toMatch(/^<.*>$/)
+          expect(server?.env.AEGIS_AGENT_TOKEN).toMatch(/^<.*>$/)
+        }
+        for (const secret of [project.key, token]) {
+          expect(result.stdout).not.toContain(secret)
+          expect(result.stderr).not.toContain(secret)
+        }
+        expect(result.stderr).toMatch(/AEGIS_AGENT_TOKEN|agent token/)
+      })
+    }
+  }
+
+  it('leaves the master key out when the config file holds it, and never prints that key', async () => {
+    const dir = tempDir()
+    try {
+      const init = await runCli(['init', '--write-secrets', '--json'], { cwd: dir })
+      expect(init.code, init.stderr).toBe(0)
+      const key = readFileSync(join(dir, 'aegis.config.yaml'), 'utf8').match(/master_key:\s*"?([^"\s]+)/)?.[1]
+      expect(key).toBeTruthy()
+      for (const host of ['claude', 'vscode']) {
+        const result = await runCli(['mcp', 'config', host], { cwd: dir })
+        expect(result.code, result.stderr).toBe(0)
+        const text = JSON.stringify(parseJson(result))
+        expect(text).not.toContain('AEGIS_MASTER_KEY')
+        expect(`${result.stdout}${result.stderr}`).not.toContain(key)
+        expect(result.stderr).toContain('vault.master_key')
+      }
+    } finally {
+      removeDir(dir)
+    }
+  })
+
+  it('refuses an unknown host with a usage error', async () => {
+    const result = await project.run(['mcp', 'config', 'emacs'])
+    expect(result.code).toBe(2)
+  })
+})
+
+describe('aegis mcp serve', () => {
+  it('serves stdio with --upstream-ca/--resolve and AEGIS_AGENT_TOKEN, stdout carrying only the protocol', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [
+        BIN,
+        'mcp',
+        'serve',
+        '--upstream-ca',
+        caFile,
+        '--resolve',
+        `api.example.test:443:127.0.0.1:${upstream.port}`,
+      ],
+      cwd: project.dir,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: project.dir,
+        AEGIS_MASTER_KEY: project.key,
+        AEGIS_AGENT_TOKEN: token,
+        AEGIS_REQUIRE_AGENT_AUTH: 'true',
+      },
+      stderr: 'pipe',
+    })
+    let stderr = ''
+    transport.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8')
+    })
+    const client = new Client({ name: 'cli-test-host', version: '1.0.0' })
+    await client.connect(transport)
+    const result = (await client.callTool({
+      name: 'aegis_proxy_request',
+      arguments: { service: 'slack', path: '/api/auth.test' },
+    })) as CallToolResult
+    expect(result.isError, JSON.stringify(result)).toBeFalsy()
+    expect(upstream.received.at(-1)?.headers.authorization).toBe(`Bearer ${SECRET}`)
+    await client.close()
+    for (const secret of [SECRET, project.key, token]) expect(stderr).not.toContain(secret)
+
+    const ledger = await project.run(['ledger', 'show', '--json'])
+    const entries = parseJson<Array<{ channel: string; agent: string | null; path: string }>>(ledger)
+    expect(entries.find((e) => e.path === '/api/auth.test')).toMatchObject({
+      channel: 'mcp',
+      agent: 'desktop',
+    })
+  })
+
+  it('serves streamable HTTP, prints the endpoint, and stops cleanly on SIGTERM', async () => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [BIN, 'mcp', 'serve', '--transport', 'http', '--port', '0'],
+      {
+        cwd: project.dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: project.dir, AEGIS_MASTER_KEY: project.key },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let out = ''
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+    })
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+    })
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`mcp serve did not start:\n${out}`)), 15_000)
+      child.stdout?.on('data', () => {
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(out)
+        if (match?.[1]) {
+          clearTimeout(timer)
+          resolve(match[1])
+        }
+      })
+      child.once('exit', (code) => reject(new Error(`mcp serve exited ${code}:\n${out}`)))
+    })
+    const unauthenticated = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{}',
+    })
+    expect(unauthenticated.status).toBe(401)
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(out).toContain('stopped')
+  })
+})
