@@ -19,6 +19,7 @@ import { agentLimits } from './stages/agent-limits.js'
 import { bodySize } from './stages/body-size.js'
 import { expiry } from './stages/expiry.js'
 import { grant, identity } from './stages/identity.js'
+import { type PolicyStageOptions, policy } from './stages/policy.js'
 import { credentialRate } from './stages/rate.js'
 import { route } from './stages/route.js'
 import { scope } from './stages/scope.js'
@@ -47,6 +48,8 @@ export interface EngineOptions {
   dispatchers: PinnedDispatchers
   /** Refuse requests that carry no agent token. */
   requireAgentAuth?: boolean
+  /** Policy enforcement; no policies when absent. */
+  policy?: PolicyStageOptions
   limiter?: RateLimiter
 }
 
@@ -115,6 +118,7 @@ export class GateEngine {
       grant,
       expiry,
       scope,
+      ...(options.policy ? [policy(limiter, options.policy)] : []),
       target,
       bodySize(options.limits.maxBodySize),
       address(options.resolver),

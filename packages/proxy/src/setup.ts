@@ -1,3 +1,4 @@
+import { EMPTY_POLICY_SET, PolicyWatcher } from '@aegis/policy'
 import pino, { type Logger } from 'pino'
 import type { AuditSink } from './audit.js'
 import { GateEngine, type GateLimits } from './engine.js'
@@ -74,7 +75,32 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     connectTimeoutMs: limits.requestTimeout,
     connections: options.upstream?.connections,
   })
+  const policyDir = options.policies?.dir
+  const watcher =
+    policyDir === undefined || options.policies?.mode === 'off'
+      ? null
+      : new PolicyWatcher(policyDir, {
+          onReload: (set) => {
+            logger.info({ policies: set.policies.size, broken: set.broken.size }, 'policies loaded')
+            for (const error of set.errors) {
+              logger.error(
+                { policyError: error.message },
+                'policy file refused: its agent is denied everything',
+              )
+            }
+          },
+          onError: (error) =>
+            logger.error({ err: describeError(error) }, 'policy reload failed: affected agents are denied'),
+        })
   const engine = new GateEngine({
+    policy:
+      options.policies === undefined
+        ? undefined
+        : {
+            mode: options.policies.mode,
+            defaultPolicy: options.policies.defaultPolicy ?? 'allow',
+            current: watcher === null ? () => EMPTY_POLICY_SET : () => watcher.current,
+          },
     requireAgentAuth: options.requireAgentAuth,
     state,
     audit: options.audit,
@@ -93,9 +119,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     logger,
     start: () => {
       state.start()
+      watcher?.start()
     },
     close: async () => {
       state.stop()
+      watcher?.stop()
       await dispatchers.close()
     },
   }

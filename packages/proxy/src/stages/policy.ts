@@ -1,0 +1,65 @@
+import { type RateLimiter, type Refusal, refuse } from '@aegis/guard'
+import { decideForAgent, type PolicySet } from '@aegis/policy'
+import type { Stage } from '../pipeline.js'
+
+import type { PolicyMode } from '../types.js'
+
+export type { PolicyMode }
+
+export interface PolicyStageOptions {
+  mode: PolicyMode
+  /** The current policy set (hot-reloaded by the caller). */
+  current: () => PolicySet
+  /** What an agent with no policy file may do. */
+  defaultPolicy: 'allow' | 'deny'
+}
+
+/**
+ * The agent's policy: the first rule that matches service, method and path (and whose time window
+ * is open) allows, with its own rate limit. In dry-run mode a refusal is recorded on the request
+ * instead of ending it. Requests without an agent have no policy to apply.
+ */
+export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage {
+  return (ctx) => {
+    if (options.mode === 'off' || ctx.agent === null || ctx.service === null) return undefined
+    const decision = decideForAgent(
+      options.current(),
+      ctx.agent.name,
+      { service: ctx.service, method: ctx.req.method, path: ctx.path, now: ctx.now },
+      { defaultPolicy: options.defaultPolicy },
+    )
+    let refusal: Refusal | undefined
+    if (!decision.allowed) {
+      refusal = refuse(
+        'policy_denied',
+        decision.reason,
+        decision.rule ? { rule: ruleName(decision.rule) } : undefined,
+      )
+    } else if (decision.rate !== null) {
+      const verdict = limiter.check(decision.rate.key, decision.rate.rate, ctx.now)
+      if (verdict.ok) ctx.commits.push(verdict.commit)
+      else {
+        const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+        refusal = refuse(
+          'rate_limited',
+          `Policy rule ${ruleName(decision.rule)} allows ${decision.rate.rate.text}`,
+          {
+            retryAfter,
+            limit: decision.rate.rate.text,
+          },
+        )
+      }
+    }
+    if (refusal === undefined) return undefined
+    if (options.mode === 'dry-run') {
+      ctx.dryRun ??= refusal
+      return undefined
+    }
+    return refusal
+  }
+}
+
+function ruleName(rule: { file: string; line: number; index: number }): string {
+  const file = rule.file.split(/[\\/]/).pop() ?? rule.file
+  return `${file}:${rule.line} (rules[${rule.index}])`
+}

@@ -1,0 +1,179 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AgentRecord } from '../src/index.js'
+import { send } from './fixtures/client.js'
+import { type Harness, startHarness } from './fixtures/harness.js'
+
+const token = () => `aegis_${randomBytes(32).toString('base64url')}`
+const hash = (t: string) => createHash('sha256').update(t).digest()
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+const RESEARCH = `agent: research-bot
+rules:
+  - service: slack
+    methods: [GET]
+    paths:
+      - /api/conversations\\..*
+      - /api/users\\..*
+    rate_limit: 3/hour
+  - service: slack
+    methods: [POST]
+    paths: [/api/chat.postMessage]
+`
+
+interface Setup {
+  h: Harness
+  dir: string
+  research: string
+  other: string
+}
+
+async function setup(mode: 'enforce' | 'dry-run', defaultPolicy: 'allow' | 'deny' = 'allow'): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'aegis-policies-'))
+  writeFileSync(join(dir, 'research-bot.yaml'), RESEARCH)
+  const research = token()
+  const other = token()
+  const agents: AgentRecord[] = []
+  const h = await startHarness({
+    gate: { requireAgentAuth: true, policies: { dir, mode, defaultPolicy } },
+    source: (vault) => ({
+      loadAll: () => vault.loadAll(),
+      loadAgents: () => agents,
+      changeToken: () => `${vault.changeToken()}/${agents.length}`,
+    }),
+  })
+  h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-1' })
+  const slack = h.vault.get('slack-bot')?.id ?? ''
+  const record = (name: string, t: string): AgentRecord => ({
+    id: name,
+    name,
+    prefix: t.slice(0, 12),
+    tokenHash: hash(t),
+    rateLimit: null,
+    maxInFlight: null,
+    grants: [slack],
+  })
+  agents.push(record('research-bot', research), record('other-bot', other))
+  h.gate.refresh()
+  return { h, dir, research, other }
+}
+
+async function teardown(s: Setup) {
+  await s.h.close()
+  rmSync(s.dir, { recursive: true, force: true })
+}
+
+describe('policies in enforce mode', () => {
+  let s: Setup
+  const as = (path: string, method = 'GET') =>
+    send(s.h.port, path, {
+      method,
+      headers: { 'X-Aegis-Agent': s.research },
+      body: method === 'POST' ? '{}' : undefined,
+    })
+  beforeAll(async () => {
+    s = await setup('enforce')
+  })
+  afterAll(() => teardown(s))
+
+  it('allows what a rule allows', async () => {
+    expect((await as('/slack/api/conversations.list')).status).toBe(200)
+    expect((await as('/slack/api/chat.postMessage', 'POST')).status).toBe(200)
+  })
+
+  it('refuses paths, methods and services no rule allows, matching whole paths only', async () => {
+    for (const [path, method] of [
+      ['/slack/api/admin.users', 'GET'],
+      ['/slack/api/conversations.list', 'DELETE'],
+      ['/slack/x/api/conversations.list', 'GET'],
+      ['/slack/api/chat.postMessage/extra', 'POST'],
+      ['/slack/api/chat.postMessage', 'GET'],
+    ] as const) {
+      const reply = await as(path, method)
+      expect(reply.status, `${method} ${path}`).toBe(403)
+      expect(reply.headers['x-aegis-block']).toBe('policy_denied')
+    }
+  })
+
+  it('applies a rule rate limit to that rule only', async () => {
+    // 3/hour on the GET rule: one spent above.
+    expect((await as('/slack/api/users.list')).status).toBe(200)
+    expect((await as('/slack/api/users.info')).status).toBe(200)
+    const limited = await as('/slack/api/users.info')
+    expect(limited.status).toBe(429)
+    expect(limited.headers['x-aegis-block']).toBe('rate_limited')
+    // The POST rule has its own (unlimited) budget.
+    expect((await as('/slack/api/chat.postMessage', 'POST')).status).toBe(200)
+  })
+
+  it('leaves agents without a policy file to grants and scopes', async () => {
+    const reply = await send(s.h.port, '/slack/anything', { headers: { 'X-Aegis-Agent': s.other } })
+    expect(reply.status).toBe(200)
+  })
+
+  it('reloads a changed file within 2 s, denies everything while it is broken, and recovers', async () => {
+    const file = join(s.dir, 'research-bot.yaml')
+    writeFileSync(file, RESEARCH.replace('/api/chat.postMessage', '/api/chat.update'))
+    const within = async (want: number, path: string, method = 'GET') => {
+      const started = Date.now()
+      while (Date.now() - started < 2000) {
+        if ((await as(path, method)).status === want) return
+        await sleep(50)
+      }
+      throw new Error(`${method} ${path} did not become ${want} within 2 s`)
+    }
+    await within(200, '/slack/api/chat.update', 'POST')
+    expect((await as('/slack/api/chat.postMessage', 'POST')).status).toBe(403)
+
+    writeFileSync(file, `${RESEARCH}\n  - service: [broken\n`)
+    // chat.update was allowed a moment ago; a broken file must deny the agent everything.
+    await within(403, '/slack/api/chat.update', 'POST')
+    expect((await as('/slack/api/conversations.list')).headers['x-aegis-block']).toBe('policy_denied')
+
+    writeFileSync(file, RESEARCH)
+    await within(200, '/slack/api/chat.postMessage', 'POST')
+  })
+})
+
+describe('policies in dry-run mode', () => {
+  let s: Setup
+  beforeAll(async () => {
+    s = await setup('dry-run')
+  })
+  afterAll(() => teardown(s))
+
+  it('forwards what it would refuse and records the would-be refusal, not as blocked', async () => {
+    const before = s.h.upstream.received.length
+    const reply = await send(s.h.port, '/slack/api/admin.users', { headers: { 'X-Aegis-Agent': s.research } })
+    expect(reply.status).toBe(200)
+    expect(s.h.upstream.received.length).toBe(before + 1)
+    await s.h.ledger.flush()
+    const entries = s.h.ledger
+      .query({ limit: 20 })
+      .filter((e) => e.requestId === reply.headers['x-request-id'])
+    expect(entries).toHaveLength(1)
+    expect(entries[0]).toMatchObject({ decision: 'allowed', dryRun: 'policy_denied', agent: 'research-bot' })
+    expect(s.h.ledger.stats({}).blocked).toBe(0)
+  })
+})
+
+describe('policy_default: deny', () => {
+  let s: Setup
+  beforeAll(async () => {
+    s = await setup('enforce', 'deny')
+  })
+  afterAll(() => teardown(s))
+
+  it('denies agents that have no policy file', async () => {
+    const reply = await send(s.h.port, '/slack/x', { headers: { 'X-Aegis-Agent': s.other } })
+    expect(reply.status).toBe(403)
+    expect(reply.headers['x-aegis-block']).toBe('policy_denied')
+    const allowed = await send(s.h.port, '/slack/api/users.list', {
+      headers: { 'X-Aegis-Agent': s.research },
+    })
+    expect(allowed.status).toBe(200)
+  })
+})
