@@ -17,9 +17,22 @@ export type BoundedBody = { ok: true; bytes: Buffer } | { ok: false; bytesRead: 
 
 /**
  * Reads a response body up to `limit` bytes. Past the limit the stream is destroyed (the upstream
- * connection is dropped, nothing more is read) and the result says so. Stream errors are thrown.
+ * connection is dropped, nothing more is read) and the result says so. Stream errors (and a
+ * cancellation through `signal`) are thrown.
  */
-export async function readBounded(body: Readable, limit: number): Promise<BoundedBody> {
+export async function readBounded(body: Readable, limit: number, signal?: AbortSignal): Promise<BoundedBody> {
+  // A client that cancels the call drops the upstream response at once.
+  const onAbort = () => body.destroy(new Error('The tool call was cancelled'))
+  if (signal?.aborted) onAbort()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await readChunks(body, limit)
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+async function readChunks(body: Readable, limit: number): Promise<BoundedBody> {
   const chunks: Buffer[] = []
   let total = 0
   for await (const chunk of body) {

@@ -54,7 +54,7 @@ export function buildMcpServer(options: McpServerOptions, drain: Drain): McpServ
       outputSchema: proxyRequestOutput,
       annotations: { openWorldHint: true, destructiveHint: true, idempotentHint: false },
     },
-    (args) => proxyRequest({ engine, agentToken, maxResponseBytes, drain }, args),
+    (args, extra) => proxyRequest({ engine, agentToken, maxResponseBytes, drain }, args, extra.signal),
   )
 
   server.registerTool(

@@ -28,6 +28,16 @@ beforeAll(async () => {
 })
 afterAll(() => w.close())
 
+/** Polls `check` until it returns something truthy (at most 5 s). */
+async function until<T>(check: () => T | Promise<T>): Promise<NonNullable<T>> {
+  for (let i = 0; i < 100; i++) {
+    const value = await check()
+    if (value) return value as NonNullable<T>
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('condition not met within 5 s')
+}
+
 interface Echo {
   method: string
   url: string
@@ -156,6 +166,24 @@ describe('aegis_proxy_request', () => {
     expect(textOf(result)).not.toContain('aaaa')
     await w.ledger.flush()
     const entry = w.ledger.query({ limit: 50 }).find((e) => e.requestId === problem.instance)
+    expect(entry).toMatchObject({ channel: 'mcp', decision: 'failed' })
+  })
+
+  it('drops the upstream response when the client cancels the call', async () => {
+    const controller = new AbortController()
+    const pending = client.callTool(
+      { name: 'aegis_proxy_request', arguments: { service: 'slack', path: '/sse' } },
+      undefined,
+      { signal: controller.signal },
+    )
+    await until(() => w.upstream.received.some((r) => r.url === '/sse'))
+    controller.abort()
+    await expect(pending).rejects.toThrow()
+    const entry = await until(async () => {
+      await w.ledger.flush()
+      const found = w.ledger.query({ limit: 50 }).find((e) => e.path === '/sse')
+      return found?.decision === 'failed' ? found : undefined
+    })
     expect(entry).toMatchObject({ channel: 'mcp', decision: 'failed' })
   })
 

@@ -56,7 +56,11 @@ export interface ProxyToolContext {
  * `{method} /{service}{path}`: every check, the ledger entry and the credential injection happen
  * in the engine. A refusal comes back as an error result holding the gate's problem document.
  */
-export function proxyRequest(ctx: ProxyToolContext, args: ProxyRequestArgs): Promise<CallToolResult> {
+export function proxyRequest(
+  ctx: ProxyToolContext,
+  args: ProxyRequestArgs,
+  signal?: AbortSignal,
+): Promise<CallToolResult> {
   return ctx.drain.track(async () => {
     const req = toGateRequest(args, ctx.agentToken)
     const { engine } = ctx
@@ -80,7 +84,7 @@ export function proxyRequest(ctx: ProxyToolContext, args: ProxyRequestArgs): Pro
 
     let read: Awaited<ReturnType<typeof readBounded>>
     try {
-      read = await readBounded(outcome.body, ctx.maxResponseBytes)
+      read = await readBounded(outcome.body, ctx.maxResponseBytes, signal)
     } catch (error) {
       outcome.body.destroy()
       outcome.finish({ bytesOut: 0, error })
