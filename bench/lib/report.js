@@ -1,0 +1,111 @@
+import { cpus, release, totalmem } from 'node:os'
+
+export const TARGETS = {
+  throughputRatio: 0.75,
+  addedP99Ms: 2,
+  rssBytes: 120 * 1024 * 1024,
+  /** Largest RSS rise allowed between the start and the end of the soak (GC noise). */
+  soakGrowthBytes: 10 * 1024 * 1024,
+}
+
+export const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1)
+const ms = (value) => value.toFixed(2)
+const int = (value) => Math.round(value).toLocaleString('en-US')
+const verdict = (ok) => (ok ? '**PASS**' : '**FAIL**')
+
+/** A one-paragraph description of where the run happened. */
+export function machineLine(wrk) {
+  const cpu = cpus()
+  return (
+    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+    `Linux ${release()}, Node ${process.version}, ${wrk}`
+  )
+}
+
+function errorCount(errors) {
+  return errors.connect + errors.read + errors.write + errors.status + errors.timeout
+}
+
+/** The main table: one row per (body, connections, target). */
+export function scenarioTable(rows) {
+  const lines = [
+    '| Body | Conns | Target | req/s | p50 ms | p99 ms | max ms | errors | CPU proxy / upstream | peak RSS | heap | TLS |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+  ]
+  for (const r of rows) {
+    const cpu = r.cpu ? r.cpu.map((c) => (c === null ? '–' : c.toFixed(2))).join(' / ') : ''
+    lines.push(
+      `| ${r.body} | ${r.connections} | ${r.target} | ${int(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ` +
+        `${ms(r.max)} | ${errorCount(r.errors)} | ${cpu} | ${r.peakRss ? `${mb(r.peakRss)} MB` : ''} | ` +
+        `${r.memory ? `${mb(r.memory.heapUsed)} / ${mb(r.memory.heapTotal)}` : ''} | ${r.handshakes ?? ''} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+/** The targets of the issue, each with its measured value and PASS/FAIL. */
+export function targetTable(rows) {
+  const find = (target, body, connections) =>
+    rows.find((r) => r.target === target && r.body === body && r.connections === connections)
+  const lines = ['| Target | Scenario | Measured | Limit | Result |', '|---|---|---:|---:|---|']
+  const results = []
+  const bodies = [...new Set(rows.map((r) => r.body))]
+  const conns = [...new Set(rows.map((r) => r.connections))]
+  for (const body of bodies) {
+    for (const c of conns) {
+      const gate = find('gate', body, c)
+      const base = find('baseline', body, c)
+      if (!gate || !base) continue
+      const ratio = gate.rps / base.rps
+      const ok = ratio >= TARGETS.throughputRatio && errorCount(gate.errors) === 0
+      results.push(ok)
+      lines.push(
+        `| gate/baseline throughput | ${body}, ${c} conns | ${ratio.toFixed(2)} | ≥ ${TARGETS.throughputRatio} | ${verdict(ok)} |`,
+      )
+    }
+  }
+  for (const body of bodies) {
+    const gate = find('gate', body, 16)
+    const direct = find('direct', body, 16)
+    if (!gate || !direct) continue
+    const added = gate.p99 - direct.p99
+    const ok = added <= TARGETS.addedP99Ms
+    results.push(ok)
+    lines.push(
+      `| p99 added latency (gate − direct) | ${body}, 16 conns | ${ms(added)} ms | ≤ ${TARGETS.addedP99Ms} ms | ${verdict(ok)} |`,
+    )
+  }
+  const gateRows = rows.filter((r) => r.target === 'gate' && r.peakRss)
+  if (gateRows.length > 0) {
+    const peak = Math.max(...gateRows.map((r) => r.peakRss))
+    const ok = peak <= TARGETS.rssBytes
+    results.push(ok)
+    lines.push(
+      `| gate RSS under load (peak) | all gate scenarios | ${mb(peak)} MB | ≤ 120 MB | ${verdict(ok)} |`,
+    )
+  }
+  lines.push('| no memory growth over 1 M requests | `node bench/run.js --soak` | see soak results | | — |')
+  return { table: lines.join('\n'), passed: results.every(Boolean) }
+}
+
+/** Informative: what the gate adds over the minimal proxy, per scenario. */
+export function overheadTable(rows) {
+  const lines = [
+    '| Body | Conns | gate/baseline req/s | gate/direct req/s | p99 gate − baseline | p99 gate − direct |',
+    '|---|---:|---:|---:|---:|---:|',
+  ]
+  for (const gate of rows.filter((r) => r.target === 'gate')) {
+    const base = rows.find(
+      (r) => r.target === 'baseline' && r.body === gate.body && r.connections === gate.connections,
+    )
+    const direct = rows.find(
+      (r) => r.target === 'direct' && r.body === gate.body && r.connections === gate.connections,
+    )
+    if (!base || !direct) continue
+    lines.push(
+      `| ${gate.body} | ${gate.connections} | ${(gate.rps / base.rps).toFixed(2)} | ${(gate.rps / direct.rps).toFixed(2)} | ` +
+        `${ms(gate.p99 - base.p99)} ms | ${ms(gate.p99 - direct.p99)} ms |`,
+    )
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,104 @@
+// Aegis gate benchmark. `node bench/run.js` (or `pnpm bench`): direct vs a minimal undici proxy vs
+// the gate with the ledger on, small and 16 KiB bodies, 16 and 64 connections, load from wrk in its
+// own process. `node bench/run.js --soak`: 1 M requests through the gate, RSS every 5 s, ledger
+// row count at the end. Prints a markdown report and writes it to bench/results/<date>[-soak].md.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { importBuilt } from './lib/deps.js'
+import { makePki } from './lib/pki.js'
+import { cleanup, removeAtExit } from './lib/procs.js'
+import { machineLine } from './lib/report.js'
+import { runScenarios } from './lib/scenarios.js'
+import { runSoak } from './lib/soak.js'
+import { wrkVersion } from './lib/wrk.js'
+
+const { values: opts } = parseArgs({
+  options: {
+    soak: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    requests: { type: 'string', default: '1000000' },
+    connections: { type: 'string', default: '16,64' },
+    targets: { type: 'string', default: 'direct,baseline,gate' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+
+if (opts.help) {
+  process.stdout.write(`usage: node bench/run.js [--soak] [options]
+  --duration <s>       measured seconds per scenario (default 10)
+  --warmup <s>         warm-up seconds per scenario (default 2)
+  --connections <list> connection counts (default 16,64)
+  --targets <list>     any of direct,baseline,gate (default all three)
+  --soak               1 M requests through the gate; RSS every 5 s; ledger row count
+  --requests <n>       requests in the soak (default 1000000)
+  --cpu-prof           run the gate under node --cpu-prof (profile path printed at the end)
+  --no-write           print the report only, do not write bench/results/
+`)
+  process.exit(0)
+}
+
+process.on('exit', cleanup)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    process.stderr.write(`\nbench: ${signal}, stopping every process it started\n`)
+    cleanup()
+    process.exit(130)
+  })
+}
+
+const wrk = wrkVersion()
+if (wrk === null) {
+  process.stderr.write(
+    'bench: wrk is not installed. Install it first, e.g. `sudo apt-get install -y wrk` (Debian/Ubuntu) ' +
+      'or `brew install wrk` (macOS), then run `node bench/run.js` again.\n',
+  )
+  process.exit(2)
+}
+// Fails early, with the hint to build, when a package was not built.
+for (const pkg of ['proxy', 'vault', 'ledger']) await importBuilt(pkg)
+
+const pkiDir = makePki()
+removeAtExit(pkiDir)
+const log = (line) => process.stderr.write(`${line}\n`)
+const startedAt = new Date()
+const machine = machineLine(wrk)
+
+try {
+  const report = opts.soak
+    ? await runSoak({
+        pkiDir,
+        log,
+        machine,
+        startedAt,
+        requests: Number(opts.requests),
+        cpuProf: opts['cpu-prof'],
+      })
+    : await runScenarios({
+        pkiDir,
+        log,
+        machine,
+        startedAt,
+        durationS: Number(opts.duration),
+        warmupS: Number(opts.warmup),
+        connections: opts.connections.split(',').map(Number),
+        targets: opts.targets.split(','),
+        cpuProf: opts['cpu-prof'],
+      })
+  process.stdout.write(`${report.markdown}\n`)
+  if (!opts['no-write']) {
+    const dir = new URL('./results/', import.meta.url)
+    mkdirSync(dir, { recursive: true })
+    const name = `${startedAt.toISOString().slice(0, 10)}${opts.soak ? '-soak' : ''}.md`
+    writeFileSync(new URL(name, dir), `${report.markdown}\n`)
+    log(`bench: written to bench/results/${name}`)
+  }
+  process.exitCode = report.passed ? 0 : 1
+} catch (error) {
+  log(`bench: ${error instanceof Error ? error.message : String(error)}`)
+  process.exitCode = 2
+} finally {
+  cleanup()
+}
