@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs'
 import {
   type AuditSink,
+  ConfigFileError,
   type CredentialSource,
   createPipeline,
   type Pipeline,
+  type PipelineConfig,
   type PipelineOptions,
-  type ResolveEntry,
+  pipelineOptionsFromConfig,
 } from '@aegis/proxy'
 import { Drain } from './drain.js'
 import { createMcpHttpServer } from './http.js'
@@ -15,23 +16,8 @@ import { type StdioStreams, serveStdio } from './stdio.js'
 type Logger = Pipeline['logger']
 
 /** The configuration keys the MCP server reads: the gate's pipeline settings and `mcp.*`. */
-export interface McpConfig {
-  gate: {
-    max_body_size: number
-    request_timeout: number
-    shutdown_timeout: number
-    agent_max_in_flight?: number
-    require_agent_auth: boolean
-    policy_mode: 'enforce' | 'dry-run' | 'off'
-    policies_dir?: string | undefined
-    policy_default: 'allow' | 'deny'
-    upstream: {
-      /** PEM files with extra CAs trusted for upstream TLS (read at start). */
-      ca_file: readonly string[]
-      resolve: readonly ResolveEntry[]
-      allow_private: readonly string[]
-    }
-  }
+export interface McpConfig extends PipelineConfig {
+  gate: PipelineConfig['gate'] & { shutdown_timeout: number }
   mcp: { transport: 'stdio' | 'http'; port: number }
 }
 
@@ -79,35 +65,15 @@ export function pipelineOptions(
   config: McpConfig,
   deps: { vault: CredentialSource; ledger: AuditSink; logger: Logger },
 ): PipelineOptions {
-  const gate = config.gate
-  return {
-    credentials: deps.vault,
-    audit: deps.ledger,
-    logger: deps.logger,
-    limits: {
-      maxBodySize: gate.max_body_size,
-      requestTimeout: gate.request_timeout,
-      ...(gate.agent_max_in_flight === undefined ? {} : { agentMaxInFlight: gate.agent_max_in_flight }),
-    },
-    upstream: {
-      ca: gate.upstream.ca_file.map(readCa),
-      resolve: gate.upstream.resolve,
-      allowPrivate: gate.upstream.allow_private,
-    },
-    requireAgentAuth: gate.require_agent_auth,
-    policies:
-      gate.policies_dir === undefined && gate.policy_default === 'allow'
-        ? undefined
-        : { dir: gate.policies_dir, mode: gate.policy_mode, defaultPolicy: gate.policy_default },
-  }
-}
-
-function readCa(file: string): string {
   try {
-    return readFileSync(file, 'utf8')
+    return pipelineOptionsFromConfig(config, {
+      credentials: deps.vault,
+      audit: deps.ledger,
+      logger: deps.logger,
+    })
   } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unreadable'
-    throw new McpStartError(`Cannot read gate.upstream.ca_file ${file} (${code})`)
+    if (error instanceof ConfigFileError) throw new McpStartError(error.message)
+    throw error
   }
 }
 

@@ -67,7 +67,11 @@ export interface ForwardedOutcome {
   status: number
   headers: Record<string, string | string[]>
   body: Readable
-  finish(result: { bytesOut: number; error?: unknown }): void
+  /**
+   * Records how delivery ended. `code` names a failure the adapter detected itself (e.g. a
+   * response too large for the channel); otherwise an `error` is an upstream or client failure.
+   */
+  finish(result: { bytesOut: number; error?: unknown; code?: string }): void
 }
 
 export type Outcome = RefusedOutcome | ForwardedOutcome
@@ -93,8 +97,6 @@ export interface ServiceSummary {
   service: string
   domains: string[]
   scopes: string[]
-  authType: string
-  expiresAt: string | null
 }
 
 /**
@@ -165,8 +167,6 @@ export class GateEngine {
         service: c.service,
         domains: c.domains.map((d) => d.text),
         scopes: [...c.scopes],
-        authType: c.authType,
-        expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString(),
       })
     }
     return { ok: true, services }
@@ -213,12 +213,13 @@ export class GateEngine {
       status: response.status,
       headers: response.headers,
       body: response.body,
-      finish: ({ bytesOut, error }) => {
+      finish: ({ bytesOut, error, code }) => {
         release(ctx)
         const durationMs = Date.now() - ctx.req.receivedAt
+        const failed = error !== undefined || code !== undefined
         audit.complete(entryId, {
-          decision: error === undefined ? 'allowed' : 'failed',
-          code: error === undefined ? null : 'upstream_unreachable',
+          decision: failed ? 'failed' : 'allowed',
+          code: failed ? (code ?? 'upstream_unreachable') : null,
           status: response.status,
           durationMs,
           bytesIn: response.bytesIn(),
@@ -234,6 +235,7 @@ export class GateEngine {
             status: response.status,
             durationMs,
             ...(error === undefined ? {} : { err: describeError(error) }),
+            ...(code === undefined ? {} : { code }),
           },
           'request forwarded',
         )

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { openLedger } from '@aegis/ledger'
-import { createGate } from '@aegis/proxy'
+import { createGate, type GateOptions, pipelineOptionsFromConfig, readPem } from '@aegis/proxy'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
+import { ledgerPath } from '../lib/ledger-file.js'
 import { createLogger } from '../lib/logger.js'
+import { upstreamFlags, upstreamOverrides } from '../lib/upstream-flags.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
   static override description =
@@ -38,15 +38,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
       description: 'enforce: refuse; dry-run: forward and record what would be refused; off: ignore policies',
       options: ['enforce', 'dry-run', 'off'],
     }),
-    'upstream-ca': Flags.string({
-      description: 'Extra CA certificate (PEM file) trusted for upstream TLS; repeatable',
-      multiple: true,
-    }),
-    resolve: Flags.string({
-      description: 'Dial HOST:PORT at ADDR:APORT instead of resolving it (as curl --resolve); repeatable',
-      helpValue: 'HOST:PORT:ADDR:APORT',
-      multiple: true,
-    }),
+    ...upstreamFlags,
   }
 
   async run(): Promise<void> {
@@ -62,45 +54,33 @@ export default class Gate extends AegisCommand<typeof Gate> {
         require_agent_auth: flags['require-agent-auth'],
         policies_dir: flags['policies-dir'],
         policy_mode: flags['policy-mode'] as 'enforce' | 'dry-run' | 'off' | undefined,
-        upstream: { ca_file: flags['upstream-ca'], resolve: flags.resolve },
+        upstream: upstreamOverrides(flags),
       },
     })
     const gateConfig = config.gate
-    const tls = gateConfig.tls.enabled
-      ? {
-          cert: this.readPem(gateConfig.tls.cert, 'gate.tls.cert'),
-          key: this.readPem(gateConfig.tls.key, 'gate.tls.key'),
-        }
-      : undefined
-    const ca = gateConfig.upstream.ca_file.map((file) => this.readPem(file, '--upstream-ca'))
     const logger = createLogger(config)
+    let options: GateOptions
     const vault = this.openActiveVault()
-    const ledger = openLedger({ file: join(this.dataDir(), 'ledger.db') })
-
-    const gate = createGate({
-      credentials: vault,
-      audit: ledger,
-      logger,
-      host: gateConfig.host,
-      port: gateConfig.port,
-      tls,
-      limits: {
-        maxBodySize: gateConfig.max_body_size,
-        requestTimeout: gateConfig.request_timeout,
-        shutdownTimeout: gateConfig.shutdown_timeout,
-        agentMaxInFlight: gateConfig.agent_max_in_flight,
-      },
-      upstream: { ca, resolve: gateConfig.upstream.resolve, allowPrivate: gateConfig.upstream.allow_private },
-      requireAgentAuth: gateConfig.require_agent_auth,
-      policies:
-        gateConfig.policies_dir === undefined && gateConfig.policy_default === 'allow'
-          ? undefined
-          : {
-              dir: gateConfig.policies_dir,
-              mode: gateConfig.policy_mode,
-              defaultPolicy: gateConfig.policy_default,
-            },
-    })
+    const ledger = openLedger({ file: ledgerPath(this.dataDir()) })
+    try {
+      options = {
+        ...pipelineOptionsFromConfig(config, { credentials: vault, audit: ledger, logger }),
+        host: gateConfig.host,
+        port: gateConfig.port,
+        tls: gateConfig.tls.enabled
+          ? {
+              cert: readPem(gateConfig.tls.cert ?? '', 'gate.tls.cert'),
+              key: readPem(gateConfig.tls.key ?? '', 'gate.tls.key'),
+            }
+          : undefined,
+      }
+      options.limits = { ...options.limits, shutdownTimeout: gateConfig.shutdown_timeout }
+    } catch (error) {
+      await ledger.close()
+      vault.close()
+      throw error
+    }
+    const gate = createGate(options)
 
     let address: Awaited<ReturnType<typeof gate.listen>>
     try {
@@ -137,15 +117,5 @@ export default class Gate extends AegisCommand<typeof Gate> {
       process.once('SIGTERM', stop)
     })
     this.log('Aegis gate stopped')
-  }
-
-  private readPem(file: string | undefined, key: string): string {
-    if (file === undefined) this.fail(`${key} is required`)
-    try {
-      return readFileSync(file, 'utf8')
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? 'unreadable'
-      this.fail(`Cannot read ${key} file ${file} (${code})`)
-    }
   }
 }

@@ -94,7 +94,7 @@ export function proxyRequest(
       )
     }
     if (!read.ok) {
-      outcome.finish({ bytesOut: 0, error: new Error('response over the MCP size limit') })
+      outcome.finish({ bytesOut: 0, code: 'response_too_large' })
       return problemResult({
         type: 'urn:aegis:problem:response_too_large',
         title: 'Response too large',

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs'
+import type { Logger } from 'pino'
+import type { AuditSink } from './audit.js'
+import type { PipelineOptions } from './setup.js'
+import type { CredentialSource } from './snapshot.js'
+import type { ResolveEntry } from './upstream/resolve.js'
+
+/**
+ * The configuration keys the pipeline reads (`gate.*` of aegis.config.yaml, as `@aegis/config`
+ * resolves them). `AegisConfig` fits; a structural type keeps this package free of the config one.
+ */
+export interface PipelineConfig {
+  gate: {
+    max_body_size: number
+    request_timeout: number
+    agent_max_in_flight?: number
+    require_agent_auth: boolean
+    policy_mode: 'enforce' | 'dry-run' | 'off'
+    policies_dir?: string | undefined
+    policy_default: 'allow' | 'deny'
+    upstream: {
+      /** PEM files with extra CAs trusted for upstream TLS (read here, once). */
+      ca_file: readonly string[]
+      resolve: readonly ResolveEntry[]
+      allow_private: readonly string[]
+    }
+  }
+}
+
+/** A configuration value that names a file that cannot be read. The message says which. */
+export class ConfigFileError extends Error {
+  override readonly name = 'ConfigFileError'
+}
+
+/**
+ * The pipeline settings for a configuration: one mapping, used by `aegis gate` and by the MCP
+ * server alike, so both channels run with the same limits, upstream trust, identity and policies.
+ */
+export function pipelineOptionsFromConfig(
+  config: PipelineConfig,
+  deps: { credentials: CredentialSource; audit: AuditSink; logger: Logger },
+): PipelineOptions {
+  const gate = config.gate
+  return {
+    credentials: deps.credentials,
+    audit: deps.audit,
+    logger: deps.logger,
+    limits: {
+      maxBodySize: gate.max_body_size,
+      requestTimeout: gate.request_timeout,
+      ...(gate.agent_max_in_flight === undefined ? {} : { agentMaxInFlight: gate.agent_max_in_flight }),
+    },
+    upstream: {
+      ca: gate.upstream.ca_file.map((file) => readPem(file, 'gate.upstream.ca_file')),
+      resolve: gate.upstream.resolve,
+      allowPrivate: gate.upstream.allow_private,
+    },
+    requireAgentAuth: gate.require_agent_auth,
+    policies:
+      gate.policies_dir === undefined && gate.policy_default === 'allow'
+        ? undefined
+        : { dir: gate.policies_dir, mode: gate.policy_mode, defaultPolicy: gate.policy_default },
+  }
+}
+
+/** Reads a PEM file named by a config key, or throws a `ConfigFileError` naming key and file. */
+export function readPem(file: string, key: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unreadable'
+    throw new ConfigFileError(`Cannot read ${key} ${file} (${code})`)
+  }
+}
