@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { problemDocument, refuse } from '@aegis/guard'
-import type { GateEngine, GateRequest, Pipeline } from '@aegis/proxy'
+import { type GateEngine, type GateRequest, listenOn, type Pipeline } from '@aegis/proxy'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { Drain } from './drain.js'
 import { allowedHosts, allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
@@ -161,23 +160,8 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   async function listen() {
     const s = createServer(onRequest)
     const port = options.port ?? 3300
-    s.listen(port, host)
-    try {
-      await Promise.race([
-        once(s, 'listening'),
-        once(s, 'error').then(([error]) => {
-          throw error
-        }),
-      ])
-    } catch (error) {
-      const code = (error as { code?: string }).code
-      if (code === 'EADDRINUSE') throw new Error(`Port ${port} is already in use`)
-      if (code === 'EACCES') throw new Error(`Permission denied binding ${host}:${port}`)
-      throw error
-    }
+    const bound = await listenOn(s, host, port)
     server = s
-    const address = s.address()
-    const bound = typeof address === 'object' && address !== null ? address.port : port
     hosts = allowedHosts(host, bound)
     origins = allowedOrigins(bound, options.allowedOrigins)
     const shown = host.includes(':') ? `[${host}]` : host

@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -11,6 +10,7 @@ import { refuse } from '@aegis/guard'
 import type { Outcome } from './engine.js'
 import { describeError } from './errors.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
+import { listenOn } from './http/listen.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
 import { pump, sendProblem } from './http/respond.js'
 import { createPipeline, type PipelineOptions } from './setup.js'
@@ -139,25 +139,9 @@ export function createGate(options: GateOptions): Gate {
     s.on('clientError', onClientError)
     const host = options.host ?? DEFAULTS.host
     const port = options.port ?? DEFAULTS.port
-    s.listen(port, host)
-    try {
-      await Promise.race([
-        once(s, 'listening'),
-        once(s, 'error').then(([error]) => {
-          throw error
-        }),
-      ])
-    } catch (error) {
-      const code = (error as { code?: string }).code
-      if (code === 'EADDRINUSE') throw new Error(`Port ${port} is already in use`)
-      if (code === 'EACCES') throw new Error(`Permission denied binding ${host}:${port}`)
-      if (code === 'EADDRNOTAVAIL') throw new Error(`Cannot bind ${host}: address not available`)
-      throw error
-    }
+    const bound = await listenOn(s, host, port)
     server = s
     pipeline.start()
-    const address = s.address()
-    const bound = typeof address === 'object' && address !== null ? address.port : port
     const scheme = options.tls ? 'https' : 'http'
     const shownHost = host.includes(':') ? `[${host}]` : host
     const url = `${scheme}://${shownHost}:${bound}`

@@ -4,6 +4,7 @@ export type { ForwardedOutcome, RefusedOutcome, ServiceSummary } from './engine.
 export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
 export { ConfigFileError, type PipelineConfig, pipelineOptionsFromConfig, readPem } from './from-config.js'
 export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
+export { listenOn } from './http/listen.js'
 export { runStages, type Stage } from './pipeline.js'
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
 export {

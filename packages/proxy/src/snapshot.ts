@@ -1,17 +1,7 @@
 import { type DomainPattern, parseDomainPattern, parseRate, type Rate, type Scope } from '@aegis/guard'
-import type { Credential } from '@aegis/vault'
+import type { AgentRecord, Credential } from '@aegis/vault'
 
-/** An agent as the store hands it to the gate: its token only as a SHA-256 hash. */
-export interface AgentRecord {
-  id: string
-  name: string
-  prefix: string
-  tokenHash: Buffer
-  rateLimit: string | null
-  maxInFlight: number | null
-  /** Ids of the credentials the agent is granted. */
-  grants: string[]
-}
+export type { AgentRecord }
 
 /** Where the gate reads credentials and agents from. `@aegis/vault`'s `Vault` satisfies it. */
 export interface CredentialSource {
