@@ -1,0 +1,154 @@
+import { isLatin1 } from './encodings.ts'
+import { forEachHit, type SecretMatcher, tablesOf } from './matcher.ts'
+
+export interface RedactorOptions {
+  /** What replaces each redacted run. Default `[REDACTED]`. */
+  readonly replacement?: string
+}
+
+export const DEFAULT_REPLACEMENT = '[REDACTED]'
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * Streaming redaction of every secret of a matcher, in every encoding, across chunk boundaries.
+ * Overlapping or adjacent occurrences become one replacement. At most `matcher.longest - 1` bytes are
+ * held back between pushes, and fewer when the tail holds a byte no pattern contains (a newline, for
+ * secrets without one), so line-based streams such as SSE come out event by event.
+ */
+export class Redactor {
+  readonly #matcher: SecretMatcher
+  readonly #replacement: Buffer
+  #pending: Buffer = EMPTY
+  /** absolute offset of #pending[0] in the whole stream */
+  #pendingStart = 0
+  /** absolute end of the last redacted run (bytes before it that are still pending are dropped) */
+  #covered = -1
+  #count = 0
+  readonly #kinds = new Set<string>()
+  #ended = false
+
+  constructor(matcher: SecretMatcher, options: RedactorOptions = {}) {
+    this.#matcher = matcher
+    this.#replacement = Buffer.from(options.replacement ?? DEFAULT_REPLACEMENT, 'utf8')
+  }
+
+  /** Replacements made so far (one per run of overlapping or adjacent occurrences). */
+  get count(): number {
+    return this.#count
+  }
+
+  /** Kind labels of the secrets redacted so far, sorted. */
+  get kinds(): string[] {
+    return [...this.#kinds].sort()
+  }
+
+  /** Bytes currently held back waiting for the next chunk. */
+  get held(): number {
+    return this.#pending.length
+  }
+
+  /** Feed the next chunk; returns the output that is final so far (may share memory with `chunk`). */
+  push(chunk: Uint8Array): Buffer {
+    if (this.#ended) throw new Error('Redactor: push after end')
+    const input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const buf = this.#pending.length === 0 ? input : Buffer.concat([this.#pending, input])
+    return this.#process(buf, false)
+  }
+
+  /** Flush what is held back. The redactor takes no more input afterwards. */
+  end(): Buffer {
+    if (this.#ended) return EMPTY
+    this.#ended = true
+    return this.#process(this.#pending, true)
+  }
+
+  /** The first position in `buf` where an occurrence still growing into the next chunk may start. */
+  #safeLimit(buf: Buffer): number {
+    const t = tablesOf(this.#matcher)
+    const n = buf.length
+    const carry = Math.max(0, this.#matcher.longest - 1)
+    const limit = Math.max(0, n - carry)
+    for (let i = n - 1; i >= limit; i--) {
+      if (t.patternByte[buf[i] as number] === 0) return i + 1
+    }
+    return limit
+  }
+
+  #process(buf: Buffer, final: boolean): Buffer {
+    const t = tablesOf(this.#matcher)
+    const base = this.#pendingStart
+    const limit = final ? buf.length : this.#safeLimit(buf)
+    const starts: number[] = []
+    const ends: number[] = []
+    const kinds: number[] = []
+    forEachHit(t, buf, (p, start) => {
+      if (start >= limit) return // found again, whole, with the next chunk
+      starts.push(start)
+      ends.push(start + (t.length[p] as number))
+      kinds.push(t.kind[p] as number)
+    })
+    const order = starts.map((_, i) => i).sort((a, b) => (starts[a] as number) - (starts[b] as number))
+
+    const out: Uint8Array[] = []
+    let covered = this.#covered - base
+    let emitted = Math.min(Math.max(covered, 0), limit)
+    for (const i of order) {
+      const start = starts[i] as number
+      const end = ends[i] as number
+      if (start <= covered) {
+        covered = Math.max(covered, end)
+      } else {
+        out.push(buf.subarray(emitted, start), this.#replacement)
+        this.#count++
+        covered = end
+      }
+      this.#kinds.add(t.kinds[kinds[i] as number] as string)
+      emitted = Math.min(covered, limit)
+    }
+    if (emitted < limit) out.push(buf.subarray(emitted, limit))
+
+    this.#covered = base + covered
+    this.#pendingStart = base + limit
+    this.#pending = limit < buf.length ? Buffer.from(buf.subarray(limit)) : EMPTY
+    if (out.length === 1) return out[0] as Buffer
+    return Buffer.concat(out)
+  }
+}
+
+/** A streaming redactor for one body. */
+export function createRedactor(matcher: SecretMatcher, options: RedactorOptions = {}): Redactor {
+  return new Redactor(matcher, options)
+}
+
+export interface RedactedText {
+  readonly text: string
+  readonly count: number
+  readonly kinds: string[]
+}
+
+function redactBytes(bytes: Buffer, matcher: SecretMatcher, options: RedactorOptions): [Buffer, Redactor] {
+  const redactor = new Redactor(matcher, options)
+  return [Buffer.concat([redactor.push(bytes), redactor.end()]), redactor]
+}
+
+/**
+ * Redact a whole string (a header value, an error text). It is read as UTF-8 and, when every character
+ * fits in a byte, also as latin1 (Node gives raw header bytes as latin1 characters).
+ */
+export function redactText(
+  text: string,
+  matcher: SecretMatcher,
+  options: RedactorOptions = {},
+): RedactedText {
+  const [utf8, first] = redactBytes(Buffer.from(text, 'utf8'), matcher, options)
+  let result = utf8.toString('utf8')
+  let count = first.count
+  const kinds = new Set(first.kinds)
+  if (isLatin1(result) && Buffer.byteLength(result, 'utf8') !== result.length) {
+    const [latin1, second] = redactBytes(Buffer.from(result, 'latin1'), matcher, options)
+    result = latin1.toString('latin1')
+    count += second.count
+    for (const kind of second.kinds) kinds.add(kind)
+  }
+  return { text: result, count, kinds: [...kinds].sort() }
+}
