@@ -7,7 +7,7 @@ import { runWrk } from './wrk.js'
 
 const CONNECTIONS = 16
 const THREADS = 2
-const WARMUP_S = 10
+const WARMUP_REQUESTS = 40_000
 const SAMPLE_EVERY_MS = 5000
 
 const verdict = (ok) => (ok ? '**PASS**' : '**FAIL**')
@@ -16,7 +16,7 @@ const average = (values) => values.reduce((a, b) => a + b, 0) / Math.max(1, valu
 
 /**
  * The soak: `requests` small requests through the gate at 16 connections (each wrk thread stops
- * after its share, so the count sent is exact), RSS sampled every 5 s after a 10 s warm-up; then
+ * after its share, so the count sent is exact), RSS sampled every 5 s after a warm-up; then
  * the gate is stopped and its ledger counted: one request entry per request sent, plus the
  * system entries.
  */
@@ -26,13 +26,13 @@ export async function runSoak({ pkiDir, log, machine, startedAt, requests, cpuPr
   const url = urlFor('gate', gate.info.port, 'small')
   const idle = rssBytes(gate.pid) ?? 0
 
-  log(`bench: soak warm-up ${WARMUP_S} s`)
+  log(`bench: soak warm-up, ${int(WARMUP_REQUESTS)} requests`)
   const warm = await runWrk({
     url,
     connections: CONNECTIONS,
     threads: THREADS,
-    durationS: WARMUP_S,
-    limitPerThread: 0,
+    durationS: 3600,
+    limitPerThread: Math.ceil(WARMUP_REQUESTS / THREADS),
   })
 
   const perThread = Math.ceil(requests / THREADS)
@@ -84,8 +84,9 @@ export async function runSoak({ pkiDir, log, machine, startedAt, requests, cpuPr
     `# Aegis gate soak — ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Machine: ${machine}.`,
-    `wrk -t${THREADS} -c${CONNECTIONS} on \`/bench/small\` through the gate (ledger on): a ${WARMUP_S} s warm-up, ` +
-      `then ${int(run.sent)} requests; each wrk thread counts what it sends and stops after ${int(perThread)}.`,
+    `wrk -t${THREADS} -c${CONNECTIONS} on \`/bench/small\` through the gate (ledger on): a warm-up of ` +
+      `${int(warm.sent)} requests, then ${int(run.sent)}; each wrk thread counts what it sends, sends nothing ` +
+      `more after its share (${int(perThread)}) and stops once its last response is in, so no request is cut off.`,
     '',
     '## Load',
     '',

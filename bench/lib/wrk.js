@@ -5,24 +5,47 @@ import { join } from 'node:path'
 import { removeAtExit, track } from './procs.js'
 
 /**
- * wrk's Lua hooks. `done` prints exact figures (µs) as one JSON line. When given a per-thread
- * limit (`-- <n>`), every request is counted and the thread stops once it sent n of them, so the
- * number of requests sent is known exactly (the soak compares it with the ledger).
+ * wrk's Lua hooks. `done` prints exact figures (µs) as one JSON line. With a per-thread limit
+ * (`-- <n>`, 0 = count only) every request sent is counted; past n a thread sends nothing more and
+ * stops once all its responses are in, so the number sent is exact and nothing is cut off (the soak
+ * compares it with the ledger). A stopped thread says so on stdout: wrk itself would idle until
+ * `-d` is over, so the runner interrupts it (SIGINT makes wrk print its summary) once all are done.
+ * The count is exact over plain HTTP (the soak targets the gate); over TLS wrk calls request()
+ * again when a write must be retried, so a request may be counted twice.
  */
 const SCRIPT = `
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)
+  -- wrk calls the first thread's request() once to check it before any request is sent.
+  if #threads == 1 then thread:set("sent", -1) end
 end
 function init(args)
   limit = tonumber(args[1] or "")
-  sent = 0
-  if limit ~= nil then
-    local req = wrk.format(nil, nil)
-    request = function()
-      sent = sent + 1
-      if limit > 0 and sent >= limit then wrk.thread:stop() end
-      return req
+  sent = sent or 0
+  received = 0
+  if limit == nil then
+    sent = 0
+    return
+  end
+  local req = wrk.format(nil, nil)
+  request = function()
+    sent = sent + 1
+    return req
+  end
+  if limit == 0 then return end
+  -- Past the limit a connection is parked (no new request); once every response is in, the thread
+  -- stops with nothing in flight, so no request is cut off.
+  delay = function()
+    if sent >= limit then return 3600000 end
+    return 0
+  end
+  response = function()
+    received = received + 1
+    if sent >= limit and received >= sent then
+      io.write("BENCH_THREAD_DONE\\n")
+      io.flush()
+      wrk.thread:stop()
     end
   end
 end
@@ -74,8 +97,20 @@ export function runWrk({ url, connections, threads = 2, durationS, timeoutS = 5,
   const child = track(spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] }))
   let out = ''
   let err = ''
+  let interrupted = false
+  let straggler
+  const interrupt = () => {
+    interrupted = true
+    clearTimeout(straggler)
+    child.kill('SIGINT')
+  }
   child.stdout.on('data', (chunk) => {
     out += chunk
+    const finished = out.match(/^BENCH_THREAD_DONE$/gm)?.length ?? 0
+    if (finished === 0 || !(limitPerThread > 0) || interrupted) return
+    if (finished >= threads) interrupt()
+    // A thread whose count went wrong must not keep wrk waiting for the whole -d.
+    else straggler ??= setTimeout(interrupt, 30_000)
   })
   child.stderr.on('data', (chunk) => {
     err += chunk
@@ -83,6 +118,7 @@ export function runWrk({ url, connections, threads = 2, durationS, timeoutS = 5,
   return new Promise((resolve, reject) => {
     child.once('error', reject)
     child.once('exit', (code, signal) => {
+      clearTimeout(straggler)
       const json = out.match(/^BENCH_JSON (.*)$/m)
       if (code !== 0 || json === null) {
         reject(new Error(`wrk failed (${signal ?? code}): ${err || out}`))
