@@ -50,7 +50,8 @@ function startsWithUserId(match: string): boolean {
   return /^[0-9]{17,20}$/.test(id)
 }
 
-const awsSecretLabel = `(?:${anyCase('aws')}_?)?${anyCase('secret')}_?${anyCase('access')}_?${anyCase('key')}`
+/** `secret_access_key` in any case, `_` optional (an `aws_` before it is not part of the match: faster). */
+const awsSecretLabel = `${anyCase('secret')}_?${anyCase('access')}_?${anyCase('key')}`
 
 export const FORMATS: readonly CredentialFormat[] = [
   {

@@ -24,17 +24,37 @@ export interface Hit {
 
 export const DEFAULT_MIN_LENGTH = 8
 /**
- * Prefilter geometry: the input is sampled as aligned 32-bit words (one every 4 bytes). Each pattern
- * registers the 4 consecutive 4-byte windows at offsets k..k+3, so exactly one of them is aligned in
- * any occurrence. A pattern therefore needs at least 7 bytes; every pattern of a secret of 8+ bytes has.
+ * Prefilter geometry: the input is read as aligned 32-bit words (one every 4 bytes). A pattern
+ * registers the WORD consecutive windows at offsets k..k+3 of its most distinctive span, so exactly one
+ * of them is aligned in any occurrence. Patterns of 11+ bytes are keyed by 8 bytes (two words);
+ * shorter ones (7-10 bytes: raw secrets under 11 bytes, base64 of 8-byte secrets) by 4 bytes, in a
+ * second table that is only scanned when it is not empty.
  */
 const WORD = 4
-const SPAN = 2 * WORD - 1
 const MIX = 0x9e3779b1 | 0
+const PAIR = 0x85ebca6b | 0
 /** Over-folding (setting 0x20 in every byte) makes ASCII letters case-blind; verification is exact. */
 const WORD_FOLD = 0x20202020
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 const ENCODINGS: readonly Encoding[] = ['raw', 'percent', 'base64', 'base64url', 'hex', 'json-escape', 'form']
+/** Shortest pattern keyed by one word / by two words. */
+const SHORT_SPAN = 2 * WORD - 1
+const LONG_SPAN = 3 * WORD - 1
+
+/** One prefilter: a bit set over hashed keys, and chains of (key, pattern, window offset) entries. */
+interface Prefilter {
+  /** key width in words (1 or 2) */
+  readonly words: number
+  readonly count: number
+  readonly key0: Int32Array
+  readonly key1: Int32Array
+  readonly pattern: Int32Array
+  readonly offset: Int32Array
+  readonly next: Int32Array
+  readonly heads: Int32Array
+  readonly bits: Uint32Array
+  readonly shift: number
+}
 
 /** The compiled tables. Kept out of the public object so nothing can print or serialise them. */
 interface Tables {
@@ -45,14 +65,8 @@ interface Tables {
   readonly fold: Uint8Array
   readonly encoding: Uint8Array
   readonly kind: Int32Array
-  /** prefilter entries: folded 4-byte key, pattern, offset of the window in the pattern, chain link */
-  readonly entryKey: Int32Array
-  readonly entryPattern: Int32Array
-  readonly entryOffset: Int32Array
-  readonly next: Int32Array
-  readonly heads: Int32Array
-  readonly bits: Uint32Array
-  readonly shift: number
+  readonly long: Prefilter
+  readonly short: Prefilter
   readonly kinds: readonly string[]
   /** 1 for every byte value that occurs in some pattern (both cases for folded patterns) */
   readonly patternByte: Uint8Array
@@ -102,8 +116,8 @@ export class SecretMatcher {
   }
 }
 
-/** The folded 32-bit key of bytes[at..at+4), in the machine's byte order (as a Uint32Array reads it). */
-function keyAt(bytes: Uint8Array, at: number): number {
+/** The folded 32-bit word at bytes[at..at+4), in the machine's byte order (as a Uint32Array reads it). */
+function wordAt(bytes: Uint8Array, at: number): number {
   const b0 = bytes[at] as number
   const b1 = bytes[at + 1] as number
   const b2 = bytes[at + 2] as number
@@ -116,27 +130,16 @@ function keyAt(bytes: Uint8Array, at: number): number {
 
 /** How many different (folded) byte values bytes[at..at+len) holds. */
 function distinct(bytes: Uint8Array, at: number, len: number): number {
-  let seen0 = 0
-  let seen1 = 0
-  let seen2 = 0
-  let seen3 = 0
+  const seen = [0, 0, 0, 0, 0, 0, 0, 0]
   let n = 0
   for (let i = at; i < at + len; i++) {
     const b = (bytes[i] as number) | 0x20
     const bit = 1 << (b & 31)
     const word = b >> 5
-    if (word === 1) {
-      if ((seen1 & bit) === 0) n++
-      seen1 |= bit
-    } else if (word === 3) {
-      if ((seen3 & bit) === 0) n++
-      seen3 |= bit
-    } else if (word === 0 || word === 4 || word === 6) {
-      if ((seen0 & bit) === 0) n++
-      seen0 |= bit
-    } else {
-      if ((seen2 & bit) === 0) n++
-      seen2 |= bit
+    const had = seen[word] as number
+    if ((had & bit) === 0) {
+      n++
+      seen[word] = had | bit
     }
   }
   return n
@@ -151,8 +154,8 @@ interface Pattern {
 
 /**
  * Compile every encoding of every secret into one matcher. Cost per scanned byte does not depend on
- * the number of secrets: one aligned 32-bit word per 4 input bytes is looked up in a bit set, and only
- * words that begin some pattern window are verified byte by byte.
+ * the number of secrets: one aligned word per 4 input bytes is hashed and looked up in a bit set, and
+ * only positions whose key belongs to some pattern are verified byte by byte.
  */
 export function buildMatcher(secrets: readonly SecretInput[], options: MatcherOptions = {}): SecretMatcher {
   const minLength = Math.max(DEFAULT_MIN_LENGTH, options.minLength ?? DEFAULT_MIN_LENGTH)
@@ -176,7 +179,7 @@ export function buildMatcher(secrets: readonly SecretInput[], options: MatcherOp
       kindIndex.set(secret.kind, kind)
     }
     for (const form of encodedForms(secret.value)) {
-      if (form.bytes.length < SPAN) continue
+      if (form.bytes.length < SHORT_SPAN) continue
       const key = `${form.fold ? 'f' : 'x'}${Buffer.from(form.bytes.buffer, form.bytes.byteOffset, form.bytes.length).toString('latin1')}`
       if (seenPatterns.has(key)) continue
       seenPatterns.add(key)
@@ -192,19 +195,64 @@ function longestOf(patterns: readonly Pattern[]): number {
   return longest
 }
 
-function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables {
-  const count = patterns.length
-  const entries = count * WORD
-  let bitsLog = 12
-  while (1 << bitsLog < entries * 16 && bitsLog < 22) bitsLog++
+function hashKey(words: number, k0: number, k1: number): number {
+  return words === 1 ? Math.imul(k0, MIX) : Math.imul(Math.imul(k0, PAIR) ^ k1, MIX)
+}
+
+/** Build one prefilter over the patterns (indexes into `patterns`) it is given. */
+function prefilter(patterns: readonly Pattern[], members: readonly number[], words: number): Prefilter {
+  const entries = members.length * WORD
+  let bitsLog = 8
+  while (1 << bitsLog < entries * 16 && bitsLog < 24) bitsLog++
   const size = 1 << bitsLog
   const shift = 32 - bitsLog
   const heads = new Int32Array(size).fill(-1)
-  const bits = new Uint32Array(size >>> 5)
+  const bits = new Uint32Array(Math.max(1, size >>> 5))
+  const key0 = new Int32Array(entries)
+  const key1 = new Int32Array(entries)
+  const pattern = new Int32Array(entries)
+  const offset = new Int32Array(entries)
   const next = new Int32Array(entries)
-  const entryKey = new Int32Array(entries)
-  const entryPattern = new Int32Array(entries)
-  const entryOffset = new Int32Array(entries)
+  const span = words * WORD + WORD - 1
+  const slotAt = (pb: Uint8Array, at: number): number =>
+    hashKey(words, wordAt(pb, at), words === 2 ? wordAt(pb, at + WORD) : 0) >>> shift
+  const taken = (slot: number): number => ((bits[slot >>> 5] as number) >>> (slot & 31)) & 1
+
+  let e = 0
+  for (const i of members) {
+    const pb = (patterns[i] as Pattern).bytes
+    // Register the most distinctive span: many different bytes, few slots already taken (secrets of one
+    // provider share a prefix; JSON and percent forms repeat `\u00` / `%`).
+    const last = pb.length - span
+    const step = Math.max(1, Math.floor((last + 1) / 48))
+    let best = last
+    let bestScore = Number.NEGATIVE_INFINITY
+    for (let k = last; k >= 0; k -= step) {
+      let score = distinct(pb, k, span) * 4
+      for (let j = 0; j < WORD; j++) score -= taken(slotAt(pb, k + j)) * 6
+      if (score > bestScore) {
+        best = k
+        bestScore = score
+      }
+    }
+    for (let j = 0; j < WORD; j++) {
+      const at = best + j
+      const slot = slotAt(pb, at)
+      key0[e] = wordAt(pb, at)
+      key1[e] = words === 2 ? wordAt(pb, at + WORD) : 0
+      pattern[e] = i
+      offset[e] = at
+      next[e] = heads[slot] as number
+      heads[slot] = e
+      bits[slot >>> 5] = (bits[slot >>> 5] as number) | (1 << (slot & 31))
+      e++
+    }
+  }
+  return { words, count: entries, key0, key1, pattern, offset, next, heads, bits, shift }
+}
+
+function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables {
+  const count = patterns.length
   const offset = new Int32Array(count)
   const length = new Int32Array(count)
   const fold = new Uint8Array(count)
@@ -214,52 +262,22 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables
   let total = 0
   for (const p of patterns) total += p.bytes.length
   const bytes = new Uint8Array(total)
-  const slotOf = (key: number): number => Math.imul(key, MIX) >>> shift
-  const occupied = (key: number): number => {
-    const slot = slotOf(key)
-    return ((bits[slot >>> 5] as number) >>> (slot & 31)) & 1
-  }
-
+  const long: number[] = []
+  const short: number[] = []
   let at = 0
-  let e = 0
   patterns.forEach((p, i) => {
-    const pb = p.bytes
-    bytes.set(pb, at)
+    bytes.set(p.bytes, at)
     offset[i] = at
-    length[i] = pb.length
+    length[i] = p.bytes.length
     fold[i] = p.fold ? 1 : 0
     encoding[i] = ENCODINGS.indexOf(p.encoding)
     kind[i] = p.kind
-    for (const b of pb) {
+    for (const b of p.bytes) {
       patternByte[b] = 1
       if (p.fold && b >= 0x61 && b <= 0x7a) patternByte[b - 0x20] = 1
     }
-    // Register the most distinctive span: many different bytes, few slots already taken (secrets of one
-    // provider share a prefix, and JSON/percent forms repeat `\u00` / `%`, so the start is a poor choice).
-    const last = pb.length - SPAN
-    const step = Math.max(1, Math.floor((last + 1) / 48))
-    let best = last
-    let bestScore = Number.NEGATIVE_INFINITY
-    for (let k = last; k >= 0; k -= step) {
-      let score = distinct(pb, k, SPAN) * 4
-      for (let j = 0; j < WORD; j++) score -= occupied(keyAt(pb, k + j)) * 6
-      if (score > bestScore) {
-        best = k
-        bestScore = score
-      }
-    }
-    for (let j = 0; j < WORD; j++) {
-      const key = keyAt(pb, best + j)
-      const slot = slotOf(key)
-      entryKey[e] = key
-      entryPattern[e] = i
-      entryOffset[e] = best + j
-      next[e] = heads[slot] as number
-      heads[slot] = e
-      bits[slot >>> 5] = (bits[slot >>> 5] as number) | (1 << (slot & 31))
-      e++
-    }
-    at += pb.length
+    ;(p.bytes.length >= LONG_SPAN ? long : short).push(i)
+    at += p.bytes.length
   })
   return {
     count,
@@ -269,54 +287,74 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables
     fold,
     encoding,
     kind,
-    entryKey,
-    entryPattern,
-    entryOffset,
-    next,
-    heads,
-    bits,
-    shift,
+    long: prefilter(patterns, long, 2),
+    short: prefilter(patterns, short, 1),
     kinds,
     patternByte,
   }
 }
 
-/**
- * Call `onHit(pattern, start)` for every occurrence of every pattern in `data` (overlaps included).
- * Order is by the position of the pattern's aligned window, not by start.
- */
-export function forEachHit(
-  t: Tables,
-  data: Uint8Array,
-  onHit: (pattern: number, start: number) => void,
-): void {
+type OnHit = (pattern: number, start: number) => void
+
+function verify(t: Tables, data: Uint8Array, p: number, start: number): boolean {
+  const len = t.length[p] as number
+  if (start < 0 || start + len > data.length) return false
+  const { bytes } = t
+  const off = t.offset[p] as number
+  let k = 0
+  if (t.fold[p] === 1) {
+    while (k < len && (FOLD[data[start + k] as number] as number) === bytes[off + k]) k++
+  } else {
+    while (k < len && data[start + k] === bytes[off + k]) k++
+  }
+  return k === len
+}
+
+/** Run one prefilter over the aligned words of `data`. */
+function sweep(t: Tables, f: Prefilter, data: Uint8Array, onHit: OnHit): void {
   const n = data.length
-  if (t.count === 0 || n < SPAN) return
-  const { bits, heads, next, entryKey, entryPattern, entryOffset, length, offset, fold, bytes, shift } = t
+  if (f.count === 0 || n < f.words * WORD + WORD - 1) return
+  const { bits, heads, next, key0, key1, pattern, offset, shift } = f
   const lead = (WORD - (data.byteOffset % WORD)) % WORD
   const words = Math.floor((n - lead) / WORD)
   const view = new Uint32Array(data.buffer, data.byteOffset + lead, words)
-  for (let w = 0; w < words; w++) {
-    const key = (view[w] as number) | WORD_FOLD
-    const slot = Math.imul(key, MIX) >>> shift
-    if (((bits[slot >>> 5] as number) & (1 << (slot & 31))) === 0) continue
-    const at = lead + w * WORD
-    for (let e = heads[slot] as number; e !== -1; e = next[e] as number) {
-      if (entryKey[e] !== key) continue
-      const p = entryPattern[e] as number
-      const start = at - (entryOffset[e] as number)
-      const len = length[p] as number
-      if (start < 0 || start + len > n) continue
-      const off = offset[p] as number
-      let k = 0
-      if (fold[p] === 1) {
-        while (k < len && (FOLD[data[start + k] as number] as number) === bytes[off + k]) k++
-      } else {
-        while (k < len && data[start + k] === bytes[off + k]) k++
+  if (f.words === 1) {
+    for (let w = 0; w < words; w++) {
+      const k0 = (view[w] as number) | WORD_FOLD
+      const slot = Math.imul(k0, MIX) >>> shift
+      if (((bits[slot >>> 5] as number) & (1 << (slot & 31))) === 0) continue
+      for (let e = heads[slot] as number; e !== -1; e = next[e] as number) {
+        if (key0[e] !== k0) continue
+        const p = pattern[e] as number
+        const start = lead + w * WORD - (offset[e] as number)
+        if (verify(t, data, p, start)) onHit(p, start)
       }
-      if (k === len) onHit(p, start)
+    }
+    return
+  }
+  let k1 = (view[0] as number) | WORD_FOLD
+  for (let w = 0; w + 1 < words; w++) {
+    const k0 = k1
+    k1 = (view[w + 1] as number) | WORD_FOLD
+    const slot = Math.imul(Math.imul(k0, PAIR) ^ k1, MIX) >>> shift
+    if (((bits[slot >>> 5] as number) & (1 << (slot & 31))) === 0) continue
+    for (let e = heads[slot] as number; e !== -1; e = next[e] as number) {
+      if (key0[e] !== k0 || key1[e] !== k1) continue
+      const p = pattern[e] as number
+      const start = lead + w * WORD - (offset[e] as number)
+      if (verify(t, data, p, start)) onHit(p, start)
     }
   }
+}
+
+/**
+ * Call `onHit(pattern, start)` for every occurrence of every pattern in `data` (overlaps included),
+ * in no particular order.
+ */
+export function forEachHit(t: Tables, data: Uint8Array, onHit: OnHit): void {
+  if (t.count === 0) return
+  sweep(t, t.long, data, onHit)
+  sweep(t, t.short, data, onHit)
 }
 
 /** Every occurrence as a labelled hit, sorted by position (longer first at the same position). */

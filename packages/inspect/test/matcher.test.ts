@@ -96,6 +96,24 @@ describe('scan finds every encoding', () => {
     }
   }
 
+  it('finds secrets of the minimum length (8 and 10 bytes) in every encoding, at every base64 offset', () => {
+    const short = [
+      { value: 'Zq8#kLw2', kind: 'credential:eight' },
+      { value: 'x9/Rt+e=Pq', kind: 'credential:ten' },
+    ]
+    const m = buildMatcher(short)
+    for (const { value, kind } of short) {
+      for (const { encode } of Object.values(ENCODERS)) {
+        expect(scan(m, `[${encode(value)}]`).map((h) => h.kind)).toContain(kind)
+      }
+      for (const align of [0, 1, 2]) {
+        for (const url of [false, true]) {
+          expect(scan(m, base64Embedded(value, align, url)).map((h) => h.kind)).toContain(kind)
+        }
+      }
+    }
+  })
+
   it('form encoding (space as +)', () => {
     const form = new URLSearchParams({ password: SPECIAL }).toString()
     expect(form).toContain('+')
