@@ -122,6 +122,12 @@ export function createGate(options: GateOptions): Gate {
   }
 
   function onClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+    // A client that hung up (often an idle keep-alive connection) sent no request: nothing to answer
+    // and nothing to record.
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
     const refusal = parserRefusal(error)
     const { method, target } = requestLine(error.rawPacket)
     const request = unparsedRequest(method, target, socket.remoteAddress ?? null)

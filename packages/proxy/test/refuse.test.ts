@@ -222,4 +222,18 @@ describe('ledger', () => {
     await h.ledger.flush()
     expect(h.ledger.stats({}).blocked).toBe(before + 1)
   })
+
+  it('does not record a client hanging up an idle keep-alive connection', async () => {
+    const { connect } = await import('node:net')
+    await h.ledger.flush()
+    const before = h.ledger.stats({}).total
+    const socket = connect(h.port, '127.0.0.1')
+    await new Promise((r) => socket.once('connect', r))
+    socket.write('GET /slack/x HTTP/1.1\r\nHost: x\r\n\r\n')
+    await new Promise((r) => socket.once('data', r))
+    socket.resetAndDestroy()
+    await new Promise((r) => setTimeout(r, 100))
+    await h.ledger.flush()
+    expect(h.ledger.stats({}).total).toBe(before + 1)
+  })
 })

@@ -1,4 +1,4 @@
-import { rootCertificates } from 'node:tls'
+import { createSecureContext, rootCertificates } from 'node:tls'
 import { buildConnector, Pool } from 'undici'
 import type { DialTarget } from './resolve.js'
 
