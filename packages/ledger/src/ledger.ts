@@ -37,16 +37,56 @@ type StoredRow = EntryRow & { id: number }
 const COLUMNS =
   'time, ts, request_id, channel, agent, credential, service, target_host, method, path, decision, code, ' +
   'status, duration_ms, bytes_in, bytes_out, dry_run, redactions, inspection, event, detail'
-const VALUES = COLUMNS.split(', ')
-  .map((c) => `@${c}`)
-  .join(', ')
+const COLUMN_NAMES = COLUMNS.split(', ')
 
-const INSERT = `INSERT INTO entries (${COLUMNS}) VALUES (${VALUES})`
+// Positional parameters: binding by name costs a property lookup per column per row, which shows
+// on the gate's hot path (every request is written before it is forwarded).
+const INSERT = `INSERT INTO entries (${COLUMNS}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`
 const COMPLETE = `UPDATE entries SET
-  decision = coalesce(@decision, decision), code = coalesce(@code, code), status = coalesce(@status, status),
-  duration_ms = @duration_ms, bytes_in = @bytes_in, bytes_out = @bytes_out,
-  redactions = coalesce(@redactions, redactions), inspection = coalesce(@inspection, inspection)
-  WHERE id = @id AND channel <> 'system'`
+  decision = coalesce(?, decision), code = coalesce(?, code), status = coalesce(?, status),
+  duration_ms = ?, bytes_in = ?, bytes_out = ?,
+  redactions = coalesce(?, redactions), inspection = coalesce(?, inspection)
+  WHERE id = ? AND channel <> 'system'`
+
+function insertValues(r: EntryRow): unknown[] {
+  return [
+    r.time,
+    r.ts,
+    r.request_id,
+    r.channel,
+    r.agent,
+    r.credential,
+    r.service,
+    r.target_host,
+    r.method,
+    r.path,
+    r.decision,
+    r.code,
+    r.status,
+    r.duration_ms,
+    r.bytes_in,
+    r.bytes_out,
+    r.dry_run,
+    r.redactions,
+    r.inspection,
+    r.event,
+    r.detail,
+  ]
+}
+
+function completeValues(p: CompleteParams): unknown[] {
+  return [
+    p.decision,
+    p.code,
+    p.status,
+    p.duration_ms,
+    p.bytes_in,
+    p.bytes_out,
+    p.redactions,
+    p.inspection,
+    p.id,
+  ]
+}
 
 const FORMATS = new Set<ExportFormat>(['csv', 'json', 'jsonl'])
 
@@ -94,9 +134,10 @@ export class Ledger {
     this.insert = db.prepare(INSERT)
     this.update = db.prepare(COMPLETE)
     const writeBatch = db.transaction((rows: EntryRow[], completions: CompleteParams[]) => {
-      const ids = rows.map((row) => Number(this.insert.run(row).lastInsertRowid))
+      const ids = rows.map((row) => Number(this.insert.run(insertValues(row)).lastInsertRowid))
       let completed = 0
-      for (const params of completions) completed += this.update.run(params).changes > 0 ? 1 : 0
+      for (const params of completions)
+        completed += this.update.run(completeValues(params)).changes > 0 ? 1 : 0
       return { ids, completed }
     })
     this.batcher = new GroupCommit(

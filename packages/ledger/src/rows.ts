@@ -97,8 +97,11 @@ export function requestRow(input: LedgerEntryInput): EntryRow {
   if (typeof input.path !== 'string') invalid('path')
   const inspection = optionalText(input.inspection, 'inspection')
   if (inspection !== null && !INSPECTION.test(inspection)) invalid('inspection')
+  const when = timeOf(input.time)
+  // A plain literal (no spread): this runs once per request on the gate's hot path.
   return {
-    ...timeOf(input.time),
+    time: when.time,
+    ts: when.ts,
     request_id: input.requestId,
     channel: input.channel,
     agent: optionalText(input.agent, 'agent'),
@@ -124,8 +127,10 @@ export function requestRow(input: LedgerEntryInput): EntryRow {
 /** A system entry (`gate_start`, `gate_stop`, …). Throws `LedgerError('invalid_entry')`. */
 export function systemRow(event: string, detail?: string): EntryRow {
   if (typeof event !== 'string' || !EVENT.test(event)) invalid('event')
+  const when = timeOf(undefined)
   return {
-    ...timeOf(undefined),
+    time: when.time,
+    ts: when.ts,
     request_id: null,
     channel: 'system',
     agent: null,
