@@ -1,4 +1,5 @@
 import type { Refusal } from '@aegis/guard'
+import { redactText } from '@aegis/inspect'
 import type { RequestContext } from './context.js'
 
 /** One ledger row as the gate writes it. No secret, token, query string or body ever goes in. */
@@ -15,6 +16,7 @@ export interface AuditEntry {
   code: string | null
   status: number | null
   dryRun?: string | null
+  inspection?: string | null
 }
 
 export interface AuditOutcome {
@@ -25,6 +27,7 @@ export interface AuditOutcome {
   bytesIn: number
   bytesOut: number
   redactions?: number | null
+  inspection?: string | null
 }
 
 /**
@@ -51,12 +54,23 @@ export function auditEntry(
     service: ctx.service,
     targetHost: ctx.target?.host ?? null,
     method: ctx.req.method,
-    path: ctx.service === null ? pathOnly(ctx.req.target) : ctx.path,
+    path: safePath(ctx) ?? '',
     decision: refusal === undefined ? 'allowed' : 'blocked',
     code: refusal?.code ?? null,
     status,
     dryRun: ctx.dryRun?.code ?? null,
+    inspection: ctx.inspection,
   }
+}
+
+/**
+ * The request path as the ledger and the logs may hold it: without the query, with any vault
+ * secret replaced, and withheld entirely when inspection found a secret in it.
+ */
+export function safePath(ctx: RequestContext): string | null {
+  if (ctx.pathCarriesSecret) return '[REDACTED]'
+  const path = ctx.service === null ? pathOnly(ctx.req.target) : ctx.path
+  return redactText(path, ctx.snapshot.matcher).text
 }
 
 /** The request target without its query, bounded, for rows of requests refused before routing. */

@@ -31,6 +31,14 @@ export interface RequestContext {
   readonly releases: Array<() => void>
   /** Set when a stage recorded something that does not refuse (e.g. a dry-run policy verdict). */
   dryRun: Refusal | null
+  /** The request body, once a stage had to read it whole (inspection); forwarded as is. */
+  bodyBytes: Uint8Array | null
+  /** What inspection found in warn mode (kinds and places only), for the ledger. */
+  inspection: string | null
+  /** Inspection found a secret in the path itself: the path is withheld from ledger and logs. */
+  pathCarriesSecret: boolean
+  /** The headers to forward, computed once (see `upstreamHeaders`). */
+  forwardHeaders: string[] | null
 }
 
 export function createContext(req: GateRequest, snapshot: Snapshot, now: number): RequestContext {
@@ -48,5 +56,9 @@ export function createContext(req: GateRequest, snapshot: Snapshot, now: number)
     commits: [],
     releases: [],
     dryRun: null,
+    bodyBytes: null,
+    inspection: null,
+    pathCarriesSecret: false,
+    forwardHeaders: null,
   }
 }

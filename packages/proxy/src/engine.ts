@@ -8,7 +8,7 @@ import {
   refuse,
 } from '@aegis/guard'
 import type { Logger } from 'pino'
-import { type AuditSink, auditEntry } from './audit.js'
+import { type AuditSink, auditEntry, safePath } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import { describeError, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
@@ -19,6 +19,7 @@ import { agentLimits } from './stages/agent-limits.js'
 import { bodySize } from './stages/body-size.js'
 import { expiry } from './stages/expiry.js'
 import { grant, identity } from './stages/identity.js'
+import { inspection } from './stages/inspect.js'
 import { type PolicyStageOptions, policy } from './stages/policy.js'
 import { credentialRate } from './stages/rate.js'
 import { route } from './stages/route.js'
@@ -28,6 +29,7 @@ import { target } from './stages/target.js'
 import type { GateRequest } from './types.js'
 import type { PinnedDispatchers } from './upstream/dispatcher.js'
 import { forward } from './upstream/forward.js'
+import { type RedactedResponse, redactResponse } from './upstream/redact-response.js'
 import type { AddressResolver } from './upstream/resolve.js'
 
 export interface GateLimits {
@@ -124,6 +126,7 @@ export class GateEngine {
       target,
       bodySize(options.limits.maxBodySize),
       address(options.resolver),
+      inspection(options.limits.maxBodySize),
       agentLimits(limiter, inFlight, options.limits.agentMaxInFlight),
       credentialRate(limiter),
     ]
@@ -185,11 +188,19 @@ export class GateEngine {
       return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
     }
     let response: Awaited<ReturnType<typeof forward>>
+    let redacted: RedactedResponse
     try {
       response = await forward(ctx, dispatchers.get(dial), {
         maxBodySize: limits.maxBodySize,
         requestTimeoutMs: limits.requestTimeout,
       })
+      redacted = await redactResponse(
+        response.status,
+        ctx.req.method,
+        response.headers,
+        response.body,
+        ctx.snapshot.matcher,
+      )
     } catch (error) {
       release(ctx)
       const refusal = upstreamFailure(error, dial.host)
@@ -211,12 +222,13 @@ export class GateEngine {
     return {
       kind: 'forwarded',
       status: response.status,
-      headers: response.headers,
-      body: response.body,
+      headers: redacted.headers,
+      body: redacted.body,
       finish: ({ bytesOut, error, code }) => {
         release(ctx)
         const durationMs = Date.now() - ctx.req.receivedAt
         const failed = error !== undefined || code !== undefined
+        const redactions = redacted.redactions()
         audit.complete(entryId, {
           decision: failed ? 'failed' : 'allowed',
           code: failed ? (code ?? 'upstream_unreachable') : null,
@@ -224,6 +236,7 @@ export class GateEngine {
           durationMs,
           bytesIn: response.bytesIn(),
           bytesOut,
+          redactions: redactions === 0 ? null : redactions,
         })
         logger.info(
           {
@@ -231,9 +244,10 @@ export class GateEngine {
             channel: ctx.req.channel,
             service: ctx.service,
             method: ctx.req.method,
-            path: ctx.path,
+            path: safePath(ctx),
             status: response.status,
             durationMs,
+            ...(redacted.redactions() === 0 ? {} : { redactions: redacted.redactions() }),
             ...(error === undefined ? {} : { err: describeError(error) }),
             ...(code === undefined ? {} : { code }),
           },
@@ -267,7 +281,7 @@ export class GateEngine {
         channel: ctx.req.channel,
         service: ctx.service,
         method: ctx.req.method,
-        path: ctx.service === null ? undefined : ctx.path,
+        path: safePath(ctx),
         status,
         code: refusal.code,
       },

@@ -1,4 +1,5 @@
 import { type DomainPattern, parseDomainPattern, parseRate, type Rate, type Scope } from '@aegis/guard'
+import { buildMatcher, type SecretInput, type SecretMatcher } from '@aegis/inspect'
 import type { AgentRecord, Credential } from '@aegis/vault'
 
 export type { AgentRecord }
@@ -46,8 +47,8 @@ export interface Snapshot {
   readonly byService: ReadonlyMap<string, LiveCredential>
   /** Agents by the hex SHA-256 of their token. */
   readonly agentsByHash: ReadonlyMap<string, LiveAgent>
-  /** Every secret value, for the inspection and redaction stages. */
-  readonly secrets: readonly string[]
+  /** Finds every credential secret, in every encoding: outbound inspection and response redaction. */
+  readonly matcher: SecretMatcher
 }
 
 export function buildSnapshot(
@@ -56,7 +57,7 @@ export function buildSnapshot(
   agents: readonly AgentRecord[] = [],
 ): Snapshot {
   const byService = new Map<string, LiveCredential>()
-  const secrets: string[] = []
+  const secrets: SecretInput[] = []
   for (const c of credentials) {
     const domains: DomainPattern[] = []
     for (const text of c.domains) {
@@ -65,7 +66,7 @@ export function buildSnapshot(
       if (parsed.ok) domains.push(parsed.pattern)
     }
     const secret = c.secret.reveal()
-    secrets.push(secret)
+    secrets.push({ value: secret, kind: `credential:${c.name}` })
     byService.set(c.service, {
       id: c.id,
       name: c.name,
@@ -93,14 +94,14 @@ export function buildSnapshot(
       grants: new Set(a.grants),
     })
   }
-  return { version, byService, agentsByHash, secrets }
+  return { version, byService, agentsByHash, matcher: buildMatcher(secrets) }
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {
   version: '',
   byService: new Map(),
   agentsByHash: new Map(),
-  secrets: [],
+  matcher: buildMatcher([]),
 }
 
 export interface LiveStateOptions {

@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream'
-import { forwardRequestHeaders, forwardResponseHeaders } from '@aegis/guard'
+import { forwardResponseHeaders } from '@aegis/guard'
 import type { Dispatcher, Pool } from 'undici'
 import type { RequestContext } from '../context.js'
 import { credentialHeaderName, credentialHeaderValue, upstreamQuery } from '../inject.js'
 import { ByteLimit } from './body.js'
+import { upstreamHeaders } from './headers.js'
 
 export interface ForwardLimits {
   maxBodySize: number
@@ -31,7 +32,8 @@ function requestBody(
   ctx: RequestContext,
   limits: ForwardLimits,
 ): { body: Dispatcher.DispatchOptions['body']; counter: () => number } {
-  const body = ctx.req.body
+  // A body a stage already read whole (inspection) is forwarded from memory.
+  const body = ctx.bodyBytes ?? ctx.req.body
   if (body === null) return { body: null, counter: () => 0 }
   if (body instanceof Uint8Array) return { body, counter: () => body.byteLength }
   const limit = new ByteLimit(limits.maxBodySize)
@@ -53,11 +55,16 @@ export async function forward(
   const credential = ctx.credential
   if (credential === null) throw new Error('forward() needs a credential')
   const injectName = credentialHeaderName(credential)
-  const drop = injectName === null ? undefined : new Set([injectName])
-  const headers = forwardRequestHeaders(ctx.req.rawHeaders, drop)
+  // Responses are redacted before the agent sees them: ask for them uncompressed.
+  const headers = [...upstreamHeaders(ctx)]
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i]?.toLowerCase() === 'accept-encoding') headers.splice(i, 2)
+  }
+  headers.push('accept-encoding', 'identity')
   const injectValue = credentialHeaderValue(credential)
   if (injectName !== null && injectValue !== null) headers.push(injectName, injectValue)
-  if (ctx.req.contentLength !== null) headers.push('content-length', String(ctx.req.contentLength))
+  const length = ctx.bodyBytes?.byteLength ?? ctx.req.contentLength
+  if (length !== null) headers.push('content-length', String(length))
 
   const query = upstreamQuery(ctx.query, credential)
   const path = query === '' ? ctx.path : `${ctx.path}?${query}`

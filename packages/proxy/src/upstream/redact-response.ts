@@ -1,0 +1,101 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
+import { createRedactor, redactStream, redactText, type SecretMatcher } from '@aegis/inspect'
+
+/** Bodies up to this size are redacted whole, so their Content-Length stays exact. */
+const BUFFER_LIMIT = 64 * 1024
+
+export interface RedactedResponse {
+  headers: Record<string, string | string[]>
+  body: Readable
+  /** Replacements made so far (final once the body has been read). */
+  redactions(): number
+}
+
+function decompressor(encoding: string) {
+  switch (encoding) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip()
+    case 'deflate':
+      return createInflate()
+    case 'br':
+      return createBrotliDecompress()
+    default:
+      return null
+  }
+}
+
+/**
+ * Replaces every vault secret (in every encoding) in the response headers and body before the
+ * agent sees it — whatever the upstream echoes. Compressed bodies are decoded first. Small bodies
+ * are redacted whole and keep an exact Content-Length; larger ones stream through the redactor
+ * (chunked, no Content-Length), which holds back only what a secret split across chunks needs.
+ */
+export async function redactResponse(
+  status: number,
+  method: string,
+  headers: Record<string, string | string[]>,
+  body: Readable,
+  matcher: SecretMatcher,
+): Promise<RedactedResponse> {
+  let count = 0
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) {
+      out[name] = value.map((v) => {
+        const r = redactText(v, matcher)
+        count += r.count
+        return r.text
+      })
+    } else {
+      const r = redactText(value, matcher)
+      count += r.count
+      out[name] = r.text
+    }
+  }
+  if (method === 'HEAD' || status === 204 || status === 304) {
+    return { headers: out, body, redactions: () => count }
+  }
+
+  let source: Readable = body
+  const encoding =
+    typeof out['content-encoding'] === 'string' ? out['content-encoding'].trim().toLowerCase() : ''
+  if (encoding !== '' && encoding !== 'identity') {
+    const inflate = decompressor(encoding)
+    if (inflate === null) {
+      // An encoding we cannot read cannot be redacted: the agent does not get it.
+      body.destroy()
+      throw new UnredactableResponseError(encoding)
+    }
+    source = body.pipe(inflate)
+    body.on('error', (error) => inflate.destroy(error))
+    delete out['content-encoding']
+    delete out['content-length']
+  }
+
+  const declared = Number(out['content-length'])
+  if (source === body && Number.isSafeInteger(declared) && declared <= BUFFER_LIMIT) {
+    const chunks: Buffer[] = []
+    for await (const chunk of source) chunks.push(chunk as Buffer)
+    const redactor = createRedactor(matcher)
+    const bytes = Buffer.concat([redactor.push(Buffer.concat(chunks)), redactor.end()])
+    count += redactor.count
+    out['content-length'] = String(bytes.length)
+    return { headers: out, body: Readable.from([bytes]), redactions: () => count }
+  }
+
+  delete out['content-length']
+  const redactor = redactStream(matcher)
+  pipeline(source, redactor).catch(() => undefined)
+  return { headers: out, body: redactor, redactions: () => count + redactor.count }
+}
+
+/** The upstream answered with a content coding the gate cannot decode (so cannot redact). */
+export class UnredactableResponseError extends Error {
+  constructor(encoding: string) {
+    super(`Response content coding "${encoding}" cannot be redacted`)
+    this.name = 'UnredactableResponseError'
+  }
+}
