@@ -89,6 +89,9 @@ describe('aegis_proxy_request', () => {
     const got = w.upstream.received.at(-1)
     expect(got?.headers.authorization).toBe(`Bearer ${SLACK_SECRET}`)
     expect(got?.headers.host).toBe('api.example.test')
+    // The upstream echoed the injected credential; the agent gets it redacted, as on the gate.
+    expect(JSON.stringify(result)).not.toContain(SLACK_SECRET)
+    expect(echo.headers.authorization).toBe('Bearer [REDACTED]')
   })
 
   it('never lets agent-supplied Host, Authorization or X-Aegis-Agent reach the upstream', async () => {
