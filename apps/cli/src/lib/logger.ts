@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino'
 export function createLogger(config: AegisConfig): Logger {
   const { log_level: level, log_format: format } = config.observability
   if (format === 'json')
-    return pino({ level, base: { service: 'aegis' } }, pino.destination({ fd: 2, sync: false }))
+    return pino({ level, base: { app: 'aegis' } }, pino.destination({ fd: 2, sync: false }))
   return pino(
     { level, base: undefined, timestamp: false },
     {
