@@ -55,6 +55,14 @@ const awsSecretLabel = `${anyCase('secret')}_?${anyCase('access')}_?${anyCase('k
 
 export const FORMATS: readonly CredentialFormat[] = [
   {
+    // Any Aegis agent token — the gate knows tokens only as hashes, so other agents' tokens are
+    // recognised by their shape (the caller's own token is also matched in every encoding).
+    id: 'aegis-agent-token',
+    name: 'Aegis agent token',
+    regex: new RegExp(`${NB}aegis_[A-Za-z0-9_-]{43}${NA}`),
+    example: join('aeg', 'is_', fill('FAKEfake0000', 43)),
+  },
+  {
     id: 'aws-access-key-id',
     name: 'AWS access key id',
     regex: /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/,
