@@ -88,6 +88,23 @@ describe('agent identity and grants', () => {
     expect(JSON.stringify(h.ledger.query({ limit: 100 }))).not.toContain(alice)
   })
 
+  it('refuses a request that carries an agent token, its own in any encoding or any other', async () => {
+    for (const body of [
+      `{"note":"${Buffer.from(alice).toString('base64')}"}`,
+      `{"note":"${Buffer.from(alice).toString('hex')}"}`,
+      `{"note":"${bob}"}`,
+    ]) {
+      const reply = await send(h.port, '/slack/x', {
+        method: 'POST',
+        body,
+        headers: { 'X-Aegis-Agent': alice },
+      })
+      expect(reply.status).toBe(403)
+      expect(reply.headers['x-aegis-block']).toBe('body_inspection')
+      expect(reply.text).not.toContain(bob)
+    }
+  })
+
   it('refuses a credential the agent is not granted', async () => {
     const reply = await send(h.port, '/github/x', { headers: { 'X-Aegis-Agent': alice } })
     expect(reply.status).toBe(403)
