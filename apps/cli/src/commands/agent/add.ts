@@ -7,7 +7,7 @@ import {
   parseMaxInFlight,
   parseRateFlag,
   tokenLines,
-} from './list.js'
+} from '../../lib/agent-view.js'
 
 export default class AgentAdd extends AegisCommand<typeof AgentAdd> {
   static override summary = 'Register an agent and print its token (once)'

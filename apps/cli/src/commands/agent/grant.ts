@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { inFlagTerms } from './list.js'
+import { inFlagTerms } from '../../lib/agent-view.js'
 
 export default class AgentGrant extends AegisCommand<typeof AgentGrant> {
   static override summary = 'Let an agent use a credential'

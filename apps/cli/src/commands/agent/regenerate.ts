@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { type AgentTokenJson, agentTokenJson, tokenLines } from './list.js'
+import { type AgentTokenJson, agentTokenJson, tokenLines } from '../../lib/agent-view.js'
 
 export default class AgentRegenerate extends AegisCommand<typeof AgentRegenerate> {
   static override summary = "Replace an agent's token; the old token stops working immediately"

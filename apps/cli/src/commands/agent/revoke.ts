@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { inFlagTerms } from './list.js'
+import { inFlagTerms } from '../../lib/agent-view.js'
 
 export default class AgentRevoke extends AegisCommand<typeof AgentRevoke> {
   static override summary = 'Take a credential away from an agent'

@@ -1,6 +1,12 @@
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { type AgentJson, agentJson, inFlagTerms, parseMaxInFlight, parseRateFlag } from './list.js'
+import {
+  type AgentJson,
+  agentJson,
+  inFlagTerms,
+  parseMaxInFlight,
+  parseRateFlag,
+} from '../../lib/agent-view.js'
 
 export default class AgentSetRateLimit extends AegisCommand<typeof AgentSetRateLimit> {
   static override summary = "Set or remove an agent's rate limit (and optionally its in-flight cap)"
