@@ -1,6 +1,6 @@
 import { loadPolicyDir } from '@aegis/policy'
-import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
+import { policiesDir, policiesDirFlag } from '../../lib/policies-dir.js'
 import { renderTable } from '../../lib/table.js'
 
 /** One row of `policy list --json`. */
@@ -21,13 +21,12 @@ export default class PolicyList extends AegisCommand<typeof PolicyList> {
   ]
 
   static override flags = {
-    'policies-dir': Flags.string({ description: 'Directory of policy files (default: gate.policies_dir)' }),
+    'policies-dir': policiesDirFlag,
   }
 
   async run(): Promise<PolicyListJson[]> {
     const config = this.loadAegisConfig()
-    const dir = this.flags['policies-dir'] ?? config.gate.policies_dir
-    if (!dir) this.fail('No policies directory: pass --policies-dir or set gate.policies_dir in the config')
+    const dir = policiesDir(this.flags['policies-dir'], config)
     const set = loadPolicyDir(dir)
     const rows: PolicyListJson[] = set.entries.map((entry) => ({
       agent: entry.agent,

@@ -2,6 +2,7 @@ import { splitGatePath } from '@aegis/guard'
 import { decideForAgent, loadPolicyDir, type RuleRef } from '@aegis/policy'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
+import { policiesDir, policiesDirFlag } from '../../lib/policies-dir.js'
 
 /** `policy test --json` (interface contract §6), plus what was asked. */
 export interface PolicyTestJson {
@@ -39,14 +40,13 @@ export default class PolicyTest extends AegisCommand<typeof PolicyTest> {
       required: true,
     }),
     at: Flags.string({ description: 'Evaluate at this ISO 8601 time (default: now)' }),
-    'policies-dir': Flags.string({ description: 'Directory of policy files (default: gate.policies_dir)' }),
+    'policies-dir': policiesDirFlag,
   }
 
   async run(): Promise<PolicyTestJson> {
     const { flags } = this
     const config = this.loadAegisConfig()
-    const dir = flags['policies-dir'] ?? config.gate.policies_dir
-    if (!dir) this.fail('No policies directory: pass --policies-dir or set gate.policies_dir in the config')
+    const dir = policiesDir(flags['policies-dir'], config)
     const now = flags.at === undefined ? Date.now() : Date.parse(flags.at)
     if (Number.isNaN(now))
       this.fail(`Invalid --at "${flags.at}": expected an ISO 8601 time such as 2026-03-02T09:30:00Z`)

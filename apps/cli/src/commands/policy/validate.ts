@@ -1,6 +1,6 @@
 import { loadPolicyDir, type PolicyError } from '@aegis/policy'
-import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
+import { policiesDir, policiesDirFlag } from '../../lib/policies-dir.js'
 
 /** One error of `policy validate --json`. */
 export interface PolicyErrorJson {
@@ -30,13 +30,12 @@ export default class PolicyValidate extends AegisCommand<typeof PolicyValidate> 
   ]
 
   static override flags = {
-    'policies-dir': Flags.string({ description: 'Directory of policy files (default: gate.policies_dir)' }),
+    'policies-dir': policiesDirFlag,
   }
 
   async run(): Promise<ValidateJson> {
     const config = this.loadAegisConfig()
-    const dir = this.flags['policies-dir'] ?? config.gate.policies_dir
-    if (!dir) this.fail('No policies directory: pass --policies-dir or set gate.policies_dir in the config')
+    const dir = policiesDir(this.flags['policies-dir'], config)
     const set = loadPolicyDir(dir)
     const files = set.entries.map((entry) => ({
       file: entry.file,
