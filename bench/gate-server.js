@@ -1,15 +1,22 @@
 // The real gate, from the built packages, with a vault credential and the SQLite ledger on.
-// Usage: node bench/gate-server.js <pki-dir> <upstream-port>. Prints {"port": n, "dataDir": …}
-// when listening. On SIGTERM it closes the gate, prints {"ledger": <stats>} and removes its data.
+// Usage: node bench/gate-server.js <pki-dir> <upstream-port> [variant], the variant one of
+// gate (default), gate+auth+policy, gate+inspect — see lib/gate-variants.js. Prints
+// {"port": n, "dataDir": …, "variant": …} when listening (plus the agent token for the load
+// generator, when the variant has an agent). On SIGTERM it closes the gate, prints
+// {"ledger": <stats>} and removes its data.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { announce, importBuilt, importFrom } from './lib/deps.js'
+import { configureVariant, GATE_VARIANTS } from './lib/gate-variants.js'
 import { UPSTREAM_HOST } from './lib/pki.js'
 
-const [pkiDir, portText] = process.argv.slice(2)
-if (pkiDir === undefined || portText === undefined) {
-  process.stderr.write('usage: node bench/gate-server.js <pki-dir> <upstream-port>\n')
+const [pkiDir, portText, variantArg] = process.argv.slice(2)
+const variant = variantArg ?? 'gate'
+if (pkiDir === undefined || portText === undefined || !GATE_VARIANTS.includes(variant)) {
+  process.stderr.write(
+    `usage: node bench/gate-server.js <pki-dir> <upstream-port> [${GATE_VARIANTS.join('|')}]\n`,
+  )
   process.exit(2)
 }
 
@@ -20,14 +27,20 @@ const pino = await importFrom('proxy', 'pino')
 
 const dataDir = mkdtempSync(join(tmpdir(), 'aegis-bench-data-'))
 const vault = createVault({ dataDir, name: 'default', masterKey: generateMasterKey() })
-vault.add({
-  name: 'bench',
-  service: 'bench',
-  secret: 'bench-secret-value',
-  domains: [UPSTREAM_HOST],
-})
+const setupStarted = Date.now()
+const { options, agentToken, policyDir } = configureVariant(variant, { vault, dataDir })
+const setupMs = Date.now() - setupStarted
+let rules = 0
+if (policyDir !== null) {
+  // Fails early on a policy file the gate would refuse (its agent would be denied everything).
+  const { loadPolicyDir } = await importBuilt('policy')
+  const set = loadPolicyDir(policyDir)
+  if (set.errors.length > 0) throw new Error(set.errors.map((e) => e.message).join('\n'))
+  rules = [...set.policies.values()].reduce((n, p) => n + p.rules.length, 0)
+}
 const ledger = openLedger({ file: join(dataDir, 'ledger.db') })
 const gate = createGate({
+  ...options,
   credentials: vault,
   audit: ledger,
   logger: pino({ level: 'warn' }),
@@ -38,7 +51,17 @@ const gate = createGate({
   },
 })
 const { port } = await gate.listen()
-announce({ port, dataDir })
+// The runner reads the token from this line and hands it to wrk through its environment; it is
+// never written to a report.
+announce({
+  port,
+  dataDir,
+  variant,
+  credentials: vault.list().length,
+  policyRules: rules,
+  setupMs,
+  ...(agentToken === null ? {} : { agentToken }),
+})
 
 // The runner asks for the memory breakdown (JS heap vs the rest) while the load runs.
 process.on('SIGUSR2', () => announce({ memory: process.memoryUsage() }))

@@ -1,25 +1,27 @@
 // Aegis gate benchmark. `node bench/run.js` (or `pnpm bench`): direct vs a minimal undici proxy vs
-// the gate with the ledger on, small and 16 KiB bodies, 16 and 64 connections, load from wrk in its
+// the gate with the ledger on (plain, with agent auth + policies, with inspection and 1,000 vault
+// secrets), small and 16 KiB bodies and a 1 KiB POST, 16 and 64 connections, load from wrk in its
 // own process. `node bench/run.js --soak`: 1 M requests through the gate, RSS every 5 s, ledger
-// row count at the end. Prints a markdown report and writes it to bench/results/<date>[-soak].md.
-import { mkdirSync, writeFileSync } from 'node:fs'
+// row count at the end. Prints a markdown report and writes it to bench/results/<date>[-soak].md
+// (`<date>-b[-soak].md`, `-c`, … when that name is taken: earlier results are never overwritten).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { importBuilt } from './lib/deps.js'
 import { makePki } from './lib/pki.js'
 import { cleanup, removeAtExit } from './lib/procs.js'
 import { machineLine } from './lib/report.js'
-import { runScenarios } from './lib/scenarios.js'
+import { ALL_TARGETS, runScenarios } from './lib/scenarios.js'
 import { runSoak } from './lib/soak.js'
 import { wrkVersion } from './lib/wrk.js'
 
 const { values: opts } = parseArgs({
   options: {
     soak: { type: 'boolean', default: false },
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
     requests: { type: 'string', default: '1000000' },
     connections: { type: 'string', default: '16,64' },
-    targets: { type: 'string', default: 'direct,baseline,gate' },
+    targets: { type: 'string', default: ALL_TARGETS.join(',') },
     'cpu-prof': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -28,13 +30,14 @@ const { values: opts } = parseArgs({
 
 if (opts.help) {
   process.stdout.write(`usage: node bench/run.js [--soak] [options]
-  --duration <s>       measured seconds per scenario (default 10)
+  --duration <s>       measured seconds per scenario (default 8)
   --warmup <s>         warm-up seconds per scenario (default 2)
   --connections <list> connection counts (default 16,64)
-  --targets <list>     any of direct,baseline,gate (default all three)
+  --targets <list>     any of ${ALL_TARGETS.join(',')} (default all)
   --soak               1 M requests through the gate; RSS every 5 s; ledger row count
   --requests <n>       requests in the soak (default 1000000)
-  --cpu-prof           run the gate under node --cpu-prof (profile path printed at the end)
+  --cpu-prof           run each gate under node --cpu-prof (profile paths in the notes;
+                       summarise one with node bench/profile-top.js <file.cpuprofile>)
   --no-write           print the report only, do not write bench/results/
 `)
   process.exit(0)
@@ -58,7 +61,12 @@ if (wrk === null) {
   process.exit(2)
 }
 // Fails early, with the hint to build, when a package was not built.
-for (const pkg of ['proxy', 'vault', 'ledger']) await importBuilt(pkg)
+for (const pkg of ['proxy', 'vault', 'ledger', 'policy']) await importBuilt(pkg)
+const unknown = opts.targets.split(',').filter((t) => !ALL_TARGETS.includes(t))
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown target ${unknown.join(', ')} (one of ${ALL_TARGETS.join(', ')})\n`)
+  process.exit(2)
+}
 
 const pkiDir = makePki()
 removeAtExit(pkiDir)
@@ -91,7 +99,7 @@ try {
   if (!opts['no-write']) {
     const dir = new URL('./results/', import.meta.url)
     mkdirSync(dir, { recursive: true })
-    const name = `${startedAt.toISOString().slice(0, 10)}${opts.soak ? '-soak' : ''}.md`
+    const name = resultName(dir, startedAt.toISOString().slice(0, 10), opts.soak ? '-soak' : '')
     writeFileSync(new URL(name, dir), `${report.markdown}\n`)
     log(`bench: written to bench/results/${name}`)
   }
@@ -101,4 +109,13 @@ try {
   process.exitCode = 2
 } finally {
   cleanup()
+}
+
+/** `<date><kind>.md`, or `<date>-b<kind>.md`, `-c`, … when the name is taken. */
+function resultName(dir, date, kind) {
+  for (const suffix of ['', ...'bcdefghijklmnopqrstuvwxyz'.split('').map((l) => `-${l}`)]) {
+    const name = `${date}${suffix}${kind}.md`
+    if (!existsSync(new URL(name, dir))) return name
+  }
+  throw new Error(`bench/results/ already holds 26 reports of ${date}`)
 }

@@ -6,7 +6,17 @@ export const TARGETS = {
   rssBytes: 120 * 1024 * 1024,
   /** Largest RSS rise allowed between the start and the end of the soak (GC noise). */
   soakGrowthBytes: 10 * 1024 * 1024,
+  /** gate+auth+policy throughput ÷ gate throughput (within 10 %). */
+  policyRatio: 0.9,
+  /** gate+inspect throughput ÷ gate throughput on small bodies (within 15 %). */
+  inspectRatio: 0.85,
 }
+
+/** The ratio targets of the gate configurations: which rows, against the plain gate. */
+const VARIANT_TARGETS = [
+  { target: 'gate+auth+policy', bodies: ['small', '16k'], limit: TARGETS.policyRatio },
+  { target: 'gate+inspect', bodies: ['small'], limit: TARGETS.inspectRatio },
+]
 
 export const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1)
 const ms = (value) => value.toFixed(2)
@@ -84,6 +94,21 @@ export function targetTable(rows) {
       `| gate RSS under load (peak) | all gate scenarios | ${mb(peak)} MB | ≤ 120 MB | ${verdict(ok)} |`,
     )
   }
+  for (const { target, bodies: measured, limit } of VARIANT_TARGETS) {
+    for (const body of measured) {
+      for (const c of conns) {
+        const variant = find(target, body, c)
+        const gate = find('gate', body, c)
+        if (!variant || !gate) continue
+        const ratio = variant.rps / gate.rps
+        const ok = ratio >= limit && errorCount(variant.errors) === 0
+        results.push(ok)
+        lines.push(
+          `| ${target}/gate throughput | ${body}, ${c} conns | ${ratio.toFixed(2)} | ≥ ${limit} | ${verdict(ok)} |`,
+        )
+      }
+    }
+  }
   lines.push('| no memory growth over 1 M requests | `node bench/run.js --soak` | see soak results | | — |')
   return { table: lines.join('\n'), passed: results.every(Boolean) }
 }
@@ -105,6 +130,33 @@ export function overheadTable(rows) {
     lines.push(
       `| ${gate.body} | ${gate.connections} | ${(gate.rps / base.rps).toFixed(2)} | ${(gate.rps / direct.rps).toFixed(2)} | ` +
         `${ms(gate.p99 - base.p99)} ms | ${ms(gate.p99 - direct.p99)} ms |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+/** CPU time of the proxy per request, µs (null when unknown). */
+function cpuPerRequestUs(row) {
+  const cores = row.cpu?.[0]
+  return typeof cores === 'number' && row.rps > 0 ? (cores / row.rps) * 1e6 : null
+}
+
+/** Informative: each gate configuration against the plain gate in the same body and connections. */
+export function variantTable(rows) {
+  const lines = [
+    '| Body | Conns | Configuration | req/s | gate req/s | ratio | p99 − gate p99 | CPU µs/request (gate) | peak RSS |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+  ]
+  const us = (value) => (value === null ? '–' : Math.round(value).toString())
+  for (const row of rows.filter((r) => r.target.startsWith('gate+'))) {
+    const gate = rows.find(
+      (r) => r.target === 'gate' && r.body === row.body && r.connections === row.connections,
+    )
+    if (!gate) continue
+    lines.push(
+      `| ${row.body} | ${row.connections} | ${row.target} | ${int(row.rps)} | ${int(gate.rps)} | ` +
+        `${(row.rps / gate.rps).toFixed(2)} | ${ms(row.p99 - gate.p99)} ms | ` +
+        `${us(cpuPerRequestUs(row))} (${us(cpuPerRequestUs(gate))}) | ${row.peakRss ? `${mb(row.peakRss)} MB` : ''} |`,
     )
   }
   return lines.join('\n')

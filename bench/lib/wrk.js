@@ -63,7 +63,48 @@ function done(summary, latency, requests)
 end
 `
 
-let scriptFile = null
+/**
+ * The request wrk sends, set before wrk builds it: method, body, extra headers. The agent token is
+ * read from wrk's environment (`BENCH_AGENT_TOKEN`), so it never appears in argv or in a file.
+ */
+function prelude({ method = 'GET', body = null, headers = {} }) {
+  const lines = [`wrk.method = ${luaString(method)}`]
+  if (body !== null) lines.push(`wrk.body = ${luaString(body)}`)
+  for (const [name, value] of Object.entries(headers)) {
+    lines.push(`wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`)
+  }
+  lines.push(
+    'local agentToken = os.getenv("BENCH_AGENT_TOKEN")',
+    'if agentToken ~= nil and agentToken ~= "" then wrk.headers["X-Aegis-Agent"] = agentToken end',
+  )
+  return `${lines.join('\n')}\n`
+}
+
+/** A Lua string literal for any text (a long bracket with a level the text does not contain). */
+function luaString(text) {
+  let level = ''
+  while (text.includes(`]${level}]`)) level += '='
+  return `[${level}[${text}]${level}]`
+}
+
+/** One script file per distinct request shape, in a temp dir removed at exit. */
+const scriptFiles = new Map()
+let scriptDir = null
+
+function scriptFor(request) {
+  const key = JSON.stringify(request)
+  let file = scriptFiles.get(key)
+  if (file === undefined) {
+    if (scriptDir === null) {
+      scriptDir = mkdtempSync(join(tmpdir(), 'aegis-bench-wrk-'))
+      removeAtExit(scriptDir)
+    }
+    file = join(scriptDir, `bench-${scriptFiles.size}.lua`)
+    writeFileSync(file, `${prelude(request)}${SCRIPT}`)
+    scriptFiles.set(key, file)
+  }
+  return file
+}
 
 /** The installed wrk's version line, or null when wrk is not on PATH. */
 export function wrkVersion() {
@@ -75,15 +116,22 @@ export function wrkVersion() {
 
 /**
  * Runs wrk in its own process and resolves with its figures: requests/s, latency percentiles in ms,
- * error counts. `limitPerThread` switches on exact request counting (and stopping).
+ * error counts. `limitPerThread` switches on exact request counting (and stopping). `request`
+ * sets the method, body and headers (default GET, no body); `agentToken` is sent as
+ * `X-Aegis-Agent` and handed to wrk through its environment only.
  */
-export function runWrk({ url, connections, threads = 2, durationS, timeoutS = 5, limitPerThread, raw }) {
-  if (scriptFile === null) {
-    const dir = mkdtempSync(join(tmpdir(), 'aegis-bench-wrk-'))
-    removeAtExit(dir)
-    scriptFile = join(dir, 'bench.lua')
-    writeFileSync(scriptFile, SCRIPT)
-  }
+export function runWrk({
+  url,
+  connections,
+  threads = 2,
+  durationS,
+  timeoutS = 5,
+  limitPerThread,
+  raw,
+  request = {},
+  agentToken = null,
+}) {
+  const scriptFile = scriptFor(request)
   const args = [
     `-t${threads}`,
     `-c${connections}`,
@@ -94,7 +142,10 @@ export function runWrk({ url, connections, threads = 2, durationS, timeoutS = 5,
   ]
   args.push('-s', scriptFile, url)
   if (limitPerThread !== undefined) args.push('--', String(limitPerThread))
-  const child = track(spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] }))
+  const env = { ...process.env }
+  delete env.BENCH_AGENT_TOKEN
+  if (agentToken !== null) env.BENCH_AGENT_TOKEN = agentToken
+  const child = track(spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'], env }))
   let out = ''
   let err = ''
   let interrupted = false
