@@ -68,7 +68,10 @@ export interface ForwardedOutcome {
   kind: 'forwarded'
   status: number
   headers: Record<string, string | string[]>
-  body: Readable
+  /** The body as a stream (for a small body, made on first use from `bytes`). */
+  readonly body: Readable
+  /** A small body, whole and already redacted, or null when it streams. */
+  bytes: Buffer | null
   /**
    * Records how delivery ended. `code` names a failure the adapter detected itself (e.g. a
    * response too large for the channel); otherwise an `error` is an upstream or client failure.
@@ -223,7 +226,10 @@ export class GateEngine {
       kind: 'forwarded',
       status: response.status,
       headers: redacted.headers,
-      body: redacted.body,
+      bytes: redacted.bytes,
+      get body() {
+        return redacted.body()
+      },
       finish: ({ bytesOut, error, code }) => {
         release(ctx)
         const durationMs = Date.now() - ctx.req.receivedAt

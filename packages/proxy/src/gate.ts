@@ -6,6 +6,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
+import { finished as finishedResponse } from 'node:stream'
 import { refuse } from '@aegis/guard'
 import type { Outcome } from './engine.js'
 import { describeError } from './errors.js'
@@ -78,6 +79,15 @@ export function createGate(options: GateOptions): Gate {
     }
     const headers = { ...outcome.headers, 'x-request-id': requestId }
     res.writeHead(outcome.status, headers)
+    if (outcome.bytes !== null) {
+      // A small body, already redacted whole: one write, no stream machinery.
+      const bytes = outcome.bytes
+      res.end(bytes)
+      finishedResponse(res, (error) =>
+        outcome.finish(error ? { bytesOut: 0, error } : { bytesOut: bytes.length }),
+      )
+      return
+    }
     res.on('close', () => {
       if (!res.writableFinished) outcome.body.destroy()
     })

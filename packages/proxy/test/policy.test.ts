@@ -95,6 +95,8 @@ describe('policies in enforce mode', () => {
       const reply = await as(path, method)
       expect(reply.status, `${method} ${path}`).toBe(403)
       expect(reply.headers['x-aegis-block']).toBe('policy_denied')
+      // The agent learns the policy file's name, never where the server keeps it.
+      expect(reply.text).not.toContain(s.dir)
     }
   })
 

@@ -32,7 +32,7 @@ export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage
     if (!decision.allowed) {
       refusal = refuse(
         'policy_denied',
-        decision.reason,
+        withoutDirectories(decision.reason),
         decision.rule ? { rule: ruleName(decision.rule) } : undefined,
       )
     } else if (decision.rate !== null) {
@@ -62,4 +62,9 @@ export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage
 function ruleName(rule: { file: string; line: number; index: number }): string {
   const file = rule.file.split(/[\\/]/).pop() ?? rule.file
   return `${file}:${rule.line} (rules[${rule.index}])`
+}
+
+/** Policy file paths shown to the agent by file name only: the server's layout is not its business. */
+function withoutDirectories(reason: string): string {
+  return reason.replace(/(?:[A-Za-z]:)?(?:[\\/][^\s\\/:,]+)+[\\/]([^\s\\/:,]+\.ya?ml)/g, '$1')
 }

@@ -8,7 +8,10 @@ const BUFFER_LIMIT = 64 * 1024
 
 export interface RedactedResponse {
   headers: Record<string, string | string[]>
-  body: Readable
+  /** The body as a stream (made once, on first use, for a buffered body). */
+  body(): Readable
+  /** The whole redacted body when it was small enough to buffer, else null. */
+  bytes: Buffer | null
   /** Replacements made so far (final once the body has been read). */
   redactions(): number
 }
@@ -42,7 +45,13 @@ export async function redactResponse(
 ): Promise<RedactedResponse> {
   let count = 0
   const out: Record<string, string | string[]> = {}
+  const shortest = matcher.minLength
   for (const [name, value] of Object.entries(headers)) {
+    // A value shorter than any secret cannot hold one (encodings are never shorter).
+    if (typeof value === 'string' && value.length < shortest) {
+      out[name] = value
+      continue
+    }
     if (Array.isArray(value)) {
       out[name] = value.map((v) => {
         const r = redactText(v, matcher)
@@ -56,7 +65,7 @@ export async function redactResponse(
     }
   }
   if (method === 'HEAD' || status === 204 || status === 304) {
-    return { headers: out, body, redactions: () => count }
+    return { headers: out, body: () => body, bytes: null, redactions: () => count }
   }
 
   let source: Readable = body
@@ -83,13 +92,18 @@ export async function redactResponse(
     const bytes = Buffer.concat([redactor.push(Buffer.concat(chunks)), redactor.end()])
     count += redactor.count
     out['content-length'] = String(bytes.length)
-    return { headers: out, body: Readable.from([bytes]), redactions: () => count }
+    let stream: Readable | null = null
+    const once = () => {
+      stream ??= Readable.from([bytes])
+      return stream
+    }
+    return { headers: out, body: once, bytes, redactions: () => count }
   }
 
   delete out['content-length']
   const redactor = redactStream(matcher)
   pipeline(source, redactor).catch(() => undefined)
-  return { headers: out, body: redactor, redactions: () => count + redactor.count }
+  return { headers: out, body: () => redactor, bytes: null, redactions: () => count + redactor.count }
 }
 
 /** The upstream answered with a content coding the gate cannot decode (so cannot redact). */
