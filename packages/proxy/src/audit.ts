@@ -17,6 +17,10 @@ export interface AuditEntry {
   status: number | null
   dryRun?: string | null
   inspection?: string | null
+  /** Set when the entry is written complete (refusals): how long and how many bytes. */
+  durationMs?: number
+  bytesIn?: number
+  bytesOut?: number
 }
 
 export interface AuditOutcome {

@@ -144,6 +144,7 @@ export class GateEngine {
     try {
       entryId = await this.#options.audit.append(auditEntry(ctx, undefined, null))
     } catch (error) {
+      release(ctx)
       this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'ledger write failed')
       return this.#refused(
         ctx,
@@ -267,8 +268,9 @@ export class GateEngine {
   async #refuse(ctx: RequestContext, refusal: Refusal): Promise<RefusedOutcome> {
     const status = REFUSAL_STATUS[refusal.code]
     try {
-      const id = await this.#options.audit.append(auditEntry(ctx, refusal, status))
-      this.#options.audit.complete(id, {
+      // A refusal is complete when it is decided: one write, with its duration.
+      await this.#options.audit.append({
+        ...auditEntry(ctx, refusal, status),
         durationMs: Date.now() - ctx.req.receivedAt,
         bytesIn: 0,
         bytesOut: 0,

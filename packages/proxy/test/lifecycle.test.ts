@@ -155,6 +155,9 @@ describe('ledger outage', () => {
   it('refuses with 503 and forwards nothing when the ledger cannot be written', async () => {
     const h = await startHarness()
     h.add({ name: 's', service: 's', secret: 's' })
+    // An agent allowed one request in flight: a refused request must give its slot back.
+    const { agent, token } = h.vault.addAgent({ name: 'solo', maxInFlight: 1 })
+    h.vault.grant(agent.name, 's')
     const broken = openLedger({ file: join(h.dataDir, 'broken.db') })
     await broken.close()
     const gate = createGate({
@@ -174,9 +177,11 @@ describe('ledger outage', () => {
     await once(server, 'listening')
     const port = (server.address() as import('node:net').AddressInfo).port
     try {
-      const reply = await send(port, '/s/x')
-      expect(reply.status).toBe(503)
-      expect(reply.headers['x-aegis-block']).toBe('ledger_unavailable')
+      for (let i = 0; i < 3; i++) {
+        const reply = await send(port, '/s/x', { headers: { 'X-Aegis-Agent': token } })
+        expect(reply.status).toBe(503)
+        expect(reply.headers['x-aegis-block']).toBe('ledger_unavailable')
+      }
       expect(h.upstream.received).toHaveLength(0)
     } finally {
       server.close()
