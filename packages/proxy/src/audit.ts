@@ -58,7 +58,7 @@ export function auditEntry(
     service: ctx.service,
     targetHost: ctx.target?.host ?? null,
     method: ctx.req.method,
-    path: safePath(ctx) ?? '',
+    path: safePath(ctx),
     decision: refusal === undefined ? 'allowed' : 'blocked',
     code: refusal?.code ?? null,
     status,
@@ -71,10 +71,14 @@ export function auditEntry(
  * The request path as the ledger and the logs may hold it: without the query, with any vault
  * secret replaced, and withheld entirely when inspection found a secret in it.
  */
-export function safePath(ctx: RequestContext): string | null {
+export function safePath(ctx: RequestContext): string {
   if (ctx.pathCarriesSecret) return '[REDACTED]'
-  const path = ctx.service === null ? pathOnly(ctx.req.target) : ctx.path
-  return redactText(path, ctx.snapshot.matcher).text
+  // Scanned once per request: the ledger entry and the log line both use it.
+  if (ctx.loggablePath === null) {
+    const path = ctx.service === null ? pathOnly(ctx.req.target) : ctx.path
+    ctx.loggablePath = redactText(path, ctx.snapshot.matcher).text
+  }
+  return ctx.loggablePath
 }
 
 /** The request target without its query, bounded, for rows of requests refused before routing. */
