@@ -18,11 +18,14 @@ export {
   SecretMatcher,
 } from './matcher.ts'
 export {
+  containsSecret,
   createRedactor,
   DEFAULT_REPLACEMENT,
+  type RedactedBytes,
   type RedactedText,
   Redactor,
   type RedactorOptions,
+  redactBuffer,
   redactText,
 } from './redact.ts'
 export { scan } from './scan.ts'

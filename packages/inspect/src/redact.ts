@@ -7,6 +7,7 @@ export interface RedactorOptions {
 }
 
 export const DEFAULT_REPLACEMENT = '[REDACTED]'
+const DEFAULT_REPLACEMENT_BYTES = Buffer.from(DEFAULT_REPLACEMENT, 'utf8')
 const EMPTY = Buffer.alloc(0)
 
 /**
@@ -29,7 +30,8 @@ export class Redactor {
 
   constructor(matcher: SecretMatcher, options: RedactorOptions = {}) {
     this.#matcher = matcher
-    this.#replacement = Buffer.from(options.replacement ?? DEFAULT_REPLACEMENT, 'utf8')
+    this.#replacement =
+      options.replacement === undefined ? DEFAULT_REPLACEMENT_BYTES : Buffer.from(options.replacement, 'utf8')
   }
 
   /** Replacements made so far (one per run of overlapping or adjacent occurrences). */
@@ -124,6 +126,35 @@ export interface RedactedText {
   readonly text: string
   readonly count: number
   readonly kinds: string[]
+}
+
+export interface RedactedBytes {
+  /** The redacted bytes: the input itself when nothing matched. */
+  readonly bytes: Buffer
+  readonly count: number
+}
+
+/**
+ * Redact a whole buffer (a small response body read in full). The common case — nothing to redact —
+ * costs one scan and allocates nothing: the input comes back as it is.
+ */
+export function redactBuffer(
+  bytes: Buffer,
+  matcher: SecretMatcher,
+  options: RedactorOptions = {},
+): RedactedBytes {
+  if (!containsSecret(bytes, matcher)) return { bytes, count: 0 }
+  const [out, redactor] = redactBytes(bytes, matcher, options)
+  return { bytes: out, count: redactor.count }
+}
+
+/** Whether `bytes` holds any secret of the matcher, in any encoding. */
+export function containsSecret(bytes: Uint8Array, matcher: SecretMatcher): boolean {
+  let found = false
+  forEachHit(tablesOf(matcher), bytes, () => {
+    found = true
+  })
+  return found
 }
 
 function redactBytes(bytes: Buffer, matcher: SecretMatcher, options: RedactorOptions): [Buffer, Redactor] {

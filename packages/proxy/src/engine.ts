@@ -245,6 +245,7 @@ export class GateEngine {
           bytesOut,
           redactions: redactions === 0 ? null : redactions,
         })
+        if (!logger.isLevelEnabled('info')) return
         logger.info(
           {
             reqId: ctx.req.id,
@@ -283,18 +284,19 @@ export class GateEngine {
 
   #refused(ctx: RequestContext, refusal: Refusal): RefusedOutcome {
     const status = REFUSAL_STATUS[refusal.code]
-    this.#options.logger.info(
-      {
-        reqId: ctx.req.id,
-        channel: ctx.req.channel,
-        service: ctx.service,
-        method: ctx.req.method,
-        path: safePath(ctx),
-        status,
-        code: refusal.code,
-      },
-      'request refused',
-    )
+    if (this.#options.logger.isLevelEnabled('info'))
+      this.#options.logger.info(
+        {
+          reqId: ctx.req.id,
+          channel: ctx.req.channel,
+          service: ctx.service,
+          method: ctx.req.method,
+          path: safePath(ctx),
+          status,
+          code: refusal.code,
+        },
+        'request refused',
+      )
     return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
   }
 }

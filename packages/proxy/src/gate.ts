@@ -6,7 +6,6 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
-import { finished as finishedResponse } from 'node:stream'
 import { refuse } from '@aegis/guard'
 import type { Outcome } from './engine.js'
 import { describeError } from './errors.js'
@@ -48,6 +47,14 @@ export interface Gate {
   refresh(): void
 }
 
+/** The client went away before the whole response was written. */
+class ClientGoneError extends Error {
+  constructor() {
+    super('The client closed the connection before the response was complete')
+    this.name = 'ClientGoneError'
+  }
+}
+
 const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000, maxHeaderSize: 16_384 }
 
 /** Creates the gate: the HTTP adapter around the one request pipeline. */
@@ -82,10 +89,13 @@ export function createGate(options: GateOptions): Gate {
     if (outcome.bytes !== null) {
       // A small body, already redacted whole: one write, no stream machinery.
       const bytes = outcome.bytes
-      res.end(bytes)
-      finishedResponse(res, (error) =>
-        outcome.finish(error ? { bytesOut: 0, error } : { bytesOut: bytes.length }),
+      // 'close' always follows, on keep-alive too; it is finished only if every byte was handed over.
+      res.once('close', () =>
+        outcome.finish(
+          res.writableFinished ? { bytesOut: bytes.length } : { bytesOut: 0, error: new ClientGoneError() },
+        ),
       )
+      res.end(bytes)
       return
     }
     res.on('close', () => {

@@ -1,9 +1,10 @@
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { forwardResponseHeaders } from '@aegis/guard'
 import type { Dispatcher, Pool } from 'undici'
 import type { RequestContext } from '../context.js'
 import { credentialHeaderName, credentialHeaderValue, upstreamQuery } from '../inject.js'
 import { ByteLimit } from './body.js'
+import { type UpstreamBody, UpstreamExchange } from './exchange.js'
 import { upstreamHeaders } from './headers.js'
 
 export interface ForwardLimits {
@@ -15,7 +16,7 @@ export interface ForwardLimits {
 export interface UpstreamResponse {
   status: number
   headers: Record<string, string | string[]>
-  body: Readable
+  body: UpstreamBody
   /** Request body bytes sent upstream. */
   bytesIn(): number
 }
@@ -31,7 +32,7 @@ export class UpstreamDeadlineError extends Error {
 function requestBody(
   ctx: RequestContext,
   limits: ForwardLimits,
-): { body: Dispatcher.DispatchOptions['body']; counter: () => number } {
+): { body: Buffer | Uint8Array | Readable | null; counter: () => number } {
   // A body a stage already read whole (inspection) is forwarded from memory.
   const body = ctx.bodyBytes ?? ctx.req.body
   if (body === null) return { body: null, counter: () => 0 }
@@ -56,9 +57,12 @@ export async function forward(
   if (credential === null) throw new Error('forward() needs a credential')
   const injectName = credentialHeaderName(credential)
   // Responses are redacted before the agent sees them: ask for them uncompressed.
-  const headers = [...upstreamHeaders(ctx)]
-  for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (headers[i]?.toLowerCase() === 'accept-encoding') headers.splice(i, 2)
+  const forwarded = upstreamHeaders(ctx)
+  const headers: string[] = []
+  for (let i = 0; i + 1 < forwarded.length; i += 2) {
+    const name = forwarded[i] as string
+    if (name.length === 15 && name.toLowerCase() === 'accept-encoding') continue
+    headers.push(name, forwarded[i + 1] as string)
   }
   headers.push('accept-encoding', 'identity')
   const injectValue = credentialHeaderValue(credential)
@@ -70,25 +74,28 @@ export async function forward(
   const path = query === '' ? ctx.path : `${ctx.path}?${query}`
   const { body, counter } = requestBody(ctx, limits)
 
-  const controller = new AbortController()
+  const exchange = new UpstreamExchange(body instanceof Readable ? body : null)
   const deadline = setTimeout(
-    () => controller.abort(new UpstreamDeadlineError(limits.requestTimeoutMs)),
+    () => exchange.fail(new UpstreamDeadlineError(limits.requestTimeoutMs)),
     limits.requestTimeoutMs,
   )
-  try {
-    const response = await pool.request({
+  pool.dispatch(
+    {
       path,
       method: ctx.req.method as Dispatcher.HttpMethod,
       headers,
       body,
-      signal: controller.signal,
       headersTimeout: limits.requestTimeoutMs,
       bodyTimeout: limits.requestTimeoutMs,
-    })
+    },
+    exchange,
+  )
+  try {
+    const head = await exchange.head
     return {
-      status: response.statusCode,
-      headers: forwardResponseHeaders(response.headers),
-      body: response.body,
+      status: head.status,
+      headers: forwardResponseHeaders(head.headers),
+      body: exchange,
       bytesIn: counter,
     }
   } finally {

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
-import { createRedactor, redactStream, redactText, type SecretMatcher } from '@aegis/inspect'
+import { redactBuffer, redactStream, redactText, type SecretMatcher } from '@aegis/inspect'
+import type { UpstreamBody } from './exchange.js'
 
 /** Bodies up to this size are redacted whole, so their Content-Length stays exact. */
 const BUFFER_LIMIT = 64 * 1024
@@ -40,7 +41,7 @@ export async function redactResponse(
   status: number,
   method: string,
   headers: Record<string, string | string[]>,
-  body: Readable,
+  body: UpstreamBody,
   matcher: SecretMatcher,
 ): Promise<RedactedResponse> {
   let count = 0
@@ -65,32 +66,20 @@ export async function redactResponse(
     }
   }
   if (method === 'HEAD' || status === 204 || status === 304) {
-    return { headers: out, body: () => body, bytes: null, redactions: () => count }
+    return { headers: out, body: () => body.stream(), bytes: null, redactions: () => count }
   }
 
-  let source: Readable = body
   const encoding =
     typeof out['content-encoding'] === 'string' ? out['content-encoding'].trim().toLowerCase() : ''
-  if (encoding !== '' && encoding !== 'identity') {
-    const inflate = decompressor(encoding)
-    if (inflate === null) {
-      // An encoding we cannot read cannot be redacted: the agent does not get it.
-      body.destroy()
-      throw new UnredactableResponseError(encoding)
-    }
-    source = body.pipe(inflate)
-    body.on('error', (error) => inflate.destroy(error))
-    delete out['content-encoding']
-    delete out['content-length']
-  }
-
   const declared = Number(out['content-length'])
-  if (source === body && Number.isSafeInteger(declared) && declared <= BUFFER_LIMIT) {
-    const chunks: Buffer[] = []
-    for await (const chunk of source) chunks.push(chunk as Buffer)
-    const redactor = createRedactor(matcher)
-    const bytes = Buffer.concat([redactor.push(Buffer.concat(chunks)), redactor.end()])
-    count += redactor.count
+  if (
+    (encoding === '' || encoding === 'identity') &&
+    Number.isSafeInteger(declared) &&
+    declared <= BUFFER_LIMIT
+  ) {
+    const whole = redactBuffer(await body.readAll(), matcher)
+    count += whole.count
+    const bytes = whole.bytes
     out['content-length'] = String(bytes.length)
     let stream: Readable | null = null
     const once = () => {
@@ -98,6 +87,21 @@ export async function redactResponse(
       return stream
     }
     return { headers: out, body: once, bytes, redactions: () => count }
+  }
+
+  const inflate = encoding === '' || encoding === 'identity' ? null : decompressor(encoding)
+  if (inflate === null && encoding !== '' && encoding !== 'identity') {
+    // An encoding we cannot read cannot be redacted: the agent does not get it.
+    body.destroy()
+    throw new UnredactableResponseError(encoding)
+  }
+  const upstream = body.stream()
+  let source: Readable = upstream
+  if (inflate !== null) {
+    source = upstream.pipe(inflate)
+    upstream.on('error', (error) => inflate.destroy(error))
+    delete out['content-encoding']
+    delete out['content-length']
   }
 
   delete out['content-length']

@@ -1,0 +1,187 @@
+import { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+
+/** The upstream's status line and (lower-cased, parsed) headers. */
+export interface UpstreamHead {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+}
+
+/**
+ * The response body of one exchange, read one of two ways: whole (`readAll`, no stream machinery
+ * at all — the common small JSON answer) or as a Readable with backpressure (`stream`).
+ */
+export interface UpstreamBody {
+  /** Resolves with the whole body once the upstream finished it. */
+  readAll(): Promise<Buffer>
+  /** The body as a stream; destroying it aborts the upstream request. */
+  stream(): Readable
+  /** Stops reading: aborts the upstream request if it is still running. */
+  destroy(error?: Error): void
+}
+
+/** Bytes held before anyone reads them; past this the upstream socket is paused. */
+const HOLD_LIMIT = 64 * 1024
+
+const EMPTY = Buffer.alloc(0)
+
+interface HeadSettler {
+  resolve: (head: UpstreamHead) => void
+  reject: (error: Error) => void
+}
+
+/** Raised into an exchange whose reader went away before the body ended. */
+export class ExchangeAbortedError extends Error {
+  constructor() {
+    super('The response was abandoned before it ended')
+    this.name = 'ExchangeAbortedError'
+  }
+}
+
+/**
+ * One request/response with an upstream, as an undici dispatch handler. Compared with
+ * `Dispatcher.request` it makes no AbortController, AsyncResource or Readable per request: `head`
+ * settles at the response headers, and the body is buffered or streamed as its reader asks.
+ * `fail()` settles a request that has no response yet (the total deadline) and aborts it — at
+ * once when it is on a socket, or as soon as undici hands it one.
+ */
+export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
+  readonly head: Promise<UpstreamHead>
+  #settleHead: HeadSettler | null
+  #controller: Dispatcher.DispatchController | null = null
+  /** Why we gave up on this exchange (deadline, reader gone), if we did. */
+  #failure: Error | null = null
+  readonly #requestBody: Readable | null
+
+  #chunks: Buffer[] = []
+  #held = 0
+  #ended = false
+  #error: Error | null = null
+  #reader: { resolve: (body: Buffer) => void; reject: (error: Error) => void } | null = null
+  #stream: Readable | null = null
+
+  constructor(requestBody: Readable | null) {
+    this.#requestBody = requestBody
+    let settle: HeadSettler | null = null
+    this.head = new Promise<UpstreamHead>((resolve, reject) => {
+      settle = { resolve, reject }
+    })
+    this.#settleHead = settle
+  }
+
+  /** Gives up on the exchange: rejects a pending `head` with `error` and aborts the request. */
+  fail(error: Error): void {
+    if (this.#failure !== null) return
+    this.#failure = error
+    const settle = this.#settleHead
+    if (settle !== null) {
+      this.#settleHead = null
+      settle.reject(error)
+    }
+    if (this.#controller !== null && !this.#ended && this.#error === null) this.#controller.abort(error)
+  }
+
+  // --- undici handler --------------------------------------------------------------------------
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#failure !== null) controller.abort(this.#failure)
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return // 1xx: the final response follows
+    const settle = this.#settleHead
+    if (settle === null) return
+    this.#settleHead = null
+    settle.resolve({ status: statusCode, headers })
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const stream = this.#stream
+    if (stream !== null) {
+      if (!stream.push(chunk)) controller.pause()
+      return
+    }
+    this.#chunks.push(chunk)
+    this.#held += chunk.length
+    if (this.#reader === null && this.#held > HOLD_LIMIT) controller.pause()
+  }
+
+  onResponseEnd(): void {
+    this.#ended = true
+    if (this.#stream !== null) {
+      this.#stream.push(null)
+      return
+    }
+    const reader = this.#reader
+    if (reader !== null) {
+      this.#reader = null
+      reader.resolve(this.#take())
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#error = error
+    const settle = this.#settleHead
+    if (settle !== null) {
+      this.#settleHead = null
+      settle.reject(error)
+    }
+    const reader = this.#reader
+    if (reader !== null) {
+      this.#reader = null
+      reader.reject(error)
+    }
+    this.#stream?.destroy(error)
+    this.#chunks = []
+    if (this.#requestBody !== null && !this.#requestBody.destroyed) this.#requestBody.destroy(error)
+  }
+
+  // --- the body ----------------------------------------------------------------------------------
+
+  readAll(): Promise<Buffer> {
+    if (this.#error !== null) return Promise.reject(this.#error)
+    if (this.#ended) return Promise.resolve(this.#take())
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#reader = { resolve, reject }
+      this.#controller?.resume()
+    })
+  }
+
+  stream(): Readable {
+    if (this.#stream !== null) return this.#stream
+    const stream = new Readable({
+      read: () => this.#controller?.resume(),
+      destroy: (error, callback) => {
+        if (!this.#ended && this.#error === null) this.fail(error ?? new ExchangeAbortedError())
+        callback(error)
+      },
+    })
+    this.#stream = stream
+    for (const chunk of this.#chunks) stream.push(chunk)
+    this.#chunks = []
+    if (this.#error !== null) stream.destroy(this.#error)
+    else if (this.#ended) stream.push(null)
+    return stream
+  }
+
+  destroy(error?: Error): void {
+    if (this.#stream !== null) {
+      this.#stream.destroy(error)
+      return
+    }
+    if (!this.#ended && this.#error === null) this.fail(error ?? new ExchangeAbortedError())
+    this.#chunks = []
+  }
+
+  #take(): Buffer {
+    const chunks = this.#chunks
+    this.#chunks = []
+    if (chunks.length === 1) return chunks[0] as Buffer
+    return chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.#held)
+  }
+}
