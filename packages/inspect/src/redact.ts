@@ -9,6 +9,7 @@ export interface RedactorOptions {
 export const DEFAULT_REPLACEMENT = '[REDACTED]'
 const DEFAULT_REPLACEMENT_BYTES = Buffer.from(DEFAULT_REPLACEMENT, 'utf8')
 const EMPTY = Buffer.alloc(0)
+const NO_KINDS: readonly string[] = Object.freeze([])
 
 /**
  * Streaming redaction of every secret of a matcher, in every encoding, across chunk boundaries.
@@ -25,7 +26,7 @@ export class Redactor {
   /** absolute end of the last redacted run (bytes before it that are still pending are dropped) */
   #covered = -1
   #count = 0
-  readonly #kinds = new Set<string>()
+  #kinds: Set<string> | null = null
   #ended = false
 
   constructor(matcher: SecretMatcher, options: RedactorOptions = {}) {
@@ -41,7 +42,7 @@ export class Redactor {
 
   /** Kind labels of the secrets redacted so far, sorted. */
   get kinds(): string[] {
-    return [...this.#kinds].sort()
+    return this.#kinds === null ? [] : [...this.#kinds].sort()
   }
 
   /** Bytes currently held back waiting for the next chunk. */
@@ -104,6 +105,7 @@ export class Redactor {
         this.#count++
         covered = end
       }
+      this.#kinds ??= new Set()
       this.#kinds.add(t.kinds[kinds[i] as number] as string)
       emitted = Math.min(covered, limit)
     }
@@ -125,7 +127,7 @@ export function createRedactor(matcher: SecretMatcher, options: RedactorOptions 
 export interface RedactedText {
   readonly text: string
   readonly count: number
-  readonly kinds: string[]
+  readonly kinds: readonly string[]
 }
 
 export interface RedactedBytes {
@@ -171,7 +173,11 @@ export function redactText(
   matcher: SecretMatcher,
   options: RedactorOptions = {},
 ): RedactedText {
-  const [utf8, first] = redactBytes(Buffer.from(text, 'utf8'), matcher, options)
+  const bytes = Buffer.from(text, 'utf8')
+  // The common case: plain ASCII with no secret in it comes back as it is, after one scan.
+  if (bytes.length === text.length && !containsSecret(bytes, matcher))
+    return { text, count: 0, kinds: NO_KINDS }
+  const [utf8, first] = redactBytes(bytes, matcher, options)
   let result = utf8.toString('utf8')
   let count = first.count
   const kinds = new Set(first.kinds)

@@ -28,7 +28,7 @@ import { service } from './stages/service.js'
 import { target } from './stages/target.js'
 import type { GateRequest } from './types.js'
 import type { PinnedDispatchers } from './upstream/dispatcher.js'
-import { forward } from './upstream/forward.js'
+import { forward, type UpstreamResponse } from './upstream/forward.js'
 import { type RedactedResponse, redactResponse } from './upstream/redact-response.js'
 import type { AddressResolver } from './upstream/resolve.js'
 
@@ -191,7 +191,7 @@ export class GateEngine {
       release(ctx)
       return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
     }
-    let response: Awaited<ReturnType<typeof forward>>
+    let response: UpstreamResponse
     let redacted: RedactedResponse
     try {
       response = await forward(ctx, dispatchers.get(dial), {
@@ -223,46 +223,7 @@ export class GateEngine {
       )
       return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
     }
-    return {
-      kind: 'forwarded',
-      status: response.status,
-      headers: redacted.headers,
-      bytes: redacted.bytes,
-      get body() {
-        return redacted.body()
-      },
-      finish: ({ bytesOut, error, code }) => {
-        release(ctx)
-        const durationMs = Date.now() - ctx.req.receivedAt
-        const failed = error !== undefined || code !== undefined
-        const redactions = redacted.redactions()
-        audit.complete(entryId, {
-          decision: failed ? 'failed' : 'allowed',
-          code: failed ? (code ?? 'upstream_unreachable') : null,
-          status: response.status,
-          durationMs,
-          bytesIn: response.bytesIn(),
-          bytesOut,
-          redactions: redactions === 0 ? null : redactions,
-        })
-        if (!logger.isLevelEnabled('info')) return
-        logger.info(
-          {
-            reqId: ctx.req.id,
-            channel: ctx.req.channel,
-            service: ctx.service,
-            method: ctx.req.method,
-            path: safePath(ctx),
-            status: response.status,
-            durationMs,
-            ...(redacted.redactions() === 0 ? {} : { redactions: redacted.redactions() }),
-            ...(error === undefined ? {} : { err: describeError(error) }),
-            ...(code === undefined ? {} : { code }),
-          },
-          'request forwarded',
-        )
-      },
-    }
+    return new Forwarded(ctx, entryId, response, redacted, audit, logger)
   }
 
   /** Records a refusal decided by the pipeline, then describes it. */
@@ -304,4 +265,62 @@ export class GateEngine {
 /** Gives back what the request held (in-flight slots) exactly once. */
 function release(ctx: RequestContext): void {
   for (const give of ctx.releases.splice(0)) give()
+}
+
+/** A forwarded request on its way back to the agent; `finish` records how delivery ended. */
+class Forwarded implements ForwardedOutcome {
+  readonly kind = 'forwarded'
+  readonly status: number
+  readonly headers: Record<string, string | string[]>
+  readonly bytes: Buffer | null
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly entryId: number,
+    private readonly response: UpstreamResponse,
+    private readonly redacted: RedactedResponse,
+    private readonly audit: AuditSink,
+    private readonly logger: Logger,
+  ) {
+    this.status = response.status
+    this.headers = redacted.headers
+    this.bytes = redacted.bytes
+  }
+
+  get body(): Readable {
+    return this.redacted.body()
+  }
+
+  finish({ bytesOut, error, code }: { bytesOut: number; error?: unknown; code?: string }): void {
+    const { ctx, response } = this
+    release(ctx)
+    const durationMs = Date.now() - ctx.req.receivedAt
+    const failed = error !== undefined || code !== undefined
+    const redactions = this.redacted.redactions()
+    this.audit.complete(this.entryId, {
+      decision: failed ? 'failed' : 'allowed',
+      code: failed ? (code ?? 'upstream_unreachable') : null,
+      status: response.status,
+      durationMs,
+      bytesIn: response.bytesIn(),
+      bytesOut,
+      redactions: redactions === 0 ? null : redactions,
+    })
+    if (!this.logger.isLevelEnabled('info')) return
+    this.logger.info(
+      {
+        reqId: ctx.req.id,
+        channel: ctx.req.channel,
+        service: ctx.service,
+        method: ctx.req.method,
+        path: safePath(ctx),
+        status: response.status,
+        durationMs,
+        ...(redactions === 0 ? {} : { redactions }),
+        ...(error === undefined ? {} : { err: describeError(error) }),
+        ...(code === undefined ? {} : { code }),
+      },
+      'request forwarded',
+    )
+  }
 }

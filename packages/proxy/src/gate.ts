@@ -84,8 +84,9 @@ export function createGate(options: GateOptions): Gate {
       if (unread) res.once('finish', () => req.socket.end())
       return
     }
-    const headers = { ...outcome.headers, 'x-request-id': requestId }
-    res.writeHead(outcome.status, headers)
+    // The headers object is this response's own (built by redaction): add to it, no copy.
+    outcome.headers['x-request-id'] = requestId
+    res.writeHead(outcome.status, outcome.headers)
     if (outcome.bytes !== null) {
       // A small body, already redacted whole: one write, no stream machinery.
       const bytes = outcome.bytes

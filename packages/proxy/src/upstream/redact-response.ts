@@ -45,9 +45,10 @@ export async function redactResponse(
   matcher: SecretMatcher,
 ): Promise<RedactedResponse> {
   let count = 0
-  const out: Record<string, string | string[]> = {}
+  const out: Record<string, string | string[]> = Object.create(null)
   const shortest = matcher.minLength
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name] as string | string[]
     // A value shorter than any secret cannot hold one (encodings are never shorter).
     if (typeof value === 'string' && value.length < shortest) {
       out[name] = value
