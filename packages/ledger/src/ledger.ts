@@ -47,6 +47,12 @@ const COMPLETE = `UPDATE entries SET
   duration_ms = ?, bytes_in = ?, bytes_out = ?,
   redactions = coalesce(?, redactions), inspection = coalesce(?, inspection)
   WHERE id = ? AND channel <> 'system'`
+// The usual completion (no new decision, code or inspection: a forwarded request that ended well)
+// leaves those columns alone, so the decision index is not touched.
+const COMPLETE_PLAIN = `UPDATE entries SET
+  status = coalesce(?, status), duration_ms = ?, bytes_in = ?, bytes_out = ?,
+  redactions = coalesce(?, redactions)
+  WHERE id = ? AND channel <> 'system'`
 
 function insertValues(r: EntryRow): unknown[] {
   return [
@@ -72,6 +78,15 @@ function insertValues(r: EntryRow): unknown[] {
     r.event,
     r.detail,
   ]
+}
+
+/** Whether a completion only adds figures (see COMPLETE_PLAIN). */
+function isPlain(p: CompleteParams): boolean {
+  return p.decision === null && p.code === null && p.inspection === null
+}
+
+function plainValues(p: CompleteParams): unknown[] {
+  return [p.status, p.duration_ms, p.bytes_in, p.bytes_out, p.redactions, p.id]
 }
 
 function completeValues(p: CompleteParams): unknown[] {
@@ -121,6 +136,7 @@ export class Ledger {
   private readonly batcher: GroupCommit<EntryRow, CompleteParams>
   private readonly insert: Statement
   private readonly update: Statement
+  private readonly updatePlain: Statement
   private readonly statements = new Map<string, Statement>()
   private readonly readers = new Set<Database.Database>()
   private closed = false
@@ -133,11 +149,16 @@ export class Ledger {
   ) {
     this.insert = db.prepare(INSERT)
     this.update = db.prepare(COMPLETE)
+    this.updatePlain = db.prepare(COMPLETE_PLAIN)
     const writeBatch = db.transaction((rows: EntryRow[], completions: CompleteParams[]) => {
       const ids = rows.map((row) => Number(this.insert.run(insertValues(row)).lastInsertRowid))
       let completed = 0
-      for (const params of completions)
-        completed += this.update.run(completeValues(params)).changes > 0 ? 1 : 0
+      for (const params of completions) {
+        const result = isPlain(params)
+          ? this.updatePlain.run(plainValues(params))
+          : this.update.run(completeValues(params))
+        completed += result.changes > 0 ? 1 : 0
+      }
       return { ids, completed }
     })
     this.batcher = new GroupCommit(

@@ -209,6 +209,34 @@ describe('complete', () => {
     expect(ledger.query({})[0]).toMatchObject({ decision: 'failed', code: 'upstream_timeout', status: 504 })
   })
 
+  it('writes figures-only and deciding completions of one batch to the right rows', async () => {
+    const ledger = ledgerAt(tempLedgerFile())
+    const ok = await ledger.append(entry({ requestId: 'ok' }))
+    const bad = await ledger.append(entry({ requestId: 'bad' }))
+    const system = await ledger.system('gate_start')
+    ledger.complete(ok, { status: 200, durationMs: 3, bytesIn: 0, bytesOut: 61, redactions: 1 })
+    ledger.complete(bad, {
+      decision: 'failed',
+      code: 'upstream_unreachable',
+      durationMs: 9,
+      bytesIn: 0,
+      bytesOut: 0,
+    })
+    ledger.complete(system, { status: 200, durationMs: 1, bytesIn: 1, bytesOut: 1 })
+    await ledger.flush()
+    const byId = new Map([...ledger.query({}), ...ledger.query({ system: true })].map((e) => [e.id, e]))
+    expect(byId.get(ok)).toMatchObject({
+      decision: 'allowed',
+      code: null,
+      status: 200,
+      bytesOut: 61,
+      redactions: 1,
+    })
+    expect(byId.get(bad)).toMatchObject({ decision: 'failed', code: 'upstream_unreachable', durationMs: 9 })
+    expect(byId.get(system)).toMatchObject({ decision: 'system', status: null, durationMs: null })
+    expect(ledger.metrics).toMatchObject({ completed: 2, droppedCompletes: 1 })
+  })
+
   it('never rewrites a system entry, and counts completions that found no row', async () => {
     const ledger = ledgerAt(tempLedgerFile())
     const id = await ledger.system('gate_start', 'listening on http://127.0.0.1:3100')

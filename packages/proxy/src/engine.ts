@@ -298,7 +298,8 @@ class Forwarded implements ForwardedOutcome {
     const failed = error !== undefined || code !== undefined
     const redactions = this.redacted.redactions()
     this.audit.complete(this.entryId, {
-      decision: failed ? 'failed' : 'allowed',
+      // The row says `allowed` since it was written; only a failure changes that.
+      decision: failed ? 'failed' : undefined,
       code: failed ? (code ?? 'upstream_unreachable') : null,
       status: response.status,
       durationMs,
