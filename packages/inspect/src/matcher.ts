@@ -24,11 +24,13 @@ export interface Hit {
 
 export const DEFAULT_MIN_LENGTH = 8
 /**
- * Prefilter geometry: the input is read as aligned 32-bit words (one every 4 bytes). A pattern
- * registers the WORD consecutive windows at offsets k..k+3 of its most distinctive span, so exactly one
- * of them is aligned in any occurrence. Patterns of 11+ bytes are keyed by 8 bytes (two words);
- * shorter ones (7-10 bytes: raw secrets under 11 bytes, base64 of 8-byte secrets) by 4 bytes, in a
- * second table that is only scanned when it is not empty.
+ * Prefilter geometry: the input is read as aligned 32-bit words. A pattern registers `WORD × stride`
+ * consecutive windows (offsets k, k+1, …) of its most distinctive span, so in any occurrence exactly
+ * one of them starts at a position the sweep reads — and the sweep reads only every `stride`-th word.
+ * Patterns of 23+ bytes (nearly every encoded API key) are keyed by 8 bytes (two words) and swept
+ * at stride 4, a quarter of the words; 11-22 bytes by two words at stride 1; shorter ones (7-10
+ * bytes: raw secrets under 11 bytes, base64 of 8-byte secrets) by one word at stride 1. Each table is
+ * only swept when it is not empty.
  */
 const WORD = 4
 const MIX = 0x9e3779b1 | 0
@@ -37,14 +39,26 @@ const PAIR = 0x85ebca6b | 0
 const WORD_FOLD = 0x20202020
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 const ENCODINGS: readonly Encoding[] = ['raw', 'percent', 'base64', 'base64url', 'hex', 'json-escape', 'form']
-/** Shortest pattern keyed by one word / by two words. */
-const SHORT_SPAN = 2 * WORD - 1
-const LONG_SPAN = 3 * WORD - 1
+/** Bytes a key of `words` words needs so that `stride` consecutive aligned reads can hold it. */
+const spanOf = (words: number, stride: number): number => words * WORD + stride * WORD - 1
+/** Shortest pattern keyed by one word. */
+const SHORT_SPAN = spanOf(1, 1)
+/** The prefilter tables; a pattern goes to the first one it is long enough for. */
+const GEOMETRIES = [
+  { words: 2, stride: 4 },
+  { words: 2, stride: 1 },
+  { words: 1, stride: 1 },
+] as const
 
-/** One prefilter: a bit set over hashed keys, and chains of (key, pattern, window offset) entries. */
+/**
+ * One prefilter: a bit set over hashed keys (about 16 bits per entry, so few reads pass it), and
+ * chains of (key, pattern, window offset) entries in buckets picked by the hash's top bits.
+ */
 interface Prefilter {
   /** key width in words (1 or 2) */
   readonly words: number
+  /** the sweep reads every `stride`-th word */
+  readonly stride: number
   readonly count: number
   readonly key0: Int32Array
   readonly key1: Int32Array
@@ -53,7 +67,10 @@ interface Prefilter {
   readonly next: Int32Array
   readonly heads: Int32Array
   readonly bits: Uint32Array
+  /** hash >>> shift is the bit index */
   readonly shift: number
+  /** hash >>> bucketShift is the chain head index */
+  readonly bucketShift: number
 }
 
 /** The compiled tables. Kept out of the public object so nothing can print or serialise them. */
@@ -65,8 +82,8 @@ interface Tables {
   readonly fold: Uint8Array
   readonly encoding: Uint8Array
   readonly kind: Int32Array
-  readonly long: Prefilter
-  readonly short: Prefilter
+  /** The non-empty prefilters, widest stride first. */
+  readonly filters: readonly Prefilter[]
   readonly kinds: readonly string[]
   /** 1 for every byte value that occurs in some pattern (both cases for folded patterns) */
   readonly patternByte: Uint8Array
@@ -200,22 +217,30 @@ function hashKey(words: number, k0: number, k1: number): number {
 }
 
 /** Build one prefilter over the patterns (indexes into `patterns`) it is given. */
-function prefilter(patterns: readonly Pattern[], members: readonly number[], words: number): Prefilter {
-  const entries = members.length * WORD
+function prefilter(
+  patterns: readonly Pattern[],
+  members: readonly number[],
+  words: number,
+  stride: number,
+): Prefilter {
+  const windows = WORD * stride
+  const entries = members.length * windows
   let bitsLog = 8
   while (1 << bitsLog < entries * 16 && bitsLog < 24) bitsLog++
-  const size = 1 << bitsLog
+  let bucketsLog = 4
+  while (1 << bucketsLog < entries * 2 && bucketsLog < bitsLog) bucketsLog++
   const shift = 32 - bitsLog
-  const heads = new Int32Array(size).fill(-1)
-  const bits = new Uint32Array(Math.max(1, size >>> 5))
+  const bucketShift = 32 - bucketsLog
+  const heads = new Int32Array(1 << bucketsLog).fill(-1)
+  const bits = new Uint32Array(Math.max(1, (1 << bitsLog) >>> 5))
   const key0 = new Int32Array(entries)
   const key1 = new Int32Array(entries)
   const pattern = new Int32Array(entries)
   const offset = new Int32Array(entries)
   const next = new Int32Array(entries)
-  const span = words * WORD + WORD - 1
-  const slotAt = (pb: Uint8Array, at: number): number =>
-    hashKey(words, wordAt(pb, at), words === 2 ? wordAt(pb, at + WORD) : 0) >>> shift
+  const span = spanOf(words, stride)
+  const hashAt = (pb: Uint8Array, at: number): number =>
+    hashKey(words, wordAt(pb, at), words === 2 ? wordAt(pb, at + WORD) : 0)
   const taken = (slot: number): number => ((bits[slot >>> 5] as number) >>> (slot & 31)) & 1
 
   let e = 0
@@ -229,26 +254,28 @@ function prefilter(patterns: readonly Pattern[], members: readonly number[], wor
     let bestScore = Number.NEGATIVE_INFINITY
     for (let k = last; k >= 0; k -= step) {
       let score = distinct(pb, k, span) * 4
-      for (let j = 0; j < WORD; j++) score -= taken(slotAt(pb, k + j)) * 6
+      for (let j = 0; j < windows; j++) score -= (taken(hashAt(pb, k + j) >>> shift) * 24) / windows
       if (score > bestScore) {
         best = k
         bestScore = score
       }
     }
-    for (let j = 0; j < WORD; j++) {
+    for (let j = 0; j < windows; j++) {
       const at = best + j
-      const slot = slotAt(pb, at)
+      const hash = hashAt(pb, at)
+      const slot = hash >>> shift
+      const bucket = hash >>> bucketShift
       key0[e] = wordAt(pb, at)
       key1[e] = words === 2 ? wordAt(pb, at + WORD) : 0
       pattern[e] = i
       offset[e] = at
-      next[e] = heads[slot] as number
-      heads[slot] = e
+      next[e] = heads[bucket] as number
+      heads[bucket] = e
       bits[slot >>> 5] = (bits[slot >>> 5] as number) | (1 << (slot & 31))
       e++
     }
   }
-  return { words, count: entries, key0, key1, pattern, offset, next, heads, bits, shift }
+  return { words, stride, count: entries, key0, key1, pattern, offset, next, heads, bits, shift, bucketShift }
 }
 
 function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables {
@@ -262,8 +289,7 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables
   let total = 0
   for (const p of patterns) total += p.bytes.length
   const bytes = new Uint8Array(total)
-  const long: number[] = []
-  const short: number[] = []
+  const members: number[][] = GEOMETRIES.map(() => [])
   let at = 0
   patterns.forEach((p, i) => {
     bytes.set(p.bytes, at)
@@ -276,7 +302,9 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables
       patternByte[b] = 1
       if (p.fold && b >= 0x61 && b <= 0x7a) patternByte[b - 0x20] = 1
     }
-    ;(p.bytes.length >= LONG_SPAN ? long : short).push(i)
+    // The widest stride the pattern is long enough for.
+    const g = GEOMETRIES.findIndex((geometry) => p.bytes.length >= spanOf(geometry.words, geometry.stride))
+    members[g]?.push(i)
     at += p.bytes.length
   })
   return {
@@ -287,8 +315,10 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables
     fold,
     encoding,
     kind,
-    long: prefilter(patterns, long, 2),
-    short: prefilter(patterns, short, 1),
+    filters: GEOMETRIES.flatMap((g, i) => {
+      const group = members[i] as number[]
+      return group.length === 0 ? [] : [prefilter(patterns, group, g.words, g.stride)]
+    }),
     kinds,
     patternByte,
   }
@@ -310,20 +340,21 @@ function verify(t: Tables, data: Uint8Array, p: number, start: number): boolean 
   return k === len
 }
 
-/** Run one prefilter over the aligned words of `data`. */
+/** Run one prefilter over the aligned words of `data` (every `stride`-th one). */
 function sweep(t: Tables, f: Prefilter, data: Uint8Array, onHit: OnHit): void {
   const n = data.length
-  if (f.count === 0 || n < f.words * WORD + WORD - 1) return
-  const { bits, heads, next, key0, key1, pattern, offset, shift } = f
+  if (n < f.words * WORD + WORD - 1) return
+  const { bits, heads, next, key0, key1, pattern, offset, shift, bucketShift, stride } = f
   const lead = (WORD - (data.byteOffset % WORD)) % WORD
   const words = Math.floor((n - lead) / WORD)
   const view = new Uint32Array(data.buffer, data.byteOffset + lead, words)
   if (f.words === 1) {
-    for (let w = 0; w < words; w++) {
+    for (let w = 0; w < words; w += stride) {
       const k0 = (view[w] as number) | WORD_FOLD
-      const slot = Math.imul(k0, MIX) >>> shift
+      const hash = Math.imul(k0, MIX)
+      const slot = hash >>> shift
       if (((bits[slot >>> 5] as number) & (1 << (slot & 31))) === 0) continue
-      for (let e = heads[slot] as number; e !== -1; e = next[e] as number) {
+      for (let e = heads[hash >>> bucketShift] as number; e !== -1; e = next[e] as number) {
         if (key0[e] !== k0) continue
         const p = pattern[e] as number
         const start = lead + w * WORD - (offset[e] as number)
@@ -332,13 +363,13 @@ function sweep(t: Tables, f: Prefilter, data: Uint8Array, onHit: OnHit): void {
     }
     return
   }
-  let k1 = (view[0] as number) | WORD_FOLD
-  for (let w = 0; w + 1 < words; w++) {
-    const k0 = k1
-    k1 = (view[w + 1] as number) | WORD_FOLD
-    const slot = Math.imul(Math.imul(k0, PAIR) ^ k1, MIX) >>> shift
+  for (let w = 0; w + 1 < words; w += stride) {
+    const k0 = (view[w] as number) | WORD_FOLD
+    const k1 = (view[w + 1] as number) | WORD_FOLD
+    const hash = Math.imul(Math.imul(k0, PAIR) ^ k1, MIX)
+    const slot = hash >>> shift
     if (((bits[slot >>> 5] as number) & (1 << (slot & 31))) === 0) continue
-    for (let e = heads[slot] as number; e !== -1; e = next[e] as number) {
+    for (let e = heads[hash >>> bucketShift] as number; e !== -1; e = next[e] as number) {
       if (key0[e] !== k0 || key1[e] !== k1) continue
       const p = pattern[e] as number
       const start = lead + w * WORD - (offset[e] as number)
@@ -352,9 +383,7 @@ function sweep(t: Tables, f: Prefilter, data: Uint8Array, onHit: OnHit): void {
  * in no particular order.
  */
 export function forEachHit(t: Tables, data: Uint8Array, onHit: OnHit): void {
-  if (t.count === 0) return
-  sweep(t, t.long, data, onHit)
-  sweep(t, t.short, data, onHit)
+  for (const f of t.filters) sweep(t, f, data, onHit)
 }
 
 /** Every occurrence as a labelled hit, sorted by position (longer first at the same position). */

@@ -160,4 +160,31 @@ describe('scan finds every encoding', () => {
       expect(scan(matcher, view).map((h) => h.index)).toEqual([4 - offset])
     }
   })
+
+  it('finds a secret of every length class at every position and view alignment (strided sweep)', () => {
+    // 8-10 bytes: one-word keys; 11-22: two-word keys read at every word; 23+: read at every 4th.
+    const lengths = [8, 10, 11, 14, 15, 18, 22, 23, 24, 26, 30, 31, 40, 64]
+    for (const length of lengths) {
+      const secret = 'Zq7#kP2v_x9Lm4Wt'.repeat(5).slice(0, length)
+      const m = buildMatcher([{ value: secret, kind: `len-${length}` }])
+      for (const [name, { encode }] of Object.entries(ENCODERS)) {
+        const form = Buffer.from(encode(secret))
+        for (let before = 0; before < 20; before++) {
+          const data = Buffer.concat([Buffer.alloc(before, 0x2e), form, Buffer.alloc(3, 0x2e)])
+          for (let view = 0; view < 4; view++) {
+            const bytes = new Uint8Array(data.buffer, data.byteOffset + view, data.length - view)
+            const found = before >= view ? scan(m, bytes).map((h) => h.index) : []
+            if (before >= view && !found.includes(before - view)) {
+              throw new Error(`missed ${name} of a ${length}-byte secret at ${before - view} (view +${view})`)
+            }
+          }
+        }
+        // flush against both ends
+        expect(
+          scan(m, form).some((h) => h.index === 0),
+          `${name} alone, ${length} bytes`,
+        ).toBe(true)
+      }
+    }
+  })
 })
