@@ -254,7 +254,8 @@ function prefilter(
     let bestScore = Number.NEGATIVE_INFINITY
     for (let k = last; k >= 0; k -= step) {
       let score = distinct(pb, k, span) * 4
-      for (let j = 0; j < windows; j++) score -= (taken(hashAt(pb, k + j) >>> shift) * 24) / windows
+      // (the first WORD windows are a fair sample of how crowded the span's slots are)
+      for (let j = 0; j < WORD; j++) score -= taken(hashAt(pb, k + j) >>> shift) * 6
       if (score > bestScore) {
         best = k
         bestScore = score
