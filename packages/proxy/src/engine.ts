@@ -137,7 +137,15 @@ export class GateEngine {
 
   async process(req: GateRequest): Promise<Outcome> {
     const ctx = createContext(req, this.#options.state.current, Date.now())
-    const refusal = await runStages(this.#stages, ctx)
+    let refusal: Refusal | undefined
+    try {
+      refusal = await runStages(this.#stages, ctx)
+    } catch (error) {
+      // A stage that throws is a bug or a broken stream; the request still gets its ledger entry.
+      release(ctx)
+      this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'request pipeline failed')
+      return this.#refuse(ctx, refuse('bad_request', 'The request could not be processed'))
+    }
     if (refusal !== undefined) return this.#refuse(ctx, refusal)
 
     let entryId: number

@@ -143,9 +143,9 @@ export function createGate(options: GateOptions): Gate {
   }
 
   function onClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
-    // A client that hung up (often an idle keep-alive connection) sent no request: nothing to answer
-    // and nothing to record.
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // A client that hung up — reset, or closed in the middle of a request (whose own handling records
+    // it) — has nothing to be answered, and nothing more to record.
+    if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
       socket.destroy()
       return
     }

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { send } from './fixtures/client.js'
+import { connect } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { send, sendRaw } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 
 const SECRET = 'xoxb-real-secret-123'
@@ -8,6 +9,7 @@ let h: Harness
 beforeAll(async () => {
   h = await startHarness()
   h.add({ name: 'slack-bot', service: 'slack', secret: SECRET })
+  h.add({ name: 'uninspected', service: 'uninspected', secret: 'uninspected-secret', bodyInspection: 'off' })
   h.add({ name: 'keyed', service: 'keyed', secret: 'k-secret', authType: 'header', headerName: 'X-Api-Key' })
   h.add({ name: 'basic', service: 'basic', secret: 'user:pa ss' })
   h.vault.update('basic', { authType: 'basic' })
@@ -80,6 +82,48 @@ describe('forwarding', () => {
     expect(last()?.body.toString('utf8')).toBe(body)
     expect(last()?.headers['content-length']).toBe(String(Buffer.byteLength(body)))
   })
+
+  it('forwards a chunked request body (no declared length) exactly', async () => {
+    const raw = await sendRaw(
+      h.port,
+      'POST /slack/api/chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+    )
+    expect(raw).toMatch(/^HTTP\/1\.1 200/)
+    expect(last()?.url).toBe('/api/chunked')
+    expect(last()?.body.toString('utf8')).toBe('hello world')
+  })
+
+  it.each([
+    // inspection on: the inspection stage reads the body and refuses it
+    { service: 'slack', expected: { decision: 'blocked', code: 'bad_request' } },
+    // inspection off: forwarding reads the (small, declared) body and fails
+    { service: 'uninspected', expected: { decision: 'failed', code: 'upstream_unreachable' } },
+  ])(
+    'forwards nothing for a client that hangs up mid-body ($service), records it once and keeps serving',
+    async ({ service, expected }) => {
+      const before = h.upstream.received.length
+      const path = `/api/half-sent-${service}`
+      const socket = connect(h.port, '127.0.0.1')
+      await new Promise<void>((resolve) => socket.once('connect', resolve))
+      socket.write(`POST /${service}${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      socket.destroy()
+      await vi.waitFor(
+        async () => {
+          await h.ledger.flush()
+          const entries = h.ledger.query({ limit: 50 }).filter((e) => e.path === path)
+          expect(entries).toHaveLength(1)
+          expect(entries[0]).toMatchObject({ ...expected, method: 'POST', service })
+        },
+        { timeout: 3000 },
+      )
+      // no stray row for the hang-up itself
+      await h.ledger.flush()
+      expect(h.ledger.query({ limit: 50 }).filter((e) => e.method === 'UNKNOWN')).toEqual([])
+      expect(h.upstream.received.slice(before).map((r) => r.url)).not.toContain(path)
+      expect((await send(h.port, `/${service}/api/after`)).status).toBe(200)
+    },
+  )
 
   it('strips hop-by-hop, override, forwarding and Aegis headers', async () => {
     await send(h.port, '/slack/h', {

@@ -42,10 +42,18 @@ function summary(findings: readonly Finding[]): string {
   return text.length > 200 ? text.slice(0, 200) : text
 }
 
-async function readBody(ctx: RequestContext, limit: number): Promise<Uint8Array | null | 'too_large'> {
+async function readBody(
+  ctx: RequestContext,
+  limit: number,
+): Promise<Uint8Array | null | 'too_large' | 'unreadable'> {
   const body = ctx.req.body
   if (body === null || body instanceof Uint8Array) return body
-  const bytes = await collectBody(body, limit)
+  let bytes: Buffer | null
+  try {
+    bytes = await collectBody(body, limit)
+  } catch {
+    return 'unreadable'
+  }
   if (bytes === null) return 'too_large'
   ctx.bodyBytes = bytes
   return bytes
@@ -62,6 +70,10 @@ export function inspection(maxBodySize: number): Stage {
     const credential = ctx.credential
     if (credential === null || credential.bodyInspection === 'off') return undefined
     const body = await readBody(ctx, maxBodySize)
+    if (body === 'unreadable') {
+      // The client hung up (or its stream failed) before the body was complete.
+      return refuse('bad_request', 'The request body ended before it was complete')
+    }
     if (body === 'too_large') {
       return refuse('body_too_large', `Request body is over the limit of ${maxBodySize} bytes`, {
         limit: maxBodySize,

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream'
 
 /**
- * Reads a whole request body. Past `limit` bytes it stops reading — without destroying the stream,
+ * Reads a whole request body; rejects when the stream fails or closes first. Past `limit` bytes it
+ * stops reading — without destroying the stream,
  * so the caller can still answer 413 on the connection — and resolves null.
  */
 export function collectBody(body: Readable, limit: number): Promise<Buffer | null> {
@@ -12,6 +13,7 @@ export function collectBody(body: Readable, limit: number): Promise<Buffer | nul
       body.off('data', onData)
       body.off('end', onEnd)
       body.off('error', onError)
+      body.off('close', onClose)
     }
     const onData = (chunk: Buffer) => {
       size += chunk.length
@@ -31,8 +33,11 @@ export function collectBody(body: Readable, limit: number): Promise<Buffer | nul
       cleanup()
       reject(error)
     }
+    // A stream destroyed without an error ends with 'close' alone.
+    const onClose = () => onError(new Error('The body stream closed before it ended'))
     body.on('data', onData)
     body.once('end', onEnd)
     body.once('error', onError)
+    body.once('close', onClose)
   })
 }

@@ -4,6 +4,7 @@ import type { Dispatcher, Pool } from 'undici'
 import type { RequestContext } from '../context.js'
 import { credentialHeaderName, credentialHeaderValue, upstreamQuery } from '../inject.js'
 import { ByteLimit } from './body.js'
+import { collectBody } from './collect.js'
 import { type UpstreamBody, UpstreamExchange } from './exchange.js'
 import { upstreamHeaders } from './headers.js'
 
@@ -29,18 +30,37 @@ export class UpstreamDeadlineError extends Error {
   }
 }
 
-function requestBody(
+/** Declared bodies up to this size are read whole and sent with the request head in one write. */
+const SMALL_BODY = 64 * 1024
+
+async function requestBody(
   ctx: RequestContext,
   limits: ForwardLimits,
-): { body: Buffer | Uint8Array | Readable | null; counter: () => number } {
+): Promise<{ body: Uint8Array | Readable | null; counter: () => number }> {
   // A body a stage already read whole (inspection) is forwarded from memory.
   const body = ctx.bodyBytes ?? ctx.req.body
   if (body === null) return { body: null, counter: () => 0 }
   if (body instanceof Uint8Array) return { body, counter: () => body.byteLength }
+  const declared = ctx.req.contentLength
+  if (declared !== null && declared <= SMALL_BODY && declared <= limits.maxBodySize) {
+    // No stream machinery for the common small JSON body. The HTTP parser never delivers more than
+    // the declared length; fewer bytes (the client hung up) is a failure to forward.
+    const bytes = await collectBody(body, declared)
+    if (bytes === null || bytes.byteLength !== declared) throw new IncompleteBodyError(declared)
+    return { body: bytes, counter: () => bytes.byteLength }
+  }
   const limit = new ByteLimit(limits.maxBodySize)
   body.on('error', (error) => limit.destroy(error))
   body.pipe(limit)
   return { body: limit, counter: () => limit.bytes }
+}
+
+/** The client's request body ended before its declared length. */
+export class IncompleteBodyError extends Error {
+  constructor(declared: number) {
+    super(`The request body ended before its declared ${declared} bytes`)
+    this.name = 'IncompleteBodyError'
+  }
 }
 
 /**
@@ -72,7 +92,7 @@ export async function forward(
 
   const query = upstreamQuery(ctx.query, credential)
   const path = query === '' ? ctx.path : `${ctx.path}?${query}`
-  const { body, counter } = requestBody(ctx, limits)
+  const { body, counter } = await requestBody(ctx, limits)
 
   const exchange = new UpstreamExchange(body instanceof Readable ? body : null)
   const deadline = setTimeout(
