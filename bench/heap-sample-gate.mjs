@@ -2,14 +2,14 @@
 import { Session } from 'node:inspector/promises'
 const session = new Session(); session.connect()
 await session.post('HeapProfiler.enable')
-setTimeout(() => session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }), 2500)
+setTimeout(() => session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false }), 2500)
 process.on('SIGUSR1', async () => {
   const { profile } = await session.post('HeapProfiler.getSamplingProfile')
   const sites = new Map()
   const walk = (n, stack) => {
     const f = n.callFrame
     const here = `${f.functionName || '(anon)'} ${f.url.split('/').slice(-3).join('/')}:${f.lineNumber}`
-    const st = [...stack, here].slice(-2)
+    const st = [...stack, here].slice(-3)
     if (n.selfSize > 0) { const k = st.join(' < '); sites.set(k, (sites.get(k) ?? 0) + n.selfSize) }
     for (const c of n.children) walk(c, st)
   }

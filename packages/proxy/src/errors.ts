@@ -1,6 +1,6 @@
 import { type Refusal, refuse } from '@aegis/guard'
 import { BodyTooLargeError } from './upstream/body.js'
-import { UpstreamDeadlineError } from './upstream/forward.js'
+import { UpstreamBodyTimeoutError, UpstreamDeadlineError } from './upstream/exchange.js'
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
@@ -21,7 +21,11 @@ export function upstreamFailure(error: unknown, host: string, signalReason?: unk
     return refuse('body_too_large', `Request body is over the limit of ${limit} bytes`, { limit })
   }
   const code = (cause as { code?: unknown } | null)?.code
-  if (cause instanceof UpstreamDeadlineError || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
+  if (
+    cause instanceof UpstreamDeadlineError ||
+    cause instanceof UpstreamBodyTimeoutError ||
+    (typeof code === 'string' && TIMEOUT_CODES.has(code))
+  ) {
     return refuse('upstream_timeout', `${host} did not answer in time`)
   }
   return refuse('upstream_unreachable', `${host} could not be reached`)

@@ -106,6 +106,23 @@ describe('upstream failures', () => {
     expect(entry).toMatchObject({ decision: 'failed', code: 'upstream_timeout', status: 504 })
   })
 
+  it('answers 504 when the upstream stalls in the middle of a body', async () => {
+    const reply = await send(h.port, '/slow/stall/2000')
+    expect(reply.status).toBe(504)
+    expect(reply.headers['x-aegis-block']).toBe('upstream_timeout')
+    expect(reply.text).not.toContain('0123456789')
+    await h.ledger.flush()
+    const entry = h.ledger.query({ limit: 5 }).find((e) => e.requestId === reply.headers['x-request-id'])
+    expect(entry).toMatchObject({ decision: 'failed', code: 'upstream_timeout', status: 504 })
+  })
+
+  it('lets a slow body through when no pause is longer than the deadline', async () => {
+    // 5 chunks 250 ms apart: about 1 s in all, over the 400 ms deadline, but never idle that long
+    const reply = await send(h.port, '/slow/drip/5/250')
+    expect(reply.status).toBe(200)
+    expect(reply.text).toBe('chunk-0;chunk-1;chunk-2;chunk-3;chunk-4;')
+  })
+
   it('answers 502 when the upstream refuses connections', async () => {
     const reply = await send(h.port, '/closed/x')
     expect(reply.status).toBe(502)

@@ -30,6 +30,26 @@ interface HeadSettler {
   reject: (error: Error) => void
 }
 
+/** Raised when the total deadline passes before the upstream's headers are complete. */
+export class UpstreamDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`No response headers within ${ms} ms`)
+    this.name = 'UpstreamDeadlineError'
+  }
+}
+
+/** Raised when the upstream's body pauses (with nobody holding it back) longer than the deadline. */
+export class UpstreamBodyTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`The response body stalled for ${ms} ms`)
+    this.name = 'UpstreamBodyTimeoutError'
+  }
+}
+
+function onTimer(exchange: UpstreamExchange): void {
+  exchange.expire()
+}
+
 /** Raised into an exchange whose reader went away before the body ended. */
 export class ExchangeAbortedError extends Error {
   constructor() {
@@ -42,8 +62,12 @@ export class ExchangeAbortedError extends Error {
  * One request/response with an upstream, as an undici dispatch handler. Compared with
  * `Dispatcher.request` it makes no AbortController, AsyncResource or Readable per request: `head`
  * settles at the response headers, and the body is buffered or streamed as its reader asks.
- * `fail()` settles a request that has no response yet (the total deadline) and aborts it — at
- * once when it is on a socket, or as soon as undici hands it one.
+ * `fail()` settles a request that has no response yet and aborts it — at once when it is on a
+ * socket, or as soon as undici hands it one.
+ *
+ * One timer per exchange keeps both deadlines (undici's own are switched off: they allocate a timer
+ * object per request that outlives it): until the headers, the total deadline; then the longest
+ * pause between body chunks, which does not run while the reader holds the body back.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
   readonly head: Promise<UpstreamHead>
@@ -52,6 +76,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   /** Why we gave up on this exchange (deadline, reader gone), if we did. */
   #failure: Error | null = null
   readonly #requestBody: Readable | null
+  readonly #timeoutMs: number
+  readonly #timer: NodeJS.Timeout
+  /** We paused the upstream because nobody is reading. */
+  #paused = false
 
   #chunks: Buffer[] = []
   #held = 0
@@ -60,8 +88,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   #reader: { resolve: (body: Buffer) => void; reject: (error: Error) => void } | null = null
   #stream: Readable | null = null
 
-  constructor(requestBody: Readable | null) {
+  constructor(requestBody: Readable | null, timeoutMs: number) {
     this.#requestBody = requestBody
+    this.#timeoutMs = timeoutMs
+    this.#timer = setTimeout(onTimer, timeoutMs, this)
     let settle: HeadSettler | null = null
     this.head = new Promise<UpstreamHead>((resolve, reject) => {
       settle = { resolve, reject }
@@ -69,10 +99,22 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     this.#settleHead = settle
   }
 
+  /** @internal The timer fired. */
+  expire(): void {
+    if (this.#settleHead !== null) {
+      this.fail(new UpstreamDeadlineError(this.#timeoutMs))
+    } else if (this.#paused) {
+      this.#timer.refresh() // held back by a slow reader, not stalled upstream
+    } else {
+      this.fail(new UpstreamBodyTimeoutError(this.#timeoutMs))
+    }
+  }
+
   /** Gives up on the exchange: rejects a pending `head` with `error` and aborts the request. */
   fail(error: Error): void {
     if (this.#failure !== null) return
     this.#failure = error
+    clearTimeout(this.#timer)
     const settle = this.#settleHead
     if (settle !== null) {
       this.#settleHead = null
@@ -97,21 +139,24 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     const settle = this.#settleHead
     if (settle === null) return
     this.#settleHead = null
+    this.#timer.refresh() // from here on: the longest pause in the body
     settle.resolve({ status: statusCode, headers })
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#timer.refresh()
     const stream = this.#stream
     if (stream !== null) {
-      if (!stream.push(chunk)) controller.pause()
+      if (!stream.push(chunk)) this.#pause(controller)
       return
     }
     this.#chunks.push(chunk)
     this.#held += chunk.length
-    if (this.#reader === null && this.#held > HOLD_LIMIT) controller.pause()
+    if (this.#reader === null && this.#held > HOLD_LIMIT) this.#pause(controller)
   }
 
   onResponseEnd(): void {
+    clearTimeout(this.#timer)
     this.#ended = true
     if (this.#stream !== null) {
       this.#stream.push(null)
@@ -125,6 +170,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    clearTimeout(this.#timer)
     this.#error = error
     const settle = this.#settleHead
     if (settle !== null) {
@@ -148,14 +194,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     if (this.#ended) return Promise.resolve(this.#take())
     return new Promise<Buffer>((resolve, reject) => {
       this.#reader = { resolve, reject }
-      this.#controller?.resume()
+      this.#resume()
     })
   }
 
   stream(): Readable {
     if (this.#stream !== null) return this.#stream
     const stream = new Readable({
-      read: () => this.#controller?.resume(),
+      read: () => this.#resume(),
       destroy: (error, callback) => {
         if (!this.#ended && this.#error === null) this.fail(error ?? new ExchangeAbortedError())
         callback(error)
@@ -176,6 +222,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     }
     if (!this.#ended && this.#error === null) this.fail(error ?? new ExchangeAbortedError())
     this.#chunks = []
+  }
+
+  #pause(controller: Dispatcher.DispatchController): void {
+    this.#paused = true
+    controller.pause()
+  }
+
+  #resume(): void {
+    if (!this.#paused) return
+    this.#paused = false
+    this.#timer.refresh()
+    this.#controller?.resume()
   }
 
   #take(): Buffer {

@@ -6,6 +6,8 @@ import { credentialHeaderName, credentialHeaderValue, upstreamQuery } from '../i
 import { ByteLimit } from './body.js'
 import { collectBody } from './collect.js'
 import { type UpstreamBody, UpstreamExchange } from './exchange.js'
+
+
 import { upstreamHeaders } from './headers.js'
 
 export interface ForwardLimits {
@@ -20,14 +22,6 @@ export interface UpstreamResponse {
   body: UpstreamBody
   /** Request body bytes sent upstream. */
   bytesIn(): number
-}
-
-/** Raised when the total deadline passes before the upstream's headers are complete. */
-export class UpstreamDeadlineError extends Error {
-  constructor(ms: number) {
-    super(`No response headers within ${ms} ms`)
-    this.name = 'UpstreamDeadlineError'
-  }
 }
 
 /** Declared bodies up to this size are read whole and sent with the request head in one write. */
@@ -94,31 +88,24 @@ export async function forward(
   const path = query === '' ? ctx.path : `${ctx.path}?${query}`
   const { body, counter } = await requestBody(ctx, limits)
 
-  const exchange = new UpstreamExchange(body instanceof Readable ? body : null)
-  const deadline = setTimeout(
-    () => exchange.fail(new UpstreamDeadlineError(limits.requestTimeoutMs)),
-    limits.requestTimeoutMs,
-  )
+  const exchange = new UpstreamExchange(body instanceof Readable ? body : null, limits.requestTimeoutMs)
   pool.dispatch(
     {
       path,
       method: ctx.req.method as Dispatcher.HttpMethod,
       headers,
       body,
-      headersTimeout: limits.requestTimeoutMs,
-      bodyTimeout: limits.requestTimeoutMs,
+      // The exchange keeps both deadlines itself (see UpstreamExchange).
+      headersTimeout: 0,
+      bodyTimeout: 0,
     },
     exchange,
   )
-  try {
-    const head = await exchange.head
-    return {
-      status: head.status,
-      headers: forwardResponseHeaders(head.headers),
-      body: exchange,
-      bytesIn: counter,
-    }
-  } finally {
-    clearTimeout(deadline)
+  const head = await exchange.head
+  return {
+    status: head.status,
+    headers: forwardResponseHeaders(head.headers),
+    body: exchange,
+    bytesIn: counter,
   }
 }
