@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
@@ -121,6 +122,20 @@ describe('upstream failures', () => {
     const reply = await send(h.port, '/slow/drip/5/250')
     expect(reply.status).toBe(200)
     expect(reply.text).toBe('chunk-0;chunk-1;chunk-2;chunk-3;chunk-4;')
+  })
+
+  it('does not time out a body the agent itself holds back (backpressure is not a stall)', async () => {
+    const size = 4_000_000
+    const { request } = await import('node:http')
+    const req = request({ host: '127.0.0.1', port: h.port, path: `/slow/big/${size}`, agent: false })
+    req.end()
+    const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage]
+    expect(res.statusCode).toBe(200)
+    res.pause()
+    await new Promise((resolve) => setTimeout(resolve, 1200)) // three deadlines without reading
+    let received = 0
+    for await (const chunk of res) received += (chunk as Buffer).length
+    expect(received).toBe(size)
   })
 
   it('answers 502 when the upstream refuses connections', async () => {
