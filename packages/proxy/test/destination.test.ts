@@ -125,7 +125,7 @@ describe('upstream failures', () => {
   })
 
   it('does not time out a body the agent itself holds back (backpressure is not a stall)', async () => {
-    const size = 4_000_000
+    const size = 48_000_000 // well over what socket buffers hold
     const { request } = await import('node:http')
     const req = request({ host: '127.0.0.1', port: h.port, path: `/slow/big/${size}`, agent: false })
     req.end()
