@@ -150,13 +150,51 @@ export function redactBuffer(
   return { bytes: out, count: redactor.count }
 }
 
-/** Whether `bytes` holds any secret of the matcher, in any encoding. */
-export function containsSecret(bytes: Uint8Array, matcher: SecretMatcher): boolean {
+/**
+ * Whether `bytes` holds any secret of the matcher, in any encoding. Given the parts of one body (as
+ * they arrived), it also finds an occurrence split across parts, without joining them.
+ */
+export function containsSecret(bytes: Uint8Array | readonly Uint8Array[], matcher: SecretMatcher): boolean {
+  const t = tablesOf(matcher)
+  if (bytes instanceof Uint8Array) return hitsIn(t, bytes)
+  for (const part of bytes) if (hitsIn(t, part)) return true
+  // An occurrence split by a boundary starts less than `longest` bytes before it and ends less than
+  // `longest` after it: it lies whole in the window of those bytes.
+  const reach = matcher.longest - 1
+  if (reach <= 0) return false
+  for (let i = 1; i < bytes.length; i++) {
+    if (hitsIn(t, boundaryWindow(bytes, i, reach))) return true
+  }
+  return false
+}
+
+function hitsIn(t: ReturnType<typeof tablesOf>, bytes: Uint8Array): boolean {
   let found = false
-  forEachHit(tablesOf(matcher), bytes, () => {
+  forEachHit(t, bytes, () => {
     found = true
   })
   return found
+}
+
+/** Up to `reach` bytes before the start of parts[at] and up to `reach` from it, joined. */
+function boundaryWindow(parts: readonly Uint8Array[], at: number, reach: number): Buffer {
+  const before: Uint8Array[] = []
+  let need = reach
+  for (let i = at - 1; i >= 0 && need > 0; i--) {
+    const part = parts[i] as Uint8Array
+    const take = Math.min(need, part.length)
+    before.unshift(part.subarray(part.length - take))
+    need -= take
+  }
+  const after: Uint8Array[] = []
+  need = reach
+  for (let i = at; i < parts.length && need > 0; i++) {
+    const part = parts[i] as Uint8Array
+    const take = Math.min(need, part.length)
+    after.push(part.subarray(0, take))
+    need -= take
+  }
+  return Buffer.concat([...before, ...after])
 }
 
 function redactBytes(bytes: Buffer, matcher: SecretMatcher, options: RedactorOptions): [Buffer, Redactor] {

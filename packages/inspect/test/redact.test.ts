@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
-import { buildMatcher, createRedactor, redactStream, redactText, scan } from '../src/index.ts'
+import { buildMatcher, containsSecret, createRedactor, redactStream, redactText, scan } from '../src/index.ts'
 import { base64Embedded, chunksOf, ENCODERS, SPECIAL, TOKEN } from './helpers.ts'
 
 const OTHER = 'zz-other-secret-0042'
@@ -261,5 +261,41 @@ describe('Redactor, randomised', () => {
     const out = Buffer.concat([...chunksOf(body, 50).map((c) => r.push(c)), r.end()])
     expect(r.count).toBe(3)
     expect(scan(m, out)).toEqual([])
+  })
+})
+
+describe('containsSecret over the parts of a body', () => {
+  const secret = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'
+  const m = buildMatcher([{ value: secret, kind: 'credential:stripe' }])
+  const forms = [
+    secret,
+    Buffer.from(secret).toString('base64'),
+    [...Buffer.from(secret)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''),
+  ]
+
+  it('finds an occurrence split at every position, and in one-byte parts', () => {
+    for (const form of forms) {
+      const body = Buffer.from(`{"echo":"${form}","n":1}`)
+      for (let cut = 1; cut < body.length; cut++) {
+        expect(containsSecret([body.subarray(0, cut), body.subarray(cut)], m), `${form} cut at ${cut}`).toBe(
+          true,
+        )
+      }
+      expect(
+        containsSecret(
+          [...body].map((b) => Buffer.from([b])),
+          m,
+        ),
+      ).toBe(true)
+      expect(containsSecret([Buffer.alloc(0), body, Buffer.alloc(0)], m)).toBe(true)
+    }
+  })
+
+  it('finds nothing in a clean body however it is cut', () => {
+    const body = Buffer.from(`{"echo":"${secret.slice(0, -1)}","other":"${secret.slice(1)}"}`)
+    for (let cut = 0; cut <= body.length; cut++) {
+      expect(containsSecret([body.subarray(0, cut), body.subarray(cut)], m)).toBe(false)
+    }
+    expect(containsSecret([], m)).toBe(false)
   })
 })
