@@ -271,6 +271,8 @@ describe('containsSecret over the parts of a body', () => {
     secret,
     Buffer.from(secret).toString('base64'),
     [...Buffer.from(secret)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''),
+    // the longest form, so a window one byte short would miss it at the extreme cuts
+    [...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
   ]
 
   it('finds an occurrence split at every position, and in one-byte parts', () => {
