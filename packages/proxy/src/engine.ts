@@ -68,10 +68,10 @@ export interface ForwardedOutcome {
   kind: 'forwarded'
   status: number
   headers: Record<string, string | string[]>
-  /** The body as a stream (for a small body, made on first use from `bytes`). */
+  /** The body as a stream (for a small body, made on first use from `parts`). */
   readonly body: Readable
-  /** A small body, whole and already redacted, or null when it streams. */
-  bytes: Buffer | null
+  /** A small body, whole and already redacted (in the parts it arrived in), or null when it streams. */
+  parts: readonly Buffer[] | null
   /**
    * Records how delivery ended. `code` names a failure the adapter detected itself (e.g. a
    * response too large for the channel); otherwise an `error` is an upstream or client failure.
@@ -280,7 +280,7 @@ class Forwarded implements ForwardedOutcome {
   readonly kind = 'forwarded'
   readonly status: number
   readonly headers: Record<string, string | string[]>
-  readonly bytes: Buffer | null
+  readonly parts: readonly Buffer[] | null
 
   constructor(
     private readonly ctx: RequestContext,
@@ -292,7 +292,7 @@ class Forwarded implements ForwardedOutcome {
   ) {
     this.status = response.status
     this.headers = redacted.headers
-    this.bytes = redacted.bytes
+    this.parts = redacted.parts
   }
 
   get body(): Readable {

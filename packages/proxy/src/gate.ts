@@ -87,16 +87,21 @@ export function createGate(options: GateOptions): Gate {
     // The headers object is this response's own (built by redaction): add to it, no copy.
     outcome.headers['x-request-id'] = requestId
     res.writeHead(outcome.status, outcome.headers)
-    if (outcome.bytes !== null) {
-      // A small body, already redacted whole: one write, no stream machinery.
-      const bytes = outcome.bytes
+    const parts = outcome.parts
+    if (parts !== null) {
+      // A small body, already redacted whole: one write (end() flushes the corked parts and the
+      // head together), no stream machinery.
+      let length = 0
+      for (const part of parts) length += part.length
       // 'close' always follows, on keep-alive too; it is finished only if every byte was handed over.
       res.once('close', () =>
         outcome.finish(
-          res.writableFinished ? { bytesOut: bytes.length } : { bytesOut: 0, error: new ClientGoneError() },
+          res.writableFinished ? { bytesOut: length } : { bytesOut: 0, error: new ClientGoneError() },
         ),
       )
-      res.end(bytes)
+      res.cork()
+      for (let i = 0; i < parts.length - 1; i++) res.write(parts[i])
+      res.end(parts.at(-1))
       return
     }
     res.on('close', () => {

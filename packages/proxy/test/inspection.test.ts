@@ -134,6 +134,17 @@ describe('response redaction', () => {
     expect(entry?.redactions).toBeGreaterThan(0)
   })
 
+  it.each([1, 9, 20])(
+    'redacts a credential split across the parts of a small body (cut at byte %i), Content-Length exact',
+    async (cut) => {
+      const reply = await send(h.port, `/slack/split-echo/${cut}`)
+      expect(reply.status).toBe(200)
+      expect(reply.text).not.toContain(SLACK)
+      expect(reply.text).toBe('{"echo":"Bearer [REDACTED]"}')
+      expect(Number(reply.headers['content-length'])).toBe(Buffer.byteLength(reply.text))
+    },
+  )
+
   it('redacts across chunk boundaries in large streamed bodies', async () => {
     const reply = await send(h.port, '/slack/repeat/300000')
     expect(reply.status).toBe(200)

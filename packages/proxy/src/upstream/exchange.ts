@@ -8,12 +8,12 @@ export interface UpstreamHead {
 }
 
 /**
- * The response body of one exchange, read one of two ways: whole (`readAll`, no stream machinery
+ * The response body of one exchange, read one of two ways: whole (`readParts`, no stream machinery
  * at all — the common small JSON answer) or as a Readable with backpressure (`stream`).
  */
 export interface UpstreamBody {
-  /** Resolves with the whole body once the upstream finished it. */
-  readAll(): Promise<Buffer>
+  /** Resolves with the whole body, in the parts it arrived in, once the upstream finished it. */
+  readParts(): Promise<Buffer[]>
   /** The body as a stream; destroying it aborts the upstream request. */
   stream(): Readable
   /** Stops reading: aborts the upstream request if it is still running. */
@@ -22,8 +22,6 @@ export interface UpstreamBody {
 
 /** Bytes held before anyone reads them; past this the upstream socket is paused. */
 const HOLD_LIMIT = 64 * 1024
-
-const EMPTY = Buffer.alloc(0)
 
 interface HeadSettler {
   resolve: (head: UpstreamHead) => void
@@ -85,7 +83,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   #held = 0
   #ended = false
   #error: Error | null = null
-  #reader: { resolve: (body: Buffer) => void; reject: (error: Error) => void } | null = null
+  #reader: { resolve: (parts: Buffer[]) => void; reject: (error: Error) => void } | null = null
   #stream: Readable | null = null
 
   constructor(requestBody: Readable | null, timeoutMs: number) {
@@ -189,10 +187,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
 
   // --- the body ----------------------------------------------------------------------------------
 
-  readAll(): Promise<Buffer> {
+  readParts(): Promise<Buffer[]> {
     if (this.#error !== null) return Promise.reject(this.#error)
     if (this.#ended) return Promise.resolve(this.#take())
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<Buffer[]>((resolve, reject) => {
       this.#reader = { resolve, reject }
       this.#resume()
     })
@@ -236,10 +234,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     this.#controller?.resume()
   }
 
-  #take(): Buffer {
+  #take(): Buffer[] {
     const chunks = this.#chunks
     this.#chunks = []
-    if (chunks.length === 1) return chunks[0] as Buffer
-    return chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.#held)
+    return chunks
   }
 }

@@ -7,7 +7,6 @@ import { ByteLimit } from './body.js'
 import { collectBody } from './collect.js'
 import { type UpstreamBody, UpstreamExchange } from './exchange.js'
 
-
 import { upstreamHeaders } from './headers.js'
 
 export interface ForwardLimits {

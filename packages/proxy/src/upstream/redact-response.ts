@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
-import { redactBuffer, redactStream, redactText, type SecretMatcher } from '@aegis/inspect'
+import { containsSecret, redactBuffer, redactStream, redactText, type SecretMatcher } from '@aegis/inspect'
 import type { UpstreamBody } from './exchange.js'
 
 /** Bodies up to this size are redacted whole, so their Content-Length stays exact. */
@@ -11,8 +11,8 @@ export interface RedactedResponse {
   headers: Record<string, string | string[]>
   /** The body as a stream (made once, on first use, for a buffered body). */
   body(): Readable
-  /** The whole redacted body when it was small enough to buffer, else null. */
-  bytes: Buffer | null
+  /** The whole redacted body, in parts, when it was small enough to buffer; else null. */
+  parts: Buffer[] | null
   /** Replacements made so far (final once the body has been read). */
   redactions(): number
 }
@@ -67,7 +67,7 @@ export async function redactResponse(
     }
   }
   if (method === 'HEAD' || status === 204 || status === 304) {
-    return { headers: out, body: () => body.stream(), bytes: null, redactions: () => count }
+    return { headers: out, body: () => body.stream(), parts: null, redactions: () => count }
   }
 
   const encoding =
@@ -78,16 +78,22 @@ export async function redactResponse(
     Number.isSafeInteger(declared) &&
     declared <= BUFFER_LIMIT
   ) {
-    const whole = redactBuffer(await body.readAll(), matcher)
-    count += whole.count
-    const bytes = whole.bytes
-    out['content-length'] = String(bytes.length)
+    let parts = await body.readParts()
+    // The usual answer holds no secret: its parts go out as they came, never joined or copied.
+    if (containsSecret(parts, matcher)) {
+      const whole = redactBuffer(Buffer.concat(parts), matcher)
+      count += whole.count
+      parts = [whole.bytes]
+    }
+    let length = 0
+    for (const part of parts) length += part.length
+    out['content-length'] = String(length)
     let stream: Readable | null = null
     const once = () => {
-      stream ??= Readable.from([bytes])
+      stream ??= Readable.from(parts)
       return stream
     }
-    return { headers: out, body: once, bytes, redactions: () => count }
+    return { headers: out, body: once, parts, redactions: () => count }
   }
 
   const inflate = encoding === '' || encoding === 'identity' ? null : decompressor(encoding)
@@ -108,7 +114,7 @@ export async function redactResponse(
   delete out['content-length']
   const redactor = redactStream(matcher)
   pipeline(source, redactor).catch(() => undefined)
-  return { headers: out, body: () => redactor, bytes: null, redactions: () => count + redactor.count }
+  return { headers: out, body: () => redactor, parts: null, redactions: () => count + redactor.count }
 }
 
 /** The upstream answered with a content coding the gate cannot decode (so cannot redact). */
