@@ -84,6 +84,13 @@ export function createGate(options: GateOptions): Gate {
       if (unread) res.once('finish', () => req.socket.end())
       return
     }
+    if (res.destroyed) {
+      // The agent hung up while the upstream was answering: nobody to deliver to, and no 'close'
+      // event left to wait for.
+      if (outcome.parts === null) outcome.body.destroy()
+      outcome.finish({ bytesOut: 0, error: new ClientGoneError() })
+      return
+    }
     // The headers object is this response's own (built by redaction): add to it, no copy.
     outcome.headers['x-request-id'] = requestId
     res.writeHead(outcome.status, outcome.headers)

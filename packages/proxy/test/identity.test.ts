@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Vault } from '@aegis/vault'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { AgentRecord, CredentialSource } from '../src/index.js'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
@@ -136,6 +136,54 @@ describe('agent identity and grants', () => {
     expect((await slow).status).toBe(200)
     // The slot is given back when the first completes.
     expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })).status).toBe(200)
+  })
+
+  it('gives the slot back when the agent hangs up before the answer arrives', async () => {
+    const { request } = await import('node:http')
+    for (let i = 0; i < 3; i++) {
+      const req = request({
+        host: '127.0.0.1',
+        port: h.port,
+        path: '/slack/slow/200',
+        headers: { 'X-Aegis-Agent': bob },
+        agent: false,
+      })
+      req.on('error', () => undefined)
+      req.end()
+      await new Promise((r) => setTimeout(r, 50))
+      req.destroy() // gone while the upstream is still thinking
+    }
+    await new Promise((r) => setTimeout(r, 400))
+    expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })).status).toBe(200)
+    // and the abandoned request's entry is completed, as failed (nobody got the answer)
+    await h.ledger.flush()
+    const abandoned = h.ledger
+      .query({ limit: 50 })
+      .filter((e) => e.path === '/slow/200' && e.decision !== 'blocked')
+    expect(abandoned).toHaveLength(1)
+    expect(abandoned[0]).toMatchObject({ decision: 'failed', status: 200, bytesOut: 0 })
+  })
+
+  it('gives the slot back when a keep-alive connection is reset with a request in flight', async () => {
+    // What a load generator does when it stops: a used connection, dropped mid-request.
+    const { connect } = await import('node:net')
+    const socket = connect(h.port, '127.0.0.1')
+    await new Promise<void>((resolve) => socket.once('connect', resolve))
+    let answer = ''
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString('latin1')
+    })
+    socket.write(`GET /slack/first HTTP/1.1\r\nHost: x\r\nX-Aegis-Agent: ${bob}\r\n\r\n`)
+    await vi.waitFor(() => expect(answer).toContain('"url":"/first"'))
+    socket.write(`GET /slack/slow/150 HTTP/1.1\r\nHost: x\r\nX-Aegis-Agent: ${bob}\r\n\r\n`)
+    await new Promise((r) => setTimeout(r, 50))
+    socket.resetAndDestroy()
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })).status).toBe(200)
+    await h.ledger.flush()
+    const abandoned = h.ledger.query({ limit: 50 }).filter((e) => e.path === '/slow/150')
+    expect(abandoned).toHaveLength(1)
+    expect(abandoned[0]).toMatchObject({ decision: 'failed', status: 200, bytesOut: 0 })
   })
 
   it('takes revocation and regeneration effect on the next snapshot', async () => {
