@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Ledger, LedgerError, openLedger } from '../src/index.js'
+import { type Ledger, LedgerError, MIGRATIONS_DIR, openLedger } from '../src/index.js'
 import { entry, tempLedgerFile } from './helpers.js'
 
 const open: Ledger[] = []
@@ -301,6 +303,38 @@ describe('file', () => {
     await first.close()
     const again = ledgerAt(file)
     expect(again.query({}).map((e) => e.id)).toEqual([id])
+  })
+
+  it('upgrades a ledger written by the first schema: its entries stay, the decision index goes', async () => {
+    const file = tempLedgerFile()
+    // The migrations as the first release shipped them: 0000 alone.
+    const firstRelease = join(dirname(file), 'migrations-v1')
+    cpSync(MIGRATIONS_DIR, firstRelease, { recursive: true })
+    rmSync(join(firstRelease, '0001_drop_decision_index.sql'))
+    const journalFile = join(firstRelease, 'meta', '_journal.json')
+    const journal = JSON.parse(readFileSync(journalFile, 'utf8'))
+    journal.entries = journal.entries.slice(0, 1)
+    writeFileSync(journalFile, JSON.stringify(journal))
+    const raw = new Database(file)
+    migrate(drizzle({ client: raw }), { migrationsFolder: firstRelease })
+    raw
+      .prepare(
+        "INSERT INTO entries (time, ts, channel, decision, path) VALUES ('2026-01-01T00:00:00.000Z', 1, 'gate', 'blocked', '/old')",
+      )
+      .run()
+    raw.close()
+    const upgraded = ledgerAt(file)
+    expect(upgraded.query({ blocked: true }).map((e) => e.path)).toEqual(['/old'])
+    const check = new Database(file, { readonly: true })
+    const indexes = check
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL",
+      )
+      .all()
+      .map((r) => (r as { name: string }).name)
+      .sort()
+    check.close()
+    expect(indexes).toEqual(['entries_agent_idx', 'entries_service_idx', 'entries_ts_idx'])
   })
 
   it('reports a file it cannot open as a LedgerError', () => {
