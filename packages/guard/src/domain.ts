@@ -2,7 +2,7 @@
  * Credential domain allowlists: pattern parsing (with public-suffix protection for wildcards), the
  * X-Target-Host grammar, and matching a target against an allowlist.
  */
-import { getPublicSuffix } from 'tldts'
+import { createRequire } from 'node:module'
 import { normalizeHostname } from './hostname.js'
 
 /** One allowlist entry, normalised. */
@@ -28,6 +28,18 @@ export const DEFAULT_PORT = 443
 const PORT_RE = /^[1-9][0-9]{0,4}$/
 const IP_LIKE_RE = /^(?:[0-9.]+|0x[0-9a-f.x]*|\[.*|[0-9a-f:]*:[0-9a-f:.]*)$/i
 const TLDTS_OPTIONS = { allowPrivateDomains: true, extractHostname: false } as const
+
+type Tldts = typeof import('tldts')
+let tldts: Tldts | null = null
+
+/**
+ * The public suffix of `host` (e.g. `co.uk`), or null. The public-suffix list is several MB in
+ * memory and only wildcard patterns need it, so it is loaded on first use.
+ */
+function publicSuffix(host: string): string | null {
+  tldts ??= createRequire(import.meta.url)('tldts') as Tldts
+  return tldts.getPublicSuffix(host, TLDTS_OPTIONS)
+}
 
 function parsePort(text: string): number | null {
   if (!PORT_RE.test(text)) return null
@@ -86,7 +98,7 @@ export function parseDomainPattern(input: string): ParseDomainPatternResult {
   if (host === null) return fail(describeBadHost(hostPart))
 
   if (wildcard) {
-    const suffix = getPublicSuffix(host, TLDTS_OPTIONS)
+    const suffix = publicSuffix(host)
     if (suffix === null || suffix === host) {
       return fail(`wildcard would cover the public suffix "${host}"; use *.yourdomain.${host}`)
     }
