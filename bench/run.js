@@ -23,6 +23,7 @@ const { values: opts } = parseArgs({
     connections: { type: 'string', default: '16,64' },
     targets: { type: 'string', default: ALL_TARGETS.join(',') },
     'cpu-prof': { type: 'boolean', default: false },
+    'gate-node-options': { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -38,6 +39,9 @@ if (opts.help) {
   --requests <n>       requests in the soak (default 1000000)
   --cpu-prof           run each gate under node --cpu-prof (profile paths in the notes;
                        summarise one with node bench/profile-top.js <file.cpuprofile>)
+  --gate-node-options <flags>
+                       node flags for the gate processes only, e.g.
+                       "--max-semi-space-size=4" (named in the report)
   --no-write           print the report only, do not write bench/results/
 `)
   process.exit(0)
@@ -68,6 +72,7 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 
+const gateNodeArgs = opts['gate-node-options'].split(/\s+/).filter((a) => a !== '')
 const pkiDir = makePki()
 removeAtExit(pkiDir)
 const log = (line) => process.stderr.write(`${line}\n`)
@@ -83,6 +88,7 @@ try {
         startedAt,
         requests: Number(opts.requests),
         cpuProf: opts['cpu-prof'],
+        gateNodeArgs,
       })
     : await runScenarios({
         pkiDir,
@@ -94,6 +100,7 @@ try {
         connections: opts.connections.split(',').map(Number),
         targets: opts.targets.split(','),
         cpuProf: opts['cpu-prof'],
+        gateNodeArgs,
       })
   process.stdout.write(`${report.markdown}\n`)
   if (!opts['no-write']) {

@@ -65,6 +65,7 @@ export async function runScenarios({
   connections,
   targets,
   cpuProf,
+  gateNodeArgs = [],
 }) {
   const loadBefore = load()
   const upstream = await startUpstream(pkiDir)
@@ -72,7 +73,7 @@ export async function runScenarios({
   const proxies = new Map()
   if (targets.includes('baseline')) proxies.set('baseline', await startBaseline(pkiDir, upstreamPort))
   for (const variant of targets.filter(isGate)) {
-    proxies.set(variant, await startGate(pkiDir, upstreamPort, { cpuProf, variant }))
+    proxies.set(variant, await startGate(pkiDir, upstreamPort, { cpuProf, variant, nodeArgs: gateNodeArgs }))
   }
   const idleRss = new Map([...proxies].map(([name, p]) => [name, rssBytes(p.pid)]))
   const rows = []
@@ -153,6 +154,7 @@ export async function runScenarios({
   if (baseline) await stop(baseline)
   await stop(upstream)
   notes.push(`load average (1 / 5 / 15 min) before the run ${loadBefore}, after ${load()}`)
+  if (gateNodeArgs.length > 0) notes.unshift(`gate processes started with node ${gateNodeArgs.join(' ')}`)
 
   const targetsResult = targetTable(rows)
   const markdown = [

@@ -56,12 +56,17 @@ export function startBaseline(pkiDir, upstreamPort) {
 export const isGate = (target) => GATE_VARIANTS.includes(target)
 
 /**
- * Starts the gate in configuration `variant` (see lib/gate-variants.js). With `cpuProf`, node
- * writes a .cpuprofile into the returned `profileDir` when the gate stops.
+ * Starts the gate in configuration `variant` (see lib/gate-variants.js), with `nodeArgs` (node flags)
+ * if given. With `cpuProf`, node writes a .cpuprofile into the returned `profileDir` when the gate
+ * stops.
  */
-export async function startGate(pkiDir, upstreamPort, { cpuProf = false, variant = 'gate' } = {}) {
+export async function startGate(
+  pkiDir,
+  upstreamPort,
+  { cpuProf = false, variant = 'gate', nodeArgs: extra = [] } = {},
+) {
   const profileDir = cpuProf ? mkdtempSync(join(tmpdir(), 'aegis-bench-prof-')) : null
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+  const nodeArgs = [...extra, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]
   const proc = await startNode('gate-server.js', [pkiDir, String(upstreamPort), variant], { nodeArgs })
   if (typeof proc.info.dataDir === 'string') removeAtExit(proc.info.dataDir)
   const agentToken = typeof proc.info.agentToken === 'string' ? proc.info.agentToken : null

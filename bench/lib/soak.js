@@ -20,9 +20,9 @@ const average = (values) => values.reduce((a, b) => a + b, 0) / Math.max(1, valu
  * the gate is stopped and its ledger counted: one request entry per request sent, plus the
  * system entries.
  */
-export async function runSoak({ pkiDir, log, machine, startedAt, requests, cpuProf }) {
+export async function runSoak({ pkiDir, log, machine, startedAt, requests, cpuProf, gateNodeArgs = [] }) {
   const upstream = await startUpstream(pkiDir)
-  const gate = await startGate(pkiDir, upstream.info.port, { cpuProf })
+  const gate = await startGate(pkiDir, upstream.info.port, { cpuProf, nodeArgs: gateNodeArgs })
   const url = urlFor('gate', gate.info.port, 'small')
   const idle = rssBytes(gate.pid) ?? 0
 
@@ -84,6 +84,7 @@ export async function runSoak({ pkiDir, log, machine, startedAt, requests, cpuPr
     `# Aegis gate soak — ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Machine: ${machine}.`,
+    ...(gateNodeArgs.length > 0 ? [`Gate started with node ${gateNodeArgs.join(' ')}.`] : []),
     `wrk -t${THREADS} -c${CONNECTIONS} on \`/bench/small\` through the gate (ledger on): a warm-up of ` +
       `${int(warm.sent)} requests, then ${int(run.sent)}; each wrk thread counts what it sends, sends nothing ` +
       `more after its share (${int(perThread)}) and stops once its last response is in, so no request is cut off.`,
