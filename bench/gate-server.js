@@ -38,7 +38,8 @@ if (policyDir !== null) {
   if (set.errors.length > 0) throw new Error(set.errors.map((e) => e.message).join('\n'))
   rules = [...set.policies.values()].reduce((n, p) => n + p.rules.length, 0)
 }
-const ledger = openLedger({ file: join(dataDir, 'ledger.db') })
+// As `aegis gate` opens it: checkpoints in a worker, off the event loop.
+const ledger = openLedger({ file: join(dataDir, 'ledger.db'), checkpoint: 'background' })
 const gate = createGate({
   ...options,
   credentials: vault,

@@ -57,7 +57,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const vault = openVault({ dataDir: config.vault.data_dir, name: config.vault.name, masterKey })
   let ledger: ReturnType<typeof openLedger>
   try {
-    ledger = openLedger({ file: join(config.vault.data_dir, 'ledger.db') })
+    ledger = openLedger({ file: join(config.vault.data_dir, 'ledger.db'), checkpoint: 'background' })
   } catch (error) {
     vault.close()
     throw error

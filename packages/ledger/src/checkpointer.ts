@@ -68,6 +68,8 @@ export class BackgroundCheckpointer {
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
           this.#worker.once('exit', () => resolve())
+          // Keep the process alive until the worker has finished (it is unref'd while it runs).
+          this.#worker.ref()
           this.#worker.postMessage('stop')
         })
     return this.#stopping

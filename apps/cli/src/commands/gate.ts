@@ -61,7 +61,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
     const logger = createLogger(config)
     let options: GateOptions
     const vault = this.openActiveVault()
-    const ledger = openLedger({ file: ledgerPath(this.dataDir()) })
+    const ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background' })
     try {
       options = {
         ...pipelineOptionsFromConfig(config, { credentials: vault, audit: ledger, logger }),

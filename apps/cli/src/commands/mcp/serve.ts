@@ -43,7 +43,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
     const logger = createLogger(config)
     const vault = this.openActiveVault()
-    const ledger = openLedger({ file: ledgerPath(this.dataDir()) })
+    const ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background' })
 
     let running: RunningMcp
     try {
