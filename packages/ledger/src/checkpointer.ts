@@ -50,7 +50,12 @@ export class BackgroundCheckpointer {
 
   constructor(file: string, onExit: (error?: Error) => void, intervalMs = 200) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-    this.#worker = new Worker(PROGRAM, { eval: true, workerData: { file, driver, intervalMs } })
+    this.#worker = new Worker(PROGRAM, {
+      eval: true,
+      workerData: { file, driver, intervalMs },
+      // It allocates next to nothing: keep its heap (and the process's memory) small.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16, codeRangeSizeMb: 4 },
+    })
     this.#worker.unref()
     let failure: Error | undefined
     this.#worker.on('error', (error) => {
