@@ -112,10 +112,10 @@ describe('upstream failures', () => {
   })
 
   it('lets a slow body through when no pause is longer than the deadline', async () => {
-    // 5 chunks 250 ms apart: about 1 s in all, over the 400 ms deadline, but never idle that long
-    const reply = await send(h.port, '/slow/drip/5/250')
+    // 6 chunks 150 ms apart: about 0.9 s in all, over the 400 ms deadline, but never idle that long
+    const reply = await send(h.port, '/slow/drip/6/150')
     expect(reply.status).toBe(200)
-    expect(reply.text).toBe('chunk-0;chunk-1;chunk-2;chunk-3;chunk-4;')
+    expect(reply.text).toBe('chunk-0;chunk-1;chunk-2;chunk-3;chunk-4;chunk-5;')
   })
 
   it('does not time out a body the agent itself holds back (backpressure is not a stall)', async () => {
