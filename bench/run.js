@@ -39,9 +39,9 @@ if (opts.help) {
   --requests <n>       requests in the soak (default 1000000)
   --cpu-prof           run each gate under node --cpu-prof (profile paths in the notes;
                        summarise one with node bench/profile-top.js <file.cpuprofile>)
-  --gate-node-options <flags>
+  --gate-node-options=<flags>
                        node flags for the gate processes only, e.g.
-                       "--max-semi-space-size=4" (named in the report)
+                       --gate-node-options=--max-semi-space-size=4 (named in the report)
   --no-write           print the report only, do not write bench/results/
 `)
   process.exit(0)
