@@ -14,10 +14,22 @@ export interface UpstreamHead {
 export interface UpstreamBody {
   /** Resolves with the whole body, in the parts it arrived in, once the upstream finished it. */
   readParts(): Promise<Buffer[]>
-  /** The body as a stream; destroying it aborts the upstream request. */
-  stream(): Readable
+  /**
+   * The body as a stream; destroying it aborts the upstream request. With a `filter`, every chunk
+   * goes through it on the way in (and what it holds back comes out at the end): a redactor, with no
+   * Transform stream between the socket and the reader.
+   */
+  stream(filter?: ChunkFilter): Readable
   /** Stops reading: aborts the upstream request if it is still running. */
   destroy(error?: Error): void
+}
+
+/** Rewrites a body chunk by chunk (e.g. a `Redactor` from @aegis/inspect). */
+export interface ChunkFilter {
+  /** The output that is final so far; may be empty while the filter holds bytes back. */
+  push(chunk: Uint8Array): Buffer
+  /** Whatever is still held back, once the body ended. */
+  end(): Buffer
 }
 
 /** Bytes held before anyone reads them; past this the upstream socket is paused. */
@@ -85,6 +97,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   #error: Error | null = null
   #reader: { resolve: (parts: Buffer[]) => void; reject: (error: Error) => void } | null = null
   #stream: Readable | null = null
+  #filter: ChunkFilter | null = null
 
   constructor(requestBody: Readable | null, timeoutMs: number) {
     this.#requestBody = requestBody
@@ -145,7 +158,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     this.#timer.refresh()
     const stream = this.#stream
     if (stream !== null) {
-      if (!stream.push(chunk)) this.#pause(controller)
+      if (!this.#deliver(stream, chunk)) this.#pause(controller)
       return
     }
     this.#chunks.push(chunk)
@@ -157,7 +170,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     clearTimeout(this.#timer)
     this.#ended = true
     if (this.#stream !== null) {
-      this.#stream.push(null)
+      this.#finishStream(this.#stream)
       return
     }
     const reader = this.#reader
@@ -196,8 +209,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     })
   }
 
-  stream(): Readable {
+  stream(filter?: ChunkFilter): Readable {
     if (this.#stream !== null) return this.#stream
+    this.#filter = filter ?? null
     const stream = new Readable({
       read: () => this.#resume(),
       destroy: (error, callback) => {
@@ -206,11 +220,25 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
       },
     })
     this.#stream = stream
-    for (const chunk of this.#chunks) stream.push(chunk)
+    for (const chunk of this.#chunks) this.#deliver(stream, chunk)
     this.#chunks = []
     if (this.#error !== null) stream.destroy(this.#error)
-    else if (this.#ended) stream.push(null)
+    else if (this.#ended) this.#finishStream(stream)
     return stream
+  }
+
+  /** Pushes a chunk (through the filter); false when the reader wants no more for now. */
+  #deliver(stream: Readable, chunk: Buffer): boolean {
+    const out = this.#filter === null ? chunk : this.#filter.push(chunk)
+    return out.length === 0 ? true : stream.push(out)
+  }
+
+  #finishStream(stream: Readable): void {
+    if (this.#filter !== null) {
+      const tail = this.#filter.end()
+      if (tail.length > 0) stream.push(tail)
+    }
+    stream.push(null)
   }
 
   destroy(error?: Error): void {

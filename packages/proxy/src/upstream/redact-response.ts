@@ -1,7 +1,14 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
-import { containsSecret, redactBuffer, redactStream, redactText, type SecretMatcher } from '@aegis/inspect'
+import {
+  containsSecret,
+  createRedactor,
+  redactBuffer,
+  redactStream,
+  redactText,
+  type SecretMatcher,
+} from '@aegis/inspect'
 import type { UpstreamBody } from './exchange.js'
 
 /** Bodies up to this size are redacted whole, so their Content-Length stays exact. */
@@ -102,18 +109,19 @@ export async function redactResponse(
     body.destroy()
     throw new UnredactableResponseError(encoding)
   }
-  const upstream = body.stream()
-  let source: Readable = upstream
-  if (inflate !== null) {
-    source = upstream.pipe(inflate)
-    upstream.on('error', (error) => inflate.destroy(error))
-    delete out['content-encoding']
-    delete out['content-length']
-  }
-
   delete out['content-length']
+  if (inflate === null) {
+    // Identity: the redactor runs inside the exchange, chunk by chunk, with no Transform stream.
+    const redactor = createRedactor(matcher)
+    const stream = body.stream(redactor)
+    return { headers: out, body: () => stream, parts: null, redactions: () => count + redactor.count }
+  }
+  // Compressed: decode, then redact, then send it uncompressed.
+  delete out['content-encoding']
+  const upstream = body.stream()
+  upstream.on('error', (error) => inflate.destroy(error))
   const redactor = redactStream(matcher)
-  pipeline(source, redactor).catch(() => undefined)
+  pipeline(upstream.pipe(inflate), redactor).catch(() => undefined)
   return { headers: out, body: () => redactor, parts: null, redactions: () => count + redactor.count }
 }
 
