@@ -1,5 +1,6 @@
-// The local upstream: HTTPS with keep-alive on 127.0.0.1, answering /small (≈60-byte JSON) and
-// /16k (16 KiB JSON). Usage: node bench/upstream.js <pki-dir>. Prints {"port": n} when listening.
+// The local upstream: HTTPS with keep-alive on 127.0.0.1, answering /small (≈60-byte JSON),
+// /16k (16 KiB JSON) and /256k (256 KiB JSON: over the gate's 64 KiB buffering limit, so it streams).
+// Usage: node bench/upstream.js <pki-dir>. Prints {"port": n} when listening.
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:https'
 import { join } from 'node:path'
@@ -23,6 +24,7 @@ const large = jsonOfSize(16 * 1024)
 const routes = new Map([
   ['/small', small],
   ['/16k', large],
+  ['/256k', jsonOfSize(256 * 1024)],
 ])
 
 const server = createServer(
