@@ -13,7 +13,7 @@ import {
   vaultsDir,
 } from './files.ts'
 import { cachedVaultKey } from './keycache.ts'
-import { readRegistry, writeRegistry } from './registry.ts'
+import { readRegistry, withRegistryLock, writeRegistry } from './registry.ts'
 import { credentials, meta } from './schema.ts'
 import type { VaultInfo } from './types.ts'
 import { validateVaultName } from './validate.ts'
@@ -95,11 +95,13 @@ export function createVault(opts: CreateVaultOptions): Vault {
       for (const [k, value] of Object.entries(values)) db.insert(meta).values({ key: k, value }).run()
     })()
     restrictDatabaseFiles(file)
-    const latest = readRegistry(dataDir)
-    if (latest.vaults.some((v) => v.name === name))
-      throw new VaultError('exists', `Vault "${name}" already exists`)
-    latest.vaults.push({ name, file: vaultFileName(name), salt: salt.toString('hex'), createdAt })
-    writeRegistry(dataDir, latest)
+    withRegistryLock(dataDir, () => {
+      const latest = readRegistry(dataDir)
+      if (latest.vaults.some((v) => v.name === name))
+        throw new VaultError('exists', `Vault "${name}" already exists`)
+      latest.vaults.push({ name, file: vaultFileName(name), salt: salt.toString('hex'), createdAt })
+      writeRegistry(dataDir, latest)
+    })
     return new Vault({ name, file, conn, key })
   } catch (err) {
     conn?.client.close()
@@ -193,5 +195,10 @@ export function destroyVault(dataDir: string, name: string): void {
   } catch (err) {
     throw toVaultError(err, file)
   }
-  if (listed) writeRegistry(dir, { version: 1, vaults: registry.vaults.filter((v) => v.name !== name) })
+  if (listed) {
+    withRegistryLock(dir, () => {
+      const latest = readRegistry(dir)
+      writeRegistry(dir, { version: 1, vaults: latest.vaults.filter((v) => v.name !== name) })
+    })
+  }
 }
