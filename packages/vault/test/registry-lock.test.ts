@@ -7,26 +7,13 @@ import { describe, expect, it } from 'vitest'
 import { destroyVault, listVaults } from '../src/index.ts'
 import { tempDataDir } from './helpers.ts'
 
-/** tsx's loader, found through the CLI app (which depends on it); the children run the TS sources. */
-function findTsxLoader(): string | null {
-  for (const from of ['../package.json', '../../../apps/cli/package.json']) {
-    const path = fileURLToPath(new URL(from, import.meta.url))
-    if (!existsSync(path)) continue
-    try {
-      return pathToFileURL(createRequire(path).resolve('tsx')).href
-    } catch {
-      // not resolvable from here
-    }
-  }
-  return null
-}
-
-const tsx = findTsxLoader()
+/** The children run the TypeScript sources through tsx's ESM loader (a dev dependency). */
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const child = fileURLToPath(new URL('./fixtures/processes/create-vaults.ts', import.meta.url))
 
 function run(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', tsx ?? '', child, ...args], {
+    const proc = spawn(process.execPath, ['--import', tsx, child, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stderr = ''
@@ -38,25 +25,21 @@ function run(args: string[]): Promise<void> {
 }
 
 describe('the vault registry under concurrent changes', () => {
-  it.skipIf(tsx === null)(
-    'keeps every vault that six processes create at the same moment (skipped when tsx is not found)',
-    async () => {
-      const dataDir = tempDataDir()
-      const processes = 6
-      const each = 6
-      const startAt = Date.now() + 2500 // after every child has started and derived its key
-      await Promise.all(
-        Array.from({ length: processes }, (_, p) => run([dataDir, `p${p}`, String(each), String(startAt)])),
-      )
-      const names = listVaults(dataDir).map((v) => v.name)
-      expect(names).toHaveLength(processes * (each + 1))
-      const registry = JSON.parse(readFileSync(join(dataDir, 'vaults.json'), 'utf8'))
-      expect(registry.vaults).toHaveLength(processes * (each + 1))
-      expect(existsSync(join(dataDir, 'vaults.json.lock'))).toBe(false)
-      // and removal takes the lock too
-      for (let p = 0; p < processes; p++) destroyVault(dataDir, `p${p}-warm`)
-      expect(listVaults(dataDir)).toHaveLength(processes * each)
-    },
-    30_000,
-  )
+  it('keeps every vault that six processes create at the same moment', async () => {
+    const dataDir = tempDataDir()
+    const processes = 6
+    const each = 6
+    const startAt = Date.now() + 2500 // after every child has started and derived its key
+    await Promise.all(
+      Array.from({ length: processes }, (_, p) => run([dataDir, `p${p}`, String(each), String(startAt)])),
+    )
+    const names = listVaults(dataDir).map((v) => v.name)
+    expect(names).toHaveLength(processes * (each + 1))
+    const registry = JSON.parse(readFileSync(join(dataDir, 'vaults.json'), 'utf8'))
+    expect(registry.vaults).toHaveLength(processes * (each + 1))
+    expect(existsSync(join(dataDir, 'vaults.json.lock'))).toBe(false)
+    // and removal takes the lock too
+    for (let p = 0; p < processes; p++) destroyVault(dataDir, `p${p}-warm`)
+    expect(listVaults(dataDir)).toHaveLength(processes * each)
+  }, 30_000)
 })
