@@ -27,10 +27,10 @@ export const DEFAULT_MIN_LENGTH = 8
  * Prefilter geometry: the input is read as aligned 32-bit words. A pattern registers `WORD × stride`
  * consecutive windows (offsets k, k+1, …) of its most distinctive span, so in any occurrence exactly
  * one of them starts at a position the sweep reads — and the sweep reads only every `stride`-th word.
- * Patterns of 11+ bytes are keyed by 8 bytes (two words) and swept at the widest stride their length
- * allows: every 4th word from 23 bytes (nearly every encoded API key), every 3rd from 19, every 2nd
- * from 15, every word from 11. Shorter ones (7-10 bytes: raw secrets under 11 bytes, base64 of 8-byte
- * secrets) are keyed by one word, read at every word. Each table is only swept when it is not empty.
+ * Patterns of 23+ bytes (nearly every encoded API key) are keyed by 8 bytes (two words) and swept at
+ * every 4th word. Shorter ones are keyed by one word, which leaves room for a wider stride: every 4th
+ * word from 19 bytes, every 3rd from 15, every 2nd from 11, every word from 7. Each table is only
+ * swept when it is not empty.
  */
 const WORD = 4
 const MIX = 0x9e3779b1 | 0
@@ -46,9 +46,9 @@ const SHORT_SPAN = spanOf(1, 1)
 /** The prefilter tables; a pattern goes to the first one it is long enough for. */
 const GEOMETRIES = [
   { words: 2, stride: 4 },
-  { words: 2, stride: 3 },
-  { words: 2, stride: 2 },
-  { words: 2, stride: 1 },
+  { words: 1, stride: 4 },
+  { words: 1, stride: 3 },
+  { words: 1, stride: 2 },
   { words: 1, stride: 1 },
 ] as const
 
