@@ -126,11 +126,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     if (this.#failure !== null) return
     this.#failure = error
     clearTimeout(this.#timer)
-    const settle = this.#settleHead
-    if (settle !== null) {
-      this.#settleHead = null
-      settle.reject(error)
-    }
+    this.#rejectHead(error)
     if (this.#controller !== null && !this.#ended && this.#error === null) this.#controller.abort(error)
   }
 
@@ -183,11 +179,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     clearTimeout(this.#timer)
     this.#error = error
-    const settle = this.#settleHead
-    if (settle !== null) {
-      this.#settleHead = null
-      settle.reject(error)
-    }
+    this.#rejectHead(error)
     const reader = this.#reader
     if (reader !== null) {
       this.#reader = null
@@ -215,7 +207,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     const stream = new Readable({
       read: () => this.#resume(),
       destroy: (error, callback) => {
-        if (!this.#ended && this.#error === null) this.fail(error ?? new ExchangeAbortedError())
+        this.#abandon(error)
         callback(error)
       },
     })
@@ -246,8 +238,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
       this.#stream.destroy(error)
       return
     }
-    if (!this.#ended && this.#error === null) this.fail(error ?? new ExchangeAbortedError())
+    this.#abandon(error)
     this.#chunks = []
+  }
+
+  /** The reader is gone: abort the upstream unless its answer already ended. */
+  #abandon(error: Error | null | undefined): void {
+    if (!this.#ended && this.#error === null) this.fail(error ?? new ExchangeAbortedError())
+  }
+
+  #rejectHead(error: Error): void {
+    const settle = this.#settleHead
+    if (settle === null) return
+    this.#settleHead = null
+    settle.reject(error)
   }
 
   #pause(controller: Dispatcher.DispatchController): void {

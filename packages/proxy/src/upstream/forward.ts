@@ -6,7 +6,6 @@ import { credentialHeaderName, credentialHeaderValue, upstreamQuery } from '../i
 import { ByteLimit } from './body.js'
 import { collectBody } from './collect.js'
 import { type UpstreamBody, UpstreamExchange } from './exchange.js'
-
 import { upstreamHeaders } from './headers.js'
 
 export interface ForwardLimits {
