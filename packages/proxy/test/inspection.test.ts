@@ -1,6 +1,7 @@
+import { once } from 'node:events'
 import { request } from 'node:http'
 import { gzipSync } from 'node:zlib'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 
@@ -152,6 +153,16 @@ describe('response redaction', () => {
     expect(reply.text).not.toContain(SLACK)
     expect(reply.text).not.toContain(SLACK.slice(0, 12))
     expect(reply.headers['content-length']).toBeUndefined()
+  })
+
+  it('stops a compressed streamed response at the upstream when the agent hangs up', async () => {
+    const req = request({ host: '127.0.0.1', port: h.port, path: '/slack/gzip-stream/64', agent: false })
+    req.on('error', () => undefined)
+    req.end()
+    const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage]
+    expect(res.headers['content-encoding']).toBeUndefined()
+    res.destroy()
+    await vi.waitFor(() => expect(h.upstream.cutOff).toContain('/gzip-stream/64'), { timeout: 5000 })
   })
 
   it('decodes a compressed response to redact it', async () => {

@@ -79,12 +79,9 @@ export async function redactResponse(
 
   const encoding =
     typeof out['content-encoding'] === 'string' ? out['content-encoding'].trim().toLowerCase() : ''
+  const identity = encoding === '' || encoding === 'identity'
   const declared = Number(out['content-length'])
-  if (
-    (encoding === '' || encoding === 'identity') &&
-    Number.isSafeInteger(declared) &&
-    declared <= BUFFER_LIMIT
-  ) {
+  if (identity && Number.isSafeInteger(declared) && declared <= BUFFER_LIMIT) {
     let parts = await body.readParts()
     // The usual answer holds no secret: its parts go out as they came, never joined or copied.
     if (containsSecret(parts, matcher)) {
@@ -103,25 +100,24 @@ export async function redactResponse(
     return { headers: out, body: once, parts, redactions: () => count }
   }
 
-  const inflate = encoding === '' || encoding === 'identity' ? null : decompressor(encoding)
-  if (inflate === null && encoding !== '' && encoding !== 'identity') {
-    // An encoding we cannot read cannot be redacted: the agent does not get it.
-    body.destroy()
-    throw new UnredactableResponseError(encoding)
-  }
   delete out['content-length']
-  if (inflate === null) {
-    // Identity: the redactor runs inside the exchange, chunk by chunk, with no Transform stream.
+  if (identity) {
+    // The redactor runs inside the exchange, chunk by chunk, with no Transform stream.
     const redactor = createRedactor(matcher)
     const stream = body.stream(redactor)
     return { headers: out, body: () => stream, parts: null, redactions: () => count + redactor.count }
   }
-  // Compressed: decode, then redact, then send it uncompressed.
+  const inflate = decompressor(encoding)
+  if (inflate === null) {
+    // An encoding we cannot read cannot be redacted: the agent does not get it.
+    body.destroy()
+    throw new UnredactableResponseError(encoding)
+  }
+  // Compressed: decode, redact, send it uncompressed. One pipeline, so a reader that goes away
+  // tears down all three, down to the upstream request.
   delete out['content-encoding']
-  const upstream = body.stream()
-  upstream.on('error', (error) => inflate.destroy(error))
   const redactor = redactStream(matcher)
-  pipeline(upstream.pipe(inflate), redactor).catch(() => undefined)
+  pipeline(body.stream(), inflate, redactor).catch(() => undefined)
   return { headers: out, body: () => redactor, parts: null, redactions: () => count + redactor.count }
 }
 
