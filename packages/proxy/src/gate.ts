@@ -111,9 +111,6 @@ export function createGate(options: GateOptions): Gate {
       res.end(parts.at(-1))
       return
     }
-    res.on('close', () => {
-      if (!res.writableFinished) outcome.body.destroy()
-    })
     try {
       const bytesOut = await pump(outcome.body, res)
       outcome.finish({ bytesOut })
