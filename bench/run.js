@@ -24,6 +24,8 @@ const { values: opts } = parseArgs({
     targets: { type: 'string', default: ALL_TARGETS.join(',') },
     'cpu-prof': { type: 'boolean', default: false },
     'gate-node-options': { type: 'string', default: '' },
+    'paced-rate': { type: 'string', default: '2000' },
+    'paced-rounds': { type: 'string', default: '3' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -35,6 +37,9 @@ if (opts.help) {
   --warmup <s>         warm-up seconds per scenario (default 2)
   --connections <list> connection counts (default 16,64)
   --targets <list>     any of ${ALL_TARGETS.join(',')} (default all)
+  --paced-rate <n>     req/s of the latency phase: direct, baseline and gate at a fixed
+                       rate, 16 connections (default 2000; 0 skips the phase)
+  --paced-rounds <n>   rounds of the latency phase, the targets taking turns (default 3)
   --soak               1 M requests through the gate; RSS every 5 s; ledger row count
   --requests <n>       requests in the soak (default 1000000)
   --cpu-prof           run each gate under node --cpu-prof (profile paths in the notes;
@@ -101,6 +106,8 @@ try {
         targets: opts.targets.split(','),
         cpuProf: opts['cpu-prof'],
         gateNodeArgs,
+        pacedRate: positiveNumber('--paced-rate', opts['paced-rate'], { zero: true }),
+        pacedRounds: positiveNumber('--paced-rounds', opts['paced-rounds']),
       })
   process.stdout.write(`${report.markdown}\n`)
   if (!opts['no-write']) {
@@ -125,4 +132,16 @@ function resultName(dir, date, kind) {
     if (!existsSync(new URL(name, dir))) return name
   }
   throw new Error(`bench/results/ already holds 26 reports of ${date}`)
+}
+
+/** A flag's value as a number, or exit 2 naming the flag. */
+function positiveNumber(flag, text, { zero = false } = {}) {
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 0 || (value === 0 && !zero)) {
+    process.stderr.write(
+      `bench: ${flag} wants a whole number${zero ? ' (0 or more)' : ' above 0'}, got "${text}"\n`,
+    )
+    process.exit(2)
+  }
+  return value
 }

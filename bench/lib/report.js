@@ -20,7 +20,7 @@ const VARIANT_TARGETS = [
 
 export const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1)
 const ms = (value) => value.toFixed(2)
-const int = (value) => Math.round(value).toLocaleString('en-US')
+export const int = (value) => Math.round(value).toLocaleString('en-US')
 const verdict = (ok) => (ok ? '**PASS**' : '**FAIL**')
 
 /** A one-paragraph description of where the run happened. */
@@ -53,8 +53,13 @@ export function scenarioTable(rows) {
   return lines.join('\n')
 }
 
-/** The targets of the issue, each with its measured value and PASS/FAIL. */
-export function targetTable(rows) {
+/**
+ * The targets of the issue, each with its measured value and PASS/FAIL. The p99 target is judged
+ * on the paced rows (a fixed rate below saturation) when the run has them; the p99 at saturation
+ * is then listed for information only: there every proxy's latency is mostly queueing
+ * (connections ÷ throughput), which the throughput target already measures.
+ */
+export function targetTable(rows, paced = []) {
   const find = (target, body, connections) =>
     rows.find((r) => r.target === target && r.body === body && r.connections === connections)
   const lines = ['| Target | Scenario | Measured | Limit | Result |', '|---|---|---:|---:|---|']
@@ -75,10 +80,28 @@ export function targetTable(rows) {
     }
   }
   for (const body of bodies) {
+    const gate = paced.find((r) => r.target === 'gate' && r.body === body)
+    const direct = paced.find((r) => r.target === 'direct' && r.body === body)
+    if (!gate || !direct) continue
+    const added = gate.p99 - direct.p99
+    const ok = added <= TARGETS.addedP99Ms && gate.errors === 0
+    results.push(ok)
+    lines.push(
+      `| p99 added latency (gate − direct), paced | ${body}, 16 conns, ${int(direct.rps)} req/s | ${ms(added)} ms | ` +
+        `≤ ${TARGETS.addedP99Ms} ms | ${verdict(ok)} |`,
+    )
+  }
+  for (const body of bodies) {
     const gate = find('gate', body, 16)
     const direct = find('direct', body, 16)
     if (!gate || !direct) continue
     const added = gate.p99 - direct.p99
+    if (paced.length > 0) {
+      lines.push(
+        `| p99 added latency (gate − direct), at saturation | ${body}, 16 conns | ${ms(added)} ms | – | information |`,
+      )
+      continue
+    }
     const ok = added <= TARGETS.addedP99Ms
     results.push(ok)
     lines.push(
@@ -111,6 +134,24 @@ export function targetTable(rows) {
   }
   lines.push('| no memory growth over 1 M requests | `node bench/run.js --soak` | see soak results | | — |')
   return { table: lines.join('\n'), passed: results.every(Boolean) }
+}
+
+/** The paced phase: per body, each target's median figures over the rounds. */
+export function pacedTable(paced) {
+  const lines = [
+    '| Body | Target | req/s | p50 ms | p99 ms (range) | p99.9 ms | max ms | errors | p99 − direct | p99 − baseline |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const r of paced) {
+    const direct = paced.find((d) => d.target === 'direct' && d.body === r.body)
+    const base = paced.find((b) => b.target === 'baseline' && b.body === r.body)
+    const minus = (other) => (other && other !== r ? `${ms(r.p99 - other.p99)} ms` : '')
+    lines.push(
+      `| ${r.body} | ${r.target} | ${int(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} (${ms(r.p99Range[0])}–${ms(r.p99Range[1])}) | ` +
+        `${ms(r.p999)} | ${ms(r.max)} | ${r.errors} | ${minus(direct)} | ${minus(base)} |`,
+    )
+  }
+  return lines.join('\n')
 }
 
 /** Informative: what the gate adds over the minimal proxy, per scenario. */

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { GATE_VARIANTS } from './gate-variants.js'
 import { cpuMeter, peakRssBytes, rssBytes, sampleRss } from './proc-stats.js'
 import { stop } from './procs.js'
-import { mb, overheadTable, scenarioTable, targetTable, variantTable } from './report.js'
+import { int, mb, overheadTable, pacedTable, scenarioTable, targetTable, variantTable } from './report.js'
 import {
   BODIES,
   isGate,
@@ -66,6 +66,8 @@ export async function runScenarios({
   targets,
   cpuProf,
   gateNodeArgs = [],
+  pacedRate = 0,
+  pacedRounds = 3,
 }) {
   const loadBefore = load()
   const upstream = await startUpstream(pkiDir)
@@ -123,6 +125,11 @@ export async function runScenarios({
     log(`       ${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms`)
   }
 
+  const paced =
+    pacedRate > 0
+      ? await runPaced({ proxies, upstream, log, rate: pacedRate, rounds: pacedRounds, durationS, warmupS })
+      : []
+
   for (const [name, proxy] of proxies) {
     notes.push(
       `${name}: RSS ${mb(idleRss.get(name) ?? 0)} MB idle after start, ${mb(peakRssBytes(proxy.pid) ?? 0)} MB ` +
@@ -156,7 +163,7 @@ export async function runScenarios({
   notes.push(`load average (1 / 5 / 15 min) before the run ${loadBefore}, after ${load()}`)
   if (gateNodeArgs.length > 0) notes.unshift(`gate processes started with node ${gateNodeArgs.join(' ')}`)
 
-  const targetsResult = targetTable(rows)
+  const targetsResult = targetTable(rows, paced)
   const markdown = [
     `# Aegis gate benchmark — ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
@@ -182,6 +189,20 @@ export async function runScenarios({
     '',
     targetsResult.table,
     '',
+    ...(paced.length === 0
+      ? []
+      : [
+          `## Latency at a fixed rate (${int(pacedRate)} req/s, 16 connections)`,
+          '',
+          `The same wrk, paced: each thread sends on a fixed schedule (${int(pacedRate)} req/s in all) ` +
+            'instead of as fast as it can, so the figures are the time a request spends in each proxy, not ' +
+            'time queued behind others. For each body the targets take turns, ' +
+            `${pacedRounds} rounds of ${durationS} s each after a ${warmupS} s warm-up; p99 is the median ` +
+            'of the rounds, with their range.',
+          '',
+          pacedTable(paced),
+          '',
+        ]),
     '## Gate overhead',
     '',
     overheadTable(rows),
@@ -197,4 +218,64 @@ export async function runScenarios({
     ...notes.map((n) => `- ${n}`),
   ].join('\n')
   return { markdown, passed: targetsResult.passed }
+}
+
+/** The targets of the paced phase, in the order they take turns. */
+const PACED_TARGETS = ['direct', 'baseline', 'gate']
+
+/**
+ * Latency below saturation: for each GET body at 16 connections, direct, the minimal proxy and the
+ * plain gate are offered the same fixed rate and take turns for `rounds` rounds (a burst of
+ * background load then hits all three). Resolves with one row per (body, target): the median of
+ * the rounds' percentiles and the range of their p99.
+ */
+async function runPaced({ proxies, upstream, log, rate, rounds, durationS, warmupS }) {
+  const targets = PACED_TARGETS.filter((t) => t === 'direct' || proxies.has(t))
+  const rows = []
+  for (const body of BODIES) {
+    const options = (target) => {
+      const proxy = proxies.get(target) ?? null
+      return {
+        url: urlFor(target, proxy ? proxy.info.port : upstream.info.port, body),
+        connections: 16,
+        rate,
+        request: REQUESTS[body].request,
+        agentToken: proxy?.agentToken ?? null,
+      }
+    }
+    const runs = new Map(targets.map((t) => [t, []]))
+    for (const target of targets) {
+      log(`bench: paced ${rate} req/s, ${body}, ${target}: ${warmupS} s warm-up`)
+      await runWrk({ ...options(target), durationS: warmupS })
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of targets) {
+        const run = await runWrk({ ...options(target), durationS })
+        runs.get(target).push(run)
+        log(`       round ${round} ${target}: ${Math.round(run.rps)} req/s, p99 ${run.p99.toFixed(2)} ms`)
+      }
+    }
+    for (const [target, list] of runs) {
+      const p99s = list.map((r) => r.p99)
+      rows.push({
+        body,
+        target,
+        rps: median(list.map((r) => r.rps)),
+        p50: median(list.map((r) => r.p50)),
+        p99: median(p99s),
+        p99Range: [Math.min(...p99s), Math.max(...p99s)],
+        p999: median(list.map((r) => r.p999)),
+        max: Math.max(...list.map((r) => r.max)),
+        errors: list.reduce((n, r) => n + Object.values(r.errors).reduce((a, b) => a + b, 0), 0),
+      })
+    }
+  }
+  return rows
+}
+
+/** The median of a non-empty list of numbers. */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }

@@ -12,9 +12,34 @@ import { removeAtExit, track } from './procs.js'
  * `-d` is over, so the runner interrupts it (SIGINT makes wrk print its summary) once all are done.
  * The count is exact over plain HTTP (the soak targets the gate); over TLS wrk calls request()
  * again when a write must be retried, so a request may be counted twice.
+ *
+ * With a rate (`-- <limit|-> <requests/s per thread>`) each thread sends on a fixed schedule
+ * instead of as fast as it can: request k of a thread is due at start + k × interval, and a
+ * connection whose response is in waits (wrk's delay()) for the next due time. A thread that fell
+ * behind sends at once and its schedule restarts from now. wrk has no clock for Lua, so the script
+ * reads CLOCK_MONOTONIC through LuaJIT's FFI (wrk is built on LuaJIT).
  */
 const SCRIPT = `
 local threads = {}
+local function pace(intervalMs)
+  local ok, ffi = pcall(require, "ffi")
+  if not ok then error("a paced run needs wrk built with LuaJIT (its ffi module)") end
+  ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+             int clock_gettime(int clock, bench_timespec *ts); ]]
+  local ts = ffi.new("bench_timespec")
+  local function nowMs()
+    ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  local due = nowMs()
+  delay = function()
+    local now = nowMs()
+    local wait = due - now
+    due = math.max(due, now) + intervalMs
+    if wait < 0 then return 0 end
+    return wait
+  end
+end
 function setup(thread)
   table.insert(threads, thread)
   -- wrk calls the first thread's request() once to check it before any request is sent.
@@ -22,6 +47,8 @@ function setup(thread)
 end
 function init(args)
   limit = tonumber(args[1] or "")
+  local perThread = tonumber(args[2] or "")
+  if perThread ~= nil then pace(1000 / perThread) end
   sent = sent or 0
   received = 0
   if limit == nil then
@@ -55,10 +82,11 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'BENCH_JSON {"requests":%.0f,"durationUs":%.0f,"bytes":%.0f,"sent":%.0f,' ..
-    '"p50":%.0f,"p90":%.0f,"p99":%.0f,"max":%.0f,"mean":%.1f,' ..
+    '"p50":%.0f,"p90":%.0f,"p99":%.0f,"p999":%.0f,"max":%.0f,"mean":%.1f,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\\n',
     summary.requests, summary.duration, summary.bytes, total,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9),
+    latency.max, latency.mean,
     e.connect, e.read, e.write, e.status, e.timeout))
 end
 `
@@ -116,7 +144,8 @@ export function wrkVersion() {
 
 /**
  * Runs wrk in its own process and resolves with its figures: requests/s, latency percentiles in ms,
- * error counts. `limitPerThread` switches on exact request counting (and stopping). `request`
+ * error counts. `limitPerThread` switches on exact request counting (and stopping); `rate`
+ * (requests/s over all threads) paces the run instead of sending as fast as wrk can. `request`
  * sets the method, body and headers (default GET, no body); `agentToken` is sent as
  * `X-Aegis-Agent` and handed to wrk through its environment only.
  */
@@ -127,6 +156,7 @@ export function runWrk({
   durationS,
   timeoutS = 5,
   limitPerThread,
+  rate,
   raw,
   request = {},
   agentToken = null,
@@ -141,7 +171,11 @@ export function runWrk({
     '--latency',
   ]
   args.push('-s', scriptFile, url)
+  if (limitPerThread !== undefined && rate !== undefined) {
+    throw new Error('runWrk: a run is either counted (limitPerThread) or paced (rate), not both')
+  }
   if (limitPerThread !== undefined) args.push('--', String(limitPerThread))
+  if (rate !== undefined) args.push('--', '-', String(rate / threads))
   const env = { ...process.env }
   delete env.BENCH_AGENT_TOKEN
   if (agentToken !== null) env.BENCH_AGENT_TOKEN = agentToken
@@ -186,6 +220,7 @@ export function runWrk({
         p50: figures.p50 / 1000,
         p90: figures.p90 / 1000,
         p99: figures.p99 / 1000,
+        p999: figures.p999 / 1000,
         max: figures.max / 1000,
         mbPerSecond: figures.bytes / seconds / 1e6,
         errors: figures.errors,
