@@ -1,6 +1,7 @@
 import { type Encoding, isLatin1 } from './encodings.ts'
 import { scanFormats } from './format-scan.ts'
 import { findHits, type SecretMatcher } from './matcher.ts'
+import { joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from './views.ts'
 
 /** Where in the outbound request something was found. */
 export type Where = 'body' | 'query' | 'header' | 'path'
@@ -44,28 +45,6 @@ function bump(counts: Counts, kind: string, encoding: Encoding, by = 1): void {
   counts.set(key, (counts.get(key) ?? 0) + by)
 }
 
-function isHex(b: number): boolean {
-  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66)
-}
-
-/** Lenient percent-decoding (malformed escapes stay as they are); `+` is a space when `form`. */
-function percentDecode(bytes: Uint8Array, form: boolean): Uint8Array {
-  const out = new Uint8Array(bytes.length)
-  let o = 0
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number
-    const h = bytes[i + 1]
-    const l = bytes[i + 2]
-    if (b === 0x25 && h !== undefined && l !== undefined && isHex(h) && isHex(l)) {
-      out[o++] = Number.parseInt(String.fromCharCode(h, l), 16)
-      i += 2
-    } else {
-      out[o++] = form && b === 0x2b ? 0x20 : b
-    }
-  }
-  return out.subarray(0, o)
-}
-
 /** The byte spellings a header/query/path string may stand for: UTF-8, and latin1 when that differs. */
 function spellings(text: string): Uint8Array[] {
   const utf8 = Buffer.from(text, 'utf8')
@@ -88,24 +67,77 @@ function totalsByKind(counts: Counts): Map<string, number> {
   return totals
 }
 
-function countText(
-  text: string,
+/**
+ * Counts for one spelling: the direct scan, plus what the views of `views.ts` hold beyond it. A
+ * view can only add: per kind, the largest excess over the direct scan counts, as `percent` when
+ * the view undid percent-encoding, else in the encoding the view found (base64 across line breaks
+ * stays `base64`). `thorough` is for the short parts (query, path, headers): they are decoded
+ * wherever they hold an escape, so a secret only partly percent-encoded is found, and their
+ * decoded views are also searched for credential formats and have line breaks taken out. A body
+ * gets the rest, which costs little on ordinary bodies: its line-break view, and decoding only
+ * where it holds `%25` (encoded twice), its decoded views searched for secrets (the format regexes
+ * cost several times the secret sweep per byte).
+ */
+function countWithViews(
+  bytes: Uint8Array,
   matcher: SecretMatcher,
   formats: boolean,
-  decode: 'path' | 'query' | null,
+  { form, thorough }: { form: boolean; thorough: boolean },
 ): Counts {
+  const counts = countBytes(bytes, matcher, formats)
+  const directTotals = totalsByKind(counts)
+  const extras: Counts = new Map()
+  const keep = (key: string, extra: number): void => {
+    if (extra > (extras.get(key) ?? 0)) extras.set(key, extra)
+  }
+  let level = bytes
+  for (let round = 0; ; round++) {
+    if (round === 0 || thorough) {
+      for (const [key, n] of countHiddenByBreaks(level, matcher, round > 0)) keep(key, n)
+    }
+    // A body is decoded only where it holds an encoded `%`: one layer of percent-encoding is
+    // what the matcher's own percent forms catch, so only a second layer needs undoing.
+    if (round === MAX_PERCENT_ROUNDS || (!thorough && !hasEncodedPercent(level))) break
+    const decoded = percentDecoded(level, form)
+    if (decoded === null) break
+    for (const [kind, n] of totalsByKind(countBytes(decoded, matcher, formats && thorough))) {
+      keep(`${kind}\u0000percent`, n - (directTotals.get(kind) ?? 0))
+    }
+    level = decoded
+  }
+  for (const [key, n] of extras) counts.set(key, (counts.get(key) ?? 0) + n)
+  return counts
+}
+
+/**
+ * The secrets that line breaks inside encoded text hid in `bytes`: matches in the joined regions
+ * that cover a join. Counted in the encoding found, or as `percent` for a decoded view.
+ */
+function countHiddenByBreaks(bytes: Uint8Array, matcher: SecretMatcher, decoded: boolean): Counts {
+  const counts: Counts = new Map()
+  if (matcher.longest === 0) return counts
+  for (const region of joinedRegions(bytes, matcher.longest - 1)) {
+    for (const hit of findHits(matcher, region.bytes)) {
+      const end = hit.index + hit.length
+      if (region.joins.some((join) => hit.index < join && join < end)) {
+        bump(counts, hit.kind, decoded ? 'percent' : hit.encoding)
+      }
+    }
+  }
+  return counts
+}
+
+/** Whether `bytes` holds `%25`, an encoded percent sign. */
+function hasEncodedPercent(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('%25', 0, 'latin1') !== -1
+}
+
+/** Counts for a header, query or path string, over each byte spelling it may stand for. */
+function countText(text: string, matcher: SecretMatcher, formats: boolean, form: boolean): Counts {
   const counts: Counts = new Map()
   for (const bytes of spellings(text)) {
-    const direct = countBytes(bytes, matcher, formats)
-    for (const [key, n] of direct) counts.set(key, Math.max(counts.get(key) ?? 0, n))
-    if (decode === null || !bytes.includes(0x25)) continue
-    // Decode once and scan again: this catches secrets only partly percent-encoded. Per kind, only
-    // what the decoded text holds beyond the direct scan counts, as a percent-encoded finding.
-    const decoded = countBytes(percentDecode(bytes, decode === 'query'), matcher, formats)
-    const directTotals = totalsByKind(direct)
-    for (const [kind, n] of totalsByKind(decoded)) {
-      const extra = n - (directTotals.get(kind) ?? 0)
-      if (extra > 0) bump(counts, kind, 'percent', extra)
+    for (const [key, n] of countWithViews(bytes, matcher, formats, { form, thorough: true })) {
+      counts.set(key, Math.max(counts.get(key) ?? 0, n))
     }
   }
   return counts
@@ -113,8 +145,9 @@ function countText(
 
 /**
  * Look for every secret of `matcher` (in every encoding) and, unless disabled, every well-known
- * credential format, in the agent-controlled parts of an outbound request. Query and path are also
- * scanned once percent-decoded. Returns one finding per (kind, where, encoding); empty means clean.
+ * credential format, in the agent-controlled parts of an outbound request. Each part is also
+ * scanned percent-decoded (up to three times) and without line breaks (see `views.ts`). Returns
+ * one finding per (kind, where, encoding); empty means clean.
  */
 export function inspectOutbound(
   parts: OutboundParts,
@@ -134,11 +167,13 @@ export function inspectOutbound(
       else findings[existing] = { ...previous, count: previous.count + count }
     }
   }
-  if (parts.path) collect('path', countText(parts.path, matcher, formats, 'path'))
-  if (parts.query) collect('query', countText(parts.query, matcher, formats, 'query'))
+  if (parts.path) collect('path', countText(parts.path, matcher, formats, false))
+  if (parts.query) collect('query', countText(parts.query, matcher, formats, true))
   for (const text of parts.headers ?? []) {
-    if (text) collect('header', countText(text, matcher, formats, null))
+    if (text) collect('header', countText(text, matcher, formats, false))
   }
-  if (parts.body && parts.body.length > 0) collect('body', countBytes(parts.body, matcher, formats))
+  if (parts.body && parts.body.length > 0) {
+    collect('body', countWithViews(parts.body, matcher, formats, { form: false, thorough: false }))
+  }
   return findings
 }

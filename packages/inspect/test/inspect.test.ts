@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildMatcher, FORMATS, inspectOutbound } from '../src/index.ts'
+import { buildMatcher, FORMATS, inspectOutbound, scan } from '../src/index.ts'
 import { SPECIAL, TOKEN } from './helpers.ts'
 
 const matcher = buildMatcher([
@@ -98,5 +98,88 @@ describe('inspectOutbound', () => {
     expect(inspectOutbound({ query: `q=${encoded}` }, matcher).map((f) => f.kind)).toEqual([
       'format:github-token',
     ])
+  })
+
+  describe('secrets wrapped or encoded twice', () => {
+    // Long enough that a 64-column base64 line always breaks inside its encoding.
+    const LONG = 'acme-live-9fK2mQ7xV4bT1nR8wZ3cL6pY0hJ5dG2sA7eU4iO1'
+    const long = buildMatcher([{ value: LONG, kind: 'credential:stripe' }])
+    /** base64 of filler + LONG + filler, broken into lines of `width` characters with `eol`. */
+    const wrapped = (width: number, eol: string, lead = 40) => {
+      const text = Buffer.concat([Buffer.alloc(lead, 7), Buffer.from(LONG), Buffer.alloc(50, 9)]).toString(
+        'base64',
+      )
+      return text.match(new RegExp(`.{1,${width}}`, 'g'))?.join(eol) ?? ''
+    }
+
+    it('finds base64 broken into MIME or PEM lines, at every alignment', () => {
+      for (const [width, eol] of [
+        [76, '\r\n'],
+        [64, '\n'],
+      ] as const) {
+        // 40+ bytes ahead put the secret across the first line end; six leads give every alignment twice.
+        for (let lead = 40; lead < 46; lead++) {
+          const body = Buffer.from(`-----BEGIN DATA-----\n${wrapped(width, eol, lead)}\n-----END DATA-----\n`)
+          // The test only means something if the line break hides the secret from a plain scan.
+          expect(scan(long, body), `${width}/${lead}`).toEqual([])
+          expect(inspectOutbound({ body }, long), `${width}/${lead}`).toEqual([
+            { kind: 'credential:stripe', where: 'body', encoding: 'base64', count: 1 },
+          ])
+        }
+      }
+    })
+
+    it('finds line-broken base64 inside a JSON string (\\n escapes) and with \\/ for every slash', () => {
+      const escaped = Buffer.from(JSON.stringify({ attachment: wrapped(64, '\n') }))
+      expect(scan(long, escaped)).toEqual([])
+      expect(inspectOutbound({ body: escaped }, long)).toEqual([
+        { kind: 'credential:stripe', where: 'body', encoding: 'base64', count: 1 },
+      ])
+      // A secret whose base64 has slashes in it, as PHP's json_encode writes them.
+      const slashy = '??>>??>>??>>secret'
+      const slashyMatcher = buildMatcher([{ value: slashy, kind: 'credential:x' }])
+      const b64 = Buffer.from(`xx${slashy}`).toString('base64')
+      expect(b64).toContain('/')
+      const php = Buffer.from(JSON.stringify({ data: b64 }).replaceAll('/', '\\/'))
+      expect(scan(slashyMatcher, php)).toEqual([])
+      expect(inspectOutbound({ body: php }, slashyMatcher)).toEqual([
+        { kind: 'credential:x', where: 'body', encoding: 'base64', count: 1 },
+      ])
+    })
+
+    it('counts a secret once when it is there both plainly and across line breaks', () => {
+      const body = Buffer.from(`${LONG}\n${wrapped(64, '\n')}\n${LONG}`)
+      expect(inspectOutbound({ body }, long)).toEqual([
+        { kind: 'credential:stripe', where: 'body', encoding: 'raw', count: 2 },
+        { kind: 'credential:stripe', where: 'body', encoding: 'base64', count: 1 },
+      ])
+    })
+
+    it('finds a secret percent-encoded up to four times, in the query, the path, headers and the body', () => {
+      // Three rounds of decoding, then the matcher's own percent forms.
+      const once = [...Buffer.from(TOKEN)].map((b) => `%${b.toString(16)}`).join('')
+      const again = (text: string, times: number): string =>
+        times === 0 ? text : again(text.replaceAll('%', '%25'), times - 1)
+      const percent = { kind: 'credential:slack-bot', encoding: 'percent', count: 1 }
+      for (const encoded of [again(once, 1), again(once, 2), again(once, 3)]) {
+        expect(inspectOutbound({ query: `q=${encoded}` }, matcher)).toEqual([{ ...percent, where: 'query' }])
+        expect(inspectOutbound({ path: `/v1/${encoded}` }, matcher)).toEqual([{ ...percent, where: 'path' }])
+        expect(inspectOutbound({ headers: ['x-note', encoded] }, matcher)).toEqual([
+          { ...percent, where: 'header' },
+        ])
+        expect(inspectOutbound({ body: Buffer.from(`{"u":"${encoded}"}`) }, matcher)).toEqual([
+          { ...percent, where: 'body' },
+        ])
+      }
+      // Five times is past the limit.
+      expect(inspectOutbound({ query: `q=${again(once, 4)}` }, matcher)).toEqual([])
+    })
+
+    it('leaves ordinary text with line breaks, backslashes and percent signs alone', () => {
+      const body = Buffer.from(
+        JSON.stringify({ path: 'C:\\temp\\new', note: '50% off\n100%25 sure', lines: 'a\nb\r\nc' }, null, 2),
+      )
+      expect(inspectOutbound({ body, query: 'd=50%25&e=%2Fx', path: '/a%2Fb' }, matcher)).toEqual([])
+    })
   })
 })

@@ -51,6 +51,20 @@ describe('outbound inspection (block)', () => {
     })
   }
 
+  it('finds a secret base64-encoded across line breaks, and percent-encoded twice', async () => {
+    const pem = Buffer.concat([Buffer.alloc(45, 1), Buffer.from(GITHUB), Buffer.alloc(45, 2)])
+      .toString('base64')
+      .replace(/.{64}/g, '$&\n')
+    await expectBlocked('/slack/api/files.upload', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content: pem }),
+    })
+    const twice = encodeURIComponent(encodeURIComponent(GITHUB).replace(/[-_]/g, (c) => `%${c.charCodeAt(0).toString(16)}`))
+    expect(twice).toContain('%25')
+    await expectBlocked(`/slack/api/search?q=${twice}`, {})
+  })
+
   it('finds a secret in the query, percent-encoded', async () => {
     await expectBlocked(`/slack/api/search?q=${encodeURIComponent(GITHUB)}`, {})
   })
