@@ -54,6 +54,31 @@ function failure(error: PolicyError | undefined): string {
   return `policy file ${error.file} failed to load: ${parts.filter((p) => p !== null).join(': ')}`
 }
 
+/**
+ * The decision of a rule that allows, made once per policy and rule: it depends on nothing else,
+ * so the hot path allocates nothing when a request is allowed. Frozen, as it is shared.
+ */
+const allowDecisions = new WeakMap<AgentPolicy, PolicyDecision[]>()
+
+function allowedBy(policy: AgentPolicy, rule: PolicyRule): PolicyDecision {
+  let decisions = allowDecisions.get(policy)
+  if (decisions === undefined) {
+    decisions = []
+    allowDecisions.set(policy, decisions)
+  }
+  let decision = decisions[rule.index]
+  if (decision === undefined) {
+    decision = Object.freeze({
+      allowed: true,
+      rule: Object.freeze(ref(policy, rule)),
+      rate: rule.rate === null ? null : Object.freeze({ key: rule.rateKey, rate: rule.rate }),
+      reason: `allowed by ${where(policy, rule)}`,
+    })
+    decisions[rule.index] = decision
+  }
+  return decision
+}
+
 function denied(rule: RuleRef | null, reason: string): PolicyDecision {
   return { allowed: false, code: 'policy_denied', rule, reason }
 }
@@ -75,12 +100,7 @@ export function evaluatePolicy(policy: AgentPolicy, request: PolicyRequest): Pol
       closed ??= rule
       continue
     }
-    return {
-      allowed: true,
-      rule: ref(policy, rule),
-      rate: rule.rate === null ? null : { key: rule.rateKey, rate: rule.rate },
-      reason: `allowed by ${where(policy, rule)}`,
-    }
+    return allowedBy(policy, rule)
   }
   if (closed?.window) {
     return denied(

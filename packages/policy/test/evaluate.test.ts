@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { EMPTY_POLICY_SET, evaluatePolicy } from '../src/index.ts'
 import { allowedIndex, policyOf, req } from './helpers.ts'
 
-const BOT = policyOf(`agent: research-bot
+const BOT_TEXT = `agent: research-bot
 rules:
   - service: slack
     methods: [GET]
@@ -19,7 +19,8 @@ rules:
     paths:
       - /repos/myorg/.*
   - service: notion
-`)
+`
+const BOT = policyOf(BOT_TEXT)
 
 describe('evaluatePolicy: service, method and path', () => {
   it('allows a matching request with the rule that decided it and its rate', () => {
@@ -30,6 +31,20 @@ describe('evaluatePolicy: service, method and path', () => {
       rate: { key: BOT.rules[0]?.rateKey, rate: { count: 100, periodMs: 3_600_000, text: '100/hour' } },
       reason: 'allowed by bot.yaml:3 (rules[0])',
     })
+  })
+
+  it('gives every request a rule allows the same frozen decision, made once per policy and rule', () => {
+    const first = evaluatePolicy(BOT, req('GET', 'slack', '/api/conversations.list'))
+    const second = evaluatePolicy(BOT, req('GET', 'slack', '/api/users.info'))
+    expect(second).toBe(first)
+    if (!first.allowed) throw new Error('expected allowed')
+    expect(Object.isFrozen(first) && Object.isFrozen(first.rule) && Object.isFrozen(first.rate)).toBe(true)
+    expect(evaluatePolicy(BOT, req('POST', 'slack', '/api/chat.postMessage'))).not.toBe(first)
+    // The same rule text in another file decides with that file's name.
+    const other = policyOf(BOT_TEXT, 'other.yaml')
+    expect(evaluatePolicy(other, req('GET', 'slack', '/api/users.info')).reason).toBe(
+      'allowed by other.yaml:3 (rules[0])',
+    )
   })
 
   it('refuses other methods, including lower-case spellings', () => {

@@ -20,13 +20,14 @@ export interface PolicyStageOptions {
  * instead of ending it. Requests without an agent have no policy to apply.
  */
 export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage {
+  const decide = { defaultPolicy: options.defaultPolicy }
   return (ctx) => {
     if (options.mode === 'off' || ctx.agent === null || ctx.service === null) return undefined
     const decision = decideForAgent(
       options.current(),
       ctx.agent.name,
       { service: ctx.service, method: ctx.req.method, path: ctx.path, now: ctx.now },
-      { defaultPolicy: options.defaultPolicy },
+      decide,
     )
     let refusal: Refusal | undefined
     if (!decision.allowed) {
