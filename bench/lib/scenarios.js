@@ -127,7 +127,16 @@ export async function runScenarios({
 
   const paced =
     pacedRate > 0
-      ? await runPaced({ proxies, upstream, log, rate: pacedRate, rounds: pacedRounds, durationS, warmupS })
+      ? await runPaced({
+          proxies,
+          upstream,
+          log,
+          rate: pacedRate,
+          rounds: pacedRounds,
+          durationS,
+          warmupS,
+          completed,
+        })
       : []
 
   for (const [name, proxy] of proxies) {
@@ -227,9 +236,9 @@ const PACED_TARGETS = ['direct', 'baseline', 'gate']
  * Latency below saturation: for each GET body at 16 connections, direct, the minimal proxy and the
  * plain gate are offered the same fixed rate and take turns for `rounds` rounds (a burst of
  * background load then hits all three). Resolves with one row per (body, target): the median of
- * the rounds' percentiles and the range of their p99.
+ * the rounds' percentiles and the range of their p99. Responses are added to `completed`.
  */
-async function runPaced({ proxies, upstream, log, rate, rounds, durationS, warmupS }) {
+async function runPaced({ proxies, upstream, log, rate, rounds, durationS, warmupS, completed }) {
   const targets = PACED_TARGETS.filter((t) => t === 'direct' || proxies.has(t))
   const rows = []
   for (const body of BODIES) {
@@ -244,13 +253,15 @@ async function runPaced({ proxies, upstream, log, rate, rounds, durationS, warmu
       }
     }
     const runs = new Map(targets.map((t) => [t, []]))
+    const count = (target, run) => completed.set(target, (completed.get(target) ?? 0) + run.requests)
     for (const target of targets) {
       log(`bench: paced ${rate} req/s, ${body}, ${target}: ${warmupS} s warm-up`)
-      await runWrk({ ...options(target), durationS: warmupS })
+      count(target, await runWrk({ ...options(target), durationS: warmupS }))
     }
     for (let round = 1; round <= rounds; round++) {
       for (const target of targets) {
         const run = await runWrk({ ...options(target), durationS })
+        count(target, run)
         runs.get(target).push(run)
         log(`       round ${round} ${target}: ${Math.round(run.rps)} req/s, p99 ${run.p99.toFixed(2)} ms`)
       }

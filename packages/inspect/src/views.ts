@@ -3,8 +3,8 @@
  * written that way is still found: percent-encoding, once or several times (`%2541` is `%41` is
  * `A`), and line breaks, which MIME and PEM put into base64 every 64 or 76 characters (raw, or as
  * the JSON escapes `\n` and `\r`), plus the JSON escape `\/` that some encoders write for every `/`
- * of a base64 text. Each view is null when it would equal its input, so clean input costs one
- * `indexOf` per view.
+ * of a base64 text. Input with nothing to undo costs an `indexOf` pass per view and no copy: the
+ * decoded view is then null, and the line-break view has no regions.
  */
 
 /** How many times percent-encoding is undone at most (`%252541` takes three). */
@@ -20,42 +20,29 @@ function hexValue(b: number): number {
 
 /**
  * Lenient percent-decoding: `%XX` (any hex case) becomes its byte, a malformed escape stays as it
- * is, and `+` becomes a space when `form`. Null when nothing would change. Runs between escapes
- * are copied whole.
+ * is, and a `+` as written becomes a space when `form` (a `+` an escape decodes to stays). Null
+ * when nothing would change. Runs between escapes are copied whole.
  */
 export function percentDecoded(input: Uint8Array, form: boolean): Uint8Array | null {
   const bytes = asBuffer(input)
-  if (form && bytes.indexOf(0x2b) !== -1) return formDecoded(bytes)
+  const plus = form && bytes.indexOf(0x2b) !== -1
   let next = nextPercent(bytes, 0)
-  if (next === -1) return null
+  if (next === -1 && !plus) return null
   const out = Buffer.allocUnsafe(bytes.length)
   let o = 0
   let from = 0
+  const copyTo = (to: number): void => {
+    const start = o
+    o += bytes.copy(out, o, from, to)
+    if (plus) for (let i = start; i < o; i++) if (out[i] === 0x2b) out[i] = 0x20
+  }
   while (next !== -1) {
-    o += bytes.copy(out, o, from, next)
+    copyTo(next)
     out[o++] = (hexValue(bytes[next + 1] as number) << 4) | hexValue(bytes[next + 2] as number)
     from = next + 3
     next = nextPercent(bytes, from)
   }
-  o += bytes.copy(out, o, from)
-  return out.subarray(0, o)
-}
-
-/** percentDecoded for a form with a `+` in it: `+` as written is a space, `%2B` is a plus. */
-function formDecoded(bytes: Buffer): Uint8Array {
-  const out = Buffer.allocUnsafe(bytes.length)
-  let o = 0
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number
-    const h = bytes[i + 1]
-    const l = bytes[i + 2]
-    if (b === 0x25 && h !== undefined && l !== undefined && isHex(h) && isHex(l)) {
-      out[o++] = (hexValue(h) << 4) | hexValue(l)
-      i += 2
-    } else {
-      out[o++] = b === 0x2b ? 0x20 : b
-    }
-  }
+  copyTo(bytes.length)
   return out.subarray(0, o)
 }
 
