@@ -60,7 +60,9 @@ describe('outbound inspection (block)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ content: pem }),
     })
-    const twice = encodeURIComponent(encodeURIComponent(GITHUB).replace(/[-_]/g, (c) => `%${c.charCodeAt(0).toString(16)}`))
+    const twice = encodeURIComponent(
+      encodeURIComponent(GITHUB).replace(/[-_]/g, (c) => `%${c.charCodeAt(0).toString(16)}`),
+    )
     expect(twice).toContain('%25')
     await expectBlocked(`/slack/api/search?q=${twice}`, {})
   })
