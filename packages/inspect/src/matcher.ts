@@ -251,7 +251,7 @@ function prefilter(
     // Register the most distinctive span: many different bytes, few slots already taken (secrets of one
     // provider share a prefix; JSON and percent forms repeat `\u00` / `%`).
     const last = pb.length - span
-    const step = Math.max(1, Math.floor((last + 1) / 48))
+    const step = Math.max(1, Math.floor((last + 1) / 16))
     let best = last
     let bestScore = Number.NEGATIVE_INFINITY
     for (let k = last; k >= 0; k -= step) {
