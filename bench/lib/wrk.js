@@ -16,8 +16,9 @@ import { removeAtExit, track } from './procs.js'
  * With a rate (`-- <limit|-> <requests/s per thread>`) each thread sends on a fixed schedule
  * instead of as fast as it can: request k of a thread is due at start + k × interval, and a
  * connection whose response is in waits (wrk's delay()) for the next due time. A thread that fell
- * behind sends at once and its schedule restarts from now. wrk has no clock for Lua, so the script
- * reads CLOCK_MONOTONIC through LuaJIT's FFI (wrk is built on LuaJIT).
+ * behind sends at once and its schedule restarts from now. wrk waits whole milliseconds, so a
+ * request may leave up to 1 ms early; the schedule, not the waits, sets the rate. wrk has no clock
+ * for Lua, so the script reads CLOCK_MONOTONIC through LuaJIT's FFI (wrk is built on LuaJIT).
  */
 const SCRIPT = `
 local threads = {}
