@@ -40,12 +40,17 @@ export function base64StableMiddles(raw: Uint8Array): string[] {
   for (let align = 0; align < 3; align++) {
     const padded = new Uint8Array(align + raw.length)
     padded.set(raw, align)
-    const text = Buffer.from(padded.buffer, padded.byteOffset, padded.byteLength).toString('base64')
+    const text = asBuffer(padded).toString('base64')
     const first = Math.ceil((8 * align) / 6)
     const end = Math.floor((8 * align + 8 * raw.length) / 6)
     out.push(text.slice(first, end))
   }
   return out
+}
+
+/** The same bytes as a Buffer, without a copy (Buffer's `indexOf`, `copy` and `toString` run natively). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 function latin1(text: string): Uint8Array {

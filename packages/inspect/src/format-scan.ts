@@ -1,3 +1,4 @@
+import { asBuffer } from './encodings.ts'
 import { type CredentialFormat, FORMATS } from './formats.ts'
 
 /** A well-known credential format found in text. `kind` is `format:<id>`. */
@@ -22,10 +23,7 @@ const COMBINED = combine(FORMATS)
  * so a byte input's `index` is a byte offset; a string's is a UTF-16 offset.
  */
 export function scanFormats(input: string | Uint8Array): FormatHit[] {
-  const text =
-    typeof input === 'string'
-      ? input
-      : Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1')
+  const text = typeof input === 'string' ? input : asBuffer(input).toString('latin1')
   const re = new RegExp(COMBINED)
   const hits: FormatHit[] = []
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {

@@ -1,7 +1,7 @@
 import { type Encoding, isLatin1 } from './encodings.ts'
 import { scanFormats } from './format-scan.ts'
 import { findHits, type SecretMatcher } from './matcher.ts'
-import { joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from './views.ts'
+import { hasEncodedPercent, joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from './views.ts'
 
 /** Where in the outbound request something was found. */
 export type Where = 'body' | 'query' | 'header' | 'path'
@@ -125,11 +125,6 @@ function countHiddenByBreaks(bytes: Uint8Array, matcher: SecretMatcher, decoded:
     }
   }
   return counts
-}
-
-/** Whether `bytes` holds `%25`, an encoded percent sign. */
-function hasEncodedPercent(bytes: Uint8Array): boolean {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf('%25', 0, 'latin1') !== -1
 }
 
 /** Counts for a header, query or path string, over each byte spelling it may stand for. */

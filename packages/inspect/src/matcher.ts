@@ -1,4 +1,4 @@
-import { type Encoding, encodedForms, FOLD } from './encodings.ts'
+import { asBuffer, type Encoding, encodedForms, FOLD } from './encodings.ts'
 
 /** A value to look for and the label findings carry instead of it (e.g. `credential:slack-bot`). */
 export interface SecretInput {
@@ -199,7 +199,7 @@ export function buildMatcher(secrets: readonly SecretInput[], options: MatcherOp
     }
     for (const form of encodedForms(secret.value)) {
       if (form.bytes.length < SHORT_SPAN) continue
-      const key = `${form.fold ? 'f' : 'x'}${Buffer.from(form.bytes.buffer, form.bytes.byteOffset, form.bytes.length).toString('latin1')}`
+      const key = `${form.fold ? 'f' : 'x'}${asBuffer(form.bytes).toString('latin1')}`
       if (seenPatterns.has(key)) continue
       seenPatterns.add(key)
       patterns.push({ ...form, kind })

@@ -1,4 +1,4 @@
-import { isLatin1 } from './encodings.ts'
+import { asBuffer, isLatin1 } from './encodings.ts'
 import { forEachHit, type SecretMatcher, tablesOf } from './matcher.ts'
 
 export interface RedactorOptions {
@@ -53,7 +53,7 @@ export class Redactor {
   /** Feed the next chunk; returns the output that is final so far (may share memory with `chunk`). */
   push(chunk: Uint8Array): Buffer {
     if (this.#ended) throw new Error('Redactor: push after end')
-    const input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const input = asBuffer(chunk)
     const buf = this.#pending.length === 0 ? input : Buffer.concat([this.#pending, input])
     return this.#process(buf, false)
   }

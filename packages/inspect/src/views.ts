@@ -7,6 +7,8 @@
  * decoded view is then null, and the line-break view has no regions.
  */
 
+import { asBuffer } from './encodings.ts'
+
 /** How many times percent-encoding is undone at most (`%252541` takes three). */
 export const MAX_PERCENT_ROUNDS = 3
 
@@ -46,6 +48,11 @@ export function percentDecoded(input: Uint8Array, form: boolean): Uint8Array | n
   return out.subarray(0, o)
 }
 
+/** Whether `bytes` holds `%25`, an encoded percent sign: the mark of a second layer of encoding. */
+export function hasEncodedPercent(bytes: Uint8Array): boolean {
+  return asBuffer(bytes).indexOf('%25', 0, 'latin1') !== -1
+}
+
 /** The index of the next well-formed `%XX` at or after `from`, or -1. */
 function nextPercent(bytes: Buffer, from: number): number {
   for (let i = bytes.indexOf(0x25, from); i !== -1; i = bytes.indexOf(0x25, i + 1)) {
@@ -54,11 +61,6 @@ function nextPercent(bytes: Buffer, from: number): number {
     if (h !== undefined && l !== undefined && isHex(h) && isHex(l)) return i
   }
   return -1
-}
-
-/** The same bytes as a Buffer (no copy): Buffer's `indexOf` and `copy` run natively. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** Letters, digits, `+ / - _` (base64 and base64url) and `%`: what an encoded secret is made of. */
