@@ -301,7 +301,6 @@ export class Ledger {
     return this.batcher.metrics()
   }
 
-  /** Flushes queued appends and completions, then closes every connection. Idempotent. */
   /** See `OpenLedgerOptions.checkpoint`. */
   private checkpointInBackground(): void {
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
@@ -312,6 +311,7 @@ export class Ledger {
     })
   }
 
+  /** Flushes queued appends and completions, then closes every connection. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true

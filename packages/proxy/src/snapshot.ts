@@ -60,10 +60,10 @@ const matcherInputs = new WeakMap<SecretMatcher, readonly SecretInput[]>()
  * about 0.1 s per 1,000 secrets, all of it on the event loop.
  */
 function matcherFor(secrets: readonly SecretInput[], previous: Snapshot | undefined): SecretMatcher {
-  const before = previous === undefined ? undefined : matcherInputs.get(previous.matcher)
+  const before = previous && matcherInputs.get(previous.matcher)
   if (
-    previous !== undefined &&
-    before !== undefined &&
+    previous &&
+    before &&
     before.length === secrets.length &&
     before.every((input, i) => input.value === secrets[i]?.value && input.kind === secrets[i]?.kind)
   ) {
