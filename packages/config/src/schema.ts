@@ -95,6 +95,9 @@ function checkTls(tls: TlsInput, ctx: z.RefinementCtx): void {
   }
 }
 
+/** RFC 9110 token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
 function buildSchema(crossChecks: boolean) {
   const tls = z
     .strictObject({ enabled: z.boolean().optional(), cert: filePath.optional(), key: filePath.optional() })
@@ -124,6 +127,15 @@ function buildSchema(crossChecks: boolean) {
     policies_dir: filePath.optional(),
     policy_default: z.enum(POLICY_DEFAULTS).default('allow'),
     max_body_size: z.number().int().positive().default(1_048_576),
+    strip_request_headers: z
+      .array(
+        z
+          .string()
+          .regex(HEADER_NAME, "expected an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)")
+          .transform((name) => name.toLowerCase()),
+      )
+      .max(256)
+      .default([]),
     agent_max_in_flight: z.number().int().positive().max(100_000).default(64),
     request_timeout: z.number().int().positive().max(MAX_TIMER_MS).default(30_000),
     shutdown_timeout: z.number().int().nonnegative().max(MAX_TIMER_MS).default(10_000),

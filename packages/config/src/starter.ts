@@ -34,6 +34,7 @@ gate:
   policy_default: allow      # allow | deny, for agents without a policy file
   # policies_dir: ./policies # (AEGIS_POLICIES_DIR)
   max_body_size: 1048576     # bytes
+  # strip_request_headers: [x-my-api-key]   # never forwarded, beyond the built-in credential headers
   agent_max_in_flight: 64    # concurrent requests per agent
   request_timeout: 30000     # ms
   shutdown_timeout: 10000    # ms

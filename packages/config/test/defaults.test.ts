@@ -16,6 +16,7 @@ describe('defaults', () => {
         policy_mode: 'enforce',
         policy_default: 'allow',
         max_body_size: 1_048_576,
+        strip_request_headers: [],
         agent_max_in_flight: 64,
         request_timeout: 30_000,
         shutdown_timeout: 10_000,

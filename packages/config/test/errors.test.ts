@@ -31,6 +31,17 @@ describe('errors from the file name the file, line and key', () => {
     expect(fileError('dashboard:\n  port: -1\n').error.key).toBe('dashboard.port')
   })
 
+  it('strip_request_headers takes header names only, and lower-cases them', () => {
+    for (const bad of ['"x api key"', '"x-key:"', '""', '42']) {
+      const { error } = fileError(`gate:\n  strip_request_headers: [${bad}]\n`)
+      expect(error.key, bad).toMatch(/^gate\.strip_request_headers/)
+    }
+    expect(fileError('gate:\n  strip_request_headers: [x\ty]\n').error.message).toContain('header name')
+    const cwd = tempDir()
+    writeFile(cwd, DEFAULT_CONFIG_FILE, 'gate:\n  strip_request_headers: [X-My-Key, x-other]\n')
+    expect(loadConfig({ cwd, env: {} }).gate.strip_request_headers).toEqual(['x-my-key', 'x-other'])
+  })
+
   it('bad enum value lists the choices', () => {
     const { error } = fileError('\n\ngate:\n  policy_mode: audit\n')
     expect(error.message).toBe(

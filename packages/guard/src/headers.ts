@@ -40,6 +40,50 @@ const REQUEST_DROPPED: ReadonlySet<string> = new Set([
   'expect',
 ])
 
+/**
+ * Request headers that carry a credential by convention, never forwarded: with them an agent could
+ * send its own key beside (or instead of) the one the gate injects, or a key it should not hold.
+ * Sources: the API-key headers of widely used APIs and gateways (AWS API Gateway `x-api-key`,
+ * Azure `api-key` / `ocp-apim-subscription-key` / `x-functions-key`, Google `x-goog-api-key`,
+ * GitLab `private-token` / `job-token`, RapidAPI, Figma, Shopify, Datadog, HashiCorp, Algolia,
+ * Postmark, Pinata, CircleCI, Cloudflare's legacy `x-auth-key`) and the generic spellings
+ * (`apikey`, `x-api-token`, `x-auth-token`, `x-access-token`). `x-amz-security-token` is an AWS
+ * session token; the other SigV4 headers (`x-amz-date`, `x-amz-content-sha256`) hold no secret and
+ * pass. `cookie` is end-to-end and passes (a credential-shaped cookie value is caught by format).
+ */
+export const CREDENTIAL_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'api-key',
+  'apikey',
+  'circle-token',
+  'dd-api-key',
+  'dd-application-key',
+  'job-token',
+  'ocp-apim-subscription-key',
+  'pinata_api_key',
+  'pinata_secret_api_key',
+  'private-token',
+  'x-access-token',
+  'x-algolia-api-key',
+  'x-api-key',
+  'x-api-token',
+  'x-apikey',
+  'x-auth',
+  'x-auth-key',
+  'x-auth-token',
+  'x-amz-security-token',
+  'x-consul-token',
+  'x-figma-token',
+  'x-functions-key',
+  'x-goog-api-key',
+  'x-nomad-token',
+  'x-postmark-account-token',
+  'x-postmark-server-token',
+  'x-rapidapi-key',
+  'x-shopify-access-token',
+  'x-token',
+  'x-vault-token',
+])
+
 const REQUEST_DROPPED_PREFIXES = ['x-aegis-', 'x-forwarded-', 'proxy-'] as const
 const RESPONSE_DROPPED_PREFIXES = ['x-aegis-'] as const
 
@@ -78,11 +122,16 @@ function addConnectionTokens(value: string, into: Set<string>): void {
  * (`x-http-method-override`, `x-http-method`, `x-method-override`, `x-original-url`,
  * `x-rewrite-url`), client-address claims (`forwarded`, `x-forwarded-*`, `x-real-ip`,
  * `x-client-ip`, `true-client-ip`, `x-cluster-client-ip`), `content-length` and `expect` (the
- * caller re-frames the body), the names in `drop` (lower-case; e.g. the credential's own header),
- * names that are not RFC 9110 tokens, and values holding CR, LF, NUL or other control characters.
- * `cookie` is end-to-end and is kept.
+ * caller re-frames the body), the conventional credential headers (`CREDENTIAL_REQUEST_HEADERS`),
+ * the names in `drop` and `dropName` (lower-case; e.g. configured extra names and the credential's
+ * own header), names that are not RFC 9110 tokens, and values holding CR, LF, NUL or other control
+ * characters. `cookie` is end-to-end and is kept.
  */
-export function forwardRequestHeaders(rawHeaders: readonly string[], drop?: ReadonlySet<string>): string[] {
+export function forwardRequestHeaders(
+  rawHeaders: readonly string[],
+  drop?: ReadonlySet<string>,
+  dropName?: string | null,
+): string[] {
   let named: Set<string> | null = null
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]
@@ -100,9 +149,9 @@ export function forwardRequestHeaders(rawHeaders: readonly string[], drop?: Read
     if (typeof name !== 'string' || typeof value !== 'string') continue
     if (!TOKEN_RE.test(name) || hasUnsafeValue(value)) continue
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || REQUEST_DROPPED.has(lower)) continue
+    if (HOP_BY_HOP.has(lower) || REQUEST_DROPPED.has(lower) || CREDENTIAL_REQUEST_HEADERS.has(lower)) continue
     if (startsWithAny(lower, REQUEST_DROPPED_PREFIXES)) continue
-    if (named?.has(lower) || drop?.has(lower)) continue
+    if (named?.has(lower) || drop?.has(lower) || lower === dropName) continue
     out.push(name, value)
   }
   return out

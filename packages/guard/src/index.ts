@@ -10,7 +10,7 @@ export {
   parseDomainPattern,
   parseTargetHost,
 } from './domain.js'
-export { forwardRequestHeaders, forwardResponseHeaders } from './headers.js'
+export { CREDENTIAL_REQUEST_HEADERS, forwardRequestHeaders, forwardResponseHeaders } from './headers.js'
 export { normalizeHostname } from './hostname.js'
 export {
   type GatePath,

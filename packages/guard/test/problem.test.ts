@@ -24,6 +24,7 @@ const CONTRACT: [RefusalCode, number][] = [
   ['body_too_large', 413],
   ['rate_limited', 429],
   ['upstream_unreachable', 502],
+  ['upstream_encoding_unsupported', 502],
   ['upstream_timeout', 504],
   ['shutting_down', 503],
 ]

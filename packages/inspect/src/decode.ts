@@ -1,4 +1,18 @@
-import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib'
+import type { Transform } from 'node:stream'
+import {
+  brotliDecompress,
+  brotliDecompressSync,
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+  gunzip,
+  gunzipSync,
+  inflate,
+  inflateRaw,
+  inflateRawSync,
+  inflateSync,
+  type ZlibOptions,
+} from 'node:zlib'
 
 export type DecodeErrorCode = 'corrupt' | 'too_large' | 'unsupported'
 
@@ -17,8 +31,73 @@ export class DecodeError extends Error {
   }
 }
 
+/** The content codings this library decodes (`x-gzip` is gzip, RFC 9110 §8.4.1.3). */
+const DECODABLE: ReadonlySet<string> = new Set(['gzip', 'x-gzip', 'deflate', 'br'])
+
+/**
+ * Registered coding names (IANA HTTP Content Coding and Transfer Coding registries): safe to quote
+ * back in an error, unlike an arbitrary header value, which may echo anything — a secret included.
+ */
+const REGISTERED: ReadonlySet<string> = new Set([
+  'aes128gcm',
+  'br',
+  'chunked',
+  'compress',
+  'dcb',
+  'dcz',
+  'deflate',
+  'exi',
+  'gzip',
+  'identity',
+  'pack200-gzip',
+  'trailers',
+  'x-compress',
+  'x-gzip',
+  'zstd',
+])
+
+/** `"zstd"` for a registered coding name, `an unknown coding` for anything else. */
+export function describeCoding(coding: string): string {
+  return REGISTERED.has(coding) ? `"${coding}"` : 'an unknown coding'
+}
+
+/**
+ * The codings a `Content-Encoding` or `Transfer-Encoding` field lists, in the order applied, from
+ * every value of every line of it (repeated lines form one list, RFC 9110 §5.3), lower-cased
+ * (coding names are case-insensitive, §8.4.1). Empty list items are skipped (§5.6.1: recipients
+ * ignore them), and so is `identity`, which means "no coding".
+ */
+export function listCodings(values: string | readonly string[] | null | undefined): string[] {
+  const out: string[] = []
+  if (values === null || values === undefined) return out
+  for (const value of typeof values === 'string' ? [values] : values) {
+    for (const item of value.split(',')) {
+      const coding = item.trim().toLowerCase()
+      if (coding !== '' && coding !== 'identity') out.push(coding)
+    }
+  }
+  return out
+}
+
+/** True for a content coding `decodeBody`, `decodeBodyAsync` and `createDecoder` can undo. */
+export function isDecodable(coding: string): boolean {
+  return DECODABLE.has(coding)
+}
+
 function isTooLarge(error: unknown): boolean {
   return error instanceof RangeError || (error as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE'
+}
+
+function unsupported(coding: string): DecodeError {
+  return new DecodeError('unsupported', coding, `unsupported content encoding ${describeCoding(coding)}`)
+}
+
+function asDecodeError(error: unknown, coding: string, maxBytes: number): DecodeError {
+  if (error instanceof DecodeError) return error
+  if (isTooLarge(error)) {
+    return new DecodeError('too_large', coding, `decoded ${coding} body exceeds ${maxBytes} bytes`)
+  }
+  return new DecodeError('corrupt', coding, `corrupt ${coding} body`)
 }
 
 function decodeOne(body: Uint8Array, coding: string, maxBytes: number): Uint8Array {
@@ -41,15 +120,16 @@ function decodeOne(body: Uint8Array, coding: string, maxBytes: number): Uint8Arr
           return inflateRawSync(body, options)
         }
       default:
-        throw new DecodeError('unsupported', coding, `unsupported content encoding "${coding.slice(0, 40)}"`)
+        throw unsupported(coding)
     }
   } catch (error) {
-    if (error instanceof DecodeError) throw error
-    if (isTooLarge(error)) {
-      throw new DecodeError('too_large', coding, `decoded ${coding} body exceeds ${maxBytes} bytes`)
-    }
-    throw new DecodeError('corrupt', coding, `corrupt ${coding} body`)
+    throw asDecodeError(error, coding, maxBytes)
   }
+}
+
+function checkLimit(maxBytes: number): void {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
+    throw new TypeError('maxBytes must be a whole number >= 0')
 }
 
 /**
@@ -57,22 +137,94 @@ function decodeOne(body: Uint8Array, coding: string, maxBytes: number): Uint8Arr
  * reverse): gzip, x-gzip, deflate, br, identity. Decompression stops as soon as the output would
  * exceed `maxBytes` (DecodeError `too_large`); corrupt input is DecodeError `corrupt`; an unknown
  * coding is DecodeError `unsupported`. An identity body longer than `maxBytes` is `too_large` too.
+ * Synchronous: it holds the event loop for as long as the output takes — a server decoding what
+ * a client sent wants `decodeBodyAsync`.
  */
 export function decodeBody(
   body: Uint8Array,
   contentEncoding: string | null | undefined,
   maxBytes: number,
 ): Uint8Array {
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
-    throw new TypeError('maxBytes must be a whole number >= 0')
-  const codings = (contentEncoding ?? '')
-    .split(',')
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '')
+  checkLimit(maxBytes)
+  const codings = listCodings(contentEncoding)
   let out = body
   for (let i = codings.length - 1; i >= 0; i--) out = decodeOne(out, codings[i] ?? 'identity', maxBytes)
   if (out.length > maxBytes) {
     throw new DecodeError('too_large', 'identity', `body exceeds ${maxBytes} bytes`)
   }
   return out
+}
+
+type ZlibCall = (
+  buf: Uint8Array,
+  options: ZlibOptions,
+  cb: (error: Error | null, out: Buffer) => void,
+) => void
+
+function run(fn: ZlibCall, body: Uint8Array, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    fn(body, { maxOutputLength: Math.max(1, maxBytes) }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    )
+  })
+}
+
+async function decodeOneAsync(body: Uint8Array, coding: string, maxBytes: number): Promise<Uint8Array> {
+  try {
+    switch (coding) {
+      case 'gzip':
+      case 'x-gzip':
+        return await run(gunzip as ZlibCall, body, maxBytes)
+      case 'br':
+        return await run(brotliDecompress as ZlibCall, body, maxBytes)
+      case 'deflate':
+        try {
+          return await run(inflate as ZlibCall, body, maxBytes)
+        } catch (error) {
+          if (isTooLarge(error)) throw error
+          return await run(inflateRaw as ZlibCall, body, maxBytes)
+        }
+      default:
+        throw unsupported(coding)
+    }
+  } catch (error) {
+    throw asDecodeError(error, coding, maxBytes)
+  }
+}
+
+/**
+ * `decodeBody` without holding the event loop: zlib works on the thread pool, chunk by chunk, and
+ * stops (with `too_large`) as soon as the output passes `maxBytes` — a 15-byte brotli bomb costs
+ * `maxBytes` of work, not the 8 MiB it expands to. `codings` as `listCodings` returns them.
+ */
+export async function decodeBodyAsync(
+  body: Uint8Array,
+  codings: readonly string[],
+  maxBytes: number,
+): Promise<Uint8Array> {
+  checkLimit(maxBytes)
+  let out = body
+  for (let i = codings.length - 1; i >= 0; i--) {
+    const coding = codings[i] as string
+    if (coding !== 'identity') out = await decodeOneAsync(out, coding, maxBytes)
+  }
+  if (out.length > maxBytes) {
+    throw new DecodeError('too_large', 'identity', `body exceeds ${maxBytes} bytes`)
+  }
+  return out
+}
+
+/** A streaming decoder for one content coding, or null for one this library does not decode. */
+export function createDecoder(coding: string): Transform | null {
+  switch (coding) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip()
+    case 'deflate':
+      return createInflate()
+    case 'br':
+      return createBrotliDecompress()
+    default:
+      return null
+  }
 }

@@ -1,4 +1,13 @@
-export { DecodeError, type DecodeErrorCode, decodeBody } from './decode.ts'
+export {
+  createDecoder,
+  DecodeError,
+  type DecodeErrorCode,
+  decodeBody,
+  decodeBodyAsync,
+  describeCoding,
+  isDecodable,
+  listCodings,
+} from './decode.ts'
 export type { Encoding } from './encodings.ts'
 export { type FormatHit, scanFormats } from './format-scan.ts'
 export { type CredentialFormat, FORMATS } from './formats.ts'

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { DecodeError, decodeBody } from '../src/index.ts'
+import {
+  createDecoder,
+  DecodeError,
+  decodeBody,
+  decodeBodyAsync,
+  describeCoding,
+  isDecodable,
+  listCodings,
+} from '../src/index.ts'
 
 const plain = Buffer.from(
   JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ i, s: `v${i}` })) }),
@@ -76,5 +84,88 @@ describe('decodeBody', () => {
 
   it('rejects a nonsensical limit', () => {
     expect(() => decodeBody(plain, 'gzip', -1)).toThrow(TypeError)
+  })
+})
+
+async function asyncError(promise: Promise<unknown>): Promise<DecodeError> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error).toBeInstanceOf(DecodeError)
+    return error as DecodeError
+  }
+  throw new Error('expected a DecodeError')
+}
+
+describe('listCodings', () => {
+  it.each([
+    [null, []],
+    ['', []],
+    ['identity', []],
+    ['gzip', ['gzip']],
+    [' GZIP ', ['gzip']],
+    ['gzip,,', ['gzip']],
+    [',, br ,', ['br']],
+    ['identity, gzip', ['gzip']],
+    ['gzip, br', ['gzip', 'br']],
+    [['identity', 'gzip'], ['gzip']],
+    [
+      ['gzip', 'gzip'],
+      ['gzip', 'gzip'],
+    ],
+    [
+      ['x-gzip', 'Identity', 'ZSTD'],
+      ['x-gzip', 'zstd'],
+    ],
+  ] as const)('%j lists %j', (values, expected) => {
+    expect(listCodings(values as string | string[] | null)).toEqual(expected)
+  })
+
+  it('knows which codings it decodes, and quotes only registered names', () => {
+    for (const c of ['gzip', 'x-gzip', 'deflate', 'br']) expect(isDecodable(c)).toBe(true)
+    for (const c of ['zstd', 'compress', 'identity', 'chunked', 'GZIP']) expect(isDecodable(c)).toBe(false)
+    expect(describeCoding('zstd')).toBe('"zstd"')
+    expect(describeCoding('hunter2-secret')).toBe('an unknown coding')
+    expect(createDecoder('zstd')).toBeNull()
+  })
+})
+
+describe('decodeBodyAsync', () => {
+  it.each([
+    ['gzip', gzipSync(plain)],
+    ['x-gzip', gzipSync(plain)],
+    ['deflate', deflateSync(plain)],
+    ['deflate', deflateRawSync(plain)],
+    ['br', brotliCompressSync(plain)],
+  ])('round-trips %s', async (coding, body) => {
+    expect(Buffer.from(await decodeBodyAsync(body, [coding], 1_000_000)).equals(plain)).toBe(true)
+  })
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('stops a %s bomb at maxBytes without holding the event loop', async (coding, compress) => {
+    const bomb = compress(Buffer.alloc(64 * 1024 * 1024))
+    let ticks = 0
+    const timer = setInterval(() => ticks++, 1)
+    const started = performance.now()
+    const error = await asyncError(decodeBodyAsync(bomb, [coding], 16 * 1024 * 1024))
+    const took = performance.now() - started
+    clearInterval(timer)
+    expect(error.code).toBe('too_large')
+    expect(error.message).toContain(`${16 * 1024 * 1024} bytes`)
+    // Timers kept firing while zlib worked on the thread pool.
+    if (took > 20) expect(ticks).toBeGreaterThan(2)
+  })
+
+  it('refuses corrupt input, an unknown coding, and output one byte over', async () => {
+    expect((await asyncError(decodeBodyAsync(Buffer.from('not gzip'), ['gzip'], 1000))).code).toBe('corrupt')
+    expect((await asyncError(decodeBodyAsync(plain, ['zstd'], 1_000_000))).code).toBe('unsupported')
+    expect((await asyncError(decodeBodyAsync(gzipSync(plain), ['gzip'], plain.length - 1))).code).toBe(
+      'too_large',
+    )
+    expect((await decodeBodyAsync(gzipSync(plain), ['gzip'], plain.length)).length).toBe(plain.length)
+    await expect(decodeBodyAsync(plain, ['gzip'], -1)).rejects.toThrow(TypeError)
   })
 })

@@ -53,6 +53,8 @@ export interface EngineOptions {
   /** Policy enforcement; no policies when absent. */
   policy?: PolicyStageOptions
   limiter?: RateLimiter
+  /** Extra request header names never forwarded (`gate.strip_request_headers`). */
+  stripRequestHeaders?: readonly string[]
 }
 
 /** The request was refused (or failed upstream): send this problem document. */
@@ -112,9 +114,11 @@ export class GateEngine {
   readonly #options: EngineOptions
   readonly #stages: readonly Stage[]
   readonly #identity: SyncStage
+  readonly #strip: ReadonlySet<string>
 
   constructor(options: EngineOptions) {
     this.#options = options
+    this.#strip = new Set((options.stripRequestHeaders ?? []).map((name) => name.toLowerCase()))
     const limiter = options.limiter ?? new RateLimiter()
     const inFlight = new InFlight()
     this.#identity = identity(options.requireAgentAuth ?? false)
@@ -129,7 +133,7 @@ export class GateEngine {
       target,
       bodySize(options.limits.maxBodySize),
       address(options.resolver),
-      inspection(options.limits.maxBodySize),
+      inspection(options.limits.maxBodySize, this.#strip),
       agentLimits(limiter, inFlight, options.limits.agentMaxInFlight),
       credentialRate(limiter),
     ]
@@ -205,11 +209,13 @@ export class GateEngine {
       response = await forward(ctx, dispatchers.get(dial), {
         maxBodySize: limits.maxBodySize,
         requestTimeoutMs: limits.requestTimeout,
+        stripHeaders: this.#strip,
       })
       redacted = await redactResponse(
         response.status,
         ctx.req.method,
         response.headers,
+        response.coding,
         response.body,
         ctx.snapshot.matcher,
       )

@@ -1,5 +1,6 @@
 import { type Refusal, refuse } from '@aegis/guard'
 import { BodyTooLargeError } from './upstream/body.js'
+import { UnredactableResponseError } from './upstream/coding.js'
 import { UpstreamBodyTimeoutError, UpstreamDeadlineError } from './upstream/exchange.js'
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
@@ -19,6 +20,13 @@ export function upstreamFailure(error: unknown, host: string, signalReason?: unk
   if (cause instanceof BodyTooLargeError || error instanceof BodyTooLargeError) {
     const limit = cause instanceof BodyTooLargeError ? cause.limit : (error as BodyTooLargeError).limit
     return refuse('body_too_large', `Request body is over the limit of ${limit} bytes`, { limit })
+  }
+  if (error instanceof UnredactableResponseError) {
+    // Not a reachability problem: the upstream answered, in a form that cannot be redacted.
+    return refuse(
+      'upstream_encoding_unsupported',
+      `${host} answered, but ${error.message}; nothing of the response was sent`,
+    )
   }
   const code = (cause as { code?: unknown } | null)?.code
   if (

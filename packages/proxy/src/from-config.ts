@@ -15,6 +15,8 @@ export interface PipelineConfig {
     request_timeout: number
     agent_max_in_flight?: number
     require_agent_auth: boolean
+    /** Extra request header names never forwarded (lower-case). */
+    strip_request_headers?: readonly string[]
     policy_mode: 'enforce' | 'dry-run' | 'off'
     policies_dir?: string | undefined
     policy_default: 'allow' | 'deny'
@@ -56,6 +58,7 @@ export function pipelineOptionsFromConfig(
       allowPrivate: gate.upstream.allow_private,
     },
     requireAgentAuth: gate.require_agent_auth,
+    ...(gate.strip_request_headers === undefined ? {} : { stripRequestHeaders: gate.strip_request_headers }),
     policies:
       gate.policies_dir === undefined && gate.policy_default === 'allow'
         ? undefined

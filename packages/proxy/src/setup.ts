@@ -32,6 +32,11 @@ export interface PipelineOptions {
   pollIntervalMs?: number
   /** Refuse requests without an agent token (`X-Aegis-Agent`). A token that is sent is always checked. */
   requireAgentAuth?: boolean
+  /**
+   * Request header names never forwarded, beyond the built-in credential headers (`x-api-key`, …;
+   * see `CREDENTIAL_REQUEST_HEADERS` in @aegis/guard). Case-insensitive.
+   */
+  stripRequestHeaders?: readonly string[]
   /** YAML agent policies, hot-reloaded from `dir`. */
   policies?: {
     /** Where the policy files are; without one, every agent has no policy file. */
@@ -102,6 +107,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             current: watcher === null ? () => EMPTY_POLICY_SET : () => watcher.current,
           },
     requireAgentAuth: options.requireAgentAuth,
+    stripRequestHeaders: options.stripRequestHeaders,
     state,
     audit: options.audit,
     logger,

@@ -4,6 +4,7 @@ import type { Dispatcher, Pool } from 'undici'
 import type { RequestContext } from '../context.js'
 import { credentialHeaderName, credentialHeaderValue, upstreamQuery } from '../inject.js'
 import { ByteLimit } from './body.js'
+import { responseCoding } from './coding.js'
 import { collectBody } from './collect.js'
 import { type UpstreamBody, UpstreamExchange } from './exchange.js'
 import { upstreamHeaders } from './headers.js'
@@ -12,11 +13,15 @@ export interface ForwardLimits {
   maxBodySize: number
   /** Deadline from forwarding until the response headers are complete, and the longest body pause. */
   requestTimeoutMs: number
+  /** Extra request header names never forwarded (lower-case; `gate.strip_request_headers`). */
+  stripHeaders: ReadonlySet<string>
 }
 
 export interface UpstreamResponse {
   status: number
   headers: Record<string, string | string[]>
+  /** The content coding to undo before redaction (see `responseCoding`), or null. */
+  coding: string | null
   body: UpstreamBody
   /** Request body bytes sent upstream. */
   bytesIn(): number
@@ -68,14 +73,16 @@ export async function forward(
   const credential = ctx.credential
   if (credential === null) throw new Error('forward() needs a credential')
   const injectName = credentialHeaderName(credential)
-  // Responses are redacted before the agent sees them: ask for them uncompressed.
-  const forwarded = upstreamHeaders(ctx)
+  const forwarded = upstreamHeaders(ctx, limits.stripHeaders)
   const headers: string[] = []
   for (let i = 0; i + 1 < forwarded.length; i += 2) {
     const name = forwarded[i] as string
     if (name.length === 15 && name.toLowerCase() === 'accept-encoding') continue
     headers.push(name, forwarded[i + 1] as string)
   }
+  // Responses are redacted before the agent sees them: ask for them uncompressed. Offering gzip
+  // would cost an inflate per response and lose the exact-length small-body path (redact-response);
+  // an upstream that compresses anyway is decoded, or refused when it cannot be (see coding.ts).
   headers.push('accept-encoding', 'identity')
   const injectValue = credentialHeaderValue(credential)
   if (injectName !== null && injectValue !== null) headers.push(injectName, injectValue)
@@ -100,9 +107,18 @@ export async function forward(
     exchange,
   )
   const head = await exchange.head
+  let coding: string | null
+  try {
+    // From the raw headers: filtering first would let a `Connection: content-encoding` hide it.
+    coding = responseCoding(head.headers)
+  } catch (error) {
+    exchange.destroy()
+    throw error
+  }
   return {
     status: head.status,
     headers: forwardResponseHeaders(head.headers),
+    coding,
     body: exchange,
     bytesIn: counter,
   }

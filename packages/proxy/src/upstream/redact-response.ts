@@ -1,14 +1,15 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import {
   containsSecret,
+  createDecoder,
   createRedactor,
   redactBuffer,
   redactStream,
   redactText,
   type SecretMatcher,
 } from '@aegis/inspect'
+import { UnredactableResponseError } from './coding.js'
 import type { UpstreamBody } from './exchange.js'
 
 /** Bodies up to this size are redacted whole, so their Content-Length stays exact. */
@@ -24,23 +25,10 @@ export interface RedactedResponse {
   redactions(): number
 }
 
-function decompressor(encoding: string) {
-  switch (encoding) {
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip()
-    case 'deflate':
-      return createInflate()
-    case 'br':
-      return createBrotliDecompress()
-    default:
-      return null
-  }
-}
-
 /**
  * Replaces every vault secret (in every encoding) in the response headers and body before the
- * agent sees it — whatever the upstream echoes. Compressed bodies are decoded first. Small bodies
+ * agent sees it — whatever the upstream echoes. A body with a content `coding` (from
+ * `responseCoding`, which read the raw headers) is decoded first and sent uncompressed. Small bodies
  * are redacted whole and keep an exact Content-Length; larger ones stream through the redactor
  * (chunked, no Content-Length), which holds back only what a secret split across chunks needs.
  */
@@ -48,6 +36,7 @@ export async function redactResponse(
   status: number,
   method: string,
   headers: Record<string, string | string[]>,
+  coding: string | null,
   body: UpstreamBody,
   matcher: SecretMatcher,
 ): Promise<RedactedResponse> {
@@ -77,9 +66,9 @@ export async function redactResponse(
     return { headers: out, body: () => body.stream(), parts: null, redactions: () => count }
   }
 
-  const encoding =
-    typeof out['content-encoding'] === 'string' ? out['content-encoding'].trim().toLowerCase() : ''
-  const identity = encoding === '' || encoding === 'identity'
+  const identity = coding === null
+  // The agent gets the body uncompressed, whatever the upstream labelled it.
+  delete out['content-encoding']
   const declared = Number(out['content-length'])
   if (identity && Number.isSafeInteger(declared) && declared <= BUFFER_LIMIT) {
     let parts = await body.readParts()
@@ -107,24 +96,15 @@ export async function redactResponse(
     const stream = body.stream(redactor)
     return { headers: out, body: () => stream, parts: null, redactions: () => count + redactor.count }
   }
-  const inflate = decompressor(encoding)
+  const inflate = createDecoder(coding)
   if (inflate === null) {
-    // An encoding we cannot read cannot be redacted: the agent does not get it.
+    // responseCoding() passes only decodable codings; never send what was not redacted.
     body.destroy()
-    throw new UnredactableResponseError(encoding)
+    throw new UnredactableResponseError('the upstream sent a content coding the gate cannot decode')
   }
   // Compressed: decode, redact, send it uncompressed. One pipeline, so a reader that goes away
   // tears down all three, down to the upstream request.
-  delete out['content-encoding']
   const redactor = redactStream(matcher)
   pipeline(body.stream(), inflate, redactor).catch(() => undefined)
   return { headers: out, body: () => redactor, parts: null, redactions: () => count + redactor.count }
-}
-
-/** The upstream answered with a content coding the gate cannot decode (so cannot redact). */
-export class UnredactableResponseError extends Error {
-  constructor(encoding: string) {
-    super(`Response content coding "${encoding}" cannot be redacted`)
-    this.name = 'UnredactableResponseError'
-  }
 }
