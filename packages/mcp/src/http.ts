@@ -91,7 +91,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
       'content-type': 'application/problem+json',
       'cache-control': 'no-store',
       ...extra,
-      ...closeUnread(req),
+      ...closeUnread(req, res),
     })
     res.end(body)
   }
@@ -113,7 +113,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
       'cache-control': 'no-store',
       'www-authenticate': 'Bearer realm="aegis"',
       'x-aegis-block': final.code,
-      ...closeUnread(req),
+      ...closeUnread(req, res),
     })
     res.end(JSON.stringify(problem))
     return true
@@ -142,7 +142,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
 
     const message = await readMessage(req, maxMessageBytes)
     if (message.kind === 'too_large') {
-      res.writeHead(413, { 'content-type': 'application/json', ...closeUnread(req) })
+      res.writeHead(413, { 'content-type': 'application/json', ...closeUnread(req, res) })
       res.end(JSON.stringify(rpcError(-32600, `Message over ${maxMessageBytes} bytes`)))
       return
     }
@@ -222,9 +222,9 @@ async function readMessage(req: IncomingMessage, limit: number): Promise<Message
  * The answer to a request whose body is still unread closes the connection, lingering so that a
  * client still uploading reads the answer instead of a reset.
  */
-function closeUnread(req: IncomingMessage): Record<string, string> {
+function closeUnread(req: IncomingMessage, res: ServerResponse): Record<string, string> {
   if (req.complete) return {}
-  lingerAfterAnswer(req)
+  lingerAfterAnswer(req, res)
   return { connection: 'close' }
 }
 

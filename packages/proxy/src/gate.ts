@@ -17,7 +17,7 @@ import {
   DEFAULT_CONNECTION_LIMITS,
   guardConnections,
 } from './http/connections.js'
-import { lingerAfterAnswer } from './http/linger.js'
+import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
 import { listenOn } from './http/listen.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
 import { pump, sendProblem } from './http/respond.js'
@@ -94,7 +94,7 @@ export function createGate(options: GateOptions): Gate {
       // A refused request's body is never read: the connection closes after the answer, lingering
       // so that a client still uploading reads the answer instead of a reset.
       const unread = !req.complete || outcome.refusal.code === 'body_too_large'
-      if (unread) lingerAfterAnswer(req)
+      if (unread) lingerAfterAnswer(req, res)
       sendProblem(res, outcome.status, outcome.refusal, outcome.problem, {
         requestId,
         close: unread || draining,
@@ -176,6 +176,8 @@ export function createGate(options: GateOptions): Gate {
   )
 
   function onClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+    // The rest of a request already answered straight on the socket.
+    if (discardedWhileLingering(socket)) return
     // A client that hung up — reset, or closed in the middle of a request (whose own handling records
     // it) — has nothing to be answered, and nothing more to record.
     if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
@@ -194,6 +196,7 @@ export function createGate(options: GateOptions): Gate {
     const { method, target } = requestLine(error.rawPacket)
     const request = unparsedRequest(method, target, socket.remoteAddress ?? null)
     writeRawProblem(socket, refusal, request.id)
+    lingerAfterRawAnswer(socket)
     void engine.reject(request, refusal).catch(() => undefined)
   }
 
