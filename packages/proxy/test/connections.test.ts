@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_CONNECTION_LIMITS, type PipelineConfig, pipelineOptionsFromConfig } from '../src/index.js'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 
@@ -100,5 +101,52 @@ describe('connection cap', () => {
     expect(health.status).toBe(200)
     const proxied = await send(h.port, '/slack/api/ok')
     expect(proxied.status).toBe(200)
+  })
+})
+
+describe('configuration', () => {
+  const gate: PipelineConfig['gate'] = {
+    max_body_size: 1024,
+    request_timeout: 700,
+    require_agent_auth: false,
+    policy_mode: 'off',
+    policy_default: 'allow',
+    upstream: { ca_file: [], resolve: [], allow_private: [] },
+  }
+  const limitsFor = (config: PipelineConfig['gate']) =>
+    pipelineOptionsFromConfig({ gate: config }, { credentials: h.vault, audit: h.ledger, logger }).limits
+  const configured = { ...gate, idle_timeout: 200, headers_timeout: 250, max_connections: 3 }
+
+  it('gate.idle_timeout, headers_timeout and max_connections become the gate limits', () => {
+    const limits = limitsFor(configured)
+    expect(limits).toMatchObject({
+      idleTimeout: 200,
+      headersTimeout: 250,
+      maxConnections: 3,
+      requestTimeout: 700,
+    })
+    // left out: the defaults
+    const plain = limitsFor(gate)
+    expect(plain.idleTimeout).toBeUndefined()
+    expect(DEFAULT_CONNECTION_LIMITS).toMatchObject({
+      idleTimeout: 10_000,
+      headersTimeout: 10_000,
+      maxConnections: 512,
+    })
+  })
+
+  it('a gate started from the configured limits closes a silent connection in time', async () => {
+    const limits = limitsFor(configured)
+    const other = await startHarness({ gate: { limits } })
+    try {
+      const socket = connect(other.port, '127.0.0.1')
+      socket.on('error', () => undefined)
+      await once(socket, 'connect')
+      const started = Date.now()
+      await new Promise((r) => socket.once('close', r))
+      expect(Date.now() - started).toBeLessThan(1000)
+    } finally {
+      await other.close()
+    }
   })
 })
