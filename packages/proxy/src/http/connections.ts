@@ -16,8 +16,8 @@ export interface ConnectionLimits {
   /** Longest time to receive a whole request header block, from the connection's or the request's start, ms. */
   headersTimeout: number
   /**
-   * Longest silence on a connection while a request is in progress (a stalled body upload, a
-   * client that stops reading its answer), ms; the gate's own upstream deadline is this long.
+   * Longest silence while a request body is being received (a stalled upload), ms; the gate's own
+   * upstream deadline is this long. A client holding back its answer may pause up to a minute.
    */
   requestTimeout: number
   /** Most client connections open at once; more are closed as they arrive. */
@@ -34,6 +34,12 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 
 /** A request's silence limit runs this much past the upstream deadline, so the gate's 504 goes out first. */
 const ANSWER_MARGIN_MS = 1000
+/**
+ * Once the request is read, silence means the answer is on its way (the upstream deadlines bound
+ * that) or the client holds it back: a client may pause reading, but not for a minute — one that
+ * never reads would otherwise hold its connection (and its upstream one) for good.
+ */
+const SLOW_READER_MS = 60_000
 /** Node's own whole-request deadline (300 s) stays; it must not be shorter than the header one. */
 const NODE_REQUEST_TIMEOUT_MS = 300_000
 
@@ -74,8 +80,20 @@ export function guardConnections(
   // The HTTP parser reads the TLS socket, not the TCP one under it (the handshake has its own limit).
   const opened = server instanceof TlsServer ? 'secureConnection' : 'connection'
   server.on(opened, (socket: Socket) => socket.setTimeout(limits.idleTimeout))
-  const busy = limits.requestTimeout + ANSWER_MARGIN_MS
-  server.prependListener('request', (req: IncomingMessage) => req.socket.setTimeout(busy))
+  const receiving = limits.requestTimeout + ANSWER_MARGIN_MS
+  const answering = Math.max(SLOW_READER_MS, 2 * limits.requestTimeout)
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket
+    if (req.complete) {
+      socket.setTimeout(answering)
+      return
+    }
+    socket.setTimeout(receiving)
+    // After the answer, Node's own keep-alive limit takes over.
+    req.once('end', () => {
+      if (!res.writableEnded) socket.setTimeout(answering)
+    })
+  })
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (req instanceof ContinueOnRead) req.continueOnRead(res)
     else res.writeContinue()
