@@ -4,9 +4,8 @@ import { problemDocument, refuse } from '@aegis/guard'
 import {
   type ConnectionLimits,
   collectBody,
+  connectionLimits,
   connectionServerOptions,
-  DEFAULT_CONNECTION_LIMITS,
-  DEFAULT_LIMITS,
   type GateEngine,
   type GateRequest,
   guardConnections,
@@ -62,11 +61,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   const { engine, logger } = options
   const host = options.host ?? '127.0.0.1'
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
-  const connections: ConnectionLimits = {
-    ...DEFAULT_CONNECTION_LIMITS,
-    requestTimeout: DEFAULT_LIMITS.requestTimeout,
-    ...withoutUndefined(options.connections ?? {}),
-  }
+  const connections = connectionLimits(options.connections)
   const drain = new Drain()
   let hosts = new Set<string>()
   let origins = new Set<string>()
@@ -226,10 +221,6 @@ function closeUnread(req: IncomingMessage, res: ServerResponse): Record<string, 
   if (req.complete) return {}
   lingerAfterAnswer(req, res)
   return { connection: 'close' }
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 function rpcError(code: number, message: string) {

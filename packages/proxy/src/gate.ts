@@ -13,8 +13,8 @@ import { describeError } from './errors.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
 import {
   type ConnectionLimits,
+  connectionLimits,
   connectionServerOptions,
-  DEFAULT_CONNECTION_LIMITS,
   guardConnections,
 } from './http/connections.js'
 import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
@@ -22,7 +22,7 @@ import { listenOn } from './http/listen.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
 import { pump, sendProblem } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
-import { createPipeline, DEFAULT_LIMITS, type PipelineOptions } from './setup.js'
+import { createPipeline, type PipelineOptions } from './setup.js'
 
 export interface GateOptions extends PipelineOptions {
   /** Interface to bind. Default 127.0.0.1. */
@@ -72,12 +72,7 @@ export function createGate(options: GateOptions): Gate {
   const pipeline = createPipeline(options)
   const { engine, state, logger } = pipeline
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
-  const connections: ConnectionLimits = {
-    idleTimeout: options.limits?.idleTimeout ?? DEFAULT_CONNECTION_LIMITS.idleTimeout,
-    headersTimeout: options.limits?.headersTimeout ?? DEFAULT_CONNECTION_LIMITS.headersTimeout,
-    requestTimeout: options.limits?.requestTimeout ?? DEFAULT_LIMITS.requestTimeout,
-    maxConnections: options.limits?.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
-  }
+  const connections = connectionLimits(options.limits)
 
   let draining = false
   let inFlight = 0
@@ -178,18 +173,20 @@ export function createGate(options: GateOptions): Gate {
   function onClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
     // The rest of a request already answered straight on the socket.
     if (discardedWhileLingering(socket)) return
-    // A client that hung up — reset, or closed in the middle of a request (whose own handling records
-    // it) — has nothing to be answered, and nothing more to record.
-    if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
-      socket.destroy()
-      return
-    }
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable) {
       // Silent or trickling (slowloris): not a request, so no ledger row; a 408 for whoever listens.
       slow.hit()
       const id = randomUUID()
       writeRawProblem(socket, refuse('request_timeout', 'The request header was not received in time'), id)
       socket.destroySoon()
+      return
+    }
+    // Only the HTTP parser's refusals are answered. A client that hung up — reset, or closed in the
+    // middle of a request (whose own handling records it) — or a failed TLS handshake (no channel
+    // to answer on) has nothing to be answered, and nothing more to record.
+    const parserError = error.code?.startsWith('HPE_') === true && error.code !== 'HPE_INVALID_EOF_STATE'
+    if (!parserError || !socket.writable) {
+      socket.destroy()
       return
     }
     const refusal = parserRefusal(error)

@@ -12,6 +12,7 @@ export {
 export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
 export {
   type ConnectionLimits,
+  connectionLimits,
   connectionServerOptions,
   DEFAULT_CONNECTION_LIMITS,
   guardConnections,

@@ -1,10 +1,12 @@
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
+import { connect as connectTls } from 'node:tls'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONNECTION_LIMITS, type PipelineConfig, pipelineOptionsFromConfig } from '../src/index.js'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
+import { testPki } from './fixtures/tls.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -147,6 +149,26 @@ describe('configuration', () => {
       expect(Date.now() - started).toBeLessThan(1000)
     } finally {
       await other.close()
+    }
+  })
+})
+
+describe('HTTPS gate', () => {
+  it('closes a connection that never starts TLS, and one that says nothing after the handshake', async () => {
+    const pki = testPki()
+    const tls = await startHarness({ gate: { limits: LIMITS, tls: { cert: pki.cert, key: pki.key } } })
+    try {
+      const silent = connect(tls.port, '127.0.0.1')
+      silent.on('error', () => undefined)
+      await once(silent, 'connect')
+      const quiet = connectTls({ port: tls.port, host: '127.0.0.1', rejectUnauthorized: false })
+      quiet.on('error', () => undefined)
+      await once(quiet, 'secureConnect')
+      const [a, b] = await Promise.all([closedAfter(silent), closedAfter(quiet)])
+      expect(a.ms).toBeLessThan(1500)
+      expect(b.ms).toBeLessThan(1500)
+    } finally {
+      await tls.close()
     }
   })
 })

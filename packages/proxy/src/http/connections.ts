@@ -32,6 +32,16 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 512,
 }
 
+/** The limits with every one left out (or undefined) at its default. */
+export function connectionLimits(given: Partial<ConnectionLimits> = {}): ConnectionLimits {
+  return {
+    idleTimeout: given.idleTimeout ?? DEFAULT_CONNECTION_LIMITS.idleTimeout,
+    headersTimeout: given.headersTimeout ?? DEFAULT_CONNECTION_LIMITS.headersTimeout,
+    requestTimeout: given.requestTimeout ?? DEFAULT_CONNECTION_LIMITS.requestTimeout,
+    maxConnections: given.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
+  }
+}
+
 /** A request's silence limit runs this much past the upstream deadline, so the gate's 504 goes out first. */
 const ANSWER_MARGIN_MS = 1000
 /**
