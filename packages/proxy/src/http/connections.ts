@@ -94,7 +94,9 @@ export function guardConnections(
   const answering = Math.max(SLOW_READER_MS, 2 * limits.requestTimeout)
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket
-    if (req.complete) {
+    // (`req.complete` is not set yet: 'request' comes with the header block, before the message ends.)
+    const body = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0
+    if (!body || req.complete) {
       socket.setTimeout(answering)
       return
     }
