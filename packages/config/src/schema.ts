@@ -139,6 +139,15 @@ function buildSchema(crossChecks: boolean) {
     agent_max_in_flight: z.number().int().positive().max(100_000).default(64),
     request_timeout: z.number().int().positive().max(MAX_TIMER_MS).default(30_000),
     shutdown_timeout: z.number().int().nonnegative().max(MAX_TIMER_MS).default(10_000),
+    // Client connections: silent ones and slow header senders must not hold descriptors for long.
+    idle_timeout: z.number().int().min(100, 'expected at least 100 (ms)').max(MAX_TIMER_MS).default(10_000),
+    headers_timeout: z
+      .number()
+      .int()
+      .min(100, 'expected at least 100 (ms)')
+      .max(MAX_TIMER_MS)
+      .default(10_000),
+    max_connections: z.number().int().positive().max(1_000_000).default(512),
     upstream: upstream.prefault({}),
   })
 

@@ -38,6 +38,9 @@ gate:
   agent_max_in_flight: 64    # concurrent requests per agent
   request_timeout: 30000     # ms
   shutdown_timeout: 10000    # ms
+  idle_timeout: 10000        # ms an open connection may wait for a request (first or keep-alive)
+  headers_timeout: 10000     # ms to receive a whole request header block
+  max_connections: 512       # open client connections; more are closed as they arrive
   # tls:                     # HTTPS on the gate; enabled when cert and key are both given
   #   cert: ./certs/aegis.crt
   #   key: ./certs/aegis.key

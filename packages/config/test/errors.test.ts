@@ -28,6 +28,18 @@ describe('errors from the file name the file, line and key', () => {
     expect(fileError('gate:\n  max_body_size: 0\n').error.key).toBe('gate.max_body_size')
     expect(fileError('gate:\n  request_timeout: -1\n').error.key).toBe('gate.request_timeout')
     expect(fileError('gate:\n  shutdown_timeout: -1\n').error.key).toBe('gate.shutdown_timeout')
+    // Connection limits: a timeout under 100 ms or a cap of 0 would refuse every agent.
+    for (const [text, key, message] of [
+      ['idle_timeout: 50', 'gate.idle_timeout', 'expected at least 100 (ms)'],
+      ['headers_timeout: 0', 'gate.headers_timeout', 'expected at least 100 (ms)'],
+      ['idle_timeout: 3000000000', 'gate.idle_timeout', 'Too big'],
+      ['max_connections: 0', 'gate.max_connections', 'Too small'],
+      ['max_connections: 1.5', 'gate.max_connections', 'expected int'],
+    ]) {
+      const { error } = fileError(`gate:\n  ${text}\n`)
+      expect(error.key, text).toBe(key)
+      expect(error.message, text).toContain(message)
+    }
     expect(fileError('dashboard:\n  port: -1\n').error.key).toBe('dashboard.port')
   })
 

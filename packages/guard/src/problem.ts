@@ -5,6 +5,7 @@
 /** Every status a refusal may carry, by stable code (interface contract §4). */
 export const REFUSAL_STATUS = {
   bad_request: 400,
+  request_timeout: 408,
   agent_auth_required: 401,
   agent_auth_invalid: 401,
   grant_denied: 403,
@@ -31,6 +32,7 @@ export type RefusalCode = keyof typeof REFUSAL_STATUS
 /** Human titles, one per code (the `title` member of the problem document). */
 export const REFUSAL_TITLE: Readonly<Record<RefusalCode, string>> = {
   bad_request: 'Bad request',
+  request_timeout: 'Request not received in time',
   agent_auth_required: 'Agent authentication required',
   agent_auth_invalid: 'Agent token not recognised',
   grant_denied: 'Agent not granted this credential',

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { problemDocument, refuse } from '@aegis/guard'
-import { type GateEngine, type GateRequest, listenOn, type Pipeline } from '@aegis/proxy'
+import {
+  type ConnectionLimits,
+  collectBody,
+  connectionLimits,
+  connectionServerOptions,
+  type GateEngine,
+  type GateRequest,
+  guardConnections,
+  lingerAfterAnswer,
+  listenOn,
+  type Pipeline,
+} from '@aegis/proxy'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { Drain } from './drain.js'
 import { allowedHosts, allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
@@ -26,6 +37,8 @@ export interface McpHttpServerOptions {
   maxResponseBytes?: number
   /** Largest MCP request message accepted, bytes. Default 4 MiB. */
   maxMessageBytes?: number
+  /** Client connection limits (idle, header and request timeouts, connection cap); the gate's defaults. */
+  connections?: Partial<ConnectionLimits>
   version?: string
 }
 
@@ -48,12 +61,14 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   const { engine, logger } = options
   const host = options.host ?? '127.0.0.1'
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  const connections = connectionLimits(options.connections)
   const drain = new Drain()
   let hosts = new Set<string>()
   let origins = new Set<string>()
   let server: Server | null = null
 
   function deny(
+    req: IncomingMessage,
     res: ServerResponse,
     status: number,
     code: string,
@@ -71,6 +86,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
       'content-type': 'application/problem+json',
       'cache-control': 'no-store',
       ...extra,
+      ...closeUnread(req, res),
     })
     res.end(body)
   }
@@ -92,6 +108,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
       'cache-control': 'no-store',
       'www-authenticate': 'Bearer realm="aegis"',
       'x-aegis-block': final.code,
+      ...closeUnread(req, res),
     })
     res.end(JSON.stringify(problem))
     return true
@@ -101,28 +118,27 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     const hostHeader = (req.headers.host ?? '').toLowerCase()
     if (!hosts.has(hostHeader)) {
       logger.warn({ channel: 'mcp' }, 'MCP request with a foreign Host header refused')
-      return deny(res, 403, 'host_denied', 'The Host header does not name this local server')
+      return deny(req, res, 403, 'host_denied', 'The Host header does not name this local server')
     }
     if (!originAllowed(req.headers.origin, origins)) {
       logger.warn({ channel: 'mcp' }, 'MCP request from a foreign Origin refused')
-      return deny(res, 403, 'origin_denied', 'Requests from this Origin are not allowed')
+      return deny(req, res, 403, 'origin_denied', 'Requests from this Origin are not allowed')
     }
     const path = (req.url ?? '').split('?')[0]
-    if (path !== MCP_PATH) return deny(res, 404, 'not_found', `The MCP endpoint is ${MCP_PATH}`)
+    if (path !== MCP_PATH) return deny(req, res, 404, 'not_found', `The MCP endpoint is ${MCP_PATH}`)
     if (req.method !== 'POST') {
-      return deny(res, 405, 'method_not_allowed', 'This stateless MCP endpoint takes POST only', {
+      return deny(req, res, 405, 'method_not_allowed', 'This stateless MCP endpoint takes POST only', {
         allow: 'POST',
       })
     }
     const token = bearerToken(req.headers.authorization)
     if (await unauthenticated(req, res, token)) return
-    if (drain.closing) return deny(res, 503, 'shutting_down', 'The MCP server is shutting down')
+    if (drain.closing) return deny(req, res, 503, 'shutting_down', 'The MCP server is shutting down')
 
     const message = await readMessage(req, maxMessageBytes)
     if (message.kind === 'too_large') {
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+      res.writeHead(413, { 'content-type': 'application/json', ...closeUnread(req, res) })
       res.end(JSON.stringify(rpcError(-32600, `Message over ${maxMessageBytes} bytes`)))
-      res.once('finish', () => req.socket.destroy())
       return
     }
     if (message.kind === 'invalid') {
@@ -158,7 +174,8 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   }
 
   async function listen() {
-    const s = createServer(onRequest)
+    const s = createServer(connectionServerOptions(connections), onRequest)
+    guardConnections(s, connections, logger)
     const port = options.port ?? 3300
     const bound = await listenOn(s, host, port)
     server = s
@@ -183,33 +200,27 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
 
 type Message = { kind: 'ok'; value: unknown } | { kind: 'too_large' } | { kind: 'invalid' }
 
-/** Reads one JSON message, refusing past `limit` without reading the rest (the connection is closed). */
-function readMessage(req: IncomingMessage, limit: number): Promise<Message> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let total = 0
-    const onData = (chunk: Buffer) => {
-      total += chunk.length
-      if (total > limit) {
-        req.off('data', onData)
-        req.off('end', onEnd)
-        req.pause()
-        resolve({ kind: 'too_large' })
-        return
-      }
-      chunks.push(chunk)
-    }
-    const onEnd = () => {
-      try {
-        resolve({ kind: 'ok', value: JSON.parse(Buffer.concat(chunks, total).toString('utf8')) })
-      } catch {
-        resolve({ kind: 'invalid' })
-      }
-    }
-    req.on('data', onData)
-    req.once('end', onEnd)
-    req.once('error', reject)
-  })
+/** Reads one JSON message, refusing past `limit` — by its declared length, before a byte is read. */
+async function readMessage(req: IncomingMessage, limit: number): Promise<Message> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > limit) return { kind: 'too_large' }
+  const bytes = await collectBody(req, limit)
+  if (bytes === null) return { kind: 'too_large' }
+  try {
+    return { kind: 'ok', value: JSON.parse(bytes.toString('utf8')) }
+  } catch {
+    return { kind: 'invalid' }
+  }
+}
+
+/**
+ * The answer to a request whose body is still unread closes the connection, lingering so that a
+ * client still uploading reads the answer instead of a reset.
+ */
+function closeUnread(req: IncomingMessage, res: ServerResponse): Record<string, string> {
+  if (req.complete) return {}
+  lingerAfterAnswer(req, res)
+  return { connection: 'close' }
 }
 
 function rpcError(code: number, message: string) {

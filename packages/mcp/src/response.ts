@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import { ByteCollector } from '@aegis/proxy'
 
 /** The default limit on an upstream response body returned through MCP: 1 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576
@@ -33,18 +34,16 @@ export async function readBounded(body: Readable, limit: number, signal?: AbortS
 }
 
 async function readChunks(body: Readable, limit: number): Promise<BoundedBody> {
-  const chunks: Buffer[] = []
-  let total = 0
+  // One growing buffer: an upstream dripping 1-byte chunks costs the bytes, not a Buffer each.
+  const collected = new ByteCollector(limit)
   for await (const chunk of body) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)
-    total += buffer.length
-    if (total > limit) {
+    if (!collected.append(buffer)) {
       body.destroy()
-      return { ok: false, bytesRead: total }
+      return { ok: false, bytesRead: collected.size + buffer.length }
     }
-    chunks.push(buffer)
   }
-  return { ok: true, bytes: Buffer.concat(chunks, total) }
+  return { ok: true, bytes: collected.bytes() }
 }
 
 const TEXT_TYPES =

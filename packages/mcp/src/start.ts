@@ -2,6 +2,7 @@ import {
   type AuditSink,
   ConfigFileError,
   type CredentialSource,
+  connectionLimitsFromConfig,
   createPipeline,
   type Pipeline,
   type PipelineConfig,
@@ -101,6 +102,7 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
         host: options.host,
         port: options.port ?? config.mcp.port,
         allowedOrigins: options.allowedOrigins,
+        connections: connectionLimitsFromConfig(config),
         maxResponseBytes: options.maxResponseBytes,
         version: options.version,
       })

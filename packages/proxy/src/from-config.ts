@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import type { AuditSink } from './audit.js'
+import type { GateLimits } from './engine.js'
+import type { ConnectionLimits } from './http/connections.js'
 import type { PipelineOptions } from './setup.js'
 import type { CredentialSource } from './snapshot.js'
 import type { ResolveEntry } from './upstream/resolve.js'
@@ -14,6 +16,10 @@ export interface PipelineConfig {
     max_body_size: number
     request_timeout: number
     agent_max_in_flight?: number
+    /** Client connection limits of the HTTP channels (gate, MCP streamable HTTP), ms and a count. */
+    idle_timeout?: number
+    headers_timeout?: number
+    max_connections?: number
     require_agent_auth: boolean
     /** Extra request header names never forwarded (lower-case). */
     strip_request_headers?: readonly string[]
@@ -41,7 +47,7 @@ export class ConfigFileError extends Error {
 export function pipelineOptionsFromConfig(
   config: PipelineConfig,
   deps: { credentials: CredentialSource; audit: AuditSink; logger: Logger },
-): PipelineOptions {
+): PipelineOptions & { limits: Partial<GateLimits> & Partial<ConnectionLimits> } {
   const gate = config.gate
   return {
     credentials: deps.credentials,
@@ -51,6 +57,8 @@ export function pipelineOptionsFromConfig(
       maxBodySize: gate.max_body_size,
       requestTimeout: gate.request_timeout,
       ...(gate.agent_max_in_flight === undefined ? {} : { agentMaxInFlight: gate.agent_max_in_flight }),
+      // Read by the gate's HTTP server; the pipeline itself ignores them.
+      ...connectionLimitsFromConfig(config),
     },
     upstream: {
       ca: gate.upstream.ca_file.map((file) => readPem(file, 'gate.upstream.ca_file')),
@@ -63,6 +71,20 @@ export function pipelineOptionsFromConfig(
       gate.policies_dir === undefined && gate.policy_default === 'allow'
         ? undefined
         : { dir: gate.policies_dir, mode: gate.policy_mode, defaultPolicy: gate.policy_default },
+  }
+}
+
+/**
+ * The client connection limits set in the configuration (`gate.idle_timeout`, `headers_timeout`,
+ * `max_connections`, with `request_timeout`); keys left out keep their defaults.
+ */
+export function connectionLimitsFromConfig(config: PipelineConfig): Partial<ConnectionLimits> {
+  const gate = config.gate
+  return {
+    requestTimeout: gate.request_timeout,
+    ...(gate.idle_timeout === undefined ? {} : { idleTimeout: gate.idle_timeout }),
+    ...(gate.headers_timeout === undefined ? {} : { headersTimeout: gate.headers_timeout }),
+    ...(gate.max_connections === undefined ? {} : { maxConnections: gate.max_connections }),
   }
 }
 

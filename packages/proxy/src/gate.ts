@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -10,9 +11,17 @@ import { refuse } from '@aegis/guard'
 import type { Outcome } from './engine.js'
 import { describeError } from './errors.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
+import {
+  type ConnectionLimits,
+  connectionLimits,
+  connectionServerOptions,
+  guardConnections,
+} from './http/connections.js'
+import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
 import { listenOn } from './http/listen.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
 import { pump, sendProblem } from './http/respond.js'
+import { RateLimitedWarning } from './http/warn-rate.js'
 import { createPipeline, type PipelineOptions } from './setup.js'
 
 export interface GateOptions extends PipelineOptions {
@@ -22,12 +31,13 @@ export interface GateOptions extends PipelineOptions {
   port?: number
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer }
-  limits?: PipelineOptions['limits'] & {
-    /** How long `close()` waits for in-flight requests, ms. Default 10000. */
-    shutdownTimeout?: number
-    /** Largest request header block, bytes; larger is 431. Default 16384. */
-    maxHeaderSize?: number
-  }
+  limits?: PipelineOptions['limits'] &
+    Partial<Omit<ConnectionLimits, 'requestTimeout'>> & {
+      /** How long `close()` waits for in-flight requests, ms. Default 10000. */
+      shutdownTimeout?: number
+      /** Largest request header block, bytes; larger is 431. Default 16384. */
+      maxHeaderSize?: number
+    }
 }
 
 export interface ListeningAddress {
@@ -62,6 +72,7 @@ export function createGate(options: GateOptions): Gate {
   const pipeline = createPipeline(options)
   const { engine, state, logger } = pipeline
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
+  const connections = connectionLimits(options.limits)
 
   let draining = false
   let inFlight = 0
@@ -75,13 +86,14 @@ export function createGate(options: GateOptions): Gate {
 
   async function deliver(req: IncomingMessage, res: ServerResponse, outcome: Outcome, requestId: string) {
     if (outcome.kind === 'refused') {
-      // A refused request's body is never read; closing the connection spares reading the rest.
-      const unread = (req.readable && !req.readableEnded) || outcome.refusal.code === 'body_too_large'
+      // A refused request's body is never read: the connection closes after the answer, lingering
+      // so that a client still uploading reads the answer instead of a reset.
+      const unread = !req.complete || outcome.refusal.code === 'body_too_large'
+      if (unread) lingerAfterAnswer(req, res)
       sendProblem(res, outcome.status, outcome.refusal, outcome.problem, {
         requestId,
         close: unread || draining,
       })
-      if (unread) res.once('finish', () => req.socket.end())
       return
     }
     if (res.destroyed) {
@@ -151,10 +163,29 @@ export function createGate(options: GateOptions): Gate {
       })
   }
 
+  const slow = new RateLimitedWarning((closed) =>
+    logger.warn(
+      { closed, headersTimeout: connections.headersTimeout },
+      'closed connections that sent no request header in time',
+    ),
+  )
+
   function onClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
-    // A client that hung up — reset, or closed in the middle of a request (whose own handling records
-    // it) — has nothing to be answered, and nothing more to record.
-    if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
+    // The rest of a request already answered straight on the socket.
+    if (discardedWhileLingering(socket)) return
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable) {
+      // Silent or trickling (slowloris): not a request, so no ledger row; a 408 for whoever listens.
+      slow.hit()
+      const id = randomUUID()
+      writeRawProblem(socket, refuse('request_timeout', 'The request header was not received in time'), id)
+      socket.destroySoon()
+      return
+    }
+    // Only the HTTP parser's refusals are answered. A client that hung up — reset, or closed in the
+    // middle of a request (whose own handling records it) — or a failed TLS handshake (no channel
+    // to answer on) has nothing to be answered, and nothing more to record.
+    const parserError = error.code?.startsWith('HPE_') === true && error.code !== 'HPE_INVALID_EOF_STATE'
+    if (!parserError || !socket.writable) {
       socket.destroy()
       return
     }
@@ -162,16 +193,29 @@ export function createGate(options: GateOptions): Gate {
     const { method, target } = requestLine(error.rawPacket)
     const request = unparsedRequest(method, target, socket.remoteAddress ?? null)
     writeRawProblem(socket, refusal, request.id)
+    lingerAfterRawAnswer(socket)
     void engine.reject(request, refusal).catch(() => undefined)
   }
 
   let server: Server | null = null
 
   async function listen(): Promise<ListeningAddress> {
-    const serverOptions = { maxHeaderSize: options.limits?.maxHeaderSize ?? DEFAULTS.maxHeaderSize }
+    const serverOptions = {
+      ...connectionServerOptions(connections),
+      maxHeaderSize: options.limits?.maxHeaderSize ?? DEFAULTS.maxHeaderSize,
+    }
     const s = options.tls
-      ? createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, handle)
+      ? createHttpsServer(
+          {
+            ...serverOptions,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            handshakeTimeout: connections.idleTimeout,
+          },
+          handle,
+        )
       : createHttpServer(serverOptions, handle)
+    guardConnections(s, connections, logger)
     s.on('clientError', onClientError)
     const host = options.host ?? DEFAULTS.host
     const port = options.port ?? DEFAULTS.port

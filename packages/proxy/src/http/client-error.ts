@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { problemDocument, REFUSAL_STATUS, type Refusal, refuse } from '@aegis/guard'
 
@@ -17,9 +18,8 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
   }
   const status = REFUSAL_STATUS[refusal.code]
   const body = JSON.stringify(problemDocument(refusal, requestId))
-  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
       'content-type: application/problem+json\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       `x-aegis-block: ${refusal.code}\r\n` +

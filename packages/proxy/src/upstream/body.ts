@@ -11,12 +11,25 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
+ * Chunks under this size are joined before they go upstream. A body in 1-byte chunks would
+ * otherwise be a million queued writes (and a million re-framed upstream chunks) per MiB.
+ */
+const SMALL_CHUNK = 4096
+/** Joined small chunks are sent once this many bytes are held, or when the current read is done. */
+const JOINED = 16 * 1024
+
+/**
  * Counts request body bytes as they stream to the upstream and fails the stream as soon as the
  * count passes `limit`, so an oversized chunked body is cut off without being read to its end.
+ * Small chunks are joined into one buffer (sent when full, or once the socket read that delivered
+ * them has been parsed), so memory per request stays proportional to bytes, not to chunks.
  */
 export class ByteLimit extends Transform {
   bytes = 0
   readonly #limit: number
+  #held: Buffer | null = null
+  #heldSize = 0
+  #flushScheduled: NodeJS.Immediate | null = null
 
   constructor(limit: number) {
     super()
@@ -29,6 +42,45 @@ export class ByteLimit extends Transform {
       callback(new BodyTooLargeError(this.#limit))
       return
     }
-    callback(null, chunk)
+    if (chunk.length >= SMALL_CHUNK) {
+      this.#sendHeld()
+      callback(null, chunk)
+      return
+    }
+    if (this.#heldSize + chunk.length > JOINED) this.#sendHeld()
+    this.#held ??= Buffer.allocUnsafe(JOINED)
+    this.#held.set(chunk, this.#heldSize)
+    this.#heldSize += chunk.length
+    // Everything one socket read delivered arrives before the next turn of the event loop.
+    this.#flushScheduled ??= setImmediate(() => {
+      this.#flushScheduled = null
+      this.#sendHeld()
+    })
+    callback()
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#cancelFlush()
+    this.#sendHeld()
+    callback()
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#cancelFlush()
+    this.#held = null
+    callback(error)
+  }
+
+  #cancelFlush(): void {
+    if (this.#flushScheduled !== null) clearImmediate(this.#flushScheduled)
+    this.#flushScheduled = null
+  }
+
+  #sendHeld(): void {
+    const held = this.#held
+    if (held === null || this.#heldSize === 0) return
+    this.push(held.subarray(0, this.#heldSize))
+    this.#held = null
+    this.#heldSize = 0
   }
 }
