@@ -119,14 +119,21 @@ const SHORT: Record<number, number> = {
 let parsedEnd = 0
 let parsedValue = -1
 
-/** Parse the backslash escape at `at`. Every backslash pairs with the byte after it, as in JSON. */
+/**
+ * Parse the backslash escape at `at`. A backslash pairs with the byte after it when the two are a
+ * JSON escape (so `\\u002B` is a backslash and `u002B`, as JSON reads it); any other backslash
+ * stands alone, so `\%2B` still holds the percent escape.
+ */
 function parseBackslash(bytes: Uint8Array, at: number): void {
   parsedValue = -1
-  parsedEnd = Math.min(bytes.length, at + 2)
+  parsedEnd = at + 1
   const unit = unitAt(bytes, at)
   if (unit === -1) {
     const short = SHORT[bytes[at + 1] as number]
-    if (short !== undefined) parsedValue = short
+    if (short !== undefined) {
+      parsedEnd = at + 2
+      parsedValue = short
+    }
     return
   }
   parsedEnd = at + 6

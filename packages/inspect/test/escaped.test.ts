@@ -21,6 +21,7 @@ const SECRETS = [
   { value: 'pässwörd-ünï-9vQ2', kind: 'credential:latin' }, // non-ASCII (2-byte UTF-8)
   { value: 'tk😀R4-🔑-pw8Lz', kind: 'credential:emoji' }, // astral: a surrogate pair per emoji
   { value: 'sk_live_4eC39HqLyjWDarjtT1zdp7dc', kind: 'credential:plain' }, // letters and digits only
+  { value: 'k"e\\y+Zr8/Lm2pQw', kind: 'credential:quoted' }, // a quote and a backslash JSON must escape
 ] as const
 const matcher = buildMatcher([...SECRETS])
 
@@ -82,7 +83,10 @@ function escapeSome(value: string, styles: Style[], which: (i: number, n: number
     escaped++
     return e
   })
-  return escaped === 0 ? null : out.join('')
+  if (escaped === 0) return null
+  // A JSON writer that escapes anything escapes every backslash.
+  const json = out.some((e, i) => e !== chars[i] && e.includes('\\'))
+  return out.map((e, i) => (json && e === '\\' && chars[i] === '\\' ? '\\\\' : e)).join('')
 }
 
 /** Which characters are escaped: the first special one (or the middle one), every other one, or all. */
@@ -149,7 +153,30 @@ const MIXED: Record<string, Style[]> = {
     STYLES['html decimal, leading zeros'] as Style,
   ],
 }
-const ALL_CASES = cases({ ...SINGLE, ...MIXED })
+/** Encoders that write some characters one way and others another. */
+const JSON_ENCODERS: Record<string, Style[]> = {
+  // PHP json_encode with JSON_HEX_TAG | JSON_HEX_AMP: \/ for /, \u for < & and non-ASCII
+  'php json_encode': [
+    (c) =>
+      c === '/'
+        ? '\\/'
+        : /[<&]/.test(c) || c.charCodeAt(0) > 0x7f
+          ? (STYLES['json \\u lower (Go)'] as Style)(c)
+          : null,
+  ],
+  // System.Text.Json: \" and \\ as short escapes, + and non-ASCII as \u (upper case hex)
+  'System.Text.Json': [
+    (c) =>
+      c === '"'
+        ? '\\"'
+        : c === '\\'
+          ? '\\\\'
+          : /[+<>&']/.test(c) || c.charCodeAt(0) > 0x7f
+            ? (STYLES['json \\u upper (ASP.NET)'] as Style)(c)
+            : null,
+  ],
+}
+const ALL_CASES = cases({ ...SINGLE, ...MIXED, ...JSON_ENCODERS })
 
 function redactChunks(chunks: readonly Uint8Array[]): Buffer {
   const r = createRedactor(matcher)
@@ -169,8 +196,11 @@ describe('secrets with some characters escaped', () => {
     expect(ALL_CASES.length).toBeGreaterThan(250)
     for (const c of ALL_CASES) {
       expect(reference(c.escaped), c.name).toBe(c.secret)
-      // Without the escape view these went through: the plain scan does not see them.
-      if (c.partial) expect(scan(matcher, c.body), c.name).toEqual([])
+      // Without the escape view these went through: the plain scan does not see them (unless the
+      // escaping chosen is exactly JSON.stringify's, which the matcher has as a form of its own).
+      const stringified = JSON.stringify(c.secret).slice(1, -1)
+      const ownForm = c.escaped === stringified || c.escaped === stringified.replaceAll('/', '\\/')
+      if (c.partial && !ownForm) expect(scan(matcher, c.body), c.name).toEqual([])
     }
   })
 
@@ -260,6 +290,25 @@ describe('secrets with some characters escaped', () => {
     expect(whole.toString()).toBe('"x\\\\[REDACTED]"')
     for (let cut = 0; cut <= body.length; cut++) {
       expect(redactChunks([body.subarray(0, cut), body.subarray(cut)]).equals(whole), `@${cut}`).toBe(true)
+    }
+  })
+
+  it('reads a backslash run cut by a chunk boundary as it was: every offset, even and odd runs', () => {
+    // The secret starts with the escaped character, right after an escaped backslash: a scan that
+    // began in the middle of the `\\` pair would read the `\` of `\u002B` as escaped and miss it.
+    const secret = '+Lm2pQw9Zr8-Tk4'
+    const only = buildMatcher([{ value: secret, kind: 'credential:x' }])
+    const filler = 'a'.repeat(only.longestSpan + 20) // hex letters: the redactor holds back its full carry
+    for (const run of ['\\\\', '\\\\\\\\']) {
+      const body = Buffer.from(`${filler}${run}\\u002B${secret.slice(1)}${filler}`)
+      expect(scan(only, body)).toEqual([])
+      const whole = redactBuffer(body, only).bytes
+      expect(whole.toString()).toBe(`${filler}${run}[REDACTED]${filler}`)
+      for (let cut = 0; cut <= body.length; cut++) {
+        const r = createRedactor(only)
+        const out = Buffer.concat([r.push(body.subarray(0, cut)), r.push(body.subarray(cut)), r.end()])
+        expect(out.toString(), `@${cut}`).toBe(whole.toString())
+      }
     }
   })
 
