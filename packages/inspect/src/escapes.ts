@@ -71,10 +71,13 @@ const NAMED: ReadonlyMap<string, number> = new Map([
 /** `&` + the longest name (6) + `;` */
 const MAX_NAMED = 8
 
-/** Every byte that can occur in the escaped spelling of a character (on top of the raw bytes). */
+/**
+ * Every byte an escape is written with, beyond the character it stands for (`\/` and `\"` are
+ * written with the character itself, which a secret holding it already puts in the pattern bytes).
+ */
 export const ESCAPE_SYNTAX: Uint8Array = (() => {
   const table = new Uint8Array(256)
-  for (const c of '\\u/"bfnrt%&#xX;0123456789abcdefABCDEF') table[c.charCodeAt(0)] = 1
+  for (const c of '\\ubfnrt%&#xX;0123456789abcdefABCDEF') table[c.charCodeAt(0)] = 1
   for (const name of NAMED.keys()) for (const c of name) table[c.charCodeAt(0)] = 1
   return table
 })()

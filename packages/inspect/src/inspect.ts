@@ -120,13 +120,27 @@ function countHiddenByBreaks(bytes: Uint8Array, matcher: SecretMatcher, decoded:
   if (matcher.longest === 0) return counts
   for (const region of joinedRegions(bytes, matcher.longest - 1)) {
     for (const hit of findHits(matcher, region.bytes)) {
-      const end = hit.index + hit.length
-      if (region.joins.some((join) => hit.index < join && join < end)) {
+      if (hasJoinInside(region.joins, hit.index, hit.index + hit.length)) {
         bump(counts, hit.kind, decoded ? 'percent' : hit.encoding)
       }
     }
   }
   return counts
+}
+
+/**
+ * Whether a sorted list of joins holds one in (start, end). A binary search: a region with a break
+ * between every byte has as many joins as bytes, and a scan of them per hit would be quadratic.
+ */
+function hasJoinInside(joins: readonly number[], start: number, end: number): boolean {
+  let lo = 0
+  let hi = joins.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((joins[mid] as number) <= start) lo = mid + 1
+    else hi = mid
+  }
+  return lo < joins.length && (joins[lo] as number) < end
 }
 
 /**
