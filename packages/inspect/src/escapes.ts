@@ -107,16 +107,22 @@ function unitAt(bytes: Uint8Array, at: number): number {
   return unit
 }
 
-const SHORT: Record<number, number> = {
-  47: 0x2f,
-  34: 0x22,
-  92: 0x5c,
-  98: 0x08,
-  102: 0x0c,
-  110: 0x0a,
-  114: 0x0d,
-  116: 0x09,
-}
+/** What the short JSON escape `\X` stands for, by X (-1: not one). */
+const SHORT: Int16Array = (() => {
+  const table = new Int16Array(256).fill(-1)
+  const pairs = [
+    [0x2f, 0x2f],
+    [0x22, 0x22],
+    [0x5c, 0x5c],
+    [0x62, 0x08],
+    [0x66, 0x0c],
+    [0x6e, 0x0a],
+    [0x72, 0x0d],
+    [0x74, 0x09],
+  ]
+  for (const [x, value] of pairs) table[x as number] = value as number
+  return table
+})()
 
 // The escape just parsed: where it ends, and what it decodes to (-1: nothing a secret can hold).
 let parsedEnd = 0
@@ -132,8 +138,9 @@ function parseBackslash(bytes: Uint8Array, at: number): void {
   parsedEnd = at + 1
   const unit = unitAt(bytes, at)
   if (unit === -1) {
-    const short = SHORT[bytes[at + 1] as number]
-    if (short !== undefined) {
+    const next = bytes[at + 1]
+    const short = next === undefined ? -1 : (SHORT[next] as number)
+    if (short !== -1) {
       parsedEnd = at + 2
       parsedValue = short
     }
@@ -239,14 +246,6 @@ function isRelevant(value: number, secretByte: Uint8Array): boolean {
   return true
 }
 
-/** The smallest of three positions that are not -1, or -1. */
-function first(a: number, b: number, c: number): number {
-  let min = a
-  if (b !== -1 && (min === -1 || b < min)) min = b
-  if (c !== -1 && (min === -1 || c < min)) min = c
-  return min
-}
-
 /** The relevant escapes of an input, in order, as parallel lists. */
 export interface Escapes {
   readonly starts: number[]
@@ -259,34 +258,111 @@ export interface Escapes {
   readonly resume: number
 }
 
+/** Bytes looked at one by one before asking `indexOf` (a native call costs as much as ~100). */
+const NEAR = 32
+
+/** What to search for: a first byte, a second byte (-1: none), and the same for `indexOf`. */
+interface Needles {
+  readonly first: readonly number[]
+  readonly second: readonly number[]
+  readonly native: readonly (number | Buffer)[]
+}
+
 /**
- * Find the relevant escapes of `input` from `from` on, in one left-to-right pass: each `\`, `%` and
- * `&` is found by `indexOf` and parsed once, and the next search starts after the escape.
+ * Where the escapes start that can decode to a secret byte: `%` and `&`, and, when some secret
+ * holds a backslash, every `\` (read in pairs, as JSON does). When none does, a decoded backslash
+ * can never be part of a secret, so only `\u` and the short escapes of secret bytes (`\/` for a
+ * secret with a `/`) are searched for, as two-byte needles: the `\n` and `\"` of ordinary JSON
+ * text cost nothing. (Unpaired, `\\u002B` reads as a backslash and `+`: a secret there is found.)
+ */
+function needlesFor(secretByte: Uint8Array): Needles {
+  const first = [PERCENT, AMPERSAND]
+  const second = [-1, -1]
+  const native: (number | Buffer)[] = [PERCENT, AMPERSAND]
+  if (secretByte[BACKSLASH] === 1) {
+    first.push(BACKSLASH)
+    second.push(-1)
+    native.push(BACKSLASH)
+    return { first, second, native }
+  }
+  for (let x = 0; x < 256; x++) {
+    const short = SHORT[x] as number
+    if (x === 0x75 || (short !== -1 && secretByte[short] === 1)) {
+      first.push(BACKSLASH)
+      second.push(x)
+      native.push(Buffer.of(BACKSLASH, x))
+    }
+  }
+  return { first, second, native }
+}
+
+/** One set of needles per secret-byte table (one per matcher). */
+const needleCache = new WeakMap<Uint8Array, Needles>()
+
+/** The next position at or after `from` where a needle starts, or -1. */
+function nextNeedle(
+  bytes: Buffer,
+  first: number,
+  second: number,
+  native: number | Buffer,
+  from: number,
+): number {
+  const stop = Math.min(bytes.length, from + NEAR)
+  for (let i = from; i < stop; i++) {
+    if (bytes[i] === first && (second === -1 || bytes[i + 1] === second)) return i
+  }
+  return stop === bytes.length ? -1 : bytes.indexOf(native, stop)
+}
+
+/**
+ * Find the relevant escapes of `input` from `from` on, in one left-to-right pass: the start of each
+ * escape (see `needlesFor`) is found by a short look or by `indexOf`, parsed once, and the next
+ * search for each needle starts after it (the searches for one needle never overlap).
  */
 export function findEscapes(input: Uint8Array, secretByte: Uint8Array, from = 0, cut = -1): Escapes {
   const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  let needles = needleCache.get(secretByte)
+  if (needles === undefined) {
+    needles = needlesFor(secretByte)
+    needleCache.set(secretByte, needles)
+  }
+  const { first, second, native } = needles
+  const k = first.length
+  // A text without a backslash (most) is ruled out by one memchr instead of one needle search each.
+  const anyBackslash = bytes.indexOf(BACKSLASH, from) !== -1
+  const at: number[] = []
+  for (let j = 0; j < k; j++) {
+    const needle = native[j] as number | Buffer
+    at.push(first[j] === BACKSLASH && !anyBackslash ? -1 : bytes.indexOf(needle, from))
+  }
   const starts: number[] = []
   const ends: number[] = []
   const values: number[] = []
   let resume = cut
-  let bs = bytes.indexOf(BACKSLASH, from)
-  let pc = bytes.indexOf(PERCENT, from)
-  let amp = bytes.indexOf(AMPERSAND, from)
-  for (let at = first(bs, pc, amp); at !== -1; at = first(bs, pc, amp)) {
-    const b = bytes[at]
-    if (b === BACKSLASH) parseBackslash(bytes, at)
-    else if (b === PERCENT) parsePercent(bytes, at)
-    else parseReference(bytes, at)
+  for (;;) {
+    let start = -1
+    for (let j = 0; j < k; j++) {
+      const p = at[j] as number
+      if (p !== -1 && (start === -1 || p < start)) start = p
+    }
+    if (start === -1) break
+    const b = bytes[start]
+    if (b === BACKSLASH) parseBackslash(bytes, start)
+    else if (b === PERCENT) parsePercent(bytes, start)
+    else parseReference(bytes, start)
     const end = parsedEnd
     if (parsedValue !== -1 && isRelevant(parsedValue, secretByte)) {
-      starts.push(at)
+      starts.push(start)
       ends.push(end)
       values.push(parsedValue)
     }
-    if (at < cut && cut < end) resume = end
-    if (bs !== -1 && bs < end) bs = bytes.indexOf(BACKSLASH, end)
-    if (pc !== -1 && pc < end) pc = bytes.indexOf(PERCENT, end)
-    if (amp !== -1 && amp < end) amp = bytes.indexOf(AMPERSAND, end)
+    if (start < cut && cut < end) resume = end
+    for (let j = 0; j < k; j++) {
+      const p = at[j] as number
+      if (p !== -1 && p < end) {
+        at[j] = nextNeedle(bytes, first[j] as number, second[j] as number, native[j] as number | Buffer, end)
+      }
+    }
   }
   return { starts, ends, values, resume }
 }

@@ -378,6 +378,7 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[], values:
     at += p.bytes.length
   })
   mergeOneWordGroups(members)
+  const secret = secretBytes(values)
   return {
     count,
     bytes,
@@ -392,8 +393,9 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[], values:
     }),
     kinds,
     patternByte,
-    ...secretBytes(values),
+    secretByte: secret.secretByte,
     escapedByte: patternByte.map((b, i) => b | (ESCAPE_SYNTAX[i] as number)),
+    rawLongest: secret.rawLongest,
   }
 }
 
