@@ -22,6 +22,7 @@ const SECRETS = [
   { value: 'tk😀R4-🔑-pw8Lz', kind: 'credential:emoji' }, // astral: a surrogate pair per emoji
   { value: 'sk_live_4eC39HqLyjWDarjtT1zdp7dc', kind: 'credential:plain' }, // letters and digits only
   { value: 'k"e\\y+Zr8/Lm2pQw', kind: 'credential:quoted' }, // a quote and a backslash JSON must escape
+  { value: 'vQ"7/nR+2Lm=9xZw', kind: 'credential:slashed' }, // a quote and a slash, no backslash
 ] as const
 const matcher = buildMatcher([...SECRETS])
 
@@ -155,12 +156,12 @@ const MIXED: Record<string, Style[]> = {
 }
 /** Encoders that write some characters one way and others another. */
 const JSON_ENCODERS: Record<string, Style[]> = {
-  // PHP json_encode with JSON_HEX_TAG | JSON_HEX_AMP: \/ for /, \u for < & and non-ASCII
+  // PHP json_encode with JSON_HEX_TAG, JSON_HEX_AMP and JSON_HEX_QUOT: \/ for /, \u for < & " and non-ASCII
   'php json_encode': [
     (c) =>
       c === '/'
         ? '\\/'
-        : /[<&]/.test(c) || c.charCodeAt(0) > 0x7f
+        : /[<&"]/.test(c) || c.charCodeAt(0) > 0x7f
           ? (STYLES['json \\u lower (Go)'] as Style)(c)
           : null,
   ],
@@ -256,6 +257,27 @@ describe('secrets with some characters escaped', () => {
     for (const c of pieces) expect(reference(text).includes(c.secret), c.name).toBe(false)
     expect(text.split('[REDACTED]')).toHaveLength(pieces.length + 1)
     expect(text.replaceAll('"[REDACTED]"', '')).toBe(filler.repeat(pieces.length + 1))
+  })
+
+  it('with no backslash in any secret (escapes found as two-byte needles), every case is found the same', () => {
+    const unpaired = buildMatcher(SECRETS.filter((x) => !x.value.includes('\\')))
+    const redactWith = (chunks: readonly Uint8Array[]) => {
+      const r = createRedactor(unpaired)
+      return Buffer.concat([...chunks.map((c) => r.push(c)), r.end()])
+    }
+    for (const c of ALL_CASES.filter((k) => !k.secret.includes('\\'))) {
+      expect(inspectOutbound({ body: c.body }, unpaired, { formats: false }).length, c.name).toBeGreaterThan(
+        0,
+      )
+      expect(containsSecret(c.body, unpaired), c.name).toBe(true)
+      const whole = redactBuffer(c.body, unpaired).bytes
+      expectNoSecret(whole, c.secret, c.name)
+      if (!c.name.endsWith('/ middle')) continue
+      for (let cut = 0; cut <= c.body.length; cut += 3) {
+        const split = redactWith([c.body.subarray(0, cut), c.body.subarray(cut)])
+        expect(split.equals(whole), `${c.name} @${cut}`).toBe(true)
+      }
+    }
   })
 
   it('counts an escaped secret outbound as the style of its first escape, once', () => {
