@@ -105,6 +105,8 @@ function countWithViews(
     for (const [kind, n] of totalsByKind(countBytes(decoded, matcher, formats && thorough))) {
       keep(`${kind}\u0000percent`, n - (directTotals.get(kind) ?? 0))
     }
+    // A `#` cannot stand raw in a URL, so an HTML reference there is percent-encoded (`%26%2343%3B`).
+    if (thorough) for (const [key, n] of countEscaped(decoded, matcher)) keep(key, n)
     level = decoded
   }
   for (const [key, n] of extras) counts.set(key, (counts.get(key) ?? 0) + n)

@@ -280,6 +280,19 @@ describe('secrets with some characters escaped', () => {
     }
   })
 
+  it('finds an HTML reference percent-encoded in a query, path or header (a # cannot stand raw in a URL)', () => {
+    const { value, kind } = SECRETS[0]
+    const text = encodeURIComponent(value.replace('+', '&#43;'))
+    expect(text).toContain('%26%2343%3B')
+    for (const parts of [{ query: `q=${text}` }, { path: `/v1/${text}` }, { headers: ['x-note', text] }]) {
+      const found = inspectOutbound(parts, matcher, { formats: false })
+      expect(
+        found.map((f) => f.kind),
+        JSON.stringify(parts),
+      ).toEqual([kind])
+    }
+  })
+
   it('counts an escaped secret outbound as the style of its first escape, once', () => {
     const { value, kind } = SECRETS[0]
     const asp = value.replace('+', '\\u002B')
