@@ -88,11 +88,12 @@ describe('outbound: a secret with one character escaped is refused', () => {
   }
 
   it('in the query and a header too', async () => {
-    for (const init of [
+    const cases: { path: string; headers: Record<string, string> }[] = [
       // Percent-encoded as a query is, but the `+` as a named HTML reference (a `#` would be a fragment).
       { path: `/slack/api/search?q=${encodeURIComponent(SECRET).replace('%2B', '&plus;')}`, headers: {} },
       { path: '/slack/api/x', headers: { 'X-Note': SECRET.replace('=', '&#61;') } },
-    ]) {
+    ]
+    for (const init of cases) {
       const reply = await send(h.port, init.path, { headers: init.headers })
       expect(reply.status, init.path).toBe(403)
       expect(reply.headers['x-aegis-block']).toBe('body_inspection')
