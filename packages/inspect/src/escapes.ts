@@ -241,6 +241,8 @@ const scratch = new Uint8Array(4)
 
 /** Whether every byte a value decodes to occurs in some secret. */
 function isRelevant(value: number, secretByte: Uint8Array): boolean {
+  if (value & BYTE) return secretByte[value & 0xff] === 1
+  if (value < 0x80) return secretByte[value] === 1
   const n = writeValue(value, scratch, 0)
   for (let k = 0; k < n; k++) if (secretByte[scratch[k] as number] === 0) return false
   return true
