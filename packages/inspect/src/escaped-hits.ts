@@ -1,4 +1,5 @@
-import { escapedRegions, findEscapes } from './escapes.ts'
+import { escapedRegions } from './escape-regions.ts'
+import { findEscapes } from './escapes.ts'
 import { forEachHit, type tablesOf } from './matcher.ts'
 
 type Tables = ReturnType<typeof tablesOf>

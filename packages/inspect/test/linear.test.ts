@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { escapedRegions, findEscapes } from '../src/escapes.ts'
+import { escapedRegions } from '../src/escape-regions.ts'
+import { findEscapes } from '../src/escapes.ts'
 import { buildMatcher, createRedactor, inspectOutbound, redactBuffer } from '../src/index.ts'
 import { joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from '../src/views.ts'
 
