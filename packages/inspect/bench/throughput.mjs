@@ -113,6 +113,32 @@ line(
   ),
 )
 
+// Adversarial bodies (issue 11): every view is one linear pass, so each of these costs about what a
+// clean body of the same size costs, and a body twice as long takes about twice as long.
+const MiB = 1 << 20
+const adversarial = {
+  '%25%25%25…': '%25',
+  '\\u\\u\\u…': '\\u',
+  '&#&#&#…': '&#',
+  '\\ run': '\\',
+  'a line break between every byte': 'a\n',
+  'JSON \\n between every byte': 'a\\n',
+  '\\u0041 (a letter a secret holds, decoded)': '\\u0041',
+  '&#x41; (decoded)': '&#x41;',
+  '%41 (decoded)': '%41',
+}
+for (const [name, unit] of Object.entries(adversarial)) {
+  for (const size of [MiB, 2 * MiB]) {
+    const data = Buffer.from(unit.repeat(Math.ceil(size / unit.length)).slice(0, size))
+    const label = `${name}, ${size / MiB} MiB`
+    line(
+      `inspectOutbound, ${label}`,
+      mbps(throughput(data.length, () => inspectOutbound({ body: data }, matcher), 3)),
+    )
+    line(`redact 64 KiB chunks, ${label}`, mbps(throughput(data.length, () => redactAll(data, 65536), 3)))
+  }
+}
+
 // False positives on the corpus
 let findings = 0
 let corpusBytes = 0

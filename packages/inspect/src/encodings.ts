@@ -1,5 +1,14 @@
 /** How a secret was written where it was found. */
-export type Encoding = 'raw' | 'percent' | 'base64' | 'base64url' | 'hex' | 'json-escape' | 'form'
+export type Encoding =
+  | 'raw'
+  | 'percent'
+  | 'base64'
+  | 'base64url'
+  | 'hex'
+  | 'json-escape'
+  | 'form'
+  /** HTML character references (`&#43;`, `&plus;`); only partly escaped secrets are found this way */
+  | 'html'
 
 /** One byte pattern derived from a secret. `fold` patterns match ASCII letters case-insensitively. */
 export interface EncodedForm {

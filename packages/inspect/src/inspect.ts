@@ -1,6 +1,7 @@
 import { type Encoding, isLatin1 } from './encodings.ts'
+import { forEachEscapedHit } from './escaped-hits.ts'
 import { scanFormats } from './format-scan.ts'
-import { findHits, type SecretMatcher } from './matcher.ts'
+import { findHits, type SecretMatcher, tablesOf } from './matcher.ts'
 import { hasEncodedPercent, joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from './views.ts'
 
 /** Where in the outbound request something was found. */
@@ -90,6 +91,7 @@ function countWithViews(
   const keep = (key: string, extra: number): void => {
     if (extra > (extras.get(key) ?? 0)) extras.set(key, extra)
   }
+  for (const [key, n] of countEscaped(bytes, matcher)) keep(key, n)
   let level = bytes
   for (let round = 0; ; round++) {
     if (round === 0 || thorough) {
@@ -103,6 +105,8 @@ function countWithViews(
     for (const [kind, n] of totalsByKind(countBytes(decoded, matcher, formats && thorough))) {
       keep(`${kind}\u0000percent`, n - (directTotals.get(kind) ?? 0))
     }
+    // A `#` cannot stand raw in a URL, so an HTML reference there is percent-encoded (`%26%2343%3B`).
+    if (thorough) for (const [key, n] of countEscaped(decoded, matcher)) keep(key, n)
     level = decoded
   }
   for (const [key, n] of extras) counts.set(key, (counts.get(key) ?? 0) + n)
@@ -118,13 +122,55 @@ function countHiddenByBreaks(bytes: Uint8Array, matcher: SecretMatcher, decoded:
   if (matcher.longest === 0) return counts
   for (const region of joinedRegions(bytes, matcher.longest - 1)) {
     for (const hit of findHits(matcher, region.bytes)) {
-      const end = hit.index + hit.length
-      if (region.joins.some((join) => hit.index < join && join < end)) {
+      if (hasJoinInside(region.joins, hit.index, hit.index + hit.length)) {
         bump(counts, hit.kind, decoded ? 'percent' : hit.encoding)
       }
     }
   }
   return counts
+}
+
+/**
+ * Whether a sorted list of joins holds one in (start, end). A binary search: a region with a break
+ * between every byte has as many joins as bytes, and a scan of them per hit would be quadratic.
+ */
+function hasJoinInside(joins: readonly number[], start: number, end: number): boolean {
+  let lo = 0
+  let hi = joins.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((joins[mid] as number) <= start) lo = mid + 1
+    else hi = mid
+  }
+  return lo < joins.length && (joins[lo] as number) < end
+}
+
+/**
+ * The secrets written with some characters escaped (`\u002B`, `%2B`, `&#43;`, mixed): matches of
+ * the escape view (escapes.ts) that the direct scan did not make at the same place, labelled by
+ * the first escape in them (`json-escape`, `percent` or `html`).
+ */
+function countEscaped(bytes: Uint8Array, matcher: SecretMatcher): Counts {
+  const counts: Counts = new Map()
+  const t = tablesOf(matcher)
+  let direct: Set<string> | null = null
+  forEachEscapedHit(t, bytes, (p, start, end) => {
+    // Rare (a secret is there): only then is the direct scan repeated, to tell the same match apart.
+    direct ??= new Set(findHits(matcher, bytes).map((h) => `${h.index}:${h.index + h.length}`))
+    if (direct.has(`${start}:${end}`)) return
+    bump(counts, t.kinds[t.kind[p] as number] as string, escapeStyle(bytes, start, end))
+  })
+  return counts
+}
+
+/** How the first escape in bytes[start, end) is written. */
+function escapeStyle(bytes: Uint8Array, start: number, end: number): Encoding {
+  for (let i = start; i < end; i++) {
+    if (bytes[i] === 0x5c) return 'json-escape'
+    if (bytes[i] === 0x25) return 'percent'
+    if (bytes[i] === 0x26) return 'html'
+  }
+  return 'raw'
 }
 
 /** Counts for a header, query or path string, over each byte spelling it may stand for. */
@@ -141,7 +187,8 @@ function countText(text: string, matcher: SecretMatcher, formats: boolean, form:
 /**
  * Look for every secret of `matcher` (in every encoding) and, unless disabled, every well-known
  * credential format, in the agent-controlled parts of an outbound request. Each part is also
- * scanned percent-decoded (up to three times) and without line breaks (see `views.ts`). Returns
+ * scanned with its escapes decoded (`escapes.ts`), percent-decoded (up to three times) and without
+ * line breaks (see `views.ts`). Returns
  * one finding per (kind, where, encoding); empty means clean.
  */
 export function inspectOutbound(

@@ -1,4 +1,5 @@
 import { asBuffer, type Encoding, encodedForms, FOLD } from './encodings.ts'
+import { ESCAPE_SYNTAX, MAX_ESCAPE_PER_BYTE } from './escapes.ts'
 
 /** A value to look for and the label findings carry instead of it (e.g. `credential:slack-bot`). */
 export interface SecretInput {
@@ -38,7 +39,16 @@ const PAIR = 0x85ebca6b | 0
 /** Over-folding (setting 0x20 in every byte) makes ASCII letters case-blind; verification is exact. */
 const WORD_FOLD = 0x20202020
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-const ENCODINGS: readonly Encoding[] = ['raw', 'percent', 'base64', 'base64url', 'hex', 'json-escape', 'form']
+const ENCODINGS: readonly Encoding[] = [
+  'raw',
+  'percent',
+  'base64',
+  'base64url',
+  'hex',
+  'json-escape',
+  'form',
+  'html',
+]
 /** Bytes a key of `words` words needs so that `stride` consecutive aligned reads can hold it. */
 const spanOf = (words: number, stride: number): number => words * WORD + stride * WORD - 1
 /** Shortest pattern keyed by one word. */
@@ -89,6 +99,12 @@ interface Tables {
   readonly kinds: readonly string[]
   /** 1 for every byte value that occurs in some pattern (both cases for folded patterns) */
   readonly patternByte: Uint8Array
+  /** 1 for every byte value that occurs in some secret (its UTF-8 bytes as they are) */
+  readonly secretByte: Uint8Array
+  /** patternByte, plus every byte of the escape syntaxes (see escapes.ts) */
+  readonly escapedByte: Uint8Array
+  /** Length in bytes of the longest secret (its raw form) */
+  readonly rawLongest: number
 }
 
 const tables = new WeakMap<SecretMatcher, Tables>()
@@ -111,8 +127,14 @@ export class SecretMatcher {
   readonly skipped: number
   /** Byte patterns compiled (every encoding of every secret). */
   readonly patternCount: number
-  /** Length in bytes of the longest pattern; a streaming redactor holds back `longest - 1` bytes. */
+  /** Length in bytes of the longest pattern. */
   readonly longest: number
+  /**
+   * The longest input an occurrence can span: the longest pattern, or the longest secret with every
+   * byte written as the longest escape (12 bytes, `&#x0000002B;`). A streaming redactor holds back
+   * at most `longestSpan - 1` bytes.
+   */
+  readonly longestSpan: number
   readonly minLength: number
 
   /** @internal use buildMatcher */
@@ -121,13 +143,20 @@ export class SecretMatcher {
     this.skipped = skipped
     this.patternCount = t.count
     this.longest = longest
+    this.longestSpan = Math.max(longest, t.rawLongest * MAX_ESCAPE_PER_BYTE)
     this.minLength = minLength
     tables.set(this, t)
     Object.freeze(this)
   }
 
   toJSON(): object {
-    return { size: this.size, skipped: this.skipped, patternCount: this.patternCount, longest: this.longest }
+    return {
+      size: this.size,
+      skipped: this.skipped,
+      patternCount: this.patternCount,
+      longest: this.longest,
+      longestSpan: this.longestSpan,
+    }
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -205,7 +234,13 @@ export function buildMatcher(secrets: readonly SecretInput[], options: MatcherOp
       patterns.push({ ...form, kind })
     }
   }
-  return new SecretMatcher(compile(patterns, kinds), seenValues.size, skipped, longestOf(patterns), minLength)
+  return new SecretMatcher(
+    compile(patterns, kinds, seenValues),
+    seenValues.size,
+    skipped,
+    longestOf(patterns),
+    minLength,
+  )
 }
 
 function longestOf(patterns: readonly Pattern[]): number {
@@ -301,7 +336,19 @@ function mergeOneWordGroups(members: number[][]): void {
   })
 }
 
-function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables {
+/** Which byte values the secrets hold, and the length of the longest, in UTF-8. */
+function secretBytes(values: Iterable<string>): { secretByte: Uint8Array; rawLongest: number } {
+  const secretByte = new Uint8Array(256)
+  let rawLongest = 0
+  for (const value of values) {
+    const raw = Buffer.from(value, 'utf8')
+    for (const b of raw) secretByte[b] = 1
+    rawLongest = Math.max(rawLongest, raw.length)
+  }
+  return { secretByte, rawLongest }
+}
+
+function compile(patterns: readonly Pattern[], kinds: readonly string[], values: Iterable<string>): Tables {
   const count = patterns.length
   const offset = new Int32Array(count)
   const length = new Int32Array(count)
@@ -331,6 +378,7 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables
     at += p.bytes.length
   })
   mergeOneWordGroups(members)
+  const secret = secretBytes(values)
   return {
     count,
     bytes,
@@ -345,6 +393,9 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[]): Tables
     }),
     kinds,
     patternByte,
+    secretByte: secret.secretByte,
+    escapedByte: patternByte.map((b, i) => b | (ESCAPE_SYNTAX[i] as number)),
+    rawLongest: secret.rawLongest,
   }
 }
 

@@ -1,4 +1,5 @@
 import { asBuffer, isLatin1 } from './encodings.ts'
+import { forEachEscapedHit, hasEscapedHit } from './escaped-hits.ts'
 import { forEachHit, type SecretMatcher, tablesOf } from './matcher.ts'
 
 export interface RedactorOptions {
@@ -12,10 +13,13 @@ const EMPTY = Buffer.alloc(0)
 const NO_KINDS: readonly string[] = Object.freeze([])
 
 /**
- * Streaming redaction of every secret of a matcher, in every encoding, across chunk boundaries.
- * Overlapping or adjacent occurrences become one replacement. At most `matcher.longest - 1` bytes are
- * held back between pushes, and fewer when the tail holds a byte no pattern contains (a newline, for
- * secrets without one), so line-based streams such as SSE come out event by event.
+ * Streaming redaction of every secret of a matcher, in every encoding, across chunk boundaries,
+ * also when some of its characters are escaped (`\u002B`, `%2B`, `&#43;`: see escapes.ts); the
+ * whole escaped spelling is replaced. Overlapping or adjacent occurrences become one replacement.
+ * Held back between pushes: at most `matcher.longestSpan - 1` bytes (the longest pattern, or the
+ * longest secret with every byte written as a 12-byte escape, less one), and fewer when the
+ * tail holds a byte that neither a pattern nor an escape contains (a newline, for secrets without
+ * one), so line-based streams such as SSE come out event by event.
  */
 export class Redactor {
   readonly #matcher: SecretMatcher
@@ -25,6 +29,8 @@ export class Redactor {
   #pendingStart = 0
   /** absolute end of the last redacted run (bytes before it that are still pending are dropped) */
   #covered = -1
+  /** bytes at the start of #pending that end an escape begun before it (a `\` pairs with them) */
+  #lead = 0
   #count = 0
   #kinds: Set<string> | null = null
   #ended = false
@@ -69,10 +75,10 @@ export class Redactor {
   #safeLimit(buf: Buffer): number {
     const t = tablesOf(this.#matcher)
     const n = buf.length
-    const carry = Math.max(0, this.#matcher.longest - 1)
+    const carry = Math.max(0, this.#matcher.longestSpan - 1)
     const limit = Math.max(0, n - carry)
     for (let i = n - 1; i >= limit; i--) {
-      if (t.patternByte[buf[i] as number] === 0) return i + 1
+      if (t.escapedByte[buf[i] as number] === 0) return i + 1
     }
     return limit
   }
@@ -90,6 +96,14 @@ export class Redactor {
       ends.push(start + (t.length[p] as number))
       kinds.push(t.kind[p] as number)
     })
+    const onEscaped = (p: number, start: number, end: number): void => {
+      if (start >= limit) return
+      starts.push(start)
+      ends.push(end)
+      kinds.push(t.kind[p] as number)
+    }
+    const resume = forEachEscapedHit(t, buf, onEscaped, this.#lead, final ? -1 : limit)
+    this.#lead = final ? 0 : resume - limit
     const order = starts.map((_, i) => i).sort((a, b) => (starts[a] as number) - (starts[b] as number))
 
     const out: Uint8Array[] = []
@@ -156,7 +170,7 @@ export function redactBuffer(
  */
 export function containsSecret(bytes: Uint8Array | readonly Uint8Array[], matcher: SecretMatcher): boolean {
   const t = tablesOf(matcher)
-  if (bytes instanceof Uint8Array) return hitsIn(t, bytes)
+  if (bytes instanceof Uint8Array) return hitsIn(t, bytes) || hasEscapedHit(t, bytes)
   for (const part of bytes) if (hitsIn(t, part)) return true
   // An occurrence split by a boundary starts less than `longest` bytes before it and ends less than
   // `longest` after it: it lies whole in the window of those bytes.
@@ -165,7 +179,15 @@ export function containsSecret(bytes: Uint8Array | readonly Uint8Array[], matche
   for (let i = 1; i < bytes.length; i++) {
     if (hitsIn(t, boundaryWindow(bytes, i, reach))) return true
   }
-  return false
+  // Escapes are read left to right (a `\` pairs with the byte after it), so the escape view needs
+  // the body in one piece; a body without `\`, `%` or `&` has none.
+  if (!bytes.some(mayHoldEscape)) return false
+  return hasEscapedHit(t, bytes.length === 1 ? (bytes[0] as Uint8Array) : Buffer.concat(bytes))
+}
+
+function mayHoldEscape(part: Uint8Array): boolean {
+  const b = asBuffer(part)
+  return b.indexOf(0x5c) !== -1 || b.indexOf(0x25) !== -1 || b.indexOf(0x26) !== -1
 }
 
 function hitsIn(t: ReturnType<typeof tablesOf>, bytes: Uint8Array): boolean {

@@ -1,0 +1,45 @@
+import { escapedRegions } from './escape-regions.ts'
+import { findEscapes } from './escapes.ts'
+import { forEachHit, type tablesOf } from './matcher.ts'
+
+type Tables = ReturnType<typeof tablesOf>
+
+/** Called with the pattern and the input range `[start, end)` of its escaped spelling. */
+export type OnEscapedHit = (pattern: number, start: number, end: number) => void
+
+/**
+ * Every occurrence of a pattern that the escape view (escapes.ts) holds and the input does not:
+ * matches in the decoded stretches that cover at least one decoded escape, each mapped back to
+ * the whole input range it was written over. `from` is where to start reading (past the tail of
+ * an escape an earlier buffer began); returns where a scan of the bytes after `cut` must start.
+ */
+export function forEachEscapedHit(
+  t: Tables,
+  data: Uint8Array,
+  onHit: OnEscapedHit,
+  from = 0,
+  cut = -1,
+): number {
+  if (t.count === 0) return cut
+  const escapes = findEscapes(data, t.secretByte, from, cut)
+  if (escapes.starts.length === 0) return escapes.resume
+  for (const region of escapedRegions(data, escapes, t.rawLongest - 1)) {
+    forEachHit(t, region.bytes, (p, s) => {
+      const length = t.length[p] as number
+      const start = region.from[s] as number
+      const end = region.to[s + length - 1] as number
+      // A decoded escape is always shorter than its spelling: a longer range holds one.
+      if (end - start > length) onHit(p, start, end)
+    })
+  }
+  return escapes.resume
+}
+
+/** Whether the escape view of `data` holds an occurrence the input does not. */
+export function hasEscapedHit(t: Tables, data: Uint8Array): boolean {
+  let found = false
+  forEachEscapedHit(t, data, () => {
+    found = true
+  })
+  return found
+}
