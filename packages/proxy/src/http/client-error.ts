@@ -20,7 +20,7 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
   const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +
-      'content-type: application/problem+json\r\n' +
+      'content-type: application/problem+json; charset=utf-8\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       `x-aegis-block: ${refusal.code}\r\n` +
       `x-request-id: ${requestId}\r\n` +
