@@ -54,6 +54,13 @@ describe('agent token in the key slot', () => {
       'Bearer sk-vault-openai-0123456789',
     ],
     [
+      'octokit: Authorization: token',
+      'openai',
+      (t: string) => ({ Authorization: `token ${t}` }),
+      'authorization',
+      'Bearer sk-vault-openai-0123456789',
+    ],
+    [
       'anthropic: x-api-key',
       'anthropic',
       (t: string) => ({ 'x-api-key': t }),

@@ -7,8 +7,11 @@ export interface AgentIdentity {
   rawHeaders: readonly string[]
 }
 
-/** `Authorization: Bearer <token>`, any scheme case (RFC 9110 §11.1), one token, optional spaces. */
-const BEARER = /^bearer +([^ ]+) *$/i
+/**
+ * `Authorization: Bearer <token>` or `token <token>` (GitHub's scheme: @octokit/auth-token sends a
+ * non-JWT key as `token …`), any scheme case (RFC 9110 §11.1), one token, optional spaces.
+ */
+const BEARER = /^(?:bearer|token) +([^ ]+) *$/i
 
 /** The agent token a key-slot header carries, or null when its value is not agent-token shaped. */
 function keySlotToken(lowerName: string, value: string): string | null {
@@ -20,7 +23,7 @@ function keySlotToken(lowerName: string, value: string): string | null {
 
 /**
  * The agent's identity from `X-Aegis-Agent` or from the SDK's own key slot — `Authorization: Bearer`
- * or `x-api-key` — because SDKs refuse to start without an API key and cannot add a custom header
+ * (or `token`) or `x-api-key` — because SDKs refuse to start without an API key and cannot add a custom header
  * from the environment (phase2-notes §7.5). A key-slot value counts only when it has the agent-token
  * shape (`aegis_` + 43 base64url characters: no provider key looks like that), and that header is
  * removed so the token never travels upstream. Any other value stays where it was; `Authorization`
