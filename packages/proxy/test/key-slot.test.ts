@@ -68,6 +68,13 @@ describe('agent token in the key slot', () => {
       'sk-ant-vault-0123456789',
     ],
     [
+      'gemini: x-goog-api-key',
+      'openai',
+      (t: string) => ({ 'x-goog-api-key': t }),
+      'authorization',
+      'Bearer sk-vault-openai-0123456789',
+    ],
+    [
       'x-api-key on a Bearer credential',
       'openai',
       (t: string) => ({ 'X-Api-Key': t }),

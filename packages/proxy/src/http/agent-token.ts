@@ -13,18 +13,24 @@ export interface AgentIdentity {
  */
 const BEARER = /^(?:bearer|token) +([^ ]+) *$/i
 
+/**
+ * Headers that carry a bare API key: `x-api-key` (Anthropic), `x-goog-api-key` (Gemini SDKs and
+ * Gemini CLI, from `GEMINI_API_KEY`).
+ */
+const KEY_HEADERS: ReadonlySet<string> = new Set(['x-api-key', 'x-goog-api-key'])
+
 /** The agent token a key-slot header carries, or null when its value is not agent-token shaped. */
 function keySlotToken(lowerName: string, value: string): string | null {
   let candidate: string | null = null
   if (lowerName === 'authorization') candidate = BEARER.exec(value)?.[1] ?? null
-  else if (lowerName === 'x-api-key') candidate = value.trim()
+  else if (KEY_HEADERS.has(lowerName)) candidate = value.trim()
   return candidate !== null && isAgentTokenShape(candidate) ? candidate : null
 }
 
 /**
  * The agent's identity from `X-Aegis-Agent` or from the SDK's own key slot — `Authorization: Bearer`
- * (or `token`) or `x-api-key` — because SDKs refuse to start without an API key and cannot add a custom header
- * from the environment (phase2-notes §7.5). A key-slot value counts only when it has the agent-token
+ * (or `token`), `x-api-key` or `x-goog-api-key` — because SDKs refuse to start without an API key
+ * and cannot add a custom header from the environment (phase2-notes §7.5). A key-slot value counts only when it has the agent-token
  * shape (`aegis_` + 43 base64url characters: no provider key looks like that), and that header is
  * removed so the token never travels upstream. Any other value stays where it was; `Authorization`
  * is then dropped by the forwarding rules as before.
@@ -37,8 +43,8 @@ export function agentIdentity(rawHeaders: readonly string[], aegisAgent: string 
   let found: number[] | null = null
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string
-    // Cheap length gate first: this runs on every request.
-    if (name.length !== 13 && name.length !== 9) continue
+    // Cheap length gate first (authorization 13, x-api-key 9, x-goog-api-key 14): this runs on every request.
+    if (name.length !== 13 && name.length !== 9 && name.length !== 14) continue
     const lower = name.toLowerCase()
     if (keySlotToken(lower, rawHeaders[i + 1] as string) === null) continue
     found ??= []
