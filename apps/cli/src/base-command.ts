@@ -135,6 +135,21 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     }
   }
 
+  /**
+   * After a command that took a secret as a literal `--secret <value>` (vault add, vault rotate)
+   * succeeded: it works — scripts rely on it — but the value sat in argv, readable by other processes
+   * and kept in shell history. Said after success only, so a failure stays one line on stderr.
+   */
+  override async finally(err: Error | undefined): Promise<unknown> {
+    const secret = (this.flags as { secret?: unknown } | undefined)?.secret
+    if (err === undefined && typeof secret === 'string' && secret !== '-') {
+      process.stderr.write(
+        'Warning: --secret <value> put the secret in argv, visible to other processes (ps, /proc) and kept in shell history; next time use --secret - (stdin) or leave --secret out to be prompted\n',
+      )
+    }
+    return super.finally(err)
+  }
+
   /** Stops the command with a one-line error and exit status 1. */
   protected fail(message: string): never {
     throw new CliError(message)
