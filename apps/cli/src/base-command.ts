@@ -18,8 +18,10 @@
  * - `loadAegisConfig(overrides?)`: the resolved `AegisConfig` (flags > env > file > defaults), memoised;
  *   a command with config-backed flags passes them as `overrides` on its first call.
  * - `openActiveVault()`: the active vault, for long-running commands that close it themselves.
- * - `masterKey()`: `AEGIS_MASTER_KEY` or `vault.master_key`; missing → `AEGIS_MASTER_KEY is not set`.
- * - `activeVaultName()`, `dataDir()`: from the config (`AEGIS_VAULT` / `vault.name`, `vault.data_dir`).
+ * - `masterKey()`: `AEGIS_MASTER_KEY` or `vault.master_key`; missing → `AEGIS_MASTER_KEY is not set`
+ *   (or, before `init`, "No Aegis workspace here").
+ * - `activeVaultName()`, `dataDir()`: from the config (`AEGIS_VAULT` / `vault.name`, `vault.data_dir`);
+ *   `dataDir()` is an error when the directory does not exist, so reading commands never create it.
  * - `withVault(fn, name?)`: opens a vault with the master key, runs `fn`, always closes it.
  * - `fail(message)`: throws a `CliError` (one line on stderr, exit 1).
  * - Error handling (`catch`): CliError, ConfigError, VaultError and any other error → one line
@@ -32,6 +34,7 @@ import { type AegisConfig, type ConfigOverrides, loadConfig } from '@aegis/confi
 import { openVault, type Vault } from '@aegis/vault'
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
+import { existingDataDir, invalidKeyMessage } from './lib/workspace.js'
 
 /** Flags every Aegis command accepts, plus the command's own. */
 export type AegisFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -75,20 +78,28 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     return this.#config
   }
 
-  /** The master key (env wins over the file, as layered by @aegis/config). */
+  /**
+   * The master key (env wins over the file, as layered by @aegis/config). Before `init` the error
+   * says there is no workspace here, not that a key is missing (advice that cannot work there).
+   */
   protected masterKey(): string {
-    const key = this.loadAegisConfig().vault.master_key
+    const config = this.loadAegisConfig()
+    existingDataDir(config, process.cwd())
+    const key = config.vault.master_key
     if (!key) {
       throw new CliError(
-        'AEGIS_MASTER_KEY is not set (export AEGIS_MASTER_KEY=<key from aegis init>, or run aegis init --write-secrets)',
+        'AEGIS_MASTER_KEY is not set: export AEGIS_MASTER_KEY=<the key aegis init printed> (or keep it in the config with vault.master_key, file mode 0600)',
       )
     }
     return key
   }
 
-  /** Absolute data directory (`vault.data_dir`, `AEGIS_DATA_DIR`). */
+  /**
+   * Absolute data directory (`vault.data_dir`, `AEGIS_DATA_DIR`) of an existing workspace; a
+   * one-line error when there is none here, so no reading command creates one.
+   */
   protected dataDir(): string {
-    return this.loadAegisConfig().vault.data_dir
+    return existingDataDir(this.loadAegisConfig(), process.cwd())
   }
 
   /** The vault commands act on (`AEGIS_VAULT`, `vault.name`). */
@@ -98,21 +109,45 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
 
   /** Opens the active vault for a long-running command; the caller closes it. */
   protected openActiveVault(): Vault {
-    return openVault({ dataDir: this.dataDir(), name: this.activeVaultName(), masterKey: this.masterKey() })
+    return this.#open(this.activeVaultName())
+  }
+
+  /** Opens a vault; a wrong or malformed master key gets words that tell the two apart. */
+  #open(name: string): Vault {
+    const masterKey = this.masterKey()
+    try {
+      return openVault({ dataDir: this.dataDir(), name, masterKey })
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'invalid_master_key') {
+        throw new CliError(invalidKeyMessage(masterKey, name), { cause: error })
+      }
+      throw error
+    }
   }
 
   /** Opens a vault (default: the active one), runs `fn`, and closes the vault whatever happens. */
   protected async withVault<R>(fn: (vault: Vault) => R | Promise<R>, name?: string): Promise<R> {
-    const vault = openVault({
-      dataDir: this.dataDir(),
-      name: name ?? this.activeVaultName(),
-      masterKey: this.masterKey(),
-    })
+    const vault = this.#open(name ?? this.activeVaultName())
     try {
       return await fn(vault)
     } finally {
       vault.close()
     }
+  }
+
+  /**
+   * After a command that took a secret as a literal `--secret <value>` (vault add, vault rotate)
+   * succeeded: it works — scripts rely on it — but the value sat in argv, readable by other processes
+   * and kept in shell history. Said after success only, so a failure stays one line on stderr.
+   */
+  override async finally(err: Error | undefined): Promise<unknown> {
+    const secret = (this.flags as { secret?: unknown } | undefined)?.secret
+    if (err === undefined && typeof secret === 'string' && secret !== '-') {
+      process.stderr.write(
+        'Warning: --secret <value> put the secret in argv, visible to other processes (ps, /proc) and kept in shell history; next time use --secret - (stdin) or leave --secret out to be prompted\n',
+      )
+    }
+    return super.finally(err)
   }
 
   /** Stops the command with a one-line error and exit status 1. */
@@ -126,7 +161,9 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
   ): Promise<unknown> {
     if (err.oclif?.exit !== undefined && (err as { code?: string }).code === 'EEXIT') throw err
     if (isParseError(err)) {
-      process.exitCode = err.oclif?.exit ?? 2
+      // Exit 2 for every usage error the parser catches (interface §3), whatever oclif set.
+      err.oclif = { ...err.oclif, exit: 2 }
+      process.exitCode = 2
       throw redactUnexpectedArgs(err)
     }
     process.stderr.write(`${errorLine(err)}\n`)

@@ -97,7 +97,7 @@ describe('aegis policy validate | list | test', () => {
       const none = await run(['policy', 'validate'])
       expect(none.code).toBe(1)
       expect(none.stderr).toBe(
-        'Error: No policies directory: pass --policies-dir or set gate.policies_dir in the config\n',
+        'Error: No policies directory: pass --policies-dir (there is no aegis.config.yaml here to set gate.policies_dir; aegis init makes one)\n',
       )
     })
 

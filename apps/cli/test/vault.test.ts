@@ -259,7 +259,7 @@ describe('vault credential commands', () => {
         args: [...base, '--domains', 'api.bad.example'],
         env: { AEGIS_MASTER_KEY: 'wrong-key' },
         code: 1,
-        error: /^Error: Invalid master key$/,
+        error: /^Error: Invalid master key: /m,
       },
       {
         what: 'missing master key',
@@ -444,21 +444,21 @@ describe('vault credential commands', () => {
         args: ['vault', 'rotate', '--name', 'slack-bot', '--secret', 'new'],
         env: { AEGIS_MASTER_KEY: 'nope' },
         code: 1,
-        error: /^Error: Invalid master key$/,
+        error: /^Error: Invalid master key: /m,
       },
       {
         what: 'remove with wrong key',
         args: ['vault', 'remove', '--name', 'slack-bot'],
         env: { AEGIS_MASTER_KEY: 'nope' },
         code: 1,
-        error: /^Error: Invalid master key$/,
+        error: /^Error: Invalid master key: /m,
       },
       {
         what: 'list with wrong key',
         args: ['vault', 'list'],
         env: { AEGIS_MASTER_KEY: 'nope' },
         code: 1,
-        error: /^Error: Invalid master key$/,
+        error: /^Error: Invalid master key: /m,
       },
     ]
     for (const c of cases) {

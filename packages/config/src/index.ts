@@ -26,4 +26,4 @@ export {
   WEBHOOK_EVENTS,
 } from './schema.ts'
 export { type StarterOptions, starterConfigYaml } from './starter.ts'
-export type { ResolveEntry } from './upstream.ts'
+export { parseResolveEntry, type ResolveEntry } from './upstream.ts'

@@ -21,8 +21,10 @@ export {
 } from './path.js'
 export {
   isRefusalCode,
+  PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPE_PREFIX,
   type ProblemDocument,
+  type ProblemErrorMember,
   problemDocument,
   REFUSAL_STATUS,
   REFUSAL_TITLE,

@@ -64,6 +64,21 @@ export interface Refusal {
   extra?: Record<string, unknown>
 }
 
+/**
+ * The `error` extension member: the shape the common SDK families read out of an error body, so the
+ * gate's `detail` and `code` reach the agent's exception message (checked in each SDK's source):
+ * openai-node builds `"<status> <error.message>"` and ignores every other member (without it a
+ * refusal showed as "404 status code (no body)"); @anthropic-ai/sdk reads `error.message` and
+ * `error.type`. Both expose `error.code` / `error.type` as properties of the thrown error.
+ */
+export interface ProblemErrorMember {
+  /** `<detail> (aegis: <code>)`: both in the one string every SDK prints. */
+  message: string
+  /** The stable code again, where SDKs put an error class (`err.type`). */
+  type: RefusalCode
+  code: RefusalCode
+}
+
 /** An RFC 9457 `application/problem+json` document. */
 export interface ProblemDocument {
   type: string
@@ -72,6 +87,7 @@ export interface ProblemDocument {
   detail: string
   code: RefusalCode
   instance?: string
+  error: ProblemErrorMember
   [member: string]: unknown
 }
 
@@ -87,8 +103,8 @@ export function refuse(code: RefusalCode, detail: string, extra?: Record<string,
 
 /**
  * The problem document for a refusal: `type`, `title`, `status`, `detail`, `code`, optional
- * `instance` (e.g. the request id), then the refusal's `extra` members (which cannot override the
- * standard ones).
+ * `instance` (e.g. the request id), the SDK-facing `error` member, then the refusal's `extra`
+ * members (which cannot override the standard ones).
  */
 export function problemDocument(refusal: Refusal, instance?: string): ProblemDocument {
   const { code } = refusal
@@ -100,5 +116,13 @@ export function problemDocument(refusal: Refusal, instance?: string): ProblemDoc
     detail: refusal.detail,
     code,
     ...(instance === undefined ? {} : { instance }),
+    error: { message: `${refusal.detail} (aegis: ${code})`, type: code, code },
   }
 }
+
+/**
+ * The media type of every refusal. `charset=utf-8` because @octokit/request decodes a body only
+ * when it is `application/json`, `text/*` or says `charset=utf-8`; without it a refusal became
+ * "Unknown error" with the problem kept as an ArrayBuffer.
+ */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'

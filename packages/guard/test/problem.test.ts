@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   isRefusalCode,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDocument,
   problemDocument,
   REFUSAL_STATUS,
   REFUSAL_TITLE,
@@ -63,12 +65,41 @@ describe('problemDocument', () => {
       code: 'rate_limited',
       instance: 'req_1',
       retryAfter: 3,
+      error: {
+        message: 'Agent rate limit 50/min exceeded (aegis: rate_limited)',
+        type: 'rate_limited',
+        code: 'rate_limited',
+      },
     })
   })
 
   it('omits instance and extra when not given', () => {
     const doc = problemDocument(refuse('domain_denied', 'evil.com is not allowed'))
-    expect(Object.keys(doc).sort()).toEqual(['code', 'detail', 'status', 'title', 'type'])
+    expect(Object.keys(doc).sort()).toEqual(['code', 'detail', 'error', 'status', 'title', 'type'])
+  })
+
+  // One row per SDK family: what its error constructor reads from the body (see ProblemErrorMember).
+  it.each([
+    ['openai-node: "<status> <error.message>"', (d: ProblemDocument) => String(d.error.message)],
+    ['@anthropic-ai/sdk: error.message', (d: ProblemDocument) => d.error.message],
+    ['@octokit/request: the text of a charset=utf-8 body', (d: ProblemDocument) => JSON.stringify(d)],
+  ])('%s carries both the detail and the code', (_, read) => {
+    const doc = problemDocument(refuse('grant_denied', "Agent 'bot' is not granted 'gh'"))
+    expect(read(doc)).toContain("Agent 'bot' is not granted 'gh'")
+    expect(read(doc)).toContain('grant_denied')
+  })
+
+  it('extra members cannot override the error member', () => {
+    const doc = problemDocument(refuse('policy_denied', 'no', { error: { message: 'all fine' } }))
+    expect(doc.error).toEqual({
+      message: 'no (aegis: policy_denied)',
+      type: 'policy_denied',
+      code: 'policy_denied',
+    })
+  })
+
+  it('is sent as problem+json that says charset=utf-8', () => {
+    expect(PROBLEM_CONTENT_TYPE).toBe('application/problem+json; charset=utf-8')
   })
 
   it('extra members cannot override the standard ones', () => {

@@ -83,7 +83,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
       code,
     })
     res.writeHead(status, {
-      'content-type': 'application/problem+json',
+      'content-type': 'application/problem+json; charset=utf-8',
       'cache-control': 'no-store',
       ...extra,
       ...closeUnread(req, res),
@@ -104,7 +104,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     const outcome = await engine.reject(standIn(req), final).catch(() => null)
     const problem = outcome?.problem ?? problemDocument(final)
     res.writeHead(401, {
-      'content-type': 'application/problem+json',
+      'content-type': 'application/problem+json; charset=utf-8',
       'cache-control': 'no-store',
       'www-authenticate': 'Bearer realm="aegis"',
       'x-aegis-block': final.code,

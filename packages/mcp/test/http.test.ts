@@ -132,7 +132,7 @@ describe('streamable HTTP transport', () => {
     >[]) {
       const reply = await post({ host: `127.0.0.1:${port}`, ...headers })
       expect(reply.status).toBe(401)
-      expect(reply.headers['content-type']).toBe('application/problem+json')
+      expect(reply.headers['content-type']).toBe('application/problem+json; charset=utf-8')
       expect(reply.headers['www-authenticate']).toMatch(/^Bearer/)
       expect(JSON.parse(reply.body)).toMatchObject({ code: 'agent_auth_required', status: 401 })
     }

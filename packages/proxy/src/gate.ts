@@ -157,7 +157,10 @@ export function createGate(options: GateOptions): Gate {
         logger.error({ reqId: gateRequest.id, err: describeError(error) }, 'request handling failed')
         if (!res.headersSent) {
           const refusal = refuse('upstream_unreachable', 'The request could not be completed')
-          res.writeHead(502, { 'content-type': 'application/problem+json', 'x-aegis-block': refusal.code })
+          res.writeHead(502, {
+            'content-type': 'application/problem+json; charset=utf-8',
+            'x-aegis-block': refusal.code,
+          })
         }
         res.destroy()
       })

@@ -28,13 +28,15 @@ async function expectRefused(
   const before = h.upstream.received.length
   const reply = await send(h.port, path, init)
   expect(reply.status, `${path} status`).toBe(status)
-  expect(reply.headers['content-type']).toBe('application/problem+json')
+  expect(reply.headers['content-type']).toBe('application/problem+json; charset=utf-8')
   expect(reply.headers['x-aegis-block']).toBe(code)
   const problem = reply.json()
   expect(problem).toMatchObject({ status, code, type: `urn:aegis:problem:${code}` })
   expect(typeof problem.title).toBe('string')
   expect(typeof problem.detail).toBe('string')
   expect(h.upstream.received.length, `${path} reached upstream`).toBe(before)
+  // The SDK-facing member (guard ProblemErrorMember): detail and code in the one message SDKs print.
+  expect(problem.error).toEqual({ message: `${problem.detail} (aegis: ${code})`, type: code, code })
   return problem
 }
 
@@ -165,7 +167,7 @@ describe('body limits and framing', () => {
       'POST /slack/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /slack/smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
     )
     expect(raw).toMatch(/^HTTP\/1\.1 400/)
-    expect(raw).toContain('application/problem+json')
+    expect(raw).toContain('application/problem+json; charset=utf-8')
     expect(h.upstream.received.slice(before).map((r) => r.url)).not.toContain('/smuggled')
   })
 

@@ -4,6 +4,7 @@ import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { ledgerPath } from '../lib/ledger-file.js'
 import { createLogger } from '../lib/logger.js'
+import { assertPoliciesDir } from '../lib/policies-dir.js'
 import { upstreamFlags, upstreamOverrides } from '../lib/upstream-flags.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
@@ -58,6 +59,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
       },
     })
     const gateConfig = config.gate
+    assertPoliciesDir(gateConfig.policies_dir)
     const logger = createLogger(config)
     let options: GateOptions
     const vault = this.openActiveVault()

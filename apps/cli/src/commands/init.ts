@@ -14,6 +14,8 @@ export interface InitResult {
   vault: string
   /** Only when the key was generated here and not written to a file. */
   masterKey?: string
+  /** True when `--if-missing` found a workspace and left it as it was. */
+  kept?: boolean
 }
 
 export default class Init extends AegisCommand<typeof Init> {
@@ -24,6 +26,7 @@ export default class Init extends AegisCommand<typeof Init> {
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init --write-secrets',
+    '<%= config.bin %> init --write-secrets --if-missing   # safe to re-run',
     'AEGIS_MASTER_KEY=… <%= config.bin %> init --json',
   ]
   static override flags = {
@@ -32,11 +35,22 @@ export default class Init extends AegisCommand<typeof Init> {
         'Store the master key in the config file (mode 0600); convenient for local development only',
       default: false,
     }),
+    'if-missing': Flags.boolean({
+      description:
+        'Keep an existing workspace: when the config file is already there, change nothing and exit 0 (re-runnable setup)',
+      default: false,
+    }),
   }
 
   async run(): Promise<InitResult> {
     const writeSecrets = this.flags['write-secrets']
     const configPath = initConfigPath(process.cwd(), this.flags.config, process.env.AEGIS_CONFIG)
+    if (existsSync(configPath) && this.flags['if-missing']) {
+      // Loaded, so a broken config is still reported rather than kept silently.
+      const config = loadConfig({ cwd: process.cwd(), env: process.env, file: configPath })
+      this.log(`Aegis workspace already here: ${configPath} (kept as it is)`)
+      return { configPath, dataDir: config.vault.data_dir, vault: config.vault.name, kept: true }
+    }
     if (existsSync(configPath)) {
       throw new CliError(`Config file already exists: ${configPath} (aegis init never overwrites it)`)
     }

@@ -34,9 +34,14 @@ export function isKnownError(err: unknown): err is Error {
   return err instanceof Error && USER_FACING_ERRORS.has(err.name)
 }
 
-/** True for errors raised by oclif's argument parser (unknown flag, missing required flag, bad option). */
+/**
+ * True for errors raised by oclif's argument parser (unknown flag, missing required flag, bad option),
+ * including a flag value its type refuses (`--port abc`): oclif rethrows those as a plain CLIError
+ * whose message it prefixes with "Parsing --<flag>" (parser/parse.js), which exited 1 before.
+ */
 export function isParseError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'parse' in err
+  if (typeof err !== 'object' || err === null) return false
+  return 'parse' in err || (err instanceof Error && /^Parsing --[\w-]+ /.test(err.message))
 }
 
 /**

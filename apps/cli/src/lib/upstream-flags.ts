@@ -1,5 +1,6 @@
-import type { ConfigOverrides } from '@aegis/config'
+import { type ConfigOverrides, parseResolveEntry } from '@aegis/config'
 import { Flags } from '@oclif/core'
+import { CliError } from './errors.js'
 
 /**
  * `--upstream-ca F`... and `--resolve H:P:A:AP`...: how the gate (and the MCP server, which runs
@@ -17,10 +18,22 @@ export const upstreamFlags = {
   }),
 }
 
-/** The `gate.upstream` config overrides for those flags (undefined values are ignored). */
+/**
+ * The `gate.upstream` config overrides for those flags (undefined values are ignored). A bad
+ * `--resolve` is refused here, echoing the value (a host mapping, not a secret) and the expected
+ * form: the config layer's message names only `gate.upstream.resolve[0]`.
+ */
 export function upstreamOverrides(flags: {
   'upstream-ca'?: string[] | undefined
   resolve?: string[] | undefined
 }): NonNullable<NonNullable<ConfigOverrides['gate']>['upstream']> {
+  for (const value of flags.resolve ?? []) {
+    const parsed = parseResolveEntry(value)
+    if (typeof parsed === 'string') {
+      throw new CliError(
+        `Invalid --resolve "${value}": ${parsed}. Expected HOST:PORT:ADDR:APORT, e.g. api.example.com:443:127.0.0.1:8443`,
+      )
+    }
+  }
   return { ca_file: flags['upstream-ca'], resolve: flags.resolve }
 }

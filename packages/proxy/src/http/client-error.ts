@@ -20,7 +20,7 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
   const body = JSON.stringify(problemDocument(refusal, requestId))
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
-      'content-type: application/problem+json\r\n' +
+      'content-type: application/problem+json; charset=utf-8\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       `x-aegis-block: ${refusal.code}\r\n` +
       `x-request-id: ${requestId}\r\n` +

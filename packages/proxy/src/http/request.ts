@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { GateRequest } from '../types.js'
+import { agentIdentity } from './agent-token.js'
 
 function single(value: string | string[] | undefined): string | null {
   if (value === undefined) return null
@@ -15,14 +16,15 @@ export function fromIncoming(req: IncomingMessage, receivedAt: number): GateRequ
   const contentLength = lengthHeader === undefined ? null : Number(lengthHeader)
   const chunked = req.headers['transfer-encoding'] !== undefined
   const hasBody = chunked || (contentLength !== null && contentLength > 0)
+  const identity = agentIdentity(req.rawHeaders, single(req.headers['x-aegis-agent']))
   return {
     id: randomUUID(),
     channel: 'gate',
     receivedAt,
     method: req.method ?? 'GET',
     target: req.url ?? '',
-    rawHeaders: req.rawHeaders,
-    agentToken: single(req.headers['x-aegis-agent']),
+    rawHeaders: identity.rawHeaders,
+    agentToken: identity.token,
     targetHost: single(req.headers['x-target-host']),
     contentLength: chunked ? null : contentLength,
     body: hasBody ? req : null,

@@ -12,7 +12,7 @@ export function sendProblem(
 ): void {
   const body = JSON.stringify(problem)
   const headers: Record<string, string | number> = {
-    'content-type': 'application/problem+json',
+    'content-type': 'application/problem+json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'x-aegis-block': refusal.code,
     'x-request-id': options.requestId,

@@ -12,7 +12,11 @@ export function identity(requireAgentAuth: boolean): SyncStage {
   return (ctx) => {
     const token = ctx.req.agentToken
     if (token === null || token === '') {
-      if (requireAgentAuth) return refuse('agent_auth_required', 'Send your agent token in X-Aegis-Agent')
+      if (requireAgentAuth)
+        return refuse(
+          'agent_auth_required',
+          'Send your agent token in X-Aegis-Agent, or as the API key (Authorization: Bearer or x-api-key)',
+        )
       return undefined
     }
     if (!isAgentTokenShape(token)) return refuse('agent_auth_invalid', 'The agent token is not recognised')

@@ -1,6 +1,7 @@
 import { renderConfig } from '@aegis/config'
 import { parse } from 'yaml'
 import { AegisCommand } from '../../base-command.js'
+import { requireWorkspace } from '../../lib/workspace.js'
 
 export default class ConfigShow extends AegisCommand<typeof ConfigShow> {
   static override summary = 'Print the resolved configuration (flags > env > file > defaults), secrets masked'
@@ -8,6 +9,8 @@ export default class ConfigShow extends AegisCommand<typeof ConfigShow> {
 
   async run(): Promise<unknown> {
     const config = this.loadAegisConfig()
+    // Defaults printed in a folder that is not a workspace read as if one were here.
+    requireWorkspace(config, process.cwd())
     const yaml = renderConfig(config, { maskSecrets: true })
     if (config.source.file) this.log(`# from ${config.source.file}`)
     this.log(yaml.trimEnd())

@@ -4,6 +4,7 @@ import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
 import { createLogger } from '../../lib/logger.js'
+import { assertPoliciesDir } from '../../lib/policies-dir.js'
 import { upstreamFlags, upstreamOverrides } from '../../lib/upstream-flags.js'
 
 export default class McpServe extends AegisCommand<typeof McpServe> {
@@ -40,6 +41,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       mcp: { transport: flags.transport as 'stdio' | 'http' | undefined, port: flags.port },
       gate: { upstream: upstreamOverrides(flags) },
     })
+    assertPoliciesDir(config.gate.policies_dir)
     const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
     const logger = createLogger(config)
     const vault = this.openActiveVault()

@@ -28,6 +28,10 @@ export default class VaultAdd extends AegisCommand<typeof VaultAdd> {
       description: 'Comma-separated allowed hosts, e.g. api.slack.com,*.slack.com',
       required: true,
     }),
+    'if-missing': Flags.boolean({
+      description:
+        'Keep a credential of this name as it is (exit 0) instead of refusing: for re-runnable setup',
+    }),
   }
 
   async run(): Promise<CredentialJson> {
@@ -47,11 +51,21 @@ export default class VaultAdd extends AegisCommand<typeof VaultAdd> {
       ...(f['body-inspection'] !== undefined && { bodyInspection: f['body-inspection'] }),
     })
     // The vault opens (and checks the key) before anyone is asked to type a secret.
+    let kept = false
     const info = await this.withVault(async (vault) => {
+      const existing = f['if-missing'] ? vault.list().find((c) => c.name === f.name) : undefined
+      if (existing) {
+        kept = true
+        return existing
+      }
       const secret = await readSecret({ flag: f.secret, prompt: `Secret for ${f.name}` })
       return vault.add(credential(secret))
     })
-    this.log(`Added credential ${info.name} to vault ${vaultName}`)
+    this.log(
+      kept
+        ? `Credential ${info.name} is already in vault ${vaultName} (kept as it is; vault rotate changes its secret)`
+        : `Added credential ${info.name} to vault ${vaultName}`,
+    )
     for (const line of credentialSummary(info)) this.log(line)
     return credentialJson(info)
   }

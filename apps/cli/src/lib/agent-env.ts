@@ -1,0 +1,80 @@
+/**
+ * The environment `aegis run` gives an agent: each SDK's own base-URL and API-key variables pointing
+ * at the gate, with the agent token in the key slot (the gate takes it from `Authorization: Bearer`,
+ * `x-api-key` or `x-goog-api-key` when it is agent-token shaped). Variables checked in each SDK's
+ * source (phase2-notes §7.5).
+ */
+
+/**
+ * Service-name convention: a provider's variables are set only when a credential serves the service
+ * of this name, so `aegis vault add --service openai …` is what makes `OPENAI_*` appear.
+ */
+export const PROVIDERS = [
+  // openai-node / openai-python: `baseURL = readEnv('OPENAI_BASE_URL')`; the SDK appends `/chat/completions`.
+  { service: 'openai', baseVar: 'OPENAI_BASE_URL', path: '/openai/v1', keyVar: 'OPENAI_API_KEY' },
+  // @anthropic-ai/sdk and Claude Code: the SDK appends `/v1/messages`; the key goes out as `x-api-key`.
+  { service: 'anthropic', baseVar: 'ANTHROPIC_BASE_URL', path: '/anthropic', keyVar: 'ANTHROPIC_API_KEY' },
+  // Gemini CLI (`GOOGLE_GEMINI_BASE_URL`); the key goes out as `x-goog-api-key`.
+  { service: 'gemini', baseVar: 'GOOGLE_GEMINI_BASE_URL', path: '/gemini', keyVar: 'GEMINI_API_KEY' },
+] as const
+
+/**
+ * Never handed to the agent: the master key opens every secret, a user token is an operator's RBAC
+ * identity. (A variable holding a vault secret's value is removed too; see `agentEnv`.)
+ */
+const WITHHELD = ['AEGIS_MASTER_KEY', 'AEGIS_USER_TOKEN'] as const
+
+export interface AgentEnvInput {
+  parent: Readonly<Record<string, string | undefined>>
+  gateUrl: string
+  token: string
+  /** Services some credential serves. */
+  services: ReadonlySet<string>
+  /** Every vault secret's value: a variable that contains one is not passed on. */
+  secrets: readonly string[]
+}
+
+export interface AgentEnv {
+  env: Record<string, string>
+  /** `NAME=value` for what was set, the token shown as `<agent token>`. */
+  set: string[]
+  /** Names of variables removed from the parent's environment. */
+  removed: string[]
+}
+
+export function agentEnv(input: AgentEnvInput): AgentEnv {
+  const env: Record<string, string> = {}
+  const removed: string[] = []
+  for (const [name, value] of Object.entries(input.parent)) {
+    if (value === undefined) continue
+    const holdsSecret = input.secrets.some((secret) => secret !== '' && value.includes(secret))
+    if (holdsSecret || (WITHHELD as readonly string[]).includes(name)) removed.push(name)
+    else env[name] = value
+  }
+  const set: string[] = []
+  const put = (name: string, value: string, shown = value) => {
+    env[name] = value
+    set.push(`${name}=${shown}`)
+  }
+  const gate = input.gateUrl.replace(/\/+$/, '')
+  for (const provider of PROVIDERS) {
+    if (!input.services.has(provider.service)) continue
+    put(provider.baseVar, `${gate}${provider.path}`)
+    put(provider.keyVar, input.token, '<agent token>')
+  }
+  put('AEGIS_GATE_URL', gate)
+  put('AEGIS_AGENT_TOKEN', input.token, '<agent token>')
+  // SDKs honour HTTP(S)_PROXY; the gate is local and must be reached directly.
+  const noProxy = env.NO_PROXY ?? env.no_proxy
+  put('NO_PROXY', [noProxy, '127.0.0.1,localhost'].filter(Boolean).join(','))
+  return { env, set, removed: removed.sort() }
+}
+
+/** The gate's URL from its listen address: a wildcard bind is reached on loopback. */
+export function gateUrlFrom(host: string, port: number, tls: boolean): string {
+  let h = host
+  if (h === '0.0.0.0' || h === '') h = '127.0.0.1'
+  if (h === '::') h = '::1'
+  if (h.includes(':')) h = `[${h}]`
+  return `${tls ? 'https' : 'http'}://${h}:${port}`
+}

@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addCredential, BIN, initProject, type Project, parseJson, removeDir } from './helpers/run-cli.js'
+
+const OPENAI_SECRET = 'sk-run-openai-secret-4b7d2e9f1a'
+const ANTHROPIC_SECRET = 'sk-ant-run-secret-8c3e5a1f9d'
+
+/** A child that prints its whole environment as JSON. */
+const PRINT_ENV = ['node', '-e', 'process.stdout.write(JSON.stringify(process.env))']
+
+let p: Project
+let token: string
+beforeAll(async () => {
+  p = await initProject()
+  await addCredential(
+    p,
+    ['--name', 'oa', '--service', 'openai', '--domains', 'api.openai.com'],
+    OPENAI_SECRET,
+  )
+  await addCredential(
+    p,
+    [
+      '--name',
+      'an',
+      '--service',
+      'anthropic',
+      '--domains',
+      'api.anthropic.com',
+      '--auth-type',
+      'header',
+      '--header-name',
+      'x-api-key',
+    ],
+    ANTHROPIC_SECRET,
+  )
+  const added = await p.run(['agent', 'add', '--name', 'coder', '--json'])
+  token = parseJson<{ token: string }>(added).token
+})
+afterAll(() => removeDir(p.dir))
+
+describe('aegis run: the environment the command gets', () => {
+  it('points the SDKs of configured providers at the gate with the agent token as their key', async () => {
+    const result = await p.run(['run', '--agent-token', '-', '--', ...PRINT_ENV], { input: `${token}\n` })
+    expect(result.code, result.stderr).toBe(0)
+    const env = JSON.parse(result.stdout) as Record<string, string>
+    expect(env).toMatchObject({
+      OPENAI_BASE_URL: 'http://127.0.0.1:3100/openai/v1',
+      OPENAI_API_KEY: token,
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:3100/anthropic',
+      ANTHROPIC_API_KEY: token,
+      AEGIS_GATE_URL: 'http://127.0.0.1:3100',
+      AEGIS_AGENT_TOKEN: token,
+      NO_PROXY: '127.0.0.1,localhost',
+    })
+    // No credential serves gemini: its variables are not set.
+    expect(env.GOOGLE_GEMINI_BASE_URL).toBeUndefined()
+    expect(env.GEMINI_API_KEY).toBeUndefined()
+  })
+
+  it('says which variables it set on stderr, by name, never the token or a secret', async () => {
+    const result = await p.run(['run', '--', ...PRINT_ENV], { env: { AEGIS_AGENT_TOKEN: token } })
+    expect(result.code).toBe(0)
+    for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_API_KEY']) {
+      expect(result.stderr).toContain(`set ${name}=`)
+    }
+    expect(result.stderr).not.toContain(token)
+    expect(result.stderr).not.toContain(OPENAI_SECRET)
+    expect(result.stderr).not.toContain(p.key)
+  })
+
+  it('never passes the master key, a user token or any variable holding a vault secret', async () => {
+    const result = await p.run(['run', '--', ...PRINT_ENV], {
+      env: {
+        AEGIS_AGENT_TOKEN: token,
+        AEGIS_USER_TOKEN: 'aegis_user_admin-token',
+        OPENAI_API_KEY: OPENAI_SECRET,
+        MY_ANTHROPIC: `Bearer ${ANTHROPIC_SECRET}`,
+        HARMLESS: 'kept',
+      },
+    })
+    expect(result.code, result.stderr).toBe(0)
+    const env = JSON.parse(result.stdout) as Record<string, string>
+    const all = JSON.stringify(env)
+    for (const secret of [OPENAI_SECRET, ANTHROPIC_SECRET, p.key, 'aegis_user_admin-token']) {
+      expect(all).not.toContain(secret)
+    }
+    expect(env.OPENAI_API_KEY).toBe(token)
+    expect(env.HARMLESS).toBe('kept')
+    expect(result.stderr).toContain('removed AEGIS_MASTER_KEY, AEGIS_USER_TOKEN, MY_ANTHROPIC')
+  })
+
+  it.each([
+    ['no token at all', [], {}, 'No agent token'],
+    ['a token in argv', ['--agent-token', 'aegis_x'], {}, 'takes only "-"'],
+    ['a value that is not an agent token', [], { AEGIS_AGENT_TOKEN: 'sk-not-a-token' }, 'not an agent token'],
+    [
+      'an agent-shaped token of no agent',
+      [],
+      { AEGIS_AGENT_TOKEN: `aegis_${'A'.repeat(43)}` },
+      'not an agent of vault',
+    ],
+  ])('refuses %s (exit 1) and runs nothing', async (_, flags, env, message) => {
+    const result = await p.run(['run', ...flags, '--', 'node', '-e', 'console.log("ran")'], { env })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(message)
+    expect(result.stdout).not.toContain('ran')
+  })
+
+  it('without a command after "--" is a usage error (exit 2)', async () => {
+    const result = await p.run(['run'], { env: { AEGIS_AGENT_TOKEN: token } })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('aegis run [--agent-token -] -- <command')
+  })
+})
+
+describe('aegis run: exit status and signals', () => {
+  it.each([0, 1, 7, 255])("exits with the command's status %i", async (status) => {
+    const result = await p.run(['run', '--', 'node', '-e', `process.exit(${status})`], {
+      env: { AEGIS_AGENT_TOKEN: token },
+    })
+    expect(result.code).toBe(status)
+  })
+
+  it('exits 127 when the command does not exist', async () => {
+    const result = await p.run(['run', '--', 'no-such-command-aegis'], { env: { AEGIS_AGENT_TOKEN: token } })
+    expect(result.code).toBe(127)
+    expect(result.stderr).toContain('Command not found: no-such-command-aegis')
+  })
+
+  /** Starts `aegis run -- node -e <script>` and resolves once the script printed "ready". */
+  function start(script: string) {
+    const child = spawn(process.execPath, [BIN, 'run', '--', 'node', '-e', script], {
+      cwd: p.dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, ...p.env, AEGIS_AGENT_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+    })
+    const ready = new Promise<void>((resolve) => {
+      child.stdout.on('data', () => out.includes('ready') && resolve())
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    return { child, ready, exited, output: () => out }
+  }
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    'forwards %s to the command; a command it kills makes the exit status %i',
+    async (signal, status) => {
+      const run = start('setInterval(() => {}, 1000); console.log("ready")')
+      await run.ready
+      run.child.kill(signal)
+      expect(await run.exited).toBe(status)
+    },
+  )
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)(
+    'the command itself receives %s (and decides how to end)',
+    async (signal) => {
+      const run = start(
+        `process.on('${signal}', () => { console.log('got ${signal}'); process.exit(3) }); setInterval(() => {}, 1000); console.log('ready')`,
+      )
+      await run.ready
+      run.child.kill(signal)
+      expect(await run.exited).toBe(3)
+      expect(run.output()).toContain(`got ${signal}`)
+    },
+  )
+})
