@@ -118,6 +118,11 @@ export class GateEngine {
     const limiter = options.limiter ?? new RateLimiter()
     const inFlight = new InFlight()
     this.#identity = identity(options.requireAgentAuth ?? false)
+    // Cheap refusals first, then every budget (taken in one synchronous run with its check), and
+    // only then the expensive work: a request an agent may not make, or has no budget for, never
+    // costs a DNS lookup or a body read and decode (issue 11: a 1/min agent's 15-byte brotli
+    // bombs, 8 MiB each, were decoded before its limit refused them). A request refused after its
+    // budget was taken gets it back (`giveBack`).
     this.#stages = [
       route,
       this.#identity,
@@ -128,10 +133,10 @@ export class GateEngine {
       ...(options.policy ? [policy(limiter, options.policy)] : []),
       target,
       bodySize(options.limits.maxBodySize),
-      address(options.resolver),
-      inspection(options.limits.maxBodySize),
       agentLimits(limiter, inFlight, options.limits.agentMaxInFlight),
       credentialRate(limiter),
+      address(options.resolver),
+      inspection(options.limits.maxBodySize),
     ]
   }
 
@@ -142,7 +147,6 @@ export class GateEngine {
       refusal = await runStages(this.#stages, ctx)
     } catch (error) {
       // A stage that throws is a bug or a broken stream; the request still gets its ledger entry.
-      release(ctx)
       this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'request pipeline failed')
       return this.#refuse(ctx, refuse('bad_request', 'The request could not be processed'))
     }
@@ -152,7 +156,6 @@ export class GateEngine {
     try {
       entryId = await this.#options.audit.append(auditEntry(ctx, undefined, null))
     } catch (error) {
-      release(ctx)
       this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'ledger write failed')
       return this.#refused(
         ctx,
@@ -196,7 +199,6 @@ export class GateEngine {
     const { dispatchers, limits, audit, logger } = this.#options
     const dial = ctx.dial
     if (dial === null) {
-      release(ctx)
       return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
     }
     let response: UpstreamResponse
@@ -236,6 +238,7 @@ export class GateEngine {
 
   /** Records a refusal decided by the pipeline, then describes it. */
   async #refuse(ctx: RequestContext, refusal: Refusal): Promise<RefusedOutcome> {
+    giveBack(ctx)
     const status = REFUSAL_STATUS[refusal.code]
     try {
       // A refusal is complete when it is decided: one write, with its duration.
@@ -252,6 +255,7 @@ export class GateEngine {
   }
 
   #refused(ctx: RequestContext, refusal: Refusal): RefusedOutcome {
+    giveBack(ctx)
     const status = REFUSAL_STATUS[refusal.code]
     if (this.#options.logger.isLevelEnabled('info'))
       this.#options.logger.info(
@@ -273,6 +277,12 @@ export class GateEngine {
 /** Gives back what the request held (in-flight slots) exactly once. */
 function release(ctx: RequestContext): void {
   for (const give of ctx.releases.splice(0)) give()
+}
+
+/** A refused request costs nothing: its rate units and its in-flight slot go back, exactly once. */
+function giveBack(ctx: RequestContext): void {
+  for (const refund of ctx.refunds.splice(0)) refund()
+  release(ctx)
 }
 
 /** A forwarded request on its way back to the agent; `finish` records how delivery ended. */

@@ -37,10 +37,11 @@ export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage
         decision.rule ? { rule: ruleName(decision.rule) } : undefined,
       )
     } else if (decision.rate !== null) {
-      const verdict = limiter.check(decision.rate.key, decision.rate.rate, ctx.now)
-      if (verdict.ok) ctx.commits.push(verdict.commit)
+      // Checked and spent in one step; given back if a later stage refuses the request.
+      const budget = limiter.reserve(decision.rate.key, decision.rate.rate, ctx.now)
+      if (budget.ok) ctx.refunds.push(budget.refund)
       else {
-        const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+        const retryAfter = Math.max(1, Math.ceil(budget.retryAfterMs / 1000))
         refusal = refuse(
           'rate_limited',
           `Policy rule ${ruleName(decision.rule)} allows ${decision.rate.rate.text}`,
