@@ -8,6 +8,7 @@ import {
   refuse,
 } from '@aegis/guard'
 import type { Logger } from 'pino'
+import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safePath } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import { describeError, upstreamFailure } from './errors.js'
@@ -177,6 +178,10 @@ export class GateEngine {
     const ctx = createContext({ ...DISCOVERY_REQUEST, agentToken, receivedAt: now }, snapshot, now)
     const refusal = this.#identity(ctx)
     if (refusal !== undefined) return { ok: false, refusal }
+    // Enforced policies refuse anonymous requests; discovery follows (see `anonymous.ts`).
+    if (ctx.agent === null && this.#options.policy?.mode === 'enforce') {
+      return { ok: false, refusal: ANONYMOUS_UNDER_POLICY }
+    }
     const services: ServiceSummary[] = []
     for (const c of snapshot.byService.values()) {
       if (ctx.agent !== null && !ctx.agent.grants.has(c.id)) continue

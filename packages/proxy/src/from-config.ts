@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
+import { type AnonymousAccess, anonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
 import type { PipelineOptions } from './setup.js'
 import type { CredentialSource } from './snapshot.js'
@@ -56,11 +57,23 @@ export function pipelineOptionsFromConfig(
       allowPrivate: gate.upstream.allow_private,
     },
     requireAgentAuth: gate.require_agent_auth,
-    policies:
-      gate.policies_dir === undefined && gate.policy_default === 'allow'
-        ? undefined
-        : { dir: gate.policies_dir, mode: gate.policy_mode, defaultPolicy: gate.policy_default },
+    policies: policiesFromConfig(gate),
   }
+}
+
+/** Policies apply when there is a policies folder or the default denies; otherwise there are none. */
+function policiesFromConfig(gate: PipelineConfig['gate']): PipelineOptions['policies'] {
+  return gate.policies_dir === undefined && gate.policy_default === 'allow'
+    ? undefined
+    : { dir: gate.policies_dir, mode: gate.policy_mode, defaultPolicy: gate.policy_default }
+}
+
+/** What the pipeline built from this configuration does with requests without an agent token. */
+export function anonymousAccessFromConfig(config: PipelineConfig): AnonymousAccess {
+  return anonymousAccess({
+    requireAgentAuth: config.gate.require_agent_auth,
+    policies: policiesFromConfig(config.gate),
+  })
 }
 
 /** Reads a PEM file named by a config key, or throws a `ConfigFileError` naming key and file. */

@@ -1,8 +1,15 @@
+export { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
 export type { RequestContext } from './context.js'
 export type { ForwardedOutcome, RefusedOutcome, ServiceSummary } from './engine.js'
 export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
-export { ConfigFileError, type PipelineConfig, pipelineOptionsFromConfig, readPem } from './from-config.js'
+export {
+  anonymousAccessFromConfig,
+  ConfigFileError,
+  type PipelineConfig,
+  pipelineOptionsFromConfig,
+  readPem,
+} from './from-config.js'
 export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
 export { listenOn } from './http/listen.js'
 export { runStages, type Stage } from './pipeline.js'
