@@ -37,6 +37,8 @@ export interface RequestContext {
   inspection: string | null
   /** Inspection found a secret in the path itself: the path is withheld from ledger and logs. */
   pathCarriesSecret: boolean
+  /** Every stage passed, outbound inspection included (it searched the path and found nothing). */
+  pathInspected: boolean
   /** The path as ledger and logs may hold it, once computed (see `safePath`). */
   loggablePath: string | null
   /** The headers to forward, computed once (see `upstreamHeaders`). */
@@ -61,6 +63,7 @@ export function createContext(req: GateRequest, snapshot: Snapshot, now: number)
     bodyBytes: null,
     inspection: null,
     pathCarriesSecret: false,
+    pathInspected: false,
     loggablePath: null,
     forwardHeaders: null,
   }

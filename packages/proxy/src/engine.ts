@@ -9,10 +9,11 @@ import {
 } from '@aegis/guard'
 import type { Logger } from 'pino'
 import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
-import { type AuditSink, auditEntry, safePath } from './audit.js'
+import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import { describeError, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
+import { loggable } from './loggable.js'
 import { runStages, type Stage, type SyncStage } from './pipeline.js'
 import type { LiveState } from './snapshot.js'
 import { address } from './stages/address.js'
@@ -152,6 +153,8 @@ export class GateEngine {
       return this.#refuse(ctx, refuse('bad_request', 'The request could not be processed'))
     }
     if (refusal !== undefined) return this.#refuse(ctx, refusal)
+    // The inspection stage (when the credential inspects) searched the path: `safePath` need not again.
+    ctx.pathInspected = ctx.credential !== null && ctx.credential.bodyInspection !== 'off'
 
     let entryId: number
     try {
@@ -259,17 +262,21 @@ export class GateEngine {
     return this.#refused(ctx, refusal)
   }
 
-  #refused(ctx: RequestContext, refusal: Refusal): RefusedOutcome {
+  #refused(ctx: RequestContext, decided: Refusal): RefusedOutcome {
     giveBack(ctx)
-    const status = REFUSAL_STATUS[refusal.code]
+    const status = REFUSAL_STATUS[decided.code]
+    // A detail may quote what the agent sent (`No credential serves "<segment>"`): the problem
+    // document goes back to the agent and, through an MCP host, into its transcript and logs.
+    const refusal = { ...decided, detail: loggable(ctx, decided.detail, MAX_DETAIL) }
     if (this.#options.logger.isLevelEnabled('info'))
       this.#options.logger.info(
         {
           reqId: ctx.req.id,
           channel: ctx.req.channel,
-          service: ctx.service,
-          method: ctx.req.method,
+          service: safeService(ctx),
+          method: safeMethod(ctx),
           path: safePath(ctx),
+          targetHost: safeTargetHost(ctx),
           status,
           code: refusal.code,
         },
@@ -278,6 +285,9 @@ export class GateEngine {
     return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
   }
 }
+
+/** Refusal details are one sentence; anything longer is an echo of agent input. */
+const MAX_DETAIL = 1024
 
 /** Gives back what the request held (in-flight slots) exactly once. */
 function release(ctx: RequestContext): void {
