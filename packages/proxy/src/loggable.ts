@@ -53,6 +53,7 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-
  */
 const TOKEN_SHAPE = /aegis_[A-Za-z0-9_-]{20,}/gi
 const TOKEN_PREFIX = /aegis_/i
+const TOKEN_ANYWHERE = /aegis_[A-Za-z0-9_-]{20,}/i
 
 /** Replaces token shapes and (with `formats`) well-known key formats. */
 function redactShapes(text: string, formats: boolean): string {
@@ -71,6 +72,16 @@ function redactShapes(text: string, formats: boolean): string {
     at = end
   }
   return out + text.slice(at)
+}
+
+/**
+ * Whether agent input that is about to leave the gate outside inspection's reach (a host name,
+ * which DNS carries before any body is read) holds a vault secret, the caller's token, a key
+ * format or a token shape — raw or in a decoding view.
+ */
+export function carriesSecret(ctx: RequestContext, text: string): boolean {
+  if (TOKEN_PREFIX.test(text) && TOKEN_ANYWHERE.test(text)) return true
+  return hidesSecret(ctx, text, callerTokenMatcher(ctx))
 }
 
 /** Whether a decoding view of `text` still holds a vault secret, the caller's token or a key format. */

@@ -209,6 +209,45 @@ describe('nothing the agent sent brings a secret into the ledger, the log or the
   })
 })
 
+describe('a secret in the target host never reaches DNS', () => {
+  let calls = 0
+  let h: Harness
+  let alice: string
+  beforeAll(async () => {
+    h = await startHarness({
+      gate: {
+        upstream: {
+          lookup: async () => {
+            calls++
+            return [{ address: '93.184.216.34', family: 4 }]
+          },
+        },
+      },
+    })
+    h.add({ name: 'wild', service: 'wild', secret: VAULT, domains: ['*.example.test'] })
+    alice = h.vault.addAgent({ name: 'alice' }).token
+    h.vault.grant('alice', 'wild')
+    h.gate.refresh()
+  })
+  afterAll(() => h.close())
+
+  for (const [name, label] of [
+    ['a vault secret', VAULT],
+    ['a vault secret, hex', Buffer.from(VAULT).toString('hex')],
+    ['an AKIA key', AKIA],
+  ] as const) {
+    it(`refuses ${name} as a label of a wildcard-allowed host, without a lookup`, async () => {
+      const before = calls
+      const reply = await send(h.port, '/wild/x', {
+        headers: { 'X-Aegis-Agent': alice, 'X-Target-Host': `${label}.example.test` },
+      })
+      expect(reply.headers['x-aegis-block']).toBe('body_inspection')
+      expect(calls).toBe(before)
+      expect(reply.text).not.toContain(label)
+    })
+  }
+})
+
 describe('a refused destination is on record', () => {
   let h: Harness
   let alice: string
