@@ -110,8 +110,12 @@ export function safeMethod(ctx: RequestContext): string {
 export function safeTargetHost(ctx: RequestContext): string | null {
   const asked = ctx.req.targetHost
   // The credential's own default host is configuration; a host the agent named may hide a secret
-  // in a label (`<secret>.allowed-wildcard.example`).
-  if (ctx.target !== null) return asked === null ? ctx.target.host : loggable(ctx, ctx.target.host, MAX_HOST)
+  // in a label (`<secret>.allowed-wildcard.example`). The target stage refused one it could find
+  // when the credential inspects, so only token shapes are left to look for then.
+  if (ctx.target !== null) {
+    if (asked === null) return ctx.target.host
+    return loggable(ctx, ctx.target.host, MAX_HOST, ctx.credential?.bodyInspection !== 'off')
+  }
   if (asked === null || asked === '') return null
   const parsed = parseTargetHost(asked)
   const host = parsed.ok ? (parsed.port === null ? parsed.host : `${parsed.host}:${parsed.port}`) : asked
