@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -273,6 +273,46 @@ describe('aegis gate with agent auth', () => {
       expect(shown.some((e) => e.agent === 'research-bot' && e.code === null)).toBe(true)
       expect(shown.some((e) => e.agent === 'research-bot' && e.code === 'grant_denied')).toBe(true)
       expect(shown.some((e) => e.code === 'agent_auth_invalid')).toBe(true)
+    } finally {
+      removeDir(dir)
+    }
+  })
+})
+
+describe('aegis gate with enforced policies and agent auth off', () => {
+  it('says at start that anonymous requests are refused, and refuses them', async () => {
+    const dir = tempDir()
+    try {
+      await runCli(['init', '--write-secrets'], { cwd: dir })
+      await runCli(
+        ['vault', 'add', '--name', 'p', '--service', 'p', '--secret', '-', '--domains', 'api.example.test'],
+        { cwd: dir, input: 'policy-anon-secret-1' },
+      )
+      const policies = join(dir, 'policies')
+      mkdirSync(policies)
+      writeFileSync(join(policies, 'bot.yaml'), 'agent: bot\nrules: []\n')
+      const gate = await startGate(dir, [
+        '--policies-dir',
+        policies,
+        '--policy-mode',
+        'enforce',
+        '--upstream-ca',
+        caFile,
+        '--resolve',
+        `api.example.test:443:127.0.0.1:${upstream.port}`,
+      ])
+      try {
+        const before = upstream.received.length
+        const reply = await get(gate.port, '/p/x')
+        expect(reply.status).toBe(401)
+        expect(JSON.parse(reply.body).code).toBe('agent_auth_required')
+        expect(upstream.received.length).toBe(before)
+        expect(gate.output()).toContain('Requests without an agent token are refused (agent_auth_required)')
+        expect(gate.output()).not.toContain('Agent authentication is off')
+      } finally {
+        gate.child.kill('SIGTERM')
+        await once(gate.child, 'exit')
+      }
     } finally {
       removeDir(dir)
     }

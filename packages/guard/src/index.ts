@@ -32,5 +32,5 @@ export {
   type RefusalCode,
   refuse,
 } from './problem.js'
-export { parseRate, type Rate, type RateCheck, RateLimiter, type RateLimiterOptions } from './rate.js'
+export { parseRate, type Rate, RateLimiter, type RateLimiterOptions, type RateReservation } from './rate.js'
 export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'

@@ -10,7 +10,12 @@ export interface Rate {
   text: string
 }
 
-export type RateCheck = { ok: true; commit(): void } | { ok: false; retryAfterMs: number }
+/**
+ * A reservation: on success the budget is already spent, and `refund()` gives back exactly this
+ * reservation's share (for a request refused after its budget was taken). On refusal nothing was
+ * spent and `retryAfterMs` says when the next request would fit.
+ */
+export type RateReservation = { ok: true; refund(): void } | { ok: false; retryAfterMs: number }
 
 export interface RateLimiterOptions {
   /** Keys remembered at most; the least recently spent key is forgotten first. Default 100 000. */
@@ -52,18 +57,26 @@ export function parseRate(text: string): Rate {
   return { count, periodMs: unit[0], text: `${count}/${unit[1]}` }
 }
 
+/** One key's state. `epoch` counts the times the key fell idle (its TAT caught up with the clock). */
+interface Slot {
+  tat: number
+  epoch: number
+}
+
 /**
  * GCRA (generic cell rate algorithm) limiter. Per key it stores one number, the theoretical
  * arrival time (TAT). A rate of `count` per `periodMs` has emission interval T = periodMs/count and
  * tolerance τ = periodMs − T, so up to `count` requests may arrive at once and then one every T.
  *
- * `check` never spends budget; call `commit()` on its result once every other check passed. Keys
- * are kept in least-recently-committed order and bounded by `maxKeys`: an idle key (TAT in the
- * past) is equivalent to an absent one and is dropped opportunistically; when the map is full the
- * oldest key is evicted (forgetting its spent budget). Use each key with one rate only.
+ * `reserve` checks and spends in one synchronous step, so two requests can never both pass on the
+ * last unit of budget while one of them waits for something (a DNS answer, a body). A request
+ * refused later gives its unit back with `refund()`. Keys are kept in least-recently-spent order
+ * and bounded by `maxKeys`: an idle key (TAT in the past) is equivalent to an absent one and is
+ * dropped opportunistically; when the map is full the oldest key is evicted (forgetting its spent
+ * budget). Use each key with one rate only.
  */
 export class RateLimiter {
-  readonly #tat = new Map<string, number>()
+  readonly #slots = new Map<string, Slot>()
   readonly #maxKeys: number
 
   constructor(options: RateLimiterOptions = {}) {
@@ -76,38 +89,55 @@ export class RateLimiter {
 
   /** Number of keys currently remembered. */
   get size(): number {
-    return this.#tat.size
+    return this.#slots.size
   }
 
   /**
-   * Would one more request for `key` at time `now` (ms) fit `rate`? On success, `commit()` spends
-   * it; on refusal, `retryAfterMs` (a whole number ≥ 1) is when the next request would fit.
+   * Spends one request for `key` at time `now` (ms) if it fits `rate`. On success `refund()` undoes
+   * exactly this reservation's emission interval (once; later calls do nothing). On refusal nothing
+   * is spent and `retryAfterMs` (a whole number ≥ 1) is when the next request would fit.
    */
-  check(key: string, rate: Rate, now: number): RateCheck {
+  reserve(key: string, rate: Rate, now: number): RateReservation {
     const interval = rate.periodMs / rate.count
-    const tat = Math.max(this.#tat.get(key) ?? now, now)
+    const map = this.#slots
+    let slot = map.get(key)
+    const tat = Math.max(slot?.tat ?? now, now)
     const allowAt = tat + interval - rate.periodMs
     if (now < allowAt) return { ok: false, retryAfterMs: Math.max(1, Math.ceil(allowAt - now)) }
-    return { ok: true, commit: () => this.#commit(key, interval, now) }
+    if (slot === undefined) slot = { tat: now, epoch: 0 }
+    else if (slot.tat < now) slot.epoch++
+    slot.tat = tat + interval
+    this.#touch(key, slot, now)
+    const epoch = slot.epoch
+    const spent = slot
+    let refunded = false
+    return {
+      ok: true,
+      refund: () => {
+        if (refunded) return
+        refunded = true
+        // Only while the key still holds this unit: once it fell idle or was evicted, every unit
+        // spent before (this one included) has already drained, and there is nothing to give back.
+        if (map.get(key) === spent && spent.epoch === epoch) spent.tat -= interval
+      },
+    }
   }
 
   /** Forgets one key, or every key. */
   reset(key?: string): void {
-    if (key === undefined) this.#tat.clear()
-    else this.#tat.delete(key)
+    if (key === undefined) this.#slots.clear()
+    else this.#slots.delete(key)
   }
 
-  #commit(key: string, interval: number, now: number): void {
-    const map = this.#tat
-    // Recomputed from current state, so two commits after two checks both count.
-    const tat = Math.max(map.get(key) ?? now, now) + interval
+  /** Moves `key` to the most recently spent end, dropping the oldest key if idle or over the bound. */
+  #touch(key: string, slot: Slot, now: number): void {
+    const map = this.#slots
     map.delete(key)
-    // Drop the least recently committed key if it is idle (costs nothing) or the map is full.
     const oldest = map.keys().next()
     if (!oldest.done) {
-      const oldestTat = map.get(oldest.value) ?? 0
+      const oldestTat = map.get(oldest.value)?.tat ?? 0
       if (oldestTat <= now || map.size >= this.#maxKeys) map.delete(oldest.value)
     }
-    map.set(key, tat)
+    map.set(key, slot)
   }
 }

@@ -52,17 +52,18 @@ describe('parseRate', () => {
   })
 })
 
-/** Runs `n` checks at `now`, committing each that passes; returns how many passed. */
+/** Makes `n` reservations at `now`; returns how many passed. */
 function spend(limiter: RateLimiter, key: string, rate: Rate, now: number, n: number): number {
   let passed = 0
-  for (let i = 0; i < n; i++) {
-    const result = limiter.check(key, rate, now)
-    if (result.ok) {
-      result.commit()
-      passed++
-    }
-  }
+  for (let i = 0; i < n; i++) if (limiter.reserve(key, rate, now).ok) passed++
   return passed
+}
+
+/** Whether one more request would fit, without keeping it spent. */
+function fits(limiter: RateLimiter, key: string, rate: Rate, now: number): boolean {
+  const r = limiter.reserve(key, rate, now)
+  if (r.ok) r.refund()
+  return r.ok
 }
 
 describe('RateLimiter (GCRA)', () => {
@@ -76,17 +77,17 @@ describe('RateLimiter (GCRA)', () => {
   it('gives the exact retryAfter: one emission interval after a full burst', () => {
     const limiter = new RateLimiter()
     spend(limiter, 'k', tenPerSec, 1_000, 10)
-    expect(limiter.check('k', tenPerSec, 1_000)).toEqual({ ok: false, retryAfterMs: 100 })
-    expect(limiter.check('k', tenPerSec, 1_040)).toEqual({ ok: false, retryAfterMs: 60 })
-    expect(limiter.check('k', tenPerSec, 1_099).ok).toBe(false)
-    expect(limiter.check('k', tenPerSec, 1_100).ok).toBe(true)
+    expect(limiter.reserve('k', tenPerSec, 1_000)).toEqual({ ok: false, retryAfterMs: 100 })
+    expect(limiter.reserve('k', tenPerSec, 1_040)).toEqual({ ok: false, retryAfterMs: 60 })
+    expect(fits(limiter, 'k', tenPerSec, 1_099)).toBe(false)
+    expect(fits(limiter, 'k', tenPerSec, 1_100)).toBe(true)
   })
 
   it('rounds a fractional retryAfter up to whole milliseconds', () => {
     const limiter = new RateLimiter()
     const threePerSec = parseRate('3/sec')
     spend(limiter, 'k', threePerSec, 0, 3)
-    expect(limiter.check('k', threePerSec, 0)).toEqual({ ok: false, retryAfterMs: 334 })
+    expect(limiter.reserve('k', threePerSec, 0)).toEqual({ ok: false, retryAfterMs: 334 })
   })
 
   it('sustains the steady rate: one request per interval passes forever', () => {
@@ -104,32 +105,60 @@ describe('RateLimiter (GCRA)', () => {
     expect(spend(limiter, 'k', tenPerSec, 1_500, 20)).toBe(5)
   })
 
-  it('a check without commit spends nothing', () => {
+  it('a reservation spends at once: a second one cannot pass on the same last unit', () => {
     const limiter = new RateLimiter()
     const onePerMin = parseRate('1/min')
-    for (let i = 0; i < 100; i++) expect(limiter.check('k', onePerMin, 0).ok).toBe(true)
-    expect(limiter.size).toBe(0)
-    const last = limiter.check('k', onePerMin, 0)
-    expect(last.ok).toBe(true)
-    if (last.ok) last.commit()
-    expect(limiter.check('k', onePerMin, 0)).toEqual({ ok: false, retryAfterMs: 60_000 })
+    const a = limiter.reserve('k', onePerMin, 0)
+    const b = limiter.reserve('k', onePerMin, 0)
+    expect(a.ok).toBe(true)
+    expect(b).toEqual({ ok: false, retryAfterMs: 60_000 })
   })
 
-  it('two passing checks committed later both count', () => {
+  it('a refund gives back exactly its own reservation, once', () => {
     const limiter = new RateLimiter()
     const twoPerMin = parseRate('2/min')
-    const a = limiter.check('k', twoPerMin, 0)
-    const b = limiter.check('k', twoPerMin, 0)
-    if (a.ok) a.commit()
-    if (b.ok) b.commit()
-    expect(limiter.check('k', twoPerMin, 0).ok).toBe(false)
+    const a = limiter.reserve('k', twoPerMin, 0)
+    const b = limiter.reserve('k', twoPerMin, 0)
+    expect(limiter.reserve('k', twoPerMin, 0).ok).toBe(false)
+    if (!a.ok || !b.ok) throw new Error('both should pass')
+    a.refund()
+    a.refund() // a second refund of the same reservation gives nothing more
+    expect(limiter.reserve('k', twoPerMin, 0).ok).toBe(true)
+    expect(limiter.reserve('k', twoPerMin, 0).ok).toBe(false)
+  })
+
+  it('refunding every reservation leaves the key as if nothing happened', () => {
+    const limiter = new RateLimiter()
+    const onePerMin = parseRate('1/min')
+    for (let i = 0; i < 100; i++) expect(fits(limiter, 'k', onePerMin, 0)).toBe(true)
+    expect(spend(limiter, 'k', onePerMin, 0, 5)).toBe(1)
+  })
+
+  it('a refund after the key went idle gives back nothing (its unit has already drained)', () => {
+    const limiter = new RateLimiter()
+    const onePerSec = parseRate('1/sec')
+    const late = limiter.reserve('k', onePerSec, 0)
+    // The key is idle at 5 s; a new request spends there, then the old one is refunded.
+    expect(limiter.reserve('k', onePerSec, 5_000).ok).toBe(true)
+    if (late.ok) late.refund()
+    expect(limiter.reserve('k', onePerSec, 5_000).ok).toBe(false)
+  })
+
+  it('a refund after the key was evicted does not touch a new key of that name', () => {
+    const limiter = new RateLimiter({ maxKeys: 1 })
+    const onePerMin = parseRate('1/min')
+    const old = limiter.reserve('a', onePerMin, 0)
+    spend(limiter, 'b', onePerMin, 0, 1) // evicts 'a'
+    expect(limiter.reserve('a', onePerMin, 0).ok).toBe(true) // a fresh 'a'
+    if (old.ok) old.refund()
+    expect(limiter.reserve('a', onePerMin, 0).ok).toBe(false)
   })
 
   it('refused requests do not spend budget (no penalty for hammering)', () => {
     const limiter = new RateLimiter()
     spend(limiter, 'k', tenPerSec, 0, 10)
     expect(spend(limiter, 'k', tenPerSec, 50, 1_000)).toBe(0)
-    expect(limiter.check('k', tenPerSec, 100).ok).toBe(true)
+    expect(fits(limiter, 'k', tenPerSec, 100)).toBe(true)
   })
 
   it('keeps keys independent, each with its own rate', () => {
@@ -148,8 +177,8 @@ describe('RateLimiter (GCRA)', () => {
     spend(limiter, 'd', onePerMin, 0, 1)
     expect(limiter.size).toBe(3)
     // 'a' was evicted and its budget forgotten; 'b', 'c', 'd' are still limited.
-    expect(limiter.check('a', onePerMin, 0).ok).toBe(true)
-    for (const key of ['b', 'c', 'd']) expect(limiter.check(key, onePerMin, 0).ok).toBe(false)
+    for (const key of ['b', 'c', 'd']) expect(fits(limiter, key, onePerMin, 0)).toBe(false)
+    expect(fits(limiter, 'a', onePerMin, 0)).toBe(true)
     for (let i = 0; i < 1_000; i++) spend(limiter, `k${i}`, onePerMin, 0, 1)
     expect(limiter.size).toBe(3)
   })
@@ -161,7 +190,7 @@ describe('RateLimiter (GCRA)', () => {
     spend(limiter, 'b', twoPerMin, 0, 1)
     spend(limiter, 'a', twoPerMin, 0, 1) // touches 'a'
     spend(limiter, 'c', twoPerMin, 0, 1) // evicts 'b'
-    expect(limiter.check('a', twoPerMin, 0).ok).toBe(false)
+    expect(fits(limiter, 'a', twoPerMin, 0)).toBe(false)
     expect(spend(limiter, 'b', twoPerMin, 0, 5)).toBe(2)
   })
 
@@ -179,11 +208,11 @@ describe('RateLimiter (GCRA)', () => {
     spend(limiter, 'a', onePerMin, 0, 1)
     spend(limiter, 'b', onePerMin, 0, 1)
     limiter.reset('a')
-    expect(limiter.check('a', onePerMin, 0).ok).toBe(true)
-    expect(limiter.check('b', onePerMin, 0).ok).toBe(false)
+    expect(fits(limiter, 'a', onePerMin, 0)).toBe(true)
+    expect(fits(limiter, 'b', onePerMin, 0)).toBe(false)
     limiter.reset()
     expect(limiter.size).toBe(0)
-    expect(limiter.check('b', onePerMin, 0).ok).toBe(true)
+    expect(fits(limiter, 'b', onePerMin, 0)).toBe(true)
   })
 
   it.each([0, -1, 1.5, Number.NaN])('refuses maxKeys %s', (maxKeys) => {

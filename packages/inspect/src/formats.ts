@@ -63,6 +63,14 @@ export const FORMATS: readonly CredentialFormat[] = [
     example: join('aeg', 'is_', fill('FAKEfake0000', 43)),
   },
   {
+    // Aegis user tokens (`aegis_usr_…`, `aegis_user_…`): longer than an agent token's 43
+    // characters, so the shape above does not see them.
+    id: 'aegis-user-token',
+    name: 'Aegis user token',
+    regex: new RegExp(`${NB}aegis_(?:usr|user)_[A-Za-z0-9_-]{20,}${NA}`),
+    example: join('aeg', 'is_', 'usr_', fill('FAKEfake0000', 43)),
+  },
+  {
     id: 'aws-access-key-id',
     name: 'AWS access key id',
     regex: /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/,

@@ -70,8 +70,8 @@ export interface RuleRate {
 }
 
 /**
- * The outcome of evaluating a request. Evaluation never spends budget: the caller checks
- * `rate` with its limiter and commits only when every other check passed.
+ * The outcome of evaluating a request. Evaluation never spends budget: the caller reserves
+ * `rate` with its limiter (check and spend in one step) and refunds it if a later check refuses.
  */
 export type PolicyDecision =
   | { allowed: true; rule: RuleRef; rate: RuleRate | null; reason: string }

@@ -1,6 +1,6 @@
-import type { Refusal } from '@aegis/guard'
-import { redactText } from '@aegis/inspect'
+import { parseTargetHost, type Refusal } from '@aegis/guard'
 import type { RequestContext } from './context.js'
+import { loggable } from './loggable.js'
 
 /** One ledger row as the gate writes it. No secret, token, query string or body ever goes in. */
 export interface AuditEntry {
@@ -55,9 +55,9 @@ export function auditEntry(
     channel: ctx.req.channel,
     agent: ctx.agent?.name ?? null,
     credential: ctx.credential?.name ?? null,
-    service: ctx.service,
-    targetHost: ctx.target?.host ?? null,
-    method: ctx.req.method,
+    service: safeService(ctx),
+    targetHost: safeTargetHost(ctx),
+    method: safeMethod(ctx),
     path: safePath(ctx),
     decision: refusal === undefined ? 'allowed' : 'blocked',
     code: refusal?.code ?? null,
@@ -68,25 +68,62 @@ export function auditEntry(
 }
 
 /**
- * The request path as the ledger and the logs may hold it: without the query, with any vault
- * secret replaced, and withheld entirely when inspection found a secret in it.
+ * The request path as the ledger and the logs may hold it: without the query, sanitised (see
+ * `loggable`), and withheld entirely when inspection found a secret in it.
  */
 export function safePath(ctx: RequestContext): string {
   if (ctx.pathCarriesSecret) return '[REDACTED]'
   // Scanned once per request: the ledger entry and the log line both use it.
   if (ctx.loggablePath === null) {
     const path = ctx.service === null ? pathOnly(ctx.req.target) : ctx.path
-    ctx.loggablePath = redactText(path, ctx.snapshot.matcher).text
+    ctx.loggablePath = loggable(ctx, path, MAX_PATH, ctx.pathInspected)
   }
   return ctx.loggablePath
 }
 
-/** The request target without its query, bounded, for rows of requests refused before routing. */
+/** 2 KiB of path is enough to tell requests apart; the HTTP parser allows 16 KiB of head. */
+const MAX_PATH = 2048
+/** The guard's limit on a service segment. */
+const MAX_SERVICE = 100
+/** A DNS name is at most 253 characters; 255 plus the `…` mark fits the ledger's 256 for names. */
+const MAX_HOST = 255
+
+/** The service segment: a configured name once a credential serves it, else the agent's choice, sanitised. */
+export function safeService(ctx: RequestContext): string | null {
+  if (ctx.service === null || ctx.credential !== null) return ctx.service
+  return loggable(ctx, ctx.service, MAX_SERVICE)
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'])
+
+/** The method; only a request the HTTP parser refused can carry an unknown one (up to 16 letters). */
+export function safeMethod(ctx: RequestContext): string {
+  const method = ctx.req.method
+  return METHODS.has(method) ? method : loggable(ctx, method, 16)
+}
+
+/**
+ * Where the request was to be sent: the checked target once there is one, else the host the
+ * agent asked for in `X-Target-Host` (normalised when it parses, as it was sent otherwise),
+ * sanitised — so a refused destination (`domain_denied`, a bad port) is still on record.
+ */
+export function safeTargetHost(ctx: RequestContext): string | null {
+  const asked = ctx.req.targetHost
+  // The credential's own default host is configuration; a host the agent named may hide a secret
+  // in a label (`<secret>.allowed-wildcard.example`). The target stage refused one it could find
+  // when the credential inspects, so only token shapes are left to look for then.
+  if (ctx.target !== null) {
+    if (asked === null) return ctx.target.host
+    return loggable(ctx, ctx.target.host, MAX_HOST, ctx.credential?.bodyInspection !== 'off')
+  }
+  if (asked === null || asked === '') return null
+  const parsed = parseTargetHost(asked)
+  const host = parsed.ok ? (parsed.port === null ? parsed.host : `${parsed.host}:${parsed.port}`) : asked
+  return loggable(ctx, host, MAX_HOST)
+}
+
+/** The request target without its query, for rows of requests refused before routing. */
 function pathOnly(target: string): string {
   const q = target.indexOf('?')
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
-  const path = (q === -1 ? target : target.slice(0, q)).replace(/[\u0000-\u001f\u007f]/g, (c) =>
-    encodeURIComponent(c),
-  )
-  return path.length > 2048 ? `${path.slice(0, 2048)}…` : path
+  return q === -1 ? target : target.slice(0, q)
 }

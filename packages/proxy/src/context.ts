@@ -25,9 +25,9 @@ export interface RequestContext {
   target: { host: string; port: number } | null
   /** Where the request goes, once the destination stages accepted it. */
   dial: DialTarget | null
-  /** Rate budget to spend once every refusing stage has passed. */
-  readonly commits: Array<() => void>
-  /** What to give back when the request completes (in-flight slots). */
+  /** Rate budget this request has spent: given back if it is refused after all. */
+  readonly refunds: Array<() => void>
+  /** What to give back when the request completes or is refused (in-flight slots). */
   readonly releases: Array<() => void>
   /** Set when a stage recorded something that does not refuse (e.g. a dry-run policy verdict). */
   dryRun: Refusal | null
@@ -37,6 +37,8 @@ export interface RequestContext {
   inspection: string | null
   /** Inspection found a secret in the path itself: the path is withheld from ledger and logs. */
   pathCarriesSecret: boolean
+  /** Every stage passed, outbound inspection included (it searched the path and found nothing). */
+  pathInspected: boolean
   /** The path as ledger and logs may hold it, once computed (see `safePath`). */
   loggablePath: string | null
   /** The headers to forward, computed once (see `upstreamHeaders`). */
@@ -55,12 +57,13 @@ export function createContext(req: GateRequest, snapshot: Snapshot, now: number)
     credential: null,
     target: null,
     dial: null,
-    commits: [],
+    refunds: [],
     releases: [],
     dryRun: null,
     bodyBytes: null,
     inspection: null,
     pathCarriesSecret: false,
+    pathInspected: false,
     loggablePath: null,
     forwardHeaders: null,
   }

@@ -8,10 +8,12 @@ import {
   refuse,
 } from '@aegis/guard'
 import type { Logger } from 'pino'
-import { type AuditSink, auditEntry, safePath } from './audit.js'
+import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
+import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import { describeError, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
+import { loggable } from './loggable.js'
 import { runStages, type Stage, type SyncStage } from './pipeline.js'
 import type { LiveState } from './snapshot.js'
 import { address } from './stages/address.js'
@@ -122,6 +124,11 @@ export class GateEngine {
     const limiter = options.limiter ?? new RateLimiter()
     const inFlight = new InFlight()
     this.#identity = identity(options.requireAgentAuth ?? false)
+    // Cheap refusals first, then every budget (taken in one synchronous run with its check), and
+    // only then the expensive work: a request an agent may not make, or has no budget for, never
+    // costs a DNS lookup or a body read and decode (issue 11: a 1/min agent's 15-byte brotli
+    // bombs, 8 MiB each, were decoded before its limit refused them). A request refused after its
+    // budget was taken gets it back (`giveBack`).
     this.#stages = [
       route,
       this.#identity,
@@ -132,10 +139,10 @@ export class GateEngine {
       ...(options.policy ? [policy(limiter, options.policy)] : []),
       target,
       bodySize(options.limits.maxBodySize),
-      address(options.resolver),
-      inspection(options.limits.maxBodySize, this.#strip),
       agentLimits(limiter, inFlight, options.limits.agentMaxInFlight),
       credentialRate(limiter),
+      address(options.resolver),
+      inspection(options.limits.maxBodySize, this.#strip),
     ]
   }
 
@@ -146,17 +153,17 @@ export class GateEngine {
       refusal = await runStages(this.#stages, ctx)
     } catch (error) {
       // A stage that throws is a bug or a broken stream; the request still gets its ledger entry.
-      release(ctx)
       this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'request pipeline failed')
       return this.#refuse(ctx, refuse('bad_request', 'The request could not be processed'))
     }
     if (refusal !== undefined) return this.#refuse(ctx, refusal)
+    // The inspection stage (when the credential inspects) searched the path: `safePath` need not again.
+    ctx.pathInspected = ctx.credential !== null && ctx.credential.bodyInspection !== 'off'
 
     let entryId: number
     try {
       entryId = await this.#options.audit.append(auditEntry(ctx, undefined, null))
     } catch (error) {
-      release(ctx)
       this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'ledger write failed')
       return this.#refused(
         ctx,
@@ -178,6 +185,10 @@ export class GateEngine {
     const ctx = createContext({ ...DISCOVERY_REQUEST, agentToken, receivedAt: now }, snapshot, now)
     const refusal = this.#identity(ctx)
     if (refusal !== undefined) return { ok: false, refusal }
+    // Enforced policies refuse anonymous requests; discovery follows (see `anonymous.ts`).
+    if (ctx.agent === null && this.#options.policy?.mode === 'enforce') {
+      return { ok: false, refusal: ANONYMOUS_UNDER_POLICY }
+    }
     const services: ServiceSummary[] = []
     for (const c of snapshot.byService.values()) {
       if (ctx.agent !== null && !ctx.agent.grants.has(c.id)) continue
@@ -200,7 +211,6 @@ export class GateEngine {
     const { dispatchers, limits, audit, logger } = this.#options
     const dial = ctx.dial
     if (dial === null) {
-      release(ctx)
       return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
     }
     let response: UpstreamResponse
@@ -242,6 +252,7 @@ export class GateEngine {
 
   /** Records a refusal decided by the pipeline, then describes it. */
   async #refuse(ctx: RequestContext, refusal: Refusal): Promise<RefusedOutcome> {
+    giveBack(ctx)
     const status = REFUSAL_STATUS[refusal.code]
     try {
       // A refusal is complete when it is decided: one write, with its duration.
@@ -257,16 +268,21 @@ export class GateEngine {
     return this.#refused(ctx, refusal)
   }
 
-  #refused(ctx: RequestContext, refusal: Refusal): RefusedOutcome {
-    const status = REFUSAL_STATUS[refusal.code]
+  #refused(ctx: RequestContext, decided: Refusal): RefusedOutcome {
+    giveBack(ctx)
+    const status = REFUSAL_STATUS[decided.code]
+    // A detail may quote what the agent sent (`No credential serves "<segment>"`): the problem
+    // document goes back to the agent and, through an MCP host, into its transcript and logs.
+    const refusal = { ...decided, detail: loggable(ctx, decided.detail, MAX_DETAIL) }
     if (this.#options.logger.isLevelEnabled('info'))
       this.#options.logger.info(
         {
           reqId: ctx.req.id,
           channel: ctx.req.channel,
-          service: ctx.service,
-          method: ctx.req.method,
+          service: safeService(ctx),
+          method: safeMethod(ctx),
           path: safePath(ctx),
+          targetHost: safeTargetHost(ctx),
           status,
           code: refusal.code,
         },
@@ -276,9 +292,18 @@ export class GateEngine {
   }
 }
 
+/** Refusal details are one sentence; anything longer is an echo of agent input. */
+const MAX_DETAIL = 1024
+
 /** Gives back what the request held (in-flight slots) exactly once. */
 function release(ctx: RequestContext): void {
   for (const give of ctx.releases.splice(0)) give()
+}
+
+/** A refused request costs nothing: its rate units and its in-flight slot go back, exactly once. */
+function giveBack(ctx: RequestContext): void {
+  for (const refund of ctx.refunds.splice(0)) refund()
+  release(ctx)
 }
 
 /** A forwarded request on its way back to the agent; `finish` records how delivery ended. */

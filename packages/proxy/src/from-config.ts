@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
+import { type AnonymousAccess, anonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
 import type { GateLimits } from './engine.js'
 import type { ConnectionLimits } from './http/connections.js'
@@ -67,10 +68,7 @@ export function pipelineOptionsFromConfig(
     },
     requireAgentAuth: gate.require_agent_auth,
     ...(gate.strip_request_headers === undefined ? {} : { stripRequestHeaders: gate.strip_request_headers }),
-    policies:
-      gate.policies_dir === undefined && gate.policy_default === 'allow'
-        ? undefined
-        : { dir: gate.policies_dir, mode: gate.policy_mode, defaultPolicy: gate.policy_default },
+    policies: policiesFromConfig(gate),
   }
 }
 
@@ -86,6 +84,21 @@ export function connectionLimitsFromConfig(config: PipelineConfig): Partial<Conn
     ...(gate.headers_timeout === undefined ? {} : { headersTimeout: gate.headers_timeout }),
     ...(gate.max_connections === undefined ? {} : { maxConnections: gate.max_connections }),
   }
+}
+
+/** Policies apply when there is a policies folder or the default denies; otherwise there are none. */
+function policiesFromConfig(gate: PipelineConfig['gate']): PipelineOptions['policies'] {
+  return gate.policies_dir === undefined && gate.policy_default === 'allow'
+    ? undefined
+    : { dir: gate.policies_dir, mode: gate.policy_mode, defaultPolicy: gate.policy_default }
+}
+
+/** What the pipeline built from this configuration does with requests without an agent token. */
+export function anonymousAccessFromConfig(config: PipelineConfig): AnonymousAccess {
+  return anonymousAccess({
+    requireAgentAuth: config.gate.require_agent_auth,
+    policies: policiesFromConfig(config.gate),
+  })
 }
 
 /** Reads a PEM file named by a config key, or throws a `ConfigFileError` naming key and file. */

@@ -3,7 +3,8 @@ import type { StageResult } from './types.js'
 
 /**
  * One step of the pipeline: continue (return nothing) or refuse (return a `Refusal`). Stages are
- * synchronous where they can be; only destination resolution needs to wait.
+ * synchronous where they can be; only the expensive ones (destination lookup, body inspection)
+ * wait.
  */
 export type Stage = (ctx: RequestContext) => StageResult | Promise<StageResult>
 
@@ -11,9 +12,9 @@ export type Stage = (ctx: RequestContext) => StageResult | Promise<StageResult>
 export type SyncStage = (ctx: RequestContext) => StageResult
 
 /**
- * Runs the stages in order and stops at the first refusal. When every stage passed, the rate
- * budget the stages reserved is spent — synchronously after the last stage, so no other request
- * can slip in between a limiter's check and its commit.
+ * Runs the stages in order and stops at the first refusal. Synchronous stages run back to back
+ * without yielding, so a budget stage checks and spends in one step: no other request can slip in
+ * between. Budget a stage spent is given back by the caller if a later stage refuses.
  */
 export async function runStages(stages: readonly Stage[], ctx: RequestContext): Promise<StageResult> {
   for (const stage of stages) {
@@ -21,6 +22,5 @@ export async function runStages(stages: readonly Stage[], ctx: RequestContext): 
     if (result instanceof Promise) result = await result
     if (result !== undefined) return result
   }
-  for (const commit of ctx.commits) commit()
   return undefined
 }

@@ -1,5 +1,6 @@
 import { EMPTY_POLICY_SET, PolicyWatcher } from '@aegis/policy'
 import pino, { type Logger } from 'pino'
+import { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
@@ -52,6 +53,8 @@ export interface Pipeline {
   readonly engine: GateEngine
   readonly state: LiveState
   readonly logger: Logger
+  /** What happens to requests without an agent token (logged by `start`). */
+  readonly anonymous: AnonymousAccess
   /** Starts watching the store for changes. */
   start(): void
   /** Stops watching and closes upstream connections. */
@@ -119,11 +122,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }),
     dispatchers,
   })
+  const anonymous = anonymousAccess(options)
   return {
     engine,
     state,
     logger,
+    anonymous,
     start: () => {
+      logger.info({ anonymous }, describeAnonymousAccess(anonymous))
       state.start()
       watcher?.start()
     },

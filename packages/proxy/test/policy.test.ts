@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentRecord } from '../src/index.js'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
+import { memoryLogger } from './fixtures/log.js'
 
 const token = () => `aegis_${randomBytes(32).toString('base64url')}`
 const hash = (t: string) => createHash('sha256').update(t).digest()
@@ -177,5 +178,57 @@ describe('policy_default: deny', () => {
       headers: { 'X-Aegis-Agent': s.research },
     })
     expect(allowed.status).toBe(200)
+  })
+})
+
+describe('requests without an agent token while policies apply', () => {
+  const cases = [
+    { mode: 'enforce', defaultPolicy: 'deny', forwarded: false },
+    { mode: 'enforce', defaultPolicy: 'allow', forwarded: false },
+    { mode: 'dry-run', defaultPolicy: 'deny', forwarded: true },
+    { mode: 'dry-run', defaultPolicy: 'allow', forwarded: true },
+  ] as const
+  for (const c of cases) {
+    it(`${c.mode}, policy_default ${c.defaultPolicy}: anonymity escapes nothing, and the gate says so at start`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'aegis-policies-'))
+      writeFileSync(join(dir, 'research-bot.yaml'), RESEARCH)
+      const log = memoryLogger()
+      // Agent auth off (the default): only the policies stand between an anonymous caller and the key.
+      const h = await startHarness({
+        gate: { logger: log.logger, policies: { dir, mode: c.mode, defaultPolicy: c.defaultPolicy } },
+      })
+      try {
+        h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-anonymous-1' })
+        const before = h.upstream.received.length
+        const reply = await send(h.port, '/slack/api/admin.users')
+        await h.ledger.flush()
+        const row = h.ledger.query({ limit: 5 }).find((e) => e.requestId === reply.headers['x-request-id'])
+        if (c.forwarded) {
+          expect(reply.status).toBe(200)
+          expect(row).toMatchObject({ decision: 'allowed', dryRun: 'agent_auth_required', agent: null })
+        } else {
+          expect(reply.status).toBe(401)
+          expect(reply.headers['x-aegis-block']).toBe('agent_auth_required')
+          expect(reply.json().detail).toMatch(/Policies are enforced/)
+          expect(row).toMatchObject({ decision: 'blocked', code: 'agent_auth_required' })
+        }
+        expect(h.upstream.received.length - before).toBe(c.forwarded ? 1 : 0)
+        const start = log.lines.map((l) => JSON.parse(l)).find((l) => l.anonymous !== undefined)
+        expect(start).toMatchObject({
+          anonymous: c.mode === 'enforce' ? 'policy-refuses' : 'policy-records',
+          msg: expect.stringMatching(/^Requests without an agent token are (refused|forwarded and recorded)/),
+        })
+      } finally {
+        await h.close()
+        rmSync(dir, { recursive: true, force: true })
+      }
+    })
+  }
+
+  it('says anonymous requests are open when neither auth nor policies apply', async () => {
+    const log = memoryLogger()
+    const h = await startHarness({ gate: { logger: log.logger } })
+    await h.close()
+    expect(log.text()).toContain('"anonymous":"open"')
   })
 })

@@ -1,5 +1,11 @@
 import { openLedger } from '@aegis/ledger'
-import { createGate, type GateOptions, pipelineOptionsFromConfig, readPem } from '@aegis/proxy'
+import {
+  anonymousAccessFromConfig,
+  createGate,
+  type GateOptions,
+  pipelineOptionsFromConfig,
+  readPem,
+} from '@aegis/proxy'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { ledgerPath } from '../lib/ledger-file.js'
@@ -93,9 +99,15 @@ export default class Gate extends AegisCommand<typeof Gate> {
       this.fail(error instanceof Error ? error.message : String(error))
     }
     this.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
-    if (!gateConfig.require_agent_auth) {
+    // The pipeline logs which rule applies to requests without a token; warn when it lets them in.
+    const anonymous = anonymousAccessFromConfig(config)
+    if (anonymous === 'open') {
       this.warn(
         'Agent authentication is off: any local process can use these credentials (enable with --require-agent-auth)',
+      )
+    } else if (anonymous === 'policy-records') {
+      this.warn(
+        'Agent authentication is off and policies are in dry-run: requests without a token are forwarded and recorded as agent_auth_required',
       )
     }
 

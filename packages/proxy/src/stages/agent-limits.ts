@@ -3,9 +3,10 @@ import type { InFlight } from '../in-flight.js'
 import type { Stage } from '../pipeline.js'
 
 /**
- * Per-agent limits: requests in flight, then the agent's rate. Like every limit, budget is only
- * reserved here and spent after the last refusing stage passed; the in-flight slot is taken then
- * too and given back when the request completes.
+ * Per-agent limits: requests in flight, then the agent's rate. Both are taken here, in one
+ * synchronous step with their check, so a burst of requests that all wait later (DNS, body) cannot
+ * pass on the same slot or unit. The slot is given back when the request completes or is refused;
+ * the rate unit only if it is refused.
  */
 export function agentLimits(limiter: RateLimiter, inFlight: InFlight, defaultMaxInFlight: number): Stage {
   return (ctx) => {
@@ -19,20 +20,18 @@ export function agentLimits(limiter: RateLimiter, inFlight: InFlight, defaultMax
       })
     }
     if (agent.rate !== null) {
-      const verdict = limiter.check(`agent:${agent.id}`, agent.rate, ctx.now)
-      if (!verdict.ok) {
-        const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+      const budget = limiter.reserve(`agent:${agent.id}`, agent.rate, ctx.now)
+      if (!budget.ok) {
+        const retryAfter = Math.max(1, Math.ceil(budget.retryAfterMs / 1000))
         return refuse('rate_limited', `Agent "${agent.name}" is limited to ${agent.rate.text}`, {
           retryAfter,
           limit: agent.rate.text,
         })
       }
-      ctx.commits.push(verdict.commit)
+      ctx.refunds.push(budget.refund)
     }
-    ctx.commits.push(() => {
-      inFlight.acquire(agent.id)
-      ctx.releases.push(() => inFlight.release(agent.id))
-    })
+    inFlight.acquire(agent.id)
+    ctx.releases.push(() => inFlight.release(agent.id))
     return undefined
   }
 }

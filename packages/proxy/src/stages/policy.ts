@@ -1,5 +1,7 @@
 import { type RateLimiter, type Refusal, refuse } from '@aegis/guard'
 import { decideForAgent, type PolicySet } from '@aegis/policy'
+import { ANONYMOUS_UNDER_POLICY } from '../anonymous.js'
+import type { RequestContext } from '../context.js'
 import type { Stage } from '../pipeline.js'
 
 import type { PolicyMode } from '../types.js'
@@ -17,12 +19,14 @@ export interface PolicyStageOptions {
 /**
  * The agent's policy: the first rule that matches service, method and path (and whose time window
  * is open) allows, with its own rate limit. In dry-run mode a refusal is recorded on the request
- * instead of ending it. Requests without an agent have no policy to apply.
+ * instead of ending it. A request without an agent has no policy to be held to, so it is refused
+ * (`agent_auth_required`) — dropping the token must not escape every policy (see `anonymous.ts`).
  */
 export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage {
   const decide = { defaultPolicy: options.defaultPolicy }
   return (ctx) => {
-    if (options.mode === 'off' || ctx.agent === null || ctx.service === null) return undefined
+    if (options.mode === 'off' || ctx.service === null) return undefined
+    if (ctx.agent === null) return verdict(options.mode, ctx, ANONYMOUS_UNDER_POLICY)
     const decision = decideForAgent(
       options.current(),
       ctx.agent.name,
@@ -37,10 +41,11 @@ export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage
         decision.rule ? { rule: ruleName(decision.rule) } : undefined,
       )
     } else if (decision.rate !== null) {
-      const verdict = limiter.check(decision.rate.key, decision.rate.rate, ctx.now)
-      if (verdict.ok) ctx.commits.push(verdict.commit)
+      // Checked and spent in one step; given back if a later stage refuses the request.
+      const budget = limiter.reserve(decision.rate.key, decision.rate.rate, ctx.now)
+      if (budget.ok) ctx.refunds.push(budget.refund)
       else {
-        const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+        const retryAfter = Math.max(1, Math.ceil(budget.retryAfterMs / 1000))
         refusal = refuse(
           'rate_limited',
           `Policy rule ${ruleName(decision.rule)} allows ${decision.rate.rate.text}`,
@@ -51,13 +56,15 @@ export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage
         )
       }
     }
-    if (refusal === undefined) return undefined
-    if (options.mode === 'dry-run') {
-      ctx.dryRun ??= refusal
-      return undefined
-    }
-    return refusal
+    return refusal === undefined ? undefined : verdict(options.mode, ctx, refusal)
   }
+}
+
+/** Enforce: the refusal ends the request. Dry-run: it is recorded on the request, which goes on. */
+function verdict(mode: PolicyMode, ctx: RequestContext, refusal: Refusal): Refusal | undefined {
+  if (mode !== 'dry-run') return refusal
+  ctx.dryRun ??= refusal
+  return undefined
 }
 
 function ruleName(rule: { file: string; line: number; index: number }): string {

@@ -2,22 +2,23 @@ import { type RateLimiter, refuse } from '@aegis/guard'
 import type { Stage } from '../pipeline.js'
 
 /**
- * Checks the credential's rate limit. Budget is not spent here: the check is queued as a commit
- * that runs only after every refusing stage has passed, so a refused request costs nothing.
+ * The credential's rate limit, checked and spent in one synchronous step (no other request can
+ * pass on the same unit while this one waits later); a request refused after this stage gets its
+ * unit back.
  */
 export function credentialRate(limiter: RateLimiter): Stage {
   return (ctx) => {
     const credential = ctx.credential
     if (credential === null || credential.rate === null) return undefined
-    const verdict = limiter.check(`credential:${credential.id}`, credential.rate, ctx.now)
-    if (!verdict.ok) {
-      const retryAfter = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
+    const budget = limiter.reserve(`credential:${credential.id}`, credential.rate, ctx.now)
+    if (!budget.ok) {
+      const retryAfter = Math.max(1, Math.ceil(budget.retryAfterMs / 1000))
       return refuse('rate_limited', `Credential "${credential.name}" is limited to ${credential.rate.text}`, {
         retryAfter,
         limit: credential.rate.text,
       })
     }
-    ctx.commits.push(verdict.commit)
+    ctx.refunds.push(budget.refund)
     return undefined
   }
 }

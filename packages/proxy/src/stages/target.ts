@@ -1,9 +1,10 @@
 import { DEFAULT_PORT, defaultTarget, matchesAllowlist, parseTargetHost, refuse } from '@aegis/guard'
+import { carriesSecret } from '../loggable.js'
 import type { Stage } from '../pipeline.js'
 
 /**
- * Chooses the upstream host: `X-Target-Host` when sent (it must be on the credential's allowlist),
- * else the credential's first non-wildcard domain.
+ * Chooses the upstream host: `X-Target-Host` when sent (it must be on the credential's allowlist,
+ * and carry no secret), else the credential's first non-wildcard domain.
  */
 export const target: Stage = (ctx) => {
   const credential = ctx.credential
@@ -34,6 +35,10 @@ export const target: Stage = (ctx) => {
     return refuse('domain_denied', `${shown} is not in the allowlist of credential "${credential.name}"`, {
       allowed: credential.domains.map((d) => d.text),
     })
+  }
+  // A secret in a label of a wildcard-allowed host would leave in the DNS query, before inspection.
+  if (credential.bodyInspection !== 'off' && carriesSecret(ctx, header)) {
+    return refuse('body_inspection', 'The request carries a secret: X-Target-Host')
   }
   ctx.target = { host: parsed.host, port: parsed.port ?? DEFAULT_PORT }
   return undefined

@@ -1,5 +1,6 @@
 import { openLedger } from '@aegis/ledger'
 import { type RunningMcp, startMcp } from '@aegis/mcp'
+import { anonymousAccessFromConfig } from '@aegis/proxy'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
@@ -57,10 +58,21 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     }
     if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${vault.name}")`)
     else logger.info({ vault: vault.name }, 'Aegis MCP server on stdio')
-    if (!config.gate.require_agent_auth && agentToken === null && running.transport === 'stdio') {
-      this.warn(
-        'Agent authentication is off and AEGIS_AGENT_TOKEN is not set: this client may use every credential',
-      )
+    const anonymous = anonymousAccessFromConfig(config)
+    if (agentToken === null && running.transport === 'stdio') {
+      if (anonymous === 'open') {
+        this.warn(
+          'Agent authentication is off and AEGIS_AGENT_TOKEN is not set: this client may use every credential',
+        )
+      } else if (anonymous === 'policy-refuses') {
+        this.warn(
+          'AEGIS_AGENT_TOKEN is not set and policies are enforced: every call of this client will be refused (agent_auth_required)',
+        )
+      } else if (anonymous === 'policy-records') {
+        this.warn(
+          'AEGIS_AGENT_TOKEN is not set and policies are in dry-run: calls are forwarded and recorded as agent_auth_required',
+        )
+      }
     }
 
     const reason = await new Promise<string>((resolve) => {

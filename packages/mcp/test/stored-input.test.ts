@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { memoryLogger } from '../../proxy/test/fixtures/log.ts'
+import { call, problemOf, startWorld, type World } from './fixtures/world.ts'
+
+/**
+ * The MCP channel feeds the same sanitiser: a token or key the agent puts in a tool call's service,
+ * path or target host reaches neither the ledger, the log nor the problem document.
+ */
+const VAULT = 'vk0123456789abcdefmcp98765'
+const GHP = ['gh', 'p_', 'fake0key'.repeat(5).slice(0, 36)].join('')
+
+describe('MCP: nothing the agent sent brings a secret into the ledger, the log or the problem', () => {
+  const log = memoryLogger()
+  let w: World
+  let alice: string
+  let bob: string
+  beforeAll(async () => {
+    w = await startWorld({ pipeline: { logger: log.logger } })
+    w.add({ name: 'api', service: 'api', secret: VAULT })
+    alice = w.vault.addAgent({ name: 'alice' }).token
+    bob = w.vault.addAgent({ name: 'bob' }).token
+    w.vault.grant('alice', 'api')
+    w.gate.refresh()
+    w.pipeline.state.refresh()
+  })
+  afterAll(() => w.close())
+
+  const secrets = (): Array<[string, string]> => [
+    ["the caller's token", alice],
+    ["another agent's token", bob],
+    ['a vault secret', VAULT],
+    ['a vault secret, base64', Buffer.from(VAULT).toString('base64')],
+    ['a ghp_ key', GHP],
+  ]
+  const calls: Array<[string, (s: string) => Record<string, unknown>]> = [
+    ['as the service', (s) => ({ service: s, path: '/x' })],
+    ['in the path of an unknown service', (s) => ({ service: 'nosuch', path: `/${s}` })],
+    ['in a refused path', (s) => ({ service: 'api', path: `/a/../${s}` })],
+    ['in a refused target host', (s) => ({ service: 'api', path: '/x', targetHost: `${s}.evil.test` })],
+    ['in the path to a refused host', (s) => ({ service: 'api', path: `/${s}`, targetHost: 'evil.test' })],
+  ]
+  for (const [where, args] of calls) {
+    it(`a secret ${where}`, async () => {
+      const client = await w.connect({ agentToken: alice })
+      for (const [name, secret] of secrets()) {
+        const before = log.lines.length
+        const problem = problemOf(await call(client, 'aegis_proxy_request', args(secret)))
+        await w.ledger.flush()
+        const row = w.ledger.query({ limit: 5 }).find((e) => e.requestId === problem.instance)
+        expect(row, name).toMatchObject({ channel: 'mcp', decision: 'blocked' })
+        for (const text of [JSON.stringify(row), log.lines.slice(before).join(''), JSON.stringify(problem)]) {
+          expect(text, name).not.toContain(secret)
+        }
+      }
+    })
+  }
+
+  it('records the refused host, and escapes control characters the agent put in a path', async () => {
+    const client = await w.connect({ agentToken: alice })
+    const denied = problemOf(
+      await call(client, 'aegis_proxy_request', { service: 'api', path: '/x', targetHost: 'evil.test' }),
+    )
+    const forged = problemOf(
+      await call(client, 'aegis_proxy_request', {
+        service: 'api',
+        path: '/x\n{"level":30,"msg":"forged"}\u202e',
+      }),
+    )
+    await w.ledger.flush()
+    const rows = w.ledger.query({ limit: 10 })
+    expect(rows.find((e) => e.requestId === denied.instance)?.targetHost).toBe('evil.test')
+    const path = rows.find((e) => e.requestId === forged.instance)?.path ?? ''
+    expect(path).not.toMatch(/[\n\u202e]/)
+    expect(log.lines.every((l) => !l.includes('"msg":"forged"}\n'))).toBe(true)
+  })
+})
