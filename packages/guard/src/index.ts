@@ -32,3 +32,4 @@ export {
 } from './problem.js'
 export { parseRate, type Rate, type RateCheck, RateLimiter, type RateLimiterOptions } from './rate.js'
 export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'
+export { MIN_SECRET_BYTES, type SecretFlaw, type SecretProblem, secretProblems } from './secret.js'
