@@ -1,3 +1,4 @@
+import { MIN_SECRET_BYTES } from '@aegis/guard'
 import { asBuffer, type Encoding, encodedForms, FOLD } from './encodings.ts'
 
 /** A value to look for and the label findings carry instead of it (e.g. `credential:slack-bot`). */
@@ -22,7 +23,8 @@ export interface Hit {
   readonly length: number
 }
 
-export const DEFAULT_MIN_LENGTH = 8
+/** The vault refuses shorter secrets with the same constant, so it never accepts one this skips. */
+export const DEFAULT_MIN_LENGTH = MIN_SECRET_BYTES
 /**
  * Prefilter geometry: the input is read as aligned 32-bit words. A pattern registers `WORD × stride`
  * consecutive windows (offsets k, k+1, …) of its most distinctive span, so in any occurrence exactly

@@ -100,8 +100,9 @@ function credential(overrides: Partial<Omit<Credential, 'secret'>> & { secret: s
   }
 }
 
+/** Whether `text` is found when echoed in JSON with nothing around it (so no padding of its own). */
 const matches = (snapshot: Snapshot, text: string) =>
-  containsSecret(Buffer.from(`x ${text} y`), snapshot.matcher)
+  containsSecret(Buffer.from(`{"token":"${text}"}`), snapshot.matcher)
 
 describe('buildSnapshot: rows the gate cannot use or fully protect', () => {
   it('a source with only loadAll keeps working; a row whose domains or rate do not parse is unavailable', () => {
