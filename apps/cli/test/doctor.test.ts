@@ -248,8 +248,8 @@ describe('aegis doctor: every credential row, by name', () => {
       // The reason as the vault gives it; the fix follows it on the same line.
       const reason = line.message.split(`(id ${ids.get(`bad-${i}`)}) `)[1]?.split('; the gate refuses it')[0]
       expect(reason).toMatch(corruption.reason)
-      expect(line.message).toMatch(
-        /the gate refuses it \(credential_unavailable\)\. Fix: aegis vault (rotate|remove) --name bad-/,
+      expect(line.message, corruption.label).toContain(
+        `; the gate refuses it (credential_unavailable). Fix: aegis vault ${corruption.repair} --name bad-${i}`,
       )
     }
     expect(report.checks.some((c) => c.name === 'credential good')).toBe(false)

@@ -94,7 +94,9 @@ describe('vault credential commands', () => {
       { input: 'abcdefgh\n\n' },
     )
     expect(twoNewlines.code).toBe(1)
-    expect(twoNewlines.stderr).toMatch(/^Error: --secret has a trailing newline \(LF\): remove surrounding whitespace/)
+    expect(twoNewlines.stderr).toMatch(
+      /^Error: --secret has a trailing newline \(LF\): remove surrounding whitespace/,
+    )
     const empty = await p.run(
       ['vault', 'add', '--name', 'nl', '--service', 'nl', '--domains', 'api.nl.example', '--secret', '-'],
       { input: '\n' },

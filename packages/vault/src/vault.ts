@@ -191,7 +191,9 @@ export class Vault {
     for (const row of this.#read(() => this.#stmts.all.all())) {
       const secret = this.#open(row)
       const info = readInfo(row)
-      if (typeof info !== 'string' && typeof secret !== 'string') {
+      const problem =
+        typeof secret === 'string' ? secret : typeof info === 'string' ? info : servingProblem(info)
+      if (problem === undefined && typeof secret !== 'string' && typeof info !== 'string') {
         load.credentials.push({ ...info, secret })
         continue
       }
@@ -199,7 +201,7 @@ export class Vault {
         id: row.id,
         name: row.name,
         service: row.service,
-        reason: typeof secret === 'string' ? secret : (info as string),
+        reason: problem ?? 'cannot be read',
         secret: typeof secret === 'string' ? null : secret,
       })
     }
@@ -321,7 +323,10 @@ export class Vault {
   #decrypt(row: CredentialRow): Credential {
     const secret = this.#open(row)
     if (typeof secret === 'string') throw corruptRow(row, secret)
-    return { ...toInfo(row), secret }
+    const info = toInfo(row)
+    const problem = servingProblem(info)
+    if (problem !== undefined) throw corruptRow(row, problem)
+    return { ...info, secret }
   }
 
   /** The row's secret, or why it cannot be decrypted (never any of its bytes). */
@@ -394,6 +399,26 @@ const AUTH_TYPES = new Set<string>(['bearer', 'header', 'basic', 'query'])
 const BODY_MODES = new Set<string>(['off', 'warn', 'block'])
 const SCOPES = new Set<string>(['read', 'write', '*'])
 
+/**
+ * What keeps readable metadata from being served: domains and a rate that guard parses (checked
+ * on write; a row edited since may hold anything). `list` and `update` still work on such a row,
+ * so `update` can repair it.
+ */
+function servingProblem(info: CredentialInfo): string | undefined {
+  if (info.domains.length === 0) return 'has no stored domain'
+  for (const domain of info.domains) {
+    const parsed = parseDomainPattern(domain)
+    if (!parsed.ok) return `has an invalid stored domain: ${parsed.reason}`
+  }
+  if (info.rateLimit === null) return undefined
+  try {
+    parseRate(info.rateLimit)
+  } catch (err) {
+    return `has an invalid stored rate limit: ${err instanceof Error ? err.message : 'unparseable'}`
+  }
+  return undefined
+}
+
 /** A row's metadata; throws `corrupt` when it cannot be read (see `readInfo`). */
 function toInfo(row: CredentialRow): CredentialInfo {
   const info = readInfo(row)
@@ -403,7 +428,7 @@ function toInfo(row: CredentialRow): CredentialInfo {
 
 /**
  * A row's metadata, or what is wrong with it. Fails closed on rows edited behind the vault's back:
- * the gate relies on these enums, and on domains and rates that guard parses (checked on write).
+ * the gate relies on these enums.
  */
 function readInfo(row: CredentialRow): CredentialInfo | string {
   const scopes = parseStringArray(row.scopes)
@@ -416,18 +441,6 @@ function readInfo(row: CredentialRow): CredentialInfo | string {
     !scopes.every((s) => SCOPES.has(s))
   ) {
     return 'has invalid stored settings'
-  }
-  if (domains.length === 0) return 'has no stored domain'
-  for (const domain of domains) {
-    const parsed = parseDomainPattern(domain)
-    if (!parsed.ok) return `has an invalid stored domain: ${parsed.reason}`
-  }
-  if (row.rateLimit !== null) {
-    try {
-      parseRate(row.rateLimit)
-    } catch (err) {
-      return `has an invalid stored rate limit: ${err instanceof Error ? err.message : 'unparseable'}`
-    }
   }
   return {
     id: row.id,

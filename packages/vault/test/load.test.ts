@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Vault } from '../src/index.ts'
 import { CORRUPTIONS, corruptRow } from './fixtures/corrupt-rows.ts'
 import { expectVaultError, newVault, sampleCredential } from './helpers.ts'
 
@@ -60,4 +61,29 @@ describe('loadCredentials: one damaged row does not take the others down', () =>
     expect(load.credentials).toEqual([])
     expect(load.unavailable.map((u) => u.name)).toEqual(['bad', 'good'])
   })
+})
+
+describe('every damaged row can be repaired', () => {
+  const repairs = {
+    rotate: (v: Vault) => v.rotate('bad', 'replacement-secret-3333'),
+    update: (v: Vault) => v.update('bad', { domains: ['api.example.test'], rateLimit: '10/min' }),
+    remove: (v: Vault) => {
+      v.remove('bad')
+      v.add(sampleCredential({ name: 'bad', service: 'bad', secret: 'replacement-secret-3333' }))
+    },
+  }
+  it.each(CORRUPTIONS)(
+    '$label: listed while damaged (unless its metadata is unreadable), repaired by $repair',
+    (corruption) => {
+      const { v } = twoRows()
+      corruptRow(v.file, corruption, 'bad', 'good')
+      // Settings that still parse as JSON and enums keep the row in `list`, so `update` can reach it.
+      if (corruption.repair !== 'remove') expect(v.list().map((c) => c.name)).toEqual(['bad', 'good'])
+      expectVaultError(() => v.get('bad'), 'corrupt', /^Credential "bad" /)
+      repairs[corruption.repair](v)
+      const load = v.loadCredentials()
+      expect(load.unavailable).toEqual([])
+      expect(load.credentials.map((c) => c.name)).toEqual(['bad', 'good'])
+    },
+  )
 })

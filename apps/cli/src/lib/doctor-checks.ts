@@ -148,9 +148,13 @@ export function checkVault(opts: {
 export function checkCredentials(load: CredentialLoad): CheckResult[] {
   const results: CheckResult[] = []
   for (const row of load.unavailable) {
-    const fix = row.reason.startsWith('cannot be decrypted')
+    const fix = /^cannot be decrypted/.test(row.reason)
       ? `aegis vault rotate --name ${row.name}`
-      : `aegis vault remove --name ${row.name}, then add it again`
+      : /stored domain/.test(row.reason)
+        ? `aegis vault update --name ${row.name} --domains …`
+        : /stored rate limit/.test(row.reason)
+          ? `aegis vault update --name ${row.name} --rate-limit …`
+          : `aegis vault remove --name ${row.name}, then add it again`
     results.push(
       fail(
         `credential ${row.name}`,
