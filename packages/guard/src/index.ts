@@ -33,3 +33,4 @@ export {
 export { parseRate, type Rate, type RateCheck, RateLimiter, type RateLimiterOptions } from './rate.js'
 export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'
 export { MIN_SECRET_BYTES, type SecretFlaw, type SecretProblem, secretProblems } from './secret.js'
+export { parseStoredSettings, type StoredSettings } from './stored.js'

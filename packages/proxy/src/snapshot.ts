@@ -1,7 +1,7 @@
 import {
   type DomainPattern,
-  parseDomainPattern,
   parseRate,
+  parseStoredSettings,
   type Rate,
   type Scope,
   secretProblems,
@@ -128,27 +128,16 @@ function secretForms(secret: string, kind: string): SecretInput[] {
 
 /** A credential parsed for the hot path, or why its stored settings cannot be used. */
 function liveCredential(c: Credential, secret: string): LiveCredential | string {
-  const domains: DomainPattern[] = []
-  for (const text of c.domains) {
-    const parsed = parseDomainPattern(text)
-    if (!parsed.ok) return `has an invalid stored domain: ${parsed.reason}`
-    domains.push(parsed.pattern)
-  }
-  if (domains.length === 0) return 'has no stored domain'
-  let rate: Rate | null = null
-  try {
-    rate = c.rateLimit === null ? null : parseRate(c.rateLimit)
-  } catch (err) {
-    return `has an invalid stored rate limit: ${err instanceof Error ? err.message : 'unparseable'}`
-  }
+  const settings = parseStoredSettings(c.domains, c.rateLimit)
+  if (!settings.ok) return settings.problem
   return {
     id: c.id,
     name: c.name,
     service: c.service,
-    domains,
+    domains: settings.domains,
     scopes: c.scopes,
     expiresAt: c.expiresAt === null ? null : Date.parse(c.expiresAt),
-    rate,
+    rate: settings.rate,
     authType: c.authType,
     headerName: c.headerName,
     queryParam: c.queryParam,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { parseDomainPattern, parseRate } from '@aegis/guard'
+import { parseStoredSettings } from '@aegis/guard'
 import { eq, sql } from 'drizzle-orm'
 import { AgentStore } from './agent-store.ts'
 import { credentialContext, open, seal } from './crypto.ts'
@@ -400,23 +400,12 @@ const BODY_MODES = new Set<string>(['off', 'warn', 'block'])
 const SCOPES = new Set<string>(['read', 'write', '*'])
 
 /**
- * What keeps readable metadata from being served: domains and a rate that guard parses (checked
- * on write; a row edited since may hold anything). `list` and `update` still work on such a row,
- * so `update` can repair it.
+ * What keeps readable metadata from being served (guard `parseStoredSettings`: domains and a rate
+ * that parse). `list` and `update` still work on such a row, so `update` can repair it.
  */
 function servingProblem(info: CredentialInfo): string | undefined {
-  if (info.domains.length === 0) return 'has no stored domain'
-  for (const domain of info.domains) {
-    const parsed = parseDomainPattern(domain)
-    if (!parsed.ok) return `has an invalid stored domain: ${parsed.reason}`
-  }
-  if (info.rateLimit === null) return undefined
-  try {
-    parseRate(info.rateLimit)
-  } catch (err) {
-    return `has an invalid stored rate limit: ${err instanceof Error ? err.message : 'unparseable'}`
-  }
-  return undefined
+  const settings = parseStoredSettings(info.domains, info.rateLimit)
+  return settings.ok ? undefined : settings.problem
 }
 
 /** A row's metadata; throws `corrupt` when it cannot be read (see `readInfo`). */
