@@ -56,8 +56,16 @@ describe('aegis agent', () => {
 
   beforeAll(async () => {
     p = await initProject()
-    await addCredential(p, ['--name', 'slack-bot', '--service', 'slack', '--domains', 'slack.com'], 'xoxb-1')
-    await addCredential(p, ['--name', 'gh', '--service', 'github', '--domains', 'api.github.com'], 'ghp-1')
+    await addCredential(
+      p,
+      ['--name', 'slack-bot', '--service', 'slack', '--domains', 'slack.com'],
+      'xoxb-test-secret-1',
+    )
+    await addCredential(
+      p,
+      ['--name', 'gh', '--service', 'github', '--domains', 'api.github.com'],
+      'ghp-test-secret-1',
+    )
   })
   afterAll(() => {
     if (p) removeDir(p.dir)
@@ -175,12 +183,20 @@ describe('aegis agent', () => {
   })
 
   it('removing a credential removes its grants; a re-added credential has none', async () => {
-    await addCredential(p, ['--name', 'tmp', '--service', 'tmp', '--domains', 'tmp.example'], 'tmp-1')
+    await addCredential(
+      p,
+      ['--name', 'tmp', '--service', 'tmp', '--domains', 'tmp.example'],
+      'tmp-test-secret-1',
+    )
     ok(await run(['agent', 'grant', '--agent', 'writer', '--credential', 'tmp']))
     expect((await list())[1]?.grants).toEqual(['tmp'])
     ok(await run(['vault', 'remove', '--name', 'tmp']))
     expect((await list())[1]?.grants).toEqual([])
-    await addCredential(p, ['--name', 'tmp', '--service', 'tmp', '--domains', 'tmp.example'], 'tmp-2')
+    await addCredential(
+      p,
+      ['--name', 'tmp', '--service', 'tmp', '--domains', 'tmp.example'],
+      'tmp-test-secret-2',
+    )
     expect((await list())[1]?.grants).toEqual([])
   })
 

@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { openLedger } from '@aegis/ledger'
 import { openVault } from '@aegis/vault'
 import { afterEach, describe, expect, it } from 'vitest'
+import { CORRUPTIONS, corruptRow } from '../../../packages/vault/test/fixtures/corrupt-rows.ts'
+import { storeLegacySecret } from '../../../packages/vault/test/fixtures/legacy-rows.ts'
 import {
   addCredential,
   initProject,
@@ -97,7 +99,7 @@ describe('aegis doctor', () => {
     await addCredential(
       p,
       ['--name', 'soon', '--service', 'soon', '--domains', 'api.soon.example', '--ttl', '3'],
-      's1',
+      'soon-secret-1',
     )
     const soon = await doctor(p)
     expect(soon.result.code).toBe(0)
@@ -111,7 +113,7 @@ describe('aegis doctor', () => {
       vault.add({
         name: 'old',
         service: 'old',
-        secret: 's2',
+        secret: 'old-secret-2',
         domains: ['api.old.example'],
         expiresAt: '2020-01-01T00:00:00Z',
       })
@@ -202,5 +204,118 @@ describe('aegis doctor', () => {
     const bad = await doctor(p)
     expect(bad.result.code).toBe(1)
     expect(check(bad.report, 'ledger').status).toBe('fail')
+  })
+})
+
+describe('aegis doctor: every credential row, by name', () => {
+  const GOOD = 'healthy-secret-value-1111'
+  const brokenSecret = (i: number) => `broken-secret-value-${i}-2222`
+
+  it('tries every row: each damaged one is a failed line naming it, its service, id and why (exit 1)', async () => {
+    const p = await project()
+    const vault = openVault({ dataDir: p.dataDir, name: 'default', masterKey: p.key })
+    const ids = new Map<string, string>()
+    try {
+      vault.add({ name: 'good', service: 'good', secret: GOOD, domains: ['api.good.example'] })
+      for (const i of CORRUPTIONS.keys()) {
+        const info = vault.add({
+          name: `bad-${i}`,
+          service: `svc-${i}`,
+          secret: brokenSecret(i),
+          domains: ['api.bad.example'],
+          rateLimit: '10/min',
+        })
+        ids.set(`bad-${i}`, info.id)
+      }
+    } finally {
+      vault.close()
+    }
+    for (const [i, corruption] of CORRUPTIONS.entries()) {
+      corruptRow(join(p.dataDir, 'vaults', 'default.db'), corruption, `bad-${i}`, 'good')
+    }
+
+    const { result, report } = await doctor(p)
+    expect(result.code).toBe(1)
+    expect(report.ok).toBe(false)
+    expect(check(report, 'key')).toMatchObject({
+      status: 'pass',
+      message: `master key matches vault "default"; 1 of ${CORRUPTIONS.length + 1} credential(s) load`,
+    })
+    for (const [i, corruption] of CORRUPTIONS.entries()) {
+      const line = check(report, `credential bad-${i}`)
+      expect(line.status, corruption.label).toBe('fail')
+      expect(line.message).toContain(`service svc-${i} (id ${ids.get(`bad-${i}`)}) `)
+      // The reason as the vault gives it; the fix follows it on the same line.
+      const reason = line.message.split(`(id ${ids.get(`bad-${i}`)}) `)[1]?.split('; the gate refuses it')[0]
+      expect(reason).toMatch(corruption.reason)
+      expect(line.message, corruption.label).toContain(
+        `; the gate refuses it (credential_unavailable). Fix: aegis vault ${corruption.repair} --name bad-${i}`,
+      )
+    }
+    expect(report.checks.some((c) => c.name === 'credential good')).toBe(false)
+    const text = await p.run(['doctor'])
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(/FAIL\s+credential bad-0\s+service svc-0/)
+    for (const i of CORRUPTIONS.keys()) expect(text.stdout + result.stdout).not.toContain(brokenSecret(i))
+    expect(text.stdout + result.stdout).not.toContain(GOOD)
+  })
+
+  it('names credentials stored before the secret rules: short fails, padded or control characters warn', async () => {
+    const p = await project()
+    const legacy: [name: string, secret: string][] = [
+      ['padded', 'padded-secret-value-3333 '],
+      ['control', 'control-secret\u0007-value'],
+      ['short', 'sh0rt-7'],
+    ]
+    const vault = openVault({ dataDir: p.dataDir, name: 'default', masterKey: p.key })
+    try {
+      for (const [name] of legacy) {
+        vault.add({ name, service: name, secret: 'placeholder-secret', domains: ['api.x.example'] })
+      }
+    } finally {
+      vault.close()
+    }
+    for (const [name, secret] of legacy) {
+      storeLegacySecret(join(p.dataDir, 'vaults', 'default.db'), p.key, name, secret)
+    }
+    const { result, report } = await doctor(p)
+    expect(result.code).toBe(1)
+    expect(check(report, 'credential padded')).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(
+        /^service padded: stored secret has a trailing space: .*Fix: aegis vault rotate --name padded$/,
+      ),
+    })
+    expect(check(report, 'credential control')).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(/contains a control character \(character U\+0007\)/),
+    })
+    expect(check(report, 'credential short')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/shorter than 8 bytes .*Fix: aegis vault rotate --name short$/),
+    })
+    expect(check(report, 'key').message).toBe('master key decrypts all 3 credential(s)')
+    for (const [, secret] of legacy) expect(result.stdout).not.toContain(secret.trim())
+
+    // Rotating the short one leaves warnings only: exit 0.
+    const rotate = await p.run(['vault', 'rotate', '--name', 'short', '--secret', '-'], {
+      input: 'long-enough-secret-value\n',
+    })
+    expect(rotate.code, rotate.stderr).toBe(0)
+    const after = await doctor(p)
+    expect(after.result.code).toBe(0)
+    expect(after.report.checks.some((c) => c.name === 'credential short')).toBe(false)
+    expect(check(after.report, 'credential padded').status).toBe('warn')
+  })
+
+  it('one pass line when every row loads and every secret can be recognised', async () => {
+    const p = await project()
+    await addCredential(p, ['--name', 'a', '--service', 'a', '--domains', 'api.a.example'], 'secret-a-value')
+    const { report } = await doctor(p)
+    expect(check(report, 'credentials')).toEqual({
+      name: 'credentials',
+      status: 'pass',
+      message: 'all 1 credential(s) load and have secrets the gate can recognise',
+    })
   })
 })

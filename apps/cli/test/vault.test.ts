@@ -88,13 +88,15 @@ describe('vault credential commands', () => {
   })
 
   it('stores exactly the stdin secret minus one trailing newline (checked through rotate/duplicate-free add)', async () => {
-    // Two trailing newlines: only one is removed, and the vault refuses a secret with LF in it.
+    // Two trailing newlines: only one is removed, and the vault refuses the padded rest.
     const twoNewlines = await p.run(
       ['vault', 'add', '--name', 'nl', '--service', 'nl', '--domains', 'api.nl.example', '--secret', '-'],
-      { input: 'abc\n\n' },
+      { input: 'abcdefgh\n\n' },
     )
     expect(twoNewlines.code).toBe(1)
-    expect(twoNewlines.stderr).toMatch(/^Error: --secret must not contain CR, LF or NUL characters\n$/)
+    expect(twoNewlines.stderr).toMatch(
+      /^Error: --secret has a trailing newline \(LF\): remove surrounding whitespace/,
+    )
     const empty = await p.run(
       ['vault', 'add', '--name', 'nl', '--service', 'nl', '--domains', 'api.nl.example', '--secret', '-'],
       { input: '\n' },
@@ -278,7 +280,7 @@ describe('vault credential commands', () => {
           '--service',
           'other',
           '--secret',
-          'x',
+          'x-secret-value',
           '--domains',
           'api.x.example',
         ],
@@ -295,7 +297,7 @@ describe('vault credential commands', () => {
           '--service',
           'slack',
           '--secret',
-          'x',
+          'x-secret-value',
           '--domains',
           'api.x.example',
         ],
@@ -396,7 +398,7 @@ describe('vault credential commands', () => {
           '--service',
           '_aegis',
           '--secret',
-          'x',
+          'x-secret-value',
           '--domains',
           'api.x.example',
         ],

@@ -23,6 +23,7 @@ export const REFUSAL_STATUS = {
   upstream_encoding_unsupported: 502,
   shutting_down: 503,
   ledger_unavailable: 503,
+  credential_unavailable: 503,
   upstream_timeout: 504,
 } as const satisfies Record<string, number>
 
@@ -50,6 +51,7 @@ export const REFUSAL_TITLE: Readonly<Record<RefusalCode, string>> = {
   upstream_encoding_unsupported: 'Upstream response coding not supported',
   shutting_down: 'Gate is shutting down',
   ledger_unavailable: 'Audit ledger unavailable',
+  credential_unavailable: 'Credential unavailable',
   upstream_timeout: 'Upstream timed out',
 }
 

@@ -38,12 +38,18 @@ describe('refusal vocabulary', () => {
     expect(isRefusalCode(code)).toBe(true)
   })
 
-  it('adds only headers_too_large (431), ledger_unavailable (503) and request_timeout (408) beyond the contract table', () => {
+  it('adds only headers_too_large (431), request_timeout (408), ledger_unavailable and credential_unavailable (503) beyond the contract table', () => {
     const extra = Object.keys(REFUSAL_STATUS).filter((c) => !CONTRACT.some(([k]) => k === c))
-    expect(extra.sort()).toEqual(['headers_too_large', 'ledger_unavailable', 'request_timeout'])
+    expect(extra.sort()).toEqual([
+      'credential_unavailable',
+      'headers_too_large',
+      'ledger_unavailable',
+      'request_timeout',
+    ])
     expect(REFUSAL_STATUS.request_timeout).toBe(408)
     expect(REFUSAL_STATUS.headers_too_large).toBe(431)
     expect(REFUSAL_STATUS.ledger_unavailable).toBe(503)
+    expect(REFUSAL_STATUS.credential_unavailable).toBe(503)
   })
 
   it.each(['toString', '__proto__', 'nope', '', 42])('isRefusalCode(%j) is false', (value) => {

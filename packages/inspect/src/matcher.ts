@@ -1,3 +1,4 @@
+import { MIN_SECRET_BYTES } from '@aegis/guard'
 import { asBuffer, type Encoding, encodedForms, FOLD } from './encodings.ts'
 import { ESCAPE_SYNTAX, MAX_ESCAPE_PER_BYTE } from './escapes.ts'
 
@@ -23,7 +24,8 @@ export interface Hit {
   readonly length: number
 }
 
-export const DEFAULT_MIN_LENGTH = 8
+/** The vault refuses shorter secrets with the same constant, so it never accepts one this skips. */
+export const DEFAULT_MIN_LENGTH = MIN_SECRET_BYTES
 /**
  * Prefilter geometry: the input is read as aligned 32-bit words. A pattern registers `WORD × stride`
  * consecutive windows (offsets k, k+1, …) of its most distinctive span, so in any occurrence exactly

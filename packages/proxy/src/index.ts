@@ -26,11 +26,14 @@ export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } f
 export {
   type AgentRecord,
   buildSnapshot,
+  type CredentialLoad,
   type CredentialSource,
   type LiveAgent,
   type LiveCredential,
   LiveState,
+  type SecretWarning,
   type Snapshot,
+  type UnavailableService,
 } from './snapshot.js'
 export type { Channel, GateRequest, PolicyMode } from './types.js'
 export { ByteCollector, collectBody } from './upstream/collect.js'

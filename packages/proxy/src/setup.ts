@@ -4,7 +4,7 @@ import { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from '
 import type { AuditSink } from './audit.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
-import { type CredentialSource, LiveState } from './snapshot.js'
+import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
 import type { PolicyMode } from './types.js'
 import { PinnedDispatchers } from './upstream/dispatcher.js'
 import { AddressResolver, type LookupFunction, type ResolveEntry } from './upstream/resolve.js'
@@ -74,7 +74,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const state = new LiveState({
     source: options.credentials,
     pollIntervalMs: options.pollIntervalMs,
-    onReload: (snapshot) => logger.info({ credentials: snapshot.byService.size }, 'credentials loaded'),
+    onReload: (snapshot) => logCredentials(logger, snapshot),
     onError: (error) =>
       logger.error({ err: describeError(error) }, 'credential reload failed; serving the last good set'),
   })
@@ -138,6 +138,29 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       watcher?.stop()
       await dispatchers.close()
     },
+  }
+}
+
+/**
+ * Once per reload: the count, then every credential the gate refuses (a damaged row) or cannot
+ * fully protect (a padded or short secret stored before the vault refused them), by name.
+ */
+function logCredentials(logger: Logger, snapshot: Snapshot): void {
+  logger.info(
+    { credentials: snapshot.byService.size, unavailable: snapshot.unavailable.size },
+    'credentials loaded',
+  )
+  for (const u of snapshot.unavailable.values()) {
+    logger.error(
+      { credential: u.name, service: u.service, credentialId: u.id, reason: u.reason },
+      'credential unavailable: its service is refused (credential_unavailable) until the row is repaired (aegis doctor)',
+    )
+  }
+  for (const w of snapshot.warnings) {
+    logger.warn(
+      { credential: w.name, service: w.service, problems: w.problems },
+      'credential secret not fully protected by inspection and redaction: rotate it',
+    )
   }
 }
 

@@ -1,12 +1,28 @@
-import { type DomainPattern, parseDomainPattern, parseRate, type Rate, type Scope } from '@aegis/guard'
+import {
+  type DomainPattern,
+  parseRate,
+  parseStoredSettings,
+  type Rate,
+  type Scope,
+  secretProblems,
+} from '@aegis/guard'
 import { buildMatcher, type SecretInput, type SecretMatcher } from '@aegis/inspect'
-import type { AgentRecord, Credential } from '@aegis/vault'
+import type { AgentRecord, Credential, CredentialLoad } from '@aegis/vault'
 
-export type { AgentRecord }
+export type { AgentRecord, CredentialLoad }
 
 /** Where the gate reads credentials and agents from. `@aegis/vault`'s `Vault` satisfies it. */
 export interface CredentialSource {
+  /**
+   * Every credential, decrypted. Used when `loadCredentials` is absent. When it throws, the gate
+   * keeps its last snapshot, so one bad row stops a gate that has none yet from starting.
+   */
   loadAll(): Credential[]
+  /**
+   * Preferred over `loadAll`: the usable credentials plus the rows that cannot be used. The gate
+   * serves the first and refuses the services of the others (`credential_unavailable`).
+   */
+  loadCredentials?(): CredentialLoad
   /** Agents and their grants; a source without agents has none. */
   loadAgents?(): AgentRecord[]
   /** Cheap token that changes whenever the store changes (in this or another process). */
@@ -30,6 +46,23 @@ export interface LiveCredential {
   readonly secret: string
 }
 
+/** A credential the store holds but the gate cannot use: requests for its service are refused. */
+export interface UnavailableService {
+  readonly id: string
+  readonly name: string
+  readonly service: string
+  /** Why, for the operator's log (never a secret): `cannot be decrypted: …`. */
+  readonly reason: string
+}
+
+/** A served credential whose secret inspection and redaction cannot fully cover. */
+export interface SecretWarning {
+  readonly name: string
+  readonly service: string
+  /** One line each (guard `secretProblems`), never the secret. */
+  readonly problems: readonly string[]
+}
+
 /** An agent prepared for the hot path. */
 export interface LiveAgent {
   readonly id: string
@@ -49,6 +82,10 @@ export interface Snapshot {
   readonly agentsByHash: ReadonlyMap<string, LiveAgent>
   /** Finds every credential secret, in every encoding: outbound inspection and response redaction. */
   readonly matcher: SecretMatcher
+  /** Services whose credential row is damaged, by service: refused with `credential_unavailable`. */
+  readonly unavailable: ReadonlyMap<string, UnavailableService>
+  /** Served credentials stored before the vault refused padded, control-character or short secrets. */
+  readonly warnings: readonly SecretWarning[]
 }
 
 /** The secrets each matcher was built from, so a snapshot with the same secrets can reuse it. */
@@ -75,40 +112,78 @@ function matcherFor(secrets: readonly SecretInput[], previous: Snapshot | undefi
 }
 
 /**
- * Prepares the store's contents for the hot path. With `previous`, the secret matcher is carried
- * over when the secrets did not change.
+ * The values the matcher looks for to protect `secret`: the stored value, and without surrounding
+ * whitespace when it has some (rows stored before the vault refused padding). An upstream trims the
+ * value it receives, so that is the one it echoes.
+ */
+function secretForms(secret: string, kind: string): SecretInput[] {
+  const trimmed = secret.trim()
+  return trimmed === secret || trimmed === ''
+    ? [{ value: secret, kind }]
+    : [
+        { value: secret, kind },
+        { value: trimmed, kind },
+      ]
+}
+
+/** A credential parsed for the hot path, or why its stored settings cannot be used. */
+function liveCredential(c: Credential, secret: string): LiveCredential | string {
+  const settings = parseStoredSettings(c.domains, c.rateLimit)
+  if (!settings.ok) return settings.problem
+  return {
+    id: c.id,
+    name: c.name,
+    service: c.service,
+    domains: settings.domains,
+    scopes: c.scopes,
+    expiresAt: c.expiresAt === null ? null : Date.parse(c.expiresAt),
+    rate: settings.rate,
+    authType: c.authType,
+    headerName: c.headerName,
+    queryParam: c.queryParam,
+    bodyInspection: c.bodyInspection,
+    secret,
+  }
+}
+
+/**
+ * Prepares the store's contents for the hot path. A credential the store could not read, or whose
+ * domains or rate do not parse, is unavailable: its service is refused while every other one is
+ * served. With `previous`, the secret matcher is carried over when the secrets did not change.
  */
 export function buildSnapshot(
   version: string,
-  credentials: readonly Credential[],
+  credentials: readonly Credential[] | CredentialLoad,
   agents: readonly AgentRecord[] = [],
   previous?: Snapshot,
 ): Snapshot {
+  const load = Array.isArray(credentials)
+    ? { credentials: credentials as readonly Credential[], unavailable: [] }
+    : (credentials as CredentialLoad)
   const byService = new Map<string, LiveCredential>()
+  const unavailable = new Map<string, UnavailableService>()
+  const warnings: SecretWarning[] = []
   const secrets: SecretInput[] = []
-  for (const c of credentials) {
-    const domains: DomainPattern[] = []
-    for (const text of c.domains) {
-      const parsed = parseDomainPattern(text)
-      // The vault validated these on write; anything unparseable now is dropped (fails closed).
-      if (parsed.ok) domains.push(parsed.pattern)
-    }
+  for (const c of load.credentials) {
     const secret = c.secret.reveal()
-    secrets.push({ value: secret, kind: `credential:${c.name}` })
-    byService.set(c.service, {
-      id: c.id,
-      name: c.name,
-      service: c.service,
-      domains,
-      scopes: c.scopes,
-      expiresAt: c.expiresAt === null ? null : Date.parse(c.expiresAt),
-      rate: c.rateLimit === null ? null : parseRate(c.rateLimit),
-      authType: c.authType,
-      headerName: c.headerName,
-      queryParam: c.queryParam,
-      bodyInspection: c.bodyInspection,
-      secret,
-    })
+    secrets.push(...secretForms(secret, `credential:${c.name}`))
+    const live = liveCredential(c, secret)
+    if (typeof live === 'string') {
+      unavailable.set(c.service, { id: c.id, name: c.name, service: c.service, reason: live })
+      continue
+    }
+    byService.set(c.service, live)
+    const problems = secretProblems(secret)
+    if (problems.length > 0) {
+      warnings.push({ name: c.name, service: c.service, problems: problems.map((p) => p.message) })
+    }
+  }
+  for (const u of load.unavailable) {
+    // A row with damaged settings may still hold a readable secret: keep redacting it.
+    if (u.secret !== null) secrets.push(...secretForms(u.secret.reveal(), `credential:${u.name}`))
+    if (!byService.has(u.service)) {
+      unavailable.set(u.service, { id: u.id, name: u.name, service: u.service, reason: u.reason })
+    }
   }
   const agentsByHash = new Map<string, LiveAgent>()
   for (const a of agents) {
@@ -122,7 +197,14 @@ export function buildSnapshot(
       grants: new Set(a.grants),
     })
   }
-  return { version, byService, agentsByHash, matcher: matcherFor(secrets, previous) }
+  return {
+    version,
+    byService,
+    agentsByHash,
+    matcher: matcherFor(secrets, previous),
+    unavailable,
+    warnings,
+  }
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {
@@ -130,6 +212,8 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   byService: new Map(),
   agentsByHash: new Map(),
   matcher: buildMatcher([]),
+  unavailable: new Map(),
+  warnings: [],
 }
 
 export interface LiveStateOptions {
@@ -163,7 +247,8 @@ export class LiveState {
     const { source } = this.#options
     const token = source.changeToken()
     if (token === this.#current.version) return false
-    this.#current = buildSnapshot(token, source.loadAll(), source.loadAgents?.() ?? [], this.#current)
+    const credentials = source.loadCredentials ? source.loadCredentials() : source.loadAll()
+    this.#current = buildSnapshot(token, credentials, source.loadAgents?.() ?? [], this.#current)
     this.#options.onReload?.(this.#current)
     return true
   }

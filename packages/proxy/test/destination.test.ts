@@ -33,7 +33,7 @@ describe('private-address guard', () => {
   let h: Harness
   beforeAll(async () => {
     h = await startHarness({ gate: { upstream: { lookup: dns.lookup } } })
-    h.add({ name: 'any', service: 'any', secret: 's', domains: ['*.example.test'] })
+    h.add({ name: 'any', service: 'any', secret: 'test-secret-s', domains: ['*.example.test'] })
   })
   afterAll(() => h.close())
 
@@ -62,7 +62,12 @@ describe('DNS rebinding', () => {
   beforeAll(async () => {
     h = await startHarness({ gate: { upstream: { lookup: dns.lookup, allowPrivate: ['127.0.0.1/32'] } } })
     // Allowlist entries may name a port: point this one at the test upstream's.
-    h.add({ name: 'r', service: 'r', secret: 's', domains: [`rebind.example.test:${h.upstream.port}`] })
+    h.add({
+      name: 'r',
+      service: 'r',
+      secret: 'test-secret-s',
+      domains: [`rebind.example.test:${h.upstream.port}`],
+    })
   })
   afterAll(() => h.close())
 
@@ -87,12 +92,12 @@ describe('upstream failures', () => {
       gate: { limits: { requestTimeout: 400 } },
       extraResolve: [{ host: 'closed.example.test', port: 443, address: '127.0.0.1', addressPort: 1 }],
     })
-    h.add({ name: 'slow', service: 'slow', secret: 's' })
-    h.add({ name: 'closed', service: 'closed', secret: 's', domains: ['closed.example.test'] })
+    h.add({ name: 'slow', service: 'slow', secret: 'test-secret-s' })
+    h.add({ name: 'closed', service: 'closed', secret: 'test-secret-s', domains: ['closed.example.test'] })
     h.add({
       name: 'wrongname',
       service: 'wrongname',
-      secret: 's',
+      secret: 'test-secret-s',
       domains: ['other.test', 'nomatch.example.test'],
     })
   })

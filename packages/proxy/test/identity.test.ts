@@ -29,8 +29,8 @@ describe('agent identity and grants', () => {
       gate: { requireAgentAuth: true, limits: { agentMaxInFlight: 1 } },
       source: (vault) => agentSource(vault, agents, version),
     })
-    h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-1' })
-    h.add({ name: 'github-bot', service: 'github', secret: 'ghp-1' })
+    h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-test-secret-1' })
+    h.add({ name: 'github-bot', service: 'github', secret: 'ghp-test-secret-1' })
     const slackId = h.vault.get('slack-bot')?.id ?? ''
     agents.push(
       {
@@ -223,7 +223,7 @@ describe('agent tokens without required auth', () => {
           { n: 1 },
         ),
     })
-    h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-1' })
+    h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-test-secret-1' })
   })
   afterAll(() => h.close())
 

@@ -33,15 +33,15 @@ describe('live state', () => {
     const other = openVault({ dataDir: h.dataDir, name: 'default', masterKey: MASTER_KEY })
     try {
       expect((await send(h.port, '/late/x')).status).toBe(404)
-      other.add({ name: 'late', service: 'late', secret: 'first', domains: ['api.example.test'] })
+      other.add({ name: 'late', service: 'late', secret: 'first-secret', domains: ['api.example.test'] })
       const added = await eventually(async () => (await send(h.port, '/late/x')).status === 200, 1000)
       expect(added).toBeLessThan(1000)
-      expect(h.upstream.received.at(-1)?.headers.authorization).toBe('Bearer first')
+      expect(h.upstream.received.at(-1)?.headers.authorization).toBe('Bearer first-secret')
 
-      other.rotate('late', 'second')
+      other.rotate('late', 'second-secret')
       await eventually(async () => {
         await send(h.port, '/late/x')
-        return h.upstream.received.at(-1)?.headers.authorization === 'Bearer second'
+        return h.upstream.received.at(-1)?.headers.authorization === 'Bearer second-secret'
       }, 1000)
 
       other.update('late', { scopes: ['read'] })
@@ -111,7 +111,7 @@ describe('serving', () => {
 describe('graceful shutdown', () => {
   it('drains in-flight requests, refuses new ones, and records start and stop', async () => {
     const h = await startHarness()
-    h.add({ name: 'slow', service: 'slow', secret: 's' })
+    h.add({ name: 'slow', service: 'slow', secret: 'test-secret-s' })
     const inFlight = send(h.port, '/slow/slow/400')
     await sleep(100)
     const closing = h.gate.close()
@@ -129,7 +129,7 @@ describe('graceful shutdown', () => {
 
   it('answers 503 shutting_down to requests that still reach it while draining', async () => {
     const h = await startHarness()
-    h.add({ name: 's', service: 's', secret: 's' })
+    h.add({ name: 's', service: 's', secret: 'test-secret-s' })
     // Embedded in another server (as handle() allows), which keeps accepting after the gate closed.
     const { createServer } = await import('node:http')
     const server = createServer(h.gate.handle).listen(0, '127.0.0.1')
@@ -154,7 +154,7 @@ describe('graceful shutdown', () => {
 describe('ledger outage', () => {
   it('refuses with 503 and forwards nothing when the ledger cannot be written', async () => {
     const h = await startHarness()
-    h.add({ name: 's', service: 's', secret: 's' })
+    h.add({ name: 's', service: 's', secret: 'test-secret-s' })
     // An agent allowed one request in flight: a refused request must give its slot back.
     const { agent, token } = h.vault.addAgent({ name: 'solo', maxInFlight: 1 })
     h.vault.grant(agent.name, 's')

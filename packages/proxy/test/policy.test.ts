@@ -46,7 +46,7 @@ async function setup(mode: 'enforce' | 'dry-run', defaultPolicy: 'allow' | 'deny
       changeToken: () => `${vault.changeToken()}/${agents.length}`,
     }),
   })
-  h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-1' })
+  h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-test-secret-1' })
   const slack = h.vault.get('slack-bot')?.id ?? ''
   const record = (name: string, t: string): AgentRecord => ({
     id: name,

@@ -8,13 +8,13 @@ beforeAll(async () => {
   h.add({
     name: 'slack-bot',
     service: 'slack',
-    secret: 'xoxb-1',
+    secret: 'xoxb-test-secret-1',
     domains: ['api.example.test', '*.example.test'],
   })
-  h.add({ name: 'reader', service: 'reader', secret: 'r-1', scopes: ['read'] })
-  h.add({ name: 'old', service: 'old', secret: 'o-1', expiresAt: new Date(Date.now() - 60_000) })
-  h.add({ name: 'limited', service: 'limited', secret: 'l-1', rateLimit: '2/min' })
-  h.add({ name: 'wild', service: 'wild', secret: 'w-1', domains: ['*.example.test'] })
+  h.add({ name: 'reader', service: 'reader', secret: 'reader-secret-1', scopes: ['read'] })
+  h.add({ name: 'old', service: 'old', secret: 'old-secret-1', expiresAt: new Date(Date.now() - 60_000) })
+  h.add({ name: 'limited', service: 'limited', secret: 'limited-secret-1', rateLimit: '2/min' })
+  h.add({ name: 'wild', service: 'wild', secret: 'wild-secret-1', domains: ['*.example.test'] })
 })
 afterAll(() => h.close())
 

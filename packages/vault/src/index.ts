@@ -45,10 +45,12 @@ export type {
   BodyInspection,
   Credential,
   CredentialInfo,
+  CredentialLoad,
   CredentialPatch,
   NewAgent,
   NewCredential,
   Scope,
+  UnavailableCredential,
   VaultInfo,
 } from './types.ts'
 export { Vault } from './vault.ts'

@@ -67,6 +67,23 @@ export interface CredentialInfo {
 /** A credential with its decrypted secret. */
 export type Credential = CredentialInfo & { secret: Secret }
 
+/** A stored credential row the vault cannot use as it is (damaged on disk). Never holds secret bytes in `reason`. */
+export interface UnavailableCredential {
+  id: string
+  name: string
+  service: string
+  /** Why, one line without the name: `cannot be decrypted: …`, `has an unreadable domains column`. */
+  reason: string
+  /** The secret, when only the settings are damaged (so the gate can still redact it); else null. */
+  secret: Secret | null
+}
+
+/** What `Vault.loadCredentials` returns: the usable credentials and the rows that are not. */
+export interface CredentialLoad {
+  credentials: Credential[]
+  unavailable: UnavailableCredential[]
+}
+
 /** One entry of `listVaults`. */
 export interface VaultInfo {
   name: string

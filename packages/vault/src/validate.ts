@@ -1,4 +1,4 @@
-import { parseDomainPattern, parseRate } from '@aegis/guard'
+import { parseDomainPattern, parseRate, secretProblems } from '@aegis/guard'
 import { VaultError } from './errors.ts'
 import { Secret } from './secret.ts'
 import type {
@@ -101,13 +101,19 @@ function validateService(service: unknown): string {
   return service
 }
 
-/** Checks a secret value; the error never echoes the value. */
+/**
+ * Checks a secret value (every write path: `add`, `rotate`); the error never echoes the value.
+ * Refuses what the gate could not recognise in traffic (guard `secretProblems`): surrounding
+ * whitespace (an upstream trims it, so the value it echoes is not the stored one), control
+ * characters, and secrets under `MIN_SECRET_BYTES`.
+ */
 export function validateSecret(secret: unknown): string {
   const value = secret instanceof Secret ? secret.reveal() : secret
   if (typeof value !== 'string') throw invalid('secret must be a string')
   if (value.length === 0) throw invalid('secret must not be empty')
-  if (/[\r\n\0]/.test(value)) throw invalid('secret must not contain CR, LF or NUL characters')
   if (Buffer.byteLength(value, 'utf8') > MAX_SECRET_BYTES) throw invalid('secret must be at most 16 KiB')
+  const problem = secretProblems(value)[0]
+  if (problem !== undefined) throw invalid(problem.message)
   return value
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { parseStoredSettings } from '@aegis/guard'
 import { eq, sql } from 'drizzle-orm'
 import { AgentStore } from './agent-store.ts'
 import { credentialContext, open, seal } from './crypto.ts'
@@ -15,6 +16,7 @@ import type {
   BodyInspection,
   Credential,
   CredentialInfo,
+  CredentialLoad,
   CredentialPatch,
   NewAgent,
   NewCredential,
@@ -171,9 +173,39 @@ export class Vault {
     return this.#read(() => this.#stmts.all.all()).map(toInfo)
   }
 
-  /** Every credential, decrypted (for the gate's snapshot). Throws `corrupt` if any fails to decrypt. */
+  /**
+   * Every credential, decrypted. Throws `corrupt` naming the first row that cannot be used; the
+   * gate uses `loadCredentials`, which keeps the others.
+   */
   loadAll(): Credential[] {
     return this.#read(() => this.#stmts.all.all()).map((row) => this.#decrypt(row))
+  }
+
+  /**
+   * Every credential, decrypted, for the gate's snapshot: one damaged row (a ciphertext that fails
+   * authentication, unreadable settings) is listed in `unavailable` with the reason instead of
+   * failing the whole load. Throws only when the database itself cannot be read.
+   */
+  loadCredentials(): CredentialLoad {
+    const load: CredentialLoad = { credentials: [], unavailable: [] }
+    for (const row of this.#read(() => this.#stmts.all.all())) {
+      const secret = this.#open(row)
+      const info = readInfo(row)
+      const problem =
+        typeof secret === 'string' ? secret : typeof info === 'string' ? info : servingProblem(info)
+      if (problem === undefined && typeof secret !== 'string' && typeof info !== 'string') {
+        load.credentials.push({ ...info, secret })
+        continue
+      }
+      load.unavailable.push({
+        id: row.id,
+        name: row.name,
+        service: row.service,
+        reason: problem ?? 'cannot be read',
+        secret: typeof secret === 'string' ? null : secret,
+      })
+    }
+    return load
   }
 
   /** Changes metadata. `null` clears `rateLimit`, `ttlDays`/`expiresAt`. Throws `not_found`. */
@@ -289,16 +321,24 @@ export class Vault {
   }
 
   #decrypt(row: CredentialRow): Credential {
-    let plaintext: Buffer
+    const secret = this.#open(row)
+    if (typeof secret === 'string') throw corruptRow(row, secret)
+    const info = toInfo(row)
+    const problem = servingProblem(info)
+    if (problem !== undefined) throw corruptRow(row, problem)
+    return { ...info, secret }
+  }
+
+  /** The row's secret, or why it cannot be decrypted (never any of its bytes). */
+  #open(row: CredentialRow): Secret | string {
     try {
-      plaintext = open(this.#key, row.secret, credentialContext(this.name, row.id))
-    } catch {
-      throw new VaultError(
-        'corrupt',
-        `Credential "${row.name}" cannot be decrypted: its stored ciphertext failed authentication (modified or copied from elsewhere)`,
-      )
+      return new Secret(open(this.#key, row.secret, credentialContext(this.name, row.id)).toString('utf8'))
+    } catch (err) {
+      const failed = !(err instanceof VaultError) || /authentication/.test(err.message)
+      return failed
+        ? 'cannot be decrypted: its stored ciphertext failed authentication (modified or copied from elsewhere)'
+        : `cannot be decrypted: ${err.message.replace(/^Encrypted value/, 'its stored ciphertext')}`
     }
-    return { ...toInfo(row), secret: new Secret(plaintext.toString('utf8')) }
   }
 
   #read<T>(fn: () => T): T {
@@ -340,35 +380,62 @@ function toColumns(fields: CredentialFields) {
   }
 }
 
-function parseStringArray(text: string, row: CredentialRow, column: string): string[] {
+/** `Credential "<name>" <problem>`: the one shape of a damaged-row error. */
+function corruptRow(row: CredentialRow, problem: string): VaultError {
+  return new VaultError('corrupt', `Credential "${row.name}" ${problem}`)
+}
+
+function parseStringArray(text: string): string[] | undefined {
   try {
     const value: unknown = JSON.parse(text)
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
   } catch {
     // fall through
   }
-  throw new VaultError('corrupt', `Credential "${row.name}" has an unreadable ${column} column`)
+  return undefined
 }
 
 const AUTH_TYPES = new Set<string>(['bearer', 'header', 'basic', 'query'])
 const BODY_MODES = new Set<string>(['off', 'warn', 'block'])
 const SCOPES = new Set<string>(['read', 'write', '*'])
 
+/**
+ * What keeps readable metadata from being served (guard `parseStoredSettings`: domains and a rate
+ * that parse). `list` and `update` still work on such a row, so `update` can repair it.
+ */
+function servingProblem(info: CredentialInfo): string | undefined {
+  const settings = parseStoredSettings(info.domains, info.rateLimit)
+  return settings.ok ? undefined : settings.problem
+}
+
+/** A row's metadata; throws `corrupt` when it cannot be read (see `readInfo`). */
 function toInfo(row: CredentialRow): CredentialInfo {
-  const scopes = parseStringArray(row.scopes, row, 'scopes')
-  // Fail closed on rows edited behind the vault's back: the gate relies on these enums.
+  const info = readInfo(row)
+  if (typeof info === 'string') throw corruptRow(row, info)
+  return info
+}
+
+/**
+ * A row's metadata, or what is wrong with it. Fails closed on rows edited behind the vault's back:
+ * the gate relies on these enums.
+ */
+function readInfo(row: CredentialRow): CredentialInfo | string {
+  const scopes = parseStringArray(row.scopes)
+  if (scopes === undefined) return 'has an unreadable scopes column'
+  const domains = parseStringArray(row.domains)
+  if (domains === undefined) return 'has an unreadable domains column'
   if (
     !AUTH_TYPES.has(row.authType) ||
     !BODY_MODES.has(row.bodyInspection) ||
     !scopes.every((s) => SCOPES.has(s))
   ) {
-    throw new VaultError('corrupt', `Credential "${row.name}" has invalid stored settings`)
+    return 'has invalid stored settings'
   }
   return {
     id: row.id,
     name: row.name,
     service: row.service,
-    domains: parseStringArray(row.domains, row, 'domains'),
+    domains,
     authType: row.authType as AuthType,
     headerName: row.headerName,
     queryParam: row.queryParam,

@@ -17,7 +17,9 @@ const TOKEN_SHAPE = /^aegis_[A-Za-z0-9_-]{43}$/
 function vaultWithCredentials(dataDir = tempDataDir()): Vault {
   const v = newVault(dataDir)
   v.add(sampleCredential())
-  v.add(sampleCredential({ name: 'gh', service: 'github', secret: 'ghp_abc', domains: ['api.github.com'] }))
+  v.add(
+    sampleCredential({ name: 'gh', service: 'github', secret: 'ghp_abcdef', domains: ['api.github.com'] }),
+  )
   return v
 }
 

@@ -107,7 +107,8 @@ describe('concurrent writers', () => {
           ),
         ),
     )
-    for (let i = 0; i < 40; i++) v.add(sampleCredential({ name: `c${i}`, service: `s${i}`, secret: `v${i}` }))
+    for (let i = 0; i < 40; i++)
+      v.add(sampleCredential({ name: `c${i}`, service: `s${i}`, secret: `value-${i}-secret` }))
     return child.then(() => {
       expect(v.loadAll()).toHaveLength(40)
       const db = new Database(v.file)

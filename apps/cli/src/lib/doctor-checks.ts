@@ -1,8 +1,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { AegisConfig } from '@aegis/config'
+import { secretProblems } from '@aegis/guard'
 import { openLedger } from '@aegis/ledger'
-import { type CredentialInfo, isExpired, listVaults, openVault, type Vault } from '@aegis/vault'
+import {
+  type CredentialInfo,
+  type CredentialLoad,
+  isExpired,
+  listVaults,
+  openVault,
+  type Vault,
+} from '@aegis/vault'
 
 export type CheckStatus = 'pass' | 'warn' | 'fail'
 
@@ -74,15 +82,18 @@ export function checkRegistry(dataDir: string, active: string): CheckResult {
   }
 }
 
-/** Result of opening the active vault: the open vault (caller closes it) and the two check lines. */
+/** Result of opening the active vault: the open vault (caller closes it), its check lines, and its usable credentials. */
 export interface VaultChecks {
   vault: Vault | null
   results: CheckResult[]
+  /** The credentials that load (metadata only is needed by later checks). */
+  credentials: CredentialInfo[]
 }
 
 /**
- * Opens the active vault (database readable, schema and key check) and decrypts every credential
- * (`loadAll`): a wrong key or a damaged row shows up here rather than at the gate.
+ * Opens the active vault (database readable, schema and key check) and tries every credential row
+ * (`loadCredentials`): a wrong key, a damaged row or a secret the gate cannot recognise shows up
+ * here, by name, rather than at the gate.
  */
 export function checkVault(opts: {
   dataDir: string
@@ -90,7 +101,7 @@ export function checkVault(opts: {
   masterKey: string | undefined
 }): VaultChecks {
   if (!opts.masterKey) {
-    return { vault: null, results: [warn('vault database', 'not checked: no master key')] }
+    return { vault: null, credentials: [], results: [warn('vault database', 'not checked: no master key')] }
   }
   let vault: Vault
   try {
@@ -99,22 +110,74 @@ export function checkVault(opts: {
     if (err instanceof Error && (err as { code?: unknown }).code === 'invalid_master_key') {
       return {
         vault: null,
+        credentials: [],
         results: [
           pass('vault database', `vault "${opts.name}" opens`),
           fail('key', `${errorMessage(err)}: the master key does not match vault "${opts.name}"`),
         ],
       }
     }
-    return { vault: null, results: [fail('vault database', errorMessage(err))] }
+    return { vault: null, credentials: [], results: [fail('vault database', errorMessage(err))] }
   }
   const results = [pass('vault database', `vault "${opts.name}" opens with the expected schema`)]
+  let load: CredentialLoad
   try {
-    const all = vault.loadAll()
-    results.push(pass('key', `master key decrypts all ${all.length} credential(s)`))
+    load = vault.loadCredentials()
   } catch (err) {
     results.push(fail('key', `decrypt test failed: ${errorMessage(err)}`))
+    return { vault, credentials: [], results }
   }
-  return { vault, results }
+  const total = load.credentials.length + load.unavailable.length
+  results.push(
+    load.unavailable.length === 0
+      ? pass('key', `master key decrypts all ${total} credential(s)`)
+      : pass(
+          'key',
+          `master key matches vault "${opts.name}"; ${load.credentials.length} of ${total} credential(s) load`,
+        ),
+  )
+  results.push(...checkCredentials(load))
+  return { vault, credentials: load.credentials, results }
+}
+
+/**
+ * One line per credential the gate cannot use (fail: its service is refused) or cannot fully
+ * protect (guard `secretProblems`: a short secret fails, a padded or control-character one warns),
+ * naming it and saying how to fix it; one pass line when there is none.
+ */
+export function checkCredentials(load: CredentialLoad): CheckResult[] {
+  const results: CheckResult[] = []
+  for (const row of load.unavailable) {
+    const fix = /^cannot be decrypted/.test(row.reason)
+      ? `aegis vault rotate --name ${row.name}`
+      : /stored domain/.test(row.reason)
+        ? `aegis vault update --name ${row.name} --domains …`
+        : /stored rate limit/.test(row.reason)
+          ? `aegis vault update --name ${row.name} --rate-limit …`
+          : `aegis vault remove --name ${row.name}, then add it again`
+    results.push(
+      fail(
+        `credential ${row.name}`,
+        `service ${row.service} (id ${row.id}) ${row.reason}; the gate refuses it (credential_unavailable). Fix: ${fix}`,
+      ),
+    )
+  }
+  for (const credential of load.credentials) {
+    const problems = secretProblems(credential.secret.reveal())
+    if (problems.length === 0) continue
+    const detail = `service ${credential.service}: stored ${problems.map((p) => p.message).join('; ')}. Fix: aegis vault rotate --name ${credential.name}`
+    const unprotected = problems.some((p) => p.flaw === 'short')
+    results.push((unprotected ? fail : warn)(`credential ${credential.name}`, detail))
+  }
+  if (results.length === 0) {
+    results.push(
+      pass(
+        'credentials',
+        `all ${load.credentials.length} credential(s) load and have secrets the gate can recognise`,
+      ),
+    )
+  }
+  return results
 }
 
 /** Expired credentials fail; credentials expiring within 7 days warn. */
