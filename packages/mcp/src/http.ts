@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { problemDocument, refuse } from '@aegis/guard'
+import { PROBLEM_CONTENT_TYPE, problemDocument, refuse } from '@aegis/guard'
 import {
   type ConnectionLimits,
   collectBody,
@@ -83,7 +83,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
       code,
     })
     res.writeHead(status, {
-      'content-type': 'application/problem+json; charset=utf-8',
+      'content-type': PROBLEM_CONTENT_TYPE,
       'cache-control': 'no-store',
       ...extra,
       ...closeUnread(req, res),
@@ -104,7 +104,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     const outcome = await engine.reject(standIn(req), final).catch(() => null)
     const problem = outcome?.problem ?? problemDocument(final)
     res.writeHead(401, {
-      'content-type': 'application/problem+json; charset=utf-8',
+      'content-type': PROBLEM_CONTENT_TYPE,
       'cache-control': 'no-store',
       'www-authenticate': 'Bearer realm="aegis"',
       'x-aegis-block': final.code,

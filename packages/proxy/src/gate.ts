@@ -7,7 +7,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
-import { refuse } from '@aegis/guard'
+import { PROBLEM_CONTENT_TYPE, refuse } from '@aegis/guard'
 import type { Outcome } from './engine.js'
 import { describeError } from './errors.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
@@ -158,7 +158,7 @@ export function createGate(options: GateOptions): Gate {
         if (!res.headersSent) {
           const refusal = refuse('upstream_unreachable', 'The request could not be completed')
           res.writeHead(502, {
-            'content-type': 'application/problem+json; charset=utf-8',
+            'content-type': PROBLEM_CONTENT_TYPE,
             'x-aegis-block': refusal.code,
           })
         }

@@ -1,3 +1,4 @@
+import { PROBLEM_CONTENT_TYPE } from '@aegis/guard'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CORRUPTIONS, corruptRow } from '../../vault/test/fixtures/corrupt-rows.ts'
 import { send } from './fixtures/client.js'
@@ -50,7 +51,7 @@ describe('a damaged credential row', () => {
       const before = h.upstream.received.length
       const reply = await send(h.port, `/${service(i)}/x`)
       expect(reply.status).toBe(503)
-      expect(reply.headers['content-type']).toBe('application/problem+json')
+      expect(reply.headers['content-type']).toBe(PROBLEM_CONTENT_TYPE)
       expect(reply.headers['x-aegis-block']).toBe('credential_unavailable')
       const problem = reply.json()
       expect(problem).toMatchObject({

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import { problemDocument, REFUSAL_STATUS, type Refusal, refuse } from '@aegis/guard'
+import { PROBLEM_CONTENT_TYPE, problemDocument, REFUSAL_STATUS, type Refusal, refuse } from '@aegis/guard'
 
 /** Picks the refusal for a request Node's HTTP parser rejected (bad framing, oversized headers). */
 export function parserRefusal(error: Error & { code?: string }): Refusal {
@@ -20,7 +20,7 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
   const body = JSON.stringify(problemDocument(refusal, requestId))
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
-      'content-type: application/problem+json; charset=utf-8\r\n' +
+      `content-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       `x-aegis-block: ${refusal.code}\r\n` +
       `x-request-id: ${requestId}\r\n` +

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { finished, type Readable } from 'node:stream'
-import type { ProblemDocument, Refusal } from '@aegis/guard'
+import { PROBLEM_CONTENT_TYPE, type ProblemDocument, type Refusal } from '@aegis/guard'
 
 /** Writes an RFC 9457 problem document, with the stable code in `X-Aegis-Block`. */
 export function sendProblem(
@@ -12,7 +12,7 @@ export function sendProblem(
 ): void {
   const body = JSON.stringify(problem)
   const headers: Record<string, string | number> = {
-    'content-type': 'application/problem+json; charset=utf-8',
+    'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
     'x-aegis-block': refusal.code,
     'x-request-id': options.requestId,
