@@ -3,7 +3,11 @@ import { join } from 'node:path'
 import { openLedger } from '@aegis/ledger'
 import { openVault } from '@aegis/vault'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CORRUPTIONS, corruptRow } from '../../../packages/vault/test/fixtures/corrupt-rows.ts'
+import {
+  CORRUPTIONS,
+  corruptRow,
+  damageAgentRate,
+} from '../../../packages/vault/test/fixtures/corrupt-rows.ts'
 import { storeLegacySecret } from '../../../packages/vault/test/fixtures/legacy-rows.ts'
 import {
   addCredential,
@@ -258,6 +262,26 @@ describe('aegis doctor: every credential row, by name', () => {
     expect(text.stdout).toMatch(/FAIL\s+credential bad-0\s+service svc-0/)
     for (const i of CORRUPTIONS.keys()) expect(text.stdout + result.stdout).not.toContain(brokenSecret(i))
     expect(text.stdout + result.stdout).not.toContain(GOOD)
+  })
+
+  it('names an agent whose stored row is damaged, and how to repair it (exit 1)', async () => {
+    const p = await project()
+    const vault = openVault({ dataDir: p.dataDir, name: 'default', masterKey: p.key })
+    let id = ''
+    try {
+      vault.addAgent({ name: 'fine-bot' })
+      id = vault.addAgent({ name: 'bad-bot' }).agent.id
+    } finally {
+      vault.close()
+    }
+    damageAgentRate(join(p.dataDir, 'vaults', 'default.db'), 'bad-bot')
+    const { result, report } = await doctor(p)
+    expect(result.code).toBe(1)
+    expect(check(report, 'agent bad-bot')).toMatchObject({
+      status: 'fail',
+      message: `(id ${id}) has an invalid stored rate limit; the gate does not recognise its token. Fix: aegis agent set-rate-limit --agent bad-bot --limit … --max-in-flight …`,
+    })
+    expect(report.checks.some((c) => c.name === 'agent fine-bot')).toBe(false)
   })
 
   it('names credentials stored before the secret rules: short fails, padded or control characters warn', async () => {

@@ -33,6 +33,7 @@ export {
   LiveState,
   type SecretWarning,
   type Snapshot,
+  type UnavailableAgent,
   type UnavailableService,
 } from './snapshot.js'
 export type { Channel, GateRequest, PolicyMode } from './types.js'

@@ -156,6 +156,12 @@ function logCredentials(logger: Logger, snapshot: Snapshot): void {
       'credential unavailable: its service is refused (credential_unavailable) until the row is repaired (aegis doctor)',
     )
   }
+  for (const a of snapshot.unavailableAgents) {
+    logger.error(
+      { agent: a.name, agentId: a.id, reason: a.reason },
+      'agent unavailable: its token is refused until the row is repaired (aegis doctor)',
+    )
+  }
   for (const w of snapshot.warnings) {
     logger.warn(
       { credential: w.name, service: w.service, problems: w.problems },

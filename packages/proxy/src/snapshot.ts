@@ -56,6 +56,14 @@ export interface UnavailableService {
 }
 
 /** A served credential whose secret inspection and redaction cannot fully cover. */
+/** An agent whose stored row cannot be used: left out of the snapshot (its token is not recognised). */
+export interface UnavailableAgent {
+  readonly id: string
+  readonly name: string
+  /** Why, in words (never a token or hash). */
+  readonly reason: string
+}
+
 export interface SecretWarning {
   readonly name: string
   readonly service: string
@@ -86,6 +94,8 @@ export interface Snapshot {
   readonly unavailable: ReadonlyMap<string, UnavailableService>
   /** Served credentials stored before the vault refused padded, control-character or short secrets. */
   readonly warnings: readonly SecretWarning[]
+  /** Agents whose stored row is damaged: left out, so their tokens are refused. */
+  readonly unavailableAgents: readonly UnavailableAgent[]
 }
 
 /** The secrets each matcher was built from, so a snapshot with the same secrets can reuse it. */
@@ -186,16 +196,11 @@ export function buildSnapshot(
     }
   }
   const agentsByHash = new Map<string, LiveAgent>()
+  const unavailableAgents: UnavailableAgent[] = []
   for (const a of agents) {
-    agentsByHash.set(a.tokenHash.toString('hex'), {
-      id: a.id,
-      name: a.name,
-      prefix: a.prefix,
-      tokenHash: a.tokenHash,
-      rate: a.rateLimit === null ? null : parseRate(a.rateLimit),
-      maxInFlight: a.maxInFlight,
-      grants: new Set(a.grants),
-    })
+    const live = liveAgent(a)
+    if (typeof live === 'string') unavailableAgents.push({ id: a.id, name: a.name, reason: live })
+    else agentsByHash.set(a.tokenHash.toString('hex'), live)
   }
   return {
     version,
@@ -204,6 +209,30 @@ export function buildSnapshot(
     matcher: matcherFor(secrets, previous),
     unavailable,
     warnings,
+    unavailableAgents,
+  }
+}
+
+/** An agent prepared for the hot path, or why its record cannot be used (fails closed: left out). */
+function liveAgent(a: AgentRecord): LiveAgent | string {
+  if (a.damaged !== undefined) return a.damaged
+  if (a.tokenHash.length !== 32) return 'has a damaged stored token hash'
+  let rate: Rate | null = null
+  if (a.rateLimit !== null) {
+    try {
+      rate = parseRate(a.rateLimit)
+    } catch {
+      return 'has an invalid stored rate limit'
+    }
+  }
+  return {
+    id: a.id,
+    name: a.name,
+    prefix: a.prefix,
+    tokenHash: a.tokenHash,
+    rate,
+    maxInFlight: a.maxInFlight,
+    grants: new Set(a.grants),
   }
 }
 
@@ -214,6 +243,7 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   matcher: buildMatcher([]),
   unavailable: new Map(),
   warnings: [],
+  unavailableAgents: [],
 }
 
 export interface LiveStateOptions {

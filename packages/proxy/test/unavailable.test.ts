@@ -1,6 +1,6 @@
 import { PROBLEM_CONTENT_TYPE } from '@aegis/guard'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CORRUPTIONS, corruptRow } from '../../vault/test/fixtures/corrupt-rows.ts'
+import { CORRUPTIONS, corruptRow, damageAgentRate } from '../../vault/test/fixtures/corrupt-rows.ts'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 import { memoryLogger } from './fixtures/log.js'
@@ -108,5 +108,40 @@ describe('a damaged credential row', () => {
     const reply = await send(h.port, `/${service(0)}/x`)
     expect(reply.status).toBe(200)
     expect(h.upstream.received.at(-1)?.headers.authorization).toBe('Bearer replacement-secret-3333')
+  })
+})
+
+describe('a damaged agent row', () => {
+  it('does not stop the gate: the other agents are served, its token is refused, the log names it', async () => {
+    const agentLog = memoryLogger()
+    const tokens: Record<string, string> = {}
+    const gate = await startHarness({
+      gate: { logger: agentLog.logger, requireAgentAuth: true },
+      prepare: (vault) => {
+        vault.add({ name: 'svc', service: 'svc', secret: GOOD, domains: ['api.example.test'] })
+        for (const name of ['good-bot', 'bad-bot']) {
+          tokens[name] = vault.addAgent({ name }).token
+          vault.grant(name, 'svc')
+        }
+        damageAgentRate(vault.file, 'bad-bot')
+      },
+    })
+    try {
+      const good = await send(gate.port, '/svc/get', {
+        headers: { 'x-aegis-agent': tokens['good-bot'] ?? '' },
+      })
+      expect(good.status).toBe(200)
+      const bad = await send(gate.port, '/svc/get', { headers: { 'x-aegis-agent': tokens['bad-bot'] ?? '' } })
+      expect(bad.status).toBe(401)
+      expect(bad.headers['x-aegis-block']).toBe('agent_auth_invalid')
+      const logged = agentLog
+        .entries()
+        .filter((l) => /^agent unavailable/.test(String(l.msg)))
+        .map((l) => [l.agent, l.reason])
+      expect(logged[0]).toEqual(['bad-bot', 'has an invalid stored rate limit'])
+      expect(agentLog.text()).not.toContain(tokens['bad-bot'])
+    } finally {
+      await gate.close()
+    }
   })
 })

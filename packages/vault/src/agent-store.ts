@@ -168,11 +168,30 @@ export class AgentStore {
     return this.#stmts.revoke.run(this.#pair(agentName, credentialName)).changes > 0
   }
 
+  /**
+   * Every agent, for the gate's snapshot. A row whose stored settings are damaged comes back with
+   * `damaged` set and nothing usable, rather than throwing: one bad row must not stop a gate from
+   * starting (the others are served; that agent's token is not recognised).
+   */
   loadAll(): AgentRecord[] {
     const ids = new Map<string, string[]>()
     for (const g of this.#stmts.allGrantIds.all()) pushTo(ids, g.agentId, g.credentialId)
     return this.#stmts.all.all().map((row) => {
-      checkStoredAgent(row)
+      const grants = ids.get(row.id) ?? []
+      const damaged = storedAgentProblem(row)
+      if (damaged !== undefined) {
+        const empty = Buffer.alloc(0)
+        return {
+          id: row.id,
+          name: row.name,
+          prefix: row.prefix,
+          tokenHash: empty,
+          rateLimit: null,
+          maxInFlight: null,
+          grants,
+          damaged,
+        }
+      }
       return {
         id: row.id,
         name: row.name,
@@ -180,7 +199,7 @@ export class AgentStore {
         tokenHash: Buffer.from(row.tokenHash),
         rateLimit: row.rateLimit,
         maxInFlight: row.maxInFlight,
-        grants: ids.get(row.id) ?? [],
+        grants,
       }
     })
   }
@@ -215,19 +234,26 @@ function pushTo(map: Map<string, string[]>, key: string, value: string): void {
 }
 
 /** Fails closed on rows edited behind the vault's back: the gate relies on these values. */
-function checkStoredAgent(row: AgentRow): void {
-  let ok =
-    Buffer.isBuffer(row.tokenHash) &&
-    row.tokenHash.length === 32 &&
-    (row.maxInFlight === null || (Number.isSafeInteger(row.maxInFlight) && row.maxInFlight > 0))
-  if (ok && row.rateLimit !== null) {
+/** Why a stored agent row cannot be used (its token hash, in-flight cap or rate), or undefined. */
+function storedAgentProblem(row: AgentRow): string | undefined {
+  if (!Buffer.isBuffer(row.tokenHash) || row.tokenHash.length !== 32) return 'has a damaged stored token hash'
+  if (row.maxInFlight !== null && !(Number.isSafeInteger(row.maxInFlight) && row.maxInFlight > 0)) {
+    return 'has an invalid stored in-flight cap'
+  }
+  if (row.rateLimit !== null) {
     try {
       parseRate(row.rateLimit)
     } catch {
-      ok = false
+      return 'has an invalid stored rate limit'
     }
   }
-  if (!ok) throw new VaultError('corrupt', `Agent ${quoteName(row.name)} has invalid stored settings`)
+  return undefined
+}
+
+function checkStoredAgent(row: AgentRow): void {
+  if (storedAgentProblem(row) !== undefined) {
+    throw new VaultError('corrupt', `Agent ${quoteName(row.name)} has invalid stored settings`)
+  }
 }
 
 function toAgentInfo(row: AgentRow, grantNames: string[]): AgentInfo {

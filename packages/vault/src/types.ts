@@ -143,4 +143,9 @@ export interface AgentRecord {
   maxInFlight: number | null
   /** Ids of the credentials this agent is granted. */
   grants: string[]
+  /**
+   * Set when the stored row is damaged (why, never a token or hash): such an agent has no usable
+   * hash or limits, and the gate leaves it out (its token is not recognised) and says so.
+   */
+  damaged?: string
 }

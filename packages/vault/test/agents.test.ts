@@ -348,8 +348,28 @@ describe('agent validation', () => {
     expect(() => db.prepare('UPDATE agents SET max_in_flight = 0').run()).toThrow(/CHECK/)
     db.prepare("UPDATE agents SET rate_limit = 'lots'").run()
     db.close()
-    expectVaultError(() => v.loadAgents(), 'corrupt', 'Agent "bot" has invalid stored settings')
-    expectVaultError(() => v.listAgents(), 'corrupt')
+    expectVaultError(() => v.listAgents(), 'corrupt', 'Agent "bot" has invalid stored settings')
+  })
+
+  it('loadAgents hands a damaged row back marked, with nothing usable, and keeps the others', () => {
+    const v = newVault()
+    v.addAgent({ name: 'bot' })
+    const good = v.addAgent({ name: 'good', rateLimit: '5/min' })
+    const db = new Database(v.file)
+    db.prepare("UPDATE agents SET rate_limit = 'lots' WHERE name = 'bot'").run()
+    db.close()
+    const agents = v.loadAgents()
+    expect(agents.find((a) => a.name === 'good')).toMatchObject({ rateLimit: '5/min' })
+    expect(agents.find((a) => a.name === 'good')?.damaged).toBeUndefined()
+    expect(agents.find((a) => a.name === 'good')?.tokenHash.length).toBe(32)
+    const bot = agents.find((a) => a.name === 'bot')
+    expect(bot).toMatchObject({
+      damaged: 'has an invalid stored rate limit',
+      rateLimit: null,
+      maxInFlight: null,
+    })
+    expect(bot?.tokenHash.length).toBe(0)
+    expect(good.token).not.toBe('')
   })
 })
 

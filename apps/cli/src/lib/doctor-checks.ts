@@ -4,6 +4,7 @@ import type { AegisConfig } from '@aegis/config'
 import { secretProblems } from '@aegis/guard'
 import { openLedger } from '@aegis/ledger'
 import {
+  type AgentRecord,
   type CredentialInfo,
   type CredentialLoad,
   isExpired,
@@ -137,7 +138,24 @@ export function checkVault(opts: {
         ),
   )
   results.push(...checkCredentials(load))
+  results.push(...checkAgents(vault.loadAgents()))
   return { vault, credentials: load.credentials, results }
+}
+
+/** One failing line per agent whose stored row the gate cannot use (it refuses that agent's token). */
+export function checkAgents(agents: readonly AgentRecord[]): CheckResult[] {
+  return agents.flatMap((agent) => {
+    if (agent.damaged === undefined) return []
+    const fix = /rate limit|in-flight/.test(agent.damaged)
+      ? `aegis agent set-rate-limit --agent ${agent.name} --limit … --max-in-flight …`
+      : `aegis agent regenerate --name ${agent.name}`
+    return [
+      fail(
+        `agent ${agent.name}`,
+        `(id ${agent.id}) ${agent.damaged}; the gate does not recognise its token. Fix: ${fix}`,
+      ),
+    ]
+  })
 }
 
 /**
