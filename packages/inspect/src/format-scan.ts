@@ -24,7 +24,10 @@ const COMBINED = combine(FORMATS)
  */
 export function scanFormats(input: string | Uint8Array): FormatHit[] {
   const text = typeof input === 'string' ? input : asBuffer(input).toString('latin1')
-  const re = new RegExp(COMBINED)
+  // One shared regex, restarted (a scan runs to its end synchronously; nothing re-enters it): a
+  // copy per call was a RegExp allocation on every request's path and headers.
+  const re = COMBINED
+  re.lastIndex = 0
   const hits: FormatHit[] = []
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const group = m.findIndex((g, i) => i > 0 && g !== undefined)

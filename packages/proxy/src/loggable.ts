@@ -1,5 +1,4 @@
 import {
-  buildMatcher,
   DEFAULT_REPLACEMENT,
   inspectOutbound,
   redactText,
@@ -7,8 +6,8 @@ import {
   scanFormats,
 } from '@aegis/inspect'
 import { hashAgentToken, isAgentTokenShape } from '@aegis/vault'
+import { callerTokenMatcher } from './caller-token.js'
 import type { RequestContext } from './context.js'
-import type { LiveAgent } from './snapshot.js'
 
 /**
  * The one sanitiser for anything the agent chose that the gate logs, stores in the ledger or
@@ -31,7 +30,7 @@ export function loggable(ctx: RequestContext, text: string, max: number, inspect
   let out = text
   if (!inspected) {
     out = redactText(out, ctx.snapshot.matcher).text
-    const token = callerTokenMatcher(ctx)
+    const token = callerToken(ctx)
     if (token !== null) out = redactText(out, token).text
     out = redactShapes(out, true)
     if (ESCAPED.test(out) && hidesSecret(ctx, out, token)) return DEFAULT_REPLACEMENT
@@ -81,7 +80,7 @@ function redactShapes(text: string, formats: boolean): string {
  */
 export function carriesSecret(ctx: RequestContext, text: string): boolean {
   if (TOKEN_PREFIX.test(text) && TOKEN_ANYWHERE.test(text)) return true
-  return hidesSecret(ctx, text, callerTokenMatcher(ctx))
+  return hidesSecret(ctx, text, callerToken(ctx))
 }
 
 /** Whether a decoding view of `text` still holds a vault secret, the caller's token or a key format. */
@@ -90,24 +89,11 @@ function hidesSecret(ctx: RequestContext, text: string, token: SecretMatcher | n
   return token !== null && inspectOutbound({ path: text }, token, { formats: false }).length > 0
 }
 
-/** The caller's own token, as a matcher over its encodings; built once per agent per snapshot. */
-const tokenMatchers = new WeakMap<LiveAgent, SecretMatcher>()
-
-function callerTokenMatcher(ctx: RequestContext): SecretMatcher | null {
+/** The caller's own token as a matcher, once the token names a known agent. */
+function callerToken(ctx: RequestContext): SecretMatcher | null {
   const token = ctx.req.agentToken
   if (token === null || !isAgentTokenShape(token)) return null
   // Refusals before the identity stage (a bad path) have no agent yet: look it up, as identity would.
   const agent = ctx.agent ?? ctx.snapshot.agentsByHash.get(hashAgentToken(token).toString('hex')) ?? null
-  if (agent === null) return null
-  let matcher = tokenMatchers.get(agent)
-  if (matcher === undefined) {
-    // The random part alone is as good as the token: the prefix is public.
-    const random = token.slice('aegis_'.length)
-    matcher = buildMatcher([
-      { value: token, kind: 'agent-token' },
-      { value: random, kind: 'agent-token' },
-    ])
-    tokenMatchers.set(agent, matcher)
-  }
-  return matcher
+  return agent === null ? null : callerTokenMatcher(agent, token)
 }

@@ -1,6 +1,5 @@
 import { type Refusal, refuse } from '@aegis/guard'
 import {
-  buildMatcher,
   DecodeError,
   decodeBodyAsync,
   describeCoding,
@@ -8,11 +7,10 @@ import {
   inspectOutbound,
   isDecodable,
   listCodings,
-  type SecretMatcher,
 } from '@aegis/inspect'
+import { callerTokenMatcher } from '../caller-token.js'
 import type { RequestContext } from '../context.js'
 import type { Stage } from '../pipeline.js'
-import type { LiveAgent } from '../snapshot.js'
 import { collectBody } from '../upstream/collect.js'
 import { requestHeaderValues, upstreamHeaders } from '../upstream/headers.js'
 import { DecodeSlots } from './decode-slots.js'
@@ -33,18 +31,6 @@ const DECODE_SLOTS = 2
 
 /** Decodes that may wait for a slot; past this a compressed body is refused (429, retry in 1 s). */
 const DECODE_QUEUE = 32
-
-/** The calling agent's own token, matched in every encoding; built once per agent per snapshot. */
-const tokenMatchers = new WeakMap<LiveAgent, SecretMatcher>()
-
-function agentTokenMatcher(agent: LiveAgent, token: string): SecretMatcher {
-  let matcher = tokenMatchers.get(agent)
-  if (matcher === undefined) {
-    matcher = buildMatcher([{ value: token, kind: 'agent-token' }])
-    tokenMatchers.set(agent, matcher)
-  }
-  return matcher
-}
 
 /** `kind in where (encoding)`, for the agent (no values, ever). */
 function describe(findings: readonly Finding[]): string {
@@ -172,7 +158,7 @@ export function inspection(maxBodySize: number, stripHeaders: ReadonlySet<string
     const findings = inspectOutbound(parts, ctx.snapshot.matcher)
     const token = ctx.req.agentToken
     if (ctx.agent !== null && token !== null) {
-      findings.push(...inspectOutbound(parts, agentTokenMatcher(ctx.agent, token), { formats: false }))
+      findings.push(...inspectOutbound(parts, callerTokenMatcher(ctx.agent, token), { formats: false }))
     }
     if (findings.length === 0) return undefined
     ctx.pathCarriesSecret = findings.some((f) => f.where === 'path')
