@@ -1,6 +1,16 @@
 export { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
 export type { RequestContext } from './context.js'
+export type {
+  AgentRecord,
+  AuthType,
+  BodyInspection,
+  CredentialLoad,
+  CredentialSource,
+  SecretValue,
+  SourceCredential,
+  SourceUnavailableCredential,
+} from './credentials.js'
 export type { ForwardedOutcome, RefusedOutcome, ServiceSummary } from './engine.js'
 export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
 export {
@@ -24,10 +34,7 @@ export { listenOn } from './http/listen.js'
 export { runStages, type Stage } from './pipeline.js'
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
 export {
-  type AgentRecord,
   buildSnapshot,
-  type CredentialLoad,
-  type CredentialSource,
   type LiveAgent,
   type LiveCredential,
   LiveState,
