@@ -7,13 +7,13 @@ import {
   type Refusal,
   refuse,
 } from '@aegis/guard'
-import type { Logger } from 'pino'
 import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import { describeError, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
 import { loggable } from './loggable.js'
+import { type Logger, logsAt } from './logger.js'
 import { runStages, type Stage, type SyncStage } from './pipeline.js'
 import type { LiveState } from './snapshot.js'
 import { address } from './stages/address.js'
@@ -274,7 +274,7 @@ export class GateEngine {
     // A detail may quote what the agent sent (`No credential serves "<segment>"`): the problem
     // document goes back to the agent and, through an MCP host, into its transcript and logs.
     const refusal = { ...decided, detail: loggable(ctx, decided.detail, MAX_DETAIL) }
-    if (this.#options.logger.isLevelEnabled('info'))
+    if (logsAt(this.#options.logger, 'info'))
       this.#options.logger.info(
         {
           reqId: ctx.req.id,
@@ -346,7 +346,7 @@ class Forwarded implements ForwardedOutcome {
       bytesOut,
       redactions: redactions === 0 ? null : redactions,
     })
-    if (!this.logger.isLevelEnabled('info')) return
+    if (!logsAt(this.logger, 'info')) return
     this.logger.info(
       {
         reqId: ctx.req.id,

@@ -31,6 +31,7 @@ export {
 } from './http/connections.js'
 export { lingerAfterAnswer } from './http/linger.js'
 export { listenOn } from './http/listen.js'
+export { type LogFn, type Logger, SILENT_LOGGER } from './logger.js'
 export { runStages, type Stage } from './pipeline.js'
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
 export {

@@ -1,9 +1,9 @@
 import { EMPTY_POLICY_SET, PolicyWatcher } from '@aegis/policy'
-import pino, { type Logger } from 'pino'
 import { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
+import { type Logger, SILENT_LOGGER } from './logger.js'
 import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
 import type { PolicyMode } from './types.js'
 import { PinnedDispatchers } from './upstream/dispatcher.js'
@@ -15,6 +15,7 @@ export interface PipelineOptions {
   credentials: CredentialSource
   /** The audit ledger. Nothing is forwarded before its entry is committed here. */
   audit: AuditSink
+  /** Where the gate logs (pino fits). Default: silent — a library never writes to stdout itself. */
   logger?: Logger
   limits?: Partial<GateLimits>
   upstream?: {
@@ -69,7 +70,7 @@ export const DEFAULT_LIMITS: GateLimits = {
 
 /** Builds the one request pipeline. `createGate` and the MCP server both start here. */
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const logger = options.logger ?? pino({ level: 'info' })
+  const logger = options.logger ?? SILENT_LOGGER
   const limits: GateLimits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) }
   const state = new LiveState({
     source: options.credentials,
