@@ -56,7 +56,7 @@ export interface Pipeline {
   readonly logger: Logger
   /** What happens to requests without an agent token (logged by `start`). */
   readonly anonymous: AnonymousAccess
-  /** Starts watching the store for changes. */
+  /** Starts watching the store for changes (unref'd timers). Calling it again does nothing. */
   start(): void
   /** Stops watching and closes upstream connections. */
   close(): Promise<void>
@@ -124,12 +124,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     dispatchers,
   })
   const anonymous = anonymousAccess(options)
+  let started = false
   return {
     engine,
     state,
     logger,
     anonymous,
     start: () => {
+      // Both `listen()` and the first `handle()` start it; the second call is a no-op.
+      if (started) return
+      started = true
       logger.info({ anonymous }, describeAnonymousAccess(anonymous))
       state.start()
       watcher?.start()
