@@ -234,6 +234,7 @@ export class GateEngine {
       const refusal = upstreamFailure(error, dial.host)
       const status = REFUSAL_STATUS[refusal.code]
       audit.complete(entryId, {
+        requestId: ctx.req.id,
         decision: refusal.code === 'body_too_large' ? 'blocked' : 'failed',
         code: refusal.code,
         status,
@@ -337,6 +338,7 @@ class Forwarded implements ForwardedOutcome {
     const failed = error !== undefined || code !== undefined
     const redactions = this.redacted.redactions()
     this.audit.complete(this.entryId, {
+      requestId: ctx.req.id,
       // The row says `allowed` since it was written; only a failure changes that.
       decision: failed ? 'failed' : undefined,
       code: failed ? (code ?? 'upstream_unreachable') : null,
