@@ -57,6 +57,8 @@ export interface EngineOptions {
   limiter?: RateLimiter
   /** Extra request header names never forwarded (`gate.strip_request_headers`). */
   stripRequestHeaders?: readonly string[]
+  /** The embedder's stages: appended after the built-in ones, never instead of them. */
+  stages?: readonly Stage[]
 }
 
 /** The request was refused (or failed upstream): send this problem document. */
@@ -120,6 +122,10 @@ export class GateEngine {
 
   constructor(options: EngineOptions) {
     this.#options = options
+    for (const [i, stage] of (options.stages ?? []).entries()) {
+      if (typeof stage !== 'function')
+        throw new TypeError(`stages[${i}] must be a function (ctx) => Refusal | undefined`)
+    }
     this.#strip = new Set((options.stripRequestHeaders ?? []).map((name) => name.toLowerCase()))
     const limiter = options.limiter ?? new RateLimiter()
     const inFlight = new InFlight()
@@ -143,6 +149,8 @@ export class GateEngine {
       credentialRate(limiter),
       address(options.resolver),
       inspection(options.limits.maxBodySize, this.#strip),
+      // Copied, so the embedder's array cannot change the pipeline after construction.
+      ...(options.stages ?? []),
     ]
   }
 

@@ -4,6 +4,7 @@ import type { AuditSink } from './audit.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
 import { type Logger, SILENT_LOGGER } from './logger.js'
+import type { Stage } from './pipeline.js'
 import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
 import type { PolicyMode } from './types.js'
 import { PinnedDispatchers } from './upstream/dispatcher.js'
@@ -39,6 +40,14 @@ export interface PipelineOptions {
    * see `CREDENTIAL_REQUEST_HEADERS` in @aegis/guard). Case-insensitive.
    */
   stripRequestHeaders?: readonly string[]
+  /**
+   * The embedder's own checks, run in order AFTER every built-in security stage (identity, grants,
+   * scopes, policy, destination, budgets, inspection) and before the ledger entry and forwarding.
+   * Each returns nothing to continue or a guard `Refusal` (`refuse(code, detail)`) to stop; a
+   * refusal is recorded and answered like a built-in one. The built-in stages cannot be removed
+   * or reordered from here.
+   */
+  stages?: readonly Stage[]
   /** YAML agent policies, hot-reloaded from `dir`. */
   policies?: {
     /** Where the policy files are; without one, every agent has no policy file. */
@@ -112,6 +121,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           },
     requireAgentAuth: options.requireAgentAuth,
     stripRequestHeaders: options.stripRequestHeaders,
+    stages: options.stages,
     state,
     audit: options.audit,
     logger,
