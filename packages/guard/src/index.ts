@@ -1,4 +1,5 @@
 export { type AllowList, addressVerdict, parseAllowList } from './address.js'
+export { AGENT_TOKEN_PREFIX, hashAgentToken, isAgentTokenShape } from './agent-token.js'
 export {
   DEFAULT_PORT,
   type DomainPattern,

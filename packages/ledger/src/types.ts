@@ -37,14 +37,16 @@ export interface LedgerEntryInput {
 
 /** What `Ledger.complete` records once the response is done. */
 export interface LedgerOutcome {
+  /** The request this completes; the row already holds it (accepted so the gate's `AuditSink` fits). */
+  requestId?: string
   decision?: RequestDecision
-  code?: string
-  status?: number
+  code?: string | null
+  status?: number | null
   durationMs: number
   bytesIn: number
   bytesOut: number
-  redactions?: number
-  inspection?: string
+  redactions?: number | null
+  inspection?: string | null
 }
 
 /** A stored entry, in the `--json` shape of interface.md §6. Optional keys are absent when unset. */

@@ -24,6 +24,11 @@ export interface AuditEntry {
 }
 
 export interface AuditOutcome {
+  /**
+   * The request this completes (the entry's `requestId`, the `X-Request-Id` the agent got back), so
+   * a host can match the two calls without keeping its own id → request map.
+   */
+  requestId: string
   decision?: 'allowed' | 'blocked' | 'failed'
   code?: string | null
   status?: number | null
@@ -39,7 +44,9 @@ export interface AuditOutcome {
  * once the entry is durably committed, and the gate forwards nothing before that.
  */
 export interface AuditSink {
+  /** Resolves with an id of the sink's choosing (any number); the gate hands it back to `complete`. */
   append(entry: AuditEntry): Promise<number>
+  /** The request's result once the response is over; `outcome.requestId` names the request. */
   complete(id: number, outcome: AuditOutcome): void
   system(event: string, detail?: string): Promise<number>
 }

@@ -7,13 +7,13 @@ import {
   type Refusal,
   refuse,
 } from '@aegis/guard'
-import type { Logger } from 'pino'
 import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import { describeError, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
 import { loggable } from './loggable.js'
+import { type Logger, logsAt } from './logger.js'
 import { runStages, type Stage, type SyncStage } from './pipeline.js'
 import type { LiveState } from './snapshot.js'
 import { address } from './stages/address.js'
@@ -57,6 +57,8 @@ export interface EngineOptions {
   limiter?: RateLimiter
   /** Extra request header names never forwarded (`gate.strip_request_headers`). */
   stripRequestHeaders?: readonly string[]
+  /** The embedder's stages: appended after the built-in ones, never instead of them. */
+  stages?: readonly Stage[]
 }
 
 /** The request was refused (or failed upstream): send this problem document. */
@@ -120,6 +122,10 @@ export class GateEngine {
 
   constructor(options: EngineOptions) {
     this.#options = options
+    for (const [i, stage] of (options.stages ?? []).entries()) {
+      if (typeof stage !== 'function')
+        throw new TypeError(`stages[${i}] must be a function (ctx) => Refusal | undefined`)
+    }
     this.#strip = new Set((options.stripRequestHeaders ?? []).map((name) => name.toLowerCase()))
     const limiter = options.limiter ?? new RateLimiter()
     const inFlight = new InFlight()
@@ -143,6 +149,8 @@ export class GateEngine {
       credentialRate(limiter),
       address(options.resolver),
       inspection(options.limits.maxBodySize, this.#strip),
+      // Copied, so the embedder's array cannot change the pipeline after construction.
+      ...(options.stages ?? []),
     ]
   }
 
@@ -234,6 +242,7 @@ export class GateEngine {
       const refusal = upstreamFailure(error, dial.host)
       const status = REFUSAL_STATUS[refusal.code]
       audit.complete(entryId, {
+        requestId: ctx.req.id,
         decision: refusal.code === 'body_too_large' ? 'blocked' : 'failed',
         code: refusal.code,
         status,
@@ -274,7 +283,7 @@ export class GateEngine {
     // A detail may quote what the agent sent (`No credential serves "<segment>"`): the problem
     // document goes back to the agent and, through an MCP host, into its transcript and logs.
     const refusal = { ...decided, detail: loggable(ctx, decided.detail, MAX_DETAIL) }
-    if (this.#options.logger.isLevelEnabled('info'))
+    if (logsAt(this.#options.logger, 'info'))
       this.#options.logger.info(
         {
           reqId: ctx.req.id,
@@ -337,6 +346,7 @@ class Forwarded implements ForwardedOutcome {
     const failed = error !== undefined || code !== undefined
     const redactions = this.redacted.redactions()
     this.audit.complete(this.entryId, {
+      requestId: ctx.req.id,
       // The row says `allowed` since it was written; only a failure changes that.
       decision: failed ? 'failed' : undefined,
       code: failed ? (code ?? 'upstream_unreachable') : null,
@@ -346,7 +356,7 @@ class Forwarded implements ForwardedOutcome {
       bytesOut,
       redactions: redactions === 0 ? null : redactions,
     })
-    if (!this.logger.isLevelEnabled('info')) return
+    if (!logsAt(this.logger, 'info')) return
     this.logger.info(
       {
         reqId: ctx.req.id,

@@ -51,7 +51,10 @@ export interface Gate {
   listen(): Promise<ListeningAddress>
   /** Stops accepting, drains in-flight requests (up to the shutdown timeout), records the stop. */
   close(): Promise<void>
-  /** Serves one request; usable inside another Node HTTP server. */
+  /**
+   * Serves one request; usable inside another Node HTTP server. The first call starts watching the
+   * credential source (as `listen()` does); `close()` stops it.
+   */
   handle(req: IncomingMessage, res: ServerResponse): void
   /** Re-reads the credential store now if it changed (the poller also does this every 250 ms). */
   refresh(): void
@@ -133,6 +136,9 @@ export function createGate(options: GateOptions): Gate {
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    // An embedder's own server calls only `handle`: it must hot-reload like `listen()` does. The
+    // poller's timers are unref'd, so they never keep the host's process alive; `close()` stops them.
+    if (!draining) pipeline.start()
     inFlight++
     res.once('close', done)
     const receivedAt = Date.now()

@@ -1,6 +1,16 @@
 export { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
 export type { RequestContext } from './context.js'
+export type {
+  AgentRecord,
+  AuthType,
+  BodyInspection,
+  CredentialLoad,
+  CredentialSource,
+  SecretValue,
+  SourceCredential,
+  SourceUnavailableCredential,
+} from './credentials.js'
 export type { ForwardedOutcome, RefusedOutcome, ServiceSummary } from './engine.js'
 export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
 export {
@@ -21,13 +31,11 @@ export {
 } from './http/connections.js'
 export { lingerAfterAnswer } from './http/linger.js'
 export { listenOn } from './http/listen.js'
+export { type LogFn, type Logger, SILENT_LOGGER } from './logger.js'
 export { runStages, type Stage } from './pipeline.js'
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
 export {
-  type AgentRecord,
   buildSnapshot,
-  type CredentialLoad,
-  type CredentialSource,
   type LiveAgent,
   type LiveCredential,
   LiveState,

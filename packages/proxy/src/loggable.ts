@@ -1,3 +1,4 @@
+import { hashAgentToken, isAgentTokenShape } from '@aegis/guard'
 import {
   DEFAULT_REPLACEMENT,
   inspectOutbound,
@@ -5,7 +6,6 @@ import {
   type SecretMatcher,
   scanFormats,
 } from '@aegis/inspect'
-import { hashAgentToken, isAgentTokenShape } from '@aegis/vault'
 import { callerTokenMatcher } from './caller-token.js'
 import type { RequestContext } from './context.js'
 

@@ -1,9 +1,10 @@
 import { EMPTY_POLICY_SET, PolicyWatcher } from '@aegis/policy'
-import pino, { type Logger } from 'pino'
 import { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
+import { type Logger, SILENT_LOGGER } from './logger.js'
+import type { Stage } from './pipeline.js'
 import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
 import type { PolicyMode } from './types.js'
 import { PinnedDispatchers } from './upstream/dispatcher.js'
@@ -15,6 +16,7 @@ export interface PipelineOptions {
   credentials: CredentialSource
   /** The audit ledger. Nothing is forwarded before its entry is committed here. */
   audit: AuditSink
+  /** Where the gate logs (pino fits). Default: silent — a library never writes to stdout itself. */
   logger?: Logger
   limits?: Partial<GateLimits>
   upstream?: {
@@ -38,6 +40,14 @@ export interface PipelineOptions {
    * see `CREDENTIAL_REQUEST_HEADERS` in @aegis/guard). Case-insensitive.
    */
   stripRequestHeaders?: readonly string[]
+  /**
+   * The embedder's own checks, run in order AFTER every built-in security stage (identity, grants,
+   * scopes, policy, destination, budgets, inspection) and before the ledger entry and forwarding.
+   * Each returns nothing to continue or a guard `Refusal` (`refuse(code, detail)`) to stop; a
+   * refusal is recorded and answered like a built-in one. The built-in stages cannot be removed
+   * or reordered from here.
+   */
+  stages?: readonly Stage[]
   /** YAML agent policies, hot-reloaded from `dir`. */
   policies?: {
     /** Where the policy files are; without one, every agent has no policy file. */
@@ -55,7 +65,7 @@ export interface Pipeline {
   readonly logger: Logger
   /** What happens to requests without an agent token (logged by `start`). */
   readonly anonymous: AnonymousAccess
-  /** Starts watching the store for changes. */
+  /** Starts watching the store for changes (unref'd timers). Calling it again does nothing. */
   start(): void
   /** Stops watching and closes upstream connections. */
   close(): Promise<void>
@@ -69,7 +79,7 @@ export const DEFAULT_LIMITS: GateLimits = {
 
 /** Builds the one request pipeline. `createGate` and the MCP server both start here. */
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const logger = options.logger ?? pino({ level: 'info' })
+  const logger = options.logger ?? SILENT_LOGGER
   const limits: GateLimits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) }
   const state = new LiveState({
     source: options.credentials,
@@ -111,6 +121,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           },
     requireAgentAuth: options.requireAgentAuth,
     stripRequestHeaders: options.stripRequestHeaders,
+    stages: options.stages,
     state,
     audit: options.audit,
     logger,
@@ -123,12 +134,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     dispatchers,
   })
   const anonymous = anonymousAccess(options)
+  let started = false
   return {
     engine,
     state,
     logger,
     anonymous,
     start: () => {
+      // Both `listen()` and the first `handle()` start it; the second call is a no-op.
+      if (started) return
+      started = true
       logger.info({ anonymous }, describeAnonymousAccess(anonymous))
       state.start()
       watcher?.start()

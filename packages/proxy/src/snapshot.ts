@@ -7,27 +7,17 @@ import {
   secretProblems,
 } from '@aegis/guard'
 import { buildMatcher, type SecretInput, type SecretMatcher } from '@aegis/inspect'
-import type { AgentRecord, Credential, CredentialLoad } from '@aegis/vault'
+import {
+  type AgentRecord,
+  type AuthType,
+  type BodyInspection,
+  type CredentialLoad,
+  type CredentialSource,
+  revealSecret,
+  type SourceCredential,
+} from './credentials.js'
 
-export type { AgentRecord, CredentialLoad }
-
-/** Where the gate reads credentials and agents from. `@aegis/vault`'s `Vault` satisfies it. */
-export interface CredentialSource {
-  /**
-   * Every credential, decrypted. Used when `loadCredentials` is absent. When it throws, the gate
-   * keeps its last snapshot, so one bad row stops a gate that has none yet from starting.
-   */
-  loadAll(): Credential[]
-  /**
-   * Preferred over `loadAll`: the usable credentials plus the rows that cannot be used. The gate
-   * serves the first and refuses the services of the others (`credential_unavailable`).
-   */
-  loadCredentials?(): CredentialLoad
-  /** Agents and their grants; a source without agents has none. */
-  loadAgents?(): AgentRecord[]
-  /** Cheap token that changes whenever the store changes (in this or another process). */
-  changeToken(): string
-}
+export type { AgentRecord, CredentialLoad, CredentialSource }
 
 /** A credential prepared for the hot path: parsed once per snapshot, never per request. */
 export interface LiveCredential {
@@ -38,10 +28,10 @@ export interface LiveCredential {
   readonly scopes: readonly Scope[]
   readonly expiresAt: number | null
   readonly rate: Rate | null
-  readonly authType: Credential['authType']
+  readonly authType: AuthType
   readonly headerName: string | null
   readonly queryParam: string | null
-  readonly bodyInspection: Credential['bodyInspection']
+  readonly bodyInspection: BodyInspection
   /** The secret value. Lives only in this process's memory. */
   readonly secret: string
 }
@@ -137,7 +127,7 @@ function secretForms(secret: string, kind: string): SecretInput[] {
 }
 
 /** A credential parsed for the hot path, or why its stored settings cannot be used. */
-function liveCredential(c: Credential, secret: string): LiveCredential | string {
+function liveCredential(c: SourceCredential, secret: string): LiveCredential | string {
   const settings = parseStoredSettings(c.domains, c.rateLimit)
   if (!settings.ok) return settings.problem
   return {
@@ -163,19 +153,19 @@ function liveCredential(c: Credential, secret: string): LiveCredential | string 
  */
 export function buildSnapshot(
   version: string,
-  credentials: readonly Credential[] | CredentialLoad,
+  credentials: readonly SourceCredential[] | CredentialLoad,
   agents: readonly AgentRecord[] = [],
   previous?: Snapshot,
 ): Snapshot {
   const load = Array.isArray(credentials)
-    ? { credentials: credentials as readonly Credential[], unavailable: [] }
+    ? { credentials: credentials as readonly SourceCredential[], unavailable: [] }
     : (credentials as CredentialLoad)
   const byService = new Map<string, LiveCredential>()
   const unavailable = new Map<string, UnavailableService>()
   const warnings: SecretWarning[] = []
   const secrets: SecretInput[] = []
   for (const c of load.credentials) {
-    const secret = c.secret.reveal()
+    const secret = revealSecret(c.secret)
     secrets.push(...secretForms(secret, `credential:${c.name}`))
     const live = liveCredential(c, secret)
     if (typeof live === 'string') {
@@ -190,7 +180,7 @@ export function buildSnapshot(
   }
   for (const u of load.unavailable) {
     // A row with damaged settings may still hold a readable secret: keep redacting it.
-    if (u.secret !== null) secrets.push(...secretForms(u.secret.reveal(), `credential:${u.name}`))
+    if (u.secret !== null) secrets.push(...secretForms(revealSecret(u.secret), `credential:${u.name}`))
     if (!byService.has(u.service)) {
       unavailable.set(u.service, { id: u.id, name: u.name, service: u.service, reason: u.reason })
     }

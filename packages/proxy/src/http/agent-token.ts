@@ -1,4 +1,4 @@
-import { isAgentTokenShape } from '@aegis/vault'
+import { isAgentTokenShape } from '@aegis/guard'
 
 /** What identifies the agent, and the headers left to forward once the token was taken out. */
 export interface AgentIdentity {

@@ -2,7 +2,7 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node
 import type { Server as HttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import type { Logger } from 'pino'
+import type { Logger } from '../logger.js'
 import { ContinueOnRead } from './continue.js'
 import { RateLimitedWarning } from './warn-rate.js'
 

@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import { refuse } from '@aegis/guard'
-import { hashAgentToken, isAgentTokenShape } from '@aegis/vault'
+import { hashAgentToken, isAgentTokenShape, refuse } from '@aegis/guard'
 import type { Stage, SyncStage } from '../pipeline.js'
 
 /**
