@@ -30,6 +30,7 @@ export {
   REFUSAL_TITLE,
   type Refusal,
   type RefusalCode,
+  rateLimited,
   refuse,
 } from './problem.js'
 export { parseRate, type Rate, RateLimiter, type RateLimiterOptions, type RateReservation } from './rate.js'

@@ -104,6 +104,16 @@ export function refuse(code: RefusalCode, detail: string, extra?: Record<string,
 }
 
 /**
+ * A `rate_limited` refusal: `retryAfter` is whole seconds, at least 1 (the `Retry-After` header
+ * carries seconds; 0 would invite an immediate retry), rounded up from `retryAfterMs` so a client
+ * that waits that long fits. `limit` names the limit that was hit, when there is one.
+ */
+export function rateLimited(detail: string, retryAfterMs: number, limit?: string): Refusal {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000))
+  return refuse('rate_limited', detail, limit === undefined ? { retryAfter } : { retryAfter, limit })
+}
+
+/**
  * The problem document for a refusal: `type`, `title`, `status`, `detail`, `code`, optional
  * `instance` (e.g. the request id), the SDK-facing `error` member, then the refusal's `extra`
  * members (which cannot override the standard ones).

@@ -7,6 +7,7 @@ import {
   REFUSAL_STATUS,
   REFUSAL_TITLE,
   type RefusalCode,
+  rateLimited,
   refuse,
 } from '../src/index.ts'
 
@@ -54,6 +55,31 @@ describe('refusal vocabulary', () => {
 
   it.each(['toString', '__proto__', 'nope', '', 42])('isRefusalCode(%j) is false', (value) => {
     expect(isRefusalCode(value)).toBe(false)
+  })
+})
+
+describe('rateLimited: retryAfter in whole seconds, never below 1', () => {
+  const rows: [string, number, number][] = [
+    ['a sub-millisecond wait still says 1 s', 0, 1],
+    ['1 ms rounds up to 1 s', 1, 1],
+    ['exactly 1 s', 1000, 1],
+    ['1001 ms rounds up to 2 s (waiting 1 s would be refused again)', 1001, 2],
+    ['59.5 s rounds up to 60 s', 59_500, 60],
+  ]
+  it.each(rows)('%s', (_why, retryAfterMs, seconds) => {
+    expect(rateLimited('limited', retryAfterMs, '5/min')).toEqual({
+      code: 'rate_limited',
+      detail: 'limited',
+      extra: { retryAfter: seconds, limit: '5/min' },
+    })
+  })
+
+  it('leaves out limit when none is named', () => {
+    expect(rateLimited('busy', 1000)).toEqual({
+      code: 'rate_limited',
+      detail: 'busy',
+      extra: { retryAfter: 1 },
+    })
   })
 })
 
