@@ -27,3 +27,4 @@ export {
 } from './schema.ts'
 export { type StarterOptions, starterConfigYaml } from './starter.ts'
 export { parseResolveEntry, type ResolveEntry } from './upstream.ts'
+export { type YamlPath, yamlLineFinder } from './yaml-lines.ts'

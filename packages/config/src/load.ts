@@ -79,7 +79,7 @@ function displayName(cwd: string, file: string): string {
 function fileProblem(file: ConfigFile, problem: Problem, problems: string[]): ConfigError {
   const line = file.lineOf(problem.path)
   const key = problem.key
-  const where = `${file.display}${line === null ? '' : `:${line}`}`
+  const where = `${file.display}:${line}`
   const message = problem.unknownKey
     ? `${where}: unknown key "${key}"`
     : `${where}: ${key}: ${problem.message}`
@@ -97,7 +97,7 @@ function validateFile(file: ConfigFile): void {
   if (parsed.success) return
   const withLines = flattenIssues(parsed.error.issues).map((problem) => ({
     problem,
-    line: file.lineOf(problem.path) ?? Number.MAX_SAFE_INTEGER,
+    line: file.lineOf(problem.path),
   }))
   withLines.sort((a, b) => a.line - b.line)
   const errors = withLines.map(({ problem }) => fileProblem(file, problem, []))
