@@ -6,6 +6,7 @@ import {
   collectBody,
   connectionLimits,
   connectionServerOptions,
+  Drain,
   type GateEngine,
   type GateRequest,
   guardConnections,
@@ -14,7 +15,6 @@ import {
   type Pipeline,
 } from '@aegis/proxy'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { Drain } from './drain.js'
 import { allowedHosts, allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
 import { buildMcpServer } from './server.js'
 

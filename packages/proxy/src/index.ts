@@ -1,6 +1,7 @@
 export { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
 export type { RequestContext } from './context.js'
+export { Drain } from './drain.js'
 export type { ForwardedOutcome, RefusedOutcome, ServiceSummary } from './engine.js'
 export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
 export {
