@@ -26,6 +26,7 @@ export {
   type ProblemDocument,
   type ProblemErrorMember,
   problemDocument,
+  problemOf,
   REFUSAL_STATUS,
   REFUSAL_TITLE,
   type Refusal,

@@ -4,6 +4,7 @@ import {
   PROBLEM_CONTENT_TYPE,
   type ProblemDocument,
   problemDocument,
+  problemOf,
   REFUSAL_STATUS,
   REFUSAL_TITLE,
   type RefusalCode,
@@ -79,6 +80,37 @@ describe('rateLimited: retryAfter in whole seconds, never below 1', () => {
       code: 'rate_limited',
       detail: 'busy',
       extra: { retryAfter: 1 },
+    })
+  })
+})
+
+describe('problemOf: an adapter code gets the same document shape', () => {
+  it('carries the SDK-facing error member, and extra members cannot override the standard ones', () => {
+    const doc = problemOf(
+      'response_too_large',
+      502,
+      'Response too large',
+      'Too big',
+      {
+        limit: 10,
+        code: 'forged',
+        status: 200,
+      },
+      'req_2',
+    )
+    expect(doc).toEqual({
+      type: 'urn:aegis:problem:response_too_large',
+      title: 'Response too large',
+      status: 502,
+      detail: 'Too big',
+      code: 'response_too_large',
+      instance: 'req_2',
+      limit: 10,
+      error: {
+        message: 'Too big (aegis: response_too_large)',
+        type: 'response_too_large',
+        code: 'response_too_large',
+      },
     })
   })
 })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { PROBLEM_CONTENT_TYPE, problemDocument, refuse } from '@aegis/guard'
+import { PROBLEM_CONTENT_TYPE, problemDocument, problemOf, refuse } from '@aegis/guard'
 import {
   type ConnectionLimits,
   collectBody,
@@ -75,13 +75,9 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     detail: string,
     extra: Record<string, string> = {},
   ) {
-    const body = JSON.stringify({
-      type: `urn:aegis:problem:${code}`,
-      title: status === 403 ? 'Forbidden' : 'Request refused',
-      status,
-      detail,
-      code,
-    })
+    const body = JSON.stringify(
+      problemOf(code, status, status === 403 ? 'Forbidden' : 'Request refused', detail),
+    )
     res.writeHead(status, {
       'content-type': PROBLEM_CONTENT_TYPE,
       'cache-control': 'no-store',
