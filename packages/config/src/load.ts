@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
-import { type EnvLayer, readEnvLayer } from './env.ts'
-import { ConfigError, flattenIssues, formatKey, type Problem } from './errors.ts'
-import { hasPath, mergeLayers, resolveLayerPaths, resolveOutputPaths, withoutUndefined } from './layers.ts'
-import { type ConfigInput, type ConfigValues, configSchema, layerSchema } from './schema.ts'
-import { type ConfigFile, readConfigFile } from './yaml-file.ts'
+import { type EnvLayer, readEnvLayer } from './env.js'
+import { ConfigError, flattenIssues, formatKey, type Problem } from './errors.js'
+import { hasPath, mergeLayers, resolveLayerPaths, resolveOutputPaths, withoutUndefined } from './layers.js'
+import { type ConfigInput, type ConfigValues, configSchema, layerSchema } from './schema.js'
+import { type ConfigFile, readConfigFile } from './yaml-file.js'
 
 /** The default config file name, looked up in `cwd`. */
 export const DEFAULT_CONFIG_FILE = 'aegis.config.yaml'

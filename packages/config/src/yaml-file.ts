@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { LineCounter, parseDocument, type YAMLError } from 'yaml'
-import { ConfigError, type KeyPath } from './errors.ts'
-import { yamlLineFinder } from './yaml-lines.ts'
+import { ConfigError, type KeyPath } from './errors.js'
+import { yamlLineFinder } from './yaml-lines.js'
 
 /** A parsed config file: its plain value plus a way to find the line of a key path. */
 export interface ConfigFile {
