@@ -1,5 +1,5 @@
-import { ConfigError, flattenIssues, formatKey, type KeyPath } from './errors.ts'
-import { LOG_FORMATS, LOG_LEVELS, layerSchema, POLICY_MODES } from './schema.ts'
+import { ConfigError, flattenIssues, formatKey, type KeyPath } from './errors.js'
+import { LOG_FORMATS, LOG_LEVELS, layerSchema, POLICY_MODES } from './schema.js'
 
 type EnvKind =
   | { type: 'string' }

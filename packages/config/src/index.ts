@@ -2,8 +2,8 @@
  * @aegis/config — one validated configuration object from aegis.config.yaml, AEGIS_* environment
  * variables and CLI flags. Never reads process.env itself, never prints.
  */
-export { type EnvVariable, envVariables } from './env.ts'
-export { ConfigError, type ConfigErrorDetails } from './errors.ts'
+export { type EnvVariable, envVariables } from './env.js'
+export { ConfigError, type ConfigErrorDetails } from './errors.js'
 export {
   type AegisConfig,
   type ConfigOverrides,
@@ -12,8 +12,8 @@ export {
   findConfigFile,
   type LoadConfigOptions,
   loadConfig,
-} from './load.ts'
-export { type RenderOptions, renderConfig, SECRET_MASK } from './render.ts'
+} from './load.js'
+export { type RenderOptions, renderConfig, SECRET_MASK } from './render.js'
 export {
   type ConfigInput,
   type ConfigValues,
@@ -24,6 +24,7 @@ export {
   POLICY_DEFAULTS,
   POLICY_MODES,
   WEBHOOK_EVENTS,
-} from './schema.ts'
-export { type StarterOptions, starterConfigYaml } from './starter.ts'
-export { parseResolveEntry, type ResolveEntry } from './upstream.ts'
+} from './schema.js'
+export { type StarterOptions, starterConfigYaml } from './starter.js'
+export { parseResolveEntry, type ResolveEntry } from './upstream.js'
+export { type YamlPath, yamlLineFinder } from './yaml-lines.js'

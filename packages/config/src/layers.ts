@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
-import type { KeyPath } from './errors.ts'
-import type { ConfigValues } from './schema.ts'
+import type { KeyPath } from './errors.js'
+import type { ConfigValues } from './schema.js'
 
 type Plain = Record<string, unknown>
 

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
-import { type EnvLayer, readEnvLayer } from './env.ts'
-import { ConfigError, flattenIssues, formatKey, type Problem } from './errors.ts'
-import { hasPath, mergeLayers, resolveLayerPaths, resolveOutputPaths, withoutUndefined } from './layers.ts'
-import { type ConfigInput, type ConfigValues, configSchema, layerSchema } from './schema.ts'
-import { type ConfigFile, readConfigFile } from './yaml-file.ts'
+import { type EnvLayer, readEnvLayer } from './env.js'
+import { ConfigError, flattenIssues, formatKey, type Problem } from './errors.js'
+import { hasPath, mergeLayers, resolveLayerPaths, resolveOutputPaths, withoutUndefined } from './layers.js'
+import { type ConfigInput, type ConfigValues, configSchema, layerSchema } from './schema.js'
+import { type ConfigFile, readConfigFile } from './yaml-file.js'
 
 /** The default config file name, looked up in `cwd`. */
 export const DEFAULT_CONFIG_FILE = 'aegis.config.yaml'
@@ -79,7 +79,7 @@ function displayName(cwd: string, file: string): string {
 function fileProblem(file: ConfigFile, problem: Problem, problems: string[]): ConfigError {
   const line = file.lineOf(problem.path)
   const key = problem.key
-  const where = `${file.display}${line === null ? '' : `:${line}`}`
+  const where = `${file.display}:${line}`
   const message = problem.unknownKey
     ? `${where}: unknown key "${key}"`
     : `${where}: ${key}: ${problem.message}`
@@ -97,7 +97,7 @@ function validateFile(file: ConfigFile): void {
   if (parsed.success) return
   const withLines = flattenIssues(parsed.error.issues).map((problem) => ({
     problem,
-    line: file.lineOf(problem.path) ?? Number.MAX_SAFE_INTEGER,
+    line: file.lineOf(problem.path),
   }))
   withLines.sort((a, b) => a.line - b.line)
   const errors = withLines.map(({ problem }) => fileProblem(file, problem, []))

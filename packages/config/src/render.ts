@@ -1,6 +1,6 @@
 import { stringify } from 'yaml'
-import type { AegisConfig } from './load.ts'
-import { formatResolveEntry } from './upstream.ts'
+import type { AegisConfig } from './load.js'
+import { formatResolveEntry } from './upstream.js'
 
 /** What a masked secret looks like in rendered output. */
 export const SECRET_MASK = '********'

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { isIpOrCidr, parseResolveEntry, parseResolveMapping, type ResolveEntry } from './upstream.ts'
+import { isIpOrCidr, parseResolveEntry, parseResolveMapping, type ResolveEntry } from './upstream.js'
 
 export const POLICY_MODES = ['enforce', 'dry-run', 'off'] as const
 export const POLICY_DEFAULTS = ['allow', 'deny'] as const

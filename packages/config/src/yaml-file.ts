@@ -1,16 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
-import {
-  type Document,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  type YAMLError,
-} from 'yaml'
-import { ConfigError, type KeyPath } from './errors.ts'
+import { LineCounter, parseDocument, type YAMLError } from 'yaml'
+import { ConfigError, type KeyPath } from './errors.js'
+import { yamlLineFinder } from './yaml-lines.js'
 
 /** A parsed config file: its plain value plus a way to find the line of a key path. */
 export interface ConfigFile {
@@ -22,7 +13,7 @@ export interface ConfigFile {
   /** Top-level mapping, with YAML `null` values removed (an empty key means "not set"). */
   value: Record<string, unknown>
   /** 1-based line of the key (or item) at `path`, or of its nearest ancestor present in the file. */
-  lineOf(path: KeyPath): number | null
+  lineOf(path: KeyPath): number
 }
 
 const MAX_ALIASES = 100
@@ -35,34 +26,6 @@ function withoutNulls(value: unknown): unknown {
     return Object.fromEntries(entries.map(([k, v]) => [k, withoutNulls(v)]))
   }
   return value
-}
-
-function lineFinder(doc: Document, lines: LineCounter): (path: KeyPath) => number | null {
-  const lineAt = (node: unknown): number | null => {
-    const range = (node as Partial<Node> | null | undefined)?.range
-    return range ? lines.linePos(range[0]).line : null
-  }
-  /** Line of the key `path[n]` inside its parent, or null when absent. */
-  const lineOfExact = (path: KeyPath): number | null => {
-    if (path.length === 0) return lineAt(doc.contents) ?? 1
-    const parent = doc.getIn(path.slice(0, -1), true)
-    const last = path[path.length - 1]
-    if (isMap(parent)) {
-      const pair = parent.items.find(
-        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(last),
-      )
-      return pair ? (lineAt(pair.key) ?? lineAt(pair.value)) : null
-    }
-    if (isSeq(parent) && typeof last === 'number') return lineAt(parent.items[last])
-    return null
-  }
-  return (path) => {
-    for (let length = path.length; length >= 0; length--) {
-      const line = lineOfExact(path.slice(0, length))
-      if (line !== null) return line
-    }
-    return null
-  }
 }
 
 /** yaml messages of these kinds quote source text (maybe a secret): describe them generically. */
@@ -119,7 +82,7 @@ export function readConfigFile(file: string, display: string): ConfigFile {
   } catch {
     fail(display, file, null, 'YAML error: too many or unresolved aliases')
   }
-  const lineOf = lineFinder(doc, lines)
+  const lineOf = yamlLineFinder(doc, lines)
   if (value === undefined || value === null) value = {}
   if (typeof value !== 'object' || Array.isArray(value)) {
     fail(display, file, lineOf([]), 'expected a mapping of sections (gate, vault, ...) at the top level')

@@ -27,10 +27,12 @@ export {
   type ProblemDocument,
   type ProblemErrorMember,
   problemDocument,
+  problemOf,
   REFUSAL_STATUS,
   REFUSAL_TITLE,
   type Refusal,
   type RefusalCode,
+  rateLimited,
   refuse,
 } from './problem.js'
 export { parseRate, type Rate, RateLimiter, type RateLimiterOptions, type RateReservation } from './rate.js'

@@ -73,23 +73,23 @@ export interface Refusal {
  * refusal showed as "404 status code (no body)"); @anthropic-ai/sdk reads `error.message` and
  * `error.type`. Both expose `error.code` / `error.type` as properties of the thrown error.
  */
-export interface ProblemErrorMember {
+export interface ProblemErrorMember<C extends string = RefusalCode> {
   /** `<detail> (aegis: <code>)`: both in the one string every SDK prints. */
   message: string
   /** The stable code again, where SDKs put an error class (`err.type`). */
-  type: RefusalCode
-  code: RefusalCode
+  type: C
+  code: C
 }
 
 /** An RFC 9457 `application/problem+json` document. */
-export interface ProblemDocument {
+export interface ProblemDocument<C extends string = RefusalCode> {
   type: string
   title: string
   status: number
   detail: string
-  code: RefusalCode
+  code: C
   instance?: string
-  error: ProblemErrorMember
+  error: ProblemErrorMember<C>
   [member: string]: unknown
 }
 
@@ -104,21 +104,46 @@ export function refuse(code: RefusalCode, detail: string, extra?: Record<string,
 }
 
 /**
+ * A `rate_limited` refusal: `retryAfter` is whole seconds, at least 1 (the `Retry-After` header
+ * carries seconds; 0 would invite an immediate retry), rounded up from `retryAfterMs` so a client
+ * that waits that long fits. `limit` names the limit that was hit, when there is one.
+ */
+export function rateLimited(detail: string, retryAfterMs: number, limit?: string): Refusal {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000))
+  return refuse('rate_limited', detail, limit === undefined ? { retryAfter } : { retryAfter, limit })
+}
+
+/**
  * The problem document for a refusal: `type`, `title`, `status`, `detail`, `code`, optional
  * `instance` (e.g. the request id), the SDK-facing `error` member, then the refusal's `extra`
  * members (which cannot override the standard ones).
  */
 export function problemDocument(refusal: Refusal, instance?: string): ProblemDocument {
   const { code } = refusal
+  return problemOf(code, REFUSAL_STATUS[code], REFUSAL_TITLE[code], refusal.detail, refusal.extra, instance)
+}
+
+/**
+ * The same document for a code outside the refusal vocabulary: an adapter's own answers before the
+ * pipeline runs (the MCP server's `host_denied`, `origin_denied`) or after it (`response_too_large`).
+ */
+export function problemOf<C extends string>(
+  code: C,
+  status: number,
+  title: string,
+  detail: string,
+  extra?: Record<string, unknown>,
+  instance?: string,
+): ProblemDocument<C> {
   return {
-    ...refusal.extra,
+    ...extra,
     type: `${PROBLEM_TYPE_PREFIX}${code}`,
-    title: REFUSAL_TITLE[code],
-    status: REFUSAL_STATUS[code],
-    detail: refusal.detail,
+    title,
+    status,
+    detail,
     code,
     ...(instance === undefined ? {} : { instance }),
-    error: { message: `${refusal.detail} (aegis: ${code})`, type: code, code },
+    error: { message: `${detail} (aegis: ${code})`, type: code, code },
   }
 }
 

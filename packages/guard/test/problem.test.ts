@@ -4,9 +4,11 @@ import {
   PROBLEM_CONTENT_TYPE,
   type ProblemDocument,
   problemDocument,
+  problemOf,
   REFUSAL_STATUS,
   REFUSAL_TITLE,
   type RefusalCode,
+  rateLimited,
   refuse,
 } from '../src/index.ts'
 
@@ -54,6 +56,62 @@ describe('refusal vocabulary', () => {
 
   it.each(['toString', '__proto__', 'nope', '', 42])('isRefusalCode(%j) is false', (value) => {
     expect(isRefusalCode(value)).toBe(false)
+  })
+})
+
+describe('rateLimited: retryAfter in whole seconds, never below 1', () => {
+  const rows: [string, number, number][] = [
+    ['a sub-millisecond wait still says 1 s', 0, 1],
+    ['1 ms rounds up to 1 s', 1, 1],
+    ['exactly 1 s', 1000, 1],
+    ['1001 ms rounds up to 2 s (waiting 1 s would be refused again)', 1001, 2],
+    ['59.5 s rounds up to 60 s', 59_500, 60],
+  ]
+  it.each(rows)('%s', (_why, retryAfterMs, seconds) => {
+    expect(rateLimited('limited', retryAfterMs, '5/min')).toEqual({
+      code: 'rate_limited',
+      detail: 'limited',
+      extra: { retryAfter: seconds, limit: '5/min' },
+    })
+  })
+
+  it('leaves out limit when none is named', () => {
+    expect(rateLimited('busy', 1000)).toEqual({
+      code: 'rate_limited',
+      detail: 'busy',
+      extra: { retryAfter: 1 },
+    })
+  })
+})
+
+describe('problemOf: an adapter code gets the same document shape', () => {
+  it('carries the SDK-facing error member, and extra members cannot override the standard ones', () => {
+    const doc = problemOf(
+      'response_too_large',
+      502,
+      'Response too large',
+      'Too big',
+      {
+        limit: 10,
+        code: 'forged',
+        status: 200,
+      },
+      'req_2',
+    )
+    expect(doc).toEqual({
+      type: 'urn:aegis:problem:response_too_large',
+      title: 'Response too large',
+      status: 502,
+      detail: 'Too big',
+      code: 'response_too_large',
+      instance: 'req_2',
+      limit: 10,
+      error: {
+        message: 'Too big (aegis: response_too_large)',
+        type: 'response_too_large',
+        code: 'response_too_large',
+      },
+    })
   })
 })
 

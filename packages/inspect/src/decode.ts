@@ -31,8 +31,42 @@ export class DecodeError extends Error {
   }
 }
 
-/** The content codings this library decodes (`x-gzip` is gzip, RFC 9110 §8.4.1.3). */
-const DECODABLE: ReadonlySet<string> = new Set(['gzip', 'x-gzip', 'deflate', 'br'])
+type ZlibSync = (buf: Uint8Array, options: ZlibOptions) => Buffer
+type ZlibCall = (
+  buf: Uint8Array,
+  options: ZlibOptions,
+  cb: (error: Error | null, out: Buffer) => void,
+) => void
+
+/** One content coding's decoders: whole body (blocking or on the thread pool) and streaming. */
+interface Codec {
+  sync: ZlibSync
+  async: ZlibCall
+  stream: () => Transform
+  /** Tried when the first decoder finds the body corrupt. */
+  fallback?: { sync: ZlibSync; async: ZlibCall }
+}
+
+const GZIP: Codec = { sync: gunzipSync, async: gunzip as ZlibCall, stream: createGunzip }
+
+/**
+ * The one map from a coding name to its decoders; every decode function reads it. `x-gzip` is gzip
+ * (RFC 9110 §8.4.1.3). HTTP "deflate" is the zlib format, but some servers send raw deflate.
+ */
+const CODECS: ReadonlyMap<string, Codec> = new Map([
+  ['gzip', GZIP],
+  ['x-gzip', GZIP],
+  ['br', { sync: brotliDecompressSync, async: brotliDecompress as ZlibCall, stream: createBrotliDecompress }],
+  [
+    'deflate',
+    {
+      sync: inflateSync,
+      async: inflate as ZlibCall,
+      stream: createInflate,
+      fallback: { sync: inflateRawSync, async: inflateRaw as ZlibCall },
+    },
+  ],
+])
 
 /**
  * Registered coding names (IANA HTTP Content Coding and Transfer Coding registries): safe to quote
@@ -81,7 +115,7 @@ export function listCodings(values: string | readonly string[] | null | undefine
 
 /** True for a content coding `decodeBody`, `decodeBodyAsync` and `createDecoder` can undo. */
 export function isDecodable(coding: string): boolean {
-  return DECODABLE.has(coding)
+  return CODECS.has(coding)
 }
 
 function isTooLarge(error: unknown): boolean {
@@ -101,26 +135,16 @@ function asDecodeError(error: unknown, coding: string, maxBytes: number): Decode
 }
 
 function decodeOne(body: Uint8Array, coding: string, maxBytes: number): Uint8Array {
+  if (coding === 'identity') return body
+  const codec = CODECS.get(coding)
+  if (codec === undefined) throw unsupported(coding)
   const options = { maxOutputLength: Math.max(1, maxBytes) }
   try {
-    switch (coding) {
-      case 'identity':
-        return body
-      case 'gzip':
-      case 'x-gzip':
-        return gunzipSync(body, options)
-      case 'br':
-        return brotliDecompressSync(body, options)
-      case 'deflate':
-        // HTTP "deflate" is the zlib format, but some servers send raw deflate.
-        try {
-          return inflateSync(body, options)
-        } catch (error) {
-          if (isTooLarge(error)) throw error
-          return inflateRawSync(body, options)
-        }
-      default:
-        throw unsupported(coding)
+    try {
+      return codec.sync(body, options)
+    } catch (error) {
+      if (codec.fallback === undefined || isTooLarge(error)) throw error
+      return codec.fallback.sync(body, options)
     }
   } catch (error) {
     throw asDecodeError(error, coding, maxBytes)
@@ -155,12 +179,6 @@ export function decodeBody(
   return out
 }
 
-type ZlibCall = (
-  buf: Uint8Array,
-  options: ZlibOptions,
-  cb: (error: Error | null, out: Buffer) => void,
-) => void
-
 function run(fn: ZlibCall, body: Uint8Array, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     fn(body, { maxOutputLength: Math.max(1, maxBytes) }, (error, out) =>
@@ -170,22 +188,14 @@ function run(fn: ZlibCall, body: Uint8Array, maxBytes: number): Promise<Buffer> 
 }
 
 async function decodeOneAsync(body: Uint8Array, coding: string, maxBytes: number): Promise<Uint8Array> {
+  const codec = CODECS.get(coding)
+  if (codec === undefined) throw unsupported(coding)
   try {
-    switch (coding) {
-      case 'gzip':
-      case 'x-gzip':
-        return await run(gunzip as ZlibCall, body, maxBytes)
-      case 'br':
-        return await run(brotliDecompress as ZlibCall, body, maxBytes)
-      case 'deflate':
-        try {
-          return await run(inflate as ZlibCall, body, maxBytes)
-        } catch (error) {
-          if (isTooLarge(error)) throw error
-          return await run(inflateRaw as ZlibCall, body, maxBytes)
-        }
-      default:
-        throw unsupported(coding)
+    try {
+      return await run(codec.async, body, maxBytes)
+    } catch (error) {
+      if (codec.fallback === undefined || isTooLarge(error)) throw error
+      return await run(codec.fallback.async, body, maxBytes)
     }
   } catch (error) {
     throw asDecodeError(error, coding, maxBytes)
@@ -216,15 +226,5 @@ export async function decodeBodyAsync(
 
 /** A streaming decoder for one content coding, or null for one this library does not decode. */
 export function createDecoder(coding: string): Transform | null {
-  switch (coding) {
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip()
-    case 'deflate':
-      return createInflate()
-    case 'br':
-      return createBrotliDecompress()
-    default:
-      return null
-  }
+  return CODECS.get(coding)?.stream() ?? null
 }

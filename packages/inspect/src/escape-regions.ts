@@ -1,4 +1,4 @@
-import { type Escapes, writeValue } from './escapes.ts'
+import { type Escapes, writeValue } from './escapes.js'
 
 /**
  * A stretch of input with its relevant escapes decoded. Decoded byte k came from input bytes

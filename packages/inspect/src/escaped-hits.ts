@@ -1,6 +1,6 @@
-import { escapedRegions } from './escape-regions.ts'
-import { findEscapes } from './escapes.ts'
-import { forEachHit, type tablesOf } from './matcher.ts'
+import { escapedRegions } from './escape-regions.js'
+import { findEscapes } from './escapes.js'
+import { forEachHit, type tablesOf } from './matcher.js'
 
 type Tables = ReturnType<typeof tablesOf>
 

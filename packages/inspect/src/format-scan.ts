@@ -1,5 +1,5 @@
-import { asBuffer } from './encodings.ts'
-import { type CredentialFormat, FORMATS } from './formats.ts'
+import { asBuffer } from './encodings.js'
+import { type CredentialFormat, FORMATS } from './formats.js'
 
 /** A well-known credential format found in text. `kind` is `format:<id>`. */
 export interface FormatHit {

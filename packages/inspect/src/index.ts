@@ -7,17 +7,17 @@ export {
   describeCoding,
   isDecodable,
   listCodings,
-} from './decode.ts'
-export type { Encoding } from './encodings.ts'
-export { type FormatHit, scanFormats } from './format-scan.ts'
-export { type CredentialFormat, FORMATS } from './formats.ts'
+} from './decode.js'
+export type { Encoding } from './encodings.js'
+export { type FormatHit, scanFormats } from './format-scan.js'
+export { type CredentialFormat, FORMATS } from './formats.js'
 export {
   type Finding,
   type InspectOptions,
   inspectOutbound,
   type OutboundParts,
   type Where,
-} from './inspect.ts'
+} from './inspect.js'
 export {
   buildMatcher,
   DEFAULT_MIN_LENGTH,
@@ -25,7 +25,7 @@ export {
   type MatcherOptions,
   type SecretInput,
   SecretMatcher,
-} from './matcher.ts'
+} from './matcher.js'
 export {
   containsSecret,
   createRedactor,
@@ -36,6 +36,6 @@ export {
   type RedactorOptions,
   redactBuffer,
   redactText,
-} from './redact.ts'
-export { scan } from './scan.ts'
-export { RedactStream, redactStream } from './stream.ts'
+} from './redact.js'
+export { scan } from './scan.js'
+export { RedactStream, redactStream } from './stream.js'

@@ -1,8 +1,8 @@
-import { type Encoding, isLatin1 } from './encodings.ts'
-import { forEachEscapedHit } from './escaped-hits.ts'
-import { scanFormats } from './format-scan.ts'
-import { findHits, type SecretMatcher, tablesOf } from './matcher.ts'
-import { hasEncodedPercent, joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from './views.ts'
+import { type Encoding, isLatin1 } from './encodings.js'
+import { forEachEscapedHit } from './escaped-hits.js'
+import { scanFormats } from './format-scan.js'
+import { findHits, type SecretMatcher, tablesOf } from './matcher.js'
+import { hasEncodedPercent, joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from './views.js'
 
 /** Where in the outbound request something was found. */
 export type Where = 'body' | 'query' | 'header' | 'path'

@@ -1,6 +1,6 @@
 import { MIN_SECRET_BYTES } from '@aegis/guard'
-import { asBuffer, type Encoding, encodedForms, FOLD } from './encodings.ts'
-import { ESCAPE_SYNTAX, MAX_ESCAPE_PER_BYTE } from './escapes.ts'
+import { asBuffer, type Encoding, encodedForms, FOLD } from './encodings.js'
+import { ESCAPE_SYNTAX, MAX_ESCAPE_PER_BYTE } from './escapes.js'
 
 /** A value to look for and the label findings carry instead of it (e.g. `credential:slack-bot`). */
 export interface SecretInput {

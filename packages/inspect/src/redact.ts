@@ -1,6 +1,6 @@
-import { asBuffer, isLatin1 } from './encodings.ts'
-import { forEachEscapedHit, hasEscapedHit } from './escaped-hits.ts'
-import { forEachHit, type SecretMatcher, tablesOf } from './matcher.ts'
+import { asBuffer, isLatin1 } from './encodings.js'
+import { forEachEscapedHit, hasEscapedHit } from './escaped-hits.js'
+import { forEachHit, type SecretMatcher, tablesOf } from './matcher.js'
 
 export interface RedactorOptions {
   /** What replaces each redacted run. Default `[REDACTED]`. */

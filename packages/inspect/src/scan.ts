@@ -1,4 +1,4 @@
-import { findHits, type Hit, type SecretMatcher } from './matcher.ts'
+import { findHits, type Hit, type SecretMatcher } from './matcher.js'
 
 /**
  * Every occurrence of every secret, in every encoding, in `input` (overlaps included), sorted by

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream'
-import type { SecretMatcher } from './matcher.ts'
-import { Redactor, type RedactorOptions } from './redact.ts'
+import type { SecretMatcher } from './matcher.js'
+import { Redactor, type RedactorOptions } from './redact.js'
 
 /** A Transform that redacts every secret of a matcher from the bytes flowing through it. */
 export class RedactStream extends Transform {

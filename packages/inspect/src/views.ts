@@ -7,7 +7,7 @@
  * decoded view is then null, and the line-break view has no regions.
  */
 
-import { asBuffer } from './encodings.ts'
+import { asBuffer } from './encodings.js'
 
 /** How many times percent-encoding is undone at most (`%252541` takes three). */
 export const MAX_PERCENT_ROUNDS = 3

@@ -169,3 +169,36 @@ describe('decodeBodyAsync', () => {
     await expect(decodeBodyAsync(plain, ['gzip'], -1)).rejects.toThrow(TypeError)
   })
 })
+
+describe('one coding table: every decode entry point undoes the same codings', () => {
+  const encoders: Record<string, (b: Buffer) => Buffer> = {
+    gzip: gzipSync,
+    'x-gzip': gzipSync,
+    br: brotliCompressSync,
+    deflate: deflateSync,
+  }
+  it.each(['gzip', 'x-gzip', 'br', 'deflate', 'zstd', 'compress', 'x-compress', 'aes128gcm'])(
+    '%s: isDecodable, createDecoder, decodeBody and decodeBodyAsync agree',
+    async (coding) => {
+      const encode = encoders[coding]
+      expect(isDecodable(coding)).toBe(encode !== undefined)
+      const stream = createDecoder(coding)
+      expect(stream !== null).toBe(encode !== undefined)
+      if (encode === undefined) {
+        expect(decodeError(() => decodeBody(plain, coding, 1 << 20)).code).toBe('unsupported')
+        await expect(decodeBodyAsync(plain, [coding], 1 << 20)).rejects.toMatchObject({ code: 'unsupported' })
+        return
+      }
+      const encoded = encode(plain)
+      expect(Buffer.from(decodeBody(encoded, coding, 1 << 20))).toEqual(plain)
+      expect(Buffer.from(await decodeBodyAsync(encoded, [coding], 1 << 20))).toEqual(plain)
+      const chunks: Buffer[] = []
+      stream?.on('data', (chunk: Buffer) => chunks.push(chunk))
+      await new Promise<void>((resolve, reject) => {
+        stream?.on('end', resolve).on('error', reject)
+        stream?.end(encoded)
+      })
+      expect(Buffer.concat(chunks)).toEqual(plain)
+    },
+  )
+})

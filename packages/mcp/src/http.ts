@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { PROBLEM_CONTENT_TYPE, problemDocument, refuse } from '@aegis/guard'
+import { PROBLEM_CONTENT_TYPE, problemDocument, problemOf, refuse } from '@aegis/guard'
 import {
   type ConnectionLimits,
   collectBody,
   connectionLimits,
   connectionServerOptions,
+  Drain,
   type GateEngine,
   type GateRequest,
   guardConnections,
@@ -14,7 +15,6 @@ import {
   type Pipeline,
 } from '@aegis/proxy'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { Drain } from './drain.js'
 import { allowedHosts, allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
 import { buildMcpServer } from './server.js'
 
@@ -75,13 +75,9 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     detail: string,
     extra: Record<string, string> = {},
   ) {
-    const body = JSON.stringify({
-      type: `urn:aegis:problem:${code}`,
-      title: status === 403 ? 'Forbidden' : 'Request refused',
-      status,
-      detail,
-      code,
-    })
+    const body = JSON.stringify(
+      problemOf(code, status, status === 403 ? 'Forbidden' : 'Request refused', detail),
+    )
     res.writeHead(status, {
       'content-type': PROBLEM_CONTENT_TYPE,
       'cache-control': 'no-store',

@@ -2,7 +2,7 @@ import { type ProblemDocument, problemDocument, type Refusal } from '@aegis/guar
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 
 /** A refusal as a tool result: `isError`, with the problem+json document as its text. */
-export function problemResult(problem: ProblemDocument | Record<string, unknown>): CallToolResult {
+export function problemResult(problem: ProblemDocument<string>): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: JSON.stringify(problem) }] }
 }
 

@@ -1,6 +1,5 @@
-import type { GateEngine } from '@aegis/proxy'
+import { Drain, type GateEngine } from '@aegis/proxy'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { Drain } from './drain.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from './response.js'
 import { HEALTH_TOOL, health, healthOutput } from './tools/health.js'
 import { LIST_SERVICES_TOOL, listServices, listServicesOutput } from './tools/list-services.js'

@@ -4,12 +4,12 @@ import {
   type CredentialSource,
   connectionLimitsFromConfig,
   createPipeline,
+  Drain,
   type Pipeline,
   type PipelineConfig,
   type PipelineOptions,
   pipelineOptionsFromConfig,
 } from '@aegis/proxy'
-import { Drain } from './drain.js'
 import { createMcpHttpServer } from './http.js'
 import { buildMcpServer } from './server.js'
 import { type StdioStreams, serveStdio } from './stdio.js'

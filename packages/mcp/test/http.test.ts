@@ -152,7 +152,7 @@ describe('streamable HTTP transport', () => {
     for (const host of ['evil.test', `evil.test:${port}`, `127.0.0.1:${port + 1}`, 'localhost']) {
       const reply = await post({ host, authorization: `Bearer ${alice}` })
       expect(reply.status, host).toBe(403)
-      expect(JSON.parse(reply.body)).toMatchObject({ code: 'host_denied' })
+      expect(JSON.parse(reply.body)).toMatchObject({ code: 'host_denied', error: { code: 'host_denied' } })
     }
   })
 
@@ -165,7 +165,10 @@ describe('streamable HTTP transport', () => {
     ]) {
       const reply = await post({ host: `localhost:${port}`, origin, authorization: `Bearer ${alice}` })
       expect(reply.status, origin).toBe(403)
-      expect(JSON.parse(reply.body)).toMatchObject({ code: 'origin_denied' })
+      expect(JSON.parse(reply.body)).toMatchObject({
+        code: 'origin_denied',
+        error: { code: 'origin_denied' },
+      })
     }
     for (const origin of [
       `http://localhost:${port}`,

@@ -165,7 +165,11 @@ describe('aegis_proxy_request', () => {
     const small = await w.connect({ maxResponseBytes: 1000 })
     const result = await call(small, 'aegis_proxy_request', { service: 'slack', path: '/big/200000' })
     const problem = problemOf(result)
-    expect(problem).toMatchObject({ code: 'response_too_large', limit: 1000 })
+    expect(problem).toMatchObject({
+      code: 'response_too_large',
+      limit: 1000,
+      error: { code: 'response_too_large' },
+    })
     expect(textOf(result)).not.toContain('aaaa')
     await w.ledger.flush()
     const entry = w.ledger.query({ limit: 50 }).find((e) => e.requestId === problem.instance)

@@ -2,11 +2,11 @@
  * evaluatePolicy / decideForAgent: pure, synchronous decisions. Nothing here spends rate budget.
  */
 import { splitGatePath } from '@aegis/guard'
-import type { PolicyError } from './errors.ts'
-import { MAX_MATCHED_PATH_LENGTH } from './path-pattern.ts'
-import type { PolicySet } from './policy-set.ts'
-import { windowOpen } from './time-window.ts'
-import type { AgentPolicy, PolicyDecision, PolicyRequest, PolicyRule, RuleRef } from './types.ts'
+import type { PolicyError } from './errors.js'
+import { MAX_MATCHED_PATH_LENGTH } from './path-pattern.js'
+import type { PolicySet } from './policy-set.js'
+import { windowOpen } from './time-window.js'
+import type { AgentPolicy, PolicyDecision, PolicyRequest, PolicyRule, RuleRef } from './types.js'
 
 const MAX_ECHOED_PATH = 200
 

@@ -1,11 +1,11 @@
-export { formatPolicyError, PolicyError, type PolicyErrorInfo } from './errors.ts'
-export { type DecideOptions, decideForAgent, evaluatePolicy } from './evaluate.ts'
-export { buildPolicySet, isPolicyFileName, listPolicyFiles, loadPolicyDir } from './loader.ts'
-export { checkPolicy, MAX_POLICY_FILE_SIZE, type PolicyCheck, parsePolicy } from './parse.ts'
-export { MAX_MATCHED_PATH_LENGTH, MAX_PATTERN_LENGTH } from './path-pattern.ts'
-export { EMPTY_POLICY_SET, type PolicyFileEntry, type PolicySet } from './policy-set.ts'
-export { isAgentName } from './schema.ts'
-export { windowOpen } from './time-window.ts'
+export { formatPolicyError, PolicyError, type PolicyErrorInfo } from './errors.js'
+export { type DecideOptions, decideForAgent, evaluatePolicy } from './evaluate.js'
+export { buildPolicySet, isPolicyFileName, listPolicyFiles, loadPolicyDir } from './loader.js'
+export { checkPolicy, MAX_POLICY_FILE_SIZE, type PolicyCheck, parsePolicy } from './parse.js'
+export { MAX_MATCHED_PATH_LENGTH, MAX_PATTERN_LENGTH } from './path-pattern.js'
+export { EMPTY_POLICY_SET, type PolicyFileEntry, type PolicySet } from './policy-set.js'
+export { isAgentName } from './schema.js'
+export { windowOpen } from './time-window.js'
 export {
   type AgentPolicy,
   type PathPattern,
@@ -17,5 +17,5 @@ export {
   type RuleRate,
   type RuleRef,
   type TimeWindow,
-} from './types.ts'
-export { PolicyWatcher, type PolicyWatcherOptions } from './watcher.ts'
+} from './types.js'
+export { PolicyWatcher, type PolicyWatcherOptions } from './watcher.js'

@@ -3,10 +3,10 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { PolicyError } from './errors.ts'
-import { checkPolicy, MAX_POLICY_FILE_SIZE } from './parse.ts'
-import type { PolicyFileEntry, PolicySet } from './policy-set.ts'
-import type { AgentPolicy } from './types.ts'
+import { PolicyError } from './errors.js'
+import { checkPolicy, MAX_POLICY_FILE_SIZE } from './parse.js'
+import type { PolicyFileEntry, PolicySet } from './policy-set.js'
+import type { AgentPolicy } from './types.js'
 
 /** True for names the loader reads: `*.yaml` / `*.yml` (any case), not hidden (editor temp files). */
 export function isPolicyFileName(name: string): boolean {

@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto'
 import { parseRate, type Rate } from '@aegis/guard'
 import type { z } from 'zod'
-import { PolicyError } from './errors.ts'
-import { compilePathPattern } from './path-pattern.ts'
-import { isAgentName, KNOWN_KEYS, type PolicyInput, policySchema, type RuleInput } from './schema.ts'
-import { compileWindow } from './time-window.ts'
-import type { AgentPolicy, PathPattern, PolicyRule, TimeWindow } from './types.ts'
-import { type FieldPath, readAgentName, readYaml, type YamlSource } from './yaml-source.ts'
+import { PolicyError } from './errors.js'
+import { compilePathPattern } from './path-pattern.js'
+import { isAgentName, KNOWN_KEYS, type PolicyInput, policySchema, type RuleInput } from './schema.js'
+import { compileWindow } from './time-window.js'
+import type { AgentPolicy, PathPattern, PolicyRule, TimeWindow } from './types.js'
+import { type FieldPath, readAgentName, readYaml, type YamlSource } from './yaml-source.js'
 
 /** Largest policy file accepted (bytes of UTF-16 text, roughly). */
 export const MAX_POLICY_FILE_SIZE = 1024 * 1024

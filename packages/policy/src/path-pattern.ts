@@ -2,8 +2,8 @@
  * Path patterns: regular expressions matched against the whole canonical path
  * (`^(?:pattern)$`, Unicode mode), checked for backtracking risk when loaded.
  */
-import { backtrackingRisk, canStartWithSlash } from './redos.ts'
-import type { PathPattern } from './types.ts'
+import { backtrackingRisk, canStartWithSlash } from './redos.js'
+import type { PathPattern } from './types.js'
 
 /** Longest pattern accepted. */
 export const MAX_PATTERN_LENGTH = 1024

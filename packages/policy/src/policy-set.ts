@@ -1,8 +1,8 @@
 /**
  * PolicySet: every policy file of a directory, loaded; what the gate decides against.
  */
-import type { PolicyError } from './errors.ts'
-import type { AgentPolicy } from './types.ts'
+import type { PolicyError } from './errors.js'
+import type { AgentPolicy } from './types.js'
 
 /** One file of the directory and what became of it. */
 export interface PolicyFileEntry {

@@ -20,7 +20,7 @@ import {
   parseRegex,
   type RegexNode,
   union,
-} from './regex-ast.ts'
+} from './regex-ast.js'
 
 /** A bounded quantifier above this many repetitions backtracks like an unbounded one. */
 const WIDE_REPEAT = 8

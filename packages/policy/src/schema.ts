@@ -4,9 +4,9 @@
  */
 import { parseRate } from '@aegis/guard'
 import { z } from 'zod'
-import { compilePathPattern } from './path-pattern.ts'
-import { compileWindow } from './time-window.ts'
-import { POLICY_METHODS } from './types.ts'
+import { compilePathPattern } from './path-pattern.js'
+import { compileWindow } from './time-window.js'
+import { POLICY_METHODS } from './types.js'
 
 export const AGENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 export const SERVICE_RE = /^[a-z0-9][a-z0-9_-]*$/

@@ -1,7 +1,7 @@
 /**
  * Daily time windows in IANA zones, evaluated on the local wall clock (DST-correct via Intl).
  */
-import type { TimeWindow } from './types.ts'
+import type { TimeWindow } from './types.js'
 
 const TIME_RE = /^([01]?[0-9]|2[0-3]):([0-5][0-9])$/
 const MINUTES_PER_DAY = 1440

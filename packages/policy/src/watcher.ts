@@ -5,9 +5,9 @@
  */
 import { type FSWatcher, statSync, watch } from 'node:fs'
 import { join } from 'node:path'
-import { PolicyError } from './errors.ts'
-import { listPolicyFiles, loadPolicyDir } from './loader.ts'
-import type { PolicySet } from './policy-set.ts'
+import { PolicyError } from './errors.js'
+import { listPolicyFiles, loadPolicyDir } from './loader.js'
+import type { PolicySet } from './policy-set.js'
 
 export interface PolicyWatcherOptions {
   /** Polling interval in milliseconds (default 500). */

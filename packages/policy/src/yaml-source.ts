@@ -2,16 +2,8 @@
  * Reading a policy file's YAML with positions: the plain value, a line finder for field paths,
  * and a best-effort agent name even when the rest of the file is broken.
  */
-import {
-  type Document,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type YAMLError,
-} from 'yaml'
+import { yamlLineFinder } from '@aegis/config'
+import { LineCounter, parseDocument, type YAMLError } from 'yaml'
 
 export type FieldPath = readonly (string | number)[]
 
@@ -32,36 +24,11 @@ function syntaxReason(error: YAMLError): string {
   return `YAML syntax error: ${first || error.code}`
 }
 
-function lineFinder(doc: Document, lines: LineCounter): (path: FieldPath) => number {
-  const lineAt = (node: unknown): number | null => {
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range
-    return range ? lines.linePos(range[0]).line : null
-  }
-  const exact = (path: FieldPath): number | null => {
-    if (path.length === 0) return lineAt(doc.contents)
-    const parent = doc.getIn(path.slice(0, -1), true)
-    const last = path[path.length - 1]
-    if (isMap(parent)) {
-      const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === last)
-      return pair ? (lineAt(pair.key) ?? lineAt(pair.value)) : null
-    }
-    if (isSeq(parent) && typeof last === 'number') return lineAt(parent.items[last])
-    return null
-  }
-  return (path) => {
-    for (let length = path.length; length >= 0; length--) {
-      const line = exact(path.slice(0, length))
-      if (line !== null) return line
-    }
-    return 1
-  }
-}
-
 /** Parses YAML text with line positions. Never throws. */
 export function readYaml(text: string): YamlSource {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  const lineOf = lineFinder(doc, lines)
+  const lineOf = yamlLineFinder(doc, lines)
   const error = doc.errors[0]
   if (error) {
     return {

@@ -8,6 +8,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { PROBLEM_CONTENT_TYPE, refuse } from '@aegis/guard'
+import { Drain } from './drain.js'
 import type { Outcome } from './engine.js'
 import { describeError } from './errors.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
@@ -78,14 +79,9 @@ export function createGate(options: GateOptions): Gate {
   const connections = connectionLimits(options.limits)
 
   let draining = false
-  let inFlight = 0
-  let drained: (() => void) | null = null
+  const requests = new Drain()
+  const done = () => requests.leave()
   const startedAt = Date.now()
-
-  function done(): void {
-    inFlight--
-    if (inFlight === 0 && drained !== null) drained()
-  }
 
   async function deliver(req: IncomingMessage, res: ServerResponse, outcome: Outcome, requestId: string) {
     if (outcome.kind === 'refused') {
@@ -139,7 +135,7 @@ export function createGate(options: GateOptions): Gate {
     // An embedder's own server calls only `handle`: it must hot-reload like `listen()` does. The
     // poller's timers are unref'd, so they never keep the host's process alive; `close()` stops them.
     if (!draining) pipeline.start()
-    inFlight++
+    requests.enter()
     res.once('close', done)
     const receivedAt = Date.now()
     const url = req.url ?? ''
@@ -245,12 +241,10 @@ export function createGate(options: GateOptions): Gate {
     if (s !== null) {
       const closed = new Promise<void>((resolve) => s.close(() => resolve()))
       s.closeIdleConnections()
-      if (inFlight > 0) {
-        const drainedNow = new Promise<void>((resolve) => {
-          drained = resolve
-        })
+      if (requests.inFlight > 0) {
+        // Past the timeout the connections are cut; their 'close' events end the wait.
         const timer = setTimeout(() => s.closeAllConnections(), shutdownTimeout)
-        await drainedNow.catch(() => undefined)
+        await requests.idle()
         clearTimeout(timer)
       }
       s.closeAllConnections()

@@ -11,6 +11,7 @@ export type {
   SourceCredential,
   SourceUnavailableCredential,
 } from './credentials.js'
+export { Drain } from './drain.js'
 export type { ForwardedOutcome, RefusedOutcome, ServiceSummary } from './engine.js'
 export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
 export {

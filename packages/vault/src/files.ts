@@ -10,7 +10,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 
 /** Suffixes of the files sqlite keeps beside a database. */
 export const SIDE_FILES = ['-wal', '-shm', '-journal'] as const
@@ -45,11 +45,15 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes `file` atomically with mode 0600: temp file, fsync, rename, fsync of the directory. */
-export function writeFileAtomic(file: string, content: string): void {
-  const dir = dirname(file)
-  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`)
-  const fd = openSync(tmp, 'wx', 0o600)
+/**
+ * Writes `content` to a new hidden temp file beside `target` with `mode`, fsynced, and returns its
+ * path: the first half of every atomic write (the caller renames or links it into place, or removes
+ * it). Beside the target so the rename stays on one file system; `wx` so an existing file (a planted
+ * symlink) is never followed.
+ */
+export function stageFile(target: string, content: string, mode: number): string {
+  const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
+  const fd = openSync(tmp, 'wx', mode)
   try {
     const data = Buffer.from(content, 'utf8')
     let written = 0
@@ -62,13 +66,25 @@ export function writeFileAtomic(file: string, content: string): void {
   }
   closeSync(fd)
   try {
-    chmodSync(tmp, 0o600)
+    // openSync's mode is masked by the umask; chmod sets exactly what was asked.
+    chmodSync(tmp, mode)
+  } catch (err) {
+    rmSync(tmp, { force: true })
+    throw err
+  }
+  return tmp
+}
+
+/** Writes `file` atomically with `mode` (default 0600): staged temp file, rename, fsync of the directory. */
+export function writeFileAtomic(file: string, content: string, mode = 0o600): void {
+  const tmp = stageFile(file, content, mode)
+  try {
     renameSync(tmp, file)
   } catch (err) {
     rmSync(tmp, { force: true })
     throw err
   }
-  fsyncDir(dir)
+  fsyncDir(dirname(file))
 }
 
 /** Creates an empty file with mode 0600; fails if it exists. */

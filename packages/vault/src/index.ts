@@ -27,6 +27,7 @@ export {
 export { MIGRATIONS_DIR } from './db.ts'
 export { VaultError, type VaultErrorCode } from './errors.ts'
 export { isExpired } from './expiry.ts'
+export { stageFile, writeFileAtomic } from './files.ts'
 export {
   type CreateVaultOptions,
   createVault,

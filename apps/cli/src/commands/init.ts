@@ -4,7 +4,7 @@ import { loadConfig, starterConfigYaml } from '@aegis/config'
 import { createVault, generateMasterKey } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
-import { commitFile, discardFile, initConfigPath, stageFile } from '../lib/config-file.js'
+import { commitFile, discardFile, initConfigPath, stageConfigFile } from '../lib/config-file.js'
 import { CliError } from '../lib/errors.js'
 
 /** `aegis init --json` output (interface.md §6). */
@@ -62,7 +62,7 @@ export default class Init extends AegisCommand<typeof Init> {
     const yaml = starterConfigYaml(writeSecrets ? { masterKey } : {})
 
     // Stage the config beside its final place so relative paths resolve exactly as they will later.
-    const staged = stageFile(configPath, yaml, writeSecrets)
+    const staged = stageConfigFile(configPath, yaml, writeSecrets)
     let result: InitResult
     try {
       const { AEGIS_CONFIG: _ignored, ...env } = process.env

@@ -1,16 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { existsSync, linkSync, renameSync, rmSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { stageFile } from '@aegis/vault'
 import { CliError } from './errors.js'
 
 /** Where `aegis init` writes the config: `--config`, else `$AEGIS_CONFIG`, else `./aegis.config.yaml`. */
@@ -22,23 +12,8 @@ export function initConfigPath(cwd: string, flag: string | undefined, envPath: s
  * Writes `content` to a new hidden temp file beside `target` (mode 0600 when `secret`, else 0644)
  * and returns its path. Pair with `commitFile` / `discardFile`.
  */
-export function stageFile(target: string, content: string, secret: boolean): string {
-  const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
-  const mode = secret ? 0o600 : 0o644
-  const fd = openSync(tmp, 'wx', mode)
-  try {
-    const data = Buffer.from(content, 'utf8')
-    let written = 0
-    while (written < data.length) written += writeSync(fd, data, written)
-    fsyncSync(fd)
-  } catch (err) {
-    closeSync(fd)
-    rmSync(tmp, { force: true })
-    throw err
-  }
-  closeSync(fd)
-  chmodSync(tmp, mode)
-  return tmp
+export function stageConfigFile(target: string, content: string, secret: boolean): string {
+  return stageFile(target, content, secret ? 0o600 : 0o644)
 }
 
 /** Moves a staged file into place; never replaces an existing file (hard link, then unlink). */

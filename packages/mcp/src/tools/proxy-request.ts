@@ -1,8 +1,7 @@
-import { refuse } from '@aegis/guard'
-import type { GateEngine } from '@aegis/proxy'
+import { problemOf, refuse } from '@aegis/guard'
+import type { Drain, GateEngine } from '@aegis/proxy'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
-import type { Drain } from '../drain.js'
 import { headerProblem, type ProxyRequestArgs, toGateRequest } from '../request.js'
 import { encodeBody, headerValue, type ProxyResponse, readBounded } from '../response.js'
 import { jsonResult, problemResult, refusalResult } from '../results.js'
@@ -95,16 +94,16 @@ export function proxyRequest(
     }
     if (!read.ok) {
       outcome.finish({ bytesOut: 0, code: 'response_too_large' })
-      return problemResult({
-        type: 'urn:aegis:problem:response_too_large',
-        title: 'Response too large',
-        status: 502,
-        detail: `The upstream response is over the MCP limit of ${ctx.maxResponseBytes} bytes; nothing was returned`,
-        code: 'response_too_large',
-        limit: ctx.maxResponseBytes,
-        upstreamStatus: outcome.status,
-        instance: req.id,
-      })
+      return problemResult(
+        problemOf(
+          'response_too_large',
+          502,
+          'Response too large',
+          `The upstream response is over the MCP limit of ${ctx.maxResponseBytes} bytes; nothing was returned`,
+          { limit: ctx.maxResponseBytes, upstreamStatus: outcome.status },
+          req.id,
+        ),
+      )
     }
     outcome.finish({ bytesOut: read.bytes.length })
     const response: ProxyResponse = {

@@ -1,4 +1,4 @@
-import { type RateLimiter, refuse } from '@aegis/guard'
+import { type RateLimiter, rateLimited } from '@aegis/guard'
 import type { InFlight } from '../in-flight.js'
 import type { Stage } from '../pipeline.js'
 
@@ -14,19 +14,21 @@ export function agentLimits(limiter: RateLimiter, inFlight: InFlight, defaultMax
     if (agent === null) return undefined
     const cap = agent.maxInFlight ?? defaultMaxInFlight
     if (inFlight.count(agent.id) >= cap) {
-      return refuse('rate_limited', `Agent "${agent.name}" already has ${cap} requests in flight`, {
-        retryAfter: 1,
-        limit: `${cap} in flight`,
-      })
+      // A slot frees when any request of this agent ends; 1 s is the shortest Retry-After.
+      return rateLimited(
+        `Agent "${agent.name}" already has ${cap} requests in flight`,
+        1000,
+        `${cap} in flight`,
+      )
     }
     if (agent.rate !== null) {
       const budget = limiter.reserve(`agent:${agent.id}`, agent.rate, ctx.now)
       if (!budget.ok) {
-        const retryAfter = Math.max(1, Math.ceil(budget.retryAfterMs / 1000))
-        return refuse('rate_limited', `Agent "${agent.name}" is limited to ${agent.rate.text}`, {
-          retryAfter,
-          limit: agent.rate.text,
-        })
+        return rateLimited(
+          `Agent "${agent.name}" is limited to ${agent.rate.text}`,
+          budget.retryAfterMs,
+          agent.rate.text,
+        )
       }
       ctx.refunds.push(budget.refund)
     }

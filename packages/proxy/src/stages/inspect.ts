@@ -1,4 +1,4 @@
-import { type Refusal, refuse } from '@aegis/guard'
+import { type Refusal, rateLimited, refuse } from '@aegis/guard'
 import {
   DecodeError,
   decodeBodyAsync,
@@ -124,13 +124,7 @@ export function inspection(maxBodySize: number, stripHeaders: ReadonlySet<string
     if (body !== null && body.length > 0 && decided.coding !== null) {
       const waiting = slots.acquire()
       if (waiting === null) {
-        return refuse(
-          'rate_limited',
-          'Too many compressed request bodies are being inspected; retry shortly',
-          {
-            retryAfter: 1,
-          },
-        )
+        return rateLimited('Too many compressed request bodies are being inspected; retry shortly', 1000)
       }
       const release = await waiting
       try {

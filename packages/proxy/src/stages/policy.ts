@@ -1,4 +1,4 @@
-import { type RateLimiter, type Refusal, refuse } from '@aegis/guard'
+import { type RateLimiter, type Refusal, rateLimited, refuse } from '@aegis/guard'
 import { decideForAgent, type PolicySet } from '@aegis/policy'
 import { ANONYMOUS_UNDER_POLICY } from '../anonymous.js'
 import type { RequestContext } from '../context.js'
@@ -45,14 +45,10 @@ export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage
       const budget = limiter.reserve(decision.rate.key, decision.rate.rate, ctx.now)
       if (budget.ok) ctx.refunds.push(budget.refund)
       else {
-        const retryAfter = Math.max(1, Math.ceil(budget.retryAfterMs / 1000))
-        refusal = refuse(
-          'rate_limited',
+        refusal = rateLimited(
           `Policy rule ${ruleName(decision.rule)} allows ${decision.rate.rate.text}`,
-          {
-            retryAfter,
-            limit: decision.rate.rate.text,
-          },
+          budget.retryAfterMs,
+          decision.rate.rate.text,
         )
       }
     }

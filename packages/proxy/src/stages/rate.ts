@@ -1,4 +1,4 @@
-import { type RateLimiter, refuse } from '@aegis/guard'
+import { type RateLimiter, rateLimited } from '@aegis/guard'
 import type { Stage } from '../pipeline.js'
 
 /**
@@ -12,11 +12,11 @@ export function credentialRate(limiter: RateLimiter): Stage {
     if (credential === null || credential.rate === null) return undefined
     const budget = limiter.reserve(`credential:${credential.id}`, credential.rate, ctx.now)
     if (!budget.ok) {
-      const retryAfter = Math.max(1, Math.ceil(budget.retryAfterMs / 1000))
-      return refuse('rate_limited', `Credential "${credential.name}" is limited to ${credential.rate.text}`, {
-        retryAfter,
-        limit: credential.rate.text,
-      })
+      return rateLimited(
+        `Credential "${credential.name}" is limited to ${credential.rate.text}`,
+        budget.retryAfterMs,
+        credential.rate.text,
+      )
     }
     ctx.refunds.push(budget.refund)
     return undefined
