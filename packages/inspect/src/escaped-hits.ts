@@ -26,8 +26,8 @@ export function forEachEscapedHit(
   for (const region of escapedRegions(data, escapes, t.rawLongest - 1)) {
     forEachHit(t, region.bytes, (p, s) => {
       const length = t.length[p] as number
-      const start = region.from[s] as number
-      const end = region.to[s + length - 1] as number
+      const start = region.source(s)[0]
+      const end = region.source(s + length - 1)[1]
       // A decoded escape is always shorter than its spelling: a longer range holds one.
       if (end - start > length) onHit(p, start, end)
     })
