@@ -61,8 +61,10 @@ describe('aegis mcp config', () => {
             >
           >(result)
         const server = host === 'vscode' ? doc.servers?.aegis : doc.mcpServers?.aegis
-        expect(server?.command).toBe('npx')
-        expect(server?.args).toEqual(['-y', '@aegis/mcp-server'])
+        // Not installed from a registry (a workspace checkout): the snippet starts this CLI by
+        // absolute path, since `npx -y @aegis/mcp-server` would find no such package.
+        expect(server?.command).toBe(process.execPath)
+        expect(server?.args).toEqual([BIN, 'mcp', 'serve'])
         expect(server?.env.AEGIS_CONFIG).toBe(join(project.dir, 'aegis.config.yaml'))
         if (host === 'vscode') {
           expect(server?.type).toBe('stdio')
@@ -107,6 +109,37 @@ describe('aegis mcp config', () => {
   it('refuses an unknown host with a usage error', async () => {
     const result = await project.run(['mcp', 'config', 'emacs'])
     expect(result.code).toBe(2)
+  })
+})
+
+describe('aegis mcp config: the printed command starts a server', () => {
+  it('answers MCP initialize when launched exactly as printed, with the printed env', async () => {
+    const result = await project.run(['mcp', 'config', 'cursor'])
+    expect(result.code, result.stderr).toBe(0)
+    const server = parseJson<{
+      mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>
+    }>(result).mcpServers.aegis
+    if (!server) throw new Error('no aegis entry')
+    const transport = new StdioClientTransport({
+      command: server.command,
+      args: server.args,
+      cwd: tempDir(),
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: project.dir,
+        ...server.env,
+        AEGIS_MASTER_KEY: project.key,
+        AEGIS_AGENT_TOKEN: token,
+      },
+      stderr: 'pipe',
+    })
+    const client = new Client({ name: 'config-check', version: '0' })
+    try {
+      await client.connect(transport)
+      expect(client.getServerVersion()?.name).toBeTruthy()
+    } finally {
+      await client.close()
+    }
   })
 })
 

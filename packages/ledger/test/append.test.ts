@@ -4,7 +4,8 @@ import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Ledger, LedgerError, MIGRATIONS_DIR, openLedger } from '../src/index.js'
+import { type Ledger, LedgerError, openLedger } from '../src/index.js'
+import { MIGRATIONS_DIR } from '../src/ledger.js'
 import { entry, tempLedgerFile } from './helpers.js'
 
 const open: Ledger[] = []

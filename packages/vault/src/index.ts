@@ -11,20 +11,9 @@ export {
   isAgentTokenShape,
 } from './agent-token.ts'
 export { MAX_IN_FLIGHT_LIMIT } from './agent-validate.ts'
-export {
-  credentialContext,
-  deriveKey,
-  deriveKeySync,
-  ENVELOPE_VERSION,
-  generateMasterKey,
-  generateSalt,
-  KDF,
-  keyCheckContext,
-  open,
-  SALT_BYTES,
-  seal,
-} from './crypto.ts'
-export { MIGRATIONS_DIR } from './db.ts'
+// The envelope (seal/open), key derivation and the migrations folder are internals: a caller that
+// needed them would be bypassing the vault's binding of each secret to its vault and row.
+export { generateMasterKey } from './crypto.ts'
 export { VaultError, type VaultErrorCode } from './errors.ts'
 export { isExpired } from './expiry.ts'
 export { stageFile, writeFileAtomic } from './files.ts'

@@ -9,8 +9,8 @@ import {
   KDF,
   open,
   seal,
-  VaultError,
-} from '../src/index.ts'
+} from '../src/crypto.ts'
+import { VaultError } from '../src/index.ts'
 import { expectVaultError } from './helpers.ts'
 
 const key = Buffer.alloc(32, 1)

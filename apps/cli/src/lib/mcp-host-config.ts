@@ -7,7 +7,8 @@
 export const MCP_HOSTS = ['claude', 'cursor', 'vscode'] as const
 export type McpHost = (typeof MCP_HOSTS)[number]
 
-export const SERVER_PACKAGE = '@aegis/mcp-server'
+import type { McpLaunch } from './mcp-launch.js'
+
 export const MASTER_KEY_PLACEHOLDER = '<paste master key>'
 export const AGENT_TOKEN_PLACEHOLDER = '<paste agent token>'
 
@@ -19,6 +20,8 @@ export interface HostConfigInput {
   vault: string | null
   /** False when the config file itself holds `vault.master_key`. */
   needsMasterKey: boolean
+  /** How the host starts the server (see mcp-launch.ts). */
+  launch: McpLaunch
 }
 
 /** Where each host reads its MCP servers from. */
@@ -38,7 +41,7 @@ function locationEnv(input: HostConfigInput): Record<string, string> {
 
 /** The JSON document to paste into the host's MCP config. */
 export function hostConfig(host: McpHost, input: HostConfigInput): Record<string, unknown> {
-  const launch = { command: 'npx', args: ['-y', SERVER_PACKAGE] }
+  const launch = { command: input.launch.command, args: input.launch.args }
   if (host === 'vscode') {
     const inputs = [
       ...(input.needsMasterKey

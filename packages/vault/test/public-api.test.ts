@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import * as vault from '../src/index.ts'
+
+// The public surface is a promise to keep stable; the envelope, key derivation and migrations
+// folder are internals (issue 13), so a new export must be added here on purpose.
+describe('@aegis/vault public API', () => {
+  it('exports exactly the documented values', () => {
+    expect(Object.keys(vault).sort()).toEqual(
+      [
+        'AGENT_TOKEN_BYTES',
+        'AGENT_TOKEN_PREFIX',
+        'MAX_IN_FLIGHT_LIMIT',
+        'Secret',
+        'Vault',
+        'VaultError',
+        'agentTokenPrefix',
+        'createVault',
+        'destroyVault',
+        'generateMasterKey',
+        'hashAgentToken',
+        'isAgentTokenShape',
+        'isExpired',
+        'listVaults',
+        'openVault',
+      ].sort(),
+    )
+  })
+})

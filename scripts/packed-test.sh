@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The packed-tarball test (issue 13): pack every package, install the tarballs into an empty
+# project with plain npm (no workspace), then run what a user runs: the packed CLI's
+# `aegis --version` and `aegis init`, and the packed MCP server (`aegis-mcp`) answering MCP
+# `initialize` over stdio. Fails loudly; prints its time.
+# `npx --package <mcp-server tgz>` alone cannot work before publishing: the tarball names its
+# @aegis siblings by exact version and npx would fetch those from the registry (404). So the
+# server runs as `npx --no-install aegis-mcp` from the project that holds all the tarballs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export npm_config_nodedir="${npm_config_nodedir:-/usr}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+scripts/pack-all.sh "$work/tarballs" >/dev/null
+mkdir -p "$work/project" "$work/home"
+cd "$work/project"
+echo '{ "name": "packed-test", "private": true, "type": "module", "allowScripts": { "better-sqlite3": true } }' >package.json
+npm install --no-audit --no-fund --prefer-offline --loglevel=error ../tarballs/aegis-*.tgz >/dev/null
+export HOME="$work/home"
+version="$(npx --no-install aegis --version)"
+case "$version" in "@aegis/cli/"*) echo "aegis --version: $version" ;; *) echo "unexpected version: $version" >&2; exit 1 ;; esac
+npx --no-install aegis init --write-secrets --json >/dev/null
+test -f aegis.config.yaml || { echo 'aegis init wrote no aegis.config.yaml' >&2; exit 1; }
+echo 'aegis init: ok'
+token="$(npx --no-install aegis agent add --name packed --json | node -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",()=>process.stdout.write(JSON.parse(s).token))')"
+AEGIS_CONFIG="$PWD/aegis.config.yaml" AEGIS_AGENT_TOKEN="$token" node --input-type=module -e '
+import { spawn } from "node:child_process"
+const child = spawn("npx", ["--no-install", "aegis-mcp"], { stdio: ["pipe", "pipe", "inherit"] })
+const timer = setTimeout(() => { console.error("no initialize answer in 30 s"); child.kill(); process.exit(1) }, 30_000)
+let out = ""
+child.stdout.on("data", (d) => {
+  out += d
+  const line = out.split("\n").find((l) => l.trim() !== "")
+  if (!out.includes("\n")) return
+  const msg = JSON.parse(line)
+  clearTimeout(timer)
+  child.kill()
+  if (msg.id !== 1 || !msg.result?.serverInfo?.name) { console.error("bad answer:", line); process.exit(1) }
+  console.log(`aegis-mcp initialize: ${msg.result.serverInfo.name} ${msg.result.serverInfo.version}`)
+  process.exit(0)
+})
+child.stdin.write(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "packed-test", version: "0" } } }) + "\n")
+'
+echo "packed-tarball test: ok (${SECONDS}s)"
