@@ -8,6 +8,7 @@
 # server runs as `npx --no-install aegis-mcp` from the project that holds all the tarballs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO="$PWD"
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -41,4 +42,19 @@ child.stdout.on("data", (d) => {
 })
 child.stdin.write(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "packed-test", version: "0" } } }) + "\n")
 '
+
+# An embedder's project: only @aegis/proxy and the @aegis packages it depends on, no build scripts
+# allowed, and the embed-gate example (createGate, in-memory credentials, a local HTTPS upstream)
+# must run. No better-sqlite3 may be installed: proxy needs no native module.
+mkdir -p "$work/embed"
+cd "$work/embed"
+echo '{ "name": "embed-test", "private": true, "type": "module" }' >package.json
+npm install --no-audit --no-fund --prefer-offline --loglevel=error --ignore-scripts \
+  ../tarballs/aegis-proxy-*.tgz ../tarballs/aegis-guard-*.tgz ../tarballs/aegis-inspect-*.tgz \
+  ../tarballs/aegis-policy-*.tgz ../tarballs/aegis-config-*.tgz >/dev/null
+test ! -e node_modules/better-sqlite3 || { echo 'installing @aegis/proxy pulled in better-sqlite3' >&2; exit 1; }
+cp "$REPO/examples/embed-gate/index.mjs" .
+embed="$(node index.mjs)"
+case "$embed" in *"upstream received the injected credential: yes"*) echo 'embedded createGate (no native modules): ok' ;; *) echo "embed example failed: $embed" >&2; exit 1 ;; esac
+
 echo "packed-tarball test: ok (${SECONDS}s)"

@@ -22,6 +22,8 @@ describe('@aegis/vault public API', () => {
         'isExpired',
         'listVaults',
         'openVault',
+        'stageFile',
+        'writeFileAtomic',
       ].sort(),
     )
   })
