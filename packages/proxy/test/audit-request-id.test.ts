@@ -1,13 +1,7 @@
-import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  type AuditEntry,
-  type AuditOutcome,
-  type AuditSink,
-  type CredentialSource,
-  createGate,
-  type Gate,
-} from '../src/index.js'
+import { type AuditEntry, type AuditOutcome, type AuditSink, createGate, type Gate } from '../src/index.js'
+import { send } from './fixtures/client.js'
+import { memoryCredential, memorySource } from './fixtures/memory-source.js'
 import { testPki } from './fixtures/tls.js'
 import { startUpstream, type TestUpstream } from './fixtures/upstream.js'
 
@@ -30,37 +24,11 @@ function recordingSink() {
   return { sink, appended, completed }
 }
 
-const source: CredentialSource = {
-  loadAll: () => [
-    {
-      id: 'c1',
-      name: 'svc',
-      service: 'svc',
-      domains: ['api.example.test'],
-      scopes: ['*'],
-      expiresAt: null,
-      rateLimit: null,
-      authType: 'bearer',
-      headerName: null,
-      queryParam: null,
-      bodyInspection: 'block',
-      secret: 'sk-request-id-secret-0123456789',
-    },
-  ],
-  changeToken: () => '1',
-}
+const source = memorySource(memoryCredential({ id: 'c1', secret: 'sk-request-id-secret-0123456789' }))
 
-function get(port: number, path: string): Promise<{ status: number; requestId: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      res.resume()
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, requestId: String(res.headers['x-request-id'] ?? '') }),
-      )
-    })
-      .on('error', reject)
-      .end()
-  })
+async function get(port: number, path: string): Promise<{ status: number; requestId: string }> {
+  const res = await send(port, path)
+  return { status: res.status, requestId: String(res.headers['x-request-id'] ?? '') }
 }
 
 let gate: Gate | undefined

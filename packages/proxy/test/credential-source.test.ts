@@ -1,4 +1,3 @@
-import { request } from 'node:http'
 import type { Ledger } from '@aegis/ledger'
 import type { Vault } from '@aegis/vault'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -8,8 +7,9 @@ import {
   type CredentialSource,
   createGate,
   type Gate,
-  type SourceCredential,
 } from '../src/index.js'
+import { send } from './fixtures/client.js'
+import { memoryCredential, memorySource } from './fixtures/memory-source.js'
 import { testPki } from './fixtures/tls.js'
 import { startUpstream, type TestUpstream } from './fixtures/upstream.js'
 
@@ -38,36 +38,6 @@ function memoryAudit(): AuditSink & { entries: AuditEntry[] } {
   }
 }
 
-function credential(service: string, secret: SourceCredential['secret']): SourceCredential {
-  return {
-    id: `id-${service}`,
-    name: service,
-    service,
-    domains: ['api.example.test'],
-    scopes: ['*'],
-    expiresAt: null,
-    rateLimit: null,
-    authType: 'bearer',
-    headerName: null,
-    queryParam: null,
-    bodyInspection: 'block',
-    secret,
-  }
-}
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c) => (body += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
-      .on('error', reject)
-      .end()
-  })
-}
-
 let gate: Gate | undefined
 let upstream: TestUpstream | undefined
 afterEach(async () => {
@@ -81,10 +51,9 @@ describe('an in-memory credential source (no vault)', () => {
     ['an object with reveal()', { reveal: () => 'sk-revealed-object-secret-0123456789' }],
   ] as const)('injects %s', async (_name, secret) => {
     upstream = await startUpstream()
-    const source: CredentialSource = { loadAll: () => [credential('svc', secret)], changeToken: () => '1' }
     const audit = memoryAudit()
     gate = createGate({
-      credentials: source,
+      credentials: memorySource(memoryCredential({ secret })),
       audit,
       port: 0,
       upstream: {
@@ -93,11 +62,11 @@ describe('an in-memory credential source (no vault)', () => {
       },
     })
     const { port } = await gate.listen()
-    const res = await get(port, '/svc/v1/thing')
+    const res = await send(port, '/svc/v1/thing')
     expect(res.status).toBe(200)
     const plain = typeof secret === 'string' ? secret : secret.reveal()
     expect(upstream.received.at(-1)?.headers.authorization).toBe(`Bearer ${plain}`)
-    expect(res.body).not.toContain(plain)
+    expect(res.text).not.toContain(plain)
     expect(audit.entries.at(-1)?.decision).toBe('allowed')
   })
 })

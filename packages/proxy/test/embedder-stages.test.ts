@@ -1,50 +1,23 @@
-import { request } from 'node:http'
 import { refuse } from '@aegis/guard'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   type AuditEntry,
   type AuditSink,
-  type CredentialSource,
   createGate,
   type Gate,
   type GateOptions,
   type Stage,
 } from '../src/index.js'
+import { send } from './fixtures/client.js'
+import { memoryCredential, memorySource } from './fixtures/memory-source.js'
 import { testPki } from './fixtures/tls.js'
 import { startUpstream, type TestUpstream } from './fixtures/upstream.js'
 
-const source: CredentialSource = {
-  loadAll: () => [
-    {
-      id: 'c1',
-      name: 'svc',
-      service: 'svc',
-      domains: ['api.example.test'],
-      scopes: ['read'],
-      expiresAt: null,
-      rateLimit: null,
-      authType: 'bearer',
-      headerName: null,
-      queryParam: null,
-      bodyInspection: 'block',
-      secret: 'sk-embedder-stage-secret-0123456789',
-    },
-  ],
-  changeToken: () => '1',
-}
+const source = memorySource(
+  memoryCredential({ scopes: ['read'], secret: 'sk-embedder-stage-secret-0123456789' }),
+)
 
-function call(port: number, method: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, method }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c) => (body += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
-      .on('error', reject)
-      .end()
-  })
-}
+const call = (port: number, method: string, path: string) => send(port, path, { method })
 
 let gate: Gate | undefined
 let upstream: TestUpstream | undefined
@@ -87,7 +60,7 @@ describe('embedder stages', () => {
     const { port, entries, upstream } = await start([noAdmin])
     const res = await call(port, 'GET', '/svc/admin/users')
     expect(res.status).toBe(403)
-    expect(JSON.parse(res.body).code).toBe('policy_denied')
+    expect(res.json().code).toBe('policy_denied')
     expect(upstream.received).toHaveLength(0)
     expect(entries.at(-1)).toMatchObject({ decision: 'blocked', code: 'policy_denied', service: 'svc' })
     expect((await call(port, 'GET', '/svc/ok')).status).toBe(200)
@@ -105,7 +78,7 @@ describe('embedder stages', () => {
     }
     const { port, upstream } = await start([allowAll])
     const res = await call(port, method, path)
-    expect(JSON.parse(res.body).code).toBe(code)
+    expect(res.json().code).toBe(code)
     expect(seen).toHaveLength(0)
     expect(upstream.received).toHaveLength(0)
   })
