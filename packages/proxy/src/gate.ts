@@ -78,7 +78,6 @@ export function createGate(options: GateOptions): Gate {
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
   const connections = connectionLimits(options.limits)
 
-  let draining = false
   const requests = new Drain()
   const done = () => requests.leave()
   const startedAt = Date.now()
@@ -91,7 +90,7 @@ export function createGate(options: GateOptions): Gate {
       if (unread) lingerAfterAnswer(req, res)
       sendProblem(res, outcome.status, outcome.refusal, outcome.problem, {
         requestId,
-        close: unread || draining,
+        close: unread || requests.closing,
       })
       return
     }
@@ -134,23 +133,26 @@ export function createGate(options: GateOptions): Gate {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     // An embedder's own server calls only `handle`: it must hot-reload like `listen()` does. The
     // poller's timers are unref'd, so they never keep the host's process alive; `close()` stops them.
-    if (!draining) pipeline.start()
+    if (!requests.closing) pipeline.start()
     requests.enter()
     res.once('close', done)
     const receivedAt = Date.now()
     const url = req.url ?? ''
     if (url === '/_aegis/health' || url.startsWith('/_aegis/health?')) {
       const body = JSON.stringify({
-        status: draining ? 'draining' : 'ok',
+        status: requests.closing ? 'draining' : 'ok',
         credentials: state.current.byService.size,
         uptimeMs: receivedAt - startedAt,
       })
-      res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.writeHead(requests.closing ? 503 : 200, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      })
       res.end(body)
       return
     }
     const gateRequest = fromIncoming(req, receivedAt)
-    const pending = draining
+    const pending = requests.closing
       ? engine.reject(gateRequest, refuse('shutting_down', 'The gate is shutting down'))
       : engine.process(gateRequest)
     pending
@@ -235,8 +237,8 @@ export function createGate(options: GateOptions): Gate {
   }
 
   async function close(): Promise<void> {
-    if (draining) return
-    draining = true
+    if (requests.closing) return
+    requests.startClosing()
     const s = server
     if (s !== null) {
       const closed = new Promise<void>((resolve) => s.close(() => resolve()))
