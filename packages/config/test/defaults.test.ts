@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { configSchema, DEFAULT_CONFIG_FILE, findConfigFile, loadConfig } from '../src/index.ts'
+import { DEFAULT_CONFIG_FILE, findConfigFile, loadConfig } from '../src/index.ts'
+import { configSchema } from '../src/schema.ts'
 import { tempDir, writeFile } from './helpers.ts'
 
 describe('defaults', () => {
@@ -23,6 +24,7 @@ describe('defaults', () => {
         idle_timeout: 10_000,
         headers_timeout: 10_000,
         max_connections: 512,
+        max_header_size: 16_384,
         upstream: { ca_file: [], resolve: [], allow_private: [] },
       },
       vault: { name: 'default', data_dir: join(cwd, '.aegis') },

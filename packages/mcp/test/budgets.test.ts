@@ -36,7 +36,7 @@ describe('MCP: budgets are taken atomically, before any wait', () => {
     w.vault.grant('ruled', 'api')
     w.vault.grant('limited', 'api')
     w.gate.refresh()
-    w.pipeline.state.refresh()
+    w.pipeline.refresh()
   })
   afterAll(async () => {
     await w.close()

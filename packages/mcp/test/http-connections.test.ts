@@ -34,7 +34,7 @@ beforeAll(async () => {
   w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-http-connections-1' })
   token = w.vault.addAgent({ name: 'alice' }).token
   w.vault.grant('alice', 'slack-bot')
-  w.pipeline.state.refresh()
+  w.pipeline.refresh()
   server = createMcpHttpServer({
     engine: w.pipeline.engine,
     logger,

@@ -20,7 +20,7 @@ beforeAll(async () => {
   bob = w.vault.addAgent({ name: 'bob' }).token
   w.vault.grant('alice', 'slack-bot')
   w.vault.grant('bob', 'github-bot')
-  w.pipeline.state.refresh()
+  w.pipeline.refresh()
   server = createMcpHttpServer({
     engine: w.pipeline.engine,
     logger: silentLogger(),

@@ -14,7 +14,7 @@ beforeAll(async () => {
   alice = w.vault.addAgent({ name: 'alice' }).token
   w.vault.grant('alice', 'slack-bot')
   w.gate.refresh()
-  w.pipeline.state.refresh()
+  w.pipeline.refresh()
 })
 afterAll(() => w.close())
 

@@ -21,7 +21,7 @@ describe('MCP: nothing the agent sent brings a secret into the ledger, the log o
     bob = w.vault.addAgent({ name: 'bob' }).token
     w.vault.grant('alice', 'api')
     w.gate.refresh()
-    w.pipeline.state.refresh()
+    w.pipeline.refresh()
   })
   afterAll(() => w.close())
 
