@@ -17,4 +17,15 @@ for (const group of ['packages', 'apps', 'tests']) {
     console.log(`${group}/${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
   }
 }
+// The README examples (scripts/readme-examples.mjs): one pass or failure per package.
+const examples = '.readme-examples-results.json'
+if (existsSync(examples)) {
+  const report = JSON.parse(readFileSync(examples, 'utf8'))
+  passed += report.numPassedTests
+  failed += report.numFailedTests
+  console.log(`README examples: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
+} else {
+  failed += 1
+  console.log('README examples: no results (the step did not run)')
+}
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)

@@ -53,7 +53,7 @@ npm install --no-audit --no-fund --prefer-offline --loglevel=error --ignore-scri
   ../tarballs/aegis-proxy-*.tgz ../tarballs/aegis-guard-*.tgz ../tarballs/aegis-inspect-*.tgz \
   ../tarballs/aegis-policy-*.tgz ../tarballs/aegis-config-*.tgz >/dev/null
 test ! -e node_modules/better-sqlite3 || { echo 'installing @aegis/proxy pulled in better-sqlite3' >&2; exit 1; }
-cp "$REPO/examples/embed-gate/index.mjs" .
+cp "$REPO/examples/embed-gate/index.mjs" "$REPO/examples/embed-gate/local-upstream.mjs" .
 embed="$(node index.mjs)"
 case "$embed" in *"upstream received the injected credential: yes"*) echo 'embedded createGate (no native modules): ok' ;; *) echo "embed example failed: $embed" >&2; exit 1 ;; esac
 

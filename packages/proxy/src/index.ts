@@ -4,6 +4,9 @@
  * forwarding and response redaction. This list is the public, semver-stable surface; what the
  * Aegis apps share beyond it lives in `@aegis/proxy/internal` and may change in any release.
  */
+// An embedder's stage refuses with guard's refusal vocabulary: re-exported so that a host needs
+// no second import (and no second copy of @aegis/guard) to write one.
+export { type ProblemDocument, type Refusal, type RefusalCode, refuse } from '@aegis/guard'
 export type { AnonymousAccess } from './anonymous.js'
 export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
 export type {

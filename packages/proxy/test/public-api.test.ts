@@ -17,6 +17,7 @@ describe('@aegis/proxy public API', () => {
         'createGate',
         'createPipeline',
         'pipelineOptionsFromConfig',
+        'refuse',
       ].sort(),
     )
   })
