@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG_FILE, findConfigFile, loadConfig } from '../src/index.ts'
-import { configSchema } from '../src/schema.ts'
-import { tempDir, writeFile } from './helpers.ts'
+import { DEFAULT_CONFIG_FILE, findConfigFile, loadConfig } from '../src/index.js'
+import { configSchema } from '../src/schema.js'
+import { tempDir, writeFile } from './helpers.js'
 
 describe('defaults', () => {
   it('applies every default when there is no file, env or flag', () => {

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.ts'
-import { configError, tempDir, writeFile } from './helpers.ts'
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.js'
+import { configError, tempDir, writeFile } from './helpers.js'
 
 /** Loads `text` as ./aegis.config.yaml and returns the ConfigError. */
 function fileError(text: string, env: Record<string, string> = {}) {

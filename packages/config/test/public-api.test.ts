@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import * as api from '../src/index.ts'
+import * as api from '../src/index.js'
 
 // The public surface is a promise to keep stable. The zod schema object is internal (its type would make zod's API ours); a new export must be added here on purpose.
 describe('@aegis/config public API', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import * as api from '../src/index.ts'
+import * as api from '../src/index.js'
 
 // The public surface is a promise to keep stable. guard is the pure-check library: every export is a check, a parser or the one problem builder the gate and the MCP adapter share. A new export must be added here on purpose.
 describe('@aegis/guard public API', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import * as api from '../src/index.ts'
+import * as api from '../src/index.js'
 
 // The public surface is a promise to keep stable. The matcher, inspection, redaction and decoding entry points; the views, encodings table and automaton are internals. A new export must be added here on purpose.
 describe('@aegis/inspect public API', () => {

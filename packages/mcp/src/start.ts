@@ -77,7 +77,7 @@ export function pipelineOptions(
 
 /**
  * Starts the MCP server on the one request pipeline, over stdio or streamable HTTP, with the
- * gate's settings. Both `aegis mcp serve` and the standalone `aegis-mcp` start here.
+ * gate's settings. Both `aegis mcp serve` and the standalone `aegis-mcp-server` start here.
  */
 export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
   const { config, logger } = options

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, startWorld, type World } from './fixtures/world.ts'
+import { call, startWorld, type World } from './fixtures/world.js'
 
 /**
  * The MCP channel runs the same stages as the gate: budgets are taken in one step before the

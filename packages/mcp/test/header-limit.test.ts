@@ -8,9 +8,9 @@ import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/s
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { send } from '../../proxy/test/fixtures/client.ts'
-import { type McpConfig, type RunningMcp, startMcp } from '../src/index.ts'
-import { call, problemOf, silentLogger, startWorld, type World } from './fixtures/world.ts'
+import { send } from '../../proxy/test/fixtures/client.js'
+import { type McpConfig, type RunningMcp, startMcp } from '../src/index.js'
+import { call, problemOf, silentLogger, startWorld, type World } from './fixtures/world.js'
 
 /**
  * One header limit, `gate.max_header_size`: the HTTP gate's parser answers 431 past it, and an MCP

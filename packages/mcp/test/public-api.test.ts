@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import * as api from '../src/index.ts'
+import * as api from '../src/index.js'
 
 // The public surface is a promise to keep stable. `toGateRequest`, `serveStdio` and the config mapping are internals of the tools and `startMcp` (issue 13); a new export must be added here on purpose.
 describe('@aegis/mcp public API', () => {

@@ -1,9 +1,9 @@
 import { createPipeline } from '@aegis/proxy'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CORRUPTIONS, corruptRow } from '../../vault/test/fixtures/corrupt-rows.ts'
-import { toGateRequest } from '../src/request.ts'
-import { call, problemOf, silentLogger, startWorld, type World } from './fixtures/world.ts'
+import { CORRUPTIONS, corruptRow } from '../../vault/test/fixtures/corrupt-rows.js'
+import { toGateRequest } from '../src/request.js'
+import { call, problemOf, silentLogger, startWorld, type World } from './fixtures/world.js'
 
 const GOOD = 'healthy-secret-value-1111'
 const brokenSecret = (i: number) => `broken-secret-value-${i}-2222`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import * as api from '../src/index.ts'
+import * as api from '../src/index.js'
 
 // The public surface is a promise to keep stable. The loader's file listing, path-pattern limits, agent-name and time-window checks are internals (issue 13); a new export must be added here on purpose.
 describe('@aegis/policy public API', () => {

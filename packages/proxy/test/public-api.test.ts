@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import type { GateEngine, Pipeline, Stage, StageContext } from '../src/index.ts'
-import * as proxy from '../src/index.ts'
-import * as internal from '../src/internal.ts'
+import type { GateEngine, Pipeline, Stage, StageContext } from '../src/index.js'
+import * as proxy from '../src/index.js'
+import * as internal from '../src/internal.js'
 
 // The public surface is a promise to keep stable (issue 13): the live state, snapshot builder,
 // stage runner, drain, body collector and HTTP connection helpers are not part of it. A new export
