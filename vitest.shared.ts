@@ -8,6 +8,11 @@ import type { ViteUserConfig } from 'vitest/config'
 export const shared: ViteUserConfig = {
   resolve: {
     alias: [
+      // Subpath exports first: the package pattern below matches bare names only.
+      {
+        find: /^@aegis\/proxy\/internal$/,
+        replacement: fileURLToPath(new URL('./packages/proxy/src/internal.ts', import.meta.url)),
+      },
       {
         find: /^@aegis\/(config|vault|guard|ledger|policy|proxy|mcp|identity|inspect)$/,
         replacement: fileURLToPath(new URL('./packages/$1/src/index.ts', import.meta.url)),

@@ -17,4 +17,20 @@ for (const group of ['packages', 'apps', 'tests']) {
     console.log(`${group}/${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
   }
 }
+// The documentation checks, one pass or failure per package: README examples
+// (scripts/readme-examples.mjs) and the ARCHITECTURE.md table (scripts/architecture-table.mjs).
+for (const [label, file] of [
+  ['README examples', '.readme-examples-results.json'],
+  ['ARCHITECTURE.md table', '.architecture-table-results.json'],
+]) {
+  if (!existsSync(file)) {
+    failed += 1
+    console.log(`${label}: no results (the step did not run)`)
+    continue
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'))
+  passed += report.numPassedTests
+  failed += report.numFailedTests
+  console.log(`${label}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
+}
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)

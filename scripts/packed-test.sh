@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The packed-tarball test (issue 13): pack every package, install the tarballs into an empty
 # project with plain npm (no workspace), then run what a user runs: the packed CLI's
-# `aegis --version` and `aegis init`, and the packed MCP server (`aegis-mcp`) answering MCP
-# `initialize` over stdio. Fails loudly; prints its time.
+# `aegis --version` and `aegis init`, and the packed MCP server answering MCP `initialize` over
+# stdio, started as a user starts it: `npx --package @aegis/mcp-server aegis-mcp-server` (and
+# `npx @aegis/mcp-server`, what `aegis mcp config` prints for a registry install, runs the same
+# single bin). Fails loudly; prints its time.
 # `npx --package <mcp-server tgz>` alone cannot work before publishing: the tarball names its
-# @aegis siblings by exact version and npx would fetch those from the registry (404). So the
-# server runs as `npx --no-install aegis-mcp` from the project that holds all the tarballs.
+# @aegis siblings by exact version and npx would fetch those from the registry (404). So npx runs
+# with --no-install in the project that holds all the tarballs, where the name resolves locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
@@ -26,7 +28,7 @@ echo 'aegis init: ok'
 token="$(npx --no-install aegis agent add --name packed --json | node -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",()=>process.stdout.write(JSON.parse(s).token))')"
 AEGIS_CONFIG="$PWD/aegis.config.yaml" AEGIS_AGENT_TOKEN="$token" node --input-type=module -e '
 import { spawn } from "node:child_process"
-const child = spawn("npx", ["--no-install", "aegis-mcp"], { stdio: ["pipe", "pipe", "inherit"] })
+const child = spawn("npx", ["--no-install", "--package", "@aegis/mcp-server", "aegis-mcp-server"], { stdio: ["pipe", "pipe", "inherit"] })
 const timer = setTimeout(() => { console.error("no initialize answer in 30 s"); child.kill(); process.exit(1) }, 30_000)
 let out = ""
 child.stdout.on("data", (d) => {
@@ -37,11 +39,13 @@ child.stdout.on("data", (d) => {
   clearTimeout(timer)
   child.kill()
   if (msg.id !== 1 || !msg.result?.serverInfo?.name) { console.error("bad answer:", line); process.exit(1) }
-  console.log(`aegis-mcp initialize: ${msg.result.serverInfo.name} ${msg.result.serverInfo.version}`)
+  console.log(`npx --package @aegis/mcp-server aegis-mcp-server: initialize answered by ${msg.result.serverInfo.name} ${msg.result.serverInfo.version}`)
   process.exit(0)
 })
 child.stdin.write(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "packed-test", version: "0" } } }) + "\n")
 '
+usage="$(npx --no-install @aegis/mcp-server --help)"
+case "$usage" in "Usage: aegis-mcp-server "*) echo 'npx @aegis/mcp-server --help: ok' ;; *) echo "npx @aegis/mcp-server --help printed: $usage" >&2; exit 1 ;; esac
 
 # An embedder's project: only @aegis/proxy and the @aegis packages it depends on, no build scripts
 # allowed, and the embed-gate example (createGate, in-memory credentials, a local HTTPS upstream)
@@ -53,7 +57,7 @@ npm install --no-audit --no-fund --prefer-offline --loglevel=error --ignore-scri
   ../tarballs/aegis-proxy-*.tgz ../tarballs/aegis-guard-*.tgz ../tarballs/aegis-inspect-*.tgz \
   ../tarballs/aegis-policy-*.tgz ../tarballs/aegis-config-*.tgz >/dev/null
 test ! -e node_modules/better-sqlite3 || { echo 'installing @aegis/proxy pulled in better-sqlite3' >&2; exit 1; }
-cp "$REPO/examples/embed-gate/index.mjs" .
+cp "$REPO/examples/embed-gate/index.mjs" "$REPO/examples/embed-gate/local-upstream.mjs" .
 embed="$(node index.mjs)"
 case "$embed" in *"upstream received the injected credential: yes"*) echo 'embedded createGate (no native modules): ok' ;; *) echo "embed example failed: $embed" >&2; exit 1 ;; esac
 

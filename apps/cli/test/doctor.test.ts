@@ -7,8 +7,8 @@ import {
   CORRUPTIONS,
   corruptRow,
   damageAgentRate,
-} from '../../../packages/vault/test/fixtures/corrupt-rows.ts'
-import { storeLegacySecret } from '../../../packages/vault/test/fixtures/legacy-rows.ts'
+} from '../../../packages/vault/test/fixtures/corrupt-rows.js'
+import { storeLegacySecret } from '../../../packages/vault/test/fixtures/legacy-rows.js'
 import {
   addCredential,
   initProject,

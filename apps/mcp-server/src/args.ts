@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 
-/** What `aegis-mcp` accepts on its command line. Secrets never come from here. */
+/** What `aegis-mcp-server` accepts on its command line. Secrets never come from here. */
 export interface CliArgs {
   transport?: 'stdio' | 'http'
   port?: number
@@ -9,7 +9,7 @@ export interface CliArgs {
   version: boolean
 }
 
-export const USAGE = `Usage: aegis-mcp [--transport stdio|http] [--port N] [--config FILE]
+export const USAGE = `Usage: aegis-mcp-server [--transport stdio|http] [--port N] [--config FILE]
 
 Aegis MCP server: credential-isolated API calls for MCP hosts (Claude Desktop, Cursor, VS Code).
 

@@ -1,3 +1,4 @@
+// biome-ignore lint/correctness/useImportExtensions: a JSON module keeps its own extension
 import packageJson from '../package.json' with { type: 'json' }
 import { parseCliArgs, USAGE, UsageError } from './args.js'
 import { serve } from './serve.js'
@@ -14,7 +15,7 @@ const USER_FACING = new Set([
 
 function errorLine(error: unknown): string {
   const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim()
-  return `aegis-mcp: ${message || 'unexpected failure'}`
+  return `aegis-mcp-server: ${message || 'unexpected failure'}`
 }
 
 async function main(): Promise<number> {
@@ -23,7 +24,7 @@ async function main(): Promise<number> {
     args = parseCliArgs(process.argv.slice(2))
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
-    process.stderr.write(`aegis-mcp: ${error.message}\n\n${USAGE}\n`)
+    process.stderr.write(`aegis-mcp-server: ${error.message}\n\n${USAGE}\n`)
     return 2
   }
   if (args.help) {

@@ -51,7 +51,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
 
   const logger = pino(
-    { level: config.observability.log_level, base: { service: 'aegis-mcp' } },
+    { level: config.observability.log_level, base: { service: 'aegis-mcp-server' } },
     pino.destination({ fd: 2, sync: true }),
   )
   const vault = openVault({ dataDir: config.vault.data_dir, name: config.vault.name, masterKey })

@@ -9,8 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { testPki } from '../../../packages/proxy/test/fixtures/tls.ts'
-import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.ts'
+import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
+import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
 
 const BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 if (!existsSync(BIN))
@@ -77,7 +77,7 @@ async function connect(env: Record<string, string>): Promise<{ client: Client; s
   return { client, stderr: () => stderr }
 }
 
-describe('aegis-mcp over stdio', () => {
+describe('aegis-mcp-server over stdio', () => {
   it('makes a real proxied call as the AEGIS_AGENT_TOKEN agent, logging only to stderr', async () => {
     const { client, stderr } = await connect({
       AEGIS_CONFIG: configFile,
@@ -144,7 +144,7 @@ describe('aegis-mcp over stdio', () => {
   })
 })
 
-describe('aegis-mcp startup errors', () => {
+describe('aegis-mcp-server startup errors', () => {
   const run = (env: Record<string, string>, args: string[] = []) =>
     spawnSync(process.execPath, [BIN, ...args], {
       cwd: tmpdir(),
@@ -182,7 +182,7 @@ describe('aegis-mcp startup errors', () => {
   it('exits 2 on an unknown option and never takes secrets from argv', () => {
     const r = run({ AEGIS_CONFIG: configFile }, ['--master-key', 'x'])
     expect(r.status).toBe(2)
-    expect(r.stderr).toContain('Usage: aegis-mcp')
+    expect(r.stderr).toContain('Usage: aegis-mcp-server')
   })
 
   it('prints its version', () => {

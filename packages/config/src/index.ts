@@ -14,10 +14,11 @@ export {
   loadConfig,
 } from './load.js'
 export { type RenderOptions, renderConfig, SECRET_MASK } from './render.js'
+// The zod schema itself is internal (its type would make zod's API part of ours); the shapes are
+// `ConfigInput` (what a file may hold) and `ConfigValues` / `AegisConfig` (what loading returns).
 export {
   type ConfigInput,
   type ConfigValues,
-  configSchema,
   LOG_FORMATS,
   LOG_LEVELS,
   MCP_TRANSPORTS,

@@ -148,6 +148,13 @@ function buildSchema(crossChecks: boolean) {
       .max(MAX_TIMER_MS)
       .default(10_000),
     max_connections: z.number().int().positive().max(1_000_000).default(512),
+    // One header limit for every channel: the gate's parser (431) and the MCP tools (headers_too_large).
+    max_header_size: z
+      .number()
+      .int()
+      .min(1024, 'expected at least 1024 (bytes)')
+      .max(1_048_576)
+      .default(16_384),
     upstream: upstream.prefault({}),
   })
 

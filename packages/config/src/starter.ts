@@ -41,6 +41,7 @@ gate:
   idle_timeout: 10000        # ms an open connection may wait for a request (first or keep-alive)
   headers_timeout: 10000     # ms to receive a whole request header block
   max_connections: 512       # open client connections; more are closed as they arrive
+  max_header_size: 16384     # bytes of request headers, on the gate and the MCP tools alike
   # tls:                     # HTTPS on the gate; enabled when cert and key are both given
   #   cert: ./certs/aegis.crt
   #   key: ./certs/aegis.key

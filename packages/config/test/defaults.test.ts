@@ -1,7 +1,8 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { configSchema, DEFAULT_CONFIG_FILE, findConfigFile, loadConfig } from '../src/index.ts'
-import { tempDir, writeFile } from './helpers.ts'
+import { DEFAULT_CONFIG_FILE, findConfigFile, loadConfig } from '../src/index.js'
+import { configSchema } from '../src/schema.js'
+import { tempDir, writeFile } from './helpers.js'
 
 describe('defaults', () => {
   it('applies every default when there is no file, env or flag', () => {
@@ -23,6 +24,7 @@ describe('defaults', () => {
         idle_timeout: 10_000,
         headers_timeout: 10_000,
         max_connections: 512,
+        max_header_size: 16_384,
         upstream: { ca_file: [], resolve: [], allow_private: [] },
       },
       vault: { name: 'default', data_dir: join(cwd, '.aegis') },

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.ts'
-import { configError, tempDir, writeFile } from './helpers.ts'
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.js'
+import { configError, tempDir, writeFile } from './helpers.js'
 
 /** Loads `text` as ./aegis.config.yaml and returns the ConfigError. */
 function fileError(text: string, env: Record<string, string> = {}) {
@@ -35,6 +35,8 @@ describe('errors from the file name the file, line and key', () => {
       ['idle_timeout: 3000000000', 'gate.idle_timeout', 'Too big'],
       ['max_connections: 0', 'gate.max_connections', 'Too small'],
       ['max_connections: 1.5', 'gate.max_connections', 'expected int'],
+      ['max_header_size: 512', 'gate.max_header_size', 'expected at least 1024 (bytes)'],
+      ['max_header_size: 2000000', 'gate.max_header_size', 'Too big'],
     ]) {
       const { error } = fileError(`gate:\n  ${text}\n`)
       expect(error.key, text).toBe(key)

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, expect } from 'vitest'
-import { ConfigError } from '../src/index.ts'
+import { ConfigError } from '../src/index.js'
 
 const made: string[] = []
 

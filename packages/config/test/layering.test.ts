@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.ts'
-import { tempDir, writeFile } from './helpers.ts'
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.js'
+import { tempDir, writeFile } from './helpers.js'
 
 const FILE = `
 gate:

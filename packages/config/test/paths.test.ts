@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/index.ts'
-import { tempDir, writeFile } from './helpers.ts'
+import { loadConfig } from '../src/index.js'
+import { tempDir, writeFile } from './helpers.js'
 
 describe('relative paths', () => {
   it('resolve against the config file folder when they come from the file', () => {

@@ -8,8 +8,8 @@ import {
   renderConfig,
   SECRET_MASK,
   starterConfigYaml,
-} from '../src/index.ts'
-import { tempDir, writeFile } from './helpers.ts'
+} from '../src/index.js'
+import { tempDir, writeFile } from './helpers.js'
 
 const MASTER_KEY = 'mk_7f3a9c1e5b2d8f4a6c0e9b1d3f5a7c9e'
 const HOOK_SECRET = 'whsec_Zq81LmPx0v'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.ts'
-import { configError, tempDir, writeFile } from './helpers.ts'
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.js'
+import { configError, tempDir, writeFile } from './helpers.js'
 
 function load(hooks: string) {
   const cwd = tempDir()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LineCounter, parseDocument } from 'yaml'
-import { type YamlPath, yamlLineFinder } from '../src/index.ts'
+import { type YamlPath, yamlLineFinder } from '../src/index.js'
 
 function finder(text: string): (path: YamlPath) => number {
   const lines = new LineCounter()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addressVerdict, parseAllowList } from '../src/index.ts'
+import { addressVerdict, parseAllowList } from '../src/index.js'
 
 /** Teredo address for a client IPv4 (obscured: XOR 0xffffffff) behind a given server IPv4. */
 function teredo(server: [number, number, number, number], client: [number, number, number, number]): string {

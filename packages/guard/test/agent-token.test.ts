@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { AGENT_TOKEN_PREFIX, hashAgentToken, isAgentTokenShape } from '../src/index.ts'
+import { AGENT_TOKEN_PREFIX, hashAgentToken, isAgentTokenShape } from '../src/index.js'
 
 const GOOD = `aegis_${'A'.repeat(43)}`
 

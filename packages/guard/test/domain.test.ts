@@ -7,7 +7,7 @@ import {
   normalizeHostname,
   parseDomainPattern,
   parseTargetHost,
-} from '../src/index.ts'
+} from '../src/index.js'
 
 const CYRILLIC_A = '\u0430'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { forwardRequestHeaders, forwardResponseHeaders } from '../src/index.ts'
+import { forwardRequestHeaders, forwardResponseHeaders } from '../src/index.js'
 
 /** Names kept, lower-cased, in order. */
 function keptNames(raw: string[], drop?: ReadonlySet<string>): string[] {

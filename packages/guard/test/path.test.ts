@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { splitGatePath } from '../src/index.ts'
+import { splitGatePath } from '../src/index.js'
 
 describe('splitGatePath: accepted targets keep path and query byte for byte', () => {
   const cases: [raw: string, service: string, path: string, query: string, hasQuery: boolean][] = [

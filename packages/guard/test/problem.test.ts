@@ -10,7 +10,7 @@ import {
   type RefusalCode,
   rateLimited,
   refuse,
-} from '../src/index.ts'
+} from '../src/index.js'
 
 /** The interface contract §4 table. */
 const CONTRACT: [RefusalCode, number][] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseRate, type Rate, RateLimiter } from '../src/index.ts'
+import { parseRate, type Rate, RateLimiter } from '../src/index.js'
 
 describe('parseRate', () => {
   const good: [text: string, count: number, periodMs: number, canonical: string][] = [

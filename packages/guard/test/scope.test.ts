@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isScope, type Scope, scopeAllows } from '../src/index.ts'
+import { isScope, type Scope, scopeAllows } from '../src/index.js'
 
 describe('scopeAllows', () => {
   const cases: [method: string, scopes: Scope[], allowed: boolean][] = [

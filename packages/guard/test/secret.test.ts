@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MIN_SECRET_BYTES, type SecretFlaw, secretProblems } from '../src/index.ts'
+import { MIN_SECRET_BYTES, type SecretFlaw, secretProblems } from '../src/index.js'
 
 const BODY = 'sk-live-4242-abcd'
 

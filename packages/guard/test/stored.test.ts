@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseStoredSettings } from '../src/index.ts'
+import { parseStoredSettings } from '../src/index.js'
 
 describe('parseStoredSettings: a stored allowlist and rate, as the gate serves them', () => {
   it('parses what the vault wrote', () => {

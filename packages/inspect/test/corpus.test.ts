@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { buildMatcher, inspectOutbound, scanFormats } from '../src/index.ts'
+import { buildMatcher, inspectOutbound, scanFormats } from '../src/index.js'
 
 const dir = new URL('./corpus/', import.meta.url)
 const files = readdirSync(dir).filter((f) => f.endsWith('.body'))

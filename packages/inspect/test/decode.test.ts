@@ -9,7 +9,7 @@ import {
   describeCoding,
   isDecodable,
   listCodings,
-} from '../src/index.ts'
+} from '../src/index.js'
 
 const plain = Buffer.from(
   JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ i, s: `v${i}` })) }),

@@ -7,7 +7,7 @@ import {
   redactBuffer,
   redactText,
   scan,
-} from '../src/index.ts'
+} from '../src/index.js'
 
 /**
  * Secrets of which a writer escaped only some characters, in every escaping style, one, several or

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FORMATS, scanFormats } from '../src/index.ts'
+import { FORMATS, scanFormats } from '../src/index.js'
 
 describe('FORMATS', () => {
   it('has unique ids and regexes without capturing groups (they share one alternation)', () => {

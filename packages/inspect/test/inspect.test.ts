@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { buildMatcher, FORMATS, inspectOutbound, scan } from '../src/index.ts'
-import { SPECIAL, TOKEN } from './helpers.ts'
+import { buildMatcher, FORMATS, inspectOutbound, scan } from '../src/index.js'
+import { SPECIAL, TOKEN } from './helpers.js'
 
 const matcher = buildMatcher([
   { value: TOKEN, kind: 'credential:slack-bot' },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { escapedRegions } from '../src/escape-regions.ts'
-import { findEscapes } from '../src/escapes.ts'
-import { buildMatcher, createRedactor, inspectOutbound, redactBuffer } from '../src/index.ts'
-import { joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from '../src/views.ts'
+import { escapedRegions } from '../src/escape-regions.js'
+import { findEscapes } from '../src/escapes.js'
+import { buildMatcher, createRedactor, inspectOutbound, redactBuffer } from '../src/index.js'
+import { joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from '../src/views.js'
 
 /**
  * Issue 11: every inspection view is one left-to-right pass. Adversarial bodies of 1 MiB made of

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { buildMatcher, scan } from '../src/index.ts'
-import { base64Embedded, ENCODERS, SPECIAL, TOKEN } from './helpers.ts'
+import { buildMatcher, scan } from '../src/index.js'
+import { base64Embedded, ENCODERS, SPECIAL, TOKEN } from './helpers.js'
 
 const matcher = buildMatcher([
   { value: TOKEN, kind: 'credential:slack-bot' },

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
-import { buildMatcher, containsSecret, createRedactor, redactStream, redactText, scan } from '../src/index.ts'
-import { base64Embedded, chunksOf, ENCODERS, SPECIAL, TOKEN } from './helpers.ts'
+import { buildMatcher, containsSecret, createRedactor, redactStream, redactText, scan } from '../src/index.js'
+import { base64Embedded, chunksOf, ENCODERS, SPECIAL, TOKEN } from './helpers.js'
 
 const OTHER = 'zz-other-secret-0042'
 const matcher = buildMatcher([

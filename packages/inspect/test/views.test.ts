@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { joinedRegions, percentDecoded } from '../src/views.ts'
+import { joinedRegions, percentDecoded } from '../src/views.js'
 
 const text = (bytes: Uint8Array | null) => (bytes === null ? null : Buffer.from(bytes).toString('latin1'))
 const b = (s: string) => Buffer.from(s, 'latin1')

@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { PROBLEM_CONTENT_TYPE, problemDocument, problemOf, refuse } from '@aegis/guard'
+import type { ConnectionLimits, GateEngine, GateRequest, Logger } from '@aegis/proxy'
 import {
-  type ConnectionLimits,
   collectBody,
   connectionLimits,
   connectionServerOptions,
   Drain,
-  type GateEngine,
-  type GateRequest,
   guardConnections,
   lingerAfterAnswer,
   listenOn,
-  type Pipeline,
-} from '@aegis/proxy'
+} from '@aegis/proxy/internal'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { allowedHosts, allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
 import { buildMcpServer } from './server.js'
-
-type Logger = Pipeline['logger']
 
 export interface McpHttpServerOptions {
   engine: GateEngine
@@ -37,7 +32,10 @@ export interface McpHttpServerOptions {
   maxResponseBytes?: number
   /** Largest MCP request message accepted, bytes. Default 4 MiB. */
   maxMessageBytes?: number
-  /** Client connection limits (idle, header and request timeouts, connection cap); the gate's defaults. */
+  /**
+   * Client connection limits (idle, header and request timeouts, connection cap, header size); the
+   * gate's defaults. `maxHeaderSize` also bounds the headers a tool call sends upstream.
+   */
   connections?: Partial<ConnectionLimits>
   version?: string
 }
@@ -144,7 +142,13 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     }
 
     const mcp = buildMcpServer(
-      { engine, agentToken: token, maxResponseBytes: options.maxResponseBytes, version: options.version },
+      {
+        engine,
+        agentToken: token,
+        maxResponseBytes: options.maxResponseBytes,
+        maxHeaderSize: connections.maxHeaderSize,
+        version: options.version,
+      },
       drain,
     )
     const transport = new StreamableHTTPServerTransport({

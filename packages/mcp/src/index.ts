@@ -4,18 +4,12 @@
  * and the credential injection are the gate's own.
  */
 export { createMcpHttpServer, type McpHttpServer, type McpHttpServerOptions } from './http.js'
-export { type ProxyRequestArgs, toGateRequest } from './request.js'
 export { DEFAULT_MAX_RESPONSE_BYTES, type ProxyResponse } from './response.js'
 export { createMcpServer, type McpServerOptions } from './server.js'
-export {
-  type McpConfig,
-  McpStartError,
-  pipelineOptions,
-  type RunningMcp,
-  type StartMcpOptions,
-  startMcp,
-} from './start.js'
-export { type StdioStreams, serveStdio } from './stdio.js'
+// `toGateRequest`, the stdio wiring and the config mapping are internals of the tools and
+// `startMcp`; a host builds a server with `createMcpServer` / `createMcpHttpServer` / `startMcp`.
+export { type McpConfig, McpStartError, type RunningMcp, type StartMcpOptions, startMcp } from './start.js'
+export type { StdioStreams } from './stdio.js'
 export { HEALTH_TOOL } from './tools/health.js'
 export { LIST_SERVICES_TOOL, type ServiceListing } from './tools/list-services.js'
 export { HTTP_METHODS, PROXY_REQUEST_TOOL } from './tools/proxy-request.js'

@@ -41,15 +41,14 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 /** Field values: visible characters, spaces and tabs; no CR, LF, NUL or other controls. */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 
-/** The largest header block the HTTP gate accepts (its parser answers 431 beyond this). */
-export const MAX_HEADER_BYTES = 16_384
-
 /**
  * What the HTTP gate's parser would refuse before the pipeline runs: a malformed header name or
- * value (`bad_request`), or a header block over 16 KiB (`headers_too_large`). Null when fine.
+ * value (`bad_request`), or a header block over `maxHeaderSize` — the gate's own configured limit
+ * (`gate.max_header_size`) — as `headers_too_large`. Null when fine.
  */
 export function headerProblem(
   headers: Record<string, string> | undefined,
+  maxHeaderSize: number,
 ): { code: 'bad_request' | 'headers_too_large'; detail: string } | null {
   let size = 0
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -63,10 +62,10 @@ export function headerProblem(
     }
     size += name.length + value.length + 4
   }
-  if (size > MAX_HEADER_BYTES) {
+  if (size > maxHeaderSize) {
     return {
       code: 'headers_too_large',
-      detail: `Request headers of ${size} bytes are over the limit of ${MAX_HEADER_BYTES}`,
+      detail: `Request headers of ${size} bytes are over the limit of ${maxHeaderSize}`,
     }
   }
   return null

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import { ByteCollector } from '@aegis/proxy'
+import { ByteCollector } from '@aegis/proxy/internal'
 
 /** The default limit on an upstream response body returned through MCP: 1 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576

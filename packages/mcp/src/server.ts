@@ -1,4 +1,5 @@
-import { Drain, type GateEngine } from '@aegis/proxy'
+import { DEFAULT_CONNECTION_LIMITS, type GateEngine } from '@aegis/proxy'
+import { Drain } from '@aegis/proxy/internal'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from './response.js'
 import { HEALTH_TOOL, health, healthOutput } from './tools/health.js'
@@ -21,6 +22,12 @@ export interface McpServerOptions {
   agentToken: string | null
   /** Largest upstream response body returned to the client, bytes. Default 1 MiB. */
   maxResponseBytes?: number
+  /**
+   * Largest request header block a tool call may send, bytes — pass the HTTP gate's limit
+   * (`GateOptions.limits.maxHeaderSize`, `gate.max_header_size`) so both channels refuse the same
+   * headers. Default 16384, the gate's default.
+   */
+  maxHeaderSize?: number
   /** Reported in the handshake and by `aegis_health`. Default: this package's version. */
   version?: string
 }
@@ -40,6 +47,7 @@ export function buildMcpServer(options: McpServerOptions, drain: Drain): McpServ
   const { engine, agentToken } = options
   const version = options.version ?? MCP_PACKAGE_VERSION
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+  const maxHeaderSize = options.maxHeaderSize ?? DEFAULT_CONNECTION_LIMITS.maxHeaderSize
   const server = new McpServer({ name: 'aegis', version }, { instructions: INSTRUCTIONS })
 
   server.registerTool(
@@ -53,7 +61,8 @@ export function buildMcpServer(options: McpServerOptions, drain: Drain): McpServ
       outputSchema: proxyRequestOutput,
       annotations: { openWorldHint: true, destructiveHint: true, idempotentHint: false },
     },
-    (args, extra) => proxyRequest({ engine, agentToken, maxResponseBytes, drain }, args, extra.signal),
+    (args, extra) =>
+      proxyRequest({ engine, agentToken, maxResponseBytes, maxHeaderSize, drain }, args, extra.signal),
   )
 
   server.registerTool(

@@ -2,19 +2,16 @@ import {
   type AuditSink,
   ConfigFileError,
   type CredentialSource,
-  connectionLimitsFromConfig,
   createPipeline,
-  Drain,
-  type Pipeline,
+  type Logger,
   type PipelineConfig,
   type PipelineOptions,
   pipelineOptionsFromConfig,
 } from '@aegis/proxy'
+import { connectionLimitsFromConfig, Drain } from '@aegis/proxy/internal'
 import { createMcpHttpServer } from './http.js'
 import { buildMcpServer } from './server.js'
 import { type StdioStreams, serveStdio } from './stdio.js'
-
-type Logger = Pipeline['logger']
 
 /** The configuration keys the MCP server reads: the gate's pipeline settings and `mcp.*`. */
 export interface McpConfig extends PipelineConfig {
@@ -80,7 +77,7 @@ export function pipelineOptions(
 
 /**
  * Starts the MCP server on the one request pipeline, over stdio or streamable HTTP, with the
- * gate's settings. Both `aegis mcp serve` and the standalone `aegis-mcp` start here.
+ * gate's settings. Both `aegis mcp serve` and the standalone `aegis-mcp-server` start here.
  */
 export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
   const { config, logger } = options
@@ -129,6 +126,7 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
         engine: pipeline.engine,
         agentToken: options.agentToken,
         maxResponseBytes: options.maxResponseBytes,
+        maxHeaderSize: connectionLimitsFromConfig(config).maxHeaderSize,
         version: options.version,
       },
       drain,

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { send } from '../../proxy/test/fixtures/client.ts'
-import { call, problemOf, startWorld, type World } from './fixtures/world.ts'
+import { send } from '../../proxy/test/fixtures/client.js'
+import { call, problemOf, startWorld, type World } from './fixtures/world.js'
 
 /** Policies enforced with agent auth off: a call without an agent token escapes no policy. */
 describe('MCP: anonymous calls while policies are enforced', () => {

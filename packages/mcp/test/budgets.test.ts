@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, startWorld, type World } from './fixtures/world.ts'
+import { call, startWorld, type World } from './fixtures/world.js'
 
 /**
  * The MCP channel runs the same stages as the gate: budgets are taken in one step before the
@@ -36,7 +36,7 @@ describe('MCP: budgets are taken atomically, before any wait', () => {
     w.vault.grant('ruled', 'api')
     w.vault.grant('limited', 'api')
     w.gate.refresh()
-    w.pipeline.state.refresh()
+    w.pipeline.refresh()
   })
   afterAll(async () => {
     await w.close()

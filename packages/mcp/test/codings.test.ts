@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RawSpec, rawPath } from '../../proxy/test/fixtures/upstream.ts'
-import { call, problemOf, startWorld, textOf, type World } from './fixtures/world.ts'
+import { type RawSpec, rawPath } from '../../proxy/test/fixtures/upstream.js'
+import { call, problemOf, startWorld, textOf, type World } from './fixtures/world.js'
 
 // The MCP channel runs the same stages as the HTTP gate: the same coding and header rules apply.
 const SECRET = 'xoxb-mcp-codings-secret-9d2c'

@@ -5,8 +5,8 @@ import {
   type EscapingUpstream,
   partlyEscaped,
   startEscapingUpstream,
-} from '../../proxy/test/fixtures/escaping-upstream.ts'
-import { call, problemOf, startWorld, type World } from './fixtures/world.ts'
+} from '../../proxy/test/fixtures/escaping-upstream.js'
+import { call, problemOf, startWorld, type World } from './fixtures/world.js'
 
 // A credential with the characters ASP.NET Core (`+`) and Go (`<`, `&`) escape in JSON.
 const SECRET = 'sk+live/9fK2=mQ7<xV4&bT1nR8-A'

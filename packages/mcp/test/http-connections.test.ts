@@ -9,8 +9,8 @@ import { promisify } from 'node:util'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMcpHttpServer, type McpHttpServer } from '../src/index.ts'
-import { startWorld, type World } from './fixtures/world.ts'
+import { createMcpHttpServer, type McpHttpServer } from '../src/index.js'
+import { startWorld, type World } from './fixtures/world.js'
 
 const run = promisify(execFile)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -34,7 +34,7 @@ beforeAll(async () => {
   w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-http-connections-1' })
   token = w.vault.addAgent({ name: 'alice' }).token
   w.vault.grant('alice', 'slack-bot')
-  w.pipeline.state.refresh()
+  w.pipeline.refresh()
   server = createMcpHttpServer({
     engine: w.pipeline.engine,
     logger,

@@ -3,8 +3,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMcpHttpServer, type McpHttpServer } from '../src/index.ts'
-import { silentLogger, startWorld, type World } from './fixtures/world.ts'
+import { createMcpHttpServer, type McpHttpServer } from '../src/index.js'
+import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
 let w: World
 let server: McpHttpServer
@@ -20,7 +20,7 @@ beforeAll(async () => {
   bob = w.vault.addAgent({ name: 'bob' }).token
   w.vault.grant('alice', 'slack-bot')
   w.vault.grant('bob', 'github-bot')
-  w.pipeline.state.refresh()
+  w.pipeline.refresh()
   server = createMcpHttpServer({
     engine: w.pipeline.engine,
     logger: silentLogger(),

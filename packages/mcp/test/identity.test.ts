@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { send } from '../../proxy/test/fixtures/client.ts'
-import { call, problemOf, startWorld, type World } from './fixtures/world.ts'
+import { send } from '../../proxy/test/fixtures/client.js'
+import { call, problemOf, startWorld, type World } from './fixtures/world.js'
 
 const unknownToken = () => `aegis_${randomBytes(32).toString('base64url')}`
 
@@ -14,7 +14,7 @@ beforeAll(async () => {
   alice = w.vault.addAgent({ name: 'alice' }).token
   w.vault.grant('alice', 'slack-bot')
   w.gate.refresh()
-  w.pipeline.state.refresh()
+  w.pipeline.refresh()
 })
 afterAll(() => w.close())
 

@@ -7,8 +7,8 @@ import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/s
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type McpConfig, McpStartError, startMcp } from '../src/index.ts'
-import { silentLogger, startWorld, type World } from './fixtures/world.ts'
+import { type McpConfig, McpStartError, startMcp } from '../src/index.js'
+import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
 let w: World
 let config: McpConfig

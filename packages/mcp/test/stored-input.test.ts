@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryLogger } from '../../proxy/test/fixtures/log.ts'
-import { call, problemOf, startWorld, type World } from './fixtures/world.ts'
+import { memoryLogger } from '../../proxy/test/fixtures/log.js'
+import { call, problemOf, startWorld, type World } from './fixtures/world.js'
 
 /**
  * The MCP channel feeds the same sanitiser: a token or key the agent puts in a tool call's service,
@@ -21,7 +21,7 @@ describe('MCP: nothing the agent sent brings a secret into the ledger, the log o
     bob = w.vault.addAgent({ name: 'bob' }).token
     w.vault.grant('alice', 'api')
     w.gate.refresh()
-    w.pipeline.state.refresh()
+    w.pipeline.refresh()
   })
   afterAll(() => w.close())
 

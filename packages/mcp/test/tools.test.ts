@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { send } from '../../proxy/test/fixtures/client.ts'
-import { call, problemOf, startWorld, textOf, type World } from './fixtures/world.ts'
+import { send } from '../../proxy/test/fixtures/client.js'
+import { call, problemOf, startWorld, textOf, type World } from './fixtures/world.js'
 
 const SLACK_SECRET = 'xoxb-mcp-test-secret-5b1e'
 const READER_SECRET = 'reader-secret-77f0'

@@ -1,8 +1,9 @@
 import { createPipeline } from '@aegis/proxy'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CORRUPTIONS, corruptRow } from '../../vault/test/fixtures/corrupt-rows.ts'
-import { call, problemOf, silentLogger, startWorld, type World } from './fixtures/world.ts'
+import { CORRUPTIONS, corruptRow } from '../../vault/test/fixtures/corrupt-rows.js'
+import { toGateRequest } from '../src/request.js'
+import { call, problemOf, silentLogger, startWorld, type World } from './fixtures/world.js'
 
 const GOOD = 'healthy-secret-value-1111'
 const brokenSecret = (i: number) => `broken-secret-value-${i}-2222`
@@ -21,7 +22,7 @@ beforeAll(async () => {
     w.add({ name: `bad-${i}`, service: `bad-${i}`, secret: brokenSecret(i) })
   for (const [i, corruption] of CORRUPTIONS.entries())
     corruptRow(w.vault.file, corruption, `bad-${i}`, 'good')
-  w.pipeline.state.refresh()
+  w.pipeline.refresh()
   client = await w.connect()
 })
 afterAll(() => w.close())
@@ -30,8 +31,12 @@ describe('a damaged credential row over MCP', () => {
   it('a new pipeline (as the MCP server starts one) starts on the damaged vault', async () => {
     const fresh = createPipeline({ credentials: w.vault, audit: w.ledger, logger: silentLogger() })
     try {
-      expect([...fresh.state.current.byService.keys()]).toEqual(['good'])
-      expect(fresh.state.current.unavailable.size).toBe(CORRUPTIONS.length)
+      const listed = fresh.engine.services(null)
+      expect(listed.ok && listed.services.map((s) => s.service)).toEqual(['good'])
+      const refused = await fresh.engine.process(
+        toGateRequest({ service: 'bad-0', path: '/x', method: 'GET' }, null),
+      )
+      expect(refused.kind === 'refused' && refused.refusal.code).toBe('credential_unavailable')
     } finally {
       await fresh.close()
     }

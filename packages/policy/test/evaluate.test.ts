@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { EMPTY_POLICY_SET, evaluatePolicy } from '../src/index.ts'
-import { allowedIndex, policyOf, req } from './helpers.ts'
+import { EMPTY_POLICY_SET, evaluatePolicy } from '../src/index.js'
+import { allowedIndex, policyOf, req } from './helpers.js'
 
 const BOT_TEXT = `agent: research-bot
 rules:

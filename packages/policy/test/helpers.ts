@@ -1,4 +1,4 @@
-import { type AgentPolicy, type PolicyDecision, type PolicyRequest, parsePolicy } from '../src/index.ts'
+import { type AgentPolicy, type PolicyDecision, type PolicyRequest, parsePolicy } from '../src/index.js'
 
 /** Parses YAML written in the test as a policy file named `bot.yaml`. */
 export function policyOf(yaml: string, file = 'bot.yaml'): AgentPolicy {

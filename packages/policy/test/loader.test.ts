@@ -2,8 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { decideForAgent, EMPTY_POLICY_SET, loadPolicyDir, PolicyError } from '../src/index.ts'
-import { req } from './helpers.ts'
+import { decideForAgent, EMPTY_POLICY_SET, loadPolicyDir, PolicyError } from '../src/index.js'
+import { req } from './helpers.js'
 
 const RESEARCH = 'agent: research-bot\nrules:\n  - service: slack\n    methods: [GET]\n'
 const DEPLOY = 'agent: deploy-bot\nrules:\n  - service: github\n'

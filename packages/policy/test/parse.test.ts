@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkPolicy, PolicyError, parsePolicy } from '../src/index.ts'
+import { checkPolicy, PolicyError, parsePolicy } from '../src/index.js'
 
 const VALID = `agent: research-bot
 rules:

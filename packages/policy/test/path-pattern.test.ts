@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compilePathPattern, MAX_MATCHED_PATH_LENGTH } from '../src/path-pattern.ts'
+import { compilePathPattern, MAX_MATCHED_PATH_LENGTH } from '../src/path-pattern.js'
 
 function compile(source: string) {
   const result = compilePathPattern(source, 1)

@@ -11,7 +11,13 @@ export type AuthType = 'bearer' | 'header' | 'basic' | 'query'
 /** What the gate does when an outbound request carries a credential's secret. */
 export type BodyInspection = 'off' | 'warn' | 'block'
 
-/** One credential as a `CredentialSource` hands it to the gate (the fields the gate reads). */
+/**
+ * One credential as a `CredentialSource` hands it to the gate (the fields the gate reads). The
+ * optional ones default to the strictest reading: no expiry, no rate limit, `Bearer` injection,
+ * outbound inspection `block`. A value the gate cannot read (an unknown `authType`, a `header`
+ * credential without `headerName`, an `expiresAt` that is not a date) makes the credential
+ * unavailable: its service is refused, never served half-configured.
+ */
 export interface SourceCredential {
   readonly id: string
   readonly name: string
@@ -19,17 +25,20 @@ export interface SourceCredential {
   readonly service: string
   /** Allowed upstream hosts (guard domain patterns: `api.example.com`, `*.example.com`). */
   readonly domains: readonly string[]
+  /** What agents may do with it (`read`, `write`, `delete`, `*`); no default — authorisation is explicit. */
   readonly scopes: readonly Scope[]
-  /** ISO 8601, or null when it never expires. */
-  readonly expiresAt: string | null
-  /** A rate string such as `100/min` (guard `parseRate`), or null for none. */
-  readonly rateLimit: string | null
-  readonly authType: AuthType
+  /** ISO 8601, or null (the default) when it never expires. */
+  readonly expiresAt?: string | null
+  /** A rate string such as `100/min` (guard `parseRate`), or null (the default) for none. */
+  readonly rateLimit?: string | null
+  /** Default `bearer`. */
+  readonly authType?: AuthType
   /** The header for `authType: 'header'`, else null. */
-  readonly headerName: string | null
-  /** The query parameter for `authType: 'query'`, else null. */
-  readonly queryParam: string | null
-  readonly bodyInspection: BodyInspection
+  readonly headerName?: string | null
+  /** The query parameter for `authType: 'query'` (default `key`), else null. */
+  readonly queryParam?: string | null
+  /** Default `block`. */
+  readonly bodyInspection?: BodyInspection
   readonly secret: SecretValue
 }
 

@@ -10,6 +10,7 @@ import {
 import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
+import type { Stage as EmbedderStage } from './embedder-stage.js'
 import { describeError, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
 import { loggable } from './loggable.js'
@@ -58,7 +59,7 @@ export interface EngineOptions {
   /** Extra request header names never forwarded (`gate.strip_request_headers`). */
   stripRequestHeaders?: readonly string[]
   /** The embedder's stages: appended after the built-in ones, never instead of them. */
-  stages?: readonly Stage[]
+  stages?: readonly EmbedderStage[]
 }
 
 /** The request was refused (or failed upstream): send this problem document. */

@@ -21,6 +21,8 @@ export interface PipelineConfig {
     idle_timeout?: number
     headers_timeout?: number
     max_connections?: number
+    /** Largest request header block, bytes, on every channel (HTTP gate, MCP tools and HTTP server). */
+    max_header_size?: number
     require_agent_auth: boolean
     /** Extra request header names never forwarded (lower-case). */
     strip_request_headers?: readonly string[]
@@ -74,7 +76,7 @@ export function pipelineOptionsFromConfig(
 
 /**
  * The client connection limits set in the configuration (`gate.idle_timeout`, `headers_timeout`,
- * `max_connections`, with `request_timeout`); keys left out keep their defaults.
+ * `max_connections`, `max_header_size`, with `request_timeout`); keys left out keep their defaults.
  */
 export function connectionLimitsFromConfig(config: PipelineConfig): Partial<ConnectionLimits> {
   const gate = config.gate
@@ -83,6 +85,7 @@ export function connectionLimitsFromConfig(config: PipelineConfig): Partial<Conn
     ...(gate.idle_timeout === undefined ? {} : { idleTimeout: gate.idle_timeout }),
     ...(gate.headers_timeout === undefined ? {} : { headersTimeout: gate.headers_timeout }),
     ...(gate.max_connections === undefined ? {} : { maxConnections: gate.max_connections }),
+    ...(gate.max_header_size === undefined ? {} : { maxHeaderSize: gate.max_header_size }),
   }
 }
 

@@ -23,7 +23,7 @@ import { listenOn } from './http/listen.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
 import { pump, sendProblem } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
-import { createPipeline, type PipelineOptions } from './setup.js'
+import { buildPipeline, type PipelineOptions } from './setup.js'
 
 export interface GateOptions extends PipelineOptions {
   /** Interface to bind. Default 127.0.0.1. */
@@ -36,8 +36,6 @@ export interface GateOptions extends PipelineOptions {
     Partial<Omit<ConnectionLimits, 'requestTimeout'>> & {
       /** How long `close()` waits for in-flight requests, ms. Default 10000. */
       shutdownTimeout?: number
-      /** Largest request header block, bytes; larger is 431. Default 16384. */
-      maxHeaderSize?: number
     }
 }
 
@@ -69,12 +67,12 @@ class ClientGoneError extends Error {
   }
 }
 
-const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000, maxHeaderSize: 16_384 }
+const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000 }
 
 /** Creates the gate: the HTTP adapter around the one request pipeline. */
 export function createGate(options: GateOptions): Gate {
-  const pipeline = createPipeline(options)
-  const { engine, state, logger } = pipeline
+  const { pipeline, state } = buildPipeline(options)
+  const { engine, logger } = pipeline
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
   const connections = connectionLimits(options.limits)
 
@@ -207,10 +205,7 @@ export function createGate(options: GateOptions): Gate {
   let server: Server | null = null
 
   async function listen(): Promise<ListeningAddress> {
-    const serverOptions = {
-      ...connectionServerOptions(connections),
-      maxHeaderSize: options.limits?.maxHeaderSize ?? DEFAULTS.maxHeaderSize,
-    }
+    const serverOptions = connectionServerOptions(connections)
     const s = options.tls
       ? createHttpsServer(
           {
@@ -256,5 +251,5 @@ export function createGate(options: GateOptions): Gate {
     if (s !== null) await options.audit.system('gate_stop', 'drained and stopped')
   }
 
-  return { listen, close, handle, refresh: () => state.refresh() }
+  return { listen, close, handle, refresh: pipeline.refresh }
 }

@@ -1,6 +1,14 @@
-export { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
+/**
+ * @aegis/proxy — the Aegis gate as a library: one request pipeline (identity, grants, scopes,
+ * policies, destination checks, budgets, outbound inspection), credential injection, upstream
+ * forwarding and response redaction. This list is the public, semver-stable surface; what the
+ * Aegis apps share beyond it lives in `@aegis/proxy/internal` and may change in any release.
+ */
+// An embedder's stage refuses with guard's refusal vocabulary: re-exported so that a host needs
+// no second import (and no second copy of @aegis/guard) to write one.
+export { type ProblemDocument, type Refusal, type RefusalCode, refuse } from '@aegis/guard'
+export type { AnonymousAccess } from './anonymous.js'
 export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
-export type { RequestContext } from './context.js'
 export type {
   AgentRecord,
   AuthType,
@@ -11,40 +19,21 @@ export type {
   SourceCredential,
   SourceUnavailableCredential,
 } from './credentials.js'
-export { Drain } from './drain.js'
-export type { ForwardedOutcome, RefusedOutcome, ServiceSummary } from './engine.js'
-export { type EngineOptions, GateEngine, type GateLimits, type Outcome } from './engine.js'
-export {
-  anonymousAccessFromConfig,
-  ConfigFileError,
-  connectionLimitsFromConfig,
-  type PipelineConfig,
-  pipelineOptionsFromConfig,
-  readPem,
-} from './from-config.js'
+export type { Stage, StageContext } from './embedder-stage.js'
+// A type only: the engine is built by `createPipeline` from the public options, never by hand.
+export type {
+  ForwardedOutcome,
+  GateEngine,
+  GateLimits,
+  Outcome,
+  RefusedOutcome,
+  ServiceSummary,
+} from './engine.js'
+export { ConfigFileError, type PipelineConfig, pipelineOptionsFromConfig } from './from-config.js'
 export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
-export {
-  type ConnectionLimits,
-  connectionLimits,
-  connectionServerOptions,
-  DEFAULT_CONNECTION_LIMITS,
-  guardConnections,
-} from './http/connections.js'
-export { lingerAfterAnswer } from './http/linger.js'
-export { listenOn } from './http/listen.js'
+export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './http/connections.js'
 export { type LogFn, type Logger, SILENT_LOGGER } from './logger.js'
-export { runStages, type Stage } from './pipeline.js'
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
-export {
-  buildSnapshot,
-  type LiveAgent,
-  type LiveCredential,
-  LiveState,
-  type SecretWarning,
-  type Snapshot,
-  type UnavailableAgent,
-  type UnavailableService,
-} from './snapshot.js'
+export type { LiveAgent, LiveCredential } from './snapshot.js'
 export type { Channel, GateRequest, PolicyMode } from './types.js'
-export { ByteCollector, collectBody } from './upstream/collect.js'
 export type { DialTarget, LookupFunction, ResolveEntry } from './upstream/resolve.js'

@@ -1,10 +1,10 @@
 import { EMPTY_POLICY_SET, PolicyWatcher } from '@aegis/policy'
 import { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
+import type { Stage } from './embedder-stage.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
 import { type Logger, SILENT_LOGGER } from './logger.js'
-import type { Stage } from './pipeline.js'
 import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
 import type { PolicyMode } from './types.js'
 import { PinnedDispatchers } from './upstream/dispatcher.js'
@@ -58,15 +58,17 @@ export interface PipelineOptions {
   }
 }
 
-/** A running pipeline: the engine plus the live state and connection pools it owns. */
+/** A running pipeline: the engine plus the live credential state and connection pools it owns. */
 export interface Pipeline {
+  /** Runs canonical requests through the stages (what `@aegis/mcp` tools call). */
   readonly engine: GateEngine
-  readonly state: LiveState
   readonly logger: Logger
   /** What happens to requests without an agent token (logged by `start`). */
   readonly anonymous: AnonymousAccess
   /** Starts watching the store for changes (unref'd timers). Calling it again does nothing. */
   start(): void
+  /** Re-reads the credential source now if its change token moved (the poller does this every 250 ms). */
+  refresh(): void
   /** Stops watching and closes upstream connections. */
   close(): Promise<void>
 }
@@ -79,6 +81,11 @@ export const DEFAULT_LIMITS: GateLimits = {
 
 /** Builds the one request pipeline. `createGate` and the MCP server both start here. */
 export function createPipeline(options: PipelineOptions): Pipeline {
+  return buildPipeline(options).pipeline
+}
+
+/** `createPipeline`, plus the live state for the HTTP gate's health answer (not public). */
+export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; state: LiveState } {
   const logger = options.logger ?? SILENT_LOGGER
   const limits: GateLimits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) }
   const state = new LiveState({
@@ -135,9 +142,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   })
   const anonymous = anonymousAccess(options)
   let started = false
-  return {
+  const pipeline: Pipeline = {
     engine,
-    state,
     logger,
     anonymous,
     start: () => {
@@ -148,12 +154,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       state.start()
       watcher?.start()
     },
+    refresh: () => {
+      state.refresh()
+    },
     close: async () => {
       state.stop()
       watcher?.stop()
       await dispatchers.close()
     },
   }
+  return { pipeline, state }
 }
 
 /**

@@ -128,23 +128,34 @@ function secretForms(secret: string, kind: string): SecretInput[] {
 
 /** A credential parsed for the hot path, or why its stored settings cannot be used. */
 function liveCredential(c: SourceCredential, secret: string): LiveCredential | string {
-  const settings = parseStoredSettings(c.domains, c.rateLimit)
+  const settings = parseStoredSettings(c.domains, c.rateLimit ?? null)
   if (!settings.ok) return settings.problem
+  // A source need not be the vault (which validates on write): what the gate cannot read refuses.
+  const authType = c.authType ?? 'bearer'
+  const bodyInspection = c.bodyInspection ?? 'block'
+  const expiresAt = c.expiresAt == null ? null : Date.parse(c.expiresAt)
+  if (!AUTH_TYPES.has(authType)) return 'its authType is not bearer, header, basic or query'
+  if (authType === 'header' && !c.headerName) return 'its authType is header but it names no headerName'
+  if (!BODY_INSPECTION.has(bodyInspection)) return 'its bodyInspection is not off, warn or block'
+  if (Number.isNaN(expiresAt)) return 'its expiresAt is not an ISO 8601 date'
   return {
     id: c.id,
     name: c.name,
     service: c.service,
     domains: settings.domains,
     scopes: c.scopes,
-    expiresAt: c.expiresAt === null ? null : Date.parse(c.expiresAt),
+    expiresAt,
     rate: settings.rate,
-    authType: c.authType,
-    headerName: c.headerName,
-    queryParam: c.queryParam,
-    bodyInspection: c.bodyInspection,
+    authType,
+    headerName: c.headerName ?? null,
+    queryParam: c.queryParam ?? null,
+    bodyInspection,
     secret,
   }
 }
+
+const AUTH_TYPES: ReadonlySet<string> = new Set<AuthType>(['bearer', 'header', 'basic', 'query'])
+const BODY_INSPECTION: ReadonlySet<string> = new Set<BodyInspection>(['off', 'warn', 'block'])
 
 /**
  * Prepares the store's contents for the hot path. A credential the store could not read, or whose

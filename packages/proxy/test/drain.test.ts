@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Drain } from '../src/index.ts'
+import { Drain } from '../src/drain.js'
 
 describe('Drain', () => {
   it('idle() waits for the last piece of work, not the first', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { storeLegacySecret } from '../../vault/test/fixtures/legacy-rows.ts'
+import { storeLegacySecret } from '../../vault/test/fixtures/legacy-rows.js'
 import { send } from './fixtures/client.js'
 import { type Harness, MASTER_KEY, startHarness } from './fixtures/harness.js'
 import { memoryLogger } from './fixtures/log.js'

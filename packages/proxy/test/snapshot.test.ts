@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { containsSecret } from '@aegis/inspect'
 import { type Credential, createVault, Secret, type Vault } from '@aegis/vault'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildSnapshot, LiveState, type Snapshot } from '../src/index.js'
+import { buildSnapshot, LiveState, type Snapshot } from '../src/snapshot.js'
 import { MASTER_KEY } from './fixtures/harness.js'
 
 const found = (state: LiveState, secret: string) =>

@@ -1,6 +1,6 @@
 import { PROBLEM_CONTENT_TYPE } from '@aegis/guard'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CORRUPTIONS, corruptRow, damageAgentRate } from '../../vault/test/fixtures/corrupt-rows.ts'
+import { CORRUPTIONS, corruptRow, damageAgentRate } from '../../vault/test/fixtures/corrupt-rows.js'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 import { memoryLogger } from './fixtures/log.js'

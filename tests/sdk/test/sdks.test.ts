@@ -6,7 +6,7 @@ import { Octokit } from '@octokit/rest'
 import { WebClient } from '@slack/web-api'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SECRETS, startWorld, type World } from './fixtures/world.ts'
+import { SECRETS, startWorld, type World } from './fixtures/world.js'
 
 /**
  * The SDKs agents already use, unchanged, pointed at a real gate with `--require-agent-auth`. Each

@@ -1,11 +1,6 @@
 import { openLedger } from '@aegis/ledger'
-import {
-  anonymousAccessFromConfig,
-  createGate,
-  type GateOptions,
-  pipelineOptionsFromConfig,
-  readPem,
-} from '@aegis/proxy'
+import { createGate, type GateOptions, pipelineOptionsFromConfig } from '@aegis/proxy'
+import { anonymousAccessFromConfig, readPem } from '@aegis/proxy/internal'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { ledgerPath } from '../lib/ledger-file.js'

@@ -1,5 +1,6 @@
 import { problemOf, refuse } from '@aegis/guard'
-import type { Drain, GateEngine } from '@aegis/proxy'
+import type { GateEngine } from '@aegis/proxy'
+import type { Drain } from '@aegis/proxy/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { headerProblem, type ProxyRequestArgs, toGateRequest } from '../request.js'
@@ -47,6 +48,8 @@ export interface ProxyToolContext {
   engine: GateEngine
   agentToken: string | null
   maxResponseBytes: number
+  /** The gate's header limit (`ConnectionLimits.maxHeaderSize`). */
+  maxHeaderSize: number
   drain: Drain
 }
 
@@ -67,7 +70,7 @@ export function proxyRequest(
       const outcome = await engine.reject(req, refuse('shutting_down', 'The MCP server is shutting down'))
       return problemResult(outcome.problem)
     }
-    const malformed = headerProblem(args.headers)
+    const malformed = headerProblem(args.headers, ctx.maxHeaderSize)
     if (malformed !== null) {
       const outcome = await engine.reject(req, refuse(malformed.code, malformed.detail))
       return problemResult(outcome.problem)

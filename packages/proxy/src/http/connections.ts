@@ -22,6 +22,11 @@ export interface ConnectionLimits {
   requestTimeout: number
   /** Most client connections open at once; more are closed as they arrive. */
   maxConnections: number
+  /**
+   * Largest request header block, bytes: the HTTP parser answers 431 beyond it, and the MCP tool
+   * refuses headers over it the same way (`headers_too_large`).
+   */
+  maxHeaderSize: number
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -30,6 +35,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   requestTimeout: 30_000,
   // Below the common 1024-descriptor limit, with room for the upstream pools, ledger and vault.
   maxConnections: 512,
+  // Node's own default (`--max-http-header-size`).
+  maxHeaderSize: 16_384,
 }
 
 /** The limits with every one left out (or undefined) at its default. */
@@ -39,6 +46,7 @@ export function connectionLimits(given: Partial<ConnectionLimits> = {}): Connect
     headersTimeout: given.headersTimeout ?? DEFAULT_CONNECTION_LIMITS.headersTimeout,
     requestTimeout: given.requestTimeout ?? DEFAULT_CONNECTION_LIMITS.requestTimeout,
     maxConnections: given.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
+    maxHeaderSize: given.maxHeaderSize ?? DEFAULT_CONNECTION_LIMITS.maxHeaderSize,
   }
 }
 
@@ -65,6 +73,7 @@ export function connectionServerOptions(limits: ConnectionLimits) {
     requestTimeout: Math.max(NODE_REQUEST_TIMEOUT_MS, limits.headersTimeout),
     keepAliveTimeout: limits.idleTimeout,
     connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(limits.headersTimeout / 10))),
+    maxHeaderSize: limits.maxHeaderSize,
   }
 }
 

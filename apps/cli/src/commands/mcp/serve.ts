@@ -1,6 +1,6 @@
 import { openLedger } from '@aegis/ledger'
 import { type RunningMcp, startMcp } from '@aegis/mcp'
-import { anonymousAccessFromConfig } from '@aegis/proxy'
+import { anonymousAccessFromConfig } from '@aegis/proxy/internal'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { ledgerPath } from '../../lib/ledger-file.js'

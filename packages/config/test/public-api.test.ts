@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import * as api from '../src/index.js'
+
+// The public surface is a promise to keep stable. The zod schema object is internal (its type would make zod's API ours); a new export must be added here on purpose.
+describe('@aegis/config public API', () => {
+  it('exports exactly the documented values', () => {
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        'ConfigError',
+        'DEFAULT_CONFIG_FILE',
+        'LOG_FORMATS',
+        'LOG_LEVELS',
+        'MCP_TRANSPORTS',
+        'POLICY_DEFAULTS',
+        'POLICY_MODES',
+        'SECRET_MASK',
+        'WEBHOOK_EVENTS',
+        'envVariables',
+        'findConfigFile',
+        'loadConfig',
+        'parseResolveEntry',
+        'renderConfig',
+        'starterConfigYaml',
+        'yamlLineFinder',
+      ].sort(),
+    )
+  })
+})

@@ -1,0 +1,13 @@
+/**
+ * @aegis/proxy/internal — NOT part of the public API and not covered by semver: any release may
+ * change or remove these. They are the pieces the Aegis apps and `@aegis/mcp` share with the HTTP
+ * gate (one drain, one set of client-connection limits, one body collector, the config helpers
+ * only the CLI needs), published in the same release as this package. Embedders use
+ * `@aegis/proxy`.
+ */
+export { Drain } from './drain.js'
+export { anonymousAccessFromConfig, connectionLimitsFromConfig, readPem } from './from-config.js'
+export { connectionLimits, connectionServerOptions, guardConnections } from './http/connections.js'
+export { lingerAfterAnswer } from './http/linger.js'
+export { listenOn } from './http/listen.js'
+export { ByteCollector, collectBody } from './upstream/collect.js'
