@@ -1,3 +1,13 @@
+export { type AdminCall, type AdminReply, callAdmin, isNotListening } from './admin/client.js'
+export {
+  type AdminAuthorize,
+  type AdminHandlers,
+  type AdminServer,
+  type AdminServerOptions,
+  type AdminStatus,
+  createAdminServer,
+} from './admin/server.js'
+export { ADMIN_SOCKET, adminSockets } from './admin/socket.js'
 export { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 export type { AuditEntry, AuditOutcome, AuditSink } from './audit.js'
 export type { RequestContext } from './context.js'
