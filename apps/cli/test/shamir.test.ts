@@ -99,7 +99,8 @@ describe('vault split', () => {
 })
 
 describe('vault unseal refuses bad shares, each with its own message, changing nothing', () => {
-  const [s1, s2, s3] = [0, 1, 2].map((i) => () => shares[i] as string)
+  const share = (i: number) => () => shares[i] as string
+  const [s1, s2, s3] = [share(0), share(1), share(2)]
   const rows: [string, () => string[], RegExp][] = [
     [
       'fewer than the threshold',
