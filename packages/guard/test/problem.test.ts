@@ -188,3 +188,16 @@ describe('problemDocument', () => {
     expect(JSON.parse(json)).toMatchObject({ status: 400, code: 'bad_request' })
   })
 })
+
+describe('the refusal code table in the root README', () => {
+  it('lists every code with its status', async () => {
+    const { readFileSync } = await import('node:fs')
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('## Refusal codes'))
+    for (const [code, status] of Object.entries(REFUSAL_STATUS)) {
+      const row = table.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${code}\``))
+      expect(row, code).toBeDefined()
+      expect(row, code).toContain(String(status))
+    }
+  })
+})
