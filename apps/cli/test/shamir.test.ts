@@ -66,6 +66,17 @@ describe('vault split', () => {
     expect(snapshot(dir)).toEqual(before)
   })
 
+  it('doctor reports the split key and the sealed state (a warning, not a failure)', async () => {
+    const r = await runCli(['doctor', '--json'], { cwd: dir })
+    const checks = JSON.parse(r.stdout).checks as { name: string; status: string; message: string }[]
+    expect(checks.find((c) => c.name === 'master key')).toEqual({
+      name: 'master key',
+      status: 'warn',
+      message: 'split into shares, 3 of 5 unseal it; the vault is sealed (aegis vault unseal)',
+    })
+    expect(r.stdout).not.toContain('AEGIS_MASTER_KEY is not set')
+  })
+
   it('AEGIS_MASTER_KEY bypasses the seal', async () => {
     const r = await runCli(['vault', 'list', '--json'], { cwd: dir, env: { AEGIS_MASTER_KEY: masterKey } })
     expect(r.code, r.stderr).toBe(0)
