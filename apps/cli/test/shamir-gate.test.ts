@@ -143,7 +143,7 @@ describe('a gate started sealed', () => {
     })
     expect(second.code, second.stderr).toBe(0)
     expect(second.stdout).toContain(
-      'Unsealed 1 running gate: the key is in memory only, no file was written.',
+      'Unsealed 1 running gate: the key is in its memory only, no file was written.',
     )
     expect(existsSync(join(dir, '.aegis', 'unsealed.key'))).toBe(false)
     expect(await health()).toMatchObject({ status: 'ok', sealed: false, credentials: 1 })
@@ -173,6 +173,30 @@ describe('a gate started sealed', () => {
     expect(reply.headers['x-aegis-block']).toBe('sealed')
     expect(upstream.received.length).toBe(before)
     expect(await health()).toMatchObject({ sealed: true, credentials: 0 })
+  })
+
+  it('--key-file unseals the gate and writes unsealed.key for CLI commands; seal removes both', async () => {
+    const r = await runCli(['vault', 'unseal', '--key-share', '-', '--key-file', '--json'], {
+      cwd: dir,
+      input: `${shares[1]}\n${shares[2]}\n`,
+    })
+    expect(r.code, r.stderr).toBe(0)
+    const file = join(dir, '.aegis', 'unsealed.key')
+    expect(JSON.parse(r.stdout)).toEqual({
+      sealed: false,
+      threshold: 2,
+      progress: 0,
+      target: 'gate',
+      gates: 1,
+      unsealedKey: file,
+    })
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect((await get('/slack/api/auth.test')).status).toBe(200)
+    expect((await runCli(['vault', 'list'], { cwd: dir })).code).toBe(0)
+    const sealed = await runCli(['vault', 'seal', '--json'], { cwd: dir })
+    expect(JSON.parse(sealed.stdout)).toEqual({ sealed: true, unsealedKeyRemoved: true, gatesSealed: 1 })
+    expect(existsSync(file)).toBe(false)
+    expect((await get('/slack/api/auth.test')).status).toBe(503)
   })
 
   it('no share, master key or secret in the gate log, the ledger, or any file under the workspace', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { removeDir, runCli, tempDir } from './helpers/run-cli.js'
+import { type CliResult, type RunOptions, removeDir, runCli as run, tempDir } from './helpers/run-cli.js'
 import { flipped, keyedWorkspace, relabelled, setIdOf, shareData, snapshot, split } from './helpers/shamir.js'
 
 /**
@@ -14,6 +14,14 @@ let masterKey: string
 let shares: string[]
 let foreign: string[]
 const unsealedKey = () => join(dir, '.aegis', 'unsealed.key')
+
+/** Every output of every command below but the one-time print of a split: checked by the leak test. */
+const outputs: string[] = []
+async function runCli(args: readonly string[], opts: RunOptions): Promise<CliResult> {
+  const r = await run(args, opts)
+  if (!(args[0] === 'vault' && args[1] === 'split' && r.code === 0)) outputs.push(r.stdout, r.stderr)
+  return r
+}
 
 beforeAll(async () => {
   dir = tempDir()
@@ -267,9 +275,11 @@ describe('splitting again', () => {
     shares = printed
   })
 
-  it('leaves no share, master key or unsealed key in any file under the workspace but unsealed.key', async () => {
+  it('leaves no share, master key or unsealed key in any file under the workspace but unsealed.key, nor in any output', async () => {
     const key = readFileSync(unsealedKey(), 'utf8').trim().split('.')[2] as string
     const needles = [masterKey, key, ...shares.map(shareData), ...foreign.map(shareData)]
+    expect(outputs.length).toBeGreaterThan(40)
+    for (const out of outputs) for (const needle of needles) expect(out).not.toContain(needle)
     const { listFiles } = await import('./helpers/run-cli.js')
     for (const file of listFiles(dir)) {
       if (file === join('.aegis', 'unsealed.key')) continue
@@ -279,5 +289,50 @@ describe('splitting again', () => {
       }
     }
     await runCli(['vault', 'seal'], { cwd: dir })
+  })
+})
+
+describe('several vaults in one data dir (one master key)', () => {
+  it('the split covers every vault: AEGIS_VAULT selects which one a command uses once unsealed', async () => {
+    const multi = tempDir()
+    try {
+      const key = await keyedWorkspace(multi)
+      expect((await run(['vault', 'create', '--name', 'staging'], { cwd: multi })).code).toBe(0)
+      const [a, b] = await split(multi, 2, 2)
+      const sealed = await run(['vault', 'list'], { cwd: multi, env: { AEGIS_VAULT: 'staging' } })
+      expect(sealed.stderr).toMatch(/^Error: Vault is sealed/)
+      expect(
+        (await run(['vault', 'unseal', '--key-share', '-'], { cwd: multi, input: `${a}\n${b}\n` })).code,
+      ).toBe(0)
+      const listed = await run(['vault', 'list', '--json'], { cwd: multi, env: { AEGIS_VAULT: 'staging' } })
+      expect(listed.code, listed.stderr).toBe(0)
+      expect(JSON.parse(listed.stdout)).toEqual([])
+      expect(key).not.toBe('')
+    } finally {
+      removeDir(multi)
+    }
+  })
+
+  it('refuses to split when a vault of the data dir does not open with the key, changing nothing', async () => {
+    const mixed = tempDir()
+    try {
+      const key = await keyedWorkspace(mixed)
+      const created = await run(['vault', 'create', '--name', 'odd'], {
+        cwd: mixed,
+        env: { AEGIS_MASTER_KEY: 'another-master-key-for-one-vault-0123456789' },
+      })
+      expect(created.code, created.stderr).toBe(0)
+      const before = snapshot(mixed)
+      const r = await run(['vault', 'split', '--shares', '2', '--threshold', '2'], { cwd: mixed })
+      expect(r.code).toBe(1)
+      expect(r.stderr.trim()).toBe(
+        'Error: Invalid master key: the key does not open vault "odd" (every vault of a data dir must share one master key)',
+      )
+      expect(r.stdout).toBe('')
+      expect(snapshot(mixed)).toEqual(before)
+      expect(readFileSync(join(mixed, 'aegis.config.yaml'), 'utf8')).toContain(key)
+    } finally {
+      removeDir(mixed)
+    }
   })
 })
