@@ -158,3 +158,24 @@ describe('admin socket', () => {
     expect(isNotListening(error)).toBe(true)
   })
 })
+
+describe('admin socket path length', () => {
+  it('refuses a path Node would truncate (it would bind outside the private directory)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'aegis-admin-'))
+    roots.push(root)
+    const dir = join(root, 'd'.repeat(120 - root.length), 'run')
+    const server = createAdminServer({
+      dir,
+      authorize: () => ({ ok: true }),
+      handlers: fakeHandlers().handlers,
+    })
+    await expect(server.listen()).rejects.toThrow(/more than the 103 a Unix socket allows/)
+    // Nothing was created: not the directory, and no truncated socket beside it.
+    expect(existsSync(dir)).toBe(false)
+    const { readdirSync } = await import('node:fs')
+    expect(readdirSync(root)).toEqual([])
+    await expect(callAdmin(join(dir, 'admin.sock'), { method: 'GET', path: '/status' })).rejects.toThrow(
+      /Unix socket allows/,
+    )
+  })
+})

@@ -1,4 +1,5 @@
 import { request } from 'node:http'
+import { checkSocketPath } from './socket.js'
 
 /** One admin answer: its status and JSON body. */
 export interface AdminReply {
@@ -21,6 +22,8 @@ export interface AdminCall {
  */
 export function callAdmin(socketPath: string, call: AdminCall): Promise<AdminReply> {
   return new Promise((resolve, reject) => {
+    // A longer path would be truncated to another socket's.
+    checkSocketPath(socketPath)
     const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body), 'utf8')
     const req = request(
       {

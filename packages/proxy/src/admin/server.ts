@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describeError } from '../errors.js'
 import { type Logger, SILENT_LOGGER } from '../logger.js'
-import { freeSocketPath, preparePrivateDir } from './socket.js'
+import { ADMIN_SOCKET, checkSocketPath, freeSocketPath, preparePrivateDir } from './socket.js'
 
 /** What every admin answer carries: where the unseal stands. */
 export interface AdminStatus {
@@ -105,6 +105,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
   return {
     async listen() {
+      checkSocketPath(join(options.dir, ADMIN_SOCKET))
       preparePrivateDir(options.dir)
       const socketPath = await freeSocketPath(options.dir)
       const s = createServer(handle)

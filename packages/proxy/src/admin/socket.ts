@@ -6,6 +6,24 @@ import { join } from 'node:path'
 export const ADMIN_SOCKET = 'admin.sock'
 
 /**
+ * Longest socket path accepted, in bytes: `sun_path` holds 104 bytes on macOS and 108 on Linux,
+ * NUL included, and Node 20 silently TRUNCATES a longer path — the socket then appears in another
+ * directory (checked: a 110-character path under /tmp bound a socket of 103 characters in /tmp
+ * itself), outside the private one. Refused instead.
+ */
+export const MAX_SOCKET_PATH_BYTES = 103
+
+/** Throws when `path` is too long to bind or connect to as itself. */
+export function checkSocketPath(path: string): void {
+  const bytes = Buffer.byteLength(path)
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(
+      `The admin socket path ${path} is ${bytes} bytes, more than the ${MAX_SOCKET_PATH_BYTES} a Unix socket allows: use a data directory with a shorter path`,
+    )
+  }
+}
+
+/**
  * Makes `dir` a private directory (0700) before any socket is created in it, so there is no
  * moment in which another user could connect: access control is the file system's (same OS user),
  * Node has no SO_PEERCRED. Refuses a symlink or a non-directory planted there.
@@ -40,6 +58,8 @@ export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> 
  * (nothing answers: a gate that crashed), or `admin-<pid>.sock` when a live gate holds it.
  */
 export async function freeSocketPath(dir: string): Promise<string> {
+  // The longer of the two names decides, so a second gate does not fail where the first worked.
+  checkSocketPath(join(dir, `admin-${process.pid}.sock`))
   const primary = join(dir, ADMIN_SOCKET)
   if (!exists(primary)) return primary
   if (!(await socketAnswers(primary))) {
@@ -59,7 +79,10 @@ export function adminSockets(dir: string): string[] {
   } catch {
     return []
   }
-  return names.filter((n) => /^admin(-[0-9]+)?\.sock$/.test(n)).map((n) => join(dir, n))
+  return names
+    .filter((n) => /^admin(-[0-9]+)?\.sock$/.test(n))
+    .map((n) => join(dir, n))
+    .filter((path) => Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES)
 }
 
 function exists(path: string): boolean {
