@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -206,6 +206,65 @@ describe('a gate started sealed', () => {
     for (const file of listFiles(dir)) {
       const bytes = readFileSync(join(dir, file))
       for (const needle of needles) expect(bytes.includes(Buffer.from(needle)), `${file}`).toBe(false)
+    }
+  })
+})
+
+/** Starts `aegis gate` in `cwd`; resolves with its output once it listens, or once it exits. */
+async function gateOutcome(
+  cwd: string,
+): Promise<{ listening: boolean; output: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [BIN, 'gate', '--port', '0'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gate neither listened nor exited:\n${out}`)), 15_000)
+    const onData = (d: string) => {
+      out += d
+      if (/listening on http/.test(out)) {
+        clearTimeout(timer)
+        // The warnings follow the listening line.
+        setTimeout(() => resolve({ listening: true, output: out, child }), 300)
+      }
+    }
+    child.stdout?.setEncoding('utf8').on('data', onData)
+    child.stderr?.setEncoding('utf8').on('data', onData)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve({ listening: false, output: out, child })
+    })
+  })
+}
+
+describe('a data dir whose path is too long for a Unix socket', () => {
+  it('an unsealed gate serves and warns that seal cannot reach it; a sealed one refuses to start', async () => {
+    const root = tempDir()
+    const cwd = join(root, 'w'.repeat(80))
+    mkdirSync(cwd)
+    try {
+      await keyedWorkspace(cwd)
+      const unsealed = await gateOutcome(cwd)
+      unsealed.child.kill('SIGTERM')
+      expect(unsealed.listening, unsealed.output).toBe(true)
+      // oclif wraps warnings at the terminal width, each line behind " ›   ".
+      const warned = unsealed.output.replace(/\s*\n ›\s+/g, ' ')
+      expect(warned).toMatch(
+        /No admin socket \(The admin socket path .* bytes, more than the 103 a Unix socket allows/,
+      )
+      expect(warned).toContain('aegis vault seal and unseal cannot reach this gate')
+
+      await split(cwd, 2, 2)
+      const sealed = await gateOutcome(cwd)
+      expect(sealed.listening).toBe(false)
+      expect(sealed.output).toMatch(
+        /^Error: Cannot open the admin socket in .*, so this sealed gate could never be unsealed/m,
+      )
+      expect(sealed.child.exitCode).toBe(1)
+    } finally {
+      removeDir(root)
     }
   })
 })

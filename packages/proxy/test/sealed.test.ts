@@ -1,6 +1,6 @@
 import type { Vault } from '@aegis/vault'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CredentialSource } from '../src/index.js'
+import { type CredentialSource, createPipeline } from '../src/index.js'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 
@@ -74,5 +74,16 @@ describe('a gate whose credential source is sealed', () => {
     expect(reply.status).toBe(503)
     expect(reply.headers['x-aegis-block']).toBe('sealed')
     expect(h.upstream.received.length).toBe(before)
+  })
+})
+
+describe('MCP discovery on a sealed source', () => {
+  it('is refused with sealed, like every proxied request', async () => {
+    const pipeline = createPipeline({
+      credentials: { loadAll: () => [], changeToken: () => 's', isSealed: () => true },
+      audit: { append: async () => 1, complete: () => undefined, system: async () => 1 },
+    })
+    expect(pipeline.engine.services(null)).toMatchObject({ ok: false, refusal: { code: 'sealed' } })
+    await pipeline.close()
   })
 })

@@ -123,16 +123,31 @@ export default class Gate extends AegisCommand<typeof Gate> {
       },
     })
 
-    let address: Awaited<ReturnType<typeof gate.listen>>
-    let socket: string
-    try {
-      address = await gate.listen()
-      socket = await admin.listen()
-    } catch (error) {
+    const abort = async (message: string): Promise<never> => {
       await gate.close()
       await ledger.close()
       vault.close()
-      this.fail(error instanceof Error ? error.message : String(error))
+      this.fail(message)
+    }
+    let address: Awaited<ReturnType<typeof gate.listen>>
+    try {
+      address = await gate.listen()
+    } catch (error) {
+      return abort(error instanceof Error ? error.message : String(error))
+    }
+    let socket: string | null = null
+    try {
+      socket = await admin.listen()
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error)
+      // A sealed gate without its channel could never be unsealed; an unsealed one still serves,
+      // but `vault seal` cannot reach it (e.g. a data dir path too long for a Unix socket).
+      if (vault.isSealed()) {
+        return abort(
+          `Cannot open the admin socket in ${adminDir(this.dataDir())}, so this sealed gate could never be unsealed: ${why}`,
+        )
+      }
+      this.warn(`No admin socket (${why}): aegis vault seal and unseal cannot reach this gate`)
     }
     this.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
     if (vault.isSealed()) {
