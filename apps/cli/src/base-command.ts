@@ -19,7 +19,8 @@
  *   a command with config-backed flags passes them as `overrides` on its first call.
  * - `openActiveVault()`: the active vault, for long-running commands that close it themselves.
  * - `masterKey()`: `AEGIS_MASTER_KEY` or `vault.master_key`; missing → `AEGIS_MASTER_KEY is not set`
- *   (or, before `init`, "No Aegis workspace here").
+ *   (or, before `init`, "No Aegis workspace here"). Once the key is split (`vault split`):
+ *   `AEGIS_MASTER_KEY` or a valid `unsealed.key`, else `Vault is sealed`.
  * - `activeVaultName()`, `dataDir()`: from the config (`AEGIS_VAULT` / `vault.name`, `vault.data_dir`);
  *   `dataDir()` is an error when the directory does not exist, so reading commands never create it.
  * - `withVault(fn, name?)`: opens a vault with the master key, runs `fn`, always closes it.
@@ -31,8 +32,9 @@
  *   message and exit 2. In `--json` mode stdout stays empty on error.
  */
 import { type AegisConfig, type ConfigOverrides, loadConfig } from '@aegis/config'
-import { openVault, type Vault } from '@aegis/vault'
+import { type CustodyRecord, openVault, readCustody, readUnsealedKey, type Vault } from '@aegis/vault'
 import { Command, Flags, type Interfaces } from '@oclif/core'
+import { sealedMessage } from './lib/custody.js'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
 import { existingDataDir, invalidKeyMessage } from './lib/workspace.js'
 
@@ -84,7 +86,9 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
    */
   protected masterKey(): string {
     const config = this.loadAegisConfig()
-    existingDataDir(config, process.cwd())
+    const dataDir = existingDataDir(config, process.cwd())
+    const custody = readCustody(dataDir)
+    if (custody !== null) return this.#custodyKey(dataDir, custody)
     const key = config.vault.master_key
     if (!key) {
       throw new CliError(
@@ -92,6 +96,29 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
       )
     }
     return key
+  }
+
+  /**
+   * The key once it is split into shares (`vault split`): AEGIS_MASTER_KEY when set (the operator's
+   * explicit bypass; a key left in the config file no longer counts), else `<dataDir>/unsealed.key`
+   * when it passes the custody key check, else the vault is sealed.
+   */
+  #custodyKey(dataDir: string, custody: CustodyRecord): string {
+    const fromEnv = process.env.AEGIS_MASTER_KEY
+    if (fromEnv) return fromEnv
+    let key: Buffer | null
+    try {
+      key = readUnsealedKey(dataDir, custody)
+    } catch (error) {
+      throw new CliError(
+        `Vault is sealed: ${(error as Error).message}; run aegis vault seal, then aegis vault unseal with the current shares`,
+        { cause: error },
+      )
+    }
+    if (key === null) throw new CliError(sealedMessage(custody))
+    const text = key.toString('utf8')
+    key.fill(0)
+    return text
   }
 
   /**

@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
-import { openVault } from '@aegis/vault'
+import { openVault, readCustody, readUnsealedKey } from '@aegis/vault'
 import pino from 'pino'
 import type { CliArgs } from './args.js'
 
@@ -35,7 +36,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     file: args.config,
     overrides: { mcp: { transport: args.transport, port: args.port } },
   })
-  const masterKey = config.vault.master_key
+  const masterKey = keyOf(config.vault.data_dir, env, config.vault.master_key)
   if (masterKey === undefined || masterKey === '') {
     throw new StartupError(
       'AEGIS_MASTER_KEY is not set (set it in the MCP host config, or keep vault.master_key in a 0600 config file named by AEGIS_CONFIG)',
@@ -92,4 +93,32 @@ export async function serve(options: ServeOptions): Promise<void> {
     await ledger.close()
     vault.close()
   }
+}
+
+/**
+ * Once the key is split (`aegis vault split`) only AEGIS_MASTER_KEY or a valid unsealed.key count,
+ * as for the CLI; without either the server does not start: `Vault is sealed`.
+ */
+function keyOf(
+  dataDir: string,
+  env: Record<string, string | undefined>,
+  configured: string | undefined,
+): string | undefined {
+  const custody = existsSync(dataDir) ? readCustody(dataDir) : null
+  if (custody === null) return configured
+  if (env.AEGIS_MASTER_KEY) return env.AEGIS_MASTER_KEY
+  let key: Buffer | null
+  try {
+    key = readUnsealedKey(dataDir, custody)
+  } catch (error) {
+    throw new StartupError(`Vault is sealed: ${(error as Error).message}`)
+  }
+  if (key === null) {
+    throw new StartupError(
+      `Vault is sealed: unseal it with ${custody.threshold} of its ${custody.shares} key shares (aegis vault unseal), or set AEGIS_MASTER_KEY`,
+    )
+  }
+  const text = key.toString('utf8')
+  key.fill(0)
+  return text
 }

@@ -28,4 +28,5 @@ export {
 } from './schema.js'
 export { type StarterOptions, starterConfigYaml } from './starter.js'
 export { parseResolveEntry, type ResolveEntry } from './upstream.js'
+export { removeYamlKey } from './yaml-edit.js'
 export { type YamlPath, yamlLineFinder } from './yaml-lines.js'

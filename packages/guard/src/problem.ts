@@ -24,6 +24,7 @@ export const REFUSAL_STATUS = {
   shutting_down: 503,
   ledger_unavailable: 503,
   credential_unavailable: 503,
+  sealed: 503,
   upstream_timeout: 504,
 } as const satisfies Record<string, number>
 
@@ -52,6 +53,7 @@ export const REFUSAL_TITLE: Readonly<Record<RefusalCode, string>> = {
   shutting_down: 'Gate is shutting down',
   ledger_unavailable: 'Audit ledger unavailable',
   credential_unavailable: 'Credential unavailable',
+  sealed: 'Vault is sealed',
   upstream_timeout: 'Upstream timed out',
 }
 

@@ -40,18 +40,20 @@ describe('refusal vocabulary', () => {
     expect(isRefusalCode(code)).toBe(true)
   })
 
-  it('adds only headers_too_large (431), request_timeout (408), ledger_unavailable and credential_unavailable (503) beyond the contract table', () => {
+  it('adds only headers_too_large (431), request_timeout (408), ledger_unavailable, credential_unavailable and sealed (503) beyond the contract table', () => {
     const extra = Object.keys(REFUSAL_STATUS).filter((c) => !CONTRACT.some(([k]) => k === c))
     expect(extra.sort()).toEqual([
       'credential_unavailable',
       'headers_too_large',
       'ledger_unavailable',
       'request_timeout',
+      'sealed',
     ])
     expect(REFUSAL_STATUS.request_timeout).toBe(408)
     expect(REFUSAL_STATUS.headers_too_large).toBe(431)
     expect(REFUSAL_STATUS.ledger_unavailable).toBe(503)
     expect(REFUSAL_STATUS.credential_unavailable).toBe(503)
+    expect(REFUSAL_STATUS.sealed).toBe(503)
   })
 
   it.each(['toString', '__proto__', 'nope', '', 42])('isRefusalCode(%j) is false', (value) => {
@@ -184,5 +186,18 @@ describe('problemDocument', () => {
   it('serialises to JSON', () => {
     const json = JSON.stringify(problemDocument(refuse('bad_request', 'dot segment in path')))
     expect(JSON.parse(json)).toMatchObject({ status: 400, code: 'bad_request' })
+  })
+})
+
+describe('the refusal code table in the root README', () => {
+  it('lists every code with its status', async () => {
+    const { readFileSync } = await import('node:fs')
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('## Refusal codes'))
+    for (const [code, status] of Object.entries(REFUSAL_STATUS)) {
+      const row = table.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${code}\``))
+      expect(row, code).toBeDefined()
+      expect(row, code).toContain(String(status))
+    }
   })
 })

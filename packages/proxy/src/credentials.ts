@@ -94,6 +94,12 @@ export interface CredentialSource {
   loadAgents?(): readonly AgentRecord[]
   /** Cheap token that changes whenever the source changes (in this or another process). */
   changeToken(): string
+  /**
+   * True while the source holds no key to decrypt with (a vault waiting to be unsealed): the gate
+   * refuses every proxied request with 503 `sealed` and reports `sealed: true` on its health
+   * endpoint. Read on every request, so it must be cheap. Absent means never sealed.
+   */
+  isSealed?(): boolean
 }
 
 /** The plaintext of a secret in either form. */

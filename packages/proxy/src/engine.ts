@@ -27,6 +27,7 @@ import { type PolicyStageOptions, policy } from './stages/policy.js'
 import { credentialRate } from './stages/rate.js'
 import { route } from './stages/route.js'
 import { scope } from './stages/scope.js'
+import { sealed } from './stages/sealed.js'
 import { service } from './stages/service.js'
 import { target } from './stages/target.js'
 import type { GateRequest } from './types.js'
@@ -103,6 +104,8 @@ const DISCOVERY_REQUEST: GateRequest = {
   clientAddress: null,
 }
 
+const SEALED_DISCOVERY = refuse('sealed', 'The vault is sealed: no service can be used until it is unsealed')
+
 /** What an agent may know about a service: never a secret. */
 export interface ServiceSummary {
   name: string
@@ -138,6 +141,8 @@ export class GateEngine {
     // budget was taken gets it back (`giveBack`).
     this.#stages = [
       route,
+      // After route only so the ledger row names the service the agent asked for.
+      sealed(options.state),
       this.#identity,
       service,
       grant,
@@ -189,6 +194,7 @@ export class GateEngine {
   services(
     agentToken: string | null,
   ): { ok: true; services: ServiceSummary[] } | { ok: false; refusal: Refusal } {
+    if (this.#options.state.isSealed()) return { ok: false, refusal: SEALED_DISCOVERY }
     const snapshot = this.#options.state.current
     const now = Date.now()
     const ctx = createContext({ ...DISCOVERY_REQUEST, agentToken, receivedAt: now }, snapshot, now)

@@ -137,12 +137,15 @@ export function createGate(options: GateOptions): Gate {
     const receivedAt = Date.now()
     const url = req.url ?? ''
     if (url === '/_aegis/health' || url.startsWith('/_aegis/health?')) {
+      const isSealed = state.isSealed()
+      // Sealed answers 503 like draining: a load balancer must not send traffic that will be refused.
       const body = JSON.stringify({
-        status: requests.closing ? 'draining' : 'ok',
-        credentials: state.current.byService.size,
+        status: requests.closing ? 'draining' : isSealed ? 'sealed' : 'ok',
+        sealed: isSealed,
+        credentials: isSealed ? 0 : state.current.byService.size,
         uptimeMs: receivedAt - startedAt,
       })
-      res.writeHead(requests.closing ? 503 : 200, {
+      res.writeHead(requests.closing || isSealed ? 503 : 200, {
         'content-type': 'application/json',
         'cache-control': 'no-store',
       })

@@ -5,6 +5,17 @@
  * only the CLI needs), published in the same release as this package. Embedders use
  * `@aegis/proxy`.
  */
+// The local admin channel (unseal/seal a running gate over a Unix socket): the CLI's, not an embedder's.
+export { type AdminCall, type AdminReply, callAdmin, isNotListening } from './admin/client.js'
+export {
+  type AdminAuthorize,
+  type AdminHandlers,
+  type AdminServer,
+  type AdminServerOptions,
+  type AdminStatus,
+  createAdminServer,
+} from './admin/server.js'
+export { ADMIN_SOCKET, adminSockets } from './admin/socket.js'
 export { Drain } from './drain.js'
 export { anonymousAccessFromConfig, connectionLimitsFromConfig, readPem } from './from-config.js'
 export { connectionLimits, connectionServerOptions, guardConnections } from './http/connections.js'

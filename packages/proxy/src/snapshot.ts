@@ -273,6 +273,11 @@ export class LiveState {
     return this.#current
   }
 
+  /** The source's own word, read now: a seal takes effect on the next request, not the next poll. */
+  isSealed(): boolean {
+    return this.#options.source.isSealed?.() === true
+  }
+
   /** Re-reads the store if its change token moved. Returns true when a new snapshot was built. */
   refresh(): boolean {
     const { source } = this.#options

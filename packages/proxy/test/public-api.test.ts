@@ -41,8 +41,13 @@ describe('@aegis/proxy/internal', () => {
   it('exports exactly what @aegis/mcp and the apps share with the gate', () => {
     expect(Object.keys(internal).sort()).toEqual(
       [
+        'ADMIN_SOCKET',
         'ByteCollector',
         'Drain',
+        'adminSockets',
+        'callAdmin',
+        'createAdminServer',
+        'isNotListening',
         'anonymousAccessFromConfig',
         'collectBody',
         'connectionLimits',

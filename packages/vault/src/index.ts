@@ -14,6 +14,30 @@ export { MAX_IN_FLIGHT_LIMIT } from './agent-validate.ts'
 // The envelope (seal/open), key derivation and the migrations folder are internals: a caller that
 // needed them would be bypassing the vault's binding of each secret to its vault and row.
 export { generateMasterKey } from './crypto.ts'
+export {
+  acceptShares,
+  assertOpensEveryVault,
+  CustodyError,
+  type CustodyErrorCode,
+  type CustodyRecord,
+  custodyPath,
+  type KeyCheck,
+  type ParsedShare,
+  readCustody,
+  readUnsealedKey,
+  rebuildKey,
+  requireCustody,
+  SealableVault,
+  type SealableVaultOptions,
+  type SplitResult,
+  splitKey,
+  splitParameterProblem,
+  type UnsealStatus,
+  unsealedKeyPath,
+  wipeUnsealedKey,
+  writeCustody,
+  writeUnsealedKey,
+} from './custody/index.ts'
 export { VaultError, type VaultErrorCode } from './errors.ts'
 export { isExpired } from './expiry.ts'
 export { stageFile, writeFileAtomic } from './files.ts'

@@ -21,3 +21,12 @@ export function cachedVaultKey(masterKey: string, salt: Buffer, iterations: numb
   cache.set(id, key)
   return key
 }
+
+/**
+ * Zeroes and drops every cached vault key: a sealed gate must not keep derived keys in memory.
+ * Vaults still open on those keys stop working, so close them first.
+ */
+export function forgetVaultKeys(): void {
+  for (const key of cache.values()) key.fill(0)
+  cache.clear()
+}

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs'
+import { type CustodyRecord, readCustody } from '@aegis/vault'
 import { AegisCommand } from '../base-command.js'
 import {
   type CheckResult,
+  checkCustodyKey,
   checkDataDir,
   checkExpiry,
   checkLedger,
@@ -60,7 +63,22 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
     ]
     const dataDir = config.vault.data_dir
     const name = config.vault.name
-    checks.push(checkMasterKey(config, Boolean(process.env.AEGIS_MASTER_KEY)))
+    let masterKey = config.vault.master_key ?? undefined
+    let custody: CustodyRecord | null = null
+    try {
+      custody = existsSync(dataDir) ? readCustody(dataDir) : null
+    } catch (err) {
+      checks.push({
+        name: 'master key',
+        status: 'fail',
+        message: err instanceof Error ? err.message : String(err),
+      })
+    }
+    if (custody !== null) {
+      const checked = checkCustodyKey(custody, dataDir, process.env.AEGIS_MASTER_KEY)
+      checks.push(checked.result)
+      masterKey = checked.masterKey
+    } else checks.push(checkMasterKey(config, Boolean(process.env.AEGIS_MASTER_KEY)))
     const dataDirCheck = checkDataDir(dataDir)
     checks.push(dataDirCheck)
     // Before anything opens a database: opening one resets its mode to 0600.
@@ -72,7 +90,7 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
         const { vault, results, credentials } = checkVault({
           dataDir,
           name,
-          masterKey: config.vault.master_key ?? undefined,
+          masterKey,
         })
         checks.push(...results)
         if (vault) {

@@ -1,12 +1,27 @@
 import { openLedger } from '@aegis/ledger'
 import { createGate, type GateOptions, pipelineOptionsFromConfig } from '@aegis/proxy'
-import { anonymousAccessFromConfig, readPem } from '@aegis/proxy/internal'
+import {
+  type AdminAuthorize,
+  anonymousAccessFromConfig,
+  createAdminServer,
+  readPem,
+} from '@aegis/proxy/internal'
+import { readCustody, SealableVault } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
+import { adminDir } from '../lib/custody.js'
+import { CliError } from '../lib/errors.js'
 import { ledgerPath } from '../lib/ledger-file.js'
 import { createLogger } from '../lib/logger.js'
 import { assertPoliciesDir } from '../lib/policies-dir.js'
 import { upstreamFlags, upstreamOverrides } from '../lib/upstream-flags.js'
+import { invalidKeyMessage } from '../lib/workspace.js'
+
+// TODO(lead): wire @aegis/access — once RBAC is on, the admin socket must take only an admin's
+// AEGIS_USER_TOKEN (sent as `Authorization: Bearer`; undefined when the caller has none) and
+// answer others with { ok: false, status: 401 | 403, message }. Until then every caller that can
+// reach the socket (the same OS user: the directory is 0700) may unseal and seal.
+const authorizeAdmin: AdminAuthorize = () => ({ ok: true })
 
 export default class Gate extends AegisCommand<typeof Gate> {
   static override description =
@@ -63,7 +78,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
     assertPoliciesDir(gateConfig.policies_dir)
     const logger = createLogger(config)
     let options: GateOptions
-    const vault = this.openActiveVault()
+    const vault = this.#sealableVault()
     const ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background' })
     try {
       options = {
@@ -84,16 +99,60 @@ export default class Gate extends AegisCommand<typeof Gate> {
       throw error
     }
     const gate = createGate(options)
+    // The admin channel only wires the sealable vault to the socket protocol; after an unseal or a
+    // seal the gate re-reads its source at once instead of at the next poll.
+    const admin = createAdminServer({
+      dir: adminDir(this.dataDir()),
+      authorize: authorizeAdmin,
+      logger,
+      handlers: {
+        status: () => vault.status(),
+        unseal: async (share) => {
+          const status = await vault.submitShare(share)
+          gate.refresh()
+          return status
+        },
+        resetUnseal: () => vault.resetShares(),
+        seal: () => {
+          vault.seal()
+          gate.refresh()
+          return vault.status()
+        },
+      },
+    })
 
+    const abort = async (message: string): Promise<never> => {
+      await gate.close()
+      await ledger.close()
+      vault.close()
+      this.fail(message)
+    }
     let address: Awaited<ReturnType<typeof gate.listen>>
     try {
       address = await gate.listen()
     } catch (error) {
-      await ledger.close()
-      vault.close()
-      this.fail(error instanceof Error ? error.message : String(error))
+      return abort(error instanceof Error ? error.message : String(error))
+    }
+    let socket: string | null = null
+    try {
+      socket = await admin.listen()
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error)
+      // A sealed gate without its channel could never be unsealed; an unsealed one still serves,
+      // but `vault seal` cannot reach it (e.g. a data dir path too long for a Unix socket).
+      if (vault.isSealed()) {
+        return abort(
+          `Cannot open the admin socket in ${adminDir(this.dataDir())}, so this sealed gate could never be unsealed: ${why}`,
+        )
+      }
+      this.warn(`No admin socket (${why}): aegis vault seal and unseal cannot reach this gate`)
     }
     this.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
+    if (vault.isSealed()) {
+      this.warn(
+        `The vault is sealed: every request is refused (503 sealed) until aegis vault unseal sends the key shares to ${socket}`,
+      )
+    }
     // The pipeline logs which rule applies to requests without a token; warn when it lets them in.
     const anonymous = anonymousAccessFromConfig(config)
     if (anonymous === 'open') {
@@ -112,8 +171,9 @@ export default class Gate extends AegisCommand<typeof Gate> {
         if (stopping) return
         stopping = true
         logger.info({ signal }, 'shutting down')
-        gate
+        admin
           .close()
+          .then(() => gate.close())
           .catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown failed'))
           .then(() => ledger.close())
           .finally(() => {
@@ -126,5 +186,34 @@ export default class Gate extends AegisCommand<typeof Gate> {
       process.once('SIGTERM', stop)
     })
     this.log('Aegis gate stopped')
+  }
+
+  /**
+   * The active vault as a source the admin socket can seal and unseal. It starts unsealed with the
+   * key at hand (AEGIS_MASTER_KEY, a valid unsealed.key, or — never split — the config), and sealed
+   * when the key is split and none is at hand: the gate then holds only what an unseal sends it.
+   */
+  #sealableVault(): SealableVault {
+    const dataDir = this.dataDir()
+    const vault = new SealableVault({ dataDir, name: this.activeVaultName() })
+    let key: string
+    try {
+      key = this.masterKey()
+    } catch (error) {
+      if (readCustody(dataDir) === null) throw error
+      return vault
+    }
+    const bytes = Buffer.from(key, 'utf8')
+    try {
+      vault.unsealWith(bytes)
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'invalid_master_key') {
+        throw new CliError(invalidKeyMessage(key, vault.name), { cause: error })
+      }
+      throw error
+    } finally {
+      bytes.fill(0)
+    }
+    return vault
   }
 }

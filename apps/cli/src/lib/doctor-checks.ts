@@ -7,9 +7,11 @@ import {
   type AgentRecord,
   type CredentialInfo,
   type CredentialLoad,
+  type CustodyRecord,
   isExpired,
   listVaults,
   openVault,
+  readUnsealedKey,
   type Vault,
 } from '@aegis/vault'
 
@@ -48,6 +50,41 @@ export function checkMasterKey(config: AegisConfig, envHasKey: boolean): CheckRe
     'master key',
     envHasKey ? 'set by AEGIS_MASTER_KEY' : `set in ${config.source.file ?? 'the config'}`,
   )
+}
+
+/**
+ * The key once it is split (`vault split`): sealed is a state, not a fault, so it warns; the key to
+ * check the vault with is AEGIS_MASTER_KEY or a valid unsealed.key, as for every command.
+ */
+export function checkCustodyKey(
+  custody: CustodyRecord,
+  dataDir: string,
+  envKey: string | undefined,
+): { result: CheckResult; masterKey: string | undefined } {
+  const split = `split into shares, ${custody.threshold} of ${custody.shares} unseal it`
+  if (envKey)
+    return {
+      result: pass('master key', `${split}; AEGIS_MASTER_KEY is set and bypasses the seal`),
+      masterKey: envKey,
+    }
+  let key: Buffer | null
+  try {
+    key = readUnsealedKey(dataDir, custody)
+  } catch (err) {
+    return {
+      result: fail('master key', `${errorMessage(err)} (run aegis vault seal, then aegis vault unseal)`),
+      masterKey: undefined,
+    }
+  }
+  if (key === null) {
+    return {
+      result: warn('master key', `${split}; the vault is sealed (aegis vault unseal)`),
+      masterKey: undefined,
+    }
+  }
+  const masterKey = key.toString('utf8')
+  key.fill(0)
+  return { result: pass('master key', `${split}; unsealed (unsealed.key)`), masterKey }
 }
 
 /** The data directory exists and only its owner can enter it. */

@@ -24,6 +24,7 @@ const USER_FACING_ERRORS = new Set([
   'CliError',
   'CLIError',
   'ConfigError',
+  'CustodyError',
   'VaultError',
   'LedgerError',
   'PolicyError',

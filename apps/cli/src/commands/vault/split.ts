@@ -1,0 +1,96 @@
+import { readFileSync, rmSync, statSync } from 'node:fs'
+import { removeYamlKey } from '@aegis/config'
+import {
+  assertOpensEveryVault,
+  custodyPath,
+  splitKey,
+  splitParameterProblem,
+  wipeUnsealedKey,
+  writeCustody,
+  writeFileAtomic,
+} from '@aegis/vault'
+import { Flags } from '@oclif/core'
+import { AegisCommand } from '../../base-command.js'
+
+/** `aegis vault split --json` (interface.md §6). */
+export interface SplitOutput {
+  threshold: number
+  shares: string[]
+}
+
+const NOTE =
+  'master_key: removed by aegis vault split; the key now exists only as shares (aegis vault unseal)'
+
+export default class VaultSplit extends AegisCommand<typeof VaultSplit> {
+  static override summary = 'Split the master key into N shares, any M of which unseal the vault'
+  static override description =
+    'Prints the shares once, removes the master key from the config file and seals the vault: every ' +
+    'command that needs the key then fails with "Vault is sealed" until aegis vault unseal (or AEGIS_MASTER_KEY). ' +
+    'Splitting again makes a new set of shares; the old ones stop working.'
+  static override examples = [
+    '<%= config.bin %> vault split --shares 5 --threshold 3',
+    '<%= config.bin %> vault split --shares 3 --threshold 2 --json > shares.json   # then hand one share to each holder',
+  ]
+  static override flags = {
+    shares: Flags.integer({ description: 'How many shares to make (2-255)', required: true }),
+    threshold: Flags.integer({
+      description: 'How many shares unseal the vault (2 to --shares)',
+      required: true,
+    }),
+  }
+
+  async run(): Promise<SplitOutput> {
+    const { shares: count, threshold } = this.flags
+    const problem = splitParameterProblem(count, threshold)
+    if (problem) this.fail(`--${problem.field} ${problem.message}`)
+    const config = this.loadAegisConfig()
+    const dataDir = this.dataDir()
+    const masterKey = this.masterKey()
+    // One key per data dir: a split that left a vault unopenable would lock it out for good.
+    assertOpensEveryVault(dataDir, masterKey)
+
+    // Everything that can fail is prepared before the first write.
+    const configFile = config.source.file
+    const configText = configFile === null ? null : readFileSync(configFile, 'utf8')
+    const edited = configText === null ? null : removeYamlKey(configText, ['vault', 'master_key'], NOTE)
+    const key = Buffer.from(masterKey, 'utf8')
+    const result = await splitKey(key, count, threshold).finally(() => key.fill(0))
+
+    const custodyFile = custodyPath(dataDir)
+    let previous: string | null = null
+    try {
+      previous = readFileSync(custodyFile, 'utf8')
+    } catch {
+      // First split.
+    }
+    writeCustody(dataDir, result.record)
+    if (configFile !== null && edited !== null) {
+      try {
+        writeFileAtomic(configFile, edited, statSync(configFile).mode & 0o777)
+      } catch (error) {
+        if (previous === null) rmSync(custodyFile, { force: true })
+        else writeFileAtomic(custodyFile, previous)
+        throw error
+      }
+    }
+    // A re-split seals: an unsealed.key of the old split would fail the new key check anyway.
+    wipeUnsealedKey(dataDir)
+
+    if (process.env.AEGIS_MASTER_KEY) {
+      process.stderr.write(
+        'Warning: AEGIS_MASTER_KEY is set in this environment, and commands run with it bypass the seal; unset it (and remove it from shell profiles, .env files and service definitions): Aegis never wrote it, so it cannot remove it\n',
+      )
+    }
+    this.log(`Split the master key into ${count} shares; any ${threshold} of them unseal the vault.`)
+    this.log(
+      `Shares (shown once: give each to a different holder; Aegis keeps none of them${previous === null ? '' : ', and the shares of the previous split no longer work'}):`,
+    )
+    this.log('')
+    for (const share of result.shares) this.log(`  ${share}`)
+    this.log('')
+    if (edited !== null) this.log(`Removed vault.master_key from ${configFile}.`)
+    this.log('The vault is sealed. Unseal it with: aegis vault unseal --key-share - < file-with-shares')
+    this.log('Running gates keep their key in memory until aegis vault seal.')
+    return { threshold, shares: result.shares }
+  }
+}

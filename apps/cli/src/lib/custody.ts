@@ -1,0 +1,71 @@
+import { join } from 'node:path'
+import { type AdminReply, adminSockets, callAdmin, isNotListening } from '@aegis/proxy/internal'
+import type { CustodyRecord } from '@aegis/vault'
+import { CliError } from './errors.js'
+
+/** `Vault is sealed`, and how to get out of it. */
+export function sealedMessage(custody: CustodyRecord): string {
+  return `Vault is sealed: unseal it with ${custody.threshold} of its ${custody.shares} key shares (aegis vault unseal --key-share - < shares.txt), or set AEGIS_MASTER_KEY`
+}
+
+/** `<dataDir>/run`: the private directory of the gates' admin sockets. */
+export function adminDir(dataDir: string): string {
+  return join(dataDir, 'run')
+}
+
+/** The caller's user token for the admin socket (RBAC), when set. */
+export function userToken(): string | undefined {
+  return process.env.AEGIS_USER_TOKEN || undefined
+}
+
+/**
+ * The `--key-share` values in order, `-` replaced by the lines of stdin (blank lines and `#`
+ * comments skipped), so shares need not sit in argv or shell history.
+ */
+export async function collectShares(
+  values: readonly string[],
+  stdin: NodeJS.ReadableStream,
+): Promise<string[]> {
+  if (values.filter((v) => v === '-').length > 1)
+    throw new CliError('--key-share - may be given once (stdin is read once)')
+  const shares: string[] = []
+  for (const value of values) {
+    if (value !== '-') {
+      shares.push(value)
+      continue
+    }
+    const chunks: Buffer[] = []
+    for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+    const lines = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)
+    for (const line of lines) if (line.trim() !== '' && !line.trim().startsWith('#')) shares.push(line.trim())
+  }
+  if (shares.length === 0) throw new CliError('--key-share: no share given (stdin was empty)')
+  return shares
+}
+
+/** A running gate reached over its admin socket. */
+export interface LiveGate {
+  socket: string
+  status: Record<string, unknown>
+}
+
+/** Every gate of the data dir that answers on its admin socket (stale socket files are skipped). */
+export async function liveGates(dataDir: string): Promise<LiveGate[]> {
+  const gates: LiveGate[] = []
+  for (const socket of adminSockets(adminDir(dataDir))) {
+    try {
+      const reply = await callAdmin(socket, { method: 'GET', path: '/status', token: userToken() })
+      gates.push({ socket, status: checked(reply, socket) })
+    } catch (error) {
+      if (!isNotListening(error)) throw error
+    }
+  }
+  return gates
+}
+
+/** The reply's body, or a one-line error naming the gate's socket and what it said. */
+export function checked(reply: AdminReply, socket: string): Record<string, unknown> {
+  if (reply.status === 200) return reply.body
+  const said = typeof reply.body.error === 'string' ? reply.body.error : `status ${reply.status}`
+  throw new CliError(`The gate at ${socket} refused: ${said}`)
+}

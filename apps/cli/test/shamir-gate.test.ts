@@ -1,0 +1,270 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
+import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
+import { BIN, listFiles, removeDir, runCli, tempDir } from './helpers/run-cli.js'
+import { keyedWorkspace, shareData, split } from './helpers/shamir.js'
+
+const SECRET = 'xoxb-gate-custody-secret-5150'
+
+/**
+ * A gate started with the key split and no key at hand: it serves sealed, is unsealed over its
+ * admin socket by `vault unseal` (the key stays in its memory: no unsealed.key), and `vault seal`
+ * stops it serving at once.
+ */
+let dir: string
+let upstream: TestUpstream
+let gate: ChildProcess
+let port: number
+let output = ''
+let masterKey: string
+let shares: string[]
+
+function get(path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { 'X-Target-Host': 'api.example.test' }, agent: false },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (d: string) => {
+          body += d
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      },
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const health = async () => JSON.parse((await get('/_aegis/health')).body) as Record<string, unknown>
+
+beforeAll(async () => {
+  dir = tempDir()
+  upstream = await startUpstream()
+  const caFile = join(dir, 'ca.pem')
+  writeFileSync(caFile, testPki().caCert)
+  masterKey = await keyedWorkspace(dir, SECRET)
+  shares = await split(dir, 3, 2)
+  gate = spawn(
+    process.execPath,
+    [
+      BIN,
+      'gate',
+      '--port',
+      '0',
+      '--upstream-ca',
+      caFile,
+      '--resolve',
+      `api.example.test:443:127.0.0.1:${upstream.port}`,
+    ],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  gate.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    output += d
+  })
+  gate.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    output += d
+  })
+  port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gate did not start:\n${output}`)), 15_000)
+    const check = () => {
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)
+      // Wait for the sealed warning too: it is printed once the admin socket listens.
+      if (match && output.includes('The vault is sealed')) {
+        clearTimeout(timer)
+        resolve(Number(match[1]))
+      }
+    }
+    gate.stdout?.on('data', check)
+    gate.stderr?.on('data', check)
+    gate.once('exit', (code) => reject(new Error(`gate exited ${code}:\n${output}`)))
+  })
+}, 60_000)
+
+afterAll(async () => {
+  gate.kill('SIGTERM')
+  await new Promise((r) => gate.once('exit', r))
+  await upstream.close()
+  removeDir(dir)
+})
+
+describe('a gate started sealed', () => {
+  it('listens, says so, and its health is 503 sealed:true', async () => {
+    expect(output).toMatch(/The vault is sealed: every request is refused \(503 sealed\)/)
+    const reply = await get('/_aegis/health')
+    expect(reply.status).toBe(503)
+    expect(JSON.parse(reply.body)).toMatchObject({ status: 'sealed', sealed: true })
+    const run = join(dir, '.aegis', 'run')
+    expect(statSync(run).mode & 0o777).toBe(0o700)
+    expect(statSync(join(run, 'admin.sock')).isSocket()).toBe(true)
+  })
+
+  it('refuses a proxied request with 503 sealed, recorded in the ledger, upstream untouched', async () => {
+    const before = upstream.received.length
+    const reply = await get('/slack/api/auth.test')
+    expect(reply.status).toBe(503)
+    expect(reply.headers['x-aegis-block']).toBe('sealed')
+    expect(JSON.parse(reply.body)).toMatchObject({ code: 'sealed', status: 503 })
+    expect(upstream.received.length).toBe(before)
+    const ledger = await runCli(['ledger', 'show', '--json'], { cwd: dir })
+    expect(ledger.code, ledger.stderr).toBe(0)
+    expect(JSON.parse(ledger.stdout)).toContainEqual(
+      expect.objectContaining({ service: 'slack', decision: 'blocked', code: 'sealed', status: 503 }),
+    )
+  })
+
+  it('takes shares one at a time over the socket, then serves; no unsealed.key is written', async () => {
+    const first = await runCli(['vault', 'unseal', '--key-share', '-', '--json'], {
+      cwd: dir,
+      input: `${shares[0]}\n`,
+    })
+    expect(first.code, first.stderr).toBe(0)
+    expect(JSON.parse(first.stdout)).toEqual({
+      sealed: true,
+      threshold: 2,
+      progress: 1,
+      target: 'gate',
+      gates: 1,
+      unsealedKey: null,
+    })
+    expect((await health()).sealed).toBe(true)
+
+    const second = await runCli(['vault', 'unseal', '--key-share', '-'], {
+      cwd: dir,
+      input: `${shares[2]}\n`,
+    })
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.stdout).toContain(
+      'Unsealed 1 running gate: the key is in its memory only, no file was written.',
+    )
+    expect(existsSync(join(dir, '.aegis', 'unsealed.key'))).toBe(false)
+    expect(await health()).toMatchObject({ status: 'ok', sealed: false, credentials: 1 })
+
+    const reply = await get('/slack/api/auth.test')
+    expect(reply.status).toBe(200)
+    expect(upstream.received.at(-1)?.headers.authorization).toBe(`Bearer ${SECRET}`)
+    // The CLI itself stays sealed: the key went to the gate only.
+    expect((await runCli(['vault', 'list'], { cwd: dir })).stderr).toMatch(/^Error: Vault is sealed/)
+  })
+
+  it('a bad share is refused by the CLI before it reaches the gate', async () => {
+    const r = await runCli(['vault', 'unseal', '--key-share', 'aegis-share-v1.x'], { cwd: dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^Error: Share 1 is not an Aegis key share/)
+  })
+
+  it('vault seal makes it refuse requests within 1 s', async () => {
+    const r = await runCli(['vault', 'seal', '--json'], { cwd: dir })
+    expect(r.code, r.stderr).toBe(0)
+    const sealedAt = Date.now()
+    expect(JSON.parse(r.stdout)).toEqual({ sealed: true, unsealedKeyRemoved: false, gatesSealed: 1 })
+    const before = upstream.received.length
+    const reply = await get('/slack/api/auth.test')
+    expect(Date.now() - sealedAt).toBeLessThan(1000)
+    expect(reply.status).toBe(503)
+    expect(reply.headers['x-aegis-block']).toBe('sealed')
+    expect(upstream.received.length).toBe(before)
+    expect(await health()).toMatchObject({ sealed: true, credentials: 0 })
+  })
+
+  it('--key-file unseals the gate and writes unsealed.key for CLI commands; seal removes both', async () => {
+    const r = await runCli(['vault', 'unseal', '--key-share', '-', '--key-file', '--json'], {
+      cwd: dir,
+      input: `${shares[1]}\n${shares[2]}\n`,
+    })
+    expect(r.code, r.stderr).toBe(0)
+    const file = join(dir, '.aegis', 'unsealed.key')
+    expect(JSON.parse(r.stdout)).toEqual({
+      sealed: false,
+      threshold: 2,
+      progress: 0,
+      target: 'gate',
+      gates: 1,
+      unsealedKey: file,
+    })
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect((await get('/slack/api/auth.test')).status).toBe(200)
+    expect((await runCli(['vault', 'list'], { cwd: dir })).code).toBe(0)
+    const sealed = await runCli(['vault', 'seal', '--json'], { cwd: dir })
+    expect(JSON.parse(sealed.stdout)).toEqual({ sealed: true, unsealedKeyRemoved: true, gatesSealed: 1 })
+    expect(existsSync(file)).toBe(false)
+    expect((await get('/slack/api/auth.test')).status).toBe(503)
+  })
+
+  it('no share, master key or secret in the gate log, the ledger, or any file under the workspace', async () => {
+    const needles = [masterKey, ...shares.map(shareData)]
+    for (const needle of needles) expect(output).not.toContain(needle)
+    expect(output).not.toContain(SECRET)
+    for (const file of listFiles(dir)) {
+      const bytes = readFileSync(join(dir, file))
+      for (const needle of needles) expect(bytes.includes(Buffer.from(needle)), `${file}`).toBe(false)
+    }
+  })
+})
+
+/** Starts `aegis gate` in `cwd`; resolves with its output once it listens, or once it exits. */
+async function gateOutcome(
+  cwd: string,
+): Promise<{ listening: boolean; output: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [BIN, 'gate', '--port', '0'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gate neither listened nor exited:\n${out}`)), 15_000)
+    const onData = (d: string) => {
+      out += d
+      if (/listening on http/.test(out)) {
+        clearTimeout(timer)
+        // The warnings follow the listening line.
+        setTimeout(() => resolve({ listening: true, output: out, child }), 300)
+      }
+    }
+    child.stdout?.setEncoding('utf8').on('data', onData)
+    child.stderr?.setEncoding('utf8').on('data', onData)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve({ listening: false, output: out, child })
+    })
+  })
+}
+
+describe('a data dir whose path is too long for a Unix socket', () => {
+  it('an unsealed gate serves and warns that seal cannot reach it; a sealed one refuses to start', async () => {
+    const root = tempDir()
+    const cwd = join(root, 'w'.repeat(80))
+    mkdirSync(cwd)
+    try {
+      await keyedWorkspace(cwd)
+      const unsealed = await gateOutcome(cwd)
+      unsealed.child.kill('SIGTERM')
+      expect(unsealed.listening, unsealed.output).toBe(true)
+      // oclif wraps warnings at the terminal width, each line behind " ›   ".
+      const warned = unsealed.output.replace(/\s*\n ›\s+/g, ' ')
+      expect(warned).toMatch(
+        /No admin socket \(The admin socket path .* bytes, more than the 103 a Unix socket allows/,
+      )
+      expect(warned).toContain('aegis vault seal and unseal cannot reach this gate')
+
+      await split(cwd, 2, 2)
+      const sealed = await gateOutcome(cwd)
+      expect(sealed.listening).toBe(false)
+      expect(sealed.output).toMatch(
+        /^Error: Cannot open the admin socket in .*, so this sealed gate could never be unsealed/m,
+      )
+      expect(sealed.child.exitCode).toBe(1)
+    } finally {
+      removeDir(root)
+    }
+  })
+})

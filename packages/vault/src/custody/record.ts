@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { KDF } from '../crypto.ts'
+import { writeFileAtomic } from '../files.ts'
+import { CustodyError } from './errors.ts'
+import type { KeyCheck } from './key-check.ts'
+
+/**
+ * `<dataDir>/custody.json`: what a split left behind — never a share or the key. Its presence means
+ * the master key is held as shares: the CLI needs AEGIS_MASTER_KEY or a valid unsealed.key.
+ */
+export interface CustodyRecord {
+  version: 1
+  /** Shared by every share of the current split; a re-split makes a new one. */
+  setId: string
+  threshold: number
+  shares: number
+  keyCheck: KeyCheck
+  splitAt: string
+}
+
+/** `<dataDir>/custody.json` */
+export function custodyPath(dataDir: string): string {
+  return join(dataDir, 'custody.json')
+}
+
+const HEX = /^[0-9a-f]+$/
+
+function isRecord(value: unknown): value is CustodyRecord {
+  const r = value as Partial<CustodyRecord> | null
+  const check = r?.keyCheck as Partial<KeyCheck> | undefined
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    r.version === 1 &&
+    typeof r.setId === 'string' &&
+    /^[0-9a-f]{16}$/.test(r.setId) &&
+    Number.isInteger(r.threshold) &&
+    Number.isInteger(r.shares) &&
+    (r.threshold as number) >= 2 &&
+    (r.shares as number) >= (r.threshold as number) &&
+    (r.shares as number) <= 255 &&
+    typeof r.splitAt === 'string' &&
+    check?.kdf === KDF.name &&
+    Number.isSafeInteger(check.iterations) &&
+    (check.iterations as number) >= KDF.iterations &&
+    typeof check.salt === 'string' &&
+    HEX.test(check.salt) &&
+    typeof check.value === 'string' &&
+    /^[0-9a-f]{64}$/.test(check.value)
+  )
+}
+
+/** The custody record, or null when the key was never split. A damaged file is `corrupt`. */
+export function readCustody(dataDir: string): CustodyRecord | null {
+  const file = custodyPath(dataDir)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw new CustodyError('corrupt', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new CustodyError('corrupt', `${file} is not valid JSON`)
+  }
+  if (!isRecord(value)) throw new CustodyError('corrupt', `${file} is not a valid custody record`)
+  return value
+}
+
+/** Writes the record atomically (0600). */
+export function writeCustody(dataDir: string, record: CustodyRecord): void {
+  writeFileAtomic(custodyPath(dataDir), `${JSON.stringify(record, null, 2)}\n`)
+}
+
+/** The record, or `not_split` when there is none. */
+export function requireCustody(dataDir: string): CustodyRecord {
+  const record = readCustody(dataDir)
+  if (record === null) {
+    throw new CustodyError(
+      'not_split',
+      'The master key is not split into shares, so there is nothing to unseal or seal (split it first)',
+    )
+  }
+  return record
+}

@@ -1,0 +1,168 @@
+import { forgetVaultKeys } from '../keycache.ts'
+import { openVault } from '../manage.ts'
+import type { Vault } from '../vault.ts'
+import type { ParsedShare } from './envelope.ts'
+import { CustodyError } from './errors.ts'
+import { passesKeyCheck } from './key-check.ts'
+import { readCustody, requireCustody } from './record.ts'
+import { acceptShare, rebuildKey } from './shares.ts'
+
+export interface SealableVaultOptions {
+  dataDir: string
+  /** The vault to serve once unsealed. */
+  name: string
+  /** How long shares given so far are kept while more are awaited, ms. Default 10 minutes. */
+  unsealTimeoutMs?: number
+}
+
+/** Where an unseal stands: `threshold` is null when the key was never split. */
+export interface UnsealStatus {
+  sealed: boolean
+  threshold: number | null
+  /** Shares accepted so far towards the threshold. */
+  progress: number
+}
+
+const EMPTY_LOAD = Object.freeze({ credentials: Object.freeze([]), unavailable: Object.freeze([]) })
+
+/**
+ * A vault a long-running process (the gate) can hold sealed: it starts without a key, is unsealed
+ * with a key or share by share, and sealed again at any time. It is a credential source for the
+ * gate (`isSealed()` says to refuse everything) and keeps the key in memory only; `seal()` closes
+ * the vault and zeroes the key and every derived key.
+ */
+export class SealableVault {
+  readonly #dataDir: string
+  readonly #name: string
+  readonly #timeoutMs: number
+  #vault: Vault | null = null
+  #key: Buffer | null = null
+  #pending: ParsedShare[] = []
+  #pendingSince = 0
+  #generation = 0
+  /** Shares are taken one at a time: combining awaits, and two calls must not both rebuild. */
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(options: SealableVaultOptions) {
+    this.#dataDir = options.dataDir
+    this.#name = options.name
+    this.#timeoutMs = options.unsealTimeoutMs ?? 10 * 60_000
+  }
+
+  get name(): string {
+    return this.#name
+  }
+
+  isSealed(): boolean {
+    return this.#vault === null
+  }
+
+  status(): UnsealStatus {
+    this.#expire()
+    const custody = readCustody(this.#dataDir)
+    return { sealed: this.isSealed(), threshold: custody?.threshold ?? null, progress: this.#pending.length }
+  }
+
+  /**
+   * Unseals with the whole key (from AEGIS_MASTER_KEY, unsealed.key or rebuilt shares): proven
+   * against the custody key check when the key is split, then used to open the vault. The key is
+   * copied; the caller zeroes its own buffer.
+   */
+  unsealWith(masterKey: Buffer): void {
+    const custody = readCustody(this.#dataDir)
+    if (custody !== null && !passesKeyCheck(masterKey, custody.keyCheck)) {
+      throw new CustodyError(
+        'key_check_failed',
+        `Invalid master key: it fails the key check of split ${custody.setId}`,
+      )
+    }
+    // Sealed first: sealing zeroes every cached derived key, which the new vault would share.
+    this.seal()
+    this.#vault = openVault({
+      dataDir: this.#dataDir,
+      name: this.#name,
+      masterKey: masterKey.toString('utf8'),
+    })
+    this.#key = Buffer.from(masterKey)
+    this.#generation++
+  }
+
+  /** Adds one share; at the threshold the key is rebuilt, checked and the vault opened. */
+  submitShare(share: string): Promise<UnsealStatus> {
+    const run = this.#queue.then(() => this.#submit(share))
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  async #submit(text: string): Promise<UnsealStatus> {
+    if (!this.isSealed()) return this.status()
+    const custody = requireCustody(this.#dataDir)
+    this.#expire()
+    const share = acceptShare(text, this.#pending.length + 1, this.#pending, custody)
+    if (this.#pending.length === 0) this.#pendingSince = Date.now()
+    this.#pending.push(share)
+    if (this.#pending.length < custody.threshold) return this.status()
+    const shares = this.#clearPending()
+    let key: Buffer | undefined
+    try {
+      key = await rebuildKey(shares, custody)
+      this.unsealWith(key)
+    } finally {
+      key?.fill(0)
+      for (const s of shares) s.bytes.fill(0)
+    }
+    return this.status()
+  }
+
+  /** Forgets the shares given so far. */
+  resetShares(): UnsealStatus {
+    for (const s of this.#clearPending()) s.bytes.fill(0)
+    return this.status()
+  }
+
+  /** Closes the vault, zeroes the key and the derived keys, forgets pending shares. Idempotent. */
+  seal(): void {
+    const wasOpen = this.#vault !== null
+    this.#vault?.close()
+    this.#vault = null
+    this.#key?.fill(0)
+    this.#key = null
+    if (wasOpen) forgetVaultKeys()
+    for (const s of this.#clearPending()) s.bytes.fill(0)
+    this.#generation++
+  }
+
+  close(): void {
+    this.seal()
+  }
+
+  // The credential source the gate reads (structurally @aegis/proxy's CredentialSource).
+  loadAll(): ReturnType<Vault['loadAll']> {
+    return this.#vault?.loadAll() ?? []
+  }
+
+  loadCredentials(): ReturnType<Vault['loadCredentials']> {
+    return this.#vault?.loadCredentials() ?? (EMPTY_LOAD as unknown as ReturnType<Vault['loadCredentials']>)
+  }
+
+  loadAgents(): ReturnType<Vault['loadAgents']> {
+    return this.#vault?.loadAgents() ?? []
+  }
+
+  changeToken(): string {
+    const vault = this.#vault
+    return vault === null ? `sealed:${this.#generation}` : `${this.#generation}:${vault.changeToken()}`
+  }
+
+  #clearPending(): ParsedShare[] {
+    const pending = this.#pending
+    this.#pending = []
+    return pending
+  }
+
+  #expire(): void {
+    if (this.#pending.length > 0 && Date.now() - this.#pendingSince > this.#timeoutMs) {
+      for (const s of this.#clearPending()) s.bytes.fill(0)
+    }
+  }
+}
