@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { parseRate } from '@aegis/guard'
 import { and, eq, sql } from 'drizzle-orm'
-import { agentTokenPrefix, generateAgentToken, hashAgentToken } from './agent-token.ts'
-import { quoteName, validateAgentLimits, validateAgentName, validateNewAgent } from './agent-validate.ts'
-import type { Connection } from './db.ts'
-import { VaultError } from './errors.ts'
-import { type AgentRow, agents, credentials, grants } from './schema.ts'
-import type { AgentInfo, AgentLimits, AgentRecord, AgentWithToken, NewAgent } from './types.ts'
-import { validateCredentialName } from './validate.ts'
+import { agentTokenPrefix, generateAgentToken, hashAgentToken } from './agent-token.js'
+import { quoteName, validateAgentLimits, validateAgentName, validateNewAgent } from './agent-validate.js'
+import type { Connection } from './db.js'
+import { VaultError } from './errors.js'
+import { type AgentRow, agents, credentials, grants } from './schema.js'
+import type { AgentInfo, AgentLimits, AgentRecord, AgentWithToken, NewAgent } from './types.js'
+import { validateCredentialName } from './validate.js'
 
 function prepareAgentStatements(conn: Connection) {
   const { db } = conn

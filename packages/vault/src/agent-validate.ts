@@ -1,7 +1,7 @@
-import { isAgentTokenShape } from './agent-token.ts'
-import { VaultError } from './errors.ts'
-import type { AgentLimits, NewAgent } from './types.ts'
-import { checkObject, validateRate } from './validate.ts'
+import { isAgentTokenShape } from './agent-token.js'
+import { VaultError } from './errors.js'
+import type { AgentLimits, NewAgent } from './types.js'
+import { checkObject, validateRate } from './validate.js'
 
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 /** Upper bound for `maxInFlight`: far above any sane cap, low enough to catch typos. */

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto'
-import { VaultError } from './errors.ts'
+import { VaultError } from './errors.js'
 
 /** PBKDF2-HMAC-SHA512 parameters used for new vaults (OWASP 2023 minimum for SHA-512). */
 export const KDF = { name: 'pbkdf2-sha512', digest: 'sha512', iterations: 210_000, keyLength: 32 } as const

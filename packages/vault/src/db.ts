@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import { corruptDatabase } from './errors.ts'
-import * as schema from './schema.ts'
+import { corruptDatabase } from './errors.js'
+import * as schema from './schema.js'
 
 /** Folder holding the generated drizzle migrations (`drizzle/` beside `src/` and `dist/`). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../drizzle', import.meta.url))

@@ -9,11 +9,11 @@ export {
   agentTokenPrefix,
   hashAgentToken,
   isAgentTokenShape,
-} from './agent-token.ts'
-export { MAX_IN_FLIGHT_LIMIT } from './agent-validate.ts'
+} from './agent-token.js'
+export { MAX_IN_FLIGHT_LIMIT } from './agent-validate.js'
 // The envelope (seal/open), key derivation and the migrations folder are internals: a caller that
 // needed them would be bypassing the vault's binding of each secret to its vault and row.
-export { generateMasterKey } from './crypto.ts'
+export { generateMasterKey } from './crypto.js'
 export {
   acceptShares,
   assertOpensEveryVault,
@@ -37,10 +37,10 @@ export {
   wipeUnsealedKey,
   writeCustody,
   writeUnsealedKey,
-} from './custody/index.ts'
-export { VaultError, type VaultErrorCode } from './errors.ts'
-export { isExpired } from './expiry.ts'
-export { stageFile, writeFileAtomic } from './files.ts'
+} from './custody/index.js'
+export { VaultError, type VaultErrorCode } from './errors.js'
+export { isExpired } from './expiry.js'
+export { stageFile, writeFileAtomic } from './files.js'
 export {
   type CreateVaultOptions,
   createVault,
@@ -48,8 +48,8 @@ export {
   listVaults,
   type OpenVaultOptions,
   openVault,
-} from './manage.ts'
-export { Secret } from './secret.ts'
+} from './manage.js'
+export { Secret } from './secret.js'
 export type {
   AgentInfo,
   AgentLimits,
@@ -66,5 +66,5 @@ export type {
   Scope,
   UnavailableCredential,
   VaultInfo,
-} from './types.ts'
-export { Vault } from './vault.ts'
+} from './types.js'
+export { Vault } from './vault.js'

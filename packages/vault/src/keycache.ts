@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { deriveKeySync } from './crypto.ts'
+import { deriveKeySync } from './crypto.js'
 
 const MAX_ENTRIES = 32
 const cache = new Map<string, Buffer>()

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { count } from 'drizzle-orm'
-import { generateSalt, KDF, KEY_CHECK_PLAINTEXT, keyCheckContext, open, seal } from './crypto.ts'
-import { type Connection, connect, migrateDatabase, readMeta } from './db.ts'
-import { corruptDatabase, toVaultError, VaultError } from './errors.ts'
+import { generateSalt, KDF, KEY_CHECK_PLAINTEXT, keyCheckContext, open, seal } from './crypto.js'
+import { type Connection, connect, migrateDatabase, readMeta } from './db.js'
+import { corruptDatabase, toVaultError, VaultError } from './errors.js'
 import {
   createPrivateFile,
   ensurePrivateDir,
@@ -11,13 +11,13 @@ import {
   restrictDatabaseFiles,
   vaultFileName,
   vaultsDir,
-} from './files.ts'
-import { cachedVaultKey } from './keycache.ts'
-import { readRegistry, withRegistryLock, writeRegistry } from './registry.ts'
-import { credentials, meta } from './schema.ts'
-import type { VaultInfo } from './types.ts'
-import { validateVaultName } from './validate.ts'
-import { Vault } from './vault.ts'
+} from './files.js'
+import { cachedVaultKey } from './keycache.js'
+import { readRegistry, withRegistryLock, writeRegistry } from './registry.js'
+import { credentials, meta } from './schema.js'
+import type { VaultInfo } from './types.js'
+import { validateVaultName } from './validate.js'
+import { Vault } from './vault.js'
 
 /** Format version of the vault database (stored in its meta table). */
 const FORMAT_VERSION = '1'

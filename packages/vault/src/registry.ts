@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import lockfile from 'proper-lockfile'
-import { VaultError } from './errors.ts'
-import { ensurePrivateDir, vaultFileName, writeFileAtomic } from './files.ts'
+import { VaultError } from './errors.js'
+import { ensurePrivateDir, vaultFileName, writeFileAtomic } from './files.js'
 
 /** One vault as recorded in `<dataDir>/vaults.json`. */
 export interface RegistryEntry {

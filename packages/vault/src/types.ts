@@ -1,5 +1,5 @@
 import type { Scope } from '@aegis/guard'
-import type { Secret } from './secret.ts'
+import type { Secret } from './secret.js'
 
 export type { Scope }
 

@@ -1,6 +1,6 @@
 import { parseDomainPattern, parseRate, secretProblems } from '@aegis/guard'
-import { VaultError } from './errors.ts'
-import { Secret } from './secret.ts'
+import { VaultError } from './errors.js'
+import { Secret } from './secret.js'
 import type {
   AuthType,
   BodyInspection,
@@ -8,7 +8,7 @@ import type {
   CredentialPatch,
   NewCredential,
   Scope,
-} from './types.ts'
+} from './types.js'
 
 /** The validated, normalized fields of a credential (everything but id and timestamps). */
 export type CredentialFields = Omit<CredentialInfo, 'id' | 'createdAt' | 'updatedAt' | 'rotatedAt'>

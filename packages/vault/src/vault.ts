@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { parseStoredSettings } from '@aegis/guard'
 import { eq, sql } from 'drizzle-orm'
-import { AgentStore } from './agent-store.ts'
-import { credentialContext, open, seal } from './crypto.ts'
-import type { Connection } from './db.ts'
-import { toVaultError, VaultError } from './errors.ts'
-import { type CredentialRow, credentials } from './schema.ts'
-import { Secret } from './secret.ts'
+import { AgentStore } from './agent-store.js'
+import { credentialContext, open, seal } from './crypto.js'
+import type { Connection } from './db.js'
+import { toVaultError, VaultError } from './errors.js'
+import { type CredentialRow, credentials } from './schema.js'
+import { Secret } from './secret.js'
 import type {
   AgentInfo,
   AgentLimits,
@@ -21,14 +21,14 @@ import type {
   NewAgent,
   NewCredential,
   Scope,
-} from './types.ts'
+} from './types.js'
 import {
   type CredentialFields,
   validateCredentialName,
   validateNewCredential,
   validatePatch,
   validateSecret,
-} from './validate.ts'
+} from './validate.js'
 
 /** What `createVault`/`openVault` hand to the Vault: an open, verified, migrated connection. */
 export interface VaultHandle {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hashAgentToken } from '../src/index.ts'
-import { newVault, sampleCredential, snapshotFiles, tempDataDir } from './helpers.ts'
+import { hashAgentToken } from '../src/index.js'
+import { newVault, sampleCredential, snapshotFiles, tempDataDir } from './helpers.js'
 
 /** The forms a token could take on disk: whole, its random part, and the raw random bytes. */
 function tokenForms(token: string): Buffer[] {

@@ -8,8 +8,8 @@ import {
   isAgentTokenShape,
   openVault,
   type Vault,
-} from '../src/index.ts'
-import { expectVaultError, MASTER_KEY, newVault, sampleCredential, tempDataDir, track } from './helpers.ts'
+} from '../src/index.js'
+import { expectVaultError, MASTER_KEY, newVault, sampleCredential, tempDataDir, track } from './helpers.js'
 
 const TOKEN_SHAPE = /^aegis_[A-Za-z0-9_-]{43}$/
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { destroyVault, openVault } from '../src/index.ts'
-import { MASTER_KEY, newVault, sampleCredential, snapshotFiles, tempDataDir, track } from './helpers.ts'
+import { destroyVault, openVault } from '../src/index.js'
+import { MASTER_KEY, newVault, sampleCredential, snapshotFiles, tempDataDir, track } from './helpers.js'
 
 /** Every form in which a secret could leak to disk. */
 function encodings(secret: string): string[] {

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { openVault } from '../src/index.ts'
-import { MASTER_KEY, newVault, sampleCredential, tempDataDir, track } from './helpers.ts'
+import { openVault } from '../src/index.js'
+import { MASTER_KEY, newVault, sampleCredential, tempDataDir, track } from './helpers.js'
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isExpired, Secret } from '../src/index.ts'
-import { expectVaultError, newVault, sampleCredential } from './helpers.ts'
+import { isExpired, Secret } from '../src/index.js'
+import { expectVaultError, newVault, sampleCredential } from './helpers.js'
 
 describe('add / get / list', () => {
   it('adds with defaults and returns metadata without the secret', () => {

@@ -9,9 +9,9 @@ import {
   KDF,
   open,
   seal,
-} from '../src/crypto.ts'
-import { VaultError } from '../src/index.ts'
-import { expectVaultError } from './helpers.ts'
+} from '../src/crypto.js'
+import { VaultError } from '../src/index.js'
+import { expectVaultError } from './helpers.js'
 
 const key = Buffer.alloc(32, 1)
 const otherKey = Buffer.alloc(32, 2)

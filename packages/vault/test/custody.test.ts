@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseShare } from '../src/custody/envelope.ts'
+import { parseShare } from '../src/custody/envelope.js'
 import {
   acceptShares,
   CustodyError,
@@ -15,8 +15,8 @@ import {
   wipeUnsealedKey,
   writeCustody,
   writeUnsealedKey,
-} from '../src/index.ts'
-import { MASTER_KEY, newVault, sampleCredential, tempDataDir } from './helpers.ts'
+} from '../src/index.js'
+import { MASTER_KEY, newVault, sampleCredential, tempDataDir } from './helpers.js'
 
 const KEY = Buffer.from(MASTER_KEY, 'utf8')
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { stageFile, writeFileAtomic } from '../src/index.ts'
+import { stageFile, writeFileAtomic } from '../src/index.js'
 
 let dir: string
 beforeEach(() => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterEach } from 'vitest'
-import { createVault, type NewCredential, type Vault, VaultError, type VaultErrorCode } from '../src/index.ts'
+import { createVault, type NewCredential, type Vault, VaultError, type VaultErrorCode } from '../src/index.js'
 
 export const MASTER_KEY = 'test-master-key-0123456789abcdefghijklmnop'
 /** A fixed salt keeps most tests to one key derivation (the KDF costs ~0.2 s per key/salt pair). */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { createVault, destroyVault, listVaults, openVault } from '../src/index.ts'
+import { createVault, destroyVault, listVaults, openVault } from '../src/index.js'
 import {
   expectVaultError,
   MASTER_KEY,
@@ -13,7 +13,7 @@ import {
   TEST_SALT,
   tempDataDir,
   track,
-} from './helpers.ts'
+} from './helpers.js'
 
 describe('createVault / openVault', () => {
   it('creates the database and registry, and reopens with the same key', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { Vault } from '../src/index.ts'
-import { CORRUPTIONS, corruptRow } from './fixtures/corrupt-rows.ts'
-import { expectVaultError, newVault, sampleCredential } from './helpers.ts'
+import type { Vault } from '../src/index.js'
+import { CORRUPTIONS, corruptRow } from './fixtures/corrupt-rows.js'
+import { expectVaultError, newVault, sampleCredential } from './helpers.js'
 
 const HEALTHY = 'healthy-secret-value-1111'
 const BROKEN = 'broken-secret-value-2222'

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { hashAgentToken, openVault } from '../src/index.ts'
-import { expectVaultError, MASTER_KEY, snapshotFiles, tempDataDir, track } from './helpers.ts'
+import { hashAgentToken, openVault } from '../src/index.js'
+import { expectVaultError, MASTER_KEY, snapshotFiles, tempDataDir, track } from './helpers.js'
 
 /**
  * A data dir written by the vault as it was before agents existed (schema 0000_init only):

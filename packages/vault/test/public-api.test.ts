@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import * as vault from '../src/index.ts'
+import * as vault from '../src/index.js'
 
 // The public surface is a promise to keep stable; the envelope, key derivation and migrations
 // folder are internals (issue 13), so a new export must be added here on purpose.

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { destroyVault, listVaults } from '../src/index.ts'
-import { tempDataDir } from './helpers.ts'
+import { destroyVault, listVaults } from '../src/index.js'
+import { tempDataDir } from './helpers.js'
 
 /** The children run the TypeScript sources through tsx's ESM loader (a dev dependency). */
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Secret } from '../src/index.ts'
-import { expectVaultError, newVault, sampleCredential } from './helpers.ts'
+import { Secret } from '../src/index.js'
+import { expectVaultError, newVault, sampleCredential } from './helpers.js'
 
 const STORED = 'xoxb-super-secret-token-4242'
 const BODY = 'sk-live-4242-abcd'

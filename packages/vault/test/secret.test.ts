@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { Secret } from '../src/index.ts'
+import { Secret } from '../src/index.js'
 
 describe('Secret', () => {
   const s = new Secret('hunter2-value')

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { createVault, openVault } from '../src/index.ts'
+import { createVault, openVault } from '../src/index.js'
 import {
   expectVaultError,
   MASTER_KEY,
@@ -9,7 +9,7 @@ import {
   TEST_SALT,
   tempDataDir,
   track,
-} from './helpers.ts'
+} from './helpers.js'
 
 function rawDb(file: string) {
   return new Database(file)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { NewCredential } from '../src/index.ts'
-import { expectVaultError, newVault, sampleCredential } from './helpers.ts'
+import type { NewCredential } from '../src/index.js'
+import { expectVaultError, newVault, sampleCredential } from './helpers.js'
 
 /** Each case: a bad input, and the field the error message must name. */
 const cases: Array<[string, Partial<NewCredential> | Record<string, unknown>, RegExp]> = [

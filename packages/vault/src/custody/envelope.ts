@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib'
-import { CustodyError } from './errors.ts'
+import { CustodyError } from './errors.js'
 
 /** First field of every share this version writes. */
 export const SHARE_PREFIX = 'aegis-share-v1'

@@ -3,12 +3,12 @@
  * the unsealed.key file for CLI commands, and a vault a gate can hold sealed.
  */
 
-export type { ParsedShare } from './envelope.ts'
-export { CustodyError, type CustodyErrorCode } from './errors.ts'
-export type { KeyCheck } from './key-check.ts'
-export { type CustodyRecord, custodyPath, readCustody, requireCustody, writeCustody } from './record.ts'
-export { SealableVault, type SealableVaultOptions, type UnsealStatus } from './sealable.ts'
-export { acceptShares, rebuildKey } from './shares.ts'
-export { type SplitResult, splitKey, splitParameterProblem } from './split.ts'
-export { readUnsealedKey, unsealedKeyPath, wipeUnsealedKey, writeUnsealedKey } from './unsealed-key.ts'
-export { assertOpensEveryVault } from './verify.ts'
+export type { ParsedShare } from './envelope.js'
+export { CustodyError, type CustodyErrorCode } from './errors.js'
+export type { KeyCheck } from './key-check.js'
+export { type CustodyRecord, custodyPath, readCustody, requireCustody, writeCustody } from './record.js'
+export { SealableVault, type SealableVaultOptions, type UnsealStatus } from './sealable.js'
+export { acceptShares, rebuildKey } from './shares.js'
+export { type SplitResult, splitKey, splitParameterProblem } from './split.js'
+export { readUnsealedKey, unsealedKeyPath, wipeUnsealedKey, writeUnsealedKey } from './unsealed-key.js'
+export { assertOpensEveryVault } from './verify.js'

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { deriveKeySync, KDF } from '../crypto.ts'
+import { deriveKeySync, KDF } from '../crypto.js'
 
 /** How the custody file proves a rebuilt key: PBKDF2 first, then an HMAC over a fixed label. */
 export interface KeyCheck {

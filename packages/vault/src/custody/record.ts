@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { KDF } from '../crypto.ts'
-import { writeFileAtomic } from '../files.ts'
-import { CustodyError } from './errors.ts'
-import type { KeyCheck } from './key-check.ts'
+import { KDF } from '../crypto.js'
+import { writeFileAtomic } from '../files.js'
+import { CustodyError } from './errors.js'
+import type { KeyCheck } from './key-check.js'
 
 /**
  * `<dataDir>/custody.json`: what a split left behind — never a share or the key. Its presence means

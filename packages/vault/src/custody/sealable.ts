@@ -1,11 +1,11 @@
-import { forgetVaultKeys } from '../keycache.ts'
-import { openVault } from '../manage.ts'
-import type { Vault } from '../vault.ts'
-import type { ParsedShare } from './envelope.ts'
-import { CustodyError } from './errors.ts'
-import { passesKeyCheck } from './key-check.ts'
-import { readCustody, requireCustody } from './record.ts'
-import { acceptShare, rebuildKey } from './shares.ts'
+import { forgetVaultKeys } from '../keycache.js'
+import { openVault } from '../manage.js'
+import type { Vault } from '../vault.js'
+import type { ParsedShare } from './envelope.js'
+import { CustodyError } from './errors.js'
+import { passesKeyCheck } from './key-check.js'
+import { readCustody, requireCustody } from './record.js'
+import { acceptShare, rebuildKey } from './shares.js'
 
 export interface SealableVaultOptions {
   dataDir: string

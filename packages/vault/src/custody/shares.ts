@@ -1,8 +1,8 @@
 import { combine } from 'shamir-secret-sharing'
-import { type ParsedShare, parseShare } from './envelope.ts'
-import { CustodyError } from './errors.ts'
-import { passesKeyCheck } from './key-check.ts'
-import type { CustodyRecord } from './record.ts'
+import { type ParsedShare, parseShare } from './envelope.js'
+import { CustodyError } from './errors.js'
+import { passesKeyCheck } from './key-check.js'
+import type { CustodyRecord } from './record.js'
 
 /** The x-coordinate: the library's last byte, distinct for every share of one split. */
 function xOf(share: ParsedShare): number {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { split } from 'shamir-secret-sharing'
-import { encodeShare } from './envelope.ts'
-import { CustodyError } from './errors.ts'
-import { createKeyCheck } from './key-check.ts'
-import type { CustodyRecord } from './record.ts'
+import { encodeShare } from './envelope.js'
+import { CustodyError } from './errors.js'
+import { createKeyCheck } from './key-check.js'
+import type { CustodyRecord } from './record.js'
 
 /** What is wrong with a split's parameters, naming the parameter; null when they are fine. */
 export function splitParameterProblem(

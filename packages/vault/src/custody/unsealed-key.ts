@@ -1,9 +1,9 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../files.ts'
-import { CustodyError } from './errors.ts'
-import { passesKeyCheck } from './key-check.ts'
-import type { CustodyRecord } from './record.ts'
+import { writeFileAtomic } from '../files.js'
+import { CustodyError } from './errors.js'
+import { passesKeyCheck } from './key-check.js'
+import type { CustodyRecord } from './record.js'
 
 const PREFIX = 'aegis-unsealed-v1'
 

@@ -1,6 +1,6 @@
-import { openVault } from '../manage.ts'
-import { readRegistry } from '../registry.ts'
-import { CustodyError } from './errors.ts'
+import { openVault } from '../manage.js'
+import { readRegistry } from '../registry.js'
+import { CustodyError } from './errors.js'
 
 /**
  * Opens (and closes) every vault of the data dir with `masterKey`: the data dir has one master
