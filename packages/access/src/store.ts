@@ -104,7 +104,7 @@ export class AccessStore {
       if (bootstrapping && role !== 'admin') {
         throw new AccessError(
           'first_user_must_be_admin',
-          `The first user must be an admin (--role admin): "${name}" would be ${role}, and nobody could then manage users`,
+          `The first user must be an admin: "${name}" would be ${role}, and nobody could then manage users`,
         )
       }
       if (db.select({ id: users.id }).from(users).where(eq(users.name, name)).get() !== undefined) {
