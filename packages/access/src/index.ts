@@ -10,4 +10,11 @@ export { COMMAND_PERMISSIONS, type CommandId, commandPermission } from './comman
 export { AccessError, type AccessErrorCode } from './errors.js'
 export { isPermission, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from './permissions.js'
 export { isRole, ROLES, type Role } from './roles.js'
-export { AccessStore, accessFile, type IssuedToken, resolveActor, type UserInfo } from './store.js'
+export {
+  AccessStore,
+  accessFile,
+  addUser,
+  type IssuedToken,
+  resolveActor,
+  type UserInfo,
+} from './store.js'

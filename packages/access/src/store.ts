@@ -101,12 +101,7 @@ export class AccessStore {
     return this.#write(actor, 'user:write', () => {
       const { db } = this.#conn
       const bootstrapping = this.bootstrapCompletedAt() === null
-      if (bootstrapping && role !== 'admin') {
-        throw new AccessError(
-          'first_user_must_be_admin',
-          `The first user must be an admin: "${name}" would be ${role}, and nobody could then manage users`,
-        )
-      }
+      if (bootstrapping) firstUserMustBeAdmin(name, role)
       if (db.select({ id: users.id }).from(users).where(eq(users.name, name)).get() !== undefined) {
         throw new AccessError('user_exists', `User "${name}" already exists`)
       }
@@ -234,6 +229,34 @@ export function resolveActor(options: { file: string; token: string | undefined 
     return store.resolveActor(options.token)
   } finally {
     store.close()
+  }
+}
+
+/**
+ * Adds a user to the store at `file`, creating it (0600) for the first user only once the input
+ * passed every check that needs no database: a refused first `user add` leaves no file behind.
+ */
+export function addUser(options: { file: string; actor: Actor; name: string; role: string }): IssuedToken {
+  const { file, actor, name, role } = options
+  let store = AccessStore.open({ file })
+  if (store === null) {
+    firstUserMustBeAdmin(checkUserName(name), checkRole(role))
+    store = AccessStore.open({ file, create: true }) as AccessStore
+  }
+  try {
+    return store.addUser(actor, { name, role })
+  } finally {
+    store.close()
+  }
+}
+
+/** While bootstrap lasts, the user being added must be an admin, or nobody could manage users. */
+function firstUserMustBeAdmin(name: string, role: Role): void {
+  if (role !== 'admin') {
+    throw new AccessError(
+      'first_user_must_be_admin',
+      `The first user must be an admin: "${name}" would be ${role}, and nobody could then manage users`,
+    )
   }
 }
 

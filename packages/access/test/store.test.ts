@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AccessError, AccessStore, accessFile, BOOTSTRAP, resolveActor } from '../src/index.ts'
+import { AccessError, AccessStore, accessFile, addUser, BOOTSTRAP, resolveActor } from '../src/index.ts'
 
 let dir: string
 let file: string
@@ -56,6 +56,19 @@ describe('bootstrap', () => {
       store.close()
     },
   )
+
+  it('addUser refuses a first non-admin, a bad name or a bad role before creating the file', () => {
+    expect(codeOf(() => addUser({ file, actor: BOOTSTRAP, name: 'op', role: 'operator' }))).toBe(
+      'first_user_must_be_admin',
+    )
+    expect(codeOf(() => addUser({ file, actor: BOOTSTRAP, name: 'a b', role: 'admin' }))).toBe(
+      'invalid_input',
+    )
+    expect(codeOf(() => addUser({ file, actor: BOOTSTRAP, name: 'ab', role: 'root' }))).toBe('invalid_input')
+    expect(readdirSync(dir)).toEqual([])
+    expect(addUser({ file, actor: BOOTSTRAP, name: 'root', role: 'admin' }).role).toBe('admin')
+    expect(readdirSync(dir)).toEqual(['access.db'])
+  })
 
   it('ends for good with the first admin: removing every user by hand does not reopen it', () => {
     const store = open()

@@ -3,11 +3,11 @@ import { AccessStore, type Actor, accessFile, type IssuedToken } from '@aegis/ac
 import { CliError } from './errors.js'
 
 /**
- * Runs `fn` on `<dataDir>/access.db` and closes it. Without `create`, a missing file (no user was
- * ever added) gives `fn` null; only `user add` creates it.
+ * Runs `fn` on `<dataDir>/access.db` and closes it. A missing file (no user was ever added) gives
+ * `fn` null; only `user add` creates it (`addUser`).
  */
-export function withUserStore<R>(dataDir: string, create: boolean, fn: (store: AccessStore | null) => R): R {
-  const store = AccessStore.open({ file: accessFile(dataDir), create })
+export function withUserStore<R>(dataDir: string, fn: (store: AccessStore | null) => R): R {
+  const store = AccessStore.open({ file: accessFile(dataDir) })
   try {
     return fn(store)
   } finally {

@@ -1,7 +1,7 @@
-import { type IssuedToken, ROLES } from '@aegis/access'
+import { accessFile, addUser, type IssuedToken, ROLES } from '@aegis/access'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { actorOf, issuedTokenLines, withUserStore } from '../../lib/user-store.js'
+import { actorOf, issuedTokenLines } from '../../lib/user-store.js'
 
 export default class UserAdd extends AegisCommand<typeof UserAdd> {
   static override summary = 'Add an operator (user) with a role and print their token (once)'
@@ -19,10 +19,12 @@ export default class UserAdd extends AegisCommand<typeof UserAdd> {
 
   async run(): Promise<IssuedToken> {
     const actor = actorOf(this.actor)
-    const issued = withUserStore(this.dataDir(), true, (store) =>
-      // biome-ignore lint/style/noNonNullAssertion: created when missing
-      store!.addUser(actor, { name: this.flags.name, role: this.flags.role }),
-    )
+    const issued = addUser({
+      file: accessFile(this.dataDir()),
+      actor,
+      name: this.flags.name,
+      role: this.flags.role,
+    })
     this.log(`Added user ${issued.name} (${issued.role})`)
     for (const line of issuedTokenLines(issued)) this.log(line)
     if (actor.kind === 'bootstrap') {

@@ -14,7 +14,7 @@ export default class UserRegenerateToken extends AegisCommand<typeof UserRegener
   async run(): Promise<IssuedToken> {
     const actor = actorOf(this.actor)
     const { name } = this.flags
-    const issued = withUserStore(this.dataDir(), false, (store) => {
+    const issued = withUserStore(this.dataDir(), (store) => {
       if (store === null) throw new CliError(`No user named "${name}" (aegis user list)`)
       return store.regenerateToken(actor, { name })
     })

@@ -15,7 +15,7 @@ export default class UserRemove extends AegisCommand<typeof UserRemove> {
     const actor = actorOf(this.actor)
     const { name, confirm } = this.flags
     if (!confirm) this.fail(`Not removing user "${name}" without --confirm`)
-    withUserStore(this.dataDir(), false, (store) => {
+    withUserStore(this.dataDir(), (store) => {
       if (store === null) throw new CliError(`No user named "${name}" (aegis user list)`)
       store.removeUser(actor, { name })
     })

@@ -15,7 +15,7 @@ export default class UserRole extends AegisCommand<typeof UserRole> {
   async run(): Promise<UserInfo> {
     const actor = actorOf(this.actor)
     const { name, role } = this.flags
-    const user = withUserStore(this.dataDir(), false, (store) => {
+    const user = withUserStore(this.dataDir(), (store) => {
       if (store === null) throw new CliError(`No user named "${name}" (aegis user list)`)
       return store.setRole(actor, { name, role })
     })
