@@ -2,7 +2,13 @@ import { type Encoding, isLatin1 } from './encodings.js'
 import { forEachEscapedHit } from './escaped-hits.js'
 import { scanFormats } from './format-scan.js'
 import { findHits, type SecretMatcher, tablesOf } from './matcher.js'
-import { hasEncodedPercent, joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from './views.js'
+import {
+  hasEncodedPercent,
+  hasPercentEncodedUserTokenStem,
+  joinedRegions,
+  MAX_PERCENT_ROUNDS,
+  percentDecoded,
+} from './views.js'
 
 /** Where in the outbound request something was found. */
 export type Where = 'body' | 'query' | 'header' | 'path'
@@ -99,10 +105,15 @@ function countWithViews(
     }
     // A body is decoded only where it holds an encoded `%`: one layer of percent-encoding is
     // what the matcher's own percent forms catch, so only a second layer needs undoing.
-    if (round === MAX_PERCENT_ROUNDS || (!thorough && !hasEncodedPercent(level))) break
+    // A body's decoded views get the format scan only where an operator token (found by shape
+    // alone: the gate cannot know its value) is written with escapes.
+    const tokenInside = formats && !thorough && hasPercentEncodedUserTokenStem(level)
+    if (round === MAX_PERCENT_ROUNDS || (!thorough && !tokenInside && !hasEncodedPercent(level))) break
     const decoded = percentDecoded(level, form)
     if (decoded === null) break
-    for (const [kind, n] of totalsByKind(countBytes(decoded, matcher, formats && thorough))) {
+    for (const [kind, n] of totalsByKind(
+      countBytes(decoded, matcher, formats && (thorough || tokenInside)),
+    )) {
       keep(`${kind}\u0000percent`, n - (directTotals.get(kind) ?? 0))
     }
     // A `#` cannot stand raw in a URL, so an HTML reference there is percent-encoded (`%26%2343%3B`).

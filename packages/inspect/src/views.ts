@@ -48,6 +48,44 @@ export function percentDecoded(input: Uint8Array, form: boolean): Uint8Array | n
   return out.subarray(0, o)
 }
 
+const USER_TOKEN_STEM = 'aegis_us'
+
+/**
+ * Whether `bytes` holds the start of an operator token (`aegis_us`) with some of its characters
+ * percent-encoded. Operator tokens are found by shape (the gate cannot know them), and a body's
+ * decoded views are not searched for formats in general (too costly per byte), so a body is
+ * decoded for them only when this says one is there. No copy: a walk from each `a` or `%`.
+ */
+export function hasPercentEncodedUserTokenStem(input: Uint8Array): boolean {
+  const bytes = asBuffer(input)
+  if (bytes.indexOf(0x25) === -1) return false
+  const n = bytes.length
+  for (let i = 0; i < n; i++) {
+    const first = bytes[i]
+    if (first !== 0x61 && first !== 0x25) continue
+    let j = i
+    let k = 0
+    let escaped = false
+    while (k < USER_TOKEN_STEM.length && j < n) {
+      const want = USER_TOKEN_STEM.charCodeAt(k)
+      if (bytes[j] === want) j++
+      else if (
+        bytes[j] === 0x25 &&
+        j + 2 < n &&
+        isHex(bytes[j + 1] as number) &&
+        isHex(bytes[j + 2] as number) &&
+        ((hexValue(bytes[j + 1] as number) << 4) | hexValue(bytes[j + 2] as number)) === want
+      ) {
+        j += 3
+        escaped = true
+      } else break
+      k++
+    }
+    if (k === USER_TOKEN_STEM.length && escaped) return true
+  }
+  return false
+}
+
 /** Whether `bytes` holds `%25`, an encoded percent sign: the mark of a second layer of encoding. */
 export function hasEncodedPercent(bytes: Uint8Array): boolean {
   return asBuffer(bytes).indexOf('%25', 0, 'latin1') !== -1
