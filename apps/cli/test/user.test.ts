@@ -221,3 +221,25 @@ describe('the last admin', () => {
     }
   }, 120_000)
 })
+
+describe('mcp config under RBAC', () => {
+  it('names AEGIS_USER_TOKEN (placeholder or VS Code input) once RBAC is on, and not before', async () => {
+    const p = await project()
+    const before = parseJson<{ mcpServers: { aegis: { env: Record<string, string> } } }>(
+      await p.run(['mcp', 'config', 'claude', '--json']),
+    )
+    expect(Object.keys(before.mcpServers.aegis.env)).not.toContain('AEGIS_USER_TOKEN')
+    const root = await addUser(p, 'root', 'admin')
+    const claude = await p.run(['mcp', 'config', 'claude', '--json'], as(root.token))
+    const doc = parseJson<{ mcpServers: { aegis: { env: Record<string, string> } } }>(claude)
+    expect(doc.mcpServers.aegis.env.AEGIS_USER_TOKEN).toBe('<paste user token>')
+    expect(claude.stderr).toContain('AEGIS_USER_TOKEN')
+    expect(claude.stdout).not.toContain(root.token)
+    const vscode = parseJson<{
+      servers: { aegis: { env: Record<string, string> } }
+      inputs: { id: string }[]
+    }>(await p.run(['mcp', 'config', 'vscode', '--json'], as(root.token)))
+    expect(vscode.servers.aegis.env.AEGIS_USER_TOKEN).toBe(['${input:', 'aegis-user-token}'].join(''))
+    expect(vscode.inputs.map((i) => i.id)).toContain('aegis-user-token')
+  })
+})

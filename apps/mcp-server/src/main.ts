@@ -10,6 +10,7 @@ const USER_FACING = new Set([
   'LedgerError',
   'McpStartError',
   'PolicyError',
+  'AccessError',
 ])
 
 function errorLine(error: unknown): string {

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { AccessError, accessFile, authorize, resolveActor } from '@aegis/access'
 import { loadConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
@@ -35,6 +36,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     file: args.config,
     overrides: { mcp: { transport: args.transport, port: args.port } },
   })
+  authorizeServe(config.vault.data_dir, env.AEGIS_USER_TOKEN)
   const masterKey = config.vault.master_key
   if (masterKey === undefined || masterKey === '') {
     throw new StartupError(
@@ -92,4 +94,23 @@ export async function serve(options: ServeOptions): Promise<void> {
     await ledger.close()
     vault.close()
   }
+}
+
+/**
+ * RBAC, as `aegis mcp serve` has it: once the data directory has users, starting the server needs
+ * the token of one allowed gate:start (AEGIS_USER_TOKEN), checked by @aegis/access before anything
+ * is opened.
+ */
+function authorizeServe(dataDir: string, token: string | undefined): void {
+  let actor: ReturnType<typeof resolveActor>
+  try {
+    actor = resolveActor({ file: accessFile(dataDir), token: token?.trim() || undefined })
+  } catch (error) {
+    if (error instanceof AccessError && error.code === 'authentication_required') {
+      throw new StartupError('Authentication required (set AEGIS_USER_TOKEN)')
+    }
+    throw error
+  }
+  const decision = authorize(actor, 'gate:start')
+  if (!decision.allowed) throw new StartupError(decision.reason)
 }
