@@ -1,6 +1,6 @@
 /** `aegis user …` through the built CLI: bootstrap, the first admin, tokens, the last admin. */
 
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -241,5 +241,20 @@ describe('mcp config under RBAC', () => {
     }>(await p.run(['mcp', 'config', 'vscode', '--json'], as(root.token)))
     expect(vscode.servers.aegis.env.AEGIS_USER_TOKEN).toBe(['${input:', 'aegis-user-token}'].join(''))
     expect(vscode.inputs.map((i) => i.id)).toContain('aegis-user-token')
+  })
+})
+
+describe('a config that does not load, with RBAC on', () => {
+  it('stops every command on the config error; only the diagnostics report it (and read nothing else)', async () => {
+    const p = await project()
+    await addUser(p, 'root', 'admin')
+    writeFileSync(join(p.dir, 'aegis.config.yaml'), 'gate:\n  port: high\n')
+    for (const args of [['vault', 'list'], ['user', 'list'], ['gate']]) {
+      const r = await p.run(args)
+      expect([r.code, r.stderr], args.join(' ')).toEqual([1, expect.stringMatching(/^Error: .*gate\.port/)])
+    }
+    const doctor = await p.run(['doctor', '--json'])
+    expect(doctor.code).toBe(1)
+    expect(parseJson<{ checks: { name: string }[] }>(doctor).checks.map((c) => c.name)).toEqual(['config'])
   })
 })

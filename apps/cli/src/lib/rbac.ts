@@ -30,7 +30,8 @@ export interface CommandContext {
 }
 
 /**
- * Who runs the command (null for an open command, which reads no store), or a CliError (exit 1)
+ * Who runs the command (null for an open command, or a diagnostic run on a config that does not
+ * load: neither reads the user store), or a CliError (exit 1)
  * when it may not run: `Authentication required (set AEGIS_USER_TOKEN)`, `Invalid user token`, or
  * `<role> may not <permission>`.
  */
@@ -38,9 +39,19 @@ export function authorizeCommand(ctx: CommandContext): Actor | null {
   const permission = commandPermission(ctx.id)
   if (permission === null) return null
   const token = ctx.env.AEGIS_USER_TOKEN?.trim() || undefined
+  let file: string
+  try {
+    file = accessFile(dataDirOf(ctx))
+  } catch (error) {
+    // A config that does not load names no data directory, so no users either. The diagnostics
+    // (doctor, config validate|show: doctor:run, every role) can then only report that error, which
+    // is their job; every other command stops on it here.
+    if (permission === 'doctor:run' && (error as Error).name === 'ConfigError') return null
+    throw error
+  }
   let actor: Actor
   try {
-    actor = resolveActor({ file: accessFile(dataDirOf(ctx)), token })
+    actor = resolveActor({ file, token })
   } catch (error) {
     if (error instanceof AccessError && error.code === 'authentication_required') {
       throw new CliError(AUTH_REQUIRED, { cause: error })
