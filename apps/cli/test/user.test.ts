@@ -1,6 +1,6 @@
 /** `aegis user …` through the built CLI: bootstrap, the first admin, tokens, the last admin. */
 
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -256,5 +256,34 @@ describe('a config that does not load, with RBAC on', () => {
     const doctor = await p.run(['doctor', '--json'])
     expect(doctor.code).toBe(1)
     expect(parseJson<{ checks: { name: string }[] }>(doctor).checks.map((c) => c.name)).toEqual(['config'])
+  })
+})
+
+describe('init and RBAC', () => {
+  it('governs init by the data directory it would write to: a fresh one is bootstrap, one with users is not', async () => {
+    const p = await project()
+    const root = await addUser(p, 'root', 'admin')
+    const op = await addUser(p, 'op', 'operator', root.token)
+    // The config is gone but the data directory (with its users) is not: init would write there.
+    rmSync(join(p.dir, 'aegis.config.yaml'))
+    const before = snapshot(p.dir)
+    const anonymous = await p.run(['init'], { env: { AEGIS_VAULT: 'other' } })
+    expect([anonymous.code, anonymous.stderr]).toEqual([
+      1,
+      'Error: Authentication required (set AEGIS_USER_TOKEN)\n',
+    ])
+    const operator = await p.run(['init'], { env: { AEGIS_VAULT: 'other', AEGIS_USER_TOKEN: op.token } })
+    expect([operator.code, operator.stderr]).toEqual([1, 'Error: operator may not vault:manage\n'])
+    expect(snapshot(p.dir)).toEqual(before)
+    const admin = await p.run(['init', '--json'], {
+      env: { AEGIS_VAULT: 'other', AEGIS_USER_TOKEN: root.token },
+    })
+    expect(admin.code, admin.stderr).toBe(0)
+    expect(existsSync(join(p.dataDir, 'vaults', 'other.db'))).toBe(true)
+    // A config in a new folder names a new data directory beside it: bootstrap, no token needed.
+    mkdirSync(join(p.dir, 'fresh'))
+    const fresh = await p.run(['init', '--config', 'fresh/aegis.config.yaml'])
+    expect(fresh.code, fresh.stderr).toBe(0)
+    expect(existsSync(join(p.dir, 'fresh', '.aegis', 'vaults', 'default.db'))).toBe(true)
   })
 })
