@@ -82,6 +82,7 @@ describe('operator (user) tokens in responses', () => {
     const pct = [...Buffer.from(TOKEN)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')
     const parts = [
       { body: Buffer.from(`{"t":"${TOKEN}"}`) },
+      { body: Buffer.from(`glued${TOKEN}`) },
       { body: Buffer.from(`t=${pct}`) },
       { body: Buffer.from(`t=${encodeURIComponent(pct)}`) },
       { body: Buffer.from(`t=${pct.slice(0, 3 * 11)}${TOKEN.slice(11)}`) },
@@ -97,6 +98,35 @@ describe('operator (user) tokens in responses', () => {
       expect(kinds, JSON.stringify(part).slice(0, 40)).toContain('format:aegis-user-token')
     }
   })
+})
+
+describe('operator tokens written encoded, found outbound by shape', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64')
+  const jsonAll = (s: string) =>
+    [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')
+  const forms: [string, string][] = [
+    ['base64', b64(TOKEN)],
+    ['base64 inside a larger text, each alignment', b64(`x${TOKEN}y`)],
+    ['base64, second alignment', b64(`xy${TOKEN}`)],
+    ['base64url', Buffer.from(`{"k":"${TOKEN}"}`).toString('base64url')],
+    ['base64 of a JSON document', b64(JSON.stringify({ auth: TOKEN }))],
+    ['hex', Buffer.from(TOKEN).toString('hex')],
+    ['HEX', Buffer.from(TOKEN).toString('hex').toUpperCase()],
+    ['JSON-escaped, every character', jsonAll(TOKEN)],
+    ['JSON-escaped, one character of the prefix', `a\\u0065gis_user_${TOKEN.slice(11)}`],
+    ['JSON-escaped, upper-case hex digits', `\\u0061\\u0045`.replace('0045', '0065') + TOKEN.slice(2)],
+  ]
+  for (const where of ['body', 'query', 'header'] as const) {
+    it.each(forms)(`in the ${where}: %s`, (_name, text) => {
+      const part =
+        where === 'body'
+          ? { body: Buffer.from(`{"data":"${text}"}`) }
+          : where === 'query'
+            ? { query: `d=${text}` }
+            : { headers: ['x-d', text] }
+      expect(inspectOutbound(part, matcher).map((f) => f.kind)).toContain('format:aegis-user-token')
+    })
+  }
 })
 
 describe('bodies without an operator token', () => {
