@@ -38,6 +38,17 @@ describe('bootstrap', () => {
     expect((await p.run(['vault', 'list'])).code).toBe(0)
     expect((await p.run(['user', 'list', '--json'])).stdout.trim()).toBe('[]')
     expect((await p.run(['vault', 'vaults'], as('garbage'))).code).toBe(0)
+    for (const args of [
+      ['user', 'role', '--name', 'ghost', '--role', 'viewer'],
+      ['user', 'regenerate-token', '--name', 'ghost'],
+      ['user', 'remove', '--name', 'ghost', '--confirm'],
+    ]) {
+      const r = await p.run(args)
+      expect([r.code, r.stderr], args.join(' ')).toEqual([
+        1,
+        'Error: No user named "ghost" (aegis user list)\n',
+      ])
+    }
     expect(existsSync(join(p.dataDir, 'access.db'))).toBe(false)
   })
 

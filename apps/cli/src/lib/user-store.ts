@@ -15,6 +15,12 @@ export function withUserStore<R>(dataDir: string, fn: (store: AccessStore | null
   }
 }
 
+/** The store of a command that names user `name`: a missing store holds no user of that name. */
+export function holding(store: AccessStore | null, name: string): AccessStore {
+  if (store === null) throw new CliError(`No user named "${name}" (aegis user list)`)
+  return store
+}
+
 /** The actor AegisCommand.init authorised; user commands are never open, so it is set. */
 export function actorOf(actor: Actor | null): Actor {
   if (actor === null) throw new CliError('internal: a user command ran without an authorised actor')

@@ -1,8 +1,7 @@
 import type { IssuedToken } from '@aegis/access'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { CliError } from '../../lib/errors.js'
-import { actorOf, issuedTokenLines, withUserStore } from '../../lib/user-store.js'
+import { actorOf, holding, issuedTokenLines, withUserStore } from '../../lib/user-store.js'
 
 export default class UserRegenerateToken extends AegisCommand<typeof UserRegenerateToken> {
   static override summary = 'Issue a new token for a user; the old one stops working at once'
@@ -14,10 +13,9 @@ export default class UserRegenerateToken extends AegisCommand<typeof UserRegener
   async run(): Promise<IssuedToken> {
     const actor = actorOf(this.actor)
     const { name } = this.flags
-    const issued = withUserStore(this.dataDir(), (store) => {
-      if (store === null) throw new CliError(`No user named "${name}" (aegis user list)`)
-      return store.regenerateToken(actor, { name })
-    })
+    const issued = withUserStore(this.dataDir(), (store) =>
+      holding(store, name).regenerateToken(actor, { name }),
+    )
     this.log(`New token for ${issued.name} (${issued.role}); the old one no longer works`)
     for (const line of issuedTokenLines(issued)) this.log(line)
     return issued

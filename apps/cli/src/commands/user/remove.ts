@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { CliError } from '../../lib/errors.js'
-import { actorOf, withUserStore } from '../../lib/user-store.js'
+import { actorOf, holding, withUserStore } from '../../lib/user-store.js'
 
 export default class UserRemove extends AegisCommand<typeof UserRemove> {
   static override summary = 'Remove a user; their token stops working (the last admin cannot be removed)'
@@ -15,10 +14,7 @@ export default class UserRemove extends AegisCommand<typeof UserRemove> {
     const actor = actorOf(this.actor)
     const { name, confirm } = this.flags
     if (!confirm) this.fail(`Not removing user "${name}" without --confirm`)
-    withUserStore(this.dataDir(), (store) => {
-      if (store === null) throw new CliError(`No user named "${name}" (aegis user list)`)
-      store.removeUser(actor, { name })
-    })
+    withUserStore(this.dataDir(), (store) => holding(store, name).removeUser(actor, { name }))
     this.log(`Removed user ${name}; their token no longer works`)
     return { name, removed: true }
   }

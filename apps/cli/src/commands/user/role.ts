@@ -1,8 +1,7 @@
 import { ROLES, type UserInfo } from '@aegis/access'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { CliError } from '../../lib/errors.js'
-import { actorOf, withUserStore } from '../../lib/user-store.js'
+import { actorOf, holding, withUserStore } from '../../lib/user-store.js'
 
 export default class UserRole extends AegisCommand<typeof UserRole> {
   static override summary = "Change a user's role (the last admin cannot be demoted)"
@@ -15,10 +14,7 @@ export default class UserRole extends AegisCommand<typeof UserRole> {
   async run(): Promise<UserInfo> {
     const actor = actorOf(this.actor)
     const { name, role } = this.flags
-    const user = withUserStore(this.dataDir(), (store) => {
-      if (store === null) throw new CliError(`No user named "${name}" (aegis user list)`)
-      return store.setRole(actor, { name, role })
-    })
+    const user = withUserStore(this.dataDir(), (store) => holding(store, name).setRole(actor, { name, role }))
     this.log(`User ${user.name} is now ${user.role}`)
     return user
   }
