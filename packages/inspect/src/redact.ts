@@ -59,7 +59,7 @@ export class Redactor {
 
   /** Bytes currently held back waiting for the next chunk. */
   get held(): number {
-    return this.#pending.length
+    return this.#pending.length + this.#tokens.held
   }
 
   /** Feed the next chunk; returns the output that is final so far (may share memory with `chunk`). */

@@ -47,6 +47,11 @@ export class UserTokenRedactor {
     this.#replacement = replacement
   }
 
+  /** Bytes held back for the next push (a partial prefix). */
+  get held(): number {
+    return this.#pending?.length ?? 0
+  }
+
   push(chunk: Buffer, final: boolean): Buffer {
     let buf = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk])
     this.#pending = null
