@@ -25,17 +25,21 @@
  *   `dataDir()` is an error when the directory does not exist, so reading commands never create it.
  * - `withVault(fn, name?)`: opens a vault with the master key, runs `fn`, always closes it.
  * - `fail(message)`: throws a `CliError` (one line on stderr, exit 1).
+ * - RBAC (`init()`, lib/rbac.ts): the command's permission (@aegis/access's table) is checked for
+ *   the actor of AEGIS_USER_TOKEN before the command runs; `this.actor` is who passed.
  * - Error handling (`catch`): CliError, ConfigError, VaultError and any other error → one line
  *   `Error: <message>` on stderr and exit 1 (a CliError's `exitCode`, or an explicit
  *   `this.error(msg, { exit: n })` other than 2), a stack only when `DEBUG=aegis*`; VaultError
  *   validation messages name CLI flags (`--header-name`, not `headerName`); oclif parse errors (unknown flag, missing required flag, bad option) keep oclif's
  *   message and exit 2. In `--json` mode stdout stays empty on error.
  */
+import type { Actor } from '@aegis/access'
 import { type AegisConfig, type ConfigOverrides, loadConfig } from '@aegis/config'
 import { type CustodyRecord, openVault, readCustody, readUnsealedKey, type Vault } from '@aegis/vault'
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { sealedMessage } from './lib/custody.js'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
+import { authorizeCommand } from './lib/rbac.js'
 import { existingDataDir, invalidKeyMessage } from './lib/workspace.js'
 
 /** Flags every Aegis command accepts, plus the command's own. */
@@ -57,6 +61,12 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
 
   protected flags!: AegisFlags<T>
   protected args!: AegisArgs<T>
+  /**
+   * Who runs this command (`@aegis/access`): the bootstrap actor while no user was ever added, else
+   * the holder of AEGIS_USER_TOKEN, already authorised for the command's permission in `init()`.
+   * Null for an open command.
+   */
+  protected actor: Actor | null = null
   #config: AegisConfig | undefined
 
   override async init(): Promise<void> {
@@ -70,6 +80,13 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as AegisFlags<T>
     this.args = args as AegisArgs<T>
+    // RBAC before anything else the command does (stdin, vaults, files): a refusal changes nothing.
+    this.actor = authorizeCommand({
+      id: this.id ?? '',
+      cwd: process.cwd(),
+      env: process.env,
+      configFlag: this.flags.config,
+    })
   }
 
   /** The resolved configuration, loaded once per command run. Throws ConfigError. */

@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   addCredential,
+  BIN,
   initProject,
   type Project,
   parseJson,
@@ -94,5 +97,172 @@ describe('multi-vault commands', () => {
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
     }
     expect(snapshot(p.dir)).toEqual(before)
+  })
+})
+
+/** `aegis gate` in `p` with `env`, until it listens; the caller stops it. */
+async function startGate(p: Project, env: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, 'gate', '--port', '0'], {
+    cwd: p.dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, NO_COLOR: '1', ...p.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (d: string) => {
+      out += d
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (match) resolve(Number(match[1]))
+    }
+    child.stdout.setEncoding('utf8').on('data', onData)
+    child.stderr.setEncoding('utf8').on('data', onData)
+    child.once('exit', (code) => reject(new Error(`gate exited ${code}: ${out}`)))
+  })
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once('close', () => resolve())
+      child.kill('SIGTERM')
+    })
+  return { port, output: () => out, stop }
+}
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d: string) => {
+        body += d
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('AEGIS_VAULT selects the vault for every command and for the gate', () => {
+  let p: Project
+  beforeAll(async () => {
+    p = await initProject()
+    expect((await p.run(['vault', 'create', '--name', 'staging'])).code).toBe(0)
+    await addCredential(
+      p,
+      ['--name', 'only-default', '--service', 'alpha', '--domains', 'a.example.com'],
+      'default-secret-1',
+    )
+    await addCredential(
+      p,
+      ['--name', 'shared', '--service', 'shared', '--domains', 's.example.com'],
+      'default-secret-2',
+    )
+    const staging = { AEGIS_VAULT: 'staging' }
+    for (const [name, service, secret] of [
+      ['only-staging', 'beta', 'staging-secret-1'],
+      ['shared', 'shared', 'staging-secret-2'],
+      ['third', 'gamma', 'staging-secret-3'],
+    ] as const) {
+      const r = await p.run(
+        ['vault', 'add', '--name', name, '--service', service, '--domains', 'b.example.com', '--secret', '-'],
+        {
+          env: staging,
+          input: secret,
+        },
+      )
+      expect(r.code, r.stderr).toBe(0)
+    }
+  })
+  afterAll(() => {
+    if (p) removeDir(p.dir)
+  })
+
+  const names = async (args: string[], vault?: string) =>
+    parseJson<{ name: string }[]>(
+      await p.run([...args, '--json'], { env: vault ? { AEGIS_VAULT: vault } : {} }),
+    )
+      .map((x) => x.name)
+      .sort()
+
+  it('vault and agent commands read and write only the selected vault', async () => {
+    expect(await names(['vault', 'list'])).toEqual(['only-default', 'shared'])
+    expect(await names(['vault', 'list'], 'staging')).toEqual(['only-staging', 'shared', 'third'])
+
+    const staging = { env: { AEGIS_VAULT: 'staging' } }
+    expect(
+      (await p.run(['vault', 'update', '--name', 'shared', '--rate-limit', '7/min'], staging)).code,
+    ).toBe(0)
+    expect((await p.run(['vault', 'remove', '--name', 'third'], staging)).code).toBe(0)
+    expect(
+      (
+        await p.run(['vault', 'rotate', '--name', 'shared', '--secret', '-'], {
+          ...staging,
+          input: 'staging-rotated-9',
+        })
+      ).code,
+    ).toBe(0)
+    const defaults = parseJson<{ name: string; rateLimit: string | null }[]>(
+      await p.run(['vault', 'list', '--json']),
+    )
+    expect(defaults.find((c) => c.name === 'shared')?.rateLimit).toBeNull()
+    expect(await names(['vault', 'list'], 'staging')).toEqual(['only-staging', 'shared'])
+
+    expect((await p.run(['agent', 'add', '--name', 'stager'], staging)).code).toBe(0)
+    expect(
+      (await p.run(['agent', 'grant', '--agent', 'stager', '--credential', 'only-staging'], staging)).code,
+    ).toBe(0)
+    expect(await names(['agent', 'list'], 'staging')).toEqual(['stager'])
+    expect(await names(['agent', 'list'])).toEqual([])
+    const wrongVault = await p.run(['agent', 'grant', '--agent', 'stager', '--credential', 'only-staging'])
+    expect(wrongVault.code).toBe(1)
+  })
+
+  it('the gate serves the selected vault only', async () => {
+    const gate = await startGate(p, { AEGIS_VAULT: 'staging' })
+    try {
+      expect(gate.output()).toContain('(vault "staging")')
+      expect(JSON.parse((await get(gate.port, '/_aegis/health')).body).credentials).toBe(2)
+      const other = await get(gate.port, '/alpha/x')
+      expect(other.status).toBe(404)
+      expect(JSON.parse(other.body).code).toBe('service_not_found')
+    } finally {
+      await gate.stop()
+    }
+    const fallback = await startGate(p, {})
+    try {
+      expect(fallback.output()).toContain('(vault "default")')
+      expect(JSON.parse((await get(fallback.port, '/beta/x')).body).code).toBe('service_not_found')
+    } finally {
+      await fallback.stop()
+    }
+  })
+
+  it('under RBAC, one user store serves every vault, and vault create|vaults|destroy need vault:manage', async () => {
+    const admin = parseJson<{ token: string }>(
+      await p.run(['user', 'add', '--name', 'root', '--role', 'admin', '--json']),
+    ).token
+    const op = parseJson<{ token: string }>(
+      await p.run(['user', 'add', '--name', 'op', '--role', 'operator', '--json'], {
+        env: { AEGIS_USER_TOKEN: admin },
+      }),
+    ).token
+    expect(existsSync(join(p.dataDir, 'access.db'))).toBe(true)
+    expect(existsSync(join(p.dataDir, 'vaults', 'access.db'))).toBe(false)
+    const asOp = (vault: string) => ({ env: { AEGIS_USER_TOKEN: op, AEGIS_VAULT: vault } })
+    expect((await p.run(['vault', 'list'], asOp('staging'))).code).toBe(0)
+    expect((await p.run(['agent', 'list'], asOp('default'))).code).toBe(0)
+    const before = snapshot(p.dir)
+    for (const args of [
+      ['vault', 'vaults'],
+      ['vault', 'create', '--name', 'prod'],
+      ['vault', 'destroy', '--name', 'staging', '--confirm'],
+    ]) {
+      const r = await p.run(args, asOp('staging'))
+      expect([r.code, r.stderr], args.join(' ')).toEqual([1, 'Error: operator may not vault:manage\n'])
+    }
+    expect(snapshot(p.dir)).toEqual(before)
+    const asAdmin = { env: { AEGIS_USER_TOKEN: admin } }
+    expect((await p.run(['vault', 'create', '--name', 'prod'], asAdmin)).code).toBe(0)
+    const vaults = parseJson<{ name: string }[]>(await p.run(['vault', 'vaults', '--json'], asAdmin))
+    expect(vaults.map((v) => v.name).sort()).toEqual(['default', 'prod', 'staging'])
+    expect((await p.run(['vault', 'destroy', '--name', 'prod', '--confirm'], asAdmin)).code).toBe(0)
   })
 })

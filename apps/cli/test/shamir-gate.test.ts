@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
+import { adminSockets, callAdmin } from '@aegis/proxy/internal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
@@ -207,6 +208,49 @@ describe('a gate started sealed', () => {
       const bytes = readFileSync(join(dir, file))
       for (const needle of needles) expect(bytes.includes(Buffer.from(needle)), `${file}`).toBe(false)
     }
+  })
+  // Last in this file's gate session: once a user exists every later command needs a token.
+  it('once RBAC is on, its admin socket takes only an admin (401 without a token, 403 for an operator)', async () => {
+    const [socket] = adminSockets(join(dir, '.aegis', 'run'))
+    expect(socket).toBeDefined()
+    const admin = await runCli(['user', 'add', '--name', 'root', '--role', 'admin', '--json'], { cwd: dir })
+    expect(admin.code, admin.stderr).toBe(0)
+    const adminToken = (JSON.parse(admin.stdout) as { token: string }).token
+    const op = await runCli(['user', 'add', '--name', 'op', '--role', 'operator', '--json'], {
+      cwd: dir,
+      env: { AEGIS_USER_TOKEN: adminToken },
+    })
+    expect(op.code, op.stderr).toBe(0)
+    const opToken = (JSON.parse(op.stdout) as { token: string }).token
+    const share = shares[0] as string
+
+    const anonymous = await callAdmin(socket as string, { method: 'POST', path: '/unseal', body: { share } })
+    expect(anonymous).toEqual({
+      status: 401,
+      body: { error: 'Authentication required (set AEGIS_USER_TOKEN)' },
+    })
+    const forged = await callAdmin(socket as string, { method: 'POST', path: '/seal', token: `${opToken}x` })
+    expect(forged).toEqual({ status: 401, body: { error: 'Invalid user token' } })
+    const operator = await callAdmin(socket as string, {
+      method: 'POST',
+      path: '/unseal',
+      body: { share },
+      token: opToken,
+    })
+    expect(operator).toEqual({ status: 403, body: { error: 'operator may not vault:manage' } })
+    expect((await get('/slack/api/auth.test')).status).toBe(503)
+
+    // The admin unseals through the CLI (which sends AEGIS_USER_TOKEN to the socket).
+    const unseal = await runCli(['vault', 'unseal', '--key-share', '-', '--json'], {
+      cwd: dir,
+      env: { AEGIS_USER_TOKEN: adminToken },
+      input: `${shares[1]}\n${shares[2]}\n`,
+    })
+    expect(unseal.code, unseal.stderr).toBe(0)
+    expect((await get('/slack/api/auth.test')).status).toBe(200)
+    const sealed = await callAdmin(socket as string, { method: 'POST', path: '/seal', token: adminToken })
+    expect(sealed.status).toBe(200)
+    expect((await get('/slack/api/auth.test')).status).toBe(503)
   })
 })
 

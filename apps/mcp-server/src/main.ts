@@ -11,6 +11,7 @@ const USER_FACING = new Set([
   'LedgerError',
   'McpStartError',
   'PolicyError',
+  'AccessError',
 ])
 
 function errorLine(error: unknown): string {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { accessFile, checkAccess } from '@aegis/access'
 import { loadConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
@@ -36,6 +37,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     file: args.config,
     overrides: { mcp: { transport: args.transport, port: args.port } },
   })
+  authorizeServe(config.vault.data_dir, env.AEGIS_USER_TOKEN)
   const masterKey = keyOf(config.vault.data_dir, env, config.vault.master_key)
   if (masterKey === undefined || masterKey === '') {
     throw new StartupError(
@@ -121,4 +123,14 @@ function keyOf(
   const text = key.toString('utf8')
   key.fill(0)
   return text
+}
+
+/**
+ * RBAC, as `aegis mcp serve` has it: once the data directory has users, starting the server needs
+ * the token of one allowed gate:start (AEGIS_USER_TOKEN), checked by @aegis/access before anything
+ * is opened.
+ */
+function authorizeServe(dataDir: string, token: string | undefined): void {
+  const check = checkAccess({ file: accessFile(dataDir), token, permission: 'gate:start' })
+  if (!check.ok) throw new StartupError(check.message)
 }

@@ -39,3 +39,11 @@ export { parseRate, type Rate, RateLimiter, type RateLimiterOptions, type RateRe
 export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'
 export { MIN_SECRET_BYTES, type SecretFlaw, type SecretProblem, secretProblems } from './secret.js'
 export { parseStoredSettings, type StoredSettings } from './stored.js'
+export {
+  generateUserToken,
+  hashUserToken,
+  parseUserToken,
+  USER_TOKEN_PATTERN,
+  USER_TOKEN_PREFIX,
+  type UserTokenParts,
+} from './user-token.js'

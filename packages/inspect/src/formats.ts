@@ -63,12 +63,14 @@ export const FORMATS: readonly CredentialFormat[] = [
     example: join('aeg', 'is_', fill('FAKEfake0000', 43)),
   },
   {
-    // Aegis user tokens (`aegis_usr_…`, `aegis_user_…`): longer than an agent token's 43
-    // characters, so the shape above does not see them.
+    // Aegis user tokens (`aegis_user_<id>_<secret><crc>`, guard's user-token.ts; older drafts
+    // `aegis_usr_…`): longer than an agent token's 43 characters, so the shape above does not see
+    // them. No boundary before: the prefix alone is distinctive, and a letter glued in front
+    // (`xaegis_user_…`) must not hide one.
     id: 'aegis-user-token',
     name: 'Aegis user token',
-    regex: new RegExp(`${NB}aegis_(?:usr|user)_[A-Za-z0-9_-]{20,}${NA}`),
-    example: join('aeg', 'is_', 'usr_', fill('FAKEfake0000', 43)),
+    regex: new RegExp(`aegis_(?:usr|user)_[A-Za-z0-9_-]{20,}${NA}`),
+    example: join('aeg', 'is_', 'user_', fill('FAKEfake', 8), '_', fill('FAKEfake0000', 49)),
   },
   {
     id: 'aws-access-key-id',

@@ -2,7 +2,16 @@ import { type Encoding, isLatin1 } from './encodings.js'
 import { forEachEscapedHit } from './escaped-hits.js'
 import { scanFormats } from './format-scan.js'
 import { findHits, type SecretMatcher, tablesOf } from './matcher.js'
-import { hasEncodedPercent, joinedRegions, MAX_PERCENT_ROUNDS, percentDecoded } from './views.js'
+import { USER_TOKEN_KIND } from './token-redact.js'
+import { userTokenViews } from './token-views.js'
+import {
+  escapedUserTokenStem,
+  hasEncodedPercent,
+  joinedRegions,
+  MAX_PERCENT_ROUNDS,
+  percentDecoded,
+  STEM_PERCENT,
+} from './views.js'
 
 /** Where in the outbound request something was found. */
 export type Where = 'body' | 'query' | 'header' | 'path'
@@ -92,6 +101,14 @@ function countWithViews(
     if (extra > (extras.get(key) ?? 0)) extras.set(key, extra)
   }
   for (const [key, n] of countEscaped(bytes, matcher)) keep(key, n)
+  // An operator token written base64, hex or JSON-escaped (its value is unknown: found by shape).
+  const stem = formats ? escapedUserTokenStem(bytes) : 0
+  if (formats) {
+    for (const view of userTokenViews(bytes, stem)) {
+      const n = scanFormats(view.bytes).filter((hit) => hit.kind === USER_TOKEN_KIND).length
+      if (n > 0) keep(`${USER_TOKEN_KIND}\u0000${view.encoding}`, n)
+    }
+  }
   let level = bytes
   for (let round = 0; ; round++) {
     if (round === 0 || thorough) {
@@ -99,10 +116,16 @@ function countWithViews(
     }
     // A body is decoded only where it holds an encoded `%`: one layer of percent-encoding is
     // what the matcher's own percent forms catch, so only a second layer needs undoing.
-    if (round === MAX_PERCENT_ROUNDS || (!thorough && !hasEncodedPercent(level))) break
+    // A body's decoded views get the format scan only where an operator token (found by shape
+    // alone: the gate cannot know its value) is written with escapes.
+    const tokenInside =
+      formats && !thorough && ((round === 0 ? stem : escapedUserTokenStem(level)) & STEM_PERCENT) !== 0
+    if (round === MAX_PERCENT_ROUNDS || (!thorough && !tokenInside && !hasEncodedPercent(level))) break
     const decoded = percentDecoded(level, form)
     if (decoded === null) break
-    for (const [kind, n] of totalsByKind(countBytes(decoded, matcher, formats && thorough))) {
+    for (const [kind, n] of totalsByKind(
+      countBytes(decoded, matcher, formats && (thorough || tokenInside)),
+    )) {
       keep(`${kind}\u0000percent`, n - (directTotals.get(kind) ?? 0))
     }
     // A `#` cannot stand raw in a URL, so an HTML reference there is percent-encoded (`%26%2343%3B`).

@@ -1,6 +1,7 @@
 import { asBuffer, isLatin1 } from './encodings.js'
 import { forEachEscapedHit, hasEscapedHit } from './escaped-hits.js'
 import { forEachHit, type SecretMatcher, tablesOf } from './matcher.js'
+import { USER_TOKEN_KIND, USER_TOKEN_STEM, UserTokenRedactor } from './token-redact.js'
 
 export interface RedactorOptions {
   /** What replaces each redacted run. Default `[REDACTED]`. */
@@ -34,26 +35,31 @@ export class Redactor {
   #count = 0
   #kinds: Set<string> | null = null
   #ended = false
+  /** Second stage: operator tokens, recognised by shape (token-redact.ts). */
+  readonly #tokens: UserTokenRedactor
 
   constructor(matcher: SecretMatcher, options: RedactorOptions = {}) {
     this.#matcher = matcher
     this.#replacement =
       options.replacement === undefined ? DEFAULT_REPLACEMENT_BYTES : Buffer.from(options.replacement, 'utf8')
+    this.#tokens = new UserTokenRedactor(this.#replacement)
   }
 
   /** Replacements made so far (one per run of overlapping or adjacent occurrences). */
   get count(): number {
-    return this.#count
+    return this.#count + this.#tokens.count
   }
 
   /** Kind labels of the secrets redacted so far, sorted. */
   get kinds(): string[] {
-    return this.#kinds === null ? [] : [...this.#kinds].sort()
+    const kinds = new Set(this.#kinds)
+    if (this.#tokens.count > 0) kinds.add(USER_TOKEN_KIND)
+    return [...kinds].sort()
   }
 
   /** Bytes currently held back waiting for the next chunk. */
   get held(): number {
-    return this.#pending.length
+    return this.#pending.length + this.#tokens.held
   }
 
   /** Feed the next chunk; returns the output that is final so far (may share memory with `chunk`). */
@@ -61,14 +67,14 @@ export class Redactor {
     if (this.#ended) throw new Error('Redactor: push after end')
     const input = asBuffer(chunk)
     const buf = this.#pending.length === 0 ? input : Buffer.concat([this.#pending, input])
-    return this.#process(buf, false)
+    return this.#tokens.push(this.#process(buf, false), false)
   }
 
   /** Flush what is held back. The redactor takes no more input afterwards. */
   end(): Buffer {
     if (this.#ended) return EMPTY
     this.#ended = true
-    return this.#process(this.#pending, true)
+    return this.#tokens.push(this.#process(this.#pending, true), true)
   }
 
   /** The first position in `buf` where an occurrence still growing into the next chunk may start. */
@@ -169,6 +175,7 @@ export function redactBuffer(
  * they arrived), it also finds an occurrence split across parts, without joining them.
  */
 export function containsSecret(bytes: Uint8Array | readonly Uint8Array[], matcher: SecretMatcher): boolean {
+  if (holdsUserTokenStem(bytes)) return true
   const t = tablesOf(matcher)
   if (bytes instanceof Uint8Array) return hitsIn(t, bytes) || hasEscapedHit(t, bytes)
   for (const part of bytes) if (hitsIn(t, part)) return true
@@ -183,6 +190,16 @@ export function containsSecret(bytes: Uint8Array | readonly Uint8Array[], matche
   // the body in one piece; a body without `\`, `%` or `&` has none.
   if (!bytes.some(mayHoldEscape)) return false
   return hasEscapedHit(t, bytes.length === 1 ? (bytes[0] as Uint8Array) : Buffer.concat(bytes))
+}
+
+/** Whether a part holds the start of an operator token (`aegis_us`), also split across two parts. */
+function holdsUserTokenStem(bytes: Uint8Array | readonly Uint8Array[]): boolean {
+  if (bytes instanceof Uint8Array) return asBuffer(bytes).indexOf(USER_TOKEN_STEM) !== -1
+  for (const part of bytes) if (asBuffer(part).indexOf(USER_TOKEN_STEM) !== -1) return true
+  for (let i = 1; i < bytes.length; i++) {
+    if (boundaryWindow(bytes, i, USER_TOKEN_STEM.length - 1).indexOf(USER_TOKEN_STEM) !== -1) return true
+  }
+  return false
 }
 
 function mayHoldEscape(part: Uint8Array): boolean {

@@ -48,6 +48,69 @@ export function percentDecoded(input: Uint8Array, form: boolean): Uint8Array | n
   return out.subarray(0, o)
 }
 
+const USER_TOKEN_STEM = 'aegis_us'
+
+/** Escapes seen in an operator-token stem (`escapedUserTokenStem`). */
+export const STEM_PERCENT = 1
+export const STEM_JSON = 2
+
+/**
+ * Whether `bytes` holds the start of an operator token (`aegis_us`) with some of its characters
+ * escaped, and how: `STEM_PERCENT` for `%61`, `STEM_JSON` for `\u0061` (bits; 0 for none).
+ * Operator tokens are found by shape (the gate cannot know them), and a body's decoded views are
+ * not searched for formats in general (too costly per byte), so a body is decoded for them only
+ * when this finds one. No copy: a walk from each `a`, `%` or `\`.
+ */
+export function escapedUserTokenStem(input: Uint8Array): number {
+  const bytes = asBuffer(input)
+  let found = 0
+  // An escaped stem holds an escape within its first 8 characters, so it starts at that escape or
+  // at an `a` up to 7 bytes before it: the walk costs a few steps per escape, not one per byte.
+  for (const mark of [0x25, 0x5c]) {
+    for (let e = bytes.indexOf(mark); e !== -1; e = bytes.indexOf(mark, e + 1)) {
+      // Only `%XX` and `\uXXXX` spell a stem character (`\n`, `\"` and the like are passed over).
+      if (mark === 0x5c ? bytes[e + 1] !== 0x75 : hexAt(bytes, e + 1, 2) === -1) continue
+      for (let i = Math.max(0, e - USER_TOKEN_STEM.length + 1); i <= e; i++) {
+        if (i < e && bytes[i] !== 0x61) continue
+        found |= stemAt(bytes, i)
+      }
+    }
+  }
+  return found
+}
+
+/** The escapes of an `aegis_us` written at `i` with at least one escape, or 0. */
+function stemAt(bytes: Buffer, i: number): number {
+  const n = bytes.length
+  let j = i
+  let seen = 0
+  for (let k = 0; k < USER_TOKEN_STEM.length; k++) {
+    if (j >= n) return 0
+    const want = USER_TOKEN_STEM.charCodeAt(k)
+    const b = bytes[j]
+    if (b === want) j++
+    else if (b === 0x25 && hexAt(bytes, j + 1, 2) === want) {
+      j += 3
+      seen |= STEM_PERCENT
+    } else if (b === 0x5c && bytes[j + 1] === 0x75 && hexAt(bytes, j + 2, 4) === want) {
+      j += 6
+      seen |= STEM_JSON
+    } else return 0
+  }
+  return seen
+}
+
+/** The value of `digits` hex digits at `at`, or -1. */
+function hexAt(bytes: Buffer, at: number, digits: number): number {
+  let value = 0
+  for (let d = 0; d < digits; d++) {
+    const b = bytes[at + d]
+    if (b === undefined || !isHex(b)) return -1
+    value = (value << 4) | hexValue(b)
+  }
+  return value
+}
+
 /** Whether `bytes` holds `%25`, an encoded percent sign: the mark of a second layer of encoding. */
 export function hasEncodedPercent(bytes: Uint8Array): boolean {
   return asBuffer(bytes).indexOf('%25', 0, 'latin1') !== -1

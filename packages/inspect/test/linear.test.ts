@@ -102,7 +102,8 @@ describe('every view is one linear pass (issue 11)', () => {
       const parts: Buffer[] = []
       for (let i = 0; i < body.length; i += 65536) {
         parts.push(r.push(body.subarray(i, i + 65536)))
-        expect(r.held, name).toBeLessThan(matcher.longestSpan)
+        // The operator-token stage holds back at most a partial `aegis_user_` (10 bytes) more.
+        expect(r.held, name).toBeLessThan(matcher.longestSpan + 10)
       }
       parts.push(r.end())
       expect(Buffer.concat(parts).equals(body), name).toBe(true)

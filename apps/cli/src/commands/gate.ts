@@ -1,3 +1,4 @@
+import { accessFile, checkAccess, commandPermission } from '@aegis/access'
 import { openLedger } from '@aegis/ledger'
 import { createGate, type GateOptions, pipelineOptionsFromConfig } from '@aegis/proxy'
 import {
@@ -16,12 +17,6 @@ import { createLogger } from '../lib/logger.js'
 import { assertPoliciesDir } from '../lib/policies-dir.js'
 import { upstreamFlags, upstreamOverrides } from '../lib/upstream-flags.js'
 import { invalidKeyMessage } from '../lib/workspace.js'
-
-// TODO(lead): wire @aegis/access — once RBAC is on, the admin socket must take only an admin's
-// AEGIS_USER_TOKEN (sent as `Authorization: Bearer`; undefined when the caller has none) and
-// answer others with { ok: false, status: 401 | 403, message }. Until then every caller that can
-// reach the socket (the same OS user: the directory is 0700) may unseal and seal.
-const authorizeAdmin: AdminAuthorize = () => ({ ok: true })
 
 export default class Gate extends AegisCommand<typeof Gate> {
   static override description =
@@ -103,7 +98,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
     // seal the gate re-reads its source at once instead of at the next poll.
     const admin = createAdminServer({
       dir: adminDir(this.dataDir()),
-      authorize: authorizeAdmin,
+      authorize: adminAuthorizer(this.dataDir()),
       logger,
       handlers: {
         status: () => vault.status(),
@@ -215,5 +210,19 @@ export default class Gate extends AegisCommand<typeof Gate> {
       bytes.fill(0)
     }
     return vault
+  }
+}
+
+/**
+ * Who may use the admin socket: what `aegis vault unseal` / `vault seal` need (an admin once RBAC
+ * is on), decided by @aegis/access for the caller's AEGIS_USER_TOKEN (sent as a Bearer token). The
+ * user store is read on each call, so a user removed or demoted while the gate runs loses access.
+ */
+function adminAuthorizer(dataDir: string): AdminAuthorize {
+  const file = accessFile(dataDir)
+  const permission = commandPermission('vault:unseal') ?? 'vault:manage'
+  return (token) => {
+    const check = checkAccess({ file, token, permission })
+    return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
   }
 }

@@ -28,6 +28,7 @@ const USER_FACING_ERRORS = new Set([
   'VaultError',
   'LedgerError',
   'PolicyError',
+  'AccessError',
 ])
 
 /** True for errors whose message is meant for the user as it is (no "unexpected" hint). */

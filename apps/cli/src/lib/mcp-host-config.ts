@@ -11,6 +11,7 @@ import type { McpLaunch } from './mcp-launch.js'
 
 export const MASTER_KEY_PLACEHOLDER = '<paste master key>'
 export const AGENT_TOKEN_PLACEHOLDER = '<paste agent token>'
+export const USER_TOKEN_PLACEHOLDER = '<paste user token>'
 
 export interface HostConfigInput {
   /** Absolute config file, or null when there is none (then `dataDir` locates the vault). */
@@ -20,6 +21,8 @@ export interface HostConfigInput {
   vault: string | null
   /** False when the config file itself holds `vault.master_key`. */
   needsMasterKey: boolean
+  /** True once RBAC is on for the data directory: `mcp serve` then needs a user token (gate:start). */
+  needsUserToken: boolean
   /** How the host starts the server (see mcp-launch.ts). */
   launch: McpLaunch
 }
@@ -48,11 +51,22 @@ export function hostConfig(host: McpHost, input: HostConfigInput): Record<string
         ? [{ type: 'promptString', id: 'aegis-master-key', description: 'Aegis master key', password: true }]
         : []),
       { type: 'promptString', id: 'aegis-agent-token', description: 'Aegis agent token', password: true },
+      ...(input.needsUserToken
+        ? [
+            {
+              type: 'promptString',
+              id: 'aegis-user-token',
+              description: 'Aegis user token (operator or admin)',
+              password: true,
+            },
+          ]
+        : []),
     ]
     const env = {
       ...locationEnv(input),
       ...(input.needsMasterKey ? { AEGIS_MASTER_KEY: `\${input:aegis-master-key}` } : {}),
       AEGIS_AGENT_TOKEN: `\${input:aegis-agent-token}`,
+      ...(input.needsUserToken ? { AEGIS_USER_TOKEN: `\${input:aegis-user-token}` } : {}),
     }
     return { inputs, servers: { aegis: { type: 'stdio', ...launch, env } } }
   }
@@ -60,6 +74,7 @@ export function hostConfig(host: McpHost, input: HostConfigInput): Record<string
     ...locationEnv(input),
     ...(input.needsMasterKey ? { AEGIS_MASTER_KEY: MASTER_KEY_PLACEHOLDER } : {}),
     AEGIS_AGENT_TOKEN: AGENT_TOKEN_PLACEHOLDER,
+    ...(input.needsUserToken ? { AEGIS_USER_TOKEN: USER_TOKEN_PLACEHOLDER } : {}),
   }
   return { mcpServers: { aegis: { ...launch, env } } }
 }
@@ -69,10 +84,14 @@ export function hostConfigNotes(host: McpHost, input: HostConfigInput): string[]
   const notes = [`Paste this into ${HOST_FILES[host]}.`]
   if (host === 'vscode') {
     notes.push(
-      `VS Code asks for ${input.needsMasterKey ? 'the master key and ' : ''}the agent token on first start and keeps them in its secret storage; nothing secret is in this file.`,
+      `VS Code asks for ${input.needsMasterKey ? 'the master key and ' : ''}the agent token${input.needsUserToken ? ' and a user token' : ''} on first start and keeps them in its secret storage; nothing secret is in this file.`,
     )
   } else {
-    const values = input.needsMasterKey ? 'AEGIS_MASTER_KEY and AEGIS_AGENT_TOKEN' : 'AEGIS_AGENT_TOKEN'
+    const values = [
+      ...(input.needsMasterKey ? ['AEGIS_MASTER_KEY'] : []),
+      'AEGIS_AGENT_TOKEN',
+      ...(input.needsUserToken ? ['AEGIS_USER_TOKEN'] : []),
+    ].join(', ')
     notes.push(
       `Replace the "<paste …>" placeholders for ${values} with the values from your secret store; this output holds no secret, and the server will not start while a placeholder is left.`,
     )
@@ -81,6 +100,11 @@ export function hostConfigNotes(host: McpHost, input: HostConfigInput): string[]
   notes.push(
     'Get an agent token with `aegis agent add --name <name>` and grant it credentials with `aegis agent grant`.',
   )
+  if (input.needsUserToken) {
+    notes.push(
+      'RBAC is on here: the server starts only with the token of a user allowed gate:start (operator or admin), AEGIS_USER_TOKEN; the agent never sees it.',
+    )
+  }
   if (input.configFile === null) {
     notes.push(
       'No config file was found: the snippet names the data directory (AEGIS_DATA_DIR) instead of AEGIS_CONFIG.',

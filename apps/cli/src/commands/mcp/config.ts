@@ -7,7 +7,7 @@ export default class McpConfig extends AegisCommand<typeof McpConfig> {
   static override summary =
     'Print the MCP server entry for Claude Desktop, Cursor or VS Code (JSON, no secrets)'
   static override description =
-    "The snippet starts the server with `npx -y @aegis/mcp-server` when this CLI was installed from a registry, and otherwise with this CLI itself (`<node> <absolute path>/bin/run.js mcp serve`); it names this project's config file (AEGIS_CONFIG). It never holds the master key or an agent token: VS Code prompts for them, and for Claude and Cursor you fill the placeholders from your secret store. What to do next is printed on stderr."
+    "The snippet starts the server with `npx -y @aegis/mcp-server` when this CLI was installed from a registry, and otherwise with this CLI itself (`<node> <absolute path>/bin/run.js mcp serve`); it names this project's config file (AEGIS_CONFIG). It never holds the master key, an agent token or a user token (named once RBAC is on): VS Code prompts for them, and for Claude and Cursor you fill the placeholders from your secret store. What to do next is printed on stderr."
 
   static override examples = [
     '<%= config.bin %> mcp config claude',
@@ -28,6 +28,7 @@ export default class McpConfig extends AegisCommand<typeof McpConfig> {
       dataDir: config.vault.data_dir,
       vault: process.env.AEGIS_VAULT ? config.vault.name : null,
       needsMasterKey: !(config.vault.master_key !== undefined && (fromEnv === undefined || fromEnv === '')),
+      needsUserToken: this.actor?.kind === 'user',
       launch: mcpLaunch(this.config.root),
     }
     const snippet = hostConfig(host, input)

@@ -1,0 +1,26 @@
+import type { UserInfo } from '@aegis/access'
+import { AegisCommand } from '../../base-command.js'
+import { renderTable } from '../../lib/table.js'
+import { withUserStore } from '../../lib/user-store.js'
+
+export default class UserList extends AegisCommand<typeof UserList> {
+  static override summary = 'List users and their roles (never a token or its hash)'
+  static override examples = ['<%= config.bin %> user list', '<%= config.bin %> user list --json']
+
+  async run(): Promise<UserInfo[]> {
+    const users = withUserStore(this.dataDir(), (store) => store?.listUsers() ?? [])
+    if (users.length === 0) {
+      this.log(
+        'No users: RBAC is off until the first admin is added (aegis user add --name <name> --role admin)',
+      )
+    } else {
+      this.log(
+        renderTable(
+          ['NAME', 'ROLE', 'CREATED', 'UPDATED'],
+          users.map((u) => [u.name, u.role, u.createdAt, u.updatedAt]),
+        ),
+      )
+    }
+    return users
+  }
+}

@@ -1,0 +1,283 @@
+import { join } from 'node:path'
+import { generateUserToken, hashUserToken, parseUserToken } from '@aegis/guard'
+import { and, count, eq, ne } from 'drizzle-orm'
+import { type Actor, BOOTSTRAP, type UserActor } from './actor.js'
+import { authorize } from './authorize.js'
+import { type Connection, connect } from './db.js'
+import { AccessError } from './errors.js'
+import { checkUserName } from './names.js'
+import type { Permission } from './permissions.js'
+import { isRole, type Role } from './roles.js'
+import { settings, users } from './schema.js'
+
+/** The user store's file in a data directory: users are per data directory, not per vault. */
+export function accessFile(dataDir: string): string {
+  return join(dataDir, 'access.db')
+}
+
+/** What `listUsers` shows: never a token, its hash or its id. */
+export interface UserInfo {
+  name: string
+  role: Role
+  createdAt: string
+  updatedAt: string
+}
+
+/** A user with the token just issued: show it once, it is not stored. */
+export interface IssuedToken {
+  name: string
+  role: Role
+  token: string
+}
+
+const BOOTSTRAP_KEY = 'bootstrap_completed_at'
+
+const INVALID_TOKEN = 'Invalid user token'
+
+/**
+ * The users of one data directory (`<data_dir>/access.db`). It needs no master key, so an admin
+ * can authenticate while the vault is sealed. Every change runs in one `BEGIN IMMEDIATE`
+ * transaction that re-checks the actor against the rows it is about to change: two processes
+ * cannot both pass a check the other one's write would have failed.
+ */
+export class AccessStore {
+  readonly #conn: Connection
+
+  private constructor(conn: Connection) {
+    this.#conn = conn
+  }
+
+  /**
+   * Opens the store; with `create`, makes the file (0600) when missing. Null when the file is
+   * missing and `create` is false: no user was ever added here.
+   */
+  static open(options: { file: string; create?: boolean }): AccessStore | null {
+    const conn = connect(options.file, options.create === true)
+    return conn === null ? null : new AccessStore(conn)
+  }
+
+  /** When the first user was added (bootstrap ended for good), or null while bootstrap lasts. */
+  bootstrapCompletedAt(): Date | null {
+    const row = this.#conn.db.select().from(settings).where(eq(settings.key, BOOTSTRAP_KEY)).get()
+    return row === undefined ? null : new Date(row.value)
+  }
+
+  /**
+   * Who presents `token`: the bootstrap actor while bootstrap lasts (the token is then not read),
+   * else the user holding it. A token that fails its checksum is refused before any lookup.
+   */
+  resolveActor(token: string | undefined): Actor {
+    if (this.bootstrapCompletedAt() === null) return BOOTSTRAP
+    if (token === undefined || token === '') {
+      throw new AccessError('authentication_required', 'Authentication required')
+    }
+    if (parseUserToken(token) === null) throw new AccessError('invalid_token', INVALID_TOKEN)
+    const row = this.#conn.db
+      .select({ id: users.id, name: users.name, role: users.role })
+      .from(users)
+      .where(eq(users.tokenHash, hashUserToken(token)))
+      .get()
+    if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_TOKEN)
+    return { kind: 'user', id: row.id, name: row.name, role: row.role }
+  }
+
+  /** Every user, by name; no token material. */
+  listUsers(): UserInfo[] {
+    return this.#conn.db
+      .select()
+      .from(users)
+      .orderBy(users.name)
+      .all()
+      .map((row) => info(row))
+  }
+
+  /**
+   * Adds a user and returns its token (shown once). While bootstrap lasts the first user must be an
+   * admin, and adding it ends bootstrap for good, in the same transaction.
+   */
+  addUser(actor: Actor, input: { name: string; role: string }): IssuedToken {
+    const name = checkUserName(input.name)
+    const role = checkRole(input.role)
+    return this.#write(actor, 'user:write', () => {
+      const { db } = this.#conn
+      const bootstrapping = this.bootstrapCompletedAt() === null
+      if (bootstrapping) firstUserMustBeAdmin(name, role)
+      if (db.select({ id: users.id }).from(users).where(eq(users.name, name)).get() !== undefined) {
+        throw new AccessError('user_exists', `User "${name}" already exists`)
+      }
+      const token = generateUserToken()
+      const now = Date.now()
+      db.insert(users)
+        .values({ name, role, ...tokenColumns(token), createdAt: now, updatedAt: now })
+        .run()
+      if (bootstrapping) {
+        db.insert(settings)
+          .values({ key: BOOTSTRAP_KEY, value: new Date(now).toISOString() })
+          .run()
+      }
+      return { name, role, token }
+    })
+  }
+
+  /** Changes a user's role; the last admin cannot be demoted. */
+  setRole(actor: Actor, input: { name: string; role: string }): UserInfo {
+    const name = checkUserName(input.name)
+    const role = checkRole(input.role)
+    return this.#write(actor, 'user:write', () => {
+      const target = this.#existing(name)
+      if (target.role === 'admin' && role !== 'admin') this.#keepAnAdmin(target.id, `demote`, name)
+      this.#conn.db.update(users).set({ role, updatedAt: Date.now() }).where(eq(users.id, target.id)).run()
+      return info(this.#existing(name))
+    })
+  }
+
+  /** Issues a new token for a user; the old one stops working when this returns. */
+  regenerateToken(actor: Actor, input: { name: string }): IssuedToken {
+    const name = checkUserName(input.name)
+    return this.#write(actor, 'user:write', () => {
+      const target = this.#existing(name)
+      const token = generateUserToken()
+      this.#conn.db
+        .update(users)
+        .set({ ...tokenColumns(token), updatedAt: Date.now() })
+        .where(eq(users.id, target.id))
+        .run()
+      return { name, role: checkRole(target.role), token }
+    })
+  }
+
+  /** Removes a user (its token stops working at once); the last admin cannot be removed. */
+  removeUser(actor: Actor, input: { name: string }): void {
+    const name = checkUserName(input.name)
+    this.#write(actor, 'user:write', () => {
+      const target = this.#existing(name)
+      if (target.role === 'admin') this.#keepAnAdmin(target.id, 'remove', name)
+      this.#conn.db.delete(users).where(eq(users.id, target.id)).run()
+    })
+  }
+
+  close(): void {
+    this.#conn.client.close()
+  }
+
+  /**
+   * Runs `fn` in one BEGIN IMMEDIATE transaction (the write lock is taken first, so a concurrent
+   * writer waits instead of reading the same state), after checking the actor again inside it:
+   * bootstrap may have ended, or the user been removed or demoted, since the caller's check.
+   */
+  #write<R>(actor: Actor, permission: Permission, fn: () => R): R {
+    return this.#conn.client
+      .transaction(() => {
+        const current = this.#current(actor)
+        const decision = authorize(current, permission)
+        if (!decision.allowed) throw new AccessError('forbidden', decision.reason)
+        return fn()
+      })
+      .immediate()
+  }
+
+  /** The actor as the store holds it now. */
+  #current(actor: Actor): Actor {
+    if (actor.kind === 'bootstrap') {
+      if (this.bootstrapCompletedAt() === null) return BOOTSTRAP
+      throw new AccessError(
+        'authentication_required',
+        'Authentication required: the first user was added while this command ran',
+      )
+    }
+    const row = this.#conn.db
+      .select({ role: users.role, name: users.name })
+      .from(users)
+      .where(eq(users.id, actor.id))
+      .get()
+    if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_TOKEN)
+    return { ...actor, name: row.name, role: row.role } satisfies UserActor
+  }
+
+  #existing(name: string): typeof users.$inferSelect {
+    const row = this.#conn.db.select().from(users).where(eq(users.name, name)).get()
+    if (row === undefined)
+      throw new AccessError('user_not_found', `No user named "${name}" (aegis user list)`)
+    return row
+  }
+
+  /** Refuses when no other admin would be left (counted inside the caller's write transaction). */
+  #keepAnAdmin(targetId: number, verb: 'demote' | 'remove', name: string): void {
+    const others = this.#conn.db
+      .select({ n: count() })
+      .from(users)
+      .where(and(eq(users.role, 'admin'), ne(users.id, targetId)))
+      .get()
+    if ((others?.n ?? 0) === 0) {
+      throw new AccessError(
+        'last_admin',
+        `Cannot ${verb} "${name}": it is the last admin (make another user admin first)`,
+      )
+    }
+  }
+}
+
+/**
+ * Who runs a command against the data directory of `file`: bootstrap when the file is missing or
+ * no user was ever added, else the holder of `token` (AccessError `authentication_required` or
+ * `invalid_token` otherwise). Reads only; never creates the file.
+ */
+export function resolveActor(options: { file: string; token: string | undefined }): Actor {
+  const store = AccessStore.open({ file: options.file })
+  if (store === null) return BOOTSTRAP
+  try {
+    return store.resolveActor(options.token)
+  } finally {
+    store.close()
+  }
+}
+
+/**
+ * Adds a user to the store at `file`, creating it (0600) for the first user only once the input
+ * passed every check that needs no database: a refused first `user add` leaves no file behind.
+ */
+export function addUser(options: { file: string; actor: Actor; name: string; role: string }): IssuedToken {
+  const { file, actor, name, role } = options
+  let store = AccessStore.open({ file })
+  if (store === null) {
+    firstUserMustBeAdmin(checkUserName(name), checkRole(role))
+    store = AccessStore.open({ file, create: true }) as AccessStore
+  }
+  try {
+    return store.addUser(actor, { name, role })
+  } finally {
+    store.close()
+  }
+}
+
+/** While bootstrap lasts, the user being added must be an admin, or nobody could manage users. */
+function firstUserMustBeAdmin(name: string, role: Role): void {
+  if (role !== 'admin') {
+    throw new AccessError(
+      'first_user_must_be_admin',
+      `The first user must be an admin: "${name}" would be ${role}, and nobody could then manage users`,
+    )
+  }
+}
+
+function checkRole(role: string): Role {
+  if (!isRole(role)) {
+    throw new AccessError('invalid_input', 'Invalid role: use admin, operator or viewer')
+  }
+  return role
+}
+
+function tokenColumns(token: string): { tokenId: string; tokenHash: Buffer } {
+  const parts = parseUserToken(token)
+  if (parts === null) throw new Error('generated user token failed its own checksum')
+  return { tokenId: parts.id, tokenHash: hashUserToken(token) }
+}
+
+function info(row: typeof users.$inferSelect): UserInfo {
+  return {
+    name: row.name,
+    role: checkRole(row.role),
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  }
+}
