@@ -9,7 +9,7 @@ export const shared: ViteUserConfig = {
   resolve: {
     alias: [
       {
-        find: /^@aegis\/(config|vault|guard|ledger|policy|proxy|mcp|identity|inspect)$/,
+        find: /^@aegis\/(config|vault|guard|ledger|policy|proxy|mcp|identity|inspect|telemetry)$/,
         replacement: fileURLToPath(new URL('./packages/$1/src/index.ts', import.meta.url)),
       },
     ],

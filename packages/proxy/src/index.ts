@@ -33,6 +33,13 @@ export {
 export { lingerAfterAnswer } from './http/linger.js'
 export { listenOn } from './http/listen.js'
 export { type LogFn, type Logger, SILENT_LOGGER } from './logger.js'
+export type {
+  MetricsExposition,
+  RateLimitScope,
+  RequestObserver,
+  RequestRecord,
+  UpstreamRecord,
+} from './observer.js'
 export { runStages, type Stage } from './pipeline.js'
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
 export {
