@@ -252,6 +252,12 @@ export function createGate(options: GateOptions): Gate {
     const bound = await listenOn(s, host, port)
     server = s
     loopbackOnly = isLoopbackAddress((s.address() as AddressInfo).address)
+    if (options.metrics !== undefined && options.metricsToken === undefined && !loopbackOnly) {
+      logger.warn(
+        { host },
+        '/_aegis/metrics is refused on a non-loopback address without observability.metrics_token',
+      )
+    }
     pipeline.start()
     const scheme = options.tls ? 'https' : 'http'
     const shownHost = host.includes(':') ? `[${host}]` : host
