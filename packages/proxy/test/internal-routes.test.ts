@@ -173,7 +173,7 @@ describe('an embedded gate (handle only)', () => {
 })
 
 describe('the pipeline refuses the namespace too (MCP tool calls reach it directly)', () => {
-  it('is bad_request, recorded without a service', async () => {
+  it('is service_not_found without a lookup (a credential for "_aegis" is never used), recorded without a service', async () => {
     const rows: Array<{ service: string | null; code: string | null }> = []
     const pipeline = createPipeline({
       credentials: memorySource(
@@ -203,8 +203,8 @@ describe('the pipeline refuses the namespace too (MCP tool calls reach it direct
         clientAddress: null,
       })
       expect(outcome.kind).toBe('refused')
-      expect(outcome.kind === 'refused' && outcome.refusal.code).toBe('bad_request')
-      expect(rows).toEqual([{ service: null, code: 'bad_request' }])
+      expect(outcome.kind === 'refused' && outcome.refusal.code).toBe('service_not_found')
+      expect(rows).toEqual([{ service: null, code: 'service_not_found' }])
     } finally {
       await pipeline.close()
     }
