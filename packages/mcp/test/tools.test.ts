@@ -344,7 +344,7 @@ describe('the gate’s own namespace', () => {
     })
     expect(rows.some((e) => e.service === '_aegis')).toBe(false)
     // The HTTP request was the gate's own: no row at all.
-    expect(rows.some((e) => e.channel === 'gate' && e.path.startsWith('/_aegis'))).toBe(false)
+    expect(rows.some((e) => e.channel === 'gate' && e.path?.startsWith('/_aegis'))).toBe(false)
   })
 })
 
