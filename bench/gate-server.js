@@ -1,6 +1,6 @@
 // The real gate, from the built packages, with a vault credential and the SQLite ledger on.
 // Usage: node bench/gate-server.js <pki-dir> <upstream-port> [variant], the variant one of
-// gate (default), gate+auth+policy, gate+inspect — see lib/gate-variants.js. Prints
+// gate (default), gate+auth+policy, gate+inspect, gate+metrics — see lib/gate-variants.js. Prints
 // {"port": n, "dataDir": …, "variant": …} when listening (plus the agent token for the load
 // generator, when the variant has an agent). On SIGTERM it closes the gate, prints
 // {"ledger": <stats>} and removes its data.
@@ -40,8 +40,15 @@ if (policyDir !== null) {
 }
 // As `aegis gate` opens it: checkpoints in a worker, off the event loop.
 const ledger = openLedger({ file: join(dataDir, 'ledger.db'), checkpoint: 'background' })
+// Metrics on: the same telemetry `aegis gate` wires (observer + /_aegis/metrics).
+const telemetry =
+  variant === 'gate+metrics'
+    ? (await importBuilt('telemetry')).createTelemetry({ version: 'bench' })
+    : undefined
 const gate = createGate({
   ...options,
+  observer: telemetry,
+  metrics: telemetry,
   credentials: vault,
   audit: ledger,
   logger: pino({ level: 'warn' }),
@@ -52,6 +59,16 @@ const gate = createGate({
   },
 })
 const { port } = await gate.listen()
+if (telemetry !== undefined) {
+  // A scrape every second (Prometheus' default is every 15 s), so its cost is in the figures.
+  const { get } = await import('node:http')
+  setInterval(() => {
+    get({ host: '127.0.0.1', port, path: '/_aegis/metrics', agent: false }, (res) => res.resume()).on(
+      'error',
+      () => undefined,
+    )
+  }, 1000).unref()
+}
 // The runner reads the token from this line and hands it to wrk through its environment; it is
 // never written to a report.
 announce({

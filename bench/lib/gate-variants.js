@@ -9,9 +9,11 @@ import { UPSTREAM_HOST } from './pki.js'
  * - `gate+auth+policy`: the same, plus `requireAgentAuth`, an agent granted the credential, and a
  *   20-rule policy file for that agent in enforce mode (the 20th rule allows the bench path);
  * - `gate+inspect`: the bench credential with inspection on (`block`) and 1,000 more credentials,
- *   so the matcher scans for 1,001 secrets in every request and response.
+ *   so the matcher scans for 1,001 secrets in every request and response;
+ * - `gate+metrics`: the plain gate with @aegis/telemetry counting every request and serving
+ *   `/_aegis/metrics`, scraped once a second (the plain gate has metrics off).
  */
-export const GATE_VARIANTS = ['gate', 'gate+auth+policy', 'gate+inspect']
+export const GATE_VARIANTS = ['gate', 'gate+auth+policy', 'gate+inspect', 'gate+metrics']
 
 export const AGENT_NAME = 'bench-agent'
 const EXTRA_CREDENTIALS = 1000

@@ -185,7 +185,9 @@ export async function runScenarios({
       'SQLite ledger on) → upstream; `gate+auth+policy` = the same with `requireAgentAuth`, the agent token ' +
       'in `X-Aegis-Agent` and a 20-rule policy file in enforce mode (the 20th rule allows the bench path); ' +
       '`gate+inspect` = the bench credential with `bodyInspection: block` and 1,000 more credentials in the ' +
-      'vault, so inspection and redaction match against 1,001 secrets.',
+      'vault, so inspection and redaction match against 1,001 secrets; `gate+metrics` = the plain gate with ' +
+      '@aegis/telemetry counting every request and `/_aegis/metrics` scraped once a second (metrics are off ' +
+      'in the other gates).',
     'CPU is in cores (1.00 = one core busy) for the proxy under test and the upstream; the load generator ' +
       "shares the same cores. Heap is the proxy's V8 heap used / reserved (MB) one second before the end of " +
       'the run; TLS = new upstream TLS connections during warm-up + run (keep-alive reuse keeps it low).',

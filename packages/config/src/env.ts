@@ -58,6 +58,12 @@ export const envVariables: readonly EnvVariable[] = [
     description: 'log format',
   },
   {
+    variable: 'AEGIS_METRICS_TOKEN',
+    key: ['observability', 'metrics_token'],
+    kind: { type: 'secret' },
+    description: 'bearer token for /_aegis/metrics',
+  },
+  {
     variable: 'AEGIS_REQUIRE_AGENT_AUTH',
     key: ['gate', 'require_agent_auth'],
     kind: { type: 'boolean' },

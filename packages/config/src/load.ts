@@ -143,11 +143,16 @@ function mergedProblem(
 
 function insecureModeWarnings(file: ConfigFile): string[] {
   if (process.platform === 'win32' || (file.mode & 0o077) === 0) return []
-  const value = file.value as { vault?: { master_key?: unknown }; webhooks?: unknown }
+  const value = file.value as {
+    vault?: { master_key?: unknown }
+    observability?: { metrics_token?: unknown }
+    webhooks?: unknown
+  }
   const hasWebhookSecret =
     Array.isArray(value.webhooks) && value.webhooks.some((hook) => hasPath(hook, ['secret']))
   const held = [
     ...(hasPath(value, ['vault', 'master_key']) ? ['vault.master_key'] : []),
+    ...(hasPath(value, ['observability', 'metrics_token']) ? ['observability.metrics_token'] : []),
     ...(hasWebhookSecret ? ['webhooks[].secret'] : []),
   ]
   if (held.length === 0) return []

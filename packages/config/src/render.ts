@@ -6,7 +6,7 @@ import { formatResolveEntry } from './upstream.js'
 export const SECRET_MASK = '********'
 
 export interface RenderOptions {
-  /** Show `vault.master_key` and `webhooks[].secret` as `********`. */
+  /** Show `vault.master_key`, `observability.metrics_token` and `webhooks[].secret` as `********`. */
   maskSecrets: boolean
 }
 
@@ -15,7 +15,7 @@ export interface RenderOptions {
  * `source` is left out; `gate.upstream.resolve` is written in its map form.
  */
 export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
-  const { source: _source, gate, vault, webhooks, ...rest } = config
+  const { source: _source, gate, vault, observability, webhooks, ...rest } = config
   const hide = (secret: string) => (opts.maskSecrets ? SECRET_MASK : secret)
   const shape = {
     gate: {
@@ -26,6 +26,10 @@ export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
       },
     },
     vault: { ...vault, ...(vault.master_key !== undefined && { master_key: hide(vault.master_key) }) },
+    observability: {
+      ...observability,
+      ...(observability.metrics_token !== undefined && { metrics_token: hide(observability.metrics_token) }),
+    },
     ...rest,
     webhooks: webhooks.map((hook) => ({ ...hook, secret: hide(hook.secret) })),
   }

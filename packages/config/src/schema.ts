@@ -174,7 +174,17 @@ function buildSchema(crossChecks: boolean) {
   const observability = z.strictObject({
     log_level: z.enum(LOG_LEVELS).default('info'),
     log_format: z.enum(LOG_FORMATS).default('json'),
+    // Served at /_aegis/metrics by the gate (see @aegis/telemetry for the metric set).
     metrics: z.boolean().default(true),
+    // Required by a gate bound to a non-loopback address; when set, every scrape presents it.
+    metrics_token: z
+      .string()
+      .min(16, 'expected at least 16 characters (e.g. openssl rand -hex 32)')
+      .max(512, 'expected at most 512 characters')
+      .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII without spaces (a bearer token)')
+      .optional(),
+    // Label aegis_requests_total by agent name (registered agents only): one series set per agent.
+    metrics_agent_label: z.boolean().default(false),
   })
 
   return z.strictObject({

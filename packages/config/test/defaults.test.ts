@@ -28,7 +28,7 @@ describe('defaults', () => {
         upstream: { ca_file: [], resolve: [], allow_private: [] },
       },
       vault: { name: 'default', data_dir: join(cwd, '.aegis') },
-      observability: { log_level: 'info', log_format: 'json', metrics: true },
+      observability: { log_level: 'info', log_format: 'json', metrics: true, metrics_agent_label: false },
       dashboard: { enabled: false, port: 3200 },
       mcp: { transport: 'stdio', port: 3300 },
       webhooks: [],

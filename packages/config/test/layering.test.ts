@@ -28,7 +28,12 @@ describe('layering: flags > env > file > defaults', () => {
     expect(config.gate.policy_mode).toBe('dry-run')
     expect(config.vault.name).toBe('from-file')
     expect(config.vault.master_key).toBe('file-key')
-    expect(config.observability).toEqual({ log_level: 'debug', log_format: 'pretty', metrics: true })
+    expect(config.observability).toEqual({
+      log_level: 'debug',
+      log_format: 'pretty',
+      metrics: true,
+      metrics_agent_label: false,
+    })
     expect(config.gate.max_body_size).toBe(1_048_576)
   })
 

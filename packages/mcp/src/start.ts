@@ -7,6 +7,7 @@ import {
   type PipelineConfig,
   type PipelineOptions,
   pipelineOptionsFromConfig,
+  type RequestObserver,
 } from '@aegis/proxy'
 import { connectionLimitsFromConfig, Drain } from '@aegis/proxy/internal'
 import { createMcpHttpServer } from './http.js'
@@ -41,6 +42,11 @@ export interface StartMcpOptions {
   stdio?: StdioStreams
   maxResponseBytes?: number
   version?: string
+  /**
+   * Counts every tool call's outcome (`@aegis/telemetry`), from the same pipeline outcomes the gate
+   * counts. The MCP server serves no metrics endpoint of its own (stdio has no HTTP at all).
+   */
+  observer?: RequestObserver
 }
 
 export interface RunningMcp {
@@ -83,7 +89,7 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
   const { config, logger } = options
   const transport = options.transport ?? config.mcp.transport
   const shutdownTimeout = config.gate.shutdown_timeout
-  const pipeline = createPipeline(pipelineOptions(config, options))
+  const pipeline = createPipeline({ ...pipelineOptions(config, options), observer: options.observer })
   pipeline.start()
   let stopped = false
   let markDone: () => void = () => undefined

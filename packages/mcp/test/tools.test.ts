@@ -292,12 +292,6 @@ describe('refusals match the HTTP gate', () => {
       code: 'service_not_found',
     },
     {
-      name: 'internal namespace',
-      args: { service: '_aegis', path: '/x' },
-      http: { path: '/_aegis/x' },
-      code: 'service_not_found',
-    },
-    {
       name: 'body over the limit',
       args: { service: 'slack', path: '/x', method: 'POST', body: 'z'.repeat(2000) },
       http: { path: '/slack/x', method: 'POST', body: 'z'.repeat(2000) },
@@ -328,6 +322,30 @@ describe('refusals match the HTTP gate', () => {
       expect(entry).toMatchObject({ channel: 'mcp', decision: 'blocked', code: c.code })
     })
   }
+})
+
+describe('the gate’s own namespace', () => {
+  it('is no service over MCP (service_not_found, no service in the row); the HTTP gate answers it itself', async () => {
+    const before = w.upstream.received.length
+    const gateReply = await send(w.gatePort, '/_aegis/x')
+    expect(gateReply.status).toBe(404)
+    expect(gateReply.json()).toMatchObject({ code: 'not_found' })
+    const result = await call(client, 'aegis_proxy_request', { service: '_aegis', path: '/x' })
+    const problem = problemOf(result)
+    expect(problem).toMatchObject({ code: 'service_not_found', status: 404 })
+    expect(w.upstream.received.length).toBe(before)
+    await w.ledger.flush()
+    const rows = w.ledger.query({ limit: 200 })
+    expect(rows.find((e) => e.requestId === problem.instance)).toMatchObject({
+      channel: 'mcp',
+      decision: 'blocked',
+      code: 'service_not_found',
+      service: null,
+    })
+    expect(rows.some((e) => e.service === '_aegis')).toBe(false)
+    // The HTTP request was the gate's own: no row at all.
+    expect(rows.some((e) => e.channel === 'gate' && e.path?.startsWith('/_aegis'))).toBe(false)
+  })
 })
 
 describe('ledger and discovery', () => {

@@ -1,4 +1,5 @@
 import type { Refusal } from '@aegis/guard'
+import type { RateLimitScope } from './observer.js'
 import type { LiveAgent, LiveCredential, Snapshot } from './snapshot.js'
 import type { GateRequest } from './types.js'
 import type { DialTarget } from './upstream/resolve.js'
@@ -43,6 +44,8 @@ export interface RequestContext {
   loggablePath: string | null
   /** The headers to forward, computed once (see `upstreamHeaders`). */
   forwardHeaders: string[] | null
+  /** Set by the stage whose budget refused the request (`rate_limited`), for the metrics. */
+  rateLimit: RateLimitScope | null
 }
 
 export function createContext(req: GateRequest, snapshot: Snapshot, now: number): RequestContext {
@@ -66,5 +69,6 @@ export function createContext(req: GateRequest, snapshot: Snapshot, now: number)
     pathInspected: false,
     loggablePath: null,
     forwardHeaders: null,
+    rateLimit: null,
   }
 }

@@ -15,6 +15,7 @@ import { describeError, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
 import { loggable } from './loggable.js'
 import { type Logger, logsAt } from './logger.js'
+import type { RequestObserver, RequestRecord, UpstreamRecord } from './observer.js'
 import { runStages, type Stage, type SyncStage } from './pipeline.js'
 import type { LiveState } from './snapshot.js'
 import { address } from './stages/address.js'
@@ -61,6 +62,8 @@ export interface EngineOptions {
   stripRequestHeaders?: readonly string[]
   /** The embedder's stages: appended after the built-in ones, never instead of them. */
   stages?: readonly EmbedderStage[]
+  /** Told how every request ended (metrics); both channels' requests pass here. */
+  observer?: RequestObserver
 }
 
 /** The request was refused (or failed upstream): send this problem document. */
@@ -161,6 +164,7 @@ export class GateEngine {
   }
 
   async process(req: GateRequest): Promise<Outcome> {
+    this.#options.observer?.requestStarted()
     const ctx = createContext(req, this.#options.state.current, Date.now())
     let refusal: Refusal | undefined
     try {
@@ -179,9 +183,11 @@ export class GateEngine {
       entryId = await this.#options.audit.append(auditEntry(ctx, undefined, null))
     } catch (error) {
       this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'ledger write failed')
+      this.#options.observer?.ledgerWriteFailed()
       return this.#refused(
         ctx,
         refuse('ledger_unavailable', 'The audit ledger cannot be written; nothing was forwarded'),
+        'failed',
       )
     }
     return this.#forward(ctx, entryId)
@@ -219,23 +225,27 @@ export class GateEngine {
 
   /** Refuses a request before the pipeline runs (the gate is draining, the request is malformed). */
   reject(req: GateRequest, refusal: Refusal): Promise<RefusedOutcome> {
+    this.#options.observer?.requestStarted()
     return this.#refuse(createContext(req, this.#options.state.current, Date.now()), refusal)
   }
 
   async #forward(ctx: RequestContext, entryId: number): Promise<Outcome> {
-    const { dispatchers, limits, audit, logger } = this.#options
+    const { dispatchers, limits, audit, logger, observer } = this.#options
     const dial = ctx.dial
     if (dial === null) {
       return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
     }
     let response: UpstreamResponse
     let redacted: RedactedResponse
+    const sentAt = Date.now()
+    let upstreamMs = 0
     try {
       response = await forward(ctx, dispatchers.get(dial), {
         maxBodySize: limits.maxBodySize,
         requestTimeoutMs: limits.requestTimeout,
         stripHeaders: this.#strip,
       })
+      upstreamMs = Date.now() - sentAt
       redacted = await redactResponse(
         response.status,
         ctx.req.method,
@@ -248,9 +258,11 @@ export class GateEngine {
       release(ctx)
       const refusal = upstreamFailure(error, dial.host)
       const status = REFUSAL_STATUS[refusal.code]
+      const decision = refusal.code === 'body_too_large' ? 'blocked' : 'failed'
+      observer?.requestEnded(requestRecord(ctx, decision, refusal.code, null))
       audit.complete(entryId, {
         requestId: ctx.req.id,
-        decision: refusal.code === 'body_too_large' ? 'blocked' : 'failed',
+        decision,
         code: refusal.code,
         status,
         durationMs: Date.now() - ctx.req.receivedAt,
@@ -263,7 +275,7 @@ export class GateEngine {
       )
       return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
     }
-    return new Forwarded(ctx, entryId, response, redacted, audit, logger)
+    return new Forwarded(ctx, entryId, response, redacted, audit, logger, observer, upstreamMs)
   }
 
   /** Records a refusal decided by the pipeline, then describes it. */
@@ -280,12 +292,18 @@ export class GateEngine {
       })
     } catch (error) {
       this.#options.logger.error({ reqId: ctx.req.id, err: describeError(error) }, 'ledger write failed')
+      this.#options.observer?.ledgerWriteFailed()
     }
     return this.#refused(ctx, refusal)
   }
 
-  #refused(ctx: RequestContext, decided: Refusal): RefusedOutcome {
+  #refused(
+    ctx: RequestContext,
+    decided: Refusal,
+    decision: 'blocked' | 'failed' = 'blocked',
+  ): RefusedOutcome {
     giveBack(ctx)
+    this.#options.observer?.requestEnded(requestRecord(ctx, decision, decided.code, null))
     const status = REFUSAL_STATUS[decided.code]
     // A detail may quote what the agent sent (`No credential serves "<segment>"`): the problem
     // document goes back to the agent and, through an MCP host, into its transcript and logs.
@@ -310,6 +328,26 @@ export class GateEngine {
 
 /** Refusal details are one sentence; anything longer is an echo of agent input. */
 const MAX_DETAIL = 1024
+
+/** What an observer learns about a request that ended: names from the snapshot, never agent input. */
+function requestRecord(
+  ctx: RequestContext,
+  decision: RequestRecord['decision'],
+  code: string | null,
+  upstream: UpstreamRecord | null,
+): RequestRecord {
+  return {
+    channel: ctx.req.channel,
+    service: ctx.credential?.service ?? null,
+    agent: ctx.agent?.name ?? null,
+    method: ctx.req.method,
+    decision,
+    code,
+    durationSeconds: (Date.now() - ctx.req.receivedAt) / 1000,
+    rateLimit: code === 'rate_limited' ? ctx.rateLimit : null,
+    upstream,
+  }
+}
 
 /** Gives back what the request held (in-flight slots) exactly once. */
 function release(ctx: RequestContext): void {
@@ -336,6 +374,8 @@ class Forwarded implements ForwardedOutcome {
     private readonly redacted: RedactedResponse,
     private readonly audit: AuditSink,
     private readonly logger: Logger,
+    private readonly observer: RequestObserver | undefined,
+    private readonly upstreamMs: number,
   ) {
     this.status = response.status
     this.headers = redacted.headers
@@ -352,6 +392,15 @@ class Forwarded implements ForwardedOutcome {
     const durationMs = Date.now() - ctx.req.receivedAt
     const failed = error !== undefined || code !== undefined
     const redactions = this.redacted.redactions()
+    const bytesIn = response.bytesIn()
+    this.observer?.requestEnded(
+      requestRecord(ctx, failed ? 'failed' : 'allowed', failed ? (code ?? 'upstream_unreachable') : null, {
+        status: response.status,
+        seconds: this.upstreamMs / 1000,
+        bytesIn,
+        bytesOut,
+      }),
+    )
     this.audit.complete(this.entryId, {
       requestId: ctx.req.id,
       // The row says `allowed` since it was written; only a failure changes that.
@@ -359,7 +408,7 @@ class Forwarded implements ForwardedOutcome {
       code: failed ? (code ?? 'upstream_unreachable') : null,
       status: response.status,
       durationMs,
-      bytesIn: response.bytesIn(),
+      bytesIn,
       bytesOut,
       redactions: redactions === 0 ? null : redactions,
     })

@@ -6,7 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import type { Socket } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { PROBLEM_CONTENT_TYPE, refuse } from '@aegis/guard'
 import { Drain } from './drain.js'
 import type { Outcome } from './engine.js'
@@ -18,11 +18,13 @@ import {
   connectionServerOptions,
   guardConnections,
 } from './http/connections.js'
+import { InternalRoutes, isInternalTarget, isLoopbackAddress } from './http/internal.js'
 import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
 import { listenOn } from './http/listen.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
 import { pump, sendProblem } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
+import type { MetricsExposition } from './observer.js'
 import { buildPipeline, type PipelineOptions } from './setup.js'
 
 export interface GateOptions extends PipelineOptions {
@@ -30,6 +32,16 @@ export interface GateOptions extends PipelineOptions {
   host?: string
   /** Port to bind; 0 takes a free port. Default 3100. */
   port?: number
+  /**
+   * Served at `GET /_aegis/metrics` (`@aegis/telemetry`; pass the same object as `observer` so it
+   * counts the requests). Without it that path is a 404 like any unknown `/_aegis/` one.
+   */
+  metrics?: MetricsExposition
+  /**
+   * Bearer token every scrape of `/_aegis/metrics` must present (`observability.metrics_token`).
+   * Without one, metrics are served only while the gate listens on a loopback address.
+   */
+  metricsToken?: string
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer }
   limits?: PipelineOptions['limits'] &
@@ -79,6 +91,13 @@ export function createGate(options: GateOptions): Gate {
   const requests = new Drain()
   const done = () => requests.leave()
   const startedAt = Date.now()
+  let loopbackOnly = false
+  const internal = new InternalRoutes({
+    metrics: options.metrics ?? null,
+    token: options.metricsToken ?? null,
+    loopbackOnly: () => loopbackOnly,
+    logger,
+  })
 
   async function deliver(req: IncomingMessage, res: ServerResponse, outcome: Outcome, requestId: string) {
     if (outcome.kind === 'refused') {
@@ -150,6 +169,10 @@ export function createGate(options: GateOptions): Gate {
         'cache-control': 'no-store',
       })
       res.end(body)
+      return
+    }
+    if (isInternalTarget(url)) {
+      internal.serve(req, res)
       return
     }
     const gateRequest = fromIncoming(req, receivedAt)
@@ -226,6 +249,13 @@ export function createGate(options: GateOptions): Gate {
     const port = options.port ?? DEFAULTS.port
     const bound = await listenOn(s, host, port)
     server = s
+    loopbackOnly = isLoopbackAddress((s.address() as AddressInfo).address)
+    if (options.metrics !== undefined && options.metricsToken === undefined && !loopbackOnly) {
+      logger.warn(
+        { host },
+        '/_aegis/metrics is refused on a non-loopback address without observability.metrics_token',
+      )
+    }
     pipeline.start()
     const scheme = options.tls ? 'https' : 'http'
     const shownHost = host.includes(':') ? `[${host}]` : host

@@ -33,6 +33,13 @@ export { ConfigFileError, type PipelineConfig, pipelineOptionsFromConfig } from 
 export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './http/connections.js'
 export { type LogFn, type Logger, SILENT_LOGGER } from './logger.js'
+export type {
+  MetricsExposition,
+  RateLimitScope,
+  RequestObserver,
+  RequestRecord,
+  UpstreamRecord,
+} from './observer.js'
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
 export type { LiveAgent, LiveCredential } from './snapshot.js'
 export type { Channel, GateRequest, PolicyMode } from './types.js'

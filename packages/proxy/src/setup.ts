@@ -5,6 +5,7 @@ import type { Stage } from './embedder-stage.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
 import { type Logger, SILENT_LOGGER } from './logger.js'
+import type { RequestObserver } from './observer.js'
 import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
 import type { PolicyMode } from './types.js'
 import { PinnedDispatchers } from './upstream/dispatcher.js'
@@ -48,6 +49,11 @@ export interface PipelineOptions {
    * or reordered from here.
    */
   stages?: readonly Stage[]
+  /**
+   * Told how every request ended and when the credential snapshot changes (`@aegis/telemetry`'s
+   * `createTelemetry()` fits). Both channels feed it from the same outcomes.
+   */
+  observer?: RequestObserver
   /** YAML agent policies, hot-reloaded from `dir`. */
   policies?: {
     /** Where the policy files are; without one, every agent has no policy file. */
@@ -91,7 +97,10 @@ export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; s
   const state = new LiveState({
     source: options.credentials,
     pollIntervalMs: options.pollIntervalMs,
-    onReload: (snapshot) => logCredentials(logger, snapshot),
+    onReload: (snapshot) => {
+      logCredentials(logger, snapshot)
+      options.observer?.snapshotChanged(snapshot)
+    },
     onError: (error) =>
       logger.error({ err: describeError(error) }, 'credential reload failed; serving the last good set'),
   })
@@ -129,6 +138,7 @@ export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; s
     requireAgentAuth: options.requireAgentAuth,
     stripRequestHeaders: options.stripRequestHeaders,
     stages: options.stages,
+    observer: options.observer,
     state,
     audit: options.audit,
     logger,

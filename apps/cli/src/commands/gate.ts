@@ -7,6 +7,7 @@ import {
   createAdminServer,
   readPem,
 } from '@aegis/proxy/internal'
+import { createTelemetry } from '@aegis/telemetry'
 import { readCustody, SealableVault } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
@@ -75,9 +76,17 @@ export default class Gate extends AegisCommand<typeof Gate> {
     let options: GateOptions
     const vault = this.#sealableVault()
     const ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background' })
+    const observability = config.observability
+    // One registry for this gate: it counts the pipeline's outcomes and is served at /_aegis/metrics.
+    const telemetry = observability.metrics
+      ? createTelemetry({ version: this.config.version, agentLabel: observability.metrics_agent_label })
+      : undefined
     try {
       options = {
         ...pipelineOptionsFromConfig(config, { credentials: vault, audit: ledger, logger }),
+        observer: telemetry,
+        metrics: telemetry,
+        metricsToken: observability.metrics_token,
         host: gateConfig.host,
         port: gateConfig.port,
         tls: gateConfig.tls.enabled

@@ -14,6 +14,7 @@ export function agentLimits(limiter: RateLimiter, inFlight: InFlight, defaultMax
     if (agent === null) return undefined
     const cap = agent.maxInFlight ?? defaultMaxInFlight
     if (inFlight.count(agent.id) >= cap) {
+      ctx.rateLimit = 'agent'
       // A slot frees when any request of this agent ends; 1 s is the shortest Retry-After.
       return rateLimited(
         `Agent "${agent.name}" already has ${cap} requests in flight`,
@@ -24,6 +25,7 @@ export function agentLimits(limiter: RateLimiter, inFlight: InFlight, defaultMax
     if (agent.rate !== null) {
       const budget = limiter.reserve(`agent:${agent.id}`, agent.rate, ctx.now)
       if (!budget.ok) {
+        ctx.rateLimit = 'agent'
         return rateLimited(
           `Agent "${agent.name}" is limited to ${agent.rate.text}`,
           budget.retryAfterMs,

@@ -124,6 +124,7 @@ export function inspection(maxBodySize: number, stripHeaders: ReadonlySet<string
     if (body !== null && body.length > 0 && decided.coding !== null) {
       const waiting = slots.acquire()
       if (waiting === null) {
+        ctx.rateLimit = 'gate'
         return rateLimited('Too many compressed request bodies are being inspected; retry shortly', 1000)
       }
       const release = await waiting

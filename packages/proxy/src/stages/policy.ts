@@ -45,6 +45,7 @@ export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage
       const budget = limiter.reserve(decision.rate.key, decision.rate.rate, ctx.now)
       if (budget.ok) ctx.refunds.push(budget.refund)
       else {
+        ctx.rateLimit = 'policy'
         refusal = rateLimited(
           `Policy rule ${ruleName(decision.rule)} allows ${decision.rate.rate.text}`,
           budget.retryAfterMs,

@@ -12,6 +12,7 @@ export function credentialRate(limiter: RateLimiter): Stage {
     if (credential === null || credential.rate === null) return undefined
     const budget = limiter.reserve(`credential:${credential.id}`, credential.rate, ctx.now)
     if (!budget.ok) {
+      ctx.rateLimit = 'credential'
       return rateLimited(
         `Credential "${credential.name}" is limited to ${credential.rate.text}`,
         budget.retryAfterMs,
