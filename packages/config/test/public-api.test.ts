@@ -19,6 +19,7 @@ describe('@aegis/config public API', () => {
         'findConfigFile',
         'loadConfig',
         'parseResolveEntry',
+        'removeYamlKey',
         'renderConfig',
         'starterConfigYaml',
         'yamlLineFinder',

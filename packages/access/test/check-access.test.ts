@@ -1,0 +1,74 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { accessFile, addUser, BOOTSTRAP, checkAccess } from '../src/index.js'
+
+// checkAccess is what channels other than the CLI's command table use (the gate's admin socket,
+// aegis-mcp-server): one answer with an HTTP-like status, never an exception for a refusal.
+let dir: string
+let file: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'aegis-check-'))
+  file = accessFile(dir)
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('checkAccess', () => {
+  it('allows everything during bootstrap and creates nothing', () => {
+    expect(checkAccess({ file, token: undefined, permission: 'vault:manage' })).toEqual({
+      ok: true,
+      actor: BOOTSTRAP,
+    })
+    expect(readdirSync(dir)).toEqual([])
+  })
+
+  describe('once a user exists', () => {
+    let admin: string
+    let viewer: string
+    beforeEach(() => {
+      admin = addUser({ file, actor: BOOTSTRAP, name: 'root', role: 'admin' }).token
+      const actor = checkAccess({ file, token: admin, permission: 'user:write' })
+      if (!actor.ok) throw new Error(actor.message)
+      viewer = addUser({ file, actor: actor.actor, name: 'eve', role: 'viewer' }).token
+    })
+
+    it.each([
+      [
+        'no token',
+        undefined,
+        401,
+        'authentication_required',
+        'Authentication required (set AEGIS_USER_TOKEN)',
+      ],
+      [
+        'a blank token',
+        '   ',
+        401,
+        'authentication_required',
+        'Authentication required (set AEGIS_USER_TOKEN)',
+      ],
+      ['a made-up token', 'aegis_user_nope', 401, 'invalid_token', 'Invalid user token'],
+      ['a token with one character changed', 'flip', 401, 'invalid_token', 'Invalid user token'],
+      ['a viewer', 'viewer', 403, 'forbidden', 'viewer may not vault:manage'],
+    ])('refuses %s', (_, given, status, code, message) => {
+      const token =
+        given === 'viewer'
+          ? viewer
+          : given === 'flip'
+            ? `${admin.slice(0, -1)}${admin.endsWith('A') ? 'B' : 'A'}`
+            : given
+      expect(checkAccess({ file, token, permission: 'vault:manage' })).toEqual({
+        ok: false,
+        status,
+        code,
+        message,
+      })
+    })
+
+    it('allows an admin, naming who it is', () => {
+      const check = checkAccess({ file, token: admin, permission: 'vault:manage' })
+      expect(check.ok && check.actor.kind === 'user' && check.actor.name).toBe('root')
+    })
+  })
+})

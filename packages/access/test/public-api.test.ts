@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import * as api from '../src/index.js'
+
+// The public surface is a promise to keep stable. access is the one place permissions are decided: roles and permissions as data, authorize(), the command table, the user store and its errors. A new export must be added here on purpose.
+describe('@aegis/access public API', () => {
+  it('exports exactly the documented values', () => {
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        'AUTHENTICATION_REQUIRED',
+        'AccessError',
+        'AccessStore',
+        'BOOTSTRAP',
+        'COMMAND_PERMISSIONS',
+        'PERMISSIONS',
+        'ROLES',
+        'ROLE_PERMISSIONS',
+        'accessFile',
+        'addUser',
+        'authorize',
+        'checkAccess',
+        'commandPermission',
+        'isPermission',
+        'isRole',
+        'resolveActor',
+      ].sort(),
+    )
+  })
+})
