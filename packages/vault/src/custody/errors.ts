@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+
 /** Why a custody operation (split, unseal, seal) was refused. */
 export type CustodyErrorCode =
   | 'invalid_input'
@@ -23,5 +25,15 @@ export class CustodyError extends Error {
   constructor(code: CustodyErrorCode, message: string) {
     super(message)
     this.code = code
+  }
+}
+
+/** A custody file's text, or null when it does not exist; any other read failure is `corrupt`. */
+export function readCustodyFile(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw new CustodyError('corrupt', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`)
   }
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { KDF } from '../crypto.js'
 import { writeFileAtomic } from '../files.js'
-import { CustodyError } from './errors.js'
+import { CustodyError, readCustodyFile } from './errors.js'
 import type { KeyCheck } from './key-check.js'
 
 /**
@@ -54,13 +53,8 @@ function isRecord(value: unknown): value is CustodyRecord {
 /** The custody record, or null when the key was never split. A damaged file is `corrupt`. */
 export function readCustody(dataDir: string): CustodyRecord | null {
   const file = custodyPath(dataDir)
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw new CustodyError('corrupt', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`)
-  }
+  const text = readCustodyFile(file)
+  if (text === null) return null
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../files.js'
-import { CustodyError } from './errors.js'
+import { CustodyError, readCustodyFile } from './errors.js'
 import { passesKeyCheck } from './key-check.js'
 import type { CustodyRecord } from './record.js'
 
@@ -24,13 +24,8 @@ export function writeUnsealedKey(dataDir: string, custody: CustodyRecord, key: B
  */
 export function readUnsealedKey(dataDir: string, custody: CustodyRecord): Buffer | null {
   const file = unsealedKeyPath(dataDir)
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw new CustodyError('corrupt', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`)
-  }
+  const text = readCustodyFile(file)
+  if (text === null) return null
   const [prefix, setId, data, ...rest] = text.trim().split('.')
   if (prefix !== PREFIX || rest.length > 0 || data === undefined || !/^[A-Za-z0-9_-]+$/.test(data)) {
     throw new CustodyError('corrupt', `${file} is not an unsealed key written by aegis vault unseal`)
