@@ -36,6 +36,21 @@ export interface OpenLedgerOptions {
    * thread every 200 ms, so commits never wait for it; for a long-running writer such as the gate.
    */
   checkpoint?: 'inline' | 'background'
+  /**
+   * Tables that must change in the same transaction as the entries that caused them (the webhook
+   * outbox): each is attached to the writing connection once, after the migrations, and sees every
+   * batch's new entries inside that batch's transaction. One that throws fails the whole batch, so
+   * an entry never commits without its consequences.
+   */
+  extensions?: readonly LedgerExtension[]
+}
+
+/** See `OpenLedgerOptions.extensions`. */
+export interface LedgerExtension {
+  /** Called once with the ledger's writing connection; may create its own tables there. */
+  attach(db: Database.Database): void
+  /** Called inside the batch transaction with the entries it inserted (requests and system). */
+  written(entries: readonly LedgerEntry[]): void
 }
 
 type Statement = Database.Statement
@@ -136,7 +151,9 @@ export function openLedger(options: OpenLedgerOptions): Ledger {
     client.pragma('synchronous = NORMAL')
     client.pragma(`cache_size = -${WRITER_CACHE_KIB}`)
     migrate(drizzle({ client, schema }), { migrationsFolder: MIGRATIONS_DIR })
-    return new Ledger(client, file, busyTimeoutMs, options.checkpoint ?? 'inline')
+    const extensions = options.extensions ?? []
+    for (const extension of extensions) extension.attach(client)
+    return new Ledger(client, file, busyTimeoutMs, options.checkpoint ?? 'inline', extensions)
   } catch (cause) {
     client?.close()
     throw new LedgerError('write_failed', `Cannot open the ledger at ${file}`, { cause })
@@ -164,6 +181,7 @@ export class Ledger {
     private readonly file: string,
     private readonly busyTimeoutMs: number,
     checkpoint: 'inline' | 'background' = 'inline',
+    extensions: readonly LedgerExtension[] = [],
   ) {
     if (checkpoint === 'background') this.checkpointInBackground()
     this.insert = db.prepare(INSERT)
@@ -171,6 +189,11 @@ export class Ledger {
     this.updatePlain = db.prepare(COMPLETE_PLAIN)
     const writeBatch = db.transaction((rows: EntryRow[], completions: CompleteParams[]) => {
       const ids = rows.map((row) => Number(this.insert.run(insertValues(row)).lastInsertRowid))
+      // Only built when someone listens: the usual ledger allocates nothing more per row.
+      if (extensions.length > 0 && rows.length > 0) {
+        const written = rows.map((row, i) => toEntry({ ...row, id: ids[i] ?? 0 }))
+        for (const extension of extensions) extension.written(written)
+      }
       let completed = 0
       for (const params of completions) {
         const result = isPlain(params)
