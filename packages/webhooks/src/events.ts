@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { WEBHOOK_EVENTS } from '@aegis/config'
 
 /** The five event types of the brief, in config's order (config validates `webhooks[].events`). */
@@ -32,6 +33,8 @@ export interface EventData {
   /** credential_expiry only: when the credential expires and the threshold crossed (days). */
   expiresAt?: string
   thresholdDays?: number
+  /** Set only on what `webhook test` sends: no request or credential caused it. */
+  test?: true
 }
 
 /** The JSON body of a delivery. `id` is also the `webhook-id` header (stable across retries). */
@@ -86,4 +89,31 @@ export function entryData(entry: EntryLike): EventData {
 /** Identical events (type, service, agent, code) coalesce into one within a window. */
 export function coalesceKey(type: EventType, data: EventData): string {
   return JSON.stringify([type, data.service, data.agent, data.code])
+}
+
+/** A new event id, the `webhook-id` of every attempt of that event. */
+export function newEventId(): string {
+  return `msg_${randomUUID().replaceAll('-', '')}`
+}
+
+/** What `webhook test` sends: an event of `type` marked `test`, about nothing that happened. */
+export function testPayload(type: EventType, now: Date): EventPayload {
+  const time = now.toISOString()
+  return {
+    id: newEventId(),
+    type,
+    timestamp: time,
+    data: {
+      service: null,
+      agent: null,
+      code: null,
+      status: null,
+      method: null,
+      requestId: null,
+      count: 0,
+      firstSeen: time,
+      lastSeen: time,
+      test: true,
+    },
+  }
 }

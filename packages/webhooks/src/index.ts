@@ -9,6 +9,7 @@ export {
   entryData,
   eventTypeOf,
   isEventType,
+  testPayload,
 } from './events.js'
 export {
   type AttemptOutcome,
@@ -26,3 +27,4 @@ export { RETRY_SCHEDULE_MS, retryAfterMs, retryDelay } from './schedule.js'
 export { DELIVERY_STATUSES, type DeliveryStatus } from './schema.js'
 export { generateSecret, MIN_KEY_BYTES, SECRET_PREFIX, signingKey } from './secret.js'
 export { type SignInput, signatureHeaders } from './sign.js'
+export { webhookUrlProblem } from './url.js'

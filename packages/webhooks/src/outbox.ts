@@ -9,6 +9,7 @@ import {
   entryData,
   eventTypeOf,
   isEventType,
+  newEventId,
 } from './events.js'
 import { retryDelay } from './schedule.js'
 import { type DeliveryStatus, OUTBOX_DDL } from './schema.js'
@@ -18,7 +19,7 @@ export interface OutboxOptions {
   coalesceWindowMs?: number
   /** Pending deliveries kept per endpoint; beyond it the oldest pending are cancelled. Default 1000. */
   maxPendingPerEndpoint?: number
-  /** How long a claimed delivery is leased; an expired lease is delivered again. Default 60 s. */
+  /** How long a claimed delivery is leased; an expired lease is delivered again. Default 20 s: an attempt is cut at 15 s. */
   leaseMs?: number
   /** Epoch ms; injectable so tests can step through the retry schedule. Default `Date.now`. */
   now?: () => number
@@ -107,7 +108,7 @@ export class Outbox {
   constructor(options: OutboxOptions = {}) {
     this.windowMs = options.coalesceWindowMs ?? 10_000
     this.cap = options.maxPendingPerEndpoint ?? 1000
-    this.leaseMs = options.leaseMs ?? 60_000
+    this.leaseMs = options.leaseMs ?? 20_000
     this.now = options.now ?? Date.now
   }
 
@@ -452,10 +453,6 @@ export class Outbox {
     if (this.db === null) throw new Error('The webhook outbox is not attached to a ledger')
     return this.db
   }
-}
-
-function newEventId(): string {
-  return `msg_${randomUUID().replaceAll('-', '')}`
 }
 
 function payloadOf(event: Row): EventPayload {

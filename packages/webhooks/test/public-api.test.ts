@@ -27,6 +27,8 @@ describe('@aegis/webhooks public API', () => {
         'retryDelay',
         'signatureHeaders',
         'signingKey',
+        'testPayload',
+        'webhookUrlProblem',
       ].sort(),
     )
   })

@@ -9,6 +9,7 @@ import {
 } from '@aegis/proxy/internal'
 import { createTelemetry } from '@aegis/telemetry'
 import { readCustody, SealableVault } from '@aegis/vault'
+import { Outbox } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { adminDir } from '../lib/custody.js'
@@ -17,6 +18,7 @@ import { ledgerPath } from '../lib/ledger-file.js'
 import { createLogger } from '../lib/logger.js'
 import { assertPoliciesDir } from '../lib/policies-dir.js'
 import { upstreamFlags, upstreamOverrides } from '../lib/upstream-flags.js'
+import { type GateWebhooks, startGateWebhooks } from '../lib/webhook-relay.js'
 import { invalidKeyMessage } from '../lib/workspace.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
@@ -75,7 +77,13 @@ export default class Gate extends AegisCommand<typeof Gate> {
     const logger = createLogger(config)
     let options: GateOptions
     const vault = this.#sealableVault()
-    const ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background' })
+    // Webhook events are written in the same transaction as the ledger entries that raise them.
+    const outbox = new Outbox()
+    const ledger = openLedger({
+      file: ledgerPath(this.dataDir()),
+      checkpoint: 'background',
+      extensions: [outbox],
+    })
     const observability = config.observability
     // One registry for this gate: it counts the pipeline's outcomes and is served at /_aegis/metrics.
     const telemetry = observability.metrics
@@ -151,6 +159,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
       }
       this.warn(`No admin socket (${why}): aegis vault seal and unseal cannot reach this gate`)
     }
+    const webhooks: GateWebhooks = startGateWebhooks({ outbox, ledger, vault, config, logger })
     this.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
     if (vault.isSealed()) {
       this.warn(
@@ -178,6 +187,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
         admin
           .close()
           .then(() => gate.close())
+          .then(() => webhooks.stop())
           .catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown failed'))
           .then(() => ledger.close())
           .finally(() => {
