@@ -394,4 +394,44 @@ describe('the gate delivers', () => {
       removeDir(p.dir)
     }
   })
+
+  it('webhooks: in the config file are endpoints of the gate; a weak secret there stops it with the key path', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver()
+      closers.push(rx.close)
+      const file = join(p.dir, 'aegis.config.yaml')
+      const secret = 'config-file-signing-secret-0123'
+      const starter = readFileSync(file, 'utf8')
+      const withHook = (s: string) =>
+        starter.replace(
+          /^webhooks: \[\]$/m,
+          `webhooks:\n  - url: ${rx.url}\n    events: [agent_auth_failure]\n    secret: ${s}`,
+        )
+      writeFileSync(file, withHook('too-short'))
+      const refused = await p.run(['gate', '--port', '0'])
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toContain('webhooks[0].secret: a signing secret must be at least 16 bytes long')
+      expect(refused.stderr).not.toContain('too-short')
+      writeFileSync(file, withHook(secret))
+      const { port } = await startGate(p, ['--require-agent-auth'])
+      expect(await get(port, '/github/user')).toBe(401)
+      await until(() => rx.received.length === 1)
+      const got = rx.received[0]
+      expect(() =>
+        new Webhook(secret, { format: 'raw' }).verify(
+          got?.body ?? '',
+          got?.headers as Record<string, string>,
+        ),
+      ).not.toThrow()
+      const list = parseJson<{ id: string; url: string }[]>(await p.run(['webhook', 'list', '--json']))
+      expect(list).toEqual([
+        expect.objectContaining({ url: rx.url, id: expect.stringMatching(/^cfg_[0-9a-f]{16}$/) }),
+      ])
+      expect(JSON.stringify(list)).not.toContain(secret)
+    } finally {
+      removeDir(p.dir)
+    }
+  })
 })

@@ -157,6 +157,10 @@ export class Outbox {
       addEndpoint: p(
         `INSERT INTO webhook_endpoints (id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)`,
       ),
+      putEndpoint: p(
+        `INSERT INTO webhook_endpoints (id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)
+        ON CONFLICT (id) DO UPDATE SET url = excluded.url, events = excluded.events, secret = excluded.secret`,
+      ),
       listEndpoints: p(
         `SELECT id, url, events, status, disabled_reason, created_at FROM webhook_endpoints ORDER BY created_at, id`,
       ),
@@ -339,14 +343,28 @@ export class Outbox {
     })()
   }
 
+  /** Adds an endpoint; throws when its id exists already. */
   addEndpoint(endpoint: NewEndpoint): Endpoint {
+    return this.writeEndpoint('addEndpoint', endpoint)
+  }
+
+  /**
+   * Adds an endpoint, or replaces the URL, events and secret of the one with this id, keeping its
+   * status (an endpoint a 410 disabled stays disabled): for endpoints that come from a config file.
+   */
+  putEndpoint(endpoint: NewEndpoint & { id: string }): Endpoint {
+    this.writeEndpoint('putEndpoint', endpoint)
+    return this.endpoints().find((e) => e.id === endpoint.id) as Endpoint
+  }
+
+  private writeEndpoint(statement: 'addEndpoint' | 'putEndpoint', endpoint: NewEndpoint): Endpoint {
     const id = endpoint.id ?? `ep_${randomUUID().replaceAll('-', '').slice(0, 16)}`
     const events = [...new Set(endpoint.events)]
     for (const event of events)
       if (!isEventType(event)) throw new Error(`unknown event type ${JSON.stringify(event)}`)
     if (events.length === 0) throw new Error('an endpoint needs at least one event type')
     const now = this.now()
-    this.stmt('addEndpoint').run(id, endpoint.url, events.join(','), endpoint.sealedSecret, now)
+    this.stmt(statement).run(id, endpoint.url, events.join(','), endpoint.sealedSecret, now)
     return {
       id,
       url: endpoint.url,

@@ -303,3 +303,41 @@ describe('endpoints', () => {
     ).toThrow(/unknown event type "nope"/)
   })
 })
+
+describe('putEndpoint (endpoints from a config file)', () => {
+  it('adds, then replaces url, events and secret in place, keeping a disabled status', async () => {
+    h = harness()
+    const first = h.outbox.putEndpoint({
+      id: 'cfg_1',
+      url: 'https://a.example/x',
+      events: ['blocked_request'],
+      sealedSecret: seal('one-secret-0123456789'),
+    })
+    expect(first).toMatchObject({ id: 'cfg_1', status: 'active', events: ['blocked_request'] })
+    h.outbox.disable('cfg_1', 'endpoint answered 410 Gone')
+    const second = h.outbox.putEndpoint({
+      id: 'cfg_1',
+      url: 'https://b.example/y',
+      events: ['body_inspection'],
+      sealedSecret: seal('two-secret-0123456789'),
+    })
+    expect(second).toMatchObject({
+      id: 'cfg_1',
+      url: 'https://b.example/y',
+      events: ['body_inspection'],
+      status: 'disabled',
+    })
+    expect(h.outbox.endpointForDelivery('cfg_1')?.sealedSecret.toString()).toBe(
+      'sealed:two-secret-0123456789',
+    )
+    expect(h.outbox.endpoints()).toHaveLength(1)
+    expect(() =>
+      h.outbox.addEndpoint({
+        id: 'cfg_1',
+        url: 'https://c.example',
+        events: ['blocked_request'],
+        sealedSecret: seal('x'),
+      }),
+    ).toThrow()
+  })
+})

@@ -19,6 +19,7 @@ import { createLogger } from '../lib/logger.js'
 import { assertPoliciesDir } from '../lib/policies-dir.js'
 import { upstreamFlags, upstreamOverrides } from '../lib/upstream-flags.js'
 import { type GateWebhooks, startGateWebhooks } from '../lib/webhook-relay.js'
+import { syncConfigWebhooks } from '../lib/webhooks.js'
 import { invalidKeyMessage } from '../lib/workspace.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
@@ -105,6 +106,13 @@ export default class Gate extends AegisCommand<typeof Gate> {
           : undefined,
       }
       options.limits = { ...options.limits, shutdownTimeout: gateConfig.shutdown_timeout }
+      if (!vault.isSealed()) {
+        syncConfigWebhooks(outbox, config, (purpose, secret) => vault.sealSecret(purpose, secret))
+      } else if (config.webhooks.length > 0) {
+        logger.warn(
+          'the vault is sealed: webhooks from the config file are not updated until a start with the key',
+        )
+      }
     } catch (error) {
       await ledger.close()
       vault.close()

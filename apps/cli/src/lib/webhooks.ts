@@ -1,8 +1,9 @@
 /** What the `aegis webhook …` commands and the gate share: the outbox in the ledger file, sealing, expiry. */
+import { createHash } from 'node:crypto'
 import type { AegisConfig } from '@aegis/config'
 import { type AllowList, parseAllowList } from '@aegis/guard'
 import { type Ledger, openLedger } from '@aegis/ledger'
-import { Outbox } from '@aegis/webhooks'
+import { Outbox, signingKey, webhookUrlProblem } from '@aegis/webhooks'
 import { CliError } from './errors.js'
 import { ledgerPath } from './ledger-file.js'
 
@@ -78,4 +79,47 @@ export function deliveryId(text: string): number {
       `Invalid --delivery "${text}": expected a delivery id (a positive number; see aegis webhook deliveries)`,
     )
   return Number(text)
+}
+
+/** Ids of endpoints that come from the config file's `webhooks:` list (the rest come from `webhook add`). */
+export const CONFIG_ENDPOINT_PREFIX = 'cfg_'
+
+/**
+ * Makes the outbox's config endpoints match `webhooks:` in the config file: each entry is put
+ * (secret sealed with the vault key) under an id derived from its URL and events, and config
+ * endpoints no longer listed are removed. A URL or secret the guard refuses stops the gate with
+ * the entry's key path.
+ */
+export function syncConfigWebhooks(
+  outbox: Outbox,
+  config: AegisConfig,
+  sealSecret: (purpose: string, secret: string) => Buffer,
+): string[] {
+  const allow = webhookAllowList(config)
+  const ids: string[] = []
+  config.webhooks.forEach((hook, index) => {
+    const problem = webhookUrlProblem(hook.url, allow)
+    if (problem !== null) throw new CliError(`webhooks[${index}].url: ${problem}`)
+    try {
+      signingKey(hook.secret)
+    } catch (error) {
+      throw new CliError(`webhooks[${index}].secret: ${(error as Error).message}`)
+    }
+    const digest = createHash('sha256')
+      .update(`${hook.url}\n${[...hook.events].sort().join(',')}`)
+      .digest('hex')
+    const id = `${CONFIG_ENDPOINT_PREFIX}${digest.slice(0, 16)}`
+    outbox.putEndpoint({
+      id,
+      url: hook.url,
+      events: hook.events,
+      sealedSecret: sealSecret(secretPurpose(id), hook.secret),
+    })
+    ids.push(id)
+  })
+  for (const endpoint of outbox.endpoints()) {
+    if (endpoint.id.startsWith(CONFIG_ENDPOINT_PREFIX) && !ids.includes(endpoint.id))
+      outbox.removeEndpoint(endpoint.id)
+  }
+  return ids
 }
