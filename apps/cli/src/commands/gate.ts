@@ -167,7 +167,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
       }
       this.warn(`No admin socket (${why}): aegis vault seal and unseal cannot reach this gate`)
     }
-    const webhooks: GateWebhooks = startGateWebhooks({ outbox, ledger, vault, config, logger })
+    const webhooks: GateWebhooks = startGateWebhooks({ outbox, ledger, vault, config, logger, telemetry })
     this.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
     if (vault.isSealed()) {
       this.warn(

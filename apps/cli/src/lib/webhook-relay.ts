@@ -1,6 +1,7 @@
 /** The gate's webhook side: the relay that empties the outbox, and the expiry check on a schedule. */
 import type { AegisConfig } from '@aegis/config'
 import type { Ledger } from '@aegis/ledger'
+import type { Telemetry } from '@aegis/telemetry'
 import type { SealableVault } from '@aegis/vault'
 import { type Outbox, Relay, type RelayLogger } from '@aegis/webhooks'
 import { checkExpiry, EXPIRY_THRESHOLDS_DAYS, secretPurpose, webhookAllowList } from './webhooks.js'
@@ -24,13 +25,16 @@ export function startGateWebhooks(options: {
   vault: SealableVault
   config: AegisConfig
   logger: RelayLogger & { error(object: object, message: string): void }
+  telemetry?: Telemetry
 }): GateWebhooks {
-  const { outbox, ledger, vault, config, logger } = options
+  const { outbox, ledger, vault, config, logger, telemetry } = options
+  telemetry?.watchWebhooks(outbox)
   const relay = new Relay({
     outbox,
     openSecret: (sealed, endpointId) => vault.openSecret(secretPurpose(endpointId), sealed),
     allowPrivate: webhookAllowList(config),
     logger,
+    onResult: (result) => telemetry?.webhookAttempted(result),
     onDead: (delivery, outcome) => {
       const why = outcome.kind === 'failed' ? outcome.error : `HTTP ${outcome.status}`
       ledger
