@@ -9,6 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, initProject, type Project, parseJson, removeDir, snapshot } from './helpers/run-cli.js'
@@ -430,6 +432,36 @@ describe('the gate delivers', () => {
         expect.objectContaining({ url: rx.url, id: expect.stringMatching(/^cfg_[0-9a-f]{16}$/) }),
       ])
       expect(JSON.stringify(list)).not.toContain(secret)
+    } finally {
+      removeDir(p.dir)
+    }
+  })
+
+  it('a refusal on the MCP channel is queued in the same outbox (the gate delivers it)', async () => {
+    const p = await initProject()
+    try {
+      const { id } = await add(p, 'https://hooks.example.com/mcp', 'blocked_request')
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, 'mcp', 'serve'],
+        cwd: p.dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, ...p.env },
+        stderr: 'pipe',
+      })
+      const client = new Client({ name: 'webhook-test-host', version: '1.0.0' })
+      await client.connect(transport)
+      const result = await client.callTool({
+        name: 'aegis_proxy_request',
+        arguments: { service: 'ghost', path: '/x' },
+      })
+      expect(result.isError).toBe(true)
+      await client.close()
+      const deliveries = parseJson<{ endpointId: string; type: string; status: string }[]>(
+        await p.run(['webhook', 'deliveries', '--json']),
+      )
+      expect(deliveries).toEqual([
+        expect.objectContaining({ endpointId: id, type: 'blocked_request', status: 'pending' }),
+      ])
     } finally {
       removeDir(p.dir)
     }
