@@ -12,6 +12,7 @@ import { GroupCommit } from './group-commit.js'
 import { type CompleteParams, completeParams, type EntryRow, requestRow, systemRow, toEntry } from './rows.js'
 import * as schema from './schema.js'
 import type {
+  Decision,
   ExportFormat,
   LedgerEntry,
   LedgerEntryInput,
@@ -47,9 +48,14 @@ export interface OpenLedgerOptions {
 
 /** See `OpenLedgerOptions.extensions`. */
 export interface LedgerExtension {
+  /** Only entries with one of these decisions are passed to `written` (all when absent). */
+  readonly decisions?: readonly Decision[]
   /** Called once with the ledger's writing connection; may create its own tables there. */
   attach(db: Database.Database): void
-  /** Called inside the batch transaction with the entries it inserted (requests and system). */
+  /**
+   * Called inside the batch transaction with the entries it inserted (requests and system) and
+   * those a completion gave a new decision (as they are after it), in that order.
+   */
   written(entries: readonly LedgerEntry[]): void
 }
 
@@ -170,6 +176,7 @@ export class Ledger {
   private readonly insert: Statement
   private readonly update: Statement
   private readonly updatePlain: Statement
+  private readonly byId: Statement
   private readonly statements = new Map<string, Statement>()
   private readonly readers = new Set<Database.Database>()
   private checkpointer: BackgroundCheckpointer | null = null
@@ -187,19 +194,35 @@ export class Ledger {
     this.insert = db.prepare(INSERT)
     this.update = db.prepare(COMPLETE)
     this.updatePlain = db.prepare(COMPLETE_PLAIN)
+    this.byId = db.prepare('SELECT * FROM entries WHERE id = ?')
     const writeBatch = db.transaction((rows: EntryRow[], completions: CompleteParams[]) => {
       const ids = rows.map((row) => Number(this.insert.run(insertValues(row)).lastInsertRowid))
-      // Only built when someone listens: the usual ledger allocates nothing more per row.
-      if (extensions.length > 0 && rows.length > 0) {
-        const written = rows.map((row, i) => toEntry({ ...row, id: ids[i] ?? 0 }))
-        for (const extension of extensions) extension.written(written)
-      }
       let completed = 0
+      // Entries a completion decided anew (a streamed body found too large: blocked): rare.
+      let decided: number[] | null = null
       for (const params of completions) {
         const result = isPlain(params)
           ? this.updatePlain.run(plainValues(params))
           : this.update.run(completeValues(params))
         completed += result.changes > 0 ? 1 : 0
+        if (result.changes > 0 && params.decision !== null && extensions.length > 0) {
+          decided = decided ?? []
+          decided.push(params.id)
+        }
+      }
+      // Built only for an extension that wants them: an allowed request costs the gate no object.
+      for (const extension of extensions) {
+        const wanted = extension.decisions
+        const written: LedgerEntry[] = []
+        rows.forEach((row, i) => {
+          if (wanted === undefined || wanted.includes(row.decision))
+            written.push(toEntry({ ...row, id: ids[i] ?? 0 }))
+        })
+        for (const id of decided ?? []) {
+          const row = this.byId.get(id) as StoredRow
+          if (wanted === undefined || wanted.includes(row.decision)) written.push(toEntry(row))
+        }
+        if (written.length > 0) extension.written(written)
       }
       return { ids, completed }
     })

@@ -72,4 +72,38 @@ describe('ledger extensions', () => {
     expect(raw.prepare('SELECT entry_id FROM mirror').all()).toEqual([{ entry_id: id }])
     raw.close()
   })
+
+  it('also see an entry a completion decided anew (blocked after forwarding), not plain completions', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-ext-'))
+    const ext = mirror()
+    ledger = openLedger({ file: join(dir, 'l.db'), extensions: [ext] })
+    const a = await ledger.append({ ...request, decision: 'allowed' })
+    const b = await ledger.append({ ...request, decision: 'allowed' })
+    ext.seen.length = 0
+    ledger.complete(a, { durationMs: 5, bytesIn: 1, bytesOut: 2, status: 200 })
+    ledger.complete(b, {
+      decision: 'blocked',
+      code: 'body_too_large',
+      status: 413,
+      durationMs: 5,
+      bytesIn: 0,
+      bytesOut: 0,
+    })
+    await ledger.flush()
+    expect(ext.seen).toHaveLength(1)
+    expect(ext.seen[0]?.map((e) => [e.id, e.decision, e.code])).toEqual([[b, 'blocked', 'body_too_large']])
+  })
+
+  it('with decisions set, are handed only those entries (allowed requests cost nothing)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ledger-ext-'))
+    const ext = { ...mirror(), decisions: ['blocked'] as const }
+    ledger = openLedger({ file: join(dir, 'l.db'), extensions: [ext] })
+    await Promise.all([ledger.append({ ...request, decision: 'allowed' }), ledger.system('gate_start')])
+    expect(ext.seen).toHaveLength(0)
+    const [, b] = await Promise.all([
+      ledger.append({ ...request, decision: 'allowed' }),
+      ledger.append(request),
+    ])
+    expect(ext.seen.map((batch) => batch.map((e) => e.id))).toEqual([[b]])
+  })
 })

@@ -98,6 +98,8 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  */
 export class Outbox {
   readonly counters: OutboxCounters = { dropped: 0, coalesced: 0 }
+  /** `LedgerExtension.decisions`: only blocked entries raise events, so the ledger builds no others. */
+  readonly decisions = ['blocked'] as const
   private readonly windowMs: number
   private readonly cap: number
   private readonly leaseMs: number

@@ -41,6 +41,27 @@ describe('the outbox joins the ledger transaction', () => {
     })
   })
 
+  it('a forwarded request a completion blocks (a streamed body too large) raises its event then', async () => {
+    h = harness()
+    addHook(['blocked_request'])
+    const id = await h.ledger.append(blocked({ decision: 'allowed', code: null, status: null }))
+    expect(count('webhook_events')).toBe(0)
+    h.ledger.complete(id, {
+      decision: 'blocked',
+      code: 'body_too_large',
+      status: 413,
+      durationMs: 1,
+      bytesIn: 0,
+      bytesOut: 0,
+    })
+    await h.ledger.flush()
+    const [c] = h.outbox.claim(1)
+    expect(c?.payload).toMatchObject({
+      type: 'blocked_request',
+      data: { code: 'body_too_large', status: 413 },
+    })
+  })
+
   it('allowed, failed and system entries raise nothing; no endpoint, no event', async () => {
     h = harness()
     await h.ledger.append(blocked())
