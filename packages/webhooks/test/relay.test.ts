@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { parseAllowList } from '@aegis/guard'
 import { Webhook } from 'standardwebhooks'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { attemptDelivery, generateSecret, Relay, type RelayOptions, signingKey } from '../src/index.js'
 import { blocked, type Harness, harness, seal, unseal } from './helpers.js'
 import { receiver, type Scripted } from './receiver.js'
@@ -188,6 +188,43 @@ describe('Relay against a real receiver', () => {
     while (rx.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     await relay.stop()
     expect(rx.received).toHaveLength(1)
+  })
+})
+
+describe('the running relay under a faked clock', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('steps through 500, a restart, 503 and 200 with the real Date faked forward; one webhook-id', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const secret = generateSecret()
+    rx = await receiver([{ status: 500 }, { status: 503 }])
+    h = harness({ now: () => Date.now() })
+    h.outbox.addEndpoint({ url: rx.url, events: ['agent_auth_failure'], sealedSecret: seal(secret) })
+    const start = () => {
+      const relay = new Relay({ outbox: h.outbox, openSecret: unseal, allowPrivate: LOOPBACK, pollMs: 10 })
+      relay.start()
+      return relay
+    }
+    let relay = start()
+    await h.ledger.append(blocked())
+    await vi.waitFor(() => expect(rx.received).toHaveLength(1))
+    await relay.stop()
+    await h.reopen({ now: () => Date.now() })
+    relay = start()
+    vi.setSystemTime(Date.now() + 5_501)
+    await vi.waitFor(() => expect(rx.received).toHaveLength(2))
+    vi.setSystemTime(Date.now() + 5.5 * 60_000)
+    await vi.waitFor(() => expect(rx.received).toHaveLength(3))
+    await relay.stop()
+    const ids = new Set(rx.received.map((r) => r.headers['webhook-id']))
+    expect(ids.size).toBe(1)
+    const last = rx.received[2]
+    expect(() =>
+      new Webhook(secret).verify(last?.body ?? '', last?.headers as Record<string, string>),
+    ).not.toThrow()
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'succeeded', attempt: 3 })
   })
 })
 

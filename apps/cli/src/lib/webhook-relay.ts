@@ -47,7 +47,8 @@ export function startGateWebhooks(options: {
   })
   const checkNow = () => {
     try {
-      const credentials = vault.loadAll()
+      // The usable credentials: a damaged row must not stop the others' notices.
+      const credentials = vault.loadCredentials().credentials
       for (const days of EXPIRY_THRESHOLDS_DAYS) checkExpiry(outbox, credentials, days, new Date())
     } catch (error) {
       logger.error({ err: String(error) }, 'credential expiry check failed')
