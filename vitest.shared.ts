@@ -14,7 +14,7 @@ export const shared: ViteUserConfig = {
         replacement: fileURLToPath(new URL('./packages/proxy/src/internal.ts', import.meta.url)),
       },
       {
-        find: /^@aegis\/(access|config|vault|guard|ledger|policy|proxy|mcp|identity|inspect|telemetry)$/,
+        find: /^@aegis\/(access|config|vault|guard|ledger|policy|proxy|mcp|identity|inspect|telemetry|webhooks)$/,
         replacement: fileURLToPath(new URL('./packages/$1/src/index.ts', import.meta.url)),
       },
     ],

@@ -76,6 +76,13 @@ const ARGS: Record<string, { args: string[]; input?: string }> = {
   'vault:split': { args: ['--shares', '2', '--threshold', '3'] },
   'vault:seal': { args: [] },
   'vault:unseal': { args: ['--key-share', 'not-a-share'] },
+  'webhook:add': { args: ['--url', 'https://hooks.example.com/%role', '--events', 'blocked_request'] },
+  'webhook:list': { args: [] },
+  'webhook:deliveries': { args: [] },
+  'webhook:remove': { args: ['--id', 'ghost'] },
+  'webhook:test': { args: ['--id', 'ghost'] },
+  'webhook:check-expiry': { args: [] },
+  'webhook:redeliver': { args: ['--delivery', '999999'] },
   'mcp:config': { args: ['claude'] },
   'mcp:serve': { args: [] },
 }

@@ -5,6 +5,7 @@ import { loadConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
 import { openVault, readCustody, readUnsealedKey } from '@aegis/vault'
+import { Outbox } from '@aegis/webhooks'
 import pino from 'pino'
 import type { CliArgs } from './args.js'
 
@@ -60,7 +61,12 @@ export async function serve(options: ServeOptions): Promise<void> {
   const vault = openVault({ dataDir: config.vault.data_dir, name: config.vault.name, masterKey })
   let ledger: ReturnType<typeof openLedger>
   try {
-    ledger = openLedger({ file: join(config.vault.data_dir, 'ledger.db'), checkpoint: 'background' })
+    // Refusals raise webhook events in the same transaction; a running gate's relay delivers them.
+    ledger = openLedger({
+      file: join(config.vault.data_dir, 'ledger.db'),
+      checkpoint: 'background',
+      extensions: [new Outbox()],
+    })
   } catch (error) {
     vault.close()
     throw error

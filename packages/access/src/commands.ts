@@ -52,6 +52,15 @@ export const COMMAND_PERMISSIONS = {
   'user:role': 'user:write',
   'user:regenerate-token': 'user:write',
   'user:remove': 'user:write',
+  'webhook:list': 'webhook:read',
+  'webhook:deliveries': 'webhook:read',
+  'webhook:add': 'webhook:write',
+  'webhook:remove': 'webhook:write',
+  // Sends a signed request to the endpoint: an action on it, not a read.
+  'webhook:test': 'webhook:write',
+  // Queues credential_expiry events (once per credential and threshold).
+  'webhook:check-expiry': 'webhook:write',
+  'webhook:redeliver': 'webhook:write',
 } as const satisfies Readonly<Record<string, Permission | null>>
 
 export type CommandId = keyof typeof COMMAND_PERMISSIONS

@@ -2,7 +2,7 @@ export { LedgerError, type LedgerErrorCode } from './errors.js'
 export { CSV_COLUMNS } from './export.js'
 // The drizzle table, the migrations folder and the CSV formula guard are internals (tests import
 // them from their own files); the rows' shape is `LedgerEntry`.
-export { Ledger, type OpenLedgerOptions, openLedger } from './ledger.js'
+export { Ledger, type LedgerExtension, type OpenLedgerOptions, openLedger } from './ledger.js'
 export { parseSince } from './since.js'
 export type {
   Decision,

@@ -12,6 +12,7 @@ import { GroupCommit } from './group-commit.js'
 import { type CompleteParams, completeParams, type EntryRow, requestRow, systemRow, toEntry } from './rows.js'
 import * as schema from './schema.js'
 import type {
+  Decision,
   ExportFormat,
   LedgerEntry,
   LedgerEntryInput,
@@ -36,6 +37,26 @@ export interface OpenLedgerOptions {
    * thread every 200 ms, so commits never wait for it; for a long-running writer such as the gate.
    */
   checkpoint?: 'inline' | 'background'
+  /**
+   * Tables that must change in the same transaction as the entries that caused them (the webhook
+   * outbox): each is attached to the writing connection once, after the migrations, and sees every
+   * batch's new entries inside that batch's transaction. One that throws fails the whole batch, so
+   * an entry never commits without its consequences.
+   */
+  extensions?: readonly LedgerExtension[]
+}
+
+/** See `OpenLedgerOptions.extensions`. */
+export interface LedgerExtension {
+  /** Only entries with one of these decisions are passed to `written` (all when absent). */
+  readonly decisions?: readonly Decision[]
+  /** Called once with the ledger's writing connection; may create its own tables there. */
+  attach(db: Database.Database): void
+  /**
+   * Called inside the batch transaction with the entries it inserted (requests and system) and
+   * those a completion gave a new decision (as they are after it), in that order.
+   */
+  written(entries: readonly LedgerEntry[]): void
 }
 
 type Statement = Database.Statement
@@ -136,7 +157,9 @@ export function openLedger(options: OpenLedgerOptions): Ledger {
     client.pragma('synchronous = NORMAL')
     client.pragma(`cache_size = -${WRITER_CACHE_KIB}`)
     migrate(drizzle({ client, schema }), { migrationsFolder: MIGRATIONS_DIR })
-    return new Ledger(client, file, busyTimeoutMs, options.checkpoint ?? 'inline')
+    const extensions = options.extensions ?? []
+    for (const extension of extensions) extension.attach(client)
+    return new Ledger(client, file, busyTimeoutMs, options.checkpoint ?? 'inline', extensions)
   } catch (cause) {
     client?.close()
     throw new LedgerError('write_failed', `Cannot open the ledger at ${file}`, { cause })
@@ -153,6 +176,7 @@ export class Ledger {
   private readonly insert: Statement
   private readonly update: Statement
   private readonly updatePlain: Statement
+  private readonly byId: Statement
   private readonly statements = new Map<string, Statement>()
   private readonly readers = new Set<Database.Database>()
   private checkpointer: BackgroundCheckpointer | null = null
@@ -164,19 +188,41 @@ export class Ledger {
     private readonly file: string,
     private readonly busyTimeoutMs: number,
     checkpoint: 'inline' | 'background' = 'inline',
+    extensions: readonly LedgerExtension[] = [],
   ) {
     if (checkpoint === 'background') this.checkpointInBackground()
     this.insert = db.prepare(INSERT)
     this.update = db.prepare(COMPLETE)
     this.updatePlain = db.prepare(COMPLETE_PLAIN)
+    this.byId = db.prepare('SELECT * FROM entries WHERE id = ?')
     const writeBatch = db.transaction((rows: EntryRow[], completions: CompleteParams[]) => {
       const ids = rows.map((row) => Number(this.insert.run(insertValues(row)).lastInsertRowid))
       let completed = 0
+      // Entries a completion decided anew (a streamed body found too large: blocked): rare.
+      let decided: number[] | null = null
       for (const params of completions) {
         const result = isPlain(params)
           ? this.updatePlain.run(plainValues(params))
           : this.update.run(completeValues(params))
         completed += result.changes > 0 ? 1 : 0
+        if (result.changes > 0 && params.decision !== null && extensions.length > 0) {
+          decided = decided ?? []
+          decided.push(params.id)
+        }
+      }
+      // Built only for an extension that wants them: an allowed request costs the gate no object.
+      for (const extension of extensions) {
+        const wanted = extension.decisions
+        const written: LedgerEntry[] = []
+        rows.forEach((row, i) => {
+          if (wanted === undefined || wanted.includes(row.decision))
+            written.push(toEntry({ ...row, id: ids[i] ?? 0 }))
+        })
+        for (const id of decided ?? []) {
+          const row = this.byId.get(id) as StoredRow
+          if (wanted === undefined || wanted.includes(row.decision)) written.push(toEntry(row))
+        }
+        if (written.length > 0) extension.written(written)
       }
       return { ids, completed }
     })

@@ -7,4 +7,4 @@ export {
   Telemetry,
   type TelemetryOptions,
 } from './telemetry.js'
-export type { ObservedRequest, ObservedSnapshot } from './types.js'
+export type { ObservedRequest, ObservedSnapshot, WebhookQueue, WebhookResult } from './types.js'

@@ -12,7 +12,9 @@ import {
   statusClassIndex,
   UNKNOWN_SERVICE,
 } from './labels.js'
-import type { ObservedRequest, ObservedSnapshot } from './types.js'
+import type { ObservedRequest, ObservedSnapshot, WebhookQueue, WebhookResult } from './types.js'
+
+const WEBHOOK_RESULTS: readonly WebhookResult[] = ['succeeded', 'retry', 'dead', 'disabled']
 
 /** Request and upstream durations: up to `gate.request_timeout`'s 30 s default and past it. */
 export const DURATION_BUCKETS: readonly number[] = [
@@ -72,6 +74,10 @@ export class Telemetry {
   #inflight = 0
   readonly #rateLimited: readonly Tally[] = RATE_LIMIT_SCOPES.map((scope) => new Tally({ scope }))
   readonly #ledgerErrors: Counter
+  readonly #webhookAttempts = new Map<WebhookResult, Tally>(
+    WEBHOOK_RESULTS.map((result) => [result, new Tally({ result })]),
+  )
+  #webhooks: WebhookQueue | null = null
 
   constructor(options: TelemetryOptions) {
     this.#agentLabel = options.agentLabel ?? false
@@ -110,6 +116,9 @@ export class Telemetry {
         'Requests refused by a rate or concurrency budget, by whose budget',
         () => this.#rateLimited,
       ),
+      counterFamily('aegis_webhook_deliveries_total', 'Webhook delivery attempts by result', () =>
+        this.#webhookAttempts.values(),
+      ),
     ]
     for (const family of families) registry.registerMetric(family as unknown as Metric)
 
@@ -136,6 +145,24 @@ export class Telemetry {
       name: 'aegis_ledger_write_errors_total',
       help: 'Ledger writes the pipeline waited for that failed (the request was refused)',
       registers: [registry],
+    })
+    new Gauge({
+      name: 'aegis_webhook_queue_depth',
+      help: 'Webhook deliveries pending or in flight',
+      registers: [registry],
+      collect() {
+        this.set(telemetry.#webhooks?.queueDepth() ?? 0)
+      },
+    })
+    new Counter({
+      name: 'aegis_webhook_dropped_total',
+      help: 'Pending webhook deliveries cancelled because their endpoint queue was full',
+      registers: [registry],
+      collect() {
+        const dropped = telemetry.#webhooks?.counters.dropped ?? 0
+        this.reset()
+        this.inc(dropped)
+      },
     })
     new Gauge({
       name: 'aegis_build_info',
@@ -187,6 +214,17 @@ export class Telemetry {
       s.responses[c] = responses
     }
     responses.value++
+  }
+
+  /** One recorded webhook attempt: how it ended. */
+  webhookAttempted(result: WebhookResult): void {
+    const tally = this.#webhookAttempts.get(result)
+    if (tally !== undefined) tally.value++
+  }
+
+  /** The outbox whose depth and drops are read at scrape time (the gate's). */
+  watchWebhooks(queue: WebhookQueue): void {
+    this.#webhooks = queue
   }
 
   ledgerWriteFailed(): void {

@@ -31,3 +31,12 @@ export interface ObservedSnapshot {
   /** Services whose stored credential is damaged. */
   readonly unavailable: ReadonlyMap<string, unknown>
 }
+
+/** How a webhook attempt ended (the relay's `RecordResult`). */
+export type WebhookResult = 'succeeded' | 'retry' | 'dead' | 'disabled'
+
+/** What telemetry reads from the webhook outbox at scrape time (structurally `@aegis/webhooks`' Outbox). */
+export interface WebhookQueue {
+  queueDepth(): number
+  readonly counters: { readonly dropped: number }
+}

@@ -266,4 +266,35 @@ describe('@aegis/telemetry', () => {
     t.ledgerWriteFailed()
     expect(series(await samples(t), 'aegis_ledger_write_errors_total')).toEqual({ '': 1 })
   })
+
+  it('counts webhook attempts by result, and reads the outbox depth and drops when scraped', async () => {
+    const t = createTelemetry({ version: '1', processMetrics: false })
+    expect(series(await samples(t), 'aegis_webhook_queue_depth')).toEqual({ '': 0 })
+    t.webhookAttempted('succeeded')
+    t.webhookAttempted('retry')
+    t.webhookAttempted('retry')
+    const outbox = {
+      depth: 3,
+      counters: { dropped: 0 },
+      queueDepth() {
+        return this.depth
+      },
+    }
+    t.watchWebhooks(outbox)
+    outbox.counters.dropped = 5
+    const first = await samples(t)
+    expect(series(first, 'aegis_webhook_deliveries_total')).toEqual({
+      'result=succeeded': 1,
+      'result=retry': 2,
+      'result=dead': 0,
+      'result=disabled': 0,
+    })
+    expect(series(first, 'aegis_webhook_queue_depth')).toEqual({ '': 3 })
+    expect(series(first, 'aegis_webhook_dropped_total')).toEqual({ '': 5 })
+    outbox.depth = 0
+    outbox.counters.dropped = 7
+    const second = await samples(t)
+    expect(series(second, 'aegis_webhook_queue_depth')).toEqual({ '': 0 })
+    expect(series(second, 'aegis_webhook_dropped_total')).toEqual({ '': 7 })
+  })
 })

@@ -102,6 +102,11 @@ export function credentialContext(vaultName: string, credentialId: string): stri
   return `aegis:v1:${vaultName}:credential:${credentialId}`
 }
 
+/** AAD context for a secret the vault keeps for someone else (a webhook signing secret): binds it to its vault and purpose. */
+export function sealedSecretContext(vaultName: string, purpose: string): string {
+  return `aegis:v1:${vaultName}:sealed:${purpose}`
+}
+
 /** AAD context for the vault's key-check value. */
 export function keyCheckContext(vaultName: string): string {
   return `aegis:v1:${vaultName}:key-check`

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { parseStoredSettings } from '@aegis/guard'
 import { eq, sql } from 'drizzle-orm'
 import { AgentStore } from './agent-store.js'
-import { credentialContext, open, seal } from './crypto.js'
+import { credentialContext, open, seal, sealedSecretContext } from './crypto.js'
 import type { Connection } from './db.js'
 import { toVaultError, VaultError } from './errors.js'
 import { type CredentialRow, credentials } from './schema.js'
@@ -305,6 +305,22 @@ export class Vault {
   changeToken(): string {
     const version = this.#read(() => this.#stmts.dataVersion.get())
     return `${String(version)}:${this.#writes}`
+  }
+
+  /**
+   * Encrypts a secret that is not a credential (a webhook signing secret) as credentials are
+   * (AES-256-GCM with this vault's key), bound to this vault and `purpose` (e.g. `webhook:<id>`):
+   * the envelope opens nowhere else. The caller stores it.
+   */
+  sealSecret(purpose: string, plaintext: string): Buffer {
+    this.#assertOpen()
+    return seal(this.#key, plaintext, sealedSecretContext(this.name, purpose))
+  }
+
+  /** Opens what `sealSecret` made for the same purpose; throws VaultError `corrupt` otherwise. */
+  openSecret(purpose: string, envelope: Buffer): string {
+    this.#assertOpen()
+    return open(this.#key, envelope, sealedSecretContext(this.name, purpose)).toString('utf8')
   }
 
   /** Closes the connection. Further calls throw `io`. Idempotent. */

@@ -9,6 +9,7 @@ import {
 } from '@aegis/proxy/internal'
 import { createTelemetry } from '@aegis/telemetry'
 import { readCustody, SealableVault } from '@aegis/vault'
+import { Outbox } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { adminDir } from '../lib/custody.js'
@@ -17,6 +18,8 @@ import { ledgerPath } from '../lib/ledger-file.js'
 import { createLogger } from '../lib/logger.js'
 import { assertPoliciesDir } from '../lib/policies-dir.js'
 import { upstreamFlags, upstreamOverrides } from '../lib/upstream-flags.js'
+import { type GateWebhooks, startGateWebhooks } from '../lib/webhook-relay.js'
+import { syncConfigWebhooks } from '../lib/webhooks.js'
 import { invalidKeyMessage } from '../lib/workspace.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
@@ -75,7 +78,13 @@ export default class Gate extends AegisCommand<typeof Gate> {
     const logger = createLogger(config)
     let options: GateOptions
     const vault = this.#sealableVault()
-    const ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background' })
+    // Webhook events are written in the same transaction as the ledger entries that raise them.
+    const outbox = new Outbox()
+    const ledger = openLedger({
+      file: ledgerPath(this.dataDir()),
+      checkpoint: 'background',
+      extensions: [outbox],
+    })
     const observability = config.observability
     // One registry for this gate: it counts the pipeline's outcomes and is served at /_aegis/metrics.
     const telemetry = observability.metrics
@@ -97,6 +106,13 @@ export default class Gate extends AegisCommand<typeof Gate> {
           : undefined,
       }
       options.limits = { ...options.limits, shutdownTimeout: gateConfig.shutdown_timeout }
+      if (!vault.isSealed()) {
+        syncConfigWebhooks(outbox, config, (purpose, secret) => vault.sealSecret(purpose, secret))
+      } else if (config.webhooks.length > 0) {
+        logger.warn(
+          'the vault is sealed: webhooks from the config file are not updated until a start with the key',
+        )
+      }
     } catch (error) {
       await ledger.close()
       vault.close()
@@ -151,6 +167,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
       }
       this.warn(`No admin socket (${why}): aegis vault seal and unseal cannot reach this gate`)
     }
+    const webhooks: GateWebhooks = startGateWebhooks({ outbox, ledger, vault, config, logger, telemetry })
     this.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
     if (vault.isSealed()) {
       this.warn(
@@ -178,6 +195,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
         admin
           .close()
           .then(() => gate.close())
+          .then(() => webhooks.stop())
           .catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown failed'))
           .then(() => ledger.close())
           .finally(() => {

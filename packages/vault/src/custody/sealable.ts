@@ -1,3 +1,4 @@
+import { VaultError } from '../errors.js'
 import { forgetVaultKeys } from '../keycache.js'
 import { openVault } from '../manage.js'
 import type { Vault } from '../vault.js'
@@ -137,6 +138,18 @@ export class SealableVault {
   }
 
   // The credential source the gate reads (structurally @aegis/proxy's CredentialSource).
+  /** `Vault.sealSecret` while unsealed. */
+  sealSecret(purpose: string, plaintext: string): Buffer {
+    if (this.#vault === null) throw new VaultError('io', 'Vault is sealed')
+    return this.#vault.sealSecret(purpose, plaintext)
+  }
+
+  /** `Vault.openSecret` while unsealed; a sealed gate cannot open (nor sign with) anything. */
+  openSecret(purpose: string, envelope: Buffer): string {
+    if (this.#vault === null) throw new VaultError('io', 'Vault is sealed')
+    return this.#vault.openSecret(purpose, envelope)
+  }
+
   loadAll(): ReturnType<Vault['loadAll']> {
     return this.#vault?.loadAll() ?? []
   }

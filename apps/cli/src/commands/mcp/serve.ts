@@ -1,6 +1,7 @@
 import { openLedger } from '@aegis/ledger'
 import { type RunningMcp, startMcp } from '@aegis/mcp'
 import { anonymousAccessFromConfig } from '@aegis/proxy/internal'
+import { Outbox } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
@@ -46,7 +47,12 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
     const logger = createLogger(config)
     const vault = this.openActiveVault()
-    const ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background' })
+    // Refusals on the MCP channel raise webhook events too; the gate's relay delivers them.
+    const ledger = openLedger({
+      file: ledgerPath(this.dataDir()),
+      checkpoint: 'background',
+      extensions: [new Outbox()],
+    })
 
     let running: RunningMcp
     try {

@@ -1,0 +1,35 @@
+import { Flags } from '@oclif/core'
+import { AegisCommand } from '../../base-command.js'
+import { renderTable } from '../../lib/table.js'
+import { checkExpiry, type ExpiringCredential, withOutbox } from '../../lib/webhooks.js'
+
+export default class WebhookCheckExpiry extends AegisCommand<typeof WebhookCheckExpiry> {
+  static override summary =
+    'List credentials expiring within --days and queue a credential_expiry event for each (once per credential and threshold)'
+  static override examples = [
+    '<%= config.bin %> webhook check-expiry',
+    '<%= config.bin %> webhook check-expiry --days 30 --json',
+  ]
+  static override flags = {
+    days: Flags.integer({ description: 'Look this many days ahead', default: 7, min: 0, max: 3650 }),
+  }
+
+  async run(): Promise<ExpiringCredential[]> {
+    const { days } = this.flags
+    const credentials = await this.withVault((vault) => vault.list())
+    const found = await withOutbox(this.dataDir(), (outbox) =>
+      checkExpiry(outbox, credentials, days, new Date()),
+    )
+    if (found.length === 0) {
+      this.log(`No credential expires within ${days} days`)
+    } else {
+      this.log(
+        renderTable(
+          ['NAME', 'SERVICE', 'EXPIRES', 'DAYS LEFT', 'EVENT'],
+          found.map((c) => [c.name, c.service, c.expiresAt, String(c.daysLeft), c.queued ? 'queued' : '-']),
+        ),
+      )
+    }
+    return found
+  }
+}

@@ -1,0 +1,469 @@
+/**
+ * `aegis webhook …` through the built CLI, and the gate's relay: a real local receiver verifies
+ * both signatures (standardwebhooks on the test side), scripted answers, the flood case, and a
+ * gate killed with SIGKILL mid-delivery.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createHmac } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { Webhook } from 'standardwebhooks'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, initProject, type Project, parseJson, removeDir, snapshot } from './helpers/run-cli.js'
+
+interface Received {
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/** A local receiver answering from a script (then 200); `hang` never answers. */
+async function receiver(script: { status: number; hang?: boolean }[] = []) {
+  const received: Received[] = []
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() })
+      const next = script.shift() ?? { status: 200 }
+      if (next.hang) return
+      res.writeHead(next.status).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** Both signatures of a delivery, checked as a receiver would. */
+function verify(secret: string, got: Received | undefined): { type: string; data: { count: number } } {
+  const headers = got?.headers as Record<string, string>
+  const payload = new Webhook(secret).verify(got?.body ?? '', headers) as {
+    type: string
+    data: { count: number }
+  }
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64')
+  expect(headers['x-aegis-signature']).toBe(
+    `sha256=${createHmac('sha256', key)
+      .update(got?.body ?? '')
+      .digest('hex')}`,
+  )
+  expect(headers['x-aegis-event']).toBe(payload.type)
+  return payload
+}
+
+async function until(what: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!what()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+let project: Project
+const closers: (() => Promise<void>)[] = []
+const running: ChildProcess[] = []
+
+/** Lets webhooks (and the gate) reach 127.0.0.1: the upstream allow list covers webhooks too. */
+function allowLoopback(p: Project): void {
+  const file = join(p.dir, 'aegis.config.yaml')
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace('  # upstream:\n', '  upstream:\n    allow_private: [127.0.0.1]\n'),
+  )
+}
+
+async function add(p: Project, url: string, events = 'agent_auth_failure,blocked_request') {
+  const result = await p.run(['webhook', 'add', '--url', url, '--events', events, '--json'])
+  expect(result.code, result.stderr).toBe(0)
+  return parseJson<{ id: string; secret: string; events: string[] }>(result)
+}
+
+beforeAll(async () => {
+  project = await initProject()
+  allowLoopback(project)
+})
+afterEach(async () => {
+  for (const child of running.splice(0)) child.kill('SIGKILL')
+  for (const close of closers.splice(0)) await close()
+})
+afterAll(() => removeDir(project.dir))
+
+describe('webhook add / list / remove', () => {
+  it('generates a whsec_ secret, prints it once, stores it encrypted; list never shows it', async () => {
+    const rx = await receiver()
+    closers.push(rx.close)
+    const human = await project.run(['webhook', 'add', '--url', rx.url, '--events', 'blocked_request'])
+    expect(human.code, human.stderr).toBe(0)
+    const secret = /Signing secret \(shown once[^)]*\): (whsec_\S+)/.exec(human.stdout)?.[1] ?? ''
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
+    const list = await project.run(['webhook', 'list', '--json'])
+    expect(list.code).toBe(0)
+    expect(list.stdout).not.toContain(secret)
+    expect(parseJson<{ url: string; events: string[] }[]>(list).some((e) => e.url === rx.url)).toBe(true)
+    const ledger = readFileSync(join(project.dataDir, 'ledger.db'))
+    expect(ledger.includes(Buffer.from(secret))).toBe(false)
+    expect(ledger.includes(Buffer.from(secret.slice(6)))).toBe(false)
+    const table = await project.run(['webhook', 'list'])
+    expect(table.stdout).toMatch(/^ID\s+URL\s+EVENTS\s+STATUS/)
+    expect(table.stdout).not.toContain(secret)
+  })
+
+  it.each([
+    [
+      'http:// to a non-loopback host',
+      ['--url', 'http://hooks.example.com/x'],
+      'Invalid --url: http:// is allowed only for a loopback host',
+    ],
+    ['a private address', ['--url', 'https://10.0.0.7/x'], 'Invalid --url: 10.0.0.7 is a private address'],
+    ['the metadata address', ['--url', 'https://169.254.169.254/x'], 'cloud-metadata address'],
+    [
+      'credentials in the URL',
+      ['--url', 'https://u:p@hooks.example.com/x'],
+      'Invalid --url: a user or password',
+    ],
+    ['a relative URL', ['--url', '/hook'], 'Invalid --url: expected an absolute URL'],
+    [
+      'an unknown event',
+      ['--url', 'https://hooks.example.com/x', '--events', 'blocked_request,nope'],
+      'Invalid --events "nope"',
+    ],
+    ['no event', ['--url', 'https://hooks.example.com/x', '--events', ' , '], 'Invalid --events (empty)'],
+    [
+      'a secret on the command line',
+      ['--url', 'https://hooks.example.com/x', '--secret', 'abcdefghijklmnopqrstuvwxyz'],
+      '--secret takes only "-"',
+    ],
+  ])('refuses %s with a one-line error and changes nothing', async (_name, args, message) => {
+    const before = snapshot(project.dir)
+    const withEvents = args.includes('--events') ? args : [...args, '--events', 'blocked_request']
+    const result = await project.run(['webhook', 'add', ...withEvents])
+    expect(result.code).toBe(1)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toContain(message)
+    expect(result.stdout).toBe('')
+    expect(snapshot(project.dir)).toEqual(before)
+  })
+
+  it('a loopback URL is refused unless gate.upstream.allow_private lists it', async () => {
+    const bare = await initProject()
+    try {
+      const result = await bare.run([
+        'webhook',
+        'add',
+        '--url',
+        'http://127.0.0.1:9/x',
+        '--events',
+        'blocked_request',
+      ])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(
+        '127.0.0.1 is a loopback address; webhooks may target it only when gate.upstream.allow_private lists it',
+      )
+    } finally {
+      removeDir(bare.dir)
+    }
+  })
+
+  it('--secret - reads the secret from stdin; a short one is refused without being echoed', async () => {
+    const short = await project.run(
+      [
+        'webhook',
+        'add',
+        '--url',
+        'https://hooks.example.com/x',
+        '--events',
+        'blocked_request',
+        '--secret',
+        '-',
+      ],
+      { input: 'tiny-secret\n' },
+    )
+    expect(short.code).toBe(1)
+    expect(short.stderr).toContain('Invalid --secret: a signing secret must be at least 16 bytes long')
+    expect(short.stderr).not.toContain('tiny-secret')
+    const ok = await project.run(
+      [
+        'webhook',
+        'add',
+        '--url',
+        'https://hooks.example.com/y',
+        '--events',
+        'blocked_request',
+        '--secret',
+        '-',
+        '--json',
+      ],
+      { input: 'my-own-signing-secret-123\n' },
+    )
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).not.toContain('my-own-signing-secret-123')
+    expect(parseJson<{ secret?: string }>(ok).secret).toBeUndefined()
+  })
+
+  it('remove: an unknown id names the flag; a known one is gone from the list', async () => {
+    const missing = await project.run(['webhook', 'remove', '--id', 'ep_nope'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr.trim()).toBe('Error: No webhook with --id "ep_nope" (aegis webhook list)')
+    const { id } = await add(project, 'https://hooks.example.com/remove-me')
+    expect((await project.run(['webhook', 'remove', '--id', id])).code).toBe(0)
+    const list = parseJson<{ id: string }[]>(await project.run(['webhook', 'list', '--json']))
+    expect(list.map((e) => e.id)).not.toContain(id)
+  })
+})
+
+describe('webhook test', () => {
+  it('sends one signed test event and prints the status; a 500 exits 1', async () => {
+    const rx = await receiver([{ status: 200 }, { status: 500 }])
+    closers.push(rx.close)
+    const { id, secret } = await add(project, rx.url)
+    const ok = await project.run(['webhook', 'test', '--id', id])
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toMatch(/^Delivered test event msg_\w+ to http:\/\/127\.0\.0\.1:\d+\/hook: HTTP 200\n$/)
+    const payload = verify(secret, rx.received[0]) as unknown as { data: { test: boolean } }
+    expect(payload.data.test).toBe(true)
+    const failed = await project.run(['webhook', 'test', '--id', id])
+    expect(failed.code).toBe(1)
+    expect(failed.stderr.trim()).toBe(`Error: Webhook ${id} did not accept the test event: HTTP 500`)
+    const json = await project.run(['webhook', 'test', '--id', 'ep_missing', '--json'])
+    expect(json.code).toBe(1)
+    expect(json.stderr).toContain('No webhook with --id "ep_missing"')
+  })
+})
+
+describe('webhook deliveries / redeliver', () => {
+  it('redeliver names the flag for a bad or unknown id', async () => {
+    const bad = await project.run(['webhook', 'redeliver', '--delivery', 'abc'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('Invalid --delivery "abc"')
+    const unknown = await project.run(['webhook', 'redeliver', '--delivery', '999999'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('No finished delivery with --delivery 999999')
+    const status = await project.run(['webhook', 'deliveries', '--status', 'lost'])
+    expect(status.code).toBe(2)
+  })
+})
+
+/** Starts `aegis gate` and waits for its "listening on" line. */
+async function startGate(p: Project, args: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [BIN, 'gate', '--port', '0', ...args], {
+    cwd: p.dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, NO_COLOR: '1', ...p.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  running.push(child)
+  let out = ''
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    out += d
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gate did not start:\n${out}`)), 15_000)
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(Number(match[1]))
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`gate exited ${code}:\n${out}`)))
+  })
+  return { child, port }
+}
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('the gate delivers', () => {
+  it('100 unauthenticated requests in a second are at most 2 deliveries whose counts add up to 100', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver()
+      closers.push(rx.close)
+      const { secret } = await add(p, rx.url, 'agent_auth_failure')
+      const { port } = await startGate(p, ['--require-agent-auth'])
+      const statuses = await Promise.all(Array.from({ length: 100 }, () => get(port, '/github/user')))
+      expect(new Set(statuses)).toEqual(new Set([401]))
+      await until(
+        () =>
+          rx.received.reduce(
+            (n, r) => n + (JSON.parse(r.body) as { data: { count: number } }).data.count,
+            0,
+          ) === 100,
+        30_000,
+      )
+      expect(rx.received.length).toBeLessThanOrEqual(2)
+      for (const got of rx.received) expect(verify(secret, got).type).toBe('agent_auth_failure')
+      const deliveries = parseJson<{ status: string }[]>(await p.run(['webhook', 'deliveries', '--json']))
+      expect(deliveries.every((d) => d.status === 'succeeded')).toBe(true)
+    } finally {
+      removeDir(p.dir)
+    }
+  })
+
+  it('a gate killed with SIGKILL mid-delivery delivers again after restart, with the same webhook-id', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver([{ status: 200, hang: true }])
+      closers.push(rx.close)
+      const { secret } = await add(p, rx.url, 'agent_auth_failure')
+      const first = await startGate(p, ['--require-agent-auth'])
+      expect(await get(first.port, '/github/user')).toBe(401)
+      await until(() => rx.received.length === 1)
+      first.child.kill('SIGKILL')
+      await new Promise((r) => first.child.once('exit', r))
+      const inFlight = parseJson<{ status: string }[]>(await p.run(['webhook', 'deliveries', '--json']))
+      expect(inFlight.map((d) => d.status)).toEqual(['delivering'])
+      await startGate(p, ['--require-agent-auth'])
+      // The dead gate's lease (20 s) runs out, then the new relay takes the delivery over.
+      await until(() => rx.received.length === 2, 40_000)
+      expect(rx.received[1]?.headers['webhook-id']).toBe(rx.received[0]?.headers['webhook-id'])
+      expect(rx.received[1]?.body).toBe(rx.received[0]?.body)
+      verify(secret, rx.received[1])
+      const after = parseJson<{ status: string; attempt: number }[]>(
+        await p.run(['webhook', 'deliveries', '--json']),
+      )
+      expect(after[0]).toMatchObject({ status: 'succeeded', attempt: 1 })
+    } finally {
+      removeDir(p.dir)
+    }
+  }, 90_000)
+
+  it('credential expiry: the gate notices at start, once per threshold; check-expiry lists it', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver()
+      closers.push(rx.close)
+      const { secret } = await add(p, rx.url, 'credential_expiry')
+      const added = await p.run(
+        [
+          'vault',
+          'add',
+          '--name',
+          'gh',
+          '--service',
+          'github',
+          '--domains',
+          'api.github.com',
+          '--ttl',
+          '3',
+          '--secret',
+          '-',
+        ],
+        { input: 'ghp_expiring_secret_value_0123456789\n' },
+      )
+      expect(added.code, added.stderr).toBe(0)
+      const gate = await startGate(p)
+      await until(() => rx.received.length === 1)
+      const payload = verify(secret, rx.received[0]) as unknown as {
+        data: { service: string; thresholdDays: number }
+      }
+      expect(payload.data).toMatchObject({ service: 'gh', thresholdDays: 7 })
+      gate.child.kill('SIGTERM')
+      await new Promise((r) => gate.child.once('exit', r))
+      await startGate(p)
+      await new Promise((r) => setTimeout(r, 1500))
+      expect(rx.received).toHaveLength(1)
+      const check = await p.run(['webhook', 'check-expiry', '--json'])
+      expect(check.code, check.stderr).toBe(0)
+      expect(parseJson<{ name: string; daysLeft: number; queued: boolean }[]>(check)).toEqual([
+        expect.objectContaining({ name: 'gh', daysLeft: 2, queued: false }),
+      ])
+      const none = await p.run(['webhook', 'check-expiry', '--days', '1'])
+      expect(none.stdout.trim()).toBe('No credential expires within 1 days')
+    } finally {
+      removeDir(p.dir)
+    }
+  })
+
+  it('webhooks: in the config file are endpoints of the gate; a weak secret there stops it with the key path', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver()
+      closers.push(rx.close)
+      const file = join(p.dir, 'aegis.config.yaml')
+      const secret = 'config-file-signing-secret-0123'
+      const starter = readFileSync(file, 'utf8')
+      const withHook = (s: string) =>
+        starter.replace(
+          /^webhooks: \[\]$/m,
+          `webhooks:\n  - url: ${rx.url}\n    events: [agent_auth_failure]\n    secret: ${s}`,
+        )
+      writeFileSync(file, withHook('too-short'))
+      const refused = await p.run(['gate', '--port', '0'])
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toContain('webhooks[0].secret: a signing secret must be at least 16 bytes long')
+      expect(refused.stderr).not.toContain('too-short')
+      writeFileSync(file, withHook(secret))
+      const { port } = await startGate(p, ['--require-agent-auth'])
+      expect(await get(port, '/github/user')).toBe(401)
+      await until(() => rx.received.length === 1)
+      const got = rx.received[0]
+      expect(() =>
+        new Webhook(secret, { format: 'raw' }).verify(
+          got?.body ?? '',
+          got?.headers as Record<string, string>,
+        ),
+      ).not.toThrow()
+      const list = parseJson<{ id: string; url: string }[]>(await p.run(['webhook', 'list', '--json']))
+      expect(list).toEqual([
+        expect.objectContaining({ url: rx.url, id: expect.stringMatching(/^cfg_[0-9a-f]{16}$/) }),
+      ])
+      expect(JSON.stringify(list)).not.toContain(secret)
+    } finally {
+      removeDir(p.dir)
+    }
+  })
+
+  it('a refusal on the MCP channel is queued in the same outbox (the gate delivers it)', async () => {
+    const p = await initProject()
+    try {
+      const { id } = await add(p, 'https://hooks.example.com/mcp', 'blocked_request')
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, 'mcp', 'serve'],
+        cwd: p.dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, ...p.env },
+        stderr: 'pipe',
+      })
+      const client = new Client({ name: 'webhook-test-host', version: '1.0.0' })
+      await client.connect(transport)
+      const result = await client.callTool({
+        name: 'aegis_proxy_request',
+        arguments: { service: 'ghost', path: '/x' },
+      })
+      expect(result.isError).toBe(true)
+      await client.close()
+      const deliveries = parseJson<{ endpointId: string; type: string; status: string }[]>(
+        await p.run(['webhook', 'deliveries', '--json']),
+      )
+      expect(deliveries).toEqual([
+        expect.objectContaining({ endpointId: id, type: 'blocked_request', status: 'pending' }),
+      ])
+    } finally {
+      removeDir(p.dir)
+    }
+  })
+})

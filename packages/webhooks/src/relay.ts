@@ -1,0 +1,125 @@
+import type { AllowList } from '@aegis/guard'
+import { attemptDelivery } from './deliver.js'
+import type { AttemptOutcome, ClaimedDelivery, Outbox, RecordResult } from './outbox.js'
+import { signingKey } from './secret.js'
+
+/** pino-compatible subset; silent by default (a library never prints). */
+export interface RelayLogger {
+  warn(object: object, message: string): void
+  debug(object: object, message: string): void
+}
+
+const SILENT: RelayLogger = { warn() {}, debug() {} }
+
+export interface RelayOptions {
+  outbox: Outbox
+  /** Turns an endpoint's sealed secret back into the secret (the CLI opens it with the vault key). */
+  openSecret: (sealed: Buffer, endpointId: string) => string
+  /** Private addresses a webhook may target; none by default. */
+  allowPrivate?: AllowList
+  /** A delivery that exhausted the schedule (the gate writes a `webhook_exhausted` system entry). */
+  onDead?: (delivery: ClaimedDelivery, outcome: AttemptOutcome) => void
+  /** Every recorded attempt, for metrics. */
+  onResult?: (result: RecordResult) => void
+  /** How often the queue is polled when idle. Default 1000 ms. */
+  pollMs?: number
+  /** Deliveries attempted at once. Default 8. */
+  concurrency?: number
+  timeoutMs?: number
+  now?: () => number
+  random?: () => number
+  lookup?: (host: string) => Promise<{ address: string; family: number }[]>
+  logger?: RelayLogger
+}
+
+/**
+ * Delivers the outbox: claims what is due, makes one attempt each, records the outcome, and
+ * polls again. One relay per process; it holds nothing in memory that a restart would lose (a
+ * claim it never finished comes back when its lease expires).
+ */
+export class Relay {
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<number> | null = null
+  private stopped = true
+
+  constructor(private readonly options: RelayOptions) {}
+
+  start(): void {
+    if (!this.stopped) return
+    this.stopped = false
+    this.schedule(0)
+  }
+
+  /** Stops polling and waits for the attempts in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    await this.running
+  }
+
+  /** Attempts everything due now, in rounds of `concurrency`; resolves with how many attempts were made. */
+  async deliverDue(): Promise<number> {
+    if (this.running !== null) return this.running
+    this.running = this.drain().finally(() => {
+      this.running = null
+    })
+    return this.running
+  }
+
+  private async drain(): Promise<number> {
+    const { outbox } = this.options
+    let attempts = 0
+    for (;;) {
+      const claimed = outbox.claim(this.options.concurrency ?? 8)
+      if (claimed.length === 0) return attempts
+      await Promise.all(claimed.map((delivery) => this.attempt(delivery)))
+      attempts += claimed.length
+    }
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const { outbox, logger = SILENT } = this.options
+    let outcome: AttemptOutcome
+    try {
+      const key = signingKey(this.options.openSecret(delivery.endpoint.sealedSecret, delivery.endpoint.id))
+      outcome = await attemptDelivery({
+        url: delivery.endpoint.url,
+        key,
+        payload: delivery.payload,
+        allowPrivate: this.options.allowPrivate,
+        timeoutMs: this.options.timeoutMs,
+        now: this.options.now,
+        lookup: this.options.lookup,
+      })
+    } catch (error) {
+      // The secret could not be opened or read: a failure like any other, retried on schedule.
+      outcome = { kind: 'failed', status: null, error: `cannot sign: ${(error as Error).message}` }
+    }
+    const result = outbox.record(delivery.deliveryId, outcome, (this.options.random ?? Math.random)())
+    this.options.onResult?.(result)
+    if (result === 'dead') this.options.onDead?.(delivery, outcome)
+    if (result !== 'succeeded') {
+      logger.warn(
+        { delivery: delivery.deliveryId, endpoint: delivery.endpoint.id, result, status: outcome.status },
+        'webhook delivery not accepted',
+      )
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.deliverDue()
+        .catch((error: unknown) => {
+          ;(this.options.logger ?? SILENT).warn(
+            { err: (error as Error).message },
+            'webhook relay round failed',
+          )
+        })
+        .finally(() => this.schedule(this.options.pollMs ?? 1000))
+    }, ms)
+    this.timer.unref()
+  }
+}

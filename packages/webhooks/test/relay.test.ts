@@ -1,0 +1,264 @@
+import { createHmac } from 'node:crypto'
+import { parseAllowList } from '@aegis/guard'
+import { Webhook } from 'standardwebhooks'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { attemptDelivery, generateSecret, Relay, type RelayOptions, signingKey } from '../src/index.js'
+import { blocked, type Harness, harness, seal, unseal } from './helpers.js'
+import { receiver, type Scripted } from './receiver.js'
+
+let h: Harness
+let rx: Awaited<ReturnType<typeof receiver>>
+afterEach(async () => {
+  await rx?.close()
+  await h?.cleanup()
+})
+
+const LOOPBACK = parseAllowList(['127.0.0.1'])
+
+async function setup(script: Scripted[] = [], secret = generateSecret()) {
+  rx = await receiver(script)
+  h = harness()
+  const endpoint = h.outbox.addEndpoint({
+    url: rx.url,
+    events: ['agent_auth_failure', 'blocked_request'],
+    sealedSecret: seal(secret),
+  })
+  return { secret, endpoint }
+}
+
+const relayFor = (options: Partial<RelayOptions> = {}) =>
+  new Relay({
+    outbox: h.outbox,
+    openSecret: unseal,
+    allowPrivate: LOOPBACK,
+    now: h.clock.now,
+    random: () => 0.5,
+    ...options,
+  })
+
+// The receiver's clock is the real one; the relay's is the test's, so the test clock starts now.
+const realNow = () => {
+  h.clock.ms = Date.now()
+}
+
+describe('Relay against a real receiver', () => {
+  it('delivers a signed event: both signatures verify, the body is the payload', async () => {
+    const { secret } = await setup()
+    realNow()
+    await h.ledger.append(blocked())
+    expect(await relayFor().deliverDue()).toBe(1)
+    expect(rx.received).toHaveLength(1)
+    const [got] = rx.received
+    const payload = new Webhook(secret).verify(got?.body ?? '', got?.headers as Record<string, string>)
+    expect(payload).toMatchObject({
+      type: 'agent_auth_failure',
+      data: { count: 1, code: 'agent_auth_required' },
+    })
+    const hex = createHmac('sha256', signingKey(secret))
+      .update(got?.body ?? '')
+      .digest('hex')
+    expect(got?.headers['x-aegis-signature']).toBe(`sha256=${hex}`)
+    expect(got?.headers['x-aegis-event']).toBe('agent_auth_failure')
+    expect(got?.headers['x-aegis-delivery']).toBe(got?.headers['webhook-id'])
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'succeeded', attempt: 1, lastStatus: 200 })
+  })
+
+  it('a user-supplied secret verifies with format raw', async () => {
+    const { secret } = await setup([], 'your-hmac-signing-secret')
+    realNow()
+    await h.ledger.append(blocked())
+    await relayFor().deliverDue()
+    const [got] = rx.received
+    expect(() =>
+      new Webhook(secret, { format: 'raw' }).verify(got?.body ?? '', got?.headers as Record<string, string>),
+    ).not.toThrow()
+  })
+
+  it('500 is retried on schedule with the same webhook-id and body', async () => {
+    await setup([{ status: 500 }])
+    realNow()
+    await h.ledger.append(blocked())
+    const relay = relayFor()
+    await relay.deliverDue()
+    expect(h.outbox.deliveries()[0]).toMatchObject({
+      status: 'pending',
+      attempt: 1,
+      lastStatus: 500,
+      lastError: 'HTTP 500',
+    })
+    h.clock.advance(4_999)
+    expect(await relay.deliverDue()).toBe(0)
+    h.clock.advance(1)
+    expect(await relay.deliverDue()).toBe(1)
+    expect(rx.received).toHaveLength(2)
+    expect(rx.received[1]?.headers['webhook-id']).toBe(rx.received[0]?.headers['webhook-id'])
+    expect(rx.received[1]?.body).toBe(rx.received[0]?.body)
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'succeeded', attempt: 2 })
+  })
+
+  it('a restart in the middle of the retry schedule loses nothing', async () => {
+    await setup([{ status: 500 }, { status: 503 }])
+    realNow()
+    await h.ledger.append(blocked())
+    await relayFor().deliverDue()
+    h.clock.advance(5_000)
+    await relayFor().deliverDue()
+    await h.reopen()
+    h.clock.advance(5 * 60_000)
+    expect(await relayFor().deliverDue()).toBe(1)
+    expect(rx.received.map((r) => r.headers['webhook-id'])).toEqual(
+      Array(3).fill(rx.received[0]?.headers['webhook-id']),
+    )
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'succeeded', attempt: 3 })
+  })
+
+  it('410 disables the endpoint: nothing more is sent to it', async () => {
+    const { endpoint } = await setup([{ status: 410 }])
+    realNow()
+    await h.ledger.append(blocked())
+    await relayFor().deliverDue()
+    expect(h.outbox.endpoints()[0]).toMatchObject({ id: endpoint.id, status: 'disabled' })
+    await h.ledger.append(blocked({ agent: 'other' }))
+    h.clock.advance(3_600_000)
+    expect(await relayFor().deliverDue()).toBe(0)
+    expect(rx.received).toHaveLength(1)
+  })
+
+  it.each([
+    [429, '120', 120_000],
+    [503, '600', 600_000],
+    [429, 'soon', 5_000],
+    [500, '600', 5_000], // Retry-After only counts on 429 and 503
+  ])('%i with Retry-After %s waits %i ms', async (status, retryAfter, wait) => {
+    await setup([{ status, headers: { 'retry-after': retryAfter } }])
+    realNow()
+    await h.ledger.append(blocked())
+    await relayFor().deliverDue()
+    const next = Date.parse(h.outbox.deliveries()[0]?.nextAttemptAt ?? '')
+    expect(next - h.clock.ms).toBe(wait)
+  })
+
+  it('a redirect is not followed', async () => {
+    await setup([{ status: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' } }])
+    realNow()
+    await h.ledger.append(blocked())
+    await relayFor().deliverDue()
+    expect(rx.received).toHaveLength(1)
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'pending', lastStatus: 302 })
+    expect(h.outbox.deliveries()[0]?.lastError).toContain('redirects are not followed')
+  })
+
+  it('an attempt that takes longer than its timeout fails and is retried', async () => {
+    await setup([{ status: 200, hang: true }])
+    realNow()
+    await h.ledger.append(blocked())
+    await relayFor({ timeoutMs: 200 }).deliverDue()
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'pending', lastError: 'timed out after 200 ms' })
+  })
+
+  it('exhaustion: dead, and the host hears of it once (the gate writes a system entry)', async () => {
+    await setup(Array.from({ length: 8 }, () => ({ status: 500 })))
+    realNow()
+    await h.ledger.append(blocked())
+    const dead: string[] = []
+    const relay = relayFor({
+      onDead: (d) => {
+        dead.push(d.payload.id)
+        void h.ledger.system('webhook_exhausted', `delivery ${d.deliveryId} to ${d.endpoint.id}`)
+      },
+    })
+    for (let i = 0; i < 8; i++) {
+      await relay.deliverDue()
+      h.clock.advance(11 * 3_600_000)
+    }
+    expect(rx.received).toHaveLength(8)
+    expect(dead).toHaveLength(1)
+    expect(h.outbox.deliveries({ status: 'dead' })).toHaveLength(1)
+    await h.ledger.flush()
+    expect(h.ledger.query({ system: true }).map((e) => e.event)).toContain('webhook_exhausted')
+  })
+
+  it('start() polls and delivers; stop() waits for what is in flight', async () => {
+    await setup()
+    const relay = new Relay({ outbox: h.outbox, openSecret: unseal, allowPrivate: LOOPBACK, pollMs: 20 })
+    h.clock.ms = Date.now()
+    relay.start()
+    await h.ledger.append(blocked())
+    const deadline = Date.now() + 5000
+    while (rx.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    await relay.stop()
+    expect(rx.received).toHaveLength(1)
+  })
+})
+
+describe('the running relay under a faked clock', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('steps through 500, a restart, 503 and 200 with the real Date faked forward; one webhook-id', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const secret = generateSecret()
+    rx = await receiver([{ status: 500 }, { status: 503 }])
+    h = harness({ now: () => Date.now() })
+    h.outbox.addEndpoint({ url: rx.url, events: ['agent_auth_failure'], sealedSecret: seal(secret) })
+    const start = () => {
+      const relay = new Relay({ outbox: h.outbox, openSecret: unseal, allowPrivate: LOOPBACK, pollMs: 10 })
+      relay.start()
+      return relay
+    }
+    let relay = start()
+    await h.ledger.append(blocked())
+    await vi.waitFor(() => expect(rx.received).toHaveLength(1))
+    await relay.stop()
+    await h.reopen({ now: () => Date.now() })
+    relay = start()
+    vi.setSystemTime(Date.now() + 5_501)
+    await vi.waitFor(() => expect(rx.received).toHaveLength(2))
+    vi.setSystemTime(Date.now() + 5.5 * 60_000)
+    await vi.waitFor(() => expect(rx.received).toHaveLength(3))
+    await relay.stop()
+    const ids = new Set(rx.received.map((r) => r.headers['webhook-id']))
+    expect(ids.size).toBe(1)
+    const last = rx.received[2]
+    expect(() =>
+      new Webhook(secret).verify(last?.body ?? '', last?.headers as Record<string, string>),
+    ).not.toThrow()
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'succeeded', attempt: 3 })
+  })
+})
+
+describe('the address guard', () => {
+  const payload = { id: 'msg_x', type: 'blocked_request' as const, timestamp: '', data: {} as never }
+  const key = signingKey(generateSecret())
+
+  it('refuses a private address unless allowed', async () => {
+    rx = await receiver()
+    const outcome = await attemptDelivery({ url: rx.url, key, payload })
+    expect(outcome).toMatchObject({ kind: 'failed', status: null })
+    expect(outcome.kind === 'failed' && outcome.error).toContain('loopback')
+    expect(rx.received).toHaveLength(0)
+    h = harness()
+  })
+
+  it.each([
+    ['every answer is checked, not only the first', ['93.184.215.14', '10.0.0.5'], 'private'],
+    ['an IPv4-mapped IPv6 loopback', ['::ffff:127.0.0.1'], null],
+    ['the cloud metadata address', ['169.254.169.254'], 'cloud-metadata'],
+    ['no answer', [], 'no address'],
+  ])('refuses %s', async (_name, answers, reason) => {
+    const outcome = await attemptDelivery({
+      url: 'https://hooks.example.com/x',
+      key,
+      payload,
+      lookup: async () => answers.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+    })
+    expect(outcome.kind).toBe('failed')
+    if (outcome.kind === 'failed') {
+      expect(outcome.status).toBeNull()
+      if (reason !== null) expect(outcome.error).toContain(reason)
+      expect(outcome.error).toMatch(/not allowed|no address/)
+    }
+    h = harness()
+  })
+})
