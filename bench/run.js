@@ -26,6 +26,7 @@ const { values: opts } = parseArgs({
     'gate-node-options': { type: 'string', default: '' },
     'paced-rate': { type: 'string', default: '2000' },
     'paced-rounds': { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '1' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -40,6 +41,9 @@ if (opts.help) {
   --paced-rate <n>     req/s of the latency phase: direct, baseline and gate at a fixed
                        rate, 16 connections (default 2000; 0 skips the phase)
   --paced-rounds <n>   rounds of the latency phase, the targets taking turns (default 3)
+  --rounds <n>         rounds of the throughput phase: for each body and connection
+                       count the targets take turns n times; rows are the median
+                       round (default 1)
   --soak               1 M requests through the gate; RSS every 5 s; ledger row count
   --requests <n>       requests in the soak (default 1000000)
   --cpu-prof           run each gate under node --cpu-prof (profile paths in the notes;
@@ -108,6 +112,7 @@ try {
         gateNodeArgs,
         pacedRate: positiveNumber('--paced-rate', opts['paced-rate'], { zero: true }),
         pacedRounds: positiveNumber('--paced-rounds', opts['paced-rounds']),
+        rounds: positiveNumber('--rounds', opts.rounds),
       })
   process.stdout.write(`${report.markdown}\n`)
   if (!opts['no-write']) {

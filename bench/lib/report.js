@@ -185,11 +185,19 @@ function cpuPerRequestUs(row) {
   return typeof cores === 'number' && row.rps > 0 ? (cores / row.rps) * 1e6 : null
 }
 
+/** `0.97, 1.01, 0.99`: the two rows' req/s ratio in each round they took turns (– for one round). */
+function byRound(row, gate) {
+  const a = row.roundsRps ?? []
+  const b = gate.roundsRps ?? []
+  if (a.length < 2 || a.length !== b.length) return '–'
+  return a.map((rps, i) => (rps / b[i]).toFixed(2)).join(', ')
+}
+
 /** Informative: each gate configuration against the plain gate in the same body and connections. */
 export function variantTable(rows) {
   const lines = [
-    '| Body | Conns | Configuration | req/s | gate req/s | ratio | p99 − gate p99 | CPU µs/request (gate) | peak RSS |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| Body | Conns | Configuration | req/s | gate req/s | ratio | ratio by round | p99 − gate p99 | CPU µs/request (gate) | peak RSS |',
+    '|---|---:|---|---:|---:|---:|---|---:|---:|---:|',
   ]
   const us = (value) => (value === null ? '–' : Math.round(value).toString())
   for (const row of rows.filter((r) => r.target.startsWith('gate+'))) {
@@ -199,7 +207,7 @@ export function variantTable(rows) {
     if (!gate) continue
     lines.push(
       `| ${row.body} | ${row.connections} | ${row.target} | ${int(row.rps)} | ${int(gate.rps)} | ` +
-        `${(row.rps / gate.rps).toFixed(2)} | ${ms(row.p99 - gate.p99)} ms | ` +
+        `${(row.rps / gate.rps).toFixed(2)} | ${byRound(row, gate)} | ${ms(row.p99 - gate.p99)} ms | ` +
         `${us(cpuPerRequestUs(row))} (${us(cpuPerRequestUs(gate))}) | ${row.peakRss ? `${mb(row.peakRss)} MB` : ''} |`,
     )
   }

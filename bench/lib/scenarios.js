@@ -68,6 +68,7 @@ export async function runScenarios({
   gateNodeArgs = [],
   pacedRate = 0,
   pacedRounds = 3,
+  rounds = 1,
 }) {
   const loadBefore = load()
   const upstream = await startUpstream(pkiDir)
@@ -82,7 +83,8 @@ export async function runScenarios({
   const notes = []
   const completed = new Map()
 
-  for (const { body, connections: c, target } of scenarioPlan(connections, targets)) {
+  /** One warm-up then one measured wrk run of `target`; resolves with its row. */
+  const measure = async ({ body, connections: c, target }, round) => {
     const proxy = proxies.get(target) ?? null
     const url = urlFor(target, proxy ? proxy.info.port : upstreamPort, body)
     const wrkOptions = {
@@ -91,7 +93,8 @@ export async function runScenarios({
       request: REQUESTS[body].request,
       agentToken: proxy?.agentToken ?? null,
     }
-    log(`bench: ${body} ${c} conns ${target}: ${warmupS} s warm-up + ${durationS} s`)
+    const of = rounds > 1 ? ` (round ${round}/${rounds})` : ''
+    log(`bench: ${body} ${c} conns ${target}${of}: ${warmupS} s warm-up + ${durationS} s`)
     const rss = proxy ? sampleRss(proxy.pid, 200) : null
     let warm
     let run
@@ -112,7 +115,8 @@ export async function runScenarios({
     }
     const handshakes = (await upstream.ask('handshakes')) - handshakesBefore
     completed.set(target, (completed.get(target) ?? 0) + warm.requests + run.requests)
-    rows.push({
+    log(`       ${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms`)
+    return {
       target,
       body,
       connections: c,
@@ -121,8 +125,18 @@ export async function runScenarios({
       peakRss: rss ? rss.peak() : null,
       memory,
       handshakes,
-    })
-    log(`       ${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms`)
+    }
+  }
+
+  // With several rounds the targets of one body and connection count take turns, round after
+  // round, so a burst of background load or a slow drift hits every target alike; each row is then
+  // the target's median round (by req/s), and keeps every round's req/s for the paired ratios.
+  for (const group of scenarioGroups(scenarioPlan(connections, targets))) {
+    const runs = new Map(group.map((scenario) => [scenario.target, []]))
+    for (let round = 1; round <= rounds; round++) {
+      for (const scenario of group) runs.get(scenario.target).push(await measure(scenario, round))
+    }
+    for (const scenario of group) rows.push(medianRound(runs.get(scenario.target)))
   }
 
   const paced =
@@ -178,7 +192,12 @@ export async function runScenarios({
     '',
     `Machine: ${machine}.`,
     `Each scenario: ${warmupS} s warm-up, then ${durationS} s measured with \`wrk -t2 --latency\`; keep-alive ` +
-      'throughout; for each body and connection count the targets run back to back. Upstream: Node HTTPS ' +
+      'throughout; for each body and connection count the targets run back to back' +
+      (rounds > 1
+        ? `, ${rounds} rounds taking turns; each row is the target's median round by req/s, and the ` +
+          'configuration table also gives the ratio round by round'
+        : '') +
+      '. Upstream: Node HTTPS ' +
       'on 127.0.0.1 (`/small` = 61-byte JSON, `/16k` = 16 KiB JSON; `post1k` = POST of a 1 KiB JSON body to ' +
       '`/small`). `direct` = wrk → upstream over TLS; `baseline` = wrk → minimal undici proxy → upstream; ' +
       '`gate` = wrk → Aegis gate (vault credential injected, outbound inspection off, response redaction on, ' +
@@ -229,6 +248,27 @@ export async function runScenarios({
     ...notes.map((n) => `- ${n}`),
   ].join('\n')
   return { markdown, passed: targetsResult.passed }
+}
+
+/** Consecutive scenarios of the same body and connection count, in plan order. */
+function scenarioGroups(plan) {
+  const groups = []
+  for (const scenario of plan) {
+    const last = groups.at(-1)
+    if (last && last[0].body === scenario.body && last[0].connections === scenario.connections) {
+      last.push(scenario)
+    } else groups.push([scenario])
+  }
+  return groups
+}
+
+/**
+ * The round with the median req/s (the lower middle for an even count), with `roundsRps`: every
+ * round's req/s in round order, so two targets of the same group can be compared round by round.
+ */
+function medianRound(runs) {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps)
+  return { ...sorted[(sorted.length - 1) >> 1], roundsRps: runs.map((r) => r.rps) }
 }
 
 /** The targets of the paced phase, in the order they take turns. */
