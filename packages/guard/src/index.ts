@@ -35,7 +35,14 @@ export {
   rateLimited,
   refuse,
 } from './problem.js'
-export { parseRate, type Rate, RateLimiter, type RateLimiterOptions, type RateReservation } from './rate.js'
+export {
+  parseRate,
+  type Rate,
+  RateLimiter,
+  type RateLimiterOptions,
+  type RateLimitStore,
+  type RateReservation,
+} from './rate.js'
 export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'
 export { MIN_SECRET_BYTES, type SecretFlaw, type SecretProblem, secretProblems } from './secret.js'
 export { parseStoredSettings, type StoredSettings } from './stored.js'

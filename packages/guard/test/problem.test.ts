@@ -40,12 +40,13 @@ describe('refusal vocabulary', () => {
     expect(isRefusalCode(code)).toBe(true)
   })
 
-  it('adds only headers_too_large (431), request_timeout (408), ledger_unavailable, credential_unavailable and sealed (503) beyond the contract table', () => {
+  it('adds only headers_too_large (431), request_timeout (408), ledger_unavailable, credential_unavailable, rate_limit_unavailable and sealed (503) beyond the contract table', () => {
     const extra = Object.keys(REFUSAL_STATUS).filter((c) => !CONTRACT.some(([k]) => k === c))
     expect(extra.sort()).toEqual([
       'credential_unavailable',
       'headers_too_large',
       'ledger_unavailable',
+      'rate_limit_unavailable',
       'request_timeout',
       'sealed',
     ])
@@ -54,6 +55,7 @@ describe('refusal vocabulary', () => {
     expect(REFUSAL_STATUS.ledger_unavailable).toBe(503)
     expect(REFUSAL_STATUS.credential_unavailable).toBe(503)
     expect(REFUSAL_STATUS.sealed).toBe(503)
+    expect(REFUSAL_STATUS.rate_limit_unavailable).toBe(503)
   })
 
   it.each(['toString', '__proto__', 'nope', '', 42])('isRefusalCode(%j) is false', (value) => {
