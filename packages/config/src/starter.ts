@@ -63,6 +63,13 @@ observability:
   # metrics_token: set AEGIS_METRICS_TOKEN instead; required when gate.host is not loopback
   metrics_agent_label: false # label aegis_requests_total by agent name
 
+rate_limit:
+  failure_mode: closed       # closed | open: a request needing a budget while Redis is down
+  redis:                     # share budgets between several gates (else each gate keeps its own)
+    # url: set AEGIS_REDIS_URL instead (redis://host:6379 or rediss:// for TLS)
+    timeout_ms: 250          # longest wait for Redis per budget check
+    prefix: "aegis:rate:"    # gates that share budgets use the same prefix
+
 dashboard:
   enabled: false
   port: 3200

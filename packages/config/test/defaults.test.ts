@@ -29,6 +29,7 @@ describe('defaults', () => {
       },
       vault: { name: 'default', data_dir: join(cwd, '.aegis') },
       observability: { log_level: 'info', log_format: 'json', metrics: true, metrics_agent_label: false },
+      rate_limit: { failure_mode: 'closed', redis: { timeout_ms: 250, prefix: 'aegis:rate:' } },
       dashboard: { enabled: false, port: 3200 },
       mcp: { transport: 'stdio', port: 3300 },
       webhooks: [],

@@ -36,6 +36,8 @@ export interface PipelineConfig {
       allow_private: readonly string[]
     }
   }
+  /** What a request needing a budget gets while a shared store (Redis) cannot answer. */
+  rate_limit?: { failure_mode: 'closed' | 'open' }
 }
 
 /** A configuration value that names a file that cannot be read. The message says which. */
@@ -71,6 +73,10 @@ export function pipelineOptionsFromConfig(
     requireAgentAuth: gate.require_agent_auth,
     ...(gate.strip_request_headers === undefined ? {} : { stripRequestHeaders: gate.strip_request_headers }),
     policies: policiesFromConfig(gate),
+    // The shared store itself (Redis) is the host's to open and close: it passes `store` in.
+    ...(config.rate_limit === undefined
+      ? {}
+      : { rateLimits: { failureMode: config.rate_limit.failure_mode } }),
   }
 }
 
