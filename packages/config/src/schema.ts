@@ -1,3 +1,4 @@
+import { hostAllowlistProblem } from '@aegis/guard'
 import { z } from 'zod'
 import { isIpOrCidr, parseResolveEntry, parseResolveMapping, type ResolveEntry } from './upstream.js'
 
@@ -23,6 +24,15 @@ const MAX_TIMER_MS = 2_147_483_647
 const port = z.number().int().min(0).max(65535)
 const filePath = z.string().min(1, 'expected a non-empty path')
 const host = z.string().regex(/^[^\s/]+$/, 'expected a host name or IP address')
+
+/** Extra names a local server answers to (`Host`), besides loopback names and IP addresses. */
+const allowedHosts = z
+  .array(z.string())
+  .max(256)
+  .superRefine((names, ctx) => {
+    const problem = hostAllowlistProblem(names)
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem })
+  })
 
 const caFile = z
   .union([filePath, z.array(filePath)], { error: 'expected a path or a list of paths' })
@@ -138,6 +148,9 @@ function buildSchema(crossChecks: boolean) {
   const gate = z.strictObject({
     host: host.default('127.0.0.1'),
     port: port.default(3100),
+    // Host names agents reach the gate by besides localhost and IP addresses (a container name,
+    // a load balancer's name); any other Host is refused (DNS rebinding).
+    allowed_hosts: allowedHosts.default([]),
     tls: tls.prefault({}),
     require_agent_auth: z.boolean().default(false),
     policy_mode: z.enum(POLICY_MODES).default('enforce'),

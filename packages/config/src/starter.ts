@@ -29,6 +29,7 @@ export function starterConfigYaml(opts: StarterOptions = {}): string {
 gate:
   host: 127.0.0.1            # bind address (AEGIS_GATE_HOST)
   port: 3100                 # 0 picks a free port (AEGIS_GATE_PORT)
+  allowed_hosts: []          # names agents use besides localhost and IPs (e.g. [aegis, "*.svc.cluster.local"])
   require_agent_auth: false  # require X-Aegis-Agent tokens (AEGIS_REQUIRE_AGENT_AUTH)
   policy_mode: enforce       # enforce | dry-run | off (AEGIS_POLICY_MODE)
   policy_default: allow      # allow | deny, for agents without a policy file

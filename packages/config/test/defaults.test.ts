@@ -12,6 +12,7 @@ describe('defaults', () => {
       gate: {
         host: '127.0.0.1',
         port: 3100,
+        allowed_hosts: [],
         tls: { enabled: false },
         require_agent_auth: false,
         policy_mode: 'enforce',

@@ -108,3 +108,19 @@ describe('rate_limit keys (budgets shared through Redis)', () => {
     )
   })
 })
+
+describe('gate.allowed_hosts', () => {
+  it('defaults to none and takes names and *.suffix entries', () => {
+    expect(loadConfig({ cwd: tempDir(), env: {} }).gate.allowed_hosts).toEqual([])
+    const cwd = tempDir()
+    writeFile(cwd, DEFAULT_CONFIG_FILE, 'gate:\n  allowed_hosts: [aegis, "*.svc.cluster.local"]\n')
+    expect(loadConfig({ cwd, env: {} }).gate.allowed_hosts).toEqual(['aegis', '*.svc.cluster.local'])
+  })
+  it.each(['http://aegis', 'aegis:3100', '*', 'a b'])('refuses %j, naming the key and the entry', (entry) => {
+    const cwd = tempDir()
+    writeFile(cwd, DEFAULT_CONFIG_FILE, `gate:\n  allowed_hosts: ["ok", ${JSON.stringify(entry)}]\n`)
+    const error = configError(() => loadConfig({ cwd, env: {} }))
+    expect(error.key).toBe('gate.allowed_hosts')
+    expect(error.message).toContain(`entry 1 ("${entry}")`)
+  })
+})

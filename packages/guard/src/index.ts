@@ -1,6 +1,13 @@
 export { type AllowList, addressVerdict, parseAllowList } from './address.js'
 export { AGENT_TOKEN_PREFIX, hashAgentToken, isAgentTokenShape } from './agent-token.js'
 export {
+  browserRefusal,
+  type HostAllowlist,
+  hostAllowed,
+  hostAllowlistProblem,
+  parseHostAllowlist,
+} from './caller.js'
+export {
   DEFAULT_PORT,
   type DomainPattern,
   defaultTarget,

@@ -105,6 +105,7 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
         host: options.host,
         port: options.port ?? config.mcp.port,
         allowedOrigins: options.allowedOrigins,
+        allowedHosts: config.gate.allowed_hosts,
         connections: connectionLimitsFromConfig(config),
         maxResponseBytes: options.maxResponseBytes,
         version: options.version,
