@@ -3,4 +3,11 @@
  * A `RateLimitStore` of `@aegis/guard`: same semantics and test vectors as the in-process limiter.
  */
 export { RateLimitUnavailableError } from './errors.js'
-export { createRedisRateLimiter, RedisRateLimiter, type RedisRateLimiterOptions } from './limiter.js'
+export {
+  createRedisRateLimiter,
+  type RateLimitConfig,
+  RedisRateLimiter,
+  type RedisRateLimiterOptions,
+  rateLimiterFromConfig,
+  redactRedisUrl,
+} from './limiter.js'

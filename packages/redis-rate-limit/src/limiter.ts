@@ -165,3 +165,32 @@ function asError(error: unknown): Error {
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisRateLimiter {
   return new RedisRateLimiter(options)
 }
+
+/** The `rate_limit` section of `aegis.config.yaml`, as `@aegis/config` resolves it. */
+export interface RateLimitConfig {
+  redis: { url?: string | undefined; timeout_ms: number; prefix: string }
+}
+
+/**
+ * The shared limiter a configuration asks for (`rate_limit.redis.url`), or undefined when it asks
+ * for none (each gate then keeps its budgets in memory). The host owns it: close it on shutdown.
+ */
+export function rateLimiterFromConfig(
+  config: { rate_limit: RateLimitConfig },
+  onError?: (error: Error) => void,
+): RedisRateLimiter | undefined {
+  const redis = config.rate_limit.redis
+  if (redis.url === undefined) return undefined
+  return new RedisRateLimiter({ url: redis.url, timeoutMs: redis.timeout_ms, prefix: redis.prefix, onError })
+}
+
+/** `redis://user:***@host:port/db`: a URL fit for logs and messages (its password hidden). */
+export function redactRedisUrl(text: string): string {
+  try {
+    const url = new URL(text)
+    if (url.password !== '') url.password = '***'
+    return url.toString()
+  } catch {
+    return 'redis://(unparseable URL)'
+  }
+}

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { parseRate } from '@aegis/guard'
 import { createClient } from '@redis/client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { RateLimitUnavailableError, RedisRateLimiter } from '../src/index.js'
+import {
+  RateLimitUnavailableError,
+  RedisRateLimiter,
+  rateLimiterFromConfig,
+  redactRedisUrl,
+} from '../src/index.js'
 import { announceSkip, PrivateRedis, REDIS_URL } from './redis-server.js'
 
 announceSkip('RedisRateLimiter')
@@ -194,5 +199,29 @@ describe('RedisRateLimiter options', () => {
     expect(() => new RedisRateLimiter({ url: 'redis://127.0.0.1:1', timeoutMs })).toThrow(
       /^timeoutMs must be a whole number of ms above 0/,
     )
+  })
+})
+
+describe('rateLimiterFromConfig / redactRedisUrl', () => {
+  it('opens nothing without rate_limit.redis.url', () => {
+    expect(
+      rateLimiterFromConfig({ rate_limit: { redis: { timeout_ms: 250, prefix: 'aegis:rate:' } } }),
+    ).toBeUndefined()
+  })
+  it('opens a limiter with the configured timeout and prefix', async () => {
+    const l = rateLimiterFromConfig({
+      rate_limit: { redis: { url: 'redis://127.0.0.1:1', timeout_ms: 100, prefix: 'x:' } },
+    })
+    expect(l).toBeInstanceOf(RedisRateLimiter)
+    await l?.close()
+  })
+  it.each([
+    ['redis://aegis:s3cr3t-pw@cache:6379/0', 'redis://aegis:***@cache:6379/0'],
+    ['rediss://:s3cr3t-pw@cache', 'rediss://:***@cache'],
+    ['redis://cache:6379', 'redis://cache:6379'],
+    ['not a url s3cr3t-pw', 'redis://(unparseable URL)'],
+  ])('redacts %s', (url, shown) => {
+    expect(redactRedisUrl(url)).toBe(shown)
+    expect(redactRedisUrl(url)).not.toContain('s3cr3t-pw')
   })
 })

@@ -5,7 +5,13 @@ import * as api from '../src/index.js'
 describe('@aegis/redis-rate-limit public API', () => {
   it('exports exactly the documented values', () => {
     expect(Object.keys(api).sort()).toEqual(
-      ['RateLimitUnavailableError', 'RedisRateLimiter', 'createRedisRateLimiter'].sort(),
+      [
+        'RateLimitUnavailableError',
+        'RedisRateLimiter',
+        'createRedisRateLimiter',
+        'rateLimiterFromConfig',
+        'redactRedisUrl',
+      ].sort(),
     )
   })
 })
