@@ -64,6 +64,12 @@ export const envVariables: readonly EnvVariable[] = [
     description: 'bearer token for /_aegis/metrics',
   },
   {
+    variable: 'AEGIS_REDIS_URL',
+    key: ['rate_limit', 'redis', 'url'],
+    kind: { type: 'secret' },
+    description: 'Redis for rate limits shared by several gates',
+  },
+  {
     variable: 'AEGIS_REQUIRE_AGENT_AUTH',
     key: ['gate', 'require_agent_auth'],
     kind: { type: 'boolean' },

@@ -24,6 +24,7 @@ export {
   MCP_TRANSPORTS,
   POLICY_DEFAULTS,
   POLICY_MODES,
+  RATE_LIMIT_FAILURE_MODES,
   WEBHOOK_EVENTS,
 } from './schema.js'
 export { type StarterOptions, starterConfigYaml } from './starter.js'

@@ -12,6 +12,8 @@ const MERGED_SECTIONS = new Set([
   'gate.upstream',
   'vault',
   'observability',
+  'rate_limit',
+  'rate_limit.redis',
   'dashboard',
   'mcp',
 ])

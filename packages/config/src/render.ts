@@ -6,7 +6,10 @@ import { formatResolveEntry } from './upstream.js'
 export const SECRET_MASK = '********'
 
 export interface RenderOptions {
-  /** Show `vault.master_key`, `observability.metrics_token` and `webhooks[].secret` as `********`. */
+  /**
+   * Show `vault.master_key`, `observability.metrics_token`, `webhooks[].secret` and the password
+   * of `rate_limit.redis.url` as `********`.
+   */
   maskSecrets: boolean
 }
 
@@ -15,7 +18,7 @@ export interface RenderOptions {
  * `source` is left out; `gate.upstream.resolve` is written in its map form.
  */
 export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
-  const { source: _source, gate, vault, observability, webhooks, ...rest } = config
+  const { source: _source, gate, vault, observability, rate_limit, webhooks, ...rest } = config
   const hide = (secret: string) => (opts.maskSecrets ? SECRET_MASK : secret)
   const shape = {
     gate: {
@@ -30,8 +33,23 @@ export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
       ...observability,
       ...(observability.metrics_token !== undefined && { metrics_token: hide(observability.metrics_token) }),
     },
+    rate_limit: {
+      ...rate_limit,
+      redis: {
+        ...rate_limit.redis,
+        ...(rate_limit.redis.url !== undefined && { url: hideUrlPassword(rate_limit.redis.url, hide) }),
+      },
+    },
     ...rest,
     webhooks: webhooks.map((hook) => ({ ...hook, secret: hide(hook.secret) })),
   }
   return stringify(shape, { lineWidth: 0 })
+}
+
+/** `redis://user:********@host` — the URL with its password masked (only the password). */
+function hideUrlPassword(text: string, hide: (secret: string) => string): string {
+  const url = new URL(text)
+  if (url.password === '') return text
+  url.password = hide(decodeURIComponent(url.password))
+  return url.toString()
 }

@@ -1,3 +1,4 @@
+import { hostAllowlistProblem } from '@aegis/guard'
 import { z } from 'zod'
 import { isIpOrCidr, parseResolveEntry, parseResolveMapping, type ResolveEntry } from './upstream.js'
 
@@ -6,6 +7,7 @@ export const POLICY_DEFAULTS = ['allow', 'deny'] as const
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const LOG_FORMATS = ['json', 'pretty'] as const
 export const MCP_TRANSPORTS = ['stdio', 'http'] as const
+export const RATE_LIMIT_FAILURE_MODES = ['closed', 'open'] as const
 export const WEBHOOK_EVENTS = [
   'blocked_request',
   'credential_expiry',
@@ -22,6 +24,15 @@ const MAX_TIMER_MS = 2_147_483_647
 const port = z.number().int().min(0).max(65535)
 const filePath = z.string().min(1, 'expected a non-empty path')
 const host = z.string().regex(/^[^\s/]+$/, 'expected a host name or IP address')
+
+/** Extra names a local server answers to (`Host`), besides loopback names and IP addresses. */
+const allowedHosts = z
+  .array(z.string())
+  .max(256)
+  .superRefine((names, ctx) => {
+    const problem = hostAllowlistProblem(names)
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem })
+  })
 
 const caFile = z
   .union([filePath, z.array(filePath)], { error: 'expected a path or a list of paths' })
@@ -49,6 +60,22 @@ const resolve = z
     }
     return entries
   })
+
+/** `redis://` or `rediss://` (TLS), host required; a password in it is masked by `config show`. */
+const redisUrl = z.string().superRefine((text, ctx) => {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected a redis:// or rediss:// URL' })
+    return
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    ctx.addIssue({ code: 'custom', message: `expected a redis:// or rediss:// URL, got ${url.protocol}//` })
+  } else if (url.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: 'expected a host (redis://host:port)' })
+  }
+})
 
 const webhookUrl = z.string().superRefine((text, ctx) => {
   let url: URL
@@ -121,6 +148,9 @@ function buildSchema(crossChecks: boolean) {
   const gate = z.strictObject({
     host: host.default('127.0.0.1'),
     port: port.default(3100),
+    // Host names agents reach the gate by besides localhost and IP addresses (a container name,
+    // a load balancer's name); any other Host is refused (DNS rebinding).
+    allowed_hosts: allowedHosts.default([]),
     tls: tls.prefault({}),
     require_agent_auth: z.boolean().default(false),
     policy_mode: z.enum(POLICY_MODES).default('enforce'),
@@ -191,6 +221,22 @@ function buildSchema(crossChecks: boolean) {
     gate: gate.prefault({}),
     vault: vault.prefault({}),
     observability: observability.prefault({}),
+    // Budgets several gates share (Redis); without a URL every gate keeps its own, in memory.
+    rate_limit: z
+      .strictObject({
+        failure_mode: z.enum(RATE_LIMIT_FAILURE_MODES).default('closed'),
+        redis: z
+          .strictObject({
+            url: redisUrl.optional(),
+            timeout_ms: z.number().int().min(1).max(10_000).default(250),
+            prefix: z
+              .string()
+              .regex(/^[\x21-\x7e]{1,64}$/, 'expected 1 to 64 printable ASCII characters without spaces')
+              .default('aegis:rate:'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     dashboard: z.strictObject({ enabled: z.boolean().default(false), port: port.default(3200) }).prefault({}),
     mcp: z
       .strictObject({ transport: z.enum(MCP_TRANSPORTS).default('stdio'), port: port.default(3300) })

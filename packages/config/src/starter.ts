@@ -29,6 +29,7 @@ export function starterConfigYaml(opts: StarterOptions = {}): string {
 gate:
   host: 127.0.0.1            # bind address (AEGIS_GATE_HOST)
   port: 3100                 # 0 picks a free port (AEGIS_GATE_PORT)
+  allowed_hosts: []          # names agents use besides localhost and IPs (e.g. [aegis, "*.svc.cluster.local"])
   require_agent_auth: false  # require X-Aegis-Agent tokens (AEGIS_REQUIRE_AGENT_AUTH)
   policy_mode: enforce       # enforce | dry-run | off (AEGIS_POLICY_MODE)
   policy_default: allow      # allow | deny, for agents without a policy file
@@ -62,6 +63,13 @@ observability:
   metrics: true              # Prometheus metrics at /_aegis/metrics on the gate
   # metrics_token: set AEGIS_METRICS_TOKEN instead; required when gate.host is not loopback
   metrics_agent_label: false # label aegis_requests_total by agent name
+
+rate_limit:
+  failure_mode: closed       # closed | open: a request needing a budget while Redis is down
+  redis:                     # share budgets between several gates (else each gate keeps its own)
+    # url: set AEGIS_REDIS_URL instead (redis://host:6379 or rediss:// for TLS)
+    timeout_ms: 250          # longest wait for Redis per budget check
+    prefix: "aegis:rate:"    # gates that share budgets use the same prefix
 
 dashboard:
   enabled: false

@@ -12,6 +12,7 @@ describe('defaults', () => {
       gate: {
         host: '127.0.0.1',
         port: 3100,
+        allowed_hosts: [],
         tls: { enabled: false },
         require_agent_auth: false,
         policy_mode: 'enforce',
@@ -29,6 +30,7 @@ describe('defaults', () => {
       },
       vault: { name: 'default', data_dir: join(cwd, '.aegis') },
       observability: { log_level: 'info', log_format: 'json', metrics: true, metrics_agent_label: false },
+      rate_limit: { failure_mode: 'closed', redis: { timeout_ms: 250, prefix: 'aegis:rate:' } },
       dashboard: { enabled: false, port: 3200 },
       mcp: { transport: 'stdio', port: 3300 },
       webhooks: [],

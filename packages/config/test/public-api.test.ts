@@ -11,6 +11,7 @@ describe('@aegis/config public API', () => {
         'LOG_FORMATS',
         'LOG_LEVELS',
         'MCP_TRANSPORTS',
+        'RATE_LIMIT_FAILURE_MODES',
         'POLICY_DEFAULTS',
         'POLICY_MODES',
         'SECRET_MASK',

@@ -59,7 +59,15 @@ describe('renderConfig', () => {
     expect(doc.vault.master_key).toBe(MASTER_KEY)
     expect(doc.webhooks[0].secret).toBe(HOOK_SECRET)
     expect(doc.source).toBeUndefined()
-    expect(Object.keys(doc)).toEqual(['gate', 'vault', 'observability', 'dashboard', 'mcp', 'webhooks'])
+    expect(Object.keys(doc)).toEqual([
+      'gate',
+      'vault',
+      'observability',
+      'rate_limit',
+      'dashboard',
+      'mcp',
+      'webhooks',
+    ])
     expect(doc.gate.max_body_size).toBe(1_048_576)
     expect(doc.gate.tls).toEqual({ enabled: true, cert: join(cwd, 'a.crt'), key: join(cwd, 'a.key') })
     expect(doc.gate.upstream.resolve).toEqual({

@@ -1,6 +1,13 @@
 export { type AllowList, addressVerdict, parseAllowList } from './address.js'
 export { AGENT_TOKEN_PREFIX, hashAgentToken, isAgentTokenShape } from './agent-token.js'
 export {
+  browserRefusal,
+  type HostAllowlist,
+  hostAllowed,
+  hostAllowlistProblem,
+  parseHostAllowlist,
+} from './caller.js'
+export {
   DEFAULT_PORT,
   type DomainPattern,
   defaultTarget,
@@ -35,7 +42,14 @@ export {
   rateLimited,
   refuse,
 } from './problem.js'
-export { parseRate, type Rate, RateLimiter, type RateLimiterOptions, type RateReservation } from './rate.js'
+export {
+  parseRate,
+  type Rate,
+  RateLimiter,
+  type RateLimiterOptions,
+  type RateLimitStore,
+  type RateReservation,
+} from './rate.js'
 export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'
 export { MIN_SECRET_BYTES, type SecretFlaw, type SecretProblem, secretProblems } from './secret.js'
 export { parseStoredSettings, type StoredSettings } from './stored.js'

@@ -17,6 +17,16 @@ export interface Rate {
  */
 export type RateReservation = { ok: true; refund(): void } | { ok: false; retryAfterMs: number }
 
+/**
+ * Where budgets are kept: this process (`RateLimiter`) or a store every gate shares (a Redis
+ * limiter). `reserve` checks and spends in one atomic step either way. A shared store may answer
+ * later, ignores `now` when it has a clock of its own (so every gate reads the same one), and
+ * rejects when it cannot be reached; the caller decides whether that refuses the request.
+ */
+export interface RateLimitStore {
+  reserve(key: string, rate: Rate, now: number): RateReservation | Promise<RateReservation>
+}
+
 export interface RateLimiterOptions {
   /** Keys remembered at most; the least recently spent key is forgotten first. Default 100 000. */
   maxKeys?: number
@@ -75,7 +85,7 @@ interface Slot {
  * dropped opportunistically; when the map is full the oldest key is evicted (forgetting its spent
  * budget). Use each key with one rate only.
  */
-export class RateLimiter {
+export class RateLimiter implements RateLimitStore {
   readonly #slots = new Map<string, Slot>()
   readonly #maxKeys: number
 

@@ -40,12 +40,15 @@ describe('refusal vocabulary', () => {
     expect(isRefusalCode(code)).toBe(true)
   })
 
-  it('adds only headers_too_large (431), request_timeout (408), ledger_unavailable, credential_unavailable and sealed (503) beyond the contract table', () => {
+  it('adds only headers_too_large (431), request_timeout (408), host_denied and origin_denied (403), ledger_unavailable, credential_unavailable, rate_limit_unavailable and sealed (503) beyond the contract table', () => {
     const extra = Object.keys(REFUSAL_STATUS).filter((c) => !CONTRACT.some(([k]) => k === c))
     expect(extra.sort()).toEqual([
       'credential_unavailable',
       'headers_too_large',
+      'host_denied',
       'ledger_unavailable',
+      'origin_denied',
+      'rate_limit_unavailable',
       'request_timeout',
       'sealed',
     ])
@@ -54,6 +57,9 @@ describe('refusal vocabulary', () => {
     expect(REFUSAL_STATUS.ledger_unavailable).toBe(503)
     expect(REFUSAL_STATUS.credential_unavailable).toBe(503)
     expect(REFUSAL_STATUS.sealed).toBe(503)
+    expect(REFUSAL_STATUS.rate_limit_unavailable).toBe(503)
+    expect(REFUSAL_STATUS.host_denied).toBe(403)
+    expect(REFUSAL_STATUS.origin_denied).toBe(403)
   })
 
   it.each(['toString', '__proto__', 'nope', '', 42])('isRefusalCode(%j) is false', (value) => {

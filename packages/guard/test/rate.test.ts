@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseRate, type Rate, RateLimiter } from '../src/index.js'
+import { parseRate, type Rate, RateLimiter, type RateReservation } from '../src/index.js'
+import { expandSteps, gcraVectors } from './vectors/gcra.js'
 
 describe('parseRate', () => {
   const good: [text: string, count: number, periodMs: number, canonical: string][] = [
@@ -217,5 +218,25 @@ describe('RateLimiter (GCRA)', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses maxKeys %s', (maxKeys) => {
     expect(() => new RateLimiter({ maxKeys })).toThrow(/Invalid maxKeys/)
+  })
+})
+
+/** The vectors every rate-limit store must pass; `@aegis/redis-rate-limit` runs the same file. */
+describe('RateLimiter passes the shared GCRA vectors (test/vectors/gcra.ts)', () => {
+  const T0 = 1_800_000_000_000
+  it.each(gcraVectors.cases.map((c) => [c.name, c] as const))('%s', (_name, vector) => {
+    const limiter = new RateLimiter()
+    const made: (RateReservation | undefined)[] = []
+    for (const [i, step] of expandSteps(vector).entries()) {
+      if ('refund' in step) {
+        const made0 = made[step.refund]
+        if (!made0?.ok) throw new Error(`step ${i} refunds step ${step.refund}, which was not a reservation`)
+        made0.refund()
+        continue
+      }
+      const got = limiter.reserve(step.key, parseRate(step.rate), T0 + step.at)
+      made[i] = got
+      expect(got.ok ? 'ok' : { retryAfterMs: got.retryAfterMs }, `step ${i}`).toEqual(step.expect)
+    }
   })
 })

@@ -1,15 +1,8 @@
 /**
- * Request checks for the streamable HTTP transport, before any MCP message is read: the `Host`
- * header (DNS-rebinding defence), the `Origin` header (browser pages), and the bearer token.
+ * Request checks for the streamable HTTP transport, before any MCP message is read: the `Origin`
+ * header (browser pages) and the bearer token. The `Host` header (DNS-rebinding defence) is checked
+ * by @aegis/guard's `hostAllowed`, the same rule as the gate's.
  */
-
-/** `Host` values a local MCP server answers to. */
-export function allowedHosts(host: string, port: number): Set<string> {
-  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`])
-  const shown = host.includes(':') ? `[${host}]` : host
-  if (host !== '0.0.0.0' && host !== '::') hosts.add(`${shown.toLowerCase()}:${port}`)
-  return hosts
-}
 
 /** `Origin` values accepted: the server's own local origins plus any configured ones. */
 export function allowedOrigins(port: number, extra: readonly string[] = []): Set<string> {

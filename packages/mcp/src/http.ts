@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { PROBLEM_CONTENT_TYPE, problemDocument, problemOf, refuse } from '@aegis/guard'
+import {
+  hostAllowed,
+  PROBLEM_CONTENT_TYPE,
+  parseHostAllowlist,
+  problemDocument,
+  problemOf,
+  refuse,
+} from '@aegis/guard'
 import type { ConnectionLimits, GateEngine, GateRequest, Logger } from '@aegis/proxy'
 import {
   collectBody,
@@ -12,7 +19,7 @@ import {
   listenOn,
 } from '@aegis/proxy/internal'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { allowedHosts, allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
+import { allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
 import { buildMcpServer } from './server.js'
 
 export interface McpHttpServerOptions {
@@ -28,6 +35,11 @@ export interface McpHttpServerOptions {
    * requests without an `Origin` (non-browser clients); any other origin is refused (403).
    */
   allowedOrigins?: readonly string[]
+  /**
+   * Host names clients may reach the server by besides `localhost`, `*.localhost` and IP addresses
+   * (`gate.allowed_hosts`, the gate's rule); any other `Host` is refused (403 `host_denied`).
+   */
+  allowedHosts?: readonly string[]
   /** Largest upstream response body returned to the client, bytes. Default 1 MiB. */
   maxResponseBytes?: number
   /** Largest MCP request message accepted, bytes. Default 4 MiB. */
@@ -61,7 +73,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
   const connections = connectionLimits(options.connections)
   const drain = new Drain()
-  let hosts = new Set<string>()
+  const hosts = parseHostAllowlist(options.allowedHosts)
   let origins = new Set<string>()
   let server: Server | null = null
 
@@ -109,8 +121,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const hostHeader = (req.headers.host ?? '').toLowerCase()
-    if (!hosts.has(hostHeader)) {
+    if (!hostAllowed(req.headers.host, hosts)) {
       logger.warn({ channel: 'mcp' }, 'MCP request with a foreign Host header refused')
       return deny(req, res, 403, 'host_denied', 'The Host header does not name this local server')
     }
@@ -179,7 +190,6 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     const port = options.port ?? 3300
     const bound = await listenOn(s, host, port)
     server = s
-    hosts = allowedHosts(host, bound)
     origins = allowedOrigins(bound, options.allowedOrigins)
     const shown = host.includes(':') ? `[${host}]` : host
     return { host, port: bound, url: `http://${shown}:${bound}${MCP_PATH}` }

@@ -1,3 +1,4 @@
+import type { RateLimitStore } from '@aegis/guard'
 import {
   type AuditSink,
   ConfigFileError,
@@ -47,6 +48,11 @@ export interface StartMcpOptions {
    * counts. The MCP server serves no metrics endpoint of its own (stdio has no HTTP at all).
    */
   observer?: RequestObserver
+  /**
+   * Where the budgets live when several servers share them (`@aegis/redis-rate-limit`, opened by
+   * the host from `rate_limit.redis`); `rate_limit.failure_mode` applies. Default: in this process.
+   */
+  rateLimitStore?: RateLimitStore
 }
 
 export interface RunningMcp {
@@ -89,7 +95,12 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
   const { config, logger } = options
   const transport = options.transport ?? config.mcp.transport
   const shutdownTimeout = config.gate.shutdown_timeout
-  const pipeline = createPipeline({ ...pipelineOptions(config, options), observer: options.observer })
+  const base = pipelineOptions(config, options)
+  const pipeline = createPipeline({
+    ...base,
+    observer: options.observer,
+    rateLimits: { ...base.rateLimits, store: options.rateLimitStore },
+  })
   pipeline.start()
   let stopped = false
   let markDone: () => void = () => undefined
@@ -105,6 +116,7 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
         host: options.host,
         port: options.port ?? config.mcp.port,
         allowedOrigins: options.allowedOrigins,
+        allowedHosts: config.gate.allowed_hosts,
         connections: connectionLimitsFromConfig(config),
         maxResponseBytes: options.maxResponseBytes,
         version: options.version,

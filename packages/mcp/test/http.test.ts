@@ -149,7 +149,12 @@ describe('streamable HTTP transport', () => {
   })
 
   it('refuses a foreign Host (DNS rebinding) with 403, even with a valid token', async () => {
-    for (const host of ['evil.test', `evil.test:${port}`, `127.0.0.1:${port + 1}`, 'localhost']) {
+    for (const host of [
+      'evil.test',
+      `evil.test:${port}`,
+      `127.0.0.1.evil.test:${port}`,
+      `localhost.evil.test`,
+    ]) {
       const reply = await post({ host, authorization: `Bearer ${alice}` })
       expect(reply.status, host).toBe(403)
       expect(JSON.parse(reply.body)).toMatchObject({ code: 'host_denied', error: { code: 'host_denied' } })

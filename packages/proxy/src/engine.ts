@@ -3,6 +3,7 @@ import {
   type ProblemDocument,
   problemDocument,
   RateLimiter,
+  type RateLimitStore,
   REFUSAL_STATUS,
   type Refusal,
   refuse,
@@ -21,6 +22,7 @@ import type { LiveState } from './snapshot.js'
 import { address } from './stages/address.js'
 import { agentLimits } from './stages/agent-limits.js'
 import { bodySize } from './stages/body-size.js'
+import { Budgets, type RateLimitFailureMode } from './stages/budget.js'
 import { expiry } from './stages/expiry.js'
 import { grant, identity } from './stages/identity.js'
 import { inspection } from './stages/inspect.js'
@@ -57,7 +59,16 @@ export interface EngineOptions {
   requireAgentAuth?: boolean
   /** Policy enforcement; no policies when absent. */
   policy?: PolicyStageOptions
-  limiter?: RateLimiter
+  /**
+   * Where rate budgets are kept: this process (default) or a store several gates share (Redis),
+   * which may answer later or not at all — see `rateLimitFailureMode`.
+   */
+  limiter?: RateLimitStore
+  /**
+   * A request that needs a budget while a shared store cannot answer: `closed` (default) refuses
+   * it (`rate_limit_unavailable`, 503), `open` lets it through without that limit.
+   */
+  rateLimitFailureMode?: RateLimitFailureMode
   /** Extra request header names never forwarded (`gate.strip_request_headers`). */
   stripRequestHeaders?: readonly string[]
   /** The embedder's stages: appended after the built-in ones, never instead of them. */
@@ -134,7 +145,11 @@ export class GateEngine {
         throw new TypeError(`stages[${i}] must be a function (ctx) => Refusal | undefined`)
     }
     this.#strip = new Set((options.stripRequestHeaders ?? []).map((name) => name.toLowerCase()))
-    const limiter = options.limiter ?? new RateLimiter()
+    const budgets = new Budgets(
+      options.limiter ?? new RateLimiter(),
+      options.rateLimitFailureMode ?? 'closed',
+      options.observer,
+    )
     const inFlight = new InFlight()
     this.#identity = identity(options.requireAgentAuth ?? false)
     // Cheap refusals first, then every budget (taken in one synchronous run with its check), and
@@ -151,11 +166,11 @@ export class GateEngine {
       grant,
       expiry,
       scope,
-      ...(options.policy ? [policy(limiter, options.policy)] : []),
+      ...(options.policy ? [policy(budgets, options.policy)] : []),
       target,
       bodySize(options.limits.maxBodySize),
-      agentLimits(limiter, inFlight, options.limits.agentMaxInFlight),
-      credentialRate(limiter),
+      agentLimits(budgets, inFlight, options.limits.agentMaxInFlight),
+      credentialRate(budgets),
       address(options.resolver),
       inspection(options.limits.maxBodySize, this.#strip),
       // Copied, so the embedder's array cannot change the pipeline after construction.
@@ -344,7 +359,7 @@ function requestRecord(
     decision,
     code,
     durationSeconds: (Date.now() - ctx.req.receivedAt) / 1000,
-    rateLimit: code === 'rate_limited' ? ctx.rateLimit : null,
+    rateLimit: code === 'rate_limited' || code === 'rate_limit_unavailable' ? ctx.rateLimit : null,
     upstream,
   }
 }

@@ -24,6 +24,8 @@ export interface PipelineConfig {
     /** Largest request header block, bytes, on every channel (HTTP gate, MCP tools and HTTP server). */
     max_header_size?: number
     require_agent_auth: boolean
+    /** Names agents reach the gate by besides localhost and IP addresses (HTTP channels only). */
+    allowed_hosts?: readonly string[]
     /** Extra request header names never forwarded (lower-case). */
     strip_request_headers?: readonly string[]
     policy_mode: 'enforce' | 'dry-run' | 'off'
@@ -36,6 +38,8 @@ export interface PipelineConfig {
       allow_private: readonly string[]
     }
   }
+  /** What a request needing a budget gets while a shared store (Redis) cannot answer. */
+  rate_limit?: { failure_mode: 'closed' | 'open' }
 }
 
 /** A configuration value that names a file that cannot be read. The message says which. */
@@ -50,7 +54,11 @@ export class ConfigFileError extends Error {
 export function pipelineOptionsFromConfig(
   config: PipelineConfig,
   deps: { credentials: CredentialSource; audit: AuditSink; logger: Logger },
-): PipelineOptions & { limits: Partial<GateLimits> & Partial<ConnectionLimits> } {
+): PipelineOptions & {
+  limits: Partial<GateLimits> & Partial<ConnectionLimits>
+  /** For the HTTP channels (`createGate`'s `allowedHosts`, the MCP HTTP server). */
+  allowedHosts: readonly string[]
+} {
   const gate = config.gate
   return {
     credentials: deps.credentials,
@@ -69,8 +77,13 @@ export function pipelineOptionsFromConfig(
       allowPrivate: gate.upstream.allow_private,
     },
     requireAgentAuth: gate.require_agent_auth,
+    allowedHosts: gate.allowed_hosts ?? [],
     ...(gate.strip_request_headers === undefined ? {} : { stripRequestHeaders: gate.strip_request_headers }),
     policies: policiesFromConfig(gate),
+    // The shared store itself (Redis) is the host's to open and close: it passes `store` in.
+    ...(config.rate_limit === undefined
+      ? {}
+      : { rateLimits: { failureMode: config.rate_limit.failure_mode } }),
   }
 }
 

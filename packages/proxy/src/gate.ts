@@ -7,10 +7,11 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import { PROBLEM_CONTENT_TYPE, refuse } from '@aegis/guard'
+import { PROBLEM_CONTENT_TYPE, problemDocument, refuse } from '@aegis/guard'
 import { Drain } from './drain.js'
 import type { Outcome } from './engine.js'
 import { describeError } from './errors.js'
+import { CallerCheck } from './http/callers.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
 import {
   type ConnectionLimits,
@@ -42,6 +43,13 @@ export interface GateOptions extends PipelineOptions {
    * Without one, metrics are served only while the gate listens on a loopback address.
    */
   metricsToken?: string
+  /**
+   * Host names agents may reach the gate by besides `localhost`, `*.localhost` and IP addresses
+   * (`gate.allowed_hosts`: a container or load-balancer name; `*.suffix` wildcards). A request
+   * naming any other host is refused `host_denied`, and one a web page sent (`Origin`,
+   * `Sec-Fetch-Site`) `origin_denied`: DNS rebinding and cross-site requests cannot use the gate.
+   */
+  allowedHosts?: readonly string[]
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer }
   limits?: PipelineOptions['limits'] &
@@ -88,6 +96,7 @@ export function createGate(options: GateOptions): Gate {
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
   const connections = connectionLimits(options.limits)
 
+  const callers = new CallerCheck(options.allowedHosts)
   const requests = new Drain()
   const done = () => requests.leave()
   const startedAt = Date.now()
@@ -155,6 +164,21 @@ export function createGate(options: GateOptions): Gate {
     res.once('close', done)
     const receivedAt = Date.now()
     const url = req.url ?? ''
+    const browser = callers.refusal(req)
+    if (browser !== null) {
+      if (isInternalTarget(url)) {
+        // The gate's own namespace is never a ledger row; answer without one.
+        lingerAfterAnswer(req, res)
+        sendProblem(res, 403, browser, problemDocument(browser), { requestId: randomUUID(), close: true })
+        return
+      }
+      const gateRequest = fromIncoming(req, receivedAt)
+      engine
+        .reject(gateRequest, browser)
+        .then((outcome) => deliver(req, res, outcome, gateRequest.id))
+        .catch(() => res.destroy())
+      return
+    }
     if (url === '/_aegis/health' || url.startsWith('/_aegis/health?')) {
       const isSealed = state.isSealed()
       // Sealed answers 503 like draining: a load balancer must not send traffic that will be refused.

@@ -1,7 +1,7 @@
 import type { Snapshot } from './snapshot.js'
 import type { Channel } from './types.js'
 
-/** Which budget refused a `rate_limited` request. */
+/** Which budget refused a `rate_limited` (or `rate_limit_unavailable`) request. */
 export type RateLimitScope = 'agent' | 'credential' | 'policy' | 'gate'
 
 /** What the upstream did for a forwarded request. */
@@ -33,7 +33,7 @@ export interface RequestRecord {
   readonly code: string | null
   /** From arrival until the outcome was recorded. */
   readonly durationSeconds: number
-  /** Which budget refused a `rate_limited` request; null otherwise. */
+  /** Which budget refused a `rate_limited` or `rate_limit_unavailable` request; null otherwise. */
   readonly rateLimit: RateLimitScope | null
   /** Null when nothing came back from an upstream (refused, or the upstream failed first). */
   readonly upstream: UpstreamRecord | null
@@ -50,6 +50,12 @@ export interface RequestObserver {
   requestEnded(record: RequestRecord): void
   /** A ledger write the pipeline waited for failed. */
   ledgerWriteFailed(): void
+  /**
+   * A budget could not be checked because the shared rate-limit store (Redis) did not answer;
+   * `passed` when `rate_limit.failure_mode` is `open` and the request went on without that limit.
+   * Optional: observers written before shared limits existed need not implement it.
+   */
+  rateLimitUnavailable?(scope: RateLimitScope, passed: boolean): void
   /** The credential snapshot changed (also called once with the first one): what exists now. */
   snapshotChanged(snapshot: Snapshot): void
 }

@@ -1,3 +1,4 @@
+import type { RateLimitStore } from '@aegis/guard'
 import { EMPTY_POLICY_SET, PolicyWatcher } from '@aegis/policy'
 import { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
@@ -54,6 +55,13 @@ export interface PipelineOptions {
    * `createTelemetry()` fits). Both channels feed it from the same outcomes.
    */
   observer?: RequestObserver
+  /**
+   * Where rate budgets live. Default: this process. A store several gates share
+   * (`@aegis/redis-rate-limit`) makes one limit hold across them; `failureMode` says what a request
+   * that needs a budget gets while that store cannot answer: `closed` (default) refuses it
+   * (`rate_limit_unavailable`, 503), `open` forwards it without that limit. Both are recorded.
+   */
+  rateLimits?: { store?: RateLimitStore; failureMode?: 'closed' | 'open' }
   /** YAML agent policies, hot-reloaded from `dir`. */
   policies?: {
     /** Where the policy files are; without one, every agent has no policy file. */
@@ -139,6 +147,8 @@ export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; s
     stripRequestHeaders: options.stripRequestHeaders,
     stages: options.stages,
     observer: options.observer,
+    limiter: options.rateLimits?.store,
+    rateLimitFailureMode: options.rateLimits?.failureMode,
     state,
     audit: options.audit,
     logger,

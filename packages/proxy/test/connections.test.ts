@@ -52,7 +52,7 @@ describe('idle and slow connections', () => {
 
   it('closes a slowloris connection although it keeps sending header bytes', async () => {
     const socket = await open()
-    socket.write('GET /slack/x HTTP/1.1\r\nHost: gate\r\n')
+    socket.write('GET /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\n')
     let line = 0
     const drip = setInterval(() => {
       if (!socket.destroyed) socket.write(`X-Drip-${line++}: a\r\n`)
@@ -67,7 +67,7 @@ describe('idle and slow connections', () => {
 
   it('closes a keep-alive connection idle between requests', async () => {
     const socket = await open()
-    socket.write('GET /_aegis/health HTTP/1.1\r\nHost: gate\r\n\r\n')
+    socket.write('GET /_aegis/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
     const { ms, text } = await closedAfter(socket)
     expect(text).toMatch(/^HTTP\/1\.1 200 /)
     // keep-alive idle (300 ms) plus the 1 s Node adds to it
@@ -76,7 +76,7 @@ describe('idle and slow connections', () => {
 
   it('closes a connection whose body upload stalls', async () => {
     const socket = await open()
-    socket.write('POST /slack/upload HTTP/1.1\r\nHost: gate\r\nContent-Length: 100\r\n\r\n0123456789')
+    socket.write('POST /slack/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123456789')
     const { ms } = await closedAfter(socket)
     // the request's silence limit: request timeout (500 ms) plus 1 s for the gate's own answer
     expect(ms).toBeLessThan(3000)

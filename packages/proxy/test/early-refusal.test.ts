@@ -92,7 +92,7 @@ describe('curl -T of a 5 MB file reads the refusal, not a reset', () => {
     const socket = connect(h.port, '127.0.0.1')
     await once(socket, 'connect')
     socket.write(
-      `PUT /slack/upload HTTP/1.1\r\nHost: gate\r\nContent-Length: ${BIG}\r\nExpect: 100-continue\r\n\r\n`,
+      `PUT /slack/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${BIG}\r\nExpect: 100-continue\r\n\r\n`,
     )
     const [first] = (await once(socket, 'data')) as [Buffer]
     expect(first.toString('latin1')).toMatch(/^HTTP\/1\.1 413 /)
@@ -146,17 +146,17 @@ describe('a client that writes its whole body before reading', () => {
   const rows: Array<[string, string, Buffer]> = [
     [
       'declared length over the limit',
-      `POST /slack/upload HTTP/1.1\r\nHost: gate\r\nContent-Length: ${BIG}\r\n\r\n`,
+      `POST /slack/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${BIG}\r\n\r\n`,
       Buffer.alloc(BIG, 'a'),
     ],
     [
       'no such service',
-      `POST /nosuch/upload HTTP/1.1\r\nHost: gate\r\nContent-Length: ${BIG}\r\n\r\n`,
+      `POST /nosuch/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${BIG}\r\n\r\n`,
       Buffer.alloc(BIG, 'a'),
     ],
     [
       'streamed chunked body passing the limit',
-      'POST /streamed/upload HTTP/1.1\r\nHost: gate\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'POST /streamed/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n',
       Buffer.concat([
         Buffer.from(`${(BIG).toString(16)}\r\n`),
         Buffer.alloc(BIG, 'a'),
@@ -165,7 +165,7 @@ describe('a client that writes its whole body before reading', () => {
     ],
     [
       'header block over the limit',
-      `POST /slack/upload HTTP/1.1\r\nHost: gate\r\nX-Big: ${'b'.repeat(20_000)}\r\nContent-Length: ${BIG}\r\n\r\n`,
+      `POST /slack/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'b'.repeat(20_000)}\r\nContent-Length: ${BIG}\r\n\r\n`,
       Buffer.alloc(BIG, 'a'),
     ],
   ]
@@ -195,7 +195,7 @@ describe('lingering is bounded', () => {
       socket.on('error', () => undefined)
       const chunks: Buffer[] = []
       socket.on('data', (c: Buffer) => chunks.push(c))
-      socket.write(`POST /slack/upload HTTP/1.1\r\nHost: gate\r\nContent-Length: ${100 * BIG}\r\n\r\n`)
+      socket.write(`POST /slack/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${100 * BIG}\r\n\r\n`)
       const piece = Buffer.alloc(64 * 1024, 'a')
       const started = Date.now()
       const pump = setInterval(() => {

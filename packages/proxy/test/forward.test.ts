@@ -86,7 +86,7 @@ describe('forwarding', () => {
   it('forwards a chunked request body (no declared length) exactly', async () => {
     const raw = await sendRaw(
       h.port,
-      'POST /slack/api/chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+      'POST /slack/api/chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
     )
     expect(raw).toMatch(/^HTTP\/1\.1 200/)
     expect(last()?.url).toBe('/api/chunked')
@@ -105,7 +105,9 @@ describe('forwarding', () => {
       const path = `/api/half-sent-${service}`
       const socket = connect(h.port, '127.0.0.1')
       await new Promise<void>((resolve) => socket.once('connect', resolve))
-      socket.write(`POST /${service}${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789`)
+      socket.write(
+        `POST /${service}${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123456789`,
+      )
       await new Promise((resolve) => setTimeout(resolve, 100))
       socket.destroy()
       await vi.waitFor(

@@ -173,9 +173,9 @@ describe('agent identity and grants', () => {
     socket.on('data', (d: Buffer) => {
       answer += d.toString('latin1')
     })
-    socket.write(`GET /slack/first HTTP/1.1\r\nHost: x\r\nX-Aegis-Agent: ${bob}\r\n\r\n`)
+    socket.write(`GET /slack/first HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Aegis-Agent: ${bob}\r\n\r\n`)
     await vi.waitFor(() => expect(answer).toContain('"url":"/first"'))
-    socket.write(`GET /slack/slow/150 HTTP/1.1\r\nHost: x\r\nX-Aegis-Agent: ${bob}\r\n\r\n`)
+    socket.write(`GET /slack/slow/150 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Aegis-Agent: ${bob}\r\n\r\n`)
     await new Promise((r) => setTimeout(r, 50))
     socket.resetAndDestroy()
     await new Promise((r) => setTimeout(r, 300))

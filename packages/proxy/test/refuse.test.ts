@@ -71,7 +71,7 @@ describe('path syntax', () => {
   it('refuses absolute-form targets', async () => {
     const raw = await sendRaw(
       h.port,
-      'GET http://evil.test/slack/x HTTP/1.1\r\nHost: evil.test\r\n\r\n',
+      'GET http://evil.test/slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
       1000,
     )
     expect(raw).toMatch(/^HTTP\/1\.1 400/)
@@ -154,7 +154,7 @@ describe('body limits and framing', () => {
   it('cuts off a chunked body that grows over the limit', async () => {
     const raw = await sendRaw(
       h.port,
-      `POST /slack/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${'400\r\n'}${'a'.repeat(1024)}\r\n400\r\n${'a'.repeat(1024)}\r\n0\r\n\r\n`,
+      `POST /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${'400\r\n'}${'a'.repeat(1024)}\r\n400\r\n${'a'.repeat(1024)}\r\n0\r\n\r\n`,
     )
     expect(raw).toMatch(/^HTTP\/1\.1 413/)
     expect(raw).toContain('body_too_large')
@@ -164,7 +164,7 @@ describe('body limits and framing', () => {
     const before = h.upstream.received.length
     const raw = await sendRaw(
       h.port,
-      'POST /slack/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /slack/smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
+      'POST /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /slack/smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
     )
     expect(raw).toMatch(/^HTTP\/1\.1 400/)
     expect(raw).toContain('application/problem+json; charset=utf-8')
@@ -174,7 +174,7 @@ describe('body limits and framing', () => {
   it('refuses two different Content-Length values', async () => {
     const raw = await sendRaw(
       h.port,
-      'POST /slack/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+      'POST /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
     )
     expect(raw).toMatch(/^HTTP\/1\.1 400/)
   })
@@ -182,7 +182,7 @@ describe('body limits and framing', () => {
   it('answers 431 to oversized headers', async () => {
     const raw = await sendRaw(
       h.port,
-      `GET /slack/x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      `GET /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
     )
     expect(raw).toMatch(/^HTTP\/1\.1 431/)
   })
@@ -218,7 +218,7 @@ describe('ledger', () => {
     const before = h.ledger.stats({}).blocked
     await sendRaw(
       h.port,
-      'POST /slack/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+      'POST /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
     )
     await new Promise((r) => setTimeout(r, 50))
     await h.ledger.flush()
@@ -231,7 +231,7 @@ describe('ledger', () => {
     const before = h.ledger.stats({}).total
     const socket = connect(h.port, '127.0.0.1')
     await new Promise((r) => socket.once('connect', r))
-    socket.write('GET /slack/x HTTP/1.1\r\nHost: x\r\n\r\n')
+    socket.write('GET /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
     await new Promise((r) => socket.once('data', r))
     socket.resetAndDestroy()
     await new Promise((r) => setTimeout(r, 100))

@@ -196,7 +196,7 @@ describe('nothing the agent sent brings a secret into the ledger, the log or the
       const before = log.lines.length
       const answer = await sendRaw(
         h.port,
-        `GET /slack/${secret} HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n`,
+        `GET /slack/${secret} HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header Line\r\n\r\n`,
       )
       expect(answer).toMatch(/^HTTP\/1\.1 400/)
       await new Promise((r) => setTimeout(r, 50))

@@ -41,7 +41,7 @@ async function sendOneByteChunks(path: string, size: number): Promise<{ status: 
   const chunks: Buffer[] = []
   socket.on('data', (c: Buffer) => chunks.push(c))
   socket.write(
-    `POST ${path} HTTP/1.1\r\nHost: gate\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
   )
   socket.write(Buffer.from('1\r\nX\r\n'.repeat(size)))
   socket.write('0\r\n\r\n')

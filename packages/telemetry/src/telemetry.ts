@@ -73,6 +73,10 @@ export class Telemetry {
   #snapshot: ObservedSnapshot | null = null
   #inflight = 0
   readonly #rateLimited: readonly Tally[] = RATE_LIMIT_SCOPES.map((scope) => new Tally({ scope }))
+  /** Per scope: [refused, passed] — budgets the shared store (Redis) could not check. */
+  readonly #unavailable: readonly (readonly [Tally, Tally])[] = RATE_LIMIT_SCOPES.map(
+    (scope) => [new Tally({ scope, outcome: 'refused' }), new Tally({ scope, outcome: 'passed' })] as const,
+  )
   readonly #ledgerErrors: Counter
   readonly #webhookAttempts = new Map<WebhookResult, Tally>(
     WEBHOOK_RESULTS.map((result) => [result, new Tally({ result })]),
@@ -115,6 +119,11 @@ export class Telemetry {
         'aegis_rate_limited_total',
         'Requests refused by a rate or concurrency budget, by whose budget',
         () => this.#rateLimited,
+      ),
+      counterFamily(
+        'aegis_rate_limit_unavailable_total',
+        'Budgets the shared rate-limit store (Redis) could not check, by scope and what the request got',
+        () => this.#unavailable.flat(),
       ),
       counterFamily('aegis_webhook_deliveries_total', 'Webhook delivery attempts by result', () =>
         this.#webhookAttempts.values(),
@@ -214,6 +223,12 @@ export class Telemetry {
       s.responses[c] = responses
     }
     responses.value++
+  }
+
+  /** A budget the shared store could not check: the request was refused, or passed (`failure_mode: open`). */
+  rateLimitUnavailable(scope: (typeof RATE_LIMIT_SCOPES)[number], passed: boolean): void {
+    const pair = this.#unavailable[RATE_LIMIT_SCOPES.indexOf(scope)]
+    if (pair !== undefined) pair[passed ? 1 : 0].value++
   }
 
   /** One recorded webhook attempt: how it ended. */

@@ -127,6 +127,7 @@ describe('@aegis/telemetry', () => {
       'scope=policy': 0,
       'scope=gate': 0,
     })
+    expect(series(s, 'aegis_rate_limit_unavailable_total')['outcome=refused,scope=agent']).toBe(0)
     expect(series(s, 'aegis_request_duration_seconds_count')).toEqual({
       'decision=allowed,service=svc': 2,
       'decision=blocked,service=svc': 2,
@@ -296,5 +297,20 @@ describe('@aegis/telemetry', () => {
     const second = await samples(t)
     expect(series(second, 'aegis_webhook_queue_depth')).toEqual({ '': 0 })
     expect(series(second, 'aegis_webhook_dropped_total')).toEqual({ '': 7 })
+  })
+
+  it('counts budgets the shared store could not check, by scope and what the request got', async () => {
+    const t = createTelemetry({ version: '1' })
+    t.rateLimitUnavailable('agent', false)
+    t.rateLimitUnavailable('agent', false)
+    t.rateLimitUnavailable('credential', true)
+    t.rateLimitUnavailable('policy', true)
+    const unavailable = series(await samples(t), 'aegis_rate_limit_unavailable_total')
+    expect(unavailable['outcome=refused,scope=agent']).toBe(2)
+    expect(unavailable['outcome=passed,scope=agent']).toBe(0)
+    expect(unavailable['outcome=passed,scope=credential']).toBe(1)
+    expect(unavailable['outcome=passed,scope=policy']).toBe(1)
+    expect(unavailable['outcome=refused,scope=credential']).toBe(0)
+    expect(Object.keys(unavailable)).toHaveLength(8)
   })
 })

@@ -1,14 +1,15 @@
-import { type RateLimiter, rateLimited } from '@aegis/guard'
+import { rateLimited } from '@aegis/guard'
 import type { InFlight } from '../in-flight.js'
 import type { Stage } from '../pipeline.js'
+import type { Budgets } from './budget.js'
 
 /**
- * Per-agent limits: requests in flight, then the agent's rate. Both are taken here, in one
- * synchronous step with their check, so a burst of requests that all wait later (DNS, body) cannot
- * pass on the same slot or unit. The slot is given back when the request completes or is refused;
- * the rate unit only if it is refused.
+ * Per-agent limits: requests in flight, then the agent's rate. The in-flight slot is taken with
+ * its check, before the rate is asked (which may wait on a shared store), so a burst cannot pass
+ * on the same slot; it is given back when the request completes or is refused. The rate unit is
+ * given back only if the request is refused.
  */
-export function agentLimits(limiter: RateLimiter, inFlight: InFlight, defaultMaxInFlight: number): Stage {
+export function agentLimits(budgets: Budgets, inFlight: InFlight, defaultMaxInFlight: number): Stage {
   return (ctx) => {
     const agent = ctx.agent
     if (agent === null) return undefined
@@ -22,20 +23,15 @@ export function agentLimits(limiter: RateLimiter, inFlight: InFlight, defaultMax
         `${cap} in flight`,
       )
     }
-    if (agent.rate !== null) {
-      const budget = limiter.reserve(`agent:${agent.id}`, agent.rate, ctx.now)
-      if (!budget.ok) {
-        ctx.rateLimit = 'agent'
-        return rateLimited(
-          `Agent "${agent.name}" is limited to ${agent.rate.text}`,
-          budget.retryAfterMs,
-          agent.rate.text,
-        )
-      }
-      ctx.refunds.push(budget.refund)
-    }
     inFlight.acquire(agent.id)
     ctx.releases.push(() => inFlight.release(agent.id))
-    return undefined
+    if (agent.rate === null) return undefined
+    return budgets.take(
+      ctx,
+      'agent',
+      `agent:${agent.id}`,
+      agent.rate,
+      `Agent "${agent.name}" is limited to ${agent.rate.text}`,
+    )
   }
 }

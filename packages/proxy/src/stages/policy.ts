@@ -1,10 +1,10 @@
-import { type RateLimiter, type Refusal, rateLimited, refuse } from '@aegis/guard'
+import { type Refusal, refuse } from '@aegis/guard'
 import { decideForAgent, type PolicySet } from '@aegis/policy'
 import { ANONYMOUS_UNDER_POLICY } from '../anonymous.js'
 import type { RequestContext } from '../context.js'
 import type { Stage } from '../pipeline.js'
-
-import type { PolicyMode } from '../types.js'
+import type { PolicyMode, StageResult } from '../types.js'
+import type { Budgets } from './budget.js'
 
 export type { PolicyMode }
 
@@ -22,8 +22,10 @@ export interface PolicyStageOptions {
  * instead of ending it. A request without an agent has no policy to be held to, so it is refused
  * (`agent_auth_required`) — dropping the token must not escape every policy (see `anonymous.ts`).
  */
-export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage {
+export function policy(budgets: Budgets, options: PolicyStageOptions): Stage {
   const decide = { defaultPolicy: options.defaultPolicy }
+  const judged = (ctx: RequestContext, refusal: StageResult) =>
+    refusal === undefined ? undefined : verdict(options.mode, ctx, refusal)
   return (ctx) => {
     if (options.mode === 'off' || ctx.service === null) return undefined
     if (ctx.agent === null) return verdict(options.mode, ctx, ANONYMOUS_UNDER_POLICY)
@@ -33,27 +35,27 @@ export function policy(limiter: RateLimiter, options: PolicyStageOptions): Stage
       { service: ctx.service, method: ctx.req.method, path: ctx.path, now: ctx.now },
       decide,
     )
-    let refusal: Refusal | undefined
     if (!decision.allowed) {
-      refusal = refuse(
-        'policy_denied',
-        withoutDirectories(decision.reason),
-        decision.rule ? { rule: ruleName(decision.rule) } : undefined,
+      return verdict(
+        options.mode,
+        ctx,
+        refuse(
+          'policy_denied',
+          withoutDirectories(decision.reason),
+          decision.rule ? { rule: ruleName(decision.rule) } : undefined,
+        ),
       )
-    } else if (decision.rate !== null) {
-      // Checked and spent in one step; given back if a later stage refuses the request.
-      const budget = limiter.reserve(decision.rate.key, decision.rate.rate, ctx.now)
-      if (budget.ok) ctx.refunds.push(budget.refund)
-      else {
-        ctx.rateLimit = 'policy'
-        refusal = rateLimited(
-          `Policy rule ${ruleName(decision.rule)} allows ${decision.rate.rate.text}`,
-          budget.retryAfterMs,
-          decision.rate.rate.text,
-        )
-      }
     }
-    return refusal === undefined ? undefined : verdict(options.mode, ctx, refusal)
+    if (decision.rate === null) return undefined
+    // Checked and spent in one step; given back if a later stage refuses.
+    const spent = budgets.take(
+      ctx,
+      'policy',
+      decision.rate.key,
+      decision.rate.rate,
+      `Policy rule ${ruleName(decision.rule)} allows ${decision.rate.rate.text}`,
+    )
+    return spent instanceof Promise ? spent.then((refusal) => judged(ctx, refusal)) : judged(ctx, spent)
   }
 }
 

@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto'
+import type { Rate, RateLimitStore, RateReservation } from '@aegis/guard'
+import { createClient } from '@redis/client'
+import { RateLimitUnavailableError } from './errors.js'
+import { REFUND_SCRIPT, RESERVE_SCRIPT } from './scripts.js'
+
+export interface RedisRateLimiterOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS). */
+  url: string
+  /**
+   * How long a reservation may wait for Redis, ms (default 250). Past it the reservation rejects
+   * with `RateLimitUnavailableError`; so does every reservation while the connection is down
+   * (nothing is queued for later: a queued budget check would let the request wait unbounded).
+   */
+  timeoutMs?: number
+  /** Prepended to every key (default `aegis:rate:`); gates that share budgets use the same one. */
+  prefix?: string
+  /**
+   * Told about connection errors and lost refunds (the host logs them). The client reconnects by
+   * itself, with backoff up to 2 s, for as long as the limiter is open.
+   */
+  onError?: (error: Error) => void
+}
+
+type Client = ReturnType<typeof createClient>
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
+const RESERVE_SHA = sha1(RESERVE_SCRIPT)
+const REFUND_SHA = sha1(REFUND_SCRIPT)
+
+/**
+ * Rate limits several gates share: the same GCRA as `@aegis/guard`'s `RateLimiter` (same burst,
+ * same interval, same refunds, same test vectors), kept in Redis and decided by one Lua script on
+ * the Redis server's clock. A `RateLimitStore`: pass it to the gate as its limiter.
+ */
+export class RedisRateLimiter implements RateLimitStore {
+  readonly #client: Client
+  readonly #prefix: string
+  readonly #timeoutMs: number
+  readonly #onError: (error: Error) => void
+  #closed = false
+
+  constructor(options: RedisRateLimiterOptions) {
+    this.#prefix = options.prefix ?? 'aegis:rate:'
+    this.#timeoutMs = options.timeoutMs ?? 250
+    if (!Number.isInteger(this.#timeoutMs) || this.#timeoutMs < 1) {
+      throw new RangeError(`timeoutMs must be a whole number of ms above 0, got ${String(options.timeoutMs)}`)
+    }
+    this.#onError = options.onError ?? (() => undefined)
+    this.#client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: this.#timeoutMs, rejectInFlight: true },
+      socket: {
+        connectTimeout: Math.max(1000, this.#timeoutMs),
+        reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+      },
+    })
+    // Without a listener an 'error' event would end the host process.
+    this.#client.on('error', (error: unknown) => this.#onError(asError(error)))
+    // The first connection is not awaited here: a gate starts while Redis is down, refuses (or
+    // passes, as configured) what needs a budget, and recovers once Redis answers.
+    this.#client.connect().catch((error: unknown) => {
+      if (!this.#closed) this.#onError(asError(error))
+    })
+  }
+
+  /** Connected and able to answer now. */
+  get ready(): boolean {
+    return this.#client.isReady
+  }
+
+  /**
+   * Resolves once connected (or rejects after `timeoutMs` × 4, at least 1 s) — for a host that
+   * wants to report the state at start; reservations do not need it.
+   */
+  async waitReady(): Promise<void> {
+    if (this.#client.isReady) return
+    const limit = Math.max(1000, this.#timeoutMs * 4)
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#client.off('ready', onReady)
+        reject(new RateLimitUnavailableError(`Redis did not answer within ${limit} ms`))
+      }, limit)
+      const onReady = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#client.once('ready', onReady)
+    })
+  }
+
+  /** The server's version (`INFO server`), for `aegis doctor`. */
+  async serverVersion(): Promise<string> {
+    const info = await this.#call(() => this.#client.info('server'))
+    return /redis_version:([^\r\n]+)/.exec(String(info))?.[1] ?? 'unknown'
+  }
+
+  /**
+   * Spends one unit of `rate` for `key` in Redis (`now` is ignored: the server's clock decides).
+   * Rejects with `RateLimitUnavailableError` when Redis does not answer in time or is unreachable.
+   */
+  async reserve(key: string, rate: Rate, _now?: number): Promise<RateReservation> {
+    const name = this.#prefix + key
+    const reply = (await this.#script(RESERVE_SHA, RESERVE_SCRIPT, name, [
+      String(rate.periodMs),
+      String(rate.count),
+    ])) as [number, number | string]
+    if (!Array.isArray(reply) || reply.length !== 2) {
+      throw new RateLimitUnavailableError('Redis answered the rate-limit script with something unexpected')
+    }
+    if (Number(reply[0]) !== 1) return { ok: false, retryAfterMs: Math.max(1, Number(reply[1])) }
+    const since = String(reply[1])
+    const interval = String(rate.periodMs / rate.count)
+    let refunded = false
+    return {
+      ok: true,
+      refund: () => {
+        if (refunded) return
+        refunded = true
+        // Fire and forget: the request was refused already; a lost refund costs one unit.
+        this.#script(REFUND_SHA, REFUND_SCRIPT, name, [interval, since]).catch((error: unknown) =>
+          this.#onError(asError(error)),
+        )
+      },
+    }
+  }
+
+  /** Disconnects (pending reservations reject). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#client.isOpen) await this.#client.close()
+    else this.#client.destroy()
+  }
+
+  /** EVALSHA, loading the script on a server that does not know it yet (after a restart). */
+  async #script(sha: string, source: string, key: string, args: string[]): Promise<unknown> {
+    return this.#call(async () => {
+      try {
+        return await this.#client.evalSha(sha, { keys: [key], arguments: args })
+      } catch (error) {
+        if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
+        return await this.#client.eval(source, { keys: [key], arguments: args })
+      }
+    })
+  }
+
+  async #call<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new RateLimitUnavailableError('The Redis rate limiter is closed')
+    if (!this.#client.isReady) throw new RateLimitUnavailableError('Redis is not connected')
+    try {
+      return await run()
+    } catch (error) {
+      throw new RateLimitUnavailableError(`Redis did not answer: ${asError(error).message}`, { cause: error })
+    }
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+/** See `RedisRateLimiter`. */
+export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisRateLimiter {
+  return new RedisRateLimiter(options)
+}
+
+/** The `rate_limit` section of `aegis.config.yaml`, as `@aegis/config` resolves it. */
+export interface RateLimitConfig {
+  redis: { url?: string | undefined; timeout_ms: number; prefix: string }
+}
+
+/**
+ * The shared limiter a configuration asks for (`rate_limit.redis.url`), or undefined when it asks
+ * for none (each gate then keeps its budgets in memory). The host owns it: close it on shutdown.
+ */
+export function rateLimiterFromConfig(
+  config: { rate_limit: RateLimitConfig },
+  onError?: (error: Error) => void,
+): RedisRateLimiter | undefined {
+  const redis = config.rate_limit.redis
+  if (redis.url === undefined) return undefined
+  return new RedisRateLimiter({ url: redis.url, timeoutMs: redis.timeout_ms, prefix: redis.prefix, onError })
+}
+
+/** `redis://user:***@host:port/db`: a URL fit for logs and messages (its password hidden). */
+export function redactRedisUrl(text: string): string {
+  try {
+    const url = new URL(text)
+    if (url.password !== '') url.password = '***'
+    return url.toString()
+  } catch {
+    return 'redis://(unparseable URL)'
+  }
+}
