@@ -1,4 +1,5 @@
 // `aegis dashboard` as a user meets it: the built binary in a temp workspace, real HTTP and WebSocket.
+import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -34,7 +35,15 @@ function record(what: string, reply: Reply): Reply {
   return reply
 }
 
+/** Every session cookie value handed out, for the secret scan. */
+const sessionIds: string[] = []
+
 class RecordingBrowser extends Browser {
+  override async login(token: string): Promise<Reply> {
+    const reply = await super.login(token)
+    if (reply.status === 204) sessionIds.push(this.cookie.split('=')[1] ?? '')
+    return reply
+  }
   override async get(path: string): Promise<Reply> {
     return record(`GET ${path}`, await super.get(path))
   }
@@ -552,6 +561,35 @@ describe('live feed', () => {
   }, 60_000)
 })
 
+describe('socket cap', () => {
+  it('at most 64 feed sockets: the 65th upgrade gets 503; a slot frees when one closes', async () => {
+    const origin = `http://127.0.0.1:${dash.port}`
+    // Sockets of earlier tests are gone once the server saw their close.
+    await new Promise((r) => setTimeout(r, 300))
+    const open: WebSocket[] = []
+    try {
+      for (let i = 0; i < 64; i++) {
+        const ws = openSocket({ origin, cookie: keptCookie })
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve)
+          ws.once('error', reject)
+        })
+        open.push(ws)
+      }
+      const extra = openSocket({ origin, cookie: keptCookie })
+      expect(await upgradeStatus(extra)).toBe(503)
+      const first = open.shift() as WebSocket
+      first.close()
+      await new Promise((r) => first.once('close', r))
+      await new Promise((r) => setTimeout(r, 100))
+      const again = openSocket({ origin, cookie: keptCookie })
+      expect(await upgradeStatus(again)).toBe(101)
+    } finally {
+      for (const ws of open) ws.terminate()
+    }
+  })
+})
+
 describe('rate limit', () => {
   it('after 10 failed logins in a minute, even a good token gets 429', async () => {
     const browser = new RecordingBrowser(dash.port)
@@ -587,6 +625,22 @@ describe('secrets', () => {
     forms('agent token', agentToken)
     for (const [role, token] of Object.entries(tokens)) forms(`${role} user token`, token)
     forms('one-time token', dash.token)
+    for (const id of sessionIds) forms('session id', id)
+    // Stored hashes (user and agent tokens are kept as SHA-256) and the hash of a login token.
+    for (const [name, token] of [
+      ['agent token', agentToken],
+      ['one-time token', dash.token],
+      ...Object.entries(tokens),
+    ]) {
+      const digest = createHash('sha256')
+        .update(token as string)
+        .digest()
+      needles.push(
+        [`${name} sha256 hex`, digest.toString('hex')],
+        [`${name} sha256 base64`, digest.toString('base64')],
+      )
+    }
+    expect(sessionIds.length).toBeGreaterThan(10)
     for (const { what, text, headers } of seen) {
       const body = text + JSON.stringify({ ...headers, 'set-cookie': undefined })
       for (const [name, needle] of needles) expect(body.includes(needle), `${name} in ${what}`).toBe(false)
