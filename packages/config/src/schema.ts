@@ -33,6 +33,15 @@ const allowedHosts = z
     const problem = hostAllowlistProblem(names)
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem })
   })
+  .transform((names) => names.map((name) => name.trim().toLowerCase()))
+
+const dashboard = z.strictObject({
+  enabled: z.boolean().default(false),
+  host: host.default('127.0.0.1'),
+  port: port.default(3200),
+  // Host names the dashboard answers besides localhost, *.localhost and IP addresses (DNS rebinding).
+  allowed_hosts: allowedHosts.default([]),
+})
 
 const caFile = z
   .union([filePath, z.array(filePath)], { error: 'expected a path or a list of paths' })
@@ -237,7 +246,7 @@ function buildSchema(crossChecks: boolean) {
           .prefault({}),
       })
       .prefault({}),
-    dashboard: z.strictObject({ enabled: z.boolean().default(false), port: port.default(3200) }).prefault({}),
+    dashboard: dashboard.prefault({}),
     mcp: z
       .strictObject({ transport: z.enum(MCP_TRANSPORTS).default('stdio'), port: port.default(3300) })
       .prefault({}),

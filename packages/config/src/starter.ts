@@ -73,7 +73,9 @@ rate_limit:
 
 dashboard:
   enabled: false
+  host: 127.0.0.1            # aegis dashboard binds here
   port: 3200
+  allowed_hosts: []          # extra Host names the dashboard answers (localhost names always)
 
 mcp:
   transport: stdio           # stdio | http

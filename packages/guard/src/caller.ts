@@ -21,12 +21,15 @@ const NAME_RE =
 
 /**
  * Checks configured names (`gate.allowed_hosts`, `dashboard.allowed_hosts`): exact host names or
- * `*.suffix` wildcards, case-insensitive, without port or scheme. Returns the problem with the
+ * `*.suffix` wildcards (IP addresses are accepted too, though always allowed), case-insensitive,
+ * without port or scheme. Returns the problem with the
  * first bad entry, or null.
  */
 export function hostAllowlistProblem(names: readonly string[]): string | null {
   for (const [i, raw] of names.entries()) {
     const name = raw.trim().toLowerCase()
+    // An IP address is always accepted (see hostAllowed); listing one is harmless.
+    if (name.startsWith('[') && name.endsWith(']') && ipaddr.IPv6.isValid(name.slice(1, -1))) continue
     if (!NAME_RE.test(name) || name === '*') {
       return `entry ${i} ("${raw}") is not a host name or *.suffix (no scheme, port or path)`
     }
@@ -65,6 +68,7 @@ export function hostAllowed(header: string | undefined, allow: HostAllowlist): b
   if (host.startsWith('[')) return ipaddr.IPv6.isValid(host.slice(1, -1))
   if (ipaddr.IPv4.isValidFourPartDecimal(host)) return true
   const name = host.endsWith('.') ? host.slice(0, -1) : host
+  if (!NAME_RE.test(name) || name.startsWith('*')) return false
   if (allow.exact.has(name)) return true
   for (const suffix of allow.suffixes) if (name.endsWith(suffix) && name.length > suffix.length) return true
   return false

@@ -40,6 +40,9 @@ describe('hostAllowed: loopback names, IP literals and configured names only', (
     ['a bad IPv6', '[::g]:3100'],
     ['an unbracketed IPv6', '::1'],
     ['a configured name when nothing is configured', 'aegis:3100'],
+    ['an empty label', 'a..localhost:3100'],
+    ['a label starting with a hyphen', '-x.localhost'],
+    ['a label over 63 characters', `${'a'.repeat(64)}.localhost`],
   ]
   it.each(refused)('refuses %s', (_why, host) => {
     expect(hostAllowed(host, plain)).toBe(false)
