@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import { type Api, type ApiError, createApi, toApiError } from './api/client.js'
 import type { Me } from './api/types.js'
+import { ErrorBoundary } from './components/ErrorBoundary.js'
 import { ErrorBox, Loading } from './components/ui.js'
 import { canOf } from './lib/permissions.js'
 import { navigate, usePath } from './lib/router.js'
@@ -101,7 +102,9 @@ export function App() {
   }
   return (
     <Shell me={me} path={path} onNavigate={(to) => navigate(to)} onLogout={logout}>
-      <ViewBody key={path} api={api} me={me} path={path} />
+      <ErrorBoundary key={path}>
+        <ViewBody api={api} me={me} path={path} />
+      </ErrorBoundary>
     </Shell>
   )
 }

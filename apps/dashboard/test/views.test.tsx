@@ -3,6 +3,7 @@ import { renderToString } from 'react-dom/server'
 import { describe, expect, it, vi } from 'vitest'
 import type { Api } from '../src/api/client.js'
 import { ConfirmDialog } from '../src/components/ConfirmDialog.js'
+import { ErrorBoundary } from '../src/components/ErrorBoundary.js'
 import { EMPTY_FILTER } from '../src/feed/filter.js'
 import { FEED_CAP } from '../src/feed/state.js'
 import { canOf } from '../src/lib/permissions.js'
@@ -395,6 +396,20 @@ describe('confirm dialog', () => {
     expect(tagOf(html, 'confirm-dialog')).toContain('aria-modal="true"')
     expect(text(html, 'confirm-error')).toBe('The last admin cannot be removed')
     expect(text(html, 'confirm-ok')).toBe('Remove')
+  })
+})
+
+describe('error boundary', () => {
+  it('a view that throws shows its message, not a blank page', () => {
+    const boundary = new ErrorBoundary({ children: 'fine' })
+    boundary.state = ErrorBoundary.getDerivedStateFromError(
+      new TypeError("Cannot read properties of undefined (reading 'map')"),
+    )
+    const html = render(boundary.render() as ReactElement)
+    expect(text(html, 'error')).toContain(
+      "This view failed to render: Cannot read properties of undefined (reading 'map')",
+    )
+    expect(html).toContain('Try again')
   })
 })
 
