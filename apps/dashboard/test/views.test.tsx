@@ -144,7 +144,7 @@ describe('overview', () => {
     const data = overview({ topBlocked: [] })
     const buckets = data.timeline.buckets.map((b) => ({ ...b, allowed: 0, blocked: 0, failed: 0 }))
     const html = render(<OverviewPanel data={{ ...data, timeline: { ...data.timeline, buckets } }} />)
-    expect(text(html, 'chart-timeline')).toContain('No requests in this window')
+    expect(text(html, 'timeline')).toContain('No requests in this window')
     expect(html).not.toContain('<rect x=')
     expect(text(html, 'chart-top-blocked')).toContain('Nothing blocked')
   })
