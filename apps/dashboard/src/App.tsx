@@ -16,6 +16,9 @@ import { UsersView } from './views/Users.js'
 
 function ViewBody({ api, me, path }: { api: Api; me: Me; path: string }) {
   const view = resolveView(path, me)
+  useEffect(() => {
+    document.title = `${view === 'forbidden' ? 'Not available' : view.label} · Aegis`
+  }, [view])
   if (view === 'forbidden') return <Forbidden path={path} />
   const can = canOf(me.permissions)
   switch (view.id) {

@@ -204,6 +204,12 @@ describe('feed', () => {
     expect(html).toContain('&quot;requestId&quot;: &quot;req-abc&quot;')
   })
 
+  it('the drawer never shows a query either', () => {
+    const html = render(<FeedDrawer entry={entry(8, { path: '/v1/x?api_key=SECRETVALUE' })} onClose={noop} />)
+    expect(text(html, 'drawer-path')).toBe('/v1/x')
+    expect(html).not.toContain('SECRETVALUE')
+  })
+
   it.each([
     ['live', false, 0, 'Pause', 0],
     ['reconnecting', true, 0, 'Resume', 0],
