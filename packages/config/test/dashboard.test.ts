@@ -26,7 +26,13 @@ describe('dashboard.host and dashboard.allowed_hosts', () => {
       'dashboard:\n  host: 0.0.0.0\n  allowed_hosts: [Aegis.Internal, 10.0.0.5, "[fd00::5]", my-box, "*.corp.example"]\n',
     )
     expect(dashboard.host).toBe('0.0.0.0')
-    expect(dashboard.allowed_hosts).toEqual(['aegis.internal', '10.0.0.5', '[fd00::5]', 'my-box', '*.corp.example'])
+    expect(dashboard.allowed_hosts).toEqual([
+      'aegis.internal',
+      '10.0.0.5',
+      '[fd00::5]',
+      'my-box',
+      '*.corp.example',
+    ])
   })
 
   // Each of these would either never match a Host header or match more than the operator meant.
