@@ -4,6 +4,7 @@ import { accessFile, checkAccess } from '@aegis/access'
 import { loadConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
+import { rateLimiterFromConfig } from '@aegis/redis-rate-limit'
 import { openVault, readCustody, readUnsealedKey } from '@aegis/vault'
 import { Outbox } from '@aegis/webhooks'
 import pino from 'pino'
@@ -72,10 +73,23 @@ export async function serve(options: ServeOptions): Promise<void> {
     throw error
   }
 
+  // Budgets shared with the gates when rate_limit.redis.url names a Redis (errors go to the log).
+  const rateLimitStore = rateLimiterFromConfig(config, (error) =>
+    logger.warn({ err: error.message }, 'shared rate limits: Redis error'),
+  )
   let running: Awaited<ReturnType<typeof startMcp>>
   try {
-    running = await startMcp({ config, vault, ledger, logger, agentToken, version: options.version })
+    running = await startMcp({
+      config,
+      vault,
+      ledger,
+      logger,
+      agentToken,
+      version: options.version,
+      rateLimitStore,
+    })
   } catch (error) {
+    await rateLimitStore?.close()
     await ledger.close()
     vault.close()
     throw error
@@ -98,6 +112,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   try {
     await running.close()
   } finally {
+    await rateLimitStore?.close()
     await ledger.close()
     vault.close()
   }

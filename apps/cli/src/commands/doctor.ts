@@ -9,6 +9,7 @@ import {
   checkLedger,
   checkMasterKey,
   checkPermissions,
+  checkRedis,
   checkRegistry,
   checkVault,
 } from '../lib/doctor-checks.js'
@@ -105,6 +106,7 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
     }
     checks.push(...permissions)
     if (dataDirCheck.status !== 'fail') checks.push(await checkLedger(dataDir))
+    checks.push(await checkRedis(config))
     return checks
   }
 }

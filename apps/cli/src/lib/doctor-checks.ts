@@ -3,6 +3,7 @@ import { join, relative } from 'node:path'
 import type { AegisConfig } from '@aegis/config'
 import { secretProblems } from '@aegis/guard'
 import { openLedger } from '@aegis/ledger'
+import { rateLimiterFromConfig, redactRedisUrl } from '@aegis/redis-rate-limit'
 import {
   type AgentRecord,
   type CredentialInfo,
@@ -306,5 +307,30 @@ export async function checkLedger(dataDir: string): Promise<CheckResult> {
     return pass('ledger', `${file} opens`)
   } catch (err) {
     return fail('ledger', errorMessage(err))
+  }
+}
+
+/**
+ * `rate_limit.redis.url`, when set: Redis answers (and which version), or what requests needing
+ * a budget get while it does not. Without a URL budgets are per gate: a pass that says so.
+ */
+export async function checkRedis(config: AegisConfig): Promise<CheckResult> {
+  const limiter = rateLimiterFromConfig(config)
+  if (limiter === undefined) return pass('redis', 'not configured: each gate keeps its own rate budgets')
+  const where = redactRedisUrl(config.rate_limit.redis.url ?? '')
+  try {
+    await limiter.waitReady()
+    return pass(
+      'redis',
+      `Redis ${await limiter.serverVersion()} at ${where} answers; rate budgets are shared`,
+    )
+  } catch (err) {
+    const meanwhile =
+      config.rate_limit.failure_mode === 'closed'
+        ? 'requests that need a rate budget are refused (rate_limit_unavailable)'
+        : 'requests that need a rate budget pass without it (failure_mode open)'
+    return fail('redis', `Redis at ${where} does not answer (${errorMessage(err)}): ${meanwhile}`)
+  } finally {
+    await limiter.close()
   }
 }

@@ -23,6 +23,7 @@ import { CliError } from './errors.js'
 import { ledgerPath } from './ledger-file.js'
 import { createLogger } from './logger.js'
 import { assertPoliciesDir } from './policies-dir.js'
+import { describeSharedLimits, openSharedLimits } from './rate-limits.js'
 import { upstreamFlags, upstreamOverrides } from './upstream-flags.js'
 import { type GateWebhooks, startGateWebhooks } from './webhook-relay.js'
 import { syncConfigWebhooks } from './webhooks.js'
@@ -121,6 +122,8 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     checkpoint: 'background',
     extensions: [outbox],
   })
+  // Budgets in Redis when rate_limit.redis.url names one (shared with the other gates).
+  const sharedLimits = openSharedLimits(config, logger)
   const observability = config.observability
   // One registry for this gate: it counts the pipeline's outcomes and is served at /_aegis/metrics.
   const telemetry = observability.metrics
@@ -142,6 +145,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
         : undefined,
     }
     gateOptions.limits = { ...gateOptions.limits, shutdownTimeout: gateConfig.shutdown_timeout }
+    gateOptions.rateLimits = { ...gateOptions.rateLimits, store: sharedLimits }
     if (!vault.isSealed()) {
       syncConfigWebhooks(outbox, config, (purpose, secret) => vault.sealSecret(purpose, secret))
     } else if (config.webhooks.length > 0) {
@@ -150,6 +154,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
       )
     }
   } catch (error) {
+    await sharedLimits?.close()
     await ledger.close()
     vault.close()
     throw error
@@ -179,6 +184,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
 
   const abort = async (message: string): Promise<never> => {
     await gate.close()
+    await sharedLimits?.close()
     await ledger.close()
     vault.close()
     throw new CliError(message)
@@ -205,6 +211,11 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   }
   const webhooks: GateWebhooks = startGateWebhooks({ outbox, ledger, vault, config, logger, telemetry })
   options.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
+  const shared = await describeSharedLimits(sharedLimits, config)
+  if (shared !== null) {
+    options.log(shared.info)
+    if (shared.warning !== null) options.warn(shared.warning)
+  }
   if (vault.isSealed()) {
     options.warn(
       `The vault is sealed: every request is refused (503 sealed) until aegis vault unseal sends the key shares to ${socket}`,
@@ -228,6 +239,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
       .close()
       .then(() => gate.close())
       .then(() => webhooks.stop())
+      .then(() => sharedLimits?.close())
       .catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown failed'))
       .then(() => ledger.close())
       .finally(() => {

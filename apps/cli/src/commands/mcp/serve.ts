@@ -7,6 +7,7 @@ import { AegisCommand } from '../../base-command.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
 import { createLogger } from '../../lib/logger.js'
 import { assertPoliciesDir } from '../../lib/policies-dir.js'
+import { openSharedLimits } from '../../lib/rate-limits.js'
 import { upstreamFlags, upstreamOverrides } from '../../lib/upstream-flags.js'
 
 export default class McpServe extends AegisCommand<typeof McpServe> {
@@ -54,10 +55,21 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       extensions: [new Outbox()],
     })
 
+    // Budgets shared with the gates when rate_limit.redis.url names a Redis.
+    const rateLimitStore = openSharedLimits(config, logger)
     let running: RunningMcp
     try {
-      running = await startMcp({ config, vault, ledger, logger, agentToken, version: this.config.version })
+      running = await startMcp({
+        config,
+        vault,
+        ledger,
+        logger,
+        agentToken,
+        version: this.config.version,
+        rateLimitStore,
+      })
     } catch (error) {
+      await rateLimitStore?.close()
       await ledger.close()
       vault.close()
       this.fail(error instanceof Error ? error.message : String(error))
@@ -92,6 +104,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     } catch (error) {
       logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed')
     } finally {
+      await rateLimitStore?.close()
       await ledger.close()
       vault.close()
       logger.flush?.()

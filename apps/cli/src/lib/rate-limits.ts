@@ -1,0 +1,56 @@
+import type { AegisConfig } from '@aegis/config'
+import { type RedisRateLimiter, rateLimiterFromConfig, redactRedisUrl } from '@aegis/redis-rate-limit'
+
+interface WarnLogger {
+  warn(obj: object, msg?: string): void
+}
+
+/** Redis errors logged at most this often (a Redis outage reports an error per reconnect attempt). */
+const LOG_EVERY_MS = 10_000
+
+/**
+ * The budgets store `rate_limit.redis.url` asks for, shared by every gate and MCP server that
+ * names the same Redis and prefix; undefined without a URL (budgets stay in this process). Its
+ * errors go to the log, at most one line per 10 s. The caller closes it on shutdown.
+ */
+export function openSharedLimits(config: AegisConfig, logger: WarnLogger): RedisRateLimiter | undefined {
+  let last = 0
+  let suppressed = 0
+  return rateLimiterFromConfig(config, (error) => {
+    const now = Date.now()
+    if (now - last < LOG_EVERY_MS) {
+      suppressed++
+      return
+    }
+    last = now
+    logger.warn(
+      { err: error.message, suppressed, redis: redactRedisUrl(config.rate_limit.redis.url ?? '') },
+      'shared rate limits: Redis error',
+    )
+    suppressed = 0
+  })
+}
+
+/**
+ * What to tell the operator at start: where budgets live, and — when Redis does not answer within
+ * a second — what requests needing one get until it does.
+ */
+export async function describeSharedLimits(
+  limiter: RedisRateLimiter | undefined,
+  config: AegisConfig,
+): Promise<{ info: string; warning: string | null } | null> {
+  if (limiter === undefined) return null
+  const where = redactRedisUrl(config.rate_limit.redis.url ?? '')
+  const mode = config.rate_limit.failure_mode
+  const info = `Rate limits shared through Redis at ${where} (prefix "${config.rate_limit.redis.prefix}", failure mode ${mode})`
+  const ready = await limiter.waitReady().then(
+    () => true,
+    () => false,
+  )
+  if (ready) return { info, warning: null }
+  const meanwhile =
+    mode === 'closed'
+      ? 'requests that need a rate budget are refused (503 rate_limit_unavailable)'
+      : 'requests that need a rate budget pass without it (rate_limit.failure_mode open)'
+  return { info, warning: `Redis at ${where} does not answer yet: until it does, ${meanwhile}` }
+}
