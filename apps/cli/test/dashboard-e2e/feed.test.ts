@@ -1,0 +1,158 @@
+/**
+ * The live Request Feed in a real Chromium: a request through the gate shows within a second of
+ * its response, its badge follows the request to its end, pausing counts instead of inserting, and
+ * the DOM keeps at most 500 rows.
+ */
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newPage } from './browser.js'
+import { REQUEST_TIMEOUT_MS } from './fixture.js'
+import { gateGet } from './gate-client.js'
+import { useDashboard } from './setup.js'
+import { byTestId, loginWithUserToken } from './ui.js'
+
+// What the in-page functions below use of the browser (this package is typed for Node only).
+declare const window: { __seen: Record<string, number>; __watch: string[] }
+declare const document: {
+  body: unknown
+  querySelectorAll(selector: string): Iterable<{ textContent: string | null }>
+}
+declare const MutationObserver: new (
+  callback: () => void,
+) => { observe(target: unknown, options: Record<string, boolean>): void }
+
+const e2e = useDashboard()
+let page: Page
+let close: () => Promise<void>
+beforeAll(async () => {
+  const opened = await newPage(e2e.browser)
+  page = opened.page
+  close = () => opened.context.close()
+  await loginWithUserToken(page, e2e.dash.url, e2e.dash.users.admin)
+  await byTestId(page, 'nav-feed').click()
+  await page.waitForURL((u) => u.pathname === '/feed')
+  await expect.poll(() => byTestId(page, 'feed-live').textContent(), { timeout: 5000 }).toBe('live')
+  // Records, in the page, when a row whose text contains a marker first appears (Date.now(): the
+  // same clock as the test's), so the latency is measured without polling delays.
+  await page.evaluate(() => {
+    const w = window
+    w.__seen = {}
+    w.__watch = []
+    const scan = () => {
+      const rows = document.querySelectorAll('[data-testid="feed-row"]')
+      for (const marker of w.__watch) {
+        if (w.__seen[marker] !== undefined) continue
+        for (const row of rows) {
+          if (row.textContent?.includes(marker)) {
+            w.__seen[marker] = Date.now()
+            break
+          }
+        }
+      }
+    }
+    new MutationObserver(scan).observe(document.body, { childList: true, subtree: true, characterData: true })
+  })
+})
+afterAll(async () => {
+  await close?.()
+})
+
+const watch = (marker: string) =>
+  page.evaluate((m) => {
+    window.__watch.push(m)
+  }, marker)
+const seenAt = (marker: string) => page.evaluate((m) => window.__seen[m] ?? null, marker)
+const row = (marker: string) => page.locator('[data-testid="feed-row"]', { hasText: marker })
+const as = (agent: string) => ({ 'X-Aegis-Agent': e2e.dash.agents[agent] as string })
+
+describe('the live feed', () => {
+  it('shows a request made through the gate within 1 s of its response, with its requestId in the drawer', async () => {
+    const marker = `live-${Date.now().toString(36)}`
+    await watch(marker)
+    const reply = await gateGet(e2e.dash.gatePort, `/github/${marker}?q=hidden`, as('research-bot'))
+    expect(reply.status).toBe(200)
+    await expect.poll(() => seenAt(marker), { timeout: 3000, interval: 20 }).not.toBeNull()
+    const latency = ((await seenAt(marker)) as number) - reply.doneAt
+    expect(latency, `row appeared ${latency} ms after the response`).toBeLessThan(1000)
+
+    const r = row(marker)
+    await expect.poll(() => r.locator('[data-testid="decision-badge"]').textContent()).toBe('allowed')
+    await expect.poll(() => r.textContent()).toContain('200')
+    const text = (await r.textContent()) ?? ''
+    expect(text).toContain('research-bot')
+    expect(text).toContain('github')
+    expect(text).not.toContain('hidden')
+    await r.click()
+    const drawer = byTestId(page, 'feed-drawer')
+    await drawer.waitFor({ timeout: 3000 })
+    expect(await drawer.textContent()).toContain(reply.requestId as string)
+    await page.keyboard.press('Escape')
+  })
+
+  it('updates the decision badge when an in-flight request ends (allowed → failed on an upstream timeout)', async () => {
+    // The upstream answers after 8 s; the gate gives up after REQUEST_TIMEOUT_MS (2.5 s).
+    const marker = '/slow/8000'
+    await watch(marker)
+    const sent = Date.now()
+    const pending = gateGet(e2e.dash.gatePort, `/github${marker}`, as('ci-bot'))
+    await expect.poll(() => seenAt(marker), { timeout: REQUEST_TIMEOUT_MS, interval: 20 }).not.toBeNull()
+    expect(
+      ((await seenAt(marker)) as number) - sent,
+      'in-flight row shown within 1 s of the request',
+    ).toBeLessThan(1000)
+    const badge = row(marker).locator('[data-testid="decision-badge"]')
+    const inFlight = await badge.textContent()
+    const reply = await pending
+    expect(reply).toMatchObject({ status: 504, block: 'upstream_timeout' })
+    expect(inFlight, 'the badge while the request was in flight').not.toBe('failed')
+    await expect.poll(() => badge.textContent(), { timeout: 1000, interval: 20 }).toBe('failed')
+    expect(Date.now() - reply.doneAt).toBeLessThan(1500)
+    await expect.poll(() => row(marker).textContent()).toContain('upstream_timeout')
+    expect(await row(marker).textContent()).toContain('504')
+  })
+
+  it('pauses with an "N new" counter and shows the held rows on resume', async () => {
+    const pause = byTestId(page, 'feed-pause')
+    await pause.click()
+    await expect.poll(() => pause.textContent()).toMatch(/Resume/)
+    const before = await page.locator('[data-testid="feed-row"]').count()
+    const markers = [1, 2, 3].map((n) => `paused-${n}-${Date.now().toString(36)}`)
+    for (const marker of markers) {
+      expect((await gateGet(e2e.dash.gatePort, `/github/${marker}`, as('research-bot'))).status).toBe(200)
+    }
+    await expect.poll(() => byTestId(page, 'feed-new-count').textContent(), { timeout: 3000 }).toBe('3 new')
+    expect(await page.locator('[data-testid="feed-row"]').count()).toBe(before)
+    for (const marker of markers) expect(await row(marker).count()).toBe(0)
+
+    await pause.click()
+    await expect.poll(() => pause.textContent()).toMatch(/Pause/)
+    for (const marker of markers) await expect.poll(() => row(marker).count()).toBe(1)
+    expect(await page.locator('[data-testid="feed-row"]').count()).toBe(before + 3)
+    expect(await byTestId(page, 'feed-new-count').count()).toBe(0)
+  })
+
+  it('filters by decision', async () => {
+    expect((await gateGet(e2e.dash.gatePort, '/nowhere/filter-check', as('research-bot'))).block).toBe(
+      'service_not_found',
+    )
+    await expect.poll(() => row('/filter-check').count()).toBeGreaterThanOrEqual(1)
+    await byTestId(page, 'filter-decision').selectOption('blocked')
+    await expect
+      .poll(async () => [...new Set(await page.locator('[data-testid="decision-badge"]').allTextContents())])
+      .toEqual(['blocked'])
+    await byTestId(page, 'filter-decision').selectOption('')
+  })
+
+  it('keeps at most 500 rows in the DOM', async () => {
+    // 520 requests, 8 at a time; the feed must cap its rows, newest kept.
+    let next = 0
+    const worker = async () => {
+      for (let i = next++; i < 520; i = next++) {
+        await gateGet(e2e.dash.gatePort, `/github/bulk-${i}`, as('research-bot'))
+      }
+    }
+    await Promise.all(Array.from({ length: 8 }, worker))
+    await expect.poll(() => row('bulk-519').count(), { timeout: 5000 }).toBe(1)
+    await expect.poll(() => page.locator('[data-testid="feed-row"]').count()).toBe(500)
+  }, 60_000)
+})
