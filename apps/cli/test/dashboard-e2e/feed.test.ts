@@ -86,7 +86,8 @@ describe('the live feed', () => {
     const drawer = byTestId(page, 'feed-drawer')
     await drawer.waitFor({ timeout: 3000 })
     expect(await drawer.textContent()).toContain(reply.requestId as string)
-    await page.keyboard.press('Escape')
+    await byTestId(page, 'drawer-close').click()
+    await drawer.waitFor({ state: 'detached' })
   })
 
   it('updates the decision badge when an in-flight request ends (allowed → failed on an upstream timeout)', async () => {
