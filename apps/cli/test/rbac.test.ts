@@ -35,6 +35,8 @@ const COMMAND_IDS = Object.keys(
  * A new command without a row here fails the first test.
  */
 const ARGS: Record<string, { args: string[]; input?: string }> = {
+  // The external gate's port must be a real one: refused after RBAC, so the command ends.
+  dashboard: { args: ['--no-gate', '--gate-port', '0'] },
   doctor: { args: [] },
   gate: { args: [] },
   help: { args: [] },

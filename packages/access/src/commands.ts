@@ -42,6 +42,8 @@ export const COMMAND_PERMISSIONS = {
   'policy:validate': 'policy:read',
   'policy:test': 'policy:read',
   gate: 'gate:start',
+  // Also needs gate:start unless --no-gate: it starts the gate too (checked by the command).
+  dashboard: 'dashboard:view',
   'mcp:serve': 'gate:start',
   // Prints how an MCP host starts `mcp serve` (no secret in it): for those who may start it.
   'mcp:config': 'gate:start',

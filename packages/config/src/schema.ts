@@ -23,6 +23,27 @@ const port = z.number().int().min(0).max(65535)
 const filePath = z.string().min(1, 'expected a non-empty path')
 const host = z.string().regex(/^[^\s/]+$/, 'expected a host name or IP address')
 
+// A DNS name (labels of letters, digits and inner hyphens) or an IPv4 address; an IPv6 address in
+// brackets as it appears in a Host header. No port, scheme, path or wildcard: the dashboard matches
+// the Host header's host name against these exactly.
+const DNS_NAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/
+const BRACKETED_IPV6 = /^\[[0-9a-f:.]+\]$/
+const allowedHost = z
+  .string()
+  .transform((text) => text.trim().toLowerCase())
+  .refine((text) => DNS_NAME.test(text) || BRACKETED_IPV6.test(text), {
+    message: 'expected a host name without port or wildcard (e.g. aegis.internal, 10.0.0.5 or [fd00::5])',
+  })
+
+const dashboard = z.strictObject({
+  enabled: z.boolean().default(false),
+  host: host.default('127.0.0.1'),
+  port: port.default(3200),
+  // Host names the dashboard answers besides localhost, *.localhost, 127.0.0.1 and [::1] (DNS rebinding guard).
+  allowed_hosts: z.array(allowedHost).default([]),
+})
+
 const caFile = z
   .union([filePath, z.array(filePath)], { error: 'expected a path or a list of paths' })
   .transform((value) => (typeof value === 'string' ? [value] : value))
@@ -191,7 +212,7 @@ function buildSchema(crossChecks: boolean) {
     gate: gate.prefault({}),
     vault: vault.prefault({}),
     observability: observability.prefault({}),
-    dashboard: z.strictObject({ enabled: z.boolean().default(false), port: port.default(3200) }).prefault({}),
+    dashboard: dashboard.prefault({}),
     mcp: z
       .strictObject({ transport: z.enum(MCP_TRANSPORTS).default('stdio'), port: port.default(3300) })
       .prefault({}),

@@ -65,7 +65,9 @@ observability:
 
 dashboard:
   enabled: false
+  host: 127.0.0.1            # aegis dashboard binds here
   port: 3200
+  allowed_hosts: []          # extra Host names the dashboard answers (localhost names always)
 
 mcp:
   transport: stdio           # stdio | http

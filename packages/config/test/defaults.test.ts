@@ -29,7 +29,7 @@ describe('defaults', () => {
       },
       vault: { name: 'default', data_dir: join(cwd, '.aegis') },
       observability: { log_level: 'info', log_format: 'json', metrics: true, metrics_agent_label: false },
-      dashboard: { enabled: false, port: 3200 },
+      dashboard: { enabled: false, host: '127.0.0.1', port: 3200, allowed_hosts: [] },
       mcp: { transport: 'stdio', port: 3300 },
       webhooks: [],
       source: { file: null, dir: cwd, mode: null, warnings: [] },

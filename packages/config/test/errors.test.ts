@@ -104,7 +104,7 @@ describe('unknown keys are errors at every depth', () => {
     ['gate:\n  upstream:\n    ca_files: []\n', 'gate.upstream.ca_files', 3],
     ['vault:\n  masterkey: x\n', 'vault.masterkey', 2],
     ['observability:\n  level: info\n', 'observability.level', 2],
-    ['dashboard:\n  host: x\n', 'dashboard.host', 2],
+    ['dashboard:\n  hosts: x\n', 'dashboard.hosts', 2],
     ['mcp:\n  path: /x\n', 'mcp.path', 2],
     [
       'webhooks:\n  - url: https://h.example/x\n    events: [blocked_request]\n    secret: s\n    retries: 3\n',

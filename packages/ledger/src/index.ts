@@ -5,6 +5,7 @@ export { CSV_COLUMNS } from './export.js'
 export { Ledger, type LedgerExtension, type OpenLedgerOptions, openLedger } from './ledger.js'
 export { parseSince } from './since.js'
 export type {
+  BlockedGroup,
   Decision,
   ExportFormat,
   LedgerEntry,
@@ -12,8 +13,11 @@ export type {
   LedgerFilter,
   LedgerMetrics,
   LedgerOutcome,
+  LedgerRange,
   LedgerStats,
   LedgerStatsFilter,
+  LedgerWindow,
   RequestChannel,
   RequestDecision,
+  TimelineBucket,
 } from './types.js'

@@ -4,14 +4,16 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { blockedGroups, timeline, window } from './aggregates.js'
 import { BACKSTOP_PAGES, BackgroundCheckpointer, INLINE_PAGES } from './checkpointer.js'
 import { LedgerError } from './errors.js'
 import { writeExport } from './export.js'
-import { buildWhere, limitOf, type Where } from './filter.js'
+import { buildWhere, limitOf, orderOf, type Where } from './filter.js'
 import { GroupCommit } from './group-commit.js'
 import { type CompleteParams, completeParams, type EntryRow, requestRow, systemRow, toEntry } from './rows.js'
 import * as schema from './schema.js'
 import type {
+  BlockedGroup,
   Decision,
   ExportFormat,
   LedgerEntry,
@@ -19,8 +21,11 @@ import type {
   LedgerFilter,
   LedgerMetrics,
   LedgerOutcome,
+  LedgerRange,
   LedgerStats,
   LedgerStatsFilter,
+  LedgerWindow,
+  TimelineBucket,
 } from './types.js'
 
 /** The drizzle migrations shipped with the package (same relative path from src/ and dist/). */
@@ -266,16 +271,60 @@ export class Ledger {
     }
   }
 
-  /** Matching entries, newest first; at most `limit` (default 20). */
+  /**
+   * Matching entries, newest first (`order: 'asc'`: oldest first; by id when `afterId`/`beforeId`
+   * is set); at most `limit` (default 20).
+   */
   query(filter: LedgerFilter = {}): LedgerEntry[] {
     this.assertOpen()
     const where = buildWhere(filter)
     const limit = limitOf(filter.limit, 20)
-    const statement = this.cached(`q:${where.shape}`, () =>
-      this.db.prepare(`SELECT * FROM entries ${where.sql} ORDER BY ts DESC, id DESC LIMIT @limit`),
+    const order = orderOf(filter)
+    const statement = this.cached(`q:${where.shape}:${order}`, () =>
+      this.db.prepare(`SELECT * FROM entries ${where.sql} ${order} LIMIT @limit`),
     )
     return (statement.all({ ...where.params, limit }) as StoredRow[]).map(toEntry)
   }
+
+  /** The entries with these ids that exist, by id ascending (at most 1000 ids per call). */
+  entries(ids: readonly number[]): LedgerEntry[] {
+    this.assertOpen()
+    if (ids.length > 1000 || !ids.every((id) => Number.isSafeInteger(id))) {
+      throw new LedgerError('invalid_filter', 'Invalid ledger ids: at most 1000 integers')
+    }
+    if (ids.length === 0) return []
+    const statement = this.cached('ids', () =>
+      this.db.prepare('SELECT * FROM entries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id'),
+    )
+    return (statement.all(JSON.stringify(ids)) as StoredRow[]).map(toEntry)
+  }
+
+  /**
+   * Requests per bucket of `bucketSeconds` by decision over `[since, until)`, oldest first, with
+   * empty buckets (at most 10 000 buckets).
+   */
+  timeline(range: LedgerRange & { bucketSeconds: number }): TimelineBucket[] {
+    this.assertOpen()
+    return timeline(this.prepared, range, Date.now())
+  }
+
+  /** Request, blocked and failed counts over `[since, until)` and the p95 of completed durations. */
+  window(range: LedgerRange): LedgerWindow {
+    this.assertOpen()
+    return window(this.prepared, range, Date.now())
+  }
+
+  /**
+   * Refused requests over `[since, until)` grouped by code and agent (`byAgent: false`: by code
+   * only), largest first, at most `limit` groups (default 100).
+   */
+  blockedGroups(range: LedgerRange & { limit?: number; byAgent?: boolean }): BlockedGroup[] {
+    this.assertOpen()
+    return blockedGroups(this.prepared, range, Date.now())
+  }
+
+  private readonly prepared = (key: string, sql: string): Statement =>
+    this.cached(key, () => this.db.prepare(sql))
 
   /**
    * Streams matching entries oldest first (better-sqlite3 `.iterate()`, on a private read-only

@@ -83,6 +83,20 @@ export interface LedgerFilter {
   agent?: string
   blocked?: boolean
   system?: boolean
+  /** Only request entries (no system events). */
+  requests?: boolean
+  /** Only entries with this decision. */
+  decision?: Decision
+  /** Only entries with this refusal or failure code. */
+  code?: string
+  /** Only entries that came in on this channel. */
+  channel?: RequestChannel | 'system'
+  /** Only ids greater than this (paging forward). The order is then by id. */
+  afterId?: number
+  /** Only ids smaller than this (paging back). The order is then by id. */
+  beforeId?: number
+  /** `query` only: `desc` (default, newest first) or `asc`. `iterate`/`exportTo` are always oldest first. */
+  order?: 'asc' | 'desc'
   /** Inclusive lower bound. */
   since?: Date
   /** Exclusive upper bound. */
@@ -108,6 +122,40 @@ export interface LedgerStats {
   byService: Record<string, number>
   byAgent: Record<string, number>
   byCode: Record<string, number>
+}
+
+/** A time range for `timeline`, `window` and `blockedGroups`: `since` inclusive, `until` exclusive (default now). */
+export interface LedgerRange {
+  since: Date
+  until?: Date
+}
+
+/** One bucket of `Ledger.timeline`: requests that arrived in [t, t + bucketSeconds). */
+export interface TimelineBucket {
+  /** The bucket's start, ISO 8601 UTC. */
+  t: string
+  allowed: number
+  blocked: number
+  failed: number
+}
+
+/** `Ledger.window`: request counts over a range and the 95th percentile of completed durations. */
+export interface LedgerWindow {
+  requests: number
+  blocked: number
+  failed: number
+  /** Nearest-rank 95th percentile of `durationMs` over completed requests; null when none completed. */
+  p95Ms: number | null
+}
+
+/** One group of `Ledger.blockedGroups`. */
+export interface BlockedGroup {
+  code: string | null
+  /** Null for requests without an agent, and always when grouped by code only. */
+  agent: string | null
+  count: number
+  /** ISO 8601 UTC time of the newest refusal in the group. */
+  lastSeen: string
 }
 
 export type ExportFormat = 'csv' | 'json' | 'jsonl'

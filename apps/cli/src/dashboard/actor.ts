@@ -1,0 +1,43 @@
+/**
+ * Who a session acts as, resolved again on every request through @aegis/access (the store is read
+ * each time: a user removed, demoted or re-tokened since the login loses access at once), and the
+ * one permission check, `authorize`.
+ */
+import { AccessError, type Actor, authorize, PERMISSIONS, type Permission, resolveActor } from '@aegis/access'
+import { ApiError } from './respond.js'
+import type { Principal } from './session.js'
+
+/** The actor of a principal, or a 401 ApiError when it no longer authenticates. */
+export function actorOf(accessFile: string, principal: Principal): Actor {
+  try {
+    return resolveActor({ file: accessFile, token: principal.userToken })
+  } catch (error) {
+    if (
+      error instanceof AccessError &&
+      (error.code === 'authentication_required' || error.code === 'invalid_token')
+    ) {
+      throw new ApiError(401, 'unauthenticated', 'This session no longer authenticates: log in again')
+    }
+    throw error
+  }
+}
+
+/** Throws 403 `forbidden` (`viewer may not user:read`) unless `actor` holds `permission`. */
+export function requirePermission(actor: Actor, permission: Permission): void {
+  const decision = authorize(actor, permission)
+  if (!decision.allowed) throw new ApiError(403, 'forbidden', decision.reason)
+}
+
+/** Every permission `actor` holds, in the table's order (for the UI to hide what it may not do). */
+export function permissionsOf(actor: Actor): Permission[] {
+  return PERMISSIONS.map((p) => p.permission).filter((p) => authorize(actor, p).allowed)
+}
+
+/** `/api/me`'s actor: never an id, token or hash. */
+export function actorJson(
+  actor: Actor,
+): { kind: 'bootstrap' } | { kind: 'user'; name: string; role: string } {
+  return actor.kind === 'bootstrap'
+    ? { kind: 'bootstrap' }
+    : { kind: 'user', name: actor.name, role: actor.role }
+}

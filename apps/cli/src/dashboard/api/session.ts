@@ -1,0 +1,87 @@
+/**
+ * `POST /api/session` (a one-time login token or a user token → a session cookie), `DELETE
+ * /api/session`, `GET /api/me`. Failed logins count towards the server's limit (10 a minute).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { AccessError, authorize, resolveActor } from '@aegis/access'
+import { actorJson, actorOf, permissionsOf } from '../actor.js'
+import type { Auth } from '../auth.js'
+import { readJsonObject } from '../body.js'
+import type { DashboardDeps } from '../deps.js'
+import { ApiError, sendJson, sendNoContent } from '../respond.js'
+import { type Principal, sessionClearCookie, sessionCookie, sessionSetCookie } from '../session.js'
+
+const USER_TOKEN_PREFIX = 'aegis_user_'
+export const LINK_USED = 'This login link has expired or was already used'
+const INVALID_USER_TOKEN = 'Invalid user token'
+
+/** Who a presented token stands for, or a 401/403 ApiError. */
+function principalFor(token: string, auth: Auth, deps: DashboardDeps): Principal {
+  if (!token.startsWith(USER_TOKEN_PREFIX)) {
+    if (!auth.loginTokens.consume(token)) throw new ApiError(401, 'invalid_token', LINK_USED)
+    // The link acts as whoever started `aegis dashboard`.
+    return { userToken: deps.starterToken }
+  }
+  let actor: ReturnType<typeof resolveActor>
+  try {
+    actor = resolveActor({ file: deps.accessFile, token })
+  } catch (error) {
+    if (
+      error instanceof AccessError &&
+      (error.code === 'invalid_token' || error.code === 'authentication_required')
+    ) {
+      throw new ApiError(401, 'invalid_token', INVALID_USER_TOKEN)
+    }
+    throw error
+  }
+  // While no user exists the store does not even read the token: a user token proves nothing then.
+  if (actor.kind === 'bootstrap') throw new ApiError(401, 'invalid_token', INVALID_USER_TOKEN)
+  const decision = authorize(actor, 'dashboard:view')
+  if (!decision.allowed) throw new ApiError(403, 'forbidden', decision.reason)
+  return { userToken: token }
+}
+
+export async function login(
+  req: IncomingMessage,
+  res: ServerResponse,
+  auth: Auth,
+  deps: DashboardDeps,
+): Promise<void> {
+  if (auth.failures.limited()) {
+    throw new ApiError(429, 'too_many_attempts', 'Too many failed logins: wait a minute and try again')
+  }
+  const body = await readJsonObject(req)
+  const token = body.token
+  if (typeof token !== 'string' || token === '' || token.length > 512) {
+    auth.failures.record()
+    throw new ApiError(400, 'invalid_request', 'token: expected the login link token or a user token')
+  }
+  let principal: Principal
+  try {
+    principal = principalFor(token.trim(), auth, deps)
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) auth.failures.record()
+    throw error
+  }
+  // The starter's own authority is checked now too: a link must not outlive its starter's access.
+  actorOf(deps.accessFile, principal)
+  const id = auth.sessions.open(principal)
+  sendNoContent(res, { 'set-cookie': sessionSetCookie(id, auth.secure) })
+}
+
+export function logout(req: IncomingMessage, res: ServerResponse, auth: Auth): void {
+  auth.sessions.close(sessionCookie(req))
+  sendNoContent(res, { 'set-cookie': sessionClearCookie(auth.secure) })
+}
+
+/** The session's principal, or 401. */
+export function sessionOf(req: IncomingMessage, auth: Auth): Principal {
+  const principal = auth.sessions.get(sessionCookie(req))
+  if (principal === null) throw new ApiError(401, 'unauthenticated', 'Not logged in')
+  return principal
+}
+
+export function me(req: IncomingMessage, res: ServerResponse, auth: Auth, deps: DashboardDeps): void {
+  const actor = actorOf(deps.accessFile, sessionOf(req, auth))
+  sendJson(res, 200, { actor: actorJson(actor), permissions: permissionsOf(actor) })
+}

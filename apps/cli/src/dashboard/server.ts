@@ -1,0 +1,111 @@
+/**
+ * The dashboard's HTTP server: Host allowlist first (before routing, files, API or WebSocket), the
+ * security headers on every response, the Origin/CSRF check on every write, then `/api/*`, `/ws`
+ * (upgrade only) or the SPA's static files.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer } from 'ws'
+import { handleApi } from './api/router.js'
+import { type Auth, createAuth } from './auth.js'
+import type { DashboardDeps } from './deps.js'
+import { LedgerFeed, MAX_SOCKETS } from './feed.js'
+import { isAllowedHost } from './host.js'
+import { writeRefusal } from './origin.js'
+import { sendError, sendText, setSecurityHeaders } from './respond.js'
+import { serveStatic } from './static.js'
+import { refuseUpgrade, upgradeAllowed } from './upgrade.js'
+
+export interface DashboardServer {
+  /** Listens on host:port (0 = a free port); resolves with the port. */
+  listen(host: string, port: number): Promise<number>
+  /** A new one-time login token (5 minutes, single use). */
+  issueLoginToken(): string
+  /** Closes the feed's sockets, then the server and its connections. */
+  close(): Promise<void>
+}
+
+export function createDashboardServer(deps: DashboardDeps): DashboardServer {
+  const auth: Auth = createAuth()
+  const feed = new LedgerFeed(deps.ledger, deps.logger)
+  // Client messages are not part of the protocol: a tiny payload cap keeps them from costing memory.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false })
+  let port = 0
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    setSecurityHeaders(res)
+    if (!isAllowedHost(req.headers.host, deps.allowedHosts)) {
+      sendText(res, 403, 'Forbidden host')
+      return
+    }
+    const method = req.method ?? 'GET'
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://dashboard.localhost')
+    } catch {
+      sendText(res, 400, 'Bad request')
+      return
+    }
+    const isApi = url.pathname === '/api' || url.pathname.startsWith('/api/')
+    if (method !== 'GET' && method !== 'HEAD') {
+      const refusal = writeRefusal(req, deps.allowedHosts, port)
+      if (refusal) {
+        sendError(res, 403, refusal.code, refusal.message)
+        return
+      }
+    }
+    if (isApi) {
+      void handleApi(req, res, url, auth, deps)
+      return
+    }
+    if (url.pathname === '/ws') {
+      sendText(res, 426, 'Upgrade required')
+      return
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD')
+      sendText(res, 405, 'Method not allowed')
+      return
+    }
+    serveStatic(req, res, deps.staticRoot).catch(() => res.destroy())
+  }
+
+  const server: Server = createServer({ maxHeaderSize: 16_384 }, onRequest)
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
+    if (!upgradeAllowed(req, auth, deps, port)) {
+      refuseUpgrade(socket, 403)
+      return
+    }
+    if (feed.size >= MAX_SOCKETS) {
+      refuseUpgrade(socket, 503)
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws))
+  })
+
+  return {
+    async listen(host, wanted) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(wanted, host, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+      port = (server.address() as AddressInfo).port
+      feed.start()
+      return port
+    },
+    issueLoginToken: () => auth.loginTokens.issue(),
+    async close() {
+      feed.close()
+      wss.close()
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+    },
+  }
+}

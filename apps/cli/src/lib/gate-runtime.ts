@@ -1,0 +1,300 @@
+/**
+ * Starting and stopping the gate, shared by `aegis gate` and `aegis dashboard` so both run it the
+ * same way: the sealable vault, the ledger with the webhook outbox, telemetry, the admin socket, the
+ * webhook relay, the "listening" line and the warnings, and the shutdown order.
+ */
+import { accessFile, checkAccess, commandPermission } from '@aegis/access'
+import type { AegisConfig, ConfigOverrides } from '@aegis/config'
+import { type Ledger, openLedger } from '@aegis/ledger'
+import { createGate, type GateOptions, type ListeningAddress, pipelineOptionsFromConfig } from '@aegis/proxy'
+import {
+  type AdminAuthorize,
+  anonymousAccessFromConfig,
+  createAdminServer,
+  readPem,
+} from '@aegis/proxy/internal'
+import { createTelemetry } from '@aegis/telemetry'
+import { readCustody, SealableVault } from '@aegis/vault'
+import { Outbox } from '@aegis/webhooks'
+import { Flags } from '@oclif/core'
+import type { Logger } from 'pino'
+import { adminDir } from './custody.js'
+import { CliError } from './errors.js'
+import { ledgerPath } from './ledger-file.js'
+import { createLogger } from './logger.js'
+import { assertPoliciesDir } from './policies-dir.js'
+import { upstreamFlags, upstreamOverrides } from './upstream-flags.js'
+import { type GateWebhooks, startGateWebhooks } from './webhook-relay.js'
+import { syncConfigWebhooks } from './webhooks.js'
+import { invalidKeyMessage } from './workspace.js'
+
+/** The flags of `aegis gate` (also accepted by `aegis dashboard`, whose `--port` is its own). */
+export const gateFlags = {
+  host: Flags.string({ description: 'Interface to bind (default 127.0.0.1)' }),
+  port: Flags.integer({
+    description: 'Port to listen on; 0 picks a free port (default 3100)',
+    min: 0,
+    max: 65535,
+  }),
+  tls: Flags.boolean({ description: 'Serve HTTPS (needs --cert and --key, or gate.tls in the config)' }),
+  cert: Flags.string({ description: 'TLS certificate (PEM) for --tls' }),
+  key: Flags.string({ description: 'TLS private key (PEM) for --tls' }),
+  'require-agent-auth': Flags.boolean({
+    description: 'Refuse requests without a valid X-Aegis-Agent token',
+    allowNo: true,
+  }),
+  'policies-dir': Flags.string({ description: 'Folder of YAML agent policies (hot-reloaded)' }),
+  'policy-mode': Flags.string({
+    description: 'enforce: refuse; dry-run: forward and record what would be refused; off: ignore policies',
+    options: ['enforce', 'dry-run', 'off'],
+  }),
+  ...upstreamFlags,
+}
+
+export interface GateFlagValues {
+  host?: string | undefined
+  port?: number | undefined
+  tls?: boolean | undefined
+  cert?: string | undefined
+  key?: string | undefined
+  'require-agent-auth'?: boolean | undefined
+  'policies-dir'?: string | undefined
+  'policy-mode'?: string | undefined
+  'upstream-ca'?: string[] | undefined
+  resolve?: string[] | undefined
+}
+
+/** The `gate` config overrides for the gate flags. */
+export function gateOverrides(flags: GateFlagValues): NonNullable<ConfigOverrides['gate']> {
+  return {
+    host: flags.host,
+    port: flags.port,
+    tls:
+      flags.tls || flags.cert || flags.key
+        ? { enabled: flags.tls || undefined, cert: flags.cert, key: flags.key }
+        : undefined,
+    require_agent_auth: flags['require-agent-auth'],
+    policies_dir: flags['policies-dir'],
+    policy_mode: flags['policy-mode'] as 'enforce' | 'dry-run' | 'off' | undefined,
+    upstream: upstreamOverrides(flags),
+  }
+}
+
+export interface GateRuntimeOptions {
+  config: AegisConfig
+  dataDir: string
+  vaultName: string
+  /** The master key as the command resolves it (throws when none is at hand). */
+  masterKey: () => string
+  /** The CLI's version, for telemetry. */
+  version: string
+  /** One line on stdout; one warning on stderr. */
+  log: (line: string) => void
+  warn: (line: string) => void
+}
+
+/** A running gate. `stop` runs the shutdown order once; later calls return the same promise. */
+export interface GateRuntime {
+  readonly address: ListeningAddress
+  readonly vault: SealableVault
+  readonly ledger: Ledger
+  readonly logger: Logger
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the gate and its admin socket and prints `Aegis gate listening on <url> (vault "<name>")`
+ * plus the warnings `aegis gate` has always printed. A failure closes what was opened and throws
+ * a CliError.
+ */
+export async function startGateRuntime(options: GateRuntimeOptions): Promise<GateRuntime> {
+  const { config, dataDir } = options
+  const gateConfig = config.gate
+  assertPoliciesDir(gateConfig.policies_dir)
+  const logger = createLogger(config)
+  let gateOptions: GateOptions
+  const vault = sealableVault(dataDir, options.vaultName, options.masterKey)
+  // Webhook events are written in the same transaction as the ledger entries that raise them.
+  const outbox = new Outbox()
+  const ledger = openLedger({
+    file: ledgerPath(dataDir),
+    checkpoint: 'background',
+    extensions: [outbox],
+  })
+  const observability = config.observability
+  // One registry for this gate: it counts the pipeline's outcomes and is served at /_aegis/metrics.
+  const telemetry = observability.metrics
+    ? createTelemetry({ version: options.version, agentLabel: observability.metrics_agent_label })
+    : undefined
+  try {
+    gateOptions = {
+      ...pipelineOptionsFromConfig(config, { credentials: vault, audit: ledger, logger }),
+      observer: telemetry,
+      metrics: telemetry,
+      metricsToken: observability.metrics_token,
+      host: gateConfig.host,
+      port: gateConfig.port,
+      tls: gateConfig.tls.enabled
+        ? {
+            cert: readPem(gateConfig.tls.cert ?? '', 'gate.tls.cert'),
+            key: readPem(gateConfig.tls.key ?? '', 'gate.tls.key'),
+          }
+        : undefined,
+    }
+    gateOptions.limits = { ...gateOptions.limits, shutdownTimeout: gateConfig.shutdown_timeout }
+    if (!vault.isSealed()) {
+      syncConfigWebhooks(outbox, config, (purpose, secret) => vault.sealSecret(purpose, secret))
+    } else if (config.webhooks.length > 0) {
+      logger.warn(
+        'the vault is sealed: webhooks from the config file are not updated until a start with the key',
+      )
+    }
+  } catch (error) {
+    await ledger.close()
+    vault.close()
+    throw error
+  }
+  const gate = createGate(gateOptions)
+  // The admin channel only wires the sealable vault to the socket protocol; after an unseal or a
+  // seal the gate re-reads its source at once instead of at the next poll.
+  const admin = createAdminServer({
+    dir: adminDir(dataDir),
+    authorize: adminAuthorizer(dataDir),
+    logger,
+    handlers: {
+      status: () => vault.status(),
+      unseal: async (share) => {
+        const status = await vault.submitShare(share)
+        gate.refresh()
+        return status
+      },
+      resetUnseal: () => vault.resetShares(),
+      seal: () => {
+        vault.seal()
+        gate.refresh()
+        return vault.status()
+      },
+    },
+  })
+
+  const abort = async (message: string): Promise<never> => {
+    await gate.close()
+    await ledger.close()
+    vault.close()
+    throw new CliError(message)
+  }
+  let address: ListeningAddress
+  try {
+    address = await gate.listen()
+  } catch (error) {
+    return abort(error instanceof Error ? error.message : String(error))
+  }
+  let socket: string | null = null
+  try {
+    socket = await admin.listen()
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    // A sealed gate without its channel could never be unsealed; an unsealed one still serves,
+    // but `vault seal` cannot reach it (e.g. a data dir path too long for a Unix socket).
+    if (vault.isSealed()) {
+      return abort(
+        `Cannot open the admin socket in ${adminDir(dataDir)}, so this sealed gate could never be unsealed: ${why}`,
+      )
+    }
+    options.warn(`No admin socket (${why}): aegis vault seal and unseal cannot reach this gate`)
+  }
+  const webhooks: GateWebhooks = startGateWebhooks({ outbox, ledger, vault, config, logger, telemetry })
+  options.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
+  if (vault.isSealed()) {
+    options.warn(
+      `The vault is sealed: every request is refused (503 sealed) until aegis vault unseal sends the key shares to ${socket}`,
+    )
+  }
+  // The pipeline logs which rule applies to requests without a token; warn when it lets them in.
+  const anonymous = anonymousAccessFromConfig(config)
+  if (anonymous === 'open') {
+    options.warn(
+      'Agent authentication is off: any local process can use these credentials (enable with --require-agent-auth)',
+    )
+  } else if (anonymous === 'policy-records') {
+    options.warn(
+      'Agent authentication is off and policies are in dry-run: requests without a token are forwarded and recorded as agent_auth_required',
+    )
+  }
+
+  let stopped: Promise<void> | null = null
+  const stop = (): Promise<void> => {
+    stopped ??= admin
+      .close()
+      .then(() => gate.close())
+      .then(() => webhooks.stop())
+      .catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown failed'))
+      .then(() => ledger.close())
+      .finally(() => {
+        vault.close()
+        logger.flush?.()
+      })
+    return stopped
+  }
+  return { address, vault, ledger, logger, stop }
+}
+
+/**
+ * Resolves with the first SIGINT or SIGTERM (logged). One listener per signal stays installed, so
+ * a second signal during the shutdown does not kill the process half-way.
+ */
+export function untilSignal(logger: Pick<Logger, 'info'>): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let stopping = false
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal }, 'shutting down')
+      resolve(signal)
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}
+
+/**
+ * The active vault as a source the admin socket can seal and unseal. It starts unsealed with the
+ * key at hand (AEGIS_MASTER_KEY, a valid unsealed.key, or — never split — the config), and sealed
+ * when the key is split and none is at hand: the gate then holds only what an unseal sends it.
+ */
+function sealableVault(dataDir: string, name: string, masterKey: () => string): SealableVault {
+  const vault = new SealableVault({ dataDir, name })
+  let key: string
+  try {
+    key = masterKey()
+  } catch (error) {
+    if (readCustody(dataDir) === null) throw error
+    return vault
+  }
+  const bytes = Buffer.from(key, 'utf8')
+  try {
+    vault.unsealWith(bytes)
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'invalid_master_key') {
+      throw new CliError(invalidKeyMessage(key, vault.name), { cause: error })
+    }
+    throw error
+  } finally {
+    bytes.fill(0)
+  }
+  return vault
+}
+
+/**
+ * Who may use the admin socket: what `aegis vault unseal` / `vault seal` need (an admin once RBAC
+ * is on), decided by @aegis/access for the caller's AEGIS_USER_TOKEN (sent as a Bearer token). The
+ * user store is read on each call, so a user removed or demoted while the gate runs loses access.
+ */
+function adminAuthorizer(dataDir: string): AdminAuthorize {
+  const file = accessFile(dataDir)
+  const permission = commandPermission('vault:unseal') ?? 'vault:manage'
+  return (token) => {
+    const check = checkAccess({ file, token, permission })
+    return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
+  }
+}
