@@ -1,0 +1,150 @@
+import type { TimelineBucket } from '../api/types.js'
+import { localTime } from '../lib/format.js'
+
+/**
+ * Hand-drawn SVG charts (no chart library: two charts do not justify 100 KB). Colours come with
+ * text: every bar has a <title> with its numbers, and the legend names each colour.
+ */
+
+const SERIES = [
+  { key: 'allowed', label: 'allowed', className: 'fill-emerald-500' },
+  { key: 'blocked', label: 'blocked', className: 'fill-rose-500' },
+  { key: 'failed', label: 'failed', className: 'fill-amber-400' },
+] as const
+
+export function TimelineChart({
+  buckets,
+  bucketSeconds,
+}: {
+  buckets: readonly TimelineBucket[]
+  bucketSeconds: number
+}) {
+  const width = 720
+  const height = 160
+  const top = 14
+  const bottom = 18
+  const plot = height - top - bottom
+  const max = Math.max(1, ...buckets.map((b) => b.allowed + b.blocked + b.failed))
+  const slot = buckets.length > 0 ? width / buckets.length : width
+  const barWidth = Math.max(1, slot - 2)
+  const total = buckets.reduce((sum, b) => sum + b.allowed + b.blocked + b.failed, 0)
+  const first = buckets[0]
+  const last = buckets[buckets.length - 1]
+  return (
+    <figure>
+      <svg
+        data-testid="chart-timeline"
+        viewBox={`0 0 ${width} ${height}`}
+        className="h-40 w-full"
+        role="img"
+        aria-label={`Requests per ${bucketSeconds} seconds, stacked by decision; ${total} in total`}
+        preserveAspectRatio="none"
+      >
+        <line
+          x1="0"
+          x2={width}
+          y1={top + plot}
+          y2={top + plot}
+          className="stroke-slate-700"
+          strokeWidth="1"
+        />
+        <text x="2" y="10" className="fill-slate-500 text-[10px]">
+          {max}
+        </text>
+        {buckets.map((b, i) => {
+          let y = top + plot
+          const x = i * slot + 1
+          return (
+            <g key={b.t} data-testid="timeline-bucket">
+              <title>{`${localTime(b.t)}: ${b.allowed} allowed, ${b.blocked} blocked, ${b.failed} failed`}</title>
+              {SERIES.map((s) => {
+                const value = b[s.key]
+                if (value <= 0) return null
+                const h = (value / max) * plot
+                y -= h
+                return <rect key={s.key} x={x} y={y} width={barWidth} height={h} className={s.className} />
+              })}
+            </g>
+          )
+        })}
+        {first ? (
+          <text x="2" y={height - 4} className="fill-slate-500 text-[10px]">
+            {localTime(first.t)}
+          </text>
+        ) : null}
+        {last ? (
+          <text x={width - 2} y={height - 4} textAnchor="end" className="fill-slate-500 text-[10px]">
+            {localTime(last.t)}
+          </text>
+        ) : null}
+        {total === 0 ? (
+          <text x={width / 2} y={top + plot / 2} textAnchor="middle" className="fill-slate-500 text-xs">
+            No requests in this window
+          </text>
+        ) : null}
+      </svg>
+      <figcaption className="mt-2 flex gap-4 text-xs text-slate-400">
+        {SERIES.map((s) => (
+          <span key={s.key} className="flex items-center gap-1">
+            <svg width="10" height="10" aria-hidden="true">
+              <rect width="10" height="10" className={s.className} />
+            </svg>
+            {s.label}
+          </span>
+        ))}
+      </figcaption>
+    </figure>
+  )
+}
+
+export interface Bar {
+  label: string
+  value: number
+}
+
+/** Horizontal bars, largest first as given; the count is written next to each bar. */
+export function BarChart({ bars, testId, label }: { bars: readonly Bar[]; testId: string; label: string }) {
+  const width = 560
+  const labelWidth = 200
+  const countWidth = 48
+  const row = 24
+  const height = Math.max(row, bars.length * row)
+  const max = Math.max(1, ...bars.map((b) => b.value))
+  const span = width - labelWidth - countWidth
+  return (
+    <svg
+      data-testid={testId}
+      viewBox={`0 0 ${width} ${height}`}
+      className="w-full"
+      role="img"
+      aria-label={label}
+    >
+      {bars.length === 0 ? (
+        <text x={width / 2} y={16} textAnchor="middle" className="fill-slate-500 text-xs">
+          Nothing blocked in this period
+        </text>
+      ) : null}
+      {bars.map((b, i) => {
+        const y = i * row
+        const w = Math.max(2, (b.value / max) * span)
+        return (
+          <g key={b.label} data-testid="bar">
+            <title>{`${b.label}: ${b.value}`}</title>
+            <text
+              x={labelWidth - 8}
+              y={y + 16}
+              textAnchor="end"
+              className="fill-slate-300 font-mono text-[11px]"
+            >
+              {b.label.length > 28 ? `${b.label.slice(0, 27)}…` : b.label}
+            </text>
+            <rect x={labelWidth} y={y + 5} width={w} height={row - 10} rx="2" className="fill-rose-500/80" />
+            <text x={labelWidth + w + 6} y={y + 16} className="fill-slate-400 text-[11px] tabular-nums">
+              {b.value}
+            </text>
+          </g>
+        )
+      })}
+    </svg>
+  )
+}
