@@ -31,7 +31,7 @@ beforeAll(async () => {
   await loginWithUserToken(page, e2e.dash.url, e2e.dash.users.admin)
   await byTestId(page, 'nav-feed').click()
   await page.waitForURL((u) => u.pathname === '/feed')
-  await expect.poll(() => byTestId(page, 'feed-live').textContent(), { timeout: 5000 }).toBe('live')
+  await page.locator('[data-testid="feed-live"]', { hasText: /^live$/ }).waitFor({ timeout: 5000 })
   // Records, in the page, when a row whose text contains a marker first appears (Date.now(): the
   // same clock as the test's), so the latency is measured without polling delays.
   await page.evaluate(() => {

@@ -45,7 +45,6 @@ export async function prepareTemplate(): Promise<Template> {
   const project = await initProject()
   const base = { dir: project.dir, masterKey: project.key }
   try {
-    writeFileSync(join(project.dir, 'upstream-ca.pem'), testPki().caCert)
     // A short upstream timeout, so a slow request turns from in flight to failed within a test.
     const configFile = join(project.dir, 'aegis.config.yaml')
     const config = readFileSync(configFile, 'utf8')
@@ -183,6 +182,8 @@ export interface Dashboard {
 export async function startDashboard(template: Template): Promise<Dashboard> {
   const dir = tempDir()
   cpSync(template.dir, dir, { recursive: true })
+  // The upstream's CA: testPki() makes one per process, and the upstream runs in this one.
+  writeFileSync(join(dir, 'upstream-ca.pem'), testPki().caCert)
   const upstream = await startUpstream()
   try {
     const down = await closedPort()
