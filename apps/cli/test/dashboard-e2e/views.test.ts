@@ -14,6 +14,7 @@ const e2e = useDashboard({ scripted: true })
 let page: Page
 let close: () => Promise<void>
 beforeAll(async () => {
+  if (!e2e.ready) return
   const opened = await newPage(e2e.browser)
   page = opened.page
   close = () => opened.context.close()
