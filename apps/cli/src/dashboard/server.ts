@@ -71,7 +71,7 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
     serveStatic(req, res, deps.staticRoot).catch(() => res.destroy())
   }
 
-  const server: Server = createServer({ maxHeaderSize: 16_384 }, onRequest)
+  const server: Server = createServer({ maxHeaderSize: 16_384, requireHostHeader: false }, onRequest)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
     if (!upgradeAllowed(req, auth, deps, port)) {

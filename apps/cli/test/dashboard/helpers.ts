@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { request } from 'node:http'
+import { BIN } from '../helpers/run-cli.js'
+
+export interface RunningDashboard {
+  child: ChildProcess
+  port: number
+  /** Null with --no-gate. */
+  gatePort: number | null
+  /** The one-time token of the login line. */
+  token: string
+  output: () => string
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>
+}
+
+/** Starts `aegis dashboard` and waits for its login line (and the gate line unless --no-gate). */
+export async function startDashboard(
+  cwd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<RunningDashboard> {
+  const child = spawn(process.execPath, [BIN, 'dashboard', ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let all = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d
+    all += d
+  })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    all += d
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const line = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dashboard did not start:\n${all}`)), 20_000)
+    child.stdout?.on('data', () => {
+      const match = /^dashboard: http:\/\/127\.0\.0\.1:(\d+)\/login#t=([A-Za-z0-9_-]{43})$/m.exec(stdout)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match)
+      }
+    })
+    void exited.then((code) => reject(new Error(`dashboard exited ${code}:\n${all}`)))
+  })
+  const gate = /^Aegis gate listening on http:\/\/127\.0\.0\.1:(\d+) \(vault "[^"]+"\)$/m.exec(stdout)
+  return {
+    child,
+    port: Number(line[1]),
+    gatePort: gate ? Number(gate[1]) : null,
+    token: line[2] as string,
+    output: () => all,
+    exited,
+  }
+}
+
+export interface Reply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+  json: () => unknown
+}
+
+/** A raw HTTP request (node:http, so Host and Origin can be anything, or absent). */
+export function http(
+  port: number,
+  path: string,
+  options: { method?: string; headers?: Record<string, string | undefined>; body?: string } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = {}
+  for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = v
+  return new Promise((resolve, reject) => {
+    const req = request(
+      // A `host` key (even undefined: no Host header at all) replaces the one node:http would set.
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers,
+        agent: false,
+        setHost: !('host' in (options.headers ?? {})),
+      },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (d: string) => {
+          body += d
+        })
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }),
+        )
+      },
+    )
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+/** A logged-in browser: its cookie, and helpers sending Origin + X-Aegis-CSRF on writes. */
+export class Browser {
+  cookie = ''
+  constructor(readonly port: number) {}
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  async login(token: string): Promise<Reply> {
+    const reply = await this.write('POST', '/api/session', { token })
+    const set = reply.headers['set-cookie']?.[0]
+    if (set) this.cookie = set.split(';')[0] ?? ''
+    return reply
+  }
+
+  get(path: string): Promise<Reply> {
+    return http(this.port, path, { headers: { cookie: this.cookie || undefined } })
+  }
+
+  write(method: string, path: string, body?: unknown): Promise<Reply> {
+    return http(this.port, path, {
+      method,
+      headers: {
+        cookie: this.cookie || undefined,
+        origin: this.origin,
+        'x-aegis-csrf': '1',
+        'content-type': 'application/json',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  }
+}

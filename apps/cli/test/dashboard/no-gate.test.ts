@@ -1,0 +1,135 @@
+// `aegis dashboard --no-gate`: the dashboard alone, on the ledger of a gate started separately;
+// under bootstrap (no user yet) the login link acts as bootstrap.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, initProject, type Project, removeDir } from '../helpers/run-cli.js'
+import { Browser, http, type RunningDashboard, startDashboard } from './helpers.js'
+
+let project: Project
+let gate: ChildProcess
+let gatePort: number
+const running: RunningDashboard[] = []
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as { port: number }
+  await new Promise((r) => server.close(r))
+  return port
+}
+
+beforeAll(async () => {
+  project = await initProject()
+  gate = spawn(process.execPath, [BIN, 'gate', '--port', '0'], {
+    cwd: project.dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: project.dir, ...project.env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+  gatePort = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    gate.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      if (m) resolve(Number(m[1]))
+    })
+    gate.once('exit', (code) => reject(new Error(`gate exited ${code}`)))
+  })
+}, 60_000)
+
+afterAll(() => {
+  for (const d of running) d.child.kill('SIGKILL')
+  gate?.kill('SIGKILL')
+  if (project) removeDir(project.dir)
+})
+
+describe('aegis dashboard --no-gate', () => {
+  it('refuses --gate-port 0: a running gate has a real port', async () => {
+    const r = await project.run(['dashboard', '--no-gate', '--gate-port', '0', '--port', '0'])
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      1,
+      '',
+      'Error: --gate-port 0 with --no-gate: name the port of the running gate (1-65535)\n',
+    ])
+  })
+
+  it('prints only the login line; the link acts as bootstrap; a user token proves nothing before users exist', async () => {
+    const dash = await startDashboard(
+      project.dir,
+      ['--no-gate', '--gate-port', String(gatePort), '--port', '0'],
+      project.env,
+    )
+    running.push(dash)
+    expect(dash.gatePort).toBeNull()
+    expect(dash.output()).not.toContain('Aegis gate listening')
+    const anyone = new Browser(dash.port)
+    const userToken = await anyone.login(
+      'aegis_user_00000000_000000000000000000000000000000000000000000000000',
+    )
+    expect([userToken.status, userToken.json()]).toEqual([
+      401,
+      { error: { code: 'invalid_token', message: 'Invalid user token' } },
+    ])
+    const browser = new Browser(dash.port)
+    expect((await browser.login(dash.token)).status).toBe(204)
+    const me = (await browser.get('/api/me')).json() as { actor: unknown; permissions: string[] }
+    expect(me.actor).toEqual({ kind: 'bootstrap' })
+    expect(me.permissions).toHaveLength(16)
+
+    // A refusal by the separate gate shows in this dashboard's views (same ledger file).
+    expect((await http(gatePort, '/nope/x')).status).toBe(404)
+    const overview = (await browser.get('/api/overview')).json() as {
+      gate: unknown
+      window: { requests: number; blocked: number; blockRate: number }
+      timeline: { bucketSeconds: number; buckets: { blocked: number }[] }
+      topBlocked: { code: string; count: number }[]
+      expiring: unknown
+    }
+    expect(overview.gate).toEqual({
+      mode: 'external',
+      url: `http://127.0.0.1:${gatePort}`,
+      reachable: true,
+      sealed: false,
+      vault: 'default',
+    })
+    expect(overview.window).toMatchObject({ requests: 1, blocked: 1, blockRate: 1 })
+    expect(overview.timeline.bucketSeconds).toBe(60)
+    expect(overview.timeline.buckets).toHaveLength(60)
+    expect(overview.timeline.buckets.at(-1)?.blocked).toBe(1)
+    expect(overview.topBlocked).toEqual([{ code: 'service_not_found', count: 1 }])
+    expect(overview.expiring).toEqual([])
+    const blocked = (await browser.get('/api/blocked?since=1h')).json() as {
+      groups: unknown[]
+      total: number
+    }
+    expect(blocked.total).toBe(1)
+    expect(blocked.groups).toEqual([
+      { code: 'service_not_found', agent: null, count: 1, lastSeen: expect.any(String) },
+    ])
+    const requests = (await browser.get('/api/requests?decision=blocked')).json() as {
+      items: { id: number }[]
+    }
+    expect(requests.items).toHaveLength(1)
+    const one = (await browser.get(`/api/requests/${requests.items[0]?.id}`)).json() as { code: string }
+    expect(one.code).toBe('service_not_found')
+  })
+
+  it('shows an unreachable gate as such, not as an error', async () => {
+    const dash = await startDashboard(
+      project.dir,
+      ['--no-gate', '--gate-port', String(await freePort()), '--port', '0'],
+      project.env,
+    )
+    running.push(dash)
+    const browser = new Browser(dash.port)
+    await browser.login(dash.token)
+    const overview = await browser.get('/api/overview')
+    expect(overview.status).toBe(200)
+    expect((overview.json() as { gate: { reachable: boolean; mode: string } }).gate).toMatchObject({
+      mode: 'external',
+      reachable: false,
+    })
+    dash.child.kill('SIGTERM')
+    expect(await dash.exited).toBe(0)
+  })
+})

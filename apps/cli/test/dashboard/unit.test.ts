@@ -1,0 +1,203 @@
+// Pure parts of the dashboard server: host and origin checks, token store, sessions, attempts, paths.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { FailedAttempts } from '../../src/dashboard/attempts.js'
+import { isAllowedHost } from '../../src/dashboard/host.js'
+import { LoginTokens } from '../../src/dashboard/login-token.js'
+import { isAllowedOrigin } from '../../src/dashboard/origin.js'
+import { Sessions, sessionSetCookie } from '../../src/dashboard/session.js'
+import { NOT_BUILT, safeRelativePath, serveStatic } from '../../src/dashboard/static.js'
+import { http } from './helpers.js'
+
+const EXTRA = new Set(['aegis.internal', '10.0.0.5', '[fd00::5]'])
+
+describe('Host allowlist', () => {
+  it.each([
+    ['localhost:3200', true],
+    ['LOCALHOST:3200', true],
+    ['127.0.0.1:3200', true],
+    ['127.0.0.1', true],
+    ['[::1]:3200', true],
+    ['app.localhost:3200', true],
+    ['a.b.localhost', true],
+    ['aegis.internal:3200', true],
+    ['10.0.0.5:80', true],
+    ['[fd00::5]:3200', true],
+    // DNS rebinding: the attacker's own name, however close to an allowed one.
+    ['evil.test', false],
+    ['evil.test:3200', false],
+    ['127.0.0.1.evil.test', false],
+    ['localhost.evil.test', false],
+    ['evil-localhost', false],
+    ['localhost.', false],
+    ['.localhost', false],
+    ['a..localhost', false],
+    ['-x.localhost', false],
+    ['[::2]:3200', false],
+    ['::1', false],
+    ['127.0.0.2', false],
+    ['0.0.0.0:3200', false],
+    ['aegis.internal.evil.test', false],
+    ['user@localhost', false],
+    ['localhost:3200/x', false],
+    ['localhost:abc', false],
+    ['localhost 3200', false],
+    ['', false],
+    [undefined, false],
+  ])('%s → %s', (host, allowed) => {
+    expect(isAllowedHost(host, EXTRA)).toBe(allowed)
+  })
+})
+
+describe('Origin check', () => {
+  it.each([
+    ['http://127.0.0.1:3200', true],
+    ['http://localhost:3200', true],
+    ['http://[::1]:3200', true],
+    ['http://aegis.internal:3200', true],
+    ['http://app.localhost:3200', true],
+    ['http://127.0.0.1:3201', false],
+    ['http://127.0.0.1', false],
+    ['https://127.0.0.1:3200', false],
+    ['http://evil.test:3200', false],
+    ['http://127.0.0.1.evil.test:3200', false],
+    ['null', false],
+    ['', false],
+    ['http://127.0.0.1:3200/', false],
+    ['http://user@127.0.0.1:3200', false],
+    [undefined, false],
+  ])('%s → %s', (origin, allowed) => {
+    expect(isAllowedOrigin(origin, EXTRA, 3200)).toBe(allowed)
+  })
+})
+
+describe('LoginTokens', () => {
+  it('issues 32-byte base64url tokens, each usable once', () => {
+    const tokens = new LoginTokens()
+    const token = tokens.issue()
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(tokens.consume('x')).toBe(false)
+    expect(tokens.consume(token)).toBe(true)
+    expect(tokens.consume(token)).toBe(false)
+  })
+
+  it('expires after 5 minutes, and a late attempt consumes it too', () => {
+    let now = 1_000_000
+    const tokens = new LoginTokens({ now: () => now })
+    const late = tokens.issue()
+    const inTime = tokens.issue()
+    now += 5 * 60_000 - 1
+    expect(tokens.consume(inTime)).toBe(true)
+    now += 1
+    expect(tokens.consume(late)).toBe(false)
+    now -= 10_000
+    expect(tokens.consume(late)).toBe(false)
+  })
+})
+
+describe('Sessions', () => {
+  it('expire after 12 idle hours; use restarts the timer; close ends them', () => {
+    let now = 0
+    const sessions = new Sessions({ now: () => now })
+    const id = sessions.open({ userToken: undefined })
+    now += 12 * 3600_000 - 1
+    expect(sessions.get(id)).not.toBeNull()
+    now += 12 * 3600_000 - 1
+    expect(sessions.get(id)).not.toBeNull()
+    now += 12 * 3600_000
+    expect(sessions.get(id)).toBeNull()
+    const other = sessions.open({ userToken: undefined })
+    sessions.close(other)
+    expect(sessions.get(other)).toBeNull()
+    expect(sessions.get(undefined)).toBeNull()
+    expect(sessions.get('forged')).toBeNull()
+  })
+
+  it('sets an HttpOnly, SameSite=Strict cookie, Secure only under TLS', () => {
+    expect(sessionSetCookie('abc', false)).toBe('aegis_session=abc; HttpOnly; SameSite=Strict; Path=/')
+    expect(sessionSetCookie('abc', true)).toMatch(/; Secure$/)
+  })
+})
+
+describe('FailedAttempts', () => {
+  it('limits after 10 failures in a minute, until they age out', () => {
+    let now = 0
+    const failures = new FailedAttempts(() => now)
+    for (let i = 0; i < 9; i++) failures.record()
+    expect(failures.limited()).toBe(false)
+    failures.record()
+    expect(failures.limited()).toBe(true)
+    now += 60_000
+    expect(failures.limited()).toBe(false)
+  })
+})
+
+describe('static paths', () => {
+  it.each([
+    ['/', ''],
+    ['/assets/app.js', 'assets/app.js'],
+    ['/feed?x=1', 'feed'],
+    ['/..%2fetc/passwd', null],
+    ['/%2e%2e/etc/passwd', null],
+    ['/assets/%2e%2e/%2e%2e/x', null],
+    ['/..%5c..%5cx', null],
+    ['/a%5cb', null],
+    ['/a%00b', null],
+    ['/.env', null],
+    ['/assets/.secret', null],
+    ['/./index.html', null],
+    ['/%E0%A4%A', null],
+    ['//etc/passwd', 'etc/passwd'],
+  ])('%s → %s', (url, expected) => {
+    expect(safeRelativePath(url)).toBe(expected)
+  })
+
+  it('serves files under the root only, index.html for SPA routes, 503 when the SPA is not built', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'aegis-static-'))
+    const root = join(base, 'dist')
+    mkdirSync(join(root, 'assets'), { recursive: true })
+    writeFileSync(join(base, 'outside.txt'), 'OUTSIDE')
+    writeFileSync(join(root, 'index.html'), '<!doctype html>INDEX')
+    writeFileSync(join(root, 'assets', 'app-1.js'), 'JS')
+    writeFileSync(join(root, '.hidden'), 'HIDDEN')
+    let current = root
+    const server = createServer((req, res) => void serveStatic(req, res, current))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as AddressInfo).port
+    try {
+      const js = await http(port, '/assets/app-1.js')
+      expect([js.status, js.body, js.headers['content-type']]).toEqual([
+        200,
+        'JS',
+        'text/javascript; charset=utf-8',
+      ])
+      expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+      for (const route of ['/', '/login', '/feed', '/users']) {
+        const page = await http(port, route)
+        expect([page.status, page.body]).toEqual([200, '<!doctype html>INDEX'])
+      }
+      expect((await http(port, '/assets/missing.js')).status).toBe(404)
+      for (const evil of [
+        '/..%2foutside.txt',
+        '/%2e%2e/outside.txt',
+        '/..%5coutside.txt',
+        '/.hidden',
+        '/%2e%2e%2foutside.txt',
+      ]) {
+        const reply = await http(port, evil)
+        expect(reply.body, evil).not.toContain('OUTSIDE')
+        expect(reply.body, evil).not.toContain('HIDDEN')
+      }
+      current = join(base, 'missing')
+      const missing = await http(port, '/feed')
+      expect([missing.status, missing.body]).toEqual([503, NOT_BUILT])
+    } finally {
+      server.close()
+      rmSync(base, { recursive: true, force: true })
+    }
+  })
+})
