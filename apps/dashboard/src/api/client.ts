@@ -23,6 +23,12 @@ export class ApiError extends Error {
   }
 }
 
+/** Any failure as an ApiError (a thrown non-API error keeps its message). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err
+  return new ApiError(0, 'client_error', err instanceof Error ? err.message : String(err))
+}
+
 export type Query = Record<string, string | number | undefined>
 
 export interface ApiOptions {

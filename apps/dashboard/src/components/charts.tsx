@@ -115,7 +115,10 @@ export function BarChart({ bars, testId, label }: { bars: readonly Bar[]; testId
     <svg
       data-testid={testId}
       viewBox={`0 0 ${width} ${height}`}
-      className="w-full"
+      width={width}
+      height={height}
+      // Natural size, shrinking on narrow screens: scaled up, the labels would grow with the bars.
+      className="h-auto max-w-full"
       role="img"
       aria-label={label}
     >

@@ -94,6 +94,8 @@ export class LiveFeed {
     if (this.reconnectTimer !== null) this.timers.clearTimeout(this.reconnectTimer)
     if (this.flushTimer !== null) this.timers.clearTimeout(this.flushTimer)
     this.reconnectTimer = this.flushTimer = null
+    this.queue = []
+    this.buffer = []
     const socket = this.socket
     this.socket = null
     socket?.close()

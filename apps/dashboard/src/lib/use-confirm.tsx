@@ -1,6 +1,6 @@
 import { type ReactNode, useId, useState } from 'react'
+import { toApiError } from '../api/client.js'
 import { ConfirmDialog, type ConfirmRequest } from '../components/ConfirmDialog.js'
-import { toApiError } from './use-resource.js'
 
 /** An optional value the dialog asks for (a rate limit, a role). */
 export type DialogInput =

@@ -1,16 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { ApiError } from '../api/client.js'
+import { type ApiError, toApiError } from '../api/client.js'
 
 export interface Resource<T> {
   data: T | null
   error: ApiError | null
   loading: boolean
   reload: () => void
-}
-
-export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err
-  return new ApiError(0, 'client_error', err instanceof Error ? err.message : String(err))
 }
 
 /**

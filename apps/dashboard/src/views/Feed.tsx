@@ -2,12 +2,11 @@ import { useEffect, useId, useReducer, useRef, useState } from 'react'
 import type { Api, ApiError } from '../api/client.js'
 import type { LedgerEntry } from '../api/types.js'
 import { ErrorBox, PageTitle } from '../components/ui.js'
-import { catchUp } from '../feed/catchup.js'
+import { FeedController } from '../feed/controller.js'
 import { exportCommand } from '../feed/export-command.js'
-import { EMPTY_FILTER, type FeedFilter, filterQuery, SINCE_OPTIONS, sameFilter } from '../feed/filter.js'
+import { EMPTY_FILTER, type FeedFilter, SINCE_OPTIONS, sameFilter } from '../feed/filter.js'
 import { LiveFeed, type LiveStatus, wsUrl } from '../feed/live.js'
 import { FEED_CAP, feedReducer, initialFeedState } from '../feed/state.js'
-import { toApiError } from '../lib/use-resource.js'
 import { FeedDrawer, FeedTable } from './FeedTable.js'
 
 const LIVE_CLASS: Record<LiveStatus, string> = {
@@ -154,57 +153,33 @@ export function FeedView({ api }: { api: Api }) {
   const [live, setLive] = useState<LiveStatus>('connecting')
   const [error, setError] = useState<ApiError | null>(null)
   const [selected, setSelected] = useState<LedgerEntry | null>(null)
-  const stateRef = useRef(state)
-  stateRef.current = state
-  const generation = useRef(0)
-  // The latest load, resolving to the highest id it returned: a catch-up starts after it.
-  const loading = useRef<Promise<number>>(Promise.resolve(0))
+  const controller = useRef<FeedController | null>(null)
+  controller.current ??= new FeedController({ requests: api.requests, dispatch, onError: setError })
+  const started = useRef(false)
+  const stateFilter = useRef(state.filter)
+  stateFilter.current = state.filter
 
-  const load = (filter: FeedFilter) => {
-    const gen = ++generation.current
-    const now = new Date()
-    dispatch({ type: 'filter', filter, now, generation: gen })
-    setError(null)
-    loading.current = api.requests({ ...filterQuery(filter, now), limit: FEED_CAP }).then(
-      (page) => {
-        dispatch({ type: 'loaded', generation: gen, items: page.items })
-        return page.items.reduce((max, e) => Math.max(max, e.id), 0)
-      },
-      (err: unknown) => {
-        if (gen === generation.current) setError(toApiError(err))
-        return 0
-      },
-    )
-  }
-  const loadRef = useRef(load)
-  loadRef.current = load
-
-  // The draft is the trigger; load reads the current state through refs.
+  // The draft is the trigger: the first load runs at once, later ones after typing pauses.
   useEffect(() => {
-    const first = generation.current === 0
-    if (!first && sameFilter(draft, stateRef.current.filter)) return
-    const timer = setTimeout(() => loadRef.current(draft), first ? 0 : 300)
+    const c = controller.current as FeedController
+    if (!started.current) {
+      started.current = true
+      void c.load(draft)
+      return
+    }
+    if (sameFilter(draft, stateFilter.current)) return
+    const timer = setTimeout(() => void c.load(draft), 300)
     return () => clearTimeout(timer)
   }, [draft])
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: one connection for the life of the view
+  // One socket for the life of the view; the controller decides what a (re)connect fetches.
   useEffect(() => {
+    const c = controller.current as FeedController
     const feed = new LiveFeed({
       url: wsUrl(window.location),
       onStatus: setLive,
-      onEntries: (entries) => dispatch({ type: 'receive', entries }),
-      catchUp: async () => {
-        const loadedMax = await loading.current
-        const s = stateRef.current
-        const after = Math.max(s.lastId, loadedMax)
-        const query = filterQuery(s.filter, new Date())
-        const result = await catchUp(
-          (afterId, limit) => api.requests({ ...query, after: afterId, limit }),
-          after,
-        )
-        if (result.complete) dispatch({ type: 'receive', entries: result.entries })
-        else loadRef.current(stateRef.current.filter)
-      },
+      onEntries: (entries) => c.receive(entries),
+      catchUp: () => c.catchUp(),
     })
     feed.start()
     return () => feed.stop()
@@ -224,7 +199,7 @@ export function FeedView({ api }: { api: Api }) {
         onPause={() => dispatch({ type: 'pause' })}
         onResume={() => dispatch({ type: 'resume' })}
       />
-      {error ? <ErrorBox error={error} onRetry={() => load(state.filter)} /> : null}
+      {error ? <ErrorBox error={error} onRetry={() => void controller.current?.load(state.filter)} /> : null}
       <FeedTable rows={state.rows} selectedId={shown?.id ?? null} onOpen={setSelected} />
       <div className="mt-2 flex flex-wrap items-start justify-between gap-2 text-xs text-slate-400">
         <span>

@@ -1,6 +1,5 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react'
-import type { Api } from '../api/client.js'
-import { toApiError } from '../lib/use-resource.js'
+import { type Api, toApiError } from '../api/client.js'
 
 /** The `t` parameter of a `#t=<token>` fragment, or null. */
 export function tokenFromHash(hash: string): string | null {
