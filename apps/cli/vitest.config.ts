@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 // No @aegis/source alias here: CLI tests run the built bin/run.js, which loads built packages.
 export default defineConfig({
@@ -7,7 +7,15 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'cli', include: ['test/*.test.ts'], sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: {
+          name: 'cli',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/dashboard-e2e/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
       {
         // Real Chromium against `aegis dashboard` (one per file, on a copy of the template project the
         // global setup makes). After the other CLI tests and one file at a time: the feed's latency
