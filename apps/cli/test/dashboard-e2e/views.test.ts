@@ -13,11 +13,23 @@ import { byTestId, loginWithUserToken, screenshot } from './ui.js'
 const e2e = useDashboard({ scripted: true })
 let page: Page
 let close: () => Promise<void>
+/** Console errors and uncaught exceptions of the page (a CSP violation is logged as an error). */
+const consoleErrors: string[] = []
+/** Every response the browser got from the dashboard, with its headers. */
+const responses: { url: string; status: number; headers: Record<string, string> }[] = []
 beforeAll(async () => {
   if (!e2e.ready) return
   const opened = await newPage(e2e.browser)
   page = opened.page
   close = () => opened.context.close()
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text())
+  })
+  page.on('pageerror', (e) => consoleErrors.push(String(e)))
+  page.on('response', (r) => {
+    if (r.url().startsWith(e2e.dash.url))
+      responses.push({ url: r.url(), status: r.status(), headers: r.headers() })
+  })
   await loginWithUserToken(page, e2e.dash.url, e2e.dash.users.admin)
 })
 afterAll(async () => {
@@ -277,6 +289,48 @@ describe('an operator', () => {
       expect(await byTestId(p, 'agent-remove').count()).toBe(3)
     } finally {
       await opened.context.close()
+    }
+  })
+})
+
+describe('in the browser, across all six views', () => {
+  it('nothing was refused by the CSP and no script failed', () => {
+    expect(consoleErrors).toEqual([])
+  })
+
+  it('every response carries the security headers, no CORS header, and the API no-store', () => {
+    const CSP =
+      "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    expect(responses.length).toBeGreaterThan(10)
+    const paths = new Set(responses.map((r) => new URL(r.url).pathname))
+    for (const path of [
+      '/login',
+      '/api/session',
+      '/api/me',
+      '/api/overview',
+      '/api/requests',
+      '/api/users',
+    ]) {
+      expect(paths, path).toContain(path)
+    }
+    for (const r of responses) {
+      const { pathname } = new URL(r.url)
+      expect({ pathname, csp: r.headers['content-security-policy'] }).toEqual({ pathname, csp: CSP })
+      expect(r.headers['x-content-type-options'], pathname).toBe('nosniff')
+      expect(r.headers['referrer-policy'], pathname).toBe('no-referrer')
+      expect(r.headers['x-frame-options'], pathname).toBe('DENY')
+      expect(
+        Object.keys(r.headers).filter((h) => h.startsWith('access-control-')),
+        pathname,
+      ).toEqual([])
+      if (pathname.startsWith('/api/')) {
+        expect(r.headers['cache-control'], pathname).toBe('no-store')
+        if (r.status !== 204)
+          expect(r.headers['content-type'], pathname).toBe('application/json; charset=utf-8')
+      }
+      if (pathname.startsWith('/assets/')) {
+        expect(r.headers['cache-control'], pathname).toBe('public, max-age=31536000, immutable')
+      }
     }
   })
 })
