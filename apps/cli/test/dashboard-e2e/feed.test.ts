@@ -12,7 +12,13 @@ import { useDashboard } from './setup.js'
 import { byTestId, loginWithUserToken } from './ui.js'
 
 // What the in-page functions below use of the browser (this package is typed for Node only).
-declare const window: { __seen: Record<string, number>; __watch: string[] }
+declare const window: {
+  __seen: Record<string, number>
+  __watch: string[]
+  __sockets: { close(): void }[]
+  __blockWs: boolean
+  WebSocket: new (url: string, protocols?: string | string[]) => { close(): void }
+}
 declare const document: {
   body: unknown
   querySelectorAll(selector: string): Iterable<{ textContent: string | null }>
@@ -167,4 +173,53 @@ describe('the live feed', () => {
     await expect.poll(() => row('bulk-519').count(), { timeout: 5000 }).toBe(1)
     await expect.poll(() => page.locator('[data-testid="feed-row"]').count()).toBe(500)
   }, 60_000)
+
+  it('loses nothing across a reconnect: what happened while it was down is fetched with after=<lastId>', async () => {
+    const opened = await newPage(e2e.browser)
+    const p = opened.page
+    try {
+      // Test instrumentation in the page only: the SPA's sockets are recorded so the test can drop
+      // one, and while __blockWs is set a new one goes to a path the server refuses (403).
+      await p.addInitScript(() => {
+        const Native = window.WebSocket
+        window.__sockets = []
+        window.__blockWs = false
+        window.WebSocket = class extends Native {
+          constructor(url: string, protocols?: string | string[]) {
+            super(window.__blockWs ? url.replace(/\/ws$/, '/ws-blocked') : url, protocols)
+            window.__sockets.push(this)
+          }
+        }
+      })
+      await loginWithUserToken(p, e2e.dash.url, e2e.dash.users.admin)
+      await byTestId(p, 'nav-feed').click()
+      const live = byTestId(p, 'feed-live')
+      await expect.poll(() => live.textContent(), { timeout: 5000 }).toBe('live')
+
+      await p.evaluate(() => {
+        window.__blockWs = true
+        for (const socket of window.__sockets) socket.close()
+      })
+      await expect.poll(() => live.textContent()).not.toBe('live')
+      const markers = [1, 2, 3].map((n) => `while-down-${n}-${Date.now().toString(36)}`)
+      for (const marker of markers) {
+        expect((await gateGet(e2e.dash.gatePort, `/github/${marker}`, as('research-bot'))).status).toBe(200)
+      }
+      // Refused reconnects (with backoff) for a while, then the server is reachable again.
+      await new Promise((r) => setTimeout(r, 1500))
+      expect(await live.textContent()).not.toBe('live')
+      await p.evaluate(() => {
+        window.__blockWs = false
+      })
+      await expect.poll(() => live.textContent(), { timeout: 12_000 }).toBe('live')
+      const inFeed = (marker: string) => p.locator('[data-testid="feed-row"]', { hasText: marker }).count()
+      for (const marker of markers) await expect.poll(() => inFeed(marker), { timeout: 3000 }).toBe(1)
+      // And the new socket carries what comes next.
+      const after = `after-reconnect-${Date.now().toString(36)}`
+      expect((await gateGet(e2e.dash.gatePort, `/github/${after}`, as('research-bot'))).status).toBe(200)
+      await expect.poll(() => inFeed(after), { timeout: 1000, interval: 20 }).toBe(1)
+    } finally {
+      await opened.context.close()
+    }
+  }, 30_000)
 })
