@@ -296,6 +296,11 @@ describe('a viewer', () => {
       await byTestId(page, 'forbidden').waitFor({ timeout: 5000 })
       expect(await byTestId(page, 'users-table').count()).toBe(0)
       expect(await page.textContent('body')).not.toContain('oscar')
+      for (const path of ['/agents', '/no-such-view']) {
+        await page.goto(`${e2e.dash.url}${path}`)
+        await byTestId(page, 'forbidden').waitFor({ timeout: 5000 })
+        expect(await byTestId(page, 'agents-table').count(), path).toBe(0)
+      }
 
       const users = await page.request.get(`${e2e.dash.url}/api/users`)
       expect(users.status()).toBe(403)
