@@ -1,7 +1,8 @@
 /**
  * The live Request Feed in a real Chromium: a request through the gate shows within a second of
- * its response, its badge follows the request to its end, pausing counts instead of inserting, and
- * the DOM keeps at most 500 rows.
+ * its response, its badge follows the request to its end, pausing counts instead of inserting, the
+ * DOM keeps at most 500 rows, and a reconnect loses nothing. Last, a write from the UI (it changes
+ * this file's data, so it comes after the feed tests).
  */
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -222,4 +223,42 @@ describe('the live feed', () => {
       await opened.context.close()
     }
   }, 30_000)
+})
+
+describe('writes from the UI', () => {
+  it('asks first, then takes effect in the gate: revoking a grant refuses the next request', async () => {
+    const opened = await newPage(e2e.browser)
+    const p = opened.page
+    try {
+      expect((await gateGet(e2e.dash.gatePort, '/github/before-revoke', as('ci-bot'))).status).toBe(200)
+      await loginWithUserToken(p, e2e.dash.url, e2e.dash.users.operator)
+      await byTestId(p, 'nav-agents').click()
+      const ciBot = p.locator('[data-testid="agent-row"][data-name="ci-bot"]')
+      const ghGrant = ciBot.locator('[data-testid="agent-grant"]', { hasText: 'gh' })
+      await ghGrant.locator('[data-testid="agent-revoke"]').click()
+      const dialog = byTestId(p, 'confirm-dialog')
+      await dialog.waitFor({ timeout: 3000 })
+      expect(await dialog.textContent()).toContain('Revoke gh from ci-bot')
+      // Cancelling changes nothing.
+      await byTestId(p, 'confirm-cancel').click()
+      await dialog.waitFor({ state: 'detached' })
+      expect((await gateGet(e2e.dash.gatePort, '/github/still-granted', as('ci-bot'))).status).toBe(200)
+
+      await ghGrant.locator('[data-testid="agent-revoke"]').click()
+      await byTestId(p, 'confirm-ok').click()
+      await dialog.waitFor({ state: 'detached' })
+      await expect
+        .poll(() => ciBot.locator('[data-testid="agent-grant"]').allTextContents())
+        .toEqual([expect.stringContaining('internal-api')])
+      // The gate picks up the change within a second (it re-reads grants, as after `aegis agent revoke`).
+      await expect
+        .poll(async () => (await gateGet(e2e.dash.gatePort, '/github/after-revoke', as('ci-bot'))).block, {
+          timeout: 2000,
+          interval: 50,
+        })
+        .toBe('grant_denied')
+    } finally {
+      await opened.context.close()
+    }
+  })
 })
