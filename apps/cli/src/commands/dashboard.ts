@@ -21,6 +21,8 @@ import { createLogger } from '../lib/logger.js'
 // The built SPA, copied beside the commands by scripts/copy-dashboard.js (dist/commands/ → dist/dashboard/).
 const STATIC_ROOT = fileURLToPath(new URL('../dashboard', import.meta.url))
 
+const LOOPBACK_BINDS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1'])
+
 export default class Dashboard extends AegisCommand<typeof Dashboard> {
   static override summary = 'Start the gate and the web dashboard (login link printed once)'
   static override description =
@@ -128,6 +130,12 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
       await stopAll()
       throw new CliError(
         `Cannot start the dashboard on ${config.dashboard.host}:${config.dashboard.port}: ${(error as Error).message}`,
+      )
+    }
+    const host = config.dashboard.host
+    if (!LOOPBACK_BINDS.has(host)) {
+      this.warn(
+        `The dashboard listens on ${host}, beyond this machine, over plain HTTP: put a TLS proxy in front, and add the name browsers use to dashboard.allowed_hosts (other names get 403)`,
       )
     }
     // The link names a loopback address the Host allowlist accepts, whatever interface is bound.

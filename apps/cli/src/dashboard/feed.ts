@@ -36,7 +36,11 @@ export class LedgerFeed {
   constructor(ledger: Ledger, logger: DashboardLogger) {
     this.#ledger = ledger
     this.#logger = logger
-    this.#lastId = ledger.query({ limit: 1, beforeId: Number.MAX_SAFE_INTEGER })[0]?.id ?? 0
+    this.#lastId = this.#newestId()
+  }
+
+  #newestId(): number {
+    return this.#ledger.query({ limit: 1, beforeId: Number.MAX_SAFE_INTEGER })[0]?.id ?? 0
   }
 
   get size(): number {
@@ -80,12 +84,18 @@ export class LedgerFeed {
   #tick(): void {
     let entries: LedgerEntry[]
     try {
+      if (this.#sockets.size === 0) {
+        // Nobody listens: skip ahead instead of reading rows nobody will be sent (one index probe).
+        this.#lastId = this.#newestId()
+        this.#inFlight = []
+        return
+      }
       entries = this.#read()
     } catch (error) {
       this.#logger.warn({ err: String(error) }, 'dashboard feed: ledger read failed')
       return
     }
-    if (entries.length === 0 || this.#sockets.size === 0) return
+    if (entries.length === 0) return
     for (const entry of entries) {
       const text = JSON.stringify({ type: 'entry', entry })
       for (const socket of this.#sockets) this.#send(socket, text)

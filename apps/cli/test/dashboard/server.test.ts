@@ -1,4 +1,5 @@
 // `aegis dashboard` as a user meets it: the built binary in a temp workspace, real HTTP and WebSocket.
+import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -34,7 +35,15 @@ function record(what: string, reply: Reply): Reply {
   return reply
 }
 
+/** Every session cookie value handed out, for the secret scan. */
+const sessionIds: string[] = []
+
 class RecordingBrowser extends Browser {
+  override async login(token: string): Promise<Reply> {
+    const reply = await super.login(token)
+    if (reply.status === 204) sessionIds.push(this.cookie.split('=')[1] ?? '')
+    return reply
+  }
   override async get(path: string): Promise<Reply> {
     return record(`GET ${path}`, await super.get(path))
   }
@@ -513,36 +522,72 @@ describe('live feed', () => {
     slow.on('message', () => slowCount++)
     fast.on('message', () => fastCount++)
     const slowClosed = new Promise<number>((r) => slow.once('close', (code) => r(code)))
+    // The server says when it drops a client (its log, on stderr); the paused client cannot see it yet.
+    const dropped = () => dash.output().includes('slow client dropped')
     // The client stops reading: what the server sends piles up in the kernel, then in ws's buffer.
     ;(slow as unknown as { _socket: { pause(): void } })._socket.pause()
+    // Batches of one tick's worth (500 entries, ~1.2 MB), each drained by the reading client before
+    // the next: it never falls behind, while the paused one only ever gains. Stops once dropped.
     const ledger = openLedger({ file: join(project.dataDir, 'ledger.db') })
-    const N = 6000
+    const path = `/flood/${'x'.repeat(2000)}`
+    let sent = 0
     try {
-      const path = `/flood/${'x'.repeat(2000)}`
-      await Promise.all(
-        Array.from({ length: N }, (_, i) =>
-          ledger.append({
-            requestId: `flood-${i}`,
-            channel: 'gate',
-            method: 'GET',
-            path,
-            decision: 'allowed',
-            durationMs: 1,
-          }),
-        ),
-      )
+      for (let batch = 0; batch < 40 && !dropped(); batch++) {
+        await Promise.all(
+          Array.from({ length: 500 }, () =>
+            ledger.append({
+              requestId: `flood-${sent++}`,
+              channel: 'gate',
+              method: 'GET',
+              path,
+              decision: 'allowed',
+              durationMs: 1,
+            }),
+          ),
+        )
+        const deadline = Date.now() + 10_000
+        while (fastCount < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        expect(fastCount).toBe(sent)
+      }
     } finally {
       await ledger.close()
     }
-    // ~13 MB of messages: far past 1 MiB plus what the kernel buffers on loopback.
-    const deadline = Date.now() + 20_000
-    while (fastCount < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-    expect(fastCount).toBe(N)
+    // Dropped well before 40 batches (~48 MB): 1 MiB plus what the kernel buffers on loopback.
+    expect(dropped()).toBe(true)
     ;(slow as unknown as { _socket: { resume(): void } })._socket.resume()
     expect(await slowClosed).toBe(1006)
-    expect(slowCount).toBeLessThan(N)
+    expect(slowCount).toBeLessThan(sent)
     fast.close()
   }, 60_000)
+})
+
+describe('socket cap', () => {
+  it('at most 64 feed sockets: the 65th upgrade gets 503; a slot frees when one closes', async () => {
+    const origin = `http://127.0.0.1:${dash.port}`
+    // Sockets of earlier tests are gone once the server saw their close.
+    await new Promise((r) => setTimeout(r, 300))
+    const open: WebSocket[] = []
+    try {
+      for (let i = 0; i < 64; i++) {
+        const ws = openSocket({ origin, cookie: keptCookie })
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve)
+          ws.once('error', reject)
+        })
+        open.push(ws)
+      }
+      const extra = openSocket({ origin, cookie: keptCookie })
+      expect(await upgradeStatus(extra)).toBe(503)
+      const first = open.shift() as WebSocket
+      first.close()
+      await new Promise((r) => first.once('close', r))
+      await new Promise((r) => setTimeout(r, 100))
+      const again = openSocket({ origin, cookie: keptCookie })
+      expect(await upgradeStatus(again)).toBe(101)
+    } finally {
+      for (const ws of open) ws.terminate()
+    }
+  })
 })
 
 describe('rate limit', () => {
@@ -580,6 +625,22 @@ describe('secrets', () => {
     forms('agent token', agentToken)
     for (const [role, token] of Object.entries(tokens)) forms(`${role} user token`, token)
     forms('one-time token', dash.token)
+    for (const id of sessionIds) forms('session id', id)
+    // Stored hashes (user and agent tokens are kept as SHA-256) and the hash of a login token.
+    for (const [name, token] of [
+      ['agent token', agentToken],
+      ['one-time token', dash.token],
+      ...Object.entries(tokens),
+    ]) {
+      const digest = createHash('sha256')
+        .update(token as string)
+        .digest()
+      needles.push(
+        [`${name} sha256 hex`, digest.toString('hex')],
+        [`${name} sha256 base64`, digest.toString('base64')],
+      )
+    }
+    expect(sessionIds.length).toBeGreaterThan(10)
     for (const { what, text, headers } of seen) {
       const body = text + JSON.stringify({ ...headers, 'set-cookie': undefined })
       for (const [name, needle] of needles) expect(body.includes(needle), `${name} in ${what}`).toBe(false)
