@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import { type Api, type ApiError, createApi, toApiError } from './api/client.js'
 import type { Me } from './api/types.js'
+import { ErrorBoundary } from './components/ErrorBoundary.js'
 import { ErrorBox, Loading } from './components/ui.js'
 import { canOf } from './lib/permissions.js'
 import { navigate, usePath } from './lib/router.js'
@@ -15,6 +16,9 @@ import { UsersView } from './views/Users.js'
 
 function ViewBody({ api, me, path }: { api: Api; me: Me; path: string }) {
   const view = resolveView(path, me)
+  useEffect(() => {
+    document.title = `${view === 'forbidden' ? 'Not available' : view.label} · Aegis`
+  }, [view])
   if (view === 'forbidden') return <Forbidden path={path} />
   const can = canOf(me.permissions)
   switch (view.id) {
@@ -101,7 +105,9 @@ export function App() {
   }
   return (
     <Shell me={me} path={path} onNavigate={(to) => navigate(to)} onLogout={logout}>
-      <ViewBody key={path} api={api} me={me} path={path} />
+      <ErrorBoundary key={path}>
+        <ViewBody api={api} me={me} path={path} />
+      </ErrorBoundary>
     </Shell>
   )
 }

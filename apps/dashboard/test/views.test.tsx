@@ -3,6 +3,7 @@ import { renderToString } from 'react-dom/server'
 import { describe, expect, it, vi } from 'vitest'
 import type { Api } from '../src/api/client.js'
 import { ConfirmDialog } from '../src/components/ConfirmDialog.js'
+import { ErrorBoundary } from '../src/components/ErrorBoundary.js'
 import { EMPTY_FILTER } from '../src/feed/filter.js'
 import { FEED_CAP } from '../src/feed/state.js'
 import { canOf } from '../src/lib/permissions.js'
@@ -143,7 +144,7 @@ describe('overview', () => {
     const data = overview({ topBlocked: [] })
     const buckets = data.timeline.buckets.map((b) => ({ ...b, allowed: 0, blocked: 0, failed: 0 }))
     const html = render(<OverviewPanel data={{ ...data, timeline: { ...data.timeline, buckets } }} />)
-    expect(text(html, 'chart-timeline')).toContain('No requests in this window')
+    expect(text(html, 'timeline')).toContain('No requests in this window')
     expect(html).not.toContain('<rect x=')
     expect(text(html, 'chart-top-blocked')).toContain('Nothing blocked')
   })
@@ -201,6 +202,12 @@ describe('feed', () => {
     expect(text(html, 'drawer-requestId')).toBe('req-abc')
     expect(text(html, 'drawer-targetHost')).toBe('api.github.com')
     expect(html).toContain('&quot;requestId&quot;: &quot;req-abc&quot;')
+  })
+
+  it('the drawer never shows a query either', () => {
+    const html = render(<FeedDrawer entry={entry(8, { path: '/v1/x?api_key=SECRETVALUE' })} onClose={noop} />)
+    expect(text(html, 'drawer-path')).toBe('/v1/x')
+    expect(html).not.toContain('SECRETVALUE')
   })
 
   it.each([
@@ -395,6 +402,20 @@ describe('confirm dialog', () => {
     expect(tagOf(html, 'confirm-dialog')).toContain('aria-modal="true"')
     expect(text(html, 'confirm-error')).toBe('The last admin cannot be removed')
     expect(text(html, 'confirm-ok')).toBe('Remove')
+  })
+})
+
+describe('error boundary', () => {
+  it('a view that throws shows its message, not a blank page', () => {
+    const boundary = new ErrorBoundary({ children: 'fine' })
+    boundary.state = ErrorBoundary.getDerivedStateFromError(
+      new TypeError("Cannot read properties of undefined (reading 'map')"),
+    )
+    const html = render(boundary.render() as ReactElement)
+    expect(text(html, 'error')).toContain(
+      "This view failed to render: Cannot read properties of undefined (reading 'map')",
+    )
+    expect(html).toContain('Try again')
   })
 })
 

@@ -19,11 +19,10 @@ export function TimelineChart({
   buckets: readonly TimelineBucket[]
   bucketSeconds: number
 }) {
+  // The bars stretch to the panel's width (preserveAspectRatio="none"); text would stretch with
+  // them, so the labels are HTML around the SVG.
   const width = 720
-  const height = 160
-  const top = 14
-  const bottom = 18
-  const plot = height - top - bottom
+  const height = 140
   const max = Math.max(1, ...buckets.map((b) => b.allowed + b.blocked + b.failed))
   const slot = buckets.length > 0 ? width / buckets.length : width
   const barWidth = Math.max(1, slot - 2)
@@ -31,58 +30,48 @@ export function TimelineChart({
   const first = buckets[0]
   const last = buckets[buckets.length - 1]
   return (
-    <figure>
-      <svg
-        data-testid="chart-timeline"
-        viewBox={`0 0 ${width} ${height}`}
-        className="h-40 w-full"
-        role="img"
-        aria-label={`Requests per ${bucketSeconds} seconds, stacked by decision; ${total} in total`}
-        preserveAspectRatio="none"
-      >
-        <line
-          x1="0"
-          x2={width}
-          y1={top + plot}
-          y2={top + plot}
-          className="stroke-slate-700"
-          strokeWidth="1"
-        />
-        <text x="2" y="10" className="fill-slate-500 text-[10px]">
-          {max}
-        </text>
-        {buckets.map((b, i) => {
-          let y = top + plot
-          const x = i * slot + 1
-          return (
-            <g key={b.t} data-testid="timeline-bucket">
-              <title>{`${localTime(b.t)}: ${b.allowed} allowed, ${b.blocked} blocked, ${b.failed} failed`}</title>
-              {SERIES.map((s) => {
-                const value = b[s.key]
-                if (value <= 0) return null
-                const h = (value / max) * plot
-                y -= h
-                return <rect key={s.key} x={x} y={y} width={barWidth} height={h} className={s.className} />
-              })}
-            </g>
-          )
-        })}
-        {first ? (
-          <text x="2" y={height - 4} className="fill-slate-500 text-[10px]">
-            {localTime(first.t)}
-          </text>
-        ) : null}
-        {last ? (
-          <text x={width - 2} y={height - 4} textAnchor="end" className="fill-slate-500 text-[10px]">
-            {localTime(last.t)}
-          </text>
-        ) : null}
+    <figure data-testid="timeline">
+      <div className="flex justify-between text-[11px] text-slate-500">
+        <span>max {max}</span>
+        <span>{total} in total</span>
+      </div>
+      <div className="relative">
+        <svg
+          data-testid="chart-timeline"
+          viewBox={`0 0 ${width} ${height}`}
+          className="h-36 w-full"
+          role="img"
+          aria-label={`Requests per ${bucketSeconds} seconds, stacked by decision; ${total} in total`}
+          preserveAspectRatio="none"
+        >
+          <line x1="0" x2={width} y1={height} y2={height} className="stroke-slate-700" strokeWidth="1" />
+          {buckets.map((b, i) => {
+            let y = height
+            const x = i * slot + 1
+            return (
+              <g key={b.t} data-testid="timeline-bucket">
+                <title>{`${localTime(b.t)}: ${b.allowed} allowed, ${b.blocked} blocked, ${b.failed} failed`}</title>
+                {SERIES.map((s) => {
+                  const value = b[s.key]
+                  if (value <= 0) return null
+                  const h = (value / max) * height
+                  y -= h
+                  return <rect key={s.key} x={x} y={y} width={barWidth} height={h} className={s.className} />
+                })}
+              </g>
+            )
+          })}
+        </svg>
         {total === 0 ? (
-          <text x={width / 2} y={top + plot / 2} textAnchor="middle" className="fill-slate-500 text-xs">
+          <p className="absolute inset-0 flex items-center justify-center text-xs text-slate-500">
             No requests in this window
-          </text>
+          </p>
         ) : null}
-      </svg>
+      </div>
+      <div className="flex justify-between text-[11px] text-slate-500">
+        <span>{first ? localTime(first.t) : ''}</span>
+        <span>{last ? localTime(last.t) : ''}</span>
+      </div>
       <figcaption className="mt-2 flex gap-4 text-xs text-slate-400">
         {SERIES.map((s) => (
           <span key={s.key} className="flex items-center gap-1">

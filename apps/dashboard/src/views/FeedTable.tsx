@@ -116,7 +116,9 @@ const FIELDS: readonly (keyof LedgerEntry)[] = [
 ]
 
 /** The whole entry: every field, and the JSON as `ledger show --json` prints it. */
-export function FeedDrawer({ entry, onClose }: { entry: LedgerEntry; onClose: () => void }) {
+export function FeedDrawer({ entry: raw, onClose }: { entry: LedgerEntry; onClose: () => void }) {
+  // The ledger stores paths without query or fragment; cut again here, as the table does.
+  const entry: LedgerEntry = raw.path === null ? raw : { ...raw, path: pathOnly(raw.path) }
   return (
     <Drawer title={`Request #${entry.id}`} testId="feed-drawer" onClose={onClose}>
       <dl className="grid grid-cols-[8rem_1fr] gap-x-3 gap-y-1.5 text-sm">

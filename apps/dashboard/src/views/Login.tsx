@@ -66,9 +66,9 @@ export function LoginForm({ status, onSubmit }: { status: LoginStatus; onSubmit:
 }
 
 /**
- * `/login`: a `#t=` one-time token is taken from the fragment, the fragment is wiped from the
- * address bar and history at once (it must not survive a reload or a bookmark), then exchanged for
- * the session cookie.
+ * `/login`: a `#t=` one-time token is taken from the fragment (at load, or when the fragment
+ * changes), the fragment is wiped from the address bar and history at once (it must not survive a
+ * reload or a bookmark), then exchanged for the session cookie.
  */
 export function LoginView({ api, onLoggedIn }: { api: Api; onLoggedIn: () => void }) {
   const [status, setStatus] = useState<LoginStatus>({ kind: 'idle', message: '' })
@@ -81,14 +81,22 @@ export function LoginView({ api, onLoggedIn }: { api: Api; onLoggedIn: () => voi
     })
   }
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once per page load (StrictMode mounts twice; the ref keeps it single)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: subscribes once; exchange only calls the API
   useEffect(() => {
-    if (started.current) return
-    started.current = true
-    const token = tokenFromHash(window.location.hash)
-    if (!token) return
-    history.replaceState(null, '', '/login')
-    exchange(token, 'login link')
+    const take = () => {
+      const token = tokenFromHash(window.location.hash)
+      if (!token) return
+      history.replaceState(null, '', '/login')
+      exchange(token, 'login link')
+    }
+    // On /login already (after a logout, or a failed link), opening a link only changes the hash.
+    window.addEventListener('hashchange', take)
+    // StrictMode runs effects twice in development: the page-load token is taken once.
+    if (!started.current) {
+      started.current = true
+      take()
+    }
+    return () => window.removeEventListener('hashchange', take)
   }, [])
 
   return <LoginForm status={status} onSubmit={(token) => exchange(token, 'user token')} />
