@@ -207,7 +207,7 @@ describe('the live feed', () => {
         expect((await gateGet(e2e.dash.gatePort, `/github/${marker}`, as('research-bot'))).status).toBe(200)
       }
       // Refused reconnects (with backoff) for a while, then the server is reachable again.
-      await new Promise((r) => setTimeout(r, 1500))
+      await new Promise((r) => setTimeout(r, 700))
       expect(await live.textContent()).not.toBe('live')
       await p.evaluate(() => {
         window.__blockWs = false

@@ -93,8 +93,10 @@ export async function prepareTemplate(): Promise<Template> {
         await cli(base, ['user', 'add', '--name', name, '--role', role, '--json'], env),
       ).token
     const admin = await userToken('alice', 'admin', {})
-    const operator = await userToken('oscar', 'operator', { AEGIS_USER_TOKEN: admin })
-    const viewer = await userToken('vera', 'viewer', { AEGIS_USER_TOKEN: admin })
+    const [operator, viewer] = await Promise.all([
+      userToken('oscar', 'operator', { AEGIS_USER_TOKEN: admin }),
+      userToken('vera', 'viewer', { AEGIS_USER_TOKEN: admin }),
+    ])
     return {
       ...base,
       users: { admin, operator, viewer },

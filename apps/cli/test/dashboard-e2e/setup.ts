@@ -26,8 +26,15 @@ export function useDashboard(opts: { scripted?: boolean } = {}): E2e {
   let setupError: unknown
   beforeAll(async () => {
     try {
-      e2e.dash = await startDashboard(inject('dashboardTemplate'))
-      e2e.browser = await launchChromium()
+      // Side by side: Chromium starts while the CLI boots.
+      const [dash, browser] = await Promise.allSettled([
+        startDashboard(inject('dashboardTemplate')),
+        launchChromium(),
+      ])
+      if (dash.status === 'fulfilled') e2e.dash = dash.value
+      if (browser.status === 'fulfilled') e2e.browser = browser.value
+      if (dash.status === 'rejected') throw dash.reason
+      if (browser.status === 'rejected') throw browser.reason
       if (opts.scripted) e2e.expected = await scriptedRun(e2e.dash.gatePort, e2e.dash.agents)
       e2e.ready = true
     } catch (error) {
