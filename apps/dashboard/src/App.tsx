@@ -77,6 +77,24 @@ export function App() {
     }
   }, [api, onLogin, me, tick])
 
+  // Roles can change while the tab is open (the server re-resolves the user on every call): the
+  // navigation follows on the next view change, not only on a reload. Only a navigation re-asks:
+  // `me` changing here must not loop.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: path is the trigger
+  useEffect(() => {
+    if (onLogin || !me) return
+    let live = true
+    api.me().then(
+      (value) => {
+        if (live && JSON.stringify(value) !== JSON.stringify(me)) setMe(value)
+      },
+      () => {}, // a 401 already went to /login; anything else: keep what we know
+    )
+    return () => {
+      live = false
+    }
+  }, [path])
+
   const loggedIn = useCallback(() => {
     setMe(null)
     setTick((t) => t + 1)
