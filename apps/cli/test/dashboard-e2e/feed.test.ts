@@ -261,4 +261,35 @@ describe('writes from the UI', () => {
       await opened.context.close()
     }
   })
+
+  it('a role changed in the Users view applies to an open session at once: the demoted operator loses Agents', async () => {
+    const admin = await newPage(e2e.browser)
+    const operator = await newPage(e2e.browser)
+    try {
+      const o = operator.page
+      await loginWithUserToken(o, e2e.dash.url, e2e.dash.users.operator)
+      await byTestId(o, 'nav-agents').click()
+      await expect.poll(() => o.locator('[data-testid="agent-row"]').count()).toBe(3)
+
+      const a = admin.page
+      await loginWithUserToken(a, e2e.dash.url, e2e.dash.users.admin)
+      await byTestId(a, 'nav-users').click()
+      await a.locator('[data-testid="user-row"][data-name="oscar"] [data-testid="user-role"]').click()
+      await byTestId(a, 'user-role-select').selectOption('viewer')
+      await byTestId(a, 'confirm-ok').click()
+      const role = a.locator('[data-testid="user-row"][data-name="oscar"] [data-testid="user-role-text"]')
+      await expect.poll(() => role.textContent()).toBe('viewer')
+
+      // The operator's session re-resolves its user on every call: no new login needed.
+      expect((await o.request.get(`${e2e.dash.url}/api/agents`)).status()).toBe(403)
+      await byTestId(o, 'nav-overview').click()
+      await expect.poll(() => byTestId(o, 'nav-agents').count()).toBe(0)
+      expect(await byTestId(o, 'whoami').textContent()).toContain('viewer')
+      await o.goto(`${e2e.dash.url}/agents`)
+      await byTestId(o, 'forbidden').waitFor({ timeout: 5000 })
+    } finally {
+      await admin.context.close()
+      await operator.context.close()
+    }
+  })
 })
