@@ -53,6 +53,28 @@ describe('aegis dashboard --no-gate', () => {
     ])
   })
 
+  it('a dashboard port in use is one clear error, exit 1', async () => {
+    const busy = createServer()
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))
+    const { port } = busy.address() as { port: number }
+    try {
+      const r = await project.run([
+        'dashboard',
+        '--no-gate',
+        '--gate-port',
+        String(gatePort),
+        '--port',
+        String(port),
+      ])
+      expect([r.code, r.stdout]).toEqual([1, ''])
+      expect(r.stderr).toMatch(
+        new RegExp(`^Error: Cannot start the dashboard on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`),
+      )
+    } finally {
+      busy.close()
+    }
+  })
+
   it('prints only the login line; the link acts as bootstrap; a user token proves nothing before users exist', async () => {
     const dash = await startDashboard(
       project.dir,

@@ -1,0 +1,112 @@
+// The feed's timers and limits with a fake clock and fake sockets (the real-socket behaviour is in
+// server.test.ts): heartbeat, slow-client drop, completion re-send, the in-flight window.
+import { EventEmitter } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Ledger, openLedger } from '@aegis/ledger'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { WebSocket } from 'ws'
+import { LedgerFeed, MAX_BUFFERED, PING_MS, TAIL_MS } from '../../src/dashboard/feed.js'
+
+class FakeSocket extends EventEmitter {
+  readonly OPEN = 1
+  readyState = 1
+  bufferedAmount = 0
+  sent: { type: string; entry: { id: number; durationMs: number | null } }[] = []
+  pings = 0
+  terminated = false
+  send(text: string) {
+    this.sent.push(JSON.parse(text))
+  }
+  ping() {
+    this.pings++
+  }
+  terminate() {
+    this.terminated = true
+    this.readyState = 3
+    this.emit('close')
+  }
+  close() {
+    this.terminate()
+  }
+}
+
+const logger = { info: () => {}, warn: () => {}, error: () => {} }
+let dir: string
+let ledger: Ledger
+let feed: LedgerFeed
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] })
+  dir = mkdtempSync(join(tmpdir(), 'aegis-feed-'))
+  ledger = openLedger({ file: join(dir, 'ledger.db') })
+})
+
+afterEach(async () => {
+  feed?.close()
+  await ledger.close()
+  rmSync(dir, { recursive: true, force: true })
+  vi.useRealTimers()
+})
+
+const request = (path: string) =>
+  ledger.append({ requestId: path, channel: 'gate', method: 'GET', path, decision: 'allowed' })
+
+describe('LedgerFeed', () => {
+  it('pings every 30 s and terminates a socket that missed the last pong', () => {
+    feed = new LedgerFeed(ledger, logger)
+    feed.start()
+    const answering = new FakeSocket()
+    const silent = new FakeSocket()
+    feed.add(answering as unknown as WebSocket)
+    feed.add(silent as unknown as WebSocket)
+    vi.advanceTimersByTime(PING_MS)
+    expect([answering.pings, silent.pings]).toEqual([1, 1])
+    answering.emit('pong')
+    vi.advanceTimersByTime(PING_MS)
+    expect([answering.terminated, silent.terminated]).toEqual([false, true])
+    expect(answering.pings).toBe(2)
+    expect(feed.size).toBe(1)
+  })
+
+  it('sends only entries written after it started, again when they complete, and drops a socket over 1 MiB', async () => {
+    await request('/before')
+    feed = new LedgerFeed(ledger, logger)
+    feed.start()
+    const reader = new FakeSocket()
+    const stalled = new FakeSocket()
+    feed.add(reader as unknown as WebSocket)
+    feed.add(stalled as unknown as WebSocket)
+    const id = await request('/live')
+    vi.advanceTimersByTime(TAIL_MS)
+    expect(reader.sent.map((m) => [m.type, m.entry.id, m.entry.durationMs])).toEqual([['entry', id, null]])
+    ledger.complete(id, { durationMs: 7, bytesIn: 0, bytesOut: 3, status: 200 })
+    await ledger.flush()
+    stalled.bufferedAmount = MAX_BUFFERED + 1
+    vi.advanceTimersByTime(TAIL_MS)
+    expect(reader.sent.map((m) => [m.entry.id, m.entry.durationMs])).toEqual([
+      [id, null],
+      [id, 7],
+    ])
+    expect(stalled.terminated).toBe(true)
+    expect(stalled.sent).toHaveLength(1)
+    // Completed: not sent a third time.
+    vi.advanceTimersByTime(TAIL_MS * 4)
+    expect(reader.sent).toHaveLength(2)
+  })
+
+  it('stops re-reading an entry that never completes after 60 s', async () => {
+    feed = new LedgerFeed(ledger, logger)
+    feed.start()
+    const reader = new FakeSocket()
+    feed.add(reader as unknown as WebSocket)
+    const id = await request('/stuck')
+    vi.advanceTimersByTime(TAIL_MS)
+    vi.advanceTimersByTime(61_000)
+    ledger.complete(id, { durationMs: 99_000, bytesIn: 0, bytesOut: 0 })
+    await ledger.flush()
+    vi.advanceTimersByTime(TAIL_MS * 2)
+    expect(reader.sent.map((m) => m.entry.durationMs)).toEqual([null])
+  })
+})
