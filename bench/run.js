@@ -27,6 +27,7 @@ const { values: opts } = parseArgs({
     'paced-rate': { type: 'string', default: '2000' },
     'paced-rounds': { type: 'string', default: '3' },
     rounds: { type: 'string', default: '1' },
+    fresh: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -44,6 +45,9 @@ if (opts.help) {
   --rounds <n>         rounds of the throughput phase: for each body and connection
                        count the targets take turns n times; rows are the median
                        round (default 1)
+  --fresh              with --rounds: restart every gate before each round, so the
+                       median spans processes (two identical gates differ by up to
+                       ±10 %: JIT and GC state of the process)
   --soak               1 M requests through the gate; RSS every 5 s; ledger row count
   --requests <n>       requests in the soak (default 1000000)
   --cpu-prof           run each gate under node --cpu-prof (profile paths in the notes;
@@ -113,6 +117,7 @@ try {
         pacedRate: positiveNumber('--paced-rate', opts['paced-rate'], { zero: true }),
         pacedRounds: positiveNumber('--paced-rounds', opts['paced-rounds']),
         rounds: positiveNumber('--rounds', opts.rounds),
+        fresh: opts.fresh,
       })
   process.stdout.write(`${report.markdown}\n`)
   if (!opts['no-write']) {

@@ -69,6 +69,7 @@ export async function runScenarios({
   pacedRate = 0,
   pacedRounds = 3,
   rounds = 1,
+  fresh = false,
 }) {
   const loadBefore = load()
   const upstream = await startUpstream(pkiDir)
@@ -82,6 +83,8 @@ export async function runScenarios({
   const rows = []
   const notes = []
   const completed = new Map()
+  /** Ledger figures of gates replaced by --fresh (the notes report the last process of each). */
+  const completedLedgers = []
 
   /** One warm-up then one measured wrk run of `target`; resolves with its row. */
   const measure = async ({ body, connections: c, target }, round) => {
@@ -134,7 +137,25 @@ export async function runScenarios({
   for (const group of scenarioGroups(scenarioPlan(connections, targets))) {
     const runs = new Map(group.map((scenario) => [scenario.target, []]))
     for (let round = 1; round <= rounds; round++) {
-      for (const scenario of group) runs.get(scenario.target).push(await measure(scenario, round))
+      // --fresh: new gate processes for every round after the first. Two identical gates differ by
+      // up to ±10 % (JIT and GC luck of the process, seen in an A/A run), which the median over
+      // rounds of one process pair cannot average out.
+      if (fresh && round > 1) {
+        for (const { target } of group) {
+          const old = proxies.get(target)
+          if (!old || !isGate(target)) continue
+          const final = await stopGate(old)
+          if (final) completedLedgers.push({ name: target, final })
+          proxies.set(
+            target,
+            await startGate(pkiDir, upstreamPort, { cpuProf, variant: target, nodeArgs: gateNodeArgs }),
+          )
+        }
+      }
+      // Every other round in reverse order (ABBA…): a target that always ran right after another
+      // would carry whatever that one left behind (a hot upstream, a GC debt) in every round.
+      const order = round % 2 === 1 ? group : [...group].reverse()
+      for (const scenario of order) runs.get(scenario.target).push(await measure(scenario, round))
     }
     for (const scenario of group) rows.push(medianRound(runs.get(scenario.target)))
   }
@@ -168,6 +189,11 @@ export async function runScenarios({
         ` (set up in ${setupMs} ms)`,
     )
     const final = await stopGate(gate)
+    const replaced = completedLedgers.filter((c) => c.name === name).length
+    if (replaced > 0)
+      notes.push(
+        `${name}: ${replaced} earlier processes replaced by --fresh; the ledger figures below are the last one's`,
+      )
     if (final) {
       const l = final.ledger
       notes.push(
@@ -194,8 +220,10 @@ export async function runScenarios({
     `Each scenario: ${warmupS} s warm-up, then ${durationS} s measured with \`wrk -t2 --latency\`; keep-alive ` +
       'throughout; for each body and connection count the targets run back to back' +
       (rounds > 1
-        ? `, ${rounds} rounds taking turns; each row is the target's median round by req/s, and the ` +
-          'configuration table also gives the ratio round by round'
+        ? `, ${rounds} rounds taking turns (every other round in reverse order); each row is the ` +
+          "target's median round by req/s, and the " +
+          'configuration table also gives the ratio round by round' +
+          (fresh ? '; every gate was restarted before each round (--fresh)' : '')
         : '') +
       '. Upstream: Node HTTPS ' +
       'on 127.0.0.1 (`/small` = 61-byte JSON, `/16k` = 16 KiB JSON; `post1k` = POST of a 1 KiB JSON body to ' +
