@@ -1,43 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
-import { BIN, removeDir, runCli, tempDir } from './helpers/run-cli.js'
+import { startGateProcess } from './helpers/gate-process.js'
+import { removeDir, runCli, tempDir } from './helpers/run-cli.js'
 
 const TOKEN = 'metrics-token-for-the-cli-test-0123'
 
 /** Starts `aegis gate` in the background and waits for its "listening on" line. */
-async function startGate(
-  cwd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [BIN, 'gate', '--port', '0', ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    out += d
-  })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gate did not start:\n${out}`)), 15_000)
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d
-      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`gate exited ${code}:\n${out}`)))
-  })
-  return { child, port }
-}
+const startGate = (cwd: string, args: string[], env: Record<string, string> = {}) =>
+  startGateProcess(cwd, args, env)
 
 function get(port: number, path: string, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
 import { PrivateRedis } from '../../../packages/redis-rate-limit/test/redis-server.js'
-import { BIN, removeDir, runCli, tempDir } from './helpers/run-cli.js'
+import { type GateProcess, startGateProcess } from './helpers/gate-process.js'
+import { removeDir, runCli, tempDir } from './helpers/run-cli.js'
 
 /**
  * Several `aegis gate` processes on one data dir and one Redis (rate_limit.redis.url): one agent
@@ -20,41 +21,15 @@ if (REDIS === undefined) {
   )
 }
 
-interface Started {
-  child: ChildProcess
-  port: number
-  out: () => string
-}
+type Started = GateProcess
 
 const running: ChildProcess[] = []
 
+/** A gate that also printed where its budgets live (the line after "listening on"). */
 async function startGate(cwd: string, args: string[], env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'gate', '--port', '0', ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  running.push(child)
-  let out = ''
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    out += d
-  })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gate did not start:\n${out}`)), 20_000)
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d
-      // The Redis line follows the listening line; wait for both.
-      const match = /listening on http:\/\/[^:]+:(\d+)[^\n]*\n(?:.|\n)*Rate limits shared through Redis/.exec(
-        out,
-      )
-      if (match) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`gate exited ${code}:\n${out}`)))
-  })
-  return { child, port, out: () => out }
+  const gate = await startGateProcess(cwd, args, env, /Rate limits shared through Redis/)
+  running.push(gate.child)
+  return gate
 }
 
 function get(port: number, path: string, headers: Record<string, string>) {
@@ -124,7 +99,7 @@ describe.skipIf(REDIS === undefined)('aegis gate × 3 on one Redis', () => {
     expect(starter).toContain('prefix: "aegis:rate:"')
     writeFileSync(file, starter.replace('prefix: "aegis:rate:"', `prefix: "${prefix}"`))
     const gates = await Promise.all([0, 1, 2].map(() => startGate(dir, flags, env)))
-    expect(gates[0]?.out()).toContain(`prefix "${prefix}", failure mode closed`)
+    expect(gates[0]?.output()).toContain(`prefix "${prefix}", failure mode closed`)
     const before = upstream.received.length
     const replies = await Promise.all(
       Array.from({ length: 15 }, (_, i) =>
@@ -155,7 +130,7 @@ describe.skipIf(REDIS === undefined)('aegis gate × 3 on one Redis', () => {
     // oclif wraps warnings at the terminal width with " ›   " continuation marks.
     const text = () =>
       gate
-        .out()
+        .output()
         .replace(/\s*›\s*/g, ' ')
         .replace(/\s+/g, ' ')
     for (let i = 0; i < 40 && !warned.test(text()); i++) await new Promise((r) => setTimeout(r, 50))

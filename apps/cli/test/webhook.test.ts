@@ -3,7 +3,7 @@
  * both signatures (standardwebhooks on the test side), scripted answers, the flood case, and a
  * gate killed with SIGKILL mid-delivery.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http'
@@ -13,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startGateProcess } from './helpers/gate-process.js'
 import { BIN, initProject, type Project, parseJson, removeDir, snapshot } from './helpers/run-cli.js'
 
 interface Received {
@@ -256,29 +257,9 @@ describe('webhook deliveries / redeliver', () => {
 
 /** Starts `aegis gate` and waits for its "listening on" line. */
 async function startGate(p: Project, args: string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [BIN, 'gate', '--port', '0', ...args], {
-    cwd: p.dir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, NO_COLOR: '1', ...p.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  running.push(child)
-  let out = ''
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    out += d
-  })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gate did not start:\n${out}`)), 15_000)
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d
-      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve(Number(match[1]))
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`gate exited ${code}:\n${out}`)))
-  })
-  return { child, port }
+  const gate = await startGateProcess(p.dir, args, p.env)
+  running.push(gate.child)
+  return gate
 }
 
 function get(port: number, path: string): Promise<number> {
