@@ -75,7 +75,7 @@ dashboard:
   enabled: false
   host: 127.0.0.1            # aegis dashboard binds here
   port: 3200
-  allowed_hosts: []          # extra Host names the dashboard answers (localhost names always)
+  allowed_hosts: []          # extra Host names the dashboard answers (localhost names and IPs always)
 
 mcp:
   transport: stdio           # stdio | http

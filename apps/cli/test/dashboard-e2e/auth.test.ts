@@ -103,8 +103,9 @@ describe('the Host allowlist (DNS rebinding)', () => {
     `127.0.0.1.${EVIL_HOST}:{port}`,
     `localhost.${EVIL_HOST}:{port}`,
     `${EVIL_HOST}.:{port}`,
-    `127.0.0.2:{port}`,
-    `[::2]:{port}`,
+    // Not IP literals a browser sends (any real IP address is accepted: rebinding needs a name).
+    `0x7f000001:{port}`,
+    `a..localhost:{port}`,
     `localhost@${EVIL_HOST}:{port}`,
     '',
   ]
