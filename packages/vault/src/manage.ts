@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { count } from 'drizzle-orm'
-import { generateSalt, KDF, KEY_CHECK_PLAINTEXT, keyCheckContext, open, seal } from './crypto.js'
+import { makeKeyCheck, verifyKeyCheck } from './cipher.js'
+import { generateSalt, KDF } from './crypto.js'
 import { type Connection, connect, migrateDatabase, readMeta } from './db.js'
 import { corruptDatabase, toVaultError, VaultError } from './errors.js'
 import {
@@ -87,7 +88,7 @@ export function createVault(opts: CreateVaultOptions): Vault {
       kdf: KDF.name,
       kdf_iterations: String(KDF.iterations),
       salt: salt.toString('hex'),
-      key_check: seal(key, KEY_CHECK_PLAINTEXT, keyCheckContext(name)).toString('base64'),
+      key_check: makeKeyCheck(name, key).toString('base64'),
       created_at: createdAt,
     }
     const db = conn.db
@@ -142,11 +143,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
     const check = m.get('key_check')
     if (check === undefined) throw corruptDatabase(file)
     const key = cachedVaultKey(masterKey, Buffer.from(entry.salt, 'hex'), iterations)
-    try {
-      open(key, Buffer.from(check, 'base64'), keyCheckContext(name))
-    } catch {
-      throw new VaultError('invalid_master_key', 'Invalid master key')
-    }
+    verifyKeyCheck(name, key, Buffer.from(check, 'base64'))
     // Only now, with the key verified, may anything be written.
     migrateDatabase(conn)
     restrictDatabaseFiles(file)
