@@ -17,7 +17,7 @@ import { cachedVaultKey } from './keycache.js'
 import { readRegistry, withRegistryLock, writeRegistry } from './registry.js'
 import { credentials, meta } from './schema.js'
 import type { VaultInfo } from './types.js'
-import { validateVaultName } from './validate.js'
+import { validateMasterKey, validateVaultName } from './validate.js'
 import { Vault } from './vault.js'
 
 /** Format version of the vault database (stored in its meta table). */
@@ -37,13 +37,6 @@ export interface OpenVaultOptions {
   masterKey: string
 }
 
-function checkMasterKey(masterKey: unknown): string {
-  if (typeof masterKey !== 'string' || masterKey.length === 0) {
-    throw new VaultError('invalid_input', 'master key must be a non-empty string')
-  }
-  return masterKey
-}
-
 function checkSalt(salt: Buffer | undefined): Buffer {
   if (salt === undefined) return generateSalt()
   if (!Buffer.isBuffer(salt) || salt.length < 16 || salt.length > 64) {
@@ -58,7 +51,7 @@ function checkSalt(salt: Buffer | undefined): Buffer {
  */
 export function createVault(opts: CreateVaultOptions): Vault {
   const name = validateVaultName(opts.name)
-  const masterKey = checkMasterKey(opts.masterKey)
+  const masterKey = validateMasterKey(opts.masterKey)
   const salt = checkSalt(opts.salt)
   const dataDir = resolve(opts.dataDir)
   const registry = readRegistry(dataDir)
@@ -117,7 +110,7 @@ export function createVault(opts: CreateVaultOptions): Vault {
  */
 export function openVault(opts: OpenVaultOptions): Vault {
   const name = validateVaultName(opts.name)
-  const masterKey = checkMasterKey(opts.masterKey)
+  const masterKey = validateMasterKey(opts.masterKey)
   const dataDir = resolve(opts.dataDir)
   const entry = readRegistry(dataDir).vaults.find((v) => v.name === name)
   if (!entry) throw new VaultError('no_vault', `No vault named "${name}" in ${dataDir}`)
