@@ -7,12 +7,26 @@ function sqlState(err: unknown): string {
 }
 
 /**
+ * The driver's error under drizzle's wrapper: drizzle's own message quotes the SQL and its
+ * parameters (which may be sealed bytes or names), so only the cause is ever reported.
+ */
+function driverError(err: unknown): unknown {
+  let current = err
+  for (let depth = 0; depth < 4; depth++) {
+    if (!(current instanceof Error) || current.cause === undefined || sqlState(current) !== '') break
+    current = current.cause
+  }
+  return current
+}
+
+/**
  * Maps an unexpected PostgreSQL or network error to a VaultError. Class 22 (data exception)
  * messages can quote the offending value, so they are never passed on; the others name
  * constraints, tables and hosts, never bound values.
  */
-export function toPgVaultError(err: unknown): VaultError {
-  if (err instanceof VaultError) return err
+export function toPgVaultError(thrown: unknown): VaultError {
+  if (thrown instanceof VaultError) return thrown
+  const err = driverError(thrown)
   const state = sqlState(err)
   // Unique violations the in-transaction checks did not see (they run under the vault row lock,
   // so this is a row written outside of Aegis): still the caller's `duplicate`.

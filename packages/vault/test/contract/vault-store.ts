@@ -61,10 +61,14 @@ export function vaultStoreContract(
       await engine?.close()
     })
 
-    async function fresh(): Promise<{ store: VaultStore; name: string }> {
+    function eng(): VaultStoreEngine {
       if (!engine) throw new Error('engine not set up')
+      return engine
+    }
+
+    async function fresh(): Promise<{ store: VaultStore; name: string }> {
       const name = vaultName()
-      return { store: await engine.create(name, KEY), name }
+      return { store: await eng().create(name, KEY), name }
     }
 
     const maybe = (title: string, fn: () => Promise<void>) =>
@@ -252,7 +256,7 @@ export function vaultStoreContract(
 
     maybe('changeToken moves after a change made through another handle', async () => {
       const { store, name } = await fresh()
-      const other = await engine!.open(name, KEY)
+      const other = await eng().open(name, KEY)
       const before = await store.changeToken()
       expect(await store.changeToken()).toBe(before)
       await other.add(credential('c', 'c'))
@@ -270,7 +274,7 @@ export function vaultStoreContract(
       expect(envelope.includes(Buffer.from(SECRET))).toBe(false)
       expect(store.openSecret('webhook:1', envelope)).toBe(SECRET)
       expect(() => store.openSecret('webhook:2', envelope)).toThrow(VaultError)
-      const other = await engine!.open(name, KEY)
+      const other = await eng().open(name, KEY)
       expect(other.openSecret('webhook:1', envelope)).toBe(SECRET)
       const { store: elsewhere } = await fresh()
       expect(() => elsewhere.openSecret('webhook:1', envelope)).toThrow(/authentication/)
@@ -290,7 +294,7 @@ export function vaultStoreContract(
     maybe('a wrong master key is invalid_master_key', async () => {
       const { store, name } = await fresh()
       await store.add(credential('c', 'c'))
-      await rejects(engine!.open(name, `${KEY}-wrong`), 'invalid_master_key', /^Invalid master key$/)
+      await rejects(eng().open(name, `${KEY}-wrong`), 'invalid_master_key', /^Invalid master key$/)
       expect((await store.list()).length).toBe(1)
       await store.close()
     })
@@ -301,10 +305,10 @@ export function vaultStoreContract(
         const { store, name } = await fresh()
         await store.add(credential('good', 'good', `${SECRET}-good`))
         await store.add(credential('bad', 'bad', `${SECRET}-bad`))
-        const stored = await engine!.storedSecret(name, 'bad')
+        const stored = await eng().storedSecret(name, 'bad')
         const flipped = Buffer.from(stored)
         flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 1
-        await engine!.setStoredSecret(name, 'bad', flipped)
+        await eng().setStoredSecret(name, 'bad', flipped)
         const load = await store.loadCredentials()
         expect(load.credentials.map((c) => c.name)).toEqual(['good'])
         expect(load.unavailable).toHaveLength(1)
@@ -315,10 +319,10 @@ export function vaultStoreContract(
         await rejects(store.get('bad'), 'corrupt', /^Credential "bad" cannot be decrypted/)
         expect((await store.list()).map((c) => c.name)).toEqual(['bad', 'good'])
         // The envelope of another credential (bound to its row) does not open here either.
-        await engine!.setStoredSecret(name, 'bad', await engine!.storedSecret(name, 'good'))
+        await eng().setStoredSecret(name, 'bad', await eng().storedSecret(name, 'good'))
         expect((await store.loadCredentials()).unavailable.map((u) => u.name)).toEqual(['bad'])
         // Truncated.
-        await engine!.setStoredSecret(name, 'bad', Buffer.from([1, 2, 3]))
+        await eng().setStoredSecret(name, 'bad', Buffer.from([1, 2, 3]))
         expect((await store.loadCredentials()).unavailable[0]?.reason).toMatch(/truncated/)
         await store.close()
       },
@@ -326,7 +330,7 @@ export function vaultStoreContract(
 
     maybe('two handles granting and revoking at once stay consistent', async () => {
       const { store: a, name } = await fresh()
-      const b = await engine!.open(name, KEY)
+      const b = await eng().open(name, KEY)
       const creds = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6']
       for (const c of creds) await a.add(credential(c, c))
       await a.addAgent({ name: 'bot' })
@@ -358,7 +362,7 @@ export function vaultStoreContract(
       'two handles adding the same name or service at once: exactly one wins, the other gets duplicate',
       async () => {
         const { store: a, name } = await fresh()
-        const b = await engine!.open(name, KEY)
+        const b = await eng().open(name, KEY)
         for (let round = 0; round < 5; round++) {
           const results = await Promise.allSettled([
             a.add(credential(`same-${round}`, `svc-a-${round}`)),
