@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pgTestUrl } from '@aegis/pg/testing'
 import { describe, expect, it } from 'vitest'
-import { pgUrl, useLedgerDatabase } from './helpers.js'
+import { useLedgerDatabase } from './helpers.js'
 
 /** The child runs the real TypeScript sources through tsx's ESM loader (a dev dependency). */
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const child = fileURLToPath(new URL('../fixtures/pg-crash-child.ts', import.meta.url))
 
-const adminUrl = pgUrl('@aegis/ledger PostgreSQL crash durability')
+const adminUrl = pgTestUrl('@aegis/ledger PostgreSQL crash durability')
 
 describe.skipIf(adminUrl === undefined)('PostgreSQL crash durability', () => {
   const db = useLedgerDatabase(adminUrl)
