@@ -6,7 +6,18 @@ import * as ledger from '../src/index.js'
 describe('@aegis/ledger public API', () => {
   it('exports exactly the documented values', () => {
     expect(Object.keys(ledger).sort()).toEqual(
-      ['CSV_COLUMNS', 'Ledger', 'LedgerError', 'openLedger', 'parseSince'].sort(),
+      [
+        'CSV_COLUMNS',
+        'LEDGER_PG_MIGRATIONS',
+        'Ledger',
+        'LedgerError',
+        'exportLedger',
+        'openLedger',
+        'openPgLedger',
+        'PgLedger',
+        'parseSince',
+        'sqliteLedgerStore',
+      ].sort(),
     )
   })
 })
