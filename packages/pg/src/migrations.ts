@@ -98,6 +98,8 @@ export async function migrate(pool: Pool, sets: readonly MigrationSet[]): Promis
   const all = withCore(sets)
   const client = await pool.connect()
   try {
+    // A migration may rewrite a large table: no statement timeout for this session.
+    await client.query('SET statement_timeout = 0')
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
       for (const set of all) {
@@ -117,6 +119,7 @@ export async function migrate(pool: Pool, sets: readonly MigrationSet[]): Promis
       return after
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
+      await client.query('RESET statement_timeout')
     }
   } finally {
     client.release()

@@ -9,6 +9,12 @@ export interface OpenPoolOptions {
   applicationName?: string
   /** How long opening a connection may take. Default 5000 ms. */
   connectTimeoutMs?: number
+  /**
+   * Longest a statement may run, server-side. Default 10 000 ms. A write stuck behind a lock
+   * fails instead of holding the request that waits for it (the gate then refuses it: nothing is
+   * forwarded unaudited, and nothing hangs).
+   */
+  statementTimeoutMs?: number
   /** Called with an error an idle connection raised (the server restarted, the network dropped). */
   onError?: (error: Error) => void
 }
@@ -26,6 +32,7 @@ export function openPool(options: OpenPoolOptions): pg.Pool {
     application_name: options.applicationName ?? 'aegis',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
     // A peer that vanished without a FIN (a killed VM, a dropped NAT entry) is noticed by TCP
     // keepalive instead of hanging a query forever.
     keepAlive: true,

@@ -89,3 +89,24 @@ describe.skipIf(adminUrl === undefined)('migrations on a real PostgreSQL', () =>
     expect(statuses.map((s) => s.set)).toEqual(['core', 'widgets'])
   })
 })
+
+describe.skipIf(adminUrl === undefined)('openPool on a real PostgreSQL', () => {
+  it('a statement stuck behind a lock fails after statementTimeoutMs instead of hanging', async () => {
+    const scratch = await scratchDatabase(adminUrl as string)
+    const pool = openPool({ url: scratch.url, max: 2, statementTimeoutMs: 200 })
+    const holder = await pool.connect()
+    try {
+      await pool.query('CREATE TABLE t (x int)')
+      await holder.query('BEGIN')
+      await holder.query('LOCK TABLE t IN ACCESS EXCLUSIVE MODE')
+      const started = Date.now()
+      await expect(pool.query('INSERT INTO t VALUES (1)')).rejects.toThrow(/statement timeout/)
+      expect(Date.now() - started).toBeLessThan(5000)
+      await holder.query('ROLLBACK')
+    } finally {
+      holder.release()
+      await pool.end()
+      await scratch.drop()
+    }
+  })
+})
