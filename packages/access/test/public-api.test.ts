@@ -19,6 +19,7 @@ describe('@aegis/access public API', () => {
         'addUser',
         'authorize',
         'checkAccess',
+        'checkUserAccess',
         'commandPermission',
         'isPermission',
         'isRole',
