@@ -3,6 +3,7 @@ import { authorize } from './authorize.js'
 import { AccessError } from './errors.js'
 import type { Permission } from './permissions.js'
 import { resolveActor } from './store.js'
+import type { UserStore } from './user-store.js'
 
 /** The answer a host channel (an admin socket, a server start) gives a caller. */
 export type AccessCheck =
@@ -30,17 +31,47 @@ export function checkAccess(options: {
 }): AccessCheck {
   let actor: Actor
   try {
-    actor = resolveActor({ file: options.file, token: options.token?.trim() || undefined })
+    actor = resolveActor({ file: options.file, token: normalised(options.token) })
   } catch (error) {
-    if (error instanceof AccessError && error.code === 'authentication_required') {
-      return { ok: false, status: 401, code: error.code, message: AUTHENTICATION_REQUIRED }
-    }
-    if (error instanceof AccessError && error.code === 'invalid_token') {
-      return { ok: false, status: 401, code: error.code, message: error.message }
-    }
-    throw error
+    return refused(error)
   }
-  const decision = authorize(actor, options.permission)
+  return decide(actor, options.permission)
+}
+
+/**
+ * `checkAccess` over a `UserStore` of either engine (the PostgreSQL users a gate shares with
+ * others): the same answers, the same words.
+ */
+export async function checkUserAccess(
+  store: UserStore,
+  options: { token: string | undefined; permission: Permission },
+): Promise<AccessCheck> {
+  let actor: Actor
+  try {
+    actor = await store.resolveActor(normalised(options.token))
+  } catch (error) {
+    return refused(error)
+  }
+  return decide(actor, options.permission)
+}
+
+function normalised(token: string | undefined): string | undefined {
+  return token?.trim() || undefined
+}
+
+/** A failed authentication as 401; anything else (a damaged store, a lost connection) is thrown. */
+function refused(error: unknown): AccessCheck {
+  if (error instanceof AccessError && error.code === 'authentication_required') {
+    return { ok: false, status: 401, code: error.code, message: AUTHENTICATION_REQUIRED }
+  }
+  if (error instanceof AccessError && error.code === 'invalid_token') {
+    return { ok: false, status: 401, code: error.code, message: error.message }
+  }
+  throw error
+}
+
+function decide(actor: Actor, permission: Permission): AccessCheck {
+  const decision = authorize(actor, permission)
   return decision.allowed
     ? { ok: true, actor }
     : { ok: false, status: 403, code: 'forbidden', message: decision.reason }
