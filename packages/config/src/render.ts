@@ -8,7 +8,7 @@ export const SECRET_MASK = '********'
 export interface RenderOptions {
   /**
    * Show `vault.master_key`, `observability.metrics_token`, `webhooks[].secret` and the password
-   * of `rate_limit.redis.url` as `********`.
+   * of `rate_limit.redis.url` and `storage.postgres.url` as `********`.
    */
   maskSecrets: boolean
 }
@@ -18,7 +18,7 @@ export interface RenderOptions {
  * `source` is left out; `gate.upstream.resolve` is written in its map form.
  */
 export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
-  const { source: _source, gate, vault, observability, rate_limit, webhooks, ...rest } = config
+  const { source: _source, gate, vault, observability, rate_limit, storage, webhooks, ...rest } = config
   const hide = (secret: string) => (opts.maskSecrets ? SECRET_MASK : secret)
   const shape = {
     gate: {
@@ -40,13 +40,19 @@ export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
         ...(rate_limit.redis.url !== undefined && { url: hideUrlPassword(rate_limit.redis.url, hide) }),
       },
     },
+    storage: {
+      postgres: {
+        ...storage.postgres,
+        ...(storage.postgres.url !== undefined && { url: hideUrlPassword(storage.postgres.url, hide) }),
+      },
+    },
     ...rest,
     webhooks: webhooks.map((hook) => ({ ...hook, secret: hide(hook.secret) })),
   }
   return stringify(shape, { lineWidth: 0 })
 }
 
-/** `redis://user:********@host` — the URL with its password masked (only the password). */
+/** `redis://user:********@host`, `postgres://…` — the URL with its password masked (only the password). */
 function hideUrlPassword(text: string, hide: (secret: string) => string): string {
   const url = new URL(text)
   if (url.password === '') return text
