@@ -19,3 +19,4 @@ export {
   resolveActor,
   type UserInfo,
 } from './store.js'
+export { sqliteUserStore, type UserStore } from './user-store.js'

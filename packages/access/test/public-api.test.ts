@@ -22,6 +22,7 @@ describe('@aegis/access public API', () => {
         'isPermission',
         'isRole',
         'resolveActor',
+        'sqliteUserStore',
       ].sort(),
     )
   })

@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync'
+import { LedgerError } from './errors.js'
 import { BackpressureWriter } from './output.js'
-import type { ExportFormat, LedgerEntry } from './types.js'
+import type { ExportFormat, LedgerEntry, LedgerFilter } from './types.js'
 
 /** CSV columns, in order; the header row uses these (camelCase, as in the JSON shape). */
 export const CSV_COLUMNS: readonly (keyof LedgerEntry)[] = [
@@ -51,13 +52,38 @@ function csvRecords(records: unknown[][]): string {
 /** Flush to the output once this many characters are buffered. */
 const CHUNK = 64 * 1024
 
+const FORMATS: ReadonlySet<string> = new Set<ExportFormat>(['csv', 'json', 'jsonl'])
+
+/** Throws `invalid_filter` unless `format` is csv, json or jsonl. */
+export function assertFormat(format: ExportFormat): void {
+  if (!FORMATS.has(format)) {
+    throw new LedgerError('invalid_filter', 'Invalid export format: expected csv, json or jsonl')
+  }
+}
+
+/**
+ * Streams the matching entries of either engine (oldest first, `store.iterate`) to `out` as csv,
+ * json or jsonl, waiting for 'drain' whenever `out` asks for it. Does not end `out`. Resolves with
+ * the number of rows written.
+ */
+export async function exportLedger(
+  store: { iterate(filter?: LedgerFilter): AsyncIterable<LedgerEntry> | Iterable<LedgerEntry> },
+  format: ExportFormat,
+  filter: LedgerFilter,
+  out: NodeJS.WritableStream,
+): Promise<{ rows: number }> {
+  assertFormat(format)
+  return writeExport(format, store.iterate(filter), out)
+}
+
 /**
  * Streams entries to `out` in the given format. json is one array written incrementally, jsonl
  * one entry per line, csv a header row plus one record per entry. Resolves with the row count.
+ * One writer for both engines: the SQLite ledger's sync iterator and PostgreSQL's async one.
  */
 export async function writeExport(
   format: ExportFormat,
-  entries: Iterable<LedgerEntry>,
+  entries: AsyncIterable<LedgerEntry> | Iterable<LedgerEntry>,
   out: NodeJS.WritableStream,
 ): Promise<{ rows: number }> {
   const writer = new BackpressureWriter(out)
@@ -74,7 +100,7 @@ export async function writeExport(
   try {
     if (format === 'csv') await push(csvRecords([[...CSV_COLUMNS]]))
     if (format === 'json') await push('[')
-    for (const entry of entries) {
+    for await (const entry of entries) {
       if (format === 'csv') await push(csvRecords([CSV_COLUMNS.map((key) => entry[key] ?? null)]))
       else if (format === 'json') await push(`${rows === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`)
       else await push(`${JSON.stringify(entry)}\n`)

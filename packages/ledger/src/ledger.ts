@@ -7,7 +7,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { blockedGroups, timeline, window } from './aggregates.js'
 import { BACKSTOP_PAGES, BackgroundCheckpointer, INLINE_PAGES } from './checkpointer.js'
 import { LedgerError } from './errors.js'
-import { writeExport } from './export.js'
+import { exportLedger } from './export.js'
 import { buildWhere, limitOf, orderOf, type Where } from './filter.js'
 import { GroupCommit } from './group-commit.js'
 import { type CompleteParams, completeParams, type EntryRow, requestRow, systemRow, toEntry } from './rows.js'
@@ -135,8 +135,6 @@ function completeValues(p: CompleteParams): unknown[] {
     p.id,
   ]
 }
-
-const FORMATS = new Set<ExportFormat>(['csv', 'json', 'jsonl'])
 
 /**
  * The page cache of the writing connection, KiB. better-sqlite3 builds SQLite with a 16 MB default,
@@ -379,10 +377,7 @@ export class Ledger {
     filter: LedgerFilter,
     out: NodeJS.WritableStream,
   ): Promise<{ rows: number }> {
-    if (!FORMATS.has(format)) {
-      throw new LedgerError('invalid_filter', 'Invalid export format: expected csv, json or jsonl')
-    }
-    return writeExport(format, this.iterate(filter), out)
+    return exportLedger(this, format, filter, out)
   }
 
   /** Writes everything queued now. Rejects if that write failed (its appends were rejected too). */

@@ -1,6 +1,13 @@
 import { PassThrough, Writable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CSV_COLUMNS, type Ledger, type LedgerEntry, openLedger } from '../src/index.js'
+import {
+  CSV_COLUMNS,
+  exportLedger,
+  type Ledger,
+  type LedgerEntry,
+  openLedger,
+  sqliteLedgerStore,
+} from '../src/index.js'
 import { entry, parseCsv, tempLedgerFile } from './helpers.js'
 
 let ledger: Ledger
@@ -201,5 +208,29 @@ describe('exportTo', () => {
     await expect(ledger.exportTo('xml' as never, {}, sink().out)).rejects.toMatchObject({
       code: 'invalid_filter',
     })
+  })
+})
+
+describe('exportLedger (either engine, from store.iterate)', () => {
+  it.each(['csv', 'json', 'jsonl'] as const)('%s: the same bytes as Ledger.exportTo', async (format) => {
+    await seed()
+    await ledger.append(entry({ requestId: '=cmd', path: '/a,b\r\n"c"', agent: '@x', status: 500 }))
+    const direct = await exported(format, { requests: true })
+    const { out, text } = sink()
+    const { rows } = await exportLedger(sqliteLedgerStore(ledger), format, { requests: true }, out)
+    expect(rows).toBe(direct.rows)
+    expect(text()).toBe(direct.text)
+  })
+
+  it('writes nothing and rejects on a bad filter or format', async () => {
+    const { out, text } = sink()
+    const store = sqliteLedgerStore(ledger)
+    await expect(exportLedger(store, 'csv', { limit: 0 }, out)).rejects.toMatchObject({
+      code: 'invalid_filter',
+    })
+    await expect(exportLedger(store, 'yaml' as never, {}, out)).rejects.toMatchObject({
+      code: 'invalid_filter',
+    })
+    expect(text()).toBe('')
   })
 })

@@ -6,7 +6,15 @@ import * as ledger from '../src/index.js'
 describe('@aegis/ledger public API', () => {
   it('exports exactly the documented values', () => {
     expect(Object.keys(ledger).sort()).toEqual(
-      ['CSV_COLUMNS', 'Ledger', 'LedgerError', 'openLedger', 'parseSince'].sort(),
+      [
+        'CSV_COLUMNS',
+        'Ledger',
+        'LedgerError',
+        'exportLedger',
+        'openLedger',
+        'parseSince',
+        'sqliteLedgerStore',
+      ].sort(),
     )
   })
 })

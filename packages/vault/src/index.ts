@@ -50,6 +50,7 @@ export {
   openVault,
 } from './manage.js'
 export { Secret } from './secret.js'
+export { sqliteVaultStore, type VaultStore } from './store.js'
 export type {
   AgentInfo,
   AgentLimits,

@@ -19,6 +19,7 @@ describe('@aegis/vault public API', () => {
         'requireCustody',
         'splitKey',
         'splitParameterProblem',
+        'sqliteVaultStore',
         'unsealedKeyPath',
         'wipeUnsealedKey',
         'writeCustody',

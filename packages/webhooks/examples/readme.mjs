@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseAllowList } from '@aegis/guard'
 import { openLedger } from '@aegis/ledger'
-import { generateSecret, Outbox, Relay, signingKey } from '@aegis/webhooks'
+import { generateSecret, Outbox, Relay, signingKey, sqliteOutboxStore } from '@aegis/webhooks'
 
 // A receiver that checks X-Aegis-Signature the way any GitHub-style verifier does.
 const secret = generateSecret()
@@ -35,7 +35,7 @@ try {
     sealedSecret: Buffer.from(secret), // seal it with your own key in real use (the CLI uses the vault's)
   })
   const relay = new Relay({
-    outbox,
+    outbox: sqliteOutboxStore(outbox), // the relay takes either engine's OutboxStore (or a PgOutbox)
     openSecret: (sealed) => sealed.toString(),
     allowPrivate: parseAllowList(['127.0.0.1']), // webhook targets pass the same address guard as upstreams
   })

@@ -22,6 +22,7 @@ export {
   type OutboxOptions,
   type RecordResult,
 } from './outbox.js'
+export { type DeliveryFilter, type OutboxStore, sqliteOutboxStore } from './outbox-store.js'
 export { Relay, type RelayLogger, type RelayOptions } from './relay.js'
 export { RETRY_SCHEDULE_MS, retryAfterMs, retryDelay } from './schedule.js'
 export { DELIVERY_STATUSES, type DeliveryStatus } from './schema.js'

@@ -1,6 +1,7 @@
 import type { AllowList } from '@aegis/guard'
 import { attemptDelivery } from './deliver.js'
-import type { AttemptOutcome, ClaimedDelivery, Outbox, RecordResult } from './outbox.js'
+import type { AttemptOutcome, ClaimedDelivery, RecordResult } from './outbox.js'
+import type { OutboxStore } from './outbox-store.js'
 import { signingKey } from './secret.js'
 
 /** pino-compatible subset; silent by default (a library never prints). */
@@ -12,7 +13,8 @@ export interface RelayLogger {
 const SILENT: RelayLogger = { warn() {}, debug() {} }
 
 export interface RelayOptions {
-  outbox: Outbox
+  /** Either engine's outbox (`sqliteOutboxStore(outbox)` or a `PgOutbox`). */
+  outbox: OutboxStore
   /** Turns an endpoint's sealed secret back into the secret (the CLI opens it with the vault key). */
   openSecret: (sealed: Buffer, endpointId: string) => string
   /** Private addresses a webhook may target; none by default. */
@@ -71,7 +73,7 @@ export class Relay {
     const { outbox } = this.options
     let attempts = 0
     for (;;) {
-      const claimed = outbox.claim(this.options.concurrency ?? 8)
+      const claimed = await outbox.claim(this.options.concurrency ?? 8)
       if (claimed.length === 0) return attempts
       await Promise.all(claimed.map((delivery) => this.attempt(delivery)))
       attempts += claimed.length
@@ -96,7 +98,7 @@ export class Relay {
       // The secret could not be opened or read: a failure like any other, retried on schedule.
       outcome = { kind: 'failed', status: null, error: `cannot sign: ${(error as Error).message}` }
     }
-    const result = outbox.record(delivery.deliveryId, outcome, (this.options.random ?? Math.random)())
+    const result = await outbox.record(delivery.deliveryId, outcome, (this.options.random ?? Math.random)())
     this.options.onResult?.(result)
     if (result === 'dead') this.options.onDead?.(delivery, outcome)
     if (result !== 'succeeded') {

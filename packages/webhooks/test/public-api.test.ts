@@ -27,6 +27,7 @@ describe('@aegis/webhooks public API', () => {
         'retryDelay',
         'signatureHeaders',
         'signingKey',
+        'sqliteOutboxStore',
         'testPayload',
         'webhookUrlProblem',
       ].sort(),

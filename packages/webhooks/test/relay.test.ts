@@ -2,7 +2,14 @@ import { createHmac } from 'node:crypto'
 import { parseAllowList } from '@aegis/guard'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { attemptDelivery, generateSecret, Relay, type RelayOptions, signingKey } from '../src/index.js'
+import {
+  attemptDelivery,
+  generateSecret,
+  Relay,
+  type RelayOptions,
+  signingKey,
+  sqliteOutboxStore,
+} from '../src/index.js'
 import { blocked, type Harness, harness, seal, unseal } from './helpers.js'
 import { receiver, type Scripted } from './receiver.js'
 
@@ -28,7 +35,7 @@ async function setup(script: Scripted[] = [], secret = generateSecret()) {
 
 const relayFor = (options: Partial<RelayOptions> = {}) =>
   new Relay({
-    outbox: h.outbox,
+    outbox: sqliteOutboxStore(h.outbox),
     openSecret: unseal,
     allowPrivate: LOOPBACK,
     now: h.clock.now,
@@ -180,7 +187,12 @@ describe('Relay against a real receiver', () => {
 
   it('start() polls and delivers; stop() waits for what is in flight', async () => {
     await setup()
-    const relay = new Relay({ outbox: h.outbox, openSecret: unseal, allowPrivate: LOOPBACK, pollMs: 20 })
+    const relay = new Relay({
+      outbox: sqliteOutboxStore(h.outbox),
+      openSecret: unseal,
+      allowPrivate: LOOPBACK,
+      pollMs: 20,
+    })
     h.clock.ms = Date.now()
     relay.start()
     await h.ledger.append(blocked())
@@ -203,7 +215,12 @@ describe('the running relay under a faked clock', () => {
     h = harness({ now: () => Date.now() })
     h.outbox.addEndpoint({ url: rx.url, events: ['agent_auth_failure'], sealedSecret: seal(secret) })
     const start = () => {
-      const relay = new Relay({ outbox: h.outbox, openSecret: unseal, allowPrivate: LOOPBACK, pollMs: 10 })
+      const relay = new Relay({
+        outbox: sqliteOutboxStore(h.outbox),
+        openSecret: unseal,
+        allowPrivate: LOOPBACK,
+        pollMs: 10,
+      })
       relay.start()
       return relay
     }
