@@ -1,0 +1,96 @@
+/**
+ * The one place that picks the storage engine: `storage.postgres.url` (or AEGIS_PG_URL) set →
+ * PostgreSQL, shared by every gate and CLI that names it; unset → the SQLite files in the data
+ * directory, exactly as before. Commands and the gate runtime ask a `Storage` for the async stores
+ * and never look at the engine themselves.
+ */
+import { AccessStore, accessFile, sqliteUserStore, type UserStore } from '@aegis/access'
+import type { AegisConfig } from '@aegis/config'
+import { type LedgerStore, openLedger, sqliteLedgerStore } from '@aegis/ledger'
+import {
+  createVault,
+  listVaults,
+  openVault,
+  sqliteVaultStore,
+  type VaultInfo,
+  type VaultStore,
+} from '@aegis/vault'
+import { type OutboxStore, Outbox, sqliteOutboxStore } from '@aegis/webhooks'
+import type { Pool } from 'pg'
+import { ledgerPath } from './ledger-file.js'
+
+/** The ledger with the webhook outbox whose events it writes in its own transactions. */
+export interface LedgerWithOutbox {
+  ledger: LedgerStore
+  outbox: OutboxStore
+}
+
+export interface OpenLedgerOptions {
+  /** The gate's mode: SQLite checkpoints off the request path (`checkpoint: 'background'`). */
+  background?: boolean
+}
+
+export interface Storage {
+  readonly engine: 'sqlite' | 'postgres'
+  /** The pool every PostgreSQL store of this process shares (undefined on SQLite). */
+  readonly pool: Pool | undefined
+  /** For messages: the data directory, or the PostgreSQL URL with its password masked. */
+  readonly where: string
+  /** VaultError 'not_found' for an unknown vault, 'invalid_master_key' for a wrong key. */
+  openVault(name: string, masterKey: string): Promise<VaultStore>
+  createVault(name: string, masterKey: string): Promise<VaultStore>
+  listVaults(): Promise<VaultInfo[]>
+  /** The ledger alone (readers and `ledger` commands). The caller closes it. */
+  openLedger(options?: OpenLedgerOptions): Promise<LedgerStore>
+  /** The ledger with the outbox attached (the gate, `webhook` commands). The caller closes the ledger. */
+  openOutbox(options?: OpenLedgerOptions): Promise<LedgerWithOutbox>
+  /** The users; null when none was ever added (SQLite: no access.db) unless `create`. The caller closes it. */
+  openUsers(options?: { create?: boolean }): Promise<UserStore | null>
+  /** Releases the pool (PostgreSQL); stores opened from it must be closed first. */
+  close(): Promise<void>
+}
+
+export interface OpenStorageOptions {
+  /**
+   * PostgreSQL: refuse a schema this build does not match (default). Only `storage migrate`,
+   * `doctor` and `init` open it without the check, to migrate or report.
+   */
+  checkSchema?: boolean
+}
+
+/** Opens the storage `config` selects for the data directory `dataDir`. */
+export async function openStorage(
+  config: AegisConfig,
+  dataDir: string,
+  _options: OpenStorageOptions = {},
+): Promise<Storage> {
+  if (config.storage.postgres.url !== undefined) {
+    throw new Error('internal: the PostgreSQL engine is not wired yet')
+  }
+  return sqliteStorage(dataDir)
+}
+
+/** The embedded default: one SQLite file per vault, ledger.db, access.db in the data directory. */
+function sqliteStorage(dataDir: string): Storage {
+  const ledgerFile = ledgerPath(dataDir)
+  const checkpoint = (o: OpenLedgerOptions | undefined) => (o?.background === true ? 'background' : 'inline')
+  return {
+    engine: 'sqlite',
+    pool: undefined,
+    where: dataDir,
+    openVault: async (name, masterKey) => sqliteVaultStore(openVault({ dataDir, name, masterKey })),
+    createVault: async (name, masterKey) => sqliteVaultStore(createVault({ dataDir, name, masterKey })),
+    listVaults: async () => listVaults(dataDir),
+    openLedger: async (o) => sqliteLedgerStore(openLedger({ file: ledgerFile, checkpoint: checkpoint(o) })),
+    openOutbox: async (o) => {
+      const outbox = new Outbox()
+      const ledger = openLedger({ file: ledgerFile, checkpoint: checkpoint(o), extensions: [outbox] })
+      return { ledger: sqliteLedgerStore(ledger), outbox: sqliteOutboxStore(outbox) }
+    },
+    openUsers: async (o) => {
+      const store = AccessStore.open({ file: accessFile(dataDir), create: o?.create === true })
+      return store === null ? null : sqliteUserStore(store)
+    },
+    close: async () => {},
+  }
+}
