@@ -1,3 +1,4 @@
+import { redactUrlPassword } from '@aegis/guard'
 import { stringify } from 'yaml'
 import type { AegisConfig } from './load.js'
 import { formatResolveEntry } from './upstream.js'
@@ -37,13 +38,13 @@ export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
       ...rate_limit,
       redis: {
         ...rate_limit.redis,
-        ...(rate_limit.redis.url !== undefined && { url: hideUrlPassword(rate_limit.redis.url, hide) }),
+        ...(rate_limit.redis.url !== undefined && { url: redactUrlPassword(rate_limit.redis.url, hide) }),
       },
     },
     storage: {
       postgres: {
         ...storage.postgres,
-        ...(storage.postgres.url !== undefined && { url: hideUrlPassword(storage.postgres.url, hide) }),
+        ...(storage.postgres.url !== undefined && { url: redactUrlPassword(storage.postgres.url, hide) }),
       },
     },
     ...rest,
@@ -52,10 +53,3 @@ export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
   return stringify(shape, { lineWidth: 0 })
 }
 
-/** `redis://user:********@host`, `postgres://…` — the URL with its password masked (only the password). */
-function hideUrlPassword(text: string, hide: (secret: string) => string): string {
-  const url = new URL(text)
-  if (url.password === '') return text
-  url.password = hide(decodeURIComponent(url.password))
-  return url.toString()
-}

@@ -61,3 +61,4 @@ export {
   USER_TOKEN_PREFIX,
   type UserTokenParts,
 } from './user-token.js'
+export { redactUrlPassword } from './url.js'

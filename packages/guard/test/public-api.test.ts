@@ -27,6 +27,7 @@ describe('@aegis/guard public API', () => {
         'hostAllowed',
         'hostAllowlistProblem',
         'parseHostAllowlist',
+        'redactUrlPassword',
         'defaultTarget',
         'findAllowlistMatch',
         'forwardRequestHeaders',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Rate, RateLimitStore, RateReservation } from '@aegis/guard'
+import { type Rate, type RateLimitStore, type RateReservation, redactUrlPassword } from '@aegis/guard'
 import { createClient } from '@redis/client'
 import { RateLimitUnavailableError } from './errors.js'
 import { REFUND_SCRIPT, RESERVE_SCRIPT } from './scripts.js'
@@ -186,11 +186,5 @@ export function rateLimiterFromConfig(
 
 /** `redis://user:***@host:port/db`: a URL fit for logs and messages (its password hidden). */
 export function redactRedisUrl(text: string): string {
-  try {
-    const url = new URL(text)
-    if (url.password !== '') url.password = '***'
-    return url.toString()
-  } catch {
-    return 'redis://(unparseable URL)'
-  }
+  return redactUrlPassword(text)
 }
