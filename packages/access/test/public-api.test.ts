@@ -18,6 +18,7 @@ describe('@aegis/access public API', () => {
         'addUser',
         'authorize',
         'checkAccess',
+        'checkStoreAccess',
         'commandPermission',
         'isPermission',
         'isRole',
