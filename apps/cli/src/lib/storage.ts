@@ -4,20 +4,25 @@
  * directory, exactly as before. Commands and the gate runtime ask a `Storage` for the async stores
  * and never look at the engine themselves.
  */
-import { AccessStore, accessFile, sqliteUserStore, type UserStore } from '@aegis/access'
+import { AccessStore, accessFile, openPgUserStore, sqliteUserStore, type UserStore } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
-import { type LedgerStore, openLedger, sqliteLedgerStore } from '@aegis/ledger'
+import { type LedgerStore, openLedger, openPgLedger, sqliteLedgerStore } from '@aegis/ledger'
+import { assertSchemaCurrent } from '@aegis/pg'
 import {
+  createPgVault,
   createVault,
+  listPgVaults,
   listVaults,
+  openPgVault,
   openVault,
   sqliteVaultStore,
   type VaultInfo,
   type VaultStore,
 } from '@aegis/vault'
-import { type OutboxStore, Outbox, sqliteOutboxStore } from '@aegis/webhooks'
+import { type OutboxStore, Outbox, PgOutbox, sqliteOutboxStore } from '@aegis/webhooks'
 import type { Pool } from 'pg'
 import { ledgerPath } from './ledger-file.js'
+import { openConfiguredPool, PG_MIGRATION_SETS, pgFailure, pgWhere } from './postgres.js'
 
 /** The ledger with the webhook outbox whose events it writes in its own transactions. */
 export interface LedgerWithOutbox {
@@ -56,18 +61,63 @@ export interface OpenStorageOptions {
    * `doctor` and `init` open it without the check, to migrate or report.
    */
   checkSchema?: boolean
+  /** PostgreSQL: an idle connection's error (the server restarted); the pool replaces it. */
+  onPoolError?: (error: Error) => void
 }
 
 /** Opens the storage `config` selects for the data directory `dataDir`. */
 export async function openStorage(
   config: AegisConfig,
   dataDir: string,
-  _options: OpenStorageOptions = {},
+  options: OpenStorageOptions = {},
 ): Promise<Storage> {
-  if (config.storage.postgres.url !== undefined) {
-    throw new Error('internal: the PostgreSQL engine is not wired yet')
+  const url = config.storage.postgres.url
+  if (url === undefined) return sqliteStorage(dataDir)
+  const pool = openConfiguredPool(config, url, {
+    ...(options.onPoolError !== undefined && { onError: options.onPoolError }),
+  })
+  try {
+    // The first query also proves the server answers and takes the login.
+    if (options.checkSchema === false) await pool.query('SELECT 1')
+    else await assertSchemaCurrent(pool, PG_MIGRATION_SETS)
+  } catch (error) {
+    await pool.end().catch(() => {})
+    throw pgFailure(error, url)
   }
-  return sqliteStorage(dataDir)
+  return pgStorage(pool, url)
+}
+
+/**
+ * PostgreSQL: every vault, the ledger, users and webhooks in one database, shared by every process
+ * that names it. The stores borrow this pool; `close` ends it.
+ */
+function pgStorage(pool: Pool, url: string): Storage {
+  // A failure past the first query (the server went away) still gets the one-line wording.
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args)
+      } catch (error) {
+        throw pgFailure(error, url)
+      }
+    }
+  return {
+    engine: 'postgres',
+    pool,
+    where: pgWhere(url),
+    openVault: guarded((name: string, masterKey: string) => openPgVault({ pool, name, masterKey })),
+    createVault: guarded((name: string, masterKey: string) => createPgVault({ pool, name, masterKey })),
+    listVaults: guarded(() => listPgVaults(pool)),
+    openLedger: async () => openPgLedger({ pool }),
+    openOutbox: async () => {
+      const outbox = new PgOutbox(pool)
+      return { ledger: openPgLedger({ pool, extensions: [outbox] }), outbox }
+    },
+    // One shared table: "no user was ever added" is an empty table, which the store answers itself.
+    openUsers: async () => openPgUserStore(pool),
+    close: () => pool.end(),
+  }
 }
 
 /** The embedded default: one SQLite file per vault, ledger.db, access.db in the data directory. */

@@ -1,3 +1,4 @@
+import { sqliteOutboxStore } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { renderTable } from '../../lib/table.js'
@@ -18,7 +19,7 @@ export default class WebhookCheckExpiry extends AegisCommand<typeof WebhookCheck
     const { days } = this.flags
     const credentials = await this.withVault((vault) => vault.list())
     const found = await withOutbox(this.dataDir(), (outbox) =>
-      checkExpiry(outbox, credentials, days, new Date()),
+      checkExpiry(sqliteOutboxStore(outbox), credentials, days, new Date()),
     )
     if (found.length === 0) {
       this.log(`No credential expires within ${days} days`)
