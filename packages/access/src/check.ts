@@ -3,6 +3,7 @@ import { authorize } from './authorize.js'
 import { AccessError } from './errors.js'
 import type { Permission } from './permissions.js'
 import { resolveActor } from './store.js'
+import type { UserStore } from './user-store.js'
 
 /** The answer a host channel (an admin socket, a server start) gives a caller. */
 export type AccessCheck =
@@ -32,15 +33,39 @@ export function checkAccess(options: {
   try {
     actor = resolveActor({ file: options.file, token: options.token?.trim() || undefined })
   } catch (error) {
-    if (error instanceof AccessError && error.code === 'authentication_required') {
-      return { ok: false, status: 401, code: error.code, message: AUTHENTICATION_REQUIRED }
-    }
-    if (error instanceof AccessError && error.code === 'invalid_token') {
-      return { ok: false, status: 401, code: error.code, message: error.message }
-    }
-    throw error
+    return refusal(error)
   }
-  const decision = authorize(actor, options.permission)
+  return decide(actor, options.permission)
+}
+
+/** `checkAccess` against either engine's users (PostgreSQL: the users every gate shares). */
+export async function checkStoreAccess(options: {
+  store: UserStore
+  token: string | undefined
+  permission: Permission
+}): Promise<AccessCheck> {
+  let actor: Actor
+  try {
+    actor = await options.store.resolveActor(options.token?.trim() || undefined)
+  } catch (error) {
+    return refusal(error)
+  }
+  return decide(actor, options.permission)
+}
+
+/** 401 for a missing or unknown token; any other failure (a damaged store) is thrown on. */
+function refusal(error: unknown): AccessCheck {
+  if (error instanceof AccessError && error.code === 'authentication_required') {
+    return { ok: false, status: 401, code: error.code, message: AUTHENTICATION_REQUIRED }
+  }
+  if (error instanceof AccessError && error.code === 'invalid_token') {
+    return { ok: false, status: 401, code: error.code, message: error.message }
+  }
+  throw error
+}
+
+function decide(actor: Actor, permission: Permission): AccessCheck {
+  const decision = authorize(actor, permission)
   return decision.allowed
     ? { ok: true, actor }
     : { ok: false, status: 403, code: 'forbidden', message: decision.reason }

@@ -1,38 +1,34 @@
 import { join } from 'node:path'
-import { generateUserToken, hashUserToken, parseUserToken } from '@aegis/guard'
+import { generateUserToken, hashUserToken } from '@aegis/guard'
 import { and, count, eq, ne } from 'drizzle-orm'
-import { type Actor, BOOTSTRAP, type UserActor } from './actor.js'
-import { authorize } from './authorize.js'
+import { type Actor, BOOTSTRAP } from './actor.js'
 import { type Connection, connect } from './db.js'
-import { AccessError } from './errors.js'
 import { checkUserName } from './names.js'
 import type { Permission } from './permissions.js'
-import { isRole, type Role } from './roles.js'
+import {
+  actorOfRow,
+  BOOTSTRAP_KEY,
+  checkRole,
+  existing,
+  firstUserMustBeAdmin,
+  type IssuedToken,
+  info,
+  keepAnAdmin,
+  losesAnAdmin,
+  presentedToken,
+  recheckActor,
+  tokenColumns,
+  type UserInfo,
+  userExists,
+} from './rules.js'
 import { settings, users } from './schema.js'
+
+export type { IssuedToken, UserInfo } from './rules.js'
 
 /** The user store's file in a data directory: users are per data directory, not per vault. */
 export function accessFile(dataDir: string): string {
   return join(dataDir, 'access.db')
 }
-
-/** What `listUsers` shows: never a token, its hash or its id. */
-export interface UserInfo {
-  name: string
-  role: Role
-  createdAt: string
-  updatedAt: string
-}
-
-/** A user with the token just issued: show it once, it is not stored. */
-export interface IssuedToken {
-  name: string
-  role: Role
-  token: string
-}
-
-const BOOTSTRAP_KEY = 'bootstrap_completed_at'
-
-const INVALID_TOKEN = 'Invalid user token'
 
 /**
  * The users of one data directory (`<data_dir>/access.db`). It needs no master key, so an admin
@@ -68,17 +64,13 @@ export class AccessStore {
    */
   resolveActor(token: string | undefined): Actor {
     if (this.bootstrapCompletedAt() === null) return BOOTSTRAP
-    if (token === undefined || token === '') {
-      throw new AccessError('authentication_required', 'Authentication required')
-    }
-    if (parseUserToken(token) === null) throw new AccessError('invalid_token', INVALID_TOKEN)
+    const presented = presentedToken(token)
     const row = this.#conn.db
       .select({ id: users.id, name: users.name, role: users.role })
       .from(users)
-      .where(eq(users.tokenHash, hashUserToken(token)))
+      .where(eq(users.tokenHash, hashUserToken(presented)))
       .get()
-    if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_TOKEN)
-    return { kind: 'user', id: row.id, name: row.name, role: row.role }
+    return actorOfRow(row)
   }
 
   /** Every user, by name; no token material. */
@@ -103,7 +95,7 @@ export class AccessStore {
       const bootstrapping = this.bootstrapCompletedAt() === null
       if (bootstrapping) firstUserMustBeAdmin(name, role)
       if (db.select({ id: users.id }).from(users).where(eq(users.name, name)).get() !== undefined) {
-        throw new AccessError('user_exists', `User "${name}" already exists`)
+        throw userExists(name)
       }
       const token = generateUserToken()
       const now = Date.now()
@@ -125,7 +117,7 @@ export class AccessStore {
     const role = checkRole(input.role)
     return this.#write(actor, 'user:write', () => {
       const target = this.#existing(name)
-      if (target.role === 'admin' && role !== 'admin') this.#keepAnAdmin(target.id, `demote`, name)
+      if (losesAnAdmin(target, role)) this.#keepAnAdmin(target.id, 'demote', name)
       this.#conn.db.update(users).set({ role, updatedAt: Date.now() }).where(eq(users.id, target.id)).run()
       return info(this.#existing(name))
     })
@@ -151,7 +143,7 @@ export class AccessStore {
     const name = checkUserName(input.name)
     this.#write(actor, 'user:write', () => {
       const target = this.#existing(name)
-      if (target.role === 'admin') this.#keepAnAdmin(target.id, 'remove', name)
+      if (losesAnAdmin(target, null)) this.#keepAnAdmin(target.id, 'remove', name)
       this.#conn.db.delete(users).where(eq(users.id, target.id)).run()
     })
   }
@@ -168,37 +160,27 @@ export class AccessStore {
   #write<R>(actor: Actor, permission: Permission, fn: () => R): R {
     return this.#conn.client
       .transaction(() => {
-        const current = this.#current(actor)
-        const decision = authorize(current, permission)
-        if (!decision.allowed) throw new AccessError('forbidden', decision.reason)
+        this.#recheck(actor, permission)
         return fn()
       })
       .immediate()
   }
 
-  /** The actor as the store holds it now. */
-  #current(actor: Actor): Actor {
-    if (actor.kind === 'bootstrap') {
-      if (this.bootstrapCompletedAt() === null) return BOOTSTRAP
-      throw new AccessError(
-        'authentication_required',
-        'Authentication required: the first user was added while this command ran',
-      )
-    }
-    const row = this.#conn.db
-      .select({ role: users.role, name: users.name })
-      .from(users)
-      .where(eq(users.id, actor.id))
-      .get()
-    if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_TOKEN)
-    return { ...actor, name: row.name, role: row.role } satisfies UserActor
+  /** The actor as the store holds it now, authorised again (the rule lives in rules.ts). */
+  #recheck(actor: Actor, permission: Permission): void {
+    const row =
+      actor.kind === 'user'
+        ? this.#conn.db
+            .select({ role: users.role, name: users.name })
+            .from(users)
+            .where(eq(users.id, actor.id))
+            .get()
+        : undefined
+    recheckActor(actor, permission, this.bootstrapCompletedAt() === null, row)
   }
 
   #existing(name: string): typeof users.$inferSelect {
-    const row = this.#conn.db.select().from(users).where(eq(users.name, name)).get()
-    if (row === undefined)
-      throw new AccessError('user_not_found', `No user named "${name}" (aegis user list)`)
-    return row
+    return existing(this.#conn.db.select().from(users).where(eq(users.name, name)).get(), name)
   }
 
   /** Refuses when no other admin would be left (counted inside the caller's write transaction). */
@@ -208,12 +190,7 @@ export class AccessStore {
       .from(users)
       .where(and(eq(users.role, 'admin'), ne(users.id, targetId)))
       .get()
-    if ((others?.n ?? 0) === 0) {
-      throw new AccessError(
-        'last_admin',
-        `Cannot ${verb} "${name}": it is the last admin (make another user admin first)`,
-      )
-    }
+    keepAnAdmin(others?.n ?? 0, verb, name)
   }
 }
 
@@ -247,37 +224,5 @@ export function addUser(options: { file: string; actor: Actor; name: string; rol
     return store.addUser(actor, { name, role })
   } finally {
     store.close()
-  }
-}
-
-/** While bootstrap lasts, the user being added must be an admin, or nobody could manage users. */
-function firstUserMustBeAdmin(name: string, role: Role): void {
-  if (role !== 'admin') {
-    throw new AccessError(
-      'first_user_must_be_admin',
-      `The first user must be an admin: "${name}" would be ${role}, and nobody could then manage users`,
-    )
-  }
-}
-
-function checkRole(role: string): Role {
-  if (!isRole(role)) {
-    throw new AccessError('invalid_input', 'Invalid role: use admin, operator or viewer')
-  }
-  return role
-}
-
-function tokenColumns(token: string): { tokenId: string; tokenHash: Buffer } {
-  const parts = parseUserToken(token)
-  if (parts === null) throw new Error('generated user token failed its own checksum')
-  return { tokenId: parts.id, tokenHash: hashUserToken(token) }
-}
-
-function info(row: typeof users.$inferSelect): UserInfo {
-  return {
-    name: row.name,
-    role: checkRole(row.role),
-    createdAt: new Date(row.createdAt).toISOString(),
-    updatedAt: new Date(row.updatedAt).toISOString(),
   }
 }

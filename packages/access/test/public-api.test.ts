@@ -6,6 +6,7 @@ describe('@aegis/access public API', () => {
   it('exports exactly the documented values', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
+        'ACCESS_PG_MIGRATIONS',
         'AUTHENTICATION_REQUIRED',
         'AccessError',
         'AccessStore',
@@ -18,9 +19,11 @@ describe('@aegis/access public API', () => {
         'addUser',
         'authorize',
         'checkAccess',
+        'checkStoreAccess',
         'commandPermission',
         'isPermission',
         'isRole',
+        'openPgUserStore',
         'resolveActor',
         'sqliteUserStore',
       ].sort(),

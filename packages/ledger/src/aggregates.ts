@@ -1,12 +1,10 @@
 /**
- * The dashboard's summaries (`Ledger.timeline`, `window`, `blockedGroups`), computed in SQL over
- * the `ts` index: a range of five minutes or a day reads only its own rows.
+ * The dashboard's summaries (`timeline`, `window`, `blockedGroups`) as plans for either engine,
+ * computed in SQL over the `ts` index: a range of five minutes or a day reads only its own rows.
  */
-import type Database from 'better-sqlite3'
 import { LedgerError } from './errors.js'
+import type { Dialect, Plan } from './plan.js'
 import type { BlockedGroup, LedgerRange, LedgerWindow, TimelineBucket } from './types.js'
-
-type Prepare = (key: string, sql: string) => Database.Statement
 
 /** `[since, until)` in epoch ms; `until` defaults to `now`. */
 export function rangeOf(range: LedgerRange, now: number): { since: number; until: number } {
@@ -25,11 +23,11 @@ export function rangeOf(range: LedgerRange, now: number): { since: number; until
 export const MAX_BUCKETS = 10_000
 
 /** Requests per `bucketSeconds` by decision, oldest first; empty buckets included. */
-export function timeline(
-  prepare: Prepare,
+export function* timeline(
+  d: Dialect,
   range: LedgerRange & { bucketSeconds: number },
   now: number,
-): TimelineBucket[] {
+): Plan<TimelineBucket[]> {
   const { since, until } = rangeOf(range, now)
   const seconds = range.bucketSeconds
   if (!Number.isSafeInteger(seconds) || seconds < 1) {
@@ -46,14 +44,15 @@ export function timeline(
     blocked: 0,
     failed: 0,
   }))
-  const rows = prepare(
-    'agg:timeline',
-    `SELECT CAST((ts - @since) / @width AS INTEGER) AS b,
+  const rows = (yield {
+    key: 'agg:timeline',
+    sql: `SELECT CAST((ts - @since) / @width AS INTEGER) AS b,
        count(*) FILTER (WHERE decision = 'allowed') AS allowed,
        count(*) FILTER (WHERE decision = 'blocked') AS blocked,
        count(*) FILTER (WHERE decision = 'failed') AS failed
-     FROM entries WHERE ts >= @since AND ts < @until AND decision <> 'system' GROUP BY b`,
-  ).all({ since, until, width }) as { b: number; allowed: number; blocked: number; failed: number }[]
+     FROM ${d.entries} WHERE ts >= @since AND ts < @until AND decision <> 'system' GROUP BY b`,
+    params: { since, until, width },
+  }) as { b: number; allowed: number; blocked: number; failed: number }[]
   for (const row of rows) {
     const bucket = buckets[row.b]
     if (bucket) Object.assign(bucket, { allowed: row.allowed, blocked: row.blocked, failed: row.failed })
@@ -62,37 +61,39 @@ export function timeline(
 }
 
 /** Counts over a range and the nearest-rank p95 of completed durations. */
-export function window(prepare: Prepare, range: LedgerRange, now: number): LedgerWindow {
+export function* window(d: Dialect, range: LedgerRange, now: number): Plan<LedgerWindow> {
   const { since, until } = rangeOf(range, now)
-  const totals = prepare(
-    'agg:window',
-    `SELECT count(*) AS requests,
+  const [totals] = (yield {
+    key: 'agg:window',
+    sql: `SELECT count(*) AS requests,
        count(*) FILTER (WHERE decision = 'blocked') AS blocked,
        count(*) FILTER (WHERE decision = 'failed') AS failed,
        count(duration_ms) AS timed
-     FROM entries WHERE ts >= @since AND ts < @until AND decision <> 'system'`,
-  ).get({ since, until }) as { requests: number; blocked: number; failed: number; timed: number }
+     FROM ${d.entries} WHERE ts >= @since AND ts < @until AND decision <> 'system'`,
+    params: { since, until },
+  }) as [{ requests: number; blocked: number; failed: number; timed: number }]
   let p95Ms: number | null = null
   if (totals.timed > 0) {
     // Nearest rank: the smallest duration with at least 95 % of the durations at or below it.
     const offset = Math.ceil(0.95 * totals.timed) - 1
-    const row = prepare(
-      'agg:p95',
-      `SELECT duration_ms AS d FROM entries
+    const [row] = (yield {
+      key: 'agg:p95',
+      sql: `SELECT duration_ms AS d FROM ${d.entries}
        WHERE ts >= @since AND ts < @until AND decision <> 'system' AND duration_ms IS NOT NULL
        ORDER BY duration_ms LIMIT 1 OFFSET @offset`,
-    ).get({ since, until, offset }) as { d: number } | undefined
+      params: { since, until, offset },
+    }) as ({ d: number } | undefined)[]
     p95Ms = row?.d ?? null
   }
   return { requests: totals.requests, blocked: totals.blocked, failed: totals.failed, p95Ms }
 }
 
 /** Refused requests grouped by code (and agent unless `byAgent` is false), largest groups first. */
-export function blockedGroups(
-  prepare: Prepare,
+export function* blockedGroups(
+  d: Dialect,
   range: LedgerRange & { limit?: number; byAgent?: boolean },
   now: number,
-): BlockedGroup[] {
+): Plan<BlockedGroup[]> {
   const { since, until } = rangeOf(range, now)
   const limit = range.limit ?? 100
   if (!Number.isSafeInteger(limit) || limit < 1) {
@@ -100,12 +101,13 @@ export function blockedGroups(
   }
   const byAgent = range.byAgent !== false
   const agent = byAgent ? 'agent' : 'NULL'
-  const rows = prepare(
-    `agg:blocked:${byAgent}`,
-    `SELECT code, ${agent} AS agent, count(*) AS count, max(ts) AS last
-     FROM entries WHERE ts >= @since AND ts < @until AND decision = 'blocked'
+  const rows = (yield {
+    key: `agg:blocked:${byAgent}`,
+    sql: `SELECT code, ${agent} AS agent, count(*) AS count, max(ts) AS last
+     FROM ${d.entries} WHERE ts >= @since AND ts < @until AND decision = 'blocked'
      GROUP BY code${byAgent ? ', agent' : ''} ORDER BY count DESC, last DESC LIMIT @limit`,
-  ).all({ since, until, limit }) as {
+    params: { since, until, limit },
+  }) as {
     code: string | null
     agent: string | null
     count: number

@@ -1,4 +1,5 @@
 import { LedgerError } from './errors.js'
+import { storable } from './rows.js'
 import type { LedgerFilter, LedgerStatsFilter } from './types.js'
 
 /** A WHERE clause with named parameters, plus a key naming its shape (for statement caching). */
@@ -46,14 +47,15 @@ export function buildWhere(filter: LedgerFilter & LedgerStatsFilter): Where {
     shape += flag
     if (param) params[param[0]] = param[1]
   }
-  if (filter.service !== undefined) add('s', 'service = @service', ['service', String(filter.service)])
-  if (filter.agent !== undefined) add('a', 'agent = @agent', ['agent', String(filter.agent)])
+  if (filter.service !== undefined)
+    add('s', 'service = @service', ['service', storable(String(filter.service))])
+  if (filter.agent !== undefined) add('a', 'agent = @agent', ['agent', storable(String(filter.agent))])
   if (filter.blocked === true) add('b', "decision = 'blocked'")
   if (filter.system === true) add('y', "decision = 'system'")
   if (filter.requests === true) add('r', "decision <> 'system'")
   if (filter.decision !== undefined)
     add('d', 'decision = @decision', ['decision', oneOf(filter.decision, DECISIONS, 'decision')])
-  if (filter.code !== undefined) add('c', 'code = @code', ['code', String(filter.code)])
+  if (filter.code !== undefined) add('c', 'code = @code', ['code', storable(String(filter.code))])
   if (filter.channel !== undefined)
     add('h', 'channel = @channel', ['channel', oneOf(filter.channel, CHANNELS, 'channel')])
   const afterId = idOf(filter.afterId, 'afterId')

@@ -4,6 +4,8 @@ export { CSV_COLUMNS, exportLedger } from './export.js'
 // them from their own files); the rows' shape is `LedgerEntry`.
 export { Ledger, type LedgerExtension, type OpenLedgerOptions, openLedger } from './ledger.js'
 export type { PgLedgerExtension } from './pg/extension.js'
+export { type OpenPgLedgerOptions, openPgLedger, PgLedger } from './pg/ledger.js'
+export { LEDGER_PG_MIGRATIONS } from './pg-migrations.js'
 export { parseSince } from './since.js'
 export { sqliteLedgerStore } from './sqlite-store.js'
 export type { LedgerStore } from './store.js'

@@ -8,8 +8,10 @@ import { blockedGroups, timeline, window } from './aggregates.js'
 import { BACKSTOP_PAGES, BackgroundCheckpointer, INLINE_PAGES } from './checkpointer.js'
 import { LedgerError } from './errors.js'
 import { exportLedger } from './export.js'
-import { buildWhere, limitOf, orderOf, type Where } from './filter.js'
+import { buildWhere, limitOf, type Where } from './filter.js'
 import { GroupCommit } from './group-commit.js'
+import { type Dialect, type Plan, runSync } from './plan.js'
+import * as plans from './queries.js'
 import { type CompleteParams, completeParams, type EntryRow, requestRow, systemRow, toEntry } from './rows.js'
 import * as schema from './schema.js'
 import type {
@@ -65,7 +67,14 @@ export interface LedgerExtension {
 }
 
 type Statement = Database.Statement
-type StoredRow = EntryRow & { id: number }
+type StoredRow = plans.StoredRow
+
+/** The shared reads' SQLite specifics (see plan.ts). */
+const SQLITE: Dialect = {
+  entries: 'entries',
+  byteOrder: '',
+  idsIn: (ids) => ({ sql: 'id IN (SELECT value FROM json_each(@ids))', value: JSON.stringify(ids) }),
+}
 
 const COLUMNS =
   'time, ts, request_id, channel, agent, credential, service, target_host, method, path, decision, code, ' +
@@ -275,26 +284,13 @@ export class Ledger {
    */
   query(filter: LedgerFilter = {}): LedgerEntry[] {
     this.assertOpen()
-    const where = buildWhere(filter)
-    const limit = limitOf(filter.limit, 20)
-    const order = orderOf(filter)
-    const statement = this.cached(`q:${where.shape}:${order}`, () =>
-      this.db.prepare(`SELECT * FROM entries ${where.sql} ${order} LIMIT @limit`),
-    )
-    return (statement.all({ ...where.params, limit }) as StoredRow[]).map(toEntry)
+    return this.run(plans.query(SQLITE, filter))
   }
 
   /** The entries with these ids that exist, by id ascending (at most 1000 ids per call). */
   entries(ids: readonly number[]): LedgerEntry[] {
     this.assertOpen()
-    if (ids.length > 1000 || !ids.every((id) => Number.isSafeInteger(id))) {
-      throw new LedgerError('invalid_filter', 'Invalid ledger ids: at most 1000 integers')
-    }
-    if (ids.length === 0) return []
-    const statement = this.cached('ids', () =>
-      this.db.prepare('SELECT * FROM entries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id'),
-    )
-    return (statement.all(JSON.stringify(ids)) as StoredRow[]).map(toEntry)
+    return this.run(plans.entries(SQLITE, ids))
   }
 
   /**
@@ -303,13 +299,13 @@ export class Ledger {
    */
   timeline(range: LedgerRange & { bucketSeconds: number }): TimelineBucket[] {
     this.assertOpen()
-    return timeline(this.prepared, range, Date.now())
+    return this.run(timeline(SQLITE, range, Date.now()))
   }
 
   /** Request, blocked and failed counts over `[since, until)` and the p95 of completed durations. */
   window(range: LedgerRange): LedgerWindow {
     this.assertOpen()
-    return window(this.prepared, range, Date.now())
+    return this.run(window(SQLITE, range, Date.now()))
   }
 
   /**
@@ -318,11 +314,13 @@ export class Ledger {
    */
   blockedGroups(range: LedgerRange & { limit?: number; byAgent?: boolean }): BlockedGroup[] {
     this.assertOpen()
-    return blockedGroups(this.prepared, range, Date.now())
+    return this.run(blockedGroups(SQLITE, range, Date.now()))
   }
 
-  private readonly prepared = (key: string, sql: string): Statement =>
-    this.cached(key, () => this.db.prepare(sql))
+  /** Runs a shared read plan on the writer's connection, one cached statement per SQL shape. */
+  private run<T>(plan: Plan<T>): T {
+    return runSync(plan, (read) => this.cached(read.key, () => this.db.prepare(read.sql)).all(read.params))
+  }
 
   /**
    * Streams matching entries oldest first (better-sqlite3 `.iterate()`, on a private read-only
@@ -338,34 +336,7 @@ export class Ledger {
   /** Counts by decision, service, agent and code, computed in SQL. `total` excludes system entries. */
   stats(filter: LedgerStatsFilter = {}): LedgerStats {
     this.assertOpen()
-    const where = buildWhere({
-      agent: filter.agent,
-      service: filter.service,
-      since: filter.since,
-      until: filter.until,
-    })
-    const requests = where.sql ? `${where.sql} AND decision <> 'system'` : "WHERE decision <> 'system'"
-    const totals = this.cached(`st:${where.shape}`, () =>
-      this.db.prepare(`SELECT
-          count(*) FILTER (WHERE decision <> 'system') AS total,
-          count(*) FILTER (WHERE decision = 'allowed') AS allowed,
-          count(*) FILTER (WHERE decision = 'blocked') AS blocked,
-          count(*) FILTER (WHERE decision = 'failed') AS failed,
-          count(*) FILTER (WHERE decision = 'system') AS system
-          FROM entries ${where.sql}`),
-    ).get(where.params) as Omit<LedgerStats, 'byService' | 'byAgent' | 'byCode'>
-    const group = (column: string): Record<string, number> => {
-      const statement = this.cached(`sg:${column}:${where.shape}`, () =>
-        this.db
-          .prepare(
-            `SELECT ${column} AS key, count(*) AS n FROM entries ${requests} AND ${column} IS NOT NULL
-             GROUP BY ${column} ORDER BY n DESC, key`,
-          )
-          .raw(true),
-      )
-      return Object.fromEntries(statement.all(where.params) as [string, number][])
-    }
-    return { ...totals, byService: group('service'), byAgent: group('agent'), byCode: group('code') }
+    return this.run(plans.stats(SQLITE, filter))
   }
 
   /**

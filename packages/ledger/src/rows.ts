@@ -52,6 +52,15 @@ export const MAX_PATH = 2048
 const MAX_NAME = 256
 const MAX_DETAIL = 500
 
+/**
+ * Text as both engines can store it: PostgreSQL text cannot hold U+0000 (the whole batch would
+ * fail, refusing every request in it), so it becomes U+FFFD here, for SQLite too, and a filter
+ * value is cleaned the same way so it still finds the row.
+ */
+export function storable(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text
+}
+
 function invalid(field: string): never {
   throw new LedgerError('invalid_entry', `Invalid ledger entry: bad ${field}`)
 }
@@ -59,7 +68,7 @@ function invalid(field: string): never {
 function optionalText(value: unknown, field: string, max = MAX_NAME): string | null {
   if (value === undefined || value === null) return null
   if (typeof value !== 'string') invalid(field)
-  return value.length > max ? value.slice(0, max) : value
+  return storable(value.length > max ? value.slice(0, max) : value)
 }
 
 /** Non-negative safe integer, or null for anything else (a bad metric is not worth a refusal). */
@@ -76,7 +85,7 @@ function httpStatus(value: unknown): number | null {
 export function stripQuery(path: string): string {
   const cut = path.search(/[?#]/)
   const bare = cut === -1 ? path : path.slice(0, cut)
-  return bare.length > MAX_PATH ? bare.slice(0, MAX_PATH) : bare
+  return storable(bare.length > MAX_PATH ? bare.slice(0, MAX_PATH) : bare)
 }
 
 let lastTs = Number.NaN
@@ -114,7 +123,7 @@ export function requestRow(input: LedgerEntryInput): EntryRow {
   return {
     time: isoOf(ts),
     ts,
-    request_id: input.requestId,
+    request_id: storable(input.requestId),
     channel: input.channel,
     agent: optionalText(input.agent, 'agent'),
     credential: optionalText(input.credential, 'credential'),
@@ -172,7 +181,7 @@ export function systemRow(event: string, detail?: string): EntryRow {
 export function completeParams(id: number, outcome: LedgerOutcome): CompleteParams | null {
   if (!Number.isSafeInteger(id) || id <= 0 || typeof outcome !== 'object' || outcome === null) return null
   const text = (value: unknown): string | null =>
-    typeof value === 'string' && value !== '' ? value.slice(0, MAX_NAME) : null
+    typeof value === 'string' && value !== '' ? storable(value.slice(0, MAX_NAME)) : null
   const inspection = text(outcome.inspection)
   return {
     id,

@@ -1,10 +1,17 @@
-import { randomUUID } from 'node:crypto'
-import { parseRate } from '@aegis/guard'
 import { and, eq, sql } from 'drizzle-orm'
-import { agentTokenPrefix, generateAgentToken, hashAgentToken } from './agent-token.js'
-import { quoteName, validateAgentLimits, validateAgentName, validateNewAgent } from './agent-validate.js'
+import {
+  duplicateAgent,
+  groupPairs,
+  limitedAgentRow,
+  newAgentRow,
+  noAgent,
+  noGrantableCredential,
+  regeneratedAgentRow,
+  toAgentInfo,
+  toAgentRecord,
+} from './agent-rows.js'
+import { validateAgentName } from './agent-validate.js'
 import type { Connection } from './db.js'
-import { VaultError } from './errors.js'
 import { type AgentRow, agents, credentials, grants } from './schema.js'
 import type { AgentInfo, AgentLimits, AgentRecord, AgentWithToken, NewAgent } from './types.js'
 import { validateCredentialName } from './validate.js'
@@ -87,7 +94,8 @@ type AgentStatements = ReturnType<typeof prepareAgentStatements>
 
 /**
  * Agent and grant rows of one vault database. Methods do no transaction handling of their own:
- * `Vault` runs each write inside `BEGIN IMMEDIATE` and maps errors.
+ * `Vault` runs each write inside `BEGIN IMMEDIATE` and maps errors. Rows are built and read by
+ * `agent-rows.ts`, shared with the PostgreSQL engine.
  */
 export class AgentStore {
   readonly #stmts: AgentStatements
@@ -97,23 +105,8 @@ export class AgentStore {
   }
 
   add(input: NewAgent): AgentWithToken {
-    const fields = validateNewAgent(input)
-    if (this.#stmts.byName.get({ name: fields.name })) {
-      throw new VaultError('duplicate', `An agent named "${fields.name}" already exists`)
-    }
-    const token = generateAgentToken()
-    const stamp = new Date().toISOString()
-    const row: AgentRow = {
-      id: randomUUID(),
-      name: fields.name,
-      tokenHash: hashAgentToken(token),
-      prefix: agentTokenPrefix(token),
-      rateLimit: fields.rateLimit,
-      maxInFlight: fields.maxInFlight,
-      createdAt: stamp,
-      updatedAt: stamp,
-      tokenRotatedAt: null,
-    }
+    const { row, token } = newAgentRow(input, new Date())
+    if (this.#stmts.byName.get({ name: row.name })) throw duplicateAgent(row.name)
     this.#stmts.insert.run(row)
     return { agent: toAgentInfo(row, []), token }
   }
@@ -124,8 +117,11 @@ export class AgentStore {
   }
 
   list(): AgentInfo[] {
-    const names = new Map<string, string[]>()
-    for (const g of this.#stmts.allGrantNames.all()) pushTo(names, g.agentId, g.name)
+    const names = groupPairs(
+      this.#stmts.allGrantNames.all(),
+      (g) => g.agentId,
+      (g) => g.name,
+    )
     return this.#stmts.all.all().map((row) => toAgentInfo(row, names.get(row.id) ?? []))
   }
 
@@ -134,24 +130,18 @@ export class AgentStore {
   }
 
   regenerate(name: string): AgentWithToken {
-    const row = this.#require(name)
-    const token = generateAgentToken()
-    const stamp = new Date().toISOString()
-    const next: AgentRow = {
-      ...row,
-      tokenHash: hashAgentToken(token),
-      prefix: agentTokenPrefix(token),
-      tokenRotatedAt: stamp,
-      updatedAt: stamp,
-    }
-    this.#stmts.updateToken.run({ id: row.id, tokenHash: next.tokenHash, prefix: next.prefix, now: stamp })
-    return { agent: this.#info(next), token }
+    const { row, token } = regeneratedAgentRow(this.#require(name), new Date())
+    this.#stmts.updateToken.run({
+      id: row.id,
+      tokenHash: row.tokenHash,
+      prefix: row.prefix,
+      now: row.updatedAt,
+    })
+    return { agent: this.#info(row), token }
   }
 
   setLimits(name: string, patch: AgentLimits): AgentInfo {
-    const row = this.#require(name)
-    const limits = validateAgentLimits(row, patch)
-    const next: AgentRow = { ...row, ...limits, updatedAt: new Date().toISOString() }
+    const next = limitedAgentRow(this.#require(name), patch, new Date())
     this.#stmts.updateLimits.run(next)
     return this.#info(next)
   }
@@ -168,54 +158,26 @@ export class AgentStore {
     return this.#stmts.revoke.run(this.#pair(agentName, credentialName)).changes > 0
   }
 
-  /**
-   * Every agent, for the gate's snapshot. A row whose stored settings are damaged comes back with
-   * `damaged` set and nothing usable, rather than throwing: one bad row must not stop a gate from
-   * starting (the others are served; that agent's token is not recognised).
-   */
+  /** Every agent for the gate's snapshot (see `toAgentRecord` for damaged rows). */
   loadAll(): AgentRecord[] {
-    const ids = new Map<string, string[]>()
-    for (const g of this.#stmts.allGrantIds.all()) pushTo(ids, g.agentId, g.credentialId)
-    return this.#stmts.all.all().map((row) => {
-      const grants = ids.get(row.id) ?? []
-      const damaged = storedAgentProblem(row)
-      if (damaged !== undefined) {
-        const empty = Buffer.alloc(0)
-        return {
-          id: row.id,
-          name: row.name,
-          prefix: row.prefix,
-          tokenHash: empty,
-          rateLimit: null,
-          maxInFlight: null,
-          grants,
-          damaged,
-        }
-      }
-      return {
-        id: row.id,
-        name: row.name,
-        prefix: row.prefix,
-        tokenHash: Buffer.from(row.tokenHash),
-        rateLimit: row.rateLimit,
-        maxInFlight: row.maxInFlight,
-        grants,
-      }
-    })
+    const ids = groupPairs(
+      this.#stmts.allGrantIds.all(),
+      (g) => g.agentId,
+      (g) => g.credentialId,
+    )
+    return this.#stmts.all.all().map((row) => toAgentRecord(row, ids.get(row.id) ?? []))
   }
 
   #pair(agentName: string, credentialName: string): { agentId: string; credentialId: string } {
     const agent = this.#require(agentName)
     const credential = this.#stmts.credentialId.get({ name: validateCredentialName(credentialName) })
-    if (credential === undefined) {
-      throw new VaultError('not_found', `No credential named ${quoteName(credentialName)}`)
-    }
+    if (credential === undefined) throw noGrantableCredential(credentialName)
     return { agentId: agent.id, credentialId: credential.id }
   }
 
   #require(name: string): AgentRow {
     const row = this.#stmts.byName.get({ name: validateAgentName(name) })
-    if (row === undefined) throw new VaultError('not_found', `No agent named ${quoteName(name)}`)
+    if (row === undefined) throw noAgent(name)
     return row
   }
 
@@ -224,49 +186,5 @@ export class AgentStore {
       row,
       this.#stmts.grantNamesOf.all({ agentId: row.id }).map((g) => g.name),
     )
-  }
-}
-
-function pushTo(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key)
-  if (list === undefined) map.set(key, [value])
-  else list.push(value)
-}
-
-/** Fails closed on rows edited behind the vault's back: the gate relies on these values. */
-/** Why a stored agent row cannot be used (its token hash, in-flight cap or rate), or undefined. */
-function storedAgentProblem(row: AgentRow): string | undefined {
-  if (!Buffer.isBuffer(row.tokenHash) || row.tokenHash.length !== 32) return 'has a damaged stored token hash'
-  if (row.maxInFlight !== null && !(Number.isSafeInteger(row.maxInFlight) && row.maxInFlight > 0)) {
-    return 'has an invalid stored in-flight cap'
-  }
-  if (row.rateLimit !== null) {
-    try {
-      parseRate(row.rateLimit)
-    } catch {
-      return 'has an invalid stored rate limit'
-    }
-  }
-  return undefined
-}
-
-function checkStoredAgent(row: AgentRow): void {
-  if (storedAgentProblem(row) !== undefined) {
-    throw new VaultError('corrupt', `Agent ${quoteName(row.name)} has invalid stored settings`)
-  }
-}
-
-function toAgentInfo(row: AgentRow, grantNames: string[]): AgentInfo {
-  checkStoredAgent(row)
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    rateLimit: row.rateLimit,
-    maxInFlight: row.maxInFlight,
-    grants: grantNames,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-    tokenRotatedAt: row.tokenRotatedAt,
   }
 }

@@ -1,7 +1,7 @@
 /**
  * @aegis/vault — the encrypted credential store: AES-256-GCM secrets bound to their vault and row,
- * a PBKDF2-HMAC-SHA512 key per vault, one SQLite file per vault; agent identities (hashed tokens)
- * and their grants live in the same file.
+ * a PBKDF2-HMAC-SHA512 key per vault, one SQLite file per vault (or one PostgreSQL database for
+ * every vault); agent identities (hashed tokens) and their grants live beside the credentials.
  */
 export {
   AGENT_TOKEN_BYTES,
@@ -41,6 +41,7 @@ export {
 export { VaultError, type VaultErrorCode } from './errors.js'
 export { isExpired } from './expiry.js'
 export { stageFile, writeFileAtomic } from './files.js'
+export { LiveCredentialSource, type LiveCredentialSourceOptions } from './live-source.js'
 export {
   type CreateVaultOptions,
   createVault,
@@ -49,6 +50,15 @@ export {
   type OpenVaultOptions,
   openVault,
 } from './manage.js'
+export {
+  createPgVault,
+  destroyPgVault,
+  listPgVaults,
+  openPgVault,
+  PG_VAULT_LOCATION,
+  type PgVaultOptions,
+} from './pg/manage.js'
+export { VAULT_PG_MIGRATIONS } from './pg-migrations.js'
 export { Secret } from './secret.js'
 export { sqliteVaultStore, type VaultStore } from './store.js'
 export type {

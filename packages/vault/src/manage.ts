@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { count } from 'drizzle-orm'
-import { generateSalt, KDF, KEY_CHECK_PLAINTEXT, keyCheckContext, open, seal } from './crypto.js'
+import { makeKeyCheck, verifyKeyCheck } from './cipher.js'
+import { generateSalt, KDF } from './crypto.js'
 import { type Connection, connect, migrateDatabase, readMeta } from './db.js'
 import { corruptDatabase, toVaultError, VaultError } from './errors.js'
 import {
@@ -16,7 +17,7 @@ import { cachedVaultKey } from './keycache.js'
 import { readRegistry, withRegistryLock, writeRegistry } from './registry.js'
 import { credentials, meta } from './schema.js'
 import type { VaultInfo } from './types.js'
-import { validateVaultName } from './validate.js'
+import { validateMasterKey, validateVaultName } from './validate.js'
 import { Vault } from './vault.js'
 
 /** Format version of the vault database (stored in its meta table). */
@@ -36,13 +37,6 @@ export interface OpenVaultOptions {
   masterKey: string
 }
 
-function checkMasterKey(masterKey: unknown): string {
-  if (typeof masterKey !== 'string' || masterKey.length === 0) {
-    throw new VaultError('invalid_input', 'master key must be a non-empty string')
-  }
-  return masterKey
-}
-
 function checkSalt(salt: Buffer | undefined): Buffer {
   if (salt === undefined) return generateSalt()
   if (!Buffer.isBuffer(salt) || salt.length < 16 || salt.length > 64) {
@@ -57,7 +51,7 @@ function checkSalt(salt: Buffer | undefined): Buffer {
  */
 export function createVault(opts: CreateVaultOptions): Vault {
   const name = validateVaultName(opts.name)
-  const masterKey = checkMasterKey(opts.masterKey)
+  const masterKey = validateMasterKey(opts.masterKey)
   const salt = checkSalt(opts.salt)
   const dataDir = resolve(opts.dataDir)
   const registry = readRegistry(dataDir)
@@ -87,7 +81,7 @@ export function createVault(opts: CreateVaultOptions): Vault {
       kdf: KDF.name,
       kdf_iterations: String(KDF.iterations),
       salt: salt.toString('hex'),
-      key_check: seal(key, KEY_CHECK_PLAINTEXT, keyCheckContext(name)).toString('base64'),
+      key_check: makeKeyCheck(name, key).toString('base64'),
       created_at: createdAt,
     }
     const db = conn.db
@@ -116,7 +110,7 @@ export function createVault(opts: CreateVaultOptions): Vault {
  */
 export function openVault(opts: OpenVaultOptions): Vault {
   const name = validateVaultName(opts.name)
-  const masterKey = checkMasterKey(opts.masterKey)
+  const masterKey = validateMasterKey(opts.masterKey)
   const dataDir = resolve(opts.dataDir)
   const entry = readRegistry(dataDir).vaults.find((v) => v.name === name)
   if (!entry) throw new VaultError('no_vault', `No vault named "${name}" in ${dataDir}`)
@@ -142,11 +136,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
     const check = m.get('key_check')
     if (check === undefined) throw corruptDatabase(file)
     const key = cachedVaultKey(masterKey, Buffer.from(entry.salt, 'hex'), iterations)
-    try {
-      open(key, Buffer.from(check, 'base64'), keyCheckContext(name))
-    } catch {
-      throw new VaultError('invalid_master_key', 'Invalid master key')
-    }
+    verifyKeyCheck(name, key, Buffer.from(check, 'base64'))
     // Only now, with the key verified, may anything be written.
     migrateDatabase(conn)
     restrictDatabaseFiles(file)

@@ -77,6 +77,14 @@ function invalid(message: string): VaultError {
   return new VaultError('invalid_input', message)
 }
 
+/** Throws unless the master key is a non-empty string (its strength is the caller's choice). */
+export function validateMasterKey(masterKey: unknown): string {
+  if (typeof masterKey !== 'string' || masterKey.length === 0) {
+    throw new VaultError('invalid_input', 'master key must be a non-empty string')
+  }
+  return masterKey
+}
+
 /** Throws unless `name` is a valid vault name (`[a-z0-9][a-z0-9_-]{0,62}`). */
 export function validateVaultName(name: unknown): string {
   if (typeof name !== 'string' || !VAULT_NAME.test(name)) {

@@ -1,34 +1,34 @@
-import { randomUUID } from 'node:crypto'
-import { parseStoredSettings } from '@aegis/guard'
 import { eq, sql } from 'drizzle-orm'
 import { AgentStore } from './agent-store.js'
-import { credentialContext, open, seal, sealedSecretContext } from './crypto.js'
+import { VaultCipher } from './cipher.js'
+import {
+  decryptCredential,
+  duplicateName,
+  duplicateService,
+  loadCredentialRows,
+  newCredentialRow,
+  noCredential,
+  patchedCredentialRow,
+  rotatedCredentialRow,
+  toInfo,
+} from './credential-rows.js'
 import type { Connection } from './db.js'
 import { toVaultError, VaultError } from './errors.js'
 import { type CredentialRow, credentials } from './schema.js'
-import { Secret } from './secret.js'
+import type { Secret } from './secret.js'
 import type {
   AgentInfo,
   AgentLimits,
   AgentRecord,
   AgentWithToken,
-  AuthType,
-  BodyInspection,
   Credential,
   CredentialInfo,
   CredentialLoad,
   CredentialPatch,
   NewAgent,
   NewCredential,
-  Scope,
 } from './types.js'
-import {
-  type CredentialFields,
-  validateCredentialName,
-  validateNewCredential,
-  validatePatch,
-  validateSecret,
-} from './validate.js'
+import { validateCredentialName, validateSecret } from './validate.js'
 
 /** What `createVault`/`openVault` hand to the Vault: an open, verified, migrated connection. */
 export interface VaultHandle {
@@ -114,7 +114,7 @@ export class Vault {
   readonly name: string
   readonly file: string
   readonly #conn: Connection
-  readonly #key: Buffer
+  readonly #cipher: VaultCipher
   readonly #stmts: Statements
   readonly #agents: AgentStore
   #writes = 0
@@ -125,38 +125,18 @@ export class Vault {
     this.name = handle.name
     this.file = handle.file
     this.#conn = handle.conn
-    this.#key = handle.key
+    this.#cipher = new VaultCipher(handle.name, handle.key)
     this.#stmts = prepareStatements(handle.conn)
     this.#agents = new AgentStore(handle.conn)
   }
 
   /** Adds a credential. Throws `invalid_input` or `duplicate` (name or service taken). */
   add(input: NewCredential): CredentialInfo {
-    const now = new Date()
-    const fields = validateNewCredential(input, now)
-    const id = randomUUID()
-    const stamp = now.toISOString()
+    const row = newCredentialRow(this.#cipher, input, new Date())
     return this.#write(() => {
-      if (this.#stmts.byName.get({ name: fields.name })) {
-        throw new VaultError('duplicate', `A credential named "${fields.name}" already exists`)
-      }
-      const holder = this.#stmts.byService.get({ service: fields.service })
-      if (holder) {
-        throw new VaultError(
-          'duplicate',
-          `Service "${fields.service}" is already used by credential "${holder.name}"`,
-        )
-      }
-      const row: CredentialRow = {
-        ...toColumns(fields),
-        id,
-        name: fields.name,
-        service: fields.service,
-        secret: seal(this.#key, fields.secret, credentialContext(this.name, id)),
-        createdAt: stamp,
-        updatedAt: stamp,
-        rotatedAt: null,
-      }
+      if (this.#stmts.byName.get({ name: row.name })) throw duplicateName(row.name)
+      const holder = this.#stmts.byService.get({ service: row.service })
+      if (holder) throw duplicateService(row.service, holder.name)
       this.#stmts.insert.run(row)
       return toInfo(row)
     })
@@ -165,7 +145,7 @@ export class Vault {
   /** The credential with its decrypted secret, or undefined when there is none of that name. */
   get(name: string): Credential | undefined {
     const row = this.#read(() => this.#stmts.byName.get({ name: validateCredentialName(name) }))
-    return row === undefined ? undefined : this.#decrypt(row)
+    return row === undefined ? undefined : decryptCredential(this.#cipher, row)
   }
 
   /** Metadata of every credential, ordered by name. Never decrypts. */
@@ -178,7 +158,7 @@ export class Vault {
    * gate uses `loadCredentials`, which keeps the others.
    */
   loadAll(): Credential[] {
-    return this.#read(() => this.#stmts.all.all()).map((row) => this.#decrypt(row))
+    return this.#read(() => this.#stmts.all.all()).map((row) => decryptCredential(this.#cipher, row))
   }
 
   /**
@@ -187,35 +167,17 @@ export class Vault {
    * failing the whole load. Throws only when the database itself cannot be read.
    */
   loadCredentials(): CredentialLoad {
-    const load: CredentialLoad = { credentials: [], unavailable: [] }
-    for (const row of this.#read(() => this.#stmts.all.all())) {
-      const secret = this.#open(row)
-      const info = readInfo(row)
-      const problem =
-        typeof secret === 'string' ? secret : typeof info === 'string' ? info : servingProblem(info)
-      if (problem === undefined && typeof secret !== 'string' && typeof info !== 'string') {
-        load.credentials.push({ ...info, secret })
-        continue
-      }
-      load.unavailable.push({
-        id: row.id,
-        name: row.name,
-        service: row.service,
-        reason: problem ?? 'cannot be read',
-        secret: typeof secret === 'string' ? null : secret,
-      })
-    }
-    return load
+    return loadCredentialRows(
+      this.#cipher,
+      this.#read(() => this.#stmts.all.all()),
+    )
   }
 
   /** Changes metadata. `null` clears `rateLimit`, `ttlDays`/`expiresAt`. Throws `not_found`. */
   update(name: string, patch: CredentialPatch): CredentialInfo {
     const now = new Date()
     return this.#write(() => {
-      const row = this.#require(name)
-      const current = toInfo(row)
-      const fields = validatePatch(current, patch, now)
-      const next: CredentialRow = { ...row, ...toColumns(fields), updatedAt: now.toISOString() }
+      const next = patchedCredentialRow(this.#require(name), patch, now)
       this.#stmts.updateFields.run(next)
       return toInfo(next)
     })
@@ -224,12 +186,11 @@ export class Vault {
   /** Replaces the secret (new nonce, same binding) and sets `rotatedAt`. Throws `not_found`. */
   rotate(name: string, secret: string | Secret): CredentialInfo {
     const value = validateSecret(secret)
-    const stamp = new Date().toISOString()
+    const now = new Date()
     return this.#write(() => {
-      const row = this.#require(name)
-      const sealed = seal(this.#key, value, credentialContext(this.name, row.id))
-      this.#stmts.updateSecret.run({ id: row.id, secret: sealed, now: stamp })
-      return toInfo({ ...row, secret: sealed, rotatedAt: stamp, updatedAt: stamp })
+      const next = rotatedCredentialRow(this.#cipher, this.#require(name), value, now)
+      this.#stmts.updateSecret.run({ id: next.id, secret: next.secret, now: next.updatedAt })
+      return toInfo(next)
     })
   }
 
@@ -314,13 +275,13 @@ export class Vault {
    */
   sealSecret(purpose: string, plaintext: string): Buffer {
     this.#assertOpen()
-    return seal(this.#key, plaintext, sealedSecretContext(this.name, purpose))
+    return this.#cipher.sealSecret(purpose, plaintext)
   }
 
   /** Opens what `sealSecret` made for the same purpose; throws VaultError `corrupt` otherwise. */
   openSecret(purpose: string, envelope: Buffer): string {
     this.#assertOpen()
-    return open(this.#key, envelope, sealedSecretContext(this.name, purpose)).toString('utf8')
+    return this.#cipher.openSecret(purpose, envelope)
   }
 
   /** Closes the connection. Further calls throw `io`. Idempotent. */
@@ -332,29 +293,8 @@ export class Vault {
 
   #require(name: string): CredentialRow {
     const row = this.#stmts.byName.get({ name: validateCredentialName(name) })
-    if (row === undefined) throw new VaultError('not_found', `No credential named "${name}"`)
+    if (row === undefined) throw noCredential(name)
     return row
-  }
-
-  #decrypt(row: CredentialRow): Credential {
-    const secret = this.#open(row)
-    if (typeof secret === 'string') throw corruptRow(row, secret)
-    const info = toInfo(row)
-    const problem = servingProblem(info)
-    if (problem !== undefined) throw corruptRow(row, problem)
-    return { ...info, secret }
-  }
-
-  /** The row's secret, or why it cannot be decrypted (never any of its bytes). */
-  #open(row: CredentialRow): Secret | string {
-    try {
-      return new Secret(open(this.#key, row.secret, credentialContext(this.name, row.id)).toString('utf8'))
-    } catch (err) {
-      const failed = !(err instanceof VaultError) || /authentication/.test(err.message)
-      return failed
-        ? 'cannot be decrypted: its stored ciphertext failed authentication (modified or copied from elsewhere)'
-        : `cannot be decrypted: ${err.message.replace(/^Encrypted value/, 'its stored ciphertext')}`
-    }
   }
 
   #read<T>(fn: () => T): T {
@@ -379,88 +319,5 @@ export class Vault {
 
   #assertOpen(): void {
     if (this.#closed) throw new VaultError('io', `Vault "${this.name}" is closed`)
-  }
-}
-
-/** The metadata columns of a row, from validated fields. */
-function toColumns(fields: CredentialFields) {
-  return {
-    domains: JSON.stringify(fields.domains),
-    authType: fields.authType,
-    headerName: fields.headerName,
-    queryParam: fields.queryParam,
-    scopes: JSON.stringify(fields.scopes),
-    expiresAt: fields.expiresAt,
-    rateLimit: fields.rateLimit,
-    bodyInspection: fields.bodyInspection,
-  }
-}
-
-/** `Credential "<name>" <problem>`: the one shape of a damaged-row error. */
-function corruptRow(row: CredentialRow, problem: string): VaultError {
-  return new VaultError('corrupt', `Credential "${row.name}" ${problem}`)
-}
-
-function parseStringArray(text: string): string[] | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
-  } catch {
-    // fall through
-  }
-  return undefined
-}
-
-const AUTH_TYPES = new Set<string>(['bearer', 'header', 'basic', 'query'])
-const BODY_MODES = new Set<string>(['off', 'warn', 'block'])
-const SCOPES = new Set<string>(['read', 'write', '*'])
-
-/**
- * What keeps readable metadata from being served (guard `parseStoredSettings`: domains and a rate
- * that parse). `list` and `update` still work on such a row, so `update` can repair it.
- */
-function servingProblem(info: CredentialInfo): string | undefined {
-  const settings = parseStoredSettings(info.domains, info.rateLimit)
-  return settings.ok ? undefined : settings.problem
-}
-
-/** A row's metadata; throws `corrupt` when it cannot be read (see `readInfo`). */
-function toInfo(row: CredentialRow): CredentialInfo {
-  const info = readInfo(row)
-  if (typeof info === 'string') throw corruptRow(row, info)
-  return info
-}
-
-/**
- * A row's metadata, or what is wrong with it. Fails closed on rows edited behind the vault's back:
- * the gate relies on these enums.
- */
-function readInfo(row: CredentialRow): CredentialInfo | string {
-  const scopes = parseStringArray(row.scopes)
-  if (scopes === undefined) return 'has an unreadable scopes column'
-  const domains = parseStringArray(row.domains)
-  if (domains === undefined) return 'has an unreadable domains column'
-  if (
-    !AUTH_TYPES.has(row.authType) ||
-    !BODY_MODES.has(row.bodyInspection) ||
-    !scopes.every((s) => SCOPES.has(s))
-  ) {
-    return 'has invalid stored settings'
-  }
-  return {
-    id: row.id,
-    name: row.name,
-    service: row.service,
-    domains,
-    authType: row.authType as AuthType,
-    headerName: row.headerName,
-    queryParam: row.queryParam,
-    scopes: scopes as Scope[],
-    expiresAt: row.expiresAt,
-    rateLimit: row.rateLimit,
-    bodyInspection: row.bodyInspection as BodyInspection,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-    rotatedAt: row.rotatedAt,
   }
 }

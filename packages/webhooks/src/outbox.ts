@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import {
   coalesceKey,
@@ -8,10 +7,22 @@ import {
   type EventType,
   entryData,
   eventTypeOf,
-  isEventType,
   newEventId,
 } from './events.js'
-import { retryDelay } from './schedule.js'
+import {
+  checkEndpoint,
+  DEFAULTS,
+  deliveryOfRow,
+  endpointOfRow,
+  expiryData,
+  mergeOccurrence,
+  newEventWindow,
+  payloadOfRow,
+  REASONS,
+  recordAttempt,
+  sealedEndpointOfRow,
+  subscribers,
+} from './outbox-rules.js'
 import { type DeliveryStatus, OUTBOX_DDL } from './schema.js'
 
 export interface OutboxOptions {
@@ -87,8 +98,6 @@ export interface OutboxCounters {
 type Row = Record<string, unknown>
 type Statement = Database.Statement
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
-
 /**
  * The transactional webhook outbox. Attach it to the ledger (`openLedger({ extensions: [outbox] })`):
  * every batch's blocked entries become events and deliveries inside that batch's transaction, so
@@ -108,9 +117,9 @@ export class Outbox {
   private s: Record<string, Statement> = {}
 
   constructor(options: OutboxOptions = {}) {
-    this.windowMs = options.coalesceWindowMs ?? 10_000
-    this.cap = options.maxPendingPerEndpoint ?? 1000
-    this.leaseMs = options.leaseMs ?? 20_000
+    this.windowMs = options.coalesceWindowMs ?? DEFAULTS.coalesceWindowMs
+    this.cap = options.maxPendingPerEndpoint ?? DEFAULTS.maxPendingPerEndpoint
+    this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs
     this.now = options.now ?? Date.now
   }
 
@@ -134,8 +143,7 @@ export class Outbox {
       insertDelivery:
         p(`INSERT INTO webhook_deliveries (event_id, endpoint_id, status, attempt, next_attempt_at, created_at)
         VALUES (?, ?, 'pending', 0, ?, ?)`),
-      overflow:
-        p(`UPDATE webhook_deliveries SET status = 'cancelled', last_error = 'dropped: endpoint queue full'
+      overflow: p(`UPDATE webhook_deliveries SET status = 'cancelled', last_error = ?
         WHERE id IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = ? AND status = 'pending' ORDER BY id DESC LIMIT -1 OFFSET ?)`),
       requeue: p(
         `UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL WHERE status = 'delivering' AND lease_until <= ?`,
@@ -181,20 +189,17 @@ export class Outbox {
 
   /** `LedgerExtension.written`: runs inside the ledger's batch transaction. */
   written(entries: readonly EntryLike[]): void {
-    let endpoints: { id: string; events: string[] }[] | null = null
+    let endpoints: Row[] | null = null
     let now = 0
     for (const entry of entries) {
       const type = eventTypeOf(entry)
       if (type === null) continue
       if (endpoints === null) {
         // Read once per batch, and only in a batch with a blocked entry: a flood is one query.
-        endpoints = (this.stmt('activeEndpoints').all() as Row[]).map((r) => ({
-          id: String(r.id),
-          events: String(r.events).split(','),
-        }))
+        endpoints = this.stmt('activeEndpoints').all() as Row[]
         now = this.now()
       }
-      const targets = endpoints.filter((e) => e.events.includes(type)).map((e) => e.id)
+      const targets = subscribers(endpoints, type)
       if (targets.length > 0) this.raise(type, entryData(entry), targets, now)
     }
   }
@@ -208,20 +213,18 @@ export class Outbox {
     const key = coalesceKey(type, data)
     const open = this.stmt('openEvent').get(key, now) as Row | undefined
     if (open !== undefined) {
-      const merged = JSON.parse(String(open.data)) as EventData
-      merged.count += data.count
-      merged.lastSeen = data.lastSeen
+      const merged = mergeOccurrence(JSON.parse(String(open.data)) as EventData, data)
       this.stmt('updateData').run(JSON.stringify(merged), open.id)
       this.counters.coalesced++
       return String(open.id)
     }
     const latest = (this.stmt('latestWindow').get(key, now) as Row).until as number | null
-    const startAt = latest ?? now
+    const { dueAt, windowEnd } = newEventWindow(latest, now, this.windowMs)
     const id = newEventId()
-    this.stmt('insertEvent').run(id, type, key, JSON.stringify(data), now, startAt + this.windowMs)
+    this.stmt('insertEvent').run(id, type, key, JSON.stringify(data), now, windowEnd)
     for (const endpointId of endpointIds) {
-      this.stmt('insertDelivery').run(id, endpointId, startAt, now)
-      this.counters.dropped += this.stmt('overflow').run(endpointId, this.cap).changes
+      this.stmt('insertDelivery').run(id, endpointId, dueAt, now)
+      this.counters.dropped += this.stmt('overflow').run(REASONS.queueFull, endpointId, this.cap).changes
     }
     return id
   }
@@ -234,30 +237,15 @@ export class Outbox {
     const db = this.requireDb()
     return db.transaction(() => {
       const now = this.now()
-      const targets = (this.stmt('activeEndpoints').all() as Row[])
-        .filter((r) => String(r.events).split(',').includes('credential_expiry'))
-        .map((r) => String(r.id))
+      const targets = subscribers(this.stmt('activeEndpoints').all() as Row[], 'credential_expiry')
       if (targets.length === 0) return null
       const id = newEventId()
       if (this.stmt('expiryNotice').run(credential, expiresAt, thresholdDays, id).changes === 0) return null
-      const time = new Date(now).toISOString()
-      const data: EventData = {
-        service: credential,
-        agent: null,
-        code: null,
-        status: null,
-        method: null,
-        requestId: null,
-        count: 1,
-        firstSeen: time,
-        lastSeen: time,
-        expiresAt,
-        thresholdDays,
-      }
+      const data = expiryData(credential, expiresAt, thresholdDays, now)
       this.stmt('insertEvent').run(id, 'credential_expiry', `expiry:${id}`, JSON.stringify(data), now, now)
       for (const endpointId of targets) {
         this.stmt('insertDelivery').run(id, endpointId, now, now)
-        this.counters.dropped += this.stmt('overflow').run(endpointId, this.cap).changes
+        this.counters.dropped += this.stmt('overflow').run(REASONS.queueFull, endpointId, this.cap).changes
       }
       return id
     })()
@@ -279,18 +267,14 @@ export class Outbox {
         const endpoint = this.stmt('endpoint').get(row.endpoint_id) as Row | undefined
         const event = this.stmt('event').get(row.event_id) as Row | undefined
         if (endpoint === undefined || event === undefined || endpoint.status !== 'active') {
-          this.stmt('cancel').run('endpoint removed or disabled', row.id)
+          this.stmt('cancel').run(REASONS.unavailable, row.id)
           continue
         }
         claimed.push({
           deliveryId: Number(row.id),
           attempt: Number(row.attempt),
-          endpoint: {
-            id: String(endpoint.id),
-            url: String(endpoint.url),
-            sealedSecret: endpoint.secret as Buffer,
-          },
-          payload: payloadOf(event),
+          endpoint: sealedEndpointOfRow(endpoint),
+          payload: payloadOfRow(event),
         })
       }
       return claimed
@@ -307,32 +291,20 @@ export class Outbox {
     return db.transaction((): RecordResult => {
       const now = this.now()
       const row = this.stmt('delivery').get(deliveryId) as Row | undefined
-      const attempt = Number(row?.attempt ?? 0)
-      if (outcome.kind === 'delivered') {
-        this.stmt('finish').run('succeeded', null, outcome.status, null, now, deliveryId)
-        return 'succeeded'
-      }
-      if (outcome.kind === 'gone') {
-        this.stmt('finish').run(
-          'cancelled',
-          null,
-          outcome.status,
-          'endpoint answered 410 Gone',
-          now,
-          deliveryId,
-        )
+      const next = recordAttempt(outcome, Number(row?.attempt ?? 0), random, now)
+      this.stmt('finish').run(
+        next.status,
+        next.nextAttemptAt,
+        next.lastStatus,
+        next.lastError,
+        now,
+        deliveryId,
+      )
+      if (next.disable !== null) {
         const endpointId = this.endpointOf(deliveryId)
-        if (endpointId !== null) this.disable(endpointId, 'endpoint answered 410 Gone')
-        return 'disabled'
+        if (endpointId !== null) this.disable(endpointId, next.disable)
       }
-      const delay = retryDelay(attempt + 1, random)
-      if (delay === null) {
-        this.stmt('finish').run('dead', null, outcome.status, outcome.error, now, deliveryId)
-        return 'dead'
-      }
-      const wait = Math.max(delay, outcome.retryAfterMs ?? 0)
-      this.stmt('finish').run('pending', now + wait, outcome.status, outcome.error, now, deliveryId)
-      return 'retry'
+      return next.result
     })()
   }
 
@@ -341,7 +313,7 @@ export class Outbox {
     const db = this.requireDb()
     db.transaction(() => {
       this.stmt('disable').run(reason, endpointId)
-      this.stmt('cancelEndpoint').run(`endpoint disabled: ${reason}`, endpointId)
+      this.stmt('cancelEndpoint').run(REASONS.disabled(reason), endpointId)
     })()
   }
 
@@ -360,11 +332,7 @@ export class Outbox {
   }
 
   private writeEndpoint(statement: 'addEndpoint' | 'putEndpoint', endpoint: NewEndpoint): Endpoint {
-    const id = endpoint.id ?? `ep_${randomUUID().replaceAll('-', '').slice(0, 16)}`
-    const events = [...new Set(endpoint.events)]
-    for (const event of events)
-      if (!isEventType(event)) throw new Error(`unknown event type ${JSON.stringify(event)}`)
-    if (events.length === 0) throw new Error('an endpoint needs at least one event type')
+    const { id, events } = checkEndpoint(endpoint)
     const now = this.now()
     this.stmt(statement).run(id, endpoint.url, events.join(','), endpoint.sealedSecret, now)
     return {
@@ -379,27 +347,20 @@ export class Outbox {
 
   /** Every endpoint, oldest first; never the secret. */
   endpoints(): Endpoint[] {
-    return (this.stmt('listEndpoints').all() as Row[]).map((r) => ({
-      id: String(r.id),
-      url: String(r.url),
-      events: String(r.events).split(',') as EventType[],
-      status: r.status === 'active' ? 'active' : 'disabled',
-      disabledReason: (r.disabled_reason as string | null) ?? null,
-      createdAt: new Date(Number(r.created_at)).toISOString(),
-    }))
+    return (this.stmt('listEndpoints').all() as Row[]).map(endpointOfRow)
   }
 
   /** One endpoint with its sealed secret (for `webhook test`), or null. */
   endpointForDelivery(id: string): ClaimedDelivery['endpoint'] | null {
     const r = this.stmt('endpointSecret').get(id) as Row | undefined
-    return r === undefined ? null : { id: String(r.id), url: String(r.url), sealedSecret: r.secret as Buffer }
+    return r === undefined ? null : sealedEndpointOfRow(r)
   }
 
   /** Removes an endpoint and cancels its queue. False when there is no such endpoint. */
   removeEndpoint(id: string): boolean {
     const db = this.requireDb()
     return db.transaction(() => {
-      this.stmt('cancelEndpoint').run('endpoint removed', id)
+      this.stmt('cancelEndpoint').run(REASONS.removed, id)
       return this.stmt('removeEndpoint').run(id).changes > 0
     })()
   }
@@ -421,19 +382,7 @@ export class Outbox {
     const rows = this.requireDb()
       .prepare(sql)
       .all(...params, filter.limit ?? 100) as Row[]
-    return rows.map((r) => ({
-      id: Number(r.id),
-      eventId: String(r.event_id),
-      endpointId: String(r.endpoint_id),
-      type: String(r.type) as EventType,
-      status: String(r.status) as DeliveryStatus,
-      attempt: Number(r.attempt),
-      nextAttemptAt: r.status === 'pending' ? iso(Number(r.next_attempt_at)) : null,
-      lastStatus: (r.last_status as number | null) ?? null,
-      lastError: (r.last_error as string | null) ?? null,
-      lastAttemptAt: iso((r.last_attempt_at as number | null) ?? null),
-      createdAt: new Date(Number(r.created_at)).toISOString(),
-    }))
+    return rows.map(deliveryOfRow)
   }
 
   /**
@@ -472,14 +421,5 @@ export class Outbox {
   private requireDb(): Database.Database {
     if (this.db === null) throw new Error('The webhook outbox is not attached to a ledger')
     return this.db
-  }
-}
-
-function payloadOf(event: Row): EventPayload {
-  return {
-    id: String(event.id),
-    type: String(event.type) as EventType,
-    timestamp: new Date(Number(event.created_at)).toISOString(),
-    data: JSON.parse(String(event.data)) as EventData,
   }
 }

@@ -1,0 +1,144 @@
+import { hashUserToken, parseUserToken } from '@aegis/guard'
+import { type Actor, BOOTSTRAP, type UserActor } from './actor.js'
+import { authorize } from './authorize.js'
+import { AccessError } from './errors.js'
+import type { Permission } from './permissions.js'
+import { isRole, type Role } from './roles.js'
+
+/**
+ * The user rules of both engines (SQLite `AccessStore`, PostgreSQL `openPgUserStore`), written
+ * once: each engine reads the rows inside its write transaction and asks these functions what is
+ * allowed. Messages live here so both engines refuse with the same code and the same line.
+ */
+
+/** The settings/meta key whose value (ISO 8601) ends bootstrap for good. */
+export const BOOTSTRAP_KEY = 'bootstrap_completed_at'
+
+export const INVALID_TOKEN = 'Invalid user token'
+
+/** A user row as both engines hold it: times are epoch milliseconds, only the token's hash is kept. */
+export interface UserRow {
+  id: number
+  name: string
+  role: string
+  createdAt: number
+  updatedAt: number
+}
+
+/** What `listUsers` shows: never a token, its hash or its id. */
+export interface UserInfo {
+  name: string
+  role: Role
+  createdAt: string
+  updatedAt: string
+}
+
+/** A user with the token just issued: show it once, it is not stored. */
+export interface IssuedToken {
+  name: string
+  role: Role
+  token: string
+}
+
+export function checkRole(role: string): Role {
+  if (!isRole(role)) {
+    throw new AccessError('invalid_input', 'Invalid role: use admin, operator or viewer')
+  }
+  return role
+}
+
+/** While bootstrap lasts, the user being added must be an admin, or nobody could manage users. */
+export function firstUserMustBeAdmin(name: string, role: Role): void {
+  if (role !== 'admin') {
+    throw new AccessError(
+      'first_user_must_be_admin',
+      `The first user must be an admin: "${name}" would be ${role}, and nobody could then manage users`,
+    )
+  }
+}
+
+/** Refuses a token before any lookup: missing while users exist, or failing its checksum. */
+export function presentedToken(token: string | undefined): string {
+  if (token === undefined || token === '') {
+    throw new AccessError('authentication_required', 'Authentication required')
+  }
+  if (parseUserToken(token) === null) throw new AccessError('invalid_token', INVALID_TOKEN)
+  return token
+}
+
+/** The actor a token lookup found (`row` undefined: nobody holds it). */
+export function actorOfRow(row: { id: number; name: string; role: string } | undefined): UserActor {
+  if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_TOKEN)
+  return { kind: 'user', id: row.id, name: row.name, role: row.role }
+}
+
+/**
+ * The caller's actor as the store holds it now, inside the write transaction, authorised for
+ * `permission`: bootstrap may have ended, or the user been removed or demoted, since the caller's
+ * check. `row` is the actor's row read in that transaction (undefined: removed).
+ */
+export function recheckActor(
+  actor: Actor,
+  permission: Permission,
+  bootstrapping: boolean,
+  row: { name: string; role: string } | undefined,
+): Actor {
+  let current: Actor
+  if (actor.kind === 'bootstrap') {
+    if (!bootstrapping) {
+      throw new AccessError(
+        'authentication_required',
+        'Authentication required: the first user was added while this command ran',
+      )
+    }
+    current = BOOTSTRAP
+  } else {
+    if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_TOKEN)
+    current = { ...actor, name: row.name, role: row.role } satisfies UserActor
+  }
+  const decision = authorize(current, permission)
+  if (!decision.allowed) throw new AccessError('forbidden', decision.reason)
+  return current
+}
+
+export function userExists(name: string): AccessError {
+  return new AccessError('user_exists', `User "${name}" already exists`)
+}
+
+/** The target row of a change, or `user_not_found`. */
+export function existing<R>(row: R | undefined, name: string): R {
+  if (row === undefined) throw new AccessError('user_not_found', `No user named "${name}" (aegis user list)`)
+  return row
+}
+
+/** Whether changing `target` to `role` (null: removing it) would take an admin away. */
+export function losesAnAdmin(target: { role: string }, role: Role | null): boolean {
+  return target.role === 'admin' && role !== 'admin'
+}
+
+/** Refuses when no other admin would be left (`otherAdmins` counted inside the write transaction). */
+export function keepAnAdmin(otherAdmins: number, verb: 'demote' | 'remove', name: string): void {
+  if (otherAdmins === 0) {
+    throw new AccessError(
+      'last_admin',
+      `Cannot ${verb} "${name}": it is the last admin (make another user admin first)`,
+    )
+  }
+}
+
+/** The columns a token leaves in the store: its public id and its SHA-256, never the token. */
+export function tokenColumns(token: string): { tokenId: string; tokenHash: Buffer } {
+  const parts = parseUserToken(token)
+  if (parts === null) throw new Error('generated user token failed its own checksum')
+  return { tokenId: parts.id, tokenHash: hashUserToken(token) }
+}
+
+/** A row as `listUsers` shows it (both engines hold the same representation). */
+export function info(row: UserRow): UserInfo {
+  return {
+    name: row.name,
+    role: checkRole(row.role),
+    createdAt: new Date(Number(row.createdAt)).toISOString(),
+    updatedAt: new Date(Number(row.updatedAt)).toISOString(),
+  }
+}

@@ -1,0 +1,199 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { AccessError, type Actor, BOOTSTRAP, type UserStore } from '../../src/index.js'
+
+/** What a refused call rejected with: the code and the one line, or 'resolved' when it was not refused. */
+async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string } | 'resolved'> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof AccessError) return { code: error.code, message: error.message }
+    throw error
+  }
+  return 'resolved'
+}
+
+/**
+ * One suite, every engine: `open` gives a store over an EMPTY user table (a new SQLite file, a
+ * truncated PostgreSQL schema). The expectations are the same words for both, so the two engines
+ * cannot drift apart in what they refuse or how they say it.
+ */
+export function userStoreContract(name: string, open: () => Promise<UserStore>): void {
+  describe(`UserStore contract: ${name}`, () => {
+    let store: UserStore
+    beforeEach(async () => {
+      store = await open()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+
+    /** The first admin's actor, as a command would resolve it from the token. */
+    async function root(): Promise<{ actor: Actor; token: string }> {
+      const { token } = await store.addUser(BOOTSTRAP, { name: 'root', role: 'admin' })
+      return { actor: await store.resolveActor(token), token }
+    }
+
+    it('bootstrap: nobody yet, every caller is the bootstrap actor and the token is not read', async () => {
+      expect(await store.bootstrapCompletedAt()).toBeNull()
+      expect(await store.resolveActor(undefined)).toBe(BOOTSTRAP)
+      expect(await store.resolveActor('aegis_user_not-even-checked')).toBe(BOOTSTRAP)
+      expect(await store.listUsers()).toEqual([])
+    })
+
+    it.each(['operator', 'viewer'])(
+      'refuses a first user who is not an admin (%s); bootstrap goes on',
+      async (role) => {
+        expect(await refusal(store.addUser(BOOTSTRAP, { name: 'x', role }))).toEqual({
+          code: 'first_user_must_be_admin',
+          message: `The first user must be an admin: "x" would be ${role}, and nobody could then manage users`,
+        })
+        expect(await store.bootstrapCompletedAt()).toBeNull()
+        expect(await store.listUsers()).toEqual([])
+      },
+    )
+
+    it('the first admin ends bootstrap for good, in the same transaction', async () => {
+      const before = Date.now()
+      const { token, actor } = await root()
+      expect(token).toMatch(/^aegis_user_/)
+      expect(actor).toMatchObject({ kind: 'user', name: 'root', role: 'admin' })
+      const at = (await store.bootstrapCompletedAt())?.getTime() ?? 0
+      expect(at).toBeGreaterThanOrEqual(before - 1000)
+      expect(at).toBeLessThanOrEqual(Date.now() + 1000)
+      expect(await refusal(store.addUser(BOOTSTRAP, { name: 'late', role: 'admin' }))).toEqual({
+        code: 'authentication_required',
+        message: 'Authentication required: the first user was added while this command ran',
+      })
+      expect(await refusal(store.resolveActor(undefined))).toEqual({
+        code: 'authentication_required',
+        message: 'Authentication required',
+      })
+    })
+
+    it('tokens: a typo, a malformed one and a regenerated or removed user’s are invalid', async () => {
+      const { token, actor } = await root()
+      const invalid = { code: 'invalid_token', message: 'Invalid user token' }
+      const typo = token.slice(0, 30) + (token[30] === 'a' ? 'b' : 'a') + token.slice(31)
+      expect(await refusal(store.resolveActor(typo))).toEqual(invalid)
+      expect(await refusal(store.resolveActor('aegis_user_garbage'))).toEqual(invalid)
+      expect(await refusal(store.resolveActor(''))).toMatchObject({ code: 'authentication_required' })
+      const alice = await store.addUser(actor, { name: 'alice', role: 'operator' })
+      expect(alice).toEqual({ name: 'alice', role: 'operator', token: expect.stringMatching(/^aegis_user_/) })
+      const again = await store.regenerateToken(actor, { name: 'alice' })
+      expect(again).toEqual({ name: 'alice', role: 'operator', token: expect.any(String) })
+      expect(again.token).not.toBe(alice.token)
+      expect(await refusal(store.resolveActor(alice.token))).toEqual(invalid)
+      expect(await store.resolveActor(again.token)).toMatchObject({ name: 'alice', role: 'operator' })
+      await store.removeUser(actor, { name: 'alice' })
+      expect(await refusal(store.resolveActor(again.token))).toEqual(invalid)
+    })
+
+    it('lists users by name with times and never token material', async () => {
+      const { actor, token } = await root()
+      const viewer = await store.addUser(actor, { name: 'ann', role: 'viewer' })
+      const list = await store.listUsers()
+      expect(list).toEqual([
+        { name: 'ann', role: 'viewer', createdAt: expect.any(String), updatedAt: expect.any(String) },
+        { name: 'root', role: 'admin', createdAt: expect.any(String), updatedAt: expect.any(String) },
+      ])
+      for (const user of list) expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt)
+      const text = JSON.stringify(list)
+      for (const t of [token, viewer.token]) expect(text).not.toContain(t.slice(11, 19))
+    })
+
+    it('refuses bad names, bad roles, duplicates and unknown users with the same words', async () => {
+      const { actor } = await root()
+      const cases: [() => Promise<unknown>, string, string][] = [
+        [
+          () => store.addUser(actor, { name: 'root', role: 'viewer' }),
+          'user_exists',
+          'User "root" already exists',
+        ],
+        [
+          () => store.addUser(actor, { name: 'has space', role: 'viewer' }),
+          'invalid_input',
+          'Invalid user name: use 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
+        ],
+        [
+          () => store.addUser(actor, { name: 'x', role: 'superuser' }),
+          'invalid_input',
+          'Invalid role: use admin, operator or viewer',
+        ],
+        [
+          () => store.setRole(actor, { name: 'ghost', role: 'viewer' }),
+          'user_not_found',
+          'No user named "ghost" (aegis user list)',
+        ],
+        [
+          () => store.regenerateToken(actor, { name: 'ghost' }),
+          'user_not_found',
+          'No user named "ghost" (aegis user list)',
+        ],
+        [
+          () => store.removeUser(actor, { name: 'ghost' }),
+          'user_not_found',
+          'No user named "ghost" (aegis user list)',
+        ],
+      ]
+      for (const [call, code, message] of cases) expect(await refusal(call())).toEqual({ code, message })
+      expect((await store.listUsers()).map((u) => u.name)).toEqual(['root'])
+    })
+
+    it('re-checks the actor inside the write: a role without user:write, a demoted or removed user', async () => {
+      const { actor } = await root()
+      const op = await store.resolveActor(
+        (await store.addUser(actor, { name: 'op', role: 'operator' })).token,
+      )
+      expect(await refusal(store.addUser(op, { name: 'x', role: 'viewer' }))).toEqual({
+        code: 'forbidden',
+        message: 'operator may not user:write',
+      })
+      const second = await store.resolveActor(
+        (await store.addUser(actor, { name: 'second', role: 'admin' })).token,
+      )
+      // `second` still says admin in memory; the store holds viewer now.
+      await store.setRole(actor, { name: 'second', role: 'viewer' })
+      expect(await refusal(store.addUser(second, { name: 'x', role: 'viewer' }))).toEqual({
+        code: 'forbidden',
+        message: 'viewer may not user:write',
+      })
+      await store.removeUser(actor, { name: 'second' })
+      expect(await refusal(store.removeUser(second, { name: 'op' }))).toEqual({
+        code: 'invalid_token',
+        message: 'Invalid user token',
+      })
+      expect((await store.listUsers()).map((u) => u.name)).toEqual(['op', 'root'])
+    })
+
+    it('the last admin can be neither demoted nor removed; with a second admin either works', async () => {
+      const { actor } = await root()
+      expect(await refusal(store.setRole(actor, { name: 'root', role: 'operator' }))).toEqual({
+        code: 'last_admin',
+        message: 'Cannot demote "root": it is the last admin (make another user admin first)',
+      })
+      expect(await refusal(store.removeUser(actor, { name: 'root' }))).toEqual({
+        code: 'last_admin',
+        message: 'Cannot remove "root": it is the last admin (make another user admin first)',
+      })
+      await store.addUser(actor, { name: 'other', role: 'admin' })
+      expect(await store.setRole(actor, { name: 'other', role: 'viewer' })).toMatchObject({
+        name: 'other',
+        role: 'viewer',
+      })
+      expect(await refusal(store.removeUser(actor, { name: 'root' }))).toMatchObject({ code: 'last_admin' })
+      await store.setRole(actor, { name: 'other', role: 'admin' })
+      await store.removeUser(actor, { name: 'root' })
+      expect((await store.listUsers()).map((u) => [u.name, u.role])).toEqual([['other', 'admin']])
+    })
+
+    it('setRole returns the changed user with a later updatedAt', async () => {
+      const { actor } = await root()
+      await store.addUser(actor, { name: 'v', role: 'viewer' })
+      const [before] = (await store.listUsers()).filter((u) => u.name === 'v')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      const after = await store.setRole(actor, { name: 'v', role: 'operator' })
+      expect(after).toMatchObject({ name: 'v', role: 'operator', createdAt: before?.createdAt })
+      expect(Date.parse(after.updatedAt)).toBeGreaterThan(Date.parse(before?.updatedAt ?? ''))
+    })
+  })
+}

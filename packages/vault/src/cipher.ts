@@ -1,0 +1,66 @@
+import {
+  credentialContext,
+  KEY_CHECK_PLAINTEXT,
+  keyCheckContext,
+  open,
+  seal,
+  sealedSecretContext,
+} from './crypto.js'
+import { VaultError } from './errors.js'
+import { Secret } from './secret.js'
+
+/**
+ * One vault's derived key with the vault's name: every seal and open either engine does goes
+ * through here, so the AAD contexts (vault + row, vault + purpose, key check) are the same for
+ * SQLite and PostgreSQL and a ciphertext never opens under another vault or row.
+ */
+export class VaultCipher {
+  readonly #vault: string
+  readonly #key: Buffer
+
+  constructor(vaultName: string, key: Buffer) {
+    this.#vault = vaultName
+    this.#key = key
+  }
+
+  /** The envelope of a credential's secret, bound to this vault and the row id. */
+  sealCredential(credentialId: string, secret: string): Buffer {
+    return seal(this.#key, secret, credentialContext(this.#vault, credentialId))
+  }
+
+  /** The row's secret, or why it cannot be decrypted (one line, never any of its bytes). */
+  openCredential(row: { id: string; secret: Buffer }): Secret | string {
+    try {
+      return new Secret(open(this.#key, row.secret, credentialContext(this.#vault, row.id)).toString('utf8'))
+    } catch (err) {
+      const failed = !(err instanceof VaultError) || /authentication/.test(err.message)
+      return failed
+        ? 'cannot be decrypted: its stored ciphertext failed authentication (modified or copied from elsewhere)'
+        : `cannot be decrypted: ${err.message.replace(/^Encrypted value/, 'its stored ciphertext')}`
+    }
+  }
+
+  /** See `Vault.sealSecret`. */
+  sealSecret(purpose: string, plaintext: string): Buffer {
+    return seal(this.#key, plaintext, sealedSecretContext(this.#vault, purpose))
+  }
+
+  /** See `Vault.openSecret`; throws VaultError `corrupt`. */
+  openSecret(purpose: string, envelope: Buffer): string {
+    return open(this.#key, envelope, sealedSecretContext(this.#vault, purpose)).toString('utf8')
+  }
+}
+
+/** The key-check envelope stored with a new vault: a known plaintext sealed with its key. */
+export function makeKeyCheck(vaultName: string, key: Buffer): Buffer {
+  return seal(key, KEY_CHECK_PLAINTEXT, keyCheckContext(vaultName))
+}
+
+/** Throws `invalid_master_key` unless `key` opens the vault's key-check envelope. */
+export function verifyKeyCheck(vaultName: string, key: Buffer, check: Buffer): void {
+  try {
+    open(key, check, keyCheckContext(vaultName))
+  } catch {
+    throw new VaultError('invalid_master_key', 'Invalid master key')
+  }
+}

@@ -1,0 +1,388 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hashAgentToken, Secret, VaultError, type VaultErrorCode, type VaultStore } from '../../src/index.js'
+
+/** One engine as the contract needs it: fresh vaults, a second handle on one, and raw DB access. */
+export interface VaultStoreEngine {
+  /** A new, empty vault (a new name each call) opened with `key`. */
+  create(name: string, key: string): Promise<VaultStore>
+  /** Another handle on an existing vault, as a second process would have it (own connection). */
+  open(name: string, key: string): Promise<VaultStore>
+  /** Replaces a credential's stored envelope behind the store's back (what an attacker with DB access does). */
+  setStoredSecret(vault: string, credential: string, envelope: Buffer): Promise<void>
+  storedSecret(vault: string, credential: string): Promise<Buffer>
+  close(): Promise<void>
+}
+
+export const KEY = 'contract-master-key-0123456789abcdefghij'
+export const SECRET = 'sk-contract-secret-6f3b9e1d2c4a8b7e5f0a'
+
+let seq = 0
+/** A vault name no other test of the run uses. */
+export function vaultName(): string {
+  seq++
+  return `c${process.pid}-${seq}`
+}
+
+async function rejects(
+  promise: Promise<unknown>,
+  code: VaultErrorCode,
+  message?: RegExp,
+): Promise<VaultError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(err, `expected VaultError ${code}`).toBeInstanceOf(VaultError)
+  const ve = err as VaultError
+  expect(ve.code).toBe(code)
+  if (message) expect(ve.message).toMatch(message)
+  expect(ve.message).not.toContain(SECRET)
+  return ve
+}
+
+function credential(name: string, service: string, secret = SECRET) {
+  return { name, service, secret, domains: ['api.example.com'], scopes: ['read' as const] }
+}
+
+/**
+ * The VaultStore contract: the same observable behaviour on every engine. `setup` returns
+ * undefined when the engine is not available (the suite then skips, loudly, at its caller).
+ */
+export function vaultStoreContract(
+  engineName: string,
+  setup: () => Promise<VaultStoreEngine | undefined>,
+): void {
+  describe(`VaultStore contract: ${engineName}`, () => {
+    let engine: VaultStoreEngine | undefined
+    beforeAll(async () => {
+      engine = await setup()
+    })
+    afterAll(async () => {
+      await engine?.close()
+    })
+
+    function eng(): VaultStoreEngine {
+      if (!engine) throw new Error('engine not set up')
+      return engine
+    }
+
+    async function fresh(): Promise<{ store: VaultStore; name: string }> {
+      const name = vaultName()
+      return { store: await eng().create(name, KEY), name }
+    }
+
+    const maybe = (title: string, fn: () => Promise<void>) =>
+      it(title, async (ctx) => {
+        if (!engine) ctx.skip()
+        await fn()
+      })
+
+    maybe('add / get / list: the secret comes back only from get, list is ordered by name', async () => {
+      const { store } = await fresh()
+      expect(store.engine).toBe(engineName)
+      const info = await store.add(credential('zeta', 'zeta-svc'))
+      expect(JSON.stringify(info)).not.toContain(SECRET)
+      expect(info).toMatchObject({ name: 'zeta', service: 'zeta-svc', authType: 'bearer', scopes: ['read'] })
+      await store.add(credential('Alpha', 'alpha', `${SECRET}-2`))
+      await store.add(credential('beta', 'beta'))
+      expect((await store.list()).map((c) => c.name)).toEqual(['Alpha', 'beta', 'zeta'])
+      const got = await store.get('zeta')
+      expect(got?.secret).toBeInstanceOf(Secret)
+      expect(got?.secret.reveal()).toBe(SECRET)
+      expect(await store.get('nope')).toBeUndefined()
+      await store.close()
+    })
+
+    maybe('add refuses invalid input and duplicates, changing nothing', async () => {
+      const { store } = await fresh()
+      await store.add(credential('one', 'svc'))
+      await rejects(store.add(credential('one', 'other')), 'duplicate', /credential named "one"/)
+      await rejects(
+        store.add(credential('two', 'svc')),
+        'duplicate',
+        /Service "svc" is already used by credential "one"/,
+      )
+      await rejects(store.add({ ...credential('bad name!', 'x') }), 'invalid_input')
+      await rejects(store.add({ ...credential('three', 'three'), extra: 1 } as never), 'invalid_input')
+      await rejects(store.add({ ...credential('three', 'three'), domains: [] }), 'invalid_input')
+      expect((await store.list()).map((c) => c.name)).toEqual(['one'])
+      await rejects(store.get('bad name!'), 'invalid_input')
+      await store.close()
+    })
+
+    maybe('update changes metadata, keeps the secret; not_found and invalid_input', async () => {
+      const { store } = await fresh()
+      await store.add(credential('c', 'c'))
+      const updated = await store.update('c', {
+        domains: ['a.example.com'],
+        rateLimit: '10/min',
+        authType: 'header',
+        headerName: 'X-Key',
+      })
+      expect(updated).toMatchObject({
+        domains: ['a.example.com'],
+        rateLimit: '10/min',
+        authType: 'header',
+        headerName: 'X-Key',
+      })
+      expect((await store.get('c'))?.secret.reveal()).toBe(SECRET)
+      expect((await store.list())[0]).toMatchObject({ rateLimit: '10/min', headerName: 'X-Key' })
+      await rejects(
+        store.update('missing', { rateLimit: null }),
+        'not_found',
+        /No credential named "missing"/,
+      )
+      await rejects(store.update('c', { rateLimit: 'fast' }), 'invalid_input')
+      expect((await store.list())[0]?.rateLimit).toBe('10/min')
+      await store.close()
+    })
+
+    maybe('rotate replaces the secret and sets rotatedAt; not_found and invalid_input', async () => {
+      const { store } = await fresh()
+      await store.add(credential('c', 'c'))
+      const rotated = await store.rotate('c', new Secret(`${SECRET}-new`))
+      expect(rotated.rotatedAt).not.toBeNull()
+      expect((await store.get('c'))?.secret.reveal()).toBe(`${SECRET}-new`)
+      await rejects(store.rotate('missing', 'x-secret-value'), 'not_found')
+      await rejects(store.rotate('c', ''), 'invalid_input')
+      expect((await store.get('c'))?.secret.reveal()).toBe(`${SECRET}-new`)
+      await store.close()
+    })
+
+    maybe('remove deletes the credential and its grants; not_found', async () => {
+      const { store } = await fresh()
+      await store.add(credential('c', 'c'))
+      await store.addAgent({ name: 'bot' })
+      await store.grant('bot', 'c')
+      await store.remove('c')
+      expect(await store.list()).toEqual([])
+      expect((await store.getAgent('bot'))?.grants).toEqual([])
+      expect((await store.loadAgents())[0]?.grants).toEqual([])
+      await rejects(store.remove('c'), 'not_found')
+      // Re-added under the same name: a new row, no grants carried over.
+      await store.add(credential('c', 'c'))
+      expect((await store.getAgent('bot'))?.grants).toEqual([])
+      await store.close()
+    })
+
+    maybe('loadCredentials serves every usable credential, decrypted', async () => {
+      const { store } = await fresh()
+      await store.add(credential('a', 'a', `${SECRET}-a`))
+      await store.add(credential('b', 'b', `${SECRET}-b`))
+      const load = await store.loadCredentials()
+      expect(load.unavailable).toEqual([])
+      expect(load.credentials.map((c) => [c.name, c.secret.reveal()])).toEqual([
+        ['a', `${SECRET}-a`],
+        ['b', `${SECRET}-b`],
+      ])
+      await store.close()
+    })
+
+    maybe('agents: add (token once), get, list, duplicate, invalid input, remove, not_found', async () => {
+      const { store } = await fresh()
+      const { agent, token } = await store.addAgent({ name: 'bot', rateLimit: '5/min', maxInFlight: 2 })
+      expect(token.startsWith(agent.prefix)).toBe(true)
+      expect(JSON.stringify(agent)).not.toContain(token)
+      expect(agent).toMatchObject({ name: 'bot', rateLimit: '5/min', maxInFlight: 2, grants: [] })
+      await store.addAgent({ name: 'Another' })
+      expect((await store.listAgents()).map((a) => a.name)).toEqual(['Another', 'bot'])
+      expect((await store.getAgent('bot'))?.id).toBe(agent.id)
+      expect(await store.getAgent('ghost')).toBeUndefined()
+      await rejects(store.addAgent({ name: 'bot' }), 'duplicate', /agent named "bot"/)
+      await rejects(store.addAgent({ name: '-bad' }), 'invalid_input')
+      await rejects(store.addAgent({ name: 'x', maxInFlight: 0 }), 'invalid_input')
+      await rejects(store.getAgent(token), 'invalid_input')
+      await store.removeAgent('bot')
+      expect((await store.listAgents()).map((a) => a.name)).toEqual(['Another'])
+      const err = await rejects(store.removeAgent('bot'), 'not_found', /No agent named "bot"/)
+      expect(err.message).not.toContain(token)
+      await store.close()
+    })
+
+    maybe('regenerateAgentToken replaces the hash, keeps grants and limits; not_found', async () => {
+      const { store } = await fresh()
+      await store.add(credential('c', 'c'))
+      const first = await store.addAgent({ name: 'bot', rateLimit: '5/min' })
+      await store.grant('bot', 'c')
+      const second = await store.regenerateAgentToken('bot')
+      expect(second.token).not.toBe(first.token)
+      expect(second.agent).toMatchObject({ grants: ['c'], rateLimit: '5/min' })
+      expect(second.agent.tokenRotatedAt).not.toBeNull()
+      const [record] = await store.loadAgents()
+      expect(record?.tokenHash.equals(hashAgentToken(second.token))).toBe(true)
+      expect(record?.tokenHash.equals(hashAgentToken(first.token))).toBe(false)
+      await rejects(store.regenerateAgentToken('ghost'), 'not_found')
+      await store.close()
+    })
+
+    maybe('grant / revoke are idempotent and name the unknown side', async () => {
+      const { store } = await fresh()
+      const c2 = await store.add(credential('zz', 'zz'))
+      const c1 = await store.add(credential('aa', 'aa'))
+      await store.addAgent({ name: 'bot' })
+      expect(await store.grant('bot', 'zz')).toBe(true)
+      expect(await store.grant('bot', 'zz')).toBe(false)
+      expect(await store.grant('bot', 'aa')).toBe(true)
+      expect((await store.getAgent('bot'))?.grants).toEqual(['aa', 'zz'])
+      expect((await store.listAgents())[0]?.grants).toEqual(['aa', 'zz'])
+      expect([...((await store.loadAgents())[0]?.grants ?? [])].sort()).toEqual([c1.id, c2.id].sort())
+      expect(await store.revoke('bot', 'zz')).toBe(true)
+      expect(await store.revoke('bot', 'zz')).toBe(false)
+      expect((await store.getAgent('bot'))?.grants).toEqual(['aa'])
+      await rejects(store.grant('ghost', 'aa'), 'not_found', /No agent named "ghost"/)
+      await rejects(store.grant('bot', 'ghost'), 'not_found', /No credential named "ghost"/)
+      await rejects(store.revoke('bot', 'ghost'), 'not_found')
+      await rejects(store.revoke('ghost', 'aa'), 'not_found')
+      await store.close()
+    })
+
+    maybe('setAgentLimits sets, keeps and clears; invalid_input and not_found', async () => {
+      const { store } = await fresh()
+      await store.addAgent({ name: 'bot', rateLimit: '5/min' })
+      expect(await store.setAgentLimits('bot', { maxInFlight: 3 })).toMatchObject({
+        rateLimit: '5/min',
+        maxInFlight: 3,
+      })
+      expect(await store.setAgentLimits('bot', { rateLimit: null })).toMatchObject({
+        rateLimit: null,
+        maxInFlight: 3,
+      })
+      await rejects(store.setAgentLimits('bot', { maxInFlight: -1 }), 'invalid_input')
+      await rejects(store.setAgentLimits('ghost', {}), 'not_found')
+      const [record] = await store.loadAgents()
+      expect(record).toMatchObject({ name: 'bot', rateLimit: null, maxInFlight: 3 })
+      await store.close()
+    })
+
+    maybe('changeToken moves after a change made through another handle', async () => {
+      const { store, name } = await fresh()
+      const other = await eng().open(name, KEY)
+      const before = await store.changeToken()
+      expect(await store.changeToken()).toBe(before)
+      await other.add(credential('c', 'c'))
+      const afterAdd = await store.changeToken()
+      expect(afterAdd).not.toBe(before)
+      await other.addAgent({ name: 'bot' })
+      expect(await store.changeToken()).not.toBe(afterAdd)
+      await other.close()
+      await store.close()
+    })
+
+    maybe('sealSecret / openSecret: bound to vault and purpose, opens through another handle', async () => {
+      const { store, name } = await fresh()
+      const envelope = store.sealSecret('webhook:1', SECRET)
+      expect(envelope.includes(Buffer.from(SECRET))).toBe(false)
+      expect(store.openSecret('webhook:1', envelope)).toBe(SECRET)
+      expect(() => store.openSecret('webhook:2', envelope)).toThrow(VaultError)
+      const other = await eng().open(name, KEY)
+      expect(other.openSecret('webhook:1', envelope)).toBe(SECRET)
+      const { store: elsewhere } = await fresh()
+      expect(() => elsewhere.openSecret('webhook:1', envelope)).toThrow(/authentication/)
+      await Promise.all([other.close(), store.close(), elsewhere.close()])
+    })
+
+    maybe('a closed store refuses every call with io', async () => {
+      const { store } = await fresh()
+      await store.close()
+      await store.close()
+      await rejects(store.list(), 'io', /closed/)
+      await rejects(store.add(credential('c', 'c')), 'io')
+      await rejects(store.loadAgents(), 'io')
+      expect(() => store.sealSecret('p', 'x')).toThrow(VaultError)
+    })
+
+    maybe('a wrong master key is invalid_master_key', async () => {
+      const { store, name } = await fresh()
+      await store.add(credential('c', 'c'))
+      await rejects(eng().open(name, `${KEY}-wrong`), 'invalid_master_key', /^Invalid master key$/)
+      expect((await store.list()).length).toBe(1)
+      await store.close()
+    })
+
+    maybe(
+      'a tampered ciphertext makes that credential unavailable; the others are still served',
+      async () => {
+        const { store, name } = await fresh()
+        await store.add(credential('good', 'good', `${SECRET}-good`))
+        await store.add(credential('bad', 'bad', `${SECRET}-bad`))
+        const stored = await eng().storedSecret(name, 'bad')
+        const flipped = Buffer.from(stored)
+        flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 1
+        await eng().setStoredSecret(name, 'bad', flipped)
+        const load = await store.loadCredentials()
+        expect(load.credentials.map((c) => c.name)).toEqual(['good'])
+        expect(load.unavailable).toHaveLength(1)
+        expect(load.unavailable[0]).toMatchObject({ name: 'bad', service: 'bad', secret: null })
+        expect(load.unavailable[0]?.reason).toMatch(
+          /^cannot be decrypted: its stored ciphertext failed authentication/,
+        )
+        await rejects(store.get('bad'), 'corrupt', /^Credential "bad" cannot be decrypted/)
+        expect((await store.list()).map((c) => c.name)).toEqual(['bad', 'good'])
+        // The envelope of another credential (bound to its row) does not open here either.
+        await eng().setStoredSecret(name, 'bad', await eng().storedSecret(name, 'good'))
+        expect((await store.loadCredentials()).unavailable.map((u) => u.name)).toEqual(['bad'])
+        // Truncated.
+        await eng().setStoredSecret(name, 'bad', Buffer.from([1, 2, 3]))
+        expect((await store.loadCredentials()).unavailable[0]?.reason).toMatch(/truncated/)
+        await store.close()
+      },
+    )
+
+    maybe('two handles granting and revoking at once stay consistent', async () => {
+      const { store: a, name } = await fresh()
+      const b = await eng().open(name, KEY)
+      const creds = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6']
+      for (const c of creds) await a.add(credential(c, c))
+      await a.addAgent({ name: 'bot' })
+      // Each pair is granted by one handle and revoked by the other, concurrently; every grant
+      // returns true exactly once per pair and state ends as the last committed operation left it.
+      const grantsA = creds.map((c) => a.grant('bot', c))
+      const grantsB = creds.map((c) => b.grant('bot', c))
+      const results = await Promise.all([...grantsA, ...grantsB])
+      expect(results.filter(Boolean)).toHaveLength(creds.length)
+      expect((await b.getAgent('bot'))?.grants).toEqual(creds)
+      const revokes = await Promise.all([
+        ...creds.map((c) => a.revoke('bot', c)),
+        ...creds.map((c) => b.revoke('bot', c)),
+      ])
+      expect(revokes.filter(Boolean)).toHaveLength(creds.length)
+      expect((await a.getAgent('bot'))?.grants).toEqual([])
+      // A credential removed while the other handle grants it: the grant either fails with
+      // not_found or is removed with the credential, never left dangling.
+      const removing = a.remove('c1')
+      const granting = b.grant('bot', 'c1').catch((e: VaultError) => e.code)
+      await removing
+      const outcome = await granting
+      expect([true, 'not_found']).toContain(outcome)
+      expect((await a.loadAgents())[0]?.grants).toEqual([])
+      await Promise.all([a.close(), b.close()])
+    })
+
+    maybe(
+      'two handles adding the same name or service at once: exactly one wins, the other gets duplicate',
+      async () => {
+        const { store: a, name } = await fresh()
+        const b = await eng().open(name, KEY)
+        for (let round = 0; round < 5; round++) {
+          const results = await Promise.allSettled([
+            a.add(credential(`same-${round}`, `svc-a-${round}`)),
+            b.add(credential(`same-${round}`, `svc-b-${round}`)),
+            a.add(credential(`x-${round}`, `shared-${round}`)),
+            b.add(credential(`y-${round}`, `shared-${round}`)),
+            a.addAgent({ name: `agent-${round}` }),
+            b.addAgent({ name: `agent-${round}` }),
+          ])
+          for (const pair of [results.slice(0, 2), results.slice(2, 4), results.slice(4, 6)]) {
+            expect(pair.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+            const failed = pair.find((r) => r.status === 'rejected') as PromiseRejectedResult
+            expect(failed.reason).toBeInstanceOf(VaultError)
+            expect((failed.reason as VaultError).code).toBe('duplicate')
+          }
+        }
+        expect(await a.list()).toHaveLength(10)
+        expect(await b.listAgents()).toHaveLength(5)
+        await Promise.all([a.close(), b.close()])
+      },
+    )
+  })
+}
