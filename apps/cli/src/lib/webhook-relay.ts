@@ -2,11 +2,7 @@
 import type { AegisConfig } from '@aegis/config'
 import type { LedgerStore } from '@aegis/ledger'
 import type { Telemetry } from '@aegis/telemetry'
-<<<<<<< HEAD
-import type { SealableVault } from '@aegis/vault'
-=======
 import type { CredentialLoad } from '@aegis/vault'
->>>>>>> h17-cli-runtime
 import { type OutboxStore, Relay, type RelayLogger } from '@aegis/webhooks'
 import { checkExpiry, EXPIRY_THRESHOLDS_DAYS, secretPurpose, webhookAllowList } from './webhooks.js'
 
@@ -25,14 +21,9 @@ export interface GateWebhooks {
  */
 export function startGateWebhooks(options: {
   outbox: OutboxStore
-<<<<<<< HEAD
-  ledger: Ledger
-  vault: SealableVault
-=======
   ledger: Pick<LedgerStore, 'system'>
   /** The gate's credentials as loaded now, and the key that opens sealed endpoint secrets. */
   vault: { loadCredentials(): CredentialLoad; openSecret(purpose: string, envelope: Buffer): string }
->>>>>>> h17-cli-runtime
   config: AegisConfig
   logger: RelayLogger & { error(object: object, message: string): void }
   telemetry?: Telemetry
