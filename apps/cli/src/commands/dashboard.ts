@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { authorize } from '@aegis/access'
-import { type LedgerStore, sqliteLedgerStore } from '@aegis/ledger'
+import type { LedgerStore } from '@aegis/ledger'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import type { DashboardDeps, GateStatus, UserAccess, VaultAccess } from '../dashboard/deps.js'
@@ -88,7 +88,7 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         log: (line) => this.log(line),
         warn: (line) => this.warn(line),
       })
-      ledger = sqliteLedgerStore(gate.ledger)
+      ledger = gate.ledger
       gateStatus = embeddedGateStatus(gate.address.url, gate.vault)
     } else {
       ledger = await storage.openLedger()
