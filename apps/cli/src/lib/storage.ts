@@ -4,10 +4,17 @@
  * directory, exactly as before. Commands and the gate runtime ask a `Storage` for the async stores
  * and never look at the engine themselves.
  */
-import { AccessStore, accessFile, openPgUserStore, sqliteUserStore, type UserStore } from '@aegis/access'
+import {
+  ACCESS_PG_MIGRATIONS,
+  AccessStore,
+  accessFile,
+  openPgUserStore,
+  sqliteUserStore,
+  type UserStore,
+} from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { type LedgerStore, openLedger, openPgLedger, sqliteLedgerStore } from '@aegis/ledger'
-import { assertSchemaCurrent } from '@aegis/pg'
+import { assertSchemaCurrent, schemaStatus } from '@aegis/pg'
 import {
   createPgVault,
   createVault,
@@ -21,7 +28,7 @@ import {
   type VaultInfo,
   type VaultStore,
 } from '@aegis/vault'
-import { type OutboxStore, Outbox, PgOutbox, sqliteOutboxStore } from '@aegis/webhooks'
+import { Outbox, type OutboxStore, PgOutbox, sqliteOutboxStore } from '@aegis/webhooks'
 import type { Pool } from 'pg'
 import { ledgerPath } from './ledger-file.js'
 import { openConfiguredPool, PG_MIGRATION_SETS, pgFailure, pgWhere } from './postgres.js'
@@ -88,14 +95,14 @@ export async function openStorage(
     await pool.end().catch(() => {})
     throw pgFailure(error, url)
   }
-  return pgStorage(pool, url)
+  return pgStorage(pool, url, options.checkSchema !== false)
 }
 
 /**
  * PostgreSQL: every vault, the ledger, users and webhooks in one database, shared by every process
  * that names it. The stores borrow this pool; `close` ends it.
  */
-function pgStorage(pool: Pool, url: string): Storage {
+function pgStorage(pool: Pool, url: string, schemaChecked: boolean): Storage {
   // A failure past the first query (the server went away) still gets the one-line wording.
   const guarded =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
@@ -120,7 +127,13 @@ function pgStorage(pool: Pool, url: string): Storage {
       return { ledger: openPgLedger({ pool, extensions: [outbox] }), outbox }
     },
     // One shared table: "no user was ever added" is an empty table, which the store answers itself.
-    openUsers: async () => openPgUserStore(pool),
+    // Unchecked (init, doctor, storage migrate): a database without the users' schema has no user
+    // yet, as a data directory without access.db.
+    openUsers: guarded(async () =>
+      !schemaChecked && (await schemaStatus(pool, ACCESS_PG_MIGRATIONS)).state === 'empty'
+        ? null
+        : openPgUserStore(pool),
+    ),
     close: () => pool.end(),
   }
 }

@@ -1,9 +1,13 @@
+import type { AegisConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { type RunningMcp, startMcp } from '@aegis/mcp'
+import type { AuditSink, CredentialSource } from '@aegis/proxy'
 import { anonymousAccessFromConfig } from '@aegis/proxy/internal'
 import { Outbox } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
+import type { Logger } from 'pino'
 import { AegisCommand } from '../../base-command.js'
+import { openPgGateState } from '../../lib/gate-state-pg.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
 import { createLogger } from '../../lib/logger.js'
 import { assertPoliciesDir } from '../../lib/policies-dir.js'
@@ -47,17 +51,11 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     assertPoliciesDir(config.gate.policies_dir)
     const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
     const logger = createLogger(config)
-    const vault = this.openActiveVault()
-    // Refusals on the MCP channel raise webhook events too; the gate's relay delivers them.
-    const ledger = openLedger({
-      file: ledgerPath(this.dataDir()),
-      checkpoint: 'background',
-      extensions: [new Outbox()],
-    })
+    const { name, vault, ledger, start, close } = await this.#openState(config, logger)
 
     // Budgets shared with the gates when rate_limit.redis.url names a Redis.
     const rateLimitStore = openSharedLimits(config, logger)
-    let running: RunningMcp
+    let running: RunningMcp | undefined
     try {
       running = await startMcp({
         config,
@@ -68,14 +66,15 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
         version: this.config.version,
         rateLimitStore,
       })
+      await start()
     } catch (error) {
+      await running?.close().catch(() => {})
       await rateLimitStore?.close()
-      await ledger.close()
-      vault.close()
+      await close()
       this.fail(error instanceof Error ? error.message : String(error))
     }
-    if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${vault.name}")`)
-    else logger.info({ vault: vault.name }, 'Aegis MCP server on stdio')
+    if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${name}")`)
+    else logger.info({ vault: name }, 'Aegis MCP server on stdio')
     const anonymous = anonymousAccessFromConfig(config)
     if (agentToken === null && running.transport === 'stdio') {
       if (anonymous === 'open') {
@@ -105,10 +104,66 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed')
     } finally {
       await rateLimitStore?.close()
-      await ledger.close()
-      vault.close()
+      await close()
       logger.flush?.()
     }
     if (running.transport === 'http') this.log('Aegis MCP server stopped')
+  }
+
+  /**
+   * Where tool calls read credentials and write the ledger. SQLite: the active vault file and the
+   * ledger file with the outbox (refusals raise webhook events; the gate's relay delivers them).
+   * PostgreSQL: what a gate on it holds (credentials in memory, reloaded by the change feed; the
+   * group-commit ledger with the outbox), started once the server runs.
+   */
+  async #openState(
+    config: AegisConfig,
+    logger: Logger,
+  ): Promise<{
+    name: string
+    vault: CredentialSource
+    ledger: AuditSink
+    start(): Promise<void>
+    close(): Promise<void>
+  }> {
+    const url = config.storage.postgres.url
+    if (url !== undefined) {
+      const state = await openPgGateState({
+        dataDir: this.dataDir(),
+        vaultName: this.activeVaultName(),
+        masterKey: () => this.masterKey(),
+        url,
+        config,
+        logger,
+      })
+      return {
+        name: state.vault.name,
+        vault: state.credentials,
+        ledger: state.audit,
+        start: () => state.watch(() => {}),
+        close: () => state.close(),
+      }
+    }
+    const vault = this.openActiveVault()
+    let ledger: ReturnType<typeof openLedger>
+    try {
+      ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background', extensions: [new Outbox()] })
+    } catch (error) {
+      vault.close()
+      throw error
+    }
+    return {
+      name: vault.name,
+      vault,
+      ledger,
+      start: async () => {},
+      close: async () => {
+        try {
+          await ledger.close()
+        } finally {
+          vault.close()
+        }
+      },
+    }
   }
 }
