@@ -147,7 +147,11 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     const vault = this.openActiveVault()
     let ledger: ReturnType<typeof openLedger>
     try {
-      ledger = openLedger({ file: ledgerPath(this.dataDir()), checkpoint: 'background', extensions: [new Outbox()] })
+      ledger = openLedger({
+        file: ledgerPath(this.dataDir()),
+        checkpoint: 'background',
+        extensions: [new Outbox()],
+      })
     } catch (error) {
       vault.close()
       throw error
