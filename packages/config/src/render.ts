@@ -52,4 +52,3 @@ export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
   }
   return stringify(shape, { lineWidth: 0 })
 }
-

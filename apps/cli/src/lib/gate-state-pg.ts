@@ -13,8 +13,8 @@ import type { Logger } from 'pino'
 import { CliError } from './errors.js'
 import { ADMIN_PERMISSION, type GateState, type GateStateOptions } from './gate-state.js'
 import { pgFailure, pgWhere } from './postgres.js'
-import { throttledWarn } from './throttled-log.js'
 import { openStorage, type Storage } from './storage.js'
+import { throttledWarn } from './throttled-log.js'
 import { invalidKeyMessage } from './workspace.js'
 
 const NOT_SEALABLE =

@@ -6,9 +6,15 @@ import { ACCESS_PG_MIGRATIONS } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { redactUrlPassword } from '@aegis/guard'
 import { LEDGER_PG_MIGRATIONS } from '@aegis/ledger'
-import { CORE_MIGRATIONS, type MigrationSet, openPool, SchemaError, type SchemaStatus, schemaStatus } from '@aegis/pg'
+import {
+  CORE_MIGRATIONS,
+  type MigrationSet,
+  openPool,
+  SchemaError,
+  type SchemaStatus,
+  schemaStatus,
+} from '@aegis/pg'
 import { VAULT_PG_MIGRATIONS } from '@aegis/vault'
-import { WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
 import type { Pool } from 'pg'
 import { CliError } from './errors.js'
 
@@ -17,7 +23,6 @@ export const PG_MIGRATION_SETS: readonly MigrationSet[] = [
   VAULT_PG_MIGRATIONS,
   LEDGER_PG_MIGRATIONS,
   ACCESS_PG_MIGRATIONS,
-  WEBHOOKS_PG_MIGRATIONS,
 ]
 
 /** Where every set stands in the database behind `pool`, core first. */
@@ -71,7 +76,8 @@ function hostPort(url: string): string {
 export function pgFailure(error: unknown, url: string): unknown {
   if (error instanceof CliError) return error
   const where = pgWhere(url)
-  if (error instanceof SchemaError) return new CliError(`${error.message} (PostgreSQL at ${where})`, { cause: error })
+  if (error instanceof SchemaError)
+    return new CliError(`${error.message} (PostgreSQL at ${where})`, { cause: error })
   const { code, message } = error as { code?: unknown; message?: unknown }
   const text = typeof message === 'string' ? message.replaceAll(url, where) : String(error)
   if (typeof code === 'string' && AUTH_FAILED.has(code)) {
@@ -83,10 +89,13 @@ export function pgFailure(error: unknown, url: string): unknown {
     })
   }
   if (
-    (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code)) ||
+    (typeof code === 'string' &&
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code)) ||
     /timeout|terminated|Connection terminated/i.test(text)
   ) {
-    return new CliError(`PostgreSQL at ${hostPort(url)} does not answer (${where}): ${text}`, { cause: error })
+    return new CliError(`PostgreSQL at ${hostPort(url)} does not answer (${where}): ${text}`, {
+      cause: error,
+    })
   }
   return error
 }

@@ -19,9 +19,10 @@ import {
   type VaultInfo,
   type VaultStore,
 } from '@aegis/vault'
-import { type OutboxStore, Outbox, PgOutbox, sqliteOutboxStore } from '@aegis/webhooks'
+import { Outbox, type OutboxStore, sqliteOutboxStore } from '@aegis/webhooks'
 import type { Pool } from 'pg'
 import { ledgerPath } from './ledger-file.js'
+import { PENDING_OUTBOX } from './pg-outbox-pending.js'
 import { openConfiguredPool, PG_MIGRATION_SETS, pgFailure, pgWhere } from './postgres.js'
 
 /** The ledger with the webhook outbox whose events it writes in its own transactions. */
@@ -111,8 +112,7 @@ function pgStorage(pool: Pool, url: string): Storage {
     listVaults: guarded(() => listPgVaults(pool)),
     openLedger: async () => openPgLedger({ pool }),
     openOutbox: async () => {
-      const outbox = new PgOutbox(pool)
-      return { ledger: openPgLedger({ pool, extensions: [outbox] }), outbox }
+      return { ledger: openPgLedger({ pool }), outbox: PENDING_OUTBOX }
     },
     // One shared table: "no user was ever added" is an empty table, which the store answers itself.
     openUsers: async () => openPgUserStore(pool),

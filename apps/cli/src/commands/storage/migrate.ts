@@ -28,7 +28,9 @@ export default class StorageMigrate extends AegisCommand<typeof StorageMigrate> 
       }
       for (const line of schemaLines(sets)) this.log(line)
       const now = sets.reduce((n, s) => n + s.appliedNow, 0)
-      this.log(now === 0 ? 'The schema was already current' : `Applied ${now} migration(s); the schema is current`)
+      this.log(
+        now === 0 ? 'The schema was already current' : `Applied ${now} migration(s); the schema is current`,
+      )
       return { engine: 'postgres', sets }
     })
   }
