@@ -53,6 +53,7 @@ export {
 export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'
 export { MIN_SECRET_BYTES, type SecretFlaw, type SecretProblem, secretProblems } from './secret.js'
 export { parseStoredSettings, type StoredSettings } from './stored.js'
+export { redactUrlPassword } from './url.js'
 export {
   generateUserToken,
   hashUserToken,
@@ -61,4 +62,3 @@ export {
   USER_TOKEN_PREFIX,
   type UserTokenParts,
 } from './user-token.js'
-export { redactUrlPassword } from './url.js'

@@ -8,10 +8,13 @@ describe('@aegis/ledger public API', () => {
     expect(Object.keys(ledger).sort()).toEqual(
       [
         'CSV_COLUMNS',
+        'LEDGER_PG_MIGRATIONS',
         'Ledger',
         'LedgerError',
         'exportLedger',
         'openLedger',
+        'openPgLedger',
+        'PgLedger',
         'parseSince',
         'sqliteLedgerStore',
       ].sort(),

@@ -13,7 +13,9 @@ import pg from 'pg'
 export function pgTestUrl(suite: string): string | undefined {
   const url = process.env.AEGIS_PG_URL
   if (url === undefined || url === '') {
-    process.stderr.write(`SKIPPED ${suite}: AEGIS_PG_URL is not set (scripts/services.sh start DIR sets it)\n`)
+    process.stderr.write(
+      `SKIPPED ${suite}: AEGIS_PG_URL is not set (scripts/services.sh start DIR sets it)\n`,
+    )
     return undefined
   }
   return url
@@ -44,6 +46,7 @@ export async function scratchDatabase(adminUrl: string): Promise<ScratchDatabase
   url.pathname = `/${name}`
   return {
     url: url.toString(),
-    drop: () => withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+    drop: () =>
+      withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
   }
 }

@@ -17,7 +17,8 @@ export const WIDGETS_V2: MigrationSet = {
 export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<number> {
   const started = Date.now()
   while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   return Date.now() - started

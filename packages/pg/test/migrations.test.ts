@@ -27,7 +27,12 @@ describe.skipIf(adminUrl === undefined)('migrations on a real PostgreSQL', () =>
   })
 
   it('an empty database is refused with the command that fixes it', async () => {
-    expect(await schemaStatus(pool, WIDGETS)).toEqual({ set: 'widgets', state: 'empty', applied: 0, known: 1 })
+    expect(await schemaStatus(pool, WIDGETS)).toEqual({
+      set: 'widgets',
+      state: 'empty',
+      applied: 0,
+      known: 1,
+    })
     const error = await assertSchemaCurrent(pool, [WIDGETS]).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SchemaError)
     expect((error as SchemaError).code).toBe('schema_empty')

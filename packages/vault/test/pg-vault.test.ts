@@ -1,4 +1,4 @@
-import { type ChangeEvent, ChangeFeed, migrate, openPool } from '@aegis/pg'
+import { type ChangeEvent, ChangeFeed, openPool } from '@aegis/pg'
 import { pgTestUrl, scratchDatabase } from '@aegis/pg/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

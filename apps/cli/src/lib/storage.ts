@@ -11,6 +11,8 @@ import { assertSchemaCurrent } from '@aegis/pg'
 import {
   createPgVault,
   createVault,
+  destroyPgVault,
+  destroyVault,
   listPgVaults,
   listVaults,
   openPgVault,
@@ -46,6 +48,8 @@ export interface Storage {
   openVault(name: string, masterKey: string): Promise<VaultStore>
   createVault(name: string, masterKey: string): Promise<VaultStore>
   listVaults(): Promise<VaultInfo[]>
+  /** Deletes a vault and everything in it; VaultError 'not_found' for an unknown one. */
+  destroyVault(name: string): Promise<void>
   /** The ledger alone (readers and `ledger` commands). The caller closes it. */
   openLedger(options?: OpenLedgerOptions): Promise<LedgerStore>
   /** The ledger with the outbox attached (the gate, `webhook` commands). The caller closes the ledger. */
@@ -110,6 +114,7 @@ function pgStorage(pool: Pool, url: string): Storage {
     openVault: guarded((name: string, masterKey: string) => openPgVault({ pool, name, masterKey })),
     createVault: guarded((name: string, masterKey: string) => createPgVault({ pool, name, masterKey })),
     listVaults: guarded(() => listPgVaults(pool)),
+    destroyVault: guarded((name: string) => destroyPgVault(pool, name)),
     openLedger: async () => openPgLedger({ pool }),
     openOutbox: async () => {
       return { ledger: openPgLedger({ pool }), outbox: PENDING_OUTBOX }
@@ -131,6 +136,7 @@ function sqliteStorage(dataDir: string): Storage {
     openVault: async (name, masterKey) => sqliteVaultStore(openVault({ dataDir, name, masterKey })),
     createVault: async (name, masterKey) => sqliteVaultStore(createVault({ dataDir, name, masterKey })),
     listVaults: async () => listVaults(dataDir),
+    destroyVault: async (name) => destroyVault(dataDir, name),
     openLedger: async (o) => sqliteLedgerStore(openLedger({ file: ledgerFile, checkpoint: checkpoint(o) })),
     openOutbox: async (o) => {
       const outbox = new Outbox()

@@ -2,10 +2,10 @@
 import { createHash } from 'node:crypto'
 import type { AegisConfig } from '@aegis/config'
 import { type AllowList, parseAllowList } from '@aegis/guard'
-import { type Ledger, openLedger } from '@aegis/ledger'
-import { Outbox, type OutboxStore, signingKey, webhookUrlProblem } from '@aegis/webhooks'
+import type { LedgerStore } from '@aegis/ledger'
+import { type OutboxStore, signingKey, webhookUrlProblem } from '@aegis/webhooks'
 import { CliError } from './errors.js'
-import { ledgerPath } from './ledger-file.js'
+import type { Storage } from './storage.js'
 
 /** The vault purpose an endpoint's signing secret is sealed for: the envelope opens for no other. */
 export function secretPurpose(endpointId: string): string {
@@ -17,13 +17,12 @@ export function webhookAllowList(config: AegisConfig): AllowList {
   return parseAllowList(config.gate.upstream.allow_private)
 }
 
-/** Opens `<dataDir>/ledger.db` with the outbox attached, runs `fn`, closes it. */
+/** Opens the engine's ledger with the outbox attached, runs `fn`, closes it. */
 export async function withOutbox<R>(
-  dataDir: string,
-  fn: (outbox: Outbox, ledger: Ledger) => R | Promise<R>,
+  storage: Storage,
+  fn: (outbox: OutboxStore, ledger: LedgerStore) => R | Promise<R>,
 ): Promise<R> {
-  const outbox = new Outbox()
-  const ledger = openLedger({ file: ledgerPath(dataDir), extensions: [outbox] })
+  const { outbox, ledger } = await storage.openOutbox()
   try {
     return await fn(outbox, ledger)
   } finally {

@@ -279,26 +279,40 @@ export class PgLedger implements LedgerStore {
   /** One batch, one transaction: the inserts, the completions, the extensions, COMMIT. */
   private async writeBatch(rows: EntryRow[], completions: CompleteParams[]) {
     const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
-    } catch (error) {
-      client.release(error as Error) // the connection is broken: it leaves the pool
-      throw error
-    }
+    // The pool listens for errors of idle connections only. A connection that dies while checked
+    // out (the server restarted, an admin terminated it) emits 'error' on the client: unheard,
+    // Node turns it into an exception that would end the gate. Here it only marks the connection
+    // broken; the statement in flight (or the next) rejects and fails the batch.
     let broken: Error | undefined
+    const onError = (error: Error): void => {
+      broken ??= error
+    }
+    client.on('error', onError)
     try {
-      const result = await this.writeIn(client, rows, completions)
-      // An extension that swallowed a failed statement leaves the transaction aborted, and COMMIT
-      // then rolls back without an error: only the command tag tells.
-      const commit = await client.query('COMMIT')
-      if (commit.command !== 'COMMIT') throw new Error(`COMMIT answered ${commit.command}`)
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollback: Error) => {
-        broken = rollback
-      })
-      throw error
+      try {
+        await client.query('BEGIN')
+      } catch (error) {
+        broken ??= error as Error // nothing works on this connection
+        throw error
+      }
+      try {
+        const result = await this.writeIn(client, rows, completions)
+        // An extension that swallowed a failed statement leaves the transaction aborted, and
+        // COMMIT then rolls back without an error: only the command tag tells.
+        const commit = await client.query('COMMIT')
+        if (commit.command !== 'COMMIT') throw new Error(`COMMIT answered ${commit.command}`)
+        return result
+      } catch (error) {
+        if (broken === undefined) {
+          await client.query('ROLLBACK').catch((rollback: Error) => {
+            broken ??= rollback
+          })
+        }
+        throw error
+      }
     } finally {
+      client.off('error', onError)
+      // A broken connection is closed instead of going back to the pool.
       client.release(broken)
     }
   }

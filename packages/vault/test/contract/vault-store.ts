@@ -348,39 +348,64 @@ export function vaultStoreContract(
       expect(revokes.filter(Boolean)).toHaveLength(creds.length)
       expect((await a.getAgent('bot'))?.grants).toEqual([])
       // A credential removed while the other handle grants it: the grant either fails with
-      // not_found or is removed with the credential, never left dangling.
-      const removing = a.remove('c1')
-      const granting = b.grant('bot', 'c1').catch((e: VaultError) => e.code)
-      await removing
-      const outcome = await granting
-      expect([true, 'not_found']).toContain(outcome)
-      expect((await a.loadAgents())[0]?.grants).toEqual([])
+      // not_found or lands first and goes with the credential, never an error or a dangling row.
+      for (let round = 0; round < 10; round++) {
+        const [removed, granted] = await Promise.allSettled([a.remove('c1'), b.grant('bot', 'c1')])
+        expect(removed.status).toBe('fulfilled')
+        if (granted.status === 'rejected') expect((granted.reason as VaultError).code).toBe('not_found')
+        expect((await a.loadAgents())[0]?.grants).toEqual([])
+        await a.add(credential('c1', 'c1'))
+      }
       await Promise.all([a.close(), b.close()])
     })
 
     maybe(
-      'two handles adding the same name or service at once: exactly one wins, the other gets duplicate',
+      'two handles adding the same name or service at once: exactly one wins, the others get duplicate',
       async () => {
         const { store: a, name } = await fresh()
         const b = await eng().open(name, KEY)
-        for (let round = 0; round < 5; round++) {
-          const results = await Promise.allSettled([
-            a.add(credential(`same-${round}`, `svc-a-${round}`)),
-            b.add(credential(`same-${round}`, `svc-b-${round}`)),
-            a.add(credential(`x-${round}`, `shared-${round}`)),
-            b.add(credential(`y-${round}`, `shared-${round}`)),
-            a.addAgent({ name: `agent-${round}` }),
-            b.addAgent({ name: `agent-${round}` }),
-          ])
-          for (const pair of [results.slice(0, 2), results.slice(2, 4), results.slice(4, 6)]) {
-            expect(pair.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
-            const failed = pair.find((r) => r.status === 'rejected') as PromiseRejectedResult
-            expect(failed.reason).toBeInstanceOf(VaultError)
-            expect((failed.reason as VaultError).code).toBe('duplicate')
+        // Several attempts per handle at once (on separate connections where the engine has a
+        // pool) so the transactions really overlap: with one attempt per handle a mutation test
+        // (no row lock) went unnoticed for 25 rounds.
+        const rounds = 8
+        const each = 3
+        const side = (h: VaultStore) => (h === a ? 'a' : 'b')
+        // Started only when its group runs (a rejection must never wait unobserved).
+        const attempts =
+          <T>(make: (handle: VaultStore, i: number) => Promise<T>) =>
+          () =>
+            Array.from({ length: each }, (_, i) => [make(a, i), make(b, i)]).flat()
+        for (let round = 0; round < rounds; round++) {
+          const groups = [
+            {
+              ops: attempts((h, i) => h.add(credential(`same-${round}`, `svc-${side(h)}-${i}-${round}`))),
+              message: new RegExp(`^A credential named "same-${round}" already exists$`),
+            },
+            {
+              ops: attempts((h, i) => h.add(credential(`n-${side(h)}-${i}-${round}`, `shared-${round}`))),
+              message: new RegExp(
+                `^Service "shared-${round}" is already used by credential "n-[ab]-[0-9]-${round}"$`,
+              ),
+            },
+            {
+              ops: attempts((h) => h.addAgent({ name: `agent-${round}` })),
+              message: new RegExp(`^An agent named "agent-${round}" already exists$`),
+            },
+          ]
+          for (const group of groups) {
+            const results = await Promise.allSettled(group.ops())
+            expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+            for (const r of results) {
+              if (r.status === 'fulfilled') continue
+              // The same specific message as a sequential duplicate: the loser saw the winner's row.
+              expect(r.reason).toBeInstanceOf(VaultError)
+              expect((r.reason as VaultError).code).toBe('duplicate')
+              expect((r.reason as VaultError).message).toMatch(group.message)
+            }
           }
         }
-        expect(await a.list()).toHaveLength(10)
-        expect(await b.listAgents()).toHaveLength(5)
+        expect(await a.list()).toHaveLength(2 * rounds)
+        expect(await b.listAgents()).toHaveLength(rounds)
         await Promise.all([a.close(), b.close()])
       },
     )

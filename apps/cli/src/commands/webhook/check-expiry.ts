@@ -1,4 +1,3 @@
-import { sqliteOutboxStore } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { renderTable } from '../../lib/table.js'
@@ -18,8 +17,8 @@ export default class WebhookCheckExpiry extends AegisCommand<typeof WebhookCheck
   async run(): Promise<ExpiringCredential[]> {
     const { days } = this.flags
     const credentials = await this.withVault((vault) => vault.list())
-    const found = await withOutbox(this.dataDir(), (outbox) =>
-      checkExpiry(sqliteOutboxStore(outbox), credentials, days, new Date()),
+    const found = await this.withStorage((storage) =>
+      withOutbox(storage, (outbox) => checkExpiry(outbox, credentials, days, new Date())),
     )
     if (found.length === 0) {
       this.log(`No credential expires within ${days} days`)
