@@ -88,15 +88,7 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         log: (line) => this.log(line),
         warn: (line) => this.warn(line),
       })
-      // The dashboard still reads the sync SQLite ledger (a second connection to the same file)
-      // until it reads the gate's LedgerStore.
-      if (gate.engine === 'postgres') {
-        await gate.stop()
-        throw new CliError(
-          'aegis dashboard does not read a PostgreSQL ledger yet: run aegis gate, and the dashboard with --no-gate on a SQLite workspace',
-        )
-      }
-      ledger = openLedger({ file: ledgerPath(dataDir) })
+      ledger = gate.ledger
       gateStatus = embeddedGateStatus(gate.address.url, gate.vault)
     } else {
       ledger = await storage.openLedger()
@@ -132,8 +124,8 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
     const server = createDashboardServer(deps)
     const stopAll = async () => {
       await server.close()
-      await ledger.close()
       if (gate) await gate.stop()
+      else await ledger.close()
     }
     let port: number
     try {

@@ -15,6 +15,7 @@ import {
   schemaStatus,
 } from '@aegis/pg'
 import { VAULT_PG_MIGRATIONS } from '@aegis/vault'
+import { WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
 import type { Pool } from 'pg'
 import { CliError } from './errors.js'
 
@@ -23,6 +24,7 @@ export const PG_MIGRATION_SETS: readonly MigrationSet[] = [
   VAULT_PG_MIGRATIONS,
   LEDGER_PG_MIGRATIONS,
   ACCESS_PG_MIGRATIONS,
+  WEBHOOKS_PG_MIGRATIONS,
 ]
 
 /** Where every set stands in the database behind `pool`, core first. */

@@ -21,10 +21,9 @@ import {
   type VaultInfo,
   type VaultStore,
 } from '@aegis/vault'
-import { Outbox, type OutboxStore, sqliteOutboxStore } from '@aegis/webhooks'
+import { Outbox, type OutboxStore, PgOutbox, sqliteOutboxStore } from '@aegis/webhooks'
 import type { Pool } from 'pg'
 import { ledgerPath } from './ledger-file.js'
-import { PENDING_OUTBOX } from './pg-outbox-pending.js'
 import { openConfiguredPool, PG_MIGRATION_SETS, pgFailure, pgWhere } from './postgres.js'
 
 /** The ledger with the webhook outbox whose events it writes in its own transactions. */
@@ -117,7 +116,8 @@ function pgStorage(pool: Pool, url: string): Storage {
     destroyVault: guarded((name: string) => destroyPgVault(pool, name)),
     openLedger: async () => openPgLedger({ pool }),
     openOutbox: async () => {
-      return { ledger: openPgLedger({ pool }), outbox: PENDING_OUTBOX }
+      const outbox = new PgOutbox(pool)
+      return { ledger: openPgLedger({ pool, extensions: [outbox] }), outbox }
     },
     // One shared table: "no user was ever added" is an empty table, which the store answers itself.
     openUsers: async () => openPgUserStore(pool),
