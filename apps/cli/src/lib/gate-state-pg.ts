@@ -5,7 +5,7 @@
  * the safety net); the ledger with group commit and the webhook outbox written in its batches; the
  * users read on each admin-socket call.
  */
-import { checkStoreAccess, type UserStore } from '@aegis/access'
+import { checkUserAccess, type UserStore } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { ChangeFeed } from '@aegis/pg'
 import { LiveCredentialSource, type VaultStore } from '@aegis/vault'
@@ -92,7 +92,7 @@ export async function openPgGateState(
       ledger,
       outbox,
       adminAuthorize: async (token) => {
-        const check = await checkStoreAccess({ store: usersStore, token, permission: ADMIN_PERMISSION })
+        const check = await checkUserAccess(usersStore, { token, permission: ADMIN_PERMISSION })
         return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
       },
       adminHandlers: () => ({
