@@ -147,7 +147,10 @@ describe.skipIf(PG_URL === undefined)('aegis storage migrate and status on Postg
       for (const set of json<{ sets: SetStatus[] }>(run.stdout).sets) {
         expect(set).toMatchObject({ state: 'current', applied: set.known })
         // One row per migration in its table: none ran twice.
-        const rows = await query<{ n: string }>(db.url, `SELECT count(*) AS n FROM aegis."__migrations_${set.set}"`)
+        const rows = await query<{ n: string }>(
+          db.url,
+          `SELECT count(*) AS n FROM aegis."__migrations_${set.set}"`,
+        )
         expect(Number(rows[0]?.n)).toBe(set.known)
       }
     }
