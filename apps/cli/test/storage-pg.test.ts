@@ -169,6 +169,19 @@ describe.skipIf(PG_URL === undefined)('aegis storage migrate and status on Postg
   })
 })
 
+describe.skipIf(PG_URL === undefined)('a database that does not exist', () => {
+  it('is one line naming it, saying to create it', async () => {
+    const url = new URL(PG_URL as string)
+    url.pathname = '/aegis_no_such_database_0'
+    const result = await runCli(['storage', 'migrate'], { cwd: dir(), env: { AEGIS_PG_URL: url.toString() } })
+    expect(result.code).toBe(1)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(
+      /database "aegis_no_such_database_0" does not exist \(create it, then run aegis storage migrate\)/,
+    )
+  })
+})
+
 describe.skipIf(PG_URL === undefined)('a database newer than this aegis (schema ahead)', () => {
   let db: Scratch
   let cwd: string

@@ -80,7 +80,10 @@ export function pgFailure(error: unknown, url: string): unknown {
   const where = pgWhere(url)
   if (error instanceof SchemaError)
     return new CliError(`${error.message} (PostgreSQL at ${where})`, { cause: error })
-  const { code, message } = error as { code?: unknown; message?: unknown }
+  // drizzle wraps the driver's error ("Failed query: <sql>"); the driver's own is its cause.
+  const cause = (error as { cause?: unknown }).cause
+  const driver = (error as { code?: unknown }).code === undefined && cause instanceof Error ? cause : error
+  const { code, message } = driver as { code?: unknown; message?: unknown }
   const text = typeof message === 'string' ? message.replaceAll(url, where) : String(error)
   if (typeof code === 'string' && AUTH_FAILED.has(code)) {
     return new CliError(`PostgreSQL at ${where} refused the login: ${text}`, { cause: error })
