@@ -14,7 +14,11 @@ export const shared: ViteUserConfig = {
         replacement: fileURLToPath(new URL('./packages/proxy/src/internal.ts', import.meta.url)),
       },
       {
-        find: /^@aegis\/(access|config|vault|guard|ledger|policy|proxy|mcp|identity|inspect|telemetry|webhooks)$/,
+        find: /^@aegis\/pg\/testing$/,
+        replacement: fileURLToPath(new URL('./packages/pg/src/testing.ts', import.meta.url)),
+      },
+      {
+        find: /^@aegis\/(access|config|vault|guard|ledger|pg|policy|proxy|mcp|identity|inspect|redis-rate-limit|telemetry|webhooks)$/,
         replacement: fileURLToPath(new URL('./packages/$1/src/index.ts', import.meta.url)),
       },
     ],

@@ -31,30 +31,36 @@ export function checkAccess(options: {
 }): AccessCheck {
   let actor: Actor
   try {
-    actor = resolveActor({ file: options.file, token: options.token?.trim() || undefined })
+    actor = resolveActor({ file: options.file, token: normalised(options.token) })
   } catch (error) {
-    return refusal(error)
+    return refused(error)
   }
   return decide(actor, options.permission)
 }
 
-/** `checkAccess` against either engine's users (PostgreSQL: the users every gate shares). */
-export async function checkStoreAccess(options: {
-  store: UserStore
-  token: string | undefined
-  permission: Permission
-}): Promise<AccessCheck> {
+/**
+ * `checkAccess` over a `UserStore` of either engine (the PostgreSQL users a gate shares with
+ * others): the same answers, the same words.
+ */
+export async function checkUserAccess(
+  store: UserStore,
+  options: { token: string | undefined; permission: Permission },
+): Promise<AccessCheck> {
   let actor: Actor
   try {
-    actor = await options.store.resolveActor(options.token?.trim() || undefined)
+    actor = await store.resolveActor(normalised(options.token))
   } catch (error) {
-    return refusal(error)
+    return refused(error)
   }
   return decide(actor, options.permission)
 }
 
-/** 401 for a missing or unknown token; any other failure (a damaged store) is thrown on. */
-function refusal(error: unknown): AccessCheck {
+function normalised(token: string | undefined): string | undefined {
+  return token?.trim() || undefined
+}
+
+/** A failed authentication as 401; anything else (a damaged store, a lost connection) is thrown. */
+function refused(error: unknown): AccessCheck {
   if (error instanceof AccessError && error.code === 'authentication_required') {
     return { ok: false, status: 401, code: error.code, message: AUTHENTICATION_REQUIRED }
   }

@@ -19,7 +19,7 @@ describe('@aegis/access public API', () => {
         'addUser',
         'authorize',
         'checkAccess',
-        'checkStoreAccess',
+        'checkUserAccess',
         'commandPermission',
         'isPermission',
         'isRole',

@@ -87,7 +87,7 @@ export interface CredentialLoad {
 /** One entry of `listVaults`. */
 export interface VaultInfo {
   name: string
-  /** Absolute path of the vault's database file. */
+  /** Absolute path of the vault's SQLite file; `'postgresql'` for a vault in PostgreSQL. */
   file: string
   createdAt: string
   /** Number of credentials, when the database could be read. */

@@ -99,6 +99,33 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL vaults', () => {
     await Promise.all([a.close(), b.close()])
   })
 
+  it('rows edited behind the store (unreadable settings, impossible agent limits) are reported, not served', async () => {
+    const store = await createPgVault({ pool: db.pool, name: vaultName(), masterKey: KEY })
+    await store.add(cred('broken', 'sk-broken-settings-secret-0001'))
+    await store.add(cred('fine', 'sk-fine-settings-secret-000002'))
+    await store.addAgent({ name: 'odd' })
+    await store.addAgent({ name: 'ok' })
+    await db.pool.query(
+      `UPDATE aegis.credentials SET domains = 'not json' WHERE vault = $1 AND name = 'broken'`,
+      [store.name],
+    )
+    await db.pool.query(`UPDATE aegis.agents SET rate_limit = 'lots' WHERE vault = $1 AND name = 'odd'`, [
+      store.name,
+    ])
+    const load = await store.loadCredentials()
+    expect(load.credentials.map((c) => c.name)).toEqual(['fine'])
+    expect(load.unavailable).toMatchObject([{ name: 'broken', reason: 'has an unreadable domains column' }])
+    // The secret still decrypts, so the gate can keep redacting it.
+    expect(load.unavailable[0]?.secret?.reveal()).toBe('sk-broken-settings-secret-0001')
+    const agents = await store.loadAgents()
+    expect(agents.map((a) => [a.name, a.damaged ?? null, a.tokenHash.length])).toEqual([
+      ['odd', 'has an invalid stored rate limit', 0],
+      ['ok', null, 32],
+    ])
+    expect(await code(store.listAgents())).toBe('corrupt')
+    await store.close()
+  })
+
   it('an unmigrated database: a clear io error pointing at `aegis storage migrate`', async () => {
     const empty = await scratchDatabase(adminUrl as string)
     const pool = openPool({ url: empty.url, max: 1 })

@@ -38,7 +38,13 @@ export async function checkPostgres(
   if (url === undefined) {
     return {
       ...none,
-      server: [line('postgres', 'pass', 'not configured: vaults, ledger and users are SQLite files in the data directory')],
+      server: [
+        line(
+          'postgres',
+          'pass',
+          'not configured: vaults, ledger and users are SQLite files in the data directory',
+        ),
+      ],
     }
   }
   const where = pgWhere(url)
@@ -50,7 +56,8 @@ export async function checkPostgres(
   }
   try {
     const pool = storage.pool as NonNullable<Storage['pool']>
-    const version = (await pool.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version
+    const version = (await pool.query<{ server_version: string }>('SHOW server_version')).rows[0]
+      ?.server_version
     const server = [
       line(
         'postgres',
@@ -62,12 +69,21 @@ export async function checkPostgres(
     const lagging = sets.filter((s) => s.state !== 'current')
     if (lagging.length === 0) {
       server.push(
-        line('postgres schema', 'pass', `current: ${sets.map((s) => `${s.set} ${s.applied}/${s.known}`).join(', ')}`),
+        line(
+          'postgres schema',
+          'pass',
+          `current: ${sets.map((s) => `${s.set} ${s.applied}/${s.known}`).join(', ')}`,
+        ),
       )
     } else {
       for (const s of lagging) {
-        const fix = s.state === 'ahead' ? 'newer than this aegis: upgrade aegis (gates refuse to start)' : `${s.state}: run aegis storage migrate`
-        server.push(line(`postgres schema ${s.set}`, 'fail', `${s.applied}/${s.known} migrations applied, ${fix}`))
+        const fix =
+          s.state === 'ahead'
+            ? 'newer than this aegis: upgrade aegis (gates refuse to start)'
+            : `${s.state}: run aegis storage migrate`
+        server.push(
+          line(`postgres schema ${s.set}`, 'fail', `${s.applied}/${s.known} migrations applied, ${fix}`),
+        )
       }
       return { ...none, server }
     }
@@ -83,7 +99,8 @@ async function checkPgVault(
   storage: Storage,
   vault: { name: string; masterKey: string | undefined },
 ): Promise<Omit<PostgresChecks, 'server'>> {
-  if (!vault.masterKey) return { vault: [line('vault database', 'warn', 'not checked: no master key')], credentials: null }
+  if (!vault.masterKey)
+    return { vault: [line('vault database', 'warn', 'not checked: no master key')], credentials: null }
   let store: Awaited<ReturnType<Storage['openVault']>>
   try {
     store = await storage.openVault(vault.name, vault.masterKey)
@@ -108,7 +125,11 @@ async function checkPgVault(
     results.push(
       load.unavailable.length === 0
         ? line('key', 'pass', `master key decrypts all ${total} credential(s)`)
-        : line('key', 'pass', `master key matches vault "${vault.name}"; ${load.credentials.length} of ${total} credential(s) load`),
+        : line(
+            'key',
+            'pass',
+            `master key matches vault "${vault.name}"; ${load.credentials.length} of ${total} credential(s) load`,
+          ),
     )
     results.push(...checkCredentials(load), ...checkAgents(await store.loadAgents()))
     return { vault: results, credentials: load.credentials }

@@ -5,7 +5,7 @@
  * the safety net); the ledger with group commit and the webhook outbox written in its batches; the
  * users read on each admin-socket call.
  */
-import { checkStoreAccess, type UserStore } from '@aegis/access'
+import { checkUserAccess, type UserStore } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { ChangeFeed } from '@aegis/pg'
 import { LiveCredentialSource, type VaultStore } from '@aegis/vault'
@@ -13,9 +13,12 @@ import type { Logger } from 'pino'
 import { CliError } from './errors.js'
 import { ADMIN_PERMISSION, type GateState, type GateStateOptions } from './gate-state.js'
 import { pgFailure, pgWhere } from './postgres.js'
-import { throttledWarn } from './throttled-log.js'
 import { openStorage, type Storage } from './storage.js'
+import { throttledWarn } from './throttled-log.js'
 import { invalidKeyMessage } from './workspace.js'
+
+/** The change topics whose tables the gate's snapshot is made of. */
+const RELOAD_TOPICS: ReadonlySet<string> = new Set(['vault', 'agents'])
 
 const NOT_SEALABLE =
   'A gate on PostgreSQL runs with the master key it started with and cannot be sealed or unsealed over its socket: stop it to take the key away'
@@ -66,9 +69,11 @@ export async function openPgGateState(
     const feed = new ChangeFeed(pool, {
       url,
       pollIntervalMs: config.storage.postgres.poll_interval_ms,
-      // Any topic may touch what the gate holds (credentials, agents, grants): reload, then make
-      // the gate take the new snapshot now rather than at its next 250 ms poll.
-      onEvent: () => {
+      // Credentials, vaults, agents and grants are what the gate holds (users are read per admin
+      // call, the outbox per claim). After a reload the gate takes the new snapshot now rather than
+      // at its next 250 ms poll.
+      onEvent: (event) => {
+        if (event.kind === 'change' && !RELOAD_TOPICS.has(event.topic)) return
         source.reload().then(
           () => refresh(),
           () => {},
@@ -92,7 +97,7 @@ export async function openPgGateState(
       ledger,
       outbox,
       adminAuthorize: async (token) => {
-        const check = await checkStoreAccess({ store: usersStore, token, permission: ADMIN_PERMISSION })
+        const check = await checkUserAccess(usersStore, { token, permission: ADMIN_PERMISSION })
         return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
       },
       adminHandlers: () => ({

@@ -6,7 +6,14 @@ import { ACCESS_PG_MIGRATIONS } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { redactUrlPassword } from '@aegis/guard'
 import { LEDGER_PG_MIGRATIONS } from '@aegis/ledger'
-import { CORE_MIGRATIONS, type MigrationSet, openPool, SchemaError, type SchemaStatus, schemaStatus } from '@aegis/pg'
+import {
+  CORE_MIGRATIONS,
+  type MigrationSet,
+  openPool,
+  SchemaError,
+  type SchemaStatus,
+  schemaStatus,
+} from '@aegis/pg'
 import { VAULT_PG_MIGRATIONS } from '@aegis/vault'
 import { WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
 import type { Pool } from 'pg'
@@ -71,8 +78,12 @@ function hostPort(url: string): string {
 export function pgFailure(error: unknown, url: string): unknown {
   if (error instanceof CliError) return error
   const where = pgWhere(url)
-  if (error instanceof SchemaError) return new CliError(`${error.message} (PostgreSQL at ${where})`, { cause: error })
-  const { code, message } = error as { code?: unknown; message?: unknown }
+  if (error instanceof SchemaError)
+    return new CliError(`${error.message} (PostgreSQL at ${where})`, { cause: error })
+  // drizzle wraps the driver's error ("Failed query: <sql>"); the driver's own is its cause.
+  const cause = (error as { cause?: unknown }).cause
+  const driver = (error as { code?: unknown }).code === undefined && cause instanceof Error ? cause : error
+  const { code, message } = driver as { code?: unknown; message?: unknown }
   const text = typeof message === 'string' ? message.replaceAll(url, where) : String(error)
   if (typeof code === 'string' && AUTH_FAILED.has(code)) {
     return new CliError(`PostgreSQL at ${where} refused the login: ${text}`, { cause: error })
@@ -83,10 +94,13 @@ export function pgFailure(error: unknown, url: string): unknown {
     })
   }
   if (
-    (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code)) ||
+    (typeof code === 'string' &&
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code)) ||
     /timeout|terminated|Connection terminated/i.test(text)
   ) {
-    return new CliError(`PostgreSQL at ${hostPort(url)} does not answer (${where}): ${text}`, { cause: error })
+    return new CliError(`PostgreSQL at ${hostPort(url)} does not answer (${where}): ${text}`, {
+      cause: error,
+    })
   }
   return error
 }

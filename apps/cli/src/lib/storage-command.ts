@@ -36,10 +36,7 @@ const STATE_WORDS: Record<SchemaStatus['state'], string> = {
 }
 
 /** One aligned line per set: `vault     2/2 applied  current`. */
-export function schemaLines(sets: ReadonlyArray<SchemaStatus & { appliedNow?: number }>): string[] {
+export function schemaLines(sets: readonly SchemaStatus[]): string[] {
   const width = Math.max(...sets.map((s) => s.set.length))
-  return sets.map((s) => {
-    const now = s.appliedNow === undefined ? '' : ` (${s.appliedNow} now)`
-    return `${s.set.padEnd(width)}  ${s.applied}/${s.known} applied${now}  ${STATE_WORDS[s.state]}`
-  })
+  return sets.map((s) => `${s.set.padEnd(width)}  ${s.applied}/${s.known} applied  ${STATE_WORDS[s.state]}`)
 }

@@ -126,14 +126,15 @@ function pgStorage(pool: Pool, url: string, schemaChecked: boolean): Storage {
       const outbox = new PgOutbox(pool)
       return { ledger: openPgLedger({ pool, extensions: [outbox] }), outbox }
     },
-    // One shared table: "no user was ever added" is an empty table, which the store answers itself.
-    // Unchecked (init, doctor, storage migrate): a database without the users' schema has no user
-    // yet, as a data directory without access.db.
-    openUsers: guarded(async () =>
-      !schemaChecked && (await schemaStatus(pool, ACCESS_PG_MIGRATIONS)).state === 'empty'
-        ? null
-        : openPgUserStore(pool),
-    ),
+    // No users table yet (`storage migrate` has not run: only init, doctor and storage commands get
+    // here) holds no user, like a missing access.db; an empty table the store answers itself.
+    openUsers: guarded(async (o?: { create?: boolean }) => {
+      if (o?.create !== true) {
+        const found = await pool.query<{ t: string | null }>("SELECT to_regclass('aegis.users') AS t")
+        if (found.rows[0]?.t == null) return null
+      }
+      return openPgUserStore(pool)
+    }),
     close: () => pool.end(),
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AccessError, type Actor, BOOTSTRAP, type UserStore } from '../../src/index.js'
+import { AccessError, type Actor, BOOTSTRAP, checkUserAccess, type UserStore } from '../../src/index.js'
 
 /** What a refused call rejected with: the code and the one line, or 'resolved' when it was not refused. */
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string } | 'resolved'> {
@@ -184,6 +184,31 @@ export function userStoreContract(name: string, open: () => Promise<UserStore>):
       await store.setRole(actor, { name: 'other', role: 'admin' })
       await store.removeUser(actor, { name: 'root' })
       expect((await store.listUsers()).map((u) => [u.name, u.role])).toEqual([['other', 'admin']])
+    })
+
+    it('checkUserAccess answers a host channel as checkAccess does', async () => {
+      const check = (token: string | undefined) =>
+        checkUserAccess(store, { token, permission: 'vault:manage' })
+      expect(await check(undefined)).toEqual({ ok: true, actor: BOOTSTRAP })
+      const { actor, token } = await root()
+      const viewer = (await store.addUser(actor, { name: 'eve', role: 'viewer' })).token
+      const required = { ok: false, status: 401, code: 'authentication_required' }
+      const message = 'Authentication required (set AEGIS_USER_TOKEN)'
+      expect(await check(undefined)).toEqual({ ...required, message })
+      expect(await check('   ')).toEqual({ ...required, message })
+      const invalid = { ok: false, status: 401, code: 'invalid_token', message: 'Invalid user token' }
+      expect(await check('aegis_user_nope')).toEqual(invalid)
+      expect(await check(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`)).toEqual(invalid)
+      expect(await check(viewer)).toEqual({
+        ok: false,
+        status: 403,
+        code: 'forbidden',
+        message: 'viewer may not vault:manage',
+      })
+      expect(await check(` ${token} `)).toEqual({
+        ok: true,
+        actor: expect.objectContaining({ name: 'root' }),
+      })
     })
 
     it('setRole returns the changed user with a later updatedAt', async () => {

@@ -1,20 +1,27 @@
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pgTestUrl } from '@aegis/pg/testing'
 import { describe, expect, it } from 'vitest'
-import { pgUrl, useLedgerDatabase } from './helpers.js'
+import { useLedgerDatabase } from './helpers.js'
 
 /** The child runs the real TypeScript sources through tsx's ESM loader (a dev dependency). */
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const child = fileURLToPath(new URL('../fixtures/pg-crash-child.ts', import.meta.url))
 
-const adminUrl = pgUrl('@aegis/ledger PostgreSQL crash durability')
+const adminUrl = pgTestUrl('@aegis/ledger PostgreSQL crash durability')
 
 describe.skipIf(adminUrl === undefined)('PostgreSQL crash durability', () => {
   const db = useLedgerDatabase(adminUrl)
 
-  it('kill -9 under load: every append that resolved is in the table', async () => {
-    const proc = spawn(process.execPath, ['--import', tsx, child, db.url], {
+  it.each([
+    ['one statement per batch', 'plain'],
+    ['a transaction with an extension per batch', 'extension'],
+  ])('kill -9 under load (%s): every append that resolved is in the table', async (_, mode) => {
+    await db.empty()
+    await db.pool.query('CREATE TABLE IF NOT EXISTS public.crash_side (entry_id bigint NOT NULL)')
+    await db.pool.query('TRUNCATE public.crash_side')
+    const proc = spawn(process.execPath, ['--import', tsx, child, db.url, mode], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const printed: Array<[number, string]> = []
@@ -55,5 +62,10 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL crash durability', () => {
     expect(new Set(printed.map(([id]) => id)).size).toBe(printed.length)
     const total = Number((await db.pool.query('SELECT count(*) AS n FROM aegis.ledger_entries')).rows[0].n)
     expect(total).toBeGreaterThanOrEqual(printed.length)
+    if (mode === 'extension') {
+      // The extension's rows committed with the entries, never without them.
+      const side = Number((await db.pool.query('SELECT count(*) AS n FROM public.crash_side')).rows[0].n)
+      expect(side).toBe(total)
+    }
   })
 })

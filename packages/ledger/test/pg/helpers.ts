@@ -1,13 +1,8 @@
 import { migrate, openPool } from '@aegis/pg'
-import { pgTestUrl, type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
+import { type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
 import type pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import { LEDGER_PG_MIGRATIONS } from '../../src/index.js'
-
-/** The test server's URL, or undefined after a visible SKIPPED line. */
-export function pgUrl(suite: string): string | undefined {
-  return pgTestUrl(suite)
-}
 
 /**
  * A migrated scratch database for this test file (dropped after it) and a pool on it. `empty()`

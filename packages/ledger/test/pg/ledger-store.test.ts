@@ -1,9 +1,10 @@
+import { pgTestUrl } from '@aegis/pg/testing'
 import { beforeAll, describe } from 'vitest'
 import { openPgLedger } from '../../src/index.js'
 import { ledgerStoreContract } from '../contract/ledger-store.js'
-import { pgUrl, useLedgerDatabase } from './helpers.js'
+import { useLedgerDatabase } from './helpers.js'
 
-const adminUrl = pgUrl('@aegis/ledger PostgreSQL LedgerStore contract')
+const adminUrl = pgTestUrl('@aegis/ledger PostgreSQL LedgerStore contract')
 
 describe.skipIf(adminUrl === undefined)('PostgreSQL', () => {
   const db = useLedgerDatabase(adminUrl)

@@ -1,5 +1,6 @@
 /** What only the PostgreSQL ledger has: batches over a network round trip, several gates, the pool. */
 import { openPool, schemaStatus } from '@aegis/pg'
+import { pgTestUrl } from '@aegis/pg/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   LEDGER_PG_MIGRATIONS,
@@ -8,9 +9,9 @@ import {
   openPgLedger,
   type PgLedger,
 } from '../../src/index.js'
-import { pgUrl, useLedgerDatabase } from './helpers.js'
+import { useLedgerDatabase } from './helpers.js'
 
-const adminUrl = pgUrl('@aegis/ledger PostgreSQL ledger')
+const adminUrl = pgTestUrl('@aegis/ledger PostgreSQL ledger')
 
 function request(overrides: Partial<LedgerEntryInput> = {}): LedgerEntryInput {
   return { requestId: 'q', channel: 'gate', method: 'GET', path: '/p', decision: 'allowed', ...overrides }

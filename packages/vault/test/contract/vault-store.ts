@@ -85,7 +85,9 @@ export function vaultStoreContract(
       expect(info).toMatchObject({ name: 'zeta', service: 'zeta-svc', authType: 'bearer', scopes: ['read'] })
       await store.add(credential('Alpha', 'alpha', `${SECRET}-2`))
       await store.add(credential('beta', 'beta'))
-      expect((await store.list()).map((c) => c.name)).toEqual(['Alpha', 'beta', 'zeta'])
+      await store.add(credential('Zulu', 'zulu'))
+      // Byte order, as SQLite compares: upper case first, whatever the database's collation.
+      expect((await store.list()).map((c) => c.name)).toEqual(['Alpha', 'Zulu', 'beta', 'zeta'])
       const got = await store.get('zeta')
       expect(got?.secret).toBeInstanceOf(Secret)
       expect(got?.secret.reveal()).toBe(SECRET)

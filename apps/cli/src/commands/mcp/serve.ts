@@ -51,11 +51,11 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     assertPoliciesDir(config.gate.policies_dir)
     const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
     const logger = createLogger(config)
-    const { name, vault, ledger, start, close } = await this.#openState(config, logger)
+    const { vault, ledger, close } = await this.#state(config, logger)
 
     // Budgets shared with the gates when rate_limit.redis.url names a Redis.
     const rateLimitStore = openSharedLimits(config, logger)
-    let running: RunningMcp | undefined
+    let running: RunningMcp
     try {
       running = await startMcp({
         config,
@@ -66,15 +66,14 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
         version: this.config.version,
         rateLimitStore,
       })
-      await start()
     } catch (error) {
-      await running?.close().catch(() => {})
       await rateLimitStore?.close()
       await close()
       this.fail(error instanceof Error ? error.message : String(error))
     }
-    if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${name}")`)
-    else logger.info({ vault: name }, 'Aegis MCP server on stdio')
+    const vaultName = this.activeVaultName()
+    if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${vaultName}")`)
+    else logger.info({ vault: vaultName }, 'Aegis MCP server on stdio')
     const anonymous = anonymousAccessFromConfig(config)
     if (agentToken === null && running.transport === 'stdio') {
       if (anonymous === 'open') {
@@ -111,21 +110,14 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
   }
 
   /**
-   * Where tool calls read credentials and write the ledger. SQLite: the active vault file and the
-   * ledger file with the outbox (refusals raise webhook events; the gate's relay delivers them).
-   * PostgreSQL: what a gate on it holds (credentials in memory, reloaded by the change feed; the
-   * group-commit ledger with the outbox), started once the server runs.
+   * What the MCP server reads and writes: on SQLite the vault file and the ledger with the outbox
+   * (refusals on the MCP channel raise webhook events too; the gate's relay delivers them); on
+   * PostgreSQL the same state a gate holds (credentials reloaded on every change, the shared ledger).
    */
-  async #openState(
+  async #state(
     config: AegisConfig,
     logger: Logger,
-  ): Promise<{
-    name: string
-    vault: CredentialSource
-    ledger: AuditSink
-    start(): Promise<void>
-    close(): Promise<void>
-  }> {
+  ): Promise<{ vault: CredentialSource; ledger: AuditSink; close(): Promise<void> }> {
     const url = config.storage.postgres.url
     if (url !== undefined) {
       const state = await openPgGateState({
@@ -136,31 +128,24 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
         config,
         logger,
       })
-      return {
-        name: state.vault.name,
-        vault: state.credentials,
-        ledger: state.audit,
-        start: () => state.watch(() => {}),
-        close: () => state.close(),
+      try {
+        // The MCP snapshot follows the source's change token (polled every 250 ms).
+        await state.watch(() => {})
+      } catch (error) {
+        await state.close()
+        throw error
       }
+      return { vault: state.credentials, ledger: state.audit, close: () => state.close() }
     }
     const vault = this.openActiveVault()
-    let ledger: ReturnType<typeof openLedger>
-    try {
-      ledger = openLedger({
-        file: ledgerPath(this.dataDir()),
-        checkpoint: 'background',
-        extensions: [new Outbox()],
-      })
-    } catch (error) {
-      vault.close()
-      throw error
-    }
+    const ledger = openLedger({
+      file: ledgerPath(this.dataDir()),
+      checkpoint: 'background',
+      extensions: [new Outbox()],
+    })
     return {
-      name: vault.name,
       vault,
       ledger,
-      start: async () => {},
       close: async () => {
         try {
           await ledger.close()

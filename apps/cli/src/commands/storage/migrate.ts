@@ -1,12 +1,12 @@
 import { migrate, type SchemaStatus } from '@aegis/pg'
 import { AegisCommand } from '../../base-command.js'
-import { PG_MIGRATION_SETS, pgFailure, pgSchemaStatuses } from '../../lib/postgres.js'
+import { PG_MIGRATION_SETS, pgFailure } from '../../lib/postgres.js'
 import { schemaLines, withPostgres } from '../../lib/storage-command.js'
 
-/** `storage migrate --json`: each set after the run, with how many migrations this run applied. */
+/** `storage migrate --json`: each set after the run. */
 export interface MigrateResult {
   engine: 'postgres'
-  sets: Array<SchemaStatus & { appliedNow: number }>
+  sets: SchemaStatus[]
 }
 
 export default class StorageMigrate extends AegisCommand<typeof StorageMigrate> {
@@ -18,17 +18,14 @@ export default class StorageMigrate extends AegisCommand<typeof StorageMigrate> 
   async run(): Promise<MigrateResult> {
     const config = this.loadAegisConfig()
     return withPostgres(config, 'storage migrate', async (pool, url) => {
-      let sets: MigrateResult['sets']
+      let sets: SchemaStatus[]
       try {
-        const before = new Map((await pgSchemaStatuses(pool)).map((s) => [s.set, s.applied]))
-        const after = await migrate(pool, PG_MIGRATION_SETS)
-        sets = after.map((s) => ({ ...s, appliedNow: s.applied - (before.get(s.set) ?? 0) }))
+        sets = await migrate(pool, PG_MIGRATION_SETS)
       } catch (error) {
         throw pgFailure(error, url)
       }
       for (const line of schemaLines(sets)) this.log(line)
-      const now = sets.reduce((n, s) => n + s.appliedNow, 0)
-      this.log(now === 0 ? 'The schema was already current' : `Applied ${now} migration(s); the schema is current`)
+      this.log('The schema is current')
       return { engine: 'postgres', sets }
     })
   }

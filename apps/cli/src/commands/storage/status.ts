@@ -1,8 +1,8 @@
 import type { SchemaStatus } from '@aegis/pg'
 import { AegisCommand } from '../../base-command.js'
 import { pgFailure, pgSchemaStatuses, pgWhere } from '../../lib/postgres.js'
-import { schemaLines } from '../../lib/storage-command.js'
 import { openStorage } from '../../lib/storage.js'
+import { schemaLines } from '../../lib/storage-command.js'
 
 /** `storage status --json`. */
 export type StatusResult =
@@ -20,7 +20,9 @@ export default class StorageStatus extends AegisCommand<typeof StorageStatus> {
     const url = config.storage.postgres.url
     if (url === undefined) {
       const dataDir = config.vault.data_dir
-      this.log(`Engine: SQLite, files in ${dataDir} (set storage.postgres.url or AEGIS_PG_URL to share state between gates)`)
+      this.log(
+        `Engine: SQLite, files in ${dataDir} (set storage.postgres.url or AEGIS_PG_URL to share state between gates)`,
+      )
       return { engine: 'sqlite', dataDir }
     }
     const storage = await openStorage(config, config.vault.data_dir, { checkSchema: false })

@@ -1,0 +1,40 @@
+import { pgTestUrl, type ScratchDatabase } from '@aegis/pg/testing'
+import type pg from 'pg'
+import { afterAll, beforeAll, describe } from 'vitest'
+import { type OutboxHarness, outboxStoreContract } from './contract/outbox-store.js'
+import { Clock } from './helpers.js'
+import { emptyOutbox, pgDatabase, pgGate } from './pg-helpers.js'
+
+const adminUrl = pgTestUrl('@aegis/webhooks PostgreSQL outbox contract')
+
+describe.skipIf(adminUrl === undefined)('PostgreSQL', () => {
+  let scratch: ScratchDatabase
+  let pool: pg.Pool
+  beforeAll(async () => {
+    ;({ scratch, pool } = await pgDatabase(adminUrl as string))
+  })
+  afterAll(async () => {
+    await pool?.end()
+    await scratch?.drop()
+  })
+
+  outboxStoreContract('PostgreSQL', async (options) => {
+    await emptyOutbox(pool)
+    const clock = new Clock()
+    let gate = pgGate(scratch.url, { now: clock.now, ...options })
+    const harnessOf: OutboxHarness = {
+      store: gate.outbox,
+      clock,
+      async emit(entries) {
+        await Promise.all(entries.map((entry) => gate.ledger.append(entry)))
+      },
+      async reopen(extra) {
+        await gate.close()
+        gate = pgGate(scratch.url, { now: clock.now, ...options, ...extra })
+        harnessOf.store = gate.outbox
+      },
+      close: () => gate.close(),
+    }
+    return harnessOf
+  })
+})
