@@ -4,17 +4,10 @@
  * directory, exactly as before. Commands and the gate runtime ask a `Storage` for the async stores
  * and never look at the engine themselves.
  */
-import {
-  ACCESS_PG_MIGRATIONS,
-  AccessStore,
-  accessFile,
-  openPgUserStore,
-  sqliteUserStore,
-  type UserStore,
-} from '@aegis/access'
+import { AccessStore, accessFile, openPgUserStore, sqliteUserStore, type UserStore } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { type LedgerStore, openLedger, openPgLedger, sqliteLedgerStore } from '@aegis/ledger'
-import { assertSchemaCurrent, schemaStatus } from '@aegis/pg'
+import { assertSchemaCurrent } from '@aegis/pg'
 import {
   createPgVault,
   createVault,
@@ -95,14 +88,14 @@ export async function openStorage(
     await pool.end().catch(() => {})
     throw pgFailure(error, url)
   }
-  return pgStorage(pool, url, options.checkSchema !== false)
+  return pgStorage(pool, url)
 }
 
 /**
  * PostgreSQL: every vault, the ledger, users and webhooks in one database, shared by every process
  * that names it. The stores borrow this pool; `close` ends it.
  */
-function pgStorage(pool: Pool, url: string, schemaChecked: boolean): Storage {
+function pgStorage(pool: Pool, url: string): Storage {
   // A failure past the first query (the server went away) still gets the one-line wording.
   const guarded =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
