@@ -14,6 +14,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
+import { Browser, startDashboard } from './dashboard/helpers.js'
 import { startGateProcess } from './helpers/gate-process.js'
 import { type CliResult, parseJson, removeDir, runCli, tempDir } from './helpers/run-cli.js'
 
@@ -391,6 +392,27 @@ describe.skipIf(adminUrl === undefined)('aegis commands on PostgreSQL', () => {
         `Error: No webhook with --id "${hook.id}" (aegis webhook list)\n`,
       ])
       expectNoSqliteStores(a)
+    }, 60_000)
+
+    it('the dashboard of another host (its gate embedded) shows and changes the shared state', async () => {
+      const dash = await startDashboard(b.dir, ['--port', '0', '--gate-port', '0', ...flags], b.env)
+      running.push(dash.child)
+      expect(await get(dash.gatePort as number, '/example/dash')).toBe(200)
+      const browser = new Browser(dash.port)
+      expect((await browser.login(dash.token)).status).toBe(204)
+      const credentials = (await browser.get('/api/credentials')).json() as { items: { name: string }[] }
+      expect(credentials.items.map((c) => c.name)).toEqual(['ex'])
+      const requests = (await browser.get('/api/requests?service=example')).json() as {
+        items: { path: string }[]
+      }
+      // Two from the first host's gate, one from this one's: one ledger.
+      expect(requests.items.map((r) => r.path).sort()).toEqual(['/dash', '/ok', '/ok'])
+      const overview = (await browser.get('/api/overview')).json() as { window: { requests: number } }
+      expect(overview.window.requests).toBe(4)
+      expect((await browser.get('/api/users')).json()).toEqual({ items: [] })
+      expect((await browser.get('/api/agents')).json()).toEqual({ items: [] })
+      expect((await browser.write('DELETE', '/api/credentials/ex')).status).toBe(204)
+      expect(parseJson<unknown[]>(await ok(a.run(['vault', 'list', '--json'])))).toEqual([])
     }, 60_000)
   })
 
