@@ -462,3 +462,33 @@ describe.skipIf(PG_URL === undefined)('a gate whose PostgreSQL goes away', () =>
     await relay.cut()
   })
 })
+
+describe.skipIf(PG_URL === undefined)('aegis mcp serve on PostgreSQL', () => {
+  it('serves from the shared state and records its start and stop in the PostgreSQL ledger', async () => {
+    const { spawn } = await import('node:child_process')
+    const { BIN } = await import('./helpers/run-cli.js')
+    const db = await scratch()
+    const cwd = dir()
+    const env = { AEGIS_PG_URL: db.url, AEGIS_MASTER_KEY: KEY }
+    expect((await runCli(['init'], { cwd, env })).code).toBe(0)
+    const child = spawn(process.execPath, [BIN, 'mcp', 'serve', '--transport', 'http', '--port', '0'], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    running.push(child)
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+    })
+    for (let i = 0; i < 200 && !out.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(out).toMatch(/Aegis MCP server listening on http:\/\/127\.0\.0\.1:\d+/)
+    child.kill('SIGTERM')
+    await new Promise((r) => child.once('exit', r))
+    const events = await query<{ event: string }>(
+      db.url,
+      "SELECT event FROM aegis.ledger_entries WHERE event LIKE 'mcp_%' ORDER BY id",
+    )
+    expect(events.map((e) => e.event)).toEqual(['mcp_start', 'mcp_stop'])
+  })
+})
