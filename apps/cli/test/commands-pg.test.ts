@@ -169,6 +169,18 @@ describe.skipIf(adminUrl === undefined)('aegis commands on PostgreSQL', () => {
     )
   })
 
+  it('vault split refuses a key that does not open the database vaults, writing nothing', async () => {
+    const wrong = 'B'.repeat(43)
+    const split = await a.run(['vault', 'split', '--shares', '3', '--threshold', '2'], {
+      env: { AEGIS_MASTER_KEY: wrong },
+    })
+    expect([split.code, split.stdout]).toEqual([1, ''])
+    expect(split.stderr).toBe(
+      'Error: Invalid master key: the key does not open vault "default" (every vault of a data dir must share one master key)\n',
+    )
+    expect(existsSync(join(a.dataDir, 'custody.json'))).toBe(false)
+  })
+
   it('vault create / vaults / destroy manage vaults in the database', async () => {
     const created = await ok(a.run(['vault', 'create', '--name', 'staging']))
     expect(created.stdout).toMatch(/^Created vault staging in postgres:\/\//)
