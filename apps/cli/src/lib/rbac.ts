@@ -64,9 +64,10 @@ export async function authorizeCommand(ctx: CommandContext): Promise<Actor | nul
         throw new CliError(AUTHENTICATION_REQUIRED, { cause: error })
       throw error
     }
-    // The users cannot be read at all (PostgreSQL down, schema refused): the diagnostics, whose job
-    // is to report exactly that, still run (doctor:run is every role's); every other command stops.
-    if (permission === 'doctor:run') return null
+    // PostgreSQL cannot be read at all (down, login refused, schema refused): the diagnostics, whose
+    // job is to report exactly that, still run (doctor:run is every role's); every other command
+    // stops. SQLite keeps its rule: a damaged access.db stops every command.
+    if (permission === 'doctor:run' && config.storage.postgres.url !== undefined) return null
     throw error
   }
   if (permission === undefined) {
