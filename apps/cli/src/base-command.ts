@@ -23,7 +23,11 @@
  *   `AEGIS_MASTER_KEY` or a valid `unsealed.key`, else `Vault is sealed`.
  * - `activeVaultName()`, `dataDir()`: from the config (`AEGIS_VAULT` / `vault.name`, `vault.data_dir`);
  *   `dataDir()` is an error when the directory does not exist, so reading commands never create it.
- * - `withVault(fn, name?)`: opens a vault with the master key, runs `fn`, always closes it.
+ * - `storage()` / `withStorage(fn)`: the configured engine (`openStorage`: PostgreSQL when
+ *   `storage.postgres.url` is set, else the data directory's SQLite files), opened once per command
+ *   run (one pool) and closed when the command ends.
+ * - `withVault(fn, name?)`: opens a vault (a `VaultStore` of that engine) with the master key, runs
+ *   `fn`, always closes it.
  * - `fail(message)`: throws a `CliError` (one line on stderr, exit 1).
  * - RBAC (`init()`, lib/rbac.ts): the command's permission (@aegis/access's table) is checked for
  *   the actor of AEGIS_USER_TOKEN before the command runs; `this.actor` is who passed.
@@ -35,11 +39,19 @@
  */
 import type { Actor } from '@aegis/access'
 import { type AegisConfig, type ConfigOverrides, loadConfig } from '@aegis/config'
-import { type CustodyRecord, openVault, readCustody, readUnsealedKey, type Vault } from '@aegis/vault'
+import {
+  type CustodyRecord,
+  openVault,
+  readCustody,
+  readUnsealedKey,
+  type Vault,
+  type VaultStore,
+} from '@aegis/vault'
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { sealedMessage } from './lib/custody.js'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
 import { authorizeCommand } from './lib/rbac.js'
+import { openStorage, type Storage } from './lib/storage.js'
 import { existingDataDir, invalidKeyMessage } from './lib/workspace.js'
 
 /** Flags every Aegis command accepts, plus the command's own. */
@@ -68,6 +80,7 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
    */
   protected actor: Actor | null = null
   #config: AegisConfig | undefined
+  #storage: Promise<Storage> | undefined
 
   override async init(): Promise<void> {
     await super.init()
@@ -81,7 +94,7 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     this.flags = flags as AegisFlags<T>
     this.args = args as AegisArgs<T>
     // RBAC before anything else the command does (stdin, vaults, files): a refusal changes nothing.
-    this.actor = authorizeCommand({
+    this.actor = await authorizeCommand({
       id: this.id ?? '',
       cwd: process.cwd(),
       env: process.env,
@@ -162,29 +175,54 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     try {
       return openVault({ dataDir: this.dataDir(), name, masterKey })
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'invalid_master_key') {
-        throw new CliError(invalidKeyMessage(masterKey, name), { cause: error })
-      }
-      throw error
+      throw keyError(error, masterKey, name)
     }
   }
 
-  /** Opens a vault (default: the active one), runs `fn`, and closes the vault whatever happens. */
-  protected async withVault<R>(fn: (vault: Vault) => R | Promise<R>, name?: string): Promise<R> {
-    const vault = this.#open(name ?? this.activeVaultName())
-    try {
-      return await fn(vault)
-    } finally {
-      vault.close()
-    }
+  /** The configured storage engine, opened on first use; `finally` closes it (ends its pool). */
+  protected storage(): Promise<Storage> {
+    this.#storage ??= openStorage(this.loadAegisConfig(), this.dataDir())
+    return this.#storage
+  }
+
+  /** `fn` on the configured storage engine. */
+  protected async withStorage<R>(fn: (storage: Storage) => R | Promise<R>): Promise<R> {
+    return fn(await this.storage())
   }
 
   /**
-   * After a command that took a secret as a literal `--secret <value>` (vault add, vault rotate)
-   * succeeded: it works — scripts rely on it — but the value sat in argv, readable by other processes
-   * and kept in shell history. Said after success only, so a failure stays one line on stderr.
+   * Opens a vault (default: the active one) of the configured engine, runs `fn`, and closes the
+   * vault whatever happens. The key is looked up first: a missing or sealed key is the error.
+   */
+  protected async withVault<R>(fn: (vault: VaultStore) => R | Promise<R>, name?: string): Promise<R> {
+    const vaultName = name ?? this.activeVaultName()
+    const masterKey = this.masterKey()
+    return this.withStorage(async (storage) => {
+      let vault: VaultStore
+      try {
+        vault = await storage.openVault(vaultName, masterKey)
+      } catch (error) {
+        throw keyError(error, masterKey, vaultName)
+      }
+      try {
+        return await fn(vault)
+      } finally {
+        await vault.close()
+      }
+    })
+  }
+
+  /**
+   * Closes the storage the command opened. After a command that took a secret as a literal
+   * `--secret <value>` (vault add, vault rotate) succeeded: it works — scripts rely on it — but the
+   * value sat in argv, readable by other processes and kept in shell history. Said after success
+   * only, so a failure stays one line on stderr.
    */
   override async finally(err: Error | undefined): Promise<unknown> {
+    const storage = this.#storage
+    this.#storage = undefined
+    // A storage that failed to open has nothing to close (its error was the command's).
+    await (await storage?.catch(() => undefined))?.close()
     const secret = (this.flags as { secret?: unknown } | undefined)?.secret
     if (err === undefined && typeof secret === 'string' && secret !== '-') {
       process.stderr.write(
@@ -214,6 +252,14 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     if (debugEnabled(process.env.DEBUG) && err.stack) process.stderr.write(`${err.stack}\n`)
     return this.exit(exitCodeOf(err))
   }
+}
+
+/** A vault's refusal of the key in words that tell a wrong key from a malformed one; else as is. */
+function keyError(error: unknown, masterKey: string, vault: string): unknown {
+  if ((error as { code?: unknown }).code === 'invalid_master_key') {
+    return new CliError(invalidKeyMessage(masterKey, vault), { cause: error })
+  }
+  return error
 }
 
 /**

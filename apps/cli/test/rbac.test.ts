@@ -51,6 +51,9 @@ const ARGS: Record<string, { args: string[]; input?: string }> = {
   'agent:set-rate-limit': { args: ['--agent', 'ghost', '--limit', '5/min'] },
   'config:show': { args: [] },
   'config:validate': { args: [] },
+  // On SQLite migrate is refused after RBAC (nothing to migrate), status reads nothing.
+  'storage:migrate': { args: [] },
+  'storage:status': { args: [] },
   'ledger:export': { args: ['--format', 'json'] },
   'ledger:show': { args: [] },
   'ledger:stats': { args: [] },

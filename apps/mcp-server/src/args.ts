@@ -25,6 +25,7 @@ Environment:
   AEGIS_MASTER_KEY    Master key of the vault (or vault.master_key in a 0600 config file)
   AEGIS_AGENT_TOKEN   This client's agent token (stdio); HTTP clients send "Authorization: Bearer"
   AEGIS_USER_TOKEN    Once RBAC is on (aegis user add): a user allowed gate:start (operator, admin)
+  AEGIS_PG_URL        PostgreSQL shared with the gates (storage.postgres.url): vault, users, ledger
   AEGIS_DATA_DIR, AEGIS_VAULT, AEGIS_LOG_LEVEL  as for the aegis CLI
 
 Logs go to stderr; in stdio mode stdout carries only the MCP protocol.`

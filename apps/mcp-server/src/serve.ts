@@ -9,6 +9,7 @@ import { openVault, readCustody, readUnsealedKey } from '@aegis/vault'
 import { Outbox } from '@aegis/webhooks'
 import pino from 'pino'
 import type { CliArgs } from './args.js'
+import { openPgState, type ServerState } from './postgres.js'
 
 /** A problem the user can fix; printed as one line, exit status 1. */
 export class StartupError extends Error {
@@ -39,7 +40,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     file: args.config,
     overrides: { mcp: { transport: args.transport, port: args.port } },
   })
-  authorizeServe(config.vault.data_dir, env.AEGIS_USER_TOKEN)
+  const pgUrl = config.storage.postgres.url
+  // On PostgreSQL the users live in the database: checked there, once the pool is open.
+  if (pgUrl === undefined) authorizeServe(config.vault.data_dir, env.AEGIS_USER_TOKEN)
   const masterKey = keyOf(config.vault.data_dir, env, config.vault.master_key)
   if (masterKey === undefined || masterKey === '') {
     throw new StartupError(
@@ -59,19 +62,19 @@ export async function serve(options: ServeOptions): Promise<void> {
     { level: config.observability.log_level, base: { service: 'aegis-mcp-server' } },
     pino.destination({ fd: 2, sync: true }),
   )
-  const vault = openVault({ dataDir: config.vault.data_dir, name: config.vault.name, masterKey })
-  let ledger: ReturnType<typeof openLedger>
-  try {
-    // Refusals raise webhook events in the same transaction; a running gate's relay delivers them.
-    ledger = openLedger({
-      file: join(config.vault.data_dir, 'ledger.db'),
-      checkpoint: 'background',
-      extensions: [new Outbox()],
-    })
-  } catch (error) {
-    vault.close()
-    throw error
-  }
+  const state =
+    pgUrl === undefined
+      ? openSqliteState(config.vault.data_dir, config.vault.name, masterKey)
+      : await openPgState({
+          config,
+          url: pgUrl,
+          masterKey,
+          userToken: env.AEGIS_USER_TOKEN,
+          logger,
+          refuse: (message) => new StartupError(message),
+        })
+  const { vault, ledger } = state
+  const vaultName = config.vault.name
 
   // Budgets shared with the gates when rate_limit.redis.url names a Redis (errors go to the log).
   const rateLimitStore = rateLimiterFromConfig(config, (error) =>
@@ -91,12 +94,12 @@ export async function serve(options: ServeOptions): Promise<void> {
   } catch (error) {
     await rateLimitStore?.close()
     await ledger.close()
-    vault.close()
+    await state.close()
     throw error
   }
   if (running.url !== null)
-    options.status(`Aegis MCP server listening on ${running.url} (vault "${vault.name}")`)
-  else logger.info({ vault: vault.name }, 'Aegis MCP server on stdio')
+    options.status(`Aegis MCP server listening on ${running.url} (vault "${vaultName}")`)
+  else logger.info({ vault: vaultName }, 'Aegis MCP server on stdio')
   if (!config.gate.require_agent_auth && agentToken === null && running.transport === 'stdio') {
     logger.warn(
       'Agent authentication is off and AEGIS_AGENT_TOKEN is not set: this client may use every credential',
@@ -114,7 +117,26 @@ export async function serve(options: ServeOptions): Promise<void> {
   } finally {
     await rateLimitStore?.close()
     await ledger.close()
+    await state.close()
+  }
+}
+
+/**
+ * SQLite: the vault file and the ledger file (refusals raise webhook events in the same
+ * transaction; a running gate's relay delivers them).
+ */
+function openSqliteState(dataDir: string, name: string, masterKey: string): ServerState {
+  const vault = openVault({ dataDir, name, masterKey })
+  try {
+    const ledger = openLedger({
+      file: join(dataDir, 'ledger.db'),
+      checkpoint: 'background',
+      extensions: [new Outbox()],
+    })
+    return { vault, ledger, close: async () => vault.close() }
+  } catch (error) {
     vault.close()
+    throw error
   }
 }
 

@@ -15,6 +15,10 @@ export const COMMAND_PERMISSIONS = {
   // Diagnostics: the resolved configuration with every secret masked.
   'config:show': 'doctor:run',
   'config:validate': 'doctor:run',
+  // Changes the shared PostgreSQL schema every gate runs against: admin only, like creating a vault.
+  'storage:migrate': 'vault:manage',
+  // Where each package's schema stands: diagnostics, no secret in it.
+  'storage:status': 'doctor:run',
   'vault:list': 'vault:read',
   'vault:add': 'vault:write',
   'vault:update': 'vault:write',

@@ -89,6 +89,15 @@ describe('the command table', () => {
     expect(commandPermission('mcp:serve')).toBe('gate:start')
   })
 
+  it('storage migrate (the shared schema) is admin-only; storage status is a diagnostic every role may run', () => {
+    expect(
+      ROLES.filter(
+        (role) => authorize(user(role), commandPermission('storage:migrate') as Permission).allowed,
+      ),
+    ).toEqual(['admin'])
+    expect(commandPermission('storage:status')).toBe(commandPermission('doctor'))
+  })
+
   it('answers undefined for a command nobody mapped, and for inherited names', () => {
     expect(commandPermission('vault:frobnicate')).toBeUndefined()
     expect(commandPermission('toString')).toBeUndefined()

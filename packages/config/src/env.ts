@@ -70,6 +70,12 @@ export const envVariables: readonly EnvVariable[] = [
     description: 'Redis for rate limits shared by several gates',
   },
   {
+    variable: 'AEGIS_PG_URL',
+    key: ['storage', 'postgres', 'url'],
+    kind: { type: 'secret' },
+    description: 'PostgreSQL holding the state several gates share',
+  },
+  {
     variable: 'AEGIS_REQUIRE_AGENT_AUTH',
     key: ['gate', 'require_agent_auth'],
     kind: { type: 'boolean' },

@@ -14,6 +14,8 @@ const MERGED_SECTIONS = new Set([
   'observability',
   'rate_limit',
   'rate_limit.redis',
+  'storage',
+  'storage.postgres',
   'dashboard',
   'mcp',
 ])

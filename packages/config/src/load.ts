@@ -147,17 +147,18 @@ function insecureModeWarnings(file: ConfigFile): string[] {
     vault?: { master_key?: unknown }
     observability?: { metrics_token?: unknown }
     rate_limit?: { redis?: { url?: unknown } }
+    storage?: { postgres?: { url?: unknown } }
     webhooks?: unknown
   }
-  const redisUrl = value.rate_limit?.redis?.url
-  const hasRedisPassword = typeof redisUrl === 'string' && /^rediss?:\/\/[^/@]*:[^/@]*@/i.test(redisUrl)
+  const hasPassword = (url: unknown) => typeof url === 'string' && /^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(url)
   const hasWebhookSecret =
     Array.isArray(value.webhooks) && value.webhooks.some((hook) => hasPath(hook, ['secret']))
   const held = [
     ...(hasPath(value, ['vault', 'master_key']) ? ['vault.master_key'] : []),
     ...(hasPath(value, ['observability', 'metrics_token']) ? ['observability.metrics_token'] : []),
     ...(hasWebhookSecret ? ['webhooks[].secret'] : []),
-    ...(hasRedisPassword ? ['a password in rate_limit.redis.url'] : []),
+    ...(hasPassword(value.rate_limit?.redis?.url) ? ['a password in rate_limit.redis.url'] : []),
+    ...(hasPassword(value.storage?.postgres?.url) ? ['a password in storage.postgres.url'] : []),
   ]
   if (held.length === 0) return []
   const mode = `0${file.mode.toString(8).padStart(3, '0')}`

@@ -9,7 +9,7 @@ export const SECRET_MASK = '********'
 export interface RenderOptions {
   /**
    * Show `vault.master_key`, `observability.metrics_token`, `webhooks[].secret` and the password
-   * of `rate_limit.redis.url` as `********`.
+   * of `rate_limit.redis.url` and `storage.postgres.url` as `********`.
    */
   maskSecrets: boolean
 }
@@ -19,7 +19,7 @@ export interface RenderOptions {
  * `source` is left out; `gate.upstream.resolve` is written in its map form.
  */
 export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
-  const { source: _source, gate, vault, observability, rate_limit, webhooks, ...rest } = config
+  const { source: _source, gate, vault, observability, rate_limit, storage, webhooks, ...rest } = config
   const hide = (secret: string) => (opts.maskSecrets ? SECRET_MASK : secret)
   const shape = {
     gate: {
@@ -39,6 +39,12 @@ export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
       redis: {
         ...rate_limit.redis,
         ...(rate_limit.redis.url !== undefined && { url: redactUrlPassword(rate_limit.redis.url, hide) }),
+      },
+    },
+    storage: {
+      postgres: {
+        ...storage.postgres,
+        ...(storage.postgres.url !== undefined && { url: redactUrlPassword(storage.postgres.url, hide) }),
       },
     },
     ...rest,

@@ -86,6 +86,25 @@ const redisUrl = z.string().superRefine((text, ctx) => {
   }
 })
 
+/** `postgres://` or `postgresql://`, host required; a password in it is masked by `config show`. */
+const postgresUrl = z.string().superRefine((text, ctx) => {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected a postgres:// or postgresql:// URL' })
+    return
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a postgres:// or postgresql:// URL, got ${url.protocol}//`,
+    })
+  } else if (url.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: 'expected a host (postgres://user@host:5432/database)' })
+  }
+})
+
 const webhookUrl = z.string().superRefine((text, ctx) => {
   let url: URL
   try {
@@ -242,6 +261,24 @@ function buildSchema(crossChecks: boolean) {
               .string()
               .regex(/^[\x21-\x7e]{1,64}$/, 'expected 1 to 64 printable ASCII characters without spaces')
               .default('aegis:rate:'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    // Shared state for several gates (PostgreSQL); without a URL each data dir keeps SQLite files.
+    storage: z
+      .strictObject({
+        postgres: z
+          .strictObject({
+            url: postgresUrl.optional(),
+            pool_max: z.number().int().min(1).max(1000).default(10),
+            // The safety net behind LISTEN/NOTIFY: how often a gate compares change versions.
+            poll_interval_ms: z
+              .number()
+              .int()
+              .min(100, 'expected at least 100 (ms)')
+              .max(MAX_TIMER_MS)
+              .default(5000),
           })
           .prefault({}),
       })

@@ -71,6 +71,14 @@ rate_limit:
     timeout_ms: 250          # longest wait for Redis per budget check
     prefix: "aegis:rate:"    # gates that share budgets use the same prefix
 
+# Several gates sharing one vault, ledger, agents and users: PostgreSQL (then aegis storage migrate).
+# Without it every data directory keeps its own SQLite files.
+# storage:
+#   postgres:
+#     url: set AEGIS_PG_URL instead (postgres://user:password@host:5432/aegis)
+#     pool_max: 10             # connections per gate
+#     poll_interval_ms: 5000   # safety net behind LISTEN/NOTIFY change propagation
+
 dashboard:
   enabled: false
   host: 127.0.0.1            # aegis dashboard binds here

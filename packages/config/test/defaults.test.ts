@@ -31,6 +31,7 @@ describe('defaults', () => {
       vault: { name: 'default', data_dir: join(cwd, '.aegis') },
       observability: { log_level: 'info', log_format: 'json', metrics: true, metrics_agent_label: false },
       rate_limit: { failure_mode: 'closed', redis: { timeout_ms: 250, prefix: 'aegis:rate:' } },
+      storage: { postgres: { pool_max: 10, poll_interval_ms: 5000 } },
       dashboard: { enabled: false, host: '127.0.0.1', port: 3200, allowed_hosts: [] },
       mcp: { transport: 'stdio', port: 3300 },
       webhooks: [],

@@ -64,6 +64,7 @@ describe('renderConfig', () => {
       'vault',
       'observability',
       'rate_limit',
+      'storage',
       'dashboard',
       'mcp',
       'webhooks',

@@ -132,6 +132,31 @@ describe('admin socket', () => {
     expect(calls).toEqual(['seal'])
   })
 
+  it('waits for an asynchronous authorize (users in PostgreSQL); a refusal or a failure to decide does nothing', async () => {
+    let fail = false
+    const { path, calls } = await start(runDir(), async (token) => {
+      await new Promise((r) => setTimeout(r, 20))
+      if (fail) throw new Error('users unavailable: PostgreSQL does not answer')
+      return token === 'aegis_user_admin'
+        ? { ok: true }
+        : { ok: false, status: 403, message: 'operator may not vault:seal' }
+    })
+    expect(await callAdmin(path, { method: 'POST', path: '/seal', token: 'aegis_user_operator' })).toEqual({
+      status: 403,
+      body: { error: 'operator may not vault:seal' },
+    })
+    fail = true
+    expect((await callAdmin(path, { method: 'POST', path: '/seal', token: 'aegis_user_admin' })).status).toBe(
+      400,
+    )
+    expect(calls).toEqual([])
+    fail = false
+    expect((await callAdmin(path, { method: 'POST', path: '/seal', token: 'aegis_user_admin' })).status).toBe(
+      200,
+    )
+    expect(calls).toEqual(['seal'])
+  })
+
   it('replaces a stale socket file, and a second live gate takes a socket of its own', async () => {
     const dir = runDir()
     // A socket left by a gate that died: bound once, then its server closed without unlinking.

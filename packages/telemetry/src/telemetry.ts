@@ -159,8 +159,11 @@ export class Telemetry {
       name: 'aegis_webhook_queue_depth',
       help: 'Webhook deliveries pending or in flight',
       registers: [registry],
-      collect() {
-        this.set(telemetry.#webhooks?.queueDepth() ?? 0)
+      async collect() {
+        // A depth the database cannot tell now (PostgreSQL away) keeps the last one it told.
+        try {
+          this.set(await (telemetry.#webhooks?.queueDepth() ?? 0))
+        } catch {}
       },
     })
     new Counter({

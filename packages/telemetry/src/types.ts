@@ -37,6 +37,7 @@ export type WebhookResult = 'succeeded' | 'retry' | 'dead' | 'disabled'
 
 /** What telemetry reads from the webhook outbox at scrape time (structurally `@aegis/webhooks`' Outbox). */
 export interface WebhookQueue {
-  queueDepth(): number
+  /** A promise when the outbox lives in a database reached asynchronously (PostgreSQL). */
+  queueDepth(): number | Promise<number>
   readonly counters: { readonly dropped: number }
 }

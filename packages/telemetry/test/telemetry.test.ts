@@ -268,6 +268,17 @@ describe('@aegis/telemetry', () => {
     expect(series(await samples(t), 'aegis_ledger_write_errors_total')).toEqual({ '': 1 })
   })
 
+  it('reads an outbox depth a database answers asynchronously, keeping the last one while it cannot', async () => {
+    const t = createTelemetry({ version: '1', processMetrics: false })
+    let answer: () => Promise<number> = async () => 4
+    t.watchWebhooks({ counters: { dropped: 0 }, queueDepth: () => answer() })
+    expect(series(await samples(t), 'aegis_webhook_queue_depth')).toEqual({ '': 4 })
+    answer = () => Promise.reject(new Error('PostgreSQL does not answer'))
+    expect(series(await samples(t), 'aegis_webhook_queue_depth')).toEqual({ '': 4 })
+    answer = async () => 1
+    expect(series(await samples(t), 'aegis_webhook_queue_depth')).toEqual({ '': 1 })
+  })
+
   it('counts webhook attempts by result, and reads the outbox depth and drops when scraped', async () => {
     const t = createTelemetry({ version: '1', processMetrics: false })
     expect(series(await samples(t), 'aegis_webhook_queue_depth')).toEqual({ '': 0 })

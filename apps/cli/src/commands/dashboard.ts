@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url'
-import { accessFile, authorize } from '@aegis/access'
-import { type Ledger, openLedger } from '@aegis/ledger'
+import { authorize } from '@aegis/access'
+import type { LedgerStore } from '@aegis/ledger'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
-import type { DashboardDeps, GateStatus, VaultAccess } from '../dashboard/deps.js'
+import type { DashboardDeps, GateStatus, UserAccess, VaultAccess } from '../dashboard/deps.js'
 import { embeddedGateStatus, externalGateStatus } from '../dashboard/gate-status.js'
 import { dashboardHosts } from '../dashboard/host.js'
 import { ApiError } from '../dashboard/respond.js'
@@ -16,8 +16,8 @@ import {
   startGateRuntime,
   untilSignal,
 } from '../lib/gate-runtime.js'
-import { ledgerPath } from '../lib/ledger-file.js'
 import { createLogger } from '../lib/logger.js'
+import { withUserStore } from '../lib/user-store.js'
 
 // The built SPA, copied beside the commands by scripts/copy-dashboard.js (dist/commands/ → dist/dashboard/).
 const STATIC_ROOT = fileURLToPath(new URL('../dashboard', import.meta.url))
@@ -73,8 +73,10 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         this.fail(`${decision.reason} (aegis dashboard --no-gate opens it on a running gate)`)
     }
 
+    // The engine the dashboard reads users (and, with --no-gate, the ledger) from, for its lifetime.
+    const storage = await this.storage()
     let gate: GateRuntime | null = null
-    let ledger: Ledger
+    let ledger: LedgerStore
     let gateStatus: () => Promise<GateStatus>
     if (flags.gate) {
       gate = await startGateRuntime({
@@ -89,7 +91,7 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
       ledger = gate.ledger
       gateStatus = embeddedGateStatus(gate.address.url, gate.vault)
     } else {
-      ledger = openLedger({ file: ledgerPath(dataDir) })
+      ledger = await storage.openLedger()
       gateStatus = externalGateStatus(`http://127.0.0.1:${config.gate.port}`, this.activeVaultName())
     }
     const logger = gate?.logger ?? createLogger(config)
@@ -108,11 +110,12 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         }
       },
     }
+    const users: UserAccess = { use: (fn) => withUserStore(storage, fn) }
     const deps: DashboardDeps = {
       allowedHosts: dashboardHosts(config.dashboard.allowed_hosts),
       staticRoot: STATIC_ROOT,
       ledger,
-      accessFile: accessFile(dataDir),
+      users,
       starterToken: process.env.AEGIS_USER_TOKEN?.trim() || undefined,
       vault,
       gateStatus,

@@ -13,6 +13,7 @@ import {
   checkRegistry,
   checkVault,
 } from '../lib/doctor-checks.js'
+import { checkPostgres } from '../lib/doctor-postgres.js'
 import { renderTable } from '../lib/table.js'
 
 /** `aegis doctor --json`. */
@@ -24,7 +25,8 @@ export interface DoctorResult {
 const MARKS = { pass: 'ok', warn: 'WARN', fail: 'FAIL' } as const
 
 export default class Doctor extends AegisCommand<typeof Doctor> {
-  static override summary = 'Check the installation: config, key, data directory, vault, ledger, expiry'
+  static override summary =
+    'Check the installation: config, key, data directory, vault, ledger, expiry, PostgreSQL and Redis'
   static override description =
     'Each check passes, warns or fails; the exit status is 1 when any check fails.'
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json']
@@ -84,7 +86,14 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
     checks.push(dataDirCheck)
     // Before anything opens a database: opening one resets its mode to 0600.
     const permissions = checkPermissions(config, dataDir)
-    if (dataDirCheck.status !== 'fail') {
+    const onPostgres = config.storage.postgres.url !== undefined
+    // On PostgreSQL the vault, ledger and users are in the database, checked there (vaults.json and
+    // the SQLite files are not used).
+    const postgres = await checkPostgres(config, { name, masterKey })
+    if (onPostgres) {
+      checks.push(...postgres.vault)
+      if (postgres.credentials !== null) checks.push(checkExpiry(postgres.credentials, new Date()))
+    } else if (dataDirCheck.status !== 'fail') {
       const registry = checkRegistry(dataDir, name)
       checks.push(registry)
       if (registry.status !== 'fail') {
@@ -105,7 +114,8 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
       }
     }
     checks.push(...permissions)
-    if (dataDirCheck.status !== 'fail') checks.push(await checkLedger(dataDir))
+    if (dataDirCheck.status !== 'fail' && !onPostgres) checks.push(await checkLedger(dataDir))
+    checks.push(...postgres.server)
     checks.push(await checkRedis(config))
     return checks
   }

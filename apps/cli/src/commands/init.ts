@@ -1,11 +1,14 @@
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { loadConfig, starterConfigYaml } from '@aegis/config'
+import { type AegisConfig, loadConfig, starterConfigYaml } from '@aegis/config'
+import { migrate } from '@aegis/pg'
 import { createVault, generateMasterKey } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { commitFile, discardFile, initConfigPath, stageConfigFile } from '../lib/config-file.js'
 import { CliError } from '../lib/errors.js'
+import { PG_MIGRATION_SETS, pgFailure } from '../lib/postgres.js'
+import { openStorage } from '../lib/storage.js'
 
 /** `aegis init --json` output (interface.md §6). */
 export interface InitResult {
@@ -16,6 +19,10 @@ export interface InitResult {
   masterKey?: string
   /** True when `--if-missing` found a workspace and left it as it was. */
   kept?: boolean
+  /** Where the vault lives: the data directory's SQLite files, or PostgreSQL (storage.postgres.url). */
+  engine: 'sqlite' | 'postgres'
+  /** PostgreSQL: the vault was already there (another host ran init) and the key opens it. */
+  joined?: boolean
 }
 
 export default class Init extends AegisCommand<typeof Init> {
@@ -49,7 +56,13 @@ export default class Init extends AegisCommand<typeof Init> {
       // Loaded, so a broken config is still reported rather than kept silently.
       const config = loadConfig({ cwd: process.cwd(), env: process.env, file: configPath })
       this.log(`Aegis workspace already here: ${configPath} (kept as it is)`)
-      return { configPath, dataDir: config.vault.data_dir, vault: config.vault.name, kept: true }
+      return {
+        configPath,
+        dataDir: config.vault.data_dir,
+        vault: config.vault.name,
+        kept: true,
+        engine: config.storage.postgres.url === undefined ? 'sqlite' : 'postgres',
+      }
     }
     if (existsSync(configPath)) {
       throw new CliError(`Config file already exists: ${configPath} (aegis init never overwrites it)`)
@@ -69,9 +82,14 @@ export default class Init extends AegisCommand<typeof Init> {
       const config = loadConfig({ cwd: process.cwd(), env, file: staged })
       const dataDir = config.vault.data_dir
       const name = config.vault.name
-      createVault({ dataDir, name, masterKey }).close()
+      if (config.storage.postgres.url === undefined) {
+        createVault({ dataDir, name, masterKey }).close()
+        result = { configPath, dataDir, vault: name, engine: 'sqlite' }
+      } else {
+        const joined = await initPostgres(config, masterKey, generated)
+        result = { configPath, dataDir, vault: name, engine: 'postgres', ...(joined && { joined }) }
+      }
       commitFile(staged, configPath)
-      result = { configPath, dataDir, vault: name }
     } catch (err) {
       discardFile(staged)
       throw err
@@ -81,6 +99,13 @@ export default class Init extends AegisCommand<typeof Init> {
     this.log(`  config:   ${configPath}${writeSecrets ? ' (holds the master key, mode 0600)' : ''}`)
     this.log(`  data dir: ${result.dataDir}`)
     this.log(`  vault:    ${result.vault}`)
+    if (result.engine === 'postgres') {
+      this.log(
+        result.joined
+          ? `  storage:  PostgreSQL (schema current; vault "${result.vault}" was already there and the key opens it)`
+          : '  storage:  PostgreSQL (schema migrated; the vault lives in the database)',
+      )
+    }
     if (generated && !writeSecrets) {
       this.log('')
       this.log('Master key (shown once, store it somewhere safe):')
@@ -91,5 +116,42 @@ export default class Init extends AegisCommand<typeof Init> {
     }
     if (!generated) this.log('Using the master key from AEGIS_MASTER_KEY.')
     return result
+  }
+}
+
+/**
+ * On PostgreSQL: the local data directory (admin socket, custody files) plus the shared schema and
+ * the vault in the database. A vault that is already there (another host ran init first) is joined
+ * when AEGIS_MASTER_KEY opens it; with a freshly generated key that cannot be, so it is refused.
+ * Returns whether it joined.
+ */
+async function initPostgres(config: AegisConfig, masterKey: string, generated: boolean): Promise<boolean> {
+  const dataDir = config.vault.data_dir
+  const name = config.vault.name
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const storage = await openStorage(config, dataDir, { checkSchema: false })
+  const url = config.storage.postgres.url as string
+  try {
+    try {
+      await migrate(storage.pool as NonNullable<typeof storage.pool>, PG_MIGRATION_SETS)
+    } catch (error) {
+      throw pgFailure(error, url)
+    }
+    try {
+      await (await storage.createVault(name, masterKey)).close()
+      return false
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'exists') throw error
+    }
+    if (generated) {
+      throw new CliError(
+        `Vault "${name}" already exists in PostgreSQL at ${storage.where}: set AEGIS_MASTER_KEY to its key and run aegis init again`,
+      )
+    }
+    // Throws invalid_master_key (a one-line VaultError) when the key is not this vault's.
+    await (await storage.openVault(name, masterKey)).close()
+    return true
+  } finally {
+    await storage.close()
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { constants } from 'node:os'
-import { hashAgentToken, isAgentTokenShape } from '@aegis/vault'
+import { type Credential, hashAgentToken, isAgentTokenShape, type VaultStore } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { agentEnv, gateUrlFrom, PROVIDERS } from '../lib/agent-env.js'
@@ -52,12 +52,13 @@ export default class Run extends AegisCommand<typeof Run> {
     if (!/^https?:\/\/[^/\s]+\/?$/.test(gateUrl)) {
       this.fail(`Invalid --gate-url "${gateUrl}": expected http(s)://HOST:PORT`)
     }
-    const { services, secrets } = await this.withVault((vault) => {
+    const { services, secrets } = await this.withVault(async (vault) => {
       const hash = hashAgentToken(token)
-      if (!vault.loadAgents().some((agent) => agent.tokenHash.equals(hash))) {
+      if (!(await vault.loadAgents()).some((agent) => agent.tokenHash.equals(hash))) {
         throw new CliError(`The agent token is not an agent of vault "${vault.name}" (aegis agent list)`)
       }
-      const credentials = vault.loadAll()
+      // Every credential, expired ones too: each secret must be kept out of the agent's environment.
+      const credentials = await allCredentials(vault)
       return {
         services: new Set(credentials.map((c) => c.service)),
         secrets: credentials.map((c) => c.secret.reveal()),
@@ -100,6 +101,15 @@ export default class Run extends AegisCommand<typeof Run> {
     }
     return token
   }
+}
+
+/**
+ * Every credential with its secret (what the sync vault's loadAll read): expired ones too, since
+ * each secret must stay out of the agent's environment; a damaged one fails the run, as before.
+ */
+async function allCredentials(vault: VaultStore): Promise<Credential[]> {
+  const found = await Promise.all((await vault.list()).map((info) => vault.get(info.name)))
+  return found.filter((c): c is Credential => c !== undefined)
 }
 
 /** Runs the command with stdio inherited, forwarding signals; resolves with its exit status. */

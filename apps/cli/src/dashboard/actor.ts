@@ -3,14 +3,20 @@
  * each time: a user removed, demoted or re-tokened since the login loses access at once), and the
  * one permission check, `authorize`.
  */
-import { AccessError, type Actor, authorize, PERMISSIONS, type Permission, resolveActor } from '@aegis/access'
+import { AccessError, type Actor, authorize, BOOTSTRAP, PERMISSIONS, type Permission } from '@aegis/access'
+import type { UserAccess } from './deps.js'
 import { ApiError } from './respond.js'
 import type { Principal } from './session.js'
 
+/** The actor of `token` among the users (none at all: bootstrap); AccessError as the store throws it. */
+export function resolveActor(users: UserAccess, token: string | undefined): Promise<Actor> {
+  return users.use(async (store) => (store === null ? BOOTSTRAP : store.resolveActor(token)))
+}
+
 /** The actor of a principal, or a 401 ApiError when it no longer authenticates. */
-export function actorOf(accessFile: string, principal: Principal): Actor {
+export async function actorOf(users: UserAccess, principal: Principal): Promise<Actor> {
   try {
-    return resolveActor({ file: accessFile, token: principal.userToken })
+    return await resolveActor(users, principal.userToken)
   } catch (error) {
     if (
       error instanceof AccessError &&

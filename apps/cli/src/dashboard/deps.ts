@@ -1,6 +1,7 @@
 /** What the dashboard server is given by `aegis dashboard`: no globals, no env reads below here. */
-import type { Ledger } from '@aegis/ledger'
-import type { Vault } from '@aegis/vault'
+import type { UserStore } from '@aegis/access'
+import type { LedgerStore } from '@aegis/ledger'
+import type { VaultStore } from '@aegis/vault'
 import type { HostAllowlist } from './host.js'
 
 /** What the Overview says about the gate. */
@@ -18,7 +19,16 @@ export interface GateStatus {
  */
 export interface VaultAccess {
   readonly name: string
-  use<R>(fn: (vault: Vault) => R): Promise<R>
+  use<R>(fn: (vault: VaultStore) => Promise<R>): Promise<R>
+}
+
+/**
+ * The users of the configured engine, opened per use and closed after it: every request reads them
+ * again, so a user removed, demoted or re-tokened since the login loses access at once. `fn` gets
+ * null when no user store exists (SQLite: no user was ever added, bootstrap).
+ */
+export interface UserAccess {
+  use<R>(fn: (store: UserStore | null) => Promise<R>): Promise<R>
 }
 
 export interface DashboardLogger {
@@ -32,9 +42,8 @@ export interface DashboardDeps {
   allowedHosts: HostAllowlist
   /** `dist/dashboard` of the built CLI (may not exist: SPA routes then answer 503). */
   staticRoot: string
-  ledger: Ledger
-  /** `<data_dir>/access.db`. */
-  accessFile: string
+  ledger: LedgerStore
+  users: UserAccess
   /** The AEGIS_USER_TOKEN of whoever started the dashboard (undefined under bootstrap). */
   starterToken: string | undefined
   vault: VaultAccess

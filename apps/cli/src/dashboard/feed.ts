@@ -2,10 +2,11 @@
  * The live Request Feed: one ledger tail shared by every socket. Every 250 ms it reads the request
  * entries written since the last tick (ids ascending) and re-reads those still in flight, sending
  * each new entry and each one that completed as `{"type":"entry","entry":…}` (clients upsert by id).
+ * Reads are async (PostgreSQL or SQLite) and never overlap: a tick still reading skips the next.
  * A socket that cannot keep up (over 1 MiB buffered) is terminated, never buffered without bound;
  * one that misses a pong for a whole ping interval is terminated too.
  */
-import type { Ledger, LedgerEntry } from '@aegis/ledger'
+import type { LedgerEntry, LedgerStore } from '@aegis/ledger'
 import type { WebSocket } from 'ws'
 import type { DashboardLogger } from './deps.js'
 
@@ -24,23 +25,25 @@ interface Pending {
 }
 
 export class LedgerFeed {
-  readonly #ledger: Ledger
+  readonly #ledger: LedgerStore
   readonly #logger: DashboardLogger
   readonly #sockets = new Set<WebSocket>()
   readonly #alive = new WeakSet<WebSocket>()
-  #lastId: number
+  /** Undefined until the first tick read the newest id: entries older than the start are not sent. */
+  #lastId: number | undefined
   #inFlight: Pending[] = []
   #tail: NodeJS.Timeout | null = null
   #ping: NodeJS.Timeout | null = null
+  #reading = false
+  #closed = false
 
-  constructor(ledger: Ledger, logger: DashboardLogger) {
+  constructor(ledger: LedgerStore, logger: DashboardLogger) {
     this.#ledger = ledger
     this.#logger = logger
-    this.#lastId = this.#newestId()
   }
 
-  #newestId(): number {
-    return this.#ledger.query({ limit: 1, beforeId: Number.MAX_SAFE_INTEGER })[0]?.id ?? 0
+  async #newestId(): Promise<number> {
+    return (await this.#ledger.query({ limit: 1, beforeId: Number.MAX_SAFE_INTEGER }))[0]?.id ?? 0
   }
 
   get size(): number {
@@ -48,7 +51,8 @@ export class LedgerFeed {
   }
 
   start(): void {
-    this.#tail ??= setInterval(() => this.#tick(), TAIL_MS)
+    if (this.#tail === null) void this.#tick()
+    this.#tail ??= setInterval(() => void this.#tick(), TAIL_MS)
     this.#ping ??= setInterval(() => this.#heartbeat(), PING_MS)
   }
 
@@ -63,6 +67,7 @@ export class LedgerFeed {
 
   /** Stops the timers and closes every socket (1001 going away). */
   close(): void {
+    this.#closed = true
     if (this.#tail) clearInterval(this.#tail)
     if (this.#ping) clearInterval(this.#ping)
     this.#tail = this.#ping = null
@@ -81,21 +86,26 @@ export class LedgerFeed {
     }
   }
 
-  #tick(): void {
+  async #tick(): Promise<void> {
+    if (this.#reading) return
+    this.#reading = true
     let entries: LedgerEntry[]
     try {
-      if (this.#sockets.size === 0) {
+      if (this.#lastId === undefined || this.#sockets.size === 0) {
         // Nobody listens: skip ahead instead of reading rows nobody will be sent (one index probe).
-        this.#lastId = this.#newestId()
+        this.#lastId = await this.#newestId()
         this.#inFlight = []
         return
       }
-      entries = this.#read()
+      entries = await this.#read(this.#lastId)
     } catch (error) {
-      this.#logger.warn({ err: String(error) }, 'dashboard feed: ledger read failed')
+      // A read cut short by close() (the ledger closes after the feed) is no failure.
+      if (!this.#closed) this.#logger.warn({ err: String(error) }, 'dashboard feed: ledger read failed')
       return
+    } finally {
+      this.#reading = false
     }
-    if (entries.length === 0) return
+    if (entries.length === 0 || this.#closed) return
     for (const entry of entries) {
       const text = JSON.stringify({ type: 'entry', entry })
       for (const socket of this.#sockets) this.#send(socket, text)
@@ -103,13 +113,14 @@ export class LedgerFeed {
   }
 
   /** New entries, then those that completed since the last tick; remembers what is still in flight. */
-  #read(): LedgerEntry[] {
+  async #read(lastId: number): Promise<LedgerEntry[]> {
     const now = Date.now()
     this.#inFlight = this.#inFlight.filter((p) => now - p.since < IN_FLIGHT_MS)
-    const completed = this.#inFlight.length === 0 ? [] : this.#ledger.entries(this.#inFlight.map((p) => p.id))
+    const completed =
+      this.#inFlight.length === 0 ? [] : await this.#ledger.entries(this.#inFlight.map((p) => p.id))
     const done = new Set(completed.filter((e) => e.durationMs !== null).map((e) => e.id))
     this.#inFlight = this.#inFlight.filter((p) => !done.has(p.id))
-    const fresh = this.#ledger.query({ afterId: this.#lastId, requests: true, order: 'asc', limit: PAGE })
+    const fresh = await this.#ledger.query({ afterId: lastId, requests: true, order: 'asc', limit: PAGE })
     // System entries are skipped by the query; the next tick starts after the newest id seen.
     const newest = fresh.at(-1)?.id
     if (newest !== undefined) this.#lastId = newest

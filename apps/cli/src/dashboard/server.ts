@@ -74,15 +74,18 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
   const server: Server = createServer({ maxHeaderSize: 16_384, requireHostHeader: false }, onRequest)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
-    if (!upgradeAllowed(req, auth, deps, port)) {
-      refuseUpgrade(socket, 403)
-      return
-    }
-    if (feed.size >= MAX_SOCKETS) {
-      refuseUpgrade(socket, 503)
-      return
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws))
+    void upgradeAllowed(req, auth, deps, port).then((allowed) => {
+      if (socket.destroyed) return
+      if (!allowed) {
+        refuseUpgrade(socket, 403)
+        return
+      }
+      if (feed.size >= MAX_SOCKETS) {
+        refuseUpgrade(socket, 503)
+        return
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws))
+    })
   })
 
   return {

@@ -21,7 +21,12 @@ export function refuseUpgrade(socket: Duplex, status: 403 | 503): void {
 }
 
 /** True when this upgrade may become a feed socket. */
-export function upgradeAllowed(req: IncomingMessage, auth: Auth, deps: DashboardDeps, port: number): boolean {
+export async function upgradeAllowed(
+  req: IncomingMessage,
+  auth: Auth,
+  deps: DashboardDeps,
+  port: number,
+): Promise<boolean> {
   const path = (req.url ?? '').split('?')[0]
   if (path !== '/ws') return false
   if (!isAllowedHost(req.headers.host, deps.allowedHosts)) return false
@@ -29,7 +34,7 @@ export function upgradeAllowed(req: IncomingMessage, auth: Auth, deps: Dashboard
   const principal = auth.sessions.get(sessionCookie(req))
   if (principal === null) return false
   try {
-    const actor = actorOf(deps.accessFile, principal)
+    const actor = await actorOf(deps.users, principal)
     return authorize(actor, 'dashboard:view').allowed && authorize(actor, 'ledger:read').allowed
   } catch {
     return false

@@ -2,10 +2,31 @@ import { join } from 'node:path'
 import { type AdminReply, adminSockets, callAdmin, isNotListening } from '@aegis/proxy/internal'
 import type { CustodyRecord } from '@aegis/vault'
 import { CliError } from './errors.js'
+import type { Storage } from './storage.js'
 
 /** `Vault is sealed`, and how to get out of it. */
 export function sealedMessage(custody: CustodyRecord): string {
   return `Vault is sealed: unseal it with ${custody.threshold} of its ${custody.shares} key shares (aegis vault unseal --key-share - < shares.txt), or set AEGIS_MASTER_KEY`
+}
+
+/**
+ * On PostgreSQL the vaults live in the database, not in the data directory's registry (which
+ * `assertOpensEveryVault` reads): the key must open each of them too, or a split or an unseal
+ * would lock them out. Same words as the data directory's check.
+ */
+export async function assertOpensDatabaseVaults(storage: Storage, masterKey: string): Promise<void> {
+  if (storage.engine !== 'postgres') return
+  for (const { name } of await storage.listVaults()) {
+    try {
+      await (await storage.openVault(name, masterKey)).close()
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'invalid_master_key') throw error
+      throw new CliError(
+        `Invalid master key: the key does not open vault "${name}" (every vault of a data dir must share one master key)`,
+        { cause: error },
+      )
+    }
+  }
 }
 
 /** `<dataDir>/run`: the private directory of the gates' admin sockets. */

@@ -1,33 +1,27 @@
 /**
  * Starting and stopping the gate, shared by `aegis gate` and `aegis dashboard` so both run it the
- * same way: the sealable vault, the ledger with the webhook outbox, telemetry, the admin socket, the
- * webhook relay, the "listening" line and the warnings, and the shutdown order.
+ * same way: the engine's state (`gate-state*.ts`: vault, ledger with the webhook outbox, users),
+ * telemetry, the admin socket, the webhook relay, the "listening" line and the warnings, and the
+ * shutdown order.
  */
-import { accessFile, checkAccess, commandPermission } from '@aegis/access'
 import type { AegisConfig, ConfigOverrides } from '@aegis/config'
-import { type Ledger, openLedger } from '@aegis/ledger'
+import type { LedgerStore } from '@aegis/ledger'
 import { createGate, type GateOptions, type ListeningAddress, pipelineOptionsFromConfig } from '@aegis/proxy'
-import {
-  type AdminAuthorize,
-  anonymousAccessFromConfig,
-  createAdminServer,
-  readPem,
-} from '@aegis/proxy/internal'
+import { anonymousAccessFromConfig, createAdminServer, readPem } from '@aegis/proxy/internal'
 import { createTelemetry } from '@aegis/telemetry'
-import { readCustody, SealableVault } from '@aegis/vault'
-import { Outbox } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import type { Logger } from 'pino'
 import { adminDir } from './custody.js'
 import { CliError } from './errors.js'
-import { ledgerPath } from './ledger-file.js'
+import { openSqliteGateState } from './gate-state.js'
+import { openPgGateState } from './gate-state-pg.js'
 import { createLogger } from './logger.js'
 import { assertPoliciesDir } from './policies-dir.js'
+import { pgWhere } from './postgres.js'
 import { describeSharedLimits, openSharedLimits } from './rate-limits.js'
 import { upstreamFlags, upstreamOverrides } from './upstream-flags.js'
 import { type GateWebhooks, startGateWebhooks } from './webhook-relay.js'
 import { syncConfigWebhooks } from './webhooks.js'
-import { invalidKeyMessage } from './workspace.js'
 
 /** The flags of `aegis gate` (also accepted by `aegis dashboard`, whose `--port` is its own). */
 export const gateFlags = {
@@ -97,15 +91,17 @@ export interface GateRuntimeOptions {
 /** A running gate. `stop` runs the shutdown order once; later calls return the same promise. */
 export interface GateRuntime {
   readonly address: ListeningAddress
-  readonly vault: SealableVault
-  readonly ledger: Ledger
+  readonly engine: 'sqlite' | 'postgres'
+  readonly vault: { readonly name: string; isSealed(): boolean }
+  readonly ledger: LedgerStore
   readonly logger: Logger
   stop(): Promise<void>
 }
 
 /**
  * Starts the gate and its admin socket and prints `Aegis gate listening on <url> (vault "<name>")`
- * plus the warnings `aegis gate` has always printed. A failure closes what was opened and throws
+ * plus the warnings `aegis gate` has always printed. The engine (`storage.postgres.url` or the
+ * SQLite files) only changes what `GateState` holds. A failure closes what was opened and throws
  * a CliError.
  */
 export async function startGateRuntime(options: GateRuntimeOptions): Promise<GateRuntime> {
@@ -113,15 +109,12 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   const gateConfig = config.gate
   assertPoliciesDir(gateConfig.policies_dir)
   const logger = createLogger(config)
-  let gateOptions: GateOptions
-  const vault = sealableVault(dataDir, options.vaultName, options.masterKey)
-  // Webhook events are written in the same transaction as the ledger entries that raise them.
-  const outbox = new Outbox()
-  const ledger = openLedger({
-    file: ledgerPath(dataDir),
-    checkpoint: 'background',
-    extensions: [outbox],
-  })
+  const pgUrl = config.storage.postgres.url
+  const state =
+    pgUrl === undefined
+      ? openSqliteGateState(options)
+      : await openPgGateState({ ...options, url: pgUrl, config, logger })
+  const { vault, outbox } = state
   // Budgets in Redis when rate_limit.redis.url names one (shared with the other gates).
   const sharedLimits = openSharedLimits(config, logger)
   const observability = config.observability
@@ -129,9 +122,10 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   const telemetry = observability.metrics
     ? createTelemetry({ version: options.version, agentLabel: observability.metrics_agent_label })
     : undefined
+  let gateOptions: GateOptions
   try {
     gateOptions = {
-      ...pipelineOptionsFromConfig(config, { credentials: vault, audit: ledger, logger }),
+      ...pipelineOptionsFromConfig(config, { credentials: state.credentials, audit: state.audit, logger }),
       observer: telemetry,
       metrics: telemetry,
       metricsToken: observability.metrics_token,
@@ -147,7 +141,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     gateOptions.limits = { ...gateOptions.limits, shutdownTimeout: gateConfig.shutdown_timeout }
     gateOptions.rateLimits = { ...gateOptions.rateLimits, store: sharedLimits }
     if (!vault.isSealed()) {
-      syncConfigWebhooks(outbox, config, (purpose, secret) => vault.sealSecret(purpose, secret))
+      await syncConfigWebhooks(outbox, config, (purpose, secret) => vault.sealSecret(purpose, secret))
     } else if (config.webhooks.length > 0) {
       logger.warn(
         'the vault is sealed: webhooks from the config file are not updated until a start with the key',
@@ -155,43 +149,28 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     }
   } catch (error) {
     await sharedLimits?.close()
-    await ledger.close()
-    vault.close()
+    await state.close()
     throw error
   }
   const gate = createGate(gateOptions)
-  // The admin channel only wires the sealable vault to the socket protocol; after an unseal or a
-  // seal the gate re-reads its source at once instead of at the next poll.
+  // The admin channel only wires the vault to the socket protocol.
   const admin = createAdminServer({
     dir: adminDir(dataDir),
-    authorize: adminAuthorizer(dataDir),
+    authorize: state.adminAuthorize,
     logger,
-    handlers: {
-      status: () => vault.status(),
-      unseal: async (share) => {
-        const status = await vault.submitShare(share)
-        gate.refresh()
-        return status
-      },
-      resetUnseal: () => vault.resetShares(),
-      seal: () => {
-        vault.seal()
-        gate.refresh()
-        return vault.status()
-      },
-    },
+    handlers: state.adminHandlers(() => gate.refresh()),
   })
 
   const abort = async (message: string): Promise<never> => {
     await gate.close()
     await sharedLimits?.close()
-    await ledger.close()
-    vault.close()
+    await state.close()
     throw new CliError(message)
   }
   let address: ListeningAddress
   try {
     address = await gate.listen()
+    await state.watch(() => gate.refresh())
   } catch (error) {
     return abort(error instanceof Error ? error.message : String(error))
   }
@@ -209,8 +188,20 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     }
     options.warn(`No admin socket (${why}): aegis vault seal and unseal cannot reach this gate`)
   }
-  const webhooks: GateWebhooks = startGateWebhooks({ outbox, ledger, vault, config, logger, telemetry })
+  const webhooks: GateWebhooks = startGateWebhooks({
+    outbox,
+    ledger: state.ledger,
+    vault,
+    config,
+    logger,
+    telemetry,
+  })
   options.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
+  if (pgUrl !== undefined) {
+    options.log(
+      `State shared through PostgreSQL at ${pgWhere(pgUrl)} (changes from other gates and CLIs arrive within a second)`,
+    )
+  }
   const shared = await describeSharedLimits(sharedLimits, config)
   if (shared !== null) {
     options.log(shared.info)
@@ -241,14 +232,14 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
       .then(() => webhooks.stop())
       .then(() => sharedLimits?.close())
       .catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown failed'))
-      .then(() => ledger.close())
+      .then(() => state.close())
+      .catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown failed'))
       .finally(() => {
-        vault.close()
         logger.flush?.()
       })
     return stopped
   }
-  return { address, vault, ledger, logger, stop }
+  return { address, engine: state.engine, vault, ledger: state.ledger, logger, stop }
 }
 
 /**
@@ -267,46 +258,4 @@ export function untilSignal(logger: Pick<Logger, 'info'>): Promise<NodeJS.Signal
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
-}
-
-/**
- * The active vault as a source the admin socket can seal and unseal. It starts unsealed with the
- * key at hand (AEGIS_MASTER_KEY, a valid unsealed.key, or — never split — the config), and sealed
- * when the key is split and none is at hand: the gate then holds only what an unseal sends it.
- */
-function sealableVault(dataDir: string, name: string, masterKey: () => string): SealableVault {
-  const vault = new SealableVault({ dataDir, name })
-  let key: string
-  try {
-    key = masterKey()
-  } catch (error) {
-    if (readCustody(dataDir) === null) throw error
-    return vault
-  }
-  const bytes = Buffer.from(key, 'utf8')
-  try {
-    vault.unsealWith(bytes)
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'invalid_master_key') {
-      throw new CliError(invalidKeyMessage(key, vault.name), { cause: error })
-    }
-    throw error
-  } finally {
-    bytes.fill(0)
-  }
-  return vault
-}
-
-/**
- * Who may use the admin socket: what `aegis vault unseal` / `vault seal` need (an admin once RBAC
- * is on), decided by @aegis/access for the caller's AEGIS_USER_TOKEN (sent as a Bearer token). The
- * user store is read on each call, so a user removed or demoted while the gate runs loses access.
- */
-function adminAuthorizer(dataDir: string): AdminAuthorize {
-  const file = accessFile(dataDir)
-  const permission = commandPermission('vault:unseal') ?? 'vault:manage'
-  return (token) => {
-    const check = checkAccess({ file, token, permission })
-    return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
-  }
 }

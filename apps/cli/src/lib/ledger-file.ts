@@ -1,15 +1,19 @@
 import { join } from 'node:path'
-import { type Ledger, openLedger, parseSince } from '@aegis/ledger'
+import { type LedgerStore, parseSince } from '@aegis/ledger'
 import { CliError } from './errors.js'
+import type { Storage } from './storage.js'
 
 /** The audit ledger lives beside the vaults: `<data_dir>/ledger.db`. */
 export function ledgerPath(dataDir: string): string {
   return join(dataDir, 'ledger.db')
 }
 
-/** Opens the ledger for reading or writing; closes it after `fn` whatever happens. */
-export async function withLedger<R>(dataDir: string, fn: (ledger: Ledger) => R | Promise<R>): Promise<R> {
-  const ledger = openLedger({ file: ledgerPath(dataDir) })
+/** Opens the engine's ledger for reading or writing; closes it after `fn` whatever happens. */
+export async function withLedger<R>(
+  storage: Storage,
+  fn: (ledger: LedgerStore) => R | Promise<R>,
+): Promise<R> {
+  const ledger = await storage.openLedger()
   try {
     return await fn(ledger)
   } finally {

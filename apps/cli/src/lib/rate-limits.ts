@@ -1,12 +1,10 @@
 import type { AegisConfig } from '@aegis/config'
 import { type RedisRateLimiter, rateLimiterFromConfig, redactRedisUrl } from '@aegis/redis-rate-limit'
+import { throttledWarn } from './throttled-log.js'
 
 interface WarnLogger {
   warn(obj: object, msg?: string): void
 }
-
-/** Redis errors logged at most this often (a Redis outage reports an error per reconnect attempt). */
-const LOG_EVERY_MS = 10_000
 
 /**
  * The budgets store `rate_limit.redis.url` asks for, shared by every gate and MCP server that
@@ -14,21 +12,12 @@ const LOG_EVERY_MS = 10_000
  * errors go to the log, at most one line per 10 s. The caller closes it on shutdown.
  */
 export function openSharedLimits(config: AegisConfig, logger: WarnLogger): RedisRateLimiter | undefined {
-  let last = 0
-  let suppressed = 0
-  return rateLimiterFromConfig(config, (error) => {
-    const now = Date.now()
-    if (now - last < LOG_EVERY_MS) {
-      suppressed++
-      return
-    }
-    last = now
-    logger.warn(
-      { err: error.message, suppressed, redis: redactRedisUrl(config.rate_limit.redis.url ?? '') },
-      'shared rate limits: Redis error',
-    )
-    suppressed = 0
-  })
+  return rateLimiterFromConfig(
+    config,
+    throttledWarn(logger, 'shared rate limits: Redis error', {
+      redis: redactRedisUrl(config.rate_limit.redis.url ?? ''),
+    }),
+  )
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The one place a command is authorised (called from AegisCommand.init, before the command reads
  * stdin, opens a vault or writes anything): the command's permission from @aegis/access's table,
- * the actor from `<data_dir>/access.db` and AEGIS_USER_TOKEN, and `authorize()`. No permission
- * logic lives here, only the wording of the refusals.
+ * the actor from the configured engine's users (`<data_dir>/access.db`, or PostgreSQL when
+ * `storage.postgres.url` is set) and AEGIS_USER_TOKEN, and `authorize()`. No permission logic lives
+ * here, only the wording of the refusals.
  */
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -10,14 +11,20 @@ import {
   AccessError,
   type Actor,
   AUTHENTICATION_REQUIRED,
-  accessFile,
   authorize,
+  BOOTSTRAP,
   commandPermission,
-  resolveActor,
 } from '@aegis/access'
-import { loadConfig } from '@aegis/config'
+import { type AegisConfig, loadConfig } from '@aegis/config'
 import { initConfigPath } from './config-file.js'
 import { CliError } from './errors.js'
+import { openStorage } from './storage.js'
+
+/**
+ * Commands that run before (or to repair) a current PostgreSQL schema: their users are read
+ * without the schema check; a database without the users table holds no user (bootstrap).
+ */
+const SCHEMA_FREE: ReadonlySet<string> = new Set(['init', 'doctor', 'storage:migrate', 'storage:status'])
 
 export interface CommandContext {
   /** oclif command id (`vault:add`). */
@@ -34,13 +41,13 @@ export interface CommandContext {
  * when it may not run: `Authentication required (set AEGIS_USER_TOKEN)`, `Invalid user token`, or
  * `<role> may not <permission>`.
  */
-export function authorizeCommand(ctx: CommandContext): Actor | null {
+export async function authorizeCommand(ctx: CommandContext): Promise<Actor | null> {
   const permission = commandPermission(ctx.id)
   if (permission === null) return null
   const token = ctx.env.AEGIS_USER_TOKEN?.trim() || undefined
-  let file: string
+  let config: AegisConfig
   try {
-    file = accessFile(dataDirOf(ctx))
+    config = configOf(ctx)
   } catch (error) {
     // A config that does not load names no data directory, so no users either. The diagnostics
     // (doctor, config validate|show: doctor:run, every role) can then only report that error, which
@@ -50,11 +57,17 @@ export function authorizeCommand(ctx: CommandContext): Actor | null {
   }
   let actor: Actor
   try {
-    actor = resolveActor({ file, token })
+    actor = await resolveActor(config, token, SCHEMA_FREE.has(ctx.id))
   } catch (error) {
-    if (error instanceof AccessError && error.code === 'authentication_required') {
-      throw new CliError(AUTHENTICATION_REQUIRED, { cause: error })
+    if (error instanceof AccessError) {
+      if (error.code === 'authentication_required')
+        throw new CliError(AUTHENTICATION_REQUIRED, { cause: error })
+      throw error
     }
+    // PostgreSQL cannot be read at all (down, login refused, schema refused): the diagnostics, whose
+    // job is to report exactly that, still run (doctor:run is every role's); every other command
+    // stops. SQLite keeps its rule: a damaged access.db stops every command.
+    if (permission === 'doctor:run' && config.storage.postgres.url !== undefined) return null
     throw error
   }
   if (permission === undefined) {
@@ -67,19 +80,43 @@ export function authorizeCommand(ctx: CommandContext): Actor | null {
   return actor
 }
 
+/** The actor of `token` among the users of the configured engine (none at all: bootstrap). */
+async function resolveActor(
+  config: AegisConfig,
+  token: string | undefined,
+  schemaFree: boolean,
+): Promise<Actor> {
+  const storage = await openStorage(config, config.vault.data_dir, { checkSchema: !schemaFree })
+  try {
+    const users = await storage.openUsers()
+    if (users === null) return BOOTSTRAP
+    try {
+      return await users.resolveActor(token)
+    } finally {
+      await users.close()
+    }
+  } finally {
+    await storage.close()
+  }
+}
+
 /**
- * The data directory whose users govern this command. `init` has no config file to read yet: its
- * data directory is the one the starter config it writes will name (`./.aegis` beside the config
- * file), or AEGIS_DATA_DIR.
+ * The configuration whose users govern this command. `init` may have no config file to read yet:
+ * its data directory is the one the starter config it writes will name (`./.aegis` beside the
+ * config file), or AEGIS_DATA_DIR; its engine is the environment's (AEGIS_PG_URL).
  */
-function dataDirOf(ctx: CommandContext): string {
+function configOf(ctx: CommandContext): AegisConfig {
   if (ctx.id === 'init') {
     const configPath = initConfigPath(ctx.cwd, ctx.configFlag, ctx.env.AEGIS_CONFIG)
     if (!existsSync(configPath)) {
       const fromEnv = ctx.env.AEGIS_DATA_DIR
-      return fromEnv ? resolve(ctx.cwd, fromEnv) : resolve(dirname(configPath), '.aegis')
+      const dir = dirname(configPath)
+      const dataDir = fromEnv ? resolve(ctx.cwd, fromEnv) : resolve(dir, '.aegis')
+      // Defaults and the environment only: no file to find (the one init writes is not there yet).
+      const env = { ...ctx.env, AEGIS_CONFIG: undefined, AEGIS_DATA_DIR: dataDir }
+      return loadConfig({ cwd: dir, env, file: undefined })
     }
-    return loadConfig({ cwd: ctx.cwd, env: ctx.env, file: configPath }).vault.data_dir
+    return loadConfig({ cwd: ctx.cwd, env: ctx.env, file: configPath })
   }
-  return loadConfig({ cwd: ctx.cwd, env: ctx.env, file: ctx.configFlag }).vault.data_dir
+  return loadConfig({ cwd: ctx.cwd, env: ctx.env, file: ctx.configFlag })
 }

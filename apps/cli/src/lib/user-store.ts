@@ -1,24 +1,40 @@
-/** What the `aegis user …` commands share: opening the data directory's user store, printing a token. */
-import { AccessStore, type Actor, accessFile, type IssuedToken } from '@aegis/access'
+/** What the `aegis user …` commands share: opening the engine's user store, printing a token. */
+import { type Actor, accessFile, addUser, type IssuedToken, type UserStore } from '@aegis/access'
 import { CliError } from './errors.js'
+import type { Storage } from './storage.js'
 
 /**
- * Runs `fn` on `<dataDir>/access.db` and closes it. A missing file (no user was ever added) gives
- * `fn` null; only `user add` creates it (`addUser`).
+ * Runs `fn` on the engine's users and closes them. No user store at all (SQLite: no access.db, no
+ * user was ever added) gives `fn` null; only `user add` creates one (`addFirstUser`).
  */
-export function withUserStore<R>(dataDir: string, fn: (store: AccessStore | null) => R): R {
-  const store = AccessStore.open({ file: accessFile(dataDir) })
+export async function withUserStore<R>(
+  storage: Storage,
+  fn: (store: UserStore | null) => R | Promise<R>,
+): Promise<R> {
+  const store = await storage.openUsers()
   try {
-    return fn(store)
+    return await fn(store)
   } finally {
-    store?.close()
+    await store?.close()
   }
 }
 
 /** The store of a command that names user `name`: a missing store holds no user of that name. */
-export function holding(store: AccessStore | null, name: string): AccessStore {
+export function holding(store: UserStore | null, name: string): UserStore {
   if (store === null) throw new CliError(`No user named "${name}" (aegis user list)`)
   return store
+}
+
+/**
+ * `user add` where no user store exists yet (SQLite): @aegis/access creates `<dataDir>/access.db`
+ * only once the input passed every check, so a refused first `user add` leaves no file behind.
+ */
+export function addFirstUser(
+  dataDir: string,
+  actor: Actor,
+  input: { name: string; role: string },
+): IssuedToken {
+  return addUser({ file: accessFile(dataDir), actor, ...input })
 }
 
 /** The actor AegisCommand.init authorised; user commands are never open, so it is set. */

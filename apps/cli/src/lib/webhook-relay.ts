@@ -1,9 +1,9 @@
 /** The gate's webhook side: the relay that empties the outbox, and the expiry check on a schedule. */
 import type { AegisConfig } from '@aegis/config'
-import type { Ledger } from '@aegis/ledger'
+import type { LedgerStore } from '@aegis/ledger'
 import type { Telemetry } from '@aegis/telemetry'
-import type { SealableVault } from '@aegis/vault'
-import { type Outbox, Relay, type RelayLogger } from '@aegis/webhooks'
+import type { CredentialLoad } from '@aegis/vault'
+import { type OutboxStore, Relay, type RelayLogger } from '@aegis/webhooks'
 import { checkExpiry, EXPIRY_THRESHOLDS_DAYS, secretPurpose, webhookAllowList } from './webhooks.js'
 
 /** How often the running gate looks for expiring credentials (and once at start). */
@@ -20,9 +20,10 @@ export interface GateWebhooks {
  * against each threshold (7 and 1 days), once per credential and threshold.
  */
 export function startGateWebhooks(options: {
-  outbox: Outbox
-  ledger: Ledger
-  vault: SealableVault
+  outbox: OutboxStore
+  ledger: Pick<LedgerStore, 'system'>
+  /** The gate's credentials as loaded now, and the key that opens sealed endpoint secrets. */
+  vault: { loadCredentials(): CredentialLoad; openSecret(purpose: string, envelope: Buffer): string }
   config: AegisConfig
   logger: RelayLogger & { error(object: object, message: string): void }
   telemetry?: Telemetry
@@ -45,17 +46,17 @@ export function startGateWebhooks(options: {
         .catch((error: unknown) => logger.error({ err: String(error) }, 'ledger write failed'))
     },
   })
-  const checkNow = () => {
+  const checkNow = async () => {
     try {
       // The usable credentials: a damaged row must not stop the others' notices.
       const credentials = vault.loadCredentials().credentials
-      for (const days of EXPIRY_THRESHOLDS_DAYS) checkExpiry(outbox, credentials, days, new Date())
+      for (const days of EXPIRY_THRESHOLDS_DAYS) await checkExpiry(outbox, credentials, days, new Date())
     } catch (error) {
       logger.error({ err: String(error) }, 'credential expiry check failed')
     }
   }
-  checkNow()
-  const timer = setInterval(checkNow, EXPIRY_CHECK_MS)
+  void checkNow()
+  const timer = setInterval(() => void checkNow(), EXPIRY_CHECK_MS)
   timer.unref()
   relay.start()
   return {

@@ -2,10 +2,10 @@
 import { createHash } from 'node:crypto'
 import type { AegisConfig } from '@aegis/config'
 import { type AllowList, parseAllowList } from '@aegis/guard'
-import { type Ledger, openLedger } from '@aegis/ledger'
-import { Outbox, signingKey, webhookUrlProblem } from '@aegis/webhooks'
+import type { LedgerStore } from '@aegis/ledger'
+import { type OutboxStore, signingKey, webhookUrlProblem } from '@aegis/webhooks'
 import { CliError } from './errors.js'
-import { ledgerPath } from './ledger-file.js'
+import type { Storage } from './storage.js'
 
 /** The vault purpose an endpoint's signing secret is sealed for: the envelope opens for no other. */
 export function secretPurpose(endpointId: string): string {
@@ -17,13 +17,12 @@ export function webhookAllowList(config: AegisConfig): AllowList {
   return parseAllowList(config.gate.upstream.allow_private)
 }
 
-/** Opens `<dataDir>/ledger.db` with the outbox attached, runs `fn`, closes it. */
+/** Opens the engine's ledger with the outbox attached, runs `fn`, closes it. */
 export async function withOutbox<R>(
-  dataDir: string,
-  fn: (outbox: Outbox, ledger: Ledger) => R | Promise<R>,
+  storage: Storage,
+  fn: (outbox: OutboxStore, ledger: LedgerStore) => R | Promise<R>,
 ): Promise<R> {
-  const outbox = new Outbox()
-  const ledger = openLedger({ file: ledgerPath(dataDir), extensions: [outbox] })
+  const { outbox, ledger } = await storage.openOutbox()
   try {
     return await fn(outbox, ledger)
   } finally {
@@ -47,12 +46,12 @@ export interface ExpiringCredential {
  * Credentials that expire within `days` (already expired ones too), each noted once per
  * credential, expiry date and threshold in the outbox.
  */
-export function checkExpiry(
-  outbox: Outbox,
+export async function checkExpiry(
+  outbox: OutboxStore,
   credentials: readonly { name: string; service: string; expiresAt: string | null }[],
   days: number,
   now: Date,
-): ExpiringCredential[] {
+): Promise<ExpiringCredential[]> {
   const found: ExpiringCredential[] = []
   for (const c of credentials) {
     if (c.expiresAt === null) continue
@@ -60,7 +59,7 @@ export function checkExpiry(
     if (Number.isNaN(at)) continue
     const left = (at - now.getTime()) / 86_400_000
     if (left > days) continue
-    const queued = outbox.noteExpiry(c.name, c.expiresAt, days) !== null
+    const queued = (await outbox.noteExpiry(c.name, c.expiresAt, days)) !== null
     found.push({
       name: c.name,
       service: c.service,
@@ -90,14 +89,14 @@ export const CONFIG_ENDPOINT_PREFIX = 'cfg_'
  * endpoints no longer listed are removed. A URL or secret the guard refuses stops the gate with
  * the entry's key path.
  */
-export function syncConfigWebhooks(
-  outbox: Outbox,
+export async function syncConfigWebhooks(
+  outbox: OutboxStore,
   config: AegisConfig,
   sealSecret: (purpose: string, secret: string) => Buffer,
-): string[] {
+): Promise<string[]> {
   const allow = webhookAllowList(config)
   const ids: string[] = []
-  config.webhooks.forEach((hook, index) => {
+  for (const [index, hook] of config.webhooks.entries()) {
     const problem = webhookUrlProblem(hook.url, allow)
     if (problem !== null) throw new CliError(`webhooks[${index}].url: ${problem}`)
     try {
@@ -109,17 +108,17 @@ export function syncConfigWebhooks(
       .update(`${hook.url}\n${[...hook.events].sort().join(',')}`)
       .digest('hex')
     const id = `${CONFIG_ENDPOINT_PREFIX}${digest.slice(0, 16)}`
-    outbox.putEndpoint({
+    await outbox.putEndpoint({
       id,
       url: hook.url,
       events: hook.events,
       sealedSecret: sealSecret(secretPurpose(id), hook.secret),
     })
     ids.push(id)
-  })
-  for (const endpoint of outbox.endpoints()) {
+  }
+  for (const endpoint of await outbox.endpoints()) {
     if (endpoint.id.startsWith(CONFIG_ENDPOINT_PREFIX) && !ids.includes(endpoint.id))
-      outbox.removeEndpoint(endpoint.id)
+      await outbox.removeEndpoint(endpoint.id)
   }
   return ids
 }

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Ledger, openLedger } from '@aegis/ledger'
+import { type Ledger, openLedger, sqliteLedgerStore } from '@aegis/ledger'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { WebSocket } from 'ws'
 import { LedgerFeed, MAX_BUFFERED, PING_MS, TAIL_MS } from '../../src/dashboard/feed.js'
@@ -54,17 +54,17 @@ const request = (path: string) =>
   ledger.append({ requestId: path, channel: 'gate', method: 'GET', path, decision: 'allowed' })
 
 describe('LedgerFeed', () => {
-  it('pings every 30 s and terminates a socket that missed the last pong', () => {
-    feed = new LedgerFeed(ledger, logger)
+  it('pings every 30 s and terminates a socket that missed the last pong', async () => {
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger)
     feed.start()
     const answering = new FakeSocket()
     const silent = new FakeSocket()
     feed.add(answering as unknown as WebSocket)
     feed.add(silent as unknown as WebSocket)
-    vi.advanceTimersByTime(PING_MS)
+    await vi.advanceTimersByTimeAsync(PING_MS)
     expect([answering.pings, silent.pings]).toEqual([1, 1])
     answering.emit('pong')
-    vi.advanceTimersByTime(PING_MS)
+    await vi.advanceTimersByTimeAsync(PING_MS)
     expect([answering.terminated, silent.terminated]).toEqual([false, true])
     expect(answering.pings).toBe(2)
     expect(feed.size).toBe(1)
@@ -72,19 +72,19 @@ describe('LedgerFeed', () => {
 
   it('sends only entries written after it started, again when they complete, and drops a socket over 1 MiB', async () => {
     await request('/before')
-    feed = new LedgerFeed(ledger, logger)
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger)
     feed.start()
     const reader = new FakeSocket()
     const stalled = new FakeSocket()
     feed.add(reader as unknown as WebSocket)
     feed.add(stalled as unknown as WebSocket)
     const id = await request('/live')
-    vi.advanceTimersByTime(TAIL_MS)
+    await vi.advanceTimersByTimeAsync(TAIL_MS)
     expect(reader.sent.map((m) => [m.type, m.entry.id, m.entry.durationMs])).toEqual([['entry', id, null]])
     ledger.complete(id, { durationMs: 7, bytesIn: 0, bytesOut: 3, status: 200 })
     await ledger.flush()
     stalled.bufferedAmount = MAX_BUFFERED + 1
-    vi.advanceTimersByTime(TAIL_MS)
+    await vi.advanceTimersByTimeAsync(TAIL_MS)
     expect(reader.sent.map((m) => [m.entry.id, m.entry.durationMs])).toEqual([
       [id, null],
       [id, 7],
@@ -92,21 +92,21 @@ describe('LedgerFeed', () => {
     expect(stalled.terminated).toBe(true)
     expect(stalled.sent).toHaveLength(1)
     // Completed: not sent a third time.
-    vi.advanceTimersByTime(TAIL_MS * 4)
+    await vi.advanceTimersByTimeAsync(TAIL_MS * 4)
     expect(reader.sent).toHaveLength(2)
   })
 
   it('stops re-reading an entry that never completes after 60 s', async () => {
-    feed = new LedgerFeed(ledger, logger)
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger)
     feed.start()
     const reader = new FakeSocket()
     feed.add(reader as unknown as WebSocket)
     const id = await request('/stuck')
-    vi.advanceTimersByTime(TAIL_MS)
-    vi.advanceTimersByTime(61_000)
+    await vi.advanceTimersByTimeAsync(TAIL_MS)
+    await vi.advanceTimersByTimeAsync(61_000)
     ledger.complete(id, { durationMs: 99_000, bytesIn: 0, bytesOut: 0 })
     await ledger.flush()
-    vi.advanceTimersByTime(TAIL_MS * 2)
+    await vi.advanceTimersByTimeAsync(TAIL_MS * 2)
     expect(reader.sent.map((m) => m.entry.durationMs)).toEqual([null])
   })
 })

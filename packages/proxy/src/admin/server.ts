@@ -14,10 +14,13 @@ export interface AdminStatus {
   progress: number
 }
 
-/** The caller's verdict on a request's user token (undefined when none was sent). */
-export type AdminAuthorize = (
-  token: string | undefined,
-) => { ok: true } | { ok: false; status: number; message: string }
+export type AdminVerdict = { ok: true } | { ok: false; status: number; message: string }
+
+/**
+ * The caller's verdict on a request's user token (undefined when none was sent); a promise when the
+ * users live in a database the host reaches asynchronously (PostgreSQL).
+ */
+export type AdminAuthorize = (token: string | undefined) => AdminVerdict | Promise<AdminVerdict>
 
 /**
  * What the admin channel does; the host supplies it (the gate command wires a sealable vault). A
@@ -67,7 +70,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const verdict = options.authorize(bearer(req.headers.authorization))
+    const verdict = await options.authorize(bearer(req.headers.authorization))
     if (!verdict.ok) {
       logger.warn({ admin: req.url, status: verdict.status }, 'admin request refused')
       return send(res, verdict.status, { error: verdict.message })

@@ -26,9 +26,9 @@ export default class AgentAdd extends AegisCommand<typeof AgentAdd> {
 
   async run(): Promise<AgentTokenJson> {
     const f = this.flags
-    const { agent, token } = await this.withVault((vault) => {
+    const { agent, token } = await this.withVault(async (vault) => {
       try {
-        return vault.addAgent({
+        return await vault.addAgent({
           name: f.name,
           ...(f['rate-limit'] !== undefined && { rateLimit: parseRateFlag(f['rate-limit']) }),
           ...(f['max-in-flight'] !== undefined && { maxInFlight: parseMaxInFlight(f['max-in-flight']) }),

@@ -14,9 +14,9 @@ export default class AgentGrant extends AegisCommand<typeof AgentGrant> {
 
   async run(): Promise<{ agent: string; credential: string; granted: true; changed: boolean }> {
     const { agent, credential } = this.flags
-    const changed = await this.withVault((vault) => {
+    const changed = await this.withVault(async (vault) => {
       try {
-        return vault.grant(agent, credential)
+        return await vault.grant(agent, credential)
       } catch (err) {
         throw inFlagTerms(err, { credentialName: '--credential' })
       }

@@ -15,9 +15,9 @@ export default class AgentRevoke extends AegisCommand<typeof AgentRevoke> {
 
   async run(): Promise<{ agent: string; credential: string; granted: false; changed: boolean }> {
     const { agent, credential } = this.flags
-    const changed = await this.withVault((vault) => {
+    const changed = await this.withVault(async (vault) => {
       try {
-        return vault.revoke(agent, credential)
+        return await vault.revoke(agent, credential)
       } catch (err) {
         throw inFlagTerms(err, { credentialName: '--credential' })
       }

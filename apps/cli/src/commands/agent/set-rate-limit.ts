@@ -25,9 +25,9 @@ export default class AgentSetRateLimit extends AegisCommand<typeof AgentSetRateL
 
   async run(): Promise<AgentJson> {
     const f = this.flags
-    const info = await this.withVault((vault) => {
+    const info = await this.withVault(async (vault) => {
       try {
-        return vault.setAgentLimits(f.agent, {
+        return await vault.setAgentLimits(f.agent, {
           rateLimit: parseRateFlag(f.limit),
           ...(f['max-in-flight'] !== undefined && { maxInFlight: parseMaxInFlight(f['max-in-flight']) }),
         })

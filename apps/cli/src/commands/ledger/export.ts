@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { createWriteStream, type WriteStream } from 'node:fs'
-import type { ExportFormat } from '@aegis/ledger'
+import { type ExportFormat, exportLedger } from '@aegis/ledger'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { sinceFlag, withLedger } from '../../lib/ledger-file.js'
@@ -45,11 +45,14 @@ export default class LedgerExport extends AegisCommand<typeof LedgerExport> {
       }
     }
     const out = file ?? process.stdout
-    const { rows } = await withLedger(this.dataDir(), (ledger) =>
-      ledger.exportTo(
-        flags.format as ExportFormat,
-        { service: flags.service, agent: flags.agent, since },
-        out,
+    const { rows } = await this.withStorage((storage) =>
+      withLedger(storage, (ledger) =>
+        exportLedger(
+          ledger,
+          flags.format as ExportFormat,
+          { service: flags.service, agent: flags.agent, since },
+          out,
+        ),
       ),
     )
     if (file !== undefined) {

@@ -25,15 +25,17 @@ export default class LedgerShow extends AegisCommand<typeof LedgerShow> {
   async run(): Promise<LedgerEntry[]> {
     const { flags } = this
     const since = sinceFlag(flags.since)
-    const rows = await withLedger(this.dataDir(), (ledger) =>
-      ledger.query({
-        service: flags.service,
-        agent: flags.agent,
-        blocked: flags.blocked || undefined,
-        system: flags.system || undefined,
-        since,
-        limit: flags.limit,
-      }),
+    const rows = await this.withStorage((storage) =>
+      withLedger(storage, (ledger) =>
+        ledger.query({
+          service: flags.service,
+          agent: flags.agent,
+          blocked: flags.blocked || undefined,
+          system: flags.system || undefined,
+          since,
+          limit: flags.limit,
+        }),
+      ),
     )
     if (rows.length === 0) {
       this.log('No ledger entries match.')

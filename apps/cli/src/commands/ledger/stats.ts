@@ -25,8 +25,8 @@ export default class LedgerStatsCommand extends AegisCommand<typeof LedgerStatsC
   async run(): Promise<LedgerStats> {
     const { flags } = this
     const since = sinceFlag(flags.since)
-    const stats = await withLedger(this.dataDir(), (ledger) =>
-      ledger.stats({ agent: flags.agent, service: flags.service, since }),
+    const stats = await this.withStorage((storage) =>
+      withLedger(storage, (ledger) => ledger.stats({ agent: flags.agent, service: flags.service, since })),
     )
     this.log(
       [

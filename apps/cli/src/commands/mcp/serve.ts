@@ -1,9 +1,13 @@
+import type { AegisConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { type RunningMcp, startMcp } from '@aegis/mcp'
+import type { AuditSink, CredentialSource } from '@aegis/proxy'
 import { anonymousAccessFromConfig } from '@aegis/proxy/internal'
 import { Outbox } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
+import type { Logger } from 'pino'
 import { AegisCommand } from '../../base-command.js'
+import { openPgGateState } from '../../lib/gate-state-pg.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
 import { createLogger } from '../../lib/logger.js'
 import { assertPoliciesDir } from '../../lib/policies-dir.js'
@@ -47,13 +51,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     assertPoliciesDir(config.gate.policies_dir)
     const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
     const logger = createLogger(config)
-    const vault = this.openActiveVault()
-    // Refusals on the MCP channel raise webhook events too; the gate's relay delivers them.
-    const ledger = openLedger({
-      file: ledgerPath(this.dataDir()),
-      checkpoint: 'background',
-      extensions: [new Outbox()],
-    })
+    const { vault, ledger, close } = await this.#state(config, logger)
 
     // Budgets shared with the gates when rate_limit.redis.url names a Redis.
     const rateLimitStore = openSharedLimits(config, logger)
@@ -70,12 +68,12 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       })
     } catch (error) {
       await rateLimitStore?.close()
-      await ledger.close()
-      vault.close()
+      await close()
       this.fail(error instanceof Error ? error.message : String(error))
     }
-    if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${vault.name}")`)
-    else logger.info({ vault: vault.name }, 'Aegis MCP server on stdio')
+    const vaultName = this.activeVaultName()
+    if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${vaultName}")`)
+    else logger.info({ vault: vaultName }, 'Aegis MCP server on stdio')
     const anonymous = anonymousAccessFromConfig(config)
     if (agentToken === null && running.transport === 'stdio') {
       if (anonymous === 'open') {
@@ -105,10 +103,56 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       logger.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed')
     } finally {
       await rateLimitStore?.close()
-      await ledger.close()
-      vault.close()
+      await close()
       logger.flush?.()
     }
     if (running.transport === 'http') this.log('Aegis MCP server stopped')
+  }
+
+  /**
+   * What the MCP server reads and writes: on SQLite the vault file and the ledger with the outbox
+   * (refusals on the MCP channel raise webhook events too; the gate's relay delivers them); on
+   * PostgreSQL the same state a gate holds (credentials reloaded on every change, the shared ledger).
+   */
+  async #state(
+    config: AegisConfig,
+    logger: Logger,
+  ): Promise<{ vault: CredentialSource; ledger: AuditSink; close(): Promise<void> }> {
+    const url = config.storage.postgres.url
+    if (url !== undefined) {
+      const state = await openPgGateState({
+        dataDir: this.dataDir(),
+        vaultName: this.activeVaultName(),
+        masterKey: () => this.masterKey(),
+        url,
+        config,
+        logger,
+      })
+      try {
+        // The MCP snapshot follows the source's change token (polled every 250 ms).
+        await state.watch(() => {})
+      } catch (error) {
+        await state.close()
+        throw error
+      }
+      return { vault: state.credentials, ledger: state.audit, close: () => state.close() }
+    }
+    const vault = this.openActiveVault()
+    const ledger = openLedger({
+      file: ledgerPath(this.dataDir()),
+      checkpoint: 'background',
+      extensions: [new Outbox()],
+    })
+    return {
+      vault,
+      ledger,
+      close: async () => {
+        try {
+          await ledger.close()
+        } finally {
+          vault.close()
+        }
+      },
+    }
   }
 }

@@ -1,7 +1,7 @@
-import { accessFile, addUser, type IssuedToken, ROLES } from '@aegis/access'
+import { type IssuedToken, ROLES } from '@aegis/access'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { actorOf, issuedTokenLines } from '../../lib/user-store.js'
+import { actorOf, addFirstUser, issuedTokenLines, withUserStore } from '../../lib/user-store.js'
 
 export default class UserAdd extends AegisCommand<typeof UserAdd> {
   static override summary = 'Add an operator (user) with a role and print their token (once)'
@@ -19,12 +19,12 @@ export default class UserAdd extends AegisCommand<typeof UserAdd> {
 
   async run(): Promise<IssuedToken> {
     const actor = actorOf(this.actor)
-    const issued = addUser({
-      file: accessFile(this.dataDir()),
-      actor,
-      name: this.flags.name,
-      role: this.flags.role,
-    })
+    const input = { name: this.flags.name, role: this.flags.role }
+    const issued = await this.withStorage((storage) =>
+      withUserStore(storage, (store) =>
+        store === null ? addFirstUser(this.dataDir(), actor, input) : store.addUser(actor, input),
+      ),
+    )
     this.log(`Added user ${issued.name} (${issued.role})`)
     for (const line of issuedTokenLines(issued)) this.log(line)
     if (actor.kind === 'bootstrap') {

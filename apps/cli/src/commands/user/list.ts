@@ -8,7 +8,9 @@ export default class UserList extends AegisCommand<typeof UserList> {
   static override examples = ['<%= config.bin %> user list', '<%= config.bin %> user list --json']
 
   async run(): Promise<UserInfo[]> {
-    const users = withUserStore(this.dataDir(), (store) => store?.listUsers() ?? [])
+    const users = await this.withStorage((storage) =>
+      withUserStore(storage, async (store) => (await store?.listUsers()) ?? []),
+    )
     if (users.length === 0) {
       this.log(
         'No users: RBAC is off until the first admin is added (aegis user add --name <name> --role admin)',

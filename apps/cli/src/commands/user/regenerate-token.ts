@@ -13,8 +13,8 @@ export default class UserRegenerateToken extends AegisCommand<typeof UserRegener
   async run(): Promise<IssuedToken> {
     const actor = actorOf(this.actor)
     const { name } = this.flags
-    const issued = withUserStore(this.dataDir(), (store) =>
-      holding(store, name).regenerateToken(actor, { name }),
+    const issued = await this.withStorage((storage) =>
+      withUserStore(storage, (store) => holding(store, name).regenerateToken(actor, { name })),
     )
     this.log(`New token for ${issued.name} (${issued.role}); the old one no longer works`)
     for (const line of issuedTokenLines(issued)) this.log(line)

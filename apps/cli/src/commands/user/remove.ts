@@ -14,7 +14,9 @@ export default class UserRemove extends AegisCommand<typeof UserRemove> {
     const actor = actorOf(this.actor)
     const { name, confirm } = this.flags
     if (!confirm) this.fail(`Not removing user "${name}" without --confirm`)
-    withUserStore(this.dataDir(), (store) => holding(store, name).removeUser(actor, { name }))
+    await this.withStorage((storage) =>
+      withUserStore(storage, (store) => holding(store, name).removeUser(actor, { name })),
+    )
     this.log(`Removed user ${name}; their token no longer works`)
     return { name, removed: true }
   }

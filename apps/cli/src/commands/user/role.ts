@@ -14,7 +14,9 @@ export default class UserRole extends AegisCommand<typeof UserRole> {
   async run(): Promise<UserInfo> {
     const actor = actorOf(this.actor)
     const { name, role } = this.flags
-    const user = withUserStore(this.dataDir(), (store) => holding(store, name).setRole(actor, { name, role }))
+    const user = await this.withStorage((storage) =>
+      withUserStore(storage, (store) => holding(store, name).setRole(actor, { name, role })),
+    )
     this.log(`User ${user.name} is now ${user.role}`)
     return user
   }

@@ -53,7 +53,7 @@ export default class VaultAdd extends AegisCommand<typeof VaultAdd> {
     // The vault opens (and checks the key) before anyone is asked to type a secret.
     let kept = false
     const info = await this.withVault(async (vault) => {
-      const existing = f['if-missing'] ? vault.list().find((c) => c.name === f.name) : undefined
+      const existing = f['if-missing'] ? (await vault.list()).find((c) => c.name === f.name) : undefined
       if (existing) {
         kept = true
         return existing

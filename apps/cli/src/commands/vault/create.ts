@@ -1,4 +1,3 @@
-import { createVault } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 
@@ -15,8 +14,12 @@ export default class VaultCreate extends AegisCommand<typeof VaultCreate> {
   async run(): Promise<{ name: string; dataDir: string }> {
     const { name } = this.flags
     const dataDir = this.dataDir()
-    createVault({ dataDir, name, masterKey: this.masterKey() }).close()
-    this.log(`Created vault ${name} in ${dataDir}`)
+    const masterKey = this.masterKey()
+    const where = await this.withStorage(async (storage) => {
+      await (await storage.createVault(name, masterKey)).close()
+      return storage.where
+    })
+    this.log(`Created vault ${name} in ${where}`)
     this.log(`Use it with: AEGIS_VAULT=${name} aegis vault add …`)
     return { name, dataDir }
   }

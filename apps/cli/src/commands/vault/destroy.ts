@@ -1,4 +1,3 @@
-import { destroyVault } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 
@@ -13,10 +12,10 @@ export default class VaultDestroy extends AegisCommand<typeof VaultDestroy> {
 
   async run(): Promise<{ name: string; destroyed: true }> {
     const { name, confirm } = this.flags
-    const dataDir = this.dataDir()
+    this.dataDir() // no workspace here is the first thing to say
     if (!confirm)
       this.fail(`Refusing to destroy vault "${name}" without --confirm (this deletes its credentials)`)
-    destroyVault(dataDir, name)
+    await this.withStorage((storage) => storage.destroyVault(name))
     this.log(`Destroyed vault ${name}`)
     return { name, destroyed: true }
   }

@@ -20,7 +20,8 @@ export default class VaultRotate extends AegisCommand<typeof VaultRotate> {
     const { name } = this.flags
     const info = await this.withVault(async (vault) => {
       // Fail on an unknown name before anyone types a secret (the vault would refuse it afterwards).
-      if (!vault.list().some((c) => c.name === name)) throw new CliError(`No credential named "${name}"`)
+      if (!(await vault.list()).some((c) => c.name === name))
+        throw new CliError(`No credential named "${name}"`)
       const secret = await readSecret({ flag: this.flags.secret, prompt: `New secret for ${name}` })
       return vault.rotate(name, secret)
     })

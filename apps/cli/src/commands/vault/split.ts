@@ -11,6 +11,7 @@ import {
 } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
+import { assertOpensDatabaseVaults } from '../../lib/custody.js'
 
 /** `aegis vault split --json` (interface.md §6). */
 export interface SplitOutput {
@@ -48,6 +49,7 @@ export default class VaultSplit extends AegisCommand<typeof VaultSplit> {
     const masterKey = this.masterKey()
     // One key per data dir: a split that left a vault unopenable would lock it out for good.
     assertOpensEveryVault(dataDir, masterKey)
+    await this.withStorage((storage) => assertOpensDatabaseVaults(storage, masterKey))
 
     // Everything that can fail is prepared before the first write.
     const configFile = config.source.file

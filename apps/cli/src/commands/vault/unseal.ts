@@ -9,7 +9,14 @@ import {
 } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { checked, collectShares, type LiveGate, liveGates, userToken } from '../../lib/custody.js'
+import {
+  assertOpensDatabaseVaults,
+  checked,
+  collectShares,
+  type LiveGate,
+  liveGates,
+  userToken,
+} from '../../lib/custody.js'
 
 /** `aegis vault unseal --json` */
 export interface UnsealOutput {
@@ -60,7 +67,10 @@ export default class VaultUnseal extends AegisCommand<typeof VaultUnseal> {
     // than the threshold can only go to a gate, which adds them to those other holders gave it.
     const key = shares.length >= custody.threshold || toFile ? await rebuildKey(shares, custody) : null
     try {
-      if (key !== null) assertOpensEveryVault(dataDir, key.toString('utf8'))
+      if (key !== null) {
+        assertOpensEveryVault(dataDir, key.toString('utf8'))
+        await this.withStorage((storage) => assertOpensDatabaseVaults(storage, key.toString('utf8')))
+      }
       const status = await this.#sendToGates(gates, texts)
       // Written last, so a gate that refused leaves no file behind.
       if (toFile && key !== null) writeUnsealedKey(dataDir, custody, key)

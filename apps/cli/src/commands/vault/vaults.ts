@@ -1,4 +1,3 @@
-import { listVaults } from '@aegis/vault'
 import { AegisCommand } from '../../base-command.js'
 import { renderTable } from '../../lib/table.js'
 
@@ -17,7 +16,11 @@ export default class VaultVaults extends AegisCommand<typeof VaultVaults> {
 
   async run(): Promise<VaultJson[]> {
     const active = this.activeVaultName()
-    const vaults: VaultJson[] = listVaults(this.dataDir()).map((v) => ({
+    const { where, found } = await this.withStorage(async (storage) => ({
+      where: storage.where,
+      found: await storage.listVaults(),
+    }))
+    const vaults: VaultJson[] = found.map((v) => ({
       name: v.name,
       active: v.name === active,
       file: v.file,
@@ -25,7 +28,7 @@ export default class VaultVaults extends AegisCommand<typeof VaultVaults> {
       ...(v.credentials !== undefined && { credentials: v.credentials }),
     }))
     if (vaults.length === 0) {
-      this.log(`No vaults in ${this.dataDir()}. Create one with: aegis init`)
+      this.log(`No vaults in ${where}. Create one with: aegis init`)
     } else {
       this.log(
         renderTable(

@@ -62,8 +62,10 @@ export default class WebhookAdd extends AegisCommand<typeof WebhookAdd> {
     }
     const id = `ep_${randomUUID().replaceAll('-', '').slice(0, 16)}`
     const sealedSecret = await this.withVault((vault) => vault.sealSecret(secretPurpose(id), secret))
-    const endpoint = await withOutbox(this.dataDir(), (outbox) =>
-      outbox.addEndpoint({ id, url: f.url, events: events as EventType[], sealedSecret }),
+    const endpoint = await this.withStorage((storage) =>
+      withOutbox(storage, (outbox) =>
+        outbox.addEndpoint({ id, url: f.url, events: events as EventType[], sealedSecret }),
+      ),
     )
     this.log(`Added webhook ${endpoint.id} → ${endpoint.url} (${endpoint.events.join(', ')})`)
     if (generated) {

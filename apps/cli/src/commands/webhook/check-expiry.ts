@@ -17,8 +17,8 @@ export default class WebhookCheckExpiry extends AegisCommand<typeof WebhookCheck
   async run(): Promise<ExpiringCredential[]> {
     const { days } = this.flags
     const credentials = await this.withVault((vault) => vault.list())
-    const found = await withOutbox(this.dataDir(), (outbox) =>
-      checkExpiry(outbox, credentials, days, new Date()),
+    const found = await this.withStorage((storage) =>
+      withOutbox(storage, (outbox) => checkExpiry(outbox, credentials, days, new Date())),
     )
     if (found.length === 0) {
       this.log(`No credential expires within ${days} days`)

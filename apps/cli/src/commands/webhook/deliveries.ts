@@ -18,8 +18,14 @@ export default class WebhookDeliveries extends AegisCommand<typeof WebhookDelive
 
   async run(): Promise<Delivery[]> {
     const f = this.flags
-    const deliveries = await withOutbox(this.dataDir(), (outbox) =>
-      outbox.deliveries({ status: f.status as DeliveryStatus | undefined, endpointId: f.id, limit: f.limit }),
+    const deliveries = await this.withStorage((storage) =>
+      withOutbox(storage, (outbox) =>
+        outbox.deliveries({
+          status: f.status as DeliveryStatus | undefined,
+          endpointId: f.id,
+          limit: f.limit,
+        }),
+      ),
     )
     if (deliveries.length === 0) {
       this.log('No deliveries')

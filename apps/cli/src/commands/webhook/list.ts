@@ -8,7 +8,7 @@ export default class WebhookList extends AegisCommand<typeof WebhookList> {
   static override examples = ['<%= config.bin %> webhook list', '<%= config.bin %> webhook list --json']
 
   async run(): Promise<Endpoint[]> {
-    const endpoints = await withOutbox(this.dataDir(), (outbox) => outbox.endpoints())
+    const endpoints = await this.withStorage((storage) => withOutbox(storage, (outbox) => outbox.endpoints()))
     if (endpoints.length === 0) {
       this.log('No webhooks (aegis webhook add --url <url> --events <types>)')
     } else {

@@ -12,7 +12,7 @@ export default class WebhookRedeliver extends AegisCommand<typeof WebhookRedeliv
 
   async run(): Promise<{ delivery: number; queued: true }> {
     const id = deliveryId(this.flags.delivery)
-    const queued = await withOutbox(this.dataDir(), (outbox) => outbox.redeliver(id))
+    const queued = await this.withStorage((storage) => withOutbox(storage, (outbox) => outbox.redeliver(id)))
     if (!queued) {
       this.fail(
         `No finished delivery with --delivery ${id} (pending or in-flight ones are queued already; aegis webhook deliveries)`,

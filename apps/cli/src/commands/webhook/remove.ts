@@ -11,7 +11,9 @@ export default class WebhookRemove extends AegisCommand<typeof WebhookRemove> {
 
   async run(): Promise<{ id: string; removed: true }> {
     const { id } = this.flags
-    const removed = await withOutbox(this.dataDir(), (outbox) => outbox.removeEndpoint(id))
+    const removed = await this.withStorage((storage) =>
+      withOutbox(storage, (outbox) => outbox.removeEndpoint(id)),
+    )
     if (!removed) this.fail(`No webhook with --id "${id}" (aegis webhook list)`)
     this.log(`Removed webhook ${id}`)
     return { id, removed: true }

@@ -22,10 +22,12 @@ export default class WebhookTest extends AegisCommand<typeof WebhookTest> {
   async run(): Promise<TestResult> {
     const { id } = this.flags
     const config = this.loadAegisConfig()
-    const found = await withOutbox(this.dataDir(), (outbox) => ({
-      endpoint: outbox.endpointForDelivery(id),
-      events: outbox.endpoints().find((e) => e.id === id)?.events ?? [],
-    }))
+    const found = await this.withStorage((storage) =>
+      withOutbox(storage, async (outbox) => ({
+        endpoint: await outbox.endpointForDelivery(id),
+        events: (await outbox.endpoints()).find((e) => e.id === id)?.events ?? [],
+      })),
+    )
     const { endpoint, events } = found
     if (endpoint === null) this.fail(`No webhook with --id "${id}" (aegis webhook list)`)
     const key = await this.withVault((vault) =>

@@ -11,7 +11,7 @@ export const listAgents: Route = {
   pattern: /^\/api\/agents$/,
   permission: cliPermission('agent:list'),
   async handle({ deps }) {
-    return { items: await deps.vault.use((vault) => vault.listAgents().map(agentJson)) }
+    return { items: await deps.vault.use(async (vault) => (await vault.listAgents()).map(agentJson)) }
   },
 }
 

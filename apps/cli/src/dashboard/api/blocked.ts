@@ -9,11 +9,14 @@ export const blocked: Route = {
   method: 'GET',
   pattern: /^\/api\/blocked$/,
   permission: 'ledger:read',
-  handle({ query, deps }) {
+  async handle({ query, deps }) {
     const q = queryOf(query, ['since'])
     const since = sinceOf(q.get('since') ?? '24h', Date.now())
-    const groups = deps.ledger.blockedGroups({ since, limit: MAX_GROUPS })
-    const total = deps.ledger.window({ since }).blocked
+    const [groups, w] = await Promise.all([
+      deps.ledger.blockedGroups({ since, limit: MAX_GROUPS }),
+      deps.ledger.window({ since }),
+    ])
+    const total = w.blocked
     return { since: since.toISOString(), groups, total }
   },
 }

@@ -8,7 +8,7 @@ export const listCredentials: Route = {
   pattern: /^\/api\/credentials$/,
   permission: cliPermission('vault:list'),
   async handle({ deps }) {
-    const items = await deps.vault.use((vault) => vault.list().map(credentialJson))
+    const items = await deps.vault.use(async (vault) => (await vault.list()).map(credentialJson))
     return { vault: deps.vault.name, items }
   },
 }

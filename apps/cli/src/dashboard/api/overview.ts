@@ -50,17 +50,18 @@ export const overview: Route = {
   async handle({ deps, actor }) {
     const now = Date.now()
     const gate = await deps.gateStatus()
-    const w = deps.ledger.window({ since: new Date(now - WINDOW_S * 1000), until: new Date(now) })
     // Whole minutes, the current one last, so buckets do not shift under a chart between polls.
     const end = Math.floor(now / (BUCKET_S * 1000)) * BUCKET_S * 1000 + BUCKET_S * 1000
-    const buckets = deps.ledger.timeline({
-      since: new Date(end - BUCKETS * BUCKET_S * 1000),
-      until: new Date(end),
-      bucketSeconds: BUCKET_S,
-    })
-    const topBlocked = deps.ledger
-      .blockedGroups({ since: new Date(now - DAY_MS), byAgent: false, limit: 8 })
-      .map((g) => ({ code: g.code, count: g.count }))
+    const [w, buckets, groups] = await Promise.all([
+      deps.ledger.window({ since: new Date(now - WINDOW_S * 1000), until: new Date(now) }),
+      deps.ledger.timeline({
+        since: new Date(end - BUCKETS * BUCKET_S * 1000),
+        until: new Date(end),
+        bucketSeconds: BUCKET_S,
+      }),
+      deps.ledger.blockedGroups({ since: new Date(now - DAY_MS), byAgent: false, limit: 8 }),
+    ])
+    const topBlocked = groups.map((g) => ({ code: g.code, count: g.count }))
     return {
       gate,
       window: {

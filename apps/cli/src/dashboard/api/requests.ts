@@ -12,7 +12,7 @@ export const listRequests: Route = {
   method: 'GET',
   pattern: /^\/api\/requests$/,
   permission: 'ledger:read',
-  handle({ query, deps }) {
+  async handle({ query, deps }) {
     const q = queryOf(query, PARAMS)
     const limit = intOf('limit', q.get('limit'), 1, 500) ?? 100
     const after = intOf('after', q.get('after'), 0, Number.MAX_SAFE_INTEGER)
@@ -37,7 +37,7 @@ export const listRequests: Route = {
       ...(q.has('code') && { code: q.get('code') }),
       ...(since !== undefined && { since: sinceOf(since, Date.now()) }),
     }
-    const rows = deps.ledger.query(filter)
+    const rows = await deps.ledger.query(filter)
     return { items: rows.slice(0, limit), hasMore: rows.length > limit }
   },
 }
@@ -47,8 +47,8 @@ export const getRequest: Route = {
   method: 'GET',
   pattern: /^\/api\/requests\/(?<id>\d{1,16})$/,
   permission: 'ledger:read',
-  handle({ params, deps }) {
-    const [entry] = deps.ledger.entries([Number(params.id)])
+  async handle({ params, deps }) {
+    const [entry] = await deps.ledger.entries([Number(params.id)])
     if (entry === undefined || entry.decision === 'system') {
       throw new ApiError(404, 'not_found', `No request ${params.id} in the ledger`)
     }

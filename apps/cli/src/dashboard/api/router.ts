@@ -90,7 +90,7 @@ async function dispatch(
     return me(req, res, auth, deps)
   }
   // Authentication before routing: without a session, every path looks the same.
-  const actor = actorOf(deps.accessFile, sessionOf(req, auth))
+  const actor = await actorOf(deps.users, sessionOf(req, auth))
   requirePermission(actor, 'dashboard:view')
   const found = match(path, method === 'HEAD' ? 'GET' : method)
   if (found === null) throw new ApiError(404, 'not_found', `No API route ${path}`)

@@ -3,8 +3,8 @@
  * /api/session`, `GET /api/me`. Failed logins count towards the server's limit (10 a minute).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { AccessError, authorize, resolveActor } from '@aegis/access'
-import { actorJson, actorOf, permissionsOf } from '../actor.js'
+import { AccessError, type Actor, authorize } from '@aegis/access'
+import { actorJson, actorOf, permissionsOf, resolveActor } from '../actor.js'
 import type { Auth } from '../auth.js'
 import { readJsonObject } from '../body.js'
 import type { DashboardDeps } from '../deps.js'
@@ -16,15 +16,15 @@ export const LINK_USED = 'This login link has expired or was already used'
 const INVALID_USER_TOKEN = 'Invalid user token'
 
 /** Who a presented token stands for, or a 401/403 ApiError. */
-function principalFor(token: string, auth: Auth, deps: DashboardDeps): Principal {
+async function principalFor(token: string, auth: Auth, deps: DashboardDeps): Promise<Principal> {
   if (!token.startsWith(USER_TOKEN_PREFIX)) {
     if (!auth.loginTokens.consume(token)) throw new ApiError(401, 'invalid_token', LINK_USED)
     // The link acts as whoever started `aegis dashboard`.
     return { userToken: deps.starterToken }
   }
-  let actor: ReturnType<typeof resolveActor>
+  let actor: Actor
   try {
-    actor = resolveActor({ file: deps.accessFile, token })
+    actor = await resolveActor(deps.users, token)
   } catch (error) {
     if (
       error instanceof AccessError &&
@@ -58,13 +58,13 @@ export async function login(
   }
   let principal: Principal
   try {
-    principal = principalFor(token.trim(), auth, deps)
+    principal = await principalFor(token.trim(), auth, deps)
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) auth.failures.record()
     throw error
   }
   // The starter's own authority is checked now too: a link must not outlive its starter's access.
-  actorOf(deps.accessFile, principal)
+  await actorOf(deps.users, principal)
   const id = auth.sessions.open(principal)
   sendNoContent(res, { 'set-cookie': sessionSetCookie(id, auth.secure) })
 }
@@ -81,7 +81,12 @@ export function sessionOf(req: IncomingMessage, auth: Auth): Principal {
   return principal
 }
 
-export function me(req: IncomingMessage, res: ServerResponse, auth: Auth, deps: DashboardDeps): void {
-  const actor = actorOf(deps.accessFile, sessionOf(req, auth))
+export async function me(
+  req: IncomingMessage,
+  res: ServerResponse,
+  auth: Auth,
+  deps: DashboardDeps,
+): Promise<void> {
+  const actor = await actorOf(deps.users, sessionOf(req, auth))
   sendJson(res, 200, { actor: actorJson(actor), permissions: permissionsOf(actor) })
 }

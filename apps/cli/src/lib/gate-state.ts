@@ -1,0 +1,133 @@
+/**
+ * What a running gate holds, per storage engine: where credentials and agents come from, the
+ * ledger (with the webhook outbox), who may use the admin socket, and how it all closes. The
+ * runtime (`gate-runtime.ts`) is the same for both engines; only this differs.
+ */
+import { accessFile, checkAccess, commandPermission, type Permission } from '@aegis/access'
+import { type LedgerStore, openLedger, sqliteLedgerStore } from '@aegis/ledger'
+import type { AuditSink, CredentialSource } from '@aegis/proxy'
+import type { AdminAuthorize, AdminHandlers } from '@aegis/proxy/internal'
+import { type CredentialLoad, readCustody, SealableVault } from '@aegis/vault'
+import { Outbox, type OutboxStore, sqliteOutboxStore } from '@aegis/webhooks'
+import { CliError } from './errors.js'
+import { ledgerPath } from './ledger-file.js'
+import { invalidKeyMessage } from './workspace.js'
+
+export interface GateStateOptions {
+  dataDir: string
+  vaultName: string
+  /** The master key as the command resolves it (throws when none is at hand). */
+  masterKey: () => string
+}
+
+export interface GateState {
+  readonly engine: 'sqlite' | 'postgres'
+  readonly vault: {
+    readonly name: string
+    isSealed(): boolean
+    /** The usable credentials as the gate holds them now (for the expiry check). */
+    loadCredentials(): CredentialLoad
+    sealSecret(purpose: string, plaintext: string): Buffer
+    openSecret(purpose: string, envelope: Buffer): string
+  }
+  /** What the pipeline reads credentials and agents from. */
+  readonly credentials: CredentialSource
+  /** Where the pipeline writes (committed before forwarded). */
+  readonly audit: AuditSink
+  /** The same ledger for readers (the dashboard) and system entries. */
+  readonly ledger: LedgerStore
+  readonly outbox: OutboxStore
+  readonly adminAuthorize: AdminAuthorize
+  /** The admin socket's handlers; `refresh` makes the gate re-read its source at once. */
+  adminHandlers(refresh: () => void): AdminHandlers
+  /** Called once the gate serves: keeps the credentials current (`refresh` as above). */
+  watch(refresh: () => void): Promise<void>
+  /** Closes what the state opened, after the gate and the relay stopped. */
+  close(): Promise<void>
+}
+
+/** The permission the admin socket asks for (`vault unseal` / `vault seal`). */
+export const ADMIN_PERMISSION: Permission = commandPermission('vault:unseal') ?? 'vault:manage'
+
+/**
+ * SQLite, as the gate has always run: the sealable vault file, the ledger file with the outbox in
+ * it, the users in access.db (read on each admin call, so a user removed or demoted while the gate
+ * runs loses access). Changes by other processes reach the gate through the vault's change token.
+ */
+export function openSqliteGateState(options: GateStateOptions): GateState {
+  const { dataDir } = options
+  const vault = sealableVault(dataDir, options.vaultName, options.masterKey)
+  // Webhook events are written in the same transaction as the ledger entries that raise them.
+  const outbox = new Outbox()
+  let ledger: ReturnType<typeof openLedger>
+  try {
+    ledger = openLedger({ file: ledgerPath(dataDir), checkpoint: 'background', extensions: [outbox] })
+  } catch (error) {
+    vault.close()
+    throw error
+  }
+  const file = accessFile(dataDir)
+  return {
+    engine: 'sqlite',
+    vault,
+    credentials: vault,
+    audit: ledger,
+    ledger: sqliteLedgerStore(ledger),
+    outbox: sqliteOutboxStore(outbox),
+    adminAuthorize: (token) => {
+      const check = checkAccess({ file, token, permission: ADMIN_PERMISSION })
+      return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
+    },
+    // After an unseal or a seal the gate re-reads its source at once instead of at the next poll.
+    adminHandlers: (refresh) => ({
+      status: () => vault.status(),
+      unseal: async (share) => {
+        const status = await vault.submitShare(share)
+        refresh()
+        return status
+      },
+      resetUnseal: () => vault.resetShares(),
+      seal: () => {
+        vault.seal()
+        refresh()
+        return vault.status()
+      },
+    }),
+    watch: async () => {},
+    close: async () => {
+      try {
+        await ledger.close()
+      } finally {
+        vault.close()
+      }
+    },
+  }
+}
+
+/**
+ * The active vault as a source the admin socket can seal and unseal. It starts unsealed with the
+ * key at hand (AEGIS_MASTER_KEY, a valid unsealed.key, or — never split — the config), and sealed
+ * when the key is split and none is at hand: the gate then holds only what an unseal sends it.
+ */
+function sealableVault(dataDir: string, name: string, masterKey: () => string): SealableVault {
+  const vault = new SealableVault({ dataDir, name })
+  let key: string
+  try {
+    key = masterKey()
+  } catch (error) {
+    if (readCustody(dataDir) === null) throw error
+    return vault
+  }
+  const bytes = Buffer.from(key, 'utf8')
+  try {
+    vault.unsealWith(bytes)
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'invalid_master_key') {
+      throw new CliError(invalidKeyMessage(key, vault.name), { cause: error })
+    }
+    throw error
+  } finally {
+    bytes.fill(0)
+  }
+  return vault
+}

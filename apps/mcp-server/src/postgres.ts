@@ -1,0 +1,88 @@
+/**
+ * `storage.postgres.url` set: the server reads what a gate on that database reads — credentials
+ * and agents held in memory (`LiveCredentialSource`), reloaded whenever the `ChangeFeed` says
+ * something changed (LISTEN/NOTIFY, a full reload after every reconnect, a poll as the safety
+ * net) — and writes the shared ledger, whose batches carry the webhook events (a gate's relay
+ * delivers them). RBAC reads the users in the same database.
+ */
+import { ACCESS_PG_MIGRATIONS, checkUserAccess, openPgUserStore } from '@aegis/access'
+import type { AegisConfig } from '@aegis/config'
+import { LEDGER_PG_MIGRATIONS, openPgLedger } from '@aegis/ledger'
+import { assertSchemaCurrent, ChangeFeed, openPool } from '@aegis/pg'
+import type { AuditSink, CredentialSource } from '@aegis/proxy'
+import { LiveCredentialSource, openPgVault, VAULT_PG_MIGRATIONS, type VaultStore } from '@aegis/vault'
+import { PgOutbox, WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
+
+/** What `serve` needs of either engine. */
+export interface ServerState {
+  vault: CredentialSource
+  ledger: AuditSink & { close(): Promise<void> }
+  close(): Promise<void>
+}
+
+/** Warn-level logging for connection trouble (the host's pino). */
+export interface StateLogger {
+  warn(object: object, message: string): void
+}
+
+/** Every schema this build reads and writes; `aegis storage migrate` applies them. */
+const SETS = [VAULT_PG_MIGRATIONS, LEDGER_PG_MIGRATIONS, ACCESS_PG_MIGRATIONS, WEBHOOKS_PG_MIGRATIONS]
+
+/**
+ * Opens the pool, refuses a schema this build does not match, checks `gate:start` for the user
+ * token, and opens the vault, its live source, the change feed and the ledger. Throws
+ * `refuse(message)` for what the user can fix; everything opened is closed on failure.
+ */
+export async function openPgState(options: {
+  config: AegisConfig
+  url: string
+  masterKey: string
+  userToken: string | undefined
+  logger: StateLogger
+  refuse: (message: string) => Error
+}): Promise<ServerState> {
+  const { config, url, logger, refuse } = options
+  const pool = openPool({
+    url,
+    max: config.storage.postgres.pool_max,
+    applicationName: 'aegis-mcp-server',
+  })
+  const closers: (() => Promise<unknown>)[] = [() => pool.end()]
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => {})
+  }
+  try {
+    await assertSchemaCurrent(pool, SETS)
+    const users = openPgUserStore(pool)
+    closers.push(() => users.close())
+    const check = await checkUserAccess(users, { token: options.userToken, permission: 'gate:start' })
+    if (!check.ok) throw refuse(check.message)
+    let store: VaultStore
+    try {
+      store = await openPgVault({ pool, name: config.vault.name, masterKey: options.masterKey })
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      if (code === 'invalid_master_key') throw refuse(`Invalid master key for vault "${config.vault.name}"`)
+      if (code === 'not_found') throw refuse(`No vault "${config.vault.name}" in PostgreSQL (run aegis init)`)
+      throw error
+    }
+    closers.push(() => store.close())
+    const source = await LiveCredentialSource.open(store, {
+      onError: (error) => logger.warn({ err: error.message }, 'PostgreSQL: reloading credentials failed'),
+    })
+    const feed = new ChangeFeed(pool, {
+      url,
+      pollIntervalMs: config.storage.postgres.poll_interval_ms,
+      onEvent: () => void source.reload().catch(() => {}),
+      onError: (error) => logger.warn({ err: error.message }, 'PostgreSQL: change feed reconnecting'),
+    })
+    await feed.start()
+    closers.push(() => feed.close())
+    const ledger = openPgLedger({ pool, extensions: [new PgOutbox(pool)] })
+    // The ledger closes in serve (its last batch commits); then the feed, the stores, the pool.
+    return { vault: source, ledger, close: closeAll }
+  } catch (error) {
+    await closeAll()
+    throw error
+  }
+}
