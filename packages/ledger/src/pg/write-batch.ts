@@ -20,7 +20,7 @@ export async function writeBatch(
   completions: CompleteParams[],
 ): Promise<BatchResult> {
   const distinct = [...merged(completions).values()]
-  if (extensions.length === 0) return alone(pool, rows, completions, distinct)
+  if (!concernsAnExtension(extensions, rows, distinct)) return alone(pool, rows, completions, distinct)
   const client = await pool.connect()
   // The pool listens for errors of idle connections only. A connection that dies while checked
   // out (the server restarted, an admin terminated it) emits 'error' on the client: unheard, Node
@@ -58,6 +58,25 @@ export async function writeBatch(
     // A broken connection is closed instead of going back to the pool.
     client.release(broken)
   }
+}
+
+/**
+ * Whether any extension could be handed an entry of this batch: a new row with a decision it
+ * wants, or a completion that decides anew (rare; its row is only known after the update). The
+ * gate always runs with the webhook outbox, which wants blocked entries only, so a batch of
+ * allowed requests takes the one-statement path instead of BEGIN, statements, COMMIT.
+ */
+function concernsAnExtension(
+  extensions: readonly PgLedgerExtension[],
+  rows: readonly EntryRow[],
+  distinct: readonly CompleteParams[],
+): boolean {
+  if (extensions.length === 0) return false
+  if (distinct.some((c) => c.decision !== null)) return true
+  return extensions.some(
+    (extension) =>
+      extension.decisions === undefined || rows.some((row) => extension.decisions?.includes(row.decision)),
+  )
 }
 
 /** Identity values are drawn in insertion order, so ascending ids are the rows' order. */
