@@ -286,6 +286,52 @@ describe.skipIf(adminUrl === undefined)('aegis commands on PostgreSQL', () => {
     await ok(a.run(['vault', 'remove', '--name', 'gh']))
   })
 
+  it('aegis run takes the agent and the secrets to withhold from the database', async () => {
+    const secret = 'sk-run-on-postgres-5e8a1c'
+    await ok(
+      a.run(
+        [
+          'vault',
+          'add',
+          '--name',
+          'oa',
+          '--service',
+          'openai',
+          '--domains',
+          'api.openai.com',
+          '--secret',
+          '-',
+        ],
+        {
+          input: `${secret}\n`,
+        },
+      ),
+    )
+    const { token } = parseJson<{ token: string }>(
+      await ok(a.run(['agent', 'add', '--name', 'runner', '--json'])),
+    )
+    const printEnv = ['node', '-e', 'process.stdout.write(JSON.stringify(process.env))']
+    const result = await ok(
+      b.run(['run', '--agent-token', '-', '--', ...printEnv], {
+        input: `${token}\n`,
+        env: { MY_OPENAI: secret },
+      }),
+    )
+    const env = JSON.parse(result.stdout) as Record<string, string>
+    expect(env.OPENAI_API_KEY).toBe(token)
+    expect(result.stdout).not.toContain(secret)
+    expect(result.stderr).toContain('MY_OPENAI')
+    const stranger = await b.run(['run', '--agent-token', '-', '--', 'true'], {
+      input: `aegis_${'x'.repeat(43)}\n`,
+    })
+    expect([stranger.code, stranger.stderr]).toEqual([
+      1,
+      'Error: The agent token is not an agent of vault "default" (aegis agent list)\n',
+    ])
+    await ok(a.run(['agent', 'remove', '--name', 'runner']))
+    await ok(a.run(['vault', 'remove', '--name', 'oa']))
+  })
+
   describe('through a gate on the same database', () => {
     let upstream: TestUpstream
     let receiver: Server
