@@ -20,10 +20,11 @@ export interface OpenPoolOptions {
 }
 
 /**
- * A `pg.Pool` with the settings every Aegis store expects. The pool's `error` event fires when an
- * idle connection breaks; unhandled, Node turns it into an exception that ends the process, so a
- * database restart would take every gate down with it. Here it is always handled: the broken
- * client leaves the pool and the next query opens a new one.
+ * A `pg.Pool` with the settings every Aegis store expects. A connection that breaks (the server
+ * restarted, an admin terminated it) raises an `error` event; unhandled, Node turns it into an
+ * exception that ends the process, so a database restart would take every gate down with it. Here
+ * it is always handled, idle or checked out: the broken client leaves the pool and the next query
+ * opens a new one.
  */
 export function openPool(options: OpenPoolOptions): pg.Pool {
   const pool = new pg.Pool({
@@ -38,5 +39,12 @@ export function openPool(options: OpenPoolOptions): pg.Pool {
     keepAlive: true,
   })
   pool.on('error', (error) => options.onError?.(error))
+  // The pool listens only while a client is idle. A client checked out (inside a transaction, a
+  // LISTEN, a long query) whose connection dies emits 'error' on itself, and with no listener
+  // that also ends the process. Every client gets one for its whole life: the query in flight
+  // rejects, the client is not queryable any more, and the pool discards it on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.onError?.(error))
+  })
   return pool
 }

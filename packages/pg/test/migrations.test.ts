@@ -110,3 +110,27 @@ describe.skipIf(adminUrl === undefined)('openPool on a real PostgreSQL', () => {
     }
   })
 })
+
+describe.skipIf(adminUrl === undefined)('openPool when connections die', () => {
+  it('a checked-out client whose connection is terminated does not end the process; the pool recovers', async () => {
+    const scratch = await scratchDatabase(adminUrl as string)
+    const errors: Error[] = []
+    const pool = openPool({ url: scratch.url, max: 2, onError: (e) => errors.push(e) })
+    try {
+      const client = await pool.connect()
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+      // Killed while checked out and between queries (as inside a transaction awaiting the app):
+      // without a listener on the client, pg's 'error' event would be an uncaught exception.
+      await pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid])
+      for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+      expect(errors.length).toBeGreaterThan(0)
+      await expect(client.query('SELECT 1')).rejects.toThrow()
+      client.release(true)
+      const again = await pool.query<{ one: number }>('SELECT 1 AS one')
+      expect(again.rows[0]?.one).toBe(1)
+    } finally {
+      await pool.end()
+      await scratch.drop()
+    }
+  })
+})
