@@ -264,11 +264,13 @@ describe('a CLI session with RBAC never reveals a user token beyond its one-time
     ok(await run(['config', 'show', '--json']))
     ok(await run(['doctor', '--json']))
     ok(await run(['mcp', 'config', 'vscode']))
-    // Refusals: a revoked token, a role that may not, a token with a typo.
+    // Refusals: a revoked token, a role that may not, a token with a typo (its last character
+    // changed: to 'x', unless it already was one).
+    const typo = `${op.slice(0, -1)}${op.endsWith('x') ? 'y' : 'x'}`
     for (const [token, args] of [
       [firstOp, ['vault', 'list']],
       [viewer, ['agent', 'list']],
-      [`${op.slice(0, -1)}x`, ['vault', 'list']],
+      [typo, ['vault', 'list']],
     ] as const) {
       expect((await run([...args], { env: { AEGIS_USER_TOKEN: token } })).code).toBe(1)
     }
