@@ -192,7 +192,11 @@ try {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const pgVersion = (() => {
     try {
-      return execFileSync('psql', [db.url, '-Atc', 'SHOW server_version'], { encoding: 'utf8' }).trim()
+      // The settings that decide what a commit costs, next to the version: a test server started
+      // with fsync=off commits far faster than a durable one.
+      const show = (name) =>
+        execFileSync('psql', [db.url, '-Atc', `SHOW ${name}`], { encoding: 'utf8' }).trim()
+      return `${show('server_version')}, fsync=${show('fsync')}, synchronous_commit=${show('synchronous_commit')}`
     } catch {
       return 'unknown'
     }

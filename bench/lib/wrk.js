@@ -203,7 +203,9 @@ export function runWrk({
   })
   return new Promise((resolve, reject) => {
     child.once('error', reject)
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' may come before the last of stdout was read, and a report
+    // missing its summary line reads as a failed run.
+    child.once('close', (code, signal) => {
       clearTimeout(straggler)
       const json = out.match(/^BENCH_JSON (.*)$/m)
       if (code !== 0 || json === null) {

@@ -77,6 +77,46 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL ledger', () => {
     expect((await ledger.entries([id]))[0]?.bytesOut).toBe(5_000_000_000)
   })
 
+  it('completions find their rows by index however the table grew since the connection planned them', async () => {
+    // One connection, so its plan cache is the one every batch uses. Ten cycles on a small table
+    // (past the five executions after which PostgreSQL may keep a generic plan), then the table
+    // grows without ANALYZE, as it does under load between two autovacuum runs.
+    const pool = openPool({ url: db.url, max: 1 })
+    const ledger = openPgLedger({ pool })
+    const seqScans = async (): Promise<number> => {
+      // The ledger's (only) connection reports its counters when next idle, not at once.
+      await pool.query('SELECT pg_stat_force_next_flush()')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const client = await db.pool.connect()
+      try {
+        await client.query('SELECT pg_stat_clear_snapshot()')
+        const r = await client.query(
+          "SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = 'aegis' AND relname = 'ledger_entries'",
+        )
+        return Number(r.rows[0].seq_scan)
+      } finally {
+        client.release()
+      }
+    }
+    const cycle = async (): Promise<void> => {
+      const ids = await Promise.all([ledger.append(request()), ledger.append(request())])
+      for (const id of ids) ledger.complete(id, { status: 200, durationMs: 1, bytesIn: 0, bytesOut: 0 })
+      await ledger.flush()
+    }
+    try {
+      for (let i = 0; i < 10; i++) await cycle()
+      await db.pool.query(`INSERT INTO aegis.ledger_entries (time, ts, request_id, channel, decision, dry_run)
+        SELECT '2026-01-01T00:00:00.000Z', g, 'bulk', 'gate', 'allowed', 'no' FROM generate_series(1, 50000) g`)
+      const before = await seqScans()
+      for (let i = 0; i < 10; i++) await cycle()
+      // A generic plan made on the small table hashes the whole table for every batch.
+      expect((await seqScans()) - before).toBe(0)
+    } finally {
+      await ledger.close()
+      await pool.end()
+    }
+  })
+
   it('appends that arrive while a batch commits form the next batch, all of them together', async () => {
     const hold = latch()
     const sizes: number[] = []
