@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { ACCESS_PG_MIGRATIONS, BOOTSTRAP, openPgUserStore } from '@aegis/access'
 import { LEDGER_PG_MIGRATIONS, openPgLedger } from '@aegis/ledger'
 import { migrate, openPool } from '@aegis/pg'
-import { pgTestUrl, type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
+import { type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
 import { createPgVault, VAULT_PG_MIGRATIONS, type VaultStore } from '@aegis/vault'
 import { WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -17,6 +17,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
+import { pgTestUrl } from '../../../test-support/pg-url.js'
 
 const BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 if (!existsSync(BIN))

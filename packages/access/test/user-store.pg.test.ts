@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { migrate, openPool, schemaStatus } from '@aegis/pg'
-import { pgTestUrl, type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
+import { type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pgTestUrl } from '../../../test-support/pg-url.js'
 import {
   ACCESS_PG_MIGRATIONS,
   AccessError,

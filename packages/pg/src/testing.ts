@@ -1,25 +1,9 @@
 /**
- * Test support for packages with a PostgreSQL store: which server to use, and a throwaway database
- * per test file so suites run in parallel and leave nothing behind. Test code only; reads
- * `AEGIS_PG_URL` from the environment, which a library proper never does.
+ * Test support for packages with a PostgreSQL store: a throwaway database per test file, so suites
+ * run in parallel and leave nothing behind. The caller says which server (it reads no environment).
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-
-/**
- * `AEGIS_PG_URL`, or undefined after saying once, visibly, why `suite` does not run
- * (`.ci/run` always sets it; a developer without PostgreSQL still runs every SQLite suite).
- */
-export function pgTestUrl(suite: string): string | undefined {
-  const url = process.env.AEGIS_PG_URL
-  if (url === undefined || url === '') {
-    process.stderr.write(
-      `SKIPPED ${suite}: AEGIS_PG_URL is not set (scripts/services.sh start DIR sets it)\n`,
-    )
-    return undefined
-  }
-  return url
-}
 
 export interface ScratchDatabase {
   /** The new database's URL (same server and user as the admin URL). */

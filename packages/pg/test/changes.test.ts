@@ -1,7 +1,8 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { pgTestUrl } from '../../../test-support/pg-url.js'
 import { type ChangeEvent, ChangeFeed, migrate, openPool } from '../src/index.js'
-import { pgTestUrl, type ScratchDatabase, scratchDatabase } from '../src/testing.js'
+import { type ScratchDatabase, scratchDatabase } from '../src/testing.js'
 import { until, WIDGETS } from './helpers.js'
 
 const adminUrl = pgTestUrl('@aegis/pg change feed')

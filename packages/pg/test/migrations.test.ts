@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pgTestUrl } from '../../../test-support/pg-url.js'
 import {
   assertSchemaCurrent,
   CORE_MIGRATIONS,
@@ -8,7 +9,7 @@ import {
   SchemaError,
   schemaStatus,
 } from '../src/index.js'
-import { pgTestUrl, type ScratchDatabase, scratchDatabase } from '../src/testing.js'
+import { type ScratchDatabase, scratchDatabase } from '../src/testing.js'
 import { WIDGETS, WIDGETS_V2 } from './helpers.js'
 
 const adminUrl = pgTestUrl('@aegis/pg migrations')

@@ -20,7 +20,7 @@ describe('@aegis/pg public API', () => {
     )
   })
 
-  it('@aegis/pg/testing exports the test helpers only', () => {
-    expect(Object.keys(testing).sort()).toEqual(['pgTestUrl', 'scratchDatabase'])
+  it('@aegis/pg/testing exports the scratch-database helper only', () => {
+    expect(Object.keys(testing).sort()).toEqual(['scratchDatabase'])
   })
 })

@@ -1,7 +1,8 @@
 import { type ChangeEvent, ChangeFeed, openPool } from '@aegis/pg'
-import { pgTestUrl, scratchDatabase } from '@aegis/pg/testing'
+import { scratchDatabase } from '@aegis/pg/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pgTestUrl } from '../../../test-support/pg-url.js'
 import {
   createPgVault,
   destroyPgVault,

@@ -1,4 +1,4 @@
-import { pgTestUrl } from '@aegis/pg/testing'
+import { pgTestUrl } from '../../../test-support/pg-url.js'
 import { vaultStoreContract } from './contract/vault-store.js'
 import { pgScratch } from './pg/engine.js'
 

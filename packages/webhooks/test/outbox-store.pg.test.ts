@@ -1,6 +1,7 @@
-import { pgTestUrl, type ScratchDatabase } from '@aegis/pg/testing'
+import type { ScratchDatabase } from '@aegis/pg/testing'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe } from 'vitest'
+import { pgTestUrl } from '../../../test-support/pg-url.js'
 import { type OutboxHarness, outboxStoreContract } from './contract/outbox-store.js'
 import { Clock } from './helpers.js'
 import { emptyOutbox, pgDatabase, pgGate } from './pg-helpers.js'

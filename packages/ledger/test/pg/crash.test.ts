@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { pgTestUrl } from '@aegis/pg/testing'
 import { describe, expect, it } from 'vitest'
+import { pgTestUrl } from '../../../../test-support/pg-url.js'
 import { useLedgerDatabase } from './helpers.js'
 
 /** The child runs the real TypeScript sources through tsx's ESM loader (a dev dependency). */

@@ -1,5 +1,5 @@
-import { pgTestUrl } from '@aegis/pg/testing'
 import { beforeAll, describe } from 'vitest'
+import { pgTestUrl } from '../../../../test-support/pg-url.js'
 import { openPgLedger } from '../../src/index.js'
 import { ledgerStoreContract } from '../contract/ledger-store.js'
 import { useLedgerDatabase } from './helpers.js'

@@ -1,7 +1,7 @@
 /** What only the PostgreSQL ledger has: batches over a network round trip, several gates, the pool. */
 import { openPool, schemaStatus } from '@aegis/pg'
-import { pgTestUrl } from '@aegis/pg/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { pgTestUrl } from '../../../../test-support/pg-url.js'
 import {
   LEDGER_PG_MIGRATIONS,
   type LedgerEntry,
