@@ -63,7 +63,7 @@ export async function openPgState(options: {
     } catch (error) {
       const code = (error as { code?: unknown }).code
       if (code === 'invalid_master_key') throw refuse(`Invalid master key for vault "${config.vault.name}"`)
-      if (code === 'not_found') throw refuse(`No vault "${config.vault.name}" in PostgreSQL (run aegis init)`)
+      if (code === 'no_vault') throw refuse(`No vault "${config.vault.name}" in PostgreSQL (run aegis init)`)
       throw error
     }
     closers.push(() => store.close())

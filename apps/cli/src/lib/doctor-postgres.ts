@@ -115,7 +115,7 @@ async function checkPgVault(
         credentials: null,
       }
     }
-    const fix = code === 'not_found' ? ` (aegis init, or aegis vault create --name ${vault.name})` : ''
+    const fix = code === 'no_vault' ? ` (aegis init, or aegis vault create --name ${vault.name})` : ''
     return { vault: [line('vault database', 'fail', `${oneLine(error)}${fix}`)], credentials: null }
   }
   try {

@@ -46,7 +46,7 @@ export async function openPgGateState(
       if (code === 'invalid_master_key') {
         throw new CliError(invalidKeyMessage(masterKey, options.vaultName), { cause: error })
       }
-      if (code === 'not_found') {
+      if (code === 'no_vault') {
         throw new CliError(
           `No vault "${options.vaultName}" in PostgreSQL at ${where} (create it: aegis init, or aegis vault create --name ${options.vaultName})`,
           { cause: error },

@@ -43,11 +43,11 @@ export interface Storage {
   readonly pool: Pool | undefined
   /** For messages: the data directory, or the PostgreSQL URL with its password masked. */
   readonly where: string
-  /** VaultError 'not_found' for an unknown vault, 'invalid_master_key' for a wrong key. */
+  /** VaultError 'no_vault' for an unknown vault, 'invalid_master_key' for a wrong key. */
   openVault(name: string, masterKey: string): Promise<VaultStore>
   createVault(name: string, masterKey: string): Promise<VaultStore>
   listVaults(): Promise<VaultInfo[]>
-  /** Deletes a vault and everything in it; VaultError 'not_found' for an unknown one. */
+  /** Deletes a vault and everything in it; VaultError 'no_vault' for an unknown one. */
   destroyVault(name: string): Promise<void>
   /** The ledger alone (readers and `ledger` commands). The caller closes it. */
   openLedger(options?: OpenLedgerOptions): Promise<LedgerStore>
