@@ -18,10 +18,14 @@ interface RunningGate {
 }
 
 /** Starts `aegis gate` in the background and waits for its "listening on" line. */
-async function startGate(cwd: string, args: string[]): Promise<RunningGate> {
+async function startGate(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunningGate> {
   const child = spawn(process.execPath, [BIN, 'gate', '--port', '0', ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -194,6 +198,55 @@ describe('aegis gate (quick start)', () => {
       const bytes = (await import('node:fs')).readFileSync(join(dir, file))
       if (file.endsWith('aegis.config.yaml')) continue
       expect(bytes.includes(Buffer.from(SECRET)), file).toBe(false)
+    }
+  })
+})
+
+describe('aegis gate request logging', () => {
+  let dir: string
+  const resolveFlag = () => `api.example.test:443:127.0.0.1:${upstream.port}`
+  beforeAll(async () => {
+    dir = tempDir()
+    expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
+    const added = await runCli(
+      [
+        'vault',
+        'add',
+        '--name',
+        'slack-bot',
+        '--service',
+        'slack',
+        '--secret',
+        '-',
+        '--domains',
+        'api.example.test',
+      ],
+      { cwd: dir, input: `${SECRET}\n` },
+    )
+    expect(added.code, added.stderr).toBe(0)
+  })
+  afterAll(() => removeDir(dir))
+
+  it('logs refusals but not every forwarded request by default; AEGIS_LOG_REQUESTS=all logs each', async () => {
+    const lines = (out: string, msg: string) => out.split('\n').filter((l) => l.includes(`"msg":"${msg}"`))
+    const gate = await startGate(dir, ['--upstream-ca', caFile, '--resolve', resolveFlag()])
+    const all = await startGate(dir, ['--upstream-ca', caFile, '--resolve', resolveFlag()], {
+      AEGIS_LOG_REQUESTS: 'all',
+    })
+    try {
+      for (const g of [gate, all]) {
+        expect((await get(g.port, '/slack/api/logged')).status).toBe(200)
+        expect((await get(g.port, '/no-such-service/x')).status).toBe(404)
+      }
+      await new Promise((r) => setTimeout(r, 300))
+      expect(lines(gate.output(), 'request forwarded')).toEqual([])
+      expect(lines(gate.output(), 'request refused').length).toBeGreaterThan(0)
+      expect(lines(all.output(), 'request forwarded').some((l) => l.includes('/api/logged'))).toBe(true)
+      expect(lines(all.output(), 'request refused').length).toBe(1)
+      expect(gate.output() + all.output()).not.toContain(SECRET)
+    } finally {
+      all.child.kill('SIGKILL')
+      gate.child.kill('SIGKILL')
     }
   })
 })

@@ -280,9 +280,14 @@ describe('a CLI session with RBAC never reveals a user token beyond its one-time
         AEGIS_MASTER_KEY: String(env.AEGIS_MASTER_KEY),
         AEGIS_USER_TOKEN: op,
         AEGIS_LOG_LEVEL: 'debug',
+        AEGIS_LOG_REQUESTS: 'all',
       }),
     )
-    ok(await run(['mcp', 'serve'], { env: { AEGIS_USER_TOKEN: op, AEGIS_LOG_LEVEL: 'debug' } }))
+    ok(
+      await run(['mcp', 'serve'], {
+        env: { AEGIS_USER_TOKEN: op, AEGIS_LOG_LEVEL: 'debug', AEGIS_LOG_REQUESTS: 'all' },
+      }),
+    )
     const child = await run(
       ['run', '--agent-token', '-', '--', process.execPath, '-e', 'console.log(JSON.stringify(process.env))'],
       {

@@ -1,5 +1,5 @@
 import { ConfigError, flattenIssues, formatKey, type KeyPath } from './errors.js'
-import { LOG_FORMATS, LOG_LEVELS, layerSchema, POLICY_MODES } from './schema.js'
+import { LOG_FORMATS, LOG_LEVELS, LOG_REQUESTS, layerSchema, POLICY_MODES } from './schema.js'
 
 type EnvKind =
   | { type: 'string' }
@@ -56,6 +56,12 @@ export const envVariables: readonly EnvVariable[] = [
     key: ['observability', 'log_format'],
     kind: { type: 'enum', values: LOG_FORMATS },
     description: 'log format',
+  },
+  {
+    variable: 'AEGIS_LOG_REQUESTS',
+    key: ['observability', 'log_requests'],
+    kind: { type: 'enum', values: LOG_REQUESTS },
+    description: 'which requests get a log line',
   },
   {
     variable: 'AEGIS_METRICS_TOKEN',

@@ -21,6 +21,7 @@ export {
   type ConfigValues,
   LOG_FORMATS,
   LOG_LEVELS,
+  LOG_REQUESTS,
   MCP_TRANSPORTS,
   POLICY_DEFAULTS,
   POLICY_MODES,

@@ -60,6 +60,7 @@ ${masterKey}
 observability:
   log_level: info            # fatal | error | warn | info | debug | trace | silent (AEGIS_LOG_LEVEL)
   log_format: json           # json | pretty (AEGIS_LOG_FORMAT)
+  log_requests: refused      # off | refused | all: a log line per request (AEGIS_LOG_REQUESTS); the ledger has every one
   metrics: true              # Prometheus metrics at /_aegis/metrics on the gate
   # metrics_token: set AEGIS_METRICS_TOKEN instead; required when gate.host is not loopback
   metrics_agent_label: false # label aegis_requests_total by agent name

@@ -194,6 +194,7 @@ describe('errors from environment variables name the variable', () => {
       'AEGIS_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
     ],
     [{ AEGIS_LOG_FORMAT: 'xml' }, 'AEGIS_LOG_FORMAT: expected one of json, pretty, got "xml"'],
+    [{ AEGIS_LOG_REQUESTS: 'some' }, 'AEGIS_LOG_REQUESTS: expected one of off, refused, all, got "some"'],
     [{ AEGIS_POLICY_MODE: 'audit' }, 'AEGIS_POLICY_MODE: expected one of enforce, dry-run, off, got "audit"'],
     [{ AEGIS_GATE_HOST: 'a b' }, 'AEGIS_GATE_HOST: expected a host name or IP address, got "a b"'],
   ]

@@ -31,6 +31,7 @@ describe('layering: flags > env > file > defaults', () => {
     expect(config.observability).toEqual({
       log_level: 'debug',
       log_format: 'pretty',
+      log_requests: 'refused',
       metrics: true,
       metrics_agent_label: false,
     })
@@ -87,18 +88,20 @@ describe('layering: flags > env > file > defaults', () => {
     expect(config.observability.log_level).toBe('warn')
   })
 
-  it('reads AEGIS_LOG_FORMAT, AEGIS_DATA_DIR, AEGIS_POLICIES_DIR and AEGIS_SALT', () => {
+  it('reads AEGIS_LOG_FORMAT, AEGIS_LOG_REQUESTS, AEGIS_DATA_DIR, AEGIS_POLICIES_DIR and AEGIS_SALT', () => {
     const cwd = tempDir()
     const config = loadConfig({
       cwd,
       env: {
         AEGIS_LOG_FORMAT: 'pretty',
+        AEGIS_LOG_REQUESTS: 'all',
         AEGIS_DATA_DIR: 'data',
         AEGIS_POLICIES_DIR: '/etc/pol',
         AEGIS_SALT: 's4lt',
       },
     })
     expect(config.observability.log_format).toBe('pretty')
+    expect(config.observability.log_requests).toBe('all')
     expect(config.vault.data_dir).toBe(join(cwd, 'data'))
     expect(config.gate.policies_dir).toBe('/etc/pol')
     expect(config.vault.salt).toBe('s4lt')

@@ -10,6 +10,7 @@ describe('@aegis/config public API', () => {
         'DEFAULT_CONFIG_FILE',
         'LOG_FORMATS',
         'LOG_LEVELS',
+        'LOG_REQUESTS',
         'MCP_TRANSPORTS',
         'RATE_LIMIT_FAILURE_MODES',
         'POLICY_DEFAULTS',

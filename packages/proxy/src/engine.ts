@@ -15,7 +15,7 @@ import type { Stage as EmbedderStage } from './embedder-stage.js'
 import { describeError, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
 import { loggable } from './loggable.js'
-import { type Logger, logsAt } from './logger.js'
+import { type Logger, logsAt, type RequestLogging } from './logger.js'
 import type { RequestObserver, RequestRecord, UpstreamRecord } from './observer.js'
 import { runStages, type Stage, type SyncStage } from './pipeline.js'
 import type { LiveState } from './snapshot.js'
@@ -52,6 +52,8 @@ export interface EngineOptions {
   state: LiveState
   audit: AuditSink
   logger: Logger
+  /** Which requests get an info line (default `refused`: refusals and failures). */
+  logRequests?: RequestLogging
   limits: GateLimits
   resolver: AddressResolver
   dispatchers: PinnedDispatchers
@@ -137,9 +139,15 @@ export class GateEngine {
   readonly #stages: readonly Stage[]
   readonly #identity: SyncStage
   readonly #strip: ReadonlySet<string>
+  /** Loggers per outcome, null when that outcome gets no line: decided once, not per request. */
+  readonly #refusalLog: Logger | null
+  readonly #forwardLog: RequestLog
 
   constructor(options: EngineOptions) {
     this.#options = options
+    const logging = options.logRequests ?? 'refused'
+    this.#refusalLog = logging === 'off' ? null : options.logger
+    this.#forwardLog = { logger: options.logger, allowed: logging === 'all', failed: logging !== 'off' }
     for (const [i, stage] of (options.stages ?? []).entries()) {
       if (typeof stage !== 'function')
         throw new TypeError(`stages[${i}] must be a function (ctx) => Refusal | undefined`)
@@ -290,7 +298,7 @@ export class GateEngine {
       )
       return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
     }
-    return new Forwarded(ctx, entryId, response, redacted, audit, logger, observer, upstreamMs)
+    return new Forwarded(ctx, entryId, response, redacted, audit, this.#forwardLog, observer, upstreamMs)
   }
 
   /** Records a refusal decided by the pipeline, then describes it. */
@@ -323,8 +331,9 @@ export class GateEngine {
     // A detail may quote what the agent sent (`No credential serves "<segment>"`): the problem
     // document goes back to the agent and, through an MCP host, into its transcript and logs.
     const refusal = { ...decided, detail: loggable(ctx, decided.detail, MAX_DETAIL) }
-    if (logsAt(this.#options.logger, 'info'))
-      this.#options.logger.info(
+    const log = this.#refusalLog
+    if (log !== null && logsAt(log, 'info'))
+      log.info(
         {
           reqId: ctx.req.id,
           channel: ctx.req.channel,
@@ -375,6 +384,13 @@ function giveBack(ctx: RequestContext): void {
   release(ctx)
 }
 
+/** Which forwarded requests get a line: those that ended well only when `allowed`. */
+interface RequestLog {
+  logger: Logger
+  allowed: boolean
+  failed: boolean
+}
+
 /** A forwarded request on its way back to the agent; `finish` records how delivery ended. */
 class Forwarded implements ForwardedOutcome {
   readonly kind = 'forwarded'
@@ -388,7 +404,7 @@ class Forwarded implements ForwardedOutcome {
     private readonly response: UpstreamResponse,
     private readonly redacted: RedactedResponse,
     private readonly audit: AuditSink,
-    private readonly logger: Logger,
+    private readonly log: RequestLog,
     private readonly observer: RequestObserver | undefined,
     private readonly upstreamMs: number,
   ) {
@@ -427,8 +443,9 @@ class Forwarded implements ForwardedOutcome {
       bytesOut,
       redactions: redactions === 0 ? null : redactions,
     })
-    if (!logsAt(this.logger, 'info')) return
-    this.logger.info(
+    const { logger } = this.log
+    if (!(failed ? this.log.failed : this.log.allowed) || !logsAt(logger, 'info')) return
+    logger.info(
       {
         reqId: ctx.req.id,
         channel: ctx.req.channel,

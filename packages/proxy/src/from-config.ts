@@ -3,7 +3,7 @@ import { type AnonymousAccess, anonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
 import type { GateLimits } from './engine.js'
 import type { ConnectionLimits } from './http/connections.js'
-import type { Logger } from './logger.js'
+import type { Logger, RequestLogging } from './logger.js'
 import type { PipelineOptions } from './setup.js'
 import type { CredentialSource } from './snapshot.js'
 import type { ResolveEntry } from './upstream/resolve.js'
@@ -40,6 +40,7 @@ export interface PipelineConfig {
   }
   /** What a request needing a budget gets while a shared store (Redis) cannot answer. */
   rate_limit?: { failure_mode: 'closed' | 'open' }
+  observability?: { log_requests?: RequestLogging }
 }
 
 /** A configuration value that names a file that cannot be read. The message says which. */
@@ -64,6 +65,9 @@ export function pipelineOptionsFromConfig(
     credentials: deps.credentials,
     audit: deps.audit,
     logger: deps.logger,
+    ...(config.observability?.log_requests === undefined
+      ? {}
+      : { logRequests: config.observability.log_requests }),
     limits: {
       maxBodySize: gate.max_body_size,
       requestTimeout: gate.request_timeout,

@@ -15,6 +15,9 @@ export interface Logger {
   isLevelEnabled?(level: string): boolean
 }
 
+/** Which requests get a log line of their own (see `PipelineOptions.logRequests`). */
+export type RequestLogging = 'off' | 'refused' | 'all'
+
 const noop: LogFn = () => {}
 
 /**

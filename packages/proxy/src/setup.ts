@@ -5,7 +5,7 @@ import type { AuditSink } from './audit.js'
 import type { Stage } from './embedder-stage.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
-import { type Logger, SILENT_LOGGER } from './logger.js'
+import { type Logger, type RequestLogging, SILENT_LOGGER } from './logger.js'
 import type { RequestObserver } from './observer.js'
 import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
 import type { PolicyMode } from './types.js'
@@ -20,6 +20,12 @@ export interface PipelineOptions {
   audit: AuditSink
   /** Where the gate logs (pino fits). Default: silent — a library never writes to stdout itself. */
   logger?: Logger
+  /**
+   * Which requests get an info line of their own: `refused` (default) logs refusals and failures,
+   * `all` every forwarded request too, `off` none. Every request is in the ledger regardless; a
+   * line per allowed request is a log shipper's business, and it costs the hot path.
+   */
+  logRequests?: RequestLogging
   limits?: Partial<GateLimits>
   upstream?: {
     /** Extra CA certificates (PEM contents) trusted for upstream TLS. */
@@ -152,6 +158,7 @@ export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; s
     state,
     audit: options.audit,
     logger,
+    logRequests: options.logRequests ?? 'refused',
     limits,
     resolver: new AddressResolver({
       overrides: options.upstream?.resolve,
