@@ -326,6 +326,26 @@ describe.skipIf(PG_URL === undefined)('aegis init and doctor on PostgreSQL', () 
     expect(names.indexOf('postgres')).toBe(names.indexOf('redis') - 2)
   })
 
+  it('a vault name the database does not hold: the gate and doctor say how to create it', async () => {
+    const db = await scratch()
+    const cwd = dir()
+    const env = { AEGIS_PG_URL: db.url, AEGIS_MASTER_KEY: KEY }
+    expect((await runCli(['init'], { cwd, env })).code).toBe(0)
+    const other = { ...env, AEGIS_VAULT: 'staging' }
+    const gate = await runCli(['gate', '--port', '0'], { cwd, env: other })
+    expect(gate.code).toBe(1)
+    expect(gate.stderr).toMatch(
+      /No vault "staging" in PostgreSQL at postgres:\/\/.*\(create it: aegis init, or aegis vault create --name staging\)/,
+    )
+    expect(gate.stderr).not.toContain(KEY)
+    const { code, checks } = await doctorChecks(cwd, other)
+    expect(code).toBe(1)
+    expect(checks.find((c) => c.name === 'vault database')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('(aegis init, or aegis vault create --name staging)'),
+    })
+  })
+
   it('doctor: an empty database fails per set, saying to run aegis storage migrate', async () => {
     const db = await scratch()
     const cwd = dir()
