@@ -490,7 +490,6 @@ function sweep(
 const SCRATCH_BYTES = 4096
 const scratch = new Uint8Array(SCRATCH_BYTES)
 const scratchWords = new Uint32Array(scratch.buffer)
-const scratchBuffer = Buffer.from(scratch.buffer)
 /** The scratch is in use by a sweep whose `onHit` scans again (e.g. to compare with a direct scan). */
 let scratchBusy = false
 
@@ -537,14 +536,20 @@ export function hasHit(t: Tables, data: Uint8Array, n = data.length): boolean {
 }
 
 /**
- * Whether the ASCII text `text` (every character below 0x80, so its bytes are its characters)
- * holds an occurrence of any pattern; null when it is too long for the scratch area.
+ * Whether the text `text` holds an occurrence of any pattern, when every character of it is ASCII
+ * (so its bytes, UTF-8 or latin1, are its characters); null when one is not, or when it is too long
+ * for the scratch area. Copied by a loop, not Buffer#write: for a header value the native call cost
+ * more than the copy and the sweep together.
  */
 export function asciiHasHit(t: Tables, text: string): boolean | null {
   const n = text.length
   if (n > SCRATCH_BYTES || scratchBusy) return null
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c > 0x7f) return null
+    scratch[i] = c
+  }
   if (t.filters.length === 0 || n < SHORT_SPAN) return false
-  scratchBuffer.write(text, 0, n, 'latin1')
   anyHit = false
   sweepScratch(t, n, markHit)
   return anyHit

@@ -361,7 +361,6 @@ export function redactText(
   // The common case: an ASCII value with no escape, no operator token and no secret comes back as it
   // is, after one scan of a copy in scratch memory (ASCII: its UTF-8 and latin1 bytes are its chars).
   if (
-    Buffer.byteLength(text, 'utf8') === text.length &&
     text.indexOf('aegis_us') === -1 &&
     text.indexOf('\\') === -1 &&
     text.indexOf('%') === -1 &&
