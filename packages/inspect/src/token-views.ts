@@ -16,6 +16,11 @@ const HEX_NEEDLES = [Buffer.from(STEM).toString('hex'), Buffer.from(STEM).toStri
   (n) => Buffer.from(n, 'latin1'),
 )
 
+/** The needles above as text: a plain string holding none of them has no token view. */
+export const TOKEN_VIEW_NEEDLES: readonly string[] = [...BASE64_NEEDLES, ...HEX_NEEDLES].map((n) =>
+  n.toString('latin1'),
+)
+
 export interface TokenView {
   readonly bytes: Uint8Array
   readonly encoding: Encoding
