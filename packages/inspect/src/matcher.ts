@@ -490,7 +490,7 @@ function sweep(
 const SCRATCH_BYTES = 4096
 const scratch = new Uint8Array(SCRATCH_BYTES)
 const scratchWords = new Uint32Array(scratch.buffer)
-/** The scratch is in use by a sweep whose `onHit` scans again (e.g. to compare with a direct scan). */
+/** True while a sweep runs in the scratch area: an `onHit` that scans again (countEscaped does) gets a view. */
 let scratchBusy = false
 
 /**
