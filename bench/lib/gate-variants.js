@@ -18,8 +18,11 @@ export const GATE_VARIANTS = ['gate', 'gate+auth+policy', 'gate+inspect', 'gate+
 export const AGENT_NAME = 'bench-agent'
 const EXTRA_CREDENTIALS = 1000
 
-/** The 19 rules that never match the bench requests, then the one that allows them. */
-function policyYaml() {
+/**
+ * The 19 rules that never match the bench requests, then the one that allows them (by default
+ * `GET /small, /16k`, the requests of bench/run.js).
+ */
+export function policyYaml({ methods = '[GET]', paths = '[/small, /16k]' } = {}) {
   const others = [
     ['github', '[GET]', '/repos/bench-org/.*', '5000/hour'],
     ['github', '[POST, PATCH]', '/repos/bench-org/[^/]+/issues(/[0-9]+)?', '100/hour'],
@@ -53,8 +56,8 @@ function policyYaml() {
   }
   lines.push(
     '  - service: bench',
-    '    methods: [GET]',
-    '    paths: [/small, /16k]',
+    `    methods: ${methods}`,
+    `    paths: ${paths}`,
     '    rate_limit: 1000000/sec',
   )
   return `${lines.join('\n')}\n`

@@ -1,3 +1,4 @@
+import { asBuffer } from './encodings.js'
 import { escapedRegions } from './escape-regions.js'
 import { findEscapes } from './escapes.js'
 import { forEachHit, type tablesOf } from './matcher.js'
@@ -20,7 +21,7 @@ export function forEachEscapedHit(
   from = 0,
   cut = -1,
 ): number {
-  if (t.count === 0) return cut
+  if (t.count === 0 || !mayHoldEscape(data, from)) return cut
   const escapes = findEscapes(data, t.secretByte, from, cut)
   if (escapes.starts.length === 0) return escapes.resume
   for (const region of escapedRegions(data, escapes, t.rawLongest - 1)) {
@@ -35,11 +36,23 @@ export function forEachEscapedHit(
   return escapes.resume
 }
 
+/**
+ * Whether data[from…] holds a byte an escape starts with (a backslash, `%` or `&`): three native scans,
+ * and most bodies and header values (JSON without escapes) stop here, with nothing allocated.
+ */
+export function mayHoldEscape(data: Uint8Array, from = 0): boolean {
+  const b = asBuffer(data)
+  return b.indexOf(0x5c, from) !== -1 || b.indexOf(0x25, from) !== -1 || b.indexOf(0x26, from) !== -1
+}
+
+let found = false
+const markFound: OnEscapedHit = () => {
+  found = true
+}
+
 /** Whether the escape view of `data` holds an occurrence the input does not. */
 export function hasEscapedHit(t: Tables, data: Uint8Array): boolean {
-  let found = false
-  forEachEscapedHit(t, data, () => {
-    found = true
-  })
+  found = false
+  forEachEscapedHit(t, data, markFound)
   return found
 }

@@ -35,6 +35,7 @@ export {
   Redactor,
   type RedactorOptions,
   redactBuffer,
+  redactParts,
   redactText,
 } from './redact.js'
 export { scan } from './scan.js'

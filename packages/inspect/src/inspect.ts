@@ -1,9 +1,9 @@
 import { type Encoding, isLatin1 } from './encodings.js'
 import { forEachEscapedHit } from './escaped-hits.js'
 import { scanFormats } from './format-scan.js'
-import { findHits, type SecretMatcher, tablesOf } from './matcher.js'
+import { asciiHasHit, findHits, type SecretMatcher, tablesOf } from './matcher.js'
 import { USER_TOKEN_KIND } from './token-redact.js'
-import { userTokenViews } from './token-views.js'
+import { TOKEN_VIEW_NEEDLES, userTokenViews } from './token-views.js'
 import {
   escapedUserTokenStem,
   hasEncodedPercent,
@@ -196,8 +196,33 @@ function escapeStyle(bytes: Uint8Array, start: number, end: number): Encoding {
   return 'raw'
 }
 
+/**
+ * Printable ASCII without `%`, a backslash, `&` or `+`: nothing to unescape or decode (percent, form, JSON,
+ * HTML), no line break to take out, one byte spelling. Most header values, paths and queries.
+ */
+const PLAIN = /^[\x20-\x24\x27-\x2a\x2c-\x5b\x5d-\x7e]*$/
+/** Longer strings take the general path (the scratch sweep holds 4 KiB). */
+const PLAIN_MAX = 1024
+const NO_COUNTS: Counts = new Map()
+
+/**
+ * Whether `text` is plain (see PLAIN) and holds nothing: no secret, no credential format, no
+ * operator-token stem in base64 or hex. Every view of `countWithViews` is then empty (escapes,
+ * token views, line breaks and percent-decoding each need a byte PLAIN leaves out, or a needle
+ * looked for here), so the text has no finding: decided from the string, with no Buffer and no Map.
+ */
+function plainAndClean(text: string, matcher: SecretMatcher, formats: boolean): boolean {
+  if (text.length > PLAIN_MAX || !PLAIN.test(text)) return false
+  if (formats) {
+    for (const needle of TOKEN_VIEW_NEEDLES) if (text.includes(needle)) return false
+    if (scanFormats(text).length > 0) return false
+  }
+  return asciiHasHit(tablesOf(matcher), text) === false
+}
+
 /** Counts for a header, query or path string, over each byte spelling it may stand for. */
 function countText(text: string, matcher: SecretMatcher, formats: boolean, form: boolean): Counts {
+  if (plainAndClean(text, matcher, formats)) return NO_COUNTS
   const counts: Counts = new Map()
   for (const bytes of spellings(text)) {
     for (const [key, n] of countWithViews(bytes, matcher, formats, { form, thorough: true })) {

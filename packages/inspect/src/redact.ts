@@ -1,7 +1,7 @@
 import { asBuffer, isLatin1 } from './encodings.js'
-import { forEachEscapedHit, hasEscapedHit } from './escaped-hits.js'
-import { forEachHit, type SecretMatcher, tablesOf } from './matcher.js'
-import { USER_TOKEN_KIND, USER_TOKEN_STEM, UserTokenRedactor } from './token-redact.js'
+import { forEachEscapedHit, hasEscapedHit, mayHoldEscape } from './escaped-hits.js'
+import { asciiHasHit, forEachHit, hasHit, type SecretMatcher, tablesOf } from './matcher.js'
+import { holdsStem, USER_TOKEN_KIND, USER_TOKEN_STEM, UserTokenRedactor } from './token-redact.js'
 
 export interface RedactorOptions {
   /** What replaces each redacted run. Default `[REDACTED]`. */
@@ -40,8 +40,7 @@ export class Redactor {
 
   constructor(matcher: SecretMatcher, options: RedactorOptions = {}) {
     this.#matcher = matcher
-    this.#replacement =
-      options.replacement === undefined ? DEFAULT_REPLACEMENT_BYTES : Buffer.from(options.replacement, 'utf8')
+    this.#replacement = replacementOf(options)
     this.#tokens = new UserTokenRedactor(this.#replacement)
   }
 
@@ -93,50 +92,142 @@ export class Redactor {
     const t = tablesOf(this.#matcher)
     const base = this.#pendingStart
     const limit = final ? buf.length : this.#safeLimit(buf)
-    const starts: number[] = []
-    const ends: number[] = []
-    const kinds: number[] = []
-    forEachHit(t, buf, (p, start) => {
-      if (start >= limit) return // found again, whole, with the next chunk
-      starts.push(start)
-      ends.push(start + (t.length[p] as number))
-      kinds.push(t.kind[p] as number)
-    })
-    const onEscaped = (p: number, start: number, end: number): void => {
-      if (start >= limit) return
-      starts.push(start)
-      ends.push(end)
-      kinds.push(t.kind[p] as number)
-    }
-    const resume = forEachEscapedHit(t, buf, onEscaped, this.#lead, final ? -1 : limit)
+    const resume = collect(t, buf, limit, this.#lead, final ? -1 : limit)
     this.#lead = final ? 0 : resume - limit
-    const order = starts.map((_, i) => i).sort((a, b) => (starts[a] as number) - (starts[b] as number))
-
-    const out: Uint8Array[] = []
     let covered = this.#covered - base
-    let emitted = Math.min(Math.max(covered, 0), limit)
-    for (const i of order) {
-      const start = starts[i] as number
-      const end = ends[i] as number
-      if (start <= covered) {
-        covered = Math.max(covered, end)
-      } else {
-        out.push(buf.subarray(emitted, start), this.#replacement)
-        this.#count++
-        covered = end
-      }
+    let out: Buffer
+    if (found.starts.length === 0) {
+      const emitted = Math.min(Math.max(covered, 0), limit)
+      out = emitted === 0 && limit === buf.length ? buf : buf.subarray(emitted, limit)
+    } else {
       this.#kinds ??= new Set()
-      this.#kinds.add(t.kinds[kinds[i] as number] as string)
-      emitted = Math.min(covered, limit)
+      out = assemble(t, buf, covered, limit, this.#replacement, this.#kinds)
+      covered = assembled.covered
+      this.#count += assembled.runs
     }
-    if (emitted < limit) out.push(buf.subarray(emitted, limit))
-
     this.#covered = base + covered
     this.#pendingStart = base + limit
     this.#pending = limit < buf.length ? Buffer.from(buf.subarray(limit)) : EMPTY
-    if (out.length === 1) return out[0] as Buffer
-    return Buffer.concat(out)
+    return out
   }
+}
+
+type Tables = ReturnType<typeof tablesOf>
+
+/**
+ * The occurrences one scan found, as parallel lists. Reused by every scan: a scan runs to its end
+ * synchronously and never starts another, so a body without a secret allocates nothing here.
+ */
+const found = { starts: [] as number[], ends: [] as number[], kinds: [] as number[] }
+let collecting: Tables | null = null
+/** occurrences that start at or after it are found again, whole, with the next chunk */
+let collectLimit = 0
+
+const onDirect = (p: number, start: number): void => {
+  const t = collecting as Tables
+  if (start >= collectLimit) return
+  found.starts.push(start)
+  found.ends.push(start + (t.length[p] as number))
+  found.kinds.push(t.kind[p] as number)
+}
+
+const onEscaped = (p: number, start: number, end: number): void => {
+  if (start >= collectLimit) return
+  found.starts.push(start)
+  found.ends.push(end)
+  found.kinds.push((collecting as Tables).kind[p] as number)
+}
+
+/**
+ * Fill `found` with every occurrence in `buf` (raw and escaped) that starts before `limit`; returns
+ * where the escape scan of the next chunk must start (see forEachEscapedHit).
+ */
+function collect(t: Tables, buf: Buffer, limit: number, lead: number, cut: number): number {
+  found.starts.length = 0
+  found.ends.length = 0
+  found.kinds.length = 0
+  collecting = t
+  collectLimit = limit
+  try {
+    forEachHit(t, buf, onDirect)
+    return forEachEscapedHit(t, buf, onEscaped, lead, cut)
+  } finally {
+    collecting = null
+  }
+}
+
+/** What the last `assemble` left: the end of the last run (relative to its buffer), and runs made. */
+const assembled = { covered: 0, runs: 0 }
+
+/**
+ * buf[…limit) with every run of overlapping or adjacent occurrences in `found` replaced. Bytes
+ * before `covered` (the end of a run an earlier chunk began) are dropped. Adds the kinds replaced.
+ */
+function assemble(
+  t: Tables,
+  buf: Buffer,
+  covered: number,
+  limit: number,
+  replacement: Buffer,
+  kinds: Set<string>,
+): Buffer {
+  const { starts, ends } = found
+  const order = starts.map((_, i) => i)
+  if (order.length > 1) order.sort((a, b) => (starts[a] as number) - (starts[b] as number))
+  const out: Uint8Array[] = []
+  let runs = 0
+  let emitted = Math.min(Math.max(covered, 0), limit)
+  for (const i of order) {
+    const start = starts[i] as number
+    const end = ends[i] as number
+    if (start <= covered) {
+      covered = Math.max(covered, end)
+    } else {
+      out.push(buf.subarray(emitted, start), replacement)
+      runs++
+      covered = end
+    }
+    kinds.add(t.kinds[found.kinds[i] as number] as string)
+    emitted = Math.min(covered, limit)
+  }
+  if (emitted < limit) out.push(buf.subarray(emitted, limit))
+  assembled.covered = covered
+  assembled.runs = runs
+  return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out)
+}
+
+/**
+ * Redact a whole body in one scan: what a Redactor given it in one push and ended makes, without
+ * its held-back tail and second pass. Null when there is nothing to replace.
+ */
+function redactWhole(
+  t: Tables,
+  bytes: Buffer,
+  replacement: Buffer,
+): { bytes: Buffer; count: number; kinds: Set<string> } | null {
+  collect(t, bytes, bytes.length, 0, -1)
+  const stem = holdsStem(bytes)
+  if (found.starts.length === 0 && !stem) return null
+  const kinds = new Set<string>()
+  let out = bytes
+  let count = 0
+  if (found.starts.length > 0) {
+    out = assemble(t, bytes, -1, bytes.length, replacement, kinds)
+    count = assembled.runs
+  }
+  if (stem) {
+    const tokens = new UserTokenRedactor(replacement)
+    out = tokens.push(out, true)
+    count += tokens.count
+    if (tokens.count > 0) kinds.add(USER_TOKEN_KIND)
+  }
+  return { bytes: out, count, kinds }
+}
+
+function replacementOf(options: RedactorOptions): Buffer {
+  return options.replacement === undefined
+    ? DEFAULT_REPLACEMENT_BYTES
+    : Buffer.from(options.replacement, 'utf8')
 }
 
 /** A streaming redactor for one body. */
@@ -158,16 +249,32 @@ export interface RedactedBytes {
 
 /**
  * Redact a whole buffer (a small response body read in full). The common case — nothing to redact —
- * costs one scan and allocates nothing: the input comes back as it is.
+ * costs one scan and allocates nothing but the result: the input comes back as it is.
  */
 export function redactBuffer(
   bytes: Buffer,
   matcher: SecretMatcher,
   options: RedactorOptions = {},
 ): RedactedBytes {
-  if (!containsSecret(bytes, matcher)) return { bytes, count: 0 }
-  const [out, redactor] = redactBytes(bytes, matcher, options)
-  return { bytes: out, count: redactor.count }
+  const whole = redactWhole(tablesOf(matcher), bytes, replacementOf(options))
+  return whole === null ? { bytes, count: 0 } : { bytes: whole.bytes, count: whole.count }
+}
+
+/**
+ * Redact a whole body given in the parts it arrived in. Null — the usual answer — when none of them
+ * holds a secret, also split across parts: send them as they are (nothing joined, copied or
+ * allocated for one part; one scan of each part and of the bytes around each boundary for more).
+ * Else the redacted body, joined.
+ */
+export function redactParts(
+  parts: readonly Buffer[],
+  matcher: SecretMatcher,
+  options: RedactorOptions = {},
+): RedactedBytes | null {
+  const t = tablesOf(matcher)
+  if (parts.length === 1) return redactWhole(t, parts[0] as Buffer, replacementOf(options))
+  if (parts.length === 0 || !containsSecret(parts, matcher)) return null
+  return redactWhole(t, Buffer.concat(parts), replacementOf(options))
 }
 
 /**
@@ -177,68 +284,68 @@ export function redactBuffer(
 export function containsSecret(bytes: Uint8Array | readonly Uint8Array[], matcher: SecretMatcher): boolean {
   if (holdsUserTokenStem(bytes)) return true
   const t = tablesOf(matcher)
-  if (bytes instanceof Uint8Array) return hitsIn(t, bytes) || hasEscapedHit(t, bytes)
-  for (const part of bytes) if (hitsIn(t, part)) return true
+  if (bytes instanceof Uint8Array) return hasHit(t, bytes) || hasEscapedHit(t, bytes)
+  for (const part of bytes) if (hasHit(t, part)) return true
   // An occurrence split by a boundary starts less than `longest` bytes before it and ends less than
   // `longest` after it: it lies whole in the window of those bytes.
   const reach = matcher.longest - 1
   if (reach <= 0) return false
   for (let i = 1; i < bytes.length; i++) {
-    if (hitsIn(t, boundaryWindow(bytes, i, reach))) return true
+    const n = boundaryWindow(bytes, i, reach)
+    if (hasHit(t, windowBytes, n)) return true
   }
   // Escapes are read left to right (a `\` pairs with the byte after it), so the escape view needs
   // the body in one piece; a body without `\`, `%` or `&` has none.
-  if (!bytes.some(mayHoldEscape)) return false
+  if (!bytes.some((part) => mayHoldEscape(part))) return false
   return hasEscapedHit(t, bytes.length === 1 ? (bytes[0] as Uint8Array) : Buffer.concat(bytes))
 }
 
 /** Whether a part holds the start of an operator token (`aegis_us`), also split across two parts. */
 function holdsUserTokenStem(bytes: Uint8Array | readonly Uint8Array[]): boolean {
-  if (bytes instanceof Uint8Array) return asBuffer(bytes).indexOf(USER_TOKEN_STEM) !== -1
-  for (const part of bytes) if (asBuffer(part).indexOf(USER_TOKEN_STEM) !== -1) return true
+  if (bytes instanceof Uint8Array) return holdsStem(asBuffer(bytes))
+  for (const part of bytes) if (holdsStem(asBuffer(part))) return true
+  const stem = USER_TOKEN_STEM.length
   for (let i = 1; i < bytes.length; i++) {
-    if (boundaryWindow(bytes, i, USER_TOKEN_STEM.length - 1).indexOf(USER_TOKEN_STEM) !== -1) return true
+    const n = boundaryWindow(bytes, i, stem - 1)
+    for (let at = 0; at + stem <= n; at++) {
+      let k = 0
+      while (k < stem && windowBytes[at + k] === USER_TOKEN_STEM[k]) k++
+      if (k === stem) return true
+    }
   }
   return false
 }
 
-function mayHoldEscape(part: Uint8Array): boolean {
-  const b = asBuffer(part)
-  return b.indexOf(0x5c) !== -1 || b.indexOf(0x25) !== -1 || b.indexOf(0x26) !== -1
-}
+/** The window `boundaryWindow` fills; grown when a matcher's longest pattern needs more. */
+let windowBytes = Buffer.alloc(1024)
 
-function hitsIn(t: ReturnType<typeof tablesOf>, bytes: Uint8Array): boolean {
-  let found = false
-  forEachHit(t, bytes, () => {
-    found = true
-  })
-  return found
-}
-
-/** Up to `reach` bytes before the start of parts[at] and up to `reach` from it, joined. */
-function boundaryWindow(parts: readonly Uint8Array[], at: number, reach: number): Buffer {
-  const before: Uint8Array[] = []
+/**
+ * Writes up to `reach` bytes before the start of parts[at] and up to `reach` from it into
+ * `windowBytes`; returns how many.
+ */
+function boundaryWindow(parts: readonly Uint8Array[], at: number, reach: number): number {
+  if (windowBytes.length < 2 * reach) windowBytes = Buffer.alloc(2 * reach)
+  // The first part the window starts in, and where in it.
+  let first = at
+  let skip = 0
+  for (let before = 0; first > 0 && before < reach; ) {
+    first--
+    const len = (parts[first] as Uint8Array).length
+    const take = Math.min(len, reach - before)
+    skip = len - take
+    before += take
+  }
+  let o = 0
+  for (let i = first; i < at; i++)
+    o += asBuffer(parts[i] as Uint8Array).copy(windowBytes, o, i === first ? skip : 0)
   let need = reach
-  for (let i = at - 1; i >= 0 && need > 0; i--) {
-    const part = parts[i] as Uint8Array
-    const take = Math.min(need, part.length)
-    before.unshift(part.subarray(part.length - take))
-    need -= take
-  }
-  const after: Uint8Array[] = []
-  need = reach
   for (let i = at; i < parts.length && need > 0; i++) {
-    const part = parts[i] as Uint8Array
+    const part = asBuffer(parts[i] as Uint8Array)
     const take = Math.min(need, part.length)
-    after.push(part.subarray(0, take))
+    o += part.copy(windowBytes, o, 0, take)
     need -= take
   }
-  return Buffer.concat([...before, ...after])
-}
-
-function redactBytes(bytes: Buffer, matcher: SecretMatcher, options: RedactorOptions): [Buffer, Redactor] {
-  const redactor = new Redactor(matcher, options)
-  return [Buffer.concat([redactor.push(bytes), redactor.end()]), redactor]
+  return o
 }
 
 /**
@@ -250,19 +357,34 @@ export function redactText(
   matcher: SecretMatcher,
   options: RedactorOptions = {},
 ): RedactedText {
-  const bytes = Buffer.from(text, 'utf8')
-  // The common case: plain ASCII with no secret in it comes back as it is, after one scan.
-  if (bytes.length === text.length && !containsSecret(bytes, matcher))
+  const t = tablesOf(matcher)
+  // The common case: an ASCII value with no escape, no operator token and no secret comes back as it
+  // is, after one scan of a copy in scratch memory (ASCII: its UTF-8 and latin1 bytes are its chars).
+  if (
+    text.indexOf('aegis_us') === -1 &&
+    text.indexOf('\\') === -1 &&
+    text.indexOf('%') === -1 &&
+    text.indexOf('&') === -1 &&
+    asciiHasHit(t, text) === false
+  ) {
     return { text, count: 0, kinds: NO_KINDS }
-  const [utf8, first] = redactBytes(bytes, matcher, options)
-  let result = utf8.toString('utf8')
-  let count = first.count
-  const kinds = new Set(first.kinds)
-  if (isLatin1(result) && Buffer.byteLength(result, 'utf8') !== result.length) {
-    const [latin1, second] = redactBytes(Buffer.from(result, 'latin1'), matcher, options)
-    result = latin1.toString('latin1')
-    count += second.count
-    for (const kind of second.kinds) kinds.add(kind)
   }
-  return { text: result, count, kinds: [...kinds].sort() }
+  const replacement = replacementOf(options)
+  const bytes = Buffer.from(text, 'utf8')
+  const first = redactWhole(t, bytes, replacement)
+  if (first === null && bytes.length === text.length) return { text, count: 0, kinds: NO_KINDS }
+  let result = first === null ? text : first.bytes.toString('utf8')
+  let count = first?.count ?? 0
+  const kinds = new Set(first?.kinds)
+  if (isLatin1(result) && Buffer.byteLength(result, 'utf8') !== result.length) {
+    const second = redactWhole(t, Buffer.from(result, 'latin1'), replacement)
+    if (second !== null) {
+      result = second.bytes.toString('latin1')
+      count += second.count
+      for (const kind of second.kinds) kinds.add(kind)
+    }
+  }
+  return count === 0 && result === text
+    ? { text, count: 0, kinds: NO_KINDS }
+    : { text: result, count, kinds: [...kinds].sort() }
 }

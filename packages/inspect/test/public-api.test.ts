@@ -24,6 +24,7 @@ describe('@aegis/inspect public API', () => {
         'isDecodable',
         'listCodings',
         'redactBuffer',
+        'redactParts',
         'redactStream',
         'redactText',
         'scan',

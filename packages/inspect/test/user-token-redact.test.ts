@@ -129,6 +129,32 @@ describe('operator tokens written encoded, found outbound by shape', () => {
   }
 })
 
+describe("operator tokens written encoded, found through the needles' probe bytes", () => {
+  // The base64 and hex stems are found by one byte of theirs (memchr), then by Buffer#indexOf after
+  // 16 misses: a body full of those bytes before the token must still give it up.
+  const encoded: [string, string][] = [
+    ['base64', Buffer.from(TOKEN).toString('base64')],
+    ['base64 +1', Buffer.from(`x${TOKEN}`).toString('base64')],
+    ['base64 +2', Buffer.from(`xy${TOKEN}`).toString('base64')],
+    ['hex', Buffer.from(TOKEN).toString('hex')],
+    ['HEX', Buffer.from(TOKEN).toString('hex').toUpperCase()],
+  ]
+  const noise = (n: number) => 'Y F Z f V W 6 1 '.repeat(n)
+  for (const [name, text] of encoded) {
+    it(`${name}: at the start, after a few probe bytes, after many`, () => {
+      for (const before of ['', noise(2), noise(200)]) {
+        for (const after of ['', noise(3)]) {
+          const body = Buffer.from(`{"n":"${before}","d":"${text}","m":"${after}"}`)
+          expect(
+            inspectOutbound({ body }, matcher).map((f) => f.kind),
+            `${before.length} bytes before`,
+          ).toContain('format:aegis-user-token')
+        }
+      }
+    })
+  }
+})
+
 describe('bodies without an operator token', () => {
   it('are not format-scanned in their decoded views (what keeps the body scan cheap)', () => {
     // A percent-encoded look-alike of another format in a body stays unseen, as before.

@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
-  containsSecret,
   createDecoder,
   createRedactor,
-  redactBuffer,
+  redactParts,
   redactStream,
   redactText,
   type SecretMatcher,
@@ -73,10 +72,10 @@ export async function redactResponse(
   if (identity && Number.isSafeInteger(declared) && declared <= BUFFER_LIMIT) {
     let parts = await body.readParts()
     // The usual answer holds no secret: its parts go out as they came, never joined or copied.
-    if (containsSecret(parts, matcher)) {
-      const whole = redactBuffer(Buffer.concat(parts), matcher)
-      count += whole.count
-      parts = [whole.bytes]
+    const redacted = redactParts(parts, matcher)
+    if (redacted !== null) {
+      count += redacted.count
+      parts = [redacted.bytes]
     }
     let length = 0
     for (const part of parts) length += part.length
