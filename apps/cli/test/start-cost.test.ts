@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateProcess } from './helpers/gate-process.js'
 import { CLI_ROOT, initProject, type Project, runCli } from './helpers/run-cli.js'
 
 // What a command loads is most of its start time (issue 18: `vault list` took 0.6 s, of which
@@ -89,6 +90,31 @@ describe('what a command loads (SQLite workspace)', () => {
     expect(r.files.filter((f) => f.includes('/apps/cli/'))).toEqual([
       pathToFileURL(join(CLI_ROOT, 'bin', 'run.js')).href,
     ])
+  })
+
+  it('a plain gate (SQLite, no Redis, no MCP) loads neither the Redis client nor PostgreSQL state nor MCP', async () => {
+    const out = join(project.dir, 'trace-gate.txt')
+    rmSync(out, { force: true })
+    const gate = await startGateProcess(project.dir, [], {
+      ...project.env,
+      NODE_OPTIONS: `--import ${TRACER}`,
+      AEGIS_TEST_MODULE_TRACE: out,
+    })
+    const exited = new Promise((resolve) => gate.child.once('exit', resolve))
+    gate.child.kill('SIGINT')
+    await exited
+    const packages = new Set(readFileSync(out, 'utf8').split('\n').filter(Boolean).map(packageOf))
+    expect(packages).toContain('@aegis/proxy') // the tracer saw the gate
+    const gateHeavy = [
+      '@aegis/redis-rate-limit',
+      '@redis/client',
+      '@aegis/pg',
+      'drizzle-orm/node-postgres',
+      '@aegis/mcp',
+      '@modelcontextprotocol/sdk',
+      'ws',
+    ]
+    expect(gateHeavy.filter((p) => packages.has(p))).toEqual([])
   })
 
   it.each([
