@@ -129,6 +129,6 @@ describe('what a command loads (SQLite workspace)', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([])
     const commands = r.files.filter((f) => f.includes('/apps/cli/dist/commands/'))
-    expect(commands).toEqual([pathToFileURL(join(CLI_ROOT, 'dist', 'commands', ...args)).href + '.js'])
+    expect(commands).toEqual([`${pathToFileURL(join(CLI_ROOT, 'dist', 'commands', ...args)).href}.js`])
   })
 })
