@@ -14,6 +14,10 @@ export const shared: ViteUserConfig = {
         replacement: fileURLToPath(new URL('./packages/proxy/src/internal.ts', import.meta.url)),
       },
       {
+        find: /^@aegis\/(access|vault|webhooks)\/pg$/,
+        replacement: fileURLToPath(new URL('./packages/$1/src/pg.ts', import.meta.url)),
+      },
+      {
         find: /^@aegis\/pg\/testing$/,
         replacement: fileURLToPath(new URL('./packages/pg/src/testing.ts', import.meta.url)),
       },

@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup'
 import { library } from '../../tsup.shared.ts'
 
-export default defineConfig(library)
+// Two entries: the API and `@aegis/access/pg`, the PostgreSQL engine, so that importing the package
+// does not load pg and drizzle's pg-core (shared modules go to one chunk: one VaultError, one key cache).
+export default defineConfig({ ...library, entry: ['src/index.ts', 'src/pg.ts'] })

@@ -1,4 +1,26 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core'
+import { readFileSync } from 'node:fs'
+import { release } from 'node:os'
 
-await execute({ dir: import.meta.url })
+// `aegis --version` answers without loading oclif (most of that command's start time) and prints
+// exactly oclif's line, `Config.userAgent`: name/version platform-arch node-version. oclif names
+// the platform `wsl` under WSL (its `wsl-utils` check): on a Microsoft kernel oclif answers itself.
+if (process.argv[2] === '--version' && !microsoftKernel()) {
+  const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const arch = process.arch === 'ia32' ? 'x86' : process.arch
+  process.stdout.write(`${name}/${version} ${process.platform}-${arch} node-${process.version}\n`)
+} else {
+  const { execute } = await import('@oclif/core')
+  await execute({ dir: import.meta.url })
+}
+
+/** Linux on a Microsoft kernel (WSL, or a container inside it): the cases oclif reports as `wsl`. */
+function microsoftKernel() {
+  if (process.platform !== 'linux') return false
+  if (/microsoft/i.test(release())) return true
+  try {
+    return /microsoft/i.test(readFileSync('/proc/version', 'utf8'))
+  } catch {
+    return false
+  }
+}

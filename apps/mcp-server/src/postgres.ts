@@ -5,13 +5,16 @@
  * net) — and writes the shared ledger, whose batches carry the webhook events (a gate's relay
  * delivers them). RBAC reads the users in the same database.
  */
-import { ACCESS_PG_MIGRATIONS, checkUserAccess, openPgUserStore } from '@aegis/access'
+import { ACCESS_PG_MIGRATIONS, checkUserAccess } from '@aegis/access'
+import { openPgUserStore } from '@aegis/access/pg'
 import type { AegisConfig } from '@aegis/config'
 import { LEDGER_PG_MIGRATIONS, openPgLedger } from '@aegis/ledger'
 import { assertSchemaCurrent, ChangeFeed, openPool } from '@aegis/pg'
 import type { AuditSink, CredentialSource } from '@aegis/proxy'
-import { LiveCredentialSource, openPgVault, VAULT_PG_MIGRATIONS, type VaultStore } from '@aegis/vault'
-import { PgOutbox, WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
+import { LiveCredentialSource, VAULT_PG_MIGRATIONS, type VaultStore } from '@aegis/vault'
+import { openPgVault } from '@aegis/vault/pg'
+import { WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
+import { PgOutbox } from '@aegis/webhooks/pg'
 
 /** What `serve` needs of either engine. */
 export interface ServerState {

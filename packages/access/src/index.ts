@@ -2,8 +2,8 @@
  * @aegis/access — operators: users with one of three roles, the 16 permissions, the one
  * `authorize(actor, permission)` every app calls, and the command → permission table of the CLI.
  * Importing it opens nothing: the roles, permissions, `authorize` and the tables are plain data and
- * pure functions; only `AccessStore` / `resolveActor` touch `<data_dir>/access.db`, and
- * `openPgUserStore` the host's PostgreSQL pool.
+ * pure functions; only `AccessStore` / `resolveActor` touch `<data_dir>/access.db`; the PostgreSQL
+ * store, `openPgUserStore`, is `@aegis/access/pg`.
  */
 export { type Actor, BOOTSTRAP, type UserActor } from './actor.js'
 export { authorize, type Decision } from './authorize.js'
@@ -11,7 +11,6 @@ export { type AccessCheck, AUTHENTICATION_REQUIRED, checkAccess, checkUserAccess
 export { COMMAND_PERMISSIONS, type CommandId, commandPermission } from './commands.js'
 export { AccessError, type AccessErrorCode } from './errors.js'
 export { isPermission, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from './permissions.js'
-export { openPgUserStore } from './pg/store.js'
 export { ACCESS_PG_MIGRATIONS } from './pg-migrations.js'
 export { isRole, ROLES, type Role } from './roles.js'
 export {

@@ -23,10 +23,14 @@ describe('@aegis/access public API', () => {
         'commandPermission',
         'isPermission',
         'isRole',
-        'openPgUserStore',
         'resolveActor',
         'sqliteUserStore',
       ].sort(),
     )
+  })
+
+  it('keeps the PostgreSQL engine in @aegis/access/pg, so the root never loads pg', async () => {
+    const pg = await import('../src/pg.js')
+    expect(Object.keys(pg).sort()).toEqual(['openPgUserStore'])
   })
 })

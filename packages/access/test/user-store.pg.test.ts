@@ -4,14 +4,8 @@ import { type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pgTestUrl } from '../../../test-support/pg-url.js'
-import {
-  ACCESS_PG_MIGRATIONS,
-  AccessError,
-  type Actor,
-  BOOTSTRAP,
-  openPgUserStore,
-  type UserStore,
-} from '../src/index.js'
+import { ACCESS_PG_MIGRATIONS, AccessError, type Actor, BOOTSTRAP, type UserStore } from '../src/index.js'
+import { openPgUserStore } from '../src/pg.js'
 import { userStoreContract } from './contract/user-store.js'
 
 const adminUrl = pgTestUrl('@aegis/access PostgreSQL user store')

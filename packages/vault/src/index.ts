@@ -50,14 +50,6 @@ export {
   type OpenVaultOptions,
   openVault,
 } from './manage.js'
-export {
-  createPgVault,
-  destroyPgVault,
-  listPgVaults,
-  openPgVault,
-  PG_VAULT_LOCATION,
-  type PgVaultOptions,
-} from './pg/manage.js'
 export { VAULT_PG_MIGRATIONS } from './pg-migrations.js'
 export { Secret } from './secret.js'
 export { sqliteVaultStore, type VaultStore } from './store.js'

@@ -3,17 +3,8 @@ import { scratchDatabase } from '@aegis/pg/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pgTestUrl } from '../../../test-support/pg-url.js'
-import {
-  createPgVault,
-  destroyPgVault,
-  LiveCredentialSource,
-  listPgVaults,
-  openPgVault,
-  PG_VAULT_LOCATION,
-  VaultError,
-  type VaultErrorCode,
-  type VaultStore,
-} from '../src/index.js'
+import { LiveCredentialSource, VaultError, type VaultErrorCode, type VaultStore } from '../src/index.js'
+import { createPgVault, destroyPgVault, listPgVaults, openPgVault, PG_VAULT_LOCATION } from '../src/pg.js'
 import { KEY, vaultName } from './contract/vault-store.js'
 import { type PgScratch, pgScratch } from './pg/engine.js'
 

@@ -22,11 +22,6 @@ describe('@aegis/vault public API', () => {
         'sqliteVaultStore',
         'LiveCredentialSource',
         'VAULT_PG_MIGRATIONS',
-        'PG_VAULT_LOCATION',
-        'createPgVault',
-        'destroyPgVault',
-        'listPgVaults',
-        'openPgVault',
         'unsealedKeyPath',
         'wipeUnsealedKey',
         'writeCustody',
@@ -48,6 +43,13 @@ describe('@aegis/vault public API', () => {
         'stageFile',
         'writeFileAtomic',
       ].sort(),
+    )
+  })
+
+  it('keeps the PostgreSQL engine in @aegis/vault/pg, so the root never loads pg', async () => {
+    const pg = await import('../src/pg.js')
+    expect(Object.keys(pg).sort()).toEqual(
+      ['PG_VAULT_LOCATION', 'createPgVault', 'destroyPgVault', 'listPgVaults', 'openPgVault'].sort(),
     )
   })
 })

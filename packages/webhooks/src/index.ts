@@ -23,7 +23,6 @@ export {
   type RecordResult,
 } from './outbox.js'
 export { type DeliveryFilter, type OutboxStore, sqliteOutboxStore } from './outbox-store.js'
-export { PgOutbox } from './pg/outbox.js'
 export { WEBHOOKS_PG_MIGRATIONS } from './pg-migrations.js'
 export { Relay, type RelayLogger, type RelayOptions } from './relay.js'
 export { RETRY_SCHEDULE_MS, retryAfterMs, retryDelay } from './schedule.js'

@@ -2,7 +2,8 @@ import { LEDGER_PG_MIGRATIONS, type LedgerStore, openPgLedger } from '@aegis/led
 import { migrate, openPool } from '@aegis/pg'
 import { type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
 import type pg from 'pg'
-import { type OutboxOptions, PgOutbox, WEBHOOKS_PG_MIGRATIONS } from '../src/index.js'
+import { type OutboxOptions, WEBHOOKS_PG_MIGRATIONS } from '../src/index.js'
+import { PgOutbox } from '../src/pg.js'
 import { Clock } from './helpers.js'
 
 /** A scratch database with the ledger's and the outbox's tables, for one test file. */

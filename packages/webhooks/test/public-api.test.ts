@@ -13,7 +13,6 @@ describe('@aegis/webhooks public API', () => {
         'EVENT_TYPES',
         'MIN_KEY_BYTES',
         'Outbox',
-        'PgOutbox',
         'RETRY_SCHEDULE_MS',
         'Relay',
         'SECRET_PREFIX',
@@ -34,5 +33,10 @@ describe('@aegis/webhooks public API', () => {
         'webhookUrlProblem',
       ].sort(),
     )
+  })
+
+  it('keeps the PostgreSQL engine in @aegis/webhooks/pg, so the root never loads pg', async () => {
+    const pg = await import('../src/pg.js')
+    expect(Object.keys(pg).sort()).toEqual(['PgOutbox'])
   })
 })

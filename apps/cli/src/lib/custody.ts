@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type AdminReply, adminSockets, callAdmin, isNotListening } from '@aegis/proxy/internal'
+import type { AdminReply } from '@aegis/proxy/internal'
 import type { CustodyRecord } from '@aegis/vault'
 import { CliError } from './errors.js'
 import type { Storage } from './storage.js'
@@ -72,6 +72,9 @@ export interface LiveGate {
 
 /** Every gate of the data dir that answers on its admin socket (stale socket files are skipped). */
 export async function liveGates(dataDir: string): Promise<LiveGate[]> {
+  // The admin client lives in the proxy package (undici, the pipeline): loaded by the commands
+  // that talk to gates, not by every command that only needs `sealedMessage`.
+  const { adminSockets, callAdmin, isNotListening } = await import('@aegis/proxy/internal')
   const gates: LiveGate[] = []
   for (const socket of adminSockets(adminDir(dataDir))) {
     try {

@@ -14,10 +14,8 @@ import type { Logger } from 'pino'
 import { adminDir } from './custody.js'
 import { CliError } from './errors.js'
 import { openSqliteGateState } from './gate-state.js'
-import { openPgGateState } from './gate-state-pg.js'
 import { createLogger } from './logger.js'
 import { assertPoliciesDir } from './policies-dir.js'
-import { pgWhere } from './postgres.js'
 import { describeSharedLimits, openSharedLimits } from './rate-limits.js'
 import { upstreamFlags, upstreamOverrides } from './upstream-flags.js'
 import { type GateWebhooks, startGateWebhooks } from './webhook-relay.js'
@@ -110,13 +108,17 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   assertPoliciesDir(gateConfig.policies_dir)
   const logger = createLogger(config)
   const pgUrl = config.storage.postgres.url
+  // The PostgreSQL state (pg, drizzle's pg-core, the change feed) loads only when configured.
   const state =
     pgUrl === undefined
       ? openSqliteGateState(options)
-      : await openPgGateState({ ...options, url: pgUrl, config, logger })
+      : await (await import('./gate-state-pg.js')).openPgGateState({ ...options, url: pgUrl, config, logger })
   const { vault, outbox } = state
   // Budgets in Redis when rate_limit.redis.url names one (shared with the other gates).
-  const sharedLimits = openSharedLimits(config, logger)
+  const sharedLimits = await openSharedLimits(config, logger).catch(async (error: unknown) => {
+    await state.close()
+    throw error
+  })
   const observability = config.observability
   // One registry for this gate: it counts the pipeline's outcomes and is served at /_aegis/metrics.
   const telemetry = observability.metrics
@@ -198,6 +200,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   })
   options.log(`Aegis gate listening on ${address.url} (vault "${vault.name}")`)
   if (pgUrl !== undefined) {
+    const { pgWhere } = await import('./postgres.js')
     options.log(
       `State shared through PostgreSQL at ${pgWhere(pgUrl)} (changes from other gates and CLIs arrive within a second)`,
     )

@@ -1,12 +1,9 @@
-import { join } from 'node:path'
 import { type LedgerStore, parseSince } from '@aegis/ledger'
 import { CliError } from './errors.js'
 import type { Storage } from './storage.js'
 
-/** The audit ledger lives beside the vaults: `<data_dir>/ledger.db`. */
-export function ledgerPath(dataDir: string): string {
-  return join(dataDir, 'ledger.db')
-}
+// Its own module, so that opening storage does not load the ledger package.
+export { ledgerPath } from './ledger-path.js'
 
 /** Opens the engine's ledger for reading or writing; closes it after `fn` whatever happens. */
 export async function withLedger<R>(

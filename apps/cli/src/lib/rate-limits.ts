@@ -1,5 +1,5 @@
 import type { AegisConfig } from '@aegis/config'
-import { type RedisRateLimiter, rateLimiterFromConfig, redactRedisUrl } from '@aegis/redis-rate-limit'
+import type { RedisRateLimiter } from '@aegis/redis-rate-limit'
 import { throttledWarn } from './throttled-log.js'
 
 interface WarnLogger {
@@ -11,7 +11,13 @@ interface WarnLogger {
  * names the same Redis and prefix; undefined without a URL (budgets stay in this process). Its
  * errors go to the log, at most one line per 10 s. The caller closes it on shutdown.
  */
-export function openSharedLimits(config: AegisConfig, logger: WarnLogger): RedisRateLimiter | undefined {
+export async function openSharedLimits(
+  config: AegisConfig,
+  logger: WarnLogger,
+): Promise<RedisRateLimiter | undefined> {
+  if (config.rate_limit.redis.url === undefined) return undefined
+  // The Redis client (hundreds of modules, OpenTelemetry) loads only when a Redis is configured.
+  const { rateLimiterFromConfig, redactRedisUrl } = await import('@aegis/redis-rate-limit')
   return rateLimiterFromConfig(
     config,
     throttledWarn(logger, 'shared rate limits: Redis error', {
@@ -29,6 +35,7 @@ export async function describeSharedLimits(
   config: AegisConfig,
 ): Promise<{ info: string; warning: string | null } | null> {
   if (limiter === undefined) return null
+  const { redactRedisUrl } = await import('@aegis/redis-rate-limit')
   const where = redactRedisUrl(config.rate_limit.redis.url ?? '')
   const mode = config.rate_limit.failure_mode
   const info = `Rate limits shared through Redis at ${where} (prefix "${config.rate_limit.redis.prefix}", failure mode ${mode})`

@@ -4,27 +4,22 @@
  * directory, exactly as before. Commands and the gate runtime ask a `Storage` for the async stores
  * and never look at the engine themselves.
  */
-import { AccessStore, accessFile, openPgUserStore, sqliteUserStore, type UserStore } from '@aegis/access'
+import type { UserStore } from '@aegis/access'
+import { AccessStore, accessFile, sqliteUserStore } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
-import { type LedgerStore, openLedger, openPgLedger, sqliteLedgerStore } from '@aegis/ledger'
-import { assertSchemaCurrent } from '@aegis/pg'
+import type { LedgerStore } from '@aegis/ledger'
 import {
-  createPgVault,
   createVault,
-  destroyPgVault,
   destroyVault,
-  listPgVaults,
   listVaults,
-  openPgVault,
   openVault,
   sqliteVaultStore,
   type VaultInfo,
   type VaultStore,
 } from '@aegis/vault'
-import { Outbox, type OutboxStore, PgOutbox, sqliteOutboxStore } from '@aegis/webhooks'
+import type { OutboxStore } from '@aegis/webhooks'
 import type { Pool } from 'pg'
-import { ledgerPath } from './ledger-file.js'
-import { openConfiguredPool, PG_MIGRATION_SETS, pgFailure, pgWhere } from './postgres.js'
+import { ledgerPath } from './ledger-path.js'
 
 /** The ledger with the webhook outbox whose events it writes in its own transactions. */
 export interface LedgerWithOutbox {
@@ -77,59 +72,9 @@ export async function openStorage(
 ): Promise<Storage> {
   const url = config.storage.postgres.url
   if (url === undefined) return sqliteStorage(dataDir)
-  const pool = openConfiguredPool(config, url, {
-    ...(options.onPoolError !== undefined && { onError: options.onPoolError }),
-  })
-  try {
-    // The first query also proves the server answers and takes the login.
-    if (options.checkSchema === false) await pool.query('SELECT 1')
-    else await assertSchemaCurrent(pool, PG_MIGRATION_SETS)
-  } catch (error) {
-    await pool.end().catch(() => {})
-    throw pgFailure(error, url)
-  }
-  return pgStorage(pool, url)
-}
-
-/**
- * PostgreSQL: every vault, the ledger, users and webhooks in one database, shared by every process
- * that names it. The stores borrow this pool; `close` ends it.
- */
-function pgStorage(pool: Pool, url: string): Storage {
-  // A failure past the first query (the server went away) still gets the one-line wording.
-  const guarded =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await fn(...args)
-      } catch (error) {
-        throw pgFailure(error, url)
-      }
-    }
-  return {
-    engine: 'postgres',
-    pool,
-    where: pgWhere(url),
-    openVault: guarded((name: string, masterKey: string) => openPgVault({ pool, name, masterKey })),
-    createVault: guarded((name: string, masterKey: string) => createPgVault({ pool, name, masterKey })),
-    listVaults: guarded(() => listPgVaults(pool)),
-    destroyVault: guarded((name: string) => destroyPgVault(pool, name)),
-    openLedger: async () => openPgLedger({ pool }),
-    openOutbox: async () => {
-      const outbox = new PgOutbox(pool)
-      return { ledger: openPgLedger({ pool, extensions: [outbox] }), outbox }
-    },
-    // No users table yet (`storage migrate` has not run: only init, doctor and storage commands get
-    // here) holds no user, like a missing access.db; an empty table the store answers itself.
-    openUsers: guarded(async (o?: { create?: boolean }) => {
-      if (o?.create !== true) {
-        const found = await pool.query<{ t: string | null }>("SELECT to_regclass('aegis.users') AS t")
-        if (found.rows[0]?.t == null) return null
-      }
-      return openPgUserStore(pool)
-    }),
-    close: () => pool.end(),
-  }
+  // PostgreSQL (pg, drizzle's pg-core, every package's PostgreSQL engine) loads only when configured.
+  const { openPgStorage } = await import('./storage-pg.js')
+  return openPgStorage(config, url, options)
 }
 
 /** The embedded default: one SQLite file per vault, ledger.db, access.db in the data directory. */
@@ -144,8 +89,16 @@ function sqliteStorage(dataDir: string): Storage {
     createVault: async (name, masterKey) => sqliteVaultStore(createVault({ dataDir, name, masterKey })),
     listVaults: async () => listVaults(dataDir),
     destroyVault: async (name) => destroyVault(dataDir, name),
-    openLedger: async (o) => sqliteLedgerStore(openLedger({ file: ledgerFile, checkpoint: checkpoint(o) })),
+    // The ledger and the outbox load with their first use: vault and user commands never need them.
+    openLedger: async (o) => {
+      const { openLedger, sqliteLedgerStore } = await import('@aegis/ledger')
+      return sqliteLedgerStore(openLedger({ file: ledgerFile, checkpoint: checkpoint(o) }))
+    },
     openOutbox: async (o) => {
+      const [{ openLedger, sqliteLedgerStore }, { Outbox, sqliteOutboxStore }] = await Promise.all([
+        import('@aegis/ledger'),
+        import('@aegis/webhooks'),
+      ])
       const outbox = new Outbox()
       const ledger = openLedger({ file: ledgerFile, checkpoint: checkpoint(o), extensions: [outbox] })
       return { ledger: sqliteLedgerStore(ledger), outbox: sqliteOutboxStore(outbox) }

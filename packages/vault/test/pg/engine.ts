@@ -1,7 +1,8 @@
 import { migrate, openPool } from '@aegis/pg'
 import { scratchDatabase } from '@aegis/pg/testing'
 import type { Pool } from 'pg'
-import { createPgVault, openPgVault, VAULT_PG_MIGRATIONS } from '../../src/index.js'
+import { VAULT_PG_MIGRATIONS } from '../../src/index.js'
+import { createPgVault, openPgVault } from '../../src/pg.js'
 import type { VaultStoreEngine } from '../contract/vault-store.js'
 
 /** A migrated scratch database with two pools: `pool` (the first process) and `other` (a second). */

@@ -54,7 +54,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     const { vault, ledger, close } = await this.#state(config, logger)
 
     // Budgets shared with the gates when rate_limit.redis.url names a Redis.
-    const rateLimitStore = openSharedLimits(config, logger)
+    const rateLimitStore = await openSharedLimits(config, logger)
     let running: RunningMcp
     try {
       running = await startMcp({

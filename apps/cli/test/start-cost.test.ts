@@ -1,0 +1,134 @@
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateProcess } from './helpers/gate-process.js'
+import { CLI_ROOT, initProject, type Project, runCli } from './helpers/run-cli.js'
+
+// What a command loads is most of its start time (issue 18: `vault list` took 0.6 s, of which
+// pg, drizzle's pg-core, the ledger, webhooks and undici were a third). Timing tests are flaky, so
+// this pins the cause instead: which packages a command loads, recorded by a module tracer.
+
+const TRACER = pathToFileURL(join(CLI_ROOT, 'test', 'fixtures', 'module-trace.mjs')).href
+
+/** The package of a loaded file: `@aegis/<pkg>` for a workspace package, else its npm name. */
+function packageOf(file: string): string {
+  const path = file.replace(/^file:\/\//, '')
+  const workspace = /\/packages\/([^/]+)\/dist\//.exec(path)
+  if (workspace) return `@aegis/${workspace[1]}`
+  const dep = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(path)
+  if (!dep) return path.includes('/apps/cli/') ? '@aegis/cli' : path
+  // drizzle-orm is one package with an entry per engine: the engine is what matters here.
+  if (dep[1] === 'drizzle-orm') return `drizzle-orm/${dep[2]?.split('/')[0]}`
+  return dep[1] as string
+}
+
+interface Traced {
+  code: number | null
+  stdout: string
+  stderr: string
+  packages: Set<string>
+  files: string[]
+}
+
+async function traced(project: Project, args: string[]): Promise<Traced> {
+  const out = join(project.dir, `trace-${args.join('-')}.txt`)
+  rmSync(out, { force: true })
+  const r = await runCli(args, {
+    cwd: project.dir,
+    env: { ...project.env, NODE_OPTIONS: `--import ${TRACER}`, AEGIS_TEST_MODULE_TRACE: out },
+  })
+  const files = readFileSync(out, 'utf8').split('\n').filter(Boolean)
+  return { ...r, files, packages: new Set(files.map(packageOf)) }
+}
+
+/** Loaded only by the commands that use them: the gate, PostgreSQL, Redis, MCP, metrics, webhooks. */
+const HEAVY = [
+  'pg',
+  'pg-pool',
+  'drizzle-orm/node-postgres',
+  '@aegis/pg',
+  '@aegis/ledger',
+  '@aegis/webhooks',
+  '@aegis/proxy',
+  '@aegis/inspect',
+  '@aegis/policy',
+  '@aegis/telemetry',
+  '@aegis/mcp',
+  '@aegis/redis-rate-limit',
+  'undici',
+  'prom-client',
+  '@modelcontextprotocol/sdk',
+  '@redis/client',
+  'csv-stringify',
+  'pino',
+  'ws',
+]
+
+describe('what a command loads (SQLite workspace)', () => {
+  let project: Project
+  beforeAll(async () => {
+    project = await initProject()
+  })
+  afterAll(() => {
+    if (project) rmSync(project.dir, { recursive: true, force: true })
+  })
+
+  it('the tracer sees what a command loads (it would catch a heavy package)', async () => {
+    const r = await traced(project, ['ledger', 'show'])
+    expect(r.code).toBe(0)
+    expect(r.packages).toContain('@aegis/ledger')
+    expect(r.packages).toContain('better-sqlite3')
+  })
+
+  it('--version loads nothing but bin/run.js (not oclif) and prints oclif’s line', async () => {
+    const r = await traced(project, ['--version'])
+    expect(r.code).toBe(0)
+    const arch = process.arch === 'ia32' ? 'x86' : process.arch
+    expect(r.stdout).toBe(`@aegis/cli/0.1.0 ${process.platform}-${arch} node-${process.version}\n`)
+    expect([...r.packages]).toEqual(['@aegis/cli'])
+    expect(r.files.filter((f) => f.includes('/apps/cli/'))).toEqual([
+      pathToFileURL(join(CLI_ROOT, 'bin', 'run.js')).href,
+    ])
+  })
+
+  it('a plain gate (SQLite, no Redis, no MCP) loads neither the Redis client nor PostgreSQL state nor MCP', async () => {
+    const out = join(project.dir, 'trace-gate.txt')
+    rmSync(out, { force: true })
+    const gate = await startGateProcess(project.dir, [], {
+      ...project.env,
+      NODE_OPTIONS: `--import ${TRACER}`,
+      AEGIS_TEST_MODULE_TRACE: out,
+    })
+    const exited = new Promise((resolve) => gate.child.once('exit', resolve))
+    gate.child.kill('SIGINT')
+    await exited
+    const packages = new Set(readFileSync(out, 'utf8').split('\n').filter(Boolean).map(packageOf))
+    expect(packages).toContain('@aegis/proxy') // the tracer saw the gate
+    const gateHeavy = [
+      '@aegis/redis-rate-limit',
+      '@redis/client',
+      '@aegis/pg',
+      'drizzle-orm/node-postgres',
+      '@aegis/mcp',
+      '@modelcontextprotocol/sdk',
+      'ws',
+    ]
+    expect(gateHeavy.filter((p) => packages.has(p))).toEqual([])
+  })
+
+  it.each([
+    [['vault', 'list']],
+    [['vault', 'vaults']],
+    [['agent', 'list']],
+    [['user', 'list']],
+    [['config', 'validate']],
+    [['config', 'show']],
+  ])('%j loads none of the heavy packages, and one command module (the manifest, no scan)', async (args) => {
+    const r = await traced(project, args)
+    expect(r.code, r.stderr).toBe(0)
+    expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([])
+    const commands = r.files.filter((f) => f.includes('/apps/cli/dist/commands/'))
+    expect(commands).toEqual([`${pathToFileURL(join(CLI_ROOT, 'dist', 'commands', ...args)).href}.js`])
+  })
+})
