@@ -5,8 +5,12 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads'
 import Database from 'better-sqlite3'
+import { ROW_WIDTH } from './rows.js'
 import { type BatchExtension, sqliteBatchWriter } from './sqlite-batch.js'
 import type { Reply, WorkerBatch, WriterData } from './writer-protocol.js'
+
+/** About 4 000 rows: larger transactions gain nothing, and the thread's heap stays small. */
+const MAX_MERGED_VALUES = 4000 * ROW_WIDTH
 
 type Load = (url: string) => Promise<Record<string, unknown>>
 
@@ -80,15 +84,22 @@ export async function runWriter(load: Load): Promise<void> {
 
   port.on('message', (first: WorkerBatch | 'close') => {
     if (first === 'close') return stop()
-    // Whatever arrived while the previous transaction committed joins this one.
+    // Whatever arrived while the previous transaction committed joins this one, up to a bound: a
+    // producer that does not wait for its appends must not grow one transaction (and this heap)
+    // without end; what is left waits in the port for the next transaction.
     const batches: WorkerBatch[] = [first]
+    let values = first[0].length + first[1].length
     let closing = false
-    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) {
+    while (values < MAX_MERGED_VALUES) {
+      const next = receiveMessageOnPort(port)
+      if (next === undefined) break
       if (next.message === 'close') {
         closing = true
         break
       }
-      batches.push(next.message as WorkerBatch)
+      const batch = next.message as WorkerBatch
+      batches.push(batch)
+      values += batch[0].length + batch[1].length
     }
     const rows = batches.length === 1 ? first[0] : batches.flatMap((b) => b[0])
     const completions = batches.length === 1 ? first[1] : batches.flatMap((b) => b[1])
