@@ -33,7 +33,10 @@ export interface LedgerWithOutbox {
 }
 
 export interface OpenLedgerOptions {
-  /** The gate's mode: SQLite checkpoints off the request path (`checkpoint: 'background'`). */
+  /**
+   * The gate's mode: on SQLite the batch transaction runs in a writer thread, which also checkpoints
+   * (`writer: 'worker'`, `checkpoint: 'background'`); one-shot commands keep the inline writer.
+   */
   background?: boolean
 }
 
@@ -135,7 +138,10 @@ function pgStorage(pool: Pool, url: string): Storage {
 /** The embedded default: one SQLite file per vault, ledger.db, access.db in the data directory. */
 function sqliteStorage(dataDir: string): Storage {
   const ledgerFile = ledgerPath(dataDir)
-  const checkpoint = (o: OpenLedgerOptions | undefined) => (o?.background === true ? 'background' : 'inline')
+  const mode = (o: OpenLedgerOptions | undefined) =>
+    o?.background === true
+      ? ({ writer: 'worker', checkpoint: 'background' } as const)
+      : ({ writer: 'inline', checkpoint: 'inline' } as const)
   return {
     engine: 'sqlite',
     pool: undefined,
@@ -144,10 +150,10 @@ function sqliteStorage(dataDir: string): Storage {
     createVault: async (name, masterKey) => sqliteVaultStore(createVault({ dataDir, name, masterKey })),
     listVaults: async () => listVaults(dataDir),
     destroyVault: async (name) => destroyVault(dataDir, name),
-    openLedger: async (o) => sqliteLedgerStore(openLedger({ file: ledgerFile, checkpoint: checkpoint(o) })),
+    openLedger: async (o) => sqliteLedgerStore(openLedger({ file: ledgerFile, ...mode(o) })),
     openOutbox: async (o) => {
       const outbox = new Outbox()
-      const ledger = openLedger({ file: ledgerFile, checkpoint: checkpoint(o), extensions: [outbox] })
+      const ledger = openLedger({ file: ledgerFile, ...mode(o), extensions: [outbox] })
       return { ledger: sqliteLedgerStore(ledger), outbox: sqliteOutboxStore(outbox) }
     },
     openUsers: async (o) => {
