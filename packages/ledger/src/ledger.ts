@@ -65,7 +65,7 @@ export interface OpenLedgerOptions {
    * Where the group-commit transaction runs. `inline` (default): on the event loop, synchronously
    * — nothing to start, for one-shot commands. `worker`: in a worker thread with its own connection,
    * so a busy gate's event loop only validates and queues rows (about 15 µs of its time per request
-   * moves off it); the thread also checkpoints (after its replies with `checkpoint: 'background'`).
+   * moves off it); the thread also checkpoints (between its transactions with `checkpoint: 'background'`).
    * Every extension then needs a `worker` descriptor. Reads stay on the event loop's connection.
    */
   writer?: 'inline' | 'worker'

@@ -17,7 +17,7 @@ export interface WriterData {
   file: string
   busyTimeoutMs: number
   cacheKiB: number
-  /** Checkpoint after a reply at most this often (ms); null: SQLite's own, inside the commit. */
+  /** Checkpoint this often (ms) between transactions; null: SQLite's own, inside the commit. */
   checkpointMs: number | null
   backstopPages: number
   extensions: readonly WorkerExtensionDescriptor[]

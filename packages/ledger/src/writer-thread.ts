@@ -59,6 +59,8 @@ export class ThreadWriter {
   #waiters: Waiter[] = []
   #timer: NodeJS.Immediate | null = null
   readonly #inFlight: InFlight[] = []
+  /** Appends and completions sent and not answered yet (part of `metrics.pending`). */
+  #sentPending = 0
   #dead: Error | null = null
   readonly #exited: Promise<void>
   #closing = false
@@ -133,8 +135,8 @@ export class ThreadWriter {
   }
 
   metrics(): LedgerMetrics {
-    const pending = this.#waiters.length + this.#completions.length / COMPLETION_WIDTH
-    return { ...this.#counters, pending }
+    const queued = this.#waiters.length + this.#completions.length / COMPLETION_WIDTH
+    return { ...this.#counters, pending: queued + this.#sentPending }
   }
 
   /** Flushes, then stops the thread (it closes its connection). Resolves even if the flush failed. */
@@ -176,6 +178,7 @@ export class ThreadWriter {
     this.#rows = []
     this.#completions = []
     this.#waiters = []
+    this.#sentPending += inFlight.waiters.length + inFlight.completions
     if (this.#dead !== null) return this.#fail(inFlight, this.#wrapError(this.#dead))
     if (this.#inFlight.length === 0) this.#worker.ref()
     this.#inFlight.push(inFlight)
@@ -205,6 +208,7 @@ export class ThreadWriter {
           waiter.resolve(typeof ids === 'number' ? next++ : (ids[at++] ?? 0))
         }
         this.#counters.appended += batch.waiters.length
+        this.#sentPending -= batch.waiters.length + batch.completions
         completions += batch.completions
         batch.settled?.(null)
       }
@@ -217,6 +221,7 @@ export class ThreadWriter {
   }
 
   #fail(batch: InFlight, error: Error): Error {
+    this.#sentPending -= batch.waiters.length + batch.completions
     this.#counters.droppedCompletes += batch.completions
     for (const waiter of batch.waiters) waiter.reject(error)
     batch.settled?.(error)

@@ -46,7 +46,8 @@ export async function runWriter(load: Load): Promise<void> {
   }
   const write = sqliteBatchWriter(db, extensions)
   const last = extensions.map(snapshot)
-  let lastCheckpoint = Date.now()
+  // Set by each commit, cleared by a checkpoint: an idle ledger is not checkpointed again and again.
+  let dirty = false
 
   /** Counter changes since the previous reply, or null when nothing moved (the usual case). */
   const counterDeltas = (): Array<Record<string, number>> | null => {
@@ -68,19 +69,29 @@ export async function runWriter(load: Load): Promise<void> {
 
   const stop = (): void => {
     port.removeAllListeners('message')
+    if (timer !== null) clearInterval(timer)
     if (data.checkpointMs !== null) checkpoint()
     db.close()
     port.close()
   }
 
   const checkpoint = (): void => {
+    dirty = false
     try {
       db.pragma('wal_checkpoint(PASSIVE)')
     } catch {
-      // busy or locked: the next batch tries again
+      // busy or locked: the next tick tries again
+      dirty = true
     }
-    lastCheckpoint = Date.now()
   }
+  // Between transactions (timers run between messages), so no commit waits inside one; a batch
+  // arriving meanwhile waits for it and grows.
+  const timer =
+    data.checkpointMs === null
+      ? null
+      : setInterval(() => {
+          if (dirty) checkpoint()
+        }, data.checkpointMs)
 
   port.on('message', (first: WorkerBatch | 'close') => {
     if (first === 'close') return stop()
@@ -110,13 +121,12 @@ export async function runWriter(load: Load): Promise<void> {
       // AUTOINCREMENT ids of one transaction are consecutive: two numbers say them all.
       const consecutive = ids.every((id, i) => id === firstId + i)
       reply = [batches.length, consecutive ? firstId : ids, completed, counterDeltas()]
+      dirty = true
     } catch (error) {
       const e = error as { message?: unknown; code?: unknown }
       reply = [batches.length, null, String(e?.message ?? error), typeof e?.code === 'string' ? e.code : null]
     }
     port.postMessage(reply)
-    // After the reply, so no append waits for it; a later batch does (it grows meanwhile).
-    if (data.checkpointMs !== null && Date.now() - lastCheckpoint >= data.checkpointMs) checkpoint()
     if (closing) stop()
   })
 }

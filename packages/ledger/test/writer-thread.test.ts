@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type Ledger, LedgerError, type LedgerExtension, openLedger } from '../src/index.js'
 import { type MirrorOptions, mirrorDescriptor } from './fixtures/mirror-extension.js'
 import { entry, tempLedgerFile } from './helpers.js'
@@ -59,6 +60,29 @@ describe("writer: 'worker'", () => {
     }
     // Inline, the 400 ms transaction would hold the event loop: no tick at all.
     expect(ticks).toBeGreaterThanOrEqual(10)
+  })
+
+  it('counts appends sent to the thread and not answered yet as pending', async () => {
+    const ledger = open(tempLedgerFile(), [mirror({ sleepMs: 300 })])
+    await ledger.append(entry())
+    const slow = ledger.append(entry({ path: '/sleep' }))
+    await new Promise((resolve) => setTimeout(resolve, 100)) // sent, the thread still sleeping
+    expect(ledger.metrics.pending).toBe(1)
+    await slow
+    expect(ledger.metrics).toMatchObject({ pending: 0, appended: 2 })
+  })
+
+  it('checkpoints in the thread (checkpoint: background): the database file grows while it writes', async () => {
+    const file = tempLedgerFile()
+    const ledger = openLedger({ file, writer: 'worker', checkpoint: 'background' })
+    opened.push(ledger)
+    const before = statSync(file).size
+    for (let b = 0; b < 40; b++) await Promise.all(Array.from({ length: 50 }, () => ledger.append(entry())))
+    // Far below SQLite's own 1000-page threshold per commit: only the thread's checkpoints copy pages.
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 64 * 1024), {
+      timeout: 3000,
+      interval: 50,
+    })
   })
 
   it("an extension's rows commit in the entries' transaction, visible when the append resolves", async () => {
