@@ -14,6 +14,10 @@ export const shared: ViteUserConfig = {
         replacement: fileURLToPath(new URL('./packages/proxy/src/internal.ts', import.meta.url)),
       },
       {
+        find: /^@aegis\/config\/webhook-events$/,
+        replacement: fileURLToPath(new URL('./packages/config/src/webhook-events.ts', import.meta.url)),
+      },
+      {
         find: /^@aegis\/pg\/testing$/,
         replacement: fileURLToPath(new URL('./packages/pg/src/testing.ts', import.meta.url)),
       },

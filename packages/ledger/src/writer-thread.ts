@@ -77,6 +77,9 @@ export class ThreadWriter {
     this.#worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: { ...data, program: PROGRAM, tsx },
+      // From the sources, workspace packages resolve to theirs too (as vitest's aliases do), so an
+      // extension's imports need no build either.
+      ...(fromSources ? { execArgv: ['--conditions=@aegis/source'] } : {}),
       // Rows pass through in small batches, so a small young generation is enough: the process's
       // peak RSS under load was ~5 MB lower with 2 MB than with 8 MB (bench/results/2026-12-06-ledger-worker.md).
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
