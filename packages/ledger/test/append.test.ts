@@ -83,6 +83,28 @@ describe.each(['inline', 'worker'] as const)('group commit (writer: %s)', (write
     expect(rows).toEqual([{ id, request_id: 'after-recovery' }])
   })
 
+  it('rejects the batch SQLite refuses (a trigger aborts it) with the SQLite code as cause, then recovers', async () => {
+    const file = tempLedgerFile()
+    const ledger = ledgerAt(file, undefined, writer)
+    await ledger.append(entry())
+    const other = secondConnection(file)
+    other.exec(`CREATE TRIGGER refuse BEFORE INSERT ON entries WHEN NEW.path = '/refused'
+      BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`)
+    const results = await Promise.allSettled([
+      ledger.append(entry()),
+      ledger.append(entry({ path: '/refused' })),
+    ])
+    for (const result of results) {
+      expect(result.status).toBe('rejected')
+      const reason = (result as PromiseRejectedResult).reason
+      expect(reason).toBeInstanceOf(LedgerError)
+      expect(reason).toMatchObject({ code: 'write_failed', cause: { code: 'SQLITE_CONSTRAINT_TRIGGER' } })
+    }
+    other.exec('DROP TRIGGER refuse')
+    await ledger.append(entry({ path: '/refused' }))
+    expect(ledger.query({}).map((e) => e.path)).toEqual(['/refused', '/repos/acme/app'])
+  })
+
   it('rejects appends after close instead of dropping them', async () => {
     const ledger = openLedger({ file: tempLedgerFile(), writer })
     await ledger.close()
