@@ -33,8 +33,8 @@ interface Waiter {
 interface InFlight {
   waiters: Waiter[]
   completions: number
-  /** Called with the batch's outcome (for `flush`). */
-  settled: ((error: Error | null) => void) | null
+  /** Called with the batch's outcome (every `flush` waiting for it). */
+  settled: Array<(error: Error | null) => void> | null
 }
 
 interface Counted {
@@ -132,7 +132,8 @@ export class ThreadWriter {
     const last = this.#inFlight.at(-1)
     if (last === undefined) return
     const error = await new Promise<Error | null>((resolve) => {
-      last.settled = resolve
+      last.settled ??= []
+      last.settled.push(resolve)
     })
     if (error !== null) throw error
   }
@@ -213,7 +214,7 @@ export class ThreadWriter {
         this.#counters.appended += batch.waiters.length
         this.#sentPending -= batch.waiters.length + batch.completions
         completions += batch.completions
-        batch.settled?.(null)
+        for (const settle of batch.settled ?? []) settle(null)
       }
       this.#counters.batches++
       this.#counters.completed += completed
@@ -227,7 +228,7 @@ export class ThreadWriter {
     this.#sentPending -= batch.waiters.length + batch.completions
     this.#counters.droppedCompletes += batch.completions
     for (const waiter of batch.waiters) waiter.reject(error)
-    batch.settled?.(error)
+    for (const settle of batch.settled ?? []) settle(error)
     return error
   }
 

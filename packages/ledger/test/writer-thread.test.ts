@@ -62,6 +62,14 @@ describe("writer: 'worker'", () => {
     expect(ticks).toBeGreaterThanOrEqual(10)
   })
 
+  it('flush() called twice while a batch is out: both settle', async () => {
+    const ledger = open(tempLedgerFile())
+    const pending = ledger.append(entry())
+    await within(Promise.all([ledger.flush(), ledger.flush(), ledger.flush()]))
+    await pending
+    expect(ledger.metrics).toMatchObject({ appended: 1, pending: 0 })
+  })
+
   it('counts appends sent to the thread and not answered yet as pending', async () => {
     const ledger = open(tempLedgerFile(), [mirror({ sleepMs: 300 })])
     await ledger.append(entry())
