@@ -18,6 +18,10 @@ export const shared: ViteUserConfig = {
         replacement: fileURLToPath(new URL('./packages/$1/src/pg.ts', import.meta.url)),
       },
       {
+        find: /^@aegis\/config\/webhook-events$/,
+        replacement: fileURLToPath(new URL('./packages/config/src/webhook-events.ts', import.meta.url)),
+      },
+      {
         find: /^@aegis\/pg\/testing$/,
         replacement: fileURLToPath(new URL('./packages/pg/src/testing.ts', import.meta.url)),
       },

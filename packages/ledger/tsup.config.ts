@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup'
 import { library } from '../../tsup.shared.ts'
 
-export default defineConfig(library)
+// The writer thread's program is a module of its own (writer-thread.ts imports it by file name).
+export default defineConfig({ ...library, entry: ['src/index.ts', 'src/writer-worker.ts'] })

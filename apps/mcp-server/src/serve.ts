@@ -130,6 +130,8 @@ function openSqliteState(dataDir: string, name: string, masterKey: string): Serv
   try {
     const ledger = openLedger({
       file: join(dataDir, 'ledger.db'),
+      // Commits in a writer thread, off the event loop that serves the tool calls.
+      writer: 'worker',
       checkpoint: 'background',
       extensions: [new Outbox()],
     })

@@ -1,6 +1,7 @@
 import { hostAllowlistProblem } from '@aegis/guard'
 import { z } from 'zod'
 import { isIpOrCidr, parseResolveEntry, parseResolveMapping, type ResolveEntry } from './upstream.js'
+import { WEBHOOK_EVENTS } from './webhook-events.js'
 
 export const POLICY_MODES = ['enforce', 'dry-run', 'off'] as const
 export const POLICY_DEFAULTS = ['allow', 'deny'] as const
@@ -10,13 +11,7 @@ export const LOG_FORMATS = ['json', 'pretty'] as const
 export const LOG_REQUESTS = ['off', 'refused', 'all'] as const
 export const MCP_TRANSPORTS = ['stdio', 'http'] as const
 export const RATE_LIMIT_FAILURE_MODES = ['closed', 'open'] as const
-export const WEBHOOK_EVENTS = [
-  'blocked_request',
-  'credential_expiry',
-  'rate_limit_exceeded',
-  'agent_auth_failure',
-  'body_inspection',
-] as const
+export { WEBHOOK_EVENTS }
 
 /** Vault names: they become file names, so a small safe alphabet. */
 export const VAULT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/

@@ -7,6 +7,9 @@ import { Worker } from 'node:worker_threads'
  */
 export const BACKSTOP_PAGES = 20_000
 
+/** How often a background checkpoint runs (the writer thread's: at most this often). */
+export const CHECKPOINT_INTERVAL_MS = 200
+
 /** The writer's own threshold when there is no background checkpointer (SQLite's default). */
 export const INLINE_PAGES = 1000
 
@@ -48,7 +51,7 @@ export class BackgroundCheckpointer {
   #stopping: Promise<void> | null = null
   #exited = false
 
-  constructor(file: string, onExit: (error?: Error) => void, intervalMs = 200) {
+  constructor(file: string, onExit: (error?: Error) => void, intervalMs = CHECKPOINT_INTERVAL_MS) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3')
     this.#worker = new Worker(PROGRAM, {
       eval: true,

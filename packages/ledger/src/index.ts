@@ -26,3 +26,4 @@ export type {
   RequestDecision,
   TimelineBucket,
 } from './types.js'
+export type { WorkerExtensionDescriptor } from './writer-protocol.js'

@@ -5,15 +5,30 @@ import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { blockedGroups, timeline, window } from './aggregates.js'
-import { BACKSTOP_PAGES, BackgroundCheckpointer, INLINE_PAGES } from './checkpointer.js'
+import {
+  BACKSTOP_PAGES,
+  BackgroundCheckpointer,
+  CHECKPOINT_INTERVAL_MS,
+  INLINE_PAGES,
+} from './checkpointer.js'
 import { LedgerError } from './errors.js'
 import { exportLedger } from './export.js'
 import { buildWhere, limitOf, type Where } from './filter.js'
 import { GroupCommit } from './group-commit.js'
 import { type Dialect, type Plan, runSync } from './plan.js'
 import * as plans from './queries.js'
-import { type CompleteParams, completeParams, type EntryRow, requestRow, systemRow, toEntry } from './rows.js'
+import {
+  type CompleteParams,
+  completeParams,
+  type EntryRow,
+  pushCompletion,
+  pushRow,
+  requestRow,
+  systemRow,
+  toEntry,
+} from './rows.js'
 import * as schema from './schema.js'
+import { sqliteBatchWriter } from './sqlite-batch.js'
 import type {
   BlockedGroup,
   Decision,
@@ -29,6 +44,8 @@ import type {
   LedgerWindow,
   TimelineBucket,
 } from './types.js'
+import type { WorkerExtensionDescriptor } from './writer-protocol.js'
+import { ThreadWriter } from './writer-thread.js'
 
 /** The drizzle migrations shipped with the package (same relative path from src/ and dist/). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../drizzle', import.meta.url))
@@ -44,6 +61,14 @@ export interface OpenLedgerOptions {
    * thread every 200 ms, so commits never wait for it; for a long-running writer such as the gate.
    */
   checkpoint?: 'inline' | 'background'
+  /**
+   * Where the group-commit transaction runs. `inline` (default): on the event loop, synchronously
+   * — nothing to start, for one-shot commands. `worker`: in a worker thread with its own connection,
+   * so a busy gate's event loop only validates and queues rows (about 15 µs of its time per request
+   * moves off it); the thread also checkpoints (between its transactions with `checkpoint: 'background'`).
+   * Every extension then needs a `worker` descriptor. Reads stay on the event loop's connection.
+   */
+  writer?: 'inline' | 'worker'
   /**
    * Tables that must change in the same transaction as the entries that caused them (the webhook
    * outbox): each is attached to the writing connection once, after the migrations, and sees every
@@ -64,6 +89,15 @@ export interface LedgerExtension {
    * those a completion gave a new decision (as they are after it), in that order.
    */
   written(entries: readonly LedgerEntry[]): void
+  /**
+   * How the writer thread builds this extension's twin (`writer: 'worker'`): it imports `module`,
+   * constructs its `export` with `options` and attaches it to the thread's connection, where it
+   * sees every batch inside the batch transaction. This object is still attached to the event
+   * loop's connection (its reads and its own writes use that), and numbers in its `counters` get
+   * the twin's changes added.
+   */
+  readonly worker?: WorkerExtensionDescriptor
+  readonly counters?: object
 }
 
 type Statement = Database.Statement
@@ -76,73 +110,42 @@ const SQLITE: Dialect = {
   idsIn: (ids) => ({ sql: 'id IN (SELECT value FROM json_each(@ids))', value: JSON.stringify(ids) }),
 }
 
-const COLUMNS =
-  'time, ts, request_id, channel, agent, credential, service, target_host, method, path, decision, code, ' +
-  'status, duration_ms, bytes_in, bytes_out, dry_run, redactions, inspection, event, detail'
-const COLUMN_NAMES = COLUMNS.split(', ')
-
-// Positional parameters: binding by name costs a property lookup per column per row, which shows
-// on the gate's hot path (every request is written before it is forwarded).
-const INSERT = `INSERT INTO entries (${COLUMNS}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`
-const COMPLETE = `UPDATE entries SET
-  decision = coalesce(?, decision), code = coalesce(?, code), status = coalesce(?, status),
-  duration_ms = ?, bytes_in = ?, bytes_out = ?,
-  redactions = coalesce(?, redactions), inspection = coalesce(?, inspection)
-  WHERE id = ? AND channel <> 'system'`
-// The usual completion (no new decision, code or inspection: a forwarded request that ended well)
-// leaves those columns alone, so the decision index is not touched.
-const COMPLETE_PLAIN = `UPDATE entries SET
-  status = coalesce(?, status), duration_ms = ?, bytes_in = ?, bytes_out = ?,
-  redactions = coalesce(?, redactions)
-  WHERE id = ? AND channel <> 'system'`
-
-function insertValues(r: EntryRow): unknown[] {
-  return [
-    r.time,
-    r.ts,
-    r.request_id,
-    r.channel,
-    r.agent,
-    r.credential,
-    r.service,
-    r.target_host,
-    r.method,
-    r.path,
-    r.decision,
-    r.code,
-    r.status,
-    r.duration_ms,
-    r.bytes_in,
-    r.bytes_out,
-    r.dry_run,
-    r.redactions,
-    r.inspection,
-    r.event,
-    r.detail,
-  ]
+/** Where the batch transaction runs: on the event loop, or in a writer thread. */
+interface Writer {
+  append(row: EntryRow): Promise<number>
+  complete(params: CompleteParams): void
+  drop(): void
+  flush(): Promise<void>
+  metrics(): LedgerMetrics
+  close(): Promise<void>
 }
 
-/** Whether a completion only adds figures (see COMPLETE_PLAIN). */
-function isPlain(p: CompleteParams): boolean {
-  return p.decision === null && p.code === null && p.inspection === null
-}
+const writeFailed = (cause: unknown) => new LedgerError('write_failed', 'Ledger write failed', { cause })
 
-function plainValues(p: CompleteParams): unknown[] {
-  return [p.status, p.duration_ms, p.bytes_in, p.bytes_out, p.redactions, p.id]
-}
-
-function completeValues(p: CompleteParams): unknown[] {
-  return [
-    p.decision,
-    p.code,
-    p.status,
-    p.duration_ms,
-    p.bytes_in,
-    p.bytes_out,
-    p.redactions,
-    p.inspection,
-    p.id,
-  ]
+/** `writer: 'inline'`: group commit on the event loop (`GroupCommit`), the transaction synchronous. */
+function inlineWriter(db: Database.Database, extensions: readonly LedgerExtension[]): Writer {
+  const write = sqliteBatchWriter(db, extensions)
+  const batcher = new GroupCommit<EntryRow, CompleteParams>((rows, completions) => {
+    const flatRows: unknown[] = []
+    for (const row of rows) pushRow(flatRows, row)
+    const flatCompletions: unknown[] = []
+    for (const params of completions) pushCompletion(flatCompletions, params)
+    return write(flatRows, flatCompletions)
+  }, writeFailed)
+  return {
+    append: (row) => batcher.append(row),
+    complete: (params) => batcher.complete(params),
+    drop: () => batcher.drop(),
+    flush: async () => {
+      const error = batcher.flushNow()
+      if (error) throw error
+    },
+    metrics: () => batcher.metrics(),
+    close: async () => {
+      const error = batcher.flushNow()
+      if (error) throw error
+    },
+  }
 }
 
 /**
@@ -156,7 +159,8 @@ const WRITER_CACHE_KIB = 1024
 /** Opens (creating when needed) and migrates a ledger file. Synchronous. */
 export function openLedger(options: OpenLedgerOptions): Ledger {
   const { file } = options
-  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))
+  const checkpoint = options.checkpoint ?? 'inline'
   let client: Database.Database | undefined
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
@@ -164,14 +168,34 @@ export function openLedger(options: OpenLedgerOptions): Ledger {
     closeSync(openSync(file, 'a', 0o600))
     chmodSync(file, 0o600)
     client = new Database(file)
-    client.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`)
+    client.pragma(`busy_timeout = ${busyTimeoutMs}`)
     client.pragma('journal_mode = WAL')
     client.pragma('synchronous = NORMAL')
     client.pragma(`cache_size = -${WRITER_CACHE_KIB}`)
     migrate(drizzle({ client, schema }), { migrationsFolder: MIGRATIONS_DIR })
     const extensions = options.extensions ?? []
     for (const extension of extensions) extension.attach(client)
-    return new Ledger(client, file, busyTimeoutMs, options.checkpoint ?? 'inline', extensions)
+    if (options.writer === 'worker') {
+      const descriptors = extensions.map((extension) => {
+        if (extension.worker === undefined) throw new Error('an extension without a worker descriptor')
+        return extension.worker
+      })
+      const writer = new ThreadWriter(
+        {
+          file,
+          busyTimeoutMs,
+          cacheKiB: WRITER_CACHE_KIB,
+          checkpointMs: checkpoint === 'background' ? CHECKPOINT_INTERVAL_MS : null,
+          backstopPages: BACKSTOP_PAGES,
+          extensions: descriptors,
+        },
+        extensions,
+        writeFailed,
+      )
+      return new Ledger(client, file, busyTimeoutMs, writer)
+    }
+    const writer = inlineWriter(client, extensions)
+    return new Ledger(client, file, busyTimeoutMs, writer, checkpoint === 'background')
   } catch (cause) {
     client?.close()
     throw new LedgerError('write_failed', `Cannot open the ledger at ${file}`, { cause })
@@ -179,16 +203,11 @@ export function openLedger(options: OpenLedgerOptions): Ledger {
 }
 
 /**
- * The audit ledger. Writes are group-committed: see `append`. Reads run on the same connection
- * (`query`, `stats`, both bounded) or on a private read-only connection (`iterate`, `exportTo`), so
- * a long export never blocks the writer.
+ * The audit ledger. Writes are group-committed: see `append`. Reads run on the event loop's
+ * connection (`query`, `stats`, both bounded) or on a private read-only connection (`iterate`,
+ * `exportTo`), so a long export never blocks the writer.
  */
 export class Ledger {
-  private readonly batcher: GroupCommit<EntryRow, CompleteParams>
-  private readonly insert: Statement
-  private readonly update: Statement
-  private readonly updatePlain: Statement
-  private readonly byId: Statement
   private readonly statements = new Map<string, Statement>()
   private readonly readers = new Set<Database.Database>()
   private checkpointer: BackgroundCheckpointer | null = null
@@ -199,49 +218,10 @@ export class Ledger {
     private readonly db: Database.Database,
     private readonly file: string,
     private readonly busyTimeoutMs: number,
-    checkpoint: 'inline' | 'background' = 'inline',
-    extensions: readonly LedgerExtension[] = [],
+    private readonly batcher: Writer,
+    backgroundCheckpoint = false,
   ) {
-    if (checkpoint === 'background') this.checkpointInBackground()
-    this.insert = db.prepare(INSERT)
-    this.update = db.prepare(COMPLETE)
-    this.updatePlain = db.prepare(COMPLETE_PLAIN)
-    this.byId = db.prepare('SELECT * FROM entries WHERE id = ?')
-    const writeBatch = db.transaction((rows: EntryRow[], completions: CompleteParams[]) => {
-      const ids = rows.map((row) => Number(this.insert.run(insertValues(row)).lastInsertRowid))
-      let completed = 0
-      // Entries a completion decided anew (a streamed body found too large: blocked): rare.
-      let decided: number[] | null = null
-      for (const params of completions) {
-        const result = isPlain(params)
-          ? this.updatePlain.run(plainValues(params))
-          : this.update.run(completeValues(params))
-        completed += result.changes > 0 ? 1 : 0
-        if (result.changes > 0 && params.decision !== null && extensions.length > 0) {
-          decided = decided ?? []
-          decided.push(params.id)
-        }
-      }
-      // Built only for an extension that wants them: an allowed request costs the gate no object.
-      for (const extension of extensions) {
-        const wanted = extension.decisions
-        const written: LedgerEntry[] = []
-        rows.forEach((row, i) => {
-          if (wanted === undefined || wanted.includes(row.decision))
-            written.push(toEntry({ ...row, id: ids[i] ?? 0 }))
-        })
-        for (const id of decided ?? []) {
-          const row = this.byId.get(id) as StoredRow
-          if (wanted === undefined || wanted.includes(row.decision)) written.push(toEntry(row))
-        }
-        if (written.length > 0) extension.written(written)
-      }
-      return { ids, completed }
-    })
-    this.batcher = new GroupCommit(
-      (rows, completions) => writeBatch(rows, completions),
-      (cause) => new LedgerError('write_failed', 'Ledger write failed', { cause }),
-    )
+    if (backgroundCheckpoint) this.checkpointInBackground()
   }
 
   /**
@@ -353,8 +333,7 @@ export class Ledger {
 
   /** Writes everything queued now. Rejects if that write failed (its appends were rejected too). */
   async flush(): Promise<void> {
-    const error = this.batcher.flushNow()
-    if (error) throw error
+    await this.batcher.flush()
   }
 
   /** Group-commit counters, for metrics. */
@@ -377,7 +356,7 @@ export class Ledger {
     if (this.closed) return
     this.closed = true
     try {
-      await this.flush()
+      await this.batcher.close()
       await this.checkpointer?.stop()
     } finally {
       for (const reader of this.readers) reader.close()

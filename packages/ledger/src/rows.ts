@@ -224,3 +224,91 @@ export function toEntry(row: EntryRow & { id: number }): LedgerEntry {
   if (row.detail !== null) entry.detail = row.detail
   return entry
 }
+
+/** Values per row in the flat form (`pushRow`): the `entries` columns in `ROW_COLUMNS` order. */
+export const ROW_WIDTH = 21
+/** Values per completion in the flat form (`pushCompletion`). */
+export const COMPLETION_WIDTH = 9
+/** Where the decision sits in a flat row, and the decision and id in a flat completion. */
+export const ROW_DECISION = 10
+export const COMPLETION_DECISION = 0
+export const COMPLETION_ID = 8
+
+/** The `entries` columns in the order of a flat row. */
+export const ROW_COLUMNS =
+  'time, ts, request_id, channel, agent, credential, service, target_host, method, path, decision, code, ' +
+  'status, duration_ms, bytes_in, bytes_out, dry_run, redactions, inspection, event, detail'
+
+/**
+ * Appends a row's values to a flat batch: a batch travels to the writer (and to a writer thread,
+ * by structured clone) as one array of `ROW_WIDTH` values per row, not one object of 21 keys.
+ */
+export function pushRow(out: unknown[], r: EntryRow): void {
+  out.push(
+    r.time,
+    r.ts,
+    r.request_id,
+    r.channel,
+    r.agent,
+    r.credential,
+    r.service,
+    r.target_host,
+    r.method,
+    r.path,
+    r.decision,
+    r.code,
+    r.status,
+    r.duration_ms,
+    r.bytes_in,
+    r.bytes_out,
+    r.dry_run,
+    r.redactions,
+    r.inspection,
+    r.event,
+    r.detail,
+  )
+}
+
+/** Appends a completion's values to a flat batch (the order of the completion UPDATE's parameters). */
+export function pushCompletion(out: unknown[], p: CompleteParams): void {
+  out.push(
+    p.decision,
+    p.code,
+    p.status,
+    p.duration_ms,
+    p.bytes_in,
+    p.bytes_out,
+    p.redactions,
+    p.inspection,
+    p.id,
+  )
+}
+
+/** The entry of the flat row at `offset`, stored under `id`. */
+export function entryOfValues(values: readonly unknown[], offset: number, id: number): LedgerEntry {
+  const v = (i: number) => values[offset + i] as never
+  return toEntry({
+    id,
+    time: v(0),
+    ts: v(1),
+    request_id: v(2),
+    channel: v(3),
+    agent: v(4),
+    credential: v(5),
+    service: v(6),
+    target_host: v(7),
+    method: v(8),
+    path: v(9),
+    decision: v(10),
+    code: v(11),
+    status: v(12),
+    duration_ms: v(13),
+    bytes_in: v(14),
+    bytes_out: v(15),
+    dry_run: v(16),
+    redactions: v(17),
+    inspection: v(18),
+    event: v(19),
+    detail: v(20),
+  })
+}

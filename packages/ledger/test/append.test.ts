@@ -11,8 +11,8 @@ import { entry, tempLedgerFile } from './helpers.js'
 const open: Ledger[] = []
 const others: Database.Database[] = []
 
-function ledgerAt(file: string, busyTimeoutMs?: number): Ledger {
-  const ledger = openLedger({ file, busyTimeoutMs })
+function ledgerAt(file: string, busyTimeoutMs?: number, writer?: 'inline' | 'worker'): Ledger {
+  const ledger = openLedger({ file, busyTimeoutMs, writer })
   open.push(ledger)
   return ledger
 }
@@ -29,9 +29,9 @@ afterEach(async () => {
   for (const ledger of open.splice(0)) await ledger.close()
 })
 
-describe('group commit', () => {
+describe.each(['inline', 'worker'] as const)('group commit (writer: %s)', (writer) => {
   it('writes every append queued in one event-loop turn in a single transaction', async () => {
-    const ledger = ledgerAt(tempLedgerFile())
+    const ledger = ledgerAt(tempLedgerFile(), undefined, writer)
     const ids = await Promise.all(Array.from({ length: 200 }, () => ledger.append(entry())))
     expect(new Set(ids).size).toBe(200)
     expect(ids).toEqual([...ids].sort((a, b) => a - b))
@@ -43,7 +43,7 @@ describe('group commit', () => {
 
   it('resolves an append only once its row is readable from another connection', async () => {
     const file = tempLedgerFile()
-    const ledger = ledgerAt(file)
+    const ledger = ledgerAt(file, undefined, writer)
     const reader = secondConnection(file)
     const count = reader.prepare('SELECT count(*) AS n FROM entries')
     const byId = reader.prepare('SELECT request_id, path FROM entries WHERE id = ?')
@@ -57,7 +57,7 @@ describe('group commit', () => {
 
   it('rejects every append of a batch whose transaction fails, and recovers afterwards', async () => {
     const file = tempLedgerFile()
-    const ledger = ledgerAt(file, 20)
+    const ledger = ledgerAt(file, 20, writer)
     const blocker = secondConnection(file)
     blocker.exec('BEGIN EXCLUSIVE')
     blocker
@@ -83,8 +83,30 @@ describe('group commit', () => {
     expect(rows).toEqual([{ id, request_id: 'after-recovery' }])
   })
 
+  it('rejects the batch SQLite refuses (a trigger aborts it) with the SQLite code as cause, then recovers', async () => {
+    const file = tempLedgerFile()
+    const ledger = ledgerAt(file, undefined, writer)
+    await ledger.append(entry())
+    const other = secondConnection(file)
+    other.exec(`CREATE TRIGGER refuse BEFORE INSERT ON entries WHEN NEW.path = '/refused'
+      BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END`)
+    const results = await Promise.allSettled([
+      ledger.append(entry()),
+      ledger.append(entry({ path: '/refused' })),
+    ])
+    for (const result of results) {
+      expect(result.status).toBe('rejected')
+      const reason = (result as PromiseRejectedResult).reason
+      expect(reason).toBeInstanceOf(LedgerError)
+      expect(reason).toMatchObject({ code: 'write_failed', cause: { code: 'SQLITE_CONSTRAINT_TRIGGER' } })
+    }
+    other.exec('DROP TRIGGER refuse')
+    await ledger.append(entry({ path: '/refused' }))
+    expect(ledger.query({}).map((e) => e.path)).toEqual(['/refused', '/repos/acme/app'])
+  })
+
   it('rejects appends after close instead of dropping them', async () => {
-    const ledger = openLedger({ file: tempLedgerFile() })
+    const ledger = openLedger({ file: tempLedgerFile(), writer })
     await ledger.close()
     await expect(ledger.append(entry())).rejects.toMatchObject({ code: 'closed' })
     await expect(ledger.system('gate_stop')).rejects.toMatchObject({ code: 'closed' })
@@ -93,21 +115,21 @@ describe('group commit', () => {
 
   it('close() commits queued appends and completions', async () => {
     const file = tempLedgerFile()
-    const ledger = openLedger({ file })
+    const ledger = openLedger({ file, writer })
     const id = await ledger.append(entry())
     const late = ledger.append(entry({ requestId: 'queued-at-close' }))
     ledger.complete(id, { status: 201, durationMs: 7, bytesIn: 3, bytesOut: 4 })
     await ledger.close()
     await expect(late).resolves.toBeGreaterThan(id)
 
-    const reopened = ledgerAt(file)
+    const reopened = ledgerAt(file, undefined, writer)
     const [newest, first] = reopened.query({})
     expect(newest?.requestId).toBe('queued-at-close')
     expect(first).toMatchObject({ id, status: 201, durationMs: 7, bytesIn: 3, bytesOut: 4 })
   })
 
   it('flush() writes the queue at once', async () => {
-    const ledger = ledgerAt(tempLedgerFile())
+    const ledger = ledgerAt(tempLedgerFile(), undefined, writer)
     const pending = ledger.append(entry())
     await ledger.flush()
     expect(ledger.metrics).toMatchObject({ batches: 1, pending: 0 })

@@ -9,10 +9,10 @@ import { tempLedgerFile } from './helpers.js'
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const child = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url))
 
-describe('crash durability', () => {
+describe.each(['inline', 'worker'])('crash durability (writer: %s)', (writer) => {
   it('every append that resolved before kill -9 is on disk', async () => {
     const file = tempLedgerFile()
-    const proc = spawn(process.execPath, ['--import', tsx, child, file], {
+    const proc = spawn(process.execPath, ['--import', tsx, child, file, writer], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const printed: Array<[number, string]> = []

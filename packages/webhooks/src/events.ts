@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { WEBHOOK_EVENTS } from '@aegis/config'
+// The subpath, not the package: this module runs in the ledger's writer thread too (Outbox.worker).
+import { WEBHOOK_EVENTS } from '@aegis/config/webhook-events'
 
 /** The five event types of the brief, in config's order (config validates `webhooks[].events`). */
 export const EVENT_TYPES = WEBHOOK_EVENTS

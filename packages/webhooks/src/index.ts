@@ -20,6 +20,7 @@ export {
   Outbox,
   type OutboxCounters,
   type OutboxOptions,
+  type OutboxWorkerDescriptor,
   type RecordResult,
 } from './outbox.js'
 export { type DeliveryFilter, type OutboxStore, sqliteOutboxStore } from './outbox-store.js'

@@ -99,6 +99,20 @@ type Row = Record<string, unknown>
 type Statement = Database.Statement
 
 /**
+ * This module as the ledger's writer thread can import it: `outbox.ts` from the sources,
+ * `outbox.js` (its own build entry) from dist/, where this code may sit in a shared chunk beside it.
+ */
+const OUTBOX_MODULE = new URL(`./outbox.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
+  .href
+
+/** What the ledger's writer thread needs to build an outbox of its own (`LedgerExtension.worker`). */
+export interface OutboxWorkerDescriptor {
+  readonly module: string
+  readonly export: 'Outbox'
+  readonly options: Omit<OutboxOptions, 'now'>
+}
+
+/**
  * The transactional webhook outbox. Attach it to the ledger (`openLedger({ extensions: [outbox] })`):
  * every batch's blocked entries become events and deliveries inside that batch's transaction, so
  * an entry never commits without its alert, nor an alert without its entry. The relay claims due
@@ -115,12 +129,27 @@ export class Outbox {
   private readonly now: () => number
   private db: Database.Database | null = null
   private s: Record<string, Statement> = {}
+  /**
+   * `LedgerExtension.worker`: with the ledger's `writer: 'worker'`, the writer thread builds a twin
+   * from this and writes the events in its batch transaction, while this outbox (on the ledger's
+   * other connection) serves the relay and the commands; the twin's `counters` changes are added
+   * to these. Absent with a custom `now`: a function cannot cross to another thread.
+   */
+  readonly worker?: OutboxWorkerDescriptor
 
   constructor(options: OutboxOptions = {}) {
     this.windowMs = options.coalesceWindowMs ?? DEFAULTS.coalesceWindowMs
     this.cap = options.maxPendingPerEndpoint ?? DEFAULTS.maxPendingPerEndpoint
     this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs
     this.now = options.now ?? Date.now
+    if (options.now === undefined) {
+      const { coalesceWindowMs, maxPendingPerEndpoint, leaseMs } = options
+      this.worker = {
+        module: OUTBOX_MODULE,
+        export: 'Outbox',
+        options: { coalesceWindowMs, maxPendingPerEndpoint, leaseMs },
+      }
+    }
   }
 
   /** `LedgerExtension.attach`: creates the tables on the ledger's connection. */

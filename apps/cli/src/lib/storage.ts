@@ -28,7 +28,10 @@ export interface LedgerWithOutbox {
 }
 
 export interface OpenLedgerOptions {
-  /** The gate's mode: SQLite checkpoints off the request path (`checkpoint: 'background'`). */
+  /**
+   * The gate's mode: on SQLite the batch transaction runs in a writer thread, which also checkpoints
+   * (`writer: 'worker'`, `checkpoint: 'background'`); one-shot commands keep the inline writer.
+   */
   background?: boolean
 }
 
@@ -80,7 +83,10 @@ export async function openStorage(
 /** The embedded default: one SQLite file per vault, ledger.db, access.db in the data directory. */
 function sqliteStorage(dataDir: string): Storage {
   const ledgerFile = ledgerPath(dataDir)
-  const checkpoint = (o: OpenLedgerOptions | undefined) => (o?.background === true ? 'background' : 'inline')
+  const mode = (o: OpenLedgerOptions | undefined) =>
+    o?.background === true
+      ? ({ writer: 'worker', checkpoint: 'background' } as const)
+      : ({ writer: 'inline', checkpoint: 'inline' } as const)
   return {
     engine: 'sqlite',
     pool: undefined,
@@ -92,7 +98,7 @@ function sqliteStorage(dataDir: string): Storage {
     // The ledger and the outbox load with their first use: vault and user commands never need them.
     openLedger: async (o) => {
       const { openLedger, sqliteLedgerStore } = await import('@aegis/ledger')
-      return sqliteLedgerStore(openLedger({ file: ledgerFile, checkpoint: checkpoint(o) }))
+      return sqliteLedgerStore(openLedger({ file: ledgerFile, ...mode(o) }))
     },
     openOutbox: async (o) => {
       const [{ openLedger, sqliteLedgerStore }, { Outbox, sqliteOutboxStore }] = await Promise.all([
@@ -100,7 +106,7 @@ function sqliteStorage(dataDir: string): Storage {
         import('@aegis/webhooks'),
       ])
       const outbox = new Outbox()
-      const ledger = openLedger({ file: ledgerFile, checkpoint: checkpoint(o), extensions: [outbox] })
+      const ledger = openLedger({ file: ledgerFile, ...mode(o), extensions: [outbox] })
       return { ledger: sqliteLedgerStore(ledger), outbox: sqliteOutboxStore(outbox) }
     },
     openUsers: async (o) => {

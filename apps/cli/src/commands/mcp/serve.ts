@@ -140,6 +140,8 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     const vault = this.openActiveVault()
     const ledger = openLedger({
       file: ledgerPath(this.dataDir()),
+      // Commits in a writer thread, off the event loop that serves the tool calls.
+      writer: 'worker',
       checkpoint: 'background',
       extensions: [new Outbox()],
     })
