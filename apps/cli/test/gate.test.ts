@@ -81,30 +81,36 @@ afterAll(async () => {
   removeDir(pkiDir)
 })
 
+/** A data directory after the quick start's first two commands: init, and the Slack credential. */
+async function quickStartDir(): Promise<string> {
+  const dir = tempDir()
+  expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
+  const added = await runCli(
+    [
+      'vault',
+      'add',
+      '--name',
+      'slack-bot',
+      '--service',
+      'slack',
+      '--secret',
+      '-',
+      '--domains',
+      'api.example.test',
+    ],
+    { cwd: dir, input: `${SECRET}\n` },
+  )
+  expect(added.code, added.stderr).toBe(0)
+  return dir
+}
+
 describe('aegis gate (quick start)', () => {
   let dir: string
   let gate: RunningGate
   const resolveFlag = () => `api.example.test:443:127.0.0.1:${upstream.port}`
 
   beforeAll(async () => {
-    dir = tempDir()
-    expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
-    const added = await runCli(
-      [
-        'vault',
-        'add',
-        '--name',
-        'slack-bot',
-        '--service',
-        'slack',
-        '--secret',
-        '-',
-        '--domains',
-        'api.example.test',
-      ],
-      { cwd: dir, input: `${SECRET}\n` },
-    )
-    expect(added.code, added.stderr).toBe(0)
+    dir = await quickStartDir()
     gate = await startGate(dir, ['--upstream-ca', caFile, '--resolve', resolveFlag()])
   })
   afterAll(() => {
@@ -206,24 +212,7 @@ describe('aegis gate request logging', () => {
   let dir: string
   const resolveFlag = () => `api.example.test:443:127.0.0.1:${upstream.port}`
   beforeAll(async () => {
-    dir = tempDir()
-    expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
-    const added = await runCli(
-      [
-        'vault',
-        'add',
-        '--name',
-        'slack-bot',
-        '--service',
-        'slack',
-        '--secret',
-        '-',
-        '--domains',
-        'api.example.test',
-      ],
-      { cwd: dir, input: `${SECRET}\n` },
-    )
-    expect(added.code, added.stderr).toBe(0)
+    dir = await quickStartDir()
   })
   afterAll(() => removeDir(dir))
 
