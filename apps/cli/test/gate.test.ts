@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
 import { BIN, listFiles, removeDir, runCli, tempDir } from './helpers/run-cli.js'
+import { keyedWorkspace } from './helpers/shamir.js'
 
 const SECRET = 'xoxb-quickstart-secret-7f3a'
 
@@ -84,23 +85,7 @@ afterAll(async () => {
 /** A data directory after the quick start's first two commands: init, and the Slack credential. */
 async function quickStartDir(): Promise<string> {
   const dir = tempDir()
-  expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
-  const added = await runCli(
-    [
-      'vault',
-      'add',
-      '--name',
-      'slack-bot',
-      '--service',
-      'slack',
-      '--secret',
-      '-',
-      '--domains',
-      'api.example.test',
-    ],
-    { cwd: dir, input: `${SECRET}\n` },
-  )
-  expect(added.code, added.stderr).toBe(0)
+  await keyedWorkspace(dir, SECRET)
   return dir
 }
 
