@@ -232,6 +232,10 @@ export const COMPLETION_WIDTH = 9
 /** Where the decision sits in a flat row, and the decision and id in a flat completion. */
 export const ROW_DECISION = 10
 export const COMPLETION_DECISION = 0
+export const COMPLETION_CODE = 1
+/** status, duration_ms, bytes_in, bytes_out, redactions: what the plain UPDATE sets. */
+export const COMPLETION_FIGURES = 2
+export const COMPLETION_INSPECTION = 7
 export const COMPLETION_ID = 8
 
 /** The `entries` columns in the order of a flat row. */

@@ -1,8 +1,11 @@
 import type Database from 'better-sqlite3'
 import type { BatchResult } from './group-commit.js'
 import {
+  COMPLETION_CODE,
   COMPLETION_DECISION,
+  COMPLETION_FIGURES,
   COMPLETION_ID,
+  COMPLETION_INSPECTION,
   COMPLETION_WIDTH,
   type EntryRow,
   entryOfValues,
@@ -36,6 +39,9 @@ const COMPLETE_PLAIN = `UPDATE entries SET
   redactions = coalesce(?, redactions)
   WHERE id = ? AND channel <> 'system'`
 
+/** The figures COMPLETE_PLAIN sets, in its parameter order, before the id. */
+const PLAIN_FIGURES = 5
+
 /**
  * The group-commit transaction of the SQLite ledger, on flat batches (`pushRow`, `pushCompletion`):
  * every row inserted, every completion applied and every extension told, in ONE transaction that
@@ -51,7 +57,7 @@ export function sqliteBatchWriter(
   const updatePlain = db.prepare(COMPLETE_PLAIN)
   const byId = db.prepare('SELECT * FROM entries WHERE id = ?')
   const rowValues = new Array<unknown>(ROW_WIDTH)
-  const plainValues = new Array<unknown>(6)
+  const plainValues = new Array<unknown>(PLAIN_FIGURES + 1)
   const completeValues = new Array<unknown>(COMPLETION_WIDTH)
   return db.transaction((rows: readonly unknown[], completions: readonly unknown[]): BatchResult => {
     const ids: number[] = []
@@ -67,9 +73,13 @@ export function sqliteBatchWriter(
       const id = completions[at + COMPLETION_ID] as number
       let changes: number
       // Figures only (no new decision, code or inspection): the plain UPDATE.
-      if (decision === null && completions[at + 1] === null && completions[at + 7] === null) {
-        for (let i = 0; i < 5; i++) plainValues[i] = completions[at + 2 + i]
-        plainValues[5] = id
+      if (
+        decision === null &&
+        completions[at + COMPLETION_CODE] === null &&
+        completions[at + COMPLETION_INSPECTION] === null
+      ) {
+        for (let i = 0; i < PLAIN_FIGURES; i++) plainValues[i] = completions[at + COMPLETION_FIGURES + i]
+        plainValues[PLAIN_FIGURES] = id
         changes = updatePlain.run(plainValues).changes
       } else {
         for (let i = 0; i < COMPLETION_WIDTH; i++) completeValues[i] = completions[at + i]
