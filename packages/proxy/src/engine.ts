@@ -139,15 +139,13 @@ export class GateEngine {
   readonly #stages: readonly Stage[]
   readonly #identity: SyncStage
   readonly #strip: ReadonlySet<string>
-  /** Loggers per outcome, null when that outcome gets no line: decided once, not per request. */
-  readonly #refusalLog: Logger | null
-  readonly #forwardLog: RequestLog
+  /** Which outcomes get a line: decided once, not per request. */
+  readonly #requestLog: RequestLog
 
   constructor(options: EngineOptions) {
     this.#options = options
     const logging = options.logRequests ?? 'refused'
-    this.#refusalLog = logging === 'off' ? null : options.logger
-    this.#forwardLog = { logger: options.logger, allowed: logging === 'all', failed: logging !== 'off' }
+    this.#requestLog = { logger: options.logger, allowed: logging === 'all', failed: logging !== 'off' }
     for (const [i, stage] of (options.stages ?? []).entries()) {
       if (typeof stage !== 'function')
         throw new TypeError(`stages[${i}] must be a function (ctx) => Refusal | undefined`)
@@ -298,7 +296,7 @@ export class GateEngine {
       )
       return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
     }
-    return new Forwarded(ctx, entryId, response, redacted, audit, this.#forwardLog, observer, upstreamMs)
+    return new Forwarded(ctx, entryId, response, redacted, audit, this.#requestLog, observer, upstreamMs)
   }
 
   /** Records a refusal decided by the pipeline, then describes it. */
@@ -331,9 +329,9 @@ export class GateEngine {
     // A detail may quote what the agent sent (`No credential serves "<segment>"`): the problem
     // document goes back to the agent and, through an MCP host, into its transcript and logs.
     const refusal = { ...decided, detail: loggable(ctx, decided.detail, MAX_DETAIL) }
-    const log = this.#refusalLog
-    if (log !== null && logsAt(log, 'info'))
-      log.info(
+    const { logger, failed } = this.#requestLog
+    if (failed && logsAt(logger, 'info'))
+      logger.info(
         {
           reqId: ctx.req.id,
           channel: ctx.req.channel,
@@ -384,7 +382,7 @@ function giveBack(ctx: RequestContext): void {
   release(ctx)
 }
 
-/** Which forwarded requests get a line: those that ended well only when `allowed`. */
+/** Which requests get a line: refused and failed ones when `failed`, those that ended well when `allowed`. */
 interface RequestLog {
   logger: Logger
   allowed: boolean
