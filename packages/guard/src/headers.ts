@@ -167,28 +167,42 @@ export function forwardResponseHeaders(
   raw: Readonly<Record<string, string | string[] | undefined>>,
   drop?: ReadonlySet<string>,
 ): Record<string, string | string[]> {
-  let named: Set<string> | null = null
-  for (const key of Object.keys(raw)) {
-    if (key.toLowerCase() !== 'connection') continue
-    const value = raw[key]
-    if (value === undefined) continue
-    named ??= new Set()
-    for (const v of Array.isArray(value) ? value : [value]) addConnectionTokens(v, named)
-  }
-
+  // One pass; `Connection` (hop-by-hop itself) is only remembered, and the names it lists are
+  // removed afterwards — rarely any but `keep-alive` and `close`, which name nothing to remove.
+  let connection: string | string[] | null = null
   const out: Record<string, string | string[]> = Object.create(null)
   for (const key of Object.keys(raw)) {
     const value = raw[key]
-    if (value === undefined || !TOKEN_RE.test(key)) continue
+    if (value === undefined) continue
     const lower = key.toLowerCase()
+    if (lower === 'connection') {
+      connection = connection === null ? value : [connection, value].flat()
+      continue
+    }
     if (HOP_BY_HOP.has(lower) || startsWithAny(lower, RESPONSE_DROPPED_PREFIXES)) continue
-    if (named?.has(lower) || drop?.has(lower)) continue
-    if (Array.isArray(value)) {
+    if (drop?.has(lower) || !TOKEN_RE.test(key)) continue
+    if (typeof value === 'string') {
+      if (!hasUnsafeValue(value)) out[key] = value
+    } else if (Array.isArray(value)) {
       const safe = value.filter((v) => typeof v === 'string' && !hasUnsafeValue(v))
       if (safe.length > 0) out[key] = safe
-    } else if (typeof value === 'string' && !hasUnsafeValue(value)) {
-      out[key] = value
     }
   }
+  if (connection !== null) removeConnectionNamed(out, connection)
   return out
 }
+
+/** Removes from `out` every header a `Connection` value names (case-insensitively). */
+function removeConnectionNamed(out: Record<string, string | string[]>, connection: string | string[]): void {
+  let named: Set<string> | null = null
+  for (const value of Array.isArray(connection) ? connection : [connection]) {
+    if (typeof value !== 'string' || CONNECTION_OPTIONS.has(value.toLowerCase())) continue
+    named ??= new Set()
+    addConnectionTokens(value, named)
+  }
+  if (named === null) return
+  for (const key of Object.keys(out)) if (named.has(key.toLowerCase())) delete out[key]
+}
+
+/** `Connection` values that name no end-to-end header (`keep-alive` is hop-by-hop already). */
+const CONNECTION_OPTIONS: ReadonlySet<string> = new Set(['keep-alive', 'close'])

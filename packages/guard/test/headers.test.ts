@@ -144,6 +144,26 @@ describe('forwardResponseHeaders', () => {
     expect(out).toEqual({ 'x-c': '3' })
   })
 
+  it.each([
+    ['close, X-Internal', { 'x-keep': '1' }],
+    ['Keep-Alive', { 'x-internal': 's', 'x-keep': '1' }],
+    ['keep-alive,x-internal , ,', { 'x-keep': '1' }],
+    [['close', 'x-internal'], { 'x-keep': '1' }],
+  ])('Connection %j removes only the names it lists', (connection, expected) => {
+    expect(forwardResponseHeaders({ connection, 'x-internal': 's', 'x-keep': '1' })).toEqual(expected)
+  })
+
+  it('honours every Connection header, whatever its spelling', () => {
+    const out = forwardResponseHeaders({
+      Connection: 'x-a',
+      connection: 'x-b',
+      'x-a': '1',
+      'x-b': '2',
+      'x-c': '3',
+    })
+    expect(out).toEqual({ 'x-c': '3' })
+  })
+
   it('strips x-aegis-* so the upstream cannot impersonate the gate', () => {
     expect(forwardResponseHeaders({ 'x-aegis-block': 'domain_denied', 'x-ok': '1' })).toEqual({ 'x-ok': '1' })
   })

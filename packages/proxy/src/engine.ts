@@ -267,7 +267,7 @@ export class GateEngine {
         stripHeaders: this.#strip,
       })
       upstreamMs = Date.now() - sentAt
-      redacted = await redactResponse(
+      const redacting = redactResponse(
         response.status,
         ctx.req.method,
         response.headers,
@@ -275,6 +275,7 @@ export class GateEngine {
         response.body,
         ctx.snapshot.matcher,
       )
+      redacted = redacting instanceof Promise ? await redacting : redacting
     } catch (error) {
       release(ctx)
       const refusal = upstreamFailure(error, dial.host)

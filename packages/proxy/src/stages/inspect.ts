@@ -11,6 +11,7 @@ import {
 import { callerTokenMatcher } from '../caller-token.js'
 import type { RequestContext } from '../context.js'
 import type { Stage } from '../pipeline.js'
+import type { StageResult } from '../types.js'
 import { collectBody } from '../upstream/collect.js'
 import { requestHeaderValues, upstreamHeaders } from '../upstream/headers.js'
 import { DecodeSlots } from './decode-slots.js'
@@ -104,12 +105,9 @@ function requestCoding(rawHeaders: readonly string[]): { coding: string | null }
 export function inspection(maxBodySize: number, stripHeaders: ReadonlySet<string>): Stage {
   const slots = new DecodeSlots(DECODE_SLOTS, DECODE_QUEUE)
   const decodedLimit = maxBodySize * DECODE_FACTOR
-  return async (ctx) => {
-    const credential = ctx.credential
-    if (credential === null || credential.bodyInspection === 'off') return undefined
-    // Header-only refusals come before the body is read.
-    const decided = requestCoding(ctx.req.rawHeaders)
-    if (!('coding' in decided)) return decided
+
+  /** Reads (and decodes) a streamed body, then inspects: the only path that waits. */
+  async function readThenInspect(ctx: RequestContext, coding: string | null): Promise<StageResult> {
     const body = await readBody(ctx, maxBodySize)
     if (body === 'unreadable') {
       // The client hung up (or its stream failed) before the body was complete.
@@ -120,49 +118,72 @@ export function inspection(maxBodySize: number, stripHeaders: ReadonlySet<string
         limit: maxBodySize,
       })
     }
-    let scanned = body
-    if (body !== null && body.length > 0 && decided.coding !== null) {
-      const waiting = slots.acquire()
-      if (waiting === null) {
-        ctx.rateLimit = 'gate'
-        return rateLimited('Too many compressed request bodies are being inspected; retry shortly', 1000)
+    if (body === null || body.length === 0 || coding === null) return inspect(ctx, body, stripHeaders)
+    const waiting = slots.acquire()
+    if (waiting === null) {
+      ctx.rateLimit = 'gate'
+      return rateLimited('Too many compressed request bodies are being inspected; retry shortly', 1000)
+    }
+    const release = await waiting
+    let decoded: Uint8Array
+    try {
+      decoded = await decodeBodyAsync(body, [coding], decodedLimit)
+    } catch (error) {
+      const why = error instanceof DecodeError ? error.code : 'corrupt'
+      if (why === 'too_large') {
+        return refuse(
+          'body_too_large',
+          `The ${coding} request body decodes to more than ${decodedLimit} bytes (${DECODE_FACTOR} × the body limit); it was not inspected`,
+          { limit: maxBodySize, decodedLimit },
+        )
       }
-      const release = await waiting
-      try {
-        scanned = await decodeBodyAsync(body, [decided.coding], decodedLimit)
-      } catch (error) {
-        const why = error instanceof DecodeError ? error.code : 'corrupt'
-        if (why === 'too_large') {
-          return refuse(
-            'body_too_large',
-            `The ${decided.coding} request body decodes to more than ${decodedLimit} bytes (${DECODE_FACTOR} × the body limit); it was not inspected`,
-            { limit: maxBodySize, decodedLimit },
-          )
-        }
-        return refuse('body_inspection', `The request body could not be decoded for inspection (${why})`)
-      } finally {
-        release()
-      }
+      return refuse('body_inspection', `The request body could not be decoded for inspection (${why})`)
+    } finally {
+      release()
     }
-    const parts = {
-      body: scanned,
-      query: ctx.query,
-      headers: upstreamHeaders(ctx, stripHeaders),
-      path: ctx.path,
-    }
-    const findings = inspectOutbound(parts, ctx.snapshot.matcher)
-    const token = ctx.req.agentToken
-    if (ctx.agent !== null && token !== null) {
-      findings.push(...inspectOutbound(parts, callerTokenMatcher(ctx.agent, token), { formats: false }))
-    }
-    if (findings.length === 0) return undefined
-    ctx.pathCarriesSecret = findings.some((f) => f.where === 'path')
-    if (credential.bodyInspection === 'block') {
-      return refuse('body_inspection', `The request carries a secret: ${describe(findings)}`, {
-        found: [...new Set(findings.map((f) => f.kind))],
-      })
-    }
-    ctx.inspection = summary(findings)
-    return undefined
+    return inspect(ctx, decoded, stripHeaders)
   }
+
+  return (ctx) => {
+    const credential = ctx.credential
+    if (credential === null || credential.bodyInspection === 'off') return undefined
+    // Header-only refusals come before the body is read.
+    const decided = requestCoding(ctx.req.rawHeaders)
+    if (!('coding' in decided)) return decided
+    const body = ctx.req.body
+    // No body to wait for (a GET, or one already in memory, uncompressed): decided in this turn.
+    if (body === null) return inspect(ctx, null, stripHeaders)
+    if (body instanceof Uint8Array && decided.coding === null) return inspect(ctx, body, stripHeaders)
+    return readThenInspect(ctx, decided.coding)
+  }
+}
+
+/** Searches what would be forwarded; refuses (`block`) or notes (`warn`) what it finds. */
+function inspect(
+  ctx: RequestContext,
+  body: Uint8Array | null,
+  stripHeaders: ReadonlySet<string>,
+): StageResult {
+  const credential = ctx.credential
+  if (credential === null) return undefined
+  const parts = {
+    body,
+    query: ctx.query,
+    headers: upstreamHeaders(ctx, stripHeaders),
+    path: ctx.path,
+  }
+  const findings = inspectOutbound(parts, ctx.snapshot.matcher)
+  const token = ctx.req.agentToken
+  if (ctx.agent !== null && token !== null) {
+    findings.push(...inspectOutbound(parts, callerTokenMatcher(ctx.agent, token), { formats: false }))
+  }
+  if (findings.length === 0) return undefined
+  ctx.pathCarriesSecret = findings.some((f) => f.where === 'path')
+  if (credential.bodyInspection === 'block') {
+    return refuse('body_inspection', `The request carries a secret: ${describe(findings)}`, {
+      found: [...new Set(findings.map((f) => f.kind))],
+    })
+  }
+  ctx.inspection = summary(findings)
+  return undefined
 }

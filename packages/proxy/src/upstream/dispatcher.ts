@@ -21,6 +21,8 @@ export class PinnedDispatchers {
   readonly #pools = new Map<string, Pool>()
   readonly #options: DispatcherOptions
   readonly #connect: buildConnector.connector
+  /** The key last used (the end of the LRU order). */
+  #newest = ''
 
   constructor(options: DispatcherOptions) {
     this.#options = options
@@ -41,9 +43,13 @@ export class PinnedDispatchers {
     const key = `${dial.host}:${dial.port}@${dial.address}:${dial.addressPort}`
     let pool = this.#pools.get(key)
     if (pool !== undefined) {
-      // Refresh its place in the LRU order.
-      this.#pools.delete(key)
-      this.#pools.set(key, pool)
+      // Refresh its place in the LRU order (nothing to move when it is already the newest: the
+      // usual case, one upstream called again and again).
+      if (key !== this.#newest) {
+        this.#pools.delete(key)
+        this.#pools.set(key, pool)
+        this.#newest = key
+      }
       return pool
     }
     const connect = this.#connect
@@ -59,6 +65,7 @@ export class PinnedDispatchers {
         ),
     })
     this.#pools.set(key, pool)
+    this.#newest = key
     const max = this.#options.maxPools ?? 256
     if (this.#pools.size > max) {
       const oldest = this.#pools.keys().next().value

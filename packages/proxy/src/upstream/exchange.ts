@@ -14,6 +14,8 @@ export interface UpstreamHead {
 export interface UpstreamBody {
   /** Resolves with the whole body, in the parts it arrived in, once the upstream finished it. */
   readParts(): Promise<Buffer[]>
+  /** The whole body at once if the upstream already finished it (taken, as `readParts`), else null. */
+  takeEnded(): Buffer[] | null
   /**
    * The body as a stream; destroying it aborts the upstream request. With a `filter`, every chunk
    * goes through it on the way in (and what it holds back comes out at the end): a redactor, with no
@@ -199,6 +201,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
       this.#reader = { resolve, reject }
       this.#resume()
     })
+  }
+
+  takeEnded(): Buffer[] | null {
+    return this.#ended && this.#error === null && this.#stream === null ? this.#take() : null
   }
 
   stream(filter?: ChunkFilter): Readable {

@@ -30,21 +30,24 @@ export interface UpstreamResponse {
 /** Declared bodies up to this size are read whole and sent with the request head in one write. */
 const SMALL_BODY = 64 * 1024
 
-async function requestBody(
-  ctx: RequestContext,
-  limits: ForwardLimits,
-): Promise<{ body: Uint8Array | Readable | null; counter: () => number }> {
+type PreparedBody = { body: Uint8Array | Readable | null; counter: () => number }
+
+const NO_BODY: PreparedBody = { body: null, counter: () => 0 }
+
+/** The body to send: at once when there is none or it is in memory; a small streamed one is read first. */
+function requestBody(ctx: RequestContext, limits: ForwardLimits): PreparedBody | Promise<PreparedBody> {
   // A body a stage already read whole (inspection) is forwarded from memory.
   const body = ctx.bodyBytes ?? ctx.req.body
-  if (body === null) return { body: null, counter: () => 0 }
+  if (body === null) return NO_BODY
   if (body instanceof Uint8Array) return { body, counter: () => body.byteLength }
   const declared = ctx.req.contentLength
   if (declared !== null && declared <= SMALL_BODY && declared <= limits.maxBodySize) {
     // No stream machinery for the common small JSON body. The HTTP parser never delivers more than
     // the declared length; fewer bytes (the client hung up) is a failure to forward.
-    const bytes = await collectBody(body, declared)
-    if (bytes === null || bytes.byteLength !== declared) throw new IncompleteBodyError(declared)
-    return { body: bytes, counter: () => bytes.byteLength }
+    return collectBody(body, declared).then((bytes) => {
+      if (bytes === null || bytes.byteLength !== declared) throw new IncompleteBodyError(declared)
+      return { body: bytes, counter: () => bytes.byteLength }
+    })
   }
   const limit = new ByteLimit(limits.maxBodySize)
   body.on('error', (error) => limit.destroy(error))
@@ -91,7 +94,8 @@ export async function forward(
 
   const query = upstreamQuery(ctx.query, credential)
   const path = query === '' ? ctx.path : `${ctx.path}?${query}`
-  const { body, counter } = await requestBody(ctx, limits)
+  const prepared = requestBody(ctx, limits)
+  const { body, counter } = prepared instanceof Promise ? await prepared : prepared
 
   const exchange = new UpstreamExchange(body instanceof Readable ? body : null, limits.requestTimeoutMs)
   pool.dispatch(

@@ -30,70 +30,58 @@ export interface RedactedResponse {
  * `responseCoding`, which read the raw headers) is decoded first and sent uncompressed. Small bodies
  * are redacted whole and keep an exact Content-Length; larger ones stream through the redactor
  * (chunked, no Content-Length), which holds back only what a secret split across chunks needs.
+ *
+ * `headers` must be the caller's own object (`forwardResponseHeaders` makes one per response): it
+ * is redacted in place and becomes the response's headers. The result is immediate when the body
+ * is streamed or already complete (a small answer usually arrives with its headers); only a small
+ * body still on its way is waited for.
  */
-export async function redactResponse(
+export function redactResponse(
   status: number,
   method: string,
   headers: Record<string, string | string[]>,
   coding: string | null,
   body: UpstreamBody,
   matcher: SecretMatcher,
-): Promise<RedactedResponse> {
-  let count = 0
-  const out: Record<string, string | string[]> = Object.create(null)
-  const shortest = matcher.minLength
-  for (const name in headers) {
-    const value = headers[name] as string | string[]
-    // A value shorter than any secret cannot hold one (encodings are never shorter).
-    if (typeof value === 'string' && value.length < shortest) {
-      out[name] = value
-      continue
-    }
-    if (Array.isArray(value)) {
-      out[name] = value.map((v) => {
-        const r = redactText(v, matcher)
-        count += r.count
-        return r.text
-      })
-    } else {
-      const r = redactText(value, matcher)
-      count += r.count
-      out[name] = r.text
-    }
-  }
+): RedactedResponse | Promise<RedactedResponse> {
+  let count = redactHeaders(headers, matcher)
   if (method === 'HEAD' || status === 204 || status === 304) {
-    return { headers: out, body: () => body.stream(), parts: null, redactions: () => count }
+    return { headers, body: () => body.stream(), parts: null, redactions: () => count }
   }
 
   const identity = coding === null
   // The agent gets the body uncompressed, whatever the upstream labelled it.
-  delete out['content-encoding']
-  const declared = Number(out['content-length'])
+  delete headers['content-encoding']
+  const declared = Number(headers['content-length'])
   if (identity && Number.isSafeInteger(declared) && declared <= BUFFER_LIMIT) {
-    let parts = await body.readParts()
-    // The usual answer holds no secret: its parts go out as they came, never joined or copied.
-    const redacted = redactParts(parts, matcher)
-    if (redacted !== null) {
-      count += redacted.count
-      parts = [redacted.bytes]
+    const whole = (arrived: Buffer[]): RedactedResponse => {
+      let parts = arrived
+      // The usual answer holds no secret: its parts go out as they came, never joined or copied.
+      const redacted = redactParts(parts, matcher)
+      if (redacted !== null) {
+        count += redacted.count
+        parts = [redacted.bytes]
+      }
+      let length = 0
+      for (const part of parts) length += part.length
+      headers['content-length'] = String(length)
+      let stream: Readable | null = null
+      const once = () => {
+        stream ??= Readable.from(parts)
+        return stream
+      }
+      return { headers, body: once, parts, redactions: () => count }
     }
-    let length = 0
-    for (const part of parts) length += part.length
-    out['content-length'] = String(length)
-    let stream: Readable | null = null
-    const once = () => {
-      stream ??= Readable.from(parts)
-      return stream
-    }
-    return { headers: out, body: once, parts, redactions: () => count }
+    const arrived = body.takeEnded()
+    return arrived === null ? body.readParts().then(whole) : whole(arrived)
   }
 
-  delete out['content-length']
+  delete headers['content-length']
   if (identity) {
     // The redactor runs inside the exchange, chunk by chunk, with no Transform stream.
     const redactor = createRedactor(matcher)
     const stream = body.stream(redactor)
-    return { headers: out, body: () => stream, parts: null, redactions: () => count + redactor.count }
+    return { headers, body: () => stream, parts: null, redactions: () => count + redactor.count }
   }
   const inflate = createDecoder(coding)
   if (inflate === null) {
@@ -105,5 +93,30 @@ export async function redactResponse(
   // tears down all three, down to the upstream request.
   const redactor = redactStream(matcher)
   pipeline(body.stream(), inflate, redactor).catch(() => undefined)
-  return { headers: out, body: () => redactor, parts: null, redactions: () => count + redactor.count }
+  return { headers, body: () => redactor, parts: null, redactions: () => count + redactor.count }
+}
+
+/** Redacts every header value in place; returns the replacements made. */
+function redactHeaders(headers: Record<string, string | string[]>, matcher: SecretMatcher): number {
+  let count = 0
+  const shortest = matcher.minLength
+  for (const name in headers) {
+    const value = headers[name] as string | string[]
+    // A value shorter than any secret cannot hold one (encodings are never shorter).
+    if (typeof value === 'string') {
+      if (value.length < shortest) continue
+      const r = redactText(value, matcher)
+      if (r.count > 0) {
+        count += r.count
+        headers[name] = r.text
+      }
+    } else {
+      headers[name] = value.map((v) => {
+        const r = redactText(v, matcher)
+        count += r.count
+        return r.text
+      })
+    }
+  }
+  return count
 }
