@@ -189,7 +189,8 @@ export class GateEngine {
     const ctx = createContext(req, this.#options.state.current, Date.now())
     let refusal: Refusal | undefined
     try {
-      refusal = await runStages(this.#stages, ctx)
+      const deciding = runStages(this.#stages, ctx)
+      refusal = deciding instanceof Promise ? await deciding : deciding
     } catch (error) {
       // A stage that throws is a bug or a broken stream; the request still gets its ledger entry.
       this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'request pipeline failed')

@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { PROBLEM_CONTENT_TYPE, problemDocument, refuse } from '@aegis/guard'
 import { Drain } from './drain.js'
-import type { Outcome } from './engine.js'
+import type { ForwardedOutcome, Outcome } from './engine.js'
 import { describeError } from './errors.js'
 import { CallerCheck } from './http/callers.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
@@ -108,7 +108,7 @@ export function createGate(options: GateOptions): Gate {
     logger,
   })
 
-  async function deliver(req: IncomingMessage, res: ServerResponse, outcome: Outcome, requestId: string) {
+  function deliver(req: IncomingMessage, res: ServerResponse, outcome: Outcome, requestId: string): void {
     if (outcome.kind === 'refused') {
       // A refused request's body is never read: the connection closes after the answer, lingering
       // so that a client still uploading reads the answer instead of a reset.
@@ -131,22 +131,27 @@ export function createGate(options: GateOptions): Gate {
     outcome.headers['x-request-id'] = requestId
     res.writeHead(outcome.status, outcome.headers)
     const parts = outcome.parts
-    if (parts !== null) {
-      // A small body, already redacted whole: one write (end() flushes the corked parts and the
-      // head together), no stream machinery.
-      let length = 0
-      for (const part of parts) length += part.length
-      // 'close' always follows, on keep-alive too; it is finished only if every byte was handed over.
-      res.once('close', () =>
-        outcome.finish(
-          res.writableFinished ? { bytesOut: length } : { bytesOut: 0, error: new ClientGoneError() },
-        ),
-      )
-      res.cork()
-      for (let i = 0; i < parts.length - 1; i++) res.write(parts[i])
-      res.end(parts.at(-1))
+    if (parts === null) {
+      void stream(res, outcome)
       return
     }
+    // A small body, already redacted whole: one write (end() flushes the corked parts and the
+    // head together), no stream machinery.
+    let length = 0
+    for (const part of parts) length += part.length
+    // 'close' always follows, on keep-alive too; it is finished only if every byte was handed over.
+    res.once('close', () =>
+      outcome.finish(
+        res.writableFinished ? { bytesOut: length } : { bytesOut: 0, error: new ClientGoneError() },
+      ),
+    )
+    res.cork()
+    for (let i = 0; i < parts.length - 1; i++) res.write(parts[i])
+    res.end(parts.at(-1))
+  }
+
+  /** A large or streamed body, with backpressure; never rejects. */
+  async function stream(res: ServerResponse, outcome: ForwardedOutcome): Promise<void> {
     try {
       const bytesOut = await pump(outcome.body, res)
       outcome.finish({ bytesOut })
@@ -154,6 +159,19 @@ export function createGate(options: GateOptions): Gate {
       res.destroy()
       outcome.finish({ bytesOut: 0, error })
     }
+  }
+
+  /** The pipeline or the delivery threw: a bug or a broken socket. The agent gets a 502 if it can. */
+  function failed(res: ServerResponse, requestId: string, error: unknown): void {
+    logger.error({ reqId: requestId, err: describeError(error) }, 'request handling failed')
+    if (!res.headersSent) {
+      const refusal = refuse('upstream_unreachable', 'The request could not be completed')
+      res.writeHead(502, {
+        'content-type': PROBLEM_CONTENT_TYPE,
+        'x-aegis-block': refusal.code,
+      })
+    }
+    res.destroy()
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -173,10 +191,16 @@ export function createGate(options: GateOptions): Gate {
         return
       }
       const gateRequest = fromIncoming(req, receivedAt)
-      engine
-        .reject(gateRequest, browser)
-        .then((outcome) => deliver(req, res, outcome, gateRequest.id))
-        .catch(() => res.destroy())
+      engine.reject(gateRequest, browser).then(
+        (outcome) => {
+          try {
+            deliver(req, res, outcome, gateRequest.id)
+          } catch {
+            res.destroy()
+          }
+        },
+        () => res.destroy(),
+      )
       return
     }
     if (url === '/_aegis/health' || url.startsWith('/_aegis/health?')) {
@@ -203,19 +227,17 @@ export function createGate(options: GateOptions): Gate {
     const pending = requests.closing
       ? engine.reject(gateRequest, refuse('shutting_down', 'The gate is shutting down'))
       : engine.process(gateRequest)
-    pending
-      .then((outcome) => deliver(req, res, outcome, gateRequest.id))
-      .catch((error: unknown) => {
-        logger.error({ reqId: gateRequest.id, err: describeError(error) }, 'request handling failed')
-        if (!res.headersSent) {
-          const refusal = refuse('upstream_unreachable', 'The request could not be completed')
-          res.writeHead(502, {
-            'content-type': PROBLEM_CONTENT_TYPE,
-            'x-aegis-block': refusal.code,
-          })
+    // One promise for the hand-over; deliver's own throw is caught here (a `.catch` would cost another).
+    pending.then(
+      (outcome) => {
+        try {
+          deliver(req, res, outcome, gateRequest.id)
+        } catch (error) {
+          failed(res, gateRequest.id, error)
         }
-        res.destroy()
-      })
+      },
+      (error: unknown) => failed(res, gateRequest.id, error),
+    )
   }
 
   const slow = new RateLimitedWarning((closed) =>

@@ -68,13 +68,9 @@ export class IncompleteBodyError extends Error {
  * headers, hop-by-hop and override headers are gone, and the upstream sees one value — the vault's.
  * Redirects are handed back, never followed; nothing is retried.
  */
-export async function forward(
-  ctx: RequestContext,
-  pool: Pool,
-  limits: ForwardLimits,
-): Promise<UpstreamResponse> {
+export function forward(ctx: RequestContext, pool: Pool, limits: ForwardLimits): Promise<UpstreamResponse> {
   const credential = ctx.credential
-  if (credential === null) throw new Error('forward() needs a credential')
+  if (credential === null) return Promise.reject(new Error('forward() needs a credential'))
   const injectName = credentialHeaderName(credential)
   const forwarded = upstreamHeaders(ctx, limits.stripHeaders)
   const headers: string[] = []
@@ -93,37 +89,51 @@ export async function forward(
   if (length !== null) headers.push('content-length', String(length))
 
   const query = upstreamQuery(ctx.query, credential)
-  const path = query === '' ? ctx.path : `${ctx.path}?${query}`
-  const prepared = requestBody(ctx, limits)
-  const { body, counter } = prepared instanceof Promise ? await prepared : prepared
-
-  const exchange = new UpstreamExchange(body instanceof Readable ? body : null, limits.requestTimeoutMs)
-  pool.dispatch(
-    {
-      path,
-      method: ctx.req.method as Dispatcher.HttpMethod,
-      headers,
-      body,
-      // The exchange keeps both deadlines itself (see UpstreamExchange).
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    },
-    exchange,
-  )
-  const head = await exchange.head
-  let coding: string | null
+  const request: Dispatcher.DispatchOptions = {
+    path: query === '' ? ctx.path : `${ctx.path}?${query}`,
+    method: ctx.req.method as Dispatcher.HttpMethod,
+    headers,
+    body: null,
+    // The exchange keeps both deadlines itself (see UpstreamExchange).
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  }
+  let prepared: PreparedBody | Promise<PreparedBody>
   try {
-    // From the raw headers: filtering first would let a `Connection: content-encoding` hide it.
-    coding = responseCoding(head.headers)
+    prepared = requestBody(ctx, limits)
   } catch (error) {
-    exchange.destroy()
-    throw error
+    return Promise.reject(error)
   }
-  return {
-    status: head.status,
-    headers: forwardResponseHeaders(head.headers),
-    coding,
-    body: exchange,
-    bytesIn: counter,
-  }
+  return prepared instanceof Promise
+    ? prepared.then((ready) => send(pool, request, ready, limits.requestTimeoutMs))
+    : send(pool, request, prepared, limits.requestTimeoutMs)
+}
+
+/** Dispatches the request with its body; resolves at the response headers. */
+function send(
+  pool: Pool,
+  request: Dispatcher.DispatchOptions,
+  { body, counter }: PreparedBody,
+  timeoutMs: number,
+): Promise<UpstreamResponse> {
+  const exchange = new UpstreamExchange(body instanceof Readable ? body : null, timeoutMs)
+  request.body = body
+  pool.dispatch(request, exchange)
+  return exchange.head.then((head) => {
+    let coding: string | null
+    try {
+      // From the raw headers: filtering first would let a `Connection: content-encoding` hide it.
+      coding = responseCoding(head.headers)
+    } catch (error) {
+      exchange.destroy()
+      throw error
+    }
+    return {
+      status: head.status,
+      headers: forwardResponseHeaders(head.headers),
+      coding,
+      body: exchange,
+      bytesIn: counter,
+    }
+  })
 }
