@@ -38,8 +38,8 @@ if (policyDir !== null) {
   if (set.errors.length > 0) throw new Error(set.errors.map((e) => e.message).join('\n'))
   rules = [...set.policies.values()].reduce((n, p) => n + p.rules.length, 0)
 }
-// As `aegis gate` opens it: checkpoints in a worker, off the event loop.
-const ledger = openLedger({ file: join(dataDir, 'ledger.db'), checkpoint: 'background' })
+// As `aegis gate` opens it: transactions and checkpoints in the writer thread, off the event loop.
+const ledger = openLedger({ file: join(dataDir, 'ledger.db'), writer: 'worker', checkpoint: 'background' })
 // Metrics on: the same telemetry `aegis gate` wires (observer + /_aegis/metrics).
 const telemetry =
   variant === 'gate+metrics'
