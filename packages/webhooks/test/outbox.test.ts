@@ -90,3 +90,38 @@ describe('the outbox joins the ledger transaction', () => {
 
 // Coalescing, the cap, claims and leases, the schedule, 410, expiry notices and endpoints are the
 // OutboxStore contract (test/contract/outbox-store.ts), run for SQLite and PostgreSQL alike.
+
+describe('claiming', () => {
+  it('with nothing due, takes no write lock: another writer holding one does not stall it', async () => {
+    h = harness()
+    addHook()
+    await h.ledger.append(blocked())
+    // The one delivery is due now; claimed and leased, nothing else is due.
+    expect(h.outbox.claim(10)).toHaveLength(1)
+    // Another connection (the ledger's writer thread, in a gate) holds the write lock.
+    const writer = new Database(h.file)
+    writer.exec('BEGIN IMMEDIATE')
+    try {
+      const started = performance.now()
+      expect(h.outbox.claim(10)).toEqual([])
+      // Well under the ledger connection's 5 s busy timeout: no waiting for the lock at all.
+      expect(performance.now() - started).toBeLessThan(1000)
+    } finally {
+      writer.exec('ROLLBACK')
+      writer.close()
+    }
+  })
+
+  it('claims a delivery whose lease ran out, and one that fell due', async () => {
+    h = harness()
+    addHook()
+    await h.ledger.append(blocked())
+    const [first] = h.outbox.claim(10)
+    expect(first).toBeDefined()
+    expect(h.outbox.claim(10)).toEqual([])
+    // The lease (default 60 s) expires without a record: the delivery is claimed again.
+    h.clock.advance(10 * 60_000)
+    const [again] = h.outbox.claim(10)
+    expect(again?.deliveryId).toBe(first?.deliveryId)
+  })
+})
