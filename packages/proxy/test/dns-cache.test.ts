@@ -1,4 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createContext } from '../src/context.js'
+import type { Snapshot } from '../src/snapshot.js'
+import { address } from '../src/stages/address.js'
+import type { GateRequest } from '../src/types.js'
 import { AddressResolver, type LookupAnswer, type ResolveResult } from '../src/upstream/resolve.js'
 
 /**
@@ -116,6 +120,41 @@ describe('AddressResolver: cache hits', () => {
       expect(dialled(await result)).toBe(PUBLIC)
     }
     expect(dns.count('api.example.com')).toBe(3)
+  })
+})
+
+describe('the address stage', () => {
+  // Only `target` and `dial` are the stage's business; the rest of the context is never read.
+  const context = (host: string) => {
+    const ctx = createContext({} as GateRequest, {} as Snapshot, 0)
+    ctx.target = { host, port: 443 }
+    return ctx
+  }
+
+  it('continues synchronously for a pinned or cached name, and waits only for a lookup', async () => {
+    const dns = zone({ 'api.example.com': [PUBLIC], 'bad.example.com': ['10.0.0.1'] })
+    const stage = address(
+      new AddressResolver({
+        lookup: dns.lookup,
+        overrides: [{ host: 'pinned.example.com', port: 443, address: '127.0.0.1', addressPort: 8443 }],
+      }),
+    )
+    const pinned = context('pinned.example.com')
+    expect(stage(pinned)).toBeUndefined()
+    expect(pinned.dial).toMatchObject({ address: '127.0.0.1', addressPort: 8443 })
+
+    const miss = context('api.example.com')
+    const waited = stage(miss)
+    expect(waited).toBeInstanceOf(Promise)
+    expect(await waited).toBeUndefined()
+    const hit = context('api.example.com')
+    expect(stage(hit)).toBeUndefined()
+    expect(hit.dial).toMatchObject({ host: 'api.example.com', address: PUBLIC })
+
+    await stage(context('bad.example.com'))
+    const refused = context('bad.example.com')
+    expect(stage(refused)).toMatchObject({ code: 'address_denied' })
+    expect(refused.dial).toBeNull()
   })
 })
 
