@@ -5,6 +5,7 @@ type EnvKind =
   | { type: 'string' }
   | { type: 'secret' }
   | { type: 'port' }
+  | { type: 'integer' }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
 
@@ -82,6 +83,12 @@ export const envVariables: readonly EnvVariable[] = [
     description: 'PostgreSQL holding the state several gates share',
   },
   {
+    variable: 'AEGIS_DNS_CACHE_TTL',
+    key: ['gate', 'upstream', 'dns_cache_ttl'],
+    kind: { type: 'integer' },
+    description: 'ms a resolved upstream name is reused (0: no DNS cache)',
+  },
+  {
     variable: 'AEGIS_REQUIRE_AGENT_AUTH',
     key: ['gate', 'require_agent_auth'],
     kind: { type: 'boolean' },
@@ -122,6 +129,11 @@ function convert(spec: EnvVariable, raw: string): unknown {
   if (kind.type === 'port') {
     if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535)
       throw envError(spec, raw, 'expected an integer 0-65535')
+    return Number(raw)
+  }
+  if (kind.type === 'integer') {
+    // The range is the schema's to check; this only refuses what is not a whole number.
+    if (!/^\d{1,15}$/.test(raw)) throw envError(spec, raw, 'expected a whole number')
     return Number(raw)
   }
   if (kind.type === 'boolean') {

@@ -168,6 +168,17 @@ function buildSchema(crossChecks: boolean) {
     allow_private: z
       .array(z.string().refine(isIpOrCidr, 'expected an IP address or CIDR range like 10.0.0.0/8'))
       .default([]),
+    // How long a resolved and checked name is reused, ms (0: resolved for every request). The
+    // system resolver reports no TTL: 10 s as undici's DNS interceptor, at most 5 min (the cap
+    // @aegis/proxy enforces too) so an upstream that moved is found again.
+    dns_cache_ttl: z
+      .number()
+      .int()
+      .min(0, 'expected 0 (no cache) or more (ms)')
+      .max(300_000, 'expected at most 300000 (ms, 5 min)')
+      .default(10_000),
+    // Most names kept; a wildcard allowlist lets an agent name unlimited hosts.
+    dns_cache_size: z.number().int().min(1).max(1_000_000).default(1024),
   })
 
   const gate = z.strictObject({

@@ -51,6 +51,8 @@ gate:
   #   resolve:                                 # static address overrides, like curl --resolve
   #     "api.example.com:443": "127.0.0.1:8443"
   #   allow_private: [10.0.0.0/8]              # private ranges the gate may dial
+  #   dns_cache_ttl: 10000                     # ms a resolved name is reused; 0 = every request (AEGIS_DNS_CACHE_TTL)
+  #   dns_cache_size: 1024                     # names kept at most
 
 vault:
   name: default              # (AEGIS_VAULT)

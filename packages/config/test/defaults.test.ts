@@ -26,7 +26,13 @@ describe('defaults', () => {
         headers_timeout: 10_000,
         max_connections: 512,
         max_header_size: 16_384,
-        upstream: { ca_file: [], resolve: [], allow_private: [] },
+        upstream: {
+          ca_file: [],
+          resolve: [],
+          allow_private: [],
+          dns_cache_ttl: 10_000,
+          dns_cache_size: 1024,
+        },
       },
       vault: { name: 'default', data_dir: join(cwd, '.aegis') },
       observability: {

@@ -148,3 +148,48 @@ describe('gate.upstream.allow_private', () => {
     })
   }
 })
+
+describe('gate.upstream.dns_cache_ttl and dns_cache_size', () => {
+  it('default to 10 s and 1024 names', () => {
+    const config = load('    allow_private: []\n')()
+    expect(config.gate.upstream).toMatchObject({ dns_cache_ttl: 10_000, dns_cache_size: 1024 })
+  })
+
+  it('take 0 (no cache) up to 5 min, and a size', () => {
+    for (const ttl of [0, 1, 300_000]) {
+      expect(load(`    dns_cache_ttl: ${ttl}\n`)().gate.upstream.dns_cache_ttl).toBe(ttl)
+    }
+    expect(load('    dns_cache_size: 5\n')().gate.upstream.dns_cache_size).toBe(5)
+  })
+
+  const bad: [string, string][] = [
+    ['dns_cache_ttl: 300001', 'gate.upstream.dns_cache_ttl: expected at most 300000 (ms, 5 min)'],
+    ['dns_cache_ttl: -1', 'gate.upstream.dns_cache_ttl: expected 0 (no cache) or more (ms)'],
+    ['dns_cache_ttl: 1.5', 'gate.upstream.dns_cache_ttl: expected int, received number'],
+    ['dns_cache_ttl: "10s"', 'gate.upstream.dns_cache_ttl: expected number, received string'],
+    ['dns_cache_size: 0', 'gate.upstream.dns_cache_size: Too small: expected number to be >=1'],
+  ]
+  for (const [line, message] of bad) {
+    it(`rejects ${line}`, () => {
+      const error = configError(load(`    ${line}\n`))
+      expect(error.message).toBe(`aegis.config.yaml:3: ${message}`)
+      expect(error.key).toBe(`gate.upstream.${line.split(':')[0]}`)
+    })
+  }
+
+  it('AEGIS_DNS_CACHE_TTL overrides the file, and is checked like it', () => {
+    const cwd = tempDir()
+    writeFile(cwd, DEFAULT_CONFIG_FILE, 'gate:\n  upstream:\n    dns_cache_ttl: 30000\n')
+    expect(loadConfig({ cwd, env: { AEGIS_DNS_CACHE_TTL: '0' } }).gate.upstream.dns_cache_ttl).toBe(0)
+    expect(loadConfig({ cwd, env: {} }).gate.upstream.dns_cache_ttl).toBe(30_000)
+    for (const [raw, message] of [
+      ['10s', 'AEGIS_DNS_CACHE_TTL: expected a whole number, got "10s"'],
+      ['-5', 'AEGIS_DNS_CACHE_TTL: expected a whole number, got "-5"'],
+      ['400000', 'AEGIS_DNS_CACHE_TTL: expected at most 300000 (ms, 5 min), got "400000"'],
+    ]) {
+      const error = configError(() => loadConfig({ cwd, env: { AEGIS_DNS_CACHE_TTL: raw } }))
+      expect(error.message).toBe(message)
+      expect(error.variable).toBe('AEGIS_DNS_CACHE_TTL')
+    }
+  })
+})

@@ -25,7 +25,9 @@ describe('MCP: budgets are taken atomically, before any wait', () => {
     writeFileSync(join(dir, 'ruled.yaml'), 'agent: ruled\nrules:\n  - service: api\n    rate_limit: 1/min\n')
     w = await startWorld({
       pipeline: {
-        upstream: { lookup, allowPrivate: ['127.0.0.1/32'] },
+        // No DNS cache: every call looks its name up and really waits, and "without a lookup"
+        // cannot pass merely because the name was cached.
+        upstream: { lookup, allowPrivate: ['127.0.0.1/32'], dnsCacheTtl: 0 },
         policies: { dir, mode: 'enforce', defaultPolicy: 'allow' },
       },
     })

@@ -36,6 +36,9 @@ export interface PipelineConfig {
       ca_file: readonly string[]
       resolve: readonly ResolveEntry[]
       allow_private: readonly string[]
+      /** ms a resolved name is reused (0: never) and how many names are kept. */
+      dns_cache_ttl?: number
+      dns_cache_size?: number
     }
   }
   /** What a request needing a budget gets while a shared store (Redis) cannot answer. */
@@ -79,6 +82,8 @@ export function pipelineOptionsFromConfig(
       ca: gate.upstream.ca_file.map((file) => readPem(file, 'gate.upstream.ca_file')),
       resolve: gate.upstream.resolve,
       allowPrivate: gate.upstream.allow_private,
+      ...(gate.upstream.dns_cache_ttl === undefined ? {} : { dnsCacheTtl: gate.upstream.dns_cache_ttl }),
+      ...(gate.upstream.dns_cache_size === undefined ? {} : { dnsCacheSize: gate.upstream.dns_cache_size }),
     },
     requireAgentAuth: gate.require_agent_auth,
     allowedHosts: gate.allowed_hosts ?? [],

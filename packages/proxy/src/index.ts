@@ -43,4 +43,4 @@ export type {
 export { createPipeline, DEFAULT_LIMITS, type Pipeline, type PipelineOptions } from './setup.js'
 export type { LiveAgent, LiveCredential } from './snapshot.js'
 export type { Channel, GateRequest, PolicyMode } from './types.js'
-export type { DialTarget, LookupFunction, ResolveEntry } from './upstream/resolve.js'
+export type { DialTarget, LookupAnswer, LookupFunction, ResolveEntry } from './upstream/resolve.js'

@@ -36,6 +36,13 @@ export interface PipelineOptions {
     allowPrivate?: readonly string[]
     /** Name resolution to use instead of the system resolver (e.g. a DNS-over-HTTPS client). */
     lookup?: LookupFunction
+    /**
+     * How long a resolved and checked name is reused, ms; 0 resolves it for every request.
+     * Default 10 000, at most 300 000 (an answer's own `ttl`, when the lookup gives one, caps it).
+     */
+    dnsCacheTtl?: number
+    /** Most names kept in that cache; the least recently used is dropped first. Default 1024. */
+    dnsCacheSize?: number
     /** Connections per upstream address. Default 128. */
     connections?: number
   }
@@ -164,6 +171,10 @@ export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; s
       overrides: options.upstream?.resolve,
       allowPrivate: options.upstream?.allowPrivate,
       lookup: options.upstream?.lookup,
+      dnsCacheTtl: options.upstream?.dnsCacheTtl,
+      dnsCacheSize: options.upstream?.dnsCacheSize,
+      // A lookup may take no longer than the upstream gets to answer.
+      lookupTimeout: limits.requestTimeout,
     }),
     dispatchers,
   })

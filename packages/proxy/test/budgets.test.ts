@@ -58,7 +58,9 @@ describe('budgets are taken atomically, before any wait', () => {
     for (const agent of ['ruled-a', 'ruled-b']) writeFileSync(join(dir, `${agent}.yaml`), POLICY(agent))
     h = await startHarness({
       gate: {
-        upstream: { lookup: dns.lookup, allowPrivate: ['127.0.0.1/32'] },
+        // No DNS cache: every request looks its name up and really waits (a cached name answers
+        // at once, which would hide a budget checked before the wait and spent after it).
+        upstream: { lookup: dns.lookup, allowPrivate: ['127.0.0.1/32'], dnsCacheTtl: 0 },
         policies: { dir, mode: 'enforce', defaultPolicy: 'allow' },
       },
     })
@@ -221,7 +223,10 @@ describe('cheap refusals come before expensive work', () => {
   let limited: string
 
   beforeAll(async () => {
-    h = await startHarness({ gate: { upstream: { lookup: dns.lookup, allowPrivate: ['127.0.0.1/32'] } } })
+    // No DNS cache: "without resolving" must not pass merely because the name was cached.
+    h = await startHarness({
+      gate: { upstream: { lookup: dns.lookup, allowPrivate: ['127.0.0.1/32'], dnsCacheTtl: 0 } },
+    })
     h.add({
       name: 'api',
       service: 'api',

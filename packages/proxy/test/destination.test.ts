@@ -58,9 +58,12 @@ describe('DNS rebinding', () => {
   const dns = zone({
     'rebind.example.test': () => (answers++ === 0 ? ['127.0.0.1'] : ['127.0.0.3']),
   })
+  const TTL = 300
   let h: Harness
   beforeAll(async () => {
-    h = await startHarness({ gate: { upstream: { lookup: dns.lookup, allowPrivate: ['127.0.0.1/32'] } } })
+    h = await startHarness({
+      gate: { upstream: { lookup: dns.lookup, allowPrivate: ['127.0.0.1/32'], dnsCacheTtl: TTL } },
+    })
     // Allowlist entries may name a port: point this one at the test upstream's.
     h.add({
       name: 'r',
@@ -71,17 +74,24 @@ describe('DNS rebinding', () => {
   })
   afterAll(() => h.close())
 
-  it('dials the address it checked and never resolves twice for one request', async () => {
+  it('dials the address it checked, and refuses the new answer once the checked one expires', async () => {
     const port = h.upstream.port
-    const reply = await send(h.port, '/r/x', { headers: { 'X-Target-Host': `rebind.example.test:${port}` } })
+    const headers = { 'X-Target-Host': `rebind.example.test:${port}` }
+    const reply = await send(h.port, '/r/x', { headers })
     // Answered by the upstream on 127.0.0.1 (the checked address), with one lookup in all: the
     // connector never asked the zone again, so its second (loopback) answer had no effect.
     expect(reply.status).toBe(200)
     expect(h.upstream.received.at(-1)?.headers.host).toBe(`rebind.example.test:${port}`)
     expect(dns.calls.filter((c) => c === 'rebind.example.test')).toHaveLength(1)
-    const again = await send(h.port, '/r/x', { headers: { 'X-Target-Host': `rebind.example.test:${port}` } })
+    // While the checked answer lives it is reused, verdict and all: still the checked address.
+    expect((await send(h.port, '/r/x', { headers })).status).toBe(200)
+    expect(dns.calls.filter((c) => c === 'rebind.example.test')).toHaveLength(1)
+    // Once it expires the name is looked up again, and the rebound answer is refused.
+    await new Promise((r) => setTimeout(r, TTL + 50))
+    const again = await send(h.port, '/r/x', { headers })
     expect(again.status).toBe(403)
     expect(again.headers['x-aegis-block']).toBe('address_denied')
+    expect(dns.calls.filter((c) => c === 'rebind.example.test')).toHaveLength(2)
   })
 })
 

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type PipelineConfig, pipelineOptionsFromConfig, SILENT_LOGGER } from '../src/index.js'
+import { send } from './fixtures/client.js'
+import { type Harness, startHarness } from './fixtures/harness.js'
+import { memorySource } from './fixtures/memory-source.js'
+
+/**
+ * The gate resolves a name once per `gate.upstream.dns_cache_ttl`, not once per request: the
+ * setting goes through the same mapping `aegis gate` uses, and a counting resolver stands in for
+ * DNS (`upstream.lookup`, the option a DNS-over-HTTPS client would use).
+ */
+const TTL = 400
+const N = 24
+
+/**
+ * The cache and private-address options `aegis gate` builds from these `gate.upstream` keys (CA
+ * and `--resolve` stay the harness's: its upstream's test CA and pinned names).
+ */
+function upstreamFromConfig(upstream: Partial<PipelineConfig['gate']['upstream']>) {
+  const config: PipelineConfig = {
+    gate: {
+      max_body_size: 1_048_576,
+      request_timeout: 5000,
+      require_agent_auth: false,
+      policy_mode: 'off',
+      policy_default: 'allow',
+      upstream: { ca_file: [], resolve: [], allow_private: ['127.0.0.1/32'], ...upstream },
+    },
+  }
+  const audit = { append: async () => 0, complete: () => {}, system: async () => 0 }
+  const { upstream: options } = pipelineOptionsFromConfig(config, {
+    credentials: memorySource(),
+    audit,
+    logger: SILENT_LOGGER,
+  })
+  return {
+    allowPrivate: options?.allowPrivate,
+    dnsCacheTtl: options?.dnsCacheTtl,
+    dnsCacheSize: options?.dnsCacheSize,
+  }
+}
+
+describe('gate.upstream.dns_cache_ttl', () => {
+  const calls: string[] = []
+  const lookup = async (host: string) => {
+    calls.push(host)
+    return [{ address: '127.0.0.1', family: 4 }]
+  }
+  let h: Harness
+
+  beforeAll(async () => {
+    h = await startHarness({
+      gate: {
+        upstream: {
+          ...upstreamFromConfig({ dns_cache_ttl: TTL, dns_cache_size: 16 }),
+          lookup,
+        },
+      },
+    })
+    h.add({
+      name: 'cached',
+      service: 'cached',
+      secret: 'test-secret-dns-cache',
+      domains: [`cached.example.test:${h.upstream.port}`],
+    })
+  })
+  afterAll(() => h.close())
+
+  const forward = () => send(h.port, '/cached/x')
+
+  it(`forwards ${N} requests, sequential and concurrent, with one lookup while the TTL holds`, async () => {
+    const before = h.upstream.received.length
+    const first = await forward()
+    expect(first.status).toBe(200)
+    const sequential = []
+    for (let i = 0; i < N / 2; i++) sequential.push((await forward()).status)
+    const concurrent = (await Promise.all(Array.from({ length: N / 2 - 1 }, forward))).map((r) => r.status)
+    expect([...sequential, ...concurrent]).toEqual(Array(N - 1).fill(200))
+    expect(h.upstream.received.length - before).toBe(N)
+    expect(calls).toEqual(['cached.example.test'])
+  })
+
+  it('looks the name up again once the TTL has passed', async () => {
+    await new Promise((r) => setTimeout(r, TTL + 50))
+    expect((await forward()).status).toBe(200)
+    expect((await forward()).status).toBe(200)
+    expect(calls).toEqual(['cached.example.test', 'cached.example.test'])
+  })
+})
+
+describe('gate.upstream.dns_cache_ttl: 0', () => {
+  const calls: string[] = []
+  let h: Harness
+
+  beforeAll(async () => {
+    h = await startHarness({
+      gate: {
+        upstream: {
+          ...upstreamFromConfig({ dns_cache_ttl: 0 }),
+          lookup: async (host: string) => {
+            calls.push(host)
+            return [{ address: '127.0.0.1', family: 4 }]
+          },
+        },
+      },
+    })
+    h.add({
+      name: 'uncached',
+      service: 'uncached',
+      secret: 'test-secret-dns-cache',
+      domains: [`uncached.example.test:${h.upstream.port}`],
+    })
+  })
+  afterAll(() => h.close())
+
+  it('resolves the name for every request', async () => {
+    for (let i = 0; i < 3; i++) expect((await send(h.port, '/uncached/x')).status).toBe(200)
+    expect(calls).toHaveLength(3)
+  })
+})
