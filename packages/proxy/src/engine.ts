@@ -12,7 +12,7 @@ import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import type { Stage as EmbedderStage } from './embedder-stage.js'
-import { describeError, upstreamFailure } from './errors.js'
+import { describeError, isConnectFailure, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
 import { loggable } from './loggable.js'
 import { type Logger, logsAt, type RequestLogging } from './logger.js'
@@ -279,6 +279,7 @@ export class GateEngine {
       redacted = redacting instanceof Promise ? await redacting : redacting
     } catch (error) {
       release(ctx)
+      if (isConnectFailure(error)) this.#options.resolver.forget(dial.host, dial.address)
       const refusal = upstreamFailure(error, dial.host)
       const status = REFUSAL_STATUS[refusal.code]
       const decision = refusal.code === 'body_too_large' ? 'blocked' : 'failed'

@@ -39,6 +39,21 @@ export function upstreamFailure(error: unknown, host: string, signalReason?: unk
   return refuse('upstream_unreachable', `${host} could not be reached`)
 }
 
+/** Errors that say nothing answers at the address dialled (as opposed to a slow or broken answer). */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
+
+/** Whether the upstream's address could not be connected to at all. */
+export function isConnectFailure(error: unknown): boolean {
+  const code = (causeOf(error) as { code?: unknown } | null)?.code
+  return typeof code === 'string' && CONNECT_CODES.has(code)
+}
+
 /** A short, safe description of an upstream error for the log (codes and names, never payloads). */
 export function describeError(error: unknown): string {
   const cause = causeOf(error)

@@ -118,3 +118,40 @@ describe('gate.upstream.dns_cache_ttl: 0', () => {
     expect(calls).toHaveLength(3)
   })
 })
+
+describe('a cached address that refuses connections', () => {
+  // The first answer names an address nothing listens on (the upstream listens on 127.0.0.1 only);
+  // every later answer is the upstream's. The TTL is long: only the failure can end the entry.
+  const calls: string[] = []
+  let h: Harness
+
+  beforeAll(async () => {
+    h = await startHarness({
+      gate: {
+        upstream: {
+          ...upstreamFromConfig({ dns_cache_ttl: 300_000, allow_private: ['127.0.0.0/8'] }),
+          lookup: async (host: string) => {
+            calls.push(host)
+            return [{ address: calls.length === 1 ? '127.0.0.2' : '127.0.0.1', family: 4 }]
+          },
+        },
+      },
+    })
+    h.add({
+      name: 'moved',
+      service: 'moved',
+      secret: 'test-secret-dns-cache',
+      domains: [`moved.example.test:${h.upstream.port}`],
+    })
+  })
+  afterAll(() => h.close())
+
+  it('is forgotten: the next request looks the name up again and reaches the new address', async () => {
+    const failed = await send(h.port, '/moved/x')
+    expect(failed.status).toBe(502)
+    expect(failed.headers['x-aegis-block']).toBe('upstream_unreachable')
+    expect((await send(h.port, '/moved/x')).status).toBe(200)
+    expect((await send(h.port, '/moved/x')).status).toBe(200)
+    expect(calls).toEqual(['moved.example.test', 'moved.example.test'])
+  })
+})

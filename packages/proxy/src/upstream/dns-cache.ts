@@ -78,6 +78,11 @@ export class DnsCache<R> {
     }
   }
 
+  /** Drops `name` if its answer dials `address`: a newer answer (another address) stays. */
+  forget(name: string, address: string): void {
+    if (this.#entries.get(name)?.verdict.address === address) this.#entries.delete(name)
+  }
+
   get size(): number {
     return this.#entries.size
   }

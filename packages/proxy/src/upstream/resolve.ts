@@ -139,6 +139,14 @@ export class AddressResolver {
     return pending.then((verdict) => resultOf(verdict, host, port))
   }
 
+  /**
+   * A connection to `address` (the cached answer for `host`) failed: the next request looks the
+   * name up again instead of dialling a dead address for the rest of the TTL. Pinned names stay.
+   */
+  forget(host: string, address: string): void {
+    this.#cache?.forget(host, address)
+  }
+
   async #lookupAndKeep(cache: DnsCache<ResolveResult>, host: string, started: number): Promise<NameVerdict> {
     try {
       const { verdict, life } = await this.#judge(host, cache.previous(host))
