@@ -33,10 +33,12 @@ node --input-type=module -e '
 import { spawn } from "node:child_process"
 const gate = spawn(process.execPath, ["node_modules/@aegis/cli/bin/run.js", "gate", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
 let out = ""
+let stopping = false
 const timer = setTimeout(() => { console.error(`the packed gate did not start in 30 s: ${out}`); gate.kill(); process.exit(1) }, 30_000)
 const onData = (d) => {
   out += d
-  if (!out.includes("listening on")) return
+  if (stopping || !out.includes("listening on")) return
+  stopping = true
   clearTimeout(timer)
   gate.once("exit", (code) => {
     if (code !== 0) { console.error(`the packed gate exited with ${code}: ${out}`); process.exit(1) }
