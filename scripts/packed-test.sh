@@ -25,6 +25,33 @@ case "$version" in "@aegis/cli/"*) echo "aegis --version: $version" ;; *) echo "
 npx --no-install aegis init --write-secrets --json >/dev/null
 test -f aegis.config.yaml || { echo 'aegis init wrote no aegis.config.yaml' >&2; exit 1; }
 echo 'aegis init: ok'
+# The CLI is a bundle that finds the libraries' own files where npm installed them (migrations,
+# the ledger writer thread's program): a vault read and a gate start use both.
+test "$(npx --no-install aegis vault list --json)" = '[]' || { echo 'aegis vault list: unexpected output' >&2; exit 1; }
+echo 'aegis vault list: ok'
+node --input-type=module -e '
+import { spawn } from "node:child_process"
+const gate = spawn(process.execPath, ["node_modules/@aegis/cli/bin/run.js", "gate", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
+let out = ""
+let stopping = false
+const timer = setTimeout(() => { console.error(`the packed gate did not start in 30 s: ${out}`); gate.kill(); process.exit(1) }, 30_000)
+const onData = (d) => {
+  out += d
+  if (stopping || !out.includes("listening on")) return
+  stopping = true
+  clearTimeout(timer)
+  gate.once("exit", (code) => {
+    if (code !== 0) { console.error(`the packed gate exited with ${code}: ${out}`); process.exit(1) }
+    console.log("aegis gate: listening, stopped cleanly")
+  })
+  gate.kill("SIGINT")
+}
+gate.stdout.on("data", onData)
+gate.stderr.on("data", onData)
+'
+# The gate's ledger rows are committed by its writer thread (the installed @aegis/ledger's file).
+npx --no-install aegis ledger show --json | grep -q '"event": "gate_stop"' || { echo 'the packed gate left no gate_stop row in the ledger' >&2; exit 1; }
+echo 'aegis ledger show: the gate wrote its rows'
 token="$(npx --no-install aegis agent add --name packed --json | node -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",()=>process.stdout.write(JSON.parse(s).token))')"
 AEGIS_CONFIG="$PWD/aegis.config.yaml" AEGIS_AGENT_TOKEN="$token" node --input-type=module -e '
 import { spawn } from "node:child_process"

@@ -10,7 +10,8 @@ if (process.argv[2] === '--version' && !microsoftKernel()) {
   const arch = process.arch === 'ia32' ? 'x86' : process.arch
   process.stdout.write(`${name}/${version} ${process.platform}-${arch} node-${process.version}\n`)
 } else {
-  const { execute } = await import('@oclif/core')
+  // oclif is inlined in the bundle (tsup.config.ts): the commands extend that copy of it.
+  const { execute } = await import('../dist/main.js')
   await execute({ dir: import.meta.url })
 }
 

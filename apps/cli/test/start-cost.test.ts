@@ -11,16 +11,38 @@ import { CLI_ROOT, initProject, type Project, runCli } from './helpers/run-cli.j
 
 const TRACER = pathToFileURL(join(CLI_ROOT, 'test', 'fixtures', 'module-trace.mjs')).href
 
-/** The package of a loaded file: `@aegis/<pkg>` for a workspace package, else its npm name. */
-function packageOf(file: string): string {
+/** The package of a module file: `@aegis/<pkg>` for a workspace package, else its npm name. */
+function packageOfModule(file: string): string {
   const path = file.replace(/^file:\/\//, '')
-  const workspace = /\/packages\/([^/]+)\/dist\//.exec(path)
+  const workspace = /(?:^|\/)packages\/([^/]+)\/dist\//.exec(path)
   if (workspace) return `@aegis/${workspace[1]}`
   const dep = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(path)
-  if (!dep) return path.includes('/apps/cli/') ? '@aegis/cli' : path
+  if (!dep) return path.includes('/apps/cli/') || !path.startsWith('/') ? '@aegis/cli' : path
   // drizzle-orm is one package with an entry per engine: the engine is what matters here.
   if (dep[1] === 'drizzle-orm') return `drizzle-orm/${dep[2]?.split('/')[0]}`
   return dep[1] as string
+}
+
+/**
+ * The CLI is bundled (tsup.config.ts): a file of apps/cli/dist holds the code of many modules,
+ * inlined workspace packages and npm packages among them. esbuild's metafile says which modules
+ * each output file contains (those that kept bytes in it), so a loaded bundle file stands for
+ * the packages of its modules.
+ */
+const bundled = new Map<string, Set<string>>()
+const metafile = JSON.parse(readFileSync(join(CLI_ROOT, 'dist', 'metafile-esm.json'), 'utf8')) as {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>
+}
+for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+  const packages = Object.entries(inputs)
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([input]) => packageOfModule(input))
+  bundled.set(pathToFileURL(join(CLI_ROOT, output)).href, new Set(['@aegis/cli', ...packages]))
+}
+
+/** The packages whose code a loaded file holds. */
+function packagesOf(file: string): string[] {
+  return [...(bundled.get(file) ?? [packageOfModule(file)])]
 }
 
 interface Traced {
@@ -39,7 +61,7 @@ async function traced(project: Project, args: string[]): Promise<Traced> {
     env: { ...project.env, NODE_OPTIONS: `--import ${TRACER}`, AEGIS_TEST_MODULE_TRACE: out },
   })
   const files = readFileSync(out, 'utf8').split('\n').filter(Boolean)
-  return { ...r, files, packages: new Set(files.map(packageOf)) }
+  return { ...r, files, packages: new Set(files.flatMap(packagesOf)) }
 }
 
 /** Loaded only by the commands that use them: the gate, PostgreSQL, Redis, MCP, metrics, webhooks. */
@@ -103,7 +125,7 @@ describe('what a command loads (SQLite workspace)', () => {
     const exited = new Promise((resolve) => gate.child.once('exit', resolve))
     gate.child.kill('SIGINT')
     await exited
-    const packages = new Set(readFileSync(out, 'utf8').split('\n').filter(Boolean).map(packageOf))
+    const packages = new Set(readFileSync(out, 'utf8').split('\n').filter(Boolean).flatMap(packagesOf))
     expect(packages).toContain('@aegis/proxy') // the tracer saw the gate
     const gateHeavy = [
       '@aegis/redis-rate-limit',
@@ -128,6 +150,8 @@ describe('what a command loads (SQLite workspace)', () => {
     const r = await traced(project, args)
     expect(r.code, r.stderr).toBe(0)
     expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([])
+    // The workspace libraries are inlined in the bundle: none of their files is loaded one by one.
+    expect(r.files.filter((f) => /\/packages\/[^/]+\/dist\//.test(f))).toEqual([])
     const commands = r.files.filter((f) => f.includes('/apps/cli/dist/commands/'))
     expect(commands).toEqual([`${pathToFileURL(join(CLI_ROOT, 'dist', 'commands', ...args)).href}.js`])
   })
