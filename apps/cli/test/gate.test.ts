@@ -142,11 +142,15 @@ describe('aegis gate (quick start)', () => {
     expect(upstream.received.at(-1)?.headers.authorization).toBe('Bearer ghp_second')
   })
 
-  it('stops cleanly on SIGTERM and the ledger tells the story', async () => {
+  it('stops cleanly on SIGINT, pressed twice, and the ledger tells the story', async () => {
     await get(gate.port, '/nope/x')
-    gate.child.kill('SIGTERM')
-    const [code] = await once(gate.child, 'exit')
-    expect(code).toBe(0)
+    const exited = once(gate.child, 'exit')
+    // Ctrl-C, then Ctrl-C again while the gate drains: the second one must not kill it half-way.
+    gate.child.kill('SIGINT')
+    await new Promise((r) => setTimeout(r, 5))
+    gate.child.kill('SIGINT')
+    const [code, signal] = await exited
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
     expect(gate.output()).not.toContain(SECRET)
     expect(gate.output()).not.toContain('ghp_second')
 

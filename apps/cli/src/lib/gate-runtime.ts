@@ -258,7 +258,9 @@ export function untilSignal(logger: Pick<Logger, 'info'>): Promise<NodeJS.Signal
       logger.info({ signal }, 'shutting down')
       resolve(signal)
     }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+    // `on`, not `once`: a listener that removed itself would leave the second Ctrl-C to Node's
+    // default, which ends the process before the ledger and the drain are closed.
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
   })
 }
