@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { release } from 'node:os'
+import { setFlagsFromString } from 'node:v8'
 
 // `aegis --version` answers without loading oclif (most of that command's start time) and prints
 // exactly oclif's line, `Config.userAgent`: name/version platform-arch node-version. oclif names
@@ -10,6 +11,11 @@ if (process.argv[2] === '--version' && !microsoftKernel()) {
   const arch = process.arch === 'ia32' ? 'x86' : process.arch
   process.stdout.write(`${name}/${version} ${process.platform}-${arch} node-${process.version}\n`)
 } else {
+  // The upstream client's HTTP parser is WebAssembly (undici's llhttp). Optimising it (TurboFan)
+  // holds 10-20 MB for a moment when a gate takes its first requests, for no speed we could
+  // measure (bench/results/2026-12-06-gate-memory.md): its baseline code (Liftoff) is kept. Set
+  // before anything compiles WebAssembly; the flag changes nothing else.
+  setFlagsFromString('--liftoff-only')
   // oclif is inlined in the bundle (tsup.config.ts): the commands extend that copy of it.
   const { execute } = await import('../dist/main.js')
   await execute({ dir: import.meta.url })
