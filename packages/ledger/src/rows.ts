@@ -52,13 +52,24 @@ export const MAX_PATH = 2048
 const MAX_NAME = 256
 const MAX_DETAIL = 500
 
+/** ES2024's well-formed string methods (Node ≥ 20; not in the ES2023 lib this package compiles against). */
+interface WellFormed {
+  isWellFormed(): boolean
+  toWellFormed(): string
+}
+
 /**
  * Text as both engines can store it: PostgreSQL text cannot hold U+0000 (the whole batch would
- * fail, refusing every request in it), so it becomes U+FFFD here, for SQLite too, and a filter
- * value is cleaned the same way so it still finds the row.
+ * fail, refusing every request in it), so it becomes U+FFFD here, for SQLite too; a lone surrogate
+ * (an MCP agent can send one in JSON) becomes U+FFFD too, so every writer stores the same valid
+ * UTF-8 (SQLite's binding wrote its raw bytes, the writer thread's ring a U+FFFD). A filter value
+ * is cleaned the same way so it still finds the row.
  */
 export function storable(text: string): string {
-  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text
+  const clean = text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text
+  return (clean as unknown as WellFormed).isWellFormed()
+    ? clean
+    : (clean as unknown as WellFormed).toWellFormed()
 }
 
 function invalid(field: string): never {

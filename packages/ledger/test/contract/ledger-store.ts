@@ -554,6 +554,14 @@ export function ledgerStoreContract(name: string, open: OpenStore): void {
       expect(await store.query({ agent: 'x\0y' })).toHaveLength(1)
     })
 
+    it('a lone surrogate is stored as U+FFFD (valid UTF-8), and a filter with it still matches', async () => {
+      const store = await openStore()
+      const id = await store.append(request({ path: '/a\ud800b', agent: 'x\udc00', requestId: 'n\ud83d' }))
+      const [entry] = await store.entries([id])
+      expect(entry).toMatchObject({ path: '/a\uFFFDb', agent: 'x\uFFFD', requestId: 'n\uFFFD' })
+      expect(await store.query({ agent: 'x\udc00' })).toHaveLength(1)
+    })
+
     it('complete: applied without a flush within a bounded delay; system, unknown and bad ids are dropped', async () => {
       const store = await openStore()
       const id = await store.append(request())
