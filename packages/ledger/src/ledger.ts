@@ -5,12 +5,7 @@ import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { blockedGroups, timeline, window } from './aggregates.js'
-import {
-  BACKSTOP_PAGES,
-  BackgroundCheckpointer,
-  CHECKPOINT_INTERVAL_MS,
-  INLINE_PAGES,
-} from './checkpointer.js'
+import { BACKSTOP_PAGES, BackgroundCheckpointer, INLINE_PAGES } from './checkpointer.js'
 import { LedgerError } from './errors.js'
 import { exportLedger } from './export.js'
 import { buildWhere, limitOf, type Where } from './filter.js'
@@ -65,8 +60,10 @@ export interface OpenLedgerOptions {
    * Where the group-commit transaction runs. `inline` (default): on the event loop, synchronously
    * — nothing to start, for one-shot commands. `worker`: in a worker thread with its own connection,
    * so a busy gate's event loop only validates and queues rows (about 15 µs of its time per request
-   * moves off it); the thread also checkpoints (between its transactions with `checkpoint: 'background'`).
-   * Every extension then needs a `worker` descriptor. Reads stay on the event loop's connection.
+   * moves off it). With `checkpoint: 'background'` the checkpoints run on the checkpointer's own
+   * thread and connection, never between the writer thread's transactions: a commit does not wait
+   * for a checkpoint's copy and fsync. Every extension then needs a `worker` descriptor. Reads stay
+   * on the event loop's connection.
    */
   writer?: 'inline' | 'worker'
   /**
@@ -185,14 +182,13 @@ export function openLedger(options: OpenLedgerOptions): Ledger {
           file,
           busyTimeoutMs,
           cacheKiB: WRITER_CACHE_KIB,
-          checkpointMs: checkpoint === 'background' ? CHECKPOINT_INTERVAL_MS : null,
-          backstopPages: BACKSTOP_PAGES,
+          autocheckpointPages: checkpoint === 'background' ? BACKSTOP_PAGES : INLINE_PAGES,
           extensions: descriptors,
         },
         extensions,
         writeFailed,
       )
-      return new Ledger(client, file, busyTimeoutMs, writer)
+      return new Ledger(client, file, busyTimeoutMs, writer, checkpoint === 'background')
     }
     const writer = inlineWriter(client, extensions)
     return new Ledger(client, file, busyTimeoutMs, writer, checkpoint === 'background')
@@ -345,7 +341,8 @@ export class Ledger {
   private checkpointInBackground(): void {
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
     this.checkpointer = new BackgroundCheckpointer(this.file, () => {
-      // The worker is gone: the writer checkpoints again, as SQLite does by default.
+      // The worker is gone: the inline writer checkpoints again, as SQLite does by default; the
+      // writer thread keeps its backstop (BACKSTOP_PAGES), which still bounds the log.
       this.checkpointer = null
       if (!this.closed) this.db.pragma(`wal_autocheckpoint = ${INLINE_PAGES}`)
     })

@@ -17,9 +17,11 @@ export interface WriterData {
   file: string
   busyTimeoutMs: number
   cacheKiB: number
-  /** Checkpoint this often (ms) between transactions; null: SQLite's own, inside the commit. */
-  checkpointMs: number | null
-  backstopPages: number
+  /**
+   * The thread's `wal_autocheckpoint`: SQLite's own threshold when nothing else checkpoints, the
+   * backstop when the background checkpointer (a thread of its own) does.
+   */
+  autocheckpointPages: number
   extensions: readonly WorkerExtensionDescriptor[]
 }
 

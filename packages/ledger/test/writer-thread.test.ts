@@ -80,13 +80,14 @@ describe("writer: 'worker'", () => {
     expect(ledger.metrics).toMatchObject({ pending: 0, appended: 2 })
   })
 
-  it('checkpoints in the thread (checkpoint: background): the database file grows while it writes', async () => {
+  it('checkpoints on the checkpointer thread (checkpoint: background): the database file grows while it writes', async () => {
     const file = tempLedgerFile()
     const ledger = openLedger({ file, writer: 'worker', checkpoint: 'background' })
     opened.push(ledger)
     const before = statSync(file).size
     for (let b = 0; b < 40; b++) await Promise.all(Array.from({ length: 50 }, () => ledger.append(entry())))
-    // Far below SQLite's own 1000-page threshold per commit: only the thread's checkpoints copy pages.
+    // Far below SQLite's own 1000-page threshold and the writer thread's 20,000-page backstop: only
+    // the checkpointer's checkpoints copy pages.
     await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 64 * 1024), {
       timeout: 3000,
       interval: 50,
