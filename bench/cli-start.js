@@ -12,18 +12,10 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { checkoutsAndRuns } from './lib/args.js'
 
-const args = process.argv.slice(2)
-let runs = 15
-const checkouts = []
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--runs') runs = Number(args[++i])
-  else checkouts.push(resolve(args[i]))
-}
-if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer')
-if (checkouts.length === 0) checkouts.push(fileURLToPath(new URL('..', import.meta.url)))
+const { checkouts, runs } = checkoutsAndRuns(process.argv.slice(2), 15)
 
 const MASTER_KEY = 'b'.repeat(64)
 const commands = [

@@ -16,12 +16,10 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { option as optionOf } from './lib/args.js'
 
 const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? fallback : args[i + 1]
-}
+const option = (name, fallback) => optionOf(args, name, fallback)
 const budgetMs = Number(option('ms', '300'))
 const rounds = Number(option('rounds', '5'))
 const source = option('source', 'packages/proxy/src/upstream/resolve.ts')

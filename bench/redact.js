@@ -20,13 +20,11 @@
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { option as optionOf } from './lib/args.js'
 import { importBuilt } from './lib/deps.js'
 
 const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? fallback : args[i + 1]
-}
+const option = (name, fallback) => optionOf(args, name, fallback)
 const budgetMs = Number(option('ms', '300'))
 const rounds = Number(option('rounds', '5'))
 const sizes = option('secrets', '1,1001').split(',').map(Number)

@@ -40,29 +40,46 @@ function upstreamFromConfig(upstream: Partial<PipelineConfig['gate']['upstream']
   }
 }
 
-describe('gate.upstream.dns_cache_ttl', () => {
+/**
+ * A gate whose upstream name `<service>.example.test` is resolved by `lookup` (counting its calls),
+ * with the cache configured by `upstream` as `aegis gate` would; one credential for it.
+ */
+async function gateResolving(
+  service: string,
+  upstream: Partial<PipelineConfig['gate']['upstream']>,
+  address: (call: number) => string,
+): Promise<{ h: Harness; calls: string[] }> {
   const calls: string[] = []
-  const lookup = async (host: string) => {
-    calls.push(host)
-    return [{ address: '127.0.0.1', family: 4 }]
-  }
-  let h: Harness
-
-  beforeAll(async () => {
-    h = await startHarness({
-      gate: {
-        upstream: {
-          ...upstreamFromConfig({ dns_cache_ttl: TTL, dns_cache_size: 16 }),
-          lookup,
+  const h = await startHarness({
+    gate: {
+      upstream: {
+        ...upstreamFromConfig(upstream),
+        lookup: async (host: string) => {
+          calls.push(host)
+          return [{ address: address(calls.length), family: 4 }]
         },
       },
-    })
-    h.add({
-      name: 'cached',
-      service: 'cached',
-      secret: 'test-secret-dns-cache',
-      domains: [`cached.example.test:${h.upstream.port}`],
-    })
+    },
+  })
+  h.add({
+    name: service,
+    service,
+    secret: 'test-secret-dns-cache',
+    domains: [`${service}.example.test:${h.upstream.port}`],
+  })
+  return { h, calls }
+}
+
+describe('gate.upstream.dns_cache_ttl', () => {
+  let h: Harness
+  let calls: string[]
+
+  beforeAll(async () => {
+    ;({ h, calls } = await gateResolving(
+      'cached',
+      { dns_cache_ttl: TTL, dns_cache_size: 16 },
+      () => '127.0.0.1',
+    ))
   })
   afterAll(() => h.close())
 
@@ -89,27 +106,11 @@ describe('gate.upstream.dns_cache_ttl', () => {
 })
 
 describe('gate.upstream.dns_cache_ttl: 0', () => {
-  const calls: string[] = []
   let h: Harness
+  let calls: string[]
 
   beforeAll(async () => {
-    h = await startHarness({
-      gate: {
-        upstream: {
-          ...upstreamFromConfig({ dns_cache_ttl: 0 }),
-          lookup: async (host: string) => {
-            calls.push(host)
-            return [{ address: '127.0.0.1', family: 4 }]
-          },
-        },
-      },
-    })
-    h.add({
-      name: 'uncached',
-      service: 'uncached',
-      secret: 'test-secret-dns-cache',
-      domains: [`uncached.example.test:${h.upstream.port}`],
-    })
+    ;({ h, calls } = await gateResolving('uncached', { dns_cache_ttl: 0 }, () => '127.0.0.1'))
   })
   afterAll(() => h.close())
 
@@ -122,27 +123,15 @@ describe('gate.upstream.dns_cache_ttl: 0', () => {
 describe('a cached address that refuses connections', () => {
   // The first answer names an address nothing listens on (the upstream listens on 127.0.0.1 only);
   // every later answer is the upstream's. The TTL is long: only the failure can end the entry.
-  const calls: string[] = []
   let h: Harness
+  let calls: string[]
 
   beforeAll(async () => {
-    h = await startHarness({
-      gate: {
-        upstream: {
-          ...upstreamFromConfig({ dns_cache_ttl: 300_000, allow_private: ['127.0.0.0/8'] }),
-          lookup: async (host: string) => {
-            calls.push(host)
-            return [{ address: calls.length === 1 ? '127.0.0.2' : '127.0.0.1', family: 4 }]
-          },
-        },
-      },
-    })
-    h.add({
-      name: 'moved',
-      service: 'moved',
-      secret: 'test-secret-dns-cache',
-      domains: [`moved.example.test:${h.upstream.port}`],
-    })
+    ;({ h, calls } = await gateResolving(
+      'moved',
+      { dns_cache_ttl: 300_000, allow_private: ['127.0.0.0/8'] },
+      (call) => (call === 1 ? '127.0.0.2' : '127.0.0.1'),
+    ))
   })
   afterAll(() => h.close())
 
