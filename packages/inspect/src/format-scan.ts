@@ -1,5 +1,6 @@
 import { asBuffer } from './encodings.js'
 import { type CredentialFormat, FORMATS } from './formats.js'
+import { isTokenCode } from './token-chars.js'
 
 /** A well-known credential format found in text. `kind` is `format:<id>`. */
 export interface FormatHit {
@@ -49,7 +50,7 @@ function dotSixDot(text: string): boolean {
   for (let i = text.indexOf('.'); i !== -1 && i + 7 < text.length; i = text.indexOf('.', i + 1)) {
     if (text.charCodeAt(i + 7) !== 0x2e) continue
     let token = true
-    for (let j = i + 1; j < i + 7 && token; j++) token = isTokenChar(text.charCodeAt(j))
+    for (let j = i + 1; j < i + 7 && token; j++) token = isTokenCode(text.charCodeAt(j))
     if (token) return true
   }
   return false
@@ -66,17 +67,6 @@ function skHex(text: string): boolean {
     if (hex) return true
   }
   return false
-}
-
-/** `[A-Za-z0-9_-]` */
-function isTokenChar(c: number): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x30 && c <= 0x39) ||
-    c === 0x5f ||
-    c === 0x2d
-  )
 }
 
 /** The label in any case, `_` optional: a case-insensitive literal search (~9 µs on 16 KiB). */

@@ -5,6 +5,8 @@
  * cut short still gives most of a real one away. The whole run becomes one replacement.
  */
 
+import { isTokenCode } from './token-chars.js'
+
 const PREFIXES = ['aegis_user_', 'aegis_usr_'].map((p) => Buffer.from(p, 'latin1'))
 /** Both prefixes start with this; a chunk without it (or a partial one at its end) is passed as is. */
 export const USER_TOKEN_STEM = Buffer.from('aegis_us', 'latin1')
@@ -32,16 +34,6 @@ export function holdsStem(buf: Buffer): boolean {
     at = buf.indexOf(0x5f, at + 1)
   }
   return false
-}
-
-function isTokenByte(b: number): boolean {
-  return (
-    (b >= 0x30 && b <= 0x39) ||
-    (b >= 0x41 && b <= 0x5a) ||
-    (b >= 0x61 && b <= 0x7a) ||
-    b === 0x5f ||
-    b === 0x2d
-  )
 }
 
 /** Whether `buf` at `i` starts a whole prefix (its length), a partial one running off the end (-1), or neither (0). */
@@ -80,7 +72,7 @@ export class UserTokenRedactor {
     this.#pending = null
     let from = 0
     if (this.#inRun) {
-      while (from < buf.length && isTokenByte(buf[from] as number)) from++
+      while (from < buf.length && isTokenCode(buf[from] as number)) from++
       if (from === buf.length) return EMPTY
       this.#inRun = false
       buf = buf.subarray(from)
@@ -106,8 +98,8 @@ export class UserTokenRedactor {
         out.push(buf.subarray(emitted, i))
         return concat(out)
       }
-      if (end === buf.length || !isTokenByte(buf[end] as number)) continue
-      while (end < buf.length && isTokenByte(buf[end] as number)) end++
+      if (end === buf.length || !isTokenCode(buf[end] as number)) continue
+      while (end < buf.length && isTokenCode(buf[end] as number)) end++
       out.push(buf.subarray(emitted, i), this.#replacement)
       this.count++
       emitted = end
