@@ -61,9 +61,9 @@ interface WellFormed {
 /**
  * Text as both engines can store it: PostgreSQL text cannot hold U+0000 (the whole batch would
  * fail, refusing every request in it), so it becomes U+FFFD here, for SQLite too; a lone surrogate
- * (an MCP agent can send one in JSON) becomes U+FFFD too, so every writer stores the same valid
- * UTF-8 (SQLite's binding wrote its raw bytes, the writer thread's ring a U+FFFD). A filter value
- * is cleaned the same way so it still finds the row.
+ * (an MCP agent can send one in JSON) becomes U+FFFD too, so every engine stores the same valid
+ * UTF-8 (SQLite's binding wrote the surrogate's raw bytes). A filter value is cleaned the same way
+ * so it still finds the row.
  */
 export function storable(text: string): string {
   const clean = text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text
