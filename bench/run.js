@@ -26,6 +26,8 @@ const { values: opts } = parseArgs({
     'gate-node-options': { type: 'string', default: '' },
     'paced-rate': { type: 'string', default: '2000' },
     'paced-rounds': { type: 'string', default: '3' },
+    'cost-rate': { type: 'string', default: '3000' },
+    'cost-rounds': { type: 'string', default: '6' },
     rounds: { type: 'string', default: '1' },
     fresh: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
@@ -42,6 +44,10 @@ if (opts.help) {
   --paced-rate <n>     req/s of the latency phase: direct, baseline and gate at a fixed
                        rate, 16 connections (default 2000; 0 skips the phase)
   --paced-rounds <n>   rounds of the latency phase, the targets taking turns (default 3)
+  --cost-rate <n>      req/s of the cost phase: the plain gate and every other gate
+                       configuration at a fixed rate, CPU per request compared round
+                       by round; gate+metrics is judged on it (default 3000; 0 skips)
+  --cost-rounds <n>    rounds of the cost phase (default 6)
   --rounds <n>         rounds of the throughput phase: for each body and connection
                        count the targets take turns n times; rows are the median
                        round (default 1)
@@ -116,6 +122,8 @@ try {
         gateNodeArgs,
         pacedRate: positiveNumber('--paced-rate', opts['paced-rate'], { zero: true }),
         pacedRounds: positiveNumber('--paced-rounds', opts['paced-rounds']),
+        costRate: positiveNumber('--cost-rate', opts['cost-rate'], { zero: true }),
+        costRounds: positiveNumber('--cost-rounds', opts['cost-rounds']),
         rounds: positiveNumber('--rounds', opts.rounds),
         fresh: opts.fresh,
       })

@@ -31,8 +31,20 @@ function statusField(pid, field) {
 
 /** CPU seconds (user + system) the process has used so far, or null when it is gone. */
 export function cpuSeconds(pid) {
+  return statCpuSeconds(`/proc/${pid}/stat`)
+}
+
+/**
+ * CPU seconds of one thread of a process; the main thread (a Node process's event loop) is the one
+ * whose id is the process id. Null when it is gone.
+ */
+export function threadCpuSeconds(pid, tid = pid) {
+  return statCpuSeconds(`/proc/${pid}/task/${tid}/stat`)
+}
+
+function statCpuSeconds(file) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(file, 'utf8')
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond
@@ -62,12 +74,17 @@ export function sampleRss(pid, intervalMs) {
   }
 }
 
-/** Measures the CPU a set of processes uses between `start` and `stop`, in cores (1.0 = one core busy). */
-export function cpuMeter(pids) {
+/**
+ * Measures the CPU a set of processes uses from now until the returned function is called, in
+ * cores (1.0 = one core busy), one figure per pid. With `thread` the figures are those of each
+ * process's main thread only (for Node, the event loop).
+ */
+export function cpuMeter(pids, { thread = false } = {}) {
+  const read = thread ? threadCpuSeconds : cpuSeconds
   const startedAt = process.hrtime.bigint()
-  const before = pids.map((pid) => cpuSeconds(pid) ?? 0)
+  const before = pids.map((pid) => read(pid) ?? 0)
   return () => {
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9
-    return pids.map((pid, i) => ((cpuSeconds(pid) ?? 0) - (before[i] ?? 0)) / seconds)
+    return pids.map((pid, i) => ((read(pid) ?? 0) - (before[i] ?? 0)) / seconds)
   }
 }

@@ -3,7 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { GATE_VARIANTS } from './gate-variants.js'
 import { cpuMeter, peakRssBytes, rssBytes, sampleRss } from './proc-stats.js'
 import { stop } from './procs.js'
-import { int, mb, overheadTable, pacedTable, scenarioTable, targetTable, variantTable } from './report.js'
+import {
+  COST_NOTE,
+  costRow,
+  costTable,
+  int,
+  mb,
+  overheadTable,
+  pacedTable,
+  scenarioTable,
+  targetTable,
+  variantTable,
+} from './report.js'
 import {
   BODIES,
   isGate,
@@ -68,6 +79,8 @@ export async function runScenarios({
   gateNodeArgs = [],
   pacedRate = 0,
   pacedRounds = 3,
+  costRate = 0,
+  costRounds = 6,
   rounds = 1,
   fresh = false,
 }) {
@@ -102,16 +115,19 @@ export async function runScenarios({
     let warm
     let run
     let used
+    let loop = null
     let memory = null
     const handshakesBefore = await upstream.ask('handshakes')
     try {
       warm = await runWrk({ ...wrkOptions, durationS: warmupS })
       const cpu = cpuMeter(proxy ? [proxy.pid, upstream.pid] : [upstream.pid])
+      const loopCpu = proxy ? cpuMeter([proxy.pid], { thread: true }) : null
       const running = runWrk({ ...wrkOptions, durationS })
       // The proxy's memory breakdown one second before the end of the measured run.
       if (proxy) memory = await sleep(Math.max(0, durationS - 1) * 1000).then(() => proxy.ask('memory'))
       run = await running
       used = cpu()
+      loop = loopCpu?.()[0] ?? null
     } finally {
       // Also on a failure: a running sampler would keep the runner alive.
       rss?.stop()
@@ -125,6 +141,7 @@ export async function runScenarios({
       connections: c,
       ...run,
       cpu: proxy ? used : [null, used[0]],
+      loopCpu: loop,
       peakRss: rss ? rss.peak() : null,
       memory,
       handshakes,
@@ -137,11 +154,15 @@ export async function runScenarios({
   for (const group of scenarioGroups(scenarioPlan(connections, targets))) {
     const runs = new Map(group.map((scenario) => [scenario.target, []]))
     for (let round = 1; round <= rounds; round++) {
-      // --fresh: new gate processes for every round after the first. Two identical gates differ by
-      // up to ±10 % (JIT and GC luck of the process, seen in an A/A run), which the median over
-      // rounds of one process pair cannot average out.
+      // Every other round in reverse order (ABBA…): a target that always ran right after another
+      // would carry whatever that one left behind (a hot upstream, a GC debt) in every round.
+      const order = round % 2 === 1 ? group : [...group].reverse()
+      // --fresh: new gate processes for every round after the first, started in the round's order.
+      // Two identical gates differ by up to ±10 % (JIT and GC state of the process), which the
+      // median over rounds of one process pair cannot average out; and the process started second
+      // showed more GC in profiles whichever configuration it ran (2026-12-06-metrics-cost.md).
       if (fresh && round > 1) {
-        for (const { target } of group) {
+        for (const { target } of order) {
           const old = proxies.get(target)
           if (!old || !isGate(target)) continue
           const final = await stopGate(old)
@@ -152,9 +173,6 @@ export async function runScenarios({
           )
         }
       }
-      // Every other round in reverse order (ABBA…): a target that always ran right after another
-      // would carry whatever that one left behind (a hot upstream, a GC debt) in every round.
-      const order = round % 2 === 1 ? group : [...group].reverse()
       for (const scenario of order) runs.get(scenario.target).push(await measure(scenario, round))
     }
     for (const scenario of group) rows.push(medianRound(runs.get(scenario.target)))
@@ -172,6 +190,11 @@ export async function runScenarios({
           warmupS,
           completed,
         })
+      : []
+
+  const cost =
+    costRate > 0
+      ? await runCost({ proxies, log, rate: costRate, rounds: costRounds, durationS, warmupS, completed })
       : []
 
   for (const [name, proxy] of proxies) {
@@ -212,7 +235,7 @@ export async function runScenarios({
   notes.push(`load average (1 / 5 / 15 min) before the run ${loadBefore}, after ${load()}`)
   if (gateNodeArgs.length > 0) notes.unshift(`gate processes started with node ${gateNodeArgs.join(' ')}`)
 
-  const targetsResult = targetTable(rows, paced)
+  const targetsResult = targetTable(rows, paced, cost)
   const markdown = [
     `# Aegis gate benchmark — ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
@@ -261,6 +284,16 @@ export async function runScenarios({
           pacedTable(paced),
           '',
         ]),
+    ...(cost.length === 0
+      ? []
+      : [
+          `## CPU per request at a fixed rate (${int(costRate)} req/s, 16 connections)`,
+          '',
+          `${COST_NOTE} ${costRounds} rounds of ${durationS} s each after a ${warmupS} s warm-up.`,
+          '',
+          costTable(cost),
+          '',
+        ]),
     '## Gate overhead',
     '',
     overheadTable(rows),
@@ -291,12 +324,16 @@ function scenarioGroups(plan) {
 }
 
 /**
- * The round with the median req/s (the lower middle for an even count), with `roundsRps`: every
- * round's req/s in round order, so two targets of the same group can be compared round by round.
+ * The round with the median req/s (the lower middle for an even count), with `rounds`: every
+ * round's req/s and CPU in round order, so two targets of the same group can be compared round by
+ * round.
  */
 function medianRound(runs) {
   const sorted = [...runs].sort((a, b) => a.rps - b.rps)
-  return { ...sorted[(sorted.length - 1) >> 1], roundsRps: runs.map((r) => r.rps) }
+  return {
+    ...sorted[(sorted.length - 1) >> 1],
+    rounds: runs.map((r) => ({ rps: r.rps, cpu: r.cpu, loopCpu: r.loopCpu })),
+  }
 }
 
 /** The targets of the paced phase, in the order they take turns. */
@@ -349,6 +386,66 @@ async function runPaced({ proxies, upstream, log, rate, rounds, durationS, warmu
         max: Math.max(...list.map((r) => r.max)),
         errors: list.reduce((n, r) => n + Object.values(r.errors).reduce((a, b) => a + b, 0), 0),
       })
+    }
+  }
+  return rows
+}
+
+/**
+ * What each gate configuration costs: for each GET body at 16 connections, the plain gate and every
+ * other configuration are offered the same fixed rate and take turns for `rounds` rounds (every
+ * other round in reverse order); each round measures the CPU the gate process, and its event loop,
+ * used per request. Resolves with one `costRow` per (body, configuration); responses are added to
+ * `completed`.
+ */
+async function runCost({ proxies, log, rate, rounds, durationS, warmupS, completed }) {
+  const gate = proxies.get('gate')
+  const targets = [...proxies.keys()].filter((t) => isGate(t) && t !== 'gate')
+  if (gate === undefined || targets.length === 0) return []
+  const order = ['gate', ...targets]
+  const rows = []
+  for (const body of BODIES) {
+    const options = (target) => ({
+      url: urlFor(target, proxies.get(target).info.port, body),
+      connections: 16,
+      rate,
+      request: REQUESTS[body].request,
+      agentToken: proxies.get(target).agentToken ?? null,
+    })
+    const runs = new Map(order.map((t) => [t, []]))
+    const errors = new Map(order.map((t) => [t, 0]))
+    const count = (target, run) => {
+      completed.set(target, (completed.get(target) ?? 0) + run.requests)
+      errors.set(target, errors.get(target) + Object.values(run.errors).reduce((a, b) => a + b, 0))
+    }
+    for (const target of order) {
+      log(`bench: fixed rate ${rate} req/s, ${body}, ${target}: ${warmupS} s warm-up`)
+      count(target, await runWrk({ ...options(target), durationS: warmupS }))
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of round % 2 === 1 ? order : [...order].reverse()) {
+        const pid = proxies.get(target).pid
+        const whole = cpuMeter([pid])
+        const loop = cpuMeter([pid], { thread: true })
+        const run = await runWrk({ ...options(target), durationS })
+        const sample = { rps: run.rps, cpu: whole(), loopCpu: loop()[0] }
+        count(target, run)
+        runs.get(target).push(sample)
+        const us = (sample.cpu[0] / run.rps) * 1e6
+        log(`       round ${round} ${target}: ${Math.round(run.rps)} req/s, ${us.toFixed(1)} µs CPU/request`)
+      }
+    }
+    for (const target of targets) {
+      rows.push(
+        costRow({
+          body,
+          target,
+          rate,
+          rounds: runs.get(target),
+          gateRounds: runs.get('gate'),
+          errors: errors.get(target),
+        }),
+      )
     }
   }
   return rows
