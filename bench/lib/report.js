@@ -218,7 +218,7 @@ const processUs = (r) => perRequestUs(r.cpu?.[0], r.rps)
 const loopUs = (r) => perRequestUs(r.loopCpu, r.rps)
 
 /** The median of a non-empty list of numbers. */
-function median(values) {
+export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2

@@ -9,6 +9,7 @@ import {
   costTable,
   int,
   mb,
+  median,
   overheadTable,
   pacedTable,
   scenarioTable,
@@ -451,9 +452,3 @@ async function runCost({ proxies, log, rate, rounds, durationS, warmupS, complet
   return rows
 }
 
-/** The median of a non-empty list of numbers. */
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
