@@ -451,4 +451,3 @@ async function runCost({ proxies, log, rate, rounds, durationS, warmupS, complet
   }
   return rows
 }
-
