@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -10,6 +11,7 @@ import { CLI_ROOT, initProject, type Project, runCli } from './helpers/run-cli.j
 // this pins the cause instead: which packages a command loads, recorded by a module tracer.
 
 const TRACER = pathToFileURL(join(CLI_ROOT, 'test', 'fixtures', 'module-trace.mjs')).href
+const COLLATOR_TRACER = pathToFileURL(join(CLI_ROOT, 'test', 'fixtures', 'collator-trace.mjs')).href
 
 /** The package of a module file: `@aegis/<pkg>` for a workspace package, else its npm name. */
 function packageOfModule(file: string): string {
@@ -154,5 +156,56 @@ describe('what a command loads (SQLite workspace)', () => {
     expect(r.files.filter((f) => /\/packages\/[^/]+\/dist\//.test(f))).toEqual([])
     const commands = r.files.filter((f) => f.includes('/apps/cli/dist/commands/'))
     expect(commands).toEqual([`${pathToFileURL(join(CLI_ROOT, 'dist', 'commands', ...args)).href}.js`])
+  })
+})
+
+// oclif sorted the command ids with `localeCompare` at every start: an ICU collator, ~8 ms and
+// ~1.6 MB resident for the gate's whole life (patches/@oclif__core@4.14.0.patch sorts by code unit).
+describe('no ICU collator at start', () => {
+  let project: Project
+  beforeAll(async () => {
+    project = await initProject()
+  })
+  afterAll(() => {
+    if (project) rmSync(project.dir, { recursive: true, force: true })
+  })
+
+  const collations = (file: string): string[] => {
+    try {
+      return readFileSync(file, 'utf8').split('\n').filter(Boolean)
+    } catch {
+      return []
+    }
+  }
+  const traceEnv = (file: string) => ({
+    ...project.env,
+    NODE_OPTIONS: `--import ${COLLATOR_TRACER}`,
+    AEGIS_TEST_COLLATOR_TRACE: file,
+  })
+
+  it('the tracer records a localeCompare (it would catch one at start)', () => {
+    const out = join(project.dir, 'collator-control.txt')
+    const r = spawnSync(process.execPath, ['-e', "['b', 'a'].sort((x, y) => x.localeCompare(y))"], {
+      env: traceEnv(out),
+      encoding: 'utf8',
+    })
+    expect(r.status, r.stderr).toBe(0)
+    expect(collations(out)[0]).toMatch(/^localeCompare /)
+  })
+
+  it.each([[['vault', 'list']], [['help']]])('%j builds no collator', async (args) => {
+    const out = join(project.dir, `collator-${args.join('-')}.txt`)
+    const r = await runCli(args, { cwd: project.dir, env: traceEnv(out) })
+    expect(r.code, r.stderr).toBe(0)
+    expect(collations(out)).toEqual([])
+  })
+
+  it('the gate starts and stops without one', async () => {
+    const out = join(project.dir, 'collator-gate.txt')
+    const gate = await startGateProcess(project.dir, [], traceEnv(out))
+    const exited = new Promise((resolve) => gate.child.once('exit', resolve))
+    gate.child.kill('SIGINT')
+    await exited
+    expect(collations(out)).toEqual([])
   })
 })
