@@ -89,15 +89,16 @@ const HEAVY = [
   'ws',
 ]
 
-describe('what a command loads (SQLite workspace)', () => {
-  let project: Project
-  beforeAll(async () => {
-    project = await initProject()
-  })
-  afterAll(() => {
-    if (project) rmSync(project.dir, { recursive: true, force: true })
-  })
+/** One SQLite workspace for every test of this file. */
+let project: Project
+beforeAll(async () => {
+  project = await initProject()
+})
+afterAll(() => {
+  if (project) rmSync(project.dir, { recursive: true, force: true })
+})
 
+describe('what a command loads (SQLite workspace)', () => {
   it('the tracer sees what a command loads (it would catch a heavy package)', async () => {
     const r = await traced(project, ['ledger', 'show'])
     expect(r.code).toBe(0)
@@ -162,14 +163,6 @@ describe('what a command loads (SQLite workspace)', () => {
 // oclif sorted the command ids with `localeCompare` at every start: an ICU collator, ~8 ms and
 // ~1.6 MB resident for the gate's whole life (patches/@oclif__core@4.14.0.patch sorts by code unit).
 describe('no ICU collator at start', () => {
-  let project: Project
-  beforeAll(async () => {
-    project = await initProject()
-  })
-  afterAll(() => {
-    if (project) rmSync(project.dir, { recursive: true, force: true })
-  })
-
   const collations = (file: string): string[] => {
     try {
       return readFileSync(file, 'utf8').split('\n').filter(Boolean)
