@@ -42,7 +42,8 @@ export function machineLine(wrk) {
   )
 }
 
-function errorCount(errors) {
+/** wrk's error counts of a run, summed. */
+export function errorCount(errors) {
   return errors.connect + errors.read + errors.write + errors.status + errors.timeout
 }
 
@@ -135,7 +136,8 @@ export function targetTable(rows, paced = [], cost = []) {
       const costed =
         costLimit === undefined ? undefined : cost.find((r) => r.target === target && r.body === body)
       if (costed !== undefined) {
-        const ok = costed.ratio.median <= costLimit && costed.errors === 0
+        // A round without a figure (no request served) fails the target rather than being skipped.
+        const ok = costed.ratio !== null && costed.ratio.median <= costLimit && costed.errors === 0
         results.push(ok)
         lines.push(
           `| ${target}/gate CPU per request at ${int(costed.rate)} req/s, ${paired(costed.ratio)} | ${body}, 16 conns | ` +
@@ -146,15 +148,15 @@ export function targetTable(rows, paced = [], cost = []) {
         const variant = find(target, body, c)
         const gate = find('gate', body, c)
         if (!variant || !gate) continue
-        const rps = pairedRatio(variant, gate, (r) => r.rps)
-        const ratio = variant.rps / gate.rps
         if (costed !== undefined) {
+          const rps = pairedRatio(variant, gate, (r) => r.rps)
           lines.push(
             `| ${target}/gate throughput at saturation, ${paired(rps)} | ${body}, ${c} conns | ${spread(rps)} | ` +
               `(≥ ${limit}) | information |`,
           )
           continue
         }
+        const ratio = variant.rps / gate.rps
         const ok = ratio >= limit && errorCount(variant.errors) === 0
         results.push(ok)
         lines.push(
@@ -244,11 +246,17 @@ function pairedRatio(row, gate, measure) {
 }
 
 const paired = (ratio) =>
-  ratio.ratios.length === 1 ? 'one round' : `median of ${ratio.ratios.length} paired rounds`
+  ratio === null
+    ? 'paired rounds'
+    : ratio.ratios.length === 1
+      ? 'one round'
+      : `median of ${ratio.ratios.length} paired rounds`
 const spread = (ratio) =>
-  ratio.ratios.length === 1
-    ? ratio.median.toFixed(3)
-    : `${ratio.median.toFixed(3)} (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`
+  ratio === null
+    ? '–'
+    : ratio.ratios.length === 1
+      ? ratio.median.toFixed(3)
+      : `${ratio.median.toFixed(3)} (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`
 
 /** `0.97, 1.01, 0.99`: the two rows' req/s ratio in each round they took turns (– for one round). */
 function byRound(row, gate) {
@@ -278,7 +286,7 @@ export function costTable(cost) {
   for (const r of cost) {
     lines.push(
       `| ${r.body} | ${r.target} | ${int(r.rps)} | ${us(r.processUs)} (${us(r.gateProcessUs)}) | ` +
-        `${us(r.loopUs)} (${us(r.gateLoopUs)}) | ${spread(r.ratio)} | ${r.loopRatio ? spread(r.loopRatio) : '–'} |`,
+        `${us(r.loopUs)} (${us(r.gateLoopUs)}) | ${spread(r.ratio)} | ${spread(r.loopRatio)} |`,
     )
   }
   return lines.join('\n')

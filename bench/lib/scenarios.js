@@ -7,6 +7,7 @@ import {
   COST_NOTE,
   costRow,
   costTable,
+  errorCount,
   int,
   mb,
   median,
@@ -385,7 +386,7 @@ async function runPaced({ proxies, upstream, log, rate, rounds, durationS, warmu
         p99Range: [Math.min(...p99s), Math.max(...p99s)],
         p999: median(list.map((r) => r.p999)),
         max: Math.max(...list.map((r) => r.max)),
-        errors: list.reduce((n, r) => n + Object.values(r.errors).reduce((a, b) => a + b, 0), 0),
+        errors: list.reduce((n, r) => n + errorCount(r.errors), 0),
       })
     }
   }
@@ -417,7 +418,7 @@ async function runCost({ proxies, log, rate, rounds, durationS, warmupS, complet
     const errors = new Map(order.map((t) => [t, 0]))
     const count = (target, run) => {
       completed.set(target, (completed.get(target) ?? 0) + run.requests)
-      errors.set(target, errors.get(target) + Object.values(run.errors).reduce((a, b) => a + b, 0))
+      errors.set(target, errors.get(target) + errorCount(run.errors))
     }
     for (const target of order) {
       log(`bench: fixed rate ${rate} req/s, ${body}, ${target}: ${warmupS} s warm-up`)
