@@ -15,7 +15,13 @@ const manifest = JSON.parse(readFileSync(new URL('./package.json', import.meta.u
  * behind the dynamic imports that were there before, so it still loads only when used.
  */
 export default defineConfig({
-  entry: ['src/index.ts', 'src/main.ts', 'src/commands/**/*.ts', 'src/hooks/*.ts'],
+  entry: [
+    'src/index.ts',
+    'src/main.ts',
+    'src/commands/**/*.ts',
+    'src/hooks/*.ts',
+    'src/lib/young-generation.ts',
+  ],
   format: ['esm'],
   splitting: true,
   dts: false,

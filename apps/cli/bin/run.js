@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 
+/** The commands that serve until stopped: the gate, and the dashboard with the gate inside. */
+const SERVERS = new Set(['gate', 'dashboard'])
+
 // `aegis --version` answers without loading oclif (most of that command's start time) and prints
 // exactly oclif's line, `Config.userAgent`: name/version platform-arch node-version. oclif names
 // the platform `wsl` under WSL (its `wsl-utils` check): on a Microsoft kernel oclif answers itself.
@@ -16,6 +19,13 @@ if (process.argv[2] === '--version' && !microsoftKernel()) {
   // measure (bench/results/2026-12-06-gate-memory.md): its baseline code (Liftoff) is kept. Set
   // before anything compiles WebAssembly; the flag changes nothing else.
   setFlagsFromString('--liftoff-only')
+  // A long-running server keeps V8's young generation small from its first allocation on: loading
+  // the commands alone would grow it to its largest. The command lets it grow to a cap once it
+  // serves (src/lib/young-generation.ts says why and how).
+  if (SERVERS.has(process.argv[2] ?? '')) {
+    const { holdYoungGeneration } = await import('../dist/lib/young-generation.js')
+    holdYoungGeneration({ execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS })
+  }
   // oclif is inlined in the bundle (tsup.config.ts): the commands extend that copy of it.
   const { execute } = await import('../dist/main.js')
   await execute({ dir: import.meta.url })

@@ -18,6 +18,7 @@ import {
 } from '../lib/gate-runtime.js'
 import { createLogger } from '../lib/logger.js'
 import { withUserStore } from '../lib/user-store.js'
+import { growYoungGeneration } from '../lib/young-generation.js'
 
 // The built SPA, copied beside the commands by scripts/copy-dashboard.js (dist/commands/ → dist/dashboard/).
 const STATIC_ROOT = fileURLToPath(new URL('../dashboard', import.meta.url))
@@ -144,6 +145,8 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
     }
     // The link names a loopback address the Host allowlist accepts, whatever interface is bound.
     this.log(`dashboard: http://127.0.0.1:${port}/login#t=${server.issueLoginToken()}`)
+    // Loaded and listening: V8's young generation may grow now, up to its cap (bin/run.js holds it).
+    growYoungGeneration()
     await untilSignal(logger)
     await stopAll()
     this.log('Aegis dashboard stopped')

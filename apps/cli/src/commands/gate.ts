@@ -1,5 +1,6 @@
 import { AegisCommand } from '../base-command.js'
 import { gateFlags, gateOverrides, startGateRuntime, untilSignal } from '../lib/gate-runtime.js'
+import { growYoungGeneration } from '../lib/young-generation.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
   static override description =
@@ -27,6 +28,8 @@ export default class Gate extends AegisCommand<typeof Gate> {
       log: (line) => this.log(line),
       warn: (line) => this.warn(line),
     })
+    // Loaded and listening: V8's young generation may grow now, up to its cap (bin/run.js holds it).
+    growYoungGeneration()
     await untilSignal(gate.logger)
     await gate.stop()
     this.log('Aegis gate stopped')
