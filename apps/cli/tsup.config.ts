@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { defineConfig } from 'tsup'
 import { libraryFiles } from './build/library-files.ts'
+import { zodEnglishOnly } from './build/zod-locales.ts'
 
 const manifest = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
   dependencies: Record<string, string>
@@ -62,5 +63,5 @@ export default defineConfig({
   banner: {
     js: "import { createRequire as __aegisCreateRequire } from 'node:module';\nconst require = __aegisCreateRequire(import.meta.url);",
   },
-  esbuildPlugins: [libraryFiles(manifest.dependencies)],
+  esbuildPlugins: [libraryFiles(manifest.dependencies), zodEnglishOnly()],
 })

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -157,6 +157,33 @@ describe('what a command loads (SQLite workspace)', () => {
     expect(r.files.filter((f) => /\/packages\/[^/]+\/dist\//.test(f))).toEqual([])
     const commands = r.files.filter((f) => f.includes('/apps/cli/dist/commands/'))
     expect(commands).toEqual([`${pathToFileURL(join(CLI_ROOT, 'dist', 'commands', ...args)).href}.js`])
+  })
+})
+
+// zod 4 exports all of its ~50 message locales from one module: 358 KB of the chunk every command
+// loads. build/zod-locales.ts keeps English only (the messages zod uses by default).
+describe("zod's messages in the bundle", () => {
+  it('the bundle holds the English locale and no other', () => {
+    const files = new Set<string>()
+    let stubbed = false
+    for (const { inputs } of Object.values(metafile.outputs))
+      for (const [input, { bytesInOutput }] of Object.entries(inputs)) {
+        if (bytesInOutput === 0 || !/\/zod\/v4\/locales\//.test(input)) continue
+        // The plugin's one-line index (its own namespace) stands in for zod's, which imports them all.
+        if (input.startsWith('aegis-zod-locales:')) stubbed = true
+        else files.add(input.replace(/.*\/locales\//, ''))
+      }
+    expect(stubbed).toBe(true)
+    expect([...files]).toEqual(['en.js'])
+  })
+
+  it('a config error still reads in zod’s English words', async () => {
+    const dir = join(project.dir, 'bad-config')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'aegis.config.yaml'), 'gate:\n  port: "abc"\n')
+    const r = await runCli(['config', 'validate'], { cwd: dir, env: project.env })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('gate.port: expected number, received string')
   })
 })
 
