@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 
-/** The commands that serve until stopped: the gate, and the dashboard with the gate inside. */
+/** The commands that serve until stopped: the gate and the dashboard. */
 const SERVERS = new Set(['gate', 'dashboard'])
 
 // `aegis --version` answers without loading oclif (most of that command's start time) and prints

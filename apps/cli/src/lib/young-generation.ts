@@ -8,7 +8,8 @@ import type { Worker } from 'node:worker_threads'
  * V8 doubles the new space, up to 32 MiB, whenever enough young objects survive its scavenges:
  * loading the CLI's code does that on its own, and so does a gate under load, which always has
  * requests in flight. The pages stay resident. A gate capped at 8 MiB peaked ~25 MiB lower under
- * load for the same CPU per request; at 2 MiB it cost 4.5 % more CPU per request
+ * load, for the same CPU per request at 16 connections and 4.5 % more at 64 (more scavenges of the
+ * same live requests); held at 2 MiB it cost 4.5 % more already at 16
  * (bench/results/2026-12-06-young-generation.md).
  */
 export const NEW_SPACE_CAP_BYTES = 8 * 1024 * 1024
