@@ -21,8 +21,6 @@ const DEFAULT_GROWTH = 2
 const USER_FLAGS = /--(?:max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/
 
 export interface YoungGenerationOptions {
-  /** Default NEW_SPACE_CAP_BYTES. */
-  capBytes?: number
   /** The process's `execArgv`: a young-generation flag there wins. */
   execArgv?: readonly string[]
   /** The `NODE_OPTIONS` the process started with: a young-generation flag there wins. */
@@ -42,15 +40,13 @@ export interface YoungGenerationOptions {
  * server is up, `grow()` lets it double, one collection at a time, up to the cap.
  */
 export class YoungGeneration {
-  readonly #capBytes: number
   readonly #observer: PerformanceObserver
   readonly #onWorker = (worker: Worker): void => {
     worker.once('online', () => this.#apply())
   }
   #growing = false
 
-  constructor(capBytes: number) {
-    this.#capBytes = capBytes
+  constructor() {
     this.#observer = new PerformanceObserver(() => this.#apply())
     this.#observer.observe({ entryTypes: ['gc'] })
     // A worker's isolate is configured by the time it is online: put the factor back at once.
@@ -74,7 +70,7 @@ export class YoungGeneration {
 
   #apply(): void {
     const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')
-    const below = newSpace !== undefined && newSpace.space_size < this.#capBytes
+    const below = newSpace !== undefined && newSpace.space_size < NEW_SPACE_CAP_BYTES
     setFlagsFromString(`--semi-space-growth-factor=${this.#growing && below ? DEFAULT_GROWTH : 1}`)
   }
 }
@@ -91,7 +87,7 @@ export function holdYoungGeneration(options: YoungGenerationOptions = {}): Young
     (options.execArgv ?? []).some((arg) => USER_FLAGS.test(arg)) || USER_FLAGS.test(options.nodeOptions ?? '')
   if (userSized) return null
   held?.stop()
-  held = new YoungGeneration(options.capBytes ?? NEW_SPACE_CAP_BYTES)
+  held = new YoungGeneration()
   return held
 }
 
