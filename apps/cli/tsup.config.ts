@@ -22,6 +22,7 @@ export default defineConfig({
     'src/commands/**/*.ts',
     'src/hooks/*.ts',
     'src/lib/young-generation.ts',
+    'src/lib/key-prefetch.ts',
   ],
   format: ['esm'],
   splitting: true,

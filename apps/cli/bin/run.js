@@ -26,6 +26,10 @@ if (process.argv[2] === '--version' && !microsoftKernel()) {
     const { holdYoungGeneration } = await import('../dist/lib/young-generation.js')
     holdYoungGeneration({ execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS })
   }
+  // The commands that open the vault start deriving its key now, on another core, while oclif and
+  // the command load (src/lib/key-prefetch.ts).
+  const { prefetchVaultKey } = await import('../dist/lib/key-prefetch.js')
+  await prefetchVaultKey(process.argv.slice(2), process.env, process.cwd())
   // oclif is inlined in the bundle (tsup.config.ts): the commands extend that copy of it.
   const { execute } = await import('../dist/main.js')
   await execute({ dir: import.meta.url })

@@ -50,6 +50,7 @@ import {
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { sealedMessage } from './lib/custody.js'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
+import { vaultKeyPrefetched } from './lib/key-prefetch.js'
 import { authorizeCommand } from './lib/rbac.js'
 import { openStorage, type Storage } from './lib/storage.js'
 import { existingDataDir, invalidKeyMessage } from './lib/workspace.js'
@@ -165,7 +166,9 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
   }
 
   /** Opens the active vault for a long-running command; the caller closes it. */
-  protected openActiveVault(): Vault {
+  protected async openActiveVault(): Promise<Vault> {
+    // With the key bin/run.js started deriving (lib/key-prefetch.ts), when it guessed this vault.
+    await vaultKeyPrefetched()
     return this.#open(this.activeVaultName())
   }
 

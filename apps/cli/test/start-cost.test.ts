@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateProcess } from './helpers/gate-process.js'
-import { CLI_ROOT, initProject, type Project, runCli } from './helpers/run-cli.js'
+import { BIN, CLI_ROOT, initProject, type Project, runCli } from './helpers/run-cli.js'
 
 // What a command loads is most of its start time (issue 18: `vault list` took 0.6 s, of which
 // pg, drizzle's pg-core, the ledger, webhooks and undici were a third). Timing tests are flaky, so
@@ -227,5 +227,46 @@ describe('no ICU collator at start', () => {
     gate.child.kill('SIGINT')
     await exited
     expect(collations(out)).toEqual([])
+  })
+})
+
+// PBKDF2 (~0.1 s of CPU) was a third of `vault list`'s start. bin/run.js starts it on the thread
+// pool before oclif loads (src/lib/key-prefetch.ts), so the event loop never derives the key
+// itself: a main-thread CPU profile of the command holds no `pbkdf2Sync`.
+describe('the vault key is derived off the event loop', () => {
+  /** The main thread's functions while `aegis <args>` ran, from a V8 CPU profile. */
+  function profiledFunctions(args: string[], cwd = project.dir): Set<string> {
+    const dir = join(project.dir, `profile-${args.join('-').replace(/[^a-z0-9-]/gi, '_')}`)
+    rmSync(dir, { recursive: true, force: true })
+    const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: project.dir, NO_COLOR: '1', ...project.env },
+      encoding: 'utf8',
+    })
+    expect(r.status, r.stderr).toBe(0)
+    const [file] = readdirSync(dir)
+    const profile = JSON.parse(readFileSync(join(dir, file as string), 'utf8')) as {
+      nodes: Array<{ callFrame: { functionName: string } }>
+    }
+    return new Set(profile.nodes.map((n) => n.callFrame.functionName))
+  }
+
+  it('the profile shows a derivation on the event loop (doctor opens the vault without a head start)', () => {
+    expect(profiledFunctions(['doctor'])).toContain('pbkdf2Sync')
+  })
+
+  it.each([[['vault', 'list']], [['agent', 'list']], [['vault:list', '--json']]])(
+    '%j opens the vault without deriving on the event loop',
+    (args) => {
+      expect(profiledFunctions(args)).not.toContain('pbkdf2Sync')
+    },
+  )
+
+  it('--config <file> and --config=<file> from another folder are followed too', () => {
+    const elsewhere = join(project.dir, 'elsewhere')
+    mkdirSync(elsewhere, { recursive: true })
+    const config = join(project.dir, 'aegis.config.yaml')
+    expect(profiledFunctions(['vault', 'list', '--config', config], elsewhere)).not.toContain('pbkdf2Sync')
+    expect(profiledFunctions(['agent', 'list', `--config=${config}`], elsewhere)).not.toContain('pbkdf2Sync')
   })
 })

@@ -51,6 +51,7 @@ export {
   openVault,
 } from './manage.js'
 export { VAULT_PG_MIGRATIONS } from './pg-migrations.js'
+export { type PrepareVaultOptions, prepareVault } from './prepare.js'
 export { Secret } from './secret.js'
 export { sqliteVaultStore, type VaultStore } from './store.js'
 export type {

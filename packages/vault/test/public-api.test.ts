@@ -40,6 +40,7 @@ describe('@aegis/vault public API', () => {
         'isExpired',
         'listVaults',
         'openVault',
+        'prepareVault',
         'stageFile',
         'writeFileAtomic',
       ].sort(),

@@ -14,6 +14,7 @@ import type { Logger } from 'pino'
 import { adminDir } from './custody.js'
 import { CliError } from './errors.js'
 import { openSqliteGateState } from './gate-state.js'
+import { vaultKeyPrefetched } from './key-prefetch.js'
 import { createLogger } from './logger.js'
 import { assertPoliciesDir } from './policies-dir.js'
 import { describeSharedLimits, openSharedLimits } from './rate-limits.js'
@@ -108,6 +109,8 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   assertPoliciesDir(gateConfig.policies_dir)
   const logger = createLogger(config)
   const pgUrl = config.storage.postgres.url
+  // The vault key bin/run.js started deriving (lib/key-prefetch.ts): the SQLite state opens with it.
+  await vaultKeyPrefetched()
   // The PostgreSQL state (pg, drizzle's pg-core, the change feed) loads only when configured.
   const state =
     pgUrl === undefined

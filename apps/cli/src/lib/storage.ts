@@ -19,6 +19,7 @@ import {
 } from '@aegis/vault'
 import type { OutboxStore } from '@aegis/webhooks'
 import type { Pool } from 'pg'
+import { vaultKeyPrefetched } from './key-prefetch.js'
 import { ledgerPath } from './ledger-path.js'
 
 /** The ledger with the webhook outbox whose events it writes in its own transactions. */
@@ -91,7 +92,11 @@ function sqliteStorage(dataDir: string): Storage {
     engine: 'sqlite',
     pool: undefined,
     where: dataDir,
-    openVault: async (name, masterKey) => sqliteVaultStore(openVault({ dataDir, name, masterKey })),
+    openVault: async (name, masterKey) => {
+      // The key bin/run.js started deriving, if it guessed this vault: then openVault need not.
+      await vaultKeyPrefetched()
+      return sqliteVaultStore(openVault({ dataDir, name, masterKey }))
+    },
     createVault: async (name, masterKey) => sqliteVaultStore(createVault({ dataDir, name, masterKey })),
     listVaults: async () => listVaults(dataDir),
     destroyVault: async (name) => destroyVault(dataDir, name),

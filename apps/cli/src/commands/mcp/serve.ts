@@ -137,7 +137,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       }
       return { vault: state.credentials, ledger: state.audit, close: () => state.close() }
     }
-    const vault = this.openActiveVault()
+    const vault = await this.openActiveVault()
     const ledger = openLedger({
       file: ledgerPath(this.dataDir()),
       // Commits in a writer thread, off the event loop that serves the tool calls.
