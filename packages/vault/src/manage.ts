@@ -14,7 +14,8 @@ import {
   vaultsDir,
 } from './files.js'
 import { cachedVaultKey } from './keycache.js'
-import { readRegistry, withRegistryLock, writeRegistry } from './registry.js'
+import { readRegistry } from './registry.js'
+import { withRegistryLock, writeRegistry } from './registry-write.js'
 import { credentials, meta } from './schema.js'
 import type { VaultInfo } from './types.js'
 import { validateMasterKey, validateVaultName } from './validate.js'

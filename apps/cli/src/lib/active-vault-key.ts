@@ -1,5 +1,5 @@
 import { loadConfig } from '@aegis/config'
-import { prepareVault } from '@aegis/vault'
+import { prepareVault } from '@aegis/vault/prepare'
 
 /**
  * Starts deriving the key of the vault the config makes active (`prepareVault`), as a command run
