@@ -262,6 +262,14 @@ describe('the vault key is derived off the event loop', () => {
     },
   )
 
+  it('--help on such a command starts nothing: no config is loaded, no key derived', async () => {
+    const r = await traced(project, ['vault', 'list', '--help'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('USAGE')
+    expect(r.packages).not.toContain('@aegis/config')
+    expect(r.packages).not.toContain('@aegis/vault')
+  })
+
   it('--config <file> and --config=<file> from another folder are followed too', () => {
     const elsewhere = join(project.dir, 'elsewhere')
     mkdirSync(elsewhere, { recursive: true })

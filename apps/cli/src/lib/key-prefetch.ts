@@ -45,6 +45,15 @@ function commandId(argv: readonly string[]): string {
   return OPENS_ACTIVE_VAULT.has(`${first}:${second}`) ? `${first}:${second}` : first
 }
 
+/** `--help` or `-h` before any `--`: oclif prints the command's help and opens nothing. */
+function asksForHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false
+    if (arg === '--help' || arg === '-h') return true
+  }
+  return false
+}
+
 /** The value of `--config` (`--config <file>` or `--config=<file>`), before any `--`. */
 function configFlag(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -65,7 +74,7 @@ export async function prefetchVaultKey(
   env: Record<string, string | undefined>,
   cwd: string,
 ): Promise<void> {
-  if (!OPENS_ACTIVE_VAULT.has(commandId(argv))) return
+  if (!OPENS_ACTIVE_VAULT.has(commandId(argv)) || asksForHelp(argv)) return
   try {
     const { prepareActiveVault } = await import('./active-vault-key.js')
     prefetched = prepareActiveVault(configFlag(argv), env, cwd) ?? prefetched
