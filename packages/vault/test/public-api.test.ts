@@ -60,7 +60,9 @@ describe('@aegis/vault public API', () => {
       if (seen.has(file)) return
       seen.add(file)
       const source = readFileSync(file, 'utf8')
-      const specifiers = source.matchAll(/^(?:import|export)\s[^'"]*?\bfrom\s+'([^']+)'|^import\s+'([^']+)'/gm)
+      const specifiers = source.matchAll(
+        /^(?:import|export)\s[^'"]*?\bfrom\s+'([^']+)'|^import\s+'([^']+)'/gm,
+      )
       for (const [, from, bare] of specifiers) {
         const spec = from ?? bare
         if (spec?.startsWith('.')) walk(join(dirname(file), spec.replace(/\.js$/, '.ts')))
