@@ -7,8 +7,9 @@
 //   minproxy   bench/min-proxy.js, the yardstick: a minimal undici pass-through proxy
 //   gate       the built `aegis gate` (apps/cli/bin/run.js), default config
 //   gate-full  `aegis gate --require-agent-auth`, a 20-rule policy, body inspection `block`
-// Cases: GET with 16 and 64 connections, POST 16 KiB with 16 (wrk -t1). Prints req/s, p50, p99 and
-// peak RSS per target and their ratios to the yardstick; `--out <file.md>` also writes them.
+// Cases: GET with 16 and 64 connections, POST 16 KiB with 16 (wrk -t1). Prints req/s, p50, p99, CPU
+// per request (event loop and every thread) and peak RSS per target and their ratios to the
+// yardstick; `--out <file.md>` also writes them.
 //
 //   node bench/nginx.js [--duration 10] [--warmup 2] [--targets direct,minproxy,gate,gate-full]
 //                       [--log-level <level>] [--out bench/results/<name>.md]
@@ -25,7 +26,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AGENT_NAME, policyYaml } from './lib/gate-variants.js'
 import { UPSTREAM_HOST } from './lib/pki.js'
-import { peakRssBytes, sampleRss } from './lib/proc-stats.js'
+import { cpuSeconds, peakRssBytes, sampleRss, threadCpuSeconds } from './lib/proc-stats.js'
 import { cleanup, removeAtExit, startNode, stop, track } from './lib/procs.js'
 import { machineLine } from './lib/report.js'
 import { runWrk, wrkVersion } from './lib/wrk.js'
@@ -128,11 +129,13 @@ try {
         })
       if (warmupS > 0) await run(warmupS)
       const rss = target.pid === null ? null : sampleRss(target.pid, 200)
+      const cpuBefore = cpuOf(target.pid)
       const figures = await run(durationS)
+      const cpu = perRequestUs(cpuBefore, cpuOf(target.pid), figures.requests)
       rss?.stop()
       if (rss !== null) peaks[name] = Math.max(peaks[name] ?? 0, rss.peak())
       const errors = Object.values(figures.errors).reduce((a, b) => a + b, 0)
-      rows.push({ case: c.name, target: name, ...figures, errorCount: errors })
+      rows.push({ case: c.name, target: name, ...figures, cpu, errorCount: errors })
       process.stderr.write(`${c.name} ${name}: ${Math.round(figures.rps)} req/s\n`)
     }
   }
@@ -155,6 +158,27 @@ try {
   process.exitCode = 2
 } finally {
   cleanup()
+}
+
+/** CPU seconds so far of the process's event loop (its main thread) and of all its threads. */
+function cpuOf(pid) {
+  if (pid === null) return null
+  const main = threadCpuSeconds(pid)
+  const all = cpuSeconds(pid)
+  return main === null || all === null ? null : { main, all }
+}
+
+/**
+ * CPU µs per request over a run, event loop and whole process (the ledger writer, V8's compiler
+ * and GC helpers, libuv's pool). At saturation on a shared machine every process's CPU per
+ * request bounds its throughput, so this says where a ratio comes from.
+ */
+function perRequestUs(before, after, requests) {
+  if (before === null || after === null || !(requests > 0)) return null
+  return {
+    main: ((after.main - before.main) * 1e6) / requests,
+    all: ((after.all - before.all) * 1e6) / requests,
+  }
 }
 
 function positive(flag, text, zeroOk = false) {
@@ -336,14 +360,18 @@ function render(rows, peaks, wrkLine) {
     'target and case. Yardstick: `minproxy` (bench/min-proxy.js). Upstream: nginx over TLS echoing the',
     'Authorization header, so every gate response holds the credential and is redacted.',
     '',
-    '| case | target | req/s | × minproxy | p50 ms | p99 ms | p99 × minproxy | errors |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    'CPU: µs per request of the event loop and of the whole process (every thread), over the',
+    'measured run (/proc).',
+    '',
+    '| case | target | req/s | × minproxy | p50 ms | p99 ms | p99 × minproxy | CPU µs/req loop / all | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
+  const us = (cpu) => (cpu === null ? '' : `${cpu.main.toFixed(1)} / ${cpu.all.toFixed(1)}`)
   for (const r of rows) {
     const b = r.target === 'minproxy' ? null : base(r.case)
     lines.push(
       `| ${r.case} | ${r.target} | ${Math.round(r.rps).toLocaleString('en-US')} | ${b ? times(r.rps, b.rps) : ''} | ` +
-        `${ms(r.p50)} | ${ms(r.p99)} | ${b ? times(r.p99, b.p99) : ''} | ${r.errorCount} |`,
+        `${ms(r.p50)} | ${ms(r.p99)} | ${b ? times(r.p99, b.p99) : ''} | ${us(r.cpu)} | ${r.errorCount} |`,
     )
   }
   lines.push('', '| target | peak RSS | − minproxy |', '|---|---:|---:|')

@@ -69,8 +69,46 @@ function skHex(text: string): boolean {
   return false
 }
 
-/** The label in any case, `_` optional: a case-insensitive literal search (~9 µs on 16 KiB). */
+/** The label in any case, `_` optional: a case-insensitive literal search (~8 µs on 16 KiB). */
 const AWS_LABEL = /secret_?access_?key/i
+
+/** Whether `text` holds `word` (lower-case ASCII) in any ASCII case, ending just before `end`. */
+function endsWithFolded(text: string, end: number, word: string): boolean {
+  const start = end - word.length
+  if (start < 0) return false
+  // `| 0x20` lower-cases an ASCII letter and maps nothing else onto one.
+  for (let i = 0; i < word.length; i++)
+    if ((text.charCodeAt(start + i) | 0x20) !== word.charCodeAt(i)) return false
+  return true
+}
+
+/** Whether the `k` at `at` ends `secret_?access_?key` (any ASCII case, as the regex's `i` flag). */
+function labelAt(text: string, at: number): boolean {
+  if ((text.charCodeAt(at + 1) | 0x20) !== 0x65 || (text.charCodeAt(at + 2) | 0x20) !== 0x79) return false
+  let end = text.charCodeAt(at - 1) === 0x5f ? at - 1 : at
+  if (!endsWithFolded(text, end, 'access')) return false
+  end -= 6
+  if (text.charCodeAt(end - 1) === 0x5f) end--
+  return endsWithFolded(text, end, 'secret')
+}
+
+/**
+ * `AWS_LABEL.test(text)`, found from the label's rarest letter: every `k` and `K` (a search for one
+ * character runs at memory speed) is checked for the rest of the label around it, so a text with
+ * few of them costs a fraction of a µs where the regex takes ~0.5 ns per character. Past one `k`
+ * per 256 characters (English prose, base64) checking them would cost more than the regex, which
+ * then decides: never much slower than the regex alone, whatever the text.
+ */
+function hasAwsLabel(text: string): boolean {
+  let budget = 16 + (text.length >>> 8)
+  for (const k of ['k', 'K']) {
+    for (let i = text.indexOf(k, 12); i !== -1; i = text.indexOf(k, i + 1)) {
+      if (--budget < 0) return AWS_LABEL.test(text)
+      if (labelAt(text, i)) return true
+    }
+  }
+  return false
+}
 
 /**
  * One anchor per format id, checked against formats.ts by `format-scan.test.ts` (every example is
@@ -81,7 +119,7 @@ const ANCHORS: Readonly<Record<string, Anchor>> = {
   'aegis-agent-token': anyOf('aegis_'),
   'aegis-user-token': anyOf('aegis_'),
   'aws-access-key-id': anyOf('AKIA', 'ASIA'),
-  'aws-secret-key': { test: (text) => AWS_LABEL.test(text) },
+  'aws-secret-key': { test: hasAwsLabel },
   'github-token': anyOf('ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'),
   'github-fine-grained-token': anyOf('github_pat_'),
   'gitlab-token': anyOf('glpat-'),

@@ -136,6 +136,52 @@ describe('scanFormats with anchors', () => {
     }
   })
 
+  it('finds the AWS label from any of its k, in any case, and past its budget of k through the regex', () => {
+    const aws = FORMATS.find((f) => f.id === 'aws-secret-key')?.example as string
+    const value = aws.slice(aws.indexOf('=') + 1)
+    const labels = [
+      'secret_access_key',
+      'SECRET_ACCESS_KEY',
+      'SecretAccessKey',
+      'sEcReT_aCcEsSkEy',
+      'secretaccess_key',
+    ]
+    const misses = [
+      'secret-access-key',
+      'secret__access_key',
+      'secret_access_ke',
+      'ecret_access_key',
+      'secret_access_\u212aey',
+    ]
+    // Before the label: no k at all, a few (checked one by one), far more than one per 256 characters
+    // (the regex decides), and k-like letters that are not k.
+    const before = [
+      '',
+      'x',
+      'kk kK key ',
+      'k'.repeat(5000),
+      'K'.repeat(300) + 'a'.repeat(20),
+      'keys: '.repeat(900),
+    ]
+    for (const prefix of before) {
+      for (const label of [...labels, ...misses]) {
+        for (const text of [
+          `${prefix}${label}=${value}`,
+          `${prefix}${label}`,
+          `${label}=${value}${prefix}`,
+        ]) {
+          const got = scanFormats(text)
+          const expected = referenceScan(text)
+          if (JSON.stringify(got) !== JSON.stringify(expected))
+            expect({ text, got }).toEqual({ text, expected })
+        }
+      }
+    }
+    // The control: each label does make the format match.
+    for (const label of labels)
+      expect(scanFormats(`${label}=${value}`).map((h) => h.kind)).toContain('format:aws-secret-key')
+  })
+
   it('finds nothing, quickly decided, in text that holds no anchor', () => {
     expect(scanFormats(`{"text":"${'a'.repeat(16_384)}"}`)).toEqual([])
     expect(scanFormats(new Uint8Array(4096))).toEqual([])
