@@ -92,6 +92,8 @@ function labelAt(text: string, at: number): boolean {
   return endsWithFolded(text, end, 'secret')
 }
 
+const BOTH_K = ['k', 'K'] as const
+
 /**
  * `AWS_LABEL.test(text)`, found from the label's rarest letter: every `k` and `K` (a search for one
  * character runs at memory speed) is checked for the rest of the label around it, so a text with
@@ -101,7 +103,7 @@ function labelAt(text: string, at: number): boolean {
  */
 function hasAwsLabel(text: string): boolean {
   let budget = 16 + (text.length >>> 8)
-  for (const k of ['k', 'K']) {
+  for (const k of BOTH_K) {
     for (let i = text.indexOf(k, 12); i !== -1; i = text.indexOf(k, i + 1)) {
       if (--budget < 0) return AWS_LABEL.test(text)
       if (labelAt(text, i)) return true
