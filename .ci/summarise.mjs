@@ -5,6 +5,8 @@ import { join } from 'node:path'
 let passed = 0
 let failed = 0
 let skipped = 0
+/** Failed tests, named with their first message line: the end of a CI log is often all one sees. */
+const failures = []
 for (const group of ['packages', 'apps', 'tests']) {
   if (!existsSync(group)) continue
   for (const name of readdirSync(group)) {
@@ -15,6 +17,28 @@ for (const group of ['packages', 'apps', 'tests']) {
     failed += report.numFailedTests + (report.success === false && report.numFailedTests === 0 ? 1 : 0)
     skipped += report.numPendingTests + report.numTodoTests
     console.log(`${group}/${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
+    for (const file of report.testResults ?? []) {
+      for (const test of file.assertionResults ?? []) {
+        if (test.status !== 'failed') continue
+        const message =
+          (test.failureMessages ?? [])
+            .join('\n')
+            .split('\n')
+            .find((line) => line.trim()) ?? ''
+        failures.push(
+          `  ${group}/${name}: ${file.name.split(`/${group}/${name}/`).pop()} > ${test.fullName}\n    ${message.trim().slice(0, 300)}`,
+        )
+      }
+      if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
+        failures.push(
+          `  ${group}/${name}: ${file.name.split(`/${group}/${name}/`).pop()}\n    ${String(
+            file.message ?? '',
+          )
+            .split('\n')[0]
+            .slice(0, 300)}`,
+        )
+      }
+    }
   }
 }
 // The documentation checks, one pass or failure per package: README examples
@@ -33,4 +57,5 @@ for (const [label, file] of [
   failed += report.numFailedTests
   console.log(`${label}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
 }
+if (failures.length > 0) console.log(`failed tests:\n${failures.join('\n')}`)
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)

@@ -87,11 +87,15 @@ describe('connection cap', () => {
   it('closes connections over the cap, says so once, and serves again once they are gone', async () => {
     const before = warnings.filter((w) => w.msg.startsWith('connection limit reached')).length
     const held = await Promise.all(Array.from({ length: LIMITS.maxConnections }, open))
+    let heldClosed = 0
+    for (const socket of held) socket.once('close', () => heldClosed++)
     const extra = await Promise.all(Array.from({ length: 5 }, open))
     for (const socket of extra) {
-      // refused at once, long before any idle limit
-      const { ms, text } = await closedAfter(socket, 1000)
-      expect(ms).toBeLessThan(250)
+      // refused at once: closed while the connections opened before them still wait for their idle
+      // limit (an order, not a clock, so a loaded machine cannot make it flaky)
+      const { text } = await closedAfter(socket)
+      expect(socket.destroyed).toBe(true)
+      expect(heldClosed).toBe(0)
       expect(text).toBe('')
     }
     const lines = warnings.filter((w) => w.msg.startsWith('connection limit reached'))

@@ -99,7 +99,8 @@ describe('upstream failures', () => {
   let h: Harness
   beforeAll(async () => {
     h = await startHarness({
-      gate: { limits: { requestTimeout: 400 } },
+      // A deadline well apart from every pause below, so a loaded machine does not blur the two.
+      gate: { limits: { requestTimeout: 1000 } },
       extraResolve: [{ host: 'closed.example.test', port: 443, address: '127.0.0.1', addressPort: 1 }],
     })
     h.add({ name: 'slow', service: 'slow', secret: 'test-secret-s' })
@@ -127,10 +128,10 @@ describe('upstream failures', () => {
   })
 
   it('lets a slow body through when no pause is longer than the deadline', async () => {
-    // 6 chunks 150 ms apart: about 0.9 s in all, over the 400 ms deadline, but never idle that long
-    const reply = await send(h.port, '/slow/drip/6/150')
+    // 14 chunks 100 ms apart: about 1.4 s in all, over the 1 s deadline, but never idle that long
+    const reply = await send(h.port, '/slow/drip/14/100')
     expect(reply.status).toBe(200)
-    expect(reply.text).toBe('chunk-0;chunk-1;chunk-2;chunk-3;chunk-4;chunk-5;')
+    expect(reply.text).toBe(Array.from({ length: 14 }, (_, i) => `chunk-${i};`).join(''))
   })
 
   it('does not time out a body the agent itself holds back (backpressure is not a stall)', async () => {
@@ -141,7 +142,7 @@ describe('upstream failures', () => {
     const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage]
     expect(res.statusCode).toBe(200)
     res.pause()
-    await new Promise((resolve) => setTimeout(resolve, 1200)) // three deadlines without reading
+    await new Promise((resolve) => setTimeout(resolve, 2500)) // over two deadlines without reading
     let received = 0
     for await (const chunk of res) received += (chunk as Buffer).length
     expect(received).toBe(size)

@@ -190,29 +190,35 @@ describe('response redaction', () => {
   })
 
   it('redacts headers and server-sent events as they stream', async () => {
-    const started = Date.now()
-    const { firstAt, first, header } = await new Promise<{ firstAt: number; first: string; header: unknown }>(
-      (resolve, reject) => {
-        const req = request(
-          { host: '127.0.0.1', port: h.port, path: '/slack/sse-echo', agent: false },
-          (res) => {
-            res.once('data', (chunk: Buffer) =>
-              resolve({
-                firstAt: Date.now() - started,
-                first: chunk.toString(),
-                header: res.headers['x-echo'],
-              }),
-            )
-            res.resume()
-          },
-        )
-        req.on('error', reject)
-        req.end()
-      },
-    )
-    expect(firstAt).toBeLessThan(250)
+    // The upstream sends its last event only once the first reached us (release): a gate that held
+    // the response back until its end would deliver nothing, and the test would time out.
+    const { first, rest, header } = await new Promise<{
+      first: string
+      rest: Promise<string>
+      header: unknown
+    }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: h.port, path: '/slack/sse-echo', agent: false },
+        (res) => {
+          res.setEncoding('utf8')
+          res.once('data', (chunk: string) => {
+            let tail = ''
+            res.on('data', (more: string) => {
+              tail += more
+            })
+            resolve({ first: chunk, rest: once(res, 'end').then(() => tail), header: res.headers['x-echo'] })
+            h.upstream.release()
+          })
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
     expect(first).toContain('[REDACTED]')
     expect(first).not.toContain(SLACK)
     expect(String(header)).not.toContain(SLACK)
+    const whole = `${first}${await rest}`
+    expect(whole).toContain('data: done')
+    expect(whole).not.toContain(SLACK)
   })
 })
