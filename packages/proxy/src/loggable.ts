@@ -6,7 +6,7 @@ import {
   type SecretMatcher,
   scanFormats,
 } from '@aegis/inspect'
-import { callerTokenMatcher } from './caller-token.js'
+import { callerMatchers } from './caller-token.js'
 import type { RequestContext } from './context.js'
 
 /**
@@ -29,11 +29,10 @@ export function loggable(ctx: RequestContext, text: string, max: number, inspect
   if (text.length === 0) return text
   let out = text
   if (!inspected) {
-    out = redactText(out, ctx.snapshot.matcher).text
-    const token = callerToken(ctx)
-    if (token !== null) out = redactText(out, token).text
+    const matchers = callerSecrets(ctx)
+    for (const matcher of matchers) out = redactText(out, matcher).text
     out = redactShapes(out, true)
-    if (ESCAPED.test(out) && hidesSecret(ctx, out, token)) return DEFAULT_REPLACEMENT
+    if (ESCAPED.test(out) && hidesSecret(out, matchers)) return DEFAULT_REPLACEMENT
   } else {
     out = redactShapes(out, false)
   }
@@ -80,20 +79,21 @@ function redactShapes(text: string, formats: boolean): string {
  */
 export function carriesSecret(ctx: RequestContext, text: string): boolean {
   if (TOKEN_PREFIX.test(text) && TOKEN_ANYWHERE.test(text)) return true
-  return hidesSecret(ctx, text, callerToken(ctx))
+  return hidesSecret(text, callerSecrets(ctx))
 }
 
 /** Whether a decoding view of `text` still holds a vault secret, the caller's token or a key format. */
-function hidesSecret(ctx: RequestContext, text: string, token: SecretMatcher | null): boolean {
-  if (inspectOutbound({ path: text }, ctx.snapshot.matcher).length > 0) return true
-  return token !== null && inspectOutbound({ path: text }, token, { formats: false }).length > 0
+function hidesSecret(text: string, matchers: readonly SecretMatcher[]): boolean {
+  return matchers.some(
+    (matcher, i) => inspectOutbound({ path: text }, matcher, { formats: i === 0 }).length > 0,
+  )
 }
 
-/** The caller's own token as a matcher, once the token names a known agent. */
-function callerToken(ctx: RequestContext): SecretMatcher | null {
+/** The vault's secrets, and the caller's own token once the token names a known agent. */
+function callerSecrets(ctx: RequestContext): readonly SecretMatcher[] {
   const token = ctx.req.agentToken
-  if (token === null || !isAgentTokenShape(token)) return null
+  if (token === null || !isAgentTokenShape(token)) return [ctx.snapshot.matcher]
   // Refusals before the identity stage (a bad path) have no agent yet: look it up, as identity would.
   const agent = ctx.agent ?? ctx.snapshot.agentsByHash.get(hashAgentToken(token).toString('hex')) ?? null
-  return agent === null ? null : callerTokenMatcher(agent, token)
+  return agent === null ? [ctx.snapshot.matcher] : callerMatchers(ctx.snapshot, agent, token)
 }

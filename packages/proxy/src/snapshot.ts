@@ -92,6 +92,14 @@ export interface Snapshot {
 const matcherInputs = new WeakMap<SecretMatcher, readonly SecretInput[]>()
 
 /**
+ * The secrets (and labels) a snapshot's matcher was built from, to join them with a caller's
+ * token (`caller-token.ts`); undefined for a matcher no snapshot built.
+ */
+export function secretInputsOf(matcher: SecretMatcher): readonly SecretInput[] | undefined {
+  return matcherInputs.get(matcher)
+}
+
+/**
  * The matcher for `secrets`: `previous`'s when it was built from the same secrets, labels and order
  * (a change to an agent, a grant or a credential's other fields), else a new one. Building takes
  * about 0.1 s per 1,000 secrets, all of it on the event loop.
@@ -241,7 +249,7 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   version: '',
   byService: new Map(),
   agentsByHash: new Map(),
-  matcher: buildMatcher([]),
+  matcher: matcherFor([], undefined),
   unavailable: new Map(),
   warnings: [],
   unavailableAgents: [],

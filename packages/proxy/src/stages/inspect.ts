@@ -8,7 +8,7 @@ import {
   isDecodable,
   listCodings,
 } from '@aegis/inspect'
-import { callerTokenMatcher } from '../caller-token.js'
+import { callerMatchers } from '../caller-token.js'
 import type { RequestContext } from '../context.js'
 import type { Stage } from '../pipeline.js'
 import type { StageResult } from '../types.js'
@@ -172,11 +172,16 @@ function inspect(
     headers: upstreamHeaders(ctx, stripHeaders),
     path: ctx.path,
   }
-  const findings = inspectOutbound(parts, ctx.snapshot.matcher)
   const token = ctx.req.agentToken
-  if (ctx.agent !== null && token !== null) {
-    findings.push(...inspectOutbound(parts, callerTokenMatcher(ctx.agent, token), { formats: false }))
-  }
+  const matchers =
+    ctx.agent !== null && token !== null
+      ? callerMatchers(ctx.snapshot, ctx.agent, token)
+      : [ctx.snapshot.matcher]
+  // Credential formats are searched for once, with the first matcher.
+  const findings: Finding[] = []
+  matchers.forEach((matcher, i) => {
+    findings.push(...inspectOutbound(parts, matcher, { formats: i === 0 }))
+  })
   if (findings.length === 0) return undefined
   ctx.pathCarriesSecret = findings.some((f) => f.where === 'path')
   if (credential.bodyInspection === 'block') {
