@@ -1,4 +1,6 @@
+import { hashAgentToken, isAgentTokenShape } from '@aegis/guard'
 import { buildMatcher, type SecretInput, type SecretMatcher } from '@aegis/inspect'
+import type { RequestContext } from './context.js'
 import { type LiveAgent, type Snapshot, secretInputsOf } from './snapshot.js'
 
 /**
@@ -27,19 +29,29 @@ function tokenInputs(token: string): SecretInput[] {
 }
 
 /**
- * What to search a request from `agent` (holding `token`) for: every secret of the snapshot and
- * the agent's own token, in every encoding. One matcher over both when they are few patterns, else
- * the snapshot's matcher and then the token's. The first matcher is the one to run the credential
- * format scan with (`inspectOutbound` options); the others need not repeat it. Used by outbound
- * inspection and by the sanitiser of what is logged and stored.
+ * What to search a request for: every secret of the vault and, once its token names a known
+ * agent, that agent's own token, in every encoding. One matcher over both when they are few
+ * patterns, else the vault's matcher and then the token's. The first matcher is the one to run
+ * the credential format scan with (`inspectOutbound` options); the others need not repeat it.
+ * Used by outbound inspection and by the sanitiser of what is logged and stored (`loggable.ts`),
+ * which may run before the identity stage (a refused path): the agent is then looked up as
+ * identity would.
  */
-export function callerMatchers(
-  snapshot: Snapshot,
-  agent: LiveAgent,
-  token: string,
-): readonly SecretMatcher[] {
+export function requestMatchers(ctx: RequestContext): readonly SecretMatcher[] {
+  const token = ctx.req.agentToken
+  if (token === null) return [ctx.snapshot.matcher]
+  // Identity verified it (the usual case) …
+  if (ctx.agent !== null) return callerMatchers(ctx.snapshot, ctx.agent, token)
+  // … or it has not run yet: the lookup identity would make.
+  if (!isAgentTokenShape(token)) return [ctx.snapshot.matcher]
+  const agent = ctx.snapshot.agentsByHash.get(hashAgentToken(token).toString('hex'))
+  return agent === undefined ? [ctx.snapshot.matcher] : callerMatchers(ctx.snapshot, agent, token)
+}
+
+function callerMatchers(snapshot: Snapshot, agent: LiveAgent, token: string): readonly SecretMatcher[] {
   const cached = cache.get(agent)
   if (cached !== undefined && cached.of === snapshot.matcher) return cached.matchers
+  // The token's own matcher is small (14 patterns or so): built first, to count its patterns.
   const own = buildMatcher(tokenInputs(token))
   const inputs = secretInputsOf(snapshot.matcher)
   const matchers =

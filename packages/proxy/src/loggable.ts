@@ -1,4 +1,3 @@
-import { hashAgentToken, isAgentTokenShape } from '@aegis/guard'
 import {
   DEFAULT_REPLACEMENT,
   inspectOutbound,
@@ -6,7 +5,7 @@ import {
   type SecretMatcher,
   scanFormats,
 } from '@aegis/inspect'
-import { callerMatchers } from './caller-token.js'
+import { requestMatchers } from './caller-token.js'
 import type { RequestContext } from './context.js'
 
 /**
@@ -29,7 +28,7 @@ export function loggable(ctx: RequestContext, text: string, max: number, inspect
   if (text.length === 0) return text
   let out = text
   if (!inspected) {
-    const matchers = callerSecrets(ctx)
+    const matchers = requestMatchers(ctx)
     for (const matcher of matchers) out = redactText(out, matcher).text
     out = redactShapes(out, true)
     if (ESCAPED.test(out) && hidesSecret(out, matchers)) return DEFAULT_REPLACEMENT
@@ -79,7 +78,7 @@ function redactShapes(text: string, formats: boolean): string {
  */
 export function carriesSecret(ctx: RequestContext, text: string): boolean {
   if (TOKEN_PREFIX.test(text) && TOKEN_ANYWHERE.test(text)) return true
-  return hidesSecret(text, callerSecrets(ctx))
+  return hidesSecret(text, requestMatchers(ctx))
 }
 
 /** Whether a decoding view of `text` still holds a vault secret, the caller's token or a key format. */
@@ -87,13 +86,4 @@ function hidesSecret(text: string, matchers: readonly SecretMatcher[]): boolean 
   return matchers.some(
     (matcher, i) => inspectOutbound({ path: text }, matcher, { formats: i === 0 }).length > 0,
   )
-}
-
-/** The vault's secrets, and the caller's own token once the token names a known agent. */
-function callerSecrets(ctx: RequestContext): readonly SecretMatcher[] {
-  const token = ctx.req.agentToken
-  if (token === null || !isAgentTokenShape(token)) return [ctx.snapshot.matcher]
-  // Refusals before the identity stage (a bad path) have no agent yet: look it up, as identity would.
-  const agent = ctx.agent ?? ctx.snapshot.agentsByHash.get(hashAgentToken(token).toString('hex')) ?? null
-  return agent === null ? [ctx.snapshot.matcher] : callerMatchers(ctx.snapshot, agent, token)
 }

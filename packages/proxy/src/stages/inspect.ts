@@ -8,7 +8,7 @@ import {
   isDecodable,
   listCodings,
 } from '@aegis/inspect'
-import { callerMatchers } from '../caller-token.js'
+import { requestMatchers } from '../caller-token.js'
 import type { RequestContext } from '../context.js'
 import type { Stage } from '../pipeline.js'
 import type { StageResult } from '../types.js'
@@ -172,14 +172,9 @@ function inspect(
     headers: upstreamHeaders(ctx, stripHeaders),
     path: ctx.path,
   }
-  const token = ctx.req.agentToken
-  const matchers =
-    ctx.agent !== null && token !== null
-      ? callerMatchers(ctx.snapshot, ctx.agent, token)
-      : [ctx.snapshot.matcher]
   // Credential formats are searched for once, with the first matcher.
   const findings: Finding[] = []
-  matchers.forEach((matcher, i) => {
+  requestMatchers(ctx).forEach((matcher, i) => {
     findings.push(...inspectOutbound(parts, matcher, { formats: i === 0 }))
   })
   if (findings.length === 0) return undefined
