@@ -7,6 +7,7 @@ let failed = 0
 let skipped = 0
 /** Failed tests, named with their first message line: the end of a CI log is often all one sees. */
 const failures = []
+const firstLine = (text) => (text.split('\n').find((line) => line.trim()) ?? '').trim().slice(0, 300)
 for (const group of ['packages', 'apps', 'tests']) {
   if (!existsSync(group)) continue
   for (const name of readdirSync(group)) {
@@ -18,25 +19,17 @@ for (const group of ['packages', 'apps', 'tests']) {
     skipped += report.numPendingTests + report.numTodoTests
     console.log(`${group}/${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`)
     for (const file of report.testResults ?? []) {
+      const where = `${group}/${name}: ${file.name.split(`/${group}/${name}/`).pop()}`
       for (const test of file.assertionResults ?? []) {
-        if (test.status !== 'failed') continue
-        const message =
-          (test.failureMessages ?? [])
-            .join('\n')
-            .split('\n')
-            .find((line) => line.trim()) ?? ''
-        failures.push(
-          `  ${group}/${name}: ${file.name.split(`/${group}/${name}/`).pop()} > ${test.fullName}\n    ${message.trim().slice(0, 300)}`,
-        )
-      }
-      if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
-        failures.push(
-          `  ${group}/${name}: ${file.name.split(`/${group}/${name}/`).pop()}\n    ${String(
-            file.message ?? '',
+        if (test.status === 'failed') {
+          failures.push(
+            `  ${where} > ${test.fullName}\n    ${firstLine((test.failureMessages ?? []).join('\n'))}`,
           )
-            .split('\n')[0]
-            .slice(0, 300)}`,
-        )
+        }
+      }
+      // A file that failed before any of its tests ran (an import error, a failing hook).
+      if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
+        failures.push(`  ${where}\n    ${firstLine(String(file.message ?? ''))}`)
       }
     }
   }

@@ -52,11 +52,12 @@ function callerMatchers(snapshot: Snapshot, agent: LiveAgent, token: string): re
   const cached = cache.get(agent)
   if (cached !== undefined && cached.of === snapshot.matcher) return cached.matchers
   // The token's own matcher is small (14 patterns or so): built first, to count its patterns.
-  const own = buildMatcher(tokenInputs(token))
+  const tokens = tokenInputs(token)
+  const own = buildMatcher(tokens)
   const inputs = secretInputsOf(snapshot.matcher)
   const matchers =
     inputs !== undefined && snapshot.matcher.patternCount + own.patternCount <= JOINED_PATTERNS
-      ? [buildMatcher([...inputs, ...tokenInputs(token)])]
+      ? [buildMatcher([...inputs, ...tokens])]
       : [snapshot.matcher, own]
   cache.set(agent, { of: snapshot.matcher, matchers })
   return matchers

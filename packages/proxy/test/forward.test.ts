@@ -1,7 +1,6 @@
-import { once } from 'node:events'
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { send, sendRaw } from './fixtures/client.js'
+import { send, sendRaw, streamInTwo } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 
 const SECRET = 'xoxb-real-secret-123'
@@ -190,24 +189,8 @@ describe('forwarding', () => {
   })
 
   it('streams server-sent events as they arrive', async () => {
-    const { request } = await import('node:http')
-    // The upstream sends the second event only once the first reached us (release): a gate that
-    // waited for the end of the response would deliver nothing, and the test would time out.
-    const { first, rest } = await new Promise<{ first: string; rest: Promise<string> }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: h.port, path: '/slack/sse', agent: false }, (res) => {
-        res.setEncoding('utf8')
-        res.once('data', (chunk: string) => {
-          let tail = ''
-          res.on('data', (more: string) => {
-            tail += more
-          })
-          resolve({ first: chunk, rest: once(res, 'end').then(() => tail) })
-          h.upstream.release()
-        })
-      })
-      req.on('error', reject)
-      req.end()
-    })
+    // The upstream sends the second event only once the first reached us.
+    const { first, rest } = await streamInTwo(h.port, '/slack/sse', () => h.upstream.release())
     expect(first.length).toBeGreaterThan(0)
     expect(`${first}${await rest}`).toBe('data: one\n\ndata: two\n\n')
   })

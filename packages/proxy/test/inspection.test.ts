@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { request } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { send } from './fixtures/client.js'
+import { send, streamInTwo } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 
 const SLACK = 'xoxb-1111-2222-slacksecretvalue'
@@ -190,30 +190,9 @@ describe('response redaction', () => {
   })
 
   it('redacts headers and server-sent events as they stream', async () => {
-    // The upstream sends its last event only once the first reached us (release): a gate that held
-    // the response back until its end would deliver nothing, and the test would time out.
-    const { first, rest, header } = await new Promise<{
-      first: string
-      rest: Promise<string>
-      header: unknown
-    }>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: h.port, path: '/slack/sse-echo', agent: false },
-        (res) => {
-          res.setEncoding('utf8')
-          res.once('data', (chunk: string) => {
-            let tail = ''
-            res.on('data', (more: string) => {
-              tail += more
-            })
-            resolve({ first: chunk, rest: once(res, 'end').then(() => tail), header: res.headers['x-echo'] })
-            h.upstream.release()
-          })
-        },
-      )
-      req.on('error', reject)
-      req.end()
-    })
+    // The upstream sends its last event only once the first reached us.
+    const { first, rest, headers } = await streamInTwo(h.port, '/slack/sse-echo', () => h.upstream.release())
+    const header = headers['x-echo']
     expect(first).toContain('[REDACTED]')
     expect(first).not.toContain(SLACK)
     expect(String(header)).not.toContain(SLACK)
