@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
+import { COMPLETION_DELAY_MS } from './group-commit.js'
 import { COMPLETION_WIDTH, type CompleteParams, type EntryRow, pushCompletion, pushRow } from './rows.js'
 import type { LedgerMetrics } from './types.js'
 import type { Reply, WorkerBatch, WriterData } from './writer-protocol.js'
@@ -58,6 +59,8 @@ export class ThreadWriter {
   #completions: unknown[] = []
   #waiters: Waiter[] = []
   #timer: NodeJS.Immediate | null = null
+  /** Completions queued with no append to ride with: they are posted at the latest when this fires. */
+  #delay: NodeJS.Timeout | null = null
   readonly #inFlight: InFlight[] = []
   /** Appends and completions sent and not answered yet (part of `metrics.pending`). */
   #sentPending = 0
@@ -117,7 +120,13 @@ export class ThreadWriter {
       return
     }
     pushCompletion(this.#completions, params)
-    this.#schedule()
+    // With an append queued they ride in its batch; else they wait a little for one (a batch of
+    // their own costs a wake-up of the thread, a transaction and a reply).
+    if (this.#waiters.length > 0 || this.#delay !== null) return
+    this.#delay = setTimeout(() => {
+      this.#delay = null
+      this.#send()
+    }, COMPLETION_DELAY_MS)
   }
 
   /** Counts a completion that was never queued. */
@@ -171,6 +180,10 @@ export class ThreadWriter {
     if (this.#timer !== null) {
       clearImmediate(this.#timer)
       this.#timer = null
+    }
+    if (this.#delay !== null) {
+      clearTimeout(this.#delay)
+      this.#delay = null
     }
     if (this.#waiters.length === 0 && this.#completions.length === 0) return null
     const batch: WorkerBatch = [this.#rows, this.#completions]

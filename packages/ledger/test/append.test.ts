@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type Ledger, LedgerError, openLedger } from '../src/index.js'
 import { MIGRATIONS_DIR } from '../src/ledger.js'
 import { entry, tempLedgerFile } from './helpers.js'
@@ -135,6 +135,42 @@ describe.each(['inline', 'worker'] as const)('group commit (writer: %s)', (write
     expect(ledger.metrics).toMatchObject({ batches: 1, pending: 0 })
     expect(ledger.query({})).toHaveLength(1)
     await pending
+  })
+
+  it('a completion rides in the next append batch instead of a transaction of its own', async () => {
+    // Only the completion delay's timer is faked: batches still go out on the real event loop.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const ledger = ledgerAt(tempLedgerFile(), undefined, writer)
+      const first = await ledger.append(entry())
+      ledger.complete(first, { status: 201, durationMs: 7, bytesIn: 0, bytesOut: 64 })
+      // 200 ms of event-loop turns (a batch of its own would be written and answered by then),
+      // and nothing was written for it: it waits for an append.
+      const until = Date.now() + 200
+      while (Date.now() < until) await new Promise((resolve) => setImmediate(resolve))
+      expect(ledger.metrics).toMatchObject({ batches: 1, completed: 0, pending: 1 })
+      expect(ledger.query({})[0]).toMatchObject({ id: first, status: null })
+
+      const second = await ledger.append(entry())
+      expect(ledger.metrics).toMatchObject({ batches: 2, appended: 2, completed: 1, pending: 0 })
+      const rows = ledger.query({})
+      expect(rows.find((r) => r.id === first)).toMatchObject({ status: 201, bytesOut: 64 })
+      expect(rows.find((r) => r.id === second)).toMatchObject({ status: null })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a completion no append comes for is written on its own, without a flush', async () => {
+    const ledger = ledgerAt(tempLedgerFile(), undefined, writer)
+    const id = await ledger.append(entry())
+    ledger.complete(id, { status: 204, durationMs: 3, bytesIn: 0, bytesOut: 0 })
+    const deadline = Date.now() + 5000
+    while (ledger.metrics.completed === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    expect(ledger.metrics).toMatchObject({ batches: 2, completed: 1, pending: 0 })
+    expect(ledger.query({})[0]).toMatchObject({ id, status: 204 })
   })
 })
 

@@ -2,6 +2,7 @@ import type { Pool } from 'pg'
 import { blockedGroups, timeline, window } from '../aggregates.js'
 import { LedgerError } from '../errors.js'
 import { buildWhere, limitOf } from '../filter.js'
+import { COMPLETION_DELAY_MS } from '../group-commit.js'
 import { and, type Dialect, type Plan, runAsync } from '../plan.js'
 import * as plans from '../queries.js'
 import {
@@ -50,9 +51,6 @@ export interface OpenPgLedgerOptions {
 
 /** Rows of a page of `iterate`: big enough to amortise the round trip, small enough to hold. */
 const PAGE = 500
-
-/** Completions wait at most this long for an append batch to ride in. */
-const COMPLETION_DELAY_MS = 20
 
 /** The audit ledger on PostgreSQL. See `openPgLedger`. */
 export class PgLedger implements LedgerStore {
