@@ -80,10 +80,15 @@ describe('usage errors and help', () => {
     [['ledger', 'show', '--limit', 'abc'], 'Parsing --limit Expected an integer but received: abc'],
     [['ledger', 'show', '--limit', '0'], 'Expected an integer greater than or equal to 1'],
     [['vault', 'add', '--auth-type', 'digest'], 'Expected --auth-type=digest to be one of'],
+    [['agent', 'add', '--name'], 'Flag --name expects a value'],
+    [['agent', 'add', '--name', '--json'], 'Flag --name expects a value'],
+    [['agent', 'add', '--name', 'a', '--name', 'b'], 'Flag --name can only be specified once'],
+    [['ledger', 'export', '-f'], 'Flag --format expects one of these values: csv, json, jsonl'],
   ])('%j is a usage error (exit 2): %s', async (args, message) => {
     const result = await runCli(args, { cwd: dir })
     expect(result.code).toBe(2)
     expect(unwrap(result.stderr)).toContain(message)
+    expect(result.stderr).not.toContain('set DEBUG=aegis*')
     expect(listFiles(dir)).toEqual([])
   })
 

@@ -37,13 +37,22 @@ export function isKnownError(err: unknown): err is Error {
 }
 
 /**
- * True for errors raised by oclif's argument parser (unknown flag, missing required flag, bad option),
- * including a flag value its type refuses (`--port abc`): oclif rethrows those as a plain CLIError
- * whose message it prefixes with "Parsing --<flag>" (parser/parse.js), which exited 1 before.
+ * Messages of the plain CLIErrors oclif's parser throws (parser/parse.js) without its `parse` marker:
+ * a type the flag refuses (`--port abc`), a flag given without its value (`--name` last, or followed
+ * by another flag), a single-valued flag given twice, an unknown flag token. They exited 1 before.
  */
+const PARSER_MESSAGES = [
+  /^Parsing --[\w-]+ /,
+  /^Flag --[\w-]+ expects (a value|one of these values: )/,
+  /^Flag --[\w-]+ can only be (specified once|read from stdin)/,
+  /^Unexpected flag /,
+]
+
+/** True for errors raised by oclif's argument parser (unknown flag, missing required flag, bad option, ...). */
 export function isParseError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false
-  return 'parse' in err || (err instanceof Error && /^Parsing --[\w-]+ /.test(err.message))
+  if ('parse' in err) return true
+  return err instanceof Error && PARSER_MESSAGES.some((pattern) => pattern.test(err.message))
 }
 
 /**
