@@ -274,6 +274,26 @@ export function createGate(options: GateOptions): Gate {
     void engine.reject(request, refusal).catch(() => undefined)
   }
 
+  /**
+   * A CONNECT (an agent using the gate as a forward proxy, `HTTPS_PROXY=http://127.0.0.1:3100`):
+   * without a 'connect' listener Node destroys the socket, so the agent got a bare hang-up and the
+   * ledger no row. It is a refusal like any other: answered, recorded, then closed.
+   */
+  function onConnect(req: IncomingMessage, socket: Socket): void {
+    socket.on('error', () => socket.destroy())
+    const refusal = refuse(
+      'bad_request',
+      'CONNECT is not supported: the gate is not a forward proxy; call /{service}/{path} on it instead',
+    )
+    const request = unparsedRequest('CONNECT', req.url ?? '', socket.remoteAddress ?? null)
+    writeRawProblem(socket, refusal, request.id)
+    // Whatever the client sends next (a TLS hello) is read and dropped until it closes, so the
+    // close is not a reset that loses the answer.
+    lingerAfterRawAnswer(socket)
+    socket.resume()
+    void engine.reject(request, refusal).catch(() => undefined)
+  }
+
   let server: Server | null = null
 
   async function listen(): Promise<ListeningAddress> {
@@ -291,6 +311,7 @@ export function createGate(options: GateOptions): Gate {
       : createHttpServer(serverOptions, handle)
     guardConnections(s, connections, logger)
     s.on('clientError', onClientError)
+    s.on('connect', onConnect)
     const host = options.host ?? DEFAULTS.host
     const port = options.port ?? DEFAULTS.port
     const bound = await listenOn(s, host, port)

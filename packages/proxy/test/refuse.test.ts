@@ -77,6 +77,21 @@ describe('path syntax', () => {
     expect(raw).toMatch(/^HTTP\/1\.1 400/)
     expect(raw).toContain('bad_request')
   })
+
+  it('answers and records a CONNECT (the gate is no forward proxy) instead of hanging up', async () => {
+    const before = h.upstream.received.length
+    const raw = await sendRaw(h.port, 'CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test:443\r\n\r\n', 1000)
+    expect(raw).toMatch(/^HTTP\/1\.1 400/)
+    expect(raw).toContain('application/problem+json; charset=utf-8')
+    expect(raw).toContain('x-aegis-block: bad_request')
+    expect(raw).toContain('not a forward proxy')
+    const requestId = /x-request-id: ([\w-]+)/.exec(raw)?.[1]
+    await new Promise((r) => setTimeout(r, 50))
+    await h.ledger.flush()
+    const entry = h.ledger.query({ limit: 500 }).find((e) => e.requestId === requestId)
+    expect(entry).toMatchObject({ decision: 'blocked', code: 'bad_request', status: 400, method: 'CONNECT' })
+    expect(h.upstream.received.length).toBe(before)
+  })
 })
 
 describe('service and credential checks', () => {
