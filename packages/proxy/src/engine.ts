@@ -12,7 +12,7 @@ import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import type { Stage as EmbedderStage } from './embedder-stage.js'
-import { describeError, isConnectFailure, upstreamFailure } from './errors.js'
+import { deliveryFailureCode, describeError, isConnectFailure, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
 import { loggable } from './loggable.js'
 import { type Logger, logsAt, type RequestLogging } from './logger.js'
@@ -423,10 +423,11 @@ class Forwarded implements ForwardedOutcome {
     release(ctx)
     const durationMs = Date.now() - ctx.req.receivedAt
     const failed = error !== undefined || code !== undefined
+    const failure = failed ? (code ?? deliveryFailureCode(error)) : null
     const redactions = this.redacted.redactions()
     const bytesIn = response.bytesIn()
     this.observer?.requestEnded(
-      requestRecord(ctx, failed ? 'failed' : 'allowed', failed ? (code ?? 'upstream_unreachable') : null, {
+      requestRecord(ctx, failed ? 'failed' : 'allowed', failure, {
         status: response.status,
         seconds: this.upstreamMs / 1000,
         bytesIn,
@@ -437,7 +438,7 @@ class Forwarded implements ForwardedOutcome {
       requestId: ctx.req.id,
       // The row says `allowed` since it was written; only a failure changes that.
       decision: failed ? 'failed' : undefined,
-      code: failed ? (code ?? 'upstream_unreachable') : null,
+      code: failure,
       status: response.status,
       durationMs,
       bytesIn,

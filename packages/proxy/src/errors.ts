@@ -28,15 +28,25 @@ export function upstreamFailure(error: unknown, host: string, signalReason?: unk
       `${host} answered, but ${error.message}; nothing of the response was sent`,
     )
   }
+  if (isTimeout(cause)) return refuse('upstream_timeout', `${host} did not answer in time`)
+  return refuse('upstream_unreachable', `${host} could not be reached`)
+}
+
+function isTimeout(cause: unknown): boolean {
   const code = (cause as { code?: unknown } | null)?.code
-  if (
+  return (
     cause instanceof UpstreamDeadlineError ||
     cause instanceof UpstreamBodyTimeoutError ||
     (typeof code === 'string' && TIMEOUT_CODES.has(code))
-  ) {
-    return refuse('upstream_timeout', `${host} did not answer in time`)
-  }
-  return refuse('upstream_unreachable', `${host} could not be reached`)
+  )
+}
+
+/**
+ * The ledger code of a response that failed after its head was sent: a body that paused past the
+ * deadline is `upstream_timeout` (it was recorded `upstream_unreachable`), anything else stays that.
+ */
+export function deliveryFailureCode(error: unknown): 'upstream_timeout' | 'upstream_unreachable' {
+  return isTimeout(causeOf(error)) ? 'upstream_timeout' : 'upstream_unreachable'
 }
 
 /** Errors that say nothing answers at the address dialled (as opposed to a slow or broken answer). */

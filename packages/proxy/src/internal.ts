@@ -17,6 +17,7 @@ export {
 } from './admin/server.js'
 export { ADMIN_SOCKET, adminSockets } from './admin/socket.js'
 export { Drain } from './drain.js'
+export { deliveryFailureCode } from './errors.js'
 export { anonymousAccessFromConfig, connectionLimitsFromConfig, readPem } from './from-config.js'
 export { connectionLimits, connectionServerOptions, guardConnections } from './http/connections.js'
 export { lingerAfterAnswer } from './http/linger.js'

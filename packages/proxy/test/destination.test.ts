@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { send } from './fixtures/client.js'
+import { send, sendRaw } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 
 /** A resolver answering from a table, counting calls: stands in for an attacker-controlled zone. */
@@ -125,6 +125,17 @@ describe('upstream failures', () => {
     await h.ledger.flush()
     const entry = h.ledger.query({ limit: 5 }).find((e) => e.requestId === reply.headers['x-request-id'])
     expect(entry).toMatchObject({ decision: 'failed', code: 'upstream_timeout', status: 504 })
+  })
+
+  it('records upstream_timeout when a streamed body stalls after its headers were sent', async () => {
+    // No Content-Length: the 200 and the first chunk go out at once, then a pause over the deadline.
+    const raw = await sendRaw(h.port, 'GET /slow/drip/3/2000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 4000)
+    expect(raw).toMatch(/^HTTP\/1\.1 200/)
+    const requestId = /x-request-id: ([\w-]+)/.exec(raw)?.[1]
+    await new Promise((r) => setTimeout(r, 50))
+    await h.ledger.flush()
+    const entry = h.ledger.query({ limit: 5 }).find((e) => e.requestId === requestId)
+    expect(entry).toMatchObject({ decision: 'failed', code: 'upstream_timeout', status: 200 })
   })
 
   it('lets a slow body through when no pause is longer than the deadline', async () => {

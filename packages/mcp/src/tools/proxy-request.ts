@@ -1,6 +1,6 @@
 import { problemOf, refuse } from '@aegis/guard'
 import type { GateEngine } from '@aegis/proxy'
-import type { Drain } from '@aegis/proxy/internal'
+import { type Drain, deliveryFailureCode } from '@aegis/proxy/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { headerProblem, type ProxyRequestArgs, toGateRequest } from '../request.js'
@@ -90,10 +90,12 @@ export function proxyRequest(
     } catch (error) {
       outcome.body.destroy()
       outcome.finish({ bytesOut: 0, error })
-      return refusalResult(
-        refuse('upstream_unreachable', 'The upstream response broke off before it was complete'),
-        req.id,
-      )
+      const code = deliveryFailureCode(error)
+      const detail =
+        code === 'upstream_timeout'
+          ? 'The upstream response paused longer than the deadline before it was complete'
+          : 'The upstream response broke off before it was complete'
+      return refusalResult(refuse(code, detail), req.id)
     }
     if (!read.ok) {
       outcome.finish({ bytesOut: 0, code: 'response_too_large' })
