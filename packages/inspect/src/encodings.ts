@@ -99,6 +99,19 @@ export function encodedForms(value: string): EncodedForm[] {
   const stringified = JSON.stringify(value).slice(1, -1)
   if (stringified !== value) add(Buffer.from(stringified, 'utf8'), 'json-escape', false)
   if (value.includes('/')) add(Buffer.from(stringified.replaceAll('/', '\\/'), 'utf8'), 'json-escape', false)
+  // A header carries the secret one byte per character (Latin-1: Node and undici write header values
+  // so), not as UTF-8: for `é` or `ü` those bytes differ, and an upstream that echoes the header it
+  // received sends them back (raw, or base64/hex/percent of them). They went unredacted.
+  if (raw.length !== value.length && isLatin1(value)) {
+    const wire = latin1(value)
+    add(wire, 'raw', false)
+    add(percentEveryByte(wire), 'percent', true)
+    const wireMiddles = base64StableMiddles(wire)
+    for (const middle of wireMiddles) add(middle, 'base64', false)
+    for (const middle of wireMiddles)
+      add(middle.replaceAll('+', '-').replaceAll('/', '_'), 'base64url', false)
+    add(asBuffer(wire).toString('hex'), 'hex', true)
+  }
   return forms
 }
 

@@ -301,3 +301,32 @@ describe('containsSecret over the parts of a body', () => {
     expect(containsSecret([], m)).toBe(false)
   })
 })
+
+describe('a secret with Latin-1 letters (é, ü), as a header carries it', () => {
+  // Node and undici write a header value one byte per character (Latin-1), not UTF-8: the gate
+  // sends `Bearer s\xe9cret…`, and an upstream that echoes the raw header sends those bytes back.
+  const secret = 'sécret-ünïcode-1234'
+  const wire = Buffer.from(secret, 'latin1')
+  const latin = buildMatcher([{ value: secret, kind: 'credential:latin' }])
+  const redactWhole = (body: Buffer) => {
+    const r = createRedactor(latin)
+    return Buffer.concat([r.push(body), r.end()])
+  }
+
+  it.each([
+    ['raw bytes', wire],
+    ['base64 of the bytes', Buffer.from(`x=${wire.toString('base64')}`)],
+    ['base64 of a larger blob', Buffer.from(Buffer.concat([Buffer.from('ab'), wire]).toString('base64'))],
+    ['hex of the bytes', Buffer.from(wire.toString('hex'))],
+    ['percent-encoded bytes', Buffer.from([...wire].map((b) => `%${b.toString(16)}`).join(''))],
+  ])('finds and redacts its %s', (_, body) => {
+    expect(containsSecret(body, latin)).toBe(true)
+    const out = redactWhole(body)
+    expect(out.includes(wire)).toBe(false)
+    expect(containsSecret(out, latin)).toBe(false)
+  })
+
+  it('still finds its UTF-8 spelling', () => {
+    expect(containsSecret(Buffer.from(`{"t":"${secret}"}`), latin)).toBe(true)
+  })
+})
