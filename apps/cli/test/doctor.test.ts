@@ -332,6 +332,28 @@ describe('aegis doctor: every credential row, by name', () => {
     expect(check(after.report, 'credential padded').status).toBe('warn')
   })
 
+  it('fails a bearer or header credential whose secret a header cannot carry (the gate refuses it)', async () => {
+    const p = await project()
+    // Allowed for query injection (percent-encoded), then switched to bearer: the vault cannot see the
+    // secret on update, the gate refuses the service, and doctor must say so.
+    await addCredential(
+      p,
+      ['--name', 'cjk', '--service', 'cjk', '--domains', 'api.a.example', '--auth-type', 'query'],
+      '秘密-secret-value-1234',
+    )
+    const update = await p.run(['vault', 'update', '--name', 'cjk', '--auth-type', 'bearer'])
+    expect(update.code, update.stderr).toBe(0)
+    const { result, report } = await doctor(p)
+    expect(result.code).toBe(1)
+    expect(check(report, 'credential cjk')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(
+        /^service cjk: its secret has a character beyond U\+00FF, which the bearer header .*Fix: aegis vault update --name cjk --auth-type basic/,
+      ),
+    })
+    expect(result.stdout).not.toContain('秘密')
+  })
+
   it('one pass line when every row loads and every secret can be recognised', async () => {
     const p = await project()
     await addCredential(p, ['--name', 'a', '--service', 'a', '--domains', 'api.a.example'], 'secret-a-value')

@@ -51,7 +51,13 @@ export {
   type RateReservation,
 } from './rate.js'
 export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'
-export { MIN_SECRET_BYTES, type SecretFlaw, type SecretProblem, secretProblems } from './secret.js'
+export {
+  headerCanCarry,
+  MIN_SECRET_BYTES,
+  type SecretFlaw,
+  type SecretProblem,
+  secretProblems,
+} from './secret.js'
 export { parseStoredSettings, type StoredSettings } from './stored.js'
 export { redactUrlPassword } from './url.js'
 export {

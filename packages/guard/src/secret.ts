@@ -84,3 +84,14 @@ export function secretProblems(value: string): SecretProblem[] {
   }
   return problems
 }
+
+/**
+ * Whether a header can carry `value`: header values go on the wire one byte per character
+ * (Latin-1), so a character past U+00FF has no byte there. A `bearer` or `header` credential with
+ * such a secret cannot be injected at all (undici refuses the header; the agent read "could not be
+ * reached"). The check never says which character, which would be secret material.
+ */
+export function headerCanCarry(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0xff) return false
+  return true
+}

@@ -33,6 +33,7 @@ describe('@aegis/guard public API', () => {
         'forwardRequestHeaders',
         'forwardResponseHeaders',
         'hashAgentToken',
+        'headerCanCarry',
         'isAgentTokenShape',
         'isRefusalCode',
         'isScope',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MIN_SECRET_BYTES, type SecretFlaw, secretProblems } from '../src/index.js'
+import { headerCanCarry, MIN_SECRET_BYTES, type SecretFlaw, secretProblems } from '../src/index.js'
 
 const BODY = 'sk-live-4242-abcd'
 
@@ -66,5 +66,17 @@ describe('secretProblems: what the gate could not protect', () => {
 
   it('the minimum is 8 bytes', () => {
     expect(MIN_SECRET_BYTES).toBe(8)
+  })
+})
+
+describe('headerCanCarry: whether a header value can hold the secret (one byte per character)', () => {
+  it.each([
+    ['ASCII', 'sk-live-4242-abcd', true],
+    ['Latin-1 letters', 'sécret-ünïcode-1234', true],
+    ['a character past U+00FF', '秘密-secret-1234', false],
+    ['an emoji (a surrogate pair)', 'sk-live-\u{1F511}-4242', false],
+    ['the euro sign (U+20AC)', 'price-€-4242-abcd', false],
+  ])('%s: %s', (_why, value, carried) => {
+    expect(headerCanCarry(value)).toBe(carried)
   })
 })

@@ -1,5 +1,6 @@
 import {
   type DomainPattern,
+  headerCanCarry,
   parseRate,
   parseStoredSettings,
   type Rate,
@@ -144,6 +145,9 @@ function liveCredential(c: SourceCredential, secret: string): LiveCredential | s
   const expiresAt = c.expiresAt == null ? null : Date.parse(c.expiresAt)
   if (!AUTH_TYPES.has(authType)) return 'its authType is not bearer, header, basic or query'
   if (authType === 'header' && !c.headerName) return 'its authType is header but it names no headerName'
+  if ((authType === 'bearer' || authType === 'header') && !headerCanCarry(secret)) {
+    return `its secret has a character beyond U+00FF, which the ${authType} header it is sent in cannot carry`
+  }
   if (!BODY_INSPECTION.has(bodyInspection)) return 'its bodyInspection is not off, warn or block'
   if (Number.isNaN(expiresAt)) return 'its expiresAt is not an ISO 8601 date'
   return {

@@ -115,6 +115,11 @@ describe('the optional credential fields', () => {
     ['a header credential without headerName', { authType: 'header', headerName: null }],
     ['an unknown bodyInspection', { bodyInspection: 'maybe' }],
     ['an expiresAt that is not a date', { expiresAt: 'next tuesday' }],
+    ['a bearer secret a header cannot carry', { secret: '秘密-sk-broken-0123456789' }],
+    [
+      'a header secret a header cannot carry',
+      { authType: 'header', headerName: 'X-Key', secret: '秘密-sk-broken-0123456789' },
+    ],
   ])('refuses a credential with %s (credential_unavailable), serving the others', async (_name, bad) => {
     const broken = memoryCredential({
       service: 'broken',

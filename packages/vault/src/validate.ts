@@ -1,4 +1,4 @@
-import { parseDomainPattern, parseRate, secretProblems } from '@aegis/guard'
+import { headerCanCarry, parseDomainPattern, parseRate, secretProblems } from '@aegis/guard'
 import { VaultError } from './errors.js'
 import { Secret } from './secret.js'
 import type {
@@ -262,10 +262,18 @@ export function validateNewCredential(
 ): CredentialFields & { secret: string } {
   checkObject(input, NEW_KEYS, 'credential')
   const authType = input.authType === undefined ? 'bearer' : validateAuthType(input.authType)
+  const name = validateCredentialName(input.name)
+  const service = validateService(input.service)
+  const secret = validateSecret(input.secret)
+  if ((authType === 'bearer' || authType === 'header') && !headerCanCarry(secret)) {
+    throw invalid(
+      `secret has a character beyond U+00FF, which an HTTP header cannot carry: authType "${authType}" sends it in a header (use authType basic or query)`,
+    )
+  }
   return {
-    name: validateCredentialName(input.name),
-    service: validateService(input.service),
-    secret: validateSecret(input.secret),
+    name,
+    service,
+    secret,
     domains: validateDomains(input.domains),
     authType,
     ...resolveAuthParams(authType, input.headerName, input.queryParam),

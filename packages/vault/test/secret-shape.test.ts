@@ -63,6 +63,31 @@ describe('secrets the gate could not protect are refused on every write path', (
     expect(v.changeToken()).toBe(before)
   })
 
+  it.each([
+    ['bearer', {}],
+    ['header', { authType: 'header', headerName: 'X-Api-Key' }],
+  ] as const)('add refuses a %s secret a header cannot carry (past U+00FF)', (authType, auth) => {
+    const v = newVault()
+    const err = expectVaultError(
+      () => v.add(sampleCredential({ secret: '秘密-sk-live-4242', ...auth })),
+      'invalid_input',
+      new RegExp(
+        `^secret has a character beyond U\\+00FF, which an HTTP header cannot carry: authType "${authType}"`,
+      ),
+    )
+    expect(err.message).not.toContain('秘')
+    expect(v.list()).toEqual([])
+  })
+
+  it.each([['basic'], ['query']] as const)(
+    'add keeps such a secret for %s (base64 and percent-encoding carry it)',
+    (authType) => {
+      const v = newVault()
+      v.add(sampleCredential({ secret: '秘密-sk-live-4242', authType }))
+      expect(v.get('slack-bot')?.secret.reveal()).toBe('秘密-sk-live-4242')
+    },
+  )
+
   it('update cannot write a secret at all', () => {
     const v = newVault()
     v.add(sampleCredential())

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { AegisConfig } from '@aegis/config'
-import { secretProblems } from '@aegis/guard'
+import { headerCanCarry, secretProblems } from '@aegis/guard'
 import { openLedger } from '@aegis/ledger'
 import { rateLimiterFromConfig, redactRedisUrl } from '@aegis/redis-rate-limit'
 import {
@@ -219,6 +219,16 @@ export function checkCredentials(load: CredentialLoad): CheckResult[] {
     )
   }
   for (const credential of load.credentials) {
+    const authType = credential.authType ?? 'bearer'
+    if ((authType === 'bearer' || authType === 'header') && !headerCanCarry(credential.secret.reveal())) {
+      results.push(
+        fail(
+          `credential ${credential.name}`,
+          `service ${credential.service}: its secret has a character beyond U+00FF, which the ${authType} header it is sent in cannot carry; the gate refuses it (credential_unavailable). Fix: aegis vault update --name ${credential.name} --auth-type basic (or query), or aegis vault rotate --name ${credential.name}`,
+        ),
+      )
+      continue
+    }
     const problems = secretProblems(credential.secret.reveal())
     if (problems.length === 0) continue
     const detail = `service ${credential.service}: stored ${problems.map((p) => p.message).join('; ')}. Fix: aegis vault rotate --name ${credential.name}`
