@@ -116,11 +116,12 @@ export function parseDomainPattern(input: string): ParseDomainPatternResult {
 export function parseTargetHost(header: string): ParseTargetHostResult {
   const fail = (detail: string): ParseTargetHostResult => ({ ok: false, detail: `X-Target-Host ${detail}` })
   if (typeof header !== 'string' || header.length === 0) return fail('is empty')
+  // Before the whitespace check: Node joins a repeated header with ", ", and that is the problem to name.
+  if (header.includes(',')) return fail('must be a single value')
   for (let i = 0; i < header.length; i++) {
     const c = header.charCodeAt(i)
     if (c <= 0x20 || c === 0x7f) return fail('must not contain whitespace or control characters')
   }
-  if (header.includes(',')) return fail('must be a single value')
   if (header.includes('[') || header.includes(']')) return fail('must be a host name, not an IP literal')
 
   let hostPart = header
