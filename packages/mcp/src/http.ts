@@ -17,6 +17,7 @@ import {
   guardConnections,
   lingerAfterAnswer,
   listenOn,
+  refuseConnect,
 } from '@aegis/proxy/internal'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
@@ -187,6 +188,15 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   async function listen() {
     const s = createServer(connectionServerOptions(connections), onRequest)
     guardConnections(s, connections, logger)
+    // Without a 'connect' listener Node hangs up on a CONNECT unanswered and unrecorded.
+    s.on(
+      'connect',
+      refuseConnect(
+        engine,
+        'mcp',
+        `CONNECT is not supported: this is the MCP endpoint (POST ${MCP_PATH}), not a forward proxy`,
+      ),
+    )
     const port = options.port ?? 3300
     const bound = await listenOn(s, host, port)
     server = s

@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sendRaw } from '../../proxy/test/fixtures/client.js'
 import { createMcpHttpServer, type McpHttpServer } from '../src/index.js'
 import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
@@ -190,5 +191,25 @@ describe('streamable HTTP transport', () => {
     expect((await post(auth, INITIALIZE, '/other')).status).toBe(404)
     expect((await post(auth, '', '/mcp', 'GET')).status).toBe(405)
     expect((await post(auth, '{not json')).status).toBe(400)
+  })
+
+  it('answers and records a CONNECT (no forward proxy) instead of hanging up', async () => {
+    const before = w.upstream.received.length
+    const raw = await sendRaw(port, 'CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test:443\r\n\r\n', 1000)
+    expect(raw).toMatch(/^HTTP\/1\.1 400/)
+    expect(raw).toContain('application/problem+json; charset=utf-8')
+    expect(raw).toContain('x-aegis-block: bad_request')
+    expect(raw).toContain('not a forward proxy')
+    const requestId = /x-request-id: ([\w-]+)/.exec(raw)?.[1]
+    await new Promise((r) => setTimeout(r, 50))
+    await w.ledger.flush()
+    const entry = w.ledger.query({ limit: 500 }).find((e) => e.requestId === requestId)
+    expect(entry).toMatchObject({
+      channel: 'mcp',
+      decision: 'blocked',
+      code: 'bad_request',
+      method: 'CONNECT',
+    })
+    expect(w.upstream.received.length).toBe(before)
   })
 })

@@ -13,6 +13,7 @@ import type { ForwardedOutcome, Outcome } from './engine.js'
 import { describeError } from './errors.js'
 import { CallerCheck } from './http/callers.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
+import { refuseConnect } from './http/connect.js'
 import {
   type ConnectionLimits,
   connectionLimits,
@@ -274,26 +275,6 @@ export function createGate(options: GateOptions): Gate {
     void engine.reject(request, refusal).catch(() => undefined)
   }
 
-  /**
-   * A CONNECT (an agent using the gate as a forward proxy, `HTTPS_PROXY=http://127.0.0.1:3100`):
-   * without a 'connect' listener Node destroys the socket, so the agent got a bare hang-up and the
-   * ledger no row. It is a refusal like any other: answered, recorded, then closed.
-   */
-  function onConnect(req: IncomingMessage, socket: Socket): void {
-    socket.on('error', () => socket.destroy())
-    const refusal = refuse(
-      'bad_request',
-      'CONNECT is not supported: the gate is not a forward proxy; call /{service}/{path} on it instead',
-    )
-    const request = unparsedRequest('CONNECT', req.url ?? '', socket.remoteAddress ?? null)
-    writeRawProblem(socket, refusal, request.id)
-    // Whatever the client sends next (a TLS hello) is read and dropped until it closes, so the
-    // close is not a reset that loses the answer.
-    lingerAfterRawAnswer(socket)
-    socket.resume()
-    void engine.reject(request, refusal).catch(() => undefined)
-  }
-
   let server: Server | null = null
 
   async function listen(): Promise<ListeningAddress> {
@@ -311,7 +292,14 @@ export function createGate(options: GateOptions): Gate {
       : createHttpServer(serverOptions, handle)
     guardConnections(s, connections, logger)
     s.on('clientError', onClientError)
-    s.on('connect', onConnect)
+    s.on(
+      'connect',
+      refuseConnect(
+        engine,
+        'gate',
+        'CONNECT is not supported: the gate is not a forward proxy; call /{service}/{path} on it instead',
+      ),
+    )
     const host = options.host ?? DEFAULTS.host
     const port = options.port ?? DEFAULTS.port
     const bound = await listenOn(s, host, port)

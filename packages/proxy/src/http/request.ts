@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import type { GateRequest } from '../types.js'
+import type { Channel, GateRequest } from '../types.js'
 import { agentIdentity } from './agent-token.js'
 
 function single(value: string | string[] | undefined): string | null {
@@ -33,10 +33,15 @@ export function fromIncoming(req: IncomingMessage, receivedAt: number): GateRequ
 }
 
 /** A stand-in for a request the HTTP parser rejected before it became a request. */
-export function unparsedRequest(method: string, target: string, clientAddress: string | null): GateRequest {
+export function unparsedRequest(
+  method: string,
+  target: string,
+  clientAddress: string | null,
+  channel: Channel = 'gate',
+): GateRequest {
   return {
     id: randomUUID(),
-    channel: 'gate',
+    channel,
     receivedAt: Date.now(),
     method,
     target,
