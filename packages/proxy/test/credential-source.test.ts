@@ -131,6 +131,10 @@ describe('the optional credential fields', () => {
     const refused = await send(port, '/broken/x')
     expect(refused.status).toBe(503)
     expect(refused.json().code).toBe('credential_unavailable')
+    // Honest whatever the reason (not "damaged" for a settings mismatch), and without the secret.
+    expect(refused.json().detail).not.toMatch(/damaged/)
+    expect(refused.json().detail).toMatch(/gate log or with aegis doctor/)
+    expect(refused.text).not.toContain('sk-broken-credential')
     expect(upstream.received).toHaveLength(0)
     expect((await send(port, '/good/x')).status).toBe(200)
   })
