@@ -362,19 +362,32 @@ describe('vault credential commands', () => {
         what: 'negative ttl',
         args: [...base, '--domains', 'api.bad.example', '--ttl', '-3'],
         code: 1,
-        error: /^Error: --ttl must be a positive number of days/,
+        error: /^Error: --ttl must be a whole number of days, 1 or more, or none \(got "-3"\)$/,
       },
       {
         what: 'non-numeric ttl',
         args: [...base, '--domains', 'api.bad.example', '--ttl', 'abc'],
         code: 1,
-        error: /^Error: --ttl must be a positive number of days/,
+        error: /^Error: --ttl must be a whole number of days/,
+      },
+      {
+        // Whole days are the rule: "a positive number of days" was true of 1.5 too.
+        what: 'fractional ttl',
+        args: [...base, '--domains', 'api.bad.example', '--ttl', '1.5'],
+        code: 1,
+        error: /^Error: --ttl must be a whole number of days, 1 or more, or none \(got "1\.5"\)$/,
+      },
+      {
+        what: 'ttl past the vault limit',
+        args: [...base, '--domains', 'api.bad.example', '--ttl', '36501'],
+        code: 1,
+        error: /^Error: --ttl must be a positive number of days \(at most 36500\)$/,
       },
       {
         what: 'zero ttl',
         args: [...base, '--domains', 'api.bad.example', '--ttl', '0'],
         code: 1,
-        error: /^Error: --ttl must be a positive number/,
+        error: /^Error: --ttl must be a whole number of days, 1 or more/,
       },
       {
         what: 'unknown scope',
@@ -433,7 +446,13 @@ describe('vault credential commands', () => {
         what: 'update bad ttl',
         args: ['vault', 'update', '--name', 'slack-bot', '--ttl', '-1'],
         code: 1,
-        error: /^Error: --ttl must be a positive/,
+        error: /^Error: --ttl must be a whole number of days/,
+      },
+      {
+        what: 'update fractional ttl',
+        args: ['vault', 'update', '--name', 'slack-bot', '--ttl', '2.5'],
+        code: 1,
+        error: /^Error: --ttl must be a whole number of days, 1 or more, or none \(got "2\.5"\)$/,
       },
       {
         what: 'update public-suffix wildcard',

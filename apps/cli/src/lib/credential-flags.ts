@@ -1,5 +1,6 @@
 import type { AuthType, BodyInspection, Scope } from '@aegis/vault'
 import { Flags } from '@oclif/core'
+import { CliError } from './errors.js'
 import { splitList } from './lists.js'
 
 export const AUTH_TYPES = ['bearer', 'header', 'basic', 'query'] as const satisfies readonly AuthType[]
@@ -30,11 +31,15 @@ export function parseScopes(value: string): Scope[] {
 }
 
 /**
- * `--ttl` text → days: decimal digits (optionally signed) become a number, `none` becomes null (no
- * expiry), anything else NaN, which the vault refuses with a message naming the field.
+ * `--ttl` text → days: a whole number of days of 1 or more, or `none` (null: no expiry). Anything
+ * else (`1.5`, `0`, `-3`, `abc`) is refused here, naming the rule: the vault's own check would say
+ * "a positive number of days", and 1.5 is one. The upper bound is the vault's to name.
  */
 export function parseTtl(text: string): number | null {
   const value = text.trim()
   if (value.toLowerCase() === 'none') return null
-  return /^[+-]?\d+$/.test(value) ? Number(value) : Number.NaN
+  if (!/^\+?0*[1-9]\d*$/.test(value)) {
+    throw new CliError(`--ttl must be a whole number of days, 1 or more, or none (got "${value}")`)
+  }
+  return Number(value)
 }

@@ -37,6 +37,8 @@ export default class VaultAdd extends AegisCommand<typeof VaultAdd> {
   async run(): Promise<CredentialJson> {
     const f = this.flags
     const vaultName = this.activeVaultName()
+    // Refused before the vault opens or a secret is asked for.
+    const ttlDays = f.ttl === undefined ? undefined : parseTtl(f.ttl)
     const credential = (secret: string): NewCredential => ({
       name: f.name,
       service: f.service,
@@ -46,7 +48,7 @@ export default class VaultAdd extends AegisCommand<typeof VaultAdd> {
       ...(f['header-name'] !== undefined && { headerName: f['header-name'] }),
       ...(f['query-param'] !== undefined && { queryParam: f['query-param'] }),
       ...(f.scopes !== undefined && { scopes: parseScopes(f.scopes) }),
-      ...(f.ttl !== undefined && { ttlDays: parseTtl(f.ttl) }),
+      ...(ttlDays !== undefined && { ttlDays }),
       ...(f['rate-limit'] !== undefined && { rateLimit: f['rate-limit'] }),
       ...(f['body-inspection'] !== undefined && { bodyInspection: f['body-inspection'] }),
     })
