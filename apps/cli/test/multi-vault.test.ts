@@ -81,7 +81,9 @@ describe('multi-vault commands', () => {
     const before = snapshot(p.dir)
     const cases: [string[], Record<string, string | undefined>, RegExp][] = [
       [['vault', 'create', '--name', 'default'], {}, /^Error: Vault "default" already exists/],
-      [['vault', 'create', '--name', 'Bad Name'], {}, /^Error: vault name must match/],
+      [['vault', 'create', '--name', 'Bad Name'], {}, /^Error: --name must be a vault name: lower-case/],
+      [['vault', 'create', '--name', 'Staging'], {}, /^Error: --name must be a vault name: lower-case/],
+      [['vault', 'destroy', '--name', 'Staging', '--confirm'], {}, /^Error: --name must be a vault name/],
       [
         ['vault', 'create', '--name', 'x'],
         { AEGIS_MASTER_KEY: undefined },

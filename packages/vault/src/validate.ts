@@ -88,7 +88,10 @@ export function validateMasterKey(masterKey: unknown): string {
 /** Throws unless `name` is a valid vault name (`[a-z0-9][a-z0-9_-]{0,62}`). */
 export function validateVaultName(name: unknown): string {
   if (typeof name !== 'string' || !VAULT_NAME.test(name)) {
-    throw invalid('vault name must match [a-z0-9][a-z0-9_-]{0,62}')
+    // Opens with the field, as every other field's message does: the CLI shows it as `--name`.
+    throw invalid(
+      'name must be a vault name: lower-case letters, digits, "-" or "_", at most 63, starting with a letter or digit',
+    )
   }
   return name
 }
