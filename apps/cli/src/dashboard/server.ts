@@ -88,6 +88,17 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
     })
   })
 
+  // Without a 'connect' listener Node destroys the socket: a CONNECT (a client taking this port for
+  // a forward proxy) got a bare hang-up. It is a method this server does not serve, like any other.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy())
+    const body = 'Method not allowed'
+    socket.end(
+      'HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD, POST, PUT, DELETE\r\n' +
+        `content-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    )
+  })
+
   return {
     async listen(host, wanted) {
       await new Promise<void>((resolve, reject) => {

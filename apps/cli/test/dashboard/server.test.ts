@@ -1,7 +1,9 @@
 // `aegis dashboard` as a user meets it: the built binary in a temp workspace, real HTTP and WebSocket.
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { openLedger } from '@aegis/ledger'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -219,6 +221,21 @@ describe('Host allowlist (DNS rebinding)', () => {
       body: '{}',
     })
     if (status === 403) expect([post.status, post.body]).toEqual([403, 'Forbidden host'])
+  })
+})
+
+describe('CONNECT', () => {
+  it('is answered 405 (no forward proxy) instead of a bare hang-up', async () => {
+    const socket = connect(dash.port, '127.0.0.1')
+    await once(socket, 'connect')
+    socket.write(`CONNECT evil.test:443 HTTP/1.1\r\nHost: 127.0.0.1:${dash.port}\r\n\r\n`)
+    const chunks: Buffer[] = []
+    socket.on('data', (c: Buffer) => chunks.push(c))
+    await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, 1000))])
+    socket.destroy()
+    const raw = Buffer.concat(chunks).toString('latin1')
+    expect(raw).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/)
+    expect(raw).toMatch(/\r\nallow: GET, HEAD, POST, PUT, DELETE\r\n/i)
   })
 })
 
