@@ -133,6 +133,7 @@ describe('agent identity and grants', () => {
     const second = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })
     expect(second.status).toBe(429)
     expect(second.headers['retry-after']).toBe('1')
+    expect(second.json().detail).toBe('Agent "bob" already has 1 request in flight')
     expect((await slow).status).toBe(200)
     // The slot is given back when the first completes.
     expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })).status).toBe(200)

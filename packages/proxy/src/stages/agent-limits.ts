@@ -18,7 +18,7 @@ export function agentLimits(budgets: Budgets, inFlight: InFlight, defaultMaxInFl
       ctx.rateLimit = 'agent'
       // A slot frees when any request of this agent ends; 1 s is the shortest Retry-After.
       return rateLimited(
-        `Agent "${agent.name}" already has ${cap} requests in flight`,
+        `Agent "${agent.name}" already has ${cap} ${cap === 1 ? 'request' : 'requests'} in flight`,
         1000,
         `${cap} in flight`,
       )
