@@ -53,10 +53,12 @@ describe('@aegis/proxy/internal', () => {
         'connectionLimits',
         'connectionLimitsFromConfig',
         'connectionServerOptions',
+        'deliveryFailureCode',
         'guardConnections',
         'lingerAfterAnswer',
         'listenOn',
         'readPem',
+        'refuseConnect',
       ].sort(),
     )
   })
