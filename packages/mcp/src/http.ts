@@ -6,6 +6,7 @@ import {
   parseHostAllowlist,
   problemDocument,
   problemOf,
+  type Refusal,
   refuse,
 } from '@aegis/guard'
 import type { ConnectionLimits, GateEngine, GateRequest, Logger } from '@aegis/proxy'
@@ -17,6 +18,7 @@ import {
   guardConnections,
   lingerAfterAnswer,
   listenOn,
+  RateLimitedWarning,
   refuseConnect,
 } from '@aegis/proxy/internal'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
@@ -98,6 +100,34 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     res.end(body)
   }
 
+  // A flood of DNS-rebinding or cross-site requests is one warning per 10 s, with its count; each
+  // request is still its own ledger row.
+  const foreignHost = new RateLimitedWarning((count) =>
+    logger.warn({ channel: 'mcp', count }, 'MCP requests with a foreign Host header refused'),
+  )
+  const foreignOrigin = new RateLimitedWarning((count) =>
+    logger.warn({ channel: 'mcp', count }, 'MCP requests from a foreign Origin refused'),
+  )
+
+  /**
+   * A request a web page may have sent (foreign `Host` or `Origin`), refused before its body is
+   * read: recorded like the gate records one (ledger row on channel `mcp`, log line), then 403.
+   * The answer waits for the ledger write, so a client's own connections are its backpressure.
+   */
+  async function refuseCaller(req: IncomingMessage, res: ServerResponse, refusal: Refusal) {
+    const request = standIn(req, req.url ?? MCP_PATH)
+    const outcome = await engine.reject(request, refusal).catch(() => null)
+    const problem = outcome?.problem ?? problemDocument(refusal, request.id)
+    res.writeHead(403, {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'cache-control': 'no-store',
+      'x-aegis-block': refusal.code,
+      'x-request-id': request.id,
+      ...closeUnread(req, res),
+    })
+    res.end(JSON.stringify(problem))
+  }
+
   async function unauthenticated(req: IncomingMessage, res: ServerResponse, token: string | null) {
     const refusal =
       token === null
@@ -123,12 +153,12 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostAllowed(req.headers.host, hosts)) {
-      logger.warn({ channel: 'mcp' }, 'MCP request with a foreign Host header refused')
-      return deny(req, res, 403, 'host_denied', 'The Host header does not name this local server')
+      foreignHost.hit()
+      return refuseCaller(req, res, refuse('host_denied', 'The Host header does not name this local server'))
     }
     if (!originAllowed(req.headers.origin, origins)) {
-      logger.warn({ channel: 'mcp' }, 'MCP request from a foreign Origin refused')
-      return deny(req, res, 403, 'origin_denied', 'Requests from this Origin are not allowed')
+      foreignOrigin.hit()
+      return refuseCaller(req, res, refuse('origin_denied', 'Requests from this Origin are not allowed'))
     }
     const path = (req.url ?? '').split('?')[0]
     if (path !== MCP_PATH) return deny(req, res, 404, 'not_found', `The MCP endpoint is ${MCP_PATH}`)
@@ -247,14 +277,17 @@ function rpcError(code: number, message: string) {
   return { jsonrpc: '2.0', error: { code, message }, id: null }
 }
 
-/** The canonical request an unauthenticated HTTP call is recorded as. */
-function standIn(req: IncomingMessage): GateRequest {
+/**
+ * The canonical request an HTTP call refused before any MCP message is read is recorded as; the
+ * ledger keeps `target`'s path only (no query), bounded and sanitised like the gate's.
+ */
+function standIn(req: IncomingMessage, target = MCP_PATH): GateRequest {
   return {
     id: randomUUID(),
     channel: 'mcp',
     receivedAt: Date.now(),
     method: req.method ?? 'POST',
-    target: MCP_PATH,
+    target,
     rawHeaders: [],
     agentToken: null,
     targetHost: null,

@@ -186,6 +186,36 @@ describe('streamable HTTP transport', () => {
     }
   })
 
+  it('records a refused Host or Origin in the ledger (channel mcp), as the gate does', async () => {
+    const before = w.upstream.received.length
+    const refused: Array<{ headers: Record<string, string>; code: string }> = [
+      { headers: { host: 'evil.test', authorization: `Bearer ${alice}` }, code: 'host_denied' },
+      {
+        headers: { host: `localhost:${port}`, origin: 'https://evil.test', authorization: `Bearer ${alice}` },
+        code: 'origin_denied',
+      },
+    ]
+    for (const { headers, code } of refused) {
+      const reply = await post(headers, INITIALIZE, '/mcp?probe=rebinding')
+      expect(reply.status, code).toBe(403)
+      expect(reply.headers['x-aegis-block'], code).toBe(code)
+      const requestId = reply.headers['x-request-id']
+      expect(typeof requestId, code).toBe('string')
+      expect(JSON.parse(reply.body)).toMatchObject({ code, error: { code }, instance: requestId })
+      await w.ledger.flush()
+      const entry = w.ledger.query({ limit: 500 }).find((e) => e.requestId === requestId)
+      expect(entry, code).toMatchObject({
+        channel: 'mcp',
+        decision: 'blocked',
+        code,
+        status: 403,
+        method: 'POST',
+        path: '/mcp',
+      })
+    }
+    expect(w.upstream.received.length).toBe(before)
+  })
+
   it('serves only POST /mcp', async () => {
     const auth = { host: `127.0.0.1:${port}`, authorization: `Bearer ${alice}` }
     expect((await post(auth, INITIALIZE, '/other')).status).toBe(404)
