@@ -4,6 +4,12 @@ import type { AgentRecord, Credential, CredentialLoad } from './types.js'
 export interface LiveCredentialSourceOptions {
   /** A reload failed (the last snapshot stays in use). The host decides whether and how to log. */
   onError?(error: Error): void
+  /**
+   * After a failed reload the source reloads again by itself, the delay doubling from `minMs`
+   * (default 100) up to `maxMs` (default 1000), until one succeeds: the change that asked for the
+   * failed reload (a revocation) is announced once, and must not wait for the next change.
+   */
+  retry?: { minMs?: number; maxMs?: number }
 }
 
 interface Snapshot {
@@ -30,11 +36,19 @@ export class LiveCredentialSource {
   #generation = 0
   #inFlight: Promise<void> | null = null
   #queued: Promise<void> | null = null
+  readonly #retryMinMs: number
+  readonly #retryMaxMs: number
+  #retryDelay: number
+  #retryTimer: NodeJS.Timeout | null = null
+  #closed = false
 
   private constructor(store: VaultStore, snapshot: Snapshot, options: LiveCredentialSourceOptions) {
     this.#store = store
     this.#snapshot = snapshot
     this.#onError = options.onError
+    this.#retryMinMs = options.retry?.minMs ?? 100
+    this.#retryMaxMs = Math.max(options.retry?.maxMs ?? 1000, this.#retryMinMs)
+    this.#retryDelay = this.#retryMinMs
   }
 
   /** Loads the first snapshot; rejects when that fails (there is nothing to serve yet). */
@@ -67,12 +81,21 @@ export class LiveCredentialSource {
     return false
   }
 
+  /** Stops the retries of a failed reload; later `reload()` calls do nothing. Call before closing the store. */
+  close(): void {
+    this.#closed = true
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
+    this.#retryTimer = null
+  }
+
   /**
    * Re-reads the store. Reloads never overlap: a call while one runs is answered by one more
    * reload after it (however many calls came meanwhile), so a change committed during a reload is
-   * never missed. Never rejects: a failure keeps the last snapshot and goes to `onError`.
+   * never missed. Never rejects: a failure keeps the last snapshot, goes to `onError` and is
+   * retried (see `retry`).
    */
   reload(): Promise<void> {
+    if (this.#closed) return Promise.resolve()
     if (this.#queued !== null) return this.#queued
     if (this.#inFlight !== null) {
       const queued = this.#inFlight.then(() => {
@@ -99,9 +122,25 @@ export class LiveCredentialSource {
       const changed = next.storeToken !== this.#snapshot.storeToken
       this.#snapshot = next
       if (changed) this.#generation++
+      this.#retryDelay = this.#retryMinMs
+      if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
+      this.#retryTimer = null
     } catch (err) {
+      if (this.#closed) return
       this.#onError?.(asError(err))
+      this.#scheduleRetry()
     }
+  }
+
+  #scheduleRetry(): void {
+    if (this.#closed || this.#retryTimer !== null) return
+    const delay = this.#retryDelay
+    this.#retryDelay = Math.min(delay * 2, this.#retryMaxMs)
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null
+      void this.reload()
+    }, delay)
+    this.#retryTimer.unref()
   }
 }
 

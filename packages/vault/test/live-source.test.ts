@@ -7,12 +7,14 @@ function instrumented(inner: VaultStore) {
   let gate: Promise<void> | null = null
   let release: () => void = () => {}
   let failNext = false
+  let failAlways = false
   const counts = { loads: 0 }
   const store: VaultStore = {
     ...inner,
     async loadCredentials() {
       counts.loads++
       if (gate) await gate
+      if (failAlways) throw new Error('storage unreachable')
       if (failNext) {
         failNext = false
         throw new Error('storage unreachable')
@@ -34,6 +36,9 @@ function instrumented(inner: VaultStore) {
     release: () => release(),
     failNext() {
       failNext = true
+    },
+    failAlways(on: boolean) {
+      failAlways = on
     },
   }
 }
@@ -95,6 +100,48 @@ describe('LiveCredentialSource', () => {
     await source.reload()
     expect(source.loadAll()).toEqual([])
     expect(source.changeToken()).not.toBe(token)
+  })
+
+  it('a failed reload is retried by itself: a change it missed is not lost until the next one', async () => {
+    // The change feed announced a revocation once; the reload it started failed (the pool was
+    // busy). Nothing announces that change again, so the source must come back to it alone.
+    const vault = newVault()
+    vault.add(sampleCredential())
+    const t = instrumented(sqliteVaultStore(vault))
+    const errors: Error[] = []
+    const source = await LiveCredentialSource.open(t.store, {
+      onError: (e) => errors.push(e),
+      retry: { minMs: 10, maxMs: 40 },
+    })
+    try {
+      vault.remove('slack-bot')
+      t.failNext()
+      await source.reload()
+      expect(errors).toHaveLength(1)
+      expect(source.loadAll().map((c) => c.name)).toEqual(['slack-bot'])
+      await expect.poll(() => source.loadAll(), { timeout: 2000, interval: 10 }).toEqual([])
+      expect(errors).toHaveLength(1)
+      // Once a reload succeeded, nothing more is retried.
+      const loads = t.counts.loads
+      await new Promise((r) => setTimeout(r, 100))
+      expect(t.counts.loads).toBe(loads)
+    } finally {
+      source.close()
+    }
+  })
+
+  it('keeps retrying with a growing delay while the store fails, and stops at close()', async () => {
+    const vault = newVault()
+    const t = instrumented(sqliteVaultStore(vault))
+    const source = await LiveCredentialSource.open(t.store, { retry: { minMs: 10, maxMs: 20 } })
+    t.failAlways(true)
+    await source.reload()
+    await expect.poll(() => t.counts.loads, { timeout: 2000, interval: 10 }).toBeGreaterThanOrEqual(5)
+    source.close()
+    await new Promise((r) => setTimeout(r, 30))
+    const loads = t.counts.loads
+    await new Promise((r) => setTimeout(r, 100))
+    expect(t.counts.loads).toBe(loads)
   })
 
   it('open rejects when the first load fails (there is nothing to serve)', async () => {

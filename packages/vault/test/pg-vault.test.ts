@@ -246,4 +246,45 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL vaults', () => {
       expect(events.some((e) => e.kind === 'reload' && e.reason === 'reconnect')).toBe(true)
     })
   })
+
+  it('a revocation whose reload failed (the gate pool was busy) still arrives, with no later change', async () => {
+    // A gate's pool of one connection, held by a ledger write stuck behind a lock: the reload the
+    // notification started times out waiting for it. The feed stays connected and its poll finds
+    // nothing new (the version was announced), so only the source's own retry brings the change.
+    const name = vaultName()
+    const writer = await createPgVault({ pool: db.pool, name, masterKey: KEY })
+    const busy = openPool({ url: db.url, max: 1, connectTimeoutMs: 200, applicationName: 'vault-test-busy' })
+    const reader = await openPgVault({ pool: busy, name, masterKey: KEY })
+    const errors: Error[] = []
+    await writer.add(cred('live', 'sk-live-secret-000000000000002'))
+    await writer.addAgent({ name: 'bot' })
+    await writer.grant('bot', 'live')
+    const source = await LiveCredentialSource.open(reader, { onError: (e) => errors.push(e) })
+    const feed = new ChangeFeed(db.pool, {
+      url: db.url,
+      pollIntervalMs: 60_000,
+      onEvent: () => void source.reload(),
+      onError: () => {},
+    })
+    await feed.start()
+    try {
+      expect(source.loadAgents().find((a) => a.name === 'bot')?.grants).toHaveLength(1)
+      const held = await busy.connect()
+      try {
+        await writer.revoke('bot', 'live')
+        await within(3000, () => errors.length > 0)
+        // A reload queued behind the failed one (one per notification) fails the same way.
+        await new Promise((r) => setTimeout(r, 500))
+      } finally {
+        held.release()
+      }
+      await within(1500, () => source.loadAgents().find((a) => a.name === 'bot')?.grants.length === 0)
+      expect(feed.connected).toBe(true)
+    } finally {
+      source.close()
+      await feed.close()
+      await Promise.all([writer.close(), reader.close()])
+      await busy.end()
+    }
+  })
 })

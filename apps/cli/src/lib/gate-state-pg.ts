@@ -130,6 +130,7 @@ export async function openPgGateState(
             await ledger.close()
           } finally {
             await usersStore.close().catch(() => {})
+            source.close()
             await vaultStore.close().catch(() => {})
             await storage.close()
           }
