@@ -67,6 +67,24 @@ const resolve = z
     return entries
   })
 
+/**
+ * The database clients decode a URL's user and password with `decodeURIComponent`: a bare `%`
+ * there (`pa%ss`) made every command fail with "URI malformed", naming neither the key nor the fix.
+ * The message never quotes the value (it holds the password).
+ */
+function checkUserInfo(url: URL, ctx: z.RefinementCtx): void {
+  try {
+    decodeURIComponent(url.username)
+    decodeURIComponent(url.password)
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'the user name or password is not percent-encoded: percent-encode its special characters (% as %25, @ as %40, : as %3A, / as %2F)',
+    })
+  }
+}
+
 /** `redis://` or `rediss://` (TLS), host required; a password in it is masked by `config show`. */
 const redisUrl = z.string().superRefine((text, ctx) => {
   let url: URL
@@ -80,7 +98,7 @@ const redisUrl = z.string().superRefine((text, ctx) => {
     ctx.addIssue({ code: 'custom', message: `expected a redis:// or rediss:// URL, got ${url.protocol}//` })
   } else if (url.hostname === '') {
     ctx.addIssue({ code: 'custom', message: 'expected a host (redis://host:port)' })
-  }
+  } else checkUserInfo(url, ctx)
 })
 
 /** `postgres://` or `postgresql://`, host required; a password in it is masked by `config show`. */
@@ -99,7 +117,7 @@ const postgresUrl = z.string().superRefine((text, ctx) => {
     })
   } else if (url.hostname === '') {
     ctx.addIssue({ code: 'custom', message: 'expected a host (postgres://user@host:5432/database)' })
-  }
+  } else checkUserInfo(url, ctx)
 })
 
 const webhookUrl = z.string().superRefine((text, ctx) => {

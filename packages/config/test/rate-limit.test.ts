@@ -79,6 +79,16 @@ describe('rate_limit keys (budgets shared through Redis)', () => {
     expect(error.message).not.toContain(PASSWORD)
   })
 
+  it('refuses a password with a bare % (the client cannot decode it), naming the variable and the fix', () => {
+    const raw = 'redis%pa55'
+    const error = configError(() =>
+      loadConfig({ cwd: tempDir(), env: { AEGIS_REDIS_URL: `redis://:${raw}@cache:6379` } }),
+    )
+    expect(error.variable).toBe('AEGIS_REDIS_URL')
+    expect(error.message).toMatch(/^AEGIS_REDIS_URL: .*percent-encode.*%25/)
+    expect(error.message).not.toContain(raw)
+  })
+
   it('masks only the password of the URL when rendered, and warns about a group-readable file holding one', () => {
     const cwd = tempDir()
     const url = `redis://aegis:${PASSWORD}@cache.internal:6379/0`

@@ -79,6 +79,23 @@ describe('storage.postgres keys (state several gates share)', () => {
     expect(error.message).not.toContain(PASSWORD)
   })
 
+  it('refuses a password with a bare % (the driver cannot decode it), naming the variable and the fix', () => {
+    // pg decodes the user and password with decodeURIComponent: unrefused, every command (config
+    // show and doctor too) failed with a bare "URI malformed".
+    const raw = 'pg%pa55-7e1a'
+    const error = configError(() =>
+      loadConfig({ cwd: tempDir(), env: { AEGIS_PG_URL: `postgres://aegis:${raw}@db:5432/aegis` } }),
+    )
+    expect(error.variable).toBe('AEGIS_PG_URL')
+    expect(error.message).toMatch(/^AEGIS_PG_URL: .*percent-encode.*%25/)
+    expect(error.message).not.toContain(raw)
+    const cwd = tempDir()
+    writeFile(cwd, DEFAULT_CONFIG_FILE, `storage:\n  postgres:\n    url: postgres://aegis:${raw}@db/aegis\n`)
+    const fromFile = configError(() => loadConfig({ cwd, env: {} }))
+    expect(fromFile.key).toContain('storage.postgres.url')
+    expect(fromFile.message).not.toContain(raw)
+  })
+
   it('masks only the password of the URL when rendered, and warns about a group-readable file holding one', () => {
     const cwd = tempDir()
     const url = `postgres://aegis:${PASSWORD}@db.internal:5432/aegis`

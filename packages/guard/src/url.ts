@@ -12,6 +12,15 @@ export function redactUrlPassword(text: string, mask: (password: string) => stri
     return '(unparseable URL)'
   }
   if (url.password === '') return url.toString()
-  url.password = mask(decodeURIComponent(url.password))
+  url.password = mask(decoded(url.password))
   return url.toString()
+}
+
+/** A stray `%` (`pa%ss`) is no escape: the mask gets the text as written rather than a throw. */
+function decoded(password: string): string {
+  try {
+    return decodeURIComponent(password)
+  } catch {
+    return password
+  }
 }

@@ -17,6 +17,11 @@ describe('redactUrlPassword', () => {
     expect(redactUrlPassword('')).toBe('(unparseable URL)')
   })
 
+  it('masks a password that is not valid percent-encoding instead of throwing', () => {
+    expect(redactUrlPassword('postgres://u:pa%zzss@db/x')).toBe('postgres://u:***@db/x')
+    expect(redactUrlPassword('redis://:100%@cache:6379')).toBe('redis://:***@cache:6379')
+  })
+
   it('hands the decoded password to a custom mask', () => {
     const seen: string[] = []
     const out = redactUrlPassword('postgres://u:p%40ss@db/x', (password) => {
