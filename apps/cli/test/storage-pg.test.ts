@@ -106,6 +106,63 @@ describe('aegis storage without PostgreSQL', () => {
   )
 })
 
+/**
+ * A server that asks for a SCRAM password, as a PostgreSQL with `scram-sha-256` in pg_hba.conf does
+ * (the test cluster trusts every login): AuthenticationSASL, then a server-first message.
+ */
+async function scramServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const message = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(5)
+    head.write(type, 0, 'latin1')
+    head.writeInt32BE(body.length + 4, 1)
+    return Buffer.concat([head, body])
+  }
+  const auth = (code: number, rest: Buffer) => {
+    const c = Buffer.alloc(4)
+    c.writeInt32BE(code)
+    return message('R', Buffer.concat([c, rest]))
+  }
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    sockets.add(socket)
+    let startup = true
+    socket.on('error', () => {})
+    socket.on('data', () => {
+      if (startup) socket.write(auth(10, Buffer.from('SCRAM-SHA-256\0\0', 'latin1')))
+      else socket.write(auth(11, Buffer.from('r=nonce,s=c2FsdA==,i=4096', 'latin1')))
+      startup = false
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+describe('a server that asks for a password the URL does not have', () => {
+  it('is one line naming the server and where the password goes', async () => {
+    const server = await scramServer()
+    try {
+      const env = { AEGIS_PG_URL: `postgres://aegis@127.0.0.1:${server.port}/aegis`, AEGIS_MASTER_KEY: KEY }
+      const result = await runCli(['storage', 'status'], { cwd: dir(), env })
+      expect(result.code).toBe(1)
+      const lines = result.stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain(
+        `PostgreSQL at postgres://aegis@127.0.0.1:${server.port}/aegis asks for a password`,
+      )
+      expect(lines[0]).toContain('AEGIS_PG_URL or storage.postgres.url')
+      expect(lines[0]).not.toContain('SASL')
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe.skipIf(PG_URL === undefined)('aegis storage migrate and status on PostgreSQL', () => {
   it('status reports an empty database (exit 1); migrate applies every set; a second run changes nothing', async () => {
     const db = await scratch()

@@ -60,6 +60,9 @@ export function openConfiguredPool(
 // database that does not exist (invalid_catalog_name).
 const AUTH_FAILED = new Set(['28P01', '28000'])
 const NO_DATABASE = '3D000'
+// pg looks for a password only when the server asks for one (SCRAM); with none in the URL (nor
+// PGPASSWORD, nor ~/.pgpass) it throws this, with no code, and the operator read only "SASL: …".
+const NO_PASSWORD = /client password must be a string/
 
 function hostPort(url: string): string {
   try {
@@ -85,6 +88,12 @@ export function pgFailure(error: unknown, url: string): unknown {
   const driver = (error as { code?: unknown }).code === undefined && cause instanceof Error ? cause : error
   const { code, message } = driver as { code?: unknown; message?: unknown }
   const text = typeof message === 'string' ? message.replaceAll(url, where) : String(error)
+  if (NO_PASSWORD.test(text)) {
+    return new CliError(
+      `PostgreSQL at ${where} asks for a password and none was given: put it in the URL (AEGIS_PG_URL or storage.postgres.url, postgres://user:password@host:5432/database, percent-encoded)`,
+      { cause: error },
+    )
+  }
   if (typeof code === 'string' && AUTH_FAILED.has(code)) {
     return new CliError(`PostgreSQL at ${where} refused the login: ${text}`, { cause: error })
   }
