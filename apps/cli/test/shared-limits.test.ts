@@ -179,6 +179,29 @@ describe('aegis doctor: the redis check', () => {
     expect(check?.message).not.toContain('pw-s3cret-9')
   })
 
+  it('says why a Redis does not answer (the connection error), not only that it did not in time', async () => {
+    const check = await redisCheck({ AEGIS_REDIS_URL: 'redis://127.0.0.1:1' })
+    expect(check?.status).toBe('fail')
+    expect(check?.message).toContain('ECONNREFUSED')
+  })
+
+  it.skipIf(REDIS === undefined)(
+    'a Redis that refuses the login says so and where the password goes, without it',
+    async () => {
+      // An ACL user Redis does not know: WRONGPASS, as for a wrong password.
+      const url = new URL(REDIS as string)
+      url.username = 'no-such-aegis-user'
+      url.password = 'pw-s3cret-9'
+      const check = await redisCheck({ AEGIS_REDIS_URL: url.toString() })
+      expect(check?.status).toBe('fail')
+      expect(check?.message).toContain(`redis://no-such-aegis-user:***@${url.host} refused the login`)
+      expect(check?.message).toContain('WRONGPASS')
+      expect(check?.message).toContain('AEGIS_REDIS_URL or rate_limit.redis.url')
+      expect(check?.message).not.toContain('does not answer')
+      expect(check?.message).not.toContain('pw-s3cret-9')
+    },
+  )
+
   it.skipIf(REDIS === undefined)('passes with the server version for a Redis that answers', async () => {
     const check = await redisCheck({ AEGIS_REDIS_URL: REDIS as string })
     expect(check?.status).toBe('pass')

@@ -4,8 +4,11 @@
  */
 export class RateLimitUnavailableError extends Error {
   readonly code = 'rate_limit_unavailable'
-  constructor(message: string, options?: ErrorOptions) {
+  /** Redis answered, but refused the login (WRONGPASS, NOAUTH): the URL's user or password is wrong. */
+  readonly loginRefused: boolean
+  constructor(message: string, options?: ErrorOptions & { loginRefused?: boolean }) {
     super(message, options)
     this.name = 'RateLimitUnavailableError'
+    this.loginRefused = options?.loginRefused === true
   }
 }

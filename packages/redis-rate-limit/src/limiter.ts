@@ -38,6 +38,8 @@ export class RedisRateLimiter implements RateLimitStore {
   readonly #prefix: string
   readonly #timeoutMs: number
   readonly #onError: (error: Error) => void
+  /** Why the connection is not up, for `waitReady`: "did not answer in time" alone hid a wrong password. */
+  #lastError: Error | null = null
   #closed = false
 
   constructor(options: RedisRateLimiterOptions) {
@@ -57,11 +59,14 @@ export class RedisRateLimiter implements RateLimitStore {
       },
     })
     // Without a listener an 'error' event would end the host process.
-    this.#client.on('error', (error: unknown) => this.#onError(asError(error)))
+    this.#client.on('error', (error: unknown) => this.#failed(error))
+    this.#client.on('ready', () => {
+      this.#lastError = null
+    })
     // The first connection is not awaited here: a gate starts while Redis is down, refuses (or
     // passes, as configured) what needs a budget, and recovers once Redis answers.
     this.#client.connect().catch((error: unknown) => {
-      if (!this.#closed) this.#onError(asError(error))
+      if (!this.#closed) this.#failed(error)
     })
   }
 
@@ -70,9 +75,16 @@ export class RedisRateLimiter implements RateLimitStore {
     return this.#client.isReady
   }
 
+  #failed(error: unknown): void {
+    const e = asError(error)
+    this.#lastError = e
+    this.#onError(e)
+  }
+
   /**
    * Resolves once connected (or rejects after `timeoutMs` × 4, at least 1 s) — for a host that
-   * wants to report the state at start; reservations do not need it.
+   * wants to report the state at start; reservations do not need it. The rejection says why, from
+   * the last connection error: a refused login (`loginRefused`), a refused connection, an unknown host.
    */
   async waitReady(): Promise<void> {
     if (this.#client.isReady) return
@@ -80,7 +92,7 @@ export class RedisRateLimiter implements RateLimitStore {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#client.off('ready', onReady)
-        reject(new RateLimitUnavailableError(`Redis did not answer within ${limit} ms`))
+        reject(notReady(this.#lastError, limit))
       }, limit)
       const onReady = () => {
         clearTimeout(timer)
@@ -155,6 +167,22 @@ export class RedisRateLimiter implements RateLimitStore {
       throw new RateLimitUnavailableError(`Redis did not answer: ${asError(error).message}`, { cause: error })
     }
   }
+}
+
+/** Redis's answers to a login it refuses: a wrong password or user (WRONGPASS), none sent (NOAUTH). */
+const LOGIN_REFUSED = /^(WRONGPASS|NOAUTH)\b/
+
+function notReady(last: Error | null, limitMs: number): RateLimitUnavailableError {
+  if (last === null) return new RateLimitUnavailableError(`Redis did not answer within ${limitMs} ms`)
+  if (LOGIN_REFUSED.test(last.message)) {
+    return new RateLimitUnavailableError(`Redis refused the login: ${last.message}`, {
+      cause: last,
+      loginRefused: true,
+    })
+  }
+  return new RateLimitUnavailableError(`Redis did not answer within ${limitMs} ms: ${last.message}`, {
+    cause: last,
+  })
 }
 
 function asError(error: unknown): Error {

@@ -15,6 +15,7 @@ import {
   readUnsealedKey,
   type Vault,
 } from '@aegis/vault'
+import { redisTrouble } from './rate-limits.js'
 
 export type CheckStatus = 'pass' | 'warn' | 'fail'
 
@@ -339,7 +340,7 @@ export async function checkRedis(config: AegisConfig): Promise<CheckResult> {
       config.rate_limit.failure_mode === 'closed'
         ? 'requests that need a rate budget are refused (rate_limit_unavailable)'
         : 'requests that need a rate budget pass without it (failure_mode open)'
-    return fail('redis', `Redis at ${where} does not answer (${errorMessage(err)}): ${meanwhile}`)
+    return fail('redis', `Redis at ${where} ${redisTrouble(err)}: ${meanwhile}`)
   } finally {
     await limiter.close()
   }

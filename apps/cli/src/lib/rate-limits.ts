@@ -39,14 +39,35 @@ export async function describeSharedLimits(
   const where = redactRedisUrl(config.rate_limit.redis.url ?? '')
   const mode = config.rate_limit.failure_mode
   const info = `Rate limits shared through Redis at ${where} (prefix "${config.rate_limit.redis.prefix}", failure mode ${mode})`
-  const ready = await limiter.waitReady().then(
-    () => true,
-    () => false,
+  const failure = await limiter.waitReady().then(
+    () => null,
+    (error: unknown) => error,
   )
-  if (ready) return { info, warning: null }
+  if (failure === null) return { info, warning: null }
   const meanwhile =
     mode === 'closed'
       ? 'requests that need a rate budget are refused (503 rate_limit_unavailable)'
       : 'requests that need a rate budget pass without it (rate_limit.failure_mode open)'
+  if (loginRefused(failure)) {
+    return { info, warning: `Redis at ${where} ${redisTrouble(failure)}; until then, ${meanwhile}` }
+  }
   return { info, warning: `Redis at ${where} does not answer yet: until it does, ${meanwhile}` }
+}
+
+function loginRefused(error: unknown): boolean {
+  return (error as { loginRefused?: unknown } | null)?.loginRefused === true
+}
+
+/**
+ * What is wrong with a Redis that `waitReady` gave up on, after "Redis at <url>": a refused login
+ * names the keys holding the password (never the password); anything else is the connection error.
+ */
+export function redisTrouble(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  if (loginRefused(error)) {
+    const cause = (error as Error).cause
+    const why = cause instanceof Error ? cause.message : message
+    return `refused the login (${why}): check the user and password in AEGIS_REDIS_URL or rate_limit.redis.url`
+  }
+  return `does not answer (${message})`
 }
