@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { agentEnv } from '../src/lib/agent-env.js'
 import { addCredential, BIN, initProject, type Project, parseJson, removeDir } from './helpers/run-cli.js'
 
 const OPENAI_SECRET = 'sk-run-openai-secret-4b7d2e9f1a'
@@ -87,6 +88,33 @@ describe('aegis run: the environment the command gets', () => {
     expect(env.OPENAI_API_KEY).toBe(token)
     expect(env.HARMLESS).toBe('kept')
     expect(result.stderr).toContain('removed AEGIS_MASTER_KEY, AEGIS_USER_TOKEN, MY_ANTHROPIC')
+  })
+
+  it("never passes the shared stores' URLs (their passwords open the database and the budgets) or the metrics token", async () => {
+    // With AEGIS_REDIS_URL the agent could delete its own budgets; with AEGIS_PG_URL grant itself
+    // every credential and erase its ledger rows, past the gate.
+    const result = await p.run(['run', '--', ...PRINT_ENV], {
+      env: {
+        AEGIS_AGENT_TOKEN: token,
+        AEGIS_REDIS_URL: 'redis://:redis-pw-4e1a@127.0.0.1:1',
+        AEGIS_METRICS_TOKEN: 'metrics-token-9f2c',
+      },
+    })
+    expect(result.code, result.stderr).toBe(0)
+    const all = result.stdout
+    expect(all).not.toContain('redis-pw-4e1a')
+    expect(all).not.toContain('metrics-token-9f2c')
+    expect(result.stderr).toContain('removed AEGIS_MASTER_KEY, AEGIS_METRICS_TOKEN, AEGIS_REDIS_URL')
+    const withPg = agentEnv({
+      parent: { AEGIS_PG_URL: 'postgres://aegis:pg-pw-77@db/aegis', PATH: '/usr/bin' },
+      gateUrl: 'http://127.0.0.1:3100',
+      token,
+      services: new Set(),
+      secrets: [],
+    })
+    expect(withPg.env.AEGIS_PG_URL).toBeUndefined()
+    expect(withPg.env.PATH).toBe('/usr/bin')
+    expect(withPg.removed).toEqual(['AEGIS_PG_URL'])
   })
 
   it.each([

@@ -18,7 +18,8 @@ export default class Run extends AegisCommand<typeof Run> {
     '+ OPENAI_API_KEY, ANTHROPIC_BASE_URL + ANTHROPIC_API_KEY, GOOGLE_GEMINI_BASE_URL + GEMINI_API_KEY; ' +
     'always AEGIS_GATE_URL, AEGIS_AGENT_TOKEN and NO_PROXY. The gate takes the token from the key slot ' +
     'and injects the real credential, so the agent needs no code change. The command never gets a ' +
-    'real credential: AEGIS_MASTER_KEY, AEGIS_USER_TOKEN and any variable holding a vault secret are ' +
+    'real credential: AEGIS_MASTER_KEY, AEGIS_USER_TOKEN, AEGIS_PG_URL, AEGIS_REDIS_URL, ' +
+    'AEGIS_METRICS_TOKEN and any variable holding a vault secret are ' +
     "removed from its environment. Signals are forwarded; the exit status is the command's (128+n " +
     'when a signal ended it). The agent token comes from stdin (--agent-token -) or AEGIS_AGENT_TOKEN.'
   static override examples = [

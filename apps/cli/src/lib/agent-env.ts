@@ -20,9 +20,18 @@ export const PROVIDERS = [
 
 /**
  * Never handed to the agent: the master key opens every secret, a user token is an operator's RBAC
- * identity. (A variable holding a vault secret's value is removed too; see `agentEnv`.)
+ * identity, the shared stores' URLs carry their passwords (with the PostgreSQL one an agent could
+ * grant itself every credential and erase its ledger rows, with the Redis one delete its budgets —
+ * past the gate), and the metrics token guards the gate's metrics. (A variable holding a vault
+ * secret's value is removed too; see `agentEnv`.)
  */
-const WITHHELD = ['AEGIS_MASTER_KEY', 'AEGIS_USER_TOKEN'] as const
+const WITHHELD = [
+  'AEGIS_MASTER_KEY',
+  'AEGIS_USER_TOKEN',
+  'AEGIS_PG_URL',
+  'AEGIS_REDIS_URL',
+  'AEGIS_METRICS_TOKEN',
+] as const
 
 export interface AgentEnvInput {
   parent: Readonly<Record<string, string | undefined>>
