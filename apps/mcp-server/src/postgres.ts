@@ -73,6 +73,8 @@ export async function openPgState(options: {
     const source = await LiveCredentialSource.open(store, {
       onError: (error) => logger.warn({ err: error.message }, 'PostgreSQL: reloading credentials failed'),
     })
+    // A failed reload retries by itself until one succeeds; those retries stop before the store closes.
+    closers.push(async () => source.close())
     const feed = new ChangeFeed(pool, {
       url,
       pollIntervalMs: config.storage.postgres.poll_interval_ms,
