@@ -67,6 +67,9 @@ const resolve = z
     return entries
   })
 
+/** What usually breaks a database URL that names the right scheme. The value itself is never quoted. */
+const URL_PARTS = 'the port a number, special characters in the user or password percent-encoded'
+
 /**
  * The database clients decode a URL's user and password with `decodeURIComponent`: a bare `%`
  * there (`pa%ss`) made every command fail with "URI malformed", naming neither the key nor the fix.
@@ -91,7 +94,12 @@ const redisUrl = z.string().superRefine((text, ctx) => {
   try {
     url = new URL(text)
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected a redis:// or rediss:// URL' })
+    ctx.addIssue({
+      code: 'custom',
+      message: /^rediss?:\/\//i.test(text)
+        ? `not a valid URL: expected redis://[user:password@]host:6379[/db] (${URL_PARTS})`
+        : 'expected a redis:// or rediss:// URL',
+    })
     return
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
@@ -107,7 +115,12 @@ const postgresUrl = z.string().superRefine((text, ctx) => {
   try {
     url = new URL(text)
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected a postgres:// or postgresql:// URL' })
+    ctx.addIssue({
+      code: 'custom',
+      message: /^postgres(ql)?:\/\//i.test(text)
+        ? `not a valid URL: expected postgres://user:password@host:5432/database (${URL_PARTS})`
+        : 'expected a postgres:// or postgresql:// URL',
+    })
     return
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {

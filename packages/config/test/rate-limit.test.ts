@@ -47,6 +47,12 @@ describe('rate_limit keys (budgets shared through Redis)', () => {
     ],
     ['not a URL', 'redis:\n    url: cache:6379x y', 'rate_limit.redis.url', /redis:\/\/ or rediss:\/\/ URL/],
     [
+      'a redis URL with a port that is no number',
+      'redis:\n    url: redis://cache:port',
+      'rate_limit.redis.url',
+      /^(?!.*expected a redis:\/\/).*not a valid URL.*redis:\/\/\[user:password@\]host:6379/,
+    ],
+    [
       'a URL without host',
       'redis:\n    url: "redis://"',
       'rate_limit.redis.url',

@@ -46,6 +46,13 @@ describe('storage.postgres keys (state several gates share)', () => {
       /postgres:\/\/ or postgresql:\/\/ URL, got mysql:/,
     ],
     ['not a URL', 'url: db:5432x y', 'storage.postgres.url', /postgres:\/\/ or postgresql:\/\/ URL/],
+    // It is a postgres:// URL; telling the operator to write one sent them looking in the wrong place.
+    [
+      'a postgres URL with a port that is no number',
+      'url: postgres://aegis@db:port/aegis',
+      'storage.postgres.url',
+      /^(?!.*expected a postgres:\/\/).*not a valid URL.*postgres:\/\/user:password@host:5432\/database/,
+    ],
     ['a URL without host', 'url: "postgres://"', 'storage.postgres.url', /expected a host|postgres:\/\//],
     ['a zero pool', 'pool_max: 0', 'storage.postgres.pool_max', />=1|too small/i],
     ['a fractional pool', 'pool_max: 2.5', 'storage.postgres.pool_max', /int/i],
