@@ -44,6 +44,7 @@ describe('@aegis/proxy/internal', () => {
         'ADMIN_SOCKET',
         'ByteCollector',
         'Drain',
+        'RateLimitedWarning',
         'adminSockets',
         'callAdmin',
         'createAdminServer',
