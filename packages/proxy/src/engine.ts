@@ -14,6 +14,7 @@ import { createContext, type RequestContext } from './context.js'
 import type { Stage as EmbedderStage } from './embedder-stage.js'
 import { deliveryFailureCode, describeError, isConnectFailure, upstreamFailure } from './errors.js'
 import { InFlight } from './in-flight.js'
+import type { LedgerHealth } from './ledger-health.js'
 import { loggable } from './loggable.js'
 import { type Logger, logsAt, type RequestLogging } from './logger.js'
 import type { RequestObserver, RequestRecord, UpstreamRecord } from './observer.js'
@@ -77,6 +78,8 @@ export interface EngineOptions {
   stages?: readonly EmbedderStage[]
   /** Told how every request ended (metrics); both channels' requests pass here. */
   observer?: RequestObserver
+  /** Told whether each ledger write succeeded (the health answer reports it). */
+  ledgerHealth?: LedgerHealth
 }
 
 /** The request was refused (or failed upstream): send this problem document. */
@@ -206,12 +209,14 @@ export class GateEngine {
     } catch (error) {
       this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'ledger write failed')
       this.#options.observer?.ledgerWriteFailed()
+      this.#options.ledgerHealth?.failed()
       return this.#refused(
         ctx,
         refuse('ledger_unavailable', 'The audit ledger cannot be written; nothing was forwarded'),
         'failed',
       )
     }
+    this.#options.ledgerHealth?.written()
     return this.#forward(ctx, entryId)
   }
 
@@ -314,9 +319,11 @@ export class GateEngine {
         bytesIn: 0,
         bytesOut: 0,
       })
+      this.#options.ledgerHealth?.written()
     } catch (error) {
       this.#options.logger.error({ reqId: ctx.req.id, err: describeError(error) }, 'ledger write failed')
       this.#options.observer?.ledgerWriteFailed()
+      this.#options.ledgerHealth?.failed()
     }
     return this.#refused(ctx, refusal)
   }

@@ -92,7 +92,7 @@ const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000 }
 
 /** Creates the gate: the HTTP adapter around the one request pipeline. */
 export function createGate(options: GateOptions): Gate {
-  const { pipeline, state } = buildPipeline(options)
+  const { pipeline, state, ledgerHealth } = buildPipeline(options)
   const { engine, logger } = pipeline
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
   const connections = connectionLimits(options.limits)
@@ -206,14 +206,27 @@ export function createGate(options: GateOptions): Gate {
     }
     if (url === '/_aegis/health' || url.startsWith('/_aegis/health?')) {
       const isSealed = state.isSealed()
-      // Sealed answers 503 like draining: a load balancer must not send traffic that will be refused.
+      // A ledger that failed its last write: every request is refused until one succeeds; a
+      // health call may try one (bounded: see LedgerHealth).
+      const ledgerFailing = ledgerHealth.failing
+      if (ledgerFailing && !requests.closing) ledgerHealth.probe(options.audit, receivedAt)
+      // Sealed, draining or unaudited answers 503: a load balancer must not send traffic that
+      // will be refused.
+      const status = requests.closing
+        ? 'draining'
+        : isSealed
+          ? 'sealed'
+          : ledgerFailing
+            ? 'ledger_unavailable'
+            : 'ok'
       const body = JSON.stringify({
-        status: requests.closing ? 'draining' : isSealed ? 'sealed' : 'ok',
+        status,
         sealed: isSealed,
+        ledger: ledgerFailing ? 'unavailable' : 'ok',
         credentials: isSealed ? 0 : state.current.byService.size,
         uptimeMs: receivedAt - startedAt,
       })
-      res.writeHead(requests.closing || isSealed ? 503 : 200, {
+      res.writeHead(status === 'ok' ? 200 : 503, {
         'content-type': 'application/json',
         'cache-control': 'no-store',
       })

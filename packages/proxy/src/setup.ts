@@ -5,6 +5,7 @@ import type { AuditSink } from './audit.js'
 import type { Stage } from './embedder-stage.js'
 import { GateEngine, type GateLimits } from './engine.js'
 import { describeError } from './errors.js'
+import { LedgerHealth } from './ledger-health.js'
 import { type Logger, type RequestLogging, SILENT_LOGGER } from './logger.js'
 import type { RequestObserver } from './observer.js'
 import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
@@ -112,7 +113,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 }
 
 /** `createPipeline`, plus the live state for the HTTP gate's health answer (not public). */
-export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; state: LiveState } {
+export function buildPipeline(options: PipelineOptions): {
+  pipeline: Pipeline
+  state: LiveState
+  ledgerHealth: LedgerHealth
+} {
   const logger = options.logger ?? SILENT_LOGGER
   const limits: GateLimits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) }
   const state = new LiveState({
@@ -147,7 +152,9 @@ export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; s
           onError: (error) =>
             logger.error({ err: describeError(error) }, 'policy reload failed: affected agents are denied'),
         })
+  const ledgerHealth = new LedgerHealth(logger)
   const engine = new GateEngine({
+    ledgerHealth,
     policy:
       options.policies === undefined
         ? undefined
@@ -201,7 +208,7 @@ export function buildPipeline(options: PipelineOptions): { pipeline: Pipeline; s
       await dispatchers.close()
     },
   }
-  return { pipeline, state }
+  return { pipeline, state, ledgerHealth }
 }
 
 /**

@@ -5,7 +5,7 @@ import { openLedger } from '@aegis/ledger'
 import { openVault } from '@aegis/vault'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGate } from '../src/index.js'
+import { type AuditSink, createGate } from '../src/index.js'
 import { send } from './fixtures/client.js'
 import { type Harness, MASTER_KEY, startHarness } from './fixtures/harness.js'
 import { testPki } from './fixtures/tls.js'
@@ -185,6 +185,65 @@ describe('ledger outage', () => {
       expect(h.upstream.received).toHaveLength(0)
     } finally {
       server.close()
+      await gate.close()
+      await h.close()
+    }
+  })
+
+  it('answers health 503 ledger_unavailable while the ledger fails, and recovers without traffic', async () => {
+    const h = await startHarness()
+    h.add({ name: 's', service: 's', secret: 'test-secret-s' })
+    // The real ledger behind a switch: an outage the test can end (PostgreSQL coming back).
+    let down = false
+    let systemCalls = 0
+    const outage = () => Promise.reject(new Error('connection refused'))
+    const sink: AuditSink = {
+      append: (entry) => (down ? outage() : h.ledger.append(entry)),
+      complete: (id, outcome) => h.ledger.complete(id, outcome),
+      system: (event, detail) => {
+        systemCalls++
+        return down ? outage() : h.ledger.system(event, detail)
+      },
+    }
+    const gate = createGate({
+      credentials: h.vault,
+      audit: sink,
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      upstream: {
+        ca: [testPki().caCert],
+        resolve: [
+          { host: 'api.example.test', port: 443, address: '127.0.0.1', addressPort: h.upstream.port },
+        ],
+      },
+    })
+    const { port } = await gate.listen()
+    try {
+      expect((await send(port, '/s/x')).status).toBe(200)
+      expect((await send(port, '/_aegis/health')).json()).toMatchObject({ status: 'ok', ledger: 'ok' })
+      down = true
+      systemCalls = 0
+      expect((await send(port, '/s/x')).headers['x-aegis-block']).toBe('ledger_unavailable')
+      const failing = await send(port, '/_aegis/health')
+      expect(failing.status).toBe(503)
+      expect(failing.json()).toMatchObject({ status: 'ledger_unavailable', ledger: 'unavailable' })
+      // A flood of health calls is not a flood of writes: one attempt per second at most.
+      await Promise.all(Array.from({ length: 50 }, () => send(port, '/_aegis/health')))
+      expect(systemCalls).toBeLessThanOrEqual(1)
+      // The ledger is back; no agent traffic arrives (the load balancer withdrew it), yet health
+      // notices within about a second.
+      down = false
+      const recovered = await eventually(
+        async () => (await send(port, '/_aegis/health')).status === 200,
+        3000,
+      )
+      expect(recovered).toBeLessThan(1500)
+      expect((await send(port, '/_aegis/health')).json()).toMatchObject({ status: 'ok', ledger: 'ok' })
+      await h.ledger.flush()
+      const events = h.ledger.query({ system: true, limit: 5 }).map((e) => e.event)
+      expect(events).toContain('ledger_recovered')
+      expect((await send(port, '/s/x')).status).toBe(200)
+    } finally {
       await gate.close()
       await h.close()
     }
