@@ -40,13 +40,15 @@ describe('refusal vocabulary', () => {
     expect(isRefusalCode(code)).toBe(true)
   })
 
-  it('adds only headers_too_large (431), request_timeout (408), host_denied and origin_denied (403), ledger_unavailable, credential_unavailable, rate_limit_unavailable and sealed (503) beyond the contract table', () => {
+  it('adds only headers_too_large (431), request_timeout (408), host_denied and origin_denied (403), not_found (404), method_not_allowed (405), ledger_unavailable, credential_unavailable, rate_limit_unavailable and sealed (503) beyond the contract table', () => {
     const extra = Object.keys(REFUSAL_STATUS).filter((c) => !CONTRACT.some(([k]) => k === c))
     expect(extra.sort()).toEqual([
       'credential_unavailable',
       'headers_too_large',
       'host_denied',
       'ledger_unavailable',
+      'method_not_allowed',
+      'not_found',
       'origin_denied',
       'rate_limit_unavailable',
       'request_timeout',
@@ -60,6 +62,8 @@ describe('refusal vocabulary', () => {
     expect(REFUSAL_STATUS.rate_limit_unavailable).toBe(503)
     expect(REFUSAL_STATUS.host_denied).toBe(403)
     expect(REFUSAL_STATUS.origin_denied).toBe(403)
+    expect(REFUSAL_STATUS.not_found).toBe(404)
+    expect(REFUSAL_STATUS.method_not_allowed).toBe(405)
   })
 
   it.each(['toString', '__proto__', 'nope', '', 42])('isRefusalCode(%j) is false', (value) => {

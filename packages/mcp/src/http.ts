@@ -5,7 +5,7 @@ import {
   PROBLEM_CONTENT_TYPE,
   parseHostAllowlist,
   problemDocument,
-  problemOf,
+  REFUSAL_STATUS,
   type Refusal,
   refuse,
 } from '@aegis/guard'
@@ -80,26 +80,6 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   let origins = new Set<string>()
   let server: Server | null = null
 
-  function deny(
-    req: IncomingMessage,
-    res: ServerResponse,
-    status: number,
-    code: string,
-    detail: string,
-    extra: Record<string, string> = {},
-  ) {
-    const body = JSON.stringify(
-      problemOf(code, status, status === 403 ? 'Forbidden' : 'Request refused', detail),
-    )
-    res.writeHead(status, {
-      'content-type': PROBLEM_CONTENT_TYPE,
-      'cache-control': 'no-store',
-      ...extra,
-      ...closeUnread(req, res),
-    })
-    res.end(body)
-  }
-
   // A flood of DNS-rebinding or cross-site requests is one warning per 10 s, with its count; each
   // request is still its own ledger row.
   const foreignHost = new RateLimitedWarning((count) =>
@@ -110,22 +90,51 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   )
 
   /**
-   * A request a web page may have sent (foreign `Host` or `Origin`), refused before its body is
-   * read: recorded like the gate records one (ledger row on channel `mcp`, log line), then 403.
-   * The answer waits for the ledger write, so a client's own connections are its backpressure.
+   * A request refused before any MCP message is handled — a web page's (foreign `Host` or
+   * `Origin`), another path, another method, the server draining — recorded like the gate records
+   * one (ledger row on channel `mcp`, log line), then answered with its problem document. The
+   * answer waits for the ledger write, so a client's own connections are its backpressure: a flood
+   * costs the flooder, as at the gate.
    */
-  async function refuseCaller(req: IncomingMessage, res: ServerResponse, refusal: Refusal) {
+  async function refuseRecorded(
+    req: IncomingMessage,
+    res: ServerResponse,
+    refusal: Refusal,
+    extra: Record<string, string> = {},
+  ) {
     const request = standIn(req, req.url ?? MCP_PATH)
     const outcome = await engine.reject(request, refusal).catch(() => null)
     const problem = outcome?.problem ?? problemDocument(refusal, request.id)
-    res.writeHead(403, {
+    res.writeHead(REFUSAL_STATUS[refusal.code], {
       'content-type': PROBLEM_CONTENT_TYPE,
       'cache-control': 'no-store',
       'x-aegis-block': refusal.code,
       'x-request-id': request.id,
+      ...extra,
       ...closeUnread(req, res),
     })
     res.end(JSON.stringify(problem))
+  }
+
+  /**
+   * A message that could not be taken (over the size limit, not JSON): recorded like the gate's
+   * `body_too_large` and `bad_request`, answered as a JSON-RPC error (what an MCP client reads).
+   */
+  async function refuseMessage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    refusal: Refusal,
+    rpc: { code: number; message: string },
+  ) {
+    const request = standIn(req, req.url ?? MCP_PATH)
+    await engine.reject(request, refusal).catch(() => null)
+    res.writeHead(REFUSAL_STATUS[refusal.code], {
+      'content-type': 'application/json',
+      'x-aegis-block': refusal.code,
+      'x-request-id': request.id,
+      ...closeUnread(req, res),
+    })
+    res.end(JSON.stringify(rpcError(rpc.code, rpc.message)))
   }
 
   async function unauthenticated(req: IncomingMessage, res: ServerResponse, token: string | null) {
@@ -154,33 +163,42 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostAllowed(req.headers.host, hosts)) {
       foreignHost.hit()
-      return refuseCaller(req, res, refuse('host_denied', 'The Host header does not name this local server'))
+      return refuseRecorded(
+        req,
+        res,
+        refuse('host_denied', 'The Host header does not name this local server'),
+      )
     }
     if (!originAllowed(req.headers.origin, origins)) {
       foreignOrigin.hit()
-      return refuseCaller(req, res, refuse('origin_denied', 'Requests from this Origin are not allowed'))
+      return refuseRecorded(req, res, refuse('origin_denied', 'Requests from this Origin are not allowed'))
     }
     const path = (req.url ?? '').split('?')[0]
-    if (path !== MCP_PATH) return deny(req, res, 404, 'not_found', `The MCP endpoint is ${MCP_PATH}`)
+    if (path !== MCP_PATH)
+      return refuseRecorded(req, res, refuse('not_found', `The MCP endpoint is ${MCP_PATH}`))
     if (req.method !== 'POST') {
-      return deny(req, res, 405, 'method_not_allowed', 'This stateless MCP endpoint takes POST only', {
-        allow: 'POST',
-      })
+      return refuseRecorded(
+        req,
+        res,
+        refuse('method_not_allowed', 'This stateless MCP endpoint takes POST only'),
+        { allow: 'POST' },
+      )
     }
     const token = bearerToken(req.headers.authorization)
     if (await unauthenticated(req, res, token)) return
-    if (drain.closing) return deny(req, res, 503, 'shutting_down', 'The MCP server is shutting down')
+    if (drain.closing)
+      return refuseRecorded(req, res, refuse('shutting_down', 'The MCP server is shutting down'))
 
     const message = await readMessage(req, maxMessageBytes)
     if (message.kind === 'too_large') {
-      res.writeHead(413, { 'content-type': 'application/json', ...closeUnread(req, res) })
-      res.end(JSON.stringify(rpcError(-32600, `Message over ${maxMessageBytes} bytes`)))
-      return
+      const detail = `Message over ${maxMessageBytes} bytes`
+      return refuseMessage(req, res, refuse('body_too_large', detail), { code: -32600, message: detail })
     }
     if (message.kind === 'invalid') {
-      res.writeHead(400, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(rpcError(-32700, 'Parse error: the body is not JSON')))
-      return
+      return refuseMessage(req, res, refuse('bad_request', 'The MCP message is not JSON'), {
+        code: -32700,
+        message: 'Parse error: the body is not JSON',
+      })
     }
 
     const mcp = buildMcpServer(

@@ -216,11 +216,87 @@ describe('streamable HTTP transport', () => {
     expect(w.upstream.received.length).toBe(before)
   })
 
-  it('serves only POST /mcp', async () => {
+  it('serves only POST /mcp, and records every other request it refuses (channel mcp), as the gate does', async () => {
     const auth = { host: `127.0.0.1:${port}`, authorization: `Bearer ${alice}` }
-    expect((await post(auth, INITIALIZE, '/other')).status).toBe(404)
-    expect((await post(auth, '', '/mcp', 'GET')).status).toBe(405)
-    expect((await post(auth, '{not json')).status).toBe(400)
+    const cases: Array<{ reply: RawReply; code: string; status: number; method: string; path: string }> = [
+      {
+        reply: await post(auth, INITIALIZE, '/other?x=1'),
+        code: 'not_found',
+        status: 404,
+        method: 'POST',
+        path: '/other',
+      },
+      {
+        reply: await post(auth, '', '/mcp', 'GET'),
+        code: 'method_not_allowed',
+        status: 405,
+        method: 'GET',
+        path: '/mcp',
+      },
+      {
+        reply: await post(auth, '{not json'),
+        code: 'bad_request',
+        status: 400,
+        method: 'POST',
+        path: '/mcp',
+      },
+    ]
+    expect(cases[1]?.reply.headers.allow).toBe('POST')
+    // The JSON-RPC parse error stays what an MCP client reads.
+    expect(JSON.parse(cases[2]?.reply.body ?? '')).toMatchObject({ error: { code: -32700 } })
+    await w.ledger.flush()
+    for (const { reply, code, status, method, path } of cases) {
+      expect(reply.status, code).toBe(status)
+      expect(reply.headers['x-aegis-block'], code).toBe(code)
+      const requestId = reply.headers['x-request-id']
+      const entry = w.ledger.query({ limit: 500 }).find((e) => e.requestId === requestId)
+      expect(entry, code).toMatchObject({ channel: 'mcp', decision: 'blocked', code, status, method, path })
+    }
+  })
+
+  it('records a message over the limit (413 body_too_large), answered as a JSON-RPC error', async () => {
+    const small = createMcpHttpServer({
+      engine: w.pipeline.engine,
+      logger: silentLogger(),
+      port: 0,
+      maxMessageBytes: 64,
+    })
+    const { port: smallPort } = await small.listen()
+    const send = (path: string, body: string, headers: Record<string, string> = {}) =>
+      new Promise<RawReply>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: smallPort,
+            path,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}`, ...headers },
+          },
+          (res) => {
+            let text = ''
+            res.setEncoding('utf8')
+            res.on('data', (c: string) => {
+              text += c
+            })
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
+          },
+        )
+        req.on('error', reject)
+        req.end(body)
+      })
+    try {
+      const tooLarge = await send('/mcp', INITIALIZE)
+      expect(tooLarge.status).toBe(413)
+      expect(tooLarge.headers['x-aegis-block']).toBe('body_too_large')
+      expect(JSON.parse(tooLarge.body)).toMatchObject({ error: { code: -32600 } })
+      await w.ledger.flush()
+      const entry = w.ledger
+        .query({ limit: 500 })
+        .find((e) => e.requestId === tooLarge.headers['x-request-id'])
+      expect(entry).toMatchObject({ channel: 'mcp', code: 'body_too_large', status: 413 })
+    } finally {
+      await small.close()
+    }
   })
 
   it('answers and records a CONNECT (no forward proxy) instead of hanging up', async () => {
