@@ -223,7 +223,7 @@ function logCredentials(logger: Logger, snapshot: Snapshot): void {
   for (const u of snapshot.unavailable.values()) {
     logger.error(
       { credential: u.name, service: u.service, credentialId: u.id, reason: u.reason },
-      'credential unavailable: its service is refused (credential_unavailable) until the row is repaired (aegis doctor)',
+      'credential unavailable: its service is refused (credential_unavailable); the reason says why (aegis doctor checks stored rows)',
     )
   }
   for (const a of snapshot.unavailableAgents) {

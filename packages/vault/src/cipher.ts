@@ -40,6 +40,19 @@ export class VaultCipher {
     }
   }
 
+  /**
+   * Whether `check` (a vault's stored key-check envelope) opens under this key: false once the
+   * vault was destroyed and re-created under the same name (a new salt, so a new key).
+   */
+  opensKeyCheck(check: Buffer): boolean {
+    try {
+      verifyKeyCheck(this.#vault, this.#key, check)
+      return true
+    } catch {
+      return false
+    }
+  }
+
   /** See `Vault.sealSecret`. */
   sealSecret(purpose: string, plaintext: string): Buffer {
     return seal(this.#key, plaintext, sealedSecretContext(this.#vault, purpose))

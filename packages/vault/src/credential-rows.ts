@@ -101,6 +101,24 @@ export function loadCredentialRows(cipher: VaultCipher, rows: readonly Credentia
   return load
 }
 
+/**
+ * The load of a vault this process no longer has the key or the file of (destroyed, re-created or
+ * replaced since it was opened): every row is unavailable for that one reason — what is true —
+ * rather than blamed on its stored data. Nothing is decrypted.
+ */
+export function replacedVaultLoad(rows: readonly CredentialRow[], reason: string): CredentialLoad {
+  return {
+    credentials: [],
+    unavailable: rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      service: row.service,
+      reason,
+      secret: null,
+    })),
+  }
+}
+
 /** The metadata columns of a row, from validated fields. */
 function toColumns(fields: CredentialFields) {
   return {

@@ -76,6 +76,25 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL vaults', () => {
     await Promise.all([va.close(), vb.close()])
   })
 
+  it('a vault destroyed and re-created under the same name: an open store says so, not "modified"', async () => {
+    const name = vaultName()
+    const running = await createPgVault({ pool: db.pool, name, masterKey: KEY })
+    await running.add(cred('svc', 'sk-first-vault-secret-00000001'))
+    expect((await running.loadCredentials()).credentials.map((c) => c.name)).toEqual(['svc'])
+    await destroyPgVault(db.pool, name)
+    const again = await createPgVault({ pool: db.pool, name, masterKey: KEY })
+    await again.add(cred('svc', 'sk-second-vault-secret-0000002'))
+    const load = await running.loadCredentials()
+    expect(load.credentials).toEqual([])
+    expect(load.unavailable.map((u) => u.name)).toEqual(['svc'])
+    expect(load.unavailable[0]?.reason).toContain('was destroyed and re-created since this process opened it')
+    expect(load.unavailable[0]?.reason).not.toMatch(/modified or copied/)
+    // A store opened now serves it.
+    const fresh = await openPgVault({ pool: db.pool, name, masterKey: KEY })
+    expect((await fresh.loadCredentials()).credentials.map((c) => c.name)).toEqual(['svc'])
+    await Promise.all([running.close(), again.close(), fresh.close()])
+  })
+
   it('a ciphertext copied from another vault does not open (bound to vault and row)', async () => {
     const a = await createPgVault({ pool: db.pool, name: vaultName(), masterKey: KEY })
     const b = await createPgVault({ pool: db.pool, name: vaultName(), masterKey: KEY })

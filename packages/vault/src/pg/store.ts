@@ -23,6 +23,7 @@ import {
   newCredentialRow,
   noCredential,
   patchedCredentialRow,
+  replacedVaultLoad,
   rotatedCredentialRow,
   toInfo,
 } from '../credential-rows.js'
@@ -110,7 +111,21 @@ export class PgVaultStore implements VaultStore {
   }
 
   async loadCredentials(): Promise<CredentialLoad> {
-    return loadCredentialRows(this.#cipher, await this.#read((db) => this.#credentialRows(db)))
+    const { keyCheck, rows } = await this.#read(async (db) => {
+      const [vault] = await db
+        .select({ keyCheck: vaults.keyCheck })
+        .from(vaults)
+        .where(eq(vaults.name, this.name))
+      return { keyCheck: vault?.keyCheck ?? null, rows: await this.#credentialRows(db) }
+    })
+    // Destroyed and created again under this name: a new salt, so a key this process lacks.
+    if (keyCheck !== null && !this.#cipher.opensKeyCheck(keyCheck)) {
+      return replacedVaultLoad(
+        rows,
+        `cannot be decrypted: vault "${this.name}" was destroyed and re-created since this process opened it (it has a new key salt); restart to serve the new vault`,
+      )
+    }
+    return loadCredentialRows(this.#cipher, rows)
   }
 
   async update(name: string, patch: CredentialPatch): Promise<CredentialInfo> {
