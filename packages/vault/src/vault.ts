@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { eq, sql } from 'drizzle-orm'
 import { AgentStore } from './agent-store.js'
 import { VaultCipher } from './cipher.js'
@@ -9,6 +10,7 @@ import {
   newCredentialRow,
   noCredential,
   patchedCredentialRow,
+  replacedVaultLoad,
   rotatedCredentialRow,
   toInfo,
 } from './credential-rows.js'
@@ -119,6 +121,10 @@ export class Vault {
   readonly #agents: AgentStore
   #writes = 0
   #closed = false
+  /** The database file this connection opened (device and inode), or null when it has none. */
+  readonly #identity: string | null | undefined
+  /** Set for good once the file at `file` is gone or another one (see `changeToken`). */
+  #replaced = false
 
   /** @internal Use `createVault` or `openVault`. */
   constructor(handle: VaultHandle) {
@@ -128,6 +134,7 @@ export class Vault {
     this.#cipher = new VaultCipher(handle.name, handle.key)
     this.#stmts = prepareStatements(handle.conn)
     this.#agents = new AgentStore(handle.conn)
+    this.#identity = fileIdentity(handle.file)
   }
 
   /** Adds a credential. Throws `invalid_input` or `duplicate` (name or service taken). */
@@ -167,10 +174,15 @@ export class Vault {
    * failing the whole load. Throws only when the database itself cannot be read.
    */
   loadCredentials(): CredentialLoad {
-    return loadCredentialRows(
-      this.#cipher,
-      this.#read(() => this.#stmts.all.all()),
-    )
+    const rows = this.#read(() => this.#stmts.all.all())
+    if (this.#replaced) {
+      // The connection still reads the deleted file: its credentials were destroyed with the vault.
+      return replacedVaultLoad(
+        rows,
+        `cannot be used: the file of vault "${this.name}" was deleted or replaced since this process opened it (the vault was destroyed, re-created or restored); restart to serve what is there now`,
+      )
+    }
+    return loadCredentialRows(this.#cipher, rows)
   }
 
   /** Changes metadata. `null` clears `rateLimit`, `ttlDays`/`expiresAt`. Throws `not_found`. */
@@ -248,7 +260,9 @@ export class Vault {
 
   /** Every agent with its token hash and granted credential ids (for the gate's snapshot). */
   loadAgents(): AgentRecord[] {
-    return this.#read(() => this.#agents.loadAll())
+    const agents = this.#read(() => this.#agents.loadAll())
+    // A destroyed vault's agents went with it.
+    return this.#replaced ? [] : agents
   }
 
   /** Deletes a credential and every grant of it. Throws `not_found`. */
@@ -265,7 +279,14 @@ export class Vault {
    */
   changeToken(): string {
     const version = this.#read(() => this.#stmts.dataVersion.get())
-    return `${String(version)}:${this.#writes}`
+    // `vault destroy` deletes the file under a running gate, whose connection goes on reading the
+    // deleted one (data_version never moves): one stat per poll notices, and the token moves once.
+    if (!this.#replaced && typeof this.#identity === 'string') {
+      const now = fileIdentity(this.file)
+      // `undefined`: the stat itself failed (not "no such file"); decide at the next poll.
+      if (now !== undefined && now !== this.#identity) this.#replaced = true
+    }
+    return `${String(version)}:${this.#writes}${this.#replaced ? ':replaced' : ''}`
   }
 
   /**
@@ -319,5 +340,18 @@ export class Vault {
 
   #assertOpen(): void {
     if (this.#closed) throw new VaultError('io', `Vault "${this.name}" is closed`)
+  }
+}
+
+/**
+ * `dev:ino` of the file at `path`; null when there is none (deleted, or an in-memory database);
+ * undefined when it could not be looked at.
+ */
+function fileIdentity(path: string): string | null | undefined {
+  try {
+    const stat = statSync(path, { throwIfNoEntry: false })
+    return stat === undefined ? null : `${stat.dev}:${stat.ino}`
+  } catch {
+    return undefined
   }
 }

@@ -265,3 +265,32 @@ describe('file modes', () => {
     }
   })
 })
+
+describe('a vault destroyed under an open connection (a running gate)', () => {
+  it('stops serving it: every credential unavailable for that reason, no agents', () => {
+    const dataDir = tempDataDir()
+    const gateSide = track(newVault(dataDir, 'staging'))
+    gateSide.add(sampleCredential({ name: 'old', service: 'old' }))
+    gateSide.addAgent({ name: 'bot' })
+    const before = gateSide.changeToken()
+    expect(gateSide.loadCredentials().credentials.map((c) => c.name)).toEqual(['old'])
+
+    destroyVault(dataDir, 'staging')
+    // The connection still reads the deleted file; the token must move so the gate reloads.
+    const afterDestroy = gateSide.changeToken()
+    expect(afterDestroy).not.toBe(before)
+    const destroyed = gateSide.loadCredentials()
+    expect(destroyed.credentials).toEqual([])
+    expect(destroyed.unavailable.map((u) => [u.name, u.reason])).toEqual([
+      ['old', expect.stringContaining('was deleted or replaced since this process opened it')],
+    ])
+    expect(destroyed.unavailable[0]?.reason).not.toMatch(/modified or copied/)
+    expect(gateSide.loadAgents()).toEqual([])
+
+    // Re-created under the same name: still not served by the old connection (another key).
+    const again = track(createVault({ dataDir, name: 'staging', masterKey: MASTER_KEY }))
+    again.add(sampleCredential({ name: 'new', service: 'new' }))
+    expect(gateSide.changeToken()).toBe(afterDestroy)
+    expect(gateSide.loadCredentials().credentials).toEqual([])
+  })
+})
