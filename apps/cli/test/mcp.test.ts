@@ -190,12 +190,19 @@ describe('aegis mcp serve', () => {
   })
 
   it('serves streamable HTTP, prints the endpoint, and stops cleanly on SIGTERM', async () => {
+    const redis = process.env.AEGIS_REDIS_URL
     const child: ChildProcess = spawn(
       process.execPath,
       [BIN, 'mcp', 'serve', '--transport', 'http', '--port', '0'],
       {
         cwd: project.dir,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: project.dir, AEGIS_MASTER_KEY: project.key },
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: project.dir,
+          AEGIS_MASTER_KEY: project.key,
+          // With a Redis, it says where its budgets live, as aegis gate does.
+          ...(redis === undefined ? {} : { AEGIS_REDIS_URL: redis }),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     )
@@ -227,5 +234,7 @@ describe('aegis mcp serve', () => {
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
     expect(out).toContain('stopped')
+    if (redis !== undefined)
+      expect(out).toMatch(/Rate limits shared through Redis at redis:\/\/127\.0\.0\.1:\d+ \(prefix/)
   })
 })

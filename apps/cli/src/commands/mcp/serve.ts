@@ -11,7 +11,7 @@ import { openPgGateState } from '../../lib/gate-state-pg.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
 import { createLogger } from '../../lib/logger.js'
 import { assertPoliciesDir } from '../../lib/policies-dir.js'
-import { openSharedLimits } from '../../lib/rate-limits.js'
+import { describeSharedLimits, openSharedLimits } from '../../lib/rate-limits.js'
 import { upstreamFlags, upstreamOverrides } from '../../lib/upstream-flags.js'
 
 export default class McpServe extends AegisCommand<typeof McpServe> {
@@ -74,6 +74,21 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     const vaultName = this.activeVaultName()
     if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${vaultName}")`)
     else logger.info({ vault: vaultName }, 'Aegis MCP server on stdio')
+    // Where state and budgets live, as `aegis gate` says at start. On stdio, stdout is the
+    // protocol: the lines go to the log (stderr).
+    const say = (line: string) => (running.url !== null ? this.log(line) : logger.info(line))
+    const pgUrl = config.storage.postgres.url
+    if (pgUrl !== undefined) {
+      const { pgWhere } = await import('../../lib/postgres.js')
+      say(
+        `State shared through PostgreSQL at ${pgWhere(pgUrl)} (changes from gates and CLIs arrive within a second)`,
+      )
+    }
+    const shared = await describeSharedLimits(rateLimitStore, config)
+    if (shared !== null) {
+      say(shared.info)
+      if (shared.warning !== null) this.warn(shared.warning)
+    }
     const anonymous = anonymousAccessFromConfig(config)
     if (agentToken === null && running.transport === 'stdio') {
       if (anonymous === 'open') {
