@@ -160,6 +160,9 @@ describe('aegis agent', () => {
       ]),
     )
     expect((await list())[1]).toMatchObject({ name: 'writer', rateLimit: '2/sec', maxInFlight: null })
+    // --rate-limit, as agent add spells it, is the same flag here.
+    ok(await run(['agent', 'set-rate-limit', '--agent', 'writer', '--rate-limit', '3/min']))
+    expect((await list())[1]).toMatchObject({ name: 'writer', rateLimit: '3/min' })
   })
 
   it('regenerate prints a new token once and changes the prefix; grants and limits stay', async () => {

@@ -17,7 +17,10 @@ export default class AgentSetRateLimit extends AegisCommand<typeof AgentSetRateL
   static override flags = {
     agent: Flags.string({ description: 'Agent name', required: true }),
     limit: Flags.string({
-      description: 'Requests per window, e.g. 50/min; "none" removes it',
+      description:
+        'Requests per window, e.g. 50/min; "none" removes it (also --rate-limit, as agent add spells it)',
+      // `agent add` and `vault add|update` call it --rate-limit; the brief names --limit here.
+      aliases: ['rate-limit'],
       required: true,
     }),
     'max-in-flight': Flags.string({ description: 'Most concurrent requests; "none" removes the cap' }),
