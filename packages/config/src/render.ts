@@ -3,13 +3,16 @@ import { stringify } from 'yaml'
 import type { AegisConfig } from './load.js'
 import { formatResolveEntry } from './upstream.js'
 
-/** What a masked secret looks like in rendered output. */
-export const SECRET_MASK = '********'
+/**
+ * What a masked secret looks like in rendered output: the one mask Aegis prints, the same as
+ * `redactUrlPassword` (@aegis/guard) puts in a URL in log lines, doctor and start messages.
+ */
+export const SECRET_MASK = '***'
 
 export interface RenderOptions {
   /**
    * Show `vault.master_key`, `observability.metrics_token`, `webhooks[].secret` and the password
-   * of `rate_limit.redis.url` and `storage.postgres.url` as `********`.
+   * of `rate_limit.redis.url` and `storage.postgres.url` as `***`.
    */
   maskSecrets: boolean
 }

@@ -1,5 +1,6 @@
 import { chmodSync } from 'node:fs'
 import { join } from 'node:path'
+import { redactUrlPassword } from '@aegis/guard'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import {
@@ -122,5 +123,13 @@ describe('starterConfigYaml', () => {
       'aegis.config.yaml holds vault.master_key but is readable by group/others (mode 0644); run: chmod 600 aegis.config.yaml',
     ])
     expect(source.warnings.join('\n')).not.toContain(MASTER_KEY)
+  })
+})
+
+describe('one mask', () => {
+  it('masks as redactUrlPassword does in log lines and start messages', () => {
+    expect(redactUrlPassword('postgres://aegis:pw@db.internal/aegis')).toBe(
+      `postgres://aegis:${SECRET_MASK}@db.internal/aegis`,
+    )
   })
 })
