@@ -26,6 +26,18 @@ import {
 const WIDE_REPEAT = 8
 /** Longest run of wide quantifiers that may overlap. */
 const MAX_OVERLAPPING = 2
+/** log2 of the longest path a pattern is matched against (MAX_MATCHED_PATH_LENGTH, 4096). */
+const WIDE_BITS = 12
+/**
+ * The most backtracking one run may cost, in bits: what two overlapping wide quantifiers cost over a
+ * 4096-character path (2 × 12; `/.*.*z` fails in about 14 ms). A narrow choice (`?`, `{1,3}`,
+ * `(?:a|aa)`) counts twice its log2: each of its steps measured about 4× a wide one's (`.*` then
+ * fourteen `a?`: 265 ms). Before narrow choices counted, ten `.{0,8}` in a row (9^10 ways) took
+ * 12 s per request and were accepted.
+ */
+const MAX_RUN_BITS = MAX_OVERLAPPING * WIDE_BITS
+/** The weight of a narrow choice's bit against a wide quantifier's. */
+const CHOICE_WEIGHT = 2
 
 type Alternatives = RegexNode[][]
 
@@ -108,19 +120,39 @@ function wideWeight(node: RegexNode): number {
   return 0
 }
 
+/** Whether two alternatives of a group can start with the same character, or one can be empty. */
+function alternativesOverlap(alternatives: Alternatives): boolean {
+  const firsts: CharSet[] = []
+  for (const seq of alternatives) {
+    if (sequenceMinLength(seq) === 0) return true
+    const first = firstChars(seq)
+    if (firsts.some((other) => intersects(other, first))) return true
+    firsts.push(first)
+  }
+  return false
+}
+
+/**
+ * log2 of the ways a narrow item can match the same text (the backtracking it multiplies a run
+ * by): `x?` 1, `x{1,3}` log2 3, `(?:a|aa)` 1; wide quantifiers are counted by `wideWeight`,
+ * lookarounds not at all (a lookaround's match is atomic, its own run checked on its own).
+ */
+function choiceBits(node: RegexNode): number {
+  if (node.kind === 'repeat') {
+    if (isWide(node.max)) return 0
+    const own = node.max > node.min ? Math.log2(node.max - node.min + 1) : 0
+    return own + node.max * choiceBits(node.node)
+  }
+  if (node.kind !== 'group' || node.lookaround) return 0
+  const inner = Math.max(0, ...node.alternatives.map((seq) => seq.reduce((sum, n) => sum + choiceBits(n), 0)))
+  return inner + (alternativesOverlap(node.alternatives) ? Math.log2(node.alternatives.length) : 0)
+}
+
 /** Alternatives inside a repeated group must be told apart by their first character. */
 function ambiguousAlternation(node: RegexNode): boolean {
   if (node.kind === 'repeat') return ambiguousAlternation(node.node)
   if (node.kind !== 'group') return false
-  if (node.alternatives.length > 1) {
-    const firsts: CharSet[] = []
-    for (const seq of node.alternatives) {
-      if (sequenceMinLength(seq) === 0) return true
-      const first = firstChars(seq)
-      if (firsts.some((other) => intersects(other, first))) return true
-      firsts.push(first)
-    }
-  }
+  if (node.alternatives.length > 1 && alternativesOverlap(node.alternatives)) return true
   return node.alternatives.some((seq) => seq.some(ambiguousAlternation))
 }
 
@@ -165,29 +197,37 @@ function flatten(seq: readonly RegexNode[]): RegexNode[] {
  * that must consume a character none of the run's quantifiers can match (e.g. the `/` in
  * `[^/]+/[^/]+`); a wide item with no such character joins the run, conservatively.
  */
-function polynomialRisk(seq: readonly RegexNode[]): string | null {
+function polynomialRisk(seq: readonly RegexNode[], countChoices: boolean): string | null {
   let run = 0
+  /** The narrow choices in the run (see `choiceBits`). */
+  let choices = 0
   let runChars: CharSet = emptySet()
   for (const item of flatten(seq)) {
     const group = item.kind === 'repeat' ? item.node : item
     if (group.kind === 'group') {
       for (const branch of group.alternatives) {
-        const inner = polynomialRisk(branch)
+        const inner = polynomialRisk(branch, countChoices)
         if (inner !== null) return inner
       }
     }
     const chars = charsOf(item)
     const weight = wideWeight(item)
-    const separates = run > 0 && minLength(item) > 0 && !intersects(runChars, chars)
+    const bits = countChoices ? choiceBits(item) : 0
+    const separates = (run > 0 || choices > 0) && minLength(item) > 0 && !intersects(runChars, chars)
     if (separates) {
       run = 0
+      choices = 0
       runChars = emptySet()
     }
-    if (weight > 0) {
+    if (weight > 0 || bits > 0) {
       run += weight
+      choices += bits
       runChars = union(runChars, chars)
       if (run > MAX_OVERLAPPING) {
         return `more than ${MAX_OVERLAPPING} wide quantifiers (*, +, {n,}) in a row can match the same text (e.g. .*a.*a.*), which can take polynomial time; bound path segments with [^/]* or [^/]+`
+      }
+      if (run * WIDE_BITS + CHOICE_WEIGHT * choices > MAX_RUN_BITS) {
+        return 'too many optional or bounded parts in a row can match the same text (e.g. a?a?a?a?…, .{0,8}.{0,8}…, (?:a|aa)(?:a|aa)…, or any beside two .*), which can take exponential time; separate them with a character they cannot match, such as / (bound segments with [^/]+)'
       }
     }
   }
@@ -198,7 +238,11 @@ function polynomialRisk(seq: readonly RegexNode[]): string | null {
 export function backtrackingRisk(source: string): string | null {
   const alternatives: Alternatives = parseRegex(source)
   const root: RegexNode = { kind: 'group', alternatives, lookaround: false }
-  return walk(root, exponentialRisk) ?? alternatives.map(polynomialRisk).find((r) => r !== null) ?? null
+  // Wide quantifiers first, so that a chain of them is named as such even when narrow choices in
+  // it would refuse it too.
+  const runs = (countChoices: boolean) =>
+    alternatives.map((seq) => polynomialRisk(seq, countChoices)).find((r) => r !== null) ?? null
+  return walk(root, exponentialRisk) ?? runs(false) ?? runs(true)
 }
 
 /** True when some path matching the pattern could start with `/` (all gate paths do). */

@@ -129,6 +129,36 @@ describe('invalid and risky patterns are refused at load', () => {
     })
   }
 
+  // Narrow choices multiply a run's backtracking: each was accepted, and took the time noted on a
+  // 4096-character hostile path (the gate's event loop is blocked meanwhile).
+  const choices = [
+    `/${'.{0,8}'.repeat(10)}z`, // 12 s
+    `/.*${'a?'.repeat(14)}z`, // 265 ms
+    `/${'a?'.repeat(26)}${'a'.repeat(26)}`, // 530 ms
+    `/${'[a-z]{0,8}'.repeat(8)}z`, // 250 ms
+    `/${'(?:a|aa)'.repeat(24)}z`, // 50 ms, doubling with each group
+    '/.*a?.*z', // 19 ms: any narrow choice beside two wide quantifiers
+  ]
+  for (const source of choices) {
+    it(`a run of narrow choices ${source.slice(0, 40)} is refused`, () => {
+      expect(refusal(source)).toMatch(/^too many optional or bounded parts in a row/)
+    })
+  }
+
+  it('accepted patterns with narrow choices stay fast on hostile paths', () => {
+    for (const source of [
+      `/.*${'a?'.repeat(6)}z`,
+      `/${'a?'.repeat(12)}${'a'.repeat(12)}`,
+      `/${'(?:a|aa)'.repeat(12)}z`,
+      `/${'[a-z]{1,3}'.repeat(7)}z`,
+    ]) {
+      const p = compile(source)
+      const started = performance.now()
+      for (const path of [`/${'a'.repeat(4094)}`, `/${'a'.repeat(40)}`]) expect(p.matches(path)).toBe(false)
+      expect(performance.now() - started, source).toBeLessThan(50)
+    }
+  })
+
   it('back-references are refused', () => {
     expect(refusal('/(a)\\1')).toMatch(/back-references/)
     expect(refusal('/(?<x>a)\\k<x>')).toMatch(/back-references/)
@@ -144,6 +174,8 @@ describe('invalid and risky patterns are refused at load', () => {
     '/api/.*/messages/.*',
     '/(?!admin)[a-z]+/.*',
     '/x{1,3}',
+    '/api/[^/]+/v[0-9]{1,2}/.*',
+    '/x/[a-z]{2,4}-[0-9]{1,5}/.*',
   ]
   for (const source of fine) {
     it(`reasonable pattern ${source} is accepted`, () => {
