@@ -351,11 +351,20 @@ export class GateEngine {
           targetHost: safeTargetHost(ctx),
           status,
           code: refusal.code,
+          ...dryRunFields(ctx),
         },
         'request refused',
       )
     return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
   }
+}
+
+/** The would-be refusal of a dry-run request, for its log line: the code and the rule, never agent input. */
+function dryRunFields(ctx: RequestContext): { dryRun?: string; dryRunRule?: unknown } {
+  const would = ctx.dryRun
+  if (would === null) return {}
+  const rule = would.extra?.rule
+  return rule === undefined ? { dryRun: would.code } : { dryRun: would.code, dryRunRule: rule }
 }
 
 /** Refusal details are one sentence; anything longer is an echo of agent input. */
@@ -453,7 +462,9 @@ class Forwarded implements ForwardedOutcome {
       redactions: redactions === 0 ? null : redactions,
     })
     const { logger } = this.log
-    if (!(failed ? this.log.failed : this.log.allowed) || !logsAt(logger, 'info')) return
+    // A request dry-run would have refused is logged like a refusal: it is what dry-run is for.
+    const logged = failed || ctx.dryRun !== null ? this.log.failed : this.log.allowed
+    if (!logged || !logsAt(logger, 'info')) return
     logger.info(
       {
         reqId: ctx.req.id,
@@ -466,8 +477,9 @@ class Forwarded implements ForwardedOutcome {
         ...(redactions === 0 ? {} : { redactions }),
         ...(error === undefined ? {} : { err: describeError(error) }),
         ...(code === undefined ? {} : { code }),
+        ...dryRunFields(ctx),
       },
-      'request forwarded',
+      ctx.dryRun === null ? 'request forwarded' : 'request forwarded (dry-run: policies would refuse it)',
     )
   }
 }

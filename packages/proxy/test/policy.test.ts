@@ -32,14 +32,18 @@ interface Setup {
   other: string
 }
 
-async function setup(mode: 'enforce' | 'dry-run', defaultPolicy: 'allow' | 'deny' = 'allow'): Promise<Setup> {
+async function setup(
+  mode: 'enforce' | 'dry-run',
+  defaultPolicy: 'allow' | 'deny' = 'allow',
+  logger?: ReturnType<typeof memoryLogger>['logger'],
+): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'aegis-policies-'))
   writeFileSync(join(dir, 'research-bot.yaml'), RESEARCH)
   const research = token()
   const other = token()
   const agents: AgentRecord[] = []
   const h = await startHarness({
-    gate: { requireAgentAuth: true, policies: { dir, mode, defaultPolicy } },
+    gate: { requireAgentAuth: true, policies: { dir, mode, defaultPolicy }, ...(logger && { logger }) },
     source: (vault) => ({
       loadAll: () => vault.loadAll(),
       loadAgents: () => agents,
@@ -143,8 +147,10 @@ describe('policies in enforce mode', () => {
 
 describe('policies in dry-run mode', () => {
   let s: Setup
+  let log: ReturnType<typeof memoryLogger>
   beforeAll(async () => {
-    s = await setup('dry-run')
+    log = memoryLogger('info')
+    s = await setup('dry-run', 'allow', log.logger)
   })
   afterAll(() => teardown(s))
 
@@ -160,6 +166,17 @@ describe('policies in dry-run mode', () => {
     expect(entries).toHaveLength(1)
     expect(entries[0]).toMatchObject({ decision: 'allowed', dryRun: 'policy_denied', agent: 'research-bot' })
     expect(s.h.ledger.stats({}).blocked).toBe(0)
+  })
+
+  it('logs what it would refuse (default logRequests: refused), marked as dry-run; not what it allows', async () => {
+    const would = await send(s.h.port, '/slack/api/admin.users', { headers: { 'X-Aegis-Agent': s.research } })
+    const fine = await send(s.h.port, '/slack/api/users.list', { headers: { 'X-Aegis-Agent': s.research } })
+    expect([would.status, fine.status]).toEqual([200, 200])
+    await sleep(50)
+    const line = log.entries().find((l) => l.reqId === would.headers['x-request-id'])
+    expect(line).toMatchObject({ dryRun: 'policy_denied', status: 200, path: '/api/admin.users' })
+    expect(String(line?.msg)).toMatch(/dry-run/)
+    expect(log.entries().find((l) => l.reqId === fine.headers['x-request-id'])).toBeUndefined()
   })
 })
 
