@@ -28,10 +28,10 @@ export class LedgerHealth {
     return this.#failedSince !== null
   }
 
-  /** A ledger write succeeded. */
-  written(now = Date.now()): void {
+  /** A ledger write succeeded (every request calls this: nothing but a field read unless failing). */
+  written(now?: number): void {
     if (this.#failedSince === null) return
-    const downMs = now - this.#failedSince
+    const downMs = (now ?? Date.now()) - this.#failedSince
     this.#failedSince = null
     this.#logger.info({ downMs }, 'audit ledger writable again: serving requests')
   }
