@@ -45,8 +45,9 @@ function hexValue(code: number): number {
 
 /**
  * Decodes every well-formed `%XX` (one round) into the char with that code; anything else is kept.
- * Only used to look for ASCII dots, slashes, backslashes and control characters hiding under
- * percent-encoding, so byte-level (not UTF-8) decoding is exactly what is wanted.
+ * Used to look for ASCII dots, slashes, backslashes and control characters hiding under
+ * percent-encoding, so byte-level (not UTF-8) decoding is what is wanted; bytes over 0x7f are then
+ * judged as UTF-8 by `nonAsciiProblem`.
  */
 function decodeOnce(text: string): string {
   if (!text.includes('%')) return text
@@ -84,18 +85,55 @@ function isDotSegment(segment: string): boolean {
   return name === '.' || name === '..'
 }
 
+/** Strict UTF-8: overlong forms, surrogates, code points past U+10FFFF and stray bytes throw. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** The reason `text` (already free of ASCII problems) is unsafe in its NFKC form, or null. */
+function compatibilityProblem(text: string, normalized: string): string | null {
+  if (isDotSegment(normalized)) return 'dot segment in a Unicode compatibility form'
+  let percents = 0
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 0x25) percents++
+  for (let i = 0; i < normalized.length; i++) {
+    const c = normalized.charCodeAt(i)
+    if (c === 0x2f) return 'slash in a Unicode compatibility form'
+    if (c === 0x5c) return 'backslash in a Unicode compatibility form'
+    if (c < 0x20 || c === 0x7f) return 'control character in a Unicode compatibility form'
+    if (c === 0x25 && --percents < 0) return 'percent sign in a Unicode compatibility form'
+  }
+  return null
+}
+
+/**
+ * A percent-decoded segment with bytes over 0x7f: they must be strict UTF-8 (an upstream that
+ * decodes overlong `%c0%ae` reads `.`), and the NFKC form must not be a dot segment or carry a
+ * separator (`%ef%bc%8e%ef%bc%8e` is U+FF0E twice, `..` to an upstream that normalises).
+ */
+function nonAsciiProblem(bytes: string): string | null {
+  let text: string
+  try {
+    text = STRICT_UTF8.decode(Buffer.from(bytes, 'latin1'))
+  } catch {
+    return 'percent-encoded bytes that are not valid UTF-8'
+  }
+  const normalized = text.normalize('NFKC')
+  return normalized === text ? null : compatibilityProblem(text, normalized)
+}
+
 /** The reason a decoded path segment is unsafe, or null. `level` 0 is the raw text. */
 function segmentProblem(segment: string, level: number): string | null {
   if (isDotSegment(segment)) return level === 0 ? 'dot segment' : 'percent-encoded dot segment'
   if (level === 0) return null
+  let nonAscii = false
   for (let i = 0; i < segment.length; i++) {
     const c = segment.charCodeAt(i)
     if (c === 0x2f) return 'percent-encoded slash'
     if (c === 0x5c) return 'percent-encoded backslash'
     if (c === 0) return 'percent-encoded NUL'
     if (c < 0x20 || c === 0x7f) return 'percent-encoded control character'
+    if (c > 0x7f) nonAscii = true
   }
-  return null
+  // Only segments that decode to bytes over 0x7f pay for UTF-8 decoding and NFKC.
+  return nonAscii ? nonAsciiProblem(segment) : null
 }
 
 /** Checks one raw path segment at every decoding depth (catches `%2e`, `%252e`, `%25%32%65`). */
@@ -117,7 +155,9 @@ function checkSegment(raw: string): string | null {
  * Refused (`ok: false`): anything not in origin-form (absolute-form, authority-form, `*`), a
  * missing or malformed service, `#`, any raw control character/space/DEL/non-ASCII, a raw
  * backslash, malformed `%`, `.`/`..` segments raw or percent-encoded at any depth (also `..;x`),
- * percent-encoded `/`, `\`, NUL or control characters in the path (at any depth), an empty segment
+ * percent-encoded `/`, `\`, NUL or control characters in the path (at any depth), percent-encoded
+ * bytes that are not strict UTF-8 (overlong `%c0%ae`), a segment whose NFKC form is a dot segment or
+ * holds a `/`, `\`, control or new `%` (fullwidth `%ef%bc%8e`, U+2024/U+2025), an empty segment
  * right after the service (`/svc//host/x`, which some URL joiners read as a new authority), and a
  * `%00` or malformed `%` in the query. The service `_aegis` is returned as is; callers route it to
  * the internal endpoints before any service lookup.

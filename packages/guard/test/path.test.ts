@@ -25,6 +25,14 @@ describe('splitGatePath: accepted targets keep path and query byte for byte', ()
     ['/s/x?a=1?b=2', 's', '/x', 'a=1?b=2', true],
     ['/s/x?q=/../etc', 's', '/x', 'q=/../etc', true],
     ['/s/100%2525', 's', '/100%2525', '', false],
+    // Non-ASCII that is strict UTF-8 and means nothing special once NFKC-normalised
+    ['/s/%E2%82%AC/%F0%9F%98%80', 's', '/%E2%82%AC/%F0%9F%98%80', '', false],
+    ['/s/%E6%97%A5%E6%9C%AC', 's', '/%E6%97%A5%E6%9C%AC', '', false],
+    ['/s/r%C3%A9sum%C3%A9.pdf', 's', '/r%C3%A9sum%C3%A9.pdf', '', false],
+    ['/s/%EF%BC%A1%E2%80%A6', 's', '/%EF%BC%A1%E2%80%A6', '', false], // fullwidth A, "…" (NFKC "A...")
+    ['/s/a%EF%BC%8E%EF%BC%8E', 's', '/a%EF%BC%8E%EF%BC%8E', '', false], // "a．．" → "a..", a name
+    ['/s/%EF%BB%BF..', 's', '/%EF%BB%BF..', '', false], // BOM kept (ignoreBOM): not ".."
+    ['/s/%25C3%25A9', 's', '/%25C3%25A9', '', false], // é, twice encoded
     ['/_aegis/health', '_aegis', '/health', '', false],
     ['/0/x', '0', '/x', '', false],
   ]
@@ -91,6 +99,35 @@ describe('splitGatePath: refused targets', () => {
     ['/s/a%2500b', /NUL.*multiply encoded/],
     ['/s/%25252e%25252e/x', /multiply encoded/],
     ['/s/%2525252525252e', /too many layers/],
+    // Percent-encoded bytes that are not strict UTF-8: an upstream decoding leniently reads "."
+    ['/repos/myorg/%c0%ae%c0%ae/admin', /not valid UTF-8/], // overlong "." (2 bytes)
+    ['/s/%C0%AE%C0%AE/x', /not valid UTF-8/],
+    ['/s/%e0%80%ae%e0%80%ae/x', /not valid UTF-8/], // overlong "." (3 bytes)
+    ['/s/%f0%80%80%ae/x', /not valid UTF-8/], // overlong "." (4 bytes)
+    ['/s/a%c0%afb', /not valid UTF-8/], // overlong "/"
+    ['/s/a%c1%9cb', /not valid UTF-8/], // overlong "\"
+    ['/s/%c0%80', /not valid UTF-8/], // overlong NUL
+    ['/s/%ed%a0%80', /not valid UTF-8/], // UTF-16 surrogate
+    ['/s/%f4%90%80%80', /not valid UTF-8/], // past U+10FFFF
+    ['/s/%80', /not valid UTF-8/], // stray continuation byte
+    ['/s/%ff%fe', /not valid UTF-8/],
+    ['/s/%e9t%e9', /not valid UTF-8/], // Latin-1, not UTF-8
+    ['/s/%c3', /not valid UTF-8/], // truncated sequence
+    ['/s/%25c0%25ae%25c0%25ae/x', /not valid UTF-8.*multiply encoded/],
+    // Compatibility forms an NFKC-normalising upstream turns into dots, separators or "%"
+    ['/s/%EF%BC%8E%EF%BC%8E/admin', /dot segment in a Unicode compatibility form/], // U+FF0E ×2
+    ['/s/%ef%bc%8e/x', /dot segment in a Unicode compatibility form/],
+    ['/s/.%EF%BC%8E/x', /dot segment in a Unicode compatibility form/], // mixed with ASCII
+    ['/s/%2e%EF%BC%8E/x', /dot segment in a Unicode compatibility form/],
+    ['/s/%E2%80%A4%E2%80%A4/x', /dot segment in a Unicode compatibility form/], // U+2024 ×2
+    ['/s/%E2%80%A5/x', /dot segment in a Unicode compatibility form/], // U+2025 ".."
+    ['/s/%EF%B9%92%EF%B9%92/x', /dot segment in a Unicode compatibility form/], // U+FE52 ×2
+    ['/s/%EF%BC%8E%EF%BC%8E%EF%BC%9Bx/admin', /dot segment in a Unicode compatibility form/], // "..;x"
+    ['/s/%25EF%25BC%258E%25EF%25BC%258E/x', /compatibility form.*multiply encoded/],
+    ['/s/a%EF%BC%8Fb', /slash in a Unicode compatibility form/], // U+FF0F
+    ['/s/%E2%80%A5%EF%BC%8Fadmin', /slash in a Unicode compatibility form/],
+    ['/s/a%EF%BC%BCb', /backslash in a Unicode compatibility form/], // U+FF3C
+    ['/s/%EF%BC%852e%EF%BC%852e', /percent sign in a Unicode compatibility form/], // U+FF05
     // Encoded separators and NUL in the path
     ['/s/a%2fb', /percent-encoded slash/],
     ['/s/a%2Fb', /percent-encoded slash/],

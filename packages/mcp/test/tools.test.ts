@@ -250,6 +250,18 @@ describe('refusals match the HTTP gate', () => {
       code: 'bad_request',
     },
     {
+      name: 'overlong UTF-8 traversal',
+      args: { service: 'slack', path: '/repos/myorg/%c0%ae%c0%ae/admin' },
+      http: { path: '/slack/repos/myorg/%c0%ae%c0%ae/admin' },
+      code: 'bad_request',
+    },
+    {
+      name: 'fullwidth-dot traversal',
+      args: { service: 'slack', path: '/%EF%BC%8E%EF%BC%8E/admin' },
+      http: { path: '/slack/%EF%BC%8E%EF%BC%8E/admin' },
+      code: 'bad_request',
+    },
+    {
       name: 'encoded slash',
       args: { service: 'slack', path: '/a%2F..%2Fb' },
       http: { path: '/slack/a%2F..%2Fb' },

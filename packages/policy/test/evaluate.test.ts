@@ -65,6 +65,9 @@ describe('evaluatePolicy: service, method and path', () => {
     const hostile = [
       '/api/conversations.list/../../admin',
       '/api/%2e%2e/admin',
+      '/api/%c0%ae%c0%ae/admin',
+      '/api/%EF%BC%8E%EF%BC%8E/admin',
+      '/api/%E2%80%A5/admin',
       '/api/x%2Fadmin',
       '/api/x?token=sk-live-secret',
       'api/x',
