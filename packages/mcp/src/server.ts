@@ -81,11 +81,12 @@ export function buildMcpServer(options: McpServerOptions, drain: Drain): McpServ
     HEALTH_TOOL,
     {
       title: 'Aegis health',
-      description: 'Check that Aegis is running, and how many services you may use.',
+      description:
+        'Check that Aegis can serve requests now, and how many services you may use; when it cannot (sealed, audit ledger unavailable, shutting down) the result is an error naming why.',
       outputSchema: healthOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    () => health(engine, agentToken, version),
+    () => health(engine, agentToken, version, drain.closing),
   )
 
   return server

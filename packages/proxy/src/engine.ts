@@ -13,6 +13,7 @@ import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTarg
 import { createContext, type RequestContext } from './context.js'
 import type { Stage as EmbedderStage } from './embedder-stage.js'
 import { deliveryFailureCode, describeError, isConnectFailure, upstreamFailure } from './errors.js'
+import { type HealthReport, healthReport } from './health.js'
 import { InFlight } from './in-flight.js'
 import type { LedgerHealth } from './ledger-health.js'
 import { loggable } from './loggable.js'
@@ -218,6 +219,15 @@ export class GateEngine {
     }
     this.#options.ledgerHealth?.written()
     return this.#forward(ctx, entryId)
+  }
+
+  /**
+   * Whether requests can be served now (sealed, ledger failing, `draining` as the channel says):
+   * the one check behind the gate's `/_aegis/health` and the MCP `aegis_health` tool.
+   */
+  health(draining: boolean, now = Date.now()): HealthReport {
+    const { state, ledgerHealth, audit } = this.#options
+    return healthReport(state, ledgerHealth, audit, draining, now)
   }
 
   /**

@@ -27,7 +27,7 @@ import { fromIncoming, unparsedRequest } from './http/request.js'
 import { pump, sendProblem } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
 import type { MetricsExposition } from './observer.js'
-import { buildPipeline, type PipelineOptions } from './setup.js'
+import { createPipeline, type PipelineOptions } from './setup.js'
 
 export interface GateOptions extends PipelineOptions {
   /** Interface to bind. Default 127.0.0.1. */
@@ -92,7 +92,7 @@ const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000 }
 
 /** Creates the gate: the HTTP adapter around the one request pipeline. */
 export function createGate(options: GateOptions): Gate {
-  const { pipeline, state, ledgerHealth } = buildPipeline(options)
+  const pipeline = createPipeline(options)
   const { engine, logger } = pipeline
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
   const connections = connectionLimits(options.limits)
@@ -205,27 +205,10 @@ export function createGate(options: GateOptions): Gate {
       return
     }
     if (url === '/_aegis/health' || url.startsWith('/_aegis/health?')) {
-      const isSealed = state.isSealed()
-      // A ledger that failed its last write: every request is refused until one succeeds; a
-      // health call may try one (bounded: see LedgerHealth).
-      const ledgerFailing = ledgerHealth.failing
-      if (ledgerFailing && !requests.closing) ledgerHealth.probe(options.audit, receivedAt)
       // Sealed, draining or unaudited answers 503: a load balancer must not send traffic that
-      // will be refused.
-      const status = requests.closing
-        ? 'draining'
-        : isSealed
-          ? 'sealed'
-          : ledgerFailing
-            ? 'ledger_unavailable'
-            : 'ok'
-      const body = JSON.stringify({
-        status,
-        sealed: isSealed,
-        ledger: ledgerFailing ? 'unavailable' : 'ok',
-        credentials: isSealed ? 0 : state.current.byService.size,
-        uptimeMs: receivedAt - startedAt,
-      })
+      // will be refused. While the ledger fails, the call may try one write (see LedgerHealth).
+      const { status, sealed, ledger, credentials } = engine.health(requests.closing, receivedAt)
+      const body = JSON.stringify({ status, sealed, ledger, credentials, uptimeMs: receivedAt - startedAt })
       res.writeHead(status === 'ok' ? 200 : 503, {
         'content-type': 'application/json',
         'cache-control': 'no-store',

@@ -31,6 +31,7 @@ export type {
 } from './engine.js'
 export { ConfigFileError, type PipelineConfig, pipelineOptionsFromConfig } from './from-config.js'
 export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
+export type { HealthReport } from './health.js'
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './http/connections.js'
 export { type LogFn, type Logger, SILENT_LOGGER } from './logger.js'
 export type {

@@ -109,15 +109,6 @@ export const DEFAULT_LIMITS: GateLimits = {
 
 /** Builds the one request pipeline. `createGate` and the MCP server both start here. */
 export function createPipeline(options: PipelineOptions): Pipeline {
-  return buildPipeline(options).pipeline
-}
-
-/** `createPipeline`, plus the live state for the HTTP gate's health answer (not public). */
-export function buildPipeline(options: PipelineOptions): {
-  pipeline: Pipeline
-  state: LiveState
-  ledgerHealth: LedgerHealth
-} {
   const logger = options.logger ?? SILENT_LOGGER
   const limits: GateLimits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) }
   const state = new LiveState({
@@ -208,7 +199,7 @@ export function buildPipeline(options: PipelineOptions): {
       await dispatchers.close()
     },
   }
-  return { pipeline, state, ledgerHealth }
+  return pipeline
 }
 
 /**

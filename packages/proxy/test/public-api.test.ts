@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import type { GateEngine, Pipeline, Stage, StageContext } from '../src/index.js'
+import type { GateEngine, HealthReport, Pipeline, Stage, StageContext } from '../src/index.js'
 import * as proxy from '../src/index.js'
 import * as internal from '../src/internal.js'
 
@@ -25,6 +25,13 @@ describe('@aegis/proxy public API', () => {
   it('GateEngine is a type only: createPipeline builds it from the public options', () => {
     expect('GateEngine' in proxy).toBe(false)
     expectTypeOf<Pipeline['engine']>().toEqualTypeOf<GateEngine>()
+  })
+
+  it("the engine's health check (the gate's /_aegis/health and MCP aegis_health) is typed", () => {
+    expectTypeOf<ReturnType<GateEngine['health']>>().toEqualTypeOf<HealthReport>()
+    expectTypeOf<HealthReport['status']>().toEqualTypeOf<
+      'ok' | 'draining' | 'sealed' | 'ledger_unavailable'
+    >()
   })
 
   it("an embedder's stage reads the request, agent, credential and destination, read-only", () => {

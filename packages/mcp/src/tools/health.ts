@@ -11,8 +11,19 @@ export const healthOutput = {
   version: z.string(),
 }
 
-/** Aegis is up: how many services the caller may use, and the server version. */
-export function health(engine: GateEngine, agentToken: string | null, version: string): CallToolResult {
+/**
+ * Aegis can serve: how many services the caller may use, and the server version. When it cannot
+ * (draining, sealed, audit ledger unwritable: the engine's one health check, the one the gate's
+ * `/_aegis/health` answers with), the result is the refusal every request would get now.
+ */
+export function health(
+  engine: GateEngine,
+  agentToken: string | null,
+  version: string,
+  draining: boolean,
+): CallToolResult {
+  const { refusal } = engine.health(draining)
+  if (refusal !== null) return refusalResult(refusal)
   const found = engine.services(agentToken)
   if (!found.ok) return refusalResult(found.refusal)
   return jsonResult({ status: 'ok', services: found.services.length, version })
