@@ -61,6 +61,7 @@ export function overview(patch: Partial<Overview> = {}): Overview {
       url: 'http://127.0.0.1:3100',
       reachable: true,
       sealed: false,
+      status: 'ok',
       vault: 'default',
     },
     window: { seconds: 300, requests: 12, reqPerS: 0.04, blocked: 3, blockRate: 0.25, failed: 1, p95Ms: 42 },

@@ -123,10 +123,16 @@ describe('overview', () => {
   })
 
   it.each([
-    ['sealed', { reachable: true, sealed: true }],
-    ['unreachable', { reachable: false, sealed: false }],
-    ['unreachable', { reachable: false, sealed: true }],
-  ])('gate status %s', (status, gate) => {
+    ['sealed', { reachable: true, sealed: true, status: 'sealed' }],
+    ['unreachable', { reachable: false, sealed: false, status: 'unreachable' }],
+    ['unreachable', { reachable: false, sealed: true, status: 'unreachable' }],
+    // A gate that answers 503 without being sealed is not running: its ledger is unwritable and
+    // it refuses every request, or it is shutting down, or it said something unknown.
+    ['ledger unavailable', { reachable: true, sealed: false, status: 'ledger_unavailable' }],
+    ['sealed', { reachable: true, sealed: true, status: 'ledger_unavailable' }],
+    ['draining', { reachable: true, sealed: false, status: 'draining' }],
+    ['unavailable', { reachable: true, sealed: false, status: 'unavailable' }],
+  ] as const)('gate status %s', (status, gate) => {
     const data = overview()
     const html = render(<OverviewPanel data={{ ...data, gate: { ...data.gate, ...gate } }} />)
     expect(text(html, 'overview-gate-status')).toBe(status)

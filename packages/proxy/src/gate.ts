@@ -11,6 +11,7 @@ import { PROBLEM_CONTENT_TYPE, problemDocument, refuse } from '@aegis/guard'
 import { Drain } from './drain.js'
 import type { ForwardedOutcome, Outcome } from './engine.js'
 import { describeError } from './errors.js'
+import type { HealthReport } from './health.js'
 import { CallerCheck } from './http/callers.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
 import { refuseConnect } from './http/connect.js'
@@ -78,6 +79,8 @@ export interface Gate {
   handle(req: IncomingMessage, res: ServerResponse): void
   /** Re-reads the credential store now if it changed (the poller also does this every 250 ms). */
   refresh(): void
+  /** What `/_aegis/health` answers now (draining once `close()` began), without a request. */
+  health(): HealthReport
 }
 
 /** The client went away before the whole response was written. */
@@ -335,5 +338,6 @@ export function createGate(options: GateOptions): Gate {
     if (s !== null) await options.audit.system('gate_stop', 'drained and stopped')
   }
 
-  return { listen, close, handle, refresh: pipeline.refresh }
+  const health = () => engine.health(requests.closing)
+  return { listen, close, handle, refresh: pipeline.refresh, health }
 }

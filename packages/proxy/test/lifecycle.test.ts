@@ -227,6 +227,12 @@ describe('ledger outage', () => {
       const failing = await send(port, '/_aegis/health')
       expect(failing.status).toBe(503)
       expect(failing.json()).toMatchObject({ status: 'ledger_unavailable', ledger: 'unavailable' })
+      // The same check without a request (the dashboard's embedded gate asks this way).
+      expect(gate.health()).toMatchObject({
+        status: 'ledger_unavailable',
+        ledger: 'unavailable',
+        sealed: false,
+      })
       // A flood of health calls is not a flood of writes: one attempt per second at most.
       await Promise.all(Array.from({ length: 50 }, () => send(port, '/_aegis/health')))
       expect(systemCalls).toBeLessThanOrEqual(1)

@@ -90,7 +90,7 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         warn: (line) => this.warn(line),
       })
       ledger = gate.ledger
-      gateStatus = embeddedGateStatus(gate.address.url, gate.vault)
+      gateStatus = embeddedGateStatus(gate.address.url, gate)
     } else {
       ledger = await storage.openLedger()
       gateStatus = externalGateStatus(`http://127.0.0.1:${config.gate.port}`, this.activeVaultName())

@@ -4,12 +4,21 @@ import type { LedgerStore } from '@aegis/ledger'
 import type { VaultStore } from '@aegis/vault'
 import type { HostAllowlist } from './host.js'
 
+/**
+ * Whether the gate serves requests, as its health answer says: `ok`, `draining`, `sealed`,
+ * `ledger_unavailable` (every request refused until the audit ledger is writable again),
+ * `unavailable` (it answered, but not with a state this version knows: not serving), or
+ * `unreachable` (no health answer at all).
+ */
+export type GateHealth = 'ok' | 'draining' | 'sealed' | 'ledger_unavailable' | 'unavailable' | 'unreachable'
+
 /** What the Overview says about the gate. */
 export interface GateStatus {
   mode: 'embedded' | 'external'
   url: string
   reachable: boolean
   sealed: boolean
+  status: GateHealth
   vault: string
 }
 

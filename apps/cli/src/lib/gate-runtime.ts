@@ -6,7 +6,13 @@
  */
 import type { AegisConfig, ConfigOverrides } from '@aegis/config'
 import type { LedgerStore } from '@aegis/ledger'
-import { createGate, type GateOptions, type ListeningAddress, pipelineOptionsFromConfig } from '@aegis/proxy'
+import {
+  createGate,
+  type Gate,
+  type GateOptions,
+  type ListeningAddress,
+  pipelineOptionsFromConfig,
+} from '@aegis/proxy'
 import { anonymousAccessFromConfig, createAdminServer, readPem } from '@aegis/proxy/internal'
 import { createTelemetry } from '@aegis/telemetry'
 import { Flags } from '@oclif/core'
@@ -94,6 +100,8 @@ export interface GateRuntime {
   readonly vault: { readonly name: string; isSealed(): boolean }
   readonly ledger: LedgerStore
   readonly logger: Logger
+  /** What the gate's `/_aegis/health` answers now. */
+  health: Gate['health']
   stop(): Promise<void>
 }
 
@@ -245,7 +253,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
       })
     return stopped
   }
-  return { address, engine: state.engine, vault, ledger: state.ledger, logger, stop }
+  return { address, engine: state.engine, vault, ledger: state.ledger, logger, health: gate.health, stop }
 }
 
 /**

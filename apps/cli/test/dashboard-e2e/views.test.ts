@@ -63,7 +63,7 @@ describe('Overview', () => {
   it('shows the gate running, the request and block rates, p95, the expiring credential and both charts', async () => {
     const cookie = await sessionCookie(e2e.dash.port, e2e.dash.users.admin)
     const api = await apiGet<{
-      gate: { mode: string; reachable: boolean; sealed: boolean; vault: string }
+      gate: { mode: string; reachable: boolean; sealed: boolean; status: string; vault: string }
       window: { requests: number; blocked: number; failed: number; blockRate: number; p95Ms: number | null }
       topBlocked: { code: string; count: number }[]
       expiring: { name: string; daysLeft: number }[] | null
@@ -75,6 +75,7 @@ describe('Overview', () => {
       mode: 'embedded',
       reachable: true,
       sealed: false,
+      status: 'ok',
       vault: 'default',
     })
     expect(api.body.window).toMatchObject({

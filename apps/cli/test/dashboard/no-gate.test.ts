@@ -112,6 +112,7 @@ describe('aegis dashboard --no-gate', () => {
       url: `http://127.0.0.1:${gatePort}`,
       reachable: true,
       sealed: false,
+      status: 'ok',
       vault: 'default',
     })
     expect(overview.window).toMatchObject({ requests: 1, blocked: 1, blockRate: 1 })

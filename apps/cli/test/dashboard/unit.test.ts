@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FailedAttempts } from '../../src/dashboard/attempts.js'
+import { embeddedGateStatus, externalGateStatus } from '../../src/dashboard/gate-status.js'
 import { dashboardHosts, isAllowedHost } from '../../src/dashboard/host.js'
 import { LoginTokens } from '../../src/dashboard/login-token.js'
 import { isAllowedOrigin } from '../../src/dashboard/origin.js'
@@ -200,5 +201,68 @@ describe('static paths', () => {
       server.close()
       rmSync(base, { recursive: true, force: true })
     }
+  })
+})
+
+describe('the gate status the Overview shows', () => {
+  // What a gate's /_aegis/health answers; `running` is only ever a 200 with status ok.
+  const cases: [
+    label: string,
+    status: number,
+    body: string,
+    reachable: boolean,
+    sealed: boolean,
+    health: string,
+  ][] = [
+    ['serving', 200, '{"status":"ok","sealed":false,"ledger":"ok"}', true, false, 'ok'],
+    ['sealed', 503, '{"status":"sealed","sealed":true,"ledger":"ok"}', true, true, 'sealed'],
+    [
+      'ledger unwritable (503, not sealed)',
+      503,
+      '{"status":"ledger_unavailable","sealed":false,"ledger":"unavailable"}',
+      true,
+      false,
+      'ledger_unavailable',
+    ],
+    ['draining', 503, '{"status":"draining","sealed":false,"ledger":"ok"}', true, false, 'draining'],
+    ['a 503 naming no known state', 503, '{"status":"busy","sealed":false}', true, false, 'unavailable'],
+    ['a 503 with an empty object', 503, '{}', true, false, 'unavailable'],
+    ['a 200 that is not ok', 200, '{"status":"starting"}', true, false, 'unavailable'],
+    ['a 404 (not a gate)', 404, '{"status":"ok"}', false, false, 'unreachable'],
+    ['no JSON', 200, 'hello', false, false, 'unreachable'],
+  ]
+  it.each(cases)('%s', async (_label, status, body, reachable, sealed, health) => {
+    const server = createServer((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' })
+      res.end(body)
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      expect(await externalGateStatus(url, 'default')()).toEqual({
+        mode: 'external',
+        url,
+        reachable,
+        sealed,
+        status: health,
+        vault: 'default',
+      })
+    } finally {
+      server.close()
+    }
+  })
+
+  it('an embedded gate reports its own health check', async () => {
+    let report: { status: 'ok' | 'ledger_unavailable'; sealed: boolean } = {
+      status: 'ledger_unavailable',
+      sealed: false,
+    }
+    const status = embeddedGateStatus('http://127.0.0.1:1', {
+      vault: { name: 'v' },
+      health: () => report,
+    })
+    expect(await status()).toMatchObject({ reachable: true, sealed: false, status: 'ledger_unavailable' })
+    report = { status: 'ok', sealed: false }
+    expect(await status()).toMatchObject({ status: 'ok' })
   })
 })

@@ -21,6 +21,8 @@ export interface Overview {
     url: string
     reachable: boolean
     sealed: boolean
+    /** The gate's health answer: only `ok` is serving (see the server's `GateHealth`). */
+    status: 'ok' | 'draining' | 'sealed' | 'ledger_unavailable' | 'unavailable' | 'unreachable'
     vault: string
   }
   window: {

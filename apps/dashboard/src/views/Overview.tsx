@@ -5,17 +5,46 @@ import { Empty, ErrorBox, Loading, PageTitle, Panel, Stat } from '../components/
 import { duration, localDateTime, percent, rate } from '../lib/format.js'
 import { useResource } from '../lib/use-resource.js'
 
-export type GateStatus = 'running' | 'sealed' | 'unreachable'
+export type GateStatus =
+  | 'running'
+  | 'sealed'
+  | 'ledger unavailable'
+  | 'draining'
+  | 'unavailable'
+  | 'unreachable'
 
+/** Running only when the gate's health says `ok`: any other answer refuses requests. */
 export function gateStatus(gate: Overview['gate']): GateStatus {
   if (!gate.reachable) return 'unreachable'
-  return gate.sealed ? 'sealed' : 'running'
+  if (gate.sealed || gate.status === 'sealed') return 'sealed'
+  switch (gate.status) {
+    case 'ok':
+      return 'running'
+    case 'ledger_unavailable':
+      return 'ledger unavailable'
+    case 'draining':
+      return 'draining'
+    default:
+      return 'unavailable'
+  }
 }
 
 const STATUS_CLASS: Record<GateStatus, string> = {
   running: 'text-emerald-300',
   sealed: 'text-amber-300',
+  'ledger unavailable': 'text-rose-300',
+  draining: 'text-amber-300',
+  unavailable: 'text-rose-300',
   unreachable: 'text-rose-300',
+}
+
+/** Why a gate that answers is not serving (the status word's tooltip). */
+const STATUS_TITLE: Partial<Record<GateStatus, string>> = {
+  sealed: 'The vault is sealed: every request is refused until it is unsealed',
+  'ledger unavailable':
+    'The audit ledger cannot be written: every request is refused (ledger_unavailable) until a write succeeds',
+  draining: 'The gate is shutting down',
+  unavailable: 'The gate answers its health check, but not as serving',
 }
 
 export function OverviewPanel({ data }: { data: Overview }) {
@@ -28,7 +57,11 @@ export function OverviewPanel({ data }: { data: Overview }) {
         <Stat
           label="Gate"
           testId="overview-gate-status"
-          value={<span className={STATUS_CLASS[status]}>{status}</span>}
+          value={
+            <span className={STATUS_CLASS[status]} title={STATUS_TITLE[status]}>
+              {status}
+            </span>
+          }
           hint={
             <>
               {data.gate.mode === 'embedded' ? 'started with the dashboard' : 'external'} · {data.gate.url} ·
