@@ -217,7 +217,7 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
 
   /**
    * Closes the storage the command opened. After a command that took a secret as a literal
-   * `--secret <value>` (vault add, vault rotate) succeeded: it works — scripts rely on it — but the
+   * `--secret <value>` (vault add, vault rotate, webhook add) succeeded: it works — scripts rely on it — but the
    * value sat in argv, readable by other processes and kept in shell history. Said after success
    * only, so a failure stays one line on stderr.
    */

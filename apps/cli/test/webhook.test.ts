@@ -141,9 +141,9 @@ describe('webhook add / list / remove', () => {
     ],
     ['no event', ['--url', 'https://hooks.example.com/x', '--events', ' , '], 'Invalid --events (empty)'],
     [
-      'a secret on the command line',
-      ['--url', 'https://hooks.example.com/x', '--secret', 'abcdefghijklmnopqrstuvwxyz'],
-      '--secret takes only "-"',
+      'a short secret on the command line, without echoing it or warning',
+      ['--url', 'https://hooks.example.com/x', '--secret', 'short-argv'],
+      'Invalid --secret: a signing secret must be at least 16 bytes long',
     ],
   ])('refuses %s with a one-line error and changes nothing', async (_name, args, message) => {
     const before = snapshot(project.dir)
@@ -152,6 +152,7 @@ describe('webhook add / list / remove', () => {
     expect(result.code).toBe(1)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr).toContain(message)
+    expect(result.stderr).not.toContain('short-argv')
     expect(result.stdout).toBe('')
     expect(snapshot(project.dir)).toEqual(before)
   })
@@ -210,6 +211,44 @@ describe('webhook add / list / remove', () => {
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stdout).not.toContain('my-own-signing-secret-123')
     expect(parseJson<{ secret?: string }>(ok).secret).toBeUndefined()
+  })
+
+  it('--secret <value> is taken as vault add takes it, with the same argv warning; deliveries use it', async () => {
+    const rx = await receiver()
+    closers.push(rx.close)
+    const secret = 'your-hmac-signing-secret'
+    const added = await project.run([
+      'webhook',
+      'add',
+      '--url',
+      rx.url,
+      '--events',
+      'agent_auth_failure',
+      '--secret',
+      secret,
+      '--json',
+    ])
+    expect(added.code, added.stderr).toBe(0)
+    expect(added.stdout).not.toContain(secret)
+    expect(added.stderr).not.toContain(secret)
+    expect(added.stderr).toContain(
+      'Warning: --secret <value> put the secret in argv, visible to other processes (ps, /proc) and kept in shell history',
+    )
+    const { id } = parseJson<{ id: string; secret?: string }>(added)
+    expect(parseJson<{ secret?: string }>(added).secret).toBeUndefined()
+    const sent = await project.run(['webhook', 'test', '--id', id])
+    expect(sent.code, sent.stderr).toBe(0)
+    await until(() => rx.received.length === 1)
+    const got = rx.received[0]
+    new Webhook(Buffer.from(secret).toString('base64')).verify(
+      got?.body ?? '',
+      got?.headers as Record<string, string>,
+    )
+    expect(got?.headers['x-aegis-signature']).toBe(
+      `sha256=${createHmac('sha256', secret)
+        .update(got?.body ?? '')
+        .digest('hex')}`,
+    )
   })
 
   it('remove: an unknown id names the flag; a known one is gone from the list', async () => {

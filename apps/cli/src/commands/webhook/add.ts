@@ -32,7 +32,8 @@ export default class WebhookAdd extends AegisCommand<typeof WebhookAdd> {
       required: true,
     }),
     secret: Flags.string({
-      description: 'Signing secret: only "-" (read from stdin); omit it to generate a whsec_ secret',
+      description:
+        'Signing secret; "-" reads it from stdin (a value works too, but stays in argv and shell history); omit it to generate a whsec_ secret',
     }),
   }
 
@@ -48,13 +49,11 @@ export default class WebhookAdd extends AegisCommand<typeof WebhookAdd> {
         `Invalid --events ${unknown.length > 0 ? `"${unknown.join(',')}"` : '(empty)'}: expected a comma-separated list of ${EVENT_TYPES.join(', ')}`,
       )
     }
-    if (f.secret !== undefined && f.secret !== '-') {
-      this.fail(
-        '--secret takes only "-" (read it from stdin): a secret on the command line shows in the process list and shell history',
-      )
-    }
+    // A literal value is taken as vault add takes one; AegisCommand.finally warns after success.
     const generated = f.secret === undefined
-    const secret = generated ? generateSecret() : await readSecret({ flag: '-', prompt: 'Signing secret' })
+    const secret = generated
+      ? generateSecret()
+      : await readSecret({ flag: f.secret, prompt: 'Signing secret' })
     try {
       signingKey(secret)
     } catch (error) {
