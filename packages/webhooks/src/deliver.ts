@@ -55,6 +55,16 @@ async function checkedAddress(
   return answers[0] as { address: string; family: number }
 }
 
+/** `work`, or a rejection as soon as `signal` aborts (the work itself is left to finish unread). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    if (signal.aborted) onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
 /**
  * One signed POST. Redirects are not followed (a 3xx is a failure); 2xx delivered; 410 gone;
  * anything else failed, with `Retry-After` read on 429 and 503. Never throws.
@@ -74,7 +84,9 @@ export async function attemptDelivery(options: AttemptOptions): Promise<AttemptO
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), timeoutMs)
   try {
-    const dial = await checkedAddress(url, options)
+    // The lookup runs under the same deadline: a resolver that never answers ends the attempt at
+    // timeoutMs (the system resolver's own retries can take far longer than the 20 s lease).
+    const dial = await untilAborted(checkedAddress(url, options), controller.signal)
     const headers = {
       'content-type': 'application/json',
       'content-length': String(body.length),

@@ -27,7 +27,8 @@ export interface OutboxStore {
   readonly engine: 'sqlite' | 'postgres'
   /** This process's counts, for metrics. */
   readonly counters: Readonly<OutboxCounters>
-  claim(limit: number): Promise<ClaimedDelivery[]>
+  /** Up to `limit` due deliveries, none to an endpoint in `exclude`. */
+  claim(limit: number, exclude?: readonly string[]): Promise<ClaimedDelivery[]>
   record(deliveryId: number, outcome: AttemptOutcome, random?: number): Promise<RecordResult>
   disable(endpointId: string, reason: string): Promise<void>
   addEndpoint(endpoint: NewEndpoint): Promise<Endpoint>
@@ -51,7 +52,7 @@ export function sqliteOutboxStore(outbox: Outbox): OutboxStore {
   return {
     engine: 'sqlite',
     counters: outbox.counters,
-    claim: (limit) => run(() => outbox.claim(limit)),
+    claim: (limit, exclude) => run(() => outbox.claim(limit, exclude)),
     record: (id, outcome, random) => run(() => outbox.record(id, outcome, random)),
     disable: (id, reason) => run(() => outbox.disable(id, reason)),
     addEndpoint: (endpoint) => run(() => outbox.addEndpoint(endpoint)),

@@ -174,13 +174,15 @@ export class Outbox {
         VALUES (?, ?, 'pending', 0, ?, ?)`),
       overflow: p(`UPDATE webhook_deliveries SET status = 'cancelled', last_error = ?
         WHERE id IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = ? AND status = 'pending' ORDER BY id DESC LIMIT -1 OFFSET ?)`),
-      due: p(`SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now)
+      due: p(`SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now
+          AND endpoint_id NOT IN (SELECT value FROM json_each(@exclude)))
         OR EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'delivering' AND lease_until <= @now) AS due`),
       requeue: p(
         `UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL WHERE status = 'delivering' AND lease_until <= ?`,
       ),
       claim: p(`UPDATE webhook_deliveries SET status = 'delivering', lease_until = @lease
-        WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit)
+        WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now
+          AND endpoint_id NOT IN (SELECT value FROM json_each(@exclude)) ORDER BY next_attempt_at, id LIMIT @limit)
         RETURNING id, event_id, endpoint_id, attempt`),
       event: p(`SELECT id, type, data, created_at FROM webhook_events WHERE id = ?`),
       endpoint: p(`SELECT id, url, secret, status FROM webhook_endpoints WHERE id = ?`),
@@ -285,20 +287,22 @@ export class Outbox {
   /**
    * Claims up to `limit` due deliveries for one attempt each (one `UPDATE … RETURNING`), after
    * putting back those whose lease expired. A delivery whose endpoint is gone or disabled is
-   * cancelled instead of returned.
+   * cancelled instead of returned. Deliveries to the endpoints in `exclude` are left pending (the
+   * relay passes those it is still waiting on, so one slow endpoint holds up only itself).
    */
-  claim(limit: number): ClaimedDelivery[] {
+  claim(limit: number, exclude: readonly string[] = []): ClaimedDelivery[] {
     const db = this.requireDb()
     // A read first: with nothing due (the usual second, and always without endpoints) no write
     // transaction is begun. The relay claims once a second on the event loop's connection while the
     // ledger's writer thread commits on its own: a write here would wait for the writer's lock
     // (busy_timeout) and hold the event loop meanwhile. What falls due after this read is claimed
     // next time.
-    if ((this.stmt('due').get({ now: this.now() }) as Row).due === 0) return []
+    const skip = JSON.stringify(exclude)
+    if ((this.stmt('due').get({ now: this.now(), exclude: skip }) as Row).due === 0) return []
     return db.transaction(() => {
       const now = this.now()
       this.stmt('requeue').run(now)
-      const rows = this.stmt('claim').all({ now, lease: now + this.leaseMs, limit }) as Row[]
+      const rows = this.stmt('claim').all({ now, lease: now + this.leaseMs, limit, exclude: skip }) as Row[]
       const claimed: ClaimedDelivery[] = []
       for (const row of rows) {
         const endpoint = this.stmt('endpoint').get(row.endpoint_id) as Row | undefined

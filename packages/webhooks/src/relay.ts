@@ -25,7 +25,7 @@ export interface RelayOptions {
   onResult?: (result: RecordResult) => void
   /** How often the queue is polled when idle. Default 1000 ms. */
   pollMs?: number
-  /** Deliveries attempted at once. Default 8. */
+  /** Deliveries in flight at once, overall; at most one per endpoint. Default 8. */
   concurrency?: number
   timeoutMs?: number
   now?: () => number
@@ -36,31 +36,42 @@ export interface RelayOptions {
 
 /**
  * Delivers the outbox: claims what is due, makes one attempt each, records the outcome, and
- * polls again. One relay per process; it holds nothing in memory that a restart would lose (a
- * claim it never finished comes back when its lease expires).
+ * claims again as soon as a slot frees. At most `concurrency` attempts are in flight, and at most
+ * one per endpoint: a slow endpoint (up to the 15 s attempt timeout) holds up only its own queue,
+ * never another endpoint's. One relay per process; it holds nothing in memory that a restart would
+ * lose (a claim it never finished comes back when its lease expires).
  */
 export class Relay {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<number> | null = null
   private stopped = true
+  /** Set by stop(): attempts in flight finish, no new ones are claimed. */
+  private halting = false
+  /** The attempt in flight per endpoint id. */
+  private readonly inFlight = new Map<string, Promise<void>>()
 
   constructor(private readonly options: RelayOptions) {}
 
   start(): void {
     if (!this.stopped) return
     this.stopped = false
+    this.halting = false
     this.schedule(0)
   }
 
   /** Stops polling and waits for the attempts in flight to be recorded. */
   async stop(): Promise<void> {
     this.stopped = true
+    this.halting = true
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
     await this.running
   }
 
-  /** Attempts everything due now, in rounds of `concurrency`; resolves with how many attempts were made. */
+  /**
+   * Attempts everything due now, and what falls due while attempts are in flight; resolves, with
+   * how many attempts were made, once nothing is in flight and nothing more is claimable.
+   */
   async deliverDue(): Promise<number> {
     if (this.running !== null) return this.running
     this.running = this.drain().finally(() => {
@@ -70,13 +81,38 @@ export class Relay {
   }
 
   private async drain(): Promise<number> {
-    const { outbox } = this.options
+    const concurrency = this.options.concurrency ?? 8
+    const pollMs = this.options.pollMs ?? 1000
     let attempts = 0
     for (;;) {
-      const claimed = await outbox.claim(this.options.concurrency ?? 8)
-      if (claimed.length === 0) return attempts
-      await Promise.all(claimed.map((delivery) => this.attempt(delivery)))
-      attempts += claimed.length
+      // One claim per free slot, each excluding the endpoints in flight: one delivery per endpoint.
+      while (!this.halting && this.inFlight.size < concurrency) {
+        const [delivery] = await this.options.outbox.claim(1, [...this.inFlight.keys()])
+        if (delivery === undefined) break
+        const id = delivery.endpoint.id
+        this.inFlight.set(
+          id,
+          this.attempt(delivery)
+            .catch((error: unknown) => {
+              ;(this.options.logger ?? SILENT).warn(
+                { delivery: delivery.deliveryId, err: (error as Error).message },
+                'webhook delivery could not be recorded',
+              )
+            })
+            .finally(() => this.inFlight.delete(id)),
+        )
+        attempts++
+      }
+      if (this.inFlight.size === 0) return attempts
+      // Claim again when an attempt ends, or after pollMs for what fell due meanwhile.
+      let wake: NodeJS.Timeout | undefined
+      await Promise.race([
+        ...this.inFlight.values(),
+        new Promise<void>((resolve) => {
+          wake = setTimeout(resolve, pollMs)
+        }),
+      ])
+      clearTimeout(wake)
     }
   }
 

@@ -203,6 +203,78 @@ describe('Relay against a real receiver', () => {
   })
 })
 
+describe('endpoints do not wait on each other', () => {
+  it("a fast endpoint's events arrive while a slow one is still hanging", async () => {
+    rx = await receiver()
+    const slow = await receiver([{ status: 200, hang: true }])
+    try {
+      h = harness({ now: () => Date.now() })
+      for (const url of [slow.url, rx.url]) {
+        h.outbox.addEndpoint({ url, events: ['agent_auth_failure'], sealedSecret: seal(generateSecret()) })
+      }
+      const relay = new Relay({
+        outbox: sqliteOutboxStore(h.outbox),
+        openSecret: unseal,
+        allowPrivate: LOOPBACK,
+        pollMs: 20,
+        timeoutMs: 10_000,
+      })
+      relay.start()
+      await h.ledger.append(blocked({ agent: 'a' }))
+      await vi.waitFor(() => expect(rx.received).toHaveLength(1), { timeout: 3_000 })
+      await vi.waitFor(() => expect(slow.received).toHaveLength(1), { timeout: 3_000 })
+      // The slow endpoint's first attempt still hangs; new events reach the fast one meanwhile.
+      for (const agent of ['b', 'c']) {
+        await h.ledger.append(blocked({ agent }))
+        await vi.waitFor(() => expect(rx.received.length).toBeGreaterThan(agent === 'b' ? 1 : 2), {
+          timeout: 2_000,
+        })
+      }
+      // One delivery per endpoint at a time: the slow one got nothing more while it hangs.
+      expect(slow.received).toHaveLength(1)
+      expect(h.outbox.deliveries({ status: 'delivering' }).map((d) => d.endpointId)).toHaveLength(1)
+      await slow.close() // the hanging attempt fails now; stop() waits for it to be recorded
+      await relay.stop()
+      expect(h.outbox.deliveries({ status: 'succeeded' })).toHaveLength(3)
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it('never has more than `concurrency` attempts in flight', async () => {
+    const hanging = await Promise.all(
+      Array.from({ length: 3 }, () => receiver([{ status: 200, hang: true }])),
+    )
+    try {
+      h = harness({ now: () => Date.now() })
+      for (const r of hanging) {
+        h.outbox.addEndpoint({
+          url: r.url,
+          events: ['agent_auth_failure'],
+          sealedSecret: seal(generateSecret()),
+        })
+      }
+      const relay = new Relay({
+        outbox: sqliteOutboxStore(h.outbox),
+        openSecret: unseal,
+        allowPrivate: LOOPBACK,
+        pollMs: 20,
+        concurrency: 2,
+      })
+      relay.start()
+      await h.ledger.append(blocked())
+      await vi.waitFor(() => expect(hanging.flatMap((r) => r.received)).toHaveLength(2), { timeout: 3_000 })
+      await new Promise((r) => setTimeout(r, 200))
+      expect(hanging.flatMap((r) => r.received)).toHaveLength(2)
+      for (const r of hanging) await r.close()
+      await relay.stop()
+    } finally {
+      for (const r of hanging) await r.close()
+    }
+    rx = await receiver()
+  })
+})
+
 describe('the running relay under a faked clock', () => {
   afterEach(() => {
     vi.useRealTimers()
@@ -255,6 +327,20 @@ describe('the address guard', () => {
     expect(outcome).toMatchObject({ kind: 'failed', status: null })
     expect(outcome.kind === 'failed' && outcome.error).toContain('loopback')
     expect(rx.received).toHaveLength(0)
+    h = harness()
+  })
+
+  it('a DNS lookup that never answers ends at the attempt timeout', async () => {
+    const started = Date.now()
+    const outcome = await attemptDelivery({
+      url: 'https://hooks.example.com/x',
+      key,
+      payload,
+      timeoutMs: 200,
+      lookup: () => new Promise(() => {}),
+    })
+    expect(outcome).toEqual({ kind: 'failed', status: null, error: 'timed out after 200 ms' })
+    expect(Date.now() - started).toBeLessThan(2_000)
     h = harness()
   })
 

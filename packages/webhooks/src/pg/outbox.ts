@@ -189,9 +189,10 @@ export class PgOutbox implements OutboxStore {
   /**
    * Claims up to `limit` due deliveries for one attempt each, after putting back those whose lease
    * expired. Rows another relay is claiming are skipped (`SKIP LOCKED`), never waited for or
-   * shared. A delivery whose endpoint is gone or disabled is cancelled instead of returned.
+   * shared. A delivery whose endpoint is gone or disabled is cancelled instead of returned;
+   * deliveries to the endpoints in `exclude` are left pending.
    */
-  async claim(limit: number): Promise<ClaimedDelivery[]> {
+  async claim(limit: number, exclude: readonly string[] = []): Promise<ClaimedDelivery[]> {
     return this.transaction(async (tx) => {
       const now = this.now()
       await tx.query(
@@ -203,9 +204,10 @@ export class PgOutbox implements OutboxStore {
         await tx.query(
           `UPDATE ${T.deliveries} SET status = 'delivering', lease_until = $1 WHERE id IN
           (SELECT id FROM ${T.deliveries} WHERE status = 'pending' AND next_attempt_at <= $2
+           AND NOT (endpoint_id = ANY($4::text[]))
            ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
           RETURNING id, event_id, endpoint_id, attempt, next_attempt_at`,
-          [now + this.leaseMs, now, limit],
+          [now + this.leaseMs, now, limit, [...exclude]],
         )
       ).rows as Row[]
       if (rows.length === 0) return []

@@ -209,6 +209,17 @@ export function outboxStoreContract(
         expect((await h.store.claim(2)).map((c) => c.payload.data.agent)).toEqual(['c'])
       })
 
+      it('leaves deliveries to excluded endpoints pending (the relay waits on them)', async () => {
+        await start()
+        const busy = await addHook()
+        const free = await addHook()
+        await one({ agent: 'a' })
+        const claimed = await h.store.claim(10, [busy.id])
+        expect(claimed.map((c) => c.endpoint.id)).toEqual([free.id])
+        expect(await h.store.claim(10, [busy.id])).toEqual([])
+        expect((await h.store.claim(10)).map((c) => c.endpoint.id)).toEqual([busy.id])
+      })
+
       it('the retry schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (±10 %), then dead', async () => {
         await start()
         await addHook()
