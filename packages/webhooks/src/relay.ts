@@ -49,6 +49,8 @@ export class Relay {
   private halting = false
   /** The attempt in flight per endpoint id. */
   private readonly inFlight = new Map<string, Promise<void>>()
+  /** Attempts ended so far: a claim that excluded an endpoint whose attempt ended meanwhile is retried. */
+  private ended = 0
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -87,8 +89,14 @@ export class Relay {
     for (;;) {
       // One claim per free slot, each excluding the endpoints in flight: one delivery per endpoint.
       while (!this.halting && this.inFlight.size < concurrency) {
+        const endedBefore = this.ended
         const [delivery] = await this.options.outbox.claim(1, [...this.inFlight.keys()])
-        if (delivery === undefined) break
+        if (delivery === undefined) {
+          // Nothing claimable — unless an attempt ended during the claim: its endpoint was excluded
+          // and may have more due, so ask again (else a fast endpoint would end the drain early).
+          if (this.ended !== endedBefore) continue
+          break
+        }
         const id = delivery.endpoint.id
         this.inFlight.set(
           id,
@@ -99,7 +107,10 @@ export class Relay {
                 'webhook delivery could not be recorded',
               )
             })
-            .finally(() => this.inFlight.delete(id)),
+            .finally(() => {
+              this.inFlight.delete(id)
+              this.ended++
+            }),
         )
         attempts++
       }
