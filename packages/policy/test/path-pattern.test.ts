@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compilePathPattern, MAX_MATCHED_PATH_LENGTH } from '../src/path-pattern.js'
+import { compilePathPattern, literalPrefix, MAX_MATCHED_PATH_LENGTH } from '../src/path-pattern.js'
 
 function compile(source: string) {
   const result = compilePathPattern(source, 1)
@@ -187,5 +187,44 @@ describe('invalid and risky patterns are refused at load', () => {
     const p = compile('/api/.*/messages/.*x')
     const hostile = `/api/${'/messages/'.repeat(400)}`.slice(0, MAX_MATCHED_PATH_LENGTH)
     expect(p.matches(hostile)).toBe(false)
+  })
+})
+
+describe('the literal prefix checked before the regex', () => {
+  it('is the leading plain text, short of a quantified last character', () => {
+    expect(literalPrefix('/api/conversations.*')).toBe('/api/conversations')
+    expect(literalPrefix('/other1/.*')).toBe('/other1/')
+    expect(literalPrefix('/v[0-9]+/users')).toBe('/v')
+    expect(literalPrefix('/abc?')).toBe('/ab')
+    expect(literalPrefix('/ab*c')).toBe('/a')
+    expect(literalPrefix('/ab+')).toBe('/a')
+    expect(literalPrefix('/ab{2}')).toBe('/a')
+    expect(literalPrefix('/a\\.b')).toBe('/a')
+    expect(literalPrefix('(/a)')).toBe('')
+  })
+
+  it('is empty for an alternation anywhere and stops at non-ASCII text', () => {
+    expect(literalPrefix('/a|/b')).toBe('')
+    expect(literalPrefix('/x/(a|b)')).toBe('')
+    expect(literalPrefix('/caf\u00e9.*')).toBe('/caf')
+    expect(literalPrefix('/café.*')).toBe('/caf')
+    expect(literalPrefix('/a😀?')).toBe('/a')
+  })
+
+  it('never turns away a path the regex matches', () => {
+    const cases: Array<[string, string[]]> = [
+      ['/abc?', ['/ab', '/abc']],
+      ['/ab*c', ['/ac', '/abbbc']],
+      ['/ab{0,2}', ['/a', '/abb']],
+      ['/a😀?', ['/a', '/a😀']],
+      ['/a|/b', ['/a', '/b']],
+      ['/v[0-9]{1,2}/(users|teams)/.*', ['/v1/users/x', '/v42/teams/']],
+    ]
+    for (const [source, paths] of cases) {
+      const p = compile(source)
+      for (const path of paths) expect(p.matches(path), `${source} on ${path}`).toBe(true)
+    }
+    expect(compile('/other1/.*').matches('/x')).toBe(false)
+    expect(compile('/abc?').matches('/a')).toBe(false)
   })
 })
