@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { send } from '../../proxy/test/fixtures/client.js'
+import { send, sendRaw } from '../../proxy/test/fixtures/client.js'
 import { call, problemOf, startWorld, textOf, type World } from './fixtures/world.js'
 
 const SLACK_SECRET = 'xoxb-mcp-test-secret-5b1e'
@@ -194,19 +194,21 @@ describe('aegis_proxy_request', () => {
     expect(entry).toMatchObject({ channel: 'mcp', decision: 'failed' })
   })
 
-  it('rejects invalid arguments as an error result, forwarding nothing', async () => {
+  it("answers arguments of the wrong type with the SDK's error result, forwarding nothing", async () => {
     const before = w.upstream.received.length
-    for (const args of [
-      { service: 'slack', path: 'no-slash' },
-      { service: 'slack/x', path: '/a' },
-      { service: 'slack', path: '/a', method: 'TRACE' },
-      { path: '/a' },
-      { service: 'slack', path: '/a', headers: { a: 1 } },
-    ]) {
+    for (const args of [{ path: '/a' }, { service: 'slack', path: '/a', headers: { a: 1 } }]) {
       const result = await call(client, 'aegis_proxy_request', args)
       expect(result.isError, JSON.stringify(args)).toBe(true)
     }
     expect(w.upstream.received.length).toBe(before)
+  })
+
+  it('advertises the methods and the leading "/" in its input schema', async () => {
+    const { tools } = await client.listTools()
+    const schema = tools.find((t) => t.name === 'aegis_proxy_request')?.inputSchema
+    const props = schema?.properties as Record<string, Record<string, unknown>>
+    expect(props.method?.enum).toEqual(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+    expect(props.path?.pattern).toBe('^/')
   })
 
   it('refuses header names and values HTTP does not allow, as the gate parser would', async () => {
@@ -310,6 +312,93 @@ describe('refusals match the HTTP gate', () => {
       code: 'body_too_large',
     },
   ]
+
+  // Argument values outside what the tool advertises: the gate's parser or pipeline refuses the
+  // same request, so the tool call is refused with the same code and recorded (not an unrecorded
+  // schema error).
+  const rawCases: { name: string; args: Record<string, unknown>; raw: string; code: string }[] = [
+    {
+      name: 'lower-case method',
+      args: { service: 'slack', path: '/x', method: 'get' },
+      raw: 'get /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      code: 'bad_request',
+    },
+    {
+      name: 'unknown method',
+      args: { service: 'slack', path: '/x', method: 'FOO' },
+      raw: 'FOO /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      code: 'bad_request',
+    },
+    {
+      name: 'CONNECT',
+      args: { service: 'slack', path: '/x', method: 'CONNECT' },
+      raw: 'CONNECT /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      code: 'bad_request',
+    },
+    {
+      name: 'TRACE outside the read scope',
+      args: { service: 'reader', path: '/x', method: 'TRACE' },
+      raw: 'TRACE /reader/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      code: 'scope_denied',
+    },
+    {
+      name: 'path without a leading slash',
+      args: { service: 'slack', path: '@evil.test/x' },
+      raw: 'GET /slack@evil.test/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      code: 'bad_request',
+    },
+    {
+      name: 'service of two segments',
+      args: { service: 'slack/..', path: '/x' },
+      raw: 'GET /slack/../x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      code: 'bad_request',
+    },
+    {
+      name: 'Content-Length contradicting the body',
+      args: {
+        service: 'slack',
+        path: '/x',
+        method: 'POST',
+        headers: { 'Content-Length': '2' },
+        body: 'hello',
+      },
+      raw: 'POST /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nhello',
+      code: 'bad_request',
+    },
+    {
+      name: 'Content-Length beside Transfer-Encoding',
+      args: {
+        service: 'slack',
+        path: '/x',
+        method: 'POST',
+        headers: { 'Content-Length': '5', 'Transfer-Encoding': 'chunked' },
+        body: 'hello',
+      },
+      raw: 'POST /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+      code: 'bad_request',
+    },
+    {
+      name: 'request line over the header limit',
+      args: { service: 'slack', path: `/${'a'.repeat(17_000)}` },
+      raw: `GET /slack/${'a'.repeat(17_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+      code: 'headers_too_large',
+    },
+  ]
+
+  for (const c of rawCases) {
+    it(`${c.name}: ${c.code} on both channels, recorded on both`, async () => {
+      const before = w.upstream.received.length
+      const gateReply = await sendRaw(w.gatePort, c.raw)
+      expect(/x-aegis-block: (\S+)/i.exec(gateReply)?.[1]).toBe(c.code)
+      const result = await call(client, 'aegis_proxy_request', c.args)
+      const problem = problemOf(result)
+      expect(problem.code).toBe(c.code)
+      expect(w.upstream.received.length).toBe(before)
+      await w.ledger.flush()
+      const entry = w.ledger.query({ limit: 100 }).find((e) => e.requestId === problem.instance)
+      expect(entry).toMatchObject({ channel: 'mcp', decision: 'blocked', code: c.code })
+    })
+  }
 
   for (const c of cases) {
     it(`${c.name}: ${c.code}, as isError with the gate's problem document`, async () => {

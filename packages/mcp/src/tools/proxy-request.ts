@@ -3,7 +3,8 @@ import type { GateEngine } from '@aegis/proxy'
 import { type Drain, deliveryFailureCode } from '@aegis/proxy/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
-import { headerProblem, type ProxyRequestArgs, toGateRequest } from '../request.js'
+import { argumentProblem } from '../arguments.js'
+import { type ProxyRequestArgs, toGateRequest } from '../request.js'
 import { encodeBody, headerValue, type ProxyResponse, readBounded } from '../response.js'
 import { jsonResult, problemResult, refusalResult } from '../results.js'
 
@@ -11,30 +12,36 @@ export const PROXY_REQUEST_TOOL = 'aegis_proxy_request'
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
+/**
+ * The arguments' types are checked by the SDK; their values are not: the schema advertises the
+ * strict forms (JSON Schema `enum`, `pattern`, lengths, as metadata) but accepts any string, and
+ * `argumentProblem` refuses what the gate would refuse, through the pipeline, with a ledger row.
+ */
 export const proxyRequestInput = {
-  service: z
+  service: z.string().meta({
+    description: 'The service to call, as listed by aegis_list_services (e.g. "slack")',
+    minLength: 1,
+    maxLength: 256,
+    pattern: '^[^/?#\\s]+$',
+  }),
+  path: z.string().meta({
+    description: 'Upstream path starting with "/", optionally with "?query" (e.g. "/api/auth.test?x=1")',
+    pattern: '^/',
+  }),
+  method: z
     .string()
-    .min(1)
-    .max(256)
-    .regex(/^[^/?#\s]+$/, 'a service name is one path segment: no "/", "?", "#" or spaces')
-    .describe('The service to call, as listed by aegis_list_services (e.g. "slack")'),
-  path: z
-    .string()
-    .max(8192)
-    .startsWith('/', 'the path starts with "/"')
-    .describe('Upstream path starting with "/", optionally with "?query" (e.g. "/api/auth.test?x=1")'),
-  method: z.enum(HTTP_METHODS).default('GET').describe('HTTP method (default GET)'),
+    .default('GET')
+    .meta({ description: 'HTTP method (default GET)', enum: [...HTTP_METHODS] }),
   headers: z
     .record(z.string(), z.string())
     .optional()
     .describe('Extra request headers. Credentials are injected by Aegis: do not send any.'),
   body: z.string().optional().describe('Request body as text (e.g. JSON); set content-type in headers'),
-  targetHost: z
-    .string()
-    .min(1)
-    .max(261)
-    .optional()
-    .describe("Upstream host; must be in the credential's allowlist. Default: its first domain"),
+  targetHost: z.string().optional().meta({
+    description: "Upstream host; must be in the credential's allowlist. Default: its first domain",
+    minLength: 1,
+    maxLength: 261,
+  }),
 }
 
 export const proxyRequestOutput = {
@@ -70,9 +77,9 @@ export function proxyRequest(
       const outcome = await engine.reject(req, refuse('shutting_down', 'The MCP server is shutting down'))
       return problemResult(outcome.problem)
     }
-    const malformed = headerProblem(args.headers, ctx.maxHeaderSize)
+    const malformed = argumentProblem(args, ctx.maxHeaderSize)
     if (malformed !== null) {
-      const outcome = await engine.reject(req, refuse(malformed.code, malformed.detail))
+      const outcome = await engine.reject(req, malformed)
       return problemResult(outcome.problem)
     }
 
