@@ -91,7 +91,7 @@ describe('agent identity comes from the server, never from tool arguments', () =
     })
   }
 
-  it('ignores an agent token smuggled in the headers argument', async () => {
+  it('refuses an agent token in the headers argument of a server without one, as a second identity', async () => {
     const client = await w.connect({ agentToken: null })
     const before = w.upstream.received.length
     const problem = problemOf(
@@ -101,7 +101,7 @@ describe('agent identity comes from the server, never from tool arguments', () =
         headers: { 'X-Aegis-Agent': alice, Authorization: `Bearer ${alice}` },
       }),
     )
-    expect(problem.code).toBe('agent_auth_required')
+    expect(problem.code).toBe('agent_auth_invalid')
     expect(w.upstream.received.length).toBe(before)
   })
 

@@ -53,6 +53,7 @@ describe('@aegis/proxy/internal', () => {
         'Drain',
         'RateLimitedWarning',
         'adminSockets',
+        'agentIdentity',
         'callAdmin',
         'createAdminServer',
         'isNotListening',
