@@ -1,6 +1,7 @@
 import {
   type DomainPattern,
   headerCanCarry,
+  MIN_SECRET_BYTES,
   parseRate,
   parseStoredSettings,
   type Rate,
@@ -135,6 +136,20 @@ function secretForms(secret: string, kind: string): SecretInput[] {
       ]
 }
 
+/**
+ * What else an upstream may echo of a `basic` credential (`user:password`): the value on the wire
+ * (`base64(user:password)`, so its own base64, hex… are found too, as when an upstream echoes the
+ * Authorization header encoded) and the password alone (an upstream's "wrong password …"), when
+ * it is long enough for the matcher to look for.
+ */
+function basicForms(secret: string, kind: string): SecretInput[] {
+  const forms: SecretInput[] = [{ value: Buffer.from(secret, 'utf8').toString('base64'), kind }]
+  const colon = secret.indexOf(':')
+  const password = colon === -1 ? '' : secret.slice(colon + 1)
+  if (Buffer.byteLength(password, 'utf8') >= MIN_SECRET_BYTES) forms.push({ value: password, kind })
+  return forms
+}
+
 /** A credential parsed for the hot path, or why its stored settings cannot be used. */
 function liveCredential(c: SourceCredential, secret: string): LiveCredential | string {
   const settings = parseStoredSettings(c.domains, c.rateLimit ?? null)
@@ -190,6 +205,7 @@ export function buildSnapshot(
   for (const c of load.credentials) {
     const secret = revealSecret(c.secret)
     secrets.push(...secretForms(secret, `credential:${c.name}`))
+    if (c.authType === 'basic') secrets.push(...basicForms(secret, `credential:${c.name}`))
     const live = liveCredential(c, secret)
     if (typeof live === 'string') {
       unavailable.set(c.service, { id: c.id, name: c.name, service: c.service, reason: live })
