@@ -104,9 +104,39 @@ function compatibilityProblem(text: string, normalized: string): string | null {
 }
 
 /**
+ * Unicode "default ignorable" code points: zero-width space/joiners (U+200B..U+200D), word joiner
+ * (U+2060), BOM (U+FEFF), soft hyphen (U+00AD), U+034F, Mongolian selectors (U+180B..U+180F),
+ * bidi controls, variation selectors, tags, Hangul fillers. They render as nothing, and frameworks,
+ * search indexes and "sanitisers" commonly strip them, so `.%E2%80%8B.` reaches such an upstream as
+ * `..` and `/ad%C2%ADmin` as `/admin` (walking past a policy rule on `/admin`). A path segment is
+ * an identifier, and no API needs an invisible character inside one, so any of them is refused
+ * anywhere in a decoded segment, not only where removing it would leave a dot segment: that narrower
+ * rule would still let an agent split a word that a policy rule names.
+ *
+ * The one exception is emoji sequences, which APIs do put in paths (Discord reaction endpoints take
+ * `❤️` = U+2764 U+FE0F and ZWJ sequences like 👨‍👩‍👧): a presentation selector (U+FE0E/U+FE0F)
+ * right after a pictograph (or inside a keycap `1` U+FE0F U+20E3), and a ZWJ (U+200D) between two
+ * pictographs. Stripping those changes which emoji is meant but can neither create a dot segment
+ * nor split an ASCII word, since the neighbours they require are never ASCII letters or dots (a
+ * digit admits the selector only when U+20E3 follows, so `v1%EF%B8%8F` is refused). Invisible
+ * characters that are legitimate in text (Persian ZWNJ, Indic ZWJ) are refused too: fail closed.
+ */
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u
+const EMOJI_SELECTOR = /(?<=\p{Extended_Pictographic})[\uFE0E\uFE0F]|(?<=[0-9#*])[\uFE0E\uFE0F](?=\u20E3)/gu
+const EMOJI_JOINER =
+  /(?<=\p{Extended_Pictographic}[\uFE0F\p{Emoji_Modifier}]?)\u200D(?=\p{Extended_Pictographic})/gu
+
+/** Whether `text` holds a default-ignorable code point outside an emoji sequence. */
+function hasHiddenCharacter(text: string): boolean {
+  if (!IGNORABLE.test(text)) return false
+  return IGNORABLE.test(text.replace(EMOJI_JOINER, '').replace(EMOJI_SELECTOR, ''))
+}
+
+/**
  * A percent-decoded segment with bytes over 0x7f: they must be strict UTF-8 (an upstream that
- * decodes overlong `%c0%ae` reads `.`), and the NFKC form must not be a dot segment or carry a
- * separator (`%ef%bc%8e%ef%bc%8e` is U+FF0E twice, `..` to an upstream that normalises).
+ * decodes overlong `%c0%ae` reads `.`), hold no invisible (default-ignorable) code point outside an
+ * emoji sequence (see `IGNORABLE`), and the NFKC form must not be a dot segment or carry a separator
+ * (`%ef%bc%8e%ef%bc%8e` is U+FF0E twice, `..` to an upstream that normalises).
  */
 function nonAsciiProblem(bytes: string): string | null {
   let text: string
@@ -115,7 +145,11 @@ function nonAsciiProblem(bytes: string): string | null {
   } catch {
     return 'percent-encoded bytes that are not valid UTF-8'
   }
+  if (hasHiddenCharacter(text)) return 'invisible (default-ignorable) Unicode character'
   const normalized = text.normalize('NFKC')
+  if (normalized !== text && hasHiddenCharacter(normalized)) {
+    return 'invisible (default-ignorable) Unicode character in a compatibility form'
+  }
   return normalized === text ? null : compatibilityProblem(text, normalized)
 }
 
@@ -156,8 +190,9 @@ function checkSegment(raw: string): string | null {
  * missing or malformed service, `#`, any raw control character/space/DEL/non-ASCII, a raw
  * backslash, malformed `%`, `.`/`..` segments raw or percent-encoded at any depth (also `..;x`),
  * percent-encoded `/`, `\`, NUL or control characters in the path (at any depth), percent-encoded
- * bytes that are not strict UTF-8 (overlong `%c0%ae`), a segment whose NFKC form is a dot segment or
- * holds a `/`, `\`, control or new `%` (fullwidth `%ef%bc%8e`, U+2024/U+2025), an empty segment
+ * bytes that are not strict UTF-8 (overlong `%c0%ae`), a default-ignorable (invisible) code point
+ * outside an emoji sequence (`.%E2%80%8B.`, BOM, soft hyphen), a segment whose NFKC form is a dot
+ * segment or holds a `/`, `\`, control or new `%` (fullwidth `%ef%bc%8e`, U+2024/U+2025), an empty segment
  * right after the service (`/svc//host/x`, which some URL joiners read as a new authority), and a
  * `%00` or malformed `%` in the query. The service `_aegis` is returned as is; callers route it to
  * the internal endpoints before any service lookup.

@@ -31,7 +31,30 @@ describe('splitGatePath: accepted targets keep path and query byte for byte', ()
     ['/s/r%C3%A9sum%C3%A9.pdf', 's', '/r%C3%A9sum%C3%A9.pdf', '', false],
     ['/s/%EF%BC%A1%E2%80%A6', 's', '/%EF%BC%A1%E2%80%A6', '', false], // fullwidth A, "…" (NFKC "A...")
     ['/s/a%EF%BC%8E%EF%BC%8E', 's', '/a%EF%BC%8E%EF%BC%8E', '', false], // "a．．" → "a..", a name
-    ['/s/%EF%BB%BF..', 's', '/%EF%BB%BF..', '', false], // BOM kept (ignoreBOM): not ".."
+    // Emoji sequences keep their selectors and joiners (Discord reaction paths)
+    ['/s/%E2%9D%A4%EF%B8%8F/%40me', 's', '/%E2%9D%A4%EF%B8%8F/%40me', '', false], // ❤️
+    [
+      '/s/%F0%9F%91%A8%E2%80%8D%F0%9F%91%A9%E2%80%8D%F0%9F%91%A7',
+      's',
+      '/%F0%9F%91%A8%E2%80%8D%F0%9F%91%A9%E2%80%8D%F0%9F%91%A7',
+      '',
+      false,
+    ], // 👨‍👩‍👧
+    [
+      '/s/%E2%9D%A4%EF%B8%8F%E2%80%8D%F0%9F%94%A5',
+      's',
+      '/%E2%9D%A4%EF%B8%8F%E2%80%8D%F0%9F%94%A5',
+      '',
+      false,
+    ], // ❤️‍🔥
+    [
+      '/s/%F0%9F%91%A9%F0%9F%8F%BD%E2%80%8D%F0%9F%A6%B0',
+      's',
+      '/%F0%9F%91%A9%F0%9F%8F%BD%E2%80%8D%F0%9F%A6%B0',
+      '',
+      false,
+    ], // 👩🏽‍🦰
+    ['/s/1%EF%B8%8F%E2%83%A3', 's', '/1%EF%B8%8F%E2%83%A3', '', false], // keycap 1️⃣
     ['/s/%25C3%25A9', 's', '/%25C3%25A9', '', false], // é, twice encoded
     ['/_aegis/health', '_aegis', '/health', '', false],
     ['/0/x', '0', '/x', '', false],
@@ -128,6 +151,32 @@ describe('splitGatePath: refused targets', () => {
     ['/s/%E2%80%A5%EF%BC%8Fadmin', /slash in a Unicode compatibility form/],
     ['/s/a%EF%BC%BCb', /backslash in a Unicode compatibility form/], // U+FF3C
     ['/s/%EF%BC%852e%EF%BC%852e', /percent sign in a Unicode compatibility form/], // U+FF05
+    // Invisible (default-ignorable) code points an upstream may strip: `..` or a split word
+    ['/s/.%E2%80%8B./admin', /invisible/], // ZWSP between the dots
+    ['/s/%E2%80%8B../admin', /invisible/],
+    ['/s/..%E2%80%8B/admin', /invisible/],
+    ['/s/%EF%BB%BF../x', /invisible/], // BOM (kept by the decoder, stripped by many upstreams)
+    ['/s/%EF%BB%BF/x', /invisible/], // alone, too
+    ['/s/.%E2%80%8C./x', /invisible/], // ZWNJ
+    ['/s/.%E2%80%8D./x', /invisible/], // ZWJ, not between pictographs
+    ['/s/.%E2%81%A0./x', /invisible/], // word joiner U+2060
+    ['/s/.%C2%AD./x', /invisible/], // soft hyphen U+00AD
+    ['/s/.%CD%8F./x', /invisible/], // combining grapheme joiner U+034F
+    ['/s/.%E1%A0%8E./x', /invisible/], // Mongolian vowel separator U+180E
+    ['/s/.%EF%B8%8F./x', /invisible/], // variation selector 16 after a dot
+    ['/s/.%EF%B8%80./x', /invisible/], // variation selector 1
+    ['/s/.%F3%A0%84%80./x', /invisible/], // variation selector 17 (U+E0100)
+    ['/s/.%E2%80%AE./x', /invisible/], // right-to-left override
+    ['/s/.%F3%A0%80%A1./x', /invisible/], // tag character U+E0021
+    ['/s/.%E3%85%A4./x', /invisible/], // Hangul filler U+3164
+    ['/s/.%EF%BE%A0./x', /invisible/], // halfwidth Hangul filler U+FFA0
+    ['/s/ad%C2%ADmin', /invisible/], // "admin" to an upstream that strips, past a rule on /admin
+    ['/s/v1%EF%B8%8F/admin', /invisible/], // selector after an ASCII digit (no keycap)
+    ['/s/a%E2%80%8D%F0%9F%94%A5', /invisible/], // ZWJ after a letter
+    ['/s/%F0%9F%94%A5%E2%80%8Da', /invisible/], // ZWJ before a letter
+    ['/s/%F0%9F%94%A5%E2%80%8B%F0%9F%94%A5', /invisible/], // ZWSP between pictographs
+    ['/s/.%25E2%2580%258B./admin', /invisible.*multiply encoded/],
+    ['/s/.%EF%BC%8E%E2%80%8B/x', /invisible/], // with a fullwidth dot
     // Encoded separators and NUL in the path
     ['/s/a%2fb', /percent-encoded slash/],
     ['/s/a%2Fb', /percent-encoded slash/],

@@ -94,6 +94,36 @@ describe('path syntax', () => {
   })
 })
 
+describe('invisible characters an upstream may strip', () => {
+  // A framework that drops default-ignorable code points reads these as "..": the gate must not
+  // forward them, and the ledger must hold the refusal.
+  const hidden = [
+    '/slack/.%E2%80%8B./admin',
+    '/slack/%EF%BB%BF../x',
+    '/slack/.%C2%AD./x',
+    '/slack/ad%E2%81%A0min',
+  ]
+  for (const path of hidden) {
+    it(`refuses ${JSON.stringify(path)} before the upstream and records it`, async () => {
+      const before = h.upstream.received.length
+      const reply = await send(h.port, path)
+      expect(reply.status).toBe(400)
+      expect(reply.headers['x-aegis-block']).toBe('bad_request')
+      expect(reply.json().detail).toMatch(/invisible/)
+      expect(h.upstream.received.length).toBe(before)
+      await h.ledger.flush()
+      const entry = h.ledger.query({ limit: 500 }).find((e) => e.requestId === reply.headers['x-request-id'])
+      expect(entry).toMatchObject({ decision: 'blocked', code: 'bad_request', status: 400, method: 'GET' })
+    })
+  }
+
+  it('still forwards an emoji with its selector (Discord-style reaction path)', async () => {
+    const reply = await send(h.port, '/slack/reactions/%E2%9D%A4%EF%B8%8F/%40me')
+    expect(reply.status).toBe(200)
+    expect(h.upstream.received.at(-1)?.url).toBe('/reactions/%E2%9D%A4%EF%B8%8F/%40me')
+  })
+})
+
 describe('service and credential checks', () => {
   it('404s an unknown service', async () => {
     await expectRefused('/nope/x', 404, 'service_not_found')
