@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import {
   hostAllowed,
-  PROBLEM_CONTENT_TYPE,
   parseHostAllowlist,
   problemDocument,
   REFUSAL_STATUS,
@@ -20,6 +19,7 @@ import {
   listenOn,
   RateLimitedWarning,
   refuseConnect,
+  sendRefusal,
 } from '@aegis/proxy/internal'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
@@ -105,15 +105,12 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     const request = standIn(req, req.url ?? MCP_PATH)
     const outcome = await engine.reject(request, refusal).catch(() => null)
     const problem = outcome?.problem ?? problemDocument(refusal, request.id)
-    res.writeHead(REFUSAL_STATUS[refusal.code], {
-      'content-type': PROBLEM_CONTENT_TYPE,
-      'cache-control': 'no-store',
-      'x-aegis-block': refusal.code,
-      'x-request-id': request.id,
-      ...extra,
-      ...closeUnread(req, res),
+    // The gate's own writer: the same headers as the gate's answer to the same refusal.
+    sendRefusal(req, res, outcome?.status ?? REFUSAL_STATUS[refusal.code], refusal, problem, {
+      requestId: request.id,
+      closing: drain.closing,
+      headers: extra,
     })
-    res.end(JSON.stringify(problem))
   }
 
   /**
@@ -130,6 +127,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     await engine.reject(request, refusal).catch(() => null)
     res.writeHead(REFUSAL_STATUS[refusal.code], {
       'content-type': 'application/json',
+      'cache-control': 'no-store',
       'x-aegis-block': refusal.code,
       'x-request-id': request.id,
       ...closeUnread(req, res),
@@ -147,16 +145,14 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     if (final === null) return false
     if (final.code !== 'agent_auth_required' && final.code !== 'agent_auth_invalid') return false
     // Record the refusal like the gate records one (ledger entry, log line), then answer 401.
-    const outcome = await engine.reject(standIn(req), final).catch(() => null)
-    const problem = outcome?.problem ?? problemDocument(final)
-    res.writeHead(401, {
-      'content-type': PROBLEM_CONTENT_TYPE,
-      'cache-control': 'no-store',
-      'www-authenticate': 'Bearer realm="aegis"',
-      'x-aegis-block': final.code,
-      ...closeUnread(req, res),
+    const request = standIn(req)
+    const outcome = await engine.reject(request, final).catch(() => null)
+    const problem = outcome?.problem ?? problemDocument(final, request.id)
+    sendRefusal(req, res, 401, final, problem, {
+      requestId: request.id,
+      closing: drain.closing,
+      headers: { 'www-authenticate': 'Bearer realm="aegis"' },
     })
-    res.end(JSON.stringify(problem))
     return true
   }
 

@@ -216,6 +216,70 @@ describe('streamable HTTP transport', () => {
     expect(w.upstream.received.length).toBe(before)
   })
 
+  it('answers a foreign Host or Origin with the same headers as the gate does (one writer)', async () => {
+    const toGate = (headers: Record<string, string>) =>
+      new Promise<RawReply>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: w.gatePort, path: '/slack/x', method: 'POST', agent: false, headers },
+          (res) => {
+            let text = ''
+            res.setEncoding('utf8').on('data', (d: string) => {
+              text += d
+            })
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
+          },
+        )
+        req.on('error', reject)
+        req.end(INITIALIZE)
+      })
+    const shape = (reply: RawReply) => {
+      const { date: _date, 'x-request-id': id, 'content-length': length, ...rest } = reply.headers
+      expect(id).toMatch(/^[0-9a-f-]{36}$/)
+      expect(Number(length)).toBe(Buffer.byteLength(reply.body))
+      return { status: reply.status, headers: rest }
+    }
+    const foreign: Record<string, string>[] = [
+      { host: 'evil.test', 'content-type': 'application/json' },
+      { host: 'localhost', origin: 'https://evil.test', 'content-type': 'application/json' },
+    ]
+    for (const headers of foreign) {
+      const gate = shape(await toGate({ ...headers, authorization: `Bearer ${alice}` }))
+      const mcp = shape(
+        await post({
+          ...headers,
+          host: headers.host === 'localhost' ? `localhost:${port}` : (headers.host ?? ''),
+          authorization: `Bearer ${alice}`,
+        }),
+      )
+      expect(mcp).toEqual(gate)
+      expect(gate.headers).toMatchObject({
+        'content-type': 'application/problem+json; charset=utf-8',
+        'cache-control': 'no-store',
+      })
+      expect(Object.keys(gate.headers).sort()).toEqual([
+        'cache-control',
+        'connection',
+        'content-type',
+        'x-aegis-block',
+      ])
+    }
+  })
+
+  it('answers 401 with the shared problem headers (request id, no-store), recorded under that id', async () => {
+    const reply = await post({ host: `127.0.0.1:${port}` })
+    expect(reply.status).toBe(401)
+    expect(reply.headers).toMatchObject({
+      'content-type': 'application/problem+json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-aegis-block': 'agent_auth_required',
+    })
+    const requestId = reply.headers['x-request-id']
+    expect(JSON.parse(reply.body)).toMatchObject({ instance: requestId })
+    await w.ledger.flush()
+    const entry = w.ledger.query({ limit: 500 }).find((e) => e.requestId === requestId)
+    expect(entry).toMatchObject({ channel: 'mcp', code: 'agent_auth_required', status: 401 })
+  })
+
   it('serves only POST /mcp, and records every other request it refuses (channel mcp), as the gate does', async () => {
     const auth = { host: `127.0.0.1:${port}`, authorization: `Bearer ${alice}` }
     const cases: Array<{ reply: RawReply; code: string; status: number; method: string; path: string }> = [

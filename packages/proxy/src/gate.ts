@@ -25,7 +25,7 @@ import { InternalRoutes, isInternalTarget, isLoopbackAddress } from './http/inte
 import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
 import { listenOn } from './http/listen.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
-import { pump, sendProblem } from './http/respond.js'
+import { pump, sendProblem, sendRefusal } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
 import type { MetricsExposition } from './observer.js'
 import { createPipeline, type PipelineOptions } from './setup.js'
@@ -114,13 +114,9 @@ export function createGate(options: GateOptions): Gate {
 
   function deliver(req: IncomingMessage, res: ServerResponse, outcome: Outcome, requestId: string): void {
     if (outcome.kind === 'refused') {
-      // A refused request's body is never read: the connection closes after the answer, lingering
-      // so that a client still uploading reads the answer instead of a reset.
-      const unread = !req.complete || outcome.refusal.code === 'body_too_large'
-      if (unread) lingerAfterAnswer(req, res)
-      sendProblem(res, outcome.status, outcome.refusal, outcome.problem, {
+      sendRefusal(req, res, outcome.status, outcome.refusal, outcome.problem, {
         requestId,
-        close: unread || requests.closing,
+        closing: requests.closing,
       })
       return
     }

@@ -68,6 +68,7 @@ describe('@aegis/proxy/internal', () => {
         'listenOn',
         'readPem',
         'refuseConnect',
+        'sendRefusal',
       ].sort(),
     )
   })

@@ -84,6 +84,7 @@ describe('path syntax', () => {
     expect(raw).toMatch(/^HTTP\/1\.1 400/)
     expect(raw).toContain('application/problem+json; charset=utf-8')
     expect(raw).toContain('x-aegis-block: bad_request')
+    expect(raw).toContain('cache-control: no-store')
     expect(raw).toContain('not a forward proxy')
     const requestId = /x-request-id: ([\w-]+)/.exec(raw)?.[1]
     await new Promise((r) => setTimeout(r, 50))

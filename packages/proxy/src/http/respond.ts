@@ -1,17 +1,23 @@
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { finished, type Readable } from 'node:stream'
 import { PROBLEM_CONTENT_TYPE, type ProblemDocument, type Refusal } from '@aegis/guard'
+import { lingerAfterAnswer } from './linger.js'
 
-/** Writes an RFC 9457 problem document, with the stable code in `X-Aegis-Block`. */
+/**
+ * Writes an RFC 9457 problem document, with the stable code in `X-Aegis-Block`. Every refusal the
+ * gate and the MCP HTTP endpoint answer goes through here, so their header sets are the same;
+ * `headers` adds the few a code needs (`Allow`, `WWW-Authenticate`).
+ */
 export function sendProblem(
   res: ServerResponse,
   status: number,
   refusal: Refusal,
   problem: ProblemDocument,
-  options: { requestId: string; close?: boolean },
+  options: { requestId: string; close?: boolean; headers?: Readonly<Record<string, string>> },
 ): void {
   const body = JSON.stringify(problem)
   const headers: Record<string, string | number> = {
+    ...options.headers,
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
     'x-aegis-block': refusal.code,
@@ -23,6 +29,29 @@ export function sendProblem(
   if (options.close) headers.connection = 'close'
   res.writeHead(status, headers)
   res.end(body)
+}
+
+/**
+ * Answers a refused request (`sendProblem`). Its body is never read, so when some of it is still
+ * unread (or it was refused for its size) the connection closes after the answer, lingering so
+ * that a client still uploading reads the answer instead of a reset; `closing` (the server is
+ * draining) closes it too.
+ */
+export function sendRefusal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  refusal: Refusal,
+  problem: ProblemDocument,
+  options: { requestId: string; closing: boolean; headers?: Readonly<Record<string, string>> },
+): void {
+  const unread = !req.complete || refusal.code === 'body_too_large'
+  if (unread) lingerAfterAnswer(req, res)
+  sendProblem(res, status, refusal, problem, {
+    requestId: options.requestId,
+    close: unread || options.closing,
+    headers: options.headers,
+  })
 }
 
 /**
