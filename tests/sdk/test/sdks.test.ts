@@ -142,6 +142,18 @@ describe('@octokit/rest', () => {
     expect(error.message).toContain(REFUSAL_DETAIL.replaceAll('"', '\\"'))
     expect(error.message).toContain(REFUSAL_CODE)
   })
+
+  it('a refusal is readable as the README says: X-Aegis-Block, and the body text parsed as JSON', async () => {
+    // @octokit/request parses an error body only for application/json (and scim+json); the
+    // interface makes every refusal application/problem+json, so data is the document's text.
+    const error = await failure(() => client('locked').repos.get({ owner: 'o', repo: 'r' }))
+    const response = error.response as { headers: Record<string, string>; data: unknown }
+    expect(response.headers['x-aegis-block']).toBe(REFUSAL_CODE)
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8')
+    expect(typeof response.data).toBe('string')
+    expect(JSON.parse(response.data as string)).toMatchObject({ code: REFUSAL_CODE, detail: REFUSAL_DETAIL })
+    expect(error.message).toBe(response.data)
+  })
 })
 
 describe('@slack/web-api', () => {
