@@ -38,6 +38,8 @@ export interface OutboxStore {
   removeEndpoint(id: string): Promise<boolean>
   deliveries(filter?: DeliveryFilter): Promise<Delivery[]>
   redeliver(deliveryId: number): Promise<boolean>
+  /** Deletes up to `limit` deliveries finished before `finishedBefore` (and their spent events); see `Outbox.prune`. */
+  prune(finishedBefore: number, limit: number): Promise<number>
   queueDepth(): Promise<number>
   nextDueAt(): Promise<number | null>
   noteExpiry(credential: string, expiresAt: string, thresholdDays: number): Promise<string | null>
@@ -62,6 +64,7 @@ export function sqliteOutboxStore(outbox: Outbox): OutboxStore {
     removeEndpoint: (id) => run(() => outbox.removeEndpoint(id)),
     deliveries: (filter) => run(() => outbox.deliveries(filter)),
     redeliver: (id) => run(() => outbox.redeliver(id)),
+    prune: (before, limit) => run(() => outbox.prune(before, limit)),
     queueDepth: () => run(() => outbox.queueDepth()),
     nextDueAt: () => run(() => outbox.nextDueAt()),
     noteExpiry: (credential, expiresAt, days) => run(() => outbox.noteExpiry(credential, expiresAt, days)),

@@ -214,6 +214,13 @@ export class Outbox {
         last_error = NULL WHERE id = ? AND status IN ('succeeded', 'dead', 'cancelled')`),
       depth: p(`SELECT count(*) AS n FROM webhook_deliveries WHERE status IN ('pending', 'delivering')`),
       nextDue: p(`SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'`),
+      pruneDeliveries: p(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+        WHERE status IN ('succeeded', 'dead', 'cancelled') AND coalesce(last_attempt_at, created_at) < @before
+        AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.id = event_id AND e.window_end > @now)
+        ORDER BY id LIMIT @limit)
+        RETURNING event_id`),
+      pruneEvent: p(`DELETE FROM webhook_events WHERE id = ? AND window_end <= ?
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries WHERE event_id = ?)`),
       expiryNotice: p(
         `INSERT OR IGNORE INTO webhook_expiry_notices (credential, expires_at, threshold_days, event_id) VALUES (?, ?, ?, ?)`,
       ),
@@ -433,6 +440,27 @@ export class Outbox {
    */
   redeliver(deliveryId: number): boolean {
     return this.stmt('redeliver').run(this.now(), deliveryId).changes > 0
+  }
+
+  /**
+   * Deletes up to `limit` finished deliveries (succeeded, dead, cancelled) whose last attempt, or
+   * creation when never attempted, is before `finishedBefore` (epoch ms), oldest first, and the
+   * events they leave without any delivery once their coalescing window is over. Pending and
+   * in-flight deliveries are never touched. Returns how many deliveries were deleted (fewer than
+   * `limit`: nothing more is that old). A delivery whose event's window is still open stays (the
+   * next occurrence may be folded into that event), and so do expiry notices (they keep a notice
+   * from repeating).
+   */
+  prune(finishedBefore: number, limit: number): number {
+    const db = this.requireDb()
+    return db.transaction(() => {
+      const now = this.now()
+      const rows = this.stmt('pruneDeliveries').all({ before: finishedBefore, now, limit }) as Row[]
+      for (const eventId of new Set(rows.map((r) => String(r.event_id)))) {
+        this.stmt('pruneEvent').run(eventId, now, eventId)
+      }
+      return rows.length
+    })()
   }
 
   /** Deliveries pending or in flight. */

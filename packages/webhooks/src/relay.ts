@@ -12,6 +12,15 @@ export interface RelayLogger {
 
 const SILENT: RelayLogger = { warn() {}, debug() {} }
 
+const RELAY_DEFAULTS = {
+  retentionMs: 7 * 86_400_000,
+  pruneEveryMs: 3_600_000,
+  /** Deliveries deleted per transaction: short, so the ledger's writer never waits long on it. */
+  pruneBatch: 500,
+  /** Batches per pruning round; a backlog beyond it is taken up again on the next poll. */
+  pruneBatchesPerRound: 4,
+} as const
+
 export interface RelayOptions {
   /** Either engine's outbox (`sqliteOutboxStore(outbox)` or a `PgOutbox`). */
   outbox: OutboxStore
@@ -25,6 +34,13 @@ export interface RelayOptions {
   onResult?: (result: RecordResult) => void
   /** How often the queue is polled when idle. Default 1000 ms. */
   pollMs?: number
+  /**
+   * How long finished deliveries (succeeded, dead, cancelled) are kept, for `webhook deliveries`
+   * and `redeliver`, before the relay deletes them. Default 7 days. Pending ones are never deleted.
+   */
+  retentionMs?: number
+  /** How often the running relay deletes expired deliveries, in batches. Default 1 hour. */
+  pruneEveryMs?: number
   /** Deliveries in flight at once, overall; at most one per endpoint. Default 8. */
   concurrency?: number
   timeoutMs?: number
@@ -44,6 +60,8 @@ export interface RelayOptions {
 export class Relay {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<number> | null = null
+  /** The running relay's current round (delivering, then pruning). */
+  private round: Promise<void> | null = null
   private stopped = true
   /** Set by stop(): attempts in flight finish, no new ones are claimed. */
   private halting = false
@@ -51,6 +69,8 @@ export class Relay {
   private readonly inFlight = new Map<string, Promise<void>>()
   /** Attempts ended so far: a claim that excluded an endpoint whose attempt ended meanwhile is retried. */
   private ended = 0
+  /** When the running relay next deletes expired deliveries (epoch ms; 0: on its first round). */
+  private nextPruneAt = 0
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -68,6 +88,7 @@ export class Relay {
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
     await this.running
+    await this.round
   }
 
   /**
@@ -156,18 +177,47 @@ export class Relay {
     }
   }
 
+  /**
+   * Retention, off the delivery path: between two rounds of the running relay, at most every
+   * `pruneEveryMs`, deletes deliveries finished more than `retentionMs` ago in a few short batches;
+   * a bigger backlog is taken up again on the next poll.
+   */
+  private async pruneIfDue(): Promise<void> {
+    const now = (this.options.now ?? Date.now)()
+    if (this.halting || now < this.nextPruneAt) return
+    const before = now - (this.options.retentionMs ?? RELAY_DEFAULTS.retentionMs)
+    const { pruneBatch, pruneBatchesPerRound } = RELAY_DEFAULTS
+    let deleted = 0
+    for (let batch = 0; batch < pruneBatchesPerRound && !this.halting; batch++) {
+      const count = await this.options.outbox.prune(before, pruneBatch)
+      deleted += count
+      if (count < pruneBatch) {
+        this.nextPruneAt = now + (this.options.pruneEveryMs ?? RELAY_DEFAULTS.pruneEveryMs)
+        break
+      }
+    }
+    if (deleted > 0) (this.options.logger ?? SILENT).debug({ deleted }, 'old webhook deliveries deleted')
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return
     this.timer = setTimeout(() => {
       this.timer = null
-      void this.deliverDue()
+      const round = async () => {
+        await this.deliverDue()
+        await this.pruneIfDue()
+      }
+      this.round = round()
         .catch((error: unknown) => {
           ;(this.options.logger ?? SILENT).warn(
             { err: (error as Error).message },
             'webhook relay round failed',
           )
         })
-        .finally(() => this.schedule(this.options.pollMs ?? 1000))
+        .finally(() => {
+          this.round = null
+          this.schedule(this.options.pollMs ?? 1000)
+        })
     }, ms)
     this.timer.unref()
   }

@@ -34,6 +34,10 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL', () => {
         gate = pgGate(scratch.url, { now: clock.now, ...options, ...extra })
         harnessOf.store = gate.outbox
       },
+      async eventRows() {
+        const { rows } = await pool.query('SELECT count(*) AS n FROM aegis.webhook_events')
+        return Number(rows[0]?.n)
+      },
       close: () => gate.close(),
     }
     return harnessOf

@@ -203,6 +203,52 @@ describe('Relay against a real receiver', () => {
   })
 })
 
+describe('retention', () => {
+  const DAY = 86_400_000
+
+  it('the running relay deletes deliveries finished over retentionMs ago, then waits pruneEveryMs', async () => {
+    await setup()
+    realNow()
+    await h.ledger.append(blocked({ agent: 'old', code: 'grant_denied' }))
+    expect(await relayFor().deliverDue()).toBe(1)
+    h.clock.advance(8 * DAY)
+    await h.ledger.append(blocked({ agent: 'new', code: 'grant_denied' }))
+    const relay = relayFor({ pollMs: 20, pruneEveryMs: 30 * DAY })
+    relay.start()
+    // The round delivers "new" first, then prunes "old" (finished 8 days ago; retention 7).
+    await vi.waitFor(() => expect(h.outbox.deliveries()).toHaveLength(1), { timeout: 3_000 })
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'succeeded', lastAttemptAt: expect.any(String) })
+    expect(rx.received).toHaveLength(2)
+
+    // Pruned once: the next rounds leave a newly expired delivery until pruneEveryMs has passed.
+    h.clock.advance(8 * DAY)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(h.outbox.deliveries()).toHaveLength(1)
+    h.clock.advance(22 * DAY)
+    await vi.waitFor(() => expect(h.outbox.deliveries()).toHaveLength(0), { timeout: 3_000 })
+    await relay.stop()
+  })
+
+  it('honours retentionMs, and never deletes a pending delivery however old its last attempt', async () => {
+    await setup([{ status: 200 }, { status: 500 }, { status: 500 }])
+    realNow()
+    await h.ledger.append(blocked({ agent: 'done', code: 'grant_denied' }))
+    expect(await relayFor().deliverDue()).toBe(1) // 200: succeeded
+    await h.ledger.append(blocked({ agent: 'kept', code: 'grant_denied' }))
+    expect(await relayFor().deliverDue()).toBe(1) // 500: pending, next attempt in about 5 s
+    h.clock.advance(6000)
+    expect(await relayFor().deliverDue()).toBe(1) // 500 again: next attempt in about 5 min
+    // 30 s on: "done" (and its 10 s coalescing window) is past a 15 s retention; "kept" is pending.
+    h.clock.advance(24_000)
+    const relay = relayFor({ retentionMs: 15_000, pollMs: 20 })
+    relay.start()
+    await vi.waitFor(() => expect(h.outbox.deliveries()).toHaveLength(1), { timeout: 3_000 })
+    await relay.stop()
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'pending', attempt: 2, lastStatus: 500 })
+    expect(rx.received).toHaveLength(3)
+  })
+})
+
 describe('endpoints do not wait on each other', () => {
   it("a fast endpoint's events arrive while a slow one is still hanging", async () => {
     rx = await receiver()

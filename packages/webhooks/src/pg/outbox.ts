@@ -381,6 +381,34 @@ export class PgOutbox implements OutboxStore {
     return (result.rowCount ?? 0) > 0
   }
 
+  /**
+   * As `Outbox.prune`. Rows another transaction holds (a redeliver, a claim) are skipped, and the
+   * status is checked again outside the subquery, so a delivery put back in the queue meanwhile stays.
+   */
+  async prune(finishedBefore: number, limit: number): Promise<number> {
+    return this.transaction(async (tx) => {
+      const now = this.now()
+      const { rows } = await tx.query(
+        `DELETE FROM ${T.deliveries} WHERE status IN ('succeeded', 'dead', 'cancelled') AND id IN
+        (SELECT id FROM ${T.deliveries} WHERE status IN ('succeeded', 'dead', 'cancelled')
+         AND coalesce(last_attempt_at, created_at) < $1
+         AND NOT EXISTS (SELECT 1 FROM ${T.events} e WHERE e.id = event_id AND e.window_end > $3)
+         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING event_id`,
+        [finishedBefore, limit, now],
+      )
+      const eventIds = [...new Set((rows as Row[]).map((r) => String(r.event_id)))]
+      if (eventIds.length > 0) {
+        await tx.query(
+          `DELETE FROM ${T.events} e WHERE e.id = ANY($1::text[]) AND e.window_end <= $2
+          AND NOT EXISTS (SELECT 1 FROM ${T.deliveries} d WHERE d.event_id = e.id)`,
+          [eventIds, now],
+        )
+      }
+      return rows.length
+    })
+  }
+
   async queueDepth(): Promise<number> {
     const { rows } = await this.pool.query(
       `SELECT count(*) AS n FROM ${T.deliveries} WHERE status IN ('pending', 'delivering')`,

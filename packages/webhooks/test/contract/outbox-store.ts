@@ -10,6 +10,8 @@ export interface OutboxHarness {
   clock: Clock
   /** Appends entries to the ledger the outbox extends (all in one event-loop turn) and waits for their commit. */
   emit(entries: readonly LedgerEntryInput[]): Promise<void>
+  /** How many event rows the storage holds (retention deletes spent ones). */
+  eventRows(): Promise<number>
   /** A restart: a new outbox and ledger over the same storage, as after kill -9 and start. */
   reopen(options?: OutboxOptions): Promise<void>
   close(): Promise<void>
@@ -369,6 +371,76 @@ export function outboxStoreContract(
         })
         expect(await h.store.endpoints()).toEqual([])
         expect(await h.store.endpointForDelivery(e.id)).toBeNull()
+      })
+    })
+
+    describe('retention (prune)', () => {
+      const DAY = 86_400_000
+
+      it('deletes finished deliveries older than the cutoff and their events; never pending or in-flight ones', async () => {
+        await start({ maxPendingPerEndpoint: 1, leaseMs: 30 * DAY })
+        await addHook()
+        await one({ agent: 'a', code: 'grant_denied' })
+        const [a] = await h.store.claim(1)
+        await h.store.record(a?.deliveryId ?? 0, { kind: 'delivered', status: 200 })
+        await one({ agent: 'b', code: 'grant_denied' })
+        await one({ agent: 'c', code: 'grant_denied' }) // the cap of 1 cancels b
+        const [c] = await h.store.claim(1)
+        expect(c?.payload.data.agent).toBe('c')
+        await one({ agent: 'd', code: 'grant_denied' }) // pending
+        await one({ agent: 'e', code: 'grant_denied' }) // pending: d is cancelled by the cap
+        const statuses = async () =>
+          Object.fromEntries((await h.store.deliveries()).map((d) => [d.id, d.status]))
+        expect(Object.values(await statuses()).sort()).toEqual([
+          'cancelled',
+          'cancelled',
+          'delivering',
+          'pending',
+          'succeeded',
+        ])
+        expect(await h.eventRows()).toBe(5)
+
+        h.clock.advance(8 * DAY)
+        // A delivery that finishes now is recent: it stays.
+        await h.store.record(c?.deliveryId ?? 0, { kind: 'delivered', status: 200 })
+        expect(await h.store.prune(h.clock.ms - 7 * DAY, 100)).toBe(3)
+        const after = await h.store.deliveries()
+        expect(after.map((d) => d.status).sort()).toEqual(['pending', 'succeeded'])
+        expect(after.find((d) => d.status === 'succeeded')?.id).toBe(c?.deliveryId)
+        expect(await h.eventRows()).toBe(2)
+        expect(await h.store.redeliver(a?.deliveryId ?? 0)).toBe(false)
+        expect(await h.store.queueDepth()).toBe(1)
+        expect(await h.store.prune(h.clock.ms - 7 * DAY, 100)).toBe(0)
+      })
+
+      it('deletes at most `limit` per call, oldest first', async () => {
+        await start()
+        await addHook()
+        for (const agent of ['a', 'b', 'c']) {
+          await one({ agent, code: 'grant_denied' })
+          const [d] = await h.store.claim(1)
+          await h.store.record(d?.deliveryId ?? 0, { kind: 'delivered', status: 200 })
+          h.clock.advance(1000)
+        }
+        const ids = (await h.store.deliveries()).map((d) => d.id).sort((x, y) => x - y)
+        h.clock.advance(8 * DAY)
+        expect(await h.store.prune(h.clock.ms - 7 * DAY, 2)).toBe(2)
+        expect((await h.store.deliveries()).map((d) => d.id)).toEqual([ids[2]])
+        expect(await h.store.prune(h.clock.ms - 7 * DAY, 2)).toBe(1)
+        expect(await h.eventRows()).toBe(0)
+      })
+
+      it('keeps a finished delivery whose event can still take occurrences (window open)', async () => {
+        await start({ coalesceWindowMs: 30 * DAY })
+        await addHook()
+        await one()
+        const [d] = await h.store.claim(1)
+        await h.store.record(d?.deliveryId ?? 0, { kind: 'delivered', status: 200 })
+        h.clock.advance(8 * DAY)
+        expect(await h.store.prune(h.clock.ms - 7 * DAY, 100)).toBe(0)
+        h.clock.advance(23 * DAY)
+        expect(await h.store.prune(h.clock.ms - 7 * DAY, 100)).toBe(1)
+        expect(await h.eventRows()).toBe(0)
       })
     })
 
