@@ -449,9 +449,69 @@ describe('the gate delivers', () => {
       ).not.toThrow()
       const list = parseJson<{ id: string; url: string }[]>(await p.run(['webhook', 'list', '--json']))
       expect(list).toEqual([
-        expect.objectContaining({ url: rx.url, id: expect.stringMatching(/^cfg_[0-9a-f]{16}$/) }),
+        expect.objectContaining({
+          url: rx.url,
+          id: expect.stringMatching(/^cfg_[0-9a-f]{16}$/),
+          status: 'active',
+          source: 'config',
+        }),
       ])
       expect(JSON.stringify(list)).not.toContain(secret)
+    } finally {
+      removeDir(p.dir)
+    }
+  })
+
+  it('webhook list shows config-file webhooks before any gate start; webhook test reaches them', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver()
+      closers.push(rx.close)
+      const file = join(p.dir, 'aegis.config.yaml')
+      const secret = 'config-file-signing-secret-4567'
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace(
+          /^webhooks: \[\]$/m,
+          `webhooks:\n  - url: ${rx.url}\n    events: [credential_expiry, blocked_request]\n    secret: ${secret}`,
+        ),
+      )
+      const added = await add(p, `${rx.url}/added`, 'agent_auth_failure')
+      const list = await p.run(['webhook', 'list', '--json'])
+      expect(list.code, list.stderr).toBe(0)
+      expect(list.stdout).not.toContain(secret)
+      expect(parseJson<unknown[]>(list)).toEqual([
+        expect.objectContaining({ id: added.id, url: `${rx.url}/added`, status: 'active', source: 'cli' }),
+        {
+          id: expect.stringMatching(/^cfg_[0-9a-f]{16}$/),
+          url: rx.url,
+          events: ['credential_expiry', 'blocked_request'],
+          status: 'not_registered',
+          disabledReason: null,
+          createdAt: null,
+          source: 'config',
+        },
+      ])
+      const table = await p.run(['webhook', 'list'])
+      expect(table.stdout).toMatch(/^ID\s+URL\s+EVENTS\s+STATUS\s+SOURCE/)
+      expect(table.stdout).toMatch(
+        /cfg_[0-9a-f]{16}\s+\S+\s+credential_expiry,blocked_request\s+not registered \(at the next gate start\)\s+config/,
+      )
+      expect(table.stdout).not.toContain(secret)
+
+      // webhook test reaches it with the file's secret, before any gate start too.
+      const id =
+        parseJson<{ id: string; source: string }[]>(list).find((e) => e.source === 'config')?.id ?? ''
+      const tested = await p.run(['webhook', 'test', '--id', id, '--json'])
+      expect(tested.code, tested.stderr).toBe(0)
+      expect(parseJson<{ delivered: boolean }>(tested)).toMatchObject({ id, delivered: true, status: 200 })
+      const got = rx.received.at(-1)
+      const payload = new Webhook(secret, { format: 'raw' }).verify(
+        got?.body ?? '',
+        got?.headers as Record<string, string>,
+      ) as { type: string }
+      expect(payload.type).toBe('credential_expiry')
     } finally {
       removeDir(p.dir)
     }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import type { AegisConfig } from '@aegis/config'
 import { type AllowList, parseAllowList } from '@aegis/guard'
 import type { LedgerStore } from '@aegis/ledger'
-import { type OutboxStore, signingKey, webhookUrlProblem } from '@aegis/webhooks'
+import { type Endpoint, type OutboxStore, signingKey, webhookUrlProblem } from '@aegis/webhooks'
 import { CliError } from './errors.js'
 import type { Storage } from './storage.js'
 
@@ -83,6 +83,56 @@ export function deliveryId(text: string): number {
 /** Ids of endpoints that come from the config file's `webhooks:` list (the rest come from `webhook add`). */
 export const CONFIG_ENDPOINT_PREFIX = 'cfg_'
 
+/** The endpoint id of a `webhooks:` entry: derived from its URL and events, stable across starts. */
+export function configEndpointId(hook: { url: string; events: readonly string[] }): string {
+  const digest = createHash('sha256')
+    .update(`${hook.url}\n${[...hook.events].sort().join(',')}`)
+    .digest('hex')
+  return `${CONFIG_ENDPOINT_PREFIX}${digest.slice(0, 16)}`
+}
+
+/** A webhook as `webhook list` shows it: where it is defined, and whether the outbox has it yet. */
+export interface ListedWebhook extends Omit<Endpoint, 'status' | 'createdAt'> {
+  /**
+   * `not_registered`: a config-file webhook no gate has started with yet (the gate registers the
+   * `webhooks:` list at start, with the vault key that seals its secret); nothing is queued for it
+   * until then.
+   */
+  status: Endpoint['status'] | 'not_registered'
+  /** When it was registered; null while `not_registered`. */
+  createdAt: string | null
+  /** `config`: the config file's `webhooks:` list; `cli`: `aegis webhook add`. */
+  source: 'config' | 'cli'
+}
+
+/**
+ * The endpoints in the outbox and the config file's `webhooks:` entries not registered yet (so
+ * they show before any gate start). A registered config endpoint the file no longer lists is
+ * still shown: the next gate start removes it.
+ */
+export function listWebhooks(stored: readonly Endpoint[], config: AegisConfig): ListedWebhook[] {
+  const listed: ListedWebhook[] = stored.map((e) => ({
+    ...e,
+    source: e.id.startsWith(CONFIG_ENDPOINT_PREFIX) ? 'config' : 'cli',
+  }))
+  const known = new Set(stored.map((e) => e.id))
+  for (const hook of config.webhooks) {
+    const id = configEndpointId(hook)
+    if (known.has(id)) continue
+    known.add(id)
+    listed.push({
+      id,
+      url: hook.url,
+      events: [...hook.events],
+      status: 'not_registered',
+      disabledReason: null,
+      createdAt: null,
+      source: 'config',
+    })
+  }
+  return listed
+}
+
 /**
  * Makes the outbox's config endpoints match `webhooks:` in the config file: each entry is put
  * (secret sealed with the vault key) under an id derived from its URL and events, and config
@@ -104,10 +154,7 @@ export async function syncConfigWebhooks(
     } catch (error) {
       throw new CliError(`webhooks[${index}].secret: ${(error as Error).message}`)
     }
-    const digest = createHash('sha256')
-      .update(`${hook.url}\n${[...hook.events].sort().join(',')}`)
-      .digest('hex')
-    const id = `${CONFIG_ENDPOINT_PREFIX}${digest.slice(0, 16)}`
+    const id = configEndpointId(hook)
     await outbox.putEndpoint({
       id,
       url: hook.url,

@@ -1,7 +1,7 @@
 import { attemptDelivery, signingKey, testPayload } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { secretPurpose, webhookAllowList, withOutbox } from '../../lib/webhooks.js'
+import { configEndpointId, secretPurpose, webhookAllowList, withOutbox } from '../../lib/webhooks.js'
 
 interface TestResult {
   id: string
@@ -29,13 +29,21 @@ export default class WebhookTest extends AegisCommand<typeof WebhookTest> {
       })),
     )
     const { endpoint, events } = found
-    if (endpoint === null) this.fail(`No webhook with --id "${id}" (aegis webhook list)`)
-    const key = await this.withVault((vault) =>
-      signingKey(vault.openSecret(secretPurpose(id), endpoint.sealedSecret)),
-    )
-    const payload = testPayload(events[0] ?? 'blocked_request', new Date())
+    // A config-file webhook no gate has registered yet is tested with the file's URL and secret.
+    const fromConfig =
+      endpoint === null ? config.webhooks.find((hook) => configEndpointId(hook) === id) : undefined
+    if (endpoint === null && fromConfig === undefined)
+      this.fail(`No webhook with --id "${id}" (aegis webhook list)`)
+    const url = endpoint?.url ?? fromConfig?.url ?? ''
+    const key =
+      endpoint === null
+        ? signingKey(fromConfig?.secret ?? '')
+        : await this.withVault((vault) =>
+            signingKey(vault.openSecret(secretPurpose(id), endpoint.sealedSecret)),
+          )
+    const payload = testPayload(fromConfig?.events[0] ?? events[0] ?? 'blocked_request', new Date())
     const outcome = await attemptDelivery({
-      url: endpoint.url,
+      url,
       key,
       payload,
       allowPrivate: webhookAllowList(config),
@@ -56,7 +64,7 @@ export default class WebhookTest extends AegisCommand<typeof WebhookTest> {
       }
       this.fail(`Webhook ${id} did not accept the test event: ${result.error ?? `HTTP ${outcome.status}`}`)
     }
-    this.log(`Delivered test event ${payload.id} to ${endpoint.url}: HTTP ${outcome.status}`)
+    this.log(`Delivered test event ${payload.id} to ${url}: HTTP ${outcome.status}`)
     return result
   }
 }
