@@ -462,7 +462,7 @@ describe('the gate delivers', () => {
     }
   })
 
-  it('webhook list shows config-file webhooks before any gate start; webhook test reaches them', async () => {
+  it('webhook list shows config-file webhooks before any gate start; webhook test and check-expiry reach them', async () => {
     const p = await initProject()
     try {
       allowLoopback(p)
@@ -512,6 +512,46 @@ describe('the gate delivers', () => {
         got?.headers as Record<string, string>,
       ) as { type: string }
       expect(payload.type).toBe('credential_expiry')
+
+      // check-expiry registers the file's webhooks before it queues a notice (a notice is raised
+      // once: queued for the CLI webhook only, the config one would never get it).
+      const stored = await p.run(
+        [
+          'vault',
+          'add',
+          '--name',
+          'gh',
+          '--service',
+          'github',
+          '--domains',
+          'api.github.com',
+          '--ttl',
+          '3',
+          '--secret',
+          '-',
+        ],
+        { input: 'ghp_expiring_secret_value_0123456789\n' },
+      )
+      expect(stored.code, stored.stderr).toBe(0)
+      const check = await p.run(['webhook', 'check-expiry', '--json'])
+      expect(check.code, check.stderr).toBe(0)
+      expect(parseJson<unknown[]>(check)).toEqual([expect.objectContaining({ name: 'gh', queued: true })])
+      const after = parseJson<{ source: string; status: string }[]>(
+        await p.run(['webhook', 'list', '--json']),
+      )
+      expect(after.find((e) => e.source === 'config')?.status).toBe('active')
+      // The gate delivers the queued notice to the config webhook, signed with the file's secret.
+      const sent = rx.received.length
+      await startGate(p)
+      await until(() => rx.received.length > sent)
+      const notice = rx.received[sent]
+      expect(notice?.headers['x-aegis-event']).toBe('credential_expiry')
+      expect(() =>
+        new Webhook(secret, { format: 'raw' }).verify(
+          notice?.body ?? '',
+          notice?.headers as Record<string, string>,
+        ),
+      ).not.toThrow()
     } finally {
       removeDir(p.dir)
     }

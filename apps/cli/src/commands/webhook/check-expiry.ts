@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { renderTable } from '../../lib/table.js'
-import { checkExpiry, type ExpiringCredential, withOutbox } from '../../lib/webhooks.js'
+import { checkExpiry, type ExpiringCredential, syncConfigWebhooks, withOutbox } from '../../lib/webhooks.js'
 
 export default class WebhookCheckExpiry extends AegisCommand<typeof WebhookCheckExpiry> {
   static override summary =
@@ -16,9 +16,16 @@ export default class WebhookCheckExpiry extends AegisCommand<typeof WebhookCheck
 
   async run(): Promise<ExpiringCredential[]> {
     const { days } = this.flags
-    const credentials = await this.withVault((vault) => vault.list())
-    const found = await this.withStorage((storage) =>
-      withOutbox(storage, (outbox) => checkExpiry(outbox, credentials, days, new Date())),
+    const config = this.loadAegisConfig()
+    // The config file's webhooks are registered first, as a gate start does: a notice queued
+    // before a gate has started with them would otherwise never reach them (it is raised once).
+    const found = await this.withVault((vault) =>
+      this.withStorage((storage) =>
+        withOutbox(storage, async (outbox) => {
+          await syncConfigWebhooks(outbox, config, (purpose, secret) => vault.sealSecret(purpose, secret))
+          return checkExpiry(outbox, await vault.list(), days, new Date())
+        }),
+      ),
     )
     if (found.length === 0) {
       this.log(`No credential expires within ${days} days`)
