@@ -7,7 +7,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import { PROBLEM_CONTENT_TYPE, problemDocument, refuse } from '@aegis/guard'
+import { problemDocument, REFUSAL_STATUS, refuse } from '@aegis/guard'
 import { Drain } from './drain.js'
 import type { ForwardedOutcome, Outcome } from './engine.js'
 import { describeError } from './errors.js'
@@ -164,14 +164,16 @@ export function createGate(options: GateOptions): Gate {
   /** The pipeline or the delivery threw: a bug or a broken socket. The agent gets a 502 if it can. */
   function failed(res: ServerResponse, requestId: string, error: unknown): void {
     logger.error({ reqId: requestId, err: describeError(error) }, 'request handling failed')
-    if (!res.headersSent) {
-      const refusal = refuse('upstream_unreachable', 'The request could not be completed')
-      res.writeHead(502, {
-        'content-type': PROBLEM_CONTENT_TYPE,
-        'x-aegis-block': refusal.code,
-      })
+    if (res.headersSent || res.destroyed) {
+      // Part of an answer is out: cutting the connection is the only honest end.
+      res.destroy()
+      return
     }
-    res.destroy()
+    const refusal = refuse('upstream_unreachable', 'The request could not be completed')
+    sendProblem(res, REFUSAL_STATUS[refusal.code], refusal, problemDocument(refusal, requestId), {
+      requestId,
+      close: true,
+    })
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
