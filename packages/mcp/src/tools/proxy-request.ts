@@ -3,8 +3,10 @@ import type { GateEngine } from '@aegis/proxy'
 import { type Drain, deliveryFailureCode } from '@aegis/proxy/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
+import { checkedByTheTool } from '../advertised-schema.js'
+import { recordableArguments, typeRefusal } from '../argument-types.js'
 import { argumentProblem } from '../arguments.js'
-import { type ProxyRequestArgs, toGateRequest } from '../request.js'
+import { toGateRequest } from '../request.js'
 import { encodeBody, headerValue, type ProxyResponse, readBounded } from '../response.js'
 import { jsonResult, problemResult, refusalResult } from '../results.js'
 
@@ -13,11 +15,12 @@ export const PROXY_REQUEST_TOOL = 'aegis_proxy_request'
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
 /**
- * The arguments' types are checked by the SDK; their values are not: the schema advertises the
- * strict forms (JSON Schema `enum`, `pattern`, lengths, as metadata) but accepts any string, and
- * `argumentProblem` refuses what the gate would refuse, through the pipeline, with a ledger row.
+ * The arguments as the tool advertises them. Their values are not checked by this schema: it
+ * advertises the strict forms (JSON Schema `enum`, `pattern`, lengths, as metadata) but accepts any
+ * string, and `argumentProblem` refuses what the gate would refuse, through the pipeline, with a
+ * ledger row.
  */
-export const proxyRequestInput = {
+const proxyRequestArguments = z.object({
   service: z.string().meta({
     description: 'The service to call, as listed by aegis_list_services (e.g. "slack")',
     minLength: 1,
@@ -42,7 +45,14 @@ export const proxyRequestInput = {
     minLength: 1,
     maxLength: 261,
   }),
-}
+})
+
+/**
+ * What the SDK lets through to the tool: any object, advertised as `proxyRequestArguments`. Their
+ * types are checked by the tool, so that a missing or wrong-typed argument is a recorded
+ * `bad_request` refusal like any other, not the SDK's unrecorded input-validation error.
+ */
+export const proxyRequestInput = checkedByTheTool(proxyRequestArguments)
 
 export const proxyRequestOutput = {
   status: z.number().int(),
@@ -63,21 +73,26 @@ export interface ProxyToolContext {
 /**
  * Runs one `aegis_proxy_request` call through the pipeline, exactly as the HTTP gate runs
  * `{method} /{service}{path}`: every check, the ledger entry and the credential injection happen
- * in the engine. A refusal comes back as an error result holding the gate's problem document.
+ * in the engine. A refusal — arguments of the wrong type included — comes back as an error result
+ * holding the gate's problem document, and is recorded.
  */
 export function proxyRequest(
   ctx: ProxyToolContext,
-  args: ProxyRequestArgs,
+  input: Record<string, unknown>,
   signal?: AbortSignal,
 ): Promise<CallToolResult> {
   return ctx.drain.track(async () => {
+    const typed = proxyRequestArguments.safeParse(input)
+    const args = typed.success ? typed.data : recordableArguments(input)
     const req = toGateRequest(args, ctx.agentToken)
     const { engine } = ctx
     if (ctx.drain.closing) {
       const outcome = await engine.reject(req, refuse('shutting_down', 'The MCP server is shutting down'))
       return problemResult(outcome.problem)
     }
-    const malformed = argumentProblem(args, ctx.maxHeaderSize)
+    const malformed = typed.success
+      ? argumentProblem(args, ctx.maxHeaderSize)
+      : typeRefusal(typed.error, input)
     if (malformed !== null) {
       const outcome = await engine.reject(req, malformed)
       return problemResult(outcome.problem)
