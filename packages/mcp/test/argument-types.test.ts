@@ -90,3 +90,30 @@ describe('aegis_proxy_request arguments of the wrong type', () => {
     expect((result.structuredContent as { status: number }).status).toBe(200)
   })
 })
+
+describe('rows of calls refused before the pipeline', () => {
+  it('name the service and the path (without the query) as a pipeline refusal of the same call does', async () => {
+    const piped = problemOf(await call(client, 'aegis_proxy_request', { service: 'nosuch', path: '/p?q=1' }))
+    expect(piped.code).toBe('service_not_found')
+    const calls = [
+      { service: 'nosuch', path: '/p?q=1', method: 7 },
+      { service: 'nosuch', path: '/p?q=1', method: 'get' },
+      { service: 'nosuch', path: '/p?q=1', headers: { 'Content-Length': '9' } },
+    ]
+    await w.ledger.flush()
+    const rowOf = (id: unknown) => w.ledger.query({ limit: 1000 }).find((e) => e.requestId === id)
+    const pipelineRow = rowOf(piped.instance)
+    expect(pipelineRow).toMatchObject({ service: 'nosuch', path: '/p' })
+    for (const args of calls) {
+      const problem = problemOf(await call(client, 'aegis_proxy_request', args))
+      expect(problem.code, JSON.stringify(args)).toBe('bad_request')
+      await w.ledger.flush()
+      expect(rowOf(problem.instance), JSON.stringify(args)).toMatchObject({
+        channel: 'mcp',
+        code: 'bad_request',
+        service: pipelineRow?.service,
+        path: pipelineRow?.path,
+      })
+    }
+  })
+})

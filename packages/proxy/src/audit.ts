@@ -129,7 +129,7 @@ export function safeTargetHost(ctx: RequestContext): string | null {
   return loggable(ctx, host, MAX_HOST)
 }
 
-/** The request target without its query, for rows of requests refused before routing. */
+/** The request target without its query, for rows of requests whose target does not split into service and path. */
 function pathOnly(target: string): string {
   const q = target.indexOf('?')
   return q === -1 ? target : target.slice(0, q)

@@ -263,7 +263,11 @@ export class GateEngine {
   /** Refuses a request before the pipeline runs (the gate is draining, the request is malformed). */
   reject(req: GateRequest, refusal: Refusal): Promise<RefusedOutcome> {
     this.#options.observer?.requestStarted()
-    return this.#refuse(createContext(req, this.#options.state.current, Date.now()), refusal)
+    const ctx = createContext(req, this.#options.state.current, Date.now())
+    // Its row names the service and path as a pipeline refusal's would when the target splits (its
+    // own refusal, when it does not, is not this request's: the row keeps the target as sent).
+    route(ctx)
+    return this.#refuse(ctx, refusal)
   }
 
   async #forward(ctx: RequestContext, entryId: number): Promise<Outcome> {

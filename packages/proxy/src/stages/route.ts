@@ -1,8 +1,11 @@
 import { INTERNAL_SERVICE, refuse, splitGatePath } from '@aegis/guard'
-import type { Stage } from '../pipeline.js'
+import type { SyncStage } from '../pipeline.js'
 
-/** `/{service}/{path}?{query}`: syntax, traversal and encoding tricks are refused before any lookup. */
-export const route: Stage = (ctx) => {
+/**
+ * `/{service}/{path}?{query}`: syntax, traversal and encoding tricks are refused before any lookup.
+ * Also how a request refused before the pipeline (`GateEngine.reject`) gets its service and path.
+ */
+export const route: SyncStage = (ctx) => {
   const parts = splitGatePath(ctx.req.target)
   if (!parts.ok) return refuse('bad_request', parts.detail)
   // The gate's own namespace: the HTTP gate answers it before the pipeline; a request that still
