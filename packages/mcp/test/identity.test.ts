@@ -105,6 +105,30 @@ describe('agent identity comes from the server, never from tool arguments', () =
     expect(w.upstream.received.length).toBe(before)
   })
 
+  it("records a call refused before the pipeline (its arguments) under the server's agent", async () => {
+    const client = await w.connect({ agentToken: alice })
+    for (const args of [
+      { service: 'slack', path: '/typed', method: 7 },
+      { service: 'slack', path: '/valued', method: 'get' },
+    ]) {
+      const problem = problemOf(await call(client, 'aegis_proxy_request', args))
+      expect(problem.code).toBe('bad_request')
+      await w.ledger.flush()
+      const row = w.ledger.query({ limit: 100 }).find((e) => e.requestId === problem.instance)
+      expect(row, JSON.stringify(args)).toMatchObject({ channel: 'mcp', agent: 'alice', service: 'slack' })
+    }
+    // An unknown token names no one.
+    const stranger = await w.connect({ agentToken: unknownToken() })
+    const problem = problemOf(
+      await call(stranger, 'aegis_proxy_request', { service: 'slack', path: '/x', method: 7 }),
+    )
+    await w.ledger.flush()
+    expect(w.ledger.query({ limit: 100 }).find((e) => e.requestId === problem.instance)).toMatchObject({
+      code: 'bad_request',
+      agent: null,
+    })
+  })
+
   it('refuses discovery and health for an unknown token', async () => {
     const client = await w.connect({ agentToken: unknownToken() })
     expect(problemOf(await call(client, 'aegis_list_services')).code).toBe('agent_auth_invalid')

@@ -264,9 +264,11 @@ export class GateEngine {
   reject(req: GateRequest, refusal: Refusal): Promise<RefusedOutcome> {
     this.#options.observer?.requestStarted()
     const ctx = createContext(req, this.#options.state.current, Date.now())
-    // Its row names the service and path as a pipeline refusal's would when the target splits (its
-    // own refusal, when it does not, is not this request's: the row keeps the target as sent).
+    // Its row names the service, the path and the agent as a pipeline refusal's would: when the
+    // target splits, when the token is an agent's. Their own refusals are not this request's (the
+    // row keeps the target as sent, and names no agent).
     route(ctx)
+    this.#identity(ctx)
     return this.#refuse(ctx, refusal)
   }
 

@@ -71,6 +71,18 @@ describe('requests from web pages and foreign Host names', () => {
     })
   })
 
+  it('records a refused request under the agent whose token it carries, with its service and path', async () => {
+    const token = h.vault.addAgent({ name: 'paged' }).token
+    h.gate.refresh()
+    const reply = await refusedAndRecorded({ origin: 'null', 'x-aegis-agent': token }, 'origin_denied', {
+      method: 'POST',
+    })
+    await h.ledger.flush()
+    const row = h.ledger.query({ limit: 50 }).find((e) => e.requestId === reply.headers['x-request-id'])
+    expect(row).toMatchObject({ agent: 'paged', service: 'github', path: '/repos/acme/app/issues' })
+    expect(JSON.stringify(row)).not.toContain(token)
+  })
+
   it('serves agents: 127.0.0.1, localhost, *.localhost, [::1]-style literals and no browser headers', async () => {
     for (const host of [
       `127.0.0.1:${h.port}`,
