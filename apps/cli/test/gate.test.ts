@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
@@ -412,6 +413,53 @@ describe('aegis gate errors', () => {
       expect(result.stderr).toContain(`Port ${port} is already in use`)
     } finally {
       blocker.close()
+      removeDir(dir)
+    }
+  })
+
+  it('names the file and key when TLS or CA files hold the wrong PEM, and never starts', async () => {
+    const dir = tempDir()
+    const pki = testPki()
+    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }) as string
+    writeFileSync(join(dir, 'leaf.crt'), pki.cert)
+    writeFileSync(join(dir, 'leaf.key'), pki.key)
+    writeFileSync(join(dir, 'other.key'), otherKey)
+    writeFileSync(join(dir, 'junk.pem'), 'not a certificate\n')
+    try {
+      await runCli(['init', '--write-secrets'], { cwd: dir })
+      const cases: Array<[string[], RegExp]> = [
+        // cert and key swapped
+        [
+          ['--tls', '--cert', 'leaf.key', '--key', 'leaf.crt'],
+          /gate\.tls\.cert \S*leaf\.key holds no PEM certificate.*private key/,
+        ],
+        [
+          ['--tls', '--cert', 'leaf.crt', '--key', 'junk.pem'],
+          /gate\.tls\.key \S*junk\.pem holds no usable PEM private key/,
+        ],
+        [
+          ['--tls', '--cert', 'leaf.crt', '--key', 'other.key'],
+          /gate\.tls\.key \S*other\.key does not belong to gate\.tls\.cert \S*leaf\.crt/,
+        ],
+        // a CA file that is not a certificate was trusted as nothing, silently
+        [['--upstream-ca', 'junk.pem'], /gate\.upstream\.ca_file \S*junk\.pem holds no PEM certificate/],
+        [
+          ['--upstream-ca', 'leaf.key'],
+          /gate\.upstream\.ca_file \S*leaf\.key holds no PEM certificate.*private key/,
+        ],
+      ]
+      for (const [args, message] of cases) {
+        const result = await runCli(['gate', '--port', '0', ...args], { cwd: dir })
+        expect(result.code, args.join(' ')).toBe(1)
+        expect(result.stderr, args.join(' ')).toMatch(message)
+        expect(result.stderr).not.toContain('PEM routines')
+        expect(result.stderr).not.toContain('PRIVATE KEY-----\n')
+        expect(result.stdout).not.toContain('listening on')
+      }
+    } finally {
       removeDir(dir)
     }
   })

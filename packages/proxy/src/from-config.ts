@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { type AnonymousAccess, anonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
@@ -79,7 +80,7 @@ export function pipelineOptionsFromConfig(
       ...connectionLimitsFromConfig(config),
     },
     upstream: {
-      ca: gate.upstream.ca_file.map((file) => readPem(file, 'gate.upstream.ca_file')),
+      ca: gate.upstream.ca_file.map((file) => readCertificates(file, 'gate.upstream.ca_file')),
       resolve: gate.upstream.resolve,
       allowPrivate: gate.upstream.allow_private,
       ...(gate.upstream.dns_cache_ttl === undefined ? {} : { dnsCacheTtl: gate.upstream.dns_cache_ttl }),
@@ -134,4 +135,58 @@ export function readPem(file: string, key: string): string {
     const code = (error as { code?: string }).code ?? 'unreadable'
     throw new ConfigFileError(`Cannot read ${key} ${file} (${code})`)
   }
+}
+
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
+
+/**
+ * Reads a PEM file that must hold one or more certificates (a CA bundle, a server certificate) and
+ * checks each parses. Without this, a private key or a stray file given as a CA is silently trusted
+ * as nothing, and a bad server certificate surfaces as a bare OpenSSL code naming no file.
+ */
+export function readCertificates(file: string, key: string): string {
+  const text = readPem(file, key)
+  const blocks = text.match(CERTIFICATE_BLOCK) ?? []
+  if (blocks.length === 0) {
+    throw new ConfigFileError(
+      `${key} ${file} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----${
+        /PRIVATE KEY-----/.test(text) ? '; it holds a private key' : ''
+      })`,
+    )
+  }
+  blocks.forEach((block, index) => {
+    try {
+      new X509Certificate(block)
+    } catch {
+      throw new ConfigFileError(
+        `${key} ${file}: certificate ${index + 1} of ${blocks.length} is not valid PEM`,
+      )
+    }
+  })
+  return text
+}
+
+/**
+ * Reads the gate's TLS certificate and private key (`gate.tls.cert`, `gate.tls.key`) and checks they
+ * are what they claim and belong together, so a swapped, damaged or mismatched pair is an error
+ * naming the key and file rather than an OpenSSL code. The key's text never appears in a message.
+ */
+export function readTlsPair(certFile: string, keyFile: string): { cert: string; key: string } {
+  const cert = readCertificates(certFile, 'gate.tls.cert')
+  const key = readPem(keyFile, 'gate.tls.key')
+  let privateKey: ReturnType<typeof createPrivateKey>
+  try {
+    privateKey = createPrivateKey(key)
+  } catch {
+    throw new ConfigFileError(
+      `gate.tls.key ${keyFile} holds no usable PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN RSA/EC PRIVATE KEY-----, unencrypted)`,
+    )
+  }
+  const leaf = new X509Certificate((cert.match(CERTIFICATE_BLOCK) ?? [cert])[0] as string)
+  if (!leaf.checkPrivateKey(privateKey)) {
+    throw new ConfigFileError(
+      `gate.tls.key ${keyFile} does not belong to gate.tls.cert ${certFile} (the key's public half differs from the certificate's)`,
+    )
+  }
+  return { cert, key }
 }

@@ -18,7 +18,11 @@ export {
 export { ADMIN_SOCKET, adminSockets } from './admin/socket.js'
 export { Drain } from './drain.js'
 export { deliveryFailureCode } from './errors.js'
-export { anonymousAccessFromConfig, connectionLimitsFromConfig, readPem } from './from-config.js'
+export {
+  anonymousAccessFromConfig,
+  connectionLimitsFromConfig,
+  readTlsPair,
+} from './from-config.js'
 export { agentIdentity } from './http/agent-token.js'
 export { refuseConnect } from './http/connect.js'
 export { connectionLimits, connectionServerOptions, guardConnections } from './http/connections.js'

@@ -66,7 +66,7 @@ describe('@aegis/proxy/internal', () => {
         'guardConnections',
         'lingerAfterAnswer',
         'listenOn',
-        'readPem',
+        'readTlsPair',
         'refuseConnect',
         'sendRefusal',
       ].sort(),

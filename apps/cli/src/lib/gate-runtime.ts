@@ -13,7 +13,7 @@ import {
   type ListeningAddress,
   pipelineOptionsFromConfig,
 } from '@aegis/proxy'
-import { anonymousAccessFromConfig, createAdminServer, readPem } from '@aegis/proxy/internal'
+import { anonymousAccessFromConfig, createAdminServer, readTlsPair } from '@aegis/proxy/internal'
 import { createTelemetry } from '@aegis/telemetry'
 import { Flags } from '@oclif/core'
 import type { Logger } from 'pino'
@@ -145,10 +145,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
       host: gateConfig.host,
       port: gateConfig.port,
       tls: gateConfig.tls.enabled
-        ? {
-            cert: readPem(gateConfig.tls.cert ?? '', 'gate.tls.cert'),
-            key: readPem(gateConfig.tls.key ?? '', 'gate.tls.key'),
-          }
+        ? readTlsPair(gateConfig.tls.cert ?? '', gateConfig.tls.key ?? '')
         : undefined,
     }
     gateOptions.limits = { ...gateOptions.limits, shutdownTimeout: gateConfig.shutdown_timeout }
