@@ -83,6 +83,31 @@ describe('config validate / show', () => {
     })
   }
 
+  it('validate lists every problem of the file; other commands say how many more there are', async () => {
+    writeFileSync(
+      join(p.dir, 'many.yaml'),
+      'gate:\n  prot: 3100\n  policy_mode: enforcing\nwebhooks:\n  - url: https://hooks.example.com/a\n    events: [blocked_request]\n    secrett: a-signing-secret-of-length\n',
+    )
+    const before = snapshot(p.dir)
+    const r = await p.run(['config', 'validate', '--config', 'many.yaml'])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'Error: many.yaml:2: unknown key "gate.prot"',
+      expect.stringMatching(/^ {2}many\.yaml:3: gate\.policy_mode: /),
+      '  many.yaml:7: unknown key "webhooks[0].secrett"',
+      '  many.yaml:5: webhooks[0].secret: required key is missing (is "secrett" on line 7 a misspelling of it?)',
+      '  (4 problems)',
+    ])
+    expect(r.stderr).not.toContain('a-signing-secret-of-length')
+    const other = await p.run(['vault', 'list', '--config', 'many.yaml'])
+    expect(other.code).toBe(1)
+    expect(other.stderr.trimEnd()).toBe(
+      'Error: many.yaml:2: unknown key "gate.prot" (and 3 more problems: aegis config validate lists them)',
+    )
+    expect(snapshot(p.dir)).toEqual(before)
+  })
+
   it('an invalid AEGIS_* variable is an error naming the variable', async () => {
     const r = await p.run(['config', 'validate'], { env: { AEGIS_GATE_PORT: 'eighty' } })
     expect(r.code).toBe(1)

@@ -61,8 +61,11 @@ export function formatKey(path: KeyPath): string {
   return out
 }
 
+/** The message of a required key that is absent. */
+export const MISSING_KEY = 'required key is missing'
+
 function cleanMessage(message: string): string {
-  if (/received undefined$/.test(message)) return 'required key is missing'
+  if (/received undefined$/.test(message)) return MISSING_KEY
   return message.replace(/^Invalid input: /, '')
 }
 

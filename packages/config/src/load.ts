@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import { type EnvLayer, readEnvLayer } from './env.js'
-import { ConfigError, flattenIssues, formatKey, type Problem } from './errors.js'
+import { ConfigError, flattenIssues, formatKey, MISSING_KEY, type Problem } from './errors.js'
 import { hasPath, mergeLayers, resolveLayerPaths, resolveOutputPaths, withoutUndefined } from './layers.js'
 import { type ConfigInput, type ConfigValues, configSchema, layerSchema } from './schema.js'
 import { type ConfigFile, readConfigFile } from './yaml-file.js'
@@ -92,13 +92,47 @@ function flagProblem(problem: Problem, problems: string[]): ConfigError {
   return new ConfigError(`${what} (command-line option)`, { key, problems })
 }
 
+/** True when two key paths are the same. */
+function samePath(a: readonly PropertyKey[], b: readonly PropertyKey[]): boolean {
+  return a.length === b.length && a.every((part, i) => part === b[i])
+}
+
+/**
+ * A required key reported missing beside an unknown key is most often a misspelling of it
+ * (`secrett:` for `secret:`): the unknown key is named in the message, and ordered first.
+ */
+function withMisspellings(
+  located: { problem: Problem; line: number }[],
+): { problem: Problem; line: number }[] {
+  return located.map((entry) => {
+    const { problem } = entry
+    if (problem.unknownKey || problem.message !== MISSING_KEY) return entry
+    const parent = problem.path.slice(0, -1)
+    const sibling = located.find(
+      (other) => other.problem.unknownKey && samePath(other.problem.path.slice(0, -1), parent),
+    )
+    if (sibling === undefined) return entry
+    const name = String(sibling.problem.path.at(-1))
+    return {
+      problem: {
+        ...problem,
+        message: `${MISSING_KEY} (is "${name}" on line ${sibling.line} a misspelling of it?)`,
+      },
+      // Right after the unknown key it probably stands for.
+      line: Math.max(entry.line, sibling.line) + 0.5,
+    }
+  })
+}
+
 function validateFile(file: ConfigFile): void {
   const parsed = layerSchema.safeParse(file.value)
   if (parsed.success) return
-  const withLines = flattenIssues(parsed.error.issues).map((problem) => ({
-    problem,
-    line: file.lineOf(problem.path),
-  }))
+  const withLines = withMisspellings(
+    flattenIssues(parsed.error.issues).map((problem) => ({
+      problem,
+      line: file.lineOf(problem.path),
+    })),
+  )
   withLines.sort((a, b) => a.line - b.line)
   const errors = withLines.map(({ problem }) => fileProblem(file, problem, []))
   const first = withLines[0]

@@ -96,6 +96,28 @@ describe('errors from the file name the file, line and key', () => {
   })
 })
 
+describe('a required key missing beside an unknown key', () => {
+  it('names the unknown key first, and the missing one as its likely misspelling', () => {
+    const { error } = fileError(
+      'webhooks:\n  - url: https://hooks.example.com/aegis\n    events: [blocked_request]\n    secrett: a-signing-secret-of-length\n',
+    )
+    expect(error.message).toBe('aegis.config.yaml:4: unknown key "webhooks[0].secrett"')
+    expect(error.problems).toEqual([
+      'aegis.config.yaml:4: unknown key "webhooks[0].secrett"',
+      'aegis.config.yaml:2: webhooks[0].secret: required key is missing (is "secrett" on line 4 a misspelling of it?)',
+    ])
+    // The value never appears.
+    expect(error.problems.join('\n')).not.toContain('a-signing-secret-of-length')
+  })
+
+  it('leaves a missing key alone when no unknown key stands beside it', () => {
+    const { error } = fileError(
+      'webhooks:\n  - url: https://hooks.example.com/aegis\n    events: [blocked_request]\n',
+    )
+    expect(error.message).toBe('aegis.config.yaml:2: webhooks[0].secret: required key is missing')
+  })
+})
+
 describe('unknown keys are errors at every depth', () => {
   const cases: [string, string, number][] = [
     ['gates:\n  port: 1\n', 'gates', 1],

@@ -81,10 +81,18 @@ export function debugEnabled(debugEnv: string | undefined): boolean {
 }
 
 /** The one line printed for an error: its message with line breaks folded into spaces. */
+/** For a config with several problems: how many more there are, and where they are listed. */
+function moreProblems(err: Error): string {
+  const problems = (err as { problems?: readonly string[] }).problems
+  if (err.name !== 'ConfigError' || !problems || problems.length < 2) return ''
+  const more = problems.length - 1
+  return ` (and ${more} more problem${more === 1 ? '' : 's'}: aegis config validate lists them)`
+}
+
 export function errorLine(err: unknown): string {
   let message = err instanceof Error ? err.message : String(err)
   if (isInvalidVaultInput(err)) message = toFlagWording(message)
   const line = message.replace(/\s*\n\s*/g, ' ').trim()
-  if (isKnownError(err)) return `Error: ${line}`
+  if (isKnownError(err)) return `Error: ${line}${moreProblems(err)}`
   return `Error: ${line || 'unexpected failure'} (set DEBUG=aegis* for details)`
 }

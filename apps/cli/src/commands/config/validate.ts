@@ -8,14 +8,26 @@ export interface ValidateResult {
 }
 
 export default class ConfigValidate extends AegisCommand<typeof ConfigValidate> {
-  static override summary = 'Check the config file (and AEGIS_* variables) and report the first problem'
+  static override summary = 'Check the config file (and AEGIS_* variables) and report every problem'
+  static override description =
+    'Exit 0 when the configuration is valid. Otherwise the first problem is the error line (file:line: key: what is wrong), ' +
+    'and every further problem in the file follows on its own line, so one run finds them all.'
   static override examples = [
     '<%= config.bin %> config validate',
     '<%= config.bin %> config validate --config prod.yaml',
   ]
 
   async run(): Promise<ValidateResult> {
-    const config = this.loadAegisConfig()
+    let config: ReturnType<typeof this.loadAegisConfig>
+    try {
+      config = this.loadAegisConfig()
+    } catch (error) {
+      const problems = everyProblem(error)
+      if (problems === null) throw error
+      // One problem per line: the first as the error line, the rest under it.
+      process.stderr.write(`Error: ${problems.join('\n  ')}\n  (${problems.length} problems)\n`)
+      return this.exit(1)
+    }
     const file = config.source.file
     const warnings = [...config.source.warnings]
     for (const warning of warnings) this.logToStderr(`Warning: ${warning}`)
@@ -26,4 +38,10 @@ export default class ConfigValidate extends AegisCommand<typeof ConfigValidate> 
     )
     return { valid: true, file, warnings }
   }
+}
+
+/** Every problem of a ConfigError that found more than one, else null. */
+function everyProblem(error: unknown): readonly string[] | null {
+  const problems = (error as { name?: string; problems?: readonly string[] }).problems
+  return (error as Error).name === 'ConfigError' && problems && problems.length > 1 ? problems : null
 }
