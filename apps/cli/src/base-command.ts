@@ -62,6 +62,14 @@ export type AegisFlags<T extends typeof Command> = Interfaces.InferredFlags<
 /** Arguments of a command. */
 export type AegisArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
+/** Flags that carry secret material, and what to say when one was given in argv rather than stdin. */
+const ARGV_SECRET_WARNINGS: Readonly<Record<string, string>> = {
+  secret:
+    'Warning: --secret <value> put the secret in argv, visible to other processes (ps, /proc) and kept in shell history; next time use --secret - (stdin) or leave --secret out to be prompted',
+  'key-share':
+    'Warning: --key-share <share> put key shares in argv, visible to other processes (ps, /proc) and kept in shell history; next time pipe them in, one per line: --key-share - < shares.txt',
+}
+
 export abstract class AegisCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
@@ -216,21 +224,25 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * Closes the storage the command opened. After a command that took a secret as a literal
-   * `--secret <value>` (vault add, vault rotate, webhook add) succeeded: it works — scripts rely on it — but the
-   * value sat in argv, readable by other processes and kept in shell history. Said after success
-   * only, so a failure stays one line on stderr.
+   * Closes the storage the command opened. After a command that took secret material as a literal
+   * flag value (`--secret <value>`: vault add, vault rotate, webhook add; `--key-share <share>`: vault
+   * unseal) succeeded: it works — scripts and the brief rely on it — but the value sat in argv,
+   * readable by other processes and kept in shell history. Said after success only, so a failure
+   * stays one line on stderr.
    */
   override async finally(err: Error | undefined): Promise<unknown> {
     const storage = this.#storage
     this.#storage = undefined
     // A storage that failed to open has nothing to close (its error was the command's).
     await (await storage?.catch(() => undefined))?.close()
-    const secret = (this.flags as { secret?: unknown } | undefined)?.secret
-    if (err === undefined && typeof secret === 'string' && secret !== '-') {
-      process.stderr.write(
-        'Warning: --secret <value> put the secret in argv, visible to other processes (ps, /proc) and kept in shell history; next time use --secret - (stdin) or leave --secret out to be prompted\n',
-      )
+    if (err === undefined) {
+      const flags = (this.flags ?? {}) as Record<string, unknown>
+      for (const [flag, warning] of Object.entries(ARGV_SECRET_WARNINGS)) {
+        const values = ([] as unknown[]).concat(flags[flag] ?? [])
+        if (values.some((value) => typeof value === 'string' && value !== '-')) {
+          process.stderr.write(`${warning}\n`)
+        }
+      }
     }
     return super.finally(err)
   }

@@ -200,6 +200,10 @@ describe('unseal → commands work → seal', () => {
       unsealedKey: unsealedKey(),
     })
     expect(statSync(unsealedKey()).mode & 0o777).toBe(0o600)
+    // Shares in argv work (the brief shows them so) but are secret material: said once, after success.
+    expect(r.stderr.trim()).toBe(
+      'Warning: --key-share <share> put key shares in argv, visible to other processes (ps, /proc) and kept in shell history; next time pipe them in, one per line: --key-share - < shares.txt',
+    )
     const listed = await list()
     expect(listed.code, listed.stderr).toBe(0)
     expect(JSON.parse(listed.stdout)).toHaveLength(1)
@@ -221,6 +225,7 @@ describe('unseal → commands work → seal', () => {
     const r = await runCli(['vault', 'unseal', '--key-share', '-'], { cwd: dir, input })
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain(`Unsealed: the key is in ${unsealedKey()}`)
+    expect(r.stderr).not.toContain('Warning')
     expect((await list()).code).toBe(0)
   })
 
