@@ -190,6 +190,18 @@ describe('aegis doctor', () => {
     expect(config.report.checks).toEqual([
       { name: 'config', status: 'fail', message: expect.stringMatching(/gate\.port/) },
     ])
+
+    // Several problems: the first, and how to see the rest.
+    writeFileSync(join(q.dir, 'aegis.config.yaml'), 'gate:\n  port: high\n  prot: 1\n')
+    const several = await doctor(q)
+    expect(several.report.checks).toEqual([
+      {
+        name: 'config',
+        status: 'fail',
+        message:
+          'aegis.config.yaml:2: gate.port: expected number, received string (and 1 more problem: aegis config validate lists them)',
+      },
+    ])
   })
 
   it('opens the ledger when present, and fails when it is corrupt', async () => {

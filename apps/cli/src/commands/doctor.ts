@@ -14,6 +14,7 @@ import {
   checkVault,
 } from '../lib/doctor-checks.js'
 import { checkPostgres } from '../lib/doctor-postgres.js'
+import { moreProblems } from '../lib/errors.js'
 import { renderTable } from '../lib/table.js'
 
 /** `aegis doctor --json`. */
@@ -52,7 +53,7 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
     try {
       config = this.loadAegisConfig()
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err)
+      const message = err instanceof Error ? `${err.message}${moreProblems(err)}` : String(err)
       return [{ name: 'config', status: 'fail', message }]
     }
     const checks: CheckResult[] = [

@@ -82,7 +82,7 @@ export function debugEnabled(debugEnv: string | undefined): boolean {
 
 /** The one line printed for an error: its message with line breaks folded into spaces. */
 /** For a config with several problems: how many more there are, and where they are listed. */
-function moreProblems(err: Error): string {
+export function moreProblems(err: Error): string {
   const problems = (err as { problems?: readonly string[] }).problems
   if (err.name !== 'ConfigError' || !problems || problems.length < 2) return ''
   const more = problems.length - 1
