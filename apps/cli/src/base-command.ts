@@ -52,6 +52,7 @@ import { sealedMessage } from './lib/custody.js'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
 import { vaultKeyPrefetched } from './lib/key-prefetch.js'
 import { authorizeCommand } from './lib/rbac.js'
+import { configuredSalt, saltOption } from './lib/salt.js'
 import { openStorage, type Storage } from './lib/storage.js'
 import { existingDataDir, invalidKeyMessage } from './lib/workspace.js'
 
@@ -184,7 +185,12 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
   #open(name: string): Vault {
     const masterKey = this.masterKey()
     try {
-      return openVault({ dataDir: this.dataDir(), name, masterKey })
+      return openVault({
+        dataDir: this.dataDir(),
+        name,
+        masterKey,
+        ...saltOption(configuredSalt(this.loadAegisConfig())),
+      })
     } catch (error) {
       throw keyError(error, masterKey, name)
     }

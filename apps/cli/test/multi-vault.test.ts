@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,7 +10,9 @@ import {
   type Project,
   parseJson,
   removeDir,
+  runCli,
   snapshot,
+  tempDir,
 } from './helpers/run-cli.js'
 
 describe('multi-vault commands', () => {
@@ -267,4 +269,57 @@ describe('AEGIS_VAULT selects the vault for every command and for the gate', () 
     expect(vaults.map((v) => v.name).sort()).toEqual(['default', 'prod', 'staging'])
     expect((await p.run(['vault', 'destroy', '--name', 'prod', '--confirm'], asAdmin)).code).toBe(0)
   })
+})
+
+describe('AEGIS_SALT / vault.salt', () => {
+  const SALT = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'
+  const OTHER = 'ffeeddccbbaa99887766554433221100'
+
+  it('is the salt of vaults made by init and vault create, and another salt is refused at every opening', async () => {
+    const dir = tempDir()
+    try {
+      const bad = await runCli(['init', '--json'], { cwd: dir, env: { AEGIS_SALT: 'not-hex' } })
+      expect(bad.code).toBe(1)
+      expect(bad.stderr).toMatch(/^Error: AEGIS_SALT: expected hex of 16 to 64 bytes/)
+      expect(existsSync(join(dir, 'aegis.config.yaml'))).toBe(false)
+
+      const init = await runCli(['init', '--json'], { cwd: dir, env: { AEGIS_SALT: SALT } })
+      expect(init.code, init.stderr).toBe(0)
+      const key = parseJson<{ masterKey: string }>(init).masterKey
+      const env = { AEGIS_MASTER_KEY: key, AEGIS_SALT: SALT }
+      expect((await runCli(['vault', 'create', '--name', 'prod'], { cwd: dir, env })).code).toBe(0)
+      // Without the setting a vault gets its own random salt, as before.
+      const own = await runCli(['vault', 'create', '--name', 'dev'], {
+        cwd: dir,
+        env: { AEGIS_MASTER_KEY: key },
+      })
+      expect(own.code).toBe(0)
+      const registry = JSON.parse(readFileSync(join(dir, '.aegis', 'vaults.json'), 'utf8')) as {
+        vaults: { name: string; salt: string }[]
+      }
+      const salts = Object.fromEntries(registry.vaults.map((v) => [v.name, v.salt]))
+      expect(salts.default).toBe(SALT)
+      expect(salts.prod).toBe(SALT)
+      expect(salts.dev).toMatch(/^[0-9a-f]{64}$/)
+      expect(salts.dev).not.toBe(SALT)
+
+      expect((await runCli(['vault', 'list'], { cwd: dir, env })).code).toBe(0)
+      const before = snapshot(dir)
+      const mismatch = { AEGIS_MASTER_KEY: key, AEGIS_SALT: OTHER }
+      for (const args of [['vault', 'list'], ['gate', '--port', '0'], ['doctor']]) {
+        const r = await runCli(args, { cwd: dir, env: mismatch })
+        expect(r.code, args.join(' ')).toBe(1)
+        expect(r.stdout + r.stderr, args.join(' ')).toMatch(
+          /The configured salt \(AEGIS_SALT \/ vault\.salt\) is not the salt vault "default" was created with/,
+        )
+        expect(r.stdout).not.toContain('listening on')
+      }
+      // The dev vault, with its own salt, is refused too under the setting, never opened with it.
+      const dev = await runCli(['vault', 'list'], { cwd: dir, env: { ...env, AEGIS_VAULT: 'dev' } })
+      expect(dev.stderr).toMatch(/not the salt vault "dev" was created with/)
+      expect(snapshot(dir)).toEqual(before)
+    } finally {
+      removeDir(dir)
+    }
+  }, 60_000)
 })

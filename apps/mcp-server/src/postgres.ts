@@ -62,7 +62,13 @@ export async function openPgState(options: {
     if (!check.ok) throw refuse(check.message)
     let store: VaultStore
     try {
-      store = await openPgVault({ pool, name: config.vault.name, masterKey: options.masterKey })
+      store = await openPgVault({
+        pool,
+        name: config.vault.name,
+        masterKey: options.masterKey,
+        // AEGIS_SALT / vault.salt: the vault must have been created with it.
+        ...(config.vault.salt === undefined ? {} : { salt: Buffer.from(config.vault.salt, 'hex') }),
+      })
     } catch (error) {
       const code = (error as { code?: unknown }).code
       if (code === 'invalid_master_key') throw refuse(`Invalid master key for vault "${config.vault.name}"`)

@@ -64,7 +64,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   )
   const state =
     pgUrl === undefined
-      ? openSqliteState(config.vault.data_dir, config.vault.name, masterKey)
+      ? openSqliteState(config.vault.data_dir, config.vault.name, masterKey, config.vault.salt)
       : await openPgState({
           config,
           url: pgUrl,
@@ -125,8 +125,19 @@ export async function serve(options: ServeOptions): Promise<void> {
  * SQLite: the vault file and the ledger file (refusals raise webhook events in the same
  * transaction; a running gate's relay delivers them).
  */
-function openSqliteState(dataDir: string, name: string, masterKey: string): ServerState {
-  const vault = openVault({ dataDir, name, masterKey })
+function openSqliteState(
+  dataDir: string,
+  name: string,
+  masterKey: string,
+  salt: string | undefined,
+): ServerState {
+  // AEGIS_SALT / vault.salt: the vault must have been created with it.
+  const vault = openVault({
+    dataDir,
+    name,
+    masterKey,
+    ...(salt === undefined ? {} : { salt: Buffer.from(salt, 'hex') }),
+  })
   try {
     const ledger = openLedger({
       file: join(dataDir, 'ledger.db'),

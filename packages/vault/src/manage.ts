@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { count } from 'drizzle-orm'
 import { makeKeyCheck, verifyKeyCheck } from './cipher.js'
-import { generateSalt, KDF } from './crypto.js'
+import { KDF } from './crypto.js'
 import { type Connection, connect, migrateDatabase, readMeta } from './db.js'
 import { corruptDatabase, toVaultError, VaultError } from './errors.js'
 import {
@@ -16,6 +16,7 @@ import {
 import { cachedVaultKey } from './keycache.js'
 import { readRegistry } from './registry.js'
 import { withRegistryLock, writeRegistry } from './registry-write.js'
+import { assertSameSalt, checkSalt } from './salt.js'
 import { credentials, meta } from './schema.js'
 import type { VaultInfo } from './types.js'
 import { validateMasterKey, validateVaultName } from './validate.js'
@@ -36,14 +37,12 @@ export interface OpenVaultOptions {
   dataDir: string
   name: string
   masterKey: string
-}
-
-function checkSalt(salt: Buffer | undefined): Buffer {
-  if (salt === undefined) return generateSalt()
-  if (!Buffer.isBuffer(salt) || salt.length < 16 || salt.length > 64) {
-    throw new VaultError('invalid_input', 'salt must be 16 to 64 bytes')
-  }
-  return salt
+  /**
+   * The salt the caller was configured with (a deployment's fixed salt). When given, the vault's own
+   * salt must be this one: `invalid_input` otherwise, before the key is derived. A vault's salt never
+   * changes, so a different one is a configuration mistake, not a wrong key.
+   */
+  salt?: Buffer
 }
 
 /**
@@ -136,6 +135,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
     if (!Number.isSafeInteger(iterations) || iterations < KDF.iterations) throw corruptDatabase(file)
     const check = m.get('key_check')
     if (check === undefined) throw corruptDatabase(file)
+    assertSameSalt(name, Buffer.from(entry.salt, 'hex'), opts.salt)
     const key = cachedVaultKey(masterKey, Buffer.from(entry.salt, 'hex'), iterations)
     verifyKeyCheck(name, key, Buffer.from(check, 'base64'))
     // Only now, with the key verified, may anything be written.

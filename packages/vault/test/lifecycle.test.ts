@@ -41,6 +41,23 @@ describe('createVault / openVault', () => {
     expect(again.get('slack-bot')?.secret.reveal()).toBe('xoxb-super-secret-token-4242')
   })
 
+  it("opens with the configured salt when it is the vault's own, and refuses another before deriving a key", () => {
+    const dataDir = tempDataDir()
+    newVault(dataDir, 'default').close()
+    const same = track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY, salt: TEST_SALT }))
+    expect(same.name).toBe('default')
+    const other = Buffer.alloc(32, 9)
+    expect(() => openVault({ dataDir, name: 'default', masterKey: MASTER_KEY, salt: other })).toThrow(
+      expect.objectContaining({
+        name: 'VaultError',
+        code: 'invalid_input',
+        message: expect.stringMatching(
+          /^The configured salt \(AEGIS_SALT \/ vault\.salt\) is not the salt vault "default" was created with/,
+        ),
+      }),
+    )
+  })
+
   it('uses WAL, synchronous=NORMAL, foreign keys and a busy timeout', () => {
     const v = newVault()
     const db = new Database(v.file)

@@ -40,6 +40,21 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL vaults', () => {
     await db?.close()
   })
 
+  it('creates with a given salt; opening with another salt is invalid_input, with its own salt works', async () => {
+    const name = vaultName()
+    const salt = Buffer.alloc(32, 3)
+    await (await createPgVault({ pool: db.pool, name, masterKey: KEY, salt })).close()
+    const stored = await db.pool.query('SELECT salt FROM aegis.vaults WHERE name = $1', [name])
+    expect(Buffer.from(stored.rows[0].salt).equals(salt)).toBe(true)
+    await (await openPgVault({ pool: db.pool, name, masterKey: KEY, salt })).close()
+    expect(await code(openPgVault({ pool: db.pool, name, masterKey: KEY, salt: Buffer.alloc(32, 4) }))).toBe(
+      'invalid_input',
+    )
+    expect(
+      await code(createPgVault({ pool: db.pool, name: vaultName(), masterKey: KEY, salt: Buffer.alloc(8) })),
+    ).toBe('invalid_input')
+  })
+
   it('create / list / open / destroy; one database holds several vaults, each its own rows', async () => {
     const a = vaultName()
     const b = vaultName()

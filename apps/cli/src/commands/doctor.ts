@@ -15,6 +15,7 @@ import {
 } from '../lib/doctor-checks.js'
 import { checkPostgres } from '../lib/doctor-postgres.js'
 import { moreProblems } from '../lib/errors.js'
+import { configuredSalt } from '../lib/salt.js'
 import { renderTable } from '../lib/table.js'
 
 /** `aegis doctor --json`. */
@@ -102,6 +103,7 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
           dataDir,
           name,
           masterKey,
+          salt: configuredSalt(config),
         })
         checks.push(...results)
         if (vault) {

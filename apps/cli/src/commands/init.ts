@@ -8,6 +8,7 @@ import { AegisCommand } from '../base-command.js'
 import { commitFile, discardFile, initConfigPath, stageConfigFile } from '../lib/config-file.js'
 import { CliError } from '../lib/errors.js'
 import { PG_MIGRATION_SETS, pgFailure } from '../lib/postgres.js'
+import { configuredSalt, saltOption } from '../lib/salt.js'
 import { openStorage } from '../lib/storage.js'
 
 /** `aegis init --json` output (interface.md §6). */
@@ -83,7 +84,7 @@ export default class Init extends AegisCommand<typeof Init> {
       const dataDir = config.vault.data_dir
       const name = config.vault.name
       if (config.storage.postgres.url === undefined) {
-        createVault({ dataDir, name, masterKey }).close()
+        createVault({ dataDir, name, masterKey, ...saltOption(configuredSalt(config)) }).close()
         result = { configPath, dataDir, vault: name, engine: 'sqlite' }
       } else {
         const joined = await initPostgres(config, masterKey, generated)

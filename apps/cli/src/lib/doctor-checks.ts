@@ -16,6 +16,7 @@ import {
   type Vault,
 } from '@aegis/vault'
 import { redisTrouble } from './rate-limits.js'
+import { saltOption } from './salt.js'
 
 export type CheckStatus = 'pass' | 'warn' | 'fail'
 
@@ -139,13 +140,20 @@ export function checkVault(opts: {
   dataDir: string
   name: string
   masterKey: string | undefined
+  /** The configured salt (`vault.salt`), which must be the vault's own. */
+  salt?: Buffer | undefined
 }): VaultChecks {
   if (!opts.masterKey) {
     return { vault: null, credentials: [], results: [warn('vault database', 'not checked: no master key')] }
   }
   let vault: Vault
   try {
-    vault = openVault({ dataDir: opts.dataDir, name: opts.name, masterKey: opts.masterKey })
+    vault = openVault({
+      dataDir: opts.dataDir,
+      name: opts.name,
+      masterKey: opts.masterKey,
+      ...saltOption(opts.salt),
+    })
   } catch (err) {
     if (err instanceof Error && (err as { code?: unknown }).code === 'invalid_master_key') {
       return {

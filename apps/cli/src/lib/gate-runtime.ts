@@ -24,6 +24,7 @@ import { vaultKeyPrefetched } from './key-prefetch.js'
 import { createLogger } from './logger.js'
 import { assertPoliciesDir } from './policies-dir.js'
 import { describeSharedLimits, openSharedLimits } from './rate-limits.js'
+import { configuredSalt } from './salt.js'
 import { upstreamFlags, upstreamOverrides } from './upstream-flags.js'
 import { type GateWebhooks, startGateWebhooks } from './webhook-relay.js'
 import { syncConfigWebhooks } from './webhooks.js'
@@ -122,7 +123,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   // The PostgreSQL state (pg, drizzle's pg-core, the change feed) loads only when configured.
   const state =
     pgUrl === undefined
-      ? openSqliteGateState(options)
+      ? openSqliteGateState({ ...options, salt: configuredSalt(config) })
       : await (await import('./gate-state-pg.js')).openPgGateState({ ...options, url: pgUrl, config, logger })
   const { vault, outbox } = state
   // Budgets in Redis when rate_limit.redis.url names one (shared with the other gates).

@@ -11,6 +11,7 @@ import { type CredentialLoad, readCustody, SealableVault } from '@aegis/vault'
 import { Outbox, type OutboxStore, sqliteOutboxStore } from '@aegis/webhooks'
 import { CliError } from './errors.js'
 import { ledgerPath } from './ledger-file.js'
+import { saltOption } from './salt.js'
 import { invalidKeyMessage } from './workspace.js'
 
 export interface GateStateOptions {
@@ -18,6 +19,8 @@ export interface GateStateOptions {
   vaultName: string
   /** The master key as the command resolves it (throws when none is at hand). */
   masterKey: () => string
+  /** The configured salt (`vault.salt`), which must be the vault's own. */
+  salt?: Buffer | undefined
 }
 
 export interface GateState {
@@ -56,7 +59,7 @@ export const ADMIN_PERMISSION: Permission = commandPermission('vault:unseal') ??
  */
 export function openSqliteGateState(options: GateStateOptions): GateState {
   const { dataDir } = options
-  const vault = sealableVault(dataDir, options.vaultName, options.masterKey)
+  const vault = sealableVault(dataDir, options.vaultName, options.masterKey, options.salt)
   // Webhook events are written in the same transaction as the ledger entries that raise them.
   const outbox = new Outbox()
   let ledger: ReturnType<typeof openLedger>
@@ -116,8 +119,13 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
  * key at hand (AEGIS_MASTER_KEY, a valid unsealed.key, or — never split — the config), and sealed
  * when the key is split and none is at hand: the gate then holds only what an unseal sends it.
  */
-function sealableVault(dataDir: string, name: string, masterKey: () => string): SealableVault {
-  const vault = new SealableVault({ dataDir, name })
+function sealableVault(
+  dataDir: string,
+  name: string,
+  masterKey: () => string,
+  salt: Buffer | undefined,
+): SealableVault {
+  const vault = new SealableVault({ dataDir, name, ...saltOption(salt) })
   let key: string
   try {
     key = masterKey()

@@ -11,6 +11,7 @@ import { createPgVault, destroyPgVault, listPgVaults, openPgVault } from '@aegis
 import { PgOutbox } from '@aegis/webhooks/pg'
 import type { Pool } from 'pg'
 import { openConfiguredPool, PG_MIGRATION_SETS, pgFailure, pgWhere } from './postgres.js'
+import { configuredSalt, saltOption } from './salt.js'
 import type { OpenStorageOptions, Storage } from './storage.js'
 
 /** Opens the pool for `url` and checks the schema (unless `checkSchema: false`). */
@@ -30,14 +31,14 @@ export async function openPgStorage(
     await pool.end().catch(() => {})
     throw pgFailure(error, url)
   }
-  return pgStorage(pool, url)
+  return pgStorage(pool, url, configuredSalt(config))
 }
 
 /**
  * PostgreSQL: every vault, the ledger, users and webhooks in one database, shared by every process
  * that names it. The stores borrow this pool; `close` ends it.
  */
-function pgStorage(pool: Pool, url: string): Storage {
+function pgStorage(pool: Pool, url: string, salt: Buffer | undefined): Storage {
   // A failure past the first query (the server went away) still gets the one-line wording.
   const guarded =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
@@ -52,8 +53,12 @@ function pgStorage(pool: Pool, url: string): Storage {
     engine: 'postgres',
     pool,
     where: pgWhere(url),
-    openVault: guarded((name: string, masterKey: string) => openPgVault({ pool, name, masterKey })),
-    createVault: guarded((name: string, masterKey: string) => createPgVault({ pool, name, masterKey })),
+    openVault: guarded((name: string, masterKey: string) =>
+      openPgVault({ pool, name, masterKey, ...saltOption(salt) }),
+    ),
+    createVault: guarded((name: string, masterKey: string) =>
+      createPgVault({ pool, name, masterKey, ...saltOption(salt) }),
+    ),
     listVaults: guarded(() => listPgVaults(pool)),
     destroyVault: guarded((name: string) => destroyPgVault(pool, name)),
     openLedger: async () => openPgLedger({ pool }),

@@ -21,6 +21,7 @@ import type { OutboxStore } from '@aegis/webhooks'
 import type { Pool } from 'pg'
 import { vaultKeyPrefetched } from './key-prefetch.js'
 import { ledgerPath } from './ledger-path.js'
+import { configuredSalt, saltOption } from './salt.js'
 
 /** The ledger with the webhook outbox whose events it writes in its own transactions. */
 export interface LedgerWithOutbox {
@@ -75,14 +76,14 @@ export async function openStorage(
   options: OpenStorageOptions = {},
 ): Promise<Storage> {
   const url = config.storage.postgres.url
-  if (url === undefined) return sqliteStorage(dataDir)
+  if (url === undefined) return sqliteStorage(dataDir, configuredSalt(config))
   // PostgreSQL (pg, drizzle's pg-core, every package's PostgreSQL engine) loads only when configured.
   const { openPgStorage } = await import('./storage-pg.js')
   return openPgStorage(config, url, options)
 }
 
 /** The embedded default: one SQLite file per vault, ledger.db, access.db in the data directory. */
-function sqliteStorage(dataDir: string): Storage {
+function sqliteStorage(dataDir: string, salt: Buffer | undefined): Storage {
   const ledgerFile = ledgerPath(dataDir)
   const mode = (o: OpenLedgerOptions | undefined) =>
     o?.background === true
@@ -95,9 +96,10 @@ function sqliteStorage(dataDir: string): Storage {
     openVault: async (name, masterKey) => {
       // The key bin/run.js started deriving, if it guessed this vault: then openVault need not.
       await vaultKeyPrefetched()
-      return sqliteVaultStore(openVault({ dataDir, name, masterKey }))
+      return sqliteVaultStore(openVault({ dataDir, name, masterKey, ...saltOption(salt) }))
     },
-    createVault: async (name, masterKey) => sqliteVaultStore(createVault({ dataDir, name, masterKey })),
+    createVault: async (name, masterKey) =>
+      sqliteVaultStore(createVault({ dataDir, name, masterKey, ...saltOption(salt) })),
     listVaults: async () => listVaults(dataDir),
     destroyVault: async (name) => destroyVault(dataDir, name),
     // The ledger and the outbox load with their first use: vault and user commands never need them.

@@ -14,6 +14,8 @@ export interface SealableVaultOptions {
   name: string
   /** How long shares given so far are kept while more are awaited, ms. Default 10 minutes. */
   unsealTimeoutMs?: number
+  /** The configured salt, which must be the vault's own (see `OpenVaultOptions.salt`). */
+  salt?: Buffer
 }
 
 /** Where an unseal stands: `threshold` is null when the key was never split. */
@@ -36,6 +38,7 @@ export class SealableVault {
   readonly #dataDir: string
   readonly #name: string
   readonly #timeoutMs: number
+  readonly #salt: Buffer | undefined
   #vault: Vault | null = null
   #key: Buffer | null = null
   #pending: ParsedShare[] = []
@@ -48,6 +51,7 @@ export class SealableVault {
     this.#dataDir = options.dataDir
     this.#name = options.name
     this.#timeoutMs = options.unsealTimeoutMs ?? 10 * 60_000
+    this.#salt = options.salt
   }
 
   get name(): string {
@@ -83,6 +87,7 @@ export class SealableVault {
       dataDir: this.#dataDir,
       name: this.#name,
       masterKey: masterKey.toString('utf8'),
+      ...(this.#salt === undefined ? {} : { salt: this.#salt }),
     })
     this.#key = Buffer.from(masterKey)
     this.#generation++

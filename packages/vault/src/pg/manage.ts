@@ -2,9 +2,10 @@ import { count, eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
 import { makeKeyCheck, VaultCipher, verifyKeyCheck } from '../cipher.js'
-import { generateSalt, KDF } from '../crypto.js'
+import { KDF } from '../crypto.js'
 import { VaultError } from '../errors.js'
 import { cachedVaultKey } from '../keycache.js'
+import { assertSameSalt, checkSalt } from '../salt.js'
 import type { VaultStore } from '../store.js'
 import type { VaultInfo } from '../types.js'
 import { validateMasterKey, validateVaultName } from '../validate.js'
@@ -25,6 +26,11 @@ export interface PgVaultOptions {
   pool: Pool
   name: string
   masterKey: string
+  /**
+   * Create: the KDF salt (16-64 bytes; random 32 bytes when omitted). Open: the salt the caller was
+   * configured with, which must be the vault's own (`invalid_input` otherwise).
+   */
+  salt?: Buffer
 }
 
 async function run<T>(fn: () => Promise<T>): Promise<T> {
@@ -42,7 +48,7 @@ async function run<T>(fn: () => Promise<T>): Promise<T> {
 export async function createPgVault(opts: PgVaultOptions): Promise<VaultStore> {
   const name = validateVaultName(opts.name)
   const masterKey = validateMasterKey(opts.masterKey)
-  const salt = generateSalt()
+  const salt = checkSalt(opts.salt)
   const key = cachedVaultKey(masterKey, salt, KDF.iterations)
   const db = drizzle({ client: opts.pool, schema })
   const inserted = await run(() =>
@@ -83,6 +89,7 @@ export async function openPgVault(opts: PgVaultOptions): Promise<VaultStore> {
   ) {
     throw new VaultError('corrupt', `The stored settings of vault "${name}" in PostgreSQL are damaged`)
   }
+  assertSameSalt(name, row.salt, opts.salt)
   const key = cachedVaultKey(masterKey, row.salt, row.kdfIterations)
   verifyKeyCheck(name, key, row.keyCheck)
   return new PgVaultStore(opts.pool, name, new VaultCipher(name, key))
