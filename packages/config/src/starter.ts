@@ -83,8 +83,8 @@ rate_limit:
 #     poll_interval_ms: 5000   # safety net behind LISTEN/NOTIFY change propagation
 
 dashboard:
-  enabled: false
-  host: 127.0.0.1            # aegis dashboard binds here
+  enabled: false             # true: aegis gate serves the dashboard too (aegis dashboard always does)
+  host: 127.0.0.1            # the dashboard binds here
   port: 3200
   allowed_hosts: []          # extra Host names the dashboard answers (localhost names and IPs always)
 

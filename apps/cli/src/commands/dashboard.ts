@@ -1,14 +1,7 @@
-import { fileURLToPath } from 'node:url'
 import { authorize } from '@aegis/access'
-import type { LedgerStore } from '@aegis/ledger'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
-import type { DashboardDeps, GateStatus, UserAccess, VaultAccess } from '../dashboard/deps.js'
-import { embeddedGateStatus, externalGateStatus } from '../dashboard/gate-status.js'
-import { dashboardHosts } from '../dashboard/host.js'
-import { ApiError } from '../dashboard/respond.js'
-import { createDashboardServer } from '../dashboard/server.js'
-import { CliError } from '../lib/errors.js'
+import { type RunningDashboard, startDashboard } from '../dashboard/start.js'
 import {
   type GateRuntime,
   gateFlags,
@@ -16,14 +9,7 @@ import {
   startGateRuntime,
   untilSignal,
 } from '../lib/gate-runtime.js'
-import { createLogger } from '../lib/logger.js'
-import { withUserStore } from '../lib/user-store.js'
 import { growYoungGeneration } from '../lib/young-generation.js'
-
-// The built SPA, copied beside the commands by scripts/copy-dashboard.js (dist/commands/ → dist/dashboard/).
-const STATIC_ROOT = fileURLToPath(new URL('../dashboard', import.meta.url))
-
-const LOOPBACK_BINDS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1'])
 
 export default class Dashboard extends AegisCommand<typeof Dashboard> {
   static override summary = 'Start the gate and the web dashboard (login link printed once)'
@@ -77,8 +63,6 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
     // The engine the dashboard reads users (and, with --no-gate, the ledger) from, for its lifetime.
     const storage = await this.storage()
     let gate: GateRuntime | null = null
-    let ledger: LedgerStore
-    let gateStatus: () => Promise<GateStatus>
     if (flags.gate) {
       gate = await startGateRuntime({
         config,
@@ -89,65 +73,29 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         log: (line) => this.log(line),
         warn: (line) => this.warn(line),
       })
-      ledger = gate.ledger
-      gateStatus = embeddedGateStatus(gate.address.url, gate)
-    } else {
-      ledger = await storage.openLedger()
-      gateStatus = externalGateStatus(`http://127.0.0.1:${config.gate.port}`, this.activeVaultName())
     }
-    const logger = gate?.logger ?? createLogger(config)
-    const sealedVault = gate?.vault
-    const vault: VaultAccess = {
-      name: this.activeVaultName(),
-      use: async (fn) => {
-        if (sealedVault?.isSealed()) throw new ApiError(503, 'sealed', 'The vault is sealed')
-        try {
-          return await this.withVault(fn)
-        } catch (error) {
-          // Only the key lookup throws a CliError here (no key at hand: split and not unsealed).
-          if (error instanceof CliError)
-            throw new ApiError(503, 'sealed', 'The vault key is not at hand (sealed)')
-          throw error
-        }
-      },
-    }
-    const users: UserAccess = { use: (fn) => withUserStore(storage, fn) }
-    const deps: DashboardDeps = {
-      allowedHosts: dashboardHosts(config.dashboard.allowed_hosts),
-      staticRoot: STATIC_ROOT,
-      ledger,
-      users,
-      starterToken: process.env.AEGIS_USER_TOKEN?.trim() || undefined,
-      vault,
-      gateStatus,
-      logger,
-    }
-    const server = createDashboardServer(deps)
-    const stopAll = async () => {
-      await server.close()
-      if (gate) await gate.stop()
-      else await ledger.close()
-    }
-    let port: number
+    let dashboard: RunningDashboard
     try {
-      port = await server.listen(config.dashboard.host, config.dashboard.port)
+      dashboard = await startDashboard({
+        config,
+        gate,
+        storage,
+        vaultName: this.activeVaultName(),
+        withVault: (fn) => this.withVault(fn),
+        warn: (line) => this.warn(line),
+      })
     } catch (error) {
-      await stopAll()
-      throw new CliError(
-        `Cannot start the dashboard on ${config.dashboard.host}:${config.dashboard.port}: ${(error as Error).message}`,
-      )
+      await gate?.stop()
+      throw error
     }
-    const host = config.dashboard.host
-    if (!LOOPBACK_BINDS.has(host)) {
-      this.warn(
-        `The dashboard listens on ${host}, beyond this machine, over plain HTTP: put a TLS proxy in front, and add the name browsers use to dashboard.allowed_hosts (other names get 403)`,
-      )
+    const stopAll = async () => {
+      await dashboard.close()
+      if (gate) await gate.stop()
     }
-    // The link names a loopback address the Host allowlist accepts, whatever interface is bound.
-    this.log(`dashboard: http://127.0.0.1:${port}/login#t=${server.issueLoginToken()}`)
+    this.log(`dashboard: ${dashboard.loginUrl}`)
     // Loaded and listening: V8's young generation may grow now, up to its cap (bin/run.js holds it).
     growYoungGeneration()
-    await untilSignal(logger)
+    await untilSignal(dashboard.logger)
     await stopAll()
     this.log('Aegis dashboard stopped')
   }

@@ -1,10 +1,22 @@
+import { authorize } from '@aegis/access'
+import type { AegisConfig } from '@aegis/config'
 import { AegisCommand } from '../base-command.js'
-import { gateFlags, gateOverrides, startGateRuntime, untilSignal } from '../lib/gate-runtime.js'
+import { type RunningDashboard, startDashboard } from '../dashboard/start.js'
+import {
+  type GateRuntime,
+  gateFlags,
+  gateOverrides,
+  startGateRuntime,
+  untilSignal,
+} from '../lib/gate-runtime.js'
 import { growYoungGeneration } from '../lib/young-generation.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
-  static override description =
+  static override summary =
     'Start the gate: the local HTTP proxy that injects credentials and audits every request'
+  static override description =
+    'With dashboard.enabled: true in the config, the web dashboard starts with it on dashboard.host:dashboard.port ' +
+    '(as aegis dashboard does) and its one-time login link is printed.'
   static override enableJsonFlag = false
 
   static override examples = [
@@ -28,10 +40,38 @@ export default class Gate extends AegisCommand<typeof Gate> {
       log: (line) => this.log(line),
       warn: (line) => this.warn(line),
     })
+    let dashboard: RunningDashboard | null = null
+    if (config.dashboard.enabled) {
+      try {
+        dashboard = await this.#startDashboard(config, gate)
+      } catch (error) {
+        await gate.stop()
+        throw error
+      }
+    }
     // Loaded and listening: V8's young generation may grow now, up to its cap (bin/run.js holds it).
     growYoungGeneration()
     await untilSignal(gate.logger)
+    await dashboard?.close()
     await gate.stop()
     this.log('Aegis gate stopped')
+  }
+
+  /** `dashboard.enabled: true`: the dashboard beside this gate, for those who may view it. */
+  async #startDashboard(config: AegisConfig, gate: GateRuntime): Promise<RunningDashboard> {
+    if (this.actor !== null) {
+      const decision = authorize(this.actor, 'dashboard:view')
+      if (!decision.allowed) this.fail(`${decision.reason} (dashboard.enabled is true in the config)`)
+    }
+    const dashboard = await startDashboard({
+      config,
+      gate,
+      storage: await this.storage(),
+      vaultName: this.activeVaultName(),
+      withVault: (fn) => this.withVault(fn),
+      warn: (line) => this.warn(line),
+    })
+    this.log(`dashboard: ${dashboard.loginUrl}`)
+    return dashboard
   }
 }

@@ -15,12 +15,22 @@ export interface RunningDashboard {
 }
 
 /** Starts `aegis dashboard` and waits for its login line (and the gate line unless --no-gate). */
-export async function startDashboard(
+export function startDashboard(
   cwd: string,
   args: string[],
   env: Record<string, string>,
 ): Promise<RunningDashboard> {
-  const child = spawn(process.execPath, [BIN, 'dashboard', ...args], {
+  return startServing(cwd, 'dashboard', args, env)
+}
+
+/** Starts `aegis <command>` (dashboard, or gate with dashboard.enabled) and waits for its login line. */
+export async function startServing(
+  cwd: string,
+  command: 'dashboard' | 'gate',
+  args: string[],
+  env: Record<string, string>,
+): Promise<RunningDashboard> {
+  const child = spawn(process.execPath, [BIN, command, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,106 @@
+/**
+ * Serves the dashboard beside a gate (or, without one, beside the ledger): what `aegis dashboard`
+ * does after starting the gate, and what `aegis gate` does when `dashboard.enabled` is true.
+ */
+import { fileURLToPath } from 'node:url'
+import type { AegisConfig } from '@aegis/config'
+import type { LedgerStore } from '@aegis/ledger'
+import type { VaultStore } from '@aegis/vault'
+import { CliError } from '../lib/errors.js'
+import type { GateRuntime } from '../lib/gate-runtime.js'
+import { createLogger } from '../lib/logger.js'
+import type { Storage } from '../lib/storage.js'
+import { withUserStore } from '../lib/user-store.js'
+import type { DashboardDeps, GateStatus, UserAccess, VaultAccess } from './deps.js'
+import { embeddedGateStatus, externalGateStatus } from './gate-status.js'
+import { dashboardHosts } from './host.js'
+import { ApiError } from './respond.js'
+import { createDashboardServer } from './server.js'
+
+// The built SPA, copied beside the commands by scripts/copy-dashboard.js (dist/commands/ → dist/dashboard/).
+const STATIC_ROOT = fileURLToPath(new URL('../dashboard', import.meta.url))
+
+const LOOPBACK_BINDS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1'])
+
+export interface StartDashboardOptions {
+  config: AegisConfig
+  /** The gate this process runs, or null: then the ledger is read and the gate at gate.port asked. */
+  gate: GateRuntime | null
+  storage: Storage
+  vaultName: string
+  /** Runs `fn` on the active vault with the command's key (throws CliError when none is at hand). */
+  withVault: <R>(fn: (vault: VaultStore) => R | Promise<R>) => Promise<R>
+  warn: (line: string) => void
+}
+
+export interface RunningDashboard {
+  port: number
+  /** `http://127.0.0.1:<port>/login#t=…`: logs in once, within 5 minutes. */
+  loginUrl: string
+  /** The gate's logger, or the one made for the dashboard alone. */
+  logger: ReturnType<typeof createLogger>
+  /** Closes the dashboard (and the ledger it opened itself; a gate's is the gate's to close). */
+  close(): Promise<void>
+}
+
+export async function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
+  const { config, gate, storage } = options
+  let ledger: LedgerStore
+  let gateStatus: () => Promise<GateStatus>
+  if (gate) {
+    ledger = gate.ledger
+    gateStatus = embeddedGateStatus(gate.address.url, gate)
+  } else {
+    ledger = await storage.openLedger()
+    gateStatus = externalGateStatus(`http://127.0.0.1:${config.gate.port}`, options.vaultName)
+  }
+  const logger = gate?.logger ?? createLogger(config)
+  const sealedVault = gate?.vault
+  const vault: VaultAccess = {
+    name: options.vaultName,
+    use: async (fn) => {
+      if (sealedVault?.isSealed()) throw new ApiError(503, 'sealed', 'The vault is sealed')
+      try {
+        return await options.withVault(fn)
+      } catch (error) {
+        // Only the key lookup throws a CliError here (no key at hand: split and not unsealed).
+        if (error instanceof CliError)
+          throw new ApiError(503, 'sealed', 'The vault key is not at hand (sealed)')
+        throw error
+      }
+    },
+  }
+  const users: UserAccess = { use: (fn) => withUserStore(storage, fn) }
+  const deps: DashboardDeps = {
+    allowedHosts: dashboardHosts(config.dashboard.allowed_hosts),
+    staticRoot: STATIC_ROOT,
+    ledger,
+    users,
+    starterToken: process.env.AEGIS_USER_TOKEN?.trim() || undefined,
+    vault,
+    gateStatus,
+    logger,
+  }
+  const server = createDashboardServer(deps)
+  const close = async () => {
+    await server.close()
+    if (!gate) await ledger.close()
+  }
+  let port: number
+  try {
+    port = await server.listen(config.dashboard.host, config.dashboard.port)
+  } catch (error) {
+    await close()
+    throw new CliError(
+      `Cannot start the dashboard on ${config.dashboard.host}:${config.dashboard.port}: ${(error as Error).message}`,
+    )
+  }
+  const host = config.dashboard.host
+  if (!LOOPBACK_BINDS.has(host)) {
+    options.warn(
+      `The dashboard listens on ${host}, beyond this machine, over plain HTTP: put a TLS proxy in front, and add the name browsers use to dashboard.allowed_hosts (other names get 403)`,
+    )
+  }
+  // The link names a loopback address the Host allowlist accepts, whatever interface is bound.
+  return { port, loginUrl: `http://127.0.0.1:${port}/login#t=${server.issueLoginToken()}`, logger, close }
+}
