@@ -219,7 +219,7 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
       try {
         vault = await storage.openVault(vaultName, masterKey)
       } catch (error) {
-        throw keyError(error, masterKey, vaultName)
+        throw await withVaultHint(keyError(error, masterKey, vaultName), storage, vaultName)
       }
       try {
         return await fn(vault)
@@ -281,6 +281,25 @@ function keyError(error: unknown, masterKey: string, vault: string): unknown {
     return new CliError(invalidKeyMessage(masterKey, vault), { cause: error })
   }
   return error
+}
+
+/**
+ * No vault of the active name (AEGIS_VAULT mistyped, or the vault destroyed): the error names the
+ * vaults there are and the two ways out, instead of leaving every command failing the same way.
+ */
+async function withVaultHint(error: unknown, storage: Storage, name: string): Promise<unknown> {
+  if ((error as { code?: unknown }).code !== 'no_vault') return error
+  const names = (await storage.listVaults().catch(() => [])).map((vault) => vault.name)
+  const choose =
+    names.length === 0
+      ? 'there is no vault'
+      : `vaults here: ${names.join(', ')}; pick one with AEGIS_VAULT=<name>`
+  return new CliError(
+    `${(error as Error).message} (${choose}, or create it: aegis vault create --name ${name})`,
+    {
+      cause: error,
+    },
+  )
 }
 
 /**

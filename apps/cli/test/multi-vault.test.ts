@@ -92,7 +92,12 @@ describe('multi-vault commands', () => {
         /^Error: AEGIS_MASTER_KEY is not set/,
       ],
       [['vault', 'destroy', '--name', 'ghost', '--confirm'], {}, /^Error: .*ghost/],
-      [['vault', 'list'], { AEGIS_VAULT: 'ghost' }, /^Error: No vault named "ghost"/],
+      [
+        ['vault', 'list'],
+        { AEGIS_VAULT: 'ghost' },
+        // The vaults there are, and the ways out.
+        /^Error: No vault named "ghost" in .* \(vaults here: default(, \w+)*; pick one with AEGIS_VAULT=<name>, or create it: aegis vault create --name ghost\)$/m,
+      ],
     ]
     for (const [args, env, error] of cases) {
       const r = await p.run(args, { env })
