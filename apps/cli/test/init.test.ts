@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
@@ -79,6 +79,30 @@ describe('aegis init', () => {
     expect(list.code).toBe(0)
     const wrong = await runCli(['vault', 'list'], { cwd: dir, env: { AEGIS_MASTER_KEY: `${KEY}x` } })
     expect(wrong.code).toBe(1)
+  })
+
+  it('refuses an AEGIS_MASTER_KEY short enough to guess or pasted with whitespace or quotes, creating nothing', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [
+        'short',
+        /^Error: AEGIS_MASTER_KEY has 5 characters: a master key needs at least 32, or it can be guessed/,
+      ],
+      ['k'.repeat(31), /^Error: AEGIS_MASTER_KEY has 31 characters/],
+      [`${KEY}\n`, /^Error: AEGIS_MASTER_KEY has leading or trailing whitespace/],
+      [` ${KEY}`, /^Error: AEGIS_MASTER_KEY has leading or trailing whitespace/],
+      [`"${KEY}"`, /^Error: AEGIS_MASTER_KEY is wrapped in quotes/],
+    ]
+    for (const [key, message] of cases) {
+      const dir = fresh()
+      const result = await runCli(['init', '--json'], { cwd: dir, env: { AEGIS_MASTER_KEY: key } })
+      expect(result.code, JSON.stringify(key)).toBe(1)
+      expect(result.stderr).toMatch(message)
+      expect(result.stderr.trim().split('\n')).toHaveLength(1)
+      expect(result.stderr).not.toContain(key.trim())
+      expect(readdirSync(dir)).toEqual([])
+    }
+    // 32 characters is enough.
+    expect((await runCli(['init'], { cwd: fresh(), env: { AEGIS_MASTER_KEY: 'k'.repeat(32) } })).code).toBe(0)
   })
 
   it('refuses a second init and changes nothing', async () => {

@@ -29,7 +29,8 @@ export interface InitResult {
 export default class Init extends AegisCommand<typeof Init> {
   static override summary = 'Create aegis.config.yaml, the data directory and the default vault'
   static override description =
-    'Uses AEGIS_MASTER_KEY when it is set, otherwise generates a new 256-bit master key and prints it once. ' +
+    'Uses AEGIS_MASTER_KEY when it is set (at least 32 characters, no surrounding whitespace or quotes), ' +
+    'otherwise generates a new 256-bit master key and prints it once. ' +
     'Refuses to overwrite an existing config file or vault.'
   static override examples = [
     '<%= config.bin %> init',
@@ -71,6 +72,7 @@ export default class Init extends AegisCommand<typeof Init> {
     if (!existsSync(dirname(configPath))) throw new CliError(`Folder does not exist: ${dirname(configPath)}`)
 
     const envKey = process.env.AEGIS_MASTER_KEY
+    if (envKey) assertUsableMasterKey(envKey)
     const generated = !envKey
     const masterKey = envKey || generateMasterKey()
     const yaml = starterConfigYaml(writeSecrets ? { masterKey } : {})
@@ -154,5 +156,28 @@ async function initPostgres(config: AegisConfig, masterKey: string, generated: b
     return true
   } finally {
     await storage.close()
+  }
+}
+
+/** The fewest characters a master key given to init may have (aegis init's own keys have 43). */
+const MIN_MASTER_KEY_LENGTH = 32
+
+/**
+ * A key given in AEGIS_MASTER_KEY becomes the vault's key for good: refused when it is short enough
+ * to guess (every secret in the vault falls with it) or carries a copy-paste mistake (whitespace or
+ * quotes around it, which every later command would then have to repeat exactly). Never echoes it.
+ */
+function assertUsableMasterKey(key: string): void {
+  const fix = 'unset AEGIS_MASTER_KEY to have aegis init make one, or use openssl rand -base64 32'
+  if (key.trim() !== key) {
+    throw new CliError(`AEGIS_MASTER_KEY has leading or trailing whitespace: remove it (${fix})`)
+  }
+  if (/^["']|["']$/.test(key)) {
+    throw new CliError(`AEGIS_MASTER_KEY is wrapped in quotes: remove them (${fix})`)
+  }
+  if (key.length < MIN_MASTER_KEY_LENGTH) {
+    throw new CliError(
+      `AEGIS_MASTER_KEY has ${key.length} characters: a master key needs at least ${MIN_MASTER_KEY_LENGTH}, or it can be guessed (${fix})`,
+    )
   }
 }
