@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
@@ -103,6 +103,39 @@ describe('aegis init', () => {
     }
     // 32 characters is enough.
     expect((await runCli(['init'], { cwd: fresh(), env: { AEGIS_MASTER_KEY: 'k'.repeat(32) } })).code).toBe(0)
+  })
+
+  it('after the data directory was moved aside (troubleshooting: back up .aegis/, re-run init), makes it again for the kept config', async () => {
+    const dir = fresh()
+    expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
+    const file = join(dir, 'aegis.config.yaml')
+    const config = readFileSync(file, 'utf8')
+    renameSync(join(dir, '.aegis'), join(dir, 'aegis-backup'))
+    const again = await runCli(['init', '--json'], { cwd: dir })
+    expect(again.code, again.stderr).toBe(0)
+    expect(parseJson(again)).toMatchObject({ rebuilt: true, vault: 'default', dataDir: join(dir, '.aegis') })
+    // The key in the config opens the new vault; the config is byte for byte the same.
+    expect(parseJson(again)).not.toHaveProperty('masterKey')
+    expect(readFileSync(file, 'utf8')).toBe(config)
+    expect((await runCli(['vault', 'list'], { cwd: dir })).code).toBe(0)
+    // Once it is there, init refuses again.
+    const third = await runCli(['init'], { cwd: dir })
+    expect(third.code).toBe(1)
+    expect(third.stderr).toMatch(/^Error: Config file already exists/)
+
+    // A config without the key: a new one is made and printed once (the config is not rewritten).
+    const keyless = fresh()
+    expect((await runCli(['init'], { cwd: keyless })).code).toBe(0)
+    rmSync(join(keyless, '.aegis'), { recursive: true })
+    const refused = await runCli(['init', '--write-secrets'], { cwd: keyless })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/holds no master key, and aegis init never rewrites it/)
+    expect(existsSync(join(keyless, '.aegis'))).toBe(false)
+    const made = await runCli(['init', '--json'], { cwd: keyless })
+    expect(made.code, made.stderr).toBe(0)
+    const key = parseJson<{ masterKey: string }>(made).masterKey
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect((await runCli(['vault', 'list'], { cwd: keyless, env: { AEGIS_MASTER_KEY: key } })).code).toBe(0)
   })
 
   it('refuses a second init and changes nothing', async () => {

@@ -24,6 +24,8 @@ export interface InitResult {
   engine: 'sqlite' | 'postgres'
   /** PostgreSQL: the vault was already there (another host ran init) and the key opens it. */
   joined?: boolean
+  /** The config file was there but its data directory was not: the data directory was made for it. */
+  rebuilt?: boolean
 }
 
 export default class Init extends AegisCommand<typeof Init> {
@@ -54,6 +56,10 @@ export default class Init extends AegisCommand<typeof Init> {
   async run(): Promise<InitResult> {
     const writeSecrets = this.flags['write-secrets']
     const configPath = initConfigPath(process.cwd(), this.flags.config, process.env.AEGIS_CONFIG)
+    if (existsSync(configPath)) {
+      const rebuilt = this.#rebuildDataDir(configPath, writeSecrets)
+      if (rebuilt !== null) return rebuilt
+    }
     if (existsSync(configPath) && this.flags['if-missing']) {
       // Loaded, so a broken config is still reported rather than kept silently.
       const config = loadConfig({ cwd: process.cwd(), env: process.env, file: configPath })
@@ -119,6 +125,41 @@ export default class Init extends AegisCommand<typeof Init> {
     }
     if (!generated) this.log('Using the master key from AEGIS_MASTER_KEY.')
     return result
+  }
+
+  /**
+   * The config file is there but its SQLite data directory is not (moved aside after "Database file
+   * is corrupted", as the troubleshooting advice says, or never made): the data directory and the
+   * vault are made for the config as it is, which is kept untouched. Null when there is nothing to do.
+   */
+  #rebuildDataDir(configPath: string, writeSecrets: boolean): InitResult | null {
+    // Loaded, so a broken config is reported rather than used.
+    const config = loadConfig({ cwd: process.cwd(), env: process.env, file: configPath })
+    const dataDir = config.vault.data_dir
+    if (config.storage.postgres.url !== undefined || existsSync(dataDir)) return null
+    const envKey = process.env.AEGIS_MASTER_KEY
+    if (envKey) assertUsableMasterKey(envKey)
+    const known = config.vault.master_key
+    if (!known && writeSecrets) {
+      throw new CliError(
+        `${configPath} exists and holds no master key, and aegis init never rewrites it: set AEGIS_MASTER_KEY, or run aegis init without --write-secrets to get a new key printed`,
+      )
+    }
+    const masterKey = known || generateMasterKey()
+    const name = config.vault.name
+    createVault({ dataDir, name, masterKey, ...saltOption(configuredSalt(config)) }).close()
+    this.log(`Initialised Aegis for the existing config (kept as it is)`)
+    this.log(`  config:   ${configPath}`)
+    this.log(`  data dir: ${dataDir} (new)`)
+    this.log(`  vault:    ${name} (new, empty)`)
+    const result: InitResult = { configPath, dataDir, vault: name, engine: 'sqlite', rebuilt: true }
+    if (known) return result
+    this.log('')
+    this.log('Master key (shown once, store it somewhere safe):')
+    this.log(`  ${masterKey}`)
+    this.log('Every other command needs it in the environment:')
+    this.log(`  export AEGIS_MASTER_KEY=${masterKey}`)
+    return { ...result, masterKey }
   }
 }
 

@@ -17,7 +17,7 @@ export function existingDataDir(config: AegisConfig, cwd: string): string {
     )
   }
   throw new CliError(
-    `The data directory ${dir} does not exist (vault.data_dir of ${file}, or AEGIS_DATA_DIR): fix the path, or run aegis init in a new folder`,
+    `The data directory ${dir} does not exist (vault.data_dir of ${file}, or AEGIS_DATA_DIR): fix the path, or run aegis init to make it (with a new, empty vault) for this config`,
   )
 }
 
