@@ -81,28 +81,29 @@ describe('aegis init', () => {
     expect(wrong.code).toBe(1)
   })
 
-  it('refuses an AEGIS_MASTER_KEY short enough to guess or pasted with whitespace or quotes, creating nothing', async () => {
+  it('uses an AEGIS_MASTER_KEY short enough to guess or pasted with whitespace or quotes as given, with a warning that never echoes it', async () => {
     const cases: Array<[string, RegExp]> = [
-      [
-        'short',
-        /^Error: AEGIS_MASTER_KEY has 5 characters: a master key needs at least 32, or it can be guessed/,
-      ],
-      ['k'.repeat(31), /^Error: AEGIS_MASTER_KEY has 31 characters/],
-      [`${KEY}\n`, /^Error: AEGIS_MASTER_KEY has leading or trailing whitespace/],
-      [` ${KEY}`, /^Error: AEGIS_MASTER_KEY has leading or trailing whitespace/],
-      [`"${KEY}"`, /^Error: AEGIS_MASTER_KEY is wrapped in quotes/],
+      ['short', /^Warning: AEGIS_MASTER_KEY has 5 characters: a key under 32 can be guessed/],
+      ['k'.repeat(31), /^Warning: AEGIS_MASTER_KEY has 31 characters/],
+      [`${KEY}\n`, /^Warning: AEGIS_MASTER_KEY has leading or trailing whitespace/],
+      [` ${KEY}`, /^Warning: AEGIS_MASTER_KEY has leading or trailing whitespace/],
+      [`"${KEY}"`, /^Warning: AEGIS_MASTER_KEY starts or ends with a quote/],
     ]
     for (const [key, message] of cases) {
       const dir = fresh()
       const result = await runCli(['init', '--json'], { cwd: dir, env: { AEGIS_MASTER_KEY: key } })
-      expect(result.code, JSON.stringify(key)).toBe(1)
+      expect(result.code, JSON.stringify(key)).toBe(0)
       expect(result.stderr).toMatch(message)
       expect(result.stderr.trim().split('\n')).toHaveLength(1)
-      expect(result.stderr).not.toContain(key.trim())
-      expect(readdirSync(dir)).toEqual([])
+      expect(result.stderr + result.stdout).not.toContain(key.trim())
+      // The key is the vault's key exactly as it was given.
+      const list = await runCli(['vault', 'list'], { cwd: dir, env: { AEGIS_MASTER_KEY: key } })
+      expect(list.code, list.stderr).toBe(0)
     }
-    // 32 characters is enough.
-    expect((await runCli(['init'], { cwd: fresh(), env: { AEGIS_MASTER_KEY: 'k'.repeat(32) } })).code).toBe(0)
+    // 32 characters and no stray characters: no warning.
+    const fine = await runCli(['init'], { cwd: fresh(), env: { AEGIS_MASTER_KEY: 'k'.repeat(32) } })
+    expect(fine.code).toBe(0)
+    expect(fine.stderr).toBe('')
   })
 
   it('after the data directory was moved aside (troubleshooting: back up .aegis/, re-run init), makes it again for the kept config', async () => {

@@ -58,7 +58,10 @@ export default class Init extends AegisCommand<typeof Init> {
     const configPath = initConfigPath(process.cwd(), this.flags.config, process.env.AEGIS_CONFIG)
     if (existsSync(configPath)) {
       const rebuilt = this.#rebuildDataDir(configPath, writeSecrets)
-      if (rebuilt !== null) return rebuilt
+      if (rebuilt !== null) {
+        warnAboutGivenKey()
+        return rebuilt
+      }
     }
     if (existsSync(configPath) && this.flags['if-missing']) {
       // Loaded, so a broken config is still reported rather than kept silently.
@@ -78,7 +81,6 @@ export default class Init extends AegisCommand<typeof Init> {
     if (!existsSync(dirname(configPath))) throw new CliError(`Folder does not exist: ${dirname(configPath)}`)
 
     const envKey = process.env.AEGIS_MASTER_KEY
-    if (envKey) assertUsableMasterKey(envKey)
     const generated = !envKey
     const masterKey = envKey || generateMasterKey()
     const yaml = starterConfigYaml(writeSecrets ? { masterKey } : {})
@@ -124,6 +126,7 @@ export default class Init extends AegisCommand<typeof Init> {
       return { ...result, masterKey }
     }
     if (!generated) this.log('Using the master key from AEGIS_MASTER_KEY.')
+    warnAboutGivenKey()
     return result
   }
 
@@ -137,8 +140,6 @@ export default class Init extends AegisCommand<typeof Init> {
     const config = loadConfig({ cwd: process.cwd(), env: process.env, file: configPath })
     const dataDir = config.vault.data_dir
     if (config.storage.postgres.url !== undefined || existsSync(dataDir)) return null
-    const envKey = process.env.AEGIS_MASTER_KEY
-    if (envKey) assertUsableMasterKey(envKey)
     const known = config.vault.master_key
     if (!known && writeSecrets) {
       throw new CliError(
@@ -200,25 +201,32 @@ async function initPostgres(config: AegisConfig, masterKey: string, generated: b
   }
 }
 
-/** The fewest characters a master key given to init may have (aegis init's own keys have 43). */
+/** After success, on stderr: what is doubtful about the key given in AEGIS_MASTER_KEY, if anything. */
+function warnAboutGivenKey(): void {
+  const key = process.env.AEGIS_MASTER_KEY
+  const warning = key ? masterKeyWarning(key) : null
+  if (warning !== null) process.stderr.write(`${warning}\n`)
+}
+
+/** The fewest characters a master key given to init should have (aegis init's own keys have 43). */
 const MIN_MASTER_KEY_LENGTH = 32
 
 /**
- * A key given in AEGIS_MASTER_KEY becomes the vault's key for good: refused when it is short enough
- * to guess (every secret in the vault falls with it) or carries a copy-paste mistake (whitespace or
- * quotes around it, which every later command would then have to repeat exactly). Never echoes it.
+ * A key given in AEGIS_MASTER_KEY becomes the vault's key for good, and init uses it as given (the
+ * interface: init uses AEGIS_MASTER_KEY when it is set). But one short enough to guess (every secret
+ * in the vault falls with it) or carrying a copy-paste mistake (whitespace or quotes around it,
+ * which every later command must then repeat exactly) deserves a warning. Never echoes the key.
  */
-function assertUsableMasterKey(key: string): void {
+export function masterKeyWarning(key: string): string | null {
   const fix = 'unset AEGIS_MASTER_KEY to have aegis init make one, or use openssl rand -base64 32'
   if (key.trim() !== key) {
-    throw new CliError(`AEGIS_MASTER_KEY has leading or trailing whitespace: remove it (${fix})`)
+    return `Warning: AEGIS_MASTER_KEY has leading or trailing whitespace, which is now part of the key: every command must be given it exactly (${fix})`
   }
   if (/^["']|["']$/.test(key)) {
-    throw new CliError(`AEGIS_MASTER_KEY is wrapped in quotes: remove them (${fix})`)
+    return `Warning: AEGIS_MASTER_KEY starts or ends with a quote, which is now part of the key: every command must be given it exactly (${fix})`
   }
   if (key.length < MIN_MASTER_KEY_LENGTH) {
-    throw new CliError(
-      `AEGIS_MASTER_KEY has ${key.length} characters: a master key needs at least ${MIN_MASTER_KEY_LENGTH}, or it can be guessed (${fix})`,
-    )
+    return `Warning: AEGIS_MASTER_KEY has ${key.length} characters: a key under ${MIN_MASTER_KEY_LENGTH} can be guessed, and every secret in the vault with it (${fix})`
   }
+  return null
 }
