@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -283,10 +284,21 @@ describe('AEGIS_SALT / vault.salt', () => {
   it('is the salt of vaults made by init and vault create, and another salt is refused at every opening', async () => {
     const dir = tempDir()
     try {
-      const bad = await runCli(['init', '--json'], { cwd: dir, env: { AEGIS_SALT: 'not-hex' } })
-      expect(bad.code).toBe(1)
-      expect(bad.stderr).toMatch(/^Error: AEGIS_SALT: expected hex of 16 to 64 bytes/)
-      expect(existsSync(join(dir, 'aegis.config.yaml'))).toBe(false)
+      // Any text is a salt: its SHA-256 (hex as vaults.json keeps it is taken as those bytes).
+      const text = tempDir()
+      const byText = await runCli(['init', '--json'], { cwd: text, env: { AEGIS_SALT: 'not-hex' } })
+      expect(byText.code, byText.stderr).toBe(0)
+      const textRegistry = JSON.parse(readFileSync(join(text, '.aegis', 'vaults.json'), 'utf8')) as {
+        vaults: { salt: string }[]
+      }
+      expect(textRegistry.vaults[0]?.salt).toBe(createHash('sha256').update('not-hex').digest('hex'))
+      const textKey = parseJson<{ masterKey: string }>(byText).masterKey
+      const again = await runCli(['vault', 'list'], {
+        cwd: text,
+        env: { AEGIS_MASTER_KEY: textKey, AEGIS_SALT: 'not-hex' },
+      })
+      expect(again.code, again.stderr).toBe(0)
+      removeDir(text)
 
       const init = await runCli(['init', '--json'], { cwd: dir, env: { AEGIS_SALT: SALT } })
       expect(init.code, init.stderr).toBe(0)

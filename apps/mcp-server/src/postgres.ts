@@ -11,7 +11,7 @@ import type { AegisConfig } from '@aegis/config'
 import { LEDGER_PG_MIGRATIONS, openPgLedger } from '@aegis/ledger'
 import { assertSchemaCurrent, ChangeFeed, openPool } from '@aegis/pg'
 import type { AuditSink, CredentialSource } from '@aegis/proxy'
-import { LiveCredentialSource, VAULT_PG_MIGRATIONS, type VaultStore } from '@aegis/vault'
+import { LiveCredentialSource, saltFromText, VAULT_PG_MIGRATIONS, type VaultStore } from '@aegis/vault'
 import { openPgVault } from '@aegis/vault/pg'
 import { WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
 import { PgOutbox } from '@aegis/webhooks/pg'
@@ -67,7 +67,7 @@ export async function openPgState(options: {
         name: config.vault.name,
         masterKey: options.masterKey,
         // AEGIS_SALT / vault.salt: the vault must have been created with it.
-        ...(config.vault.salt === undefined ? {} : { salt: Buffer.from(config.vault.salt, 'hex') }),
+        ...(config.vault.salt === undefined ? {} : { salt: saltFromText(config.vault.salt) }),
       })
     } catch (error) {
       const code = (error as { code?: unknown }).code

@@ -5,7 +5,7 @@ import { loadConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
 import { rateLimiterFromConfig } from '@aegis/redis-rate-limit'
-import { openVault, readCustody, readUnsealedKey } from '@aegis/vault'
+import { openVault, readCustody, readUnsealedKey, saltFromText } from '@aegis/vault'
 import { Outbox } from '@aegis/webhooks'
 import pino from 'pino'
 import type { CliArgs } from './args.js'
@@ -136,7 +136,7 @@ function openSqliteState(
     dataDir,
     name,
     masterKey,
-    ...(salt === undefined ? {} : { salt: Buffer.from(salt, 'hex') }),
+    ...(salt === undefined ? {} : { salt: saltFromText(salt) }),
   })
   try {
     const ledger = openLedger({

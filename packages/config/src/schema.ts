@@ -265,15 +265,10 @@ function buildSchema(crossChecks: boolean) {
       .default('default'),
     data_dir: filePath.default('./.aegis'),
     master_key: z.string().min(1, 'expected a non-empty key').optional(),
-    // The KDF salt for vaults created from now on (aegis init, vault create), as vaults.json keeps
-    // it: hex of 16 to 64 bytes. An existing vault keeps its own; a different one here is an error.
-    salt: z
-      .string()
-      .regex(
-        /^(?:[0-9a-fA-F]{2}){16,64}$/,
-        'expected hex of 16 to 64 bytes (32 to 128 hex digits), as vaults.json keeps it',
-      )
-      .optional(),
+    // The KDF salt for vaults created from now on (aegis init, vault create): hex of 16 to 64 bytes
+    // as vaults.json keeps it, or any other text (its SHA-256; see saltFromText in @aegis/vault). An
+    // existing vault keeps its own; a different one here is an error naming the setting.
+    salt: z.string().min(1, 'expected a non-empty salt').optional(),
   })
 
   const observability = z.strictObject({

@@ -97,14 +97,14 @@ describe('layering: flags > env > file > defaults', () => {
         AEGIS_LOG_REQUESTS: 'all',
         AEGIS_DATA_DIR: 'data',
         AEGIS_POLICIES_DIR: '/etc/pol',
-        AEGIS_SALT: '00112233445566778899aabbccddeeff',
+        AEGIS_SALT: 's4lt',
       },
     })
     expect(config.observability.log_format).toBe('pretty')
     expect(config.observability.log_requests).toBe('all')
     expect(config.vault.data_dir).toBe(join(cwd, 'data'))
     expect(config.gate.policies_dir).toBe('/etc/pol')
-    expect(config.vault.salt).toBe('00112233445566778899aabbccddeeff')
+    expect(config.vault.salt).toBe('s4lt')
   })
 
   it('accepts true/false/1/0 in any case for AEGIS_REQUIRE_AGENT_AUTH', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { generateSalt } from './crypto.js'
 import { VaultError } from './errors.js'
 
@@ -18,4 +19,15 @@ export function assertSameSalt(name: string, stored: Buffer, expected: Buffer | 
     `The configured salt (AEGIS_SALT / vault.salt) is not the salt vault "${name}" was created with, and a ` +
       "vault keeps its salt for life: unset it for this vault, or set it to the vault's own (vaults.json)",
   )
+}
+
+const HEX_SALT = /^(?:[0-9a-fA-F]{2}){16,64}$/
+
+/**
+ * The salt a configured text stands for (`vault.salt` / AEGIS_SALT): hex of 16 to 64 bytes, the way
+ * vaults.json keeps a vault's salt, is those bytes (so a vault's own salt can be given back); any
+ * other text is its SHA-256, so whatever an operator writes is a usable 32-byte salt.
+ */
+export function saltFromText(text: string): Buffer {
+  return HEX_SALT.test(text) ? Buffer.from(text, 'hex') : createHash('sha256').update(text, 'utf8').digest()
 }

@@ -44,6 +44,7 @@ describe('@aegis/vault public API', () => {
         'listVaults',
         'openVault',
         'prepareVault',
+        'saltFromText',
         'stageFile',
         'writeFileAtomic',
       ].sort(),
