@@ -132,6 +132,9 @@ export function createGate(options: GateOptions): Gate {
     res.writeHead(outcome.status, outcome.headers)
     const parts = outcome.parts
     if (parts === null) {
+      // The head goes now, as the upstream sent it: an event stream's first event may be seconds
+      // away (time to first token), and Node would hold the head until the first body write.
+      res.flushHeaders()
       void stream(res, outcome)
       return
     }

@@ -1,0 +1,88 @@
+import { once } from 'node:events'
+import { type IncomingMessage, request, type ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Harness, startHarness } from './fixtures/harness.js'
+import { testPki } from './fixtures/tls.js'
+
+/**
+ * Streamed answers (SSE, NDJSON, token text) from a scripted upstream: each test says, step by step,
+ * what the upstream writes, and moves on only when the agent saw the previous step — a gate that
+ * held a step back would make the test time out, whatever the machine's load.
+ */
+
+const SECRET = 'sk-stream-0123456789abcdefghijklmnop'
+
+type Script = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void
+const scripts = new Map<string, Script>()
+
+let upstream: Server
+let h: Harness
+beforeAll(async () => {
+  const pki = testPki()
+  upstream = createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
+    const script = scripts.get(req.url ?? '')
+    if (script === undefined) {
+      res.writeHead(404).end()
+      return
+    }
+    void script(req, res)
+  })
+  upstream.listen(0, '127.0.0.1')
+  await once(upstream, 'listening')
+  const port = (upstream.address() as AddressInfo).port
+  h = await startHarness({
+    extraResolve: [{ host: 'stream.example.test', port: 443, address: '127.0.0.1', addressPort: port }],
+    gate: { limits: { requestTimeout: 1500 } },
+  })
+  h.add({ name: 'llm', service: 'llm', secret: SECRET, domains: ['stream.example.test'] })
+})
+afterAll(async () => {
+  await h.close()
+  upstream.closeAllConnections()
+  await new Promise((r) => upstream.close(r))
+})
+
+/** A one-shot signal a script waits on and a test fires. */
+function step(): { wait: Promise<void>; go: () => void } {
+  let go = (): void => undefined
+  const wait = new Promise<void>((r) => {
+    go = r
+  })
+  return { wait, go }
+}
+
+/** Opens `path` on the gate; resolves at the response head, the body still to come. */
+function open(path: string): Promise<{ res: IncomingMessage; req: ReturnType<typeof request> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: h.port, path, agent: false }, (res) =>
+      resolve({ res, req }),
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** Resolves with the next chunk the agent receives. */
+function nextChunk(res: IncomingMessage): Promise<string> {
+  return once(res, 'data').then(([chunk]) => (chunk as Buffer).toString('utf8'))
+}
+
+describe('streamed answers', () => {
+  it('sends the response head as soon as the upstream does, before the first event', async () => {
+    const first = step()
+    scripts.set('/head-first', async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.flushHeaders()
+      await first.wait
+      res.end('data: hello\n\n')
+    })
+    // Time to the first token can be long (a reasoning model): the agent sees the stream start.
+    const { res } = await open('/llm/head-first')
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toBe('text/event-stream')
+    first.go()
+    expect(await nextChunk(res)).toBe('data: hello\n\n')
+  })
+})
