@@ -25,7 +25,7 @@ import { InternalRoutes, isInternalTarget, isLoopbackAddress } from './http/inte
 import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
 import { listenOn } from './http/listen.js'
 import { fromIncoming, unparsedRequest } from './http/request.js'
-import { pump, sendProblem, sendRefusal } from './http/respond.js'
+import { type Pumped, pump, sendProblem, sendRefusal } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
 import type { MetricsExposition } from './observer.js'
 import { createPipeline, type PipelineOptions } from './setup.js'
@@ -91,6 +91,9 @@ class ClientGoneError extends Error {
   }
 }
 
+/** The ledger code of a forwarded request whose agent hung up before the whole answer was sent. */
+const CLIENT_CLOSED = 'client_closed'
+
 const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000 }
 
 /** Creates the gate: the HTTP adapter around the one request pipeline. */
@@ -124,7 +127,7 @@ export function createGate(options: GateOptions): Gate {
       // The agent hung up while the upstream was answering: nobody to deliver to, and no 'close'
       // event left to wait for.
       if (outcome.parts === null) outcome.body.destroy()
-      outcome.finish({ bytesOut: 0, error: new ClientGoneError() })
+      outcome.finish({ bytesOut: 0, error: new ClientGoneError(), code: CLIENT_CLOSED })
       return
     }
     // The headers object is this response's own (built by redaction): add to it, no copy.
@@ -145,7 +148,9 @@ export function createGate(options: GateOptions): Gate {
     // 'close' always follows, on keep-alive too; it is finished only if every byte was handed over.
     res.once('close', () =>
       outcome.finish(
-        res.writableFinished ? { bytesOut: length } : { bytesOut: 0, error: new ClientGoneError() },
+        res.writableFinished
+          ? { bytesOut: length }
+          : { bytesOut: 0, error: new ClientGoneError(), code: CLIENT_CLOSED },
       ),
     )
     res.cork()
@@ -155,13 +160,23 @@ export function createGate(options: GateOptions): Gate {
 
   /** A large or streamed body, with backpressure; never rejects. */
   async function stream(res: ServerResponse, outcome: ForwardedOutcome): Promise<void> {
+    let pumped: Pumped
     try {
-      const bytesOut = await pump(outcome.body, res)
-      outcome.finish({ bytesOut })
+      pumped = await pump(outcome.body, res)
     } catch (error) {
-      res.destroy()
-      outcome.finish({ bytesOut: 0, error })
+      pumped = { bytes: 0, error, clientGone: false }
     }
+    if (pumped.error === undefined) {
+      outcome.finish({ bytesOut: pumped.bytes })
+      return
+    }
+    res.destroy()
+    // What the agent got before the break is in the ledger, and whose side broke it.
+    outcome.finish({
+      bytesOut: pumped.bytes,
+      error: pumped.error,
+      ...(pumped.clientGone ? { code: CLIENT_CLOSED } : {}),
+    })
   }
 
   /** The pipeline or the delivery threw: a bug or a broken socket. The agent gets a 502 if it can. */

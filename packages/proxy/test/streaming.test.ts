@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { type IncomingMessage, request, type ServerResponse } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type Harness, startHarness } from './fixtures/harness.js'
 import { testPki } from './fixtures/tls.js'
 
@@ -16,12 +16,17 @@ const SECRET = 'sk-stream-0123456789abcdefghijklmnop'
 
 type Script = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void
 const scripts = new Map<string, Script>()
+/** Paths whose answer was broken off (by the gate) before the upstream ended it. */
+const cutOff: string[] = []
 
 let upstream: Server
 let h: Harness
 beforeAll(async () => {
   const pki = testPki()
   upstream = createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
+    res.on('close', () => {
+      if (!res.writableFinished) cutOff.push(req.url ?? '')
+    })
     const script = scripts.get(req.url ?? '')
     if (script === undefined) {
       res.writeHead(404).end()
@@ -69,6 +74,15 @@ function nextChunk(res: IncomingMessage): Promise<string> {
   return once(res, 'data').then(([chunk]) => (chunk as Buffer).toString('utf8'))
 }
 
+async function ledgerRow(path: string) {
+  await vi.waitFor(async () => {
+    await h.ledger.flush()
+    const row = h.ledger.query({ limit: 50 }).find((e) => e.path === path)
+    expect(row?.durationMs).not.toBeNull()
+  })
+  return h.ledger.query({ limit: 50 }).find((e) => e.path === path)
+}
+
 describe('streamed answers', () => {
   it('sends the response head as soon as the upstream does, before the first event', async () => {
     const first = step()
@@ -84,5 +98,53 @@ describe('streamed answers', () => {
     expect(res.headers['content-type']).toBe('text/event-stream')
     first.go()
     expect(await nextChunk(res)).toBe('data: hello\n\n')
+  })
+
+  it('records how many bytes reached the agent and client_closed when the agent hangs up mid-stream', async () => {
+    const more = step()
+    scripts.set('/abandoned', async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write('data: one\n\n')
+      await more.wait
+      // Keeps writing until the gate hangs up on it.
+      for (let i = 0; i < 100 && !res.destroyed; i++) {
+        res.write('data: more\n\n')
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      if (!res.destroyed) res.end()
+    })
+    const { res, req } = await open('/llm/abandoned')
+    expect(await nextChunk(res)).toBe('data: one\n\n')
+    req.destroy()
+    more.go()
+    await vi.waitFor(() => expect(cutOff).toContain('/abandoned'))
+    const row = await ledgerRow('/abandoned')
+    expect(row).toMatchObject({ decision: 'failed', code: 'client_closed', status: 200 })
+    expect(row?.bytesOut).toBeGreaterThanOrEqual('data: one\n\n'.length)
+    // and the gate keeps serving
+    scripts.set('/after', (_req, res) => {
+      res.end('ok')
+    })
+    const after = await open('/llm/after')
+    expect(await nextChunk(after.res)).toBe('ok')
+  })
+
+  it('records the bytes sent before an upstream pause cut the stream', async () => {
+    scripts.set('/stalls', async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+      res.write('{"n":1}\n')
+      await new Promise((r) => setTimeout(r, 4000)) // past request_timeout (1500 ms)
+      if (!res.destroyed) res.end('{"n":2}\n')
+    })
+    const { res } = await open('/llm/stalls')
+    res.on('error', () => undefined) // the gate cuts the stream: 'aborted'
+    let got = ''
+    res.on('data', (c: Buffer) => {
+      got += c.toString()
+    })
+    await new Promise((r) => res.on('close', r))
+    expect(got).toBe('{"n":1}\n')
+    const row = await ledgerRow('/stalls')
+    expect(row).toMatchObject({ decision: 'failed', code: 'upstream_timeout', bytesOut: 8 })
   })
 })

@@ -31,6 +31,15 @@ export function sendProblem(
   res.end(body)
 }
 
+/** How a streamed response ended: the bytes handed to the agent's socket, and why it ended early. */
+export interface Pumped {
+  bytes: number
+  /** Set when the response did not end normally: the body failed, or the agent went away. */
+  error?: unknown
+  /** The agent closed the connection (the body itself had not failed). */
+  clientGone: boolean
+}
+
 /**
  * Answers a refused request (`sendProblem`). Its body is never read, so when some of it is still
  * unread (or it was refused for its size) the connection closes after the answer, lingering so
@@ -55,25 +64,26 @@ export function sendRefusal(
 }
 
 /**
- * Streams `body` into `res` with backpressure, counting bytes; resolves with the count once the
- * response is finished. (Plain `pipe` + `finished`: `stream/promises` pipeline builds an
- * AbortController per call, which shows on the hot path.)
+ * Streams `body` into `res` with backpressure, counting bytes; resolves once the response is
+ * finished or broken off — with the bytes sent so far either way, which the ledger records. (Plain
+ * `pipe` + `finished`: `stream/promises` pipeline builds an AbortController per call, which shows on
+ * the hot path.)
  */
-export function pump(body: Readable, res: ServerResponse): Promise<number> {
-  return new Promise((resolve, reject) => {
+export function pump(body: Readable, res: ServerResponse): Promise<Pumped> {
+  return new Promise((resolve) => {
     let bytes = 0
     body.on('data', (chunk: Buffer) => {
       bytes += chunk.length
     })
     body.once('error', (error) => {
       res.destroy(error)
-      reject(error)
+      resolve({ bytes, error, clientGone: false })
     })
     finished(res, (error) => {
       if (error) {
         body.destroy()
-        reject(error)
-      } else resolve(bytes)
+        resolve({ bytes, error, clientGone: true })
+      } else resolve({ bytes, clientGone: false })
     })
     body.pipe(res)
   })
