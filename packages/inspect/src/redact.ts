@@ -1,5 +1,6 @@
 import { asBuffer, isLatin1 } from './encodings.js'
 import { forEachEscapedHit, hasEscapedHit, mayHoldEscape } from './escaped-hits.js'
+import { holdStart } from './hold.js'
 import { asciiHasHit, forEachHit, hasHit, type SecretMatcher, tablesOf } from './matcher.js'
 import { holdsStem, USER_TOKEN_KIND, USER_TOKEN_STEM, UserTokenRedactor } from './token-redact.js'
 
@@ -17,10 +18,11 @@ const NO_KINDS: readonly string[] = Object.freeze([])
  * Streaming redaction of every secret of a matcher, in every encoding, across chunk boundaries,
  * also when some of its characters are escaped (`\u002B`, `%2B`, `&#43;`: see escapes.ts); the
  * whole escaped spelling is replaced. Overlapping or adjacent occurrences become one replacement.
- * Held back between pushes: at most `matcher.longestSpan - 1` bytes (the longest pattern, or the
- * longest secret with every byte written as a 12-byte escape, less one), and fewer when the
- * tail holds a byte that neither a pattern nor an escape contains (a newline, for secrets without
- * one), so line-based streams such as SSE come out event by event.
+ * Held back between pushes: only a tail that may be the beginning of an occurrence — the start of
+ * a pattern cut off by the chunk's end, or a tail holding an escape's start — and never more than
+ * `matcher.longestSpan - 1` bytes (the longest pattern, or the longest secret with every byte
+ * written as a 12-byte escape, less one). Line-based streams such as SSE come out event by event,
+ * and a stream of words or tokens without line breaks chunk by chunk.
  */
 export class Redactor {
   readonly #matcher: SecretMatcher
@@ -82,10 +84,16 @@ export class Redactor {
     const n = buf.length
     const carry = Math.max(0, this.#matcher.longestSpan - 1)
     const limit = Math.max(0, n - carry)
+    // Such an occurrence starts within `carry` bytes of the end, after the last byte no pattern
+    // or escape holds, and where the rest of `buf` is a pattern's (or an escape's) beginning.
+    let from = limit
     for (let i = n - 1; i >= limit; i--) {
-      if (t.escapedByte[buf[i] as number] === 0) return i + 1
+      if (t.escapedByte[buf[i] as number] === 0) {
+        from = i + 1
+        break
+      }
     }
-    return limit
+    return holdStart(t, buf, from)
   }
 
   #process(buf: Buffer, final: boolean): Buffer {

@@ -158,6 +158,23 @@ describe('Redactor', () => {
     expect(r.held).toBe(0)
   })
 
+  it("releases a token stream without line breaks chunk by chunk, holding only a secret's start", () => {
+    const r = createRedactor(matcher)
+    const tokens = ['Once', 'upon', 'atime', 'there', 'was', 'agateway', '42']
+    let out = ''
+    for (const token of tokens) {
+      out += r.push(Buffer.from(token)).toString()
+      // Not a word waiting for the next one: at most a byte or two that begin some encoding.
+      expect(r.held).toBeLessThanOrEqual(2)
+    }
+    out += r.push(Buffer.from(` key ${TOKEN.slice(0, 12)}`)).toString()
+    // The secret's start is what waits; what came before it has gone.
+    expect(out).toBe(`${tokens.join('')} key `)
+    out += r.push(Buffer.from(`${TOKEN.slice(12)} done`)).toString()
+    out += r.end().toString()
+    expect(out).toBe(`${tokens.join('')} key [REDACTED] done`)
+  })
+
   it('uses the configured replacement and refuses input after end', () => {
     const r = createRedactor(matcher, { replacement: '***' })
     expect(Buffer.concat([r.push(Buffer.from(`a ${TOKEN} b`)), r.end()]).toString()).toBe('a *** b')

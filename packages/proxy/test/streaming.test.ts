@@ -100,6 +100,35 @@ describe('streamed answers', () => {
     expect(await nextChunk(res)).toBe('data: hello\n\n')
   })
 
+  it('delivers a text stream without line breaks token by token, and a secret echoed in it redacted', async () => {
+    const tokens = ['Once', 'upon', 'atime', 'there', 'lived', 'agateway']
+    const next = tokens.map(() => step())
+    scripts.set('/tokens', async (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+      for (const [i, token] of tokens.entries()) {
+        res.write(token)
+        await next[i]?.wait
+      }
+      // The credential, cut in two writes: its start waits at the gate, never leaves alone.
+      const secret = String(req.headers.authorization).slice('Bearer '.length)
+      res.write(` key ${secret.slice(0, 9)}`)
+      await new Promise((r) => setTimeout(r, 50))
+      res.end(`${secret.slice(9)} done`)
+    })
+    const { res } = await open('/llm/tokens')
+    let got = ''
+    res.on('data', (c: Buffer) => {
+      got += c.toString()
+    })
+    for (let i = 0; i < tokens.length; i++) {
+      // Each token reaches the agent before the upstream sends the next one.
+      await vi.waitFor(() => expect(got).toBe(tokens.slice(0, i + 1).join('')), { timeout: 1000 })
+      next[i]?.go()
+    }
+    await new Promise((r) => res.on('end', r))
+    expect(got).toBe(`${tokens.join('')} key [REDACTED] done`)
+  })
+
   it('records how many bytes reached the agent and client_closed when the agent hangs up mid-stream', async () => {
     const more = step()
     scripts.set('/abandoned', async (_req, res) => {
