@@ -131,6 +131,11 @@ export function createGate(options: GateOptions): Gate {
       return
     }
     // The headers object is this response's own (built by redaction): add to it, no copy.
+    // The gate's id names the ledger row; the upstream's own (what its support asks for, what an
+    // SDK such as openai's shows as `request_id`) is kept beside it.
+    const upstreamId = outcome.headers['x-request-id']
+    if (upstreamId === undefined) delete outcome.headers['x-upstream-request-id']
+    else outcome.headers['x-upstream-request-id'] = upstreamId
     outcome.headers['x-request-id'] = requestId
     res.writeHead(outcome.status, outcome.headers)
     const parts = outcome.parts

@@ -129,6 +129,25 @@ describe('streamed answers', () => {
     expect(got).toBe(`${tokens.join('')} key [REDACTED] done`)
   })
 
+  it("keeps the upstream's x-request-id beside the gate's own", async () => {
+    scripts.set('/ids', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_upstream_42' })
+      res.end('data: [DONE]\n\n')
+    })
+    const { res } = await open('/llm/ids')
+    res.resume()
+    expect(res.headers['x-upstream-request-id']).toBe('req_upstream_42')
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    // An upstream without one cannot pass off a header of that name as its id.
+    scripts.set('/no-id', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream-request-id': 'forged' })
+      res.end('x')
+    })
+    const plain = await open('/llm/no-id')
+    plain.res.resume()
+    expect(plain.res.headers['x-upstream-request-id']).toBeUndefined()
+  })
+
   it('records how many bytes reached the agent and client_closed when the agent hangs up mid-stream', async () => {
     const more = step()
     scripts.set('/abandoned', async (_req, res) => {
