@@ -121,6 +121,9 @@ describe('@anthropic-ai/sdk', () => {
     expect(error).toBeInstanceOf(Anthropic.PermissionDeniedError)
     expect(error.message).toContain(`403 ${REFUSAL_DETAIL} (aegis: ${REFUSAL_CODE})`)
     expect(error.type).toBe(REFUSAL_CODE)
+    // The SDK's request id is the gate's, so the ledger row can be found from the error.
+    expect(error.requestID).toMatch(/^[0-9a-f-]{36}$/)
+    expect(error.requestID).toBe((error.headers as Headers).get('x-request-id'))
   })
 })
 

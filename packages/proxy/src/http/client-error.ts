@@ -24,6 +24,7 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       `x-aegis-block: ${refusal.code}\r\n` +
       `x-request-id: ${requestId}\r\n` +
+      `request-id: ${requestId}\r\n` +
       'cache-control: no-store\r\n' +
       'connection: close\r\n\r\n' +
       body,

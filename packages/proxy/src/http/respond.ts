@@ -22,6 +22,8 @@ export function sendProblem(
     'content-length': Buffer.byteLength(body),
     'x-aegis-block': refusal.code,
     'x-request-id': options.requestId,
+    // The same id under the name Anthropic's SDK reads (`request-id`): its errors then show it.
+    'request-id': options.requestId,
     'cache-control': 'no-store',
   }
   const retryAfter = refusal.extra?.retryAfter
