@@ -103,7 +103,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     extra: Record<string, string> = {},
   ) {
     const request = standIn(req, req.url ?? MCP_PATH)
-    const outcome = await engine.reject(request, refusal).catch(() => null)
+    const outcome = await engine.reject(request, refusal, ENDPOINT).catch(() => null)
     const problem = outcome?.problem ?? problemDocument(refusal, request.id)
     // The gate's own writer: the same headers as the gate's answer to the same refusal.
     sendRefusal(req, res, outcome?.status ?? REFUSAL_STATUS[refusal.code], refusal, problem, {
@@ -124,12 +124,13 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     rpc: { code: number; message: string },
   ) {
     const request = standIn(req, req.url ?? MCP_PATH)
-    await engine.reject(request, refusal).catch(() => null)
+    await engine.reject(request, refusal, ENDPOINT).catch(() => null)
     res.writeHead(REFUSAL_STATUS[refusal.code], {
       'content-type': 'application/json',
       'cache-control': 'no-store',
       'x-aegis-block': refusal.code,
       'x-request-id': request.id,
+      'request-id': request.id,
       ...closeUnread(req, res),
     })
     res.end(JSON.stringify(rpcError(rpc.code, rpc.message)))
@@ -146,7 +147,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     if (final.code !== 'agent_auth_required' && final.code !== 'agent_auth_invalid') return false
     // Record the refusal like the gate records one (ledger entry, log line), then answer 401.
     const request = standIn(req)
-    const outcome = await engine.reject(request, final).catch(() => null)
+    const outcome = await engine.reject(request, final, ENDPOINT).catch(() => null)
     const problem = outcome?.problem ?? problemDocument(final, request.id)
     sendRefusal(req, res, 401, final, problem, {
       requestId: request.id,
@@ -295,6 +296,9 @@ function rpcError(code: number, message: string) {
  * The canonical request an HTTP call refused before any MCP message is read is recorded as; the
  * ledger keeps `target`'s path only (no query), bounded and sanitised like the gate's.
  */
+/** The MCP endpoint's own requests are not `/{service}/{path}` routes: recorded with the path as sent. */
+const ENDPOINT = { routed: false } as const
+
 function standIn(req: IncomingMessage, target = MCP_PATH): GateRequest {
   return {
     id: randomUUID(),

@@ -233,8 +233,15 @@ describe('streamable HTTP transport', () => {
         req.end(INITIALIZE)
       })
     const shape = (reply: RawReply) => {
-      const { date: _date, 'x-request-id': id, 'content-length': length, ...rest } = reply.headers
+      const {
+        date: _date,
+        'x-request-id': id,
+        'request-id': sameId,
+        'content-length': length,
+        ...rest
+      } = reply.headers
       expect(id).toMatch(/^[0-9a-f-]{36}$/)
+      expect(sameId).toBe(id)
       expect(Number(length)).toBe(Buffer.byteLength(reply.body))
       return { status: reply.status, headers: rest }
     }

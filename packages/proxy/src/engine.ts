@@ -260,14 +260,18 @@ export class GateEngine {
     return { ok: true, services }
   }
 
-  /** Refuses a request before the pipeline runs (the gate is draining, the request is malformed). */
-  reject(req: GateRequest, refusal: Refusal): Promise<RefusedOutcome> {
+  /**
+   * Refuses a request before the pipeline runs (the gate is draining, the request is malformed).
+   * `routed: false` says the target is a channel's own endpoint (the MCP server's `/mcp`), not a
+   * `/{service}/{path}` route: its row keeps it as sent.
+   */
+  reject(req: GateRequest, refusal: Refusal, options: { routed?: boolean } = {}): Promise<RefusedOutcome> {
     this.#options.observer?.requestStarted()
     const ctx = createContext(req, this.#options.state.current, Date.now())
     // Its row names the service, the path and the agent as a pipeline refusal's would: when the
     // target splits, when the token is an agent's. Their own refusals are not this request's (the
     // row keeps the target as sent, and names no agent).
-    route(ctx)
+    if (options.routed !== false) route(ctx)
     this.#identity(ctx)
     return this.#refuse(ctx, refusal)
   }
