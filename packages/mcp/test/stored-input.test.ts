@@ -38,6 +38,7 @@ describe('MCP: nothing the agent sent brings a secret into the ledger, the log o
     ['in a refused path', (s) => ({ service: 'api', path: `/a/../${s}` })],
     ['in a refused target host', (s) => ({ service: 'api', path: '/x', targetHost: `${s}.evil.test` })],
     ['in the path to a refused host', (s) => ({ service: 'api', path: `/${s}`, targetHost: 'evil.test' })],
+    ['as the method', (s) => ({ service: 'api', path: '/x', method: s })],
   ]
   for (const [where, args] of calls) {
     it(`a secret ${where}`, async () => {
@@ -72,5 +73,32 @@ describe('MCP: nothing the agent sent brings a secret into the ledger, the log o
     const path = rows.find((e) => e.requestId === forged.instance)?.path ?? ''
     expect(path).not.toMatch(/[\n\u202e]/)
     expect(log.lines.every((l) => !l.includes('"msg":"forged"}\n'))).toBe(true)
+  })
+
+  it('records a method no ledger row could hold as UNKNOWN, and the ledger stays writable', async () => {
+    const client = await w.connect({ agentToken: alice })
+    const methods = ['GET\u001b[2J', '=cmd|calc', 'GET /x', 'A'.repeat(40), 'g\u00e9t']
+    const instances: string[] = []
+    for (const method of methods) {
+      const problem = problemOf(
+        await call(client, 'aegis_proxy_request', { service: 'api', path: '/x', method }),
+      )
+      expect(problem.code, method).toBe('bad_request')
+      instances.push(problem.instance)
+    }
+    await w.ledger.flush()
+    const rows = w.ledger.query({ limit: 20 })
+    expect(instances.map((id) => rows.find((e) => e.requestId === id)?.method)).toEqual([
+      'UNKNOWN',
+      'UNKNOWN',
+      'UNKNOWN',
+      'UNKNOWN',
+      'UNKNOWN',
+    ])
+    expect(log.lines.join('')).not.toContain('ledger write failed')
+    const health = JSON.parse(
+      ((await call(client, 'aegis_health', {})).content as Array<{ text: string }>)[0]?.text ?? '{}',
+    )
+    expect(health.status).toBe('ok')
   })
 })

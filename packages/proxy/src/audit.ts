@@ -103,10 +103,20 @@ export function safeService(ctx: RequestContext): string | null {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'])
 
-/** The method; only a request the HTTP parser refused can carry an unknown one (up to 16 letters). */
+/** An HTTP token (RFC 9110 tchar) of at most 16 characters: what a ledger row can hold as a method. */
+const RECORDABLE_METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,16}$/
+
+/**
+ * The method as the ledger and the log hold it. An MCP tool call can name any string: one that is
+ * not a short HTTP token once sanitised (a control character, a space, `=`, a secret withheld as
+ * `[REDACTED]`, or cut with `…`) is `UNKNOWN`, as the HTTP parser's refusals record it. Anything
+ * else would be an entry the ledger refuses, and the request would go unrecorded.
+ */
 export function safeMethod(ctx: RequestContext): string {
   const method = ctx.req.method
-  return METHODS.has(method) ? method : loggable(ctx, method, 16)
+  if (METHODS.has(method)) return method
+  const shown = loggable(ctx, method, 16)
+  return RECORDABLE_METHOD.test(shown) ? shown : 'UNKNOWN'
 }
 
 /**
