@@ -75,6 +75,46 @@ describe('MCP: nothing the agent sent brings a secret into the ledger, the log o
     expect(log.lines.every((l) => !l.includes('"msg":"forged"}\n'))).toBe(true)
   })
 
+  it('escapes every bidi, zero-width and invisible character the agent put in a path or target host', async () => {
+    const client = await w.connect({ agentToken: alice })
+    // RLM, ALM, LRM, ZWSP, ZWJ, first-strong isolate, BOM, soft hyphen, Hangul filler, a tag character.
+    const hidden = [
+      '\u200f',
+      '\u061c',
+      '\u200e',
+      '\u200b',
+      '\u200d',
+      '\u2068',
+      '\ufeff',
+      '\u00ad',
+      '\u3164',
+      '\u{e0041}',
+    ]
+    const inPath = problemOf(
+      await call(client, 'aegis_proxy_request', { service: 'nosuch', path: `/a${hidden.join('b')}c` }),
+    )
+    const inHost = problemOf(
+      await call(client, 'aegis_proxy_request', {
+        service: 'api',
+        path: '/x',
+        targetHost: `evil.test${hidden.join('')}`,
+      }),
+    )
+    await w.ledger.flush()
+    const rows = w.ledger.query({ limit: 10 })
+    const path = rows.find((e) => e.requestId === inPath.instance)?.path
+    const host = rows.find((e) => e.requestId === inHost.instance)?.targetHost
+    expect(path).toBe(
+      '/nosuch/a\\u200fb\\u061cb\\u200eb\\u200bb\\u200db\\u2068b\\ufeffb\\u00adb\\u3164b\\udb40\\udc41c',
+    )
+    expect(host).toBe(
+      'evil.test\\u200f\\u061c\\u200e\\u200b\\u200d\\u2068\\ufeff\\u00ad\\u3164\\udb40\\udc41',
+    )
+    for (const text of [log.lines.join(''), JSON.stringify(inPath), JSON.stringify(inHost)]) {
+      for (const char of hidden) expect(text).not.toContain(char)
+    }
+  })
+
   it('records a method no ledger row could hold as UNKNOWN, and the ledger stays writable', async () => {
     const client = await w.connect({ agentToken: alice })
     const methods = ['GET\u001b[2J', '=cmd|calc', 'GET /x', 'A'.repeat(40), 'g\u00e9t']
