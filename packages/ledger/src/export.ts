@@ -28,8 +28,13 @@ export const CSV_COLUMNS: readonly (keyof LedgerEntry)[] = [
   'detail',
 ]
 
-/** Leading characters that make a spreadsheet treat a cell as a formula. */
-const FORMULA_START = /^[=+\-@\t\r]/
+/**
+ * Leading characters that make a spreadsheet treat a cell as a formula (OWASP's CSV injection list
+ * and ASVS 1.2.10): `= + - @`, their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20, which
+ * spreadsheets in CJK locales read as the ASCII ones), tab, CR, LF and NUL.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters looked for
+const FORMULA_START = /^[=+\-@\uff1d\uff0b\uff0d\uff20\t\r\n\u0000]/
 
 /** Prefixes `'` to a text cell a spreadsheet would evaluate. Numbers are left alone. */
 export function neutraliseFormula(value: string): string {

@@ -110,7 +110,19 @@ describe('exportTo', () => {
   })
 
   it('csv: neutralises cells a spreadsheet would run as formulas, but not numbers', async () => {
-    const hostile = ['=HYPERLINK("http://x")', '+1+1', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd']
+    const hostile = [
+      '=HYPERLINK("http://x")',
+      '+1+1',
+      '-2+3',
+      '@SUM(A1)',
+      '\tcmd',
+      '\rcmd',
+      '\ncmd',
+      '\uff1dHYPERLINK("http://x")',
+      '\uff0b1+1',
+      '\uff0d2+3',
+      '\uff20SUM(A1)',
+    ]
     for (const [i, agent] of hostile.entries()) {
       await ledger.append(entry({ agent, requestId: `h${i}`, path: '/=1+1' }))
     }
