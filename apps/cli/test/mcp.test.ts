@@ -189,6 +189,41 @@ describe('aegis mcp serve', () => {
     })
   })
 
+  it('log_format pretty: a path the agent chose forges no field and no terminal control', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp', 'serve'],
+      cwd: project.dir,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: project.dir,
+        AEGIS_MASTER_KEY: project.key,
+        AEGIS_AGENT_TOKEN: token,
+        AEGIS_LOG_FORMAT: 'pretty',
+      },
+      stderr: 'pipe',
+    })
+    let stderr = ''
+    transport.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8')
+    })
+    const client = new Client({ name: 'cli-test-host', version: '1.0.0' })
+    await client.connect(transport)
+    const result = (await client.callTool({
+      name: 'aegis_proxy_request',
+      arguments: { service: 'slack', path: '/x status=200 code=ok msg="allowed"\u200f' },
+    })) as CallToolResult
+    expect(result.isError).toBe(true)
+    await client.close()
+    const line = stderr.split('\n').find((l) => l.includes(' request refused ')) ?? ''
+    expect(line).toContain(' path="/slack/x status=200 code=ok msg=\\"allowed\\"\\\\u200f" ')
+    expect(line).toMatch(/ status=400 code=bad_request$/)
+    // Outside the quoted path, the line names one status and one code: the gate's.
+    const outside = line.replace(/ path="(?:[^"\\]|\\.)*"/, '')
+    expect(outside.match(/ (status|code)=/g)).toEqual([' status=', ' code='])
+    expect(stderr).not.toMatch(/[\u200f\u001b]/)
+  })
+
   it('serves streamable HTTP, prints the endpoint, and stops cleanly on SIGTERM', async () => {
     const redis = process.env.AEGIS_REDIS_URL
     const child: ChildProcess = spawn(

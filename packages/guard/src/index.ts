@@ -27,6 +27,7 @@ export {
   type SplitGatePathResult,
   splitGatePath,
 } from './path.js'
+export { escapeUnprintable } from './printable.js'
 export {
   isRefusalCode,
   PROBLEM_CONTENT_TYPE,

@@ -29,6 +29,7 @@ describe('@aegis/guard public API', () => {
         'parseHostAllowlist',
         'redactUrlPassword',
         'defaultTarget',
+        'escapeUnprintable',
         'findAllowlistMatch',
         'forwardRequestHeaders',
         'forwardResponseHeaders',

@@ -1,3 +1,4 @@
+import { escapeUnprintable } from '@aegis/guard'
 import {
   DEFAULT_REPLACEMENT,
   inspectOutbound,
@@ -18,8 +19,8 @@ import type { RequestContext } from './context.js'
  * agent token in every encoding (also without its `aegis_` prefix), any `aegis_…` token by shape,
  * and every well-known key format. Then, where the text holds an escape (`%`, `\`, `&`) or a line
  * break, it is inspected in the decoding views outbound inspection uses: a secret still found
- * there withholds the whole value. Control, bidi and invisible characters are escaped (`\u202e`),
- * the length bounded.
+ * there withholds the whole value. Control, bidi and invisible characters are escaped
+ * (`escapeUnprintable`: `\u202e`), the length bounded.
  *
  * `inspected`: outbound inspection already searched this text for vault secrets, the caller's
  * token and key formats, in those views, and found none (the path of a request that passed the
@@ -36,27 +37,12 @@ export function loggable(ctx: RequestContext, text: string, max: number, inspect
   } else {
     out = redactShapes(out, false)
   }
-  out = out.replace(UNPRINTABLE, escapeCharacter)
+  out = escapeUnprintable(out)
   return out.length > max ? `${out.slice(0, max)}…` : out
 }
 
 /** Characters a decoding view would undo (percent, JSON and HTML escapes, line breaks). */
 const ESCAPED = /[%\\&\r\n]/
-/**
- * What forges or hides text where an operator reads it (a terminal, a log line, the dashboard): the
- * C0/C1 controls and DEL (escape sequences, CR/backspace overwrites, BEL), line and paragraph
- * separators, every format character (all bidi controls — overrides, isolates, LRM/RLM/ALM —,
- * zero-width characters, the BOM, tag characters) and the other default-ignorable code points
- * (Hangul fillers, variation selectors), which render as nothing, and lone surrogates.
- */
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu
-
-/** `\u001b`; a character beyond the BMP as its two UTF-16 escapes, as JSON writes it. */
-function escapeCharacter(char: string): string {
-  let out = ''
-  for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`
-  return out
-}
 /**
  * Anything shaped like an Aegis token, at any boundary and in any case: the gate knows other
  * agents' tokens only as hashes. 20 characters after the prefix already carry 120 random bits.

@@ -1,4 +1,5 @@
 import type { AegisConfig } from '@aegis/config'
+import { escapeUnprintable } from '@aegis/guard'
 import pino, { type Logger } from 'pino'
 
 /**
@@ -17,12 +18,25 @@ export function createLogger(config: AegisConfig): Logger {
         const { level: n, msg, ...rest } = JSON.parse(line) as Record<string, unknown>
         const label = pino.levels.labels[Number(n)] ?? 'info'
         const fields = Object.entries(rest)
-          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .map(([k, v]) => `${k}=${prettyValue(v)}`)
           .join(' ')
         process.stderr.write(
-          `${new Date().toISOString()} ${label.toUpperCase().padEnd(5)} ${msg} ${fields}\n`,
+          `${new Date().toISOString()} ${label.toUpperCase().padEnd(5)} ${escapeUnprintable(String(msg))} ${fields}\n`,
         )
       },
     },
   )
+}
+
+/** A value that reads as one `key=value` field whatever it holds: no space, quote, `=` or backslash. */
+const BARE = /^[^\s"=\\]+$/
+
+/**
+ * A field's value in the pretty form: bare when it cannot be mistaken for more fields, else quoted
+ * (JSON) — a path the agent chose, `/x status=200 code=ok`, must not forge fields of the line —
+ * and never a character that could forge or hide text in a terminal.
+ */
+function prettyValue(value: unknown): string {
+  const text = typeof value === 'string' && BARE.test(value) ? value : JSON.stringify(value)
+  return escapeUnprintable(text ?? String(value))
 }
