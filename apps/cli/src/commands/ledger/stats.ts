@@ -1,3 +1,4 @@
+import { escapeUnprintable } from '@aegis/guard'
 import type { LedgerStats } from '@aegis/ledger'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
@@ -6,7 +7,7 @@ import { sinceFlag, withLedger } from '../../lib/ledger-file.js'
 function breakdown(title: string, counts: Record<string, number>): string[] {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1])
   if (entries.length === 0) return []
-  return [`${title}:`, ...entries.map(([key, n]) => `  ${key.padEnd(24)} ${n}`)]
+  return [`${title}:`, ...entries.map(([key, n]) => `  ${escapeUnprintable(key).padEnd(24)} ${n}`)]
 }
 
 export default class LedgerStatsCommand extends AegisCommand<typeof LedgerStatsCommand> {
