@@ -124,7 +124,7 @@ describe('MCP: nothing the agent sent brings a secret into the ledger, the log o
         await call(client, 'aegis_proxy_request', { service: 'api', path: '/x', method }),
       )
       expect(problem.code, method).toBe('bad_request')
-      instances.push(problem.instance)
+      instances.push(String(problem.instance))
     }
     await w.ledger.flush()
     const rows = w.ledger.query({ limit: 20 })
