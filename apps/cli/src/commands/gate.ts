@@ -1,7 +1,7 @@
 import { authorize } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { AegisCommand } from '../base-command.js'
-import { type RunningDashboard, startDashboard } from '../dashboard/start.js'
+import type { RunningDashboard } from '../dashboard/start.js'
 import {
   type GateRuntime,
   gateFlags,
@@ -63,6 +63,8 @@ export default class Gate extends AegisCommand<typeof Gate> {
       const decision = authorize(this.actor, 'dashboard:view')
       if (!decision.allowed) this.fail(`${decision.reason} (dashboard.enabled is true in the config)`)
     }
+    // Loaded only when enabled: the dashboard's server (ws, its API) costs a plain gate's start.
+    const { startDashboard } = await import('../dashboard/start.js')
     const dashboard = await startDashboard({
       config,
       gate,
