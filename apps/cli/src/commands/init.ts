@@ -118,11 +118,7 @@ export default class Init extends AegisCommand<typeof Init> {
       )
     }
     if (generated && !writeSecrets) {
-      this.log('')
-      this.log('Master key (shown once, store it somewhere safe):')
-      this.log(`  ${masterKey}`)
-      this.log('Every other command needs it in the environment:')
-      this.log(`  export AEGIS_MASTER_KEY=${masterKey}`)
+      this.#showNewKey(masterKey)
       return { ...result, masterKey }
     }
     if (!generated) this.log('Using the master key from AEGIS_MASTER_KEY.')
@@ -155,12 +151,17 @@ export default class Init extends AegisCommand<typeof Init> {
     this.log(`  vault:    ${name} (new, empty)`)
     const result: InitResult = { configPath, dataDir, vault: name, engine: 'sqlite', rebuilt: true }
     if (known) return result
+    this.#showNewKey(masterKey)
+    return { ...result, masterKey }
+  }
+
+  /** A key init generated: printed once, with the export line every other command needs. */
+  #showNewKey(masterKey: string): void {
     this.log('')
     this.log('Master key (shown once, store it somewhere safe):')
     this.log(`  ${masterKey}`)
     this.log('Every other command needs it in the environment:')
     this.log(`  export AEGIS_MASTER_KEY=${masterKey}`)
-    return { ...result, masterKey }
   }
 }
 
