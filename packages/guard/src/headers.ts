@@ -90,6 +90,11 @@ const RESPONSE_DROPPED_PREFIXES = ['x-aegis-'] as const
 /** RFC 9110 token characters. */
 const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
+/** True when `name` is an RFC 9110 token: what a header name (or a method) may be. */
+export function isHttpToken(name: string): boolean {
+  return TOKEN_RE.test(name)
+}
+
 /** True when a header value holds CR, LF, NUL or another control character (HTAB is allowed). */
 function hasUnsafeValue(value: string): boolean {
   for (let i = 0; i < value.length; i++) {

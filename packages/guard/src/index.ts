@@ -18,7 +18,12 @@ export {
   parseDomainPattern,
   parseTargetHost,
 } from './domain.js'
-export { CREDENTIAL_REQUEST_HEADERS, forwardRequestHeaders, forwardResponseHeaders } from './headers.js'
+export {
+  CREDENTIAL_REQUEST_HEADERS,
+  forwardRequestHeaders,
+  forwardResponseHeaders,
+  isHttpToken,
+} from './headers.js'
 export { normalizeHostname } from './hostname.js'
 export {
   type GatePath,

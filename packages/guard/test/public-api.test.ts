@@ -33,6 +33,7 @@ describe('@aegis/guard public API', () => {
         'findAllowlistMatch',
         'forwardRequestHeaders',
         'forwardResponseHeaders',
+        'isHttpToken',
         'hashAgentToken',
         'headerCanCarry',
         'isAgentTokenShape',

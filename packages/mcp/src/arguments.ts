@@ -1,5 +1,5 @@
 import { METHODS } from 'node:http'
-import { type Refusal, refuse } from '@aegis/guard'
+import { isHttpToken, type Refusal, refuse } from '@aegis/guard'
 import type { ProxyRequestArgs } from './request.js'
 
 /**
@@ -8,8 +8,6 @@ import type { ProxyRequestArgs } from './request.js'
  */
 const PARSED_METHODS: ReadonlySet<string> = new Set(METHODS.filter((m) => m !== 'CONNECT'))
 
-/** RFC 9110 token characters: what a header name may contain. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 /** Field values: visible characters, spaces and tabs; no CR, LF, NUL or other controls. */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 
@@ -47,7 +45,7 @@ function headerProblem(args: ProxyRequestArgs, maxHeaderSize: number): Refusal |
   let contentLength: string[] = []
   let transferEncoding = false
   for (const [name, value] of Object.entries(args.headers ?? {})) {
-    if (!HEADER_NAME.test(name))
+    if (!isHttpToken(name))
       return refuse('bad_request', 'A header name has characters HTTP does not allow')
     if (!HEADER_VALUE.test(value)) {
       return refuse('bad_request', `Header "${name}" has characters HTTP does not allow (CR, LF or NUL)`)
