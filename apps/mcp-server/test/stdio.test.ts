@@ -130,7 +130,7 @@ describe('aegis-mcp-server over stdio', () => {
     await ledger.close()
   })
 
-  it('refuses tool calls when agent auth is required and the server has no token: a token in the call\'s headers is a second identity, refused as the gate refuses two tokens', async () => {
+  it("refuses tool calls when agent auth is required and the server has no token: a token in the call's headers is a second identity, refused as the gate refuses two tokens", async () => {
     const { client } = await connect({ AEGIS_CONFIG: configFile, AEGIS_MASTER_KEY: MASTER_KEY })
     const result = (await client.callTool({
       name: 'aegis_proxy_request',
