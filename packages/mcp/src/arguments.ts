@@ -45,8 +45,7 @@ function headerProblem(args: ProxyRequestArgs, maxHeaderSize: number): Refusal |
   let contentLength: string[] = []
   let transferEncoding = false
   for (const [name, value] of Object.entries(args.headers ?? {})) {
-    if (!isHttpToken(name))
-      return refuse('bad_request', 'A header name has characters HTTP does not allow')
+    if (!isHttpToken(name)) return refuse('bad_request', 'A header name has characters HTTP does not allow')
     if (!HEADER_VALUE.test(value)) {
       return refuse('bad_request', `Header "${name}" has characters HTTP does not allow (CR, LF or NUL)`)
     }
