@@ -410,7 +410,10 @@ describe('aegis gate errors', () => {
       await runCli(['init', '--write-secrets'], { cwd: dir })
       const result = await runCli(['gate', '--port', String(port)], { cwd: dir })
       expect(result.code).toBe(1)
-      expect(result.stderr).toContain(`Port ${port} is already in use`)
+      // The message the brief's troubleshooting table lists, with its fix: another port.
+      expect(result.stderr).toContain(
+        `Error: Port ${port} is already in use: stop the process that holds it, or choose another port with --port (gate.port in the config)\n`,
+      )
     } finally {
       blocker.close()
       removeDir(dir)

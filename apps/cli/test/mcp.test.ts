@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
@@ -223,6 +224,21 @@ describe('aegis mcp serve', () => {
     expect(outside.match(/ (status|code)=/g)).toEqual([' status=', ' code='])
     expect(stderr).not.toContain('\u200f')
     expect(stderr).not.toContain('\u001b')
+  })
+
+  it('a port in use is one line naming the way out (--port, mcp.port), exit 1', async () => {
+    const busy = createServer()
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))
+    const { port } = busy.address() as { port: number }
+    try {
+      const r = await project.run(['mcp', 'serve', '--transport', 'http', '--port', String(port)])
+      expect([r.code, r.stdout]).toEqual([1, ''])
+      expect(r.stderr).toContain(
+        `Error: Port ${port} is already in use: stop the process that holds it, or choose another port with --port (mcp.port in the config)\n`,
+      )
+    } finally {
+      busy.close()
+    }
   })
 
   it('serves streamable HTTP, prints the endpoint, and stops cleanly on SIGTERM', async () => {

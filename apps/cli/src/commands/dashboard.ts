@@ -72,6 +72,7 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         version: this.config.version,
         log: (line) => this.log(line),
         warn: (line) => this.warn(line),
+        portFlag: '--gate-port',
       })
     }
     let dashboard: RunningDashboard
@@ -83,6 +84,7 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         vaultName: this.activeVaultName(),
         withVault: (fn) => this.withVault(fn),
         warn: (line) => this.warn(line),
+        portFlag: '--port',
       })
     } catch (error) {
       await gate?.stop()

@@ -39,6 +39,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
       version: this.config.version,
       log: (line) => this.log(line),
       warn: (line) => this.warn(line),
+      portFlag: '--port',
     })
     let dashboard: RunningDashboard | null = null
     if (config.dashboard.enabled) {

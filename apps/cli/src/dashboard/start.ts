@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { AegisConfig } from '@aegis/config'
 import type { LedgerStore } from '@aegis/ledger'
 import type { VaultStore } from '@aegis/vault'
+import { bindFailureMessage } from '../lib/bind-error.js'
 import { CliError } from '../lib/errors.js'
 import type { GateRuntime } from '../lib/gate-runtime.js'
 import { createLogger } from '../lib/logger.js'
@@ -31,6 +32,8 @@ export interface StartDashboardOptions {
   /** Runs `fn` on the active vault with the command's key (throws CliError when none is at hand). */
   withVault: <R>(fn: (vault: VaultStore) => R | Promise<R>) => Promise<R>
   warn: (line: string) => void
+  /** The flag that sets the dashboard's port in this command, if it has one (`aegis dashboard --port`). */
+  portFlag?: string
 }
 
 export interface RunningDashboard {
@@ -92,7 +95,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   } catch (error) {
     await close()
     throw new CliError(
-      `Cannot start the dashboard on ${config.dashboard.host}:${config.dashboard.port}: ${(error as Error).message}`,
+      `Cannot start the dashboard on ${config.dashboard.host}:${config.dashboard.port}: ${bindFailureMessage(error, config.dashboard.port, { flag: options.portFlag, key: 'dashboard.port' })}`,
     )
   }
   const host = config.dashboard.host

@@ -17,6 +17,7 @@ import { anonymousAccessFromConfig, createAdminServer, readTlsPair } from '@aegi
 import { createTelemetry } from '@aegis/telemetry'
 import { Flags } from '@oclif/core'
 import type { Logger } from 'pino'
+import { bindFailureMessage } from './bind-error.js'
 import { adminDir } from './custody.js'
 import { CliError } from './errors.js'
 import { openSqliteGateState } from './gate-state.js'
@@ -92,6 +93,8 @@ export interface GateRuntimeOptions {
   /** One line on stdout; one warning on stderr. */
   log: (line: string) => void
   warn: (line: string) => void
+  /** The flag that sets the gate's port in this command (`--port`, `--gate-port` for the dashboard). */
+  portFlag: string
 }
 
 /** A running gate. `stop` runs the shutdown order once; later calls return the same promise. */
@@ -183,7 +186,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     address = await gate.listen()
     await state.watch(() => gate.refresh())
   } catch (error) {
-    return abort(error instanceof Error ? error.message : String(error))
+    return abort(bindFailureMessage(error, config.gate.port, { flag: options.portFlag, key: 'gate.port' }))
   }
   let socket: string | null = null
   try {

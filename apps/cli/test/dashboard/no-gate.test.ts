@@ -67,8 +67,8 @@ describe('aegis dashboard --no-gate', () => {
         String(port),
       ])
       expect([r.code, r.stdout]).toEqual([1, ''])
-      expect(r.stderr).toMatch(
-        new RegExp(`^Error: Cannot start the dashboard on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`),
+      expect(r.stderr).toBe(
+        `Error: Cannot start the dashboard on 127.0.0.1:${port}: Port ${port} is already in use: stop the process that holds it, or choose another port with --port (dashboard.port in the config)\n`,
       )
     } finally {
       busy.close()

@@ -16,9 +16,12 @@ export async function listenOn(server: Server, host: string, port: number): Prom
     ])
   } catch (error) {
     const code = (error as { code?: string }).code
-    if (code === 'EADDRINUSE') throw new Error(`Port ${port} is already in use`)
-    if (code === 'EACCES') throw new Error(`Permission denied binding ${host}:${port}`)
-    if (code === 'EADDRNOTAVAIL') throw new Error(`Cannot bind ${host}: address not available`)
+    // The system code stays on the error, so an app can add its own way out (its flag, its key).
+    if (code === 'EADDRINUSE') throw Object.assign(new Error(`Port ${port} is already in use`), { code })
+    if (code === 'EACCES')
+      throw Object.assign(new Error(`Permission denied binding ${host}:${port}`), { code })
+    if (code === 'EADDRNOTAVAIL')
+      throw Object.assign(new Error(`Cannot bind ${host}: address not available`), { code })
     throw error
   }
   const address = server.address()

@@ -7,6 +7,7 @@ import { Outbox } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import type { Logger } from 'pino'
 import { AegisCommand } from '../../base-command.js'
+import { bindFailureMessage } from '../../lib/bind-error.js'
 import { openPgGateState } from '../../lib/gate-state-pg.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
 import { createLogger } from '../../lib/logger.js'
@@ -69,7 +70,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     } catch (error) {
       await rateLimitStore?.close()
       await close()
-      this.fail(error instanceof Error ? error.message : String(error))
+      this.fail(bindFailureMessage(error, config.mcp.port, { flag: '--port', key: 'mcp.port' }))
     }
     const vaultName = this.activeVaultName()
     if (running.url !== null) this.log(`Aegis MCP server listening on ${running.url} (vault "${vaultName}")`)
