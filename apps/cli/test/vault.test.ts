@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -513,9 +513,18 @@ describe('vault credential commands', () => {
       ]) {
         const r = await q.run(args)
         expect(r.code).toBe(1)
-        expect(r.stderr).toBe(`Error: Database file is corrupted: ${db}\n`)
+        expect(r.stderr).toBe(
+          `Error: Database file is corrupted: ${db} (restore it from a backup, or move the data directory aside and run aegis init for a new, empty one)\n`,
+        )
       }
       expect(snapshot(q.dir)).toEqual(before)
+      // The way out the message names works: the data directory moved aside, init makes a new one
+      // for the kept config (with the same key), and the vault opens again.
+      renameSync(q.dataDir, `${q.dataDir}.corrupt`)
+      const again = await q.run(['init'])
+      expect(again.code).toBe(0)
+      const fresh = await q.run(['vault', 'list', '--json'])
+      expect([fresh.code, JSON.parse(fresh.stdout)]).toEqual([0, []])
 
       writeFileSync(join(q.dataDir, 'vaults.json'), '{"version":1,"vaults":[{"name":')
       before = snapshot(q.dir)

@@ -23,9 +23,15 @@ export class VaultError extends Error {
   }
 }
 
-/** `Database file is corrupted: <path>` — the one message for a DB file sqlite cannot use. */
+/**
+ * `Database file is corrupted: <path>` — the one message for a DB file sqlite cannot use — with
+ * the two ways out: a backup, or a new workspace (the brief's troubleshooting fix).
+ */
 export function corruptDatabase(file: string): VaultError {
-  return new VaultError('corrupt', `Database file is corrupted: ${file}`)
+  return new VaultError(
+    'corrupt',
+    `Database file is corrupted: ${file} (restore it from a backup, or move the data directory aside and run aegis init for a new, empty one)`,
+  )
 }
 
 const CORRUPT_SQLITE_CODES = /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|IOERR)/

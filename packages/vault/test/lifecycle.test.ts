@@ -178,7 +178,7 @@ describe('corruption', () => {
     expectVaultError(
       () => openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }),
       'corrupt',
-      `Database file is corrupted: ${v.file}`,
+      `Database file is corrupted: ${v.file} (restore it from a backup, or move the data directory aside and run aegis init for a new, empty one)`,
     )
   })
 
@@ -190,7 +190,7 @@ describe('corruption', () => {
     expectVaultError(
       () => openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }),
       'corrupt',
-      `Database file is corrupted: ${v.file}`,
+      `Database file is corrupted: ${v.file} (restore it from a backup, or move the data directory aside and run aegis init for a new, empty one)`,
     )
   })
 
