@@ -499,7 +499,10 @@ describe.skipIf(adminUrl === undefined)('aegis commands on PostgreSQL', () => {
       ['root', 'admin'],
     ])
     const denied = await a.run(['agent', 'add', '--name', 'x'], { env: { AEGIS_USER_TOKEN: viewer.token } })
-    expect([denied.code, denied.stderr]).toEqual([1, 'Error: viewer may not agent:write\n'])
+    expect([denied.code, denied.stderr]).toEqual([
+      1,
+      'Error: Permission denied: viewer may not agent:write (an admin can change your role: aegis user role --name <you> --role <role>)\n',
+    ])
     await ok(a.run(['user', 'role', '--name', 'eve', '--role', 'operator'], asAdmin))
     const last = await b.run(['user', 'remove', '--name', 'root', '--confirm'], asAdmin)
     expect(last.code).toBe(1)

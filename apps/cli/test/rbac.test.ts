@@ -174,7 +174,7 @@ describe('every role × every command', () => {
         expect({ id, code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({
           id,
           code: 1,
-          stderr: `Error: ${role} may not ${permissionOf(id)}\n`,
+          stderr: `Error: Permission denied: ${role} may not ${permissionOf(id)} (an admin can change your role: aegis user role --name <you> --role <role>)\n`,
           stdout: '',
         })
       }
@@ -251,7 +251,10 @@ describe('every role × every command', () => {
     ]
     for (const [role, argv, line, input] of cases) {
       const r = await project.run(argv, { env: { AEGIS_USER_TOKEN: tokens[role] }, input })
-      expect([r.code, r.stderr]).toEqual([1, `Error: ${line}\n`])
+      expect([r.code, r.stderr]).toEqual([
+        1,
+        `Error: Permission denied: ${line} (an admin can change your role: aegis user role --name <you> --role <role>)\n`,
+      ])
     }
   })
 

@@ -57,7 +57,9 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
     if (flags.gate && this.actor !== null) {
       const decision = authorize(this.actor, 'gate:start')
       if (!decision.allowed)
-        this.fail(`${decision.reason} (aegis dashboard --no-gate opens it on a running gate)`)
+        this.fail(
+          `Permission denied: ${decision.reason} (aegis dashboard --no-gate opens it on a running gate)`,
+        )
     }
 
     // The engine the dashboard reads users (and, with --no-gate, the ledger) from, for its lifetime.

@@ -62,7 +62,8 @@ export default class Gate extends AegisCommand<typeof Gate> {
   async #startDashboard(config: AegisConfig, gate: GateRuntime): Promise<RunningDashboard> {
     if (this.actor !== null) {
       const decision = authorize(this.actor, 'dashboard:view')
-      if (!decision.allowed) this.fail(`${decision.reason} (dashboard.enabled is true in the config)`)
+      if (!decision.allowed)
+        this.fail(`Permission denied: ${decision.reason} (dashboard.enabled is true in the config)`)
     }
     // Loaded only when enabled: the dashboard's server (ws, its API) costs a plain gate's start.
     const { startDashboard } = await import('../dashboard/start.js')

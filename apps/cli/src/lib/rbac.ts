@@ -76,7 +76,8 @@ export async function authorizeCommand(ctx: CommandContext): Promise<Actor | nul
     throw new CliError(`Command ${ctx.id.replaceAll(':', ' ')} has no permission in @aegis/access: refused`)
   }
   const decision = authorize(actor, permission)
-  if (!decision.allowed) throw new CliError(decision.reason)
+  // Worded as the brief's troubleshooting table lists it, with its fix.
+  if (!decision.allowed) throw new CliError(permissionDenied(decision.reason))
   return actor
 }
 
@@ -119,4 +120,9 @@ function configOf(ctx: CommandContext): AegisConfig {
     return loadConfig({ cwd: ctx.cwd, env: ctx.env, file: configPath })
   }
   return loadConfig({ cwd: ctx.cwd, env: ctx.env, file: ctx.configFlag })
+}
+
+/** A role's refusal as the CLI prints it: `Permission denied: <role> may not <permission>` and the way out. */
+export function permissionDenied(reason: string): string {
+  return `Permission denied: ${reason} (an admin can change your role: aegis user role --name <you> --role <role>)`
 }

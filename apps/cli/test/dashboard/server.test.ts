@@ -174,7 +174,7 @@ describe('start', () => {
     })
     expect([r.code, r.stdout]).toEqual([1, ''])
     expect(r.stderr).toBe(
-      'Error: viewer may not gate:start (aegis dashboard --no-gate opens it on a running gate)\n',
+      'Error: Permission denied: viewer may not gate:start (aegis dashboard --no-gate opens it on a running gate)\n',
     )
   })
 })
