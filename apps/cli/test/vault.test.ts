@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -534,6 +534,22 @@ describe('vault credential commands', () => {
       const create = await q.run(['vault', 'create', '--name', 'more'])
       expect(create.code).toBe(1)
       expect(snapshot(q.dir)).toEqual(before)
+    } finally {
+      removeDir(q.dir)
+    }
+  })
+
+  it('a missing database file is a one-line error naming the same ways out', async () => {
+    const q = await initProject()
+    try {
+      const db = join(q.dataDir, 'vaults', 'default.db')
+      rmSync(db)
+      const r = await q.run(['vault', 'list'])
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        1,
+        '',
+        `Error: Database file is missing: ${db} (restore it from a backup, or move the data directory aside and run aegis init for a new, empty one)\n`,
+      ])
     } finally {
       removeDir(q.dir)
     }

@@ -23,15 +23,21 @@ export class VaultError extends Error {
   }
 }
 
+/** The two ways out for a vault's database file that cannot be used: a backup, or a new workspace. */
+const DATABASE_WAY_OUT =
+  '(restore it from a backup, or move the data directory aside and run aegis init for a new, empty one)'
+
 /**
  * `Database file is corrupted: <path>` — the one message for a DB file sqlite cannot use — with
- * the two ways out: a backup, or a new workspace (the brief's troubleshooting fix).
+ * the ways out (the brief's troubleshooting fix).
  */
 export function corruptDatabase(file: string): VaultError {
-  return new VaultError(
-    'corrupt',
-    `Database file is corrupted: ${file} (restore it from a backup, or move the data directory aside and run aegis init for a new, empty one)`,
-  )
+  return new VaultError('corrupt', `Database file is corrupted: ${file} ${DATABASE_WAY_OUT}`)
+}
+
+/** `Database file is missing: <path>`: the registry names a vault whose file is gone. */
+export function missingDatabase(file: string): VaultError {
+  return new VaultError('corrupt', `Database file is missing: ${file} ${DATABASE_WAY_OUT}`)
 }
 
 const CORRUPT_SQLITE_CODES = /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|IOERR)/

@@ -4,7 +4,7 @@ import { count } from 'drizzle-orm'
 import { makeKeyCheck, verifyKeyCheck } from './cipher.js'
 import { KDF } from './crypto.js'
 import { type Connection, connect, migrateDatabase, readMeta } from './db.js'
-import { corruptDatabase, toVaultError, VaultError } from './errors.js'
+import { corruptDatabase, missingDatabase, toVaultError, VaultError } from './errors.js'
 import {
   createPrivateFile,
   ensurePrivateDir,
@@ -115,7 +115,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
   const entry = readRegistry(dataDir).vaults.find((v) => v.name === name)
   if (!entry) throw new VaultError('no_vault', `No vault named "${name}" in ${dataDir}`)
   const file = join(dataDir, entry.file)
-  if (!existsSync(file)) throw new VaultError('corrupt', `Database file is missing: ${file}`)
+  if (!existsSync(file)) throw missingDatabase(file)
 
   let conn: Connection | undefined
   try {
