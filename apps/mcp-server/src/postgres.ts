@@ -15,6 +15,7 @@ import { LiveCredentialSource, saltFromText, VAULT_PG_MIGRATIONS, type VaultStor
 import { openPgVault } from '@aegis/vault/pg'
 import { WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
 import { PgOutbox } from '@aegis/webhooks/pg'
+import { accessRefusalLine } from './access-line.js'
 
 /** What `serve` needs of either engine. */
 export interface ServerState {
@@ -59,7 +60,7 @@ export async function openPgState(options: {
     const users = openPgUserStore(pool)
     closers.push(() => users.close())
     const check = await checkUserAccess(users, { token: options.userToken, permission: 'gate:start' })
-    if (!check.ok) throw refuse(check.message)
+    if (!check.ok) throw refuse(accessRefusalLine(check))
     let store: VaultStore
     try {
       store = await openPgVault({

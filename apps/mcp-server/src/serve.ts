@@ -8,6 +8,7 @@ import { rateLimiterFromConfig } from '@aegis/redis-rate-limit'
 import { openVault, readCustody, readUnsealedKey, saltFromText } from '@aegis/vault'
 import { Outbox } from '@aegis/webhooks'
 import pino from 'pino'
+import { accessRefusalLine } from './access-line.js'
 import type { CliArgs } from './args.js'
 import { openPgState, type ServerState } from './postgres.js'
 
@@ -188,5 +189,5 @@ function keyOf(
  */
 function authorizeServe(dataDir: string, token: string | undefined): void {
   const check = checkAccess({ file: accessFile(dataDir), token, permission: 'gate:start' })
-  if (!check.ok) throw new StartupError(check.message)
+  if (!check.ok) throw new StartupError(accessRefusalLine(check))
 }

@@ -50,7 +50,11 @@ const run = (env: Record<string, string>) =>
 describe('aegis-mcp-server with RBAC on', () => {
   it.each([
     ['no token', {}, 'aegis-mcp-server: Authentication required (set AEGIS_USER_TOKEN)'],
-    ['a viewer', { AEGIS_USER_TOKEN: 'viewer' }, 'aegis-mcp-server: viewer may not gate:start'],
+    [
+      'a viewer',
+      { AEGIS_USER_TOKEN: 'viewer' },
+      'aegis-mcp-server: Permission denied: viewer may not gate:start (an admin can change your role: aegis user role --name <you> --role operator)',
+    ],
     ['a bad token', { AEGIS_USER_TOKEN: 'aegis_user_nope' }, 'aegis-mcp-server: Invalid user token'],
   ])('refuses to start for %s (exit 1, one line, stdout empty)', (_name, env, line) => {
     const withToken = Object.fromEntries(
