@@ -28,6 +28,30 @@ describe('config validate / show', () => {
     expect(json).toEqual({ valid: true, file: join(p.dir, 'aegis.config.yaml'), warnings: [] })
   })
 
+  it('validate warns about files the config names that are not there (the gate would refuse to start), exit 0', async () => {
+    const dir = tempDir()
+    try {
+      writeFileSync(
+        join(dir, 'aegis.config.yaml'),
+        'gate:\n  policies_dir: ./policies\n  tls:\n    cert: ./certs/aegis.crt\n    key: ./certs/aegis.key\n  upstream:\n    ca_file: ./ca.pem\n',
+      )
+      const r = await runCli(['config', 'validate'], { cwd: dir })
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `Warning: gate.policies_dir: ${join(dir, 'policies')} does not exist (aegis gate refuses to start without it)`,
+        `Warning: gate.tls.cert: ${join(dir, 'certs', 'aegis.crt')} does not exist (aegis gate refuses to start without it)`,
+        `Warning: gate.tls.key: ${join(dir, 'certs', 'aegis.key')} does not exist (aegis gate refuses to start without it)`,
+        `Warning: gate.upstream.ca_file: ${join(dir, 'ca.pem')} does not exist (aegis gate refuses to start without it)`,
+      ])
+      const json = parseJson<{ warnings: string[] }>(
+        await runCli(['config', 'validate', '--json'], { cwd: dir }),
+      )
+      expect(json.warnings).toHaveLength(4)
+    } finally {
+      removeDir(dir)
+    }
+  })
+
   it('validate without any config file accepts the defaults', async () => {
     const dir = tempDir()
     try {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import type { AegisConfig } from '@aegis/config'
 import { AegisCommand } from '../../base-command.js'
 
 /** `config validate --json`. */
@@ -29,7 +31,7 @@ export default class ConfigValidate extends AegisCommand<typeof ConfigValidate> 
       return this.exit(1)
     }
     const file = config.source.file
-    const warnings = [...config.source.warnings]
+    const warnings = [...config.source.warnings, ...missingFiles(config)]
     for (const warning of warnings) this.logToStderr(`Warning: ${warning}`)
     this.log(
       file
@@ -44,4 +46,24 @@ export default class ConfigValidate extends AegisCommand<typeof ConfigValidate> 
 function everyProblem(error: unknown): readonly string[] | null {
   const problems = (error as { name?: string; problems?: readonly string[] }).problems
   return (error as Error).name === 'ConfigError' && problems && problems.length > 1 ? problems : null
+}
+
+/**
+ * Files the configuration names that are not there: valid as configuration (they may be mounted
+ * or created before the gate starts), but `aegis gate` refuses to start without them, so said now.
+ */
+function missingFiles(config: AegisConfig): string[] {
+  const named: Array<[string, string | undefined]> = [
+    ['gate.policies_dir', config.gate.policies_dir],
+    ...(config.gate.tls.enabled
+      ? ([
+          ['gate.tls.cert', config.gate.tls.cert],
+          ['gate.tls.key', config.gate.tls.key],
+        ] as Array<[string, string | undefined]>)
+      : []),
+    ...config.gate.upstream.ca_file.map((file): [string, string] => ['gate.upstream.ca_file', file]),
+  ]
+  return named
+    .filter((entry): entry is [string, string] => entry[1] !== undefined && !existsSync(entry[1]))
+    .map(([key, file]) => `${key}: ${file} does not exist (aegis gate refuses to start without it)`)
 }
