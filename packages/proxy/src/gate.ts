@@ -106,6 +106,18 @@ export function createGate(options: GateOptions): Gate {
   const callers = new CallerCheck(options.allowedHosts)
   const requests = new Drain()
   const done = () => requests.leave()
+  // The request whose body a connection is still receiving: a parser refusal in that body belongs
+  // to it (its own handling records the one ledger row, with the identity it carried).
+  const receiving = new WeakMap<Socket, string>()
+  function receivingBody(req: IncomingMessage, requestId: string): void {
+    if (req.complete) return
+    if (req.headers['transfer-encoding'] === undefined && !(Number(req.headers['content-length']) > 0)) return
+    const socket = req.socket
+    receiving.set(socket, requestId)
+    req.once('end', () => {
+      if (receiving.get(socket) === requestId) receiving.delete(socket)
+    })
+  }
   const startedAt = Date.now()
   let loopbackOnly = false
   const internal = new InternalRoutes({
@@ -216,6 +228,7 @@ export function createGate(options: GateOptions): Gate {
         return
       }
       const gateRequest = fromIncoming(req, receivedAt)
+      receivingBody(req, gateRequest.id)
       engine.reject(gateRequest, browser).then(
         (outcome) => {
           try {
@@ -245,6 +258,7 @@ export function createGate(options: GateOptions): Gate {
       return
     }
     const gateRequest = fromIncoming(req, receivedAt)
+    receivingBody(req, gateRequest.id)
     const pending = requests.closing
       ? engine.reject(gateRequest, refuse('shutting_down', 'The gate is shutting down'))
       : engine.process(gateRequest)
@@ -288,6 +302,14 @@ export function createGate(options: GateOptions): Gate {
       return
     }
     const refusal = parserRefusal(error)
+    const inFlight = receiving.get(socket)
+    if (inFlight !== undefined) {
+      // The head was parsed and handed on; its body broke the framing. That request's own handling
+      // sees the body end early and records it: the answer names that row, and no second row.
+      writeRawProblem(socket, refusal, inFlight)
+      lingerAfterRawAnswer(socket)
+      return
+    }
     const { method, target } = requestLine(error.rawPacket)
     const request = unparsedRequest(method, target, socket.remoteAddress ?? null)
     writeRawProblem(socket, refusal, request.id)

@@ -7,9 +7,13 @@ import { type Harness, startHarness } from './fixtures/harness.js'
 // empty) where a pipeline refusal of the same target holds service `slack` and path `/a`.
 
 let h: Harness
+let agentToken: string
 beforeAll(async () => {
   h = await startHarness()
   h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-parser-rows-secret-1' })
+  agentToken = h.vault.addAgent({ name: 'framer' }).token
+  h.vault.grant('framer', 'slack-bot')
+  h.gate.refresh()
 })
 afterAll(() => h.close())
 
@@ -106,4 +110,41 @@ describe('rows of requests the HTTP parser refused', () => {
       service: null,
     })
   })
+
+  // The head of these was parsed and handed to the pipeline (with its agent); only the body broke
+  // the framing. There used to be two rows: the agent's (an id the client never saw) and an
+  // anonymous one named in the answer.
+  const brokenBodies = [
+    { name: 'an unknown transfer coding', te: 'xchunked', body: '5\r\nhello\r\n0\r\n\r\n' },
+    {
+      name: 'a chunk extension over the limit',
+      te: 'chunked',
+      body: `5;${'a'.repeat(100_000)}\r\nhello\r\n0\r\n\r\n`,
+    },
+  ]
+  for (const c of brokenBodies) {
+    it(`${c.name} in the body: one row, the one the answer names, with the agent`, async () => {
+      await h.ledger.flush()
+      const rowsBefore = h.ledger.query({ limit: 500 }).length
+      const before = h.upstream.received.length
+      const refused = await raw(
+        `POST /slack/api/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Target-Host: api.example.test\r\n` +
+          `X-Aegis-Agent: ${agentToken}\r\nTransfer-Encoding: ${c.te}\r\n\r\n${c.body}`,
+      )
+      expect(refused.code).toBe('bad_request')
+      // The request's own handling writes its row once the broken body ends it.
+      await new Promise((r) => setTimeout(r, 200))
+      await h.ledger.flush()
+      const rows = h.ledger.query({ limit: 500 })
+      const added = rows.slice(0, rows.length - rowsBefore) // newest first
+      expect(added.map((e) => e.requestId)).toEqual([refused.requestId])
+      expect(added[0]).toMatchObject({
+        agent: 'framer',
+        code: 'bad_request',
+        service: 'slack',
+        path: '/api/x',
+      })
+      expect(h.upstream.received.length).toBe(before)
+    })
+  }
 })
