@@ -94,6 +94,8 @@ class ClientGoneError extends Error {
 /** The ledger code of a forwarded request whose agent hung up before the whole answer was sent. */
 const CLIENT_CLOSED = 'client_closed'
 
+const UNMET_EXPECTATION = refuse('bad_request', 'Expect supports only "100-continue"')
+
 const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000 }
 
 /** Creates the gate: the HTTP adapter around the one request pipeline. */
@@ -106,6 +108,9 @@ export function createGate(options: GateOptions): Gate {
   const callers = new CallerCheck(options.allowedHosts)
   const requests = new Drain()
   const done = () => requests.leave()
+  // Requests whose `Expect` asks for more than `100-continue`: refused (and recorded) like any other
+  // early refusal, where Node alone would answer a bare 417 that no ledger row holds.
+  const unmetExpectation = new WeakSet<IncomingMessage>()
   // The request whose body a connection is still receiving: a parser refusal in that body belongs
   // to it (its own handling records the one ledger row, with the identity it carried).
   const receiving = new WeakMap<Socket, string>()
@@ -219,7 +224,7 @@ export function createGate(options: GateOptions): Gate {
     res.once('close', done)
     const receivedAt = Date.now()
     const url = req.url ?? ''
-    const browser = callers.refusal(req)
+    const browser = callers.refusal(req) ?? (unmetExpectation.has(req) ? UNMET_EXPECTATION : null)
     if (browser !== null) {
       if (isInternalTarget(url)) {
         // The gate's own namespace is never a ledger row; answer without one.
@@ -334,6 +339,10 @@ export function createGate(options: GateOptions): Gate {
       : createHttpServer(serverOptions, handle)
     guardConnections(s, connections, logger)
     s.on('clientError', onClientError)
+    s.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      unmetExpectation.add(req)
+      handle(req, res)
+    })
     s.on(
       'connect',
       refuseConnect(
