@@ -24,7 +24,7 @@ import {
 import { InternalRoutes, isInternalTarget, isLoopbackAddress } from './http/internal.js'
 import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
 import { listenOn } from './http/listen.js'
-import { fromIncoming, unparsedRequest } from './http/request.js'
+import { fromIncoming, hostHeaderRefusal, unparsedRequest } from './http/request.js'
 import { type Pumped, pump, sendProblem, sendRefusal } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
 import type { MetricsExposition } from './observer.js'
@@ -224,12 +224,16 @@ export function createGate(options: GateOptions): Gate {
     res.once('close', done)
     const receivedAt = Date.now()
     const url = req.url ?? ''
-    const browser = callers.refusal(req) ?? (unmetExpectation.has(req) ? UNMET_EXPECTATION : null)
+    const browser =
+      hostHeaderRefusal(req) ?? callers.refusal(req) ?? (unmetExpectation.has(req) ? UNMET_EXPECTATION : null)
     if (browser !== null) {
       if (isInternalTarget(url)) {
         // The gate's own namespace is never a ledger row; answer without one.
         lingerAfterAnswer(req, res)
-        sendProblem(res, 403, browser, problemDocument(browser), { requestId: randomUUID(), close: true })
+        sendProblem(res, REFUSAL_STATUS[browser.code], browser, problemDocument(browser), {
+          requestId: randomUUID(),
+          close: true,
+        })
         return
       }
       const gateRequest = fromIncoming(req, receivedAt)
@@ -325,7 +329,8 @@ export function createGate(options: GateOptions): Gate {
   let server: Server | null = null
 
   async function listen(): Promise<ListeningAddress> {
-    const serverOptions = connectionServerOptions(connections)
+    // The gate refuses (and records) a missing Host itself: see `hostHeaderRefusal`.
+    const serverOptions = { ...connectionServerOptions(connections), requireHostHeader: false }
     const s = options.tls
       ? createHttpsServer(
           {

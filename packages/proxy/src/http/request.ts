@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { type Refusal, refuse } from '@aegis/guard'
 import type { Channel, GateRequest } from '../types.js'
 import { agentIdentity } from './agent-token.js'
 
@@ -52,4 +53,21 @@ export function unparsedRequest(
     body: null,
     clientAddress,
   }
+}
+
+const HOST_REQUIRED = refuse('bad_request', 'An HTTP/1.1 request needs exactly one Host header')
+const HOST_REPEATED = refuse('bad_request', 'The Host header must be a single value')
+
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request without a Host, or any request with more than one, is refused.
+ * (Node would answer the first with a bare 400 no ledger row holds, and keep the first of several.)
+ */
+export function hostHeaderRefusal(req: IncomingMessage): Refusal | null {
+  const raw = req.rawHeaders
+  let count = 0
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i]?.length === 4 && raw[i]?.toLowerCase() === 'host') count++
+  if (count > 1) return HOST_REPEATED
+  if (count === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return HOST_REQUIRED
+  return null
 }

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendRaw } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 
-// An `Expect` other than `100-continue` used to get Node's own bare 417: no problem document, no
-// request id, no ledger row — a refusal the audit never saw. It is now refused like any other.
+// Requests Node's HTTP server used to answer by itself — an `Expect` other than `100-continue`
+// (a bare 417), an HTTP/1.1 request without Host (a bare 400) — got no problem document, no request
+// id and no ledger row: refusals the audit never saw. The gate now refuses them like any other.
 
 let h: Harness
 let token: string
@@ -53,5 +54,42 @@ describe('an expectation the gate cannot meet', () => {
     expect(reply).toMatch(/HTTP\/1\.1 200 /)
     const got = h.upstream.received.at(-1)
     expect(got?.headers.expect).toBeUndefined()
+  })
+})
+
+describe('the Host header', () => {
+  const target = `X-Target-Host: api.example.test\r\nConnection: close\r\n`
+  for (const [name, request] of [
+    ['missing in HTTP/1.1', `GET /slack/api/h HTTP/1.1\r\n${target}\r\n`],
+    [
+      'repeated (the second one would have been dropped)',
+      `GET /slack/api/h HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.test\r\n${target}\r\n`,
+    ],
+  ] as const) {
+    it(`${name}: refused as bad_request with its ledger row, nothing forwarded`, async () => {
+      const before = h.upstream.received.length
+      const reply = await sendRaw(h.port, request)
+      expect(reply).toMatch(/^HTTP\/1\.1 400 /)
+      expect(reply).toMatch(/x-aegis-block: bad_request/i)
+      const requestId = /x-request-id: (\S+)/i.exec(reply)?.[1]
+      await h.ledger.flush()
+      const rows = h.ledger.query({ limit: 500 }).filter((e) => e.requestId === requestId)
+      expect(rows).toHaveLength(1)
+      expect(rows[0]).toMatchObject({
+        decision: 'blocked',
+        code: 'bad_request',
+        service: 'slack',
+        path: '/api/h',
+      })
+      expect(h.upstream.received.length).toBe(before)
+    })
+  }
+
+  it('HTTP/1.0 without Host is still served', async () => {
+    const reply = await sendRaw(
+      h.port,
+      `GET /slack/api/h10 HTTP/1.0\r\nX-Target-Host: api.example.test\r\nX-Aegis-Agent: ${token}\r\n\r\n`,
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /)
   })
 })
