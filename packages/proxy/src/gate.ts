@@ -222,6 +222,10 @@ export function createGate(options: GateOptions): Gate {
     if (!requests.closing) pipeline.start()
     requests.enter()
     res.once('close', done)
+    // The gate never switches protocols, but Node's parser stops at an Upgrade request: bytes sent
+    // after it in the same packet (a pipelined request) are dropped unanswered and unrecorded. The
+    // connection closes after the answer, so the client knows to send them again.
+    if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false
     const receivedAt = Date.now()
     const url = req.url ?? ''
     const browser =

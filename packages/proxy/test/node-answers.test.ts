@@ -93,3 +93,24 @@ describe('the Host header', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 200 /)
   })
 })
+
+describe('an Upgrade request', () => {
+  it('is served without switching protocols, and its connection closes after the answer', async () => {
+    const before = h.upstream.received.length
+    const head = `Host: 127.0.0.1\r\nX-Target-Host: api.example.test\r\nX-Aegis-Agent: ${token}\r\n`
+    // The second request rides in the same packet, after the Upgrade one: Node's parser drops it.
+    const reply = await sendRaw(
+      h.port,
+      `GET /slack/api/up HTTP/1.1\r\n${head}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n` +
+        `GET /slack/api/after HTTP/1.1\r\n${head}\r\n`,
+      1500,
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+    expect(reply).not.toMatch(/ 101 /)
+    // Left open, the client would wait forever for the second answer.
+    expect(reply).toMatch(/\r\nconnection: close\r\n/i)
+    const forwarded = h.upstream.received.slice(before)
+    expect(forwarded.map((r) => r.url)).toEqual(['/api/up'])
+    expect(forwarded[0]?.headers.upgrade).toBeUndefined()
+  })
+})
