@@ -266,7 +266,10 @@ describe('AEGIS_VAULT selects the vault for every command and for the gate', () 
       ['vault', 'destroy', '--name', 'staging', '--confirm'],
     ]) {
       const r = await p.run(args, asOp('staging'))
-      expect([r.code, r.stderr], args.join(' ')).toEqual([1, 'Error: operator may not vault:manage\n'])
+      expect([r.code, r.stderr], args.join(' ')).toEqual([
+        1,
+        `Error: Permission denied: operator may not vault:manage (an admin can change your role: aegis user role --name <you> --role <role>)\n`,
+      ])
     }
     expect(snapshot(p.dir)).toEqual(before)
     const asAdmin = { env: { AEGIS_USER_TOKEN: admin } }

@@ -142,7 +142,7 @@ describe('users and tokens', () => {
       0,
     )
     expect((await p.run(['agent', 'list'], as(fresh.token))).stderr).toBe(
-      'Error: viewer may not agent:read\n',
+      `Error: Permission denied: viewer may not agent:read (an admin can change your role: aegis user role --name <you> --role <role>)\n`,
     )
 
     const before = snapshot(p.dir)
@@ -204,7 +204,9 @@ describe('the last admin', () => {
     await addUser(p, 'second', 'admin', root.token)
     expect((await p.run(['user', 'role', '--name', 'root', '--role', 'viewer'], as(root.token))).code).toBe(0)
     // root is a viewer now: it may not even list users.
-    expect((await p.run(['user', 'list'], as(root.token))).stderr).toBe('Error: viewer may not user:read\n')
+    expect((await p.run(['user', 'list'], as(root.token))).stderr).toBe(
+      `Error: Permission denied: viewer may not user:read (an admin can change your role: aegis user role --name <you> --role <role>)\n`,
+    )
   })
 
   it('survives two CLIs demoting the only two admins at the same time, round after round', async () => {
@@ -284,7 +286,10 @@ describe('init and RBAC', () => {
       'Error: Authentication required (set AEGIS_USER_TOKEN)\n',
     ])
     const operator = await p.run(['init'], { env: { AEGIS_VAULT: 'other', AEGIS_USER_TOKEN: op.token } })
-    expect([operator.code, operator.stderr]).toEqual([1, 'Error: operator may not vault:manage\n'])
+    expect([operator.code, operator.stderr]).toEqual([
+      1,
+      `Error: Permission denied: operator may not vault:manage (an admin can change your role: aegis user role --name <you> --role <role>)\n`,
+    ])
     expect(snapshot(p.dir)).toEqual(before)
     const admin = await p.run(['init', '--json'], {
       env: { AEGIS_VAULT: 'other', AEGIS_USER_TOKEN: root.token },
