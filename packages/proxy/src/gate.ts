@@ -24,7 +24,7 @@ import {
 import { InternalRoutes, isInternalTarget, isLoopbackAddress } from './http/internal.js'
 import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
 import { listenOn } from './http/listen.js'
-import { fromIncoming, hostHeaderRefusal, unparsedRequest } from './http/request.js'
+import { announcesBody, fromIncoming, hostHeaderRefusal, unparsedRequest } from './http/request.js'
 import { type Pumped, pump, sendProblem, sendRefusal } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
 import type { MetricsExposition } from './observer.js'
@@ -115,8 +115,7 @@ export function createGate(options: GateOptions): Gate {
   // to it (its own handling records the one ledger row, with the identity it carried).
   const receiving = new WeakMap<Socket, string>()
   function receivingBody(req: IncomingMessage, requestId: string): void {
-    if (req.complete) return
-    if (req.headers['transfer-encoding'] === undefined && !(Number(req.headers['content-length']) > 0)) return
+    if (req.complete || !announcesBody(req)) return
     const socket = req.socket
     receiving.set(socket, requestId)
     req.once('end', () => {

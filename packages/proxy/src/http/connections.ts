@@ -4,6 +4,7 @@ import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 import type { Logger } from '../logger.js'
 import { ContinueOnRead } from './continue.js'
+import { announcesBody } from './request.js'
 import { RateLimitedWarning } from './warn-rate.js'
 
 /** Limits on the client connections of an HTTP channel (the gate, the MCP streamable HTTP server). */
@@ -104,8 +105,7 @@ export function guardConnections(
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket
     // (`req.complete` is not set yet: 'request' comes with the header block, before the message ends.)
-    const body = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0
-    if (!body || req.complete) {
+    if (!announcesBody(req) || req.complete) {
       socket.setTimeout(answering)
       return
     }

@@ -11,6 +11,11 @@ function single(value: string | string[] | undefined): string | null {
   return Array.isArray(value) ? value.join(', ') : value
 }
 
+/** Whether the request's head announces a body: chunked, or a positive Content-Length. */
+export function announcesBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0
+}
+
 /** Builds the canonical request from a Node HTTP request. The body stays a stream. */
 export function fromIncoming(req: IncomingMessage, receivedAt: number): GateRequest {
   const lengthHeader = req.headers['content-length']
