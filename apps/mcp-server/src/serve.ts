@@ -11,6 +11,7 @@ import pino from 'pino'
 import { accessRefusalLine } from './access-line.js'
 import type { CliArgs } from './args.js'
 import { openPgState, type ServerState } from './postgres.js'
+import { StopSignals } from './stop-signals.js'
 
 /** A problem the user can fix; printed as one line, exit status 1. */
 export class StartupError extends Error {
@@ -34,6 +35,17 @@ export interface ServeOptions {
  * signal arrives, then closes everything (the ledger is flushed last).
  */
 export async function serve(options: ServeOptions): Promise<void> {
+  const signals = new StopSignals((signal) =>
+    options.status(`${signal} received: the MCP server stops once started (again to quit now)`),
+  )
+  try {
+    await serveUntilStopped(options, signals)
+  } finally {
+    signals.dispose()
+  }
+}
+
+async function serveUntilStopped(options: ServeOptions, signals: StopSignals): Promise<void> {
   const { args, env } = options
   const config = loadConfig({
     cwd: options.cwd,
@@ -107,11 +119,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     )
   }
 
-  const signal = await new Promise<NodeJS.Signals | 'input closed'>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'))
-    process.once('SIGTERM', () => resolve('SIGTERM'))
-    void running.done.then(() => resolve('input closed'))
-  })
+  const signal = await Promise.race([signals.started(), running.done.then(() => 'input closed' as const)])
   logger.info({ reason: signal }, 'shutting down')
   try {
     await running.close()

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -189,5 +190,29 @@ describe('aegis-mcp-server startup errors', () => {
     const r = run({}, ['--version'])
     expect(r.status).toBe(0)
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
+  it('over HTTP, a SIGTERM the instant it says it is listening still ends in a clean stop and an mcp_stop row', async () => {
+    const child = spawn(process.execPath, [BIN, '--transport', 'http', '--port', '0'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: dir,
+        AEGIS_CONFIG: configFile,
+        AEGIS_MASTER_KEY: MASTER_KEY,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let err = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d
+      if (err.includes('listening on') && !child.killed) child.kill('SIGTERM')
+    })
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
+    expect({ code, signal }, err).toEqual({ code: 0, signal: null })
+    const ledger = openLedger({ file: join(dir, 'data', 'ledger.db') })
+    const events = ledger.query({ system: true, limit: 10 }).map((e) => e.event)
+    expect(events.slice(0, 2)).toEqual(['mcp_stop', 'mcp_start'])
+    await ledger.close()
   })
 })

@@ -138,12 +138,34 @@ export class RedisRateLimiter implements RateLimitStore {
     }
   }
 
-  /** Disconnects (pending reservations reject). Idempotent. */
+  /**
+   * Disconnects (pending reservations reject). Idempotent. A graceful close waits for Redis to
+   * answer what is in flight: a server that accepted the connection and never answers would hold
+   * the host's shutdown for ever, so after `timeoutMs` × 4 (at least 1 s) the socket is destroyed.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    if (this.#client.isOpen) await this.#client.close()
-    else this.#client.destroy()
+    if (!this.#client.isOpen) {
+      this.#client.destroy()
+      return
+    }
+    const graceful = this.#client.close().then(
+      () => true,
+      () => false,
+    )
+    let timer: NodeJS.Timeout | undefined
+    const gaveUp = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(1000, this.#timeoutMs * 4))
+    })
+    const closed = await Promise.race([graceful, gaveUp])
+    clearTimeout(timer)
+    if (closed) return
+    try {
+      this.#client.destroy()
+    } catch {
+      // Already torn down by the close that gave up: nothing left to drop.
+    }
   }
 
   /** EVALSHA, loading the script on a server that does not know it yet (after a restart). */

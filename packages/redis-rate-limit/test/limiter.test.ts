@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
 import { parseRate } from '@aegis/guard'
 import { createClient } from '@redis/client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -190,6 +192,36 @@ describe.skipIf(REDIS_URL === undefined)('RedisRateLimiter when Redis fails', ()
     const l = limiter(redis.url)
     await l.waitReady()
     await l.close()
+    await expect(l.reserve('k', parseRate('1/sec'))).rejects.toThrow('closed')
+  })
+})
+
+describe('RedisRateLimiter against a server that accepts and never answers', () => {
+  let server: Server
+  const held: Socket[] = []
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      held.push(socket)
+      socket.resume() // reads (and ignores) what the client sends, so its end is seen
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+  })
+  afterAll(() => {
+    for (const socket of held) socket.destroy()
+    server.close()
+  })
+  const url = () => `redis://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  it('close() gives up on the graceful close after timeoutMs × 4 (at least 1 s) and drops the socket', async () => {
+    const l = limiter(url(), { timeoutMs: 100 })
+    await expect(l.waitReady()).rejects.toBeInstanceOf(RateLimitUnavailableError)
+    expect(held.length).toBeGreaterThan(0)
+    const closing = Date.now()
+    await l.close()
+    expect(Date.now() - closing).toBeLessThan(5000)
+    // The server saw its end of the connection go: nothing is left open.
+    await until('the socket to close', async () => (held.every((s) => s.closed) ? true : undefined))
     await expect(l.reserve('k', parseRate('1/sec'))).rejects.toThrow('closed')
   })
 })

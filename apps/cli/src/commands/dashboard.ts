@@ -1,14 +1,10 @@
 import { authorize } from '@aegis/access'
+import type { AegisConfig } from '@aegis/config'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { type RunningDashboard, startDashboard } from '../dashboard/start.js'
-import {
-  type GateRuntime,
-  gateFlags,
-  gateOverrides,
-  startGateRuntime,
-  untilSignal,
-} from '../lib/gate-runtime.js'
+import { type GateRuntime, gateFlags, gateOverrides, startGateRuntime } from '../lib/gate-runtime.js'
+import { StopSignals } from '../lib/stop-signals.js'
 import { growYoungGeneration } from '../lib/young-generation.js'
 
 export default class Dashboard extends AegisCommand<typeof Dashboard> {
@@ -49,7 +45,6 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
       gate: gateOverrides({ ...flags, port: flags['gate-port'] }),
       dashboard: { port: flags.port },
     })
-    const dataDir = this.dataDir()
     if (!flags.gate && config.gate.port === 0) {
       this.fail('--gate-port 0 with --no-gate: name the port of the running gate (1-65535)')
     }
@@ -62,6 +57,19 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         )
     }
 
+    const signals = new StopSignals((signal) =>
+      this.logToStderr(`${signal} received: the dashboard stops once started (again to quit now)`),
+    )
+    try {
+      await this.#serve(config, signals)
+    } finally {
+      signals.dispose()
+    }
+  }
+
+  async #serve(config: AegisConfig, signals: StopSignals): Promise<void> {
+    const { flags } = this
+    const dataDir = this.dataDir()
     // The engine the dashboard reads users (and, with --no-gate, the ledger) from, for its lifetime.
     const storage = await this.storage()
     let gate: GateRuntime | null = null
@@ -99,7 +107,7 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
     this.log(`dashboard: ${dashboard.loginUrl}`)
     // Loaded and listening: V8's young generation may grow now, up to its cap (bin/run.js holds it).
     growYoungGeneration()
-    await untilSignal(dashboard.logger)
+    await signals.started((signal) => dashboard.logger.info({ signal }, 'shutting down'))
     await stopAll()
     this.log('Aegis dashboard stopped')
   }

@@ -2,13 +2,8 @@ import { authorize } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { AegisCommand } from '../base-command.js'
 import type { RunningDashboard } from '../dashboard/start.js'
-import {
-  type GateRuntime,
-  gateFlags,
-  gateOverrides,
-  startGateRuntime,
-  untilSignal,
-} from '../lib/gate-runtime.js'
+import { type GateRuntime, gateFlags, gateOverrides, startGateRuntime } from '../lib/gate-runtime.js'
+import { StopSignals } from '../lib/stop-signals.js'
 import { growYoungGeneration } from '../lib/young-generation.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
@@ -31,6 +26,17 @@ export default class Gate extends AegisCommand<typeof Gate> {
 
   async run(): Promise<void> {
     const config = this.loadAegisConfig({ gate: gateOverrides(this.flags) })
+    const signals = new StopSignals((signal) =>
+      this.logToStderr(`${signal} received: the gate stops once started (again to quit now)`),
+    )
+    try {
+      await this.#serve(config, signals)
+    } finally {
+      signals.dispose()
+    }
+  }
+
+  async #serve(config: AegisConfig, signals: StopSignals): Promise<void> {
     const gate = await startGateRuntime({
       config,
       dataDir: this.dataDir(),
@@ -52,7 +58,7 @@ export default class Gate extends AegisCommand<typeof Gate> {
     }
     // Loaded and listening: V8's young generation may grow now, up to its cap (bin/run.js holds it).
     growYoungGeneration()
-    await untilSignal(gate.logger)
+    await signals.started((signal) => gate.logger.info({ signal }, 'shutting down'))
     await dashboard?.close()
     await gate.stop()
     this.log('Aegis gate stopped')

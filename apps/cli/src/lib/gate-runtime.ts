@@ -256,23 +256,3 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   }
   return { address, engine: state.engine, vault, ledger: state.ledger, logger, health: gate.health, stop }
 }
-
-/**
- * Resolves with the first SIGINT or SIGTERM (logged). One listener per signal stays installed, so
- * a second signal during the shutdown does not kill the process half-way.
- */
-export function untilSignal(logger: Pick<Logger, 'info'>): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let stopping = false
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return
-      stopping = true
-      logger.info({ signal }, 'shutting down')
-      resolve(signal)
-    }
-    // `on`, not `once`: a listener that removed itself would leave the second Ctrl-C to Node's
-    // default, which ends the process before the ledger and the drain are closed.
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
-}

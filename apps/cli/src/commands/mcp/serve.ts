@@ -13,6 +13,7 @@ import { ledgerPath } from '../../lib/ledger-file.js'
 import { createLogger } from '../../lib/logger.js'
 import { assertPoliciesDir } from '../../lib/policies-dir.js'
 import { describeSharedLimits, openSharedLimits } from '../../lib/rate-limits.js'
+import { StopSignals } from '../../lib/stop-signals.js'
 import { upstreamFlags, upstreamOverrides } from '../../lib/upstream-flags.js'
 
 export default class McpServe extends AegisCommand<typeof McpServe> {
@@ -50,6 +51,17 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       gate: { upstream: upstreamOverrides(flags) },
     })
     assertPoliciesDir(config.gate.policies_dir)
+    const signals = new StopSignals((signal) =>
+      this.logToStderr(`${signal} received: the MCP server stops once started (again to quit now)`),
+    )
+    try {
+      await this.#serve(config, signals)
+    } finally {
+      signals.dispose()
+    }
+  }
+
+  async #serve(config: AegisConfig, signals: StopSignals): Promise<void> {
     const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
     const logger = createLogger(config)
     const { vault, ledger, close } = await this.#state(config, logger)
@@ -107,11 +119,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       }
     }
 
-    const reason = await new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'))
-      process.once('SIGTERM', () => resolve('SIGTERM'))
-      void running.done.then(() => resolve('input closed'))
-    })
+    const reason = await Promise.race([signals.started(), running.done.then(() => 'input closed')])
     logger.info({ reason }, 'shutting down')
     try {
       await running.close()
