@@ -56,6 +56,15 @@ export function holdStart(t: Tables, buf: Uint8Array, from: number): number {
     const b = buf[i] as number
     if (b === BACKSLASH || b === PERCENT || b === AMPERSAND) return from
   }
+  return prefixStart(t, buf, from)
+}
+
+/**
+ * The first position in buf[from…] where the rest of `buf` is the start of some pattern (no
+ * escapes considered: for text already decoded); `buf.length` when there is none.
+ */
+export function prefixStart(t: Tables, buf: Uint8Array, from: number): number {
+  const n = buf.length
   const index = patternsByFirstByte(t)
   for (let at = from; at < n; at++) {
     const candidates = index[buf[at] as number]

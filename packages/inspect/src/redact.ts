@@ -1,12 +1,19 @@
+import { RecordRedactor } from './delta-redact.js'
 import { asBuffer, isLatin1 } from './encodings.js'
 import { forEachEscapedHit, hasEscapedHit, mayHoldEscape } from './escaped-hits.js'
 import { holdStart } from './hold.js'
 import { asciiHasHit, forEachHit, hasHit, type SecretMatcher, tablesOf } from './matcher.js'
+import type { RecordFraming } from './records.js'
 import { holdsStem, USER_TOKEN_KIND, USER_TOKEN_STEM, UserTokenRedactor } from './token-redact.js'
 
 export interface RedactorOptions {
   /** What replaces each redacted run. Default `[REDACTED]`. */
   readonly replacement?: string
+  /**
+   * The body is a stream of records whose strings a reader joins (`recordFraming(contentType)`:
+   * SSE events, JSON lines): a secret split across records is redacted too (delta-redact.ts).
+   */
+  readonly records?: RecordFraming | null
 }
 
 export const DEFAULT_REPLACEMENT = '[REDACTED]'
@@ -39,16 +46,22 @@ export class Redactor {
   #ended = false
   /** Second stage: operator tokens, recognised by shape (token-redact.ts). */
   readonly #tokens: UserTokenRedactor
+  /** Third stage, for a stream of records: secrets split across them (delta-redact.ts). */
+  readonly #records: RecordRedactor | null
 
   constructor(matcher: SecretMatcher, options: RedactorOptions = {}) {
     this.#matcher = matcher
     this.#replacement = replacementOf(options)
     this.#tokens = new UserTokenRedactor(this.#replacement)
+    this.#records =
+      options.records == null
+        ? null
+        : new RecordRedactor(matcher, options.records, this.#replacement.toString('utf8'))
   }
 
   /** Replacements made so far (one per run of overlapping or adjacent occurrences). */
   get count(): number {
-    return this.#count + this.#tokens.count
+    return this.#count + this.#tokens.count + (this.#records?.count ?? 0)
   }
 
   /** Kind labels of the secrets redacted so far, sorted. */
@@ -68,14 +81,19 @@ export class Redactor {
     if (this.#ended) throw new Error('Redactor: push after end')
     const input = asBuffer(chunk)
     const buf = this.#pending.length === 0 ? input : Buffer.concat([this.#pending, input])
-    return this.#tokens.push(this.#process(buf, false), false)
+    const out = this.#tokens.push(this.#process(buf, false), false)
+    return this.#records === null ? out : this.#records.push(out)
   }
 
   /** Flush what is held back. The redactor takes no more input afterwards. */
   end(): Buffer {
     if (this.#ended) return EMPTY
     this.#ended = true
-    return this.#tokens.push(this.#process(this.#pending, true), true)
+    const out = this.#tokens.push(this.#process(this.#pending, true), true)
+    if (this.#records === null) return out
+    const last = this.#records.push(out)
+    const rest = this.#records.end()
+    return rest.length === 0 ? last : Buffer.concat([last, rest])
   }
 
   /** The first position in `buf` where an occurrence still growing into the next chunk may start. */
@@ -278,6 +296,23 @@ export function redactParts(
   parts: readonly Buffer[],
   matcher: SecretMatcher,
   options: RedactorOptions = {},
+): RedactedBytes | null {
+  const direct = redactPartsDirect(parts, matcher, options)
+  if (options.records == null || parts.length === 0) return direct
+  const bytes = direct?.bytes ?? (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts))
+  const across = new RecordRedactor(matcher, options.records, replacementOf(options).toString('utf8'))
+  const head = across.push(bytes)
+  const tail = across.end()
+  // Nothing split across records (the usual answer): what the first pass made, unchanged.
+  if (across.count === 0) return direct
+  const out = tail.length === 0 ? head : Buffer.concat([head, tail])
+  return { bytes: out, count: (direct?.count ?? 0) + across.count }
+}
+
+function redactPartsDirect(
+  parts: readonly Buffer[],
+  matcher: SecretMatcher,
+  options: RedactorOptions,
 ): RedactedBytes | null {
   const t = tablesOf(matcher)
   if (parts.length === 1) return redactWhole(t, parts[0] as Buffer, replacementOf(options))

@@ -129,6 +129,91 @@ describe('streamed answers', () => {
     expect(got).toBe(`${tokens.join('')} key [REDACTED] done`)
   })
 
+  describe('a credential echoed split across the records of a stream (each record alone holds no part long enough)', () => {
+    /** The credential in `n` pieces, as an LLM streams a text it repeats. */
+    const pieces = (secret: string, n: number) => {
+      const size = Math.ceil(secret.length / n)
+      return Array.from({ length: n }, (_, i) => secret.slice(i * size, (i + 1) * size))
+    }
+    const sse = (content: string) =>
+      `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })}\n\n`
+    const joined = (body: string) =>
+      body
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: {'))
+        .map(
+          (e) =>
+            (JSON.parse(e.slice(6)) as { choices: [{ delta: { content: string } }] }).choices[0].delta
+              .content,
+        )
+        .join('')
+
+    it('SSE, streamed event by event: the joined text reaches the agent redacted', async () => {
+      scripts.set('/split-sse', async (req, res) => {
+        const secret = String(req.headers.authorization).slice('Bearer '.length)
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write(sse('The key is '))
+        for (const piece of pieces(secret, 6)) {
+          res.write(sse(piece))
+          await new Promise((r) => setTimeout(r, 5))
+        }
+        res.end(`${sse('.')}data: [DONE]\n\n`)
+      })
+      const { res } = await open('/llm/split-sse')
+      let got = ''
+      res.on('data', (c: Buffer) => {
+        got += c.toString()
+      })
+      await new Promise((r) => res.on('end', r))
+      expect(joined(got)).toBe('The key is [REDACTED].')
+      expect(got).toContain('data: [DONE]')
+      expect(got).not.toContain(SECRET.slice(0, 12))
+      const row = await ledgerRow('/split-sse')
+      expect(row).toMatchObject({ decision: 'allowed', status: 200 })
+      expect(row?.redactions).toBeGreaterThanOrEqual(1)
+    })
+
+    it('a small SSE answer with a Content-Length (redacted whole) gets a length that matches', async () => {
+      scripts.set('/split-sse-small', (req, res) => {
+        const secret = String(req.headers.authorization).slice('Bearer '.length)
+        const body = pieces(secret, 3).map(sse).join('')
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'content-length': Buffer.byteLength(body) })
+        res.end(body)
+      })
+      const { res } = await open('/llm/split-sse-small')
+      let got = ''
+      res.on('data', (c: Buffer) => {
+        got += c.toString()
+      })
+      await new Promise((r) => res.on('end', r))
+      expect(joined(got)).toBe('[REDACTED]')
+      expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(got))
+    })
+
+    it('JSON lines, gzip-compressed: decoded, redacted across lines, sent plain', async () => {
+      const { gzipSync } = await import('node:zlib')
+      scripts.set('/split-ndjson', (req, res) => {
+        const secret = String(req.headers.authorization).slice('Bearer '.length)
+        const lines = pieces(secret, 4).map((p) => `${JSON.stringify({ response: p, done: false })}\n`)
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' })
+        res.end(gzipSync(`${lines.join('')}{"response":"","done":true}\n`))
+      })
+      const { res } = await open('/llm/split-ndjson')
+      let got = ''
+      res.on('data', (c: Buffer) => {
+        got += c.toString()
+      })
+      await new Promise((r) => res.on('end', r))
+      expect(res.headers['content-encoding']).toBeUndefined()
+      const responses = got
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { response: string }).response)
+      expect(responses.join('')).toBe('[REDACTED]')
+      expect(responses).toHaveLength(5)
+    })
+  })
+
   it("keeps the upstream's x-request-id beside the gate's own", async () => {
     scripts.set('/ids', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_upstream_42' })

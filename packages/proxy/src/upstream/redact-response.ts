@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import {
   createDecoder,
   createRedactor,
+  recordFraming,
   redactParts,
   redactStream,
   redactText,
@@ -30,6 +31,8 @@ export interface RedactedResponse {
  * `responseCoding`, which read the raw headers) is decoded first and sent uncompressed. Small bodies
  * are redacted whole and keep an exact Content-Length; larger ones stream through the redactor
  * (chunked, no Content-Length), which holds back only what a secret split across chunks needs.
+ * An SSE or JSON-lines body is also redacted across its records (a credential an LLM streams back
+ * a few characters per event), both ways.
  *
  * `headers` must be the caller's own object (`forwardResponseHeaders` makes one per response): it
  * is redacted in place and becomes the response's headers. The result is immediate when the body
@@ -50,6 +53,8 @@ export function redactResponse(
   }
 
   const identity = coding === null
+  // SSE and JSON lines: a secret split across records (an LLM's text deltas) is redacted too.
+  const options = { records: recordFraming(headers['content-type']) }
   // The agent gets the body uncompressed, whatever the upstream labelled it.
   delete headers['content-encoding']
   const declared = Number(headers['content-length'])
@@ -57,7 +62,7 @@ export function redactResponse(
     const whole = (arrived: Buffer[]): RedactedResponse => {
       let parts = arrived
       // The usual answer holds no secret: its parts go out as they came, never joined or copied.
-      const redacted = redactParts(parts, matcher)
+      const redacted = redactParts(parts, matcher, options)
       if (redacted !== null) {
         count += redacted.count
         parts = [redacted.bytes]
@@ -79,7 +84,7 @@ export function redactResponse(
   delete headers['content-length']
   if (identity) {
     // The redactor runs inside the exchange, chunk by chunk, with no Transform stream.
-    const redactor = createRedactor(matcher)
+    const redactor = createRedactor(matcher, options)
     const stream = body.stream(redactor)
     return { headers, body: () => stream, parts: null, redactions: () => count + redactor.count }
   }
@@ -91,7 +96,7 @@ export function redactResponse(
   }
   // Compressed: decode, redact, send it uncompressed. One pipeline, so a reader that goes away
   // tears down all three, down to the upstream request.
-  const redactor = redactStream(matcher)
+  const redactor = redactStream(matcher, options)
   pipeline(body.stream(), inflate, redactor).catch(() => undefined)
   return { headers, body: () => redactor, parts: null, redactions: () => count + redactor.count }
 }
