@@ -170,8 +170,17 @@ export class Relay {
     this.options.onResult?.(result)
     if (result === 'dead') this.options.onDead?.(delivery, outcome)
     if (result !== 'succeeded') {
+      // Why, as the delivery row keeps it (`HTTP 500`, `ECONNREFUSED`, `timed out after …`, the
+      // address guard's refusal): never the URL, whose path or query may be a secret.
+      const reason = outcome.kind === 'failed' ? outcome.error : 'HTTP 410 (endpoint gone)'
       logger.warn(
-        { delivery: delivery.deliveryId, endpoint: delivery.endpoint.id, result, status: outcome.status },
+        {
+          delivery: delivery.deliveryId,
+          endpoint: delivery.endpoint.id,
+          result,
+          status: outcome.status,
+          reason,
+        },
         'webhook delivery not accepted',
       )
     }

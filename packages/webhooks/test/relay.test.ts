@@ -145,6 +145,35 @@ describe('Relay against a real receiver', () => {
     expect(next - h.clock.ms).toBe(wait)
   })
 
+  it('a failed attempt is logged with its reason, never with the URL (its path may be a secret)', async () => {
+    await setup([{ status: 503 }])
+    realNow()
+    await h.ledger.append(blocked())
+    const logged: Array<Record<string, unknown>> = []
+    const logger = {
+      warn: (fields: Record<string, unknown>) => logged.push(fields),
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+    }
+    await relayFor({ logger: logger as unknown as RelayOptions['logger'] }).deliverDue()
+    expect(logged).toHaveLength(1)
+    expect(logged[0]).toMatchObject({ result: 'retry', status: 503, reason: 'HTTP 503' })
+    expect(JSON.stringify(logged)).not.toContain(rx.url)
+    // No endpoint listening: the connection error is the reason.
+    const refused = h.outbox.addEndpoint({
+      url: 'http://127.0.0.1:1/hooks/T000/B000/s3cr3t-path',
+      events: ['agent_auth_failure', 'blocked_request'],
+      sealedSecret: seal(generateSecret()),
+    })
+    await h.ledger.append(blocked())
+    h.clock.advance(60_000)
+    await relayFor({ logger: logger as unknown as RelayOptions['logger'] }).deliverDue()
+    const mine = logged.filter((l) => l.endpoint === refused.id)
+    expect(mine[0]?.reason).toBe('ECONNREFUSED')
+    expect(JSON.stringify(logged)).not.toContain('s3cr3t-path')
+  })
+
   it('a redirect is not followed', async () => {
     await setup([{ status: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' } }])
     realNow()
