@@ -24,7 +24,13 @@ import {
 import { InternalRoutes, isInternalTarget, isLoopbackAddress } from './http/internal.js'
 import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
 import { listenOn } from './http/listen.js'
-import { announcesBody, fromIncoming, hostHeaderRefusal, unparsedRequest } from './http/request.js'
+import {
+  announcesBody,
+  framingRefusal,
+  fromIncoming,
+  hostHeaderRefusal,
+  unparsedRequest,
+} from './http/request.js'
 import { type Pumped, pump, sendProblem, sendRefusal } from './http/respond.js'
 import { RateLimitedWarning } from './http/warn-rate.js'
 import type { MetricsExposition } from './observer.js'
@@ -227,8 +233,13 @@ export function createGate(options: GateOptions): Gate {
     if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false
     const receivedAt = Date.now()
     const url = req.url ?? ''
+    const framing = framingRefusal(req)
+    if (framing !== null) res.shouldKeepAlive = false
     const browser =
-      hostHeaderRefusal(req) ?? callers.refusal(req) ?? (unmetExpectation.has(req) ? UNMET_EXPECTATION : null)
+      framing ??
+      hostHeaderRefusal(req) ??
+      callers.refusal(req) ??
+      (unmetExpectation.has(req) ? UNMET_EXPECTATION : null)
     if (browser !== null) {
       if (isInternalTarget(url)) {
         // The gate's own namespace is never a ledger row; answer without one.

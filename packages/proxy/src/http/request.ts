@@ -76,3 +76,23 @@ export function hostHeaderRefusal(req: IncomingMessage): Refusal | null {
   if (count === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return HOST_REQUIRED
   return null
 }
+
+const HTTP10_TRANSFER_CODING = refuse(
+  'bad_request',
+  'An HTTP/1.0 request cannot use Transfer-Encoding: send Content-Length, or speak HTTP/1.1',
+)
+
+/**
+ * RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing, whatever else it
+ * says (Node's parser decodes it as chunked anyway; a server or proxy before the gate may not: a
+ * smuggling seam). Refused; the caller closes the connection after the answer.
+ */
+export function framingRefusal(req: IncomingMessage): Refusal | null {
+  if (
+    req.httpVersionMajor === 1 &&
+    req.httpVersionMinor === 0 &&
+    req.headers['transfer-encoding'] !== undefined
+  )
+    return HTTP10_TRANSFER_CODING
+  return null
+}
