@@ -32,8 +32,10 @@ export interface YoungGenerationOptions {
  * flag is read once, when the heap is made, before any of our code runs. What stays changeable is
  * the growth factor, read at each growth: after every garbage collection it is set to 1 (no growth)
  * or to V8's 2. It is set every time because V8 puts it back to 2 whenever an isolate is configured
- * (a worker thread starting), and again as soon as a new worker is online; a doubling can still
- * slip in between, in the milliseconds a worker takes to start.
+ * or torn down (a worker thread starting or ending), and again as soon as a worker is online and
+ * once it exited (without the latter, the first scavenge after a worker ended doubled the space on
+ * a busy machine, before the gc callback, which runs later, could set it back); a doubling can
+ * still slip in between, in the milliseconds a worker takes to start.
  *
  * Held (factor 1) from the start, while the commands load: loading is one long run of code, in
  * which several doublings in a row would come before any callback could stop them. Once the
@@ -43,6 +45,7 @@ export class YoungGeneration {
   readonly #observer: PerformanceObserver
   readonly #onWorker = (worker: Worker): void => {
     worker.once('online', () => this.#apply())
+    worker.once('exit', () => this.#apply())
   }
   #growing = false
 
