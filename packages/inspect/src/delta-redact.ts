@@ -9,12 +9,14 @@ import {
   writeRecord,
 } from './records.js'
 
+type Tables = ReturnType<typeof tablesOf>
+
 const EMPTY = Buffer.alloc(0)
 
 /** A record longer than this is not a delta stream's: the rest of the body passes as it is. */
 const MAX_RECORD_BYTES = 64 * 1024
 /** Records (and bytes) held at most while a secret may still be completing across them. */
-const MAX_HELD_RECORDS = 256
+const MAX_HELD_RECORDS = 64
 const MAX_HELD_BYTES = 256 * 1024
 
 /**
@@ -25,21 +27,33 @@ const MAX_HELD_BYTES = 256 * 1024
  * soon as no secret can still be completing in it; one that holds the start of a possible secret
  * waits for the records that tell. Records without a secret leave byte for byte as they came.
  *
+ * Per place (`path`), only the open end of its joined text is kept: the bytes from where a secret
+ * may still be starting, and the pieces they come from. Most pieces open nothing, and cost one
+ * look at their last `longest - 1` bytes.
+ *
  * Its input is the first stage's output (a Redactor's: secrets whole inside a record are gone).
  */
 export class RecordRedactor {
   readonly #framing: RecordFraming
   readonly #matcher: SecretMatcher
+  readonly #t: Tables
+  readonly #reach: number
   readonly #replacement: string
   #pending: Buffer = EMPTY
-  readonly #queue: ParsedRecord[] = []
+  /** Records parsed and not sent yet, oldest first (`seq` counts every record of the body). */
+  readonly #queue: Held[] = []
   #queuedBytes = 0
+  #seq = 0
+  /** Per path, the open end of its joined text (see the class comment). */
+  readonly #open = new Map<string, Span[]>()
   /** Past a record too long for a delta stream: everything passes as it is. */
   #off = false
   #count = 0
 
   constructor(matcher: SecretMatcher, framing: RecordFraming, replacement: string) {
     this.#matcher = matcher
+    this.#t = tablesOf(matcher)
+    this.#reach = Math.max(0, matcher.longest - 1)
     this.#framing = framing
     this.#replacement = replacement
   }
@@ -63,6 +77,7 @@ export class RecordRedactor {
     this.#pending = at < buf.length ? Buffer.from(buf.subarray(at)) : EMPTY
     if (this.#pending.length > MAX_RECORD_BYTES) {
       this.#off = true
+      this.#open.clear()
       const out = this.#release(this.#queue.length)
       const rest = this.#pending
       this.#pending = EMPTY
@@ -77,76 +92,87 @@ export class RecordRedactor {
       this.#add(this.#pending)
       this.#pending = EMPTY
     }
+    this.#open.clear()
     return this.#release(this.#queue.length)
   }
 
   #add(bytes: Buffer): void {
-    const record = parseRecord(Buffer.from(bytes), this.#framing)
-    this.#queue.push(record)
+    const held: Held = { record: parseRecord(Buffer.from(bytes), this.#framing), seq: this.#seq++ }
+    this.#queue.push(held)
     this.#queuedBytes += bytes.length
-    if (record.pieces.length > 0) this.#scan(record)
+    for (const piece of held.record.pieces) this.#extend(held, piece)
   }
 
-  /** Redacts what the record completes, in every text it adds to. */
-  #scan(record: ParsedRecord): void {
-    for (const path of pathsOf(record)) {
-      const channel = this.#channel(path)
-      const runs = hitRuns(this.#matcher, channel.text)
-      if (runs.length === 0) continue
+  /** Appends a piece to its path's text: redacts what it completes, keeps what stays open. */
+  #extend(held: Held, piece: Piece): void {
+    const t = this.#t
+    const open = this.#open.get(piece.path)
+    if (open === undefined) {
+      // Nothing open at this path: a secret whole in the piece was the first stage's; only the
+      // piece's end can start one that later pieces complete.
+      const bytes = Buffer.from(piece.value, 'utf8')
+      const hold = prefixStart(t, bytes, Math.max(0, bytes.length - this.#reach))
+      if (hold < bytes.length) this.#open.set(piece.path, [{ held, piece, from: hold }])
+      return
+    }
+    open.push({ held, piece, from: 0 })
+    let text = joined(open)
+    const runs = hitRuns(t, text)
+    if (runs.length > 0) {
       this.#count += runs.length / 2
       // Last run first: a piece's earlier offsets stay valid while its end is rewritten.
       for (let r = runs.length - 2; r >= 0; r -= 2) {
-        rewrite(channel, runs[r] as number, runs[r + 1] as number, this.#replacement)
+        rewrite(open, runs[r] as number, runs[r + 1] as number, this.#replacement)
       }
+      text = joined(open)
     }
-  }
-
-  /** The text joined from the queue's pieces at `path`, with where each piece sits in it. */
-  #channel(path: string): Channel {
-    const parts: Buffer[] = []
-    const spans: Span[] = []
+    const hold = prefixStart(t, text, Math.max(0, text.length - this.#reach))
+    if (hold >= text.length) {
+      this.#open.delete(piece.path)
+      return
+    }
+    // Keep the spans from the one holding `hold` on, that one from `hold`.
     let offset = 0
-    for (const record of this.#queue) {
-      for (const piece of record.pieces) {
-        if (piece.path !== path) continue
-        const bytes = Buffer.from(piece.value, 'utf8')
-        parts.push(bytes)
-        spans.push({ record, piece, start: offset, end: offset + bytes.length })
-        offset += bytes.length
+    for (let i = 0; i < open.length; i++) {
+      const span = open[i] as Span
+      const length = Buffer.byteLength(span.piece.value, 'utf8') - span.from
+      if (offset + length > hold) {
+        span.from += hold - offset
+        open.splice(0, i)
+        return
       }
+      offset += length
     }
-    return { text: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), spans }
   }
 
   /** How many records at the head of the queue no secret can still be completing in. */
   #ready(): number {
-    let ready = this.#queue.length
-    if (ready === 0) return 0
-    const t = tablesOf(this.#matcher)
-    const reach = Math.max(0, this.#matcher.longest - 1)
-    const last = this.#queue[this.#queue.length - 1] as ParsedRecord
-    const paths = new Set<string>()
-    for (const record of this.#queue) for (const piece of record.pieces) paths.add(piece.path)
-    for (const path of paths) {
-      const channel = this.#channel(path)
-      const n = channel.text.length
-      const hold = prefixStart(t, channel.text, Math.max(0, n - reach))
-      if (hold >= n) continue
-      for (const span of channel.spans) {
-        if (span.end > hold) {
-          ready = Math.min(ready, this.#queue.indexOf(span.record))
-          break
+    const queue = this.#queue
+    if (queue.length === 0) return 0
+    const firstSeq = (queue[0] as Held).seq
+    let oldest = Number.POSITIVE_INFINITY
+    for (const spans of this.#open.values()) oldest = Math.min(oldest, (spans[0] as Span).held.seq)
+    let ready = Math.min(queue.length, oldest - firstSeq)
+    // Held records are bounded: past that, the oldest leave as they are, and what stays open in
+    // them is given up.
+    let bytes = this.#queuedBytes
+    for (let i = 0; i < ready; i++) bytes -= (queue[i] as Held).record.bytes.length
+    let forced = false
+    while (ready < queue.length - 1 && (queue.length - ready > MAX_HELD_RECORDS || bytes > MAX_HELD_BYTES)) {
+      bytes -= (queue[ready] as Held).record.bytes.length
+      ready++
+      forced = true
+    }
+    if (forced) {
+      const boundary = firstSeq + ready
+      for (const [path, spans] of this.#open) {
+        const keep = spans.filter((span) => span.held.seq >= boundary)
+        if (keep.length === 0) this.#open.delete(path)
+        else {
+          if (keep[0] !== spans[0]) (keep[0] as Span).from = 0
+          this.#open.set(path, keep)
         }
       }
-    }
-    // Held records are bounded: past that, the oldest leave as they are.
-    let held = this.#queue.length - ready
-    let bytes = this.#queuedBytes
-    for (let i = 0; i < ready; i++) bytes -= (this.#queue[i] as ParsedRecord).bytes.length
-    while (held > 0 && (held > MAX_HELD_RECORDS || bytes > MAX_HELD_BYTES) && this.#queue[ready] !== last) {
-      bytes -= (this.#queue[ready] as ParsedRecord).bytes.length
-      ready++
-      held--
     }
     return ready
   }
@@ -155,7 +181,7 @@ export class RecordRedactor {
   #release(count: number): Buffer {
     if (count === 0) return EMPTY
     const out: Buffer[] = []
-    for (const record of this.#queue.splice(0, count)) {
+    for (const { record } of this.#queue.splice(0, count)) {
       this.#queuedBytes -= record.bytes.length
       out.push(record.dirty ? writeRecord(record, this.#framing) : record.bytes)
     }
@@ -163,27 +189,25 @@ export class RecordRedactor {
   }
 }
 
-interface Span {
+interface Held {
   readonly record: ParsedRecord
+  readonly seq: number
+}
+
+/** A piece's part in an open text: its bytes from `from` on. */
+interface Span {
+  readonly held: Held
   readonly piece: Piece
-  readonly start: number
-  readonly end: number
+  from: number
 }
 
-interface Channel {
-  readonly text: Buffer
-  readonly spans: readonly Span[]
-}
-
-function pathsOf(record: ParsedRecord): Set<string> {
-  const paths = new Set<string>()
-  for (const piece of record.pieces) paths.add(piece.path)
-  return paths
+function joined(spans: readonly Span[]): Buffer {
+  const parts = spans.map((span) => Buffer.from(span.piece.value, 'utf8').subarray(span.from))
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
 }
 
 /** The secrets in `text` as merged [start, end) runs, flattened: start0, end0, start1, end1… */
-function hitRuns(matcher: SecretMatcher, text: Buffer): number[] {
-  const t = tablesOf(matcher)
+function hitRuns(t: Tables, text: Buffer): number[] {
   const hits: Array<[number, number]> = []
   forEachHit(t, text, (p, start) => {
     hits.push([start, start + (t.length[p] as number)])
@@ -200,16 +224,20 @@ function hitRuns(matcher: SecretMatcher, text: Buffer): number[] {
 }
 
 /** Takes [start, end) of the joined text out of its pieces; the first part becomes `replacement`. */
-function rewrite(channel: Channel, start: number, end: number, replacement: string): void {
+function rewrite(spans: readonly Span[], start: number, end: number, replacement: string): void {
   let first = true
-  for (const span of channel.spans) {
-    if (span.end <= start || span.start >= end) continue
+  let offset = 0
+  for (const span of spans) {
     const bytes = Buffer.from(span.piece.value, 'utf8')
-    const from = Math.max(start, span.start) - span.start
-    const to = Math.min(end, span.end) - span.start
+    const length = bytes.length - span.from
+    const spanStart = offset
+    offset += length
+    if (offset <= start || spanStart >= end) continue
+    const from = span.from + Math.max(start, spanStart) - spanStart
+    const to = span.from + Math.min(end, offset) - spanStart
     const middle = first ? replacement : ''
     first = false
     span.piece.value = bytes.subarray(0, from).toString('utf8') + middle + bytes.subarray(to).toString('utf8')
-    span.record.dirty = true
+    span.held.record.dirty = true
   }
 }

@@ -82,7 +82,7 @@ export interface ParsedRecord {
 
 /** Bounds on the walk of one record's JSON (a record beyond them is passed over). */
 const MAX_DEPTH = 32
-const MAX_PIECES = 512
+const MAX_PIECES = 128
 
 /** Cuts one record into the pieces a reader joins with other records'. */
 export function parseRecord(bytes: Buffer, framing: RecordFraming): ParsedRecord {

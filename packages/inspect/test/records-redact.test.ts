@@ -147,6 +147,16 @@ describe('a secret split across SSE events', () => {
     expect(r.count).toBe(0)
   })
 
+  it('holds at most 64 records, however many places keep a possible start open', () => {
+    const r = createRedactor(matcher, { records: 'sse' })
+    let out = ''
+    // Each event opens a new place (its own key) ending with the secret's first character.
+    for (let i = 0; i < 100; i++) out += r.push(Buffer.from(`data: {"k${i}":"${TOKEN[0]}"}\n\n`)).toString()
+    expect(out.split('\n\n').length - 1).toBe(100 - 64)
+    out += r.end().toString()
+    expect(out.split('\n\n').length - 1).toBe(100)
+  })
+
   it('a record too long for a token stream passes as it is (nothing held without bound)', () => {
     const r = createRedactor(matcher, { records: 'sse' })
     const long = `data: ${'x'.repeat(70 * 1024)}`
