@@ -35,7 +35,6 @@ const MAX_HELD_BYTES = 256 * 1024
  */
 export class RecordRedactor {
   readonly #framing: RecordFraming
-  readonly #matcher: SecretMatcher
   readonly #t: Tables
   readonly #reach: number
   readonly #replacement: string
@@ -51,7 +50,6 @@ export class RecordRedactor {
   #count = 0
 
   constructor(matcher: SecretMatcher, framing: RecordFraming, replacement: string) {
-    this.#matcher = matcher
     this.#t = tablesOf(matcher)
     this.#reach = Math.max(0, matcher.longest - 1)
     this.#framing = framing
