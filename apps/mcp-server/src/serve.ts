@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs'
+import { constants } from 'node:os'
 import { join } from 'node:path'
 import { accessFile, checkAccess } from '@aegis/access'
 import { loadConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
+import { StopSignals } from '@aegis/proxy/internal'
 import { rateLimiterFromConfig } from '@aegis/redis-rate-limit'
 import { openVault, readCustody, readUnsealedKey, saltFromText } from '@aegis/vault'
 import { Outbox } from '@aegis/webhooks'
@@ -11,7 +13,6 @@ import pino from 'pino'
 import { accessRefusalLine } from './access-line.js'
 import type { CliArgs } from './args.js'
 import { openPgState, type ServerState } from './postgres.js'
-import { StopSignals } from './stop-signals.js'
 
 /** A problem the user can fix; printed as one line, exit status 1. */
 export class StartupError extends Error {
@@ -35,9 +36,13 @@ export interface ServeOptions {
  * signal arrives, then closes everything (the ledger is flushed last).
  */
 export async function serve(options: ServeOptions): Promise<void> {
-  const signals = new StopSignals((signal) =>
-    options.status(`${signal} received: the MCP server stops once started (again to quit now)`),
-  )
+  const signals = new StopSignals({
+    source: process,
+    early: (signal) =>
+      options.status(`${signal} received: the MCP server stops once started (again to quit now)`),
+    // A second signal while it starts ends the process as the signal would have.
+    force: (signal) => process.exit(128 + (constants.signals[signal] ?? 0)),
+  })
   try {
     await serveUntilStopped(options, signals)
   } finally {

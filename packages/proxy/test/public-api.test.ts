@@ -52,6 +52,7 @@ describe('@aegis/proxy/internal', () => {
         'ByteCollector',
         'Drain',
         'RateLimitedWarning',
+        'StopSignals',
         'adminSockets',
         'agentIdentity',
         'callAdmin',

@@ -1,10 +1,11 @@
 import { authorize } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
+import { StopSignals } from '@aegis/proxy/internal'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { type RunningDashboard, startDashboard } from '../dashboard/start.js'
+import { exitOnSignal } from '../lib/exit-on-signal.js'
 import { type GateRuntime, gateFlags, gateOverrides, startGateRuntime } from '../lib/gate-runtime.js'
-import { StopSignals } from '../lib/stop-signals.js'
 import { growYoungGeneration } from '../lib/young-generation.js'
 
 export default class Dashboard extends AegisCommand<typeof Dashboard> {
@@ -57,9 +58,12 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         )
     }
 
-    const signals = new StopSignals((signal) =>
-      this.logToStderr(`${signal} received: the dashboard stops once started (again to quit now)`),
-    )
+    const signals = new StopSignals({
+      source: process,
+      early: (signal) =>
+        this.logToStderr(`${signal} received: the dashboard stops once started (again to quit now)`),
+      force: exitOnSignal,
+    })
     try {
       await this.#serve(config, signals)
     } finally {

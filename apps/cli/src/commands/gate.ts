@@ -1,9 +1,10 @@
 import { authorize } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
+import { StopSignals } from '@aegis/proxy/internal'
 import { AegisCommand } from '../base-command.js'
 import type { RunningDashboard } from '../dashboard/start.js'
+import { exitOnSignal } from '../lib/exit-on-signal.js'
 import { type GateRuntime, gateFlags, gateOverrides, startGateRuntime } from '../lib/gate-runtime.js'
-import { StopSignals } from '../lib/stop-signals.js'
 import { growYoungGeneration } from '../lib/young-generation.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
@@ -26,9 +27,12 @@ export default class Gate extends AegisCommand<typeof Gate> {
 
   async run(): Promise<void> {
     const config = this.loadAegisConfig({ gate: gateOverrides(this.flags) })
-    const signals = new StopSignals((signal) =>
-      this.logToStderr(`${signal} received: the gate stops once started (again to quit now)`),
-    )
+    const signals = new StopSignals({
+      source: process,
+      early: (signal) =>
+        this.logToStderr(`${signal} received: the gate stops once started (again to quit now)`),
+      force: exitOnSignal,
+    })
     try {
       await this.#serve(config, signals)
     } finally {
