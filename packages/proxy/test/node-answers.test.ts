@@ -138,6 +138,28 @@ describe('Transfer-Encoding on HTTP/1.0 (RFC 9112 §6.1: faulty framing)', () =>
   })
 })
 
+describe('a request line of a version the gate does not speak', () => {
+  // (HTTP/1.2 and HTTP/3.0 never get this far: Node's parser refuses them, with their row.)
+  for (const version of ['2.0', '0.9']) {
+    it(`HTTP/${version}: refused as bad_request with its ledger row, nothing forwarded`, async () => {
+      const before = h.upstream.received.length
+      const reply = await sendRaw(
+        h.port,
+        `GET /slack/api/v${version} HTTP/${version}\r\nHost: 127.0.0.1\r\nX-Target-Host: api.example.test\r\n` +
+          `X-Aegis-Agent: ${token}\r\nConnection: close\r\n\r\n`,
+      )
+      expect(reply).toMatch(/^HTTP\/1\.1 400 /)
+      expect(reply).toContain('Only HTTP/1.1 and HTTP/1.0 are spoken here')
+      const requestId = /x-request-id: (\S+)/i.exec(reply)?.[1]
+      await h.ledger.flush()
+      const rows = h.ledger.query({ limit: 500 }).filter((e) => e.requestId === requestId)
+      expect(rows).toHaveLength(1)
+      expect(rows[0]).toMatchObject({ decision: 'blocked', code: 'bad_request', service: 'slack' })
+      expect(h.upstream.received.length).toBe(before)
+    })
+  }
+})
+
 describe('an Upgrade request', () => {
   it('is served without switching protocols, and its connection closes after the answer', async () => {
     const before = h.upstream.received.length

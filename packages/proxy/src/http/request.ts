@@ -77,22 +77,29 @@ export function hostHeaderRefusal(req: IncomingMessage): Refusal | null {
   return null
 }
 
+/**
+ * Node's parser takes any `HTTP/<digit>.<digit>` request line (`HTTP/2.0`, `HTTP/0.9`) as HTTP/1.x;
+ * the gate would forward it as HTTP/1.1, a version the client never spoke.
+ */
+const UNSPOKEN_VERSION = refuse(
+  'bad_request',
+  'Only HTTP/1.1 and HTTP/1.0 are spoken here (HTTP/2 starts with its connection preface, over TLS with ALPN)',
+)
+
 const HTTP10_TRANSFER_CODING = refuse(
   'bad_request',
   'An HTTP/1.0 request cannot use Transfer-Encoding: send Content-Length, or speak HTTP/1.1',
 )
 
 /**
- * RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing, whatever else it
- * says (Node's parser decodes it as chunked anyway; a server or proxy before the gate may not: a
- * smuggling seam). Refused; the caller closes the connection after the answer.
+ * A request line of a version the gate does not speak; or, RFC 9112 §6.1, an HTTP/1.0 message with
+ * Transfer-Encoding, whose framing is faulty whatever else it says (Node's parser decodes it as
+ * chunked anyway; a server or proxy before the gate may not: a smuggling seam). Refused; the
+ * caller closes the connection after the answer.
  */
 export function framingRefusal(req: IncomingMessage): Refusal | null {
-  if (
-    req.httpVersionMajor === 1 &&
-    req.httpVersionMinor === 0 &&
-    req.headers['transfer-encoding'] !== undefined
-  )
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return UNSPOKEN_VERSION
+  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined)
     return HTTP10_TRANSFER_CODING
   return null
 }
