@@ -160,6 +160,22 @@ describe('a request line of a version the gate does not speak', () => {
   }
 })
 
+describe('more header lines than Node keeps by default (2000)', () => {
+  it('the gate sees every header the parser framed the request by: a Content-Length after the 2000th', async () => {
+    const junk = 'x-pad: 1\r\n'.repeat(1999)
+    const reply = await sendRaw(
+      h.port,
+      `POST /slack/api/many HTTP/1.1\r\nHost: 127.0.0.1\r\n${junk}X-Target-Host: api.example.test\r\n` +
+        `X-Aegis-Agent: ${token}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`,
+      1500,
+    )
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /)
+    const got = h.upstream.received.at(-1)
+    expect(got?.url).toBe('/api/many')
+    expect(got?.body.toString()).toBe('hello')
+  })
+})
+
 describe('an Upgrade request', () => {
   it('is served without switching protocols, and its connection closes after the answer', async () => {
     const before = h.upstream.received.length

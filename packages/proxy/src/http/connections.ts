@@ -90,6 +90,10 @@ export function guardConnections(
   logger: Logger,
 ): void {
   server.maxConnections = limits.maxConnections
+  // Node keeps the first 2000 header lines and drops the rest, after its parser framed the request
+  // by all of them: a Content-Length past the 2000th gave a body the gate never saw (forwarded
+  // without it). Every line is kept; `maxHeaderSize` bounds them.
+  server.maxHeadersCount = 0
   const full = new RateLimitedWarning((refused) =>
     logger.warn(
       { maxConnections: limits.maxConnections, refused },
