@@ -18,6 +18,13 @@ const MAX_RECORD_BYTES = 64 * 1024
 /** Records (and bytes) held at most while a secret may still be completing across them. */
 const MAX_HELD_RECORDS = 64
 const MAX_HELD_BYTES = 256 * 1024
+/**
+ * An open end shorter than this holds no record back (see #ready): at most its bytes of a secret
+ * (a well-known prefix such as `sk-` or `xox`) can reach the reader before the rest is redacted.
+ */
+const MIN_HOLD = 4
+/** Open ends kept beyond this are dropped once all their pieces left. */
+const MAX_OPEN = 256
 
 /**
  * The second stage of a streamed body's redaction, for bodies made of records (records.ts): a reader
@@ -119,8 +126,9 @@ export class RecordRedactor {
     if (runs.length > 0) {
       this.#count += runs.length / 2
       // Last run first: a piece's earlier offsets stay valid while its end is rewritten.
+      const unsent = (this.#queue[0] as Held).seq
       for (let r = runs.length - 2; r >= 0; r -= 2) {
-        rewrite(open, runs[r] as number, runs[r + 1] as number, this.#replacement)
+        rewrite(open, runs[r] as number, runs[r + 1] as number, this.#replacement, unsent)
       }
       text = joined(open)
     }
@@ -143,34 +151,33 @@ export class RecordRedactor {
     }
   }
 
-  /** How many records at the head of the queue no secret can still be completing in. */
+  /**
+   * How many records at the head of the queue no secret can still be completing in: those before
+   * the first unsent piece of an open end of at least MIN_HOLD bytes. A shorter one (a delta ending
+   * in `s` or `x`, as text often does) holds nothing: if a secret does grow from it, its first bytes
+   * are out already and the rest is redacted from the records still here.
+   */
   #ready(): number {
     const queue = this.#queue
     if (queue.length === 0) return 0
     const firstSeq = (queue[0] as Held).seq
     let oldest = Number.POSITIVE_INFINITY
-    for (const spans of this.#open.values()) oldest = Math.min(oldest, (spans[0] as Span).held.seq)
+    for (const spans of this.#open.values()) {
+      let length = 0
+      let unsent = Number.POSITIVE_INFINITY
+      for (const span of spans) {
+        length += Buffer.byteLength(span.piece.value, 'utf8') - span.from
+        if (span.held.seq >= firstSeq && unsent === Number.POSITIVE_INFINITY) unsent = span.held.seq
+      }
+      if (length >= MIN_HOLD) oldest = Math.min(oldest, unsent)
+    }
     let ready = Math.min(queue.length, oldest - firstSeq)
-    // Held records are bounded: past that, the oldest leave as they are, and what stays open in
-    // them is given up.
+    // Held records are bounded: past that, the oldest leave as they are.
     let bytes = this.#queuedBytes
     for (let i = 0; i < ready; i++) bytes -= (queue[i] as Held).record.bytes.length
-    let forced = false
     while (ready < queue.length - 1 && (queue.length - ready > MAX_HELD_RECORDS || bytes > MAX_HELD_BYTES)) {
       bytes -= (queue[ready] as Held).record.bytes.length
       ready++
-      forced = true
-    }
-    if (forced) {
-      const boundary = firstSeq + ready
-      for (const [path, spans] of this.#open) {
-        const keep = spans.filter((span) => span.held.seq >= boundary)
-        if (keep.length === 0) this.#open.delete(path)
-        else {
-          if (keep[0] !== spans[0]) (keep[0] as Span).from = 0
-          this.#open.set(path, keep)
-        }
-      }
     }
     return ready
   }
@@ -182,6 +189,13 @@ export class RecordRedactor {
     for (const { record } of this.#queue.splice(0, count)) {
       this.#queuedBytes -= record.bytes.length
       out.push(record.dirty ? writeRecord(record, this.#framing) : record.bytes)
+    }
+    if (this.#open.size > MAX_OPEN) {
+      // Ends whose pieces all left can still redact what follows them, but not without bound.
+      const unsent = this.#queue.length === 0 ? this.#seq : (this.#queue[0] as Held).seq
+      for (const [path, spans] of this.#open) {
+        if ((spans[spans.length - 1] as Span).held.seq < unsent) this.#open.delete(path)
+      }
     }
     return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out)
   }
@@ -221,8 +235,17 @@ function hitRuns(t: Tables, text: Buffer): number[] {
   return runs
 }
 
-/** Takes [start, end) of the joined text out of its pieces; the first part becomes `replacement`. */
-function rewrite(spans: readonly Span[], start: number, end: number, replacement: string): void {
+/**
+ * Takes [start, end) of the joined text out of its pieces; the first part becomes `replacement`.
+ * Pieces of records already sent (`seq` below `unsent`) are past changing and left as they are.
+ */
+function rewrite(
+  spans: readonly Span[],
+  start: number,
+  end: number,
+  replacement: string,
+  unsent: number,
+): void {
   let first = true
   let offset = 0
   for (const span of spans) {
@@ -230,7 +253,7 @@ function rewrite(spans: readonly Span[], start: number, end: number, replacement
     const length = bytes.length - span.from
     const spanStart = offset
     offset += length
-    if (offset <= start || spanStart >= end) continue
+    if (offset <= start || spanStart >= end || span.held.seq < unsent) continue
     const from = span.from + Math.max(start, spanStart) - spanStart
     const to = span.from + Math.min(end, offset) - spanStart
     const middle = first ? replacement : ''
