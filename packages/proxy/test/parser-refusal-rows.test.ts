@@ -122,6 +122,22 @@ describe('rows of requests the HTTP parser refused', () => {
       body: `5;${'a'.repeat(100_000)}\r\nhello\r\n0\r\n\r\n`,
     },
   ]
+  for (const te of ['xchunked', 'gzip', 'chunked, gzip', 'chunked, chunked']) {
+    it(`Transfer-Encoding: ${te} to a service that does not exist: the row is the refusal the agent got`, async () => {
+      const refused = await raw(
+        `POST /nope/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Target-Host: api.example.test\r\n` +
+          `X-Aegis-Agent: ${agentToken}\r\nTransfer-Encoding: ${te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+      )
+      expect(refused.code).toBe('bad_request')
+      await new Promise((r) => setTimeout(r, 200))
+      expect(await rowOf(refused.requestId)).toMatchObject({
+        code: 'bad_request',
+        service: 'nope',
+        status: 400,
+      })
+    })
+  }
+
   for (const c of brokenBodies) {
     it(`${c.name} in the body: one row, the one the answer names, with the agent`, async () => {
       await h.ledger.flush()

@@ -86,6 +86,11 @@ const UNSPOKEN_VERSION = refuse(
   'Only HTTP/1.1 and HTTP/1.0 are spoken here (HTTP/2 starts with its connection preface, over TLS with ALPN)',
 )
 
+const UNFRAMED_TRANSFER_CODING = refuse(
+  'bad_request',
+  'Transfer-Encoding must end with chunked, applied once: the body length is otherwise unknown',
+)
+
 const HTTP10_TRANSFER_CODING = refuse(
   'bad_request',
   'An HTTP/1.0 request cannot use Transfer-Encoding: send Content-Length, or speak HTTP/1.1',
@@ -99,7 +104,21 @@ const HTTP10_TRANSFER_CODING = refuse(
  */
 export function framingRefusal(req: IncomingMessage): Refusal | null {
   if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return UNSPOKEN_VERSION
-  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined)
-    return HTTP10_TRANSFER_CODING
-  return null
+  const codings = req.headers['transfer-encoding']
+  if (codings === undefined) return null
+  if (req.httpVersionMinor === 0) return HTTP10_TRANSFER_CODING
+  return endsWithChunked(codings) ? null : UNFRAMED_TRANSFER_CODING
+}
+
+/**
+ * RFC 9112 §6.3: a request's Transfer-Encoding must end with `chunked`, applied once; anything else
+ * leaves its length unknown. Node's parser refuses such a request only after handing its head on
+ * (the refusal then comes from the socket): refusing it here, before the pipeline, makes the row
+ * and the answer one refusal.
+ */
+function endsWithChunked(codings: string): boolean {
+  const list = codings.split(',')
+  let chunked = 0
+  for (const coding of list) if (coding.trim().toLowerCase() === 'chunked') chunked++
+  return chunked === 1 && (list[list.length - 1] as string).trim().toLowerCase() === 'chunked'
 }
