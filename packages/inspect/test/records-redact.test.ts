@@ -48,11 +48,11 @@ function joinedOpenAi(body: string): string {
  * first three characters (a piece shorter than four bytes leaves without waiting: see MIN_HOLD).
  */
 function redactedForm(text: string, secrets: readonly string[]): RegExp {
-  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  let pattern = escape(text)
+  const literal = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  let pattern = literal(text)
   for (const secret of secrets) {
-    const heads = [0, 1, 2, 3].map((k) => escape(secret.slice(0, k))).join('|')
-    pattern = pattern.split(escape(secret)).join(`(?:${heads})\\[REDACTED\\]`)
+    const heads = [0, 1, 2, 3].map((k) => literal(secret.slice(0, k))).join('|')
+    pattern = pattern.split(literal(secret)).join(`(?:${heads})\\[REDACTED\\]`)
   }
   return new RegExp(`^${pattern}$`)
 }

@@ -1,11 +1,11 @@
 import { authorize } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
-import { StopSignals } from '@aegis/proxy/internal'
+import type { StopSignals } from '@aegis/proxy/internal'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { type RunningDashboard, startDashboard } from '../dashboard/start.js'
-import { exitOnSignal } from '../lib/exit-on-signal.js'
 import { type GateRuntime, gateFlags, gateOverrides, startGateRuntime } from '../lib/gate-runtime.js'
+import { untilStopped } from '../lib/until-stopped.js'
 import { growYoungGeneration } from '../lib/young-generation.js'
 
 export default class Dashboard extends AegisCommand<typeof Dashboard> {
@@ -58,17 +58,11 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
         )
     }
 
-    const signals = new StopSignals({
-      source: process,
-      early: (signal) =>
-        this.logToStderr(`${signal} received: the dashboard stops once started (again to quit now)`),
-      force: exitOnSignal,
-    })
-    try {
-      await this.#serve(config, signals)
-    } finally {
-      signals.dispose()
-    }
+    await untilStopped(
+      'the dashboard',
+      (line) => this.logToStderr(line),
+      (signals) => this.#serve(config, signals),
+    )
   }
 
   async #serve(config: AegisConfig, signals: StopSignals): Promise<void> {

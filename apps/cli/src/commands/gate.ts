@@ -1,10 +1,10 @@
 import { authorize } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
-import { StopSignals } from '@aegis/proxy/internal'
+import type { StopSignals } from '@aegis/proxy/internal'
 import { AegisCommand } from '../base-command.js'
 import type { RunningDashboard } from '../dashboard/start.js'
-import { exitOnSignal } from '../lib/exit-on-signal.js'
 import { type GateRuntime, gateFlags, gateOverrides, startGateRuntime } from '../lib/gate-runtime.js'
+import { untilStopped } from '../lib/until-stopped.js'
 import { growYoungGeneration } from '../lib/young-generation.js'
 
 export default class Gate extends AegisCommand<typeof Gate> {
@@ -27,17 +27,11 @@ export default class Gate extends AegisCommand<typeof Gate> {
 
   async run(): Promise<void> {
     const config = this.loadAegisConfig({ gate: gateOverrides(this.flags) })
-    const signals = new StopSignals({
-      source: process,
-      early: (signal) =>
-        this.logToStderr(`${signal} received: the gate stops once started (again to quit now)`),
-      force: exitOnSignal,
-    })
-    try {
-      await this.#serve(config, signals)
-    } finally {
-      signals.dispose()
-    }
+    await untilStopped(
+      'the gate',
+      (line) => this.logToStderr(line),
+      (signals) => this.#serve(config, signals),
+    )
   }
 
   async #serve(config: AegisConfig, signals: StopSignals): Promise<void> {

@@ -2,18 +2,18 @@ import type { AegisConfig } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { type RunningMcp, startMcp } from '@aegis/mcp'
 import type { AuditSink, CredentialSource } from '@aegis/proxy'
-import { anonymousAccessFromConfig, StopSignals } from '@aegis/proxy/internal'
+import { anonymousAccessFromConfig, type StopSignals } from '@aegis/proxy/internal'
 import { Outbox } from '@aegis/webhooks'
 import { Flags } from '@oclif/core'
 import type { Logger } from 'pino'
 import { AegisCommand } from '../../base-command.js'
 import { bindFailureMessage } from '../../lib/bind-error.js'
-import { exitOnSignal } from '../../lib/exit-on-signal.js'
 import { openPgGateState } from '../../lib/gate-state-pg.js'
 import { ledgerPath } from '../../lib/ledger-file.js'
 import { createLogger } from '../../lib/logger.js'
 import { assertPoliciesDir } from '../../lib/policies-dir.js'
 import { describeSharedLimits, openSharedLimits } from '../../lib/rate-limits.js'
+import { untilStopped } from '../../lib/until-stopped.js'
 import { upstreamFlags, upstreamOverrides } from '../../lib/upstream-flags.js'
 
 export default class McpServe extends AegisCommand<typeof McpServe> {
@@ -51,17 +51,11 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       gate: { upstream: upstreamOverrides(flags) },
     })
     assertPoliciesDir(config.gate.policies_dir)
-    const signals = new StopSignals({
-      source: process,
-      early: (signal) =>
-        this.logToStderr(`${signal} received: the MCP server stops once started (again to quit now)`),
-      force: exitOnSignal,
-    })
-    try {
-      await this.#serve(config, signals)
-    } finally {
-      signals.dispose()
-    }
+    await untilStopped(
+      'the MCP server',
+      (line) => this.logToStderr(line),
+      (signals) => this.#serve(config, signals),
+    )
   }
 
   async #serve(config: AegisConfig, signals: StopSignals): Promise<void> {
