@@ -76,14 +76,24 @@ async function systemEvents(cwd: string): Promise<string[]> {
     .reverse()
 }
 
+/** The command exited 0 (not by the signal), said `stopped`, and the ledger holds `events`. */
+async function stoppedCleanly(
+  dir: string,
+  run: ReturnType<typeof spawnCli>,
+  stopped: string,
+  events: readonly string[],
+): Promise<void> {
+  const [code, signal] = await run.exited
+  expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null })
+  expect(run.stdout()).toContain(stopped)
+  expect(await systemEvents(dir)).toEqual(events)
+}
+
 describe('a stop signal the instant a long-running command says it is listening', () => {
   it('aegis gate drains, records gate_stop and says it stopped', async () => {
     const dir = await initialised()
     const run = spawnCli(dir, ['gate', '--port', '0'], {}, termOnListening)
-    const [code, signal] = await run.exited
-    expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null })
-    expect(run.stdout()).toContain('Aegis gate stopped')
-    expect(await systemEvents(dir)).toEqual(['gate_start', 'gate_stop'])
+    await stoppedCleanly(dir, run, 'Aegis gate stopped', ['gate_start', 'gate_stop'])
   })
 
   it('aegis gate with dashboard.enabled, signalled while the dashboard still starts, stops both', async () => {
@@ -96,19 +106,13 @@ describe('a stop signal the instant a long-running command says it is listening'
     expect(enabled).not.toBe(text)
     writeFileSync(file, enabled)
     const run = spawnCli(dir, ['gate', '--port', '0'], {}, termOnListening)
-    const [code, signal] = await run.exited
-    expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null })
-    expect(run.stdout()).toContain('Aegis gate stopped')
-    expect(await systemEvents(dir)).toEqual(['gate_start', 'gate_stop'])
+    await stoppedCleanly(dir, run, 'Aegis gate stopped', ['gate_start', 'gate_stop'])
   })
 
   it('aegis mcp serve over HTTP records mcp_start and mcp_stop', async () => {
     const dir = await initialised()
     const run = spawnCli(dir, ['mcp', 'serve', '--transport', 'http', '--port', '0'], {}, termOnListening)
-    const [code, signal] = await run.exited
-    expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null })
-    expect(run.stdout()).toContain('Aegis MCP server stopped')
-    expect(await systemEvents(dir)).toEqual(['mcp_start', 'mcp_stop'])
+    await stoppedCleanly(dir, run, 'Aegis MCP server stopped', ['mcp_start', 'mcp_stop'])
   })
 
   it('aegis dashboard stops the gate and the dashboard cleanly', async () => {
@@ -117,10 +121,7 @@ describe('a stop signal the instant a long-running command says it is listening'
       // The gate is up; the dashboard beside it is still loading.
       if (all.includes('Aegis gate listening on') && !child.killed) child.kill('SIGTERM')
     })
-    const [code, signal] = await run.exited
-    expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null })
-    expect(run.stdout()).toContain('Aegis dashboard stopped')
-    expect(await systemEvents(dir)).toEqual(['gate_start', 'gate_stop'])
+    await stoppedCleanly(dir, run, 'Aegis dashboard stopped', ['gate_start', 'gate_stop'])
   })
 })
 
@@ -151,11 +152,8 @@ describe('a signal while the gate still starts (after its listening line, waitin
       { AEGIS_REDIS_URL: `redis://127.0.0.1:${port}` },
       termOnListening,
     )
-    const [code, signal] = await run.exited
-    expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null })
+    await stoppedCleanly(dir, run, 'Aegis gate stopped', ['gate_start', 'gate_stop'])
     expect(run.stderr()).toContain('SIGTERM received: the gate stops once started (again to quit now)')
-    expect(run.stdout()).toContain('Aegis gate stopped')
-    expect(await systemEvents(dir)).toEqual(['gate_start', 'gate_stop'])
   })
 
   it('a second Ctrl-C ends it at once (exit 130), as a start that hangs must allow', async () => {

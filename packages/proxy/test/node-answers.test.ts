@@ -17,6 +17,29 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
+/**
+ * Sends `request` raw and checks it was refused as bad_request: a 400 naming its request id, one
+ * ledger row under that id (matching `row`), nothing forwarded. Returns the raw reply.
+ */
+async function refusedWithOneRow(
+  request: string,
+  row: Record<string, unknown>,
+  wait?: number,
+): Promise<string> {
+  const before = h.upstream.received.length
+  const reply = await sendRaw(h.port, request, wait)
+  expect(reply).toMatch(/^HTTP\/1\.1 400 /)
+  expect(reply).toMatch(/x-aegis-block: bad_request/i)
+  const requestId = /x-request-id: (\S+)/i.exec(reply)?.[1]
+  expect(requestId).toBeDefined()
+  await h.ledger.flush()
+  const rows = h.ledger.query({ limit: 500 }).filter((e) => e.requestId === requestId)
+  expect(rows).toHaveLength(1)
+  expect(rows[0]).toMatchObject({ decision: 'blocked', code: 'bad_request', ...row })
+  expect(h.upstream.received.length).toBe(before)
+  return reply
+}
+
 const head = (expectValue: string, extra = '') =>
   `POST /slack/api/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Target-Host: api.example.test\r\n` +
   `X-Aegis-Agent: ${token}\r\nExpect: ${expectValue}\r\n${extra}`
@@ -27,22 +50,8 @@ describe('an expectation the gate cannot meet', () => {
     ['with a body', `${head('x-smuggle', 'Content-Length: 5\r\n')}\r\nhello`],
   ] as const) {
     it(`${name}: a problem answer with its request id, one ledger row, nothing forwarded`, async () => {
-      const before = h.upstream.received.length
-      const reply = await sendRaw(h.port, request, 1500)
-      expect(reply).toMatch(/^HTTP\/1\.1 400 /)
+      const reply = await refusedWithOneRow(request, { path: '/api/x' }, 1500)
       expect(reply).not.toMatch(/ 417 /)
-      expect(reply).toMatch(/x-aegis-block: bad_request/i)
-      const requestId = /x-request-id: (\S+)/i.exec(reply)?.[1]
-      expect(requestId).toBeDefined()
-      await h.ledger.flush()
-      const rows = h.ledger.query({ limit: 500 }).filter((e) => e.requestId === requestId)
-      expect(rows).toHaveLength(1)
-      expect(rows[0]).toMatchObject({
-        decision: 'blocked',
-        code: 'bad_request',
-        path: '/api/x',
-      })
-      expect(h.upstream.received.length).toBe(before)
     })
   }
 
@@ -67,21 +76,7 @@ describe('the Host header', () => {
     ],
   ] as const) {
     it(`${name}: refused as bad_request with its ledger row, nothing forwarded`, async () => {
-      const before = h.upstream.received.length
-      const reply = await sendRaw(h.port, request)
-      expect(reply).toMatch(/^HTTP\/1\.1 400 /)
-      expect(reply).toMatch(/x-aegis-block: bad_request/i)
-      const requestId = /x-request-id: (\S+)/i.exec(reply)?.[1]
-      await h.ledger.flush()
-      const rows = h.ledger.query({ limit: 500 }).filter((e) => e.requestId === requestId)
-      expect(rows).toHaveLength(1)
-      expect(rows[0]).toMatchObject({
-        decision: 'blocked',
-        code: 'bad_request',
-        service: 'slack',
-        path: '/api/h',
-      })
-      expect(h.upstream.received.length).toBe(before)
+      await refusedWithOneRow(request, { service: 'slack', path: '/api/h' })
     })
   }
 
@@ -100,30 +95,16 @@ describe('Transfer-Encoding on HTTP/1.0 (RFC 9112 §6.1: faulty framing)', () =>
     ['chunked beside a Content-Length', 'Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello'],
   ] as const) {
     it(`${name}: refused as bad_request with its ledger row, nothing forwarded, the connection closed`, async () => {
-      const before = h.upstream.received.length
-      const reply = await sendRaw(
-        h.port,
+      const reply = await refusedWithOneRow(
         `POST /slack/api/te10 HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n` +
           `X-Target-Host: api.example.test\r\nX-Aegis-Agent: ${token}\r\n${framing}`,
+        { service: 'slack', path: '/api/te10' },
         1500,
       )
-      expect(reply).toMatch(/^HTTP\/1\.1 400 /)
-      expect(reply).toMatch(/x-aegis-block: bad_request/i)
       // (With a Content-Length beside it, Node's parser refuses first, in its own words.)
       if (!framing.includes('Content-Length'))
         expect(reply).toContain('HTTP/1.0 request cannot use Transfer-Encoding')
       expect(reply).not.toMatch(/\r\nconnection: keep-alive\r\n/i)
-      const requestId = /x-request-id: (\S+)/i.exec(reply)?.[1]
-      await h.ledger.flush()
-      const rows = h.ledger.query({ limit: 500 }).filter((e) => e.requestId === requestId)
-      expect(rows).toHaveLength(1)
-      expect(rows[0]).toMatchObject({
-        decision: 'blocked',
-        code: 'bad_request',
-        service: 'slack',
-        path: '/api/te10',
-      })
-      expect(h.upstream.received.length).toBe(before)
     })
   }
 
@@ -142,20 +123,12 @@ describe('a request line of a version the gate does not speak', () => {
   // (HTTP/1.2 and HTTP/3.0 never get this far: Node's parser refuses them, with their row.)
   for (const version of ['2.0', '0.9']) {
     it(`HTTP/${version}: refused as bad_request with its ledger row, nothing forwarded`, async () => {
-      const before = h.upstream.received.length
-      const reply = await sendRaw(
-        h.port,
+      const reply = await refusedWithOneRow(
         `GET /slack/api/v${version} HTTP/${version}\r\nHost: 127.0.0.1\r\nX-Target-Host: api.example.test\r\n` +
           `X-Aegis-Agent: ${token}\r\nConnection: close\r\n\r\n`,
+        { service: 'slack' },
       )
-      expect(reply).toMatch(/^HTTP\/1\.1 400 /)
       expect(reply).toContain('Only HTTP/1.1 and HTTP/1.0 are spoken here')
-      const requestId = /x-request-id: (\S+)/i.exec(reply)?.[1]
-      await h.ledger.flush()
-      const rows = h.ledger.query({ limit: 500 }).filter((e) => e.requestId === requestId)
-      expect(rows).toHaveLength(1)
-      expect(rows[0]).toMatchObject({ decision: 'blocked', code: 'bad_request', service: 'slack' })
-      expect(h.upstream.received.length).toBe(before)
     })
   }
 })
