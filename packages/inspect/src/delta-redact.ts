@@ -6,25 +6,29 @@ import {
   parseRecord,
   type RecordFraming,
   recordEnd,
+  type SkipState,
+  skipRecord,
   writeRecord,
 } from './records.js'
 
-type Tables = ReturnType<typeof tablesOf>
-
 const EMPTY = Buffer.alloc(0)
 
-/** A record longer than this is not a delta stream's: the rest of the body passes as it is. */
+/**
+ * A record longer than this is not a delta stream's: it passes as it comes, unparsed, and the
+ * records after it are cut again from its end.
+ */
 const MAX_RECORD_BYTES = 64 * 1024
 /** Records (and bytes) held at most while a secret may still be completing across them. */
-const MAX_HELD_RECORDS = 64
+const MAX_HELD_RECORDS = 256
 const MAX_HELD_BYTES = 256 * 1024
 /**
- * An open end shorter than this holds no record back (see #ready): at most its bytes of a secret
- * (a well-known prefix such as `sk-` or `xox`) can reach the reader before the rest is redacted.
+ * When a bound lets out a record that ends with the start of a possible secret, a start this short
+ * leaves as it is (ordinary text ends in such bytes: the `s` of `yes`); a longer one is cut. Either
+ * way the rest of the secret is still redacted from the records that bring it.
  */
-const MIN_HOLD = 4
-/** Open ends kept beyond this are dropped once all their pieces left. */
-const MAX_OPEN = 256
+const SHORT_START_BYTES = 3
+/** Channels whose text let out under a bound still ends with the start of a possible secret. */
+const MAX_CONTEXTS = 1024
 
 /**
  * The second stage of a streamed body's redaction, for bodies made of records (records.ts): a reader
@@ -34,31 +38,33 @@ const MAX_OPEN = 256
  * soon as no secret can still be completing in it; one that holds the start of a possible secret
  * waits for the records that tell. Records without a secret leave byte for byte as they came.
  *
- * Per place (`path`), only the open end of its joined text is kept: the bytes from where a secret
- * may still be starting, and the pieces they come from. Most pieces open nothing, and cost one
- * look at their last `longest - 1` bytes.
+ * A record is not held for a short start of a possible secret (SHORT_START_BYTES: one character
+ * matches some secret's first one, in some encoding, all the time, and a token stream would lag one
+ * event behind): it leaves, and that start is kept as the context of its channel, as when a bound
+ * lets it out; the records that complete the secret lose the rest. A longer start holds the record.
+ *
+ * Held records are bounded (count, bytes, and the length of one record). When a bound lets out a
+ * record that ends with the start of a possible secret, that start is cut unless it is a few bytes
+ * (SHORT_START_BYTES), and the gate keeps it as the context of its channel: the records that complete
+ * the secret later still lose their part of it. Nothing turns this stage off for the rest of a body.
  *
  * Its input is the first stage's output (a Redactor's: secrets whole inside a record are gone).
  */
 export class RecordRedactor {
   readonly #framing: RecordFraming
-  readonly #t: Tables
-  readonly #reach: number
+  readonly #matcher: SecretMatcher
   readonly #replacement: string
   #pending: Buffer = EMPTY
-  /** Records parsed and not sent yet, oldest first (`seq` counts every record of the body). */
-  readonly #queue: Held[] = []
+  readonly #queue: ParsedRecord[] = []
   #queuedBytes = 0
-  #seq = 0
-  /** Per path, the open end of its joined text (see the class comment). */
-  readonly #open = new Map<string, Span[]>()
-  /** Past a record too long for a delta stream: everything passes as it is. */
-  #off = false
+  /** Inside a record too long to hold: its bytes pass until it ends. */
+  #skip: SkipState | null = null
+  /** Per channel (records.ts `Piece`): the end of its text already let out that may start a secret. */
+  readonly #context = new Map<string, Buffer>()
   #count = 0
 
   constructor(matcher: SecretMatcher, framing: RecordFraming, replacement: string) {
-    this.#t = tablesOf(matcher)
-    this.#reach = Math.max(0, matcher.longest - 1)
+    this.#matcher = matcher
     this.#framing = framing
     this.#replacement = replacement
   }
@@ -69,9 +75,17 @@ export class RecordRedactor {
   }
 
   push(chunk: Buffer): Buffer {
-    if (this.#off) return chunk
-    if (chunk.length === 0 && this.#pending.length === 0) return EMPTY
-    const buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
+    const out: Buffer[] = []
+    let rest = chunk
+    if (this.#skip !== null) {
+      const end = skipRecord(rest, this.#framing, this.#skip)
+      if (end === -1) return rest
+      this.#skip = null
+      out.push(rest.subarray(0, end))
+      rest = rest.subarray(end)
+    }
+    if (rest.length === 0 && this.#pending.length === 0) return joined(out)
+    const buf = this.#pending.length === 0 ? rest : Buffer.concat([this.#pending, rest])
     let at = 0
     for (;;) {
       const end = recordEnd(buf, at, this.#framing, false)
@@ -81,145 +95,254 @@ export class RecordRedactor {
     }
     this.#pending = at < buf.length ? Buffer.from(buf.subarray(at)) : EMPTY
     if (this.#pending.length > MAX_RECORD_BYTES) {
-      this.#off = true
-      this.#open.clear()
-      const out = this.#release(this.#queue.length)
-      const rest = this.#pending
+      // Not a delta stream's record: the held ones leave first (in order), this one as it comes.
+      out.push(this.#release(this.#queue.length, true))
+      const long = this.#pending
       this.#pending = EMPTY
-      return out.length === 0 ? rest : Buffer.concat([out, rest])
+      const state: SkipState = { lineStart: true, cr: false }
+      const end = skipRecord(long, this.#framing, state)
+      if (end === -1) {
+        this.#skip = state
+        out.push(long)
+      } else {
+        out.push(long.subarray(0, end), this.push(long.subarray(end)))
+      }
+      return joined(out)
     }
-    return this.#release(this.#ready())
+    const { free, ready, loose } = this.#ready()
+    out.push(this.#release(ready, ready > free, loose))
+    return joined(out)
   }
 
   end(): Buffer {
-    if (this.#off) return EMPTY
     if (this.#pending.length > 0) {
       this.#add(this.#pending)
       this.#pending = EMPTY
     }
-    this.#open.clear()
-    return this.#release(this.#queue.length)
+    return this.#release(this.#queue.length, false)
   }
 
   #add(bytes: Buffer): void {
-    const held: Held = { record: parseRecord(Buffer.from(bytes), this.#framing), seq: this.#seq++ }
-    this.#queue.push(held)
+    const record = parseRecord(Buffer.from(bytes), this.#framing)
+    this.#queue.push(record)
     this.#queuedBytes += bytes.length
-    for (const piece of held.record.pieces) this.#extend(held, piece)
+    if (record.pieces.length > 0) this.#scan(record)
   }
 
-  /** Appends a piece to its path's text: redacts what it completes, keeps what stays open. */
-  #extend(held: Held, piece: Piece): void {
-    const t = this.#t
-    const open = this.#open.get(piece.path)
-    if (open === undefined) {
-      // Nothing open at this path: a secret whole in the piece was the first stage's; only the
-      // piece's end can start one that later pieces complete.
-      const bytes = Buffer.from(piece.value, 'utf8')
-      const hold = prefixStart(t, bytes, Math.max(0, bytes.length - this.#reach))
-      if (hold < bytes.length) this.#open.set(piece.path, [{ held, piece, from: hold }])
-      return
-    }
-    open.push({ held, piece, from: 0 })
-    let text = joined(open)
-    const runs = hitRuns(t, text)
-    if (runs.length > 0) {
-      this.#count += runs.length / 2
+  /** Redacts what the record completes, in every text it adds to. */
+  #scan(record: ParsedRecord): void {
+    const names = channelsOf(record)
+    let channels = this.#channels(names)
+    for (const name of names) {
+      const channel = channels.get(name) as Channel
+      const runs = hitRuns(this.#matcher, channel.text)
+      let rewritten = false
       // Last run first: a piece's earlier offsets stay valid while its end is rewritten.
-      const unsent = (this.#queue[0] as Held).seq
       for (let r = runs.length - 2; r >= 0; r -= 2) {
-        rewrite(open, runs[r] as number, runs[r + 1] as number, this.#replacement, unsent)
+        // A run inside what already left was redacted when it was found.
+        if ((runs[r + 1] as number) <= channel.sent) continue
+        this.#count++
+        rewrite(channel, runs[r] as number, runs[r + 1] as number, this.#replacement)
+        rewritten = true
       }
-      text = joined(open)
-    }
-    const hold = prefixStart(t, text, Math.max(0, text.length - this.#reach))
-    if (hold >= text.length) {
-      this.#open.delete(piece.path)
-      return
-    }
-    // Keep the spans from the one holding `hold` on, that one from `hold`.
-    let offset = 0
-    for (let i = 0; i < open.length; i++) {
-      const span = open[i] as Span
-      const length = Buffer.byteLength(span.piece.value, 'utf8') - span.from
-      if (offset + length > hold) {
-        span.from += hold - offset
-        open.splice(0, i)
-        return
-      }
-      offset += length
+      // A piece is in more than one channel: the others are joined again from its new value.
+      if (rewritten) channels = this.#channels(names)
     }
   }
 
   /**
-   * How many records at the head of the queue no secret can still be completing in: those before
-   * the first unsent piece of an open end of at least MIN_HOLD bytes. A shorter one (a delta ending
-   * in `s` or `x`, as text often does) holds nothing: if a secret does grow from it, its first bytes
-   * are out already and the rest is redacted from the records still here.
+   * The texts of the named channels (all the queue's when null), each joined from its context and
+   * the queue's pieces, with where each piece sits; one pass over the queue.
    */
-  #ready(): number {
-    const queue = this.#queue
-    if (queue.length === 0) return 0
-    const firstSeq = (queue[0] as Held).seq
-    let oldest = Number.POSITIVE_INFINITY
-    for (const spans of this.#open.values()) {
-      let length = 0
-      let unsent = Number.POSITIVE_INFINITY
-      for (const span of spans) {
-        length += Buffer.byteLength(span.piece.value, 'utf8') - span.from
-        if (span.held.seq >= firstSeq && unsent === Number.POSITIVE_INFINITY) unsent = span.held.seq
+  #channels(names: ReadonlySet<string> | null): Map<string, Channel> {
+    const building = new Map<string, { parts: Buffer[]; spans: Span[]; sent: number; offset: number }>()
+    const open = (name: string) => {
+      let b = building.get(name)
+      if (b === undefined) {
+        const context = this.#context.get(name)
+        const sent = context?.length ?? 0
+        b = { parts: context === undefined ? [] : [context], spans: [], sent, offset: sent }
+        building.set(name, b)
       }
-      if (length >= MIN_HOLD) oldest = Math.min(oldest, unsent)
+      return b
     }
-    let ready = Math.min(queue.length, oldest - firstSeq)
-    // Held records are bounded: past that, the oldest leave as they are.
+    if (names !== null) for (const name of names) open(name)
+    for (const record of this.#queue) {
+      for (const piece of record.pieces) {
+        let bytes: Buffer | null = null
+        for (const name of piece.channels) {
+          if (names !== null && !names.has(name)) continue
+          const b = open(name)
+          bytes ??= Buffer.from(piece.value, 'utf8')
+          b.parts.push(bytes)
+          b.spans.push({ record, piece, start: b.offset, end: b.offset + bytes.length })
+          b.offset += bytes.length
+        }
+      }
+    }
+    const out = new Map<string, Channel>()
+    for (const [name, b] of building) {
+      const text = b.parts.length === 1 ? (b.parts[0] as Buffer) : Buffer.concat(b.parts)
+      out.set(name, { text, spans: b.spans, sent: b.sent })
+    }
+    return out
+  }
+
+  /** Where the rest of the channel's text is the start of some secret (its length when nowhere). */
+  #holdFrom(channel: Channel): number {
+    const n = channel.text.length
+    const reach = Math.max(0, this.#matcher.longest - 1)
+    return prefixStart(tablesOf(this.#matcher), channel.text, Math.max(0, n - reach))
+  }
+
+  /**
+   * How many records at the head of the queue no secret can still be completing in (`free`), and
+   * how many leave now (`ready`: more when the held ones are past their bounds).
+   */
+  #ready(): { free: number; ready: number; loose: Set<string> } {
+    let ready = this.#queue.length
+    const loose = new Set<string>()
+    if (ready === 0) return { free: 0, ready: 0, loose }
+    const last = this.#queue[this.#queue.length - 1] as ParsedRecord
+    for (const [name, channel] of this.#channels(null)) {
+      const hold = this.#holdFrom(channel)
+      if (hold >= channel.text.length) continue
+      const first = channel.spans.findIndex((span) => span.end > hold)
+      if (first === -1) continue
+      // A short start holds nothing (see the class).
+      const short = channel.text.length - hold <= SHORT_START_BYTES
+      // Only while its start can be kept: else it is held, as any other.
+      const room = this.#context.size + loose.size < MAX_CONTEXTS
+      if (short && room) {
+        loose.add(name)
+        continue
+      }
+      ready = Math.min(ready, this.#queue.indexOf((channel.spans[first] as Span).record))
+    }
+    const free = ready
+    // Held records are bounded: past that, the oldest leave (see #letOut).
+    let held = this.#queue.length - ready
     let bytes = this.#queuedBytes
-    for (let i = 0; i < ready; i++) bytes -= (queue[i] as Held).record.bytes.length
-    while (ready < queue.length - 1 && (queue.length - ready > MAX_HELD_RECORDS || bytes > MAX_HELD_BYTES)) {
-      bytes -= (queue[ready] as Held).record.bytes.length
+    for (let i = 0; i < ready; i++) bytes -= (this.#queue[i] as ParsedRecord).bytes.length
+    while (held > 0 && (held > MAX_HELD_RECORDS || bytes > MAX_HELD_BYTES) && this.#queue[ready] !== last) {
+      bytes -= (this.#queue[ready] as ParsedRecord).bytes.length
       ready++
+      held--
     }
-    return ready
+    return { free, ready, loose }
   }
 
   /** Sends the first `count` queued records (written again where a secret was taken out). */
-  #release(count: number): Buffer {
+  #release(count: number, forced: boolean, loose?: ReadonlySet<string>): Buffer {
     if (count === 0) return EMPTY
+    if (forced || this.#context.size > 0 || (loose?.size ?? 0) > 0) this.#letOut(count, forced, loose)
     const out: Buffer[] = []
-    for (const { record } of this.#queue.splice(0, count)) {
+    for (const record of this.#queue.splice(0, count)) {
       this.#queuedBytes -= record.bytes.length
       out.push(record.dirty ? writeRecord(record, this.#framing) : record.bytes)
     }
-    if (this.#open.size > MAX_OPEN) {
-      // Ends whose pieces all left can still redact what follows them, but not without bound.
-      const unsent = this.#queue.length === 0 ? this.#seq : (this.#queue[0] as Held).seq
-      for (const [path, spans] of this.#open) {
-        if ((spans[spans.length - 1] as Span).held.seq < unsent) this.#open.delete(path)
+    return joined(out)
+  }
+
+  /**
+   * Before the first `count` records leave: for each channel whose text they end with the start of
+   * a possible secret (when a bound forces them out, or a short start in strings that may not be
+   * deltas), that
+   * start becomes the channel's context, so the records that complete the secret still lose their
+   * part; a start longer than SHORT_START_BYTES is cut from the records leaving. A context that no
+   * longer starts a secret goes.
+   */
+  #letOut(count: number, forced: boolean, loose?: ReadonlySet<string>): void {
+    const leaving = new Set(this.#queue.slice(0, count))
+    // A context changes only when its channel has pieces in the queue.
+    const queued = new Set<string>()
+    for (const record of this.#queue) for (const name of channelsOf(record)) queued.add(name)
+    const names = new Set<string>()
+    for (const name of this.#context.keys()) if (queued.has(name)) names.add(name)
+    for (const name of loose ?? []) names.add(name)
+    if (forced)
+      for (const record of leaving)
+        for (const piece of record.pieces) for (const c of piece.channels) names.add(c)
+    // The contexts come from the text as it came: a cut below also changes the channels that
+    // share its pieces, which must still know what they let out.
+    // Bounded: the contexts kept already come first (`names` starts with them); a start that finds
+    // no room is cut whatever its length (never a context dropped, which would let the rest out).
+    const contexts = new Map<string, Buffer | null>()
+    const unkept = new Set<string>()
+    let room = MAX_CONTEXTS - this.#context.size
+    for (const name of names) if (this.#context.has(name)) room++
+    let channels = this.#channels(names)
+    for (const name of names) {
+      const { channel, hold, leftEnd } = this.#leaving(channels, name, leaving)
+      if (hold >= leftEnd) {
+        contexts.set(name, null)
+      } else if (room > 0) {
+        room--
+        contexts.set(name, Buffer.from(channel.text.subarray(hold, leftEnd)))
+      } else {
+        contexts.set(name, null)
+        unkept.add(name)
       }
     }
-    return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out)
+    for (const name of names) {
+      const { channel, hold, leftEnd } = this.#leaving(channels, name, leaving)
+      const cutFrom = Math.max(hold, channel.sent)
+      if ((leftEnd - hold > SHORT_START_BYTES || unkept.has(name)) && cutFrom < leftEnd) {
+        this.#count++
+        rewrite(channel, cutFrom, leftEnd, this.#replacement)
+        channels = this.#channels(names)
+      }
+    }
+    for (const [name, context] of contexts) {
+      this.#context.delete(name)
+      if (context !== null) this.#context.set(name, context)
+    }
+  }
+
+  /** A channel's hold (see #holdFrom), and where the part of it in the records leaving ends. */
+  #leaving(
+    channels: Map<string, Channel>,
+    name: string,
+    leaving: ReadonlySet<ParsedRecord>,
+  ): { channel: Channel; hold: number; leftEnd: number } {
+    const channel = channels.get(name) as Channel
+    let leftEnd = channel.sent
+    for (const span of channel.spans) {
+      if (!leaving.has(span.record)) break
+      leftEnd = span.end
+    }
+    return { channel, hold: this.#holdFrom(channel), leftEnd }
   }
 }
 
-interface Held {
-  readonly record: ParsedRecord
-  readonly seq: number
-}
-
-/** A piece's part in an open text: its bytes from `from` on. */
-interface Span {
-  readonly held: Held
-  readonly piece: Piece
-  from: number
-}
-
-function joined(spans: readonly Span[]): Buffer {
-  const parts = spans.map((span) => Buffer.from(span.piece.value, 'utf8').subarray(span.from))
+function joined(parts: Buffer[]): Buffer {
+  if (parts.length === 0) return EMPTY
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
 }
 
+interface Span {
+  readonly record: ParsedRecord
+  readonly piece: Piece
+  readonly start: number
+  readonly end: number
+}
+
+interface Channel {
+  readonly text: Buffer
+  readonly spans: readonly Span[]
+  /** Bytes at the start of `text` that already left (the channel's context). */
+  readonly sent: number
+}
+
+function channelsOf(record: ParsedRecord): Set<string> {
+  const names = new Set<string>()
+  for (const piece of record.pieces) for (const c of piece.channels) names.add(c)
+  return names
+}
+
 /** The secrets in `text` as merged [start, end) runs, flattened: start0, end0, start1, end1… */
-function hitRuns(t: Tables, text: Buffer): number[] {
+function hitRuns(matcher: SecretMatcher, text: Buffer): number[] {
+  const t = tablesOf(matcher)
   const hits: Array<[number, number]> = []
   forEachHit(t, text, (p, start) => {
     hits.push([start, start + (t.length[p] as number)])
@@ -235,30 +358,17 @@ function hitRuns(t: Tables, text: Buffer): number[] {
   return runs
 }
 
-/**
- * Takes [start, end) of the joined text out of its pieces; the first part becomes `replacement`.
- * Pieces of records already sent (`seq` below `unsent`) are past changing and left as they are.
- */
-function rewrite(
-  spans: readonly Span[],
-  start: number,
-  end: number,
-  replacement: string,
-  unsent: number,
-): void {
+/** Takes [start, end) of the joined text out of its pieces; the first part becomes `replacement`. */
+function rewrite(channel: Channel, start: number, end: number, replacement: string): void {
   let first = true
-  let offset = 0
-  for (const span of spans) {
+  for (const span of channel.spans) {
+    if (span.end <= start || span.start >= end) continue
     const bytes = Buffer.from(span.piece.value, 'utf8')
-    const length = bytes.length - span.from
-    const spanStart = offset
-    offset += length
-    if (offset <= start || spanStart >= end || span.held.seq < unsent) continue
-    const from = span.from + Math.max(start, spanStart) - spanStart
-    const to = span.from + Math.min(end, offset) - spanStart
+    const from = Math.max(start, span.start) - span.start
+    const to = Math.min(end, span.end) - span.start
     const middle = first ? replacement : ''
     first = false
     span.piece.value = bytes.subarray(0, from).toString('utf8') + middle + bytes.subarray(to).toString('utf8')
-    span.held.record.dirty = true
+    span.record.dirty = true
   }
 }

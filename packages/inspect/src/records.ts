@@ -5,6 +5,8 @@
  * bytes. This module finds the records and the pieces; delta-redact.ts joins and redacts them.
  */
 
+import { createHash } from 'node:crypto'
+
 /** How a body is cut into records: SSE events (ended by a blank line), or one record per line. */
 export type RecordFraming = 'sse' | 'lines'
 
@@ -55,10 +57,52 @@ export function recordEnd(buf: Uint8Array, from: number, framing: RecordFraming,
   return -1
 }
 
-/** One string of a record that a reader appends to others of the same `path`. */
+/** Where a scan of an over-long record stands between chunks (see `skipRecord`). */
+export interface SkipState {
+  /** The last byte seen ended a line (an SSE event ends at an empty line). */
+  lineStart: boolean
+  /** The last byte seen was a `\r`: a `\n` first in the next chunk belongs to it. */
+  cr: boolean
+}
+
+/**
+ * Where the record being passed over ends in `buf` (the offset after its terminator), or -1 when it
+ * goes on past `buf`; `state` carries what the scan needs into the next chunk. For a record too long
+ * to hold: its bytes pass as they come, and the records after it are cut again from its end.
+ */
+export function skipRecord(buf: Uint8Array, framing: RecordFraming, state: SkipState): number {
+  const n = buf.length
+  for (let i = 0; i < n; i++) {
+    const b = buf[i] as number
+    if (state.cr) {
+      state.cr = false
+      if (b === LF) continue
+    }
+    if (b !== LF && b !== CR) {
+      state.lineStart = false
+      continue
+    }
+    // A `\n` that may follow a final `\r` in the next chunk reads as an empty record there.
+    if (framing === 'lines' || state.lineStart) return b === CR && buf[i + 1] === LF ? i + 2 : i + 1
+    state.lineStart = true
+    if (b === CR) {
+      if (i + 1 === n) state.cr = true
+      else if (buf[i + 1] === LF) i++
+    }
+  }
+  return -1
+}
+
+/**
+ * One string of a record that a reader appends to others of the same channel. A string is in two
+ * channels, each scanned: its JSON path (keys and array positions: the same field of successive
+ * records), and its field name under the `index` of each array element that holds it (how SDKs
+ * join: OpenAI's `choices[].index` and `tool_calls[].index`, Gemini's `candidates[].index`; the
+ * parts of one candidate, Anthropic's `content_block.text` and the `delta.text` after it). '' alone
+ * for a record's whole text.
+ */
 export interface Piece {
-  /** Where it sits: JSON keys and indexes joined by NUL; '' for the record's whole text. */
-  readonly path: string
+  readonly channels: readonly string[]
   value: string
   /** The object or array that holds it, and its key there (null for a whole text). */
   readonly holder: Record<string, unknown> | unknown[] | null
@@ -82,7 +126,7 @@ export interface ParsedRecord {
 
 /** Bounds on the walk of one record's JSON (a record beyond them is passed over). */
 const MAX_DEPTH = 32
-const MAX_PIECES = 128
+const MAX_PIECES = 512
 
 /** Cuts one record into the pieces a reader joins with other records'. */
 export function parseRecord(bytes: Buffer, framing: RecordFraming): ParsedRecord {
@@ -123,23 +167,26 @@ function withPieces(
     }
     if (parsed) {
       const pieces: Piece[] = []
-      if (typeof json === 'string') pieces.push({ path: '', value: json, holder: null, key: 0 })
-      else collect(json, '', 0, pieces)
+      if (typeof json === 'string') pieces.push({ channels: WHOLE, value: json, holder: null, key: 0 })
+      else collect(json, '', '', 0, pieces)
       return { bytes, pieces, json, lines, eol, terminated, dirty: false }
     }
   }
-  const pieces = body.length === 0 ? [] : [{ path: '', value: body, holder: null, key: 0 }]
+  const pieces = body.length === 0 ? [] : [{ channels: WHOLE, value: body, holder: null, key: 0 }]
   return { bytes, pieces, json: undefined, lines, eol, terminated, dirty: false }
 }
 
-function collect(node: unknown, path: string, depth: number, into: Piece[]): void {
+const WHOLE: readonly string[] = ['']
+
+/** `path`: JSON keys and positions joined by NUL; `under`: the `index` of each element on the way. */
+function collect(node: unknown, path: string, under: string, depth: number, into: Piece[]): void {
   if (depth > MAX_DEPTH || node === null || typeof node !== 'object') return
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length && into.length < MAX_PIECES; i++) {
       const value = node[i]
       const at = `${path}\u0000${i}`
-      if (typeof value === 'string') into.push({ path: at, value, holder: node, key: i })
-      else collect(value, at, depth + 1, into)
+      if (typeof value === 'string') into.push(piece(at, `${under}\u0001[]`, value, node, i))
+      else collect(value, at, `${under}\u0001${indexOf(value)}`, depth + 1, into)
     }
     return
   }
@@ -148,9 +195,34 @@ function collect(node: unknown, path: string, depth: number, into: Piece[]): voi
     if (into.length >= MAX_PIECES) return
     const value = record[key]
     const at = `${path}\u0000${key}`
-    if (typeof value === 'string') into.push({ path: at, value, holder: record, key })
-    else collect(value, at, depth + 1, into)
+    if (typeof value === 'string') into.push(piece(at, `${under}\u0002${key}`, value, record, key))
+    else collect(value, at, under, depth + 1, into)
   }
+}
+
+function piece(
+  path: string,
+  field: string,
+  value: string,
+  holder: Piece['holder'],
+  key: string | number,
+): Piece {
+  return { channels: [nameOf(path), nameOf(field)], value, holder, key }
+}
+
+/** A channel name longer than this is kept as its digest: state kept per channel stays small. */
+const MAX_CHANNEL_NAME = 256
+
+function nameOf(name: string): string {
+  if (name.length <= MAX_CHANNEL_NAME) return name
+  return `\u0003${createHash('sha256').update(name).digest('base64')}`
+}
+
+/** An array element's `index` field (a number), or '' when it has none. */
+function indexOf(element: unknown): string {
+  if (element === null || typeof element !== 'object' || Array.isArray(element)) return ''
+  const index = (element as Record<string, unknown>).index
+  return typeof index === 'number' ? String(index) : ''
 }
 
 /** The record written again with its pieces' current values (only for a record that changed). */

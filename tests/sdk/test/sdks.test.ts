@@ -127,6 +127,39 @@ describe('@anthropic-ai/sdk', () => {
   })
 })
 
+describe('a credential the upstream echoes split across events, joined by the SDK', () => {
+  it('openai, n=2: the choice holding it, one character per event, interleaved with the other', async () => {
+    const client = new OpenAI({ apiKey: w.token, baseURL: `${w.gateUrl}/openai/v1`, maxRetries: 0 })
+    const stream = await client.chat.completions.create({
+      model: 'echo-key-n2',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      n: 2,
+    })
+    const byChoice: string[] = []
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices)
+        byChoice[choice.index] = (byChoice[choice.index] ?? '') + (choice.delta.content ?? '')
+    }
+    // A start of 3 bytes or fewer (`sk-`) holds no event back; the rest of the key is redacted.
+    expect(byChoice[0]).toMatch(/^.{0,3}\[REDACTED\]$/)
+    expect(byChoice[0]).not.toContain(SECRETS.openai.slice(0, 4))
+    expect(byChoice[1]).toHaveLength(SECRETS.openai.length)
+  })
+
+  it('anthropic: its start in content_block_start, 300 pings, then a character per delta', async () => {
+    const client = new Anthropic({ apiKey: w.token, baseURL: `${w.gateUrl}/anthropic`, maxRetries: 0 })
+    const stream = client.messages.stream({
+      model: 'echo-key-split',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'hi' }],
+    })
+    const message = await stream.finalMessage()
+    const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('')
+    expect(text).toBe('[REDACTED][REDACTED]')
+  })
+})
+
 describe('@octokit/rest', () => {
   const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
   const client = (service = 'github') =>
