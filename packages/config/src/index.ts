@@ -29,6 +29,7 @@ export {
   WEBHOOK_EVENTS,
 } from './schema.js'
 export { type StarterOptions, starterConfigYaml } from './starter.js'
+export { type DecodedText, decodeUtf8Text } from './text-file.js'
 export { parseResolveEntry, type ResolveEntry } from './upstream.js'
 export { removeYamlKey } from './yaml-edit.js'
 export { type YamlPath, yamlLineFinder } from './yaml-lines.js'

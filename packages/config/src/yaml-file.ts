@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { LineCounter, parseDocument, type YAMLError } from 'yaml'
 import { ConfigError, type KeyPath } from './errors.js'
+import { decodeUtf8Text } from './text-file.js'
 import { yamlLineFinder } from './yaml-lines.js'
 
 /** A parsed config file: its plain value plus a way to find the line of a key path. */
@@ -53,13 +54,13 @@ function fail(display: string, file: string, line: number | null, message: strin
  * naming the line; the message never quotes the file's text (it may hold a secret).
  */
 export function readConfigFile(file: string, display: string): ConfigFile {
-  let text: string
+  let bytes: Buffer
   let mode: number
   try {
     const stat = statSync(file)
     if (!stat.isFile()) fail(display, file, null, 'not a regular file')
     mode = stat.mode & 0o777
-    text = readFileSync(file, 'utf8')
+    bytes = readFileSync(file)
   } catch (error) {
     if (error instanceof ConfigError) throw error
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error'
@@ -70,6 +71,9 @@ export function readConfigFile(file: string, display: string): ConfigFile {
       code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code})`,
     )
   }
+  const decoded = decodeUtf8Text(bytes)
+  if (!decoded.ok) fail(display, file, decoded.line, decoded.reason)
+  const text = decoded.text
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const syntax = doc.errors[0]

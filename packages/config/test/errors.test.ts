@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/index.js'
@@ -167,6 +167,43 @@ describe('YAML syntax errors name the line', () => {
   it('duplicate keys', () => {
     const { error } = fileError('gate:\n  port: 1\n  port: 2\n')
     expect(error.message).toBe('aegis.config.yaml:3: YAML syntax error: Map keys must be unique')
+  })
+})
+
+describe('a file that is not UTF-8 text is an error naming the line', () => {
+  /** Loads raw bytes as ./aegis.config.yaml and returns the ConfigError. */
+  function bytesError(bytes: Buffer) {
+    const cwd = tempDir()
+    writeFileSync(join(cwd, DEFAULT_CONFIG_FILE), bytes, { mode: 0o600 })
+    return configError(() => loadConfig({ cwd, env: {} }))
+  }
+
+  it('Latin-1 bytes are refused, not read as U+FFFD (a value would silently change)', () => {
+    const error = bytesError(Buffer.from('gate:\n  port: 3100\nvault:\n  name: caf\xe9\n', 'latin1'))
+    expect(error.message).toBe(
+      'aegis.config.yaml:4: the file is not valid UTF-8 (saved as Latin-1 or Windows-1252?): save it as UTF-8',
+    )
+    expect(error.line).toBe(4)
+  })
+
+  it('UTF-16, with or without a byte order mark', () => {
+    const utf16 = Buffer.from('gate:\n  port: 3100\n', 'utf16le')
+    expect(bytesError(Buffer.concat([Buffer.from([0xff, 0xfe]), utf16])).message).toBe(
+      'aegis.config.yaml:1: the file is UTF-16 text, not UTF-8: save it as UTF-8',
+    )
+    expect(bytesError(utf16).message).toBe(
+      'aegis.config.yaml:1: the file holds a NUL byte: it is not UTF-8 text (UTF-16?)',
+    )
+  })
+
+  it('UTF-8 with a byte order mark and non-ASCII comments still loads', () => {
+    const cwd = tempDir()
+    writeFileSync(
+      join(cwd, DEFAULT_CONFIG_FILE),
+      Buffer.from('\ufeff# café\ngate:\n  port: 3101\n', 'utf8'),
+      { mode: 0o600 },
+    )
+    expect(loadConfig({ cwd, env: {} }).gate.port).toBe(3101)
   })
 })
 

@@ -17,6 +17,7 @@ describe('@aegis/config public API', () => {
         'POLICY_MODES',
         'SECRET_MASK',
         'WEBHOOK_EVENTS',
+        'decodeUtf8Text',
         'envVariables',
         'findConfigFile',
         'loadConfig',

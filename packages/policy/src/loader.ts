@@ -3,10 +3,13 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { decodeUtf8Text } from '@aegis/config'
 import { PolicyError } from './errors.js'
 import { checkPolicy, MAX_POLICY_FILE_SIZE } from './parse.js'
 import type { PolicyFileEntry, PolicySet } from './policy-set.js'
+import { isAgentName } from './schema.js'
 import type { AgentPolicy } from './types.js'
+import { readAgentName } from './yaml-source.js'
 
 /** True for names the loader reads: `*.yaml` / `*.yml` (any case), not hidden (editor temp files). */
 export function isPolicyFileName(name: string): boolean {
@@ -47,7 +50,7 @@ export function listPolicyFiles(dir: string): string[] {
 }
 
 function readEntry(file: string): PolicyFileEntry {
-  let text: string
+  let bytes: Buffer
   try {
     if (statSync(file).size > MAX_POLICY_FILE_SIZE) {
       return {
@@ -64,7 +67,7 @@ function readEntry(file: string): PolicyFileEntry {
         ],
       }
     }
-    text = readFileSync(file, 'utf8')
+    bytes = readFileSync(file)
   } catch (error) {
     const reason = `cannot read policy file (${errnoCode(error)})`
     return {
@@ -74,7 +77,14 @@ function readEntry(file: string): PolicyFileEntry {
       errors: [new PolicyError({ file, line: null, path: '', reason })],
     }
   }
-  const result = checkPolicy(text, file)
+  const decoded = decodeUtf8Text(bytes)
+  if (!decoded.ok) {
+    // Not text we can read: the agent line may still be, so only that agent is denied.
+    const agent = readAgentName(bytes.toString('latin1'), undefined, isAgentName)
+    const error = new PolicyError({ file, line: decoded.line, path: '', reason: decoded.reason })
+    return { file, agent, policy: null, errors: [error] }
+  }
+  const result = checkPolicy(decoded.text, file)
   return result.ok
     ? { file, agent: result.policy.agent, policy: result.policy, errors: [] }
     : { file, agent: result.agent, policy: null, errors: result.errors }

@@ -51,6 +51,32 @@ describe('loadPolicyDir', () => {
     expect(() => loadPolicyDir(join(dir, 'file.yaml'))).toThrow(/is not a directory/)
   })
 
+  it('a file that is not UTF-8 denies its agent, naming the line (never a pattern with U+FFFD in it)', () => {
+    // An editor saving in Latin-1: "/café" must not become "/caf\ufffd" and load as valid.
+    writeFileSync(join(dir, 'research.yaml'), Buffer.from(`${RESEARCH}    paths: ["/caf\xe9"]\n`, 'latin1'))
+    write('deploy.yaml', DEPLOY)
+    const set = loadPolicyDir(dir)
+    expect(set.policies.has('research-bot')).toBe(false)
+    expect(set.broken.get('research-bot')?.[0]?.message).toBe(
+      `${join(dir, 'research.yaml')}:5: the file is not valid UTF-8 (saved as Latin-1 or Windows-1252?): save it as UTF-8`,
+    )
+    expect(decideForAgent(set, 'research-bot', get, allow).allowed).toBe(false)
+    expect(decideForAgent(set, 'deploy-bot', req('GET', 'github', '/x'), allow).allowed).toBe(true)
+    // UTF-16 ("Unicode" in Windows editors): no agent can be read, so it fails closed for all without one.
+    write('research.yaml', RESEARCH)
+    writeFileSync(
+      join(dir, 'other.yaml'),
+      Buffer.from(`\ufeff${DEPLOY.replace('deploy-bot', 'other-bot')}`, 'utf16le'),
+    )
+    const utf16 = loadPolicyDir(dir)
+    expect(utf16.errors.map((e) => e.message)).toEqual([
+      `${join(dir, 'other.yaml')}:1: the file is UTF-16 text, not UTF-8: save it as UTF-8`,
+    ])
+    expect(utf16.unattributed).toEqual([join(dir, 'other.yaml')])
+    expect(decideForAgent(utf16, 'nobody', get, allow).allowed).toBe(false)
+    expect(decideForAgent(utf16, 'research-bot', get, allow).allowed).toBe(true)
+  })
+
   it('a broken file makes its agent deny-all, even with default allow; other agents are unaffected', () => {
     write('research.yaml', `${RESEARCH}    paths: ["/api/(x"]\n`)
     write('deploy.yaml', DEPLOY)
