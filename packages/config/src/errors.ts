@@ -73,7 +73,7 @@ function cleanMessage(message: string): string {
  * Config keys are short snake_case words; an unknown key that is not (a pasted secret used as a key,
  * say) is described by its length, not repeated.
  */
-const PLAUSIBLE_KEY = /^[a-z_][a-z0-9_-]{0,31}$/
+export const PLAUSIBLE_KEY = /^[a-z_][a-z0-9_-]{0,31}$/
 
 /** A union branch that failed only because the value had another type at its root. */
 function wrongTypeOnly(issues: readonly z.core.$ZodIssue[]): boolean {

@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from 'node:fs'
-import { LineCounter, parseDocument, type YAMLError } from 'yaml'
-import { ConfigError, type KeyPath } from './errors.js'
+import { LineCounter, parseDocument } from 'yaml'
+import { ConfigError, formatKey, type KeyPath, PLAUSIBLE_KEY } from './errors.js'
 import { decodeUtf8Text } from './text-file.js'
 import { yamlLineFinder } from './yaml-lines.js'
+import { yamlSyntaxProblem } from './yaml-problems.js'
 
 /** A parsed config file: its plain value plus a way to find the line of a key path. */
 export interface ConfigFile {
@@ -29,24 +30,16 @@ function withoutNulls(value: unknown): unknown {
   return value
 }
 
-/** yaml messages of these kinds quote source text (maybe a secret): describe them generically. */
-const QUOTING_ERRORS: Partial<Record<YAMLError['code'], string>> = {
-  BAD_DQ_ESCAPE: 'invalid escape sequence in a double-quoted string',
-  BAD_SCALAR_START: 'a plain value cannot start with this character (quote the value)',
-  UNEXPECTED_TOKEN: 'unexpected token',
-  TAG_RESOLVE_FAILED: 'unresolved tag',
-  BAD_PROP_ORDER: 'anchors and tags must come after the indicator',
+function fail(display: string, file: string, line: number | null, message: string, key?: string): never {
+  const where = `${display}${line === null ? '' : `:${line}`}`
+  throw new ConfigError(`${where}: ${key === undefined ? '' : `${key}: `}${message}`, { file, line, key })
 }
 
-function syntaxSummary(error: YAMLError): string {
-  const generic = QUOTING_ERRORS[error.code]
-  if (generic) return generic
-  const first = error.message.split('\n')[0] ?? ''
-  return first.split(': ')[0]?.replace(/ at line \d+, column \d+:?$/, '') || error.code
-}
-
-function fail(display: string, file: string, line: number | null, message: string): never {
-  throw new ConfigError(`${display}${line === null ? '' : `:${line}`}: ${message}`, { file, line })
+/** A key path fit to print: one with anything but short snake_case words (a pasted secret) is not. */
+function plausibleKey(path: KeyPath): string | undefined {
+  return path.every((part) => typeof part === 'number' || PLAUSIBLE_KEY.test(String(part)))
+    ? formatKey(path)
+    : undefined
 }
 
 /**
@@ -78,7 +71,9 @@ export function readConfigFile(file: string, display: string): ConfigFile {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const syntax = doc.errors[0]
   if (syntax) {
-    fail(display, file, lines.linePos(syntax.pos[0]).line, `YAML syntax error: ${syntaxSummary(syntax)}`)
+    const problem = yamlSyntaxProblem(doc, syntax, lines)
+    const key = problem.path === null ? undefined : plausibleKey(problem.path)
+    fail(display, file, problem.line, problem.reason, key)
   }
   let value: unknown
   try {

@@ -164,9 +164,22 @@ describe('YAML syntax errors name the line', () => {
     expect(error.message).toBe('aegis.config.yaml:3: YAML syntax error: Missing closing "quote')
   })
 
-  it('duplicate keys', () => {
-    const { error } = fileError('gate:\n  port: 1\n  port: 2\n')
-    expect(error.message).toBe('aegis.config.yaml:3: YAML syntax error: Map keys must be unique')
+  it('duplicate keys name the key and the line of its first occurrence', () => {
+    const { error } = fileError('gate:\n  port: 1\n  host: 127.0.0.1\n  port: 2\n')
+    expect(error.message).toBe(
+      'aegis.config.yaml:4: gate.port: duplicate key (first on line 2): each key may appear once',
+    )
+    expect(error).toMatchObject({ key: 'gate.port', line: 4 })
+    const webhook = fileError('webhooks:\n  - url: https://a.example\n    url: https://b.example\n').error
+    expect(webhook.message).toBe(
+      'aegis.config.yaml:3: webhooks[0].url: duplicate key (first on line 2): each key may appear once',
+    )
+    // A key that may be a pasted secret is not repeated.
+    const secret = fileError('gate:\n  sk_live_AbCdEf0123456789: 1\n  sk_live_AbCdEf0123456789: 2\n').error
+    expect(secret.message).toBe(
+      'aegis.config.yaml:3: duplicate key (first on line 2): each key may appear once',
+    )
+    expect(secret.key).toBeNull()
   })
 })
 

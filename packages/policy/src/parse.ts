@@ -142,9 +142,8 @@ export function checkPolicy(text: string, file: string): PolicyCheck {
   const source = readYaml(text)
   const agent = readAgentName(text, source.value, isAgentName)
   if (source.syntax) {
-    return fail(agent, [
-      new PolicyError({ file, line: source.syntax.line, path: '', reason: source.syntax.reason }),
-    ])
+    const { line, path, reason } = source.syntax
+    return fail(agent, [new PolicyError({ file, line, path: path === null ? '' : dottedPath(path), reason })])
   }
   if (source.value === null || source.value === undefined) {
     return fail(agent, [

@@ -2,27 +2,21 @@
  * Reading a policy file's YAML with positions: the plain value, a line finder for field paths,
  * and a best-effort agent name even when the rest of the file is broken.
  */
-import { yamlLineFinder } from '@aegis/config'
-import { LineCounter, parseDocument, type YAMLError } from 'yaml'
+import { yamlLineFinder, yamlSyntaxProblem } from '@aegis/config'
+import { LineCounter, parseDocument } from 'yaml'
 
 export type FieldPath = readonly (string | number)[]
 
 export interface YamlSource {
   /** The document as plain data (undefined when the YAML itself is invalid). */
   value: unknown
-  /** The first YAML syntax error, if any. */
-  syntax: { line: number; reason: string } | null
+  /** The first YAML syntax error, if any, with the key it is about (a duplicate key) when known. */
+  syntax: { line: number; path: FieldPath | null; reason: string } | null
   /** 1-based line of the field at `path`, or of its nearest ancestor present in the file. */
   lineOf(path: FieldPath): number
 }
 
 const MAX_ALIASES = 50
-
-/** yaml messages that quote source text are described generically; others keep their first clause. */
-function syntaxReason(error: YAMLError): string {
-  const first = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?.*$/, '')
-  return `YAML syntax error: ${first || error.code}`
-}
 
 /** Parses YAML text with line positions. Never throws. */
 export function readYaml(text: string): YamlSource {
@@ -31,18 +25,16 @@ export function readYaml(text: string): YamlSource {
   const lineOf = yamlLineFinder(doc, lines)
   const error = doc.errors[0]
   if (error) {
-    return {
-      value: undefined,
-      syntax: { line: lines.linePos(error.pos[0]).line, reason: syntaxReason(error) },
-      lineOf,
-    }
+    const problem = yamlSyntaxProblem(doc, error, lines)
+    const path = problem.path?.filter((p): p is string | number => typeof p !== 'symbol') ?? null
+    return { value: undefined, syntax: { line: problem.line, path, reason: problem.reason }, lineOf }
   }
   try {
     return { value: doc.toJS({ maxAliasCount: MAX_ALIASES }), syntax: null, lineOf }
   } catch {
     return {
       value: undefined,
-      syntax: { line: 1, reason: 'YAML error: too many or unresolved aliases' },
+      syntax: { line: 1, path: null, reason: 'YAML error: too many or unresolved aliases' },
       lineOf,
     }
   }

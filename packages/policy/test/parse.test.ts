@@ -172,11 +172,23 @@ describe('parsePolicy: errors name file, line and field', () => {
     expect(errorOf('agent: a\nrules:\n  - service: [slack\n').message).toMatch(
       /^policies\/bot\.yaml:\d+: YAML syntax error/,
     )
-    expect(errorOf('agent: a\nagent: b\nrules: []\n').message).toMatch(
-      /^policies\/bot\.yaml:2: YAML syntax error/,
-    )
     expect(errorOf('').message).toBe('policies/bot.yaml:1: empty policy file: expected agent and rules')
     expect(errorOf('- a\n- b\n').message).toMatch(/^policies\/bot\.yaml:1: a policy file must be a mapping/)
+  })
+
+  it('a duplicate key names its field and the line of its first occurrence', () => {
+    expect(errorOf('agent: a\nagent: b\nrules: []\n')).toMatchObject({
+      message: 'policies/bot.yaml:2: agent: duplicate key (first on line 1): each key may appear once',
+      line: 2,
+      path: 'agent',
+    })
+    const rule = 'agent: a\nrules:\n  - service: slack\n    methods: [GET]\n  - service: github\n'
+    expect(errorOf(`${rule}    rate_limit: 5/min\n    paths: [/x]\n    rate_limit: 1/day\n`).message).toBe(
+      'policies/bot.yaml:8: rules[1].rate_limit: duplicate key (first on line 6): each key may appear once',
+    )
+    expect(errorOf(`${rule}    time_window: {start: "09:00", end: "18:00", start: "10:00"}\n`).message).toBe(
+      'policies/bot.yaml:6: rules[1].time_window.start: duplicate key (first on line 6): each key may appear once',
+    )
   })
 
   it('collects every error of a file and still reads the agent name', () => {
