@@ -1,5 +1,5 @@
 import type { RateLimitStore } from '@aegis/guard'
-import { EMPTY_POLICY_SET, PolicyWatcher } from '@aegis/policy'
+import { EMPTY_POLICY_SET, type PolicySet, PolicyWatcher } from '@aegis/policy'
 import { type AnonymousAccess, anonymousAccess, describeAnonymousAccess } from './anonymous.js'
 import type { AuditSink } from './audit.js'
 import type { Stage } from './embedder-stage.js'
@@ -8,6 +8,7 @@ import { describeError } from './errors.js'
 import { LedgerHealth } from './ledger-health.js'
 import { type Logger, type RequestLogging, SILENT_LOGGER } from './logger.js'
 import type { RequestObserver } from './observer.js'
+import { PolicyAgentCheck } from './policy-agents.js'
 import { type CredentialSource, LiveState, type Snapshot } from './snapshot.js'
 import type { PolicyMode } from './types.js'
 import { PinnedDispatchers } from './upstream/dispatcher.js'
@@ -111,12 +112,19 @@ export const DEFAULT_LIMITS: GateLimits = {
 export function createPipeline(options: PipelineOptions): Pipeline {
   const logger = options.logger ?? SILENT_LOGGER
   const limits: GateLimits = { ...DEFAULT_LIMITS, ...withoutUndefined(options.limits ?? {}) }
+  // Without agents in the source there is no agent a policy could be meant for.
+  const source = options.credentials
+  const policyAgents = source.loadAgents
+    ? new PolicyAgentCheck(logger, () => source.isSealed?.() === true)
+    : null
+  let policies: () => PolicySet = () => EMPTY_POLICY_SET
   const state = new LiveState({
     source: options.credentials,
     pollIntervalMs: options.pollIntervalMs,
     onReload: (snapshot) => {
       logCredentials(logger, snapshot)
       options.observer?.snapshotChanged(snapshot)
+      policyAgents?.check(policies(), snapshot)
     },
     onError: (error) =>
       logger.error({ err: describeError(error) }, 'credential reload failed; serving the last good set'),
@@ -139,10 +147,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
                 'policy file refused: its agent is denied everything',
               )
             }
+            policyAgents?.check(set, state.current)
           },
           onError: (error) =>
             logger.error({ err: describeError(error) }, 'policy reload failed: affected agents are denied'),
         })
+  if (watcher !== null) policies = () => watcher.current
   const ledgerHealth = new LedgerHealth(logger)
   const engine = new GateEngine({
     ledgerHealth,

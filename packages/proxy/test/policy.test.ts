@@ -30,6 +30,8 @@ interface Setup {
   dir: string
   research: string
   other: string
+  /** Registers one more agent (the gate sees it on its next poll). */
+  register(name: string): void
 }
 
 async function setup(
@@ -63,7 +65,8 @@ async function setup(
   })
   agents.push(record('research-bot', research), record('other-bot', other))
   h.gate.refresh()
-  return { h, dir, research, other }
+  const register = (name: string) => void agents.push(record(name, token()))
+  return { h, dir, research, other, register }
 }
 
 async function teardown(s: Setup) {
@@ -177,6 +180,78 @@ describe('policies in dry-run mode', () => {
     expect(line).toMatchObject({ dryRun: 'policy_denied', status: 200, path: '/api/admin.users' })
     expect(String(line?.msg)).toMatch(/dry-run/)
     expect(log.entries().find((l) => l.reqId === fine.headers['x-request-id'])).toBeUndefined()
+  })
+})
+
+describe('a policy file for an agent that is not registered', () => {
+  it('is named in a warning once, as it applies to no one (a misspelt agent stays unrestricted)', async () => {
+    const log = memoryLogger()
+    const s = await setup('enforce', 'allow', log.logger)
+    try {
+      // (research-bot is registered only after the harness started, so it may be named at start.)
+      const warnings = () =>
+        log
+          .entries()
+          .filter((e) => e.level === 40 && String(e.msg).startsWith('policy file names an agent'))
+          .filter((e) => e.agent === 'Other-bot')
+      // The operator meant other-bot: the file loads as valid, and other-bot is still unrestricted.
+      writeFileSync(join(s.dir, 'other.yaml'), 'agent: Other-bot\nrules: []\n')
+      const started = Date.now()
+      while (warnings().length === 0 && Date.now() - started < 2000) await sleep(50)
+      expect(warnings()).toMatchObject([{ agent: 'Other-bot', file: join(s.dir, 'other.yaml') }])
+      const other = await send(s.h.port, '/slack/anything', { headers: { 'X-Aegis-Agent': s.other } })
+      expect(other.status).toBe(200)
+      // Another reload does not repeat it; registering the agent ends it.
+      writeFileSync(join(s.dir, 'research-bot.yaml'), `${RESEARCH}\n`)
+      await sleep(700)
+      expect(warnings()).toHaveLength(1)
+      s.register('Other-bot')
+      s.h.gate.refresh()
+      writeFileSync(join(s.dir, 'research-bot.yaml'), RESEARCH)
+      await sleep(700)
+      expect(warnings()).toHaveLength(1)
+    } finally {
+      await teardown(s)
+    }
+  })
+
+  it('is not judged while the vault is sealed (no agent can be read then)', async () => {
+    const log = memoryLogger()
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-policies-'))
+    writeFileSync(join(dir, 'research-bot.yaml'), RESEARCH)
+    let sealed = true
+    const agents: AgentRecord[] = [
+      {
+        id: 'research-bot',
+        name: 'research-bot',
+        prefix: 'aegis_xxxxxx',
+        tokenHash: hash(token()),
+        rateLimit: null,
+        maxInFlight: null,
+        grants: [],
+      },
+    ]
+    const h = await startHarness({
+      gate: { logger: log.logger, policies: { dir, mode: 'enforce' } },
+      source: (vault) => ({
+        loadAll: () => (sealed ? [] : vault.loadAll()),
+        loadAgents: () => (sealed ? [] : agents),
+        changeToken: () => `${sealed}:${vault.changeToken()}`,
+        isSealed: () => sealed,
+      }),
+    })
+    try {
+      await sleep(700)
+      sealed = false
+      h.gate.refresh()
+      writeFileSync(join(dir, 'research-bot.yaml'), `${RESEARCH}\n`)
+      await sleep(700)
+      const named = log.entries().filter((e) => String(e.msg).startsWith('policy file names an agent'))
+      expect(named).toEqual([])
+    } finally {
+      await h.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
