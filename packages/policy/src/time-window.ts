@@ -61,9 +61,15 @@ export function compileWindow(input: TimeWindowInput): CompiledWindow {
   const end = parseClock(input.end, true)
   const timezone = input.timezone ?? 'UTC'
   if (start === null)
-    problems.push({ field: 'start', reason: `invalid time "${input.start}": use HH:MM from 00:00 to 23:59` })
+    problems.push({
+      field: 'start',
+      reason: `invalid time "${input.start}": use HH:MM, 24-hour, from 00:00 to 23:59 (quoted: "09:00")`,
+    })
   if (end === null)
-    problems.push({ field: 'end', reason: `invalid time "${input.end}": use HH:MM from 00:00 to 24:00` })
+    problems.push({
+      field: 'end',
+      reason: `invalid time "${input.end}": use HH:MM, 24-hour, from 00:00 to 24:00 (quoted: "18:00")`,
+    })
   if (!isTimeZone(timezone)) {
     problems.push({
       field: 'timezone',

@@ -139,11 +139,28 @@ describe('parsePolicy: errors name file, line and field', () => {
       'policies/bot.yaml:12: rules[0].time_window.timezone: unknown time zone "Mars/Olympus": use an IANA name such as Europe/London or UTC',
     )
     expect(errorOf(VALID.replace('"18:00"', '"25:00"')).message).toBe(
-      'policies/bot.yaml:11: rules[0].time_window.end: invalid time "25:00": use HH:MM from 00:00 to 24:00',
+      'policies/bot.yaml:11: rules[0].time_window.end: invalid time "25:00": use HH:MM, 24-hour, from 00:00 to 24:00 (quoted: "18:00")',
     )
-    expect(errorOf(VALID.replace('"09:00"', '"9am"')).message).toMatch(
-      /:10: rules\[0\]\.time_window\.start: start must be HH:MM/,
+    expect(errorOf(VALID.replace('"09:00"', '"9am"')).message).toBe(
+      'policies/bot.yaml:10: rules[0].time_window.start: invalid time "9am": use HH:MM, 24-hour, from 00:00 to 23:59 (quoted: "09:00")',
     )
+  })
+
+  it('a bad time is reported once per field, not once by the schema and again by the window check', () => {
+    for (const [bad, field] of [
+      ['start: "9"', 'start'],
+      ['start: "09:00:00"', 'start'],
+      ['end: "6pm"', 'end'],
+    ] as const) {
+      const yaml = VALID.replace(/start: "09:00"|end: "18:00"/g, (m) => (m.startsWith(field) ? bad : m))
+      const result = checkPolicy(yaml, 'bot.yaml')
+      expect(result.ok, bad).toBe(false)
+      if (result.ok) continue
+      expect(
+        result.errors.map((e) => e.path),
+        bad,
+      ).toEqual([`rules[0].time_window.${field}`])
+    }
     expect(errorOf(VALID.replace('"09:00"', '"24:00"')).message).toMatch(
       /:10: rules\[0\]\.time_window\.start: invalid time "24:00"/,
     )
