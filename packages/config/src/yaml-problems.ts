@@ -59,7 +59,8 @@ function duplicateKeyAt(node: unknown, offset: number, path: YamlPath): Duplicat
 /**
  * Locates a yaml parse error for a one-line message that never quotes the file's text. A
  * duplicate key names its key path and the line of its first occurrence (`Map keys must be
- * unique` named neither). Shared by the config file and policy files so their messages agree.
+ * unique` named neither), and a second document is described in the file's terms. Shared by the
+ * config file and policy files so their messages agree.
  */
 export function yamlSyntaxProblem(doc: Document, error: YAMLError, lines: LineCounter): YamlProblem {
   const line = lines.linePos(error.pos[0]).line
@@ -71,6 +72,14 @@ export function yamlSyntaxProblem(doc: Document, error: YAMLError, lines: LineCo
         path: duplicate.path,
         reason: `duplicate key (first on line ${lines.linePos(duplicate.firstAt).line}): each key may appear once`,
       }
+    }
+  }
+  if (error.code === 'MULTIPLE_DOCS') {
+    // yaml's own words ("please use YAML.parseAllDocuments()") are advice for a programmer.
+    return {
+      line,
+      path: null,
+      reason: 'YAML syntax error: a second document starts here (after ---): the file must hold one',
     }
   }
   return { line, path: null, reason: `YAML syntax error: ${summary(error)}` }

@@ -164,6 +164,13 @@ describe('YAML syntax errors name the line', () => {
     expect(error.message).toBe('aegis.config.yaml:3: YAML syntax error: Missing closing "quote')
   })
 
+  it('a second document names its line, in the terms of the file (not of the parser API)', () => {
+    const { error } = fileError('gate:\n  port: 3100\n---\nvault:\n  name: x\n')
+    expect(error.message).toBe(
+      'aegis.config.yaml:3: YAML syntax error: a second document starts here (after ---): the file must hold one',
+    )
+  })
+
   it('duplicate keys name the key and the line of its first occurrence', () => {
     const { error } = fileError('gate:\n  port: 1\n  host: 127.0.0.1\n  port: 2\n')
     expect(error.message).toBe(

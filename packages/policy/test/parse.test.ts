@@ -193,6 +193,12 @@ describe('parsePolicy: errors name file, line and field', () => {
     expect(errorOf('- a\n- b\n').message).toMatch(/^policies\/bot\.yaml:1: a policy file must be a mapping/)
   })
 
+  it('a second document in the file names its line, not the parser API', () => {
+    expect(errorOf('agent: a\nrules: []\n---\nagent: b\nrules: []\n').message).toBe(
+      'policies/bot.yaml:3: YAML syntax error: a second document starts here (after ---): the file must hold one',
+    )
+  })
+
   it('a duplicate key names its field and the line of its first occurrence', () => {
     expect(errorOf('agent: a\nagent: b\nrules: []\n')).toMatchObject({
       message: 'policies/bot.yaml:2: agent: duplicate key (first on line 1): each key may appear once',
