@@ -33,4 +33,9 @@ export { type DecodedText, decodeUtf8Text } from './text-file.js'
 export { parseResolveEntry, type ResolveEntry } from './upstream.js'
 export { removeYamlKey } from './yaml-edit.js'
 export { type YamlPath, yamlLineFinder } from './yaml-lines.js'
-export { type YamlProblem, yamlSyntaxProblem } from './yaml-problems.js'
+export {
+  type YamlProblem,
+  type YamlValue,
+  yamlPlainValue,
+  yamlSyntaxProblem,
+} from './yaml-problems.js'

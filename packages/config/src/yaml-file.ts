@@ -3,7 +3,7 @@ import { LineCounter, parseDocument } from 'yaml'
 import { ConfigError, formatKey, type KeyPath, PLAUSIBLE_KEY } from './errors.js'
 import { decodeUtf8Text } from './text-file.js'
 import { yamlLineFinder } from './yaml-lines.js'
-import { yamlSyntaxProblem } from './yaml-problems.js'
+import { yamlPlainValue, yamlSyntaxProblem } from './yaml-problems.js'
 
 /** A parsed config file: its plain value plus a way to find the line of a key path. */
 export interface ConfigFile {
@@ -75,12 +75,9 @@ export function readConfigFile(file: string, display: string): ConfigFile {
     const key = problem.path === null ? undefined : plausibleKey(problem.path)
     fail(display, file, problem.line, problem.reason, key)
   }
-  let value: unknown
-  try {
-    value = withoutNulls(doc.toJS({ maxAliasCount: MAX_ALIASES }))
-  } catch {
-    fail(display, file, null, 'YAML error: too many or unresolved aliases')
-  }
+  const plain = yamlPlainValue(doc, lines, MAX_ALIASES)
+  if (!plain.ok) fail(display, file, plain.problem.line, plain.problem.reason)
+  let value = withoutNulls(plain.value)
   const lineOf = yamlLineFinder(doc, lines)
   if (value === undefined || value === null) value = {}
   if (typeof value !== 'object' || Array.isArray(value)) {

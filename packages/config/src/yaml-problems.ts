@@ -1,4 +1,14 @@
-import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type YAMLError } from 'yaml'
+import {
+  type Alias,
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  visit,
+  type YAMLError,
+} from 'yaml'
 import type { YamlPath } from './yaml-lines.js'
 
 /** A YAML error located for a one-line message: line, the key it is about (when known), reason. */
@@ -83,4 +93,33 @@ export function yamlSyntaxProblem(doc: Document, error: YAMLError, lines: LineCo
     }
   }
   return { line, path: null, reason: `YAML syntax error: ${summary(error)}` }
+}
+
+/** The document as plain data, or why it cannot be: an alias that names no anchor, or an alias bomb. */
+export type YamlValue = { ok: true; value: unknown } | { ok: false; problem: YamlProblem }
+
+/**
+ * `doc.toJS()` with at most `maxAliasCount` alias expansions. When that throws, the problem names
+ * the line of the alias at fault (the first alias whose anchor is not defined before it, else the
+ * first alias of the document) instead of no line at all.
+ */
+export function yamlPlainValue(doc: Document, lines: LineCounter, maxAliasCount: number): YamlValue {
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount }) }
+  } catch {
+    const aliases: Alias[] = []
+    visit(doc, {
+      Alias(_, node) {
+        aliases.push(node)
+      },
+    })
+    const unresolved = aliases.find((alias) => alias.resolve(doc) === undefined)
+    const at = unresolved ?? aliases[0]
+    const line = at?.range ? lines.linePos(at.range[0]).line : 1
+    const reason =
+      unresolved !== undefined
+        ? 'YAML error: an alias (*name) refers to no anchor (&name) defined before it'
+        : 'YAML error: aliases expand into too many nodes: an alias bomb is refused'
+    return { ok: false, problem: { line, path: null, reason } }
+  }
 }

@@ -26,6 +26,7 @@ describe('@aegis/config public API', () => {
         'renderConfig',
         'starterConfigYaml',
         'yamlLineFinder',
+        'yamlPlainValue',
         'yamlSyntaxProblem',
       ].sort(),
     )

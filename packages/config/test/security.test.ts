@@ -78,7 +78,18 @@ describe('hostile YAML', () => {
           .join(', ')}]`,
       )
     const error = errorFor(`${lines.join('\n')}\n`)
-    expect(error.message).toMatch(/^aegis\.config\.yaml: YAML error: too many or unresolved aliases$/)
+    // The line of the first alias, not no line at all.
+    expect(error.message).toBe(
+      'aegis.config.yaml:2: YAML error: aliases expand into too many nodes: an alias bomb is refused',
+    )
+    expect(error.line).toBe(2)
+  })
+
+  it('an alias with no anchor before it names its line', () => {
+    const error = errorFor('gate:\n  port: 3100\nvault:\n  name: *missing\n')
+    expect(error.message).toBe(
+      'aegis.config.yaml:4: YAML error: an alias (*name) refers to no anchor (&name) defined before it',
+    )
   })
 
   it('YAML merge keys are not special (unknown key)', () => {

@@ -2,7 +2,7 @@
  * Reading a policy file's YAML with positions: the plain value, a line finder for field paths,
  * and a best-effort agent name even when the rest of the file is broken.
  */
-import { yamlLineFinder, yamlSyntaxProblem } from '@aegis/config'
+import { yamlLineFinder, yamlPlainValue, yamlSyntaxProblem } from '@aegis/config'
 import { LineCounter, parseDocument } from 'yaml'
 
 export type FieldPath = readonly (string | number)[]
@@ -29,15 +29,10 @@ export function readYaml(text: string): YamlSource {
     const path = problem.path?.filter((p): p is string | number => typeof p !== 'symbol') ?? null
     return { value: undefined, syntax: { line: problem.line, path, reason: problem.reason }, lineOf }
   }
-  try {
-    return { value: doc.toJS({ maxAliasCount: MAX_ALIASES }), syntax: null, lineOf }
-  } catch {
-    return {
-      value: undefined,
-      syntax: { line: 1, path: null, reason: 'YAML error: too many or unresolved aliases' },
-      lineOf,
-    }
-  }
+  const plain = yamlPlainValue(doc, lines, MAX_ALIASES)
+  if (plain.ok) return { value: plain.value, syntax: null, lineOf }
+  const { line, reason } = plain.problem
+  return { value: undefined, syntax: { line, path: null, reason }, lineOf }
 }
 
 const AGENT_LINE = /^agent:[ \t]*(["']?)([A-Za-z0-9][A-Za-z0-9._-]{0,63})\1[ \t]*(#.*)?$/m

@@ -242,7 +242,11 @@ describe('parsePolicy: errors name file, line and field', () => {
     for (let i = 1; i < 30; i++) bomb.push(`x${i}: &a${i} [*a${i - 1}, *a${i - 1}]`)
     bomb.push('rules: []')
     expect(errorOf(bomb.join('\n')).message).toBe(
-      'policies/bot.yaml:1: YAML error: too many or unresolved aliases',
+      'policies/bot.yaml:3: YAML error: aliases expand into too many nodes: an alias bomb is refused',
+    )
+    // An alias with no anchor: its own line (the error said line 1 for both).
+    expect(errorOf('agent: a\nrules:\n  - service: slack\n    paths: *paths\n').message).toBe(
+      'policies/bot.yaml:4: YAML error: an alias (*name) refers to no anchor (&name) defined before it',
     )
   })
 })
