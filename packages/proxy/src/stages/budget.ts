@@ -3,6 +3,14 @@ import type { RequestContext } from '../context.js'
 import type { RateLimitScope, RequestObserver } from '../observer.js'
 import type { StageResult } from '../types.js'
 
+/**
+ * Epoch milliseconds that never go back. Budgets measure intervals: on the wall clock a step back
+ * (an NTP correction, a VM resumed from a snapshot) left every budget's arrival time in the future,
+ * and a `2/min` budget refused everything for the whole size of the step. A shared store keeps its
+ * own clock and ignores this one.
+ */
+const monotonicNow = (): number => performance.timeOrigin + performance.now()
+
 /** What a request needing a budget gets when the store cannot answer (`rate_limit.failure_mode`). */
 export type RateLimitFailureMode = 'closed' | 'open'
 
@@ -33,7 +41,7 @@ export class Budgets {
   ): StageResult | Promise<StageResult> {
     let answer: RateReservation | Promise<RateReservation>
     try {
-      answer = this.store.reserve(key, rate, ctx.now)
+      answer = this.store.reserve(key, rate, monotonicNow())
     } catch {
       return this.#unavailable(ctx, scope)
     }
