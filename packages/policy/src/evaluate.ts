@@ -1,9 +1,8 @@
 /**
  * evaluatePolicy / decideForAgent: pure, synchronous decisions. Nothing here spends rate budget.
  */
-import { splitGatePath } from '@aegis/guard'
 import type { PolicyError } from './errors.js'
-import { MAX_MATCHED_PATH_LENGTH } from './path-pattern.js'
+import { canonicalPathProblem } from './path-pattern.js'
 import type { PolicySet } from './policy-set.js'
 import { windowOpen } from './time-window.js'
 import type { AgentPolicy, PolicyDecision, PolicyRequest, PolicyRule, RuleRef } from './types.js'
@@ -24,20 +23,6 @@ function describe(request: PolicyRequest): string {
   const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text)
   const path = String(request.path).split(/[?#]/)[0] ?? ''
   return `${cut(String(request.method), 20)} ${cut(String(request.service), 100)} ${cut(path, MAX_ECHOED_PATH)}`
-}
-
-/**
- * Defence in depth: the path must be one the gate would forward as it is (leading `/`, no query,
- * no traversal or encoded separators, per `splitGatePath`). Anything else is refused outright.
- */
-function canonicalPathProblem(path: string): string | null {
-  if (typeof path !== 'string' || !path.startsWith('/')) return 'the path does not start with /'
-  if (path.length > MAX_MATCHED_PATH_LENGTH)
-    return `the path is longer than ${MAX_MATCHED_PATH_LENGTH} characters`
-  const split = splitGatePath(`/policy${path}`)
-  if (!split.ok || split.hasQuery || split.path !== path)
-    return 'the path is not in canonical form (the gate refuses it)'
-  return null
 }
 
 function ruleMatches(rule: PolicyRule, request: PolicyRequest): boolean {

@@ -2,6 +2,7 @@
  * Path patterns: regular expressions matched against the whole canonical path
  * (`^(?:pattern)$`, Unicode mode), checked for backtracking risk when loaded.
  */
+import { splitGatePath } from '@aegis/guard'
 import { backtrackingRisk, canStartWithSlash } from './redos.js'
 import type { PathPattern } from './types.js'
 
@@ -35,6 +36,29 @@ export function literalPrefix(source: string): string {
   return source.slice(0, Math.max(0, end))
 }
 
+/**
+ * Why the gate would never hand `path` to a policy as it is, or null: the path must be one the gate
+ * forwards unchanged (leading `/`, no query, no traversal or encoded separators, per
+ * `splitGatePath`, at most `MAX_MATCHED_PATH_LENGTH` characters). The evaluator refuses such a path
+ * whatever the rules say; a literal pattern naming one could never match.
+ */
+export function canonicalPathProblem(path: string): string | null {
+  if (typeof path !== 'string' || !path.startsWith('/')) return 'the path does not start with /'
+  if (path.length > MAX_MATCHED_PATH_LENGTH)
+    return `the path is longer than ${MAX_MATCHED_PATH_LENGTH} characters`
+  const split = splitGatePath(`/policy${path}`)
+  if (!split.ok) return `the gate refuses it (${split.detail})`
+  if (split.hasQuery || split.path !== path) return 'the path is not in canonical form (the gate refuses it)'
+  return null
+}
+
+/**
+ * Spaces, controls and non-ASCII characters: a gate path never holds one (the HTTP parser refuses
+ * them raw; clients send them percent-encoded, `é` as `%C3%A9`), so a pattern that does matches
+ * nothing there, or is dead text beside what does.
+ */
+const NEVER_IN_A_PATH = /[^\x21-\x7e]/u
+
 export type CompiledPattern = { ok: true; pattern: PathPattern } | { ok: false; reason: string }
 
 function invalidRegex(error: unknown): string {
@@ -53,10 +77,20 @@ export function compilePathPattern(source: string, line: number): CompiledPatter
   if (source.length > MAX_PATTERN_LENGTH) {
     return { ok: false, reason: `path pattern longer than ${MAX_PATTERN_LENGTH} characters` }
   }
+  const odd = NEVER_IN_A_PATH.exec(source)
+  if (odd !== null) {
+    const code = (odd[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
+    return {
+      ok: false,
+      reason: `path pattern holds U+${code} (a space, control or non-ASCII character), which a gate path never does: write it percent-encoded as clients send it (é is %C3%A9)`,
+    }
+  }
   if (!METACHARACTERS.test(source)) {
     if (!source.startsWith('/')) {
       return { ok: false, reason: `path pattern "${source}" can never match: gate paths start with /` }
     }
+    const problem = canonicalPathProblem(source)
+    if (problem !== null) return { ok: false, reason: `path pattern "${source}" can never match: ${problem}` }
     return {
       ok: true,
       pattern: { source, line, matches: (path) => path.length <= MAX_MATCHED_PATH_LENGTH && path === source },
