@@ -4,6 +4,7 @@
  */
 import { splitGatePath } from '@aegis/guard'
 import { backtrackingRisk, canStartWithSlash } from './redos.js'
+import { parseRegex, type RegexNode } from './regex-ast.js'
 import type { PathPattern } from './types.js'
 
 /** Longest pattern accepted. */
@@ -61,11 +62,35 @@ const NEVER_IN_A_PATH = /[^\x21-\x7e]/u
 
 export type CompiledPattern = { ok: true; pattern: PathPattern } | { ok: false; reason: string }
 
+/** What a glob or route-template habit meant, in regular-expression terms. */
+const GLOB_HINT =
+  'patterns are regular expressions, not globs: write /.* for any path below, [^/]+ for one segment'
+
 function invalidRegex(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   // V8: "Invalid regular expression: /(a/u: Unterminated group" → "Unterminated group"
   const detail = message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')
-  return `invalid regular expression: ${detail}`
+  // `/api/**`, `*/x` (globs) and `/users/{id}` (route templates) fail with these.
+  const glob = /^(Nothing to repeat|Incomplete quantifier|Lone quantifier brackets)$/.test(detail)
+  return `invalid regular expression: ${detail}${glob ? ` (${GLOB_HINT})` : ''}`
+}
+
+/** True when some `/` in the pattern is repeated by `*`: `/api/*` is a glob habit, not a wish. */
+function repeatsSlash(alternatives: readonly (readonly RegexNode[])[]): boolean {
+  for (const sequence of alternatives) {
+    for (const node of sequence) {
+      if (node.kind === 'group' && repeatsSlash(node.alternatives)) return true
+      if (node.kind !== 'repeat') continue
+      const inner = node.node
+      if (node.min === 0 && node.max === Number.POSITIVE_INFINITY && inner.kind === 'chars') {
+        let only = true
+        for (let c = 0; c < inner.set.length && only; c++) only = (inner.set[c] === 1) === (c === 0x2f)
+        if (only) return true
+      }
+      if (inner.kind === 'group' && repeatsSlash(inner.alternatives)) return true
+    }
+  }
+  return false
 }
 
 /**
@@ -103,6 +128,10 @@ export function compilePathPattern(source: string, line: number): CompiledPatter
     regex = new RegExp(`^(?:${source})$`, 'u')
   } catch (error) {
     return { ok: false, reason: invalidRegex(error) }
+  }
+  if (repeatsSlash(parseRegex(source))) {
+    // It matched only `/api`, `/api/`, `/api//`: an operator who meant every path below got nothing.
+    return { ok: false, reason: `"/*" repeats the slash: ${GLOB_HINT}` }
   }
   const risk = backtrackingRisk(source)
   if (risk !== null) return { ok: false, reason: risk }

@@ -87,6 +87,21 @@ describe('invalid and risky patterns are refused at load', () => {
     expect(refusal('api/.*')).toMatch(/can never match/)
   })
 
+  it('glob and route-template habits are refused with what to write instead', () => {
+    // `/repos/myorg/*` loaded and matched only /repos/myorg, /repos/myorg/ and /repos/myorg//.
+    const hint =
+      'patterns are regular expressions, not globs: write /.* for any path below, [^/]+ for one segment'
+    expect(refusal('/repos/myorg/*')).toBe(`"/*" repeats the slash: ${hint}`)
+    expect(refusal('/a/(b|c/*)')).toBe(`"/*" repeats the slash: ${hint}`)
+    expect(refusal('/api/**')).toBe(`invalid regular expression: Nothing to repeat (${hint})`)
+    expect(refusal('/users/{id}')).toBe(`invalid regular expression: Incomplete quantifier (${hint})`)
+    // A repeated slash inside a wider set, an escaped star, and the regex spellings still load.
+    expect(compile('/a[/x]*').matches('/a/x/')).toBe(true)
+    expect(compile('/a/\\*').matches('/a/*')).toBe(true)
+    expect(compile('/repos/myorg/.*').matches('/repos/myorg/app')).toBe(true)
+    expect(refusal('/api/(unclosed')).toBe('invalid regular expression: Unterminated group')
+  })
+
   it('literal paths the gate refuses, and characters a gate path never holds, are refused too', () => {
     // Each loaded as a valid rule that silently matched nothing.
     expect(refusal('/files/a%2Fb')).toBe(
