@@ -140,13 +140,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       ? null
       : new PolicyWatcher(policyDir, {
           onReload: (set) => {
-            logger.info({ policies: set.policies.size, broken: set.broken.size }, 'policies loaded')
-            for (const error of set.errors) {
-              logger.error(
-                { policyError: error.message },
-                'policy file refused: its agent is denied everything',
-              )
-            }
+            logPolicies(logger, set)
             policyAgents?.check(set, state.current)
           },
           onError: (error) =>
@@ -210,6 +204,30 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     },
   }
   return pipeline
+}
+
+/**
+ * Once per policy reload: the counts, then every error of every refused file, saying who is denied:
+ * the file's agent, or, when no agent can be read from it, every agent without a valid policy (the
+ * file might have been theirs). The second used to be logged as if only one agent were affected.
+ */
+function logPolicies(logger: Logger, set: PolicySet): void {
+  logger.info({ policies: set.policies.size, broken: set.broken.size }, 'policies loaded')
+  for (const entry of set.entries) {
+    for (const error of entry.errors) {
+      if (entry.agent === null) {
+        logger.error(
+          { policyError: error.message },
+          'policy file refused, and it names no readable agent: every agent without a valid policy is denied everything until it is fixed',
+        )
+      } else {
+        logger.error(
+          { policyError: error.message, agent: entry.agent },
+          'policy file refused: its agent is denied everything',
+        )
+      }
+    }
+  }
 }
 
 /**

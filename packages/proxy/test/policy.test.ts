@@ -255,6 +255,30 @@ describe('a policy file for an agent that is not registered', () => {
   })
 })
 
+describe('a broken policy file whose agent cannot be read', () => {
+  it('is logged as denying every agent without a valid policy, which it does', async () => {
+    const log = memoryLogger()
+    const s = await setup('enforce', 'allow', log.logger)
+    try {
+      writeFileSync(join(s.dir, 'mystery.yaml'), 'rules:\n  - service: [slack\n')
+      const refused = () =>
+        log.entries().filter((e) => e.level === 50 && String(e.policyError).includes('mystery.yaml'))
+      const started = Date.now()
+      while (refused().length === 0 && Date.now() - started < 2000) await sleep(50)
+      expect(refused()).toHaveLength(1)
+      expect(refused()[0]?.msg).toBe(
+        'policy file refused, and it names no readable agent: every agent without a valid policy is denied everything until it is fixed',
+      )
+      // other-bot has no policy file of its own: it is indeed denied while the file is broken.
+      const other = await send(s.h.port, '/slack/anything', { headers: { 'X-Aegis-Agent': s.other } })
+      expect(other.status).toBe(403)
+      expect(other.headers['x-aegis-block']).toBe('policy_denied')
+    } finally {
+      await teardown(s)
+    }
+  })
+})
+
 describe('policy_default: deny', () => {
   let s: Setup
   beforeAll(async () => {
