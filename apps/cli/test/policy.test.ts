@@ -63,6 +63,16 @@ describe('aegis policy validate | list | test', () => {
       expect(r.stderr).toBe('1 of 2 policy files are invalid\n')
     })
 
+    it('says that a broken file with no readable agent denies every agent without a policy', async () => {
+      mkdirSync(join(dir, 'anonymous'))
+      writeFileSync(join(dir, 'anonymous', 'mystery.yaml'), 'rules:\n  - service: [slack\n')
+      const r = await run(['policy', 'validate', '--policies-dir', 'anonymous'])
+      expect(r.code).toBe(1)
+      expect(r.stdout).toContain(
+        'ERROR  anonymous/mystery.yaml (no agent can be read from it: every agent without a valid policy is denied)\n',
+      )
+    })
+
     it('--json gives {valid, files} and still exits 1 when invalid', async () => {
       const r = await run(['policy', 'validate', '--policies-dir', 'bad', '--json'])
       expect(r.code).toBe(1)

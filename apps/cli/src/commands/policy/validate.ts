@@ -49,7 +49,11 @@ export default class PolicyValidate extends AegisCommand<typeof PolicyValidate> 
         const rules = entry.policy?.rules.length ?? 0
         this.log(`OK     ${entry.file} (agent ${entry.agent}, ${rules} rule${rules === 1 ? '' : 's'})`)
       } else {
-        this.log(`ERROR  ${entry.file}${entry.agent ? ` (agent ${entry.agent} is denied everything)` : ''}`)
+        // A file with no readable agent might be anyone's: the gate denies every agent without a policy.
+        const denied = entry.agent
+          ? `agent ${entry.agent} is denied everything`
+          : 'no agent can be read from it: every agent without a valid policy is denied'
+        this.log(`ERROR  ${entry.file} (${denied})`)
         for (const error of entry.errors) this.log(`  ${error.message}`)
       }
     }
