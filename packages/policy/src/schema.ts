@@ -2,7 +2,7 @@
  * The policy file schema (zod, strict): shapes and field syntax. Semantic checks that need the
  * file's positions (regular expressions, zones, rates) happen in `parse.ts`.
  */
-import { parseRate } from '@aegis/guard'
+import { isAgentTokenShape, parseRate } from '@aegis/guard'
 import { z } from 'zod'
 import { compilePathPattern } from './path-pattern.js'
 import { compileWindow } from './time-window.js'
@@ -12,9 +12,14 @@ export const AGENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 export const SERVICE_RE = /^[a-z0-9][a-z0-9_-]*$/
 const MAX_SERVICE_LENGTH = 100
 
-/** True for a valid agent name (`[A-Za-z0-9][A-Za-z0-9._-]{0,63}`). */
+/**
+ * True for a valid agent name (`[A-Za-z0-9][A-Za-z0-9._-]{0,63}`) that does not look like an agent
+ * token: `aegis_` + 43 base64url characters fits the name syntax, and an operator who pasted the
+ * token where the name goes must not see it loaded, listed and logged as a name (the vault refuses
+ * such names too, so no agent could be meant).
+ */
 export function isAgentName(name: string): boolean {
-  return AGENT_NAME_RE.test(name)
+  return AGENT_NAME_RE.test(name) && !isAgentTokenShape(name)
 }
 
 /** A string field whose messages say "required" and "expected a string" plainly. */
@@ -89,10 +94,15 @@ const ruleSchema = z.strictObject(
 
 export const policySchema = z.strictObject(
   {
-    agent: text('agent').regex(
-      AGENT_NAME_RE,
-      'invalid agent name: 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
-    ),
+    agent: text('agent')
+      .regex(
+        AGENT_NAME_RE,
+        'invalid agent name: 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+      )
+      .refine(
+        (name) => !isAgentTokenShape(name),
+        "this is an agent token, not a name: write the agent's name (and regenerate the token: it is in this file)",
+      ),
     rules: list(ruleSchema, 'rules'),
   },
   { error: 'a policy file must be a mapping with agent and rules' },

@@ -199,6 +199,22 @@ describe('parsePolicy: errors name file, line and field', () => {
     )
   })
 
+  it('an agent token pasted as the agent name is refused and never repeated', () => {
+    const token = `aegis_${'Ab0_-'.repeat(8)}xyz`
+    expect(token).toHaveLength(49)
+    const result = checkPolicy(`agent: ${token}\nrules:\n  - service: slack\n`, 'bot.yaml')
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    expect(result.agent).toBeNull()
+    expect(result.errors.map((e) => e.message)).toEqual([
+      "bot.yaml:1: agent: this is an agent token, not a name: write the agent's name (and regenerate the token: it is in this file)",
+    ])
+    // Nor is it read back as the agent of a file whose YAML is broken.
+    const broken = checkPolicy(`agent: ${token}\nrules: [\n`, 'bot.yaml')
+    expect(broken).toMatchObject({ ok: false, agent: null })
+    expect(JSON.stringify(broken)).not.toContain(token)
+  })
+
   it('a duplicate key names its field and the line of its first occurrence', () => {
     expect(errorOf('agent: a\nagent: b\nrules: []\n')).toMatchObject({
       message: 'policies/bot.yaml:2: agent: duplicate key (first on line 1): each key may appear once',

@@ -255,6 +255,23 @@ describe('a policy file for an agent that is not registered', () => {
   })
 })
 
+describe('an agent token pasted into a policy file as its agent', () => {
+  it('is never logged: the file is refused without repeating it', async () => {
+    const log = memoryLogger()
+    const s = await setup('enforce', 'allow', log.logger)
+    try {
+      writeFileSync(join(s.dir, 'other.yaml'), `agent: ${s.other}\nrules: []\n`)
+      const started = Date.now()
+      while (!log.text().includes('other.yaml') && Date.now() - started < 2000) await sleep(50)
+      expect(log.text()).toContain('other.yaml')
+      expect(log.text()).not.toContain(s.other)
+      expect(log.text()).not.toContain(s.other.slice(6))
+    } finally {
+      await teardown(s)
+    }
+  })
+})
+
 describe('a broken policy file whose agent cannot be read', () => {
   it('is logged as denying every agent without a valid policy, which it does', async () => {
     const log = memoryLogger()
