@@ -47,11 +47,13 @@ export function policy(budgets: Budgets, options: PolicyStageOptions): Stage {
       )
     }
     if (decision.rate === null) return undefined
-    // Checked and spent in one step; given back if a later stage refuses.
+    // Checked and spent in one step; given back if a later stage refuses. The rule's key names the
+    // agent by name; the agent's id is added, as names repeat across vaults (staging and production
+    // each have a research-bot) and a shared store (Redis) would otherwise pool their budgets.
     const spent = budgets.take(
       ctx,
       'policy',
-      decision.rate.key,
+      `${decision.rate.key}:${ctx.agent.id}`,
       decision.rate.rate,
       `Policy rule ${ruleName(decision.rule)} allows ${decision.rate.rate.text}`,
     )
