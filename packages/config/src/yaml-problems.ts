@@ -31,8 +31,10 @@ const QUOTING_ERRORS: Partial<Record<YAMLError['code'], string>> = {
 function summary(error: YAMLError): string {
   const generic = QUOTING_ERRORS[error.code]
   if (generic) return generic
+  // Only the position is cut: the messages that quote text are generic above, and cutting at the
+  // first ": " left "Missing , or" of "Missing , or : between flow map items".
   const first = error.message.split('\n')[0] ?? ''
-  return first.split(': ')[0]?.replace(/ at line \d+, column \d+:?$/, '') || error.code
+  return first.replace(/ at line \d+, column \d+:?.*$/, '') || error.code
 }
 
 interface DuplicateKey {

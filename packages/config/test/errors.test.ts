@@ -164,6 +164,12 @@ describe('YAML syntax errors name the line', () => {
     expect(error.message).toBe('aegis.config.yaml:3: YAML syntax error: Missing closing "quote')
   })
 
+  it('messages holding ": " are kept whole', () => {
+    expect(fileError('gate:\n  allowed_hosts: ["a" "b"]\n').error.message).toBe(
+      'aegis.config.yaml:2: YAML syntax error: Missing , or : between flow sequence items',
+    )
+  })
+
   it('a second document names its line, in the terms of the file (not of the parser API)', () => {
     const { error } = fileError('gate:\n  port: 3100\n---\nvault:\n  name: x\n')
     expect(error.message).toBe(

@@ -193,6 +193,12 @@ describe('parsePolicy: errors name file, line and field', () => {
     expect(errorOf('- a\n- b\n').message).toMatch(/^policies\/bot\.yaml:1: a policy file must be a mapping/)
   })
 
+  it('a YAML message holding ": " is kept whole', () => {
+    expect(errorOf('agent: a\nrules:\n  - service: slack\n    paths: [/a, "/b" "/c"]\n').message).toBe(
+      'policies/bot.yaml:4: YAML syntax error: Missing , or : between flow sequence items',
+    )
+  })
+
   it('a second document in the file names its line, not the parser API', () => {
     expect(errorOf('agent: a\nrules: []\n---\nagent: b\nrules: []\n').message).toBe(
       'policies/bot.yaml:3: YAML syntax error: a second document starts here (after ---): the file must hold one',
