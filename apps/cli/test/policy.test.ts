@@ -189,6 +189,14 @@ describe('aegis policy validate | list | test', () => {
       ...extra,
     ]
 
+    it('refuses an agent token given as --agent, without repeating it', async () => {
+      const token = `aegis_${'Zz9_-'.repeat(8)}abc`
+      const r = await run(ask(token, 'slack', 'GET', '/api/x'))
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain('--agent takes the agent name, and this is an agent token')
+      expect(r.stdout + r.stderr).not.toContain(token)
+    })
+
     it('allowed: exit 0, names the rule and its rate limit', async () => {
       const r = await run(
         ask('research-bot', 'slack', 'GET', '/api/conversations.list', ['--at', '2026-03-02T10:00:00Z']),

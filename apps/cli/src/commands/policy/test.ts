@@ -1,4 +1,4 @@
-import { splitGatePath } from '@aegis/guard'
+import { isAgentTokenShape, splitGatePath } from '@aegis/guard'
 import { decideForAgent, loadPolicyDir, type RuleRef } from '@aegis/policy'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
@@ -50,6 +50,12 @@ export default class PolicyTest extends AegisCommand<typeof PolicyTest> {
     const now = flags.at === undefined ? Date.now() : Date.parse(flags.at)
     if (Number.isNaN(now))
       this.fail(`Invalid --at "${flags.at}": expected an ISO 8601 time such as 2026-03-02T09:30:00Z`)
+    if (isAgentTokenShape(flags.agent)) {
+      // Never repeated: it would sit in the terminal's scrollback and CI logs as well as the history.
+      this.fail(
+        '--agent takes the agent name, and this is an agent token: use the name (aegis agent list), and regenerate the token, which is now in your shell history',
+      )
+    }
     if (!flags.path.startsWith('/')) this.fail(`Invalid --path "${flags.path}": it must start with /`)
     const target = splitGatePath(`/${flags.service}${flags.path}`)
     if (!target.ok) this.fail(`The gate refuses this request before any policy: ${target.detail}`)
