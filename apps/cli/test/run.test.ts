@@ -155,9 +155,14 @@ describe('aegis run: exit status and signals', () => {
     expect(result.stderr).toContain('Command not found: no-such-command-aegis')
   })
 
-  /** Starts `aegis run -- node -e <script>` and resolves once the script printed "ready". */
+  /**
+   * Starts `aegis run -- node -e <script>` and resolves once the script printed "ready". The CLI's
+   * Node runs with `--inspect-port=0`: should a signal open its inspector, it says so on stderr
+   * (on a free port, never clashing with another process's 9229). A script that no signal reaches
+   * ends itself after 8 s (status 9), so a signal that went astray fails the test, never hangs it.
+   */
   function start(script: string) {
-    const child = spawn(process.execPath, [BIN, 'run', '--', 'node', '-e', script], {
+    const child = spawn(process.execPath, ['--inspect-port=0', BIN, 'run', '--', 'node', '-e', script], {
       cwd: p.dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, ...p.env, AEGIS_AGENT_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -169,29 +174,38 @@ describe('aegis run: exit status and signals', () => {
     const ready = new Promise<void>((resolve) => {
       child.stdout.on('data', () => out.includes('ready') && resolve())
     })
+    let err = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d
+    })
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-    return { child, ready, exited, output: () => out }
+    return { child, ready, exited, output: () => out, errors: () => err }
   }
 
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
+    // Not forwarded, these ended `aegis run` itself and left the command running, orphaned. (SIGUSR1
+    // opens the inspector of a Node command rather than ending it: it is in the tests below.)
+    ['SIGQUIT', 131],
+    ['SIGUSR2', 140],
+    ['SIGALRM', 142],
   ] as const)(
     'forwards %s to the command; a command it kills makes the exit status %i',
     async (signal, status) => {
-      const run = start('setInterval(() => {}, 1000); console.log("ready")')
+      const run = start('setTimeout(() => process.exit(9), 8000); console.log("ready")')
       await run.ready
       run.child.kill(signal)
       expect(await run.exited).toBe(status)
     },
   )
 
-  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)(
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const)(
     'the command itself receives %s (and decides how to end)',
     async (signal) => {
       const run = start(
-        `process.on('${signal}', () => { console.log('got ${signal}'); process.exit(3) }); setInterval(() => {}, 1000); console.log('ready')`,
+        `process.on('${signal}', () => { console.log('got ${signal}'); process.exit(3) }); setTimeout(() => process.exit(9), 8000); console.log('ready')`,
       )
       await run.ready
       run.child.kill(signal)
@@ -199,4 +213,16 @@ describe('aegis run: exit status and signals', () => {
       expect(run.output()).toContain(`got ${signal}`)
     },
   )
+
+  it("the command cannot open Node's inspector in aegis run (which holds the master key) with SIGUSR1", async () => {
+    // The agent signals its parent, as an injected prompt could make it do, then would connect to the
+    // inspector and read process.env.AEGIS_MASTER_KEY and the decrypted secrets there.
+    const run = start(
+      `process.on('SIGUSR1', () => { console.log('got SIGUSR1'); process.exit(4) }); setTimeout(() => process.exit(9), 8000); console.log('ready'); process.kill(process.ppid, 'SIGUSR1')`,
+    )
+    await run.ready
+    expect(await run.exited).toBe(4)
+    expect(run.output()).toContain('got SIGUSR1')
+    expect(run.errors()).not.toMatch(/Debugger listening|inspector/i)
+  })
 })

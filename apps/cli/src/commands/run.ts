@@ -7,8 +7,18 @@ import { agentEnv, gateUrlFrom, PROVIDERS } from '../lib/agent-env.js'
 import { CliError } from '../lib/errors.js'
 import { readSecret } from '../lib/secret-input.js'
 
-/** Signals passed on to the command: what a terminal, a supervisor or a closed session sends. */
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+/**
+ * Signals passed on to the command: every one a terminal, a supervisor, a closed session or a user
+ * sends whose default would end this process. One left out killed `aegis run` and left the agent
+ * running, orphaned, with the shell told it was over (SIGUSR2, SIGQUIT); SIGUSR1 opened Node's
+ * inspector in this process, which holds the master key and every decrypted secret, to anyone who
+ * connects to 127.0.0.1:9229 — the agent itself can send it to its parent. A listener for it keeps
+ * the inspector shut. (Windows has only these four.)
+ */
+const FORWARDED: readonly NodeJS.Signals[] =
+  process.platform === 'win32'
+    ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']
+    : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM']
 
 export default class Run extends AegisCommand<typeof Run> {
   static override summary = 'Run an agent with its SDKs pointed at the gate and its token as the API key'
@@ -20,7 +30,7 @@ export default class Run extends AegisCommand<typeof Run> {
     'and injects the real credential, so the agent needs no code change. The command never gets a ' +
     'real credential: AEGIS_MASTER_KEY, AEGIS_USER_TOKEN, AEGIS_PG_URL, AEGIS_REDIS_URL, ' +
     'AEGIS_METRICS_TOKEN and any variable holding a vault secret are ' +
-    "removed from its environment. Signals are forwarded; the exit status is the command's (128+n " +
+    "removed from its environment. Signals (INT, TERM, HUP, QUIT, USR1, USR2, ALRM) are forwarded; the exit status is the command's (128+n " +
     'when a signal ended it). The agent token comes from stdin (--agent-token -) or AEGIS_AGENT_TOKEN.'
   static override examples = [
     'aegis agent add --name coder --json | jq -r .token | <%= config.bin %> run --agent-token - -- python agent.py',
