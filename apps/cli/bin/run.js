@@ -3,6 +3,11 @@ import { readFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 
+// SIGUSR1 would open Node's inspector (127.0.0.1:9229, no authentication) in this process, which
+// holds the master key and, serving, every decrypted secret: any process of the same user can send
+// it, an agent included. A listener keeps the inspector shut (`node --inspect` still opens it).
+process.on('SIGUSR1', () => {})
+
 /** The commands that serve until stopped: the gate and the dashboard. */
 const SERVERS = new Set(['gate', 'dashboard'])
 

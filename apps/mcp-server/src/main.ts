@@ -3,6 +3,11 @@ import packageJson from '../package.json' with { type: 'json' }
 import { parseCliArgs, USAGE, UsageError } from './args.js'
 import { serve } from './serve.js'
 
+// SIGUSR1 would open Node's inspector (127.0.0.1:9229, no authentication) in this process, which
+// holds the master key and every decrypted secret: any process of the same user can send it, the
+// agent of the MCP host included. A listener keeps the inspector shut (`node --inspect` still opens it).
+process.on('SIGUSR1', () => {})
+
 /** Error names whose messages are written for users (no stack needed). */
 const USER_FACING = new Set([
   'StartupError',

@@ -215,4 +215,34 @@ describe('aegis-mcp-server startup errors', () => {
     expect(events.slice(0, 2)).toEqual(['mcp_stop', 'mcp_start'])
     await ledger.close()
   })
+
+  it("SIGUSR1 (any process of the user can send it) never opens Node's inspector, where the master key is", async () => {
+    // --inspect-port=0: an inspector that opens says so on stderr, on a free port.
+    const child = spawn(process.execPath, ['--inspect-port=0', BIN, '--transport', 'http', '--port', '0'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: dir,
+        AEGIS_CONFIG: configFile,
+        AEGIS_MASTER_KEY: MASTER_KEY,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let err = ''
+    const listening = new Promise<void>((resolve) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        err += d
+        if (err.includes('listening on')) resolve()
+      })
+    })
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+    await listening
+    child.kill('SIGUSR1')
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    expect(child.exitCode, err).toBeNull()
+    child.kill('SIGTERM')
+    const [code, signal] = await exited
+    expect({ code, signal }, err).toEqual({ code: 0, signal: null })
+    expect(err).not.toMatch(/Debugger listening|inspector/i)
+  })
 })
