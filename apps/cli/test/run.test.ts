@@ -166,6 +166,9 @@ describe('aegis run: exit status and signals', () => {
       cwd: p.dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, ...p.env, AEGIS_AGENT_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A session of its own, without a terminal: run from one, the test's signals would otherwise
+      // look to `aegis run` like keys of that terminal, which it does not forward.
+      detached: true,
     })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -225,4 +228,41 @@ describe('aegis run: exit status and signals', () => {
     expect(run.output()).toContain('got SIGUSR1')
     expect(run.errors()).not.toMatch(/Debugger listening|inspector/i)
   })
+
+  it.each([
+    ['^C', 'in its group', '\x03', 'SIGINT', []],
+    ['^\\', 'in its group', '\x1c', 'SIGQUIT', []],
+    // A command in a session of its own gets nothing from the terminal: aegis run passes it on.
+    ['^C', 'in a session of its own', '\x03', 'SIGINT', ['setsid']],
+  ] as const)(
+    'one %s typed in its terminal reaches the command %s once, not twice',
+    async (_, _where, key, signal, prefix) => {
+      // In a terminal (script(1) gives it one), the key's signal goes to the whole foreground process
+      // group: the command has it from the terminal; forwarded as well, it arrived twice, and to many
+      // agents a second ^C means "quit now, skip the cleanup".
+      const script = `let n = 0; process.on('${signal}', () => { n++; setTimeout(() => { console.log('got ' + n); process.exit(0) }, 500) }); setTimeout(() => process.exit(9), 8000); console.log('ready')`
+      // `exec`: the shell script(1) starts would otherwise sit in the same group and have its own say.
+      const inner = ['exec', process.execPath, BIN, 'run', '--', ...prefix, process.execPath, '-e', script]
+        .map((arg, i) => (i === 0 ? arg : `'${arg.replaceAll("'", `'\\''`)}'`))
+        .join(' ')
+      const term = spawn('script', ['-qec', inner, '/dev/null'], {
+        cwd: p.dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, ...p.env, AEGIS_AGENT_TOKEN: token },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      })
+      let out = ''
+      let typed = false
+      term.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d
+        if (typed || !out.includes('ready')) return
+        typed = true
+        setTimeout(() => term.stdin.write(key), 200)
+      })
+      const code = await new Promise<number | null>((resolve) => term.on('close', resolve))
+      expect(out).toContain('got 1')
+      expect(out).not.toContain('got 2')
+      expect(code).toBe(0)
+    },
+  )
 })

@@ -6,6 +6,7 @@ import { AegisCommand } from '../base-command.js'
 import { agentEnv, gateUrlFrom, PROVIDERS } from '../lib/agent-env.js'
 import { CliError } from '../lib/errors.js'
 import { readSecret } from '../lib/secret-input.js'
+import { terminalSignalledChild } from '../lib/terminal-keys.js'
 
 /**
  * Signals passed on to the command: every one a terminal, a supervisor, a closed session or a user
@@ -20,6 +21,9 @@ const FORWARDED: readonly NodeJS.Signals[] =
     ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']
     : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM']
 
+/** The signals a terminal's keys send (^C, ^\) to its whole foreground process group. */
+const KEYBOARD: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGQUIT'])
+
 export default class Run extends AegisCommand<typeof Run> {
   static override summary = 'Run an agent with its SDKs pointed at the gate and its token as the API key'
   static override description =
@@ -30,7 +34,7 @@ export default class Run extends AegisCommand<typeof Run> {
     'and injects the real credential, so the agent needs no code change. The command never gets a ' +
     'real credential: AEGIS_MASTER_KEY, AEGIS_USER_TOKEN, AEGIS_PG_URL, AEGIS_REDIS_URL, ' +
     'AEGIS_METRICS_TOKEN and any variable holding a vault secret are ' +
-    "removed from its environment. Signals (INT, TERM, HUP, QUIT, USR1, USR2, ALRM) are forwarded; the exit status is the command's (128+n " +
+    "removed from its environment. Signals (INT, TERM, HUP, QUIT, USR1, USR2, ALRM) are forwarded, except a ^C or ^\\ the command got from the terminal itself; the exit status is the command's (128+n " +
     'when a signal ended it). The agent token comes from stdin (--agent-token -) or AEGIS_AGENT_TOKEN.'
   static override examples = [
     'aegis agent add --name coder --json | jq -r .token | <%= config.bin %> run --agent-token - -- python agent.py',
@@ -129,6 +133,9 @@ function runChild(command: readonly string[], env: Record<string, string>): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: 'inherit', env })
     const forward = (signal: NodeJS.Signals) => {
+      // From a key of our terminal, the command (spawned in our process group) got it already:
+      // sent again, one ^C arrived twice, which many agents read as "quit now, skip the cleanup".
+      if (KEYBOARD.has(signal) && terminalSignalledChild(child.pid)) return
       child.kill(signal)
     }
     for (const signal of FORWARDED) process.on(signal, forward)
