@@ -34,6 +34,9 @@ export {
 } from './path.js'
 export { escapeUnprintable } from './printable.js'
 export {
+  DELIVERY_CODES,
+  type DeliveryCode,
+  isDeliveryCode,
   isRefusalCode,
   PROBLEM_CONTENT_TYPE,
   PROBLEM_TYPE_PREFIX,

@@ -110,6 +110,21 @@ export function isRefusalCode(value: unknown): value is RefusalCode {
   return typeof value === 'string' && Object.hasOwn(REFUSAL_STATUS, value)
 }
 
+/**
+ * The codes of a forwarded request that failed while its answer was delivered, decided by the
+ * channel rather than a pipeline stage: the agent hung up (the gate), the answer was too large for
+ * the channel (MCP). Ledger rows and metrics carry them; no problem document does. One list, so the
+ * metrics know every code a ledger row can have (they counted `client_closed` as `other`).
+ */
+export const DELIVERY_CODES = ['client_closed', 'response_too_large'] as const
+
+export type DeliveryCode = (typeof DELIVERY_CODES)[number]
+
+/** Type guard for a delivery failure code. */
+export function isDeliveryCode(value: unknown): value is DeliveryCode {
+  return typeof value === 'string' && (DELIVERY_CODES as readonly string[]).includes(value)
+}
+
 /** Builds a refusal. */
 export function refuse(code: RefusalCode, detail: string, extra?: Record<string, unknown>): Refusal {
   return extra === undefined ? { code, detail } : { code, detail, extra }

@@ -102,7 +102,8 @@ export interface ForwardedOutcome {
   parts: readonly Buffer[] | null
   /**
    * Records how delivery ended. `code` names a failure the adapter detected itself (e.g. a
-   * response too large for the channel); otherwise an `error` is an upstream or client failure.
+   * response too large for the channel: one of guard's `DELIVERY_CODES`, which the metrics know;
+   * any other is counted as `other`); otherwise an `error` is an upstream or client failure.
    */
   finish(result: { bytesOut: number; error?: unknown; code?: string }): void
 }

@@ -7,7 +7,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import { problemDocument, REFUSAL_STATUS, refuse } from '@aegis/guard'
+import { type DeliveryCode, problemDocument, REFUSAL_STATUS, refuse } from '@aegis/guard'
 import { Drain } from './drain.js'
 import type { ForwardedOutcome, Outcome } from './engine.js'
 import { describeError } from './errors.js'
@@ -98,7 +98,7 @@ class ClientGoneError extends Error {
 }
 
 /** The ledger code of a forwarded request whose agent hung up before the whole answer was sent. */
-const CLIENT_CLOSED = 'client_closed'
+const CLIENT_CLOSED: DeliveryCode = 'client_closed'
 
 const UNMET_EXPECTATION = refuse('bad_request', 'Expect supports only "100-continue"')
 

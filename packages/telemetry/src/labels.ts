@@ -1,4 +1,4 @@
-import { isRefusalCode } from '@aegis/guard'
+import { isDeliveryCode, isRefusalCode } from '@aegis/guard'
 
 /** Requests for a service no configured credential serves (or none named): never the raw segment. */
 export const UNKNOWN_SERVICE = '_unknown'
@@ -13,13 +13,13 @@ export function methodLabel(method: string): string {
   return METHOD_LABEL.get(method) ?? 'OTHER'
 }
 
-/** Adapter codes decided outside the pipeline's refusal list that still end a request. */
-const ADAPTER_CODES = new Set(['response_too_large'])
-
-/** `ok`, a problem code from the fixed list, or `other` for anything an embedder invented. */
+/**
+ * `ok`, a problem code or a delivery failure code (both fixed lists, the ledger's codes), or `other`
+ * for anything an embedder invented.
+ */
 export function codeLabel(code: string | null): string {
   if (code === null) return 'ok'
-  return isRefusalCode(code) || ADAPTER_CODES.has(code) ? code : 'other'
+  return isRefusalCode(code) || isDeliveryCode(code) ? code : 'other'
 }
 
 export const DECISIONS = ['allowed', 'blocked', 'failed'] as const

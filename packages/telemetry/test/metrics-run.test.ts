@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { send } from '../../proxy/test/fixtures/client.js'
 import { type MetricsWorld, proxyCall, startMetricsWorld } from './fixtures/world.js'
@@ -184,6 +185,33 @@ describe('series follow the live snapshot', () => {
     expect(after).not.toContain('agent="bot"')
     expect(series(parseExposition(after), 'aegis_requests_total')).toEqual({
       'agent=_anonymous,code=ok,decision=allowed,method=GET,service=kept': 1,
+    })
+  })
+})
+
+describe('codes decided while the answer is delivered', () => {
+  let world: MetricsWorld
+  beforeAll(async () => {
+    world = await startMetricsWorld()
+    world.add({ name: 'svc', service: 'svc', secret: 'svc-secret-value-0123456789' })
+  })
+  afterAll(() => world.close())
+
+  it('an agent that hangs up is counted under the code its ledger row has (client_closed), not "other"', async () => {
+    // The agent sends its request and goes before the upstream (400 ms) answers.
+    const socket = connect(world.gatePort, '127.0.0.1')
+    socket.on('error', () => undefined)
+    socket.write('GET /svc/slow/400 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+    await new Promise((r) => setTimeout(r, 150))
+    socket.destroy()
+    await new Promise((r) => setTimeout(r, 300))
+    await settled(world)
+    await world.ledger.flush()
+    const [row] = world.ledger.query({ service: 'svc', limit: 1 })
+    expect(row).toMatchObject({ decision: 'failed', code: 'client_closed' })
+    const s = parseExposition((await send(world.gatePort, '/_aegis/metrics')).text)
+    expect(series(s, 'aegis_requests_total')).toEqual({
+      'code=client_closed,decision=failed,method=GET,service=svc': 1,
     })
   })
 })

@@ -1,4 +1,4 @@
-import { problemOf, refuse } from '@aegis/guard'
+import { type DeliveryCode, problemOf, refuse } from '@aegis/guard'
 import type { GateEngine } from '@aegis/proxy'
 import { type Drain, deliveryFailureCode } from '@aegis/proxy/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
@@ -120,7 +120,7 @@ export function proxyRequest(
       return refusalResult(refuse(code, detail), req.id)
     }
     if (!read.ok) {
-      outcome.finish({ bytesOut: 0, code: 'response_too_large' })
+      outcome.finish({ bytesOut: 0, code: 'response_too_large' satisfies DeliveryCode })
       return problemResult(
         problemOf(
           'response_too_large',
