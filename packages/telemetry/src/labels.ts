@@ -31,10 +31,15 @@ export const DECISION_INDEX: Readonly<Record<(typeof DECISIONS)[number], number>
 
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const
 
-/** Index into `STATUS_CLASSES`, or -1 for a status outside 100–599. */
+/**
+ * Index into `STATUS_CLASSES`, or -1 below 100. A status from 600 to 999 (Node's client takes any
+ * three digits) is `5xx`: RFC 9110 §15 tells a client to treat an invalid status as a server error,
+ * and left out, a forwarded answer (in the ledger with its status) was missing from the counts.
+ */
 export function statusClassIndex(status: number): number {
   const index = Math.floor(status / 100) - 1
-  return index >= 0 && index < STATUS_CLASSES.length ? index : -1
+  if (index < 0) return -1
+  return Math.min(index, STATUS_CLASSES.length - 1)
 }
 
 export const RATE_LIMIT_SCOPES = ['agent', 'credential', 'policy', 'gate'] as const

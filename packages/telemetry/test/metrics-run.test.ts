@@ -214,4 +214,23 @@ describe('codes decided while the answer is delivered', () => {
       'code=client_closed,decision=failed,method=GET,service=svc': 1,
     })
   })
+
+  it('an upstream status past 599 is counted as the 5xx it stands for (RFC 9110 §15), so every forwarded answer has its class', async () => {
+    const classes = async () =>
+      series(
+        parseExposition((await send(world.gatePort, '/_aegis/metrics')).text),
+        'aegis_upstream_responses_total',
+      )
+    await settled(world)
+    const before = await classes()
+    for (const status of [200, 503, 600, 999]) {
+      expect((await send(world.gatePort, `/svc/status/${status}`)).status).toBe(status)
+    }
+    await settled(world)
+    const after = await classes()
+    const counted = (key: string) => (after[key] ?? 0) - (before[key] ?? 0)
+    expect(counted('service=svc,status_class=2xx')).toBe(1)
+    expect(counted('service=svc,status_class=5xx')).toBe(3)
+    expect(Object.keys(after).every((key) => /status_class=[1-5]xx$/.test(key))).toBe(true)
+  })
 })
