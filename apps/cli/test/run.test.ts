@@ -52,6 +52,7 @@ describe('aegis run: the environment the command gets', () => {
       AEGIS_GATE_URL: 'http://127.0.0.1:3100',
       AEGIS_AGENT_TOKEN: token,
       NO_PROXY: '127.0.0.1,localhost',
+      no_proxy: '127.0.0.1,localhost',
     })
     // No credential serves gemini: its variables are not set.
     expect(env.GOOGLE_GEMINI_BASE_URL).toBeUndefined()
@@ -116,6 +117,41 @@ describe('aegis run: the environment the command gets', () => {
     expect(withPg.env.PATH).toBe('/usr/bin')
     expect(withPg.removed).toEqual(['AEGIS_PG_URL'])
   })
+
+  it.each([
+    [
+      'no_proxy only',
+      { no_proxy: 'corp.example,.internal' },
+      [],
+      'corp.example,.internal,127.0.0.1,localhost',
+    ],
+    [
+      'both, different',
+      { no_proxy: 'a.example', NO_PROXY: 'b.example' },
+      [],
+      'a.example,b.example,127.0.0.1,localhost',
+    ],
+    [
+      'a gate on another host (--gate-url)',
+      { NO_PROXY: 'a.example' },
+      ['--gate-url', 'http://aegis.internal:3100'],
+      'a.example,127.0.0.1,localhost,aegis.internal',
+    ],
+    ['a gate on IPv6 loopback', {}, ['--gate-url', 'http://[::1]:3100'], '127.0.0.1,localhost,::1'],
+  ] as const)(
+    'keeps the gate off any proxy, for tools that read no_proxy first too (%s)',
+    async (_, proxyEnv, flags, expected) => {
+      // curl, Python (urllib, requests, httpx) and undici read the lower-case no_proxy first: with only
+      // NO_PROXY set, an agent's requests to the gate, its token with them, went to the proxy.
+      const result = await p.run(['run', ...flags, '--', ...PRINT_ENV], {
+        env: { AEGIS_AGENT_TOKEN: token, http_proxy: 'http://proxy.corp:3128', ...proxyEnv },
+      })
+      expect(result.code, result.stderr).toBe(0)
+      const env = JSON.parse(result.stdout) as Record<string, string>
+      expect(env.no_proxy).toBe(expected)
+      expect(env.NO_PROXY).toBe(expected)
+    },
+  )
 
   it.each([
     ['no token at all', [], {}, 'No agent token'],

@@ -30,7 +30,7 @@ export default class Run extends AegisCommand<typeof Run> {
     'Sets, for each provider a credential serves (service name openai, anthropic or gemini), the ' +
     "SDK's base-URL variable to the gate and its API-key variable to the agent token: OPENAI_BASE_URL " +
     '+ OPENAI_API_KEY, ANTHROPIC_BASE_URL + ANTHROPIC_API_KEY, GOOGLE_GEMINI_BASE_URL + GEMINI_API_KEY; ' +
-    'always AEGIS_GATE_URL, AEGIS_AGENT_TOKEN and NO_PROXY. The gate takes the token from the key slot ' +
+    'always AEGIS_GATE_URL, AEGIS_AGENT_TOKEN, and NO_PROXY and no_proxy (with the gate host). The gate takes the token from the key slot ' +
     'and injects the real credential, so the agent needs no code change. The command never gets a ' +
     'real credential: AEGIS_MASTER_KEY, AEGIS_USER_TOKEN, AEGIS_PG_URL, AEGIS_REDIS_URL, ' +
     'AEGIS_METRICS_TOKEN and any variable holding a vault secret are ' +

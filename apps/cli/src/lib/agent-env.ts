@@ -73,10 +73,26 @@ export function agentEnv(input: AgentEnvInput): AgentEnv {
   }
   put('AEGIS_GATE_URL', gate)
   put('AEGIS_AGENT_TOKEN', input.token, '<agent token>')
-  // SDKs honour HTTP(S)_PROXY; the gate is local and must be reached directly.
-  const noProxy = env.NO_PROXY ?? env.no_proxy
-  put('NO_PROXY', [noProxy, '127.0.0.1,localhost'].filter(Boolean).join(','))
+  // SDKs honour HTTP(S)_PROXY, and the gate must be reached directly: a proxy would get the agent
+  // token. curl, Python (urllib, requests, httpx) and undici read the lower-case `no_proxy` first,
+  // so setting `NO_PROXY` alone sent the gate's traffic through a proxy whenever `no_proxy` was set.
+  // Both get every host either named, loopback and the gate's own host.
+  const noProxy = noProxyList([env.no_proxy, env.NO_PROXY, '127.0.0.1,localhost', new URL(gate).hostname])
+  put('NO_PROXY', noProxy)
+  put('no_proxy', noProxy)
   return { env, set, removed: removed.sort() }
+}
+
+/** The comma-separated hosts of every list, once each, in order (an IPv6 host without brackets). */
+function noProxyList(lists: readonly (string | undefined)[]): string {
+  const hosts = new Set<string>()
+  for (const list of lists) {
+    for (const entry of (list ?? '').split(',')) {
+      const host = entry.trim().replace(/^\[(.*)\]$/, '$1')
+      if (host !== '') hosts.add(host)
+    }
+  }
+  return [...hosts].join(',')
 }
 
 /** The gate's URL from its listen address: a wildcard bind is reached on loopback. */
