@@ -13,6 +13,15 @@ describe('parseSince', () => {
     expect(parseSince('2026-03-01T10:30-0500').toISOString()).toBe('2026-03-01T15:30:00.000Z')
   })
 
+  it("rounds a time finer than the entries' milliseconds up, so since and until hold exactly", () => {
+    // An entry at 09.676 is before 09.6769: `ts >= since` must leave it out, `ts < until` keep it.
+    expect(parseSince('2026-03-01T10:30:09.6769Z').toISOString()).toBe('2026-03-01T10:30:09.677Z')
+    expect(parseSince('2026-03-01T10:30:09.676000001Z').toISOString()).toBe('2026-03-01T10:30:09.677Z')
+    expect(parseSince('2026-03-01T10:30:09.999999+01:00').toISOString()).toBe('2026-03-01T09:30:10.000Z')
+    expect(parseSince('2026-03-01T10:30:09.676000Z').toISOString()).toBe('2026-03-01T10:30:09.676Z')
+    expect(parseSince('2026-03-01T10:30:09.5').toISOString()).toBe('2026-03-01T10:30:09.500Z')
+  })
+
   it('reads a time without an offset as UTC, like a date', () => {
     expect(parseSince('2026-03-01T10:30:00').toISOString()).toBe('2026-03-01T10:30:00.000Z')
   })
