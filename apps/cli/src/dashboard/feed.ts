@@ -5,6 +5,11 @@
  * Reads are async (PostgreSQL or SQLite) and never overlap: a tick still reading skips the next.
  * A socket that cannot keep up (over 1 MiB buffered) is terminated, never buffered without bound;
  * one that misses a pong for a whole ping interval is terminated too.
+ *
+ * A socket carries the session that opened it, and that session is asked again before every batch
+ * and at every ping (once per session, however many sockets it holds): a socket whose session was
+ * logged out or expired, or whose user was removed, re-tokened or lost ledger:read since the
+ * upgrade, is closed (1008) and sent nothing more. A failed check closes it too.
  */
 import type { LedgerEntry, LedgerStore } from '@aegis/ledger'
 import type { WebSocket } from 'ws'
@@ -14,10 +19,15 @@ export const TAIL_MS = 250
 export const PING_MS = 30_000
 export const MAX_BUFFERED = 1024 * 1024
 export const MAX_SOCKETS = 64
+/** The close code of a socket whose session no longer authorizes the feed (policy violation). */
+export const SESSION_ENDED = 1008
 // An entry with no completion after a minute is not re-read any more (its request is long gone).
 const IN_FLIGHT_MS = 60_000
 // Entries read per tick: a burst is sent over a few ticks instead of one huge read.
 const PAGE = 500
+
+/** Whether the session `sessionId` may still read the feed (false, or a rejection: it may not). */
+export type FeedAuthorizer = (sessionId: string) => Promise<boolean>
 
 interface Pending {
   id: number
@@ -27,7 +37,9 @@ interface Pending {
 export class LedgerFeed {
   readonly #ledger: LedgerStore
   readonly #logger: DashboardLogger
-  readonly #sockets = new Set<WebSocket>()
+  readonly #authorize: FeedAuthorizer
+  /** Each open socket and the session that opened it. */
+  readonly #sockets = new Map<WebSocket, string>()
   readonly #alive = new WeakSet<WebSocket>()
   /** Undefined until the first tick read the newest id: entries older than the start are not sent. */
   #lastId: number | undefined
@@ -37,9 +49,10 @@ export class LedgerFeed {
   #reading = false
   #closed = false
 
-  constructor(ledger: LedgerStore, logger: DashboardLogger) {
+  constructor(ledger: LedgerStore, logger: DashboardLogger, authorize: FeedAuthorizer) {
     this.#ledger = ledger
     this.#logger = logger
+    this.#authorize = authorize
   }
 
   async #newestId(): Promise<number> {
@@ -56,8 +69,9 @@ export class LedgerFeed {
     this.#ping ??= setInterval(() => this.#heartbeat(), PING_MS)
   }
 
-  add(socket: WebSocket): void {
-    this.#sockets.add(socket)
+  /** A socket opened by the session `sessionId` (already authorized for the upgrade). */
+  add(socket: WebSocket, sessionId: string): void {
+    this.#sockets.set(socket, sessionId)
     this.#alive.add(socket)
     socket.on('pong', () => this.#alive.add(socket))
     // Nothing is expected from a client; a message is ignored, never parsed.
@@ -71,12 +85,13 @@ export class LedgerFeed {
     if (this.#tail) clearInterval(this.#tail)
     if (this.#ping) clearInterval(this.#ping)
     this.#tail = this.#ping = null
-    for (const socket of this.#sockets) socket.close(1001, 'dashboard stopping')
+    for (const socket of this.#sockets.keys()) socket.close(1001, 'dashboard stopping')
   }
 
   /** Closes sockets that did not answer the last ping, then pings the rest. */
   #heartbeat(): void {
-    for (const socket of this.#sockets) {
+    void this.#closeUnauthorized()
+    for (const socket of this.#sockets.keys()) {
       if (!this.#alive.has(socket)) {
         socket.terminate()
         continue
@@ -98,6 +113,7 @@ export class LedgerFeed {
         return
       }
       entries = await this.#read(this.#lastId)
+      if (entries.length > 0) await this.#closeUnauthorized()
     } catch (error) {
       // A read cut short by close() (the ledger closes after the feed) is no failure.
       if (!this.#closed) this.#logger.warn({ err: String(error) }, 'dashboard feed: ledger read failed')
@@ -108,8 +124,24 @@ export class LedgerFeed {
     if (entries.length === 0 || this.#closed) return
     for (const entry of entries) {
       const text = JSON.stringify({ type: 'entry', entry })
-      for (const socket of this.#sockets) this.#send(socket, text)
+      for (const socket of this.#sockets.keys()) this.#send(socket, text)
     }
+  }
+
+  /** Asks every session holding a socket again (once each); closes the sockets of those refused. */
+  async #closeUnauthorized(): Promise<void> {
+    const verdicts = new Map<string, Promise<boolean>>()
+    const checks = [...this.#sockets].map(async ([socket, sessionId]) => {
+      let verdict = verdicts.get(sessionId)
+      if (verdict === undefined) {
+        verdict = this.#authorize(sessionId).catch(() => false)
+        verdicts.set(sessionId, verdict)
+      }
+      if (await verdict) return
+      this.#sockets.delete(socket)
+      socket.close(SESSION_ENDED, 'session ended')
+    })
+    await Promise.all(checks)
   }
 
   /** New entries, then those that completed since the last tick; remembers what is still in flight. */

@@ -15,7 +15,7 @@ import { isAllowedHost } from './host.js'
 import { writeRefusal } from './origin.js'
 import { sendError, sendText, setSecurityHeaders } from './respond.js'
 import { serveStatic } from './static.js'
-import { refuseUpgrade, upgradeAllowed } from './upgrade.js'
+import { feedAllowed, refuseUpgrade, upgradeSession } from './upgrade.js'
 
 export interface DashboardServer {
   /** Listens on host:port (0 = a free port); resolves with the port. */
@@ -28,7 +28,7 @@ export interface DashboardServer {
 
 export function createDashboardServer(deps: DashboardDeps): DashboardServer {
   const auth: Auth = createAuth()
-  const feed = new LedgerFeed(deps.ledger, deps.logger)
+  const feed = new LedgerFeed(deps.ledger, deps.logger, (sessionId) => feedAllowed(auth, deps, sessionId))
   // Client messages are not part of the protocol: a tiny payload cap keeps them from costing memory.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false })
   let port = 0
@@ -74,9 +74,9 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
   const server: Server = createServer({ maxHeaderSize: 16_384, requireHostHeader: false }, onRequest)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
-    void upgradeAllowed(req, auth, deps, port).then((allowed) => {
+    void upgradeSession(req, auth, deps, port).then((sessionId) => {
       if (socket.destroyed) return
-      if (!allowed) {
+      if (sessionId === null) {
         refuseUpgrade(socket, 403)
         return
       }
@@ -84,7 +84,7 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
         refuseUpgrade(socket, 503)
         return
       }
-      wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws))
+      wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws, sessionId))
     })
   })
 

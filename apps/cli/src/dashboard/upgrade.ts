@@ -1,7 +1,8 @@
 /**
  * The WebSocket upgrade gate of `/ws`: checked on the raw request, before `handleUpgrade`, so a
  * refused client never gets a WebSocket. Path, Host, Origin, a live session with ledger:read, and
- * the socket cap; a refusal is a bare status line and the socket is destroyed.
+ * the socket cap; a refusal is a bare status line and the socket is destroyed. The session check,
+ * `feedAllowed`, is the one the feed asks again for every open socket before it sends.
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -20,18 +21,9 @@ export function refuseUpgrade(socket: Duplex, status: 403 | 503): void {
   socket.destroy()
 }
 
-/** True when this upgrade may become a feed socket. */
-export async function upgradeAllowed(
-  req: IncomingMessage,
-  auth: Auth,
-  deps: DashboardDeps,
-  port: number,
-): Promise<boolean> {
-  const path = (req.url ?? '').split('?')[0]
-  if (path !== '/ws') return false
-  if (!isAllowedHost(req.headers.host, deps.allowedHosts)) return false
-  if (!isAllowedOrigin(req.headers.origin, deps.allowedHosts, port)) return false
-  const principal = auth.sessions.get(sessionCookie(req))
+/** True while the session `sessionId` is live and its actor may view the dashboard and read the ledger. */
+export async function feedAllowed(auth: Auth, deps: DashboardDeps, sessionId: string): Promise<boolean> {
+  const principal = auth.sessions.get(sessionId)
   if (principal === null) return false
   try {
     const actor = await actorOf(deps.users, principal)
@@ -39,4 +31,20 @@ export async function upgradeAllowed(
   } catch {
     return false
   }
+}
+
+/** The session of an upgrade that may become a feed socket, or null when it may not. */
+export async function upgradeSession(
+  req: IncomingMessage,
+  auth: Auth,
+  deps: DashboardDeps,
+  port: number,
+): Promise<string | null> {
+  const path = (req.url ?? '').split('?')[0]
+  if (path !== '/ws') return null
+  if (!isAllowedHost(req.headers.host, deps.allowedHosts)) return null
+  if (!isAllowedOrigin(req.headers.origin, deps.allowedHosts, port)) return null
+  const sessionId = sessionCookie(req)
+  if (sessionId === undefined) return null
+  return (await feedAllowed(auth, deps, sessionId)) ? sessionId : null
 }

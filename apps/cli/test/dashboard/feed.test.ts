@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { type Ledger, openLedger, sqliteLedgerStore } from '@aegis/ledger'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { WebSocket } from 'ws'
-import { LedgerFeed, MAX_BUFFERED, PING_MS, TAIL_MS } from '../../src/dashboard/feed.js'
+import { LedgerFeed, MAX_BUFFERED, PING_MS, SESSION_ENDED, TAIL_MS } from '../../src/dashboard/feed.js'
 
 class FakeSocket extends EventEmitter {
   readonly OPEN = 1
@@ -27,12 +27,15 @@ class FakeSocket extends EventEmitter {
     this.readyState = 3
     this.emit('close')
   }
-  close() {
+  closedWith: number | undefined
+  close(code?: number) {
+    this.closedWith = code
     this.terminate()
   }
 }
 
 const logger = { info: () => {}, warn: () => {}, error: () => {} }
+const allowAll = async () => true
 let dir: string
 let ledger: Ledger
 let feed: LedgerFeed
@@ -55,12 +58,12 @@ const request = (path: string) =>
 
 describe('LedgerFeed', () => {
   it('pings every 30 s and terminates a socket that missed the last pong', async () => {
-    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger)
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger, allowAll)
     feed.start()
     const answering = new FakeSocket()
     const silent = new FakeSocket()
-    feed.add(answering as unknown as WebSocket)
-    feed.add(silent as unknown as WebSocket)
+    feed.add(answering as unknown as WebSocket, 'session')
+    feed.add(silent as unknown as WebSocket, 'session')
     await vi.advanceTimersByTimeAsync(PING_MS)
     expect([answering.pings, silent.pings]).toEqual([1, 1])
     answering.emit('pong')
@@ -72,12 +75,12 @@ describe('LedgerFeed', () => {
 
   it('sends only entries written after it started, again when they complete, and drops a socket over 1 MiB', async () => {
     await request('/before')
-    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger)
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger, allowAll)
     feed.start()
     const reader = new FakeSocket()
     const stalled = new FakeSocket()
-    feed.add(reader as unknown as WebSocket)
-    feed.add(stalled as unknown as WebSocket)
+    feed.add(reader as unknown as WebSocket, 'session')
+    feed.add(stalled as unknown as WebSocket, 'session')
     const id = await request('/live')
     await vi.advanceTimersByTimeAsync(TAIL_MS)
     expect(reader.sent.map((m) => [m.type, m.entry.id, m.entry.durationMs])).toEqual([['entry', id, null]])
@@ -97,10 +100,10 @@ describe('LedgerFeed', () => {
   })
 
   it('stops re-reading an entry that never completes after 60 s', async () => {
-    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger)
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger, allowAll)
     feed.start()
     const reader = new FakeSocket()
-    feed.add(reader as unknown as WebSocket)
+    feed.add(reader as unknown as WebSocket, 'session')
     const id = await request('/stuck')
     await vi.advanceTimersByTimeAsync(TAIL_MS)
     await vi.advanceTimersByTimeAsync(61_000)
@@ -108,5 +111,43 @@ describe('LedgerFeed', () => {
     await ledger.flush()
     await vi.advanceTimersByTimeAsync(TAIL_MS * 2)
     expect(reader.sent.map((m) => m.entry.durationMs)).toEqual([null])
+  })
+
+  it('asks each session again before a batch: a refused or failing one is closed (1008) and sent nothing', async () => {
+    const live = new Set(['kept', 'ended'])
+    const asked: string[] = []
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger, async (session) => {
+      asked.push(session)
+      if (session === 'failing') throw new Error('user store unavailable')
+      return live.has(session)
+    })
+    feed.start()
+    await vi.advanceTimersByTimeAsync(TAIL_MS)
+    const kept = new FakeSocket()
+    const keptTwice = new FakeSocket()
+    const ended = new FakeSocket()
+    const failing = new FakeSocket()
+    feed.add(kept as unknown as WebSocket, 'kept')
+    feed.add(keptTwice as unknown as WebSocket, 'kept')
+    feed.add(ended as unknown as WebSocket, 'ended')
+    feed.add(failing as unknown as WebSocket, 'failing')
+    live.delete('ended')
+    await request('/after-logout')
+    await vi.advanceTimersByTimeAsync(TAIL_MS)
+    expect([kept.sent.length, keptTwice.sent.length]).toEqual([1, 1])
+    expect([ended.sent, failing.sent]).toEqual([[], []])
+    expect([ended.closedWith, failing.closedWith, kept.closedWith]).toEqual([
+      SESSION_ENDED,
+      SESSION_ENDED,
+      undefined,
+    ])
+    // One check per session, however many sockets it holds.
+    expect(asked.filter((s) => s === 'kept')).toHaveLength(1)
+    expect(feed.size).toBe(2)
+    // Without traffic, the ping asks too: a session that ended is closed within a ping interval.
+    live.delete('kept')
+    await vi.advanceTimersByTimeAsync(PING_MS)
+    expect([kept.closedWith, keptTwice.closedWith]).toEqual([SESSION_ENDED, SESSION_ENDED])
+    expect(feed.size).toBe(0)
   })
 })

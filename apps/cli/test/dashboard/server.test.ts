@@ -535,6 +535,44 @@ describe('live feed', () => {
     expect(newest.items[0]?.path).toContain('/missed/3')
   })
 
+  it('a socket outlives neither its session nor its user: logged out or removed, it is closed (1008) and sent nothing more', async () => {
+    const watcherToken = parseJson<{ token: string }>({
+      code: 0,
+      stderr: '',
+      stdout: await cli(['user', 'add', '--name', 'watcher', '--role', 'viewer', '--json']),
+    }).token
+    const leaving = new RecordingBrowser(dash.port)
+    expect((await leaving.login(tokens.admin as string)).status).toBe(204)
+    const watcher = new RecordingBrowser(dash.port)
+    expect((await watcher.login(watcherToken)).status).toBe(204)
+    const watch = (browser: Browser) => {
+      const ws = openSocket({ origin: browser.origin, cookie: browser.cookie })
+      const paths: string[] = []
+      ws.on('message', (data) => {
+        seen.push({ what: 'ws', text: String(data) })
+        paths.push((JSON.parse(String(data)) as { entry: { path: string } }).entry.path)
+      })
+      const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
+      return { ws, paths, closed, opened: new Promise((r) => ws.once('open', r)) }
+    }
+    const kept = watch(admin)
+    const loggedOut = watch(leaving)
+    const removed = watch(watcher)
+    await Promise.all([kept.opened, loggedOut.opened, removed.opened])
+    expect((await leaving.write('DELETE', '/api/session')).status).toBe(204)
+    expect((await admin.write('DELETE', '/api/users/watcher')).status).toBe(204)
+    expect(await throughGate('/github/after-the-session')).toBe(200)
+    const deadline = Date.now() + 3000
+    while (!kept.paths.some((p) => p.endsWith('/after-the-session')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20))
+    expect(kept.paths).toContainEqual(expect.stringContaining('/after-the-session'))
+    const within = (closed: Promise<number>) =>
+      Promise.race([closed, new Promise<string>((r) => setTimeout(() => r('still open'), 2000))])
+    expect([await within(loggedOut.closed), await within(removed.closed)]).toEqual([1008, 1008])
+    expect([loggedOut.paths, removed.paths]).toEqual([[], []])
+    for (const socket of [kept, loggedOut, removed]) socket.ws.terminate()
+  })
+
   it('a client that stops reading is dropped once over 1 MiB is buffered; others keep receiving', async () => {
     const slow = openSocket({ origin: admin.origin, cookie: admin.cookie })
     const fast = openSocket({ origin: admin.origin, cookie: admin.cookie })
