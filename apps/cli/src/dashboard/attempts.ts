@@ -1,7 +1,7 @@
 /**
  * Failed logins, per server (not per client: every client is local, and a per-address count would
- * be free to reset). 10 in a minute and further attempts get 429 until the oldest ages out; with
- * 256-bit tokens this is about noise, not guessing.
+ * be free to reset). 10 in a minute and further failures get 429 until the oldest ages out; with
+ * 256-bit tokens this is about noise, not guessing, so a right token is never refused by it.
  */
 export const MAX_FAILED_PER_MINUTE = 10
 

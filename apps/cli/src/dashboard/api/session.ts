@@ -1,6 +1,7 @@
 /**
  * `POST /api/session` (a one-time login token or a user token → a session cookie), `DELETE
- * /api/session`, `GET /api/me`. Failed logins count towards the server's limit (10 a minute).
+ * /api/session`, `GET /api/me`. Failed logins count towards the server's limit (10 a minute): over
+ * it, a failure is answered 429; a right token still logs in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { AccessError, type Actor, authorize } from '@aegis/access'
@@ -47,26 +48,34 @@ export async function login(
   auth: Auth,
   deps: DashboardDeps,
 ): Promise<void> {
-  if (auth.failures.limited()) {
-    throw new ApiError(429, 'too_many_attempts', 'Too many failed logins: wait a minute and try again')
-  }
   const body = await readJsonObject(req)
   const token = body.token
-  if (typeof token !== 'string' || token === '' || token.length > 512) {
-    auth.failures.record()
-    throw new ApiError(400, 'invalid_request', 'token: expected the login link token or a user token')
-  }
   let principal: Principal
   try {
+    if (typeof token !== 'string' || token === '' || token.length > 512) {
+      throw new ApiError(400, 'invalid_request', 'token: expected the login link token or a user token')
+    }
     principal = await principalFor(token.trim(), auth, deps)
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) auth.failures.record()
+    if (error instanceof ApiError && (error.status === 401 || error.status === 400)) failed(auth)
     throw error
   }
   // The starter's own authority is checked now too: a link must not outlive its starter's access.
   await actorOf(deps.users, principal)
   const id = auth.sessions.open(principal)
   sendNoContent(res, { 'set-cookie': sessionSetCookie(id, auth.secure) })
+}
+
+/**
+ * Counts a failed login; over the limit the failure is answered 429. A right token is never refused
+ * for the failures of others: any local process (an agent) can fail ten times a minute, and would
+ * otherwise keep the operator out of the dashboard for as long as it kept failing.
+ */
+function failed(auth: Auth): void {
+  if (auth.failures.limited()) {
+    throw new ApiError(429, 'too_many_attempts', 'Too many failed logins: wait a minute and try again')
+  }
+  auth.failures.record()
 }
 
 export function logout(req: IncomingMessage, res: ServerResponse, auth: Auth): void {
