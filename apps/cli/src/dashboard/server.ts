@@ -18,8 +18,8 @@ import { serveStatic } from './static.js'
 import { feedAllowed, refuseUpgrade, upgradeSession } from './upgrade.js'
 
 export interface DashboardServer {
-  /** Listens on host:port (0 = a free port); resolves with the port. */
-  listen(host: string, port: number): Promise<number>
+  /** Listens on host:port (0 = a free port); resolves with the address it got. */
+  listen(host: string, port: number): Promise<AddressInfo>
   /** A new one-time login token (5 minutes, single use). */
   issueLoginToken(): string
   /** Closes the feed's sockets, then the server and its connections. */
@@ -108,9 +108,10 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
           resolve()
         })
       })
-      port = (server.address() as AddressInfo).port
+      const bound = server.address() as AddressInfo
+      port = bound.port
       feed.start()
-      return port
+      return bound
     },
     issueLoginToken: () => auth.loginTokens.issue(),
     async close() {

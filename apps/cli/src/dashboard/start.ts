@@ -2,6 +2,7 @@
  * Serves the dashboard beside a gate (or, without one, beside the ledger): what `aegis dashboard`
  * does after starting the gate, and what `aegis gate` does when `dashboard.enabled` is true.
  */
+import { type AddressInfo, isIPv6 } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { AegisConfig } from '@aegis/config'
 import type { LedgerStore } from '@aegis/ledger'
@@ -38,7 +39,7 @@ export interface StartDashboardOptions {
 
 export interface RunningDashboard {
   port: number
-  /** `http://127.0.0.1:<port>/login#t=…`: logs in once, within 5 minutes. */
+  /** `http://<address bound, 127.0.0.1 for a wildcard>:<port>/login#t=…`: logs in once, within 5 minutes. */
   loginUrl: string
   /** The gate's logger, or the one made for the dashboard alone. */
   logger: ReturnType<typeof createLogger>
@@ -89,9 +90,9 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     await server.close()
     if (!gate) await ledger.close()
   }
-  let port: number
+  let bound: AddressInfo
   try {
-    port = await server.listen(config.dashboard.host, config.dashboard.port)
+    bound = await server.listen(config.dashboard.host, config.dashboard.port)
   } catch (error) {
     await close()
     throw new CliError(
@@ -104,6 +105,15 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
       `The dashboard listens on ${host}, beyond this machine, over plain HTTP: put a TLS proxy in front, and add the name browsers use to dashboard.allowed_hosts (other names get 403)`,
     )
   }
-  // The link names a loopback address the Host allowlist accepts, whatever interface is bound.
-  return { port, loginUrl: `http://127.0.0.1:${port}/login#t=${server.issueLoginToken()}`, logger, close }
+  const link = `http://${linkHost(bound.address)}:${bound.port}/login#t=${server.issueLoginToken()}`
+  return { port: bound.port, loginUrl: link, logger, close }
+}
+
+/**
+ * The address the login link names: the one the server is bound to (`::1` alone does not answer on
+ * 127.0.0.1), 127.0.0.1 for a wildcard bind. An IP address, which the Host allowlist always accepts.
+ */
+export function linkHost(address: string): string {
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1'
+  return isIPv6(address) ? `[${address}]` : address
 }

@@ -9,6 +9,8 @@ export interface RunningDashboard {
   gatePort: number | null
   /** The one-time token of the login line. */
   token: string
+  /** The origin the login line names (`http://127.0.0.1:<port>`, or the address bound). */
+  url: string
   output: () => string
   /** Resolves with the exit code. */
   exited: Promise<number | null>
@@ -48,7 +50,8 @@ export async function startServing(
   const line = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`dashboard did not start:\n${all}`)), 20_000)
     child.stdout?.on('data', () => {
-      const match = /^dashboard: http:\/\/127\.0\.0\.1:(\d+)\/login#t=([A-Za-z0-9_-]{43})$/m.exec(stdout)
+      const match =
+        /^dashboard: (http:\/\/(?:127\.0\.0\.1|\[::1\]):(\d+))\/login#t=([A-Za-z0-9_-]{43})$/m.exec(stdout)
       if (match) {
         clearTimeout(timer)
         resolve(match)
@@ -59,9 +62,10 @@ export async function startServing(
   const gate = /^Aegis gate listening on http:\/\/127\.0\.0\.1:(\d+) \(vault "[^"]+"\)$/m.exec(stdout)
   return {
     child,
-    port: Number(line[1]),
+    port: Number(line[2]),
     gatePort: gate ? Number(gate[1]) : null,
-    token: line[2] as string,
+    token: line[3] as string,
+    url: line[1] as string,
     output: () => all,
     exited,
   }
@@ -78,7 +82,13 @@ export interface Reply {
 export function http(
   port: number,
   path: string,
-  options: { method?: string; headers?: Record<string, string | undefined>; body?: string } = {},
+  options: {
+    method?: string
+    headers?: Record<string, string | undefined>
+    body?: string
+    /** The address to connect to (127.0.0.1 by default). */
+    address?: string
+  } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = {}
   for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = v
@@ -86,7 +96,7 @@ export function http(
     const req = request(
       // A `host` key (even undefined: no Host header at all) replaces the one node:http would set.
       {
-        host: '127.0.0.1',
+        host: options.address ?? '127.0.0.1',
         port,
         path,
         method: options.method ?? 'GET',

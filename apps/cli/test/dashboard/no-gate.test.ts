@@ -1,7 +1,9 @@
 // `aegis dashboard --no-gate`: the dashboard alone, on the ledger of a gate started separately;
 // under bootstrap (no user yet) the login link acts as bootstrap.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, initProject, type Project, removeDir } from '../helpers/run-cli.js'
 import { Browser, http, type RunningDashboard, startDashboard } from './helpers.js'
@@ -51,6 +53,27 @@ describe('aegis dashboard --no-gate', () => {
       '',
       'Error: --gate-port 0 with --no-gate: name the port of the running gate (1-65535)\n',
     ])
+  })
+
+  it('the login link names the address bound: with dashboard.host ::1 it is [::1] and logs in', async () => {
+    const config = join(project.dir, 'aegis.config.yaml')
+    const v6 = join(project.dir, 'aegis.v6.yaml')
+    writeFileSync(
+      v6,
+      readFileSync(config, 'utf8').replace(/(dashboard:\n(?: {2}.*\n)*? {2}host: )\S+/, '$1"::1"'),
+    )
+    const dash = await startDashboard(project.dir, ['--no-gate', '--port', '0', '--config', v6], project.env)
+    running.push(dash)
+    expect(dash.url).toBe(`http://[::1]:${dash.port}`)
+    const login = await http(dash.port, '/api/session', {
+      address: '::1',
+      method: 'POST',
+      headers: { host: `[::1]:${dash.port}`, origin: dash.url, 'x-aegis-csrf': '1' },
+      body: JSON.stringify({ token: dash.token }),
+    })
+    expect(login.status).toBe(200)
+    dash.child.kill('SIGTERM')
+    await dash.exited
   })
 
   it('a dashboard port in use is one clear error, exit 1', async () => {
