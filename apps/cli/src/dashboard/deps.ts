@@ -1,6 +1,7 @@
 /** What the dashboard server is given by `aegis dashboard`: no globals, no env reads below here. */
 import type { UserStore } from '@aegis/access'
 import type { LedgerStore } from '@aegis/ledger'
+import type { ConnectionLimits, Logger } from '@aegis/proxy'
 import type { VaultStore } from '@aegis/vault'
 import type { HostAllowlist } from './host.js'
 
@@ -46,9 +47,18 @@ export interface DashboardLogger {
   error(obj: object, msg?: string): void
 }
 
+/** The most client connections the dashboard holds at once (a few browsers, up to 64 feed sockets). */
+export const DASHBOARD_MAX_CONNECTIONS = 128
+
 export interface DashboardDeps {
   /** The names this dashboard answers to (`dashboard.allowed_hosts` and the local ones). */
   allowedHosts: HostAllowlist
+  /**
+   * The gate's client-connection limits (idle, header and request timeouts), with at most
+   * DASHBOARD_MAX_CONNECTIONS connections: the dashboard shares the process, and its descriptors,
+   * with the gate.
+   */
+  connections: ConnectionLimits
   /** `dist/dashboard` of the built CLI (may not exist: SPA routes then answer 503). */
   staticRoot: string
   ledger: LedgerStore
@@ -57,5 +67,6 @@ export interface DashboardDeps {
   starterToken: string | undefined
   vault: VaultAccess
   gateStatus: () => Promise<GateStatus>
-  logger: DashboardLogger
+  /** The gate's logger (the connection guard logs through it too). */
+  logger: Logger
 }

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { connectionServerOptions, guardConnections } from '@aegis/proxy/internal'
 import { WebSocketServer } from 'ws'
 import { handleApi } from './api/router.js'
 import { type Auth, createAuth } from './auth.js'
@@ -71,7 +72,14 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
     serveStatic(req, res, deps.staticRoot).catch(() => res.destroy())
   }
 
-  const server: Server = createServer({ maxHeaderSize: 16_384, requireHostHeader: false }, onRequest)
+  // The gate's connection limits: a cap (more are closed as they arrive), and idle, header and request
+  // timeouts. Without them any local process could hold connections here until the process ran out of
+  // descriptors, and the gate beside the dashboard with it.
+  const server: Server = createServer(
+    { ...connectionServerOptions(deps.connections), requireHostHeader: false },
+    onRequest,
+  )
+  guardConnections(server, deps.connections, deps.logger)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
     void upgradeSession(req, auth, deps, port).then((sessionId) => {

@@ -6,6 +6,7 @@ import { type AddressInfo, isIPv6 } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { AegisConfig } from '@aegis/config'
 import type { LedgerStore } from '@aegis/ledger'
+import { connectionLimits, connectionLimitsFromConfig } from '@aegis/proxy/internal'
 import type { VaultStore } from '@aegis/vault'
 import { bindFailureMessage } from '../lib/bind-error.js'
 import { CliError } from '../lib/errors.js'
@@ -13,7 +14,13 @@ import type { GateRuntime } from '../lib/gate-runtime.js'
 import { createLogger } from '../lib/logger.js'
 import type { Storage } from '../lib/storage.js'
 import { withUserStore } from '../lib/user-store.js'
-import type { DashboardDeps, GateStatus, UserAccess, VaultAccess } from './deps.js'
+import {
+  DASHBOARD_MAX_CONNECTIONS,
+  type DashboardDeps,
+  type GateStatus,
+  type UserAccess,
+  type VaultAccess,
+} from './deps.js'
 import { embeddedGateStatus, externalGateStatus } from './gate-status.js'
 import { dashboardHosts } from './host.js'
 import { ApiError } from './respond.js'
@@ -75,8 +82,10 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     },
   }
   const users: UserAccess = { use: (fn) => withUserStore(storage, fn) }
+  const limits = connectionLimits(connectionLimitsFromConfig(config))
   const deps: DashboardDeps = {
     allowedHosts: dashboardHosts(config.dashboard.allowed_hosts),
+    connections: { ...limits, maxConnections: Math.min(limits.maxConnections, DASHBOARD_MAX_CONNECTIONS) },
     staticRoot: STATIC_ROOT,
     ledger,
     users,

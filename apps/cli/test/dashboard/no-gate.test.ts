@@ -2,7 +2,7 @@
 // under bootstrap (no user yet) the login link acts as bootstrap.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, initProject, type Project, removeDir } from '../helpers/run-cli.js'
@@ -74,6 +74,49 @@ describe('aegis dashboard --no-gate', () => {
     expect(login.status).toBe(200)
     dash.child.kill('SIGTERM')
     await dash.exited
+  })
+
+  it('holds at most 128 connections, closing more as they arrive, and closes one idle past gate.idle_timeout', async () => {
+    // The dashboard shares its process (and its descriptors) with the gate: connections held here
+    // without end would starve the gate.
+    const config = readFileSync(join(project.dir, 'aegis.config.yaml'), 'utf8')
+    const idleConfig = join(project.dir, 'aegis.idle.yaml')
+    writeFileSync(idleConfig, config.replace(/(\n {2}idle_timeout: )\d+/, '$1500'))
+    const closedWithin = (socket: Socket, ms: number) =>
+      new Promise<'closed' | 'open'>((resolve) => {
+        const timer = setTimeout(() => resolve('open'), ms)
+        socket.once('close', () => {
+          clearTimeout(timer)
+          resolve('closed')
+        })
+      })
+    const open = (port: number) =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => resolve(socket))
+        socket.on('error', reject)
+      })
+
+    const capped = await startDashboard(project.dir, ['--no-gate', '--port', '0'], project.env)
+    running.push(capped)
+    const held: Socket[] = []
+    try {
+      for (let i = 0; i < 128; i++) held.push(await open(capped.port))
+      const extra = await open(capped.port)
+      expect(await closedWithin(extra, 2000)).toBe('closed')
+      expect(held.filter((s) => s.destroyed)).toHaveLength(0)
+      await expect.poll(() => capped.output()).toContain('connection limit reached')
+    } finally {
+      for (const s of held) s.destroy()
+    }
+    await expect.poll(async () => (await http(capped.port, '/api/me')).status).toBe(401)
+
+    const idle = await startDashboard(
+      project.dir,
+      ['--no-gate', '--port', '0', '--config', idleConfig],
+      project.env,
+    )
+    running.push(idle)
+    expect(await closedWithin(await open(idle.port), 3000)).toBe('closed')
   })
 
   it('a dashboard port in use is one clear error, exit 1', async () => {
