@@ -46,6 +46,10 @@ export interface RequestContext {
   forwardHeaders: string[] | null
   /** Set by the stage whose budget refused the request (`rate_limited`), for the metrics. */
   rateLimit: RateLimitScope | null
+  /** The client went away before its answer (the channel said so): nothing more is sent upstream. */
+  abandoned: boolean
+  /** The upstream exchange while its answer is awaited: `abandon` gives up on it. */
+  exchange: { fail(error: Error): void } | null
 }
 
 export function createContext(req: GateRequest, snapshot: Snapshot, now: number): RequestContext {
@@ -70,5 +74,7 @@ export function createContext(req: GateRequest, snapshot: Snapshot, now: number)
     loggablePath: null,
     forwardHeaders: null,
     rateLimit: null,
+    abandoned: false,
+    exchange: null,
   }
 }

@@ -12,7 +12,13 @@ import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import type { Stage as EmbedderStage } from './embedder-stage.js'
-import { deliveryFailureCode, describeError, isConnectFailure, upstreamFailure } from './errors.js'
+import {
+  CLIENT_CLOSED,
+  deliveryFailureCode,
+  describeError,
+  isConnectFailure,
+  upstreamFailure,
+} from './errors.js'
 import { type HealthReport, healthReport } from './health.js'
 import { InFlight } from './in-flight.js'
 import type { LedgerHealth } from './ledger-health.js'
@@ -37,7 +43,7 @@ import { service } from './stages/service.js'
 import { target } from './stages/target.js'
 import type { GateRequest } from './types.js'
 import type { PinnedDispatchers } from './upstream/dispatcher.js'
-import { forward, type UpstreamResponse } from './upstream/forward.js'
+import { ClientAbandonedError, forward, type UpstreamResponse } from './upstream/forward.js'
 import { type RedactedResponse, redactResponse } from './upstream/redact-response.js'
 import type { AddressResolver } from './upstream/resolve.js'
 
@@ -146,6 +152,8 @@ export class GateEngine {
   readonly #strip: ReadonlySet<string>
   /** Which outcomes get a line: decided once, not per request. */
   readonly #requestLog: RequestLog
+  /** Requests being decided or forwarded, for `abandon`. */
+  readonly #live = new Map<GateRequest, RequestContext>()
 
   constructor(options: EngineOptions) {
     this.#options = options
@@ -189,9 +197,31 @@ export class GateEngine {
     ]
   }
 
+  /**
+   * The channel's client went away before its answer (the gate: the connection closed before a
+   * response head was written). A request still being decided is not forwarded; one waiting for the
+   * upstream's answer is given up, the upstream request aborted (an LLM call stops billing, the
+   * agent's in-flight slot is free). Its row says `failed`, `client_closed`. No-op otherwise.
+   */
+  abandon(req: GateRequest): void {
+    const ctx = this.#live.get(req)
+    if (ctx === undefined || ctx.abandoned) return
+    ctx.abandoned = true
+    ctx.exchange?.fail(new ClientAbandonedError())
+  }
+
   async process(req: GateRequest): Promise<Outcome> {
+    this.#live.set(req, createContext(req, this.#options.state.current, Date.now()))
+    try {
+      return await this.#process(this.#live.get(req) as RequestContext)
+    } finally {
+      this.#live.delete(req)
+    }
+  }
+
+  async #process(ctx: RequestContext): Promise<Outcome> {
+    const req = ctx.req
     this.#options.observer?.requestStarted()
-    const ctx = createContext(req, this.#options.state.current, Date.now())
     let refusal: Refusal | undefined
     try {
       const deciding = runStages(this.#stages, ctx)
@@ -305,6 +335,7 @@ export class GateEngine {
       redacted = redacting instanceof Promise ? await redacting : redacting
     } catch (error) {
       release(ctx)
+      if (ctx.abandoned) return this.#abandoned(ctx, entryId)
       if (isConnectFailure(error)) this.#options.resolver.forget(dial.host, dial.address)
       const refusal = upstreamFailure(error, dial.host)
       const status = REFUSAL_STATUS[refusal.code]
@@ -326,6 +357,31 @@ export class GateEngine {
       return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
     }
     return new Forwarded(ctx, entryId, response, redacted, audit, this.#requestLog, observer, upstreamMs)
+  }
+
+  /** Completes the row of a request whose client went away before the upstream answered. */
+  #abandoned(ctx: RequestContext, entryId: number): RefusedOutcome {
+    this.#options.observer?.requestEnded(requestRecord(ctx, 'failed', CLIENT_CLOSED, null))
+    this.#options.audit.complete(entryId, {
+      requestId: ctx.req.id,
+      decision: 'failed',
+      code: CLIENT_CLOSED,
+      status: null,
+      durationMs: Date.now() - ctx.req.receivedAt,
+      bytesIn: 0,
+      bytesOut: 0,
+    })
+    // Nobody reads this answer: it only ends the channel's wait.
+    const refusal = refuse(
+      'upstream_unreachable',
+      'The client closed the connection before the upstream answered',
+    )
+    return {
+      kind: 'refused',
+      refusal,
+      status: REFUSAL_STATUS[refusal.code],
+      problem: problemDocument(refusal, ctx.req.id),
+    }
   }
 
   /** Records a refusal decided by the pipeline, then describes it. */

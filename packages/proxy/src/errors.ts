@@ -1,4 +1,4 @@
-import { type Refusal, refuse } from '@aegis/guard'
+import { type DeliveryCode, type Refusal, refuse } from '@aegis/guard'
 import { BodyTooLargeError } from './upstream/body.js'
 import { UnredactableResponseError } from './upstream/coding.js'
 import { UpstreamBodyTimeoutError, UpstreamDeadlineError } from './upstream/exchange.js'
@@ -73,3 +73,6 @@ export function describeError(error: unknown): string {
   }
   return typeof cause
 }
+
+/** The ledger code of a forwarded request whose client went away before the whole answer was sent. */
+export const CLIENT_CLOSED: DeliveryCode = 'client_closed'

@@ -7,10 +7,10 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import { type DeliveryCode, problemDocument, REFUSAL_STATUS, refuse } from '@aegis/guard'
+import { problemDocument, REFUSAL_STATUS, refuse } from '@aegis/guard'
 import { Drain } from './drain.js'
 import type { ForwardedOutcome, Outcome } from './engine.js'
-import { describeError } from './errors.js'
+import { CLIENT_CLOSED, describeError } from './errors.js'
 import type { HealthReport } from './health.js'
 import { CallerCheck } from './http/callers.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
@@ -97,9 +97,6 @@ class ClientGoneError extends Error {
   }
 }
 
-/** The ledger code of a forwarded request whose agent hung up before the whole answer was sent. */
-const CLIENT_CLOSED: DeliveryCode = 'client_closed'
-
 const UNMET_EXPECTATION = refuse('bad_request', 'Expect supports only "100-continue"')
 
 const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000 }
@@ -139,6 +136,8 @@ export function createGate(options: GateOptions): Gate {
 
   function deliver(req: IncomingMessage, res: ServerResponse, outcome: Outcome, requestId: string): void {
     if (outcome.kind === 'refused') {
+      // The client is gone (its row says so, or the refusal's): nobody to answer.
+      if (res.destroyed) return
       sendRefusal(req, res, outcome.status, outcome.refusal, outcome.problem, {
         requestId,
         closing: requests.closing,
@@ -285,6 +284,11 @@ export function createGate(options: GateOptions): Gate {
     const pending = requests.closing
       ? engine.reject(gateRequest, refuse('shutting_down', 'The gate is shutting down'))
       : engine.process(gateRequest)
+    // A client that goes away before its answer: the engine gives up on the request (`abandon`:
+    // not forwarded, or the upstream request aborted). After the head, the pump sees it.
+    res.on('close', () => {
+      if (!res.headersSent) engine.abandon(gateRequest)
+    })
     // One promise for the hand-over; deliver's own throw is caught here (a `.catch` would cost another).
     pending.then(
       (outcome) => {

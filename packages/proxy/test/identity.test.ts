@@ -156,13 +156,14 @@ describe('agent identity and grants', () => {
     }
     await new Promise((r) => setTimeout(r, 400))
     expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })).status).toBe(200)
-    // and the abandoned request's entry is completed, as failed (nobody got the answer)
+    // and each abandoned request's entry is completed as failed, client_closed: its upstream request
+    // was aborted (no status), and its slot came back at once (none of the three was refused)
     await h.ledger.flush()
-    const abandoned = h.ledger
-      .query({ limit: 50 })
-      .filter((e) => e.path === '/slow/200' && e.decision !== 'blocked')
-    expect(abandoned).toHaveLength(1)
-    expect(abandoned[0]).toMatchObject({ decision: 'failed', status: 200, bytesOut: 0 })
+    const rows = h.ledger.query({ limit: 50 }).filter((e) => e.path === '/slow/200')
+    expect(rows).toHaveLength(3)
+    for (const row of rows)
+      expect(row).toMatchObject({ decision: 'failed', code: 'client_closed', status: null, bytesOut: 0 })
+    expect(h.upstream.cutOff.filter((url) => url === '/slow/200')).toHaveLength(3)
   })
 
   it('gives the slot back when a keep-alive connection is reset with a request in flight', async () => {
@@ -184,7 +185,7 @@ describe('agent identity and grants', () => {
     await h.ledger.flush()
     const abandoned = h.ledger.query({ limit: 50 }).filter((e) => e.path === '/slow/150')
     expect(abandoned).toHaveLength(1)
-    expect(abandoned[0]).toMatchObject({ decision: 'failed', status: 200, bytesOut: 0 })
+    expect(abandoned[0]).toMatchObject({ decision: 'failed', code: 'client_closed', status: null, bytesOut: 0 })
   })
 
   it('takes revocation and regeneration effect on the next snapshot', async () => {

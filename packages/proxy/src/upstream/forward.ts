@@ -63,6 +63,14 @@ export class IncompleteBodyError extends Error {
   }
 }
 
+/** The client went away before the upstream answered: the exchange was given up. */
+export class ClientAbandonedError extends Error {
+  constructor() {
+    super('The client closed the connection before the upstream answered')
+    this.name = 'ClientAbandonedError'
+  }
+}
+
 /**
  * Sends the request to the dial target with the credential injected: the agent's own credential
  * headers, hop-by-hop and override headers are gone, and the upstream sees one value — the vault's.
@@ -105,18 +113,24 @@ export function forward(ctx: RequestContext, pool: Pool, limits: ForwardLimits):
     return Promise.reject(error)
   }
   return prepared instanceof Promise
-    ? prepared.then((ready) => send(pool, request, ready, limits.requestTimeoutMs))
-    : send(pool, request, prepared, limits.requestTimeoutMs)
+    ? prepared.then((ready) => send(ctx, pool, request, ready, limits.requestTimeoutMs))
+    : send(ctx, pool, request, prepared, limits.requestTimeoutMs)
 }
 
-/** Dispatches the request with its body; resolves at the response headers. */
+/**
+ * Dispatches the request with its body; resolves at the response headers. The exchange is the
+ * context's while its answer is awaited (a client that goes away gives up on it: `abandon`).
+ */
 function send(
+  ctx: RequestContext,
   pool: Pool,
   request: Dispatcher.DispatchOptions,
   { body, counter }: PreparedBody,
   timeoutMs: number,
 ): Promise<UpstreamResponse> {
+  if (ctx.abandoned) return Promise.reject(new ClientAbandonedError())
   const exchange = new UpstreamExchange(body instanceof Readable ? body : null, timeoutMs)
+  ctx.exchange = exchange
   request.body = body
   pool.dispatch(request, exchange)
   return exchange.head.then((head) => {
