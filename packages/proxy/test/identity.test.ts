@@ -185,7 +185,12 @@ describe('agent identity and grants', () => {
     await h.ledger.flush()
     const abandoned = h.ledger.query({ limit: 50 }).filter((e) => e.path === '/slow/150')
     expect(abandoned).toHaveLength(1)
-    expect(abandoned[0]).toMatchObject({ decision: 'failed', code: 'client_closed', status: null, bytesOut: 0 })
+    expect(abandoned[0]).toMatchObject({
+      decision: 'failed',
+      code: 'client_closed',
+      status: null,
+      bytesOut: 0,
+    })
   })
 
   it('takes revocation and regeneration effect on the next snapshot', async () => {
