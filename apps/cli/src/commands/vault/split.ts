@@ -12,6 +12,7 @@ import {
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { assertOpensDatabaseVaults } from '../../lib/custody.js'
+import { writeFailure, writeStdoutOnce } from '../../lib/stdout-once.js'
 
 /** `aegis vault split --json` (interface.md §6). */
 export interface SplitOutput {
@@ -40,7 +41,7 @@ export default class VaultSplit extends AegisCommand<typeof VaultSplit> {
     }),
   }
 
-  async run(): Promise<SplitOutput> {
+  async run(): Promise<undefined> {
     const { shares: count, threshold } = this.flags
     const problem = splitParameterProblem(count, threshold)
     if (problem) this.fail(`--${problem.field} ${problem.message}`)
@@ -65,6 +66,22 @@ export default class VaultSplit extends AegisCommand<typeof VaultSplit> {
     } catch {
       // First split.
     }
+
+    // The shares are the only copy of the key once the split is committed: they are delivered
+    // first, and a stdout that cannot take them (a full disk, a closed pipe) leaves everything as
+    // it was — never a key removed with its shares lost.
+    const json = this.jsonEnabled()
+    const output: SplitOutput = { threshold, shares: result.shares }
+    try {
+      await writeStdoutOnce(
+        json ? `${JSON.stringify(output, null, 2)}\n` : sharesText(count, threshold, result.shares, previous),
+      )
+    } catch (error) {
+      this.fail(
+        `Could not print the key shares (${writeFailure(error)}), so the key was not split: nothing changed, the master key is where it was, and any share that was printed does not work`,
+      )
+    }
+
     writeCustody(dataDir, result.record)
     if (configFile !== null && edited !== null) {
       try {
@@ -83,16 +100,22 @@ export default class VaultSplit extends AegisCommand<typeof VaultSplit> {
         'Warning: AEGIS_MASTER_KEY is set in this environment, and commands run with it bypass the seal; unset it (and remove it from shell profiles, .env files and service definitions): Aegis never wrote it, so it cannot remove it\n',
       )
     }
-    this.log(`Split the master key into ${count} shares; any ${threshold} of them unseal the vault.`)
-    this.log(
-      `Shares (shown once: give each to a different holder; Aegis keeps none of them${previous === null ? '' : ', and the shares of the previous split no longer work'}):`,
-    )
-    this.log('')
-    for (const share of result.shares) this.log(`  ${share}`)
-    this.log('')
     if (edited !== null) this.log(`Removed vault.master_key from ${configFile}.`)
     this.log('The vault is sealed. Unseal it with: aegis vault unseal --key-share - < file-with-shares')
     this.log('Running gates keep their key in memory until aegis vault seal.')
-    return { threshold, shares: result.shares }
+    // Printed above already (with --json, the one document).
+    return undefined
   }
+}
+
+/** The human form of the one-time print. */
+function sharesText(count: number, threshold: number, shares: string[], previous: string | null): string {
+  return [
+    `Split the master key into ${count} shares; any ${threshold} of them unseal the vault.`,
+    `Shares (shown once: give each to a different holder; Aegis keeps none of them${previous === null ? '' : ', and the shares of the previous split no longer work'}):`,
+    '',
+    ...shares.map((share) => `  ${share}`),
+    '',
+    '',
+  ].join('\n')
 }
