@@ -176,6 +176,23 @@ describe('a gate started sealed', () => {
     expect(await health()).toMatchObject({ sealed: true, credentials: 0 })
   })
 
+  it('a whole set given while one of its shares is pending unseals it (the pending share counts once)', async () => {
+    const first = await runCli(['vault', 'unseal', '--key-share', '-', '--json'], {
+      cwd: dir,
+      input: `${shares[0]}\n`,
+    })
+    expect(JSON.parse(first.stdout)).toMatchObject({ sealed: true, progress: 1 })
+    const whole = await runCli(['vault', 'unseal', '--key-share', '-', '--json'], {
+      cwd: dir,
+      input: `${shares[0]}\n${shares[1]}\n`,
+    })
+    expect(whole.code, whole.stderr).toBe(0)
+    expect(whole.stderr).toBe('')
+    expect(JSON.parse(whole.stdout)).toMatchObject({ sealed: false, progress: 0, gates: 1 })
+    expect(await health()).toMatchObject({ status: 'ok', sealed: false })
+    expect((await runCli(['vault', 'seal'], { cwd: dir })).code).toBe(0)
+  })
+
   it('--key-file unseals the gate and writes unsealed.key for CLI commands; seal removes both', async () => {
     const r = await runCli(['vault', 'unseal', '--key-share', '-', '--key-file', '--json'], {
       cwd: dir,

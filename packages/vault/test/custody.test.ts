@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseShare } from '../src/custody/envelope.js'
+import { encodeShare, parseShare } from '../src/custody/envelope.js'
 import {
   acceptShares,
   CustodyError,
@@ -37,6 +37,14 @@ function codeOf(fn: () => unknown): CustodyErrorCode | 'none' {
     return (err as CustodyError).code
   }
   return 'none'
+}
+
+/** The share's holder position (x) with one y byte changed, under a valid checksum. */
+function alteredSameX(share: string): string {
+  const parsed = parseShare(share, 1)
+  const bytes = Uint8Array.from(parsed.bytes)
+  bytes[0] = (bytes[0] as number) ^ 0xff
+  return encodeShare(parsed.setId, parsed.threshold, bytes)
 }
 
 /** Changes the character at `index` to another base64url character. */
@@ -188,10 +196,12 @@ describe('SealableVault', () => {
       threshold: 3,
       progress: 1,
     })
-    await expect(source.submitShare(main.shares[0] as string)).rejects.toMatchObject({
-      code: 'duplicate_share',
+    // The same share again is already counted: no error, no progress.
+    expect(await source.submitShare(main.shares[0] as string)).toEqual({
+      sealed: true,
+      threshold: 3,
+      progress: 1,
     })
-    expect(source.status().progress).toBe(1)
     expect(await source.submitShare(main.shares[1] as string)).toMatchObject({ progress: 2 })
     expect(source.resetShares()).toEqual({ sealed: true, threshold: 3, progress: 0 })
     for (const s of main.shares.slice(2)) await source.submitShare(s)
@@ -202,6 +212,33 @@ describe('SealableVault', () => {
     expect(source.isSealed()).toBe(true)
     expect(source.loadCredentials().credentials).toEqual([])
     expect(source.status()).toEqual({ sealed: true, threshold: 3, progress: 0 })
+  })
+
+  it('a whole set sent while some of its shares are pending unseals (those already held count once)', async () => {
+    const dataDir = tempDataDir()
+    const v = newVault(dataDir)
+    v.add(sampleCredential())
+    v.close()
+    writeCustody(dataDir, custody)
+    const source = new SealableVault({ dataDir, name: 'default' })
+    await source.submitShare(main.shares[0] as string)
+    await source.submitShare(main.shares[1] as string)
+    for (const s of main.shares.slice(0, 3)) await source.submitShare(s)
+    expect(source.isSealed()).toBe(false)
+    expect(source.loadCredentials().credentials.map((c) => c.name)).toEqual(['slack-bot'])
+    source.seal()
+  })
+
+  it('the same holder position with other bytes (an altered share) is still refused', async () => {
+    const dataDir = tempDataDir()
+    newVault(dataDir).close()
+    writeCustody(dataDir, custody)
+    const source = new SealableVault({ dataDir, name: 'default' })
+    await source.submitShare(main.shares[0] as string)
+    await expect(source.submitShare(alteredSameX(main.shares[0] as string))).rejects.toMatchObject({
+      code: 'duplicate_share',
+    })
+    expect(source.status().progress).toBe(1)
   })
 
   it('forgets shares given more than the timeout ago', async () => {

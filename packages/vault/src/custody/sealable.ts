@@ -2,7 +2,7 @@ import { VaultError } from '../errors.js'
 import { forgetVaultKeys } from '../keycache.js'
 import { openVault } from '../manage.js'
 import type { Vault } from '../vault.js'
-import type { ParsedShare } from './envelope.js'
+import { type ParsedShare, parseShare } from './envelope.js'
 import { CustodyError } from './errors.js'
 import { passesKeyCheck } from './key-check.js'
 import { readCustody, requireCustody } from './record.js'
@@ -104,6 +104,7 @@ export class SealableVault {
     if (!this.isSealed()) return this.status()
     const custody = requireCustody(this.#dataDir)
     this.#expire()
+    if (this.#holds(text)) return this.status()
     const share = acceptShare(text, this.#pending.length + 1, this.#pending, custody)
     if (this.#pending.length === 0) this.#pendingSince = Date.now()
     this.#pending.push(share)
@@ -170,6 +171,21 @@ export class SealableVault {
   changeToken(): string {
     const vault = this.#vault
     return vault === null ? `sealed:${this.#generation}` : `${this.#generation}:${vault.changeToken()}`
+  }
+
+  /**
+   * Whether this exact share is already among those given so far. Giving it again changes nothing
+   * (as in HashiCorp Vault): a holder who repeats theirs, or an operator who sends a whole set while
+   * others' shares are pending, is not refused for a share the gate already counts.
+   */
+  #holds(text: string): boolean {
+    if (this.#pending.length === 0) return false
+    const share = parseShare(text, this.#pending.length + 1)
+    const held = this.#pending.some(
+      (s) => s.setId === share.setId && Buffer.from(s.bytes).equals(Buffer.from(share.bytes)),
+    )
+    share.bytes.fill(0)
+    return held
   }
 
   #clearPending(): ParsedShare[] {
