@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -107,6 +107,30 @@ describe('multi-vault commands', () => {
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
     }
     expect(snapshot(p.dir)).toEqual(before)
+  })
+
+  it('three vault create of one name at once: one creates it, the others say it exists', async () => {
+    const runs = await Promise.all([1, 2, 3].map(() => p.run(['vault', 'create', '--name', 'raced'])))
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 1, 1])
+    for (const r of runs.filter((r) => r.code === 1)) {
+      expect(r.stderr).toMatch(/^Error: Vault "raced" already exists/)
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
+    }
+    const vaults = parseJson<{ name: string }[]>(await p.run(['vault', 'vaults', '--json']))
+    expect(vaults.filter((v) => v.name === 'raced')).toHaveLength(1)
+    expect((await p.run(['vault', 'list'], { env: { AEGIS_VAULT: 'raced' } })).code).toBe(0)
+  })
+
+  it('a database file no vault lists (a create killed half way) is named with the way out', async () => {
+    const stray = join(p.dir, '.aegis', 'vaults', 'stray.db')
+    writeFileSync(stray, '')
+    const r = await p.run(['vault', 'create', '--name', 'stray'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      `Error: Vault "stray" already exists: ${stray} is present, though vaults.json does not list it (left by an interrupted vault create?); remove it with: aegis vault destroy --name stray --confirm\n`,
+    )
+    expect((await p.run(['vault', 'destroy', '--name', 'stray', '--confirm'])).code).toBe(0)
+    expect((await p.run(['vault', 'create', '--name', 'stray'])).code).toBe(0)
   })
 })
 

@@ -58,7 +58,12 @@ export function createVault(opts: CreateVaultOptions): Vault {
   if (registry.vaults.some((v) => v.name === name))
     throw new VaultError('exists', `Vault "${name}" already exists`)
   const file = join(dataDir, vaultFileName(name))
-  if (existsSync(file)) throw new VaultError('exists', `Vault "${name}" already exists: ${file} is present`)
+  if (existsSync(file)) {
+    throw new VaultError(
+      'exists',
+      `Vault "${name}" already exists: ${file} is present, though vaults.json does not list it (left by an interrupted vault create?); remove it with: aegis vault destroy --name ${name} --confirm`,
+    )
+  }
 
   try {
     ensurePrivateDir(dataDir)
@@ -100,6 +105,10 @@ export function createVault(opts: CreateVaultOptions): Vault {
   } catch (err) {
     conn?.client.close()
     if (created) removeDatabaseFiles(file)
+    // Another process made the file since the check above (two creates of one name at once).
+    if (!created && (err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new VaultError('exists', `Vault "${name}" already exists`)
+    }
     throw toVaultError(err, file)
   }
 }
