@@ -15,8 +15,10 @@ export { ACCESS_PG_MIGRATIONS } from './pg-migrations.js'
 export { isRole, ROLES, type Role } from './roles.js'
 export {
   AccessStore,
+  type AddUserOptions,
   accessFile,
   addUser,
+  type DeliverToken,
   type IssuedToken,
   resolveActor,
   type UserInfo,

@@ -40,6 +40,12 @@ export interface IssuedToken {
   token: string
 }
 
+/**
+ * Shows or saves a token just issued, inside the transaction that issues it (before COMMIT): when it
+ * throws or rejects, nothing is committed.
+ */
+export type DeliverToken = (issued: IssuedToken) => void | Promise<void>
+
 export function checkRole(role: string): Role {
   if (!isRole(role)) {
     throw new AccessError('invalid_input', 'Invalid role: use admin, operator or viewer')

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateUserToken, hashUserToken } from '@aegis/guard'
 import { and, count, eq, ne } from 'drizzle-orm'
@@ -5,10 +6,12 @@ import { type Actor, BOOTSTRAP } from './actor.js'
 import { type Connection, connect } from './db.js'
 import { checkUserName } from './names.js'
 import type { Permission } from './permissions.js'
+import type { Role } from './roles.js'
 import {
   actorOfRow,
   BOOTSTRAP_KEY,
   checkRole,
+  type DeliverToken,
   existing,
   firstUserMustBeAdmin,
   type IssuedToken,
@@ -23,7 +26,7 @@ import {
 } from './rules.js'
 import { settings, users } from './schema.js'
 
-export type { IssuedToken, UserInfo } from './rules.js'
+export type { DeliverToken, IssuedToken, UserInfo } from './rules.js'
 
 /** The user store's file in a data directory: users are per data directory, not per vault. */
 export function accessFile(dataDir: string): string {
@@ -90,25 +93,42 @@ export class AccessStore {
   addUser(actor: Actor, input: { name: string; role: string }): IssuedToken {
     const name = checkUserName(input.name)
     const role = checkRole(input.role)
-    return this.#write(actor, 'user:write', () => {
-      const { db } = this.#conn
-      const bootstrapping = this.bootstrapCompletedAt() === null
-      if (bootstrapping) firstUserMustBeAdmin(name, role)
-      if (db.select({ id: users.id }).from(users).where(eq(users.name, name)).get() !== undefined) {
-        throw userExists(name)
-      }
-      const token = generateUserToken()
-      const now = Date.now()
-      db.insert(users)
-        .values({ name, role, ...tokenColumns(token), createdAt: now, updatedAt: now })
+    return this.#write(actor, 'user:write', () => this.#insertUser(name, role))
+  }
+
+  /**
+   * `addUser`, with `deliver` called on the token inside the transaction, before it commits: when
+   * it fails (the token could not be shown or saved) nothing is committed, so a token nobody has
+   * never exists — not even as the first admin that ends bootstrap for good.
+   */
+  async addUserDelivered(
+    actor: Actor,
+    input: { name: string; role: string },
+    deliver: DeliverToken,
+  ): Promise<IssuedToken> {
+    const name = checkUserName(input.name)
+    const role = checkRole(input.role)
+    return this.#writeDelivered(actor, 'user:write', () => this.#insertUser(name, role), deliver)
+  }
+
+  #insertUser(name: string, role: Role): IssuedToken {
+    const { db } = this.#conn
+    const bootstrapping = this.bootstrapCompletedAt() === null
+    if (bootstrapping) firstUserMustBeAdmin(name, role)
+    if (db.select({ id: users.id }).from(users).where(eq(users.name, name)).get() !== undefined) {
+      throw userExists(name)
+    }
+    const token = generateUserToken()
+    const now = Date.now()
+    db.insert(users)
+      .values({ name, role, ...tokenColumns(token), createdAt: now, updatedAt: now })
+      .run()
+    if (bootstrapping) {
+      db.insert(settings)
+        .values({ key: BOOTSTRAP_KEY, value: new Date(now).toISOString() })
         .run()
-      if (bootstrapping) {
-        db.insert(settings)
-          .values({ key: BOOTSTRAP_KEY, value: new Date(now).toISOString() })
-          .run()
-      }
-      return { name, role, token }
-    })
+    }
+    return { name, role, token }
   }
 
   /** Changes a user's role; the last admin cannot be demoted. */
@@ -126,16 +146,28 @@ export class AccessStore {
   /** Issues a new token for a user; the old one stops working when this returns. */
   regenerateToken(actor: Actor, input: { name: string }): IssuedToken {
     const name = checkUserName(input.name)
-    return this.#write(actor, 'user:write', () => {
-      const target = this.#existing(name)
-      const token = generateUserToken()
-      this.#conn.db
-        .update(users)
-        .set({ ...tokenColumns(token), updatedAt: Date.now() })
-        .where(eq(users.id, target.id))
-        .run()
-      return { name, role: checkRole(target.role), token }
-    })
+    return this.#write(actor, 'user:write', () => this.#replaceToken(name))
+  }
+
+  /** `regenerateToken`, delivered as `addUserDelivered` is: when `deliver` fails the old token stays. */
+  async regenerateTokenDelivered(
+    actor: Actor,
+    input: { name: string },
+    deliver: DeliverToken,
+  ): Promise<IssuedToken> {
+    const name = checkUserName(input.name)
+    return this.#writeDelivered(actor, 'user:write', () => this.#replaceToken(name), deliver)
+  }
+
+  #replaceToken(name: string): IssuedToken {
+    const target = this.#existing(name)
+    const token = generateUserToken()
+    this.#conn.db
+      .update(users)
+      .set({ ...tokenColumns(token), updatedAt: Date.now() })
+      .where(eq(users.id, target.id))
+      .run()
+    return { name, role: checkRole(target.role), token }
   }
 
   /** Removes a user (its token stops working at once); the last admin cannot be removed. */
@@ -164,6 +196,30 @@ export class AccessStore {
         return fn()
       })
       .immediate()
+  }
+
+  /**
+   * `#write`, then `deliver` on the result while the transaction is still open: COMMIT only once
+   * it resolved, ROLLBACK when it fails. The write lock is held meanwhile (a write of a few lines).
+   */
+  async #writeDelivered(
+    actor: Actor,
+    permission: Permission,
+    fn: () => IssuedToken,
+    deliver: DeliverToken,
+  ): Promise<IssuedToken> {
+    const { client } = this.#conn
+    client.exec('BEGIN IMMEDIATE')
+    try {
+      this.#recheck(actor, permission)
+      const issued = fn()
+      await deliver(issued)
+      client.exec('COMMIT')
+      return issued
+    } catch (error) {
+      if (client.inTransaction) client.exec('ROLLBACK')
+      throw error
+    }
   }
 
   /** The actor as the store holds it now, authorised again (the rule lives in rules.ts). */
@@ -212,17 +268,51 @@ export function resolveActor(options: { file: string; token: string | undefined 
 /**
  * Adds a user to the store at `file`, creating it (0600) for the first user only once the input
  * passed every check that needs no database: a refused first `user add` leaves no file behind.
+ * With `deliver` (see `AccessStore.addUserDelivered`) it returns a promise, and a failed delivery
+ * leaves no file behind either when this call created it.
  */
-export function addUser(options: { file: string; actor: Actor; name: string; role: string }): IssuedToken {
-  const { file, actor, name, role } = options
+export function addUser(options: AddUserOptions & { deliver?: undefined }): IssuedToken
+export function addUser(options: AddUserOptions & { deliver: DeliverToken }): Promise<IssuedToken>
+export function addUser(options: AddUserOptions): IssuedToken | Promise<IssuedToken> {
+  const { file, actor, name, role, deliver } = options
   let store = AccessStore.open({ file })
+  let created = false
   if (store === null) {
     firstUserMustBeAdmin(checkUserName(name), checkRole(role))
     store = AccessStore.open({ file, create: true }) as AccessStore
+    created = true
   }
-  try {
-    return store.addUser(actor, { name, role })
-  } finally {
-    store.close()
+  const opened = store
+  if (deliver === undefined) {
+    try {
+      return opened.addUser(actor, { name, role })
+    } finally {
+      opened.close()
+    }
   }
+  return opened.addUserDelivered(actor, { name, role }, deliver).then(
+    (issued) => {
+      opened.close()
+      return issued
+    },
+    (error: unknown) => {
+      opened.close()
+      if (created) removeStoreFiles(file)
+      throw error
+    },
+  )
+}
+
+export interface AddUserOptions {
+  file: string
+  actor: Actor
+  name: string
+  role: string
+  /** Shows or saves the token before the user is committed; see `AccessStore.addUserDelivered`. */
+  deliver?: DeliverToken | undefined
+}
+
+/** A store file this process created, with the journal SQLite may keep beside it. */
+function removeStoreFiles(file: string): void {
+  for (const f of [file, `${file}-journal`]) rmSync(f, { force: true })
 }

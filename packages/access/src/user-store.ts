@@ -1,5 +1,5 @@
 import type { Actor } from './actor.js'
-import type { AccessStore, IssuedToken, UserInfo } from './store.js'
+import type { AccessStore, DeliverToken, IssuedToken, UserInfo } from './store.js'
 
 /**
  * The users of either engine, as the CLI, the dashboard and the gate's admin socket use them. Same
@@ -11,9 +11,14 @@ export interface UserStore {
   bootstrapCompletedAt(): Promise<Date | null>
   resolveActor(token: string | undefined): Promise<Actor>
   listUsers(): Promise<UserInfo[]>
-  addUser(actor: Actor, input: { name: string; role: string }): Promise<IssuedToken>
+  /**
+   * With `deliver`, the token is handed to it inside the transaction, before COMMIT: when it fails
+   * (the token could not be shown or saved) no user is added and bootstrap does not end.
+   */
+  addUser(actor: Actor, input: { name: string; role: string }, deliver?: DeliverToken): Promise<IssuedToken>
   setRole(actor: Actor, input: { name: string; role: string }): Promise<UserInfo>
-  regenerateToken(actor: Actor, input: { name: string }): Promise<IssuedToken>
+  /** With `deliver` as for `addUser`: when it fails, the old token keeps working. */
+  regenerateToken(actor: Actor, input: { name: string }, deliver?: DeliverToken): Promise<IssuedToken>
   removeUser(actor: Actor, input: { name: string }): Promise<void>
   close(): Promise<void>
 }
@@ -26,9 +31,15 @@ export function sqliteUserStore(store: AccessStore): UserStore {
     bootstrapCompletedAt: () => run(() => store.bootstrapCompletedAt()),
     resolveActor: (token) => run(() => store.resolveActor(token)),
     listUsers: () => run(() => store.listUsers()),
-    addUser: (actor, input) => run(() => store.addUser(actor, input)),
+    addUser: (actor, input, deliver) =>
+      deliver === undefined
+        ? run(() => store.addUser(actor, input))
+        : store.addUserDelivered(actor, input, deliver),
     setRole: (actor, input) => run(() => store.setRole(actor, input)),
-    regenerateToken: (actor, input) => run(() => store.regenerateToken(actor, input)),
+    regenerateToken: (actor, input, deliver) =>
+      deliver === undefined
+        ? run(() => store.regenerateToken(actor, input))
+        : store.regenerateTokenDelivered(actor, input, deliver),
     removeUser: (actor, input) => run(() => store.removeUser(actor, input)),
     close: () => run(() => store.close()),
   }

@@ -1,6 +1,14 @@
 /** What the `aegis user …` commands share: opening the engine's user store, printing a token. */
-import { type Actor, accessFile, addUser, type IssuedToken, type UserStore } from '@aegis/access'
+import {
+  type Actor,
+  accessFile,
+  addUser,
+  type DeliverToken,
+  type IssuedToken,
+  type UserStore,
+} from '@aegis/access'
 import { CliError } from './errors.js'
+import { writeFailure, writeStdoutOnce } from './stdout-once.js'
 import type { Storage } from './storage.js'
 
 /**
@@ -33,8 +41,9 @@ export function addFirstUser(
   dataDir: string,
   actor: Actor,
   input: { name: string; role: string },
-): IssuedToken {
-  return addUser({ file: accessFile(dataDir), actor, ...input })
+  deliver: DeliverToken,
+): Promise<IssuedToken> {
+  return addUser({ file: accessFile(dataDir), actor, ...input, deliver })
 }
 
 /** The actor AegisCommand.init authorised; user commands are never open, so it is set. */
@@ -50,4 +59,30 @@ export function issuedTokenLines(issued: IssuedToken): string[] {
     `  ${issued.token}`,
     'Authenticate with it: export AEGIS_USER_TOKEN=<the token>',
   ]
+}
+
+/**
+ * The one-time print of a token, made inside the transaction that issues it (`UserStore.addUser` /
+ * `regenerateToken` with `deliver`): with `--json` the one document, else `heading` and the token
+ * lines. When stdout cannot take it (a full disk, a closed pipe) the token is not issued, and the
+ * error says what stayed as it was (`unchanged`).
+ */
+export function printToken(
+  json: boolean,
+  heading: (issued: IssuedToken) => string,
+  unchanged: string,
+): DeliverToken {
+  return async (issued) => {
+    const text = json
+      ? `${JSON.stringify(issued, null, 2)}\n`
+      : `${[heading(issued), ...issuedTokenLines(issued)].join('\n')}\n`
+    try {
+      await writeStdoutOnce(text)
+    } catch (error) {
+      throw new CliError(
+        `Could not print the token (${writeFailure(error)}), so it was not issued: ${unchanged}`,
+        { cause: error },
+      )
+    }
+  }
 }

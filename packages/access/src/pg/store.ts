@@ -110,7 +110,7 @@ export function openPgUserStore(pool: Pool): UserStore {
       return (await db.select().from(users).orderBy(users.name)).map((row) => info(row))
     },
 
-    async addUser(actor, input): Promise<IssuedToken> {
+    async addUser(actor, input, deliver): Promise<IssuedToken> {
       const name = checkUserName(input.name)
       const role = checkRole(input.role)
       return write(actor, 'user:write', async (tx, boot) => {
@@ -124,7 +124,10 @@ export function openPgUserStore(pool: Pool): UserStore {
         if (boot) {
           await tx.insert(accessMeta).values({ key: BOOTSTRAP_KEY, value: new Date(now).toISOString() })
         }
-        return { name, role, token }
+        const issued = { name, role, token }
+        // Before COMMIT: a token that could not be delivered is rolled back with its user.
+        await deliver?.(issued)
+        return issued
       })
     },
 
@@ -139,7 +142,7 @@ export function openPgUserStore(pool: Pool): UserStore {
       })
     },
 
-    async regenerateToken(actor, input): Promise<IssuedToken> {
+    async regenerateToken(actor, input, deliver): Promise<IssuedToken> {
       const name = checkUserName(input.name)
       return write(actor, 'user:write', async (tx) => {
         const target = await byName(tx, name)
@@ -148,7 +151,9 @@ export function openPgUserStore(pool: Pool): UserStore {
           .update(users)
           .set({ ...tokenColumns(token), updatedAt: Date.now() })
           .where(eq(users.id, target.id))
-        return { name, role: checkRole(target.role), token }
+        const issued = { name, role: checkRole(target.role), token }
+        await deliver?.(issued)
+        return issued
       })
     },
 

@@ -70,6 +70,43 @@ export function userStoreContract(name: string, open: () => Promise<UserStore>):
       })
     })
 
+    it('a token whose delivery fails is never issued: no first admin (bootstrap goes on), no new token', async () => {
+      const lost = new Error('ENOSPC: the token could not be printed')
+      let seen: unknown
+      const failing = (issued: unknown) => {
+        seen = issued
+        throw lost
+      }
+      await expect(store.addUser(BOOTSTRAP, { name: 'root', role: 'admin' }, failing)).rejects.toBe(lost)
+      expect(seen).toMatchObject({ name: 'root', role: 'admin' })
+      expect(await store.bootstrapCompletedAt()).toBeNull()
+      expect(await store.listUsers()).toEqual([])
+      expect(await store.resolveActor(undefined)).toBe(BOOTSTRAP)
+
+      // Delivered: the token handed over is the one returned, and it works.
+      let delivered: unknown
+      const issued = await store.addUser(BOOTSTRAP, { name: 'root', role: 'admin' }, async (t) => {
+        delivered = t
+      })
+      expect(delivered).toEqual(issued)
+      const actor = await store.resolveActor(issued.token)
+      expect(actor).toMatchObject({ name: 'root', role: 'admin' })
+
+      const rejecting = async () => {
+        throw lost
+      }
+      await expect(store.addUser(actor, { name: 'alice', role: 'viewer' }, rejecting)).rejects.toBe(lost)
+      expect((await store.listUsers()).map((u) => u.name)).toEqual(['root'])
+      await expect(store.regenerateToken(actor, { name: 'root' }, failing)).rejects.toBe(lost)
+      expect(await store.resolveActor(issued.token)).toMatchObject({ name: 'root' })
+      const unissued = (seen as { token: string }).token
+      expect(unissued).not.toBe(issued.token)
+      expect(await refusal(store.resolveActor(unissued))).toEqual({
+        code: 'invalid_token',
+        message: 'Invalid user token',
+      })
+    })
+
     it('tokens: a typo, a malformed one and a regenerated or removed user’s are invalid', async () => {
       const { token, actor } = await root()
       const invalid = { code: 'invalid_token', message: 'Invalid user token' }

@@ -1,7 +1,7 @@
-import { type IssuedToken, ROLES } from '@aegis/access'
+import { ROLES } from '@aegis/access'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { actorOf, addFirstUser, issuedTokenLines, withUserStore } from '../../lib/user-store.js'
+import { actorOf, addFirstUser, printToken, withUserStore } from '../../lib/user-store.js'
 
 export default class UserAdd extends AegisCommand<typeof UserAdd> {
   static override summary = 'Add an operator (user) with a role and print their token (once)'
@@ -17,19 +17,27 @@ export default class UserAdd extends AegisCommand<typeof UserAdd> {
     role: Flags.string({ description: 'The role', options: [...ROLES], required: true }),
   }
 
-  async run(): Promise<IssuedToken> {
+  async run(): Promise<undefined> {
     const actor = actorOf(this.actor)
     const input = { name: this.flags.name, role: this.flags.role }
-    const issued = await this.withStorage((storage) =>
+    // Printed before the user is committed: a token nobody saw is never issued (a first admin whose
+    // token was lost would lock RBAC for good).
+    const deliver = printToken(
+      this.jsonEnabled(),
+      (issued) => `Added user ${issued.name} (${issued.role})`,
+      `no user was added${actor.kind === 'bootstrap' ? ', and RBAC is still off' : ''}`,
+    )
+    await this.withStorage((storage) =>
       withUserStore(storage, (store) =>
-        store === null ? addFirstUser(this.dataDir(), actor, input) : store.addUser(actor, input),
+        store === null
+          ? addFirstUser(this.dataDir(), actor, input, deliver)
+          : store.addUser(actor, input, deliver),
       ),
     )
-    this.log(`Added user ${issued.name} (${issued.role})`)
-    for (const line of issuedTokenLines(issued)) this.log(line)
     if (actor.kind === 'bootstrap') {
       this.log('RBAC is now on for this data directory: every aegis command needs AEGIS_USER_TOKEN.')
     }
-    return issued
+    // Printed above already (with --json, the one document).
+    return undefined
   }
 }

@@ -1,7 +1,6 @@
-import type { IssuedToken } from '@aegis/access'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
-import { actorOf, holding, issuedTokenLines, withUserStore } from '../../lib/user-store.js'
+import { actorOf, holding, printToken, withUserStore } from '../../lib/user-store.js'
 
 export default class UserRegenerateToken extends AegisCommand<typeof UserRegenerateToken> {
   static override summary = 'Issue a new token for a user; the old one stops working at once'
@@ -10,14 +9,18 @@ export default class UserRegenerateToken extends AegisCommand<typeof UserRegener
     name: Flags.string({ description: 'User name', required: true }),
   }
 
-  async run(): Promise<IssuedToken> {
+  async run(): Promise<undefined> {
     const actor = actorOf(this.actor)
     const { name } = this.flags
-    const issued = await this.withStorage((storage) =>
-      withUserStore(storage, (store) => holding(store, name).regenerateToken(actor, { name })),
+    // Printed before the new token replaces the old one (see user add).
+    const deliver = printToken(
+      this.jsonEnabled(),
+      (issued) => `New token for ${issued.name} (${issued.role}); the old one no longer works`,
+      'the old token still works',
     )
-    this.log(`New token for ${issued.name} (${issued.role}); the old one no longer works`)
-    for (const line of issuedTokenLines(issued)) this.log(line)
-    return issued
+    await this.withStorage((storage) =>
+      withUserStore(storage, (store) => holding(store, name).regenerateToken(actor, { name }, deliver)),
+    )
+    return undefined
   }
 }

@@ -6,9 +6,10 @@ import { BIN, removeDir, runCli, tempDir } from './helpers/run-cli.js'
 import { keyedWorkspace, snapshot } from './helpers/shamir.js'
 
 /**
- * `vault split` prints the only copy of the key: when stdout cannot take the shares (a full disk, a
- * reader that went away), the split must not happen — the key stays where it was and the vault
- * opens with it, instead of a removed key and shares nobody saw.
+ * Output shown once — `vault split`'s shares, `user add` / `user regenerate-token`'s token — is the
+ * only copy: when stdout cannot take it (a full disk, a reader that went away), nothing may be
+ * committed. Else a split removes the key with its shares unseen, and a first admin whose token was
+ * lost ends bootstrap with nobody able to authenticate, for good.
  */
 let dir: string
 let masterKey: string
@@ -25,12 +26,16 @@ interface Run {
 }
 
 /** Runs the CLI in `dir` with stdout on /dev/full, or on a pipe whose reader has already gone. */
-function runWithBrokenStdout(args: readonly string[], stdout: 'full' | 'closed-pipe'): Promise<Run> {
+function runWithBrokenStdout(
+  args: readonly string[],
+  stdout: 'full' | 'closed-pipe',
+  env: Record<string, string> = {},
+): Promise<Run> {
   const fd = stdout === 'full' ? openSync('/dev/full', 'w') : null
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1', ...env },
       stdio: ['ignore', fd ?? 'pipe', 'pipe'],
     })
     if (fd !== null) closeSync(fd)
@@ -78,5 +83,48 @@ describe('vault split whose shares cannot be printed', () => {
     expect(out.shares).toHaveLength(3)
     expect(existsSync(join(dir, '.aegis', 'custody.json'))).toBe(true)
     expect(readFileSync(join(dir, 'aegis.config.yaml'), 'utf8')).not.toContain(masterKey)
+  })
+})
+
+describe('user add / regenerate-token whose token cannot be printed', () => {
+  const USER_ADD = ['user', 'add', '--name', 'root', '--role', 'admin']
+
+  it.each([
+    ['--json, stdout on a full disk', [...USER_ADD, '--json'], 'full', 'ENOSPC'],
+    ['text, stdout a closed pipe', USER_ADD, 'closed-pipe', 'EPIPE'],
+  ] as const)(
+    'the first admin, %s: not added, RBAC still off, nothing changed',
+    async (_l, args, out, code) => {
+      const before = snapshot(dir)
+      const r = await runWithBrokenStdout(args, out)
+      expect(r.code).toBe(1)
+      expect(r.stderr).toBe(
+        `Error: Could not print the token (${code}), so it was not issued: no user was added, and RBAC is still off\n`,
+      )
+      expect(snapshot(dir)).toEqual(before)
+      // Bootstrap goes on: the first admin can still be added, and its token works.
+      const added = await runCli([...USER_ADD, '--json'], { cwd: dir })
+      expect(added.code, added.stderr).toBe(0)
+      const { token } = JSON.parse(added.stdout) as { token: string }
+      const list = await runCli(['user', 'list', '--json'], { cwd: dir, env: { AEGIS_USER_TOKEN: token } })
+      expect(list.code, list.stderr).toBe(0)
+      expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'root', role: 'admin' }])
+    },
+  )
+
+  it('regenerate-token of the last admin on a full disk: the old token still works', async () => {
+    const added = await runCli([...USER_ADD, '--json'], { cwd: dir })
+    const { token } = JSON.parse(added.stdout) as { token: string }
+    const env = { AEGIS_USER_TOKEN: token }
+    const r = await runWithBrokenStdout(['user', 'regenerate-token', '--name', 'root'], 'full', env)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'Error: Could not print the token (ENOSPC), so it was not issued: the old token still works\n',
+    )
+    const list = await runCli(['user', 'list'], { cwd: dir, env })
+    expect(list.code, list.stderr).toBe(0)
+    const again = await runCli(['user', 'regenerate-token', '--name', 'root', '--json'], { cwd: dir, env })
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toEqual({ name: 'root', role: 'admin', token: expect.any(String) })
   })
 })
