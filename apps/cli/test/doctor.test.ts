@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openLedger } from '@aegis/ledger'
 import { openVault } from '@aegis/vault'
@@ -18,6 +18,7 @@ import {
   runCli,
   tempDir,
 } from './helpers/run-cli.js'
+import { keyedWorkspace, split } from './helpers/shamir.js'
 
 interface Check {
   name: string
@@ -96,6 +97,31 @@ describe('aegis doctor', () => {
     const missing = await doctor(p, { AEGIS_MASTER_KEY: undefined })
     expect(missing.result.code).toBe(1)
     expect(check(missing.report, 'master key').status).toBe('fail')
+  })
+
+  it('fails the master key check when the config still holds the key of a split (an interrupted split)', async () => {
+    const dir = tempDir()
+    try {
+      const key = await keyedWorkspace(dir)
+      const configFile = join(dir, 'aegis.config.yaml')
+      const withKey = readFileSync(configFile, 'utf8')
+      await split(dir, 3, 2)
+      // What a split killed between writing custody.json and rewriting the config leaves.
+      writeFileSync(configFile, withKey)
+      const r = await runCli(['doctor', '--json'], { cwd: dir })
+      expect(r.code).toBe(1)
+      expect(check(parseJson<Report>(r), 'master key')).toEqual({
+        name: 'master key',
+        status: 'fail',
+        message: `split into shares, 2 of 3 unseal it, but ${configFile} still holds vault.master_key, so whoever reads that file has the key: delete that line (the split writes custody.json first, then removes it; an interrupted split can leave both)`,
+      })
+      expect(r.stdout).not.toContain(key)
+      // With AEGIS_MASTER_KEY set too, the file still holds it.
+      const env = await runCli(['doctor', '--json'], { cwd: dir, env: { AEGIS_MASTER_KEY: key } })
+      expect(check(parseJson<Report>(env), 'master key').status).toBe('fail')
+    } finally {
+      removeDir(dir)
+    }
   })
 
   it('fails on an expired credential and warns about one expiring within 7 days, naming them', async () => {

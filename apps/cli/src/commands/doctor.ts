@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { type AegisConfig, loadConfig } from '@aegis/config'
 import { type CustodyRecord, readCustody } from '@aegis/vault'
 import { AegisCommand } from '../base-command.js'
 import {
@@ -80,7 +81,7 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
       })
     }
     if (custody !== null) {
-      const checked = checkCustodyKey(custody, dataDir, process.env.AEGIS_MASTER_KEY)
+      const checked = checkCustodyKey(custody, dataDir, process.env.AEGIS_MASTER_KEY, keyFileOf(config))
       checks.push(checked.result)
       masterKey = checked.masterKey
     } else checks.push(checkMasterKey(config, Boolean(process.env.AEGIS_MASTER_KEY)))
@@ -121,5 +122,17 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
     checks.push(...postgres.server)
     checks.push(await checkRedis(config))
     return checks
+  }
+}
+
+/** The config file when it (not AEGIS_MASTER_KEY) holds `vault.master_key`, else null. */
+function keyFileOf(config: AegisConfig): string | null {
+  const file = config.source.file
+  if (file === null) return null
+  const { AEGIS_MASTER_KEY: _env, ...env } = process.env
+  try {
+    return loadConfig({ cwd: process.cwd(), env, file }).vault.master_key ? file : null
+  } catch {
+    return null
   }
 }

@@ -63,8 +63,20 @@ export function checkCustodyKey(
   custody: CustodyRecord,
   dataDir: string,
   envKey: string | undefined,
+  /** The config file that still holds `vault.master_key`, or null. */
+  keyFile: string | null = null,
 ): { result: CheckResult; masterKey: string | undefined } {
   const split = `split into shares, ${custody.threshold} of ${custody.shares} unseal it`
+  if (keyFile !== null) {
+    // A split killed between its two writes, or the line put back by hand: the shares seal nothing.
+    return {
+      result: fail(
+        'master key',
+        `${split}, but ${keyFile} still holds vault.master_key, so whoever reads that file has the key: delete that line (the split writes custody.json first, then removes it; an interrupted split can leave both)`,
+      ),
+      masterKey: undefined,
+    }
+  }
   if (envKey)
     return {
       result: pass('master key', `${split}; AEGIS_MASTER_KEY is set and bypasses the seal`),
