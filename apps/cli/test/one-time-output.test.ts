@@ -1,24 +1,29 @@
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { pgTestUrl } from '../../../test-support/pg-url.js'
 import { BIN, removeDir, runCli, tempDir } from './helpers/run-cli.js'
 import { keyedWorkspace, snapshot } from './helpers/shamir.js'
 
 /**
- * Output shown once — `vault split`'s shares, `user add` / `user regenerate-token`'s token — is the
- * only copy: when stdout cannot take it (a full disk, a reader that went away), nothing may be
+ * Output shown once — `vault split`'s shares, `user add` / `user regenerate-token`'s token, the key
+ * `init` generates — is the only copy: when stdout cannot take it (a full disk, a reader that went away), nothing may be
  * committed. Else a split removes the key with its shares unseen, and a first admin whose token was
  * lost ends bootstrap with nobody able to authenticate, for good.
  */
 let dir: string
 let masterKey: string
 
-beforeEach(async () => {
-  dir = tempDir()
-  masterKey = await keyedWorkspace(dir)
-}, 60_000)
-afterEach(() => removeDir(dir))
+/** A keyed workspace (`dir`, `masterKey`) for each test of the calling describe. */
+function keyedWorkspaceEach(): void {
+  beforeEach(async () => {
+    dir = tempDir()
+    masterKey = await keyedWorkspace(dir)
+  }, 60_000)
+  afterEach(() => removeDir(dir))
+}
 
 interface Run {
   code: number | null
@@ -30,12 +35,13 @@ function runWithBrokenStdout(
   args: readonly string[],
   stdout: 'full' | 'closed-pipe',
   env: Record<string, string> = {},
+  cwd: string = dir,
 ): Promise<Run> {
   const fd = stdout === 'full' ? openSync('/dev/full', 'w') : null
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1', ...env },
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, NO_COLOR: '1', ...env },
       stdio: ['ignore', fd ?? 'pipe', 'pipe'],
     })
     if (fd !== null) closeSync(fd)
@@ -52,6 +58,8 @@ function runWithBrokenStdout(
 const SPLIT = ['vault', 'split', '--shares', '3', '--threshold', '2']
 
 describe('vault split whose shares cannot be printed', () => {
+  keyedWorkspaceEach()
+
   it.each([
     ['--json, stdout on a full disk', [...SPLIT, '--json'], 'full', 'ENOSPC'],
     ['text, stdout on a full disk', SPLIT, 'full', 'ENOSPC'],
@@ -87,6 +95,7 @@ describe('vault split whose shares cannot be printed', () => {
 })
 
 describe('user add / regenerate-token whose token cannot be printed', () => {
+  keyedWorkspaceEach()
   const USER_ADD = ['user', 'add', '--name', 'root', '--role', 'admin']
 
   it.each([
@@ -127,4 +136,68 @@ describe('user add / regenerate-token whose token cannot be printed', () => {
     expect(again.code, again.stderr).toBe(0)
     expect(JSON.parse(again.stdout)).toEqual({ name: 'root', role: 'admin', token: expect.any(String) })
   })
+})
+
+describe('init whose generated master key cannot be printed', () => {
+  let fresh: string
+  beforeEach(() => {
+    fresh = tempDir()
+  })
+  afterEach(() => removeDir(fresh))
+
+  it.each([
+    ['--json, stdout on a full disk', ['init', '--json'], 'full', 'ENOSPC'],
+    ['text, stdout a closed pipe', ['init'], 'closed-pipe', 'EPIPE'],
+  ] as const)('%s: nothing is created, and init runs again', async (_l, args, out, code) => {
+    const r = await runWithBrokenStdout(args, out, {}, fresh)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      `Error: Could not print the new master key (${code}), so nothing was created: run aegis init again\n`,
+    )
+    expect(snapshot(fresh)).toEqual({})
+    expect(existsSync(join(fresh, '.aegis'))).toBe(false)
+    const again = await runCli(['init', '--json'], { cwd: fresh })
+    expect(again.code, again.stderr).toBe(0)
+    const { masterKey } = JSON.parse(again.stdout) as { masterKey: string }
+    const list = await runCli(['vault', 'list', '--json'], {
+      cwd: fresh,
+      env: { AEGIS_MASTER_KEY: masterKey },
+    })
+    expect([list.code, list.stdout.trim()]).toEqual([0, '[]'])
+  })
+
+  it('the data directory made again for a kept config: taken back too', async () => {
+    const first = await runCli(['init', '--json'], { cwd: fresh })
+    expect(first.code, first.stderr).toBe(0)
+    removeDir(join(fresh, '.aegis'))
+    const r = await runWithBrokenStdout(['init'], 'full', {}, fresh)
+    expect(r.stderr).toBe(
+      'Error: Could not print the new master key (ENOSPC), so nothing was created: run aegis init again\n',
+    )
+    expect(existsSync(join(fresh, '.aegis'))).toBe(false)
+  })
+})
+
+const adminUrl = pgTestUrl('apps/cli one-time-output.test.ts')
+
+describe.skipIf(adminUrl === undefined)('init on PostgreSQL whose generated key cannot be printed', () => {
+  it('takes the vault it made in the database back: init runs again, with a new key', async () => {
+    const db: ScratchDatabase = await scratchDatabase(adminUrl as string)
+    const fresh = tempDir()
+    try {
+      const env = { AEGIS_PG_URL: db.url }
+      const r = await runWithBrokenStdout(['init', '--json'], 'full', env, fresh)
+      expect(r.code).toBe(1)
+      expect(r.stderr).toBe(
+        'Error: Could not print the new master key (ENOSPC), so nothing was created: run aegis init again\n',
+      )
+      expect(snapshot(fresh)).toEqual({})
+      const again = await runCli(['init', '--json'], { cwd: fresh, env })
+      expect(again.code, again.stderr).toBe(0)
+      expect(JSON.parse(again.stdout)).toMatchObject({ engine: 'postgres', masterKey: expect.any(String) })
+    } finally {
+      removeDir(fresh)
+      await db.drop()
+    }
+  }, 60_000)
 })

@@ -1,14 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { type AegisConfig, loadConfig, starterConfigYaml } from '@aegis/config'
 import { migrate } from '@aegis/pg'
-import { createVault, generateMasterKey } from '@aegis/vault'
+import { createVault, destroyVault, generateMasterKey } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { commitFile, discardFile, initConfigPath, stageConfigFile } from '../lib/config-file.js'
 import { CliError } from '../lib/errors.js'
 import { PG_MIGRATION_SETS, pgFailure } from '../lib/postgres.js'
 import { configuredSalt, saltOption } from '../lib/salt.js'
+import { writeFailure, writeStdoutOnce } from '../lib/stdout-once.js'
 import { openStorage } from '../lib/storage.js'
 
 /** `aegis init --json` output (interface.md §6). */
@@ -53,11 +54,11 @@ export default class Init extends AegisCommand<typeof Init> {
     }),
   }
 
-  async run(): Promise<InitResult> {
+  async run(): Promise<InitResult | undefined> {
     const writeSecrets = this.flags['write-secrets']
     const configPath = initConfigPath(process.cwd(), this.flags.config, process.env.AEGIS_CONFIG)
     if (existsSync(configPath)) {
-      const rebuilt = this.#rebuildDataDir(configPath, writeSecrets)
+      const rebuilt = await this.#rebuildDataDir(configPath, writeSecrets)
       if (rebuilt !== null) {
         warnAboutGivenKey()
         return rebuilt
@@ -87,40 +88,37 @@ export default class Init extends AegisCommand<typeof Init> {
 
     // Stage the config beside its final place so relative paths resolve exactly as they will later.
     const staged = stageConfigFile(configPath, yaml, writeSecrets)
+    // A generated key that is not written to the config exists only in what init prints: it is
+    // printed before the config is committed, and a print that fails takes the new vault back.
+    const showKey = generated && !writeSecrets
+    let undo: (() => Promise<void>) | undefined
     let result: InitResult
     try {
       const { AEGIS_CONFIG: _ignored, ...env } = process.env
       const config = loadConfig({ cwd: process.cwd(), env, file: staged })
       const dataDir = config.vault.data_dir
       const name = config.vault.name
+      const dataDirExisted = existsSync(dataDir)
       if (config.storage.postgres.url === undefined) {
         createVault({ dataDir, name, masterKey, ...saltOption(configuredSalt(config)) }).close()
+        undo = async () => removeNewVault(dataDir, name, dataDirExisted)
         result = { configPath, dataDir, vault: name, engine: 'sqlite' }
       } else {
         const joined = await initPostgres(config, masterKey, generated)
+        if (!joined) undo = () => removeNewPgVault(config, name, dataDirExisted)
         result = { configPath, dataDir, vault: name, engine: 'postgres', ...(joined && { joined }) }
       }
+      if (showKey) await this.#deliverNewKey(summaryLines(result, writeSecrets), { ...result, masterKey })
       commitFile(staged, configPath)
     } catch (err) {
       discardFile(staged)
+      await undo?.().catch(() => undefined)
       throw err
     }
+    // Printed above already (with --json, the one document).
+    if (showKey) return undefined
 
-    this.log(`Initialised Aegis`)
-    this.log(`  config:   ${configPath}${writeSecrets ? ' (holds the master key, mode 0600)' : ''}`)
-    this.log(`  data dir: ${result.dataDir}`)
-    this.log(`  vault:    ${result.vault}`)
-    if (result.engine === 'postgres') {
-      this.log(
-        result.joined
-          ? `  storage:  PostgreSQL (schema current; vault "${result.vault}" was already there and the key opens it)`
-          : '  storage:  PostgreSQL (schema migrated; the vault lives in the database)',
-      )
-    }
-    if (generated && !writeSecrets) {
-      this.#showNewKey(masterKey)
-      return { ...result, masterKey }
-    }
+    for (const line of summaryLines(result, writeSecrets)) this.log(line)
     if (!generated) this.log('Using the master key from AEGIS_MASTER_KEY.')
     warnAboutGivenKey()
     return result
@@ -131,7 +129,7 @@ export default class Init extends AegisCommand<typeof Init> {
    * is corrupted", as the troubleshooting advice says, or never made): the data directory and the
    * vault are made for the config as it is, which is kept untouched. Null when there is nothing to do.
    */
-  #rebuildDataDir(configPath: string, writeSecrets: boolean): InitResult | null {
+  async #rebuildDataDir(configPath: string, writeSecrets: boolean): Promise<InitResult | null | undefined> {
     // Loaded, so a broken config is reported rather than used.
     const config = loadConfig({ cwd: process.cwd(), env: process.env, file: configPath })
     const dataDir = config.vault.data_dir
@@ -145,24 +143,88 @@ export default class Init extends AegisCommand<typeof Init> {
     const masterKey = known || generateMasterKey()
     const name = config.vault.name
     createVault({ dataDir, name, masterKey, ...saltOption(configuredSalt(config)) }).close()
-    this.log(`Initialised Aegis for the existing config (kept as it is)`)
-    this.log(`  config:   ${configPath}`)
-    this.log(`  data dir: ${dataDir} (new)`)
-    this.log(`  vault:    ${name} (new, empty)`)
+    const lines = [
+      `Initialised Aegis for the existing config (kept as it is)`,
+      `  config:   ${configPath}`,
+      `  data dir: ${dataDir} (new)`,
+      `  vault:    ${name} (new, empty)`,
+    ]
     const result: InitResult = { configPath, dataDir, vault: name, engine: 'sqlite', rebuilt: true }
-    if (known) return result
-    this.#showNewKey(masterKey)
-    return { ...result, masterKey }
+    if (known) {
+      for (const line of lines) this.log(line)
+      return result
+    }
+    try {
+      await this.#deliverNewKey(lines, { ...result, masterKey })
+    } catch (err) {
+      removeNewVault(dataDir, name, false)
+      throw err
+    }
+    return undefined
   }
 
-  /** A key init generated: printed once, with the export line every other command needs. */
-  #showNewKey(masterKey: string): void {
-    this.log('')
-    this.log('Master key (shown once, store it somewhere safe):')
-    this.log(`  ${masterKey}`)
-    this.log('Every other command needs it in the environment:')
-    this.log(`  export AEGIS_MASTER_KEY=${masterKey}`)
+  /**
+   * The one print of a key init generated (`lines`, then the key with the export line every other
+   * command needs; with --json the one document), before anything depends on it: a stdout that
+   * cannot take it is a CliError, and the caller takes back what it made.
+   */
+  async #deliverNewKey(lines: string[], output: InitResult): Promise<void> {
+    const masterKey = output.masterKey as string
+    const text = this.jsonEnabled()
+      ? `${JSON.stringify(output, null, 2)}\n`
+      : `${[
+          ...lines,
+          '',
+          'Master key (shown once, store it somewhere safe):',
+          `  ${masterKey}`,
+          'Every other command needs it in the environment:',
+          `  export AEGIS_MASTER_KEY=${masterKey}`,
+        ].join('\n')}\n`
+    try {
+      await writeStdoutOnce(text)
+    } catch (error) {
+      throw new CliError(
+        `Could not print the new master key (${writeFailure(error)}), so nothing was created: run aegis init again`,
+        { cause: error },
+      )
+    }
   }
+}
+
+/** What init prints about a new workspace (the fresh path). */
+function summaryLines(result: InitResult, writeSecrets: boolean): string[] {
+  const lines = [
+    `Initialised Aegis`,
+    `  config:   ${result.configPath}${writeSecrets ? ' (holds the master key, mode 0600)' : ''}`,
+    `  data dir: ${result.dataDir}`,
+    `  vault:    ${result.vault}`,
+  ]
+  if (result.engine === 'postgres') {
+    lines.push(
+      result.joined
+        ? `  storage:  PostgreSQL (schema current; vault "${result.vault}" was already there and the key opens it)`
+        : '  storage:  PostgreSQL (schema migrated; the vault lives in the database)',
+    )
+  }
+  return lines
+}
+
+/** Takes back a vault this init created (and the data directory, when it made that too). */
+function removeNewVault(dataDir: string, name: string, dataDirExisted: boolean): void {
+  destroyVault(dataDir, name)
+  if (!dataDirExisted) rmSync(dataDir, { recursive: true, force: true })
+}
+
+/** `removeNewVault` for a vault this init created in PostgreSQL. */
+async function removeNewPgVault(config: AegisConfig, name: string, dataDirExisted: boolean): Promise<void> {
+  const dataDir = config.vault.data_dir
+  const storage = await openStorage(config, dataDir, { checkSchema: false })
+  try {
+    await storage.destroyVault(name)
+  } finally {
+    await storage.close()
+  }
+  if (!dataDirExisted) rmSync(dataDir, { recursive: true, force: true })
 }
 
 /**
