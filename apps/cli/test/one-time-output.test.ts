@@ -8,8 +8,8 @@ import { BIN, removeDir, runCli, tempDir } from './helpers/run-cli.js'
 import { keyedWorkspace, snapshot } from './helpers/shamir.js'
 
 /**
- * Output shown once — `vault split`'s shares, `user add` / `user regenerate-token`'s token, the key
- * `init` generates — is the only copy: when stdout cannot take it (a full disk, a reader that went away), nothing may be
+ * Output shown once — `vault split`'s shares, `user add` / `user regenerate-token`'s and `agent add`
+ * / `agent regenerate`'s token, the key `init` generates — is the only copy: when stdout cannot take it (a full disk, a reader that went away), nothing may be
  * committed. Else a split removes the key with its shares unseen, and a first admin whose token was
  * lost ends bootstrap with nobody able to authenticate, for good.
  */
@@ -135,6 +135,34 @@ describe('user add / regenerate-token whose token cannot be printed', () => {
     const again = await runCli(['user', 'regenerate-token', '--name', 'root', '--json'], { cwd: dir, env })
     expect(again.code, again.stderr).toBe(0)
     expect(JSON.parse(again.stdout)).toEqual({ name: 'root', role: 'admin', token: expect.any(String) })
+  })
+})
+
+describe('agent add / regenerate whose token cannot be printed', () => {
+  keyedWorkspaceEach()
+
+  it.each([
+    ['--json, stdout on a full disk', ['--json'], 'full', 'ENOSPC'],
+    ['text, stdout a closed pipe', [], 'closed-pipe', 'EPIPE'],
+  ] as const)('agent add, %s: the agent is not added', async (_l, extra, out, code) => {
+    const r = await runWithBrokenStdout(['agent', 'add', '--name', 'bot', ...extra], out)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(`Error: Could not print the token (${code}): the agent was not added\n`)
+    const list = await runCli(['agent', 'list', '--json'], { cwd: dir })
+    expect([list.code, JSON.parse(list.stdout)]).toEqual([0, []])
+    expect((await runCli(['agent', 'add', '--name', 'bot'], { cwd: dir })).code).toBe(0)
+  })
+
+  it('agent regenerate on a full disk: says the agent is refused until regenerated again', async () => {
+    const added = await runCli(['agent', 'add', '--name', 'bot', '--json'], { cwd: dir })
+    const before = JSON.parse(added.stdout) as { prefix: string }
+    const r = await runWithBrokenStdout(['agent', 'regenerate', '--name', 'bot'], 'full')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'Error: Could not print the token (ENOSPC): the old token no longer works and the new one was not shown, so agent bot is refused until you run aegis agent regenerate --name bot again\n',
+    )
+    const list = await runCli(['agent', 'list', '--json'], { cwd: dir })
+    expect((JSON.parse(list.stdout) as { prefix: string }[])[0]?.prefix).not.toBe(before.prefix)
   })
 })
 

@@ -1,5 +1,6 @@
 import type { AgentInfo } from '@aegis/vault'
 import { CliError } from './errors.js'
+import { writeFailure, writeStdoutOnce } from './stdout-once.js'
 
 /** What the `agent` commands share: JSON views, token display and flag parsing. */
 
@@ -83,4 +84,25 @@ export function inFlagTerms(err: unknown, flags: { rateLimit?: string; credentia
     .replace(/^maxInFlight\b/, '--max-in-flight')
   if (flags.credentialName) message = message.replace(/^name must\b/, `${flags.credentialName} must`)
   return message === err.message ? err : new CliError(message)
+}
+
+/**
+ * The one print of an agent's new token (`heading` and `tokenLines`, or with --json the one
+ * document): a CliError when stdout cannot take it (a full disk, a closed pipe), so the caller can
+ * take back what the token was made for.
+ */
+export async function printAgentToken(
+  json: boolean,
+  heading: string,
+  output: AgentTokenJson,
+  failure: string,
+): Promise<void> {
+  const text = json
+    ? `${JSON.stringify(output, null, 2)}\n`
+    : `${[heading, ...tokenLines(output.token)].join('\n')}\n`
+  try {
+    await writeStdoutOnce(text)
+  } catch (error) {
+    throw new CliError(`Could not print the token (${writeFailure(error)}): ${failure}`, { cause: error })
+  }
 }

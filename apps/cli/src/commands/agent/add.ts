@@ -1,12 +1,11 @@
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import {
-  type AgentTokenJson,
   agentTokenJson,
   inFlagTerms,
   parseMaxInFlight,
   parseRateFlag,
-  tokenLines,
+  printAgentToken,
 } from '../../lib/agent-view.js'
 
 export default class AgentAdd extends AegisCommand<typeof AgentAdd> {
@@ -24,11 +23,12 @@ export default class AgentAdd extends AegisCommand<typeof AgentAdd> {
     'max-in-flight': Flags.string({ description: 'Most concurrent requests for this agent' }),
   }
 
-  async run(): Promise<AgentTokenJson> {
+  async run(): Promise<undefined> {
     const f = this.flags
-    const { agent, token } = await this.withVault(async (vault) => {
+    await this.withVault(async (vault) => {
+      let added: Awaited<ReturnType<typeof vault.addAgent>>
       try {
-        return await vault.addAgent({
+        added = await vault.addAgent({
           name: f.name,
           ...(f['rate-limit'] !== undefined && { rateLimit: parseRateFlag(f['rate-limit']) }),
           ...(f['max-in-flight'] !== undefined && { maxInFlight: parseMaxInFlight(f['max-in-flight']) }),
@@ -36,9 +36,21 @@ export default class AgentAdd extends AegisCommand<typeof AgentAdd> {
       } catch (err) {
         throw inFlagTerms(err, {})
       }
+      const { agent, token } = added
+      try {
+        await printAgentToken(
+          this.jsonEnabled(),
+          `Added agent ${agent.name} (token prefix ${agent.prefix}…)`,
+          agentTokenJson(agent, token),
+          'the agent was not added',
+        )
+      } catch (error) {
+        // Taken back: an agent whose only token nobody saw would be there for nothing.
+        await vault.removeAgent(agent.name)
+        throw error
+      }
     })
-    this.log(`Added agent ${agent.name} (token prefix ${agent.prefix}…)`)
-    for (const line of tokenLines(token)) this.log(line)
-    return agentTokenJson(agent, token)
+    // Printed above already (with --json, the one document).
+    return undefined
   }
 }
