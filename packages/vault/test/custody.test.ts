@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { encodeShare, parseShare } from '../src/custody/envelope.js'
@@ -177,6 +177,23 @@ describe('unsealed.key', () => {
     expect(readUnsealedKey(dataDir, custody)).toBeNull()
     expect(wipeUnsealedKey(dataDir)).toBe(false)
     expect(readdirSync(dataDir).filter((f) => f.includes('unsealed'))).toEqual([])
+  })
+
+  it('wipe also removes a staged copy a killed unseal left beside it (it holds the key)', () => {
+    const dataDir = tempDataDir()
+    newVault(dataDir).close()
+    writeCustody(dataDir, custody)
+    writeUnsealedKey(dataDir, custody, KEY)
+    const content = readFileSync(join(dataDir, 'unsealed.key'))
+    // What stageFile leaves when the process dies between writing the temp file and renaming it.
+    const leftover = join(dataDir, '.unsealed.key.0123456789ab.tmp')
+    writeFileSync(leftover, content, { mode: 0o600 })
+    expect(wipeUnsealedKey(dataDir)).toBe(true)
+    expect(readdirSync(dataDir).filter((f) => f.includes('unsealed'))).toEqual([])
+    // Sealed already (no unsealed.key), a leftover alone is still wiped.
+    writeFileSync(leftover, content, { mode: 0o600 })
+    expect(wipeUnsealedKey(dataDir)).toBe(false)
+    expect(existsSync(leftover)).toBe(false)
   })
 })
 

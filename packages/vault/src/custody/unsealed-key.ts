@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../files.js'
 import { CustodyError, readCustodyFile } from './errors.js'
@@ -48,9 +48,26 @@ export function readUnsealedKey(dataDir: string, custody: CustodyRecord): Buffer
  * Overwrites unsealed.key with zeros (fsynced), then unlinks it; false when there was none. The
  * overwrite is best effort against recovery from the disk: journaling or copy-on-write file
  * systems and SSD wear levelling may keep old blocks, which is why the file exists only while unsealed.
+ * A staged copy left by a process killed between writing and renaming it (`.unsealed.key.<hex>.tmp`,
+ * see `stageFile`) holds the key too, and is wiped the same way.
  */
 export function wipeUnsealedKey(dataDir: string): boolean {
-  const file = unsealedKeyPath(dataDir)
+  for (const name of leftovers(dataDir)) wipeFile(join(dataDir, name))
+  return wipeFile(unsealedKeyPath(dataDir))
+}
+
+const LEFTOVER = /^\.unsealed\.key\.[0-9a-f]+\.tmp$/
+
+function leftovers(dataDir: string): string[] {
+  try {
+    return readdirSync(dataDir).filter((name) => LEFTOVER.test(name))
+  } catch {
+    return []
+  }
+}
+
+/** Zeroes `file` (fsynced) and unlinks it; false when it was not there. */
+function wipeFile(file: string): boolean {
   let fd: number
   try {
     fd = openSync(file, 'r+')
