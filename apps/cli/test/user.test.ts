@@ -101,6 +101,28 @@ describe('bootstrap', () => {
   })
 })
 
+describe('a damaged access.db', () => {
+  it('every command refuses it in one line with the way out, changing nothing', async () => {
+    const p = await project()
+    const root = await addUser(p, 'root', 'admin')
+    const file = join(p.dataDir, 'access.db')
+    writeFileSync(file, 'x'.repeat(4096))
+    const before = snapshot(p.dir)
+    for (const args of [
+      ['vault', 'list'],
+      ['user', 'list'],
+      ['agent', 'add', '--name', 'a'],
+    ]) {
+      const r = await p.run(args, as(root.token))
+      expect(r.code).toBe(1)
+      expect(r.stderr).toBe(
+        `Error: User store is corrupted: ${file} is not a valid database: restore it from a backup, or delete it, which turns RBAC off until the first admin is added again (aegis user add --name <name> --role admin)\n`,
+      )
+    }
+    expect(snapshot(p.dir)).toEqual(before)
+  })
+})
+
 describe('users and tokens', () => {
   it('lists names, roles and times only: never a token, its id or its hash', async () => {
     const p = await project()

@@ -37,8 +37,20 @@ export function connect(file: string, create: boolean): Connection | null {
     return { client, db }
   } catch (error) {
     client.close()
-    throw new AccessError('corrupt', `Cannot read the user store ${file}: ${(error as Error).message}`, {
-      cause: error,
-    })
+    throw new AccessError('corrupt', unreadableStore(file, error), { cause: error })
   }
+}
+
+/**
+ * Why the store could not be read, in one line: the driver's error under drizzle's wrapper (whose
+ * message is the SQL it ran), and for a damaged file what to do about it.
+ */
+function unreadableStore(file: string, error: unknown): string {
+  const driver = (error as { cause?: unknown }).cause ?? error
+  const code = String((driver as { code?: unknown }).code ?? '')
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+    return `User store is corrupted: ${file} is not a valid database: restore it from a backup, or delete it, which turns RBAC off until the first admin is added again (aegis user add --name <name> --role admin)`
+  }
+  const message = driver instanceof Error ? driver.message : String(driver)
+  return `Cannot read the user store ${file}: ${message.split('\n')[0]}`
 }

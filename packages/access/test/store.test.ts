@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -225,3 +226,29 @@ function demoteInChild(file: string, token: string, target: string, start: numbe
     child.on('exit', () => resolve(out || `stderr: ${err}`))
   })
 }
+
+describe('a damaged store', () => {
+  it('is refused in one line naming the file and the way out, without the SQL drizzle ran', () => {
+    addUser({ file, actor: BOOTSTRAP, name: 'root', role: 'admin' })
+    const expected = `User store is corrupted: ${file} is not a valid database: restore it from a backup, or delete it, which turns RBAC off until the first admin is added again (aegis user add --name <name> --role admin)`
+    // Random bytes over the whole file, and the header alone overwritten.
+    for (const damage of [
+      () => writeFileSync(file, randomBytes(4096)),
+      () => {
+        const bytes = readFileSync(file)
+        bytes.write('not a database header', 0)
+        writeFileSync(file, bytes)
+      },
+    ]) {
+      damage()
+      let refusal: unknown
+      try {
+        resolveActor({ file, token: undefined })
+      } catch (error) {
+        refusal = error
+      }
+      expect(refusal).toBeInstanceOf(AccessError)
+      expect(refusal).toMatchObject({ code: 'corrupt', message: expected })
+    }
+  })
+})
