@@ -127,7 +127,15 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
   protected masterKey(): string {
     const config = this.loadAegisConfig()
     const dataDir = existingDataDir(config, process.cwd())
-    const custody = readCustody(dataDir)
+    let custody: CustodyRecord | null
+    try {
+      custody = readCustody(dataDir)
+    } catch (error) {
+      // AEGIS_MASTER_KEY needs no custody record (opening the vault proves it): a damaged
+      // custody.json must not lock out the one key that can split again and rewrite it.
+      if (process.env.AEGIS_MASTER_KEY) return process.env.AEGIS_MASTER_KEY
+      throw error
+    }
     if (custody !== null) return this.#custodyKey(dataDir, custody)
     const key = config.vault.master_key
     if (!key) {

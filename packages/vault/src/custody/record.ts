@@ -50,6 +50,14 @@ function isRecord(value: unknown): value is CustodyRecord {
   )
 }
 
+/**
+ * The way out of a damaged custody.json: it holds the key check shares are proven against, so it
+ * comes back from a backup, or a holder of the whole key (AEGIS_MASTER_KEY, which needs no custody
+ * record: opening the vault proves it) splits again, which writes a new one.
+ */
+const DAMAGED_CUSTODY =
+  ': restore it from a backup of the data directory, or set AEGIS_MASTER_KEY to the master key and split it again (aegis vault split), which makes new shares'
+
 /** The custody record, or null when the key was never split. A damaged file is `corrupt`. */
 export function readCustody(dataDir: string): CustodyRecord | null {
   const file = custodyPath(dataDir)
@@ -59,9 +67,10 @@ export function readCustody(dataDir: string): CustodyRecord | null {
   try {
     value = JSON.parse(text)
   } catch {
-    throw new CustodyError('corrupt', `${file} is not valid JSON`)
+    throw new CustodyError('corrupt', `${file} is not valid JSON${DAMAGED_CUSTODY}`)
   }
-  if (!isRecord(value)) throw new CustodyError('corrupt', `${file} is not a valid custody record`)
+  if (!isRecord(value))
+    throw new CustodyError('corrupt', `${file} is not a valid custody record${DAMAGED_CUSTODY}`)
   return value
 }
 
