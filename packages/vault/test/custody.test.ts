@@ -161,6 +161,28 @@ describe('split parameters', () => {
   })
 })
 
+describe('writeCustody with the text read before', () => {
+  it('writes while the file is unchanged, and refuses (changed) once another split wrote it', () => {
+    const dataDir = tempDataDir()
+    newVault(dataDir).close()
+    const file = join(dataDir, 'custody.json')
+    // Two splits both read "no custody.json"; the first to write wins.
+    writeCustody(dataDir, main.record, null)
+    const first = readFileSync(file, 'utf8')
+    expect(() => writeCustody(dataDir, other.record, null)).toThrow(
+      expect.objectContaining({
+        code: 'changed',
+        message: expect.stringMatching(/this split was not made$/),
+      }),
+    )
+    expect(readFileSync(file, 'utf8')).toBe(first)
+    // A re-split that read the current file replaces it.
+    writeCustody(dataDir, other.record, first)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ setId: other.record.setId })
+    expect(readdirSync(dataDir).filter((f) => f.endsWith('.lock'))).toEqual([])
+  })
+})
+
 describe('unsealed.key', () => {
   it('round-trips with mode 0600, is refused when stale, and is wiped', async () => {
     const dataDir = tempDataDir()

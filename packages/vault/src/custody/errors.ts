@@ -13,6 +13,7 @@ export type CustodyErrorCode =
   | 'too_few_shares'
   | 'key_check_failed'
   | 'corrupt'
+  | 'changed'
 
 /**
  * The error every custody function throws on purpose. The message is one line for the operator:

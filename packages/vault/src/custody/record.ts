@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { KDF } from '../crypto.js'
 import { writeFileAtomic } from '../files.js'
+import { withRegistryLock } from '../registry-write.js'
 import { CustodyError, readCustodyFile } from './errors.js'
 import type { KeyCheck } from './key-check.js'
 
@@ -74,9 +75,28 @@ export function readCustody(dataDir: string): CustodyRecord | null {
   return value
 }
 
-/** Writes the record atomically (0600). */
-export function writeCustody(dataDir: string, record: CustodyRecord): void {
-  writeFileAtomic(custodyPath(dataDir), `${JSON.stringify(record, null, 2)}\n`)
+/**
+ * Writes the record atomically (0600). With `expected` — the custody.json text the caller read
+ * before it split, null for none — only while the file still holds exactly that, checked and
+ * written under the data dir's lock: of two splits at once, one is made and the other is
+ * `changed`, rather than both succeeding with one set of shares void.
+ */
+export function writeCustody(dataDir: string, record: CustodyRecord, expected?: string | null): void {
+  const file = custodyPath(dataDir)
+  const text = `${JSON.stringify(record, null, 2)}\n`
+  if (expected === undefined) {
+    writeFileAtomic(file, text)
+    return
+  }
+  withRegistryLock(dataDir, () => {
+    if (readCustodyFile(file) !== expected) {
+      throw new CustodyError(
+        'changed',
+        `${file} changed while this split ran (another aegis vault split): this split was not made`,
+      )
+    }
+    writeFileAtomic(file, text)
+  })
 }
 
 /** The record, or `not_split` when there is none. */

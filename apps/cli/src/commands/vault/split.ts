@@ -47,6 +47,14 @@ export default class VaultSplit extends AegisCommand<typeof VaultSplit> {
     if (problem) this.fail(`--${problem.field} ${problem.message}`)
     const config = this.loadAegisConfig()
     const dataDir = this.dataDir()
+    // Read first: a split that another one overlaps anywhere from here to the commit is refused.
+    const custodyFile = custodyPath(dataDir)
+    let previous: string | null = null
+    try {
+      previous = readFileSync(custodyFile, 'utf8')
+    } catch {
+      // First split.
+    }
     const masterKey = this.masterKey()
     // One key per data dir: a split that left a vault unopenable would lock it out for good.
     assertOpensEveryVault(dataDir, masterKey)
@@ -58,14 +66,6 @@ export default class VaultSplit extends AegisCommand<typeof VaultSplit> {
     const edited = configText === null ? null : removeYamlKey(configText, ['vault', 'master_key'], NOTE)
     const key = Buffer.from(masterKey, 'utf8')
     const result = await splitKey(key, count, threshold).finally(() => key.fill(0))
-
-    const custodyFile = custodyPath(dataDir)
-    let previous: string | null = null
-    try {
-      previous = readFileSync(custodyFile, 'utf8')
-    } catch {
-      // First split.
-    }
 
     // The shares are the only copy of the key once the split is committed: they are delivered
     // first, and a stdout that cannot take them (a full disk, a closed pipe) leaves everything as
@@ -82,7 +82,14 @@ export default class VaultSplit extends AegisCommand<typeof VaultSplit> {
       )
     }
 
-    writeCustody(dataDir, result.record)
+    try {
+      writeCustody(dataDir, result.record, previous)
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'changed') throw error
+      this.fail(
+        'Another aegis vault split finished while this one ran, so this one was not made: the shares printed above do not work (use those of the other split, or split again)',
+      )
+    }
     if (configFile !== null && edited !== null) {
       try {
         writeFileAtomic(configFile, edited, statSync(configFile).mode & 0o777)
