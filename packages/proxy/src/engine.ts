@@ -152,8 +152,11 @@ export class GateEngine {
   readonly #strip: ReadonlySet<string>
   /** Which outcomes get a line: decided once, not per request. */
   readonly #requestLog: RequestLog
-  /** Requests being decided or forwarded, for `abandon`. */
-  readonly #live = new Map<GateRequest, RequestContext>()
+  /**
+   * Each request's context, for `abandon` (gone with the request: nothing to delete per request). A
+   * channel abandons only before its answer starts, so a finished request's context is never used.
+   */
+  readonly #live = new WeakMap<GateRequest, RequestContext>()
 
   constructor(options: EngineOptions) {
     this.#options = options
@@ -211,17 +214,9 @@ export class GateEngine {
   }
 
   async process(req: GateRequest): Promise<Outcome> {
-    this.#live.set(req, createContext(req, this.#options.state.current, Date.now()))
-    try {
-      return await this.#process(this.#live.get(req) as RequestContext)
-    } finally {
-      this.#live.delete(req)
-    }
-  }
-
-  async #process(ctx: RequestContext): Promise<Outcome> {
-    const req = ctx.req
     this.#options.observer?.requestStarted()
+    const ctx = createContext(req, this.#options.state.current, Date.now())
+    this.#live.set(req, ctx)
     let refusal: Refusal | undefined
     try {
       const deciding = runStages(this.#stages, ctx)
