@@ -71,7 +71,9 @@ describe('aegis dashboard --no-gate', () => {
       headers: { host: `[::1]:${dash.port}`, origin: dash.url, 'x-aegis-csrf': '1' },
       body: JSON.stringify({ token: dash.token }),
     })
-    expect(login.status).toBe(200)
+    // Logged in through the link's address: the session cookie comes back.
+    expect(login.status).toBe(204)
+    expect(String(login.headers['set-cookie'])).toContain('aegis_session=')
     dash.child.kill('SIGTERM')
     await dash.exited
   })
