@@ -145,6 +145,17 @@ export interface ServiceSummary {
  * Channel-agnostic core of the gate: runs the pipeline for one canonical request, records it,
  * forwards it, and hands the adapter either a problem document or the upstream's response.
  */
+/**
+ * What ties a request in the engine to its channel's client, for `GateEngine.abandon`: one per
+ * request, made by the channel (a plain object, so the engine keeps no map of requests).
+ */
+export class ClientLink {
+  /** The client went away. */
+  gone = false
+  /** @internal The request's context while the engine holds it. */
+  ctx: RequestContext | null = null
+}
+
 export class GateEngine {
   readonly #options: EngineOptions
   readonly #stages: readonly Stage[]
@@ -152,11 +163,6 @@ export class GateEngine {
   readonly #strip: ReadonlySet<string>
   /** Which outcomes get a line: decided once, not per request. */
   readonly #requestLog: RequestLog
-  /**
-   * Each request's context, for `abandon` (gone with the request: nothing to delete per request). A
-   * channel abandons only before its answer starts, so a finished request's context is never used.
-   */
-  readonly #live = new WeakMap<GateRequest, RequestContext>()
 
   constructor(options: EngineOptions) {
     this.#options = options
@@ -202,21 +208,30 @@ export class GateEngine {
 
   /**
    * The channel's client went away before its answer (the gate: the connection closed before a
-   * response head was written). A request still being decided is not forwarded; one waiting for the
-   * upstream's answer is given up, the upstream request aborted (an LLM call stops billing, the
-   * agent's in-flight slot is free). Its row says `failed`, `client_closed`. No-op otherwise.
+   * response head was written); `link` is the one given to `process`. A request still being decided
+   * is not forwarded; one waiting for the upstream's answer is given up, the upstream request
+   * aborted (an LLM call stops billing, the agent's in-flight slot is free). Its row says `failed`,
+   * `client_closed`. No-op once the answer has started.
    */
-  abandon(req: GateRequest): void {
-    const ctx = this.#live.get(req)
-    if (ctx === undefined || ctx.abandoned) return
+  abandon(link: ClientLink): void {
+    link.gone = true
+    const ctx = link.ctx
+    if (ctx === null || ctx.abandoned) return
     ctx.abandoned = true
     ctx.exchange?.fail(new ClientAbandonedError())
   }
 
-  async process(req: GateRequest): Promise<Outcome> {
+  /**
+   * Runs the request through the pipeline and, when every stage passes, forwards it (its ledger row
+   * written first). `link`: how the channel can `abandon` it later, if its client goes away.
+   */
+  async process(req: GateRequest, link?: ClientLink): Promise<Outcome> {
     this.#options.observer?.requestStarted()
     const ctx = createContext(req, this.#options.state.current, Date.now())
-    this.#live.set(req, ctx)
+    if (link !== undefined) {
+      link.ctx = ctx
+      ctx.abandoned = link.gone
+    }
     let refusal: Refusal | undefined
     try {
       const deciding = runStages(this.#stages, ctx)

@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { problemDocument, REFUSAL_STATUS, refuse } from '@aegis/guard'
 import { Drain } from './drain.js'
-import type { ForwardedOutcome, Outcome } from './engine.js'
+import { ClientLink, type ForwardedOutcome, type Outcome } from './engine.js'
 import { CLIENT_CLOSED, describeError } from './errors.js'
 import type { HealthReport } from './health.js'
 import { CallerCheck } from './http/callers.js'
@@ -281,13 +281,14 @@ export function createGate(options: GateOptions): Gate {
     }
     const gateRequest = fromIncoming(req, receivedAt)
     receivingBody(req, gateRequest.id)
-    const pending = requests.closing
-      ? engine.reject(gateRequest, refuse('shutting_down', 'The gate is shutting down'))
-      : engine.process(gateRequest)
     // A client that goes away before its answer: the engine gives up on the request (`abandon`:
     // not forwarded, or the upstream request aborted). After the head, the pump sees it.
+    const link = new ClientLink()
+    const pending = requests.closing
+      ? engine.reject(gateRequest, refuse('shutting_down', 'The gate is shutting down'))
+      : engine.process(gateRequest, link)
     res.on('close', () => {
-      if (!res.headersSent) engine.abandon(gateRequest)
+      if (!res.headersSent) engine.abandon(link)
     })
     // One promise for the hand-over; deliver's own throw is caught here (a `.catch` would cost another).
     pending.then(

@@ -20,7 +20,6 @@ export type {
   SourceUnavailableCredential,
 } from './credentials.js'
 export type { Stage, StageContext } from './embedder-stage.js'
-// A type only: the engine is built by `createPipeline` from the public options, never by hand.
 export type {
   ForwardedOutcome,
   GateEngine,
@@ -29,6 +28,9 @@ export type {
   RefusedOutcome,
   ServiceSummary,
 } from './engine.js'
+// A type only: the engine is built by `createPipeline` from the public options, never by hand.
+// How a channel ties a request to its client, to `abandon` it when the client goes away.
+export { ClientLink } from './engine.js'
 export { ConfigFileError, type PipelineConfig, pipelineOptionsFromConfig } from './from-config.js'
 export { createGate, type Gate, type GateOptions, type ListeningAddress } from './gate.js'
 export type { HealthReport } from './health.js'

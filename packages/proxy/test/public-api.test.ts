@@ -10,6 +10,7 @@ describe('@aegis/proxy public API', () => {
   it('exports exactly the documented values', () => {
     expect(Object.keys(proxy).sort()).toEqual(
       [
+        'ClientLink',
         'ConfigFileError',
         'DEFAULT_CONNECTION_LIMITS',
         'DEFAULT_LIMITS',
