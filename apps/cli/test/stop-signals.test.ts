@@ -143,32 +143,31 @@ describe('a signal while the gate still starts (after its listening line, waitin
     return address.port
   }
 
-  it('is acknowledged, and the gate stops cleanly once started', async () => {
+  /** `aegis gate` in a fresh workspace, its Redis one that never answers. */
+  async function gateWaitingForRedis(onStdout: (all: string, child: ChildProcess) => void) {
     const dir = await initialised()
     const port = await silentServer()
     const run = spawnCli(
       dir,
       ['gate', '--port', '0'],
       { AEGIS_REDIS_URL: `redis://127.0.0.1:${port}` },
-      termOnListening,
+      onStdout,
     )
+    return { dir, run }
+  }
+
+  it('is acknowledged, and the gate stops cleanly once started', async () => {
+    const { dir, run } = await gateWaitingForRedis(termOnListening)
     await stoppedCleanly(dir, run, 'Aegis gate stopped', ['gate_start', 'gate_stop'])
     expect(run.stderr()).toContain('SIGTERM received: the gate stops once started (again to quit now)')
   })
 
   it('a second Ctrl-C ends it at once (exit 130), as a start that hangs must allow', async () => {
-    const dir = await initialised()
-    const port = await silentServer()
-    const run = spawnCli(
-      dir,
-      ['gate', '--port', '0'],
-      { AEGIS_REDIS_URL: `redis://127.0.0.1:${port}` },
-      (all, child) => {
-        if (!/listening on/.test(all) || child.killed) return
-        child.kill('SIGINT')
-        setTimeout(() => child.kill('SIGINT'), 100)
-      },
-    )
+    const { run } = await gateWaitingForRedis((all, child) => {
+      if (!/listening on/.test(all) || child.killed) return
+      child.kill('SIGINT')
+      setTimeout(() => child.kill('SIGINT'), 100)
+    })
     const [code, signal] = await run.exited
     expect({ code, signal }, run.stderr()).toEqual({ code: 130, signal: null })
     expect(run.stderr()).toContain('SIGINT received: the gate stops once started (again to quit now)')

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -192,8 +192,12 @@ describe('aegis-mcp-server startup errors', () => {
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
   })
 
-  it('over HTTP, a SIGTERM the instant it says it is listening still ends in a clean stop and an mcp_stop row', async () => {
-    const child = spawn(process.execPath, [BIN, '--transport', 'http', '--port', '0'], {
+  /**
+   * Starts the server over HTTP (node `nodeArgs` first); `onStderr` hears everything printed so far
+   * at each chunk (the "listening" line goes to stderr).
+   */
+  function serveHttp(nodeArgs: string[], onStderr: (all: string, child: ChildProcess) => void) {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, '--transport', 'http', '--port', '0'], {
       cwd: dir,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -206,10 +210,18 @@ describe('aegis-mcp-server startup errors', () => {
     let err = ''
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       err += d
-      if (err.includes('listening on') && !child.killed) child.kill('SIGTERM')
+      onStderr(err, child)
     })
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
-    expect({ code, signal }, err).toEqual({ code: 0, signal: null })
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+    return { child, exited, stderr: () => err }
+  }
+
+  it('over HTTP, a SIGTERM the instant it says it is listening still ends in a clean stop and an mcp_stop row', async () => {
+    const server = serveHttp([], (all, child) => {
+      if (all.includes('listening on') && !child.killed) child.kill('SIGTERM')
+    })
+    const [code, signal] = await server.exited
+    expect({ code, signal }, server.stderr()).toEqual({ code: 0, signal: null })
     const ledger = openLedger({ file: join(dir, 'data', 'ledger.db') })
     const events = ledger.query({ system: true, limit: 10 }).map((e) => e.event)
     expect(events.slice(0, 2)).toEqual(['mcp_stop', 'mcp_start'])
@@ -218,31 +230,20 @@ describe('aegis-mcp-server startup errors', () => {
 
   it("SIGUSR1 (any process of the user can send it) never opens Node's inspector, where the master key is", async () => {
     // --inspect-port=0: an inspector that opens says so on stderr, on a free port.
-    const child = spawn(process.execPath, ['--inspect-port=0', BIN, '--transport', 'http', '--port', '0'], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: dir,
-        AEGIS_CONFIG: configFile,
-        AEGIS_MASTER_KEY: MASTER_KEY,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    let listening: () => void = () => undefined
+    const up = new Promise<void>((resolve) => {
+      listening = resolve
     })
-    let err = ''
-    const listening = new Promise<void>((resolve) => {
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        err += d
-        if (err.includes('listening on')) resolve()
-      })
+    const server = serveHttp(['--inspect-port=0'], (all) => {
+      if (all.includes('listening on')) listening()
     })
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
-    await listening
-    child.kill('SIGUSR1')
+    await up
+    server.child.kill('SIGUSR1')
     await new Promise((resolve) => setTimeout(resolve, 1000))
-    expect(child.exitCode, err).toBeNull()
-    child.kill('SIGTERM')
-    const [code, signal] = await exited
-    expect({ code, signal }, err).toEqual({ code: 0, signal: null })
-    expect(err).not.toMatch(/Debugger listening|inspector/i)
+    expect(server.child.exitCode, server.stderr()).toBeNull()
+    server.child.kill('SIGTERM')
+    const [code, signal] = await server.exited
+    expect({ code, signal }, server.stderr()).toEqual({ code: 0, signal: null })
+    expect(server.stderr()).not.toMatch(/Debugger listening|inspector/i)
   })
 })
