@@ -4,7 +4,7 @@
  */
 import { splitGatePath } from '@aegis/guard'
 import { backtrackingRisk, canStartWithSlash } from './redos.js'
-import { parseRegex, type RegexNode } from './regex-ast.js'
+import { parseRegex, type RegexNode, single } from './regex-ast.js'
 import type { PathPattern } from './types.js'
 
 /** Longest pattern accepted. */
@@ -83,9 +83,7 @@ function repeatsSlash(alternatives: readonly (readonly RegexNode[])[]): boolean 
       if (node.kind !== 'repeat') continue
       const inner = node.node
       if (node.min === 0 && node.max === Number.POSITIVE_INFINITY && inner.kind === 'chars') {
-        let only = true
-        for (let c = 0; c < inner.set.length && only; c++) only = (inner.set[c] === 1) === (c === 0x2f)
-        if (only) return true
+        if (single(inner.set) === 0x2f) return true
       }
       if (inner.kind === 'group' && repeatsSlash(inner.alternatives)) return true
     }
@@ -129,13 +127,14 @@ export function compilePathPattern(source: string, line: number): CompiledPatter
   } catch (error) {
     return { ok: false, reason: invalidRegex(error) }
   }
-  if (repeatsSlash(parseRegex(source))) {
+  const parsed = parseRegex(source)
+  if (repeatsSlash(parsed)) {
     // It matched only `/api`, `/api/`, `/api//`: an operator who meant every path below got nothing.
     return { ok: false, reason: `"/*" repeats the slash: ${GLOB_HINT}` }
   }
-  const risk = backtrackingRisk(source)
+  const risk = backtrackingRisk(parsed)
   if (risk !== null) return { ok: false, reason: risk }
-  if (!canStartWithSlash(source)) {
+  if (!canStartWithSlash(parsed)) {
     return { ok: false, reason: `path pattern "${source}" can never match: gate paths start with /` }
   }
   const prefix = literalPrefix(source)

@@ -11,16 +11,7 @@
  *   — polynomial (n³). Two are allowed; paths are bounded in length. A group counts with the
  *   most wide quantifiers any of its alternatives holds, e.g. `.+(?:[^/]+x+)?` counts 3.
  */
-import {
-  type CharSet,
-  emptySet,
-  fullSet,
-  has,
-  intersects,
-  parseRegex,
-  type RegexNode,
-  union,
-} from './regex-ast.js'
+import { type CharSet, emptySet, fullSet, has, intersects, type RegexNode, union } from './regex-ast.js'
 
 /** A bounded quantifier above this many repetitions backtracks like an unbounded one. */
 const WIDE_REPEAT = 8
@@ -184,12 +175,13 @@ function exponentialRisk(node: RegexNode): string | null {
 }
 
 /** Items of a sequence, with non-capturing single-branch groups flattened. */
-function flatten(seq: readonly RegexNode[]): RegexNode[] {
-  return seq.flatMap((node) =>
-    node.kind === 'group' && !node.lookaround && node.alternatives.length === 1
-      ? flatten(node.alternatives[0] ?? [])
-      : [node],
-  )
+function flatten(seq: readonly RegexNode[], into: RegexNode[] = []): RegexNode[] {
+  for (const node of seq) {
+    if (node.kind === 'group' && !node.lookaround && node.alternatives.length === 1)
+      flatten(node.alternatives[0] ?? [], into)
+    else into.push(node)
+  }
+  return into
 }
 
 /**
@@ -234,9 +226,11 @@ function polynomialRisk(seq: readonly RegexNode[], countChoices: boolean): strin
   return null
 }
 
-/** Why a pattern (valid with the `u` flag) is refused for its backtracking risk, or null. */
-export function backtrackingRisk(source: string): string | null {
-  const alternatives: Alternatives = parseRegex(source)
+/**
+ * Why a pattern is refused for its backtracking risk, or null. Takes the pattern parsed
+ * (`parseRegex` of a source valid with the `u` flag).
+ */
+export function backtrackingRisk(alternatives: Alternatives): string | null {
   const root: RegexNode = { kind: 'group', alternatives, lookaround: false }
   // Wide quantifiers first, so that a chain of them is named as such even when narrow choices in
   // it would refuse it too.
@@ -246,7 +240,6 @@ export function backtrackingRisk(source: string): string | null {
 }
 
 /** True when some path matching the pattern could start with `/` (all gate paths do). */
-export function canStartWithSlash(source: string): boolean {
-  const alternatives = parseRegex(source)
+export function canStartWithSlash(alternatives: Alternatives): boolean {
   return alternatives.some((seq) => sequenceMinLength(seq) === 0 || has(firstChars(seq), '/'))
 }

@@ -7,10 +7,11 @@
  * the gate's paths are ASCII, so finer detail above 127 does not matter.
  */
 
-export const SET_SIZE = 129
 const OTHER = 128
+/** 129 slots as a bitset in five 32-bit words: small enough for V8 to keep on its own heap. */
+const WORDS = 5
 
-export type CharSet = Uint8Array
+export type CharSet = Uint32Array
 
 export type RegexNode =
   | { kind: 'chars'; set: CharSet }
@@ -20,68 +21,99 @@ export type RegexNode =
   | { kind: 'repeat'; node: RegexNode; min: number; max: number }
 
 export function emptySet(): CharSet {
-  return new Uint8Array(SET_SIZE)
+  return new Uint32Array(WORDS)
 }
 
 export function fullSet(): CharSet {
-  return new Uint8Array(SET_SIZE).fill(1)
+  const set = new Uint32Array(WORDS).fill(0xffffffff)
+  set[WORDS - 1] = 1 // slot 128 only
+  return set
+}
+
+/** The slot a code point counts in: itself below 128, else the one "non-ASCII" slot. */
+function slot(code: number): number {
+  return code < 128 ? code : OTHER
+}
+
+function add(set: CharSet, code: number): void {
+  const s = slot(code)
+  set[s >>> 5] = (set[s >>> 5] as number) | (1 << (s & 31))
+}
+
+/** Whether the set admits the code point (any non-ASCII one counts as the one slot above 127). */
+export function holds(set: CharSet, code: number): boolean {
+  const s = slot(code)
+  return ((set[s >>> 5] as number) & (1 << (s & 31))) !== 0
+}
+
+/** The set's one member, or -1 when it has none or several. */
+export function single(set: CharSet): number {
+  let found = -1
+  for (let w = 0; w < WORDS; w++) {
+    const word = set[w] as number
+    if (word === 0) continue
+    if (found !== -1 || (word & (word - 1)) !== 0) return -1
+    found = w * 32 + (31 - Math.clz32(word))
+  }
+  return found
 }
 
 function setOf(...codes: number[]): CharSet {
   const set = emptySet()
-  for (const code of codes) set[code < 128 ? code : OTHER] = 1
+  for (const code of codes) add(set, code)
   return set
 }
 
 function range(set: CharSet, from: number, to: number): void {
-  for (let c = from; c <= Math.min(to, 127); c++) set[c] = 1
-  if (to >= 128) set[OTHER] = 1
+  for (let c = from; c <= Math.min(to, 127); c++) add(set, c)
+  if (to >= 128) add(set, OTHER)
 }
 
 function invert(set: CharSet): CharSet {
   const out = emptySet()
-  for (let i = 0; i < 128; i++) out[i] = set[i] ? 0 : 1
-  out[OTHER] = 1 // a negated class always admits some non-ASCII character
+  for (let w = 0; w < WORDS - 1; w++) out[w] = ~(set[w] as number)
+  out[WORDS - 1] = 1 // a negated class always admits some non-ASCII character
   return out
 }
 
 export function union(a: CharSet, b: CharSet): CharSet {
   const out = emptySet()
-  for (let i = 0; i < SET_SIZE; i++) out[i] = a[i] || b[i] ? 1 : 0
+  for (let w = 0; w < WORDS; w++) out[w] = (a[w] as number) | (b[w] as number)
   return out
 }
 
 export function intersects(a: CharSet, b: CharSet): boolean {
-  for (let i = 0; i < SET_SIZE; i++) if (a[i] && b[i]) return true
+  for (let w = 0; w < WORDS; w++) if (((a[w] as number) & (b[w] as number)) !== 0) return true
   return false
 }
 
 export function has(set: CharSet, ch: string): boolean {
-  return set[ch.charCodeAt(0)] === 1
+  return holds(set, ch.codePointAt(0) ?? 0)
 }
 
+const DIGITS = setOf()
+range(DIGITS, 0x30, 0x39)
+const WORD = setOf(0x5f)
+range(WORD, 0x30, 0x39)
+range(WORD, 0x41, 0x5a)
+range(WORD, 0x61, 0x7a)
+const SPACE = setOf(0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0xa0)
+
+/** `\d`, `\w`, `\s` and their negations, as a set of the caller's own. */
 function classEscape(letter: string): CharSet | null {
-  const digits = emptySet()
-  range(digits, 0x30, 0x39)
-  const word = emptySet()
-  range(word, 0x30, 0x39)
-  range(word, 0x41, 0x5a)
-  range(word, 0x61, 0x7a)
-  word[0x5f] = 1
-  const space = setOf(0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0xa0)
   switch (letter) {
     case 'd':
-      return digits
+      return DIGITS.slice()
     case 'D':
-      return invert(digits)
+      return invert(DIGITS)
     case 'w':
-      return word
+      return WORD.slice()
     case 'W':
-      return invert(word)
+      return invert(WORD)
     case 's':
-      return space
+      return SPACE.slice()
     case 'S':
-      return invert(space)
+      return invert(SPACE)
     default:
       return null
   }
@@ -249,9 +281,10 @@ class Parser {
           continue
         }
         set = union(set, to)
-        set[0x2d] = 1
+        add(set, 0x2d)
       }
-      set = typeof from === 'number' ? union(set, setOf(from)) : union(set, from)
+      if (typeof from === 'number') add(set, from)
+      else set = union(set, from)
     }
     this.pos++ // ']'
     return negated ? invert(set) : set
@@ -275,15 +308,8 @@ class Parser {
       return 0x2d
     }
     const set = this.characterEscape()
-    let single = -1
-    let count = 0
-    for (let i = 0; i < SET_SIZE; i++) {
-      if (set[i]) {
-        count++
-        single = i
-      }
-    }
-    return count === 1 && single < 128 ? single : set
+    const one = single(set)
+    return one !== -1 && one < 128 ? one : set
   }
 }
 
