@@ -9,7 +9,7 @@ import { createVault } from '@aegis/vault'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
 
@@ -23,6 +23,7 @@ const SECRET = 'xoxb-stdio-secret-91ac'
 let dir: string
 let upstream: TestUpstream
 let agentToken: string
+let soloToken: string
 let configFile: string
 
 beforeAll(async () => {
@@ -34,6 +35,9 @@ beforeAll(async () => {
   vault.add({ name: 'other-bot', service: 'other', secret: 'other-secret', domains: ['other.test'] })
   agentToken = vault.addAgent({ name: 'desktop' }).token
   vault.grant('desktop', 'slack-bot')
+  // One call in flight at a time: an abandoned call must give its slot back at once.
+  soloToken = vault.addAgent({ name: 'solo', maxInFlight: 1 }).token
+  vault.grant('solo', 'slack-bot')
   vault.close()
   writeFileSync(join(dir, 'ca.pem'), testPki().caCert)
   configFile = join(dir, 'aegis.config.yaml')
@@ -142,6 +146,65 @@ describe('aegis-mcp-server over stdio', () => {
       code: 'agent_auth_invalid',
     })
     await client.close()
+  })
+})
+
+describe('aegis-mcp-server abandons the calls its client gives up', () => {
+  const env = () => ({ AEGIS_CONFIG: configFile, AEGIS_MASTER_KEY: MASTER_KEY, AEGIS_AGENT_TOKEN: soloToken })
+  const callSlow = (client: Client, path: string, signal?: AbortSignal) =>
+    client.callTool(
+      { name: 'aegis_proxy_request', arguments: { service: 'slack', path } },
+      undefined,
+      signal === undefined ? undefined : { signal },
+    ) as Promise<CallToolResult>
+
+  async function rowsOf(path: string) {
+    const ledger = openLedger({ file: join(dir, 'data', 'ledger.db') })
+    try {
+      return ledger.query({ limit: 200 }).filter((e) => e.path === path)
+    } finally {
+      await ledger.close()
+    }
+  }
+
+  it('a call cancelled (notifications/cancelled) while the upstream holds its answer: upstream request aborted, slot free at once, row failed/client_closed', async () => {
+    const { client } = await connect(env())
+    const path = '/slow/20003'
+    const cancel = new AbortController()
+    const pending = callSlow(client, path, cancel.signal)
+    await vi.waitFor(() => expect(upstream.received.map((r) => r.url)).toContain(path))
+    cancel.abort()
+    await expect(pending).rejects.toThrow()
+    await vi.waitFor(() => expect(upstream.cutOff).toContain(path), { timeout: 3000 })
+    const started = Date.now()
+    expect((await callSlow(client, '/api/after-cancel')).structuredContent).toMatchObject({ status: 200 })
+    expect(Date.now() - started).toBeLessThan(2000)
+    await client.close()
+    expect(await rowsOf(path)).toEqual([
+      expect.objectContaining({
+        channel: 'mcp',
+        agent: 'solo',
+        decision: 'failed',
+        code: 'client_closed',
+        status: null,
+      }),
+    ])
+  })
+
+  it('a client that exits with a call running: the server abandons it and exits on its own', async () => {
+    const { client } = await connect(env())
+    const path = '/slow/20004'
+    const pending = callSlow(client, path)
+    pending.catch(() => undefined)
+    await vi.waitFor(() => expect(upstream.received.map((r) => r.url)).toContain(path))
+    // The SDK client closes the server's stdin, then waits 2 s before a SIGTERM.
+    const started = Date.now()
+    await client.close()
+    expect(Date.now() - started).toBeLessThan(2000)
+    await vi.waitFor(() => expect(upstream.cutOff).toContain(path), { timeout: 3000 })
+    expect(await rowsOf(path)).toEqual([
+      expect.objectContaining({ decision: 'failed', code: 'client_closed', status: null }),
+    ])
   })
 })
 

@@ -3,11 +3,10 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js'
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type McpConfig, McpStartError, startMcp } from '../src/index.js'
+import { streamClient } from './fixtures/stream-client.js'
 import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
 let w: World
@@ -31,27 +30,6 @@ beforeAll(async () => {
   }
 })
 afterAll(() => w.close())
-
-/** A client transport over a pair of in-process streams, as a host speaks to a stdio server. */
-function streamClient(toServer: PassThrough, fromServer: PassThrough): Transport {
-  const buffer = new ReadBuffer()
-  const transport: Transport = {
-    start: async () => {
-      fromServer.on('data', (chunk: Buffer) => {
-        buffer.append(chunk)
-        for (let m = buffer.readMessage(); m !== null; m = buffer.readMessage()) transport.onmessage?.(m)
-      })
-    },
-    send: async (message: JSONRPCMessage) => {
-      toServer.write(serializeMessage(message))
-    },
-    close: async () => {
-      toServer.end()
-      transport.onclose?.()
-    },
-  }
-  return transport
-}
 
 describe('startMcp', () => {
   it('serves stdio with the configured upstream settings and stops when the input ends', async () => {

@@ -1,5 +1,11 @@
 import { type DeliveryCode, problemOf, refuse } from '@aegis/guard'
-import type { GateEngine } from '@aegis/proxy'
+import {
+  ClientLink,
+  type ForwardedOutcome,
+  type GateEngine,
+  type GateRequest,
+  type Outcome,
+} from '@aegis/proxy'
 import { type Drain, deliveryFailureCode } from '@aegis/proxy/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
@@ -75,6 +81,13 @@ export interface ProxyToolContext {
  * `{method} /{service}{path}`: every check, the ledger entry and the credential injection happen
  * in the engine. A refusal — arguments of the wrong type included — comes back as an error result
  * holding the gate's problem document, and is recorded.
+ *
+ * `signal` is the call's cancellation (the SDK aborts it for the client's `notifications/cancelled`
+ * and when the transport closes: the stdio client gone, the HTTP connection closed). A cancelled
+ * call is abandoned as the gate abandons a request whose client went away: not forwarded while it
+ * is still being decided, its upstream request aborted while the answer is awaited or read, its
+ * in-flight slot free at once, its row `failed` / `client_closed`. The client gets no answer (the
+ * SDK sends none for a cancelled call).
  */
 export function proxyRequest(
   ctx: ProxyToolContext,
@@ -98,46 +111,76 @@ export function proxyRequest(
       return problemResult(outcome.problem)
     }
 
-    let outcome: Awaited<ReturnType<GateEngine['process']>>
+    const link = new ClientLink()
+    const abandon = () => engine.abandon(link)
+    if (signal?.aborted) abandon()
+    else signal?.addEventListener('abort', abandon, { once: true })
     try {
-      outcome = await engine.process(req)
-    } catch {
-      return refusalResult(refuse('upstream_unreachable', 'The request could not be completed'), req.id)
+      return await forwardCall(ctx, req, link, signal)
+    } finally {
+      signal?.removeEventListener('abort', abandon)
     }
-    if (outcome.kind === 'refused') return problemResult(outcome.problem)
-
-    let read: Awaited<ReturnType<typeof readBounded>>
-    try {
-      read = await readBounded(outcome.body, ctx.maxResponseBytes, signal)
-    } catch (error) {
-      outcome.body.destroy()
-      outcome.finish({ bytesOut: 0, error })
-      const code = deliveryFailureCode(error)
-      const detail =
-        code === 'upstream_timeout'
-          ? 'The upstream response paused longer than the deadline before it was complete'
-          : 'The upstream response broke off before it was complete'
-      return refusalResult(refuse(code, detail), req.id)
-    }
-    if (!read.ok) {
-      outcome.finish({ bytesOut: 0, code: 'response_too_large' satisfies DeliveryCode })
-      return problemResult(
-        problemOf(
-          'response_too_large',
-          502,
-          'Response too large',
-          `The upstream response is over the MCP limit of ${ctx.maxResponseBytes} bytes; nothing was returned`,
-          { limit: ctx.maxResponseBytes, upstreamStatus: outcome.status },
-          req.id,
-        ),
-      )
-    }
-    outcome.finish({ bytesOut: read.bytes.length })
-    const response: ProxyResponse = {
-      status: outcome.status,
-      headers: outcome.headers,
-      ...encodeBody(read.bytes, headerValue(outcome.headers, 'content-type')),
-    }
-    return jsonResult(response)
   })
+}
+
+/** The pipeline's answer to the call, its body read whole (bounded) while the client still waits. */
+async function forwardCall(
+  ctx: ProxyToolContext,
+  req: GateRequest,
+  link: ClientLink,
+  signal: AbortSignal | undefined,
+): Promise<CallToolResult> {
+  let outcome: Outcome
+  try {
+    outcome = await ctx.engine.process(req, link)
+  } catch {
+    return refusalResult(refuse('upstream_unreachable', 'The request could not be completed'), req.id)
+  }
+  if (outcome.kind === 'refused') return problemResult(outcome.problem)
+
+  let read: Awaited<ReturnType<typeof readBounded>>
+  try {
+    read = await readBounded(outcome.body, ctx.maxResponseBytes, signal)
+  } catch (error) {
+    outcome.body.destroy()
+    if (signal?.aborted) return cancelled(outcome, req.id)
+    outcome.finish({ bytesOut: 0, error })
+    const code = deliveryFailureCode(error)
+    const detail =
+      code === 'upstream_timeout'
+        ? 'The upstream response paused longer than the deadline before it was complete'
+        : 'The upstream response broke off before it was complete'
+    return refusalResult(refuse(code, detail), req.id)
+  }
+  // Cancelled as the last bytes came: the client reads nothing of it.
+  if (signal?.aborted) return cancelled(outcome, req.id)
+  if (!read.ok) {
+    outcome.finish({ bytesOut: 0, code: 'response_too_large' satisfies DeliveryCode })
+    return problemResult(
+      problemOf(
+        'response_too_large',
+        502,
+        'Response too large',
+        `The upstream response is over the MCP limit of ${ctx.maxResponseBytes} bytes; nothing was returned`,
+        { limit: ctx.maxResponseBytes, upstreamStatus: outcome.status },
+        req.id,
+      ),
+    )
+  }
+  outcome.finish({ bytesOut: read.bytes.length })
+  const response: ProxyResponse = {
+    status: outcome.status,
+    headers: outcome.headers,
+    ...encodeBody(read.bytes, headerValue(outcome.headers, 'content-type')),
+  }
+  return jsonResult(response)
+}
+
+/**
+ * A call cancelled once the upstream had answered: recorded as the gate records an agent gone
+ * mid-answer (`client_closed`, nothing delivered). The result is never sent (the SDK drops it).
+ */
+function cancelled(outcome: ForwardedOutcome, requestId: string): CallToolResult {
+  outcome.finish({ bytesOut: 0, code: 'client_closed' satisfies DeliveryCode })
+  return refusalResult(refuse('upstream_unreachable', 'The tool call was cancelled'), requestId)
 }
