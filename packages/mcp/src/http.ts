@@ -21,7 +21,7 @@ import {
   refuseConnect,
   sendRefusal,
 } from '@aegis/proxy/internal'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { PostCalls, RunningCalls } from './http-calls.js'
 import { allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
 import { buildMcpServer } from './server.js'
 
@@ -77,6 +77,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   const connections = connectionLimits(options.connections)
   const drain = new Drain()
   const hosts = parseHostAllowlist(options.allowedHosts)
+  const running = new RunningCalls()
   let origins = new Set<string>()
   let server: Server | null = null
 
@@ -208,14 +209,18 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
       },
       drain,
     )
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    })
+    // `unauthenticated` let through only a request with a token.
+    const agent = token ?? ''
+    const transport = new PostCalls(agent, message.value, res)
+    const untrack = running.add(transport)
+    // The connection closed (answered, or the client gone before its answer): closing the transport
+    // cancels the calls still running, and the engine abandons them.
     res.on('close', () => {
+      untrack()
       void transport.close().catch(() => undefined)
       void mcp.close().catch(() => undefined)
     })
+    running.cancel(transport)
     await mcp.connect(transport)
     await transport.handleRequest(req, res, message.value)
   }

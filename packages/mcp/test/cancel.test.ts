@@ -1,15 +1,17 @@
 import { PassThrough } from 'node:stream'
 import type { StageContext } from '@aegis/proxy'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createMcpServer, PROXY_REQUEST_TOOL } from '../src/index.js'
+import { createMcpHttpServer, createMcpServer, type McpHttpServer, PROXY_REQUEST_TOOL } from '../src/index.js'
 import { serveStdio } from '../src/stdio.js'
 import { streamClient } from './fixtures/stream-client.js'
-import { startWorld, type World } from './fixtures/world.js'
+import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
-// A call the client cancels (its `notifications/cancelled`), or whose client goes away: the engine
-// abandons it as the gate abandons a request whose client hung up.
+// A call the client cancels: over stdio its `notifications/cancelled`, over streamable HTTP the
+// same notification in a POST of its own (the SDK client's way), or the connection closing. The
+// engine abandons it as the gate abandons a request whose client hung up.
 
 /** An embedder stage that holds every request to `/held…` until `release`: a slow decision. */
 const held = {
@@ -32,6 +34,8 @@ async function holdStage(ctx: StageContext) {
 
 let w: World
 let token: string
+let http: McpHttpServer
+let httpUrl: string
 beforeAll(async () => {
   w = await startWorld({ pipeline: { stages: [holdStage] } })
   w.add({ name: 'slow-api', service: 'slow', secret: 'slow-secret-5e6f' })
@@ -39,9 +43,12 @@ beforeAll(async () => {
   token = w.vault.addAgent({ name: 'solo', maxInFlight: 1 }).token
   w.vault.grant('solo', 'slow-api')
   w.pipeline.refresh()
+  http = createMcpHttpServer({ engine: w.pipeline.engine, logger: silentLogger(), port: 0 })
+  httpUrl = (await http.listen()).url
 })
 afterAll(async () => {
   held.release()
+  await http.close(1000)
   await w.close()
 })
 
@@ -70,6 +77,40 @@ async function connectStdio(): Promise<Connected> {
     posts: [],
     leave: async () => {
       input.end()
+    },
+  }
+}
+
+async function connectHttp(): Promise<Connected> {
+  const posts: Connected['posts'] = []
+  const answered: unknown[] = []
+  const controllers: AbortController[] = []
+  const transport = new StreamableHTTPClientTransport(new URL(httpUrl), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    // The real fetch, recording each answer; `leave` closes the connections it opened.
+    fetch: async (url, init) => {
+      const controller = new AbortController()
+      controllers.push(controller)
+      init?.signal?.addEventListener('abort', () => controller.abort())
+      const response = await fetch(url, { ...init, signal: controller.signal })
+      if (init?.method !== 'POST') return response
+      const body = await response.text()
+      posts.push({ sent: String(init.body), status: response.status, body })
+      for (const m of body === '' ? [] : [JSON.parse(body)].flat()) if (isAnswer(m)) answered.push(m.id)
+      return new Response(response.status === 202 ? null : body, {
+        status: response.status,
+        headers: response.headers,
+      })
+    },
+  })
+  const client = new Client({ name: 'http-agent', version: '1' })
+  await client.connect(transport)
+  return {
+    client,
+    answeredIds: () => answered,
+    posts,
+    leave: async () => {
+      for (const controller of controllers) controller.abort()
     },
   }
 }
@@ -112,7 +153,10 @@ function recordSent(client: Client): JSONRPCMessage[] {
   return sent
 }
 
-describe.each([['stdio', connectStdio, 1]] as const)('over %s', (_name, connect, n) => {
+describe.each([
+  ['stdio', connectStdio, 1],
+  ['streamable HTTP', connectHttp, 2],
+])('over %s', (_name, connect, n) => {
   it('a call cancelled while the upstream holds its answer: the upstream request is aborted, the slot is free at once, the row is failed/client_closed, and the client gets no answer', async () => {
     const c = await connect()
     const sent = recordSent(c.client)
@@ -229,5 +273,90 @@ describe.each([['stdio', connectStdio, 1]] as const)('over %s', (_name, connect,
     })
     await other.client.close()
     await c.client.close().catch(() => undefined)
+  })
+})
+
+describe('cancellations over stateless streamable HTTP (each POST its own server)', () => {
+  /** One raw POST /mcp as `bearer`; resolves with its status and body. */
+  async function rawPost(bearer: string, body: unknown): Promise<{ status: number; body: string }> {
+    const response = await fetch(httpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${bearer}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-06-18',
+      },
+      body: JSON.stringify(body),
+    })
+    return { status: response.status, body: await response.text() }
+  }
+  const toolCall = (id: number | string, path: string) => ({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: { name: PROXY_REQUEST_TOOL, arguments: { service: 'slow', path } },
+  })
+  const cancelOf = (requestId: number | string) => ({
+    jsonrpc: '2.0',
+    method: 'notifications/cancelled',
+    params: { requestId, reason: 'stop' },
+  })
+
+  it("reach only the calls of the same agent token: another agent's cancellation of the same id changes nothing", async () => {
+    const intruder = w.vault.addAgent({ name: 'intruder' }).token
+    w.pipeline.refresh()
+    const path = '/slow/1500'
+    const running = rawPost(token, toolCall(41, path))
+    await vi.waitFor(() => expect(w.upstream.received.map((r) => r.url)).toContain(path))
+    // A valid token, but not the caller's: the call it names is not its own.
+    expect(await rawPost(intruder, cancelOf(41))).toMatchObject({ status: 202, body: '' })
+    const answer = await running
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body)).toMatchObject({ id: 41, result: { structuredContent: { status: 200 } } })
+    expect(w.upstream.cutOff).not.toContain(path)
+    expect(await rowOf(path)).toEqual([expect.objectContaining({ decision: 'allowed', status: 200 })])
+  })
+
+  it('the POST of a call cancelled from another POST ends 202, with no answer, and the call is abandoned', async () => {
+    const slow = '/slow/20009'
+    const running = rawPost(token, toolCall('slow-1', slow))
+    await vi.waitFor(() => expect(w.upstream.received.map((r) => r.url)).toContain(slow))
+    expect(await rawPost(token, cancelOf('slow-1'))).toMatchObject({ status: 202 })
+    expect(await running).toEqual({ status: 202, body: '' })
+    await vi.waitFor(() => expect(w.upstream.cutOff).toContain(slow), { timeout: 3000 })
+    await vi.waitFor(async () =>
+      expect(await rowOf(slow)).toEqual([
+        expect.objectContaining({ decision: 'failed', code: 'client_closed' }),
+      ]),
+    )
+  })
+
+  it('a batch with one call cancelled gets the answers of the others, and nothing for the cancelled one', async () => {
+    held.reset()
+    const mixed = rawPost(token, [toolCall('a', '/held/batch'), { jsonrpc: '2.0', id: 'b', method: 'ping' }])
+    await vi.waitFor(() => expect(held.waiting).toContain('/held/batch'))
+    expect(await rawPost(token, cancelOf('a'))).toMatchObject({ status: 202 })
+    held.release()
+    const answer = await mixed
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body)).toMatchObject([{ id: 'b', result: {} }])
+    await vi.waitFor(async () =>
+      expect(await rowOf('/held/batch')).toEqual([
+        expect.objectContaining({ decision: 'failed', code: 'client_closed' }),
+      ]),
+    )
+    expect(w.upstream.received.map((r) => r.url)).not.toContain('/held/batch')
+  })
+
+  it('a POST that cancels its own call ends 202; the call is never forwarded', async () => {
+    const path = '/api/self-cancelled'
+    expect(await rawPost(token, [toolCall(9, path), cancelOf(9)])).toEqual({ status: 202, body: '' })
+    await vi.waitFor(async () =>
+      expect(await rowOf(path)).toEqual([
+        expect.objectContaining({ decision: 'failed', code: 'client_closed' }),
+      ]),
+    )
+    expect(w.upstream.received.map((r) => r.url)).not.toContain(path)
   })
 })
