@@ -152,7 +152,7 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
     const input = options.stdio?.input ?? process.stdin
     input.once('end', markDone)
     input.once('close', markDone)
-    await serveStdio(server, options.stdio)
+    await serveStdio(server, options.stdio, drain)
     await options.ledger.system('mcp_start', 'serving stdio')
     return {
       transport,

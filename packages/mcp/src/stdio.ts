@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream'
+import type { Drain } from '@aegis/proxy/internal'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 
@@ -8,26 +9,49 @@ export interface StdioStreams {
 }
 
 /**
+ * How long calls still running when the input ends may take to finish and be answered. Under the
+ * 2 s an MCP client gives a server between closing its stdin and a SIGTERM (the SDK's stdio client
+ * does): a client piping requests in and reading the answers gets them; one that exited does not
+ * keep an upstream request running (and billing) after it.
+ */
+export const INPUT_END_GRACE_MS = 1000
+
+/**
  * Serves `server` over stdio (newline-delimited JSON-RPC): `process.stdin`/`process.stdout` unless
  * other streams are given. Stdout then belongs to the protocol: log to stderr only.
  *
- * The end of the input is the client gone (it exited, or closed our stdin to shut us down): the
- * transport closes then, and with it every call still running is cancelled (abandoned: nobody is
- * left to read its answer). The SDK's transport alone never notices the end of its input.
+ * The end of the input is the client's shutdown (MCP stdio: it closes our stdin, then signals):
+ * the calls still running may finish and be answered for `INPUT_END_GRACE_MS` (when `drain` tracks
+ * them; at once without), then the transport closes and every call left is cancelled — abandoned.
+ * A broken output (the client's read end closed: EPIPE) is the client gone: closed at once, never
+ * an unhandled error. The SDK's transport alone notices neither.
  */
-export async function serveStdio(server: McpServer, streams?: StdioStreams): Promise<StdioServerTransport> {
+export async function serveStdio(
+  server: McpServer,
+  streams?: StdioStreams,
+  drain?: Drain,
+): Promise<StdioServerTransport> {
   const input = streams?.input ?? process.stdin
+  const output = streams?.output ?? process.stdout
   const transport =
     streams === undefined
       ? new StdioServerTransport()
       : new StdioServerTransport(streams.input, streams.output)
   await server.connect(transport)
-  const clientGone = () => {
-    input.off('end', clientGone)
-    input.off('close', clientGone)
+  let closing = false
+  const close = () => {
+    if (closing) return
+    closing = true
     void server.close().catch(() => undefined)
   }
-  input.once('end', clientGone)
-  input.once('close', clientGone)
+  const inputEnded = () => {
+    input.off('end', inputEnded)
+    input.off('close', inputEnded)
+    if (drain === undefined) close()
+    else void drain.close(INPUT_END_GRACE_MS).then(close, close)
+  }
+  input.once('end', inputEnded)
+  input.once('close', inputEnded)
+  output.on('error', close)
   return transport
 }

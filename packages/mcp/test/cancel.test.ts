@@ -276,6 +276,31 @@ describe.each([
   })
 })
 
+describe('stdio output broken (the client closed its read end: EPIPE)', () => {
+  it('abandons the running call and raises no unhandled error', async () => {
+    const input = new PassThrough()
+    const output = new PassThrough()
+    const server = createMcpServer({ engine: w.pipeline.engine, agentToken: token })
+    await serveStdio(server, { input, output })
+    const transport = streamClient(input, output)
+    const client = new Client({ name: 'stdio-agent', version: '1' })
+    await client.connect(transport)
+    const path = '/slow/21999'
+    const pending = callProxy(client, path)
+    pending.catch(() => undefined)
+    await vi.waitFor(() => expect(w.upstream.received.map((r) => r.url)).toContain(path))
+    // Without a listener, this 'error' would be thrown out of the stream: the process would crash.
+    output.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+    await vi.waitFor(() => expect(w.upstream.cutOff).toContain(path), { timeout: 3000 })
+    await vi.waitFor(async () =>
+      expect(await rowOf(path)).toEqual([
+        expect.objectContaining({ decision: 'failed', code: 'client_closed', status: null }),
+      ]),
+    )
+    input.end()
+  })
+})
+
 describe('cancellations over stateless streamable HTTP (each POST its own server)', () => {
   /** One raw POST /mcp as `bearer`; resolves with its status and body. */
   async function rawPost(bearer: string, body: unknown): Promise<{ status: number; body: string }> {

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type McpConfig, McpStartError, startMcp } from '../src/index.js'
 import { streamClient } from './fixtures/stream-client.js'
 import { silentLogger, startWorld, type World } from './fixtures/world.js'
@@ -58,6 +58,67 @@ describe('startMcp', () => {
     await w.ledger.flush()
     const events = w.ledger.query({ system: true, limit: 10 }).map((e) => e.event)
     expect(events.slice(0, 2)).toEqual(['mcp_stop', 'mcp_start'])
+  })
+
+  it('answers what was piped in before the input ended; a call still running past the grace is abandoned', async () => {
+    const input = new PassThrough()
+    const output = new PassThrough()
+    let written = ''
+    output.on('data', (chunk: Buffer) => {
+      written += chunk.toString()
+    })
+    const running = await startMcp({
+      config,
+      vault: w.vault,
+      ledger: w.ledger,
+      logger: silentLogger(),
+      agentToken: null,
+      stdio: { input, output },
+    })
+    const call = (id: number, path: string) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'aegis_proxy_request', arguments: { service: 'slack', path } },
+    })
+    // As a shell pipe sends them (`printf … | aegis-mcp-server`): everything, then the end.
+    for (const message of [
+      {
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'pipe', version: '1' },
+        },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      call(1, '/slow/150'),
+      call(2, '/slow/20005'),
+    ])
+      input.write(`${JSON.stringify(message)}\n`)
+    input.end()
+    await running.done
+    await running.close()
+    const answers = written
+      .trim()
+      .split('\n')
+      .map(
+        (line) => JSON.parse(line) as { id?: number; result?: { structuredContent?: { status?: number } } },
+      )
+    // The quick call finished inside the grace and was answered; the held one was given up.
+    expect(answers.find((m) => m.id === 1)?.result?.structuredContent).toMatchObject({ status: 200 })
+    expect(answers.find((m) => m.id === 2)).toBeUndefined()
+    await vi.waitFor(() => expect(w.upstream.cutOff).toContain('/slow/20005'))
+    await w.ledger.flush()
+    const rows = w.ledger.query({ limit: 20 })
+    expect(rows.find((e) => e.path === '/slow/150')).toMatchObject({ decision: 'allowed', status: 200 })
+    expect(rows.find((e) => e.path === '/slow/20005')).toMatchObject({
+      decision: 'failed',
+      code: 'client_closed',
+      status: null,
+    })
   })
 
   it('serves streamable HTTP when asked to', async () => {
