@@ -210,14 +210,17 @@ export class GateEngine {
    * The channel's client went away before its answer (the gate: the connection closed before a
    * response head was written); `link` is the one given to `process`. A request still being decided
    * is not forwarded; one waiting for the upstream's answer is given up, the upstream request
-   * aborted (an LLM call stops billing, the agent's in-flight slot is free). Its row says `failed`,
-   * `client_closed`. No-op once the answer has started.
+   * aborted (an LLM call stops billing); either way the agent's in-flight slot is free at once. Its
+   * row says `failed`, `client_closed`. No-op once the answer has started.
    */
   abandon(link: ClientLink): void {
     link.gone = true
     const ctx = link.ctx
     if (ctx === null || ctx.abandoned) return
     ctx.abandoned = true
+    // Nothing more goes upstream for it: its in-flight slot is free now, not when a stage still
+    // deciding it (an embedder's, a shared rate limit's round trip) gets round to finishing.
+    release(ctx)
     ctx.exchange?.fail(new ClientAbandonedError())
   }
 

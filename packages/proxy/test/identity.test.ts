@@ -243,3 +243,69 @@ describe('agent tokens without required auth', () => {
     ).toBe('grant_denied')
   })
 })
+
+describe('a request abandoned while a stage still decides it', () => {
+  const carol = token()
+  let h: Harness
+  let release: () => void = () => undefined
+  const held = new Promise<void>((resolve) => {
+    release = resolve
+  })
+
+  beforeAll(async () => {
+    h = await startHarness({
+      gate: {
+        requireAgentAuth: true,
+        limits: { agentMaxInFlight: 1 },
+        // An embedder's stage that takes its time (a remote approval, say): runs after the slot is taken.
+        stages: [(ctx) => (ctx.path.startsWith('/held') ? held.then(() => undefined) : undefined)],
+      },
+      source: (vault) => agentSource(vault, agents, version),
+    })
+    h.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-test-secret-2' })
+    agents.push({
+      id: 'c1',
+      name: 'carol',
+      prefix: carol.slice(0, 12),
+      tokenHash: hash(carol),
+      rateLimit: null,
+      maxInFlight: null,
+      grants: [h.vault.get('slack-bot')?.id ?? ''],
+    })
+    version.n++
+    h.gate.refresh()
+  })
+  afterAll(() => {
+    release()
+    return h.close()
+  })
+  const agents: AgentRecord[] = []
+  const version = { n: 0 }
+
+  it('gives its slot back at once, and is never forwarded once the stage lets it through', async () => {
+    const { request } = await import('node:http')
+    const req = request({
+      host: '127.0.0.1',
+      port: h.port,
+      path: '/slack/held/1',
+      headers: { 'X-Aegis-Agent': carol },
+      agent: false,
+    })
+    req.on('error', () => undefined)
+    req.end()
+    await new Promise((r) => setTimeout(r, 100))
+    req.destroy() // gone while the stage is still deciding
+    await new Promise((r) => setTimeout(r, 100))
+    // The stage still holds the first request; its slot must not.
+    expect((await send(h.port, '/slack/next', { headers: { 'X-Aegis-Agent': carol } })).status).toBe(200)
+    release()
+    await vi.waitFor(async () => {
+      await h.ledger.flush()
+      expect(h.ledger.query({ limit: 20 }).find((e) => e.path === '/held/1')).toMatchObject({
+        decision: 'failed',
+        code: 'client_closed',
+      })
+    })
+    expect(h.upstream.received.map((r) => r.url)).not.toContain('/held/1')
+  })
+})
