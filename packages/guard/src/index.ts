@@ -48,8 +48,10 @@ export {
   REFUSAL_TITLE,
   type Refusal,
   type RefusalCode,
+  type RetryableCode,
   rateLimited,
   refuse,
+  retryAfterSeconds,
 } from './problem.js'
 export {
   parseRate,

@@ -67,6 +67,44 @@ export const REFUSAL_TITLE: Readonly<Record<RefusalCode, string>> = {
   upstream_timeout: 'Upstream timed out',
 }
 
+/** The codes answered 429 or 503: the agent may try again later, so each answer says when. */
+export type RetryableCode = {
+  [C in RefusalCode]: (typeof REFUSAL_STATUS)[C] extends 429 | 503 ? C : never
+}[RefusalCode]
+
+/**
+ * Seconds to wait before trying again, per 429/503 code, when the refusal itself does not say
+ * (`rate_limited` carries its own, from the limiter). Every such answer sends `Retry-After`: a
+ * client without one retries at once, which a gate that is down, draining or cut off from its
+ * shared budgets can do without. The table must name every such code (the compiler checks).
+ */
+const RETRY_AFTER_SECONDS: Readonly<Record<RetryableCode, number>> = {
+  rate_limited: 1,
+  // The Redis client reconnects with a backoff of at most 2 s.
+  rate_limit_unavailable: 2,
+  // A restart or a ledger write that succeeds again takes seconds.
+  shutting_down: 5,
+  ledger_unavailable: 5,
+  // An operator must act (unseal, repair the row): asking again every second is only load.
+  sealed: 30,
+  credential_unavailable: 30,
+}
+
+function isRetryable(code: RefusalCode): code is RetryableCode {
+  return Object.hasOwn(RETRY_AFTER_SECONDS, code)
+}
+
+/**
+ * The `Retry-After` of a refusal, in whole seconds ≥ 1: its own `retryAfter` member when it has a
+ * usable one, else the code's default; undefined for a code that is not answered 429 or 503.
+ */
+export function retryAfterSeconds(refusal: Refusal): number | undefined {
+  if (!isRetryable(refusal.code)) return undefined
+  const own = refusal.extra?.retryAfter
+  if (typeof own === 'number' && Number.isFinite(own) && own >= 1) return Math.ceil(own)
+  return RETRY_AFTER_SECONDS[refusal.code]
+}
+
 /** Prefix of every problem `type`; the full URI is `urn:aegis:problem:<code>`. */
 export const PROBLEM_TYPE_PREFIX = 'urn:aegis:problem:'
 
@@ -143,11 +181,14 @@ export function rateLimited(detail: string, retryAfterMs: number, limit?: string
 /**
  * The problem document for a refusal: `type`, `title`, `status`, `detail`, `code`, optional
  * `instance` (e.g. the request id), the SDK-facing `error` member, then the refusal's `extra`
- * members (which cannot override the standard ones).
+ * members (which cannot override the standard ones). A 429 or 503 document always has
+ * `retryAfter` (`retryAfterSeconds`), the value its `Retry-After` header carries.
  */
 export function problemDocument(refusal: Refusal, instance?: string): ProblemDocument {
   const { code } = refusal
-  return problemOf(code, REFUSAL_STATUS[code], REFUSAL_TITLE[code], refusal.detail, refusal.extra, instance)
+  const retryAfter = retryAfterSeconds(refusal)
+  const extra = retryAfter === undefined ? refusal.extra : { ...refusal.extra, retryAfter }
+  return problemOf(code, REFUSAL_STATUS[code], REFUSAL_TITLE[code], refusal.detail, extra, instance)
 }
 
 /**

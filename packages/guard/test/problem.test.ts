@@ -10,6 +10,7 @@ import {
   type RefusalCode,
   rateLimited,
   refuse,
+  retryAfterSeconds,
 } from '../src/index.js'
 
 /** The interface contract §4 table. */
@@ -196,6 +197,46 @@ describe('problemDocument', () => {
   it('serialises to JSON', () => {
     const json = JSON.stringify(problemDocument(refuse('bad_request', 'dot segment in path')))
     expect(JSON.parse(json)).toMatchObject({ status: 400, code: 'bad_request' })
+  })
+})
+
+describe('Retry-After: every 429 and 503 refusal says when to try again', () => {
+  const codes = Object.keys(REFUSAL_STATUS) as RefusalCode[]
+  const retryable = codes.filter((c) => REFUSAL_STATUS[c] === 429 || REFUSAL_STATUS[c] === 503)
+
+  it('covers the statuses that invite a retry', () => {
+    expect(retryable.sort()).toEqual(
+      [
+        'credential_unavailable',
+        'ledger_unavailable',
+        'rate_limit_unavailable',
+        'rate_limited',
+        'sealed',
+        'shutting_down',
+      ].sort(),
+    )
+  })
+
+  it.each(retryable)('%s without a retryAfter of its own gets one: whole seconds, at least 1', (code) => {
+    const seconds = retryAfterSeconds(refuse(code, 'x'))
+    expect(Number.isInteger(seconds) && (seconds ?? 0) >= 1).toBe(true)
+    expect(problemDocument(refuse(code, 'x')).retryAfter).toBe(seconds)
+  })
+
+  it('rate_limit_unavailable waits about as long as the Redis reconnect backoff (2 s), not a minute', () => {
+    expect(retryAfterSeconds(refuse('rate_limit_unavailable', 'x'))).toBe(2)
+  })
+
+  it("keeps a refusal's own usable retryAfter, rounded up; ignores one that is not", () => {
+    expect(retryAfterSeconds(rateLimited('x', 12_400))).toBe(13)
+    expect(retryAfterSeconds(refuse('sealed', 'x', { retryAfter: 2.5 }))).toBe(3)
+    expect(retryAfterSeconds(refuse('sealed', 'x', { retryAfter: 0 }))).toBe(30)
+    expect(retryAfterSeconds(refuse('sealed', 'x', { retryAfter: '1' }))).toBe(30)
+  })
+
+  it.each(codes.filter((c) => !retryable.includes(c)))('%s has none', (code) => {
+    expect(retryAfterSeconds(refuse(code, 'x'))).toBeUndefined()
+    expect(problemDocument(refuse(code, 'x'))).not.toHaveProperty('retryAfter')
   })
 })
 

@@ -52,6 +52,7 @@ describe('@aegis/guard public API', () => {
         'problemOf',
         'rateLimited',
         'refuse',
+        'retryAfterSeconds',
         'scopeAllows',
         'secretProblems',
         'splitGatePath',

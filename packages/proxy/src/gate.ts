@@ -7,7 +7,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import { problemDocument, REFUSAL_STATUS, refuse } from '@aegis/guard'
+import { problemDocument, REFUSAL_STATUS, refuse, retryAfterSeconds } from '@aegis/guard'
 import { Drain } from './drain.js'
 import { ClientLink, type ForwardedOutcome, type Outcome } from './engine.js'
 import { CLIENT_CLOSED, describeError } from './errors.js'
@@ -266,12 +266,15 @@ export function createGate(options: GateOptions): Gate {
     if (url === '/_aegis/health' || url.startsWith('/_aegis/health?')) {
       // Sealed, draining or unaudited answers 503: a load balancer must not send traffic that
       // will be refused. While the ledger fails, the call may try one write (see LedgerHealth).
-      const { status, sealed, ledger, credentials } = engine.health(requests.closing, receivedAt)
+      const { status, sealed, ledger, credentials, refusal } = engine.health(requests.closing, receivedAt)
       const body = JSON.stringify({ status, sealed, ledger, credentials, uptimeMs: receivedAt - startedAt })
-      res.writeHead(status === 'ok' ? 200 : 503, {
+      const retryAfter = refusal === null ? undefined : retryAfterSeconds(refusal)
+      const headers: Record<string, string | number> = {
         'content-type': 'application/json',
         'cache-control': 'no-store',
-      })
+      }
+      if (retryAfter !== undefined) headers['retry-after'] = retryAfter
+      res.writeHead(status === 'ok' ? 200 : 503, headers)
       res.end(body)
       return
     }

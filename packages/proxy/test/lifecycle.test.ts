@@ -142,6 +142,7 @@ describe('graceful shutdown', () => {
       const reply = await send(port, '/s/x')
       expect(reply.status).toBe(503)
       expect(reply.headers['x-aegis-block']).toBe('shutting_down')
+      expect(reply.headers['retry-after']).toBe('5')
       expect(reply.headers.connection).toBe('close')
       expect(h.upstream.received.length).toBe(before)
     } finally {
@@ -181,6 +182,7 @@ describe('ledger outage', () => {
         const reply = await send(port, '/s/x', { headers: { 'X-Aegis-Agent': token } })
         expect(reply.status).toBe(503)
         expect(reply.headers['x-aegis-block']).toBe('ledger_unavailable')
+        expect(reply.headers['retry-after']).toBe('5')
       }
       expect(h.upstream.received).toHaveLength(0)
     } finally {
@@ -226,6 +228,7 @@ describe('ledger outage', () => {
       expect((await send(port, '/s/x')).headers['x-aegis-block']).toBe('ledger_unavailable')
       const failing = await send(port, '/_aegis/health')
       expect(failing.status).toBe(503)
+      expect(failing.headers['retry-after']).toBe('5')
       expect(failing.json()).toMatchObject({ status: 'ledger_unavailable', ledger: 'unavailable' })
       // The same check without a request (the dashboard's embedded gate asks this way).
       expect(gate.health()).toMatchObject({

@@ -39,6 +39,7 @@ describe('a gate whose credential source is sealed', () => {
       status: 503,
       body: { status: 'sealed', sealed: true, credentials: 0 },
     })
+    expect((await send(h.port, '/_aegis/health')).headers['retry-after']).toBe('30')
   })
 
   it('refuses a proxied request with 503 sealed, records it, and reaches no upstream', async () => {
@@ -46,6 +47,7 @@ describe('a gate whose credential source is sealed', () => {
     const reply = await send(h.port, '/svc/repos')
     expect(reply.status).toBe(503)
     expect(reply.headers['x-aegis-block']).toBe('sealed')
+    expect(reply.headers['retry-after']).toBe('30')
     const problem = reply.json()
     expect(problem).toMatchObject({
       code: 'sealed',

@@ -53,6 +53,7 @@ describe('a damaged credential row', () => {
       expect(reply.status).toBe(503)
       expect(reply.headers['content-type']).toBe(PROBLEM_CONTENT_TYPE)
       expect(reply.headers['x-aegis-block']).toBe('credential_unavailable')
+      expect(reply.headers['retry-after']).toBe('30')
       const problem = reply.json()
       expect(problem).toMatchObject({
         status: 503,

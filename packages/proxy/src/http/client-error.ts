@@ -1,6 +1,13 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import { PROBLEM_CONTENT_TYPE, problemDocument, REFUSAL_STATUS, type Refusal, refuse } from '@aegis/guard'
+import {
+  PROBLEM_CONTENT_TYPE,
+  problemDocument,
+  REFUSAL_STATUS,
+  type Refusal,
+  refuse,
+  retryAfterSeconds,
+} from '@aegis/guard'
 
 /** Picks the refusal for a request Node's HTTP parser rejected (bad framing, oversized headers). */
 export function parserRefusal(error: Error & { code?: string }): Refusal {
@@ -18,6 +25,7 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
   }
   const status = REFUSAL_STATUS[refusal.code]
   const body = JSON.stringify(problemDocument(refusal, requestId))
+  const retryAfter = retryAfterSeconds(refusal)
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
       `content-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
@@ -26,6 +34,7 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
       `x-request-id: ${requestId}\r\n` +
       `request-id: ${requestId}\r\n` +
       'cache-control: no-store\r\n' +
+      (retryAfter === undefined ? '' : `retry-after: ${retryAfter}\r\n`) +
       'connection: close\r\n\r\n' +
       body,
   )

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { finished, type Readable } from 'node:stream'
-import { PROBLEM_CONTENT_TYPE, type ProblemDocument, type Refusal } from '@aegis/guard'
+import { PROBLEM_CONTENT_TYPE, type ProblemDocument, type Refusal, retryAfterSeconds } from '@aegis/guard'
 import { lingerAfterAnswer } from './linger.js'
 
 /**
@@ -26,7 +26,8 @@ export function sendProblem(
     'request-id': options.requestId,
     'cache-control': 'no-store',
   }
-  const retryAfter = refusal.extra?.retryAfter
+  // Every 429 and 503 document has it (problemDocument); the header carries the same seconds.
+  const retryAfter = problem.retryAfter ?? retryAfterSeconds(refusal)
   if (typeof retryAfter === 'number') headers['retry-after'] = retryAfter
   if (options.close) headers.connection = 'close'
   res.writeHead(status, headers)
