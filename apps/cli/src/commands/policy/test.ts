@@ -1,16 +1,26 @@
+import { POLICY_MODES } from '@aegis/config'
 import { isAgentTokenShape, splitGatePath } from '@aegis/guard'
-import { decideForAgent, loadPolicyDir, type RuleRef } from '@aegis/policy'
+import { decideForAgent, loadPolicyDir, type PolicyDecision, type RuleRef } from '@aegis/policy'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { policiesDir, policiesDirFlag } from '../../lib/policies-dir.js'
 
-/** `policy test --json` (interface contract §6), plus what was asked. */
+/**
+ * `policy test --json` (interface contract §6), plus what was asked. `allowed` and `code` are what
+ * the gate would do in `policyMode`; `policyAllowed` is what the policies alone decided. They differ
+ * in dry-run (forwarded, recorded with `dryRun: policy_denied` as in the ledger row) and off
+ * (policies not applied).
+ */
 export interface PolicyTestJson {
   allowed: boolean
   code?: 'policy_denied'
   rule?: { file: string; line: number; index: number; service: string }
   reason: string
   rateLimit?: string
+  policyMode: PolicyMode
+  policyAllowed: boolean
+  /** Dry-run only: the code the policy would have refused with (the ledger row's `dryRun`). */
+  dryRun?: 'policy_denied'
   agent: string
   service: string
   method: string
@@ -18,17 +28,29 @@ export interface PolicyTestJson {
   at: string
 }
 
+type PolicyMode = (typeof POLICY_MODES)[number]
+
 function ruleJson(rule: RuleRef): NonNullable<PolicyTestJson['rule']> {
   return { file: rule.file, line: rule.line, index: rule.index, service: rule.service }
+}
+
+/** The first line: what the gate would do with the request in `mode`. */
+function headline(mode: PolicyMode, decision: PolicyDecision): string {
+  if (mode === 'off') return 'ALLOWED (policy_mode off: policies are not applied)'
+  if (decision.allowed) return 'ALLOWED'
+  return mode === 'dry-run'
+    ? 'ALLOWED (dry-run: forwarded, recorded as dryRun policy_denied)'
+    : 'REFUSED (policy_denied)'
 }
 
 export default class PolicyTest extends AegisCommand<typeof PolicyTest> {
   static override summary = 'Dry-run one request against the policies: allowed or refused, and by which rule'
   static override description =
-    'Evaluates the request as the gate would (policy step only: grants, scopes and rate budgets are not checked). Exits 0 when allowed, 1 when refused. Agents without a policy file follow gate.policy_default.'
+    'Evaluates the request as the gate would (policy step only: grants, scopes and rate budgets are not checked), in gate.policy_mode (or --policy-mode): enforce refuses what the policy refuses; dry-run forwards it and records dryRun: policy_denied; off does not apply policies. The output says what the gate would do and what the policy alone decided. Exits 0 when the gate would forward the request, 1 when it would refuse it. Agents without a policy file follow gate.policy_default.'
   static override examples = [
     '<%= config.bin %> policy test --agent research-bot --service slack --method GET --path /api/conversations.list',
     '<%= config.bin %> policy test --agent research-bot --service slack --method POST --path /api/chat.postMessage --at 2026-03-02T20:00:00Z --json',
+    '<%= config.bin %> policy test --agent research-bot --service slack --method POST --path /api/chat.postMessage --policy-mode enforce',
   ]
 
   static override flags = {
@@ -41,11 +63,18 @@ export default class PolicyTest extends AegisCommand<typeof PolicyTest> {
     }),
     at: Flags.string({ description: 'Evaluate at this ISO 8601 time (default: now)' }),
     'policies-dir': policiesDirFlag,
+    'policy-mode': Flags.string({
+      description: 'Evaluate as a gate in this mode (default: gate.policy_mode)',
+      options: [...POLICY_MODES],
+    }),
   }
 
   async run(): Promise<PolicyTestJson> {
     const { flags } = this
-    const config = this.loadAegisConfig()
+    const config = this.loadAegisConfig({
+      gate: { policy_mode: flags['policy-mode'] as PolicyMode | undefined },
+    })
+    const mode = config.gate.policy_mode
     const dir = policiesDir(flags['policies-dir'], config)
     const now = flags.at === undefined ? Date.now() : Date.parse(flags.at)
     if (Number.isNaN(now))
@@ -74,33 +103,35 @@ export default class PolicyTest extends AegisCommand<typeof PolicyTest> {
       path: target.path,
       at: new Date(now).toISOString(),
     }
-    const request = `${method} ${target.service} ${target.path} for agent ${flags.agent} at ${asked.at}`
-    const rule =
-      decision.rule === null
-        ? null
-        : `  rule: ${decision.rule.file}:${decision.rule.line} (rules[${decision.rule.index}], service ${decision.rule.service})`
-    if (decision.allowed) {
-      this.log(`ALLOWED: ${request}`)
-      if (rule !== null)
-        this.log(rule + (decision.rate === null ? '' : `, rate limit ${decision.rate.rate.text}`))
-      else this.log(`  ${decision.reason}`)
-      return {
-        allowed: true,
-        ...(decision.rule === null ? {} : { rule: ruleJson(decision.rule) }),
-        reason: decision.reason,
-        ...(decision.rate === null ? {} : { rateLimit: decision.rate.rate.text }),
-        ...asked,
-      }
+    const refused = mode === 'enforce' && !decision.allowed
+    // The gate spends a rule's rate budget in enforce and dry-run, never when policies are off.
+    const rate = decision.allowed && decision.rate !== null && mode !== 'off' ? decision.rate.rate.text : null
+    this.log(
+      `${headline(mode, decision)}: ${method} ${target.service} ${target.path} for agent ${flags.agent} at ${asked.at}`,
+    )
+    if (mode !== 'enforce') {
+      this.log(
+        `  policy alone: ${decision.allowed ? 'allowed' : 'refused (policy_denied)'}` +
+          (mode === 'off' ? '; policy_mode is off, so it is not applied' : ''),
+      )
     }
-    this.log(`REFUSED (policy_denied): ${request}`)
-    if (rule !== null) this.log(rule)
-    this.log(`  ${decision.reason}`)
-    process.exitCode = 1
+    if (decision.rule !== null) {
+      this.log(
+        `  rule: ${decision.rule.file}:${decision.rule.line} (rules[${decision.rule.index}], service ${decision.rule.service})` +
+          (rate === null ? '' : `, rate limit ${rate}`),
+      )
+    }
+    if (!decision.allowed || decision.rule === null) this.log(`  ${decision.reason}`)
+    if (refused) process.exitCode = 1
     return {
-      allowed: false,
-      code: decision.code,
+      allowed: !refused,
+      ...(refused ? { code: 'policy_denied' as const } : {}),
       ...(decision.rule === null ? {} : { rule: ruleJson(decision.rule) }),
       reason: decision.reason,
+      ...(rate === null ? {} : { rateLimit: rate }),
+      policyMode: mode,
+      policyAllowed: decision.allowed,
+      ...(mode === 'dry-run' && !decision.allowed ? { dryRun: 'policy_denied' as const } : {}),
       ...asked,
     }
   }
