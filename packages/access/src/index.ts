@@ -10,6 +10,13 @@ export { authorize, type Decision } from './authorize.js'
 export { type AccessCheck, AUTHENTICATION_REQUIRED, checkAccess, checkUserAccess } from './check.js'
 export { COMMAND_PERMISSIONS, type CommandId, commandPermission } from './commands.js'
 export { AccessError, type AccessErrorCode } from './errors.js'
+export {
+  authorizeLedgerRead,
+  LEDGER_VIEW_ROWS,
+  type LedgerRead,
+  ledgerReadPermission,
+  ledgerViewRows,
+} from './ledger-read.js'
 export { isPermission, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from './permissions.js'
 export { ACCESS_PG_MIGRATIONS } from './pg-migrations.js'
 export { isRole, ROLES, type Role } from './roles.js'
