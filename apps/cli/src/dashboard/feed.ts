@@ -9,7 +9,8 @@
  * A socket carries the session that opened it, and that session is asked again before every batch
  * and at every ping (once per session, however many sockets it holds): a socket whose session was
  * logged out or expired, or whose user was removed, re-tokened or lost ledger:read since the
- * upgrade, is closed (1008) and sent nothing more. A failed check closes it too.
+ * upgrade, is closed (1008) and sent nothing more. A failed check closes it too. A socket is also
+ * checked at the moment its session's lifetime ends, so a quiet feed does not outlive its session.
  */
 import type { LedgerEntry, LedgerStore } from '@aegis/ledger'
 import type { WebSocket } from 'ws'
@@ -69,13 +70,24 @@ export class LedgerFeed {
     this.#ping ??= setInterval(() => this.#heartbeat(), PING_MS)
   }
 
-  /** A socket opened by the session `sessionId` (already authorized for the upgrade). */
-  add(socket: WebSocket, sessionId: string): void {
+  /**
+   * A socket opened by the session `sessionId` (already authorized for the upgrade); `endsAt` (epoch
+   * ms) is when that session ends at the latest: the sessions are asked again then.
+   */
+  add(socket: WebSocket, sessionId: string, endsAt: number | null = null): void {
     this.#sockets.set(socket, sessionId)
     this.#alive.add(socket)
     socket.on('pong', () => this.#alive.add(socket))
     // Nothing is expected from a client; a message is ignored, never parsed.
-    socket.on('close', () => this.#sockets.delete(socket))
+    const expiry =
+      endsAt === null
+        ? null
+        : setTimeout(() => void this.#closeUnauthorized(), Math.max(0, endsAt - Date.now()) + 1)
+    expiry?.unref()
+    socket.on('close', () => {
+      if (expiry !== null) clearTimeout(expiry)
+      this.#sockets.delete(socket)
+    })
     socket.on('error', () => socket.terminate())
   }
 

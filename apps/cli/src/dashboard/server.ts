@@ -92,7 +92,7 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
         refuseUpgrade(socket, 503)
         return
       }
-      wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws, sessionId))
+      wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws, sessionId, auth.sessions.endsAt(sessionId)))
     })
   })
 

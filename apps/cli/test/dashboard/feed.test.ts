@@ -8,6 +8,7 @@ import { type Ledger, openLedger, sqliteLedgerStore } from '@aegis/ledger'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { WebSocket } from 'ws'
 import { LedgerFeed, MAX_BUFFERED, PING_MS, SESSION_ENDED, TAIL_MS } from '../../src/dashboard/feed.js'
+import { Sessions } from '../../src/dashboard/session.js'
 
 class FakeSocket extends EventEmitter {
   readonly OPEN = 1
@@ -149,5 +150,32 @@ describe('LedgerFeed', () => {
     await vi.advanceTimersByTimeAsync(PING_MS)
     expect([kept.closedWith, keptTwice.closedWith]).toEqual([SESSION_ENDED, SESSION_ENDED])
     expect(feed.size).toBe(0)
+  })
+
+  it('closes (1008) a quiet socket when its session lifetime ends, though the feed kept it in use', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] })
+    // The real sessions on the faked clock; a lifetime shorter than a ping interval and a half.
+    const sessions = new Sessions({ lifetimeMs: 40_000 })
+    const id = sessions.open({ userToken: undefined })
+    feed = new LedgerFeed(
+      sqliteLedgerStore(ledger),
+      logger,
+      async (sessionId) => sessions.get(sessionId) !== null,
+    )
+    feed.start()
+    const socket = new FakeSocket()
+    feed.add(socket as unknown as WebSocket, id, sessions.endsAt(id))
+    // Used all along (every check restarts the idle timer), and alive at the 30 s ping.
+    await vi.advanceTimersByTimeAsync(30_000)
+    socket.emit('pong')
+    expect(socket.closedWith).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(9_000)
+    expect(socket.closedWith).toBeUndefined()
+    expect(sessions.get(id)).not.toBeNull()
+    // The lifetime ends at 40 s: closed then, not at the next ping (60 s); the session is gone.
+    await vi.advanceTimersByTimeAsync(1_100)
+    expect(socket.closedWith).toBe(SESSION_ENDED)
+    expect(feed.size).toBe(0)
+    expect(sessions.get(id)).toBeNull()
   })
 })

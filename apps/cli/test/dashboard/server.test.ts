@@ -325,7 +325,7 @@ describe('login', () => {
     const ok = await first.login(dash.token)
     expect(ok.status).toBe(204)
     expect(ok.headers['set-cookie']?.[0]).toMatch(
-      /^aegis_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/,
+      /^aegis_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/,
     )
     expect((await first.get('/api/me')).json()).toMatchObject({
       actor: { kind: 'user', name: 'admin', role: 'admin' },

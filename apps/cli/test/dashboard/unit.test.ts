@@ -104,7 +104,7 @@ describe('LoginTokens', () => {
 describe('Sessions', () => {
   it('expire after 12 idle hours; use restarts the timer; close ends them', () => {
     let now = 0
-    const sessions = new Sessions({ now: () => now })
+    const sessions = new Sessions({ now: () => now, lifetimeMs: 100 * 3600_000 })
     const id = sessions.open({ userToken: undefined })
     now += 12 * 3600_000 - 1
     expect(sessions.get(id)).not.toBeNull()
@@ -119,8 +119,26 @@ describe('Sessions', () => {
     expect(sessions.get('forged')).toBeNull()
   })
 
-  it('sets an HttpOnly, SameSite=Strict cookie, Secure only under TLS', () => {
-    expect(sessionSetCookie('abc', false)).toBe('aegis_session=abc; HttpOnly; SameSite=Strict; Path=/')
+  it('end 12 hours after login however much they are used (checked on every get)', () => {
+    let now = 0
+    const sessions = new Sessions({ now: () => now })
+    const id = sessions.open({ userToken: undefined })
+    expect(sessions.endsAt(id)).toBe(12 * 3600_000)
+    for (let hour = 1; hour < 12; hour++) {
+      now = hour * 3600_000
+      expect(sessions.get(id)).not.toBeNull()
+    }
+    now = 12 * 3600_000 - 1
+    expect(sessions.get(id)).not.toBeNull()
+    now = 12 * 3600_000
+    expect(sessions.get(id)).toBeNull()
+    expect(sessions.endsAt(id)).toBeNull()
+  })
+
+  it('sets an HttpOnly, SameSite=Strict cookie that the browser drops after the lifetime, Secure only under TLS', () => {
+    expect(sessionSetCookie('abc', false)).toBe(
+      'aegis_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200',
+    )
     expect(sessionSetCookie('abc', true)).toMatch(/; Secure$/)
   })
 })
