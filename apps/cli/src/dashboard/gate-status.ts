@@ -1,8 +1,15 @@
 /** The gate as the Overview shows it: the embedded one's state, or an external one's health endpoint. */
+import { type ClientRequest, get } from 'node:http'
 import type { GateHealth, GateStatus } from './deps.js'
 
-// The Overview polls; an unreachable gate must answer fast rather than hold the request.
-const HEALTH_TIMEOUT_MS = 1000
+// The Overview polls; an unreachable gate must answer fast rather than hold the request. The whole
+// exchange (connect, head, body) has this long.
+export const HEALTH_TIMEOUT_MS = 1000
+/**
+ * A gate's health answer is about a hundred bytes. Whatever listens on `gate.port` may be anything
+ * (another program, a hostile local process): past this the answer is not read further.
+ */
+export const MAX_HEALTH_BYTES = 4096
 
 /** What `/_aegis/health` (and `Gate.health()`) report while requests are refused. */
 const REFUSING: ReadonlySet<unknown> = new Set(['draining', 'sealed', 'ledger_unavailable'])
@@ -24,7 +31,9 @@ export function embeddedGateStatus(
 /**
  * `GET <url>/_aegis/health`: `running` only for 200 with `status: "ok"`; a 503 says why in
  * `status` (`sealed`, `ledger_unavailable`, `draining`), and one that does not is `unavailable`,
- * never running; no JSON answer, another HTTP status or no answer at all is unreachable.
+ * never running. Anything odd is unreachable: no answer within `HEALTH_TIMEOUT_MS` (body included),
+ * another HTTP status (a redirect is not followed), a body over `MAX_HEALTH_BYTES`, or one that is
+ * not a JSON object.
  */
 export function externalGateStatus(url: string, vaultName: string): () => Promise<GateStatus> {
   return async () => {
@@ -36,15 +45,60 @@ export function externalGateStatus(url: string, vaultName: string): () => Promis
       status: 'unreachable',
       vault: vaultName,
     }
-    try {
-      const res = await fetch(`${url}/_aegis/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
-      const body = (await res.json()) as { status?: unknown; sealed?: unknown } | null
-      if (res.status !== 200 && res.status !== 503) return unreachable
-      const sealed = body?.sealed === true
-      return { ...unreachable, reachable: true, sealed, status: healthOf(res.status, body?.status, sealed) }
-    } catch {
-      return unreachable
+    const answer = await readHealth(`${url}/_aegis/health`)
+    if (answer === null) return unreachable
+    const { status: httpStatus, body } = answer
+    const sealed = body.sealed === true
+    return { ...unreachable, reachable: true, sealed, status: healthOf(httpStatus, body.status, sealed) }
+  }
+}
+
+/** The health answer (200 or 503 with a JSON object), or null for anything else; never throws. */
+function readHealth(target: string): Promise<{ status: number; body: Record<string, unknown> } | null> {
+  return new Promise((resolve) => {
+    let settled = false
+    let req: ClientRequest | undefined
+    const finish = (answer: { status: number; body: Record<string, unknown> } | null): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      req?.destroy()
+      resolve(answer)
     }
+    const timer = setTimeout(() => finish(null), HEALTH_TIMEOUT_MS)
+    try {
+      req = get(target, { agent: false, headers: { accept: 'application/json' } }, (res) => {
+        const status = res.statusCode ?? 0
+        const declared = Number(res.headers['content-length'] ?? 0)
+        if ((status !== 200 && status !== 503) || !(declared <= MAX_HEALTH_BYTES)) return finish(null)
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > MAX_HEALTH_BYTES) finish(null)
+          else chunks.push(chunk)
+        })
+        res.on('end', () => finish(parseObject(status, Buffer.concat(chunks))))
+        res.on('error', () => finish(null))
+      })
+    } catch {
+      finish(null)
+      return
+    }
+    req.on('error', () => finish(null))
+  })
+}
+
+function parseObject(
+  status: number,
+  bytes: Buffer,
+): { status: number; body: Record<string, unknown> } | null {
+  try {
+    const body: unknown = JSON.parse(bytes.toString('utf8'))
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return null
+    return { status, body: body as Record<string, unknown> }
+  } catch {
+    return null
   }
 }
 

@@ -270,6 +270,121 @@ describe('the gate status the Overview shows', () => {
     }
   })
 
+  /** A server on a free port answering `/_aegis/health` with `answer`; bytes it managed to write. */
+  async function oddGate(
+    answer: (res: import('node:http').ServerResponse, req: import('node:http').IncomingMessage) => void,
+  ) {
+    let written = 0
+    const server = createServer((req, res) => {
+      const write = res.write.bind(res)
+      res.write = ((chunk: Buffer | string, ...rest: unknown[]) => {
+        written += Buffer.byteLength(chunk)
+        return (write as (...a: unknown[]) => boolean)(chunk, ...rest)
+      }) as typeof res.write
+      answer(res, req)
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    return {
+      url,
+      written: () => written,
+      close: () => {
+        server.closeAllConnections()
+        server.close()
+      },
+    }
+  }
+
+  const status = async (url: string) => {
+    const started = Date.now()
+    const answer = await externalGateStatus(url, 'default')()
+    return { reachable: answer.reachable, status: answer.status, ms: Date.now() - started }
+  }
+
+  it('a body that never ends is unreachable after the 1 s bound, not held open', async () => {
+    const gate = await oddGate((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"status":"ok",')
+      const drip = setInterval(() => res.write(' '), 50)
+      res.on('close', () => clearInterval(drip))
+    })
+    try {
+      const answer = await status(gate.url)
+      expect([answer.reachable, answer.status]).toEqual([false, 'unreachable'])
+      expect(answer.ms).toBeLessThan(2000)
+    } finally {
+      gate.close()
+    }
+  })
+
+  it('a body over 4 KiB is not read further: unreachable, even when it would parse as ok', async () => {
+    const total = 64 * 1024 * 1024
+    const gate = await oddGate((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"status":"ok","pad":"')
+      const chunk = Buffer.alloc(64 * 1024, 'x')
+      let sent = 0
+      const pump = () => {
+        while (sent < total && !res.destroyed) {
+          sent += chunk.length
+          if (!res.write(chunk)) return res.once('drain', pump)
+        }
+        if (!res.destroyed) res.end('"}')
+      }
+      pump()
+    })
+    try {
+      expect(await status(gate.url)).toMatchObject({ reachable: false, status: 'unreachable' })
+      await new Promise((r) => setTimeout(r, 100))
+      expect(gate.written()).toBeLessThan(total / 4)
+    } finally {
+      gate.close()
+    }
+  })
+
+  it.each([
+    [
+      'a declared Content-Length over the bound',
+      (res: import('node:http').ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024) })
+        res.write('{"status":"ok"}')
+      },
+    ],
+    [
+      'a redirect (not followed) to a gate that says ok',
+      (res: import('node:http').ServerResponse, req: import('node:http').IncomingMessage) => {
+        if (req.url?.endsWith('?again')) {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end('{"status":"ok","sealed":false}')
+          return
+        }
+        res.writeHead(302, { location: '/_aegis/health?again' })
+        res.end()
+      },
+    ],
+    [
+      'a JSON array',
+      (res: import('node:http').ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end('[{"status":"ok"}]')
+      },
+    ],
+    [
+      'JSON null',
+      (res: import('node:http').ServerResponse) => {
+        res.writeHead(503, { 'content-type': 'application/json' })
+        res.end('null')
+      },
+    ],
+  ])('%s is unreachable', async (_label, answer) => {
+    const gate = await oddGate(answer)
+    try {
+      expect(await status(gate.url)).toMatchObject({ reachable: false, status: 'unreachable' })
+    } finally {
+      gate.close()
+    }
+  })
+
   it('an embedded gate reports its own health check', async () => {
     let report: { status: 'ok' | 'ledger_unavailable'; sealed: boolean } = {
       status: 'ledger_unavailable',
