@@ -8,6 +8,7 @@ import {
   checkDataDir,
   checkExpiry,
   checkLedger,
+  checkLeftovers,
   checkMasterKey,
   checkPermissions,
   checkRedis,
@@ -89,6 +90,7 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
     checks.push(dataDirCheck)
     // Before anything opens a database: opening one resets its mode to 0600.
     const permissions = checkPermissions(config, dataDir)
+    const leftovers = checkLeftovers(config, process.cwd(), dataDir)
     const onPostgres = config.storage.postgres.url !== undefined
     // On PostgreSQL the vault, ledger and users are in the database, checked there (vaults.json and
     // the SQLite files are not used).
@@ -117,7 +119,7 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
         }
       }
     }
-    checks.push(...permissions)
+    checks.push(...permissions, leftovers)
     if (dataDirCheck.status !== 'fail' && !onPostgres) checks.push(await checkLedger(dataDir))
     checks.push(...postgres.server)
     checks.push(await checkRedis(config))

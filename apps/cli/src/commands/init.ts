@@ -9,6 +9,7 @@ import { commitFile, discardFile, initConfigPath, stageConfigFile } from '../lib
 import { CliError } from '../lib/errors.js'
 import { PG_MIGRATION_SETS, pgFailure } from '../lib/postgres.js'
 import { configuredSalt, saltOption } from '../lib/salt.js'
+import { removeOnInterrupt, removeStagedLeftovers } from '../lib/staged-files.js'
 import { writeFailure, writeStdoutOnce } from '../lib/stdout-once.js'
 import { openStorage } from '../lib/storage.js'
 
@@ -86,8 +87,16 @@ export default class Init extends AegisCommand<typeof Init> {
     const masterKey = envKey || generateMasterKey()
     const yaml = starterConfigYaml(writeSecrets ? { masterKey } : {})
 
+    // A config staged by an init that was killed (SIGKILL, a power cut) may hold a master key.
+    for (const file of removeStagedLeftovers(configPath)) {
+      this.logToStderr(
+        `Warning: removed ${file}, left by an aegis init that was interrupted (it may have held a master key)`,
+      )
+    }
     // Stage the config beside its final place so relative paths resolve exactly as they will later.
     const staged = stageConfigFile(configPath, yaml, writeSecrets)
+    // Interrupted from here on (Ctrl-C while the vault is made), the staged file goes with the process.
+    const release = removeOnInterrupt(staged)
     // A generated key that is not written to the config exists only in what init prints: it is
     // printed before the config is committed, and a print that fails takes the new vault back.
     const showKey = generated && !writeSecrets
@@ -114,6 +123,8 @@ export default class Init extends AegisCommand<typeof Init> {
       discardFile(staged)
       await undo?.().catch(() => undefined)
       throw err
+    } finally {
+      release()
     }
     // Printed above already (with --json, the one document).
     if (showKey) return undefined

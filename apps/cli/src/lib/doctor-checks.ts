@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
-import type { AegisConfig } from '@aegis/config'
+import { dirname, join, relative } from 'node:path'
+import { type AegisConfig, DEFAULT_CONFIG_FILE } from '@aegis/config'
 import { headerCanCarry, secretProblems } from '@aegis/guard'
 import { openLedger } from '@aegis/ledger'
 import { rateLimiterFromConfig, redactRedisUrl } from '@aegis/redis-rate-limit'
@@ -17,6 +17,7 @@ import {
 } from '@aegis/vault'
 import { redisTrouble } from './rate-limits.js'
 import { saltOption } from './salt.js'
+import { stagedLeftovers } from './staged-files.js'
 
 export type CheckStatus = 'pass' | 'warn' | 'fail'
 
@@ -326,6 +327,21 @@ export function checkPermissions(config: AegisConfig, dataDir: string): CheckRes
     }
   }
   return results
+}
+
+/**
+ * Staged files a killed write left behind (`.<name>.<hex>.tmp`): beside the config file (or where
+ * `aegis init` would write it), whose copy may hold the master key (`init --write-secrets`), and in
+ * the data directory (`unsealed.key`, `custody.json`). Nothing else removes them: fail, naming them.
+ */
+export function checkLeftovers(config: AegisConfig, cwd: string, dataDir: string): CheckResult {
+  const configFile = config.source.file ?? join(cwd, DEFAULT_CONFIG_FILE)
+  const found = [...stagedLeftovers(dirname(configFile), configFile), ...stagedLeftovers(dataDir)]
+  if (found.length === 0) return pass('leftover files', 'no file left by an interrupted write')
+  return fail(
+    'leftover files',
+    `left by an interrupted write, and may hold the master key: ${found.join(', ')} (delete them: rm ${found.join(' ')})`,
+  )
 }
 
 /** `<data_dir>/ledger.db` opens (and migrates) when present. */
