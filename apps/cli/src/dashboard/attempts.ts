@@ -19,6 +19,12 @@ export class FailedAttempts {
     return this.#times.length >= MAX_FAILED_PER_MINUTE
   }
 
+  /** Milliseconds until the oldest failure of the last minute ages out (0 when not limited). */
+  retryAfterMs(): number {
+    if (!this.limited()) return 0
+    return Math.max(1, (this.#times[0] ?? 0) + 60_000 - this.#now())
+  }
+
   record(): void {
     this.#prune()
     this.#times.push(this.#now())

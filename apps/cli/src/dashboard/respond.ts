@@ -18,9 +18,15 @@ export function setSecurityHeaders(res: ServerResponse): void {
 }
 
 /** A JSON answer of the API (never cached). */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string | number>> = {},
+): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(text),
@@ -28,9 +34,23 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text)
 }
 
-/** `{"error":{"code","message"}}` with `status`. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } })
+/** What a 429 or 503 says when its thrower did not: a state an operator must change (sealed). */
+export const DEFAULT_RETRY_AFTER_S = 30
+
+/**
+ * `{"error":{"code","message"}}` with `status`. A 429 or 503 always carries `Retry-After` (whole
+ * seconds): `retryAfter` when given, else `DEFAULT_RETRY_AFTER_S`.
+ */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  retryAfter?: number,
+): void {
+  const retry =
+    status === 429 || status === 503 ? Math.max(1, Math.ceil(retryAfter ?? DEFAULT_RETRY_AFTER_S)) : null
+  sendJson(res, status, { error: { code, message } }, retry === null ? {} : { 'retry-after': retry })
 }
 
 /** 204 without a body (API writes). */
@@ -41,20 +61,24 @@ export function sendNoContent(res: ServerResponse, headers: Record<string, strin
 
 /** A short plain-text answer (refusals before routing, the missing SPA). */
 export function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, {
+  const headers: Record<string, string | number> = {
     'content-type': 'text/plain; charset=utf-8',
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(text),
-  })
+  }
+  if (status === 429 || status === 503) headers['retry-after'] = DEFAULT_RETRY_AFTER_S
+  res.writeHead(status, headers)
   res.end(text)
 }
 
-/** Thrown by a route: turned into `sendError(status, code, message)`. */
+/** Thrown by a route: turned into `sendError(status, code, message, retryAfter)`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds, for a 429 or 503 (`Retry-After`); the default when not given. */
+    readonly retryAfter?: number,
   ) {
     super(message)
   }

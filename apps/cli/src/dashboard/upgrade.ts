@@ -14,10 +14,15 @@ import { isAllowedHost } from './host.js'
 import { isAllowedOrigin } from './origin.js'
 import { sessionCookie } from './session.js'
 
+/** A feed socket frees when any closes: try again soon. */
+const FULL_RETRY_AFTER_S = 5
+
 export function refuseUpgrade(socket: Duplex, status: 403 | 503): void {
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-  )
+  const head =
+    status === 403
+      ? 'HTTP/1.1 403 Forbidden\r\n'
+      : `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${FULL_RETRY_AFTER_S}\r\n`
+  socket.end(`${head}Connection: close\r\nContent-Length: 0\r\n\r\n`)
   socket.destroy()
 }
 

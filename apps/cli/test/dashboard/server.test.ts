@@ -637,7 +637,12 @@ describe('socket cap', () => {
         open.push(ws)
       }
       const extra = openSocket({ origin, cookie: keptCookie })
+      let retryAfter: string | string[] | undefined
+      extra.once('unexpected-response', (_req, res) => {
+        retryAfter = res.headers['retry-after']
+      })
       expect(await upgradeStatus(extra)).toBe(503)
+      expect(retryAfter).toBe('5')
       const first = open.shift() as WebSocket
       first.close()
       await new Promise((r) => first.once('close', r))
@@ -668,6 +673,10 @@ describe('rate limit', () => {
         error: { code: 'too_many_attempts', message: 'Too many failed logins: wait a minute and try again' },
       },
     ])
+    // When the oldest failure of the minute ages out: within the minute, never 0.
+    const retryAfter = Number(limited.headers['retry-after'])
+    expect(retryAfter).toBeGreaterThanOrEqual(1)
+    expect(retryAfter).toBeLessThanOrEqual(60)
     // Any local process can fail ten times a minute: that must not keep the operator out.
     const operator = new RecordingBrowser(dash.port)
     expect((await operator.login(tokens.admin as string)).status).toBe(204)

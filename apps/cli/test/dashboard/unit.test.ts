@@ -10,6 +10,7 @@ import { embeddedGateStatus, externalGateStatus } from '../../src/dashboard/gate
 import { dashboardHosts, isAllowedHost } from '../../src/dashboard/host.js'
 import { LoginTokens } from '../../src/dashboard/login-token.js'
 import { isAllowedOrigin } from '../../src/dashboard/origin.js'
+import { sendError } from '../../src/dashboard/respond.js'
 import { Sessions, sessionSetCookie } from '../../src/dashboard/session.js'
 import { NOT_BUILT, safeRelativePath, serveStatic } from '../../src/dashboard/static.js'
 import { http } from './helpers.js'
@@ -154,6 +155,35 @@ describe('FailedAttempts', () => {
     now += 60_000
     expect(failures.limited()).toBe(false)
   })
+
+  it('says when the oldest failure of the minute ages out', () => {
+    let now = 0
+    const failures = new FailedAttempts(() => now)
+    expect(failures.retryAfterMs()).toBe(0)
+    for (let i = 0; i < 10; i++) {
+      failures.record()
+      now += 1000
+    }
+    expect(failures.retryAfterMs()).toBe(50_000)
+  })
+})
+
+describe('every 429 and 503 the dashboard API answers carries Retry-After', () => {
+  it.each([
+    [503, undefined, '30'],
+    [503, 4.2, '5'],
+    [429, 0.01, '1'],
+    [403, 10, undefined],
+  ] as const)('%i (thrown with %s s) → %s', async (status, retryAfter, header) => {
+    const server = createServer((_req, res) => sendError(res, status, 'x', 'x', retryAfter))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const reply = await http((server.address() as AddressInfo).port, '/')
+      expect([reply.status, reply.headers['retry-after']]).toEqual([status, header])
+    } finally {
+      server.close()
+    }
+  })
 })
 
 describe('static paths', () => {
@@ -214,7 +244,7 @@ describe('static paths', () => {
       }
       current = join(base, 'missing')
       const missing = await http(port, '/feed')
-      expect([missing.status, missing.body]).toEqual([503, NOT_BUILT])
+      expect([missing.status, missing.body, missing.headers['retry-after']]).toEqual([503, NOT_BUILT, '30'])
     } finally {
       server.close()
       rmSync(base, { recursive: true, force: true })

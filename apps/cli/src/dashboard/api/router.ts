@@ -117,7 +117,8 @@ export async function handleApi(
       res.destroy()
       return
     }
-    if (error instanceof ApiError) return sendError(res, error.status, error.code, error.message)
+    if (error instanceof ApiError)
+      return sendError(res, error.status, error.code, error.message, error.retryAfter)
     const named = error as { name?: string; code?: string; message?: string }
     const mapped = named.code === undefined ? undefined : STATUS_OF_LIBRARY_CODE[named.code]
     if (LIBRARY_ERRORS.has(named.name ?? '') && mapped) {

@@ -73,7 +73,12 @@ export async function login(
  */
 function failed(auth: Auth): void {
   if (auth.failures.limited()) {
-    throw new ApiError(429, 'too_many_attempts', 'Too many failed logins: wait a minute and try again')
+    throw new ApiError(
+      429,
+      'too_many_attempts',
+      'Too many failed logins: wait a minute and try again',
+      auth.failures.retryAfterMs() / 1000,
+    )
   }
   auth.failures.record()
 }
