@@ -292,7 +292,7 @@ describe('aegis policy validate | list | test', () => {
       expect(at.stderr).toMatch(/^Error: Invalid --at "yesterday"/)
     })
 
-    it('dry-run (gate.policy_mode or --policy-mode): what the policy refuses is forwarded, exit 0, and says both', async () => {
+    it("dry-run (gate.policy_mode or --policy-mode): the verdict and exit code stay the policy's; a line says the gate forwards it", async () => {
       const late = ['--at', '2026-03-02T20:00:00Z']
       writeFileSync(join(dir, 'dry.yaml'), 'gate:\n  policy_mode: dry-run\n')
       const r = await run([
@@ -300,31 +300,29 @@ describe('aegis policy validate | list | test', () => {
         '--config',
         'dry.yaml',
       ])
-      expect(r.code).toBe(0)
+      expect(r.code).toBe(1)
       expect(r.stdout).toMatch(
-        /^ALLOWED \(dry-run: forwarded, recorded as dryRun policy_denied\): GET slack \/api\/users.list for agent research-bot at 2026-03-02T20:00:00.000Z\n {2}policy alone: refused \(policy_denied\)\n {2}rule: bad\/research-bot.yaml:3 \(rules\[0\], service slack\)\n {2}.*only between 09:00-18:00 UTC/,
+        /^REFUSED \(policy_denied\): GET slack \/api\/users.list for agent research-bot at 2026-03-02T20:00:00.000Z\n {2}rule: bad\/research-bot.yaml:3 \(rules\[0\], service slack\)\n {2}.*only between 09:00-18:00 UTC.*\n {2}policy_mode dry-run: the gate forwards it and records dryRun: policy_denied\n$/,
       )
       const json = await run([
         ...ask('research-bot', 'slack', 'GET', '/api/users.list', [...late, '--json']),
         '--config',
         'dry.yaml',
       ])
-      expect(json.code).toBe(0)
-      const body = parseJson<Record<string, unknown>>(json)
-      expect(body).toMatchObject({
-        allowed: true,
+      expect(json.code).toBe(1)
+      expect(parseJson<Record<string, unknown>>(json)).toMatchObject({
+        allowed: false,
+        code: 'policy_denied',
         policyMode: 'dry-run',
-        policyAllowed: false,
+        forwarded: true,
         dryRun: 'policy_denied',
         rule: { file: 'bad/research-bot.yaml', line: 3, index: 0, service: 'slack' },
       })
-      expect(body).not.toHaveProperty('code')
       // The environment and the flag choose the mode as they do for the gate; the flag wins.
       const byEnv = await run(ask('research-bot', 'slack', 'GET', '/api/users.list', [...late, '--json']), {
         AEGIS_POLICY_MODE: 'dry-run',
       })
-      expect(byEnv.code).toBe(0)
-      expect(parseJson(byEnv)).toMatchObject({ allowed: true, dryRun: 'policy_denied' })
+      expect(parseJson(byEnv)).toMatchObject({ allowed: false, forwarded: true, dryRun: 'policy_denied' })
       const enforced = await run([
         ...ask('research-bot', 'slack', 'GET', '/api/users.list', [
           ...late,
@@ -336,13 +334,14 @@ describe('aegis policy validate | list | test', () => {
         'dry.yaml',
       ])
       expect(enforced.code).toBe(1)
-      expect(parseJson(enforced)).toMatchObject({
+      const body = parseJson<Record<string, unknown>>(enforced)
+      expect(body).toMatchObject({
         allowed: false,
         code: 'policy_denied',
         policyMode: 'enforce',
-        policyAllowed: false,
+        forwarded: false,
       })
-      expect(parseJson(enforced)).not.toHaveProperty('dryRun')
+      expect(body).not.toHaveProperty('dryRun')
     })
 
     it('dry-run with a rule that allows: allowed as in enforce, its rate limit still applies', async () => {
@@ -360,24 +359,22 @@ describe('aegis policy validate | list | test', () => {
       expect(body).toMatchObject({
         allowed: true,
         policyMode: 'dry-run',
-        policyAllowed: true,
+        forwarded: true,
         rateLimit: '100/hour',
       })
       expect(body).not.toHaveProperty('dryRun')
     })
 
-    it('off: policies are not applied, so the gate forwards; the policy decision is still shown', async () => {
+    it('off: the policy verdict is still given; a line says the gate applies no policy', async () => {
       const r = await run(ask('broken-bot', 'slack', 'GET', '/api/x', ['--policy-mode', 'off']))
-      expect(r.code).toBe(0)
-      expect(r.stdout).toMatch(/^ALLOWED \(policy_mode off: policies are not applied\): GET slack \/api\/x/)
-      expect(r.stdout).toContain(
-        '  policy alone: refused (policy_denied); policy_mode is off, so it is not applied\n',
-      )
+      expect(r.code).toBe(1)
+      expect(r.stdout).toMatch(/^REFUSED \(policy_denied\): GET slack \/api\/x/)
+      expect(r.stdout).toContain('  policy_mode off: the gate applies no policy and forwards it\n')
       const allowedRule = await run(
         ask('research-bot', 'github', 'GET', '/repos/myorg/app', ['--policy-mode', 'off', '--json']),
       )
       const body = parseJson<Record<string, unknown>>(allowedRule)
-      expect(body).toMatchObject({ allowed: true, policyMode: 'off', policyAllowed: true })
+      expect(body).toMatchObject({ allowed: true, policyMode: 'off', forwarded: true })
       // The gate spends no policy budget when policies are off.
       expect(body).not.toHaveProperty('rateLimit')
     })
@@ -387,7 +384,7 @@ describe('aegis policy validate | list | test', () => {
         ask('research-bot', 'slack', 'GET', '/api/users.list', ['--at', '2026-03-02T20:00:00Z', '--json']),
       )
       expect(r.code).toBe(1)
-      expect(parseJson(r)).toMatchObject({ allowed: false, policyMode: 'enforce', policyAllowed: false })
+      expect(parseJson(r)).toMatchObject({ allowed: false, policyMode: 'enforce', forwarded: false })
     })
 
     it('missing required flags are usage errors (exit 2)', async () => {

@@ -10,8 +10,6 @@ export const LEDGER_VIEW_ROWS = 500
 
 /** A read of ledger entries (not of aggregates such as `ledger stats`), as the app is about to do it. */
 export interface LedgerRead {
-  /** The entries leave as data (JSON, CSV, JSON lines) rather than as a view for a person. */
-  machineReadable: boolean
   /**
    * How far back from the newest matching entry the read reaches: a newest-first read of `n` rows
    * reaches `n`; a page behind a cursor reaches every matching entry newer than its oldest row.
@@ -20,13 +18,13 @@ export interface LedgerRead {
 }
 
 /**
- * The permission a read of ledger entries needs. `ledger:read` is a view: entries shown to a person,
- * among the newest `LEDGER_VIEW_ROWS` of its filter. Everything else is what `ledger:export`
- * ("export audit logs") guards: entries as machine-readable data (`ledger show --json`), more of
- * them, or paging back past the view (which, page after page, is the whole ledger).
+ * The permission a read of ledger entries needs. `ledger:read` is a view: the newest
+ * `LEDGER_VIEW_ROWS` entries of its filter, as a table or as JSON (`ledger show --json` is the same
+ * view for a script). Reading further back — more rows at once, or paging past the view, which page
+ * after page is the whole ledger — is what `ledger:export` ("export audit logs") guards.
  */
 export function ledgerReadPermission(read: LedgerRead): Permission {
-  return read.machineReadable || read.reach > LEDGER_VIEW_ROWS ? 'ledger:export' : 'ledger:read'
+  return read.reach > LEDGER_VIEW_ROWS ? 'ledger:export' : 'ledger:read'
 }
 
 /** `authorize` for a read of ledger entries; a refusal says why the read is an export. */
@@ -34,10 +32,10 @@ export function authorizeLedgerRead(actor: Actor, read: LedgerRead): Decision {
   const permission = ledgerReadPermission(read)
   const decision = authorize(actor, permission)
   if (decision.allowed || permission === 'ledger:read') return decision
-  const why = read.machineReadable
-    ? 'entries as machine-readable data are an export'
-    : `more than the newest ${LEDGER_VIEW_ROWS} entries is an export`
-  return { allowed: false, reason: `${decision.reason} (${why})` }
+  return {
+    allowed: false,
+    reason: `${decision.reason} (more than the newest ${LEDGER_VIEW_ROWS} entries is an export)`,
+  }
 }
 
 /**

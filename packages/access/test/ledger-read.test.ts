@@ -13,26 +13,21 @@ const user = (role: Role): Actor => ({ kind: 'user', id: 1, name: role, role })
 
 describe('reading ledger entries: a view is ledger:read, the rest is ledger:export', () => {
   it.each([
-    [{ machineReadable: false, reach: 20 }, 'ledger:read'],
-    [{ machineReadable: false, reach: LEDGER_VIEW_ROWS }, 'ledger:read'],
-    [{ machineReadable: false, reach: LEDGER_VIEW_ROWS + 1 }, 'ledger:export'],
-    [{ machineReadable: true, reach: 1 }, 'ledger:export'],
+    [{ reach: 20 }, 'ledger:read'],
+    [{ reach: LEDGER_VIEW_ROWS }, 'ledger:read'],
+    [{ reach: LEDGER_VIEW_ROWS + 1 }, 'ledger:export'],
   ] as const)('%j needs %s', (read, permission) => {
     expect(ledgerReadPermission(read)).toBe(permission)
   })
 
   it('a viewer is refused an export, and told why; operator, admin and bootstrap are not', () => {
-    expect(authorizeLedgerRead(user('viewer'), { machineReadable: true, reach: 20 })).toEqual({
-      allowed: false,
-      reason: 'viewer may not ledger:export (entries as machine-readable data are an export)',
-    })
-    expect(authorizeLedgerRead(user('viewer'), { machineReadable: false, reach: 501 })).toEqual({
+    expect(authorizeLedgerRead(user('viewer'), { reach: 501 })).toEqual({
       allowed: false,
       reason: 'viewer may not ledger:export (more than the newest 500 entries is an export)',
     })
-    expect(authorizeLedgerRead(user('viewer'), { machineReadable: false, reach: 500 }).allowed).toBe(true)
+    expect(authorizeLedgerRead(user('viewer'), { reach: 500 }).allowed).toBe(true)
     for (const actor of [user('operator'), user('admin'), BOOTSTRAP]) {
-      expect(authorizeLedgerRead(actor, { machineReadable: true, reach: 100_000 }).allowed).toBe(true)
+      expect(authorizeLedgerRead(actor, { reach: 100_000 }).allowed).toBe(true)
     }
   })
 

@@ -35,10 +35,7 @@ export default class LedgerShow extends AegisCommand<typeof LedgerShow> {
     const { flags } = this
     // ledger:read let the command start; what it is about to read may be an export (@aegis/access).
     if (this.actor !== null) {
-      const decision = authorizeLedgerRead(this.actor, {
-        machineReadable: this.jsonEnabled(),
-        reach: flags.limit,
-      })
+      const decision = authorizeLedgerRead(this.actor, { reach: flags.limit })
       if (!decision.allowed) this.fail(permissionDenied(decision.reason))
     }
     const since = sinceFlag(flags.since)

@@ -6,10 +6,10 @@ import { AegisCommand } from '../../base-command.js'
 import { policiesDir, policiesDirFlag } from '../../lib/policies-dir.js'
 
 /**
- * `policy test --json` (interface contract §6), plus what was asked. `allowed` and `code` are what
- * the gate would do in `policyMode`; `policyAllowed` is what the policies alone decided. They differ
- * in dry-run (forwarded, recorded with `dryRun: policy_denied` as in the ledger row) and off
- * (policies not applied).
+ * `policy test --json` (interface contract §6), plus what was asked. `allowed` and `code` are the
+ * policies' verdict — what the command tests, and its exit code. `forwarded` is what a gate in
+ * `policyMode` does with the request: in dry-run it forwards what the policy refuses (its ledger
+ * row says `dryRun: policy_denied`), in off it applies no policy.
  */
 export interface PolicyTestJson {
   allowed: boolean
@@ -18,8 +18,9 @@ export interface PolicyTestJson {
   reason: string
   rateLimit?: string
   policyMode: PolicyMode
-  policyAllowed: boolean
-  /** Dry-run only: the code the policy would have refused with (the ledger row's `dryRun`). */
+  /** Whether a gate in `policyMode` forwards the request (as far as policies decide). */
+  forwarded: boolean
+  /** Dry-run only: the code the policy refuses with (the ledger row's `dryRun`). */
   dryRun?: 'policy_denied'
   agent: string
   service: string
@@ -34,19 +35,18 @@ function ruleJson(rule: RuleRef): NonNullable<PolicyTestJson['rule']> {
   return { file: rule.file, line: rule.line, index: rule.index, service: rule.service }
 }
 
-/** The first line: what the gate would do with the request in `mode`. */
-function headline(mode: PolicyMode, decision: PolicyDecision): string {
-  if (mode === 'off') return 'ALLOWED (policy_mode off: policies are not applied)'
-  if (decision.allowed) return 'ALLOWED'
-  return mode === 'dry-run'
-    ? 'ALLOWED (dry-run: forwarded, recorded as dryRun policy_denied)'
-    : 'REFUSED (policy_denied)'
+/** The line that says what a gate in `mode` does, when that differs from enforcing the verdict. */
+function modeLine(mode: PolicyMode, decision: PolicyDecision): string | null {
+  if (mode === 'off') return '  policy_mode off: the gate applies no policy and forwards it'
+  if (mode === 'dry-run' && !decision.allowed)
+    return '  policy_mode dry-run: the gate forwards it and records dryRun: policy_denied'
+  return null
 }
 
 export default class PolicyTest extends AegisCommand<typeof PolicyTest> {
   static override summary = 'Dry-run one request against the policies: allowed or refused, and by which rule'
   static override description =
-    'Evaluates the request as the gate would (policy step only: grants, scopes and rate budgets are not checked), in gate.policy_mode (or --policy-mode): enforce refuses what the policy refuses; dry-run forwards it and records dryRun: policy_denied; off does not apply policies. The output says what the gate would do and what the policy alone decided. Exits 0 when the gate would forward the request, 1 when it would refuse it. Agents without a policy file follow gate.policy_default.'
+    'Evaluates the request against the policies as the gate would (policy step only: grants, scopes and rate budgets are not checked). Exits 0 when the policies allow it, 1 when they refuse it. When gate.policy_mode (or --policy-mode) is dry-run or off, a line says what such a gate does instead (dry-run forwards a refused request and records dryRun: policy_denied; off applies no policy). Agents without a policy file follow gate.policy_default.'
   static override examples = [
     '<%= config.bin %> policy test --agent research-bot --service slack --method GET --path /api/conversations.list',
     '<%= config.bin %> policy test --agent research-bot --service slack --method POST --path /api/chat.postMessage --at 2026-03-02T20:00:00Z --json',
@@ -103,18 +103,11 @@ export default class PolicyTest extends AegisCommand<typeof PolicyTest> {
       path: target.path,
       at: new Date(now).toISOString(),
     }
-    const refused = mode === 'enforce' && !decision.allowed
+    const forwarded = decision.allowed || mode !== 'enforce'
     // The gate spends a rule's rate budget in enforce and dry-run, never when policies are off.
     const rate = decision.allowed && decision.rate !== null && mode !== 'off' ? decision.rate.rate.text : null
-    this.log(
-      `${headline(mode, decision)}: ${method} ${target.service} ${target.path} for agent ${flags.agent} at ${asked.at}`,
-    )
-    if (mode !== 'enforce') {
-      this.log(
-        `  policy alone: ${decision.allowed ? 'allowed' : 'refused (policy_denied)'}` +
-          (mode === 'off' ? '; policy_mode is off, so it is not applied' : ''),
-      )
-    }
+    const request = `${method} ${target.service} ${target.path} for agent ${flags.agent} at ${asked.at}`
+    this.log(decision.allowed ? `ALLOWED: ${request}` : `REFUSED (policy_denied): ${request}`)
     if (decision.rule !== null) {
       this.log(
         `  rule: ${decision.rule.file}:${decision.rule.line} (rules[${decision.rule.index}], service ${decision.rule.service})` +
@@ -122,15 +115,17 @@ export default class PolicyTest extends AegisCommand<typeof PolicyTest> {
       )
     }
     if (!decision.allowed || decision.rule === null) this.log(`  ${decision.reason}`)
-    if (refused) process.exitCode = 1
+    const line = modeLine(mode, decision)
+    if (line !== null) this.log(line)
+    if (!decision.allowed) process.exitCode = 1
     return {
-      allowed: !refused,
-      ...(refused ? { code: 'policy_denied' as const } : {}),
+      allowed: decision.allowed,
+      ...(decision.allowed ? {} : { code: 'policy_denied' as const }),
       ...(decision.rule === null ? {} : { rule: ruleJson(decision.rule) }),
       reason: decision.reason,
       ...(rate === null ? {} : { rateLimit: rate }),
       policyMode: mode,
-      policyAllowed: decision.allowed,
+      forwarded,
       ...(mode === 'dry-run' && !decision.allowed ? { dryRun: 'policy_denied' as const } : {}),
       ...asked,
     }
