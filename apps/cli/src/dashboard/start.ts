@@ -8,6 +8,7 @@ import type { AegisConfig } from '@aegis/config'
 import type { LedgerStore } from '@aegis/ledger'
 import { connectionLimits, connectionLimitsFromConfig } from '@aegis/proxy/internal'
 import type { VaultStore } from '@aegis/vault'
+import { gateUrlFrom } from '../lib/agent-env.js'
 import { bindFailureMessage } from '../lib/bind-error.js'
 import { CliError } from '../lib/errors.js'
 import type { GateRuntime } from '../lib/gate-runtime.js'
@@ -63,7 +64,9 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     gateStatus = embeddedGateStatus(gate.address.url, gate)
   } else {
     ledger = await storage.openLedger()
-    gateStatus = externalGateStatus(`http://127.0.0.1:${config.gate.port}`, options.vaultName)
+    // Where the gate serves: its host (a wildcard bind polled on loopback) and, with gate.tls, https.
+    const url = gateUrlFrom(config.gate.host, config.gate.port, config.gate.tls.enabled)
+    gateStatus = externalGateStatus(url, options.vaultName)
   }
   const logger = gate?.logger ?? createLogger(config)
   const sealedVault = gate?.vault

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testPki } from '../../../../packages/proxy/test/fixtures/tls.js'
 import { BIN, initProject, type Project, removeDir } from '../helpers/run-cli.js'
 import { Browser, http, type RunningDashboard, startDashboard } from './helpers.js'
 
@@ -119,6 +120,55 @@ describe('aegis dashboard --no-gate', () => {
     )
     running.push(idle)
     expect(await closedWithin(await open(idle.port), 3000)).toBe('closed')
+  })
+
+  it('polls a TLS gate (gate.tls) over https', async () => {
+    const pki = testPki()
+    writeFileSync(join(project.dir, 'leaf.crt'), pki.cert)
+    writeFileSync(join(project.dir, 'leaf.key'), pki.key)
+    const tlsGate = spawn(
+      process.execPath,
+      [BIN, 'gate', '--port', '0', '--tls', '--cert', 'leaf.crt', '--key', 'leaf.key'],
+      {
+        cwd: project.dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: project.dir, ...project.env },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    )
+    try {
+      const tlsPort = await new Promise<number>((resolve, reject) => {
+        let out = ''
+        tlsGate.stdout?.setEncoding('utf8').on('data', (d: string) => {
+          out += d
+          const m = /listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+          if (m) resolve(Number(m[1]))
+        })
+        tlsGate.once('exit', (code) => reject(new Error(`gate exited ${code}`)))
+      })
+      const config = readFileSync(join(project.dir, 'aegis.config.yaml'), 'utf8')
+      const tlsConfig = join(project.dir, 'aegis.tls.yaml')
+      writeFileSync(
+        tlsConfig,
+        `${config}\n`.replace(/^gate:\n/m, 'gate:\n  tls:\n    cert: ./leaf.crt\n    key: ./leaf.key\n'),
+      )
+      const dash = await startDashboard(
+        project.dir,
+        ['--no-gate', '--gate-port', String(tlsPort), '--port', '0', '--config', tlsConfig],
+        project.env,
+      )
+      running.push(dash)
+      const browser = new Browser(dash.port)
+      expect((await browser.login(dash.token)).status).toBe(204)
+      const overview = (await browser.get('/api/overview')).json() as { gate: unknown }
+      expect(overview.gate).toMatchObject({
+        mode: 'external',
+        url: `https://127.0.0.1:${tlsPort}`,
+        reachable: true,
+        status: 'ok',
+      })
+    } finally {
+      tlsGate.kill('SIGKILL')
+    }
   })
 
   it('a dashboard port in use is one clear error, exit 1', async () => {
