@@ -1,13 +1,8 @@
-import {
-  credentialContext,
-  KEY_CHECK_PLAINTEXT,
-  keyCheckContext,
-  open,
-  seal,
-  sealedSecretContext,
-} from './crypto.js'
+import { credentialContext, open, seal, sealedSecretContext, settingsSealKey } from './crypto.js'
 import { VaultError } from './errors.js'
 import { Secret } from './secret.js'
+import { type SealedSettings, sealSettings, settingsMatchSeal } from './settings-seal.js'
+import { opensVaultState } from './vault-format.js'
 
 /**
  * One vault's derived key with the vault's name: every seal and open either engine does goes
@@ -17,10 +12,22 @@ import { Secret } from './secret.js'
 export class VaultCipher {
   readonly #vault: string
   readonly #key: Buffer
+  readonly #sealKey: Buffer
 
   constructor(vaultName: string, key: Buffer) {
     this.#vault = vaultName
     this.#key = key
+    this.#sealKey = settingsSealKey(key)
+  }
+
+  /** The seal of a credential row's settings (HMAC under a subkey of this vault's key). */
+  sealSettings(settings: SealedSettings): Buffer {
+    return sealSettings(this.#sealKey, this.#vault, settings)
+  }
+
+  /** Whether the stored `seal` is the one these settings have in this vault (false for NULL). */
+  settingsMatchSeal(settings: SealedSettings, seal: unknown): boolean {
+    return settingsMatchSeal(this.#sealKey, this.#vault, settings, seal)
   }
 
   /** The envelope of a credential's secret, bound to this vault and the row id. */
@@ -45,12 +52,7 @@ export class VaultCipher {
    * vault was destroyed and re-created under the same name (a new salt, so a new key).
    */
   opensKeyCheck(check: Buffer): boolean {
-    try {
-      verifyKeyCheck(this.#vault, this.#key, check)
-      return true
-    } catch {
-      return false
-    }
+    return opensVaultState(this.#vault, this.#key, check)
   }
 
   /** See `Vault.sealSecret`. */
@@ -61,19 +63,5 @@ export class VaultCipher {
   /** See `Vault.openSecret`; throws VaultError `corrupt`. */
   openSecret(purpose: string, envelope: Buffer): string {
     return open(this.#key, envelope, sealedSecretContext(this.#vault, purpose)).toString('utf8')
-  }
-}
-
-/** The key-check envelope stored with a new vault: a known plaintext sealed with its key. */
-export function makeKeyCheck(vaultName: string, key: Buffer): Buffer {
-  return seal(key, KEY_CHECK_PLAINTEXT, keyCheckContext(vaultName))
-}
-
-/** Throws `invalid_master_key` unless `key` opens the vault's key-check envelope. */
-export function verifyKeyCheck(vaultName: string, key: Buffer, check: Buffer): void {
-  try {
-    open(key, check, keyCheckContext(vaultName))
-  } catch {
-    throw new VaultError('invalid_master_key', 'Invalid master key')
   }
 }

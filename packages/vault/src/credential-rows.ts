@@ -3,6 +3,7 @@ import { parseStoredSettings } from '@aegis/guard'
 import type { VaultCipher } from './cipher.js'
 import { VaultError } from './errors.js'
 import type { CredentialRow } from './schema.js'
+import { SEAL_MISMATCH } from './settings-seal.js'
 import type {
   AuthType,
   BodyInspection,
@@ -23,22 +24,36 @@ export function newCredentialRow(cipher: VaultCipher, input: NewCredential, now:
   const fields = validateNewCredential(input, now)
   const id = randomUUID()
   const stamp = now.toISOString()
+  const settings = { ...toColumns(fields), id, name: fields.name, service: fields.service }
   return {
-    ...toColumns(fields),
-    id,
-    name: fields.name,
-    service: fields.service,
+    ...settings,
     secret: cipher.sealCredential(id, fields.secret),
+    seal: cipher.sealSettings(settings),
     createdAt: stamp,
     updatedAt: stamp,
     rotatedAt: null,
   }
 }
 
-/** The row after `update(patch)`; throws `invalid_input` (or `corrupt` for an unreadable row). */
-export function patchedCredentialRow(row: CredentialRow, patch: CredentialPatch, now: Date): CredentialRow {
-  const fields = validatePatch(toInfo(row), patch, now)
-  return { ...row, ...toColumns(fields), updatedAt: now.toISOString() }
+/**
+ * The row after `update(patch)`, sealed again; throws `invalid_input`, or `corrupt` for a row that
+ * is unreadable or fails its seal: the columns the patch leaves alone would otherwise be sealed
+ * as they were edited.
+ */
+export function patchedCredentialRow(
+  cipher: VaultCipher,
+  row: CredentialRow,
+  patch: CredentialPatch,
+  now: Date,
+): CredentialRow {
+  const fields = validatePatch(storedInfo(cipher, row), patch, now)
+  const next = { ...row, ...toColumns(fields), updatedAt: now.toISOString() }
+  return { ...next, seal: cipher.sealSettings(next) }
+}
+
+/** A row with the seal its settings have now (upgrading a format-1 vault, whose rows have none). */
+export function sealedCredentialRow(cipher: VaultCipher, row: CredentialRow): CredentialRow {
+  return { ...row, seal: cipher.sealSettings(row) }
 }
 
 /** The row after a rotation to `secret` (validated by `validateSecret`): new nonce, same binding. */
@@ -68,7 +83,7 @@ export function noCredential(name: string): VaultError {
 export function decryptCredential(cipher: VaultCipher, row: CredentialRow): Credential {
   const secret = cipher.openCredential(row)
   if (typeof secret === 'string') throw corruptRow(row, secret)
-  const info = toInfo(row)
+  const info = storedInfo(cipher, row)
   const problem = servingProblem(info)
   if (problem !== undefined) throw corruptRow(row, problem)
   return { ...info, secret }
@@ -83,7 +98,7 @@ export function loadCredentialRows(cipher: VaultCipher, rows: readonly Credentia
   const load: CredentialLoad = { credentials: [], unavailable: [] }
   for (const row of rows) {
     const secret = cipher.openCredential(row)
-    const info = readInfo(row)
+    const info = cipher.settingsMatchSeal(row, row.seal) ? readInfo(row) : SEAL_MISMATCH
     const problem =
       typeof secret === 'string' ? secret : typeof info === 'string' ? info : servingProblem(info)
     if (problem === undefined && typeof secret !== 'string' && typeof info !== 'string') {
@@ -161,7 +176,16 @@ function servingProblem(info: CredentialInfo): string | undefined {
   return settings.ok ? undefined : settings.problem
 }
 
-/** A row's metadata; throws `corrupt` when it cannot be read (see `readInfo`). */
+/**
+ * A stored row's metadata; throws `corrupt` when its settings fail their seal (edited outside the
+ * vault, or copied from another vault) or cannot be read.
+ */
+export function storedInfo(cipher: VaultCipher, row: CredentialRow): CredentialInfo {
+  if (!cipher.settingsMatchSeal(row, row.seal)) throw corruptRow(row, SEAL_MISMATCH)
+  return toInfo(row)
+}
+
+/** The metadata of a row this process just built (see `storedInfo` for a row read back). */
 export function toInfo(row: CredentialRow): CredentialInfo {
   const info = readInfo(row)
   if (typeof info === 'string') throw corruptRow(row, info)

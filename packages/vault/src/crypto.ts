@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, hkdfSync, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto'
 import { VaultError } from './errors.js'
 
 /** PBKDF2-HMAC-SHA512 parameters used for new vaults (OWASP 2023 minimum for SHA-512). */
@@ -107,9 +107,26 @@ export function sealedSecretContext(vaultName: string, purpose: string): string 
   return `aegis:v1:${vaultName}:sealed:${purpose}`
 }
 
-/** AAD context for the vault's key-check value. */
+/** AAD context for the key-check value of a format-1 vault (before credential settings were sealed). */
 export function keyCheckContext(vaultName: string): string {
   return `aegis:v1:${vaultName}:key-check`
+}
+
+/** AAD context for the sealed state of a format-2 vault (its key check: see `VaultState`). */
+export function vaultStateContext(vaultName: string): string {
+  return `aegis:v2:${vaultName}:state`
+}
+
+/** HKDF `info` of the subkey that seals credential settings: never the encryption key itself. */
+const SETTINGS_SEAL_INFO = 'aegis:v1:credential-settings-seal'
+
+/**
+ * The 256-bit HMAC key that seals credential settings, derived from the vault key with
+ * HKDF-SHA-256 under its own label, so a seal and an envelope never share a key.
+ */
+export function settingsSealKey(key: Buffer): Buffer {
+  checkKey(key)
+  return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), SETTINGS_SEAL_INFO, KDF.keyLength))
 }
 
 /** The known plaintext sealed as the key-check value. */

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { count } from 'drizzle-orm'
-import { makeKeyCheck, verifyKeyCheck } from './cipher.js'
+import { count, eq } from 'drizzle-orm'
+import { VaultCipher } from './cipher.js'
+import { sealedCredentialRow } from './credential-rows.js'
 import { KDF } from './crypto.js'
 import { type Connection, connect, migrateDatabase, readMeta } from './db.js'
 import { corruptDatabase, missingDatabase, toVaultError, VaultError } from './errors.js'
@@ -21,9 +22,7 @@ import { credentials, meta } from './schema.js'
 import type { VaultInfo } from './types.js'
 import { validateMasterKey, validateVaultName } from './validate.js'
 import { Vault } from './vault.js'
-
-/** Format version of the vault database (stored in its meta table). */
-const FORMAT_VERSION = '1'
+import { checkVaultKey, LEGACY_FORMAT, makeVaultState, SEALED_FORMAT } from './vault-format.js'
 
 export interface CreateVaultOptions {
   dataDir: string
@@ -81,12 +80,12 @@ export function createVault(opts: CreateVaultOptions): Vault {
     conn = connect(file)
     migrateDatabase(conn)
     const values = {
-      format_version: FORMAT_VERSION,
+      format_version: SEALED_FORMAT,
       vault_name: name,
       kdf: KDF.name,
       kdf_iterations: String(KDF.iterations),
       salt: salt.toString('hex'),
-      key_check: makeKeyCheck(name, key).toString('base64'),
+      key_check: makeVaultState(name, key, { rbacSince: null }).toString('base64'),
       created_at: createdAt,
     }
     const db = conn.db
@@ -130,7 +129,10 @@ export function openVault(opts: OpenVaultOptions): Vault {
   try {
     conn = connect(file)
     const m = readMeta(conn, file)
-    if (m.get('format_version') !== FORMAT_VERSION || m.get('kdf') !== KDF.name) throw corruptDatabase(file)
+    const format = m.get('format_version') ?? ''
+    if (![LEGACY_FORMAT, SEALED_FORMAT].includes(format) || m.get('kdf') !== KDF.name) {
+      throw corruptDatabase(file)
+    }
     if (m.get('vault_name') !== name) {
       throw new VaultError(
         'corrupt',
@@ -146,15 +148,38 @@ export function openVault(opts: OpenVaultOptions): Vault {
     if (check === undefined) throw corruptDatabase(file)
     assertSameSalt(name, Buffer.from(entry.salt, 'hex'), opts.salt)
     const key = cachedVaultKey(masterKey, Buffer.from(entry.salt, 'hex'), iterations)
-    verifyKeyCheck(name, key, Buffer.from(check, 'base64'))
+    const checked = checkVaultKey(name, key, format, Buffer.from(check, 'base64'))
     // Only now, with the key verified, may anything be written.
     migrateDatabase(conn)
+    if (checked.kind === 'legacy') sealLegacyVault(conn, name, key)
     restrictDatabaseFiles(file)
     return new Vault({ name, file, conn, key })
   } catch (err) {
     conn?.client.close()
     throw toVaultError(err, file)
   }
+}
+
+/**
+ * Upgrades a format-1 vault to format 2 in one transaction: every credential row gets the seal of
+ * its settings as they are, then the key check becomes the sealed state. Another process that
+ * upgraded it first (the format is re-read under the write lock) leaves nothing to do.
+ */
+function sealLegacyVault(conn: Connection, name: string, key: Buffer): void {
+  const cipher = new VaultCipher(name, key)
+  conn.client
+    .transaction(() => {
+      const format = conn.db.select().from(meta).where(eq(meta.key, 'format_version')).get()?.value
+      if (format !== LEGACY_FORMAT) return
+      for (const row of conn.db.select().from(credentials).all()) {
+        const { id, seal } = sealedCredentialRow(cipher, row)
+        conn.db.update(credentials).set({ seal }).where(eq(credentials.id, id)).run()
+      }
+      const state = makeVaultState(name, key, { rbacSince: null }).toString('base64')
+      conn.db.update(meta).set({ value: state }).where(eq(meta.key, 'key_check')).run()
+      conn.db.update(meta).set({ value: SEALED_FORMAT }).where(eq(meta.key, 'format_version')).run()
+    })
+    .immediate()
 }
 
 /** Vaults listed in `<dataDir>/vaults.json` (empty when there is none), with credential counts. */

@@ -20,7 +20,8 @@ export const meta = sqliteTable('meta', {
 })
 
 /**
- * One row per credential. `secret` holds the sealed envelope (see crypto.ts); JSON columns
+ * One row per credential. `secret` holds the sealed envelope (see crypto.ts), `seal` the HMAC of
+ * the settings (settings-seal.ts); JSON columns
  * (`domains`, `scopes`) hold arrays of strings; times are ISO 8601 UTC text.
  */
 export const credentials = sqliteTable(
@@ -41,6 +42,8 @@ export const credentials = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     rotatedAt: text('rotated_at'),
+    /** HMAC of the row's settings under the vault key (see settings-seal.ts); NULL only before format 2. */
+    seal: blob('seal', { mode: 'buffer' }),
   },
   (t) => [
     uniqueIndex('credentials_name_unique').on(t.name),

@@ -12,6 +12,7 @@ import {
   patchedCredentialRow,
   replacedVaultLoad,
   rotatedCredentialRow,
+  storedInfo,
   toInfo,
 } from './credential-rows.js'
 import type { Connection } from './db.js'
@@ -75,6 +76,7 @@ function prepareStatements(conn: Connection) {
         createdAt: p('createdAt'),
         updatedAt: p('updatedAt'),
         rotatedAt: p('rotatedAt'),
+        seal: p('seal'),
       })
       .prepare(),
     updateFields: db
@@ -89,6 +91,7 @@ function prepareStatements(conn: Connection) {
         rateLimit: s('rateLimit'),
         bodyInspection: s('bodyInspection'),
         updatedAt: s('updatedAt'),
+        seal: s('seal'),
       })
       .where(eq(credentials.id, p('id')))
       .prepare(),
@@ -155,9 +158,12 @@ export class Vault {
     return row === undefined ? undefined : decryptCredential(this.#cipher, row)
   }
 
-  /** Metadata of every credential, ordered by name. Never decrypts. */
+  /**
+   * Metadata of every credential, ordered by name. Never decrypts; throws `corrupt` naming the
+   * first row whose settings fail their seal or cannot be read.
+   */
   list(): CredentialInfo[] {
-    return this.#read(() => this.#stmts.all.all()).map(toInfo)
+    return this.#read(() => this.#stmts.all.all()).map((row) => storedInfo(this.#cipher, row))
   }
 
   /**
@@ -185,11 +191,14 @@ export class Vault {
     return loadCredentialRows(this.#cipher, rows)
   }
 
-  /** Changes metadata. `null` clears `rateLimit`, `ttlDays`/`expiresAt`. Throws `not_found`. */
+  /**
+   * Changes metadata and seals the row again. `null` clears `rateLimit`, `ttlDays`/`expiresAt`.
+   * Throws `not_found`, or `corrupt` when the stored settings fail their seal.
+   */
   update(name: string, patch: CredentialPatch): CredentialInfo {
     const now = new Date()
     return this.#write(() => {
-      const next = patchedCredentialRow(this.#require(name), patch, now)
+      const next = patchedCredentialRow(this.#cipher, this.#require(name), patch, now)
       this.#stmts.updateFields.run(next)
       return toInfo(next)
     })

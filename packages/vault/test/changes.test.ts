@@ -56,12 +56,13 @@ describe('changeToken', () => {
       const Database = require('better-sqlite3')
       const db = new Database(process.argv[1])
       db.pragma('busy_timeout = 5000')
-      db.prepare("UPDATE credentials SET rate_limit = '5/sec'").run()
+      db.prepare("UPDATE credentials SET updated_at = '2030-01-01T00:00:00.000Z'").run()
       db.close()
     `
     execFileSync(process.execPath, ['-e', script, v.file], { cwd: packageDir, stdio: 'pipe' })
     expect(v.changeToken()).not.toBe(t0)
-    expect(v.list()[0]?.rateLimit).toBe('5/sec')
+    // (An unsealed column: the settings themselves only change through a vault holding the key.)
+    expect(v.list()[0]?.updatedAt).toBe('2030-01-01T00:00:00.000Z')
   })
 })
 

@@ -111,12 +111,16 @@ describe('ciphertext bound to its row and vault', () => {
     expectVaultError(() => openVault({ dataDir, name: 'beta', masterKey: MASTER_KEY }), 'invalid_master_key')
   })
 
-  it('rows with invalid stored settings are refused, not passed on', () => {
+  it('rows with edited stored settings are refused, not passed on', () => {
     const v = newVault()
     v.add(sampleCredential())
     const db = rawDb(v.file)
     db.prepare('UPDATE credentials SET scopes = \'["admin"]\'').run()
     db.close()
-    expectVaultError(() => v.list(), 'corrupt', /invalid stored settings/)
+    expectVaultError(
+      () => v.list(),
+      'corrupt',
+      /^Credential "slack-bot" has settings that do not match their seal/,
+    )
   })
 })

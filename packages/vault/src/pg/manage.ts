@@ -1,7 +1,8 @@
-import { count, eq } from 'drizzle-orm'
+import { and, count, eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
-import { makeKeyCheck, VaultCipher, verifyKeyCheck } from '../cipher.js'
+import { VaultCipher } from '../cipher.js'
+import { sealedCredentialRow } from '../credential-rows.js'
 import { KDF } from '../crypto.js'
 import { VaultError } from '../errors.js'
 import { cachedVaultKey } from '../keycache.js'
@@ -9,14 +10,12 @@ import { assertSameSalt, checkSalt } from '../salt.js'
 import type { VaultStore } from '../store.js'
 import type { VaultInfo } from '../types.js'
 import { validateMasterKey, validateVaultName } from '../validate.js'
+import { checkVaultKey, LEGACY_FORMAT, makeVaultState, SEALED_FORMAT } from '../vault-format.js'
 import { toPgVaultError } from './errors.js'
 import * as schema from './schema.js'
 import { PgVaultStore } from './store.js'
 
 const { credentials, vaults } = schema
-
-/** Format version of a PostgreSQL vault row (as the SQLite meta table's `format_version`). */
-const FORMAT_VERSION = '1'
 
 /** What `VaultInfo.file` says for a vault that lives in PostgreSQL (there is no file). */
 export const PG_VAULT_LOCATION = 'postgresql'
@@ -56,11 +55,11 @@ export async function createPgVault(opts: PgVaultOptions): Promise<VaultStore> {
       .insert(vaults)
       .values({
         name,
-        formatVersion: FORMAT_VERSION,
+        formatVersion: SEALED_FORMAT,
         kdf: KDF.name,
         kdfIterations: KDF.iterations,
         salt,
-        keyCheck: makeKeyCheck(name, key),
+        keyCheck: makeVaultState(name, key, { rbacSince: null }),
         createdAt: new Date().toISOString(),
       })
       .onConflictDoNothing()
@@ -81,7 +80,7 @@ export async function openPgVault(opts: PgVaultOptions): Promise<VaultStore> {
   const [row] = await run(() => db.select().from(vaults).where(eq(vaults.name, name)))
   if (row === undefined) throw new VaultError('no_vault', `No vault named "${name}" in PostgreSQL`)
   if (
-    row.formatVersion !== FORMAT_VERSION ||
+    ![LEGACY_FORMAT, SEALED_FORMAT].includes(row.formatVersion) ||
     row.kdf !== KDF.name ||
     !Number.isSafeInteger(row.kdfIterations) ||
     row.kdfIterations < KDF.iterations ||
@@ -91,8 +90,40 @@ export async function openPgVault(opts: PgVaultOptions): Promise<VaultStore> {
   }
   assertSameSalt(name, row.salt, opts.salt)
   const key = cachedVaultKey(masterKey, row.salt, row.kdfIterations)
-  verifyKeyCheck(name, key, row.keyCheck)
-  return new PgVaultStore(opts.pool, name, new VaultCipher(name, key))
+  const cipher = new VaultCipher(name, key)
+  if (checkVaultKey(name, key, row.formatVersion, row.keyCheck).kind === 'legacy') {
+    await run(() => sealLegacyPgVault(opts.pool, name, key, cipher))
+  }
+  return new PgVaultStore(opts.pool, name, cipher)
+}
+
+/**
+ * Upgrades a format-1 vault to format 2 in one transaction holding the vault row's lock (as every
+ * write does): each credential row sealed as it is, then the key check becomes the sealed state.
+ */
+async function sealLegacyPgVault(pool: Pool, name: string, key: Buffer, cipher: VaultCipher): Promise<void> {
+  await drizzle({ client: pool, schema }).transaction(async (tx) => {
+    const [vault] = await tx
+      .select({ formatVersion: vaults.formatVersion })
+      .from(vaults)
+      .where(eq(vaults.name, name))
+      .for('update')
+    if (vault?.formatVersion !== LEGACY_FORMAT) return
+    for (const { vault: _vault, ...row } of await tx
+      .select()
+      .from(credentials)
+      .where(eq(credentials.vault, name))) {
+      const { seal } = sealedCredentialRow(cipher, row)
+      await tx
+        .update(credentials)
+        .set({ seal })
+        .where(and(eq(credentials.vault, name), eq(credentials.id, row.id)))
+    }
+    await tx
+      .update(vaults)
+      .set({ formatVersion: SEALED_FORMAT, keyCheck: makeVaultState(name, key, { rbacSince: null }) })
+      .where(eq(vaults.name, name))
+  })
 }
 
 /** Every vault in the database, by name, with its credential count. */

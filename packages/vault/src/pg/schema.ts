@@ -55,6 +55,8 @@ export const credentials = aegis.table(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     rotatedAt: text('rotated_at'),
+    /** HMAC of the row's settings under the vault key (see settings-seal.ts); NULL only before format 2. */
+    seal: bytea('seal'),
   },
   (t) => [
     uniqueIndex('credentials_vault_name_unique').on(t.vault, t.name),

@@ -25,6 +25,7 @@ import {
   patchedCredentialRow,
   replacedVaultLoad,
   rotatedCredentialRow,
+  storedInfo,
   toInfo,
 } from '../credential-rows.js'
 import { VaultError } from '../errors.js'
@@ -107,7 +108,7 @@ export class PgVaultStore implements VaultStore {
   }
 
   async list(): Promise<CredentialInfo[]> {
-    return (await this.#read((db) => this.#credentialRows(db))).map(toInfo)
+    return (await this.#read((db) => this.#credentialRows(db))).map((row) => storedInfo(this.#cipher, row))
   }
 
   async loadCredentials(): Promise<CredentialLoad> {
@@ -131,7 +132,7 @@ export class PgVaultStore implements VaultStore {
   async update(name: string, patch: CredentialPatch): Promise<CredentialInfo> {
     const now = new Date()
     return this.#write(async (tx) => {
-      const next = patchedCredentialRow(await this.#requireCredential(tx, name), patch, now)
+      const next = patchedCredentialRow(this.#cipher, await this.#requireCredential(tx, name), patch, now)
       await tx
         .update(credentials)
         .set({
@@ -144,6 +145,7 @@ export class PgVaultStore implements VaultStore {
           rateLimit: next.rateLimit,
           bodyInspection: next.bodyInspection,
           updatedAt: next.updatedAt,
+          seal: next.seal,
         })
         .where(and(eq(credentials.vault, this.name), eq(credentials.id, next.id)))
       return toInfo(next)

@@ -1,0 +1,1 @@
+ALTER TABLE "aegis"."credentials" ADD COLUMN "seal" "bytea";
