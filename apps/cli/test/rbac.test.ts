@@ -63,6 +63,7 @@ const ARGS: Record<string, { args: string[]; input?: string }> = {
   'user:add': { args: ['--name', 'user-%role', '--role', 'viewer'] },
   'user:list': { args: [] },
   'user:regenerate-token': { args: ['--name', 'ghost'] },
+  'user:recover': { args: ['--name', 'recovered-%role'] },
   'user:remove': { args: ['--name', 'ghost', '--confirm'] },
   'user:role': { args: ['--name', 'ghost', '--role', 'viewer'] },
   'vault:add': {

@@ -82,7 +82,7 @@ describe('bootstrap', () => {
     expect([late.code, late.stderr]).toEqual([1, 'Error: Authentication required (set AEGIS_USER_TOKEN)\n'])
   })
 
-  it('does not reopen when every user row is deleted behind the CLI (deleting access.db does: the documented recovery)', async () => {
+  it('does not reopen when every user row is deleted behind the CLI, nor when access.db is deleted (user recover is the way back)', async () => {
     const p = await project()
     const root = await addUser(p, 'root', 'admin')
     // The CLI cannot remove the last admin; do what an editor of the file would do.
@@ -95,9 +95,15 @@ describe('bootstrap', () => {
     )
     expect((await p.run(['vault', 'list'], as(root.token))).stderr).toBe('Error: Invalid user token\n')
     expect((await p.run(['user', 'add', '--name', 'again', '--role', 'admin'])).code).toBe(1)
-    // The documented recovery: the owner of the files deletes access.db, which is bootstrap again.
+    // Deleting access.db is not bootstrap again: the vault remembers RBAC was on.
     rmSync(join(p.dataDir, 'access.db'))
-    expect((await p.run(['vault', 'list'])).code).toBe(0)
+    expect((await p.run(['vault', 'list'])).stderr).toMatch(
+      /^Error: RBAC is on for .*aegis user recover --name <name>\n$/,
+    )
+    // The documented recovery: the holder of the master key adds a new first admin.
+    const recovered = await p.run(['user', 'recover', '--name', 'root2', '--json'])
+    expect(recovered.code, recovered.stderr).toBe(0)
+    expect((await p.run(['vault', 'list'], as(JSON.parse(recovered.stdout).token))).code).toBe(0)
   })
 })
 
@@ -116,7 +122,7 @@ describe('a damaged access.db', () => {
       const r = await p.run(args, as(root.token))
       expect(r.code).toBe(1)
       expect(r.stderr).toBe(
-        `Error: User store is corrupted: ${file} is not a valid database: restore it from a backup, or delete it, which turns RBAC off until the first admin is added again (aegis user add --name <name> --role admin)\n`,
+        `Error: User store is corrupted: ${file} is not a valid database: restore it from a backup, or move it aside: where RBAC was on, the holder of the master key then adds a new first admin (aegis user recover --name <name>); where it never was, that is bootstrap (aegis user add --name <name> --role admin)\n`,
       )
     }
     expect(snapshot(p.dir)).toEqual(before)

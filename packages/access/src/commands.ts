@@ -58,6 +58,8 @@ export const COMMAND_PERMISSIONS = {
   'user:role': 'user:write',
   'user:regenerate-token': 'user:write',
   'user:remove': 'user:write',
+  // Adds a first admin to a lost access.db: the master key proves who runs it (checked by the command).
+  'user:recover': 'user:write',
   'webhook:list': 'webhook:read',
   'webhook:deliveries': 'webhook:read',
   'webhook:add': 'webhook:write',

@@ -49,7 +49,7 @@ function unreadableStore(file: string, error: unknown): string {
   const driver = (error as { cause?: unknown }).cause ?? error
   const code = String((driver as { code?: unknown }).code ?? '')
   if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
-    return `User store is corrupted: ${file} is not a valid database: restore it from a backup, or delete it, which turns RBAC off until the first admin is added again (aegis user add --name <name> --role admin)`
+    return `User store is corrupted: ${file} is not a valid database: restore it from a backup, or move it aside: where RBAC was on, the holder of the master key then adds a new first admin (aegis user recover --name <name>); where it never was, that is bootstrap (aegis user add --name <name> --role admin)`
   }
   const message = driver instanceof Error ? driver.message : String(driver)
   return `Cannot read the user store ${file}: ${message.split('\n')[0]}`

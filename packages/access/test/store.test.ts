@@ -230,7 +230,7 @@ function demoteInChild(file: string, token: string, target: string, start: numbe
 describe('a damaged store', () => {
   it('is refused in one line naming the file and the way out, without the SQL drizzle ran', () => {
     addUser({ file, actor: BOOTSTRAP, name: 'root', role: 'admin' })
-    const expected = `User store is corrupted: ${file} is not a valid database: restore it from a backup, or delete it, which turns RBAC off until the first admin is added again (aegis user add --name <name> --role admin)`
+    const expected = `User store is corrupted: ${file} is not a valid database: restore it from a backup, or move it aside: where RBAC was on, the holder of the master key then adds a new first admin (aegis user recover --name <name>); where it never was, that is bootstrap (aegis user add --name <name> --role admin)`
     // Random bytes over the whole file, and the header alone overwritten.
     for (const damage of [
       () => writeFileSync(file, randomBytes(4096)),

@@ -2,7 +2,13 @@ import { credentialContext, open, seal, sealedSecretContext, settingsSealKey } f
 import { VaultError } from './errors.js'
 import { Secret } from './secret.js'
 import { type SealedSettings, sealSettings, settingsMatchSeal } from './settings-seal.js'
-import { opensVaultState } from './vault-format.js'
+import {
+  checkVaultKey,
+  makeVaultState,
+  opensVaultState,
+  SEALED_FORMAT,
+  type VaultState,
+} from './vault-format.js'
 
 /**
  * One vault's derived key with the vault's name: every seal and open either engine does goes
@@ -53,6 +59,19 @@ export class VaultCipher {
    */
   opensKeyCheck(check: Buffer): boolean {
     return opensVaultState(this.#vault, this.#key, check)
+  }
+
+  /** The key check of a format-2 vault holding `state`. */
+  sealState(state: VaultState): Buffer {
+    return makeVaultState(this.#vault, this.#key, state)
+  }
+
+  /** The state in a format-2 vault's key check; throws `invalid_master_key` or `corrupt`. */
+  openState(check: Buffer): VaultState {
+    const result = checkVaultKey(this.#vault, this.#key, SEALED_FORMAT, check)
+    if (result.kind !== 'sealed')
+      throw new VaultError('corrupt', `Vault "${this.#vault}" has no sealed state`)
+    return result.state
   }
 
   /** See `Vault.sealSecret`. */

@@ -17,6 +17,7 @@ import {
 } from './credential-rows.js'
 import type { Connection } from './db.js'
 import { toVaultError, VaultError } from './errors.js'
+import { recordRbacOn, sealedRbacSince } from './rbac-state.js'
 import { type CredentialRow, credentials } from './schema.js'
 import type { Secret } from './secret.js'
 import type {
@@ -296,6 +297,19 @@ export class Vault {
       if (now !== undefined && now !== this.#identity) this.#replaced = true
     }
     return `${String(version)}:${this.#writes}${this.#replaced ? ':replaced' : ''}`
+  }
+
+  /**
+   * When RBAC was turned on for this install (its first user added), as this vault's sealed state
+   * says — what no edit of access.db can undo; null while it never was. Throws `corrupt`.
+   */
+  rbacSince(): string | null {
+    return this.#read(() => sealedRbacSince(this.#conn, this.#cipher))
+  }
+
+  /** Records (sealed) that RBAC is on since `since` (ISO 8601), unless it already was; idempotent. */
+  recordRbacOn(since: string): void {
+    this.#write(() => recordRbacOn(this.#conn, this.#cipher, since))
   }
 
   /**

@@ -18,6 +18,7 @@ import {
 import { type AegisConfig, loadConfig } from '@aegis/config'
 import { initConfigPath } from './config-file.js'
 import { CliError } from './errors.js'
+import { lostUserStore, rbacOnSince, recordRbacOn } from './rbac-bootstrap.js'
 import { openStorage } from './storage.js'
 
 /**
@@ -25,6 +26,9 @@ import { openStorage } from './storage.js'
  * without the schema check; a database without the users table holds no user (bootstrap).
  */
 const SCHEMA_FREE: ReadonlySet<string> = new Set(['init', 'doctor', 'storage:migrate', 'storage:status'])
+
+/** The recovery of a lost access.db: it proves itself with the master key, not with a user (see the command). */
+const RECOVERY_COMMAND = 'user:recover'
 
 export interface CommandContext {
   /** oclif command id (`vault:add`). */
@@ -58,6 +62,12 @@ export async function authorizeCommand(ctx: CommandContext): Promise<Actor | nul
   let actor: Actor
   try {
     actor = await resolveActor(config, token, SCHEMA_FREE.has(ctx.id))
+    if (ctx.id === RECOVERY_COMMAND) return actor
+    if (actor.kind === 'bootstrap' && config.storage.postgres.url === undefined) {
+      // No user in access.db: bootstrap only if RBAC was never on (the vault remembers it was).
+      const since = rbacOnSince(config)
+      if (since !== null) throw lostUserStore(config.vault.data_dir, since)
+    }
   } catch (error) {
     if (error instanceof AccessError) {
       if (error.code === 'authentication_required')
@@ -78,6 +88,8 @@ export async function authorizeCommand(ctx: CommandContext): Promise<Actor | nul
   const decision = authorize(actor, permission)
   // Worded as the brief's troubleshooting table lists it, with its fix.
   if (!decision.allowed) throw new CliError(permissionDenied(decision.reason))
+  // A data directory whose RBAC was turned on before the vault kept that fact: kept now.
+  if (actor.kind === 'user' && config.storage.postgres.url === undefined) recordRbacOn(config)
   return actor
 }
 

@@ -1,6 +1,7 @@
 import { ROLES } from '@aegis/access'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
+import { recordRbacOn } from '../../lib/rbac-bootstrap.js'
 import { actorOf, addFirstUser, printToken, withUserStore } from '../../lib/user-store.js'
 
 export default class UserAdd extends AegisCommand<typeof UserAdd> {
@@ -35,6 +36,8 @@ export default class UserAdd extends AegisCommand<typeof UserAdd> {
       ),
     )
     if (actor.kind === 'bootstrap') {
+      // Kept sealed in the vault too, so a deleted or emptied access.db does not turn RBAC off.
+      recordRbacOn(this.loadAegisConfig())
       this.log('RBAC is now on for this data directory: every aegis command needs AEGIS_USER_TOKEN.')
     }
     // Printed above already (with --json, the one document).

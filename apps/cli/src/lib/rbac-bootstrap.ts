@@ -1,0 +1,81 @@
+/**
+ * Bootstrap (no user: every command unrestricted) ends for good once the first user is added, and
+ * that fact must survive an access.db that was deleted, emptied or replaced. The vault keeps it
+ * (`Vault.rbacSince`: sealed in its state, which only the master key writes) plus a plaintext hint
+ * readable without the key (`rbacHint`). SQLite data directories only: PostgreSQL keeps its users
+ * and the bootstrap fact in the database, not in a file beside the vault.
+ */
+import { existsSync } from 'node:fs'
+import type { AegisConfig } from '@aegis/config'
+import { openVault, rbacHint, readCustody, readUnsealedKey, sealedRbacHint } from '@aegis/vault'
+import { CliError } from './errors.js'
+
+/** How the operator gets back in (documented in the CLI README, "Recovering a lost access.db"). */
+const RECOVERY =
+  'restore access.db from a backup, or, holding the master key, add a new first admin with: aegis user recover --name <name>'
+
+/** The error for a data directory whose users are gone although RBAC was turned on. */
+export function lostUserStore(dataDir: string, since: string): CliError {
+  return new CliError(
+    `RBAC is on for ${dataDir} (its first user was added ${since}), but access.db holds no user: it was deleted, emptied or replaced. Refused; ${RECOVERY}`,
+  )
+}
+
+/**
+ * The key a command could use without asking (AEGIS_MASTER_KEY or the config, or an unsealed
+ * key once split), or undefined.
+ */
+export function availableMasterKey(config: AegisConfig): string | undefined {
+  const dataDir = config.vault.data_dir
+  try {
+    const custody = readCustody(dataDir)
+    if (custody === null) return config.vault.master_key || undefined
+    if (process.env.AEGIS_MASTER_KEY) return process.env.AEGIS_MASTER_KEY
+    const key = readUnsealedKey(dataDir, custody)
+    if (key === null) return undefined
+    const text = key.toString('utf8')
+    key.fill(0)
+    return text
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * When RBAC was turned on, as the data directory's vaults say: the hint (no key needed), else the
+ * active vault's sealed state when a key is at hand. Null: never, or nothing can tell (no vault,
+ * no key, a vault that does not open — the commands that need it report that themselves).
+ */
+export function rbacOnSince(config: AegisConfig): string | null {
+  const dataDir = config.vault.data_dir
+  if (!existsSync(dataDir)) return null
+  const hint = rbacHint(dataDir)
+  if (hint !== null) return hint
+  const masterKey = availableMasterKey(config)
+  if (masterKey === undefined) return null
+  // Read without opening the vault for writing: a refused command leaves the files as they were.
+  return sealedRbacHint({ dataDir, name: config.vault.name, masterKey })
+}
+
+/**
+ * Records in the active vault (sealed) that RBAC is on, when it does not say so yet and a key is at
+ * hand: after the first user is added, and on an authenticated command of a data directory whose
+ * vault predates this record. Best effort: without a key it waits for a command that has one.
+ */
+export function recordRbacOn(config: AegisConfig, since = new Date().toISOString()): void {
+  const dataDir = config.vault.data_dir
+  if (config.storage.postgres.url !== undefined || !existsSync(dataDir)) return
+  if (rbacHint(dataDir) !== null) return
+  const masterKey = availableMasterKey(config)
+  if (masterKey === undefined) return
+  try {
+    const vault = openVault({ dataDir, name: config.vault.name, masterKey })
+    try {
+      vault.recordRbacOn(since)
+    } finally {
+      vault.close()
+    }
+  } catch {
+    // A vault that does not open is reported by the commands that use it.
+  }
+}
