@@ -62,7 +62,8 @@ export async function authorizeCommand(ctx: CommandContext): Promise<Actor | nul
   let actor: Actor
   try {
     actor = await resolveActor(config, token, SCHEMA_FREE.has(ctx.id))
-    if (ctx.id === RECOVERY_COMMAND) return actor
+    // No user: the recovery proves itself with the master key (a user is authorised as for any command).
+    if (ctx.id === RECOVERY_COMMAND && actor.kind === 'bootstrap') return actor
     if (actor.kind === 'bootstrap' && config.storage.postgres.url === undefined) {
       // No user in access.db: bootstrap only if RBAC was never on (the vault remembers it was).
       const since = rbacOnSince(config)
