@@ -52,6 +52,7 @@ import { sealedMessage } from './lib/custody.js'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
 import { vaultKeyPrefetched } from './lib/key-prefetch.js'
 import { authorizeCommand } from './lib/rbac.js'
+import { refuseLostUsers } from './lib/rbac-bootstrap.js'
 import { configuredSalt, saltOption } from './lib/salt.js'
 import { openStorage, type Storage } from './lib/storage.js'
 import { existingDataDir, invalidKeyMessage } from './lib/workspace.js'
@@ -189,11 +190,22 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     return this.#open(this.activeVaultName())
   }
 
+  /**
+   * A command running as bootstrap (access.db holds no user) is refused by a vault that says RBAC
+   * was turned on (`refuseLostUsers`); `user recover` — the way back — is the one that is not.
+   */
+  protected readonly recoversLostUsers: boolean = false
+
+  #refusesLostUsers(): boolean {
+    return this.actor?.kind === 'bootstrap' && !this.recoversLostUsers
+  }
+
   /** Opens a vault; a wrong or malformed master key gets words that tell the two apart. */
   #open(name: string): Vault {
     const masterKey = this.masterKey()
+    let vault: Vault
     try {
-      return openVault({
+      vault = openVault({
         dataDir: this.dataDir(),
         name,
         masterKey,
@@ -202,11 +214,15 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     } catch (error) {
       throw keyError(error, masterKey, name)
     }
+    if (this.#refusesLostUsers()) refuseLostUsers(vault, this.dataDir())
+    return vault
   }
 
   /** The configured storage engine, opened on first use; `finally` closes it (ends its pool). */
   protected storage(): Promise<Storage> {
-    this.#storage ??= openStorage(this.loadAegisConfig(), this.dataDir())
+    this.#storage ??= openStorage(this.loadAegisConfig(), this.dataDir(), {
+      bootstrap: this.#refusesLostUsers(),
+    })
     return this.#storage
   }
 

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs'
 import type { AegisConfig } from '@aegis/config'
-import { openVault, rbacHint, readCustody, readUnsealedKey, sealedRbacHint } from '@aegis/vault'
+import { openVault, rbacHint, readCustody, readUnsealedKey, type Vault } from '@aegis/vault'
 import { CliError } from './errors.js'
 
 /** How the operator gets back in (documented in the CLI README, "Recovering a lost access.db"). */
@@ -42,19 +42,32 @@ export function availableMasterKey(config: AegisConfig): string | undefined {
 }
 
 /**
- * When RBAC was turned on, as the data directory's vaults say: the hint (no key needed), else the
- * active vault's sealed state when a key is at hand. Null: never, or nothing can tell (no vault,
- * no key, a vault that does not open — the commands that need it report that themselves).
+ * When RBAC was turned on, as the data directory's key-less hint says (null: it does not). Checked
+ * before every command that runs as bootstrap; it costs no key derivation. A hint stripped too is
+ * caught where the key is used anyway: a vault opened for a bootstrap command checks its sealed
+ * state (`refuseLostUsers`).
  */
 export function rbacOnSince(config: AegisConfig): string | null {
   const dataDir = config.vault.data_dir
   if (!existsSync(dataDir)) return null
-  const hint = rbacHint(dataDir)
-  if (hint !== null) return hint
-  const masterKey = availableMasterKey(config)
-  if (masterKey === undefined) return null
-  // Read without opening the vault for writing: a refused command leaves the files as they were.
-  return sealedRbacHint({ dataDir, name: config.vault.name, masterKey })
+  return rbacHint(dataDir)
+}
+
+/**
+ * For a vault just opened by a command running as bootstrap: refuses (and closes the vault) when
+ * its sealed state says RBAC was turned on — access.db was deleted or emptied since.
+ */
+export function refuseLostUsers(vault: Vault, dataDir: string): void {
+  let since: string | null
+  try {
+    since = vault.rbacSince()
+  } catch (error) {
+    vault.close()
+    throw error
+  }
+  if (since === null) return
+  vault.close()
+  throw lostUserStore(dataDir, since)
 }
 
 /**

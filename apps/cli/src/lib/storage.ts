@@ -21,6 +21,7 @@ import type { OutboxStore } from '@aegis/webhooks'
 import type { Pool } from 'pg'
 import { vaultKeyPrefetched } from './key-prefetch.js'
 import { ledgerPath } from './ledger-path.js'
+import { refuseLostUsers } from './rbac-bootstrap.js'
 import { configuredSalt, saltOption } from './salt.js'
 
 /** The ledger with the webhook outbox whose events it writes in its own transactions. */
@@ -67,6 +68,11 @@ export interface OpenStorageOptions {
   checkSchema?: boolean
   /** PostgreSQL: an idle connection's error (the server restarted); the pool replaces it. */
   onPoolError?: (error: Error) => void
+  /**
+   * SQLite: the command runs as bootstrap (access.db holds no user). A vault it opens whose sealed
+   * state says RBAC was turned on refuses it (`lostUserStore`): access.db was deleted or emptied.
+   */
+  bootstrap?: boolean
 }
 
 /** Opens the storage `config` selects for the data directory `dataDir`. */
@@ -76,14 +82,14 @@ export async function openStorage(
   options: OpenStorageOptions = {},
 ): Promise<Storage> {
   const url = config.storage.postgres.url
-  if (url === undefined) return sqliteStorage(dataDir, configuredSalt(config))
+  if (url === undefined) return sqliteStorage(dataDir, configuredSalt(config), options.bootstrap === true)
   // PostgreSQL (pg, drizzle's pg-core, every package's PostgreSQL engine) loads only when configured.
   const { openPgStorage } = await import('./storage-pg.js')
   return openPgStorage(config, url, options)
 }
 
 /** The embedded default: one SQLite file per vault, ledger.db, access.db in the data directory. */
-function sqliteStorage(dataDir: string, salt: Buffer | undefined): Storage {
+function sqliteStorage(dataDir: string, salt: Buffer | undefined, bootstrap: boolean): Storage {
   const ledgerFile = ledgerPath(dataDir)
   const mode = (o: OpenLedgerOptions | undefined) =>
     o?.background === true
@@ -96,7 +102,9 @@ function sqliteStorage(dataDir: string, salt: Buffer | undefined): Storage {
     openVault: async (name, masterKey) => {
       // The key bin/run.js started deriving, if it guessed this vault: then openVault need not.
       await vaultKeyPrefetched()
-      return sqliteVaultStore(openVault({ dataDir, name, masterKey, ...saltOption(salt) }))
+      const vault = openVault({ dataDir, name, masterKey, ...saltOption(salt) })
+      if (bootstrap) refuseLostUsers(vault, dataDir)
+      return sqliteVaultStore(vault)
     },
     createVault: async (name, masterKey) =>
       sqliteVaultStore(createVault({ dataDir, name, masterKey, ...saltOption(salt) })),

@@ -16,6 +16,8 @@ export default class UserRecover extends AegisCommand<typeof UserRecover> {
     name: Flags.string({ description: 'Name of the new admin', required: true }),
   }
 
+  protected override readonly recoversLostUsers = true
+
   async run(): Promise<undefined> {
     const config = this.loadAegisConfig()
     if (config.storage.postgres.url !== undefined) {
@@ -23,8 +25,15 @@ export default class UserRecover extends AegisCommand<typeof UserRecover> {
         'user recover is for a SQLite data directory; PostgreSQL keeps its users in the database',
       )
     }
-    // Opening the vault is the proof: a wrong or missing key stops here, with its own error.
-    const sealedSince = await this.withVault(async () => rbacOnSince(config))
+    // Opening the vault is the proof: a wrong or missing key stops here, with its own error. Its
+    // sealed state says whether RBAC was ever on (a hint stripped with access.db changes nothing).
+    const vault = await this.openActiveVault()
+    let sealedSince: string | null
+    try {
+      sealedSince = vault.rbacSince() ?? rbacOnSince(config)
+    } finally {
+      vault.close()
+    }
     if (sealedSince === null) {
       throw new CliError(
         'RBAC was never turned on here: add the first admin with aegis user add --name <name> --role admin',
