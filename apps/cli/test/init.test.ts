@@ -161,10 +161,39 @@ describe('aegis init', () => {
     const before = snapshot(dir)
     const again = await runCli(['init', '--write-secrets'], { cwd: dir })
     expect(again.code).toBe(1)
-    expect(again.stderr).toMatch(/^Error: Vault "default" already exists/)
+    expect(again.stderr).toBe(
+      `Error: Vault "default" already exists in ${join(dir, '.aegis')}, but no config names it here: set AEGIS_MASTER_KEY to its key and run aegis init again (it writes a config for it), or move ${join(dir, '.aegis')} aside to start over\n`,
+    )
     expect(existsSync(join(dir, 'aegis.config.yaml'))).toBe(false)
     expect(snapshot(dir)).toEqual(before)
     writeFileSync(join(dir, 'aegis.config.yaml'), config)
+  })
+
+  it("a lost config: init with the vault's key writes a config for it (a wrong key changes nothing)", async () => {
+    const dir = fresh()
+    expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
+    const key = String(parse(readFileSync(join(dir, 'aegis.config.yaml'), 'utf8')).vault.master_key)
+    const add = await runCli(
+      ['vault', 'add', '--name', 'kept', '--service', 'kept', '--secret', '-', '--domains', 'kept.test'],
+      { cwd: dir, input: 'kept-secret-0123456789' },
+    )
+    expect(add.code, add.stderr).toBe(0)
+    removeDir(join(dir, 'aegis.config.yaml'))
+    const before = snapshot(dir)
+    const wrong = await runCli(['init', '--write-secrets'], {
+      cwd: dir,
+      env: { AEGIS_MASTER_KEY: 'not-this-vaults-key-0123456789abcdef' },
+    })
+    expect([wrong.code, wrong.stderr]).toEqual([1, 'Error: Invalid master key\n'])
+    expect(snapshot(dir)).toEqual(before)
+    const joined = await runCli(['init', '--write-secrets'], { cwd: dir, env: { AEGIS_MASTER_KEY: key } })
+    expect(joined.code, joined.stderr).toBe(0)
+    expect(joined.stdout).toContain(
+      'storage:  SQLite (vault "default" was already there and the key opens it)',
+    )
+    const list = await runCli(['vault', 'list', '--json'], { cwd: dir, env: { AEGIS_MASTER_KEY: '' } })
+    expect(list.code, list.stderr).toBe(0)
+    expect(parseJson<Array<{ name: string }>>(list).map((c) => c.name)).toEqual(['kept'])
   })
 
   it('honours --config and AEGIS_DATA_DIR', async () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { type AegisConfig, loadConfig, starterConfigYaml } from '@aegis/config'
 import { migrate } from '@aegis/pg'
-import { createVault, destroyVault, generateMasterKey } from '@aegis/vault'
+import { createVault, destroyVault, generateMasterKey, listVaults, openVault, VaultError } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { commitFile, discardFile, initConfigPath, stageConfigFile } from '../lib/config-file.js'
@@ -109,9 +109,9 @@ export default class Init extends AegisCommand<typeof Init> {
       const name = config.vault.name
       const dataDirExisted = existsSync(dataDir)
       if (config.storage.postgres.url === undefined) {
-        createVault({ dataDir, name, masterKey, ...saltOption(configuredSalt(config)) }).close()
-        undo = async () => removeNewVault(dataDir, name, dataDirExisted)
-        result = { configPath, dataDir, vault: name, engine: 'sqlite' }
+        const joined = initSqlite(config, masterKey, generated)
+        if (!joined) undo = async () => removeNewVault(dataDir, name, dataDirExisted)
+        result = { configPath, dataDir, vault: name, engine: 'sqlite', ...(joined && { joined }) }
       } else {
         const joined = await initPostgres(config, masterKey, generated)
         if (!joined) undo = () => removeNewPgVault(config, name, dataDirExisted)
@@ -210,6 +210,9 @@ function summaryLines(result: InitResult, writeSecrets: boolean): string[] {
     `  data dir: ${result.dataDir}`,
     `  vault:    ${result.vault}`,
   ]
+  if (result.engine === 'sqlite' && result.joined) {
+    lines.push(`  storage:  SQLite (vault "${result.vault}" was already there and the key opens it)`)
+  }
   if (result.engine === 'postgres') {
     lines.push(
       result.joined
@@ -236,6 +239,36 @@ async function removeNewPgVault(config: AegisConfig, name: string, dataDirExiste
     await storage.close()
   }
   if (!dataDirExisted) rmSync(dataDir, { recursive: true, force: true })
+}
+
+/**
+ * On SQLite: a new vault in the data directory. One already there (its config was lost or moved) is
+ * joined when AEGIS_MASTER_KEY opens it — init then writes a config for it; with a freshly generated
+ * key that cannot be, so it is refused with the way out. Returns whether it joined.
+ */
+function initSqlite(config: AegisConfig, masterKey: string, generated: boolean): boolean {
+  const dataDir = config.vault.data_dir
+  const name = config.vault.name
+  const salt = saltOption(configuredSalt(config))
+  try {
+    createVault({ dataDir, name, masterKey, ...salt }).close()
+    return false
+  } catch (error) {
+    if (
+      !(error instanceof VaultError) ||
+      error.code !== 'exists' ||
+      !listVaults(dataDir).some((v) => v.name === name)
+    )
+      throw error
+  }
+  if (generated) {
+    throw new CliError(
+      `Vault "${name}" already exists in ${dataDir}, but no config names it here: set AEGIS_MASTER_KEY to its key and run aegis init again (it writes a config for it), or move ${dataDir} aside to start over`,
+    )
+  }
+  // Throws invalid_master_key (a one-line VaultError) when the key is not this vault's.
+  openVault({ dataDir, name, masterKey, ...salt }).close()
+  return true
 }
 
 /**
