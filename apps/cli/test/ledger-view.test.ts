@@ -1,11 +1,11 @@
 // ledger:read is a view, ledger:export the rest (the brief's permission table): a viewer sees the
 // newest entries, in the CLI's table and the dashboard's feed, and cannot page out the whole ledger
-// (`ledger show --json`, a large --limit, cursors in /api/requests, entries by id).
-import { createServer } from 'node:net'
+// (a large --limit, cursors in /api/requests, entries by id).
 import { join } from 'node:path'
 import { openLedger } from '@aegis/ledger'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Browser, type RunningDashboard, startDashboard } from './dashboard/helpers.js'
+import { freePort } from './helpers/free-port.js'
 import { initProject, type Project, parseJson, removeDir } from './helpers/run-cli.js'
 
 const ENTRIES = 620
@@ -14,14 +14,6 @@ const VIEW = 500
 let project: Project
 let dash: RunningDashboard
 const tokens: Record<string, string> = {}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 beforeAll(async () => {
   project = await initProject()

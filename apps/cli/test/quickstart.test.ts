@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { freePort } from './helpers/free-port.js'
 import { BIN, CLI_ROOT, removeDir, tempDir } from './helpers/run-cli.js'
 
 /**
@@ -81,14 +81,6 @@ async function background(command: string, ready: RegExp): Promise<RegExpExecArr
     child.stderr.setEncoding('utf8').on('data', check)
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${command}\n${out}`)))
   })
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  return port
 }
 
 describe('the README quick start', () => {

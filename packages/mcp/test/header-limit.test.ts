@@ -4,12 +4,11 @@ import { PassThrough } from 'node:stream'
 import { createGate, type Gate, pipelineOptionsFromConfig } from '@aegis/proxy'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js'
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { send } from '../../proxy/test/fixtures/client.js'
 import { type McpConfig, type RunningMcp, startMcp } from '../src/index.js'
+import { streamClient } from './fixtures/stream-client.js'
 import { call, problemOf, silentLogger, startWorld, type World } from './fixtures/world.js'
 
 /**
@@ -44,27 +43,6 @@ function configWith(maxHeaderSize: number | undefined): McpConfig {
     },
     mcp: { transport: 'stdio', port: 0 },
   }
-}
-
-/** A client transport over in-process streams, as a host speaks to a stdio server. */
-function streamClient(toServer: PassThrough, fromServer: PassThrough): Transport {
-  const buffer = new ReadBuffer()
-  const transport: Transport = {
-    start: async () => {
-      fromServer.on('data', (chunk: Buffer) => {
-        buffer.append(chunk)
-        for (let m = buffer.readMessage(); m !== null; m = buffer.readMessage()) transport.onmessage?.(m)
-      })
-    },
-    send: async (message: JSONRPCMessage) => {
-      toServer.write(serializeMessage(message))
-    },
-    close: async () => {
-      toServer.end()
-      transport.onclose?.()
-    },
-  }
-  return transport
 }
 
 /** The HTTP gate and both MCP transports, all started from one configuration. */

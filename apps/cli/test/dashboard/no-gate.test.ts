@@ -6,6 +6,7 @@ import { connect, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../../packages/proxy/test/fixtures/tls.js'
+import { freePort } from '../helpers/free-port.js'
 import { BIN, initProject, type Project, removeDir } from '../helpers/run-cli.js'
 import { Browser, http, type RunningDashboard, startDashboard } from './helpers.js'
 
@@ -13,14 +14,6 @@ let project: Project
 let gate: ChildProcess
 let gatePort: number
 const running: RunningDashboard[] = []
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 beforeAll(async () => {
   project = await initProject()
