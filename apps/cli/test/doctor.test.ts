@@ -7,6 +7,7 @@ import {
   CORRUPTIONS,
   corruptRow,
   damageAgentRate,
+  editVaultFile,
 } from '../../../packages/vault/test/fixtures/corrupt-rows.js'
 import { storeLegacySecret } from '../../../packages/vault/test/fixtures/legacy-rows.js'
 import {
@@ -302,22 +303,44 @@ describe('aegis doctor: every credential row, by name', () => {
     expect(text.stdout + result.stdout).not.toContain(GOOD)
   })
 
-  it('names an agent whose stored row is damaged, and how to repair it (exit 1)', async () => {
+  it('names an agent whose stored row was edited, and a forged grant, and what to do (exit 1)', async () => {
     const p = await project()
     const vault = openVault({ dataDir: p.dataDir, name: 'default', masterKey: p.key })
     let id = ''
+    let credentialId = ''
     try {
+      credentialId = vault.add({
+        name: 'svc',
+        service: 'svc',
+        secret: 'doctor-grant-secret-1',
+        domains: ['a.example'],
+      }).id
       vault.addAgent({ name: 'fine-bot' })
+      vault.addAgent({ name: 'granted-bot' })
       id = vault.addAgent({ name: 'bad-bot' }).agent.id
     } finally {
       vault.close()
     }
-    damageAgentRate(join(p.dataDir, 'vaults', 'default.db'), 'bad-bot')
+    const file = join(p.dataDir, 'vaults', 'default.db')
+    damageAgentRate(file, 'bad-bot')
+    editVaultFile(
+      file,
+      "INSERT INTO grants SELECT id, ?, 'x', NULL FROM agents WHERE name = 'granted-bot'",
+      credentialId,
+    )
     const { result, report } = await doctor(p)
     expect(result.code).toBe(1)
     expect(check(report, 'agent bad-bot')).toMatchObject({
       status: 'fail',
-      message: `(id ${id}) has an invalid stored rate limit; the gate does not recognise its token. Fix: aegis agent set-rate-limit --agent bad-bot --limit … --max-in-flight …`,
+      message: `(id ${id}) has a stored identity or limits that do not match their seal: the row was added or changed outside Aegis (or copied from another vault); the gate refuses its token. Fix: if you did not make this change, find out who can write the vault; then aegis agent remove --name bad-bot (and add it again)`,
+    })
+    expect(check(report, 'agent granted-bot')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(
+        new RegExp(
+          `^a stored grant of credential id ${credentialId} does not match its seal: it was added outside Aegis and grants nothing`,
+        ),
+      ),
     })
     expect(report.checks.some((c) => c.name === 'agent fine-bot')).toBe(false)
   })

@@ -60,7 +60,7 @@ export function auditEntry(
   return {
     requestId: ctx.req.id,
     channel: ctx.req.channel,
-    agent: ctx.agent?.name ?? null,
+    agent: ctx.agent?.name ?? ctx.refusedAgent ?? null,
     credential: ctx.credential?.name ?? null,
     service: safeService(ctx),
     targetHost: safeTargetHost(ctx),

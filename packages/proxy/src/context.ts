@@ -17,6 +17,11 @@ export interface RequestContext {
   service: string | null
   /** The authenticated agent, or null when none was presented (agent auth off). */
   agent: LiveAgent | null
+  /**
+   * The name of the agent whose token was sent but whose stored record the gate refuses (damaged,
+   * or failing its seal), for the ledger; null otherwise.
+   */
+  refusedAgent: string | null
   /** Path without the service segment or the query, exactly as sent (`/api/x`). */
   path: string
   /** Query without the `?`, exactly as sent. */
@@ -59,6 +64,7 @@ export function createContext(req: GateRequest, snapshot: Snapshot, now: number)
     now,
     service: null,
     agent: null,
+    refusedAgent: null,
     path: '',
     query: '',
     credential: null,

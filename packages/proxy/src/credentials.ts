@@ -71,8 +71,13 @@ export interface AgentRecord {
   readonly maxInFlight: number | null
   /** Ids of the credentials this agent may use. */
   readonly grants: readonly string[]
-  /** Set when the record is damaged (why, never a token): the agent is left out. */
+  /**
+   * Set when the record is damaged or fails its seal (why, never a token): the agent is left out,
+   * and a request with the token whose hash `tokenHash` holds is refused naming it.
+   */
   readonly damaged?: string
+  /** Ids of credentials whose stored grant to this agent is refused: not in `grants`, only reported. */
+  readonly refusedGrants?: readonly string[]
 }
 
 /**

@@ -251,6 +251,12 @@ function logCredentials(logger: Logger, snapshot: Snapshot): void {
       'agent unavailable: its token is refused until the row is repaired (aegis doctor)',
     )
   }
+  for (const a of snapshot.refusedGrants) {
+    logger.error(
+      { agent: a.name, agentId: a.id, credentialIds: a.refusedGrants },
+      'grant refused: a stored grant to this agent fails its seal (added outside Aegis) and grants nothing (aegis doctor)',
+    )
+  }
   for (const w of snapshot.warnings) {
     logger.warn(
       { credential: w.name, service: w.service, problems: w.problems },

@@ -54,6 +54,8 @@ export interface UnavailableAgent {
   readonly name: string
   /** Why, in words (never a token or hash). */
   readonly reason: string
+  /** Ids of the credentials whose stored grant to this agent is refused (it grants nothing). */
+  readonly refusedGrants?: readonly string[]
 }
 
 export interface SecretWarning {
@@ -88,6 +90,13 @@ export interface Snapshot {
   readonly warnings: readonly SecretWarning[]
   /** Agents whose stored row is damaged: left out, so their tokens are refused. */
   readonly unavailableAgents: readonly UnavailableAgent[]
+  /**
+   * The refused agents by the hex SHA-256 their stored row holds: only to tell a request with that
+   * token why it is refused (and to name the agent in the ledger), never to serve it.
+   */
+  readonly refusedAgentsByHash: ReadonlyMap<string, UnavailableAgent>
+  /** Served agents with a stored grant that is refused (it grants nothing), for the log. */
+  readonly refusedGrants: readonly UnavailableAgent[]
 }
 
 /** The secrets each matcher was built from, so a snapshot with the same secrets can reuse it. */
@@ -226,11 +235,29 @@ export function buildSnapshot(
   }
   const agentsByHash = new Map<string, LiveAgent>()
   const unavailableAgents: UnavailableAgent[] = []
+  const refusedAgentsByHash = new Map<string, UnavailableAgent>()
+  const refusedGrants: UnavailableAgent[] = []
   for (const a of agents) {
     const live = liveAgent(a)
-    if (typeof live === 'string') unavailableAgents.push({ id: a.id, name: a.name, reason: live })
-    else agentsByHash.set(a.tokenHash.toString('hex'), live)
+    const refused = a.refusedGrants !== undefined && a.refusedGrants.length > 0 ? a.refusedGrants : undefined
+    if (typeof live === 'string') {
+      const entry = { id: a.id, name: a.name, reason: live, ...(refused ? { refusedGrants: refused } : {}) }
+      unavailableAgents.push(entry)
+      if (a.tokenHash.length === 32) refusedAgentsByHash.set(a.tokenHash.toString('hex'), entry)
+      continue
+    }
+    // A stored row that claims a served agent's token is not that agent: the served one wins.
+    agentsByHash.set(a.tokenHash.toString('hex'), live)
+    if (refused) {
+      refusedGrants.push({
+        id: a.id,
+        name: a.name,
+        reason: 'has a stored grant that fails its seal',
+        refusedGrants: refused,
+      })
+    }
   }
+  for (const hash of agentsByHash.keys()) refusedAgentsByHash.delete(hash)
   return {
     version,
     byService,
@@ -239,6 +266,8 @@ export function buildSnapshot(
     unavailable,
     warnings,
     unavailableAgents,
+    refusedAgentsByHash,
+    refusedGrants,
   }
 }
 
@@ -273,6 +302,8 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   unavailable: new Map(),
   warnings: [],
   unavailableAgents: [],
+  refusedAgentsByHash: new Map(),
+  refusedGrants: [],
 }
 
 export interface LiveStateOptions {

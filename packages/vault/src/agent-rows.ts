@@ -2,18 +2,24 @@ import { randomUUID } from 'node:crypto'
 import { parseRate } from '@aegis/guard'
 import { agentTokenPrefix, generateAgentToken, hashAgentToken } from './agent-token.js'
 import { quoteName, validateAgentLimits, validateNewAgent } from './agent-validate.js'
+import type { VaultCipher } from './cipher.js'
 import { VaultError } from './errors.js'
 import type { AgentRow } from './schema.js'
+import { AGENT_SEAL_MISMATCH, GRANT_SEAL_MISMATCH } from './settings-seal.js'
 import type { AgentInfo, AgentLimits, AgentRecord, NewAgent } from './types.js'
 
 // Row <-> domain mapping of agents and grants, shared by the SQLite and the PostgreSQL engine.
 
 /** A validated new agent: its row and the token (shown once; only its hash is stored). */
-export function newAgentRow(input: NewAgent, now: Date): { row: AgentRow; token: string } {
+export function newAgentRow(
+  cipher: VaultCipher,
+  input: NewAgent,
+  now: Date,
+): { row: AgentRow; token: string } {
   const fields = validateNewAgent(input)
   const token = generateAgentToken()
   const stamp = now.toISOString()
-  const row: AgentRow = {
+  const row = {
     id: randomUUID(),
     name: fields.name,
     tokenHash: hashAgentToken(token),
@@ -24,28 +30,79 @@ export function newAgentRow(input: NewAgent, now: Date): { row: AgentRow; token:
     updatedAt: stamp,
     tokenRotatedAt: null,
   }
-  return { row, token }
+  return { row: { ...row, seal: cipher.sealAgent(row) }, token }
 }
 
-/** The row with a fresh token (the old hash is gone), and that token. */
-export function regeneratedAgentRow(row: AgentRow, now: Date): { row: AgentRow; token: string } {
+/**
+ * The row with a fresh token (the old hash is gone), sealed again, and that token. Throws `corrupt`
+ * for a row that fails its seal: its limits and name would otherwise be sealed as they were edited.
+ */
+export function regeneratedAgentRow(
+  cipher: VaultCipher,
+  row: AgentRow,
+  now: Date,
+): { row: AgentRow; token: string } {
+  requireAgentSeal(cipher, row)
   const token = generateAgentToken()
   const stamp = now.toISOString()
-  return {
-    row: {
-      ...row,
-      tokenHash: hashAgentToken(token),
-      prefix: agentTokenPrefix(token),
-      tokenRotatedAt: stamp,
-      updatedAt: stamp,
-    },
-    token,
+  const next = {
+    ...row,
+    tokenHash: hashAgentToken(token),
+    prefix: agentTokenPrefix(token),
+    tokenRotatedAt: stamp,
+    updatedAt: stamp,
   }
+  return { row: { ...next, seal: cipher.sealAgent(next) }, token }
 }
 
-/** The row after `setAgentLimits(patch)`; throws `invalid_input`. */
-export function limitedAgentRow(row: AgentRow, patch: AgentLimits, now: Date): AgentRow {
-  return { ...row, ...validateAgentLimits(row, patch), updatedAt: now.toISOString() }
+/** The row after `setAgentLimits(patch)`, sealed again; throws `invalid_input`, or `corrupt` (see above). */
+export function limitedAgentRow(cipher: VaultCipher, row: AgentRow, patch: AgentLimits, now: Date): AgentRow {
+  requireAgentSeal(cipher, row)
+  const next = { ...row, ...validateAgentLimits(row, patch), updatedAt: now.toISOString() }
+  return { ...next, seal: cipher.sealAgent(next) }
+}
+
+/** A row with the seal it has now (upgrading a vault whose agents have none). */
+export function sealedAgentRow(cipher: VaultCipher, row: AgentRow): AgentRow {
+  return { ...row, seal: cipher.sealAgent(row) }
+}
+
+/** A grant row as stored: its pair and its seal. */
+export interface StoredGrant {
+  agentId: string
+  credentialId: string
+  seal: unknown
+}
+
+/** A grant as `list`/`get` read it: the stored row plus the credential's name. */
+export type NamedGrant = StoredGrant & { name: string }
+
+/** The credential names an agent is granted; throws `corrupt` naming a grant that fails its seal. */
+export function grantedNames(cipher: VaultCipher, agent: AgentRow, grants: readonly NamedGrant[]): string[] {
+  for (const g of grants) {
+    if (!cipher.grantMatchesSeal(g, g.seal)) {
+      throw new VaultError(
+        'corrupt',
+        `The grant of credential ${quoteName(g.name)} to agent ${quoteName(agent.name)} ${GRANT_SEAL_MISMATCH}; remove it: aegis agent revoke --agent ${agent.name} --credential ${g.name}`,
+      )
+    }
+  }
+  return grants.map((g) => g.name)
+}
+
+function requireAgentSeal(cipher: VaultCipher, row: AgentRow): void {
+  if (!agentSealHolds(cipher, row)) throw tamperedAgent(row)
+}
+
+function agentSealHolds(cipher: VaultCipher, row: AgentRow): boolean {
+  return cipher.agentMatchesSeal(row, row.seal)
+}
+
+function tamperedAgent(row: AgentRow): VaultError {
+  return new VaultError(
+    'corrupt',
+    `Agent ${quoteName(row.name)} ${AGENT_SEAL_MISMATCH}; remove it (aegis agent remove --name ${row.name}) and add it again`,
+  )
 }
 
 export function duplicateAgent(name: string): VaultError {
@@ -62,8 +119,8 @@ export function noGrantableCredential(name: string): VaultError {
 }
 
 /** `key -> values` from pairs, keeping their order. */
-export function groupPairs<T>(pairs: readonly T[], key: (p: T) => string, value: (p: T) => string) {
-  const map = new Map<string, string[]>()
+export function groupPairs<T, V>(pairs: readonly T[], key: (p: T) => string, value: (p: T) => V) {
+  const map = new Map<string, V[]>()
   for (const p of pairs) {
     const list = map.get(key(p))
     if (list === undefined) map.set(key(p), [value(p)])
@@ -73,22 +130,34 @@ export function groupPairs<T>(pairs: readonly T[], key: (p: T) => string, value:
 }
 
 /**
- * An agent for the gate's snapshot. A row whose stored settings are damaged comes back with
- * `damaged` set and nothing usable, rather than throwing: one bad row must not stop a gate from
- * starting (the others are served; that agent's token is not recognised).
+ * An agent for the gate's snapshot. A row whose stored settings are damaged, or that fails its
+ * seal, comes back with `damaged` set and no usable limits or grants, rather than throwing: one bad
+ * row must not stop a gate from starting (the others are served; that agent's token is refused).
+ * The stored hash of a row that fails its seal is kept, only so that the gate can tell a request
+ * with that token why it is refused. A grant that fails its seal grants nothing: it is left out of
+ * `grants` and listed in `refusedGrants`.
  */
-export function toAgentRecord(row: AgentRow, grants: string[]): AgentRecord {
-  const damaged = storedAgentProblem(row)
+export function toAgentRecord(
+  cipher: VaultCipher,
+  row: AgentRow,
+  grants: readonly StoredGrant[],
+): AgentRecord {
+  const valid = grants.filter((g) => cipher.grantMatchesSeal(g, g.seal)).map((g) => g.credentialId)
+  const forged = grants.filter((g) => !cipher.grantMatchesSeal(g, g.seal)).map((g) => g.credentialId)
+  const refused = forged.length > 0 ? { refusedGrants: forged } : {}
+  const damaged = agentSealHolds(cipher, row) ? storedAgentProblem(row) : AGENT_SEAL_MISMATCH
   if (damaged !== undefined) {
+    const hashed = Buffer.isBuffer(row.tokenHash) && row.tokenHash.length === 32
     return {
       id: row.id,
       name: row.name,
       prefix: row.prefix,
-      tokenHash: Buffer.alloc(0),
+      tokenHash: hashed ? Buffer.from(row.tokenHash) : Buffer.alloc(0),
       rateLimit: null,
       maxInFlight: null,
-      grants,
+      grants: [],
       damaged,
+      ...refused,
     }
   }
   return {
@@ -98,12 +167,14 @@ export function toAgentRecord(row: AgentRow, grants: string[]): AgentRecord {
     tokenHash: Buffer.from(row.tokenHash),
     rateLimit: row.rateLimit,
     maxInFlight: row.maxInFlight,
-    grants,
+    grants: valid,
+    ...refused,
   }
 }
 
-/** Agent metadata (never the hash); throws `corrupt` for a damaged row. */
-export function toAgentInfo(row: AgentRow, grantNames: string[]): AgentInfo {
+/** Agent metadata (never the hash); throws `corrupt` for a damaged row or one that fails its seal. */
+export function toAgentInfo(cipher: VaultCipher, row: AgentRow, grantNames: string[]): AgentInfo {
+  requireAgentSeal(cipher, row)
   if (storedAgentProblem(row) !== undefined) {
     throw new VaultError('corrupt', `Agent ${quoteName(row.name)} has invalid stored settings`)
   }

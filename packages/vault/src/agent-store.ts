@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import {
   duplicateAgent,
+  grantedNames,
   groupPairs,
   limitedAgentRow,
   newAgentRow,
@@ -11,6 +12,7 @@ import {
   toAgentRecord,
 } from './agent-rows.js'
 import { validateAgentName } from './agent-validate.js'
+import type { VaultCipher } from './cipher.js'
 import type { Connection } from './db.js'
 import { type AgentRow, agents, credentials, grants } from './schema.js'
 import type { AgentInfo, AgentLimits, AgentRecord, AgentWithToken, NewAgent } from './types.js'
@@ -33,20 +35,30 @@ function prepareAgentStatements(conn: Connection) {
       .where(eq(credentials.name, p('name')))
       .prepare(),
     grantNamesOf: db
-      .select({ name: credentials.name })
+      .select({
+        agentId: grants.agentId,
+        credentialId: grants.credentialId,
+        seal: grants.seal,
+        name: credentials.name,
+      })
       .from(grants)
       .innerJoin(credentials, eq(credentials.id, grants.credentialId))
       .where(eq(grants.agentId, p('agentId')))
       .orderBy(credentials.name)
       .prepare(),
     allGrantNames: db
-      .select({ agentId: grants.agentId, name: credentials.name })
+      .select({
+        agentId: grants.agentId,
+        credentialId: grants.credentialId,
+        seal: grants.seal,
+        name: credentials.name,
+      })
       .from(grants)
       .innerJoin(credentials, eq(credentials.id, grants.credentialId))
       .orderBy(credentials.name)
       .prepare(),
     allGrantIds: db
-      .select({ agentId: grants.agentId, credentialId: grants.credentialId })
+      .select({ agentId: grants.agentId, credentialId: grants.credentialId, seal: grants.seal })
       .from(grants)
       .orderBy(grants.credentialId)
       .prepare(),
@@ -62,26 +74,52 @@ function prepareAgentStatements(conn: Connection) {
         createdAt: p('createdAt'),
         updatedAt: p('updatedAt'),
         tokenRotatedAt: p('tokenRotatedAt'),
+        seal: p('seal'),
       })
       .prepare(),
     updateToken: db
       .update(agents)
-      .set({ tokenHash: s('tokenHash'), prefix: s('prefix'), tokenRotatedAt: s('now'), updatedAt: s('now') })
+      .set({
+        tokenHash: s('tokenHash'),
+        prefix: s('prefix'),
+        tokenRotatedAt: s('now'),
+        updatedAt: s('now'),
+        seal: s('seal'),
+      })
       .where(eq(agents.id, p('id')))
       .prepare(),
     updateLimits: db
       .update(agents)
-      .set({ rateLimit: s('rateLimit'), maxInFlight: s('maxInFlight'), updatedAt: s('updatedAt') })
+      .set({
+        rateLimit: s('rateLimit'),
+        maxInFlight: s('maxInFlight'),
+        updatedAt: s('updatedAt'),
+        seal: s('seal'),
+      })
       .where(eq(agents.id, p('id')))
       .prepare(),
     remove: db
       .delete(agents)
       .where(eq(agents.id, p('id')))
       .prepare(),
+    grantOf: db
+      .select({ agentId: grants.agentId, credentialId: grants.credentialId, seal: grants.seal })
+      .from(grants)
+      .where(and(eq(grants.agentId, p('agentId')), eq(grants.credentialId, p('credentialId'))))
+      .prepare(),
+    // A row there already fails its seal (`grant` checked): the operator's grant replaces it.
     grant: db
       .insert(grants)
-      .values({ agentId: p('agentId'), credentialId: p('credentialId'), createdAt: p('createdAt') })
-      .onConflictDoNothing()
+      .values({
+        agentId: p('agentId'),
+        credentialId: p('credentialId'),
+        createdAt: p('createdAt'),
+        seal: p('seal'),
+      })
+      .onConflictDoUpdate({
+        target: [grants.agentId, grants.credentialId],
+        set: { createdAt: s('createdAt'), seal: s('seal') },
+      })
       .prepare(),
     revoke: db
       .delete(grants)
@@ -99,16 +137,18 @@ type AgentStatements = ReturnType<typeof prepareAgentStatements>
  */
 export class AgentStore {
   readonly #stmts: AgentStatements
+  readonly #cipher: VaultCipher
 
-  constructor(conn: Connection) {
+  constructor(conn: Connection, cipher: VaultCipher) {
     this.#stmts = prepareAgentStatements(conn)
+    this.#cipher = cipher
   }
 
   add(input: NewAgent): AgentWithToken {
-    const { row, token } = newAgentRow(input, new Date())
+    const { row, token } = newAgentRow(this.#cipher, input, new Date())
     if (this.#stmts.byName.get({ name: row.name })) throw duplicateAgent(row.name)
     this.#stmts.insert.run(row)
-    return { agent: toAgentInfo(row, []), token }
+    return { agent: toAgentInfo(this.#cipher, row, []), token }
   }
 
   get(name: string): AgentInfo | undefined {
@@ -117,12 +157,16 @@ export class AgentStore {
   }
 
   list(): AgentInfo[] {
-    const names = groupPairs(
+    const byAgent = groupPairs(
       this.#stmts.allGrantNames.all(),
       (g) => g.agentId,
-      (g) => g.name,
+      (g) => g,
     )
-    return this.#stmts.all.all().map((row) => toAgentInfo(row, names.get(row.id) ?? []))
+    return this.#stmts.all
+      .all()
+      .map((row) =>
+        toAgentInfo(this.#cipher, row, grantedNames(this.#cipher, row, byAgent.get(row.id) ?? [])),
+      )
   }
 
   remove(name: string): void {
@@ -130,27 +174,34 @@ export class AgentStore {
   }
 
   regenerate(name: string): AgentWithToken {
-    const { row, token } = regeneratedAgentRow(this.#require(name), new Date())
+    const { row, token } = regeneratedAgentRow(this.#cipher, this.#require(name), new Date())
     this.#stmts.updateToken.run({
       id: row.id,
       tokenHash: row.tokenHash,
       prefix: row.prefix,
       now: row.updatedAt,
+      seal: row.seal,
     })
     return { agent: this.#info(row), token }
   }
 
   setLimits(name: string, patch: AgentLimits): AgentInfo {
-    const next = limitedAgentRow(this.#require(name), patch, new Date())
+    const next = limitedAgentRow(this.#cipher, this.#require(name), patch, new Date())
     this.#stmts.updateLimits.run(next)
     return this.#info(next)
   }
 
-  /** True when the grant is new, false when the agent already had it. */
+  /**
+   * True when the grant is new, false when the agent already had it. A stored grant of that pair
+   * that fails its seal (added outside Aegis) is not one: it is replaced by this sealed grant.
+   */
   grant(agentName: string, credentialName: string): boolean {
-    const { agentId, credentialId } = this.#pair(agentName, credentialName)
-    const result = this.#stmts.grant.run({ agentId, credentialId, createdAt: new Date().toISOString() })
-    return result.changes > 0
+    const pair = this.#pair(agentName, credentialName)
+    const held = this.#stmts.grantOf.get(pair)
+    if (held !== undefined && this.#cipher.grantMatchesSeal(held, held.seal)) return false
+    const seal = this.#cipher.sealGrant(pair)
+    this.#stmts.grant.run({ ...pair, createdAt: new Date().toISOString(), seal })
+    return true
   }
 
   /** True when a grant was removed, false when the agent did not have it. */
@@ -160,12 +211,12 @@ export class AgentStore {
 
   /** Every agent for the gate's snapshot (see `toAgentRecord` for damaged rows). */
   loadAll(): AgentRecord[] {
-    const ids = groupPairs(
+    const byAgent = groupPairs(
       this.#stmts.allGrantIds.all(),
       (g) => g.agentId,
-      (g) => g.credentialId,
+      (g) => g,
     )
-    return this.#stmts.all.all().map((row) => toAgentRecord(row, ids.get(row.id) ?? []))
+    return this.#stmts.all.all().map((row) => toAgentRecord(this.#cipher, row, byAgent.get(row.id) ?? []))
   }
 
   #pair(agentName: string, credentialName: string): { agentId: string; credentialId: string } {
@@ -183,8 +234,9 @@ export class AgentStore {
 
   #info(row: AgentRow): AgentInfo {
     return toAgentInfo(
+      this.#cipher,
       row,
-      this.#stmts.grantNamesOf.all({ agentId: row.id }).map((g) => g.name),
+      grantedNames(this.#cipher, row, this.#stmts.grantNamesOf.all({ agentId: row.id })),
     )
   }
 }

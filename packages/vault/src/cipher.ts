@@ -1,14 +1,18 @@
 import { credentialContext, open, seal, sealedSecretContext, settingsSealKey } from './crypto.js'
 import { VaultError } from './errors.js'
 import { Secret } from './secret.js'
-import { type SealedSettings, sealSettings, settingsMatchSeal } from './settings-seal.js'
 import {
-  checkVaultKey,
-  makeVaultState,
-  opensVaultState,
-  SEALED_FORMAT,
-  type VaultState,
-} from './vault-format.js'
+  agentMatchesSeal,
+  grantMatchesSeal,
+  type SealedAgent,
+  type SealedGrant,
+  type SealedSettings,
+  sealAgent,
+  sealGrant,
+  sealSettings,
+  settingsMatchSeal,
+} from './settings-seal.js'
+import { makeVaultState, opensVaultState, openVaultState, type VaultState } from './vault-format.js'
 
 /**
  * One vault's derived key with the vault's name: every seal and open either engine does goes
@@ -36,6 +40,26 @@ export class VaultCipher {
     return settingsMatchSeal(this.#sealKey, this.#vault, settings, seal)
   }
 
+  /** The seal of an agent row's identity and limits. */
+  sealAgent(agent: SealedAgent): Buffer {
+    return sealAgent(this.#sealKey, this.#vault, agent)
+  }
+
+  /** Whether the stored `seal` is the one this agent row has in this vault (false for NULL). */
+  agentMatchesSeal(agent: SealedAgent, seal: unknown): boolean {
+    return agentMatchesSeal(this.#sealKey, this.#vault, agent, seal)
+  }
+
+  /** The seal of a grant, bound to its agent and credential ids. */
+  sealGrant(grant: SealedGrant): Buffer {
+    return sealGrant(this.#sealKey, this.#vault, grant)
+  }
+
+  /** Whether the stored `seal` is the one this grant's pair has in this vault (false for NULL). */
+  grantMatchesSeal(grant: SealedGrant, seal: unknown): boolean {
+    return grantMatchesSeal(this.#sealKey, this.#vault, grant, seal)
+  }
+
   /** The envelope of a credential's secret, bound to this vault and the row id. */
   sealCredential(credentialId: string, secret: string): Buffer {
     return seal(this.#key, secret, credentialContext(this.#vault, credentialId))
@@ -61,17 +85,14 @@ export class VaultCipher {
     return opensVaultState(this.#vault, this.#key, check)
   }
 
-  /** The key check of a format-2 vault holding `state`. */
+  /** The key check of a vault at the current format holding `state`. */
   sealState(state: VaultState): Buffer {
     return makeVaultState(this.#vault, this.#key, state)
   }
 
-  /** The state in a format-2 vault's key check; throws `invalid_master_key` or `corrupt`. */
+  /** The state in a vault's sealed key check; throws `invalid_master_key` or `corrupt`. */
   openState(check: Buffer): VaultState {
-    const result = checkVaultKey(this.#vault, this.#key, SEALED_FORMAT, check)
-    if (result.kind !== 'sealed')
-      throw new VaultError('corrupt', `Vault "${this.#vault}" has no sealed state`)
-    return result.state
+    return openVaultState(this.#vault, this.#key, check)
   }
 
   /** See `Vault.sealSecret`. */

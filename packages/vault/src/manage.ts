@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { count, eq } from 'drizzle-orm'
+import { and, count, eq } from 'drizzle-orm'
+import { sealedAgentRow } from './agent-rows.js'
 import { VaultCipher } from './cipher.js'
 import { sealedCredentialRow } from './credential-rows.js'
 import { KDF } from './crypto.js'
@@ -18,11 +19,18 @@ import { cachedVaultKey } from './keycache.js'
 import { readRegistry } from './registry.js'
 import { withRegistryLock, writeRegistry } from './registry-write.js'
 import { assertSameSalt, checkSalt } from './salt.js'
-import { credentials, meta } from './schema.js'
+import { agents, credentials, grants, meta } from './schema.js'
 import type { VaultInfo } from './types.js'
 import { validateMasterKey, validateVaultName } from './validate.js'
 import { Vault } from './vault.js'
-import { checkVaultKey, LEGACY_FORMAT, makeVaultState, SEALED_FORMAT } from './vault-format.js'
+import {
+  checkVaultKey,
+  KNOWN_FORMATS,
+  LEGACY_FORMAT,
+  makeVaultState,
+  openVaultState,
+  SEALED_FORMAT,
+} from './vault-format.js'
 
 export interface CreateVaultOptions {
   dataDir: string
@@ -130,7 +138,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
     conn = connect(file)
     const m = readMeta(conn, file)
     const format = m.get('format_version') ?? ''
-    if (![LEGACY_FORMAT, SEALED_FORMAT].includes(format) || m.get('kdf') !== KDF.name) {
+    if (!KNOWN_FORMATS.includes(format) || m.get('kdf') !== KDF.name) {
       throw corruptDatabase(file)
     }
     if (m.get('vault_name') !== name) {
@@ -151,7 +159,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
     const checked = checkVaultKey(name, key, format, Buffer.from(check, 'base64'))
     // Only now, with the key verified, may anything be written.
     migrateDatabase(conn)
-    if (checked.kind === 'legacy') sealLegacyVault(conn, name, key)
+    if (checked.kind === 'legacy' || checked.format !== SEALED_FORMAT) upgradeVault(conn, file, name, key)
     restrictDatabaseFiles(file)
     return new Vault({ name, file, conn, key })
   } catch (err) {
@@ -161,23 +169,43 @@ export function openVault(opts: OpenVaultOptions): Vault {
 }
 
 /**
- * Upgrades a format-1 vault to format 2 in one transaction: every credential row gets the seal of
- * its settings as they are, then the key check becomes the sealed state. Another process that
- * upgraded it first (the format is re-read under the write lock) leaves nothing to do.
+ * Upgrades an older vault to the current format in one transaction: every row the old format left
+ * unsealed (credentials before 2, agents and grants before 3) gets the seal of what it holds now,
+ * then the key check becomes the sealed state (keeping what a format-2 state says). Another process
+ * that upgraded it first (the format is re-read under the write lock) leaves nothing to do.
  */
-function sealLegacyVault(conn: Connection, name: string, key: Buffer): void {
+function upgradeVault(conn: Connection, file: string, name: string, key: Buffer): void {
   const cipher = new VaultCipher(name, key)
+  const { db } = conn
   conn.client
     .transaction(() => {
-      const format = conn.db.select().from(meta).where(eq(meta.key, 'format_version')).get()?.value
-      if (format !== LEGACY_FORMAT) return
-      for (const row of conn.db.select().from(credentials).all()) {
-        const { id, seal } = sealedCredentialRow(cipher, row)
-        conn.db.update(credentials).set({ seal }).where(eq(credentials.id, id)).run()
+      const stored = readMeta(conn, file)
+      const format = stored.get('format_version')
+      if (format === SEALED_FORMAT) return
+      if (format === LEGACY_FORMAT) {
+        for (const row of db.select().from(credentials).all()) {
+          const { id, seal } = sealedCredentialRow(cipher, row)
+          db.update(credentials).set({ seal }).where(eq(credentials.id, id)).run()
+        }
       }
-      const state = makeVaultState(name, key, { rbacSince: null }).toString('base64')
-      conn.db.update(meta).set({ value: state }).where(eq(meta.key, 'key_check')).run()
-      conn.db.update(meta).set({ value: SEALED_FORMAT }).where(eq(meta.key, 'format_version')).run()
+      for (const row of db.select().from(agents).all()) {
+        const { id, seal } = sealedAgentRow(cipher, row)
+        db.update(agents).set({ seal }).where(eq(agents.id, id)).run()
+      }
+      for (const pair of db
+        .select({ agentId: grants.agentId, credentialId: grants.credentialId })
+        .from(grants)
+        .all()) {
+        db.update(grants)
+          .set({ seal: cipher.sealGrant(pair) })
+          .where(and(eq(grants.agentId, pair.agentId), eq(grants.credentialId, pair.credentialId)))
+          .run()
+      }
+      const check = Buffer.from(stored.get('key_check') ?? '', 'base64')
+      const rbacSince = format === LEGACY_FORMAT ? null : openVaultState(name, key, check).rbacSince
+      const state = makeVaultState(name, key, { rbacSince }).toString('base64')
+      db.update(meta).set({ value: state }).where(eq(meta.key, 'key_check')).run()
+      db.update(meta).set({ value: SEALED_FORMAT }).where(eq(meta.key, 'format_version')).run()
     })
     .immediate()
 }

@@ -55,7 +55,8 @@ export type CredentialRow = typeof credentials.$inferSelect
 
 /**
  * One row per agent identity. The token itself is never stored: `token_hash` is its SHA-256
- * (32 bytes) and `prefix` its first characters, for display. Times are ISO 8601 UTC text.
+ * (32 bytes) and `prefix` its first characters, for display; `seal` authenticates both and the
+ * limits. Times are ISO 8601 UTC text.
  */
 export const agents = sqliteTable(
   'agents',
@@ -69,6 +70,8 @@ export const agents = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     tokenRotatedAt: text('token_rotated_at'),
+    /** HMAC of the row's identity and limits (see settings-seal.ts); NULL only before format 3. */
+    seal: blob('seal', { mode: 'buffer' }),
   },
   (t) => [
     uniqueIndex('agents_name_unique').on(t.name),
@@ -83,7 +86,7 @@ export type AgentRow = typeof agents.$inferSelect
 /**
  * Which agent may use which credential. Removing either side removes the grant (ON DELETE
  * CASCADE; the connection runs with `foreign_keys=ON`), so a credential re-added under the same
- * name (a new id) starts with no grants.
+ * name (a new id) starts with no grants. `seal` binds the grant to its two ids.
  */
 export const grants = sqliteTable(
   'grants',
@@ -95,6 +98,8 @@ export const grants = sqliteTable(
       .notNull()
       .references(() => credentials.id, { onDelete: 'cascade' }),
     createdAt: text('created_at').notNull(),
+    /** HMAC of the pair of ids (see settings-seal.ts); NULL only before format 3. */
+    seal: blob('seal', { mode: 'buffer' }),
   },
   (t) => [
     primaryKey({ columns: [t.agentId, t.credentialId] }),

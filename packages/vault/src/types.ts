@@ -144,8 +144,11 @@ export interface AgentRecord {
   /** Ids of the credentials this agent is granted. */
   grants: string[]
   /**
-   * Set when the stored row is damaged (why, never a token or hash): such an agent has no usable
-   * hash or limits, and the gate leaves it out (its token is not recognised) and says so.
+   * Set when the stored row is damaged or fails its seal (why, never a token or hash): such an
+   * agent has no usable limits or grants, and the gate refuses its token and says so. `tokenHash`
+   * is then the stored one when it has the right length (only to recognise that token), else empty.
    */
   damaged?: string
+  /** Ids of the credentials whose grant row fails its seal: not granted (left out of `grants`). */
+  refusedGrants?: string[]
 }

@@ -3,16 +3,23 @@ import { VaultError } from './errors.js'
 
 /**
  * Vault formats (SQLite `meta.format_version`, PostgreSQL `vaults.format_version`):
- * - `1`: credential settings unsealed; the key check is a constant sealed under the v1 context.
+ * - `1`: nothing sealed; the key check is a constant sealed under the v1 context.
  * - `2`: every credential row carries a seal of its settings; the key check is the sealed
- *   `VaultState`. Opening a format-1 vault with its key upgrades it (every row sealed, then the
- *   state written, in one transaction); a format-2 vault refuses unsealed rows.
+ *   `VaultState`, which says `format: 2`.
+ * - `3`: agent and grant rows are sealed too; the sealed state says `format: 3`.
+ * Opening an older vault with its key upgrades it (every row sealed as it is, then the state
+ * written, in one transaction); a format-3 vault refuses unsealed rows.
  *
- * The format-2 marker cannot be stripped without the key: going back to `1` needs a v1 key check,
- * which a vault created at format 2 never had, and a v2 check under a `1` is refused as an edit.
+ * No marker can be stripped without the key: the stored format must be the one the sealed state
+ * names (a v1 key check for `1`), and a vault created at a format never had a state of an older one.
  */
 export const LEGACY_FORMAT = '1'
-export const SEALED_FORMAT = '2'
+/** Credential rows sealed; agents and grants not yet (upgraded on open). */
+export const CREDENTIALS_SEALED_FORMAT = '2'
+/** Every row sealed: what new vaults are created at and older ones are upgraded to. */
+export const SEALED_FORMAT = '3'
+/** Every format a vault may be stored at. */
+export const KNOWN_FORMATS: readonly string[] = [LEGACY_FORMAT, CREDENTIALS_SEALED_FORMAT, SEALED_FORMAT]
 
 /** Facts about a vault that only the master key can write (the plaintext of its key check). */
 export interface VaultState {
@@ -22,9 +29,13 @@ export interface VaultState {
 
 const STATE_LABEL = 'aegis-vault-state'
 
-/** The sealed state stored as a format-2 vault's key check. */
+/** The sealed state stored as the key check of a vault at the current format. */
 export function makeVaultState(vaultName: string, key: Buffer, state: VaultState): Buffer {
-  const plaintext = JSON.stringify({ label: STATE_LABEL, format: 2, rbacSince: state.rbacSince })
+  const plaintext = JSON.stringify({
+    label: STATE_LABEL,
+    format: Number(SEALED_FORMAT),
+    rbacSince: state.rbacSince,
+  })
   return seal(key, plaintext, vaultStateContext(vaultName))
 }
 
@@ -36,19 +47,23 @@ function opensAs(key: Buffer, check: Buffer, context: string): Buffer | null {
   }
 }
 
-/** `legacy`: a format-1 vault the key opens (to be upgraded); else its verified state. */
-export type KeyCheckResult = { kind: 'legacy' } | { kind: 'sealed'; state: VaultState }
+/**
+ * `legacy`: a format-1 vault the key opens (to be upgraded); else its verified state and the format
+ * the state names (`2`: its agents and grants are still to be sealed).
+ */
+export type KeyCheckResult = { kind: 'legacy' } | { kind: 'sealed'; format: string; state: VaultState }
 
 /**
  * Verifies the key against a vault's stored format and key check. Throws `invalid_master_key`
- * when the key opens neither, and `corrupt` when the format and the check disagree (a format-2
- * vault edited to look like format 1, so that its unsealed rows would be accepted and sealed).
+ * when the key opens neither, and `corrupt` when the format and the check disagree (a vault edited
+ * to look older, so that its unsealed rows would be accepted and sealed).
  */
 export function checkVaultKey(vaultName: string, key: Buffer, format: string, check: Buffer): KeyCheckResult {
-  const state = opensAs(key, check, vaultStateContext(vaultName))
-  if (state !== null) {
-    if (format !== SEALED_FORMAT) throw downgraded(vaultName)
-    return { kind: 'sealed', state: parseState(vaultName, state) }
+  const plaintext = opensAs(key, check, vaultStateContext(vaultName))
+  if (plaintext !== null) {
+    const sealed = parseState(vaultName, plaintext)
+    if (format !== sealed.format) throw downgraded(vaultName)
+    return { kind: 'sealed', ...sealed }
   }
   if (opensAs(key, check, keyCheckContext(vaultName)) !== null) {
     if (format !== LEGACY_FORMAT) throw downgraded(vaultName)
@@ -57,17 +72,34 @@ export function checkVaultKey(vaultName: string, key: Buffer, format: string, ch
   throw new VaultError('invalid_master_key', 'Invalid master key')
 }
 
+/** The state in a vault's sealed key check, whatever format it names; throws as `checkVaultKey`. */
+export function openVaultState(vaultName: string, key: Buffer, check: Buffer): VaultState {
+  const plaintext = opensAs(key, check, vaultStateContext(vaultName))
+  if (plaintext === null) {
+    if (opensAs(key, check, keyCheckContext(vaultName)) !== null) {
+      throw new VaultError('corrupt', `Vault "${vaultName}" has no sealed state`)
+    }
+    throw new VaultError('invalid_master_key', 'Invalid master key')
+  }
+  return parseState(vaultName, plaintext).state
+}
+
 /** Whether `check` is the state of a format-2 vault under this key (false once destroyed and re-created). */
 export function opensVaultState(vaultName: string, key: Buffer, check: Buffer): boolean {
   return opensAs(key, check, vaultStateContext(vaultName)) !== null
 }
 
-function parseState(vaultName: string, plaintext: Buffer): VaultState {
+function parseState(vaultName: string, plaintext: Buffer): { format: string; state: VaultState } {
   try {
     const value = JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>
     const since = value.rbacSince
-    if (value.label === STATE_LABEL && (since === null || typeof since === 'string')) {
-      return { rbacSince: since }
+    const format = String(value.format)
+    if (
+      value.label === STATE_LABEL &&
+      (format === CREDENTIALS_SEALED_FORMAT || format === SEALED_FORMAT) &&
+      (since === null || typeof since === 'string')
+    ) {
+      return { format, state: { rbacSince: since } }
     }
   } catch {
     // fall through
@@ -78,6 +110,6 @@ function parseState(vaultName: string, plaintext: Buffer): VaultState {
 function downgraded(vaultName: string): VaultError {
   return new VaultError(
     'corrupt',
-    `Vault "${vaultName}": its stored format does not match its key check (the database was edited to strip the credential seals); refused: restore the vault from a backup`,
+    `Vault "${vaultName}": its stored format does not match its key check (the database was edited to strip the row seals); refused: restore the vault from a backup`,
   )
 }

@@ -137,7 +137,7 @@ export class Vault {
     this.#conn = handle.conn
     this.#cipher = new VaultCipher(handle.name, handle.key)
     this.#stmts = prepareStatements(handle.conn)
-    this.#agents = new AgentStore(handle.conn)
+    this.#agents = new AgentStore(handle.conn, this.#cipher)
     this.#identity = fileIdentity(handle.file)
   }
 

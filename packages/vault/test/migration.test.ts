@@ -47,7 +47,7 @@ describe('upgrading a vault created before agents', () => {
     const v = track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }))
     expect(schemaOf(file)).toEqual({
       tables: ['__drizzle_migrations', 'agents', 'credentials', 'grants', 'meta'],
-      migrations: 3,
+      migrations: 4,
     })
     expect(v.loadAll().map((c) => [c.name, c.service, c.secret.reveal(), c.rateLimit])).toEqual([
       ['gh', 'github', 'ghp_fixture-secret-0000', null],
@@ -63,7 +63,7 @@ describe('upgrading a vault created before agents', () => {
 
     // Reopening migrates nothing further and sees the same state.
     const again = track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }))
-    expect(schemaOf(file).migrations).toBe(3)
+    expect(schemaOf(file).migrations).toBe(4)
     expect(again.loadAgents()).toEqual([
       expect.objectContaining({
         name: 'bot',

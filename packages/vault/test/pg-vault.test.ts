@@ -147,7 +147,12 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL vaults', () => {
     expect(load.unavailable[0]?.secret?.reveal()).toBe('sk-broken-settings-secret-0001')
     const agents = await store.loadAgents()
     expect(agents.map((a) => [a.name, a.damaged ?? null, a.tokenHash.length])).toEqual([
-      ['odd', 'has an invalid stored rate limit', 0],
+      // The edit fails the row's seal; the stored hash is kept only to refuse that token by name.
+      [
+        'odd',
+        'has a stored identity or limits that do not match their seal: the row was added or changed outside Aegis (or copied from another vault)',
+        32,
+      ],
       ['ok', null, 32],
     ])
     expect(await code(store.listAgents())).toBe('corrupt')

@@ -134,9 +134,9 @@ describe('a credential row edited outside the vault', () => {
 })
 
 describe('the vault format cannot be stripped', () => {
-  it('a new vault is format 2', () => {
+  it('a new vault is format 3', () => {
     const v = newVault()
-    expect(meta(v.file, 'format_version')).toBe('2')
+    expect(meta(v.file, 'format_version')).toBe('3')
   })
 
   it('a format-2 vault marked as format 1 (so it would be re-sealed as edited) is refused on open', () => {
@@ -196,7 +196,7 @@ describe('a format-1 vault (made before settings were sealed)', () => {
     const file = join(dataDir, 'vaults/default.db')
     expect(meta(file, 'format_version')).toBe('1')
     const v = track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }))
-    expect(meta(file, 'format_version')).toBe('2')
+    expect(meta(file, 'format_version')).toBe('3')
     expect(v.loadCredentials().unavailable).toEqual([])
     expect(v.get('slack-bot')?.secret.reveal()).toBe('xoxb-fixture-secret-0000')
 

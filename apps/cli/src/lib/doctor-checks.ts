@@ -202,19 +202,35 @@ export function checkVault(opts: {
   return { vault, credentials: load.credentials, results }
 }
 
-/** One failing line per agent whose stored row the gate cannot use (it refuses that agent's token). */
+/**
+ * One failing line per agent whose stored row the gate cannot use (it refuses that agent's token),
+ * and per agent with a stored grant that fails its seal (it grants nothing).
+ */
 export function checkAgents(agents: readonly AgentRecord[]): CheckResult[] {
   return agents.flatMap((agent) => {
-    if (agent.damaged === undefined) return []
-    const fix = /rate limit|in-flight/.test(agent.damaged)
-      ? `aegis agent set-rate-limit --agent ${agent.name} --limit … --max-in-flight …`
-      : `aegis agent regenerate --name ${agent.name}`
-    return [
-      fail(
-        `agent ${agent.name}`,
-        `(id ${agent.id}) ${agent.damaged}; the gate does not recognise its token. Fix: ${fix}`,
-      ),
-    ]
+    const lines: CheckResult[] = []
+    if (agent.damaged !== undefined) {
+      const fix = /seal/.test(agent.damaged)
+        ? `if you did not make this change, find out who can write the vault; then aegis agent remove --name ${agent.name} (and add it again)`
+        : /rate limit|in-flight/.test(agent.damaged)
+          ? `aegis agent set-rate-limit --agent ${agent.name} --limit … --max-in-flight …`
+          : `aegis agent regenerate --name ${agent.name}`
+      lines.push(
+        fail(
+          `agent ${agent.name}`,
+          `(id ${agent.id}) ${agent.damaged}; the gate refuses its token. Fix: ${fix}`,
+        ),
+      )
+    }
+    for (const credentialId of agent.refusedGrants ?? []) {
+      lines.push(
+        fail(
+          `agent ${agent.name}`,
+          `a stored grant of credential id ${credentialId} does not match its seal: it was added outside Aegis and grants nothing. Fix: if you did not make this change, find out who can write the vault; aegis agent revoke --agent ${agent.name} --credential <name> removes it`,
+        ),
+      )
+    }
+    return lines
   })
 }
 

@@ -22,6 +22,14 @@ export function identity(requireAgentAuth: boolean): SyncStage {
     const hash = hashAgentToken(token)
     const agent = ctx.snapshot.agentsByHash.get(hash.toString('hex'))
     if (agent === undefined || !timingSafeEqual(agent.tokenHash, hash)) {
+      const refused = ctx.snapshot.refusedAgentsByHash.get(hash.toString('hex'))
+      if (refused !== undefined) {
+        ctx.refusedAgent = refused.name
+        return refuse(
+          'agent_auth_invalid',
+          `The agent token belongs to agent "${refused.name}", whose stored record the gate refuses: it ${refused.reason}. An operator must repair it (aegis doctor)`,
+        )
+      }
       return refuse('agent_auth_invalid', 'The agent token is not recognised')
     }
     ctx.agent = agent

@@ -1,6 +1,7 @@
 import { and, count, eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
+import { sealedAgentRow } from '../agent-rows.js'
 import { VaultCipher } from '../cipher.js'
 import { sealedCredentialRow } from '../credential-rows.js'
 import { KDF } from '../crypto.js'
@@ -10,12 +11,20 @@ import { assertSameSalt, checkSalt } from '../salt.js'
 import type { VaultStore } from '../store.js'
 import type { VaultInfo } from '../types.js'
 import { validateMasterKey, validateVaultName } from '../validate.js'
-import { checkVaultKey, LEGACY_FORMAT, makeVaultState, SEALED_FORMAT } from '../vault-format.js'
+import {
+  checkVaultKey,
+  KNOWN_FORMATS,
+  LEGACY_FORMAT,
+  makeVaultState,
+  openVaultState,
+  SEALED_FORMAT,
+} from '../vault-format.js'
+
 import { toPgVaultError } from './errors.js'
 import * as schema from './schema.js'
 import { PgVaultStore } from './store.js'
 
-const { credentials, vaults } = schema
+const { agents, credentials, grants, vaults } = schema
 
 /** What `VaultInfo.file` says for a vault that lives in PostgreSQL (there is no file). */
 export const PG_VAULT_LOCATION = 'postgresql'
@@ -80,7 +89,7 @@ export async function openPgVault(opts: PgVaultOptions): Promise<VaultStore> {
   const [row] = await run(() => db.select().from(vaults).where(eq(vaults.name, name)))
   if (row === undefined) throw new VaultError('no_vault', `No vault named "${name}" in PostgreSQL`)
   if (
-    ![LEGACY_FORMAT, SEALED_FORMAT].includes(row.formatVersion) ||
+    !KNOWN_FORMATS.includes(row.formatVersion) ||
     row.kdf !== KDF.name ||
     !Number.isSafeInteger(row.kdfIterations) ||
     row.kdfIterations < KDF.iterations ||
@@ -91,37 +100,66 @@ export async function openPgVault(opts: PgVaultOptions): Promise<VaultStore> {
   assertSameSalt(name, row.salt, opts.salt)
   const key = cachedVaultKey(masterKey, row.salt, row.kdfIterations)
   const cipher = new VaultCipher(name, key)
-  if (checkVaultKey(name, key, row.formatVersion, row.keyCheck).kind === 'legacy') {
-    await run(() => sealLegacyPgVault(opts.pool, name, key, cipher))
+  const checked = checkVaultKey(name, key, row.formatVersion, row.keyCheck)
+  if (checked.kind === 'legacy' || checked.format !== SEALED_FORMAT) {
+    await run(() => upgradePgVault(opts.pool, name, key, cipher))
   }
   return new PgVaultStore(opts.pool, name, cipher)
 }
 
 /**
- * Upgrades a format-1 vault to format 2 in one transaction holding the vault row's lock (as every
- * write does): each credential row sealed as it is, then the key check becomes the sealed state.
+ * Upgrades an older vault to the current format in one transaction holding the vault row's lock (as
+ * every write does): each row the old format left unsealed (credentials before 2, agents and grants
+ * before 3) sealed as it is, then the key check becomes the sealed state (keeping what a format-2
+ * state says). Another process that upgraded it first leaves nothing to do.
  */
-async function sealLegacyPgVault(pool: Pool, name: string, key: Buffer, cipher: VaultCipher): Promise<void> {
+async function upgradePgVault(pool: Pool, name: string, key: Buffer, cipher: VaultCipher): Promise<void> {
   await drizzle({ client: pool, schema }).transaction(async (tx) => {
     const [vault] = await tx
-      .select({ formatVersion: vaults.formatVersion })
+      .select({ formatVersion: vaults.formatVersion, keyCheck: vaults.keyCheck })
       .from(vaults)
       .where(eq(vaults.name, name))
       .for('update')
-    if (vault?.formatVersion !== LEGACY_FORMAT) return
-    for (const { vault: _vault, ...row } of await tx
-      .select()
-      .from(credentials)
-      .where(eq(credentials.vault, name))) {
-      const { seal } = sealedCredentialRow(cipher, row)
-      await tx
-        .update(credentials)
-        .set({ seal })
-        .where(and(eq(credentials.vault, name), eq(credentials.id, row.id)))
+    if (vault === undefined || vault.formatVersion === SEALED_FORMAT) return
+    if (vault.formatVersion === LEGACY_FORMAT) {
+      for (const { vault: _vault, ...row } of await tx
+        .select()
+        .from(credentials)
+        .where(eq(credentials.vault, name))) {
+        const { seal } = sealedCredentialRow(cipher, row)
+        await tx
+          .update(credentials)
+          .set({ seal })
+          .where(and(eq(credentials.vault, name), eq(credentials.id, row.id)))
+      }
     }
+    for (const { vault: _vault, ...row } of await tx.select().from(agents).where(eq(agents.vault, name))) {
+      const { seal } = sealedAgentRow(cipher, row)
+      await tx
+        .update(agents)
+        .set({ seal })
+        .where(and(eq(agents.vault, name), eq(agents.id, row.id)))
+    }
+    for (const pair of await tx
+      .select({ agentId: grants.agentId, credentialId: grants.credentialId })
+      .from(grants)
+      .where(eq(grants.vault, name))) {
+      await tx
+        .update(grants)
+        .set({ seal: cipher.sealGrant(pair) })
+        .where(
+          and(
+            eq(grants.vault, name),
+            eq(grants.agentId, pair.agentId),
+            eq(grants.credentialId, pair.credentialId),
+          ),
+        )
+    }
+    const rbacSince =
+      vault.formatVersion === LEGACY_FORMAT ? null : openVaultState(name, key, vault.keyCheck).rbacSince
     await tx
       .update(vaults)
-      .set({ formatVersion: SEALED_FORMAT, keyCheck: makeVaultState(name, key, { rbacSince: null }) })
+      .set({ formatVersion: SEALED_FORMAT, keyCheck: makeVaultState(name, key, { rbacSince }) })
       .where(eq(vaults.name, name))
   })
 }

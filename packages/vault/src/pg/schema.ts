@@ -81,6 +81,8 @@ export const agents = aegis.table(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     tokenRotatedAt: text('token_rotated_at'),
+    /** HMAC of the row's identity and limits (see settings-seal.ts); NULL only before format 3. */
+    seal: bytea('seal'),
   },
   (t) => [
     uniqueIndex('agents_vault_name_unique').on(t.vault, t.name),
@@ -99,6 +101,8 @@ export const grants = aegis.table(
     agentId: text('agent_id').notNull(),
     credentialId: text('credential_id').notNull(),
     createdAt: text('created_at').notNull(),
+    /** HMAC of the pair of ids (see settings-seal.ts); NULL only before format 3. */
+    seal: bytea('seal'),
   },
   (t) => [
     primaryKey({ columns: [t.agentId, t.credentialId] }),

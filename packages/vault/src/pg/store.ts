@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
 import {
   duplicateAgent,
+  grantedNames,
   groupPairs,
   limitedAgentRow,
   newAgentRow,
@@ -173,28 +174,35 @@ export class PgVaultStore implements VaultStore {
   }
 
   async addAgent(input: NewAgent): Promise<AgentWithToken> {
-    const { row, token } = newAgentRow(input, new Date())
+    const { row, token } = newAgentRow(this.#cipher, input, new Date())
     return this.#write(async (tx) => {
       if (await this.#agentRow(tx, row.name)) throw duplicateAgent(row.name)
       await tx.insert(agents).values({ ...row, vault: this.name })
-      return { agent: toAgentInfo(row, []), token }
+      return { agent: toAgentInfo(this.#cipher, row, []), token }
     })
   }
 
   async listAgents(): Promise<AgentInfo[]> {
     return this.#read(async (db) => {
       const rows = await this.#agentRows(db)
-      const names = groupPairs(
+      const byAgent = groupPairs(
         await db
-          .select({ agentId: grants.agentId, name: credentials.name })
+          .select({
+            agentId: grants.agentId,
+            credentialId: grants.credentialId,
+            seal: grants.seal,
+            name: credentials.name,
+          })
           .from(grants)
           .innerJoin(credentials, eq(credentials.id, grants.credentialId))
           .where(eq(grants.vault, this.name))
           .orderBy(sql`${credentials.name} COLLATE "C"`),
         (g) => g.agentId,
-        (g) => g.name,
+        (g) => g,
       )
-      return rows.map((row) => toAgentInfo(row, names.get(row.id) ?? []))
+      return rows.map((row) =>
+        toAgentInfo(this.#cipher, row, grantedNames(this.#cipher, row, byAgent.get(row.id) ?? [])),
+      )
     })
   }
 
@@ -215,7 +223,7 @@ export class PgVaultStore implements VaultStore {
 
   async regenerateAgentToken(name: string): Promise<AgentWithToken> {
     return this.#write(async (tx) => {
-      const { row, token } = regeneratedAgentRow(await this.#requireAgent(tx, name), new Date())
+      const { row, token } = regeneratedAgentRow(this.#cipher, await this.#requireAgent(tx, name), new Date())
       await tx
         .update(agents)
         .set({
@@ -223,6 +231,7 @@ export class PgVaultStore implements VaultStore {
           prefix: row.prefix,
           tokenRotatedAt: row.tokenRotatedAt,
           updatedAt: row.updatedAt,
+          seal: row.seal,
         })
         .where(and(eq(agents.vault, this.name), eq(agents.id, row.id)))
       return { agent: await this.#agentInfo(tx, row), token }
@@ -232,12 +241,25 @@ export class PgVaultStore implements VaultStore {
   async grant(agentName: string, credentialName: string): Promise<boolean> {
     return this.#write(async (tx) => {
       const pair = await this.#pair(tx, agentName, credentialName)
-      const added = await tx
+      const [held] = await tx
+        .select({ agentId: grants.agentId, credentialId: grants.credentialId, seal: grants.seal })
+        .from(grants)
+        .where(
+          and(
+            eq(grants.vault, this.name),
+            eq(grants.agentId, pair.agentId),
+            eq(grants.credentialId, pair.credentialId),
+          ),
+        )
+      // A held grant that fails its seal (added outside Aegis) is not one: this sealed grant replaces it.
+      if (held !== undefined && this.#cipher.grantMatchesSeal(held, held.seal)) return false
+      const createdAt = new Date().toISOString()
+      const seal = this.#cipher.sealGrant(pair)
+      await tx
         .insert(grants)
-        .values({ ...pair, vault: this.name, createdAt: new Date().toISOString() })
-        .onConflictDoNothing()
-        .returning({ agentId: grants.agentId })
-      return added.length > 0
+        .values({ ...pair, vault: this.name, createdAt, seal })
+        .onConflictDoUpdate({ target: [grants.agentId, grants.credentialId], set: { createdAt, seal } })
+      return true
     })
   }
 
@@ -260,10 +282,15 @@ export class PgVaultStore implements VaultStore {
 
   async setAgentLimits(name: string, limits: AgentLimits): Promise<AgentInfo> {
     return this.#write(async (tx) => {
-      const next = limitedAgentRow(await this.#requireAgent(tx, name), limits, new Date())
+      const next = limitedAgentRow(this.#cipher, await this.#requireAgent(tx, name), limits, new Date())
       await tx
         .update(agents)
-        .set({ rateLimit: next.rateLimit, maxInFlight: next.maxInFlight, updatedAt: next.updatedAt })
+        .set({
+          rateLimit: next.rateLimit,
+          maxInFlight: next.maxInFlight,
+          updatedAt: next.updatedAt,
+          seal: next.seal,
+        })
         .where(and(eq(agents.vault, this.name), eq(agents.id, next.id)))
       return this.#agentInfo(tx, next)
     })
@@ -272,16 +299,16 @@ export class PgVaultStore implements VaultStore {
   async loadAgents(): Promise<AgentRecord[]> {
     return this.#read(async (db) => {
       const rows = await this.#agentRows(db)
-      const ids = groupPairs(
+      const byAgent = groupPairs(
         await db
-          .select({ agentId: grants.agentId, credentialId: grants.credentialId })
+          .select({ agentId: grants.agentId, credentialId: grants.credentialId, seal: grants.seal })
           .from(grants)
           .where(eq(grants.vault, this.name))
           .orderBy(sql`${grants.credentialId} COLLATE "C"`),
         (g) => g.agentId,
-        (g) => g.credentialId,
+        (g) => g,
       )
-      return rows.map((row) => toAgentRecord(row, ids.get(row.id) ?? []))
+      return rows.map((row) => toAgentRecord(this.#cipher, row, byAgent.get(row.id) ?? []))
     })
   }
 
@@ -368,16 +395,18 @@ export class PgVaultStore implements VaultStore {
   }
 
   async #agentInfo(db: Q, row: AgentRow): Promise<AgentInfo> {
-    const names = await db
-      .select({ name: credentials.name })
+    const held = await db
+      .select({
+        agentId: grants.agentId,
+        credentialId: grants.credentialId,
+        seal: grants.seal,
+        name: credentials.name,
+      })
       .from(grants)
       .innerJoin(credentials, eq(credentials.id, grants.credentialId))
       .where(and(eq(grants.vault, this.name), eq(grants.agentId, row.id)))
       .orderBy(sql`${credentials.name} COLLATE "C"`)
-    return toAgentInfo(
-      row,
-      names.map((g) => g.name),
-    )
+    return toAgentInfo(this.#cipher, row, grantedNames(this.#cipher, row, held))
   }
 
   async #pair(
