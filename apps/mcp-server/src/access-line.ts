@@ -6,6 +6,6 @@ import type { AccessCheck } from '@aegis/access'
  * out; a missing or wrong token as it is.
  */
 export function accessRefusalLine(check: Extract<AccessCheck, { ok: false }>): string {
-  if (check.status !== 403) return check.message
+  if (check.code !== 'forbidden') return check.message
   return `Permission denied: ${check.message} (an admin can change your role: aegis user role --name <you> --role operator)`
 }

@@ -7,7 +7,7 @@ import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
 import { StopSignals } from '@aegis/proxy/internal'
 import { rateLimiterFromConfig } from '@aegis/redis-rate-limit'
-import { openVault, readCustody, readUnsealedKey, saltFromText } from '@aegis/vault'
+import { openVault, rbacRecord, readCustody, readUnsealedKey, saltFromText } from '@aegis/vault'
 import { Outbox } from '@aegis/webhooks'
 import pino from 'pino'
 import { accessRefusalLine } from './access-line.js'
@@ -82,7 +82,13 @@ async function serveUntilStopped(options: ServeOptions, signals: StopSignals): P
   )
   const state =
     pgUrl === undefined
-      ? openSqliteState(config.vault.data_dir, config.vault.name, masterKey, config.vault.salt)
+      ? openSqliteState(
+          config.vault.data_dir,
+          config.vault.name,
+          masterKey,
+          config.vault.salt,
+          env.AEGIS_USER_TOKEN,
+        )
       : await openPgState({
           config,
           url: pgUrl,
@@ -144,6 +150,7 @@ function openSqliteState(
   name: string,
   masterKey: string,
   salt: string | undefined,
+  userToken: string | undefined,
 ): ServerState {
   // AEGIS_SALT / vault.salt: the vault must have been created with it.
   const vault = openVault({
@@ -153,6 +160,8 @@ function openSqliteState(
     ...(salt === undefined ? {} : { salt: saltFromText(salt) }),
   })
   try {
+    // Checked before opening from the key-less hint; now the vault's sealed state says it too.
+    authorizeServe(dataDir, userToken, () => vault.rbacSince())
     const ledger = openLedger({
       file: join(dataDir, 'ledger.db'),
       // Commits in a writer thread, off the event loop that serves the tool calls.
@@ -198,9 +207,15 @@ function keyOf(
 /**
  * RBAC, as `aegis mcp serve` has it: once the data directory has users, starting the server needs
  * the token of one allowed gate:start (AEGIS_USER_TOKEN), checked by @aegis/access before anything
- * is opened.
+ * is opened. No user is bootstrap only while RBAC was never turned on: the vault's key-less hint
+ * says so before the vault is opened, its sealed state (`sealed`) once it is.
  */
-function authorizeServe(dataDir: string, token: string | undefined): void {
-  const check = checkAccess({ file: accessFile(dataDir), token, permission: 'gate:start' })
+function authorizeServe(dataDir: string, token: string | undefined, sealed?: () => string | null): void {
+  const check = checkAccess({
+    file: accessFile(dataDir),
+    token,
+    permission: 'gate:start',
+    rbacSince: rbacRecord(dataDir, sealed),
+  })
   if (!check.ok) throw new StartupError(accessRefusalLine(check))
 }

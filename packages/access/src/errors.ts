@@ -9,6 +9,8 @@ export type AccessErrorCode =
   | 'user_not_found'
   | 'invalid_input'
   | 'corrupt'
+  /** Bootstrap refused: access.db holds no user although RBAC was turned on (see `guardBootstrap`). */
+  | 'users_lost'
 
 /** Every refusal of this package: a stable `code` and one line that never holds a token. */
 export class AccessError extends Error {

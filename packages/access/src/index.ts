@@ -7,6 +7,7 @@
  */
 export { type Actor, BOOTSTRAP, type UserActor } from './actor.js'
 export { authorize, type Decision } from './authorize.js'
+export { guardBootstrap, lostUsersMessage, type RbacRecord } from './bootstrap-guard.js'
 export { type AccessCheck, AUTHENTICATION_REQUIRED, checkAccess, checkUserAccess } from './check.js'
 export { COMMAND_PERMISSIONS, type CommandId, commandPermission } from './commands.js'
 export { AccessError, type AccessErrorCode } from './errors.js'

@@ -23,6 +23,31 @@ describe('checkAccess', () => {
     expect(readdirSync(dir)).toEqual([])
   })
 
+  it('refuses bootstrap (403 users_lost) when the vault says RBAC was turned on, and asks only then', () => {
+    let asked = 0
+    const since = () => {
+      asked++
+      return '2026-05-06T07:08:09.000Z'
+    }
+    const check = checkAccess({ file, token: undefined, permission: 'vault:manage', rbacSince: since })
+    expect(check).toEqual({
+      ok: false,
+      status: 403,
+      code: 'users_lost',
+      message: `RBAC is on for ${dir} (its first user was added 2026-05-06T07:08:09.000Z), but access.db holds no user: it was deleted, emptied or replaced. Refused; restore access.db from a backup, or, holding the master key, add a new first admin with: aegis user recover --name <name>`,
+    })
+    expect(
+      checkAccess({ file, token: undefined, permission: 'vault:manage', rbacSince: () => null }),
+    ).toEqual({
+      ok: true,
+      actor: BOOTSTRAP,
+    })
+    const admin = addUser({ file, actor: BOOTSTRAP, name: 'root', role: 'admin' }).token
+    asked = 0
+    expect(checkAccess({ file, token: admin, permission: 'vault:manage', rbacSince: since }).ok).toBe(true)
+    expect(asked).toBe(0)
+  })
+
   describe('once a user exists', () => {
     let admin: string
     let viewer: string

@@ -52,7 +52,7 @@ export {
 } from './manage.js'
 export { VAULT_PG_MIGRATIONS } from './pg-migrations.js'
 export { type PrepareVaultOptions, prepareVault } from './prepare.js'
-export { rbacHint, sealedRbacHint } from './rbac-state.js'
+export { rbacHint, rbacRecord, sealedRbacHint } from './rbac-state.js'
 export { saltFromText } from './salt.js'
 export { Secret } from './secret.js'
 export { sqliteVaultStore, type VaultStore } from './store.js'

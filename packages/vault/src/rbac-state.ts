@@ -115,3 +115,21 @@ export function sealedRbacHint(opts: { dataDir: string; name: string; masterKey:
     return null
   }
 }
+
+/**
+ * Whether RBAC was turned on for `dataDir`, for a host's bootstrap check (access `guardBootstrap`):
+ * the key-less hint first (a file read, no key derivation), then `sealed` — the sealed state of a
+ * vault the host already opened with its key. A sealed state that cannot be read counts as "on"
+ * (fail closed). Null only when neither says so.
+ */
+export function rbacRecord(dataDir: string, sealed?: () => string | null): () => string | null {
+  return () => {
+    const hint = rbacHint(dataDir)
+    if (hint !== null || sealed === undefined) return hint
+    try {
+      return sealed()
+    } catch {
+      return 'at an unknown date (the vault state that records it cannot be read)'
+    }
+  }
+}

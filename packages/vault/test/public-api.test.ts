@@ -45,6 +45,7 @@ describe('@aegis/vault public API', () => {
         'openVault',
         'prepareVault',
         'rbacHint',
+        'rbacRecord',
         'saltFromText',
         'sealedRbacHint',
         'stageFile',

@@ -3,14 +3,29 @@
  * each time: a user removed, demoted or re-tokened since the login loses access at once), and the
  * one permission check, `authorize`.
  */
-import { AccessError, type Actor, authorize, BOOTSTRAP, PERMISSIONS, type Permission } from '@aegis/access'
+import {
+  AccessError,
+  type Actor,
+  authorize,
+  BOOTSTRAP,
+  guardBootstrap,
+  PERMISSIONS,
+  type Permission,
+} from '@aegis/access'
 import type { UserAccess } from './deps.js'
 import { ApiError } from './respond.js'
 import type { Principal } from './session.js'
 
-/** The actor of `token` among the users (none at all: bootstrap); AccessError as the store throws it. */
+/**
+ * The actor of `token` among the users (none at all: bootstrap, unless the vault says RBAC was
+ * turned on: AccessError `users_lost`); AccessError as the store throws it.
+ */
 export function resolveActor(users: UserAccess, token: string | undefined): Promise<Actor> {
-  return users.use(async (store) => (store === null ? BOOTSTRAP : store.resolveActor(token)))
+  return users.use(async (store) =>
+    store === null
+      ? guardBootstrap(BOOTSTRAP, users.rbacSince, users.dataDir ?? '')
+      : store.resolveActor(token),
+  )
 }
 
 /** The actor of a principal, or a 401 ApiError when it no longer authenticates. */
@@ -18,6 +33,9 @@ export async function actorOf(users: UserAccess, principal: Principal): Promise<
   try {
     return await resolveActor(users, principal.userToken)
   } catch (error) {
+    if (error instanceof AccessError && error.code === 'users_lost') {
+      throw new ApiError(403, 'users_lost', error.message)
+    }
     if (
       error instanceof AccessError &&
       (error.code === 'authentication_required' || error.code === 'invalid_token')

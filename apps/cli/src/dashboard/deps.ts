@@ -1,5 +1,5 @@
 /** What the dashboard server is given by `aegis dashboard`: no globals, no env reads below here. */
-import type { UserStore } from '@aegis/access'
+import type { RbacRecord, UserStore } from '@aegis/access'
 import type { LedgerStore } from '@aegis/ledger'
 import type { ConnectionLimits, Logger } from '@aegis/proxy'
 import type { VaultStore } from '@aegis/vault'
@@ -39,6 +39,13 @@ export interface VaultAccess {
  */
 export interface UserAccess {
   use<R>(fn: (store: UserStore | null) => Promise<R>): Promise<R>
+  /**
+   * What the vault says about RBAC (access `guardBootstrap`): no user store is bootstrap only while
+   * this says null. Consulted only when there is no user store.
+   */
+  rbacSince?: RbacRecord
+  /** The data directory `rbacSince` speaks for (named in the refusal). */
+  dataDir?: string
 }
 
 export interface DashboardLogger {

@@ -7,12 +7,13 @@ import { fileURLToPath } from 'node:url'
 import type { AegisConfig } from '@aegis/config'
 import type { LedgerStore } from '@aegis/ledger'
 import { connectionLimits, connectionLimitsFromConfig } from '@aegis/proxy/internal'
-import type { VaultStore } from '@aegis/vault'
+import { rbacRecord, sealedRbacHint, type VaultStore } from '@aegis/vault'
 import { gateUrlFrom } from '../lib/agent-env.js'
 import { bindFailureMessage } from '../lib/bind-error.js'
 import { CliError } from '../lib/errors.js'
 import type { GateRuntime } from '../lib/gate-runtime.js'
 import { createLogger } from '../lib/logger.js'
+import { availableMasterKey } from '../lib/rbac-bootstrap.js'
 import type { Storage } from '../lib/storage.js'
 import { withUserStore } from '../lib/user-store.js'
 import {
@@ -84,7 +85,23 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
       }
     },
   }
-  const users: UserAccess = { use: (fn) => withUserStore(storage, fn) }
+  const dataDir = config.vault.data_dir
+  // No user store is bootstrap only while RBAC was never turned on: the key-less hint, else the
+  // sealed state — of the gate's open vault, or read with the key this command holds (derived once
+  // per process; only while there is no user store).
+  const sealedSince = gate
+    ? () => gate.vault.rbacSince()
+    : () => {
+        const masterKey = availableMasterKey(config)
+        return masterKey === undefined
+          ? null
+          : sealedRbacHint({ dataDir, name: options.vaultName, masterKey })
+      }
+  const users: UserAccess = {
+    use: (fn) => withUserStore(storage, fn),
+    rbacSince: rbacRecord(dataDir, sealedSince),
+    dataDir,
+  }
   const limits = connectionLimits(connectionLimitsFromConfig(config))
   const deps: DashboardDeps = {
     allowedHosts: dashboardHosts(config.dashboard.allowed_hosts),

@@ -101,7 +101,7 @@ export interface GateRuntimeOptions {
 export interface GateRuntime {
   readonly address: ListeningAddress
   readonly engine: 'sqlite' | 'postgres'
-  readonly vault: { readonly name: string; isSealed(): boolean }
+  readonly vault: { readonly name: string; isSealed(): boolean; rbacSince(): string | null }
   readonly ledger: LedgerStore
   readonly logger: Logger
   /** What the gate's `/_aegis/health` answers now. */

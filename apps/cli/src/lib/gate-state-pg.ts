@@ -88,6 +88,7 @@ export async function openPgGateState(
       vault: {
         name: vaultStore.name,
         isSealed: () => false,
+        rbacSince: () => null,
         loadCredentials: () => source.loadCredentials(),
         sealSecret: (purpose, plaintext) => vaultStore.sealSecret(purpose, plaintext),
         openSecret: (purpose, envelope) => vaultStore.openSecret(purpose, envelope),

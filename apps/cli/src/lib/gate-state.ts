@@ -7,7 +7,7 @@ import { accessFile, checkAccess, commandPermission, type Permission } from '@ae
 import { type LedgerStore, openLedger, sqliteLedgerStore } from '@aegis/ledger'
 import type { AuditSink, CredentialSource } from '@aegis/proxy'
 import type { AdminAuthorize, AdminHandlers } from '@aegis/proxy/internal'
-import { type CredentialLoad, readCustody, SealableVault } from '@aegis/vault'
+import { type CredentialLoad, rbacRecord, readCustody, SealableVault } from '@aegis/vault'
 import { Outbox, type OutboxStore, sqliteOutboxStore } from '@aegis/webhooks'
 import { CliError } from './errors.js'
 import { ledgerPath } from './ledger-file.js'
@@ -28,6 +28,11 @@ export interface GateState {
   readonly vault: {
     readonly name: string
     isSealed(): boolean
+    /**
+     * When RBAC was turned on, as the open vault's sealed state says (null: never, or no key at
+     * hand; PostgreSQL keeps its users and that fact in the database).
+     */
+    rbacSince(): string | null
     /** The usable credentials as the gate holds them now (for the expiry check). */
     loadCredentials(): CredentialLoad
     sealSecret(purpose: string, plaintext: string): Buffer
@@ -77,6 +82,9 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
     throw error
   }
   const file = accessFile(dataDir)
+  // access.db deleted or emptied while the gate runs is not bootstrap: the hint, else the sealed
+  // state of the vault this gate holds open (nothing to read while it is sealed).
+  const rbacSince = rbacRecord(dataDir, () => vault.rbacSince())
   return {
     engine: 'sqlite',
     vault,
@@ -85,7 +93,7 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
     ledger: sqliteLedgerStore(ledger),
     outbox: sqliteOutboxStore(outbox),
     adminAuthorize: (token) => {
-      const check = checkAccess({ file, token, permission: ADMIN_PERMISSION })
+      const check = checkAccess({ file, token, permission: ADMIN_PERMISSION, rbacSince })
       return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
     },
     // After an unseal or a seal the gate re-reads its source at once instead of at the next poll.

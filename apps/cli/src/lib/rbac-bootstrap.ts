@@ -6,19 +6,14 @@
  * and the bootstrap fact in the database, not in a file beside the vault.
  */
 import { existsSync } from 'node:fs'
+import { lostUsersMessage } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
 import { openVault, rbacHint, readCustody, readUnsealedKey, type Vault } from '@aegis/vault'
 import { CliError } from './errors.js'
 
-/** How the operator gets back in (documented in the CLI README, "Recovering a lost access.db"). */
-const RECOVERY =
-  'restore access.db from a backup, or, holding the master key, add a new first admin with: aegis user recover --name <name>'
-
 /** The error for a data directory whose users are gone although RBAC was turned on. */
 export function lostUserStore(dataDir: string, since: string): CliError {
-  return new CliError(
-    `RBAC is on for ${dataDir} (its first user was added ${since}), but access.db holds no user: it was deleted, emptied or replaced. Refused; ${RECOVERY}`,
-  )
+  return new CliError(lostUsersMessage(dataDir, since))
 }
 
 /**

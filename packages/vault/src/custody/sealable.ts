@@ -145,6 +145,14 @@ export class SealableVault {
 
   // The credential source the gate reads (structurally @aegis/proxy's CredentialSource).
   /** `Vault.sealSecret` while unsealed. */
+  /**
+   * When RBAC was turned on, as the open vault's sealed state says (see `Vault.rbacSince`); null
+   * while sealed (no key to read it with) or when it never was.
+   */
+  rbacSince(): string | null {
+    return this.#vault?.rbacSince() ?? null
+  }
+
   sealSecret(purpose: string, plaintext: string): Buffer {
     if (this.#vault === null) throw new VaultError('io', 'Vault is sealed')
     return this.#vault.sealSecret(purpose, plaintext)

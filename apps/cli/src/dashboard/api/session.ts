@@ -33,6 +33,9 @@ async function principalFor(token: string, auth: Auth, deps: DashboardDeps): Pro
     ) {
       throw new ApiError(401, 'invalid_token', INVALID_USER_TOKEN)
     }
+    if (error instanceof AccessError && error.code === 'users_lost') {
+      throw new ApiError(403, 'users_lost', error.message)
+    }
     throw error
   }
   // While no user exists the store does not even read the token: a user token proves nothing then.
