@@ -51,11 +51,12 @@ function stripHint(p: Project): void {
 describe('the admin socket of a gate whose access.db is lost', () => {
   it('refuses (403) whether the hint or only the sealed state of its open vault says RBAC is on', async () => {
     const p = await project()
-    const vault = openVault({ dataDir: p.dataDir, name: 'default', masterKey: p.key })
-    vault.recordRbacOn('2026-04-05T06:07:08.000Z')
-    vault.close()
+    const added = await p.run(['user', 'add', '--name', 'admin', '--role', 'admin'])
+    expect(added.code, added.stderr).toBe(0)
     const state = openSqliteGateState({ dataDir: p.dataDir, vaultName: 'default', masterKey: () => p.key })
     try {
+      // Deleted while the gate runs.
+      rmSync(join(p.dataDir, 'access.db'))
       const refused = await state.adminAuthorize(undefined)
       expect(refused).toMatchObject({ ok: false, status: 403, message: expect.stringMatching(LOST) })
       stripHint(p)
@@ -63,6 +64,17 @@ describe('the admin socket of a gate whose access.db is lost', () => {
     } finally {
       await state.close()
     }
+  })
+
+  it('a gate does not start as bootstrap when only the sealed state says RBAC is on', async () => {
+    const p = await project()
+    const vault = openVault({ dataDir: p.dataDir, name: 'default', masterKey: p.key })
+    vault.recordRbacOn('2026-04-05T06:07:08.000Z')
+    vault.close()
+    stripHint(p)
+    expect(() =>
+      openSqliteGateState({ dataDir: p.dataDir, vaultName: 'default', masterKey: () => p.key }),
+    ).toThrow(LOST)
   })
 
   it('a data directory that never had a user is still bootstrap', async () => {

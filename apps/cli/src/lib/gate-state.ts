@@ -85,6 +85,14 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
   // access.db deleted or emptied while the gate runs is not bootstrap: the hint, else the sealed
   // state of the vault this gate holds open (nothing to read while it is sealed).
   const rbacSince = rbacRecord(dataDir, () => vault.rbacSince())
+  // No user while the vault says RBAC was turned on: the gate does not start as bootstrap, as no
+  // command that opens the vault does (with users, the command itself was authorised already).
+  const atStart = checkAccess({ file, token: undefined, permission: ADMIN_PERMISSION, rbacSince })
+  if (!atStart.ok && atStart.code === 'users_lost') {
+    void ledger.close()
+    vault.close()
+    throw new CliError(atStart.message)
+  }
   return {
     engine: 'sqlite',
     vault,
