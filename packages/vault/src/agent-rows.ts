@@ -172,6 +172,24 @@ export function toAgentRecord(
   }
 }
 
+/**
+ * An agent of a vault whose set of rows no longer matches its sealed state: refused like a row
+ * that fails its own seal (its hash kept only so the gate can say why), with no limits or grants.
+ */
+export function refusedAgentRecord(row: AgentRow, reason: string): AgentRecord {
+  const hashed = Buffer.isBuffer(row.tokenHash) && row.tokenHash.length === 32
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    tokenHash: hashed ? Buffer.from(row.tokenHash) : Buffer.alloc(0),
+    rateLimit: null,
+    maxInFlight: null,
+    grants: [],
+    damaged: reason,
+  }
+}
+
 /** Agent metadata (never the hash); throws `corrupt` for a damaged row or one that fails its seal. */
 export function toAgentInfo(cipher: VaultCipher, row: AgentRow, grantNames: string[]): AgentInfo {
   requireAgentSeal(cipher, row)

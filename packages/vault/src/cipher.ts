@@ -1,5 +1,6 @@
-import { credentialContext, open, seal, sealedSecretContext, settingsSealKey } from './crypto.js'
+import { credentialContext, open, rowSealKey, seal, sealedSecretContext, settingsSealKey } from './crypto.js'
 import { VaultError } from './errors.js'
+import { changedRowTable, type RowSets, type RowTable, rowSetMacs, type StoredRowSets } from './row-set.js'
 import { Secret } from './secret.js'
 import {
   agentMatchesSeal,
@@ -23,11 +24,48 @@ export class VaultCipher {
   readonly #vault: string
   readonly #key: Buffer
   readonly #sealKey: Buffer
+  readonly #formerSealKey: Buffer
 
   constructor(vaultName: string, key: Buffer) {
     this.#vault = vaultName
     this.#key = key
-    this.#sealKey = settingsSealKey(key)
+    this.#sealKey = rowSealKey(key)
+    this.#formerSealKey = settingsSealKey(key)
+  }
+
+  /** Whether a row kept the seal a format-2/3 vault gave it (to upgrade it; constant time). */
+  matchesFormerSeal(
+    row:
+      | { kind: 'credential'; row: SealedSettings }
+      | { kind: 'agent'; row: SealedAgent }
+      | { kind: 'grant'; row: SealedGrant },
+    seal: unknown,
+  ): boolean {
+    const key = this.#formerSealKey
+    if (row.kind === 'credential') return settingsMatchSeal(key, this.#vault, row.row, seal)
+    if (row.kind === 'agent') return agentMatchesSeal(key, this.#vault, row.row, seal)
+    return grantMatchesSeal(key, this.#vault, row.row, seal)
+  }
+
+  /** The MAC of each table's current rows (see row-set.ts). */
+  rowSets(rows: StoredRowSets): RowSets {
+    return rowSetMacs(this.#sealKey, this.#vault, rows)
+  }
+
+  /**
+   * The first table whose current rows are not the set the sealed state `check` recorded, or null.
+   * Throws `invalid_master_key`/`corrupt` when the check does not open; a state without row sets
+   * (older than format 4: the vault is upgraded on open) counts as every table changed.
+   */
+  changedRows(check: Buffer, rows: StoredRowSets): RowTable | null {
+    const recorded = this.openState(check).rows
+    if (recorded === null) return 'credentials'
+    return changedRowTable(recorded, this.rowSets(rows))
+  }
+
+  /** The sealed state `check` with the row sets of `rows` (what every write stores last). */
+  resealState(check: Buffer, rows: StoredRowSets): Buffer {
+    return this.sealState({ ...this.openState(check), rows: this.rowSets(rows) })
   }
 
   /** The seal of a credential row's settings (HMAC under a subkey of this vault's key). */
@@ -86,7 +124,7 @@ export class VaultCipher {
   }
 
   /** The key check of a vault at the current format holding `state`. */
-  sealState(state: VaultState): Buffer {
+  sealState(state: { rbacSince: string | null; rows: RowSets }): Buffer {
     return makeVaultState(this.#vault, this.#key, state)
   }
 

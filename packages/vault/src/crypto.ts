@@ -121,12 +121,24 @@ export function vaultStateContext(vaultName: string): string {
 const SETTINGS_SEAL_INFO = 'aegis:v1:credential-settings-seal'
 
 /**
- * The 256-bit HMAC key that seals credential settings, derived from the vault key with
+ * The 256-bit HMAC key that sealed rows at formats 2 and 3 (read only to upgrade), derived from the vault key with
  * HKDF-SHA-256 under its own label, so a seal and an envelope never share a key.
  */
 export function settingsSealKey(key: Buffer): Buffer {
   checkKey(key)
   return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), SETTINGS_SEAL_INFO, KDF.keyLength))
+}
+
+/** HKDF `info` of the subkey that seals rows and row sets from format 4 on. */
+const ROW_SEAL_INFO = 'aegis:v4:row-seal'
+
+/**
+ * The HMAC key of row seals and row-set MACs at format 4. A different subkey from the one of
+ * formats 2 and 3 (`settingsSealKey`), so rows written at 4 fail the seals of an older format.
+ */
+export function rowSealKey(key: Buffer): Buffer {
+  checkKey(key)
+  return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), ROW_SEAL_INFO, KDF.keyLength))
 }
 
 /** The known plaintext sealed as the key-check value. */

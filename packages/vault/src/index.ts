@@ -56,6 +56,7 @@ export { rbacHint, rbacRecord, sealedRbacHint } from './rbac-state.js'
 export { saltFromText } from './salt.js'
 export { Secret } from './secret.js'
 export { sqliteVaultStore, type VaultStore } from './store.js'
+export type { StoredRows } from './stored-rows.js'
 export type {
   AgentInfo,
   AgentLimits,

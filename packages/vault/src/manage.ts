@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { and, count, eq } from 'drizzle-orm'
-import { sealedAgentRow } from './agent-rows.js'
 import { VaultCipher } from './cipher.js'
-import { sealedCredentialRow } from './credential-rows.js'
 import { KDF } from './crypto.js'
 import { type Connection, connect, migrateDatabase, readMeta } from './db.js'
 import { corruptDatabase, missingDatabase, toVaultError, VaultError } from './errors.js'
@@ -21,6 +19,7 @@ import { withRegistryLock, writeRegistry } from './registry-write.js'
 import { assertSameSalt, checkSalt } from './salt.js'
 import { agents, credentials, grants, meta } from './schema.js'
 import type { VaultInfo } from './types.js'
+import { upgradedSeal } from './upgrade-rows.js'
 import { validateMasterKey, validateVaultName } from './validate.js'
 import { Vault } from './vault.js'
 import {
@@ -93,7 +92,10 @@ export function createVault(opts: CreateVaultOptions): Vault {
       kdf: KDF.name,
       kdf_iterations: String(KDF.iterations),
       salt: salt.toString('hex'),
-      key_check: makeVaultState(name, key, { rbacSince: null }).toString('base64'),
+      key_check: makeVaultState(name, key, {
+        rbacSince: null,
+        rows: new VaultCipher(name, key).rowSets({ credentials: [], agents: [], grants: [] }),
+      }).toString('base64'),
       created_at: createdAt,
     }
     const db = conn.db
@@ -169,10 +171,11 @@ export function openVault(opts: OpenVaultOptions): Vault {
 }
 
 /**
- * Upgrades an older vault to the current format in one transaction: every row the old format left
- * unsealed (credentials before 2, agents and grants before 3) gets the seal of what it holds now,
- * then the key check becomes the sealed state (keeping what a format-2 state says). Another process
- * that upgraded it first (the format is re-read under the write lock) leaves nothing to do.
+ * Upgrades an older vault to the current format in one transaction: each row gets its seal at the
+ * current format when the old format left it unsealed or its old seal holds (see `upgradedSeal`;
+ * any other row keeps failing), then the key check becomes the sealed state with the sets of rows
+ * (keeping what an older state says). Another process that upgraded it first (the format is
+ * re-read under the write lock) leaves nothing to do.
  */
 function upgradeVault(conn: Connection, file: string, name: string, key: Buffer): void {
   const cipher = new VaultCipher(name, key)
@@ -180,30 +183,32 @@ function upgradeVault(conn: Connection, file: string, name: string, key: Buffer)
   conn.client
     .transaction(() => {
       const stored = readMeta(conn, file)
-      const format = stored.get('format_version')
-      if (format === SEALED_FORMAT) return
-      if (format === LEGACY_FORMAT) {
-        for (const row of db.select().from(credentials).all()) {
-          const { id, seal } = sealedCredentialRow(cipher, row)
-          db.update(credentials).set({ seal }).where(eq(credentials.id, id)).run()
-        }
+      const from = stored.get('format_version') ?? ''
+      if (from === SEALED_FORMAT) return
+      for (const row of db.select().from(credentials).all()) {
+        const seal = upgradedSeal(cipher, from, { kind: 'credential', row }, row.seal)
+        if (seal !== null) db.update(credentials).set({ seal }).where(eq(credentials.id, row.id)).run()
       }
       for (const row of db.select().from(agents).all()) {
-        const { id, seal } = sealedAgentRow(cipher, row)
-        db.update(agents).set({ seal }).where(eq(agents.id, id)).run()
+        const seal = upgradedSeal(cipher, from, { kind: 'agent', row }, row.seal)
+        if (seal !== null) db.update(agents).set({ seal }).where(eq(agents.id, row.id)).run()
       }
-      for (const pair of db
-        .select({ agentId: grants.agentId, credentialId: grants.credentialId })
-        .from(grants)
-        .all()) {
+      for (const row of db.select().from(grants).all()) {
+        const seal = upgradedSeal(cipher, from, { kind: 'grant', row }, row.seal)
+        if (seal === null) continue
         db.update(grants)
-          .set({ seal: cipher.sealGrant(pair) })
-          .where(and(eq(grants.agentId, pair.agentId), eq(grants.credentialId, pair.credentialId)))
+          .set({ seal })
+          .where(and(eq(grants.agentId, row.agentId), eq(grants.credentialId, row.credentialId)))
           .run()
       }
       const check = Buffer.from(stored.get('key_check') ?? '', 'base64')
-      const rbacSince = format === LEGACY_FORMAT ? null : openVaultState(name, key, check).rbacSince
-      const state = makeVaultState(name, key, { rbacSince }).toString('base64')
+      const rbacSince = from === LEGACY_FORMAT ? null : openVaultState(name, key, check).rbacSince
+      const rows = cipher.rowSets({
+        credentials: db.select({ seal: credentials.seal }).from(credentials).all(),
+        agents: db.select({ seal: agents.seal }).from(agents).all(),
+        grants: db.select({ seal: grants.seal }).from(grants).all(),
+      })
+      const state = makeVaultState(name, key, { rbacSince, rows }).toString('base64')
       db.update(meta).set({ value: state }).where(eq(meta.key, 'key_check')).run()
       db.update(meta).set({ value: SEALED_FORMAT }).where(eq(meta.key, 'format_version')).run()
     })

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import { eq } from 'drizzle-orm'
 import { VaultCipher } from './cipher.js'
 import type { Connection } from './db.js'
+import { VaultError } from './errors.js'
 import { vaultFileName } from './files.js'
 import { cachedVaultKey } from './keycache.js'
 import { meta } from './schema.js'
@@ -35,7 +36,8 @@ export function recordRbacOn(conn: Connection, cipher: VaultCipher, since: strin
   const state = cipher.openState(storedCheck(conn))
   const at = state.rbacSince ?? since
   if (state.rbacSince === null) {
-    const check = cipher.sealState({ ...state, rbacSince: at }).toString('base64')
+    if (state.rows === null) throw new VaultError('corrupt', 'The sealed state of this vault has no row sets')
+    const check = cipher.sealState({ rows: state.rows, rbacSince: at }).toString('base64')
     conn.db.update(meta).set({ value: check }).where(eq(meta.key, 'key_check')).run()
   }
   conn.db

@@ -1,4 +1,5 @@
 import type { Secret } from './secret.js'
+import type { StoredRows } from './stored-rows.js'
 import type {
   AgentInfo,
   AgentLimits,
@@ -37,6 +38,10 @@ export interface VaultStore {
   revoke(agent: string, credential: string): Promise<boolean>
   setAgentLimits(name: string, limits: AgentLimits): Promise<AgentInfo>
   loadAgents(): Promise<AgentRecord[]>
+  /** Every row as stored, for `aegis vault reseal` to print in full (see `Vault.storedRows`). */
+  storedRows(): Promise<StoredRows>
+  /** Accepts the rows as they are now as the vault's set (see `Vault.reseal`). */
+  reseal(): Promise<void>
   /** Changes whenever anything in this vault changed, in any process. */
   changeToken(): Promise<string>
   /** Crypto only (no storage), hence sync: see `Vault.sealSecret`. */
@@ -70,6 +75,8 @@ export function sqliteVaultStore(vault: Vault): VaultStore {
     revoke: async (agent, credential) => vault.revoke(agent, credential),
     setAgentLimits: async (name, limits) => vault.setAgentLimits(name, limits),
     loadAgents: async () => vault.loadAgents(),
+    storedRows: async () => vault.storedRows(),
+    reseal: async () => vault.reseal(),
     changeToken: async () => vault.changeToken(),
     sealSecret: (purpose, plaintext) => vault.sealSecret(purpose, plaintext),
     openSecret: (purpose, envelope) => vault.openSecret(purpose, envelope),

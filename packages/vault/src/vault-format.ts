@@ -1,5 +1,6 @@
 import { keyCheckContext, open, seal, vaultStateContext } from './crypto.js'
 import { VaultError } from './errors.js'
+import { ROW_TABLES, type RowSets } from './row-set.js'
 
 /**
  * Vault formats (SQLite `meta.format_version`, PostgreSQL `vaults.format_version`):
@@ -7,8 +8,12 @@ import { VaultError } from './errors.js'
  * - `2`: every credential row carries a seal of its settings; the key check is the sealed
  *   `VaultState`, which says `format: 2`.
  * - `3`: agent and grant rows are sealed too; the sealed state says `format: 3`.
- * Opening an older vault with its key upgrades it (every row sealed as it is, then the state
- * written, in one transaction); a format-3 vault refuses unsealed rows.
+ * - `4`: the sealed state also holds a MAC over the set of current rows of each table (see
+ *   row-set.ts), and row seals use a new subkey, so a row sealed at 4 fails the seal of an older
+ *   format: an older key check put back cannot have the rows written since accepted as its own.
+ * Opening an older vault with its key upgrades it in one transaction: each row the old format left
+ * unsealed is sealed as it is, each row whose old seal holds is sealed under the new subkey (a row
+ * that fails it keeps failing), then the state is written with the MACs of the rows.
  *
  * No marker can be stripped without the key: the stored format must be the one the sealed state
  * names (a v1 key check for `1`), and a vault created at a format never had a state of an older one.
@@ -16,25 +21,39 @@ import { VaultError } from './errors.js'
 export const LEGACY_FORMAT = '1'
 /** Credential rows sealed; agents and grants not yet (upgraded on open). */
 export const CREDENTIALS_SEALED_FORMAT = '2'
-/** Every row sealed: what new vaults are created at and older ones are upgraded to. */
-export const SEALED_FORMAT = '3'
+/** Every row sealed (under the first seal subkey); the set of rows not yet authenticated. */
+export const ROWS_SEALED_FORMAT = '3'
+/** Every row sealed and the set of rows authenticated: what new vaults are created at. */
+export const SEALED_FORMAT = '4'
 /** Every format a vault may be stored at. */
-export const KNOWN_FORMATS: readonly string[] = [LEGACY_FORMAT, CREDENTIALS_SEALED_FORMAT, SEALED_FORMAT]
+export const KNOWN_FORMATS: readonly string[] = [
+  LEGACY_FORMAT,
+  CREDENTIALS_SEALED_FORMAT,
+  ROWS_SEALED_FORMAT,
+  SEALED_FORMAT,
+]
 
 /** Facts about a vault that only the master key can write (the plaintext of its key check). */
 export interface VaultState {
   /** When RBAC was turned on for this install (its first user added), or null: still bootstrap. */
   rbacSince: string | null
+  /** The MAC of each table's current rows; null only in the state of a format older than 4. */
+  rows: RowSets | null
 }
 
 const STATE_LABEL = 'aegis-vault-state'
 
 /** The sealed state stored as the key check of a vault at the current format. */
-export function makeVaultState(vaultName: string, key: Buffer, state: VaultState): Buffer {
+export function makeVaultState(
+  vaultName: string,
+  key: Buffer,
+  state: { rbacSince: string | null; rows: RowSets },
+): Buffer {
   const plaintext = JSON.stringify({
     label: STATE_LABEL,
     format: Number(SEALED_FORMAT),
     rbacSince: state.rbacSince,
+    rows: state.rows,
   })
   return seal(key, plaintext, vaultStateContext(vaultName))
 }
@@ -94,17 +113,25 @@ function parseState(vaultName: string, plaintext: Buffer): { format: string; sta
     const value = JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>
     const since = value.rbacSince
     const format = String(value.format)
+    const rows = format === SEALED_FORMAT ? parseRowSets(value.rows) : null
     if (
       value.label === STATE_LABEL &&
-      (format === CREDENTIALS_SEALED_FORMAT || format === SEALED_FORMAT) &&
-      (since === null || typeof since === 'string')
+      [CREDENTIALS_SEALED_FORMAT, ROWS_SEALED_FORMAT, SEALED_FORMAT].includes(format) &&
+      (since === null || typeof since === 'string') &&
+      (rows !== undefined || format !== SEALED_FORMAT)
     ) {
-      return { format, state: { rbacSince: since } }
+      return { format, state: { rbacSince: since, rows: rows ?? null } }
     }
   } catch {
     // fall through
   }
   throw new VaultError('corrupt', `The sealed state of vault "${vaultName}" is unreadable`)
+}
+
+function parseRowSets(value: unknown): RowSets | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const sets = value as Record<string, unknown>
+  return ROW_TABLES.every((t) => typeof sets[t] === 'string') ? (sets as RowSets) : undefined
 }
 
 function downgraded(vaultName: string): VaultError {

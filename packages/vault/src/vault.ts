@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs'
 import { eq, sql } from 'drizzle-orm'
+import { refusedAgentRecord } from './agent-rows.js'
 import { AgentStore } from './agent-store.js'
 import { VaultCipher } from './cipher.js'
 import {
@@ -18,8 +19,10 @@ import {
 import type { Connection } from './db.js'
 import { toVaultError, VaultError } from './errors.js'
 import { recordRbacOn, sealedRbacSince } from './rbac-state.js'
-import { type CredentialRow, credentials } from './schema.js'
+import { type RowTable, rowSetMismatch, type StoredRowSets } from './row-set.js'
+import { type AgentRow, type CredentialRow, credentials, meta } from './schema.js'
 import type { Secret } from './secret.js'
+import { type StoredRows, storedRows } from './stored-rows.js'
 import type {
   AgentInfo,
   AgentLimits,
@@ -106,6 +109,19 @@ function prepareStatements(conn: Connection) {
       .where(eq(credentials.id, p('id')))
       .prepare(),
     dataVersion: client.prepare('PRAGMA data_version').pluck(),
+    credentialSeals: client.prepare('SELECT seal FROM credentials'),
+    agentSeals: client.prepare('SELECT seal FROM agents'),
+    grantSeals: client.prepare('SELECT seal FROM grants'),
+    allAgents: client.prepare(
+      'SELECT id, name, token_hash AS tokenHash, prefix, rate_limit AS rateLimit, max_in_flight AS maxInFlight, seal FROM agents ORDER BY name',
+    ),
+    allGrants: client.prepare('SELECT agent_id AS agentId, credential_id AS credentialId, seal FROM grants'),
+    keyCheck: db.select({ value: meta.value }).from(meta).where(eq(meta.key, 'key_check')).prepare(),
+    setKeyCheck: db
+      .update(meta)
+      .set({ value: s('value') })
+      .where(eq(meta.key, 'key_check'))
+      .prepare(),
   }
 }
 
@@ -155,7 +171,7 @@ export class Vault {
 
   /** The credential with its decrypted secret, or undefined when there is none of that name. */
   get(name: string): Credential | undefined {
-    const row = this.#read(() => this.#stmts.byName.get({ name: validateCredentialName(name) }))
+    const row = this.#readCurrent(() => this.#stmts.byName.get({ name: validateCredentialName(name) }))
     return row === undefined ? undefined : decryptCredential(this.#cipher, row)
   }
 
@@ -164,7 +180,7 @@ export class Vault {
    * first row whose settings fail their seal or cannot be read.
    */
   list(): CredentialInfo[] {
-    return this.#read(() => this.#stmts.all.all()).map((row) => storedInfo(this.#cipher, row))
+    return this.#readCurrent(() => this.#stmts.all.all().map((row) => storedInfo(this.#cipher, row)))
   }
 
   /**
@@ -172,7 +188,7 @@ export class Vault {
    * gate uses `loadCredentials`, which keeps the others.
    */
   loadAll(): Credential[] {
-    return this.#read(() => this.#stmts.all.all()).map((row) => decryptCredential(this.#cipher, row))
+    return this.#readCurrent(() => this.#stmts.all.all()).map((row) => decryptCredential(this.#cipher, row))
   }
 
   /**
@@ -181,7 +197,11 @@ export class Vault {
    * failing the whole load. Throws only when the database itself cannot be read.
    */
   loadCredentials(): CredentialLoad {
-    const rows = this.#read(() => this.#stmts.all.all())
+    const { rows, changed } = this.#read(() =>
+      this.#conn.client.transaction(() => ({ rows: this.#stmts.all.all(), changed: this.#changedRows() }))(),
+    )
+    if (changed !== null)
+      return replacedVaultLoad(rows, `cannot be used: ${rowSetMismatch(this.name, changed)}`)
     if (this.#replaced) {
       // The connection still reads the deleted file: its credentials were destroyed with the vault.
       return replacedVaultLoad(
@@ -226,12 +246,12 @@ export class Vault {
 
   /** Every agent (no token, no hash) with its granted credential names, ordered by name. */
   listAgents(): AgentInfo[] {
-    return this.#read(() => this.#agents.list())
+    return this.#readCurrent(() => this.#agents.list())
   }
 
   /** One agent, or undefined when there is none of that name. */
   getAgent(name: string): AgentInfo | undefined {
-    return this.#read(() => this.#agents.get(name))
+    return this.#readCurrent(() => this.#agents.get(name))
   }
 
   /** Deletes an agent and its grants. Throws `not_found` (`No agent named "x"`). */
@@ -270,7 +290,21 @@ export class Vault {
 
   /** Every agent with its token hash and granted credential ids (for the gate's snapshot). */
   loadAgents(): AgentRecord[] {
-    const agents = this.#read(() => this.#agents.loadAll())
+    const {
+      agents: loaded,
+      changed,
+      rows,
+    } = this.#read(() =>
+      this.#conn.client.transaction(() => ({
+        agents: this.#agents.loadAll(),
+        changed: this.#changedRows(),
+        rows: this.#stmts.allAgents.all() as AgentRow[],
+      }))(),
+    )
+    const agents =
+      changed === null
+        ? loaded
+        : rows.map((row) => refusedAgentRecord(row, rowSetMismatch(this.name, changed)))
     // A destroyed vault's agents went with it.
     return this.#replaced ? [] : agents
   }
@@ -313,6 +347,32 @@ export class Vault {
   }
 
   /**
+   * Every row as stored (never a secret, token or hash), whether each one's seal holds, and the first
+   * table whose set of rows no longer matches the sealed state: what `reseal` would accept.
+   */
+  storedRows(): StoredRows {
+    return this.#read(() =>
+      this.#conn.client.transaction(() =>
+        storedRows(
+          this.#cipher,
+          this.#changedRows(),
+          this.#stmts.all.all(),
+          this.#stmts.allAgents.all() as AgentRow[],
+          this.#stmts.allGrants.all() as Array<{ agentId: string; credentialId: string; seal: unknown }>,
+        ),
+      )(),
+    )
+  }
+
+  /**
+   * Accepts the rows as they are now: the sealed state records their set (rows that fail their own
+   * seal keep failing). For an operator who holds the key and has read `storedRows()`.
+   */
+  reseal(): void {
+    this.#write(() => undefined, { acceptRows: true })
+  }
+
+  /**
    * Encrypts a secret that is not a credential (a webhook signing secret) as credentials are
    * (AES-256-GCM with this vault's key), bound to this vault and `purpose` (e.g. `webhook:<id>`):
    * the envelope opens nowhere else. The caller stores it.
@@ -341,6 +401,39 @@ export class Vault {
     return row
   }
 
+  #storedRowSets(): StoredRowSets {
+    return {
+      credentials: this.#stmts.credentialSeals.all() as StoredRowSets['credentials'],
+      agents: this.#stmts.agentSeals.all() as StoredRowSets['agents'],
+      grants: this.#stmts.grantSeals.all() as StoredRowSets['grants'],
+    }
+  }
+
+  #storedCheck(): Buffer {
+    return Buffer.from(this.#stmts.keyCheck.get()?.value ?? '', 'base64')
+  }
+
+  /** The first table whose rows are not the set the sealed state records, or null. */
+  #changedRows(): RowTable | null {
+    return this.#cipher.changedRows(this.#storedCheck(), this.#storedRowSets())
+  }
+
+  #requireCurrentRows(): void {
+    const changed = this.#changedRows()
+    if (changed !== null) throw new VaultError('corrupt', capitalized(rowSetMismatch(this.name, changed)))
+  }
+
+  /** `fn` and the check of the set of rows, in one read snapshot; throws `corrupt` naming the table. */
+  #readCurrent<T>(fn: () => T): T {
+    return this.#read(() =>
+      this.#conn.client.transaction(() => {
+        const result = fn()
+        this.#requireCurrentRows()
+        return result
+      })(),
+    )
+  }
+
   #read<T>(fn: () => T): T {
     this.#assertOpen()
     try {
@@ -350,10 +443,23 @@ export class Vault {
     }
   }
 
-  #write<T>(fn: () => T): T {
+  /**
+   * `fn` in one `BEGIN IMMEDIATE` transaction that first requires the rows to be the set the sealed
+   * state records (a write never launders rows changed outside Aegis) and last records the set the
+   * write leaves. `acceptRows` skips the first check (`reseal`).
+   */
+  #write<T>(fn: () => T, opts: { acceptRows?: boolean } = {}): T {
     this.#assertOpen()
     try {
-      const result = this.#conn.client.transaction(fn).immediate()
+      const result = this.#conn.client
+        .transaction(() => {
+          if (opts.acceptRows !== true) this.#requireCurrentRows()
+          const value = fn()
+          const check = this.#cipher.resealState(this.#storedCheck(), this.#storedRowSets())
+          this.#stmts.setKeyCheck.run({ value: check.toString('base64') })
+          return value
+        })
+        .immediate()
       this.#writes++
       return result
     } catch (err) {
@@ -364,6 +470,10 @@ export class Vault {
   #assertOpen(): void {
     if (this.#closed) throw new VaultError('io', `Vault "${this.name}" is closed`)
   }
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 /**

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { deriveKeySync, seal, vaultStateContext } from '../src/crypto.js'
+import { deriveKeySync, seal, settingsSealKey, vaultStateContext } from '../src/crypto.js'
 import { hashAgentToken, openVault, type Vault } from '../src/index.js'
+import { sealSettings } from '../src/settings-seal.js'
 import {
   expectVaultError,
   MASTER_KEY,
@@ -54,6 +55,8 @@ describe('a grant row added outside the vault', () => {
     const v = vaultWithAgents()
     const { agent, credential } = ids(v)
     edit(v.file, "INSERT INTO grants VALUES (?, ?, 'x', NULL)", agent, credential)
+    // The set of rows accepted as it is now (vault reseal): the row's own seal still fails.
+    v.reseal()
 
     const bot = v.loadAgents().find((a) => a.name === 'bot')
     expect(bot?.grants).toEqual([])
@@ -77,6 +80,8 @@ describe('a grant row added outside the vault', () => {
       .get(other, credential)
     db.prepare("INSERT INTO grants VALUES (?, ?, 'x', ?)").run(agent, credential, sealed)
     db.close()
+    // The set of rows accepted as it is now (vault reseal): the row's own seal still fails.
+    v.reseal()
     expect(v.loadAgents().find((a) => a.name === 'bot')).toMatchObject({
       grants: [],
       refusedGrants: [credential],
@@ -87,6 +92,8 @@ describe('a grant row added outside the vault', () => {
     const v = vaultWithAgents()
     const { agent, credential } = ids(v)
     edit(v.file, "INSERT INTO grants VALUES (?, ?, 'x', randomblob(32))", agent, credential)
+    // The set of rows accepted as it is now (vault reseal): the row's own seal still fails.
+    v.reseal()
     expect(v.grant('bot', 'slack-bot')).toBe(true)
     expect(v.loadAgents().find((a) => a.name === 'bot')).toMatchObject({ grants: [credential] })
     expect(v.loadAgents().find((a) => a.name === 'bot')?.refusedGrants).toBeUndefined()
@@ -105,6 +112,8 @@ describe('an agent row added or edited outside the vault', () => {
       "INSERT INTO agents (id, name, token_hash, prefix, created_at, updated_at) VALUES ('forged-id', 'intruder', ?, 'aegis_AAAAAA', 'x', 'x')",
       hash,
     )
+    // The set of rows accepted as it is now (vault reseal): the row's own seal still fails.
+    v.reseal()
     const intruder = v.loadAgents().find((a) => a.name === 'intruder')
     expect(intruder?.damaged).toMatch(AGENT_SEAL_MISMATCH)
     expect(intruder).toMatchObject({ grants: [], rateLimit: null, maxInFlight: null })
@@ -126,6 +135,8 @@ describe('an agent row added or edited outside the vault', () => {
   ])('an edit of %s is refused: no limits served, and no write seals it', (_label, sql) => {
     const v = vaultWithAgents()
     edit(v.file, sql)
+    // The set of rows accepted as it is now (vault reseal): the row's own seal still fails.
+    v.reseal()
     const bot = v.loadAgents().find((a) => a.name !== 'other')
     expect(bot?.damaged).toMatch(AGENT_SEAL_MISMATCH)
     expect(bot).toMatchObject({ rateLimit: null, maxInFlight: null, grants: [] })
@@ -162,14 +173,40 @@ describe('an agent row added or edited outside the vault', () => {
       `INSERT INTO agents (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`,
       ...cols.map((c) => row[c]),
     )
+    // The set of rows accepted as it is now (vault reseal): the row's own seal still fails.
+    a.reseal()
     expect(a.loadAgents().find((x) => x.name === 'copied')?.damaged).toMatch(AGENT_SEAL_MISMATCH)
   })
 })
 
 describe('the format that seals agents and grants', () => {
-  /** Turns a current vault back into format 2 (agents and grants unsealed), as only the key can. */
-  function makeFormat2(file: string): void {
+  /**
+   * Turns a current vault back into format 2 (agents and grants unsealed, credentials sealed under
+   * the subkey of formats 2 and 3), as only the key can. `keepNewSeals`: the credentials keep the
+   * seals format 4 gave them (an old key check put back over rows written since).
+   */
+  function makeFormat2(file: string, keepNewSeals = false): void {
     const key = deriveKeySync(MASTER_KEY, TEST_SALT)
+    if (!keepNewSeals) {
+      const db = new Database(file)
+      for (const r of db.prepare('SELECT * FROM credentials').all() as Record<string, unknown>[]) {
+        const former = sealSettings(settingsSealKey(key), 'default', {
+          id: String(r.id),
+          name: String(r.name),
+          service: String(r.service),
+          domains: String(r.domains),
+          authType: String(r.auth_type),
+          headerName: r.header_name as string | null,
+          queryParam: r.query_param as string | null,
+          scopes: String(r.scopes),
+          expiresAt: r.expires_at as string | null,
+          rateLimit: r.rate_limit as string | null,
+          bodyInspection: String(r.body_inspection),
+        })
+        db.prepare('UPDATE credentials SET seal = ? WHERE id = ?').run(former, r.id)
+      }
+      db.close()
+    }
     const state = JSON.stringify({
       label: 'aegis-vault-state',
       format: 2,
@@ -197,13 +234,15 @@ describe('the format that seals agents and grants', () => {
     const file = join(dataDir, 'vaults/default.db')
     makeFormat2(file)
     const v = track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }))
-    expect(meta(file, 'format_version')).toBe('3')
+    expect(meta(file, 'format_version')).toBe('4')
     expect(v.rbacSince()).toBe('2026-01-02T03:04:05.000Z')
     expect(v.loadAgents().every((a) => a.damaged === undefined && a.refusedGrants === undefined)).toBe(true)
     expect(v.getAgent('other')?.grants).toEqual(['slack-bot'])
     // From now on an unsealed grant grants nothing.
     const { agent, credential } = ids(v)
     edit(file, "INSERT INTO grants VALUES (?, ?, 'x', NULL)", agent, credential)
+    expect(v.loadAgents().find((a) => a.name === 'bot')?.damaged).toMatch(/its grants table does not match/)
+    v.reseal()
     expect(v.loadAgents().find((a) => a.name === 'bot')?.refusedGrants).toEqual([credential])
   })
 

@@ -52,6 +52,8 @@ describe('a credential row edited outside the vault', () => {
     v.add(sampleCredential({ rateLimit: '5/min' }))
     v.add(sampleCredential({ name: 'other', service: 'other', secret: 'other-secret-value-99' }))
     edit(v.file, `${sql} WHERE name = 'slack-bot'`)
+    // The set of rows accepted as it is now (vault reseal): the row's own seal still fails.
+    v.reseal()
 
     for (const call of [() => v.get('slack-bot'), () => v.list(), () => v.loadAll()]) {
       const err = expectVaultError(call, 'corrupt', SEAL_MISMATCH)
@@ -117,6 +119,8 @@ describe('a credential row edited outside the vault', () => {
       'UPDATE credentials SET domains = (SELECT domains FROM dev.credentials), seal = (SELECT seal FROM dev.credentials)',
     )
     db.close()
+    // The set of rows accepted as it is now (vault reseal): the row's own seal still fails.
+    prod.reseal()
     expectVaultError(() => prod.get('slack-bot'), 'corrupt', SEAL_MISMATCH)
   })
 
@@ -134,9 +138,9 @@ describe('a credential row edited outside the vault', () => {
 })
 
 describe('the vault format cannot be stripped', () => {
-  it('a new vault is format 3', () => {
+  it('a new vault is format 4', () => {
     const v = newVault()
-    expect(meta(v.file, 'format_version')).toBe('3')
+    expect(meta(v.file, 'format_version')).toBe('4')
   })
 
   it('a format-2 vault marked as format 1 (so it would be re-sealed as edited) is refused on open', () => {
@@ -196,12 +200,15 @@ describe('a format-1 vault (made before settings were sealed)', () => {
     const file = join(dataDir, 'vaults/default.db')
     expect(meta(file, 'format_version')).toBe('1')
     const v = track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }))
-    expect(meta(file, 'format_version')).toBe('3')
+    expect(meta(file, 'format_version')).toBe('4')
     expect(v.loadCredentials().unavailable).toEqual([])
     expect(v.get('slack-bot')?.secret.reveal()).toBe('xoxb-fixture-secret-0000')
 
     // Migrated: an unsealed row (the old format) is refused from now on, in this process and after.
     edit(file, "UPDATE credentials SET seal = NULL WHERE name = 'gh'")
+    expectVaultError(() => v.get('gh'), 'corrupt', /its credentials table does not match/)
+    // Accepting the set as it is now does not seal the row.
+    v.reseal()
     expectVaultError(
       () => v.get('gh'),
       'corrupt',

@@ -1,15 +1,14 @@
 import { and, count, eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
-import { sealedAgentRow } from '../agent-rows.js'
 import { VaultCipher } from '../cipher.js'
-import { sealedCredentialRow } from '../credential-rows.js'
 import { KDF } from '../crypto.js'
 import { VaultError } from '../errors.js'
 import { cachedVaultKey } from '../keycache.js'
 import { assertSameSalt, checkSalt } from '../salt.js'
 import type { VaultStore } from '../store.js'
 import type { VaultInfo } from '../types.js'
+import { upgradedSeal } from '../upgrade-rows.js'
 import { validateMasterKey, validateVaultName } from '../validate.js'
 import {
   checkVaultKey,
@@ -68,7 +67,10 @@ export async function createPgVault(opts: PgVaultOptions): Promise<VaultStore> {
         kdf: KDF.name,
         kdfIterations: KDF.iterations,
         salt,
-        keyCheck: makeVaultState(name, key, { rbacSince: null }),
+        keyCheck: makeVaultState(name, key, {
+          rbacSince: null,
+          rows: new VaultCipher(name, key).rowSets({ credentials: [], agents: [], grants: [] }),
+        }),
         createdAt: new Date().toISOString(),
       })
       .onConflictDoNothing()
@@ -109,9 +111,9 @@ export async function openPgVault(opts: PgVaultOptions): Promise<VaultStore> {
 
 /**
  * Upgrades an older vault to the current format in one transaction holding the vault row's lock (as
- * every write does): each row the old format left unsealed (credentials before 2, agents and grants
- * before 3) sealed as it is, then the key check becomes the sealed state (keeping what a format-2
- * state says). Another process that upgraded it first leaves nothing to do.
+ * every write does): each row sealed at the current format when the old format left it unsealed or
+ * its old seal holds (see `upgradedSeal`), then the key check becomes the sealed state with the sets
+ * of rows (keeping what an older state says). Another process that upgraded it first leaves nothing.
  */
 async function upgradePgVault(pool: Pool, name: string, key: Buffer, cipher: VaultCipher): Promise<void> {
   await drizzle({ client: pool, schema }).transaction(async (tx) => {
@@ -121,45 +123,52 @@ async function upgradePgVault(pool: Pool, name: string, key: Buffer, cipher: Vau
       .where(eq(vaults.name, name))
       .for('update')
     if (vault === undefined || vault.formatVersion === SEALED_FORMAT) return
-    if (vault.formatVersion === LEGACY_FORMAT) {
-      for (const { vault: _vault, ...row } of await tx
-        .select()
-        .from(credentials)
-        .where(eq(credentials.vault, name))) {
-        const { seal } = sealedCredentialRow(cipher, row)
-        await tx
-          .update(credentials)
-          .set({ seal })
-          .where(and(eq(credentials.vault, name), eq(credentials.id, row.id)))
-      }
+    const from = vault.formatVersion
+    for (const { vault: _vault, ...row } of await tx
+      .select()
+      .from(credentials)
+      .where(eq(credentials.vault, name))) {
+      const seal = upgradedSeal(cipher, from, { kind: 'credential', row }, row.seal)
+      if (seal === null) continue
+      await tx
+        .update(credentials)
+        .set({ seal })
+        .where(and(eq(credentials.vault, name), eq(credentials.id, row.id)))
     }
     for (const { vault: _vault, ...row } of await tx.select().from(agents).where(eq(agents.vault, name))) {
-      const { seal } = sealedAgentRow(cipher, row)
+      const seal = upgradedSeal(cipher, from, { kind: 'agent', row }, row.seal)
+      if (seal === null) continue
       await tx
         .update(agents)
         .set({ seal })
         .where(and(eq(agents.vault, name), eq(agents.id, row.id)))
     }
-    for (const pair of await tx
-      .select({ agentId: grants.agentId, credentialId: grants.credentialId })
-      .from(grants)
-      .where(eq(grants.vault, name))) {
+    for (const row of await tx.select().from(grants).where(eq(grants.vault, name))) {
+      const seal = upgradedSeal(cipher, from, { kind: 'grant', row }, row.seal)
+      if (seal === null) continue
       await tx
         .update(grants)
-        .set({ seal: cipher.sealGrant(pair) })
+        .set({ seal })
         .where(
           and(
             eq(grants.vault, name),
-            eq(grants.agentId, pair.agentId),
-            eq(grants.credentialId, pair.credentialId),
+            eq(grants.agentId, row.agentId),
+            eq(grants.credentialId, row.credentialId),
           ),
         )
     }
-    const rbacSince =
-      vault.formatVersion === LEGACY_FORMAT ? null : openVaultState(name, key, vault.keyCheck).rbacSince
+    const rbacSince = from === LEGACY_FORMAT ? null : openVaultState(name, key, vault.keyCheck).rbacSince
+    const rows = cipher.rowSets({
+      credentials: await tx
+        .select({ seal: credentials.seal })
+        .from(credentials)
+        .where(eq(credentials.vault, name)),
+      agents: await tx.select({ seal: agents.seal }).from(agents).where(eq(agents.vault, name)),
+      grants: await tx.select({ seal: grants.seal }).from(grants).where(eq(grants.vault, name)),
+    })
     await tx
       .update(vaults)
-      .set({ formatVersion: SEALED_FORMAT, keyCheck: makeVaultState(name, key, { rbacSince }) })
+      .set({ formatVersion: SEALED_FORMAT, keyCheck: makeVaultState(name, key, { rbacSince, rows }) })
       .where(eq(vaults.name, name))
   })
 }

@@ -10,6 +10,7 @@ import {
   newAgentRow,
   noAgent,
   noGrantableCredential,
+  refusedAgentRecord,
   regeneratedAgentRow,
   toAgentInfo,
   toAgentRecord,
@@ -30,9 +31,11 @@ import {
   toInfo,
 } from '../credential-rows.js'
 import { VaultError } from '../errors.js'
+import { type RowTable, rowSetMismatch, type StoredRowSets } from '../row-set.js'
 import type { AgentRow, CredentialRow } from '../schema.js'
 import type { Secret } from '../secret.js'
 import type { VaultStore } from '../store.js'
+import { type StoredRows, storedRows } from '../stored-rows.js'
 import type {
   AgentInfo,
   AgentLimits,
@@ -104,21 +107,27 @@ export class PgVaultStore implements VaultStore {
 
   async get(name: string): Promise<Credential | undefined> {
     const valid = validateCredentialName(name)
-    const row = await this.#read((db) => this.#credentialRow(db, valid))
+    const row = await this.#readCurrent((db) => this.#credentialRow(db, valid))
     return row === undefined ? undefined : decryptCredential(this.#cipher, row)
   }
 
   async list(): Promise<CredentialInfo[]> {
-    return (await this.#read((db) => this.#credentialRows(db))).map((row) => storedInfo(this.#cipher, row))
+    return this.#readCurrent(async (db) =>
+      (await this.#credentialRows(db)).map((row) => storedInfo(this.#cipher, row)),
+    )
   }
 
   async loadCredentials(): Promise<CredentialLoad> {
-    const { keyCheck, rows } = await this.#read(async (db) => {
+    const { keyCheck, rows, sets } = await this.#read(async (db) => {
       const [vault] = await db
         .select({ keyCheck: vaults.keyCheck })
         .from(vaults)
         .where(eq(vaults.name, this.name))
-      return { keyCheck: vault?.keyCheck ?? null, rows: await this.#credentialRows(db) }
+      return {
+        keyCheck: vault?.keyCheck ?? null,
+        rows: await this.#credentialRows(db),
+        sets: await this.#storedRowSets(db),
+      }
     })
     // Destroyed and created again under this name: a new salt, so a key this process lacks.
     if (keyCheck !== null && !this.#cipher.opensKeyCheck(keyCheck)) {
@@ -127,6 +136,9 @@ export class PgVaultStore implements VaultStore {
         `cannot be decrypted: vault "${this.name}" was destroyed and re-created since this process opened it (it has a new key salt); restart to serve the new vault`,
       )
     }
+    const changed = keyCheck === null ? null : this.#cipher.changedRows(keyCheck, sets)
+    if (changed !== null)
+      return replacedVaultLoad(rows, `cannot be used: ${rowSetMismatch(this.name, changed)}`)
     return loadCredentialRows(this.#cipher, rows)
   }
 
@@ -183,7 +195,7 @@ export class PgVaultStore implements VaultStore {
   }
 
   async listAgents(): Promise<AgentInfo[]> {
-    return this.#read(async (db) => {
+    return this.#readCurrent(async (db) => {
       const rows = await this.#agentRows(db)
       const byAgent = groupPairs(
         await db
@@ -208,7 +220,7 @@ export class PgVaultStore implements VaultStore {
 
   async getAgent(name: string): Promise<AgentInfo | undefined> {
     const valid = validateAgentName(name)
-    return this.#read(async (db) => {
+    return this.#readCurrent(async (db) => {
       const row = await this.#agentRow(db, valid)
       return row === undefined ? undefined : this.#agentInfo(db, row)
     })
@@ -308,8 +320,30 @@ export class PgVaultStore implements VaultStore {
         (g) => g.agentId,
         (g) => g,
       )
+      const changed = await this.#changedRows(db)
+      if (changed !== null)
+        return rows.map((row) => refusedAgentRecord(row, rowSetMismatch(this.name, changed)))
       return rows.map((row) => toAgentRecord(this.#cipher, row, byAgent.get(row.id) ?? []))
     })
+  }
+
+  async storedRows(): Promise<StoredRows> {
+    return this.#read(async (db) =>
+      storedRows(
+        this.#cipher,
+        await this.#changedRows(db),
+        await this.#credentialRows(db),
+        await this.#agentRows(db),
+        await db
+          .select({ agentId: grants.agentId, credentialId: grants.credentialId, seal: grants.seal })
+          .from(grants)
+          .where(eq(grants.vault, this.name)),
+      ),
+    )
+  }
+
+  async reseal(): Promise<void> {
+    await this.#write(async () => undefined, { acceptRows: true })
   }
 
   /**
@@ -425,6 +459,49 @@ export class PgVaultStore implements VaultStore {
     return { agentId: agent.id, credentialId: credential.id }
   }
 
+  async #storedRowSets(db: Q): Promise<StoredRowSets> {
+    return {
+      credentials: await db
+        .select({ seal: credentials.seal })
+        .from(credentials)
+        .where(eq(credentials.vault, this.name)),
+      agents: await db.select({ seal: agents.seal }).from(agents).where(eq(agents.vault, this.name)),
+      grants: await db.select({ seal: grants.seal }).from(grants).where(eq(grants.vault, this.name)),
+    }
+  }
+
+  async #storedCheck(db: Q): Promise<Buffer | null> {
+    const [vault] = await db
+      .select({ keyCheck: vaults.keyCheck })
+      .from(vaults)
+      .where(eq(vaults.name, this.name))
+    return vault?.keyCheck ?? null
+  }
+
+  /** The first table whose rows are not the set the sealed state records, or null. */
+  async #changedRows(db: Q): Promise<RowTable | null> {
+    const check = await this.#storedCheck(db)
+    if (check === null) return null
+    return this.#cipher.changedRows(check, await this.#storedRowSets(db))
+  }
+
+  async #requireCurrentRows(db: Q): Promise<void> {
+    const changed = await this.#changedRows(db)
+    if (changed !== null) {
+      const text = rowSetMismatch(this.name, changed)
+      throw new VaultError('corrupt', text.charAt(0).toUpperCase() + text.slice(1))
+    }
+  }
+
+  /** `fn` and the check of the set of rows in one snapshot; throws `corrupt` naming the table. */
+  async #readCurrent<T>(fn: (db: Q) => Promise<T>): Promise<T> {
+    return this.#read(async (db) => {
+      const result = await fn(db)
+      await this.#requireCurrentRows(db)
+      return result
+    })
+  }
+
   /** Several reads in one consistent snapshot (a single read needs no transaction). */
   async #read<T>(fn: (db: Q) => Promise<T>): Promise<T> {
     this.#assertOpen()
@@ -435,8 +512,12 @@ export class PgVaultStore implements VaultStore {
     }
   }
 
-  /** One transaction holding the vault row's lock; `no_vault` when the vault was destroyed meanwhile. */
-  async #write<T>(fn: (tx: Q) => Promise<T>): Promise<T> {
+  /**
+   * One transaction holding the vault row's lock; `no_vault` when the vault was destroyed meanwhile.
+   * It first requires the rows to be the set the sealed state records (a write never launders rows
+   * changed outside Aegis; `acceptRows` skips this, for `reseal`) and last records the set it leaves.
+   */
+  async #write<T>(fn: (tx: Q) => Promise<T>, opts: { acceptRows?: boolean } = {}): Promise<T> {
     this.#assertOpen()
     try {
       return await this.#db.transaction(async (tx) => {
@@ -446,7 +527,13 @@ export class PgVaultStore implements VaultStore {
           .where(eq(vaults.name, this.name))
           .for('update')
         if (vault === undefined) throw new VaultError('no_vault', `Vault "${this.name}" no longer exists`)
-        return fn(tx)
+        if (opts.acceptRows !== true) await this.#requireCurrentRows(tx)
+        const result = await fn(tx)
+        const check = await this.#storedCheck(tx)
+        if (check === null) throw new VaultError('no_vault', `Vault "${this.name}" no longer exists`)
+        const keyCheck = this.#cipher.resealState(check, await this.#storedRowSets(tx))
+        await tx.update(vaults).set({ keyCheck }).where(eq(vaults.name, this.name))
+        return result
       })
     } catch (err) {
       throw toPgVaultError(err)
