@@ -5,23 +5,13 @@
  */
 
 import { rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { openVault } from '@aegis/vault'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openSqliteGateState } from '../src/lib/gate-state.js'
 import { Browser, type RunningDashboard, startDashboard } from './dashboard/helpers.js'
-import { CLI_ROOT, initProject, type Project, parseJson, removeDir } from './helpers/run-cli.js'
-
-interface SqliteDb {
-  exec(sql: string): void
-  close(): void
-}
-const Database = createRequire(join(CLI_ROOT, '../../packages/access/package.json'))(
-  'better-sqlite3',
-) as new (
-  file: string,
-) => SqliteDb
+import { initProject, type Project, parseJson, removeDir } from './helpers/run-cli.js'
+import { Database } from './helpers/sqlite.js'
 
 const LOST =
   /^RBAC is on for .* \(its first user was added .*\), but access\.db holds no user: it was deleted, emptied or replaced\. Refused; /

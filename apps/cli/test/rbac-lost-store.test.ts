@@ -5,22 +5,11 @@
  * way back for the holder of the master key.
  */
 import { copyFileSync, existsSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { openVault } from '@aegis/vault'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI_ROOT, initProject, type Project, parseJson, removeDir } from './helpers/run-cli.js'
-
-/** SQLite as an editor of the files would use it (the CLI has no better-sqlite3 of its own). */
-interface SqliteDb {
-  exec(sql: string): void
-  close(): void
-}
-const Database = createRequire(join(CLI_ROOT, '../../packages/access/package.json'))(
-  'better-sqlite3',
-) as new (
-  file: string,
-) => SqliteDb
+import { initProject, type Project, parseJson, removeDir } from './helpers/run-cli.js'
+import { Database } from './helpers/sqlite.js'
 
 const REFUSED =
   /^Error: RBAC is on for .* \(its first user was added .*\), but access\.db holds no user: it was deleted, emptied or replaced\. Refused; restore access\.db from a backup, or, holding the master key, add a new first admin with: aegis user recover --name <name>\n$/

@@ -74,6 +74,7 @@ const ARGS: Record<string, { args: string[]; input?: string }> = {
   'vault:destroy': { args: ['--name', 'ghost', '--confirm'] },
   'vault:list': { args: [] },
   'vault:remove': { args: ['--name', 'ghost'] },
+  'vault:reseal': { args: ['--name', 'ghost'] },
   'vault:rotate': { args: ['--name', 'ghost', '--secret', '-'], input: 'sk-rbac-rotated-0123456789\n' },
   'vault:update': { args: ['--name', 'ghost', '--rate-limit', '5/min'] },
   'vault:vaults': { args: [] },

@@ -23,6 +23,7 @@ export const COMMAND_PERMISSIONS = {
   'vault:add': 'vault:write',
   'vault:update': 'vault:write',
   'vault:rotate': 'vault:write',
+  'vault:reseal': 'vault:manage',
   'vault:remove': 'vault:write',
   'vault:create': 'vault:manage',
   'vault:vaults': 'vault:manage',
