@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { adminSockets, callAdmin } from '@aegis/proxy/internal'
+import { openVault } from '@aegis/vault'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
@@ -257,6 +258,17 @@ describe('a gate started sealed', () => {
     expect(operator).toEqual({ status: 403, body: { error: 'operator may not vault:manage' } })
     expect((await get('/slack/api/auth.test')).status).toBe(503)
 
+    // The users were added with the key split and not at hand: the vault could not record then
+    // that RBAC is on.
+    const rbacSince = () => {
+      const vault = openVault({ dataDir: join(dir, '.aegis'), name: 'default', masterKey })
+      try {
+        return vault.rbacSince()
+      } finally {
+        vault.close()
+      }
+    }
+    expect(rbacSince()).toBeNull()
     // The admin unseals through the CLI (which sends AEGIS_USER_TOKEN to the socket).
     const unseal = await runCli(['vault', 'unseal', '--key-share', '-', '--json'], {
       cwd: dir,
@@ -264,6 +276,8 @@ describe('a gate started sealed', () => {
       input: `${shares[1]}\n${shares[2]}\n`,
     })
     expect(unseal.code, unseal.stderr).toBe(0)
+    // The gate holds the key now: it records it (the date the first user was added).
+    expect(rbacSince()).toMatch(/^\d{4}-\d{2}-\d{2}T/)
     expect((await get('/slack/api/auth.test')).status).toBe(200)
     const sealed = await callAdmin(socket as string, { method: 'POST', path: '/seal', token: adminToken })
     expect(sealed.status).toBe(200)

@@ -3,7 +3,7 @@
  * ledger (with the webhook outbox), who may use the admin socket, and how it all closes. The
  * runtime (`gate-runtime.ts`) is the same for both engines; only this differs.
  */
-import { accessFile, checkAccess, commandPermission, type Permission } from '@aegis/access'
+import { AccessStore, accessFile, checkAccess, commandPermission, type Permission } from '@aegis/access'
 import { type LedgerStore, openLedger, sqliteLedgerStore } from '@aegis/ledger'
 import type { AuditSink, CredentialSource } from '@aegis/proxy'
 import type { AdminAuthorize, AdminHandlers } from '@aegis/proxy/internal'
@@ -93,6 +93,21 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
     vault.close()
     throw new CliError(atStart.message)
   }
+  // A first user added while no command held the key (a split key, no unsealed.key) could not be
+  // recorded in the vault then: it is, now that the gate holds the key — at start, or at unseal.
+  const recordRbac = () => {
+    if (vault.isSealed() || vault.rbacSince() !== null) return
+    const users = AccessStore.open({ file })
+    try {
+      const since = users?.bootstrapCompletedAt() ?? null
+      if (since !== null) vault.recordRbacOn(since.toISOString())
+    } catch {
+      // Best effort, like the CLI's: the next start or unseal tries again; serving does not wait on it.
+    } finally {
+      users?.close()
+    }
+  }
+  recordRbac()
   return {
     engine: 'sqlite',
     vault,
@@ -109,6 +124,7 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
       status: () => vault.status(),
       unseal: async (share) => {
         const status = await vault.submitShare(share)
+        if (!status.sealed) recordRbac()
         refresh()
         return status
       },

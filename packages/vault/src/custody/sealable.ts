@@ -153,6 +153,16 @@ export class SealableVault {
     return this.#vault?.rbacSince() ?? null
   }
 
+  /**
+   * Records (sealed) that RBAC is on since `since`, unless the vault already says so
+   * (`Vault.recordRbacOn`). Only while unsealed: a vault whose key is split learns it at the first
+   * unseal after the first user was added.
+   */
+  recordRbacOn(since: string): void {
+    if (this.#vault === null) throw new VaultError('io', 'Vault is sealed')
+    this.#vault.recordRbacOn(since)
+  }
+
   sealSecret(purpose: string, plaintext: string): Buffer {
     if (this.#vault === null) throw new VaultError('io', 'Vault is sealed')
     return this.#vault.sealSecret(purpose, plaintext)
