@@ -1,6 +1,6 @@
 import { hashAgentToken } from '@aegis/guard'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { editVaultFile } from '../../vault/test/fixtures/corrupt-rows.js'
+import { editVaultFile, readVaultFile } from '../../vault/test/fixtures/corrupt-rows.js'
 import { send } from './fixtures/client.js'
 import { type Harness, startHarness } from './fixtures/harness.js'
 import { memoryLogger } from './fixtures/log.js'
@@ -35,6 +35,9 @@ beforeAll(async () => {
       )
       edit("INSERT INTO grants (agent_id, credential_id, created_at) VALUES ('forged', ?, 'x')", svc.id)
       edit("UPDATE agents SET max_in_flight = 1000 WHERE name = 'limited'")
+      // Rows added outside Aegis change the set of rows (the whole vault is refused, see the vault's
+      // row-set tests): accepted as they are now (vault reseal), each row's own seal still decides.
+      vault.reseal()
     },
   })
 })
@@ -95,5 +98,51 @@ describe('agent and grant rows added or edited outside the vault', () => {
       .map((l) => l.agent)
     expect(named).toContain(name)
     expect(log.text()).not.toContain(token())
+  })
+})
+
+describe('a grant saved and put back after revoke (a sealed row replayed)', () => {
+  let r: Harness
+  let token = ''
+  beforeAll(async () => {
+    r = await startHarness({
+      gate: { requireAgentAuth: true },
+      prepare: (vault) => {
+        vault.add({ name: 'svc', service: 'svc', secret: SECRET, domains: ['api.example.test'] })
+        token = vault.addAgent({ name: 'bot' }).token
+        vault.grant('bot', 'svc')
+        const saved = readVaultFile(
+          vault.file,
+          'SELECT agent_id, credential_id, created_at, seal FROM grants',
+        )
+        vault.revoke('bot', 'svc')
+        for (const g of saved) {
+          editVaultFile(
+            vault.file,
+            'INSERT INTO grants (agent_id, credential_id, created_at, seal) VALUES (?, ?, ?, ?)',
+            g.agent_id,
+            g.credential_id,
+            g.created_at,
+            g.seal,
+          )
+        }
+      },
+    })
+  })
+  afterAll(() => r.close())
+
+  it('is not honoured: nothing is forwarded, the agent is refused and the ledger says so', async () => {
+    const reply = await send(r.port, '/svc/x', { headers: { 'x-aegis-agent': token } })
+    // Which rows changed cannot be known: every agent of the vault is refused, naming the table.
+    expect(reply.status).toBe(401)
+    expect(reply.headers['x-aegis-block']).toBe('agent_auth_invalid')
+    expect(reply.json().detail).toMatch(/its grants table does not match the set of rows Aegis last wrote/)
+    expect(r.upstream.received).toHaveLength(0)
+    await r.ledger.flush()
+    expect(r.ledger.query({ limit: 10 }).find((e) => e.path === '/x')).toMatchObject({
+      agent: 'bot',
+      decision: 'blocked',
+      code: 'agent_auth_invalid',
+    })
   })
 })
