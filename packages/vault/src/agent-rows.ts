@@ -146,20 +146,7 @@ export function toAgentRecord(
   const forged = grants.filter((g) => !cipher.grantMatchesSeal(g, g.seal)).map((g) => g.credentialId)
   const refused = forged.length > 0 ? { refusedGrants: forged } : {}
   const damaged = agentSealHolds(cipher, row) ? storedAgentProblem(row) : AGENT_SEAL_MISMATCH
-  if (damaged !== undefined) {
-    const hashed = Buffer.isBuffer(row.tokenHash) && row.tokenHash.length === 32
-    return {
-      id: row.id,
-      name: row.name,
-      prefix: row.prefix,
-      tokenHash: hashed ? Buffer.from(row.tokenHash) : Buffer.alloc(0),
-      rateLimit: null,
-      maxInFlight: null,
-      grants: [],
-      damaged,
-      ...refused,
-    }
-  }
+  if (damaged !== undefined) return { ...refusedAgentRecord(row, damaged), ...refused }
   return {
     id: row.id,
     name: row.name,
@@ -173,8 +160,8 @@ export function toAgentRecord(
 }
 
 /**
- * An agent of a vault whose set of rows no longer matches its sealed state: refused like a row
- * that fails its own seal (its hash kept only so the gate can say why), with no limits or grants.
+ * An agent refused — its row fails its own seal or is unreadable, or its vault's set of rows no
+ * longer matches the sealed state: its hash kept only so the gate can say why, no limits or grants.
  */
 export function refusedAgentRecord(row: AgentRow, reason: string): AgentRecord {
   const hashed = Buffer.isBuffer(row.tokenHash) && row.tokenHash.length === 32
