@@ -8,6 +8,7 @@ import {
   corruptRow,
   damageAgentRate,
   editVaultFile,
+  readVaultFile,
 } from '../../../packages/vault/test/fixtures/corrupt-rows.js'
 import { storeLegacySecret } from '../../../packages/vault/test/fixtures/legacy-rows.js'
 import {
@@ -304,6 +305,42 @@ describe('aegis doctor: every credential row, by name', () => {
     expect(text.stdout).toMatch(/FAIL\s+credential bad-0\s+service svc-0/)
     for (const i of CORRUPTIONS.keys()) expect(text.stdout + result.stdout).not.toContain(brokenSecret(i))
     expect(text.stdout + result.stdout).not.toContain(GOOD)
+  })
+
+  it('a vault whose rows were put back outside Aegis (a grant replayed after revoke) is one failed line naming the table and the way out', async () => {
+    const p = await project()
+    const vault = openVault({ dataDir: p.dataDir, name: 'default', masterKey: p.key })
+    try {
+      vault.add({ name: 'svc', service: 'svc', secret: 'doctor-replay-secret-1', domains: ['a.example'] })
+      vault.addAgent({ name: 'bot' })
+      vault.grant('bot', 'svc')
+    } finally {
+      vault.close()
+    }
+    const file = join(p.dataDir, 'vaults', 'default.db')
+    const saved = readVaultFile(file, 'SELECT agent_id, credential_id, created_at, seal FROM grants')
+    expect((await p.run(['agent', 'revoke', '--agent', 'bot', '--credential', 'svc'])).code).toBe(0)
+    for (const g of saved) {
+      editVaultFile(
+        file,
+        'INSERT INTO grants (agent_id, credential_id, created_at, seal) VALUES (?, ?, ?, ?)',
+        g.agent_id,
+        g.credential_id,
+        g.created_at,
+        g.seal,
+      )
+    }
+    const { result, report } = await doctor(p)
+    expect(result.code).toBe(1)
+    expect(check(report, 'vault rows')).toEqual({
+      name: 'vault rows',
+      status: 'fail',
+      message:
+        'vault "default": its grants table is not the set of rows Aegis last wrote (rows added, removed or put back outside Aegis); the gate serves nothing from it. Fix: if you did not make this change, find out who can write the vault; restore it from a backup, or list its rows with aegis vault reseal --name default and accept them with --confirm',
+    })
+    expect(report.checks.some((c) => c.name.startsWith('agent ') || c.name.startsWith('credential '))).toBe(
+      false,
+    )
   })
 
   it('names an agent whose stored row was edited, and a forged grant, and what to do (exit 1)', async () => {

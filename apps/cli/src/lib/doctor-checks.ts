@@ -181,6 +181,18 @@ export function checkVault(opts: {
     return { vault: null, credentials: [], results: [fail('vault database', errorMessage(err))] }
   }
   const results = [pass('vault database', `vault "${opts.name}" opens with the expected schema`)]
+  // Rows added, removed or put back outside Aegis: the vault serves nothing, and which rows changed
+  // cannot be known — one line for the vault, not a misleading one per row.
+  const changed = vault.storedRows().changed
+  if (changed !== null) {
+    results.push(
+      fail(
+        'vault rows',
+        `vault "${opts.name}": its ${changed} table is not the set of rows Aegis last wrote (rows added, removed or put back outside Aegis); the gate serves nothing from it. Fix: if you did not make this change, find out who can write the vault; restore it from a backup, or list its rows with aegis vault reseal --name ${opts.name} and accept them with --confirm`,
+      ),
+    )
+    return { vault, credentials: [], results }
+  }
   let load: CredentialLoad
   try {
     load = vault.loadCredentials()
