@@ -163,10 +163,42 @@ export function forwardRequestHeaders(
 }
 
 /**
+ * The record `forwardResponseHeaders` returns: a constructor whose prototype has no prototype, so an
+ * instance inherits nothing (`toString`, `constructor`, the `__proto__` accessor are not there: a
+ * `__proto__` header is an own property like any other) yet keeps V8's fast properties, which an
+ * `Object.create(null)` dictionary does not — the record is written, redacted and serialised once
+ * per response.
+ */
+const HeaderRecord = function HeaderRecord(this: object) {} as unknown as new () => Record<
+  string,
+  string | string[]
+>
+HeaderRecord.prototype = Object.create(null)
+
+/**
+ * Response header names already seen to pass the checks that depend on the name alone (a token,
+ * not hop-by-hop, not `x-aegis-*`): an upstream sends the same few on every answer. Bounded, so a
+ * stream of new names only stops adding to it.
+ */
+const PASSING_NAMES = new Set<string>()
+const PASSING_NAMES_MAX = 1024
+
+/** True when `name` passes the name-only checks for a response header (remembered when it does). */
+function passingResponseName(name: string): boolean {
+  if (PASSING_NAMES.has(name)) return true
+  const lower = name.toLowerCase()
+  if (HOP_BY_HOP.has(lower) || startsWithAny(lower, RESPONSE_DROPPED_PREFIXES) || !TOKEN_RE.test(name)) {
+    return false
+  }
+  if (PASSING_NAMES.size < PASSING_NAMES_MAX) PASSING_NAMES.add(name)
+  return true
+}
+
+/**
  * Filters an upstream response's headers (undici's lower-cased object) for the agent: drops
  * hop-by-hop headers, every header named in `Connection`, `x-aegis-*` (only the gate speaks for
  * Aegis), the names in `drop` (lower-case), names that are not tokens, and values holding control
- * characters (array values keep their safe entries). Returns a new null-prototype object.
+ * characters (array values keep their safe entries). Returns a new object that inherits nothing.
  */
 export function forwardResponseHeaders(
   raw: Readonly<Record<string, string | string[] | undefined>>,
@@ -175,17 +207,17 @@ export function forwardResponseHeaders(
   // One pass; `Connection` (hop-by-hop itself) is only remembered, and the names it lists are
   // removed afterwards — rarely any but `keep-alive` and `close`, which name nothing to remove.
   let connection: string | string[] | null = null
-  const out: Record<string, string | string[]> = Object.create(null)
+  const out = new HeaderRecord()
+  const dropping = drop !== undefined && drop.size > 0
   for (const key of Object.keys(raw)) {
     const value = raw[key]
     if (value === undefined) continue
-    const lower = key.toLowerCase()
-    if (lower === 'connection') {
-      connection = connection === null ? value : [connection, value].flat()
+    if (!passingResponseName(key)) {
+      if (key.toLowerCase() === 'connection')
+        connection = connection === null ? value : [connection, value].flat()
       continue
     }
-    if (HOP_BY_HOP.has(lower) || startsWithAny(lower, RESPONSE_DROPPED_PREFIXES)) continue
-    if (drop?.has(lower) || !TOKEN_RE.test(key)) continue
+    if (dropping && drop.has(key.toLowerCase())) continue
     if (typeof value === 'string') {
       if (!hasUnsafeValue(value)) out[key] = value
     } else if (Array.isArray(value)) {
