@@ -21,8 +21,10 @@ export class PinnedDispatchers {
   readonly #pools = new Map<string, Pool>()
   readonly #options: DispatcherOptions
   readonly #connect: buildConnector.connector
-  /** The key last used (the end of the LRU order). */
+  /** The key last used (the end of the LRU order), the target it was made for, and its pool. */
   #newest = ''
+  #newestDial: DialTarget | null = null
+  #newestPool: Pool | null = null
 
   constructor(options: DispatcherOptions) {
     this.#options = options
@@ -40,16 +42,27 @@ export class PinnedDispatchers {
   }
 
   get(dial: DialTarget): Pool {
+    // The usual case, one upstream called again and again: the newest pool, with no key to build.
+    const last = this.#newestDial
+    if (
+      last !== null &&
+      this.#newestPool !== null &&
+      last.host === dial.host &&
+      last.port === dial.port &&
+      last.address === dial.address &&
+      last.addressPort === dial.addressPort
+    ) {
+      return this.#newestPool
+    }
     const key = `${dial.host}:${dial.port}@${dial.address}:${dial.addressPort}`
     let pool = this.#pools.get(key)
     if (pool !== undefined) {
-      // Refresh its place in the LRU order (nothing to move when it is already the newest: the
-      // usual case, one upstream called again and again).
+      // Refresh its place in the LRU order (nothing to move when it is already the newest).
       if (key !== this.#newest) {
         this.#pools.delete(key)
         this.#pools.set(key, pool)
-        this.#newest = key
       }
+      this.#remember(key, dial, pool)
       return pool
     }
     const connect = this.#connect
@@ -65,7 +78,7 @@ export class PinnedDispatchers {
         ),
     })
     this.#pools.set(key, pool)
-    this.#newest = key
+    this.#remember(key, dial, pool)
     const max = this.#options.maxPools ?? 256
     if (this.#pools.size > max) {
       const oldest = this.#pools.keys().next().value
@@ -77,9 +90,18 @@ export class PinnedDispatchers {
     return pool
   }
 
+  #remember(key: string, dial: DialTarget, pool: Pool): void {
+    this.#newest = key
+    this.#newestDial = dial
+    this.#newestPool = pool
+  }
+
   async close(): Promise<void> {
     const pools = [...this.#pools.values()]
     this.#pools.clear()
+    this.#newest = ''
+    this.#newestDial = null
+    this.#newestPool = null
     await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())))
   }
 }
