@@ -8,6 +8,57 @@ import type { LedgerMetrics } from './types.js'
  */
 export const COMPLETION_DELAY_MS = 20
 
+/**
+ * The deadline of completions that wait with no append to ride with: armed when the first of them
+ * is queued, disarmed when a batch takes them. One timer for the queue's life, refreshed instead of
+ * cleared and set again: under load a batch goes out on nearly every event-loop turn, and clearing
+ * a timer that is alone in its list (as this one is) takes the list out of Node's timer queue,
+ * which the next arming puts back. A disarmed timer may still fire once, and does nothing.
+ */
+export class CompletionDelay {
+  #timer: NodeJS.Timeout | null = null
+  #armed = false
+  readonly #fire: () => void
+
+  constructor(fire: () => void) {
+    this.#fire = fire
+  }
+
+  get armed(): boolean {
+    return this.#armed
+  }
+
+  /** Fires `COMPLETION_DELAY_MS` from now, unless disarmed before; nothing when already armed. */
+  arm(): void {
+    if (this.#armed) return
+    this.#armed = true
+    if (this.#timer === null) this.#timer = setTimeout(expire, COMPLETION_DELAY_MS, this)
+    else this.#timer.refresh()
+  }
+
+  disarm(): void {
+    this.#armed = false
+  }
+
+  /** Disarms and drops the timer (the queue is closing). */
+  stop(): void {
+    this.#armed = false
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+  }
+
+  /** @internal The timer fired. */
+  expire(): void {
+    if (!this.#armed) return
+    this.#armed = false
+    this.#fire()
+  }
+}
+
+function expire(delay: CompletionDelay): void {
+  delay.expire()
+}
+
 /** What one write of a batch reports back. */
 export interface BatchResult {
   /** Row ids, in the order the rows were given. */
@@ -37,7 +88,7 @@ export class GroupCommit<Row, Completion> {
   private completions: Completion[] = []
   private timer: NodeJS.Immediate | null = null
   /** Completions queued with no append to ride with: they go at the latest when this fires. */
-  private delay: NodeJS.Timeout | null = null
+  private readonly delay = new CompletionDelay(() => this.flushNow())
   private readonly counters = { batches: 0, appended: 0, completed: 0, failedBatches: 0, droppedCompletes: 0 }
 
   constructor(
@@ -56,11 +107,7 @@ export class GroupCommit<Row, Completion> {
   /** Queues a completion (fire-and-forget). */
   complete(completion: Completion): void {
     this.completions.push(completion)
-    if (this.waiters.length > 0 || this.delay !== null) return
-    this.delay = setTimeout(() => {
-      this.delay = null
-      this.flushNow()
-    }, COMPLETION_DELAY_MS)
+    if (this.waiters.length === 0) this.delay.arm()
   }
 
   /** Counts a completion that was never queued (e.g. after close or with a bad id). */
@@ -77,10 +124,7 @@ export class GroupCommit<Row, Completion> {
       clearImmediate(this.timer)
       this.timer = null
     }
-    if (this.delay) {
-      clearTimeout(this.delay)
-      this.delay = null
-    }
+    this.delay.disarm()
     const waiters = this.waiters
     const completions = this.completions
     if (waiters.length === 0 && completions.length === 0) return null
@@ -107,6 +151,13 @@ export class GroupCommit<Row, Completion> {
       w.resolve(result.ids[i] ?? 0)
     })
     return null
+  }
+
+  /** Writes everything queued (as `flushNow`) and stops the completion timer. */
+  close(): Error | null {
+    const error = this.flushNow()
+    this.delay.stop()
+    return error
   }
 
   metrics(): LedgerMetrics {

@@ -139,7 +139,7 @@ function inlineWriter(db: Database.Database, extensions: readonly LedgerExtensio
     },
     metrics: () => batcher.metrics(),
     close: async () => {
-      const error = batcher.flushNow()
+      const error = batcher.close()
       if (error) throw error
     },
   }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import { COMPLETION_DELAY_MS } from './group-commit.js'
+import { CompletionDelay } from './group-commit.js'
 import { COMPLETION_WIDTH, type CompleteParams, type EntryRow, pushCompletion, pushRow } from './rows.js'
 import type { LedgerMetrics } from './types.js'
 import type { Reply, WorkerBatch, WriterData } from './writer-protocol.js'
@@ -60,7 +60,7 @@ export class ThreadWriter {
   #waiters: Waiter[] = []
   #timer: NodeJS.Immediate | null = null
   /** Completions queued with no append to ride with: they are posted at the latest when this fires. */
-  #delay: NodeJS.Timeout | null = null
+  readonly #delay = new CompletionDelay(() => this.#send())
   readonly #inFlight: InFlight[] = []
   /** Appends and completions sent and not answered yet (part of `metrics.pending`). */
   #sentPending = 0
@@ -122,11 +122,7 @@ export class ThreadWriter {
     pushCompletion(this.#completions, params)
     // With an append queued they ride in its batch; else they wait a little for one (a batch of
     // their own costs a wake-up of the thread, a transaction and a reply).
-    if (this.#waiters.length > 0 || this.#delay !== null) return
-    this.#delay = setTimeout(() => {
-      this.#delay = null
-      this.#send()
-    }, COMPLETION_DELAY_MS)
+    if (this.#waiters.length === 0) this.#delay.arm()
   }
 
   /** Counts a completion that was never queued. */
@@ -158,6 +154,7 @@ export class ThreadWriter {
     try {
       await this.flush()
     } finally {
+      this.#delay.stop()
       if (this.#dead === null) {
         this.#worker.ref()
         this.#worker.postMessage('close')
@@ -181,10 +178,7 @@ export class ThreadWriter {
       clearImmediate(this.#timer)
       this.#timer = null
     }
-    if (this.#delay !== null) {
-      clearTimeout(this.#delay)
-      this.#delay = null
-    }
+    this.#delay.disarm()
     if (this.#waiters.length === 0 && this.#completions.length === 0) return null
     const batch: WorkerBatch = [this.#rows, this.#completions]
     const inFlight: InFlight = {

@@ -172,6 +172,35 @@ describe.each(['inline', 'worker'] as const)('group commit (writer: %s)', (write
     expect(ledger.metrics).toMatchObject({ batches: 2, completed: 1, pending: 0 })
     expect(ledger.query({})[0]).toMatchObject({ id, status: 204 })
   })
+
+  it('lone completions keep being written after the delay fired, and after an append took one early', async () => {
+    const ledger = ledgerAt(tempLedgerFile(), undefined, writer)
+    const settled = async (completed: number) => {
+      const deadline = Date.now() + 5000
+      while (ledger.metrics.completed < completed && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      expect(ledger.metrics).toMatchObject({ completed, pending: 0 })
+    }
+    const a = await ledger.append(entry())
+    const b = await ledger.append(entry())
+    ledger.complete(a, { status: 201, durationMs: 1, bytesIn: 0, bytesOut: 1 })
+    await settled(1) // on its own: the delay fired
+    ledger.complete(b, { status: 202, durationMs: 1, bytesIn: 0, bytesOut: 2 })
+    await settled(2) // the same timer, armed again after it fired
+    // A completion an append takes early leaves the timer disarmed but pending; the next lone one
+    // still goes on its own.
+    ledger.complete(a, { status: 203, durationMs: 1, bytesIn: 0, bytesOut: 3 })
+    const c = await ledger.append(entry())
+    expect(ledger.metrics.completed).toBe(3)
+    ledger.complete(c, { status: 204, durationMs: 1, bytesIn: 0, bytesOut: 4 })
+    await settled(4)
+    const rows = ledger.query({})
+    expect(rows.find((r) => r.id === a)).toMatchObject({ status: 203 })
+    expect(rows.find((r) => r.id === b)).toMatchObject({ status: 202 })
+    expect(rows.find((r) => r.id === c)).toMatchObject({ status: 204 })
+    await ledger.close()
+  })
 })
 
 describe('entry validation', () => {
