@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -140,6 +140,80 @@ describe('aegis mcp config: the printed command starts a server', () => {
       expect(client.getServerVersion()?.name).toBeTruthy()
     } finally {
       await client.close()
+    }
+  })
+  it('carries what overrode the config in this shell (policies folder, policy mode, vault), so the server enforces the same', async () => {
+    const policies = join(project.dir, 'shell-policies')
+    mkdirSync(policies, { recursive: true })
+    writeFileSync(
+      join(policies, 'desktop.yaml'),
+      'agent: desktop\nrules:\n  - service: slack\n    methods: [GET]\n    paths: [/only-this]\n',
+    )
+    // Relative, as typed in the shell: the host starts the server in another folder.
+    const shell = {
+      AEGIS_POLICIES_DIR: 'shell-policies',
+      AEGIS_POLICY_MODE: 'enforce',
+      AEGIS_VAULT: 'default',
+    }
+    const result = await project.run(['mcp', 'config', 'cursor'], { env: shell })
+    expect(result.code, result.stderr).toBe(0)
+    const server = parseJson<{
+      mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>
+    }>(result).mcpServers.aegis
+    if (!server) throw new Error('no aegis entry')
+    expect(server.env).toMatchObject({
+      AEGIS_POLICIES_DIR: policies,
+      AEGIS_POLICY_MODE: 'enforce',
+      AEGIS_VAULT: 'default',
+    })
+    expect(result.stderr).toContain('AEGIS_POLICIES_DIR')
+    const before = upstream.received.length
+    const transport = new StdioClientTransport({
+      command: server.command,
+      args: server.args,
+      cwd: tempDir(),
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: project.dir,
+        ...server.env,
+        AEGIS_MASTER_KEY: project.key,
+        AEGIS_AGENT_TOKEN: token,
+      },
+      stderr: 'pipe',
+    })
+    const client = new Client({ name: 'config-check', version: '0' })
+    try {
+      await client.connect(transport)
+      const call = (await client.callTool({
+        name: 'aegis_proxy_request',
+        arguments: { service: 'slack', path: '/api/chat.postMessage', method: 'POST' },
+      })) as CallToolResult
+      expect(call.isError).toBe(true)
+      expect(JSON.stringify(call.content)).toContain('policy_denied')
+    } finally {
+      await client.close()
+    }
+    expect(upstream.received.length).toBe(before)
+  })
+
+  it('a secret override (a Redis URL with its password) is a placeholder, or a VS Code input, never its value', async () => {
+    const url = 'redis://:hunter2-redis-pass@127.0.0.1:6399'
+    for (const host of ['claude', 'vscode'] as const) {
+      const result = await project.run(['mcp', 'config', host], { env: { AEGIS_REDIS_URL: url } })
+      expect(result.code, result.stderr).toBe(0)
+      expect(`${result.stdout}${result.stderr}`).not.toContain('hunter2-redis-pass')
+      const doc = parseJson<{
+        inputs?: Array<{ id: string; password: boolean }>
+        servers?: Record<string, { env: Record<string, string> }>
+        mcpServers?: Record<string, { env: Record<string, string> }>
+      }>(result)
+      if (host === 'vscode') {
+        expect(doc.servers?.aegis?.env.AEGIS_REDIS_URL).toBe(`\${input:aegis-redis-url}`)
+        expect(doc.inputs).toContainEqual(expect.objectContaining({ id: 'aegis-redis-url', password: true }))
+      } else {
+        expect(doc.mcpServers?.aegis?.env.AEGIS_REDIS_URL).toBe('<paste AEGIS_REDIS_URL>')
+        expect(result.stderr).toContain('AEGIS_REDIS_URL')
+      }
     }
   })
 })

@@ -13,12 +13,22 @@ export const MASTER_KEY_PLACEHOLDER = '<paste master key>'
 export const AGENT_TOKEN_PLACEHOLDER = '<paste agent token>'
 export const USER_TOKEN_PLACEHOLDER = '<paste user token>'
 
+/**
+ * An `AEGIS_*` variable that shaped the configuration this command resolved. The host starts the
+ * server without the user's shell environment, so each one goes into the snippet: its resolved
+ * value (absolute paths), or for a secret (`value: null`) a placeholder / VS Code input.
+ */
+export interface EnvOverride {
+  variable: string
+  value: string | null
+}
+
 export interface HostConfigInput {
   /** Absolute config file, or null when there is none (then `dataDir` locates the vault). */
   configFile: string | null
   dataDir: string
-  /** Set when the active vault was chosen by `AEGIS_VAULT`, which the host will not have. */
-  vault: string | null
+  /** Variables besides AEGIS_MASTER_KEY that override the config here (AEGIS_VAULT, AEGIS_PG_URL, …). */
+  overrides: readonly EnvOverride[]
   /** False when the config file itself holds `vault.master_key`. */
   needsMasterKey: boolean
   /** True once RBAC is on for the data directory: `mcp serve` then needs a user token (gate:start). */
@@ -35,10 +45,24 @@ export const HOST_FILES: Record<McpHost, string> = {
   vscode: '.vscode/mcp.json in your workspace (or the user mcp.json: "MCP: Open User Configuration")',
 }
 
-function locationEnv(input: HostConfigInput): Record<string, string> {
+/** `AEGIS_PG_URL` → `aegis-pg-url`: the VS Code input that asks for a secret override. */
+function inputId(variable: string): string {
+  return variable.toLowerCase().replaceAll('_', '-')
+}
+
+/** `<paste AEGIS_PG_URL>`: the placeholder of a secret override (the server refuses to start on it). */
+export function overridePlaceholder(variable: string): string {
+  return `<paste ${variable}>`
+}
+
+function secretOverrides(input: HostConfigInput): string[] {
+  return input.overrides.filter((o) => o.value === null).map((o) => o.variable)
+}
+
+function locationEnv(input: HostConfigInput, secret: (variable: string) => string): Record<string, string> {
   const env: Record<string, string> =
     input.configFile === null ? { AEGIS_DATA_DIR: input.dataDir } : { AEGIS_CONFIG: input.configFile }
-  if (input.vault !== null) env.AEGIS_VAULT = input.vault
+  for (const { variable, value } of input.overrides) env[variable] = value ?? secret(variable)
   return env
 }
 
@@ -61,9 +85,15 @@ export function hostConfig(host: McpHost, input: HostConfigInput): Record<string
             },
           ]
         : []),
+      ...secretOverrides(input).map((variable) => ({
+        type: 'promptString',
+        id: inputId(variable),
+        description: variable,
+        password: true,
+      })),
     ]
     const env = {
-      ...locationEnv(input),
+      ...locationEnv(input, (variable) => `\${input:${inputId(variable)}}`),
       ...(input.needsMasterKey ? { AEGIS_MASTER_KEY: `\${input:aegis-master-key}` } : {}),
       AEGIS_AGENT_TOKEN: `\${input:aegis-agent-token}`,
       ...(input.needsUserToken ? { AEGIS_USER_TOKEN: `\${input:aegis-user-token}` } : {}),
@@ -71,7 +101,7 @@ export function hostConfig(host: McpHost, input: HostConfigInput): Record<string
     return { inputs, servers: { aegis: { type: 'stdio', ...launch, env } } }
   }
   const env = {
-    ...locationEnv(input),
+    ...locationEnv(input, overridePlaceholder),
     ...(input.needsMasterKey ? { AEGIS_MASTER_KEY: MASTER_KEY_PLACEHOLDER } : {}),
     AEGIS_AGENT_TOKEN: AGENT_TOKEN_PLACEHOLDER,
     ...(input.needsUserToken ? { AEGIS_USER_TOKEN: USER_TOKEN_PLACEHOLDER } : {}),
@@ -83,20 +113,33 @@ export function hostConfig(host: McpHost, input: HostConfigInput): Record<string
 export function hostConfigNotes(host: McpHost, input: HostConfigInput): string[] {
   const notes = [`Paste this into ${HOST_FILES[host]}.`]
   if (host === 'vscode') {
+    const asked = [
+      ...(input.needsMasterKey ? ['the master key'] : []),
+      'the agent token',
+      ...(input.needsUserToken ? ['a user token'] : []),
+      ...secretOverrides(input),
+    ]
+    const list = asked.length > 1 ? `${asked.slice(0, -1).join(', ')} and ${asked.at(-1)}` : asked.join('')
     notes.push(
-      `VS Code asks for ${input.needsMasterKey ? 'the master key and ' : ''}the agent token${input.needsUserToken ? ' and a user token' : ''} on first start and keeps them in its secret storage; nothing secret is in this file.`,
+      `VS Code asks for ${list} on first start and keeps them in its secret storage; nothing secret is in this file.`,
     )
   } else {
     const values = [
       ...(input.needsMasterKey ? ['AEGIS_MASTER_KEY'] : []),
       'AEGIS_AGENT_TOKEN',
       ...(input.needsUserToken ? ['AEGIS_USER_TOKEN'] : []),
+      ...secretOverrides(input),
     ].join(', ')
     notes.push(
       `Replace the "<paste …>" placeholders for ${values} with the values from your secret store; this output holds no secret, and the server will not start while a placeholder is left.`,
     )
   }
   if (!input.needsMasterKey) notes.push('The master key is read from vault.master_key in the config file.')
+  if (input.overrides.length > 0) {
+    notes.push(
+      `The host does not have this shell's environment, so the snippet carries what overrode the config here: ${input.overrides.map((o) => o.variable).join(', ')}.`,
+    )
+  }
   notes.push(
     'Get an agent token with `aegis agent add --name <name>` and grant it credentials with `aegis agent grant`.',
   )
