@@ -300,6 +300,18 @@ describe('aegis mcp serve', () => {
     expect(stderr).not.toContain('\u001b')
   })
 
+  it('refuses to start while a "<paste …>" placeholder from mcp config is left, naming the variable', async () => {
+    for (const [variable, value] of [
+      ['AEGIS_AGENT_TOKEN', '<paste agent token>'],
+      ['AEGIS_USER_TOKEN', '<paste user token>'],
+      ['AEGIS_REDIS_URL', '<paste AEGIS_REDIS_URL>'],
+    ] as const) {
+      const r = await project.run(['mcp', 'serve'], { env: { AEGIS_AGENT_TOKEN: token, [variable]: value } })
+      expect([r.code, r.stdout], r.stderr).toEqual([1, ''])
+      expect(r.stderr).toContain(`Error: ${variable} still holds a placeholder`)
+    }
+  })
+
   it('a port in use is one line naming the way out (--port, mcp.port), exit 1', async () => {
     const busy = createServer()
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))

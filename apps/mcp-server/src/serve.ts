@@ -52,6 +52,20 @@ export async function serve(options: ServeOptions): Promise<void> {
 
 async function serveUntilStopped(options: ServeOptions, signals: StopSignals): Promise<void> {
   const { args, env } = options
+  // Any AEGIS_* value still `<paste …>` (a URL, the user token, …) is named, not misread.
+  const placeholder = Object.keys(env)
+    .filter((name) => name.startsWith('AEGIS_') && PLACEHOLDER.test(env[name]?.trim() ?? ''))
+    .sort()[0]
+  if (placeholder === 'AEGIS_MASTER_KEY')
+    throw new StartupError('AEGIS_MASTER_KEY still holds a placeholder: set the real key')
+  if (placeholder === 'AEGIS_AGENT_TOKEN')
+    throw new StartupError(
+      'AEGIS_AGENT_TOKEN still holds a placeholder: set the token from `aegis agent add`',
+    )
+  if (placeholder !== undefined)
+    throw new StartupError(
+      `${placeholder} still holds a placeholder: set the real value in the MCP host config`,
+    )
   const config = loadConfig({
     cwd: options.cwd,
     env,

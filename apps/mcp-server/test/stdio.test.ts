@@ -243,6 +243,19 @@ describe('aegis-mcp-server startup errors', () => {
     expect(r.stderr).toContain('AEGIS_AGENT_TOKEN still holds a placeholder')
   })
 
+  it('refuses any AEGIS_* variable still holding a placeholder (a Redis URL, a user token), naming it', () => {
+    for (const variable of ['AEGIS_REDIS_URL', 'AEGIS_USER_TOKEN']) {
+      const r = run({
+        AEGIS_CONFIG: configFile,
+        AEGIS_MASTER_KEY: MASTER_KEY,
+        [variable]: `<paste ${variable}>`,
+      })
+      expect(r.status).toBe(1)
+      expect(r.stderr).toContain(`${variable} still holds a placeholder`)
+      expect(r.stdout).toBe('')
+    }
+  })
+
   it('exits 2 on an unknown option and never takes secrets from argv', () => {
     const r = run({ AEGIS_CONFIG: configFile }, ['--master-key', 'x'])
     expect(r.status).toBe(2)
