@@ -145,7 +145,7 @@ describe('a gate started sealed', () => {
     })
     expect(second.code, second.stderr).toBe(0)
     expect(second.stdout).toContain(
-      'Unsealed 1 running gate: the key is in its memory only, no file was written.',
+      'Unsealed 1 running gate: the key is in its memory only; CLI commands stay sealed (add --key-file to write unsealed.key for them too).',
     )
     expect(existsSync(join(dir, '.aegis', 'unsealed.key'))).toBe(false)
     expect(await health()).toMatchObject({ status: 'ok', sealed: false, credentials: 1 })
@@ -153,8 +153,11 @@ describe('a gate started sealed', () => {
     const reply = await get('/slack/api/auth.test')
     expect(reply.status).toBe(200)
     expect(upstream.received.at(-1)?.headers.authorization).toBe(`Bearer ${SECRET}`)
-    // The CLI itself stays sealed: the key went to the gate only.
-    expect((await runCli(['vault', 'list'], { cwd: dir })).stderr).toMatch(/^Error: Vault is sealed/)
+    // The CLI itself stays sealed: the key went to the gate only. The advice names the flag that
+    // gets the key to the CLI too (the same unseal again would only reach the gate again).
+    const listed = await runCli(['vault', 'list'], { cwd: dir })
+    expect(listed.stderr).toMatch(/^Error: Vault is sealed/)
+    expect(listed.stderr).toContain('--key-file')
   })
 
   it('a bad share is refused by the CLI before it reaches the gate', async () => {

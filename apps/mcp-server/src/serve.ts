@@ -210,7 +210,7 @@ function keyOf(
   }
   if (key === null) {
     throw new StartupError(
-      `Vault is sealed: unseal it with ${custody.threshold} of its ${custody.shares} key shares (aegis vault unseal), or set AEGIS_MASTER_KEY`,
+      `Vault is sealed: unseal it with ${custody.threshold} of its ${custody.shares} key shares (aegis vault unseal, with --key-file while a gate runs: the gate keeps the key in its memory only), or set AEGIS_MASTER_KEY`,
     )
   }
   const text = key.toString('utf8')

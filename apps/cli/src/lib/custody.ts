@@ -4,9 +4,12 @@ import type { CustodyRecord } from '@aegis/vault'
 import { CliError } from './errors.js'
 import type { Storage } from './storage.js'
 
-/** `Vault is sealed`, and how to get out of it. */
+/**
+ * `Vault is sealed`, and how to get out of it. An unseal while a gate runs gives the key to the gate
+ * alone, so the advice names --key-file: without it the same command leaves the CLI sealed.
+ */
 export function sealedMessage(custody: CustodyRecord): string {
-  return `Vault is sealed: unseal it with ${custody.threshold} of its ${custody.shares} key shares (aegis vault unseal --key-share - < shares.txt), or set AEGIS_MASTER_KEY`
+  return `Vault is sealed: unseal it with ${custody.threshold} of its ${custody.shares} key shares (aegis vault unseal --key-share - < shares.txt, with --key-file while a gate runs: the gate keeps the key in its memory only), or set AEGIS_MASTER_KEY`
 }
 
 /**

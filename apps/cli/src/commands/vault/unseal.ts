@@ -115,7 +115,7 @@ export default class VaultUnseal extends AegisCommand<typeof VaultUnseal> {
     this.log(
       sealed
         ? `The running gate${n === 1 ? ' holds' : 's hold'} ${progress} of ${threshold} shares: give the rest within 10 minutes (aegis vault unseal --key-share -).`
-        : `Unsealed ${n} running gate${n === 1 ? '' : 's'}: the key is in ${n === 1 ? 'its' : 'their'} memory only${file === null ? ', no file was written' : ''}.`,
+        : `Unsealed ${n} running gate${n === 1 ? '' : 's'}: the key is in ${n === 1 ? 'its' : 'their'} memory only${file === null ? '; CLI commands stay sealed (add --key-file to write unsealed.key for them too)' : ''}.`,
     )
     if (file !== null)
       this.log(`The key is also in ${file} (mode 0600) for CLI commands; aegis vault seal removes it.`)
