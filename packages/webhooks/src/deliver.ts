@@ -55,6 +55,33 @@ async function checkedAddress(
   return answers[0] as { address: string; family: number }
 }
 
+/** What a bare system error code means, for a user reading `webhook test` or the deliveries. */
+const NETWORK_FAILURES: Readonly<Record<string, string>> = {
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved now (DNS)',
+  ECONNREFUSED: 'the connection was refused (nothing listens on that port)',
+  ECONNRESET: 'the connection was reset by the receiver',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  ETIMEDOUT: 'the connection timed out',
+  EPIPE: 'the receiver closed the connection',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate chain ends in an untrusted self-signed CA',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate is not signed by a trusted CA',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'its TLS certificate is not signed by a trusted CA',
+  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is not valid for this host name',
+}
+
+/** `host: what happened (CODE)`: the code is kept for searches, the words say what it means. */
+function networkFailure(code: string | undefined, url: URL): string {
+  if (code === undefined) return `${url.hostname}: connection failed`
+  const meaning = NETWORK_FAILURES[code]
+  return meaning === undefined
+    ? `${url.hostname}: connection failed (${code})`
+    : `${url.hostname}: ${meaning} (${code})`
+}
+
 /** `work`, or a rejection as soon as `signal` aborts (the work itself is left to finish unread). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -143,7 +170,7 @@ export async function attemptDelivery(options: AttemptOptions): Promise<AttemptO
     if (controller.signal.aborted)
       return { kind: 'failed', status: null, error: `timed out after ${timeoutMs} ms` }
     const code = (error as NodeJS.ErrnoException).code
-    return { kind: 'failed', status: null, error: code ?? 'connection failed' }
+    return { kind: 'failed', status: null, error: networkFailure(code, url) }
   } finally {
     clearTimeout(timer)
   }

@@ -170,7 +170,9 @@ describe('Relay against a real receiver', () => {
     h.clock.advance(60_000)
     await relayFor({ logger: logger as unknown as RelayOptions['logger'] }).deliverDue()
     const mine = logged.filter((l) => l.endpoint === refused.id)
-    expect(mine[0]?.reason).toBe('ECONNREFUSED')
+    expect(mine[0]?.reason).toBe(
+      '127.0.0.1: the connection was refused (nothing listens on that port) (ECONNREFUSED)',
+    )
     expect(JSON.stringify(logged)).not.toContain('s3cr3t-path')
   })
 
@@ -402,6 +404,24 @@ describe('the address guard', () => {
     expect(outcome).toMatchObject({ kind: 'failed', status: null })
     expect(outcome.kind === 'failed' && outcome.error).toContain('loopback')
     expect(rx.received).toHaveLength(0)
+    h = harness()
+  })
+
+  it('a name that does not resolve says so in words, with the code (not a bare ENOTFOUND)', async () => {
+    const outcome = await attemptDelivery({
+      url: 'https://hooks.example.com/T000/s3cr3t-path',
+      key,
+      payload,
+      lookup: () =>
+        Promise.reject(
+          Object.assign(new Error('getaddrinfo ENOTFOUND hooks.example.com'), { code: 'ENOTFOUND' }),
+        ),
+    })
+    expect(outcome).toEqual({
+      kind: 'failed',
+      status: null,
+      error: 'hooks.example.com: the host name does not resolve (ENOTFOUND)',
+    })
     h = harness()
   })
 
