@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { testPki } from '../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/fixtures/upstream.js'
 import { pgTestUrl } from '../../../test-support/pg-url.js'
+import { INVALID_USER_TOKEN } from '../src/lib/rbac.js'
 import { Browser, startDashboard } from './dashboard/helpers.js'
 import { startGateProcess } from './helpers/gate-process.js'
 import { type CliResult, parseJson, removeDir, runCli, tempDir } from './helpers/run-cli.js'
@@ -508,7 +509,7 @@ describe.skipIf(adminUrl === undefined)('aegis commands on PostgreSQL', () => {
     expect(last.code).toBe(1)
     await ok(b.run(['user', 'remove', '--name', 'eve', '--confirm'], asAdmin))
     const gone = await a.run(['vault', 'list'], { env: { AEGIS_USER_TOKEN: viewer.token } })
-    expect([gone.code, gone.stderr]).toEqual([1, 'Error: Invalid user token\n'])
+    expect([gone.code, gone.stderr]).toEqual([1, `Error: ${INVALID_USER_TOKEN}\n`])
   })
 })
 

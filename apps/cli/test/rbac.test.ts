@@ -229,7 +229,8 @@ describe('every role × every command', () => {
           id,
           token,
           code: 1,
-          stderr: 'Error: Invalid user token\n',
+          stderr:
+            "Error: Invalid user token: AEGIS_USER_TOKEN is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>\n",
         })
       }
     }

@@ -27,6 +27,10 @@ import { openStorage } from './storage.js'
  */
 const SCHEMA_FREE: ReadonlySet<string> = new Set(['init', 'doctor', 'storage:migrate', 'storage:status'])
 
+/** `Invalid user token`, with what it means and the way out (the brief's table gives one for each refusal). */
+export const INVALID_USER_TOKEN =
+  "Invalid user token: AEGIS_USER_TOKEN is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+
 /** The recovery of a lost access.db: it proves itself with the master key, not with a user (see the command). */
 const RECOVERY_COMMAND = 'user:recover'
 
@@ -42,7 +46,7 @@ export interface CommandContext {
 /**
  * Who runs the command (null for an open command, or a diagnostic run on a config that does not
  * load: neither reads the user store), or a CliError (exit 1)
- * when it may not run: `Authentication required (set AEGIS_USER_TOKEN)`, `Invalid user token`, or
+ * when it may not run: `Authentication required (set AEGIS_USER_TOKEN)`, `Invalid user token: …`, or
  * `<role> may not <permission>`.
  */
 export async function authorizeCommand(ctx: CommandContext): Promise<Actor | null> {
@@ -73,6 +77,7 @@ export async function authorizeCommand(ctx: CommandContext): Promise<Actor | nul
     if (error instanceof AccessError) {
       if (error.code === 'authentication_required')
         throw new CliError(AUTHENTICATION_REQUIRED, { cause: error })
+      if (error.code === 'invalid_token') throw new CliError(INVALID_USER_TOKEN, { cause: error })
       throw error
     }
     // PostgreSQL cannot be read at all (down, login refused, schema refused): the diagnostics, whose
