@@ -43,7 +43,12 @@ import { service } from './stages/service.js'
 import { target } from './stages/target.js'
 import type { GateRequest } from './types.js'
 import type { PinnedDispatchers } from './upstream/dispatcher.js'
-import { ClientAbandonedError, forward, type UpstreamResponse } from './upstream/forward.js'
+import {
+  ClientAbandonedError,
+  type ForwardLimits,
+  forward,
+  type UpstreamResponse,
+} from './upstream/forward.js'
 import { type RedactedResponse, redactResponse } from './upstream/redact-response.js'
 import type { AddressResolver } from './upstream/resolve.js'
 
@@ -161,6 +166,8 @@ export class GateEngine {
   readonly #stages: readonly Stage[]
   readonly #identity: SyncStage
   readonly #strip: ReadonlySet<string>
+  /** What `forward` is given for every request: made once. */
+  readonly #forwardLimits: ForwardLimits
   /** Which outcomes get a line: decided once, not per request. */
   readonly #requestLog: RequestLog
 
@@ -173,6 +180,11 @@ export class GateEngine {
         throw new TypeError(`stages[${i}] must be a function (ctx) => Refusal | undefined`)
     }
     this.#strip = new Set((options.stripRequestHeaders ?? []).map((name) => name.toLowerCase()))
+    this.#forwardLimits = {
+      maxBodySize: options.limits.maxBodySize,
+      requestTimeoutMs: options.limits.requestTimeout,
+      stripHeaders: this.#strip,
+    }
     const budgets = new Budgets(
       options.limiter ?? new RateLimiter(),
       options.rateLimitFailureMode ?? 'closed',
@@ -321,7 +333,7 @@ export class GateEngine {
   }
 
   async #forward(ctx: RequestContext, entryId: number): Promise<Outcome> {
-    const { dispatchers, limits, audit, logger, observer } = this.#options
+    const { dispatchers, audit, logger, observer } = this.#options
     const dial = ctx.dial
     if (dial === null) {
       return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
@@ -331,11 +343,7 @@ export class GateEngine {
     const sentAt = Date.now()
     let upstreamMs = 0
     try {
-      response = await forward(ctx, dispatchers.get(dial), {
-        maxBodySize: limits.maxBodySize,
-        requestTimeoutMs: limits.requestTimeout,
-        stripHeaders: this.#strip,
-      })
+      response = await forward(ctx, dispatchers.get(dial), this.#forwardLimits)
       upstreamMs = Date.now() - sentAt
       const redacting = redactResponse(
         response.status,
