@@ -1,5 +1,6 @@
 import { createSecureContext, rootCertificates } from 'node:tls'
 import { buildConnector, Pool } from 'undici'
+import { resumeParserAtEnd } from './paused-end.js'
 import type { DialTarget } from './resolve.js'
 
 export interface DispatcherOptions {
@@ -74,7 +75,10 @@ export class PinnedDispatchers {
       connect: (opts, callback) =>
         connect(
           { ...opts, hostname: dial.address, port: String(dial.addressPort), servername: dial.host },
-          callback,
+          (...answer) => {
+            if (answer[1] !== null) resumeParserAtEnd(answer[1])
+            callback(...answer)
+          },
         ),
     })
     this.#pools.set(key, pool)
