@@ -100,3 +100,90 @@ describe('an upstream that closes the connection while the gate holds its body b
     }
   })
 })
+
+/** Every form of the secret an agent could read back from bytes it got. */
+function leaks(bytes: Buffer | string): string[] {
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1')
+  const forms: Record<string, string> = {
+    plain: SECRET,
+    utf16le: Buffer.from(SECRET, 'utf16le').toString('latin1'),
+    utf16be: Buffer.from(SECRET, 'utf16le').swap16().toString('latin1'),
+    base64: Buffer.from(SECRET).toString('base64').slice(2, -4),
+    'utf8 read as utf16 again': Buffer.from(Buffer.from(SECRET).toString('utf16le'), 'utf8').toString('latin1'),
+  }
+  return Object.entries(forms)
+    .filter(([, form]) => text.includes(form))
+    .map(([name]) => name)
+}
+
+describe('a body in a charset that does not write ASCII as ASCII', () => {
+  const json = `{"echo":"${SECRET}","note":"caf\u00e9 \u2603"}`
+  const cases: [string, string, () => Buffer, string?][] = [
+    ['UTF-16LE, small', 'application/json; charset=utf-16le', () => Buffer.from(json, 'utf16le')],
+    ['UTF-16BE, quoted label', 'application/json; charset="UTF-16BE"', () => Buffer.from(json, 'utf16le').swap16()],
+    [
+      'UTF-16 with a big-endian BOM',
+      'text/plain; charset=utf-16',
+      () => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(json, 'utf16le').swap16()]),
+    ],
+    [
+      'UTF-16LE, larger than the whole-body limit (streamed)',
+      'text/plain; charset=utf-16le',
+      () => Buffer.from(`${'p'.repeat(70_000)}${json}`, 'utf16le'),
+    ],
+    ['UTF-16LE, gzip-compressed', 'application/json; charset=utf-16le', () => Buffer.from(json, 'utf16le'), 'gzip'],
+  ]
+  for (const [name, type, make, coding] of cases) {
+    it(`${name}: transcoded to UTF-8 and redacted, and the row counts it`, async () => {
+      const plain = make()
+      const sent = coding === 'gzip' ? zlib.gzipSync(plain) : plain
+      const extra = coding === undefined ? [] : [`Content-Encoding: ${coding}`]
+      const answer = await through('utf16', (s) => {
+        write(s, head([`Content-Type: ${type}`, ...extra, `Content-Length: ${sent.length}`, 'Connection: close']), sent)
+        s.end()
+      })
+      expect(answer.status).toBe(200)
+      expect(leaks(answer.raw)).toEqual([])
+      expect(answer.raw).toMatch(/\r\ncontent-type: [^\r]*charset=utf-8\r\n/i)
+      const text = answer.body.toString('utf8')
+      expect(text.endsWith(`{"echo":"[REDACTED]","note":"caf\u00e9 \u2603"}`)).toBe(true)
+      expect(answer.row).toMatchObject({ decision: 'allowed', status: 200, redactions: 1 })
+    })
+  }
+
+  it('a UTF-8 body mislabelled UTF-16: the bytes as sent are redacted too (re-encoding gives nothing back)', async () => {
+    const sent = Buffer.from(`{"echo":"${SECRET}"}`)
+    const answer = await through('mislabelled', (s) => {
+      write(s, head(['Content-Type: text/plain; charset=utf-16le', `Content-Length: ${sent.length}`, 'Connection: close']), sent)
+      s.end()
+    })
+    expect(answer.status).toBe(200)
+    expect(leaks(Buffer.from(answer.body.toString('utf8'), 'utf16le'))).toEqual([])
+    expect(leaks(answer.raw)).toEqual([])
+  })
+
+  for (const charset of ['utf-32', 'UTF-32LE', 'utf-7', 'IBM037', 'cp500', 'ebcdic-cp-us']) {
+    it(`${charset}: refused with upstream_encoding_unsupported, nothing of the body sent`, async () => {
+      const sent = Buffer.from(SECRET)
+      const answer = await through('unreadable', (s) => {
+        write(s, head([`Content-Type: text/plain; charset=${charset}`, `Content-Length: ${sent.length}`, 'Connection: close']), sent)
+        s.end()
+      })
+      expect(answer.status).toBe(502)
+      expect(answer.raw).toMatch(/x-aegis-block: upstream_encoding_unsupported/i)
+      expect(leaks(answer.raw)).toEqual([])
+      expect(answer.row).toMatchObject({ decision: 'failed', code: 'upstream_encoding_unsupported' })
+    })
+  }
+
+  it('Latin-1 and UTF-8 bodies keep their bytes, length and charset (an ASCII secret is found as is)', async () => {
+    const sent = Buffer.from(`caf\u00e9 ${SECRET}`, 'latin1')
+    const answer = await through('latin1', (s) => {
+      write(s, head(['Content-Type: text/plain; charset=iso-8859-1', `Content-Length: ${sent.length}`, 'Connection: close']), sent)
+      s.end()
+    })
+    expect(answer.raw).toMatch(/\r\ncontent-type: text\/plain; charset=iso-8859-1\r\n/i)
+    expect(answer.raw).toMatch(/\r\ncontent-length: 15\r\n/i)
+    expect(answer.body.toString('latin1')).toBe('caf\u00e9 [REDACTED]')
+  })
+})

@@ -1,14 +1,16 @@
-import { Readable } from 'node:stream'
+import { Readable, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
   createDecoder,
   createRedactor,
+  type RedactStream,
   recordFraming,
   redactParts,
   redactStream,
   redactText,
   type SecretMatcher,
 } from '@aegis/inspect'
+import { responseCharset, Utf16ToUtf8, utf8ContentType } from './charset.js'
 import { UnredactableResponseError } from './coding.js'
 import type { UpstreamBody } from './exchange.js'
 
@@ -52,7 +54,15 @@ export function redactResponse(
     return { headers, body: () => body.stream(), parts: null, redactions: () => count }
   }
 
-  const identity = coding === null
+  let charset: ReturnType<typeof responseCharset>
+  try {
+    // A body in UTF-16 holds a secret as other bytes than the matcher's: it is transcoded first.
+    charset = responseCharset(headers['content-type'])
+  } catch (error) {
+    body.destroy()
+    throw error
+  }
+  const identity = coding === null && charset === null
   // SSE and JSON lines: a secret split across records (an LLM's text deltas) is redacted too.
   const options = { records: recordFraming(headers['content-type']) }
   // The agent gets the body uncompressed, whatever the upstream labelled it.
@@ -88,17 +98,34 @@ export function redactResponse(
     const stream = body.stream(redactor)
     return { headers, body: () => stream, parts: null, redactions: () => count + redactor.count }
   }
-  const inflate = createDecoder(coding)
-  if (inflate === null) {
-    // responseCoding() passes only decodable codings; never send what was not redacted.
-    body.destroy()
-    throw new UnredactableResponseError('the upstream sent a content coding the gate cannot decode')
+  const stages: Transform[] = []
+  if (coding !== null) {
+    const inflate = createDecoder(coding)
+    if (inflate === null) {
+      // responseCoding() passes only decodable codings; never send what was not redacted.
+      body.destroy()
+      throw new UnredactableResponseError('the upstream sent a content coding the gate cannot decode')
+    }
+    stages.push(inflate)
   }
-  // Compressed: decode, redact, send it uncompressed. One pipeline, so a reader that goes away
-  // tears down all three, down to the upstream request.
+  let asSent: RedactStream | null = null
+  if (charset !== null) {
+    // The bytes as sent are redacted too: read as UTF-16, a mislabelled UTF-8 secret would become
+    // text that gives the secret back when encoded as UTF-16 again.
+    asSent = redactStream(matcher)
+    stages.push(asSent, new Utf16ToUtf8(charset))
+    headers['content-type'] = utf8ContentType(headers['content-type'] as string | string[])
+  }
+  // Compressed or UTF-16: decode, redact, send it uncompressed in UTF-8. One pipeline, so a reader
+  // that goes away tears it all down, down to the upstream request.
   const redactor = redactStream(matcher, options)
-  pipeline(body.stream(), inflate, redactor).catch(() => undefined)
-  return { headers, body: () => redactor, parts: null, redactions: () => count + redactor.count }
+  pipeline([body.stream(), ...stages, redactor]).catch(() => undefined)
+  return {
+    headers,
+    body: () => redactor,
+    parts: null,
+    redactions: () => count + redactor.count + (asSent?.count ?? 0),
+  }
 }
 
 /** Redacts every header value in place; returns the replacements made. */
