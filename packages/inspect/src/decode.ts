@@ -1,10 +1,11 @@
-import type { Transform } from 'node:stream'
+import { Transform, type TransformCallback } from 'node:stream'
 import {
   brotliDecompress,
   brotliDecompressSync,
   createBrotliDecompress,
   createGunzip,
   createInflate,
+  createInflateRaw,
   gunzip,
   gunzipSync,
   inflate,
@@ -47,6 +48,66 @@ interface Codec {
   fallback?: { sync: ZlibSync; async: ZlibCall }
 }
 
+/** Whether two bytes open a zlib stream (RFC 1950: method 8, header check a multiple of 31). */
+function isZlibHeader(first: number, second: number): boolean {
+  return (first & 0x0f) === 8 && first >> 4 <= 7 && ((first << 8) | second) % 31 === 0
+}
+
+/**
+ * HTTP `deflate` as a stream: the zlib format, or raw deflate when the first two bytes are not a
+ * zlib header — the choice the whole-body decoders make by trying one then the other. The inner
+ * inflater's output is pushed as it comes; the next chunk is taken once it has processed this one.
+ */
+class DeflateDecoder extends Transform {
+  #inner: Transform | null = null
+  /** The first byte, while it is all there is. */
+  #first: Buffer = Buffer.alloc(0)
+
+  #start(head: Buffer): Transform {
+    const inner =
+      head.length >= 2 && !isZlibHeader(head[0] as number, head[1] as number)
+        ? createInflateRaw()
+        : createInflate()
+    inner.on('data', (chunk: Buffer) => this.push(chunk))
+    inner.once('error', (error) => this.destroy(error))
+    this.#inner = inner
+    return inner
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let inner = this.#inner
+    if (inner === null) {
+      const head = this.#first.length === 0 ? chunk : Buffer.concat([this.#first, chunk])
+      if (head.length < 2) {
+        this.#first = head
+        callback()
+        return
+      }
+      inner = this.#start(head)
+      this.#first = Buffer.alloc(0)
+      chunk = head
+    }
+    inner.write(chunk, () => callback())
+  }
+
+  override _flush(callback: TransformCallback): void {
+    let inner = this.#inner
+    let rest: Buffer | undefined
+    if (inner === null) {
+      // A body of one byte or none: zlib's answer (an error, or nothing for an empty body).
+      rest = this.#first
+      inner = this.#start(rest)
+    }
+    inner.once('end', () => callback())
+    inner.end(rest)
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#inner?.destroy()
+    callback(error)
+  }
+}
+
 const GZIP: Codec = { sync: gunzipSync, async: gunzip as ZlibCall, stream: createGunzip }
 
 /**
@@ -62,7 +123,7 @@ const CODECS: ReadonlyMap<string, Codec> = new Map([
     {
       sync: inflateSync,
       async: inflate as ZlibCall,
-      stream: createInflate,
+      stream: () => new DeflateDecoder(),
       fallback: { sync: inflateRawSync, async: inflateRaw as ZlibCall },
     },
   ],

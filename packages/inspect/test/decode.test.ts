@@ -170,6 +170,33 @@ describe('decodeBodyAsync', () => {
   })
 })
 
+describe('createDecoder: deflate as a stream', () => {
+  const streamed = (stream: NonNullable<ReturnType<typeof createDecoder>>, chunks: Buffer[]) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const out: Buffer[] = []
+      stream.on('data', (c: Buffer) => out.push(c))
+      stream.on('end', () => resolve(Buffer.concat(out))).on('error', reject)
+      for (const c of chunks) stream.write(c)
+      stream.end()
+    })
+  const bytewise = (b: Buffer) => [...b].map((x) => Buffer.from([x]))
+
+  it.each([
+    ['zlib', deflateSync(plain)],
+    ['raw (as some servers send it)', deflateRawSync(plain)],
+  ])('undoes %s, whole or one byte at a time, as decodeBody does', async (_name, encoded) => {
+    expect(Buffer.from(decodeBody(encoded, 'deflate', 1 << 20))).toEqual(plain)
+    expect(await streamed(createDecoder('deflate') as never, [encoded])).toEqual(plain)
+    expect(await streamed(createDecoder('deflate') as never, bytewise(encoded))).toEqual(plain)
+  })
+
+  it('fails corrupt, cut and empty input, as the zlib decoder did', async () => {
+    await expect(streamed(createDecoder('deflate') as never, [randomBytes(200)])).rejects.toThrow()
+    await expect(streamed(createDecoder('deflate') as never, [Buffer.from([0x78])])).rejects.toThrow()
+    await expect(streamed(createDecoder('deflate') as never, [])).rejects.toThrow('unexpected end of file')
+  })
+})
+
 describe('one coding table: every decode entry point undoes the same codings', () => {
   const encoders: Record<string, (b: Buffer) => Buffer> = {
     gzip: gzipSync,

@@ -87,7 +87,11 @@ describe('an upstream that closes the connection while the gate holds its body b
       const size = 50_000_000
       const packed = zlib.gzipSync(Buffer.alloc(size, 'a'))
       const answer = await through('bomb-close', (s) => {
-        write(s, head(['Content-Encoding: gzip', `Content-Length: ${packed.length}`, 'Connection: close']), packed)
+        write(
+          s,
+          head(['Content-Encoding: gzip', `Content-Length: ${packed.length}`, 'Connection: close']),
+          packed,
+        )
         s.end()
       })
       await sleep(100)
@@ -109,7 +113,9 @@ function leaks(bytes: Buffer | string): string[] {
     utf16le: Buffer.from(SECRET, 'utf16le').toString('latin1'),
     utf16be: Buffer.from(SECRET, 'utf16le').swap16().toString('latin1'),
     base64: Buffer.from(SECRET).toString('base64').slice(2, -4),
-    'utf8 read as utf16 again': Buffer.from(Buffer.from(SECRET).toString('utf16le'), 'utf8').toString('latin1'),
+    'utf8 read as utf16 again': Buffer.from(Buffer.from(SECRET).toString('utf16le'), 'utf8').toString(
+      'latin1',
+    ),
   }
   return Object.entries(forms)
     .filter(([, form]) => text.includes(form))
@@ -120,7 +126,11 @@ describe('a body in a charset that does not write ASCII as ASCII', () => {
   const json = `{"echo":"${SECRET}","note":"caf\u00e9 \u2603"}`
   const cases: [string, string, () => Buffer, string?][] = [
     ['UTF-16LE, small', 'application/json; charset=utf-16le', () => Buffer.from(json, 'utf16le')],
-    ['UTF-16BE, quoted label', 'application/json; charset="UTF-16BE"', () => Buffer.from(json, 'utf16le').swap16()],
+    [
+      'UTF-16BE, quoted label',
+      'application/json; charset="UTF-16BE"',
+      () => Buffer.from(json, 'utf16le').swap16(),
+    ],
     [
       'UTF-16 with a big-endian BOM',
       'text/plain; charset=utf-16',
@@ -131,7 +141,12 @@ describe('a body in a charset that does not write ASCII as ASCII', () => {
       'text/plain; charset=utf-16le',
       () => Buffer.from(`${'p'.repeat(70_000)}${json}`, 'utf16le'),
     ],
-    ['UTF-16LE, gzip-compressed', 'application/json; charset=utf-16le', () => Buffer.from(json, 'utf16le'), 'gzip'],
+    [
+      'UTF-16LE, gzip-compressed',
+      'application/json; charset=utf-16le',
+      () => Buffer.from(json, 'utf16le'),
+      'gzip',
+    ],
   ]
   for (const [name, type, make, coding] of cases) {
     it(`${name}: transcoded to UTF-8 and redacted, and the row counts it`, async () => {
@@ -139,7 +154,11 @@ describe('a body in a charset that does not write ASCII as ASCII', () => {
       const sent = coding === 'gzip' ? zlib.gzipSync(plain) : plain
       const extra = coding === undefined ? [] : [`Content-Encoding: ${coding}`]
       const answer = await through('utf16', (s) => {
-        write(s, head([`Content-Type: ${type}`, ...extra, `Content-Length: ${sent.length}`, 'Connection: close']), sent)
+        write(
+          s,
+          head([`Content-Type: ${type}`, ...extra, `Content-Length: ${sent.length}`, 'Connection: close']),
+          sent,
+        )
         s.end()
       })
       expect(answer.status).toBe(200)
@@ -154,7 +173,15 @@ describe('a body in a charset that does not write ASCII as ASCII', () => {
   it('a UTF-8 body mislabelled UTF-16: the bytes as sent are redacted too (re-encoding gives nothing back)', async () => {
     const sent = Buffer.from(`{"echo":"${SECRET}"}`)
     const answer = await through('mislabelled', (s) => {
-      write(s, head(['Content-Type: text/plain; charset=utf-16le', `Content-Length: ${sent.length}`, 'Connection: close']), sent)
+      write(
+        s,
+        head([
+          'Content-Type: text/plain; charset=utf-16le',
+          `Content-Length: ${sent.length}`,
+          'Connection: close',
+        ]),
+        sent,
+      )
       s.end()
     })
     expect(answer.status).toBe(200)
@@ -166,7 +193,15 @@ describe('a body in a charset that does not write ASCII as ASCII', () => {
     it(`${charset}: refused with upstream_encoding_unsupported, nothing of the body sent`, async () => {
       const sent = Buffer.from(SECRET)
       const answer = await through('unreadable', (s) => {
-        write(s, head([`Content-Type: text/plain; charset=${charset}`, `Content-Length: ${sent.length}`, 'Connection: close']), sent)
+        write(
+          s,
+          head([
+            `Content-Type: text/plain; charset=${charset}`,
+            `Content-Length: ${sent.length}`,
+            'Connection: close',
+          ]),
+          sent,
+        )
         s.end()
       })
       expect(answer.status).toBe(502)
@@ -179,11 +214,45 @@ describe('a body in a charset that does not write ASCII as ASCII', () => {
   it('Latin-1 and UTF-8 bodies keep their bytes, length and charset (an ASCII secret is found as is)', async () => {
     const sent = Buffer.from(`caf\u00e9 ${SECRET}`, 'latin1')
     const answer = await through('latin1', (s) => {
-      write(s, head(['Content-Type: text/plain; charset=iso-8859-1', `Content-Length: ${sent.length}`, 'Connection: close']), sent)
+      write(
+        s,
+        head([
+          'Content-Type: text/plain; charset=iso-8859-1',
+          `Content-Length: ${sent.length}`,
+          'Connection: close',
+        ]),
+        sent,
+      )
       s.end()
     })
     expect(answer.raw).toMatch(/\r\ncontent-type: text\/plain; charset=iso-8859-1\r\n/i)
     expect(answer.raw).toMatch(/\r\ncontent-length: 15\r\n/i)
     expect(answer.body.toString('latin1')).toBe('caf\u00e9 [REDACTED]')
   })
+})
+
+describe('a compressed answer', () => {
+  const json = Buffer.from(`{"echo":"${SECRET}"}`)
+  for (const [name, coding, encode] of [
+    ['gzip', 'gzip', zlib.gzipSync],
+    ['deflate, zlib format', 'deflate', zlib.deflateSync],
+    ['deflate, raw (as some servers send it)', 'deflate', zlib.deflateRawSync],
+    ['br', 'br', zlib.brotliCompressSync],
+  ] as const) {
+    it(`${name}: decoded, redacted, sent plain, the row allowed`, async () => {
+      const sent = encode(json)
+      const answer = await through('compressed', (s) => {
+        write(
+          s,
+          head([`Content-Encoding: ${coding}`, `Content-Length: ${sent.length}`, 'Connection: close']),
+          sent,
+        )
+        s.end()
+      })
+      expect(answer.status).toBe(200)
+      expect(answer.raw).not.toMatch(/content-encoding/i)
+      expect(answer.body.toString()).toBe('{"echo":"[REDACTED]"}')
+      expect(answer.row).toMatchObject({ decision: 'allowed', status: 200, redactions: 1 })
+    })
+  }
 })
