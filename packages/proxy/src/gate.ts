@@ -134,22 +134,31 @@ export function createGate(options: GateOptions): Gate {
     logger,
   })
 
-  function deliver(req: IncomingMessage, res: ServerResponse, outcome: Outcome, requestId: string): void {
+  /**
+   * Answers with `outcome`. For a small body written whole, returns what the response's 'close'
+   * must run (record how delivery ended): the caller's one 'close' listener runs it.
+   */
+  function deliver(
+    req: IncomingMessage,
+    res: ServerResponse,
+    outcome: Outcome,
+    requestId: string,
+  ): (() => void) | null {
     if (outcome.kind === 'refused') {
       // The client is gone (its row says so, or the refusal's): nobody to answer.
-      if (res.destroyed) return
+      if (res.destroyed) return null
       sendRefusal(req, res, outcome.status, outcome.refusal, outcome.problem, {
         requestId,
         closing: requests.closing,
       })
-      return
+      return null
     }
     if (res.destroyed) {
       // The agent hung up while the upstream was answering: nobody to deliver to, and no 'close'
       // event left to wait for.
       if (outcome.parts === null) outcome.body.destroy()
       outcome.finish({ bytesOut: 0, error: new ClientGoneError(), code: CLIENT_CLOSED })
-      return
+      return null
     }
     // The headers object is this response's own (built by redaction): add to it, no copy.
     // The gate's id names the ledger row; the upstream's own (what its support asks for, what an
@@ -165,23 +174,22 @@ export function createGate(options: GateOptions): Gate {
       // away (time to first token), and Node would hold the head until the first body write.
       res.flushHeaders()
       void stream(res, outcome)
-      return
+      return null
     }
     // A small body, already redacted whole: one write (end() flushes the corked parts and the
     // head together), no stream machinery.
     let length = 0
     for (const part of parts) length += part.length
+    res.cork()
+    for (let i = 0; i < parts.length - 1; i++) res.write(parts[i])
+    res.end(parts.at(-1))
     // 'close' always follows, on keep-alive too; it is finished only if every byte was handed over.
-    res.once('close', () =>
+    return () =>
       outcome.finish(
         res.writableFinished
           ? { bytesOut: length }
           : { bytesOut: 0, error: new ClientGoneError(), code: CLIENT_CLOSED },
-      ),
-    )
-    res.cork()
-    for (let i = 0; i < parts.length - 1; i++) res.write(parts[i])
-    res.end(parts.at(-1))
+      )
   }
 
   /** A large or streamed body, with backpressure; never rejects. */
@@ -225,7 +233,16 @@ export function createGate(options: GateOptions): Gate {
     // poller's timers are unref'd, so they never keep the host's process alive; `close()` stops them.
     if (!requests.closing) pipeline.start()
     requests.enter()
-    res.once('close', done)
+    // The request's one 'close' listener, there before anything can throw: it leaves the drain,
+    // then records how a small answer's delivery ended (`closed`, from deliver), or gives up on a
+    // forwarded request not answered yet (`link`).
+    let link: ClientLink | null = null
+    let closed: (() => void) | null = null
+    res.once('close', () => {
+      done()
+      if (closed !== null) closed()
+      else if (link !== null && !res.headersSent) engine.abandon(link)
+    })
     // The gate never switches protocols, but Node's parser stops at an Upgrade request: bytes sent
     // after it in the same packet (a pipelined request) are dropped unanswered and unrecorded. The
     // connection closes after the answer, so the client knows to send them again.
@@ -254,7 +271,7 @@ export function createGate(options: GateOptions): Gate {
       engine.reject(gateRequest, browser).then(
         (outcome) => {
           try {
-            deliver(req, res, outcome, gateRequest.id)
+            closed = deliver(req, res, outcome, gateRequest.id)
           } catch {
             res.destroy()
           }
@@ -286,18 +303,15 @@ export function createGate(options: GateOptions): Gate {
     receivingBody(req, gateRequest.id)
     // A client that goes away before its answer: the engine gives up on the request (`abandon`:
     // not forwarded, or the upstream request aborted). After the head, the pump sees it.
-    const link = new ClientLink()
+    link = new ClientLink()
     const pending = requests.closing
       ? engine.reject(gateRequest, refuse('shutting_down', 'The gate is shutting down'))
       : engine.process(gateRequest, link)
-    res.on('close', () => {
-      if (!res.headersSent) engine.abandon(link)
-    })
     // One promise for the hand-over; deliver's own throw is caught here (a `.catch` would cost another).
     pending.then(
       (outcome) => {
         try {
-          deliver(req, res, outcome, gateRequest.id)
+          closed = deliver(req, res, outcome, gateRequest.id)
         } catch (error) {
           failed(res, gateRequest.id, error)
         }
