@@ -113,6 +113,29 @@ describe('aegis mcp config', () => {
   })
 })
 
+/**
+ * Starts the server entry `mcp config` printed, as a host would: from another folder, with no shell
+ * environment but the entry's own and the two secrets filled in.
+ */
+async function connectAsPrinted(server: { command: string; args: string[]; env: Record<string, string> }) {
+  const transport = new StdioClientTransport({
+    command: server.command,
+    args: server.args,
+    cwd: tempDir(),
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: project.dir,
+      ...server.env,
+      AEGIS_MASTER_KEY: project.key,
+      AEGIS_AGENT_TOKEN: token,
+    },
+    stderr: 'pipe',
+  })
+  const client = new Client({ name: 'config-check', version: '0' })
+  await client.connect(transport)
+  return client
+}
+
 describe('aegis mcp config: the printed command starts a server', () => {
   it('answers MCP initialize when launched exactly as printed, with the printed env', async () => {
     const result = await project.run(['mcp', 'config', 'cursor'])
@@ -121,22 +144,8 @@ describe('aegis mcp config: the printed command starts a server', () => {
       mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>
     }>(result).mcpServers.aegis
     if (!server) throw new Error('no aegis entry')
-    const transport = new StdioClientTransport({
-      command: server.command,
-      args: server.args,
-      cwd: tempDir(),
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: project.dir,
-        ...server.env,
-        AEGIS_MASTER_KEY: project.key,
-        AEGIS_AGENT_TOKEN: token,
-      },
-      stderr: 'pipe',
-    })
-    const client = new Client({ name: 'config-check', version: '0' })
+    const client = await connectAsPrinted(server)
     try {
-      await client.connect(transport)
       expect(client.getServerVersion()?.name).toBeTruthy()
     } finally {
       await client.close()
@@ -168,22 +177,8 @@ describe('aegis mcp config: the printed command starts a server', () => {
     })
     expect(result.stderr).toContain('AEGIS_POLICIES_DIR')
     const before = upstream.received.length
-    const transport = new StdioClientTransport({
-      command: server.command,
-      args: server.args,
-      cwd: tempDir(),
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: project.dir,
-        ...server.env,
-        AEGIS_MASTER_KEY: project.key,
-        AEGIS_AGENT_TOKEN: token,
-      },
-      stderr: 'pipe',
-    })
-    const client = new Client({ name: 'config-check', version: '0' })
+    const client = await connectAsPrinted(server)
     try {
-      await client.connect(transport)
       const call = (await client.callTool({
         name: 'aegis_proxy_request',
         arguments: { service: 'slack', path: '/api/chat.postMessage', method: 'POST' },
