@@ -16,6 +16,15 @@ export function hashAgentToken(token: string): Buffer {
 }
 
 /**
+ * The token's SHA-256 in hex: the key a gate looks an agent up by (`hashAgentToken(t)` in hex).
+ * A string straight from the native hash is about three times cheaper than the Buffer (whose
+ * allocation dominates), and a lookup needs the string anyway.
+ */
+export function agentTokenKey(token: string): string {
+  return hash('sha256', token, 'hex')
+}
+
+/**
  * Cheap syntax check: `aegis_` followed by exactly 43 base64url characters. Use it to refuse
  * junk before hashing; it says nothing about whether the token belongs to an agent.
  */

@@ -1,5 +1,5 @@
 export { type AllowList, addressVerdict, parseAllowList } from './address.js'
-export { AGENT_TOKEN_PREFIX, hashAgentToken, isAgentTokenShape } from './agent-token.js'
+export { AGENT_TOKEN_PREFIX, agentTokenKey, hashAgentToken, isAgentTokenShape } from './agent-token.js'
 export {
   browserRefusal,
   type HostAllowlist,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { AGENT_TOKEN_PREFIX, hashAgentToken, isAgentTokenShape } from '../src/index.js'
+import { AGENT_TOKEN_PREFIX, agentTokenKey, hashAgentToken, isAgentTokenShape } from '../src/index.js'
 
 const GOOD = `aegis_${'A'.repeat(43)}`
 
@@ -9,6 +9,12 @@ describe('agent token helpers (pure, no store needed)', () => {
     const expected = createHash('sha256').update(GOOD, 'utf8').digest()
     expect(hashAgentToken(GOOD).equals(expected)).toBe(true)
     expect(hashAgentToken(GOOD)).toHaveLength(32)
+  })
+
+  it('keys a token by the hex of that hash (what a gate looks an agent up by)', () => {
+    expect(agentTokenKey(GOOD)).toBe(hashAgentToken(GOOD).toString('hex'))
+    const other = `aegis_${'é'.repeat(10)}${'B'.repeat(33)}` // UTF-8, as hashAgentToken
+    expect(agentTokenKey(other)).toBe(createHash('sha256').update(other, 'utf8').digest('hex'))
   })
 
   it.each([

@@ -36,6 +36,7 @@ describe('@aegis/guard public API', () => {
         'forwardResponseHeaders',
         'isHttpToken',
         'hashAgentToken',
+        'agentTokenKey',
         'headerCanCarry',
         'isAgentTokenShape',
         'isDeliveryCode',

@@ -1,4 +1,4 @@
-import { hashAgentToken, isAgentTokenShape } from '@aegis/guard'
+import { agentTokenKey, isAgentTokenShape } from '@aegis/guard'
 import { buildMatcher, type SecretInput, type SecretMatcher } from '@aegis/inspect'
 import type { RequestContext } from './context.js'
 import { type LiveAgent, type Snapshot, secretInputsOf } from './snapshot.js'
@@ -44,7 +44,7 @@ export function requestMatchers(ctx: RequestContext): readonly SecretMatcher[] {
   if (ctx.agent !== null) return callerMatchers(ctx.snapshot, ctx.agent, token)
   // … or it has not run yet: the lookup identity would make.
   if (!isAgentTokenShape(token)) return [ctx.snapshot.matcher]
-  const agent = ctx.snapshot.agentsByHash.get(hashAgentToken(token).toString('hex'))
+  const agent = ctx.snapshot.agentsByHash.get(agentTokenKey(token))
   return agent === undefined ? [ctx.snapshot.matcher] : callerMatchers(ctx.snapshot, agent, token)
 }
 

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import { hashAgentToken, isAgentTokenShape, refuse } from '@aegis/guard'
+import { agentTokenKey, isAgentTokenShape, refuse } from '@aegis/guard'
 import type { Stage, SyncStage } from '../pipeline.js'
 
 /**
@@ -19,10 +19,10 @@ export function identity(requireAgentAuth: boolean): SyncStage {
       return undefined
     }
     if (!isAgentTokenShape(token)) return refuse('agent_auth_invalid', 'The agent token is not recognised')
-    const hash = hashAgentToken(token)
-    const agent = ctx.snapshot.agentsByHash.get(hash.toString('hex'))
-    if (agent === undefined || !timingSafeEqual(agent.tokenHash, hash)) {
-      const refused = ctx.snapshot.refusedAgentsByHash.get(hash.toString('hex'))
+    const key = agentTokenKey(token)
+    const agent = ctx.snapshot.agentsByHash.get(key)
+    if (agent === undefined || !timingSafeEqual(agent.tokenHash, Buffer.from(key, 'hex'))) {
+      const refused = ctx.snapshot.refusedAgentsByHash.get(key)
       if (refused !== undefined) {
         ctx.refusedAgent = refused.name
         return refuse(
