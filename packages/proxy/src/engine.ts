@@ -490,12 +490,13 @@ function requestRecord(
 
 /** Gives back what the request held (in-flight slots) exactly once. */
 function release(ctx: RequestContext): void {
+  if (ctx.releases.length === 0) return // the usual request: nothing held, no array to splice out
   for (const give of ctx.releases.splice(0)) give()
 }
 
 /** A refused request costs nothing: its rate units and its in-flight slot go back, exactly once. */
 function giveBack(ctx: RequestContext): void {
-  for (const refund of ctx.refunds.splice(0)) refund()
+  if (ctx.refunds.length > 0) for (const refund of ctx.refunds.splice(0)) refund()
   release(ctx)
 }
 
