@@ -10,6 +10,10 @@ import { startUpstream, type TestUpstream } from '../../../packages/proxy/test/f
 import { BIN, listFiles, removeDir, runCli, tempDir } from './helpers/run-cli.js'
 import { keyedWorkspace, shareData, split } from './helpers/shamir.js'
 
+/** Written out, not imported: the test fails when the refusal loses its meaning or way out. */
+const INVALID_TOKEN_LINE =
+  "Invalid user token: AEGIS_USER_TOKEN is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+
 const SECRET = 'xoxb-gate-custody-secret-5150'
 
 /**
@@ -251,7 +255,7 @@ describe('a gate started sealed', () => {
       body: { error: 'Authentication required (set AEGIS_USER_TOKEN)' },
     })
     const forged = await callAdmin(socket as string, { method: 'POST', path: '/seal', token: `${opToken}x` })
-    expect(forged).toEqual({ status: 401, body: { error: 'Invalid user token' } })
+    expect(forged).toEqual({ status: 401, body: { error: INVALID_TOKEN_LINE } })
     const operator = await callAdmin(socket as string, {
       method: 'POST',
       path: '/unseal',

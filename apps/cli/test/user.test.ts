@@ -6,6 +6,10 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI_ROOT, initProject, type Project, parseJson, removeDir, snapshot } from './helpers/run-cli.js'
 
+/** Written out, not imported: the test fails when the refusal loses its meaning or way out. */
+const INVALID_TOKEN_LINE =
+  "Invalid user token: AEGIS_USER_TOKEN is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+
 const projects: Project[] = []
 afterEach(() => {
   for (const p of projects.splice(0)) removeDir(p.dir)
@@ -93,7 +97,7 @@ describe('bootstrap', () => {
     expect((await p.run(['vault', 'list'])).stderr).toBe(
       'Error: Authentication required (set AEGIS_USER_TOKEN)\n',
     )
-    expect((await p.run(['vault', 'list'], as(root.token))).stderr).toBe('Error: Invalid user token\n')
+    expect((await p.run(['vault', 'list'], as(root.token))).stderr).toBe(`Error: ${INVALID_TOKEN_LINE}\n`)
     expect((await p.run(['user', 'add', '--name', 'again', '--role', 'admin'])).code).toBe(1)
     // Deleting access.db is not bootstrap again: the vault remembers RBAC was on.
     rmSync(join(p.dataDir, 'access.db'))
@@ -163,7 +167,7 @@ describe('users and tokens', () => {
     const fresh = parseJson<Issued>(regen)
     expect(fresh).toMatchObject({ name: 'alice', role: 'operator' })
     expect(fresh.token).not.toBe(alice.token)
-    expect((await p.run(['agent', 'list'], as(alice.token))).stderr).toBe('Error: Invalid user token\n')
+    expect((await p.run(['agent', 'list'], as(alice.token))).stderr).toBe(`Error: ${INVALID_TOKEN_LINE}\n`)
     expect((await p.run(['agent', 'list'], as(fresh.token))).code).toBe(0)
 
     expect((await p.run(['user', 'role', '--name', 'alice', '--role', 'viewer'], as(root.token))).code).toBe(
@@ -181,7 +185,7 @@ describe('users and tokens', () => {
     ])
     expect(snapshot(p.dir)).toEqual(before)
     expect((await p.run(['user', 'remove', '--name', 'alice', '--confirm'], as(root.token))).code).toBe(0)
-    expect((await p.run(['vault', 'list'], as(fresh.token))).stderr).toBe('Error: Invalid user token\n')
+    expect((await p.run(['vault', 'list'], as(fresh.token))).stderr).toBe(`Error: ${INVALID_TOKEN_LINE}\n`)
   })
 
   it('refuses a one-character typo in a token without touching anything', async () => {
@@ -192,7 +196,7 @@ describe('users and tokens', () => {
       if (root.token[i] === '_') continue
       const typo = root.token.slice(0, i) + (root.token[i] === 'Q' ? 'R' : 'Q') + root.token.slice(i + 1)
       const r = await p.run(['user', 'list'], as(typo))
-      expect([r.code, r.stderr], `typo at ${i}`).toEqual([1, 'Error: Invalid user token\n'])
+      expect([r.code, r.stderr], `typo at ${i}`).toEqual([1, `Error: ${INVALID_TOKEN_LINE}\n`])
     }
     expect(snapshot(p.dir)).toEqual(before)
   })

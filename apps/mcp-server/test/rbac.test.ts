@@ -8,6 +8,10 @@ import { AccessStore, accessFile, addUser, BOOTSTRAP } from '@aegis/access'
 import { createVault } from '@aegis/vault'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+/** Written out, not imported: the test fails when the refusal loses its meaning or way out. */
+const INVALID_TOKEN_LINE =
+  "Invalid user token: AEGIS_USER_TOKEN is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+
 const BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 if (!existsSync(BIN)) throw new Error('apps/mcp-server is not built')
 
@@ -55,7 +59,7 @@ describe('aegis-mcp-server with RBAC on', () => {
       { AEGIS_USER_TOKEN: 'viewer' },
       'aegis-mcp-server: Permission denied: viewer may not gate:start (an admin can change your role: aegis user role --name <you> --role operator)',
     ],
-    ['a bad token', { AEGIS_USER_TOKEN: 'aegis_user_nope' }, 'aegis-mcp-server: Invalid user token'],
+    ['a bad token', { AEGIS_USER_TOKEN: 'aegis_user_nope' }, `aegis-mcp-server: ${INVALID_TOKEN_LINE}`],
   ])('refuses to start for %s (exit 1, one line, stdout empty)', (_name, env, line) => {
     const withToken = Object.fromEntries(
       Object.entries(env).map(([k, v]) => [k, tokens[v as string] ?? (v as string)]),

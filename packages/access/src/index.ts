@@ -21,6 +21,7 @@ export {
 export { isPermission, PERMISSIONS, type Permission, ROLE_PERMISSIONS } from './permissions.js'
 export { ACCESS_PG_MIGRATIONS } from './pg-migrations.js'
 export { isRole, ROLES, type Role } from './roles.js'
+export { INVALID_USER_TOKEN, invalidUserToken } from './rules.js'
 export {
   AccessStore,
   type AddUserOptions,

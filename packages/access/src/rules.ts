@@ -14,7 +14,17 @@ import { isRole, type Role } from './roles.js'
 /** The settings/meta key whose value (ISO 8601) ends bootstrap for good. */
 export const BOOTSTRAP_KEY = 'bootstrap_completed_at'
 
-export const INVALID_TOKEN = 'Invalid user token'
+/**
+ * The refusal of a token no user holds (it fails its checksum, was mistyped, or its user was removed
+ * or re-tokened since), with what it means and the way out; `source` names where the token came
+ * from. Every surface (CLI, gate admin socket, aegis-mcp-server, dashboard) says it.
+ */
+export function invalidUserToken(source: string): string {
+  return `Invalid user token: ${source} is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>`
+}
+
+/** `invalidUserToken` of the token every Aegis host reads: the message of AccessError `invalid_token`. */
+export const INVALID_USER_TOKEN = invalidUserToken('AEGIS_USER_TOKEN')
 
 /** A user row as both engines hold it: times are epoch milliseconds, only the token's hash is kept. */
 export interface UserRow {
@@ -68,13 +78,13 @@ export function presentedToken(token: string | undefined): string {
   if (token === undefined || token === '') {
     throw new AccessError('authentication_required', 'Authentication required')
   }
-  if (parseUserToken(token) === null) throw new AccessError('invalid_token', INVALID_TOKEN)
+  if (parseUserToken(token) === null) throw new AccessError('invalid_token', INVALID_USER_TOKEN)
   return token
 }
 
 /** The actor a token lookup found (`row` undefined: nobody holds it). */
 export function actorOfRow(row: { id: number; name: string; role: string } | undefined): UserActor {
-  if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_TOKEN)
+  if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_USER_TOKEN)
   return { kind: 'user', id: row.id, name: row.name, role: row.role }
 }
 
@@ -99,7 +109,7 @@ export function recheckActor(
     }
     current = BOOTSTRAP
   } else {
-    if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_TOKEN)
+    if (row === undefined || !isRole(row.role)) throw new AccessError('invalid_token', INVALID_USER_TOKEN)
     current = { ...actor, name: row.name, role: row.role } satisfies UserActor
   }
   const decision = authorize(current, permission)

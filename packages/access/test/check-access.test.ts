@@ -4,6 +4,10 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { accessFile, addUser, BOOTSTRAP, checkAccess } from '../src/index.js'
 
+/** Written out, not imported: the test fails when the refusal loses its meaning or way out. */
+const INVALID_TOKEN_LINE =
+  "Invalid user token: AEGIS_USER_TOKEN is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+
 // checkAccess is what channels other than the CLI's command table use (the gate's admin socket,
 // aegis-mcp-server): one answer with an HTTP-like status, never an exception for a refusal.
 let dir: string
@@ -73,8 +77,8 @@ describe('checkAccess', () => {
         'authentication_required',
         'Authentication required (set AEGIS_USER_TOKEN)',
       ],
-      ['a made-up token', 'aegis_user_nope', 401, 'invalid_token', 'Invalid user token'],
-      ['a token with one character changed', 'flip', 401, 'invalid_token', 'Invalid user token'],
+      ['a made-up token', 'aegis_user_nope', 401, 'invalid_token', INVALID_TOKEN_LINE],
+      ['a token with one character changed', 'flip', 401, 'invalid_token', INVALID_TOKEN_LINE],
       ['a viewer', 'viewer', 403, 'forbidden', 'viewer may not vault:manage'],
     ])('refuses %s', (_, given, status, code, message) => {
       const token =

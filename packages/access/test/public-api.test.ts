@@ -8,6 +8,7 @@ describe('@aegis/access public API', () => {
       [
         'ACCESS_PG_MIGRATIONS',
         'AUTHENTICATION_REQUIRED',
+        'INVALID_USER_TOKEN',
         'AccessError',
         'AccessStore',
         'BOOTSTRAP',
@@ -24,6 +25,7 @@ describe('@aegis/access public API', () => {
         'checkUserAccess',
         'commandPermission',
         'guardBootstrap',
+        'invalidUserToken',
         'isPermission',
         'isRole',
         'ledgerReadPermission',

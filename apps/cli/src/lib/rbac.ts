@@ -14,6 +14,7 @@ import {
   authorize,
   BOOTSTRAP,
   commandPermission,
+  INVALID_USER_TOKEN,
 } from '@aegis/access'
 import { type AegisConfig, loadConfig } from '@aegis/config'
 import { initConfigPath } from './config-file.js'
@@ -26,10 +27,6 @@ import { openStorage } from './storage.js'
  * without the schema check; a database without the users table holds no user (bootstrap).
  */
 const SCHEMA_FREE: ReadonlySet<string> = new Set(['init', 'doctor', 'storage:migrate', 'storage:status'])
-
-/** `Invalid user token`, with what it means and the way out (the brief's table gives one for each refusal). */
-export const INVALID_USER_TOKEN =
-  "Invalid user token: AEGIS_USER_TOKEN is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
 
 /** The recovery of a lost access.db: it proves itself with the master key, not with a user (see the command). */
 const RECOVERY_COMMAND = 'user:recover'

@@ -10,6 +10,10 @@ import { freePort } from '../helpers/free-port.js'
 import { BIN, initProject, type Project, removeDir } from '../helpers/run-cli.js'
 import { Browser, http, type RunningDashboard, startDashboard } from './helpers.js'
 
+/** Written out, not imported: the login form's refusal names what to do. */
+const INVALID_FORM_TOKEN =
+  "Invalid user token: this token is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+
 let project: Project
 let gate: ChildProcess
 let gatePort: number
@@ -201,7 +205,7 @@ describe('aegis dashboard --no-gate', () => {
     )
     expect([userToken.status, userToken.json()]).toEqual([
       401,
-      { error: { code: 'invalid_token', message: 'Invalid user token' } },
+      { error: { code: 'invalid_token', message: INVALID_FORM_TOKEN } },
     ])
     const browser = new Browser(dash.port)
     expect((await browser.login(dash.token)).status).toBe(204)

@@ -13,6 +13,10 @@ import { startUpstream, type TestUpstream } from '../../../../packages/proxy/tes
 import { addCredential, initProject, type Project, parseJson, removeDir } from '../helpers/run-cli.js'
 import { Browser, http, type Reply, type RunningDashboard, startDashboard } from './helpers.js'
 
+/** Written out, not imported: the login form's refusal names what to do. */
+const INVALID_FORM_TOKEN =
+  "Invalid user token: this token is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+
 const SECRET = 'ghp_dashboardSecret_9f8e7d6c5b4a'
 const SECURITY = {
   'content-security-policy':
@@ -415,7 +419,7 @@ describe('login', () => {
     const reply = await new RecordingBrowser(dash.port).login(`${(tokens.viewer as string).slice(0, -2)}xx`)
     expect([reply.status, reply.json()]).toEqual([
       401,
-      { error: { code: 'invalid_token', message: 'Invalid user token' } },
+      { error: { code: 'invalid_token', message: INVALID_FORM_TOKEN } },
     ])
   })
 })

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AccessError, type Actor, BOOTSTRAP, checkUserAccess, type UserStore } from '../../src/index.js'
 
+/** Written out, not imported: the test fails when the refusal loses its meaning or way out. */
+const INVALID_TOKEN_LINE =
+  "Invalid user token: AEGIS_USER_TOKEN is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+
 /** What a refused call rejected with: the code and the one line, or 'resolved' when it was not refused. */
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string } | 'resolved'> {
   try {
@@ -103,13 +107,13 @@ export function userStoreContract(name: string, open: () => Promise<UserStore>):
       expect(unissued).not.toBe(issued.token)
       expect(await refusal(store.resolveActor(unissued))).toEqual({
         code: 'invalid_token',
-        message: 'Invalid user token',
+        message: INVALID_TOKEN_LINE,
       })
     })
 
     it('tokens: a typo, a malformed one and a regenerated or removed user’s are invalid', async () => {
       const { token, actor } = await root()
-      const invalid = { code: 'invalid_token', message: 'Invalid user token' }
+      const invalid = { code: 'invalid_token', message: INVALID_TOKEN_LINE }
       const typo = token.slice(0, 30) + (token[30] === 'a' ? 'b' : 'a') + token.slice(31)
       expect(await refusal(store.resolveActor(typo))).toEqual(invalid)
       expect(await refusal(store.resolveActor('aegis_user_garbage'))).toEqual(invalid)
@@ -197,7 +201,7 @@ export function userStoreContract(name: string, open: () => Promise<UserStore>):
       await store.removeUser(actor, { name: 'second' })
       expect(await refusal(store.removeUser(second, { name: 'op' }))).toEqual({
         code: 'invalid_token',
-        message: 'Invalid user token',
+        message: INVALID_TOKEN_LINE,
       })
       expect((await store.listUsers()).map((u) => u.name)).toEqual(['op', 'root'])
     })
@@ -233,7 +237,7 @@ export function userStoreContract(name: string, open: () => Promise<UserStore>):
       const message = 'Authentication required (set AEGIS_USER_TOKEN)'
       expect(await check(undefined)).toEqual({ ...required, message })
       expect(await check('   ')).toEqual({ ...required, message })
-      const invalid = { ok: false, status: 401, code: 'invalid_token', message: 'Invalid user token' }
+      const invalid = { ok: false, status: 401, code: 'invalid_token', message: INVALID_TOKEN_LINE }
       expect(await check('aegis_user_nope')).toEqual(invalid)
       expect(await check(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`)).toEqual(invalid)
       expect(await check(viewer)).toEqual({

@@ -4,7 +4,7 @@
  * it, a failure is answered 429; a right token still logs in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { AccessError, type Actor, authorize } from '@aegis/access'
+import { AccessError, type Actor, authorize, invalidUserToken } from '@aegis/access'
 import { actorJson, actorOf, permissionsOf, resolveActor } from '../actor.js'
 import type { Auth } from '../auth.js'
 import { readJsonObject } from '../body.js'
@@ -14,7 +14,8 @@ import { type Principal, sessionClearCookie, sessionCookie, sessionSetCookie } f
 
 const USER_TOKEN_PREFIX = 'aegis_user_'
 export const LINK_USED = 'This login link has expired or was already used'
-const INVALID_USER_TOKEN = 'Invalid user token'
+/** The token typed in the form, not AEGIS_USER_TOKEN: the same refusal and way out as every other surface. */
+const INVALID_USER_TOKEN = invalidUserToken('this token')
 
 /** Who a presented token stands for, or a 401/403 ApiError. */
 async function principalFor(token: string, auth: Auth, deps: DashboardDeps): Promise<Principal> {
