@@ -204,7 +204,9 @@ describe('aegis init', () => {
     })
     // The folder of --config must exist; init does not create it.
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^Error: Folder does not exist: .*conf\n$/)
+    expect(result.stderr).toMatch(
+      /^Error: Cannot write .*conf\/aegis\.yaml: the folder .*conf does not exist; create it first, or choose another path with --config\n$/,
+    )
     expect(existsSync(join(dir, 'conf'))).toBe(false)
 
     const ok = await runCli(['init', '--config', 'custom.yaml', '--json'], {

@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { type AegisConfig, loadConfig, starterConfigYaml } from '@aegis/config'
 import { migrate } from '@aegis/pg'
 import { createVault, destroyVault, generateMasterKey, listVaults, openVault, VaultError } from '@aegis/vault'
@@ -7,6 +6,7 @@ import { Flags } from '@oclif/core'
 import { AegisCommand } from '../base-command.js'
 import { commitFile, discardFile, initConfigPath, stageConfigFile } from '../lib/config-file.js'
 import { CliError } from '../lib/errors.js'
+import { missingFolder, type OutputFile, outputExists, outputFileError } from '../lib/output-file.js'
 import { PG_MIGRATION_SETS, pgFailure } from '../lib/postgres.js'
 import { configuredSalt, saltOption } from '../lib/salt.js'
 import { removeOnInterrupt, removeStagedLeftovers } from '../lib/staged-files.js'
@@ -77,10 +77,9 @@ export default class Init extends AegisCommand<typeof Init> {
         engine: config.storage.postgres.url === undefined ? 'sqlite' : 'postgres',
       }
     }
-    if (existsSync(configPath)) {
-      throw new CliError(`Config file already exists: ${configPath} (aegis init never overwrites it)`)
-    }
-    if (!existsSync(dirname(configPath))) throw new CliError(`Folder does not exist: ${dirname(configPath)}`)
+    if (existsSync(configPath)) throw outputExists(configOutput(configPath))
+    const noFolder = missingFolder(configOutput(configPath))
+    if (noFolder !== null) throw noFolder
 
     const envKey = process.env.AEGIS_MASTER_KEY
     const generated = !envKey
@@ -94,7 +93,12 @@ export default class Init extends AegisCommand<typeof Init> {
       )
     }
     // Stage the config beside its final place so relative paths resolve exactly as they will later.
-    const staged = stageConfigFile(configPath, yaml, writeSecrets)
+    let staged: string
+    try {
+      staged = stageConfigFile(configPath, yaml, writeSecrets)
+    } catch (error) {
+      throw outputFileError(configOutput(configPath), error)
+    }
     // Interrupted from here on (Ctrl-C while the vault is made), the staged file goes with the process.
     const release = removeOnInterrupt(staged)
     // A generated key that is not written to the config exists only in what init prints: it is
@@ -118,7 +122,7 @@ export default class Init extends AegisCommand<typeof Init> {
         result = { configPath, dataDir, vault: name, engine: 'postgres', ...(joined && { joined }) }
       }
       if (showKey) await this.#deliverNewKey(summaryLines(result, writeSecrets), { ...result, masterKey })
-      commitFile(staged, configPath)
+      commitFile(staged, configOutput(configPath))
     } catch (err) {
       discardFile(staged)
       await undo?.().catch(() => undefined)
@@ -203,6 +207,17 @@ export default class Init extends AegisCommand<typeof Init> {
 }
 
 /** What init prints about a new workspace (the fresh path). */
+/** The config file init makes, for the refusals of a path it cannot take. */
+function configOutput(path: string): OutputFile {
+  return {
+    path,
+    flag: '--config',
+    what: 'Config file',
+    whenExists:
+      'aegis init --if-missing keeps a workspace as it is; or choose another path with --config, or remove it to start over',
+  }
+}
+
 function summaryLines(result: InitResult, writeSecrets: boolean): string[] {
   const lines = [
     `Initialised Aegis`,

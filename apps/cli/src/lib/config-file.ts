@@ -1,7 +1,7 @@
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { stageFile } from '@aegis/vault'
-import { CliError } from './errors.js'
+import { type OutputFile, outputExists } from './output-file.js'
 
 /** Where `aegis init` writes the config: `--config`, else `$AEGIS_CONFIG`, else `./aegis.config.yaml`. */
 export function initConfigPath(cwd: string, flag: string | undefined, envPath: string | undefined): string {
@@ -16,16 +16,20 @@ export function stageConfigFile(target: string, content: string, secret: boolean
   return stageFile(target, content, secret ? 0o600 : 0o644)
 }
 
-/** Moves a staged file into place; never replaces an existing file (hard link, then unlink). */
-export function commitFile(staged: string, target: string): void {
+/**
+ * Moves a staged file into place at `out.path`; never replaces an existing file (hard link, then
+ * unlink): one that appeared since is refused as `outputExists` says.
+ */
+export function commitFile(staged: string, out: OutputFile): void {
+  const target = out.path
   try {
     linkSync(staged, target)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new CliError(`File already exists: ${target}`)
+    if (code === 'EEXIST') throw outputExists(out)
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err
     // No hard links on this file system: fall back to check-then-rename.
-    if (existsSync(target)) throw new CliError(`File already exists: ${target}`)
+    if (existsSync(target)) throw outputExists(out)
     renameSync(staged, target)
     return
   }

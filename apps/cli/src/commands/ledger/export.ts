@@ -1,9 +1,10 @@
 import { once } from 'node:events'
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs'
 import { type ExportFormat, exportLedger } from '@aegis/ledger'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { sinceFlag, withLedger } from '../../lib/ledger-file.js'
+import { outputFileError } from '../../lib/output-file.js'
 
 export default class LedgerExport extends AegisCommand<typeof LedgerExport> {
   static override summary = 'Export the audit ledger as CSV, JSON or JSON Lines (streamed, oldest first)'
@@ -36,29 +37,36 @@ export default class LedgerExport extends AegisCommand<typeof LedgerExport> {
       try {
         await once(file, 'open')
       } catch (error) {
-        const code = (error as { code?: string }).code
-        this.fail(
-          code === 'EEXIST'
-            ? `${flags.output} already exists`
-            : `Cannot write ${flags.output} (${code ?? 'error'})`,
-        )
+        throw outputFileError({ path: flags.output, flag: '-o' }, error)
       }
     }
     const out = file ?? process.stdout
-    const { rows } = await this.withStorage((storage) =>
-      withLedger(storage, (ledger) =>
-        exportLedger(
-          ledger,
-          flags.format as ExportFormat,
-          { service: flags.service, agent: flags.agent, since },
-          out,
+    let rows: number
+    try {
+      const exported = await this.withStorage((storage) =>
+        withLedger(storage, (ledger) =>
+          exportLedger(
+            ledger,
+            flags.format as ExportFormat,
+            { service: flags.service, agent: flags.agent, since },
+            out,
+          ),
         ),
-      ),
-    )
-    if (file !== undefined) {
-      file.end()
-      await once(file, 'finish')
-      process.stderr.write(`Exported ${rows} entries to ${flags.output}\n`)
+      )
+      rows = exported.rows
+      if (file !== undefined) {
+        file.end()
+        await once(file, 'finish')
+      }
+    } catch (error) {
+      // The file was made by this run (never an existing one): a partial export is not left behind
+      // to be taken for a whole one, nor to stand in the way of the next try.
+      if (file !== undefined && flags.output !== undefined) {
+        file.destroy()
+        rmSync(flags.output, { force: true })
+      }
+      throw error
     }
+    if (file !== undefined) process.stderr.write(`Exported ${rows} entries to ${flags.output}\n`)
   }
 }
