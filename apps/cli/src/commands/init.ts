@@ -40,7 +40,7 @@ export default class Init extends AegisCommand<typeof Init> {
     '<%= config.bin %> init',
     '<%= config.bin %> init --write-secrets',
     '<%= config.bin %> init --write-secrets --if-missing   # safe to re-run',
-    'AEGIS_MASTER_KEY=… <%= config.bin %> init --json',
+    '$ AEGIS_MASTER_KEY=… <%= config.bin %> init --json',
   ]
   static override flags = {
     'write-secrets': Flags.boolean({

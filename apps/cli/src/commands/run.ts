@@ -37,8 +37,8 @@ export default class Run extends AegisCommand<typeof Run> {
     "removed from its environment. Signals (INT, TERM, HUP, QUIT, USR1, USR2, ALRM) are forwarded, except a ^C or ^\\ the command got from the terminal itself; the exit status is the command's (128+n " +
     'when a signal ended it). The agent token comes from stdin (--agent-token -) or AEGIS_AGENT_TOKEN.'
   static override examples = [
-    'aegis agent add --name coder --json | jq -r .token | <%= config.bin %> run --agent-token - -- python agent.py',
-    'AEGIS_AGENT_TOKEN=aegis_… <%= config.bin %> run -- node agent.js',
+    '$ <%= config.bin %> agent add --name coder --json | jq -r .token | <%= config.bin %> run --agent-token - -- python agent.py',
+    '$ AEGIS_AGENT_TOKEN=aegis_… <%= config.bin %> run -- node agent.js',
   ]
   static override enableJsonFlag = false
   static override strict = false

@@ -26,7 +26,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
   static override enableJsonFlag = false
 
   static override examples = [
-    'AEGIS_AGENT_TOKEN=aegis_… <%= config.bin %> mcp serve',
+    '$ AEGIS_AGENT_TOKEN=aegis_… <%= config.bin %> mcp serve',
     '<%= config.bin %> mcp serve --transport http --port 3300',
     '<%= config.bin %> mcp serve --upstream-ca ./internal-ca.pem --resolve api.internal.test:443:10.0.0.5:8443',
   ]

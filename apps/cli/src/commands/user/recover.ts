@@ -11,7 +11,7 @@ export default class UserRecover extends AegisCommand<typeof UserRecover> {
     'For a data directory whose RBAC is on but whose access.db was deleted, emptied or replaced (every ' +
     'command then refuses to run): proves the master key by opening the active vault, then adds an ' +
     'admin to an empty user store and prints their token (once). Refused while access.db holds users.'
-  static override examples = ['AEGIS_MASTER_KEY=… <%= config.bin %> user recover --name admin']
+  static override examples = ['$ AEGIS_MASTER_KEY=… <%= config.bin %> user recover --name admin']
   static override flags = {
     name: Flags.string({ description: 'Name of the new admin', required: true }),
   }

@@ -12,7 +12,7 @@ export default class VaultAdd extends AegisCommand<typeof VaultAdd> {
     'The secret is never printed. Prefer --secret - (read from stdin) or no --secret at all (hidden prompt) ' +
     'so the secret stays out of your shell history and the process list.'
   static override examples = [
-    'printf %s "$SLACK_TOKEN" | <%= config.bin %> vault add --name slack-bot --service slack --domains api.slack.com --secret -',
+    '$ printf %s "$SLACK_TOKEN" | <%= config.bin %> vault add --name slack-bot --service slack --domains api.slack.com --secret -',
     '<%= config.bin %> vault add --name gh --service github --domains api.github.com --scopes read --ttl 90 --rate-limit 100/min',
     '<%= config.bin %> vault add --name stripe --service stripe --domains api.stripe.com --auth-type header --header-name X-Api-Key',
   ]

@@ -5,7 +5,7 @@ export default class VaultCreate extends AegisCommand<typeof VaultCreate> {
   static override summary = 'Create another named vault (own database and encryption salt)'
   static override examples = [
     '<%= config.bin %> vault create --name staging',
-    'AEGIS_VAULT=staging <%= config.bin %> vault add --name slack --service slack --domains api.slack.com --secret -',
+    '$ AEGIS_VAULT=staging <%= config.bin %> vault add --name slack --service slack --domains api.slack.com --secret -',
   ]
   static override flags = {
     name: Flags.string({ description: 'Vault name ([a-z0-9][a-z0-9_-]*)', required: true }),

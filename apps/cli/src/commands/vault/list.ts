@@ -5,7 +5,7 @@ export default class VaultList extends AegisCommand<typeof VaultList> {
   static override summary = 'List the credentials in the active vault (secrets are never shown)'
   static override examples = [
     '<%= config.bin %> vault list',
-    'AEGIS_VAULT=staging <%= config.bin %> vault list --json',
+    '$ AEGIS_VAULT=staging <%= config.bin %> vault list --json',
   ]
 
   async run(): Promise<CredentialJson[]> {

@@ -8,7 +8,7 @@ export default class VaultRotate extends AegisCommand<typeof VaultRotate> {
   static override summary = "Replace a credential's secret"
   static override description = 'The old secret stops being used as soon as the gate picks up the change.'
   static override examples = [
-    'printf %s "$NEW_TOKEN" | <%= config.bin %> vault rotate --name slack-bot --secret -',
+    '$ printf %s "$NEW_TOKEN" | <%= config.bin %> vault rotate --name slack-bot --secret -',
     '<%= config.bin %> vault rotate --name slack-bot   # prompts without echo',
   ]
   static override flags = {

@@ -23,7 +23,7 @@ export default class WebhookAdd extends AegisCommand<typeof WebhookAdd> {
     "vault's key. https:// is required except for a loopback host; private addresses need gate.upstream.allow_private."
   static override examples = [
     '<%= config.bin %> webhook add --url https://hooks.example.com/aegis --events blocked_request,credential_expiry',
-    'printf %s "$HOOK_SECRET" | <%= config.bin %> webhook add --url https://hooks.example.com/aegis --events agent_auth_failure --secret -',
+    '$ printf %s "$HOOK_SECRET" | <%= config.bin %> webhook add --url https://hooks.example.com/aegis --events agent_auth_failure --secret -',
   ]
   static override flags = {
     url: Flags.string({ description: 'Where to POST events (https://)', required: true }),
