@@ -446,18 +446,28 @@ describe('API', () => {
   it('requests: filters validated; unknown parameters refused', async () => {
     const admin = new RecordingBrowser(dash.port)
     await admin.login(tokens.admin as string)
-    for (const query of [
-      'limit=0',
-      'limit=501',
-      'limit=x',
-      'decision=maybe',
-      'since=yesterday',
-      'after=1&before=2',
-      'sort=asc',
-      'after=-1',
+    const limit = 'limit: expected an integer from 1 to 500'
+    const id = (name: string) => `${name}: expected an integer of 0 or more`
+    for (const [query, message] of [
+      ['limit=0', limit],
+      ['limit=501', limit],
+      ['limit=-5', limit],
+      ['limit=x', limit],
+      ['limit=2.5', limit],
+      ['decision=maybe', 'decision: expected allowed, blocked or failed'],
+      ['since=yesterday', 'since: expected 15m, 1h, 7d, a date (YYYY-MM-DD) or an ISO 8601 time'],
+      ['after=1&before=2', 'after and before cannot be combined'],
+      ['sort=asc', 'Unknown query parameter sort'],
+      ['after=-1', id('after')],
+      ['before=x', id('before')],
+      ['after=99999999999999999', id('after')],
     ]) {
       const reply = await admin.get(`/api/requests?${query}`)
-      expect([query, reply.status]).toEqual([query, 400])
+      expect([query, reply.status, reply.json()]).toEqual([
+        query,
+        400,
+        { error: { code: 'invalid_request', message } },
+      ])
     }
     expect((await admin.get('/api/requests/999999')).status).toBe(404)
   })

@@ -31,12 +31,21 @@ export function queryOf(query: URLSearchParams, allowed: readonly string[]): Map
   return out
 }
 
-/** An integer in [min, max], or a 400 naming the parameter. */
+/**
+ * An integer in [min, max], or a 400 naming the parameter and the range (the same line for a value
+ * that is no integer and for one out of range: either way the caller learns what is allowed).
+ */
 export function intOf(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined
-  if (!/^\d{1,16}$/.test(text)) throw new ApiError(400, 'invalid_request', `${name}: expected an integer`)
-  const value = Number(text)
-  if (value < min || value > max)
-    throw new ApiError(400, 'invalid_request', `${name}: expected ${min}..${max}`)
+  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN
+  if (!(value >= min && value <= max))
+    throw new ApiError(400, 'invalid_request', `${name}: ${rangeOf(min, max)}`)
   return value
+}
+
+/** `expected an integer from 1 to 500`, or `… of 0 or more` when the top is no real bound. */
+function rangeOf(min: number, max: number): string {
+  return max >= Number.MAX_SAFE_INTEGER
+    ? `expected an integer of ${min} or more`
+    : `expected an integer from ${min} to ${max}`
 }
