@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -47,6 +47,35 @@ describe('config validate / show', () => {
         await runCli(['config', 'validate', '--json'], { cwd: dir }),
       )
       expect(json.warnings).toHaveLength(4)
+    } finally {
+      removeDir(dir)
+    }
+  })
+
+  it('a secret in a config file other users can read fails validate and doctor alike, with the chmod', async () => {
+    const dir = tempDir()
+    try {
+      const file = join(dir, 'aegis.config.yaml')
+      writeFileSync(
+        file,
+        'webhooks:\n  - url: https://hooks.example.com/aegis\n    events: [blocked_request]\n    secret: whsec-config-exposure-5150\n',
+      )
+      chmodSync(file, 0o644)
+      const line =
+        'aegis.config.yaml holds webhooks[].secret but is readable by group/others (mode 0644); run: chmod 600 aegis.config.yaml'
+      const validate = await runCli(['config', 'validate'], { cwd: dir })
+      expect([validate.code, validate.stderr, validate.stdout]).toEqual([1, `Error: ${line}\n`, ''])
+      const doctor = await runCli(['doctor', '--json'], { cwd: dir })
+      expect(doctor.code).toBe(1)
+      const checks = parseJson<{ checks: { name: string; status: string; message: string }[] }>(doctor).checks
+      expect(checks.find((c) => c.name === 'config permissions')).toEqual({
+        name: 'config permissions',
+        status: 'fail',
+        message: line,
+      })
+      expect(validate.stderr + doctor.stdout).not.toContain('whsec-config-exposure-5150')
+      chmodSync(file, 0o600)
+      expect((await runCli(['config', 'validate'], { cwd: dir })).code).toBe(0)
     } finally {
       removeDir(dir)
     }

@@ -26,7 +26,10 @@ export interface ConfigSource {
   dir: string
   /** The file's permission bits (`0o600`), or null. */
   mode: number | null
-  /** Non-fatal findings, e.g. a master key in a group/world-readable file. Never printed here. */
+  /**
+   * Secrets the config file exposes: each a secret it holds while group/others may read it, with the
+   * chmod that ends it (the CLI fails on them: doctor and config validate). Never printed here.
+   */
   warnings: string[]
 }
 

@@ -15,6 +15,7 @@ import {
   readUnsealedKey,
   type Vault,
 } from '@aegis/vault'
+import { configExposure } from './config-exposure.js'
 import { redisTrouble } from './rate-limits.js'
 import { saltOption } from './salt.js'
 import { stagedLeftovers } from './staged-files.js'
@@ -331,13 +332,13 @@ function exposedFiles(dataDir: string): string[] {
 }
 
 /**
- * A config file holding the master key must not be readable by others (fail: the key leaks);
+ * A config file holding a secret must not be readable by others (fail, as `configExposure` says);
  * vault, registry and ledger files should be 0600 (warn).
  */
 export function checkPermissions(config: AegisConfig, dataDir: string): CheckResult[] {
   const results: CheckResult[] = []
-  const warnings = config.source.warnings
-  if (warnings.length > 0) results.push(fail('config permissions', warnings.join('; ')))
+  const exposure = configExposure(config)
+  if (exposure !== null) results.push(fail('config permissions', exposure))
   else if (config.source.file) {
     const mode = config.source.mode === null ? '' : ` (${octalMode(config.source.mode)})`
     results.push(pass('config permissions', `${config.source.file}${mode} exposes no secret`))

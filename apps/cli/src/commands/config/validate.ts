@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import type { AegisConfig } from '@aegis/config'
 import { AegisCommand } from '../../base-command.js'
+import { configExposure } from '../../lib/config-exposure.js'
 
 /** `config validate --json`. */
 export interface ValidateResult {
@@ -12,7 +13,7 @@ export interface ValidateResult {
 export default class ConfigValidate extends AegisCommand<typeof ConfigValidate> {
   static override summary = 'Check the config file (and AEGIS_* variables) and report every problem'
   static override description =
-    'Exit 0 when the configuration is valid. Otherwise the first problem is the error line (file:line: key: what is wrong), ' +
+    'Exit 0 when the configuration is valid and exposes no secret (a config file holding one must not be readable by group/others). Otherwise the first problem is the error line (file:line: key: what is wrong), ' +
     'and every further problem in the file follows on its own line, so one run finds them all.'
   static override examples = [
     '<%= config.bin %> config validate',
@@ -31,8 +32,11 @@ export default class ConfigValidate extends AegisCommand<typeof ConfigValidate> 
       return this.exit(1)
     }
     const file = config.source.file
-    const warnings = [...config.source.warnings, ...missingFiles(config)]
+    const warnings = missingFiles(config)
     for (const warning of warnings) this.logToStderr(`Warning: ${warning}`)
+    // A secret other users can read is no warning: aegis doctor fails on it too.
+    const exposure = configExposure(config)
+    if (exposure !== null) this.fail(exposure)
     this.log(
       file
         ? `OK: ${file} is valid`
