@@ -27,7 +27,7 @@ export const credentialFlags = {
 
 /** `read,write` → scopes; unknown words are passed on so the vault names them in its error. */
 export function parseScopes(value: string): Scope[] {
-  return splitList(value) as Scope[]
+  return splitList(value, '--scopes') as Scope[]
 }
 
 /**

@@ -43,7 +43,7 @@ export default class VaultAdd extends AegisCommand<typeof VaultAdd> {
       name: f.name,
       service: f.service,
       secret,
-      domains: splitList(f.domains),
+      domains: splitList(f.domains, '--domains'),
       ...(f['auth-type'] !== undefined && { authType: f['auth-type'] }),
       ...(f['header-name'] !== undefined && { headerName: f['header-name'] }),
       ...(f['query-param'] !== undefined && { queryParam: f['query-param'] }),

@@ -29,7 +29,7 @@ export default class VaultUpdate extends AegisCommand<typeof VaultUpdate> {
   async run(): Promise<CredentialJson> {
     const f = this.flags
     const patch: CredentialPatch = {
-      ...(f.domains !== undefined && { domains: splitList(f.domains) }),
+      ...(f.domains !== undefined && { domains: splitList(f.domains, '--domains') }),
       ...(f['auth-type'] !== undefined && { authType: f['auth-type'] }),
       ...(f['header-name'] !== undefined && { headerName: f['header-name'] }),
       ...(f['query-param'] !== undefined && { queryParam: f['query-param'] }),

@@ -42,7 +42,7 @@ export default class WebhookAdd extends AegisCommand<typeof WebhookAdd> {
     const config = this.loadAegisConfig()
     const problem = webhookUrlProblem(f.url, webhookAllowList(config))
     if (problem !== null) this.fail(`Invalid --url: ${problem}`)
-    const events = splitList(f.events)
+    const events = splitList(f.events, '--events')
     const unknown = events.filter((e) => !isEventType(e))
     if (unknown.length > 0 || events.length === 0) {
       this.fail(
