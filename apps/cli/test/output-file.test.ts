@@ -3,10 +3,12 @@
  * path it cannot take with one wording: what is in the way and what to do. Nothing is overwritten,
  * and nothing half-made is left behind.
  */
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { openLedger } from '@aegis/ledger'
 import { afterEach, describe, expect, it } from 'vitest'
-import { initProject, type Project, removeDir, runCli, tempDir } from './helpers/run-cli.js'
+import { BIN, initProject, type Project, removeDir, runCli, tempDir } from './helpers/run-cli.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -55,6 +57,55 @@ describe('aegis ledger export -o', () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^Error: Cannot open the ledger/)
     expect(existsSync(join(p.dir, 'out.json'))).toBe(false)
+    expect(readdirSync(p.dir).filter((name) => name.includes('out.json'))).toEqual([])
+  })
+
+  it('an export killed midway leaves nothing under the name, and the next try writes it whole', async () => {
+    const p = await project()
+    const ledger = openLedger({ file: join(p.dataDir, 'ledger.db') })
+    const rows = 60_000
+    for (let at = 0; at < rows; at += 5000) {
+      await Promise.all(
+        Array.from({ length: 5000 }, (_, i) =>
+          ledger.append({
+            requestId: `seed-${at + i}`,
+            channel: 'gate',
+            method: 'GET',
+            path: `/seed/${at + i}/${'x'.repeat(40)}`,
+            service: 'seed',
+            decision: 'allowed',
+          }),
+        ),
+      )
+    }
+    await ledger.close()
+    const child = spawn(process.execPath, [BIN, 'ledger', 'export', '-f', 'json', '-o', 'audit.json'], {
+      cwd: p.dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: p.dir, AEGIS_MASTER_KEY: p.key },
+      stdio: 'ignore',
+    })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    // Killed as soon as the export is being written.
+    let seen = false
+    for (let i = 0; i < 3000 && !seen && child.exitCode === null; i++) {
+      seen = readdirSync(p.dir).some((name) => name.includes('audit.json'))
+      if (!seen) await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+    child.kill('SIGKILL')
+    await exited
+    expect(seen, 'the export was being written when killed').toBe(true)
+    expect(existsSync(join(p.dir, 'audit.json'))).toBe(false)
+
+    const again = await p.run(['ledger', 'export', '-f', 'json', '-o', 'audit.json'])
+    expect([again.code, again.stderr]).toEqual([0, `Exported ${rows} entries to audit.json\n`])
+    expect(JSON.parse(readFileSync(join(p.dir, 'audit.json'), 'utf8'))).toHaveLength(rows)
+  }, 60_000)
+
+  it('a finished export leaves only the file it was asked for', async () => {
+    const p = await project()
+    const r = await p.run(['ledger', 'export', '-f', 'csv', '-o', 'audit.csv'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(readdirSync(p.dir).filter((name) => name.includes('audit'))).toEqual(['audit.csv'])
   })
 })
 

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { createWriteStream, rmSync, type WriteStream } from 'node:fs'
+import { createWriteStream, existsSync, linkSync, renameSync, rmSync, type WriteStream } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { type ExportFormat, exportLedger } from '@aegis/ledger'
 import { Flags } from '@oclif/core'
 import { AegisCommand } from '../../base-command.js'
 import { sinceFlag, withLedger } from '../../lib/ledger-file.js'
-import { outputFileError } from '../../lib/output-file.js'
+import { missingFolder, outputExists, outputFileError } from '../../lib/output-file.js'
 
 export default class LedgerExport extends AegisCommand<typeof LedgerExport> {
   static override summary = 'Export the audit ledger as CSV, JSON or JSON Lines (streamed, oldest first)'
@@ -31,13 +33,24 @@ export default class LedgerExport extends AegisCommand<typeof LedgerExport> {
   async run(): Promise<void> {
     const { flags } = this
     const since = sinceFlag(flags.since)
+    const target = flags.output === undefined ? null : { path: flags.output, flag: '-o' }
     let file: WriteStream | undefined
-    if (flags.output !== undefined) {
-      file = createWriteStream(flags.output, { mode: 0o600, flags: 'wx' })
+    // The export goes to a hidden file beside the target and appears under its name only whole: an
+    // export that fails, or is killed, never leaves a partial file to be taken for a complete one
+    // (nor one in the way of the next try).
+    let partial: string | null = null
+    if (target !== null) {
+      const refusal = missingFolder(target) ?? (existsSync(target.path) ? outputExists(target) : null)
+      if (refusal !== null) throw refusal
+      partial = join(
+        dirname(target.path),
+        `.${basename(target.path)}.${randomBytes(6).toString('hex')}.partial`,
+      )
+      file = createWriteStream(partial, { mode: 0o600, flags: 'wx' })
       try {
         await once(file, 'open')
       } catch (error) {
-        throw outputFileError({ path: flags.output, flag: '-o' }, error)
+        throw outputFileError(target, error)
       }
     }
     const out = file ?? process.stdout
@@ -54,19 +67,37 @@ export default class LedgerExport extends AegisCommand<typeof LedgerExport> {
         ),
       )
       rows = exported.rows
-      if (file !== undefined) {
+      if (file !== undefined && target !== null && partial !== null) {
         file.end()
         await once(file, 'finish')
+        publish(partial, target)
       }
     } catch (error) {
-      // The file was made by this run (never an existing one): a partial export is not left behind
-      // to be taken for a whole one, nor to stand in the way of the next try.
-      if (file !== undefined && flags.output !== undefined) {
+      if (file !== undefined && partial !== null) {
         file.destroy()
-        rmSync(flags.output, { force: true })
+        rmSync(partial, { force: true })
       }
       throw error
     }
-    if (file !== undefined) process.stderr.write(`Exported ${rows} entries to ${flags.output}\n`)
+    if (target !== null) process.stderr.write(`Exported ${rows} entries to ${target.path}\n`)
   }
+}
+
+/**
+ * Gives the finished export its name without ever replacing a file: a hard link fails if the name
+ * was taken meanwhile. On a file system without hard links, a rename after one more look.
+ */
+function publish(partial: string, target: { path: string; flag: string }): void {
+  try {
+    linkSync(partial, target.path)
+    rmSync(partial, { force: true })
+    return
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') {
+      throw outputFileError(target, error)
+    }
+  }
+  if (existsSync(target.path)) throw outputExists(target)
+  renameSync(partial, target.path)
 }
