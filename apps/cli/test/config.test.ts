@@ -1,6 +1,7 @@
-import { chmodSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateProcess } from './helpers/gate-process.js'
 import {
   initProject,
   type Project,
@@ -78,6 +79,30 @@ describe('config validate / show', () => {
       expect((await runCli(['config', 'validate'], { cwd: dir })).code).toBe(0)
     } finally {
       removeDir(dir)
+    }
+  })
+
+  it('aegis gate started with such a config says so in its log (and never prints the secret)', async () => {
+    const project = await initProject()
+    const file = join(project.dir, 'aegis.config.yaml')
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /^webhooks: \[\]$/m,
+        'webhooks:\n  - url: https://hooks.example.com/aegis\n    events: [blocked_request]\n    secret: whsec-gate-exposure-6161',
+      ),
+    )
+    chmodSync(file, 0o644)
+    const gate = await startGateProcess(project.dir, [], project.env)
+    try {
+      expect(gate.output()).toContain(
+        'the config file exposes a secret to other users: aegis.config.yaml holds webhooks[].secret but is readable by group/others (mode 0644); run: chmod 600 aegis.config.yaml',
+      )
+      expect(gate.output()).not.toContain('whsec-gate-exposure-6161')
+    } finally {
+      gate.child.kill('SIGTERM')
+      await new Promise((resolve) => gate.child.once('exit', resolve))
+      removeDir(project.dir)
     }
   })
 

@@ -18,6 +18,7 @@ import { createTelemetry } from '@aegis/telemetry'
 import { Flags } from '@oclif/core'
 import type { Logger } from 'pino'
 import { bindFailureMessage } from './bind-error.js'
+import { configExposure } from './config-exposure.js'
 import { adminDir } from './custody.js'
 import { CliError } from './errors.js'
 import { openSqliteGateState } from './gate-state.js'
@@ -120,6 +121,9 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   const gateConfig = config.gate
   assertPoliciesDir(gateConfig.policies_dir)
   const logger = createLogger(config)
+  // doctor and config validate fail on it; a gate that is started anyway says so where it is watched.
+  const exposure = configExposure(config)
+  if (exposure !== null) logger.warn(`the config file exposes a secret to other users: ${exposure}`)
   const pgUrl = config.storage.postgres.url
   // The vault key bin/run.js started deriving (lib/key-prefetch.ts): the SQLite state opens with it.
   await vaultKeyPrefetched()
