@@ -1,8 +1,11 @@
 import { once } from 'node:events'
-import { connect, type Socket } from 'node:net'
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import zlib from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from './fixtures/harness.js'
+import { memoryLogger } from './fixtures/log.js'
+import { testPki } from './fixtures/tls.js'
 import type { Script } from './fixtures/upstream.js'
 
 // Upstreams that misbehave, written byte for byte on the upstream's socket (`/script/<name>`): what
@@ -11,14 +14,46 @@ import type { Script } from './fixtures/upstream.js'
 const SECRET = 'sk-quirk-0123456789abcdefXYZ'
 let h: Harness
 let token: string
+const log = memoryLogger()
+/** A plain TCP server where TLS is expected, a TLS one whose certificate names other hosts. */
+let plain: Server
+let misnamed: TlsServer
+let closedPort: number
 beforeAll(async () => {
-  h = await startHarness()
-  h.add({ name: 'quirk', service: 'q', secret: SECRET })
+  const answer = 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'
+  plain = createServer((s) => s.end(answer)).listen(0, '127.0.0.1')
+  await once(plain, 'listening')
+  const { cert, key } = testPki()
+  misnamed = createTlsServer({ cert, key }, (s) => s.end(answer)).listen(0, '127.0.0.1')
+  await once(misnamed, 'listening')
+  const spare = createServer().listen(0, '127.0.0.1')
+  await once(spare, 'listening')
+  closedPort = (spare.address() as AddressInfo).port
+  await new Promise((r) => spare.close(r))
+  const at = (host: string, addressPort: number) => ({ host, port: 443, address: '127.0.0.1', addressPort })
+  h = await startHarness({
+    gate: { logger: log.logger },
+    extraResolve: [
+      at('plain.test', (plain.address() as AddressInfo).port),
+      at('closed.test', closedPort),
+      at('wrong.test', (misnamed.address() as AddressInfo).port),
+    ],
+  })
+  h.add({
+    name: 'quirk',
+    service: 'q',
+    secret: SECRET,
+    domains: ['api.example.test', 'plain.test', 'closed.test', 'wrong.test'],
+  })
   token = h.vault.addAgent({ name: 'quirky' }).token
   h.vault.grant('quirky', 'quirk')
   h.gate.refresh()
 })
-afterAll(() => h.close())
+afterAll(async () => {
+  await h.close()
+  plain.close()
+  misnamed.close()
+})
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -34,12 +69,17 @@ interface Answer {
 }
 
 /** Sends one GET through the gate to the scripted upstream answer; returns what the agent got. */
-async function through(name: string, script: Script, method = 'GET'): Promise<Answer> {
+async function through(
+  name: string,
+  script: Script,
+  method = 'GET',
+  target = 'api.example.test',
+): Promise<Answer> {
   h.upstream.scripts.set(name, script)
   const socket = connect(h.port, '127.0.0.1')
   await once(socket, 'connect')
   socket.write(
-    `${method} /q/script/${name} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Target-Host: api.example.test\r\n` +
+    `${method} /q/script/${name} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Target-Host: ${target}\r\n` +
       `X-Aegis-Agent: ${token}\r\nConnection: close\r\n\r\n`,
   )
   const chunks: Buffer[] = []
@@ -253,6 +293,33 @@ describe('a compressed answer', () => {
       expect(answer.raw).not.toMatch(/content-encoding/i)
       expect(answer.body.toString()).toBe('{"echo":"[REDACTED]"}')
       expect(answer.row).toMatchObject({ decision: 'allowed', status: 200, redactions: 1 })
+    })
+  }
+})
+
+/** The problem document the agent got (a refusal's body). */
+const problem = (answer: Answer) => JSON.parse(answer.body.toString()) as Record<string, unknown>
+
+describe('an upstream that cannot be connected to', () => {
+  for (const [name, target] of [
+    ['nothing listens at the address', 'closed.test'],
+    ['a certificate that does not name the host', 'wrong.test'],
+    ['plain HTTP where TLS is expected', 'plain.test'],
+  ] as const) {
+    it(`${name}: 502 upstream_unreachable, and the gate lives on (the connect callback threw)`, async () => {
+      const uncaught: unknown[] = []
+      const onUncaught = (error: unknown) => uncaught.push(error)
+      process.on('uncaughtException', onUncaught)
+      try {
+        const answer = await through('unused', () => undefined, 'GET', target)
+        await sleep(50)
+        expect(uncaught).toEqual([])
+        expect(answer.status).toBe(502)
+        expect(problem(answer).code).toBe('upstream_unreachable')
+        expect(answer.row).toMatchObject({ decision: 'failed', code: 'upstream_unreachable', status: 502 })
+      } finally {
+        process.off('uncaughtException', onUncaught)
+      }
     })
   }
 })

@@ -76,7 +76,8 @@ export class PinnedDispatchers {
         connect(
           { ...opts, hostname: dial.address, port: String(dial.addressPort), servername: dial.host },
           (...answer) => {
-            if (answer[1] !== null) resumeParserAtEnd(answer[1])
+            // A failed connect is answered `(error)` alone: there is no socket to watch.
+            if (answer[0] === null) resumeParserAtEnd(answer[1])
             callback(...answer)
           },
         ),
