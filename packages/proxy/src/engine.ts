@@ -16,6 +16,7 @@ import {
   CLIENT_CLOSED,
   deliveryFailureCode,
   describeError,
+  failureNote,
   isConnectFailure,
   upstreamFailure,
 } from './errors.js'
@@ -338,7 +339,7 @@ export class GateEngine {
     if (dial === null) {
       return this.#refused(ctx, refuse('address_denied', 'No checked address to dial'))
     }
-    let response: UpstreamResponse
+    let response: UpstreamResponse | undefined
     let redacted: RedactedResponse
     const sentAt = Date.now()
     let upstreamMs = 0
@@ -358,7 +359,8 @@ export class GateEngine {
       release(ctx)
       if (ctx.abandoned) return this.#abandoned(ctx, entryId)
       if (isConnectFailure(error)) this.#options.resolver.forget(dial.host, dial.address)
-      const refusal = upstreamFailure(error, dial.host)
+      const answered = response !== undefined
+      const refusal = upstreamFailure(error, dial.host, answered)
       const status = REFUSAL_STATUS[refusal.code]
       const decision = refusal.code === 'body_too_large' ? 'blocked' : 'failed'
       observer?.requestEnded(requestRecord(ctx, decision, refusal.code, null))
@@ -372,7 +374,12 @@ export class GateEngine {
         bytesOut: 0,
       })
       logger.warn(
-        { reqId: ctx.req.id, service: ctx.service, code: refusal.code, err: describeError(error) },
+        {
+          reqId: ctx.req.id,
+          service: ctx.service,
+          code: refusal.code,
+          ...errorFields(error, answered),
+        },
         'upstream request failed',
       )
       return { kind: 'refused', refusal, status, problem: problemDocument(refusal, ctx.req.id) }
@@ -463,6 +470,12 @@ function dryRunFields(ctx: RequestContext): { dryRun?: string; dryRunRule?: unkn
   if (would === null) return {}
   const rule = would.extra?.rule
   return rule === undefined ? { dryRun: would.code } : { dryRun: would.code, dryRunRule: rule }
+}
+
+/** A failed exchange's log fields: the error's name and code, and what went wrong when known. */
+function errorFields(error: unknown, answered: boolean): { err: string; reason?: string } {
+  const reason = failureNote(error, answered)
+  return reason === null ? { err: describeError(error) } : { err: describeError(error), reason }
 }
 
 /** Refusal details are one sentence; anything longer is an echo of agent input. */
@@ -574,7 +587,7 @@ class Forwarded implements ForwardedOutcome {
         status: response.status,
         durationMs,
         ...(redactions === 0 ? {} : { redactions }),
-        ...(error === undefined ? {} : { err: describeError(error) }),
+        ...(error === undefined ? {} : errorFields(error, true)),
         ...(code === undefined ? {} : { code }),
         ...dryRunFields(ctx),
       },

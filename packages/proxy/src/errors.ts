@@ -1,4 +1,5 @@
 import { type DeliveryCode, type Refusal, refuse } from '@aegis/guard'
+import { failureDetail, failureReason } from './failure-reason.js'
 import { BodyTooLargeError } from './upstream/body.js'
 import { UnredactableResponseError } from './upstream/coding.js'
 import { UpstreamBodyTimeoutError, UpstreamDeadlineError } from './upstream/exchange.js'
@@ -12,11 +13,13 @@ function causeOf(error: unknown): unknown {
 }
 
 /**
- * Maps an upstream failure to the refusal the agent sees. Messages are generic: a TLS or socket
- * error can carry addresses and certificate details that are none of the agent's business.
+ * Maps an upstream failure to the refusal the agent sees. The code says reachability or time; the
+ * detail says which (connect, TLS, connection closed, malformed answer — see `failureReason`), in
+ * the gate's own words: a TLS or socket error can carry addresses that are none of the agent's
+ * business. `answered`: the upstream's response head had arrived (its body then failed).
  */
-export function upstreamFailure(error: unknown, host: string, signalReason?: unknown): Refusal {
-  const cause = signalReason ?? causeOf(error)
+export function upstreamFailure(error: unknown, host: string, answered = false): Refusal {
+  const cause = causeOf(error)
   if (cause instanceof BodyTooLargeError || error instanceof BodyTooLargeError) {
     const limit = cause instanceof BodyTooLargeError ? cause.limit : (error as BodyTooLargeError).limit
     return refuse('body_too_large', `Request body is over the limit of ${limit} bytes`, { limit })
@@ -29,7 +32,7 @@ export function upstreamFailure(error: unknown, host: string, signalReason?: unk
     )
   }
   if (isTimeout(cause)) return refuse('upstream_timeout', `${host} did not answer in time`)
-  return refuse('upstream_unreachable', `${host} could not be reached`)
+  return refuse('upstream_unreachable', failureDetail(host, failureReason(cause, answered), answered))
 }
 
 function isTimeout(cause: unknown): boolean {
@@ -49,6 +52,22 @@ export function deliveryFailureCode(error: unknown): 'upstream_timeout' | 'upstr
   return isTimeout(causeOf(error)) ? 'upstream_timeout' : 'upstream_unreachable'
 }
 
+/**
+ * The detail for a response that failed after its head arrived, where the channel still answers
+ * with a problem (the MCP tool reads the whole body first): what broke it, as `upstreamFailure` says.
+ */
+export function deliveryFailureDetail(error: unknown): string {
+  const cause = causeOf(error)
+  if (isTimeout(cause)) return 'The upstream response paused longer than the deadline before it was complete'
+  const reason = failureReason(cause, true)
+  if (reason.kind === 'malformed') {
+    const what = reason.what === null ? '' : ` (${reason.what})`
+    return `The upstream response broke off: it was malformed${what}`
+  }
+  if (reason.kind === 'closed') return 'The upstream closed the connection before its response was complete'
+  return 'The upstream response broke off before it was complete'
+}
+
 /** Errors that say nothing answers at the address dialled (as opposed to a slow or broken answer). */
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -62,6 +81,13 @@ const CONNECT_CODES = new Set([
 export function isConnectFailure(error: unknown): boolean {
   const code = (causeOf(error) as { code?: unknown } | null)?.code
   return typeof code === 'string' && CONNECT_CODES.has(code)
+}
+
+/** What went wrong with an upstream, for a log line (the gate's words; null when nothing is known). */
+export function failureNote(error: unknown, answered: boolean): string | null {
+  const reason = failureReason(causeOf(error), answered)
+  if (reason.kind === 'other') return null
+  return reason.what === null ? reason.kind : `${reason.kind}: ${reason.what}`
 }
 
 /** A short, safe description of an upstream error for the log (codes and names, never payloads). */

@@ -65,6 +65,7 @@ describe('@aegis/proxy/internal', () => {
         'connectionLimitsFromConfig',
         'connectionServerOptions',
         'deliveryFailureCode',
+        'deliveryFailureDetail',
         'guardConnections',
         'lingerAfterAnswer',
         'listenOn',

@@ -300,13 +300,33 @@ describe('a compressed answer', () => {
 /** The problem document the agent got (a refusal's body). */
 const problem = (answer: Answer) => JSON.parse(answer.body.toString()) as Record<string, unknown>
 
+/** The gate's log line about the request the newest ledger row records. */
+function logLine(answer: Answer): Record<string, unknown> | undefined {
+  return log.entries().find((e) => e.reqId === answer.row.requestId && e.err !== undefined)
+}
+
 describe('an upstream that cannot be connected to', () => {
-  for (const [name, target] of [
-    ['nothing listens at the address', 'closed.test'],
-    ['a certificate that does not name the host', 'wrong.test'],
-    ['plain HTTP where TLS is expected', 'plain.test'],
+  for (const [name, target, detail, reason] of [
+    [
+      'nothing listens at the address',
+      'closed.test',
+      /^closed\.test could not be reached \(connection refused\)$/,
+      /^connect: connection refused$/,
+    ],
+    [
+      'a certificate that does not name the host',
+      'wrong.test',
+      /^The TLS connection to wrong\.test failed \(certificate not accepted: ERR_TLS_CERT_ALTNAME_INVALID\)$/,
+      /^tls: certificate not accepted/,
+    ],
+    [
+      'plain HTTP where TLS is expected',
+      'plain.test',
+      /^The TLS connection to plain\.test failed \(handshake failed: ERR_SSL_\w+\)$/,
+      /^tls: handshake failed/,
+    ],
   ] as const) {
-    it(`${name}: 502 upstream_unreachable, and the gate lives on (the connect callback threw)`, async () => {
+    it(`${name}: 502 upstream_unreachable saying why, and the gate lives on (the connect callback threw)`, async () => {
       const uncaught: unknown[] = []
       const onUncaught = (error: unknown) => uncaught.push(error)
       process.on('uncaughtException', onUncaught)
@@ -317,9 +337,99 @@ describe('an upstream that cannot be connected to', () => {
         expect(answer.status).toBe(502)
         expect(problem(answer).code).toBe('upstream_unreachable')
         expect(answer.row).toMatchObject({ decision: 'failed', code: 'upstream_unreachable', status: 502 })
+        expect(problem(answer).detail).toMatch(detail)
+        expect(logLine(answer)).toMatchObject({
+          msg: 'upstream request failed',
+          reason: expect.stringMatching(reason),
+        })
       } finally {
         process.off('uncaughtException', onUncaught)
       }
     })
   }
+})
+
+describe('an upstream whose answer is malformed', () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      'a second, different Content-Length',
+      `${head(['Content-Length: 3', 'Content-Length: 4', 'Connection: close'])}abcd`,
+      /invalid or conflicting Content-Length/,
+    ],
+    [
+      'Transfer-Encoding beside Content-Length',
+      `${head(['Content-Length: 3', 'Transfer-Encoding: chunked', 'Connection: close'])}3\r\nabc\r\n0\r\n\r\n`,
+      /invalid or conflicting Content-Length/,
+    ],
+    [
+      'a Content-Length that is no number',
+      `${head(['Content-Length: x3'])}abc`,
+      /invalid character in Content-Length/,
+    ],
+    ['a folded header', `${head(['X-A: a', ' b', 'Content-Length: 3'])}abc`, /whitespace after header value/],
+    ['bare LF line ends', 'HTTP/1.1 200 OK\nContent-Length: 3\n\nabc', /expected CR after response line/],
+    ['a space before the colon', `${head(['Content-Length : 3'])}abc`, /invalid header field char/],
+    [
+      'a 100 Continue nobody asked for',
+      `HTTP/1.1 100 Continue\r\n\r\n${head(['Content-Length: 3'])}abc`,
+      /unexpected 100 Continue/,
+    ],
+    [
+      'a body shorter than its Content-Length, then the end',
+      `${head(['Content-Length: 10', 'Connection: close'])}abc`,
+      /body did not match its Content-Length/,
+    ],
+  ]
+  for (const [name, bytes, what] of cases) {
+    it(`${name}: 502 upstream_unreachable, saying the upstream answered with a malformed response`, async () => {
+      const answer = await through('malformed', (s) => void s.end(bytes))
+      expect(answer.status).toBe(502)
+      const detail = String(problem(answer).detail)
+      expect(problem(answer).code).toBe('upstream_unreachable')
+      expect(detail).toMatch(/^api\.example\.test answered with a malformed response \(/)
+      expect(detail).toMatch(what)
+      expect(detail).not.toMatch(/could not be reached/)
+      expect(answer.row).toMatchObject({ decision: 'failed', code: 'upstream_unreachable', status: 502 })
+      expect(logLine(answer)).toMatchObject({
+        msg: 'upstream request failed',
+        reason: expect.stringMatching(what),
+      })
+    })
+  }
+
+  it('a body cut short after the head went out: the row and the log line say how', async () => {
+    // Over the whole-body limit, so the head goes to the agent before the body is complete.
+    const answer = await through('cut', (s) => {
+      s.write(head(['Content-Type: text/plain', 'Content-Length: 200000', 'Connection: close']))
+      s.end(Buffer.alloc(100_000, 'a'))
+    })
+    expect(answer.status).toBe(200)
+    expect(answer.body.length).toBeLessThan(200_000)
+    expect(answer.row).toMatchObject({ decision: 'failed', code: 'upstream_unreachable', status: 200 })
+    expect(logLine(answer)).toMatchObject({
+      msg: 'request forwarded',
+      reason: 'malformed: the body did not match its Content-Length',
+    })
+  })
+})
+
+describe('an upstream that fails without a malformed answer', () => {
+  it('closes the connection without answering: said so', async () => {
+    const answer = await through('hangup', (s) => void s.end())
+    expect(answer.status).toBe(502)
+    expect(problem(answer).detail).toBe('api.example.test closed the connection without answering')
+    expect(logLine(answer)).toMatchObject({ reason: 'closed: before answering' })
+  })
+
+  it('drops the connection mid-answer: the row fails, the log line says so', async () => {
+    const answer = await through('reset', (s) => {
+      s.write(head(['Content-Type: text/plain', 'Content-Length: 200000']))
+      s.write(Buffer.alloc(100_000, 'a'), () => setTimeout(() => s.destroy(), 50))
+    })
+    expect(answer.status).toBe(200)
+    expect(answer.row).toMatchObject({ decision: 'failed', code: 'upstream_unreachable', status: 200 })
+    expect(logLine(answer)).toMatchObject({
+      reason: 'closed: mid-answer',
+    })
+  })
 })

@@ -6,7 +6,7 @@ import {
   type GateRequest,
   type Outcome,
 } from '@aegis/proxy'
-import { type Drain, deliveryFailureCode } from '@aegis/proxy/internal'
+import { type Drain, deliveryFailureCode, deliveryFailureDetail } from '@aegis/proxy/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { checkedByTheTool } from '../advertised-schema.js'
@@ -145,12 +145,7 @@ async function forwardCall(
     outcome.body.destroy()
     if (signal?.aborted) return cancelled(outcome, req.id)
     outcome.finish({ bytesOut: 0, error })
-    const code = deliveryFailureCode(error)
-    const detail =
-      code === 'upstream_timeout'
-        ? 'The upstream response paused longer than the deadline before it was complete'
-        : 'The upstream response broke off before it was complete'
-    return refusalResult(refuse(code, detail), req.id)
+    return refusalResult(refuse(deliveryFailureCode(error), deliveryFailureDetail(error)), req.id)
   }
   // Cancelled as the last bytes came: the client reads nothing of it.
   if (signal?.aborted) return cancelled(outcome, req.id)
