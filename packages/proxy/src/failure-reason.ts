@@ -1,3 +1,5 @@
+import { MAX_RESPONSE_HEADER_SIZE } from './upstream/dispatcher.js'
+
 /**
  * Why an exchange with an upstream failed, from undici's and Node's error classes and codes: the
  * upstream could not be connected to, the TLS handshake failed, it closed the connection (before or
@@ -37,7 +39,10 @@ export function failureReason(error: unknown, answered: boolean): FailureReason 
     return { kind: 'malformed', what: reason === undefined ? null : lowerFirst(reason) }
   }
   if (code === 'UND_ERR_HEADERS_OVERFLOW') {
-    return { kind: 'headers_too_large', what: "response headers over the gate's limit" }
+    return {
+      kind: 'headers_too_large',
+      what: `response headers over the limit of ${MAX_RESPONSE_HEADER_SIZE} bytes`,
+    }
   }
   if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
     // Before the head, undici reports any parser error after a Content-Length header this way

@@ -433,3 +433,37 @@ describe('an upstream that fails without a malformed answer', () => {
     })
   })
 })
+
+describe('a response header block over 16 KiB (undici’s default limit)', () => {
+  it('up to 64 KiB: forwarded, and a secret in it redacted', async () => {
+    const big = `${'c'.repeat(60 * 1024)}; token=${SECRET}`
+    const answer = await through(
+      'big-header',
+      (s) => void s.end(`${head([`Set-Cookie: ${big}`, 'Content-Length: 2', 'Connection: close'])}ok`),
+    )
+    expect(answer.status).toBe(200)
+    expect(answer.body.toString()).toBe('ok')
+    expect(answer.raw).toContain(`set-cookie: ${'c'.repeat(60 * 1024)}; token=[REDACTED]\r\n`)
+    expect(leaks(answer.raw)).toEqual([])
+    expect(answer.row).toMatchObject({ decision: 'allowed', status: 200, redactions: 1 })
+  })
+
+  it('over 64 KiB: 502 upstream_unreachable, saying the headers were over the limit', async () => {
+    const answer = await through(
+      'huge-header',
+      (s) =>
+        void s.end(
+          `${head([`X-Big: ${'b'.repeat(70 * 1024)}`, 'Content-Length: 2', 'Connection: close'])}ok`,
+        ),
+    )
+    expect(answer.status).toBe(502)
+    expect(problem(answer)).toMatchObject({
+      code: 'upstream_unreachable',
+      detail: 'api.example.test answered with response headers over the limit of 65536 bytes',
+    })
+    expect(answer.row).toMatchObject({ decision: 'failed', code: 'upstream_unreachable' })
+    expect(logLine(answer)).toMatchObject({
+      reason: 'headers_too_large: response headers over the limit of 65536 bytes',
+    })
+  })
+})

@@ -14,6 +14,13 @@ export interface DispatcherOptions {
 }
 
 /**
+ * The largest response header block read from an upstream. undici's default is Node's 16 KiB (the
+ * gate's own request limit, `gate.max_header_size`), but APIs send more than they accept: long
+ * Set-Cookie and Link headers. Past this the answer is refused (`upstream_unreachable`, saying why).
+ */
+export const MAX_RESPONSE_HEADER_SIZE = 64 * 1024
+
+/**
  * Keep-alive connection pools, one per (host, checked address). Each pool's connector dials the
  * address the resolver checked and never looks the name up again, while TLS (SNI and certificate
  * verification) and the Host header use the host name.
@@ -72,6 +79,7 @@ export class PinnedDispatchers {
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
       pipelining: 1,
+      maxHeaderSize: MAX_RESPONSE_HEADER_SIZE,
       connect: (opts, callback) =>
         connect(
           { ...opts, hostname: dial.address, port: String(dial.addressPort), servername: dial.host },
