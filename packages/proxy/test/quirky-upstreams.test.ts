@@ -467,3 +467,56 @@ describe('a response header block over 16 KiB (undici’s default limit)', () =>
     })
   })
 })
+
+describe('a 204 or 304 that declares a length (and sends bytes after its head)', () => {
+  const junk = 'x'.repeat(28)
+  it('204 with Content-Length: 28 and 28 bytes: a clean 204 (no Content-Length, no body), the row allowed', async () => {
+    const answer = await through(
+      'no-content',
+      (s) => void s.end(`${head(['Content-Length: 28', 'X-Kept: yes'], '204 No Content')}${junk}`),
+    )
+    expect(answer.status).toBe(204)
+    expect(answer.raw).not.toMatch(/content-length/i)
+    expect(answer.raw).toMatch(/\r\nx-kept: yes\r\n/i)
+    expect(answer.raw).not.toContain(junk)
+    expect(answer.raw.endsWith('\r\n\r\n')).toBe(true)
+    expect(answer.row).toMatchObject({ decision: 'allowed', code: null, status: 204, bytesOut: 0 })
+  })
+
+  it('304 with Content-Length: 28 and 28 bytes: its Content-Length kept (the representation’s), no body, allowed', async () => {
+    const answer = await through(
+      'not-modified',
+      (s) => void s.end(`${head(['Content-Length: 28', 'ETag: "v1"'], '304 Not Modified')}${junk}`),
+    )
+    expect(answer.status).toBe(304)
+    expect(answer.raw).toMatch(/\r\ncontent-length: 28\r\n/i)
+    expect(answer.raw).not.toContain(junk)
+    expect(answer.raw.endsWith('\r\n\r\n')).toBe(true)
+    expect(answer.row).toMatchObject({ decision: 'allowed', code: null, status: 304, bytesOut: 0 })
+  })
+
+  it('a 204 with no bytes after it, and one with Content-Length: 0: the same clean 204', async () => {
+    for (const length of ['28', '0']) {
+      const answer = await through(
+        'no-content',
+        (s) => void s.end(head([`Content-Length: ${length}`], '204 No Content')),
+      )
+      expect(answer.status).toBe(204)
+      expect(answer.raw).not.toMatch(/content-length/i)
+      expect(answer.row).toMatchObject({ decision: 'allowed', status: 204 })
+    }
+  })
+
+  it('the keep-alive connection is not reused after the stray bytes: the next answer is its own', async () => {
+    await through(
+      'no-content',
+      (s) => void s.write(`${head(['Content-Length: 28'], '204 No Content')}${junk}`),
+    )
+    const next = await through(
+      'after',
+      (s) => void s.end(`${head(['Content-Length: 4', 'Connection: close'])}next`),
+    )
+    expect(next.status).toBe(200)
+    expect(next.body.toString()).toBe('next')
+  })
+})

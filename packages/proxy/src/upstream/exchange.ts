@@ -34,6 +34,9 @@ export interface ChunkFilter {
   end(): Buffer
 }
 
+/** undici's code for a message whose body length differs from its Content-Length. */
+const LENGTH_MISMATCH = 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+
 /** Bytes held before anyone reads them; past this the upstream socket is paused. */
 const HOLD_LIMIT = 64 * 1024
 
@@ -92,6 +95,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   readonly #timer: NodeJS.Timeout
   /** We paused the upstream because nobody is reading. */
   #paused = false
+  /** The final status (0 until the head arrived). */
+  #status = 0
 
   #chunks: Buffer[] = []
   #held = 0
@@ -148,6 +153,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
     const settle = this.#settleHead
     if (settle === null) return
     this.#settleHead = null
+    this.#status = statusCode
     this.#timer.refresh() // from here on: the longest pause in the body
     settle.resolve({ status: statusCode, headers })
   }
@@ -179,6 +185,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBod
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#status === 204 || this.#status === 304) {
+      if ((error as { code?: unknown }).code === LENGTH_MISMATCH) {
+        // A 204 or 304 has no body whatever its Content-Length says (a 304's describes the
+        // representation): undici finished the message, then refused the length. It is complete.
+        this.onResponseEnd()
+        return
+      }
+    }
     clearTimeout(this.#timer)
     this.#error = error
     this.#rejectHead(error)

@@ -51,6 +51,9 @@ export function redactResponse(
 ): RedactedResponse | Promise<RedactedResponse> {
   let count = redactHeaders(headers, matcher)
   if (method === 'HEAD' || status === 204 || status === 304) {
+    // No body follows. A 304's (and a HEAD's) Content-Length describes the representation, and
+    // stays; a 204 must not have one (RFC 9110 §8.6), nor the bytes an upstream sent after it.
+    if (status === 204) delete headers['content-length']
     return { headers, body: () => body.stream(), parts: null, redactions: () => count }
   }
 
