@@ -91,7 +91,7 @@ describe('stripe', () => {
     )
     expect(e.code).toBe('policy_denied')
     expect(e.rawType).toBe('policy_denied')
-    expect(e.requestId).toBe(e.headers['x-request-id'])
+    expect(e.requestId).toBe(e.headers?.['x-request-id'])
     expect(w.upstream.received.length).toBe(before)
   })
 
