@@ -320,6 +320,8 @@ export interface LiveStateOptions {
  */
 export class LiveState {
   #current: Snapshot = EMPTY_SNAPSHOT
+  /** The current snapshot was built while the source was sealed: it holds no agent or credential. */
+  #builtSealed = false
   #timer: NodeJS.Timeout | null = null
   readonly #options: LiveStateOptions
 
@@ -328,7 +330,20 @@ export class LiveState {
     this.refresh()
   }
 
+  /**
+   * The snapshot requests are served from. One built while the source was sealed is empty; once
+   * the source is unsealed it is rebuilt here, on the next request, rather than at the next poll:
+   * until then a request read it and was refused as if its agent and service did not exist
+   * (`agent_auth_invalid`, `service_not_found`), answers an SDK does not retry.
+   */
   get current(): Snapshot {
+    if (this.#builtSealed && !this.isSealed()) {
+      try {
+        this.refresh()
+      } catch (error) {
+        this.#options.onError?.(error)
+      }
+    }
     return this.#current
   }
 
@@ -342,8 +357,10 @@ export class LiveState {
     const { source } = this.#options
     const token = source.changeToken()
     if (token === this.#current.version) return false
+    const sealed = this.isSealed()
     const credentials = source.loadCredentials ? source.loadCredentials() : source.loadAll()
     this.#current = buildSnapshot(token, credentials, source.loadAgents?.() ?? [], this.#current)
+    this.#builtSealed = sealed
     this.#options.onReload?.(this.#current)
     return true
   }

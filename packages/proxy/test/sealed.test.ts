@@ -77,6 +77,16 @@ describe('a gate whose credential source is sealed', () => {
     expect(reply.headers['x-aegis-block']).toBe('sealed')
     expect(h.upstream.received.length).toBe(before)
   })
+
+  it('serves the very next request after an unseal, not an empty snapshot until the next poll', async () => {
+    sealedNow = true
+    h.gate.refresh() // the snapshot a poll builds while sealed: no credential, no agent
+    sealedNow = false
+    const reply = await send(h.port, '/svc/repos')
+    expect(reply.headers['x-aegis-block']).toBeUndefined()
+    expect(reply.status).toBe(200)
+    expect(h.upstream.received.at(-1)?.headers.authorization).toBe(`Bearer ${SECRET}`)
+  })
 })
 
 describe('MCP discovery on a sealed source', () => {

@@ -254,6 +254,26 @@ describe('MCP SDK client (streamable HTTP, agent token as Bearer)', () => {
   })
 })
 
+describe('a vault sealed and unsealed again', () => {
+  it('openai: refused 503 sealed while sealed; the very next call after the unseal succeeds', async () => {
+    const openai = new OpenAI({ apiKey: w.token, baseURL: `${w.gateUrl}/openai/v1`, maxRetries: 0 })
+    const ask = { model: 'gpt-x', messages: [{ role: 'user' as const, content: 'hi' }] }
+    w.seal()
+    try {
+      const error = await failure(() => openai.chat.completions.create(ask))
+      expect(error).toBeInstanceOf(OpenAI.InternalServerError)
+      expect(error.code).toBe('sealed')
+      // Past a poll (250 ms): the gate now holds the snapshot it read while sealed, which is empty.
+      await new Promise((r) => setTimeout(r, 400))
+    } finally {
+      w.unseal()
+    }
+    const reply = await openai.chat.completions.create(ask)
+    expect(reply.choices[0]?.message.content).toBe('Hello')
+    expectInjected(SECRETS.openai)
+  })
+})
+
 describe('the ledger', () => {
   it('holds the calls, the agent, and never the token', async () => {
     await w.ledger.flush()
