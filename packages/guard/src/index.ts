@@ -52,6 +52,7 @@ export {
   rateLimited,
   refuse,
   retryAfterSeconds,
+  shouldRetry,
 } from './problem.js'
 export {
   parseRate,

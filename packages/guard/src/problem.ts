@@ -105,6 +105,52 @@ export function retryAfterSeconds(refusal: Refusal): number | undefined {
   return RETRY_AFTER_SECONDS[refusal.code]
 }
 
+/**
+ * Whether an SDK should retry a refusal by itself, sent as `X-Should-Retry` (honoured by openai,
+ * @anthropic-ai/sdk and the other Stainless-generated SDKs, before their status rules): `true`
+ * when the same request may pass within seconds without anyone acting (a limit refills, the
+ * ledger or Redis comes back, another instance answers after a restart); `false` when it will be
+ * refused the same way until someone changes something — the SDKs would otherwise retry the 5xx
+ * ones (openai sleeps a `sealed` answer's 30 s Retry-After twice before raising, while the agent
+ * could already say the vault is sealed), and a 502 the upstream answered would be sent to it
+ * again; `null` says nothing, for an upstream failure the client's own rules treat as it would
+ * from the API itself. The table must name every code (the compiler checks).
+ */
+const SHOULD_RETRY: Readonly<Record<RefusalCode, boolean | null>> = {
+  rate_limited: true,
+  rate_limit_unavailable: true,
+  shutting_down: true,
+  ledger_unavailable: true,
+  sealed: false,
+  credential_unavailable: false,
+  bad_request: false,
+  agent_auth_required: false,
+  agent_auth_invalid: false,
+  grant_denied: false,
+  scope_denied: false,
+  policy_denied: false,
+  domain_denied: false,
+  host_denied: false,
+  origin_denied: false,
+  address_denied: false,
+  body_inspection: false,
+  credential_expired: false,
+  service_not_found: false,
+  not_found: false,
+  method_not_allowed: false,
+  body_too_large: false,
+  headers_too_large: false,
+  upstream_encoding_unsupported: false,
+  request_timeout: null,
+  upstream_unreachable: null,
+  upstream_timeout: null,
+}
+
+/** Whether a refusal should be retried by the client on its own (`SHOULD_RETRY`); undefined: no advice. */
+export function shouldRetry(code: RefusalCode): boolean | undefined {
+  return Object.hasOwn(SHOULD_RETRY, code) ? (SHOULD_RETRY[code] ?? undefined) : undefined
+}
+
 /** Prefix of every problem `type`; the full URI is `urn:aegis:problem:<code>`. */
 export const PROBLEM_TYPE_PREFIX = 'urn:aegis:problem:'
 

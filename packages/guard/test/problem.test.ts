@@ -11,6 +11,7 @@ import {
   rateLimited,
   refuse,
   retryAfterSeconds,
+  shouldRetry,
 } from '../src/index.js'
 
 /** The interface contract §4 table. */
@@ -237,6 +238,37 @@ describe('Retry-After: every 429 and 503 refusal says when to try again', () => 
   it.each(codes.filter((c) => !retryable.includes(c)))('%s has none', (code) => {
     expect(retryAfterSeconds(refuse(code, 'x'))).toBeUndefined()
     expect(problemDocument(refuse(code, 'x'))).not.toHaveProperty('retryAfter')
+  })
+})
+
+describe('shouldRetry: whether an SDK should retry a refusal by itself (X-Should-Retry)', () => {
+  const codes = Object.keys(REFUSAL_STATUS) as RefusalCode[]
+
+  it('true only where the same request may pass within seconds without anyone acting', () => {
+    expect(codes.filter((c) => shouldRetry(c) === true).sort()).toEqual(
+      ['ledger_unavailable', 'rate_limit_unavailable', 'rate_limited', 'shutting_down'].sort(),
+    )
+  })
+
+  it('no advice for upstream failures and a slow upload: the client treats them as from the API', () => {
+    expect(codes.filter((c) => shouldRetry(c) === undefined).sort()).toEqual(
+      ['request_timeout', 'upstream_timeout', 'upstream_unreachable'].sort(),
+    )
+  })
+
+  it('false for every 4xx other than 408/429, and for the 5xx only an operator or the upstream can change', () => {
+    for (const code of codes) {
+      const status = REFUSAL_STATUS[code]
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429)
+        expect(shouldRetry(code)).toBe(false)
+    }
+    expect(shouldRetry('sealed')).toBe(false)
+    expect(shouldRetry('credential_unavailable')).toBe(false)
+    expect(shouldRetry('upstream_encoding_unsupported')).toBe(false)
+  })
+
+  it('no advice for a code outside the vocabulary', () => {
+    expect(shouldRetry('constructor' as RefusalCode)).toBeUndefined()
   })
 })
 

@@ -56,6 +56,7 @@ describe('@aegis/guard public API', () => {
         'retryAfterSeconds',
         'scopeAllows',
         'secretProblems',
+        'shouldRetry',
         'splitGatePath',
       ].sort(),
     )

@@ -267,8 +267,11 @@ describe('streamable HTTP transport', () => {
         'cache-control',
         'connection',
         'content-type',
+        'stripe-should-retry',
         'x-aegis-block',
+        'x-should-retry',
       ])
+      expect(gate.headers['x-should-retry']).toBe('false')
     }
   })
 

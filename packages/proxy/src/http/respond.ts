@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { finished, type Readable } from 'node:stream'
-import { PROBLEM_CONTENT_TYPE, type ProblemDocument, type Refusal, retryAfterSeconds } from '@aegis/guard'
+import {
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDocument,
+  type Refusal,
+  retryAfterSeconds,
+  shouldRetry,
+} from '@aegis/guard'
 import { lingerAfterAnswer } from './linger.js'
 
 /**
@@ -29,6 +35,12 @@ export function sendProblem(
   // Every 429 and 503 document has it (problemDocument); the header carries the same seconds.
   const retryAfter = problem.retryAfter ?? retryAfterSeconds(refusal)
   if (typeof retryAfter === 'number') headers['retry-after'] = retryAfter
+  // Whether the SDK should retry by itself (guard `shouldRetry`). Stripe's SDK reads its own name
+  // and ignores Retry-After (it backs off 0.5–1 s), so it is told only `false`: told `true` it
+  // would spend its retries on a 429 before the limit allows one.
+  const retry = shouldRetry(refusal.code)
+  if (retry !== undefined) headers['x-should-retry'] = String(retry)
+  if (retry === false) headers['stripe-should-retry'] = 'false'
   if (options.close) headers.connection = 'close'
   res.writeHead(status, headers)
   res.end(body)
