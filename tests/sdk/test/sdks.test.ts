@@ -254,6 +254,28 @@ describe('MCP SDK client (streamable HTTP, agent token as Bearer)', () => {
   })
 })
 
+describe('openai: a call the agent aborts (AbortSignal) while the upstream has not answered', () => {
+  it('raises APIUserAbortError; the gate aborts upstream and records client_closed', async () => {
+    const openai = new OpenAI({ apiKey: w.token, baseURL: `${w.gateUrl}/openai/v1`, maxRetries: 0 })
+    const abandoned = w.upstream.abandoned
+    const signal = AbortSignal.timeout(300)
+    const error = await failure(() =>
+      openai.chat.completions.create(
+        { model: 'hang', messages: [{ role: 'user', content: 'hi' }] },
+        { signal },
+      ),
+    )
+    expect(error).toBeInstanceOf(OpenAI.APIUserAbortError)
+    await expect.poll(() => w.upstream.abandoned, { timeout: 3000 }).toBe(abandoned + 1)
+    await w.ledger.flush()
+    const row = w.ledger
+      .query({ limit: 100 })
+      .find((e) => e.service === 'openai' && e.code === 'client_closed')
+    expect(row).toMatchObject({ agent: 'alice', decision: 'failed' })
+    w.upstream.release()
+  })
+})
+
 describe('a vault sealed and unsealed again', () => {
   it('openai: refused 503 sealed while sealed; the very next call after the unseal succeeds', async () => {
     const openai = new OpenAI({ apiKey: w.token, baseURL: `${w.gateUrl}/openai/v1`, maxRetries: 0 })
