@@ -51,6 +51,7 @@ export {
   type RetryableCode,
   rateLimited,
   refuse,
+  retryAfterMilliseconds,
   retryAfterSeconds,
   shouldRetry,
 } from './problem.js'

@@ -217,11 +217,29 @@ export function refuse(code: RefusalCode, detail: string, extra?: Record<string,
 /**
  * A `rate_limited` refusal: `retryAfter` is whole seconds, at least 1 (the `Retry-After` header
  * carries seconds; 0 would invite an immediate retry), rounded up from `retryAfterMs` so a client
- * that waits that long fits. `limit` names the limit that was hit, when there is one.
+ * that waits that long fits; `retryAfterMs` (a whole number ≥ 1) is the limiter's own wait, which
+ * the `Retry-After-Ms` header carries for the SDKs that read it (openai, @anthropic-ai/sdk: a
+ * request that fits again in 200 ms is not held a whole second). `limit` names the limit that was
+ * hit, when there is one.
  */
 export function rateLimited(detail: string, retryAfterMs: number, limit?: string): Refusal {
-  const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000))
-  return refuse('rate_limited', detail, limit === undefined ? { retryAfter } : { retryAfter, limit })
+  const ms = Number.isFinite(retryAfterMs) ? Math.max(1, Math.ceil(retryAfterMs)) : 1000
+  const retryAfter = Math.max(1, Math.ceil(ms / 1000))
+  const extra = { retryAfter, retryAfterMs: ms }
+  return refuse('rate_limited', detail, limit === undefined ? extra : { ...extra, limit })
+}
+
+/**
+ * The `Retry-After-Ms` of a problem document: its `retryAfterMs` member when it is a whole number
+ * from 1 up to its `retryAfter` in ms (never a promise the seconds header does not make), else
+ * undefined.
+ */
+export function retryAfterMilliseconds(problem: ProblemDocument<string>): number | undefined {
+  const ms = problem.retryAfterMs
+  const seconds = problem.retryAfter
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1) return undefined
+  if (typeof seconds !== 'number' || ms > seconds * 1000) return undefined
+  return ms
 }
 
 /**

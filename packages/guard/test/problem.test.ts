@@ -10,6 +10,7 @@ import {
   type RefusalCode,
   rateLimited,
   refuse,
+  retryAfterMilliseconds,
   retryAfterSeconds,
   shouldRetry,
 } from '../src/index.js'
@@ -74,26 +75,38 @@ describe('refusal vocabulary', () => {
 })
 
 describe('rateLimited: retryAfter in whole seconds, never below 1', () => {
-  const rows: [string, number, number][] = [
-    ['a sub-millisecond wait still says 1 s', 0, 1],
-    ['1 ms rounds up to 1 s', 1, 1],
-    ['exactly 1 s', 1000, 1],
-    ['1001 ms rounds up to 2 s (waiting 1 s would be refused again)', 1001, 2],
-    ['59.5 s rounds up to 60 s', 59_500, 60],
+  const rows: [string, number, number, number][] = [
+    ['a sub-millisecond wait still says 1 s (and 1 ms)', 0, 1, 1],
+    ['1 ms rounds up to 1 s', 1, 1, 1],
+    ['a fraction of a ms rounds up', 180.2, 1, 181],
+    ['exactly 1 s', 1000, 1, 1000],
+    ['1001 ms rounds up to 2 s (waiting 1 s would be refused again)', 1001, 2, 1001],
+    ['59.5 s rounds up to 60 s', 59_500, 60, 59_500],
+    ['a wait that is not a number says 1 s', Number.NaN, 1, 1000],
   ]
-  it.each(rows)('%s', (_why, retryAfterMs, seconds) => {
+  it.each(rows)('%s', (_why, retryAfterMs, seconds, ms) => {
     expect(rateLimited('limited', retryAfterMs, '5/min')).toEqual({
       code: 'rate_limited',
       detail: 'limited',
-      extra: { retryAfter: seconds, limit: '5/min' },
+      extra: { retryAfter: seconds, retryAfterMs: ms, limit: '5/min' },
     })
+  })
+
+  it('the document carries both; Retry-After-Ms is never longer than Retry-After says', () => {
+    const doc = problemDocument(rateLimited('limited', 180, '5/s'))
+    expect(doc).toMatchObject({ retryAfter: 1, retryAfterMs: 180, limit: '5/s' })
+    expect(retryAfterMilliseconds(doc)).toBe(180)
+    expect(retryAfterMilliseconds(problemDocument(refuse('sealed', 'x')))).toBeUndefined()
+    const forged = problemDocument(refuse('rate_limited', 'x', { retryAfter: 1, retryAfterMs: 5000 }))
+    expect(retryAfterMilliseconds(forged)).toBeUndefined()
+    expect(retryAfterMilliseconds({ ...doc, retryAfterMs: 0.5 })).toBeUndefined()
   })
 
   it('leaves out limit when none is named', () => {
     expect(rateLimited('busy', 1000)).toEqual({
       code: 'rate_limited',
       detail: 'busy',
-      extra: { retryAfter: 1 },
+      extra: { retryAfter: 1, retryAfterMs: 1000 },
     })
   })
 })

@@ -53,6 +53,7 @@ describe('@aegis/guard public API', () => {
         'problemOf',
         'rateLimited',
         'refuse',
+        'retryAfterMilliseconds',
         'retryAfterSeconds',
         'scopeAllows',
         'secretProblems',

@@ -121,7 +121,16 @@ describe('agent identity and grants', () => {
     expect((await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': alice } })).status).toBe(200)
     const limited = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': alice } })
     expect(limited.status).toBe(429)
-    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+    // 3/min: the next one fits in about 20 s. Retry-After says it in whole seconds, Retry-After-Ms
+    // (what openai and anthropic's SDKs read first) to the millisecond, and never longer.
+    const seconds = Number(limited.headers['retry-after'])
+    const ms = Number(limited.headers['retry-after-ms'])
+    expect(seconds).toBeGreaterThan(0)
+    expect(Number.isInteger(ms)).toBe(true)
+    expect(ms).toBeGreaterThan(15_000)
+    expect(ms).toBeLessThanOrEqual(seconds * 1000)
+    expect(ms).toBeGreaterThan((seconds - 1) * 1000)
+    expect(limited.json()).toMatchObject({ retryAfter: seconds, retryAfterMs: ms })
   })
 
   it('caps requests in flight per agent', async () => {
@@ -133,6 +142,7 @@ describe('agent identity and grants', () => {
     const second = await send(h.port, '/slack/x', { headers: { 'X-Aegis-Agent': bob } })
     expect(second.status).toBe(429)
     expect(second.headers['retry-after']).toBe('1')
+    expect(second.headers['retry-after-ms']).toBe('1000')
     expect(second.json().detail).toBe('Agent "bob" already has 1 request in flight')
     expect((await slow).status).toBe(200)
     // The slot is given back when the first completes.

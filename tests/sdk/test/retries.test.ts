@@ -99,6 +99,32 @@ describe('a rate limit (429, Retry-After) is waited out and the retried request 
   })
 })
 
+describe('a limit that refills within a second is retried after Retry-After-Ms, not a whole second', () => {
+  it.each([
+    [
+      'openai',
+      async () => (await openai(w.daveToken).chat.completions.create(chat())).choices[0]?.message.content,
+    ],
+    [
+      'anthropic',
+      async () => ((await anthropic(w.daveToken).messages.create(ask)).content[0] as { text: string }).text,
+    ],
+  ])('%s', async (_name, call) => {
+    await new Promise((r) => setTimeout(r, 1100)) // dave's burst of four is whole again
+    const mark = await countRows()
+    for (let i = 0; i < 4; i++) expect(await call()).toBe('Hello')
+    const started = Date.now()
+    expect(await call()).toBe('Hello')
+    // Refused (the next slot is ≤ 250 ms away), waited Retry-After-Ms, retried: well under the
+    // 1 s the whole-second Retry-After alone would have cost.
+    const waited = Date.now() - started
+    expect(waited).toBeLessThan(800)
+    const rows = await rowsSince(mark)
+    expect(rows.filter((r) => r.code === 'rate_limited').length).toBeGreaterThanOrEqual(1)
+    expect(rows.filter((r) => r.decision === 'allowed')).toHaveLength(5)
+  })
+})
+
 describe('a ledger outage (503 ledger_unavailable, Retry-After 5) is retried once it is over', () => {
   it('openai and anthropic wait the Retry-After and pass when the ledger is back', async () => {
     const sent = w.upstream.received.length

@@ -4,6 +4,7 @@ import {
   PROBLEM_CONTENT_TYPE,
   type ProblemDocument,
   type Refusal,
+  retryAfterMilliseconds,
   retryAfterSeconds,
   shouldRetry,
 } from '@aegis/guard'
@@ -35,6 +36,8 @@ export function sendProblem(
   // Every 429 and 503 document has it (problemDocument); the header carries the same seconds.
   const retryAfter = problem.retryAfter ?? retryAfterSeconds(refusal)
   if (typeof retryAfter === 'number') headers['retry-after'] = retryAfter
+  const retryAfterMs = retryAfterMilliseconds(problem)
+  if (retryAfterMs !== undefined) headers['retry-after-ms'] = retryAfterMs
   // Whether the SDK should retry by itself (guard `shouldRetry`). Stripe's SDK reads its own name
   // and ignores Retry-After (it backs off 0.5–1 s), so it is told only `false`: told `true` it
   // would spend its retries on a 429 before the limit allows one.
