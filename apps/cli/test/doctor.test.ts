@@ -277,7 +277,7 @@ describe('aegis doctor: every credential row, by name', () => {
     for (const [i, corruption] of CORRUPTIONS.entries()) {
       corruptRow(join(p.dataDir, 'vaults', 'default.db'), corruption, `bad-${i}`, 'good')
     }
-    // Rows added or seals changed outside Aegis change the set of rows: accepted as they are now
+    // Rows added, seals or secret ciphertexts changed outside Aegis change the set of rows: accepted as they are now
     // (vault reseal), each damaged row is still named on its own.
     expect((await p.run(['vault', 'reseal', '--confirm'])).code).toBe(0)
 

@@ -62,4 +62,47 @@ describe('aegis vault reseal', () => {
       'Vault default matches the rows Aegis last wrote: nothing to reseal.',
     ])
   })
+
+  it('a rotated secret whose old ciphertext is put back: list and doctor name the credentials table, reseal --confirm accepts', async () => {
+    const saved = (() => {
+      const db = new Database(vaultFile())
+      const [row] = db.prepare("SELECT secret FROM credentials WHERE name = 'api'").all() as Array<{
+        secret: Buffer
+      }>
+      db.close()
+      return row?.secret
+    })()
+    const rotated = await project.run(['vault', 'rotate', '--name', 'api', '--secret', '-'], {
+      input: 'api-secret-rotated-9876543210\n',
+    })
+    expect(rotated.code, rotated.stderr).toBe(0)
+    const edit = new Database(vaultFile())
+    edit.prepare("UPDATE credentials SET secret = ? WHERE name = 'api'").run(saved)
+    edit.close()
+
+    const listed = await project.run(['vault', 'list'])
+    expect([listed.code, listed.stdout]).toEqual([1, ''])
+    expect(listed.stderr).toContain('its credentials table does not match the set of rows Aegis last wrote')
+    expect(listed.stderr).toContain("a secret's stored ciphertext was replaced or damaged")
+    expect(listed.stderr).toContain('aegis vault reseal --name default --confirm')
+
+    const doctor = await project.run(['doctor', '--json'])
+    expect(doctor.code).toBe(1)
+    const report = JSON.parse(doctor.stdout) as {
+      checks: Array<{ name: string; status: string; message: string }>
+    }
+    expect(report.checks.find((c) => c.name === 'vault rows')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining(
+        "its credentials table is not the set of rows Aegis last wrote (rows added, removed or put back, or a secret's stored ciphertext replaced or damaged, outside Aegis)",
+      ),
+    })
+    for (const out of [listed.stdout, listed.stderr, doctor.stdout, doctor.stderr])
+      expect(out).not.toContain('api-secret')
+
+    const accepted = await project.run(['vault', 'reseal', '--confirm', '--json'])
+    expect(accepted.code, accepted.stderr).toBe(0)
+    expect(parseJson(accepted)).toMatchObject({ vault: 'default', resealed: true, changed: 'credentials' })
+    expect((await project.run(['vault', 'list'])).code).toBe(0)
+  })
 })

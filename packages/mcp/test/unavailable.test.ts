@@ -22,8 +22,8 @@ beforeAll(async () => {
     w.add({ name: `bad-${i}`, service: `bad-${i}`, secret: brokenSecret(i) })
   for (const [i, corruption] of CORRUPTIONS.entries())
     corruptRow(w.vault.file, corruption, `bad-${i}`, 'good')
-  // Seals changed outside Aegis change the set of rows (the whole vault is refused): accepted as they
-  // are now (vault reseal), each damaged row is still refused on its own.
+  // Seals or secret ciphertexts changed outside Aegis change the set of rows (the whole vault is
+  // refused): accepted as they are now (vault reseal), each damaged row is still refused on its own.
   w.vault.reseal()
   w.pipeline.refresh()
   client = await w.connect()

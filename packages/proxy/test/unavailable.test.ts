@@ -33,8 +33,8 @@ beforeAll(async () => {
       for (const [i, corruption] of CORRUPTIONS.entries()) {
         corruptRow(vault.file, corruption, `bad-${i}`, 'good')
       }
-      // Seals changed outside Aegis change the set of rows (the whole vault is refused): accepted as
-      // they are now (vault reseal), each damaged row is still refused on its own.
+      // Seals or secret ciphertexts changed outside Aegis change the set of rows (the whole vault is
+      // refused): accepted as they are now (vault reseal), each damaged row is still refused on its own.
       vault.reseal()
     },
   })

@@ -1,6 +1,23 @@
-import { credentialContext, open, rowSealKey, seal, sealedSecretContext, settingsSealKey } from './crypto.js'
+import {
+  credentialContext,
+  format4RowSealKey,
+  open,
+  rowSealKey,
+  seal,
+  sealedSecretContext,
+  settingsSealKey,
+} from './crypto.js'
 import { VaultError } from './errors.js'
-import { changedRowTable, type RowSets, type RowTable, rowSetMacs, type StoredRowSets } from './row-set.js'
+import {
+  changedRowTable,
+  format4RowSetMacs,
+  ROW_TABLES,
+  type RowSets,
+  type RowTable,
+  rowSetDiffers,
+  rowSetMacs,
+  type StoredRowSets,
+} from './row-set.js'
 import { Secret } from './secret.js'
 import {
   agentMatchesSeal,
@@ -13,7 +30,13 @@ import {
   sealSettings,
   settingsMatchSeal,
 } from './settings-seal.js'
-import { makeVaultState, opensVaultState, openVaultState, type VaultState } from './vault-format.js'
+import {
+  makeVaultState,
+  opensVaultState,
+  openVaultState,
+  ROW_SETS_FORMAT,
+  type VaultState,
+} from './vault-format.js'
 
 /**
  * One vault's derived key with the vault's name: every seal and open either engine does goes
@@ -24,24 +47,29 @@ export class VaultCipher {
   readonly #vault: string
   readonly #key: Buffer
   readonly #sealKey: Buffer
+  /** The seal subkey of formats 2 and 3. */
   readonly #formerSealKey: Buffer
+  /** The seal subkey of format 4. */
+  readonly #format4SealKey: Buffer
 
   constructor(vaultName: string, key: Buffer) {
     this.#vault = vaultName
     this.#key = key
     this.#sealKey = rowSealKey(key)
     this.#formerSealKey = settingsSealKey(key)
+    this.#format4SealKey = format4RowSealKey(key)
   }
 
-  /** Whether a row kept the seal a format-2/3 vault gave it (to upgrade it; constant time). */
+  /** Whether a row kept the seal a vault at format `from` (2, 3 or 4) gave it (to upgrade it; constant time). */
   matchesFormerSeal(
+    from: string,
     row:
       | { kind: 'credential'; row: SealedSettings }
       | { kind: 'agent'; row: SealedAgent }
       | { kind: 'grant'; row: SealedGrant },
     seal: unknown,
   ): boolean {
-    const key = this.#formerSealKey
+    const key = from === ROW_SETS_FORMAT ? this.#format4SealKey : this.#formerSealKey
     if (row.kind === 'credential') return settingsMatchSeal(key, this.#vault, row.row, seal)
     if (row.kind === 'agent') return agentMatchesSeal(key, this.#vault, row.row, seal)
     return grantMatchesSeal(key, this.#vault, row.row, seal)
@@ -53,9 +81,21 @@ export class VaultCipher {
   }
 
   /**
+   * The tables whose rows (as they are stored before an upgrade) are not the set the format-4 state
+   * `check` recorded; throws as `openState`.
+   */
+  format4ChangedTables(check: Buffer, rows: StoredRowSets): RowTable[] {
+    const recorded = this.openState(check).rows
+    if (recorded === null) return [...ROW_TABLES]
+    const now = format4RowSetMacs(this.#format4SealKey, this.#vault, rows)
+    return ROW_TABLES.filter((table) => rowSetDiffers(recorded[table], now[table]))
+  }
+
+  /**
    * The first table whose current rows are not the set the sealed state `check` recorded, or null.
    * Throws `invalid_master_key`/`corrupt` when the check does not open; a state without row sets
-   * (older than format 4: the vault is upgraded on open) counts as every table changed.
+   * (older than format 4: the vault is upgraded on open) counts as every table changed, and the
+   * sets of a format-4 state (put back under an open vault) never match: other subkey and encoding.
    */
   changedRows(check: Buffer, rows: StoredRowSets): RowTable | null {
     const recorded = this.openState(check).rows

@@ -129,12 +129,24 @@ export function settingsSealKey(key: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), SETTINGS_SEAL_INFO, KDF.keyLength))
 }
 
-/** HKDF `info` of the subkey that seals rows and row sets from format 4 on. */
-const ROW_SEAL_INFO = 'aegis:v4:row-seal'
+/** HKDF `info` of the subkey that sealed rows and row sets at format 4. */
+const FORMAT4_ROW_SEAL_INFO = 'aegis:v4:row-seal'
 
 /**
- * The HMAC key of row seals and row-set MACs at format 4. A different subkey from the one of
- * formats 2 and 3 (`settingsSealKey`), so rows written at 4 fail the seals of an older format.
+ * The HMAC key of row seals and row-set MACs at format 4 (read only to upgrade). A different
+ * subkey from the one of formats 2 and 3 (`settingsSealKey`).
+ */
+export function format4RowSealKey(key: Buffer): Buffer {
+  checkKey(key)
+  return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), FORMAT4_ROW_SEAL_INFO, KDF.keyLength))
+}
+
+/** HKDF `info` of the subkey that seals rows and row sets from format 5 on. */
+const ROW_SEAL_INFO = 'aegis:v5:row-seal'
+
+/**
+ * The HMAC key of row seals and row-set MACs at format 5. A different subkey from the one of every
+ * older format, so rows written at 5 fail the seals (and the sets) of an older key check put back.
  */
 export function rowSealKey(key: Buffer): Buffer {
   checkKey(key)

@@ -16,10 +16,11 @@ import {
 import { cachedVaultKey } from './keycache.js'
 import { readRegistry } from './registry.js'
 import { withRegistryLock, writeRegistry } from './registry-write.js'
+import type { StoredRowSets } from './row-set.js'
 import { assertSameSalt, checkSalt } from './salt.js'
 import { agents, credentials, grants, meta } from './schema.js'
 import type { VaultInfo } from './types.js'
-import { upgradedSeal } from './upgrade-rows.js'
+import { upgradedRowSets, upgradedSeal } from './upgrade-rows.js'
 import { validateMasterKey, validateVaultName } from './validate.js'
 import { Vault } from './vault.js'
 import {
@@ -174,7 +175,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
  * Upgrades an older vault to the current format in one transaction: each row gets its seal at the
  * current format when the old format left it unsealed or its old seal holds (see `upgradedSeal`;
  * any other row keeps failing), then the key check becomes the sealed state with the sets of rows
- * (keeping what an older state says). Another process that upgraded it first (the format is
+ * (keeping what an older state says; see `upgradedRowSets` for a table a format-4 state disowns). Another process that upgraded it first (the format is
  * re-read under the write lock) leaves nothing to do.
  */
 function upgradeVault(conn: Connection, file: string, name: string, key: Buffer): void {
@@ -185,6 +186,8 @@ function upgradeVault(conn: Connection, file: string, name: string, key: Buffer)
       const stored = readMeta(conn, file)
       const from = stored.get('format_version') ?? ''
       if (from === SEALED_FORMAT) return
+      const check = Buffer.from(stored.get('key_check') ?? '', 'base64')
+      const before = storedRowSets(conn)
       for (const row of db.select().from(credentials).all()) {
         const seal = upgradedSeal(cipher, from, { kind: 'credential', row }, row.seal)
         if (seal !== null) db.update(credentials).set({ seal }).where(eq(credentials.id, row.id)).run()
@@ -201,18 +204,22 @@ function upgradeVault(conn: Connection, file: string, name: string, key: Buffer)
           .where(and(eq(grants.agentId, row.agentId), eq(grants.credentialId, row.credentialId)))
           .run()
       }
-      const check = Buffer.from(stored.get('key_check') ?? '', 'base64')
       const rbacSince = from === LEGACY_FORMAT ? null : openVaultState(name, key, check).rbacSince
-      const rows = cipher.rowSets({
-        credentials: db.select({ seal: credentials.seal }).from(credentials).all(),
-        agents: db.select({ seal: agents.seal }).from(agents).all(),
-        grants: db.select({ seal: grants.seal }).from(grants).all(),
-      })
+      const rows = upgradedRowSets(cipher, from, check, before, storedRowSets(conn))
       const state = makeVaultState(name, key, { rbacSince, rows }).toString('base64')
       db.update(meta).set({ value: state }).where(eq(meta.key, 'key_check')).run()
       db.update(meta).set({ value: SEALED_FORMAT }).where(eq(meta.key, 'format_version')).run()
     })
     .immediate()
+}
+
+/** The stored values each table's set MAC covers (see row-set.ts). */
+function storedRowSets({ db }: Connection): StoredRowSets {
+  return {
+    credentials: db.select({ seal: credentials.seal, secret: credentials.secret }).from(credentials).all(),
+    agents: db.select({ seal: agents.seal }).from(agents).all(),
+    grants: db.select({ seal: grants.seal }).from(grants).all(),
+  }
 }
 
 /** Vaults listed in `<dataDir>/vaults.json` (empty when there is none), with credential counts. */

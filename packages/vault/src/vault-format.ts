@@ -11,9 +11,13 @@ import { ROW_TABLES, type RowSets } from './row-set.js'
  * - `4`: the sealed state also holds a MAC over the set of current rows of each table (see
  *   row-set.ts), and row seals use a new subkey, so a row sealed at 4 fails the seal of an older
  *   format: an older key check put back cannot have the rows written since accepted as its own.
+ * - `5`: a credential's secret envelope is part of the set of rows too (a rotated secret's old
+ *   envelope put back is refused), and row seals use yet another subkey, for the same reason as at 4.
  * Opening an older vault with its key upgrades it in one transaction: each row the old format left
  * unsealed is sealed as it is, each row whose old seal holds is sealed under the new subkey (a row
- * that fails it keeps failing), then the state is written with the MACs of the rows.
+ * that fails it keeps failing), then the state is written with the MACs of the rows. From 4, each
+ * table is first compared with the set the format-4 state recorded: a table that does not match is
+ * recorded as matching no rows (`UNMATCHED_ROW_SET`), so it stays refused until a restore or a reseal.
  *
  * No marker can be stripped without the key: the stored format must be the one the sealed state
  * names (a v1 key check for `1`), and a vault created at a format never had a state of an older one.
@@ -23,13 +27,16 @@ export const LEGACY_FORMAT = '1'
 export const CREDENTIALS_SEALED_FORMAT = '2'
 /** Every row sealed (under the first seal subkey); the set of rows not yet authenticated. */
 export const ROWS_SEALED_FORMAT = '3'
-/** Every row sealed and the set of rows authenticated: what new vaults are created at. */
-export const SEALED_FORMAT = '4'
+/** Every row sealed and the set of rows authenticated, secret envelopes not in it. */
+export const ROW_SETS_FORMAT = '4'
+/** The set of rows covers the secret envelopes too: what new vaults are created at. */
+export const SEALED_FORMAT = '5'
 /** Every format a vault may be stored at. */
 export const KNOWN_FORMATS: readonly string[] = [
   LEGACY_FORMAT,
   CREDENTIALS_SEALED_FORMAT,
   ROWS_SEALED_FORMAT,
+  ROW_SETS_FORMAT,
   SEALED_FORMAT,
 ]
 
@@ -37,7 +44,10 @@ export const KNOWN_FORMATS: readonly string[] = [
 export interface VaultState {
   /** When RBAC was turned on for this install (its first user added), or null: still bootstrap. */
   rbacSince: string | null
-  /** The MAC of each table's current rows; null only in the state of a format older than 4. */
+  /**
+   * The MAC of each table's current rows (at a format-4 state: its format-4 sets, see
+   * `format4RowSetMacs`); null only in the state of a format older than 4.
+   */
   rows: RowSets | null
 }
 
@@ -113,12 +123,13 @@ function parseState(vaultName: string, plaintext: Buffer): { format: string; sta
     const value = JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>
     const since = value.rbacSince
     const format = String(value.format)
-    const rows = format === SEALED_FORMAT ? parseRowSets(value.rows) : null
+    const hasRows = format === ROW_SETS_FORMAT || format === SEALED_FORMAT
+    const rows = hasRows ? parseRowSets(value.rows) : null
     if (
       value.label === STATE_LABEL &&
-      [CREDENTIALS_SEALED_FORMAT, ROWS_SEALED_FORMAT, SEALED_FORMAT].includes(format) &&
+      [CREDENTIALS_SEALED_FORMAT, ROWS_SEALED_FORMAT, ROW_SETS_FORMAT, SEALED_FORMAT].includes(format) &&
       (since === null || typeof since === 'string') &&
-      (rows !== undefined || format !== SEALED_FORMAT)
+      rows !== undefined
     ) {
       return { format, state: { rbacSince: since, rows: rows ?? null } }
     }

@@ -109,7 +109,7 @@ function prepareStatements(conn: Connection) {
       .where(eq(credentials.id, p('id')))
       .prepare(),
     dataVersion: client.prepare('PRAGMA data_version').pluck(),
-    credentialSeals: client.prepare('SELECT seal FROM credentials'),
+    credentialSets: client.prepare('SELECT seal, secret FROM credentials'),
     agentSeals: client.prepare('SELECT seal FROM agents'),
     grantSeals: client.prepare('SELECT seal FROM grants'),
     allAgents: client.prepare(
@@ -403,7 +403,7 @@ export class Vault {
 
   #storedRowSets(): StoredRowSets {
     return {
-      credentials: this.#stmts.credentialSeals.all() as StoredRowSets['credentials'],
+      credentials: this.#stmts.credentialSets.all() as StoredRowSets['credentials'],
       agents: this.#stmts.agentSeals.all() as StoredRowSets['agents'],
       grants: this.#stmts.grantSeals.all() as StoredRowSets['grants'],
     }

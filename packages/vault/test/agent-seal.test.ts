@@ -234,7 +234,7 @@ describe('the format that seals agents and grants', () => {
     const file = join(dataDir, 'vaults/default.db')
     makeFormat2(file)
     const v = track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }))
-    expect(meta(file, 'format_version')).toBe('4')
+    expect(meta(file, 'format_version')).toBe('5')
     expect(v.rbacSince()).toBe('2026-01-02T03:04:05.000Z')
     expect(v.loadAgents().every((a) => a.damaged === undefined && a.refusedGrants === undefined)).toBe(true)
     expect(v.getAgent('other')?.grants).toEqual(['slack-bot'])

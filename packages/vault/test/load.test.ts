@@ -17,7 +17,7 @@ describe('loadCredentials: one damaged row does not take the others down', () =>
   it.each(CORRUPTIONS)('$label: the other rows load, the row is named with its reason', (corruption) => {
     const { v, brokenId } = twoRows()
     corruptRow(v.file, corruption, 'bad', 'good')
-    // A seal column edit also changes the set of rows: accepted here (vault reseal) to test the row.
+    // A seal or envelope edit also changes the set of rows: accepted here (vault reseal) to test the row.
     v.reseal()
 
     const load = v.loadCredentials()
@@ -48,6 +48,12 @@ describe('loadCredentials: one damaged row does not take the others down', () =>
   it('a damaged ciphertext is repaired by rotating it', () => {
     const { v } = twoRows()
     corruptRow(v.file, CORRUPTIONS[0] as (typeof CORRUPTIONS)[number], 'bad', 'good')
+    // The damaged envelope changes the set of rows: nothing is served, and no write is taken...
+    expect(v.loadCredentials().credentials).toEqual([])
+    expect(() => v.rotate('bad', 'replacement-secret-3333')).toThrow(/its credentials table does not match/)
+    // ...until the rows are accepted as they are (vault reseal); then only the damaged row is out.
+    v.reseal()
+    expect(v.loadCredentials().unavailable.map((u) => u.name)).toEqual(['bad'])
     v.rotate('bad', 'replacement-secret-3333')
     const load = v.loadCredentials()
     expect(load.unavailable).toEqual([])
@@ -79,9 +85,7 @@ describe('every damaged row can be repaired', () => {
     (corruption) => {
       const { v } = twoRows()
       corruptRow(v.file, corruption, 'bad', 'good')
-      // A seal column edit also changes the set of rows: accepted here (vault reseal) to test the row.
-      v.reseal()
-      // A seal column edit also changes the set of rows: accepted here (vault reseal) to test the row.
+      // A seal or envelope edit also changes the set of rows: accepted here (vault reseal) to test the row.
       v.reseal()
       // Settings that still parse as JSON and enums keep the row in `list`, so `update` can reach it.
       if (corruption.repair !== 'remove') expect(v.list().map((c) => c.name)).toEqual(['bad', 'good'])

@@ -145,7 +145,7 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL: sealed agents and grants', 
     const store = await openPgVault({ pool: db.other, name, masterKey: KEY })
     try {
       const format = await db.pool.query('SELECT format_version FROM aegis.vaults WHERE name = $1', [name])
-      expect(format.rows[0].format_version).toBe('4')
+      expect(format.rows[0].format_version).toBe('5')
       expect((await store.listAgents()).map((a) => [a.name, a.grants])).toEqual([
         ['bot', []],
         ['other', ['api']],

@@ -104,7 +104,7 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL: sealed credential settings'
     const store = await openPgVault({ pool: db.other, name, masterKey: KEY })
     try {
       const format = await db.pool.query('SELECT format_version FROM aegis.vaults WHERE name = $1', [name])
-      expect(format.rows[0].format_version).toBe('4')
+      expect(format.rows[0].format_version).toBe('5')
       expect((await store.loadCredentials()).credentials.map((c) => c.name)).toEqual(['api', 'other'])
       await db.pool.query("UPDATE aegis.credentials SET seal = NULL WHERE vault = $1 AND name = 'api'", [
         name,

@@ -138,9 +138,9 @@ describe('a credential row edited outside the vault', () => {
 })
 
 describe('the vault format cannot be stripped', () => {
-  it('a new vault is format 4', () => {
+  it('a new vault is format 5', () => {
     const v = newVault()
-    expect(meta(v.file, 'format_version')).toBe('4')
+    expect(meta(v.file, 'format_version')).toBe('5')
   })
 
   it('a format-2 vault marked as format 1 (so it would be re-sealed as edited) is refused on open', () => {
@@ -200,7 +200,7 @@ describe('a format-1 vault (made before settings were sealed)', () => {
     const file = join(dataDir, 'vaults/default.db')
     expect(meta(file, 'format_version')).toBe('1')
     const v = track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }))
-    expect(meta(file, 'format_version')).toBe('4')
+    expect(meta(file, 'format_version')).toBe('5')
     expect(v.loadCredentials().unavailable).toEqual([])
     expect(v.get('slack-bot')?.secret.reveal()).toBe('xoxb-fixture-secret-0000')
 

@@ -25,6 +25,9 @@ describe('ciphertext bound to its row and vault', () => {
       "UPDATE credentials SET secret = (SELECT secret FROM credentials WHERE name = 'a') WHERE name = 'b'",
     ).run()
     db.close()
+    // An envelope is part of the set of rows: the whole credentials table is refused first.
+    expectVaultError(() => v.get('a'), 'corrupt', /its credentials table does not match/)
+    v.reseal()
     expect(v.get('a')?.secret.reveal()).toBe('secret-of-a')
     const err = expectVaultError(() => v.get('b'), 'corrupt', /Credential "b" cannot be decrypted/)
     expect(err.message).not.toContain('secret-of')
@@ -59,6 +62,9 @@ describe('ciphertext bound to its row and vault', () => {
       const bad = Buffer.from(row.secret)
       bad[index] = (bad[index] ?? 0) ^ 0x80
       db.prepare('UPDATE credentials SET secret = ?').run(bad)
+      expectVaultError(() => v.get('slack-bot'), 'corrupt', /its credentials table does not match/)
+      // Accepted as it is (vault reseal), the row itself still does not decrypt.
+      v.reseal()
       expectVaultError(() => v.get('slack-bot'), 'corrupt', /cannot be decrypted/)
     }
     db.close()

@@ -186,10 +186,14 @@ export function checkVault(opts: {
   // cannot be known — one line for the vault, not a misleading one per row.
   const changed = vault.storedRows().changed
   if (changed !== null) {
+    const how =
+      changed === 'credentials'
+        ? "rows added, removed or put back, or a secret's stored ciphertext replaced or damaged, outside Aegis"
+        : 'rows added, removed or put back outside Aegis'
     results.push(
       fail(
         'vault rows',
-        `vault "${opts.name}": its ${changed} table is not the set of rows Aegis last wrote (rows added, removed or put back outside Aegis); the gate serves nothing from it. Fix: if you did not make this change, find out who can write the vault; restore it from a backup, or list its rows with aegis vault reseal --name ${opts.name} and accept them with --confirm`,
+        `vault "${opts.name}": its ${changed} table is not the set of rows Aegis last wrote (${how}); the gate serves nothing from it. Fix: if you did not make this change, find out who can write the vault; restore it from a backup, or list its rows with aegis vault reseal --name ${opts.name} and accept them with --confirm`,
       ),
     )
     return { vault, credentials: [], results }

@@ -5,10 +5,11 @@ import { VaultCipher } from '../cipher.js'
 import { KDF } from '../crypto.js'
 import { VaultError } from '../errors.js'
 import { cachedVaultKey } from '../keycache.js'
+import type { StoredRowSets } from '../row-set.js'
 import { assertSameSalt, checkSalt } from '../salt.js'
 import type { VaultStore } from '../store.js'
 import type { VaultInfo } from '../types.js'
-import { upgradedSeal } from '../upgrade-rows.js'
+import { upgradedRowSets, upgradedSeal } from '../upgrade-rows.js'
 import { validateMasterKey, validateVaultName } from '../validate.js'
 import {
   checkVaultKey,
@@ -21,7 +22,7 @@ import {
 
 import { toPgVaultError } from './errors.js'
 import * as schema from './schema.js'
-import { PgVaultStore } from './store.js'
+import { type PgVaultDb, PgVaultStore } from './store.js'
 
 const { agents, credentials, grants, vaults } = schema
 
@@ -113,7 +114,8 @@ export async function openPgVault(opts: PgVaultOptions): Promise<VaultStore> {
  * Upgrades an older vault to the current format in one transaction holding the vault row's lock (as
  * every write does): each row sealed at the current format when the old format left it unsealed or
  * its old seal holds (see `upgradedSeal`), then the key check becomes the sealed state with the sets
- * of rows (keeping what an older state says). Another process that upgraded it first leaves nothing.
+ * of rows (keeping what an older state says; see `upgradedRowSets` for a table a format-4 state
+ * disowns). Another process that upgraded it first leaves nothing.
  */
 async function upgradePgVault(pool: Pool, name: string, key: Buffer, cipher: VaultCipher): Promise<void> {
   await drizzle({ client: pool, schema }).transaction(async (tx) => {
@@ -124,6 +126,7 @@ async function upgradePgVault(pool: Pool, name: string, key: Buffer, cipher: Vau
       .for('update')
     if (vault === undefined || vault.formatVersion === SEALED_FORMAT) return
     const from = vault.formatVersion
+    const before = await storedRowSets(tx, name)
     for (const { vault: _vault, ...row } of await tx
       .select()
       .from(credentials)
@@ -158,19 +161,24 @@ async function upgradePgVault(pool: Pool, name: string, key: Buffer, cipher: Vau
         )
     }
     const rbacSince = from === LEGACY_FORMAT ? null : openVaultState(name, key, vault.keyCheck).rbacSince
-    const rows = cipher.rowSets({
-      credentials: await tx
-        .select({ seal: credentials.seal })
-        .from(credentials)
-        .where(eq(credentials.vault, name)),
-      agents: await tx.select({ seal: agents.seal }).from(agents).where(eq(agents.vault, name)),
-      grants: await tx.select({ seal: grants.seal }).from(grants).where(eq(grants.vault, name)),
-    })
+    const rows = upgradedRowSets(cipher, from, vault.keyCheck, before, await storedRowSets(tx, name))
     await tx
       .update(vaults)
       .set({ formatVersion: SEALED_FORMAT, keyCheck: makeVaultState(name, key, { rbacSince, rows }) })
       .where(eq(vaults.name, name))
   })
+}
+
+/** The stored values each table's set MAC covers (see row-set.ts), for one vault. */
+async function storedRowSets(tx: Pick<PgVaultDb, 'select'>, name: string): Promise<StoredRowSets> {
+  return {
+    credentials: await tx
+      .select({ seal: credentials.seal, secret: credentials.secret })
+      .from(credentials)
+      .where(eq(credentials.vault, name)),
+    agents: await tx.select({ seal: agents.seal }).from(agents).where(eq(agents.vault, name)),
+    grants: await tx.select({ seal: grants.seal }).from(grants).where(eq(grants.vault, name)),
+  }
 }
 
 /** Every vault in the database, by name, with its credential count. */

@@ -462,7 +462,7 @@ export class PgVaultStore implements VaultStore {
   async #storedRowSets(db: Q): Promise<StoredRowSets> {
     return {
       credentials: await db
-        .select({ seal: credentials.seal })
+        .select({ seal: credentials.seal, secret: credentials.secret })
         .from(credentials)
         .where(eq(credentials.vault, this.name)),
       agents: await db.select({ seal: agents.seal }).from(agents).where(eq(agents.vault, this.name)),

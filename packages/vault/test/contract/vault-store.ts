@@ -10,8 +10,21 @@ export interface VaultStoreEngine {
   /** Replaces a credential's stored envelope behind the store's back (what an attacker with DB access does). */
   setStoredSecret(vault: string, credential: string, envelope: Buffer): Promise<void>
   storedSecret(vault: string, credential: string): Promise<Buffer>
+  /** The stored format and key check, to save and put back (what a key-less attacker can do). */
+  storedState(vault: string): Promise<StoredState>
+  setStoredState(vault: string, state: StoredState): Promise<void>
+  /** Turns the vault (closed) back into format 4, as the previous release stored it: needs the key. */
+  makeFormat4(vault: string, key: string): Promise<void>
   close(): Promise<void>
 }
+
+export interface StoredState {
+  format: string
+  keyCheck: Buffer
+}
+
+/** What every row of a vault whose credentials table no longer matches its sealed state says. */
+const TABLE_REFUSED = /its credentials table does not match the set of rows Aegis last wrote/
 
 export const KEY = 'contract-master-key-0123456789abcdefghij'
 export const SECRET = 'sk-contract-secret-6f3b9e1d2c4a8b7e5f0a'
@@ -302,7 +315,7 @@ export function vaultStoreContract(
     })
 
     maybe(
-      'a tampered ciphertext makes that credential unavailable; the others are still served',
+      'a tampered ciphertext refuses the credentials table; accepted (reseal), only that credential is unavailable',
       async () => {
         const { store, name } = await fresh()
         await store.add(credential('good', 'good', `${SECRET}-good`))
@@ -311,6 +324,12 @@ export function vaultStoreContract(
         const flipped = Buffer.from(stored)
         flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 1
         await eng().setStoredSecret(name, 'bad', flipped)
+        // The envelope is part of the set of rows: a damaged one refuses every credential, naming the table.
+        const refused = await store.loadCredentials()
+        expect(refused.credentials).toEqual([])
+        for (const u of refused.unavailable) expect(u.reason).toMatch(TABLE_REFUSED)
+        expect((await store.storedRows()).changed).toBe('credentials')
+        await store.reseal()
         const load = await store.loadCredentials()
         expect(load.credentials.map((c) => c.name)).toEqual(['good'])
         expect(load.unavailable).toHaveLength(1)
@@ -322,11 +341,138 @@ export function vaultStoreContract(
         expect((await store.list()).map((c) => c.name)).toEqual(['bad', 'good'])
         // The envelope of another credential (bound to its row) does not open here either.
         await eng().setStoredSecret(name, 'bad', await eng().storedSecret(name, 'good'))
+        await store.reseal()
         expect((await store.loadCredentials()).unavailable.map((u) => u.name)).toEqual(['bad'])
         // Truncated.
         await eng().setStoredSecret(name, 'bad', Buffer.from([1, 2, 3]))
+        await store.reseal()
         expect((await store.loadCredentials()).unavailable[0]?.reason).toMatch(/truncated/)
+        // Rotating repairs it.
+        await store.rotate('bad', `${SECRET}-new`)
+        expect((await store.loadCredentials()).unavailable).toEqual([])
         await store.close()
+      },
+    )
+
+    maybe(
+      'a rotated secret whose old envelope is written back is not served: the credentials table is refused until reseal',
+      async () => {
+        const { store, name } = await fresh()
+        await store.add(credential('api', 'api', `${SECRET}-old`))
+        await store.add(credential('other', 'other', `${SECRET}-other`))
+        const old = await eng().storedSecret(name, 'api')
+        await store.rotate('api', `${SECRET}-new`)
+        await eng().setStoredSecret(name, 'api', old)
+        for (const handle of [store, await eng().open(name, KEY)]) {
+          const load = await handle.loadCredentials()
+          expect(load.credentials).toEqual([])
+          expect(load.unavailable.map((u) => [u.name, u.secret])).toEqual([
+            ['api', null],
+            ['other', null],
+          ])
+          for (const u of load.unavailable) expect(u.reason).toMatch(TABLE_REFUSED)
+          await rejects(handle.get('api'), 'corrupt', TABLE_REFUSED)
+          await rejects(handle.list(), 'corrupt', TABLE_REFUSED)
+          // No write launders it either (a rotate would record the replayed set).
+          await rejects(handle.rotate('other', `${SECRET}-x`), 'corrupt', /aegis vault reseal --name/)
+          expect((await handle.storedRows()).changed).toBe('credentials')
+        }
+        // The operator accepts the rows as they are (vault reseal --confirm): what is stored is served.
+        await store.reseal()
+        expect((await store.storedRows()).changed).toBeNull()
+        expect((await store.get('api'))?.secret.reveal()).toBe(`${SECRET}-old`)
+        await store.close()
+      },
+    )
+
+    maybe('every write that stores an envelope records it in the set: add, rotate, reseal', async () => {
+      const { store, name } = await fresh()
+      await store.add(credential('api', 'api'))
+      expect((await store.storedRows()).changed).toBeNull()
+      await store.rotate('api', `${SECRET}-2`)
+      expect((await store.storedRows()).changed).toBeNull()
+      const second = await eng().open(name, KEY)
+      await second.rotate('api', `${SECRET}-3`)
+      expect((await store.get('api'))?.secret.reveal()).toBe(`${SECRET}-3`)
+      await store.reseal()
+      expect((await second.loadCredentials()).credentials.map((c) => c.secret.reveal())).toEqual([
+        `${SECRET}-3`,
+      ])
+      await second.close()
+      await store.close()
+    })
+
+    /** A closed vault at format 4 holding credential api (`secret`), agent bot granted api. */
+    async function format4Vault(secret: string): Promise<string> {
+      const { store, name } = await fresh()
+      await store.add(credential('api', 'api', secret))
+      await store.addAgent({ name: 'bot' })
+      await store.grant('bot', 'api')
+      await store.close()
+      await eng().makeFormat4(name, KEY)
+      expect((await eng().storedState(name)).format).toBe('4')
+      return name
+    }
+
+    maybe('a format-4 vault is upgraded to 5 on open and keeps working', async () => {
+      const name = await format4Vault(`${SECRET}-4`)
+      const store = await eng().open(name, KEY)
+      expect((await eng().storedState(name)).format).toBe('5')
+      expect((await store.storedRows()).changed).toBeNull()
+      expect((await store.loadCredentials()).credentials.map((c) => c.secret.reveal())).toEqual([
+        `${SECRET}-4`,
+      ])
+      expect((await store.loadAgents()).map((a) => [a.name, a.grants.length, a.damaged])).toEqual([
+        ['bot', 1, undefined],
+      ])
+      await store.rotate('api', `${SECRET}-5`)
+      await store.close()
+      const again = await eng().open(name, KEY)
+      expect((await again.get('api'))?.secret.reveal()).toBe(`${SECRET}-5`)
+      await again.close()
+    })
+
+    maybe(
+      'a format-4 state put back after the upgrade, with the envelope of a rotated secret, serves nothing',
+      async () => {
+        const name = await format4Vault(`${SECRET}-old`)
+        const format4 = await eng().storedState(name)
+        const old = await eng().storedSecret(name, 'api')
+        const store = await eng().open(name, KEY)
+        await store.rotate('api', `${SECRET}-new`)
+        await eng().setStoredSecret(name, 'api', old)
+        await eng().setStoredState(name, format4)
+        // A handle opened before (a running gate) refuses it too: a format-4 set never matches.
+        expect((await store.loadCredentials()).credentials).toEqual([])
+        await store.close()
+        const replayed = await eng().open(name, KEY)
+        const load = await replayed.loadCredentials()
+        expect(load.credentials).toEqual([])
+        expect(load.unavailable[0]?.reason).toMatch(TABLE_REFUSED)
+        await rejects(replayed.get('api'), 'corrupt', TABLE_REFUSED)
+        for (const agent of await replayed.loadAgents()) expect(agent.grants).toEqual([])
+        await replayed.close()
+      },
+    )
+
+    maybe(
+      'a format-4 vault whose rows changed behind its back is still refused after the upgrade',
+      async () => {
+        const name = await format4Vault(`${SECRET}-a`)
+        const onlyApi = await eng().storedState(name)
+        const store = await eng().open(name, KEY)
+        await store.add(credential('more', 'more', `${SECRET}-b`))
+        await store.close()
+        await eng().makeFormat4(name, KEY)
+        // The format-4 state of before `more` was added, put back: its credentials set is not the table.
+        await eng().setStoredState(name, onlyApi)
+        const upgraded = await eng().open(name, KEY)
+        expect((await eng().storedState(name)).format).toBe('5')
+        expect((await upgraded.loadCredentials()).credentials).toEqual([])
+        expect((await upgraded.storedRows()).changed).toBe('credentials')
+        await upgraded.reseal()
+        expect((await upgraded.loadCredentials()).credentials.map((c) => c.name)).toEqual(['api', 'more'])
+        await upgraded.close()
       },
     )
 
