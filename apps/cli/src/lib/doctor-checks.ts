@@ -186,16 +186,7 @@ export function checkVault(opts: {
   // cannot be known — one line for the vault, not a misleading one per row.
   const changed = vault.storedRows().changed
   if (changed !== null) {
-    const how =
-      changed === 'credentials'
-        ? "rows added, removed or put back, or a secret's stored ciphertext replaced or damaged, outside Aegis"
-        : 'rows added, removed or put back outside Aegis'
-    results.push(
-      fail(
-        'vault rows',
-        `vault "${opts.name}": its ${changed} table is not the set of rows Aegis last wrote (${how}); the gate serves nothing from it. Fix: if you did not make this change, find out who can write the vault; restore it from a backup, or list its rows with aegis vault reseal --name ${opts.name} and accept them with --confirm`,
-      ),
-    )
+    results.push(vaultRowsCheck(opts.name, changed))
     return { vault, credentials: [], results }
   }
   let load: CredentialLoad
@@ -413,4 +404,19 @@ export async function checkRedis(config: AegisConfig): Promise<CheckResult> {
   } finally {
     await limiter.close()
   }
+}
+
+/**
+ * The one `vault rows` failure of a vault whose `changed` table is not the set of rows Aegis last
+ * wrote (both engines): the gate serves nothing from it, and which rows changed cannot be known.
+ */
+export function vaultRowsCheck(vaultName: string, changed: string): CheckResult {
+  const how =
+    changed === 'credentials'
+      ? "rows added, removed or put back, or a secret's stored ciphertext replaced or damaged, outside Aegis"
+      : 'rows added, removed or put back outside Aegis'
+  return fail(
+    'vault rows',
+    `vault "${vaultName}": its ${changed} table is not the set of rows Aegis last wrote (${how}); the gate serves nothing from it. Fix: if you did not make this change, find out who can write the vault; restore it from a backup, or list its rows with aegis vault reseal --name ${vaultName} and accept them with --confirm`,
+  )
 }

@@ -1,7 +1,7 @@
 /** `aegis doctor` on PostgreSQL: the server, the shared schema, and the active vault in it. */
 import type { AegisConfig } from '@aegis/config'
 import type { CredentialInfo } from '@aegis/vault'
-import { type CheckResult, checkAgents, checkCredentials } from './doctor-checks.js'
+import { type CheckResult, checkAgents, checkCredentials, vaultRowsCheck } from './doctor-checks.js'
 import { pgFailure, pgSchemaStatuses, pgWhere } from './postgres.js'
 import { openStorage, type Storage } from './storage.js'
 
@@ -120,6 +120,9 @@ async function checkPgVault(
   }
   try {
     const results = [line('vault database', 'pass', `vault "${vault.name}" opens in PostgreSQL`)]
+    // As on SQLite: a table that is not the set Aegis last wrote is one line, not one per row.
+    const changed = (await store.storedRows()).changed
+    if (changed !== null) return { vault: [...results, vaultRowsCheck(vault.name, changed)], credentials: [] }
     const load = await store.loadCredentials()
     const total = load.credentials.length + load.unavailable.length
     results.push(
