@@ -35,6 +35,23 @@ export function corruptDatabase(file: string): VaultError {
   return new VaultError('corrupt', `Database file is corrupted: ${file} ${DATABASE_WAY_OUT}`)
 }
 
+/**
+ * A vault stored at a format this release does not know yet but a later one wrote (a number past
+ * the newest it reads): nothing is wrong with it, and nothing was changed — the way out is the
+ * newer Aegis, never a new workspace. `where` names the file or `PostgreSQL`.
+ */
+export function newerFormat(vaultName: string, where: string, format: string, newest: string): VaultError {
+  return new VaultError(
+    'corrupt',
+    `Vault "${vaultName}" (${where}) was written by a newer release of Aegis (vault format ${format}; this one reads up to ${newest}): run that release or a later one; nothing was changed`,
+  )
+}
+
+/** True when `format` is a whole number past `newest`: a later release's format, not damage. */
+export function isNewerFormat(format: string, newest: string): boolean {
+  return /^[1-9][0-9]{0,5}$/.test(format) && Number(format) > Number(newest)
+}
+
 /** `Database file is missing: <path>`: the registry names a vault whose file is gone. */
 export function missingDatabase(file: string): VaultError {
   return new VaultError('corrupt', `Database file is missing: ${file} ${DATABASE_WAY_OUT}`)

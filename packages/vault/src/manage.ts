@@ -4,7 +4,14 @@ import { and, count, eq } from 'drizzle-orm'
 import { VaultCipher } from './cipher.js'
 import { KDF } from './crypto.js'
 import { type Connection, connect, migrateDatabase, readMeta } from './db.js'
-import { corruptDatabase, missingDatabase, toVaultError, VaultError } from './errors.js'
+import {
+  corruptDatabase,
+  isNewerFormat,
+  missingDatabase,
+  newerFormat,
+  toVaultError,
+  VaultError,
+} from './errors.js'
 import {
   createPrivateFile,
   ensurePrivateDir,
@@ -141,6 +148,7 @@ export function openVault(opts: OpenVaultOptions): Vault {
     conn = connect(file)
     const m = readMeta(conn, file)
     const format = m.get('format_version') ?? ''
+    if (isNewerFormat(format, SEALED_FORMAT)) throw newerFormat(name, file, format, SEALED_FORMAT)
     if (!KNOWN_FORMATS.includes(format) || m.get('kdf') !== KDF.name) {
       throw corruptDatabase(file)
     }

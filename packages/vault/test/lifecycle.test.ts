@@ -182,6 +182,39 @@ describe('corruption', () => {
     )
   })
 
+  it('a vault a newer release wrote (a later format) says so and is left as it is; a format that is no number is damage', () => {
+    const dataDir = tempDataDir()
+    const v = newVault(dataDir)
+    v.close()
+    const setFormat = (format: string) => {
+      const db = new Database(v.file)
+      try {
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'format_version'").run(format)
+      } finally {
+        db.close()
+      }
+    }
+    setFormat('6')
+    expectVaultError(
+      () => openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }),
+      'corrupt',
+      `Vault "default" (${v.file}) was written by a newer release of Aegis (vault format 6; this one reads up to 5): run that release or a later one; nothing was changed`,
+    )
+    const db = new Database(v.file, { readonly: true })
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'format_version'").pluck().get()).toBe('6')
+    db.close()
+    for (const damaged of ['0', '5.5', 'x', '', '99999999']) {
+      setFormat(damaged)
+      expectVaultError(
+        () => openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }),
+        'corrupt',
+        /^Database file is corrupted/,
+      )
+    }
+    setFormat('5')
+    track(openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }))
+  })
+
   it('an empty SQLite file without the vault tables is reported as corrupted', () => {
     const dataDir = tempDataDir()
     const v = newVault(dataDir)

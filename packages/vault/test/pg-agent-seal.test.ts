@@ -157,4 +157,15 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL: sealed agents and grants', 
     const err = await vaultError(openPgVault({ pool: db.other, name, masterKey: KEY }))
     expect(err.message).toMatch(/its stored format does not match its key check/)
   })
+
+  it('a vault a newer release wrote says so, and is left as it is', async () => {
+    const { name } = await vaultWithAgents()
+    await db.pool.query("UPDATE aegis.vaults SET format_version = '6' WHERE name = $1", [name])
+    const err = await vaultError(openPgVault({ pool: db.other, name, masterKey: KEY }))
+    expect(err.message).toBe(
+      `Vault "${name}" (PostgreSQL) was written by a newer release of Aegis (vault format 6; this one reads up to 5): run that release or a later one; nothing was changed`,
+    )
+    const row = await db.pool.query('SELECT format_version FROM aegis.vaults WHERE name = $1', [name])
+    expect(row.rows[0]?.format_version).toBe('6')
+  })
 })

@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
 import { VaultCipher } from '../cipher.js'
 import { KDF } from '../crypto.js'
-import { VaultError } from '../errors.js'
+import { isNewerFormat, newerFormat, VaultError } from '../errors.js'
 import { cachedVaultKey } from '../keycache.js'
 import type { StoredRowSets } from '../row-set.js'
 import { assertSameSalt, checkSalt } from '../salt.js'
@@ -91,6 +91,9 @@ export async function openPgVault(opts: PgVaultOptions): Promise<VaultStore> {
   const db = drizzle({ client: opts.pool, schema })
   const [row] = await run(() => db.select().from(vaults).where(eq(vaults.name, name)))
   if (row === undefined) throw new VaultError('no_vault', `No vault named "${name}" in PostgreSQL`)
+  if (isNewerFormat(row.formatVersion, SEALED_FORMAT)) {
+    throw newerFormat(name, 'PostgreSQL', row.formatVersion, SEALED_FORMAT)
+  }
   if (
     !KNOWN_FORMATS.includes(row.formatVersion) ||
     row.kdf !== KDF.name ||
