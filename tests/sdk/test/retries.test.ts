@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { stripeThroughGate } from './fixtures/stripe-client.js'
 import { SECRETS, startWorld, type World } from './fixtures/world.js'
 
 /**
@@ -23,18 +24,7 @@ const anthropic = (token: string) => new Anthropic({ apiKey: token, baseURL: `${
 const chat = (model = 'gpt-x') => ({ model, messages: [{ role: 'user' as const, content: 'hi' }] })
 const ask = { model: 'claude-x', max_tokens: 16, messages: [{ role: 'user' as const, content: 'hi' }] }
 
-function stripe(token: string): Stripe {
-  const gate = new URL(w.gateUrl)
-  const prefixed: typeof fetch = (url, init) =>
-    fetch(String(url).replace(gate.origin, `${gate.origin}/stripe`), init)
-  return new Stripe(token, {
-    host: gate.hostname,
-    port: Number(gate.port),
-    protocol: 'http',
-    httpClient: Stripe.createFetchHttpClient(prefixed),
-    maxNetworkRetries: 2,
-  })
-}
+const stripe = (token: string): Stripe => stripeThroughGate(w.gateUrl, token, 2)
 
 /** The ledger rows written since `mark` (a row count), after flushing. */
 async function rowsSince(mark: number) {
@@ -47,6 +37,20 @@ async function rowsSince(mark: number) {
 async function countRows(): Promise<number> {
   await w.ledger.flush()
   return w.ledger.query({ limit: 1000 }).filter((e) => e.decision !== 'system').length
+}
+
+/** One chat call through openai's SDK and one through anthropic's, with the agent token `token()` names. */
+function chatCalls(token: () => string): [string, () => Promise<string | null | undefined>][] {
+  return [
+    [
+      'openai',
+      async () => (await openai(token()).chat.completions.create(chat())).choices[0]?.message.content,
+    ],
+    [
+      'anthropic',
+      async () => ((await anthropic(token()).messages.create(ask)).content[0] as { text: string }).text,
+    ],
+  ]
 }
 
 /** Waits until carol's one-a-second budget is whole again. */
@@ -66,16 +70,7 @@ async function refused(
 }
 
 describe('a rate limit (429, Retry-After) is waited out and the retried request passes', () => {
-  it.each([
-    [
-      'openai',
-      async () => (await openai(w.carolToken).chat.completions.create(chat())).choices[0]?.message.content,
-    ],
-    [
-      'anthropic',
-      async () => ((await anthropic(w.carolToken).messages.create(ask)).content[0] as { text: string }).text,
-    ],
-  ])('%s', async (_name, call) => {
+  it.each(chatCalls(() => w.carolToken))('%s', async (_name, call) => {
     await carolRested()
     const mark = await countRows()
     const sent = w.upstream.received.length
@@ -100,16 +95,7 @@ describe('a rate limit (429, Retry-After) is waited out and the retried request 
 })
 
 describe('a limit that refills within a second is retried after Retry-After-Ms, not a whole second', () => {
-  it.each([
-    [
-      'openai',
-      async () => (await openai(w.daveToken).chat.completions.create(chat())).choices[0]?.message.content,
-    ],
-    [
-      'anthropic',
-      async () => ((await anthropic(w.daveToken).messages.create(ask)).content[0] as { text: string }).text,
-    ],
-  ])('%s', async (_name, call) => {
+  it.each(chatCalls(() => w.daveToken))('%s', async (_name, call) => {
     await new Promise((r) => setTimeout(r, 1100)) // dave's burst of four is whole again
     const mark = await countRows()
     for (let i = 0; i < 4; i++) expect(await call()).toBe('Hello')

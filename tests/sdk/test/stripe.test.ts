@@ -1,5 +1,6 @@
 import Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { stripeThroughGate } from './fixtures/stripe-client.js'
 import { SECRETS, startWorld, type World } from './fixtures/world.js'
 
 /**
@@ -14,18 +15,7 @@ beforeAll(async () => {
 })
 afterAll(() => w?.close())
 
-function stripe(token: string): Stripe {
-  const gate = new URL(w.gateUrl)
-  const prefixed: typeof fetch = (url, init) =>
-    fetch(String(url).replace(gate.origin, `${gate.origin}/stripe`), init)
-  return new Stripe(token, {
-    host: gate.hostname,
-    port: Number(gate.port),
-    protocol: 'http',
-    httpClient: Stripe.createFetchHttpClient(prefixed),
-    maxNetworkRetries: 0,
-  })
-}
+const stripe = (token: string): Stripe => stripeThroughGate(w.gateUrl, token, 0)
 
 /** The upstream saw the vault key and never the agent token. */
 function expectInjected(): void {
