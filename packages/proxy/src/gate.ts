@@ -167,22 +167,33 @@ export function createGate(options: GateOptions): Gate {
     if (upstreamId === undefined) delete outcome.headers['x-upstream-request-id']
     else outcome.headers['x-upstream-request-id'] = upstreamId
     outcome.headers['x-request-id'] = requestId
-    res.writeHead(outcome.status, outcome.headers)
     const parts = outcome.parts
+    let length = 0
+    try {
+      res.writeHead(outcome.status, outcome.headers)
+      if (parts === null) {
+        // The head goes now, as the upstream sent it: an event stream's first event may be seconds
+        // away (time to first token), and Node would hold the head until the first body write.
+        res.flushHeaders()
+      } else {
+        // A small body, already redacted whole: one write (end() flushes the corked parts and the
+        // head together), no stream machinery.
+        for (const part of parts) length += part.length
+        res.cork()
+        for (let i = 0; i < parts.length - 1; i++) res.write(parts[i])
+        res.end(parts.at(-1))
+      }
+    } catch (error) {
+      // Node refused the head or a write: the row records the failure (the caller answers 502 or
+      // cuts the connection), and 'close' has nothing left to record.
+      if (parts === null) outcome.body.destroy()
+      outcome.finish({ bytesOut: 0, error })
+      throw error
+    }
     if (parts === null) {
-      // The head goes now, as the upstream sent it: an event stream's first event may be seconds
-      // away (time to first token), and Node would hold the head until the first body write.
-      res.flushHeaders()
       void stream(res, outcome)
       return null
     }
-    // A small body, already redacted whole: one write (end() flushes the corked parts and the
-    // head together), no stream machinery.
-    let length = 0
-    for (const part of parts) length += part.length
-    res.cork()
-    for (let i = 0; i < parts.length - 1; i++) res.write(parts[i])
-    res.end(parts.at(-1))
     // 'close' always follows, on keep-alive too; it is finished only if every byte was handed over.
     return () =>
       outcome.finish(
