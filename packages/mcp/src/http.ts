@@ -23,6 +23,7 @@ import {
 } from '@aegis/proxy/internal'
 import { PostCalls, RunningCalls } from './http-calls.js'
 import { allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
+import { headerProblem, messageProblem, type PostProblem } from './http-message.js'
 import { buildMcpServer } from './server.js'
 
 export interface McpHttpServerOptions {
@@ -115,8 +116,9 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   }
 
   /**
-   * A message that could not be taken (over the size limit, not JSON): recorded like the gate's
-   * `body_too_large` and `bad_request`, answered as a JSON-RPC error (what an MCP client reads).
+   * A message that could not be taken (over the size limit, not JSON, not one the transport takes):
+   * recorded like the gate's `body_too_large` and `bad_request`, answered as a JSON-RPC error (what an
+   * MCP client reads).
    */
   async function refuseMessage(
     req: IncomingMessage,
@@ -187,6 +189,11 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     if (drain.closing)
       return refuseRecorded(req, res, refuse('shutting_down', 'The MCP server is shutting down'))
 
+    const refused = (problem: PostProblem) =>
+      refuseMessage(req, res, refuse('bad_request', problem.detail), {
+        code: problem.rpcCode,
+        message: problem.detail,
+      })
     const message = await readMessage(req, maxMessageBytes)
     if (message.kind === 'too_large') {
       const detail = `Message over ${maxMessageBytes} bytes`
@@ -198,6 +205,8 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
         message: 'Parse error: the body is not JSON',
       })
     }
+    const malformed = headerProblem(req.headers) ?? messageProblem(message.value)
+    if (malformed !== null) return refused(malformed)
 
     const mcp = buildMcpServer(
       {

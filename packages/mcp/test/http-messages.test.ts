@@ -1,0 +1,122 @@
+import { request } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMcpHttpServer, type McpHttpServer } from '../src/index.js'
+import { silentLogger, startWorld, type World } from './fixtures/world.js'
+
+let w: World
+let server: McpHttpServer
+let port: number
+let alice: string
+beforeAll(async () => {
+  w = await startWorld()
+  w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-messages-1' })
+  alice = w.vault.addAgent({ name: 'alice' }).token
+  w.vault.grant('alice', 'slack-bot')
+  w.pipeline.refresh()
+  server = createMcpHttpServer({ engine: w.pipeline.engine, logger: silentLogger(), port: 0 })
+  ;({ port } = await server.listen())
+})
+afterAll(async () => {
+  await server.close()
+  await w.close()
+})
+
+interface Reply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+function post(body: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization: `Bearer ${alice}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => {
+          text += c
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+const call = (id: unknown, path: string) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name: 'aegis_proxy_request', arguments: { service: 'slack', path } },
+})
+const initialize = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+}
+
+describe('MCP HTTP: a POST the transport cannot take is refused before anything runs, and recorded', () => {
+  const cases: Array<{ name: string; body: unknown; headers?: Record<string, string>; path: string }> = [
+    { name: 'two requests with one id', body: [call(1, '/dup-a'), call(1, '/dup-b')], path: '/dup-a' },
+    { name: 'an object as an id', body: call({ a: 1 }, '/object-id'), path: '/object-id' },
+    { name: 'initialize in a batch', body: [initialize, call(2, '/with-init')], path: '/with-init' },
+    {
+      name: 'an unsupported MCP-Protocol-Version',
+      body: call(3, '/bad-version'),
+      headers: { 'mcp-protocol-version': '1999-01-01' },
+      path: '/bad-version',
+    },
+    {
+      name: 'a Content-Type other than JSON',
+      body: call(4, '/text-plain'),
+      headers: { 'content-type': 'text/plain' },
+      path: '/text-plain',
+    },
+    {
+      name: 'an Accept without event streams',
+      body: call(5, '/accept-json'),
+      headers: { accept: 'application/json' },
+      path: '/accept-json',
+    },
+  ]
+  for (const c of cases) {
+    it(`${c.name}: 400 bad_request as a JSON-RPC error, a ledger row, nothing forwarded`, async () => {
+      const before = w.upstream.received.length
+      const reply = await post(JSON.stringify(c.body), c.headers)
+      expect(reply.status).toBe(400)
+      expect(reply.headers['x-aegis-block']).toBe('bad_request')
+      expect(JSON.parse(reply.body)).toMatchObject({
+        jsonrpc: '2.0',
+        error: { code: expect.any(Number) },
+        id: null,
+      })
+      expect(w.upstream.received.slice(before).map((r) => r.url)).toEqual([])
+      await w.ledger.flush()
+      const row = w.ledger.query({ limit: 500 }).find((e) => e.requestId === reply.headers['x-request-id'])
+      expect(row).toMatchObject({ channel: 'mcp', decision: 'blocked', code: 'bad_request', status: 400 })
+      expect(w.ledger.query({ limit: 500 }).some((e) => e.path === c.path)).toBe(false)
+    })
+  }
+
+  it('a batch with distinct ids is answered with an answer for each', async () => {
+    const reply = await post(JSON.stringify([call(1, '/batch-a'), call('1', '/batch-b')]))
+    expect(reply.status).toBe(200)
+    const answers = JSON.parse(reply.body) as Array<{ id: unknown }>
+    expect(answers.map((a) => a.id).sort()).toEqual([1, '1'])
+  })
+})
