@@ -10,6 +10,7 @@ import {
 } from '@aegis/guard'
 import type { ConnectionLimits, GateEngine, GateRequest, Logger } from '@aegis/proxy'
 import {
+  agentIdentity,
   collectBody,
   connectionLimits,
   connectionServerOptions,
@@ -184,7 +185,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
         { allow: 'POST' },
       )
     }
-    const token = bearerToken(req.headers.authorization)
+    const token = requestToken(req)
     if (await unauthenticated(req, res, token)) return
     if (drain.closing)
       return refuseRecorded(req, res, refuse('shutting_down', 'The MCP server is shutting down'))
@@ -300,6 +301,20 @@ function closeUnread(req: IncomingMessage, res: ServerResponse): Record<string, 
   if (req.complete) return {}
   lingerAfterAnswer(req, res)
   return { connection: 'close' }
+}
+
+/**
+ * The bearer token, unless the request's other identity headers (`X-Aegis-Agent`, an agent token
+ * in `x-api-key` or `x-goog-api-key`) name another agent: then, as at the gate, two identities are
+ * no identity — a token no agent has (`agent_auth_invalid`), never the bearer's.
+ */
+function requestToken(req: IncomingMessage): string | null {
+  const bearer = bearerToken(req.headers.authorization)
+  const header = req.headers['x-aegis-agent']
+  const aegisAgent = Array.isArray(header) ? header.join(', ') : (header ?? null)
+  const named = agentIdentity(req.rawHeaders, aegisAgent).token
+  if (bearer === null || named === null || named === '' || named === bearer) return bearer
+  return `${bearer}, ${named}`
 }
 
 function rpcError(code: number, message: string) {
