@@ -38,7 +38,7 @@
  *   message and exit 2. In `--json` mode stdout stays empty on error.
  */
 import type { Actor } from '@aegis/access'
-import { type AegisConfig, type ConfigOverrides, loadConfig } from '@aegis/config'
+import { type AegisConfig, type ConfigOverrides, loadConfig, placeholderVariable } from '@aegis/config'
 import {
   type CustodyRecord,
   openVault,
@@ -49,7 +49,7 @@ import {
 } from '@aegis/vault'
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { sealedMessage } from './lib/custody.js'
-import { leftPlaceholder, placeholderMessage } from './lib/env-placeholders.js'
+import { placeholderMessage } from './lib/env-placeholders.js'
 import { CliError, debugEnabled, errorLine, isParseError, redactUnexpectedArgs } from './lib/errors.js'
 import { vaultKeyPrefetched } from './lib/key-prefetch.js'
 import { authorizeCommand } from './lib/rbac.js'
@@ -106,7 +106,7 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
     this.flags = flags as AegisFlags<T>
     this.args = args as AegisArgs<T>
     // A `<paste …>` left from aegis mcp config is no key, token or URL: named before it is used.
-    const placeholder = leftPlaceholder(process.env)
+    const placeholder = placeholderVariable(process.env)
     if (placeholder !== null) throw new CliError(placeholderMessage(placeholder))
     // RBAC before anything else the command does (stdin, vaults, files): a refusal changes nothing.
     this.actor = await authorizeCommand({

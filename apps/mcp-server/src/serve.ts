@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join } from 'node:path'
 import { accessFile, checkAccess } from '@aegis/access'
-import { loadConfig } from '@aegis/config'
+import { isPlaceholder, loadConfig, placeholderVariable } from '@aegis/config'
 import { openLedger } from '@aegis/ledger'
 import { startMcp } from '@aegis/mcp'
 import { StopSignals } from '@aegis/proxy/internal'
@@ -18,9 +18,6 @@ import { openPgState, type ServerState } from './postgres.js'
 export class StartupError extends Error {
   override readonly name = 'StartupError'
 }
-
-/** `<paste …>` values left in a host config by `aegis mcp config`. */
-const PLACEHOLDER = /^<.*>$/
 
 export interface ServeOptions {
   args: CliArgs
@@ -53,16 +50,14 @@ export async function serve(options: ServeOptions): Promise<void> {
 async function serveUntilStopped(options: ServeOptions, signals: StopSignals): Promise<void> {
   const { args, env } = options
   // Any AEGIS_* value still `<paste …>` (a URL, the user token, …) is named, not misread.
-  const placeholder = Object.keys(env)
-    .filter((name) => name.startsWith('AEGIS_') && PLACEHOLDER.test(env[name]?.trim() ?? ''))
-    .sort()[0]
+  const placeholder = placeholderVariable(env)
   if (placeholder === 'AEGIS_MASTER_KEY')
     throw new StartupError('AEGIS_MASTER_KEY still holds a placeholder: set the real key')
   if (placeholder === 'AEGIS_AGENT_TOKEN')
     throw new StartupError(
       'AEGIS_AGENT_TOKEN still holds a placeholder: set the token from `aegis agent add`',
     )
-  if (placeholder !== undefined)
+  if (placeholder !== null)
     throw new StartupError(
       `${placeholder} still holds a placeholder: set the real value in the MCP host config`,
     )
@@ -81,14 +76,10 @@ async function serveUntilStopped(options: ServeOptions, signals: StopSignals): P
       'AEGIS_MASTER_KEY is not set (set it in the MCP host config, or keep vault.master_key in a 0600 config file named by AEGIS_CONFIG)',
     )
   }
-  if (PLACEHOLDER.test(masterKey))
+  // From the config file's vault.master_key (the environment's was checked above).
+  if (isPlaceholder(masterKey))
     throw new StartupError('AEGIS_MASTER_KEY still holds a placeholder: set the real key')
   const agentToken = env.AEGIS_AGENT_TOKEN?.trim() || null
-  if (agentToken !== null && PLACEHOLDER.test(agentToken)) {
-    throw new StartupError(
-      'AEGIS_AGENT_TOKEN still holds a placeholder: set the token from `aegis agent add`',
-    )
-  }
 
   const logger = pino(
     { level: config.observability.log_level, base: { service: 'aegis-mcp-server' } },

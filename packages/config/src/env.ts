@@ -108,6 +108,29 @@ export const envVariables: readonly EnvVariable[] = [
   },
 ]
 
+/**
+ * `aegis mcp config` prints `<paste …>` where a secret goes (the master key, the agent and user
+ * tokens, a database or Redis URL). A value still shaped like that was never filled in: hosts refuse
+ * it by name before taking it as a key, a token or a URL (and misreading it as a wrong one).
+ */
+const PLACEHOLDER = /^<.*>$/
+
+/** True when `value` is a `<paste …>`-style placeholder (surrounding whitespace ignored). */
+export function isPlaceholder(value: string): boolean {
+  return PLACEHOLDER.test(value.trim())
+}
+
+/** The first `AEGIS_*` variable (by name) that still holds a placeholder, or null. */
+export function placeholderVariable(env: Readonly<Record<string, string | undefined>>): string | null {
+  let first: string | null = null
+  for (const name of Object.keys(env)) {
+    const value = env[name]
+    if (!name.startsWith('AEGIS_') || value === undefined || !isPlaceholder(value)) continue
+    if (first === null || name < first) first = name
+  }
+  return first
+}
+
 const BOOLEANS: Record<string, boolean> = { true: true, '1': true, false: false, '0': false }
 
 /** The environment's contribution, in the file shape, and which variable set which key. */

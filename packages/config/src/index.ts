@@ -2,7 +2,7 @@
  * @aegis/config — one validated configuration object from aegis.config.yaml, AEGIS_* environment
  * variables and CLI flags. Never reads process.env itself, never prints.
  */
-export { type EnvVariable, envVariables } from './env.js'
+export { type EnvVariable, envVariables, isPlaceholder, placeholderVariable } from './env.js'
 export { ConfigError, type ConfigErrorDetails } from './errors.js'
 export {
   type AegisConfig,

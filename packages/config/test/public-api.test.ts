@@ -19,6 +19,8 @@ describe('@aegis/config public API', () => {
         'WEBHOOK_EVENTS',
         'decodeUtf8Text',
         'envVariables',
+        'isPlaceholder',
+        'placeholderVariable',
         'findConfigFile',
         'loadConfig',
         'parseResolveEntry',
