@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream'
 import {
+  DEFAULT_PORT,
+  defaultTarget,
   type ProblemDocument,
   problemDocument,
   RateLimiter,
@@ -118,6 +120,19 @@ export interface ForwardedOutcome {
    * any other is counted as `other`); otherwise an `error` is an upstream or client failure.
    */
   finish(result: { bytesOut: number; error?: unknown; code?: string }): void
+  /**
+   * The service the agent named and the upstream its bare path reaches, when this answer came from
+   * that upstream (and not from another host an `X-Target-Host` chose): what the answer's links to
+   * the upstream can be rebased onto (`rebaseLinkHeaders`).
+   */
+  upstream(): AnswerUpstream | null
+}
+
+/** See `ForwardedOutcome.upstream`. */
+export interface AnswerUpstream {
+  service: string
+  host: string
+  port: number
 }
 
 export type Outcome = RefusedOutcome | ForwardedOutcome
@@ -544,6 +559,15 @@ class Forwarded implements ForwardedOutcome {
 
   get body(): Readable {
     return this.redacted.body()
+  }
+
+  upstream(): AnswerUpstream | null {
+    const { service, target, credential } = this.ctx
+    if (service === null || target === null || credential === null) return null
+    const reached = defaultTarget(credential.domains)
+    if (reached === null || reached.host !== target.host || (reached.port ?? DEFAULT_PORT) !== target.port)
+      return null
+    return { service, host: target.host, port: target.port }
   }
 
   finish({ bytesOut, error, code }: { bytesOut: number; error?: unknown; code?: string }): void {

@@ -7,7 +7,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import { problemDocument, REFUSAL_STATUS, refuse, retryAfterSeconds } from '@aegis/guard'
+import { problemDocument, REFUSAL_STATUS, rebaseLinkHeaders, refuse, retryAfterSeconds } from '@aegis/guard'
 import { Drain } from './drain.js'
 import { ClientLink, type ForwardedOutcome, type Outcome } from './engine.js'
 import { CLIENT_CLOSED, describeError } from './errors.js'
@@ -23,6 +23,7 @@ import {
 } from './http/connections.js'
 import { InternalRoutes, isInternalTarget, isLoopbackAddress } from './http/internal.js'
 import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
+import { gateLinkBase } from './http/links.js'
 import { listenOn } from './http/listen.js'
 import {
   announcesBody,
@@ -167,6 +168,8 @@ export function createGate(options: GateOptions): Gate {
     if (upstreamId === undefined) delete outcome.headers['x-upstream-request-id']
     else outcome.headers['x-upstream-request-id'] = upstreamId
     outcome.headers['x-request-id'] = requestId
+    // A link to the upstream (pagination, a redirect) is followed through the gate, not around it.
+    rebaseLinkHeaders(outcome.headers, () => gateLinkBase(req, outcome))
     const parts = outcome.parts
     let length = 0
     try {

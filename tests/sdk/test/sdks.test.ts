@@ -172,6 +172,26 @@ describe('@octokit/rest', () => {
     expectInjected(SECRETS.github)
   })
 
+  it('paginate follows every Link page through the gate, each with the vault token', async () => {
+    const before = w.upstream.received.length
+    const issues = await client().paginate(client().issues.listForRepo, {
+      owner: 'o',
+      repo: 'r',
+      per_page: 2,
+    })
+    expect(issues.map((i) => i.number)).toEqual([1, 2, 3, 4, 5, 6])
+    const pages = w.upstream.received.slice(before)
+    expect(pages.map((r) => r.url)).toEqual([
+      '/repos/o/r/issues?per_page=2',
+      '/repositories/1/issues?per_page=2&page=2',
+      '/repositories/1/issues?per_page=2&page=3',
+    ])
+    for (const page of pages) {
+      expect(page.headers.authorization).toBe(`Bearer ${SECRETS.github}`)
+      expect(JSON.stringify(page)).not.toContain(w.token)
+    }
+  })
+
   it("a refusal shows the gate's detail and code in the exception message", async () => {
     const error = await failure(() => client('locked').repos.get({ owner: 'o', repo: 'r' }))
     expect(error.status).toBe(403)

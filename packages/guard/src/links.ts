@@ -1,0 +1,80 @@
+/**
+ * Links in an upstream's answer (`Link`, `Location`, `Content-Location`) name the upstream itself:
+ * `<https://api.github.com/repositories/1/issues?page=2>; rel="next"`. A client that follows one —
+ * Octokit's pagination, fetch following a redirect — would leave the gate: the call would go straight
+ * to the API, without the vault credential and with whatever the agent put in the SDK's key slot (its
+ * Aegis token). The links that name the upstream a bare service path reaches are rebased onto the
+ * gate, where the agent called it (`http://127.0.0.1:3100/github/repositories/1/issues?page=2`).
+ * Every other link is left as the upstream wrote it.
+ */
+
+/** Where links are rebased from and to. */
+export interface LinkRebase {
+  /** The upstream a bare service path reaches: its host (lowercase, as the allowlist holds it) and port. */
+  readonly host: string
+  readonly port: number
+  /** Where the agent reaches that upstream, without a trailing slash: `http://127.0.0.1:3100/github`. */
+  readonly base: string
+}
+
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/
+
+/**
+ * The reference rebased onto the gate, or null when it names something else (another host, port or
+ * scheme, credentials in the authority) or is relative to the request's own path (`page2`, `?p=2`:
+ * the client resolves those against the gate's URL already).
+ */
+export function rebaseReference(reference: string, to: LinkRebase): string | null {
+  const text = reference.trim()
+  // `/x?y`: an absolute path on the upstream. Prefixing keeps a path that a URL parser would read
+  // as an authority (`/\evil.example`) inside the gate's path.
+  if (text.startsWith('/') && !text.startsWith('//') && !text.startsWith('/\\')) return to.base + text
+  let url: URL
+  try {
+    if (SCHEME.test(text)) url = new URL(text)
+    else if (text.startsWith('//')) url = new URL(`https:${text}`)
+    else return null
+  } catch {
+    return null
+  }
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '') return null
+  if (url.hostname !== to.host || (url.port === '' ? 443 : Number(url.port)) !== to.port) return null
+  return to.base + url.pathname + url.search + url.hash
+}
+
+/** Each `<target>` of a `Link` value (RFC 8288) that `rebaseReference` rebases; the rest unchanged. */
+export function rebaseLinkValue(value: string, to: LinkRebase): string {
+  return value.replace(/(^|,)(\s*)<([^>]*)>/g, (whole, comma: string, space: string, target: string) => {
+    const rebased = rebaseReference(target, to)
+    return rebased === null ? whole : `${comma}${space}<${rebased}>`
+  })
+}
+
+/**
+ * Rebases the link headers of a response's header record in place (`link`, `location`,
+ * `content-location`, lowercase as the gate's records hold them). Answers without them cost three
+ * property reads.
+ */
+export function rebaseLinkHeaders(
+  headers: Record<string, string | string[]>,
+  to: () => LinkRebase | null,
+): void {
+  const link = headers.link
+  const location = headers.location
+  const contentLocation = headers['content-location']
+  if (link === undefined && location === undefined && contentLocation === undefined) return
+  const target = to()
+  if (target === null) return
+  if (link !== undefined) {
+    headers.link = Array.isArray(link)
+      ? link.map((v) => rebaseLinkValue(v, target))
+      : rebaseLinkValue(link, target)
+  }
+  if (location !== undefined) headers.location = rebaseEach(location, target)
+  if (contentLocation !== undefined) headers['content-location'] = rebaseEach(contentLocation, target)
+}
+
+function rebaseEach(value: string | string[], to: LinkRebase): string | string[] {
+  if (Array.isArray(value)) return value.map((v) => rebaseReference(v, to) ?? v)
+  return rebaseReference(value, to) ?? value
+}
