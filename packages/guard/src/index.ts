@@ -64,7 +64,7 @@ export {
   type RateLimitStore,
   type RateReservation,
 } from './rate.js'
-export { isScope, SCOPES, type Scope, scopeAllows } from './scope.js'
+export { isScope, neverForwarded, SCOPES, type Scope, scopeAllows } from './scope.js'
 export {
   headerCanCarry,
   MIN_SECRET_BYTES,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isScope, type Scope, scopeAllows } from '../src/index.js'
+import { isScope, neverForwarded, type Scope, scopeAllows } from '../src/index.js'
 
 describe('scopeAllows', () => {
   const cases: [method: string, scopes: Scope[], allowed: boolean][] = [
@@ -48,5 +48,22 @@ describe('isScope', () => {
     [undefined, false],
   ])('%j → %s', (value, expected) => {
     expect(isScope(value)).toBe(expected)
+  })
+})
+
+describe('neverForwarded', () => {
+  it.each([
+    ['TRACE', 'TRACE'],
+    ['TRACK', 'TRACK'],
+    ['CONNECT', 'CONNECT'],
+    ['trace', 'TRACE'],
+    ['Track', 'TRACK'],
+    ['GET', null],
+    ['OPTIONS', null],
+    ['PROPFIND', null],
+    ['TRACEX', null],
+    ['', null],
+  ])('%j → %j', (method, expected) => {
+    expect(neverForwarded(method)).toBe(expected)
   })
 })

@@ -323,10 +323,16 @@ describe('refusals match the HTTP gate', () => {
       code: 'bad_request',
     },
     {
-      name: 'TRACE outside the read scope',
-      args: { service: 'reader', path: '/x', method: 'TRACE' },
-      raw: 'TRACE /reader/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      name: 'PROPFIND outside the read scope',
+      args: { service: 'reader', path: '/x', method: 'PROPFIND' },
+      raw: 'PROPFIND /reader/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
       code: 'scope_denied',
+    },
+    {
+      name: 'TRACE, whatever the scopes',
+      args: { service: 'slack', path: '/x', method: 'TRACE' },
+      raw: 'TRACE /slack/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      code: 'method_not_allowed',
     },
     {
       name: 'path without a leading slash',

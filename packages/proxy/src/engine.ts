@@ -37,6 +37,7 @@ import { Budgets, type RateLimitFailureMode } from './stages/budget.js'
 import { expiry } from './stages/expiry.js'
 import { grant, identity } from './stages/identity.js'
 import { inspection } from './stages/inspect.js'
+import { method } from './stages/method.js'
 import { type PolicyStageOptions, policy } from './stages/policy.js'
 import { credentialRate } from './stages/rate.js'
 import { route } from './stages/route.js'
@@ -221,6 +222,7 @@ export class GateEngine {
       service,
       grant,
       expiry,
+      method,
       scope,
       ...(options.policy ? [policy(budgets, options.policy)] : []),
       target,
