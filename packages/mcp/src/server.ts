@@ -1,7 +1,9 @@
 import { DEFAULT_CONNECTION_LIMITS, type GateEngine } from '@aegis/proxy'
 import { Drain } from '@aegis/proxy/internal'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from './response.js'
+import { ScreenedTransport } from './screen.js'
 import { HEALTH_TOOL, health, healthOutput } from './tools/health.js'
 import { LIST_SERVICES_TOOL, listServices, listServicesOutput } from './tools/list-services.js'
 import {
@@ -37,6 +39,20 @@ const INSTRUCTIONS =
   'Call aegis_list_services to see which services you may use, then aegis_proxy_request with the ' +
   'service and the upstream path. Never put API keys or tokens in headers or bodies: Aegis injects them.'
 
+/** The tools every Aegis MCP server has, and no other. */
+const TOOLS: readonly string[] = [PROXY_REQUEST_TOOL, LIST_SERVICES_TOOL, HEALTH_TOOL]
+
+/**
+ * An `McpServer` whose connections go through `ScreenedTransport`: the requests the SDK would
+ * answer by repeating the client's input (an unknown tool's name, its validator's dump) — or
+ * wrongly (`constructor` as a "disabled" tool) — are answered before it sees them.
+ */
+class ScreenedMcpServer extends McpServer {
+  override connect(transport: Transport): Promise<void> {
+    return super.connect(new ScreenedTransport(transport, TOOLS))
+  }
+}
+
 /** Builds an MCP server whose tools run on the given engine. */
 export function createMcpServer(options: McpServerOptions): McpServer {
   return buildMcpServer(options, new Drain())
@@ -48,7 +64,7 @@ export function buildMcpServer(options: McpServerOptions, drain: Drain): McpServ
   const version = options.version ?? MCP_PACKAGE_VERSION
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
   const maxHeaderSize = options.maxHeaderSize ?? DEFAULT_CONNECTION_LIMITS.maxHeaderSize
-  const server = new McpServer({ name: 'aegis', version }, { instructions: INSTRUCTIONS })
+  const server = new ScreenedMcpServer({ name: 'aegis', version }, { instructions: INSTRUCTIONS })
 
   server.registerTool(
     PROXY_REQUEST_TOOL,
