@@ -16,6 +16,10 @@ import {
  * answer, which waits for every request, can never come: this POST is answered here once the others
  * are — their answers, or a 202 and no body when none is left — so the client's connection is not
  * held for ever.
+ *
+ * A batch is always answered here, as an array (JSON-RPC 2.0 §6) in the order of its requests: the
+ * SDK answers a batch holding one request with that answer alone, which a client matching its
+ * batch to an array cannot read.
  */
 export class PostCalls extends StreamableHTTPServerTransport {
   /** The JSON-RPC messages this POST carries (a batch's, or the one). */
@@ -64,7 +68,8 @@ export class PostCalls extends StreamableHTTPServerTransport {
       this.#unanswered.delete(message.id)
       this.#answers.push(message)
     }
-    await super.send(message, options)
+    // A batch's answers are written by `#settle`, never by the SDK's JSON answer.
+    if (!(answer && this.#batch)) await super.send(message, options)
     if (answer) this.#settle()
   }
 
@@ -82,9 +87,10 @@ export class PostCalls extends StreamableHTTPServerTransport {
 
   #settle(): void {
     const { res } = this
-    if (!this.#cancelled || this.#unanswered.size > 0 || this.#early.size > 0) return
+    if (!(this.#cancelled || this.#batch) || this.#unanswered.size > 0 || this.#early.size > 0) return
     if (res.headersSent || res.destroyed) return
-    const answers = this.#answers
+    const order = (m: JSONRPCMessage) => ('id' in m && m.id !== undefined ? this.ids.indexOf(m.id) : -1)
+    const answers = [...this.#answers].sort((a, b) => order(a) - order(b))
     if (answers.length === 0) {
       res.writeHead(202, { 'cache-control': 'no-store' })
       res.end()

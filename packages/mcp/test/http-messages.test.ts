@@ -119,4 +119,42 @@ describe('MCP HTTP: a POST the transport cannot take is refused before anything 
     const answers = JSON.parse(reply.body) as Array<{ id: unknown }>
     expect(answers.map((a) => a.id).sort()).toEqual([1, '1'])
   })
+
+  // JSON-RPC 2.0 §6: a batch is answered with an array, whatever its size; the SDK answered a batch
+  // of one request with that answer alone.
+  it('a batch of one request is answered with an array of one', async () => {
+    const reply = await post(JSON.stringify([call(5, '/batch-one')]))
+    expect(reply.status).toBe(200)
+    expect(JSON.parse(reply.body)).toEqual([
+      expect.objectContaining({ jsonrpc: '2.0', id: 5, result: expect.anything() }),
+    ])
+  })
+
+  it('a batch of one request and a notification, or of one refused request, is an array too', async () => {
+    const notified = await post(
+      JSON.stringify([
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        { jsonrpc: '2.0', id: 6, method: 'ping' },
+      ]),
+    )
+    expect(JSON.parse(notified.body)).toEqual([{ jsonrpc: '2.0', id: 6, result: {} }])
+    const unknown = await post(
+      JSON.stringify([{ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'nope' } }]),
+    )
+    expect(JSON.parse(unknown.body)).toEqual([
+      { jsonrpc: '2.0', id: 7, error: expect.objectContaining({ code: -32602 }) },
+    ])
+  })
+
+  it('answers a batch in the order of its requests, whichever finishes first', async () => {
+    const reply = await post(
+      JSON.stringify([call('slow', '/slow/200'), { jsonrpc: '2.0', id: 'fast', method: 'ping' }]),
+    )
+    expect((JSON.parse(reply.body) as Array<{ id: unknown }>).map((a) => a.id)).toEqual(['slow', 'fast'])
+  })
+
+  it('a lone request is still answered with a lone object', async () => {
+    const reply = await post(JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'ping' }))
+    expect(JSON.parse(reply.body)).toEqual({ jsonrpc: '2.0', id: 8, result: {} })
+  })
 })
