@@ -3,9 +3,9 @@ import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js
 import {
   isInitializeRequest,
   isJSONRPCRequest,
-  JSONRPCMessageSchema,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js'
+import { isJsonRpcMessage } from './json-rpc.js'
 
 /** Why a POST cannot be handed to the MCP server, as its JSON-RPC error says it. */
 export interface PostProblem {
@@ -55,7 +55,8 @@ export function messageProblem(message: unknown): PostProblem | null {
   if (messages.length > MAX_BATCH) {
     return { rpcCode: -32600, detail: `Invalid Request: a batch holds at most ${MAX_BATCH} messages` }
   }
-  if (!messages.every(isJsonRpc)) return { rpcCode: -32700, detail: 'Parse error: Invalid JSON-RPC message' }
+  if (!messages.every(isJsonRpcMessage))
+    return { rpcCode: -32700, detail: 'Parse error: Invalid JSON-RPC message' }
   if (messages.length > 1 && messages.some(isInitializeRequest)) {
     return { rpcCode: -32600, detail: 'Invalid Request: initialize is sent alone, not in a batch' }
   }
@@ -68,13 +69,4 @@ export function messageProblem(message: unknown): PostProblem | null {
     ids.add(id)
   }
   return null
-}
-
-function isJsonRpc(value: unknown): boolean {
-  try {
-    return JSONRPCMessageSchema.safeParse(value).success
-  } catch {
-    // A message nested past the validator's stack.
-    return false
-  }
 }

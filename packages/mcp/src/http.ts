@@ -25,6 +25,7 @@ import {
 import { PostCalls, RunningCalls } from './http-calls.js'
 import { allowedOrigins, bearerToken, originAllowed } from './http-guard.js'
 import { headerProblem, messageProblem, type PostProblem } from './http-message.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, rpcError } from './json-rpc.js'
 import { buildMcpServer } from './server.js'
 
 export interface McpHttpServerOptions {
@@ -64,7 +65,6 @@ export interface McpHttpServer {
   close(timeoutMs?: number): Promise<void>
 }
 
-const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1_048_576
 const MCP_PATH = '/mcp'
 
 /**
@@ -315,10 +315,6 @@ function requestToken(req: IncomingMessage): string | null {
   const named = agentIdentity(req.rawHeaders, aegisAgent).token
   if (bearer === null || named === null || named === '' || named === bearer) return bearer
   return `${bearer}, ${named}`
-}
-
-function rpcError(code: number, message: string) {
-  return { jsonrpc: '2.0', error: { code, message }, id: null }
 }
 
 /**

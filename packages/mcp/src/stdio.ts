@@ -1,7 +1,8 @@
 import type { Readable, Writable } from 'node:stream'
 import type { Drain } from '@aegis/proxy/internal'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { DEFAULT_MAX_MESSAGE_BYTES } from './json-rpc.js'
+import { StdioLines } from './stdio-lines.js'
 
 export interface StdioStreams {
   input: Readable
@@ -17,8 +18,9 @@ export interface StdioStreams {
 export const INPUT_END_GRACE_MS = 1000
 
 /**
- * Serves `server` over stdio (newline-delimited JSON-RPC): `process.stdin`/`process.stdout` unless
- * other streams are given. Stdout then belongs to the protocol: log to stderr only.
+ * Serves `server` over stdio (newline-delimited JSON-RPC, `StdioLines`: a line is at most
+ * `DEFAULT_MAX_MESSAGE_BYTES`, the HTTP endpoint's message limit): `process.stdin`/`process.stdout`
+ * unless other streams are given. Stdout then belongs to the protocol: log to stderr only.
  *
  * The end of the input is the client's shutdown (MCP stdio: it closes our stdin, then signals):
  * the calls still running may finish and be answered for `INPUT_END_GRACE_MS` (when `drain` tracks
@@ -30,13 +32,10 @@ export async function serveStdio(
   server: McpServer,
   streams?: StdioStreams,
   drain?: Drain,
-): Promise<StdioServerTransport> {
+): Promise<StdioLines> {
   const input = streams?.input ?? process.stdin
   const output = streams?.output ?? process.stdout
-  const transport =
-    streams === undefined
-      ? new StdioServerTransport()
-      : new StdioServerTransport(streams.input, streams.output)
+  const transport = new StdioLines(input, output, DEFAULT_MAX_MESSAGE_BYTES)
   await server.connect(transport)
   let closing = false
   const close = () => {
