@@ -1,4 +1,4 @@
-import type { RateLimitStore } from '@aegis/guard'
+import type { RateLimitStore, Refusal } from '@aegis/guard'
 import {
   type AuditSink,
   ConfigFileError,
@@ -13,7 +13,7 @@ import {
 import { connectionLimitsFromConfig, Drain } from '@aegis/proxy/internal'
 import { createMcpHttpServer } from './http.js'
 import { buildMcpServer } from './server.js'
-import { type StdioStreams, serveStdio } from './stdio.js'
+import { type StdioStreams, serveStdio, stdioLineRequest } from './stdio.js'
 
 /** The configuration keys the MCP server reads: the gate's pipeline settings and `mcp.*`. */
 export interface McpConfig extends PipelineConfig {
@@ -152,7 +152,12 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
     const input = options.stdio?.input ?? process.stdin
     input.once('end', markDone)
     input.once('close', markDone)
-    await serveStdio(server, options.stdio, drain)
+    // A line the server cannot take is recorded as the HTTP endpoint records such a POST.
+    const refused = (refusal: Refusal) => {
+      const request = stdioLineRequest(options.agentToken)
+      void pipeline.engine.reject(request, refusal, { routed: false }).catch(() => undefined)
+    }
+    await serveStdio(server, options.stdio, drain, refused)
     await options.ledger.system('mcp_start', 'serving stdio')
     return {
       transport,

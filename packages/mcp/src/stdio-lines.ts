@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream'
+import { type Refusal, refuse } from '@aegis/guard'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { isJsonRpcMessage, readableId, rpcError } from './json-rpc.js'
@@ -19,7 +20,9 @@ const NEWLINE = 0x0a
  * - a batch: MCP has none over stdio (and none at all since 2025-06-18), so each request in it is
  *   answered `-32600`, in one array (JSON-RPC 2.0 §6), and nothing of it runs.
  *
- * Blank lines are skipped. Answers name nothing of the line but a request's id.
+ * Blank lines are skipped. Answers name nothing of the line but a request's id. Each such line is
+ * also handed to `refused` as the HTTP endpoint records a POST it cannot take (`body_too_large`,
+ * `bad_request`), so that the ledger has a row for it.
  */
 export class StdioLines implements Transport {
   onclose?: () => void
@@ -35,6 +38,7 @@ export class StdioLines implements Transport {
     private readonly input: Readable,
     private readonly output: Writable,
     private readonly maxLineBytes: number,
+    private readonly refused: (refusal: Refusal) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -85,43 +89,45 @@ export class StdioLines implements Transport {
   }
 
   #endLine(): void {
-    let answer: unknown
+    let refused: Refused | null
     if (this.#overLimit) {
       this.#overLimit = false
-      const why = `Invalid Request: a message is at most ${this.maxLineBytes} bytes`
-      answer = rpcError(ErrorCode.InvalidRequest, why)
+      const why = `a message is at most ${this.maxLineBytes} bytes`
+      refused = {
+        answer: rpcError(ErrorCode.InvalidRequest, `Invalid Request: ${why}`),
+        refusal: refuse('body_too_large', `A stdio line over the limit: ${why}`),
+      }
     } else {
       const line =
         this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts, this.#size)
       this.#parts = []
       this.#size = 0
-      answer = this.#read(line)
+      refused = this.#read(line)
     }
-    if (answer !== null) this.#answer(answer)
+    if (refused === null) return
+    this.refused(refused.refusal)
+    if (refused.answer !== null) this.#answer(refused.answer)
   }
 
-  /** Hands the line's message to the server; or returns what to answer instead (null: nothing). */
-  #read(bytes: Buffer): unknown {
+  /** Hands the line's message to the server, or says why not (null: handed over, or a blank line). */
+  #read(bytes: Buffer): Refused | null {
     let text: string
     try {
       text = UTF8.decode(bytes)
     } catch {
-      return rpcError(ErrorCode.ParseError, 'Parse error: the message is not UTF-8')
+      return malformed(rpcError(ErrorCode.ParseError, 'Parse error: the message is not UTF-8'))
     }
     if (text.trim() === '') return null
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch {
-      return rpcError(ErrorCode.ParseError, 'Parse error: the message is not JSON')
+      return malformed(rpcError(ErrorCode.ParseError, 'Parse error: the message is not JSON'))
     }
-    if (Array.isArray(value)) return batchAnswer(value)
+    if (Array.isArray(value)) return batchRefused(value)
     if (!isJsonRpcMessage(value)) {
-      return rpcError(
-        ErrorCode.InvalidRequest,
-        'Invalid Request: not a JSON-RPC 2.0 message',
-        readableId(value),
-      )
+      const why = 'Invalid Request: not a JSON-RPC 2.0 message'
+      return malformed(rpcError(ErrorCode.InvalidRequest, why, readableId(value)))
     }
     try {
       this.onmessage?.(value as JSONRPCMessage)
@@ -146,17 +152,31 @@ export class StdioLines implements Transport {
   }
 }
 
+/** A line not handed to the server: what the client is answered (null: nothing), what is recorded. */
+interface Refused {
+  answer: unknown
+  refusal: Refusal
+}
+
+function malformed(answer: ReturnType<typeof rpcError>): Refused {
+  return { answer, refusal: refuse('bad_request', `A stdio line was refused: ${answer.error.message}`) }
+}
+
 /**
  * A batch's answer: each request in it refused (nothing of it runs), in one array; notifications
  * and responses are answered by nothing, as JSON-RPC says — a batch of only those, by nothing at all.
  */
-function batchAnswer(messages: unknown[]): unknown {
-  if (messages.length === 0) return rpcError(ErrorCode.InvalidRequest, 'Invalid Request: an empty batch')
+function batchRefused(messages: unknown[]): Refused {
+  if (messages.length === 0)
+    return malformed(rpcError(ErrorCode.InvalidRequest, 'Invalid Request: an empty batch'))
   const why = 'Invalid Request: batches are not taken over stdio; send each message on a line of its own'
   const answers = messages
     .filter((m) => !isJsonRpcMessage(m) || (readableId(m) !== null && isRequestShaped(m)))
     .map((m) => rpcError(ErrorCode.InvalidRequest, why, readableId(m)))
-  return answers.length > 0 ? answers : null
+  return {
+    answer: answers.length > 0 ? answers : null,
+    refusal: refuse('bad_request', `A stdio line was refused: ${why}`),
+  }
 }
 
 function isRequestShaped(message: unknown): boolean {

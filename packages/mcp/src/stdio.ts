@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto'
 import type { Readable, Writable } from 'node:stream'
+import type { Refusal } from '@aegis/guard'
+import type { GateRequest } from '@aegis/proxy'
 import type { Drain } from '@aegis/proxy/internal'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { DEFAULT_MAX_MESSAGE_BYTES } from './json-rpc.js'
@@ -27,15 +30,18 @@ export const INPUT_END_GRACE_MS = 1000
  * them; at once without), then the transport closes and every call left is cancelled — abandoned.
  * A broken output (the client's read end closed: EPIPE) is the client gone: closed at once, never
  * an unhandled error. The SDK's transport alone notices neither.
+ *
+ * `refused` is told of every line that is not handed to the server (`StdioLines`), to record it.
  */
 export async function serveStdio(
   server: McpServer,
   streams?: StdioStreams,
   drain?: Drain,
+  refused?: (refusal: Refusal) => void,
 ): Promise<StdioLines> {
   const input = streams?.input ?? process.stdin
   const output = streams?.output ?? process.stdout
-  const transport = new StdioLines(input, output, DEFAULT_MAX_MESSAGE_BYTES)
+  const transport = new StdioLines(input, output, DEFAULT_MAX_MESSAGE_BYTES, refused)
   await server.connect(transport)
   let closing = false
   const close = () => {
@@ -53,4 +59,24 @@ export async function serveStdio(
   input.once('close', inputEnded)
   output.on('error', close)
   return transport
+}
+
+/**
+ * What a stdio line refused before it became a message is recorded as (`GateEngine.reject`, not
+ * routed): channel `mcp`, the server's agent, no method or path — a line has neither.
+ */
+export function stdioLineRequest(agentToken: string | null): GateRequest {
+  return {
+    id: randomUUID(),
+    channel: 'mcp',
+    receivedAt: Date.now(),
+    method: 'UNKNOWN',
+    target: '',
+    rawHeaders: [],
+    agentToken,
+    targetHost: null,
+    contentLength: null,
+    body: null,
+    clientAddress: null,
+  }
 }

@@ -1,24 +1,67 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createMcpServer } from '../src/index.js'
-import { serveStdio } from '../src/stdio.js'
-import { startWorld, type World } from './fixtures/world.js'
+import { type McpConfig, type RunningMcp, startMcp } from '../src/index.js'
+import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
 const LIMIT = 4 * 1_048_576
 const LEAK = 'sk-live-STDIO-LINE-5d2e'
 
 let w: World
+let config: McpConfig
+let agent: string
+const running: RunningMcp[] = []
 beforeAll(async () => {
   w = await startWorld()
   w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-stdio-lines-1' })
+  agent = w.vault.addAgent({ name: 'liner' }).token
+  w.vault.grant('liner', 'slack-bot')
+  const caFile = join(w.dataDir, 'ca.pem')
+  writeFileSync(caFile, w.caCert)
+  config = {
+    gate: {
+      max_body_size: 1_048_576,
+      request_timeout: 30_000,
+      shutdown_timeout: 2_000,
+      require_agent_auth: false,
+      policy_mode: 'enforce',
+      policy_default: 'allow',
+      upstream: { ca_file: [caFile], resolve: w.resolve ?? [], allow_private: [] },
+    },
+    mcp: { transport: 'stdio', port: 0 },
+  }
 })
-afterAll(() => w.close())
+afterAll(async () => {
+  for (const r of running) await r.close()
+  await w.close()
+})
 
-/** A stdio server on the world's pipeline, written to byte for byte; every line it answers, parsed. */
+/** Ledger rows on channel mcp recorded since `before` (an id), newest first. */
+async function rowsSince(before: number) {
+  await w.ledger.flush()
+  return w.ledger.query({ limit: 1000 }).filter((e) => e.id > before && e.channel === 'mcp')
+}
+
+async function lastRowId(): Promise<number> {
+  await w.ledger.flush()
+  return w.ledger.query({ limit: 1 })[0]?.id ?? 0
+}
+
+/** `aegis mcp serve` over stdio (`startMcp`), written to byte for byte; every line it answers, parsed. */
 async function stdio() {
   const input = new PassThrough()
   const output = new PassThrough()
-  await serveStdio(createMcpServer({ engine: w.pipeline.engine, agentToken: null }), { input, output })
+  running.push(
+    await startMcp({
+      config,
+      vault: w.vault,
+      ledger: w.ledger,
+      logger: silentLogger(),
+      agentToken: agent,
+      stdio: { input, output },
+    }),
+  )
   let text = ''
   output.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8')
@@ -49,8 +92,9 @@ const proxyCall = (id: number, path: string) => ({
 })
 
 describe('stdio: every line the server cannot take is answered, and the connection goes on', () => {
-  it('a line over the limit, in many chunks: -32600, then the next line is served', async () => {
+  it('a line over the limit, in many chunks: -32600 and a body_too_large row, then the next line is served', async () => {
     const s = await stdio()
+    const before = await lastRowId()
     const chunk = 'x'.repeat(1_048_576)
     for (let i = 0; i < 6; i++) s.write(chunk)
     s.write(`${LEAK}\n`)
@@ -62,6 +106,14 @@ describe('stdio: every line the server cannot take is answered, and the connecti
         error: { code: -32600, message: `Invalid Request: a message is at most ${LIMIT} bytes` },
       },
       { jsonrpc: '2.0', id: 1, result: {} },
+    ])
+    expect(await rowsSince(before)).toEqual([
+      expect.objectContaining({
+        decision: 'blocked',
+        code: 'body_too_large',
+        agent: 'liner',
+        method: 'UNKNOWN',
+      }),
     ])
     s.end()
   })
@@ -95,13 +147,19 @@ describe('stdio: every line the server cannot take is answered, and the connecti
     s.end()
   })
 
-  it('a line that is not JSON is -32700, and the line is not repeated', async () => {
+  it('a line that is not JSON is -32700 and a bad_request row, and the line is not repeated', async () => {
     const s = await stdio()
+    const before = await lastRowId()
     s.write(`not json ${LEAK}\n`)
     expect(await s.answers(1)).toEqual([
       { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the message is not JSON' } },
     ])
     expect(s.text()).not.toContain(LEAK)
+    const rows = await rowsSince(before)
+    expect(rows).toEqual([
+      expect.objectContaining({ decision: 'blocked', code: 'bad_request', agent: 'liner' }),
+    ])
+    expect(JSON.stringify(rows)).not.toContain(LEAK)
     s.end()
   })
 
