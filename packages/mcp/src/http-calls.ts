@@ -9,6 +9,7 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js'
+import { requestKey } from './json-rpc.js'
 
 /**
  * The transport of one `POST /mcp`, which knows which of the requests it carries its server has
@@ -148,5 +149,5 @@ export class RunningCalls {
 
 /** One key per token and id; an id keeps its type (`1` and `"1"` are two requests). */
 function key(token: string, id: RequestId): string {
-  return `${typeof id}:${id}\n${token}`
+  return `${requestKey(id)}\n${token}`
 }

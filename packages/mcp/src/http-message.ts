@@ -5,7 +5,7 @@ import {
   isJSONRPCRequest,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js'
-import { isJsonRpcMessage } from './json-rpc.js'
+import { isJsonRpcMessage, requestKey } from './json-rpc.js'
 
 /** Why a POST cannot be handed to the MCP server, as its JSON-RPC error says it. */
 export interface PostProblem {
@@ -62,7 +62,7 @@ export function messageProblem(message: unknown): PostProblem | null {
   }
   const ids = new Set<string>()
   for (const request of messages.filter(isJSONRPCRequest)) {
-    const id = `${typeof request.id}:${request.id}`
+    const id = requestKey(request.id)
     if (ids.has(id)) {
       return { rpcCode: -32600, detail: 'Invalid Request: two requests in one batch have the same id' }
     }

@@ -18,6 +18,11 @@ export function rpcError(code: number, message: string, id: RequestId | null = n
   return { jsonrpc: '2.0' as const, error: { code, message }, id }
 }
 
+/** One key per request id; an id keeps its type (`1` and `"1"` are two requests). */
+export function requestKey(id: RequestId): string {
+  return `${typeof id}:${id}`
+}
+
 /** The id of something that may be a JSON-RPC message: a string or a number, else null. */
 export function readableId(value: unknown): RequestId | null {
   if (typeof value !== 'object' || value === null || !('id' in value)) return null

@@ -10,8 +10,8 @@ import {
   type JSONRPCMessage,
   type JSONRPCRequest,
   type MessageExtraInfo,
-  type RequestId,
 } from '@modelcontextprotocol/sdk/types.js'
+import { requestKey } from './json-rpc.js'
 
 /** The request methods MCP defines for a client: their params are checked here, by MCP's schema. */
 const CLIENT_METHODS: ReadonlySet<string> = new Set(
@@ -161,9 +161,4 @@ function invalidParams(why: string, prefixed = true) {
 function plainError(message: JSONRPCErrorResponse): JSONRPCErrorResponse {
   const { code } = message.error
   return { jsonrpc: '2.0', id: message.id, error: { code, message: RPC_TEXT[code] ?? 'Server error' } }
-}
-
-/** One key per id; an id keeps its type (`1` and `"1"` are two requests). */
-function requestKey(id: RequestId): string {
-  return `${typeof id}:${id}`
 }
