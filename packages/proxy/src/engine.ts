@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream'
 import {
-  DEFAULT_PORT,
-  defaultTarget,
   type ProblemDocument,
   problemDocument,
   RateLimiter,
@@ -14,21 +12,16 @@ import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import type { Stage as EmbedderStage } from './embedder-stage.js'
-import {
-  CLIENT_CLOSED,
-  deliveryFailureCode,
-  describeError,
-  failureNote,
-  isConnectFailure,
-  upstreamFailure,
-} from './errors.js'
+import { CLIENT_CLOSED, describeError, isConnectFailure, upstreamFailure } from './errors.js'
+import { Forwarded, type RequestLog } from './forwarded.js'
 import { type HealthReport, healthReport } from './health.js'
 import { InFlight } from './in-flight.js'
 import type { LedgerHealth } from './ledger-health.js'
 import { loggable } from './loggable.js'
 import { type Logger, logsAt, type RequestLogging } from './logger.js'
-import type { RequestObserver, RequestRecord, UpstreamRecord } from './observer.js'
+import type { RequestObserver } from './observer.js'
 import { runStages, type Stage, type SyncStage } from './pipeline.js'
+import { dryRunFields, errorFields, giveBack, release, requestRecord } from './request-end.js'
 import type { LiveState } from './snapshot.js'
 import { address } from './stages/address.js'
 import { agentLimits } from './stages/agent-limits.js'
@@ -481,143 +474,5 @@ export class GateEngine {
   }
 }
 
-/** The would-be refusal of a dry-run request, for its log line: the code and the rule, never agent input. */
-function dryRunFields(ctx: RequestContext): { dryRun?: string; dryRunRule?: unknown } {
-  const would = ctx.dryRun
-  if (would === null) return {}
-  const rule = would.extra?.rule
-  return rule === undefined ? { dryRun: would.code } : { dryRun: would.code, dryRunRule: rule }
-}
-
-/** A failed exchange's log fields: the error's name and code, and what went wrong when known. */
-function errorFields(error: unknown, answered: boolean): { err: string; reason?: string } {
-  const reason = failureNote(error, answered)
-  return reason === null ? { err: describeError(error) } : { err: describeError(error), reason }
-}
-
 /** Refusal details are one sentence; anything longer is an echo of agent input. */
 const MAX_DETAIL = 1024
-
-/** What an observer learns about a request that ended: names from the snapshot, never agent input. */
-function requestRecord(
-  ctx: RequestContext,
-  decision: RequestRecord['decision'],
-  code: string | null,
-  upstream: UpstreamRecord | null,
-): RequestRecord {
-  return {
-    channel: ctx.req.channel,
-    service: ctx.credential?.service ?? null,
-    agent: ctx.agent?.name ?? null,
-    method: ctx.req.method,
-    decision,
-    code,
-    durationSeconds: (Date.now() - ctx.req.receivedAt) / 1000,
-    rateLimit: code === 'rate_limited' || code === 'rate_limit_unavailable' ? ctx.rateLimit : null,
-    upstream,
-  }
-}
-
-/** Gives back what the request held (in-flight slots) exactly once. */
-function release(ctx: RequestContext): void {
-  if (ctx.releases.length === 0) return // the usual request: nothing held, no array to splice out
-  for (const give of ctx.releases.splice(0)) give()
-}
-
-/** A refused request costs nothing: its rate units and its in-flight slot go back, exactly once. */
-function giveBack(ctx: RequestContext): void {
-  if (ctx.refunds.length > 0) for (const refund of ctx.refunds.splice(0)) refund()
-  release(ctx)
-}
-
-/** Which requests get a line: refused and failed ones when `failed`, those that ended well when `allowed`. */
-interface RequestLog {
-  logger: Logger
-  allowed: boolean
-  failed: boolean
-}
-
-/** A forwarded request on its way back to the agent; `finish` records how delivery ended. */
-class Forwarded implements ForwardedOutcome {
-  readonly kind = 'forwarded'
-  readonly status: number
-  readonly headers: Record<string, string | string[]>
-  readonly parts: readonly Buffer[] | null
-
-  constructor(
-    private readonly ctx: RequestContext,
-    private readonly entryId: number,
-    private readonly response: UpstreamResponse,
-    private readonly redacted: RedactedResponse,
-    private readonly audit: AuditSink,
-    private readonly log: RequestLog,
-    private readonly observer: RequestObserver | undefined,
-    private readonly upstreamMs: number,
-  ) {
-    this.status = response.status
-    this.headers = redacted.headers
-    this.parts = redacted.parts
-  }
-
-  get body(): Readable {
-    return this.redacted.body()
-  }
-
-  upstream(): AnswerUpstream | null {
-    const { service, target, credential } = this.ctx
-    if (service === null || target === null || credential === null) return null
-    const reached = defaultTarget(credential.domains)
-    if (reached === null || reached.host !== target.host || (reached.port ?? DEFAULT_PORT) !== target.port)
-      return null
-    return { service, host: target.host, port: target.port }
-  }
-
-  finish({ bytesOut, error, code }: { bytesOut: number; error?: unknown; code?: string }): void {
-    const { ctx, response } = this
-    release(ctx)
-    const durationMs = Date.now() - ctx.req.receivedAt
-    const failed = error !== undefined || code !== undefined
-    const failure = failed ? (code ?? deliveryFailureCode(error)) : null
-    const redactions = this.redacted.redactions()
-    const bytesIn = response.bytesIn()
-    this.observer?.requestEnded(
-      requestRecord(ctx, failed ? 'failed' : 'allowed', failure, {
-        status: response.status,
-        seconds: this.upstreamMs / 1000,
-        bytesIn,
-        bytesOut,
-      }),
-    )
-    this.audit.complete(this.entryId, {
-      requestId: ctx.req.id,
-      // The row says `allowed` since it was written; only a failure changes that.
-      decision: failed ? 'failed' : undefined,
-      code: failure,
-      status: response.status,
-      durationMs,
-      bytesIn,
-      bytesOut,
-      redactions: redactions === 0 ? null : redactions,
-    })
-    const { logger } = this.log
-    // A request dry-run would have refused is logged like a refusal: it is what dry-run is for.
-    const logged = failed || ctx.dryRun !== null ? this.log.failed : this.log.allowed
-    if (!logged || !logsAt(logger, 'info')) return
-    logger.info(
-      {
-        reqId: ctx.req.id,
-        channel: ctx.req.channel,
-        service: ctx.service,
-        method: ctx.req.method,
-        path: safePath(ctx),
-        status: response.status,
-        durationMs,
-        ...(redactions === 0 ? {} : { redactions }),
-        ...(error === undefined ? {} : errorFields(error, true)),
-        ...(code === undefined ? {} : { code }),
-        ...dryRunFields(ctx),
-      },
-      ctx.dryRun === null ? 'request forwarded' : 'request forwarded (dry-run: policies would refuse it)',
-    )
-  }
-}
