@@ -253,6 +253,27 @@ describe('SealableVault', () => {
     expect(source.status()).toEqual({ sealed: true, threshold: 3, progress: 0 })
   })
 
+  it('openStore: the vault with the key held in memory while unsealed, refused while sealed', async () => {
+    const dataDir = tempDataDir()
+    const v = newVault(dataDir)
+    v.add(sampleCredential())
+    v.close()
+    writeCustody(dataDir, custody)
+    const source = new SealableVault({ dataDir, name: 'default' })
+    expect(() => source.openStore()).toThrow('Vault is sealed')
+    for (const s of main.shares.slice(0, 3)) await source.submitShare(s)
+    const store = source.openStore()
+    try {
+      expect((await store.list()).map((c) => c.name)).toEqual(['slack-bot'])
+    } finally {
+      await store.close()
+    }
+    // Its own connection: closing it leaves the gate's vault serving.
+    expect(source.loadCredentials().credentials.map((c) => c.name)).toEqual(['slack-bot'])
+    source.seal()
+    expect(() => source.openStore()).toThrow('Vault is sealed')
+  })
+
   it('a whole set sent while some of its shares are pending unseals (those already held count once)', async () => {
     const dataDir = tempDataDir()
     const v = newVault(dataDir)

@@ -75,6 +75,9 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     name: options.vaultName,
     use: async (fn) => {
       if (sealedVault?.isSealed()) throw new ApiError(503, 'sealed', 'The vault is sealed')
+      // The gate's own key first: unsealed over its admin socket, the key is in its memory only.
+      const openStore = sealedVault?.openStore?.bind(sealedVault)
+      if (sealedVault && openStore) return withStore(openStore, () => sealedVault.isSealed(), fn)
       try {
         return await options.withVault(fn)
       } catch (error) {
@@ -136,6 +139,27 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   }
   const link = `http://${linkHost(bound.address)}:${bound.port}/login#t=${server.issueLoginToken()}`
   return { port: bound.port, loginUrl: link, logger, close }
+}
+
+/** `fn` on a store the gate opened with its key, closed after; sealed meanwhile is a 503 `sealed`. */
+async function withStore<R>(
+  open: () => VaultStore,
+  isSealed: () => boolean,
+  fn: (vault: VaultStore) => Promise<R>,
+): Promise<R> {
+  let store: VaultStore
+  try {
+    store = open()
+  } catch (error) {
+    // Sealed between the check and the open (`vault seal` over the socket).
+    if (isSealed()) throw new ApiError(503, 'sealed', 'The vault is sealed')
+    throw error
+  }
+  try {
+    return await fn(store)
+  } finally {
+    await store.close()
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import {
 } from '@aegis/proxy'
 import { anonymousAccessFromConfig, createAdminServer, readTlsPair } from '@aegis/proxy/internal'
 import { createTelemetry } from '@aegis/telemetry'
+import type { VaultStore } from '@aegis/vault'
 import { Flags } from '@oclif/core'
 import type { Logger } from 'pino'
 import { bindFailureMessage } from './bind-error.js'
@@ -102,7 +103,13 @@ export interface GateRuntimeOptions {
 export interface GateRuntime {
   readonly address: ListeningAddress
   readonly engine: 'sqlite' | 'postgres'
-  readonly vault: { readonly name: string; isSealed(): boolean; rbacSince(): string | null }
+  readonly vault: {
+    readonly name: string
+    isSealed(): boolean
+    rbacSince(): string | null
+    /** The vault with the key the gate holds, for the dashboard beside it (see `GateState`). */
+    openStore?(): VaultStore
+  }
   readonly ledger: LedgerStore
   readonly logger: Logger
   /** What the gate's `/_aegis/health` answers now. */

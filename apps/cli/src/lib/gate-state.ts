@@ -7,7 +7,7 @@ import { AccessStore, accessFile, checkAccess, commandPermission, type Permissio
 import { type LedgerStore, openLedger, sqliteLedgerStore } from '@aegis/ledger'
 import type { AuditSink, CredentialSource } from '@aegis/proxy'
 import type { AdminAuthorize, AdminHandlers } from '@aegis/proxy/internal'
-import { type CredentialLoad, rbacRecord, readCustody, SealableVault } from '@aegis/vault'
+import { type CredentialLoad, rbacRecord, readCustody, SealableVault, type VaultStore } from '@aegis/vault'
 import { Outbox, type OutboxStore, sqliteOutboxStore } from '@aegis/webhooks'
 import { CliError } from './errors.js'
 import { ledgerPath } from './ledger-file.js'
@@ -37,6 +37,12 @@ export interface GateState {
     loadCredentials(): CredentialLoad
     sealSecret(purpose: string, plaintext: string): Buffer
     openSecret(purpose: string, envelope: Buffer): string
+    /**
+     * SQLite: the vault on its own connection, opened with the key the gate holds (also one only
+     * sent to it over the admin socket); the caller closes it. Throws while sealed. PostgreSQL has
+     * none: its gate never seals, so the command's own key opens the vault.
+     */
+    openStore?(): VaultStore
   }
   /** What the pipeline reads credentials and agents from. */
   readonly credentials: CredentialSource

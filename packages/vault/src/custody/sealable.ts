@@ -1,6 +1,7 @@
 import { VaultError } from '../errors.js'
 import { forgetVaultKeys } from '../keycache.js'
 import { openVault } from '../manage.js'
+import { sqliteVaultStore, type VaultStore } from '../store.js'
 import type { Vault } from '../vault.js'
 import { type ParsedShare, parseShare } from './envelope.js'
 import { CustodyError } from './errors.js'
@@ -91,6 +92,23 @@ export class SealableVault {
     })
     this.#key = Buffer.from(masterKey)
     this.#generation++
+  }
+
+  /**
+   * The vault on a connection of its own, opened with the key this process holds: what a reader in
+   * the same process (the dashboard beside the gate) uses when the key was never on disk, only sent
+   * to the gate over its admin socket. The caller closes it. Throws `Vault is sealed` while sealed.
+   */
+  openStore(): VaultStore {
+    if (this.#key === null) throw new VaultError('io', 'Vault is sealed')
+    return sqliteVaultStore(
+      openVault({
+        dataDir: this.#dataDir,
+        name: this.#name,
+        masterKey: this.#key.toString('utf8'),
+        ...(this.#salt === undefined ? {} : { salt: this.#salt }),
+      }),
+    )
   }
 
   /** Adds one share; at the threshold the key is rebuilt, checked and the vault opened. */
