@@ -14,7 +14,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startGateProcess } from './helpers/gate-process.js'
-import { BIN, initProject, type Project, parseJson, removeDir, snapshot } from './helpers/run-cli.js'
+import { BIN, initProject, type Project, parseJson, removeDir, runCli, snapshot } from './helpers/run-cli.js'
 
 interface Received {
   headers: IncomingHttpHeaders
@@ -368,6 +368,44 @@ describe('the gate delivers', () => {
       removeDir(p.dir)
     }
   }, 90_000)
+
+  it('a sealed gate spends no attempt on its deliveries and sends them as soon as it is unsealed', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver()
+      closers.push(rx.close)
+      const { secret } = await add(p, rx.url, 'blocked_request')
+      const split = await p.run(['vault', 'split', '--shares', '3', '--threshold', '2', '--json'])
+      expect(split.code, split.stderr).toBe(0)
+      const { shares } = parseJson<{ shares: string[] }>(split)
+      // No key at hand: the gate starts sealed, and refuses (and records, and queues) a request.
+      const gate = await startGateProcess(p.dir, [], {})
+      running.push(gate.child)
+      expect(await get(gate.port, '/github/user')).toBe(503)
+      // Long enough for the relay to have tried (and, before, spent) the first attempt.
+      await new Promise((r) => setTimeout(r, 1_500))
+      const held = parseJson<{ status: string; attempt: number }[]>(
+        await p.run(['webhook', 'deliveries', '--json']),
+      )
+      expect(held).toMatchObject([{ status: 'pending', attempt: 0 }])
+      // Without AEGIS_MASTER_KEY: the shares go to the gate over its admin socket.
+      const unsealed = await runCli(['vault', 'unseal', '--key-share', '-'], {
+        cwd: p.dir,
+        input: `${shares[0]}\n${shares[1]}\n`,
+      })
+      expect(unsealed.code, unsealed.stderr).toBe(0)
+      // The relay polls every second: delivered then, not at the next step of the retry schedule.
+      await until(() => rx.received.length === 1, 2_500)
+      expect(verify(secret, rx.received[0])).toMatchObject({ type: 'blocked_request' })
+      const after = parseJson<{ status: string; attempt: number }[]>(
+        await p.run(['webhook', 'deliveries', '--json']),
+      )
+      expect(after).toMatchObject([{ status: 'succeeded', attempt: 1 }])
+    } finally {
+      removeDir(p.dir)
+    }
+  }, 60_000)
 
   it('credential expiry: the gate notices at start, once per threshold; check-expiry lists it', async () => {
     const p = await initProject()

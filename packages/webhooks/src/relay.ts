@@ -26,6 +26,12 @@ export interface RelayOptions {
   outbox: OutboxStore
   /** Turns an endpoint's sealed secret back into the secret (the CLI opens it with the vault key). */
   openSecret: (sealed: Buffer, endpointId: string) => string
+  /**
+   * Whether `openSecret` can work now (false while the gate is sealed). While false nothing is
+   * claimed: the deliveries keep their attempts and go out at the first poll after it turns true,
+   * instead of spending the retry schedule on failures no receiver ever saw. Default: always.
+   */
+  canSign?: () => boolean
   /** Private addresses a webhook may target; none by default. */
   allowPrivate?: AllowList
   /** A delivery that exhausted the schedule (the gate writes a `webhook_exhausted` system entry). */
@@ -74,6 +80,10 @@ export class Relay {
 
   constructor(private readonly options: RelayOptions) {}
 
+  private canSign(): boolean {
+    return this.options.canSign?.() ?? true
+  }
+
   start(): void {
     if (!this.stopped) return
     this.stopped = false
@@ -109,7 +119,7 @@ export class Relay {
     let attempts = 0
     for (;;) {
       // One claim per free slot, each excluding the endpoints in flight: one delivery per endpoint.
-      while (!this.halting && this.inFlight.size < concurrency) {
+      while (!this.halting && this.inFlight.size < concurrency && this.canSign()) {
         const endedBefore = this.ended
         const [delivery] = await this.options.outbox.claim(1, [...this.inFlight.keys()])
         if (delivery === undefined) {
@@ -163,6 +173,9 @@ export class Relay {
         lookup: this.options.lookup,
       })
     } catch (error) {
+      // Sealed since the claim: not an attempt. The claim's lease runs out and the delivery, its
+      // attempts untouched, is claimed again once the relay can sign.
+      if (!this.canSign()) return
       // The secret could not be opened or read: a failure like any other, retried on schedule.
       outcome = { kind: 'failed', status: null, error: `cannot sign: ${(error as Error).message}` }
     }

@@ -81,6 +81,60 @@ describe('Relay against a real receiver', () => {
     ).not.toThrow()
   })
 
+  it('while it cannot sign (a sealed gate) no attempt is spent; once it can, the delivery goes out at once', async () => {
+    const { secret } = await setup()
+    realNow()
+    await h.ledger.append(blocked())
+    let sealed = true
+    const relay = relayFor({
+      openSecret: (envelope) => {
+        if (sealed) throw new Error('Vault is sealed')
+        return unseal(envelope)
+      },
+      canSign: () => !sealed,
+    })
+    // An hour sealed, polled all along: nothing claimed, nothing recorded, nothing sent.
+    for (let i = 0; i < 4; i++) {
+      expect(await relay.deliverDue()).toBe(0)
+      h.clock.advance(15 * 60_000)
+    }
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'pending', attempt: 0, lastError: null })
+    expect(rx.received).toHaveLength(0)
+    sealed = false
+    expect(await relay.deliverDue()).toBe(1)
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'succeeded', attempt: 1, lastStatus: 200 })
+    // Signed with the secret (the test clock ran an hour ahead, so only the body signature is checked).
+    const [got] = rx.received
+    const hex = createHmac('sha256', signingKey(secret))
+      .update(got?.body ?? '')
+      .digest('hex')
+    expect(got?.headers['x-aegis-signature']).toBe(`sha256=${hex}`)
+  })
+
+  it('sealed between the claim and the signing: the claim is not an attempt, and is delivered after unsealing', async () => {
+    await setup()
+    realNow()
+    await h.ledger.append(blocked())
+    let sealed = false
+    const relay = relayFor({
+      openSecret: (envelope, id) => {
+        // The seal lands while the claimed delivery is being signed.
+        sealed = true
+        throw new Error(`Vault is sealed (${id}, ${envelope.length} bytes)`)
+      },
+      canSign: () => !sealed,
+    })
+    expect(await relay.deliverDue()).toBe(1)
+    expect(h.outbox.deliveries()[0]).toMatchObject({ attempt: 0, lastError: null })
+    expect(rx.received).toHaveLength(0)
+    // Unsealed; the lease of the unfinished claim runs out and it is delivered, as its first attempt.
+    sealed = false
+    h.clock.advance(60_000)
+    expect(await relayFor().deliverDue()).toBe(1)
+    expect(h.outbox.deliveries()[0]).toMatchObject({ status: 'succeeded', attempt: 1 })
+    expect(rx.received).toHaveLength(1)
+  })
+
   it('500 is retried on schedule with the same webhook-id and body', async () => {
     await setup([{ status: 500 }])
     realNow()

@@ -15,7 +15,7 @@ export interface GateWebhooks {
 
 /**
  * Starts delivering: the relay signs with secrets the vault opens (a sealed gate cannot sign, so
- * its deliveries wait on the retry schedule), a delivery that exhausts the schedule becomes a
+ * its deliveries wait, attempts untouched, until it is unsealed), a delivery that exhausts the schedule becomes a
  * `webhook_exhausted` system entry, and credential expiry is checked at start and every hour
  * against each threshold (7 and 1 days), once per credential and threshold.
  */
@@ -23,7 +23,11 @@ export function startGateWebhooks(options: {
   outbox: OutboxStore
   ledger: Pick<LedgerStore, 'system'>
   /** The gate's credentials as loaded now, and the key that opens sealed endpoint secrets. */
-  vault: { loadCredentials(): CredentialLoad; openSecret(purpose: string, envelope: Buffer): string }
+  vault: {
+    isSealed(): boolean
+    loadCredentials(): CredentialLoad
+    openSecret(purpose: string, envelope: Buffer): string
+  }
   config: AegisConfig
   logger: RelayLogger & { error(object: object, message: string): void }
   telemetry?: Telemetry
@@ -33,6 +37,8 @@ export function startGateWebhooks(options: {
   const relay = new Relay({
     outbox,
     openSecret: (sealed, endpointId) => vault.openSecret(secretPurpose(endpointId), sealed),
+    // A sealed gate holds its deliveries back (no attempt spent) and sends them once unsealed.
+    canSign: () => !vault.isSealed(),
     allowPrivate: webhookAllowList(config),
     logger,
     onResult: (result) => telemetry?.webhookAttempted(result),
