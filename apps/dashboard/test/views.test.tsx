@@ -6,6 +6,7 @@ import { ConfirmDialog } from '../src/components/ConfirmDialog.js'
 import { ErrorBoundary } from '../src/components/ErrorBoundary.js'
 import { EMPTY_FILTER } from '../src/feed/filter.js'
 import { FEED_CAP } from '../src/feed/state.js'
+import { localDateTime } from '../src/lib/format.js'
 import { canOf } from '../src/lib/permissions.js'
 import { AgentsTable, agentAsks } from '../src/views/Agents.js'
 import { BlockedPanel, topCodes } from '../src/views/Blocked.js'
@@ -323,7 +324,7 @@ describe('agents', () => {
 })
 
 describe('users', () => {
-  it('role, created, last used; write buttons only with user:write', () => {
+  it('role, created, changed (the server sends no last use: no column claims "never"); write buttons only with user:write', () => {
     const html = render(
       <UsersTable
         items={USERS}
@@ -337,7 +338,9 @@ describe('users', () => {
     expect(count(html, 'user-role')).toBe(2)
     expect(count(html, 'user-remove')).toBe(2)
     expect(text(html, 'user-row')).toContain('(you)')
-    expect(html).toContain('never')
+    expect(html).toContain('Changed')
+    expect(text(html, 'user-row')).toContain(localDateTime(USERS[0]?.updatedAt))
+    expect(html).not.toMatch(/never|last used/i)
     const op = render(
       <UsersTable
         items={USERS}
@@ -355,7 +358,12 @@ describe('users', () => {
       setRole: vi.fn(async () => undefined),
       removeUser: vi.fn(async () => undefined),
     } as unknown as Api
-    const bob = { name: 'bob', role: 'viewer' as const, createdAt: '2026-11-01T00:00:00.000Z' }
+    const bob = {
+      name: 'bob',
+      role: 'viewer' as const,
+      createdAt: '2026-11-01T00:00:00.000Z',
+      updatedAt: '2026-11-01T00:00:00.000Z',
+    }
     const ask = userAsks(api).role(bob)
     expect(ask.input).toMatchObject({
       kind: 'select',

@@ -112,11 +112,13 @@ export interface AgentItem {
   tokenRotatedAt: string | null
 }
 
+/** A `GET /api/users` item, as the server sends it (field by field): no token, no hash. */
 export interface UserItem {
   name: string
   role: Role
   createdAt: string
-  lastUsedAt?: string | null
+  /** When the role or the token last changed (`createdAt` until then). */
+  updatedAt: string
 }
 
 export interface ItemList<T> {

@@ -32,7 +32,7 @@ export function UsersTable({
             <th className={cell}>Name</th>
             <th className={cell}>Role</th>
             <th className={cell}>Created</th>
-            <th className={cell}>Last used</th>
+            <th className={cell}>Changed</th>
             {anyAction ? (
               <th className={cell}>
                 <span className="sr-only">Actions</span>
@@ -59,7 +59,7 @@ export function UsersTable({
                 {u.role}
               </td>
               <td className={cell}>{localDateTime(u.createdAt)}</td>
-              <td className={cell}>{u.lastUsedAt ? localDateTime(u.lastUsedAt) : 'never'}</td>
+              <td className={cell}>{localDateTime(u.updatedAt)}</td>
               {anyAction ? (
                 <td className={`${cell} whitespace-nowrap text-right`}>
                   {mayRole ? (
