@@ -289,6 +289,30 @@ describe('a gate started sealed', () => {
     const sealed = await callAdmin(socket as string, { method: 'POST', path: '/seal', token: adminToken })
     expect(sealed.status).toBe(200)
     expect((await get('/slack/api/auth.test')).status).toBe(503)
+
+    // Every unseal and seal of the running gate is a system entry, naming the user once RBAC is on:
+    // the sealed refusals in between have their cause in the ledger.
+    const system = await runCli(['ledger', 'show', '--system', '--json', '--limit', '100'], {
+      cwd: dir,
+      env: { AEGIS_USER_TOKEN: adminToken },
+    })
+    expect(system.code, system.stderr).toBe(0)
+    const events = (JSON.parse(system.stdout) as { event: string; detail: string }[])
+      .filter((e) => e.event.startsWith('vault_'))
+      .reverse()
+    expect(events.map((e) => e.event)).toEqual([
+      'vault_unsealed',
+      'vault_sealed',
+      'vault_unsealed',
+      'vault_sealed',
+      'vault_unsealed',
+      'vault_sealed',
+      'vault_unsealed',
+      'vault_sealed',
+    ])
+    expect(events.at(-2)?.detail).toBe('unsealed over the admin socket by root: serving')
+    expect(events.at(-1)?.detail).toBe('sealed over the admin socket by root: requests are refused (sealed)')
+    expect(events[0]?.detail).toBe('unsealed over the admin socket: serving')
   })
 })
 

@@ -34,8 +34,8 @@ function fakeHandlers() {
     calls,
     handlers: {
       status: () => state,
-      unseal: async (share: string) => {
-        calls.push(`unseal:${share}`)
+      unseal: async (share: string, caller?: string) => {
+        calls.push(caller === undefined ? `unseal:${share}` : `unseal:${share}:${caller}`)
         if (share === 'bad') throw new Error('Share 1 fails its checksum')
         const progress = state.progress + 1
         state = progress >= 2 ? { sealed: false, threshold: 2, progress: 0 } : { ...state, progress }
@@ -46,8 +46,8 @@ function fakeHandlers() {
         state = { ...state, progress: 0 }
         return state
       },
-      seal: () => {
-        calls.push('seal')
+      seal: (caller?: string) => {
+        calls.push(caller === undefined ? 'seal' : `seal:${caller}`)
         state = { sealed: true, threshold: 2, progress: 0 }
         return state
       },
@@ -64,6 +64,16 @@ async function start(dir: string, authorize: AdminAuthorize = () => ({ ok: true 
 }
 
 describe('admin socket', () => {
+  it('hands the caller the verdict named to unseal and seal (the host records who did it)', async () => {
+    const { path, calls } = await start(runDir(), (token) =>
+      token === 'root-token' ? { ok: true, caller: 'root' } : { ok: true },
+    )
+    await callAdmin(path, { method: 'POST', path: '/unseal', body: { share: 'a' }, token: 'root-token' })
+    await callAdmin(path, { method: 'POST', path: '/seal', token: 'root-token' })
+    await callAdmin(path, { method: 'POST', path: '/seal' })
+    expect(calls).toEqual(['unseal:a:root', 'seal:root', 'seal'])
+  })
+
   it('lives in a 0700 directory and speaks status / unseal / reset / seal', async () => {
     const dir = runDir()
     const { path } = await start(dir)

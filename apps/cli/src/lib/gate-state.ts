@@ -114,6 +114,10 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
     }
   }
   recordRbac()
+  // Written like gate_start: a failure to record does not undo the seal or the unseal.
+  const recordSystem = (event: string, detail: string) => {
+    ledger.system(event, detail).catch(() => {})
+  }
   return {
     engine: 'sqlite',
     vault,
@@ -123,21 +127,34 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
     outbox: sqliteOutboxStore(outbox),
     adminAuthorize: (token) => {
       const check = checkAccess({ file, token, permission: ADMIN_PERMISSION, rbacSince })
-      return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
+      if (!check.ok) return { ok: false, status: check.status, message: check.message }
+      return check.actor.kind === 'user' ? { ok: true, caller: check.actor.name } : { ok: true }
     },
     // After an unseal or a seal the gate re-reads its source at once instead of at the next poll.
+    // Both are system entries in the ledger: the sealed refusals between them have their cause there.
     adminHandlers: (refresh) => ({
       status: () => vault.status(),
-      unseal: async (share) => {
+      unseal: async (share, caller) => {
+        const wasSealed = vault.isSealed()
         const status = await vault.submitShare(share)
         if (!status.sealed) recordRbac()
         refresh()
+        if (wasSealed && !status.sealed) {
+          recordSystem('vault_unsealed', `unsealed over the admin socket${byWhom(caller)}: serving`)
+        }
         return status
       },
       resetUnseal: () => vault.resetShares(),
-      seal: () => {
+      seal: (caller) => {
+        const wasSealed = vault.isSealed()
         vault.seal()
         refresh()
+        if (!wasSealed) {
+          recordSystem(
+            'vault_sealed',
+            `sealed over the admin socket${byWhom(caller)}: requests are refused (sealed)`,
+          )
+        }
         return vault.status()
       },
     }),
@@ -183,4 +200,9 @@ function sealableVault(
     bytes.fill(0)
   }
   return vault
+}
+
+/** ` by <user>` when a user (not bootstrap) made the call. */
+function byWhom(caller: string | undefined): string {
+  return caller === undefined ? '' : ` by ${caller}`
 }

@@ -14,7 +14,8 @@ export interface AdminStatus {
   progress: number
 }
 
-export type AdminVerdict = { ok: true } | { ok: false; status: number; message: string }
+/** `caller`: who the token belongs to (a user name), for the log and the handlers; none under bootstrap. */
+export type AdminVerdict = { ok: true; caller?: string } | { ok: false; status: number; message: string }
 
 /**
  * The caller's verdict on a request's user token (undefined when none was sent); a promise when the
@@ -29,9 +30,10 @@ export type AdminAuthorize = (token: string | undefined) => AdminVerdict | Promi
  */
 export interface AdminHandlers {
   status(): AdminStatus
-  unseal(share: string): Promise<AdminStatus>
+  /** `caller` as the verdict named it (a host records who unsealed or sealed). */
+  unseal(share: string, caller?: string): Promise<AdminStatus>
   resetUnseal(): AdminStatus
-  seal(): AdminStatus
+  seal(caller?: string): AdminStatus
 }
 
 export interface AdminServerOptions {
@@ -76,10 +78,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       return send(res, verdict.status, { error: verdict.message })
     }
     const target = `${req.method} ${req.url}`
+    const by = verdict.caller === undefined ? {} : { by: verdict.caller }
     if (target === 'GET /status') return send(res, 200, handlers.status())
     if (target === 'POST /seal') {
-      const status = handlers.seal()
-      logger.warn({}, 'vault sealed over the admin socket: proxied requests are refused (sealed)')
+      const status = handlers.seal(verdict.caller)
+      logger.warn(by, 'vault sealed over the admin socket: proxied requests are refused (sealed)')
       return send(res, 200, status)
     }
     if (target === 'POST /unseal') {
@@ -89,9 +92,13 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         return send(res, 400, { error: 'Expected {"share": "<share>"} or {"reset": true}' })
       }
       const wasSealed = handlers.status().sealed
-      const status = await handlers.unseal(body.share)
-      if (wasSealed && !status.sealed) logger.info({}, 'vault unsealed over the admin socket: serving')
-      else logger.info({ progress: status.progress, threshold: status.threshold }, 'unseal share accepted')
+      const status = await handlers.unseal(body.share, verdict.caller)
+      if (wasSealed && !status.sealed) logger.info(by, 'vault unsealed over the admin socket: serving')
+      else
+        logger.info(
+          { ...by, progress: status.progress, threshold: status.threshold },
+          'unseal share accepted',
+        )
       return send(res, 200, status)
     }
     send(res, 404, { error: `No admin endpoint ${target} (GET /status, POST /unseal, POST /seal)` })
