@@ -455,6 +455,53 @@ describe('the gate delivers', () => {
     }
   })
 
+  it('webhooks: in the config file of a gate started sealed are registered at its unseal (a weak secret stops it at start)', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver()
+      closers.push(rx.close)
+      const file = join(p.dir, 'aegis.config.yaml')
+      const secret = 'config-file-signing-secret-0123'
+      const starter = readFileSync(file, 'utf8')
+      const withHook = (s: string) =>
+        starter.replace(
+          /^webhooks: \[\]$/m,
+          `webhooks:\n  - url: ${rx.url}\n    events: [agent_auth_failure]\n    secret: ${s}`,
+        )
+      const split = await p.run(['vault', 'split', '--shares', '2', '--threshold', '2', '--json'])
+      expect(split.code, split.stderr).toBe(0)
+      const { shares } = parseJson<{ shares: string[] }>(split)
+      // No key at hand: sealed. The config is still checked at start, without the key.
+      writeFileSync(file, withHook('too-short'))
+      const refused = await runCli(['gate', '--port', '0'], { cwd: p.dir })
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toContain('webhooks[0].secret: a signing secret must be at least 16 bytes long')
+      writeFileSync(file, withHook(secret))
+      const gate = await startGateProcess(p.dir, ['--require-agent-auth'], {})
+      running.push(gate.child)
+      expect(gate.output()).toContain('webhooks from the config file are registered once it is unsealed')
+      const unsealed = await runCli(['vault', 'unseal', '--key-share', '-'], {
+        cwd: p.dir,
+        input: `${shares[0]}\n${shares[1]}\n`,
+      })
+      expect(unsealed.code, unsealed.stderr).toBe(0)
+      expect(await get(gate.port, '/github/user')).toBe(401)
+      await until(() => rx.received.length === 1, 5_000)
+      const got = rx.received[0]
+      expect(() =>
+        new Webhook(secret, { format: 'raw' }).verify(
+          got?.body ?? '',
+          got?.headers as Record<string, string>,
+        ),
+      ).not.toThrow()
+      const list = parseJson<{ status: string; source: string }[]>(await p.run(['webhook', 'list', '--json']))
+      expect(list).toEqual([expect.objectContaining({ status: 'active', source: 'config' })])
+    } finally {
+      removeDir(p.dir)
+    }
+  }, 60_000)
+
   it('webhooks: in the config file are endpoints of the gate; a weak secret there stops it with the key path', async () => {
     const p = await initProject()
     try {
@@ -534,7 +581,7 @@ describe('the gate delivers', () => {
       const table = await p.run(['webhook', 'list'])
       expect(table.stdout).toMatch(/^ID\s+URL\s+EVENTS\s+STATUS\s+SOURCE/)
       expect(table.stdout).toMatch(
-        /cfg_[0-9a-f]{16}\s+\S+\s+credential_expiry,blocked_request\s+not registered \(at the next gate start\)\s+config/,
+        /cfg_[0-9a-f]{16}\s+\S+\s+credential_expiry,blocked_request\s+not registered \(when a gate starts with the key, or is unsealed\)\s+config/,
       )
       expect(table.stdout).not.toContain(secret)
 

@@ -30,7 +30,7 @@ import { describeSharedLimits, openSharedLimits } from './rate-limits.js'
 import { configuredSalt } from './salt.js'
 import { upstreamFlags, upstreamOverrides } from './upstream-flags.js'
 import { type GateWebhooks, startGateWebhooks } from './webhook-relay.js'
-import { syncConfigWebhooks } from './webhooks.js'
+import { checkConfigWebhooks, syncConfigWebhooks } from './webhooks.js'
 
 /** The flags of `aegis gate` (also accepted by `aegis dashboard`, whose `--port` is its own). */
 export const gateFlags = {
@@ -151,6 +151,9 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     ? createTelemetry({ version: options.version, agentLabel: observability.metrics_agent_label })
     : undefined
   let gateOptions: GateOptions
+  // Config-file webhooks need the vault key (their secrets are stored sealed): registered at the
+  // start, or, for a gate started sealed, at its first unseal.
+  let configWebhooksPending = config.webhooks.length > 0
   try {
     gateOptions = {
       ...pipelineOptionsFromConfig(config, { credentials: state.credentials, audit: state.audit, logger }),
@@ -167,10 +170,10 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     gateOptions.rateLimits = { ...gateOptions.rateLimits, store: sharedLimits }
     if (!vault.isSealed()) {
       await syncConfigWebhooks(outbox, config, (purpose, secret) => vault.sealSecret(purpose, secret))
+      configWebhooksPending = false
     } else if (config.webhooks.length > 0) {
-      logger.warn(
-        'the vault is sealed: webhooks from the config file are not updated until a start with the key',
-      )
+      checkConfigWebhooks(config)
+      logger.warn('the vault is sealed: webhooks from the config file are registered once it is unsealed')
     }
   } catch (error) {
     await sharedLimits?.close()
@@ -178,12 +181,32 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     throw error
   }
   const gate = createGate(gateOptions)
+  // A failure (the ledger file unwritable) is logged; the next unseal call tries again.
+  const registerConfigWebhooks = async () => {
+    try {
+      const ids = await syncConfigWebhooks(outbox, config, (purpose, secret) =>
+        vault.sealSecret(purpose, secret),
+      )
+      configWebhooksPending = false
+      logger.info({ webhooks: ids.length }, 'webhooks from the config file registered')
+    } catch (error) {
+      logger.error({ err: String(error) }, 'webhooks from the config file could not be registered')
+    }
+  }
   // The admin channel only wires the vault to the socket protocol.
+  const handlers = state.adminHandlers(() => gate.refresh())
   const admin = createAdminServer({
     dir: adminDir(dataDir),
     authorize: state.adminAuthorize,
     logger,
-    handlers: state.adminHandlers(() => gate.refresh()),
+    handlers: {
+      ...handlers,
+      unseal: async (share, caller) => {
+        const status = await handlers.unseal(share, caller)
+        if (!status.sealed && configWebhooksPending) await registerConfigWebhooks()
+        return status
+      },
+    },
   })
 
   const abort = async (message: string): Promise<never> => {

@@ -134,6 +134,23 @@ export function listWebhooks(stored: readonly Endpoint[], config: AegisConfig): 
 }
 
 /**
+ * Checks `webhooks:` in the config file without the vault key: a URL or secret the guard refuses
+ * is a CliError with the entry's key path (what stops a gate, sealed or not, at its start).
+ */
+export function checkConfigWebhooks(config: AegisConfig): void {
+  const allow = webhookAllowList(config)
+  for (const [index, hook] of config.webhooks.entries()) {
+    const problem = webhookUrlProblem(hook.url, allow)
+    if (problem !== null) throw new CliError(`webhooks[${index}].url: ${problem}`)
+    try {
+      signingKey(hook.secret)
+    } catch (error) {
+      throw new CliError(`webhooks[${index}].secret: ${(error as Error).message}`)
+    }
+  }
+}
+
+/**
  * Makes the outbox's config endpoints match `webhooks:` in the config file: each entry is put
  * (secret sealed with the vault key) under an id derived from its URL and events, and config
  * endpoints no longer listed are removed. A URL or secret the guard refuses stops the gate with
@@ -144,16 +161,9 @@ export async function syncConfigWebhooks(
   config: AegisConfig,
   sealSecret: (purpose: string, secret: string) => Buffer,
 ): Promise<string[]> {
-  const allow = webhookAllowList(config)
+  checkConfigWebhooks(config)
   const ids: string[] = []
-  for (const [index, hook] of config.webhooks.entries()) {
-    const problem = webhookUrlProblem(hook.url, allow)
-    if (problem !== null) throw new CliError(`webhooks[${index}].url: ${problem}`)
-    try {
-      signingKey(hook.secret)
-    } catch (error) {
-      throw new CliError(`webhooks[${index}].secret: ${(error as Error).message}`)
-    }
+  for (const hook of config.webhooks) {
     const id = configEndpointId(hook)
     await outbox.putEndpoint({
       id,

@@ -7,7 +7,7 @@ export default class WebhookList extends AegisCommand<typeof WebhookList> {
     'List webhook endpoints, from webhook add and the config file (never their secrets)'
   static override description =
     "Webhooks from the config file's webhooks: list are shown even before a gate has started with them " +
-    '(SOURCE config, STATUS not registered): the gate registers them at start.'
+    '(SOURCE config, STATUS not registered): the gate registers them at start, or at its unseal when it started sealed.'
   static override examples = ['<%= config.bin %> webhook list', '<%= config.bin %> webhook list --json']
 
   async run(): Promise<ListedWebhook[]> {
@@ -29,6 +29,6 @@ export default class WebhookList extends AegisCommand<typeof WebhookList> {
 }
 
 function statusText(e: ListedWebhook): string {
-  if (e.status === 'not_registered') return 'not registered (at the next gate start)'
+  if (e.status === 'not_registered') return 'not registered (when a gate starts with the key, or is unsealed)'
   return e.status === 'active' ? 'active' : `disabled (${e.disabledReason ?? ''})`
 }
