@@ -407,6 +407,49 @@ describe('the gate delivers', () => {
     }
   }, 60_000)
 
+  it('credential expiry: a gate started sealed checks at its unseal, as a gate started with the key does at start', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver()
+      closers.push(rx.close)
+      const { secret } = await add(p, rx.url, 'credential_expiry')
+      const added = await p.run(
+        [
+          'vault',
+          'add',
+          '--name',
+          'gh',
+          '--service',
+          'github',
+          '--domains',
+          'api.github.com',
+          '--ttl',
+          '3',
+          '--secret',
+          '-',
+        ],
+        { input: 'ghp_expiring_secret_value_0123456789\n' },
+      )
+      expect(added.code, added.stderr).toBe(0)
+      const split = await p.run(['vault', 'split', '--shares', '2', '--threshold', '2', '--json'])
+      expect(split.code, split.stderr).toBe(0)
+      const { shares } = parseJson<{ shares: string[] }>(split)
+      const gate = await startGateProcess(p.dir, [], {})
+      running.push(gate.child)
+      const unsealed = await runCli(['vault', 'unseal', '--key-share', '-'], {
+        cwd: p.dir,
+        input: `${shares[0]}\n${shares[1]}\n`,
+      })
+      expect(unsealed.code, unsealed.stderr).toBe(0)
+      // Not an hour later, at the next scheduled check.
+      await until(() => rx.received.length === 1, 5_000)
+      expect(verify(secret, rx.received[0])).toMatchObject({ type: 'credential_expiry' })
+    } finally {
+      removeDir(p.dir)
+    }
+  }, 60_000)
+
   it('credential expiry: the gate notices at start, once per threshold; check-expiry lists it', async () => {
     const p = await initProject()
     try {

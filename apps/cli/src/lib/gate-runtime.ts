@@ -181,6 +181,8 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     throw error
   }
   const gate = createGate(gateOptions)
+  // Started once the gate listens (below); the admin socket's unseal reaches it from then on.
+  let webhooks: GateWebhooks | undefined
   // A failure (the ledger file unwritable) is logged; the next unseal call tries again.
   const registerConfigWebhooks = async () => {
     try {
@@ -202,8 +204,11 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     handlers: {
       ...handlers,
       unseal: async (share, caller) => {
+        const wasSealed = vault.isSealed()
         const status = await handlers.unseal(share, caller)
         if (!status.sealed && configWebhooksPending) await registerConfigWebhooks()
+        // What a start with the key does at once: a sealed gate had no credentials to check.
+        if (wasSealed && !status.sealed) void webhooks?.checkExpiry()
         return status
       },
     },
@@ -236,7 +241,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     }
     options.warn(`No admin socket (${why}): aegis vault seal and unseal cannot reach this gate`)
   }
-  const webhooks: GateWebhooks = startGateWebhooks({
+  webhooks = startGateWebhooks({
     outbox,
     ledger: state.ledger,
     vault,
@@ -278,7 +283,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     stopped ??= admin
       .close()
       .then(() => gate.close())
-      .then(() => webhooks.stop())
+      .then(() => webhooks?.stop())
       .then(() => sharedLimits?.close())
       .catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown failed'))
       .then(() => state.close())

@@ -10,6 +10,8 @@ import { checkExpiry, EXPIRY_THRESHOLDS_DAYS, secretPurpose, webhookAllowList } 
 export const EXPIRY_CHECK_MS = 3_600_000
 
 export interface GateWebhooks {
+  /** Checks credential expiry now (also at the unseal of a gate started sealed: it had none to check). */
+  checkExpiry(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -66,6 +68,7 @@ export function startGateWebhooks(options: {
   timer.unref()
   relay.start()
   return {
+    checkExpiry: checkNow,
     async stop() {
       clearInterval(timer)
       await relay.stop()
