@@ -81,9 +81,9 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
       try {
         return await options.withVault(fn)
       } catch (error) {
-        // Only the key lookup throws a CliError here (no key at hand: split and not unsealed).
-        if (error instanceof CliError)
-          throw new ApiError(503, 'sealed', 'The vault key is not at hand (sealed)')
+        // Only the key lookup throws a CliError here (no key at hand: split and not unsealed). Its
+        // words name the way out (unseal with --key-file: a gate's key stays in that gate's memory).
+        if (error instanceof CliError) throw new ApiError(503, 'sealed', error.message)
         throw error
       }
     },

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateProcess } from '../helpers/gate-process.js'
 import { removeDir, runCli, tempDir } from '../helpers/run-cli.js'
 import { keyedWorkspace, split } from '../helpers/shamir.js'
 import { Browser, type RunningDashboard, startDashboard } from './helpers.js'
@@ -23,6 +24,47 @@ beforeAll(async () => {
 afterAll(() => {
   dashboard?.child.kill('SIGKILL')
   if (dir) removeDir(dir)
+})
+
+describe('aegis dashboard --no-gate beside a gate unsealed in memory only', () => {
+  it('says how to get the key to the dashboard too (unsealed.key), and reads the vault once it is there', async () => {
+    const gate = await startGateProcess(dir, [], {})
+    try {
+      const unsealed = await runCli(['vault', 'unseal', '--key-share', '-'], {
+        cwd: dir,
+        input: `${shares[0]}\n${shares[1]}\n`,
+      })
+      expect(unsealed.code, unsealed.stderr).toBe(0)
+      const alone = await startDashboard(
+        dir,
+        ['--no-gate', '--port', '0', '--gate-port', String(gate.port)],
+        {},
+      )
+      try {
+        const browser = new Browser(alone.port)
+        expect((await browser.login(alone.token)).status).toBe(204)
+        const refused = await browser.get('/api/credentials')
+        expect(refused.status).toBe(503)
+        const { error } = refused.json() as { error: { code: string; message: string } }
+        expect(error.code).toBe('sealed')
+        expect(error.message).toMatch(/^Vault is sealed: unseal it with 2 of its 3 key shares/)
+        expect(error.message).toContain('--key-file')
+        const withFile = await runCli(['vault', 'unseal', '--key-share', '-', '--key-file'], {
+          cwd: dir,
+          input: `${shares[0]}\n${shares[1]}\n`,
+        })
+        expect(withFile.code, withFile.stderr).toBe(0)
+        const credentials = await browser.get('/api/credentials')
+        expect(credentials.status, credentials.body).toBe(200)
+        expect(JSON.stringify(credentials.json())).toContain('"slack-bot"')
+      } finally {
+        alone.child.kill('SIGKILL')
+      }
+    } finally {
+      gate.child.kill('SIGKILL')
+      expect((await runCli(['vault', 'seal'], { cwd: dir })).code).toBe(0)
+    }
+  }, 60_000)
 })
 
 describe('aegis dashboard on a sealed gate', () => {
