@@ -108,6 +108,8 @@ describe('a gate started sealed', () => {
     const reply = await get('/_aegis/health')
     expect(reply.status).toBe(503)
     expect(JSON.parse(reply.body)).toMatchObject({ status: 'sealed', sealed: true })
+    // Prometheus can alert on it (its credentials read 0 while sealed, as an empty vault would).
+    expect((await get('/_aegis/metrics')).body).toMatch(/^aegis_sealed 1$/m)
     const run = join(dir, '.aegis', 'run')
     expect(statSync(run).mode & 0o777).toBe(0o700)
     expect(statSync(join(run, 'admin.sock')).isSocket()).toBe(true)
@@ -153,6 +155,7 @@ describe('a gate started sealed', () => {
     )
     expect(existsSync(join(dir, '.aegis', 'unsealed.key'))).toBe(false)
     expect(await health()).toMatchObject({ status: 'ok', sealed: false, credentials: 1 })
+    expect((await get('/_aegis/metrics')).body).toMatch(/^aegis_sealed 0$/m)
 
     const reply = await get('/slack/api/auth.test')
     expect(reply.status).toBe(200)

@@ -82,6 +82,7 @@ export class Telemetry {
     WEBHOOK_RESULTS.map((result) => [result, new Tally({ result })]),
   )
   #webhooks: WebhookQueue | null = null
+  #sealed: (() => boolean) | null = null
 
   constructor(options: TelemetryOptions) {
     this.#agentLabel = options.agentLabel ?? false
@@ -177,6 +178,14 @@ export class Telemetry {
       },
     })
     new Gauge({
+      name: 'aegis_sealed',
+      help: 'Whether the vault is sealed (1: every proxied request is refused until an unseal)',
+      registers: [registry],
+      collect() {
+        this.set(telemetry.#sealed?.() ? 1 : 0)
+      },
+    })
+    new Gauge({
       name: 'aegis_build_info',
       help: 'Always 1: the running version',
       labelNames: ['version', 'node_version'],
@@ -243,6 +252,11 @@ export class Telemetry {
   /** The outbox whose depth and drops are read at scrape time (the gate's). */
   watchWebhooks(queue: WebhookQueue): void {
     this.#webhooks = queue
+  }
+
+  /** Whether the vault is sealed now, read at scrape time (the gate's; a gate that never seals has none). */
+  watchSealed(isSealed: () => boolean): void {
+    this.#sealed = isSealed
   }
 
   ledgerWriteFailed(): void {

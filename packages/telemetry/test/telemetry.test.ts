@@ -262,6 +262,16 @@ describe('@aegis/telemetry', () => {
     })
   })
 
+  it('aegis_sealed: 0 until watched, then whether the vault is sealed at each scrape', async () => {
+    const t = createTelemetry({ version: '1', processMetrics: false })
+    expect(series(await samples(t), 'aegis_sealed')).toEqual({ '': 0 })
+    let sealed = true
+    t.watchSealed(() => sealed)
+    expect(series(await samples(t), 'aegis_sealed')).toEqual({ '': 1 })
+    sealed = false
+    expect(series(await samples(t), 'aegis_sealed')).toEqual({ '': 0 })
+  })
+
   it('counts ledger write failures', async () => {
     const t = createTelemetry({ version: '1' })
     t.ledgerWriteFailed()

@@ -150,6 +150,7 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
   const telemetry = observability.metrics
     ? createTelemetry({ version: options.version, agentLabel: observability.metrics_agent_label })
     : undefined
+  telemetry?.watchSealed(() => vault.isSealed())
   let gateOptions: GateOptions
   // Config-file webhooks need the vault key (their secrets are stored sealed): registered at the
   // start, or, for a gate started sealed, at its first unseal.
