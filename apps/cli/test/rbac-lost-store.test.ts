@@ -12,7 +12,7 @@ import { initProject, type Project, parseJson, removeDir } from './helpers/run-c
 import { Database } from './helpers/sqlite.js'
 
 const REFUSED =
-  /^Error: RBAC is on for .* \(its first user was added .*\), but access\.db holds no user: it was deleted, emptied or replaced\. Refused; restore access\.db from a backup, or, holding the master key, add a new first admin with: aegis user recover --name <name>\n$/
+  /^Error: RBAC is on for .* \(its first user was added .*\), but access\.db holds no user: it was deleted, emptied or replaced\. Refused; restore access\.db from a backup, or, holding the master key or its key shares, add a new first admin with: aegis user recover --name <name>\n$/
 
 const projects: Project[] = []
 afterEach(() => {
@@ -147,6 +147,56 @@ describe('a lost access.db does not turn RBAC off', () => {
     })
     expect(again.code).toBe(1)
     expect(again.stderr).toMatch(/access\.db holds users/)
+  })
+
+  it('user recover with a split key: the shares prove it (vault unseal needs an admin, so cannot)', async () => {
+    const { project, token } = await projectWithAdmin()
+    const split = await project.run(['vault', 'split', '--shares', '3', '--threshold', '2', '--json'], {
+      env: { AEGIS_USER_TOKEN: token },
+    })
+    expect(split.code, split.stderr).toBe(0)
+    const { shares } = parseJson<{ shares: string[] }>(split)
+    rmSync(accessDb(project))
+    const keyless = { AEGIS_MASTER_KEY: undefined }
+
+    // The way the refusal points at does not work with a split key: unsealing needs an admin.
+    const unseal = await project.run(['vault', 'unseal', '--key-share', '-'], {
+      env: keyless,
+      input: `${shares[0]}\n${shares[1]}\n`,
+    })
+    expect(unseal.stderr).toMatch(REFUSED)
+    const sealed = await project.run(['user', 'recover', '--name', 'root'], { env: keyless })
+    expect(sealed.code).toBe(1)
+    expect(sealed.stderr).toBe(
+      'Error: Vault is sealed, and vault unseal needs an admin: prove the key with 2 of its 3 key shares instead (aegis user recover --name root --key-share - < shares.txt)\n',
+    )
+    const tooFew = await project.run(['user', 'recover', '--name', 'root', '--key-share', '-'], {
+      env: keyless,
+      input: `${shares[2]}\n`,
+    })
+    expect(tooFew.code).toBe(1)
+    expect(tooFew.stderr).toMatch(/^Error: 1 share given, 2 needed/)
+    expect(existsSync(accessDb(project))).toBe(false)
+
+    const recovered = await project.run(['user', 'recover', '--name', 'root', '--key-share', '-', '--json'], {
+      env: keyless,
+      input: `${shares[2]}\n${shares[0]}\n`,
+    })
+    expect(recovered.code, recovered.stderr).toBe(0)
+    expect(recovered.stderr).toBe('')
+    const { token: rootToken } = parseJson<{ token: string }>(recovered)
+    const list = await project.run(['user', 'list', '--json'], {
+      env: { ...keyless, AEGIS_USER_TOKEN: rootToken },
+    })
+    expect(list.code, list.stderr).toBe(0)
+    expect(parseJson<{ name: string; role: string }[]>(list)).toMatchObject([{ name: 'root', role: 'admin' }])
+    // Nothing of the key was written: the CLI stays sealed until the new admin unseals.
+    expect(existsSync(join(project.dataDir, 'unsealed.key'))).toBe(false)
+    const unsealed = await project.run(['vault', 'unseal', '--key-share', '-'], {
+      env: { ...keyless, AEGIS_USER_TOKEN: rootToken },
+      input: `${shares[0]}\n${shares[1]}\n`,
+    })
+    expect(unsealed.code, unsealed.stderr).toBe(0)
   })
 
   it('recover where RBAC was never on points at user add', async () => {

@@ -17,7 +17,7 @@ if (!existsSync(BIN)) throw new Error('apps/mcp-server is not built')
 
 const MASTER_KEY = 'mcp-server-lost-users-key-0a9b8c7d6e5f4a3b2c1d0e9f'
 const REFUSED =
-  /^aegis-mcp-server: RBAC is on for .*\/data \(its first user was added 2026-03-04T05:06:07\.000Z\), but access\.db holds no user: it was deleted, emptied or replaced\. Refused; restore access\.db from a backup, or, holding the master key, add a new first admin with: aegis user recover --name <name>$/
+  /^aegis-mcp-server: RBAC is on for .*\/data \(its first user was added 2026-03-04T05:06:07\.000Z\), but access\.db holds no user: it was deleted, emptied or replaced\. Refused; restore access\.db from a backup, or, holding the master key or its key shares, add a new first admin with: aegis user recover --name <name>$/
 
 const dirs: string[] = []
 afterEach(() => {

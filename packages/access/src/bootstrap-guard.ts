@@ -11,7 +11,7 @@ export type RbacRecord = () => string | null
 
 /** How the operator gets back in (documented in the CLI README, "Recovering a lost access.db"). */
 const RECOVERY =
-  'restore access.db from a backup, or, holding the master key, add a new first admin with: aegis user recover --name <name>'
+  'restore access.db from a backup, or, holding the master key or its key shares, add a new first admin with: aegis user recover --name <name>'
 
 /** The words for a data directory whose users are gone although RBAC was turned on. */
 export function lostUsersMessage(dataDir: string, since: string): string {

@@ -38,7 +38,7 @@ describe('checkAccess', () => {
       ok: false,
       status: 403,
       code: 'users_lost',
-      message: `RBAC is on for ${dir} (its first user was added 2026-05-06T07:08:09.000Z), but access.db holds no user: it was deleted, emptied or replaced. Refused; restore access.db from a backup, or, holding the master key, add a new first admin with: aegis user recover --name <name>`,
+      message: `RBAC is on for ${dir} (its first user was added 2026-05-06T07:08:09.000Z), but access.db holds no user: it was deleted, emptied or replaced. Refused; restore access.db from a backup, or, holding the master key or its key shares, add a new first admin with: aegis user recover --name <name>`,
     })
     expect(
       checkAccess({ file, token: undefined, permission: 'vault:manage', rbacSince: () => null }),
