@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { createGate, type Gate, pipelineOptionsFromConfig } from '@aegis/proxy'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -9,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { send } from '../../proxy/test/fixtures/client.js'
 import { type McpConfig, type RunningMcp, startMcp } from '../src/index.js'
 import { streamClient } from './fixtures/stream-client.js'
-import { call, problemOf, silentLogger, startWorld, type World } from './fixtures/world.js'
+import { call, mcpConfig, problemOf, silentLogger, startWorld, type World } from './fixtures/world.js'
 
 /**
  * One header limit, `gate.max_header_size`: the HTTP gate's parser answers 431 past it, and an MCP
@@ -18,31 +16,16 @@ import { call, problemOf, silentLogger, startWorld, type World } from './fixture
  */
 let w: World
 let token: string
-let caFile: string
 beforeAll(async () => {
   w = await startWorld()
   w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-header-limit-1' })
   token = w.vault.addAgent({ name: 'limits' }).token
   w.vault.grant('limits', 'slack-bot')
-  caFile = join(w.dataDir, 'ca.pem')
-  writeFileSync(caFile, w.caCert)
 })
 afterAll(() => w.close())
 
 function configWith(maxHeaderSize: number | undefined): McpConfig {
-  return {
-    gate: {
-      max_body_size: 1_048_576,
-      request_timeout: 30_000,
-      shutdown_timeout: 2_000,
-      require_agent_auth: false,
-      policy_mode: 'enforce',
-      policy_default: 'allow',
-      ...(maxHeaderSize === undefined ? {} : { max_header_size: maxHeaderSize }),
-      upstream: { ca_file: [caFile], resolve: w.resolve ?? [], allow_private: [] },
-    },
-    mcp: { transport: 'stdio', port: 0 },
-  }
+  return mcpConfig(w, maxHeaderSize === undefined ? {} : { max_header_size: maxHeaderSize })
 }
 
 /** The HTTP gate and both MCP transports, all started from one configuration. */

@@ -1,6 +1,6 @@
-import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMcpHttpServer, type McpHttpServer } from '../src/index.js'
+import { postMcp } from './fixtures/raw-post.js'
 import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
 let w: World
@@ -31,34 +31,7 @@ function callOver(path: string, headers: Record<string, string>) {
     method: 'tools/call',
     params: { name: 'aegis_proxy_request', arguments: { service: 'slack', path } },
   })
-  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
-    (resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/mcp',
-          method: 'POST',
-          agent: false,
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            ...headers,
-          },
-        },
-        (res) => {
-          let text = ''
-          res.setEncoding('utf8')
-          res.on('data', (c: string) => {
-            text += c
-          })
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
-        },
-      )
-      req.on('error', reject)
-      req.end(body)
-    },
-  )
+  return postMcp(port, body, headers)
 }
 
 describe('MCP HTTP: a POST naming two agents', () => {

@@ -1,6 +1,6 @@
-import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMcpHttpServer, type McpHttpServer } from '../src/index.js'
+import { postMcp, type RawReply } from './fixtures/raw-post.js'
 import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
 let w: World
@@ -21,40 +21,8 @@ afterAll(async () => {
   await w.close()
 })
 
-interface Reply {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: string
-}
-
-function post(body: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/mcp',
-        method: 'POST',
-        agent: false,
-        headers: {
-          authorization: `Bearer ${alice}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (c: string) => {
-          text += c
-        })
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
+function post(body: string, headers: Record<string, string> = {}): Promise<RawReply> {
+  return postMcp(port, body, { authorization: `Bearer ${alice}`, ...headers })
 }
 
 const call = (id: unknown, path: string) => ({

@@ -5,6 +5,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendRaw } from '../../proxy/test/fixtures/client.js'
 import { createMcpHttpServer, type McpHttpServer } from '../src/index.js'
+import { postMcp, type RawReply } from './fixtures/raw-post.js'
 import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
 let w: World
@@ -44,12 +45,6 @@ async function connect(token: string): Promise<Client> {
   return client
 }
 
-interface RawReply {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: string
-}
-
 const INITIALIZE = JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
@@ -63,31 +58,7 @@ function post(
   path = '/mcp',
   method = 'POST',
 ): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method,
-        agent: false,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8').on('data', (d: string) => {
-          text += d
-        })
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
+  return postMcp(port, body, headers, { path, method })
 }
 
 describe('streamable HTTP transport', () => {

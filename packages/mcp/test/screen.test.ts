@@ -1,10 +1,10 @@
-import { request } from 'node:http'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMcpHttpServer, createMcpServer, type McpHttpServer } from '../src/index.js'
+import { postMcp, type RawReply } from './fixtures/raw-post.js'
 import { silentLogger, startWorld, type World } from './fixtures/world.js'
 
 // What an agent sends as a tool's name, or in place of its arguments, may be a secret it was told
@@ -57,33 +57,8 @@ async function rawSession() {
   }
 }
 
-function post(body: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/mcp',
-        method: 'POST',
-        agent: false,
-        headers: {
-          authorization: `Bearer ${alice}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-      },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (c: string) => {
-          text += c
-        })
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-      },
-    )
-    req.on('error', reject)
-    req.end(JSON.stringify(body))
-  })
+function post(body: unknown): Promise<RawReply> {
+  return postMcp(port, JSON.stringify(body), { authorization: `Bearer ${alice}` })
 }
 
 async function ledgerText(): Promise<string> {

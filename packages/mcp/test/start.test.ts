@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -7,27 +5,14 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type McpConfig, McpStartError, startMcp } from '../src/index.js'
 import { streamClient } from './fixtures/stream-client.js'
-import { silentLogger, startWorld, type World } from './fixtures/world.js'
+import { mcpConfig, silentLogger, startWorld, type World } from './fixtures/world.js'
 
 let w: World
 let config: McpConfig
 beforeAll(async () => {
   w = await startWorld()
   w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-start-1' })
-  const caFile = join(w.dataDir, 'ca.pem')
-  writeFileSync(caFile, w.caCert)
-  config = {
-    gate: {
-      max_body_size: 1_048_576,
-      request_timeout: 30_000,
-      shutdown_timeout: 2_000,
-      require_agent_auth: false,
-      policy_mode: 'enforce',
-      policy_default: 'allow',
-      upstream: { ca_file: [caFile], resolve: w.resolve ?? [], allow_private: [] },
-    },
-    mcp: { transport: 'stdio', port: 0 },
-  }
+  config = mcpConfig(w)
 })
 afterAll(() => w.close())
 

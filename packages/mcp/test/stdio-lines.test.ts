@@ -1,9 +1,7 @@
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type McpConfig, type RunningMcp, startMcp } from '../src/index.js'
-import { silentLogger, startWorld, type World } from './fixtures/world.js'
+import { mcpConfig, silentLogger, startWorld, type World } from './fixtures/world.js'
 
 const LIMIT = 4 * 1_048_576
 const LEAK = 'sk-live-STDIO-LINE-5d2e'
@@ -17,20 +15,7 @@ beforeAll(async () => {
   w.add({ name: 'slack-bot', service: 'slack', secret: 'xoxb-stdio-lines-1' })
   agent = w.vault.addAgent({ name: 'liner' }).token
   w.vault.grant('liner', 'slack-bot')
-  const caFile = join(w.dataDir, 'ca.pem')
-  writeFileSync(caFile, w.caCert)
-  config = {
-    gate: {
-      max_body_size: 1_048_576,
-      request_timeout: 30_000,
-      shutdown_timeout: 2_000,
-      require_agent_auth: false,
-      policy_mode: 'enforce',
-      policy_default: 'allow',
-      upstream: { ca_file: [caFile], resolve: w.resolve ?? [], allow_private: [] },
-    },
-    mcp: { transport: 'stdio', port: 0 },
-  }
+  config = mcpConfig(w)
 })
 afterAll(async () => {
   for (const r of running) await r.close()
