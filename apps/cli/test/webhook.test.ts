@@ -295,6 +295,31 @@ describe('webhook deliveries / redeliver', () => {
 })
 
 /** Starts `aegis gate` and waits for its "listening on" line. */
+/** Splits the project's key into shares (2 needed): a gate started without the key now is sealed. */
+async function splitKey(p: Project, shares: number): Promise<string[]> {
+  const split = await p.run(['vault', 'split', '--shares', String(shares), '--threshold', '2', '--json'])
+  expect(split.code, split.stderr).toBe(0)
+  return parseJson<{ shares: string[] }>(split).shares
+}
+
+/** Unseals the running gate over its admin socket with two shares (no AEGIS_MASTER_KEY). */
+async function unseal(p: Project, shares: string[]): Promise<void> {
+  const unsealed = await runCli(['vault', 'unseal', '--key-share', '-'], {
+    cwd: p.dir,
+    input: `${shares[0]}\n${shares[1]}\n`,
+  })
+  expect(unsealed.code, unsealed.stderr).toBe(0)
+}
+
+/** A GitHub credential that expires in three days. */
+async function addExpiring(p: Project): Promise<void> {
+  const args = ['vault', 'add', '--name', 'gh', '--service', 'github', '--domains', 'api.github.com']
+  const added = await p.run([...args, '--ttl', '3', '--secret', '-'], {
+    input: 'ghp_expiring_secret_value_0123456789\n',
+  })
+  expect(added.code, added.stderr).toBe(0)
+}
+
 async function startGate(p: Project, args: string[] = []): Promise<{ child: ChildProcess; port: number }> {
   const gate = await startGateProcess(p.dir, args, p.env)
   running.push(gate.child)
@@ -376,9 +401,7 @@ describe('the gate delivers', () => {
       const rx = await receiver()
       closers.push(rx.close)
       const { secret } = await add(p, rx.url, 'blocked_request')
-      const split = await p.run(['vault', 'split', '--shares', '3', '--threshold', '2', '--json'])
-      expect(split.code, split.stderr).toBe(0)
-      const { shares } = parseJson<{ shares: string[] }>(split)
+      const shares = await splitKey(p, 3)
       // No key at hand: the gate starts sealed, and refuses (and records, and queues) a request.
       const gate = await startGateProcess(p.dir, [], {})
       running.push(gate.child)
@@ -390,11 +413,7 @@ describe('the gate delivers', () => {
       )
       expect(held).toMatchObject([{ status: 'pending', attempt: 0 }])
       // Without AEGIS_MASTER_KEY: the shares go to the gate over its admin socket.
-      const unsealed = await runCli(['vault', 'unseal', '--key-share', '-'], {
-        cwd: p.dir,
-        input: `${shares[0]}\n${shares[1]}\n`,
-      })
-      expect(unsealed.code, unsealed.stderr).toBe(0)
+      await unseal(p, shares)
       // The relay polls every second: delivered then, not at the next step of the retry schedule.
       await until(() => rx.received.length === 1, 2_500)
       expect(verify(secret, rx.received[0])).toMatchObject({ type: 'blocked_request' })
@@ -414,34 +433,11 @@ describe('the gate delivers', () => {
       const rx = await receiver()
       closers.push(rx.close)
       const { secret } = await add(p, rx.url, 'credential_expiry')
-      const added = await p.run(
-        [
-          'vault',
-          'add',
-          '--name',
-          'gh',
-          '--service',
-          'github',
-          '--domains',
-          'api.github.com',
-          '--ttl',
-          '3',
-          '--secret',
-          '-',
-        ],
-        { input: 'ghp_expiring_secret_value_0123456789\n' },
-      )
-      expect(added.code, added.stderr).toBe(0)
-      const split = await p.run(['vault', 'split', '--shares', '2', '--threshold', '2', '--json'])
-      expect(split.code, split.stderr).toBe(0)
-      const { shares } = parseJson<{ shares: string[] }>(split)
+      await addExpiring(p)
+      const shares = await splitKey(p, 2)
       const gate = await startGateProcess(p.dir, [], {})
       running.push(gate.child)
-      const unsealed = await runCli(['vault', 'unseal', '--key-share', '-'], {
-        cwd: p.dir,
-        input: `${shares[0]}\n${shares[1]}\n`,
-      })
-      expect(unsealed.code, unsealed.stderr).toBe(0)
+      await unseal(p, shares)
       // Not an hour later, at the next scheduled check.
       await until(() => rx.received.length === 1, 5_000)
       expect(verify(secret, rx.received[0])).toMatchObject({ type: 'credential_expiry' })
@@ -457,24 +453,7 @@ describe('the gate delivers', () => {
       const rx = await receiver()
       closers.push(rx.close)
       const { secret } = await add(p, rx.url, 'credential_expiry')
-      const added = await p.run(
-        [
-          'vault',
-          'add',
-          '--name',
-          'gh',
-          '--service',
-          'github',
-          '--domains',
-          'api.github.com',
-          '--ttl',
-          '3',
-          '--secret',
-          '-',
-        ],
-        { input: 'ghp_expiring_secret_value_0123456789\n' },
-      )
-      expect(added.code, added.stderr).toBe(0)
+      await addExpiring(p)
       const gate = await startGate(p)
       await until(() => rx.received.length === 1)
       const payload = verify(secret, rx.received[0]) as unknown as {
@@ -512,9 +491,7 @@ describe('the gate delivers', () => {
           /^webhooks: \[\]$/m,
           `webhooks:\n  - url: ${rx.url}\n    events: [agent_auth_failure]\n    secret: ${s}`,
         )
-      const split = await p.run(['vault', 'split', '--shares', '2', '--threshold', '2', '--json'])
-      expect(split.code, split.stderr).toBe(0)
-      const { shares } = parseJson<{ shares: string[] }>(split)
+      const shares = await splitKey(p, 2)
       // No key at hand: sealed. The config is still checked at start, without the key.
       writeFileSync(file, withHook('too-short'))
       const refused = await runCli(['gate', '--port', '0'], { cwd: p.dir })
@@ -524,11 +501,7 @@ describe('the gate delivers', () => {
       const gate = await startGateProcess(p.dir, ['--require-agent-auth'], {})
       running.push(gate.child)
       expect(gate.output()).toContain('webhooks from the config file are registered once it is unsealed')
-      const unsealed = await runCli(['vault', 'unseal', '--key-share', '-'], {
-        cwd: p.dir,
-        input: `${shares[0]}\n${shares[1]}\n`,
-      })
-      expect(unsealed.code, unsealed.stderr).toBe(0)
+      await unseal(p, shares)
       expect(await get(gate.port, '/github/user')).toBe(401)
       await until(() => rx.received.length === 1, 5_000)
       const got = rx.received[0]
