@@ -295,6 +295,16 @@ describe('webhook deliveries / redeliver', () => {
 })
 
 /** Starts `aegis gate` and waits for its "listening on" line. */
+/** The project's starter config with one `webhooks:` entry for `url` (agent_auth_failure), by its secret. */
+function configWebhook(file: string, url: string): (secret: string) => string {
+  const starter = readFileSync(file, 'utf8')
+  return (secret) =>
+    starter.replace(
+      /^webhooks: \[\]$/m,
+      `webhooks:\n  - url: ${url}\n    events: [agent_auth_failure]\n    secret: ${secret}`,
+    )
+}
+
 /** Splits the project's key into shares (2 needed): a gate started without the key now is sealed. */
 async function splitKey(p: Project, shares: number): Promise<string[]> {
   const split = await p.run(['vault', 'split', '--shares', String(shares), '--threshold', '2', '--json'])
@@ -485,12 +495,7 @@ describe('the gate delivers', () => {
       closers.push(rx.close)
       const file = join(p.dir, 'aegis.config.yaml')
       const secret = 'config-file-signing-secret-0123'
-      const starter = readFileSync(file, 'utf8')
-      const withHook = (s: string) =>
-        starter.replace(
-          /^webhooks: \[\]$/m,
-          `webhooks:\n  - url: ${rx.url}\n    events: [agent_auth_failure]\n    secret: ${s}`,
-        )
+      const withHook = configWebhook(file, rx.url)
       const shares = await splitKey(p, 2)
       // No key at hand: sealed. The config is still checked at start, without the key.
       writeFileSync(file, withHook('too-short'))
@@ -526,12 +531,7 @@ describe('the gate delivers', () => {
       closers.push(rx.close)
       const file = join(p.dir, 'aegis.config.yaml')
       const secret = 'config-file-signing-secret-0123'
-      const starter = readFileSync(file, 'utf8')
-      const withHook = (s: string) =>
-        starter.replace(
-          /^webhooks: \[\]$/m,
-          `webhooks:\n  - url: ${rx.url}\n    events: [agent_auth_failure]\n    secret: ${s}`,
-        )
+      const withHook = configWebhook(file, rx.url)
       writeFileSync(file, withHook('too-short'))
       const refused = await p.run(['gate', '--port', '0'])
       expect(refused.code).toBe(1)
