@@ -1,4 +1,4 @@
-import { prefixStart } from './hold.js'
+import { CUT_OFF_MIN_BYTES, prefixStart } from './hold.js'
 import { forEachHit, type SecretMatcher, tablesOf } from './matcher.js'
 import {
   type ParsedRecord,
@@ -119,7 +119,9 @@ export class RecordRedactor {
       this.#add(this.#pending)
       this.#pending = EMPTY
     }
-    return this.#release(this.#queue.length, false)
+    // The body ends: a text that ends in the start of a secret (an LLM stopped inside it) loses
+    // it, from CUT_OFF_MIN_BYTES on, as the direct stage cuts a body that ends in one.
+    return this.#release(this.#queue.length, true, undefined, CUT_OFF_MIN_BYTES - 1)
   }
 
   #add(bytes: Buffer): void {
@@ -232,10 +234,13 @@ export class RecordRedactor {
     return { free, ready, loose }
   }
 
-  /** Sends the first `count` queued records (written again where a secret was taken out). */
-  #release(count: number, forced: boolean, loose?: ReadonlySet<string>): Buffer {
+  /**
+   * Sends the first `count` queued records (written again where a secret was taken out). A start
+   * of a possible secret longer than `short` bytes is cut from them (see #letOut).
+   */
+  #release(count: number, forced: boolean, loose?: ReadonlySet<string>, short = SHORT_START_BYTES): Buffer {
     if (count === 0) return EMPTY
-    if (forced || this.#context.size > 0 || (loose?.size ?? 0) > 0) this.#letOut(count, forced, loose)
+    if (forced || this.#context.size > 0 || (loose?.size ?? 0) > 0) this.#letOut(count, forced, loose, short)
     const out: Buffer[] = []
     for (const record of this.#queue.splice(0, count)) {
       this.#queuedBytes -= record.bytes.length
@@ -252,7 +257,7 @@ export class RecordRedactor {
    * part; a start longer than SHORT_START_BYTES is cut from the records leaving. A context that no
    * longer starts a secret goes.
    */
-  #letOut(count: number, forced: boolean, loose?: ReadonlySet<string>): void {
+  #letOut(count: number, forced: boolean, loose: ReadonlySet<string> | undefined, short: number): void {
     const leaving = new Set(this.#queue.slice(0, count))
     // A context changes only when its channel has pieces in the queue.
     const queued = new Set<string>()
@@ -287,7 +292,7 @@ export class RecordRedactor {
     for (const name of names) {
       const { channel, hold, leftEnd } = this.#leaving(channels, name, leaving)
       const cutFrom = Math.max(hold, channel.sent)
-      if ((leftEnd - hold > SHORT_START_BYTES || unkept.has(name)) && cutFrom < leftEnd) {
+      if ((leftEnd - hold > short || unkept.has(name)) && cutFrom < leftEnd) {
         this.#count++
         rewrite(channel, cutFrom, leftEnd, this.#replacement)
         channels = this.#channels(names)

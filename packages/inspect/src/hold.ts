@@ -1,3 +1,4 @@
+import { MIN_SECRET_BYTES } from '@aegis/guard'
 import { FOLD } from './encodings.js'
 import type { tablesOf } from './matcher.js'
 
@@ -28,9 +29,9 @@ function patternsByFirstByte(t: Tables): (number[] | undefined)[] {
   return index
 }
 
-/** Whether buf[at…] is the start of pattern `p` cut off by the end of `buf` (a shorter run, same bytes). */
-function runsOffAsPrefix(t: Tables, p: number, buf: Uint8Array, at: number): boolean {
-  const rest = buf.length - at
+/** Whether buf[at…n) is the start of pattern `p` cut off by the end `n` (a shorter run, same bytes). */
+function runsOffAsPrefix(t: Tables, p: number, buf: Uint8Array, at: number, n = buf.length): boolean {
+  const rest = n - at
   // A whole occurrence in `buf` is found by this scan; only one still growing is a reason to wait.
   if (rest >= (t.length[p] as number)) return false
   const { bytes } = t
@@ -72,4 +73,33 @@ export function prefixStart(t: Tables, buf: Uint8Array, from: number): number {
     for (const p of candidates) if (runsOffAsPrefix(t, p, buf, at)) return at
   }
   return n
+}
+
+/**
+ * Shortest beginning of a pattern that is redacted when the input ends in it (`cutOffStart`): the
+ * gate's shortest secret (MIN_SECRET_BYTES). Shorter is mostly a public prefix (`sk-`, `xoxb-`) and
+ * text ends in such bytes by chance; from 8 bytes on it is as distinctive as a whole secret may be.
+ */
+export const CUT_OFF_MIN_BYTES = MIN_SECRET_BYTES
+
+/**
+ * Where data[…n) ends in the first `CUT_OFF_MIN_BYTES` or more bytes of some pattern — a secret an
+ * answer broke off inside (the upstream ended it there, or cut its echo short) — at or after
+ * `from`; the pattern, or -1 when it does not. The earliest such start wins (the longest piece).
+ * Most inputs stop at the first test: their last byte occurs in no pattern.
+ */
+export function cutOffStart(t: Tables, data: Uint8Array, from: number, n = data.length): CutOff | null {
+  if (n - from < CUT_OFF_MIN_BYTES || t.patternByte[data[n - 1] as number] === 0) return null
+  const index = patternsByFirstByte(t)
+  for (let at = Math.max(from, n - t.longestPattern + 1); at <= n - CUT_OFF_MIN_BYTES; at++) {
+    const candidates = index[data[at] as number]
+    if (candidates === undefined) continue
+    for (const p of candidates) if (runsOffAsPrefix(t, p, data, at, n)) return { start: at, pattern: p }
+  }
+  return null
+}
+
+export interface CutOff {
+  readonly start: number
+  readonly pattern: number
 }

@@ -107,6 +107,8 @@ interface Tables {
   readonly escapedByte: Uint8Array
   /** Length in bytes of the longest secret (its raw form) */
   readonly rawLongest: number
+  /** Length in bytes of the longest pattern */
+  readonly longestPattern: number
 }
 
 const tables = new WeakMap<SecretMatcher, Tables>()
@@ -416,6 +418,7 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[], values:
     secretByte: secret.secretByte,
     escapedByte: patternByte.map((b, i) => b | (ESCAPE_SYNTAX[i] as number)),
     rawLongest: secret.rawLongest,
+    longestPattern: longestOf(patterns),
   }
 }
 

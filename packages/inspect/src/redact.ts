@@ -1,7 +1,7 @@
 import { RecordRedactor } from './delta-redact.js'
 import { asBuffer, isLatin1 } from './encodings.js'
 import { forEachEscapedHit, hasEscapedHit, mayHoldEscape } from './escaped-hits.js'
-import { holdStart } from './hold.js'
+import { cutOffStart, holdStart } from './hold.js'
 import { asciiHasHit, forEachHit, hasHit, type SecretMatcher, tablesOf } from './matcher.js'
 import type { RecordFraming } from './records.js'
 import { holdsStem, USER_TOKEN_KIND, USER_TOKEN_STEM, UserTokenRedactor } from './token-redact.js'
@@ -118,7 +118,7 @@ export class Redactor {
     const t = tablesOf(this.#matcher)
     const base = this.#pendingStart
     const limit = final ? buf.length : this.#safeLimit(buf)
-    const resume = collect(t, buf, limit, this.#lead, final ? -1 : limit)
+    const resume = collect(t, buf, limit, this.#lead, final ? -1 : limit, Math.max(0, this.#covered - base))
     this.#lead = final ? 0 : resume - limit
     let covered = this.#covered - base
     let out: Buffer
@@ -166,9 +166,10 @@ const onEscaped = (p: number, start: number, end: number): void => {
 
 /**
  * Fill `found` with every occurrence in `buf` (raw and escaped) that starts before `limit`; returns
- * where the escape scan of the next chunk must start (see forEachEscapedHit).
+ * where the escape scan of the next chunk must start (see forEachEscapedHit). `cut` -1 says `buf`
+ * ends the body: a secret it ends inside counts too, from `cutFrom` on (see cutOffStart).
  */
-function collect(t: Tables, buf: Buffer, limit: number, lead: number, cut: number): number {
+function collect(t: Tables, buf: Buffer, limit: number, lead: number, cut: number, cutFrom = 0): number {
   found.starts.length = 0
   found.ends.length = 0
   found.kinds.length = 0
@@ -176,7 +177,17 @@ function collect(t: Tables, buf: Buffer, limit: number, lead: number, cut: numbe
   collectLimit = limit
   try {
     forEachHit(t, buf, onDirect)
-    return forEachEscapedHit(t, buf, onEscaped, lead, cut)
+    const resume = forEachEscapedHit(t, buf, onEscaped, lead, cut)
+    if (cut === -1) {
+      // The body ends inside a secret (broken off, or its echo cut short): the piece is not sent.
+      const cutOff = cutOffStart(t, buf, cutFrom)
+      if (cutOff !== null) {
+        found.starts.push(cutOff.start)
+        found.ends.push(buf.length)
+        found.kinds.push(t.kind[cutOff.pattern] as number)
+      }
+    }
+    return resume
   } finally {
     collecting = null
   }
@@ -316,8 +327,32 @@ function redactPartsDirect(
 ): RedactedBytes | null {
   const t = tablesOf(matcher)
   if (parts.length === 1) return redactWhole(t, parts[0] as Buffer, replacementOf(options))
-  if (parts.length === 0 || !containsSecret(parts, matcher)) return null
+  if (parts.length === 0 || (!containsSecret(parts, matcher) && !endsCutOff(t, parts))) return null
   return redactWhole(t, Buffer.concat(parts), replacementOf(options))
+}
+
+/** Whether the parts end inside a secret (see cutOffStart), also one that spans several parts. */
+function endsCutOff(t: Tables, parts: readonly Buffer[]): boolean {
+  const last = parts[parts.length - 1] as Buffer
+  // Most bodies end in a byte no pattern holds (`}`, a newline): nothing is copied.
+  if (last.length > 0 && t.patternByte[last[last.length - 1] as number] === 0) return false
+  const n = tailWindow(parts, t.longestPattern - 1)
+  return cutOffStart(t, windowBytes, 0, n) !== null
+}
+
+/** Writes the last `reach` bytes of the parts into `windowBytes`; returns how many. */
+function tailWindow(parts: readonly Buffer[], reach: number): number {
+  if (windowBytes.length < reach) windowBytes = Buffer.alloc(2 * reach)
+  let first = parts.length
+  let taken = 0
+  while (first > 0 && taken < reach) taken += (parts[--first] as Buffer).length
+  let skip = Math.max(0, taken - reach)
+  let o = 0
+  for (let i = first; i < parts.length; i++) {
+    o += (parts[i] as Buffer).copy(windowBytes, o, skip)
+    skip = 0
+  }
+  return o
 }
 
 /**

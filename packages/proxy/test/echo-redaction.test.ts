@@ -1,0 +1,98 @@
+import zlib from 'node:zlib'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Harness, startHarness } from './fixtures/harness.js'
+import { head, throughScript, write } from './fixtures/scripted.js'
+import type { Script } from './fixtures/upstream.js'
+
+// Upstreams that echo the credential back in a form the agent could read: what the agent receives,
+// byte for byte, and what the ledger row says.
+
+const SECRET = 'sk-quirk-0123456789abcdefXYZ'
+/** The first 21 of its 28 characters: what a broken-off echo used to give away. */
+const START = SECRET.slice(0, 21)
+let h: Harness
+let token: string
+beforeAll(async () => {
+  h = await startHarness()
+  h.add({ name: 'quirk', service: 'q', secret: SECRET })
+  token = h.vault.addAgent({ name: 'echoing' }).token
+  h.vault.grant('echoing', 'quirk')
+  h.gate.refresh()
+})
+afterAll(async () => {
+  await h.close()
+})
+
+const through = (name: string, script: Script) => throughScript(h, token, 'q', name, script)
+
+/** A whole answer: the head lines, then the body, then the end of the connection. */
+const answer =
+  (lines: string[], body: Buffer): Script =>
+  (s) => {
+    write(s, head([...lines, 'Connection: close']), body)
+    s.end()
+  }
+
+/** Every piece of the secret of 8 characters or more the agent could read in `bytes`. */
+function pieces(bytes: Buffer): string[] {
+  const text = bytes.toString('latin1')
+  const out: string[] = []
+  for (let at = 0; at + 8 <= SECRET.length; at++)
+    if (text.includes(SECRET.slice(at, at + 8))) out.push(SECRET.slice(at, at + 8))
+  return out
+}
+
+describe('an answer that ends inside an echoed secret', () => {
+  const PAD = 'p'.repeat(70_000) // past the whole-body limit: streamed
+  const cases: [string, string, (b: Buffer) => Buffer, string[]][] = [
+    ['small, with a Content-Length (redacted whole)', '', (b) => b, []],
+    ['large (streamed)', PAD, (b) => b, []],
+    ['gzip (decoded as a stream)', '', zlib.gzipSync, ['Content-Encoding: gzip']],
+    [
+      'stored deflate (decoded as a stream)',
+      '',
+      (b) => zlib.deflateRawSync(b, { level: 0 }),
+      ['Content-Encoding: deflate'],
+    ],
+  ]
+  for (const [name, pad, encode, extra] of cases) {
+    it(`${name}: the start of the secret becomes [REDACTED], and the row counts it`, async () => {
+      const sent = encode(Buffer.from(`${pad}{"echo":"${START}`))
+      const got = await through('ends-inside', answer([...extra, `Content-Length: ${sent.length}`], sent))
+      expect(got.status).toBe(200)
+      expect(got.body.toString()).toBe(`${pad}{"echo":"[REDACTED]`)
+      expect(pieces(Buffer.from(got.raw, 'latin1'))).toEqual([])
+      expect(got.row).toMatchObject({ decision: 'allowed', status: 200, redactions: 1 })
+      expect(got.row.bytesOut).toBe(got.body.length)
+      if (name.startsWith('small'))
+        expect(got.raw).toMatch(new RegExp(`\\r\\ncontent-length: ${got.body.length}\\r\\n`, 'i'))
+    })
+  }
+
+  it('a start under 8 characters (`sk-quir`, a public prefix) is left as it is', async () => {
+    const sent = Buffer.from(`{"echo":"${SECRET.slice(0, 7)}`)
+    const got = await through('short-start', answer([`Content-Length: ${sent.length}`], sent))
+    expect(got.body.toString()).toBe(sent.toString())
+    expect(got.row).toMatchObject({ decision: 'allowed' })
+    expect(got.row.redactions ?? 0).toBe(0)
+  })
+
+  it('a deflate body broken off inside the secret (a failed decode): no piece of it is sent, the row says failed', async () => {
+    const whole = zlib.deflateRawSync(Buffer.from(`${PAD}{"echo":"${SECRET}"}`), { level: 0 })
+    // Stored blocks carry the text as it is: cut the compressed body 21 characters into the secret.
+    const cut = whole.subarray(0, whole.indexOf(START) + START.length)
+    const got = await through(
+      'deflate-cut',
+      answer(['Content-Encoding: deflate', `Content-Length: ${cut.length}`], cut),
+    )
+    expect(pieces(Buffer.from(got.raw, 'latin1'))).toEqual([])
+    expect(got.row).toMatchObject({ decision: 'failed' })
+  })
+
+  it('an upstream that closes the connection inside the secret (streamed): no piece of it is sent', async () => {
+    const sent = Buffer.from(`${PAD}{"echo":"${START}`)
+    const got = await through('broken-off', answer([`Content-Length: ${sent.length + 100}`], sent))
+    expect(pieces(Buffer.from(got.raw, 'latin1'))).toEqual([])
+    expect(got.row).toMatchObject({ decision: 'failed' })
+  })
+})
