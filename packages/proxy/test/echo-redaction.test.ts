@@ -96,3 +96,29 @@ describe('an answer that ends inside an echoed secret', () => {
     expect(got.row).toMatchObject({ decision: 'failed' })
   })
 })
+
+describe('a secret base64-encoded inside a larger blob', () => {
+  for (const [align, url] of [
+    [0, false],
+    [1, false],
+    [2, false],
+    [0, true],
+    [1, true],
+    [2, true],
+  ] as const) {
+    it(`at offset ${align} mod 3${url ? ', base64url' : ''}: its stable middle becomes [REDACTED]`, async () => {
+      const blob = Buffer.concat([Buffer.from('ab'.slice(0, align)), Buffer.from(`id:${SECRET};ok`)])
+      const text = blob.toString(url ? 'base64url' : 'base64')
+      const sent = Buffer.from(`{"blob":"${text}"}`)
+      const got = await through('base64', answer([`Content-Length: ${sent.length}`], sent))
+      const blobOut = /"blob":"([^"]*)"/.exec(got.body.toString())?.[1] ?? ''
+      expect(blobOut).toContain('[REDACTED]')
+      // What is left of the text, decoded at every alignment, gives no 8 characters of the secret.
+      const kept = blobOut.split('[REDACTED]').join('')
+      for (let skip = 0; skip < 4; skip++) {
+        expect(pieces(Buffer.from(kept.slice(skip), 'base64'))).toEqual([])
+      }
+      expect(got.row).toMatchObject({ decision: 'allowed', redactions: 1 })
+    })
+  }
+})
