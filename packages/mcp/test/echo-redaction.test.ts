@@ -1,7 +1,7 @@
 import zlib from 'node:zlib'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, startWorld, textOf, type World } from './fixtures/world.js'
+import { call, problemOf, startWorld, textOf, type World } from './fixtures/world.js'
 
 // The MCP channel redacts an upstream's answer with the gate's stages: what the agent reads.
 const SECRET = 'sk-mcp-echo-0123456789abcdefXYZ'
@@ -42,4 +42,26 @@ describe('MCP: an answer that ends inside an echoed secret', () => {
       expect(got.row).toMatchObject({ decision: 'allowed', redactions: 1 })
     })
   }
+})
+
+describe('MCP: a compressed answer that expands without bound (a compression bomb)', () => {
+  it('is cut off near the gate bound, even under a larger MCP limit: response_too_large, in the result and the row', async () => {
+    const roomy = await w.connect({ maxResponseBytes: 128 * 1_048_576 })
+    const bomb = zlib.gzipSync(Buffer.alloc(64 * 1_048_576))
+    w.upstream.scripts.set('bomb', (s) => {
+      s.write(
+        `HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${bomb.length}\r\nConnection: close\r\n\r\n`,
+      )
+      s.end(bomb)
+    })
+    const problem = problemOf(
+      await call(roomy, 'aegis_proxy_request', { service: 'echo', path: '/script/bomb' }),
+    )
+    expect(problem).toMatchObject({ code: 'response_too_large', status: 502, upstreamStatus: 200 })
+    expect(String(problem.detail)).toMatch(
+      /decoded to more than 4194304 bytes and 100 times its compressed size/,
+    )
+    await w.ledger.flush()
+    expect(w.ledger.query({ limit: 1 })[0]).toMatchObject({ decision: 'failed', code: 'response_too_large' })
+  })
 })

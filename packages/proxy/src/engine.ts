@@ -29,7 +29,7 @@ import { bodySize } from './stages/body-size.js'
 import { Budgets, type RateLimitFailureMode } from './stages/budget.js'
 import { expiry } from './stages/expiry.js'
 import { grant, identity } from './stages/identity.js'
-import { inspection } from './stages/inspect.js'
+import { DECODE_FACTOR, inspection } from './stages/inspect.js'
 import { method } from './stages/method.js'
 import { type PolicyStageOptions, policy } from './stages/policy.js'
 import { credentialRate } from './stages/rate.js'
@@ -363,6 +363,7 @@ export class GateEngine {
         response.coding,
         response.body,
         ctx.snapshot.matcher,
+        this.#forwardLimits.maxBodySize * DECODE_FACTOR,
       )
       redacted = redacting instanceof Promise ? await redacting : redacting
     } catch (error) {

@@ -3,6 +3,7 @@ import { failureDetail, failureReason } from './failure-reason.js'
 import { BodyTooLargeError } from './upstream/body.js'
 import { UnredactableResponseError } from './upstream/coding.js'
 import { UpstreamBodyTimeoutError, UpstreamDeadlineError } from './upstream/exchange.js'
+import { ResponseTooLargeError } from './upstream/expansion.js'
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
@@ -46,10 +47,20 @@ function isTimeout(cause: unknown): boolean {
 
 /**
  * The ledger code of a response that failed after its head was sent: a body that paused past the
- * deadline is `upstream_timeout` (it was recorded `upstream_unreachable`), anything else stays that.
+ * deadline is `upstream_timeout` (it was recorded `upstream_unreachable`), a compressed one cut off
+ * for expanding too far `response_too_large`, anything else `upstream_unreachable`.
  */
-export function deliveryFailureCode(error: unknown): 'upstream_timeout' | 'upstream_unreachable' {
-  return isTimeout(causeOf(error)) ? 'upstream_timeout' : 'upstream_unreachable'
+export function deliveryFailureCode(
+  error: unknown,
+): 'upstream_timeout' | 'upstream_unreachable' | 'response_too_large' {
+  const cause = causeOf(error)
+  if (cause instanceof ResponseTooLargeError) return 'response_too_large'
+  return isTimeout(cause) ? 'upstream_timeout' : 'upstream_unreachable'
+}
+
+/** Whether a response failed because its compressed body expanded past the bound (ExpansionLimit). */
+export function isResponseTooLarge(error: unknown): boolean {
+  return causeOf(error) instanceof ResponseTooLargeError
 }
 
 /**
@@ -58,6 +69,7 @@ export function deliveryFailureCode(error: unknown): 'upstream_timeout' | 'upstr
  */
 export function deliveryFailureDetail(error: unknown): string {
   const cause = causeOf(error)
+  if (cause instanceof ResponseTooLargeError) return cause.message
   if (isTimeout(cause)) return 'The upstream response paused longer than the deadline before it was complete'
   const reason = failureReason(cause, true)
   if (reason.kind === 'malformed') {

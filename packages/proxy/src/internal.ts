@@ -17,7 +17,7 @@ export {
 } from './admin/server.js'
 export { ADMIN_SOCKET, adminSockets } from './admin/socket.js'
 export { Drain } from './drain.js'
-export { deliveryFailureCode, deliveryFailureDetail } from './errors.js'
+export { deliveryFailureCode, deliveryFailureDetail, isResponseTooLarge } from './errors.js'
 export {
   anonymousAccessFromConfig,
   connectionLimitsFromConfig,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import zlib from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from './fixtures/harness.js'
@@ -121,4 +122,44 @@ describe('a secret base64-encoded inside a larger blob', () => {
       expect(got.row).toMatchObject({ decision: 'allowed', redactions: 1 })
     })
   }
+})
+
+describe('a compressed answer that expands without bound (a compression bomb)', () => {
+  /** The gate's default body limit is 1 MiB: a compressed answer decodes freely to 4 × that. */
+  const FLOOR = 4 * 1_048_576
+
+  it('64 MiB of gzip-compressed zeros (64 KiB sent): cut off near the bound, the row says response_too_large', async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(64 * 1_048_576))
+    const got = await through(
+      'bomb',
+      answer(['Content-Encoding: gzip', `Content-Length: ${bomb.length}`], bomb),
+    )
+    expect(got.status).toBe(200) // the head went out before the body expanded
+    expect(got.body.length).toBeLessThanOrEqual(FLOOR + 1_048_576)
+    expect(got.raw.endsWith('0\r\n\r\n')).toBe(false) // cut off: never a complete answer
+    expect(got.row).toMatchObject({ decision: 'failed', code: 'response_too_large', status: 200 })
+    expect(got.row.bytesOut).toBe(got.body.length)
+  })
+
+  it('a large answer that compresses as text does (6 MiB of base64 text) arrives whole', async () => {
+    const text = Buffer.from(randomBytes(4_718_592).toString('base64'))
+    const sent = zlib.gzipSync(text, { level: 1 })
+    const got = await through(
+      'big-gzip',
+      answer(['Content-Encoding: gzip', `Content-Length: ${sent.length}`], sent),
+    )
+    expect(got.body.equals(text)).toBe(true)
+    expect(got.row).toMatchObject({ decision: 'allowed', status: 200, bytesOut: text.length })
+  })
+
+  it('a compressed answer under the floor decodes however far it expands (1 MiB of zeros)', async () => {
+    const zeros = Buffer.alloc(1_048_576)
+    const sent = zlib.gzipSync(zeros)
+    const got = await through(
+      'small-bomb',
+      answer(['Content-Encoding: gzip', `Content-Length: ${sent.length}`], sent),
+    )
+    expect(got.body.equals(zeros)).toBe(true)
+    expect(got.row).toMatchObject({ decision: 'allowed' })
+  })
 })

@@ -67,6 +67,7 @@ describe('@aegis/proxy/internal', () => {
         'deliveryFailureCode',
         'deliveryFailureDetail',
         'guardConnections',
+        'isResponseTooLarge',
         'lingerAfterAnswer',
         'listenOn',
         'readTlsPair',

@@ -33,7 +33,9 @@ beforeAll(async () => {
   await new Promise((r) => spare.close(r))
   const at = (host: string, addressPort: number) => ({ host, port: 443, address: '127.0.0.1', addressPort })
   h = await startHarness({
-    gate: { logger: log.logger },
+    // A 16 MiB body limit: a compressed answer then decodes freely to 64 MiB (4 ×), which the
+    // 50 MB gzip answer below needs (past that bound it may expand at most 100-fold).
+    gate: { logger: log.logger, limits: { maxBodySize: 16 * 1_048_576 } },
     extraResolve: [
       at('plain.test', (plain.address() as AddressInfo).port),
       at('closed.test', closedPort),

@@ -6,7 +6,12 @@ import {
   type GateRequest,
   type Outcome,
 } from '@aegis/proxy'
-import { type Drain, deliveryFailureCode, deliveryFailureDetail } from '@aegis/proxy/internal'
+import {
+  type Drain,
+  deliveryFailureCode,
+  deliveryFailureDetail,
+  isResponseTooLarge,
+} from '@aegis/proxy/internal'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { checkedByTheTool } from '../advertised-schema.js'
@@ -145,21 +150,22 @@ async function forwardCall(
     outcome.body.destroy()
     if (signal?.aborted) return cancelled(outcome, req.id)
     outcome.finish({ bytesOut: 0, error })
-    return refusalResult(refuse(deliveryFailureCode(error), deliveryFailureDetail(error)), req.id)
+    // A compressed answer that expanded past the gate's bound (a compression bomb).
+    if (isResponseTooLarge(error)) {
+      return tooLarge(outcome, req.id, `${deliveryFailureDetail(error)}; nothing was returned`, {})
+    }
+    const code = deliveryFailureCode(error) as 'upstream_timeout' | 'upstream_unreachable'
+    return refusalResult(refuse(code, deliveryFailureDetail(error)), req.id)
   }
   // Cancelled as the last bytes came: the client reads nothing of it.
   if (signal?.aborted) return cancelled(outcome, req.id)
   if (!read.ok) {
     outcome.finish({ bytesOut: 0, code: 'response_too_large' satisfies DeliveryCode })
-    return problemResult(
-      problemOf(
-        'response_too_large',
-        502,
-        'Response too large',
-        `The upstream response is over the MCP limit of ${ctx.maxResponseBytes} bytes; nothing was returned`,
-        { limit: ctx.maxResponseBytes, upstreamStatus: outcome.status },
-        req.id,
-      ),
+    return tooLarge(
+      outcome,
+      req.id,
+      `The upstream response is over the MCP limit of ${ctx.maxResponseBytes} bytes; nothing was returned`,
+      { limit: ctx.maxResponseBytes },
     )
   }
   outcome.finish({ bytesOut: read.bytes.length })
@@ -169,6 +175,25 @@ async function forwardCall(
     ...encodeBody(read.bytes, headerValue(outcome.headers, 'content-type')),
   }
   return jsonResult(response)
+}
+
+/** The `response_too_large` problem for an answer the call does not return. */
+function tooLarge(
+  outcome: ForwardedOutcome,
+  requestId: string,
+  detail: string,
+  extra: Record<string, unknown>,
+): CallToolResult {
+  return problemResult(
+    problemOf(
+      'response_too_large',
+      502,
+      'Response too large',
+      detail,
+      { ...extra, upstreamStatus: outcome.status },
+      requestId,
+    ),
+  )
 }
 
 /**

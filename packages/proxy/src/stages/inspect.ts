@@ -22,7 +22,7 @@ import { DecodeSlots } from './decode-slots.js'
  * that follows holds the event loop, and at 4 MiB (the default 1 MiB limit) it stays near 20 ms
  * at the 200 MB/s inspection floor — at the former 8 it was twice that, for a 15-byte brotli bomb.
  */
-const DECODE_FACTOR = 4
+export const DECODE_FACTOR = 4
 
 /**
  * Decodes at once, per gate: zlib runs them on libuv's thread pool (4 threads by default), so 2

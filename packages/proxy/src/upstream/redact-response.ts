@@ -13,6 +13,7 @@ import {
 import { responseCharset, Utf16ToUtf8, utf8ContentType } from './charset.js'
 import { UnredactableResponseError } from './coding.js'
 import type { UpstreamBody } from './exchange.js'
+import { CompressedCount, ExpansionLimit } from './expansion.js'
 
 /** Bodies up to this size are redacted whole, so their Content-Length stays exact. */
 const BUFFER_LIMIT = 64 * 1024
@@ -30,7 +31,9 @@ export interface RedactedResponse {
 /**
  * Replaces every vault secret (in every encoding) in the response headers and body before the
  * agent sees it — whatever the upstream echoes. A body with a content `coding` (from
- * `responseCoding`, which read the raw headers) is decoded first and sent uncompressed. Small bodies
+ * `responseCoding`, which read the raw headers) is decoded first and sent uncompressed; past
+ * `decodedFloor` bytes it may expand at most MAX_EXPANSION-fold, else it is cut off with a
+ * `ResponseTooLargeError` (a compression bomb costs the gate a bounded multiple). Small bodies
  * are redacted whole and keep an exact Content-Length; larger ones stream through the redactor
  * (chunked, no Content-Length), which holds back only what a secret split across chunks needs.
  * An SSE or JSON-lines body is also redacted across its records (a credential an LLM streams back
@@ -48,6 +51,7 @@ export function redactResponse(
   coding: string | null,
   body: UpstreamBody,
   matcher: SecretMatcher,
+  decodedFloor: number,
 ): RedactedResponse | Promise<RedactedResponse> {
   let count = redactHeaders(headers, matcher)
   if (method === 'HEAD' || status === 204 || status === 304) {
@@ -102,6 +106,7 @@ export function redactResponse(
     return { headers, body: () => stream, parts: null, redactions: () => count + redactor.count }
   }
   const stages: Transform[] = []
+  let compressed: CompressedCount | null = null
   if (coding !== null) {
     const inflate = createDecoder(coding)
     if (inflate === null) {
@@ -109,7 +114,9 @@ export function redactResponse(
       body.destroy()
       throw new UnredactableResponseError('the upstream sent a content coding the gate cannot decode')
     }
-    stages.push(inflate)
+    // A compression bomb is cut off past `decodedFloor` bytes (see ExpansionLimit).
+    compressed = new CompressedCount()
+    stages.push(inflate, new ExpansionLimit(compressed, decodedFloor))
   }
   let asSent: RedactStream | null = null
   if (charset !== null) {
@@ -122,7 +129,7 @@ export function redactResponse(
   // Compressed or UTF-16: decode, redact, send it uncompressed in UTF-8. One pipeline, so a reader
   // that goes away tears it all down, down to the upstream request.
   const redactor = redactStream(matcher, options)
-  pipeline([body.stream(), ...stages, redactor]).catch(() => undefined)
+  pipeline([body.stream(compressed ?? undefined), ...stages, redactor]).catch(() => undefined)
   return {
     headers,
     body: () => redactor,
