@@ -9,6 +9,10 @@ export type Encoding =
   | 'form'
   /** HTML character references (`&#43;`, `&plus;`); only partly escaped secrets are found this way */
   | 'html'
+  /** UTF-16 code units, low byte first (a body in UTF-16LE, whatever its charset says) */
+  | 'utf-16le'
+  /** UTF-16 code units, high byte first */
+  | 'utf-16be'
 
 /** One byte pattern derived from a secret. `fold` patterns match ASCII letters case-insensitively. */
 export interface EncodedForm {
@@ -96,6 +100,11 @@ export function encodedForms(value: string): EncodedForm[] {
   for (const middle of middles) add(middle.replaceAll('+', '-').replaceAll('/', '_'), 'base64url', false)
   add(raw.toString('hex'), 'hex', true)
   add(jsonEscapeEveryChar(value), 'json-escape', true)
+  // A body in UTF-16 with no charset, or the wrong one, holds the secret as these bytes: found and
+  // redacted whatever the Content-Type says (see redact.ts for the replacement in kind).
+  const wide = Buffer.from(value, 'utf16le')
+  add(wide, 'utf-16le', false)
+  add(Buffer.from(wide).swap16(), 'utf-16be', false)
   const stringified = JSON.stringify(value).slice(1, -1)
   if (stringified !== value) add(Buffer.from(stringified, 'utf8'), 'json-escape', false)
   if (value.includes('/')) add(Buffer.from(stringified.replaceAll('/', '\\/'), 'utf8'), 'json-escape', false)

@@ -1,6 +1,6 @@
 import { MIN_SECRET_BYTES } from '@aegis/guard'
 import { FOLD } from './encodings.js'
-import type { tablesOf } from './matcher.js'
+import { type tablesOf, UTF16BE, UTF16LE } from './matcher.js'
 
 type Tables = ReturnType<typeof tablesOf>
 
@@ -88,15 +88,37 @@ export const CUT_OFF_MIN_BYTES = MIN_SECRET_BYTES
  * `from`; the pattern, or -1 when it does not. The earliest such start wins (the longest piece).
  * Most inputs stop at the first test: their last byte occurs in no pattern.
  */
-export function cutOffStart(t: Tables, data: Uint8Array, from: number, n = data.length): CutOff | null {
+export function cutOffStart(
+  t: Tables,
+  data: Uint8Array,
+  from: number,
+  n = data.length,
+  base = 0,
+): CutOff | null {
   if (n - from < CUT_OFF_MIN_BYTES || t.patternByte[data[n - 1] as number] === 0) return null
-  const index = patternsByFirstByte(t)
   for (let at = Math.max(from, n - t.longestPattern + 1); at <= n - CUT_OFF_MIN_BYTES; at++) {
-    const candidates = index[data[at] as number]
-    if (candidates === undefined) continue
-    for (const p of candidates) if (runsOffAsPrefix(t, p, data, at, n)) return { start: at, pattern: p }
+    const p = prefixAt(t, data, at, n, -1)
+    if (p === -1) continue
+    // In UTF-16 an ASCII start reads in both byte orders, one byte apart: the one at an odd offset
+    // of the body is the misreading when the other follows (see redact.ts `assemble`).
+    const form = t.encoding[p] as number
+    if ((form === UTF16LE || form === UTF16BE) && ((base + at) & 1) === 1 && n - at > CUT_OFF_MIN_BYTES) {
+      const other = prefixAt(t, data, at + 1, n, form === UTF16LE ? UTF16BE : UTF16LE)
+      if (other !== -1) return { start: at + 1, pattern: other }
+    }
+    return { start: at, pattern: p }
   }
   return null
+}
+
+/** A pattern (of encoding `form`, or any when -1) that data[at…n) is the cut-off start of; else -1. */
+function prefixAt(t: Tables, data: Uint8Array, at: number, n: number, form: number): number {
+  const candidates = patternsByFirstByte(t)[data[at] as number]
+  if (candidates === undefined) return -1
+  for (const p of candidates) {
+    if ((form === -1 || t.encoding[p] === form) && runsOffAsPrefix(t, p, data, at, n)) return p
+  }
+  return -1
 }
 
 export interface CutOff {

@@ -50,7 +50,12 @@ const ENCODINGS: readonly Encoding[] = [
   'json-escape',
   'form',
   'html',
+  'utf-16le',
+  'utf-16be',
 ]
+/** Indexes of the UTF-16 forms in ENCODINGS (a pattern's `encoding`). */
+export const UTF16LE = ENCODINGS.indexOf('utf-16le')
+export const UTF16BE = ENCODINGS.indexOf('utf-16be')
 /** Bytes a key of `words` words needs so that `stride` consecutive aligned reads can hold it. */
 const spanOf = (words: number, stride: number): number => words * WORD + stride * WORD - 1
 /** Shortest pattern keyed by one word. */
@@ -109,6 +114,8 @@ interface Tables {
   readonly rawLongest: number
   /** Length in bytes of the longest pattern */
   readonly longestPattern: number
+  /** Per pattern: for a UTF-16 form, the same secret's form in the other byte order; else -1 */
+  readonly counterpart: Int32Array
 }
 
 const tables = new WeakMap<SecretMatcher, Tables>()
@@ -202,6 +209,8 @@ interface Pattern {
   readonly encoding: Encoding
   readonly fold: boolean
   readonly kind: number
+  /** For a UTF-16 form: the same secret's form in the other byte order; else -1. */
+  readonly counterpart: number
 }
 
 /**
@@ -230,12 +239,19 @@ export function buildMatcher(secrets: readonly SecretInput[], options: MatcherOp
       kinds.push(secret.kind)
       kindIndex.set(secret.kind, kind)
     }
+    const wide = { le: -1, be: -1 }
     for (const form of encodedForms(secret.value)) {
       if (form.bytes.length < SHORT_SPAN) continue
       const key = `${form.fold ? 'f' : 'x'}${asBuffer(form.bytes).toString('latin1')}`
       if (seenPatterns.has(key)) continue
       seenPatterns.add(key)
-      patterns.push({ ...form, kind })
+      if (form.encoding === 'utf-16le') wide.le = patterns.length
+      if (form.encoding === 'utf-16be') wide.be = patterns.length
+      patterns.push({ ...form, kind, counterpart: -1 })
+    }
+    if (wide.le !== -1 && wide.be !== -1) {
+      patterns[wide.le] = { ...(patterns[wide.le] as Pattern), counterpart: wide.be }
+      patterns[wide.be] = { ...(patterns[wide.be] as Pattern), counterpart: wide.le }
     }
   }
   return new SecretMatcher(
@@ -419,13 +435,42 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[], values:
     escapedByte: patternByte.map((b, i) => b | (ESCAPE_SYNTAX[i] as number)),
     rawLongest: secret.rawLongest,
     longestPattern: longestOf(patterns),
+    counterpart: Int32Array.from(patterns, (p) => p.counterpart),
   }
 }
 
 type OnHit = (pattern: number, start: number) => void
 
+/**
+ * Whether the UTF-16 occurrence of pattern `p` at data[start…n) is the misreading of the other
+ * byte order one byte off: text below U+0100 in UTF-16 reads as both (`"\0s\0k\0` holds
+ * `s\0k\0` and `\0s\0k`). The occurrence at an odd offset of the body (`base` + start) is the
+ * misreading when the other order's occurrence is there beside it (after it for big-endian, before
+ * it for little-endian, possibly from `before`, the byte ahead of `data`); false for anything else.
+ */
+export function isMisreading(
+  t: Tables,
+  data: Uint8Array,
+  n: number,
+  p: number,
+  start: number,
+  base: number,
+  before = -1,
+): boolean {
+  const other = t.counterpart[p] as number
+  if (other === -1 || ((base + start) & 1) === 0) return false
+  if (t.encoding[p] === UTF16BE) return verify(t, data, n, other, start + 1)
+  if (start > 0) return verify(t, data, n, other, start - 1)
+  // The other reading starts at `before`, the byte ahead of data[0] (an earlier chunk's last).
+  const off = t.offset[other] as number
+  const len = t.length[other] as number
+  if (before !== t.bytes[off] || len - 1 > n) return false
+  for (let k = 1; k < len; k++) if (data[k - 1] !== t.bytes[off + k]) return false
+  return true
+}
+
 /** Whether pattern `p` occurs at data[start…], within the first `n` bytes of `data`. */
-function verify(t: Tables, data: Uint8Array, n: number, p: number, start: number): boolean {
+export function verify(t: Tables, data: Uint8Array, n: number, p: number, start: number): boolean {
   const len = t.length[p] as number
   if (start < 0 || start + len > n) return false
   const { bytes } = t

@@ -2,7 +2,16 @@ import { RecordRedactor } from './delta-redact.js'
 import { asBuffer, isLatin1 } from './encodings.js'
 import { forEachEscapedHit, hasEscapedHit, mayHoldEscape } from './escaped-hits.js'
 import { cutOffStart, holdStart } from './hold.js'
-import { asciiHasHit, forEachHit, hasHit, type SecretMatcher, tablesOf } from './matcher.js'
+import {
+  asciiHasHit,
+  forEachHit,
+  hasHit,
+  isMisreading,
+  type SecretMatcher,
+  tablesOf,
+  UTF16BE,
+  UTF16LE,
+} from './matcher.js'
 import type { RecordFraming } from './records.js'
 import { holdsStem, USER_TOKEN_KIND, USER_TOKEN_STEM, UserTokenRedactor } from './token-redact.js'
 
@@ -41,6 +50,8 @@ export class Redactor {
   #covered = -1
   /** bytes at the start of #pending that end an escape begun before it (a `\` pairs with them) */
   #lead = 0
+  /** the last byte before #pending (UTF-16: the byte a misreading is told by), or -1 */
+  #before = -1
   #count = 0
   #kinds: Set<string> | null = null
   #ended = false
@@ -117,8 +128,17 @@ export class Redactor {
   #process(buf: Buffer, final: boolean): Buffer {
     const t = tablesOf(this.#matcher)
     const base = this.#pendingStart
-    const limit = final ? buf.length : this.#safeLimit(buf)
-    const resume = collect(t, buf, limit, this.#lead, final ? -1 : limit, Math.max(0, this.#covered - base))
+    let limit = final ? buf.length : this.#safeLimit(buf)
+    const cutFrom = Math.max(0, this.#covered - base)
+    let resume = collect(t, buf, limit, this.#lead, final ? -1 : limit, cutFrom, base)
+    const undecided = final || found.starts.length === 0 ? -1 : undecidedStart(t, buf, base)
+    if (undecided !== -1) {
+      // A UTF-16 occurrence that may be a misreading waits for the byte that tells.
+      limit = undecided
+      resume = collect(t, buf, limit, this.#lead, limit, cutFrom, base)
+    }
+    const before = this.#before
+    if (limit > 0) this.#before = buf[limit - 1] as number
     this.#lead = final ? 0 : resume - limit
     let covered = this.#covered - base
     let out: Buffer
@@ -127,7 +147,7 @@ export class Redactor {
       out = emitted === 0 && limit === buf.length ? buf : buf.subarray(emitted, limit)
     } else {
       this.#kinds ??= new Set()
-      out = assemble(t, buf, covered, limit, this.#replacement, this.#kinds)
+      out = assemble(t, buf, covered, limit, this.#replacement, this.#kinds, base, before)
       covered = assembled.covered
       this.#count += assembled.runs
     }
@@ -144,7 +164,13 @@ type Tables = ReturnType<typeof tablesOf>
  * The occurrences one scan found, as parallel lists. Reused by every scan: a scan runs to its end
  * synchronously and never starts another, so a body without a secret allocates nothing here.
  */
-const found = { starts: [] as number[], ends: [] as number[], kinds: [] as number[] }
+const found = {
+  starts: [] as number[],
+  ends: [] as number[],
+  kinds: [] as number[],
+  /** the pattern found as it is (or cut off at the end), -1 for an escaped spelling */
+  patterns: [] as number[],
+}
 let collecting: Tables | null = null
 /** occurrences that start at or after it are found again, whole, with the next chunk */
 let collectLimit = 0
@@ -155,6 +181,7 @@ const onDirect = (p: number, start: number): void => {
   found.starts.push(start)
   found.ends.push(start + (t.length[p] as number))
   found.kinds.push(t.kind[p] as number)
+  found.patterns.push(p)
 }
 
 const onEscaped = (p: number, start: number, end: number): void => {
@@ -162,6 +189,7 @@ const onEscaped = (p: number, start: number, end: number): void => {
   found.starts.push(start)
   found.ends.push(end)
   found.kinds.push((collecting as Tables).kind[p] as number)
+  found.patterns.push(-1)
 }
 
 /**
@@ -169,10 +197,19 @@ const onEscaped = (p: number, start: number, end: number): void => {
  * where the escape scan of the next chunk must start (see forEachEscapedHit). `cut` -1 says `buf`
  * ends the body: a secret it ends inside counts too, from `cutFrom` on (see cutOffStart).
  */
-function collect(t: Tables, buf: Buffer, limit: number, lead: number, cut: number, cutFrom = 0): number {
+function collect(
+  t: Tables,
+  buf: Buffer,
+  limit: number,
+  lead: number,
+  cut: number,
+  cutFrom = 0,
+  base = 0,
+): number {
   found.starts.length = 0
   found.ends.length = 0
   found.kinds.length = 0
+  found.patterns.length = 0
   collecting = t
   collectLimit = limit
   try {
@@ -180,11 +217,12 @@ function collect(t: Tables, buf: Buffer, limit: number, lead: number, cut: numbe
     const resume = forEachEscapedHit(t, buf, onEscaped, lead, cut)
     if (cut === -1) {
       // The body ends inside a secret (broken off, or its echo cut short): the piece is not sent.
-      const cutOff = cutOffStart(t, buf, cutFrom)
+      const cutOff = cutOffStart(t, buf, cutFrom, buf.length, base)
       if (cutOff !== null) {
         found.starts.push(cutOff.start)
         found.ends.push(buf.length)
         found.kinds.push(t.kind[cutOff.pattern] as number)
+        found.patterns.push(cutOff.pattern)
       }
     }
     return resume
@@ -199,6 +237,10 @@ const assembled = { covered: 0, runs: 0 }
 /**
  * buf[…limit) with every run of overlapping or adjacent occurrences in `found` replaced. Bytes
  * before `covered` (the end of a run an earlier chunk began) are dropped. Adds the kinds replaced.
+ * A run that starts with a UTF-16 form is replaced by the replacement in that form, so a UTF-16
+ * body stays UTF-16; an occurrence that is the other byte order's misreading (see isMisreading:
+ * `base` is buf[0]'s offset in the body, `before` the byte ahead of it) is none, so the
+ * replacement keeps the characters aligned.
  */
 function assemble(
   t: Tables,
@@ -207,8 +249,10 @@ function assemble(
   limit: number,
   replacement: Buffer,
   kinds: Set<string>,
+  base = 0,
+  before = -1,
 ): Buffer {
-  const { starts, ends } = found
+  const { starts, ends, patterns } = found
   const order = starts.map((_, i) => i)
   if (order.length > 1) order.sort((a, b) => (starts[a] as number) - (starts[b] as number))
   const out: Uint8Array[] = []
@@ -217,10 +261,14 @@ function assemble(
   for (const i of order) {
     const start = starts[i] as number
     const end = ends[i] as number
+    const p = patterns[i] as number
+    const form = p === -1 ? -1 : (t.encoding[p] as number)
+    const wide = form === UTF16LE || form === UTF16BE
+    if (wide && isMisreading(t, buf, buf.length, p, start, base, before)) continue
     if (start <= covered) {
       covered = Math.max(covered, end)
     } else {
-      out.push(buf.subarray(emitted, start), replacement)
+      out.push(buf.subarray(emitted, start), wide ? replacementIn(replacement, form) : replacement)
       runs++
       covered = end
     }
@@ -231,6 +279,35 @@ function assemble(
   assembled.covered = covered
   assembled.runs = runs
   return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out)
+}
+
+/**
+ * Where the first odd big-endian UTF-16 occurrence in `found` starts whose other reading (one byte
+ * later) would end past `buf`: whether it is a misreading is told by the next chunk. -1 for none.
+ */
+function undecidedStart(t: Tables, buf: Buffer, base: number): number {
+  const { starts, ends, patterns } = found
+  let first = -1
+  for (let i = 0; i < starts.length; i++) {
+    const p = patterns[i] as number
+    const start = starts[i] as number
+    if (p === -1 || t.encoding[p] !== UTF16BE || ((base + start) & 1) === 0) continue
+    if (ends[i] === buf.length && (first === -1 || start < first)) first = start
+  }
+  return first
+}
+
+/** The replacement written in UTF-16 (LE or BE), per replacement; made the first time one is needed. */
+const wideReplacements = new WeakMap<Buffer, { le: Buffer; be: Buffer }>()
+
+function replacementIn(replacement: Buffer, form: number): Buffer {
+  let wide = wideReplacements.get(replacement)
+  if (wide === undefined) {
+    const le = Buffer.from(replacement.toString('utf8'), 'utf16le')
+    wide = { le, be: Buffer.from(le).swap16() }
+    wideReplacements.set(replacement, wide)
+  }
+  return form === UTF16LE ? wide.le : wide.be
 }
 
 /**

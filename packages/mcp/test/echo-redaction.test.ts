@@ -65,3 +65,13 @@ describe('MCP: a compressed answer that expands without bound (a compression bom
     expect(w.ledger.query({ limit: 1 })[0]).toMatchObject({ decision: 'failed', code: 'response_too_large' })
   })
 })
+
+describe('MCP: a body in UTF-16 that does not say so', () => {
+  it('UTF-16LE labelled charset=utf-8: the secret becomes [REDACTED] in UTF-16LE', async () => {
+    const sent = Buffer.from(`{"echo":"${SECRET}"}`, 'utf16le')
+    const got = await proxy('utf16', ['Content-Type: application/json; charset=utf-8'], sent)
+    const bytes = Buffer.from(got.body, 'utf8')
+    expect(bytes.equals(Buffer.from('{"echo":"[REDACTED]"}', 'utf16le'))).toBe(true)
+    expect(got.row).toMatchObject({ decision: 'allowed', redactions: 1 })
+  })
+})

@@ -163,3 +163,41 @@ describe('a compressed answer that expands without bound (a compression bomb)', 
     expect(got.row).toMatchObject({ decision: 'allowed' })
   })
 })
+
+describe('a body in UTF-16 that does not say so', () => {
+  const json = `{"echo":"${SECRET}","note":"caf\u00e9 \u2603"}`
+  const redacted = '{"echo":"[REDACTED]","note":"caf\u00e9 \u2603"}'
+  const le = (text: string) => Buffer.from(text, 'utf16le')
+  const be = (text: string) => Buffer.from(text, 'utf16le').swap16()
+  const cases: [string, string | null, (text: string) => Buffer, string, string[]][] = [
+    ['UTF-16LE, no charset', 'application/json', le, '', []],
+    ['UTF-16LE labelled charset=utf-8', 'application/json; charset=utf-8', le, '', []],
+    ['UTF-16BE with a BOM, no Content-Type', null, be, '\ufeff', []],
+    ['UTF-16LE, larger than the whole-body limit (streamed)', 'text/plain', le, 'p'.repeat(40_000), []],
+    [
+      'UTF-16BE labelled utf-8, gzip-compressed',
+      'text/plain; charset=utf-8',
+      be,
+      '',
+      ['Content-Encoding: gzip'],
+    ],
+  ]
+  for (const [name, type, encode, pad, extra] of cases) {
+    it(`${name}: the secret becomes [REDACTED] in the same encoding, the body still valid`, async () => {
+      const plain = encode(`${pad}${json}`)
+      const sent = extra.length > 0 ? zlib.gzipSync(plain) : plain
+      const lines = [
+        ...(type === null ? [] : [`Content-Type: ${type}`]),
+        ...extra,
+        `Content-Length: ${sent.length}`,
+      ]
+      const got = await through('utf16-unsaid', answer(lines, sent))
+      expect(got.status).toBe(200)
+      expect(got.body.equals(encode(`${pad}${redacted}`))).toBe(true)
+      expect(Buffer.from(got.raw, 'latin1').includes(encode(SECRET.slice(0, 8)))).toBe(false)
+      if (type !== null) expect(got.raw).toContain(`\r\ncontent-type: ${type}\r\n`)
+      expect(got.row).toMatchObject({ decision: 'allowed', status: 200, redactions: 1 })
+      expect(got.row.bytesOut).toBe(got.body.length)
+    })
+  }
+})
