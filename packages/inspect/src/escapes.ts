@@ -86,9 +86,11 @@ const BACKSLASH = 0x5c
 const PERCENT = 0x25
 const AMPERSAND = 0x26
 /** Marks a decoded value that is one byte (`%XX`), not a code point. */
-const BYTE = 0x1000000
+export const BYTE = 0x1000000
+/** A decoded value of no bytes at all (a quoted-printable soft line break). */
+export const NOTHING = 0x2000000
 
-function hexValue(b: number | undefined): number {
+export function hexValue(b: number | undefined): number {
   if (b === undefined) return -1
   if (b >= 0x30 && b <= 0x39) return b - 0x30
   const lower = b | 0x20
@@ -211,6 +213,7 @@ function parseReference(bytes: Uint8Array, at: number): void {
 
 /** The UTF-8 bytes of a decoded value, written at out[o…]; returns how many. */
 export function writeValue(value: number, out: Uint8Array, o: number): number {
+  if (value === NOTHING) return 0
   if (value & BYTE) {
     out[o] = value & 0xff
     return 1

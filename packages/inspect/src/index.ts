@@ -26,7 +26,7 @@ export {
   type SecretInput,
   SecretMatcher,
 } from './matcher.js'
-export { type RecordFraming, recordFraming } from './records.js'
+export { mayHoldQuotedPrintable, type RecordFraming, recordFraming } from './records.js'
 export {
   containsSecret,
   createRedactor,

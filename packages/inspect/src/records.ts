@@ -273,3 +273,16 @@ function stripEnd(text: string): string {
   if (text.endsWith('\n') || text.endsWith('\r')) return text.slice(0, -1)
   return text
 }
+
+/**
+ * Whether a body of this Content-Type may hold quoted-printable text (RFC 2045: the parts of a MIME
+ * multipart or message carry their own `Content-Transfer-Encoding`), for
+ * `RedactorOptions.quotedPrintable`. Elsewhere `=` is ordinary text and is not read as an escape.
+ */
+export function mayHoldQuotedPrintable(contentType: string | readonly string[] | undefined): boolean {
+  if (contentType === undefined) return false
+  const value = typeof contentType === 'string' ? contentType : (contentType[0] ?? '')
+  return MIME_CONTAINER.test(value)
+}
+
+const MIME_CONTAINER = /^\s*(?:multipart|message)\//i

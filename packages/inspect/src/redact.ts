@@ -12,6 +12,7 @@ import {
   UTF16BE,
   UTF16LE,
 } from './matcher.js'
+import { forEachQuotedPrintableHit, isQuotedPrintableSyntax } from './quoted-printable.js'
 import type { RecordFraming } from './records.js'
 import { holdsStem, USER_TOKEN_KIND, USER_TOKEN_STEM, UserTokenRedactor } from './token-redact.js'
 
@@ -23,6 +24,12 @@ export interface RedactorOptions {
    * SSE events, JSON lines): a secret split across records is redacted too (delta-redact.ts).
    */
   readonly records?: RecordFraming | null
+  /**
+   * The body may hold quoted-printable text (a MIME multipart or message: `recordFraming`'s
+   * sibling `mayHoldQuotedPrintable(contentType)`): a secret written with `=XX` escapes or split
+   * by soft line breaks (`=` CRLF) is redacted too, the whole spelling replaced.
+   */
+  readonly quotedPrintable?: boolean
 }
 
 export const DEFAULT_REPLACEMENT = '[REDACTED]'
@@ -43,6 +50,8 @@ const NO_KINDS: readonly string[] = Object.freeze([])
 export class Redactor {
   readonly #matcher: SecretMatcher
   readonly #replacement: Buffer
+  /** Also read the body as quoted-printable (RedactorOptions.quotedPrintable). */
+  readonly #qp: boolean
   #pending: Buffer = EMPTY
   /** absolute offset of #pending[0] in the whole stream */
   #pendingStart = 0
@@ -63,6 +72,7 @@ export class Redactor {
   constructor(matcher: SecretMatcher, options: RedactorOptions = {}) {
     this.#matcher = matcher
     this.#replacement = replacementOf(options)
+    this.#qp = options.quotedPrintable === true
     this.#tokens = new UserTokenRedactor(this.#replacement)
     this.#records =
       options.records == null
@@ -116,12 +126,16 @@ export class Redactor {
     // Such an occurrence starts within `carry` bytes of the end, after the last byte no pattern
     // or escape holds, and where the rest of `buf` is a pattern's (or an escape's) beginning.
     let from = limit
+    const qp = this.#qp
     for (let i = n - 1; i >= limit; i--) {
-      if (t.escapedByte[buf[i] as number] === 0) {
+      const b = buf[i] as number
+      if (t.escapedByte[b] === 0 && !(qp && isQuotedPrintableSyntax(b))) {
         from = i + 1
         break
       }
     }
+    // Quoted-printable: an `=` in the tail may start an escape or a soft line break.
+    if (qp && buf.indexOf(0x3d, from) !== -1) return from
     return holdStart(t, buf, from)
   }
 
@@ -130,12 +144,12 @@ export class Redactor {
     const base = this.#pendingStart
     let limit = final ? buf.length : this.#safeLimit(buf)
     const cutFrom = Math.max(0, this.#covered - base)
-    let resume = collect(t, buf, limit, this.#lead, final ? -1 : limit, cutFrom, base)
+    let resume = collect(t, buf, limit, this.#lead, final ? -1 : limit, cutFrom, base, this.#qp)
     const undecided = final || found.starts.length === 0 ? -1 : undecidedStart(t, buf, base)
     if (undecided !== -1) {
       // A UTF-16 occurrence that may be a misreading waits for the byte that tells.
       limit = undecided
-      resume = collect(t, buf, limit, this.#lead, limit, cutFrom, base)
+      resume = collect(t, buf, limit, this.#lead, limit, cutFrom, base, this.#qp)
     }
     const before = this.#before
     if (limit > 0) this.#before = buf[limit - 1] as number
@@ -205,6 +219,7 @@ function collect(
   cut: number,
   cutFrom = 0,
   base = 0,
+  qp = false,
 ): number {
   found.starts.length = 0
   found.ends.length = 0
@@ -215,6 +230,7 @@ function collect(
   try {
     forEachHit(t, buf, onDirect)
     const resume = forEachEscapedHit(t, buf, onEscaped, lead, cut)
+    if (qp) forEachQuotedPrintableHit(t, buf, onEscaped)
     if (cut === -1) {
       // The body ends inside a secret (broken off, or its echo cut short): the piece is not sent.
       const cutOff = cutOffStart(t, buf, cutFrom, buf.length, base)
@@ -318,8 +334,9 @@ function redactWhole(
   t: Tables,
   bytes: Buffer,
   replacement: Buffer,
+  qp = false,
 ): { bytes: Buffer; count: number; kinds: Set<string> } | null {
-  collect(t, bytes, bytes.length, 0, -1)
+  collect(t, bytes, bytes.length, 0, -1, 0, 0, qp)
   const stem = holdsStem(bytes)
   if (found.starts.length === 0 && !stem) return null
   const kinds = new Set<string>()
@@ -370,7 +387,7 @@ export function redactBuffer(
   matcher: SecretMatcher,
   options: RedactorOptions = {},
 ): RedactedBytes {
-  const whole = redactWhole(tablesOf(matcher), bytes, replacementOf(options))
+  const whole = redactWhole(tablesOf(matcher), bytes, replacementOf(options), options.quotedPrintable)
   return whole === null ? { bytes, count: 0 } : { bytes: whole.bytes, count: whole.count }
 }
 
@@ -403,9 +420,12 @@ function redactPartsDirect(
   options: RedactorOptions,
 ): RedactedBytes | null {
   const t = tablesOf(matcher)
-  if (parts.length === 1) return redactWhole(t, parts[0] as Buffer, replacementOf(options))
-  if (parts.length === 0 || (!containsSecret(parts, matcher) && !endsCutOff(t, parts))) return null
-  return redactWhole(t, Buffer.concat(parts), replacementOf(options))
+  const qp = options.quotedPrintable === true
+  if (parts.length === 1) return redactWhole(t, parts[0] as Buffer, replacementOf(options), qp)
+  if (parts.length === 0) return null
+  // (containsSecret knows no quoted-printable: such a body is read whole)
+  if (!qp && !containsSecret(parts, matcher) && !endsCutOff(t, parts)) return null
+  return redactWhole(t, Buffer.concat(parts), replacementOf(options), qp)
 }
 
 /** Whether the parts end inside a secret (see cutOffStart), also one that spans several parts. */

@@ -23,6 +23,7 @@ describe('@aegis/inspect public API', () => {
         'inspectOutbound',
         'isDecodable',
         'listCodings',
+        'mayHoldQuotedPrintable',
         'recordFraming',
         'redactBuffer',
         'redactParts',

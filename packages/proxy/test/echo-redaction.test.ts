@@ -201,3 +201,43 @@ describe('a body in UTF-16 that does not say so', () => {
     })
   }
 })
+
+describe('a secret in a quoted-printable MIME part', () => {
+  // A secret with `=` (base64 padding) is written with `=3D`; a long line gets soft line breaks.
+  const PADDED = 'qp-secret-0123456789abcdef/+=='
+  let qpToken: string
+  beforeAll(() => {
+    h.add({ name: 'padded', service: 'mail', secret: PADDED })
+    qpToken = h.vault.addAgent({ name: 'mailer' }).token
+    h.vault.grant('mailer', 'padded')
+    h.gate.refresh()
+  })
+  const qp = (every: number) => {
+    const tokens = [...PADDED].map((c) => (c === '=' ? '=3D' : c))
+    const lines: string[] = []
+    for (let at = 0; at < tokens.length; at += every) lines.push(tokens.slice(at, at + every).join(''))
+    return lines.join('=\r\n')
+  }
+  const mime = (pad: string, text: string) =>
+    Buffer.from(
+      `--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${pad}key: ${text}\r\n--b--\r\n`,
+    )
+  for (const [name, every, pad] of [
+    ['`=3D`, one line', 100, ''],
+    ['split by soft line breaks', 7, ''],
+    ['split by soft line breaks, streamed', 7, 'p'.repeat(70_000)],
+  ] as const) {
+    it(`${name}: the whole spelling becomes [REDACTED]`, async () => {
+      const sent = mime(pad, qp(every))
+      const got = await throughScript(
+        h,
+        qpToken,
+        'mail',
+        'qp',
+        answer(['Content-Type: multipart/mixed; boundary=b', `Content-Length: ${sent.length}`], sent),
+      )
+      expect(got.body.toString()).toBe(mime(pad, '[REDACTED]').toString())
+      expect(got.row).toMatchObject({ decision: 'allowed', status: 200, redactions: 1 })
+    })
+  }
+})

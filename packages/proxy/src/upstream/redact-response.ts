@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import {
   createDecoder,
   createRedactor,
+  mayHoldQuotedPrintable,
   type RedactStream,
   recordFraming,
   redactParts,
@@ -70,8 +71,10 @@ export function redactResponse(
     throw error
   }
   const identity = coding === null && charset === null
-  // SSE and JSON lines: a secret split across records (an LLM's text deltas) is redacted too.
-  const options = { records: recordFraming(headers['content-type']) }
+  // SSE and JSON lines: a secret split across records (an LLM's text deltas) is redacted too; a
+  // MIME multipart or message is read as quoted-printable too (`=3D`, soft line breaks).
+  const type = headers['content-type']
+  const options = { records: recordFraming(type), quotedPrintable: mayHoldQuotedPrintable(type) }
   // The agent gets the body uncompressed, whatever the upstream labelled it.
   delete headers['content-encoding']
   const declared = Number(headers['content-length'])
