@@ -1,6 +1,6 @@
 import { MIN_SECRET_BYTES } from '@aegis/guard'
 import { FOLD } from './encodings.js'
-import { type tablesOf, UTF16BE, UTF16LE } from './matcher.js'
+import { mayEndCutOff, type tablesOf, UTF16BE, UTF16LE } from './matcher.js'
 
 type Tables = ReturnType<typeof tablesOf>
 
@@ -96,6 +96,8 @@ export function cutOffStart(
   base = 0,
 ): CutOff | null {
   if (n - from < CUT_OFF_MIN_BYTES || t.patternByte[data[n - 1] as number] === 0) return null
+  // One lookup rules out nearly every input: its last 8 bytes are inside no pattern.
+  if (!mayEndCutOff(t, data, n)) return null
   for (let at = Math.max(from, n - t.longestPattern + 1); at <= n - CUT_OFF_MIN_BYTES; at++) {
     const p = prefixAt(t, data, at, n, -1)
     if (p === -1) continue

@@ -116,6 +116,8 @@ interface Tables {
   readonly longestPattern: number
   /** Per pattern: for a UTF-16 form, the same secret's form in the other byte order; else -1 */
   readonly counterpart: Int32Array
+  /** The 8-byte windows a cut-off piece of a pattern may end with (see `mayEndCutOff`) */
+  readonly cutOffs: CutOffIndex
 }
 
 const tables = new WeakMap<SecretMatcher, Tables>()
@@ -436,7 +438,45 @@ function compile(patterns: readonly Pattern[], kinds: readonly string[], values:
     rawLongest: secret.rawLongest,
     longestPattern: longestOf(patterns),
     counterpart: Int32Array.from(patterns, (p) => p.counterpart),
+    cutOffs: cutOffIndex(patterns),
   }
+}
+
+/** Bytes of the end of an input that `mayEndCutOff` looks at: the shortest cut-off piece. */
+export const CUT_OFF_KEY_BYTES = 8
+
+/**
+ * Every 8-byte window inside every pattern that a cut-off piece of 8 bytes or more can end with
+ * (pattern[j, j+8) with j + 8 < its length), hashed into a bit set: an input whose last 8 bytes
+ * hash to no set bit ends in no pattern's start, which one lookup tells (see hold.ts cutOffStart).
+ */
+function cutOffIndex(patterns: readonly Pattern[]): CutOffIndex {
+  let entries = 0
+  for (const p of patterns) entries += Math.max(0, p.bytes.length - CUT_OFF_KEY_BYTES)
+  let bitsLog = 8
+  while (1 << bitsLog < entries * 16 && bitsLog < 24) bitsLog++
+  const bits = new Uint32Array(Math.max(1, (1 << bitsLog) >>> 5))
+  const shift = 32 - bitsLog
+  for (const p of patterns) {
+    for (let j = 0; j + CUT_OFF_KEY_BYTES < p.bytes.length; j++) {
+      const slot = hashKey(2, wordAt(p.bytes, j), wordAt(p.bytes, j + WORD)) >>> shift
+      bits[slot >>> 5] = (bits[slot >>> 5] as number) | (1 << (slot & 31))
+    }
+  }
+  return { bits, shift }
+}
+
+interface CutOffIndex {
+  readonly bits: Uint32Array
+  readonly shift: number
+}
+
+/** Whether data[n-8, n) may end a cut-off piece of a pattern (false: it surely does not). */
+export function mayEndCutOff(t: Tables, data: Uint8Array, n: number): boolean {
+  if (n < CUT_OFF_KEY_BYTES) return false
+  const { bits, shift } = t.cutOffs
+  const slot = hashKey(2, wordAt(data, n - 8), wordAt(data, n - WORD)) >>> shift
+  return ((bits[slot >>> 5] as number) & (1 << (slot & 31))) !== 0
 }
 
 type OnHit = (pattern: number, start: number) => void

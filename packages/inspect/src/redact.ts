@@ -1,6 +1,8 @@
 import { RecordRedactor } from './delta-redact.js'
 import { asBuffer, isLatin1 } from './encodings.js'
+import { escapedCutOffStart } from './escaped-cut-off.js'
 import { forEachEscapedHit, hasEscapedHit, mayHoldEscape } from './escaped-hits.js'
+import { MAX_ESCAPE_PER_BYTE } from './escapes.js'
 import { cutOffStart, holdStart } from './hold.js'
 import {
   asciiHasHit,
@@ -233,7 +235,12 @@ function collect(
     if (qp) forEachQuotedPrintableHit(t, buf, onEscaped)
     if (cut === -1) {
       // The body ends inside a secret (broken off, or its echo cut short): the piece is not sent.
-      const cutOff = cutOffStart(t, buf, cutFrom, buf.length, base)
+      let cutOff = cutOffStart(t, buf, cutFrom, buf.length, base)
+      // Its spelling may end in an escape (`\u002d`, `%2D`, `=3D`): the last byte is then one
+      // an escape is written with, which ends few bodies (`}`, a line break never).
+      if (cutOff === null && buf.length > 0 && isEscapeEnd(t, buf[buf.length - 1] as number, qp)) {
+        cutOff = escapedCutOffStart(t, buf, cutFrom, qp)
+      }
       if (cutOff !== null) {
         found.starts.push(cutOff.start)
         found.ends.push(buf.length)
@@ -245,6 +252,11 @@ function collect(
   } finally {
     collecting = null
   }
+}
+
+/** Whether `b` may end the escaped spelling of a secret's start (a pattern byte, or escape syntax). */
+function isEscapeEnd(t: Tables, b: number, qp: boolean): boolean {
+  return t.escapedByte[b] === 1 || (qp && isQuotedPrintableSyntax(b))
 }
 
 /** What the last `assemble` left: the end of the last run (relative to its buffer), and runs made. */
@@ -433,8 +445,14 @@ function endsCutOff(t: Tables, parts: readonly Buffer[]): boolean {
   const last = parts[parts.length - 1] as Buffer
   // Most bodies end in a byte no pattern holds (`}`, a newline): nothing is copied.
   if (last.length > 0 && t.patternByte[last[last.length - 1] as number] === 0) return false
-  const n = tailWindow(parts, t.longestPattern - 1)
-  return cutOffStart(t, windowBytes, 0, n) !== null
+  const n = tailWindow(parts, Math.max(t.longestPattern - 1, t.rawLongest * MAX_ESCAPE_PER_BYTE))
+  if (cutOffStart(t, windowBytes, 0, n) !== null) return true
+  const lastByte = windowBytes[n - 1] as number
+  return (
+    n > 0 &&
+    isEscapeEnd(t, lastByte, false) &&
+    escapedCutOffStart(t, windowBytes.subarray(0, n), 0, false) !== null
+  )
 }
 
 /** Writes the last `reach` bytes of the parts into `windowBytes`; returns how many. */

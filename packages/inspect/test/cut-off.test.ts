@@ -43,6 +43,23 @@ describe('a body that ends inside a secret', () => {
     }
   })
 
+  it('also when some of its characters are escaped (JSON, percent, HTML; quoted-printable in MIME)', () => {
+    const forms = [
+      'sk\\u002dquirk\\u002d0123456', // JSON, as ASP.NET Core writes `-`
+      'sk%2Dquirk-01234',
+      'sk-quirk&#45;0123',
+    ]
+    for (const form of forms) {
+      for (const out of everyWay(Buffer.from(`x=${form}`))) expect(out.toString()).toBe('x=[REDACTED]')
+    }
+    const mime = buildMatcher([{ value: 'qp-secret-0123456789/+==', kind: 'credential:qp' }])
+    const body = Buffer.from('key: qp-secret-0123456789/+=3D=\r\n')
+    const r = createRedactor(mime, { quotedPrintable: true })
+    const out = Buffer.concat([r.push(body), r.end()]).toString()
+    expect(out).toBe('key: [REDACTED]')
+    expect(redactBuffer(body, mime, { quotedPrintable: true }).bytes.toString()).toBe('key: [REDACTED]')
+  })
+
   it('under 8 characters is left as it is (a public prefix such as `sk-quir`)', () => {
     const body = Buffer.from(`keys look like ${SECRET.slice(0, 7)}`)
     for (const out of everyWay(body)) expect(out.toString()).toBe(body.toString())

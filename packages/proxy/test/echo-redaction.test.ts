@@ -70,6 +70,13 @@ describe('an answer that ends inside an echoed secret', () => {
     })
   }
 
+  it('its start partly escaped (`\\u002d`, as ASP.NET Core writes `-`): the whole spelling becomes [REDACTED]', async () => {
+    const sent = Buffer.from(`{"echo":"${START.replaceAll('-', '\\u002d')}`)
+    const got = await through('ends-escaped', answer([`Content-Length: ${sent.length}`], sent))
+    expect(got.body.toString()).toBe('{"echo":"[REDACTED]')
+    expect(got.row).toMatchObject({ decision: 'allowed', redactions: 1 })
+  })
+
   it('a start under 8 characters (`sk-quir`, a public prefix) is left as it is', async () => {
     const sent = Buffer.from(`{"echo":"${SECRET.slice(0, 7)}`)
     const got = await through('short-start', answer([`Content-Length: ${sent.length}`], sent))
