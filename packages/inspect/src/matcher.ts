@@ -643,6 +643,18 @@ export function asciiHasHit(t: Tables, text: string): boolean | null {
   return anyHit
 }
 
+/**
+ * After `asciiHasHit` said false for `text`: whether it may end in a cut-off piece of a pattern
+ * (see `mayEndCutOff`), read from the copy that call left in scratch memory.
+ */
+export function asciiMayEndCutOff(t: Tables, text: string): boolean {
+  const n = text.length
+  if (n < CUT_OFF_KEY_BYTES || t.patternByte[scratch[n - 1] as number] === 0) return false
+  const { bits, shift } = t.cutOffs
+  const slot = Math.imul(Math.imul(wordAt(scratch, n - 8), PAIR) ^ wordAt(scratch, n - 4), MIX) >>> shift
+  return ((bits[slot >>> 5] as number) & (1 << (slot & 31))) !== 0
+}
+
 /** Every occurrence as a labelled hit, sorted by position (longer first at the same position). */
 export function findHits(matcher: SecretMatcher, data: Uint8Array): Hit[] {
   const t = tablesOf(matcher)

@@ -6,6 +6,7 @@ import { MAX_ESCAPE_PER_BYTE } from './escapes.js'
 import { cutOffStart, holdStart } from './hold.js'
 import {
   asciiHasHit,
+  asciiMayEndCutOff,
   forEachHit,
   hasHit,
   isMisreading,
@@ -558,7 +559,8 @@ export function redactText(
     text.indexOf('\\') === -1 &&
     text.indexOf('%') === -1 &&
     text.indexOf('&') === -1 &&
-    asciiHasHit(t, text) === false
+    asciiHasHit(t, text) === false &&
+    !asciiMayEndCutOff(t, text)
   ) {
     return { text, count: 0, kinds: NO_KINDS }
   }

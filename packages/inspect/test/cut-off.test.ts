@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { buildMatcher, createRedactor, recordFraming, redactBuffer, redactParts } from '../src/index.js'
+import {
+  buildMatcher,
+  createRedactor,
+  recordFraming,
+  redactBuffer,
+  redactParts,
+  redactText,
+} from '../src/index.js'
 
 const SECRET = 'sk-quirk-0123456789abcdefXYZ'
 const matcher = buildMatcher([{ value: SECRET, kind: 'credential:quirk' }])
@@ -58,6 +65,14 @@ describe('a body that ends inside a secret', () => {
     const out = Buffer.concat([r.push(body), r.end()]).toString()
     expect(out).toBe('key: [REDACTED]')
     expect(redactBuffer(body, mime, { quotedPrintable: true }).bytes.toString()).toBe('key: [REDACTED]')
+  })
+
+  it('a header value that ends in it (redactText, its fast path included)', () => {
+    expect(redactText(`https://x.test/cb?key=${SECRET.slice(0, 15)}`, matcher)).toMatchObject({
+      text: 'https://x.test/cb?key=[REDACTED]',
+      count: 1,
+    })
+    expect(redactText('https://x.test/cb?key=sk-quir', matcher).count).toBe(0)
   })
 
   it('under 8 characters is left as it is (a public prefix such as `sk-quir`)', () => {

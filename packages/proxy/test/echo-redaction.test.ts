@@ -77,6 +77,16 @@ describe('an answer that ends inside an echoed secret', () => {
     expect(got.row).toMatchObject({ decision: 'allowed', redactions: 1 })
   })
 
+  it('a header value that ends in it (a Location that echoes a cut key) is redacted too', async () => {
+    const got = await through(
+      'header-ends-inside',
+      answer([`Location: https://cb.example.test/done?key=${START}`, 'Content-Length: 0'], Buffer.alloc(0)),
+    )
+    expect(got.raw).toMatch(/\r\nlocation: https:\/\/cb\.example\.test\/done\?key=\[REDACTED\]\r\n/i)
+    expect(pieces(Buffer.from(got.raw, 'latin1'))).toEqual([])
+    expect(got.row).toMatchObject({ decision: 'allowed', redactions: 1 })
+  })
+
   it('a start under 8 characters (`sk-quir`, a public prefix) is left as it is', async () => {
     const sent = Buffer.from(`{"echo":"${SECRET.slice(0, 7)}`)
     const got = await through('short-start', answer([`Content-Length: ${sent.length}`], sent))
