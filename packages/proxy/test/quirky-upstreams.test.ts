@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { type AddressInfo, createServer, type Server } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
@@ -97,6 +98,68 @@ describe('an upstream that closes the connection while the gate holds its body b
       process.off('uncaughtException', onUncaught)
     }
   })
+})
+
+describe('a compressed answer whose reader pauses the parser again as the connection ends', () => {
+  // Stored blocks: the compressed body is as large as its text, so the decoder still holds the last
+  // chunks when the socket ends, and the reader asks for a pause again as soon as the parser is
+  // resumed. undici then finished a paused parser: the same assertion (caught here, it killed a
+  // gate), and an answer that never ended (the agent waited for the body deadline, the row said
+  // allowed). A hang fails these tests by their timeout, far below the gate's 30 s deadline.
+  const text = Buffer.from(randomBytes(35_000).toString('hex'))
+  const codings: [string, (b: Buffer) => Buffer][] = [
+    ['deflate', (b) => zlib.deflateRawSync(b, { level: 0 })],
+    ['gzip', (b) => zlib.gzipSync(b, { level: 0 })],
+    ['br', (b) => zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 0 } })],
+  ]
+  const watchUncaught = () => {
+    const uncaught: unknown[] = []
+    const onUncaught = (error: unknown) => uncaught.push(error)
+    process.on('uncaughtException', onUncaught)
+    return { uncaught, stop: () => process.off('uncaughtException', onUncaught) }
+  }
+
+  for (const [coding, pack] of codings) {
+    it(`${coding}: a body the close delimits arrives whole, and the row says allowed`, async () => {
+      const watch = watchUncaught()
+      try {
+        const packed = pack(text)
+        const answer = await through(`close-delimited-${coding}`, (s) => {
+          write(s, head([`Content-Encoding: ${coding}`, 'Connection: close']), packed)
+          s.end()
+        })
+        await sleep(50)
+        expect(watch.uncaught).toEqual([])
+        expect(answer.status).toBe(200)
+        expect(answer.body.equals(text)).toBe(true)
+        expect(answer.row).toMatchObject({ decision: 'allowed', status: 200, bytesOut: text.length })
+      } finally {
+        watch.stop()
+      }
+    }, 5_000)
+
+    it(`${coding}: a body cut off before its Content-Length ends the answer at once, recorded failed`, async () => {
+      const watch = watchUncaught()
+      try {
+        const packed = pack(text)
+        const answer = await through(`cut-off-${coding}`, (s) => {
+          const lines = [
+            `Content-Encoding: ${coding}`,
+            `Content-Length: ${packed.length}`,
+            'Connection: close',
+          ]
+          write(s, head(lines), packed.subarray(0, packed.length >> 1))
+          s.end()
+        })
+        await sleep(50)
+        expect(watch.uncaught).toEqual([])
+        expect(answer.body.length).toBeLessThan(text.length)
+        expect(answer.row).toMatchObject({ decision: 'failed', code: 'upstream_unreachable' })
+      } finally {
+        watch.stop()
+      }
+    }, 5_000)
+  }
 })
 
 /** Every form of the secret an agent could read back from bytes it got. */

@@ -7,13 +7,22 @@ import type { Socket } from 'node:net'
 interface PausableParser {
   paused: boolean
   resume(): void
+  /** The llhttp (WebAssembly) instance and this parser's pointer in it. */
+  llhttp: { llhttp_resume(ptr: number): void }
+  ptr: number
 }
 
 function parserOf(socket: Socket): PausableParser | null {
   for (const symbol of Object.getOwnPropertySymbols(socket)) {
     if (symbol.description !== 'parser') continue
     const parser = (socket as unknown as Record<symbol, unknown>)[symbol] as Partial<PausableParser> | null
-    if (parser && typeof parser.paused === 'boolean' && typeof parser.resume === 'function') {
+    if (
+      parser &&
+      typeof parser.paused === 'boolean' &&
+      typeof parser.resume === 'function' &&
+      typeof parser.llhttp?.llhttp_resume === 'function' &&
+      typeof parser.ptr === 'number'
+    ) {
       return parser as PausableParser
     }
   }
@@ -27,10 +36,25 @@ function parserOf(socket: Socket): PausableParser | null {
  * whole gate process died. `end` comes only once every byte the upstream sent was read, so
  * nothing is left to hold back: resuming the parser first lets it finish the response (or fail
  * it as truncated) as undici 8 does. Registered before undici's own handler.
+ *
+ * The reader may ask for a pause again at once (its stream is still full: a compressed answer's
+ * decoder holds the last chunks back), leaving the parser paused with nothing left to parse; undici
+ * then finished it all the same (the same assertion, or, caught, a response that never ended: the
+ * agent waited for the body deadline and the row said `allowed`). That pause is lifted too: the
+ * response completes (a body the close delimits) or fails as cut off (a Content-Length not
+ * reached) at once; the reader still gets what it holds at its own pace.
  */
 export function resumeParserAtEnd(socket: Socket): void {
   socket.prependListener('end', () => {
     const parser = parserOf(socket)
-    if (parser?.paused === true) parser.resume()
+    if (parser?.paused !== true) return
+    parser.resume()
+    if (parser.paused) forceRunning(parser)
   })
+}
+
+/** Lifts a pause the reader asked for again when nothing is left to parse. */
+function forceRunning(parser: PausableParser): void {
+  parser.llhttp.llhttp_resume(parser.ptr)
+  parser.paused = false
 }
