@@ -481,7 +481,7 @@ describe('the gate delivers', () => {
         expect.objectContaining({ name: 'gh', daysLeft: 2, queued: false }),
       ])
       const none = await p.run(['webhook', 'check-expiry', '--days', '1'])
-      expect(none.stdout.trim()).toBe('No credential expires within 1 days')
+      expect(none.stdout.trim()).toBe('No credential expires within 1 day')
     } finally {
       removeDir(p.dir)
     }

@@ -28,7 +28,7 @@ export default class WebhookCheckExpiry extends AegisCommand<typeof WebhookCheck
       ),
     )
     if (found.length === 0) {
-      this.log(`No credential expires within ${days} days`)
+      this.log(`No credential expires within ${days} ${days === 1 ? 'day' : 'days'}`)
     } else {
       this.log(
         renderTable(
