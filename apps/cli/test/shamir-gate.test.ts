@@ -316,6 +316,12 @@ describe('a gate started sealed', () => {
     expect(events.at(-2)?.detail).toBe('unsealed over the admin socket by root: serving')
     expect(events.at(-1)?.detail).toBe('sealed over the admin socket by root: requests are refused (sealed)')
     expect(events[0]?.detail).toBe('unsealed over the admin socket: serving')
+    const starts = (JSON.parse(system.stdout) as { event: string; detail: string }[]).filter(
+      (e) => e.event === 'gate_start',
+    )
+    expect(starts.at(-1)?.detail).toMatch(
+      /^listening on http:\/\/127\.0\.0\.1:\d+ \(sealed: nothing is served until it is unsealed\)$/,
+    )
   })
 })
 

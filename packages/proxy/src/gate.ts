@@ -421,7 +421,13 @@ export function createGate(options: GateOptions): Gate {
     const scheme = options.tls ? 'https' : 'http'
     const shownHost = host.includes(':') ? `[${host}]` : host
     const url = `${scheme}://${shownHost}:${bound}`
-    await options.audit.system('gate_start', `listening on ${url}`)
+    // A gate that starts without its key serves nothing until an unseal: its start says so, and
+    // the sealed refusals that follow have their cause in the ledger.
+    const sealed = engine.health(false).sealed
+    await options.audit.system(
+      'gate_start',
+      `listening on ${url}${sealed ? ' (sealed: nothing is served until it is unsealed)' : ''}`,
+    )
     return { host, port: bound, url }
   }
 
