@@ -165,6 +165,16 @@ describe('a gate started sealed', () => {
     const listed = await runCli(['vault', 'list'], { cwd: dir })
     expect(listed.stderr).toMatch(/^Error: Vault is sealed/)
     expect(listed.stderr).toContain('--key-file')
+    // doctor has no key either, but says the gate serves with the key in its memory.
+    const doctor = await runCli(['doctor', '--json'], { cwd: dir })
+    const { checks } = JSON.parse(doctor.stdout) as {
+      checks: { name: string; status: string; message: string }[]
+    }
+    const key = checks.find((c) => c.name === 'master key')
+    expect(key).toMatchObject({ status: 'warn' })
+    expect(key?.message).toContain(
+      'the running gate holds it in memory (unsealed over its admin socket) and serves',
+    )
   })
 
   it('a bad share is refused by the CLI before it reaches the gate', async () => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { type AegisConfig, loadConfig } from '@aegis/config'
 import { type CustodyRecord, readCustody } from '@aegis/vault'
 import { AegisCommand } from '../base-command.js'
+import { liveGates } from '../lib/custody.js'
 import {
   type CheckResult,
   checkCustodyKey,
@@ -83,7 +84,9 @@ export default class Doctor extends AegisCommand<typeof Doctor> {
     }
     if (custody !== null) {
       const checked = checkCustodyKey(custody, dataDir, process.env.AEGIS_MASTER_KEY, keyFileOf(config))
-      checks.push(checked.result)
+      checks.push(
+        checked.masterKey === undefined ? await withLiveGates(checked.result, dataDir) : checked.result,
+      )
       masterKey = checked.masterKey
     } else checks.push(checkMasterKey(config, Boolean(process.env.AEGIS_MASTER_KEY)))
     const dataDirCheck = checkDataDir(dataDir)
@@ -136,5 +139,26 @@ function keyFileOf(config: AegisConfig): string | null {
     return loadConfig({ cwd: process.cwd(), env, file }).vault.master_key ? file : null
   } catch {
     return null
+  }
+}
+
+/**
+ * A sealed vault (no key at hand for this command) whose running gate was unsealed over its admin
+ * socket holds the key in memory only: doctor says the gate serves, rather than only "sealed".
+ * A gate that cannot be asked (RBAC on and no AEGIS_USER_TOKEN, no gate running) changes nothing.
+ */
+async function withLiveGates(result: CheckResult, dataDir: string): Promise<CheckResult> {
+  if (result.status !== 'warn') return result
+  let serving: string[]
+  try {
+    serving = (await liveGates(dataDir)).filter((g) => g.status.sealed === false).map((g) => g.socket)
+  } catch {
+    return result
+  }
+  if (serving.length === 0) return result
+  const gates = serving.length === 1 ? 'the running gate holds it' : `${serving.length} running gates hold it`
+  return {
+    ...result,
+    message: `${result.message.replace(/; the vault is sealed \(aegis vault unseal\)$/, '')}; sealed for CLI commands, but ${gates} in memory (unsealed over its admin socket) and serves; vault checks below need the key (aegis vault unseal --key-file)`,
   }
 }
