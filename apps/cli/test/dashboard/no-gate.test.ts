@@ -10,9 +10,9 @@ import { freePort } from '../helpers/free-port.js'
 import { BIN, initProject, type Project, removeDir } from '../helpers/run-cli.js'
 import { Browser, http, type RunningDashboard, startDashboard } from './helpers.js'
 
-/** Written out, not imported: the login form's refusal names what to do. */
-const INVALID_FORM_TOKEN =
-  "Invalid user token: this token is no user's token (mistyped, or regenerated or removed since); an admin can issue a new one: aegis user regenerate-token --name <you>"
+/** Written out, not imported: while no user exists the login form's refusal names the way in. */
+const NO_USERS_YET =
+  'No user exists yet, so no user token is valid: log in with the link aegis dashboard printed (aegis user add creates the first user)'
 
 let project: Project
 let gate: ChildProcess
@@ -205,7 +205,7 @@ describe('aegis dashboard --no-gate', () => {
     )
     expect([userToken.status, userToken.json()]).toEqual([
       401,
-      { error: { code: 'invalid_token', message: INVALID_FORM_TOKEN } },
+      { error: { code: 'invalid_token', message: NO_USERS_YET } },
     ])
     const browser = new Browser(dash.port)
     expect((await browser.login(dash.token)).status).toBe(204)

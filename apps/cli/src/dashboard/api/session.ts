@@ -16,6 +16,9 @@ const USER_TOKEN_PREFIX = 'aegis_user_'
 export const LINK_USED = 'This login link has expired or was already used'
 /** The token typed in the form, not AEGIS_USER_TOKEN: the same refusal and way out as every other surface. */
 const INVALID_USER_TOKEN = invalidUserToken('this token')
+/** A user token while no user exists: there is no admin to ask, and the way in is the login link. */
+const NO_USERS_YET =
+  'No user exists yet, so no user token is valid: log in with the link aegis dashboard printed (aegis user add creates the first user)'
 
 /** Who a presented token stands for, or a 401/403 ApiError. */
 async function principalFor(token: string, auth: Auth, deps: DashboardDeps): Promise<Principal> {
@@ -40,7 +43,7 @@ async function principalFor(token: string, auth: Auth, deps: DashboardDeps): Pro
     throw error
   }
   // While no user exists the store does not even read the token: a user token proves nothing then.
-  if (actor.kind === 'bootstrap') throw new ApiError(401, 'invalid_token', INVALID_USER_TOKEN)
+  if (actor.kind === 'bootstrap') throw new ApiError(401, 'invalid_token', NO_USERS_YET)
   const decision = authorize(actor, 'dashboard:view')
   if (!decision.allowed) throw new ApiError(403, 'forbidden', decision.reason)
   return { userToken: token }
