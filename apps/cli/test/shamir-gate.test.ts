@@ -144,6 +144,12 @@ describe('a gate started sealed', () => {
       unsealedKey: null,
     })
     expect((await health()).sealed).toBe(true)
+    // The same share again is counted once, and its holder is told so.
+    const again = await runCli(['vault', 'unseal', '--key-share', '-'], { cwd: dir, input: `${shares[0]}\n` })
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toContain(
+      'That share was given already (counted once). The running gate holds 1 of 2 shares: give the rest within 10 minutes',
+    )
 
     const second = await runCli(['vault', 'unseal', '--key-share', '-'], {
       cwd: dir,

@@ -80,10 +80,15 @@ export default class VaultUnseal extends AegisCommand<typeof VaultUnseal> {
     }
   }
 
-  /** Sends the shares to every running gate; the last gate's status (sealed when there is none). */
+  /**
+   * Sends the shares to every running gate; the last gate's status (sealed when there is none),
+   * with `repeated`: how many shares it already held (its progress did not move: counted once).
+   */
   async #sendToGates(gates: LiveGate[], texts: string[]): Promise<Record<string, unknown>> {
     let last: Record<string, unknown> = { sealed: true, progress: 0 }
     for (const gate of gates) {
+      let progress = gate.status.progress
+      let repeated = 0
       for (const text of texts) {
         const reply = await callAdmin(gate.socket, {
           method: 'POST',
@@ -93,7 +98,10 @@ export default class VaultUnseal extends AegisCommand<typeof VaultUnseal> {
         })
         last = checked(reply, gate.socket)
         if (last.sealed === false) break
+        if (last.progress === progress) repeated++
+        progress = last.progress
       }
+      last = { ...last, repeated }
     }
     return last
   }
@@ -112,9 +120,15 @@ export default class VaultUnseal extends AegisCommand<typeof VaultUnseal> {
     }
     const sealed = status.sealed !== false
     const progress = typeof status.progress === 'number' ? status.progress : 0
+    const repeated = typeof status.repeated === 'number' ? status.repeated : 0
+    // A share the gate already held is counted once: say so, or its holder reads "1 of 2" as lost.
+    const again =
+      repeated === 0
+        ? ''
+        : `${repeated === 1 ? 'That share was' : `${repeated} of these shares were`} given already (counted once). `
     this.log(
       sealed
-        ? `The running gate${n === 1 ? ' holds' : 's hold'} ${progress} of ${threshold} shares: give the rest within 10 minutes (aegis vault unseal --key-share -).`
+        ? `${again}The running gate${n === 1 ? ' holds' : 's hold'} ${progress} of ${threshold} shares: give the rest within 10 minutes (aegis vault unseal --key-share -).`
         : `Unsealed ${n} running gate${n === 1 ? '' : 's'}: the key is in ${n === 1 ? 'its' : 'their'} memory only${file === null ? '; CLI commands stay sealed (add --key-file to write unsealed.key for them too)' : ''}.`,
     )
     if (file !== null)
