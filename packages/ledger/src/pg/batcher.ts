@@ -18,10 +18,21 @@ export interface BatcherOptions {
   maxBatch: number
   /** How long completions wait for an append to ride with before they get a transaction of their own. */
   completionDelayMs: number
+  /**
+   * Whether a failed batch failed because the server could not be reached (then its completions
+   * are kept for the next batch), rather than because of what it wrote (then they are dropped: a
+   * completion the server refuses must not fail every later batch). Default: never.
+   */
+  unreachable?: (cause: unknown) => boolean
+  /** How long completions kept after an unreachable server wait before they try alone again. */
+  retryDelayMs?: number
 }
 
 /** Most completions in one transaction (a backlog after an outage is written in pieces). */
 const MAX_COMPLETIONS = 5000
+
+/** Most completions kept while the server is away; beyond it the oldest are dropped (and counted). */
+const MAX_KEPT_COMPLETIONS = 50_000
 
 /**
  * Group commit over a network round trip. One transaction is in flight at a time; appends that
@@ -29,7 +40,9 @@ const MAX_COMPLETIONS = 5000
  * waits for at most one commit before its own. An append's promise settles only after its
  * transaction committed (resolve with its id) or failed (reject — every append of that batch).
  * Completions ride in the next append batch, or, when no append comes within
- * `completionDelayMs`, in one of their own; a failed batch drops them and counts them.
+ * `completionDelayMs`, in one of their own. A batch that failed because the server was away keeps
+ * its completions for the next batch (an outage must not leave the rows of requests that were
+ * forwarded before it without their outcome); one that failed for what it wrote drops and counts them.
  */
 export class AsyncGroupCommit<Row, Completion> {
   private waiters: Waiter<Row>[] = []
@@ -40,6 +53,10 @@ export class AsyncGroupCommit<Row, Completion> {
   private immediate: NodeJS.Immediate | null = null
   private timer: NodeJS.Timeout | null = null
   private lastError: Error | null = null
+  /** The last batch failed for an unreachable server: completions alone wait `retryDelayMs`. */
+  private away = false
+  /** `discard` was called: nothing is kept or retried any more. */
+  private discarded = false
   private readonly counters = { batches: 0, appended: 0, completed: 0, failedBatches: 0, droppedCompletes: 0 }
 
   constructor(
@@ -74,7 +91,11 @@ export class AsyncGroupCommit<Row, Completion> {
    */
   async flush(): Promise<void> {
     const failedBefore = this.counters.failedBatches
-    while (this.busy || this.waiters.length > 0 || this.completions.length > 0) {
+    // Kept completions would be tried for ever while the server is away: one failure ends it.
+    while (
+      (this.busy || this.waiters.length > 0 || this.completions.length > 0) &&
+      this.counters.failedBatches === failedBefore
+    ) {
       if (!this.busy) this.start()
       await this.current
     }
@@ -85,8 +106,22 @@ export class AsyncGroupCommit<Row, Completion> {
     return { ...this.counters, pending: this.waiters.length + this.completions.length }
   }
 
+  /** Drops what is still queued (counted) and the timers: the host is closing. Appends reject. */
+  discard(error: Error): void {
+    this.discarded = true
+    if (this.immediate !== null) clearImmediate(this.immediate)
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.immediate = null
+    this.timer = null
+    this.counters.droppedCompletes += this.completions.length
+    this.completions = []
+    for (const w of this.waiters.splice(0)) w.reject(error)
+  }
+
   private arm(): void {
-    if (this.timer === null) this.timer = setTimeout(() => this.start(), this.options.completionDelayMs)
+    if (this.timer !== null || this.discarded) return
+    const delay = this.away ? (this.options.retryDelayMs ?? 1000) : this.options.completionDelayMs
+    this.timer = setTimeout(() => this.start(), delay)
   }
 
   private start(): void {
@@ -125,10 +160,13 @@ export class AsyncGroupCommit<Row, Completion> {
       const error = this.wrapError(cause)
       this.lastError = error
       this.counters.failedBatches++
-      this.counters.droppedCompletes += completions.length
+      this.away = this.options.unreachable?.(cause) ?? false
+      if (this.away && !this.discarded) this.keep(completions)
+      else this.counters.droppedCompletes += completions.length
       for (const w of waiters) w.reject(error)
       return
     }
+    this.away = false
     this.counters.batches++
     this.counters.appended += waiters.length
     this.counters.completed += result.completed
@@ -136,5 +174,15 @@ export class AsyncGroupCommit<Row, Completion> {
     waiters.forEach((w, i) => {
       w.resolve(result.ids[i] ?? 0)
     })
+  }
+
+  /** Puts the completions of a batch the server never saw back in front of the queue, bounded. */
+  private keep(completions: Completion[]): void {
+    this.completions = completions.concat(this.completions)
+    const over = this.completions.length - MAX_KEPT_COMPLETIONS
+    if (over > 0) {
+      this.completions.splice(0, over)
+      this.counters.droppedCompletes += over
+    }
   }
 }

@@ -31,6 +31,7 @@ import { AsyncGroupCommit } from './batcher.js'
 import type { PgLedgerExtension } from './extension.js'
 import { toQuery } from './sql.js'
 import { TABLE } from './statements.js'
+import { serverUnreachable } from './unreachable.js'
 import { writeBatch } from './write-batch.js'
 
 /** The shared reads' PostgreSQL specifics (see plan.ts). */
@@ -67,7 +68,7 @@ export class PgLedger implements LedgerStore {
     this.batcher = new AsyncGroupCommit(
       (rows, completions) => writeBatch(this.pool, this.extensions, rows, completions),
       (cause) => new LedgerError('write_failed', 'Ledger write failed', { cause }),
-      { maxBatch, completionDelayMs: COMPLETION_DELAY_MS },
+      { maxBatch, completionDelayMs: COMPLETION_DELAY_MS, unreachable: serverUnreachable },
     )
   }
 
@@ -174,7 +175,12 @@ export class PgLedger implements LedgerStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.flush()
+    try {
+      await this.flush()
+    } finally {
+      // What a server still away kept is given up (and counted), not retried after the close.
+      this.batcher.discard(new LedgerError('closed', 'Ledger is closed'))
+    }
   }
 
   private async run<T>(plan: () => Plan<T>): Promise<T> {

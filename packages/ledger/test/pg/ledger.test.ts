@@ -10,6 +10,7 @@ import {
   type PgLedger,
 } from '../../src/index.js'
 import { useLedgerDatabase } from './helpers.js'
+import { startPgRelay } from './relay.js'
 
 const adminUrl = pgTestUrl('@aegis/ledger PostgreSQL ledger')
 
@@ -278,6 +279,78 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL ledger', () => {
     await ledger.append(request())
     expect(ledger.metrics).toMatchObject({ batches: 2, completed: 1 })
     expect((await ledger.entries([id]))[0]?.status).toBe(204)
+  })
+
+  it('PostgreSQL away: the outcome of a request forwarded before is written once it is back, not lost', async () => {
+    const relay = await startPgRelay(db.url)
+    const pool = openPool({ url: relay.url, max: 3 })
+    pool.on('error', () => {})
+    try {
+      const ledger = openPgLedger({ pool })
+      ledgers.push(ledger)
+      // Forwarded (its row committed); the upstream answers while the server is away.
+      const id = await ledger.append(request({ path: '/before' }))
+      await relay.down()
+      ledger.complete(id, { status: 201, durationMs: 7, bytesIn: 3, bytesOut: 42 })
+      await until(() => ledger.metrics.failedBatches > 0, 'the completion batch to fail')
+      // Meanwhile new requests are refused: nothing is recorded, so nothing may be forwarded.
+      await expect(ledger.append(request({ path: '/during' }))).rejects.toMatchObject({
+        code: 'write_failed',
+      })
+      await relay.up()
+      // Written by itself once the server is back (no append needed to carry it).
+      await until(
+        async () => (await ledger.entries([id]))[0]?.status === 201,
+        'the kept completion to be written',
+        5000,
+      )
+      expect((await ledger.entries([id]))[0]).toMatchObject({
+        decision: 'allowed',
+        status: 201,
+        bytesOut: 42,
+      })
+      expect(ledger.metrics.droppedCompletes).toBe(0)
+      const rows = await db.pool.query(`SELECT path FROM aegis.ledger_entries ORDER BY id`)
+      expect(rows.rows.map((r) => r.path)).toEqual(['/before'])
+    } finally {
+      await relay.close()
+      await pool.end().catch(() => {})
+    }
+  })
+
+  it('PostgreSQL away at close: close ends (rejects) instead of retrying for ever', async () => {
+    const relay = await startPgRelay(db.url)
+    const pool = openPool({ url: relay.url, max: 3 })
+    pool.on('error', () => {})
+    try {
+      const ledger = openPgLedger({ pool })
+      const id = await ledger.append(request())
+      await relay.down()
+      ledger.complete(id, { status: 200, durationMs: 1, bytesIn: 0, bytesOut: 0 })
+      await expect(ledger.close()).rejects.toMatchObject({ code: 'write_failed' })
+      const failed = ledger.metrics.failedBatches
+      expect(ledger.metrics.droppedCompletes).toBe(1)
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      expect(ledger.metrics.failedBatches).toBe(failed)
+    } finally {
+      await relay.close()
+      await pool.end().catch(() => {})
+    }
+  })
+
+  it('a completion the server refuses for its content is dropped, and later batches still commit', async () => {
+    await db.pool.query(`ALTER TABLE aegis.ledger_entries ADD CONSTRAINT test_no_599 CHECK (status <> 599)`)
+    try {
+      const ledger = open()
+      const id = await ledger.append(request())
+      ledger.complete(id, { status: 599, durationMs: 1, bytesIn: 0, bytesOut: 0 })
+      await until(() => ledger.metrics.failedBatches > 0, 'the refused completion')
+      const next = await ledger.append(request({ path: '/next' }))
+      expect((await ledger.entries([next]))[0]?.path).toBe('/next')
+      expect(ledger.metrics.droppedCompletes).toBe(1)
+    } finally {
+      await db.pool.query('ALTER TABLE aegis.ledger_entries DROP CONSTRAINT test_no_599')
+    }
   })
 
   it('two gates on one database: distinct ids, one ledger, both see every row', async () => {

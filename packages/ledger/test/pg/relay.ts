@@ -1,0 +1,52 @@
+import { once } from 'node:events'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+
+/**
+ * A TCP relay in front of PostgreSQL that a test can take away and bring back on the same port:
+ * `down()` drops every connection and refuses new ones (ECONNREFUSED), as a stopped server does.
+ */
+export interface PgRelay {
+  /** `url` with its host and port replaced by the relay's. */
+  readonly url: string
+  down(): Promise<void>
+  up(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startPgRelay(url: string): Promise<PgRelay> {
+  const target = new URL(url)
+  const sockets = new Set<Socket>()
+  let port = 0
+  let server: Server | null = null
+  const listen = async () => {
+    const next = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname)
+      for (const s of [client, upstream]) {
+        sockets.add(s)
+        s.on('error', () => {})
+        s.on('close', () => {
+          sockets.delete(s)
+          client.destroy()
+          upstream.destroy()
+        })
+      }
+      client.pipe(upstream)
+      upstream.pipe(client)
+    })
+    next.listen(port, '127.0.0.1')
+    await once(next, 'listening')
+    port = (next.address() as { port: number }).port
+    server = next
+  }
+  const down = async () => {
+    const closing = server
+    server = null
+    for (const s of sockets) s.destroy()
+    if (closing !== null) await new Promise((resolve) => closing.close(resolve))
+  }
+  await listen()
+  const relayed = new URL(url)
+  relayed.hostname = '127.0.0.1'
+  relayed.port = String(port)
+  return { url: relayed.toString(), down, up: listen, close: down }
+}
