@@ -17,13 +17,24 @@ export interface ChangeFeedOptions {
   url: string
   /** How often `aegis_versions` is compared with what was announced. Default 5000 ms. */
   pollIntervalMs?: number
-  /** Reconnect delays double from `minBackoffMs` (default 100) up to `maxBackoffMs` (default 5000). */
+  /**
+   * Reconnect delays double from `minBackoffMs` (default 100) up to `maxBackoffMs` (default
+   * `MAX_RECONNECT_DELAY_MS`, 1000): a server back after an outage is listened to again, and the
+   * caches reloaded, within about a second — a revocation made just then must not wait longer.
+   */
   minBackoffMs?: number
   maxBackoffMs?: number
   onEvent(event: ChangeEvent): void
   /** A lost connection or a failed poll; the feed keeps trying. The host decides what to log. */
   onError?(error: Error): void
 }
+
+/**
+ * The longest wait between two reconnect attempts by default. Changes reach a gate within a second
+ * (the README's promise); a longer wait would let a gate serve a revocation made right after an
+ * outage for as long as it waits. One attempt a second per gate costs a down server nothing.
+ */
+const MAX_RECONNECT_DELAY_MS = 1000
 
 type Versions = Map<string, bigint>
 
@@ -149,7 +160,7 @@ export class ChangeFeed {
   #scheduleReconnect(): void {
     if (this.#closed || this.#reconnectTimer) return
     const delay = this.#backoff
-    this.#backoff = Math.min(this.#backoff * 2, this.#options.maxBackoffMs ?? 5000)
+    this.#backoff = Math.min(this.#backoff * 2, this.#options.maxBackoffMs ?? MAX_RECONNECT_DELAY_MS)
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null
       this.#connect().catch((error: Error) => {

@@ -134,6 +134,37 @@ describe.skipIf(adminUrl === undefined)('ChangeFeed on a real PostgreSQL', () =>
     expect(events.at(-1)).toEqual({ kind: 'reload', reason: 'reconnect' })
   })
 
+  it('after a long outage it listens again (and asks for a reload) within about a second of the server answering', async () => {
+    // The defaults, as a gate runs them: the delay between attempts must not outgrow the promise
+    // that a change (a revocation) reaches every gate within a second.
+    const events: ChangeEvent[] = []
+    feed = new ChangeFeed(pool, {
+      url: scratch.url,
+      pollIntervalMs: 60_000,
+      onEvent: (event) => events.push(event),
+      onError: (error) => errors.push(error),
+    })
+    await feed.start()
+    const admin = new pg.Client({ connectionString: adminUrl })
+    await admin.connect()
+    const name = new URL(scratch.url).pathname.slice(1)
+    let back = 0
+    try {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`)
+      await killListener()
+      // Long enough for doubling delays from 100 ms to pass several seconds.
+      await new Promise((resolve) => setTimeout(resolve, 6500))
+      expect(feed.connected).toBe(false)
+    } finally {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`)
+      back = Date.now()
+      await admin.end()
+    }
+    await until(() => feed?.connected === true, 8000, 'the feed to come back')
+    expect(Date.now() - back).toBeLessThan(1500)
+    expect(events.at(-1)).toEqual({ kind: 'reload', reason: 'reconnect' })
+  }, 20_000)
+
   it('start() rejects when the database cannot be reached, and close() is quiet', async () => {
     const bad = new URL(scratch.url)
     bad.pathname = '/aegis_no_such_database'
