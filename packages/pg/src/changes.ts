@@ -36,11 +36,32 @@ export interface ChangeFeedOptions {
  */
 const MAX_RECONNECT_DELAY_MS = 1000
 
+/** How long a listener suspected dead (a change it did not announce) has to answer `SELECT 1`. */
+const PROBE_TIMEOUT_MS = 2000
+
 type Versions = Map<string, bigint>
 
 interface Notice {
   topic: string
   version: string
+}
+
+/** How long a connection being let go may take to say goodbye before its socket is destroyed. */
+const END_TIMEOUT_MS = 1000
+
+/**
+ * Ends a client, politely when the server answers: a connection behind a dead network path would
+ * keep `end()` (and so a gate's shutdown, or the next reconnect) waiting for ever.
+ */
+async function endWithin(client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, END_TIMEOUT_MS)
+  })
+  await Promise.race([client.end().catch(() => {}), gaveUp])
+  clearTimeout(timer)
+  // Gone already after a polite end; otherwise nothing else will ever close it.
+  ;(client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
 }
 
 function parseNotice(payload: string | undefined): Notice | null {
@@ -60,7 +81,9 @@ function parseNotice(payload: string | undefined): Notice | null {
  * listener that was disconnected missed whatever happened meanwhile. So the feed asks for a full
  * reload on every (re)connect, and also compares `aegis_versions` with what it was told every
  * `pollIntervalMs` — a notification lost any other way (a listener stuck behind a dead TCP
- * connection) costs at most one poll interval.
+ * connection) costs at most one poll interval. A poll that finds such a loss asks the listener to
+ * answer; one that does not within `PROBE_TIMEOUT_MS` (or the poll interval) is dropped and
+ * replaced, so a dead connection does not make every later change wait for a poll too.
  */
 export class ChangeFeed {
   readonly #pool: pg.Pool
@@ -106,7 +129,7 @@ export class ChangeFeed {
     const client = this.#client
     this.#client = null
     this.#connected = false
-    if (client) await client.end().catch(() => {})
+    if (client) await endWithin(client)
   }
 
   async #connect(): Promise<void> {
@@ -115,6 +138,8 @@ export class ChangeFeed {
       application_name: 'aegis-changes',
       keepAlive: true,
       connectionTimeoutMillis: 5000,
+      // LISTEN and the versions read must not wait for ever on a connection that died meanwhile.
+      query_timeout: 5000,
     })
     // Listeners first: an error between connect() and LISTEN must not become an uncaught event.
     client.on('error', (error) => this.#lost(client, error))
@@ -129,7 +154,7 @@ export class ChangeFeed {
       // versions and in a notification, never in neither.
       const versions = await this.#readVersions(client)
       if (this.#closed) {
-        await client.end().catch(() => {})
+        await endWithin(client)
         return
       }
       this.#client = client
@@ -141,7 +166,7 @@ export class ChangeFeed {
       this.#options.onEvent({ kind: 'reload', reason })
     } catch (error) {
       client.removeAllListeners('end')
-      await client.end().catch(() => {})
+      await endWithin(client)
       throw error
     }
   }
@@ -151,7 +176,7 @@ export class ChangeFeed {
     this.#client = null
     this.#connected = false
     client.removeAllListeners('end')
-    client.end().catch(() => {})
+    void endWithin(client)
     if (this.#closed) return
     this.#options.onError?.(error)
     this.#scheduleReconnect()
@@ -180,6 +205,30 @@ export class ChangeFeed {
     this.#options.onEvent({ kind: 'change', topic: notice.topic, version: notice.version })
   }
 
+  /**
+   * A change reached the database but not this listener: either its notification is still on the
+   * way, or the connection is dead without having said so (no RST through a broken network path,
+   * and TCP keepalive takes hours). A live connection answers at once; a dead one is dropped
+   * (`endWithin`) and reconnected.
+   */
+  async #probe(client: pg.Client): Promise<void> {
+    const limit = Math.min(PROBE_TIMEOUT_MS, this.#options.pollIntervalMs ?? 5000)
+    let timer: NodeJS.Timeout | undefined
+    const silent = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), limit)
+    })
+    const answered = await Promise.race([
+      client.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+      silent,
+    ])
+    clearTimeout(timer)
+    if (answered || this.#client !== client || this.#closed) return
+    this.#lost(client, new Error(`the change feed connection did not answer within ${limit} ms`))
+  }
+
   async #readVersions(db: pg.Pool | pg.Client): Promise<Versions> {
     const result = await db.query<{ topic: string; version: string }>(
       'SELECT topic, version::text AS version FROM aegis.aegis_versions',
@@ -204,6 +253,7 @@ export class ChangeFeed {
           if (seen === undefined || version > seen) this.#seen.set(topic, version)
         }
         this.#options.onEvent({ kind: 'reload', reason: 'poll' })
+        if (this.#client !== null) void this.#probe(this.#client)
       }
     } catch (error) {
       if (!this.#closed) this.#options.onError?.(error as Error)

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startPgRelay } from '../../../test-support/pg-relay.js'
 import { pgTestUrl } from '../../../test-support/pg-url.js'
 import { type ChangeEvent, ChangeFeed, migrate, openPool } from '../src/index.js'
 import { type ScratchDatabase, scratchDatabase } from '../src/testing.js'
@@ -164,6 +165,64 @@ describe.skipIf(adminUrl === undefined)('ChangeFeed on a real PostgreSQL', () =>
     expect(Date.now() - back).toBeLessThan(1500)
     expect(events.at(-1)).toEqual({ kind: 'reload', reason: 'reconnect' })
   }, 20_000)
+
+  it('a listener behind a dead connection is replaced once a poll finds a change it missed, so later changes are announced again', async () => {
+    const relay = await startPgRelay(scratch.url)
+    try {
+      const events: ChangeEvent[] = []
+      feed = new ChangeFeed(pool, {
+        url: relay.url,
+        pollIntervalMs: 300,
+        minBackoffMs: 20,
+        maxBackoffMs: 200,
+        onEvent: (event) => events.push(event),
+        onError: (error) => errors.push(error),
+      })
+      await feed.start()
+      // The path to the server dies without a word: the connection still looks open.
+      relay.freeze()
+      await pool.query("INSERT INTO aegis.widgets VALUES ('unannounced')")
+      await until(
+        () => events.some((e) => e.kind === 'reload' && e.reason === 'poll'),
+        3000,
+        'the poll to catch the missed change',
+      )
+      await until(
+        () => events.some((e) => e.kind === 'reload' && e.reason === 'reconnect'),
+        3000,
+        'the dead listener to be replaced',
+      )
+      const from = events.length
+      await pool.query("INSERT INTO aegis.widgets VALUES ('announced')")
+      await until(
+        () => events.slice(from).some((e) => e.kind === 'change' && e.topic === 'widgets'),
+        1000,
+        'the next change to be announced, not polled',
+      )
+    } finally {
+      await feed?.close()
+      feed = undefined
+      await relay.close()
+    }
+  })
+
+  it('close() returns even when the connection died without a word (a gate stopping must not hang on it)', async () => {
+    const relay = await startPgRelay(scratch.url)
+    try {
+      const dying = new ChangeFeed(pool, { url: relay.url, pollIntervalMs: 60_000, onEvent: () => {} })
+      await dying.start()
+      relay.freeze()
+      const started = Date.now()
+      const closed = await Promise.race([
+        dying.close().then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 4000)),
+      ])
+      expect(closed).toBe(true)
+      expect(Date.now() - started).toBeLessThan(2000)
+    } finally {
+      await relay.close()
+    }
+  })
 
   it('start() rejects when the database cannot be reached, and close() is quiet', async () => {
     const bad = new URL(scratch.url)

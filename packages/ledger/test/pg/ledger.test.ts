@@ -1,6 +1,7 @@
 /** What only the PostgreSQL ledger has: batches over a network round trip, several gates, the pool. */
 import { openPool, schemaStatus } from '@aegis/pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startPgRelay } from '../../../../test-support/pg-relay.js'
 import { pgTestUrl } from '../../../../test-support/pg-url.js'
 import {
   LEDGER_PG_MIGRATIONS,
@@ -10,7 +11,6 @@ import {
   type PgLedger,
 } from '../../src/index.js'
 import { useLedgerDatabase } from './helpers.js'
-import { startPgRelay } from './relay.js'
 
 const adminUrl = pgTestUrl('@aegis/ledger PostgreSQL ledger')
 

@@ -3,29 +3,36 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 
 /**
  * A TCP relay in front of PostgreSQL that a test can take away and bring back on the same port:
- * `down()` drops every connection and refuses new ones (ECONNREFUSED), as a stopped server does.
+ * `down()` drops every connection and refuses new ones (ECONNREFUSED), as a stopped server does;
+ * `freeze()` leaves the open connections open but carries nothing more over them either way, as a
+ * peer behind a dead network path (no RST ever comes), while new connections work.
  */
 export interface PgRelay {
   /** `url` with its host and port replaced by the relay's. */
   readonly url: string
   down(): Promise<void>
   up(): Promise<void>
+  freeze(): void
   close(): Promise<void>
 }
 
 export async function startPgRelay(url: string): Promise<PgRelay> {
   const target = new URL(url)
   const sockets = new Set<Socket>()
+  const pairs = new Set<[Socket, Socket]>()
   let port = 0
   let server: Server | null = null
   const listen = async () => {
     const next = createServer((client) => {
       const upstream = connect(Number(target.port || 5432), target.hostname)
-      for (const s of [client, upstream]) {
+      const pair: [Socket, Socket] = [client, upstream]
+      pairs.add(pair)
+      for (const s of pair) {
         sockets.add(s)
         s.on('error', () => {})
         s.on('close', () => {
           sockets.delete(s)
+          pairs.delete(pair)
           client.destroy()
           upstream.destroy()
         })
@@ -44,9 +51,21 @@ export async function startPgRelay(url: string): Promise<PgRelay> {
     for (const s of sockets) s.destroy()
     if (closing !== null) await new Promise((resolve) => closing.close(resolve))
   }
+  const freeze = () => {
+    for (const [client, upstream] of pairs) {
+      client.unpipe(upstream)
+      upstream.unpipe(client)
+      // Read and thrown away: nothing arrives, and nothing is refused either.
+      client.removeAllListeners('data')
+      upstream.removeAllListeners('data')
+      client.on('data', () => {})
+      upstream.on('data', () => {})
+    }
+    pairs.clear()
+  }
   await listen()
   const relayed = new URL(url)
   relayed.hostname = '127.0.0.1'
   relayed.port = String(port)
-  return { url: relayed.toString(), down, up: listen, close: down }
+  return { url: relayed.toString(), down, up: listen, freeze, close: down }
 }
