@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate as drizzleMigrate } from 'drizzle-orm/node-postgres/migrator'
 import type { Pool, PoolClient } from 'pg'
 import { SchemaError } from './errors.js'
+import { liftReadTimeout } from './pool.js'
 
 /** The PostgreSQL schema every Aegis table (and every migrations table) lives in. */
 export const AEGIS_SCHEMA = 'aegis'
@@ -97,9 +98,12 @@ function aheadError(status: SchemaStatus): SchemaError {
 export async function migrate(pool: Pool, sets: readonly MigrationSet[]): Promise<SchemaStatus[]> {
   const all = withCore(sets)
   const client = await pool.connect()
+  let restoreReadTimeout = () => {}
   try {
-    // A migration may rewrite a large table: no statement timeout for this session.
+    // A migration may rewrite a large table, or wait for another host's: no statement timeout for
+    // this session, on the server nor on the client.
     await client.query('SET statement_timeout = 0')
+    restoreReadTimeout = liftReadTimeout(client)
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
       for (const set of all) {
@@ -122,6 +126,7 @@ export async function migrate(pool: Pool, sets: readonly MigrationSet[]): Promis
       await client.query('RESET statement_timeout')
     }
   } finally {
+    restoreReadTimeout()
     client.release()
   }
 }

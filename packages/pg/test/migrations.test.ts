@@ -92,6 +92,25 @@ describe.skipIf(adminUrl === undefined)('migrations on a real PostgreSQL', () =>
 })
 
 describe.skipIf(adminUrl === undefined)('openPool on a real PostgreSQL', () => {
+  it('migrate waits for another host holding the migration lock longer than the statement timeout', async () => {
+    const scratch = await scratchDatabase(adminUrl as string)
+    const pool = openPool({ url: scratch.url, max: 2, statementTimeoutMs: 200 })
+    const other = await pool.connect()
+    try {
+      // Another host's migration, holding the lock for a while.
+      await other.query('SELECT pg_advisory_lock($1)', [0x4145_4749_53])
+      setTimeout(() => void other.query('SELECT pg_advisory_unlock($1)', [0x4145_4749_53]), 2000)
+      const statuses = await migrate(pool, [WIDGETS])
+      expect(statuses.map((s) => s.state)).toEqual(['current', 'current'])
+      // The pool's timeouts are back for everything else.
+      await expect(pool.query('SELECT pg_sleep(2)')).rejects.toThrow(/statement timeout/)
+    } finally {
+      other.release()
+      await pool.end()
+      await scratch.drop()
+    }
+  }, 20_000)
+
   it('a statement stuck behind a lock fails after statementTimeoutMs instead of hanging', async () => {
     const scratch = await scratchDatabase(adminUrl as string)
     const pool = openPool({ url: scratch.url, max: 2, statementTimeoutMs: 200 })

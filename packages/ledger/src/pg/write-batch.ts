@@ -46,6 +46,10 @@ export async function writeBatch(
       if (commit.command !== 'COMMIT') throw new Error(`COMMIT answered ${commit.command}`)
       return result
     } catch (error) {
+      // An error the server did not send (no SQLSTATE: the answer never came in time, the socket
+      // failed) leaves the connection in an unknown state, a query possibly still pending on it: a
+      // ROLLBACK would only queue behind that. The connection is dropped instead.
+      if (broken === undefined && !fromServer(error)) broken = error as Error
       if (broken === undefined) {
         await client.query('ROLLBACK').catch((rollback: Error) => {
           broken ??= rollback
@@ -58,6 +62,12 @@ export async function writeBatch(
     // A broken connection is closed instead of going back to the pool.
     client.release(broken)
   }
+}
+
+/** An error response of the server (it carries a SQLSTATE), as opposed to one of the client or socket. */
+function fromServer(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
 }
 
 /**

@@ -318,6 +318,40 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL ledger', () => {
     }
   })
 
+  it.each([
+    ['one statement', []],
+    ['a transaction (an extension)', [{ written: async () => {} }]],
+  ] as const)(
+    'PostgreSQL behind a dead network path (%s): an append is refused within seconds instead of hanging every request',
+    async (_, extensions) => {
+      const relay = await startPgRelay(db.url)
+      const pool = openPool({ url: relay.url, max: 2, statementTimeoutMs: 300, onError: () => {} })
+      try {
+        const ledger = openPgLedger({ pool, extensions })
+        ledgers.push(ledger)
+        await ledger.append(request({ path: '/before' }))
+        relay.freeze()
+        const started = Date.now()
+        const stuck = await Promise.race([
+          ledger.append(request({ path: '/frozen' })).then(
+            () => 'written',
+            (error: { code?: string }) => error.code,
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('hung'), 6000)),
+        ])
+        expect(stuck).toBe('write_failed')
+        expect(Date.now() - started).toBeLessThan(4000)
+        // New connections get through again: the ledger writes on one of them.
+        const id = await ledger.append(request({ path: '/after' }))
+        expect((await ledger.entries([id]))[0]?.path).toBe('/after')
+      } finally {
+        await relay.close()
+        await Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 2000))])
+      }
+    },
+    20_000,
+  )
+
   it('PostgreSQL away at close: close ends (rejects) instead of retrying for ever', async () => {
     const relay = await startPgRelay(db.url)
     const pool = openPool({ url: relay.url, max: 3 })
