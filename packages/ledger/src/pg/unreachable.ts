@@ -5,9 +5,12 @@
  */
 const SERVER_CLASSES: ReadonlySet<string> = new Set(['08', '40', '53', '57'])
 
-/** node-postgres's own words for a connection that died or never came (these carry no code). */
+/**
+ * node-postgres's own words for a connection that died, never came, or stopped answering (the
+ * pool's read timeout: a dead network path) — these carry no code.
+ */
 const CONNECTION_LOST =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i
 
 /**
  * Whether a batch failed because PostgreSQL was away (refused or dropped the connection, shut

@@ -329,8 +329,10 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL ledger', () => {
       try {
         const ledger = openPgLedger({ pool, extensions })
         ledgers.push(ledger)
-        await ledger.append(request({ path: '/before' }))
+        const before = await ledger.append(request({ path: '/before' }))
         relay.freeze()
+        // Forwarded before; its outcome goes out with the append below, on the dead connection.
+        ledger.complete(before, { status: 201, durationMs: 1, bytesIn: 0, bytesOut: 5 })
         const started = Date.now()
         const stuck = await Promise.race([
           ledger.append(request({ path: '/frozen' })).then(
@@ -344,6 +346,8 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL ledger', () => {
         // New connections get through again: the ledger writes on one of them.
         const id = await ledger.append(request({ path: '/after' }))
         expect((await ledger.entries([id]))[0]?.path).toBe('/after')
+        // The outcome the dead connection never answered for was kept and written.
+        expect((await ledger.entries([before]))[0]?.status).toBe(201)
       } finally {
         await relay.close()
         await Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 2000))])
