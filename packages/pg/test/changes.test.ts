@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startPgRelay } from '../../../test-support/pg-relay.js'
 import { pgTestUrl } from '../../../test-support/pg-url.js'
+import { startRelay } from '../../../test-support/tcp-relay.js'
 import { type ChangeEvent, ChangeFeed, migrate, openPool } from '../src/index.js'
 import { type ScratchDatabase, scratchDatabase } from '../src/testing.js'
 import { until, WIDGETS } from './helpers.js'
@@ -167,7 +167,7 @@ describe.skipIf(adminUrl === undefined)('ChangeFeed on a real PostgreSQL', () =>
   }, 20_000)
 
   it('a listener behind a dead connection is replaced once a poll finds a change it missed, so later changes are announced again', async () => {
-    const relay = await startPgRelay(scratch.url)
+    const relay = await startRelay(scratch.url)
     try {
       const events: ChangeEvent[] = []
       feed = new ChangeFeed(pool, {
@@ -207,7 +207,7 @@ describe.skipIf(adminUrl === undefined)('ChangeFeed on a real PostgreSQL', () =>
   })
 
   it('close() returns even when the connection died without a word (a gate stopping must not hang on it)', async () => {
-    const relay = await startPgRelay(scratch.url)
+    const relay = await startRelay(scratch.url)
     try {
       const dying = new ChangeFeed(pool, { url: relay.url, pollIntervalMs: 60_000, onEvent: () => {} })
       await dying.start()

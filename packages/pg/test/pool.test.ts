@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startPgRelay } from '../../../test-support/pg-relay.js'
 import { pgTestUrl } from '../../../test-support/pg-url.js'
+import { startRelay } from '../../../test-support/tcp-relay.js'
 import { openPool } from '../src/index.js'
 import { type ScratchDatabase, scratchDatabase } from '../src/testing.js'
 
@@ -27,7 +27,7 @@ describe.skipIf(adminUrl === undefined)('openPool on a real PostgreSQL', () => {
   })
 
   it('a query behind a dead network path fails soon after the statement timeout, and its connection is not reused', async () => {
-    const relay = await startPgRelay(scratch.url)
+    const relay = await startRelay(scratch.url)
     const pool = openPool({ url: relay.url, max: 1, statementTimeoutMs: 300, onError: () => {} })
     try {
       await pool.query('SELECT 1')

@@ -22,7 +22,20 @@ export interface RedisRateLimiterOptions {
   onError?: (error: Error) => void
 }
 
-type Client = ReturnType<typeof createClient>
+/** A node-redis client as the limiter uses it: no offline queue, every command bounded in time. */
+function newClient(url: string, timeoutMs: number) {
+  return createClient({
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: timeoutMs, rejectInFlight: true },
+    socket: {
+      connectTimeout: Math.max(1000, timeoutMs),
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+    },
+  })
+}
+
+type Client = ReturnType<typeof newClient>
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
 const RESERVE_SHA = sha1(RESERVE_SCRIPT)
@@ -34,13 +47,18 @@ const REFUND_SHA = sha1(REFUND_SCRIPT)
  * the Redis server's clock. A `RateLimitStore`: pass it to the gate as its limiter.
  */
 export class RedisRateLimiter implements RateLimitStore {
-  readonly #client: Client
+  #client: Client
+  readonly #url: string
   readonly #prefix: string
   readonly #timeoutMs: number
   readonly #onError: (error: Error) => void
   /** Why the connection is not up, for `waitReady`: "did not answer in time" alone hid a wrong password. */
   #lastError: Error | null = null
   #closed = false
+  /** When the server last answered a command (or the connection became ready). */
+  #lastAnswerAt = Date.now()
+  /** How long commands may go unanswered on an open connection before it is replaced. */
+  readonly #staleMs: number
 
   constructor(options: RedisRateLimiterOptions) {
     this.#prefix = options.prefix ?? 'aegis:rate:'
@@ -49,25 +67,52 @@ export class RedisRateLimiter implements RateLimitStore {
       throw new RangeError(`timeoutMs must be a whole number of ms above 0, got ${String(options.timeoutMs)}`)
     }
     this.#onError = options.onError ?? (() => undefined)
-    this.#client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      commandOptions: { timeout: this.#timeoutMs, rejectInFlight: true },
-      socket: {
-        connectTimeout: Math.max(1000, this.#timeoutMs),
-        reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
-      },
-    })
+    this.#url = options.url
+    this.#staleMs = Math.max(1000, this.#timeoutMs * 4)
+    this.#client = this.#connect()
+  }
+
+  /**
+   * A client for the URL, connecting. The first connection is not awaited: a gate starts while
+   * Redis is down, refuses (or passes, as configured) what needs a budget, and recovers once
+   * Redis answers.
+   */
+  #connect(): Client {
+    const client = newClient(this.#url, this.#timeoutMs)
     // Without a listener an 'error' event would end the host process.
-    this.#client.on('error', (error: unknown) => this.#failed(error))
-    this.#client.on('ready', () => {
+    client.on('error', (error: unknown) => {
+      if (client === this.#client) this.#failed(error)
+    })
+    client.on('ready', () => {
+      if (client !== this.#client) return
       this.#lastError = null
+      this.#lastAnswerAt = Date.now()
     })
-    // The first connection is not awaited here: a gate starts while Redis is down, refuses (or
-    // passes, as configured) what needs a budget, and recovers once Redis answers.
-    this.#client.connect().catch((error: unknown) => {
-      if (!this.#closed) this.#failed(error)
+    client.connect().catch((error: unknown) => {
+      if (!this.#closed && client === this.#client) this.#failed(error)
     })
+    return client
+  }
+
+  /**
+   * Replaces a connection that looks open but has answered nothing for `#staleMs` while commands
+   * went unanswered: behind a dead network path (a dropped NAT entry, a host gone without a
+   * reset) nothing closes it for minutes (TCP keepalive), the client never reconnects, and every
+   * request that needs a budget would be refused until then, Redis itself being fine.
+   */
+  #replaceIfStale(): void {
+    if (this.#closed || Date.now() - this.#lastAnswerAt < this.#staleMs) return
+    const stale = this.#client
+    this.#lastAnswerAt = Date.now()
+    this.#client = this.#connect()
+    this.#failed(
+      new Error(`Redis answered nothing for ${this.#staleMs} ms on an open connection; reconnecting`),
+    )
+    try {
+      stale.destroy()
+    } catch {
+      // Already torn down: nothing left to drop.
+    }
   }
 
   /** Connected and able to answer now. */
@@ -87,18 +132,19 @@ export class RedisRateLimiter implements RateLimitStore {
    * the last connection error: a refused login (`loginRefused`), a refused connection, an unknown host.
    */
   async waitReady(): Promise<void> {
-    if (this.#client.isReady) return
+    const client = this.#client
+    if (client.isReady) return
     const limit = Math.max(1000, this.#timeoutMs * 4)
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#client.off('ready', onReady)
+        client.off('ready', onReady)
         reject(notReady(this.#lastError, limit))
       }, limit)
       const onReady = () => {
         clearTimeout(timer)
         resolve()
       }
-      this.#client.once('ready', onReady)
+      client.once('ready', onReady)
     })
   }
 
@@ -184,8 +230,11 @@ export class RedisRateLimiter implements RateLimitStore {
     if (this.#closed) throw new RateLimitUnavailableError('The Redis rate limiter is closed')
     if (!this.#client.isReady) throw new RateLimitUnavailableError('Redis is not connected')
     try {
-      return await run()
+      const answer = await run()
+      this.#lastAnswerAt = Date.now()
+      return answer
     } catch (error) {
+      this.#replaceIfStale()
       throw new RateLimitUnavailableError(`Redis did not answer: ${asError(error).message}`, { cause: error })
     }
   }

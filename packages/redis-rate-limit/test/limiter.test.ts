@@ -4,6 +4,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { parseRate } from '@aegis/guard'
 import { createClient } from '@redis/client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startRelay } from '../../../test-support/tcp-relay.js'
 import {
   RateLimitUnavailableError,
   RedisRateLimiter,
@@ -180,6 +181,28 @@ describe.skipIf(REDIS_URL === undefined)('RedisRateLimiter when Redis fails', ()
     expect(
       await until('answers after SIGCONT', async () => ((await l.reserve('k2', rate)).ok ? true : undefined)),
     ).toBe(true)
+  })
+
+  it('a connection behind a dead network path (open, silent, no reset) is replaced: budgets are served again without a restart', async () => {
+    // Frozen, the open connection leads nowhere while new ones get through.
+    const relay = await startRelay(redis.url)
+    try {
+      const l = limiter(relay.url, { timeoutMs: 100 })
+      await l.waitReady()
+      const rate = parseRate('100/min')
+      expect((await l.reserve('k3', rate)).ok).toBe(true)
+      relay.freeze()
+      await expect(l.reserve('k3', rate)).rejects.toBeInstanceOf(RateLimitUnavailableError)
+      const ok = await until(
+        'a reservation on a new connection',
+        async () => ((await l.reserve('k3', rate)).ok ? true : undefined),
+        5000,
+      )
+      expect(ok).toBe(true)
+      expect(l.errors.some((e) => /answered nothing/.test(e.message))).toBe(true)
+    } finally {
+      await relay.close()
+    }
   })
 
   it('starts while Redis is unreachable (nothing to connect to) and refuses to vouch for budgets', async () => {

@@ -1,8 +1,8 @@
 /** What only the PostgreSQL ledger has: batches over a network round trip, several gates, the pool. */
 import { openPool, schemaStatus } from '@aegis/pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startPgRelay } from '../../../../test-support/pg-relay.js'
 import { pgTestUrl } from '../../../../test-support/pg-url.js'
+import { startRelay } from '../../../../test-support/tcp-relay.js'
 import {
   LEDGER_PG_MIGRATIONS,
   type LedgerEntry,
@@ -282,7 +282,7 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL ledger', () => {
   })
 
   it('PostgreSQL away: the outcome of a request forwarded before is written once it is back, not lost', async () => {
-    const relay = await startPgRelay(db.url)
+    const relay = await startRelay(db.url)
     const pool = openPool({ url: relay.url, max: 3 })
     pool.on('error', () => {})
     try {
@@ -324,7 +324,7 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL ledger', () => {
   ] as const)(
     'PostgreSQL behind a dead network path (%s): an append is refused within seconds instead of hanging every request',
     async (_, extensions) => {
-      const relay = await startPgRelay(db.url)
+      const relay = await startRelay(db.url)
       const pool = openPool({ url: relay.url, max: 2, statementTimeoutMs: 300, onError: () => {} })
       try {
         const ledger = openPgLedger({ pool, extensions })
@@ -357,7 +357,7 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL ledger', () => {
   )
 
   it('PostgreSQL away at close: close ends (rejects) instead of retrying for ever', async () => {
-    const relay = await startPgRelay(db.url)
+    const relay = await startRelay(db.url)
     const pool = openPool({ url: relay.url, max: 3 })
     pool.on('error', () => {})
     try {

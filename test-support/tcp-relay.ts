@@ -2,12 +2,12 @@ import { once } from 'node:events'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 
 /**
- * A TCP relay in front of PostgreSQL that a test can take away and bring back on the same port:
+ * A TCP relay in front of a server (PostgreSQL, Redis) that a test can take away and bring back on the same port:
  * `down()` drops every connection and refuses new ones (ECONNREFUSED), as a stopped server does;
  * `freeze()` leaves the open connections open but carries nothing more over them either way, as a
  * peer behind a dead network path (no RST ever comes), while new connections work.
  */
-export interface PgRelay {
+export interface TcpRelay {
   /** `url` with its host and port replaced by the relay's. */
   readonly url: string
   down(): Promise<void>
@@ -16,7 +16,8 @@ export interface PgRelay {
   close(): Promise<void>
 }
 
-export async function startPgRelay(url: string): Promise<PgRelay> {
+/** A relay to the host and port of `url` (`postgres://…`, `redis://…`). */
+export async function startRelay(url: string): Promise<TcpRelay> {
   const target = new URL(url)
   const sockets = new Set<Socket>()
   const pairs = new Set<[Socket, Socket]>()
@@ -24,7 +25,7 @@ export async function startPgRelay(url: string): Promise<PgRelay> {
   let server: Server | null = null
   const listen = async () => {
     const next = createServer((client) => {
-      const upstream = connect(Number(target.port || 5432), target.hostname)
+      const upstream = connect(Number(target.port), target.hostname)
       const pair: [Socket, Socket] = [client, upstream]
       pairs.add(pair)
       for (const s of pair) {
