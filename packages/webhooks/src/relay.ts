@@ -12,6 +12,13 @@ export interface RelayLogger {
 
 const SILENT: RelayLogger = { warn() {}, debug() {} }
 
+/**
+ * Failed rounds in a row are logged at the first and then at most this often, with how many were
+ * left out: while the database is away every round (one a second) fails the same way, and one
+ * warning a second from every gate buried the lines that said what was wrong.
+ */
+const ROUND_FAILURE_LOG_EVERY_MS = 10_000
+
 const RELAY_DEFAULTS = {
   retentionMs: 7 * 86_400_000,
   pruneEveryMs: 3_600_000,
@@ -69,6 +76,9 @@ export class Relay {
   /** The running relay's current round (delivering, then pruning). */
   private round: Promise<void> | null = null
   private stopped = true
+  /** When a failed round was last logged (real time), and the failures left out since. */
+  private failureLoggedAt = Number.NEGATIVE_INFINITY
+  private failuresLeftOut = 0
   /** Set by stop(): attempts in flight finish, no new ones are claimed. */
   private halting = false
   /** The attempt in flight per endpoint id. */
@@ -221,6 +231,20 @@ export class Relay {
     if (deleted > 0) (this.options.logger ?? SILENT).debug({ deleted }, 'old webhook deliveries deleted')
   }
 
+  private roundFailed(error: unknown): void {
+    const at = Date.now()
+    if (at - this.failureLoggedAt < ROUND_FAILURE_LOG_EVERY_MS) {
+      this.failuresLeftOut++
+      return
+    }
+    ;(this.options.logger ?? SILENT).warn(
+      { err: (error as Error).message, suppressed: this.failuresLeftOut },
+      'webhook relay round failed',
+    )
+    this.failureLoggedAt = at
+    this.failuresLeftOut = 0
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return
     this.timer = setTimeout(() => {
@@ -230,12 +254,13 @@ export class Relay {
         await this.pruneIfDue()
       }
       this.round = round()
-        .catch((error: unknown) => {
-          ;(this.options.logger ?? SILENT).warn(
-            { err: (error as Error).message },
-            'webhook relay round failed',
-          )
-        })
+        .then(
+          () => {
+            this.failureLoggedAt = Number.NEGATIVE_INFINITY
+            this.failuresLeftOut = 0
+          },
+          (error: unknown) => this.roundFailed(error),
+        )
         .finally(() => {
           this.round = null
           this.schedule(this.options.pollMs ?? 1000)

@@ -288,6 +288,41 @@ describe('Relay against a real receiver', () => {
   })
 })
 
+describe('a failing outbox (the database away)', () => {
+  it('the running relay warns at the first failed round, not at every one, and again after a round succeeded', async () => {
+    await setup()
+    let failing = true
+    const store = sqliteOutboxStore(h.outbox)
+    const warnings: Array<{ object: object; message: string }> = []
+    const relay = new Relay({
+      outbox: {
+        ...store,
+        claim: (limit, exclude) =>
+          failing
+            ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'))
+            : store.claim(limit, exclude),
+      },
+      openSecret: unseal,
+      allowPrivate: LOOPBACK,
+      pollMs: 10,
+      logger: { warn: (object, message) => warnings.push({ object, message }), debug() {} },
+    })
+    relay.start()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(warnings.filter((w) => w.message === 'webhook relay round failed')).toEqual([
+      {
+        message: 'webhook relay round failed',
+        object: { err: 'connect ECONNREFUSED 127.0.0.1:5432', suppressed: 0 },
+      },
+    ])
+    failing = false
+    await new Promise((r) => setTimeout(r, 100))
+    failing = true
+    await vi.waitFor(() => expect(warnings).toHaveLength(2), { timeout: 3_000 })
+    await relay.stop()
+  })
+})
+
 describe('retention', () => {
   const DAY = 86_400_000
 
