@@ -1,6 +1,6 @@
 import { asBuffer } from './encodings.js'
 import { escapedRegions } from './escape-regions.js'
-import { findEscapes } from './escapes.js'
+import { type Escapes, findEscapes } from './escapes.js'
 import { forEachHit, type tablesOf } from './matcher.js'
 
 type Tables = ReturnType<typeof tablesOf>
@@ -24,16 +24,25 @@ export function forEachEscapedHit(
   if (t.count === 0 || !mayHoldEscape(data, from)) return cut
   const escapes = findEscapes(data, t.secretByte, from, cut)
   if (escapes.starts.length === 0) return escapes.resume
+  forEachDecodedHit(t, data, escapes, onHit)
+  return escapes.resume
+}
+
+/**
+ * Every pattern found in the decoded stretches of `escapes` over `data` that covers at least one
+ * escape, mapped back to the input range it was written over. A decoded escape is always shorter
+ * than its spelling, so a range longer than the pattern holds one; the others are the direct
+ * scan's. Shared by every escape view (backslash/percent/entity escapes, quoted-printable).
+ */
+export function forEachDecodedHit(t: Tables, data: Uint8Array, escapes: Escapes, onHit: OnEscapedHit): void {
   for (const region of escapedRegions(data, escapes, t.rawLongest - 1)) {
     forEachHit(t, region.bytes, (p, s) => {
       const length = t.length[p] as number
       const start = region.source(s)[0]
       const end = region.source(s + length - 1)[1]
-      // A decoded escape is always shorter than its spelling: a longer range holds one.
       if (end - start > length) onHit(p, start, end)
     })
   }
-  return escapes.resume
 }
 
 /**

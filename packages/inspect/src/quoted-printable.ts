@@ -1,8 +1,7 @@
 import { asBuffer } from './encodings.js'
-import { escapedRegions } from './escape-regions.js'
-import type { OnEscapedHit } from './escaped-hits.js'
+import { forEachDecodedHit, type OnEscapedHit } from './escaped-hits.js'
 import { BYTE, type Escapes, hexValue, NOTHING } from './escapes.js'
-import { forEachHit, type tablesOf } from './matcher.js'
+import type { tablesOf } from './matcher.js'
 
 type Tables = ReturnType<typeof tablesOf>
 
@@ -65,15 +64,7 @@ export function forEachQuotedPrintableHit(t: Tables, data: Uint8Array, onHit: On
   if (t.count === 0 || asBuffer(data).indexOf(EQUALS) === -1) return
   const escapes = findQuotedPrintable(data, t.secretByte)
   if (escapes.starts.length === 0) return
-  for (const region of escapedRegions(data, escapes, t.rawLongest - 1)) {
-    forEachHit(t, region.bytes, (p, s) => {
-      const length = t.length[p] as number
-      const start = region.source(s)[0]
-      const end = region.source(s + length - 1)[1]
-      // An occurrence no escape is part of is found by the direct scan.
-      if (end - start > length) onHit(p, start, end)
-    })
-  }
+  forEachDecodedHit(t, data, escapes, onHit)
 }
 
 /** Bytes a quoted-printable spelling of a secret may hold besides its own: `=`, hex digits, line breaks. */
