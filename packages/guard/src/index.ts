@@ -25,7 +25,13 @@ export {
   isHttpToken,
 } from './headers.js'
 export { normalizeHostname } from './hostname.js'
-export { type LinkRebase, rebaseLinkHeaders, rebaseLinkValue, rebaseReference } from './links.js'
+export {
+  hasLinkHeaders,
+  type LinkRebase,
+  rebaseLinkHeaders,
+  rebaseLinkValue,
+  rebaseReference,
+} from './links.js'
 export {
   type GatePath,
   type GatePathRefusal,

@@ -50,28 +50,26 @@ export function rebaseLinkValue(value: string, to: LinkRebase): string {
   })
 }
 
+/** Whether a response's header record has a header `rebaseLinkHeaders` rewrites: three property reads. */
+export function hasLinkHeaders(headers: Readonly<Record<string, string | string[]>>): boolean {
+  return (
+    headers.link !== undefined || headers.location !== undefined || headers['content-location'] !== undefined
+  )
+}
+
 /**
  * Rebases the link headers of a response's header record in place (`link`, `location`,
- * `content-location`, lowercase as the gate's records hold them). Answers without them cost three
- * property reads.
+ * `content-location`, lowercase as the gate's records hold them). Nothing when `to` is null.
  */
-export function rebaseLinkHeaders(
-  headers: Record<string, string | string[]>,
-  to: () => LinkRebase | null,
-): void {
-  const link = headers.link
-  const location = headers.location
+export function rebaseLinkHeaders(headers: Record<string, string | string[]>, to: LinkRebase | null): void {
+  if (to === null) return
+  const { link, location } = headers
   const contentLocation = headers['content-location']
-  if (link === undefined && location === undefined && contentLocation === undefined) return
-  const target = to()
-  if (target === null) return
   if (link !== undefined) {
-    headers.link = Array.isArray(link)
-      ? link.map((v) => rebaseLinkValue(v, target))
-      : rebaseLinkValue(link, target)
+    headers.link = Array.isArray(link) ? link.map((v) => rebaseLinkValue(v, to)) : rebaseLinkValue(link, to)
   }
-  if (location !== undefined) headers.location = rebaseEach(location, target)
-  if (contentLocation !== undefined) headers['content-location'] = rebaseEach(contentLocation, target)
+  if (location !== undefined) headers.location = rebaseEach(location, to)
+  if (contentLocation !== undefined) headers['content-location'] = rebaseEach(contentLocation, to)
 }
 
 function rebaseEach(value: string | string[], to: LinkRebase): string | string[] {

@@ -37,6 +37,7 @@ describe('@aegis/guard public API', () => {
         'isHttpToken',
         'hashAgentToken',
         'agentTokenKey',
+        'hasLinkHeaders',
         'headerCanCarry',
         'isAgentTokenShape',
         'isDeliveryCode',

@@ -7,7 +7,14 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import { problemDocument, REFUSAL_STATUS, rebaseLinkHeaders, refuse, retryAfterSeconds } from '@aegis/guard'
+import {
+  hasLinkHeaders,
+  problemDocument,
+  REFUSAL_STATUS,
+  rebaseLinkHeaders,
+  refuse,
+  retryAfterSeconds,
+} from '@aegis/guard'
 import { Drain } from './drain.js'
 import { ClientLink, type ForwardedOutcome, type Outcome } from './engine.js'
 import { CLIENT_CLOSED, describeError } from './errors.js'
@@ -169,7 +176,7 @@ export function createGate(options: GateOptions): Gate {
     else outcome.headers['x-upstream-request-id'] = upstreamId
     outcome.headers['x-request-id'] = requestId
     // A link to the upstream (pagination, a redirect) is followed through the gate, not around it.
-    rebaseLinkHeaders(outcome.headers, () => gateLinkBase(req, outcome))
+    if (hasLinkHeaders(outcome.headers)) rebaseLinkHeaders(outcome.headers, gateLinkBase(req, outcome))
     const parts = outcome.parts
     let length = 0
     try {
