@@ -88,3 +88,4 @@ export {
   USER_TOKEN_PREFIX,
   type UserTokenParts,
 } from './user-token.js'
+export { RateLimitedWarning } from './warn-rate.js'

@@ -16,6 +16,7 @@ describe('@aegis/guard public API', () => {
         'PROBLEM_TYPE_PREFIX',
         'REFUSAL_STATUS',
         'REFUSAL_TITLE',
+        'RateLimitedWarning',
         'RateLimiter',
         'SCOPES',
         'USER_TOKEN_PATTERN',

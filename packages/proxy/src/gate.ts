@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import {
   hasLinkHeaders,
   problemDocument,
+  RateLimitedWarning,
   REFUSAL_STATUS,
   rebaseLinkHeaders,
   refuse,
@@ -40,7 +41,6 @@ import {
   unparsedRequest,
 } from './http/request.js'
 import { type Pumped, pump, sendProblem, sendRefusal } from './http/respond.js'
-import { RateLimitedWarning } from './http/warn-rate.js'
 import type { MetricsExposition } from './observer.js'
 import { createPipeline, type PipelineOptions } from './setup.js'
 

@@ -6,6 +6,8 @@
  * `@aegis/proxy`.
  */
 // The local admin channel (unseal/seal a running gate over a Unix socket): the CLI's, not an embedder's.
+
+export { RateLimitedWarning } from '@aegis/guard'
 export { type AdminCall, type AdminReply, callAdmin, isNotListening } from './admin/client.js'
 export {
   type AdminAuthorize,
@@ -29,6 +31,5 @@ export { connectionLimits, connectionServerOptions, guardConnections } from './h
 export { lingerAfterAnswer } from './http/linger.js'
 export { listenOn } from './http/listen.js'
 export { sendRefusal } from './http/respond.js'
-export { RateLimitedWarning } from './http/warn-rate.js'
 export { StopSignals, type StopSignalsOptions } from './stop-signals.js'
 export { ByteCollector, collectBody } from './upstream/collect.js'

@@ -1,4 +1,4 @@
-import type { AllowList } from '@aegis/guard'
+import { type AllowList, RateLimitedWarning } from '@aegis/guard'
 import { attemptDelivery } from './deliver.js'
 import type { AttemptOutcome, ClaimedDelivery, RecordResult } from './outbox.js'
 import type { OutboxStore } from './outbox-store.js'
@@ -11,13 +11,6 @@ export interface RelayLogger {
 }
 
 const SILENT: RelayLogger = { warn() {}, debug() {} }
-
-/**
- * Failed rounds in a row are logged at the first and then at most this often, with how many were
- * left out: while the database is away every round (one a second) fails the same way, and one
- * warning a second from every gate buried the lines that said what was wrong.
- */
-const ROUND_FAILURE_LOG_EVERY_MS = 10_000
 
 const RELAY_DEFAULTS = {
   retentionMs: 7 * 86_400_000,
@@ -76,9 +69,17 @@ export class Relay {
   /** The running relay's current round (delivering, then pruning). */
   private round: Promise<void> | null = null
   private stopped = true
-  /** When a failed round was last logged (real time), and the failures left out since. */
-  private failureLoggedAt = Number.NEGATIVE_INFINITY
-  private failuresLeftOut = 0
+  /**
+   * The last failed round's error, and its warning: at the first failure, then once per 10 s (while
+   * the database is away every round fails alike, and a line a second from every gate buried the rest).
+   */
+  private roundError: unknown = null
+  private readonly roundFailures = new RateLimitedWarning((count) =>
+    (this.options.logger ?? SILENT).warn(
+      { err: (this.roundError as Error).message, suppressed: count - 1 },
+      'webhook relay round failed',
+    ),
+  )
   /** Set by stop(): attempts in flight finish, no new ones are claimed. */
   private halting = false
   /** The attempt in flight per endpoint id. */
@@ -231,20 +232,6 @@ export class Relay {
     if (deleted > 0) (this.options.logger ?? SILENT).debug({ deleted }, 'old webhook deliveries deleted')
   }
 
-  private roundFailed(error: unknown): void {
-    const at = Date.now()
-    if (at - this.failureLoggedAt < ROUND_FAILURE_LOG_EVERY_MS) {
-      this.failuresLeftOut++
-      return
-    }
-    ;(this.options.logger ?? SILENT).warn(
-      { err: (error as Error).message, suppressed: this.failuresLeftOut },
-      'webhook relay round failed',
-    )
-    this.failureLoggedAt = at
-    this.failuresLeftOut = 0
-  }
-
   private schedule(ms: number): void {
     if (this.stopped) return
     this.timer = setTimeout(() => {
@@ -255,11 +242,11 @@ export class Relay {
       }
       this.round = round()
         .then(
-          () => {
-            this.failureLoggedAt = Number.NEGATIVE_INFINITY
-            this.failuresLeftOut = 0
+          () => this.roundFailures.reset(),
+          (error: unknown) => {
+            this.roundError = error
+            this.roundFailures.hit()
           },
-          (error: unknown) => this.roundFailed(error),
         )
         .finally(() => {
           this.round = null

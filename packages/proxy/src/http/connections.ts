@@ -2,10 +2,10 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node
 import type { Server as HttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
+import { RateLimitedWarning } from '@aegis/guard'
 import type { Logger } from '../logger.js'
 import { ContinueOnRead } from './continue.js'
 import { announcesBody } from './request.js'
-import { RateLimitedWarning } from './warn-rate.js'
 
 /** Limits on the client connections of an HTTP channel (the gate, the MCP streamable HTTP server). */
 export interface ConnectionLimits {
