@@ -16,7 +16,10 @@ class FakeSocket implements SocketLike {
   onclose: SocketLike['onclose'] = null
   onerror: SocketLike['onerror'] = null
   closed = false
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly protocols: string[] = [],
+  ) {}
   close(): void {
     if (this.closed) return
     this.closed = true
@@ -34,15 +37,16 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function harness(catchUpImpl: () => Promise<void> = async () => {}) {
+function harness(catchUpImpl: () => Promise<void> = async () => {}, protocols?: () => string[]) {
   const sockets: FakeSocket[] = []
   const statuses: LiveStatus[] = []
   const received: number[][] = []
   const catchUp = vi.fn(catchUpImpl)
   const feed = new LiveFeed({
     url: 'ws://127.0.0.1:3200/ws',
-    connect: (url) => {
-      const s = new FakeSocket(url)
+    ...(protocols ? { protocols } : {}),
+    connect: (url, offered) => {
+      const s = new FakeSocket(url, offered)
       sockets.push(s)
       return s
     },
@@ -113,6 +117,21 @@ describe('LiveFeed', () => {
     h.sockets[3]?.open()
     await vi.advanceTimersByTimeAsync(0)
     expect(h.catchUp).toHaveBeenCalledTimes(2)
+    h.feed.stop()
+  })
+
+  it('offers the session key at every (re)connect, as it is then (a new login between two connects)', async () => {
+    let key = 'first'
+    const h = harness(
+      async () => {},
+      () => ['aegis.v1', `aegis-key.${key}`],
+    )
+    h.feed.start()
+    expect(h.sockets[0]?.protocols).toEqual(['aegis.v1', 'aegis-key.first'])
+    key = 'second'
+    h.sockets[0]?.drop()
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(h.sockets[1]?.protocols).toEqual(['aegis.v1', 'aegis-key.second'])
     h.feed.stop()
   })
 

@@ -15,6 +15,7 @@
 import type { LedgerEntry, LedgerStore } from '@aegis/ledger'
 import type { WebSocket } from 'ws'
 import type { DashboardLogger } from './deps.js'
+import type { SessionProof } from './session.js'
 
 export const TAIL_MS = 250
 export const PING_MS = 30_000
@@ -27,8 +28,8 @@ const IN_FLIGHT_MS = 60_000
 // Entries read per tick: a burst is sent over a few ticks instead of one huge read.
 const PAGE = 500
 
-/** Whether the session `sessionId` may still read the feed (false, or a rejection: it may not). */
-export type FeedAuthorizer = (sessionId: string) => Promise<boolean>
+/** Whether the session `proof` opens may still read the feed (false, or a rejection: it may not). */
+export type FeedAuthorizer = (proof: SessionProof) => Promise<boolean>
 
 interface Pending {
   id: number
@@ -39,8 +40,8 @@ export class LedgerFeed {
   readonly #ledger: LedgerStore
   readonly #logger: DashboardLogger
   readonly #authorize: FeedAuthorizer
-  /** Each open socket and the session that opened it. */
-  readonly #sockets = new Map<WebSocket, string>()
+  /** Each open socket and the proof of the session that opened it (cookie id and key). */
+  readonly #sockets = new Map<WebSocket, SessionProof>()
   readonly #alive = new WeakSet<WebSocket>()
   /** Undefined until the first tick read the newest id: entries older than the start are not sent. */
   #lastId: number | undefined
@@ -71,11 +72,11 @@ export class LedgerFeed {
   }
 
   /**
-   * A socket opened by the session `sessionId` (already authorized for the upgrade); `endsAt` (epoch
-   * ms) is when that session ends at the latest: the sessions are asked again then.
+   * A socket opened by the session `proof` opens (already authorized for the upgrade); `endsAt`
+   * (epoch ms) is when that session ends at the latest: the sessions are asked again then.
    */
-  add(socket: WebSocket, sessionId: string, endsAt: number | null = null): void {
-    this.#sockets.set(socket, sessionId)
+  add(socket: WebSocket, proof: SessionProof, endsAt: number | null = null): void {
+    this.#sockets.set(socket, proof)
     this.#alive.add(socket)
     socket.on('pong', () => this.#alive.add(socket))
     // Nothing is expected from a client; a message is ignored, never parsed.
@@ -143,11 +144,13 @@ export class LedgerFeed {
   /** Asks every session holding a socket again (once each); closes the sockets of those refused. */
   async #closeUnauthorized(): Promise<void> {
     const verdicts = new Map<string, Promise<boolean>>()
-    const checks = [...this.#sockets].map(async ([socket, sessionId]) => {
-      let verdict = verdicts.get(sessionId)
+    const checks = [...this.#sockets].map(async ([socket, proof]) => {
+      // Id and key: one check per session (the key is one of the session's, or the check refuses it).
+      const asked = `${proof.id} ${proof.key}`
+      let verdict = verdicts.get(asked)
       if (verdict === undefined) {
-        verdict = this.#authorize(sessionId).catch(() => false)
-        verdicts.set(sessionId, verdict)
+        verdict = this.#authorize(proof).catch(() => false)
+        verdicts.set(asked, verdict)
       }
       if (await verdict) return
       this.#sockets.delete(socket)

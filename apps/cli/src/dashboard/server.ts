@@ -15,6 +15,7 @@ import { LedgerFeed, MAX_SOCKETS } from './feed.js'
 import { isAllowedHost } from './host.js'
 import { writeRefusal } from './origin.js'
 import { sendError, sendText, setSecurityHeaders } from './respond.js'
+import { selectFeedProtocol } from './session-key.js'
 import { serveStatic } from './static.js'
 import { feedAllowed, refuseUpgrade, upgradeSession } from './upgrade.js'
 
@@ -29,9 +30,15 @@ export interface DashboardServer {
 
 export function createDashboardServer(deps: DashboardDeps): DashboardServer {
   const auth: Auth = createAuth()
-  const feed = new LedgerFeed(deps.ledger, deps.logger, (sessionId) => feedAllowed(auth, deps, sessionId))
+  const feed = new LedgerFeed(deps.ledger, deps.logger, (proof) => feedAllowed(auth, deps, proof))
   // Client messages are not part of the protocol: a tiny payload cap keeps them from costing memory.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false })
+  // The answered subprotocol is always `aegis.v1`, never the offer that carries the session key.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 1024,
+    perMessageDeflate: false,
+    handleProtocols: selectFeedProtocol,
+  })
   let port = 0
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -82,9 +89,9 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
   guardConnections(server, deps.connections, deps.logger)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
-    void upgradeSession(req, auth, deps, port).then((sessionId) => {
+    void upgradeSession(req, auth, deps, port).then((proof) => {
       if (socket.destroyed) return
-      if (sessionId === null) {
+      if (proof === null) {
         refuseUpgrade(socket, 403)
         return
       }
@@ -92,7 +99,7 @@ export function createDashboardServer(deps: DashboardDeps): DashboardServer {
         refuseUpgrade(socket, 503)
         return
       }
-      wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws, sessionId, auth.sessions.endsAt(sessionId)))
+      wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws, proof, auth.sessions.endsAt(proof.id)))
     })
   })
 

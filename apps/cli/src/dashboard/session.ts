@@ -1,11 +1,16 @@
 /**
- * Browser sessions, in memory only (a restart logs everyone out). The cookie holds 32 random bytes;
- * the map is keyed by their SHA-256. A session remembers whose token opened it, not who that was: the
+ * Browser sessions, in memory only (a restart logs everyone out). A session is two secrets of 32
+ * random bytes each: the id, in the `aegis_session` cookie (keyed by its SHA-256), and the key, which
+ * the login answers in its body and the SPA keeps in its origin's localStorage and sends on every
+ * call (session-key.ts). A browser sends a 127.0.0.1 cookie to EVERY port of 127.0.0.1, so a dev
+ * server an agent started there receives the cookie; it never sees the key (localStorage is per
+ * origin, port included). Only the key's SHA-256 is kept, compared in constant time; a session is
+ * live only for the right id AND key. A session remembers whose token opened it, not who that was: the
  * actor is resolved again on every request, so a removed or demoted user loses access at once.
  * A session ends after 12 idle hours, and 12 hours after its login however much it is used (a tab
  * left open on the live feed uses it all the time): a stolen cookie is not good for ever.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { sha256 } from './login-token.js'
 
@@ -21,8 +26,16 @@ export interface Principal {
   readonly userToken: string | undefined
 }
 
+/** What a request proves a session with: the cookie's id and the key the SPA sends beside it. */
+export interface SessionProof {
+  readonly id: string
+  readonly key: string
+}
+
 interface Entry {
   principal: Principal
+  /** SHA-256 of the session key (never the key). */
+  keyHash: Buffer
   lastSeen: number
   /** Login time + lifetime: past it the session is gone, used or not. */
   endsAt: number
@@ -46,24 +59,33 @@ export class Sessions {
     this.#now = options.now ?? Date.now
   }
 
-  /** Opens a session; returns the cookie value. */
-  open(principal: Principal): string {
+  /** Opens a session; returns its id (the cookie value) and its key (the login's answer). */
+  open(principal: Principal): SessionProof {
     if (this.#byHash.size >= MAX_SESSIONS) this.#evictIdlest()
     const id = randomBytes(32).toString('base64url')
+    const key = randomBytes(32).toString('base64url')
     const now = this.#now()
-    this.#byHash.set(sha256(id), { principal, lastSeen: now, endsAt: now + this.#lifetimeMs })
-    return id
+    this.#byHash.set(sha256(id), {
+      principal,
+      keyHash: keyHash(key),
+      lastSeen: now,
+      endsAt: now + this.#lifetimeMs,
+    })
+    return { id, key }
   }
 
-  /** The live session's principal (its idle timer restarts, its lifetime does not), or null. */
-  get(id: string | undefined): Principal | null {
-    if (id === undefined) return null
-    const key = sha256(id)
-    const entry = this.#byHash.get(key)
-    if (entry === undefined) return null
+  /**
+   * The live session's principal (its idle timer restarts, its lifetime does not), or null: no
+   * proof, an unknown id, a key that is not this session's (the session itself lives on: whoever
+   * holds only the cookie must not be able to end it either), or a session past its time.
+   */
+  get(proof: SessionProof | null): Principal | null {
+    const found = this.#entry(proof)
+    if (found === null) return null
+    const [hash, entry] = found
     const now = this.#now()
     if (now - entry.lastSeen >= this.#idleMs || now >= entry.endsAt) {
-      this.#byHash.delete(key)
+      this.#byHash.delete(hash)
       return null
     }
     entry.lastSeen = now
@@ -75,8 +97,19 @@ export class Sessions {
     return this.#byHash.get(sha256(id))?.endsAt ?? null
   }
 
-  close(id: string | undefined): void {
-    if (id !== undefined) this.#byHash.delete(sha256(id))
+  /** Ends the session the proof opens; a cookie without its key ends nothing. */
+  close(proof: SessionProof | null): void {
+    const found = this.#entry(proof)
+    if (found !== null) this.#byHash.delete(found[0])
+  }
+
+  /** The entry (and its map key) of the session `proof` opens, id and key both right; else null. */
+  #entry(proof: SessionProof | null): [string, Entry] | null {
+    if (proof === null) return null
+    const hash = sha256(proof.id)
+    const entry = this.#byHash.get(hash)
+    if (entry === undefined || !timingSafeEqual(keyHash(proof.key), entry.keyHash)) return null
+    return [hash, entry]
   }
 
   #evictIdlest(): void {
@@ -86,6 +119,10 @@ export class Sessions {
     }
     if (idlest) this.#byHash.delete(idlest[0])
   }
+}
+
+function keyHash(key: string): Buffer {
+  return createHash('sha256').update(key).digest()
 }
 
 /** The `aegis_session` cookie of a request, if any. */

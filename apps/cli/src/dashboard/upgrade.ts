@@ -1,7 +1,7 @@
 /**
  * The WebSocket upgrade gate of `/ws`: checked on the raw request, before `handleUpgrade`, so a
- * refused client never gets a WebSocket. Path, Host, Origin, a live session with ledger:read, and
- * the socket cap; a refusal is a bare status line and the socket is destroyed. The session check,
+ * refused client never gets a WebSocket. Path, Host, Origin, a live session (the cookie and the key
+ * offered as a subprotocol) with ledger:read, and the socket cap; a refusal is a bare status line and the socket is destroyed. The session check,
  * `feedAllowed`, is the one the feed asks again for every open socket before it sends.
  */
 import type { IncomingMessage } from 'node:http'
@@ -12,7 +12,8 @@ import type { Auth } from './auth.js'
 import type { DashboardDeps } from './deps.js'
 import { isAllowedHost } from './host.js'
 import { isAllowedOrigin } from './origin.js'
-import { sessionCookie } from './session.js'
+import type { SessionProof } from './session.js'
+import { feedSessionProof } from './session-key.js'
 
 /** A feed socket frees when any closes: try again soon. */
 const FULL_RETRY_AFTER_S = 5
@@ -26,9 +27,9 @@ export function refuseUpgrade(socket: Duplex, status: 403 | 503): void {
   socket.destroy()
 }
 
-/** True while the session `sessionId` is live and its actor may view the dashboard and read the ledger. */
-export async function feedAllowed(auth: Auth, deps: DashboardDeps, sessionId: string): Promise<boolean> {
-  const principal = auth.sessions.get(sessionId)
+/** True while the session `proof` opens is live and its actor may view the dashboard and read the ledger. */
+export async function feedAllowed(auth: Auth, deps: DashboardDeps, proof: SessionProof): Promise<boolean> {
+  const principal = auth.sessions.get(proof)
   if (principal === null) return false
   try {
     const actor = await actorOf(deps.users, principal)
@@ -44,12 +45,12 @@ export async function upgradeSession(
   auth: Auth,
   deps: DashboardDeps,
   port: number,
-): Promise<string | null> {
+): Promise<SessionProof | null> {
   const path = (req.url ?? '').split('?')[0]
   if (path !== '/ws') return null
   if (!isAllowedHost(req.headers.host, deps.allowedHosts)) return null
   if (!isAllowedOrigin(req.headers.origin, deps.allowedHosts, port)) return null
-  const sessionId = sessionCookie(req)
-  if (sessionId === undefined) return null
-  return (await feedAllowed(auth, deps, sessionId)) ? sessionId : null
+  const proof = feedSessionProof(req)
+  if (proof === null) return null
+  return (await feedAllowed(auth, deps, proof)) ? proof : null
 }

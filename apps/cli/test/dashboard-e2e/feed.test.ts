@@ -10,7 +10,7 @@ import { newPage } from './browser.js'
 import { REQUEST_TIMEOUT_MS } from './fixture.js'
 import { gateGet } from './gate-client.js'
 import { useDashboard } from './setup.js'
-import { byTestId, loginWithUserToken } from './ui.js'
+import { byTestId, loginWithUserToken, pageGet } from './ui.js'
 
 // What the in-page functions below use of the browser (this package is typed for Node only).
 declare const window: {
@@ -281,7 +281,7 @@ describe('writes from the UI', () => {
       await expect.poll(() => role.textContent()).toBe('viewer')
 
       // The operator's session re-resolves its user on every call: no new login needed.
-      expect((await o.request.get(`${e2e.dash.url}/api/agents`)).status()).toBe(403)
+      expect((await pageGet(o, `${e2e.dash.url}/api/agents`)).status).toBe(403)
       await byTestId(o, 'nav-overview').click()
       await expect.poll(() => byTestId(o, 'nav-agents').count()).toBe(0)
       expect(await byTestId(o, 'whoami').textContent()).toContain('viewer')

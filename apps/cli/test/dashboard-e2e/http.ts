@@ -56,27 +56,44 @@ export function writeHeaders(port: number): Record<string, string> {
   }
 }
 
-/** Opens a session with a user token (POST /api/session) and returns its `Cookie` header value. */
-export async function sessionCookie(port: number, token: string): Promise<string> {
+/** A session as the SPA holds one: the HttpOnly cookie and the key the login answered. */
+export interface Session {
+  /** The `Cookie` header value (`aegis_session=…`). */
+  cookie: string
+  key: string
+  /** What every API call of the SPA carries: `Cookie` and `X-Aegis-Session`. */
+  headers: Record<string, string>
+  /** The subprotocols the SPA offers on `/ws`: `aegis.v1` and `aegis-key.<key>`. */
+  protocols: string[]
+}
+
+/** Opens a session with a user token (POST /api/session): its cookie and its key. */
+export async function openSession(port: number, token: string): Promise<Session> {
   const reply = await raw(port, {
     method: 'POST',
     path: '/api/session',
     headers: writeHeaders(port),
     body: JSON.stringify({ token }),
   })
-  expect(reply.status, reply.body).toBe(204)
+  expect(reply.status, reply.body).toBe(200)
   const setCookie = ([] as string[]).concat(reply.headers['set-cookie'] ?? [])
   const cookie = setCookie.map((c) => c.split(';')[0] as string).find((c) => c.startsWith('aegis_session='))
   if (cookie === undefined) throw new Error(`no aegis_session cookie in ${JSON.stringify(setCookie)}`)
-  return cookie
+  const key = (JSON.parse(reply.body) as { sessionKey: string }).sessionKey
+  return {
+    cookie,
+    key,
+    headers: { Cookie: cookie, 'X-Aegis-Session': key },
+    protocols: ['aegis.v1', `aegis-key.${key}`],
+  }
 }
 
-/** GET an API route with a session cookie; the parsed JSON body and the status. */
+/** GET an API route with a session's cookie and key; the parsed JSON body and the status. */
 export async function apiGet<T = unknown>(
   port: number,
-  cookie: string,
+  session: Session,
   path: string,
 ): Promise<{ status: number; body: T }> {
-  const reply = await raw(port, { path, headers: { Cookie: cookie } })
+  const reply = await raw(port, { path, headers: session.headers })
   return { status: reply.status, body: JSON.parse(reply.body) as T }
 }

@@ -23,6 +23,21 @@ export async function loginWithUserToken(page: Page, url: string, token: string)
   await page.waitForURL((u) => u.pathname !== '/login', { timeout: 5000 })
 }
 
+// The page's localStorage, read in page.evaluate (this package is typed for Node only).
+declare const localStorage: { getItem(name: string): string | null }
+
+/** The session key the SPA keeps in its origin's localStorage (null when there is none). */
+export function storedKey(page: Page): Promise<string | null> {
+  return page.evaluate(() => localStorage.getItem('aegis.sessionKey'))
+}
+
+/** GET an API route from the page's browser context the way the SPA calls it: cookie and key. */
+export async function pageGet(page: Page, url: string): Promise<{ status: number; body: unknown }> {
+  const key = await storedKey(page)
+  const reply = await page.request.get(url, { headers: key === null ? {} : { 'X-Aegis-Session': key } })
+  return { status: reply.status(), body: await reply.json() }
+}
+
 /** Waits (polling, like expect.poll) until `read` returns a value equal to `want`. */
 export async function eventually<T>(read: () => Promise<T>, want: T, timeout = 5000): Promise<void> {
   await expect.poll(read, { timeout, interval: 50 }).toEqual(want)

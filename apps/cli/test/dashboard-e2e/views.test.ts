@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newPage } from './browser.js'
-import { apiGet, sessionCookie } from './http.js'
+import { apiGet, openSession } from './http.js'
 import { useDashboard } from './setup.js'
 import { byTestId, loginWithUserToken, screenshot } from './ui.js'
 
@@ -61,14 +61,14 @@ const texts = async (selector: string) => page.locator(selector).allTextContents
 
 describe('Overview', () => {
   it('shows the gate running, the request and block rates, p95, the expiring credential and both charts', async () => {
-    const cookie = await sessionCookie(e2e.dash.port, e2e.dash.users.admin)
+    const session = await openSession(e2e.dash.port, e2e.dash.users.admin)
     const api = await apiGet<{
       gate: { mode: string; reachable: boolean; sealed: boolean; status: string; vault: string }
       window: { requests: number; blocked: number; failed: number; blockRate: number; p95Ms: number | null }
       topBlocked: { code: string; count: number }[]
       expiring: { name: string; daysLeft: number }[] | null
       timeline: { buckets: { allowed: number; blocked: number; failed: number }[] }
-    }>(e2e.dash.port, cookie, '/api/overview')
+    }>(e2e.dash.port, session, '/api/overview')
     expect(api.status).toBe(200)
     const { expected } = e2e
     expect(api.body.gate).toMatchObject({
@@ -158,10 +158,10 @@ describe('Request Feed', () => {
   })
 
   it('opens a drawer with the full entry, including its requestId', async () => {
-    const cookie = await sessionCookie(e2e.dash.port, e2e.dash.users.admin)
+    const session = await openSession(e2e.dash.port, e2e.dash.users.admin)
     const newest = await apiGet<{ items: { id: number; requestId: string; code: string }[] }>(
       e2e.dash.port,
-      cookie,
+      session,
       '/api/requests?limit=1',
     )
     const entry = newest.body.items[0]

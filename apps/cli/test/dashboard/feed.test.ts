@@ -37,6 +37,10 @@ class FakeSocket extends EventEmitter {
 
 const logger = { info: () => {}, warn: () => {}, error: () => {} }
 const allowAll = async () => true
+/** A session's id and key as the feed keeps them (only the feed's authorizer reads them here). */
+const proofOf = (id: string) => ({ id, key: `${id}-key` })
+const session = proofOf('session')
+
 let dir: string
 let ledger: Ledger
 let feed: LedgerFeed
@@ -63,8 +67,8 @@ describe('LedgerFeed', () => {
     feed.start()
     const answering = new FakeSocket()
     const silent = new FakeSocket()
-    feed.add(answering as unknown as WebSocket, 'session')
-    feed.add(silent as unknown as WebSocket, 'session')
+    feed.add(answering as unknown as WebSocket, session)
+    feed.add(silent as unknown as WebSocket, session)
     await vi.advanceTimersByTimeAsync(PING_MS)
     expect([answering.pings, silent.pings]).toEqual([1, 1])
     answering.emit('pong')
@@ -80,8 +84,8 @@ describe('LedgerFeed', () => {
     feed.start()
     const reader = new FakeSocket()
     const stalled = new FakeSocket()
-    feed.add(reader as unknown as WebSocket, 'session')
-    feed.add(stalled as unknown as WebSocket, 'session')
+    feed.add(reader as unknown as WebSocket, session)
+    feed.add(stalled as unknown as WebSocket, session)
     const id = await request('/live')
     await vi.advanceTimersByTimeAsync(TAIL_MS)
     expect(reader.sent.map((m) => [m.type, m.entry.id, m.entry.durationMs])).toEqual([['entry', id, null]])
@@ -104,7 +108,7 @@ describe('LedgerFeed', () => {
     feed = new LedgerFeed(sqliteLedgerStore(ledger), logger, allowAll)
     feed.start()
     const reader = new FakeSocket()
-    feed.add(reader as unknown as WebSocket, 'session')
+    feed.add(reader as unknown as WebSocket, session)
     const id = await request('/stuck')
     await vi.advanceTimersByTimeAsync(TAIL_MS)
     await vi.advanceTimersByTimeAsync(61_000)
@@ -117,10 +121,10 @@ describe('LedgerFeed', () => {
   it('asks each session again before a batch: a refused or failing one is closed (1008) and sent nothing', async () => {
     const live = new Set(['kept', 'ended'])
     const asked: string[] = []
-    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger, async (session) => {
-      asked.push(session)
-      if (session === 'failing') throw new Error('user store unavailable')
-      return live.has(session)
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger, async ({ id }) => {
+      asked.push(id)
+      if (id === 'failing') throw new Error('user store unavailable')
+      return live.has(id)
     })
     feed.start()
     await vi.advanceTimersByTimeAsync(TAIL_MS)
@@ -128,10 +132,10 @@ describe('LedgerFeed', () => {
     const keptTwice = new FakeSocket()
     const ended = new FakeSocket()
     const failing = new FakeSocket()
-    feed.add(kept as unknown as WebSocket, 'kept')
-    feed.add(keptTwice as unknown as WebSocket, 'kept')
-    feed.add(ended as unknown as WebSocket, 'ended')
-    feed.add(failing as unknown as WebSocket, 'failing')
+    feed.add(kept as unknown as WebSocket, proofOf('kept'))
+    feed.add(keptTwice as unknown as WebSocket, proofOf('kept'))
+    feed.add(ended as unknown as WebSocket, proofOf('ended'))
+    feed.add(failing as unknown as WebSocket, proofOf('failing'))
     live.delete('ended')
     await request('/after-logout')
     await vi.advanceTimersByTimeAsync(TAIL_MS)
@@ -156,26 +160,22 @@ describe('LedgerFeed', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] })
     // The real sessions on the faked clock; a lifetime shorter than a ping interval and a half.
     const sessions = new Sessions({ lifetimeMs: 40_000 })
-    const id = sessions.open({ userToken: undefined })
-    feed = new LedgerFeed(
-      sqliteLedgerStore(ledger),
-      logger,
-      async (sessionId) => sessions.get(sessionId) !== null,
-    )
+    const proof = sessions.open({ userToken: undefined })
+    feed = new LedgerFeed(sqliteLedgerStore(ledger), logger, async (asked) => sessions.get(asked) !== null)
     feed.start()
     const socket = new FakeSocket()
-    feed.add(socket as unknown as WebSocket, id, sessions.endsAt(id))
+    feed.add(socket as unknown as WebSocket, proof, sessions.endsAt(proof.id))
     // Used all along (every check restarts the idle timer), and alive at the 30 s ping.
     await vi.advanceTimersByTimeAsync(30_000)
     socket.emit('pong')
     expect(socket.closedWith).toBeUndefined()
     await vi.advanceTimersByTimeAsync(9_000)
     expect(socket.closedWith).toBeUndefined()
-    expect(sessions.get(id)).not.toBeNull()
+    expect(sessions.get(proof)).not.toBeNull()
     // The lifetime ends at 40 s: closed then, not at the next ping (60 s); the session is gone.
     await vi.advanceTimersByTimeAsync(1_100)
     expect(socket.closedWith).toBe(SESSION_ENDED)
     expect(feed.size).toBe(0)
-    expect(sessions.get(id)).toBeNull()
+    expect(sessions.get(proof)).toBeNull()
   })
 })

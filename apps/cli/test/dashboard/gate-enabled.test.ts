@@ -34,7 +34,7 @@ describe('aegis gate with dashboard.enabled', () => {
     running.push(served)
     expect(served.gatePort).not.toBeNull()
     const browser = new Browser(served.port)
-    expect((await browser.login(served.token)).status).toBe(204)
+    expect((await browser.login(served.token)).status).toBe(200)
     const overview = await browser.get('/api/overview')
     expect(overview.status).toBe(200)
     expect(JSON.stringify(overview.json())).toContain(`:${served.gatePort}`)

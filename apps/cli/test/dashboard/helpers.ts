@@ -119,9 +119,18 @@ export function http(
   })
 }
 
-/** A logged-in browser: its cookie, and helpers sending Origin + X-Aegis-CSRF on writes. */
+/** The subprotocols the SPA offers on `/ws`: the feed's, and the one carrying the session key. */
+export function feedProtocols(key: string): string[] {
+  return ['aegis.v1', `aegis-key.${key}`]
+}
+
+/**
+ * A logged-in browser as the SPA is one: its cookie and its session key (the login's answer, sent as
+ * `X-Aegis-Session` on every call), and Origin + X-Aegis-CSRF on writes.
+ */
 export class Browser {
   cookie = ''
+  key = ''
   constructor(readonly port: number) {}
 
   get origin(): string {
@@ -132,18 +141,24 @@ export class Browser {
     const reply = await this.write('POST', '/api/session', { token })
     const set = reply.headers['set-cookie']?.[0]
     if (set) this.cookie = set.split(';')[0] ?? ''
+    if (reply.status === 200) this.key = (reply.json() as { sessionKey: string }).sessionKey
     return reply
   }
 
+  /** What every call carries: the cookie and the key (each only once there is one). */
+  get session(): Record<string, string | undefined> {
+    return { cookie: this.cookie || undefined, 'x-aegis-session': this.key || undefined }
+  }
+
   get(path: string): Promise<Reply> {
-    return http(this.port, path, { headers: { cookie: this.cookie || undefined } })
+    return http(this.port, path, { headers: this.session })
   }
 
   write(method: string, path: string, body?: unknown): Promise<Reply> {
     return http(this.port, path, {
       method,
       headers: {
-        cookie: this.cookie || undefined,
+        ...this.session,
         origin: this.origin,
         'x-aegis-csrf': '1',
         'content-type': 'application/json',

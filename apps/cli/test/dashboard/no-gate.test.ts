@@ -69,9 +69,10 @@ describe('aegis dashboard --no-gate', () => {
       headers: { host: `[::1]:${dash.port}`, origin: dash.url, 'x-aegis-csrf': '1' },
       body: JSON.stringify({ token: dash.token }),
     })
-    // Logged in through the link's address: the session cookie comes back.
-    expect(login.status).toBe(204)
+    // Logged in through the link's address: the session cookie and key come back.
+    expect(login.status).toBe(200)
     expect(String(login.headers['set-cookie'])).toContain('aegis_session=')
+    expect(login.json()).toEqual({ sessionKey: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
     dash.child.kill('SIGTERM')
     await dash.exited
   })
@@ -155,7 +156,7 @@ describe('aegis dashboard --no-gate', () => {
       )
       running.push(dash)
       const browser = new Browser(dash.port)
-      expect((await browser.login(dash.token)).status).toBe(204)
+      expect((await browser.login(dash.token)).status).toBe(200)
       const overview = (await browser.get('/api/overview')).json() as { gate: unknown }
       expect(overview.gate).toMatchObject({
         mode: 'external',
@@ -208,7 +209,7 @@ describe('aegis dashboard --no-gate', () => {
       { error: { code: 'invalid_token', message: NO_USERS_YET } },
     ])
     const browser = new Browser(dash.port)
-    expect((await browser.login(dash.token)).status).toBe(204)
+    expect((await browser.login(dash.token)).status).toBe(200)
     const me = (await browser.get('/api/me')).json() as { actor: unknown; permissions: string[] }
     expect(me.actor).toEqual({ kind: 'bootstrap' })
     expect(me.permissions).toHaveLength(16)

@@ -42,7 +42,7 @@ describe('aegis dashboard --no-gate beside a gate unsealed in memory only', () =
       )
       try {
         const browser = new Browser(alone.port)
-        expect((await browser.login(alone.token)).status).toBe(204)
+        expect((await browser.login(alone.token)).status).toBe(200)
         const refused = await browser.get('/api/credentials')
         expect(refused.status).toBe(503)
         const { error } = refused.json() as { error: { code: string; message: string } }
@@ -71,7 +71,7 @@ describe('aegis dashboard on a sealed gate', () => {
   it('shows credentials and agents once the gate is unsealed over its socket, and not after a seal', async () => {
     dashboard = await startDashboard(dir, ['--port', '0', '--gate-port', '0'], {})
     const browser = new Browser(dashboard.port)
-    expect((await browser.login(dashboard.token)).status).toBe(204)
+    expect((await browser.login(dashboard.token)).status).toBe(200)
     const sealed = await browser.get('/api/credentials')
     expect(sealed.status).toBe(503)
     expect(sealed.json()).toMatchObject({ error: { code: 'sealed' } })

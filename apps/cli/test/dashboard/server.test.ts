@@ -11,7 +11,7 @@ import WebSocket from 'ws'
 import { testPki } from '../../../../packages/proxy/test/fixtures/tls.js'
 import { startUpstream, type TestUpstream } from '../../../../packages/proxy/test/fixtures/upstream.js'
 import { addCredential, initProject, type Project, parseJson, removeDir } from '../helpers/run-cli.js'
-import { Browser, http, type Reply, type RunningDashboard, startDashboard } from './helpers.js'
+import { Browser, feedProtocols, http, type Reply, type RunningDashboard, startDashboard } from './helpers.js'
 
 /** Written out, not imported: the login form's refusal names what to do. */
 const INVALID_FORM_TOKEN =
@@ -31,8 +31,8 @@ let upstream: TestUpstream
 let dash: RunningDashboard
 const tokens: Record<string, string> = {}
 let agentToken = ''
-/** A session cookie kept for the last test (logins are rate limited by then). */
-let keptCookie = ''
+/** A session kept for the last tests (logins are rate limited by then). */
+let kept: Browser
 /** Every HTTP answer and WebSocket message seen, for the secret scan at the end. */
 const seen: { what: string; text: string; headers?: Record<string, unknown> }[] = []
 
@@ -41,13 +41,19 @@ function record(what: string, reply: Reply): Reply {
   return reply
 }
 
-/** Every session cookie value handed out, for the secret scan. */
+/** Every session cookie value and session key handed out, for the secret scan. */
 const sessionIds: string[] = []
+const sessionKeys: string[] = []
+/** What a login answer is recorded as: the one answer that holds a session key (its own). */
+const LOGIN = 'POST /api/session'
 
 class RecordingBrowser extends Browser {
   override async login(token: string): Promise<Reply> {
     const reply = await super.login(token)
-    if (reply.status === 204) sessionIds.push(this.cookie.split('=')[1] ?? '')
+    if (reply.status === 200) {
+      sessionIds.push(this.cookie.split('=')[1] ?? '')
+      sessionKeys.push(this.key)
+    }
     return reply
   }
   override async get(path: string): Promise<Reply> {
@@ -85,8 +91,13 @@ function throughGate(path: string): Promise<number> {
   })
 }
 
-function openSocket(headers: Record<string, string>, path = '/ws', port = dash.port): WebSocket {
-  return new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers, perMessageDeflate: false })
+function openSocket(headers: Record<string, string>, path = '/ws', protocols: string[] = []): WebSocket {
+  return new WebSocket(`ws://127.0.0.1:${dash.port}${path}`, protocols, { headers, perMessageDeflate: false })
+}
+
+/** The feed socket a logged-in browser opens: its Origin and cookie, its key offered as a subprotocol. */
+function openFeed(browser: Browser): WebSocket {
+  return openSocket({ origin: browser.origin, cookie: browser.cookie }, '/ws', feedProtocols(browser.key))
 }
 
 /** The status a refused upgrade got, or 101 when it opened. */
@@ -256,8 +267,8 @@ describe('Origin and CSRF on every write', () => {
     ['X-Aegis-CSRF: 0', { 'x-aegis-csrf': '0' }, 'csrf_header_missing'],
   ])('%s → 403 %s, nothing changed', async (_why, change, code) => {
     const admin = new RecordingBrowser(dash.port)
-    expect((await admin.login(tokens.admin as string)).status).toBe(204)
-    const headers: Record<string, string | undefined> = { ...good(), cookie: admin.cookie }
+    expect((await admin.login(tokens.admin as string)).status).toBe(200)
+    const headers: Record<string, string | undefined> = { ...good(), ...admin.session }
     for (const [k, v] of Object.entries(change)) headers[k] = typeof v === 'function' ? v() : v
     for (const [method, path, body] of [
       ['POST', '/api/session', { token: tokens.admin }],
@@ -302,7 +313,7 @@ describe('headers', () => {
       '/api/users',
     ]) {
       for (const origin of [undefined, 'http://evil.test', `http://127.0.0.1:${dash.port}`]) {
-        const reply = await http(dash.port, path, { headers: { cookie: admin.cookie, origin } })
+        const reply = await http(dash.port, path, { headers: { ...admin.session, origin } })
         expect(
           Object.keys(reply.headers).filter((h) => h.startsWith('access-control-')),
           path,
@@ -327,7 +338,9 @@ describe('login', () => {
   it('the one-time link logs in once; a second use gets 401 invalid_token', async () => {
     const first = new RecordingBrowser(dash.port)
     const ok = await first.login(dash.token)
-    expect(ok.status).toBe(204)
+    expect(ok.status).toBe(200)
+    expect(ok.json()).toEqual({ sessionKey: first.key })
+    expect(first.key).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(ok.headers['set-cookie']?.[0]).toMatch(
       /^aegis_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/,
     )
@@ -349,7 +362,7 @@ describe('login', () => {
 
   it('a user token logs in as that user; each route checks its permission', async () => {
     const viewer = new RecordingBrowser(dash.port)
-    expect((await viewer.login(tokens.viewer as string)).status).toBe(204)
+    expect((await viewer.login(tokens.viewer as string)).status).toBe(200)
     const me = (await viewer.get('/api/me')).json() as { actor: unknown; permissions: string[] }
     expect(me.actor).toEqual({ kind: 'user', name: 'viewer', role: 'viewer' })
     expect(me.permissions).toEqual(['vault:read', 'ledger:read', 'dashboard:view', 'doctor:run'])
@@ -399,7 +412,7 @@ describe('login', () => {
 
   it('a user removed (or demoted) while logged in loses access at once; the last admin stays', async () => {
     const operator = new RecordingBrowser(dash.port)
-    expect((await operator.login(tokens.operator as string)).status).toBe(204)
+    expect((await operator.login(tokens.operator as string)).status).toBe(200)
     expect((await operator.get('/api/agents')).status).toBe(200)
     const admin = new RecordingBrowser(dash.port)
     await admin.login(tokens.admin as string)
@@ -421,6 +434,100 @@ describe('login', () => {
       401,
       { error: { code: 'invalid_token', message: INVALID_FORM_TOKEN } },
     ])
+  })
+})
+
+describe('a session cookie replayed without its key (a server on another port of 127.0.0.1 gets it)', () => {
+  const ROUTES = [
+    '/api/me',
+    '/api/overview',
+    '/api/requests',
+    '/api/requests/1',
+    '/api/blocked',
+    '/api/credentials',
+    '/api/agents',
+    '/api/users',
+    '/api/nope',
+  ]
+  /** Every API route read, and writes with the dashboard's own Origin and CSRF header (curl sends any). */
+  async function refusedEverywhere(headers: Record<string, string | undefined>): Promise<void> {
+    for (const path of ROUTES) {
+      const reply = record(`GET ${path}`, await http(dash.port, path, { headers }))
+      expect([path, reply.status, reply.json()]).toEqual([
+        path,
+        401,
+        { error: { code: 'unauthenticated', message: 'Not logged in' } },
+      ])
+    }
+    const forged = { ...headers, origin: `http://127.0.0.1:${dash.port}`, 'x-aegis-csrf': '1' }
+    for (const [method, path, body] of [
+      ['DELETE', '/api/credentials/gh', undefined],
+      ['POST', '/api/agents/bot/revoke', { credential: 'gh' }],
+      ['PUT', '/api/users/viewer/role', { role: 'admin' }],
+    ] as const) {
+      const reply = record(
+        `${method} ${path}`,
+        await http(dash.port, path, { method, headers: forged, body: body && JSON.stringify(body) }),
+      )
+      expect([method, path, reply.status]).toEqual([method, path, 401])
+    }
+  }
+
+  it('the cookie alone is no session: 401 on every route, 403 on /ws, and it cannot log the owner out', async () => {
+    const owner = new RecordingBrowser(dash.port)
+    expect((await owner.login(tokens.admin as string)).status).toBe(200)
+    // Exactly what the other port's server received from the browser: the cookie, nothing else.
+    await refusedEverywhere({ cookie: owner.cookie })
+    // The same with an X-Aegis-Session that is not this session's: empty, malformed, guessed.
+    for (const key of [
+      '',
+      'undefined',
+      owner.cookie.split('=')[1] as string,
+      'A'.repeat(43),
+      `${owner.key}x`,
+    ]) {
+      await refusedEverywhere({ cookie: owner.cookie, 'x-aegis-session': key })
+    }
+    const origin = `http://127.0.0.1:${dash.port}`
+    expect(await upgradeStatus(openSocket({ origin, cookie: owner.cookie }))).toBe(403)
+    expect(await upgradeStatus(openSocket({ origin, cookie: owner.cookie }, '/ws', ['aegis.v1']))).toBe(403)
+    // A logout with the cookie alone ends nothing.
+    const logout = await http(dash.port, '/api/session', {
+      method: 'DELETE',
+      headers: { cookie: owner.cookie, origin, 'x-aegis-csrf': '1' },
+    })
+    expect(logout.status).toBe(204)
+    // Nothing changed, and the owner (cookie + key) still works.
+    expect((await owner.get('/api/me')).status).toBe(200)
+    expect(((await owner.get('/api/credentials')).json() as { items: unknown[] }).items).toHaveLength(1)
+    expect(await upgradeStatus(openFeed(owner))).toBe(101)
+  })
+
+  it('another session’s key with this cookie, or a key without its cookie, is refused; after logout both are dead', async () => {
+    const owner = new RecordingBrowser(dash.port)
+    expect((await owner.login(tokens.admin as string)).status).toBe(200)
+    // The adversary's own session (a viewer), whose key it knows: it does not open the admin's.
+    const adversary = new RecordingBrowser(dash.port)
+    expect((await adversary.login(tokens.viewer as string)).status).toBe(200)
+    await refusedEverywhere({ cookie: owner.cookie, 'x-aegis-session': adversary.key })
+    await refusedEverywhere({ 'x-aegis-session': owner.key })
+    await refusedEverywhere({ cookie: 'aegis_session=forged', 'x-aegis-session': owner.key })
+    const origin = `http://127.0.0.1:${dash.port}`
+    expect(
+      await upgradeStatus(openSocket({ origin, cookie: owner.cookie }, '/ws', feedProtocols(adversary.key))),
+    ).toBe(403)
+    expect(await upgradeStatus(openSocket({ origin }, '/ws', feedProtocols(owner.key)))).toBe(403)
+    // Each session works with its own pair, as its own user.
+    expect(((await owner.get('/api/me')).json() as { actor: { role: string } }).actor.role).toBe('admin')
+    expect(((await adversary.get('/api/me')).json() as { actor: { role: string } }).actor.role).toBe('viewer')
+    // Logged out (cookie + key): the pair, and each half, are dead.
+    const out = await owner.write('DELETE', '/api/session')
+    expect(out.status).toBe(204)
+    expect(out.headers['set-cookie']?.[0]).toMatch(/^aegis_session=; .*Max-Age=0/)
+    await refusedEverywhere(owner.session)
+    await refusedEverywhere({ cookie: owner.cookie })
+    expect(await upgradeStatus(openFeed(owner))).toBe(403)
+    expect((await adversary.get('/api/me')).status).toBe(200)
   })
 })
 
@@ -478,30 +585,50 @@ describe('live feed', () => {
   beforeAll(async () => {
     admin = new RecordingBrowser(dash.port)
     await admin.login(tokens.admin as string)
-    keptCookie = admin.cookie
+    kept = admin
   })
 
-  it('refuses the upgrade for a foreign or missing Origin, a bad Host, no or a forged cookie, the wrong path', async () => {
+  it('refuses the upgrade for a foreign or missing Origin, a bad Host, no or a forged cookie, no or a wrong key, the wrong path', async () => {
     const origin = `http://127.0.0.1:${dash.port}`
-    const cases: [string, Record<string, string>, string][] = [
-      ['foreign Origin', { origin: 'http://evil.test', cookie: admin.cookie }, '/ws'],
-      ['Origin null', { origin: 'null', cookie: admin.cookie }, '/ws'],
-      ['wrong port', { origin: `http://127.0.0.1:${dash.port + 1}`, cookie: admin.cookie }, '/ws'],
-      ['no Origin', { cookie: admin.cookie }, '/ws'],
-      ['bad Host', { origin, cookie: admin.cookie, host: `evil.test:${dash.port}` }, '/ws'],
-      ['no cookie', { origin }, '/ws'],
-      ['forged cookie', { origin, cookie: 'aegis_session=forged' }, '/ws'],
-      ['wrong path', { origin, cookie: admin.cookie }, '/api/ws'],
-      ['another path', { origin, cookie: admin.cookie }, '/ws/x'],
+    const key = feedProtocols(admin.key)
+    const other = new RecordingBrowser(dash.port)
+    expect((await other.login(tokens.admin as string)).status).toBe(200)
+    const cases: [string, Record<string, string>, string, string[]][] = [
+      ['foreign Origin', { origin: 'http://evil.test', cookie: admin.cookie }, '/ws', key],
+      ['Origin null', { origin: 'null', cookie: admin.cookie }, '/ws', key],
+      ['wrong port', { origin: `http://127.0.0.1:${dash.port + 1}`, cookie: admin.cookie }, '/ws', key],
+      ['no Origin', { cookie: admin.cookie }, '/ws', key],
+      ['bad Host', { origin, cookie: admin.cookie, host: `evil.test:${dash.port}` }, '/ws', key],
+      ['no cookie', { origin }, '/ws', key],
+      ['forged cookie', { origin, cookie: 'aegis_session=forged' }, '/ws', key],
+      ['no key', { origin, cookie: admin.cookie }, '/ws', []],
+      ['only the feed protocol', { origin, cookie: admin.cookie }, '/ws', ['aegis.v1']],
+      [
+        'the key without the feed protocol',
+        { origin, cookie: admin.cookie },
+        '/ws',
+        [`aegis-key.${admin.key}`],
+      ],
+      ['another session’s key', { origin, cookie: admin.cookie }, '/ws', feedProtocols(other.key)],
+      ['another session’s cookie', { origin, cookie: other.cookie }, '/ws', key],
+      ['two keys', { origin, cookie: admin.cookie }, '/ws', [...key, `aegis-key.${other.key}`]],
+      ['wrong path', { origin, cookie: admin.cookie }, '/api/ws', key],
+      ['another path', { origin, cookie: admin.cookie }, '/ws/x', key],
     ]
-    for (const [why, headers, path] of cases) {
-      expect([why, await upgradeStatus(openSocket(headers, path))]).toEqual([why, 403])
+    for (const [why, headers, path, protocols] of cases) {
+      expect([why, await upgradeStatus(openSocket(headers, path, protocols))]).toEqual([why, 403])
     }
-    expect(await upgradeStatus(openSocket({ origin, cookie: admin.cookie }))).toBe(101)
+    expect(await upgradeStatus(openFeed(admin))).toBe(101)
+    expect(await upgradeStatus(openFeed(other))).toBe(101)
+    // The answer selects the feed protocol, never the offer that carries the key.
+    const ws = openFeed(admin)
+    await new Promise((r) => ws.once('open', r))
+    expect(ws.protocol).toBe('aegis.v1')
+    ws.terminate()
   })
 
   it('a request through the gate arrives within 1 s, and again when it completes; after=<id> loses nothing', async () => {
-    const ws = openSocket({ origin: admin.origin, cookie: admin.cookie })
+    const ws = openFeed(admin)
     const messages: {
       type: string
       entry: { id: number; path: string; durationMs: number | null; status: number | null }
@@ -556,11 +683,11 @@ describe('live feed', () => {
       stdout: await cli(['user', 'add', '--name', 'watcher', '--role', 'viewer', '--json']),
     }).token
     const leaving = new RecordingBrowser(dash.port)
-    expect((await leaving.login(tokens.admin as string)).status).toBe(204)
+    expect((await leaving.login(tokens.admin as string)).status).toBe(200)
     const watcher = new RecordingBrowser(dash.port)
-    expect((await watcher.login(watcherToken)).status).toBe(204)
+    expect((await watcher.login(watcherToken)).status).toBe(200)
     const watch = (browser: Browser) => {
-      const ws = openSocket({ origin: browser.origin, cookie: browser.cookie })
+      const ws = openFeed(browser)
       const paths: string[] = []
       ws.on('message', (data) => {
         seen.push({ what: 'ws', text: String(data) })
@@ -588,8 +715,8 @@ describe('live feed', () => {
   })
 
   it('a client that stops reading is dropped once over 1 MiB is buffered; others keep receiving', async () => {
-    const slow = openSocket({ origin: admin.origin, cookie: admin.cookie })
-    const fast = openSocket({ origin: admin.origin, cookie: admin.cookie })
+    const slow = openFeed(admin)
+    const fast = openFeed(admin)
     await Promise.all([new Promise((r) => slow.once('open', r)), new Promise((r) => fast.once('open', r))])
     let slowCount = 0
     let fastCount = 0
@@ -643,20 +770,19 @@ describe('live feed', () => {
 
 describe('socket cap', () => {
   it('at most 64 feed sockets: the 65th upgrade gets 503; a slot frees when one closes', async () => {
-    const origin = `http://127.0.0.1:${dash.port}`
     // Sockets of earlier tests are gone once the server saw their close.
     await new Promise((r) => setTimeout(r, 300))
     const open: WebSocket[] = []
     try {
       for (let i = 0; i < 64; i++) {
-        const ws = openSocket({ origin, cookie: keptCookie })
+        const ws = openFeed(kept)
         await new Promise((resolve, reject) => {
           ws.once('open', resolve)
           ws.once('error', reject)
         })
         open.push(ws)
       }
-      const extra = openSocket({ origin, cookie: keptCookie })
+      const extra = openFeed(kept)
       let retryAfter: string | string[] | undefined
       extra.once('unexpected-response', (_req, res) => {
         retryAfter = res.headers['retry-after']
@@ -667,7 +793,7 @@ describe('socket cap', () => {
       first.close()
       await new Promise((r) => first.once('close', r))
       await new Promise((r) => setTimeout(r, 100))
-      const again = openSocket({ origin, cookie: keptCookie })
+      const again = openFeed(kept)
       expect(await upgradeStatus(again)).toBe(101)
     } finally {
       for (const ws of open) ws.terminate()
@@ -699,7 +825,7 @@ describe('rate limit', () => {
     expect(retryAfter).toBeLessThanOrEqual(60)
     // Any local process can fail ten times a minute: that must not keep the operator out.
     const operator = new RecordingBrowser(dash.port)
-    expect((await operator.login(tokens.admin as string)).status).toBe(204)
+    expect((await operator.login(tokens.admin as string)).status).toBe(200)
     expect((await operator.get('/api/me')).status).toBe(200)
     expect((await browser.write('POST', '/api/session', { token: 42 })).status).toBe(429)
   })
@@ -720,6 +846,13 @@ describe('secrets', () => {
     for (const [role, token] of Object.entries(tokens)) forms(`${role} user token`, token)
     forms('one-time token', dash.token)
     for (const id of sessionIds) forms('session id', id)
+    const keyNeedles: [string, string][] = []
+    for (const key of sessionKeys) {
+      keyNeedles.push(
+        ['session key', key],
+        ['session key sha256 hex', createHash('sha256').update(key).digest('hex')],
+      )
+    }
     // Stored hashes (user and agent tokens are kept as SHA-256) and the hash of a login token.
     for (const [name, token] of [
       ['agent token', agentToken],
@@ -735,16 +868,20 @@ describe('secrets', () => {
       )
     }
     expect(sessionIds.length).toBeGreaterThan(10)
+    expect(sessionKeys.length).toBe(sessionIds.length)
     for (const { what, text, headers } of seen) {
       const body = text + JSON.stringify({ ...headers, 'set-cookie': undefined })
       for (const [name, needle] of needles) expect(body.includes(needle), `${name} in ${what}`).toBe(false)
+      // A login answers its own key, once; no other answer holds one.
+      if (what === LOGIN) continue
+      for (const [name, needle] of keyNeedles) expect(body.includes(needle), `${name} in ${what}`).toBe(false)
     }
   })
 })
 
 describe('stop', () => {
   it('SIGTERM closes the feed sockets and exits 0', async () => {
-    const ws = openSocket({ origin: `http://127.0.0.1:${dash.port}`, cookie: keptCookie })
+    const ws = openFeed(kept)
     await new Promise((r) => ws.once('open', r))
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
     dash.child.kill('SIGTERM')

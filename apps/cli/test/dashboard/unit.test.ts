@@ -116,15 +116,38 @@ describe('Sessions', () => {
     const other = sessions.open({ userToken: undefined })
     sessions.close(other)
     expect(sessions.get(other)).toBeNull()
-    expect(sessions.get(undefined)).toBeNull()
-    expect(sessions.get('forged')).toBeNull()
+    expect(sessions.get(null)).toBeNull()
+    expect(sessions.get({ id: 'forged', key: other.key })).toBeNull()
+  })
+
+  it('are opened only by their id AND their key: a cookie alone, or a key alone, is nothing', () => {
+    const sessions = new Sessions()
+    const mine = sessions.open({ userToken: 'aegis_user_mine' })
+    const theirs = sessions.open({ userToken: 'aegis_user_theirs' })
+    expect(mine.id).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(mine.key).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(mine.key).not.toBe(mine.id)
+    expect(sessions.get(mine)).toEqual({ userToken: 'aegis_user_mine' })
+    // The cookie with no key, a wrong key, another session's key, the id as the key.
+    for (const key of ['', 'x'.repeat(43), theirs.key, mine.id]) {
+      expect(sessions.get({ id: mine.id, key })).toBeNull()
+    }
+    // The key with no cookie, or with another session's cookie.
+    expect(sessions.get({ id: '', key: mine.key })).toBeNull()
+    expect(sessions.get({ id: theirs.id, key: mine.key })).toBeNull()
+    // A wrong key ends nothing (whoever holds only the cookie cannot log the owner out either).
+    sessions.close({ id: mine.id, key: theirs.key })
+    expect(sessions.get(mine)).not.toBeNull()
+    sessions.close(mine)
+    expect(sessions.get(mine)).toBeNull()
+    expect(sessions.get(theirs)).not.toBeNull()
   })
 
   it('end 12 hours after login however much they are used (checked on every get)', () => {
     let now = 0
     const sessions = new Sessions({ now: () => now })
     const id = sessions.open({ userToken: undefined })
-    expect(sessions.endsAt(id)).toBe(12 * 3600_000)
+    expect(sessions.endsAt(id.id)).toBe(12 * 3600_000)
     for (let hour = 1; hour < 12; hour++) {
       now = hour * 3600_000
       expect(sessions.get(id)).not.toBeNull()
@@ -133,7 +156,7 @@ describe('Sessions', () => {
     expect(sessions.get(id)).not.toBeNull()
     now = 12 * 3600_000
     expect(sessions.get(id)).toBeNull()
-    expect(sessions.endsAt(id)).toBeNull()
+    expect(sessions.endsAt(id.id)).toBeNull()
   })
 
   it('sets an HttpOnly, SameSite=Strict cookie that the browser drops after the lifetime, Secure only under TLS', () => {

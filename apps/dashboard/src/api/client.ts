@@ -1,3 +1,4 @@
+import { feedProtocols, SESSION_KEY_HEADER, type SessionKeyStore, storedSessionKey } from './session-key.js'
 import type {
   AgentItem,
   BlockedReport,
@@ -36,6 +37,8 @@ export interface ApiOptions {
   fetch?: typeof fetch
   /** Called on any 401 except from the login call itself (which reports its own error). */
   onUnauthenticated?: () => void
+  /** Where the session key is kept; this origin's localStorage by default. */
+  sessionKey?: SessionKeyStore
 }
 
 /** `?a=1&b=x` from the defined, non-empty values, in key order given. */
@@ -67,11 +70,14 @@ async function errorOf(res: Response): Promise<ApiError> {
 }
 
 /**
- * The dashboard API client. Every call is same-origin with the session cookie; every write sends
- * `X-Aegis-CSRF: 1` (the server refuses writes without it: a cross-site form cannot set it).
+ * The dashboard API client. Every call is same-origin with the session cookie and the session key
+ * (`X-Aegis-Session`, from session-key.ts: the cookie alone is no session); every write sends
+ * `X-Aegis-CSRF: 1` (the server refuses writes without it: a cross-site form cannot set it). The
+ * login keeps the key it answers; a logout, or a 401 for the key sent, forgets it.
  */
 export function createApi(options: ApiOptions = {}) {
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const keys = options.sessionKey ?? storedSessionKey()
 
   async function call<T>(
     method: string,
@@ -80,6 +86,8 @@ export function createApi(options: ApiOptions = {}) {
     { quiet401 = false }: { quiet401?: boolean } = {},
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' }
+    const key = keys.get()
+    if (key !== null) headers[SESSION_KEY_HEADER] = key
     if (method !== 'GET' && method !== 'HEAD') headers['X-Aegis-CSRF'] = '1'
     if (body !== undefined) headers['Content-Type'] = 'application/json'
     let res: Response
@@ -99,7 +107,11 @@ export function createApi(options: ApiOptions = {}) {
     }
     if (!res.ok) {
       const error = await errorOf(res)
-      if (res.status === 401 && !quiet401) options.onUnauthenticated?.()
+      if (res.status === 401 && !quiet401) {
+        // The session of this key is over. A key another tab stored since (a new login) is kept.
+        if (key !== null && keys.get() === key) keys.clear()
+        options.onUnauthenticated?.()
+      }
       throw error
     }
     if (res.status === 204) return undefined as T
@@ -114,9 +126,28 @@ export function createApi(options: ApiOptions = {}) {
     }
   }
 
+  async function login(token: string): Promise<void> {
+    const answer = await call<{ sessionKey?: unknown }>('POST', '/api/session', { token }, { quiet401: true })
+    const key = answer?.sessionKey
+    if (typeof key !== 'string' || key === '') {
+      throw new ApiError(200, 'invalid_response', 'The dashboard server did not answer a session key')
+    }
+    keys.set(key)
+  }
+
+  async function logout(): Promise<void> {
+    try {
+      await call<void>('DELETE', '/api/session', undefined, { quiet401: true })
+    } finally {
+      keys.clear()
+    }
+  }
+
   return {
-    login: (token: string) => call<void>('POST', '/api/session', { token }, { quiet401: true }),
-    logout: () => call<void>('DELETE', '/api/session', undefined, { quiet401: true }),
+    login,
+    logout,
+    /** The subprotocols of the feed's WebSocket, with the current key (read at every connect). */
+    feedProtocols: () => feedProtocols(keys.get()),
     me: () => call<Me>('GET', '/api/me'),
     overview: () => call<Overview>('GET', '/api/overview'),
     requests: (query: Query) => call<RequestsPage>('GET', `/api/requests${queryString(query)}`),

@@ -19,7 +19,9 @@ export interface Timers {
 
 export interface LiveOptions {
   url: string
-  connect?: (url: string) => SocketLike
+  /** The subprotocols offered at each (re)connect: they carry the session key (api.feedProtocols). */
+  protocols?: () => string[]
+  connect?: (url: string, protocols: string[]) => SocketLike
   /** Fetches and applies `after=<lastId>`; rejects when it could not (the socket is then retried). */
   catchUp: () => Promise<void>
   onEntries: (entries: LedgerEntry[]) => void
@@ -73,14 +75,15 @@ export class LiveFeed {
   private reconnectTimer: unknown = null
   private flushTimer: unknown = null
   private readonly timers: Timers
-  private readonly connectFn: (url: string) => SocketLike
+  private readonly connectFn: (url: string, protocols: string[]) => SocketLike
 
   constructor(private readonly options: LiveOptions) {
     this.timers = options.timers ?? {
       setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
       clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
     }
-    this.connectFn = options.connect ?? ((url) => new WebSocket(url) as unknown as SocketLike)
+    this.connectFn =
+      options.connect ?? ((url, protocols) => new WebSocket(url, protocols) as unknown as SocketLike)
   }
 
   start(): void {
@@ -104,7 +107,7 @@ export class LiveFeed {
   private open(): void {
     this.reconnectTimer = null
     this.options.onStatus(this.connected ? 'reconnecting' : 'connecting')
-    const socket = this.connectFn(this.options.url)
+    const socket = this.connectFn(this.options.url, this.options.protocols?.() ?? [])
     this.socket = socket
     this.catching = true
     this.buffer = []

@@ -172,18 +172,20 @@ export function FeedView({ api }: { api: Api }) {
     return () => clearTimeout(timer)
   }, [draft])
 
-  // One socket for the life of the view; the controller decides what a (re)connect fetches.
+  // One socket for the life of the view (the api, and its feedProtocols, never change); the
+  // controller decides what a (re)connect fetches.
   useEffect(() => {
     const c = controller.current as FeedController
     const feed = new LiveFeed({
       url: wsUrl(window.location),
+      protocols: api.feedProtocols,
       onStatus: setLive,
       onEntries: (entries) => c.receive(entries),
       catchUp: () => c.catchUp(),
     })
     feed.start()
     return () => feed.stop()
-  }, [])
+  }, [api.feedProtocols])
 
   const shown = selected ? (state.rows.find((r) => r.id === selected.id) ?? selected) : null
   const exp = exportCommand(state.filter, new Date())

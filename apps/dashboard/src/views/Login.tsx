@@ -68,7 +68,8 @@ export function LoginForm({ status, onSubmit }: { status: LoginStatus; onSubmit:
 /**
  * `/login`: a `#t=` one-time token is taken from the fragment (at load, or when the fragment
  * changes), the fragment is wiped from the address bar and history at once (it must not survive a
- * reload or a bookmark), then exchanged for the session cookie.
+ * reload or a bookmark), then exchanged for a session: the cookie, and the session key that
+ * `api.login` keeps in this origin's localStorage (session-key.ts).
  */
 export function LoginView({ api, onLoggedIn }: { api: Api; onLoggedIn: () => void }) {
   const [status, setStatus] = useState<LoginStatus>({ kind: 'idle', message: '' })

@@ -1,6 +1,8 @@
 /**
- * `POST /api/session` (a one-time login token or a user token → a session cookie), `DELETE
- * /api/session`, `GET /api/me`. Failed logins count towards the server's limit (10 a minute): over
+ * `POST /api/session` (a one-time login token or a user token → a session cookie, and the session's
+ * key in the body: `{"sessionKey":"…"}`), `DELETE /api/session`, `GET /api/me`. Every other call
+ * proves its session with the cookie AND the key (session-key.ts): the cookie alone, which every
+ * server on another port of the same host receives from the browser, is no session. Failed logins count towards the server's limit (10 a minute): over
  * it, a failure is answered 429; a right token still logs in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -10,7 +12,8 @@ import type { Auth } from '../auth.js'
 import { readJsonObject } from '../body.js'
 import type { DashboardDeps } from '../deps.js'
 import { ApiError, sendJson, sendNoContent } from '../respond.js'
-import { type Principal, sessionClearCookie, sessionCookie, sessionSetCookie } from '../session.js'
+import { type Principal, sessionClearCookie, sessionSetCookie } from '../session.js'
+import { apiSessionProof } from '../session-key.js'
 
 const USER_TOKEN_PREFIX = 'aegis_user_'
 export const LINK_USED = 'This login link has expired or was already used'
@@ -69,8 +72,8 @@ export async function login(
   }
   // The starter's own authority is checked now too: a link must not outlive its starter's access.
   await actorOf(deps.users, principal)
-  const id = auth.sessions.open(principal)
-  sendNoContent(res, { 'set-cookie': sessionSetCookie(id, auth.secure) })
+  const { id, key } = auth.sessions.open(principal)
+  sendJson(res, 200, { sessionKey: key }, { 'set-cookie': sessionSetCookie(id, auth.secure) })
 }
 
 /**
@@ -90,14 +93,15 @@ function failed(auth: Auth): void {
   auth.failures.record()
 }
 
+/** Ends the session (cookie and key both right: a replayed cookie cannot log anyone out); clears the cookie. */
 export function logout(req: IncomingMessage, res: ServerResponse, auth: Auth): void {
-  auth.sessions.close(sessionCookie(req))
+  auth.sessions.close(apiSessionProof(req))
   sendNoContent(res, { 'set-cookie': sessionClearCookie(auth.secure) })
 }
 
-/** The session's principal, or 401. */
+/** The session's principal (cookie and `X-Aegis-Session` both right), or 401. */
 export function sessionOf(req: IncomingMessage, auth: Auth): Principal {
-  const principal = auth.sessions.get(sessionCookie(req))
+  const principal = auth.sessions.get(apiSessionProof(req))
   if (principal === null) throw new ApiError(401, 'unauthenticated', 'Not logged in')
   return principal
 }
