@@ -39,7 +39,31 @@ export function rebaseReference(reference: string, to: LinkRebase): string | nul
   }
   if (url.protocol !== 'https:' || url.username !== '' || url.password !== '') return null
   if (url.hostname !== to.host || (url.port === '' ? 443 : Number(url.port)) !== to.port) return null
-  return to.base + url.pathname + url.search + url.hash
+  return to.base + (restAsWritten(text) ?? url.pathname + url.search + url.hash)
+}
+
+/** Printable ASCII other than a backslash: what a URL parser reads as written. */
+const PLAIN = /^[!-[\]-~]*$/
+/** A `.` or `..` segment, percent-encoded or not: a URL parser would resolve it away. */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:[/?#]|$)/i
+
+/**
+ * The path, query and fragment of an absolute or scheme-relative URL exactly as the upstream wrote
+ * them (`'` and `%2F` kept where a URL parser would re-encode or resolve), or null when the URL
+ * parser's reading differs from the text (no path, a backslash, a dot segment, a character it
+ * encodes): then its serialization is used.
+ */
+function restAsWritten(text: string): string | null {
+  const authority = text.indexOf('//') + 2
+  let end = authority
+  while (end < text.length && !'/?#\\'.includes(text.charAt(end))) end++
+  const rest = text.slice(end)
+  if (!rest.startsWith('/') || !PLAIN.test(rest)) return null
+  const hash = rest.indexOf('#')
+  const query = rest.indexOf('?')
+  const pathEnd =
+    query === -1 ? (hash === -1 ? rest.length : hash) : hash === -1 ? query : Math.min(query, hash)
+  return DOT_SEGMENT.test(rest.slice(0, pathEnd)) ? null : rest
 }
 
 /** Each `<target>` of a `Link` value (RFC 8288) that `rebaseReference` rebases; the rest unchanged. */

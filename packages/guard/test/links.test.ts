@@ -16,6 +16,16 @@ describe('rebaseReference', () => {
     )
   })
 
+  it('keeps the path and query as the upstream wrote them; a URL parser would re-encode or resolve', () => {
+    expect(rebaseReference("https://api.github.com/search?q=name:'a%2Fb'&x={1}", to)).toBe(
+      "http://127.0.0.1:3100/github/search?q=name:'a%2Fb'&x={1}",
+    )
+    // A dot segment, a backslash, a character a URL encodes: the parser's reading, which the gate serves.
+    expect(rebaseReference('https://api.github.com/a/%2e%2e/b', to)).toBe('http://127.0.0.1:3100/github/b')
+    expect(rebaseReference('https://api.github.com\\x', to)).toBe('http://127.0.0.1:3100/github/x')
+    expect(rebaseReference('https://api.github.com/é', to)).toBe('http://127.0.0.1:3100/github/%C3%A9')
+  })
+
   it('matches the host case-insensitively and the default port written or not', () => {
     expect(rebaseReference('https://API.GitHub.com:443/x', to)).toBe('http://127.0.0.1:3100/github/x')
     expect(rebaseReference('  https://api.github.com  ', to)).toBe('http://127.0.0.1:3100/github/')
