@@ -1,6 +1,13 @@
 export { type AllowList, addressVerdict, parseAllowList } from './address.js'
 export { AGENT_TOKEN_PREFIX, agentTokenKey, hashAgentToken, isAgentTokenShape } from './agent-token.js'
 export {
+  BODY_LINK_KEYS,
+  isJsonContentType,
+  JsonLinkRebaser,
+  LINK_OBJECT_KEYS,
+  rebaseJsonLinks,
+} from './body-links.js'
+export {
   browserRefusal,
   type HostAllowlist,
   hostAllowed,

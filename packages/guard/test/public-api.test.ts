@@ -7,6 +7,9 @@ describe('@aegis/guard public API', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         'AGENT_TOKEN_PREFIX',
+        'BODY_LINK_KEYS',
+        'JsonLinkRebaser',
+        'LINK_OBJECT_KEYS',
         'CREDENTIAL_REQUEST_HEADERS',
         'DEFAULT_PORT',
         'DELIVERY_CODES',
@@ -36,6 +39,7 @@ describe('@aegis/guard public API', () => {
         'forwardRequestHeaders',
         'forwardResponseHeaders',
         'isHttpToken',
+        'isJsonContentType',
         'hashAgentToken',
         'agentTokenKey',
         'hasLinkHeaders',
@@ -55,6 +59,7 @@ describe('@aegis/guard public API', () => {
         'problemDocument',
         'problemOf',
         'rateLimited',
+        'rebaseJsonLinks',
         'rebaseLinkHeaders',
         'rebaseLinkValue',
         'rebaseReference',

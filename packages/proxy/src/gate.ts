@@ -7,6 +7,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Readable } from 'node:stream'
 import {
   hasLinkHeaders,
   problemDocument,
@@ -20,6 +21,7 @@ import { Drain } from './drain.js'
 import { ClientLink, type ForwardedOutcome, type Outcome } from './engine.js'
 import { CLIENT_CLOSED, describeError } from './errors.js'
 import type { HealthReport } from './health.js'
+import { bodyLinkUpstream, rebasePartsLinks, rebaseStreamLinks } from './http/body-links.js'
 import { CallerCheck } from './http/callers.js'
 import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
 import { refuseConnect } from './http/connect.js'
@@ -42,7 +44,7 @@ import {
 } from './http/request.js'
 import { type Pumped, pump, sendProblem, sendRefusal } from './http/respond.js'
 import type { MetricsExposition } from './observer.js'
-import { createPipeline, type PipelineOptions } from './setup.js'
+import { createPipeline, DEFAULT_LIMITS, type PipelineOptions } from './setup.js'
 
 export interface GateOptions extends PipelineOptions {
   /** Interface to bind. Default 127.0.0.1. */
@@ -114,6 +116,7 @@ export function createGate(options: GateOptions): Gate {
   const pipeline = createPipeline(options)
   const { engine, logger } = pipeline
   const shutdownTimeout = options.limits?.shutdownTimeout ?? DEFAULTS.shutdownTimeout
+  const maxBodySize = options.limits?.maxBodySize ?? DEFAULT_LIMITS.maxBodySize
   const connections = connectionLimits(options.limits)
 
   const callers = new CallerCheck(options.allowedHosts)
@@ -177,7 +180,15 @@ export function createGate(options: GateOptions): Gate {
     outcome.headers['x-request-id'] = requestId
     // A link to the upstream (pagination, a redirect) is followed through the gate, not around it.
     if (hasLinkHeaders(outcome.headers)) rebaseLinkHeaders(outcome.headers, gateLinkBase(req, outcome))
-    const parts = outcome.parts
+    // So is a next-page URL in a JSON body (`@odata.nextLink`, `next_page`): only the origin of a
+    // whole value under a page-link key changes, and the answer grows by at most max_body_size.
+    let parts = outcome.parts
+    let body: Readable | null = null
+    const linked = bodyLinkUpstream(req, outcome)
+    if (linked !== null) {
+      if (parts !== null) parts = rebasePartsLinks(req, outcome, linked, parts, maxBodySize)
+      else body = rebaseStreamLinks(req, outcome, outcome.body, maxBodySize)
+    }
     let length = 0
     try {
       res.writeHead(outcome.status, outcome.headers)
@@ -196,12 +207,12 @@ export function createGate(options: GateOptions): Gate {
     } catch (error) {
       // Node refused the head or a write: the row records the failure (the caller answers 502 or
       // cuts the connection), and 'close' has nothing left to record.
-      if (parts === null) outcome.body.destroy()
+      if (parts === null) (body ?? outcome.body).destroy()
       outcome.finish({ bytesOut: 0, error })
       throw error
     }
     if (parts === null) {
-      void stream(res, outcome)
+      void stream(res, outcome, body ?? outcome.body)
       return null
     }
     // 'close' always follows, on keep-alive too; it is finished only if every byte was handed over.
@@ -214,10 +225,10 @@ export function createGate(options: GateOptions): Gate {
   }
 
   /** A large or streamed body, with backpressure; never rejects. */
-  async function stream(res: ServerResponse, outcome: ForwardedOutcome): Promise<void> {
+  async function stream(res: ServerResponse, outcome: ForwardedOutcome, body: Readable): Promise<void> {
     let pumped: Pumped
     try {
-      pumped = await pump(outcome.body, res)
+      pumped = await pump(body, res)
     } catch (error) {
       pumped = { bytes: 0, error, clientGone: false }
     }
