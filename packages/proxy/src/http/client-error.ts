@@ -8,6 +8,7 @@ import {
   refuse,
   retryAfterSeconds,
 } from '@aegis/guard'
+import { withAllow } from './respond.js'
 
 /** Picks the refusal for a request Node's HTTP parser rejected (bad framing, oversized headers). */
 export function parserRefusal(error: Error & { code?: string }): Refusal {
@@ -26,6 +27,7 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
   const status = REFUSAL_STATUS[refusal.code]
   const body = JSON.stringify(problemDocument(refusal, requestId))
   const retryAfter = retryAfterSeconds(refusal)
+  const allow = withAllow(status, undefined)?.allow
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
       `content-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
@@ -35,6 +37,7 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
       `request-id: ${requestId}\r\n` +
       'cache-control: no-store\r\n' +
       (retryAfter === undefined ? '' : `retry-after: ${retryAfter}\r\n`) +
+      (allow === undefined ? '' : `allow: ${allow}\r\n`) +
       'connection: close\r\n\r\n' +
       body,
   )

@@ -11,9 +11,30 @@ import {
 import { lingerAfterAnswer } from './linger.js'
 
 /**
+ * The methods the gate forwards (the `read` and `write` scopes; other methods go out only under
+ * `*`): what a 405 answers in `Allow` when its sender named nothing narrower.
+ */
+export const GATE_METHODS = 'GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE'
+
+/**
+ * RFC 9110 §15.5.6: a 405 carries `Allow`. `headers` as given, with `allow` added for a 405 that has
+ * none (any refusal may be `method_not_allowed`, an embedder stage's too).
+ */
+export function withAllow(
+  status: number,
+  headers: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> | undefined {
+  if (status !== 405) return headers
+  if (headers !== undefined)
+    for (const name of Object.keys(headers)) if (name.toLowerCase() === 'allow') return headers
+  return { ...headers, allow: GATE_METHODS }
+}
+
+/**
  * Writes an RFC 9457 problem document, with the stable code in `X-Aegis-Block`. Every refusal the
  * gate and the MCP HTTP endpoint answer goes through here, so their header sets are the same;
- * `headers` adds the few a code needs (`Allow`, `WWW-Authenticate`).
+ * `headers` adds the few a code needs (`Allow`, `WWW-Authenticate`). A 405 always has `Allow`
+ * (`withAllow`).
  */
 export function sendProblem(
   res: ServerResponse,
@@ -24,7 +45,7 @@ export function sendProblem(
 ): void {
   const body = JSON.stringify(problem)
   const headers: Record<string, string | number> = {
-    ...options.headers,
+    ...withAllow(status, options.headers),
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
     'x-aegis-block': refusal.code,
