@@ -55,7 +55,8 @@ export function failureReason(error: unknown, answered: boolean): FailureReason 
     }
   }
   if (code === 'UND_ERR_SOCKET' && (error.message === 'bad response' || error.message === 'bad upgrade')) {
-    // undici's words for a `100 Continue` it did not ask for, and an upgrade nobody requested.
+    // undici's words for a `100 Continue` it did not ask for (skipped where `skipUnsolicitedContinue`
+    // could teach its parser), and an upgrade nobody requested.
     return {
       kind: 'malformed',
       what:

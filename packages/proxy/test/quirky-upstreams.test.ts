@@ -387,9 +387,9 @@ describe('an upstream whose answer is malformed', () => {
     ['bare LF line ends', 'HTTP/1.1 200 OK\nContent-Length: 3\n\nabc', /expected CR after response line/],
     ['a space before the colon', `${head(['Content-Length : 3'])}abc`, /invalid header field char/],
     [
-      'a 100 Continue nobody asked for',
-      `HTTP/1.1 100 Continue\r\n\r\n${head(['Content-Length: 3'])}abc`,
-      /unexpected 100 Continue/,
+      'a 101 to a request that asked for no upgrade',
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw bytes',
+      /unrequested protocol upgrade/,
     ],
     [
       'a body shorter than its Content-Length, then the end',
@@ -427,6 +427,62 @@ describe('an upstream whose answer is malformed', () => {
       msg: 'request forwarded',
       reason: 'malformed: the body did not match its Content-Length',
     })
+  })
+})
+
+describe('informational (1xx) answers before the final one (RFC 9110 §15.2)', () => {
+  // undici 7 destroyed the connection on a `100 Continue` the gate had not asked for: the agent got
+  // a 502 where a plain proxy passes the answer on. Every 1xx is now skipped, none reaches the agent.
+  const final = (s: import('node:net').Socket, echo: string) => {
+    const body = JSON.stringify({ echo })
+    s.end(`${head(['Content-Type: application/json', `Content-Length: ${body.length}`])}${body}`)
+  }
+  for (const [name, informational] of [
+    ['a 100 Continue nobody asked for', ['HTTP/1.1 100 Continue\r\n\r\n']],
+    ['two of them', ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 100 Continue\r\n\r\n']],
+    [
+      'a 100, then 103 Early Hints, then a 102, in separate writes',
+      [
+        'HTTP/1.1 100 Continue\r\n\r\n',
+        'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n',
+        'HTTP/1.1 102 Processing\r\n\r\n',
+      ],
+    ],
+  ] as const) {
+    it(`${name}: the final answer is delivered, redacted, the row allowed; no 1xx reaches the agent`, async () => {
+      const answer = await through('informational', async (s, request) => {
+        // Each 1xx carries the credential in a header: it must go nowhere.
+        for (const line of informational) {
+          s.write(line.replace('\r\n\r\n', `\r\nX-Echo: ${String(request.headers.authorization)}\r\n\r\n`))
+          await sleep(20)
+        }
+        final(s, String(request.headers.authorization))
+      })
+      expect(answer.status).toBe(200)
+      expect(answer.raw).toMatch(/^HTTP\/1\.1 200 /)
+      expect(answer.raw).not.toMatch(/HTTP\/1\.1 1\d\d /)
+      expect(answer.raw).not.toContain(SECRET)
+      expect(answer.raw).not.toMatch(/x-echo|link:/i)
+      expect(JSON.parse(answer.body.toString())).toEqual({ echo: 'Bearer [REDACTED]' })
+      expect(answer.row).toMatchObject({ decision: 'allowed', status: 200 })
+    })
+  }
+
+  it('the connection the 100 came on is used again, and its next answer is its own', async () => {
+    const first = await through(
+      'continue-keepalive',
+      (s) => void s.write(`HTTP/1.1 100 Continue\r\n\r\n${head(['Content-Length: 5'])}first`),
+    )
+    expect(first.body.toString()).toBe('first')
+    const second = await throughScript(
+      h,
+      token,
+      'q',
+      'after-continue',
+      (s) => void s.write(`${head(['Content-Length: 5'])}again`),
+    )
+    expect(second.status).toBe(200)
+    expect(second.body.toString()).toBe('again')
   })
 })
 

@@ -1,5 +1,6 @@
 import { createSecureContext, rootCertificates } from 'node:tls'
 import { buildConnector, Pool } from 'undici'
+import { skipUnsolicitedContinue } from './informational.js'
 import { resumeParserAtEnd } from './paused-end.js'
 import type { DialTarget } from './resolve.js'
 
@@ -87,6 +88,8 @@ export class PinnedDispatchers {
             // A failed connect is answered `(error)` alone: there is no socket to watch.
             if (answer[0] === null) resumeParserAtEnd(answer[1])
             callback(...answer)
+            // undici made the connection's parser in that callback.
+            if (answer[0] === null) skipUnsolicitedContinue(answer[1])
           },
         ),
     })

@@ -12,7 +12,8 @@ interface PausableParser {
   ptr: number
 }
 
-function parserOf(socket: Socket): PausableParser | null {
+/** The undici parser on `socket` (present from the moment undici took the connection), or null. */
+export function parserOf(socket: Socket): PausableParser | null {
   for (const symbol of Object.getOwnPropertySymbols(socket)) {
     if (symbol.description !== 'parser') continue
     const parser = (socket as unknown as Record<symbol, unknown>)[symbol] as Partial<PausableParser> | null
