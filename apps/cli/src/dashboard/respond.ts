@@ -83,3 +83,14 @@ export class ApiError extends Error {
     super(message)
   }
 }
+
+/** A 405: the methods the path does serve go out in `Allow`, as RFC 9110 §15.5.6 requires. */
+export class MethodNotAllowedError extends ApiError {
+  constructor(
+    method: string,
+    path: string,
+    readonly allow: readonly string[],
+  ) {
+    super(405, 'method_not_allowed', `${method} is not allowed on ${path}`)
+  }
+}

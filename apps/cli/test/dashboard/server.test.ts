@@ -334,6 +334,27 @@ describe('headers', () => {
   })
 })
 
+describe('a method a path does not serve', () => {
+  it('is answered 405 with Allow naming the methods it does serve (RFC 9110 §15.5.6)', async () => {
+    const admin = new RecordingBrowser(dash.port)
+    expect((await admin.login(tokens.admin as string)).status).toBe(204)
+    for (const [method, path, allow] of [
+      ['PUT', '/api/session', 'POST, DELETE'],
+      ['POST', '/api/me', 'GET'],
+      ['POST', '/api/credentials', 'GET, HEAD'],
+      ['PUT', '/api/credentials/x', 'DELETE'],
+      ['GET', '/api/agents/x/rate-limit', 'PUT'],
+    ] as const) {
+      const reply = method === 'GET' ? await admin.get(path) : await admin.write(method, path, {})
+      expect([method, path, reply.status, reply.headers.allow]).toEqual([method, path, 405, allow])
+      expect(reply.json()).toMatchObject({ error: { code: 'method_not_allowed' } })
+    }
+    // A path no route serves is still a 404, with no Allow.
+    const none = await admin.write('PUT', '/api/nothing', {})
+    expect([none.status, none.headers.allow]).toEqual([404, undefined])
+  })
+})
+
 describe('login', () => {
   it('the one-time link logs in once; a second use gets 401 invalid_token', async () => {
     const first = new RecordingBrowser(dash.port)

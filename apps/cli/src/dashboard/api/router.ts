@@ -8,7 +8,7 @@ import { actorOf, requirePermission } from '../actor.js'
 import type { Auth } from '../auth.js'
 import { readJsonObject } from '../body.js'
 import type { DashboardDeps } from '../deps.js'
-import { ApiError, sendError, sendJson, sendNoContent } from '../respond.js'
+import { ApiError, MethodNotAllowedError, sendError, sendJson, sendNoContent } from '../respond.js'
 import { listAgents, removeAgent, revokeGrant, setRateLimit } from './agents.js'
 import { blocked } from './blocked.js'
 import { listCredentials, removeCredential } from './credentials.js'
@@ -48,16 +48,20 @@ const STATUS_OF_LIBRARY_CODE: Readonly<Record<string, [number, string]>> = {
 }
 const LIBRARY_ERRORS = new Set(['VaultError', 'AccessError', 'LedgerError'])
 
+/** The route for `path` and `method`; else the methods `path` is served with (none: no such path). */
 function match(
   path: string,
   method: string,
-): { route: Route; params: Record<string, string> } | 'method' | null {
-  let pathMatched = false
+): { route: Route; params: Record<string, string> } | { allow: string[] } {
+  const allow: string[] = []
   for (const route of ROUTES) {
     const m = route.pattern.exec(path)
     if (!m) continue
-    pathMatched = true
-    if (route.method !== method) continue
+    if (route.method !== method) {
+      // HEAD is served wherever GET is.
+      allow.push(...(route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]))
+      continue
+    }
     const params: Record<string, string> = {}
     for (const [key, value] of Object.entries(m.groups ?? {})) {
       try {
@@ -68,7 +72,7 @@ function match(
     }
     return { route, params }
   }
-  return pathMatched ? 'method' : null
+  return { allow }
 }
 
 async function dispatch(
@@ -83,18 +87,20 @@ async function dispatch(
   if (path === '/api/session') {
     if (method === 'POST') return login(req, res, auth, deps)
     if (method === 'DELETE') return logout(req, res, auth)
-    throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}`)
+    throw new MethodNotAllowedError(method, path, ['POST', 'DELETE'])
   }
   if (path === '/api/me') {
-    if (method !== 'GET') throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}`)
+    if (method !== 'GET') throw new MethodNotAllowedError(method, path, ['GET'])
     return me(req, res, auth, deps)
   }
   // Authentication before routing: without a session, every path looks the same.
   const actor = await actorOf(deps.users, sessionOf(req, auth))
   requirePermission(actor, 'dashboard:view')
   const found = match(path, method === 'HEAD' ? 'GET' : method)
-  if (found === null) throw new ApiError(404, 'not_found', `No API route ${path}`)
-  if (found === 'method') throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}`)
+  if ('allow' in found) {
+    if (found.allow.length === 0) throw new ApiError(404, 'not_found', `No API route ${path}`)
+    throw new MethodNotAllowedError(method, path, [...new Set(found.allow)])
+  }
   const { route, params } = found
   requirePermission(actor, route.permission)
   const body = route.method === 'GET' ? {} : await readJsonObject(req)
@@ -117,6 +123,7 @@ export async function handleApi(
       res.destroy()
       return
     }
+    if (error instanceof MethodNotAllowedError) res.setHeader('allow', error.allow.join(', '))
     if (error instanceof ApiError)
       return sendError(res, error.status, error.code, error.message, error.retryAfter)
     const named = error as { name?: string; code?: string; message?: string }
