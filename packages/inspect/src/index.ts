@@ -29,6 +29,7 @@ export {
 export { mayHoldQuotedPrintable, type RecordFraming, recordFraming } from './records.js'
 export {
   containsSecret,
+  containsSecretIgnoringCase,
   createRedactor,
   DEFAULT_REPLACEMENT,
   type RedactedBytes,

@@ -509,6 +509,9 @@ export function isMisreading(
   return true
 }
 
+/** While set, `verify` compares ASCII letters without regard to case (see `asciiHasHitIgnoringCase`). */
+let caseBlind = false
+
 /** Whether pattern `p` occurs at data[start…], within the first `n` bytes of `data`. */
 export function verify(t: Tables, data: Uint8Array, n: number, p: number, start: number): boolean {
   const len = t.length[p] as number
@@ -518,6 +521,8 @@ export function verify(t: Tables, data: Uint8Array, n: number, p: number, start:
   let k = 0
   if (t.fold[p] === 1) {
     while (k < len && (FOLD[data[start + k] as number] as number) === bytes[off + k]) k++
+  } else if (caseBlind) {
+    while (k < len && FOLD[data[start + k] as number] === FOLD[bytes[off + k] as number]) k++
   } else {
     while (k < len && data[start + k] === bytes[off + k]) k++
   }
@@ -641,6 +646,21 @@ export function asciiHasHit(t: Tables, text: string): boolean | null {
   anyHit = false
   sweepScratch(t, n, markHit)
   return anyHit
+}
+
+/**
+ * Whether `text` holds an occurrence of any pattern with its ASCII letters in either case: for text
+ * whose case is not its own (a header name, which HTTP clients lower-case), where a secret written
+ * in other letters is still the secret to anyone who reads it. (The prefilter is case-blind
+ * already; only the verification is told to be.)
+ */
+export function hasHitIgnoringCase(t: Tables, text: string): boolean {
+  caseBlind = true
+  try {
+    return asciiHasHit(t, text) ?? hasHit(t, Buffer.from(text, 'utf8'))
+  } finally {
+    caseBlind = false
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   asciiMayEndCutOff,
   forEachHit,
   hasHit,
+  hasHitIgnoringCase,
   isMisreading,
   type SecretMatcher,
   tablesOf,
@@ -469,6 +470,16 @@ function tailWindow(parts: readonly Buffer[], reach: number): number {
     skip = 0
   }
   return o
+}
+
+/**
+ * Whether `text` holds a secret (in any of its encodings) with its ASCII letters in either case:
+ * for text whose case is not its own, such as a header name (HTTP lower-cases names, and a secret
+ * lower-cased still gives it away). Only whole occurrences; escapes and cut-off starts are
+ * `redactText`'s.
+ */
+export function containsSecretIgnoringCase(text: string, matcher: SecretMatcher): boolean {
+  return hasHitIgnoringCase(tablesOf(matcher), text)
 }
 
 /**

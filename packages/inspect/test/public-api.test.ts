@@ -15,6 +15,7 @@ describe('@aegis/inspect public API', () => {
         'SecretMatcher',
         'buildMatcher',
         'containsSecret',
+        'containsSecretIgnoringCase',
         'createDecoder',
         'createRedactor',
         'decodeBody',

@@ -3,7 +3,15 @@ import { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
-import { buildMatcher, containsSecret, createRedactor, redactStream, redactText, scan } from '../src/index.js'
+import {
+  buildMatcher,
+  containsSecret,
+  containsSecretIgnoringCase,
+  createRedactor,
+  redactStream,
+  redactText,
+  scan,
+} from '../src/index.js'
 import { base64Embedded, chunksOf, ENCODERS, SPECIAL, TOKEN } from './helpers.js'
 
 const OTHER = 'zz-other-secret-0042'
@@ -345,5 +353,30 @@ describe('a secret with Latin-1 letters (é, ü), as a header carries it', () =>
 
   it('still finds its UTF-8 spelling', () => {
     expect(containsSecret(Buffer.from(`{"t":"${secret}"}`), latin)).toBe(true)
+  })
+})
+
+describe('containsSecretIgnoringCase (a header name: HTTP lower-cases it)', () => {
+  const secret = 'sk-Case-0123456789abcdefXYZ'
+  const m = buildMatcher([{ value: secret, kind: 'credential:case' }])
+  it.each([
+    ['as written', `x-${secret}`],
+    ['lower-cased', `x-${secret.toLowerCase()}`],
+    ['upper-cased', `X-${secret.toUpperCase()}`],
+    ['percent-encoded, lower-cased', `x-${encodeURIComponent(`${secret}/`).toLowerCase()}`],
+    ['base64, lower-cased', `x-${Buffer.from(secret).toString('base64').toLowerCase()}`],
+    ['past the 4 KiB scratch area, non-ASCII before it', `${'é'.repeat(3000)}${secret.toUpperCase()}`],
+  ])('%s: found', (_name, text) => {
+    expect(containsSecretIgnoringCase(text, m)).toBe(true)
+  })
+  it('text without it, or with a different character, is clean', () => {
+    expect(containsSecretIgnoringCase('x-ratelimit-remaining-requests', m)).toBe(false)
+    expect(containsSecretIgnoringCase(`x-${secret.toLowerCase().replace('9', '8')}`, m)).toBe(false)
+  })
+  it('leaves the other checks exact', () => {
+    containsSecretIgnoringCase(secret.toLowerCase(), m)
+    expect(containsSecret(Buffer.from(secret.toLowerCase()), m)).toBe(false)
+    expect(redactText(secret.toLowerCase(), m).count).toBe(0)
+    expect(redactText(secret, m).count).toBe(1)
   })
 })

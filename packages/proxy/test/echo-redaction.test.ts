@@ -258,3 +258,43 @@ describe('a secret in a quoted-printable MIME part', () => {
     })
   }
 })
+
+describe('a header whose name echoes the secret (a name has no redacted form)', () => {
+  // undici lower-cases names: the agent read `x-sk-quirk-0123456789abcdefxyz` whole.
+  const cases: [string, (secret: string) => string][] = [
+    ['as sent (mixed case)', (secret) => `X-${secret}`],
+    ['upper-cased, which undici lower-cases to something else', (secret) => `X-${secret.toUpperCase()}`],
+    ['all lower-case', (secret) => `x-${secret.toLowerCase()}`],
+    ['its start only (an echo cut short)', (secret) => `X-Echo-${secret.slice(0, 21)}`],
+    ['percent-encoded', (secret) => `X-${encodeURIComponent(`${secret}/`).replace('%2F', '%2f')}`],
+  ]
+  for (const [name, spell] of cases) {
+    it(`${name}: the header is dropped, the others arrive, and the row counts it`, async () => {
+      const reply = await through('header-name', (s, request) => {
+        const secret = String(request.headers.authorization).slice('Bearer '.length)
+        const spelled = spell(secret)
+        write(s, head([`${spelled}: 1`, 'X-Kept: yes', 'Content-Length: 2', 'Connection: close']), 'ok')
+        s.end()
+      })
+      expect(reply.status).toBe(200)
+      expect(reply.body.toString()).toBe('ok')
+      expect(reply.raw).toMatch(/\r\nx-kept: yes\r\n/i)
+      // Not even lower-cased: undici lower-cases every name, and the agent reads that.
+      expect(reply.raw.toLowerCase()).not.toContain(SECRET.slice(0, 21).toLowerCase())
+      expect(reply.row).toMatchObject({ decision: 'allowed', status: 200 })
+      expect(Number(reply.row.redactions)).toBeGreaterThan(0)
+    })
+  }
+
+  it('a header name that is merely long passes', async () => {
+    const reply = await through('long-name', (s) => {
+      write(
+        s,
+        head(['X-Ratelimit-Remaining-Requests-Per-Minute: 5', 'Content-Length: 2', 'Connection: close']),
+        'ok',
+      )
+      s.end()
+    })
+    expect(reply.raw).toMatch(/\r\nx-ratelimit-remaining-requests-per-minute: 5\r\n/)
+  })
+})

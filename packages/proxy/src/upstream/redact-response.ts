@@ -1,6 +1,7 @@
 import { Readable, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
+  containsSecretIgnoringCase,
   createDecoder,
   createRedactor,
   mayHoldQuotedPrintable,
@@ -141,11 +142,24 @@ export function redactResponse(
   }
 }
 
-/** Redacts every header value in place; returns the replacements made. */
+/**
+ * Redacts every header value in place, and drops every header whose name holds a secret (a name has
+ * no redacted form: `[REDACTED]` is no token). Names are compared without regard to case: undici
+ * lower-cases them, and a secret lower-cased still gives it away. Returns the replacements made.
+ */
 function redactHeaders(headers: Record<string, string | string[]>, matcher: SecretMatcher): number {
   let count = 0
   const shortest = matcher.minLength
   for (const name in headers) {
+    if (name.length >= shortest) {
+      // The exact check also finds an escaped spelling and a name that ends in a secret's start.
+      const exact = redactText(name, matcher).count
+      if (exact > 0 || containsSecretIgnoringCase(name, matcher)) {
+        count += Math.max(exact, 1)
+        delete headers[name]
+        continue
+      }
+    }
     const value = headers[name] as string | string[]
     // A value shorter than any secret cannot hold one (encodings are never shorter).
     if (typeof value === 'string') {
