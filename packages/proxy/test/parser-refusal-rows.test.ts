@@ -100,6 +100,28 @@ describe('rows of requests the HTTP parser refused', () => {
     }
   })
 
+  it('a method or version the parser refuses: the row says what was sent, service and path split', async () => {
+    for (const [line, method] of [
+      ['trace /slack/api/x HTTP/1.1', 'trace'],
+      ['TRACK /slack/api/x HTTP/1.1', 'TRACK'],
+      ['get /slack/api/x HTTP/1.1', 'get'],
+      ['GET /slack/api/x HTTP/1.2', 'GET'],
+    ] as const) {
+      const before = h.upstream.received.length
+      const refused = await raw(`${line}\r\nHost: 127.0.0.1\r\nX-Aegis-Agent: ${agentToken}\r\n\r\n`)
+      expect(refused.code, line).toBe('bad_request')
+      expect(await rowOf(refused.requestId), line).toMatchObject({
+        channel: 'gate',
+        decision: 'blocked',
+        code: 'bad_request',
+        method,
+        service: 'slack',
+        path: '/api/x',
+      })
+      expect(h.upstream.received.length).toBe(before)
+    }
+  })
+
   it('an unreadable request line is still recorded', async () => {
     const refused = await raw('\x01\x02 nonsense\r\n\r\n')
     expect(refused.code).toBe('bad_request')

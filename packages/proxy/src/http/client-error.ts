@@ -43,9 +43,15 @@ export function writeRawProblem(socket: Socket, refusal: Refusal, requestId: str
   )
 }
 
+/**
+ * A request line as far as the ledger needs it: a method (any RFC 9110 token: the parser refuses
+ * `trace` and `TRACK`, which are still what the agent sent), a target, any `HTTP/x.y` version.
+ */
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) (\S{1,2048}) HTTP\/\d\.\d\r?\n/
+
 /** Method and target from the start of a rejected request, when they are readable. */
 export function requestLine(raw: Buffer | undefined): { method: string; target: string } {
   const text = raw?.subarray(0, 2048).toString('latin1') ?? ''
-  const match = /^([A-Z]{1,16}) (\S{1,2048}) HTTP\/1\.[01]\r?\n/.exec(text)
+  const match = REQUEST_LINE.exec(text)
   return match ? { method: match[1] ?? 'UNKNOWN', target: match[2] ?? '' } : { method: 'UNKNOWN', target: '' }
 }
