@@ -18,6 +18,7 @@ import {
   guardConnections,
   lingerAfterAnswer,
   listenOn,
+  ProtocolRefusals,
   RateLimitedWarning,
   refuseConnect,
   sendRefusal,
@@ -82,6 +83,15 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   const running = new RunningCalls()
   let origins = new Set<string>()
   let server: Server | null = null
+  // Framing, version, Host and Expect refusals, and the parser's own: recorded on channel `mcp`
+  // and answered with their request id, as the gate does, where Node alone would answer bare.
+  const protocol = new ProtocolRefusals({
+    engine,
+    channel: 'mcp',
+    routed: false,
+    logger,
+    headersTimeout: connections.headersTimeout,
+  })
 
   // A flood of DNS-rebinding or cross-site requests is one warning per 10 s, with its count; each
   // request is still its own ledger row.
@@ -106,6 +116,8 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     extra: Record<string, string> = {},
   ) {
     const request = standIn(req, req.url ?? MCP_PATH)
+    // A parser refusal in its body still to come is this row's, not a second one.
+    protocol.receivingBody(req, request.id)
     const outcome = await engine.reject(request, refusal, ENDPOINT).catch(() => null)
     const problem = outcome?.problem ?? problemDocument(refusal, request.id)
     // The gate's own writer: the same headers as the gate's answer to the same refusal.
@@ -128,6 +140,8 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     rpc: { code: number; message: string },
   ) {
     const request = standIn(req, req.url ?? MCP_PATH)
+    // A parser refusal in its body still to come is this row's, not a second one.
+    protocol.receivingBody(req, request.id)
     await engine.reject(request, refusal, ENDPOINT).catch(() => null)
     res.writeHead(REFUSAL_STATUS[refusal.code], {
       'content-type': 'application/json',
@@ -151,6 +165,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
     if (final.code !== 'agent_auth_required' && final.code !== 'agent_auth_invalid') return false
     // Record the refusal like the gate records one (ledger entry, log line), then answer 401.
     const request = standIn(req)
+    protocol.receivingBody(req, request.id)
     const outcome = await engine.reject(request, final, ENDPOINT).catch(() => null)
     const problem = outcome?.problem ?? problemDocument(final, request.id)
     sendRefusal(req, res, 401, final, problem, {
@@ -162,6 +177,8 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const unservable = protocol.refusal(req, res)
+    if (unservable !== null) return refuseRecorded(req, res, unservable)
     if (!hostAllowed(req.headers.host, hosts)) {
       foreignHost.hit()
       return refuseRecorded(
@@ -248,6 +265,7 @@ export function createMcpHttpServer(options: McpHttpServerOptions): McpHttpServe
   async function listen() {
     const s = createServer(connectionServerOptions(connections), onRequest)
     guardConnections(s, connections, logger)
+    protocol.install(s, onRequest)
     // Without a 'connect' listener Node hangs up on a CONNECT unanswered and unrecorded.
     s.on(
       'connect',

@@ -6,12 +6,11 @@ import {
   type ServerResponse,
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
 import {
   hasLinkHeaders,
   problemDocument,
-  RateLimitedWarning,
   REFUSAL_STATUS,
   rebaseLinkHeaders,
   refuse,
@@ -23,7 +22,6 @@ import { CLIENT_CLOSED, describeError } from './errors.js'
 import type { HealthReport } from './health.js'
 import { bodyLinkUpstream, rebasePartsLinks, rebaseStreamLinks } from './http/body-links.js'
 import { CallerCheck } from './http/callers.js'
-import { parserRefusal, requestLine, writeRawProblem } from './http/client-error.js'
 import { refuseConnect } from './http/connect.js'
 import {
   type ConnectionLimits,
@@ -32,16 +30,11 @@ import {
   guardConnections,
 } from './http/connections.js'
 import { InternalRoutes, isInternalTarget, isLoopbackAddress } from './http/internal.js'
-import { discardedWhileLingering, lingerAfterAnswer, lingerAfterRawAnswer } from './http/linger.js'
+import { lingerAfterAnswer } from './http/linger.js'
 import { gateLinkBase } from './http/links.js'
 import { listenOn } from './http/listen.js'
-import {
-  announcesBody,
-  framingRefusal,
-  fromIncoming,
-  hostHeaderRefusal,
-  unparsedRequest,
-} from './http/request.js'
+import { ProtocolRefusals } from './http/protocol.js'
+import { fromIncoming } from './http/request.js'
 import { type Pumped, pump, sendProblem, sendRefusal } from './http/respond.js'
 import type { MetricsExposition } from './observer.js'
 import { createPipeline, DEFAULT_LIMITS, type PipelineOptions } from './setup.js'
@@ -107,8 +100,6 @@ class ClientGoneError extends Error {
   }
 }
 
-const UNMET_EXPECTATION = refuse('bad_request', 'Expect supports only "100-continue"')
-
 const DEFAULTS = { host: '127.0.0.1', port: 3100, shutdownTimeout: 10_000 }
 
 /** Creates the gate: the HTTP adapter around the one request pipeline. */
@@ -122,20 +113,15 @@ export function createGate(options: GateOptions): Gate {
   const callers = new CallerCheck(options.allowedHosts)
   const requests = new Drain()
   const done = () => requests.leave()
-  // Requests whose `Expect` asks for more than `100-continue`: refused (and recorded) like any other
-  // early refusal, where Node alone would answer a bare 417 that no ledger row holds.
-  const unmetExpectation = new WeakSet<IncomingMessage>()
-  // The request whose body a connection is still receiving: a parser refusal in that body belongs
-  // to it (its own handling records the one ledger row, with the identity it carried).
-  const receiving = new WeakMap<Socket, string>()
-  function receivingBody(req: IncomingMessage, requestId: string): void {
-    if (req.complete || !announcesBody(req)) return
-    const socket = req.socket
-    receiving.set(socket, requestId)
-    req.once('end', () => {
-      if (receiving.get(socket) === requestId) receiving.delete(socket)
-    })
-  }
+  // Framing, version, Host and Expect refusals, and the parser's own (clientError): recorded and
+  // answered with their request id where Node alone would answer bare, or serve what it should not.
+  const protocol = new ProtocolRefusals({
+    engine,
+    channel: 'gate',
+    routed: true,
+    logger,
+    headersTimeout: connections.headersTimeout,
+  })
   const startedAt = Date.now()
   let loopbackOnly = false
   const internal = new InternalRoutes({
@@ -275,19 +261,11 @@ export function createGate(options: GateOptions): Gate {
       if (closed !== null) closed()
       else if (link !== null && !res.headersSent) engine.abandon(link)
     })
-    // The gate never switches protocols, but Node's parser stops at an Upgrade request: bytes sent
-    // after it in the same packet (a pipelined request) are dropped unanswered and unrecorded. The
-    // connection closes after the answer, so the client knows to send them again.
-    if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false
+    // (The gate never switches protocols: an Upgrade request is served as a plain one, and its
+    // connection closes after the answer — see ProtocolRefusals.)
     const receivedAt = Date.now()
     const url = req.url ?? ''
-    const framing = framingRefusal(req)
-    if (framing !== null) res.shouldKeepAlive = false
-    const browser =
-      framing ??
-      hostHeaderRefusal(req) ??
-      callers.refusal(req) ??
-      (unmetExpectation.has(req) ? UNMET_EXPECTATION : null)
+    const browser = protocol.refusal(req, res) ?? callers.refusal(req)
     if (browser !== null) {
       if (isInternalTarget(url)) {
         // The gate's own namespace is never a ledger row; answer without one.
@@ -299,7 +277,7 @@ export function createGate(options: GateOptions): Gate {
         return
       }
       const gateRequest = fromIncoming(req, receivedAt)
-      receivingBody(req, gateRequest.id)
+      protocol.receivingBody(req, gateRequest.id)
       engine.reject(gateRequest, browser).then(
         (outcome) => {
           try {
@@ -332,7 +310,7 @@ export function createGate(options: GateOptions): Gate {
       return
     }
     const gateRequest = fromIncoming(req, receivedAt)
-    receivingBody(req, gateRequest.id)
+    protocol.receivingBody(req, gateRequest.id)
     // A client that goes away before its answer: the engine gives up on the request (`abandon`:
     // not forwarded, or the upstream request aborted). After the head, the pump sees it.
     link = new ClientLink()
@@ -352,53 +330,10 @@ export function createGate(options: GateOptions): Gate {
     )
   }
 
-  const slow = new RateLimitedWarning((closed) =>
-    logger.warn(
-      { closed, headersTimeout: connections.headersTimeout },
-      'closed connections that sent no request header in time',
-    ),
-  )
-
-  function onClientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
-    // The rest of a request already answered straight on the socket.
-    if (discardedWhileLingering(socket)) return
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable) {
-      // Silent or trickling (slowloris): not a request, so no ledger row; a 408 for whoever listens.
-      slow.hit()
-      const id = randomUUID()
-      writeRawProblem(socket, refuse('request_timeout', 'The request header was not received in time'), id)
-      socket.destroySoon()
-      return
-    }
-    // Only the HTTP parser's refusals are answered. A client that hung up — reset, or closed in the
-    // middle of a request (whose own handling records it) — or a failed TLS handshake (no channel
-    // to answer on) has nothing to be answered, and nothing more to record.
-    const parserError = error.code?.startsWith('HPE_') === true && error.code !== 'HPE_INVALID_EOF_STATE'
-    if (!parserError || !socket.writable) {
-      socket.destroy()
-      return
-    }
-    const refusal = parserRefusal(error)
-    const inFlight = receiving.get(socket)
-    if (inFlight !== undefined) {
-      // The head was parsed and handed on; its body broke the framing. That request's own handling
-      // sees the body end early and records it: the answer names that row, and no second row.
-      writeRawProblem(socket, refusal, inFlight)
-      lingerAfterRawAnswer(socket)
-      return
-    }
-    const { method, target } = requestLine(error.rawPacket)
-    const request = unparsedRequest(method, target, socket.remoteAddress ?? null)
-    writeRawProblem(socket, refusal, request.id)
-    lingerAfterRawAnswer(socket)
-    void engine.reject(request, refusal).catch(() => undefined)
-  }
-
   let server: Server | null = null
 
   async function listen(): Promise<ListeningAddress> {
-    // The gate refuses (and records) a missing Host itself: see `hostHeaderRefusal`.
-    const serverOptions = { ...connectionServerOptions(connections), requireHostHeader: false }
+    const serverOptions = connectionServerOptions(connections)
     const s = options.tls
       ? createHttpsServer(
           {
@@ -411,11 +346,7 @@ export function createGate(options: GateOptions): Gate {
         )
       : createHttpServer(serverOptions, handle)
     guardConnections(s, connections, logger)
-    s.on('clientError', onClientError)
-    s.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-      unmetExpectation.add(req)
-      handle(req, res)
-    })
+    protocol.install(s, handle)
     s.on(
       'connect',
       refuseConnect(

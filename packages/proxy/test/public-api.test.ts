@@ -70,6 +70,7 @@ describe('@aegis/proxy/internal', () => {
         'isResponseTooLarge',
         'lingerAfterAnswer',
         'listenOn',
+        'ProtocolRefusals',
         'readTlsPair',
         'refuseConnect',
         'sendRefusal',

@@ -75,6 +75,9 @@ export function connectionServerOptions(limits: ConnectionLimits) {
     keepAliveTimeout: limits.idleTimeout,
     connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(limits.headersTimeout / 10))),
     maxHeaderSize: limits.maxHeaderSize,
+    // Node would answer a request without Host a bare 400 (no request id, no ledger row): each
+    // channel refuses it itself (`ProtocolRefusals`, the dashboard's host check).
+    requireHostHeader: false,
   }
 }
 
