@@ -286,6 +286,23 @@ describe('a header whose name echoes the secret (a name has no redacted form)', 
     })
   }
 
+  it('a name that passed is dropped once the vault holds a secret it spells (names passed are remembered per vault state)', async () => {
+    const later = 'Rotated-Key-0f9e8d7c6b5a4321'
+    const send = () =>
+      through('name-later', (s) => {
+        write(s, head([`X-${later}: 1`, 'Content-Length: 2', 'Connection: close']), 'ok')
+        s.end()
+      })
+    const before = await send()
+    expect(before.raw.toLowerCase()).toContain(`x-${later.toLowerCase()}: 1`)
+    h.add({ name: 'later', service: 'later', secret: later })
+    h.gate.refresh()
+    const after = await send()
+    expect(after.body.toString()).toBe('ok')
+    expect(after.raw.toLowerCase()).not.toContain(later.toLowerCase())
+    expect(Number(after.row.redactions)).toBeGreaterThan(0)
+  })
+
   it('a header name that is merely long passes', async () => {
     const reply = await through('long-name', (s) => {
       write(

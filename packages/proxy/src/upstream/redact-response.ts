@@ -143,6 +143,29 @@ export function redactResponse(
 }
 
 /**
+ * Header names found to hold no secret, per matcher (a vault change brings a new one): an upstream
+ * sends the same few names on every answer, and scanning each twice cost ~1 µs an answer. Bounded:
+ * names an upstream invents fill it once, and are scanned every time after that.
+ */
+const cleanNames = new WeakMap<SecretMatcher, Set<string>>()
+const MAX_CLEAN_NAMES = 256
+
+/** How many secrets a header name holds (at least 1 when any, 0 when none). */
+function secretsInName(name: string, matcher: SecretMatcher): number {
+  let clean = cleanNames.get(matcher)
+  if (clean?.has(name)) return 0
+  // The exact check also finds an escaped spelling and a name that ends in a secret's start.
+  const exact = redactText(name, matcher).count
+  if (exact > 0 || containsSecretIgnoringCase(name, matcher)) return Math.max(exact, 1)
+  if (clean === undefined) {
+    clean = new Set()
+    cleanNames.set(matcher, clean)
+  }
+  if (clean.size < MAX_CLEAN_NAMES) clean.add(name)
+  return 0
+}
+
+/**
  * Redacts every header value in place, and drops every header whose name holds a secret (a name has
  * no redacted form: `[REDACTED]` is no token). Names are compared without regard to case: undici
  * lower-cases them, and a secret lower-cased still gives it away. Returns the replacements made.
@@ -152,10 +175,9 @@ function redactHeaders(headers: Record<string, string | string[]>, matcher: Secr
   const shortest = matcher.minLength
   for (const name in headers) {
     if (name.length >= shortest) {
-      // The exact check also finds an escaped spelling and a name that ends in a secret's start.
-      const exact = redactText(name, matcher).count
-      if (exact > 0 || containsSecretIgnoringCase(name, matcher)) {
-        count += Math.max(exact, 1)
+      const held = secretsInName(name, matcher)
+      if (held > 0) {
+        count += held
         delete headers[name]
         continue
       }
