@@ -55,7 +55,14 @@ export interface RequestContext {
   abandoned: boolean
   /** The upstream exchange while its answer is awaited: `abandon` gives up on it. */
   exchange: { fail(error: Error): void } | null
+  /**
+   * Request body bytes handed to the upstream so far: a body cut off part way (over the size
+   * limit, the client gone, the upstream failing) is recorded with what did go out.
+   */
+  bodySent: () => number
 }
+
+const NOTHING_SENT = (): number => 0
 
 export function createContext(req: GateRequest, snapshot: Snapshot, now: number): RequestContext {
   return {
@@ -82,5 +89,6 @@ export function createContext(req: GateRequest, snapshot: Snapshot, now: number)
     rateLimit: null,
     abandoned: false,
     exchange: null,
+    bodySent: NOTHING_SENT,
   }
 }

@@ -381,7 +381,7 @@ export class GateEngine {
         code: refusal.code,
         status,
         durationMs: Date.now() - ctx.req.receivedAt,
-        bytesIn: 0,
+        bytesIn: ctx.bodySent(),
         bytesOut: 0,
       })
       logger.warn(
@@ -407,7 +407,7 @@ export class GateEngine {
       code: CLIENT_CLOSED,
       status: null,
       durationMs: Date.now() - ctx.req.receivedAt,
-      bytesIn: 0,
+      bytesIn: ctx.bodySent(),
       bytesOut: 0,
     })
     // Nobody reads this answer: it only ends the channel's wait.

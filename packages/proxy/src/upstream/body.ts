@@ -25,7 +25,10 @@ const JOINED = 16 * 1024
  * them has been parsed), so memory per request stays proportional to bytes, not to chunks.
  */
 export class ByteLimit extends Transform {
+  /** Bytes read from the client. */
   bytes = 0
+  /** Bytes handed on towards the upstream (not those held, nor the chunk that went over the limit). */
+  passed = 0
   readonly #limit: number
   #held: Buffer | null = null
   #heldSize = 0
@@ -44,6 +47,7 @@ export class ByteLimit extends Transform {
     }
     if (chunk.length >= SMALL_CHUNK) {
       this.#sendHeld()
+      this.passed += chunk.length
       callback(null, chunk)
       return
     }
@@ -79,6 +83,7 @@ export class ByteLimit extends Transform {
   #sendHeld(): void {
     const held = this.#held
     if (held === null || this.#heldSize === 0) return
+    this.passed += this.#heldSize
     this.push(held.subarray(0, this.#heldSize))
     this.#held = null
     this.#heldSize = 0

@@ -52,7 +52,7 @@ function requestBody(ctx: RequestContext, limits: ForwardLimits): PreparedBody |
   const limit = new ByteLimit(limits.maxBodySize)
   body.on('error', (error) => limit.destroy(error))
   body.pipe(limit)
-  return { body: limit, counter: () => limit.bytes }
+  return { body: limit, counter: () => limit.passed }
 }
 
 /** The client's request body ended before its declared length. */
@@ -131,6 +131,7 @@ function send(
   if (ctx.abandoned) return Promise.reject(new ClientAbandonedError())
   const exchange = new UpstreamExchange(body instanceof Readable ? body : null, timeoutMs)
   ctx.exchange = exchange
+  ctx.bodySent = counter
   request.body = body
   pool.dispatch(request, exchange)
   return exchange.head.then((head) => {
