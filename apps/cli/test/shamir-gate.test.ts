@@ -193,7 +193,12 @@ describe('a gate started sealed', () => {
     const r = await runCli(['vault', 'seal', '--json'], { cwd: dir })
     expect(r.code, r.stderr).toBe(0)
     const sealedAt = Date.now()
-    expect(JSON.parse(r.stdout)).toEqual({ sealed: true, unsealedKeyRemoved: false, gatesSealed: 1 })
+    expect(JSON.parse(r.stdout)).toEqual({
+      sealed: true,
+      unsealedKeyRemoved: false,
+      gatesSealed: 1,
+      sharedSealed: false,
+    })
     const before = upstream.received.length
     const reply = await get('/slack/api/auth.test')
     expect(Date.now() - sealedAt).toBeLessThan(1000)
@@ -239,7 +244,12 @@ describe('a gate started sealed', () => {
     expect((await get('/slack/api/auth.test')).status).toBe(200)
     expect((await runCli(['vault', 'list'], { cwd: dir })).code).toBe(0)
     const sealed = await runCli(['vault', 'seal', '--json'], { cwd: dir })
-    expect(JSON.parse(sealed.stdout)).toEqual({ sealed: true, unsealedKeyRemoved: true, gatesSealed: 1 })
+    expect(JSON.parse(sealed.stdout)).toEqual({
+      sealed: true,
+      unsealedKeyRemoved: true,
+      gatesSealed: 1,
+      sharedSealed: false,
+    })
     expect(existsSync(file)).toBe(false)
     expect((await get('/slack/api/auth.test')).status).toBe(503)
   })

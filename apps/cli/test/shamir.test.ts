@@ -212,7 +212,12 @@ describe('unseal → commands work → seal', () => {
   it('seal overwrites and removes unsealed.key; commands are sealed again', async () => {
     const r = await runCli(['vault', 'seal', '--json'], { cwd: dir })
     expect(r.code, r.stderr).toBe(0)
-    expect(JSON.parse(r.stdout)).toEqual({ sealed: true, unsealedKeyRemoved: true, gatesSealed: 0 })
+    expect(JSON.parse(r.stdout)).toEqual({
+      sealed: true,
+      unsealedKeyRemoved: true,
+      gatesSealed: 0,
+      sharedSealed: false,
+    })
     expect(existsSync(unsealedKey())).toBe(false)
     expect((await list()).stderr).toMatch(/^Error: Vault is sealed/)
     const again = await runCli(['vault', 'seal'], { cwd: dir })

@@ -11,3 +11,4 @@ export {
   schemaStatus,
 } from './migrations.js'
 export { type OpenPoolOptions, openPool } from './pool.js'
+export { readSealState, SEAL_TOPIC, type SharedSealState, writeSealState } from './seal-state.js'

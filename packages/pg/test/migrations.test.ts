@@ -46,7 +46,7 @@ describe.skipIf(adminUrl === undefined)('migrations on a real PostgreSQL', () =>
       const results = await Promise.all(pools.map((p) => migrate(p, [WIDGETS])))
       for (const statuses of results) {
         expect(statuses.map((s) => [s.set, s.state, s.applied])).toEqual([
-          ['core', 'current', 1],
+          ['core', 'current', 2],
           ['widgets', 'current', 1],
         ])
       }

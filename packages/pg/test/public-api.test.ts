@@ -15,6 +15,9 @@ describe('@aegis/pg public API', () => {
         'assertSchemaCurrent',
         'migrate',
         'openPool',
+        'readSealState',
+        'SEAL_TOPIC',
+        'writeSealState',
         'schemaStatus',
       ].sort(),
     )

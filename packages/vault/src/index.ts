@@ -27,6 +27,8 @@ export {
   readUnsealedKey,
   rebuildKey,
   requireCustody,
+  SealableLiveSource,
+  type SealableLiveSourceOptions,
   SealableVault,
   type SealableVaultOptions,
   type SplitResult,

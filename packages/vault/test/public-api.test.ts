@@ -12,6 +12,7 @@ describe('@aegis/vault public API', () => {
       [
         'AGENT_TOKEN_BYTES',
         'CustodyError',
+        'SealableLiveSource',
         'SealableVault',
         'acceptShares',
         'assertOpensEveryVault',

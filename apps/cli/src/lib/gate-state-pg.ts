@@ -1,14 +1,15 @@
 /**
  * A gate whose state lives in PostgreSQL, shared with every other gate and CLI on the same
- * database: credentials and agents held in memory (`LiveCredentialSource`) and reloaded when the
+ * database: credentials and agents held in memory (`SealableLiveSource`) and reloaded when the
  * `ChangeFeed` says something changed (LISTEN/NOTIFY, a full reload after every reconnect, a poll as
- * the safety net); the ledger with group commit and the webhook outbox written in its batches; the
+ * the safety net); the deployment's sealed state (`aegis_seal`, topic `seal`): sealed there, the gate
+ * seals itself; the ledger with group commit and the webhook outbox written in its batches; the
  * users read on each admin-socket call.
  */
 import { checkUserAccess, type UserStore } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
-import { ChangeFeed } from '@aegis/pg'
-import { LiveCredentialSource, type VaultStore } from '@aegis/vault'
+import { ChangeFeed, readSealState, SEAL_TOPIC, writeSealState } from '@aegis/pg'
+import { readCustody, SealableLiveSource } from '@aegis/vault'
 import type { Logger } from 'pino'
 import { CliError } from './errors.js'
 import { ADMIN_PERMISSION, type GateState, type GateStateOptions } from './gate-state.js'
@@ -20,52 +21,75 @@ import { invalidKeyMessage } from './workspace.js'
 /** The change topics whose tables the gate's snapshot is made of. */
 const RELOAD_TOPICS: ReadonlySet<string> = new Set(['vault', 'agents'])
 
-const NOT_SEALABLE =
-  'A gate on PostgreSQL runs with the master key it started with and cannot be sealed or unsealed over its socket: stop it to take the key away'
-
 export async function openPgGateState(
   options: GateStateOptions & { url: string; config: AegisConfig; logger: Logger },
 ): Promise<GateState> {
   const { url, config, logger } = options
   const where = pgWhere(url)
-  // No sealed start here: the key must be at hand (AEGIS_MASTER_KEY, unsealed.key or the config).
-  const masterKey = options.masterKey()
+  // The key at hand (AEGIS_MASTER_KEY, unsealed.key or the config); none but a split key: sealed.
+  let masterKey: string | null
+  try {
+    masterKey = options.masterKey()
+  } catch (error) {
+    if (readCustody(options.dataDir) === null) throw error
+    masterKey = null
+  }
   const storage: Storage = await openStorage(config, options.dataDir, {
     onPoolError: throttledWarn(logger, 'PostgreSQL: an idle connection failed', { postgres: where }),
   })
   const pool = storage.pool
   if (pool === undefined) throw new Error('internal: PostgreSQL storage without a pool')
-  let store: VaultStore | undefined
   let users: UserStore | undefined
   let ledgerClose: (() => Promise<void>) | undefined
-  try {
-    try {
-      store = await storage.openVault(options.vaultName, masterKey)
-    } catch (error) {
-      const code = (error as { code?: unknown }).code
-      if (code === 'invalid_master_key') {
-        throw new CliError(invalidKeyMessage(masterKey, options.vaultName), { cause: error })
-      }
-      if (code === 'no_vault') {
-        throw new CliError(
-          `No vault "${options.vaultName}" in PostgreSQL at ${where} (create it: aegis init, or aegis vault create --name ${options.vaultName})`,
-          { cause: error },
-        )
-      }
-      throw error
-    }
-    const vaultStore = store
-    const source = await LiveCredentialSource.open(vaultStore, {
+  const source = new SealableLiveSource({
+    dataDir: options.dataDir,
+    name: options.vaultName,
+    open: (key) => storage.openVault(options.vaultName, key),
+    live: {
       onError: throttledWarn(logger, 'PostgreSQL: reloading credentials failed; serving the last ones', {
         postgres: where,
       }),
-    })
+    },
+  })
+  try {
+    if (masterKey !== null) await unsealAtStart(source, masterKey, options.vaultName, where)
+    masterKey = null
+    // Sealed for the deployment (aegis vault seal on any host): this gate starts sealed too.
+    const shared = await readSealState(pool)
+    if (shared.sealed) source.seal()
     const { ledger, outbox } = await storage.openOutbox({ background: true })
     ledgerClose = () => ledger.close()
     const usersStore = await storage.openUsers()
     if (usersStore === null) throw new Error('internal: PostgreSQL storage without users')
     users = usersStore
     let refresh = () => {}
+    // Written like gate_start: a failure to record does not undo the seal or the unseal.
+    const recordSystem = (event: string, detail: string) => {
+      ledger.system(event, detail).catch(() => {})
+    }
+    const sealHere = (detail: string) => {
+      if (source.isSealed()) return
+      source.seal()
+      refresh()
+      recordSystem('vault_sealed', `${detail}: requests are refused (sealed)`)
+      logger.warn(`the vault is sealed (${detail}): requests are refused until aegis vault unseal`)
+    }
+    // Another gate or CLI sealed the deployment: seal here too. Read after every 'seal' change and
+    // every full reload (a reconnect, or a poll that found a notification missed).
+    let checkingSeal = false
+    const followSharedSeal = async () => {
+      if (checkingSeal || source.isSealed()) return
+      checkingSeal = true
+      try {
+        const state = await readSealState(pool)
+        if (state.sealed)
+          sealHere(`sealed for every gate on PostgreSQL${byWhom(state.changedBy ?? undefined)}`)
+      } catch {
+        // PostgreSQL away: the feed reconnects and reloads in full, which reads the state again.
+      } finally {
+        checkingSeal = false
+      }
+    }
     const feed = new ChangeFeed(pool, {
       url,
       pollIntervalMs: config.storage.postgres.poll_interval_ms,
@@ -73,6 +97,7 @@ export async function openPgGateState(
       // call, the outbox per claim). After a reload the gate takes the new snapshot now rather than
       // at its next 250 ms poll.
       onEvent: (event) => {
+        if (event.kind === 'reload' || event.topic === SEAL_TOPIC) void followSharedSeal()
         if (event.kind === 'change' && !RELOAD_TOPICS.has(event.topic)) return
         source.reload().then(
           () => refresh(),
@@ -86,12 +111,12 @@ export async function openPgGateState(
     return {
       engine: 'postgres',
       vault: {
-        name: vaultStore.name,
-        isSealed: () => false,
+        name: source.name,
+        isSealed: () => source.isSealed(),
         rbacSince: () => null,
         loadCredentials: () => source.loadCredentials(),
-        sealSecret: (purpose, plaintext) => vaultStore.sealSecret(purpose, plaintext),
-        openSecret: (purpose, envelope) => vaultStore.openSecret(purpose, envelope),
+        sealSecret: (purpose, plaintext) => source.sealSecret(purpose, plaintext),
+        openSecret: (purpose, envelope) => source.openSecret(purpose, envelope),
       },
       credentials: source,
       audit: ledger,
@@ -99,18 +124,38 @@ export async function openPgGateState(
       outbox,
       adminAuthorize: async (token) => {
         const check = await checkUserAccess(usersStore, { token, permission: ADMIN_PERMISSION })
-        return check.ok ? { ok: true } : { ok: false, status: check.status, message: check.message }
+        if (!check.ok) return { ok: false, status: check.status, message: check.message }
+        return check.actor.kind === 'user' ? { ok: true, caller: check.actor.name } : { ok: true }
       },
-      adminHandlers: () => ({
-        status: () => ({ sealed: false, threshold: null, progress: 0 }),
-        unseal: async () => {
-          throw new Error(NOT_SEALABLE)
+      // A seal here seals the deployment (every gate on the database follows within a second); an
+      // unseal here proved the key, so it lifts the deployment's seal — but the other gates forgot
+      // their key and stay sealed until each is unsealed (or restarted with the key at hand).
+      adminHandlers: (gateRefresh) => ({
+        status: () => source.status(),
+        unseal: async (share, caller) => {
+          const wasSealed = source.isSealed()
+          const status = await source.submitShare(share)
+          gateRefresh()
+          if (wasSealed && !status.sealed) {
+            recordSystem('vault_unsealed', `unsealed over the admin socket${byWhom(caller)}: serving`)
+            await writeSealState(pool, false, caller ?? null).catch((error: unknown) =>
+              logger.error({ err: String(error) }, 'PostgreSQL: the unseal could not be shared'),
+            )
+          }
+          return status
         },
-        resetUnseal: () => {
-          throw new Error(NOT_SEALABLE)
-        },
-        seal: () => {
-          throw new Error(NOT_SEALABLE)
+        resetUnseal: () => source.resetShares(),
+        seal: (caller) => {
+          sealHere(`sealed over the admin socket${byWhom(caller)}`)
+          gateRefresh()
+          // Not awaited: this gate is sealed already; `aegis vault seal` also writes it and says so.
+          void writeSealState(pool, true, caller ?? null).catch((error: unknown) =>
+            logger.error(
+              { err: String(error) },
+              'PostgreSQL: the seal could not be shared with the other gates',
+            ),
+          )
+          return source.status()
         },
       }),
       watch: async (gateRefresh) => {
@@ -132,7 +177,6 @@ export async function openPgGateState(
           } finally {
             await usersStore.close().catch(() => {})
             source.close()
-            await vaultStore.close().catch(() => {})
             await storage.close()
           }
         }
@@ -141,8 +185,40 @@ export async function openPgGateState(
   } catch (error) {
     await ledgerClose?.().catch(() => {})
     await users?.close().catch(() => {})
-    await store?.close().catch(() => {})
+    source.close()
     await storage.close().catch(() => {})
     throw pgFailure(error, url)
   }
+}
+
+/** Opens the vault with the key the gate started with, in the words `aegis gate` has always used. */
+async function unsealAtStart(
+  source: SealableLiveSource,
+  masterKey: string,
+  vaultName: string,
+  where: string,
+) {
+  const bytes = Buffer.from(masterKey, 'utf8')
+  try {
+    await source.unsealWith(bytes)
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code === 'invalid_master_key') {
+      throw new CliError(invalidKeyMessage(masterKey, vaultName), { cause: error })
+    }
+    if (code === 'no_vault') {
+      throw new CliError(
+        `No vault "${vaultName}" in PostgreSQL at ${where} (create it: aegis init, or aegis vault create --name ${vaultName})`,
+        { cause: error },
+      )
+    }
+    throw error
+  } finally {
+    bytes.fill(0)
+  }
+}
+
+/** ` by <user>` when a user (not bootstrap) made the call. */
+function byWhom(caller: string | undefined): string {
+  return caller === undefined ? '' : ` by ${caller}`
 }

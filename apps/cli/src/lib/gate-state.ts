@@ -40,7 +40,7 @@ export interface GateState {
     /**
      * SQLite: the vault on its own connection, opened with the key the gate holds (also one only
      * sent to it over the admin socket); the caller closes it. Throws while sealed. PostgreSQL has
-     * none: its gate never seals, so the command's own key opens the vault.
+     * none: the command opens the vault with its own key.
      */
     openStore?(): VaultStore
   }

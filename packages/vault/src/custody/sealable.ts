@@ -3,11 +3,10 @@ import { forgetVaultKeys } from '../keycache.js'
 import { openVault } from '../manage.js'
 import { sqliteVaultStore, type VaultStore } from '../store.js'
 import type { Vault } from '../vault.js'
-import { type ParsedShare, parseShare } from './envelope.js'
 import { CustodyError } from './errors.js'
 import { passesKeyCheck } from './key-check.js'
+import { PendingShares } from './pending-shares.js'
 import { readCustody, requireCustody } from './record.js'
-import { acceptShare, rebuildKey } from './shares.js'
 
 export interface SealableVaultOptions {
   dataDir: string
@@ -38,20 +37,16 @@ const EMPTY_LOAD = Object.freeze({ credentials: Object.freeze([]), unavailable: 
 export class SealableVault {
   readonly #dataDir: string
   readonly #name: string
-  readonly #timeoutMs: number
   readonly #salt: Buffer | undefined
+  readonly #shares: PendingShares
   #vault: Vault | null = null
   #key: Buffer | null = null
-  #pending: ParsedShare[] = []
-  #pendingSince = 0
   #generation = 0
-  /** Shares are taken one at a time: combining awaits, and two calls must not both rebuild. */
-  #queue: Promise<unknown> = Promise.resolve()
 
   constructor(options: SealableVaultOptions) {
     this.#dataDir = options.dataDir
     this.#name = options.name
-    this.#timeoutMs = options.unsealTimeoutMs ?? 10 * 60_000
+    this.#shares = new PendingShares(options.unsealTimeoutMs ?? 10 * 60_000)
     this.#salt = options.salt
   }
 
@@ -64,9 +59,8 @@ export class SealableVault {
   }
 
   status(): UnsealStatus {
-    this.#expire()
     const custody = readCustody(this.#dataDir)
-    return { sealed: this.isSealed(), threshold: custody?.threshold ?? null, progress: this.#pending.length }
+    return { sealed: this.isSealed(), threshold: custody?.threshold ?? null, progress: this.#shares.count }
   }
 
   /**
@@ -113,35 +107,24 @@ export class SealableVault {
 
   /** Adds one share; at the threshold the key is rebuilt, checked and the vault opened. */
   submitShare(share: string): Promise<UnsealStatus> {
-    const run = this.#queue.then(() => this.#submit(share))
-    this.#queue = run.catch(() => undefined)
-    return run
+    return this.#shares.serial(() => this.#submit(share))
   }
 
   async #submit(text: string): Promise<UnsealStatus> {
     if (!this.isSealed()) return this.status()
-    const custody = requireCustody(this.#dataDir)
-    this.#expire()
-    if (this.#holds(text)) return this.status()
-    const share = acceptShare(text, this.#pending.length + 1, this.#pending, custody)
-    if (this.#pending.length === 0) this.#pendingSince = Date.now()
-    this.#pending.push(share)
-    if (this.#pending.length < custody.threshold) return this.status()
-    const shares = this.#clearPending()
-    let key: Buffer | undefined
+    const key = await this.#shares.offer(text, requireCustody(this.#dataDir))
+    if (key === null) return this.status()
     try {
-      key = await rebuildKey(shares, custody)
       this.unsealWith(key)
     } finally {
-      key?.fill(0)
-      for (const s of shares) s.bytes.fill(0)
+      key.fill(0)
     }
     return this.status()
   }
 
   /** Forgets the shares given so far. */
   resetShares(): UnsealStatus {
-    for (const s of this.#clearPending()) s.bytes.fill(0)
+    this.#shares.clear()
     return this.status()
   }
 
@@ -153,7 +136,7 @@ export class SealableVault {
     this.#key?.fill(0)
     this.#key = null
     if (wasOpen) forgetVaultKeys()
-    for (const s of this.#clearPending()) s.bytes.fill(0)
+    this.#shares.clear()
     this.#generation++
   }
 
@@ -207,32 +190,5 @@ export class SealableVault {
   changeToken(): string {
     const vault = this.#vault
     return vault === null ? `sealed:${this.#generation}` : `${this.#generation}:${vault.changeToken()}`
-  }
-
-  /**
-   * Whether this exact share is already among those given so far. Giving it again changes nothing
-   * (as in HashiCorp Vault): a holder who repeats theirs, or an operator who sends a whole set while
-   * others' shares are pending, is not refused for a share the gate already counts.
-   */
-  #holds(text: string): boolean {
-    if (this.#pending.length === 0) return false
-    const share = parseShare(text, this.#pending.length + 1)
-    const held = this.#pending.some(
-      (s) => s.setId === share.setId && Buffer.from(s.bytes).equals(Buffer.from(share.bytes)),
-    )
-    share.bytes.fill(0)
-    return held
-  }
-
-  #clearPending(): ParsedShare[] {
-    const pending = this.#pending
-    this.#pending = []
-    return pending
-  }
-
-  #expire(): void {
-    if (this.#pending.length > 0 && Date.now() - this.#pendingSince > this.#timeoutMs) {
-      for (const s of this.#clearPending()) s.bytes.fill(0)
-    }
   }
 }

@@ -74,10 +74,24 @@ export default class VaultUnseal extends AegisCommand<typeof VaultUnseal> {
       const status = await this.#sendToGates(gates, texts)
       // Written last, so a gate that refused leaves no file behind.
       if (toFile && key !== null) writeUnsealedKey(dataDir, custody, key)
+      // The key is proven: PostgreSQL's sealed state is lifted (a gate that unsealed did it too).
+      if (key !== null) await this.#liftSharedSeal()
       return this.#report(dataDir, custody.threshold, gates.length, status, toFile)
     } finally {
       key?.fill(0)
     }
+  }
+
+  /**
+   * PostgreSQL: the deployment is no longer sealed, so gates that start with the key serve. Gates
+   * that were sealed while running forgot their key: each stays sealed until it is unsealed itself.
+   */
+  async #liftSharedSeal(): Promise<void> {
+    await this.withStorage(async (storage) => {
+      if (storage.pool === undefined) return
+      const { writeSealState } = await import('@aegis/pg')
+      await writeSealState(storage.pool, false, this.actor?.kind === 'user' ? this.actor.name : null)
+    })
   }
 
   /**
