@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { blockedGroups, timeline, window } from './aggregates.js'
 import { BACKSTOP_PAGES, BackgroundCheckpointer, INLINE_PAGES } from './checkpointer.js'
 import { LedgerError } from './errors.js'
@@ -44,6 +45,9 @@ import { ThreadWriter } from './writer-thread.js'
 
 /** The drizzle migrations shipped with the package (same relative path from src/ and dist/). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../drizzle', import.meta.url))
+
+/** The migrations this build knows (`folderMillis`), read once. */
+let knownMigrations: ReadonlySet<number> | undefined
 
 export interface OpenLedgerOptions {
   /** The ledger's SQLite file (the CLI uses `<dataDir>/ledger.db`). Created with mode 0600. */
@@ -346,6 +350,24 @@ export class Ledger {
       this.checkpointer = null
       if (!this.closed) this.db.pragma(`wal_autocheckpoint = ${INLINE_PAGES}`)
     })
+  }
+
+  /**
+   * Null while this build understands the file; else what a newer Aegis changed (a migration this
+   * build does not know): a process writing to it must stop. Reads drizzle's migrations table only.
+   */
+  newerSchema(): string | null {
+    if (this.closed) return null
+    knownMigrations ??= new Set(
+      readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR }).map((m) => m.folderMillis),
+    )
+    const known = knownMigrations
+    const rows = this.db.prepare('SELECT created_at FROM __drizzle_migrations').all() as {
+      created_at: unknown
+    }[]
+    return rows.some((r) => !known.has(Number(r.created_at)))
+      ? `the ledger (${this.file}) holds a migration this aegis does not know`
+      : null
   }
 
   /** Flushes queued appends and completions, then closes every connection. Idempotent. */

@@ -6,6 +6,7 @@ export {
   CORE_MIGRATIONS,
   type MigrationSet,
   migrate,
+  newerSchema,
   type SchemaState,
   type SchemaStatus,
   schemaStatus,

@@ -131,6 +131,35 @@ export async function migrate(pool: Pool, sets: readonly MigrationSet[]): Promis
   }
 }
 
+const knownBySet = new Map<string, ReadonlySet<number>>()
+
+/**
+ * The first set (the core included) holding a migration this build does not know — a newer Aegis
+ * migrated the database since this process checked it — or null. One query over the migrations
+ * tables (each known set's migrations read from disk once per process): cheap enough for a running
+ * gate to ask every second. Every set's table must exist (the schema was current at start).
+ */
+export async function newerSchema(
+  db: Pool | PoolClient,
+  sets: readonly MigrationSet[],
+): Promise<SchemaStatus | null> {
+  const all = withCore(sets)
+  const sql = all
+    .map((set, i) => `SELECT ${i} AS i, created_at FROM ${quoted(AEGIS_SCHEMA)}.${quoted(set.table)}`)
+    .join(' UNION ALL ')
+  const rows = await db.query<{ i: number; created_at: string }>(sql)
+  for (const [i, set] of all.entries()) {
+    let known = knownBySet.get(set.folder)
+    if (known === undefined) {
+      known = new Set(knownMillis(set))
+      knownBySet.set(set.folder, known)
+    }
+    const applied = rows.rows.filter((r) => r.i === i).map((r) => Number(r.created_at))
+    if (applied.some((millis) => !known.has(millis))) return judge(set, applied, [...known])
+  }
+  return null
+}
+
 /**
  * Throws a `SchemaError` unless every set (and the core) is current: `schema_ahead` when a newer
  * Aegis migrated the database (a gate must not write rows it does not understand), and

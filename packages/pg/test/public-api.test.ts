@@ -14,6 +14,7 @@ describe('@aegis/pg public API', () => {
         'SchemaError',
         'assertSchemaCurrent',
         'migrate',
+        'newerSchema',
         'openPool',
         'readSealState',
         'SEAL_TOPIC',

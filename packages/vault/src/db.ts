@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { corruptDatabase } from './errors.js'
 import * as schema from './schema.js'
 
@@ -47,4 +48,25 @@ export function readMeta(conn: Connection, file: string): Map<string, string> {
   if (hasMeta === undefined) throw corruptDatabase(file)
   const rows = conn.db.select().from(schema.meta).all()
   return new Map(rows.map((r) => [r.key, r.value]))
+}
+
+let knownMigrations: ReadonlySet<number> | undefined
+
+/**
+ * Whether the file holds a migration this build does not know: a newer Aegis migrated it. Reads
+ * drizzle's small migrations table (no row of the vault).
+ */
+export function hasNewerMigrations(conn: Connection): boolean {
+  const table = conn.client
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get()
+  if (table === undefined) return false
+  knownMigrations ??= new Set(
+    readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR }).map((m) => m.folderMillis),
+  )
+  const known = knownMigrations
+  const rows = conn.client.prepare('SELECT created_at FROM __drizzle_migrations').all() as {
+    created_at: unknown
+  }[]
+  return rows.some((r) => !known.has(Number(r.created_at)))
 }

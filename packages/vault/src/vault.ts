@@ -16,8 +16,8 @@ import {
   storedInfo,
   toInfo,
 } from './credential-rows.js'
-import type { Connection } from './db.js'
-import { toVaultError, VaultError } from './errors.js'
+import { type Connection, hasNewerMigrations } from './db.js'
+import { isNewerFormat, toVaultError, VaultError } from './errors.js'
 import { recordRbacOn, sealedRbacSince } from './rbac-state.js'
 import { type RowTable, rowSetMismatch, type StoredRowSets } from './row-set.js'
 import { type AgentRow, type CredentialRow, credentials, meta } from './schema.js'
@@ -36,6 +36,7 @@ import type {
   NewCredential,
 } from './types.js'
 import { validateCredentialName, validateSecret } from './validate.js'
+import { SEALED_FORMAT } from './vault-format.js'
 
 /** What `createVault`/`openVault` hand to the Vault: an open, verified, migrated connection. */
 export interface VaultHandle {
@@ -331,6 +332,24 @@ export class Vault {
       if (now !== undefined && now !== this.#identity) this.#replaced = true
     }
     return `${String(version)}:${this.#writes}${this.#replaced ? ':replaced' : ''}`
+  }
+
+  /**
+   * Null while this build understands the file; else what a newer Aegis changed in it since it was
+   * opened (its format, or a migration this build does not know): a process holding it open must
+   * stop writing. Reads the meta and migrations tables (a few rows), never a credential.
+   */
+  newerSchema(): string | null {
+    return this.#read(() => {
+      const format =
+        this.#conn.db.select().from(meta).where(eq(meta.key, 'format_version')).get()?.value ?? ''
+      if (isNewerFormat(format, SEALED_FORMAT)) {
+        return `vault "${this.name}" (${this.file}) is in format ${format}; this aegis reads up to ${SEALED_FORMAT}`
+      }
+      return hasNewerMigrations(this.#conn)
+        ? `vault "${this.name}" (${this.file}) holds a migration this aegis does not know`
+        : null
+    })
   }
 
   /**

@@ -105,8 +105,12 @@ export default class Dashboard extends AegisCommand<typeof Dashboard> {
     this.log(`dashboard: ${dashboard.loginUrl}`)
     // Loaded and listening: V8's young generation may grow now, up to its cap (bin/run.js holds it).
     growYoungGeneration()
-    await signals.started((signal) => dashboard.logger.info({ signal }, 'shutting down'))
+    const reason = await Promise.race([
+      signals.started((signal) => dashboard.logger.info({ signal }, 'shutting down')).then(() => null),
+      gate?.mustStop ?? new Promise<never>(() => {}),
+    ])
     await stopAll()
+    if (reason !== null) this.fail(reason)
     this.log('Aegis dashboard stopped')
   }
 }

@@ -56,9 +56,13 @@ export default class Gate extends AegisCommand<typeof Gate> {
     }
     // Loaded and listening: V8's young generation may grow now, up to its cap (bin/run.js holds it).
     growYoungGeneration()
-    await signals.started((signal) => gate.logger.info({ signal }, 'shutting down'))
+    const reason = await Promise.race([
+      signals.started((signal) => gate.logger.info({ signal }, 'shutting down')).then(() => null),
+      gate.mustStop,
+    ])
     await dashboard?.close()
     await gate.stop()
+    if (reason !== null) this.fail(reason)
     this.log('Aegis gate stopped')
   }
 

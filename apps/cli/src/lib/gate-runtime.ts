@@ -114,8 +114,20 @@ export interface GateRuntime {
   readonly logger: Logger
   /** What the gate's `/_aegis/health` answers now. */
   health: Gate['health']
+  /**
+   * Resolves (never rejects) with the reason when the gate must stop by itself: a newer aegis
+   * migrated a store under it (`SCHEMA_CHECK_MS`). The command then stops it and exits 1.
+   */
+  readonly mustStop: Promise<string>
   stop(): Promise<void>
 }
+
+/**
+ * How often a running gate asks whether a newer aegis migrated its stores. A gate that kept
+ * writing rows in its own layout into a newer schema could write what the newer release misreads;
+ * it stops instead (after draining), and a restart of this release is refused until it is upgraded.
+ */
+const SCHEMA_CHECK_MS = 1000
 
 /**
  * Starts the gate and its admin socket and prints `Aegis gate listening on <url> (vault "<name>")`
@@ -279,8 +291,32 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
     )
   }
 
+  let stopFor: (reason: string) => void = () => {}
+  const mustStop = new Promise<string>((resolve) => {
+    stopFor = resolve
+  })
+  const schemaCheck = setInterval(() => {
+    state.newerSchema().then(
+      (newer) => {
+        if (newer === null) return
+        clearInterval(schemaCheck)
+        logger.error(
+          { schema: newer },
+          'a newer aegis migrated the store under this gate: stopping (upgrade aegis, then start the gate again)',
+        )
+        stopFor(
+          `A newer aegis migrated the store under this gate (${newer}): stopped; upgrade aegis, then start it again`,
+        )
+      },
+      // The store away: the ledger and the feed report it (and refuse); the next round asks again.
+      () => {},
+    )
+  }, SCHEMA_CHECK_MS)
+  schemaCheck.unref()
+
   let stopped: Promise<void> | null = null
   const stop = (): Promise<void> => {
+    clearInterval(schemaCheck)
     stopped ??= admin
       .close()
       .then(() => gate.close())
@@ -294,5 +330,14 @@ export async function startGateRuntime(options: GateRuntimeOptions): Promise<Gat
       })
     return stopped
   }
-  return { address, engine: state.engine, vault, ledger: state.ledger, logger, health: gate.health, stop }
+  return {
+    address,
+    engine: state.engine,
+    vault,
+    ledger: state.ledger,
+    logger,
+    health: gate.health,
+    mustStop,
+    stop,
+  }
 }

@@ -8,12 +8,12 @@
  */
 import { checkUserAccess, type UserStore } from '@aegis/access'
 import type { AegisConfig } from '@aegis/config'
-import { ChangeFeed, readSealState, SEAL_TOPIC, writeSealState } from '@aegis/pg'
+import { ChangeFeed, newerSchema, readSealState, SEAL_TOPIC, writeSealState } from '@aegis/pg'
 import { readCustody, SealableLiveSource } from '@aegis/vault'
 import type { Logger } from 'pino'
 import { CliError } from './errors.js'
 import { ADMIN_PERMISSION, type GateState, type GateStateOptions } from './gate-state.js'
-import { pgFailure, pgWhere } from './postgres.js'
+import { PG_MIGRATION_SETS, pgFailure, pgWhere } from './postgres.js'
 import { openStorage, type Storage } from './storage.js'
 import { throttledWarn } from './throttled-log.js'
 import { invalidKeyMessage } from './workspace.js'
@@ -165,6 +165,12 @@ export async function openPgGateState(
         } catch (error) {
           throw pgFailure(error, url)
         }
+      },
+      newerSchema: async () => {
+        const ahead = await newerSchema(pool, PG_MIGRATION_SETS)
+        return ahead === null
+          ? null
+          : `the PostgreSQL schema of "${ahead.set}" at ${where} is newer than this aegis (${ahead.applied} migrations applied, ${ahead.known} known)`
       },
       // The feed first (no reload may start on a closing pool), then the ledger (its last batch
       // commits), then the stores, then the pool they borrowed.

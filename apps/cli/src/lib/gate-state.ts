@@ -56,6 +56,11 @@ export interface GateState {
   adminHandlers(refresh: () => void): AdminHandlers
   /** Called once the gate serves: keeps the credentials current (`refresh` as above). */
   watch(refresh: () => void): Promise<void>
+  /**
+   * Null while this build understands the stores it writes; else what a newer aegis migrated under
+   * the running gate (one line). Asked about once a second, never per request.
+   */
+  newerSchema(): Promise<string | null>
   /** Closes what the state opened, after the gate and the relay stopped. */
   close(): Promise<void>
 }
@@ -159,6 +164,7 @@ export function openSqliteGateState(options: GateStateOptions): GateState {
       },
     }),
     watch: async () => {},
+    newerSchema: async () => vault.newerSchema() ?? ledger.newerSchema(),
     close: async () => {
       try {
         await ledger.close()

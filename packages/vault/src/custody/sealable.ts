@@ -175,6 +175,11 @@ export class SealableVault {
     return this.#vault.openSecret(purpose, envelope)
   }
 
+  /** `Vault.newerSchema` while unsealed; null while sealed (nothing is written then). */
+  newerSchema(): string | null {
+    return this.#vault?.newerSchema() ?? null
+  }
+
   loadAll(): ReturnType<Vault['loadAll']> {
     return this.#vault?.loadAll() ?? []
   }
