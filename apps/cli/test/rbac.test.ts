@@ -90,6 +90,7 @@ const ARGS: Record<string, { args: string[]; input?: string }> = {
   'webhook:test': { args: ['--id', 'ghost'] },
   'webhook:check-expiry': { args: [] },
   'webhook:redeliver': { args: ['--delivery', '999999'] },
+  'webhook:enable': { args: ['--id', 'ghost'] },
   'mcp:config': { args: ['claude'] },
   'mcp:serve': { args: [] },
 }

@@ -348,6 +348,48 @@ function get(port: number, path: string): Promise<number> {
 }
 
 describe('the gate delivers', () => {
+  it('an endpoint a 410 disabled: webhook list says so and why; webhook enable brings it back with its secret', async () => {
+    const p = await initProject()
+    try {
+      allowLoopback(p)
+      const rx = await receiver([{ status: 410 }])
+      closers.push(rx.close)
+      const { id, secret } = await add(p, rx.url, 'agent_auth_failure')
+      const { port } = await startGate(p, ['--require-agent-auth'])
+      expect(await get(port, '/github/user')).toBe(401)
+      const listed = async () =>
+        parseJson<{ id: string; status: string; disabledReason: string | null }[]>(
+          await p.run(['webhook', 'list', '--json']),
+        )[0]
+      await until(() => rx.received.length === 1)
+      let endpoint = await listed()
+      for (let i = 0; endpoint?.status !== 'disabled' && i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 50))
+        endpoint = await listed()
+      }
+      expect(endpoint).toMatchObject({ id, status: 'disabled', disabledReason: 'endpoint answered 410 Gone' })
+      expect((await p.run(['webhook', 'list'])).stdout).toContain('disabled (endpoint answered 410 Gone)')
+
+      const unknown = await p.run(['webhook', 'enable', '--id', 'ep_00000000000000ff'])
+      expect(unknown.code).toBe(1)
+      expect(unknown.stderr).toContain('No webhook with --id "ep_00000000000000ff"')
+      const enabled = await p.run(['webhook', 'enable', '--id', id, '--json'])
+      expect(enabled.code, enabled.stderr).toBe(0)
+      expect(parseJson(enabled)).toEqual({ id, status: 'active', enabled: true })
+      expect((await p.run(['webhook', 'enable', '--id', id])).stdout).toContain(
+        `Webhook ${id} is active already`,
+      )
+      expect(await listed()).toMatchObject({ id, status: 'active', disabledReason: null })
+
+      // The running gate delivers the next event to it, signed with the secret it always had.
+      expect(await get(port, '/slack/api/auth.test')).toBe(401)
+      await until(() => rx.received.length === 2)
+      expect(verify(secret, rx.received[1]).type).toBe('agent_auth_failure')
+    } finally {
+      removeDir(p.dir)
+    }
+  })
+
   it('100 unauthenticated requests in a second are at most 2 deliveries whose counts add up to 100', async () => {
     const p = await initProject()
     try {

@@ -70,6 +70,8 @@ export const COMMAND_PERMISSIONS = {
   // Queues credential_expiry events (once per credential and threshold).
   'webhook:check-expiry': 'webhook:write',
   'webhook:redeliver': 'webhook:write',
+  // Makes an endpoint a 410 disabled active again (its secret kept).
+  'webhook:enable': 'webhook:write',
 } as const satisfies Readonly<Record<string, Permission | null>>
 
 export type CommandId = keyof typeof COMMAND_PERMISSIONS

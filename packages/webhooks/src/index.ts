@@ -15,6 +15,7 @@ export {
   type AttemptOutcome,
   type ClaimedDelivery,
   type Delivery,
+  type EnableResult,
   type Endpoint,
   type NewEndpoint,
   Outbox,

@@ -2,6 +2,7 @@ import type {
   AttemptOutcome,
   ClaimedDelivery,
   Delivery,
+  EnableResult,
   Endpoint,
   NewEndpoint,
   Outbox,
@@ -36,6 +37,8 @@ export interface OutboxStore {
   endpoints(): Promise<Endpoint[]>
   endpointForDelivery(id: string): Promise<ClaimedDelivery['endpoint'] | null>
   removeEndpoint(id: string): Promise<boolean>
+  /** A disabled endpoint active again, secret kept (see `Outbox.enable`). */
+  enable(id: string): Promise<EnableResult>
   deliveries(filter?: DeliveryFilter): Promise<Delivery[]>
   redeliver(deliveryId: number): Promise<boolean>
   /** Deletes up to `limit` deliveries finished before `finishedBefore` (and their spent events); see `Outbox.prune`. */
@@ -62,6 +65,7 @@ export function sqliteOutboxStore(outbox: Outbox): OutboxStore {
     endpoints: () => run(() => outbox.endpoints()),
     endpointForDelivery: (id) => run(() => outbox.endpointForDelivery(id)),
     removeEndpoint: (id) => run(() => outbox.removeEndpoint(id)),
+    enable: (id) => run(() => outbox.enable(id)),
     deliveries: (filter) => run(() => outbox.deliveries(filter)),
     redeliver: (id) => run(() => outbox.redeliver(id)),
     prune: (before, limit) => run(() => outbox.prune(before, limit)),

@@ -87,6 +87,9 @@ export type AttemptOutcome =
 
 export type RecordResult = 'succeeded' | 'retry' | 'dead' | 'disabled'
 
+/** What `enable` found: the endpoint was disabled and is active now, was active already, or is not there. */
+export type EnableResult = 'enabled' | 'already_active' | 'not_found'
+
 /** Counters for metrics. */
 export interface OutboxCounters {
   /** Pending deliveries cancelled because their endpoint's queue was full. */
@@ -209,6 +212,8 @@ export class Outbox {
       ),
       endpointSecret: p(`SELECT id, url, secret, status FROM webhook_endpoints WHERE id = ?`),
       removeEndpoint: p(`DELETE FROM webhook_endpoints WHERE id = ?`),
+      endpointStatus: p(`SELECT status FROM webhook_endpoints WHERE id = ?`),
+      enable: p(`UPDATE webhook_endpoints SET status = 'active', disabled_reason = NULL WHERE id = ?`),
       redeliver:
         p(`UPDATE webhook_deliveries SET status = 'pending', attempt = 0, next_attempt_at = ?, lease_until = NULL,
         last_error = NULL WHERE id = ? AND status IN ('succeeded', 'dead', 'cancelled')`),
@@ -405,6 +410,22 @@ export class Outbox {
   }
 
   /** Removes an endpoint and cancels its queue. False when there is no such endpoint. */
+  /**
+   * Makes a disabled endpoint (a 410 disabled it) active again, with its id, URL, events and secret
+   * as they were: later events are delivered to it. Deliveries cancelled meanwhile stay cancelled
+   * (`redeliver` sends one again).
+   */
+  enable(id: string): EnableResult {
+    const db = this.requireDb()
+    return db.transaction((): EnableResult => {
+      const row = this.stmt('endpointStatus').get(id) as { status: string } | undefined
+      if (row === undefined) return 'not_found'
+      if (row.status === 'active') return 'already_active'
+      this.stmt('enable').run(id)
+      return 'enabled'
+    })()
+  }
+
   removeEndpoint(id: string): boolean {
     const db = this.requireDb()
     return db.transaction(() => {

@@ -264,5 +264,31 @@ describe.skipIf(adminUrl === undefined)('PgOutbox on one database shared by seve
       expect(await relayOf(b).deliverDue()).toBe(0)
       expect(rx.received).toHaveLength(1)
     })
+
+    it('an endpoint enabled on one gate is delivered to by every gate, with the secret it had', async () => {
+      rx = await receiver([{ status: 410 }])
+      const [a, b] = [gate(), gate()]
+      const secret = generateSecret()
+      const endpoint = await hook(a, secret, rx.url)
+      await a.ledger.append(blocked())
+      await relayOf(a).deliverDue()
+      expect(await a.outbox.enable('ep_missing')).toBe('not_found')
+      expect(await a.outbox.enable(endpoint.id)).toBe('enabled')
+      expect(await b.outbox.enable(endpoint.id)).toBe('already_active')
+      expect((await b.outbox.endpoints())[0]).toMatchObject({
+        id: endpoint.id,
+        status: 'active',
+        disabledReason: null,
+      })
+      await b.ledger.append(blocked({ agent: 'other' }))
+      expect(await relayOf(b).deliverDue()).toBe(1)
+      expect(rx.received).toHaveLength(2)
+      expect(() =>
+        new Webhook(secret).verify(
+          rx?.received[1]?.body ?? '',
+          rx?.received[1]?.headers as Record<string, string>,
+        ),
+      ).not.toThrow()
+    })
   })
 })

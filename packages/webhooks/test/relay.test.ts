@@ -185,6 +185,28 @@ describe('Relay against a real receiver', () => {
     expect(rx.received).toHaveLength(1)
   })
 
+  it('enable makes an endpoint a 410 disabled active again, with the secret it had', async () => {
+    const { secret, endpoint } = await setup([{ status: 410 }])
+    realNow()
+    await h.ledger.append(blocked())
+    await relayFor().deliverDue()
+    expect(h.outbox.endpoints()[0]).toMatchObject({
+      status: 'disabled',
+      disabledReason: 'endpoint answered 410 Gone',
+    })
+    expect(h.outbox.enable('ep_missing')).toBe('not_found')
+    expect(h.outbox.enable(endpoint.id)).toBe('enabled')
+    expect(h.outbox.enable(endpoint.id)).toBe('already_active')
+    expect(h.outbox.endpoints()[0]).toMatchObject({ id: endpoint.id, status: 'active', disabledReason: null })
+    await h.ledger.append(blocked({ agent: 'other' }))
+    expect(await relayFor().deliverDue()).toBe(1)
+    expect(rx.received).toHaveLength(2)
+    const [, got] = rx.received
+    expect(() =>
+      new Webhook(secret).verify(got?.body ?? '', got?.headers as Record<string, string>),
+    ).not.toThrow()
+  })
+
   it.each([
     [429, '120', 120_000],
     [503, '600', 600_000],

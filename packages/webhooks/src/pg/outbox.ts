@@ -12,6 +12,7 @@ import type {
   AttemptOutcome,
   ClaimedDelivery,
   Delivery,
+  EnableResult,
   Endpoint,
   NewEndpoint,
   OutboxCounters,
@@ -342,6 +343,22 @@ export class PgOutbox implements OutboxStore {
     const row = (await this.pool.query(`SELECT id, url, secret FROM ${T.endpoints} WHERE id = $1`, [id]))
       .rows[0]
     return row === undefined ? null : sealedEndpointOfRow(row as Row)
+  }
+
+  /** See `Outbox.enable`. */
+  async enable(id: string): Promise<EnableResult> {
+    return this.transaction(async (tx) => {
+      await tx.query(WRITE_LOCK)
+      const row = (
+        await tx.query<{ status: string }>(`SELECT status FROM ${T.endpoints} WHERE id = $1`, [id])
+      ).rows[0]
+      if (row === undefined) return 'not_found'
+      if (row.status === 'active') return 'already_active'
+      await tx.query(`UPDATE ${T.endpoints} SET status = 'active', disabled_reason = NULL WHERE id = $1`, [
+        id,
+      ])
+      return 'enabled'
+    })
   }
 
   async removeEndpoint(id: string): Promise<boolean> {
