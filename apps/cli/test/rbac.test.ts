@@ -169,6 +169,9 @@ describe('every role × every command', () => {
       const allowed = ids.filter((id) => !refused.includes(id))
       expect(allowed.length + refused.length).toBe(COMMAND_IDS.length)
 
+      // The token's last use recorded first (any command presents it; a use within the minute
+      // writes nothing): the snapshot then shows the refusals change nothing.
+      await project.run(['user', 'list'], { env: { AEGIS_USER_TOKEN: tokens[role] } })
       const before = snapshot(project.dir)
       const refusals = await runAll(refused, role, { AEGIS_USER_TOKEN: tokens[role] })
       expect(snapshot(project.dir)).toEqual(before)

@@ -142,8 +142,8 @@ describe('users and tokens', () => {
     const table = await p.run(['user', 'list'], as(root.token))
     const rows = parseJson<Record<string, unknown>[]>(json)
     expect(rows.map((u) => Object.keys(u).sort())).toEqual([
-      ['createdAt', 'name', 'role', 'updatedAt'],
-      ['createdAt', 'name', 'role', 'updatedAt'],
+      ['createdAt', 'lastUsedAt', 'name', 'role', 'updatedAt'],
+      ['createdAt', 'lastUsedAt', 'name', 'role', 'updatedAt'],
     ])
     expect(rows.map((u) => [u.name, u.role])).toEqual([
       ['alice', 'operator'],
@@ -155,6 +155,33 @@ describe('users and tokens', () => {
         expect(out).not.toContain(t.slice(20))
       }
     }
+  })
+
+  it("user list shows when each user's token was last used (never, until a command presents it)", async () => {
+    const p = await project()
+    const root = await addUser(p, 'root', 'admin')
+    const alice = await addUser(p, 'alice', 'operator', root.token)
+    const lastUse = async () =>
+      Object.fromEntries(
+        parseJson<{ name: string; lastUsedAt: string | null }[]>(
+          await p.run(['user', 'list', '--json'], as(root.token)),
+        ).map((u) => [u.name, u.lastUsedAt]),
+      )
+    expect((await lastUse()).alice).toBeNull()
+    const before = Date.now()
+    expect((await p.run(['agent', 'list'], as(alice.token))).code).toBe(0)
+    const used = (await lastUse()).alice
+    expect(Date.parse(used ?? '')).toBeGreaterThanOrEqual(before - 1000)
+    // A second command within the minute writes nothing: the recorded use stands.
+    expect((await p.run(['agent', 'list'], as(alice.token))).code).toBe(0)
+    expect((await lastUse()).alice).toBe(used)
+    const table = await p.run(['user', 'list'], as(root.token))
+    expect(table.stdout).toMatch(/LAST USED/)
+    expect(table.stdout).toMatch(new RegExp(`alice\\s+operator\\s+\\S+\\s+\\S+\\s+${used}`))
+    await p.run(['user', 'regenerate-token', '--name', 'alice'], as(root.token))
+    expect((await p.run(['user', 'list'], as(root.token))).stdout).toMatch(
+      /alice\s+operator\s+\S+\s+\S+\s+never/,
+    )
   })
 
   it('regenerate-token invalidates the old token at once; remove revokes; role changes what is allowed', async () => {
@@ -221,6 +248,9 @@ describe('the last admin', () => {
   it('cannot be demoted or removed, by itself or anyone; a second admin makes both possible', async () => {
     const p = await project()
     const root = await addUser(p, 'root', 'admin')
+    // Its token's last use recorded first (a use within the minute writes nothing): the snapshot
+    // below then shows that the refusals change nothing.
+    expect((await p.run(['user', 'list'], as(root.token))).code).toBe(0)
     const before = snapshot(p.dir)
     const demote = await p.run(['user', 'role', '--name', 'root', '--role', 'operator'], as(root.token))
     expect([demote.code, demote.stderr]).toEqual([
@@ -309,6 +339,8 @@ describe('init and RBAC', () => {
     const p = await project()
     const root = await addUser(p, 'root', 'admin')
     const op = await addUser(p, 'op', 'operator', root.token)
+    // The token's last use recorded first (a use within the minute writes nothing).
+    expect((await p.run(['agent', 'list'], as(op.token))).code).toBe(0)
     // The config is gone but the data directory (with its users) is not: init would write there.
     rmSync(join(p.dir, 'aegis.config.yaml'))
     const before = snapshot(p.dir)

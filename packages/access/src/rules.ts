@@ -33,6 +33,7 @@ export interface UserRow {
   role: string
   createdAt: number
   updatedAt: number
+  lastUsedAt?: number | null
 }
 
 /** What `listUsers` shows: never a token, its hash or its id. */
@@ -41,6 +42,20 @@ export interface UserInfo {
   role: Role
   createdAt: string
   updatedAt: string
+  /** When the user's current token was last presented, to the minute; null: never. */
+  lastUsedAt: string | null
+}
+
+/**
+ * A token's last use is recorded at most once per this interval per user (a presentation within a
+ * minute of the recorded one writes nothing): `user list` shows it to the minute, and a burst of
+ * commands, dashboard calls or admin-socket calls is one write, not one each.
+ */
+export const LAST_USE_RESOLUTION_MS = 60_000
+
+/** Whether a use at `now` should be written, the last one recorded being `lastUsedAt`. */
+export function lastUseStale(lastUsedAt: number | null | undefined, now: number): boolean {
+  return lastUsedAt == null || now - Number(lastUsedAt) >= LAST_USE_RESOLUTION_MS
 }
 
 /** A user with the token just issued: show it once, it is not stored. */
@@ -143,10 +158,11 @@ export function keepAnAdmin(otherAdmins: number, verb: 'demote' | 'remove', name
 }
 
 /** The columns a token leaves in the store: its public id and its SHA-256, never the token. */
-export function tokenColumns(token: string): { tokenId: string; tokenHash: Buffer } {
+export function tokenColumns(token: string): { tokenId: string; tokenHash: Buffer; lastUsedAt: null } {
   const parts = parseUserToken(token)
   if (parts === null) throw new Error('generated user token failed its own checksum')
-  return { tokenId: parts.id, tokenHash: hashUserToken(token) }
+  // A new token has not been used yet: the last use was the old one's.
+  return { tokenId: parts.id, tokenHash: hashUserToken(token), lastUsedAt: null }
 }
 
 /** A row as `listUsers` shows it (both engines hold the same representation). */
@@ -156,5 +172,6 @@ export function info(row: UserRow): UserInfo {
     role: checkRole(row.role),
     createdAt: new Date(Number(row.createdAt)).toISOString(),
     updatedAt: new Date(Number(row.updatedAt)).toISOString(),
+    lastUsedAt: row.lastUsedAt == null ? null : new Date(Number(row.lastUsedAt)).toISOString(),
   }
 }

@@ -13,6 +13,8 @@ export const users = sqliteTable(
     tokenHash: blob('token_hash', { mode: 'buffer' }).notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /** When the token was last presented (to the minute: see `LAST_USE_RESOLUTION_MS`); null: never. */
+    lastUsedAt: integer('last_used_at'),
   },
   (t) => [
     uniqueIndex('users_name').on(t.name),

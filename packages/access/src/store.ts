@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateUserToken, hashUserToken } from '@aegis/guard'
-import { and, count, eq, ne } from 'drizzle-orm'
+import { and, count, eq, isNull, lt, ne, or } from 'drizzle-orm'
 import { type Actor, BOOTSTRAP } from './actor.js'
 import { type Connection, connect } from './db.js'
 import { checkUserName } from './names.js'
@@ -17,6 +17,8 @@ import {
   type IssuedToken,
   info,
   keepAnAdmin,
+  LAST_USE_RESOLUTION_MS,
+  lastUseStale,
   losesAnAdmin,
   presentedToken,
   recheckActor,
@@ -69,11 +71,34 @@ export class AccessStore {
     if (this.bootstrapCompletedAt() === null) return BOOTSTRAP
     const presented = presentedToken(token)
     const row = this.#conn.db
-      .select({ id: users.id, name: users.name, role: users.role })
+      .select({ id: users.id, name: users.name, role: users.role, lastUsedAt: users.lastUsedAt })
       .from(users)
       .where(eq(users.tokenHash, hashUserToken(presented)))
       .get()
-    return actorOfRow(row)
+    const actor = actorOfRow(row)
+    this.#noteUse(actor.id, row?.lastUsedAt)
+    return actor
+  }
+
+  /** Records the token's use, at most once a minute per user (`LAST_USE_RESOLUTION_MS`). */
+  #noteUse(id: number, lastUsedAt: number | null | undefined): void {
+    const now = Date.now()
+    if (!lastUseStale(lastUsedAt, now)) return
+    try {
+      // The condition again in the write: another process may have recorded it meanwhile.
+      this.#conn.db
+        .update(users)
+        .set({ lastUsedAt: now })
+        .where(
+          and(
+            eq(users.id, id),
+            or(isNull(users.lastUsedAt), lt(users.lastUsedAt, now - LAST_USE_RESOLUTION_MS)),
+          ),
+        )
+        .run()
+    } catch {
+      // Bookkeeping: a busy or read-only file must not refuse the caller its command.
+    }
   }
 
   /** Every user, by name; no token material. */

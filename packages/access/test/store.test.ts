@@ -120,7 +120,13 @@ describe('tokens', () => {
     const { token } = store.addUser(BOOTSTRAP, { name: 'root', role: 'admin' })
     const list = store.listUsers()
     expect(list).toEqual([
-      { name: 'root', role: 'admin', createdAt: expect.any(String), updatedAt: expect.any(String) },
+      {
+        name: 'root',
+        role: 'admin',
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+        lastUsedAt: null,
+      },
     ])
     expect(JSON.stringify(list)).not.toContain(token.slice(11, 19))
     store.close()

@@ -36,9 +36,25 @@ describe.skipIf(adminUrl === undefined)('PostgreSQL', () => {
     expect(await schemaStatus(pool, ACCESS_PG_MIGRATIONS)).toEqual({
       set: 'access',
       state: 'current',
-      applied: 2,
-      known: 2,
+      applied: 3,
+      known: 3,
     })
+  })
+
+  it("a token's last use is written without a change notification for the other gates", async () => {
+    const store = await fresh()
+    const { token } = await store.addUser(BOOTSTRAP, { name: 'root', role: 'admin' })
+    const version = async () =>
+      (
+        await pool.query<{ v: string }>(
+          `SELECT version::text AS v FROM aegis.aegis_versions WHERE topic = 'users'`,
+        )
+      ).rows[0]?.v
+    const before = await version()
+    await store.resolveActor(token)
+    expect((await store.listUsers())[0]?.lastUsedAt).not.toBeNull()
+    expect(await version()).toBe(before)
+    await store.close()
   })
 
   it('keeps only the SHA-256 of a token: no table holds the token in any encoding', async () => {

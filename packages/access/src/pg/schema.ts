@@ -21,6 +21,8 @@ export const users = aegis.table(
     tokenHash: bytea('token_hash').notNull(),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+    /** When the token was last presented (to the minute: see `LAST_USE_RESOLUTION_MS`); null: never. */
+    lastUsedAt: bigint('last_used_at', { mode: 'number' }),
   },
   (t) => [
     uniqueIndex('users_name').on(t.name),

@@ -1,5 +1,5 @@
 import { generateUserToken, hashUserToken } from '@aegis/guard'
-import { and, count, eq, ne, sql } from 'drizzle-orm'
+import { and, count, eq, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
 import { type Actor, BOOTSTRAP } from '../actor.js'
@@ -14,6 +14,8 @@ import {
   type IssuedToken,
   info,
   keepAnAdmin,
+  LAST_USE_RESOLUTION_MS,
+  lastUseStale,
   losesAnAdmin,
   presentedToken,
   recheckActor,
@@ -100,10 +102,26 @@ export function openPgUserStore(pool: Pool): UserStore {
       if (await bootstrapping(db)) return BOOTSTRAP
       const presented = presentedToken(token)
       const [row] = await db
-        .select({ id: users.id, name: users.name, role: users.role })
+        .select({ id: users.id, name: users.name, role: users.role, lastUsedAt: users.lastUsedAt })
         .from(users)
         .where(eq(users.tokenHash, hashUserToken(presented)))
-      return actorOfRow(row)
+      const actor = actorOfRow(row)
+      // The token's use, at most once a minute per user (`LAST_USE_RESOLUTION_MS`); the condition
+      // again in the write, for another gate or CLI that recorded it meanwhile.
+      const now = Date.now()
+      if (lastUseStale(row?.lastUsedAt, now)) {
+        await db
+          .update(users)
+          .set({ lastUsedAt: now })
+          .where(
+            and(
+              eq(users.id, actor.id),
+              or(isNull(users.lastUsedAt), lt(users.lastUsedAt, now - LAST_USE_RESOLUTION_MS)),
+            ),
+          )
+          .catch(() => {})
+      }
+      return actor
     },
 
     async listUsers(): Promise<UserInfo[]> {

@@ -134,12 +134,45 @@ export function userStoreContract(name: string, open: () => Promise<UserStore>):
       const viewer = await store.addUser(actor, { name: 'ann', role: 'viewer' })
       const list = await store.listUsers()
       expect(list).toEqual([
-        { name: 'ann', role: 'viewer', createdAt: expect.any(String), updatedAt: expect.any(String) },
-        { name: 'root', role: 'admin', createdAt: expect.any(String), updatedAt: expect.any(String) },
+        {
+          name: 'ann',
+          role: 'viewer',
+          createdAt: expect.any(String),
+          updatedAt: expect.any(String),
+          lastUsedAt: null,
+        },
+        {
+          name: 'root',
+          role: 'admin',
+          createdAt: expect.any(String),
+          updatedAt: expect.any(String),
+          lastUsedAt: expect.any(String),
+        },
       ])
       for (const user of list) expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt)
       const text = JSON.stringify(list)
       for (const t of [token, viewer.token]) expect(text).not.toContain(t.slice(11, 19))
+    })
+
+    it("records a token's last use: never until presented, once a minute at most, never again after regenerate", async () => {
+      const { actor } = await root()
+      const alice = await store.addUser(actor, { name: 'alice', role: 'operator' })
+      const lastUse = async (name: string) =>
+        (await store.listUsers()).find((u) => u.name === name)?.lastUsedAt
+      expect(await lastUse('alice')).toBeNull()
+      const before = Date.now()
+      await store.resolveActor(alice.token)
+      const first = await lastUse('alice')
+      expect(Date.parse(first ?? '')).toBeGreaterThanOrEqual(before)
+      expect(Date.parse(first ?? '')).toBeLessThanOrEqual(Date.now())
+      // Within the minute: nothing written, the first use stands.
+      await new Promise((r) => setTimeout(r, 5))
+      await store.resolveActor(alice.token)
+      expect(await lastUse('alice')).toBe(first)
+      // A refused token records nothing; a new token has not been used yet.
+      await refusal(store.resolveActor(`${alice.token.slice(0, -1)}x`))
+      await store.regenerateToken(actor, { name: 'alice' })
+      expect(await lastUse('alice')).toBeNull()
     })
 
     it('refuses bad names, bad roles, duplicates and unknown users with the same words', async () => {
