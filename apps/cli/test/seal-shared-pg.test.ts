@@ -182,6 +182,10 @@ describe.skipIf(PG_URL === undefined)(
       } finally {
         c.child.kill('SIGTERM')
       }
+      // aegis mcp serve has no admin socket to be unsealed through: it does not start.
+      const mcp = await cli(1, ['mcp', 'serve', '--transport', 'http', '--port', '0'], keyed)
+      expect(mcp.code).toBe(1)
+      expect(mcp.stderr).toContain('The vault is sealed (aegis vault seal, or a split key not at hand)')
     })
 
     it('an unseal on host B unseals gate B and lifts the seal; gate A, which forgot its key, stays sealed until unsealed', async () => {

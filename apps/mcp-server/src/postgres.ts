@@ -3,15 +3,17 @@
  * and agents held in memory (`LiveCredentialSource`), reloaded whenever the `ChangeFeed` says
  * something changed (LISTEN/NOTIFY, a full reload after every reconnect, a poll as the safety
  * net) — and writes the shared ledger, whose batches carry the webhook events (a gate's relay
- * delivers them). RBAC reads the users in the same database.
+ * delivers them). RBAC reads the users in the same database. The deployment's sealed state
+ * (`aegis vault seal`) is followed: sealed at start, it refuses to start; sealed while it runs, it
+ * forgets the key and refuses every call (`sealed`) until it is restarted.
  */
 import { ACCESS_PG_MIGRATIONS, checkUserAccess } from '@aegis/access'
 import { openPgUserStore } from '@aegis/access/pg'
 import type { AegisConfig } from '@aegis/config'
 import { LEDGER_PG_MIGRATIONS, openPgLedger } from '@aegis/ledger'
-import { assertSchemaCurrent, ChangeFeed, openPool } from '@aegis/pg'
+import { assertSchemaCurrent, ChangeFeed, openPool, readSealState, SEAL_TOPIC } from '@aegis/pg'
 import type { AuditSink, CredentialSource } from '@aegis/proxy'
-import { LiveCredentialSource, saltFromText, VAULT_PG_MIGRATIONS, type VaultStore } from '@aegis/vault'
+import { SealableLiveSource, saltFromText, VAULT_PG_MIGRATIONS } from '@aegis/vault'
 import { openPgVault } from '@aegis/vault/pg'
 import { WEBHOOKS_PG_MIGRATIONS } from '@aegis/webhooks'
 import { PgOutbox } from '@aegis/webhooks/pg'
@@ -61,31 +63,60 @@ export async function openPgState(options: {
     closers.push(() => users.close())
     const check = await checkUserAccess(users, { token: options.userToken, permission: 'gate:start' })
     if (!check.ok) throw refuse(accessRefusalLine(check))
-    let store: VaultStore
+    if ((await readSealState(pool)).sealed) {
+      throw refuse(
+        'The vault is sealed for every gate on this database (aegis vault seal): unseal it (aegis vault unseal), then start again',
+      )
+    }
+    const source = new SealableLiveSource({
+      name: config.vault.name,
+      open: (masterKey) =>
+        openPgVault({
+          pool,
+          name: config.vault.name,
+          masterKey,
+          // AEGIS_SALT / vault.salt: the vault must have been created with it.
+          ...(config.vault.salt === undefined ? {} : { salt: saltFromText(config.vault.salt) }),
+        }),
+      live: {
+        onError: (error) => logger.warn({ err: error.message }, 'PostgreSQL: reloading credentials failed'),
+      },
+    })
+    const key = Buffer.from(options.masterKey, 'utf8')
     try {
-      store = await openPgVault({
-        pool,
-        name: config.vault.name,
-        masterKey: options.masterKey,
-        // AEGIS_SALT / vault.salt: the vault must have been created with it.
-        ...(config.vault.salt === undefined ? {} : { salt: saltFromText(config.vault.salt) }),
-      })
+      await source.unsealWith(key)
     } catch (error) {
       const code = (error as { code?: unknown }).code
       if (code === 'invalid_master_key') throw refuse(`Invalid master key for vault "${config.vault.name}"`)
       if (code === 'no_vault') throw refuse(`No vault "${config.vault.name}" in PostgreSQL (run aegis init)`)
       throw error
+    } finally {
+      key.fill(0)
     }
-    closers.push(() => store.close())
-    const source = await LiveCredentialSource.open(store, {
-      onError: (error) => logger.warn({ err: error.message }, 'PostgreSQL: reloading credentials failed'),
-    })
-    // A failed reload retries by itself until one succeeds; those retries stop before the store closes.
+    // Sealing drops the snapshot and the store; a failed reload's retries stop with it.
     closers.push(async () => source.close())
+    // Sealed by another process (a notification, or a full reload that may have missed one).
+    const followSeal = () => {
+      if (source.isSealed()) return
+      readSealState(pool).then(
+        (state) => {
+          if (!state.sealed || source.isSealed()) return
+          source.seal()
+          logger.warn(
+            {},
+            'the vault was sealed for every gate on this database: every call is refused (sealed) until a restart',
+          )
+        },
+        () => {},
+      )
+    }
     const feed = new ChangeFeed(pool, {
       url,
       pollIntervalMs: config.storage.postgres.poll_interval_ms,
-      onEvent: () => void source.reload().catch(() => {}),
+      onEvent: (event) => {
+        if (event.kind === 'reload' || event.topic === SEAL_TOPIC) followSeal()
+        void source.reload().catch(() => {})
+      },
       onError: (error) => logger.warn({ err: error.message }, 'PostgreSQL: change feed reconnecting'),
     })
     await feed.start()

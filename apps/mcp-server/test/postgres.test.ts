@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { ACCESS_PG_MIGRATIONS, BOOTSTRAP } from '@aegis/access'
 import { openPgUserStore } from '@aegis/access/pg'
 import { LEDGER_PG_MIGRATIONS, openPgLedger } from '@aegis/ledger'
-import { migrate, openPool } from '@aegis/pg'
+import { migrate, openPool, writeSealState } from '@aegis/pg'
 import { type ScratchDatabase, scratchDatabase } from '@aegis/pg/testing'
 import { VAULT_PG_MIGRATIONS, type VaultStore } from '@aegis/vault'
 import { createPgVault } from '@aegis/vault/pg'
@@ -147,6 +147,39 @@ describe.skipIf(adminUrl === undefined)('aegis-mcp-server on PostgreSQL', () => 
     }
     // Nothing was written to the data directory's SQLite files.
     expect(existsSync(join(dir, 'data', 'ledger.db'))).toBe(false)
+  })
+
+  it('follows aegis vault seal: sealed while it runs, every call is refused; sealed at start, it does not start', async () => {
+    const { client, stderr } = await connect({ AEGIS_AGENT_TOKEN: agentToken })
+    const call = () =>
+      client.callTool({
+        name: 'aegis_proxy_request',
+        arguments: { service: 'slack', path: '/api/auth.test' },
+      }) as Promise<CallToolResult & { structuredContent?: { code?: string } }>
+    expect((await call()).isError).toBeFalsy()
+    const forwarded = upstream.received.length
+    await writeSealState(pool, true, 'root')
+    const deadline = Date.now() + 1500
+    let result = await call()
+    while (!result.isError && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50))
+      result = await call()
+    }
+    expect(result.isError).toBe(true)
+    expect(JSON.stringify(result)).toContain('sealed')
+    expect(stderr()).toContain('the vault was sealed for every gate on this database')
+    // Refused while sealed: nothing more reached the upstream.
+    const refusedAt = upstream.received.length
+    expect((await call()).isError).toBe(true)
+    expect(upstream.received.length).toBe(refusedAt)
+    expect(refusedAt).toBeGreaterThanOrEqual(forwarded)
+    await client.close()
+
+    await expect(connect({ AEGIS_AGENT_TOKEN: agentToken })).rejects.toThrow()
+    await writeSealState(pool, false, 'root')
+    const again = await connect({ AEGIS_AGENT_TOKEN: agentToken })
+    expect(await services(again.client)).toContain('slack-bot')
+    await again.client.close()
   })
 
   it('once the database has users, starting needs a user token allowed gate:start', async () => {

@@ -10,8 +10,11 @@ import { readCustody, requireCustody } from './record.js'
 import type { UnsealStatus } from './sealable.js'
 
 export interface SealableLiveSourceOptions {
-  /** Where the custody record (threshold, key check) is. */
-  dataDir: string
+  /**
+   * Where the custody record (threshold, key check) is. Without one (a host with no data directory)
+   * a key is proven by opening the vault alone, and shares cannot be taken.
+   */
+  dataDir?: string
   /** The vault to serve once unsealed. */
   name: string
   /** Opens the vault with a master key in the host's storage engine (PostgreSQL). */
@@ -54,7 +57,7 @@ export class SealableLiveSource {
   }
 
   status(): UnsealStatus {
-    const custody = readCustody(this.#options.dataDir)
+    const custody = this.#custody()
     return { sealed: this.isSealed(), threshold: custody?.threshold ?? null, progress: this.#shares.count }
   }
 
@@ -64,7 +67,7 @@ export class SealableLiveSource {
    * while this runs wins: the store just opened is closed again and this rejects.
    */
   async unsealWith(masterKey: Buffer): Promise<void> {
-    const custody = readCustody(this.#options.dataDir)
+    const custody = this.#custody()
     if (custody !== null && !passesKeyCheck(masterKey, custody.keyCheck)) {
       throw new CustodyError(
         'key_check_failed',
@@ -96,7 +99,10 @@ export class SealableLiveSource {
   submitShare(share: string): Promise<UnsealStatus> {
     return this.#shares.serial(async () => {
       if (!this.isSealed()) return this.status()
-      const key = await this.#shares.offer(share, requireCustody(this.#options.dataDir))
+      const dataDir = this.#options.dataDir
+      if (dataDir === undefined)
+        throw new VaultError('io', 'Vault is sealed: this process takes no key shares')
+      const key = await this.#shares.offer(share, requireCustody(dataDir))
       if (key === null) return this.status()
       try {
         await this.unsealWith(key)
@@ -168,5 +174,9 @@ export class SealableLiveSource {
   changeToken(): string {
     const source = this.#source
     return source === null ? `sealed:${this.#generation}` : `${this.#generation}:${source.changeToken()}`
+  }
+
+  #custody(): ReturnType<typeof readCustody> {
+    return this.#options.dataDir === undefined ? null : readCustody(this.#options.dataDir)
   }
 }

@@ -149,6 +149,15 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
         config,
         logger,
       })
+      // No admin socket to be unsealed through: a sealed deployment (aegis vault seal), or a split
+      // key not at hand, is a refusal to start. Sealed while it runs, it refuses every call until
+      // restarted.
+      if (state.vault.isSealed()) {
+        await state.close()
+        this.fail(
+          'The vault is sealed (aegis vault seal, or a split key not at hand): aegis mcp serve cannot be unsealed while it runs; unseal (aegis vault unseal), then start it again',
+        )
+      }
       try {
         // The MCP snapshot follows the source's change token (polled every 250 ms).
         await state.watch(() => {})
