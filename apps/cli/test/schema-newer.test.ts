@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -5,7 +6,7 @@ import { scratchDatabase } from '@aegis/pg/testing'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type GateProcess, startGateProcess } from './helpers/gate-process.js'
-import { removeDir, runCli, tempDir } from './helpers/run-cli.js'
+import { BIN, removeDir, runCli, tempDir } from './helpers/run-cli.js'
 import { Database } from './helpers/sqlite.js'
 
 /**
@@ -81,6 +82,43 @@ describe('a gate whose store a newer aegis migrated', () => {
     expect(gate.output()).toMatch(
       /vault "default" \(.*\) is in format 99; this aegis reads up to \d+\): stopped/,
     )
+  })
+
+  it('aegis mcp serve stops the same way (SQLite, streamable HTTP)', async () => {
+    const dir = tempDir()
+    dirs.push(dir)
+    expect((await runCli(['init', '--write-secrets'], { cwd: dir })).code).toBe(0)
+    const child = spawn(process.execPath, [BIN, 'mcp', 'serve', '--transport', 'http', '--port', '0'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+    })
+    const exited = once(child, 'exit') as Promise<[number | null]>
+    try {
+      const deadline = Date.now() + 20_000
+      while (!/listening on/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(out).toMatch(/Aegis MCP server listening on/)
+      const db = new Database(join(dir, '.aegis', 'ledger.db'))
+      db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run(
+        'newer',
+        FUTURE_MIGRATION,
+      )
+      db.close()
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      const [code] = await exited
+      clearTimeout(timer)
+      expect(code).toBe(1)
+      expect(out).toContain('A newer aegis migrated the store under this MCP server (the ledger (')
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 
   it.skipIf(PG_URL === undefined)(

@@ -11,7 +11,7 @@ import { ACCESS_PG_MIGRATIONS, checkUserAccess } from '@aegis/access'
 import { openPgUserStore } from '@aegis/access/pg'
 import type { AegisConfig } from '@aegis/config'
 import { LEDGER_PG_MIGRATIONS, openPgLedger } from '@aegis/ledger'
-import { assertSchemaCurrent, ChangeFeed, openPool, readSealState, SEAL_TOPIC } from '@aegis/pg'
+import { assertSchemaCurrent, ChangeFeed, newerSchema, openPool, readSealState, SEAL_TOPIC } from '@aegis/pg'
 import type { AuditSink, CredentialSource } from '@aegis/proxy'
 import { SealableLiveSource, saltFromText, VAULT_PG_MIGRATIONS } from '@aegis/vault'
 import { openPgVault } from '@aegis/vault/pg'
@@ -23,6 +23,8 @@ import { accessRefusalLine } from './access-line.js'
 export interface ServerState {
   vault: CredentialSource
   ledger: AuditSink & { close(): Promise<void> }
+  /** Null while this build understands the stores; else what a newer aegis migrated (one line). */
+  newerSchema(): Promise<string | null>
   close(): Promise<void>
 }
 
@@ -123,7 +125,17 @@ export async function openPgState(options: {
     closers.push(() => feed.close())
     const ledger = openPgLedger({ pool, extensions: [new PgOutbox(pool)] })
     // The ledger closes in serve (its last batch commits); then the feed, the stores, the pool.
-    return { vault: source, ledger, close: closeAll }
+    return {
+      vault: source,
+      ledger,
+      newerSchema: async () => {
+        const ahead = await newerSchema(pool, SETS)
+        return ahead === null
+          ? null
+          : `the PostgreSQL schema of "${ahead.set}" is newer than this aegis (${ahead.applied} migrations applied, ${ahead.known} known)`
+      },
+      close: closeAll,
+    }
   } catch (error) {
     await closeAll()
     throw error

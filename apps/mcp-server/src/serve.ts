@@ -135,7 +135,31 @@ async function serveUntilStopped(options: ServeOptions, signals: StopSignals): P
     )
   }
 
-  const signal = await Promise.race([signals.started(), running.done.then(() => 'input closed' as const)])
+  // A newer aegis migrating the store under the server stops it, as it stops a gate: asked once a
+  // second, never per call.
+  let newer: string | null = null
+  let schemaChanged: (reason: 'schema newer') => void = () => {}
+  const changed = new Promise<'schema newer'>((resolve) => {
+    schemaChanged = resolve
+  })
+  const schemaCheck = setInterval(() => {
+    state.newerSchema().then(
+      (found) => {
+        if (found === null || newer !== null) return
+        newer = found
+        logger.error({ schema: found }, 'a newer aegis migrated the store under this MCP server: stopping')
+        schemaChanged('schema newer')
+      },
+      () => {},
+    )
+  }, 1000)
+  schemaCheck.unref()
+  const signal = await Promise.race([
+    signals.started(),
+    running.done.then(() => 'input closed' as const),
+    changed,
+  ])
+  clearInterval(schemaCheck)
   logger.info({ reason: signal }, 'shutting down')
   try {
     await running.close()
@@ -143,6 +167,11 @@ async function serveUntilStopped(options: ServeOptions, signals: StopSignals): P
     await rateLimitStore?.close()
     await ledger.close()
     await state.close()
+  }
+  if (newer !== null) {
+    throw new StartupError(
+      `A newer aegis migrated the store under this MCP server (${newer}): stopped; upgrade aegis, then start it again`,
+    )
   }
 }
 
@@ -174,7 +203,12 @@ function openSqliteState(
       checkpoint: 'background',
       extensions: [new Outbox()],
     })
-    return { vault, ledger, close: async () => vault.close() }
+    return {
+      vault,
+      ledger,
+      newerSchema: async () => vault.newerSchema() ?? ledger.newerSchema(),
+      close: async () => vault.close(),
+    }
   } catch (error) {
     vault.close()
     throw error

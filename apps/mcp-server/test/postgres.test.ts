@@ -182,6 +182,30 @@ describe.skipIf(adminUrl === undefined)('aegis-mcp-server on PostgreSQL', () => 
     await again.client.close()
   })
 
+  it('stops, saying why, within 2 s of a newer aegis migrating the database under it', async () => {
+    const { client, stderr } = await connect({ AEGIS_AGENT_TOKEN: agentToken })
+    let closed = false
+    client.onclose = () => {
+      closed = true
+    }
+    expect(await services(client)).toContain('slack-bot')
+    await pool.query('INSERT INTO aegis.__migrations_core (hash, created_at) VALUES ($1, $2)', [
+      'newer',
+      4_102_444_800_000,
+    ])
+    try {
+      const deadline = Date.now() + 2500
+      while (!closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(closed).toBe(true)
+      expect(stderr()).toContain(
+        'A newer aegis migrated the store under this MCP server (the PostgreSQL schema of "core" is newer than this aegis',
+      )
+    } finally {
+      await pool.query(`DELETE FROM aegis.__migrations_core WHERE hash = 'newer'`)
+      await client.close().catch(() => {})
+    }
+  })
+
   it('once the database has users, starting needs a user token allowed gate:start', async () => {
     const users = openPgUserStore(pool)
     try {

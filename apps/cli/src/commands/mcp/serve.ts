@@ -61,7 +61,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
   async #serve(config: AegisConfig, signals: StopSignals): Promise<void> {
     const agentToken = process.env.AEGIS_AGENT_TOKEN?.trim() || null
     const logger = createLogger(config)
-    const { vault, ledger, close } = await this.#state(config, logger)
+    const { vault, ledger, newerSchema, close } = await this.#state(config, logger)
 
     // Budgets shared with the gates when rate_limit.redis.url names a Redis.
     const rateLimitStore = await openSharedLimits(config, logger)
@@ -116,7 +116,30 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       }
     }
 
-    const reason = await Promise.race([signals.started(), running.done.then(() => 'input closed')])
+    // As a gate does (gate-runtime.ts): a newer aegis migrating the store under it stops it.
+    let newer: string | null = null
+    let stopForSchema: () => void = () => {}
+    const schemaChanged = new Promise<string>((resolve) => {
+      stopForSchema = () => resolve('schema newer')
+    })
+    const schemaCheck = setInterval(() => {
+      newerSchema().then(
+        (found) => {
+          if (found === null || newer !== null) return
+          newer = found
+          logger.error({ schema: found }, 'a newer aegis migrated the store under this MCP server: stopping')
+          stopForSchema()
+        },
+        () => {},
+      )
+    }, 1000)
+    schemaCheck.unref()
+    const reason = await Promise.race([
+      signals.started(),
+      running.done.then(() => 'input closed'),
+      schemaChanged,
+    ])
+    clearInterval(schemaCheck)
     logger.info({ reason }, 'shutting down')
     try {
       await running.close()
@@ -126,6 +149,11 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
       await rateLimitStore?.close()
       await close()
       logger.flush?.()
+    }
+    if (newer !== null) {
+      this.fail(
+        `A newer aegis migrated the store under this MCP server (${newer}): stopped; upgrade aegis, then start it again`,
+      )
     }
     if (running.transport === 'http') this.log('Aegis MCP server stopped')
   }
@@ -138,7 +166,13 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
   async #state(
     config: AegisConfig,
     logger: Logger,
-  ): Promise<{ vault: CredentialSource; ledger: AuditSink; close(): Promise<void> }> {
+  ): Promise<{
+    vault: CredentialSource
+    ledger: AuditSink
+    /** What a newer aegis migrated under the server (see `GateState.newerSchema`), or null. */
+    newerSchema(): Promise<string | null>
+    close(): Promise<void>
+  }> {
     const url = config.storage.postgres.url
     if (url !== undefined) {
       const state = await openPgGateState({
@@ -165,7 +199,12 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
         await state.close()
         throw error
       }
-      return { vault: state.credentials, ledger: state.audit, close: () => state.close() }
+      return {
+        vault: state.credentials,
+        ledger: state.audit,
+        newerSchema: () => state.newerSchema(),
+        close: () => state.close(),
+      }
     }
     const vault = await this.openActiveVault()
     const ledger = openLedger({
@@ -178,6 +217,7 @@ Over HTTP (127.0.0.1, POST /mcp) every request needs "Authorization: Bearer <age
     return {
       vault,
       ledger,
+      newerSchema: async () => vault.newerSchema() ?? ledger.newerSchema(),
       close: async () => {
         try {
           await ledger.close()
