@@ -76,19 +76,31 @@ export async function openPgGateState(
     }
     // Another gate or CLI sealed the deployment: seal here too. Read after every 'seal' change and
     // every full reload (a reconnect, or a poll that found a notification missed).
-    let checkingSeal = false
-    const followSharedSeal = async () => {
-      if (checkingSeal || source.isSealed()) return
-      checkingSeal = true
-      try {
-        const state = await readSealState(pool)
-        if (state.sealed)
-          sealHere(`sealed for every gate on PostgreSQL${byWhom(state.changedBy ?? undefined)}`)
-      } catch {
-        // PostgreSQL away: the feed reconnects and reloads in full, which reads the state again.
-      } finally {
-        checkingSeal = false
+    // One read at a time; a request during a read runs one more after it (that read may have
+    // started before the seal committed).
+    let checking: Promise<void> | null = null
+    let again = false
+    const followSharedSeal = (): void => {
+      if (checking !== null) {
+        again = true
+        return
       }
+      checking = (async () => {
+        do {
+          again = false
+          if (source.isSealed()) return
+          try {
+            const state = await readSealState(pool)
+            if (state.sealed) {
+              sealHere(`sealed for every gate on PostgreSQL${byWhom(state.changedBy ?? undefined)}`)
+            }
+          } catch {
+            // PostgreSQL away: the feed reconnects and reloads in full, which reads the state again.
+          }
+        } while (again)
+      })().finally(() => {
+        checking = null
+      })
     }
     const feed = new ChangeFeed(pool, {
       url,
@@ -97,7 +109,7 @@ export async function openPgGateState(
       // call, the outbox per claim). After a reload the gate takes the new snapshot now rather than
       // at its next 250 ms poll.
       onEvent: (event) => {
-        if (event.kind === 'reload' || event.topic === SEAL_TOPIC) void followSharedSeal()
+        if (event.kind === 'reload' || event.topic === SEAL_TOPIC) followSharedSeal()
         if (event.kind === 'change' && !RELOAD_TOPICS.has(event.topic)) return
         source.reload().then(
           () => refresh(),
