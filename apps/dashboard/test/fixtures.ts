@@ -137,12 +137,14 @@ export const USERS: UserItem[] = [
     role: 'admin',
     createdAt: '2026-11-01T00:00:00.000Z',
     updatedAt: '2026-12-06T06:00:00.000Z',
+    lastUsedAt: '2026-12-06T07:15:00.000Z',
   },
   {
     name: 'victor',
     role: 'viewer',
     createdAt: '2026-11-02T00:00:00.000Z',
     updatedAt: '2026-11-02T00:00:00.000Z',
+    lastUsedAt: null,
   },
 ]
 

@@ -324,7 +324,7 @@ describe('agents', () => {
 })
 
 describe('users', () => {
-  it('role, created, changed (the server sends no last use: no column claims "never"); write buttons only with user:write', () => {
+  it("role, created, changed, the token's last use (never when null); write buttons only with user:write", () => {
     const html = render(
       <UsersTable
         items={USERS}
@@ -340,7 +340,9 @@ describe('users', () => {
     expect(text(html, 'user-row')).toContain('(you)')
     expect(html).toContain('Changed')
     expect(text(html, 'user-row')).toContain(localDateTime(USERS[0]?.updatedAt))
-    expect(html).not.toMatch(/never|last used/i)
+    expect(html).toContain('Last used')
+    expect(text(html, 'user-last-used')).toContain(localDateTime(USERS[0]?.lastUsedAt ?? ''))
+    expect(html).toMatch(/data-testid="user-last-used"[^>]*>never</)
     const op = render(
       <UsersTable
         items={USERS}
@@ -363,6 +365,7 @@ describe('users', () => {
       role: 'viewer' as const,
       createdAt: '2026-11-01T00:00:00.000Z',
       updatedAt: '2026-11-01T00:00:00.000Z',
+      lastUsedAt: null,
     }
     const ask = userAsks(api).role(bob)
     expect(ask.input).toMatchObject({

@@ -119,6 +119,8 @@ export interface UserItem {
   createdAt: string
   /** When the role or the token last changed (`createdAt` until then). */
   updatedAt: string
+  /** When the user's current token was last presented, to the minute; null: never. */
+  lastUsedAt: string | null
 }
 
 export interface ItemList<T> {

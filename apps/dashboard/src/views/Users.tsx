@@ -33,6 +33,7 @@ export function UsersTable({
             <th className={cell}>Role</th>
             <th className={cell}>Created</th>
             <th className={cell}>Changed</th>
+            <th className={cell}>Last used</th>
             {anyAction ? (
               <th className={cell}>
                 <span className="sr-only">Actions</span>
@@ -42,7 +43,7 @@ export function UsersTable({
         </thead>
         <tbody className="divide-y divide-slate-800/70">
           {items.length === 0 ? (
-            <EmptyRow columns={anyAction ? 5 : 4}>
+            <EmptyRow columns={anyAction ? 6 : 5}>
               No users: RBAC is off until the first admin is added (aegis user add --name &lt;name&gt; --role
               admin).
             </EmptyRow>
@@ -60,6 +61,9 @@ export function UsersTable({
               </td>
               <td className={cell}>{localDateTime(u.createdAt)}</td>
               <td className={cell}>{localDateTime(u.updatedAt)}</td>
+              <td className={cell} data-testid="user-last-used">
+                {u.lastUsedAt === null ? 'never' : localDateTime(u.lastUsedAt)}
+              </td>
               {anyAction ? (
                 <td className={`${cell} whitespace-nowrap text-right`}>
                   {mayRole ? (

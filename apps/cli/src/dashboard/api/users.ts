@@ -23,6 +23,7 @@ export const listUsers: Route = {
         role: u.role,
         createdAt: u.createdAt,
         updatedAt: u.updatedAt,
+        lastUsedAt: u.lastUsedAt,
       })),
     }
   },
