@@ -1,3 +1,6 @@
+import { statfsSync } from 'node:fs'
+import { dirname } from 'node:path'
+
 /** Stable machine-readable reasons a vault operation failed. */
 export type VaultErrorCode =
   | 'invalid_master_key'
@@ -57,7 +60,32 @@ export function missingDatabase(file: string): VaultError {
   return new VaultError('corrupt', `Database file is missing: ${file} ${DATABASE_WAY_OUT}`)
 }
 
-const CORRUPT_SQLITE_CODES = /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|IOERR)/
+/** The codes for a file that is not (or no longer) a database: the only ones that mean damage. */
+const CORRUPT_SQLITE_CODES = /^SQLITE_(NOTADB|CORRUPT)/
+
+/**
+ * Codes for a file the system could not open, read or write: a full disk, a read-only mount, a
+ * missing permission, a failing device. The file may be perfectly sound, so they are never
+ * reported as corruption (whose way out is to move the data directory aside).
+ */
+const SYSTEM_SQLITE_CODES = /^SQLITE_(FULL|IOERR|CANTOPEN)/
+
+/** True when the file system holding `file` has no free block left (false when it cannot tell). */
+function diskIsFull(file: string): boolean {
+  try {
+    return statfsSync(dirname(file)).bavail === 0
+  } catch {
+    return false
+  }
+}
+
+/** `Disk is full` with the file Aegis could not write, and what to do about it. */
+function diskFull(file: string): VaultError {
+  return new VaultError(
+    'io',
+    `Disk is full: cannot write ${file} (free some space on that disk and try again; the vault was not changed)`,
+  )
+}
 
 /**
  * Maps an unexpected error from sqlite or the file system to a VaultError. Messages from
@@ -70,9 +98,12 @@ export function toVaultError(err: unknown, file: string): VaultError {
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) {
     return new VaultError('io', `Database is busy (locked by another process): ${file}`)
   }
-  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY')) {
-    return new VaultError('io', `Database is read-only: ${file}`)
+  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY') || code === 'EROFS') {
+    return new VaultError('io', `Database is read-only: ${file} (its folder or disk does not allow writing)`)
   }
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return diskFull(file)
+  if (SYSTEM_SQLITE_CODES.test(code) && diskIsFull(file)) return diskFull(file)
   const reason = err instanceof Error ? err.message.split('\n')[0] : 'unknown error'
-  return new VaultError('io', `Vault I/O error on ${file}: ${reason}`)
+  const detail = code.startsWith('SQLITE_') ? `${reason} (${code})` : reason
+  return new VaultError('io', `Vault I/O error on ${file}: ${detail}`)
 }
