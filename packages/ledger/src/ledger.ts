@@ -7,7 +7,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { blockedGroups, timeline, window } from './aggregates.js'
 import { BACKSTOP_PAGES, BackgroundCheckpointer, INLINE_PAGES } from './checkpointer.js'
-import { LedgerError } from './errors.js'
+import { LedgerError, storageFailureReason } from './errors.js'
 import { exportLedger } from './export.js'
 import { buildWhere, limitOf, type Where } from './filter.js'
 import { GroupCommit } from './group-commit.js'
@@ -198,7 +198,13 @@ export function openLedger(options: OpenLedgerOptions): Ledger {
     return new Ledger(client, file, busyTimeoutMs, writer, checkpoint === 'background')
   } catch (cause) {
     client?.close()
-    throw new LedgerError('write_failed', `Cannot open the ledger at ${file}`, { cause })
+    throw new LedgerError(
+      'write_failed',
+      `Cannot open the ledger at ${file}: ${storageFailureReason(cause, file)}`,
+      {
+        cause,
+      },
+    )
   }
 }
 
