@@ -1,4 +1,4 @@
-import { statfsSync } from 'node:fs'
+import { accessSync, constants, statfsSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 /** Why a ledger operation failed. */
@@ -16,6 +16,17 @@ export class LedgerError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options)
+  }
+}
+
+/** True when the folder holding `file` may not be written (a read-only mount, no permission). */
+function folderIsReadOnly(file: string): boolean {
+  try {
+    accessSync(dirname(file), constants.W_OK)
+    return false
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'EROFS' || code === 'EACCES' || code === 'EPERM'
   }
 }
 
@@ -39,14 +50,13 @@ export function storageFailureReason(cause: unknown, file: string): string {
   if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) {
     return 'the file is not a ledger database (corrupted): restore it from a backup, or move it aside for a new, empty ledger'
   }
-  if (
-    code === 'SQLITE_FULL' ||
-    code === 'ENOSPC' ||
-    (/^SQLITE_(IOERR|CANTOPEN)/.test(code) && diskIsFull(file))
-  ) {
+  const system = /^SQLITE_(IOERR|CANTOPEN)/.test(code)
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || (system && folderIsReadOnly(file))) {
+    return 'the file or its folder is read-only'
+  }
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || (system && diskIsFull(file))) {
     return 'the disk is full: free some space on it and try again'
   }
-  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') return 'the file or its folder is read-only'
   if (code === 'EACCES' || code === 'EPERM') return `permission denied (${message})`
   return code.startsWith('SQLITE_') ? `${message} (${code})` : message
 }

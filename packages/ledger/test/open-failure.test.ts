@@ -58,4 +58,14 @@ describe('a ledger that cannot be opened says why', () => {
       `Cannot open the ledger at ${file}: the disk is full: free some space on it and try again`,
     )
   })
+
+  it.skipIf(smallDisk() === null)('a read-only mount', async () => {
+    const disk = smallDisk() as string
+    const file = join(disk, 'ledger.db')
+    await openLedger({ file }).close()
+    execFileSync('mount', ['-o', 'remount,ro', disk])
+    const error = openError(file)
+    execFileSync('mount', ['-o', 'remount,rw', disk])
+    expect(error.message).toBe(`Cannot open the ledger at ${file}: the file or its folder is read-only`)
+  })
 })

@@ -1,4 +1,4 @@
-import { statfsSync } from 'node:fs'
+import { accessSync, constants, statfsSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 /** Stable machine-readable reasons a vault operation failed. */
@@ -70,6 +70,17 @@ const CORRUPT_SQLITE_CODES = /^SQLITE_(NOTADB|CORRUPT)/
  */
 const SYSTEM_SQLITE_CODES = /^SQLITE_(FULL|IOERR|CANTOPEN)/
 
+/** True when the folder holding `file` may not be written (a read-only mount, no permission). */
+function folderIsReadOnly(file: string): boolean {
+  try {
+    accessSync(dirname(file), constants.W_OK)
+    return false
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'EROFS' || code === 'EACCES' || code === 'EPERM'
+  }
+}
+
 /** True when the file system holding `file` has no free block left (false when it cannot tell). */
 function diskIsFull(file: string): boolean {
   try {
@@ -98,11 +109,11 @@ export function toVaultError(err: unknown, file: string): VaultError {
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY')) {
     return new VaultError('io', `Database is busy (locked by another process): ${file}`)
   }
-  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY') || code === 'EROFS') {
+  const system = SYSTEM_SQLITE_CODES.test(code)
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || (system && folderIsReadOnly(file))) {
     return new VaultError('io', `Database is read-only: ${file} (its folder or disk does not allow writing)`)
   }
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return diskFull(file)
-  if (SYSTEM_SQLITE_CODES.test(code) && diskIsFull(file)) return diskFull(file)
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || (system && diskIsFull(file))) return diskFull(file)
   const reason = err instanceof Error ? err.message.split('\n')[0] : 'unknown error'
   const detail = code.startsWith('SQLITE_') ? `${reason} (${code})` : reason
   return new VaultError('io', `Vault I/O error on ${file}: ${detail}`)

@@ -92,4 +92,23 @@ describe.skipIf(!canMount)('a full disk', () => {
     expect(v.list().map((c) => c.name)).toContain('kept')
     v.close()
   })
+
+  it('a read-only mount is reported as read-only, never as a corrupted database', () => {
+    const disk = smallDisk() as string
+    const dataDir = join(disk, 'data')
+    const v = newVault(dataDir)
+    v.add(sampleCredential({ name: 'kept', service: 'kept' }))
+    v.close()
+    execFileSync('mount', ['-o', 'remount,ro', disk])
+    let error: unknown
+    try {
+      openVault({ dataDir, name: 'default', masterKey: MASTER_KEY }).close()
+    } catch (err) {
+      error = err
+    }
+    execFileSync('mount', ['-o', 'remount,rw', disk])
+    expect((error as VaultError).message).toBe(
+      `Database is read-only: ${join(dataDir, 'vaults', 'default.db')} (its folder or disk does not allow writing)`,
+    )
+  })
 })
