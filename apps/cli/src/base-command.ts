@@ -55,6 +55,7 @@ import { vaultKeyPrefetched } from './lib/key-prefetch.js'
 import { authorizeCommand } from './lib/rbac.js'
 import { refuseLostUsers } from './lib/rbac-bootstrap.js'
 import { configuredSalt, saltOption } from './lib/salt.js'
+import { handleStdoutFailure } from './lib/stdout-failure.js'
 import { openStorage, type Storage } from './lib/storage.js'
 import { existingDataDir, invalidKeyMessage } from './lib/workspace.js'
 
@@ -96,6 +97,8 @@ export abstract class AegisCommand<T extends typeof Command> extends Command {
 
   override async init(): Promise<void> {
     await super.init()
+    // A failed stdout (a full disk under `> file`) is a one-line error, not oclif's uncaught rethrow.
+    handleStdoutFailure()
     const { args, flags } = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof AegisCommand).baseFlags,

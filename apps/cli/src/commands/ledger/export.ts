@@ -77,6 +77,10 @@ export default class LedgerExport extends AegisCommand<typeof LedgerExport> {
         file.destroy()
         rmSync(partial, { force: true })
       }
+      // A write to the file that failed (a full disk): said of the file, as a failed open is.
+      if (target !== null && typeof (error as NodeJS.ErrnoException).syscall === 'string') {
+        throw outputFileError(target, error)
+      }
       throw error
     }
     if (target !== null) process.stderr.write(`Exported ${rows} entries to ${target.path}\n`)
