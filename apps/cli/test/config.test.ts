@@ -26,7 +26,32 @@ describe('config validate / show', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(`OK: ${join(p.dir, 'aegis.config.yaml')} is valid\n`)
     const json = parseJson(await p.run(['config', 'validate', '--json']))
-    expect(json).toEqual({ valid: true, file: join(p.dir, 'aegis.config.yaml'), warnings: [] })
+    expect(json).toEqual({ valid: true, file: join(p.dir, 'aegis.config.yaml'), warnings: [], problems: [] })
+  })
+
+  it('validate --json prints the problems of an invalid config on stdout too (one document), exit 1', async () => {
+    writeFileSync(join(p.dir, 'two.yaml'), 'gate:\n  port: abc\nobservability:\n  log_level: loud\n')
+    const r = await p.run(['config', 'validate', '--config', 'two.yaml', '--json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout)).toEqual({
+      valid: false,
+      file: join(p.dir, 'two.yaml'),
+      warnings: [],
+      problems: [
+        'two.yaml:2: gate.port: expected number, received string',
+        expect.stringMatching(/^two\.yaml:4: observability\.log_level: /),
+      ],
+    })
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'Error: two.yaml:2: gate.port: expected number, received string',
+      expect.stringMatching(/^ {2}two\.yaml:4: observability\.log_level: /),
+      '  (2 problems)',
+    ])
+    const env = await p.run(['config', 'validate', '--json'], { env: { AEGIS_GATE_PORT: 'eighty' } })
+    expect([env.code, JSON.parse(env.stdout).problems]).toEqual([
+      1,
+      ['AEGIS_GATE_PORT: expected an integer 0-65535, got "eighty"'],
+    ])
   })
 
   it('validate warns about files the config names that are not there (the gate would refuse to start), exit 0', async () => {
@@ -66,6 +91,11 @@ describe('config validate / show', () => {
         'aegis.config.yaml holds webhooks[].secret but is readable by group/others (mode 0644); run: chmod 600 aegis.config.yaml'
       const validate = await runCli(['config', 'validate'], { cwd: dir })
       expect([validate.code, validate.stderr, validate.stdout]).toEqual([1, `Error: ${line}\n`, ''])
+      const validateJson = await runCli(['config', 'validate', '--json'], { cwd: dir })
+      expect([validateJson.code, JSON.parse(validateJson.stdout)]).toEqual([
+        1,
+        { valid: false, file, warnings: [], problems: [line] },
+      ])
       const doctor = await runCli(['doctor', '--json'], { cwd: dir })
       expect(doctor.code).toBe(1)
       const checks = parseJson<{ checks: { name: string; status: string; message: string }[] }>(doctor).checks

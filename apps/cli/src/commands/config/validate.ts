@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs'
-import type { AegisConfig } from '@aegis/config'
+import type { AegisConfig, ConfigError } from '@aegis/config'
 import { AegisCommand } from '../../base-command.js'
 import { configExposure } from '../../lib/config-exposure.js'
 
-/** `config validate --json`. */
+/**
+ * `config validate --json`: printed whether or not the configuration is valid (exit 1 when not), so
+ * a script reads every problem from stdout. `problems` holds one line each (`file:line: key: what`).
+ */
 export interface ValidateResult {
-  valid: true
+  valid: boolean
   file: string | null
   warnings: string[]
+  problems: string[]
 }
 
 export default class ConfigValidate extends AegisCommand<typeof ConfigValidate> {
@@ -25,31 +29,36 @@ export default class ConfigValidate extends AegisCommand<typeof ConfigValidate> 
     try {
       config = this.loadAegisConfig()
     } catch (error) {
-      const problems = everyProblem(error)
-      if (problems === null) throw error
+      if (!isConfigError(error)) throw error
+      const problems = [...error.problems]
       // One problem per line: the first as the error line, the rest under it.
-      process.stderr.write(`Error: ${problems.join('\n  ')}\n  (${problems.length} problems)\n`)
-      return this.exit(1)
+      const more = problems.length > 1 ? `\n  (${problems.length} problems)` : ''
+      process.stderr.write(`Error: ${problems.join('\n  ')}${more}\n`)
+      process.exitCode = 1
+      return { valid: false, file: error.file, warnings: [], problems }
     }
     const file = config.source.file
     const warnings = missingFiles(config)
     for (const warning of warnings) this.logToStderr(`Warning: ${warning}`)
     // A secret other users can read is no warning: aegis doctor fails on it too.
     const exposure = configExposure(config)
-    if (exposure !== null) this.fail(exposure)
+    if (exposure !== null) {
+      process.stderr.write(`Error: ${exposure}\n`)
+      process.exitCode = 1
+      return { valid: false, file, warnings, problems: [exposure] }
+    }
     this.log(
       file
         ? `OK: ${file} is valid`
         : 'OK: no config file found; built-in defaults and AEGIS_* variables are valid',
     )
-    return { valid: true, file, warnings }
+    return { valid: true, file, warnings, problems: [] }
   }
 }
 
-/** Every problem of a ConfigError that found more than one, else null. */
-function everyProblem(error: unknown): readonly string[] | null {
-  const problems = (error as { name?: string; problems?: readonly string[] }).problems
-  return (error as Error).name === 'ConfigError' && problems && problems.length > 1 ? problems : null
+/** A ConfigError (@aegis/config): the problems of the file or the AEGIS_* variables. */
+function isConfigError(error: unknown): error is ConfigError {
+  return (error as Error | null)?.name === 'ConfigError' && Array.isArray((error as ConfigError).problems)
 }
 
 /**
