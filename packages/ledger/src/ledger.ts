@@ -121,10 +121,18 @@ interface Writer {
   close(): Promise<void>
 }
 
-const writeFailed = (cause: unknown) => new LedgerError('write_failed', 'Ledger write failed', { cause })
+/** `Ledger write failed: <why>` (a full disk, a read-only folder, …), the cause kept. */
+function writeFailed(file: string): (cause: unknown) => LedgerError {
+  return (cause) =>
+    new LedgerError('write_failed', `Ledger write failed: ${storageFailureReason(cause, file)}`, { cause })
+}
 
 /** `writer: 'inline'`: group commit on the event loop (`GroupCommit`), the transaction synchronous. */
-function inlineWriter(db: Database.Database, extensions: readonly LedgerExtension[]): Writer {
+function inlineWriter(
+  db: Database.Database,
+  extensions: readonly LedgerExtension[],
+  failed: (cause: unknown) => LedgerError,
+): Writer {
   const write = sqliteBatchWriter(db, extensions)
   const batcher = new GroupCommit<EntryRow, CompleteParams>((rows, completions) => {
     const flatRows: unknown[] = []
@@ -132,7 +140,7 @@ function inlineWriter(db: Database.Database, extensions: readonly LedgerExtensio
     const flatCompletions: unknown[] = []
     for (const params of completions) pushCompletion(flatCompletions, params)
     return write(flatRows, flatCompletions)
-  }, writeFailed)
+  }, failed)
   return {
     append: (row) => batcher.append(row),
     complete: (params) => batcher.complete(params),
@@ -190,11 +198,11 @@ export function openLedger(options: OpenLedgerOptions): Ledger {
           extensions: descriptors,
         },
         extensions,
-        writeFailed,
+        writeFailed(file),
       )
       return new Ledger(client, file, busyTimeoutMs, writer, checkpoint === 'background')
     }
-    const writer = inlineWriter(client, extensions)
+    const writer = inlineWriter(client, extensions, writeFailed(file))
     return new Ledger(client, file, busyTimeoutMs, writer, checkpoint === 'background')
   } catch (cause) {
     client?.close()

@@ -73,7 +73,10 @@ describe.each(['inline', 'worker'] as const)('group commit (writer: %s)', (write
       expect(result.status).toBe('rejected')
       const reason = (result as PromiseRejectedResult).reason
       expect(reason).toBeInstanceOf(LedgerError)
-      expect(reason).toMatchObject({ code: 'write_failed', message: 'Ledger write failed' })
+      expect(reason).toMatchObject({
+        code: 'write_failed',
+        message: 'Ledger write failed: database is locked (SQLITE_BUSY)',
+      })
     }
     expect(ledger.metrics).toMatchObject({ batches: 0, failedBatches: 1, appended: 0 })
 

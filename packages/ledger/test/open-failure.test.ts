@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LedgerError, openLedger } from '../src/index.js'
-import { tempLedgerFile } from './helpers.js'
+import { entry, tempLedgerFile } from './helpers.js'
 
 const mounts: string[] = []
 afterEach(() => {
@@ -36,7 +36,7 @@ function openError(file: string): LedgerError {
   throw new Error('the ledger opened')
 }
 
-describe('a ledger that cannot be opened says why', () => {
+describe('a ledger that cannot be opened or written says why', () => {
   it('a file that is not a database', () => {
     const file = tempLedgerFile()
     writeFileSync(file, 'this is not a database'.repeat(200))
@@ -68,4 +68,27 @@ describe('a ledger that cannot be opened says why', () => {
     execFileSync('mount', ['-o', 'remount,rw', disk])
     expect(error.message).toBe(`Cannot open the ledger at ${file}: the file or its folder is read-only`)
   })
+
+  it.skipIf(smallDisk() === null).each(['inline', 'worker'] as const)(
+    'a write that runs out of space (%s writer) says the disk is full',
+    async (writer) => {
+      const disk = smallDisk() as string
+      const ledger = openLedger({ file: join(disk, 'ledger.db'), writer })
+      await ledger.system('gate_start')
+      try {
+        for (let i = 0; ; i++) writeFileSync(join(disk, `filler-${i}`), Buffer.alloc(4096))
+      } catch {}
+      let error: unknown
+      try {
+        for (let i = 0; i < 500; i++) await ledger.append(entry({ path: `/${'x'.repeat(2000)}` }))
+      } catch (err) {
+        error = err
+      }
+      await ledger.close().catch(() => {})
+      expect(error).toBeInstanceOf(LedgerError)
+      expect((error as LedgerError).message).toBe(
+        'Ledger write failed: the disk is full: free some space on it and try again',
+      )
+    },
+  )
 })
