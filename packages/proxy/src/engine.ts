@@ -12,7 +12,13 @@ import { ANONYMOUS_UNDER_POLICY } from './anonymous.js'
 import { type AuditSink, auditEntry, safeMethod, safePath, safeService, safeTargetHost } from './audit.js'
 import { createContext, type RequestContext } from './context.js'
 import type { Stage as EmbedderStage } from './embedder-stage.js'
-import { CLIENT_CLOSED, describeError, isConnectFailure, upstreamFailure } from './errors.js'
+import {
+  CLIENT_CLOSED,
+  describeError,
+  isConnectFailure,
+  ledgerFailureReason,
+  upstreamFailure,
+} from './errors.js'
 import { Forwarded, type RequestLog } from './forwarded.js'
 import { type HealthReport, healthReport } from './health.js'
 import { InFlight } from './in-flight.js'
@@ -275,7 +281,10 @@ export class GateEngine {
     try {
       entryId = await this.#options.audit.append(auditEntry(ctx, undefined, null))
     } catch (error) {
-      this.#options.logger.error({ reqId: req.id, err: describeError(error) }, 'ledger write failed')
+      this.#options.logger.error(
+        { reqId: req.id, err: describeError(error), reason: ledgerFailureReason(error) },
+        'ledger write failed',
+      )
       this.#options.observer?.ledgerWriteFailed()
       this.#options.ledgerHealth?.failed()
       return this.#refused(
@@ -437,7 +446,10 @@ export class GateEngine {
       })
       this.#options.ledgerHealth?.written()
     } catch (error) {
-      this.#options.logger.error({ reqId: ctx.req.id, err: describeError(error) }, 'ledger write failed')
+      this.#options.logger.error(
+        { reqId: ctx.req.id, err: describeError(error), reason: ledgerFailureReason(error) },
+        'ledger write failed',
+      )
       this.#options.observer?.ledgerWriteFailed()
       this.#options.ledgerHealth?.failed()
     }

@@ -102,6 +102,15 @@ export function failureNote(error: unknown, answered: boolean): string | null {
   return reason.what === null ? reason.kind : `${reason.kind}: ${reason.what}`
 }
 
+/**
+ * Why the audit sink refused a write, for the log: the message of the ledger's own error
+ * (`LedgerError`: one line written for operators — a full disk, a read-only folder — never entry
+ * data), else null (another sink's error may quote anything).
+ */
+export function ledgerFailureReason(error: unknown): string | null {
+  return error instanceof Error && error.name === 'LedgerError' ? error.message : null
+}
+
 /** A short, safe description of an upstream error for the log (codes and names, never payloads). */
 export function describeError(error: unknown): string {
   const cause = causeOf(error)

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { openLedger } from '@aegis/ledger'
 import { openVault } from '@aegis/vault'
 import pino from 'pino'
@@ -185,6 +186,46 @@ describe('ledger outage', () => {
         expect(reply.headers['retry-after']).toBe('5')
       }
       expect(h.upstream.received).toHaveLength(0)
+    } finally {
+      server.close()
+      await gate.close()
+      await h.close()
+    }
+  })
+
+  it('logs why the ledger refused a write (its own one-line reason), not only the error name', async () => {
+    const h = await startHarness()
+    h.add({ name: 's', service: 's', secret: 'test-secret-s' })
+    const broken = openLedger({ file: join(h.dataDir, 'broken.db') })
+    await broken.close()
+    const lines: Record<string, unknown>[] = []
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)))
+        done()
+      },
+    })
+    const gate = createGate({
+      credentials: h.vault,
+      audit: broken,
+      logger: pino({ level: 'error' }, sink),
+      upstream: {
+        ca: [testPki().caCert],
+        resolve: [
+          { host: 'api.example.test', port: 443, address: '127.0.0.1', addressPort: h.upstream.port },
+        ],
+      },
+    })
+    const { createServer } = await import('node:http')
+    const server = createServer(gate.handle).listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const port = (server.address() as import('node:net').AddressInfo).port
+    try {
+      expect((await send(port, '/s/x')).status).toBe(503)
+      expect(lines.find((line) => line.msg === 'ledger write failed')).toMatchObject({
+        err: 'LedgerError:closed',
+        reason: 'Ledger is closed',
+      })
     } finally {
       server.close()
       await gate.close()
