@@ -11,8 +11,9 @@ export const SECRET_MASK = '***'
 
 export interface RenderOptions {
   /**
-   * Show `vault.master_key`, `observability.metrics_token`, `webhooks[].secret` and the password
-   * of `rate_limit.redis.url` and `storage.postgres.url` as `***`.
+   * Show `vault.master_key`, `observability.metrics_token`, `webhooks[].secret`, the password
+   * of `rate_limit.redis.url` and `storage.postgres.url`, and the path and query of
+   * `webhooks[].url` as `***`.
    */
   maskSecrets: boolean
 }
@@ -51,7 +52,27 @@ export function renderConfig(config: AegisConfig, opts: RenderOptions): string {
       },
     },
     ...rest,
-    webhooks: webhooks.map((hook) => ({ ...hook, secret: hide(hook.secret) })),
+    webhooks: webhooks.map((hook) => ({
+      ...hook,
+      url: opts.maskSecrets ? maskWebhookUrl(hook.url) : hook.url,
+      secret: hide(hook.secret),
+    })),
   }
   return stringify(shape, { lineWidth: 0 })
+}
+
+/**
+ * A webhook URL as `config show` prints it: where it goes, not how it authenticates. Slack's and
+ * Discord's incoming webhooks carry their token in the path, many others in the query (`?token=`),
+ * and `config show` is open to every role while `webhook list` is not.
+ */
+function maskWebhookUrl(text: string): string {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return '(unparseable URL)'
+  }
+  const rest = url.pathname + url.search
+  return rest === '/' || rest === '' ? url.origin : `${url.origin}/${SECRET_MASK}`
 }

@@ -48,6 +48,36 @@ describe('renderConfig', () => {
     expect(doc.webhooks[0].secret).toBe(SECRET_MASK)
   })
 
+  it("masks a webhook URL's path and query (Slack's token is its path, others a ?token=), keeps where it goes", () => {
+    const cwd = tempDir()
+    const slack = 'https://hooks.slack.com/services/T0AAAA/B0BBBB/XyZ1slackWebhookToken'
+    const query = 'https://alerts.example.com/hook?token=qtok-8c1f0e'
+    const bare = 'https://alerts.example.com/'
+    writeFile(
+      cwd,
+      DEFAULT_CONFIG_FILE,
+      [
+        'webhooks:',
+        ...[slack, query, bare].flatMap((url) => [
+          `  - url: "${url}"`,
+          '    events: [blocked_request]',
+          `    secret: ${HOOK_SECRET}`,
+        ]),
+      ].join('\n'),
+    )
+    const config = loadConfig({ cwd, env: {} })
+    const text = renderConfig(config, { maskSecrets: true })
+    for (const secret of ['XyZ1slackWebhookToken', 'qtok-8c1f0e', 'T0AAAA'])
+      expect(text).not.toContain(secret)
+    expect(parse(text).webhooks.map((w: { url: string }) => w.url)).toEqual([
+      `https://hooks.slack.com/${SECRET_MASK}`,
+      `https://alerts.example.com/${SECRET_MASK}`,
+      'https://alerts.example.com',
+    ])
+    // Unmasked, the URLs are as configured.
+    expect(parse(renderConfig(config, { maskSecrets: false })).webhooks[0].url).toBe(slack)
+  })
+
   it('also masks a master key that came from the environment', () => {
     const cwd = tempDir()
     const config = loadConfig({ cwd, env: { AEGIS_MASTER_KEY: MASTER_KEY } })
