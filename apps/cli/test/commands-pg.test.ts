@@ -459,7 +459,7 @@ describe.skipIf(adminUrl === undefined)('aegis commands on PostgreSQL', () => {
       running.push(dash.child)
       expect(await get(dash.gatePort as number, '/example/dash')).toBe(200)
       const browser = new Browser(dash.port)
-      expect((await browser.login(dash.token)).status).toBe(204)
+      expect((await browser.login(dash.token)).status).toBe(200)
       const credentials = (await browser.get('/api/credentials')).json() as { items: { name: string }[] }
       expect(credentials.items.map((c) => c.name)).toEqual(['ex'])
       const requests = (await browser.get('/api/requests?service=example')).json() as {

@@ -57,7 +57,7 @@ type Page = { items: { id: number }[]; hasMore: boolean }
 
 async function as(role: string): Promise<Browser> {
   const browser = new Browser(dash.port)
-  expect((await browser.login(tokens[role] as string)).status).toBe(204)
+  expect((await browser.login(tokens[role] as string)).status).toBe(200)
   return browser
 }
 

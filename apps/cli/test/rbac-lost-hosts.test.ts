@@ -90,7 +90,7 @@ describe('a dashboard whose access.db is lost while it runs', () => {
     })
     dashboards.push(dash)
     const browser = new Browser(dash.port)
-    expect((await browser.login(dash.token)).status).toBe(204)
+    expect((await browser.login(dash.token)).status).toBe(200)
     expect((await browser.get('/api/me')).status).toBe(200)
 
     rmSync(join(p.dataDir, 'access.db'))
